@@ -1,0 +1,122 @@
+#ifndef RDSBK_CONFIG_H
+#define RDSBK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * The topology file (version 1), parsed and validated. Every string is owned by the topology and
+ * freed by rdsbk_topology_free. Defaults are filled in by rdsbk_topology_load.
+ */
+
+#define RDSBK_ACCOUNT_LEN 12
+
+/* Where a value came from, for error messages (1-based). */
+struct rdsbk_pos {
+    int line;
+    int col;
+};
+
+struct rdsbk_source {
+    char account[RDSBK_ACCOUNT_LEN + 1];
+    char *region;     /* Region-A */
+    char *profile;    /* NULL: AWS_PROFILE, then the default chain */
+    char *role_arn;   /* NULL: none assumed */
+    char **instances; /* DB instance ids; a trailing '*' means prefix */
+    size_t n_instances;
+    char **clusters; /* Aurora DB cluster ids; a trailing '*' means prefix */
+    size_t n_clusters;
+    struct rdsbk_pos pos;
+};
+
+struct rdsbk_backup {
+    char account[RDSBK_ACCOUNT_LEN + 1];
+    char *region; /* Region-B */
+    char *profile;
+    char *role_arn;
+    struct rdsbk_pos pos;
+};
+
+struct rdsbk_key_settings {
+    char *alias;              /* default "alias/rdsbk-<stack>" */
+    bool multi_region;        /* default true */
+    int deletion_window_days; /* 7..30, default 30 */
+    bool prevent_destroy;     /* default false */
+};
+
+struct rdsbk_function_settings {
+    char *runtime;       /* default "python3.12" */
+    int timeout_seconds; /* 1..900, default 60 */
+    int memory_mb;       /* 128..10240, default 128 */
+};
+
+struct rdsbk_retention {
+    int backup_days;       /* 0 = keep forever */
+    int intermediate_days; /* 0 = keep forever */
+};
+
+struct rdsbk_tag {
+    char *key;
+    char *value;
+};
+
+/* Endpoint overrides; NULL where the topology sets none. */
+struct rdsbk_endpoints {
+    char *default_url;
+    char *sts;
+    char *iam;
+    char *kms;
+    char *events;
+    char *lambda;
+    char *rds;
+};
+
+struct rdsbk_topology {
+    char *path; /* the file it was read from */
+    int version;
+    char *stack;
+    struct rdsbk_source *sources;
+    size_t n_sources;
+    struct rdsbk_backup backup;
+    struct rdsbk_key_settings key;
+    struct rdsbk_function_settings functions;
+    struct rdsbk_retention retention;
+    struct rdsbk_tag *tags; /* sorted by key */
+    size_t n_tags;
+    struct rdsbk_endpoints endpoints;
+};
+
+/* One problem found while loading: `file:line:col: error: message` when printed. */
+struct rdsbk_diagnostic {
+    struct rdsbk_pos pos;
+    char message[512];
+};
+
+struct rdsbk_diagnostics {
+    struct rdsbk_diagnostic *items;
+    size_t count;
+};
+
+void rdsbk_diagnostics_clean_up(struct rdsbk_diagnostics *diags);
+
+/*
+ * Reads and validates the topology at `path`. On success returns 0 and `*out` (free with
+ * rdsbk_topology_free). When the file cannot be read returns RDSBK_EIO with the error set. When it
+ * is invalid returns RDSBK_EINVALID and fills `diags` with every problem found, in file order.
+ */
+int rdsbk_topology_load(struct rdsbk_topology **out, struct rdsbk_diagnostics *diags,
+                        const char *path);
+
+/* The same from a string (`name` is used in messages). */
+int rdsbk_topology_parse(struct rdsbk_topology **out, struct rdsbk_diagnostics *diags,
+                         const char *name, const char *text, size_t len);
+
+void rdsbk_topology_free(struct rdsbk_topology *topo);
+
+/* The normalised topology, defaults filled in, as JSON text (caller frees). NULL on ENOMEM. */
+char *rdsbk_topology_to_json(const struct rdsbk_topology *topo);
+
+/* The partition of a Region: "aws", "aws-cn" or "aws-us-gov". */
+const char *rdsbk_region_partition(const char *region);
+
+#endif

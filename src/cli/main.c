@@ -1,0 +1,5 @@
+#include "cli.h"
+
+int main(int argc, char **argv) {
+    return rdsbk_cli_main(argc, argv);
+}
