@@ -1,0 +1,44 @@
+#ifndef RDSBK_ENDPOINTS_H
+#define RDSBK_ENDPOINTS_H
+
+/*
+ * Where each AWS service is reached and which Region its requests are signed for.
+ */
+
+struct rdsbk_endpoints; /* config.h: the topology's `endpoints:` overrides */
+
+/* The partition of a Region: "aws-cn" for cn-*, "aws-us-gov" for us-gov-*, else "aws". Never
+ * NULL; static string. */
+const char *rdsbk_partition_of_region(const char *region);
+
+/*
+ * The endpoint URL for `service` ("sts", "iam", "kms", "events", "lambda", "rds") in `region`.
+ * Precedence, first match wins (the AWS SDKs' order, with the topology as the most specific
+ * configuration):
+ *   1. topology_overrides-><service>
+ *   2. topology_overrides->default_url
+ *   3. env AWS_ENDPOINT_URL_<SERVICE_ID> (AWS_ENDPOINT_URL_STS, _IAM, _KMS, _EVENTBRIDGE, _LAMBDA,
+ *      _RDS: the service id upper-cased with spaces as underscores, as the SDKs name them)
+ *   4. env AWS_ENDPOINT_URL
+ *   5. the partition default: https://<service>.<region>.amazonaws.com(.cn); IAM is global
+ *      (https://iam.amazonaws.com, https://iam.cn-north-1.amazonaws.com.cn,
+ *      https://iam.us-gov.amazonaws.com); STS is regional.
+ * Empty values are ignored. Any URL chosen is checked with rdsbk_endpoint_check_url.
+ * On success returns 0, `*url_out` (caller frees, no trailing slash) and `*signing_region_out`
+ * (static or borrowed from `region`: us-east-1 for IAM in aws, cn-north-1 / us-gov-west-1 for IAM
+ * in aws-cn / aws-us-gov, else `region`). Returns RDSBK_EINVALID (unknown service, bad Region or
+ * URL) or RDSBK_ENOMEM with the error set; `*url_out` is then NULL.
+ * `topology_overrides` may be NULL.
+ */
+int rdsbk_endpoint_resolve(char **url_out, const char **signing_region_out,
+                           const struct rdsbk_endpoints *topology_overrides, const char *service,
+                           const char *region);
+
+/*
+ * Checks an endpoint URL: https://host[:port][/path], or http:// only to loopback hosts
+ * (127.0.0.0/8, ::1, localhost). No userinfo, query or fragment. Returns 0 or RDSBK_EINVALID with
+ * a message. (TLS verification itself can never be turned off.)
+ */
+int rdsbk_endpoint_check_url(const char *url);
+
+#endif
