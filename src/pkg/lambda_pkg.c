@@ -1,0 +1,114 @@
+#include "rdsbk/lambda_pkg.h"
+#include "rdsbk/error.h"
+#include "rdsbk/templates.h"
+#include "rdsbk/zip.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+#define S_COMMON_TEMPLATE "lambda/rdsbk_common.py"
+#define S_COMMON_ENTRY "rdsbk_common.py"
+
+/* function name -> handler module; the module file is templates/lambda/<module>.py */
+static const struct {
+    const char *function;
+    const char *module;
+    const char *handler;
+} s_functions[] = {
+    {"copy", "copy_snapshot", "copy_snapshot.handler"},
+    {"share", "share", "share.handler"},
+    {"backup-copy", "backup_copy", "backup_copy.handler"},
+};
+
+static int s_find(const char *function) {
+    for (size_t i = 0; function && i < sizeof(s_functions) / sizeof(s_functions[0]); i++) {
+        if (strcmp(function, s_functions[i].function) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+const char *rdsbk_lambda_handler(const char *function) {
+    int i = s_find(function);
+    return i < 0 ? NULL : s_functions[i].handler;
+}
+
+const char *rdsbk_lambda_runtime(void) {
+    return "python3.12";
+}
+
+int rdsbk_lambda_code_sha256(char out[RDSBK_CODE_SHA256_LEN + 1], const void *data, size_t len) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_len = 0;
+    int n;
+    int result = RDSBK_ERROR;
+
+    out[0] = '\0';
+    if (EVP_Digest(data, len, digest, &digest_len, EVP_sha256(), NULL) != 1 || digest_len != 32) {
+        result = rdsbk_error_set(RDSBK_ERROR, "SHA-256 failed");
+        goto cleanup;
+    }
+    /* EVP_EncodeBlock writes 4 * ceil(32 / 3) = 44 characters and a NUL. */
+    n = EVP_EncodeBlock((unsigned char *)out, digest, (int)digest_len);
+    if (n != RDSBK_CODE_SHA256_LEN) {
+        out[0] = '\0';
+        result = rdsbk_error_set(RDSBK_ERROR, "base64 encoding failed");
+        goto cleanup;
+    }
+    result = 0;
+
+cleanup:
+    return result;
+}
+
+int rdsbk_lambda_package(struct rdsbk_buf *zip_out, char code_sha256_out[RDSBK_CODE_SHA256_LEN + 1],
+                         const char *function) {
+    char handler_path[128];
+    char handler_entry[96];
+    const struct rdsbk_template *handler_tpl;
+    const struct rdsbk_template *common_tpl;
+    struct rdsbk_zip_entry entries[2];
+    int i = s_find(function);
+    int rc;
+    int result = RDSBK_ERROR;
+
+    code_sha256_out[0] = '\0';
+    rdsbk_buf_reset(zip_out);
+    if (i < 0) {
+        result = rdsbk_error_set(RDSBK_EINVALID, "unknown Lambda function '%s'",
+                                 function ? function : "(null)");
+        goto cleanup;
+    }
+    snprintf(handler_path, sizeof(handler_path), "lambda/%s.py", s_functions[i].module);
+    snprintf(handler_entry, sizeof(handler_entry), "%s.py", s_functions[i].module);
+    handler_tpl = rdsbk_template_find(handler_path);
+    common_tpl = rdsbk_template_find(S_COMMON_TEMPLATE);
+    if (!handler_tpl || !common_tpl) {
+        result = rdsbk_error_set(RDSBK_ENOTFOUND, "template %s is not built into this binary",
+                                 handler_tpl ? S_COMMON_TEMPLATE : handler_path);
+        goto cleanup;
+    }
+    entries[0].name = handler_entry;
+    entries[0].data = handler_tpl->data;
+    entries[0].size = handler_tpl->size;
+    entries[1].name = S_COMMON_ENTRY;
+    entries[1].data = common_tpl->data;
+    entries[1].size = common_tpl->size;
+    rc = rdsbk_zip_build(zip_out, entries, 2);
+    if (rc) {
+        result = rc;
+        goto cleanup;
+    }
+    rc = rdsbk_lambda_code_sha256(code_sha256_out, zip_out->ptr, zip_out->len);
+    if (rc) {
+        result = rc;
+        goto cleanup;
+    }
+    result = 0;
+
+cleanup:
+    if (result)
+        rdsbk_buf_reset(zip_out);
+    return result;
+}

@@ -1,0 +1,1 @@
+# placeholder backup_copy

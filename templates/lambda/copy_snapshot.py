@@ -1,0 +1,1 @@
+# placeholder copy_snapshot
