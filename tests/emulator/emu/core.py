@@ -1,0 +1,1510 @@
+"""Core of the local AWS emulator: HTTP server, SigV4 verification, model-driven protocols.
+
+Owner: H3. Services (emu/iam.py, sts.py, kms.py by H3; events.py, lambda_svc.py, rds.py by H4)
+code against the interface below and never touch HTTP, XML or JSON themselves.
+
+Interface for services
+----------------------
+* A service module defines a class with ``SERVICE = "<botocore service name>"``, an
+  ``__init__(self, emu)``, ``reset(self)``, ``inventory(self)`` (list of dicts with at least
+  account, region, type, id) and one method per implemented botocore operation, named exactly as
+  the operation: ``def CreateRole(self, ctx, params) -> dict``. ``params`` has been validated
+  against the input shape (member names as in the model; str/int/bool/float/list/dict, datetime
+  (UTC, tz-aware) for timestamps, bytes for blobs). The method returns a dict shaped like the
+  output shape (timestamps may be datetime, epoch float or ISO string; blobs bytes; None values
+  and unknown keys are dropped).
+* Errors: ``raise AwsError(code, message, status=None, sender_fault=True)``. With status None
+  the core takes the HTTP status from the model's error shape of that name, else 400.
+* Locking: the core holds ``emu.lock`` (an RLock) around every operation call. A service whose
+  operation blocks on work that itself calls back into the emulator (Lambda's synchronous
+  Invoke) lists it in a class attribute ``UNLOCKED_OPERATIONS = {"Invoke"}`` and then takes
+  ``emu.lock`` itself around state access.
+* Control routes: ``def control_routes(self): return {("POST", "/_emu/x"): fn}`` where
+  ``fn(body_dict) -> (status, dict)``; called with emu.lock NOT held.
+* Background work: ``emu.submit(fn, *args, delay_s=0.0)``; POST /_emu/wait-idle waits for it.
+  Work submitted before a POST /_emu/reset is dropped if it has not started yet.
+"""
+
+import base64
+import collections
+import datetime
+import email.utils
+import hashlib
+import hmac
+import importlib
+import json
+import random
+import re
+import socket
+import struct
+import sys
+import threading
+import time
+import traceback
+import urllib.parse
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape as _xml_escape
+
+import botocore.auth
+import botocore.awsrequest
+import botocore.credentials
+import botocore.session
+from botocore.compat import HTTPHeaders
+
+SERVICE_NAMES = ("iam", "sts", "kms", "events", "lambda", "rds")
+# Module name for each service (lambda is a Python keyword).
+SERVICE_MODULES = {
+    "iam": "iam",
+    "sts": "sts",
+    "kms": "kms",
+    "events": "events",
+    "lambda": "lambda_svc",
+    "rds": "rds",
+}
+MUTATING_PREFIXES = (
+    "Create", "Put", "Update", "Delete", "Add", "Remove", "Tag", "Untag", "Schedule", "Cancel",
+    "Attach", "Detach", "Modify", "Copy", "Restore", "Enable", "Disable", "Invoke", "Publish",
+    "Reboot", "Start", "Stop", "Set", "Upload", "Reset", "Revoke", "Retire", "Associate",
+    "Disassociate", "Replicate", "Import", "Promote", "Failover", "Purchase", "Authorize",
+    "Change", "Generate", "Encrypt", "Decrypt", "ReEncrypt", "Sign", "Assume", "Deactivate",
+    "Activate", "Register", "Deregister", "Rotate",
+)
+NON_MUTATING = {"TestEventPattern"}
+FAULT_KINDS = ("throttle", "500", "503", "reset", "hang")
+SIGNATURE_MISMATCH_MSG = (
+    "The request signature we calculated does not match the signature you provided. Check your "
+    "AWS Secret Access Key and signing method. Consult the service documentation for details."
+)
+INVALID_TOKEN_MSG = "The security token included in the request is invalid."
+MAX_SKEW_S = 300
+
+
+def is_mutating(operation):
+    if operation in NON_MUTATING:
+        return False
+    return operation.startswith(MUTATING_PREFIXES)
+
+
+def partition_of(region):
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def to_datetime(value):
+    """datetime (naive = UTC), epoch number or ISO 8601 string -> aware UTC datetime."""
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=datetime.timezone.utc)
+        return value.astimezone(datetime.timezone.utc)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
+    if isinstance(value, str):
+        s = value.strip()
+        if re.fullmatch(r"-?\d+(\.\d+)?", s):
+            return datetime.datetime.fromtimestamp(float(s), datetime.timezone.utc)
+        if s.endswith("Z"):
+            s = s[:-1] + "+00:00"
+        try:
+            dt = datetime.datetime.fromisoformat(s)
+        except ValueError:
+            dt = email.utils.parsedate_to_datetime(value)
+        return to_datetime(dt)
+    raise ValueError("not a timestamp: %r" % (value,))
+
+
+def iso8601(value):
+    dt = to_datetime(value)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (dt.microsecond // 1000)
+
+
+def epoch(value):
+    dt = to_datetime(value)
+    return round(dt.timestamp(), 3)
+
+
+class AwsError(Exception):
+    """An error answered to the client as AWS would, rendered by the core per protocol."""
+
+    def __init__(self, code, message, status=None, sender_fault=True):
+        super().__init__("%s: %s" % (code, message))
+        self.code = code
+        self.message = message
+        self.status = status
+        self.sender_fault = sender_fault
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+
+_model_lock = threading.Lock()
+_models = {}
+_botocore_session = None
+
+
+def service_model(name):
+    """botocore ServiceModel for a service name (newest API version installed)."""
+    global _botocore_session
+    with _model_lock:
+        model = _models.get(name)
+        if model is None:
+            if _botocore_session is None:
+                _botocore_session = botocore.session.get_session()
+            model = _botocore_session.get_service_model(name)
+            _models[name] = model
+        return model
+
+
+def _lower_first(name):
+    return name[:1].lower() + name[1:]
+
+
+class _Invalid(Exception):
+    """Raised inside parsing; carries the protocol-neutral kind and message."""
+
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind = kind  # "type", "unknown", "constraint", "missing"
+        self.message = message
+
+
+_pattern_cache = {}
+
+
+def _compiled_pattern(pattern):
+    if pattern not in _pattern_cache:
+        try:
+            _pattern_cache[pattern] = re.compile(pattern, re.S)
+        except re.error:
+            _pattern_cache[pattern] = None
+    return _pattern_cache[pattern]
+
+
+def _fmt_value(value):
+    if value is None:
+        return "null"
+    if isinstance(value, (bytes, bytearray)):
+        return "java.nio.HeapByteBuffer"
+    if isinstance(value, (list, dict)):
+        return "[...]"
+    return "'%s'" % (value,)
+
+
+def _check_constraints(shape, value, path, errors):
+    """Collects AWS-style validation messages for required/length/range/pattern violations."""
+    t = shape.type_name
+    meta = shape.metadata
+    if t == "structure":
+        for req in shape.required_members:
+            if value.get(req) is None:
+                errors.append(
+                    "Value null at '%s' failed to satisfy constraint: Member must not be null"
+                    % (path + "." + _lower_first(req) if path else _lower_first(req))
+                )
+        for mname, mval in value.items():
+            mshape = shape.members.get(mname)
+            if mshape is not None and mval is not None:
+                sub = path + "." + _lower_first(mname) if path else _lower_first(mname)
+                _check_constraints(mshape, mval, sub, errors)
+        return
+    if t == "list":
+        _check_length(meta, len(value), value, path, errors)
+        for i, item in enumerate(value, 1):
+            _check_constraints(shape.member, item, "%s.%d.member" % (path, i), errors)
+        return
+    if t == "map":
+        _check_length(meta, len(value), value, path, errors)
+        for k, v in value.items():
+            _check_constraints(shape.value, v, "%s.%s.member" % (path, k), errors)
+        return
+    if t == "string":
+        _check_length(meta, len(value), value, path, errors)
+        pattern = meta.get("pattern")
+        if pattern:
+            rx = _compiled_pattern(pattern)
+            if rx is not None and rx.fullmatch(value) is None:
+                errors.append(
+                    "Value %s at '%s' failed to satisfy constraint: Member must satisfy regular "
+                    "expression pattern: %s" % (_fmt_value(value), path, pattern)
+                )
+        return
+    if t == "blob":
+        _check_length(meta, len(value), value, path, errors)
+        return
+    if t in ("integer", "long", "float", "double"):
+        if "min" in meta and value < meta["min"]:
+            errors.append(
+                "Value %s at '%s' failed to satisfy constraint: Member must have value greater "
+                "than or equal to %s" % (_fmt_value(value), path, meta["min"])
+            )
+        if "max" in meta and value > meta["max"]:
+            errors.append(
+                "Value %s at '%s' failed to satisfy constraint: Member must have value less "
+                "than or equal to %s" % (_fmt_value(value), path, meta["max"])
+            )
+
+
+def _check_length(meta, n, value, path, errors):
+    if "min" in meta and n < meta["min"]:
+        errors.append(
+            "Value %s at '%s' failed to satisfy constraint: Member must have length greater "
+            "than or equal to %s" % (_fmt_value(value), path, meta["min"])
+        )
+    if "max" in meta and n > meta["max"]:
+        errors.append(
+            "Value %s at '%s' failed to satisfy constraint: Member must have length less than "
+            "or equal to %s" % (_fmt_value(value), path, meta["max"])
+        )
+
+
+def _scalar_from_string(shape, text, path):
+    """Text from a query form, URI, query string or header -> the shape's Python type."""
+    t = shape.type_name
+    try:
+        if t == "string":
+            return text
+        if t in ("integer", "long"):
+            return int(text)
+        if t in ("float", "double"):
+            return float(text)
+        if t == "boolean":
+            low = text.lower()
+            if low not in ("true", "false"):
+                raise ValueError(text)
+            return low == "true"
+        if t == "timestamp":
+            return to_datetime(text)
+        if t == "blob":
+            return base64.b64decode(text, validate=True)
+    except (ValueError, TypeError, OverflowError, base64.binascii.Error):
+        raise _Invalid("type", "Value '%s' at '%s' is not a valid %s" % (text, path, t))
+    raise _Invalid("type", "Value at '%s' cannot be given as text" % path)
+
+
+def _json_value(shape, value, path):
+    """JSON value -> Python value of the shape, type-checked; unknown members refused."""
+    t = shape.type_name
+    if value is None:
+        return None
+    if t == "structure":
+        if not isinstance(value, dict):
+            raise _Invalid("type", "Expected an object at '%s'" % (path or "body"))
+        out = {}
+        for k, v in value.items():
+            mshape = shape.members.get(k)
+            if mshape is None or mshape.serialization.get("location"):
+                raise _Invalid("unknown", "Unrecognized field \"%s\"" % k)
+            out[k] = _json_value(mshape, v, path + "." + _lower_first(k) if path else _lower_first(k))
+        return out
+    if t == "list":
+        if not isinstance(value, list):
+            raise _Invalid("type", "Expected a list at '%s'" % path)
+        return [_json_value(shape.member, v, "%s.%d.member" % (path, i)) for i, v in enumerate(value, 1)]
+    if t == "map":
+        if not isinstance(value, dict):
+            raise _Invalid("type", "Expected an object at '%s'" % path)
+        return {k: _json_value(shape.value, v, "%s.%s" % (path, k)) for k, v in value.items()}
+    if t == "string":
+        if shape.serialization.get("jsonvalue") and not isinstance(value, str):
+            return json.dumps(value)
+        if not isinstance(value, str):
+            raise _Invalid("type", "Expected a string at '%s'" % path)
+        return value
+    if t in ("integer", "long"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            raise _Invalid("type", "Expected an integer at '%s'" % path)
+        return value
+    if t in ("float", "double"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _Invalid("type", "Expected a number at '%s'" % path)
+        return float(value)
+    if t == "boolean":
+        if not isinstance(value, bool):
+            raise _Invalid("type", "Expected a boolean at '%s'" % path)
+        return value
+    if t == "timestamp":
+        try:
+            return to_datetime(value)
+        except (ValueError, TypeError, OverflowError):
+            raise _Invalid("type", "Expected a timestamp at '%s'" % path)
+    if t == "blob":
+        if not isinstance(value, str):
+            raise _Invalid("type", "Expected a base64 string at '%s'" % path)
+        try:
+            return base64.b64decode(value, validate=True)
+        except (ValueError, base64.binascii.Error):
+            raise _Invalid("type", "Invalid base64 at '%s'" % path)
+    return value
+
+
+class _QueryParser:
+    """awsQuery form parameters (flat dict) -> params per the input shape."""
+
+    def __init__(self, flat):
+        self.flat = flat
+        self.used = set()
+
+    def _has_prefix(self, prefix):
+        dotted = prefix + "."
+        return any(k == prefix or k.startswith(dotted) for k in self.flat)
+
+    def parse(self, shape, prefix, path):
+        t = shape.type_name
+        if t == "structure":
+            if prefix and not self._has_prefix(prefix):
+                return None
+            if prefix in self.flat and self.flat[prefix] == "":
+                self.used.add(prefix)
+            out = {}
+            for mname, mshape in shape.members.items():
+                key = mshape.serialization.get("name", mname)
+                sub = prefix + "." + key if prefix else key
+                v = self.parse(mshape, sub, path + "." + _lower_first(mname) if path else _lower_first(mname))
+                if v is not None:
+                    out[mname] = v
+            return out
+        if t == "list":
+            if prefix in self.flat and self.flat[prefix] == "":
+                self.used.add(prefix)
+                return []
+            if shape.serialization.get("flattened"):
+                list_prefix = prefix
+                if shape.member.serialization.get("name"):
+                    list_prefix = ".".join(prefix.split(".")[:-1] + [shape.member.serialization["name"]])
+            else:
+                list_prefix = prefix + "." + shape.member.serialization.get("name", "member")
+            items = []
+            i = 1
+            while self._has_prefix("%s.%d" % (list_prefix, i)):
+                items.append(self.parse(shape.member, "%s.%d" % (list_prefix, i), "%s.%d.member" % (path, i)))
+                i += 1
+            return items if items else None
+        if t == "map":
+            full = prefix if shape.serialization.get("flattened") else prefix + ".entry"
+            kname = shape.key.serialization.get("name", "key")
+            vname = shape.value.serialization.get("name", "value")
+            out = {}
+            i = 1
+            while self._has_prefix("%s.%d" % (full, i)):
+                k = self.parse(shape.key, "%s.%d.%s" % (full, i, kname), path)
+                v = self.parse(shape.value, "%s.%d.%s" % (full, i, vname), path)
+                if k is None:
+                    raise _Invalid("type", "Map entry without a key at '%s'" % path)
+                out[k] = v
+                i += 1
+            return out if out else None
+        if prefix not in self.flat:
+            return None
+        self.used.add(prefix)
+        return _scalar_from_string(shape, self.flat[prefix], path)
+
+
+def _uri_regex(template):
+    """Lambda-style requestUri template -> (regex, [(label, greedy)], literal length)."""
+    path = template.split("?", 1)[0]
+    labels = []
+    out = ""
+    literal = 0
+    pos = 0
+    for m in re.finditer(r"\{([^}]+)\}", path):
+        lit = path[pos:m.start()]
+        out += re.escape(lit)
+        literal += len(lit)
+        name = m.group(1)
+        greedy = name.endswith("+")
+        name = name.rstrip("+")
+        labels.append(name)
+        out += "(.+)" if greedy else "([^/]+)"
+        pos = m.end()
+    lit = path[pos:]
+    out += re.escape(lit)
+    literal += len(lit)
+    if out.endswith("/") and len(out) > 1:
+        out = out[:-1]
+    return re.compile("^" + out + "/?$"), labels, literal
+
+
+class _RestRouter:
+    def __init__(self, model):
+        self.routes = []
+        for name in model.operation_names:
+            op = model.operation_model(name)
+            rx, labels, literal = _uri_regex(op.http["requestUri"])
+            fixed_query = {}
+            if "?" in op.http["requestUri"]:
+                fixed_query = urllib.parse.parse_qs(op.http["requestUri"].split("?", 1)[1], keep_blank_values=True)
+            self.routes.append((op.http["method"], rx, labels, literal, fixed_query, name))
+        self.routes.sort(key=lambda r: (-r[3], -len(r[4])))
+
+    def match(self, method, raw_path, query):
+        for m, rx, labels, _literal, fixed_query, name in self.routes:
+            if m != method:
+                continue
+            mm = rx.match(raw_path)
+            if mm is None:
+                continue
+            if any(k not in query for k in fixed_query):
+                continue
+            values = {label: urllib.parse.unquote(mm.group(i + 1)) for i, label in enumerate(labels)}
+            return name, values
+        return None, None
+
+
+# ---------------------------------------------------------------------------------------------
+# Request context
+
+
+class Ctx:
+    """One per request: who is calling, where, and what."""
+
+    def __init__(self, emu, account, region, service, operation, principal_arn, role_arn,
+                 request_id, protocol=None, access_key=None):
+        self.emu = emu
+        self.account = account
+        self.region = region
+        self.partition = partition_of(region)
+        self.service = service
+        self.operation = operation
+        self.principal_arn = principal_arn
+        self.role_arn = role_arn
+        self.request_id = request_id
+        self.protocol = protocol or service_model(service).metadata["protocol"]
+        self.access_key = access_key
+
+    def arn(self, service, resource, region=None, account=None):
+        return "arn:%s:%s:%s:%s:%s" % (
+            self.partition, service, self.region if region is None else region,
+            self.account if account is None else account, resource)
+
+    def access_denied(self, action, resource_arn, explicit=False, message=None):
+        if message is None:
+            if explicit:
+                why = "with an explicit deny in an identity-based policy"
+            else:
+                why = "because no identity-based policy allows the %s action" % action
+            message = "User: %s is not authorized to perform: %s on resource: %s %s" % (
+                self.principal_arn, action, resource_arn, why)
+        if self.protocol == "query":
+            return AwsError("AccessDenied", message, status=403)
+        if self.protocol == "rest-json":
+            return AwsError("AccessDeniedException", message, status=403)
+        return AwsError("AccessDeniedException", message, status=400)
+
+    def condition_context(self, conditions=None):
+        cond = {
+            "aws:PrincipalArn": self.role_arn or self.principal_arn,
+            "aws:PrincipalAccount": self.account,
+            "aws:RequestedRegion": self.region,
+            "aws:PrincipalType": "AssumedRole" if self.role_arn else "Account",
+        }
+        cond.update(conditions or {})
+        return cond
+
+    def authorize(self, action, resource_arn, conditions=None):
+        """No-op for account root keys; for assumed roles evaluates the role's identity policies
+        and raises this protocol's AccessDenied error unless allowed."""
+        if self.role_arn is None:
+            return
+        iam = self.emu.services["iam"]
+        decision = iam.evaluate(self.account, self.role_arn, action, resource_arn,
+                                self.condition_context(conditions))
+        if decision != "allow":
+            raise self.access_denied(action, resource_arn, explicit=(decision == "deny"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Background work
+
+
+class WorkQueue:
+    """A small worker pool whose idleness can be awaited (POST /_emu/wait-idle)."""
+
+    def __init__(self, workers=8):
+        self._cv = threading.Condition()
+        self._queue = collections.deque()
+        self._pending = 0
+        self._generation = 0
+        self._stopping = False
+        self._threads = []
+        for i in range(workers):
+            th = threading.Thread(target=self._run, name="emu-worker-%d" % i, daemon=True)
+            th.start()
+            self._threads.append(th)
+
+    def submit(self, fn, *args, delay_s=0.0):
+        with self._cv:
+            self._pending += 1
+            gen = self._generation
+        if delay_s and delay_s > 0:
+            timer = threading.Timer(delay_s, self._enqueue, (gen, fn, args))
+            timer.daemon = True
+            timer.start()
+        else:
+            self._enqueue(gen, fn, args)
+
+    def _enqueue(self, gen, fn, args):
+        with self._cv:
+            self._queue.append((gen, fn, args))
+            self._cv.notify_all()
+
+    def _run(self):
+        while True:
+            with self._cv:
+                while not self._queue and not self._stopping:
+                    self._cv.wait()
+                if self._stopping:
+                    return
+                gen, fn, args = self._queue.popleft()
+                stale = gen != self._generation
+            try:
+                if not stale:
+                    fn(*args)
+            except Exception:  # noqa: BLE001 - background work must not kill the worker
+                sys.stderr.write("emulator: background task failed:\n" + traceback.format_exc())
+            finally:
+                with self._cv:
+                    if gen == self._generation:
+                        self._pending -= 1
+                    self._cv.notify_all()
+
+    def busy(self):
+        with self._cv:
+            return self._pending
+
+    def wait_idle(self, timeout_s):
+        with self._cv:
+            return self._cv.wait_for(lambda: self._pending == 0, timeout_s)
+
+    def reset(self):
+        with self._cv:
+            self._generation += 1
+            self._pending = 0
+            self._cv.notify_all()
+
+    def stop(self):
+        with self._cv:
+            self._stopping = True
+            self._cv.notify_all()
+
+
+# ---------------------------------------------------------------------------------------------
+# SigV4
+
+
+class _Verifier(botocore.auth.SigV4Auth):
+    """botocore's SigV4 signer restricted to the headers the client said it signed."""
+
+    def __init__(self, credentials, service_name, region_name, signed_headers):
+        super().__init__(credentials, service_name, region_name)
+        self._signed_names = signed_headers
+
+    def headers_to_sign(self, request):
+        header_map = HTTPHeaders()
+        for name in self._signed_names:
+            values = request.headers.get_all(name) if hasattr(request.headers, "get_all") else None
+            if values:
+                header_map[name] = ",".join(v.strip() for v in values)
+            else:
+                header_map[name] = request.headers.get(name, "")
+        return header_map
+
+
+_AUTH_RE = re.compile(
+    r"^AWS4-HMAC-SHA256\s+Credential=([^,\s]+)\s*,\s*SignedHeaders=([^,\s]+)\s*,\s*Signature=([0-9a-fA-F]+)\s*$")
+
+
+class Reply:
+    def __init__(self, status, headers, body, action=None):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.action = action  # None, "reset", "hang"
+
+
+# ---------------------------------------------------------------------------------------------
+# The emulator
+
+
+class Emulator:
+    def __init__(self, accounts, iam_propagation_ms=0, latency_ms=0, jitter_ms=0, fault_rate=0.0,
+                 seed=None, fault_kinds=None, hang_s=10.0, workers=8, options=None):
+        self.lock = threading.RLock()
+        self.accounts = list(accounts)
+        self.url = None
+        self.options = dict(options or {})
+        self.iam_propagation_s = iam_propagation_ms / 1000.0
+        self._keys = {}  # access key -> {account, secret, token, role_arn, principal_arn, expires}
+        self.root_keys = {}
+        for acct in self.accounts:
+            digest = hashlib.sha256(("emu-key:" + acct).encode()).digest()
+            ak = "AKIA" + base64.b32encode(digest).decode()[:16]
+            secret = base64.b64encode(hashlib.sha256(("emu-secret:" + acct).encode()).digest()).decode()[:40]
+            self._keys[ak] = {"account": acct, "secret": secret, "token": None, "role_arn": None,
+                              "principal_arn": None, "expires": None}
+            self.root_keys[acct] = (ak, secret)
+        self._log_lock = threading.Lock()
+        self._log = []
+        self._failed = []
+        self._fault_lock = threading.Lock()
+        self.faults = {"latency_ms": latency_ms, "jitter_ms": jitter_ms, "fault_rate": fault_rate,
+                       "seed": seed, "kinds": list(fault_kinds or FAULT_KINDS), "hang_s": hang_s}
+        self._rng = random.Random(seed)
+        self.queue = WorkQueue(workers)
+        self._rest_routers = {}
+        self._models = {name: service_model(name) for name in SERVICE_NAMES}
+        self._target_prefix = {}
+        for name, model in self._models.items():
+            if model.metadata["protocol"] == "json":
+                self._target_prefix[model.metadata["targetPrefix"]] = name
+            elif model.metadata["protocol"] == "rest-json":
+                self._rest_routers[name] = _RestRouter(model)
+        self._signing_names = {
+            model.metadata.get("signingName", model.metadata["endpointPrefix"]): name
+            for name, model in self._models.items()}
+        self.services = {}
+        self.control_routes = {}
+        for name in SERVICE_NAMES:
+            cls = _find_service_class(name)
+            if cls is not None:
+                self.services[name] = cls(self)
+        for svc in self.services.values():
+            routes = getattr(svc, "control_routes", None)
+            if routes is not None:
+                self.control_routes.update(routes())
+
+    # -- helpers for services ---------------------------------------------------------------
+
+    def now(self):
+        return time.time()
+
+    def new_request_id(self):
+        return str(uuid.uuid4())
+
+    def submit(self, fn, *args, delay_s=0.0):
+        self.queue.submit(fn, *args, delay_s=delay_s)
+
+    def record_failed_delivery(self, d):
+        with self._log_lock:
+            entry = dict(d)
+            entry.setdefault("time", self.now())
+            self._failed.append(entry)
+
+    def root_principal(self, account, region="us-east-1"):
+        return "arn:%s:iam::%s:root" % (partition_of(region), account)
+
+    def credentials_for_role(self, account, role_arn, session_name, duration_s=3600):
+        """Temporary credentials whose requests arrive with ctx.role_arn = role_arn."""
+        ak = "ASIA" + "".join(random.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
+        secret = base64.b64encode(uuid.uuid4().bytes + uuid.uuid4().bytes).decode()[:40]
+        token = base64.b64encode(b"emu-session:" + uuid.uuid4().bytes * 4).decode()
+        role_name = role_arn.rsplit("/", 1)[-1]
+        partition = role_arn.split(":")[1] if role_arn.startswith("arn:") else "aws"
+        principal = "arn:%s:sts::%s:assumed-role/%s/%s" % (partition, account, role_name, session_name)
+        expires = self.now() + duration_s
+        with self.lock:
+            self._keys[ak] = {"account": account, "secret": secret, "token": token,
+                              "role_arn": role_arn, "principal_arn": principal, "expires": expires}
+        return {"AccessKeyId": ak, "SecretAccessKey": secret, "SessionToken": token,
+                "Expiration": datetime.datetime.fromtimestamp(expires, datetime.timezone.utc),
+                "AssumedRoleArn": principal}
+
+    def key_info(self, access_key):
+        with self.lock:
+            info = self._keys.get(access_key)
+            return dict(info) if info else None
+
+    def write_credentials_file(self, path):
+        lines = []
+        for acct in self.accounts:
+            ak, secret = self.root_keys[acct]
+            lines += ["[%s]" % acct, "aws_access_key_id = %s" % ak,
+                      "aws_secret_access_key = %s" % secret, ""]
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(lines))
+
+    # -- control API -----------------------------------------------------------------------
+
+    def reset(self):
+        self.queue.reset()
+        with self.lock:
+            for svc in self.services.values():
+                svc.reset()
+            # Temporary credentials are state too; root keys stay.
+            self._keys = {k: v for k, v in self._keys.items() if v["role_arn"] is None}
+        with self._log_lock:
+            self._log = []
+            self._failed = []
+
+    def inventory(self):
+        items = []
+        with self.lock:
+            for name, svc in self.services.items():
+                for item in svc.inventory():
+                    entry = {"service": name}
+                    entry.update(item)
+                    items.append(entry)
+        items.sort(key=lambda e: (e.get("account", ""), e.get("region", ""), e["service"],
+                                  e.get("type", ""), e.get("id", "")))
+        return items
+
+    def set_faults(self, body):
+        with self._fault_lock:
+            for key in ("latency_ms", "jitter_ms", "fault_rate", "hang_s"):
+                if key in body:
+                    self.faults[key] = float(body[key])
+            if "kinds" in body:
+                kinds = [str(k) for k in body["kinds"]]
+                bad = [k for k in kinds if k not in FAULT_KINDS]
+                if bad or not kinds:
+                    raise ValueError("unknown fault kinds %s (known: %s)" % (bad, list(FAULT_KINDS)))
+                self.faults["kinds"] = kinds
+            if "seed" in body:
+                self.faults["seed"] = body["seed"]
+                self._rng = random.Random(body["seed"])
+            return dict(self.faults)
+
+    def _draw_fault(self):
+        with self._fault_lock:
+            f = self.faults
+            delay = f["latency_ms"] / 1000.0
+            if f["jitter_ms"]:
+                delay += self._rng.uniform(0, f["jitter_ms"]) / 1000.0
+            kind = None
+            if f["fault_rate"] and self._rng.random() < f["fault_rate"]:
+                kind = f["kinds"][self._rng.randrange(len(f["kinds"]))]
+            return delay, kind, f["hang_s"]
+
+    def control(self, method, path, query, body):
+        """Unsigned JSON control API under /_emu/. Returns (status, dict)."""
+        try:
+            data = json.loads(body.decode("utf-8")) if body else {}
+        except ValueError:
+            return 400, {"error": "body is not JSON"}
+        route = self.control_routes.get((method, path))
+        if route is not None:
+            return route(data)
+        if path == "/_emu/reset" and method == "POST":
+            self.reset()
+            return 200, {"reset": True}
+        if path == "/_emu/inventory" and method == "GET":
+            return 200, {"resources": self.inventory()}
+        if path == "/_emu/requests":
+            if method == "GET":
+                with self._log_lock:
+                    return 200, {"requests": list(self._log)}
+            if method == "DELETE":
+                with self._log_lock:
+                    self._log = []
+                return 200, {"cleared": True}
+        if path == "/_emu/faults":
+            if method == "GET":
+                with self._fault_lock:
+                    return 200, dict(self.faults)
+            if method == "POST":
+                try:
+                    return 200, self.set_faults(data)
+                except (ValueError, TypeError) as exc:
+                    return 400, {"error": str(exc)}
+        if path == "/_emu/wait-idle" and method == "POST":
+            timeout = float(data.get("timeout_s", 30))
+            if self.queue.wait_idle(timeout):
+                return 200, {"idle": True}
+            return 408, {"idle": False, "pending": self.queue.busy()}
+        if path == "/_emu/failed-deliveries" and method == "GET":
+            with self._log_lock:
+                return 200, {"failed_deliveries": list(self._failed)}
+        if path == "/_emu/accounts" and method == "GET":
+            return 200, {"accounts": {a: {"aws_access_key_id": k[0], "aws_secret_access_key": k[1]}
+                                      for a, k in self.root_keys.items()}}
+        if path == "/_emu/health" and method == "GET":
+            return 200, {"ok": True, "services": sorted(self.services)}
+        return 404, {"error": "no control route %s %s" % (method, path)}
+
+    def _record(self, entry):
+        with self._log_lock:
+            self._log.append(entry)
+
+    # -- AWS API ---------------------------------------------------------------------------
+
+    def handle_aws(self, method, raw_path, raw_query, headers, body):
+        """One AWS API request -> Reply. headers: a case-insensitive mapping (email.message)."""
+        request_id = self.new_request_id()
+        entry = {"time": self.now(), "request_id": request_id, "account": None, "region": None,
+                 "service": None, "operation": None, "status": None, "mutating": False,
+                 "principal": None}
+        state = {"service": None}
+        try:
+            reply = self._handle_aws(method, raw_path, raw_query, headers, body, request_id, entry, state)
+        except AwsError as err:
+            reply = self.render_error(state["service"], err, request_id)
+        except Exception:  # noqa: BLE001 - an emulator bug must still answer like AWS does
+            sys.stderr.write("emulator: internal error:\n" + traceback.format_exc())
+            reply = self.render_error(state["service"], AwsError(
+                "InternalFailure", "The request processing has failed because of an unknown "
+                "error, exception or failure.", status=500, sender_fault=False), request_id)
+        if entry["status"] is None:
+            entry["status"] = reply.status
+        if entry["operation"]:
+            entry["mutating"] = is_mutating(entry["operation"])
+        self._record(entry)
+        return reply
+
+    def _guess_service(self, raw_path, headers, form):
+        target = headers.get("X-Amz-Target")
+        if target:
+            return self._target_prefix.get(target.split(".", 1)[0])
+        if re.match(r"^/20\d\d-\d\d-\d\d/", raw_path) and self._rest_routers:
+            return next(iter(self._rest_routers))  # Lambda is the only rest-json service here
+        action = form.get("Action") if form else None
+        if action:
+            for name, model in self._models.items():
+                if model.metadata["protocol"] == "query" and action in model.operation_names:
+                    return name
+        return None
+
+    def _handle_aws(self, method, raw_path, raw_query, headers, body, request_id, entry, state):
+        content_type = (headers.get("Content-Type") or "").lower()
+        form = None
+        if method == "POST" and "application/x-www-form-urlencoded" in content_type:
+            form = dict(urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        elif method == "GET" and raw_query and "Action=" in raw_query:
+            form = dict(urllib.parse.parse_qsl(raw_query, keep_blank_values=True))
+        auth = headers.get("Authorization")
+        key = None
+        if not auth:
+            service = self._guess_service(raw_path, headers, form)
+            state["service"] = service
+            entry["service"] = service
+            if service == "sts" and form and form.get("Action") in ("AssumeRoleWithWebIdentity",
+                                                                    "AssumeRoleWithSAML"):
+                region = "us-east-1"
+                account = None
+            else:
+                if self._protocol(service) == "query":
+                    raise AwsError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)
+                raise AwsError("MissingAuthenticationTokenException", "Missing Authentication Token",
+                               403 if self._protocol(service) == "rest-json" else 400)
+        else:
+            m = _AUTH_RE.match(auth.strip())
+            if m is None:
+                state["service"] = self._guess_service(raw_path, headers, form)
+                raise self._sig_error(state["service"], "IncompleteSignature",
+                                      "Authorization header requires 'Credential', 'SignedHeaders' "
+                                      "and 'Signature' parameters for AWS4-HMAC-SHA256.")
+            credential, signed_headers, signature = m.groups()
+            parts = credential.split("/")
+            if len(parts) != 5 or parts[4] != "aws4_request":
+                state["service"] = self._guess_service(raw_path, headers, form)
+                raise self._sig_error(state["service"], "IncompleteSignature",
+                                      "Credential should be scoped to a valid region.")
+            access_key, scope_date, region, signing_name = parts[0], parts[1], parts[2], parts[3]
+            service = self._signing_names.get(signing_name)
+            state["service"] = service
+            entry["service"] = service or signing_name
+            entry["region"] = region
+            if service is None:
+                raise AwsError("UnrecognizedClientException",
+                               "The emulator does not implement service '%s'." % signing_name, 400)
+            key = self.key_info(access_key)
+            if key is None:
+                raise self._invalid_token(service)
+            entry["account"] = key["account"]
+            token = headers.get("X-Amz-Security-Token")
+            if key["token"] is not None or token is not None:
+                if token != key["token"]:
+                    raise self._invalid_token(service)
+            if key["expires"] is not None and self.now() > key["expires"]:
+                if self._protocol(service) == "query":
+                    raise AwsError("ExpiredToken", "The security token included in the request is expired", 403)
+                raise AwsError("ExpiredTokenException", "The security token included in the request is expired",
+                               403 if self._protocol(service) == "rest-json" else 400)
+            amz_date = headers.get("X-Amz-Date")
+            if not amz_date:
+                raise self._sig_error(service, "IncompleteSignature",
+                                      "Authorization header requires existence of either a 'X-Amz-Date' or "
+                                      "a 'Date' header.")
+            try:
+                req_time = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(
+                    tzinfo=datetime.timezone.utc).timestamp()
+            except ValueError:
+                raise self._sig_error(service, "IncompleteSignature", "Invalid X-Amz-Date '%s'" % amz_date)
+            now = self.now()
+            if abs(now - req_time) > MAX_SKEW_S:
+                now_s = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+                if req_time < now:
+                    edge = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now - MAX_SKEW_S))
+                    msg = "Signature expired: %s is now earlier than %s (%s - 5 min.)" % (amz_date, edge, now_s)
+                else:
+                    edge = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now + MAX_SKEW_S))
+                    msg = "Signature not yet current: %s is still later than %s (%s + 5 min.)" % (
+                        amz_date, edge, now_s)
+                raise self._sig_error(service, "SignatureDoesNotMatch", msg)
+            if scope_date != amz_date[:8]:
+                raise self._sig_error(service, "SignatureDoesNotMatch",
+                                      "Date in Credential scope does not match YYYYMMDD from ISO-8601 "
+                                      "version of date from HTTP: '%s' != '%s', from '%s'."
+                                      % (scope_date, amz_date[:8], amz_date))
+            expected = self._expected_signature(method, raw_path, raw_query, headers, body, key,
+                                                access_key, signing_name, region,
+                                                signed_headers.split(";"), amz_date)
+            if not hmac.compare_digest(expected, signature.lower()):
+                raise self._sig_error(service, "SignatureDoesNotMatch", SIGNATURE_MISMATCH_MSG)
+            account = key["account"]
+
+        delay, fault, hang_s = self._draw_fault()
+        if delay > 0:
+            time.sleep(delay)
+
+        protocol = self._protocol(service)
+        model = self._models[service]
+        operation, params = self._route_and_parse(service, protocol, model, method, raw_path,
+                                                  raw_query, headers, body, form)
+        entry["operation"] = operation
+        entry["region"] = region
+        if fault is not None:
+            entry["status"] = "fault:" + fault
+            if fault == "reset":
+                return Reply(0, {}, b"", action="reset")
+            if fault == "hang":
+                return Reply(0, {}, b"", action=("hang", hang_s))
+            if fault == "throttle":
+                if protocol == "query":
+                    raise AwsError("Throttling", "Rate exceeded", 400)
+                if protocol == "rest-json":
+                    raise AwsError("TooManyRequestsException", "Rate exceeded", 429)
+                raise AwsError("ThrottlingException", "Rate exceeded", 400)
+            if fault == "500":
+                raise AwsError("InternalFailure", "We encountered an internal error. Please try again.",
+                               500, sender_fault=False)
+            raise AwsError("ServiceUnavailable", "Service is unavailable. Please try again.",
+                           503, sender_fault=False)
+
+        svc = self.services.get(service)
+        handler = getattr(svc, operation, None) if svc is not None else None
+        if handler is None:
+            raise self._unknown_operation(service, operation)
+        if key is None:
+            principal_arn, role_arn = None, None
+        elif key["role_arn"] is None:
+            principal_arn, role_arn = "arn:%s:iam::%s:root" % (partition_of(region), account), None
+        else:
+            principal_arn, role_arn = key["principal_arn"], key["role_arn"]
+        entry["principal"] = principal_arn
+        ctx = Ctx(self, account, region, service, operation, principal_arn, role_arn, request_id,
+                  protocol, access_key=None if key is None else parts[0])
+        if operation in getattr(svc, "UNLOCKED_OPERATIONS", ()):
+            result = handler(ctx, params)
+        else:
+            with self.lock:
+                result = handler(ctx, params)
+        return self._serialize(service, protocol, model, operation, result, request_id)
+
+    def _expected_signature(self, method, raw_path, raw_query, headers, body, key, access_key,
+                            signing_name, region, signed_names, amz_date):
+        url = "http://%s%s" % (headers.get("Host", "localhost"), raw_path)
+        if raw_query:
+            url += "?" + raw_query
+        hdrs = HTTPHeaders()
+        for name in signed_names:
+            for value in headers.get_all(name) or []:
+                hdrs[name] = value
+        if "x-amz-content-sha256" in (n.lower() for n in headers.keys()):
+            hdrs["X-Amz-Content-SHA256"] = headers.get("X-Amz-Content-SHA256")
+        request = botocore.awsrequest.AWSRequest(method=method, url=url, data=body, headers=hdrs)
+        request.context["timestamp"] = amz_date
+        creds = botocore.credentials.Credentials(access_key, key["secret"], key["token"])
+        signer = _Verifier(creds, signing_name, region, signed_names)
+        canonical = signer.canonical_request(request)
+        string_to_sign = signer.string_to_sign(request, canonical)
+        return signer.signature(string_to_sign, request)
+
+    # -- errors per protocol -----------------------------------------------------------------
+
+    def _protocol(self, service):
+        if service is None:
+            return "query"
+        return self._models[service].metadata["protocol"]
+
+    def _invalid_token(self, service):
+        protocol = self._protocol(service)
+        if protocol == "query":
+            return AwsError("InvalidClientTokenId", INVALID_TOKEN_MSG, 403)
+        return AwsError("UnrecognizedClientException", INVALID_TOKEN_MSG,
+                        403 if protocol == "rest-json" else 400)
+
+    def _sig_error(self, service, code, message):
+        protocol = self._protocol(service)
+        if protocol == "query":
+            return AwsError(code, message, 403 if code != "IncompleteSignature" else 400)
+        if code == "SignatureDoesNotMatch":
+            code = "InvalidSignatureException"
+        elif code == "IncompleteSignature":
+            code = "IncompleteSignatureException"
+        return AwsError(code, message, 403 if protocol == "rest-json" else 400)
+
+    def _unknown_operation(self, service, operation):
+        protocol = self._protocol(service)
+        if protocol == "query":
+            return AwsError("InvalidAction", "Could not find operation %s for version %s" % (
+                operation, self._models[service].api_version), 400)
+        if protocol == "rest-json":
+            return AwsError("UnknownOperationException", "Unknown operation %s" % operation, 404)
+        return AwsError("UnknownOperationException", "", 400)
+
+    def _validation_error(self, service, kind, message):
+        protocol = self._protocol(service)
+        if protocol == "query":
+            if service == "rds":
+                if kind == "missing":
+                    return AwsError("MissingParameter", message, 400)
+                return AwsError("InvalidParameterValue", message, 400)
+            return AwsError("ValidationError", message, 400)
+        if protocol == "rest-json":
+            if kind in ("type", "unknown"):
+                return AwsError("InvalidRequestContentException",
+                                "Could not parse request body into json: " + message, 400)
+            return AwsError("ValidationException", message, 400)
+        if kind in ("type", "unknown"):
+            return AwsError("SerializationException", message, 400)
+        return AwsError("ValidationException", message, 400)
+
+    def _error_status(self, service, code):
+        if service is None:
+            return 400
+        model = self._models[service]
+        for shape in model.error_shapes:
+            err = shape.metadata.get("error", {})
+            if shape.name == code or err.get("code") == code:
+                return err.get("httpStatusCode", 400)
+        return 400
+
+    def render_error(self, service, err, request_id):
+        status = err.status if err.status is not None else self._error_status(service, err.code)
+        protocol = self._protocol(service)
+        headers = {"x-amzn-RequestId": request_id}
+        if protocol == "query":
+            ns = self._models[service].metadata.get("xmlNamespace", "") if service else ""
+            xml = ('<ErrorResponse xmlns="%s"><Error><Type>%s</Type><Code>%s</Code>'
+                   '<Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>' % (
+                       ns, "Sender" if err.sender_fault else "Receiver", _xml_escape(err.code),
+                       _xml_escape(err.message), request_id))
+            headers["Content-Type"] = "text/xml"
+            return Reply(status, headers, xml.encode("utf-8"))
+        if protocol == "rest-json":
+            headers["X-Amzn-ErrorType"] = err.code
+            headers["Content-Type"] = "application/json"
+            doc = {"Type": "User" if err.sender_fault else "Service"}
+            doc["Message" if service == "lambda" else "message"] = err.message
+            return Reply(status, headers, json.dumps(doc).encode("utf-8"))
+        headers["Content-Type"] = "application/x-amz-json-1.1"
+        return Reply(status, headers, json.dumps({"__type": err.code, "message": err.message}).encode("utf-8"))
+
+    # -- request parsing -------------------------------------------------------------------
+
+    def _route_and_parse(self, service, protocol, model, method, raw_path, raw_query, headers, body, form):
+        if protocol == "query":
+            if form is None:
+                raise AwsError("MissingAction", "Missing Action", 400) if service != "rds" else \
+                    AwsError("MissingAction", "Could not find operation", 400)
+            action = form.get("Action")
+            if not action or action not in model.operation_names:
+                raise self._unknown_operation(service, action or "")
+            op = model.operation_model(action)
+            params = {}
+            if op.input_shape is not None:
+                parser = _QueryParser(form)
+                try:
+                    params = parser.parse(op.input_shape, "", "") or {}
+                except _Invalid as inv:
+                    raise self._validation_error(service, inv.kind, inv.message)
+                leftover = sorted(set(form) - parser.used - {"Action", "Version"})
+                if leftover:
+                    raise self._validation_error(service, "unknown", "Unrecognized parameter: %s" % leftover[0])
+            self._validate(service, op, params)
+            return action, params
+        if protocol == "json":
+            target = headers.get("X-Amz-Target") or ""
+            prefix, _, action = target.partition(".")
+            if prefix != model.metadata["targetPrefix"] or action not in model.operation_names:
+                raise self._unknown_operation(service, action)
+            op = model.operation_model(action)
+            try:
+                data = json.loads(body.decode("utf-8")) if body.strip() else {}
+            except ValueError:
+                raise AwsError("SerializationException", "Body is not valid JSON", 400)
+            params = {}
+            if op.input_shape is not None:
+                try:
+                    params = _json_value(op.input_shape, data, "") or {}
+                except _Invalid as inv:
+                    raise self._validation_error(service, inv.kind, inv.message)
+            elif data:
+                raise self._validation_error(service, "unknown", "Operation takes no parameters")
+            self._validate(service, op, params)
+            return action, params
+        router = self._rest_routers[service]
+        query = urllib.parse.parse_qs(raw_query, keep_blank_values=True)
+        action, labels = router.match(method, raw_path, query)
+        if action is None:
+            raise AwsError("UnknownOperationException", "Unknown operation %s %s" % (method, raw_path), 404)
+        op = model.operation_model(action)
+        params = {}
+        shape = op.input_shape
+        try:
+            if shape is not None:
+                params = self._rest_parse(shape, labels, query, headers, body)
+            elif body.strip() and body.strip() != b"{}":
+                raise _Invalid("unknown", "Operation takes no body")
+        except _Invalid as inv:
+            raise self._validation_error(service, inv.kind, inv.message)
+        self._validate(service, op, params)
+        return action, params
+
+    def _rest_parse(self, shape, labels, query, headers, body):
+        params = {}
+        body_members = {}
+        payload = shape.serialization.get("payload")
+        for mname, mshape in shape.members.items():
+            loc = mshape.serialization.get("location")
+            lname = mshape.serialization.get("name", mname)
+            path = _lower_first(mname)
+            if loc == "uri":
+                if lname in labels:
+                    params[mname] = _scalar_from_string(mshape, labels[lname], path)
+            elif loc == "querystring":
+                if mshape.type_name == "map":
+                    params[mname] = {k: v[0] for k, v in query.items()}
+                elif lname in query:
+                    if mshape.type_name == "list":
+                        params[mname] = [_scalar_from_string(mshape.member, v, path) for v in query[lname]]
+                    else:
+                        params[mname] = _scalar_from_string(mshape, query[lname][0], path)
+            elif loc == "header":
+                value = headers.get(lname)
+                if value is not None:
+                    if mshape.serialization.get("jsonvalue"):
+                        params[mname] = base64.b64decode(value).decode("utf-8")
+                    else:
+                        params[mname] = _scalar_from_string(mshape, value, path)
+            elif loc == "headers":
+                pfx = lname.lower()
+                params[mname] = {k[len(pfx):]: v for k, v in headers.items() if k.lower().startswith(pfx)}
+            elif mname != payload:
+                body_members[mname] = mshape
+        if payload:
+            pshape = shape.members[payload]
+            if pshape.type_name == "blob":
+                if body:
+                    params[payload] = body
+            elif pshape.type_name == "string":
+                if body:
+                    params[payload] = body.decode("utf-8")
+            elif body.strip():
+                try:
+                    data = json.loads(body.decode("utf-8"))
+                except ValueError:
+                    raise _Invalid("type", "Body is not valid JSON")
+                params[payload] = _json_value(pshape, data, _lower_first(payload))
+        elif body.strip():
+            try:
+                data = json.loads(body.decode("utf-8"))
+            except ValueError:
+                raise _Invalid("type", "Body is not valid JSON")
+            if not isinstance(data, dict):
+                raise _Invalid("type", "Body is not a JSON object")
+            for k, v in data.items():
+                if k not in body_members:
+                    raise _Invalid("unknown", "Unrecognized field \"%s\"" % k)
+                params[k] = _json_value(body_members[k], v, _lower_first(k))
+        return {k: v for k, v in params.items() if v is not None}
+
+    def _validate(self, service, op, params):
+        if op.input_shape is None:
+            return
+        errors = []
+        _check_constraints(op.input_shape, params, "", errors)
+        if errors:
+            missing = all("must not be null" in e for e in errors)
+            if service == "rds" and missing:
+                first = re.search(r"at '([^']+)'", errors[0]).group(1)
+                name = first[:1].upper() + first[1:]
+                raise self._validation_error(service, "missing", "The request must contain the parameter %s" % name)
+            msg = "%d validation error%s detected: %s" % (len(errors), "" if len(errors) == 1 else "s",
+                                                         "; ".join(errors))
+            raise self._validation_error(service, "missing" if missing else "constraint", msg)
+
+    # -- response serialisation ------------------------------------------------------------
+
+    def _serialize(self, service, protocol, model, operation, result, request_id):
+        op = model.operation_model(operation)
+        shape = op.output_shape
+        result = result or {}
+        headers = {"x-amzn-RequestId": request_id}
+        if protocol == "query":
+            ns = model.metadata.get("xmlNamespace", "")
+            inner = ""
+            if shape is not None:
+                wrapper = shape.serialization.get("resultWrapper", operation + "Result")
+                inner = "<%s>%s</%s>" % (wrapper, self._xml_members(shape, result), wrapper)
+            xml = ('<%sResponse xmlns="%s">%s<ResponseMetadata><RequestId>%s</RequestId>'
+                   '</ResponseMetadata></%sResponse>' % (operation, ns, inner, request_id, operation))
+            headers["Content-Type"] = "text/xml"
+            return Reply(200, headers, xml.encode("utf-8"))
+        if protocol == "json":
+            doc = self._json_out(shape, result) if shape is not None else {}
+            headers["Content-Type"] = "application/x-amz-json-1.1"
+            return Reply(200, headers, json.dumps(doc).encode("utf-8"))
+        status = op.http.get("responseCode", 200)
+        body = b""
+        if shape is not None:
+            payload = shape.serialization.get("payload")
+            body_doc = {}
+            for mname, mshape in shape.members.items():
+                value = result.get(mname)
+                if value is None:
+                    continue
+                loc = mshape.serialization.get("location")
+                lname = mshape.serialization.get("name", mname)
+                if loc == "header":
+                    headers[lname] = self._header_value(mshape, value)
+                elif loc == "headers":
+                    for k, v in value.items():
+                        headers[lname + k] = str(v)
+                elif loc == "statusCode":
+                    status = int(value)
+                elif mname == payload:
+                    if mshape.type_name == "blob":
+                        body = value if isinstance(value, bytes) else str(value).encode("utf-8")
+                        headers["Content-Type"] = "application/octet-stream"
+                    elif mshape.type_name == "string":
+                        body = value.encode("utf-8")
+                        headers["Content-Type"] = "text/plain"
+                    else:
+                        body = json.dumps(self._json_out(mshape, value)).encode("utf-8")
+                        headers["Content-Type"] = "application/json"
+                else:
+                    body_doc[lname] = self._json_value_out(mshape, value, rest=True)
+            if not payload and (body_doc or status != 204):
+                body = json.dumps(body_doc).encode("utf-8")
+                headers["Content-Type"] = "application/json"
+        return Reply(status, headers, body)
+
+    def _header_value(self, shape, value):
+        if shape.type_name == "timestamp":
+            fmt = shape.serialization.get("timestampFormat", "rfc822")
+            if fmt == "iso8601":
+                return iso8601(value)
+            if fmt == "unixTimestamp":
+                return str(epoch(value))
+            return email.utils.format_datetime(to_datetime(value), usegmt=True)
+        if shape.type_name == "boolean":
+            return "true" if value else "false"
+        if shape.serialization.get("jsonvalue"):
+            text = value if isinstance(value, str) else json.dumps(value)
+            return base64.b64encode(text.encode("utf-8")).decode()
+        return str(value)
+
+    def _json_out(self, shape, value):
+        return self._json_value_out(shape, value, rest=False)
+
+    def _json_value_out(self, shape, value, rest):
+        t = shape.type_name
+        if t == "structure":
+            out = {}
+            for mname, mshape in shape.members.items():
+                v = value.get(mname)
+                if v is None or mshape.serialization.get("location"):
+                    continue
+                out[mshape.serialization.get("name", mname)] = self._json_value_out(mshape, v, rest)
+            return out
+        if t == "list":
+            return [self._json_value_out(shape.member, v, rest) for v in value]
+        if t == "map":
+            return {k: self._json_value_out(shape.value, v, rest) for k, v in value.items()}
+        if t == "timestamp":
+            fmt = shape.serialization.get("timestampFormat")
+            if fmt == "iso8601":
+                return iso8601(value)
+            return epoch(value)
+        if t == "blob":
+            raw = value if isinstance(value, bytes) else str(value).encode("utf-8")
+            return base64.b64encode(raw).decode()
+        if t == "boolean":
+            return bool(value)
+        if t in ("integer", "long"):
+            return int(value)
+        if t in ("float", "double"):
+            return float(value)
+        if t == "string" and not isinstance(value, str):
+            return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+        return value
+
+    def _xml_members(self, shape, value):
+        parts = []
+        for mname, mshape in shape.members.items():
+            v = value.get(mname)
+            if v is None:
+                continue
+            parts.append(self._xml_value(mshape, v, mshape.serialization.get("name", mname)))
+        return "".join(parts)
+
+    def _xml_value(self, shape, value, name):
+        t = shape.type_name
+        if t == "structure":
+            return "<%s>%s</%s>" % (name, self._xml_members(shape, value), name)
+        if t == "list":
+            item = shape.member.serialization.get("name", "member")
+            if shape.serialization.get("flattened"):
+                return "".join(self._xml_value(shape.member, v, item if item != "member" else name)
+                               for v in value)
+            return "<%s>%s</%s>" % (name, "".join(self._xml_value(shape.member, v, item) for v in value), name)
+        if t == "map":
+            kname = shape.key.serialization.get("name", "key")
+            vname = shape.value.serialization.get("name", "value")
+            entries = "".join("<entry>%s%s</entry>" % (self._xml_value(shape.key, k, kname),
+                                                         self._xml_value(shape.value, v, vname))
+                              for k, v in value.items())
+            return "<%s>%s</%s>" % (name, entries, name)
+        if t == "timestamp":
+            text = iso8601(value)
+        elif t == "boolean":
+            text = "true" if value else "false"
+        elif t == "blob":
+            raw = value if isinstance(value, bytes) else str(value).encode("utf-8")
+            text = base64.b64encode(raw).decode()
+        else:
+            text = str(value)
+        return "<%s>%s</%s>" % (name, _xml_escape(text), name)
+
+
+def _find_service_class(name):
+    modname = "emu." + SERVICE_MODULES[name]
+    try:
+        module = importlib.import_module(modname)
+    except ModuleNotFoundError as exc:
+        if exc.name == modname:
+            return None
+        raise
+    for obj in vars(module).values():
+        if isinstance(obj, type) and getattr(obj, "SERVICE", None) == name and obj.__module__ == modname:
+            return obj
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "AwsEmulator"
+    sys_version = ""
+
+    def log_message(self, fmt, *args):  # quiet: the request log is GET /_emu/requests
+        return
+
+    def _read_body(self):
+        if (self.headers.get("Transfer-Encoding") or "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().strip().split(b";")[0], 16)
+                if size == 0:
+                    self.rfile.readline()
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(self, status, headers, body):
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD" and body:
+            self.wfile.write(body)
+
+    def _abort(self):
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        self.close_connection = True
+        try:
+            self.connection.close()
+        except OSError:
+            pass
+
+    def _handle(self):
+        emu = self.server.emu
+        body = self._read_body()
+        split = urllib.parse.urlsplit(self.path)
+        if split.path.startswith("/_emu/"):
+            status, doc = emu.control(self.command, split.path, split.query, body)
+            self._send(status, {"Content-Type": "application/json"}, json.dumps(doc, default=str).encode())
+            return
+        reply = emu.handle_aws(self.command, split.path, split.query, self.headers, body)
+        if reply.action == "reset":
+            self._abort()
+            return
+        if isinstance(reply.action, tuple) and reply.action[0] == "hang":
+            self.server.sleep_interruptibly(reply.action[1])
+            self._abort()
+            return
+        self._send(reply.status, reply.headers, reply.body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, addr, emu):
+        self.emu = emu
+        self._stop_event = threading.Event()
+        super().__init__(addr, _Handler)
+
+    def sleep_interruptibly(self, seconds):
+        self._stop_event.wait(seconds)
+
+
+class EmulatorServer:
+    """Runs an Emulator behind HTTP on 127.0.0.1 in a background thread (tests, server.py)."""
+
+    def __init__(self, emu, port=0):
+        self.emu = emu
+        self.httpd = _Server(("127.0.0.1", port), emu)
+        self.port = self.httpd.server_address[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        emu.url = self.url
+        self._thread = None
+
+    def start(self):
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="emu-http", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self):
+        self.httpd.serve_forever(poll_interval=0.1)
+
+    def stop(self):
+        self.httpd._stop_event.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.emu.queue.stop()
+        if self._thread is not None:
+            self._thread.join(5)
