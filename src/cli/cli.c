@@ -1,10 +1,124 @@
+/*
+ * rdsbk-provision <command> [options]: the command table and dispatch. Each command lives in
+ * cmd_<name>.c with its own option table and help text.
+ */
 #include "cli.h"
+#include "commands.h"
+#include "rdsbk/config.h"
+#include "rdsbk/error.h"
 
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+const struct rdsbk_cli_command *const rdsbk_cli_commands[] = {
+    &rdsbk_cmd_validate, &rdsbk_cmd_plan,     &rdsbk_cmd_apply,
+    &rdsbk_cmd_destroy,  &rdsbk_cmd_generate, &rdsbk_cmd_state,
+    &rdsbk_cmd_version,  &rdsbk_cmd_help,     NULL};
+
+static void s_print_main_help(FILE *out) {
+    fprintf(out, "Usage: rdsbk-provision <command> [options]\n\n"
+                 "Builds and keeps the pipeline that copies every new RDS system snapshot from\n"
+                 "Account-A/Region-A to Account-A/Region-B and on into the backup account\n"
+                 "(Account-B/Region-B), re-encrypted with a KMS key the backup account owns.\n\n"
+                 "Commands:\n");
+    for (int i = 0; rdsbk_cli_commands[i]; i++)
+        fprintf(out, "  %-10s %s\n", rdsbk_cli_commands[i]->name, rdsbk_cli_commands[i]->summary);
+    fprintf(out, "\n'rdsbk-provision <command> --help' describes a command and its options.\n"
+                 "Exit status: 0 success, 1 error, 2 only for 'plan --detailed-exitcode' when\n"
+                 "there are changes.\n");
+}
+
+static const struct rdsbk_cli_command *s_lookup(const char *name) {
+    for (int i = 0; rdsbk_cli_commands[i]; i++)
+        if (strcmp(rdsbk_cli_commands[i]->name, name) == 0)
+            return rdsbk_cli_commands[i];
+    return NULL;
+}
+
+static int s_help_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
+    struct rdsbk_cli_args args;
+    const struct rdsbk_cli_command *topic;
+
+    if (rdsbk_cli_parse(&args, cmd, argc, argv, NULL, NULL))
+        return 1;
+    if (args.help || args.n_args == 0) {
+        if (args.help)
+            rdsbk_cli_print_help(stdout, cmd);
+        else
+            s_print_main_help(stdout);
+        return 0;
+    }
+    topic = s_lookup(args.args[0]);
+    if (!topic) {
+        rdsbk_cli_usage_error(cmd, "unknown command '%s'", args.args[0]);
+        return 1;
+    }
+    rdsbk_cli_print_help(stdout, topic);
+    return 0;
+}
+
+const struct rdsbk_cli_command rdsbk_cmd_help = {
+    "help",
+    "Show help for rdsbk-provision or one command",
+    "help [COMMAND]",
+    "Shows the list of commands, or the help of COMMAND.",
+    0,
+    NULL,
+    1,
+    s_help_run};
+
+int rdsbk_cli_load_topology(struct rdsbk_topology **out, const struct rdsbk_cli_args *args) {
+    struct rdsbk_diagnostics diags;
+    int rc = rdsbk_topology_load(out, &diags, args->file);
+    const char *red = args->color ? "\033[1;31m" : "";
+    const char *reset = args->color && isatty(STDERR_FILENO) ? "\033[0m" : "";
+
+    if (!isatty(STDERR_FILENO))
+        red = "";
+    for (size_t i = 0; i < diags.count; i++)
+        fprintf(stderr, "%s:%d:%d: %serror:%s %s\n", args->file, diags.items[i].pos.line,
+                diags.items[i].pos.col, red, reset, diags.items[i].message);
+    if (rc && diags.count == 0)
+        rdsbk_cli_print_error(args);
+    rdsbk_diagnostics_clean_up(&diags);
+    return rc;
+}
+
+void rdsbk_cli_print_error(const struct rdsbk_cli_args *args) {
+    const struct rdsbk_error *e = rdsbk_error_last();
+    (void)args;
+
+    fprintf(stderr, "rdsbk-provision: error: %s", e->message[0] ? e->message : "unknown error");
+    if (e->aws_code[0])
+        fprintf(stderr, " (%s%s%s)", e->aws_code, e->request_id[0] ? ", request id " : "",
+                e->request_id);
+    fputc('\n', stderr);
+}
 
 int rdsbk_cli_main(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    puts("rdsbk-provision " RDSBK_VERSION);
-    return 0;
+    const struct rdsbk_cli_command *cmd;
+    int rc;
+
+    if (argc < 2) {
+        s_print_main_help(stderr);
+        return 1;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        s_print_main_help(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0)
+        return rdsbk_cmd_version.run(&rdsbk_cmd_version, 1, argv + 1);
+    cmd = s_lookup(argv[1]);
+    if (!cmd) {
+        fprintf(stderr,
+                "rdsbk-provision: unknown command '%s'\n"
+                "Try 'rdsbk-provision help' for the list of commands.\n",
+                argv[1]);
+        return 1;
+    }
+    rc = cmd->run(cmd, argc - 1, argv + 1);
+    /* Only 0, 1 and (plan --detailed-exitcode) 2 leave the process. */
+    return rc == 0 || rc == 2 ? rc : 1;
 }

@@ -1,0 +1,66 @@
+#include "commands.h"
+#include "rdsbk/config.h"
+#include "rdsbk/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static size_t s_databases(const struct rdsbk_topology *t) {
+    size_t n = 0;
+
+    for (size_t i = 0; i < t->n_sources; i++)
+        n += t->sources[i].n_instances + t->sources[i].n_clusters;
+    return n;
+}
+
+static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
+    struct rdsbk_cli_args args;
+    struct rdsbk_topology *topo = NULL;
+    char *json = NULL;
+    size_t dbs;
+    int result = 1;
+
+    if (rdsbk_cli_parse(&args, cmd, argc, argv, NULL, NULL))
+        return 1;
+    if (args.help) {
+        rdsbk_cli_print_help(stdout, cmd);
+        return 0;
+    }
+    if (rdsbk_cli_load_topology(&topo, &args))
+        goto cleanup;
+    if (args.json) {
+        json = rdsbk_topology_to_json(topo);
+        if (!json) {
+            rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            rdsbk_cli_print_error(&args);
+            goto cleanup;
+        }
+        printf("%s\n", json);
+    } else {
+        dbs = s_databases(topo);
+        printf("%s: valid: stack %s, %zu source%s", args.file, topo->stack, topo->n_sources,
+               topo->n_sources == 1 ? "" : "s");
+        if (topo->n_sources == 1)
+            printf(" (%s/%s)", topo->sources[0].account, topo->sources[0].region);
+        printf(", %zu database%s -> backup %s/%s, key %s\n", dbs, dbs == 1 ? "" : "s",
+               topo->backup.account, topo->backup.region, topo->key.alias);
+    }
+    result = 0;
+
+cleanup:
+    free(json);
+    rdsbk_topology_free(topo);
+    return result;
+}
+
+const struct rdsbk_cli_command rdsbk_cmd_validate = {
+    "validate",
+    "Check a topology file and print a summary",
+    "validate [-f FILE] [--json]",
+    "Reads the topology file, checks it, and prints a one-line summary (--json: the normalised\n"
+    "topology with every default filled in). Every problem is reported, each as\n"
+    "FILE:LINE:COL: error: MESSAGE, and the exit status is then 1. No AWS call is made.",
+    RDSBK_CLI_FILE | RDSBK_CLI_JSON | RDSBK_CLI_OUTPUT,
+    NULL,
+    0,
+    s_run};

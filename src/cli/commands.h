@@ -1,0 +1,28 @@
+#ifndef RDSBK_CLI_COMMANDS_H
+#define RDSBK_CLI_COMMANDS_H
+
+#include "options.h"
+
+/* One per subcommand, defined in cmd_<name>.c. */
+extern const struct rdsbk_cli_command rdsbk_cmd_validate;
+extern const struct rdsbk_cli_command rdsbk_cmd_plan;
+extern const struct rdsbk_cli_command rdsbk_cmd_apply;
+extern const struct rdsbk_cli_command rdsbk_cmd_destroy;
+extern const struct rdsbk_cli_command rdsbk_cmd_generate;
+extern const struct rdsbk_cli_command rdsbk_cmd_state;
+extern const struct rdsbk_cli_command rdsbk_cmd_version;
+extern const struct rdsbk_cli_command rdsbk_cmd_help;
+
+/* The table, NULL-terminated, in the order `help` lists them. */
+extern const struct rdsbk_cli_command *const rdsbk_cli_commands[];
+
+/* Loads the topology named by args->file, printing every diagnostic as FILE:LINE:COL: error:
+ * MESSAGE on stderr. Returns 0 and *out, or a negative code after printing. */
+struct rdsbk_topology;
+int rdsbk_cli_load_topology(struct rdsbk_topology **out, const struct rdsbk_cli_args *args);
+
+/* Prints the last error as "rdsbk-provision: error: MESSAGE" (with the AWS code and request id
+ * when there are some) on stderr. */
+void rdsbk_cli_print_error(const struct rdsbk_cli_args *args);
+
+#endif

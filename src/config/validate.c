@@ -1,0 +1,258 @@
+#include "validate.h"
+#include "rdsbk/config.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+static bool s_all(const char *s, size_t n, int (*pred)(int)) {
+    for (size_t i = 0; i < n; i++)
+        if (!pred((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+static int s_lower_alpha(int c) {
+    return c >= 'a' && c <= 'z';
+}
+
+static int s_digit(int c) {
+    return c >= '0' && c <= '9';
+}
+
+bool rdsbk_valid_account(const char *s) {
+    return strlen(s) == RDSBK_ACCOUNT_LEN && s_all(s, RDSBK_ACCOUNT_LEN, s_digit);
+}
+
+const char *rdsbk_region_partition(const char *region) {
+    if (strncmp(region, "cn-", 3) == 0)
+        return "aws-cn";
+    if (strncmp(region, "us-gov-", 7) == 0)
+        return "aws-us-gov";
+    return "aws";
+}
+
+/* <area>-<direction>-<n>, with the optional "gov" of us-gov-west-1: eu-west-1, ap-southeast-2,
+ * us-gov-east-1, cn-north-1, il-central-1, ca-west-1. */
+const char *rdsbk_check_region(const char *s) {
+    static const char *const phrase = "is not a Region name like eu-west-1";
+    const char *p = s;
+    const char *dash;
+    size_t n;
+
+    if (strlen(s) < 9 || strlen(s) > 20)
+        return phrase;
+    if (!s_all(p, 2, s_lower_alpha) || p[2] != '-')
+        return phrase;
+    p += 3;
+    if (strncmp(p, "gov-", 4) == 0)
+        p += 4;
+    dash = strchr(p, '-');
+    if (!dash)
+        return phrase;
+    n = (size_t)(dash - p);
+    if (n < 4 || !s_all(p, n, s_lower_alpha))
+        return phrase;
+    p = dash + 1;
+    n = strlen(p);
+    if (n < 1 || n > 2 || !s_all(p, n, s_digit) || p[0] == '0')
+        return phrase;
+    return NULL;
+}
+
+const char *rdsbk_check_profile(const char *s) {
+    size_t n = strlen(s);
+
+    if (n > 64)
+        return "is longer than 64 characters";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!isalnum(c) && c != '-' && c != '_' && c != '.' && c != '@' && c != '+' && c != '/')
+            return "may hold only letters, digits and - _ . @ + /";
+    }
+    return NULL;
+}
+
+/* arn:<partition>:iam::<12 digits>:role/<path/name> */
+const char *rdsbk_check_role_arn(const char *s) {
+    static const char *const phrase =
+        "is not an IAM role ARN like arn:aws:iam::111111111111:role/x";
+    static const char *const partitions[] = {"aws", "aws-cn", "aws-us-gov"};
+    const char *p;
+    bool known = false;
+    size_t n;
+
+    if (strncmp(s, "arn:", 4) != 0)
+        return phrase;
+    p = s + 4;
+    for (size_t i = 0; i < sizeof(partitions) / sizeof(partitions[0]); i++) {
+        size_t len = strlen(partitions[i]);
+        if (strncmp(p, partitions[i], len) == 0 && p[len] == ':') {
+            p += len + 1;
+            known = true;
+            break;
+        }
+    }
+    if (!known || strncmp(p, "iam::", 5) != 0)
+        return phrase;
+    p += 5;
+    if (!s_all(p, RDSBK_ACCOUNT_LEN, s_digit) || p[RDSBK_ACCOUNT_LEN] != ':')
+        return phrase;
+    p += RDSBK_ACCOUNT_LEN + 1;
+    if (strncmp(p, "role/", 5) != 0)
+        return phrase;
+    p += 5;
+    n = strlen(p);
+    if (n == 0 || n > 512 || p[n - 1] == '/')
+        return phrase;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (!isalnum(c) && !strchr("+=,.@_-/", c))
+            return phrase;
+    }
+    return NULL;
+}
+
+bool rdsbk_arn_in_account(const char *arn, const char *account) {
+    /* arn:partition:service:region:account:... : the account is the fifth field */
+    const char *p = arn;
+
+    for (int field = 0; field < 4; field++) {
+        p = strchr(p, ':');
+        if (!p)
+            return false;
+        p++;
+    }
+    return strncmp(p, account, RDSBK_ACCOUNT_LEN) == 0 && p[RDSBK_ACCOUNT_LEN] == ':';
+}
+
+/*
+ * DB instance and cluster identifiers: 1 to 63 letters, digits or hyphens, starting with a letter,
+ * no two hyphens in a row, not ending with a hyphen. A trailing '*' makes the rest a prefix, which
+ * may end with a hyphen ("billing-*"); "*" alone matches every database.
+ */
+const char *rdsbk_check_db_pattern(const char *s) {
+    size_t n = strlen(s);
+    bool prefix = n > 0 && s[n - 1] == '*';
+
+    if (prefix)
+        n--;
+    if (n == 0)
+        return prefix ? NULL : "is empty";
+    if (n > 63)
+        return "is longer than 63 characters (the RDS identifier limit)";
+    if (!isalpha((unsigned char)s[0]))
+        return "must start with a letter (an RDS identifier)";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '*')
+            return "may use '*' only at the end";
+        if (!isalnum(c) && c != '-')
+            return "may hold only letters, digits and hyphens (an RDS identifier)";
+        if (c == '-' && i > 0 && s[i - 1] == '-')
+            return "must not contain two hyphens in a row (an RDS identifier)";
+    }
+    if (!prefix && s[n - 1] == '-')
+        return "must not end with a hyphen (an RDS identifier)";
+    return NULL;
+}
+
+const char *rdsbk_check_key_alias(const char *s) {
+    size_t n = strlen(s);
+
+    if (strncmp(s, "alias/", 6) != 0 || n == 6)
+        return "must look like alias/<name>";
+    if (strncasecmp(s, "alias/aws/", 10) == 0)
+        return "must not start with alias/aws/ (reserved for AWS managed keys)";
+    if (n > 256)
+        return "is longer than 256 characters";
+    for (size_t i = 6; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!isalnum(c) && c != '/' && c != '_' && c != '-')
+            return "may hold only letters, digits and / _ - after alias/";
+    }
+    return NULL;
+}
+
+const char *rdsbk_check_runtime(const char *s) {
+    static const char *const runtimes[] = {"python3.9", "python3.10", "python3.11", "python3.12",
+                                           "python3.13"};
+
+    for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]); i++)
+        if (strcmp(s, runtimes[i]) == 0)
+            return NULL;
+    return "must be a Lambda Python runtime from python3.9 to python3.13";
+}
+
+/* AWS tag characters: letters, digits, white space and _ . : / = + - @ */
+static bool s_tag_chars(const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x80 && !isalnum(*p) && *p != ' ' && !strchr("_.:/=+-@", *p))
+            return false;
+    return true;
+}
+
+/* Length in characters, not bytes: AWS counts Unicode characters. */
+static size_t s_utf8_len(const char *s) {
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        n += (*p & 0xC0) != 0x80;
+    return n;
+}
+
+const char *rdsbk_check_tag_key(const char *s) {
+    size_t n = s_utf8_len(s);
+
+    if (n == 0 || n > 128)
+        return "must be 1 to 128 characters";
+    if (strncasecmp(s, "aws:", 4) == 0)
+        return "must not start with aws: (reserved by AWS)";
+    if (strncmp(s, "rdsbk:", 6) == 0)
+        return "must not start with rdsbk: (reserved for rdsbk-provision)";
+    if (!s_tag_chars(s))
+        return "may hold only letters, digits, spaces and _ . : / = + - @";
+    return NULL;
+}
+
+const char *rdsbk_check_tag_value(const char *s) {
+    if (s_utf8_len(s) > 256)
+        return "is longer than 256 characters";
+    if (!s_tag_chars(s))
+        return "may hold only letters, digits, spaces and _ . : / = + - @";
+    return NULL;
+}
+
+const char *rdsbk_check_endpoint_url(const char *s) {
+    const char *host;
+    size_t n;
+
+    if (strncmp(s, "https://", 8) == 0)
+        host = s + 8;
+    else if (strncmp(s, "http://", 7) == 0)
+        host = s + 7;
+    else
+        return "must be an http:// or https:// URL";
+    n = strcspn(host, "/?#");
+    if (n == 0 || host[0] == ':')
+        return "has no host";
+    for (const char *p = s; *p; p++)
+        if (isspace((unsigned char)*p) || (unsigned char)*p < 0x20)
+            return "must not contain spaces or control characters";
+    if (strchr(host, '@') && strchr(host, '@') < host + n)
+        return "must not carry credentials";
+    return NULL;
+}
+
+/* ^[a-z][a-z0-9-]{0,23}$ */
+const char *rdsbk_check_stack(const char *s) {
+    size_t n = strlen(s);
+
+    if (n == 0 || n > 24)
+        return "must be 1 to 24 characters";
+    if (!s_lower_alpha((unsigned char)s[0]))
+        return "must start with a lower-case letter";
+    for (size_t i = 0; i < n; i++)
+        if (!s_lower_alpha((unsigned char)s[i]) && !s_digit((unsigned char)s[i]) && s[i] != '-')
+            return "may hold only lower-case letters, digits and hyphens";
+    return NULL;
+}

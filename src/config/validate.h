@@ -1,0 +1,25 @@
+#ifndef RDSBK_CONFIG_VALIDATE_H
+#define RDSBK_CONFIG_VALIDATE_H
+
+#include <stdbool.h>
+
+/*
+ * Checks of single topology values. Each rdsbk_check_* returns NULL when the value is valid, or a
+ * static phrase saying what is wrong ("is not a Region name like eu-west-1").
+ */
+bool rdsbk_valid_account(const char *s);
+const char *rdsbk_check_region(const char *s);
+const char *rdsbk_check_profile(const char *s);
+const char *rdsbk_check_role_arn(const char *s);
+const char *rdsbk_check_db_pattern(const char *s);
+const char *rdsbk_check_key_alias(const char *s);
+const char *rdsbk_check_runtime(const char *s);
+const char *rdsbk_check_tag_key(const char *s);
+const char *rdsbk_check_tag_value(const char *s);
+const char *rdsbk_check_endpoint_url(const char *s);
+const char *rdsbk_check_stack(const char *s);
+
+/* Whether an IAM ARN's account field is `account`. */
+bool rdsbk_arn_in_account(const char *arn, const char *account);
+
+#endif

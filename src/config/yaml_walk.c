@@ -1,0 +1,228 @@
+#include "yaml_walk.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rdsbk_pos rdsbk_yaml_pos(const yaml_node_t *node) {
+    struct rdsbk_pos pos = {1, 1};
+
+    if (node) {
+        pos.line = (int)node->start_mark.line + 1;
+        pos.col = (int)node->start_mark.column + 1;
+    }
+    return pos;
+}
+
+static void s_verror(struct rdsbk_yaml_walk *w, struct rdsbk_pos pos, const char *fmt, va_list ap) {
+    struct rdsbk_diagnostic *items;
+    struct rdsbk_diagnostic *d;
+
+    items = realloc(w->diags->items, (w->diags->count + 1) * sizeof(*items));
+    if (!items) {
+        w->oom = 1;
+        return;
+    }
+    w->diags->items = items;
+    d = &items[w->diags->count++];
+    d->pos = pos;
+    vsnprintf(d->message, sizeof(d->message), fmt, ap);
+}
+
+void rdsbk_yaml_error_at(struct rdsbk_yaml_walk *w, struct rdsbk_pos pos, const char *fmt, ...) {
+    va_list ap;
+
+    va_start(ap, fmt);
+    s_verror(w, pos, fmt, ap);
+    va_end(ap);
+}
+
+void rdsbk_yaml_error(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *fmt, ...) {
+    va_list ap;
+
+    va_start(ap, fmt);
+    s_verror(w, rdsbk_yaml_pos(node), fmt, ap);
+    va_end(ap);
+}
+
+yaml_node_t *rdsbk_yaml_node(struct rdsbk_yaml_walk *w, int index) {
+    return yaml_document_get_node(w->doc, index);
+}
+
+static const char *s_kind(const yaml_node_t *node) {
+    switch (node->type) {
+    case YAML_MAPPING_NODE:
+        return "a mapping";
+    case YAML_SEQUENCE_NODE:
+        return "a list";
+    default:
+        return "a scalar";
+    }
+}
+
+bool rdsbk_yaml_is_null(const yaml_node_t *node) {
+    const char *v;
+
+    if (node->type != YAML_SCALAR_NODE || node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return false;
+    v = (const char *)node->data.scalar.value;
+    return v[0] == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
+           strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
+}
+
+const char *rdsbk_yaml_scalar(struct rdsbk_yaml_walk *w, const yaml_node_t *node,
+                              const char *what) {
+    if (node->type != YAML_SCALAR_NODE) {
+        rdsbk_yaml_error(w, node, "%s: must be a string, not %s", what, s_kind(node));
+        return NULL;
+    }
+    if (rdsbk_yaml_is_null(node)) {
+        rdsbk_yaml_error(w, node, "%s: must not be empty", what);
+        return NULL;
+    }
+    /* libyaml keeps NUL bytes of escaped strings ("\0"); a C string would silently cut them. */
+    if (strlen((const char *)node->data.scalar.value) != node->data.scalar.length) {
+        rdsbk_yaml_error(w, node, "%s: must not contain NUL characters", what);
+        return NULL;
+    }
+    return (const char *)node->data.scalar.value;
+}
+
+bool rdsbk_yaml_int(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *what, long min,
+                    long max, int *out) {
+    const char *text;
+    char *end;
+    long v;
+
+    if (node->type != YAML_SCALAR_NODE || node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+        rdsbk_yaml_is_null(node)) {
+        rdsbk_yaml_error(w, node, "%s: must be a whole number", what);
+        return false;
+    }
+    text = (const char *)node->data.scalar.value;
+    errno = 0;
+    v = strtol(text, &end, 10);
+    if (errno || end == text || *end != '\0' ||
+        (text[0] != '-' && (text[0] < '0' || text[0] > '9'))) {
+        rdsbk_yaml_error(w, node, "%s: must be a whole number, not '%s'", what, text);
+        return false;
+    }
+    if (v < min || v > max) {
+        rdsbk_yaml_error(w, node, "%s: must be between %ld and %ld, not %ld", what, min, max, v);
+        return false;
+    }
+    *out = (int)v;
+    return true;
+}
+
+bool rdsbk_yaml_bool(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *what,
+                     bool *out) {
+    const char *v;
+
+    if (node->type == YAML_SCALAR_NODE && node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+        v = (const char *)node->data.scalar.value;
+        if (strcmp(v, "true") == 0 || strcmp(v, "True") == 0 || strcmp(v, "TRUE") == 0) {
+            *out = true;
+            return true;
+        }
+        if (strcmp(v, "false") == 0 || strcmp(v, "False") == 0 || strcmp(v, "FALSE") == 0) {
+            *out = false;
+            return true;
+        }
+    }
+    rdsbk_yaml_error(w, node, "%s: must be true or false", what);
+    return false;
+}
+
+/* Levenshtein distance, capped: only small distances matter for suggestions. */
+static size_t s_distance(const char *a, const char *b) {
+    size_t la = strlen(a);
+    size_t lb = strlen(b);
+    size_t row[64];
+
+    if (la >= 63 || lb >= 63)
+        return 99;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t prev = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cur = row[j];
+            size_t best = prev + (a[i - 1] != b[j - 1]);
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            prev = cur;
+        }
+    }
+    return row[lb];
+}
+
+static const char *s_suggest(const char *key, const struct rdsbk_yaml_field *fields) {
+    const char *best = NULL;
+    size_t best_d = 99;
+    size_t limit = strlen(key) <= 4 ? 1 : 2;
+
+    for (const struct rdsbk_yaml_field *f = fields; f->name; f++) {
+        size_t d = s_distance(key, f->name);
+        if (d < best_d) {
+            best_d = d;
+            best = f->name;
+        }
+    }
+    return best_d <= limit ? best : NULL;
+}
+
+bool rdsbk_yaml_mapping(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *what,
+                        const struct rdsbk_yaml_field *fields, void *payload) {
+    yaml_node_pair_t *pair;
+
+    if (node->type != YAML_MAPPING_NODE) {
+        rdsbk_yaml_error(w, node, "%s: must be a mapping, not %s", what, s_kind(node));
+        return false;
+    }
+    for (pair = node->data.mapping.pairs.start; pair < node->data.mapping.pairs.top; pair++) {
+        yaml_node_t *key = rdsbk_yaml_node(w, pair->key);
+        yaml_node_t *value = rdsbk_yaml_node(w, pair->value);
+        const struct rdsbk_yaml_field *f;
+        const char *name;
+        bool duplicate = false;
+
+        if (!key || !value)
+            continue;
+        if (key->type != YAML_SCALAR_NODE) {
+            rdsbk_yaml_error(w, key, "keys of %s must be plain words", what);
+            continue;
+        }
+        name = (const char *)key->data.scalar.value;
+        for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < pair; p++) {
+            yaml_node_t *k = rdsbk_yaml_node(w, p->key);
+            if (k && k->type == YAML_SCALAR_NODE &&
+                strcmp((const char *)k->data.scalar.value, name) == 0)
+                duplicate = true;
+        }
+        if (duplicate) {
+            rdsbk_yaml_error(w, key, "duplicate key '%s' in %s", name, what);
+            continue;
+        }
+        for (f = fields; f->name; f++)
+            if (strcmp(f->name, name) == 0)
+                break;
+        if (f->name) {
+            f->fn(w, key, value, payload);
+        } else {
+            const char *hint = s_suggest(name, fields);
+            if (hint)
+                rdsbk_yaml_error(w, key, "unknown key '%s' in %s (did you mean '%s'?)", name, what,
+                                 hint);
+            else
+                rdsbk_yaml_error(w, key, "unknown key '%s' in %s", name, what);
+        }
+    }
+    return true;
+}

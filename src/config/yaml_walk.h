@@ -1,0 +1,61 @@
+#ifndef RDSBK_CONFIG_YAML_WALK_H
+#define RDSBK_CONFIG_YAML_WALK_H
+
+#include "rdsbk/config.h"
+
+#include <stdbool.h>
+#include <yaml.h>
+
+/*
+ * Typed access to a loaded libyaml document, recording every problem as a diagnostic instead of
+ * stopping at the first: the topology loader reports all errors of a file in one run.
+ */
+struct rdsbk_yaml_walk {
+    yaml_document_t *doc;
+    struct rdsbk_diagnostics *diags;
+    int oom; /* set when recording a diagnostic ran out of memory */
+};
+
+/* Records `message` at the node's position (1-based line and column). */
+void rdsbk_yaml_error(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void rdsbk_yaml_error_at(struct rdsbk_yaml_walk *w, struct rdsbk_pos pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+struct rdsbk_pos rdsbk_yaml_pos(const yaml_node_t *node);
+
+/* The scalar's text (borrowed from the document), or NULL after recording "expected a string". */
+const char *rdsbk_yaml_scalar(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *what);
+
+/* Whether a plain (unquoted) scalar spells YAML null (`~`, `null`, or nothing). */
+bool rdsbk_yaml_is_null(const yaml_node_t *node);
+
+/* Parses a decimal integer in [min, max]; records an error and returns false otherwise. */
+bool rdsbk_yaml_int(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *what, long min,
+                    long max, int *out);
+
+/* Parses true/false; records an error and returns false otherwise. */
+bool rdsbk_yaml_bool(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *what,
+                     bool *out);
+
+/* A key/value handler of a mapping walk: `value` is the node for `key`. */
+typedef void (*rdsbk_yaml_field_fn)(struct rdsbk_yaml_walk *w, const yaml_node_t *key,
+                                    const yaml_node_t *value, void *payload);
+
+struct rdsbk_yaml_field {
+    const char *name;
+    rdsbk_yaml_field_fn fn;
+};
+
+/*
+ * Walks a mapping: calls the handler of each known key, reports unknown keys (with a "did you
+ * mean" suggestion when one is close) and duplicate keys. `fields` ends with a {NULL, NULL}
+ * entry. Returns false (after recording an error) when `node` is not a mapping.
+ */
+bool rdsbk_yaml_mapping(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *what,
+                        const struct rdsbk_yaml_field *fields, void *payload);
+
+/* The node a key or sequence item points at. */
+yaml_node_t *rdsbk_yaml_node(struct rdsbk_yaml_walk *w, int index);
+
+#endif

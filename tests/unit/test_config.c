@@ -1,0 +1,198 @@
+/* The topology loader and its value checks. Whole-file error messages are covered by
+ * tests/topologies (through the binary); this file checks the parsed values and the checks. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "config/validate.h"
+#include "rdsbk/config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct rdsbk_topology *s_parse(const char *text, struct rdsbk_diagnostics *diags) {
+    struct rdsbk_topology *t = NULL;
+    rdsbk_topology_parse(&t, diags, "t.yaml", text, strlen(text));
+    return t;
+}
+
+static void test_defaults_and_shorthand(void **state) {
+    struct rdsbk_diagnostics d;
+    struct rdsbk_topology *t = s_parse("version: 1\n"
+                                       "stack: s1\n"
+                                       "source:\n"
+                                       "  account: 012345678901\n"
+                                       "  region: eu-central-1\n"
+                                       "  instances: db-a\n"
+                                       "backup: {account: '222222222222', region: eu-west-1}\n"
+                                       "tags: {zeta: '1', alpha: two}\n",
+                                       &d);
+    (void)state;
+    assert_non_null(t);
+    assert_int_equal(d.count, 0);
+    assert_int_equal(t->n_sources, 1);
+    /* unquoted, the account keeps its leading zero: it is read as text, never as a number */
+    assert_string_equal(t->sources[0].account, "012345678901");
+    assert_int_equal(t->sources[0].n_instances, 1);
+    assert_string_equal(t->sources[0].instances[0], "db-a");
+    assert_string_equal(t->key.alias, "alias/rdsbk-s1");
+    assert_true(t->key.multi_region);
+    assert_int_equal(t->key.deletion_window_days, 30);
+    assert_false(t->key.prevent_destroy);
+    assert_string_equal(t->functions.runtime, "python3.12");
+    assert_int_equal(t->functions.timeout_seconds, 60);
+    assert_int_equal(t->functions.memory_mb, 128);
+    assert_int_equal(t->n_tags, 2);
+    assert_string_equal(t->tags[0].key, "alpha"); /* sorted */
+    assert_string_equal(t->tags[1].value, "1");
+    assert_null(t->endpoints.default_url);
+    rdsbk_topology_free(t);
+    rdsbk_diagnostics_clean_up(&d);
+}
+
+static void test_all_errors_in_one_run(void **state) {
+    struct rdsbk_diagnostics d;
+    struct rdsbk_topology *t = s_parse("version: 1\n"
+                                       "stack: BAD\n"
+                                       "sources:\n"
+                                       "  - account: '1'\n"
+                                       "    region: nowhere\n"
+                                       "    instances: [ok]\n"
+                                       "backup: {account: '222222222222', region: eu-west-1}\n",
+                                       &d);
+    (void)state;
+    assert_null(t);
+    assert_int_equal(d.count, 3);
+    assert_int_equal(d.items[0].pos.line, 2);
+    assert_int_equal(d.items[0].pos.col, 8);
+    assert_int_equal(d.items[1].pos.line, 4);
+    assert_int_equal(d.items[2].pos.line, 5);
+    assert_non_null(strstr(d.items[1].message, "12-digit"));
+    rdsbk_diagnostics_clean_up(&d);
+}
+
+static void test_fan_in_example(void **state) {
+    struct rdsbk_diagnostics d;
+    struct rdsbk_topology *t = NULL;
+    int rc = rdsbk_topology_load(&t, &d, RDSBK_SOURCE_DIR "/examples/fan-in.yaml");
+    (void)state;
+    assert_int_equal(rc, 0);
+    assert_int_equal(t->n_sources, 3);
+    assert_string_equal(t->sources[1].role_arn, "arn:aws:iam::333333333333:role/rdsbk-deployer");
+    assert_string_equal(t->sources[2].region, "ap-southeast-2");
+    assert_int_equal(t->key.deletion_window_days, 7);
+    rdsbk_topology_free(t);
+}
+
+static void test_missing_file(void **state) {
+    struct rdsbk_diagnostics d;
+    struct rdsbk_topology *t = NULL;
+    (void)state;
+    assert_int_not_equal(rdsbk_topology_load(&t, &d, "/nonexistent/rdsbk.yaml"), 0);
+    assert_null(t);
+    assert_int_equal(d.count, 0);
+}
+
+static const struct {
+    const char *value;
+    int valid;
+} s_regions[] = {
+    {"eu-west-1", 1},    {"us-gov-west-1", 1},
+    {"cn-north-1", 1},   {"ap-southeast-2", 1},
+    {"il-central-1", 1}, {"me-south-1", 1},
+    {"eu-west", 0},      {"EU-WEST-1", 0},
+    {"eu-west-01", 0},   {"e-west-1", 0},
+    {"eu-we-1", 0},      {"eu-west-1x", 0},
+    {"eu-west-1 ", 0},   {"", 0},
+};
+
+static void test_regions(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof(s_regions) / sizeof(s_regions[0]); i++) {
+        int ok = rdsbk_check_region(s_regions[i].value) == NULL;
+        if (ok != s_regions[i].valid)
+            fail_msg("region '%s': expected %s", s_regions[i].value,
+                     s_regions[i].valid ? "valid" : "invalid");
+    }
+    assert_string_equal(rdsbk_region_partition("cn-northwest-1"), "aws-cn");
+    assert_string_equal(rdsbk_region_partition("us-gov-east-1"), "aws-us-gov");
+    assert_string_equal(rdsbk_region_partition("us-east-1"), "aws");
+}
+
+static const struct {
+    const char *value;
+    int valid;
+} s_dbs[] = {
+    {"orders-db", 1},
+    {"billing-*", 1},
+    {"*", 1},
+    {"a", 1},
+    {"orders-", 0},
+    {"-orders", 0},
+    {"1db", 0},
+    {"a--b", 0},
+    {"a_b", 0},
+    {"a*b", 0},
+    {"**", 0},
+    {"", 0},
+    {"a23456789012345678901234567890123456789012345678901234567890123", 1},
+    {"a234567890123456789012345678901234567890123456789012345678901234", 0},
+};
+
+static void test_db_patterns(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof(s_dbs) / sizeof(s_dbs[0]); i++) {
+        int ok = rdsbk_check_db_pattern(s_dbs[i].value) == NULL;
+        if (ok != s_dbs[i].valid)
+            fail_msg("db '%s': expected %s", s_dbs[i].value, s_dbs[i].valid ? "valid" : "invalid");
+    }
+}
+
+static void test_other_checks(void **state) {
+    (void)state;
+    assert_true(rdsbk_valid_account("000000000001"));
+    assert_false(rdsbk_valid_account("00000000001"));
+    assert_false(rdsbk_valid_account("0000000000012"));
+    assert_false(rdsbk_valid_account("00000000000a"));
+    assert_null(rdsbk_check_role_arn("arn:aws:iam::111111111111:role/path/deployer"));
+    assert_null(rdsbk_check_role_arn("arn:aws-cn:iam::111111111111:role/x"));
+    assert_non_null(rdsbk_check_role_arn("arn:aws:iam::111111111111:user/x"));
+    assert_non_null(rdsbk_check_role_arn("arn:aws:iam::11111111111:role/x"));
+    assert_non_null(rdsbk_check_role_arn("arn:aws:iam::111111111111:role/"));
+    assert_non_null(rdsbk_check_role_arn("arn:aws:iam::111111111111:role/a b"));
+    assert_true(rdsbk_arn_in_account("arn:aws:iam::111111111111:role/x", "111111111111"));
+    assert_false(rdsbk_arn_in_account("arn:aws:iam::111111111112:role/x", "111111111111"));
+    assert_null(rdsbk_check_key_alias("alias/rdsbk-x_1/y"));
+    assert_non_null(rdsbk_check_key_alias("alias/aws/rds"));
+    assert_non_null(rdsbk_check_key_alias("alias/"));
+    assert_non_null(rdsbk_check_key_alias("rdsbk"));
+    assert_null(rdsbk_check_endpoint_url("http://127.0.0.1:4566"));
+    assert_null(rdsbk_check_endpoint_url("https://kms.eu-west-1.amazonaws.com/"));
+    assert_non_null(rdsbk_check_endpoint_url("ftp://x"));
+    assert_non_null(rdsbk_check_endpoint_url("http://"));
+    assert_non_null(rdsbk_check_endpoint_url("http://user:pw@host/"));
+    assert_null(rdsbk_check_stack("a"));
+    assert_null(rdsbk_check_stack("orders-dr-2024-abcdefghi"));
+    assert_non_null(rdsbk_check_stack("orders-dr-2024-abcdefghij"));
+    assert_non_null(rdsbk_check_stack("9a"));
+    assert_null(rdsbk_check_tag_key("cost center:a/b=c+d-e@f"));
+    assert_non_null(rdsbk_check_tag_key("AWS:x"));
+    assert_null(rdsbk_check_tag_value(""));
+    assert_null(rdsbk_check_runtime("python3.12"));
+    assert_non_null(rdsbk_check_runtime("nodejs20.x"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_and_shorthand),
+        cmocka_unit_test(test_all_errors_in_one_run),
+        cmocka_unit_test(test_fan_in_example),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_regions),
+        cmocka_unit_test(test_db_patterns),
+        cmocka_unit_test(test_other_checks),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
