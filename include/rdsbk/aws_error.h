@@ -38,6 +38,11 @@ void rdsbk_aws_error_clean_up(struct rdsbk_aws_error *err);
  * the SDKs' standard retry mode. */
 bool rdsbk_aws_error_is_retryable(long status, const char *code);
 
+/* The same for a given service (our names: "sts", "iam", "kms", "events", "lambda", "rds"):
+ * EventBridge's LimitExceededException is a resource quota, not a rate limit, and is not retried.
+ * (IAM's quota error is "LimitExceeded", which no list contains.) rdsbk_aws_send uses this. */
+bool rdsbk_aws_error_is_retryable_for(const char *service, long status, const char *code);
+
 /* True when `code` is a throttling code (subset of the retryable ones). */
 bool rdsbk_aws_error_is_throttling(const char *code);
 

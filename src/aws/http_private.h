@@ -1,0 +1,14 @@
+#ifndef RDSBK_AWS_HTTP_PRIVATE_H
+#define RDSBK_AWS_HTTP_PRIVATE_H
+
+#include "rdsbk/http.h"
+
+/* Shared between http.c (transport) and retry.c (signed, retrying calls). Private to src/aws. */
+
+/* Sleeps `ms` milliseconds (resuming after signals). */
+void rdsbk_http_sleep_ms(long ms);
+
+/* Milliseconds from a monotonic clock. */
+long long rdsbk_http_now_ms(void);
+
+#endif

@@ -1,0 +1,136 @@
+#include "rdsbk/aws_error.h"
+#include "rdsbk/error.h"
+#include "rdsbk/http.h"
+#include "rdsbk/log.h"
+#include "rdsbk/sigv4.h"
+
+#include "aws/http_private.h"
+#include "aws/url.h"
+
+#include <openssl/rand.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/*
+ * Signed calls with the AWS SDKs' "standard" retry mode:
+ *
+ *   attempt 1 -> error? -> retryable? -> sleep U[0, min(max_delay, base * 2^0)] -> attempt 2
+ *             -> ...                  -> sleep U[0, min(max_delay, base * 2^(n-1))] -> attempt n+1
+ *
+ * Retryable: throttling and transient AWS error codes and HTTP 500/502/503/504
+ * (rdsbk_aws_error_is_retryable_for), and transport failures RDSBK_EIO (refused, reset, DNS)
+ * and RDSBK_ETIMEOUT. Nothing else: a 400 ValidationException or AccessDenied is tried once.
+ * Each attempt is signed anew with credentials fetched anew, so a refreshing provider can
+ * replace expiring ones and X-Amz-Date stays within the 5-minute window.
+ */
+
+/* Full jitter: uniform in [0, min(max_delay, base * 2^(attempt-1))]. */
+static long s_backoff_ms(const struct rdsbk_http_options *o, int attempt) {
+    long cap = o->base_delay_ms;
+    uint64_t r = 0;
+
+    for (int i = 1; i < attempt && cap < o->max_delay_ms; i++)
+        cap *= 2;
+    if (cap > o->max_delay_ms)
+        cap = o->max_delay_ms;
+    if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+        r = (uint64_t)rdsbk_http_now_ms() * 2654435761u;
+    return (long)(r % (uint64_t)(cap + 1));
+}
+
+/* "host" and "/path" of the URL, for log lines (never the query). */
+static void s_host_path(char *host, size_t host_size, char *path, size_t path_size,
+                        const char *url) {
+    struct rdsbk_url_parts u;
+
+    if (rdsbk_url_split(&u, url) != 0) {
+        snprintf(host, host_size, "?");
+        snprintf(path, path_size, "?");
+        return;
+    }
+    if (u.port >= 0)
+        snprintf(host, host_size, "%.*s:%ld", (int)u.host_len, u.host, u.port);
+    else
+        snprintf(host, host_size, "%.*s", (int)u.host_len, u.host);
+    snprintf(path, path_size, "%.*s", u.path_len ? (int)u.path_len : 1, u.path_len ? u.path : "/");
+}
+
+int rdsbk_aws_send(struct rdsbk_http_response *resp, struct rdsbk_http *http,
+                   struct rdsbk_http_request *req, const struct rdsbk_signing *signing,
+                   const char *operation) {
+    const struct rdsbk_http_options *opts = rdsbk_http_options_of(http);
+    struct rdsbk_aws_error err = {0};
+    char host[256];
+    char path[512];
+    const char *op = operation ? operation : "?";
+    int result = RDSBK_ERROR;
+
+    memset(resp, 0, sizeof(*resp));
+    s_host_path(host, sizeof(host), path, sizeof(path), req->url ? req->url : "");
+    for (int attempt = 1;; attempt++) {
+        struct rdsbk_credentials creds = {0};
+        char reason[192];
+        long long t0;
+        long elapsed;
+        long delay;
+        bool retryable;
+
+        rdsbk_http_response_clean_up(resp);
+        rdsbk_aws_error_clean_up(&err);
+
+        /* 1. fresh credentials, 2. a fresh signature */
+        result = signing->get_credentials(&creds, signing->payload);
+        if (result == 0)
+            result = rdsbk_sigv4_sign(req, &creds, signing->region, signing->service, time(NULL));
+        rdsbk_credentials_clean_up(&creds);
+        if (result)
+            goto cleanup;
+
+        /* 3. one attempt */
+        t0 = rdsbk_http_now_ms();
+        result = rdsbk_http_send(resp, http, req);
+        elapsed = (long)(rdsbk_http_now_ms() - t0);
+
+        if (result == 0 && resp->status >= 200 && resp->status < 300) {
+            const char *rid = rdsbk_http_response_header(resp, "x-amzn-RequestId");
+            if (!rid)
+                rid = rdsbk_http_response_header(resp, "x-amz-request-id");
+            rdsbk_log_debug("aws %s %s %s%s -> %ld in %ld ms, attempt %d, request id %s", op,
+                            req->method, host, path, resp->status, elapsed, attempt,
+                            rid ? rid : "-");
+            goto cleanup;
+        }
+        if (result == 0) {
+            result = rdsbk_aws_error_parse(&err, resp);
+            if (result)
+                goto cleanup;
+            rdsbk_log_debug("aws %s %s %s%s -> %ld %s in %ld ms, attempt %d, request id %s", op,
+                            req->method, host, path, resp->status, err.code, elapsed, attempt,
+                            err.request_id ? err.request_id : "-");
+            retryable = rdsbk_aws_error_is_retryable_for(signing->service, err.status, err.code);
+            result =
+                rdsbk_error_set_aws(rdsbk_aws_error_to_code(err.status, err.code), (int)err.status,
+                                    err.code, err.request_id, err.message ? err.message : err.code);
+            snprintf(reason, sizeof(reason), "HTTP %ld %s", err.status, err.code);
+        } else {
+            rdsbk_log_debug("aws %s %s %s%s -> failed in %ld ms, attempt %d: %s", op, req->method,
+                            host, path, elapsed, attempt, rdsbk_error_last()->message);
+            retryable = result == RDSBK_EIO || result == RDSBK_ETIMEOUT;
+            snprintf(reason, sizeof(reason), "%.180s", rdsbk_error_last()->message);
+        }
+        if (!retryable || attempt >= opts->max_attempts)
+            goto cleanup; /* the error of this attempt stands; an error reply stays in resp */
+
+        delay = s_backoff_ms(opts, attempt);
+        rdsbk_log_debug("aws %s: retry %d of %d in %ld ms after %s", op, attempt + 1,
+                        opts->max_attempts, delay, reason);
+        rdsbk_http_sleep_ms(delay);
+    }
+
+cleanup:
+    rdsbk_aws_error_clean_up(&err);
+    return result;
+}
