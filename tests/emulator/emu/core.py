@@ -706,12 +706,15 @@ class Emulator:
         ak = "ASIA" + "".join(random.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
         secret = base64.b64encode(uuid.uuid4().bytes + uuid.uuid4().bytes).decode()[:40]
         token = base64.b64encode(b"emu-session:" + uuid.uuid4().bytes * 4).decode()
-        role_name = role_arn.rsplit("/", 1)[-1]
-        partition = role_arn.split(":")[1] if role_arn.startswith("arn:") else "aws"
-        principal = "arn:%s:sts::%s:assumed-role/%s/%s" % (partition, account, role_name, session_name)
+        if role_arn is None:  # GetSessionToken: a session of the account root
+            principal = self.root_principal(account)
+        else:
+            role_name = role_arn.rsplit("/", 1)[-1]
+            partition = role_arn.split(":")[1] if role_arn.startswith("arn:") else "aws"
+            principal = "arn:%s:sts::%s:assumed-role/%s/%s" % (partition, account, role_name, session_name)
         expires = self.now() + duration_s
         with self.lock:
-            self._keys[ak] = {"account": account, "secret": secret, "token": token,
+            self._keys[ak] = {"account": account, "secret": secret, "token": token, "temporary": True,
                               "role_arn": role_arn, "principal_arn": principal, "expires": expires}
         return {"AccessKeyId": ak, "SecretAccessKey": secret, "SessionToken": token,
                 "Expiration": datetime.datetime.fromtimestamp(expires, datetime.timezone.utc),
@@ -739,7 +742,7 @@ class Emulator:
             for svc in self.services.values():
                 svc.reset()
             # Temporary credentials are state too; root keys stay.
-            self._keys = {k: v for k, v in self._keys.items() if v["role_arn"] is None}
+            self._keys = {k: v for k, v in self._keys.items() if not v.get("temporary")}
         with self._log_lock:
             self._log = []
             self._failed = []
