@@ -489,7 +489,8 @@ static void s_tags(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const yaml
         t->tags[t->n_tags].value = s_strdup(w, vs);
         t->n_tags++;
     }
-    qsort(t->tags, t->n_tags, sizeof(*t->tags), s_tag_cmp);
+    if (t->n_tags > 1)
+        qsort(t->tags, t->n_tags, sizeof(*t->tags), s_tag_cmp);
 }
 
 #define S_ENDPOINT(field)                                                                          \

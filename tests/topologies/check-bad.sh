@@ -3,6 +3,8 @@
 # NAME.expected on stderr (nothing on stdout); a crash or any other status fails.
 # usage: check-bad.sh RDSBK_PROVISION_BINARY
 set -u
+# Undefined behaviour must fail the case, not just print.
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 bin=$1
 cd "$(dirname "$0")/bad" || exit 1
 failed=0
