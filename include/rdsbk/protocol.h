@@ -1,0 +1,248 @@
+#ifndef RDSBK_PROTOCOL_H
+#define RDSBK_PROTOCOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <libxml/tree.h>
+
+#include "rdsbk/aws.h"
+#include "rdsbk/buf.h"
+#include "rdsbk/http.h"
+#include "rdsbk/sigv4.h"
+
+/*
+ * The three AWS wire protocols the services use, over rdsbk_aws_send (sign, send, retry, parse
+ * AWS errors):
+ *
+ *   awsQuery   (IAM, STS, RDS)      form POST "Action=X&Version=Y&...", XML reply
+ *   awsJson1.1 (KMS, EventBridge)   POST / with X-Amz-Target, JSON in and out
+ *   restJson1  (Lambda)             method + path labels + query + headers, JSON body
+ *
+ * A service module builds a request with the builder of its protocol and sends it through a
+ * `struct rdsbk_service_ctx` (where and how to call one service). Errors come back as
+ * rdsbk_aws_send reports them, with "not found" and "already exists" AWS codes mapped to
+ * RDSBK_ENOTFOUND and RDSBK_ECONFLICT (the AWS code, HTTP status and request id are kept in
+ * rdsbk_error_last()).
+ */
+
+/* The signature of rdsbk_aws_send; tests substitute their own to check request bytes and replay
+ * canned responses. */
+typedef int (*rdsbk_aws_send_fn)(struct rdsbk_http_response *resp, struct rdsbk_http *http,
+                                 struct rdsbk_http_request *req,
+                                 const struct rdsbk_signing *signing, const char *operation);
+
+/* Where and how to call one service. Everything is borrowed from whoever filled it in (normally
+ * rdsbk_client_service_ctx) and must outlive the calls made with it. */
+struct rdsbk_service_ctx {
+    struct rdsbk_http *http; /* shared transport */
+    const char *endpoint;    /* base URL without a trailing '/', e.g. "https://iam.amazonaws.com" */
+    struct rdsbk_signing signing; /* region, service, credentials; get_credentials NULL: unsigned */
+    rdsbk_aws_send_fn send;       /* NULL: rdsbk_aws_send */
+};
+
+/* ---- encoding helpers (shared by the protocols and the services) ---- */
+
+/* Appends `len` bytes of `s` percent-encoded per RFC 3986 (everything but A-Z a-z 0-9 - _ . ~;
+ * '/' too unless `keep_slash`). Returns 0 or RDSBK_ENOMEM. */
+int rdsbk_protocol_uri_encode(struct rdsbk_buf *out, const char *s, size_t len, bool keep_slash);
+
+/* Decodes %XX escapes (and '+' as a space when `plus_is_space`). Returns a new string the caller
+ * frees, or NULL (error set: RDSBK_ENOMEM, or RDSBK_EINVALID for a malformed escape). */
+char *rdsbk_protocol_uri_decode(const char *s, bool plus_is_space);
+
+/* Standard base64 with padding. Returns 0 or RDSBK_ENOMEM. */
+int rdsbk_protocol_base64_encode(struct rdsbk_buf *out, const void *data, size_t len);
+
+/* Decodes standard base64 (whitespace ignored) into `out`. Returns 0, RDSBK_EINVALID or
+ * RDSBK_ENOMEM. */
+int rdsbk_protocol_base64_decode(struct rdsbk_buf *out, const char *s);
+
+/* Parses an AWS timestamp: ISO 8601 ("2014-04-29T18:30:38Z", fractions, "+01:00" offsets),
+ * epoch seconds ("1398796238[.123]") or an HTTP date ("Tue, 29 Apr 2014 18:30:38 GMT").
+ * Returns 0 and seconds since the epoch, or RDSBK_EINVALID. */
+int rdsbk_protocol_parse_time(double *out, const char *s);
+
+/* Formats `t` as "YYYY-MM-DDTHH:MM:SSZ" into `out` (at least 21 bytes). */
+void rdsbk_protocol_format_time(char *out, size_t size, time_t t);
+
+/* Maps the AWS error recorded by rdsbk_aws_send (rdsbk_error_last()) to RDSBK_ENOTFOUND or
+ * RDSBK_ECONFLICT when its code says "not found" / "already exists", keeping the AWS details.
+ * Returns the code to propagate (`rc` when there is nothing to map). */
+int rdsbk_protocol_map_error(int rc);
+
+/* Sends `req` through ctx->send (or rdsbk_aws_send) and maps errors as above. `resp` is the
+ * caller's (rdsbk_http_response_clean_up) whatever the outcome. */
+int rdsbk_protocol_send(struct rdsbk_http_response *resp, const struct rdsbk_service_ctx *ctx,
+                        struct rdsbk_http_request *req, const char *operation);
+
+/* ---- XML (libxml2) helpers; element names are matched by local name, namespaces ignored ---- */
+
+/* Parses `len` bytes without network access or entity expansion. Returns 0 and a document the
+ * caller frees with xmlFreeDoc, or RDSBK_EINVALID. */
+int rdsbk_xml_parse(xmlDocPtr *out, const char *data, size_t len);
+
+/* The first element child of `parent` named `name` (any name when NULL), or NULL. Borrowed. */
+xmlNodePtr rdsbk_xml_child(const xmlNode *parent, const char *name);
+
+/* The next element sibling after `node` named `name` (any when NULL), or NULL. Borrowed. */
+xmlNodePtr rdsbk_xml_next(const xmlNode *node, const char *name);
+
+/* Follows a '/'-separated path of element names from `from` ("Role/Arn"), or NULL. Borrowed. */
+xmlNodePtr rdsbk_xml_path(const xmlNode *from, const char *path);
+
+/* The text of an element (its first text or CDATA child), "" when empty, NULL when `node` is
+ * NULL. Borrowed from the document. */
+const char *rdsbk_xml_text(const xmlNode *node);
+
+/* rdsbk_xml_text(rdsbk_xml_path(from, path)). */
+const char *rdsbk_xml_path_text(const xmlNode *from, const char *path);
+
+/* A copy of the text at `path` into *out (NULL when the element is absent). Returns 0 or
+ * RDSBK_ENOMEM; the caller frees *out. */
+int rdsbk_xml_path_dup(char **out, const xmlNode *from, const char *path);
+
+/* The boolean ("true"/"false") or integer at `path`; `dflt` when absent or malformed. */
+bool rdsbk_xml_path_bool(const xmlNode *from, const char *path, bool dflt);
+long long rdsbk_xml_path_int(const xmlNode *from, const char *path, long long dflt);
+
+/* The timestamp at `path` (0 when absent or malformed). */
+time_t rdsbk_xml_path_time(const xmlNode *from, const char *path);
+
+/* Copies every <member> text under the list element at `path` into a NULL-terminated array (the
+ * caller frees each string and the array; an absent list gives an empty array). Returns 0 or
+ * RDSBK_ENOMEM. */
+int rdsbk_xml_path_strings(char ***out, size_t *n_out, const xmlNode *from, const char *path);
+
+/* Frees an array from rdsbk_xml_path_strings (NULL is fine). */
+void rdsbk_strings_free(char **strings, size_t n);
+
+/* ---- awsQuery ---- */
+
+/* A form body under construction. Caller-owned: rdsbk_query_init / rdsbk_query_clean_up. */
+struct rdsbk_query {
+    char *action;
+    struct rdsbk_buf body;
+};
+
+/* Starts "Action=<action>&Version=<version>". Returns 0 or RDSBK_ENOMEM. */
+int rdsbk_query_init(struct rdsbk_query *q, const char *action, const char *version);
+void rdsbk_query_clean_up(struct rdsbk_query *q);
+
+/* Appends "&name=value" (both encoded); a NULL value adds nothing. Returns 0 or RDSBK_ENOMEM. */
+int rdsbk_query_add(struct rdsbk_query *q, const char *name, const char *value);
+
+/* The same with a printf-formatted name ("Tags.member.%zu.Key"). */
+int rdsbk_query_addf(struct rdsbk_query *q, const char *value, const char *name_fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+int rdsbk_query_add_bool(struct rdsbk_query *q, const char *name, bool value);
+int rdsbk_query_add_int(struct rdsbk_query *q, const char *name, long long value);
+/* ISO 8601 ("2015-01-25T08:00:00Z"). */
+int rdsbk_query_add_time(struct rdsbk_query *q, const char *name, time_t value);
+/* Base64 of the bytes. */
+int rdsbk_query_add_blob(struct rdsbk_query *q, const char *name, const void *data, size_t len);
+
+/* A list of strings: "name.member.1=a&name.member.2=b" (`member` may be another element name, or
+ * NULL for a flattened list "name.1=a"); an empty list serialises as "name=". */
+int rdsbk_query_add_list(struct rdsbk_query *q, const char *name, const char *member,
+                         const char *const *items, size_t n);
+
+/* A map of strings: "name.entry.1.key=k&name.entry.1.value=v" (`entry` NULL: flattened,
+ * "name.1.key"; `key`/`value` NULL: "key"/"value"). Nothing for an empty map. */
+int rdsbk_query_add_map(struct rdsbk_query *q, const char *name, const char *entry, const char *key,
+                        const char *value, const char *const *keys, const char *const *values,
+                        size_t n);
+
+/* A list of tag structures: "name.member.N.Key=k&name.member.N.Value=v". */
+int rdsbk_query_add_tags(struct rdsbk_query *q, const char *name, const char *const *keys,
+                         const char *const *values, size_t n);
+
+/* A parsed awsQuery reply. `result` is the <ActionResult> element (NULL for operations that
+ * return none). Free with rdsbk_query_reply_clean_up. */
+struct rdsbk_query_reply {
+    xmlDocPtr doc;
+    xmlNodePtr result;
+};
+
+void rdsbk_query_reply_clean_up(struct rdsbk_query_reply *reply);
+
+/* Builds the request (POST <endpoint>/, form content type), sends it and parses the XML reply.
+ * Returns 0 and fills *reply, a negative code (error set) otherwise. The query is not consumed. */
+int rdsbk_query_send(struct rdsbk_query_reply *reply, const struct rdsbk_service_ctx *ctx,
+                     const struct rdsbk_query *q);
+
+/* Parses an awsQuery reply body for `action` (used by rdsbk_query_send and by tests). */
+int rdsbk_query_parse_reply(struct rdsbk_query_reply *reply, const char *action, const char *body,
+                            size_t len);
+
+/* Pagination: the next marker of a reply (IAM: <IsTruncated>true</IsTruncated> + <Marker>;
+ * RDS: <Marker> alone). *out is NULL on the last page. Returns 0 or RDSBK_ENOMEM. */
+int rdsbk_query_next_marker(char **out, const xmlNode *result);
+
+/* ---- awsJson1.1 ---- */
+
+/* POST / with "X-Amz-Target: <target_prefix>.<operation>" and the JSON of `input` (NULL: {}).
+ * Returns 0 and *out, the parsed reply (an object; {} for an empty body), which the caller
+ * frees with cJSON_Delete; a negative code with the error set otherwise. */
+int rdsbk_json_call(cJSON **out, const struct rdsbk_service_ctx *ctx, const char *target_prefix,
+                    const char *operation, const cJSON *input);
+
+/* Pagination: a copy of the string member `field` ("NextToken", "NextMarker") of a reply, or NULL
+ * when absent or empty. Returns 0 or RDSBK_ENOMEM. */
+int rdsbk_json_next_token(char **out, const cJSON *reply, const char *field);
+
+/* ---- restJson1 ---- */
+
+/* A REST request under construction. Caller-owned: rdsbk_rest_init / rdsbk_rest_clean_up. */
+struct rdsbk_rest {
+    char *method;
+    char *operation;
+    struct rdsbk_buf path;  /* already encoded */
+    struct rdsbk_buf query; /* already encoded, without '?' */
+    struct rdsbk_header *headers;
+    size_t n_headers;
+    struct rdsbk_buf body;
+    char *content_type;
+};
+
+int rdsbk_rest_init(struct rdsbk_rest *r, const char *method, const char *operation);
+void rdsbk_rest_clean_up(struct rdsbk_rest *r);
+
+/* Appends a literal path piece (already valid, e.g. "/2015-03-31/functions/"). */
+int rdsbk_rest_path(struct rdsbk_rest *r, const char *literal);
+/* Appends a path label, URI-encoded ('/' encoded too unless `greedy`). */
+int rdsbk_rest_label(struct rdsbk_rest *r, const char *value, bool greedy);
+/* Adds "name=value" to the query string (both encoded); a NULL value adds nothing. */
+int rdsbk_rest_query(struct rdsbk_rest *r, const char *name, const char *value);
+/* Adds a header (copied); a NULL value adds nothing. */
+int rdsbk_rest_header(struct rdsbk_rest *r, const char *name, const char *value);
+/* Sets the body to the JSON of `body` (application/json). */
+int rdsbk_rest_json(struct rdsbk_rest *r, const cJSON *body);
+/* Sets a raw body with its content type. */
+int rdsbk_rest_body(struct rdsbk_rest *r, const void *data, size_t len, const char *content_type);
+
+/* The reply: the HTTP status, the raw response (headers and body) and, when the body is JSON, the
+ * parsed object (NULL otherwise). Free with rdsbk_rest_reply_clean_up. */
+struct rdsbk_rest_reply {
+    long status;
+    struct rdsbk_http_response resp;
+    cJSON *json;
+};
+
+void rdsbk_rest_reply_clean_up(struct rdsbk_rest_reply *reply);
+
+/* The value of the reply header `name` (case-insensitive), or NULL. Borrowed. */
+const char *rdsbk_rest_reply_header(const struct rdsbk_rest_reply *reply, const char *name);
+
+/* Sends the request. Returns 0 on a 2xx reply; a negative code with the error set otherwise. */
+int rdsbk_rest_send(struct rdsbk_rest_reply *reply, const struct rdsbk_service_ctx *ctx,
+                    const struct rdsbk_rest *r);
+
+/* Builds the HTTP request rdsbk_rest_send would send (for tests). The caller cleans it up. */
+int rdsbk_rest_build(struct rdsbk_http_request *out, const struct rdsbk_service_ctx *ctx,
+                     const struct rdsbk_rest *r);
+
+#endif

@@ -1,0 +1,26 @@
+#ifndef RDSBK_AWS_CREDENTIALS_PRIVATE_H
+#define RDSBK_AWS_CREDENTIALS_PRIVATE_H
+
+/* Sources of the credentials chain, shared between the files of src/aws/credentials*.c. Each
+ * fills `out` (the caller cleans it up) and returns 0, or a negative code with the error set. */
+
+#include "rdsbk/credentials.h"
+
+#include <stdbool.h>
+
+/* Runs `command` with /bin/sh and parses its stdout (credential_process). */
+int rdsbk_credentials_from_process(struct rdsbk_credentials *out, const char *command);
+
+/* The container credentials endpoint (AWS_CONTAINER_CREDENTIALS_*). */
+int rdsbk_credentials_from_container(struct rdsbk_credentials *out, struct rdsbk_http *http);
+
+/* IMDSv2 at AWS_EC2_METADATA_SERVICE_ENDPOINT or http://169.254.169.254. */
+int rdsbk_credentials_from_imds(struct rdsbk_credentials *out, struct rdsbk_http *http);
+
+/* True when AWS_EC2_METADATA_DISABLED=true. */
+bool rdsbk_credentials_imds_disabled(void);
+
+/* Reads a token file (trailing newline removed); *out is the caller's (a secret). */
+int rdsbk_credentials_read_token_file(char **out, const char *path);
+
+#endif
