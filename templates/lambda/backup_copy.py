@@ -1,1 +1,74 @@
-# placeholder backup_copy
+"""rdsbk backup-copy function (Account-B, Region-B).
+
+Triggered by the custom "snapshot shared" event that the share function publishes in Account-A and
+a rule forwards to this account. Copies the shared snapshot into this (backup) account, encrypted
+with the shared KMS key, under the same identifier.
+"""
+
+from botocore.exceptions import ClientError
+
+import rdsbk_common as c
+
+ACTION = "backup-copy"
+
+
+def handler(event, context):
+    detail, detail_type, source, account = c.event_detail(event)
+    source_arn = str(detail.get("SourceArn") or "")
+    extra = {"request_id": c.request_id(context)}
+    try:
+        settings = c.Settings()
+        settings.require("kms_key_arn", "source_accounts", "event_source", "event_detail_type")
+    except c.ConfigError as exc:
+        c.fail(ACTION, source_arn, None, exc, **extra)
+
+    def ignored(reason):
+        return c.log_action(ACTION, source_arn, None, "ignored", reason=reason, **extra)
+
+    if source != settings.event_source or detail_type != settings.event_detail_type:
+        return ignored(f"event {source!r}/{detail_type!r} is not this stack's shared-snapshot event")
+    if account not in settings.source_accounts:
+        return ignored(f"event from account {account!r}, not a source account of this stack")
+    if detail.get("Stack") != settings.stack:
+        return ignored(f"event is for stack {detail.get('Stack')!r}, not {settings.stack}")
+    kind = detail.get("SourceType")
+    arn = c.parse_arn(source_arn)
+    if arn is None or kind not in (c.KIND_INSTANCE, c.KIND_CLUSTER) or arn.kind != kind:
+        return ignored("SourceArn/SourceType do not name a DB snapshot or DB cluster snapshot")
+    if arn.account not in settings.source_accounts or arn.account != account:
+        return ignored(f"snapshot owner {arn.account!r} is not the event's source account")
+    if arn.region != settings.target_region:
+        # A shared snapshot can only be copied within its own Region.
+        return ignored(f"snapshot is not in the target Region {settings.target_region}")
+
+    target = c.strip_rds_prefix(arn.resource_id)
+    extra.update(kind=kind, stack=settings.stack, source_account=arn.account)
+    rds = c.client("rds", settings.target_region)
+    try:
+        existing = c.describe_snapshot(rds, kind, target)
+        if existing is not None:
+            return c.log_action(
+                ACTION, source_arn, target, "exists", status=existing.get("Status"), **extra
+            )
+        tags = {
+            c.TAG_SOURCE_SNAPSHOT: arn.text,
+            c.TAG_SOURCE_ACCOUNT: arn.account,
+            c.TAG_STACK: settings.stack,
+        }
+        # Tags of a snapshot shared from another account are not visible here: no CopyTags.
+        copied = c.copy_snapshot(
+            rds, kind, arn.text, target, settings.kms_key_arn, tags, copy_tags=False
+        )
+    except ClientError as exc:
+        if c.is_already_exists(exc):
+            return c.log_action(ACTION, source_arn, target, "exists", **extra)
+        c.fail(ACTION, source_arn, target, exc, **extra)
+    return c.log_action(
+        ACTION,
+        source_arn,
+        target,
+        "copied",
+        status=copied.get("Status"),
+        target_arn=c.snapshot_arn(kind, copied),
+        **extra,
+    )

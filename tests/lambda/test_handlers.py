@@ -1,0 +1,815 @@
+"""Tests of the Lambda handlers in templates/lambda/ with botocore's Stubber (no network).
+
+Run: /usr/bin/python3 tests/lambda/test_handlers.py  (CTest: lambda.handlers)
+"""
+
+import contextlib
+import copy
+import io
+import json
+import os
+import subprocess
+import sys
+import unittest
+from unittest import mock
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LAMBDA_DIR = os.path.join(os.path.dirname(os.path.dirname(HERE)), "templates", "lambda")
+sys.path.insert(0, LAMBDA_DIR)
+sys.dont_write_bytecode = True  # keep __pycache__ out of templates/
+
+import boto3  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
+from botocore.handlers import inject_presigned_url_rds  # noqa: E402
+from botocore.stub import Stubber  # noqa: E402
+
+import backup_copy  # noqa: E402
+import copy_snapshot  # noqa: E402
+import rdsbk_common as c  # noqa: E402
+import share  # noqa: E402
+
+A = "111111111111"
+A2 = "333333333333"
+B = "222222222222"
+STACK = "prod-backup"
+REGION_A = "us-east-1"
+REGION_B = "eu-west-1"
+KEY = f"arn:aws:kms:{REGION_B}:{B}:key/mrk-0123456789abcdef0123456789abcdef"
+
+ENV = {
+    "RDSBK_STACK": STACK,
+    "RDSBK_TARGET_REGION": REGION_B,
+    "RDSBK_KMS_KEY_ARN": KEY,
+    "RDSBK_BACKUP_ACCOUNT": B,
+    "RDSBK_SOURCE_ACCOUNTS": f"{A}, {A2}",
+    "RDSBK_EVENT_SOURCE": f"rdsbk.{STACK}",
+    "RDSBK_EVENT_DETAIL_TYPE": "RDS Snapshot Shared",
+    "RDSBK_DB_INSTANCES": "prod-db,reporting-*",
+    "RDSBK_DB_CLUSTERS": "aurora-main",
+    # Fake credentials: the stubbed clients never send anything, but presigning needs keys.
+    "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+    "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+    "AWS_DEFAULT_REGION": REGION_B,
+}
+
+SNAP_ID = "rds:prod-db-2024-08-13-03-10"
+COPY_ID = "prod-db-2024-08-13-03-10"
+SRC_ARN = f"arn:aws:rds:{REGION_A}:{A}:snapshot:{SNAP_ID}"
+COPY_ARN = f"arn:aws:rds:{REGION_B}:{A}:snapshot:{COPY_ID}"
+BACKUP_ARN = f"arn:aws:rds:{REGION_B}:{B}:snapshot:{COPY_ID}"
+CL_SNAP_ID = "rds:aurora-main-2024-08-13-03-10"
+CL_COPY_ID = "aurora-main-2024-08-13-03-10"
+CL_SRC_ARN = f"arn:aws:rds:{REGION_A}:{A}:cluster-snapshot:{CL_SNAP_ID}"
+CL_COPY_ARN = f"arn:aws:rds:{REGION_B}:{A}:cluster-snapshot:{CL_COPY_ID}"
+
+
+class Context:
+    aws_request_id = "req-0001"
+
+
+def rds_event(event_id, arn, ident, detail_type="RDS DB Snapshot Event", region=REGION_A):
+    source_type = "CLUSTER_SNAPSHOT" if ":cluster-snapshot:" in arn else "SNAPSHOT"
+    return {
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": detail_type,
+        "source": "aws.rds",
+        "account": A,
+        "time": "2024-08-13T03:12:00Z",
+        "region": region,
+        "resources": [arn],
+        "detail": {
+            "EventCategories": ["creation"],
+            "SourceType": source_type,
+            "SourceArn": arn,
+            "Date": "2024-08-13T03:12:00.000Z",
+            "Message": "Automated snapshot created",
+            "SourceIdentifier": ident,
+            "EventID": event_id,
+        },
+    }
+
+
+def shared_event(arn=COPY_ARN, ident=COPY_ID, kind="SNAPSHOT", account=A, **overrides):
+    event = {
+        "version": "0",
+        "id": "0d6e2b1c-0000-4000-8000-000000000001",
+        "detail-type": "RDS Snapshot Shared",
+        "source": f"rdsbk.{STACK}",
+        "account": account,
+        "time": "2024-08-13T03:40:00Z",
+        "region": REGION_B,
+        "resources": [],
+        "detail": {
+            "SourceArn": arn,
+            "SourceIdentifier": ident,
+            "SourceType": kind,
+            "SourceAccount": account,
+            "Stack": STACK,
+        },
+    }
+    for key, value in overrides.items():
+        if key in event["detail"]:
+            event["detail"][key] = value
+        else:
+            event[key] = value
+    return event
+
+
+def expected_copy_tags(source_arn):
+    return [
+        {"Key": "rdsbk:source-snapshot", "Value": source_arn},
+        {"Key": "rdsbk:stack", "Value": STACK},
+    ]
+
+
+class HandlerTest(unittest.TestCase):
+    """Sets the environment and installs stubbed RDS and EventBridge clients."""
+
+    def setUp(self):
+        env = mock.patch.dict(os.environ, ENV, clear=False)
+        env.start()
+        self.addCleanup(env.stop)
+        for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+            os.environ.pop(name, None)
+        self.rds = boto3.client("rds", region_name=REGION_B, endpoint_url="http://127.0.0.1:9")
+        self.events = boto3.client(
+            "events", region_name=REGION_B, endpoint_url="http://127.0.0.1:9"
+        )
+        self.rds_stub = Stubber(self.rds)
+        self.events_stub = Stubber(self.events)
+        self.rds_stub.activate()
+        self.events_stub.activate()
+        c._CLIENTS.clear()
+        c._CLIENTS[("rds", REGION_B)] = self.rds
+        c._CLIENTS[("events", REGION_B)] = self.events
+        self.addCleanup(c._CLIENTS.clear)
+        self.sent_bodies = []
+
+        def capture(params, model, request_signer, **kwargs):
+            # With a Stubber active, botocore's own before-call handlers never run (the stub
+            # answers first), so run its RDS presign step on a copy of the request: what the
+            # real call would send for CopyDB*Snapshot.
+            if model.name in ("CopyDBSnapshot", "CopyDBClusterSnapshot"):
+                sent = copy.deepcopy(params)
+                inject_presigned_url_rds(params=sent, request_signer=request_signer, model=model)
+                self.sent_bodies.append(sent["body"])
+
+        self.rds.meta.events.register_first("before-call.*.*", capture)
+
+    def tearDown(self):
+        # Every stubbed call must have been made; an unexpected call already failed the test.
+        self.rds_stub.assert_no_pending_responses()
+        self.events_stub.assert_no_pending_responses()
+
+    def invoke(self, module, event):
+        """Runs the handler; returns (result, [log records]). Re-raises, keeping the logs."""
+        out = io.StringIO()
+        self.logs = []
+        try:
+            with contextlib.redirect_stdout(out):
+                result = module.handler(event, Context())
+        finally:
+            lines = [line for line in out.getvalue().splitlines() if line.strip()]
+            self.logs = [json.loads(line) for line in lines]
+        return result, self.logs
+
+    def assert_one_line(self, action, result, source, target):
+        self.assertEqual(len(self.logs), 1, self.logs)
+        rec = self.logs[0]
+        self.assertEqual(rec["action"], action)
+        self.assertEqual(rec["result"], result)
+        self.assertEqual(rec["source"], source)
+        self.assertEqual(rec["target"], target)
+        self.assertEqual(rec["request_id"], "req-0001")
+        return rec
+
+    def not_found(self, method, code, params):
+        self.rds_stub.add_client_error(
+            method, service_error_code=code, http_status_code=404, expected_params=params
+        )
+
+
+class CopyTest(HandlerTest):
+    def expect_copy_instance(self, source_arn, target, source_region=REGION_A):
+        self.not_found("describe_db_snapshots", "DBSnapshotNotFound", {"DBSnapshotIdentifier": target})
+        self.rds_stub.add_response(
+            "copy_db_snapshot",
+            {
+                "DBSnapshot": {
+                    "DBSnapshotIdentifier": target,
+                    "Status": "pending",
+                    "DBSnapshotArn": f"arn:aws:rds:{REGION_B}:{A}:snapshot:{target}",
+                }
+            },
+            {
+                "SourceDBSnapshotIdentifier": source_arn,
+                "TargetDBSnapshotIdentifier": target,
+                "KmsKeyId": KEY,
+                "CopyTags": True,
+                "Tags": expected_copy_tags(source_arn),
+                "SourceRegion": source_region,
+            },
+        )
+
+    def test_instance_snapshot_copied_with_key_tags_and_source_region(self):
+        self.expect_copy_instance(SRC_ARN, COPY_ID)
+        result, _ = self.invoke(copy_snapshot, rds_event("RDS-EVENT-0091", SRC_ARN, SNAP_ID))
+        rec = self.assert_one_line("copy", "copied", SRC_ARN, COPY_ID)
+        self.assertEqual(result, rec)
+        self.assertNotIn("rds:", rec["target"])
+        self.assertEqual(rec["kind"], "SNAPSHOT")
+        self.assertEqual(rec["status"], "pending")
+        self.assertEqual(rec["source_region"], REGION_A)
+        self.assertEqual(rec["target_arn"], COPY_ARN)
+        # botocore turned SourceRegion into a PreSignedUrl signed for the source Region.
+        self.assertEqual(len(self.sent_bodies), 1)
+        body = self.sent_bodies[0]
+        self.assertNotIn("SourceRegion", body)
+        self.assertIn("PreSignedUrl", body)
+        self.assertIn(REGION_A, body["PreSignedUrl"])
+        self.assertIn(f"DestinationRegion={REGION_B}", body["PreSignedUrl"])
+
+    def test_source_region_comes_from_the_arn(self):
+        arn = f"arn:aws:rds:ap-southeast-2:{A}:snapshot:{SNAP_ID}"
+        self.expect_copy_instance(arn, COPY_ID, source_region="ap-southeast-2")
+        event = rds_event("RDS-EVENT-0091", arn, SNAP_ID, region="ap-southeast-2")
+        self.invoke(copy_snapshot, event)
+        self.assert_one_line("copy", "copied", arn, COPY_ID)
+
+    def test_prefix_pattern_selects_databases(self):
+        ident = "rds:reporting-eu-1-2024-08-13-03-10"
+        arn = f"arn:aws:rds:{REGION_A}:{A}:snapshot:{ident}"
+        self.expect_copy_instance(arn, "reporting-eu-1-2024-08-13-03-10")
+        self.invoke(copy_snapshot, rds_event("RDS-EVENT-0091", arn, ident))
+        self.assert_one_line("copy", "copied", arn, "reporting-eu-1-2024-08-13-03-10")
+
+    def test_cluster_snapshot_copied(self):
+        self.not_found(
+            "describe_db_cluster_snapshots",
+            "DBClusterSnapshotNotFoundFault",
+            {"DBClusterSnapshotIdentifier": CL_COPY_ID},
+        )
+        self.rds_stub.add_response(
+            "copy_db_cluster_snapshot",
+            {
+                "DBClusterSnapshot": {
+                    "DBClusterSnapshotIdentifier": CL_COPY_ID,
+                    "Status": "copying",
+                    "DBClusterSnapshotArn": CL_COPY_ARN,
+                }
+            },
+            {
+                "SourceDBClusterSnapshotIdentifier": CL_SRC_ARN,
+                "TargetDBClusterSnapshotIdentifier": CL_COPY_ID,
+                "KmsKeyId": KEY,
+                "CopyTags": True,
+                "Tags": expected_copy_tags(CL_SRC_ARN),
+                "SourceRegion": REGION_A,
+            },
+        )
+        event = rds_event(
+            "RDS-EVENT-0169", CL_SRC_ARN, CL_SNAP_ID, detail_type="RDS DB Cluster Snapshot Event"
+        )
+        self.invoke(copy_snapshot, event)
+        rec = self.assert_one_line("copy", "copied", CL_SRC_ARN, CL_COPY_ID)
+        self.assertEqual(rec["kind"], "CLUSTER_SNAPSHOT")
+        self.assertEqual(rec["target_arn"], CL_COPY_ARN)
+        self.assertIn("PreSignedUrl", self.sent_bodies[0])
+
+    def test_existing_copy_is_success_without_copying(self):
+        self.rds_stub.add_response(
+            "describe_db_snapshots",
+            {"DBSnapshots": [{"DBSnapshotIdentifier": COPY_ID, "Status": "copying"}]},
+            {"DBSnapshotIdentifier": COPY_ID},
+        )
+        self.invoke(copy_snapshot, rds_event("RDS-EVENT-0091", SRC_ARN, SNAP_ID))
+        rec = self.assert_one_line("copy", "exists", SRC_ARN, COPY_ID)
+        self.assertEqual(rec["status"], "copying")
+        self.assertEqual(self.sent_bodies, [])
+
+    def test_already_exists_race_is_success(self):
+        self.not_found("describe_db_snapshots", "DBSnapshotNotFound", {"DBSnapshotIdentifier": COPY_ID})
+        self.rds_stub.add_client_error("copy_db_snapshot", service_error_code="DBSnapshotAlreadyExists")
+        self.invoke(copy_snapshot, rds_event("RDS-EVENT-0091", SRC_ARN, SNAP_ID))
+        self.assert_one_line("copy", "exists", SRC_ARN, COPY_ID)
+
+    def test_cluster_already_exists_race_is_success(self):
+        self.not_found(
+            "describe_db_cluster_snapshots",
+            "DBClusterSnapshotNotFoundFault",
+            {"DBClusterSnapshotIdentifier": CL_COPY_ID},
+        )
+        self.rds_stub.add_client_error(
+            "copy_db_cluster_snapshot", service_error_code="DBClusterSnapshotAlreadyExistsFault"
+        )
+        event = rds_event(
+            "RDS-EVENT-0169", CL_SRC_ARN, CL_SNAP_ID, detail_type="RDS DB Cluster Snapshot Event"
+        )
+        self.invoke(copy_snapshot, event)
+        self.assert_one_line("copy", "exists", CL_SRC_ARN, CL_COPY_ID)
+
+    def test_events_that_are_not_ours_are_ignored_without_calls(self):
+        manual_arn = f"arn:aws:rds:{REGION_A}:{A}:snapshot:prod-db-manual"
+        other_arn = f"arn:aws:rds:{REGION_A}:{A}:snapshot:rds:other-db-2024-08-13-03-10"
+        cl_other = f"arn:aws:rds:{REGION_A}:{A}:cluster-snapshot:rds:aurora-other-2024-08-13-03-10"
+        in_b = f"arn:aws:rds:{REGION_B}:{A}:snapshot:{SNAP_ID}"
+        wrong_source = rds_event("RDS-EVENT-0091", SRC_ARN, SNAP_ID)
+        wrong_source["source"] = "custom.attacker"
+        cases = [
+            ("creating, not created", rds_event("RDS-EVENT-0090", SRC_ARN, SNAP_ID), SRC_ARN),
+            ("manual snapshot created", rds_event("RDS-EVENT-0042", manual_arn, "x"), manual_arn),
+            ("manual name with 0091", rds_event("RDS-EVENT-0091", manual_arn, "x"), manual_arn),
+            ("other database", rds_event("RDS-EVENT-0091", other_arn, "x"), other_arn),
+            ("prefix needs the star", rds_event("RDS-EVENT-0091", other_arn.replace("other-db", "prod-db2"), "x"),
+             other_arn.replace("other-db", "prod-db2")),
+            ("other cluster", rds_event("RDS-EVENT-0169", cl_other, "x",
+                                        detail_type="RDS DB Cluster Snapshot Event"), cl_other),
+            ("instance db listed only as a cluster pattern",
+             rds_event("RDS-EVENT-0169", CL_SRC_ARN.replace("aurora-main", "prod-db"), "x",
+                       detail_type="RDS DB Cluster Snapshot Event"),
+             CL_SRC_ARN.replace("aurora-main", "prod-db")),
+            ("cluster event with instance ARN", rds_event("RDS-EVENT-0169", SRC_ARN, SNAP_ID,
+                                                          detail_type="RDS DB Cluster Snapshot Event"), SRC_ARN),
+            ("detail-type mismatch", rds_event("RDS-EVENT-0091", SRC_ARN, SNAP_ID,
+                                               detail_type="RDS DB Cluster Snapshot Event"), SRC_ARN),
+            ("already in target Region", rds_event("RDS-EVENT-0091", in_b, SNAP_ID), in_b),
+            ("not from aws.rds", wrong_source, SRC_ARN),
+            ("not an ARN", rds_event("RDS-EVENT-0091", "rds:prod-db-2024-08-13-03-10", "x"),
+             "rds:prod-db-2024-08-13-03-10"),
+            ("empty event", {}, ""),
+            ("not a dict", "garbage", ""),
+        ]
+        for name, event, source in cases:
+            with self.subTest(name):
+                result, _ = self.invoke(copy_snapshot, event)
+                rec = self.assert_one_line("copy", "ignored", source, None)
+                self.assertTrue(rec["reason"])
+                self.assertEqual(result["result"], "ignored")
+
+    def test_quota_exceeded_raises_retryable(self):
+        self.not_found("describe_db_snapshots", "DBSnapshotNotFound", {"DBSnapshotIdentifier": COPY_ID})
+        self.rds_stub.add_client_error(
+            "copy_db_snapshot",
+            service_error_code="SnapshotQuotaExceeded",
+            service_message="Cannot copy more than 20 snapshots concurrently",
+        )
+        with self.assertRaises(c.RetryableError) as ctx:
+            self.invoke(copy_snapshot, rds_event("RDS-EVENT-0091", SRC_ARN, SNAP_ID))
+        self.assertIn("SnapshotQuotaExceeded", str(ctx.exception))
+        self.assertIsInstance(ctx.exception.__cause__, ClientError)
+        rec = self.assert_one_line("copy", "error", SRC_ARN, COPY_ID)
+        self.assertEqual(rec["error_code"], "SnapshotQuotaExceeded")
+        self.assertTrue(rec["retryable"])
+
+    def test_throttling_raises_retryable(self):
+        self.rds_stub.add_client_error("describe_db_snapshots", service_error_code="Throttling")
+        with self.assertRaises(c.RetryableError):
+            self.invoke(copy_snapshot, rds_event("RDS-EVENT-0091", SRC_ARN, SNAP_ID))
+        rec = self.assert_one_line("copy", "error", SRC_ARN, COPY_ID)
+        self.assertEqual(rec["error_code"], "Throttling")
+
+    def test_access_denied_raises(self):
+        self.not_found("describe_db_snapshots", "DBSnapshotNotFound", {"DBSnapshotIdentifier": COPY_ID})
+        self.rds_stub.add_client_error(
+            "copy_db_snapshot",
+            service_error_code="AccessDenied",
+            service_message="not authorized to perform rds:CopyDBSnapshot",
+            http_status_code=403,
+        )
+        with self.assertRaises(ClientError) as ctx:
+            self.invoke(copy_snapshot, rds_event("RDS-EVENT-0091", SRC_ARN, SNAP_ID))
+        self.assertNotIsInstance(ctx.exception, c.RetryableError)
+        self.assertEqual(ctx.exception.response["Error"]["Code"], "AccessDenied")
+        rec = self.assert_one_line("copy", "error", SRC_ARN, COPY_ID)
+        self.assertEqual(rec["error_code"], "AccessDenied")
+        self.assertFalse(rec["retryable"])
+        self.assertIn("rds:CopyDBSnapshot", rec["message"])
+
+    def test_missing_configuration_raises(self):
+        os.environ.pop("RDSBK_KMS_KEY_ARN")
+        with self.assertRaises(c.ConfigError):
+            self.invoke(copy_snapshot, rds_event("RDS-EVENT-0091", SRC_ARN, SNAP_ID))
+        rec = self.assert_one_line("copy", "error", SRC_ARN, None)
+        self.assertEqual(rec["error_code"], "ConfigError")
+
+
+class ShareTest(HandlerTest):
+    def copy_done_event(self, arn=COPY_ARN, ident=COPY_ID, event_id="RDS-EVENT-0060", **kw):
+        event = rds_event(event_id, arn, ident, region=REGION_B, **kw)
+        event["detail"]["Message"] = f"Finished copy of snapshot {SNAP_ID} from region {REGION_A}"
+        event["detail"]["EventCategories"] = ["notification"]
+        return event
+
+    def expect_describe(self, tags, status="available", ident=COPY_ID, arn=COPY_ARN):
+        snap = {"DBSnapshotIdentifier": ident, "Status": status, "DBSnapshotArn": arn}
+        if tags is not None:
+            snap["TagList"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+        self.rds_stub.add_response(
+            "describe_db_snapshots", {"DBSnapshots": [snap]}, {"DBSnapshotIdentifier": ident}
+        )
+
+    def expect_attributes(self, accounts):
+        self.rds_stub.add_response(
+            "describe_db_snapshot_attributes",
+            {
+                "DBSnapshotAttributesResult": {
+                    "DBSnapshotIdentifier": COPY_ID,
+                    "DBSnapshotAttributes": [
+                        {"AttributeName": "restore", "AttributeValues": accounts}
+                    ],
+                }
+            },
+            {"DBSnapshotIdentifier": COPY_ID},
+        )
+
+    def expect_put_events(self, detail, response=None):
+        self.events_stub.add_response(
+            "put_events",
+            response or {"FailedEntryCount": 0, "Entries": [{"EventId": "evt-1"}]},
+            {
+                "Entries": [
+                    {
+                        "Source": f"rdsbk.{STACK}",
+                        "DetailType": "RDS Snapshot Shared",
+                        "Detail": json.dumps(detail, sort_keys=True),
+                    }
+                ]
+            },
+        )
+
+    INSTANCE_DETAIL = {
+        "SourceArn": COPY_ARN,
+        "SourceIdentifier": COPY_ID,
+        "SourceType": "SNAPSHOT",
+        "SourceAccount": A,
+        "Stack": STACK,
+    }
+
+    def test_instance_copy_shared_and_announced(self):
+        self.expect_describe({"rdsbk:stack": STACK, "env": "prod"})
+        self.expect_attributes([])
+        self.rds_stub.add_response(
+            "modify_db_snapshot_attribute",
+            {"DBSnapshotAttributesResult": {"DBSnapshotIdentifier": COPY_ID}},
+            {"DBSnapshotIdentifier": COPY_ID, "AttributeName": "restore", "ValuesToAdd": [B]},
+        )
+        self.expect_put_events(self.INSTANCE_DETAIL)
+        result, _ = self.invoke(share, self.copy_done_event())
+        rec = self.assert_one_line("share", "shared", COPY_ARN, B)
+        self.assertEqual(result, rec)
+        self.assertFalse(rec["already_shared"])
+        self.assertEqual(rec["published_event_id"], "evt-1")
+
+    def test_cluster_copy_shared_with_tags_from_list_tags(self):
+        self.rds_stub.add_response(
+            "describe_db_cluster_snapshots",
+            {
+                "DBClusterSnapshots": [
+                    {
+                        "DBClusterSnapshotIdentifier": CL_COPY_ID,
+                        "Status": "available",
+                        "DBClusterSnapshotArn": CL_COPY_ARN,
+                    }
+                ]
+            },
+            {"DBClusterSnapshotIdentifier": CL_COPY_ID},
+        )
+        self.rds_stub.add_response(
+            "list_tags_for_resource",
+            {"TagList": [{"Key": "rdsbk:stack", "Value": STACK}]},
+            {"ResourceName": CL_COPY_ARN},
+        )
+        self.rds_stub.add_response(
+            "describe_db_cluster_snapshot_attributes",
+            {
+                "DBClusterSnapshotAttributesResult": {
+                    "DBClusterSnapshotIdentifier": CL_COPY_ID,
+                    "DBClusterSnapshotAttributes": [
+                        {"AttributeName": "restore", "AttributeValues": ["999999999999"]}
+                    ],
+                }
+            },
+            {"DBClusterSnapshotIdentifier": CL_COPY_ID},
+        )
+        self.rds_stub.add_response(
+            "modify_db_cluster_snapshot_attribute",
+            {"DBClusterSnapshotAttributesResult": {"DBClusterSnapshotIdentifier": CL_COPY_ID}},
+            {
+                "DBClusterSnapshotIdentifier": CL_COPY_ID,
+                "AttributeName": "restore",
+                "ValuesToAdd": [B],
+            },
+        )
+        self.expect_put_events(
+            {
+                "SourceArn": CL_COPY_ARN,
+                "SourceIdentifier": CL_COPY_ID,
+                "SourceType": "CLUSTER_SNAPSHOT",
+                "SourceAccount": A,
+                "Stack": STACK,
+            }
+        )
+        event = self.copy_done_event(
+            CL_COPY_ARN, CL_COPY_ID, detail_type="RDS DB Cluster Snapshot Event"
+        )
+        self.invoke(share, event)
+        rec = self.assert_one_line("share", "shared", CL_COPY_ARN, B)
+        self.assertEqual(rec["kind"], "CLUSTER_SNAPSHOT")
+
+    def test_already_shared_is_success_and_still_announced(self):
+        self.expect_describe({"rdsbk:stack": STACK})
+        self.expect_attributes([B])
+        self.expect_put_events(self.INSTANCE_DETAIL)
+        self.invoke(share, self.copy_done_event())
+        rec = self.assert_one_line("share", "exists", COPY_ARN, B)
+        self.assertTrue(rec["already_shared"])
+
+    def test_copies_of_other_stacks_are_ignored(self):
+        for name, tags in [("other stack", {"rdsbk:stack": "other"}), ("untagged", {})]:
+            with self.subTest(name):
+                self.expect_describe(tags)
+                self.invoke(share, self.copy_done_event())
+                rec = self.assert_one_line("share", "ignored", COPY_ARN, B)
+                self.assertIn("rdsbk:stack", rec["reason"])
+
+    def test_deleted_snapshot_is_ignored(self):
+        self.not_found("describe_db_snapshots", "DBSnapshotNotFound", {"DBSnapshotIdentifier": COPY_ID})
+        self.invoke(share, self.copy_done_event())
+        self.assert_one_line("share", "ignored", COPY_ARN, B)
+
+    def test_events_that_are_not_ours_are_ignored_without_calls(self):
+        in_a = f"arn:aws:rds:{REGION_A}:{A}:snapshot:{COPY_ID}"
+        automated = f"arn:aws:rds:{REGION_B}:{A}:snapshot:{SNAP_ID}"
+        cases = [
+            ("copy started", self.copy_done_event(event_id="RDS-EVENT-0059"), COPY_ARN),
+            ("local copy finished", self.copy_done_event(event_id="RDS-EVENT-0197"), COPY_ARN),
+            ("snapshot created", self.copy_done_event(event_id="RDS-EVENT-0091"), COPY_ARN),
+            ("Region-A ARN", self.copy_done_event(arn=in_a), in_a),
+            ("automated snapshot", self.copy_done_event(arn=automated), automated),
+            ("detail-type mismatch",
+             self.copy_done_event(detail_type="RDS DB Cluster Snapshot Event"), COPY_ARN),
+            ("no detail", {"source": "aws.rds"}, ""),
+        ]
+        for name, event, source in cases:
+            with self.subTest(name):
+                self.invoke(share, event)
+                self.assert_one_line("share", "ignored", source, B)
+
+    def test_put_events_failure_raises(self):
+        self.expect_describe({"rdsbk:stack": STACK})
+        self.expect_attributes([B])
+        self.expect_put_events(
+            self.INSTANCE_DETAIL,
+            {
+                "FailedEntryCount": 1,
+                "Entries": [{"ErrorCode": "InternalException", "ErrorMessage": "boom"}],
+            },
+        )
+        with self.assertRaises(c.EntryError) as ctx:
+            self.invoke(share, self.copy_done_event())
+        self.assertEqual(ctx.exception.code, "InternalException")
+        rec = self.assert_one_line("share", "error", COPY_ARN, B)
+        self.assertEqual(rec["step"], "publish")
+        self.assertEqual(rec["error_code"], "InternalException")
+        self.assertFalse(rec["retryable"])
+
+    def test_put_events_throttled_entry_is_retryable(self):
+        self.expect_describe({"rdsbk:stack": STACK})
+        self.expect_attributes([B])
+        self.expect_put_events(
+            self.INSTANCE_DETAIL,
+            {
+                "FailedEntryCount": 1,
+                "Entries": [{"ErrorCode": "ThrottlingException", "ErrorMessage": "slow down"}],
+            },
+        )
+        with self.assertRaises(c.RetryableError):
+            self.invoke(share, self.copy_done_event())
+        self.assertTrue(self.logs[0]["retryable"])
+
+    def test_snapshot_not_yet_available_is_retryable(self):
+        self.expect_describe({"rdsbk:stack": STACK}, status="copying")
+        with self.assertRaises(c.RetryableError):
+            self.invoke(share, self.copy_done_event())
+        rec = self.assert_one_line("share", "error", COPY_ARN, B)
+        self.assertEqual(rec["error_code"], "SnapshotNotAvailable")
+
+    def test_access_denied_raises(self):
+        self.expect_describe({"rdsbk:stack": STACK})
+        self.expect_attributes([])
+        self.rds_stub.add_client_error(
+            "modify_db_snapshot_attribute", service_error_code="AccessDenied", http_status_code=403
+        )
+        with self.assertRaises(ClientError) as ctx:
+            self.invoke(share, self.copy_done_event())
+        self.assertNotIsInstance(ctx.exception, c.RetryableError)
+        rec = self.assert_one_line("share", "error", COPY_ARN, B)
+        self.assertEqual(rec["step"], "share")
+        self.assertEqual(rec["error_code"], "AccessDenied")
+
+
+class BackupCopyTest(HandlerTest):
+    def expect_copy(self, kind="SNAPSHOT", source_arn=COPY_ARN, target=COPY_ID, error=None):
+        tags = [
+            {"Key": "rdsbk:source-account", "Value": A},
+            {"Key": "rdsbk:source-snapshot", "Value": source_arn},
+            {"Key": "rdsbk:stack", "Value": STACK},
+        ]
+        if kind == "SNAPSHOT":
+            self.not_found("describe_db_snapshots", "DBSnapshotNotFound", {"DBSnapshotIdentifier": target})
+            method = "copy_db_snapshot"
+            params = {"SourceDBSnapshotIdentifier": source_arn, "TargetDBSnapshotIdentifier": target}
+            response = {"DBSnapshot": {"DBSnapshotIdentifier": target, "Status": "pending",
+                                       "DBSnapshotArn": f"arn:aws:rds:{REGION_B}:{B}:snapshot:{target}"}}
+        else:
+            self.not_found(
+                "describe_db_cluster_snapshots",
+                "DBClusterSnapshotNotFoundFault",
+                {"DBClusterSnapshotIdentifier": target},
+            )
+            method = "copy_db_cluster_snapshot"
+            params = {
+                "SourceDBClusterSnapshotIdentifier": source_arn,
+                "TargetDBClusterSnapshotIdentifier": target,
+            }
+            response = {"DBClusterSnapshot": {"DBClusterSnapshotIdentifier": target,
+                                              "Status": "copying"}}
+        params.update(KmsKeyId=KEY, Tags=tags)
+        if error:
+            self.rds_stub.add_client_error(method, service_error_code=error, expected_params=params)
+        else:
+            self.rds_stub.add_response(method, response, params)
+
+    def test_shared_instance_snapshot_copied(self):
+        self.expect_copy()
+        result, _ = self.invoke(backup_copy, shared_event())
+        rec = self.assert_one_line("backup-copy", "copied", COPY_ARN, COPY_ID)
+        self.assertEqual(result, rec)
+        self.assertEqual(rec["source_account"], A)
+        self.assertEqual(rec["target_arn"], BACKUP_ARN)
+        # Same Region: no SourceRegion, hence no presigned URL.
+        self.assertNotIn("PreSignedUrl", self.sent_bodies[0])
+
+    def test_second_source_account_accepted(self):
+        arn = COPY_ARN.replace(A, A2)
+        self.not_found("describe_db_snapshots", "DBSnapshotNotFound", {"DBSnapshotIdentifier": COPY_ID})
+        self.rds_stub.add_response(
+            "copy_db_snapshot",
+            {"DBSnapshot": {"DBSnapshotIdentifier": COPY_ID}},
+            {
+                "SourceDBSnapshotIdentifier": arn,
+                "TargetDBSnapshotIdentifier": COPY_ID,
+                "KmsKeyId": KEY,
+                "Tags": [
+                    {"Key": "rdsbk:source-account", "Value": A2},
+                    {"Key": "rdsbk:source-snapshot", "Value": arn},
+                    {"Key": "rdsbk:stack", "Value": STACK},
+                ],
+            },
+        )
+        self.invoke(backup_copy, shared_event(arn=arn, account=A2))
+        self.assert_one_line("backup-copy", "copied", arn, COPY_ID)
+
+    def test_shared_cluster_snapshot_copied(self):
+        self.expect_copy("CLUSTER_SNAPSHOT", CL_COPY_ARN, CL_COPY_ID)
+        self.invoke(backup_copy, shared_event(CL_COPY_ARN, CL_COPY_ID, "CLUSTER_SNAPSHOT"))
+        rec = self.assert_one_line("backup-copy", "copied", CL_COPY_ARN, CL_COPY_ID)
+        self.assertEqual(rec["kind"], "CLUSTER_SNAPSHOT")
+
+    def test_existing_backup_is_success(self):
+        self.rds_stub.add_response(
+            "describe_db_snapshots",
+            {"DBSnapshots": [{"DBSnapshotIdentifier": COPY_ID, "Status": "available"}]},
+            {"DBSnapshotIdentifier": COPY_ID},
+        )
+        self.invoke(backup_copy, shared_event())
+        self.assert_one_line("backup-copy", "exists", COPY_ARN, COPY_ID)
+
+    def test_already_exists_race_is_success(self):
+        for kind, arn, ident, code in [
+            ("SNAPSHOT", COPY_ARN, COPY_ID, "DBSnapshotAlreadyExists"),
+            ("CLUSTER_SNAPSHOT", CL_COPY_ARN, CL_COPY_ID, "DBClusterSnapshotAlreadyExistsFault"),
+        ]:
+            with self.subTest(kind):
+                self.expect_copy(kind, arn, ident, error=code)
+                self.invoke(backup_copy, shared_event(arn, ident, kind))
+                self.assert_one_line("backup-copy", "exists", arn, ident)
+
+    def test_events_that_are_not_ours_are_ignored_without_calls(self):
+        other_region = COPY_ARN.replace(REGION_B, REGION_A)
+        foreign = COPY_ARN.replace(A, "444444444444")
+        cases = [
+            ("other source", shared_event(source="rdsbk.other-stack"), COPY_ARN),
+            ("other detail-type", shared_event(**{"detail-type": "Something Else"}), COPY_ARN),
+            ("not a source account", shared_event(account="444444444444", arn=foreign), foreign),
+            ("ARN of another account", shared_event(arn=foreign), foreign),
+            ("ARN of the other source account", shared_event(arn=COPY_ARN.replace(A, A2)),
+             COPY_ARN.replace(A, A2)),
+            ("other stack", shared_event(Stack="other"), COPY_ARN),
+            ("bogus SourceType", shared_event(SourceType="DB_INSTANCE"), COPY_ARN),
+            ("type/ARN mismatch", shared_event(SourceType="CLUSTER_SNAPSHOT"), COPY_ARN),
+            ("other Region", shared_event(arn=other_region), other_region),
+            ("RDS event", rds_event("RDS-EVENT-0091", SRC_ARN, SNAP_ID), SRC_ARN),
+            ("empty", {}, ""),
+        ]
+        for name, event, source in cases:
+            with self.subTest(name):
+                self.invoke(backup_copy, event)
+                self.assert_one_line("backup-copy", "ignored", source, None)
+
+    def test_quota_exceeded_raises_retryable(self):
+        self.expect_copy(error="SnapshotQuotaExceeded")
+        with self.assertRaises(c.RetryableError):
+            self.invoke(backup_copy, shared_event())
+        rec = self.assert_one_line("backup-copy", "error", COPY_ARN, COPY_ID)
+        self.assertTrue(rec["retryable"])
+
+    def test_access_denied_raises(self):
+        self.expect_copy(error="AccessDenied")
+        with self.assertRaises(ClientError) as ctx:
+            self.invoke(backup_copy, shared_event())
+        self.assertNotIsInstance(ctx.exception, c.RetryableError)
+        self.assertFalse(self.logs[0]["retryable"])
+
+    def test_kms_key_not_accessible_raises(self):
+        self.expect_copy(error="KMSKeyNotAccessibleFault")
+        with self.assertRaises(ClientError):
+            self.invoke(backup_copy, shared_event())
+        self.assertEqual(self.logs[0]["error_code"], "KMSKeyNotAccessibleFault")
+
+
+class CommonTest(unittest.TestCase):
+    def test_matches_any(self):
+        cases = [
+            ("prod-db", ["prod-db"], True),
+            ("PROD-DB", ["prod-db"], True),
+            ("prod-db2", ["prod-db"], False),
+            ("prod-db2", ["prod-db*"], True),
+            ("reporting-eu", ["x", "reporting-*"], True),
+            ("report", ["reporting-*"], False),
+            ("anything", ["*"], True),
+            ("db", [], False),
+        ]
+        for ident, patterns, expected in cases:
+            with self.subTest(ident=ident, patterns=patterns):
+                self.assertEqual(c.matches_any(ident, patterns), expected)
+
+    def test_automated_db_identifier(self):
+        self.assertEqual(c.automated_db_identifier("rds:prod-db-2024-08-13-03-10"), "prod-db")
+        self.assertEqual(c.automated_db_identifier("rds:a-1-2-2024-01-02-03-04"), "a-1-2")
+        self.assertIsNone(c.automated_db_identifier("prod-db-2024-08-13-03-10"))
+        self.assertIsNone(c.automated_db_identifier("rds:prod-db"))
+
+    def test_arn(self):
+        arn = c.parse_arn(CL_SRC_ARN)
+        self.assertEqual(
+            (arn.partition, arn.region, arn.account, arn.resource_id, arn.kind),
+            ("aws", REGION_A, A, CL_SNAP_ID, "CLUSTER_SNAPSHOT"),
+        )
+        self.assertIsNone(c.parse_arn("arn:aws:kms:us-east-1:1:key/x"))
+        self.assertIsNone(c.parse_arn(""))
+        self.assertIsNone(c.parse_arn(None))
+
+    def test_split_list(self):
+        self.assertEqual(c.split_list(" a, b,,c "), ["a", "b", "c"])
+        self.assertEqual(c.split_list(""), [])
+
+    def test_log_line_is_one_json_object(self):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            c.log_action("copy", "src", "tgt", "copied", status="pending", skipped=None)
+        lines = out.getvalue().splitlines()
+        self.assertEqual(len(lines), 1)
+        self.assertEqual(
+            json.loads(lines[0]),
+            {"action": "copy", "source": "src", "target": "tgt", "result": "copied",
+             "status": "pending"},
+        )
+
+
+class PackagingTest(unittest.TestCase):
+    def test_handler_modules_do_not_shadow_the_standard_library(self):
+        # A handler called copy.py would replace the stdlib 'copy' module botocore imports.
+        for name in sorted(os.listdir(LAMBDA_DIR)):
+            if name.endswith(".py"):
+                with self.subTest(name):
+                    self.assertNotIn(name[:-3], sys.stdlib_module_names)
+                    self.assertNotIn(name[:-3], {"boto3", "botocore", "json", "os"})
+
+    def test_each_handler_imports_alone_like_lambda_does(self):
+        # Lambda puts the zip's root first on sys.path and imports the handler module.
+        for module in ("copy_snapshot", "share", "backup_copy"):
+            with self.subTest(module):
+                proc = subprocess.run(
+                    [sys.executable, "-c",
+                     f"import sys; sys.path.insert(0, {LAMBDA_DIR!r}); import {module}; "
+                     f"assert callable({module}.handler); import copy; copy.deepcopy([1])"],
+                    capture_output=True, text=True, timeout=60, cwd="/",
+                    env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"),
+                )
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
