@@ -1,0 +1,730 @@
+"""Lambda for the emulator: functions (zip packages, python3.x), resource policies, tags,
+Invoke (RequestResponse / Event / DryRun) and the runtime that runs handlers in a
+/usr/bin/python3 subprocess whose boto3 calls come back to the emulator signed with the
+function role's temporary credentials.
+
+Owner: H4.  Cross-service API (called by events.py):
+    LambdaService.invoke_async(account, region, function_arn, payload, source_arn=None,
+                               principal="events.amazonaws.com")
+        raises AwsError when the function does not exist or its resource policy does not let
+        `principal` (with that SourceArn / SourceAccount) lambda:InvokeFunction.
+Control routes: GET /_emu/lambda-logs -> {"logs": [...]} (every invocation: function,
+request_id, status, duration_ms, log, result, attempt); POST /_emu/lambda-config
+{"retry_delays_s": [a, b], "settle_s": s} tunes async retry delays and the Pending ->
+Active / InProgress -> Successful delay for tests.
+"""
+
+import base64
+import contextlib
+import datetime
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+import zipfile
+
+from .core import AwsError
+from .events import arn_parts, err_text, trusts_service, _as_list, _glob
+
+PYTHON = "/usr/bin/python3"
+_NAME = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
+_SID = re.compile(r"^[a-zA-Z0-9-_.]{1,100}$")
+_RUNTIMES = ("python3.8", "python3.9", "python3.10", "python3.11", "python3.12",
+             "python3.13")
+_RESERVED_ENV = ("_HANDLER", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV",
+                 "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                 "AWS_LAMBDA_FUNCTION_VERSION", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID",
+                 "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_LAMBDA_RUNTIME_API",
+                 "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR")
+ROLE_NOT_ASSUMABLE = "The role defined for the function cannot be assumed by Lambda."
+
+# Runs inside the handler subprocess: point every botocore client at the emulator
+# (botocore 1.29 predates AWS_ENDPOINT_URL), build a context, call the handler and write
+# {"ok": result} or {"error": {...}} to the result file.  stdout/stderr are the log.
+_BOOTSTRAP = r'''
+import importlib, json, os, sys, time, traceback
+_url = os.environ["AWS_ENDPOINT_URL"]
+import botocore.session
+_orig = botocore.session.Session.create_client
+def _create_client(self, *args, **kwargs):
+    if len(args) > 5:
+        if args[5] is None:
+            args = args[:5] + (_url,) + args[6:]
+    elif kwargs.get("endpoint_url") is None:
+        kwargs["endpoint_url"] = _url
+    return _orig(self, *args, **kwargs)
+botocore.session.Session.create_client = _create_client
+class _Context:
+    def __init__(self):
+        self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = os.environ["_EMU_FUNCTION_ARN"]
+        self.memory_limit_in_mb = int(os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"])
+        self.aws_request_id = os.environ["_EMU_REQUEST_ID"]
+        self.log_group_name = "/aws/lambda/" + self.function_name
+        self.log_stream_name = "emulator"
+        self._deadline = time.time() + float(os.environ["_EMU_TIMEOUT"])
+    def get_remaining_time_in_millis(self):
+        return max(0, int((self._deadline - time.time()) * 1000))
+def _main():
+    out_path = os.environ["_EMU_RESULT"]
+    event = json.loads(sys.stdin.read() or "null")
+    mod_name, _, fn_name = os.environ["_HANDLER"].rpartition(".")
+    try:
+        mod = importlib.import_module(mod_name.replace("/", "."))
+        fn = getattr(mod, fn_name)
+        result = {"ok": fn(event, _Context())}
+        try:
+            json.dumps(result)
+        except (TypeError, ValueError) as exc:
+            result = {"error": {"errorMessage": "Unable to marshal response: %s" % exc,
+                                "errorType": "Runtime.MarshalError", "stackTrace": []}}
+    except Exception as exc:
+        traceback.print_exc()
+        result = {"error": {"errorMessage": str(exc), "errorType": type(exc).__name__,
+                            "stackTrace": traceback.format_tb(exc.__traceback__)}}
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with open(out_path, "w") as f:
+        json.dump(result, f, default=str)
+_main()
+'''
+
+
+def _iso_lambda(ts):
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+@contextlib.contextmanager
+def _unlocked(lock):
+    """Fully release an RLock the current thread may hold (any depth), re-take it after."""
+    depth = 0
+    while True:
+        try:
+            lock.release()
+        except RuntimeError:
+            break
+        depth += 1
+    try:
+        yield
+    finally:
+        for _ in range(depth):
+            lock.acquire()
+
+
+class LambdaService:
+    SERVICE = "lambda"
+    # Invoke runs the handler, whose boto3 calls come back into the emulator: the core must
+    # not hold emu.lock around it (we take it ourselves around state access).
+    UNLOCKED_OPERATIONS = {"Invoke"}
+
+    def __init__(self, emu):
+        self.emu = emu
+        self.retry_delays_s = [0.5, 1.0]
+        self.settle_s = 0.3
+        self.max_logs = 500
+        self.code_root = tempfile.mkdtemp(prefix="emu-lambda-")
+        self.reset()
+
+    def reset(self):
+        with self.emu.lock:
+            self.functions = {}   # (account, region, name) -> fn dict
+            self.logs = []
+
+    # ------------------------------------------------------------------ helpers
+    def _resolve(self, ctx, ref):
+        """FunctionName may be a name, a full ARN or a partial ARN (account:function:name)."""
+        account, region, name = ctx.account, ctx.region, ref
+        if ref.startswith("arn:"):
+            p = arn_parts(ref)
+            if p is None or p["service"] != "lambda" or not p["resource"].startswith(
+                    "function:"):
+                raise AwsError("ValidationException", "1 validation error detected: Value '%s'"
+                               " at 'functionName' failed to satisfy constraint" % ref)
+            account, region, name = p["account"], p["region"], p["resource"][9:]
+        elif ":function:" in ref:
+            account, _, name = ref.split(":", 2)
+            name = name[len("function:"):] if name.startswith("function:") else name
+        if ":" in name:
+            name, qual = name.split(":", 1)
+            if qual != "$LATEST":
+                raise AwsError("ResourceNotFoundException", "Function not found: %s"
+                               % self._arn(ctx.partition, account, region, name) + ":" + qual,
+                               status=404)
+        return account, region, name
+
+    def _arn(self, partition, account, region, name):
+        return "arn:%s:lambda:%s:%s:function:%s" % (partition, region, account, name)
+
+    def _get(self, ctx, ref):
+        account, region, name = self._resolve(ctx, ref)
+        fn = self.functions.get((account, region, name))
+        if fn is None:
+            raise AwsError("ResourceNotFoundException", "Function not found: %s"
+                           % self._arn(ctx.partition, account, region, name), status=404)
+        return fn
+
+    def _check_role(self, ctx, role_arn):
+        p = arn_parts(role_arn)
+        if p is None or p["service"] != "iam" or not p["resource"].startswith("role/"):
+            raise AwsError("ValidationException", "1 validation error detected: Value '%s' at "
+                           "'role' failed to satisfy constraint: Member must satisfy regular "
+                           "expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?"
+                           "[a-zA-Z_0-9+=,.@\\-_/]+" % role_arn)
+        ctx.authorize("iam:PassRole", role_arn)
+        iam = self.emu.services["iam"]
+        role = iam.get_role(p["account"], role_arn)
+        if role is None or not trusts_service(role, "lambda.amazonaws.com") or \
+                not iam.role_propagated(p["account"], role_arn):
+            raise AwsError("InvalidParameterValueException", ROLE_NOT_ASSUMABLE)
+
+    @staticmethod
+    def _check_env(env):
+        bad = sorted(k for k in ((env or {}).get("Variables") or {}) if k in _RESERVED_ENV)
+        if bad:
+            raise AwsError("InvalidParameterValueException", "Lambda was unable to configure "
+                           "your environment variables because the environment variables you "
+                           "have provided contains reserved keys that are currently not "
+                           "supported for modification. Reserved keys used in this request: "
+                           + ",".join(bad))
+
+    @staticmethod
+    def _check_zip(data):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                zf.namelist()
+        except (zipfile.BadZipFile, ValueError):
+            raise AwsError("InvalidParameterValueException", "Could not unzip uploaded file. "
+                           "Please check your file, then try to upload again.")
+
+    @staticmethod
+    def _check_limits(params):
+        t = params.get("Timeout")
+        if t is not None and not 1 <= t <= 900:
+            raise AwsError("ValidationException", "1 validation error detected: Value '%s' at "
+                           "'timeout' failed to satisfy constraint: Member must have value "
+                           "less than or equal to 900" % t)
+        m = params.get("MemorySize")
+        if m is not None and not 128 <= m <= 10240:
+            raise AwsError("ValidationException", "1 validation error detected: Value '%s' at "
+                           "'memorySize' failed to satisfy constraint: Member must have value "
+                           "greater than or equal to 128" % m)
+        r = params.get("Runtime")
+        if r is not None and r not in _RUNTIMES:
+            raise AwsError("InvalidParameterValueException", "The runtime parameter of %s is "
+                           "not supported by this emulator (python3.x only)." % r)
+
+    def _set_code(self, fn, data):
+        fn["zip"] = data
+        fn["config"]["CodeSha256"] = base64.b64encode(hashlib.sha256(data).digest()).decode()
+        fn["config"]["CodeSize"] = len(data)
+
+    def _begin_update(self, fn, creating=False):
+        cfg = fn["config"]
+        if creating:
+            cfg["State"] = "Pending"
+            cfg["StateReason"] = "The function is being created."
+            cfg["StateReasonCode"] = "Creating"
+        cfg["LastUpdateStatus"] = "InProgress"
+        cfg["LastUpdateStatusReason"] = "The function is being created." if creating else \
+            "The function is being updated."
+        cfg["LastUpdateStatusReasonCode"] = "Creating" if creating else "UpdatingFunction"
+        cfg["LastModified"] = _iso_lambda(self.emu.now())
+        cfg["RevisionId"] = str(uuid.uuid4())
+        fn["generation"] += 1
+        self.emu.submit(self._settle, fn["key"], fn["generation"], delay_s=self.settle_s)
+
+    def _settle(self, key, generation):
+        with self.emu.lock:
+            fn = self.functions.get(key)
+            if fn is None or fn["generation"] != generation:
+                return
+            cfg = fn["config"]
+            cfg["State"] = "Active"
+            cfg["LastUpdateStatus"] = "Successful"
+            for k in ("StateReason", "StateReasonCode", "LastUpdateStatusReason",
+                      "LastUpdateStatusReasonCode"):
+                cfg.pop(k, None)
+
+    def _refuse_if_updating(self, fn):
+        if fn["config"].get("LastUpdateStatus") == "InProgress":
+            raise AwsError("ResourceConflictException", "The operation cannot be performed at "
+                           "this time. An update is in progress for resource: %s"
+                           % fn["config"]["FunctionArn"], status=409)
+
+    @staticmethod
+    def _config_out(fn):
+        return json.loads(json.dumps(fn["config"]))
+
+    # ------------------------------------------------------------- functions
+    def CreateFunction(self, ctx, params):
+        name = params["FunctionName"]
+        account, region, name = self._resolve(ctx, name)
+        if not _NAME.match(name):
+            raise AwsError("ValidationException", "1 validation error detected: Value '%s' at "
+                           "'functionName' failed to satisfy constraint: Member must satisfy "
+                           "regular expression pattern: [a-zA-Z0-9-_]+" % name)
+        if account != ctx.account or region != ctx.region:
+            raise AwsError("AccessDeniedException", "Cannot create a function in another "
+                           "account or Region.", status=403)
+        if params.get("PackageType", "Zip") != "Zip":
+            raise AwsError("InvalidParameterValueException", "Only Zip packages are supported "
+                           "by this emulator.")
+        self._check_limits(params)
+        if not params.get("Runtime"):
+            raise AwsError("InvalidParameterValueException", "Runtime is required for .zip "
+                           "file deployment package.")
+        if not params.get("Handler"):
+            raise AwsError("InvalidParameterValueException", "Handler is required for .zip "
+                           "file deployment package.")
+        code = params.get("Code") or {}
+        if not code.get("ZipFile"):
+            raise AwsError("InvalidParameterValueException", "Please provide a ZipFile (S3 "
+                           "code locations are not supported by this emulator).")
+        self._check_zip(code["ZipFile"])
+        self._check_env(params.get("Environment"))
+        arn = self._arn(ctx.partition, account, region, name)
+        with self.emu.lock:
+            ctx.authorize("lambda:CreateFunction", arn)
+            if params.get("Tags"):
+                ctx.authorize("lambda:TagResource", arn)
+            self._check_role(ctx, params["Role"])
+            key = (account, region, name)
+            if key in self.functions:
+                raise AwsError("ResourceConflictException", "Function already exist: %s" % name,
+                               status=409)
+            cfg = {"FunctionName": name, "FunctionArn": arn, "Runtime": params["Runtime"],
+                   "Role": params["Role"], "Handler": params["Handler"],
+                   "Description": params.get("Description", ""),
+                   "Timeout": params.get("Timeout") or 3,
+                   "MemorySize": params.get("MemorySize") or 128, "Version": "$LATEST",
+                   "TracingConfig": {"Mode": "PassThrough"}, "PackageType": "Zip",
+                   "Architectures": params.get("Architectures") or ["x86_64"],
+                   "EphemeralStorage": {"Size": 512}}
+            env = (params.get("Environment") or {}).get("Variables")
+            if env:
+                cfg["Environment"] = {"Variables": dict(env)}
+            fn = {"key": key, "config": cfg, "policy": [], "tags": dict(params.get("Tags")
+                                                                        or {}),
+                  "generation": 0, "account": account, "region": region}
+            self._set_code(fn, code["ZipFile"])
+            self.functions[key] = fn
+            self._begin_update(fn, creating=True)
+            return self._config_out(fn)
+
+    def GetFunction(self, ctx, params):
+        with self.emu.lock:
+            fn = self._get(ctx, params["FunctionName"])
+            ctx.authorize("lambda:GetFunction", fn["config"]["FunctionArn"])
+            out = {"Configuration": self._config_out(fn),
+                   "Code": {"RepositoryType": "S3",
+                            "Location": "%s/_emu/lambda-code/%s" % (
+                                self.emu.url, fn["config"]["CodeSha256"])}}
+            if fn["tags"]:
+                out["Tags"] = dict(fn["tags"])
+            return out
+
+    def GetFunctionConfiguration(self, ctx, params):
+        with self.emu.lock:
+            fn = self._get(ctx, params["FunctionName"])
+            ctx.authorize("lambda:GetFunctionConfiguration", fn["config"]["FunctionArn"])
+            return self._config_out(fn)
+
+    def UpdateFunctionCode(self, ctx, params):
+        with self.emu.lock:
+            fn = self._get(ctx, params["FunctionName"])
+            ctx.authorize("lambda:UpdateFunctionCode", fn["config"]["FunctionArn"])
+            if not params.get("ZipFile"):
+                raise AwsError("InvalidParameterValueException", "Please provide a ZipFile "
+                               "(S3 code locations are not supported by this emulator).")
+            self._check_zip(params["ZipFile"])
+            self._refuse_if_updating(fn)
+            if params.get("DryRun"):
+                return self._config_out(fn)
+            self._set_code(fn, params["ZipFile"])
+            self._begin_update(fn)
+            return self._config_out(fn)
+
+    def UpdateFunctionConfiguration(self, ctx, params):
+        with self.emu.lock:
+            fn = self._get(ctx, params["FunctionName"])
+            ctx.authorize("lambda:UpdateFunctionConfiguration", fn["config"]["FunctionArn"])
+            self._check_limits(params)
+            self._check_env(params.get("Environment"))
+            self._refuse_if_updating(fn)
+            if params.get("Role") and params["Role"] != fn["config"]["Role"]:
+                self._check_role(ctx, params["Role"])
+            cfg = fn["config"]
+            for k in ("Role", "Handler", "Description", "Timeout", "MemorySize", "Runtime"):
+                if params.get(k) is not None:
+                    cfg[k] = params[k]
+            if "Environment" in params:
+                env = (params.get("Environment") or {}).get("Variables")
+                if env:
+                    cfg["Environment"] = {"Variables": dict(env)}
+                else:
+                    cfg.pop("Environment", None)
+            self._begin_update(fn)
+            return self._config_out(fn)
+
+    def DeleteFunction(self, ctx, params):
+        with self.emu.lock:
+            fn = self._get(ctx, params["FunctionName"])
+            ctx.authorize("lambda:DeleteFunction", fn["config"]["FunctionArn"])
+            del self.functions[fn["key"]]
+            return {}
+
+    def ListFunctions(self, ctx, params):
+        with self.emu.lock:
+            ctx.authorize("lambda:ListFunctions", "*")
+            fns = [self._config_out(f) for (a, r, _), f in sorted(self.functions.items())
+                   if a == ctx.account and r == ctx.region]
+            start = int(params.get("Marker") or 0)
+            n = params.get("MaxItems") or 50
+            out = {"Functions": fns[start:start + n]}
+            if start + n < len(fns):
+                out["NextMarker"] = str(start + n)
+            return out
+
+    # ------------------------------------------------------------- permissions
+    def AddPermission(self, ctx, params):
+        with self.emu.lock:
+            fn = self._get(ctx, params["FunctionName"])
+            arn = fn["config"]["FunctionArn"]
+            ctx.authorize("lambda:AddPermission", arn)
+            sid = params["StatementId"]
+            if not _SID.match(sid):
+                raise AwsError("ValidationException", "1 validation error detected: Value '%s' "
+                               "at 'statementId' failed to satisfy constraint: Member must "
+                               "satisfy regular expression pattern: ([a-zA-Z0-9-_.]+)" % sid)
+            action = params["Action"]
+            if not re.fullmatch(r"(lambda:[*]|lambda:[a-zA-Z]+|[*])", action):
+                raise AwsError("ValidationException", "1 validation error detected: Value '%s' "
+                               "at 'action' failed to satisfy constraint" % action)
+            if any(s["Sid"] == sid for s in fn["policy"]):
+                raise AwsError("ResourceConflictException", "The statement id (%s) provided "
+                               "already exists. Please provide a new statement id, or remove "
+                               "the existing statement." % sid, status=409)
+            principal = params["Principal"]
+            if principal == "*":
+                pr = "*"
+            elif re.fullmatch(r"\d{12}", principal):
+                pr = {"AWS": "arn:%s:iam::%s:root" % (ctx.partition, principal)}
+            elif principal.startswith("arn:"):
+                pr = {"AWS": principal}
+            elif principal.endswith(".amazonaws.com") or principal.endswith(".amazonaws.com.cn"):
+                pr = {"Service": principal}
+            else:
+                raise AwsError("InvalidParameterValueException", "The provided principal was "
+                               "invalid. Please check the principal and try again.")
+            st = {"Sid": sid, "Effect": "Allow", "Principal": pr, "Action": action,
+                  "Resource": arn}
+            cond = {}
+            if params.get("SourceArn"):
+                cond.setdefault("ArnLike", {})["AWS:SourceArn"] = params["SourceArn"]
+            if params.get("SourceAccount"):
+                cond.setdefault("StringEquals", {})["AWS:SourceAccount"] = \
+                    params["SourceAccount"]
+            if params.get("PrincipalOrgID"):
+                cond.setdefault("StringEquals", {})["aws:PrincipalOrgID"] = \
+                    params["PrincipalOrgID"]
+            if cond:
+                st["Condition"] = cond
+            fn["policy"].append(st)
+            fn["policy_rev"] = str(uuid.uuid4())
+            return {"Statement": json.dumps(st, separators=(",", ":"))}
+
+    def RemovePermission(self, ctx, params):
+        with self.emu.lock:
+            fn = self._get(ctx, params["FunctionName"])
+            ctx.authorize("lambda:RemovePermission", fn["config"]["FunctionArn"])
+            sid = params["StatementId"]
+            rest = [s for s in fn["policy"] if s["Sid"] != sid]
+            if len(rest) == len(fn["policy"]):
+                raise AwsError("ResourceNotFoundException", "Statement %s is not found in "
+                               "resource policy." % sid, status=404)
+            fn["policy"] = rest
+            fn["policy_rev"] = str(uuid.uuid4())
+            return {}
+
+    def GetPolicy(self, ctx, params):
+        with self.emu.lock:
+            fn = self._get(ctx, params["FunctionName"])
+            ctx.authorize("lambda:GetPolicy", fn["config"]["FunctionArn"])
+            if not fn["policy"]:
+                raise AwsError("ResourceNotFoundException", "The resource you requested does "
+                               "not exist.", status=404)
+            doc = {"Version": "2012-10-17", "Id": "default", "Statement": fn["policy"]}
+            return {"Policy": json.dumps(doc, separators=(",", ":")),
+                    "RevisionId": fn.get("policy_rev", "")}
+
+    @staticmethod
+    def policy_allows(statements, principal, source_arn, source_account, action=
+                      "lambda:InvokeFunction"):
+        allowed = False
+        for st in statements:
+            if not any(_glob(a, action) for a in _as_list(st.get("Action"))):
+                continue
+            pr = st.get("Principal")
+            if pr != "*":
+                names = _as_list(pr.get("Service")) + _as_list(pr.get("AWS")) \
+                    if isinstance(pr, dict) else []
+                if principal not in names:
+                    continue
+            ok = True
+            for op, kv in (st.get("Condition") or {}).items():
+                for key, want in kv.items():
+                    k = key.lower()
+                    if k == "aws:sourcearn":
+                        if source_arn is None or not any(_glob(w, source_arn)
+                                                         for w in _as_list(want)):
+                            ok = False
+                    elif k == "aws:sourceaccount":
+                        if source_account not in _as_list(want):
+                            ok = False
+            if not ok:
+                continue
+            if st.get("Effect") == "Deny":
+                return False
+            allowed = True
+        return allowed
+
+    # ---------------------------------------------------------------- invoke
+    def Invoke(self, ctx, params):
+        itype = params.get("InvocationType") or "RequestResponse"
+        raw = params.get("Payload")
+        if raw is None or raw == b"":
+            payload = {}
+        else:
+            try:
+                payload = json.loads(raw)
+            except ValueError:
+                raise AwsError("InvalidRequestContentException", "Could not parse request body "
+                               "into json: Could not parse payload into json", status=400)
+        with self.emu.lock:
+            fn = self._get(ctx, params["FunctionName"])
+            arn = fn["config"]["FunctionArn"]
+            ctx.authorize("lambda:InvokeFunction", arn)
+            if fn["account"] != ctx.account and not self.policy_allows(
+                    fn["policy"], "arn:%s:iam::%s:root" % (ctx.partition, ctx.account), None,
+                    ctx.account):
+                raise AwsError("AccessDeniedException", "User: %s is not authorized to "
+                               "perform: lambda:InvokeFunction on resource: %s because no "
+                               "resource-based policy allows the lambda:InvokeFunction action"
+                               % (ctx.principal_arn, arn), status=403)
+            if fn["config"].get("State") == "Pending" and itype != "Event":
+                raise AwsError("ResourceConflictException", "The operation cannot be performed "
+                               "at this time. The function is currently in the following "
+                               "state: Pending", status=409)
+            snap = self._snapshot(fn)
+        if itype == "DryRun":
+            return {"StatusCode": 204}
+        if itype == "Event":
+            self.emu.submit(self._async_attempt, snap, payload, str(uuid.uuid4()), 0)
+            return {"StatusCode": 202}
+        if itype != "RequestResponse":
+            raise AwsError("InvalidParameterValueException", "Unsupported invocation type %s"
+                           % itype)
+        with _unlocked(self.emu.lock):
+            rec = self._run(snap, payload, ctx.request_id or str(uuid.uuid4()), 0,
+                            "RequestResponse")
+        out = {"StatusCode": 200, "ExecutedVersion": "$LATEST",
+               "Payload": json.dumps(rec["result"]).encode()}
+        if rec["status"] != "success":
+            out["FunctionError"] = "Unhandled"
+        if params.get("LogType") == "Tail":
+            out["LogResult"] = base64.b64encode(rec["log"].encode()[-4096:]).decode()
+        return out
+
+    def invoke_async(self, account, region, function_arn, payload, source_arn=None,
+                     principal="events.amazonaws.com"):
+        p = arn_parts(function_arn)
+        name = p["resource"][len("function:"):].split(":")[0] if p else ""
+        with self.emu.lock:
+            fn = self.functions.get((account, region, name))
+            if fn is None:
+                raise AwsError("ResourceNotFoundException", "Function not found: %s"
+                               % function_arn, status=404)
+            src_account = (arn_parts(source_arn) or {}).get("account") if source_arn else None
+            if not self.policy_allows(fn["policy"], principal, source_arn, src_account):
+                raise AwsError("AccessDeniedException", "%s is not authorized to perform: "
+                               "lambda:InvokeFunction on resource: %s with SourceArn %s: no "
+                               "statement of the function's resource-based policy allows it"
+                               % (principal, function_arn, source_arn), status=403)
+            snap = self._snapshot(fn)
+        self.emu.submit(self._async_attempt, snap, payload, str(uuid.uuid4()), 0)
+
+    def _snapshot(self, fn):
+        return {"config": json.loads(json.dumps(fn["config"])), "zip": fn["zip"],
+                "account": fn["account"], "region": fn["region"], "key": fn["key"]}
+
+    def _async_attempt(self, snap, payload, request_id, attempt):
+        rec = self._run(snap, payload, request_id, attempt, "Event")
+        if rec["status"] != "success" and attempt < len(self.retry_delays_s):
+            self.emu.submit(self._async_attempt, snap, payload, request_id, attempt + 1,
+                            delay_s=self.retry_delays_s[attempt])
+        elif rec["status"] != "success":
+            self.emu.record_failed_delivery({
+                "time": self.emu.now(), "rule_arn": None,
+                "target_arn": snap["config"]["FunctionArn"],
+                "reason": "Lambda async invocation failed after %d attempts: %s"
+                          % (attempt + 1, rec["error"]), "event_id": request_id})
+
+    # --------------------------------------------------------------- runtime
+    def _code_dir(self, cfg, data):
+        d = os.path.join(self.code_root, hashlib.sha256(data).hexdigest())
+        if not os.path.isdir(d):
+            tmp = tempfile.mkdtemp(dir=self.code_root)
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                zf.extractall(tmp)
+            try:
+                os.rename(tmp, d)
+            except OSError:
+                shutil.rmtree(tmp, ignore_errors=True)
+        return d
+
+    def _credentials(self, account, role_arn, session):
+        creds = self.emu.credentials_for_role(account, role_arn, session)
+        if isinstance(creds, dict):
+            c = creds.get("Credentials", creds)
+            return c["AccessKeyId"], c["SecretAccessKey"], c.get("SessionToken", "")
+        return tuple(creds)[:3]
+
+    def _run(self, snap, payload, request_id, attempt, itype):
+        cfg = snap["config"]
+        start = time.time()
+        work = tempfile.mkdtemp(prefix="run-", dir=self.code_root)
+        result_path = os.path.join(work, "result.json")
+        status, result, error = "error", None, None
+        log_body = ""
+        try:
+            code_dir = self._code_dir(cfg, snap["zip"])
+            role_p = arn_parts(cfg["Role"]) or {"account": snap["account"]}
+            ak, sk, tok = self._credentials(role_p["account"], cfg["Role"],
+                                            cfg["FunctionName"])
+            env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": work,
+                   "PYTHONPATH": code_dir, "PYTHONDONTWRITEBYTECODE": "1",
+                   "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+                   "AWS_CONFIG_FILE": os.path.join(work, "no-config"),
+                   "AWS_SHARED_CREDENTIALS_FILE": os.path.join(work, "no-credentials"),
+                   "AWS_EC2_METADATA_DISABLED": "true"}
+            env.update((cfg.get("Environment") or {}).get("Variables") or {})
+            env.update({"AWS_ENDPOINT_URL": self.emu.url, "AWS_REGION": snap["region"],
+                        "AWS_DEFAULT_REGION": snap["region"], "AWS_ACCESS_KEY_ID": ak,
+                        "AWS_SECRET_ACCESS_KEY": sk, "AWS_SESSION_TOKEN": tok,
+                        "AWS_LAMBDA_FUNCTION_NAME": cfg["FunctionName"],
+                        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(cfg["MemorySize"]),
+                        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                        "AWS_EXECUTION_ENV": "AWS_Lambda_" + cfg["Runtime"],
+                        "LAMBDA_TASK_ROOT": code_dir, "_HANDLER": cfg["Handler"],
+                        "_EMU_FUNCTION_ARN": cfg["FunctionArn"], "_EMU_REQUEST_ID": request_id,
+                        "_EMU_TIMEOUT": str(cfg["Timeout"]), "_EMU_RESULT": result_path})
+            try:
+                proc = subprocess.run([PYTHON, "-c", _BOOTSTRAP], input=json.dumps(payload),
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      cwd=code_dir, env=env, timeout=cfg["Timeout"],
+                                      text=True, errors="replace")
+                log_body = proc.stdout
+                if os.path.exists(result_path):
+                    with open(result_path) as f:
+                        res = json.load(f)
+                    if "ok" in res:
+                        status, result = "success", res["ok"]
+                    else:
+                        result = res["error"]
+                        error = "%s: %s" % (result["errorType"], result["errorMessage"])
+                else:
+                    error = "Runtime exited with error: exit status %d" % proc.returncode
+                    result = {"errorMessage": "RequestId: %s Error: %s" % (request_id, error),
+                              "errorType": "Runtime.ExitError"}
+            except subprocess.TimeoutExpired as exc:
+                out = exc.stdout or ""
+                log_body = out if isinstance(out, str) else out.decode("utf-8", "replace")
+                status = "timeout"
+                error = "Task timed out after %.2f seconds" % cfg["Timeout"]
+                log_body += "%s %s %s\n" % (_iso_lambda(time.time()), request_id, error)
+                result = {"errorMessage": "%s %s" % (_iso_lambda(time.time()), error),
+                          "errorType": "Sandbox.Timedout"}
+        except AwsError as exc:
+            error = err_text(exc)
+            result = {"errorMessage": error, "errorType": "Runtime.CredentialsError"}
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        duration = (time.time() - start) * 1000.0
+        log = "START RequestId: %s Version: $LATEST\n%sEND RequestId: %s\nREPORT RequestId: " \
+              "%s\tDuration: %.2f ms\tMemory Size: %d MB\n" % (
+                  request_id, log_body, request_id, request_id, duration, cfg["MemorySize"])
+        rec = {"time": start, "function": cfg["FunctionName"],
+               "function_arn": cfg["FunctionArn"], "account": snap["account"],
+               "region": snap["region"], "request_id": request_id, "status": status,
+               "error": error, "duration_ms": round(duration, 2), "log": log, "result": result,
+               "attempt": attempt, "invocation_type": itype}
+        with self.emu.lock:
+            self.logs.append(rec)
+            del self.logs[:-self.max_logs]
+        return rec
+
+    # ------------------------------------------------------------------ tags
+    def _tag_fn(self, ctx, arn):
+        p = arn_parts(arn)
+        if p is None or p["service"] != "lambda" or not p["resource"].startswith("function:"):
+            raise AwsError("InvalidParameterValueException", "Invalid resource ARN: %s" % arn)
+        return self._get(ctx, arn)
+
+    def TagResource(self, ctx, params):
+        with self.emu.lock:
+            fn = self._tag_fn(ctx, params["Resource"])
+            ctx.authorize("lambda:TagResource", fn["config"]["FunctionArn"])
+            fn["tags"].update(params["Tags"])
+            return {}
+
+    def UntagResource(self, ctx, params):
+        with self.emu.lock:
+            fn = self._tag_fn(ctx, params["Resource"])
+            ctx.authorize("lambda:UntagResource", fn["config"]["FunctionArn"])
+            for k in params["TagKeys"]:
+                fn["tags"].pop(k, None)
+            return {}
+
+    def ListTags(self, ctx, params):
+        with self.emu.lock:
+            fn = self._tag_fn(ctx, params["Resource"])
+            ctx.authorize("lambda:ListTags", fn["config"]["FunctionArn"])
+            return {"Tags": dict(fn["tags"])}
+
+    # --------------------------------------------------------------- control
+    def control_routes(self):
+        return {("GET", "/_emu/lambda-logs"): self._ctl_logs,
+                ("POST", "/_emu/lambda-config"): self._ctl_config}
+
+    def _ctl_logs(self, body):
+        body = body or {}
+        with self.emu.lock:
+            logs = [dict(r) for r in self.logs
+                    if not body.get("function") or r["function"] == body["function"]]
+        return 200, {"logs": logs}
+
+    def _ctl_config(self, body):
+        body = body or {}
+        with self.emu.lock:
+            if "retry_delays_s" in body:
+                self.retry_delays_s = [float(x) for x in body["retry_delays_s"]]
+            if "settle_s" in body:
+                self.settle_s = float(body["settle_s"])
+            return 200, {"retry_delays_s": self.retry_delays_s, "settle_s": self.settle_s}
+
+    def inventory(self):
+        out = []
+        with self.emu.lock:
+            for (a, r, _), fn in sorted(self.functions.items()):
+                out.append({"account": a, "region": r, "type": "lambda:function",
+                            "id": fn["config"]["FunctionArn"],
+                            "permissions": [s["Sid"] for s in fn["policy"]]})
+        return out
