@@ -237,10 +237,12 @@ def fail(action, source, target, exc, **fields):
 # in _CLIENTS under the same (service, region) key.
 _CLIENTS = {}
 
+# Short timeouts and a few SDK-level retries keep the worst case well inside the function's 60 s
+# timeout; what still fails is raised, and Lambda's asynchronous retries take over.
 _CLIENT_CONFIG = Config(
     connect_timeout=5,
-    read_timeout=20,
-    retries={"max_attempts": 4, "mode": "standard"},
+    read_timeout=15,
+    retries={"max_attempts": 3, "mode": "standard"},
 )
 
 
