@@ -1,0 +1,482 @@
+/* The three protocols: encoding helpers, the awsQuery builder, XML getters, and one round trip of
+ * each protocol through the real signer and rdsbk_aws_send over a fake transport (request bytes
+ * checked, canned replies parsed, AWS errors mapped). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "rdsbk/error.h"
+#include "rdsbk/protocol.h"
+#include "test_protocol_fake.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- encoding helpers ---- */
+
+static void test_uri_encode(void **state) {
+    static const struct {
+        const char *in;
+        bool keep_slash;
+        const char *out;
+    } cases[] = {
+        {"abcXYZ019-_.~", false, "abcXYZ019-_.~"},
+        {"a b+c", false, "a%20b%2Bc"},
+        {"arn:aws:iam::1:role/x", false, "arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fx"},
+        {"a/b c", true, "a/b%20c"},
+        {"\xc3\xa9*", false, "%C3%A9%2A"},
+        {"", false, ""},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct rdsbk_buf b = RDSBK_BUF_INIT;
+        assert_int_equal(
+            rdsbk_protocol_uri_encode(&b, cases[i].in, strlen(cases[i].in), cases[i].keep_slash),
+            0);
+        assert_string_equal(rdsbk_buf_cstr(&b), cases[i].out);
+        rdsbk_buf_clean_up(&b);
+    }
+}
+
+static void test_uri_decode(void **state) {
+    char *s;
+    (void)state;
+    s = rdsbk_protocol_uri_decode("%7B%22Version%22%3A%222012-10-17%22%7D", false);
+    assert_string_equal(s, "{\"Version\":\"2012-10-17\"}");
+    free(s);
+    s = rdsbk_protocol_uri_decode("a+b%20c", true);
+    assert_string_equal(s, "a b c");
+    free(s);
+    s = rdsbk_protocol_uri_decode("a+b", false);
+    assert_string_equal(s, "a+b");
+    free(s);
+    assert_null(rdsbk_protocol_uri_decode("bad%2", false));
+    assert_int_equal(rdsbk_error_last()->code, RDSBK_EINVALID);
+    assert_null(rdsbk_protocol_uri_decode("bad%zz", false));
+}
+
+static void test_base64(void **state) {
+    static const struct {
+        const char *raw;
+        const char *b64;
+    } cases[] = {{"", ""},
+                 {"f", "Zg=="},
+                 {"fo", "Zm8="},
+                 {"foo", "Zm9v"},
+                 {"foob", "Zm9vYg=="},
+                 {"value", "dmFsdWU="},
+                 {"\xff\xfe", "//4="}};
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct rdsbk_buf b = RDSBK_BUF_INIT;
+        struct rdsbk_buf d = RDSBK_BUF_INIT;
+        assert_int_equal(rdsbk_protocol_base64_encode(&b, cases[i].raw, strlen(cases[i].raw)), 0);
+        assert_string_equal(rdsbk_buf_cstr(&b), cases[i].b64);
+        assert_int_equal(rdsbk_protocol_base64_decode(&d, cases[i].b64), 0);
+        assert_int_equal(d.len, strlen(cases[i].raw));
+        assert_memory_equal(rdsbk_buf_cstr(&d), cases[i].raw, d.len);
+        rdsbk_buf_clean_up(&b);
+        rdsbk_buf_clean_up(&d);
+    }
+    {
+        struct rdsbk_buf d = RDSBK_BUF_INIT;
+        assert_int_equal(rdsbk_protocol_base64_decode(&d, "Zm9v!"), RDSBK_EINVALID);
+        rdsbk_buf_clean_up(&d);
+    }
+}
+
+static void test_parse_time(void **state) {
+    static const struct {
+        const char *in;
+        double out;
+    } cases[] = {
+        {"2014-04-29T18:30:38Z", 1398796238},
+        {"2014-04-29T18:30:38.000Z", 1398796238},
+        {"2000-01-02T20:34:56.123Z", 946845296.123},
+        {"2019-12-16T22:48:18-01:00", 1576540098},
+        {"2019-12-17T00:48:18+01:00", 1576540098},
+        {"Tue, 29 Apr 2014 18:30:38 GMT", 1398796238},
+        {"1398796238", 1398796238},
+        {"1970-01-01T00:00:00Z", 0},
+    };
+    double t;
+    char buf[32];
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(rdsbk_protocol_parse_time(&t, cases[i].in), 0);
+        assert_true(t > cases[i].out - 0.0005 && t < cases[i].out + 0.0005);
+    }
+    assert_int_equal(rdsbk_protocol_parse_time(&t, "yesterday"), RDSBK_EINVALID);
+    assert_int_equal(rdsbk_protocol_parse_time(&t, ""), RDSBK_EINVALID);
+    assert_int_equal(rdsbk_protocol_parse_time(&t, "2014-13-29T18:30:38Z"), RDSBK_EINVALID);
+    rdsbk_protocol_format_time(buf, sizeof(buf), 1422172800);
+    assert_string_equal(buf, "2015-01-25T08:00:00Z");
+}
+
+/* ---- awsQuery builder ---- */
+
+static void test_query_builder(void **state) {
+    struct rdsbk_query q;
+    const char *list[] = {"foo", "bar baz"};
+    const char *keys[] = {"k1", "k2"};
+    const char *values[] = {"v1", "v=2"};
+    (void)state;
+
+    assert_int_equal(rdsbk_query_init(&q, "CreateRole", "2010-05-08"), 0);
+    assert_int_equal(rdsbk_query_add(&q, "RoleName", "my role"), 0);
+    assert_int_equal(rdsbk_query_add(&q, "Description", NULL), 0);
+    assert_int_equal(rdsbk_query_add(&q, "AssumeRolePolicyDocument", "{\"a\":1}"), 0);
+    assert_int_equal(rdsbk_query_add_bool(&q, "Flag", true), 0);
+    assert_int_equal(rdsbk_query_add_int(&q, "MaxSessionDuration", 3600), 0);
+    assert_int_equal(rdsbk_query_add_time(&q, "When", 1422172800), 0);
+    assert_int_equal(rdsbk_query_add_blob(&q, "Blob", "value", 5), 0);
+    assert_int_equal(rdsbk_query_add_list(&q, "List", "member", list, 2), 0);
+    assert_int_equal(rdsbk_query_add_list(&q, "Flat", NULL, list, 1), 0);
+    assert_int_equal(rdsbk_query_add_list(&q, "Empty", "member", NULL, 0), 0);
+    assert_int_equal(rdsbk_query_add_map(&q, "Map", "entry", NULL, NULL, keys, values, 2), 0);
+    assert_int_equal(rdsbk_query_add_tags(&q, "Tags", keys, values, 1), 0);
+    assert_int_equal(rdsbk_query_addf(&q, "x", "Filters.member.%d.Name", 3), 0);
+    assert_string_equal(rdsbk_buf_cstr(&q.body),
+                        "Action=CreateRole&Version=2010-05-08&RoleName=my%20role"
+                        "&AssumeRolePolicyDocument=%7B%22a%22%3A1%7D&Flag=true"
+                        "&MaxSessionDuration=3600&When=2015-01-25T08%3A00%3A00Z&Blob=dmFsdWU%3D"
+                        "&List.member.1=foo&List.member.2=bar%20baz&Flat.1=foo&Empty="
+                        "&Map.entry.1.key=k1&Map.entry.1.value=v1&Map.entry.2.key=k2"
+                        "&Map.entry.2.value=v%3D2&Tags.member.1.Key=k1&Tags.member.1.Value=v1"
+                        "&Filters.member.3.Name=x");
+    rdsbk_query_clean_up(&q);
+}
+
+/* ---- XML getters ---- */
+
+static const char s_xml[] =
+    "<ListRolesResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\n"
+    "  <ListRolesResult>\n"
+    "    <IsTruncated>true</IsTruncated>\n"
+    "    <Marker>page2</Marker>\n"
+    "    <Roles>\n"
+    "      <member><RoleName>a</RoleName><MaxSessionDuration>3600</MaxSessionDuration>"
+    "<CreateDate>2014-04-29T18:30:38Z</CreateDate></member>\n"
+    "      <member><RoleName>b &amp; c</RoleName></member>\n"
+    "    </Roles>\n"
+    "    <Empty/>\n"
+    "    <CData><![CDATA[<raw>]]></CData>\n"
+    "  </ListRolesResult>\n"
+    "  <ResponseMetadata><RequestId>rid</RequestId></ResponseMetadata>\n"
+    "</ListRolesResponse>\n";
+
+static void test_xml_getters(void **state) {
+    struct rdsbk_query_reply reply;
+    char **names = NULL;
+    size_t n = 0;
+    char *marker = NULL;
+    xmlNodePtr m;
+    (void)state;
+
+    assert_int_equal(rdsbk_query_parse_reply(&reply, "ListRoles", s_xml, strlen(s_xml)), 0);
+    assert_non_null(reply.result);
+    assert_true(rdsbk_xml_path_bool(reply.result, "IsTruncated", false));
+    assert_string_equal(rdsbk_xml_path_text(reply.result, "Roles/member/RoleName"), "a");
+    assert_int_equal(rdsbk_xml_path_int(reply.result, "Roles/member/MaxSessionDuration", 0), 3600);
+    assert_int_equal(rdsbk_xml_path_time(reply.result, "Roles/member/CreateDate"), 1398796238);
+    assert_null(rdsbk_xml_path_text(reply.result, "Roles/member/Nope"));
+    assert_string_equal(rdsbk_xml_path_text(reply.result, "Empty"), "");
+    assert_string_equal(rdsbk_xml_path_text(reply.result, "CData"), "<raw>");
+    m = rdsbk_xml_child(rdsbk_xml_child(reply.result, "Roles"), "member");
+    m = rdsbk_xml_next(m, "member");
+    assert_string_equal(rdsbk_xml_path_text(m, "RoleName"), "b & c");
+    assert_null(rdsbk_xml_next(m, "member"));
+    assert_int_equal(rdsbk_query_next_marker(&marker, reply.result), 0);
+    assert_string_equal(marker, "page2");
+    free(marker);
+    rdsbk_query_reply_clean_up(&reply);
+
+    {
+        static const char last[] = "<XResponse><XResult><IsTruncated>false</IsTruncated>"
+                                   "<Marker>stale</Marker><L><member>p</member><member>q"
+                                   "</member></L></XResult></XResponse>";
+        assert_int_equal(rdsbk_query_parse_reply(&reply, "X", last, strlen(last)), 0);
+        assert_int_equal(rdsbk_query_next_marker(&marker, reply.result), 0);
+        assert_null(marker);
+        assert_int_equal(rdsbk_xml_path_strings(&names, &n, reply.result, "L"), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(names[0], "p");
+        assert_string_equal(names[1], "q");
+        assert_null(names[2]);
+        rdsbk_strings_free(names, n);
+        assert_int_equal(rdsbk_xml_path_strings(&names, &n, reply.result, "Missing"), 0);
+        assert_int_equal(n, 0);
+        rdsbk_strings_free(names, n);
+        rdsbk_query_reply_clean_up(&reply);
+    }
+    {
+        /* RDS pages carry a Marker and no IsTruncated. */
+        static const char rds[] = "<DResponse><DResult><Marker>m2</Marker></DResult></DResponse>";
+        assert_int_equal(rdsbk_query_parse_reply(&reply, "D", rds, strlen(rds)), 0);
+        assert_int_equal(rdsbk_query_next_marker(&marker, reply.result), 0);
+        assert_string_equal(marker, "m2");
+        free(marker);
+        rdsbk_query_reply_clean_up(&reply);
+    }
+    assert_int_equal(rdsbk_query_parse_reply(&reply, "X", "<a><b></a>", 10), RDSBK_EINVALID);
+    /* An external entity is never fetched nor expanded. */
+    {
+        static const char xxe[] = "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>"
+                                  "<XResponse><XResult><V>&e;</V></XResult></XResponse>";
+        assert_int_equal(rdsbk_query_parse_reply(&reply, "X", xxe, strlen(xxe)), 0);
+        assert_null(strstr(rdsbk_xml_path_text(reply.result, "V"), "root:"));
+        rdsbk_query_reply_clean_up(&reply);
+    }
+}
+
+/* ---- round trips through rdsbk_aws_send ---- */
+
+struct fixture {
+    struct rdsbk_http *http;
+    struct fake_aws fake;
+    struct rdsbk_service_ctx ctx;
+};
+
+static int s_setup(void **state) {
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    struct rdsbk_http_options opts = {0};
+
+    opts.max_attempts = 1;
+    assert_int_equal(rdsbk_http_new(&fx->http, &opts), 0);
+    rdsbk_http_set_transport(fx->http, fake_transport, &fx->fake);
+    fx->ctx.http = fx->http;
+    fx->ctx.endpoint = "https://iam.amazonaws.com";
+    fx->ctx.signing.region = "us-east-1";
+    fx->ctx.signing.service = "iam";
+    fx->ctx.signing.get_credentials = fake_static_credentials;
+    *state = fx;
+    return 0;
+}
+
+static int s_teardown(void **state) {
+    struct fixture *fx = *state;
+    fake_reset(&fx->fake);
+    rdsbk_http_free(fx->http);
+    free(fx);
+    return 0;
+}
+
+static void test_query_round_trip(void **state) {
+    struct fixture *fx = *state;
+    struct rdsbk_query q;
+    struct rdsbk_query_reply reply;
+    const struct fake_request *rec;
+    static const char ok[] = "<GetRoleResponse><GetRoleResult><Role><RoleName>r</RoleName>"
+                             "<Arn>arn:aws:iam::111122223333:role/r</Arn></Role></GetRoleResult>"
+                             "</GetRoleResponse>";
+
+    fake_push(&fx->fake, 200, "text/xml", ok);
+    assert_int_equal(rdsbk_query_init(&q, "GetRole", "2010-05-08"), 0);
+    assert_int_equal(rdsbk_query_add(&q, "RoleName", "r"), 0);
+    assert_int_equal(rdsbk_query_send(&reply, &fx->ctx, &q), 0);
+    assert_string_equal(rdsbk_xml_path_text(reply.result, "Role/Arn"),
+                        "arn:aws:iam::111122223333:role/r");
+    rdsbk_query_reply_clean_up(&reply);
+    rec = &fx->fake.requests[0];
+    assert_string_equal(rec->method, "POST");
+    assert_string_equal(rec->url, "https://iam.amazonaws.com/");
+    assert_string_equal(rdsbk_buf_cstr(&rec->body), "Action=GetRole&Version=2010-05-08&RoleName=r");
+    assert_string_equal(fake_header(rec, "Content-Type"),
+                        "application/x-www-form-urlencoded; charset=utf-8");
+    assert_non_null(strstr(fake_header(rec, "Authorization"), "Credential=AKIDEXAMPLE/"));
+    assert_non_null(strstr(fake_header(rec, "Authorization"), "/us-east-1/iam/aws4_request"));
+
+    /* NoSuchEntity -> RDSBK_ENOTFOUND, AWS details kept */
+    fake_push(&fx->fake, 404, "text/xml",
+              "<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchEntity</Code>"
+              "<Message>The role with name r cannot be found.</Message></Error>"
+              "<RequestId>req-1</RequestId></ErrorResponse>");
+    assert_int_equal(rdsbk_query_send(&reply, &fx->ctx, &q), RDSBK_ENOTFOUND);
+    assert_null(reply.doc);
+    assert_string_equal(rdsbk_error_last()->aws_code, "NoSuchEntity");
+    assert_string_equal(rdsbk_error_last()->request_id, "req-1");
+    assert_int_equal(rdsbk_error_last()->http_status, 404);
+
+    /* EntityAlreadyExists -> RDSBK_ECONFLICT; RDS's DBSnapshotNotFound -> RDSBK_ENOTFOUND */
+    fake_push(&fx->fake, 409, "text/xml",
+              "<ErrorResponse><Error><Code>EntityAlreadyExists</Code><Message>m</Message>"
+              "</Error></ErrorResponse>");
+    assert_int_equal(rdsbk_query_send(&reply, &fx->ctx, &q), RDSBK_ECONFLICT);
+    fake_push(&fx->fake, 400, "text/xml",
+              "<ErrorResponse><Error><Code>DBSnapshotNotFound</Code><Message>m</Message>"
+              "</Error></ErrorResponse>");
+    assert_int_equal(rdsbk_query_send(&reply, &fx->ctx, &q), RDSBK_ENOTFOUND);
+    fake_push(&fx->fake, 400, "text/xml",
+              "<ErrorResponse><Error><Code>DBClusterSnapshotAlreadyExistsFault</Code>"
+              "<Message>m</Message></Error></ErrorResponse>");
+    assert_int_equal(rdsbk_query_send(&reply, &fx->ctx, &q), RDSBK_ECONFLICT);
+    fake_push(&fx->fake, 403, "text/xml",
+              "<ErrorResponse><Error><Code>AccessDenied</Code><Message>no</Message>"
+              "</Error></ErrorResponse>");
+    assert_int_equal(rdsbk_query_send(&reply, &fx->ctx, &q), RDSBK_EAUTH);
+    /* An empty 200 reply (DeleteRole) is success with no result */
+    fake_push(&fx->fake, 200, NULL, "");
+    assert_int_equal(rdsbk_query_send(&reply, &fx->ctx, &q), 0);
+    assert_null(reply.result);
+    rdsbk_query_reply_clean_up(&reply);
+    rdsbk_query_clean_up(&q);
+}
+
+static void test_json_round_trip(void **state) {
+    struct fixture *fx = *state;
+    cJSON *in = cJSON_CreateObject();
+    cJSON *out = NULL;
+    char *token = NULL;
+    const struct fake_request *rec;
+
+    fx->ctx.endpoint = "https://kms.eu-west-1.amazonaws.com";
+    fx->ctx.signing.region = "eu-west-1";
+    fx->ctx.signing.service = "kms";
+    cJSON_AddStringToObject(in, "KeyId", "alias/x");
+    fake_push(&fx->fake, 200, "application/x-amz-json-1.1",
+              "{\"KeyMetadata\":{\"KeyId\":\"k-1\",\"Enabled\":true},\"NextMarker\":\"n\"}");
+    assert_int_equal(rdsbk_json_call(&out, &fx->ctx, "TrentService", "DescribeKey", in), 0);
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(out, "KeyMetadata"), "KeyId")->valuestring, "k-1");
+    assert_int_equal(rdsbk_json_next_token(&token, out, "NextMarker"), 0);
+    assert_string_equal(token, "n");
+    free(token);
+    assert_int_equal(rdsbk_json_next_token(&token, out, "NextToken"), 0);
+    assert_null(token);
+    cJSON_Delete(out);
+    rec = &fx->fake.requests[0];
+    assert_string_equal(rec->method, "POST");
+    assert_string_equal(rec->url, "https://kms.eu-west-1.amazonaws.com/");
+    assert_string_equal(fake_header(rec, "X-Amz-Target"), "TrentService.DescribeKey");
+    assert_string_equal(fake_header(rec, "Content-Type"), "application/x-amz-json-1.1");
+    assert_string_equal(rdsbk_buf_cstr(&rec->body), "{\"KeyId\":\"alias/x\"}");
+    assert_non_null(strstr(fake_header(rec, "Authorization"), "/eu-west-1/kms/aws4_request"));
+
+    /* Empty input is "{}", an empty reply is {} */
+    fake_push(&fx->fake, 200, "application/x-amz-json-1.1", "");
+    assert_int_equal(rdsbk_json_call(&out, &fx->ctx, "AWSEvents", "PutRule", NULL), 0);
+    assert_true(cJSON_IsObject(out));
+    assert_string_equal(rdsbk_buf_cstr(&fx->fake.requests[1].body), "{}");
+    assert_string_equal(fake_header(&fx->fake.requests[1], "X-Amz-Target"), "AWSEvents.PutRule");
+    cJSON_Delete(out);
+
+    /* errors */
+    fake_push(&fx->fake, 400, "application/x-amz-json-1.1",
+              "{\"__type\":\"NotFoundException\",\"message\":\"Alias not found\"}");
+    assert_int_equal(rdsbk_json_call(&out, &fx->ctx, "TrentService", "DescribeKey", in),
+                     RDSBK_ENOTFOUND);
+    assert_null(out);
+    assert_string_equal(rdsbk_error_last()->aws_code, "NotFoundException");
+    fake_push(&fx->fake, 400, "application/x-amz-json-1.1",
+              "{\"__type\":\"com.amazonaws.kms#AlreadyExistsException\",\"message\":\"m\"}");
+    assert_int_equal(rdsbk_json_call(&out, &fx->ctx, "TrentService", "CreateAlias", in),
+                     RDSBK_ECONFLICT);
+    fake_push(&fx->fake, 200, "application/x-amz-json-1.1", "[1,2]");
+    assert_int_equal(rdsbk_json_call(&out, &fx->ctx, "TrentService", "DescribeKey", in),
+                     RDSBK_EINVALID);
+    cJSON_Delete(in);
+}
+
+static void test_rest_round_trip(void **state) {
+    struct fixture *fx = *state;
+    struct rdsbk_rest r;
+    struct rdsbk_rest_reply reply;
+    cJSON *body = cJSON_CreateObject();
+    const struct fake_request *rec;
+
+    fx->ctx.endpoint = "https://lambda.eu-west-1.amazonaws.com";
+    fx->ctx.signing.region = "eu-west-1";
+    fx->ctx.signing.service = "lambda";
+    assert_int_equal(rdsbk_rest_init(&r, "POST", "AddPermission"), 0);
+    assert_int_equal(rdsbk_rest_path(&r, "/2015-03-31/functions/"), 0);
+    assert_int_equal(rdsbk_rest_label(&r, "arn:aws:lambda:eu-west-1:1:function:f", false), 0);
+    assert_int_equal(rdsbk_rest_path(&r, "/policy"), 0);
+    assert_int_equal(rdsbk_rest_query(&r, "Qualifier", "v 1"), 0);
+    assert_int_equal(rdsbk_rest_query(&r, "Skip", NULL), 0);
+    assert_int_equal(rdsbk_rest_header(&r, "X-Amz-Invocation-Type", "Event"), 0);
+    cJSON_AddStringToObject(body, "StatementId", "s1");
+    assert_int_equal(rdsbk_rest_json(&r, body), 0);
+    fake_push(&fx->fake, 201, "application/json", "{\"Statement\":\"{}\"}");
+    assert_int_equal(rdsbk_rest_send(&reply, &fx->ctx, &r), 0);
+    assert_int_equal(reply.status, 201);
+    assert_string_equal(cJSON_GetObjectItem(reply.json, "Statement")->valuestring, "{}");
+    rdsbk_rest_reply_clean_up(&reply);
+    rec = &fx->fake.requests[0];
+    assert_string_equal(rec->method, "POST");
+    assert_string_equal(rec->url, "https://lambda.eu-west-1.amazonaws.com/2015-03-31/functions/"
+                                  "arn%3Aaws%3Alambda%3Aeu-west-1%3A1%3Afunction%3Af/policy"
+                                  "?Qualifier=v%201");
+    assert_string_equal(fake_header(rec, "X-Amz-Invocation-Type"), "Event");
+    assert_string_equal(fake_header(rec, "Content-Type"), "application/json");
+    assert_string_equal(rdsbk_buf_cstr(&rec->body), "{\"StatementId\":\"s1\"}");
+    rdsbk_rest_clean_up(&r);
+
+    /* 204 No Content, no body, no content type */
+    assert_int_equal(rdsbk_rest_init(&r, "DELETE", "DeleteFunction"), 0);
+    assert_int_equal(rdsbk_rest_path(&r, "/2015-03-31/functions/f"), 0);
+    fake_push(&fx->fake, 204, NULL, "");
+    assert_int_equal(rdsbk_rest_send(&reply, &fx->ctx, &r), 0);
+    assert_int_equal(reply.status, 204);
+    assert_null(reply.json);
+    rdsbk_rest_reply_clean_up(&reply);
+    rec = &fx->fake.requests[1];
+    assert_string_equal(rec->method, "DELETE");
+    assert_int_equal(rec->body.len, 0);
+    assert_string_equal(fake_header(rec, "Content-Type"), "");
+
+    /* restJson1 error: X-Amzn-ErrorType header */
+    fx->fake.replies[fx->fake.n_replies].status = 404;
+    fx->fake.replies[fx->fake.n_replies].content_type = "application/json";
+    fx->fake.replies[fx->fake.n_replies].body =
+        "{\"Type\":\"User\",\"Message\":\"Function not found\"}";
+    fx->fake.replies[fx->fake.n_replies].header_name = "X-Amzn-ErrorType";
+    fx->fake.replies[fx->fake.n_replies].header_value = "ResourceNotFoundException:http://x/";
+    fx->fake.n_replies++;
+    assert_int_equal(rdsbk_rest_send(&reply, &fx->ctx, &r), RDSBK_ENOTFOUND);
+    assert_string_equal(rdsbk_error_last()->aws_code, "ResourceNotFoundException");
+    rdsbk_rest_clean_up(&r);
+    cJSON_Delete(body);
+}
+
+static void test_error_map(void **state) {
+    static const struct {
+        const char *code;
+        int in;
+        int out;
+    } cases[] = {
+        {"NoSuchEntity", RDSBK_ERROR, RDSBK_ENOTFOUND},
+        {"ResourceNotFoundException", RDSBK_EINVALID, RDSBK_ENOTFOUND},
+        {"DBInstanceNotFound", RDSBK_EINVALID, RDSBK_ENOTFOUND},
+        {"DBClusterSnapshotNotFoundFault", RDSBK_EINVALID, RDSBK_ENOTFOUND},
+        {"ResourceAlreadyExistsException", RDSBK_EINVALID, RDSBK_ECONFLICT},
+        {"ResourceConflictException", RDSBK_EINVALID, RDSBK_ECONFLICT},
+        {"ValidationError", RDSBK_EINVALID, RDSBK_EINVALID},
+        {"", RDSBK_EIO, RDSBK_EIO},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        rdsbk_error_set_aws(cases[i].in, 400, cases[i].code, "rid", "msg");
+        assert_int_equal(rdsbk_protocol_map_error(cases[i].in), cases[i].out);
+        assert_int_equal(rdsbk_error_last()->code, cases[i].out);
+        assert_string_equal(rdsbk_error_last()->aws_code, cases[i].code);
+        assert_string_equal(rdsbk_error_last()->message, "msg");
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_uri_encode),
+        cmocka_unit_test(test_uri_decode),
+        cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_parse_time),
+        cmocka_unit_test(test_query_builder),
+        cmocka_unit_test(test_xml_getters),
+        cmocka_unit_test(test_error_map),
+        cmocka_unit_test_setup_teardown(test_query_round_trip, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_json_round_trip, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_rest_round_trip, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
