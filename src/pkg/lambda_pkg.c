@@ -21,12 +21,17 @@ static const struct {
     {"backup-copy", "backup_copy", "backup_copy.handler"},
 };
 
+/* Index of `function` in s_functions, or -1. */
 static int s_find(const char *function) {
+    int found = -1;
+
     for (size_t i = 0; function && i < sizeof(s_functions) / sizeof(s_functions[0]); i++) {
-        if (strcmp(function, s_functions[i].function) == 0)
-            return (int)i;
+        if (strcmp(function, s_functions[i].function) == 0) {
+            found = (int)i;
+            break;
+        }
     }
-    return -1;
+    return found;
 }
 
 const char *rdsbk_lambda_handler(const char *function) {

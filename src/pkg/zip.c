@@ -52,18 +52,23 @@ static int s_compare_entries(const void *a, const void *b) {
 static int s_check_name(const char *name) {
     size_t len = name ? strlen(name) : 0;
     const char *part = name;
+    int result = 0;
 
-    if (len == 0 || len > 0xffff)
-        return rdsbk_error_set(RDSBK_EINVALID, "zip entry name is empty or too long");
+    if (len == 0 || len > 0xffff) {
+        result = rdsbk_error_set(RDSBK_EINVALID, "zip entry name is empty or too long");
+        part = NULL;
+    }
     while (part) {
         const char *slash = strchr(part, '/');
         size_t n = slash ? (size_t)(slash - part) : strlen(part);
-        if (n == 0 || (n == 1 && part[0] == '.') || (n == 2 && part[0] == '.' && part[1] == '.'))
-            return rdsbk_error_set(RDSBK_EINVALID, "zip entry name '%s' is not a relative path",
-                                   name);
+        if (n == 0 || (n == 1 && part[0] == '.') || (n == 2 && part[0] == '.' && part[1] == '.')) {
+            result =
+                rdsbk_error_set(RDSBK_EINVALID, "zip entry name '%s' is not a relative path", name);
+            break;
+        }
         part = slash ? slash + 1 : NULL;
     }
-    return 0;
+    return result;
 }
 
 /*
