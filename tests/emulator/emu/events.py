@@ -480,14 +480,15 @@ class EventsService:
             ok = False
         if not ok:
             return False
+        cond = {}
         for op, kv in (st.get("Condition") or {}).items():
-            for key, want in kv.items():
-                if key.lower() == "aws:principalorgid":
-                    continue  # no Organizations in the emulator: not evaluated
-                if key.lower() == "aws:principalaccount" and op.startswith("StringEquals"):
-                    if sender not in _as_list(want):
-                        return False
-        return True
+            # no Organizations in the emulator: aws:PrincipalOrgID is not evaluated
+            kept = {key: v for key, v in kv.items() if key.lower() != "aws:principalorgid"}
+            if kept:
+                cond[op] = kept
+        from .iam import conditions_match
+        return conditions_match(cond, {"aws:PrincipalAccount": sender,
+                                       "aws:SourceAccount": sender})
 
     # ------------------------------------------------------------------ events
     def PutEvents(self, ctx, params):
@@ -637,7 +638,7 @@ class EventsService:
                 role = iam.get_role(src_account, role_arn)
                 if role is None:
                     return "RoleArn %s does not exist" % role_arn
-                if not trusts_service(role, "events.amazonaws.com"):
+                if not iam.trusts_service(src_account, role_arn, "events.amazonaws.com"):
                     return ("Role %s cannot be assumed by events.amazonaws.com (trust policy)"
                             % role_arn)
                 if not iam.is_allowed(src_account, role_arn, "events:PutEvents", dest_arn,

@@ -30,7 +30,7 @@ import uuid
 import zipfile
 
 from .core import AwsError
-from .events import arn_parts, err_text, trusts_service, _as_list, _glob
+from .events import arn_parts, err_text
 
 PYTHON = "/usr/bin/python3"
 _NAME = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
@@ -181,7 +181,8 @@ class LambdaService:
         ctx.authorize("iam:PassRole", role_arn)
         iam = self.emu.services["iam"]
         role = iam.get_role(p["account"], role_arn)
-        if role is None or not trusts_service(role, "lambda.amazonaws.com") or \
+        if role is None or not iam.trusts_service(p["account"], role_arn,
+                                                  "lambda.amazonaws.com") or \
                 not iam.role_propagated(p["account"], role_arn):
             raise AwsError("InvalidParameterValueException", ROLE_NOT_ASSUMABLE)
 
@@ -466,35 +467,23 @@ class LambdaService:
                     "RevisionId": fn.get("policy_rev", "")}
 
     @staticmethod
-    def policy_allows(statements, principal, source_arn, source_account, action=
-                      "lambda:InvokeFunction"):
-        allowed = False
-        for st in statements:
-            if not any(_glob(a, action) for a in _as_list(st.get("Action"))):
-                continue
-            pr = st.get("Principal")
-            if pr != "*":
-                names = _as_list(pr.get("Service")) + _as_list(pr.get("AWS")) \
-                    if isinstance(pr, dict) else []
-                if principal not in names:
-                    continue
-            ok = True
-            for op, kv in (st.get("Condition") or {}).items():
-                for key, want in kv.items():
-                    k = key.lower()
-                    if k == "aws:sourcearn":
-                        if source_arn is None or not any(_glob(w, source_arn)
-                                                         for w in _as_list(want)):
-                            ok = False
-                    elif k == "aws:sourceaccount":
-                        if source_account not in _as_list(want):
-                            ok = False
-            if not ok:
-                continue
-            if st.get("Effect") == "Deny":
-                return False
-            allowed = True
-        return allowed
+    def policy_allows(statements, function_arn, principal, source_arn, source_account,
+                      action="lambda:InvokeFunction"):
+        """Does the function's resource policy let principal (a service principal or an
+        account root ARN) perform action, given the SourceArn / SourceAccount?"""
+        from .iam import evaluate_resource_policy
+        if principal.startswith("arn:"):
+            caller = {"account": principal.split(":")[4], "arn": principal}
+        else:
+            caller = {"service": principal}
+        context = {}
+        if source_arn:
+            context["aws:SourceArn"] = source_arn
+        if source_account:
+            context["aws:SourceAccount"] = source_account
+        decision, _how = evaluate_resource_policy({"Statement": statements}, caller, action,
+                                                  function_arn, context)
+        return decision == "allow"
 
     # ---------------------------------------------------------------- invoke
     def Invoke(self, ctx, params):
@@ -513,8 +502,8 @@ class LambdaService:
             arn = fn["config"]["FunctionArn"]
             ctx.authorize("lambda:InvokeFunction", arn)
             if fn["account"] != ctx.account and not self.policy_allows(
-                    fn["policy"], "arn:%s:iam::%s:root" % (ctx.partition, ctx.account), None,
-                    ctx.account):
+                    fn["policy"], arn, "arn:%s:iam::%s:root" % (ctx.partition, ctx.account),
+                    None, ctx.account):
                 raise AwsError("AccessDeniedException", "User: %s is not authorized to "
                                "perform: lambda:InvokeFunction on resource: %s because no "
                                "resource-based policy allows the lambda:InvokeFunction action"
@@ -553,7 +542,8 @@ class LambdaService:
                 raise AwsError("ResourceNotFoundException", "Function not found: %s"
                                % function_arn, status=404)
             src_account = (arn_parts(source_arn) or {}).get("account") if source_arn else None
-            if not self.policy_allows(fn["policy"], principal, source_arn, src_account):
+            if not self.policy_allows(fn["policy"], fn["config"]["FunctionArn"], principal,
+                                      source_arn, src_account):
                 raise AwsError("AccessDeniedException", "%s is not authorized to perform: "
                                "lambda:InvokeFunction on resource: %s with SourceArn %s: no "
                                "statement of the function's resource-based policy allows it"
