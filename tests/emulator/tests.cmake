@@ -2,3 +2,5 @@ add_test(NAME emulator.patterns COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR
 set_tests_properties(emulator.patterns PROPERTIES TIMEOUT 120)
 add_test(NAME emulator.events COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_events.py)
 set_tests_properties(emulator.events PROPERTIES TIMEOUT 120)
+add_test(NAME emulator.lambda COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_lambda.py)
+set_tests_properties(emulator.lambda PROPERTIES TIMEOUT 120)
