@@ -28,7 +28,7 @@
  */
 
 /* Full jitter: uniform in [0, min(max_delay, base * 2^(attempt-1))]. */
-static long s_backoff_ms(const struct rdsbk_http_options *o, int attempt) {
+long rdsbk_retry_backoff_ms(const struct rdsbk_http_options *o, int attempt) {
     long cap = o->base_delay_ms;
     uint64_t r = 0;
 
@@ -124,7 +124,7 @@ int rdsbk_aws_send(struct rdsbk_http_response *resp, struct rdsbk_http *http,
         if (!retryable || attempt >= opts->max_attempts)
             goto cleanup; /* the error of this attempt stands; an error reply stays in resp */
 
-        delay = s_backoff_ms(opts, attempt);
+        delay = rdsbk_retry_backoff_ms(opts, attempt);
         rdsbk_log_debug("aws %s: retry %d of %d in %ld ms after %s", op, attempt + 1,
                         opts->max_attempts, delay, reason);
         rdsbk_http_sleep_ms(delay);
