@@ -1,0 +1,90 @@
+#ifndef RDSBK_MODEL_H
+#define RDSBK_MODEL_H
+
+#include "rdsbk/config.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+/*
+ * The desired resource graph: every resource of the pipeline for a topology, derived without any
+ * I/O. A resource's desired attributes are a cJSON object; string values may hold references to
+ * other resources' attributes that are only known once those exist, written `${ADDRESS#attr}`
+ * (e.g. `${backup.kms_key.shared#arn}`); the engine resolves them (rdsbk_model_resolve).
+ */
+
+enum rdsbk_resource_type {
+    RDSBK_RT_IAM_ROLE,
+    RDSBK_RT_IAM_ROLE_POLICY,
+    RDSBK_RT_KMS_KEY,
+    RDSBK_RT_KMS_ALIAS,
+    RDSBK_RT_EVENTS_RULE,
+    RDSBK_RT_EVENTS_TARGET,
+    RDSBK_RT_EVENTS_PERMISSION,
+    RDSBK_RT_LAMBDA_FUNCTION,
+    RDSBK_RT_LAMBDA_PERMISSION,
+    RDSBK_RT_COUNT
+};
+
+/* "iam_role", "kms_key", ...; NULL for an unknown type. */
+const char *rdsbk_resource_type_name(enum rdsbk_resource_type type);
+/* The type for a name, or -1. */
+int rdsbk_resource_type_from_name(const char *name);
+
+/* Which credentials act on a resource. */
+enum rdsbk_side { RDSBK_SIDE_SOURCE, RDSBK_SIDE_BACKUP };
+
+struct rdsbk_resource {
+    char *address; /* unique, stable: "source[111111111111/eu-central-1].events_rule.forward" */
+    enum rdsbk_resource_type type;
+    char account[RDSBK_ACCOUNT_LEN + 1];
+    char *region;   /* the Region its API calls go to (IAM: Region-B, signing is global) */
+    char *name;     /* the AWS name (role, rule, function, alias, statement id, target id) */
+    cJSON *desired; /* desired attributes, owned */
+    char **deps;    /* addresses this resource needs to exist first */
+    size_t n_deps;
+};
+
+struct rdsbk_graph {
+    char *stack;
+    char *partition;
+    struct rdsbk_resource *resources; /* sorted by address */
+    size_t n_resources;
+};
+
+/*
+ * Builds the graph of `topo`. Returns 0 and *out (free with rdsbk_graph_free), or RDSBK_ENOMEM /
+ * RDSBK_EINVALID (a template that does not parse: a build defect) with the error set.
+ */
+int rdsbk_model_build(struct rdsbk_graph **out, const struct rdsbk_topology *topo);
+
+void rdsbk_graph_free(struct rdsbk_graph *graph);
+
+/* The resource at `address`, or NULL. Borrowed. */
+const struct rdsbk_resource *rdsbk_graph_find(const struct rdsbk_graph *graph, const char *address);
+
+/*
+ * Orders resource indices so that every resource comes after its dependencies. Returns 0 and
+ * *order_out (caller frees, n_resources entries), or RDSBK_EINVALID on a cycle or a dependency on
+ * an address not in the graph.
+ */
+int rdsbk_graph_topo_order(size_t **order_out, const struct rdsbk_graph *graph);
+
+/*
+ * Resolves `${ADDRESS#attr}` references in a copy of `value`: `lookup` returns the current value
+ * of ADDRESS's attribute `attr` (a string owned by the callee) or NULL when it is not known yet.
+ * Returns the copy (caller frees with cJSON_Delete) and sets *unknown_out to the number of
+ * references left unresolved (they stay as written). NULL on ENOMEM.
+ */
+typedef const char *(*rdsbk_model_lookup_fn)(const char *address, const char *attr, void *payload);
+cJSON *rdsbk_model_resolve(const cJSON *value, rdsbk_model_lookup_fn lookup, void *payload,
+                           int *unknown_out);
+
+/* Resource names: "rdsbk-<stack>-<purpose>", shortened deterministically (a hash suffix) when
+ * longer than `max`. Caller frees. */
+char *rdsbk_model_name(const char *stack, const char *purpose, size_t max);
+
+/* Values the Lambda functions read from their environment, also used by `generate`. */
+#define RDSBK_EVENT_DETAIL_TYPE "RDS Snapshot Shared"
+
+#endif

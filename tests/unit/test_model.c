@@ -1,0 +1,200 @@
+/* The desired graph: which resources, their names, dependencies and policies. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "rdsbk/config.h"
+#include "rdsbk/model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct rdsbk_graph *s_graph(const char *example) {
+    struct rdsbk_diagnostics d;
+    struct rdsbk_topology *t = NULL;
+    struct rdsbk_graph *g = NULL;
+    char path[512];
+
+    snprintf(path, sizeof(path), "%s/examples/%s", RDSBK_SOURCE_DIR, example);
+    assert_int_equal(rdsbk_topology_load(&t, &d, path), 0);
+    assert_int_equal(rdsbk_model_build(&g, t), 0);
+    rdsbk_topology_free(t);
+    return g;
+}
+
+static const char *const s_basic_addresses[] = {
+    "account[111111111111].events_rule.copy",
+    "account[111111111111].events_rule.share",
+    "account[111111111111].events_rule.to_backup",
+    "account[111111111111].events_target.copy",
+    "account[111111111111].events_target.share",
+    "account[111111111111].events_target.to_backup",
+    "account[111111111111].iam_role.copy",
+    "account[111111111111].iam_role.events",
+    "account[111111111111].iam_role.share",
+    "account[111111111111].iam_role_policy.copy",
+    "account[111111111111].iam_role_policy.events",
+    "account[111111111111].iam_role_policy.share",
+    "account[111111111111].lambda_function.copy",
+    "account[111111111111].lambda_function.share",
+    "account[111111111111].lambda_permission.copy",
+    "account[111111111111].lambda_permission.share",
+    "backup.events_permission[111111111111]",
+    "backup.events_rule.backup_copy",
+    "backup.events_target.backup_copy",
+    "backup.iam_role.backup_copy",
+    "backup.iam_role_policy.backup_copy",
+    "backup.kms_alias.shared",
+    "backup.kms_key.shared",
+    "backup.lambda_function.backup_copy",
+    "backup.lambda_permission.backup_copy",
+    "source[111111111111/eu-central-1].events_rule.forward",
+    "source[111111111111/eu-central-1].events_target.forward",
+};
+
+static void test_basic_resources(void **state) {
+    struct rdsbk_graph *g = s_graph("basic.yaml");
+    size_t n = sizeof(s_basic_addresses) / sizeof(s_basic_addresses[0]);
+    (void)state;
+
+    for (size_t i = 0; i < g->n_resources; i++)
+        if (i >= n || strcmp(g->resources[i].address, s_basic_addresses[i]) != 0)
+            fail_msg("resource %zu is %s, expected %s", i, g->resources[i].address,
+                     i < n ? s_basic_addresses[i] : "(none)");
+    assert_int_equal(g->n_resources, n);
+    rdsbk_graph_free(g);
+}
+
+/* Every dependency exists, the order puts dependencies first, names fit AWS's 64 characters. */
+static void test_order_and_names(void **state) {
+    const char *examples[] = {"basic.yaml", "fan-in.yaml", "local.yaml"};
+    (void)state;
+
+    for (size_t e = 0; e < 3; e++) {
+        struct rdsbk_graph *g = s_graph(examples[e]);
+        size_t *order = NULL;
+        size_t *pos = calloc(g->n_resources, sizeof(*pos));
+        assert_int_equal(rdsbk_graph_topo_order(&order, g), 0);
+        for (size_t i = 0; i < g->n_resources; i++)
+            pos[order[i]] = i;
+        for (size_t i = 0; i < g->n_resources; i++) {
+            const struct rdsbk_resource *r = &g->resources[i];
+            assert_true(strlen(r->name) <= 64);
+            for (size_t d = 0; d < r->n_deps; d++) {
+                const struct rdsbk_resource *dep = rdsbk_graph_find(g, r->deps[d]);
+                assert_non_null(dep);
+                assert_true(pos[dep - g->resources] < pos[i]);
+            }
+        }
+        free(order);
+        free(pos);
+        rdsbk_graph_free(g);
+    }
+}
+
+static void test_fan_in_shares_backup_side(void **state) {
+    struct rdsbk_graph *g = s_graph("fan-in.yaml");
+    const struct rdsbk_resource *key = rdsbk_graph_find(g, "backup.kms_key.shared");
+    const cJSON *stmts;
+    const cJSON *principals;
+    const cJSON *pattern;
+    (void)state;
+
+    /* 3 accounts x 16 + 3 sources x 2 + backup 8 + 3 bus permissions */
+    assert_int_equal(g->n_resources, 3 * 16 + 3 * 2 + 8 + 3);
+    assert_non_null(key);
+    assert_int_equal(key->n_deps, 3); /* the copy role of each source account */
+    stmts = cJSON_GetObjectItem(cJSON_GetObjectItem(key->desired, "policy"), "Statement");
+    principals =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(stmts, 1), "Principal"), "AWS");
+    assert_int_equal(cJSON_GetArraySize(principals), 3);
+    assert_string_equal(cJSON_GetArrayItem(principals, 1)->valuestring,
+                        "arn:aws:iam::333333333333:role/rdsbk-fleet-dr-copy");
+    pattern = cJSON_GetObjectItem(rdsbk_graph_find(g, "backup.events_rule.backup_copy")->desired,
+                                  "event_pattern");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(pattern, "account")), 3);
+    assert_non_null(rdsbk_graph_find(g, "backup.events_permission[444444444444]"));
+    rdsbk_graph_free(g);
+}
+
+static const char *s_lookup(const char *address, const char *attr, void *payload) {
+    (void)payload;
+    if (strcmp(address, "backup.kms_key.shared") == 0 && strcmp(attr, "arn") == 0)
+        return "arn:aws:kms:eu-west-1:222222222222:key/k1";
+    return NULL;
+}
+
+static void test_references_resolve(void **state) {
+    struct rdsbk_graph *g = s_graph("basic.yaml");
+    const struct rdsbk_resource *fn =
+        rdsbk_graph_find(g, "account[111111111111].lambda_function.copy");
+    const struct rdsbk_resource *alias = rdsbk_graph_find(g, "backup.kms_alias.shared");
+    int unknown = -1;
+    cJSON *env;
+    cJSON *a;
+    (void)state;
+
+    env = rdsbk_model_resolve(cJSON_GetObjectItem(fn->desired, "environment"), s_lookup, NULL,
+                              &unknown);
+    assert_int_equal(unknown, 0);
+    assert_string_equal(cJSON_GetObjectItem(env, "RDSBK_KMS_KEY_ARN")->valuestring,
+                        "arn:aws:kms:eu-west-1:222222222222:key/k1");
+    assert_string_equal(cJSON_GetObjectItem(env, "RDSBK_DB_INSTANCES")->valuestring,
+                        "orders-db,billing-*");
+    assert_string_equal(cJSON_GetObjectItem(env, "RDSBK_TARGET_REGION")->valuestring, "eu-west-1");
+    cJSON_Delete(env);
+    a = rdsbk_model_resolve(alias->desired, s_lookup, NULL, &unknown);
+    assert_int_equal(unknown, 1); /* key_id not known yet */
+    assert_string_equal(cJSON_GetObjectItem(a, "target_key_id")->valuestring,
+                        "${backup.kms_key.shared#key_id}");
+    cJSON_Delete(a);
+    rdsbk_graph_free(g);
+}
+
+static void test_forward_pattern(void **state) {
+    struct rdsbk_graph *g = s_graph("basic.yaml");
+    const struct rdsbk_resource *r =
+        rdsbk_graph_find(g, "source[111111111111/eu-central-1].events_rule.forward");
+    char *text = cJSON_PrintUnformatted(cJSON_GetObjectItem(r->desired, "event_pattern"));
+    (void)state;
+
+    assert_string_equal(r->region, "eu-central-1");
+    assert_string_equal(
+        text, "{\"source\":[\"aws.rds\"],\"detail-type\":[\"RDS DB Snapshot Event\",\"RDS DB "
+              "Cluster Snapshot Event\"],\"detail\":{\"EventID\":[\"RDS-EVENT-0091\",\"RDS-EVENT-"
+              "0169\"],\"SourceArn\":[{\"wildcard\":\"arn:aws:rds:eu-central-1:111111111111:"
+              "snapshot:rds:orders-db-*\"},{\"wildcard\":\"arn:aws:rds:eu-central-1:111111111111:"
+              "snapshot:rds:billing-*\"},{\"wildcard\":\"arn:aws:rds:eu-central-1:111111111111:"
+              "cluster-snapshot:rds:aurora-main-*\"}]}}");
+    free(text);
+    rdsbk_graph_free(g);
+}
+
+static void test_long_names_shortened(void **state) {
+    char *n = rdsbk_model_name("abcdefghijklmnopqrstuvwx", "backup-copy", 32);
+    char *again = rdsbk_model_name("abcdefghijklmnopqrstuvwx", "backup-copy", 32);
+    char *other = rdsbk_model_name("abcdefghijklmnopqrstuvwx", "backup-copz", 32);
+    (void)state;
+    assert_int_equal(strlen(n), 32);
+    assert_string_equal(n, again);
+    assert_string_not_equal(n, other);
+    assert_memory_equal(n, "rdsbk-abcdefghijklmnopq", 23);
+    free(n);
+    free(again);
+    free(other);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_basic_resources),
+        cmocka_unit_test(test_order_and_names),
+        cmocka_unit_test(test_fan_in_shares_backup_side),
+        cmocka_unit_test(test_references_resolve),
+        cmocka_unit_test(test_forward_pattern),
+        cmocka_unit_test(test_long_names_shortened),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
