@@ -94,7 +94,6 @@ class RdsService:
             self.instances = {}   # (account, region, id) -> instance dict
             self.clusters = {}    # (account, region, id) -> cluster dict
             self.snaps = {}       # (kind, account, region, id) -> snapshot dict
-            self.default_keys = set()
 
     # ------------------------------------------------------------------ helpers
     def _arn(self, partition, region, account, res, ident):
@@ -130,9 +129,11 @@ class RdsService:
             "detail": detail})
 
     def _default_key(self, account, region):
-        key = self.emu.services["kms"].default_key(account, region, "rds")
-        self.default_keys.add(key)
-        return key
+        return self.emu.services["kms"].default_key(account, region, "rds")
+
+    def _is_aws_managed(self, key_arn):
+        meta = self.emu.services["kms"].key_metadata(key_arn) if key_arn else None
+        return bool(meta) and meta.get("KeyManager") == "AWS"
 
     def _kms_check(self, ctx, key_ref, region, action):
         """kms.check_use via RDS for the caller; KMS refusals become KMSKeyNotAccessibleFault."""
@@ -246,7 +247,7 @@ class RdsService:
                          "EngineMode": "provisioned", "VpcId": "vpc-emu"})
         if encrypted:
             snap["KmsKeyId"] = kms_key
-            snap["_default_key"] = kms_key in self.default_keys
+            snap["_default_key"] = self._is_aws_managed(kms_key)
         self.snaps[(kind, account, region, ident)] = snap
         return snap
 
@@ -486,6 +487,10 @@ class RdsService:
         key_arn = None
         if key_ref:
             key_arn = self._kms_check(ctx, key_ref, ctx.region, "kms:CreateGrant")
+            if arn_parts(key_arn)["region"] != ctx.region:
+                raise AwsError("KMSKeyNotAccessibleFault", "The specified KMS key %s is not in "
+                               "the destination Region %s: a copy must be encrypted with a key "
+                               "of its own Region." % (key_ref, ctx.region), status=400)
             self._kms_check(ctx, key_arn, ctx.region, "kms:DescribeKey")
         elif src_encrypted:
             key_arn = src["KmsKeyId"]
@@ -506,9 +511,6 @@ class RdsService:
                               "manual", "copying" if cross_region else "creating", key_arn,
                               src_encrypted or bool(key_arn), ctx.partition)
         snap["_copy"] = True
-        if key_arn is not None:
-            snap["_default_key"] = (key_arn == src.get("KmsKeyId") and src["_default_key"]) or \
-                key_arn in self.default_keys or str(key_ref).endswith("alias/aws/rds")
         if kind == "db":
             snap["SourceDBSnapshotIdentifier"] = src_arn
             if cross_region:

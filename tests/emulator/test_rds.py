@@ -1,0 +1,418 @@
+"""RDS in the emulator, through boto3: automated/manual snapshots, copies across Regions and
+accounts with KMS checks, sharing, describe/filters/paging, tags, restore, lifecycle events."""
+
+import json
+import os
+import re
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import ACCOUNT_A, ACCOUNT_B, Harness  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
+
+RA, RB = "us-east-1", "eu-west-1"
+
+
+def code_of(cm):
+    return cm.exception.response["Error"]["Code"]
+
+
+def key_policy(*accounts):
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "root", "Effect": "Allow",
+        "Principal": {"AWS": ["arn:aws:iam::%s:root" % a for a in accounts]},
+        "Action": "kms:*", "Resource": "*"}]})
+
+
+class RdsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.h = Harness().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.h.stop()
+
+    def setUp(self):
+        self.h.control("POST", "/_emu/reset")
+        self.h.control("POST", "/_emu/rds/config", {"delay_s": 0.2})
+        self.rds_a = self.h.client("rds", ACCOUNT_A, RA)
+        self.rds_ab = self.h.client("rds", ACCOUNT_A, RB)
+        self.rds_bb = self.h.client("rds", ACCOUNT_B, RB)
+
+    def wait(self):
+        status, body = self.h.control("POST", "/_emu/wait-idle", {"timeout_s": 30})
+        self.assertEqual(status, 200, body)
+
+    def automated(self, db="db1", account=ACCOUNT_A, region=RA, cluster=False, **extra):
+        body = {"account": account, "region": region}
+        body["db_cluster" if cluster else "db_instance"] = db
+        body.update(extra)
+        status, out = self.h.control("POST", "/_emu/rds/automated-snapshot", body)
+        self.assertEqual(status, 200, out)
+        return out
+
+    def key(self, account, region, *grantees):
+        kms = self.h.client("kms", account, region)
+        return kms.create_key(Policy=key_policy(account, *grantees))["KeyMetadata"]["Arn"]
+
+    def sink_rule(self, account, region, pattern, name):
+        """A rule whose target function does not exist: each matching event shows up as a failed
+        delivery carrying the rule's ARN."""
+        ev = self.h.client("events", account, region)
+        arn = ev.put_rule(Name=name, EventPattern=json.dumps(pattern))["RuleArn"]
+        ev.put_targets(Rule=name, Targets=[{"Id": "x", "Arn": "arn:aws:lambda:%s:%s:function:"
+                                            "none" % (region, account)}])
+        return arn
+
+    def deliveries(self, rule_arn):
+        f = self.h.control("GET", "/_emu/failed-deliveries")[1]["failed_deliveries"]
+        return [x for x in f if x["rule_arn"] == rule_arn]
+
+    # ------------------------------------------------------------ automated
+    def test_automated_snapshot(self):
+        created = self.sink_rule(ACCOUNT_A, RA, {"source": ["aws.rds"], "detail-type": [
+            "RDS DB Snapshot Event"], "detail": {"EventID": ["RDS-EVENT-0091"], "SourceArn": [
+                {"wildcard": "arn:aws:rds:%s:%s:snapshot:rds:db1-*" % (RA, ACCOUNT_A)}]}}, "c")
+        creating = self.sink_rule(ACCOUNT_A, RA, {"source": ["aws.rds"], "detail": {
+            "EventID": ["RDS-EVENT-0090"]}}, "s")
+        out = self.automated()
+        self.assertRegex(out["snapshot_id"], r"^rds:db1-\d{4}-\d\d-\d\d-\d\d-\d\d$")
+        self.assertEqual(out["arn"], "arn:aws:rds:%s:%s:snapshot:%s"
+                         % (RA, ACCOUNT_A, out["snapshot_id"]))
+        snap = self.rds_a.describe_db_snapshots(DBSnapshotIdentifier=out["snapshot_id"])[
+            "DBSnapshots"][0]
+        self.assertEqual(snap["Status"], "creating")
+        self.assertEqual(snap["SnapshotType"], "automated")
+        self.assertTrue(snap["Encrypted"])
+        default = self.h.emu.services["kms"].default_key(ACCOUNT_A, RA, "rds")
+        self.assertEqual(snap["KmsKeyId"], default)
+        self.wait()
+        snap = self.rds_a.describe_db_snapshots(DBSnapshotIdentifier=out["arn"])["DBSnapshots"][0]
+        self.assertEqual(snap["Status"], "available")
+        self.assertEqual(len(self.deliveries(creating)), 1)
+        self.assertEqual(len(self.deliveries(created)), 1)
+        second = self.automated()
+        self.assertNotEqual(second["snapshot_id"], out["snapshot_id"])
+        inv = self.h.control("GET", "/_emu/inventory")[1]["resources"]
+        rds_items = [x for x in inv if x["service"] == "rds"]
+        self.assertEqual(sorted(x["type"] for x in rds_items), ["rds", "rds", "rds"])
+
+    def test_automated_cluster_snapshot_and_copy(self):
+        ev = self.sink_rule(ACCOUNT_A, RA, {"source": ["aws.rds"], "detail-type": [
+            "RDS DB Cluster Snapshot Event"], "detail": {"EventID": ["RDS-EVENT-0169"]}}, "c")
+        out = self.automated("aurora1", cluster=True)
+        self.assertTrue(out["arn"].startswith("arn:aws:rds:%s:%s:cluster-snapshot:rds:aurora1-"
+                                              % (RA, ACCOUNT_A)))
+        self.wait()
+        self.assertEqual(len(self.deliveries(ev)), 1)
+        snap = self.rds_a.describe_db_cluster_snapshots(SnapshotType="automated")[
+            "DBClusterSnapshots"][0]
+        self.assertEqual((snap["Status"], snap["StorageEncrypted"]), ("available", True))
+        key = self.key(ACCOUNT_A, RB)
+        with self.assertRaises(ClientError) as cm:
+            self.rds_ab.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier=out["arn"],
+                                                 TargetDBClusterSnapshotIdentifier="c1")
+        self.assertEqual(code_of(cm), "InvalidParameterValue")
+        copy = self.rds_ab.copy_db_cluster_snapshot(
+            SourceDBClusterSnapshotIdentifier=out["arn"], TargetDBClusterSnapshotIdentifier="c1",
+            KmsKeyId=key)["DBClusterSnapshot"]
+        self.assertEqual((copy["KmsKeyId"], copy["SourceDBClusterSnapshotArn"]),
+                         (key, out["arn"]))
+        self.wait()
+        got = self.rds_ab.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier="c1")[
+            "DBClusterSnapshots"][0]
+        self.assertEqual(got["Status"], "available")
+
+    # ------------------------------------------------------------------ copy
+    def test_target_identifier_rules(self):
+        src = self.automated()
+        self.wait()
+        for bad in ("rds:db1-copy", "1abc", "a--b", "abc-", "a_b", "a" * 256, ""):
+            with self.subTest(bad=bad):
+                with self.assertRaises(ClientError) as cm:
+                    self.rds_a.copy_db_snapshot(SourceDBSnapshotIdentifier=src["snapshot_id"],
+                                                TargetDBSnapshotIdentifier=bad)
+                self.assertIn(code_of(cm), ("InvalidParameterValue",))
+        ok = self.rds_a.copy_db_snapshot(SourceDBSnapshotIdentifier=src["snapshot_id"],
+                                         TargetDBSnapshotIdentifier="A" + "b" * 254)
+        self.assertEqual(ok["DBSnapshot"]["DBSnapshotIdentifier"], "a" + "b" * 254)
+
+    def test_same_region_copy(self):
+        started = self.sink_rule(ACCOUNT_A, RA, {"detail": {"EventID": ["RDS-EVENT-0196"]}}, "s")
+        done = self.sink_rule(ACCOUNT_A, RA, {"detail": {"EventID": ["RDS-EVENT-0197"]}}, "d")
+        src = self.automated()
+        with self.assertRaises(ClientError) as cm:   # still creating
+            self.rds_a.copy_db_snapshot(SourceDBSnapshotIdentifier=src["snapshot_id"],
+                                        TargetDBSnapshotIdentifier="early")
+        self.assertEqual(code_of(cm), "InvalidDBSnapshotState")
+        self.wait()
+        self.rds_a.add_tags_to_resource(ResourceName=src["arn"], Tags=[{"Key": "a",
+                                                                        "Value": "1"}])
+        copy = self.rds_a.copy_db_snapshot(SourceDBSnapshotIdentifier=src["snapshot_id"],
+                                           TargetDBSnapshotIdentifier="Copy1", CopyTags=True,
+                                           Tags=[{"Key": "b", "Value": "2"}])["DBSnapshot"]
+        self.assertEqual(copy["DBSnapshotIdentifier"], "copy1")
+        self.assertEqual(copy["SnapshotType"], "manual")
+        self.assertEqual(copy["SourceDBSnapshotIdentifier"], src["arn"])
+        self.assertEqual(copy["KmsKeyId"], self.h.emu.services["kms"].default_key(
+            ACCOUNT_A, RA, "rds"))
+        with self.assertRaises(ClientError) as cm:
+            self.rds_a.copy_db_snapshot(SourceDBSnapshotIdentifier=src["snapshot_id"],
+                                        TargetDBSnapshotIdentifier="copy1")
+        self.assertEqual(code_of(cm), "DBSnapshotAlreadyExists")
+        self.wait()
+        self.assertEqual(len(self.deliveries(started)), 1)
+        self.assertEqual(len(self.deliveries(done)), 1)
+        tags = self.rds_a.list_tags_for_resource(ResourceName="arn:aws:rds:%s:%s:snapshot:copy1"
+                                                 % (RA, ACCOUNT_A))["TagList"]
+        self.assertEqual(sorted((t["Key"], t["Value"]) for t in tags), [("a", "1"), ("b", "2")])
+        with self.assertRaises(ClientError) as cm:
+            self.rds_a.copy_db_snapshot(SourceDBSnapshotIdentifier="nope",
+                                        TargetDBSnapshotIdentifier="x")
+        self.assertEqual(code_of(cm), "DBSnapshotNotFound")
+
+    def test_cross_region_copy_and_events_in_destination(self):
+        src = self.automated()
+        self.wait()
+        # 0060 fires in the destination Region with the destination ARN: a Region-A pattern
+        # (the walkthrough's slip) never matches, a Region-B one does
+        wrong = self.sink_rule(ACCOUNT_A, RB, {"detail": {"EventID": ["RDS-EVENT-0060"],
+                               "SourceArn": [{"wildcard": "arn:aws:rds:%s:%s:snapshot:db1*"
+                                              % (RA, ACCOUNT_A)}]}}, "wrong")
+        right = self.sink_rule(ACCOUNT_A, RB, {"detail": {"EventID": ["RDS-EVENT-0060"],
+                               "SourceArn": [{"wildcard": "arn:aws:rds:%s:%s:snapshot:db1*"
+                                              % (RB, ACCOUNT_A)}]}}, "right")
+        started = self.sink_rule(ACCOUNT_A, RB, {"detail": {"EventID": ["RDS-EVENT-0059"]}},
+                                 "started")
+        with self.assertRaises(ClientError) as cm:
+            self.rds_ab.copy_db_snapshot(SourceDBSnapshotIdentifier=src["arn"],
+                                         TargetDBSnapshotIdentifier="db1-x")
+        self.assertEqual(code_of(cm), "InvalidParameterValue")
+        self.assertIn("KmsKeyId", str(cm.exception))
+        with self.assertRaises(ClientError) as cm:   # key from Region A is not in Region B
+            self.rds_ab.copy_db_snapshot(SourceDBSnapshotIdentifier=src["arn"],
+                                         TargetDBSnapshotIdentifier="db1-x",
+                                         KmsKeyId=self.key(ACCOUNT_A, RA))
+        self.assertEqual(code_of(cm), "KMSKeyNotAccessibleFault")
+        key = self.key(ACCOUNT_A, RB)
+        copy = self.rds_ab.copy_db_snapshot(SourceDBSnapshotIdentifier=src["arn"],
+                                            TargetDBSnapshotIdentifier="db1-x", KmsKeyId=key,
+                                            SourceRegion=RA)["DBSnapshot"]
+        self.assertEqual(copy["Status"], "copying")
+        self.assertEqual(copy["SourceRegion"], RA)
+        self.assertEqual(copy["KmsKeyId"], key)
+        self.wait()
+        self.assertEqual(self.deliveries(wrong), [])
+        self.assertEqual(len(self.deliveries(right)), 1)
+        self.assertEqual(len(self.deliveries(started)), 1)
+        self.assertEqual(self.rds_ab.describe_db_snapshots(DBSnapshotIdentifier="db1-x")[
+            "DBSnapshots"][0]["Status"], "available")
+
+    def test_other_accounts_default_key_never_usable(self):
+        src = self.automated()
+        self.wait()
+        b_default = self.h.emu.services["kms"].default_key(ACCOUNT_B, RB, "rds")
+        with self.assertRaises(ClientError) as cm:
+            self.rds_ab.copy_db_snapshot(SourceDBSnapshotIdentifier=src["arn"],
+                                         TargetDBSnapshotIdentifier="x", KmsKeyId=b_default)
+        self.assertEqual(code_of(cm), "KMSKeyNotAccessibleFault")
+
+    def test_concurrent_copy_quota(self):
+        src = self.automated()
+        self.wait()
+        key = self.key(ACCOUNT_A, RB)
+        self.h.control("POST", "/_emu/rds/config", {"delay_s": 60})
+        for i in range(20):
+            self.rds_ab.copy_db_snapshot(SourceDBSnapshotIdentifier=src["arn"],
+                                         TargetDBSnapshotIdentifier="c%d" % i, KmsKeyId=key)
+        with self.assertRaises(ClientError) as cm:
+            self.rds_ab.copy_db_snapshot(SourceDBSnapshotIdentifier=src["arn"],
+                                         TargetDBSnapshotIdentifier="c20", KmsKeyId=key)
+        self.assertEqual(code_of(cm), "SnapshotQuotaExceeded")
+        # other destination Regions are counted separately
+        self.rds_a.copy_db_snapshot(SourceDBSnapshotIdentifier=src["snapshot_id"],
+                                    TargetDBSnapshotIdentifier="local")
+        self.h.control("POST", "/_emu/reset")
+
+    # --------------------------------------------------------------- sharing
+    def test_sharing_rules_and_cross_account_copy(self):
+        src = self.automated()
+        self.wait()
+        with self.assertRaises(ClientError) as cm:
+            self.rds_a.modify_db_snapshot_attribute(DBSnapshotIdentifier=src["snapshot_id"],
+                                                    AttributeName="restore",
+                                                    ValuesToAdd=[ACCOUNT_B])
+        self.assertEqual(code_of(cm), "InvalidParameterValue")
+        self.assertIn("automated", str(cm.exception))
+        self.rds_a.copy_db_snapshot(SourceDBSnapshotIdentifier=src["snapshot_id"],
+                                    TargetDBSnapshotIdentifier="default-copy")
+        self.wait()
+        with self.assertRaises(ClientError) as cm:
+            self.rds_a.modify_db_snapshot_attribute(DBSnapshotIdentifier="default-copy",
+                                                    AttributeName="restore",
+                                                    ValuesToAdd=[ACCOUNT_B])
+        self.assertEqual(code_of(cm), "InvalidParameterValue")
+        self.assertIn("encrypted with the default key", str(cm.exception))
+        self.assertIn("cannot be shared", str(cm.exception))
+        # Region B copy with a key B may use (the walkthrough's shared key, owned by B)
+        shared_key = self.key(ACCOUNT_B, RB, ACCOUNT_A)
+        self.rds_ab.copy_db_snapshot(SourceDBSnapshotIdentifier=src["arn"],
+                                     TargetDBSnapshotIdentifier="db1-rb", KmsKeyId=shared_key)
+        self.wait()
+        with self.assertRaises(ClientError) as cm:
+            self.rds_ab.modify_db_snapshot_attribute(DBSnapshotIdentifier="db1-rb",
+                                                     AttributeName="restore",
+                                                     ValuesToAdd=["all"])
+        self.assertEqual(code_of(cm), "InvalidParameterValue")
+        arn = "arn:aws:rds:%s:%s:snapshot:db1-rb" % (RB, ACCOUNT_A)
+        # before sharing, B cannot see or copy it
+        with self.assertRaises(ClientError) as cm:
+            self.rds_bb.copy_db_snapshot(SourceDBSnapshotIdentifier=arn,
+                                         TargetDBSnapshotIdentifier="db1-b", KmsKeyId=shared_key)
+        self.assertEqual(code_of(cm), "DBSnapshotNotFound")
+        res = self.rds_ab.modify_db_snapshot_attribute(DBSnapshotIdentifier="db1-rb",
+                                                       AttributeName="restore",
+                                                       ValuesToAdd=[ACCOUNT_B])
+        self.assertEqual(res["DBSnapshotAttributesResult"]["DBSnapshotAttributes"],
+                         [{"AttributeName": "restore", "AttributeValues": [ACCOUNT_B]}])
+        attrs = self.rds_ab.describe_db_snapshot_attributes(DBSnapshotIdentifier="db1-rb")
+        self.assertEqual(attrs["DBSnapshotAttributesResult"]["DBSnapshotAttributes"][0][
+            "AttributeValues"], [ACCOUNT_B])
+        shared = self.rds_bb.describe_db_snapshots(SnapshotType="shared")["DBSnapshots"]
+        self.assertEqual([s["DBSnapshotIdentifier"] for s in shared], [arn])
+        self.assertEqual(self.rds_bb.describe_db_snapshots()["DBSnapshots"], [])
+        self.assertEqual(len(self.rds_bb.describe_db_snapshots(IncludeShared=True)[
+            "DBSnapshots"]), 1)
+        with self.assertRaises(ClientError) as cm:   # encrypted shared source needs KmsKeyId
+            self.rds_bb.copy_db_snapshot(SourceDBSnapshotIdentifier=arn,
+                                         TargetDBSnapshotIdentifier="db1-b")
+        self.assertEqual(code_of(cm), "InvalidParameterValue")
+        copy = self.rds_bb.copy_db_snapshot(SourceDBSnapshotIdentifier=arn,
+                                            TargetDBSnapshotIdentifier="db1-b",
+                                            KmsKeyId=shared_key)["DBSnapshot"]
+        self.assertEqual(copy["DBSnapshotArn"], "arn:aws:rds:%s:%s:snapshot:db1-b"
+                         % (RB, ACCOUNT_B))
+        self.wait()
+        self.assertEqual(self.rds_bb.describe_db_snapshots(DBSnapshotIdentifier="db1-b")[
+            "DBSnapshots"][0]["Status"], "available")
+
+    def test_shared_source_needs_key_access(self):
+        src = self.automated()
+        self.wait()
+        a_key = self.key(ACCOUNT_A, RB)   # A's own key: B is not granted
+        self.rds_ab.copy_db_snapshot(SourceDBSnapshotIdentifier=src["arn"],
+                                     TargetDBSnapshotIdentifier="s", KmsKeyId=a_key)
+        self.wait()
+        self.rds_ab.modify_db_snapshot_attribute(DBSnapshotIdentifier="s",
+                                                 AttributeName="restore",
+                                                 ValuesToAdd=[ACCOUNT_B])
+        b_key = self.key(ACCOUNT_B, RB)
+        with self.assertRaises(ClientError) as cm:
+            self.rds_bb.copy_db_snapshot(
+                SourceDBSnapshotIdentifier="arn:aws:rds:%s:%s:snapshot:s" % (RB, ACCOUNT_A),
+                TargetDBSnapshotIdentifier="s", KmsKeyId=b_key)
+        self.assertEqual(code_of(cm), "KMSKeyNotAccessibleFault")
+
+    def test_role_needs_rds_permission(self):
+        src = self.automated()
+        self.wait()
+        iam = self.h.client("iam", ACCOUNT_A, RA)
+        role = iam.create_role(RoleName="copier", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+                "Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+        creds = self.h.emu.credentials_for_role(ACCOUNT_A, role, "s")
+        rds = self.h.client("rds", ACCOUNT_A, RA, credentials=creds)
+        with self.assertRaises(ClientError) as cm:
+            rds.copy_db_snapshot(SourceDBSnapshotIdentifier=src["snapshot_id"],
+                                 TargetDBSnapshotIdentifier="c")
+        self.assertEqual(code_of(cm), "AccessDenied")
+        self.assertIn("rds:CopyDBSnapshot", str(cm.exception))
+        iam.put_role_policy(RoleName="copier", PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                                                    "Action": "rds:CopyDBSnapshot",
+                                                    "Resource": "arn:aws:rds:*:%s:snapshot:*"
+                                                    % ACCOUNT_A}]}))
+        self.assertEqual(rds.copy_db_snapshot(SourceDBSnapshotIdentifier=src["snapshot_id"],
+                                              TargetDBSnapshotIdentifier="c")["DBSnapshot"][
+            "DBSnapshotIdentifier"], "c")
+
+    # ----------------------------------------------------- describe / delete
+    def test_describe_filters_paging_delete(self):
+        src = self.automated()
+        self.automated("db2")
+        self.wait()
+        for i in range(22):
+            self.rds_a.copy_db_snapshot(SourceDBSnapshotIdentifier=src["snapshot_id"],
+                                        TargetDBSnapshotIdentifier="m%02d" % i)
+            if i % 10 == 9:
+                self.wait()
+        self.wait()
+        manual = self.rds_a.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
+        self.assertEqual(len(manual), 22)
+        auto = self.rds_a.describe_db_snapshots(SnapshotType="automated")["DBSnapshots"]
+        self.assertEqual(len(auto), 2)
+        by_db = self.rds_a.describe_db_snapshots(DBInstanceIdentifier="db2")["DBSnapshots"]
+        self.assertEqual(len(by_db), 1)
+        filt = self.rds_a.describe_db_snapshots(Filters=[{"Name": "db-snapshot-id",
+                                                          "Values": ["m01", "m02"]}])
+        self.assertEqual(len(filt["DBSnapshots"]), 2)
+        page = self.rds_a.describe_db_snapshots(MaxRecords=20)
+        self.assertEqual(len(page["DBSnapshots"]), 20)
+        rest = self.rds_a.describe_db_snapshots(MaxRecords=20, Marker=page["Marker"])
+        self.assertEqual(len(rest["DBSnapshots"]), 4)
+        self.assertNotIn("Marker", rest)
+        with self.assertRaises(ClientError) as cm:
+            self.rds_a.describe_db_snapshots(MaxRecords=5)
+        self.assertEqual(code_of(cm), "InvalidParameterValue")
+        with self.assertRaises(ClientError) as cm:
+            self.rds_a.describe_db_snapshots(DBSnapshotIdentifier="missing")
+        self.assertEqual(code_of(cm), "DBSnapshotNotFound")
+        with self.assertRaises(ClientError) as cm:
+            self.rds_a.delete_db_snapshot(DBSnapshotIdentifier=src["snapshot_id"])
+        self.assertEqual(code_of(cm), "InvalidDBSnapshotState")
+        out = self.rds_a.delete_db_snapshot(DBSnapshotIdentifier="m00")["DBSnapshot"]
+        self.assertEqual(out["Status"], "deleted")
+        self.assertEqual(len(self.rds_a.describe_db_snapshots(SnapshotType="manual")[
+            "DBSnapshots"]), 21)
+        self.rds_a.remove_tags_from_resource(ResourceName=src["arn"], TagKeys=["x"])
+
+    def test_restore_and_delete_instance(self):
+        src = self.automated()
+        self.wait()
+        inst = self.rds_a.restore_db_instance_from_db_snapshot(
+            DBInstanceIdentifier="restored", DBSnapshotIdentifier=src["snapshot_id"])[
+            "DBInstance"]
+        self.assertEqual(inst["DBInstanceStatus"], "creating")
+        self.wait()
+        got = self.rds_a.describe_db_instances(DBInstanceIdentifier="restored")["DBInstances"]
+        self.assertEqual(got[0]["DBInstanceStatus"], "available")
+        self.assertEqual(len(self.rds_a.describe_db_instances()["DBInstances"]), 2)
+        with self.assertRaises(ClientError) as cm:
+            self.rds_a.delete_db_instance(DBInstanceIdentifier="restored")
+        self.assertEqual(code_of(cm), "InvalidParameterCombination")
+        self.rds_a.delete_db_instance(DBInstanceIdentifier="restored", SkipFinalSnapshot=True)
+        with self.assertRaises(ClientError) as cm:
+            self.rds_a.describe_db_instances(DBInstanceIdentifier="restored")
+        self.assertEqual(code_of(cm), "DBInstanceNotFound")
+
+    def test_restore_refused_when_key_pending_deletion(self):
+        src = self.automated()
+        self.wait()
+        key = self.key(ACCOUNT_A, RB)
+        self.rds_ab.copy_db_snapshot(SourceDBSnapshotIdentifier=src["arn"],
+                                     TargetDBSnapshotIdentifier="k", KmsKeyId=key)
+        self.wait()
+        self.h.client("kms", ACCOUNT_A, RB).schedule_key_deletion(KeyId=key,
+                                                                  PendingWindowInDays=7)
+        with self.assertRaises(ClientError) as cm:
+            self.rds_ab.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="r",
+                                                             DBSnapshotIdentifier="k")
+        self.assertEqual(code_of(cm), "KMSKeyNotAccessibleFault")
+        self.assertRegex(str(cm.exception), re.compile("pending deletion", re.I))
+
+
+if __name__ == "__main__":
+    unittest.main(warnings="ignore")
