@@ -20,6 +20,7 @@ if HERE not in sys.path:
 
 import boto3  # noqa: E402
 import botocore.config  # noqa: E402
+import botocore.session  # noqa: E402
 
 from emu import core  # noqa: E402
 
@@ -33,6 +34,7 @@ class Harness:
         self.emu = core.Emulator(self.accounts, **emu_options)
         self.server = core.EmulatorServer(self.emu, 0)
         self.url = self.server.url
+        self._sessions = {}
         fd, self.credentials_file = tempfile.mkstemp(prefix="emu-creds-", suffix=".ini")
         os.close(fd)
         self.emu.write_credentials_file(self.credentials_file)
@@ -49,17 +51,23 @@ class Harness:
             pass
 
     def session(self, account=ACCOUNT_A, region="us-east-1"):
-        """A boto3 session reading the written credentials file, profile = account id."""
-        bc = __import__("botocore.session").session.Session(profile=account)
-        bc.set_config_variable("credentials_file", self.credentials_file)
-        bc.set_config_variable("config_file", os.devnull)
-        return boto3.Session(botocore_session=bc, region_name=region)
+        """A boto3 session reading the written credentials file, profile = account id. Cached:
+        loading service models is the slow part of making clients (not thread-safe: make clients
+        in one thread, use them in many)."""
+        key = (account, region)
+        if key not in self._sessions:
+            bc = botocore.session.Session(profile=account)
+            bc.set_config_variable("credentials_file", self.credentials_file)
+            bc.set_config_variable("config_file", os.devnull)
+            self._sessions[key] = boto3.Session(botocore_session=bc, region_name=region)
+        return self._sessions[key]
 
     def client(self, service, account=ACCOUNT_A, region="us-east-1", validate=True, retries=0,
                timeout=10, credentials=None):
         config = botocore.config.Config(
             retries={"max_attempts": retries, "mode": "standard"} if retries else {"total_max_attempts": 1},
-            parameter_validation=validate, read_timeout=timeout, connect_timeout=timeout)
+            parameter_validation=validate, read_timeout=timeout, connect_timeout=timeout,
+            max_pool_connections=50)
         if credentials is not None:
             return boto3.client(service, region_name=region, endpoint_url=self.url, config=config,
                                 aws_access_key_id=credentials["AccessKeyId"],

@@ -6,3 +6,5 @@ add_test(NAME emulator.lambda COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/
 set_tests_properties(emulator.lambda PROPERTIES TIMEOUT 120)
 add_test(NAME emulator.rds COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_rds.py)
 set_tests_properties(emulator.rds PROPERTIES TIMEOUT 120)
+add_test(NAME emulator.core COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_core.py)
+set_tests_properties(emulator.core PROPERTIES TIMEOUT 120)

@@ -618,6 +618,28 @@ class _Verifier(botocore.auth.SigV4Auth):
         return header_map
 
 
+def expected_signature(method, raw_path, raw_query, headers, body, access_key, secret, token,
+                       signing_name, region, signed_names, amz_date):
+    """The SigV4 signature botocore computes for a request as received on the wire.
+    headers: an email.message.Message-like mapping (get_all)."""
+    url = "http://%s%s" % (headers.get("Host", "localhost"), raw_path)
+    if raw_query:
+        url += "?" + raw_query
+    hdrs = HTTPHeaders()
+    for name in signed_names:
+        for value in headers.get_all(name) or []:
+            hdrs[name] = value
+    if headers.get("X-Amz-Content-SHA256") is not None:
+        hdrs["X-Amz-Content-SHA256"] = headers.get("X-Amz-Content-SHA256")
+    request = botocore.awsrequest.AWSRequest(method=method, url=url, data=body, headers=hdrs)
+    request.context["timestamp"] = amz_date
+    creds = botocore.credentials.Credentials(access_key, secret, token)
+    signer = _Verifier(creds, signing_name, region, signed_names)
+    canonical = signer.canonical_request(request)
+    string_to_sign = signer.string_to_sign(request, canonical)
+    return signer.signature(string_to_sign, request)
+
+
 _AUTH_RE = re.compile(
     r"^AWS4-HMAC-SHA256\s+Credential=([^,\s]+)\s*,\s*SignedHeaders=([^,\s]+)\s*,\s*Signature=([0-9a-fA-F]+)\s*$")
 
@@ -1013,22 +1035,8 @@ class Emulator:
 
     def _expected_signature(self, method, raw_path, raw_query, headers, body, key, access_key,
                             signing_name, region, signed_names, amz_date):
-        url = "http://%s%s" % (headers.get("Host", "localhost"), raw_path)
-        if raw_query:
-            url += "?" + raw_query
-        hdrs = HTTPHeaders()
-        for name in signed_names:
-            for value in headers.get_all(name) or []:
-                hdrs[name] = value
-        if "x-amz-content-sha256" in (n.lower() for n in headers.keys()):
-            hdrs["X-Amz-Content-SHA256"] = headers.get("X-Amz-Content-SHA256")
-        request = botocore.awsrequest.AWSRequest(method=method, url=url, data=body, headers=hdrs)
-        request.context["timestamp"] = amz_date
-        creds = botocore.credentials.Credentials(access_key, key["secret"], key["token"])
-        signer = _Verifier(creds, signing_name, region, signed_names)
-        canonical = signer.canonical_request(request)
-        string_to_sign = signer.string_to_sign(request, canonical)
-        return signer.signature(string_to_sign, request)
+        return expected_signature(method, raw_path, raw_query, headers, body, access_key, key["secret"],
+                                  key["token"], signing_name, region, signed_names, amz_date)
 
     # -- errors per protocol -----------------------------------------------------------------
 
@@ -1414,6 +1422,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # quiet: the request log is GET /_emu/requests
         return
+
+    def setup(self):
+        super().setup()
+        # Headers and body go out in separate writes: without TCP_NODELAY a keep-alive client
+        # waits for the delayed ACK (~40 ms) on every reply.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _read_body(self):
         if (self.headers.get("Transfer-Encoding") or "").lower() == "chunked":
