@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """A scripted HTTP/1.1 server on 127.0.0.1 for the transport and retry tests.
 
-Prints "PORT <n>" on stdout once listening, then serves until killed. Control endpoints:
+Prints "PORT <n>" on stdout once listening, then serves until killed. With --tls it speaks HTTPS
+with a throwaway self-signed certificate (made with the openssl command), which no client that
+verifies certificates accepts. Control endpoints:
   POST /__script   body: JSON list of steps, replacing the script and clearing the log
   GET  /__log      JSON {"requests": [{"t": monotonic seconds, "method", "path", "headers":
                    [[name, value]...], "body_len"}...]} of every non-control request
@@ -12,9 +14,13 @@ Every other request consumes the next step (a 200 "{}" once the script is exhaus
   {"action": "close"}                   close the connection cleanly without a reply
 """
 import json
+import os
 import socket
+import ssl
 import struct
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -93,6 +99,18 @@ class Server(ThreadingHTTPServer):
 
 def main():
     server = Server(("127.0.0.1", 0), Handler)
+    if "--tls" in sys.argv[1:]:
+        tmp = tempfile.mkdtemp(prefix="rdsbk-tls-")
+        key, cert = os.path.join(tmp, "key.pem"), os.path.join(tmp, "cert.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+                       check=True, capture_output=True)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        os.unlink(key)
+        os.unlink(cert)
+        os.rmdir(tmp)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     print(f"PORT {server.server_address[1]}", flush=True)
     server.serve_forever()
 
