@@ -1,0 +1,187 @@
+/*
+ * The state lock: PATH.lock, created with O_EXCL, holding JSON that says who holds it. Two runs on
+ * one state cannot both hold it; the loser is told who has it.
+ */
+#include "rdsbk/buf.h"
+#include "rdsbk/error.h"
+#include "rdsbk/log.h"
+#include "rdsbk/state.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct rdsbk_state_lock {
+    char *path;
+};
+
+static char *s_lock_path(const char *state_path) {
+    struct rdsbk_buf b = RDSBK_BUF_INIT;
+    if (rdsbk_buf_printf(&b, "%s.lock", state_path))
+        return NULL;
+    return rdsbk_buf_detach(&b);
+}
+
+static char *s_holder_json(const char *operation) {
+    cJSON *o = cJSON_CreateObject();
+    char host[256] = "unknown";
+    char when[32];
+    struct passwd *pw = getpwuid(getuid());
+    time_t now = time(NULL);
+    struct tm tm;
+    char *text;
+
+    gethostname(host, sizeof(host) - 1);
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cJSON_AddStringToObject(o, "holder", pw ? pw->pw_name : "unknown");
+    cJSON_AddNumberToObject(o, "pid", (double)getpid());
+    cJSON_AddStringToObject(o, "host", host);
+    cJSON_AddStringToObject(o, "time", when);
+    cJSON_AddStringToObject(o, "operation", operation);
+    text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return text;
+}
+
+/* Reads the lock file; returns its JSON or NULL when unreadable (being written, or gone). */
+static cJSON *s_read_holder(const char *lock_path) {
+    char text[1024];
+    FILE *f = fopen(lock_path, "r");
+    size_t n;
+
+    if (!f)
+        return NULL;
+    n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    return cJSON_Parse(text);
+}
+
+/* A lock left by a process of this host that is gone. */
+static int s_is_stale(const cJSON *holder) {
+    const cJSON *pid = cJSON_GetObjectItem(holder, "pid");
+    const cJSON *host = cJSON_GetObjectItem(holder, "host");
+    char me[256] = "";
+
+    gethostname(me, sizeof(me) - 1);
+    if (!cJSON_IsNumber(pid) || !cJSON_IsString(host) || strcmp(host->valuestring, me) != 0)
+        return 0;
+    return kill((pid_t)pid->valueint, 0) != 0 && errno == ESRCH;
+}
+
+static int s_try(const char *lock_path, const char *content) {
+    int fd = open(lock_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    size_t len = strlen(content);
+
+    if (fd < 0)
+        return errno == EEXIST ? RDSBK_ELOCKED
+                               : rdsbk_error_set(RDSBK_EIO, "%s: %s", lock_path, strerror(errno));
+    if (write(fd, content, len) != (ssize_t)len || fsync(fd) != 0) {
+        close(fd);
+        unlink(lock_path);
+        return rdsbk_error_set(RDSBK_EIO, "%s: %s", lock_path, strerror(errno));
+    }
+    close(fd);
+    return 0;
+}
+
+int rdsbk_state_lock(struct rdsbk_state_lock **out, const char *state_path, const char *operation,
+                     int timeout_s) {
+    char *lock_path = s_lock_path(state_path);
+    char *content = s_holder_json(operation);
+    struct rdsbk_state_lock *lock = NULL;
+    time_t deadline = time(NULL) + (timeout_s > 0 ? timeout_s : 0);
+    int result = RDSBK_ERROR;
+
+    *out = NULL;
+    if (!lock_path || !content) {
+        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (;;) {
+        cJSON *holder;
+        int rc = s_try(lock_path, content);
+
+        if (rc == 0)
+            break;
+        if (rc != RDSBK_ELOCKED) {
+            result = rc;
+            goto cleanup;
+        }
+        holder = s_read_holder(lock_path);
+        if (holder && s_is_stale(holder)) {
+            rdsbk_log_warn("%s: taking over a stale lock of pid %d, which no longer runs",
+                           lock_path, cJSON_GetObjectItem(holder, "pid")->valueint);
+            unlink(lock_path);
+            cJSON_Delete(holder);
+            continue;
+        }
+        if (time(NULL) >= deadline) {
+            const char *who =
+                holder ? cJSON_GetStringValue(cJSON_GetObjectItem(holder, "holder")) : NULL;
+            const char *host =
+                holder ? cJSON_GetStringValue(cJSON_GetObjectItem(holder, "host")) : NULL;
+            const char *when =
+                holder ? cJSON_GetStringValue(cJSON_GetObjectItem(holder, "time")) : NULL;
+            const char *op =
+                holder ? cJSON_GetStringValue(cJSON_GetObjectItem(holder, "operation")) : NULL;
+            const cJSON *pid = holder ? cJSON_GetObjectItem(holder, "pid") : NULL;
+            result =
+                rdsbk_error_set(RDSBK_ELOCKED,
+                                "the state is locked by %s (pid %d on %s, %s since %s); wait for "
+                                "it, or if that run "
+                                "is gone, 'rdsbk-provision state unlock' (lock: %s)",
+                                who ? who : "another run", cJSON_IsNumber(pid) ? pid->valueint : 0,
+                                host ? host : "?", op ? op : "?", when ? when : "?", lock_path);
+            cJSON_Delete(holder);
+            goto cleanup;
+        }
+        cJSON_Delete(holder);
+        usleep(200 * 1000);
+    }
+    lock = calloc(1, sizeof(*lock));
+    if (!lock) {
+        unlink(lock_path);
+        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    lock->path = lock_path;
+    lock_path = NULL;
+    *out = lock;
+    result = 0;
+
+cleanup:
+    free(lock_path);
+    free(content);
+    return result;
+}
+
+void rdsbk_state_unlock(struct rdsbk_state_lock *lock) {
+    if (!lock)
+        return;
+    unlink(lock->path);
+    free(lock->path);
+    free(lock);
+}
+
+int rdsbk_state_force_unlock(const char *state_path) {
+    char *lock_path = s_lock_path(state_path);
+    int result = 0;
+
+    if (!lock_path)
+        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    if (unlink(lock_path) != 0)
+        result = errno == ENOENT ? rdsbk_error_set(RDSBK_ENOTFOUND, "%s is not locked", state_path)
+                                 : rdsbk_error_set(RDSBK_EIO, "%s: %s", lock_path, strerror(errno));
+    free(lock_path);
+    return result;
+}

@@ -1,0 +1,496 @@
+/* The state file: parse, serialise, atomic save with a backup. */
+#include "rdsbk/state.h"
+#include "rdsbk/buf.h"
+#include "rdsbk/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define S_MAX_STATE_SIZE (64 * 1024 * 1024)
+
+static int s_uuid(char out[37]) {
+    unsigned char b[16];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+
+    if (fd < 0)
+        return rdsbk_error_set(RDSBK_EIO, "/dev/urandom: %s", strerror(errno));
+    n = read(fd, b, sizeof(b));
+    close(fd);
+    if (n != (ssize_t)sizeof(b))
+        return rdsbk_error_set(RDSBK_EIO, "/dev/urandom: short read");
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+    return 0;
+}
+
+int rdsbk_state_new(struct rdsbk_state **out, const char *stack) {
+    struct rdsbk_state *st = calloc(1, sizeof(*st));
+
+    *out = NULL;
+    if (!st || !(st->stack = strdup(stack))) {
+        free(st);
+        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    }
+    st->format_version = RDSBK_STATE_FORMAT;
+    st->loaded_serial = -1;
+    if (s_uuid(st->lineage)) {
+        rdsbk_state_free(st);
+        return RDSBK_EIO;
+    }
+    *out = st;
+    return 0;
+}
+
+static void s_resource_clean_up(struct rdsbk_state_resource *r) {
+    free(r->address);
+    free(r->type);
+    free(r->region);
+    free(r->id);
+    cJSON_Delete(r->attributes);
+    for (size_t i = 0; i < r->n_deps; i++)
+        free(r->deps[i]);
+    free(r->deps);
+    memset(r, 0, sizeof(*r));
+}
+
+void rdsbk_state_free(struct rdsbk_state *st) {
+    if (!st)
+        return;
+    for (size_t i = 0; i < st->n_resources; i++)
+        s_resource_clean_up(&st->resources[i]);
+    free(st->resources);
+    free(st->stack);
+    free(st);
+}
+
+/* Binary search; *pos_out receives the insertion point when not found. */
+static struct rdsbk_state_resource *s_find(const struct rdsbk_state *st, const char *address,
+                                           size_t *pos_out) {
+    size_t lo = 0;
+    size_t hi = st->n_resources;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int cmp = strcmp(address, st->resources[mid].address);
+        if (cmp == 0) {
+            if (pos_out)
+                *pos_out = mid;
+            return &st->resources[mid];
+        }
+        if (cmp < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    if (pos_out)
+        *pos_out = lo;
+    return NULL;
+}
+
+struct rdsbk_state_resource *rdsbk_state_find(const struct rdsbk_state *st, const char *address) {
+    return s_find(st, address, NULL);
+}
+
+static char *s_dup(const char *s, int *oom) {
+    char *p;
+    if (!s)
+        return NULL;
+    p = strdup(s);
+    if (!p)
+        *oom = 1;
+    return p;
+}
+
+int rdsbk_state_put(struct rdsbk_state *st, const char *address, const char *type,
+                    const char *account, const char *region, const char *id,
+                    const cJSON *attributes, char *const *deps, size_t n_deps) {
+    struct rdsbk_state_resource r;
+    struct rdsbk_state_resource *existing;
+    size_t pos;
+    int oom = 0;
+
+    memset(&r, 0, sizeof(r));
+    r.address = s_dup(address, &oom);
+    r.type = s_dup(type, &oom);
+    snprintf(r.account, sizeof(r.account), "%s", account ? account : "");
+    r.region = s_dup(region, &oom);
+    r.id = s_dup(id, &oom);
+    r.attributes = attributes ? cJSON_Duplicate(attributes, 1) : cJSON_CreateObject();
+    if (!r.attributes)
+        oom = 1;
+    if (n_deps) {
+        r.deps = calloc(n_deps, sizeof(*r.deps));
+        if (!r.deps)
+            oom = 1;
+        for (size_t i = 0; r.deps && i < n_deps; i++, r.n_deps++)
+            r.deps[i] = s_dup(deps[i], &oom);
+    }
+    if (oom)
+        goto oom;
+
+    existing = s_find(st, address, &pos);
+    if (existing) {
+        s_resource_clean_up(existing);
+        *existing = r;
+        return 0;
+    }
+    if (st->n_resources == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 32;
+        struct rdsbk_state_resource *grown = realloc(st->resources, cap * sizeof(*grown));
+        if (!grown)
+            goto oom;
+        st->resources = grown;
+        st->cap = cap;
+    }
+    memmove(&st->resources[pos + 1], &st->resources[pos],
+            (st->n_resources - pos) * sizeof(*st->resources));
+    st->resources[pos] = r;
+    st->n_resources++;
+    return 0;
+
+oom:
+    s_resource_clean_up(&r);
+    return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+}
+
+int rdsbk_state_remove(struct rdsbk_state *st, const char *address) {
+    size_t pos;
+    struct rdsbk_state_resource *r = s_find(st, address, &pos);
+
+    if (!r)
+        return rdsbk_error_set(RDSBK_ENOTFOUND, "%s is not in the state", address);
+    s_resource_clean_up(r);
+    memmove(&st->resources[pos], &st->resources[pos + 1],
+            (st->n_resources - pos - 1) * sizeof(*st->resources));
+    st->n_resources--;
+    return 0;
+}
+
+char *rdsbk_state_to_json(const struct rdsbk_state *st) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON *list;
+    char *text = NULL;
+
+    if (!root)
+        return NULL;
+    cJSON_AddNumberToObject(root, "format_version", st->format_version);
+    cJSON_AddNumberToObject(root, "serial", (double)st->serial);
+    cJSON_AddStringToObject(root, "lineage", st->lineage);
+    cJSON_AddStringToObject(root, "stack", st->stack);
+    cJSON_AddStringToObject(root, "tool_version", RDSBK_VERSION);
+    list = cJSON_AddArrayToObject(root, "resources");
+    for (size_t i = 0; list && i < st->n_resources; i++) {
+        const struct rdsbk_state_resource *r = &st->resources[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON *deps;
+        if (!o || !cJSON_AddItemToArray(list, o))
+            goto cleanup;
+        cJSON_AddStringToObject(o, "address", r->address);
+        cJSON_AddStringToObject(o, "type", r->type);
+        cJSON_AddStringToObject(o, "account", r->account);
+        cJSON_AddStringToObject(o, "region", r->region ? r->region : "");
+        cJSON_AddStringToObject(o, "id", r->id ? r->id : "");
+        cJSON_AddItemToObject(o, "attributes", cJSON_Duplicate(r->attributes, 1));
+        deps = cJSON_AddArrayToObject(o, "dependencies");
+        for (size_t d = 0; deps && d < r->n_deps; d++)
+            cJSON_AddItemToArray(deps, cJSON_CreateString(r->deps[d]));
+    }
+    text = cJSON_Print(root);
+
+cleanup:
+    cJSON_Delete(root);
+    return text;
+}
+
+static const char *s_str(const cJSON *obj, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* "damaged" message with the backup hint. */
+static int s_damaged(const char *name, const char *what) {
+    return rdsbk_error_set(RDSBK_EINVALID,
+                           "%s: the state file is damaged (%s); the previous version is kept in "
+                           "%s.backup: inspect it, and copy it over %s only if it is right",
+                           name, what, name, name);
+}
+
+int rdsbk_state_parse(struct rdsbk_state **out, const char *text, size_t len, const char *name,
+                      const char *stack) {
+    cJSON *root = NULL;
+    struct rdsbk_state *st = NULL;
+    const cJSON *v;
+    const cJSON *list;
+    const cJSON *item;
+    const char *s;
+    int result = RDSBK_ERROR;
+
+    *out = NULL;
+    root = cJSON_ParseWithLength(text, len);
+    if (!root || !cJSON_IsObject(root)) {
+        result = s_damaged(name, len == 0 ? "it is empty" : "not valid JSON");
+        goto cleanup;
+    }
+    v = cJSON_GetObjectItemCaseSensitive(root, "format_version");
+    if (!cJSON_IsNumber(v)) {
+        result = s_damaged(name, "no format_version");
+        goto cleanup;
+    }
+    if (v->valuedouble > RDSBK_STATE_FORMAT) {
+        result =
+            rdsbk_error_set(RDSBK_EINVALID,
+                            "%s: state format %d is newer than this rdsbk-provision reads "
+                            "(%d); use the release that wrote it (%s)",
+                            name, v->valueint, RDSBK_STATE_FORMAT,
+                            s_str(root, "tool_version") ? s_str(root, "tool_version") : "unknown");
+        goto cleanup;
+    }
+    if (v->valuedouble < 1 || v->valuedouble != (double)v->valueint) {
+        result = s_damaged(name, "bad format_version");
+        goto cleanup;
+    }
+    s = s_str(root, "stack");
+    if (!s) {
+        result = s_damaged(name, "no stack");
+        goto cleanup;
+    }
+    if (stack && strcmp(s, stack) != 0) {
+        result = rdsbk_error_set(RDSBK_EINVALID,
+                                 "%s: this state belongs to stack '%s', not '%s'; point --state at "
+                                 "the state of '%s'",
+                                 name, s, stack, stack);
+        goto cleanup;
+    }
+    st = calloc(1, sizeof(*st));
+    if (!st || !(st->stack = strdup(s))) {
+        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    st->format_version = RDSBK_STATE_FORMAT;
+    v = cJSON_GetObjectItemCaseSensitive(root, "serial");
+    s = s_str(root, "lineage");
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || !s || strlen(s) != 36) {
+        result = s_damaged(name, "no serial or lineage");
+        goto cleanup;
+    }
+    st->serial = (long)v->valuedouble;
+    st->loaded_serial = st->serial;
+    memcpy(st->lineage, s, 37);
+    list = cJSON_GetObjectItemCaseSensitive(root, "resources");
+    if (!cJSON_IsArray(list)) {
+        result = s_damaged(name, "no resource list");
+        goto cleanup;
+    }
+    cJSON_ArrayForEach(item, list) {
+        const char *address = s_str(item, "address");
+        const char *type = s_str(item, "type");
+        const char *account = s_str(item, "account");
+        const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(item, "attributes");
+        const cJSON *deps = cJSON_GetObjectItemCaseSensitive(item, "dependencies");
+        const cJSON *dep;
+        char *dep_list[64];
+        size_t n_deps = 0;
+
+        if (!address || !type || !account || strlen(account) != RDSBK_ACCOUNT_LEN ||
+            !cJSON_IsObject(attrs) || (deps && !cJSON_IsArray(deps))) {
+            result = s_damaged(name, "a resource lacks address, type, account or attributes");
+            goto cleanup;
+        }
+        if (rdsbk_state_find(st, address)) {
+            result = s_damaged(name, "a resource is listed twice");
+            goto cleanup;
+        }
+        cJSON_ArrayForEach(dep, deps) {
+            if (!cJSON_IsString(dep) || n_deps == sizeof(dep_list) / sizeof(dep_list[0])) {
+                result = s_damaged(name, "bad dependency list");
+                goto cleanup;
+            }
+            dep_list[n_deps++] = dep->valuestring;
+        }
+        result = rdsbk_state_put(st, address, type, account, s_str(item, "region"),
+                                 s_str(item, "id"), attrs, dep_list, n_deps);
+        if (result)
+            goto cleanup;
+    }
+    *out = st;
+    st = NULL;
+    result = 0;
+
+cleanup:
+    cJSON_Delete(root);
+    rdsbk_state_free(st);
+    return result;
+}
+
+static int s_read_file(char **text_out, size_t *len_out, const char *path) {
+    struct rdsbk_buf buf = RDSBK_BUF_INIT;
+    char chunk[65536];
+    FILE *f = fopen(path, "rb");
+    size_t n;
+    int result = 0;
+
+    *text_out = NULL;
+    if (!f) {
+        if (errno == ENOENT)
+            return RDSBK_ENOTFOUND;
+        return rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
+    }
+    rdsbk_buf_init(&buf, S_MAX_STATE_SIZE);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        result = rdsbk_buf_add(&buf, chunk, n);
+        if (result)
+            break;
+    }
+    if (!result && ferror(f))
+        result = rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
+    fclose(f);
+    if (result) {
+        rdsbk_buf_clean_up(&buf);
+        return result;
+    }
+    *len_out = buf.len;
+    *text_out = rdsbk_buf_detach(&buf);
+    return *text_out ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+}
+
+int rdsbk_state_load(struct rdsbk_state **out, const char *path, const char *stack) {
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    *out = NULL;
+    rc = s_read_file(&text, &len, path);
+    if (rc == RDSBK_ENOTFOUND)
+        return rdsbk_error_set(RDSBK_ENOTFOUND, "%s does not exist", path);
+    if (rc)
+        return rc;
+    rc = rdsbk_state_parse(out, text, len, path, stack);
+    free(text);
+    return rc;
+}
+
+/* fsync of the directory holding `path`, so the rename survives a crash. */
+static int s_sync_dir(const char *path) {
+    char *copy = strdup(path);
+    int fd;
+    int rc = 0;
+
+    if (!copy)
+        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0)
+        rc = rdsbk_error_set(RDSBK_EIO, "%s: syncing the directory: %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    free(copy);
+    return rc;
+}
+
+int rdsbk_state_save(struct rdsbk_state *st, const char *path) {
+    struct rdsbk_buf tmp = RDSBK_BUF_INIT;
+    struct rdsbk_buf backup = RDSBK_BUF_INIT;
+    struct rdsbk_state *on_disk = NULL;
+    char *text = NULL;
+    int fd = -1;
+    size_t len;
+    size_t done = 0;
+    int result = RDSBK_ERROR;
+    int rc;
+
+    /* 1. another run must not have written since we loaded */
+    rc = rdsbk_state_load(&on_disk, path, NULL);
+    if (rc == 0) {
+        if (strcmp(on_disk->lineage, st->lineage) != 0) {
+            result = rdsbk_error_set(RDSBK_ECONFLICT,
+                                     "%s now holds another state (lineage %s, ours %s); not "
+                                     "overwriting it",
+                                     path, on_disk->lineage, st->lineage);
+            goto cleanup;
+        }
+        if (on_disk->serial != st->loaded_serial) {
+            result = rdsbk_error_set(RDSBK_ECONFLICT,
+                                     "%s was changed by another run (serial %ld, we loaded %ld); "
+                                     "not overwriting it",
+                                     path, on_disk->serial, st->loaded_serial);
+            goto cleanup;
+        }
+    } else if (rc != RDSBK_ENOTFOUND || st->loaded_serial >= 0) {
+        if (rc == RDSBK_ENOTFOUND)
+            rc = rdsbk_error_set(RDSBK_ECONFLICT, "%s disappeared since it was read", path);
+        result = rc;
+        goto cleanup;
+    }
+
+    /* 2. temporary file, 0600, fully written and synced */
+    st->serial++;
+    text = rdsbk_state_to_json(st);
+    if (!text || rdsbk_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()) ||
+        rdsbk_buf_printf(&backup, "%s.backup", path)) {
+        st->serial--;
+        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        st->serial--;
+        result = rdsbk_error_set(RDSBK_EIO, "%s: %s", tmp.ptr, strerror(errno));
+        goto cleanup;
+    }
+    len = strlen(text);
+    while (done < len) {
+        ssize_t n = write(fd, text + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    if (done < len || write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
+        st->serial--;
+        result = rdsbk_error_set(RDSBK_EIO, "%s: writing: %s", tmp.ptr, strerror(errno));
+        goto cleanup;
+    }
+    close(fd);
+    fd = -1;
+
+    /* 3. keep the previous version, then move the new one into place */
+    if (on_disk && (unlink(backup.ptr) != 0 && errno != ENOENT)) {
+        st->serial--;
+        result = rdsbk_error_set(RDSBK_EIO, "%s: %s", backup.ptr, strerror(errno));
+        goto cleanup;
+    }
+    if (on_disk && link(path, backup.ptr) != 0) {
+        st->serial--;
+        result = rdsbk_error_set(RDSBK_EIO, "%s: keeping the previous state: %s", backup.ptr,
+                                 strerror(errno));
+        goto cleanup;
+    }
+    if (rename(tmp.ptr, path) != 0) {
+        st->serial--;
+        result = rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    st->loaded_serial = st->serial;
+    result = s_sync_dir(path);
+
+cleanup:
+    if (fd >= 0)
+        close(fd);
+    if (tmp.ptr && result)
+        unlink(tmp.ptr);
+    rdsbk_buf_clean_up(&tmp);
+    rdsbk_buf_clean_up(&backup);
+    rdsbk_state_free(on_disk);
+    free(text);
+    return result;
+}

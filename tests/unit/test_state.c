@@ -1,0 +1,186 @@
+/* The state file and its lock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "rdsbk/error.h"
+#include "rdsbk/state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char s_dir[64];
+static char s_path[128];
+
+static int s_setup(void **state) {
+    (void)state;
+    snprintf(s_dir, sizeof(s_dir), "/tmp/rdsbk-state-test.XXXXXX");
+    if (!mkdtemp(s_dir))
+        return -1;
+    snprintf(s_path, sizeof(s_path), "%s/s.state.json", s_dir);
+    return 0;
+}
+
+static int s_teardown(void **state) {
+    char cmd[128];
+    (void)state;
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", s_dir);
+    return system(cmd);
+}
+
+static void s_write(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_round_trip_and_backup(void **state) {
+    struct rdsbk_state *st = NULL;
+    struct rdsbk_state *again = NULL;
+    cJSON *attrs = cJSON_Parse("{\"arn\": \"arn:aws:iam::111111111111:role/x\"}");
+    char *deps[] = {"b.one"};
+    struct stat sb;
+    char backup[160];
+    (void)state;
+
+    assert_int_equal(rdsbk_state_load(&st, s_path, "s"), RDSBK_ENOTFOUND);
+    assert_int_equal(rdsbk_state_new(&st, "s"), 0);
+    assert_int_equal(strlen(st->lineage), 36);
+    assert_int_equal(
+        rdsbk_state_put(st, "z.last", "iam_role", "111111111111", "eu-west-1", "x", attrs, deps, 1),
+        0);
+    assert_int_equal(
+        rdsbk_state_put(st, "a.first", "kms_key", "222222222222", "eu-west-1", "k", NULL, NULL, 0),
+        0);
+    assert_int_equal(rdsbk_state_save(st, s_path), 0);
+    assert_int_equal(st->serial, 1);
+    assert_int_equal(stat(s_path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    snprintf(backup, sizeof(backup), "%s.backup", s_path);
+    assert_int_not_equal(stat(backup, &sb), 0); /* nothing to keep on the first save */
+
+    assert_int_equal(rdsbk_state_save(st, s_path), 0);
+    assert_int_equal(stat(backup, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+
+    assert_int_equal(rdsbk_state_load(&again, s_path, "s"), 0);
+    assert_int_equal(again->serial, 2);
+    assert_string_equal(again->lineage, st->lineage);
+    assert_int_equal(again->n_resources, 2);
+    assert_string_equal(again->resources[0].address, "a.first"); /* sorted */
+    assert_string_equal(again->resources[1].deps[0], "b.one");
+    assert_string_equal(cJSON_GetObjectItem(again->resources[1].attributes, "arn")->valuestring,
+                        "arn:aws:iam::111111111111:role/x");
+    assert_int_equal(rdsbk_state_remove(again, "a.first"), 0);
+    assert_int_equal(rdsbk_state_remove(again, "a.first"), RDSBK_ENOTFOUND);
+
+    /* st still thinks serial 2 is on disk; again saves 3; st must now be refused */
+    assert_int_equal(rdsbk_state_save(again, s_path), 0);
+    assert_int_equal(rdsbk_state_save(st, s_path), RDSBK_ECONFLICT);
+    assert_non_null(strstr(rdsbk_error_last()->message, "changed by another run"));
+
+    cJSON_Delete(attrs);
+    rdsbk_state_free(st);
+    rdsbk_state_free(again);
+}
+
+static const struct {
+    const char *name;
+    const char *text;
+    const char *message;
+} s_bad[] = {
+    {"empty", "", "damaged (it is empty)"},
+    {"truncated", "{\"format_version\": 1, \"serial\": 3, \"lin", "damaged (not valid JSON)"},
+    {"newer", "{\"format_version\": 2, \"stack\": \"s\", \"tool_version\": \"9.0\"}",
+     "state format 2 is newer"},
+    {"other stack",
+     "{\"format_version\": 1, \"stack\": \"prod\", \"serial\": 1, \"lineage\": "
+     "\"00000000-0000-4000-8000-000000000000\", \"resources\": []}",
+     "belongs to stack 'prod', not 's'"},
+    {"no lineage", "{\"format_version\": 1, \"stack\": \"s\", \"serial\": 1, \"resources\": []}",
+     "no serial or lineage"},
+    {"bad resource",
+     "{\"format_version\": 1, \"stack\": \"s\", \"serial\": 1, \"lineage\": "
+     "\"00000000-0000-4000-8000-000000000000\", \"resources\": [{\"address\": \"x\"}]}",
+     "lacks address"},
+};
+
+static void test_refusals(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof(s_bad) / sizeof(s_bad[0]); i++) {
+        struct rdsbk_state *st = NULL;
+        s_write(s_path, s_bad[i].text);
+        assert_int_equal(rdsbk_state_load(&st, s_path, "s"), RDSBK_EINVALID);
+        assert_null(st);
+        if (!strstr(rdsbk_error_last()->message, s_bad[i].message))
+            fail_msg("%s: message '%s' lacks '%s'", s_bad[i].name, rdsbk_error_last()->message,
+                     s_bad[i].message);
+    }
+    /* a damaged state names its backup */
+    s_write(s_path, "{");
+    {
+        struct rdsbk_state *st = NULL;
+        assert_int_equal(rdsbk_state_load(&st, s_path, "s"), RDSBK_EINVALID);
+        assert_non_null(strstr(rdsbk_error_last()->message, ".backup"));
+    }
+}
+
+static void test_lock(void **state) {
+    struct rdsbk_state_lock *lock = NULL;
+    struct rdsbk_state_lock *second = NULL;
+    char lock_path[160];
+    pid_t child;
+    int status;
+    (void)state;
+
+    assert_int_equal(rdsbk_state_lock(&lock, s_path, "apply", 0), 0);
+    /* another process cannot take it and is told who holds it */
+    child = fork();
+    if (child == 0) {
+        struct rdsbk_state_lock *l = NULL;
+        int rc = rdsbk_state_lock(&l, s_path, "apply", 0);
+        _exit(rc == RDSBK_ELOCKED && strstr(rdsbk_error_last()->message, "locked by") &&
+                      strstr(rdsbk_error_last()->message, "apply since")
+                  ? 0
+                  : 1);
+    }
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    rdsbk_state_unlock(lock);
+    assert_int_equal(rdsbk_state_force_unlock(s_path), RDSBK_ENOTFOUND);
+
+    /* a lock left by a dead process of this host is stale and taken over */
+    child = fork();
+    if (child == 0) {
+        struct rdsbk_state_lock *l = NULL;
+        _exit(rdsbk_state_lock(&l, s_path, "apply", 0) == 0 ? 0 : 1); /* dies holding it */
+    }
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    snprintf(lock_path, sizeof(lock_path), "%s.lock", s_path);
+    assert_int_equal(access(lock_path, F_OK), 0);
+    assert_int_equal(rdsbk_state_lock(&second, s_path, "plan", 0), 0);
+    rdsbk_state_unlock(second);
+    assert_int_not_equal(access(lock_path, F_OK), 0);
+
+    /* state unlock removes a lock whoever holds it */
+    assert_int_equal(rdsbk_state_lock(&lock, s_path, "apply", 0), 0);
+    assert_int_equal(rdsbk_state_force_unlock(s_path), 0);
+    rdsbk_state_unlock(lock); /* its file is gone already: unlinking again is harmless */
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_round_trip_and_backup, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_refusals, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_lock, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
