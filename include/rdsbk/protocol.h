@@ -10,6 +10,7 @@
 
 #include "rdsbk/aws.h"
 #include "rdsbk/buf.h"
+#include "rdsbk/config.h"
 #include "rdsbk/http.h"
 #include "rdsbk/sigv4.h"
 
@@ -111,10 +112,20 @@ long long rdsbk_xml_path_int(const xmlNode *from, const char *path, long long df
 /* The timestamp at `path` (0 when absent or malformed). */
 time_t rdsbk_xml_path_time(const xmlNode *from, const char *path);
 
-/* Copies every <member> text under the list element at `path` into a NULL-terminated array (the
- * caller frees each string and the array; an absent list gives an empty array). Returns 0 or
+/* Copies the text of every child element named `member` (NULL: "member"; RDS names them, e.g.
+ * "AttributeValue") of the list element at `path` into a NULL-terminated array (the caller frees
+ * it with rdsbk_strings_free; an absent list gives an empty array). Returns 0 or RDSBK_ENOMEM. */
+int rdsbk_xml_path_strings(char ***out, size_t *n_out, const xmlNode *from, const char *path,
+                           const char *member);
+
+/* Reads a tag list (<path><member_name><Key/><Value/></member_name>...) into a new array of
+ * struct rdsbk_tag (free with rdsbk_aws_tags_free). `member` NULL: "member". Returns 0 or
  * RDSBK_ENOMEM. */
-int rdsbk_xml_path_strings(char ***out, size_t *n_out, const xmlNode *from, const char *path);
+int rdsbk_xml_path_tags(struct rdsbk_tag **out, size_t *n_out, const xmlNode *from,
+                        const char *path, const char *member);
+
+/* Frees an array of tags from a service call (NULL is fine). */
+void rdsbk_aws_tags_free(struct rdsbk_tag *tags, size_t n);
 
 /* Frees an array from rdsbk_xml_path_strings (NULL is fine). */
 void rdsbk_strings_free(char **strings, size_t n);
@@ -156,9 +167,10 @@ int rdsbk_query_add_map(struct rdsbk_query *q, const char *name, const char *ent
                         const char *value, const char *const *keys, const char *const *values,
                         size_t n);
 
-/* A list of tag structures: "name.member.N.Key=k&name.member.N.Value=v". */
-int rdsbk_query_add_tags(struct rdsbk_query *q, const char *name, const char *const *keys,
-                         const char *const *values, size_t n);
+/* A list of tag structures: "name.<member>.N.Key=k&name.<member>.N.Value=v" (`member` NULL:
+ * "member"; RDS: "Tag"). */
+int rdsbk_query_add_tags(struct rdsbk_query *q, const char *name, const char *member,
+                         const struct rdsbk_tag *tags, size_t n);
 
 /* A parsed awsQuery reply. `result` is the <ActionResult> element (NULL for operations that
  * return none). Free with rdsbk_query_reply_clean_up. */
@@ -189,6 +201,18 @@ int rdsbk_query_next_marker(char **out, const xmlNode *result);
  * frees with cJSON_Delete; a negative code with the error set otherwise. */
 int rdsbk_json_call(cJSON **out, const struct rdsbk_service_ctx *ctx, const char *target_prefix,
                     const char *operation, const cJSON *input);
+
+/* Tags as awsJson / restJson want them: a map {"k": "v"} (Lambda) or a list of
+ * {"<key_field>": k, "<value_field>": v} (KMS TagKey/TagValue, EventBridge Key/Value). NULL on
+ * ENOMEM (error set). The caller deletes the result. */
+cJSON *rdsbk_json_tags_map(const struct rdsbk_tag *tags, size_t n);
+cJSON *rdsbk_json_tags_list(const struct rdsbk_tag *tags, size_t n, const char *key_field,
+                            const char *value_field);
+
+/* The reverse: reads a map or a list of tag objects into a new array (rdsbk_aws_tags_free).
+ * A NULL or absent `json` gives an empty array. Returns 0 or RDSBK_ENOMEM. */
+int rdsbk_json_tags_parse(struct rdsbk_tag **out, size_t *n_out, const cJSON *json,
+                          const char *key_field, const char *value_field);
 
 /* Pagination: a copy of the string member `field` ("NextToken", "NextMarker") of a reply, or NULL
  * when absent or empty. Returns 0 or RDSBK_ENOMEM. */

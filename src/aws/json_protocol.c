@@ -92,3 +92,77 @@ int rdsbk_json_next_token(char **out, const cJSON *reply, const char *field) {
     *out = strdup(token->valuestring);
     return *out ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
 }
+
+cJSON *rdsbk_json_tags_map(const struct rdsbk_tag *tags, size_t n) {
+    cJSON *map = cJSON_CreateObject();
+
+    for (size_t i = 0; map && i < n; i++)
+        if (!cJSON_AddStringToObject(map, tags[i].key, tags[i].value ? tags[i].value : "")) {
+            cJSON_Delete(map);
+            map = NULL;
+        }
+    if (!map)
+        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    return map;
+}
+
+cJSON *rdsbk_json_tags_list(const struct rdsbk_tag *tags, size_t n, const char *key_field,
+                            const char *value_field) {
+    cJSON *list = cJSON_CreateArray();
+
+    for (size_t i = 0; list && i < n; i++) {
+        cJSON *tag = cJSON_CreateObject();
+        if (!tag || !cJSON_AddItemToArray(list, tag) ||
+            !cJSON_AddStringToObject(tag, key_field, tags[i].key) ||
+            !cJSON_AddStringToObject(tag, value_field, tags[i].value ? tags[i].value : "")) {
+            cJSON_Delete(list);
+            list = NULL;
+        }
+    }
+    if (!list)
+        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    return list;
+}
+
+int rdsbk_json_tags_parse(struct rdsbk_tag **out, size_t *n_out, const cJSON *json,
+                          const char *key_field, const char *value_field) {
+    struct rdsbk_tag *tags = NULL;
+    size_t n = 0;
+    const cJSON *item;
+    int result = RDSBK_ENOMEM;
+
+    *out = NULL;
+    *n_out = 0;
+    tags = calloc((size_t)cJSON_GetArraySize(json) + 1, sizeof(*tags));
+    if (!tags)
+        goto cleanup;
+    cJSON_ArrayForEach(item, json) {
+        const char *k;
+        const cJSON *v;
+        if (cJSON_IsObject(json)) {
+            k = item->string;
+            v = item;
+        } else {
+            const cJSON *kj = cJSON_GetObjectItemCaseSensitive(item, key_field);
+            k = cJSON_IsString(kj) ? kj->valuestring : NULL;
+            v = cJSON_GetObjectItemCaseSensitive(item, value_field);
+        }
+        if (!k)
+            continue;
+        tags[n].key = strdup(k);
+        tags[n].value = strdup(cJSON_IsString(v) ? v->valuestring : "");
+        n++;
+        if (!tags[n - 1].key || !tags[n - 1].value)
+            goto cleanup;
+    }
+    *out = tags;
+    *n_out = n;
+    tags = NULL;
+    result = 0;
+
+cleanup:
+    if (result)
+        rdsbk_error_set(result, "out of memory");
+    rdsbk_aws_tags_free(tags, n);
+    return result;
+}

@@ -142,15 +142,16 @@ int rdsbk_query_add_map(struct rdsbk_query *q, const char *name, const char *ent
     return rc;
 }
 
-int rdsbk_query_add_tags(struct rdsbk_query *q, const char *name, const char *const *keys,
-                         const char *const *values, size_t n) {
+int rdsbk_query_add_tags(struct rdsbk_query *q, const char *name, const char *member,
+                         const struct rdsbk_tag *tags, size_t n) {
     int rc = 0;
 
+    member = member ? member : "member";
     for (size_t i = 0; i < n && rc == 0; i++) {
-        rc = rdsbk_query_addf(q, keys[i], "%s.member.%zu.Key", name, i + 1);
+        rc = rdsbk_query_addf(q, tags[i].key, "%s.%s.%zu.Key", name, member, i + 1);
         if (rc == 0)
-            rc =
-                rdsbk_query_addf(q, values[i] ? values[i] : "", "%s.member.%zu.Value", name, i + 1);
+            rc = rdsbk_query_addf(q, tags[i].value ? tags[i].value : "", "%s.%s.%zu.Value", name,
+                                  member, i + 1);
     }
     return rc;
 }

@@ -125,7 +125,8 @@ void rdsbk_strings_free(char **strings, size_t n) {
     free(strings);
 }
 
-int rdsbk_xml_path_strings(char ***out, size_t *n_out, const xmlNode *from, const char *path) {
+int rdsbk_xml_path_strings(char ***out, size_t *n_out, const xmlNode *from, const char *path,
+                           const char *member) {
     xmlNodePtr list = rdsbk_xml_path(from, path);
     char **items = NULL;
     size_t n = 0;
@@ -138,7 +139,8 @@ int rdsbk_xml_path_strings(char ***out, size_t *n_out, const xmlNode *from, cons
     if (!items)
         goto cleanup;
     cap = 1;
-    for (xmlNodePtr m = rdsbk_xml_child(list, "member"); m; m = rdsbk_xml_next(m, "member")) {
+    member = member ? member : "member";
+    for (xmlNodePtr m = rdsbk_xml_child(list, member); m; m = rdsbk_xml_next(m, member)) {
         if (n + 1 >= cap) {
             char **grown = realloc(items, cap * 2 * sizeof(*items));
             if (!grown)
@@ -160,5 +162,52 @@ cleanup:
     if (result)
         rdsbk_error_set(result, "out of memory");
     rdsbk_strings_free(items, n);
+    return result;
+}
+
+void rdsbk_aws_tags_free(struct rdsbk_tag *tags, size_t n) {
+    if (!tags)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(tags[i].key);
+        free(tags[i].value);
+    }
+    free(tags);
+}
+
+int rdsbk_xml_path_tags(struct rdsbk_tag **out, size_t *n_out, const xmlNode *from,
+                        const char *path, const char *member) {
+    xmlNodePtr list = rdsbk_xml_path(from, path);
+    struct rdsbk_tag *tags = NULL;
+    size_t n = 0;
+    size_t count = 0;
+    int result = RDSBK_ENOMEM;
+
+    *out = NULL;
+    *n_out = 0;
+    member = member ? member : "member";
+    for (xmlNodePtr m = rdsbk_xml_child(list, member); m; m = rdsbk_xml_next(m, member))
+        count++;
+    tags = calloc(count + 1, sizeof(*tags));
+    if (!tags)
+        goto cleanup;
+    for (xmlNodePtr m = rdsbk_xml_child(list, member); m; m = rdsbk_xml_next(m, member)) {
+        const char *k = rdsbk_xml_path_text(m, "Key");
+        const char *v = rdsbk_xml_path_text(m, "Value");
+        tags[n].key = strdup(k ? k : "");
+        tags[n].value = strdup(v ? v : "");
+        n++;
+        if (!tags[n - 1].key || !tags[n - 1].value)
+            goto cleanup;
+    }
+    *out = tags;
+    *n_out = n;
+    tags = NULL;
+    result = 0;
+
+cleanup:
+    if (result)
+        rdsbk_error_set(result, "out of memory");
+    rdsbk_aws_tags_free(tags, n);
     return result;
 }

@@ -122,6 +122,7 @@ static void test_query_builder(void **state) {
     const char *list[] = {"foo", "bar baz"};
     const char *keys[] = {"k1", "k2"};
     const char *values[] = {"v1", "v=2"};
+    struct rdsbk_tag tags[] = {{(char *)"k1", (char *)"v1"}, {(char *)"k2", NULL}};
     (void)state;
 
     assert_int_equal(rdsbk_query_init(&q, "CreateRole", "2010-05-08"), 0);
@@ -136,7 +137,8 @@ static void test_query_builder(void **state) {
     assert_int_equal(rdsbk_query_add_list(&q, "Flat", NULL, list, 1), 0);
     assert_int_equal(rdsbk_query_add_list(&q, "Empty", "member", NULL, 0), 0);
     assert_int_equal(rdsbk_query_add_map(&q, "Map", "entry", NULL, NULL, keys, values, 2), 0);
-    assert_int_equal(rdsbk_query_add_tags(&q, "Tags", keys, values, 1), 0);
+    assert_int_equal(rdsbk_query_add_tags(&q, "Tags", NULL, tags, 1), 0);
+    assert_int_equal(rdsbk_query_add_tags(&q, "T", "Tag", tags, 2), 0);
     assert_int_equal(rdsbk_query_addf(&q, "x", "Filters.member.%d.Name", 3), 0);
     assert_string_equal(rdsbk_buf_cstr(&q.body),
                         "Action=CreateRole&Version=2010-05-08&RoleName=my%20role"
@@ -145,6 +147,7 @@ static void test_query_builder(void **state) {
                         "&List.member.1=foo&List.member.2=bar%20baz&Flat.1=foo&Empty="
                         "&Map.entry.1.key=k1&Map.entry.1.value=v1&Map.entry.2.key=k2"
                         "&Map.entry.2.value=v%3D2&Tags.member.1.Key=k1&Tags.member.1.Value=v1"
+                        "&T.Tag.1.Key=k1&T.Tag.1.Value=v1&T.Tag.2.Key=k2&T.Tag.2.Value="
                         "&Filters.member.3.Name=x");
     rdsbk_query_clean_up(&q);
 }
@@ -200,13 +203,13 @@ static void test_xml_getters(void **state) {
         assert_int_equal(rdsbk_query_parse_reply(&reply, "X", last, strlen(last)), 0);
         assert_int_equal(rdsbk_query_next_marker(&marker, reply.result), 0);
         assert_null(marker);
-        assert_int_equal(rdsbk_xml_path_strings(&names, &n, reply.result, "L"), 0);
+        assert_int_equal(rdsbk_xml_path_strings(&names, &n, reply.result, "L", NULL), 0);
         assert_int_equal(n, 2);
         assert_string_equal(names[0], "p");
         assert_string_equal(names[1], "q");
         assert_null(names[2]);
         rdsbk_strings_free(names, n);
-        assert_int_equal(rdsbk_xml_path_strings(&names, &n, reply.result, "Missing"), 0);
+        assert_int_equal(rdsbk_xml_path_strings(&names, &n, reply.result, "Missing", NULL), 0);
         assert_int_equal(n, 0);
         rdsbk_strings_free(names, n);
         rdsbk_query_reply_clean_up(&reply);
