@@ -16,7 +16,6 @@ import threading
 import time
 import unittest
 import urllib.parse
-import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -563,6 +562,5 @@ class ServerProcessTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    # boto3 clients made per test keep pooled sockets until garbage collection.
-    warnings.simplefilter("ignore", ResourceWarning)
-    unittest.main(verbosity=2)
+    # boto3 clients made per test keep pooled sockets open until garbage collection.
+    unittest.main(verbosity=2, warnings="ignore")

@@ -10,3 +10,5 @@ add_test(NAME emulator.core COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/te
 set_tests_properties(emulator.core PROPERTIES TIMEOUT 120)
 add_test(NAME emulator.pipeline_e2e COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_pipeline_e2e.py)
 set_tests_properties(emulator.pipeline_e2e PROPERTIES TIMEOUT 120)
+add_test(NAME emulator.iam COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_iam.py)
+set_tests_properties(emulator.iam PROPERTIES TIMEOUT 120)
