@@ -23,7 +23,8 @@ const char *rdsbk_partition_of_region(const char *region);
  *   5. the partition default: https://<service>.<region>.amazonaws.com(.cn); IAM is global
  *      (https://iam.amazonaws.com, https://iam.cn-north-1.amazonaws.com.cn,
  *      https://iam.us-gov.amazonaws.com); STS is regional.
- * Empty values are ignored. Any URL chosen is checked with rdsbk_endpoint_check_url.
+ * Empty values are ignored; AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true turns 3 and 4 off (as in the
+ * SDKs). Any URL chosen is checked with rdsbk_endpoint_check_url.
  * On success returns 0, `*url_out` (caller frees, no trailing slash) and `*signing_region_out`
  * (static or borrowed from `region`: us-east-1 for IAM in aws, cn-north-1 / us-gov-west-1 for IAM
  * in aws-cn / aws-us-gov, else `region`). Returns RDSBK_EINVALID (unknown service, bad Region or

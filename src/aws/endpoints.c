@@ -144,24 +144,37 @@ cleanup:
 
 /* Copies an override URL without its trailing slashes and checks it. */
 static int s_take_override(char **url_out, const char *url, const char *origin) {
+    char copy[sizeof(rdsbk_error_last()->message)];
     size_t len = strlen(url);
+    char *taken = NULL;
     int result;
 
     while (len > 0 && url[len - 1] == '/')
         len--;
-    *url_out = strndup(url, len);
-    if (!*url_out)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-    result = rdsbk_endpoint_check_url(*url_out);
-    if (result) {
-        const char *msg = rdsbk_error_last()->message;
-        char copy[sizeof(rdsbk_error_last()->message)];
-        snprintf(copy, sizeof(copy), "%s", msg);
-        rdsbk_error_set(result, "%s (from %s)", copy, origin);
-        free(*url_out);
-        *url_out = NULL;
+    taken = strndup(url, len);
+    if (!taken) {
+        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        goto cleanup;
     }
+    result = rdsbk_endpoint_check_url(taken);
+    if (result) {
+        snprintf(copy, sizeof(copy), "%s", rdsbk_error_last()->message);
+        rdsbk_error_set(result, "%s (from %s)", copy, origin);
+        goto cleanup;
+    }
+    *url_out = taken;
+    taken = NULL;
+
+cleanup:
+    free(taken);
     return result;
+}
+
+/* AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true turns the environment's endpoint URLs off, as in the
+ * SDKs (the topology's, being explicit in the file, still apply). */
+static bool s_ignore_env_endpoints(void) {
+    const char *v = getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+    return v && strcasecmp(v, "true") == 0;
 }
 
 int rdsbk_endpoint_resolve(char **url_out, const char **signing_region_out,
@@ -213,7 +226,7 @@ int rdsbk_endpoint_resolve(char **url_out, const char **signing_region_out,
         }
     }
     /* 3-4: the environment, per service then global */
-    if (!override) {
+    if (!override && !s_ignore_env_endpoints()) {
         snprintf(env_name, sizeof(env_name), "AWS_ENDPOINT_URL_%s", svc->env_id);
         override = getenv(env_name);
         if (override && *override) {

@@ -105,6 +105,15 @@ static void test_precedence(void **state) {
     s_expect(NULL, "kms", "eu-west-1", "http://127.0.0.1:3", "eu-west-1");
     s_expect(NULL, "lambda", "eu-west-1", "http://127.0.0.1:5", "eu-west-1");
     s_expect(NULL, "rds", "eu-west-1", "http://127.0.0.1:6", "eu-west-1");
+
+    /* the SDKs' switch for the environment's endpoints; the topology still applies */
+    setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true", 1);
+    s_expect(NULL, "rds", "eu-west-1", "https://rds.eu-west-1.amazonaws.com", "eu-west-1");
+    s_expect(NULL, "iam", "eu-west-1", "https://iam.amazonaws.com", "us-east-1");
+    topo.lambda = "http://127.0.0.1:7";
+    s_expect(&topo, "lambda", "eu-west-1", "http://127.0.0.1:7", "eu-west-1");
+    setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "false", 1);
+    s_expect(NULL, "rds", "eu-west-1", "http://127.0.0.1:6", "eu-west-1");
     s_clear_env(NULL);
 }
 
