@@ -24,8 +24,9 @@
  * One struct rdsbk_http per process. What is shared between threads and what is not:
  *   - DNS cache and TLS sessions: in the curl share handle, one mutex per curl_lock_data;
  *   - connections: in each thread's easy handle, which is reused for every call that thread
- *     makes (libcurl documents sharing the connection cache between concurrent threads as
- *     unsupported, CURLSHOPT_SHARE(3), so the share handle does not hold it);
+ *     makes. The share handle deliberately does not hold the connection cache: CURLSHOPT_SHARE(3)
+ *     says "it is not supported to share connections between multiple concurrent threads", and
+ *     curl/curl#4544 and #13347 (closed as known and documented) are the crashes that follow;
  *   - easy handles: one per thread, found by pthread_self() in `handles` under `handles_lock`
  *     (a thread id reused after a thread ended inherits a handle nobody else can be using).
  */
