@@ -1,0 +1,70 @@
+#ifndef RDSBK_RESOURCE_H
+#define RDSBK_RESOURCE_H
+
+#include "rdsbk/client.h"
+#include "rdsbk/model.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+/*
+ * One implementation per resource type (src/resources/<type>.c): how to read, create, update and
+ * delete it through the AWS API. The engine decides what to do; these functions only do it.
+ *
+ * Attributes are cJSON objects with the keys of the desired attributes the model builds (see
+ * src/model/pipeline.c): `read` returns the live values under the same keys and in the same
+ * shapes (policies and patterns as parsed JSON objects, tags as a {"k": "v"} object, numbers as
+ * numbers), plus "arn" (and "key_id" for keys) so that other resources can refer to them. Keys
+ * the type cannot read back (a Lambda function's "package") are simply absent.
+ *
+ * Every function returns 0 or a negative code with the error set (rdsbk/error.h); RDSBK_ENOTFOUND
+ * from `read` means the resource does not exist. Implementations are called from several threads
+ * at once, on different resources.
+ */
+
+/* What a resource is, as far as the AWS API needs to know. */
+struct rdsbk_resource_ref {
+    enum rdsbk_resource_type type;
+    const char *account;
+    const char *region;
+    const char *name; /* the AWS name (role, rule, function, alias, statement id, target id) */
+    const char *id;   /* the id from the state, NULL when not known (look up by name) */
+    const char *stack;
+    /* The last known attributes (from the state, or the desired ones when not in the state): a
+     * target's rule, a permission's function, a role policy's role. Borrowed, never NULL. */
+    const cJSON *attributes;
+};
+
+struct rdsbk_resource_ops {
+    enum rdsbk_resource_type type;
+
+    /* Reads the resource; *actual_out is the caller's (cJSON_Delete). `*id_out` (caller frees)
+     * receives the id to keep in the state. RDSBK_ENOTFOUND when it does not exist (for a KMS
+     * key: also when it is pending deletion). */
+    int (*read)(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
+                const struct rdsbk_resource_ref *ref);
+
+    /* Creates it with `desired` (references resolved). Waits until it is usable (a Lambda
+     * function Active). Returns its attributes as `read` would, and its id. */
+    int (*create)(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
+                  const struct rdsbk_resource_ref *ref, const cJSON *desired);
+
+    /* Changes what differs between `actual` and `desired` in place (never called for attributes
+     * listed in force_new). Returns the attributes after the change. */
+    int (*update)(cJSON **actual_out, struct rdsbk_client *client,
+                  const struct rdsbk_resource_ref *ref, const cJSON *desired, const cJSON *actual);
+
+    /* Deletes it (a KMS key: schedules its deletion with the "deletion_window_days" attribute).
+     * Deleting what no longer exists is success. */
+    int (*remove)(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref);
+
+    /* Attributes whose change forces replacement; NULL-terminated. */
+    const char *const *force_new;
+    /* Desired attributes that are not compared (settings of the tool, not of AWS). */
+    const char *const *no_diff;
+};
+
+/* The implementation for a type; never NULL for a valid type. */
+const struct rdsbk_resource_ops *rdsbk_resource_ops(enum rdsbk_resource_type type);
+
+#endif
