@@ -12,3 +12,5 @@ add_test(NAME emulator.pipeline_e2e COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST
 set_tests_properties(emulator.pipeline_e2e PROPERTIES TIMEOUT 120)
 add_test(NAME emulator.iam COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_iam.py)
 set_tests_properties(emulator.iam PROPERTIES TIMEOUT 120)
+add_test(NAME emulator.sts COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_sts.py)
+set_tests_properties(emulator.sts PROPERTIES TIMEOUT 120)
