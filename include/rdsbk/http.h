@@ -67,6 +67,7 @@ const struct rdsbk_http_options *rdsbk_http_options_of(const struct rdsbk_http *
  *   RDSBK_ETIMEOUT connect or total timeout: retryable
  *   RDSBK_ERROR    permanent transport failure (TLS verification, bad URL): not retryable
  *   RDSBK_ENOMEM   out of memory or the body exceeded max_body_bytes
+ *   RDSBK_EINVALID a request without a method or URL
  * with the error set. `resp` must be zeroed on entry; on failure it holds nothing.
  */
 int rdsbk_http_send(struct rdsbk_http_response *resp, struct rdsbk_http *http,

@@ -21,7 +21,8 @@
  * X-Amz-Date and X-Amz-Security-Token (so a retry can sign the same request again), adds Host
  * when absent (the URL's host, with the port unless it is the scheme's default), X-Amz-Date,
  * X-Amz-Security-Token when creds->session_token is set (signed), and Authorization. Returns 0,
- * RDSBK_EINVALID (unparsable URL, missing key) or RDSBK_ENOMEM, with the error set. The derived
+ * RDSBK_EAUTH (no access key or secret), RDSBK_EINVALID (unparsable URL, no Region or service) or
+ * RDSBK_ENOMEM, with the error set. The derived
  * signing key is wiped before returning.
  */
 int rdsbk_sigv4_sign(struct rdsbk_http_request *req, const struct rdsbk_credentials *creds,
