@@ -14,6 +14,7 @@ request_id, status, duration_ms, log, result, attempt); POST /_emu/lambda-config
 Active / InProgress -> Successful delay for tests.
 """
 
+import atexit
 import base64
 import contextlib
 import datetime
@@ -131,6 +132,7 @@ class LambdaService:
         self.settle_s = 0.3
         self.max_logs = 500
         self.code_root = tempfile.mkdtemp(prefix="emu-lambda-")
+        atexit.register(shutil.rmtree, self.code_root, True)
         self.reset()
 
     def reset(self):
@@ -255,6 +257,10 @@ class LambdaService:
                 cfg.pop(k, None)
 
     def _refuse_if_updating(self, fn):
+        if fn["config"].get("State") == "Pending":
+            raise AwsError("ResourceConflictException", "The operation cannot be performed at "
+                           "this time. The function is currently in the following state: "
+                           "Pending", status=409)
         if fn["config"].get("LastUpdateStatus") == "InProgress":
             raise AwsError("ResourceConflictException", "The operation cannot be performed at "
                            "this time. An update is in progress for resource: %s"
@@ -569,6 +575,7 @@ class LambdaService:
 
     # --------------------------------------------------------------- runtime
     def _code_dir(self, cfg, data):
+        os.makedirs(self.code_root, exist_ok=True)
         d = os.path.join(self.code_root, hashlib.sha256(data).hexdigest())
         if not os.path.isdir(d):
             tmp = tempfile.mkdtemp(dir=self.code_root)

@@ -316,17 +316,22 @@ class RdsService:
     # --------------------------------------------------------------- describe
     def _describe(self, ctx, kind, params):
         k = KINDS[kind]
-        ctx.authorize("rds:Describe%ss" % k["op"],
-                      self._arn(ctx.partition, ctx.region, ctx.account, k["arn_res"], "*"))
+        action = "rds:Describe%ss" % k["op"]
+        ident = params.get(k["id"])
+        if ident:
+            # with an identifier RDS authorizes against that snapshot's ARN
+            account, region, sid, snap = self._locate(ctx, kind, ident)
+            ctx.authorize(action, self._arn(ctx.partition, region, account, k["arn_res"], sid))
+        else:
+            ctx.authorize(action, self._arn(ctx.partition, ctx.region, ctx.account,
+                                            k["arn_res"], "*"))
         max_records = params.get("MaxRecords")
         if max_records is not None and not 20 <= max_records <= 100:
             raise _bad_param("Invalid value %d for MaxRecords. Must be between 20 and 100"
                              % max_records)
         snap_type = params.get("SnapshotType")
         include_shared = bool(params.get("IncludeShared"))
-        ident = params.get(k["id"])
         if ident:
-            account, region, sid, snap = self._locate(ctx, kind, ident)
             if snap is None:
                 raise self._not_found(kind, ident)
             items = [snap]
