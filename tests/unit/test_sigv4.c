@@ -115,8 +115,18 @@ static void s_strip_trailing_newlines(char *s) {
 
 static int s_cases_run;
 
+/* <dir>/<name>.<ext>, read whole; NULL when unreadable. */
+static char *s_read_case_file(const char *dir, const char *name, const char *ext) {
+    struct rdsbk_buf path = RDSBK_BUF_INIT;
+    char *text;
+
+    assert_int_equal(rdsbk_buf_printf(&path, "%s/%s.%s", dir, name, ext), 0);
+    text = s_read_file(path.ptr);
+    rdsbk_buf_clean_up(&path);
+    return text;
+}
+
 static void s_run_case(const char *dir, const char *name) {
-    char path[4096];
     char *req_text;
     char *creq;
     char *sts;
@@ -128,14 +138,10 @@ static void s_run_case(const char *dir, const char *name) {
     struct rdsbk_buf my_sts = RDSBK_BUF_INIT;
     const char *tok_line;
 
-    snprintf(path, sizeof(path), "%s/%s.req", dir, name);
-    req_text = s_read_file(path);
-    snprintf(path, sizeof(path), "%s/%s.creq", dir, name);
-    creq = s_read_file(path);
-    snprintf(path, sizeof(path), "%s/%s.sts", dir, name);
-    sts = s_read_file(path);
-    snprintf(path, sizeof(path), "%s/%s.authz", dir, name);
-    authz = s_read_file(path);
+    req_text = s_read_case_file(dir, name, "req");
+    creq = s_read_case_file(dir, name, "creq");
+    sts = s_read_case_file(dir, name, "sts");
+    authz = s_read_case_file(dir, name, "authz");
     assert_non_null(req_text);
     assert_non_null(creq);
     assert_non_null(sts);
