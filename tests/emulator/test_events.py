@@ -219,6 +219,23 @@ class EventsTest(unittest.TestCase):
         self.assertEqual(out["Entries"][2]["ErrorCode"], "NotAuthorizedForSourceException")
         self.assertEqual(out["Entries"][3]["ErrorCode"], "InvalidArgument")
 
+    def test_put_events_to_another_accounts_bus(self):
+        sink = self._sink(ACCOUNT_B, RA)
+        bus_b = "arn:aws:events:%s:%s:event-bus/default" % (RA, ACCOUNT_B)
+        entry = {"Source": "custom.test", "DetailType": "Ping", "Detail": "{}",
+                 "EventBusName": bus_b}
+        out = self.ev.put_events(Entries=[entry])
+        self.assertEqual(out["FailedEntryCount"], 1)
+        self.assertEqual(out["Entries"][0]["ErrorCode"], "AccessDeniedException")
+        evb = self.h.client("events", ACCOUNT_B, RA)
+        evb.put_permission(Action="events:PutEvents", Principal=ACCOUNT_A, StatementId="a")
+        self.assertEqual(len(evb.list_event_buses()["EventBuses"][0]["Policy"]) > 0, True)
+        out = self.ev.put_events(Entries=[entry])
+        self.assertEqual(out["FailedEntryCount"], 0)
+        self.wait()
+        f = self.failed()
+        self.assertEqual([x["rule_arn"] for x in f], [sink])
+
     def test_test_event_pattern(self):
         event = {"id": "1", "account": ACCOUNT_A, "source": "custom.test", "time":
                  "2026-01-01T00:00:00Z", "region": RA, "resources": [], "detail-type": "Ping",

@@ -366,6 +366,19 @@ class EventsService:
                 out["Policy"] = json_compact(bus["policy"])
             return out
 
+    def ListEventBuses(self, ctx, params):
+        with self.emu.lock:
+            arn = self._bus_arn(ctx.partition, ctx.account, ctx.region)
+            ctx.authorize("events:ListEventBuses", arn)
+            prefix = params.get("NamePrefix") or ""
+            if not "default".startswith(prefix):
+                return {"EventBuses": []}
+            bus = {"Name": "default", "Arn": arn}
+            pol = self._bus(ctx.account, ctx.region)["policy"]
+            if pol and pol.get("Statement"):
+                bus["Policy"] = json_compact(pol)
+            return {"EventBuses": [bus]}
+
     def PutPermission(self, ctx, params):
         with self.emu.lock:
             account, region = self._resolve_bus(ctx, params.get("EventBusName"))
