@@ -69,7 +69,11 @@ int rdsbk_aws_send(struct rdsbk_http_response *resp, struct rdsbk_http *http,
     int result = RDSBK_ERROR;
 
     memset(resp, 0, sizeof(*resp));
-    s_host_path(host, sizeof(host), path, sizeof(path), req->url ? req->url : "");
+    if (!signing || !signing->get_credentials || !req->method || !req->url) {
+        result = rdsbk_error_set(RDSBK_EINVALID, "%s: no credentials provider, method or URL", op);
+        goto cleanup;
+    }
+    s_host_path(host, sizeof(host), path, sizeof(path), req->url);
     for (int attempt = 1;; attempt++) {
         struct rdsbk_credentials creds = {0};
         char reason[192];
