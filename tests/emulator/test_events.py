@@ -236,6 +236,24 @@ class EventsTest(unittest.TestCase):
         f = self.failed()
         self.assertEqual([x["rule_arn"] for x in f], [sink])
 
+    def test_put_events_needs_identity_permission(self):
+        role = self.make_role("sender", trust=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+                "Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+            policy={"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "events:PutEvents",
+                "Resource": "arn:aws:events:%s:%s:event-bus/default" % (RB, ACCOUNT_A)}]})
+        creds = self.h.emu.credentials_for_role(ACCOUNT_A, role, "s")
+        entry = {"Source": "custom.test", "DetailType": "Ping", "Detail": "{}"}
+        with self.assertRaises(ClientError) as cm:
+            self.h.client("events", ACCOUNT_A, RA, credentials=creds).put_events(
+                Entries=[entry])
+        self.assertEqual(code_of(cm), "AccessDeniedException")
+        self.assertIn("events:PutEvents", str(cm.exception))
+        out = self.h.client("events", ACCOUNT_A, RB, credentials=creds).put_events(
+            Entries=[entry])
+        self.assertEqual(out["FailedEntryCount"], 0)
+
     def test_test_event_pattern(self):
         event = {"id": "1", "account": ACCOUNT_A, "source": "custom.test", "time":
                  "2026-01-01T00:00:00Z", "region": RA, "resources": [], "detail-type": "Ping",

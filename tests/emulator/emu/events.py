@@ -325,8 +325,10 @@ class EventsService:
                 raise AwsError("ValidationException", "RoleArn is required for target %s: an "
                                "event bus in another Region needs a role that may "
                                "events:PutEvents on it." % t["Id"])
-            if p["account"] == rule["account"] and p["region"] == rule["region"] and \
-                    p["resource"] == "event-bus/default":
+            if p["resource"] != "event-bus/default":
+                return ("ResourceNotFoundException", "Event bus %s does not exist (the "
+                        "emulator has only default event buses)." % t["Arn"])
+            if p["account"] == rule["account"] and p["region"] == rule["region"]:
                 return ("ValidationException", "The target cannot be the event bus of the "
                         "rule itself.")
             return None
@@ -510,6 +512,17 @@ class EventsService:
             raise AwsError("ValidationException", "1 validation error detected: Value at "
                            "'entries' failed to satisfy constraint: Member must have length "
                            "less than or equal to 10")
+        # the identity-policy check is per request (AccessDeniedException for the whole call)
+        for e in entries:
+            bus_name = e.get("EventBusName")
+            p = arn_parts(bus_name) if bus_name else None
+            if p and p["service"] == "events" and p["resource"].startswith("event-bus/"):
+                arn = bus_name
+            elif bus_name and not bus_name.startswith("arn:"):
+                arn = self._bus_arn(ctx.partition, ctx.account, ctx.region, bus_name)
+            else:
+                arn = self._bus_arn(ctx.partition, ctx.account, ctx.region)
+            ctx.authorize("events:PutEvents", arn)
         results = []
         failed = 0
         for e in entries:
@@ -544,11 +557,6 @@ class EventsService:
                 return {"ErrorCode": "ResourceNotFoundException",
                         "ErrorMessage": "Event bus %s does not exist." % bus_name}
             arn = self._bus_arn(ctx.partition, dest_account, dest_region)
-            try:
-                ctx.authorize("events:PutEvents", arn)
-            except AwsError as exc:
-                return {"ErrorCode": "AccessDeniedException",
-                        "ErrorMessage": err_message(exc)}
             if dest_region != ctx.region:
                 return {"ErrorCode": "InvalidArgument", "ErrorMessage": "Cross-region "
                         "PutEvents is not allowed."}
