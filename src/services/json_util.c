@@ -1,0 +1,122 @@
+#include "services/json_util.h"
+#include "rdsbk/aws_error.h"
+#include "rdsbk/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int rdsbk_svc_json_add_string(cJSON *obj, const char *name, const char *value) {
+    if (!value)
+        return 0;
+    return cJSON_AddStringToObject(obj, name, value)
+               ? 0
+               : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+}
+
+int rdsbk_svc_json_add(cJSON *obj, const char *name, cJSON *item) {
+    if (!item || !cJSON_AddItemToObject(obj, name, item)) {
+        cJSON_Delete(item);
+        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+int rdsbk_svc_json_add_strings(cJSON *obj, const char *name, const char *const *values, size_t n) {
+    cJSON *arr = cJSON_CreateArray();
+
+    for (size_t i = 0; arr && i < n; i++) {
+        cJSON *s = cJSON_CreateString(values[i]);
+        if (!s || !cJSON_AddItemToArray(arr, s)) {
+            cJSON_Delete(s);
+            cJSON_Delete(arr);
+            arr = NULL;
+        }
+    }
+    return rdsbk_svc_json_add(obj, name, arr);
+}
+
+int rdsbk_svc_json_dup(char **out, const cJSON *obj, const char *name) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+    *out = NULL;
+    if (!cJSON_IsString(v))
+        return 0;
+    *out = strdup(v->valuestring);
+    return *out ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+}
+
+int rdsbk_svc_json_take(cJSON **out, cJSON *obj, const char *name, const char *op) {
+    *out = cJSON_DetachItemFromObjectCaseSensitive(obj, name);
+    if (!*out)
+        return rdsbk_error_set(RDSBK_EINVALID, "%s: no %s in the reply", op, name);
+    return 0;
+}
+
+int rdsbk_svc_json_paginate(cJSON **out, const struct rdsbk_service_ctx *ctx, const char *prefix,
+                            const char *operation, cJSON *input, const char *token_in,
+                            const char *token_out, const char *list_field) {
+    cJSON *acc = cJSON_CreateArray();
+    char *token = NULL;
+    int result = 0;
+
+    *out = NULL;
+    if (!acc)
+        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    do {
+        cJSON *reply = NULL;
+        cJSON *items;
+        cJSON *item;
+
+        cJSON_DeleteItemFromObjectCaseSensitive(input, token_in);
+        result = rdsbk_svc_json_add_string(input, token_in, token);
+        free(token);
+        token = NULL;
+        if (result == 0)
+            result = rdsbk_json_call(&reply, ctx, prefix, operation, input);
+        if (result == 0) {
+            items = cJSON_GetObjectItemCaseSensitive(reply, list_field);
+            /* Move each item across (detach from the front). */
+            while (cJSON_IsArray(items) && items->child) {
+                item = cJSON_DetachItemViaPointer(items, items->child);
+                cJSON_AddItemToArray(acc, item);
+            }
+            result = rdsbk_json_next_token(&token, reply, token_out);
+        }
+        cJSON_Delete(reply);
+    } while (result == 0 && token);
+    cJSON_DeleteItemFromObjectCaseSensitive(input, token_in);
+    free(token);
+    if (result) {
+        cJSON_Delete(acc);
+        return result;
+    }
+    *out = acc;
+    return 0;
+}
+
+int rdsbk_svc_json_failed_entries(const cJSON *reply, const char *entries_field,
+                                  const char *operation) {
+    const cJSON *count = cJSON_GetObjectItemCaseSensitive(reply, "FailedEntryCount");
+    const cJSON *entries = cJSON_GetObjectItemCaseSensitive(reply, entries_field);
+    const cJSON *e;
+    char message[512];
+
+    if (!cJSON_IsNumber(count) || count->valuedouble <= 0)
+        return 0;
+    cJSON_ArrayForEach(e, entries) {
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "ErrorCode");
+        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "ErrorMessage");
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "TargetId");
+        if (!cJSON_IsString(code))
+            continue;
+        snprintf(message, sizeof(message), "%s: %d failed entr%s; first%s%s: %s: %s", operation,
+                 count->valueint, count->valueint == 1 ? "y" : "ies",
+                 cJSON_IsString(id) ? " target " : "", cJSON_IsString(id) ? id->valuestring : "",
+                 code->valuestring, cJSON_IsString(msg) ? msg->valuestring : "");
+        return rdsbk_protocol_map_error(
+            rdsbk_error_set_aws(rdsbk_aws_error_to_code(400, code->valuestring), 200,
+                                code->valuestring, NULL, message));
+    }
+    return rdsbk_error_set(RDSBK_ERROR, "%s: %d failed entries", operation, count->valueint);
+}

@@ -1,0 +1,37 @@
+#ifndef RDSBK_SERVICES_JSON_UTIL_H
+#define RDSBK_SERVICES_JSON_UTIL_H
+
+/* Helpers shared by the awsJson / restJson service modules (src/services only). */
+
+#include "rdsbk/client.h"
+
+/* Adds a string member when `value` is not NULL. Returns 0 or RDSBK_ENOMEM. */
+int rdsbk_svc_json_add_string(cJSON *obj, const char *name, const char *value);
+
+/* Adds an array of strings. Returns 0 or RDSBK_ENOMEM. */
+int rdsbk_svc_json_add_strings(cJSON *obj, const char *name, const char *const *values, size_t n);
+
+/* Adds `item` under `name` (taking it over; it is deleted on failure). Returns 0 or ENOMEM. */
+int rdsbk_svc_json_add(cJSON *obj, const char *name, cJSON *item);
+
+/* A copy of the string member `name` of `obj` into *out (NULL when absent). Returns 0 or ENOMEM. */
+int rdsbk_svc_json_dup(char **out, const cJSON *obj, const char *name);
+
+/* Detaches member `name` from `obj` into *out; RDSBK_EINVALID (naming `op`) when absent. */
+int rdsbk_svc_json_take(cJSON **out, cJSON *obj, const char *name, const char *op);
+
+/*
+ * awsJson pagination: calls `operation` with `input` (the caller's; its `token_in` member is set
+ * per page and removed afterwards) until the reply has no `token_out`, appending the items of the
+ * reply's array `list_field` to *out (a new cJSON array the caller deletes).
+ */
+int rdsbk_svc_json_paginate(cJSON **out, const struct rdsbk_service_ctx *ctx, const char *prefix,
+                            const char *operation, cJSON *input, const char *token_in,
+                            const char *token_out, const char *list_field);
+
+/* Checks a batch reply (FailedEntryCount + an array of entries with ErrorCode / ErrorMessage):
+ * returns 0, or the mapped error of the first failed entry with the AWS code set. */
+int rdsbk_svc_json_failed_entries(const cJSON *reply, const char *entries_field,
+                                  const char *operation);
+
+#endif
