@@ -126,6 +126,40 @@ class RdsTest(unittest.TestCase):
             "DBClusterSnapshots"][0]
         self.assertEqual(got["Status"], "available")
 
+    def test_manual_snapshots_and_cluster_sharing(self):
+        manual = self.sink_rule(ACCOUNT_A, RA, {"detail": {"EventID": ["RDS-EVENT-0040",
+                                                                       "RDS-EVENT-0042"]}}, "m")
+        cluster_manual = self.sink_rule(ACCOUNT_A, RA, {"detail-type": [
+            "RDS DB Cluster Snapshot Event"], "detail": {"EventID": ["RDS-EVENT-0075"]}}, "cm")
+        self.automated("db1")
+        self.automated("cl1", cluster=True, kms_key_id=self.key(ACCOUNT_A, RA))
+        with self.assertRaises(ClientError) as cm:
+            self.rds_a.create_db_snapshot(DBSnapshotIdentifier="m1",
+                                          DBInstanceIdentifier="nope")
+        self.assertEqual(code_of(cm), "DBInstanceNotFound")
+        snap = self.rds_a.create_db_snapshot(DBSnapshotIdentifier="m1",
+                                             DBInstanceIdentifier="db1")["DBSnapshot"]
+        self.assertEqual((snap["SnapshotType"], snap["Status"]), ("manual", "creating"))
+        cs = self.rds_a.create_db_cluster_snapshot(DBClusterSnapshotIdentifier="cm1",
+                                                   DBClusterIdentifier="cl1")[
+            "DBClusterSnapshot"]
+        self.assertEqual(cs["SnapshotType"], "manual")
+        self.wait()
+        self.assertEqual(len(self.deliveries(manual)), 2)          # 0040 then 0042
+        self.assertEqual(len(self.deliveries(cluster_manual)), 1)
+        # a cluster snapshot with a customer key can be shared
+        res = self.rds_a.modify_db_cluster_snapshot_attribute(
+            DBClusterSnapshotIdentifier="cm1", AttributeName="restore",
+            ValuesToAdd=[ACCOUNT_B])["DBClusterSnapshotAttributesResult"]
+        self.assertEqual(res["DBClusterSnapshotAttributes"][0]["AttributeValues"], [ACCOUNT_B])
+        shared = self.h.client("rds", ACCOUNT_B, RA).describe_db_cluster_snapshots(
+            SnapshotType="shared")["DBClusterSnapshots"]
+        self.assertEqual([s["DBClusterSnapshotIdentifier"] for s in shared], [
+            "arn:aws:rds:%s:%s:cluster-snapshot:cm1" % (RA, ACCOUNT_A)])
+        self.rds_a.delete_db_cluster_snapshot(DBClusterSnapshotIdentifier="cm1")
+        self.assertEqual(self.h.client("rds", ACCOUNT_B, RA).describe_db_cluster_snapshots(
+            SnapshotType="shared")["DBClusterSnapshots"], [])
+
     # ------------------------------------------------------------------ copy
     def test_target_identifier_rules(self):
         src = self.automated()
