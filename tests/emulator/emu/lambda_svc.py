@@ -34,6 +34,7 @@ from .core import AwsError
 from .events import arn_parts, err_text
 
 PYTHON = "/usr/bin/python3"
+INIT_ALLOWANCE_S = 10   # interpreter start + module imports, not counted in Timeout
 _NAME = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
 _SID = re.compile(r"^[a-zA-Z0-9-_.]{1,100}$")
 _RUNTIMES = ("python3.8", "python3.9", "python3.10", "python3.11", "python3.12",
@@ -49,7 +50,7 @@ ROLE_NOT_ASSUMABLE = "The role defined for the function cannot be assumed by Lam
 # (botocore 1.29 predates AWS_ENDPOINT_URL), build a context, call the handler and write
 # {"ok": result} or {"error": {...}} to the result file.  stdout/stderr are the log.
 _BOOTSTRAP = r'''
-import importlib, json, os, sys, time, traceback
+import importlib, json, os, signal, sys, time, traceback
 _url = os.environ["AWS_ENDPOINT_URL"]
 import botocore.session
 _orig = botocore.session.Session.create_client
@@ -77,10 +78,21 @@ def _main():
     out_path = os.environ["_EMU_RESULT"]
     event = json.loads(sys.stdin.read() or "null")
     mod_name, _, fn_name = os.environ["_HANDLER"].rpartition(".")
+    def _timed_out(signum, frame):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        with open(out_path, "w") as f:
+            json.dump({"timeout": True}, f)
+        os._exit(124)
     try:
+        # init (imports) is not part of the function's timeout, as on Lambda
         mod = importlib.import_module(mod_name.replace("/", "."))
         fn = getattr(mod, fn_name)
-        result = {"ok": fn(event, _Context())}
+        context = _Context()
+        signal.signal(signal.SIGALRM, _timed_out)
+        signal.setitimer(signal.ITIMER_REAL, float(os.environ["_EMU_TIMEOUT"]))
+        result = {"ok": fn(event, context)}
+        signal.setitimer(signal.ITIMER_REAL, 0)
         try:
             json.dumps(result)
         except (TypeError, ValueError) as exc:
@@ -626,12 +638,15 @@ class LambdaService:
             try:
                 proc = subprocess.run([PYTHON, "-c", _BOOTSTRAP], input=json.dumps(payload),
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                      cwd=code_dir, env=env, timeout=cfg["Timeout"],
+                                      cwd=code_dir, env=env,
+                                      timeout=cfg["Timeout"] + INIT_ALLOWANCE_S,
                                       text=True, errors="replace")
                 log_body = proc.stdout
                 if os.path.exists(result_path):
                     with open(result_path) as f:
                         res = json.load(f)
+                    if "timeout" in res:
+                        raise subprocess.TimeoutExpired(PYTHON, cfg["Timeout"], output=log_body)
                     if "ok" in res:
                         status, result = "success", res["ok"]
                     else:
