@@ -455,6 +455,23 @@ class CoreTest(unittest.TestCase):
         time.sleep(0.3)
         self.assertEqual(sorted(done), [1, 2])
 
+    def test_service_control_routes(self):
+        seen = []
+        self.h.emu.control_routes[("GET", "/_emu/test-echo")] = lambda d: (200, {"got": d})
+        self.h.emu.control_routes[("GET", "/_emu/test-files/")] = lambda d: (seen.append(d) or 200, b"\x00zip")
+        try:
+            self.assertEqual(self.h.control("GET", "/_emu/test-echo?fn=copy&n=2"), (200, {"got": {"fn": "copy", "n": "2"}}))
+            conn = http.client.HTTPConnection("127.0.0.1", self.h.server.port, timeout=5)
+            conn.request("GET", "/_emu/test-files/abc")
+            resp = conn.getresponse()
+            self.assertEqual((resp.status, resp.getheader("Content-Type"), resp.read()),
+                             (200, "application/octet-stream", b"\x00zip"))
+            conn.close()
+            self.assertEqual(seen, [{"_path": "/_emu/test-files/abc"}])
+        finally:
+            del self.h.emu.control_routes[("GET", "/_emu/test-echo")]
+            del self.h.emu.control_routes[("GET", "/_emu/test-files/")]
+
     def test_failed_deliveries(self):
         self.h.emu.record_failed_delivery({"target": "x", "reason": "r"})
         got = self.h.control("GET", "/_emu/failed-deliveries")[1]["failed_deliveries"]

@@ -20,7 +20,9 @@ Interface for services
   Invoke) lists it in a class attribute ``UNLOCKED_OPERATIONS = {"Invoke"}`` and then takes
   ``emu.lock`` itself around state access.
 * Control routes: ``def control_routes(self): return {("POST", "/_emu/x"): fn}`` where
-  ``fn(body_dict) -> (status, dict)``; called with emu.lock NOT held.
+  ``fn(body_dict) -> (status, dict)``; called with emu.lock NOT held. Query parameters are
+  merged into body_dict. A path ending in "/" serves everything under it (full path in
+  body_dict["_path"]); a handler may return bytes instead of a dict (sent as octet-stream).
 * Background work: ``emu.submit(fn, *args, delay_s=0.0)``; POST /_emu/wait-idle waits for it.
   Work submitted before a POST /_emu/reset is dropped if it has not started yet.
 """
@@ -814,7 +816,20 @@ class Emulator:
             data = json.loads(body.decode("utf-8")) if body else {}
         except ValueError:
             return 400, {"error": "body is not JSON"}
+        if not isinstance(data, dict):
+            return 400, {"error": "body must be a JSON object"}
+        # Query parameters (GET /_emu/x?name=v) are merged in where the body does not set them.
+        for k, v in urllib.parse.parse_qsl(query or "", keep_blank_values=True):
+            data.setdefault(k, v)
         route = self.control_routes.get((method, path))
+        if route is None:
+            # A route registered with a trailing "/" serves everything under it; the handler
+            # finds the full path in data["_path"].
+            for (m, p), fn in self.control_routes.items():
+                if m == method and p.endswith("/") and path.startswith(p):
+                    data["_path"] = path
+                    route = fn
+                    break
         if route is not None:
             return route(data)
         if path == "/_emu/reset" and method == "POST":
@@ -899,7 +914,8 @@ class Emulator:
     def _handle_aws(self, method, raw_path, raw_query, headers, body, request_id, entry, state):
         content_type = (headers.get("Content-Type") or "").lower()
         form = None
-        if method == "POST" and "application/x-www-form-urlencoded" in content_type:
+        if method == "POST" and ("application/x-www-form-urlencoded" in content_type or
+                                 (not content_type and body.startswith(b"Action="))):
             form = dict(urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         elif method == "GET" and raw_query and "Action=" in raw_query:
             form = dict(urllib.parse.parse_qsl(raw_query, keep_blank_values=True))
@@ -1469,7 +1485,10 @@ class _Handler(BaseHTTPRequestHandler):
         split = urllib.parse.urlsplit(self.path)
         if split.path.startswith("/_emu/"):
             status, doc = emu.control(self.command, split.path, split.query, body)
-            self._send(status, {"Content-Type": "application/json"}, json.dumps(doc, default=str).encode())
+            if isinstance(doc, (bytes, bytearray)):  # a route may answer raw bytes (downloads)
+                self._send(status, {"Content-Type": "application/octet-stream"}, bytes(doc))
+            else:
+                self._send(status, {"Content-Type": "application/json"}, json.dumps(doc, default=str).encode())
             return
         reply = emu.handle_aws(self.command, split.path, split.query, self.headers, body)
         if reply.action == "reset":
