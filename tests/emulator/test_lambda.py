@@ -321,6 +321,13 @@ class LambdaTest(unittest.TestCase):
         self.assertEqual(logs[0]["status"], "success")
         self.assertEqual(logs[0]["result"]["echo"]["source"], "custom.t")
         self.assertEqual(logs[0]["result"]["echo"]["detail"], {"mode": "echo"})
+        # InputPath narrows what the function receives; InputTransformer is refused
+        out = ev.put_targets(Rule="r", Targets=[
+            {"Id": "fn", "Arn": fn_arn, "InputPath": "$.detail"},
+            {"Id": "tr", "Arn": fn_arn, "InputTransformer": {"InputTemplate": "{}"}}])
+        self.assertEqual([e["TargetId"] for e in out["FailedEntries"]], ["tr"])
+        ping()
+        self.assertEqual(self.logs()[-1]["result"], {"echo": {"mode": "echo"}})
 
     # ------------------------------------------------------- list/tag/delete
     def test_list_tag_delete(self):

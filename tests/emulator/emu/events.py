@@ -305,6 +305,15 @@ class EventsService:
         if p is None:
             raise AwsError("ValidationException", "Parameter %s is not valid. Reason: Provided "
                            "Arn is not in correct format." % t["Arn"])
+        if t.get("InputTransformer"):
+            return ("ValidationException", "InputTransformer is not supported by this emulator.")
+        if t.get("Input") and t.get("InputPath"):
+            raise AwsError("ValidationException", "Only one of Input, InputPath, or "
+                           "InputTransformer can be provided.")
+        if t.get("InputPath") and not re.fullmatch(r"\$(\.[A-Za-z0-9_-]+)*",
+                                                    t["InputPath"]):
+            return ("ValidationException", "InputPath %s is not supported by this emulator "
+                    "(only $ and $.a.b paths)." % t["InputPath"])
         role_arn = t.get("RoleArn")
         if role_arn:
             rp = arn_parts(role_arn)
@@ -629,6 +638,9 @@ class EventsService:
                 payload = json.loads(target["Input"])
             except ValueError:
                 payload = target["Input"]
+        elif target.get("InputPath"):
+            for part in target["InputPath"].split(".")[1:]:
+                payload = payload.get(part) if isinstance(payload, dict) else None
         if p["service"] == "lambda":
             try:
                 self.emu.services["lambda"].invoke_async(
