@@ -37,6 +37,8 @@ static cJSON *s_key_input(const char *key_id, int *rc) {
 }
 
 static int s_key_metadata(cJSON **out, cJSON *reply, const char *op, int rc) {
+    if (out)
+        *out = NULL;
     if (rc == 0 && out)
         rc = rdsbk_svc_json_take(out, reply, "KeyMetadata", op);
     cJSON_Delete(reply);
