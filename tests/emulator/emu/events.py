@@ -3,7 +3,7 @@ the delivery engine (rule matching, Lambda and cross-Region/cross-account bus ta
 
 Owner: H4.  Cross-service API (called by rds.py and the Lambda runtime):
     EventsService.put_event(account, region, event) -> event id
-Helpers shared with lambda_svc.py / rds.py: arn_parts(), trusts_service(), json_compact().
+Helpers shared with lambda_svc.py / rds.py: arn_parts(), err_text().
 Failures of delivery are recorded with emu.record_failed_delivery({time, rule_arn,
 target_arn, reason, event_id}); nothing is silently dropped without a record.
 """
@@ -56,30 +56,6 @@ def _as_list(v):
     if v is None:
         return []
     return v if isinstance(v, list) else [v]
-
-
-def trusts_service(role, service_principal):
-    """True when the role's trust policy lets service_principal sts:AssumeRole."""
-    doc = (role or {}).get("AssumeRolePolicyDocument") or {}
-    if isinstance(doc, str):
-        try:
-            doc = json.loads(doc)
-        except ValueError:
-            return False
-    allowed = False
-    for st in _as_list(doc.get("Statement")):
-        principal = st.get("Principal") or {}
-        services = _as_list(principal.get("Service")) if isinstance(principal, dict) else []
-        actions = _as_list(st.get("Action"))
-        if service_principal not in services:
-            continue
-        if not any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
-            continue
-        if st.get("Effect") == "Deny":
-            return False
-        if st.get("Effect") == "Allow":
-            allowed = True
-    return allowed
 
 
 def _glob(pattern, value):
