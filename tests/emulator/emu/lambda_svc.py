@@ -151,6 +151,8 @@ class LambdaService:
         with self.emu.lock:
             self.functions = {}   # (account, region, name) -> fn dict
             self.logs = []
+            # invocations still running across a reset must not log into the new world
+            self.generation = getattr(self, "generation", 0) + 1
 
     # ------------------------------------------------------------------ helpers
     def _resolve(self, ctx, ref):
@@ -571,10 +573,13 @@ class LambdaService:
 
     def _snapshot(self, fn):
         return {"config": json.loads(json.dumps(fn["config"])), "zip": fn["zip"],
-                "account": fn["account"], "region": fn["region"], "key": fn["key"]}
+                "account": fn["account"], "region": fn["region"], "key": fn["key"],
+                "generation": self.generation}
 
     def _async_attempt(self, snap, payload, request_id, attempt):
         rec = self._run(snap, payload, request_id, attempt, "Event")
+        if snap["generation"] != self.generation:
+            return
         if rec["status"] != "success" and attempt < len(self.retry_delays_s):
             self.emu.submit(self._async_attempt, snap, payload, request_id, attempt + 1,
                             delay_s=self.retry_delays_s[attempt])
@@ -679,8 +684,9 @@ class LambdaService:
                "error": error, "duration_ms": round(duration, 2), "log": log, "result": result,
                "attempt": attempt, "invocation_type": itype}
         with self.emu.lock:
-            self.logs.append(rec)
-            del self.logs[:-self.max_logs]
+            if snap["generation"] == self.generation:
+                self.logs.append(rec)
+                del self.logs[:-self.max_logs]
         return rec
 
     # ------------------------------------------------------------------ tags
