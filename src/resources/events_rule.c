@@ -1,0 +1,206 @@
+/*
+ * events_rule {name, description, state, event_pattern, tags} (+ "arn" when read), on the default
+ * event bus. The id is the rule name. PutRule creates and replaces; tags go through
+ * TagResource/UntagResource because PutRule only applies them to a new rule.
+ */
+#include "resources_internal.h"
+
+#include "rdsbk/error.h"
+#include "rdsbk/log.h"
+#include "rdsbk/services/events.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define S_TYPE "events_rule"
+
+static const char *s_name(const struct rdsbk_resource_ref *ref) {
+    return ref->id && *ref->id ? ref->id : ref->name;
+}
+
+static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
+                  const struct rdsbk_resource_ref *ref) {
+    cJSON *rule = NULL;
+    cJSON *pattern = NULL;
+    cJSON *out = NULL;
+    struct rdsbk_tag *tags = NULL;
+    size_t n_tags = 0;
+    const char *arn;
+    int result;
+
+    *actual_out = NULL;
+    if (id_out)
+        *id_out = NULL;
+    result = rdsbk_events_describe_rule(&rule, client, s_name(ref), NULL);
+    if (result)
+        goto cleanup;
+    arn = rdsbk_res_str(rule, "Arn");
+    result = rdsbk_res_json_parse(&pattern, rdsbk_res_str(rule, "EventPattern"),
+                                  "events:DescribeRule EventPattern");
+    if (result == 0)
+        result = rdsbk_events_list_tags_for_resource(&tags, &n_tags, client, arn);
+    if (result)
+        goto cleanup;
+    out = cJSON_CreateObject();
+    result = out ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    if (result == 0)
+        result = rdsbk_res_add_str(out, "name", rdsbk_res_str(rule, "Name"));
+    if (result == 0)
+        result = rdsbk_res_add_str(out, "description", rdsbk_res_str(rule, "Description"));
+    if (result == 0)
+        result = rdsbk_res_add_str(out, "state", rdsbk_res_str(rule, "State"));
+    if (result == 0) {
+        result = rdsbk_res_add(out, "event_pattern", pattern);
+        pattern = NULL;
+    }
+    if (result == 0)
+        result = rdsbk_res_add(out, "tags", rdsbk_res_tags_to_json(tags, n_tags));
+    if (result == 0)
+        result = rdsbk_res_add_str(out, "arn", arn);
+    if (result == 0)
+        result = rdsbk_res_set_id(id_out, rdsbk_res_str(rule, "Name"));
+    if (result)
+        goto cleanup;
+    *actual_out = out;
+    out = NULL;
+
+cleanup:
+    cJSON_Delete(rule);
+    cJSON_Delete(pattern);
+    cJSON_Delete(out);
+    rdsbk_aws_tags_free(tags, n_tags);
+    return result;
+}
+
+/* PutRule with the desired name, pattern, state and description; tags only when `with_tags`. */
+static int s_put(struct rdsbk_client *client, const cJSON *desired, bool with_tags) {
+    struct rdsbk_events_put_rule_input in = {0};
+    struct rdsbk_tag *tags = NULL;
+    size_t n_tags = 0;
+    char *pattern = NULL;
+    int result;
+
+    result = rdsbk_res_require(&in.name, desired, "name", S_TYPE);
+    if (result)
+        goto cleanup;
+    pattern = rdsbk_res_json_text(cJSON_GetObjectItemCaseSensitive(desired, "event_pattern"));
+    if (!pattern) {
+        result = rdsbk_error_last()->code;
+        goto cleanup;
+    }
+    if (with_tags) {
+        result = rdsbk_res_tags_from_json(&tags, &n_tags, cJSON_GetObjectItem(desired, "tags"));
+        if (result)
+            goto cleanup;
+    }
+    in.event_pattern = pattern;
+    in.state = rdsbk_res_str(desired, "state");
+    in.description = rdsbk_res_str(desired, "description");
+    in.tags = tags;
+    in.n_tags = n_tags;
+    result = rdsbk_events_put_rule(NULL, client, &in);
+
+cleanup:
+    free(pattern);
+    rdsbk_aws_tags_free(tags, n_tags);
+    return result;
+}
+
+static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
+                    const struct rdsbk_resource_ref *ref, const cJSON *desired) {
+    int result;
+
+    *actual_out = NULL;
+    if (id_out)
+        *id_out = NULL;
+    result = s_put(client, desired, true);
+    if (result)
+        return result;
+    rdsbk_log_verbose("created EventBridge rule %s", rdsbk_res_str(desired, "name"));
+    return rdsbk_res_read_after_write(actual_out, id_out, &rdsbk_res_events_rule_ops, client, ref,
+                                      rdsbk_res_str(desired, "name"));
+}
+
+static int s_update(cJSON **actual_out, struct rdsbk_client *client,
+                    const struct rdsbk_resource_ref *ref, const cJSON *desired,
+                    const cJSON *actual) {
+    const char *arn = rdsbk_res_str(actual, "arn");
+    struct rdsbk_tag *set = NULL;
+    size_t n_set = 0;
+    char **rm = NULL;
+    size_t n_rm = 0;
+    int result = 0;
+
+    *actual_out = NULL;
+    if (rdsbk_res_changed(desired, actual, "event_pattern") ||
+        rdsbk_res_changed(desired, actual, "state") ||
+        rdsbk_res_changed(desired, actual, "description"))
+        result = s_put(client, desired, false);
+    if (result == 0)
+        result = rdsbk_res_tags_diff(&set, &n_set, &rm, &n_rm, cJSON_GetObjectItem(desired, "tags"),
+                                     cJSON_GetObjectItem(actual, "tags"));
+    if (result == 0 && (n_rm || n_set) && !arn)
+        result = rdsbk_error_set(RDSBK_EINVALID, "%s: no arn to tag", S_TYPE);
+    if (result == 0 && n_rm)
+        result = rdsbk_events_untag_resource(client, arn, (const char *const *)rm, n_rm);
+    if (result == 0 && n_set)
+        result = rdsbk_events_tag_resource(client, arn, set, n_set);
+    if (result == 0)
+        result = rdsbk_res_read_after_write(actual_out, NULL, &rdsbk_res_events_rule_ops, client,
+                                            ref, s_name(ref));
+    rdsbk_aws_tags_free(set, n_set);
+    rdsbk_strings_free(rm, n_rm);
+    return result;
+}
+
+/* Every target goes first: EventBridge refuses to delete a rule that has any. */
+static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {
+    const char *name = s_name(ref);
+    cJSON *targets = NULL;
+    const char **ids = NULL;
+    size_t n = 0;
+    const cJSON *t;
+    int result;
+
+    result = rdsbk_events_list_targets_by_rule(&targets, client, name, NULL);
+    if (result)
+        goto cleanup;
+    ids = calloc((size_t)cJSON_GetArraySize(targets) + 1, sizeof(*ids));
+    if (!ids) {
+        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    cJSON_ArrayForEach(t, targets) {
+        const char *id = rdsbk_res_str(t, "Id");
+        if (id)
+            ids[n++] = id;
+    }
+    /* RemoveTargets takes at most 100 ids at a time */
+    for (size_t i = 0; result == 0 && i < n; i += 100)
+        result = rdsbk_events_remove_targets(client, name, NULL, ids + i, n - i > 100 ? 100 : n - i,
+                                             false);
+    if (result == 0)
+        result = rdsbk_events_delete_rule(client, name, NULL, false);
+
+cleanup:
+    if (result == RDSBK_ENOTFOUND) {
+        rdsbk_error_clear();
+        result = 0;
+    }
+    cJSON_Delete(targets);
+    free(ids);
+    return result;
+}
+
+static const char *const s_force_new[] = {"name", NULL};
+static const char *const s_no_diff[] = {NULL};
+
+const struct rdsbk_resource_ops rdsbk_res_events_rule_ops = {
+    .type = RDSBK_RT_EVENTS_RULE,
+    .read = s_read,
+    .create = s_create,
+    .update = s_update,
+    .remove = s_remove,
+    .force_new = s_force_new,
+    .no_diff = s_no_diff,
+};

@@ -1,0 +1,395 @@
+/*
+ * kms_key {description, multi_region, policy, tags, deletion_window_days, prevent_destroy}
+ * (+ "arn" and "key_id" when read). The id is the key id.
+ *
+ * A key pending deletion is gone as far as the pipeline is concerned: `read` answers
+ * RDSBK_ENOTFOUND for it and adoption skips it (a destroyed stack of the same name leaves such
+ * keys behind for 7..30 days). deletion_window_days and prevent_destroy are settings of the tool,
+ * not of AWS: `read` carries them over from the last known attributes, `remove` uses the window.
+ */
+#include "resources_internal.h"
+
+#include "rdsbk/error.h"
+#include "rdsbk/log.h"
+#include "rdsbk/services/kms.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define S_TYPE "kms_key"
+#define S_STACK_TAG "rdsbk:stack"
+/* A new IAM principal named in a key policy is refused (MalformedPolicyDocumentException) until
+ * IAM has propagated it; AWS documents "a few minutes" at most, usually seconds. */
+#define S_POLICY_RETRY_MS 60000L
+
+static bool s_pending_deletion(const cJSON *meta) {
+    const char *state = rdsbk_res_str(meta, "KeyState");
+    return state &&
+           (strcmp(state, "PendingDeletion") == 0 || strcmp(state, "PendingReplicaDeletion") == 0);
+}
+
+/* Does key `key_id` carry the tag rdsbk:stack=<stack>? Errors (an AWS managed key we may not
+ * read, a key deleted meanwhile) count as no. */
+static bool s_tagged_for(struct rdsbk_client *client, const char *key_id, const char *stack) {
+    struct rdsbk_tag *tags = NULL;
+    size_t n = 0;
+    bool found = false;
+
+    if (rdsbk_kms_list_resource_tags(&tags, &n, client, key_id) != 0) {
+        rdsbk_log_debug("kms: skipping key %s: %s", key_id, rdsbk_error_last()->message);
+        rdsbk_error_clear();
+        return false;
+    }
+    for (size_t i = 0; i < n && !found; i++)
+        found = strcmp(tags[i].key, S_STACK_TAG) == 0 && strcmp(tags[i].value, stack) == 0;
+    rdsbk_aws_tags_free(tags, n);
+    return found;
+}
+
+/* The metadata of a live key (not pending deletion) with id `key_id`; RDSBK_ENOTFOUND otherwise. */
+static int s_describe_live(cJSON **meta_out, struct rdsbk_client *client, const char *key_id) {
+    int result = rdsbk_kms_describe_key(meta_out, client, key_id);
+
+    if (result == 0 && s_pending_deletion(*meta_out)) {
+        result = rdsbk_error_set(RDSBK_ENOTFOUND, "KMS key %s is pending deletion", key_id);
+        cJSON_Delete(*meta_out);
+        *meta_out = NULL;
+    }
+    return result;
+}
+
+/*
+ * Adoption (no id in the state, e.g. after a crash between CreateKey and the state write): the
+ * stack's key is a live key tagged rdsbk:stack=<stack>. The key the alias `ref->name` points to
+ * is tried first; otherwise every key of the account and Region is looked at, and among several
+ * candidates the newest wins (with a warning: the others are left alone).
+ */
+static int s_find(cJSON **meta_out, struct rdsbk_client *client,
+                  const struct rdsbk_resource_ref *ref) {
+    cJSON *keys = NULL;
+    cJSON *best = NULL;
+    const cJSON *k;
+    int candidates = 0;
+    int result;
+
+    *meta_out = NULL;
+    if (!ref->stack || !*ref->stack)
+        return rdsbk_error_set(RDSBK_ENOTFOUND, "kms_key: no stack to look the key up by");
+    if (ref->name && strncmp(ref->name, "alias/", 6) == 0) {
+        result = s_describe_live(&best, client, ref->name);
+        if (result == 0 && s_tagged_for(client, rdsbk_res_str(best, "KeyId"), ref->stack)) {
+            *meta_out = best;
+            return 0;
+        }
+        cJSON_Delete(best);
+        best = NULL;
+        if (result && result != RDSBK_ENOTFOUND)
+            return result;
+    }
+    result = rdsbk_kms_list_keys(&keys, client);
+    if (result)
+        goto cleanup;
+    cJSON_ArrayForEach(k, keys) {
+        const char *id = rdsbk_res_str(k, "KeyId");
+        cJSON *meta = NULL;
+        if (!id || !s_tagged_for(client, id, ref->stack))
+            continue;
+        if (s_describe_live(&meta, client, id) != 0) {
+            rdsbk_log_debug("kms: key %s of stack %s is not live: %s", id, ref->stack,
+                            rdsbk_error_last()->message);
+            rdsbk_error_clear();
+            continue;
+        }
+        candidates++;
+        if (!best || cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "CreationDate")) >
+                         cJSON_GetNumberValue(cJSON_GetObjectItem(best, "CreationDate"))) {
+            cJSON_Delete(best);
+            best = meta;
+        } else {
+            cJSON_Delete(meta);
+        }
+    }
+    if (!best) {
+        result = rdsbk_error_set(RDSBK_ENOTFOUND, "no live KMS key tagged %s=%s", S_STACK_TAG,
+                                 ref->stack);
+        goto cleanup;
+    }
+    if (candidates > 1)
+        rdsbk_log_warn("%d live KMS keys are tagged %s=%s; adopting the newest, %s", candidates,
+                       S_STACK_TAG, ref->stack, rdsbk_res_str(best, "KeyId"));
+    *meta_out = best;
+    best = NULL;
+    result = 0;
+
+cleanup:
+    cJSON_Delete(keys);
+    cJSON_Delete(best);
+    return result;
+}
+
+static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
+                  const struct rdsbk_resource_ref *ref) {
+    cJSON *meta = NULL;
+    cJSON *out = NULL;
+    cJSON *policy = NULL;
+    char *policy_text = NULL;
+    struct rdsbk_tag *tags = NULL;
+    size_t n_tags = 0;
+    const char *key_id;
+    int result;
+
+    *actual_out = NULL;
+    if (id_out)
+        *id_out = NULL;
+    if (ref->id && *ref->id)
+        result = s_describe_live(&meta, client, ref->id);
+    else
+        result = s_find(&meta, client, ref);
+    if (result)
+        goto cleanup;
+    key_id = rdsbk_res_str(meta, "KeyId");
+    result = rdsbk_kms_get_key_policy(&policy_text, client, key_id);
+    if (result == 0)
+        result = rdsbk_res_json_parse(&policy, policy_text, "kms:GetKeyPolicy");
+    if (result == 0)
+        result = rdsbk_kms_list_resource_tags(&tags, &n_tags, client, key_id);
+    if (result)
+        goto cleanup;
+    out = cJSON_CreateObject();
+    if (!out) {
+        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    result = rdsbk_res_add_str(out, "description", rdsbk_res_str(meta, "Description"));
+    if (result == 0)
+        result =
+            rdsbk_res_add(out, "multi_region",
+                          cJSON_CreateBool(cJSON_IsTrue(cJSON_GetObjectItem(meta, "MultiRegion"))));
+    if (result == 0) {
+        result = rdsbk_res_add(out, "policy", policy);
+        policy = NULL;
+    }
+    if (result == 0)
+        result = rdsbk_res_add(out, "tags", rdsbk_res_tags_to_json(tags, n_tags));
+    if (result == 0)
+        result = rdsbk_res_copy_member(out, ref->attributes, "deletion_window_days");
+    if (result == 0)
+        result = rdsbk_res_copy_member(out, ref->attributes, "prevent_destroy");
+    if (result == 0)
+        result = rdsbk_res_add_str(out, "arn", rdsbk_res_str(meta, "Arn"));
+    if (result == 0)
+        result = rdsbk_res_add_str(out, "key_id", key_id);
+    if (result == 0)
+        result = rdsbk_res_set_id(id_out, key_id);
+    if (result)
+        goto cleanup;
+    *actual_out = out;
+    out = NULL;
+
+cleanup:
+    cJSON_Delete(meta);
+    cJSON_Delete(out);
+    cJSON_Delete(policy);
+    free(policy_text);
+    rdsbk_aws_tags_free(tags, n_tags);
+    return result;
+}
+
+static bool s_policy_not_ready(int rc) {
+    return rc == RDSBK_EINVALID && rdsbk_res_aws_error_is("MalformedPolicyDocumentException", NULL);
+}
+
+static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
+                    const struct rdsbk_resource_ref *ref, const cJSON *desired) {
+    struct rdsbk_kms_create_key_input in = {0};
+    struct rdsbk_res_backoff b;
+    struct rdsbk_tag *tags = NULL;
+    size_t n_tags = 0;
+    char *policy = NULL;
+    cJSON *meta = NULL;
+    char *key_id = NULL;
+    int result;
+
+    *actual_out = NULL;
+    if (id_out)
+        *id_out = NULL;
+    policy = rdsbk_res_json_text(cJSON_GetObjectItemCaseSensitive(desired, "policy"));
+    if (!policy) {
+        result = rdsbk_error_last()->code;
+        goto cleanup;
+    }
+    result = rdsbk_res_tags_from_json(&tags, &n_tags, cJSON_GetObjectItem(desired, "tags"));
+    if (result)
+        goto cleanup;
+    in.policy = policy;
+    in.description = rdsbk_res_str(desired, "description");
+    in.multi_region = cJSON_IsTrue(cJSON_GetObjectItem(desired, "multi_region"));
+    in.tags = tags;
+    in.n_tags = n_tags;
+    rdsbk_res_backoff_init(&b, 1000, 8000, S_POLICY_RETRY_MS);
+    for (;;) {
+        result = rdsbk_kms_create_key(&meta, client, &in);
+        if (!s_policy_not_ready(result) ||
+            !rdsbk_res_backoff_wait(&b, "kms:CreateKey (key policy principals not yet known to "
+                                        "IAM)"))
+            break;
+    }
+    if (result)
+        goto cleanup;
+    key_id = strdup(rdsbk_res_str(meta, "KeyId") ? rdsbk_res_str(meta, "KeyId") : "");
+    if (!key_id) {
+        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    rdsbk_log_verbose("created KMS key %s", key_id);
+    result =
+        rdsbk_res_read_after_write(actual_out, id_out, &rdsbk_res_kms_key_ops, client, ref, key_id);
+
+cleanup:
+    free(policy);
+    free(key_id);
+    cJSON_Delete(meta);
+    rdsbk_aws_tags_free(tags, n_tags);
+    return result;
+}
+
+/* UpdateKeyDescription (not in the service module). */
+static int s_update_description(struct rdsbk_client *client, const char *key_id,
+                                const char *description) {
+    struct rdsbk_service_ctx ctx;
+    cJSON *input = cJSON_CreateObject();
+    cJSON *reply = NULL;
+    int result = input ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+
+    if (result == 0)
+        result = rdsbk_res_add_str(input, "KeyId", key_id);
+    if (result == 0)
+        result = rdsbk_res_add_str(input, "Description", description);
+    if (result == 0)
+        result = rdsbk_client_service_ctx(&ctx, client, "kms");
+    if (result == 0)
+        result = rdsbk_json_call(&reply, &ctx, "TrentService", "UpdateKeyDescription", input);
+    cJSON_Delete(input);
+    cJSON_Delete(reply);
+    return result;
+}
+
+static int s_update(cJSON **actual_out, struct rdsbk_client *client,
+                    const struct rdsbk_resource_ref *ref, const cJSON *desired,
+                    const cJSON *actual) {
+    const char *key_id = rdsbk_res_str(actual, "key_id");
+    struct rdsbk_res_backoff b;
+    struct rdsbk_tag *set = NULL;
+    size_t n_set = 0;
+    char **rm = NULL;
+    size_t n_rm = 0;
+    char *policy = NULL;
+    int result = 0;
+
+    *actual_out = NULL;
+    if (!key_id)
+        key_id = ref->id;
+    if (!key_id || !*key_id) {
+        result = rdsbk_error_set(RDSBK_EINVALID, "kms_key: no key id to update");
+        goto cleanup;
+    }
+    if (rdsbk_res_changed(desired, actual, "policy")) {
+        policy = rdsbk_res_json_text(cJSON_GetObjectItemCaseSensitive(desired, "policy"));
+        if (!policy) {
+            result = rdsbk_error_last()->code;
+            goto cleanup;
+        }
+        rdsbk_res_backoff_init(&b, 1000, 8000, S_POLICY_RETRY_MS);
+        for (;;) {
+            result = rdsbk_kms_put_key_policy(client, key_id, policy, false);
+            if (!s_policy_not_ready(result) ||
+                !rdsbk_res_backoff_wait(&b, "kms:PutKeyPolicy (key policy principals not yet "
+                                            "known to IAM)"))
+                break;
+        }
+        if (result)
+            goto cleanup;
+    }
+    if (rdsbk_res_changed(desired, actual, "description")) {
+        result = s_update_description(client, key_id, rdsbk_res_str(desired, "description"));
+        if (result)
+            goto cleanup;
+    }
+    result = rdsbk_res_tags_diff(&set, &n_set, &rm, &n_rm, cJSON_GetObjectItem(desired, "tags"),
+                                 cJSON_GetObjectItem(actual, "tags"));
+    if (result == 0 && n_rm)
+        result = rdsbk_kms_untag_resource(client, key_id, (const char *const *)rm, n_rm);
+    if (result == 0 && n_set)
+        result = rdsbk_kms_tag_resource(client, key_id, set, n_set);
+    if (result)
+        goto cleanup;
+    result =
+        rdsbk_res_read_after_write(actual_out, NULL, &rdsbk_res_kms_key_ops, client, ref, key_id);
+
+cleanup:
+    free(policy);
+    rdsbk_aws_tags_free(set, n_set);
+    rdsbk_strings_free(rm, n_rm);
+    return result;
+}
+
+static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {
+    int window = rdsbk_res_int(ref->attributes, "deletion_window_days", 30);
+    cJSON *meta = NULL;
+    char *key_id = NULL;
+    time_t when = 0;
+    int result;
+
+    if (ref->id && *ref->id) {
+        key_id = strdup(ref->id);
+    } else {
+        result = s_find(&meta, client, ref);
+        if (result)
+            goto cleanup;
+        key_id = strdup(rdsbk_res_str(meta, "KeyId") ? rdsbk_res_str(meta, "KeyId") : "");
+    }
+    if (!key_id) {
+        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    result = rdsbk_kms_schedule_key_deletion(&when, client, key_id, window);
+    if (result == RDSBK_EINVALID && rdsbk_res_aws_error_is("KMSInvalidStateException", NULL)) {
+        /* already pending deletion is what we want; any other state is a real refusal */
+        cJSON_Delete(meta);
+        meta = NULL;
+        if (rdsbk_kms_describe_key(&meta, client, key_id) == 0 && s_pending_deletion(meta))
+            result = 0;
+        else
+            result = rdsbk_error_set(RDSBK_EINVALID, "KMS key %s cannot be scheduled for deletion",
+                                     key_id);
+        goto cleanup;
+    }
+    if (result)
+        goto cleanup;
+    rdsbk_log_warn("KMS key %s is scheduled for deletion in %d days: backup copies encrypted with "
+                   "it become unrestorable once it is deleted (cancel with "
+                   "`aws kms cancel-key-deletion --key-id %s`)",
+                   key_id, window, key_id);
+
+cleanup:
+    if (result == RDSBK_ENOTFOUND) {
+        rdsbk_error_clear();
+        result = 0;
+    }
+    cJSON_Delete(meta);
+    free(key_id);
+    return result;
+}
+
+static const char *const s_force_new[] = {"multi_region", NULL};
+static const char *const s_no_diff[] = {"deletion_window_days", "prevent_destroy", NULL};
+
+const struct rdsbk_resource_ops rdsbk_res_kms_key_ops = {
+    .type = RDSBK_RT_KMS_KEY,
+    .read = s_read,
+    .create = s_create,
+    .update = s_update,
+    .remove = s_remove,
+    .force_new = s_force_new,
+    .no_diff = s_no_diff,
+};

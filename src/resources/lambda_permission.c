@@ -1,0 +1,221 @@
+/*
+ * lambda_permission {function_name, statement_id, action, principal, source_arn}: one statement
+ * of a function's resource policy. The id is "<function>/<statement id>". Read back from
+ * GetPolicy: action, principal (the Service, or the AWS principal as written), source_arn (from
+ * Condition ArnLike AWS:SourceArn). Statements cannot be changed in place: an update removes the
+ * old one and adds the new one.
+ */
+#include "resources_internal.h"
+
+#include "rdsbk/error.h"
+#include "rdsbk/log.h"
+#include "rdsbk/services/lambda.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define S_TYPE "lambda_permission"
+
+/* The function and statement id of `ref` (copies, caller frees): from the id when it has one,
+ * else from the last known attributes (the statement id also from the ref's name). */
+static int s_names(char **function_out, char **sid_out, const struct rdsbk_resource_ref *ref) {
+    const char *slash = ref->id ? strchr(ref->id, '/') : NULL;
+    const char *function = rdsbk_res_str(ref->attributes, "function_name");
+    const char *sid = rdsbk_res_str(ref->attributes, "statement_id");
+
+    *function_out = NULL;
+    *sid_out = NULL;
+    if (slash && slash != ref->id && slash[1]) {
+        *function_out = strndup(ref->id, (size_t)(slash - ref->id));
+        *sid_out = strdup(slash + 1);
+    } else {
+        if (!sid)
+            sid = ref->name;
+        if (!function || !sid)
+            return rdsbk_error_set(RDSBK_EINVALID, "%s: function_name and statement_id are needed",
+                                   S_TYPE);
+        *function_out = strdup(function);
+        *sid_out = strdup(sid);
+    }
+    if (!*function_out || !*sid_out) {
+        free(*function_out);
+        free(*sid_out);
+        *function_out = NULL;
+        *sid_out = NULL;
+        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+/* The member of `obj` whose name matches `key` ignoring case (condition keys are case-insensitive
+ * in IAM: AWS writes "AWS:SourceArn"). Borrowed. */
+static const cJSON *s_get_nocase(const cJSON *obj, const char *key) {
+    const cJSON *it;
+    cJSON_ArrayForEach(it, obj) if (it->string && strcasecmp(it->string, key) == 0) return it;
+    return NULL;
+}
+
+static const char *s_principal(const cJSON *statement) {
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(statement, "Principal");
+
+    if (cJSON_IsString(p))
+        return p->valuestring;
+    if (rdsbk_res_str(p, "Service"))
+        return rdsbk_res_str(p, "Service");
+    return rdsbk_res_str(p, "AWS");
+}
+
+static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
+                  const struct rdsbk_resource_ref *ref) {
+    char *function = NULL;
+    char *sid = NULL;
+    char *text = NULL;
+    char *id = NULL;
+    cJSON *policy = NULL;
+    cJSON *out = NULL;
+    const cJSON *found = NULL;
+    const cJSON *st;
+    const cJSON *source_arn;
+    int result;
+
+    *actual_out = NULL;
+    if (id_out)
+        *id_out = NULL;
+    result = s_names(&function, &sid, ref);
+    /* no function, or a function without a policy: either way the statement is not there */
+    if (result == 0)
+        result = rdsbk_lambda_get_policy(&text, client, function);
+    if (result == 0)
+        result = rdsbk_res_json_parse(&policy, text, "lambda:GetPolicy");
+    if (result)
+        goto cleanup;
+    cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(policy, "Statement")) {
+        const char *s = rdsbk_res_str(st, "Sid");
+        if (s && strcmp(s, sid) == 0)
+            found = st;
+    }
+    if (!found) {
+        result = rdsbk_error_set(RDSBK_ENOTFOUND, "Lambda function %s has no statement %s",
+                                 function, sid);
+        goto cleanup;
+    }
+    source_arn =
+        s_get_nocase(s_get_nocase(cJSON_GetObjectItemCaseSensitive(found, "Condition"), "ArnLike"),
+                     "AWS:SourceArn");
+    out = cJSON_CreateObject();
+    id = rdsbk_res_fmt("%s/%s", function, sid);
+    result = out && id ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    if (result == 0)
+        result = rdsbk_res_add_str(out, "function_name", function);
+    if (result == 0)
+        result = rdsbk_res_add_str(out, "statement_id", sid);
+    if (result == 0)
+        result = rdsbk_res_add_str(out, "action", rdsbk_res_str(found, "Action"));
+    if (result == 0)
+        result = rdsbk_res_add_str(out, "principal", s_principal(found));
+    if (result == 0 && cJSON_IsString(source_arn))
+        result = rdsbk_res_add_str(out, "source_arn", source_arn->valuestring);
+    if (result == 0)
+        result = rdsbk_res_set_id(id_out, id);
+    if (result)
+        goto cleanup;
+    *actual_out = out;
+    out = NULL;
+
+cleanup:
+    free(function);
+    free(sid);
+    free(text);
+    free(id);
+    cJSON_Delete(policy);
+    cJSON_Delete(out);
+    return result;
+}
+
+static int s_add(struct rdsbk_client *client, const cJSON *desired, char **id_out) {
+    struct rdsbk_lambda_add_permission_input in = {0};
+    int result;
+
+    *id_out = NULL;
+    result = rdsbk_res_require(&in.function_name, desired, "function_name", S_TYPE);
+    if (result == 0)
+        result = rdsbk_res_require(&in.statement_id, desired, "statement_id", S_TYPE);
+    if (result == 0)
+        result = rdsbk_res_require(&in.action, desired, "action", S_TYPE);
+    if (result == 0)
+        result = rdsbk_res_require(&in.principal, desired, "principal", S_TYPE);
+    if (result)
+        return result;
+    in.source_arn = rdsbk_res_str(desired, "source_arn");
+    result = rdsbk_lambda_add_permission(client, &in);
+    if (result)
+        return result;
+    rdsbk_log_verbose("Lambda function %s lets %s %s", in.function_name, in.principal, in.action);
+    *id_out = rdsbk_res_fmt("%s/%s", in.function_name, in.statement_id);
+    return *id_out ? 0 : RDSBK_ENOMEM;
+}
+
+static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
+                    const struct rdsbk_resource_ref *ref, const cJSON *desired) {
+    char *id = NULL;
+    int result;
+
+    *actual_out = NULL;
+    if (id_out)
+        *id_out = NULL;
+    result = s_add(client, desired, &id);
+    if (result == 0)
+        result = rdsbk_res_read_after_write(actual_out, id_out, &rdsbk_res_lambda_permission_ops,
+                                            client, ref, id);
+    free(id);
+    return result;
+}
+
+static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {
+    char *function = NULL;
+    char *sid = NULL;
+    int result = s_names(&function, &sid, ref);
+
+    if (result == 0)
+        result = rdsbk_lambda_remove_permission(client, function, sid);
+    /* the function gone, or the statement: nothing left to remove */
+    if (result == RDSBK_ENOTFOUND) {
+        rdsbk_error_clear();
+        result = 0;
+    }
+    free(function);
+    free(sid);
+    return result;
+}
+
+static int s_update(cJSON **actual_out, struct rdsbk_client *client,
+                    const struct rdsbk_resource_ref *ref, const cJSON *desired,
+                    const cJSON *actual) {
+    char *id = NULL;
+    int result;
+
+    (void)actual;
+    *actual_out = NULL;
+    result = s_remove(client, ref);
+    if (result == 0)
+        result = s_add(client, desired, &id);
+    if (result == 0)
+        result = rdsbk_res_read_after_write(actual_out, NULL, &rdsbk_res_lambda_permission_ops,
+                                            client, ref, id);
+    free(id);
+    return result;
+}
+
+static const char *const s_force_new[] = {NULL};
+static const char *const s_no_diff[] = {NULL};
+
+const struct rdsbk_resource_ops rdsbk_res_lambda_permission_ops = {
+    .type = RDSBK_RT_LAMBDA_PERMISSION,
+    .read = s_read,
+    .create = s_create,
+    .update = s_update,
+    .remove = s_remove,
+    .force_new = s_force_new,
+    .no_diff = s_no_diff,
+};

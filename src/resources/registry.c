@@ -1,0 +1,25 @@
+/* The resource types by enum: the engine's one way in to src/resources. */
+#include "resources_internal.h"
+
+#include <assert.h>
+#include <stddef.h>
+
+const struct rdsbk_resource_ops *rdsbk_resource_ops(enum rdsbk_resource_type type) {
+    /* indexed by enum rdsbk_resource_type */
+    static const struct rdsbk_resource_ops *const table[RDSBK_RT_COUNT] = {
+        [RDSBK_RT_IAM_ROLE] = &rdsbk_res_iam_role_ops,
+        [RDSBK_RT_IAM_ROLE_POLICY] = &rdsbk_res_iam_role_policy_ops,
+        [RDSBK_RT_KMS_KEY] = &rdsbk_res_kms_key_ops,
+        [RDSBK_RT_KMS_ALIAS] = &rdsbk_res_kms_alias_ops,
+        [RDSBK_RT_EVENTS_RULE] = &rdsbk_res_events_rule_ops,
+        [RDSBK_RT_EVENTS_TARGET] = &rdsbk_res_events_target_ops,
+        [RDSBK_RT_EVENTS_PERMISSION] = &rdsbk_res_events_permission_ops,
+        [RDSBK_RT_LAMBDA_FUNCTION] = &rdsbk_res_lambda_function_ops,
+        [RDSBK_RT_LAMBDA_PERMISSION] = &rdsbk_res_lambda_permission_ops,
+    };
+
+    assert((int)type >= 0 && type < RDSBK_RT_COUNT);
+    if ((int)type < 0 || type >= RDSBK_RT_COUNT)
+        return NULL;
+    return table[type];
+}

@@ -1,0 +1,106 @@
+#ifndef RDSBK_RESOURCES_INTERNAL_H
+#define RDSBK_RESOURCES_INTERNAL_H
+
+/*
+ * Helpers shared by the resource types (src/resources only): attribute access, tags as the
+ * {"k": "v"} object of the model, JSON text in and out, bounded waits with backoff, and the
+ * read-after-write every create and update ends with.
+ */
+
+#include "rdsbk/config.h"
+#include "rdsbk/resource.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The operations of each type (one per src/resources/<type>.c), gathered by registry.c. */
+extern const struct rdsbk_resource_ops rdsbk_res_iam_role_ops;
+extern const struct rdsbk_resource_ops rdsbk_res_iam_role_policy_ops;
+extern const struct rdsbk_resource_ops rdsbk_res_kms_key_ops;
+extern const struct rdsbk_resource_ops rdsbk_res_kms_alias_ops;
+extern const struct rdsbk_resource_ops rdsbk_res_events_rule_ops;
+extern const struct rdsbk_resource_ops rdsbk_res_events_target_ops;
+extern const struct rdsbk_resource_ops rdsbk_res_events_permission_ops;
+extern const struct rdsbk_resource_ops rdsbk_res_lambda_function_ops;
+extern const struct rdsbk_resource_ops rdsbk_res_lambda_permission_ops;
+
+/* The string member `key` of `obj`, or NULL (absent, not a string, or `obj` NULL). Borrowed. */
+const char *rdsbk_res_str(const cJSON *obj, const char *key);
+
+/* Like rdsbk_res_str, but a missing or empty value is RDSBK_EINVALID naming `type` and `key`. */
+int rdsbk_res_require(const char **out, const cJSON *obj, const char *key, const char *type);
+
+/* The number member `key` as an int; `dflt` when absent. */
+int rdsbk_res_int(const cJSON *obj, const char *key, int dflt);
+
+/* True when `key` differs between `desired` and `actual` (absent on one side counts). */
+bool rdsbk_res_changed(const cJSON *desired, const cJSON *actual, const char *key);
+
+/* The compact JSON text of `value` (caller frees), or NULL with RDSBK_ENOMEM set. */
+char *rdsbk_res_json_text(const cJSON *value);
+
+/* Parses JSON text read back from AWS; RDSBK_EINVALID naming `what` when it does not parse.
+ * *out is the caller's (cJSON_Delete). */
+int rdsbk_res_json_parse(cJSON **out, const char *text, const char *what);
+
+/* Adds `item` (taken over; deleted on failure) under `key`. Returns 0 or RDSBK_ENOMEM. */
+int rdsbk_res_add(cJSON *obj, const char *key, cJSON *item);
+/* Adds a string (NULL adds ""). Returns 0 or RDSBK_ENOMEM. */
+int rdsbk_res_add_str(cJSON *obj, const char *key, const char *value);
+int rdsbk_res_add_num(cJSON *obj, const char *key, double value);
+/* Copies member `key` of `from` into `to` when present. Returns 0 or RDSBK_ENOMEM. */
+int rdsbk_res_copy_member(cJSON *to, const cJSON *from, const char *key);
+
+/* A new printf-formatted string (caller frees), or NULL with RDSBK_ENOMEM set. */
+char *rdsbk_res_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* *id_out = strdup(id) (id_out may be NULL: nothing). Returns 0 or RDSBK_ENOMEM. */
+int rdsbk_res_set_id(char **id_out, const char *id);
+
+/* ---- tags: the model's {"k": "v"} object <-> struct rdsbk_tag arrays ---- */
+
+/* The tags of a {"k": "v"} object (NULL or absent: none) as a new array the caller frees with
+ * rdsbk_aws_tags_free. Returns 0 or RDSBK_ENOMEM. */
+int rdsbk_res_tags_from_json(struct rdsbk_tag **out, size_t *n_out, const cJSON *tags);
+
+/* A new {"k": "v"} object of `tags` (NULL on ENOMEM, error set). */
+cJSON *rdsbk_res_tags_to_json(const struct rdsbk_tag *tags, size_t n);
+
+/* What to change so that the live tags `actual` become `desired` (both {"k": "v"} objects, NULL
+ * meaning none): *set_out the tags to add or change (rdsbk_aws_tags_free), *remove_out the keys to
+ * remove (rdsbk_strings_free). Returns 0 or RDSBK_ENOMEM. */
+int rdsbk_res_tags_diff(struct rdsbk_tag **set_out, size_t *n_set, char ***remove_out,
+                        size_t *n_remove, const cJSON *desired, const cJSON *actual);
+
+/* ---- waiting ---- */
+
+/*
+ * A bounded wait with exponential backoff: delays start at `first_ms`, double up to `max_ms`, and
+ * the whole wait gives up after `total_ms`. Caller-owned; no clean-up needed.
+ */
+struct rdsbk_res_backoff {
+    long delay_ms;
+    long max_ms;
+    double deadline; /* monotonic seconds */
+    int attempt;
+};
+
+void rdsbk_res_backoff_init(struct rdsbk_res_backoff *b, long first_ms, long max_ms, long total_ms);
+
+/* Sleeps before the next attempt and logs `what` (rdsbk_log_debug: "<what>: attempt N in X ms").
+ * Returns false, without sleeping, once the deadline would be passed. */
+bool rdsbk_res_backoff_wait(struct rdsbk_res_backoff *b, const char *what);
+
+/* Reads a resource that was just created or changed: RDSBK_ENOTFOUND is retried with backoff for
+ * a few seconds (IAM and the others are eventually consistent), everything else is returned as
+ * is. Same ownership as rdsbk_resource_ops.read. */
+int rdsbk_res_read_after_write(cJSON **actual_out, char **id_out,
+                               const struct rdsbk_resource_ops *ops, struct rdsbk_client *client,
+                               const struct rdsbk_resource_ref *ref, const char *id);
+
+/* True when the last error's AWS code is `code` (and, when `fragment` is not NULL, its message
+ * contains `fragment`). */
+bool rdsbk_res_aws_error_is(const char *code, const char *fragment);
+
+#endif
