@@ -181,6 +181,17 @@ class CoreTest(unittest.TestCase):
                 self.h.client("sts", credentials=bad).get_caller_identity()
             self.assertAwsError(ctx, "InvalidClientTokenId", 403)
 
+    def test_credential_scope_region(self):
+        # IAM is global: AWS only accepts requests signed for us-east-1 (in the aws partition).
+        with self.assertRaises(botocore.exceptions.ClientError) as ctx:
+            self.h.client("iam", region="eu-west-1").list_roles()
+        self.assertAwsError(ctx, "SignatureDoesNotMatch", 403)
+        self.assertIn("Credential should be scoped to a valid region", ctx.exception.response["Error"]["Message"])
+        status, _h, body = raw_request(self.h, "POST", "/", b"{}", json_headers("TrentService.ListKeys"),
+                                       service="kms", region="mars-central-1x")
+        self.assertEqual((status, json.loads(body)["__type"]), (400, "InvalidSignatureException"))
+        self.assertEqual(self.h.client("kms", region="ap-southeast-2").list_keys()["Keys"], [])
+
     def test_missing_authentication(self):
         status, _h, body = raw_request(self.h, "POST", "/", query_body(Action="ListRoles", Version="2010-05-08"),
                                        FORM, sign=False)

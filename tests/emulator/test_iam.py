@@ -117,6 +117,28 @@ class IamApiTest(unittest.TestCase):
             self.assertError(ctx, "MalformedPolicyDocument", 400)
         self.assertEqual(self.iam.list_role_policies(RoleName="r")["PolicyNames"], [])
 
+    def test_size_quotas(self):
+        big_trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::%012d:root" % i for i in range(80)]},
+            "Action": "sts:AssumeRole"}]})
+        with self.assertRaises(ClientError) as ctx:
+            self.iam.create_role(RoleName="big", AssumeRolePolicyDocument=big_trust)
+        self.assertError(ctx, "LimitExceeded", 409, "Cannot exceed quota for ACLSizePerRole: 2048")
+        self.iam.create_role(RoleName="r", AssumeRolePolicyDocument=LAMBDA_TRUST)
+        stmt = {"Effect": "Allow", "Action": "s3:GetObject",
+                "Resource": ["arn:aws:s3:::bucket-%04d/*" % i for i in range(150)]}
+        self.iam.put_role_policy(RoleName="r", PolicyName="a", PolicyDocument=doc(stmt))
+        self.iam.put_role_policy(RoleName="r", PolicyName="a", PolicyDocument=doc(stmt))  # replacing is fine
+        self.iam.put_role_policy(RoleName="r", PolicyName="b", PolicyDocument=doc(stmt))
+        with self.assertRaises(ClientError) as ctx:
+            self.iam.put_role_policy(RoleName="r", PolicyName="c", PolicyDocument=doc(stmt))
+        self.assertError(ctx, "LimitExceeded", 409)
+        self.iam.create_policy(PolicyName="fits", PolicyDocument=doc(stmt))
+        stmt["Resource"] = ["arn:aws:s3:::bucket-%04d/*" % i for i in range(220)]
+        with self.assertRaises(ClientError) as ctx:
+            self.iam.create_policy(PolicyName="big", PolicyDocument=doc(stmt))
+        self.assertError(ctx, "LimitExceeded", 409, "Cannot exceed quota for PolicySize: 6144")
+
     def test_inline_policies_and_delete_conflict(self):
         self.iam.create_role(RoleName="r", AssumeRolePolicyDocument=LAMBDA_TRUST)
         text = doc({"Effect": "Allow", "Action": ["rds:CopyDBSnapshot"], "Resource": "arn:aws:rds:*:*:snapshot:*"})

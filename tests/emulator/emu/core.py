@@ -80,6 +80,9 @@ SIGNATURE_MISMATCH_MSG = (
 )
 INVALID_TOKEN_MSG = "The security token included in the request is invalid."
 MAX_SKEW_S = 300
+REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$")
+# Global services accept only their partition's signing Region.
+GLOBAL_SIGNING_REGIONS = {"iam": ("us-east-1", "cn-north-1", "us-gov-west-1")}
 
 
 def is_mutating(operation):
@@ -955,6 +958,10 @@ class Emulator:
             if service is None:
                 raise AwsError("UnrecognizedClientException",
                                "The emulator does not implement service '%s'." % signing_name, 400)
+            if not REGION_RE.match(region) or (service in GLOBAL_SIGNING_REGIONS and
+                                               region not in GLOBAL_SIGNING_REGIONS[service]):
+                raise self._sig_error(service, "SignatureDoesNotMatch",
+                                      "Credential should be scoped to a valid region. ")
             key = self.key_info(access_key)
             if key is None:
                 raise self._invalid_token(service)

@@ -21,6 +21,9 @@ from emu.core import AwsError
 ROLE_ARN_RE = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):role/(?:(.*)/)?([^/]+)$")
 POLICY_ARN_RE = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}|aws):policy/(?:(.*)/)?([^/]+)$")
 MAX_POLICY_VERSIONS = 5
+TRUST_POLICY_MAX = 2048
+MANAGED_POLICY_MAX = 6144
+INLINE_ROLE_POLICIES_MAX = 10240
 
 # A few AWS managed policies the pipeline (or a user) may attach.
 AWS_MANAGED = {
@@ -376,18 +379,26 @@ class IamService:
 
     def _check_doc(self, text, kind):
         try:
-            return parse_policy(text, kind)
+            doc = parse_policy(text, "identity" if kind == "managed" else kind)
         except PolicyError as exc:
             raise AwsError("MalformedPolicyDocument", str(exc))
+        # IAM counts policy size without whitespace.
+        size = len(re.sub(r"\s", "", text))
+        if kind == "trust" and size > TRUST_POLICY_MAX:
+            raise AwsError("LimitExceeded", "Cannot exceed quota for ACLSizePerRole: %d" % TRUST_POLICY_MAX)
+        if kind == "managed" and size > MANAGED_POLICY_MAX:
+            raise AwsError("LimitExceeded", "Cannot exceed quota for PolicySize: %d" % MANAGED_POLICY_MAX)
+        return doc
 
     def _public_role(self, role, with_tags=True):
         out = {k: role[k] for k in ("Path", "RoleName", "RoleId", "Arn", "CreateDate", "MaxSessionDuration")}
         out["AssumeRolePolicyDocument"] = _encode_doc(role["AssumeRolePolicyDocument"])
         if role.get("Description") is not None:
             out["Description"] = role["Description"]
-        if with_tags and role["Tags"]:
-            out["Tags"] = [dict(t) for t in role["Tags"]]
-        out["RoleLastUsed"] = {}
+        if with_tags:  # ListRoles returns neither Tags nor RoleLastUsed
+            if role["Tags"]:
+                out["Tags"] = [dict(t) for t in role["Tags"]]
+            out["RoleLastUsed"] = {}
         return out
 
     def _policy(self, ctx, arn):
@@ -595,10 +606,10 @@ class IamService:
         role = self._role(ctx, params["RoleName"])
         ctx.authorize("iam:PutRolePolicy", role["Arn"])
         self._check_doc(params["PolicyDocument"], "identity")
-        total = sum(len(d) for n, d in role["inline"].items() if n != params["PolicyName"])
-        if total + len(params["PolicyDocument"]) > 10240:
-            raise AwsError("LimitExceeded", "Maximum policy size of 10240 bytes exceeded for role %s"
-                           % role["RoleName"])
+        sizes = [len(re.sub(r"\s", "", d)) for n, d in role["inline"].items() if n != params["PolicyName"]]
+        if sum(sizes) + len(re.sub(r"\s", "", params["PolicyDocument"])) > INLINE_ROLE_POLICIES_MAX:
+            raise AwsError("LimitExceeded", "Maximum policy size of %d bytes exceeded for role %s"
+                           % (INLINE_ROLE_POLICIES_MAX, role["RoleName"]))
         role["inline"][params["PolicyName"]] = params["PolicyDocument"]
         return {}
 
@@ -635,7 +646,7 @@ class IamService:
         if any(p["PolicyName"].lower() == name.lower() for p in data["policies"].values()):
             raise AwsError("EntityAlreadyExists", "A policy called %s already exists. Duplicate names are not "
                            "allowed." % name)
-        self._check_doc(params["PolicyDocument"], "identity")
+        self._check_doc(params["PolicyDocument"], "managed")
         now = self.emu.now()
         pol = {"PolicyName": name, "PolicyId": _new_id("ANPA"), "Arn": arn, "Path": path,
                "DefaultVersionId": "v1", "AttachmentCount": 0, "PermissionsBoundaryUsageCount": 0,
@@ -690,7 +701,7 @@ class IamService:
         ctx.authorize("iam:CreatePolicyVersion", pol["Arn"])
         if pol.get("aws"):
             raise AwsError("AccessDenied", "You cannot modify an AWS managed policy.", 403)
-        self._check_doc(params["PolicyDocument"], "identity")
+        self._check_doc(params["PolicyDocument"], "managed")
         if len(pol["versions"]) >= MAX_POLICY_VERSIONS:
             raise AwsError("LimitExceeded", "A managed policy can have up to %d versions. Before you create a "
                            "new version, you must delete an existing version." % MAX_POLICY_VERSIONS)
