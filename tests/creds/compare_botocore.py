@@ -1,0 +1,169 @@
+#!/usr/bin/python3
+"""Resolves credentials with botocore (what the AWS CLI runs) and with rdsbk-provision's chain
+(the probe executable given as argv[1]) for the same shared files and environment, and checks
+that both pick the same source. STS, container credentials and IMDS are the local fake server
+(fake_aws_server.py); botocore is pointed at it by patching Session.create_client, since
+botocore 1.29 has no AWS_ENDPOINT_URL_STS.
+
+Temporary keys handed out for a role are "ASIA<account><counter>"; the comparison keeps
+"ASIA<account>", so it checks which role (in which account) was assumed, not the counter.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PYTHON = "/usr/bin/python3"
+
+BOTOCORE_SNIPPET = r"""
+import sys
+import botocore.session
+profile = sys.argv[1] or None
+sts = sys.argv[2]
+orig = botocore.session.Session.create_client
+def create_client(self, service_name, *args, **kwargs):
+    if service_name == "sts":
+        kwargs["endpoint_url"] = sts
+    return orig(self, service_name, *args, **kwargs)
+botocore.session.Session.create_client = create_client
+try:
+    creds = botocore.session.Session(profile=profile).get_credentials()
+    print("NONE" if creds is None else creds.get_frozen_credentials().access_key)
+except Exception as e:
+    print("ERROR", type(e).__name__, str(e).replace("\n", " "))
+"""
+
+PROC_SCRIPT = """#!/bin/sh
+echo '{"Version": 1, "AccessKeyId": "AKID7PROC", "SecretAccessKey": "p",'
+echo ' "SessionToken": "t", "Expiration": "2099-01-01T00:00:00Z"}'
+"""
+
+KEYS = "aws_access_key_id={0}\naws_secret_access_key=s-{0}\n"
+
+
+def scenarios(base, home):
+    token = os.path.join(home, "token")
+    proc = os.path.join(home, "proc.sh")
+    env_keys = {"AWS_ACCESS_KEY_ID": "AKID1ENV", "AWS_SECRET_ACCESS_KEY": "e"}
+    return [
+        ("environment", None, env_keys, "", ""),
+        ("environment beats AWS_PROFILE", None, dict(env_keys, AWS_PROFILE="other"), "",
+         "[other]\n" + KEYS.format("AKID2OTHER")),
+        ("explicit profile beats environment", "other", env_keys, "",
+         "[other]\n" + KEYS.format("AKID2OTHER")),
+        ("credentials file beats config file", None, {},
+         "[default]\n" + KEYS.format("AKID3CONF"), "[default]\n" + KEYS.format("AKID4CRED")),
+        ("config file [profile x] via AWS_PROFILE", None, {"AWS_PROFILE": "cfg"},
+         "[profile cfg]\n" + KEYS.format("AKID5CFG"), ""),
+        ("[profile x] is not read from the credentials file", "cfg", {}, "",
+         "[profile cfg]\n" + KEYS.format("AKID5CFG")),
+        ("missing explicit profile", "nope", {}, "", "[default]\n" + KEYS.format("AKID6DEF")),
+        ("missing AWS_PROFILE profile", None, {"AWS_PROFILE": "nope"}, "",
+         "[default]\n" + KEYS.format("AKID6DEF")),
+        ("role chain via source_profile", "top", {},
+         "[profile mid]\nrole_arn=arn:aws:iam::222222222222:role/mid\nsource_profile=base\n"
+         "[profile top]\nrole_arn=arn:aws:iam::333333333333:role/top\nsource_profile=mid\n",
+         "[base]\n" + KEYS.format("AKID1BASE")),
+        ("role profile sourcing itself", "self", {},
+         "[profile self]\nrole_arn=arn:aws:iam::444444444444:role/s\nsource_profile=self\n"
+         + KEYS.format("AKID8SELF"), ""),
+        ("role with static keys in the same profile is still a role", "both", {},
+         "[profile both]\nrole_arn=arn:aws:iam::555555555555:role/b\nsource_profile=base\n"
+         + KEYS.format("AKID9BOTH"), "[base]\n" + KEYS.format("AKID1BASE")),
+        ("source profile loop", "a", {},
+         "[profile a]\nrole_arn=arn:aws:iam::1:role/a\nsource_profile=b\n"
+         "[profile b]\nrole_arn=arn:aws:iam::1:role/b\nsource_profile=a\n", ""),
+        ("credential_source Environment", "envsrc", env_keys,
+         "[profile envsrc]\nrole_arn=arn:aws:iam::666666666666:role/e\n"
+         "credential_source=Environment\n", ""),
+        ("credential_process", "proc", {}, "[profile proc]\ncredential_process=%s\n" % proc, ""),
+        ("credentials file beats credential_process", "proc", {},
+         "[profile proc]\ncredential_process=%s\n" % proc, "[proc]\n" + KEYS.format("AKID2CRED")),
+        ("credential_process beats config-file keys", "proc", {},
+         "[profile proc]\ncredential_process=%s\n" % proc + KEYS.format("AKID3CONF"), ""),
+        ("role sourced from a credential_process profile", "r", {},
+         "[profile proc]\ncredential_process=%s\n" % proc
+         + "[profile r]\nrole_arn=arn:aws:iam::777777777777:role/r\nsource_profile=proc\n", ""),
+        ("web identity from the environment", None,
+         {"AWS_ROLE_ARN": "arn:aws:iam::888888888888:role/ci",
+          "AWS_WEB_IDENTITY_TOKEN_FILE": token}, "", ""),
+        ("web identity from a profile", "wi", {},
+         "[profile wi]\nrole_arn=arn:aws:iam::999999999999:role/w\n"
+         "web_identity_token_file=%s\n" % token, ""),
+        # botocore 1.29 predates AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (test_credentials.c
+        # covers the file); the token variable is common to both.
+        ("container credentials (full URI, token)", None,
+         {"AWS_CONTAINER_CREDENTIALS_FULL_URI": base + "/container/creds",
+          "AWS_CONTAINER_AUTHORIZATION_TOKEN": "Bearer ctok"}, "", ""),
+        ("static keys beat container credentials", None,
+         {"AWS_CONTAINER_CREDENTIALS_FULL_URI": base + "/container/creds",
+          "AWS_CONTAINER_AUTHORIZATION_TOKEN": "Bearer ctok"}, "",
+         "[default]\n" + KEYS.format("AKID4CRED")),
+        ("instance metadata (IMDSv2)", None,
+         {"AWS_EC2_METADATA_DISABLED": "", "AWS_EC2_METADATA_SERVICE_ENDPOINT": base}, "", ""),
+        ("nothing at all", None, {}, "", ""),
+    ]
+
+
+def normalise(out):
+    out = out.strip()
+    if out.startswith("ERROR") or out == "NONE":
+        return "ERROR"
+    if out.startswith("ASIA"):
+        return out[:16]
+    return out
+
+
+def main():
+    probe = sys.argv[1]
+    server = subprocess.Popen([PYTHON, os.path.join(HERE, "fake_aws_server.py"),
+                               "--container-token", "Bearer ctok"], stdout=subprocess.PIPE,
+                              text=True)
+    failures = 0
+    try:
+        port = int(server.stdout.readline().split()[1])
+        base = "http://127.0.0.1:%d" % port
+        home = tempfile.mkdtemp(prefix="rdsbk-creds-cmp-")
+        try:
+            os.mkdir(os.path.join(home, ".aws"))
+            with open(os.path.join(home, "token"), "w") as f:
+                f.write("web-identity-token-abc")
+            with open(os.path.join(home, "ctoken"), "w") as f:
+                f.write("Bearer ctok\n")
+            with open(os.path.join(home, "proc.sh"), "w") as f:
+                f.write(PROC_SCRIPT)
+            os.chmod(os.path.join(home, "proc.sh"), 0o700)
+            cases = scenarios(base, home)
+            for name, profile, extra, config, creds in cases:
+                with open(os.path.join(home, ".aws", "config"), "w") as f:
+                    f.write(config)
+                with open(os.path.join(home, ".aws", "credentials"), "w") as f:
+                    f.write(creds)
+                env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+                env.update({"HOME": home, "AWS_EC2_METADATA_DISABLED": "true",
+                            "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL_STS": base,
+                            "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"})
+                env.update(extra)
+                env = {k: v for k, v in env.items() if v != ""}
+                ours = subprocess.run([probe, profile or ""], env=env, capture_output=True,
+                                      text=True, timeout=60).stdout
+                theirs = subprocess.run([PYTHON, "-c", BOTOCORE_SNIPPET, profile or "", base],
+                                        env=env, capture_output=True, text=True,
+                                        timeout=60).stdout
+                same = normalise(ours) == normalise(theirs)
+                failures += 0 if same else 1
+                print("%s %-58s rdsbk=%-18s botocore=%s" % (
+                    "ok  " if same else "FAIL", name, normalise(ours), theirs.strip()[:70]))
+        finally:
+            shutil.rmtree(home)
+    finally:
+        server.terminate()
+        server.wait()
+    print("%d scenarios, %d differ from botocore" % (len(cases), failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
