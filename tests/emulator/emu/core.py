@@ -298,15 +298,19 @@ def _json_value(shape, value, path):
     t = shape.type_name
     if value is None:
         return None
+    if shape.metadata.get("document"):
+        return value  # a document member holds any JSON value
     if t == "structure":
         if not isinstance(value, dict):
             raise _Invalid("type", "Expected an object at '%s'" % (path or "body"))
+        by_wire_name = {m.serialization.get("name", n): n for n, m in shape.members.items()}
         out = {}
         for k, v in value.items():
-            mshape = shape.members.get(k)
+            name = by_wire_name.get(k)
+            mshape = shape.members.get(name) if name else None
             if mshape is None or mshape.serialization.get("location"):
                 raise _Invalid("unknown", "Unrecognized field \"%s\"" % k)
-            out[k] = _json_value(mshape, v, path + "." + _lower_first(k) if path else _lower_first(k))
+            out[name] = _json_value(mshape, v, path + "." + _lower_first(name) if path else _lower_first(name))
         return out
     if t == "list":
         if not isinstance(value, list):
@@ -329,6 +333,8 @@ def _json_value(shape, value, path):
             raise _Invalid("type", "Expected an integer at '%s'" % path)
         return value
     if t in ("float", "double"):
+        if isinstance(value, str) and value in ("NaN", "Infinity", "-Infinity"):
+            return float(value.replace("Infinity", "inf"))
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _Invalid("type", "Expected a number at '%s'" % path)
         return float(value)
@@ -394,6 +400,9 @@ class _QueryParser:
                 i += 1
             return items if items else None
         if t == "map":
+            if prefix in self.flat and self.flat[prefix] == "":
+                self.used.add(prefix)
+                return {}
             full = prefix if shape.serialization.get("flattened") else prefix + ".entry"
             kname = shape.key.serialization.get("name", "key")
             vname = shape.value.serialization.get("name", "value")
@@ -411,6 +420,26 @@ class _QueryParser:
             return None
         self.used.add(prefix)
         return _scalar_from_string(shape, self.flat[prefix], path)
+
+
+def _split_header_list(value):
+    """'a, "b,c", d' -> ["a", "b,c", "d"] (HTTP list header with quoted items)."""
+    items, cur, quoted, escaped = [], "", False, False
+    for ch in value:
+        if escaped:
+            cur += ch
+            escaped = False
+        elif ch == "\\" and quoted:
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        elif ch == "," and not quoted:
+            items.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    items.append(cur.strip())
+    return [i for i in items if i != ""] if value.strip() else []
 
 
 def _uri_regex(template):
@@ -1216,7 +1245,8 @@ class Emulator:
                     params[mname] = _scalar_from_string(mshape, labels[lname], path)
             elif loc == "querystring":
                 if mshape.type_name == "map":
-                    params[mname] = {k: v[0] for k, v in query.items()}
+                    many = mshape.value.type_name == "list"
+                    params[mname] = {k: (list(v) if many else v[0]) for k, v in query.items()}
                 elif lname in query:
                     if mshape.type_name == "list":
                         params[mname] = [_scalar_from_string(mshape.member, v, path) for v in query[lname]]
@@ -1224,7 +1254,9 @@ class Emulator:
                         params[mname] = _scalar_from_string(mshape, query[lname][0], path)
             elif loc == "header":
                 value = headers.get(lname)
-                if value is not None:
+                if value is not None and mshape.type_name == "list":
+                    params[mname] = [_scalar_from_string(mshape.member, v, path) for v in _split_header_list(value)]
+                elif value is not None:
                     if mshape.serialization.get("jsonvalue"):
                         params[mname] = base64.b64decode(value).decode("utf-8")
                     else:
@@ -1233,7 +1265,7 @@ class Emulator:
                 pfx = lname.lower()
                 params[mname] = {k[len(pfx):]: v for k, v in headers.items() if k.lower().startswith(pfx)}
             elif mname != payload:
-                body_members[mname] = mshape
+                body_members[lname] = (mname, mshape)
         if payload:
             pshape = shape.members[payload]
             if pshape.type_name == "blob":
@@ -1247,7 +1279,9 @@ class Emulator:
                     data = json.loads(body.decode("utf-8"))
                 except ValueError:
                     raise _Invalid("type", "Body is not valid JSON")
-                params[payload] = _json_value(pshape, data, _lower_first(payload))
+                value = _json_value(pshape, data, _lower_first(payload))
+                if value:  # "{}" is how clients send an absent structure payload
+                    params[payload] = value
         elif body.strip():
             try:
                 data = json.loads(body.decode("utf-8"))
@@ -1258,7 +1292,8 @@ class Emulator:
             for k, v in data.items():
                 if k not in body_members:
                     raise _Invalid("unknown", "Unrecognized field \"%s\"" % k)
-                params[k] = _json_value(body_members[k], v, _lower_first(k))
+                mname, mshape = body_members[k]
+                params[mname] = _json_value(mshape, v, _lower_first(mname))
         return {k: v for k, v in params.items() if v is not None}
 
     def _validate(self, service, op, params):
@@ -1287,8 +1322,10 @@ class Emulator:
             ns = model.metadata.get("xmlNamespace", "")
             inner = ""
             if shape is not None:
-                wrapper = shape.serialization.get("resultWrapper", operation + "Result")
-                inner = "<%s>%s</%s>" % (wrapper, self._xml_members(shape, result), wrapper)
+                wrapper = shape.serialization.get("resultWrapper")
+                inner = self._xml_members(shape, result)
+                if wrapper:  # every IAM/STS/RDS operation has one
+                    inner = "<%s>%s</%s>" % (wrapper, inner, wrapper)
             xml = ('<%sResponse xmlns="%s">%s<ResponseMetadata><RequestId>%s</RequestId>'
                    '</ResponseMetadata></%sResponse>' % (operation, ns, inner, request_id, operation))
             headers["Content-Type"] = "text/xml"
@@ -1333,6 +1370,14 @@ class Emulator:
         return Reply(status, headers, body)
 
     def _header_value(self, shape, value):
+        if shape.type_name == "list":
+            parts = []
+            for item in value:
+                text = self._header_value(shape.member, item)
+                if "," in text or '"' in text:
+                    text = '"%s"' % text.replace("\\", "\\\\").replace('"', '\\"')
+                parts.append(text)
+            return ", ".join(parts)
         if shape.type_name == "timestamp":
             fmt = shape.serialization.get("timestampFormat", "rfc822")
             if fmt == "iso8601":
@@ -1352,6 +1397,8 @@ class Emulator:
 
     def _json_value_out(self, shape, value, rest):
         t = shape.type_name
+        if shape.metadata.get("document"):
+            return value
         if t == "structure":
             out = {}
             for mname, mshape in shape.members.items():
@@ -1377,7 +1424,10 @@ class Emulator:
         if t in ("integer", "long"):
             return int(value)
         if t in ("float", "double"):
-            return float(value)
+            value = float(value)
+            if value != value or value in (float("inf"), float("-inf")):
+                return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+            return value
         if t == "string" and not isinstance(value, str):
             return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
         return value
@@ -1398,18 +1448,26 @@ class Emulator:
         if t == "list":
             item = shape.member.serialization.get("name", "member")
             if shape.serialization.get("flattened"):
-                return "".join(self._xml_value(shape.member, v, item if item != "member" else name)
-                               for v in value)
+                return "".join(self._xml_value(shape.member, v, name) for v in value)
             return "<%s>%s</%s>" % (name, "".join(self._xml_value(shape.member, v, item) for v in value), name)
         if t == "map":
             kname = shape.key.serialization.get("name", "key")
             vname = shape.value.serialization.get("name", "value")
-            entries = "".join("<entry>%s%s</entry>" % (self._xml_value(shape.key, k, kname),
-                                                         self._xml_value(shape.value, v, vname))
+            entry = name if shape.serialization.get("flattened") else "entry"
+            entries = "".join("<%s>%s%s</%s>" % (entry, self._xml_value(shape.key, k, kname),
+                                                 self._xml_value(shape.value, v, vname), entry)
                               for k, v in value.items())
+            if shape.serialization.get("flattened"):
+                return entries
             return "<%s>%s</%s>" % (name, entries, name)
         if t == "timestamp":
-            text = iso8601(value)
+            fmt = shape.serialization.get("timestampFormat", "iso8601")
+            if fmt == "unixTimestamp":
+                text = "%g" % epoch(value) if epoch(value) % 1 else str(int(epoch(value)))
+            elif fmt == "rfc822":
+                text = email.utils.format_datetime(to_datetime(value), usegmt=True)
+            else:
+                text = iso8601(value)
         elif t == "boolean":
             text = "true" if value else "false"
         elif t == "blob":
