@@ -1,0 +1,861 @@
+/*
+ * The nine resource types against the local emulator, with the desired attributes the model
+ * builds for examples/local.yaml (A = 111111111111, B = 222222222222, Region-B eu-west-1).
+ *
+ * For every type: read before create is RDSBK_ENOTFOUND; create returns exactly the desired
+ * attributes (JSON compared with nothing normalised but key order; "arn"/"key_id" are extra,
+ * "package" is not readable); read by id and read by name without an id (adoption) return the
+ * same; each updatable attribute changed alone shows in update's result and in a fresh read;
+ * delete makes read RDSBK_ENOTFOUND and a second delete succeeds.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "emu_harness.h"
+
+#include "rdsbk/config.h"
+#include "rdsbk/error.h"
+#include "rdsbk/lambda_pkg.h"
+#include "rdsbk/log.h"
+#include "rdsbk/model.h"
+#include "rdsbk/resource.h"
+#include "rdsbk/services/iam.h"
+#include "rdsbk/services/kms.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RB "eu-west-1"
+#define A EMU_ACCOUNT_A
+#define B EMU_ACCOUNT_B
+#define FAKE_KEY_ARN "arn:aws:kms:eu-west-1:222222222222:key/0b0e7c4e-6f00-4a55-9b8e-000000000001"
+
+static struct {
+    struct emu_harness *emu;
+    struct rdsbk_graph *graph;
+    struct rdsbk_client *a; /* account A in Region-B */
+    struct rdsbk_client *b; /* account B in Region-B */
+} s_g;
+
+/* ---- fixtures ------------------------------------------------------------------------------ */
+
+static int s_group_setup(long propagation_ms) {
+    struct emu_harness_options o = {0};
+    struct rdsbk_diagnostics d = {0};
+    struct rdsbk_topology *t = NULL;
+    char path[512];
+
+    memset(&s_g, 0, sizeof(s_g));
+    if (getenv("RDSBK_TEST_DEBUG"))
+        rdsbk_log_set_level(RDSBK_LOG_DEBUG);
+    snprintf(path, sizeof(path), "%s/examples/local.yaml", RDSBK_SOURCE_DIR);
+    if (rdsbk_topology_load(&t, &d, path) != 0 || rdsbk_model_build(&s_g.graph, t) != 0) {
+        fprintf(stderr, "cannot build the graph of %s: %s\n", path, rdsbk_error_last()->message);
+        rdsbk_diagnostics_clean_up(&d);
+        rdsbk_topology_free(t);
+        return -1;
+    }
+    rdsbk_diagnostics_clean_up(&d);
+    rdsbk_topology_free(t);
+    o.iam_propagation_ms = propagation_ms;
+    if (emu_harness_start(&s_g.emu, &o) != 0)
+        return -1;
+    if (emu_harness_client(&s_g.a, s_g.emu, A, RB) != 0 ||
+        emu_harness_client(&s_g.b, s_g.emu, B, RB) != 0) {
+        fprintf(stderr, "client: %s\n", rdsbk_error_last()->message);
+        return -1;
+    }
+    return 0;
+}
+
+static int s_setup_plain(void **state) {
+    (void)state;
+    return s_group_setup(0);
+}
+
+static int s_setup_propagation(void **state) {
+    (void)state;
+    return s_group_setup(1500);
+}
+
+static int s_teardown(void **state) {
+    (void)state;
+    rdsbk_client_free(s_g.a);
+    rdsbk_client_free(s_g.b);
+    emu_harness_stop(s_g.emu);
+    rdsbk_graph_free(s_g.graph);
+    memset(&s_g, 0, sizeof(s_g));
+    return 0;
+}
+
+static int s_reset(void **state) {
+    (void)state;
+    return emu_harness_reset(s_g.emu);
+}
+
+/* ---- helpers ------------------------------------------------------------------------------- */
+
+static const char *s_lookup(const char *address, const char *attr, void *payload) {
+    (void)payload;
+    if (strcmp(address, "backup.kms_key.shared") == 0 && strcmp(attr, "arn") == 0)
+        return FAKE_KEY_ARN;
+    return NULL;
+}
+
+static const struct rdsbk_resource *s_resource(const char *address) {
+    const struct rdsbk_resource *r = rdsbk_graph_find(s_g.graph, address);
+    if (!r)
+        fail_msg("no resource %s in the graph", address);
+    return r;
+}
+
+/* The model's desired attributes of `address`, references resolved. Caller deletes. */
+static cJSON *s_desired(const char *address) {
+    int unknown = -1;
+    cJSON *d = rdsbk_model_resolve(s_resource(address)->desired, s_lookup, NULL, &unknown);
+
+    assert_non_null(d);
+    assert_int_equal(unknown, 0);
+    return d;
+}
+
+static void s_ref(struct rdsbk_resource_ref *ref, const char *address, const cJSON *attributes,
+                  const char *id) {
+    const struct rdsbk_resource *r = s_resource(address);
+
+    memset(ref, 0, sizeof(*ref));
+    ref->type = r->type;
+    ref->account = r->account;
+    ref->region = r->region;
+    ref->name = r->name;
+    ref->id = id;
+    ref->stack = s_g.graph->stack;
+    ref->attributes = attributes;
+}
+
+static void s_print_mismatch(const char *what, const cJSON *got, const cJSON *want) {
+    char *g = cJSON_Print(got);
+    char *w = cJSON_Print(want);
+    fprintf(stderr, "%s: got\n%s\nwanted\n%s\n", what, g ? g : "(null)", w ? w : "(null)");
+    cJSON_free(g);
+    cJSON_free(w);
+}
+
+/* `actual` is exactly `desired`, but for what read adds ("arn", "key_id" when not desired) and
+ * what it cannot read ("package"). */
+static void s_assert_matches(const char *what, const cJSON *actual, const cJSON *desired) {
+    static const char *const extra[] = {"arn", "key_id"};
+    cJSON *a = cJSON_Duplicate(actual, true);
+    cJSON *d = cJSON_Duplicate(desired, true);
+    bool same;
+
+    assert_non_null(a);
+    assert_non_null(d);
+    for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+        if (!cJSON_HasObjectItem(desired, extra[i]))
+            cJSON_DeleteItemFromObjectCaseSensitive(a, extra[i]);
+    cJSON_DeleteItemFromObjectCaseSensitive(d, "package");
+    same = cJSON_Compare(a, d, true);
+    if (!same)
+        s_print_mismatch(what, a, d);
+    cJSON_Delete(a);
+    cJSON_Delete(d);
+    assert_true(same);
+}
+
+static void s_expect_ok(int rc, const char *what) {
+    if (rc != 0)
+        fail_msg("%s: %d %s (%s)", what, rc, rdsbk_error_last()->message,
+                 rdsbk_error_last()->aws_code);
+}
+
+static void s_expect_not_found(struct rdsbk_client *c, const struct rdsbk_resource_ref *ref,
+                               const char *what) {
+    cJSON *actual = NULL;
+    char *id = NULL;
+    int rc = rdsbk_resource_ops(ref->type)->read(&actual, &id, c, ref);
+
+    if (rc != RDSBK_ENOTFOUND)
+        fail_msg("%s: read gave %d (%s), not RDSBK_ENOTFOUND", what, rc,
+                 rdsbk_error_last()->message);
+    assert_null(actual);
+    assert_null(id);
+}
+
+/* Creates `address` with `desired` (borrowed); returns the attributes and the id (caller's). */
+static cJSON *s_create(char **id_out, struct rdsbk_client *c, const char *address,
+                       const cJSON *desired) {
+    struct rdsbk_resource_ref ref;
+    cJSON *actual = NULL;
+
+    s_ref(&ref, address, desired, NULL);
+    s_expect_ok(rdsbk_resource_ops(ref.type)->create(&actual, id_out, c, &ref, desired), address);
+    assert_non_null(actual);
+    assert_non_null(*id_out);
+    return actual;
+}
+
+typedef void (*s_change_fn)(cJSON *desired);
+
+struct s_change {
+    const char *what;
+    s_change_fn apply;
+};
+
+/* The whole life of one resource: see the top of the file. Takes `desired` over. */
+static void s_lifecycle(struct rdsbk_client *c, const char *address, cJSON *desired,
+                        const struct s_change *changes, size_t n_changes) {
+    struct rdsbk_resource_ref ref;
+    const struct rdsbk_resource_ops *ops;
+    cJSON *actual = NULL;
+    cJSON *again = NULL;
+    char *id = NULL;
+    char *id2 = NULL;
+
+    s_ref(&ref, address, desired, NULL);
+    ops = rdsbk_resource_ops(ref.type);
+    assert_non_null(ops);
+    assert_int_equal(ops->type, ref.type);
+    s_expect_not_found(c, &ref, "before create");
+
+    /* create, then read by id and by name */
+    actual = s_create(&id, c, address, desired);
+    s_assert_matches("create", actual, desired);
+    ref.id = id;
+    s_expect_ok(ops->read(&again, &id2, c, &ref), "read by id");
+    s_assert_matches("read by id", again, desired);
+    assert_string_equal(id2, id);
+    cJSON_Delete(again);
+    free(id2);
+    again = NULL;
+    id2 = NULL;
+    ref.id = NULL;
+    s_expect_ok(ops->read(&again, &id2, c, &ref), "read without an id");
+    s_assert_matches("read without an id", again, desired);
+    assert_string_equal(id2, id);
+    cJSON_Delete(again);
+    free(id2);
+    again = NULL;
+    id2 = NULL;
+
+    /* each change alone */
+    for (size_t i = 0; i < n_changes; i++) {
+        cJSON *next = cJSON_Duplicate(desired, true);
+        cJSON *after = NULL;
+        changes[i].apply(next);
+        assert_false(cJSON_Compare(next, desired, true));
+        s_ref(&ref, address, desired, id);
+        s_expect_ok(ops->update(&after, c, &ref, next, actual), changes[i].what);
+        s_assert_matches(changes[i].what, after, next);
+        s_ref(&ref, address, next, id);
+        s_expect_ok(ops->read(&again, &id2, c, &ref), changes[i].what);
+        s_assert_matches(changes[i].what, again, next);
+        cJSON_Delete(again);
+        free(id2);
+        again = NULL;
+        id2 = NULL;
+        cJSON_Delete(actual);
+        cJSON_Delete(desired);
+        actual = after;
+        desired = next;
+    }
+
+    /* delete, twice */
+    s_ref(&ref, address, desired, id);
+    s_expect_ok(ops->remove(c, &ref), "delete");
+    s_expect_not_found(c, &ref, "after delete (by id)");
+    ref.id = NULL;
+    s_expect_not_found(c, &ref, "after delete (by name)");
+    ref.id = id;
+    s_expect_ok(ops->remove(c, &ref), "delete again");
+
+    cJSON_Delete(actual);
+    cJSON_Delete(desired);
+    free(id);
+}
+
+static void s_set_str(cJSON *obj, const char *key, const char *value) {
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+    assert_non_null(cJSON_AddStringToObject(obj, key, value));
+}
+
+static void s_set_num(cJSON *obj, const char *key, double value) {
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+    assert_non_null(cJSON_AddNumberToObject(obj, key, value));
+}
+
+/* tags: one added, "purpose" changed, none removed -> then the next change removes one */
+static void s_change_tags(cJSON *d) {
+    cJSON *tags = cJSON_GetObjectItem(d, "tags");
+    s_set_str(tags, "purpose", "changed");
+    s_set_str(tags, "owner", "team-a");
+}
+
+static void s_drop_tag(cJSON *d) {
+    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItem(d, "tags"), "purpose");
+}
+
+static void s_change_description(cJSON *d) {
+    s_set_str(d, "description", "rdsbk: a changed description");
+}
+
+/* Creates a resource of the graph that a test needs to exist first. */
+static void s_prerequisite(struct rdsbk_client *c, const char *address) {
+    cJSON *d = s_desired(address);
+    char *id = NULL;
+    cJSON *actual = s_create(&id, c, address, d);
+    cJSON_Delete(actual);
+    cJSON_Delete(d);
+    free(id);
+}
+
+static long s_ms_since(const struct timespec *t0) {
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (long)(t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* How many logged requests had `operation`; *first_status_out the status of the first. */
+static int s_count_requests(const char *operation, int *first_status_out, int *last_status_out) {
+    cJSON *log = emu_harness_requests(s_g.emu);
+    const cJSON *r;
+    int n = 0;
+
+    assert_non_null(log);
+    cJSON_ArrayForEach(r, log) {
+        const cJSON *op = cJSON_GetObjectItem(r, "operation");
+        int status = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(r, "status"));
+        if (!cJSON_IsString(op) || strcmp(op->valuestring, operation) != 0)
+            continue;
+        if (n == 0 && first_status_out)
+            *first_status_out = status;
+        if (last_status_out)
+            *last_status_out = status;
+        n++;
+    }
+    cJSON_Delete(log);
+    return n;
+}
+
+/* ---- iam_role ------------------------------------------------------------------------------ */
+
+static void s_trust_events(cJSON *d) {
+    cJSON *st = cJSON_GetArrayItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(d, "assume_role_policy"), "Statement"), 0);
+    s_set_str(cJSON_GetObjectItem(st, "Principal"), "Service", "events.amazonaws.com");
+}
+
+static void test_iam_role(void **state) {
+    static const struct s_change changes[] = {{"description", s_change_description},
+                                              {"assume_role_policy", s_trust_events},
+                                              {"tags added and changed", s_change_tags},
+                                              {"tag removed", s_drop_tag}};
+    (void)state;
+    s_lifecycle(s_g.a, "account[111111111111].iam_role.copy",
+                s_desired("account[111111111111].iam_role.copy"), changes,
+                sizeof(changes) / sizeof(changes[0]));
+}
+
+/* AWS refuses DeleteRole while policies are attached or inline: delete takes them off first. */
+static void test_iam_role_delete_with_policies(void **state) {
+    const char *role_addr = "account[111111111111].iam_role.share";
+    cJSON *d = s_desired(role_addr);
+    struct rdsbk_iam_create_policy_input pin = {0};
+    struct rdsbk_iam_policy policy = {0};
+    struct rdsbk_resource_ref ref;
+    char **names = NULL;
+    size_t n_names = 0;
+    (void)state;
+
+    s_prerequisite(s_g.a, role_addr);
+    s_prerequisite(s_g.a, "account[111111111111].iam_role_policy.share");
+    pin.name = "rdsbk-test-managed";
+    pin.document = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+                   "\"Action\":\"s3:ListAllMyBuckets\",\"Resource\":\"*\"}]}";
+    s_expect_ok(rdsbk_iam_create_policy(&policy, s_g.a, &pin), "CreatePolicy");
+    s_expect_ok(rdsbk_iam_attach_role_policy(s_g.a, "rdsbk-local-demo-share", policy.arn),
+                "AttachRolePolicy");
+    s_expect_ok(rdsbk_iam_list_role_policies(&names, &n_names, s_g.a, "rdsbk-local-demo-share"),
+                "ListRolePolicies");
+    assert_int_equal(n_names, 1);
+    rdsbk_strings_free(names, n_names);
+
+    s_ref(&ref, role_addr, d, "rdsbk-local-demo-share");
+    s_expect_ok(rdsbk_resource_ops(RDSBK_RT_IAM_ROLE)->remove(s_g.a, &ref), "delete role");
+    s_expect_not_found(s_g.a, &ref, "role after delete");
+    /* the managed policy stays (it is not ours to delete), detached */
+    rdsbk_iam_policy_clean_up(&policy);
+    s_expect_ok(
+        rdsbk_iam_get_policy(&policy, s_g.a, "arn:aws:iam::111111111111:policy/rdsbk-test-managed"),
+        "GetPolicy");
+    assert_int_equal(policy.attachment_count, 0);
+    rdsbk_iam_policy_clean_up(&policy);
+    cJSON_Delete(d);
+}
+
+/* ---- iam_role_policy ----------------------------------------------------------------------- */
+
+static void s_policy_fewer_actions(cJSON *d) {
+    cJSON *st =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "policy"), "Statement"), 0);
+    cJSON_DeleteItemFromArray(cJSON_GetObjectItem(st, "Action"), 0);
+}
+
+static void test_iam_role_policy(void **state) {
+    static const struct s_change changes[] = {{"policy", s_policy_fewer_actions}};
+    const char *addr = "account[111111111111].iam_role_policy.share";
+    struct rdsbk_resource_ref ref;
+    cJSON *d = s_desired(addr);
+    (void)state;
+
+    /* no role: not found, and deleting is success */
+    s_ref(&ref, addr, d, NULL);
+    s_expect_not_found(s_g.a, &ref, "policy of a missing role");
+    s_expect_ok(rdsbk_resource_ops(RDSBK_RT_IAM_ROLE_POLICY)->remove(s_g.a, &ref),
+                "delete the policy of a missing role");
+    s_prerequisite(s_g.a, "account[111111111111].iam_role.share");
+    s_lifecycle(s_g.a, addr, d, changes, 1);
+}
+
+/* ---- kms_key ------------------------------------------------------------------------------- */
+
+static void s_key_policy_smaller(cJSON *d) {
+    cJSON_DeleteItemFromArray(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "policy"), "Statement"),
+                              2);
+}
+
+static void s_key_description(cJSON *d) {
+    s_set_str(d, "description", "rdsbk local-demo: a changed description");
+}
+
+struct s_late_role {
+    struct timespec delay;
+};
+
+/* Creates the copy role the key policy names after a delay, as IAM propagation would. */
+static void *s_create_role_later(void *arg) {
+    struct s_late_role *late = arg;
+    cJSON *d = s_desired("account[111111111111].iam_role.copy");
+    struct rdsbk_resource_ref ref;
+    cJSON *actual = NULL;
+    char *id = NULL;
+    int rc;
+
+    nanosleep(&late->delay, NULL);
+    s_ref(&ref, "account[111111111111].iam_role.copy", d, NULL);
+    rc = rdsbk_resource_ops(RDSBK_RT_IAM_ROLE)->create(&actual, &id, s_g.a, &ref, d);
+    if (rc != 0)
+        fprintf(stderr, "late role: %d %s\n", rc, rdsbk_error_last()->message);
+    cJSON_Delete(actual);
+    cJSON_Delete(d);
+    free(id);
+    return NULL;
+}
+
+/* CreateKey is refused (MalformedPolicyDocumentException) while a principal of the key policy is
+ * unknown to IAM; create retries until it is known. */
+static void test_kms_key_waits_for_principals(void **state) {
+    const char *addr = "backup.kms_key.shared";
+    struct s_late_role late = {{1, 200 * 1000000L}};
+    struct timespec t0;
+    pthread_t thread;
+    cJSON *d = s_desired(addr);
+    cJSON *actual;
+    char *id = NULL;
+    int first = 0;
+    int last = 0;
+    (void)state;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(pthread_create(&thread, NULL, s_create_role_later, &late), 0);
+    actual = s_create(&id, s_g.b, addr, d);
+    pthread_join(thread, NULL);
+    s_assert_matches("create after the role appeared", actual, d);
+    assert_true(s_ms_since(&t0) >= 1200);
+    assert_true(s_count_requests("CreateKey", &first, &last) >= 2);
+    assert_int_equal(first, 400);
+    assert_int_equal(last, 200);
+    cJSON_Delete(actual);
+    cJSON_Delete(d);
+    free(id);
+}
+
+static void test_kms_key(void **state) {
+    static const struct s_change changes[] = {{"description", s_key_description},
+                                              {"policy", s_key_policy_smaller},
+                                              {"tags added and changed", s_change_tags},
+                                              {"tag removed", s_drop_tag}};
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(RDSBK_RT_KMS_KEY);
+    (void)state;
+
+    assert_non_null(ops->no_diff);
+    assert_string_equal(ops->no_diff[0], "deletion_window_days");
+    assert_string_equal(ops->force_new[0], "multi_region");
+    s_prerequisite(s_g.a, "account[111111111111].iam_role.copy");
+    s_lifecycle(s_g.b, "backup.kms_key.shared", s_desired("backup.kms_key.shared"), changes,
+                sizeof(changes) / sizeof(changes[0]));
+}
+
+/* A key pending deletion reads as not found and is not adopted; the stack's next key is. The
+ * window is the desired deletion_window_days. */
+static void test_kms_key_pending_deletion(void **state) {
+    const char *addr = "backup.kms_key.shared";
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(RDSBK_RT_KMS_KEY);
+    struct rdsbk_resource_ref ref;
+    cJSON *d = s_desired(addr);
+    cJSON *first;
+    cJSON *second;
+    cJSON *adopted = NULL;
+    cJSON *meta = NULL;
+    char *old_id = NULL;
+    char *new_id = NULL;
+    char *adopted_id = NULL;
+    (void)state;
+
+    s_prerequisite(s_g.a, "account[111111111111].iam_role.copy");
+    first = s_create(&old_id, s_g.b, addr, d);
+    s_ref(&ref, addr, d, old_id);
+    s_expect_ok(ops->remove(s_g.b, &ref), "schedule deletion");
+    s_expect_ok(rdsbk_kms_describe_key(&meta, s_g.b, old_id), "DescribeKey");
+    assert_string_equal(cJSON_GetObjectItem(meta, "KeyState")->valuestring, "PendingDeletion");
+    assert_int_equal(cJSON_GetObjectItem(meta, "PendingDeletionWindowInDays")->valueint,
+                     cJSON_GetObjectItem(d, "deletion_window_days")->valueint);
+    cJSON_Delete(meta);
+    s_expect_not_found(s_g.b, &ref, "pending deletion, by id");
+    ref.id = NULL;
+    s_expect_not_found(s_g.b, &ref, "pending deletion, adoption");
+    ref.id = old_id;
+    s_expect_ok(ops->remove(s_g.b, &ref), "delete a key already pending deletion");
+
+    second = s_create(&new_id, s_g.b, addr, d);
+    assert_string_not_equal(new_id, old_id);
+    ref.id = NULL;
+    s_expect_ok(ops->read(&adopted, &adopted_id, s_g.b, &ref), "adopt");
+    assert_string_equal(adopted_id, new_id);
+    s_assert_matches("adopted", adopted, d);
+
+    cJSON_Delete(first);
+    cJSON_Delete(second);
+    cJSON_Delete(adopted);
+    cJSON_Delete(d);
+    free(old_id);
+    free(new_id);
+    free(adopted_id);
+}
+
+/* ---- kms_alias ----------------------------------------------------------------------------- */
+
+static char s_second_key[64];
+
+static void s_alias_retarget(cJSON *d) {
+    s_set_str(d, "target_key_id", s_second_key);
+}
+
+static void test_kms_alias(void **state) {
+    static const struct s_change changes[] = {{"target_key_id", s_alias_retarget}};
+    struct rdsbk_kms_create_key_input in = {0};
+    cJSON *k1 = NULL;
+    cJSON *k2 = NULL;
+    cJSON *d = cJSON_CreateObject();
+    (void)state;
+
+    in.description = "alias test";
+    s_expect_ok(rdsbk_kms_create_key(&k1, s_g.b, &in), "CreateKey 1");
+    s_expect_ok(rdsbk_kms_create_key(&k2, s_g.b, &in), "CreateKey 2");
+    snprintf(s_second_key, sizeof(s_second_key), "%s",
+             cJSON_GetObjectItem(k2, "KeyId")->valuestring);
+    cJSON_AddStringToObject(d, "name", s_resource("backup.kms_alias.shared")->name);
+    cJSON_AddStringToObject(d, "target_key_id", cJSON_GetObjectItem(k1, "KeyId")->valuestring);
+    /* the model's shape, the reference resolved */
+    assert_true(
+        cJSON_HasObjectItem(s_resource("backup.kms_alias.shared")->desired, "target_key_id"));
+    assert_string_equal(s_resource("backup.kms_alias.shared")->name, "alias/rdsbk-local-demo");
+    s_lifecycle(s_g.b, "backup.kms_alias.shared", d, changes, 1);
+    cJSON_Delete(k1);
+    cJSON_Delete(k2);
+}
+
+/* ---- events_rule --------------------------------------------------------------------------- */
+
+static void s_rule_disabled(cJSON *d) {
+    s_set_str(d, "state", "DISABLED");
+}
+
+static void s_rule_pattern(cJSON *d) {
+    cJSON *ids = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(d, "event_pattern"), "detail"), "EventID");
+    cJSON_AddItemToArray(ids, cJSON_CreateString("RDS-EVENT-0197"));
+}
+
+static void test_events_rule(void **state) {
+    static const struct s_change changes[] = {{"description", s_change_description},
+                                              {"state", s_rule_disabled},
+                                              {"event_pattern", s_rule_pattern},
+                                              {"tags added and changed", s_change_tags},
+                                              {"tag removed", s_drop_tag}};
+    (void)state;
+    s_lifecycle(s_g.a, "account[111111111111].events_rule.share",
+                s_desired("account[111111111111].events_rule.share"), changes,
+                sizeof(changes) / sizeof(changes[0]));
+}
+
+/* A rule with targets: delete removes them first (EventBridge refuses otherwise). */
+static void test_events_rule_delete_with_target(void **state) {
+    const char *rule = "account[111111111111].events_rule.to_backup";
+    struct rdsbk_resource_ref ref;
+    cJSON *d = s_desired(rule);
+    (void)state;
+
+    s_prerequisite(s_g.a, rule);
+    s_prerequisite(s_g.a, "account[111111111111].events_target.to_backup");
+    s_ref(&ref, rule, d, NULL);
+    s_expect_ok(rdsbk_resource_ops(RDSBK_RT_EVENTS_RULE)->remove(s_g.a, &ref), "delete rule");
+    s_expect_not_found(s_g.a, &ref, "rule after delete");
+    cJSON_Delete(d);
+}
+
+/* ---- events_target ------------------------------------------------------------------------- */
+
+static void s_target_role(cJSON *d) {
+    s_set_str(d, "role_arn", "arn:aws:iam::111111111111:role/another-forwarding-role");
+}
+
+static void s_target_lambda(cJSON *d) {
+    s_set_str(d, "arn", "arn:aws:lambda:eu-west-1:111111111111:function:rdsbk-local-demo-share");
+    cJSON_DeleteItemFromObjectCaseSensitive(d, "role_arn");
+}
+
+static void test_events_target(void **state) {
+    static const struct s_change changes[] = {{"role_arn", s_target_role},
+                                              {"arn (and no role_arn)", s_target_lambda}};
+    const char *addr = "account[111111111111].events_target.to_backup";
+    struct rdsbk_resource_ref ref;
+    cJSON *d = s_desired(addr);
+    (void)state;
+
+    s_ref(&ref, addr, d, NULL);
+    s_expect_not_found(s_g.a, &ref, "target of a missing rule");
+    s_expect_ok(rdsbk_resource_ops(RDSBK_RT_EVENTS_TARGET)->remove(s_g.a, &ref),
+                "delete a target of a missing rule");
+    s_prerequisite(s_g.a, "account[111111111111].events_rule.to_backup");
+    s_lifecycle(s_g.a, addr, d, changes, 2);
+}
+
+/* A failed entry in PutTargets' 200 reply is an error naming its code. */
+static void test_events_target_failed_entry(void **state) {
+    const char *addr = "account[111111111111].events_target.to_backup";
+    struct rdsbk_resource_ref ref;
+    cJSON *d = s_desired(addr);
+    cJSON *actual = NULL;
+    char *id = NULL;
+    int rc;
+    (void)state;
+
+    s_prerequisite(s_g.a, "account[111111111111].events_rule.to_backup");
+    /* the rule's own bus as its target: refused per entry */
+    s_set_str(d, "arn", "arn:aws:events:eu-west-1:111111111111:event-bus/default");
+    s_ref(&ref, addr, d, NULL);
+    rc = rdsbk_resource_ops(RDSBK_RT_EVENTS_TARGET)->create(&actual, &id, s_g.a, &ref, d);
+    assert_true(rc < 0);
+    assert_null(actual);
+    assert_null(id);
+    assert_string_equal(rdsbk_error_last()->aws_code, "ValidationException");
+    assert_non_null(strstr(rdsbk_error_last()->message, "rdsbk"));
+    cJSON_Delete(d);
+}
+
+/* ---- events_permission --------------------------------------------------------------------- */
+
+static void s_permission_everyone(cJSON *d) {
+    s_set_str(d, "principal", "*");
+}
+
+static void s_permission_other_account(cJSON *d) {
+    s_set_str(d, "principal", "333333333333");
+}
+
+static void test_events_permission(void **state) {
+    static const struct s_change changes[] = {{"principal (*)", s_permission_everyone},
+                                              {"principal (account)", s_permission_other_account}};
+    (void)state;
+    s_lifecycle(s_g.b, "backup.events_permission[111111111111]",
+                s_desired("backup.events_permission[111111111111]"), changes, 2);
+}
+
+/* ---- lambda_function ----------------------------------------------------------------------- */
+
+static void s_fn_timeout(cJSON *d) {
+    s_set_num(d, "timeout", 90);
+}
+
+static void s_fn_memory(cJSON *d) {
+    s_set_num(d, "memory_size", 256);
+}
+
+static void s_fn_environment(cJSON *d) {
+    s_set_str(cJSON_GetObjectItem(d, "environment"), "RDSBK_EXTRA", "1");
+}
+
+static void s_fn_role(cJSON *d) {
+    s_set_str(d, "role_arn", "arn:aws:iam::111111111111:role/rdsbk-local-demo-copy");
+}
+
+/* New code: the copy package, its handler and CodeSha256. */
+static void s_fn_code(cJSON *d) {
+    struct rdsbk_buf zip = RDSBK_BUF_INIT;
+    char sha[RDSBK_CODE_SHA256_LEN + 1];
+
+    assert_int_equal(rdsbk_lambda_package(&zip, sha, "copy"), 0);
+    rdsbk_buf_clean_up(&zip);
+    s_set_str(d, "package", "copy");
+    s_set_str(d, "code_sha256", sha);
+    s_set_str(d, "handler", rdsbk_lambda_handler("copy"));
+}
+
+static void test_lambda_function(void **state) {
+    static const struct s_change changes[] = {{"timeout", s_fn_timeout},
+                                              {"memory_size", s_fn_memory},
+                                              {"environment", s_fn_environment},
+                                              {"role_arn", s_fn_role},
+                                              {"code", s_fn_code},
+                                              {"tags added and changed", s_change_tags},
+                                              {"tag removed", s_drop_tag}};
+    const char *addr = "account[111111111111].lambda_function.share";
+    struct rdsbk_buf zip = RDSBK_BUF_INIT;
+    char sha[RDSBK_CODE_SHA256_LEN + 1];
+    cJSON *d = s_desired(addr);
+    cJSON *actual;
+    char *id = NULL;
+    (void)state;
+
+    s_prerequisite(s_g.a, "account[111111111111].iam_role.share");
+    s_prerequisite(s_g.a, "account[111111111111].iam_role.copy");
+
+    /* CodeSha256 as Lambda reports it is the package's */
+    assert_int_equal(rdsbk_lambda_package(&zip, sha, "share"), 0);
+    rdsbk_buf_clean_up(&zip);
+    actual = s_create(&id, s_g.a, addr, d);
+    assert_string_equal(cJSON_GetObjectItem(actual, "code_sha256")->valuestring, sha);
+    assert_string_equal(cJSON_GetObjectItem(d, "code_sha256")->valuestring, sha);
+    {
+        struct rdsbk_resource_ref ref;
+        s_ref(&ref, addr, d, id);
+        s_expect_ok(rdsbk_resource_ops(RDSBK_RT_LAMBDA_FUNCTION)->remove(s_g.a, &ref), "delete");
+    }
+    cJSON_Delete(actual);
+    free(id);
+
+    s_lifecycle(s_g.a, addr, d, changes, sizeof(changes) / sizeof(changes[0]));
+}
+
+/* ---- lambda_permission --------------------------------------------------------------------- */
+
+static void s_perm_source(cJSON *d) {
+    s_set_str(d, "source_arn", "arn:aws:events:eu-west-1:111111111111:rule/another-rule");
+}
+
+static void test_lambda_permission(void **state) {
+    static const struct s_change changes[] = {{"source_arn", s_perm_source}};
+    const char *addr = "account[111111111111].lambda_permission.share";
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(RDSBK_RT_LAMBDA_PERMISSION);
+    struct rdsbk_resource_ref ref;
+    cJSON *d = s_desired(addr);
+    cJSON *fn = NULL;
+    (void)state;
+
+    assert_null(ops->force_new[0]);
+    /* no function: not found, delete is success */
+    s_ref(&ref, addr, d, NULL);
+    s_expect_not_found(s_g.a, &ref, "permission of a missing function");
+    s_expect_ok(ops->remove(s_g.a, &ref), "delete the permission of a missing function");
+
+    s_prerequisite(s_g.a, "account[111111111111].iam_role.share");
+    fn = s_desired("account[111111111111].lambda_function.share");
+    {
+        char *id = NULL;
+        cJSON *actual = s_create(&id, s_g.a, "account[111111111111].lambda_function.share", fn);
+        cJSON_Delete(actual);
+        free(id);
+    }
+    /* a function without any policy: not found either */
+    s_expect_not_found(s_g.a, &ref, "permission of a function without a policy");
+    s_lifecycle(s_g.a, addr, d, changes, 1);
+    cJSON_Delete(fn);
+}
+
+/* ---- registry ------------------------------------------------------------------------------ */
+
+static void test_registry(void **state) {
+    (void)state;
+    for (int t = 0; t < RDSBK_RT_COUNT; t++) {
+        const struct rdsbk_resource_ops *ops = rdsbk_resource_ops((enum rdsbk_resource_type)t);
+        assert_non_null(ops);
+        assert_int_equal(ops->type, t);
+        assert_non_null(ops->read);
+        assert_non_null(ops->create);
+        assert_non_null(ops->update);
+        assert_non_null(ops->remove);
+        assert_non_null(ops->force_new);
+        assert_non_null(ops->no_diff);
+    }
+}
+
+/* ---- with IAM propagation: a new role is not assumable for 1.5 s --------------------------- */
+
+static void test_lambda_waits_for_role(void **state) {
+    const char *addr = "account[111111111111].lambda_function.share";
+    struct timespec t0;
+    cJSON *d = s_desired(addr);
+    cJSON *actual;
+    char *id = NULL;
+    int first = 0;
+    int last = 0;
+    int attempts;
+    (void)state;
+
+    s_prerequisite(s_g.a, "account[111111111111].iam_role.share");
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    actual = s_create(&id, s_g.a, addr, d);
+    s_assert_matches("create after the role propagated", actual, d);
+    assert_true(s_ms_since(&t0) >= 1000);
+    attempts = s_count_requests("CreateFunction", &first, &last);
+    assert_true(attempts >= 2);
+    assert_int_equal(first, 400);
+    assert_int_equal(last, 201);
+    cJSON_Delete(actual);
+    cJSON_Delete(d);
+    free(id);
+}
+
+int main(void) {
+    const struct CMUnitTest plain[] = {
+        cmocka_unit_test(test_registry),
+        cmocka_unit_test_setup(test_iam_role, s_reset),
+        cmocka_unit_test_setup(test_iam_role_delete_with_policies, s_reset),
+        cmocka_unit_test_setup(test_iam_role_policy, s_reset),
+        cmocka_unit_test_setup(test_kms_key, s_reset),
+        cmocka_unit_test_setup(test_kms_key_waits_for_principals, s_reset),
+        cmocka_unit_test_setup(test_kms_key_pending_deletion, s_reset),
+        cmocka_unit_test_setup(test_kms_alias, s_reset),
+        cmocka_unit_test_setup(test_events_rule, s_reset),
+        cmocka_unit_test_setup(test_events_rule_delete_with_target, s_reset),
+        cmocka_unit_test_setup(test_events_target, s_reset),
+        cmocka_unit_test_setup(test_events_target_failed_entry, s_reset),
+        cmocka_unit_test_setup(test_events_permission, s_reset),
+        cmocka_unit_test_setup(test_lambda_function, s_reset),
+        cmocka_unit_test_setup(test_lambda_permission, s_reset),
+    };
+    const struct CMUnitTest propagation[] = {
+        cmocka_unit_test_setup(test_lambda_waits_for_role, s_reset),
+    };
+    int failed = cmocka_run_group_tests_name("resources", plain, s_setup_plain, s_teardown);
+    failed += cmocka_run_group_tests_name("resources_iam_propagation", propagation,
+                                          s_setup_propagation, s_teardown);
+    return failed;
+}
