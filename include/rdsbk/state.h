@@ -10,8 +10,9 @@
  * The state file: what rdsbk-provision created, as JSON.
  *
  *   {"format_version": 1, "serial": 7, "lineage": "<uuid>", "stack": "orders-dr",
- *    "tool_version": "0.1.0", "resources": [{"address", "type", "account", "region", "id",
- *    "attributes": {...}, "dependencies": [...]}, ...]}
+ *    "tool_version": "0.1.0", "accounts": {"<id>": {"profile", "role_arn"}},
+ *    "resources": [{"address", "type", "account", "region", "id", "attributes": {...},
+ *    "dependencies": [...]}, ...]}
  *
  * Resources are kept sorted by address so that two states of the same stack diff cleanly. Every
  * save increments `serial`; `lineage` is fixed when the state is first created.
@@ -39,6 +40,9 @@ struct rdsbk_state {
     size_t n_resources;
     size_t cap;
     long loaded_serial; /* the serial read from disk (-1 for a new state) */
+    /* How to reach each account ({"<account>": {"profile": .., "role_arn": ..}}), so that the
+     * resources of a source removed from the topology can still be destroyed. Owned. */
+    cJSON *accounts;
 };
 
 /* A new, empty state with a fresh lineage. Caller frees with rdsbk_state_free. */

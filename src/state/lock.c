@@ -119,8 +119,9 @@ int rdsbk_state_lock(struct rdsbk_state_lock **out, const char *state_path, cons
         }
         holder = s_read_holder(lock_path);
         if (holder && s_is_stale(holder)) {
+            const cJSON *pid = cJSON_GetObjectItem(holder, "pid");
             rdsbk_log_warn("%s: taking over a stale lock of pid %d, which no longer runs",
-                           lock_path, cJSON_GetObjectItem(holder, "pid")->valueint);
+                           lock_path, cJSON_IsNumber(pid) ? pid->valueint : 0);
             unlink(lock_path);
             cJSON_Delete(holder);
             continue;

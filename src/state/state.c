@@ -43,7 +43,8 @@ int rdsbk_state_new(struct rdsbk_state **out, const char *stack) {
     }
     st->format_version = RDSBK_STATE_FORMAT;
     st->loaded_serial = -1;
-    if (s_uuid(st->lineage)) {
+    st->accounts = cJSON_CreateObject();
+    if (!st->accounts || s_uuid(st->lineage)) {
         rdsbk_state_free(st);
         return RDSBK_EIO;
     }
@@ -70,6 +71,7 @@ void rdsbk_state_free(struct rdsbk_state *st) {
         s_resource_clean_up(&st->resources[i]);
     free(st->resources);
     free(st->stack);
+    cJSON_Delete(st->accounts);
     free(st);
 }
 
@@ -188,6 +190,8 @@ char *rdsbk_state_to_json(const struct rdsbk_state *st) {
     cJSON_AddStringToObject(root, "lineage", st->lineage);
     cJSON_AddStringToObject(root, "stack", st->stack);
     cJSON_AddStringToObject(root, "tool_version", RDSBK_VERSION);
+    cJSON_AddItemToObject(root, "accounts",
+                          st->accounts ? cJSON_Duplicate(st->accounts, 1) : cJSON_CreateObject());
     list = cJSON_AddArrayToObject(root, "resources");
     for (size_t i = 0; list && i < st->n_resources; i++) {
         const struct rdsbk_state_resource *r = &st->resources[i];
@@ -286,6 +290,12 @@ int rdsbk_state_parse(struct rdsbk_state **out, const char *text, size_t len, co
     st->serial = (long)v->valuedouble;
     st->loaded_serial = st->serial;
     memcpy(st->lineage, s, 37);
+    v = cJSON_GetObjectItemCaseSensitive(root, "accounts");
+    st->accounts = cJSON_IsObject(v) ? cJSON_Duplicate(v, 1) : cJSON_CreateObject();
+    if (!st->accounts) {
+        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        goto cleanup;
+    }
     list = cJSON_GetObjectItemCaseSensitive(root, "resources");
     if (!cJSON_IsArray(list)) {
         result = s_damaged(name, "no resource list");

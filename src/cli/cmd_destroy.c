@@ -1,0 +1,60 @@
+#include "commands.h"
+#include "engine_options.h"
+#include "rdsbk/config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const struct rdsbk_cli_option s_options[] = {
+    RDSBK_OPTION_AUTO_APPROVE,
+    {"discover", 0, NULL, "find the stack's resources by name without a state file",
+     RDSBK_OPT_DISCOVER},
+    {"force-key-deletion", 0, NULL, "schedule the key's deletion even with key.prevent_destroy set",
+     RDSBK_OPT_FORCE_KEY_DELETION},
+    RDSBK_OPTION_PARALLELISM,
+    RDSBK_OPTION_LOCK_TIMEOUT,
+    {NULL, 0, NULL, NULL, 0}};
+
+static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
+    struct rdsbk_cli_args args;
+    struct rdsbk_cli_engine ce;
+    struct rdsbk_topology *topo = NULL;
+    char *state_path = NULL;
+    int status = 1;
+
+    rdsbk_cli_engine_init(&ce);
+    if (rdsbk_cli_parse(&args, cmd, argc, argv, rdsbk_cli_engine_option, &ce))
+        return 1;
+    if (args.help) {
+        rdsbk_cli_print_help(stdout, cmd);
+        return 0;
+    }
+    if (rdsbk_cli_engine_prepare(&topo, &state_path, &ce, &args))
+        return 1;
+    if (rdsbk_engine_destroy(topo, &ce.opts)) {
+        rdsbk_cli_print_error(&args);
+        goto cleanup;
+    }
+    status = 0;
+
+cleanup:
+    free(state_path);
+    rdsbk_topology_free(topo);
+    return status;
+}
+
+const struct rdsbk_cli_command rdsbk_cmd_destroy = {
+    "destroy",
+    "Remove everything the stack created",
+    "destroy [-f FILE] [--auto-approve] [--discover] [options]",
+    "Removes every resource of the stack in reverse dependency order: rules and targets, Lambda\n"
+    "functions and their permissions, the bus policy statements, roles and their policies. The\n"
+    "shared KMS key cannot be deleted at once: it is scheduled for deletion after\n"
+    "key.deletion_window_days, and the date is printed. Backup copies encrypted with it become\n"
+    "unrestorable then. With key.prevent_destroy set, destroy refuses unless\n"
+    "--force-key-deletion is given. Resources that exist under the stack's names but are missing\n"
+    "from the state are found and removed too; --discover does this without any state file.",
+    RDSBK_CLI_FILE | RDSBK_CLI_STATE | RDSBK_CLI_JSON | RDSBK_CLI_OUTPUT,
+    s_options,
+    0,
+    s_run};

@@ -1,0 +1,143 @@
+/* state list | show ADDRESS | rm ADDRESS | unlock */
+#include "commands.h"
+#include "rdsbk/config.h"
+#include "rdsbk/error.h"
+#include "rdsbk/state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int s_fail(const struct rdsbk_cli_args *args) {
+    rdsbk_cli_print_error(args);
+    return 1;
+}
+
+static int s_list(const struct rdsbk_state *st, const struct rdsbk_cli_args *args) {
+    if (args->json) {
+        cJSON *arr = cJSON_CreateArray();
+        char *text;
+        for (size_t i = 0; arr && i < st->n_resources; i++)
+            cJSON_AddItemToArray(arr, cJSON_CreateString(st->resources[i].address));
+        text = cJSON_Print(arr);
+        printf("%s\n", text ? text : "[]");
+        free(text);
+        cJSON_Delete(arr);
+        return 0;
+    }
+    for (size_t i = 0; i < st->n_resources; i++)
+        printf("%s\n", st->resources[i].address);
+    return 0;
+}
+
+static int s_show(const struct rdsbk_state *st, const char *address,
+                  const struct rdsbk_cli_args *args) {
+    const struct rdsbk_state_resource *r = rdsbk_state_find(st, address);
+    char *attrs;
+
+    if (!r) {
+        rdsbk_error_set(RDSBK_ENOTFOUND, "%s is not in the state (see 'state list')", address);
+        return s_fail(args);
+    }
+    attrs = cJSON_Print(r->attributes);
+    if (args->json) {
+        printf("{\"address\": \"%s\", \"type\": \"%s\", \"account\": \"%s\", \"region\": \"%s\", "
+               "\"id\": \"%s\", \"attributes\": %s}\n",
+               r->address, r->type, r->account, r->region ? r->region : "", r->id ? r->id : "",
+               attrs ? attrs : "{}");
+    } else {
+        printf("# %s\ntype    = %s\naccount = %s\nregion  = %s\nid      = %s\n", r->address,
+               r->type, r->account, r->region ? r->region : "", r->id ? r->id : "");
+        for (size_t d = 0; d < r->n_deps; d++)
+            printf("depends on %s\n", r->deps[d]);
+        printf("attributes = %s\n", attrs ? attrs : "{}");
+    }
+    free(attrs);
+    return 0;
+}
+
+static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
+    struct rdsbk_cli_args args;
+    struct rdsbk_topology *topo = NULL;
+    struct rdsbk_state *st = NULL;
+    struct rdsbk_state_lock *lock = NULL;
+    char *path = NULL;
+    const char *sub;
+    int status = 1;
+
+    if (rdsbk_cli_parse(&args, cmd, argc, argv, NULL, NULL))
+        return 1;
+    if (args.help) {
+        rdsbk_cli_print_help(stdout, cmd);
+        return 0;
+    }
+    if (args.n_args == 0) {
+        rdsbk_cli_usage_error(cmd, "which one: list, show ADDRESS, rm ADDRESS or unlock?");
+        return 1;
+    }
+    sub = args.args[0];
+    if ((strcmp(sub, "show") == 0 || strcmp(sub, "rm") == 0) != (args.n_args == 2) ||
+        (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "rm") &&
+         strcmp(sub, "unlock"))) {
+        rdsbk_cli_usage_error(cmd, "usage: state list | show ADDRESS | rm ADDRESS | unlock");
+        return 1;
+    }
+    if (rdsbk_cli_load_topology(&topo, &args))
+        return 1;
+    path = rdsbk_cli_state_path(&args);
+    if (!path) {
+        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        status = s_fail(&args);
+        goto cleanup;
+    }
+    if (strcmp(sub, "unlock") == 0) {
+        if (rdsbk_state_force_unlock(path)) {
+            status = s_fail(&args);
+            goto cleanup;
+        }
+        printf("Removed the lock of %s.\n", path);
+        status = 0;
+        goto cleanup;
+    }
+    if (strcmp(sub, "rm") == 0 && rdsbk_state_lock(&lock, path, "state rm", 0)) {
+        status = s_fail(&args);
+        goto cleanup;
+    }
+    if (rdsbk_state_load(&st, path, topo->stack)) {
+        status = s_fail(&args);
+        goto cleanup;
+    }
+    if (strcmp(sub, "list") == 0) {
+        status = s_list(st, &args);
+    } else if (strcmp(sub, "show") == 0) {
+        status = s_show(st, args.args[1], &args);
+    } else {
+        if (rdsbk_state_remove(st, args.args[1]) || rdsbk_state_save(st, path)) {
+            status = s_fail(&args);
+            goto cleanup;
+        }
+        printf("Removed %s from the state; it still exists in AWS (the next plan adopts it again "
+               "while the topology wants it).\n",
+               args.args[1]);
+        status = 0;
+    }
+
+cleanup:
+    rdsbk_state_unlock(lock);
+    rdsbk_state_free(st);
+    free(path);
+    rdsbk_topology_free(topo);
+    return status;
+}
+
+const struct rdsbk_cli_command rdsbk_cmd_state = {
+    "state",
+    "Inspect or edit the state file",
+    "state list | show ADDRESS | rm ADDRESS | unlock [options]",
+    "list: the addresses in the state. show ADDRESS: one resource with its id and attributes.\n"
+    "rm ADDRESS: forget a resource without touching AWS. unlock: remove the lock a run left\n"
+    "behind (only when no run is active).",
+    RDSBK_CLI_FILE | RDSBK_CLI_STATE | RDSBK_CLI_JSON | RDSBK_CLI_OUTPUT,
+    NULL,
+    2,
+    s_run};

@@ -1,0 +1,81 @@
+#include "engine_options.h"
+#include "commands.h"
+#include "rdsbk/config.h"
+#include "rdsbk/error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void rdsbk_cli_engine_init(struct rdsbk_cli_engine *ce) {
+    memset(ce, 0, sizeof(*ce));
+    ce->opts.parallelism = 10;
+    ce->opts.refresh = true;
+}
+
+static int s_number(const char *option, const char *value, long min, long max, int *out) {
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(value, &end, 10);
+    if (errno || *end || end == value || v < min || v > max) {
+        fprintf(stderr, "rdsbk-provision: --%s takes a whole number from %ld to %ld, not '%s'\n",
+                option, min, max, value);
+        return RDSBK_EUSAGE;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+int rdsbk_cli_engine_option(int id, const char *value, void *payload) {
+    struct rdsbk_cli_engine *ce = payload;
+
+    switch (id) {
+    case RDSBK_OPT_PARALLELISM:
+        return s_number("parallelism", value, 1, 64, &ce->opts.parallelism);
+    case RDSBK_OPT_LOCK_TIMEOUT:
+        return s_number("lock-timeout", value, 0, 86400, &ce->opts.lock_timeout_s);
+    case RDSBK_OPT_AUTO_APPROVE:
+        ce->opts.auto_approve = true;
+        return 0;
+    case RDSBK_OPT_NO_REFRESH:
+        ce->opts.refresh = false;
+        return 0;
+    case RDSBK_OPT_OUT:
+        ce->opts.plan_out = value;
+        return 0;
+    case RDSBK_OPT_DETAILED_EXITCODE:
+        ce->detailed_exitcode = true;
+        return 0;
+    case RDSBK_OPT_DISCOVER:
+        ce->opts.discover = true;
+        return 0;
+    case RDSBK_OPT_FORCE_KEY_DELETION:
+        ce->opts.force_key_deletion = true;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+int rdsbk_cli_engine_prepare(struct rdsbk_topology **topo_out, char **state_path_out,
+                             struct rdsbk_cli_engine *ce, const struct rdsbk_cli_args *args) {
+    *topo_out = NULL;
+    *state_path_out = NULL;
+    if (rdsbk_cli_load_topology(topo_out, args))
+        return 1;
+    *state_path_out = rdsbk_cli_state_path(args);
+    if (!*state_path_out) {
+        rdsbk_topology_free(*topo_out);
+        *topo_out = NULL;
+        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rdsbk_cli_print_error(args);
+        return 1;
+    }
+    ce->opts.state_path = *state_path_out;
+    ce->opts.json = args->json;
+    ce->opts.color = args->color;
+    return 0;
+}

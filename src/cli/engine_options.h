@@ -1,0 +1,55 @@
+#ifndef RDSBK_CLI_ENGINE_OPTIONS_H
+#define RDSBK_CLI_ENGINE_OPTIONS_H
+
+#include "options.h"
+#include "rdsbk/engine.h"
+
+/* Options shared by plan, apply and destroy (ids 100..199 of their option tables). */
+enum {
+    RDSBK_OPT_PARALLELISM = 100,
+    RDSBK_OPT_LOCK_TIMEOUT,
+    RDSBK_OPT_AUTO_APPROVE,
+    RDSBK_OPT_NO_REFRESH,
+    RDSBK_OPT_OUT,
+    RDSBK_OPT_DETAILED_EXITCODE,
+    RDSBK_OPT_DISCOVER,
+    RDSBK_OPT_FORCE_KEY_DELETION
+};
+
+#define RDSBK_OPTION_PARALLELISM                                                                   \
+    { "parallelism", 0, "N", "AWS operations at once (default 10, 1..64)", RDSBK_OPT_PARALLELISM }
+#define RDSBK_OPTION_LOCK_TIMEOUT                                                                  \
+    {                                                                                              \
+        "lock-timeout", 0, "SECONDS",                                                              \
+            "wait this long for another run's state lock (default 0: fail at once)",               \
+            RDSBK_OPT_LOCK_TIMEOUT                                                                 \
+    }
+#define RDSBK_OPTION_AUTO_APPROVE                                                                  \
+    {                                                                                              \
+        "auto-approve", 0, NULL, "do not ask for confirmation (required without a terminal)",      \
+            RDSBK_OPT_AUTO_APPROVE                                                                 \
+    }
+#define RDSBK_OPTION_NO_REFRESH                                                                    \
+    {                                                                                              \
+        "no-refresh", 0, NULL, "trust the state instead of reading AWS (faster, blind to drift)",  \
+            RDSBK_OPT_NO_REFRESH                                                                   \
+    }
+
+/* State for parsing: the engine options plus what only the CLI needs. */
+struct rdsbk_cli_engine {
+    struct rdsbk_engine_options opts;
+    bool detailed_exitcode;
+};
+
+void rdsbk_cli_engine_init(struct rdsbk_cli_engine *ce);
+
+/* The option callback of plan, apply and destroy. */
+int rdsbk_cli_engine_option(int id, const char *value, void *payload);
+
+/* Loads the topology and fills in what comes from the common options (state path, json, colour).
+ * Returns 0, or 1 after printing the error. `*state_path_out` is the caller's to free. */
+struct rdsbk_topology;
+int rdsbk_cli_engine_prepare(struct rdsbk_topology **topo_out, char **state_path_out,
+                             struct rdsbk_cli_engine *ce, const struct rdsbk_cli_args *args);
+
+#endif

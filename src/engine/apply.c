@@ -1,0 +1,286 @@
+/*
+ * Executing a plan: every change runs as soon as the changes it waits for are done, up to
+ * --parallelism at once; the state is saved after every successful change, so a run that stops
+ * (an error, SIGKILL) loses nothing and the next one continues from there.
+ */
+#include "engine_internal.h"
+#include "pool.h"
+#include "rdsbk/error.h"
+#include "rdsbk/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double s_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void s_progress(struct rdsbk_engine *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void s_progress(struct rdsbk_engine *e, const char *fmt, ...) {
+    va_list ap;
+    /* with --json, stdout is the machine document: progress goes to stderr */
+    FILE *out = e->opts->json ? stderr : stdout;
+
+    pthread_mutex_lock(&e->out_lock);
+    va_start(ap, fmt);
+    vfprintf(out, fmt, ap);
+    va_end(ap);
+    fputc('\n', out);
+    fflush(out);
+    pthread_mutex_unlock(&e->out_lock);
+}
+
+/* What the state keeps of a resource: what AWS reported, plus the tool's own settings. */
+static cJSON *s_state_attributes(const struct rdsbk_change *c, const cJSON *actual) {
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(c->type);
+    cJSON *attrs = cJSON_Duplicate(actual, 1);
+
+    if (!attrs)
+        return NULL;
+    for (const char *const *k = ops->no_diff; c->desired && k && *k; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->desired, *k);
+        if (v) {
+            cJSON_DeleteItemFromObjectCaseSensitive(attrs, *k);
+            cJSON_AddItemToObject(attrs, *k, cJSON_Duplicate(v, 1));
+        }
+    }
+    /* the name is kept so a resource dropped from the topology can still be deleted */
+    if (!cJSON_GetObjectItemCaseSensitive(attrs, "name") && c->name)
+        cJSON_AddStringToObject(attrs, "name", c->name);
+    return attrs;
+}
+
+/* Records a change in the state and writes it out. */
+static int s_record(struct rdsbk_engine *e, struct rdsbk_change *c, const cJSON *actual,
+                    const char *id) {
+    cJSON *attrs = NULL;
+    int rc;
+
+    pthread_mutex_lock(&e->state_lock);
+    if (actual) {
+        attrs = s_state_attributes(c, actual);
+        rc = attrs ? rdsbk_state_put(e->state, c->address, rdsbk_resource_type_name(c->type),
+                                     c->account, c->region, id ? id : c->id, attrs, c->state_deps,
+                                     c->n_state_deps)
+                   : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    } else {
+        rc = rdsbk_state_remove(e->state, c->address);
+        if (rc == RDSBK_ENOTFOUND)
+            rc = 0;
+    }
+    if (!rc)
+        rc = rdsbk_state_save(e->state, e->opts->state_path);
+    pthread_mutex_unlock(&e->state_lock);
+    cJSON_Delete(attrs);
+    return rc;
+}
+
+/* References are resolved from the state, where every dependency now is. */
+static const char *s_state_lookup(const char *address, const char *attr, void *payload) {
+    struct rdsbk_engine *e = payload;
+    const struct rdsbk_state_resource *r;
+    const cJSON *v;
+    const char *value = NULL;
+
+    pthread_mutex_lock(&e->state_lock);
+    r = rdsbk_state_find(e->state, address);
+    v = r ? cJSON_GetObjectItemCaseSensitive(r->attributes, attr) : NULL;
+    if (cJSON_IsString(v))
+        value = v->valuestring; /* attributes of a resource another task depends on do not
+                                   change while this task runs */
+    pthread_mutex_unlock(&e->state_lock);
+    return value;
+}
+
+static void s_ref(struct rdsbk_resource_ref *ref, const struct rdsbk_engine *e,
+                  const struct rdsbk_change *c, const cJSON *attributes) {
+    memset(ref, 0, sizeof(*ref));
+    ref->type = c->type;
+    ref->account = c->account;
+    ref->region = c->region;
+    ref->name = c->name;
+    ref->id = c->id;
+    ref->stack = e->topo->stack;
+    ref->attributes = attributes;
+}
+
+static int s_delete(struct rdsbk_engine *e, struct rdsbk_change *c, struct rdsbk_client *client) {
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(c->type);
+    struct rdsbk_resource_ref ref;
+    const cJSON *known = c->prior ? c->prior : c->actual;
+    cJSON *attrs = known ? cJSON_Duplicate(known, 1) : cJSON_CreateObject();
+    int rc;
+
+    if (!attrs)
+        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    /* the tool's own settings (a key's deletion window) come from the topology when the state
+     * does not have them: a resource found by name */
+    for (const char *const *k = ops->no_diff; c->hint && k && *k; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->hint, *k);
+        if (v && !cJSON_GetObjectItemCaseSensitive(attrs, *k))
+            cJSON_AddItemToObject(attrs, *k, cJSON_Duplicate(v, 1));
+    }
+    s_ref(&ref, e, c, attrs);
+    rc = ops->remove(client, &ref);
+    cJSON_Delete(attrs);
+    return rc;
+}
+
+static int s_run(size_t i, void *payload) {
+    struct rdsbk_engine *e = payload;
+    struct rdsbk_change *c = &e->changes[i];
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(c->type);
+    struct rdsbk_client *client = NULL;
+    struct rdsbk_resource_ref ref;
+    cJSON *desired = NULL;
+    cJSON *after = NULL;
+    char *id = NULL;
+    const char *verb = NULL;
+    double start = s_now();
+    int unknown = 0;
+    int rc = 0;
+
+    if (c->action == RDSBK_ACTION_NOOP)
+        return 0;
+    if (c->action == RDSBK_ACTION_ADOPT) {
+        rc = s_record(e, c, c->actual, NULL);
+        if (!rc)
+            s_progress(e, "%s: Adopted into the state [id=%s]", c->address, c->id ? c->id : "");
+        return rc;
+    }
+    if (c->action == RDSBK_ACTION_FORGET) {
+        rc = s_record(e, c, NULL, NULL);
+        if (!rc)
+            s_progress(e, "%s: Removed from the state (it no longer exists)", c->address);
+        return rc;
+    }
+    client = rdsbk_engine_client(e, c->account, c->region);
+    if (!client)
+        return rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ERROR;
+
+    if (c->action == RDSBK_ACTION_DELETE || c->action == RDSBK_ACTION_REPLACE) {
+        s_progress(e, "%s: Destroying... [id=%s]", c->address, c->id ? c->id : c->name);
+        rc = s_delete(e, c, client);
+        if (rc)
+            goto cleanup;
+        rc = s_record(e, c, NULL, NULL);
+        if (rc)
+            goto cleanup;
+        s_progress(e, "%s: Destruction complete after %.1fs", c->address, s_now() - start);
+        if (c->action == RDSBK_ACTION_DELETE)
+            goto cleanup;
+        free(c->id);
+        c->id = NULL;
+    }
+
+    desired = rdsbk_model_resolve(c->res->desired, s_state_lookup, e, &unknown);
+    if (!desired) {
+        rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    if (unknown) {
+        rc = rdsbk_error_set(RDSBK_ERROR, "%s: a value it refers to is still unknown", c->address);
+        goto cleanup;
+    }
+    s_ref(&ref, e, c, desired);
+    if (c->action == RDSBK_ACTION_UPDATE) {
+        verb = "Modifications";
+        s_progress(e, "%s: Modifying... [id=%s]", c->address, c->id ? c->id : c->name);
+        rc = ops->update(&after, client, &ref, desired, c->actual);
+    } else {
+        verb = "Creation";
+        s_progress(e, "%s: Creating...", c->address);
+        rc = ops->create(&after, &id, client, &ref, desired);
+    }
+    if (rc)
+        goto cleanup;
+    cJSON_Delete(c->desired);
+    c->desired = desired;
+    desired = NULL;
+    rc = s_record(e, c, after, id);
+    if (rc)
+        goto cleanup;
+    s_progress(e, "%s: %s complete after %.1fs [id=%s]", c->address, verb, s_now() - start,
+               id      ? id
+               : c->id ? c->id
+                       : c->name);
+
+cleanup:
+    if (rc)
+        s_progress(e, "%s: failed: %s", c->address, rdsbk_error_last()->message);
+    cJSON_Delete(desired);
+    cJSON_Delete(after);
+    free(id);
+    return rc;
+}
+
+int rdsbk_engine_execute(struct rdsbk_engine *e) {
+    struct rdsbk_task_result *results = calloc(e->n_changes ? e->n_changes : 1, sizeof(*results));
+    size_t **deps = calloc(e->n_changes ? e->n_changes : 1, sizeof(*deps));
+    size_t *n_deps = calloc(e->n_changes ? e->n_changes : 1, sizeof(*n_deps));
+    struct rdsbk_plan_counts done = {0, 0, 0, 0, 0};
+    int failed = 0;
+    int skipped = 0;
+    int rc;
+
+    if (!results || !deps || !n_deps) {
+        free(results);
+        free(deps);
+        free(n_deps);
+        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < e->n_changes; i++) {
+        deps[i] = e->changes[i].deps;
+        n_deps[i] = e->changes[i].n_deps;
+    }
+    rc = rdsbk_pool_run(results, e->n_changes, deps, n_deps, e->opts->parallelism, false, s_run, e);
+    for (size_t i = 0; i < e->n_changes; i++) {
+        const struct rdsbk_change *c = &e->changes[i];
+        if (results[i].status == RDSBK_TASK_FAILED)
+            failed++;
+        if (results[i].status == RDSBK_TASK_SKIPPED && c->action != RDSBK_ACTION_NOOP)
+            skipped++;
+        if (results[i].status != RDSBK_TASK_OK)
+            continue;
+        switch (c->action) {
+        case RDSBK_ACTION_CREATE:
+            done.add++;
+            break;
+        case RDSBK_ACTION_UPDATE:
+            done.change++;
+            break;
+        case RDSBK_ACTION_REPLACE:
+            done.add++;
+            done.destroy++;
+            break;
+        case RDSBK_ACTION_DELETE:
+            done.destroy++;
+            break;
+        default:
+            break;
+        }
+    }
+    free(results);
+    free(deps);
+    free(n_deps);
+    if (rc) {
+        struct rdsbk_error err;
+        rdsbk_error_save(&err);
+        fprintf(stderr,
+                "\nApply failed: %d added, %d changed, %d destroyed before the error; %d "
+                "change%s failed, %d not attempted.\nThe state records everything that was "
+                "done: run apply again to continue from there.\n",
+                done.add, done.change, done.destroy, failed, failed == 1 ? "" : "s", skipped);
+        rdsbk_error_restore(&err);
+        return rc;
+    }
+    if (!e->opts->json)
+        printf("\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", done.add,
+               done.change, done.destroy);
+    return 0;
+}

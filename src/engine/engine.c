@@ -1,0 +1,596 @@
+/*
+ * A run of the engine: lock and load the state, build the desired graph, make a client per account
+ * and Region, prove each account's credentials, then (compute) merge desired and state, refresh
+ * from AWS in parallel and decide an action per resource.
+ */
+#include "canon.h"
+#include "engine_internal.h"
+#include "pool.h"
+#include "rdsbk/error.h"
+#include "rdsbk/http.h"
+#include "rdsbk/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *rdsbk_action_name(enum rdsbk_action action) {
+    static const char *const names[] = {"no-op",  "create", "update", "replace",
+                                        "delete", "adopt",  "forget"};
+    return (unsigned)action < sizeof(names) / sizeof(names[0]) ? names[action] : "?";
+}
+
+/* ---- clients ---------------------------------------------------------------------------- */
+
+struct s_client_entry {
+    char account[RDSBK_ACCOUNT_LEN + 1];
+    char *region;
+    struct rdsbk_client *client;
+};
+
+struct rdsbk_clients {
+    struct s_client_entry *entries;
+    size_t n;
+    pthread_mutex_t lock;
+};
+
+/* The profile and role of an account: from the topology (the first source naming it), else from
+ * the state, which remembers accounts of sources since removed. */
+static void s_account_settings(const struct rdsbk_engine *e, const char *account,
+                               const char **profile, const char **role_arn) {
+    const struct rdsbk_topology *t = e->topo;
+    const cJSON *remembered = cJSON_GetObjectItemCaseSensitive(e->state->accounts, account);
+
+    *profile = NULL;
+    *role_arn = NULL;
+    if (strcmp(account, t->backup.account) == 0) {
+        *profile = t->backup.profile;
+        *role_arn = t->backup.role_arn;
+        return;
+    }
+    for (size_t i = 0; i < t->n_sources; i++) {
+        if (strcmp(t->sources[i].account, account) == 0) {
+            *profile = t->sources[i].profile;
+            *role_arn = t->sources[i].role_arn;
+            return;
+        }
+    }
+    *profile = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(remembered, "profile"));
+    *role_arn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(remembered, "role_arn"));
+}
+
+/* Records in the state how to reach every account the topology names. */
+static int s_remember_accounts(struct rdsbk_engine *e) {
+    const struct rdsbk_topology *t = e->topo;
+
+    for (size_t i = 0; i <= t->n_sources; i++) {
+        const char *account = i < t->n_sources ? t->sources[i].account : t->backup.account;
+        const char *profile;
+        const char *role_arn;
+        cJSON *o = cJSON_CreateObject();
+
+        if (!o)
+            return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        s_account_settings(e, account, &profile, &role_arn);
+        if (profile)
+            cJSON_AddStringToObject(o, "profile", profile);
+        if (role_arn)
+            cJSON_AddStringToObject(o, "role_arn", role_arn);
+        cJSON_DeleteItemFromObjectCaseSensitive(e->state->accounts, account);
+        cJSON_AddItemToObject(e->state->accounts, account, o);
+    }
+    return 0;
+}
+
+struct rdsbk_client *rdsbk_engine_client(struct rdsbk_engine *e, const char *account,
+                                         const char *region) {
+    struct rdsbk_clients *c = e->clients;
+    struct rdsbk_client *base = NULL;
+    struct rdsbk_client *client = NULL;
+    struct s_client_entry *grown;
+    char session[64];
+
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < c->n; i++) {
+        if (strcmp(c->entries[i].account, account) != 0)
+            continue;
+        if (strcmp(c->entries[i].region, region) == 0) {
+            client = c->entries[i].client;
+            goto done;
+        }
+        base = c->entries[i].client;
+    }
+    if (base) {
+        if (rdsbk_client_new_for_region(&client, base, region))
+            goto done;
+    } else {
+        struct rdsbk_client_options o;
+        memset(&o, 0, sizeof(o));
+        o.region = region;
+        s_account_settings(e, account, &o.profile, &o.role_arn);
+        snprintf(session, sizeof(session), "rdsbk-%s", e->topo->stack);
+        o.session_name = session;
+        o.endpoints = &e->topo->endpoints;
+        o.http = e->http;
+        if (rdsbk_client_new(&client, &o))
+            goto done;
+    }
+    grown = realloc(c->entries, (c->n + 1) * sizeof(*grown));
+    if (!grown || !(grown[c->n].region = strdup(region))) {
+        if (grown)
+            c->entries = grown;
+        rdsbk_client_free(client);
+        client = NULL;
+        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        goto done;
+    }
+    c->entries = grown;
+    snprintf(c->entries[c->n].account, sizeof(c->entries[c->n].account), "%s", account);
+    c->entries[c->n].client = client;
+    c->n++;
+
+done:
+    pthread_mutex_unlock(&c->lock);
+    return client;
+}
+
+static void s_clients_free(struct rdsbk_clients *c) {
+    if (!c)
+        return;
+    /* Regional clients share their base's credentials provider; freeing in reverse creation
+     * order releases the base last. */
+    for (size_t i = c->n; i > 0; i--) {
+        rdsbk_client_free(c->entries[i - 1].client);
+        free(c->entries[i - 1].region);
+    }
+    free(c->entries);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+/* ---- account checks --------------------------------------------------------------------- */
+
+struct s_verify {
+    struct rdsbk_engine *e;
+    const char **accounts;
+};
+
+static int s_verify_one(size_t i, void *payload) {
+    struct s_verify *v = payload;
+    struct rdsbk_client *client =
+        rdsbk_engine_client(v->e, v->accounts[i], v->e->topo->backup.region);
+
+    if (!client)
+        return rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ERROR;
+    return rdsbk_client_verify_account(client, v->accounts[i], NULL);
+}
+
+/* Before anything else, STS GetCallerIdentity proves each account's credentials. */
+static int s_verify_accounts(struct rdsbk_engine *e) {
+    const struct rdsbk_topology *t = e->topo;
+    const char **accounts = calloc(t->n_sources + 1, sizeof(*accounts));
+    struct rdsbk_task_result *results = calloc(t->n_sources + 1, sizeof(*results));
+    struct s_verify v = {e, accounts};
+    size_t n = 0;
+    int rc;
+
+    if (!accounts || !results) {
+        free(accounts);
+        free(results);
+        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    }
+    accounts[n++] = t->backup.account;
+    for (size_t i = 0; i < t->n_sources; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < n; j++)
+            seen |= strcmp(accounts[j], t->sources[i].account) == 0;
+        if (!seen)
+            accounts[n++] = t->sources[i].account;
+    }
+    rc = rdsbk_pool_run(results, n, NULL, NULL, e->opts->parallelism, false, s_verify_one, &v);
+    free(accounts);
+    free(results);
+    return rc;
+}
+
+/* ---- open / close ----------------------------------------------------------------------- */
+
+int rdsbk_engine_open(struct rdsbk_engine *e, const struct rdsbk_topology *topo,
+                      const struct rdsbk_engine_options *opts, const char *operation,
+                      bool need_state) {
+    int rc;
+
+    memset(e, 0, sizeof(*e));
+    e->topo = topo;
+    e->opts = opts;
+    pthread_mutex_init(&e->state_lock, NULL);
+    pthread_mutex_init(&e->out_lock, NULL);
+    e->state_ready = true;
+
+    rc = rdsbk_state_lock(&e->lock, opts->state_path, operation, opts->lock_timeout_s);
+    if (rc)
+        return rc;
+    rc = rdsbk_state_load(&e->state, opts->state_path, topo->stack);
+    if (rc == RDSBK_ENOTFOUND && !need_state)
+        rc = rdsbk_state_new(&e->state, topo->stack);
+    if (rc)
+        return rc;
+    rc = s_remember_accounts(e);
+    if (rc)
+        return rc;
+    rc = rdsbk_model_build(&e->graph, topo);
+    if (rc)
+        return rc;
+    rc = rdsbk_http_new(&e->http, NULL);
+    if (rc)
+        return rc;
+    e->clients = calloc(1, sizeof(*e->clients));
+    if (!e->clients)
+        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    pthread_mutex_init(&e->clients->lock, NULL);
+    return s_verify_accounts(e);
+}
+
+static void s_change_clean_up(struct rdsbk_change *c) {
+    free(c->address);
+    free(c->region);
+    free(c->name);
+    free(c->id);
+    cJSON_Delete(c->prior);
+    cJSON_Delete(c->actual);
+    cJSON_Delete(c->desired);
+    cJSON_Delete(c->changed);
+    free(c->deps);
+    for (size_t i = 0; i < c->n_state_deps; i++)
+        free(c->state_deps[i]);
+    free(c->state_deps);
+}
+
+void rdsbk_engine_close(struct rdsbk_engine *e) {
+    for (size_t i = 0; i < e->n_changes; i++)
+        s_change_clean_up(&e->changes[i]);
+    free(e->changes);
+    s_clients_free(e->clients);
+    rdsbk_http_free(e->http);
+    rdsbk_graph_free(e->graph);
+    rdsbk_state_free(e->state);
+    rdsbk_state_unlock(e->lock);
+    if (e->state_ready) {
+        pthread_mutex_destroy(&e->state_lock);
+        pthread_mutex_destroy(&e->out_lock);
+    }
+    memset(e, 0, sizeof(*e));
+}
+
+/* ---- the change list -------------------------------------------------------------------- */
+
+static struct rdsbk_change *s_find_change(const struct rdsbk_engine *e, const char *address) {
+    size_t lo = 0;
+    size_t hi = e->n_changes;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int cmp = strcmp(address, e->changes[mid].address);
+        if (cmp == 0)
+            return &e->changes[mid];
+        if (cmp < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+static int s_dup_into(char **dst, const char *src) {
+    *dst = src ? strdup(src) : NULL;
+    return src && !*dst ? -1 : 0;
+}
+
+/* Merges the graph and the state (both sorted by address) into e->changes. */
+static int s_build_changes(struct rdsbk_engine *e, bool destroy) {
+    const struct rdsbk_graph *g = e->graph;
+    const struct rdsbk_state *st = e->state;
+    size_t cap = g->n_resources + st->n_resources;
+    size_t i = 0;
+    size_t j = 0;
+
+    e->changes = calloc(cap ? cap : 1, sizeof(*e->changes));
+    if (!e->changes)
+        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    while (i < g->n_resources || j < st->n_resources) {
+        const struct rdsbk_resource *r = i < g->n_resources ? &g->resources[i] : NULL;
+        const struct rdsbk_state_resource *s = j < st->n_resources ? &st->resources[j] : NULL;
+        struct rdsbk_change *c = &e->changes[e->n_changes];
+        int cmp = !r ? 1 : !s ? -1 : strcmp(r->address, s->address);
+        int oom = 0;
+
+        if (cmp <= 0) {
+            c->res = destroy ? NULL : r;
+            c->hint = r->desired;
+            c->type = r->type;
+            snprintf(c->account, sizeof(c->account), "%s", r->account);
+            oom |= s_dup_into(&c->address, r->address) | s_dup_into(&c->region, r->region) |
+                   s_dup_into(&c->name, r->name);
+            i++;
+        }
+        if (cmp >= 0) {
+            int type = rdsbk_resource_type_from_name(s->type);
+            if (type < 0) {
+                return rdsbk_error_set(RDSBK_EINVALID,
+                                       "%s: unknown resource type '%s' in the "
+                                       "state",
+                                       s->address, s->type);
+            }
+            c->in_state = true;
+            c->prior = cJSON_Duplicate(s->attributes, 1);
+            oom |= !c->prior;
+            if (cmp > 0) {
+                const cJSON *name = cJSON_GetObjectItem(s->attributes, "name");
+                c->type = (enum rdsbk_resource_type)type;
+                snprintf(c->account, sizeof(c->account), "%s", s->account);
+                oom |= s_dup_into(&c->address, s->address) | s_dup_into(&c->region, s->region);
+                oom |= s_dup_into(&c->name, cJSON_IsString(name) ? name->valuestring : s->id);
+            }
+            oom |= s_dup_into(&c->id, s->id && s->id[0] ? s->id : NULL);
+            j++;
+        }
+        e->n_changes++;
+        if (oom)
+            return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+/* ---- refresh ---------------------------------------------------------------------------- */
+
+/* The reference a resource's AWS calls need. */
+static void s_ref(struct rdsbk_resource_ref *ref, const struct rdsbk_engine *e,
+                  const struct rdsbk_change *c, const cJSON *attributes) {
+    memset(ref, 0, sizeof(*ref));
+    ref->type = c->type;
+    ref->account = c->account;
+    ref->region = c->region;
+    ref->name = c->name;
+    ref->id = c->id;
+    ref->stack = e->topo->stack;
+    ref->attributes = attributes;
+}
+
+static const cJSON *s_known_attributes(const struct rdsbk_change *c) {
+    static cJSON s_empty = {0};
+    if (c->prior)
+        return c->prior;
+    if (c->hint)
+        return c->hint;
+    s_empty.type = cJSON_Object;
+    return &s_empty;
+}
+
+static int s_refresh_one(size_t i, void *payload) {
+    struct rdsbk_engine *e = payload;
+    struct rdsbk_change *c = &e->changes[i];
+    struct rdsbk_client *client = rdsbk_engine_client(e, c->account, c->region);
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(c->type);
+    struct rdsbk_resource_ref ref;
+    char *id = NULL;
+    int rc;
+
+    if (!client)
+        return rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ERROR;
+    s_ref(&ref, e, c, s_known_attributes(c));
+    rc = ops->read(&c->actual, &id, client, &ref);
+    if (rc == RDSBK_ENOTFOUND) {
+        c->actual = NULL;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    if (id) {
+        free(c->id);
+        c->id = id;
+    }
+    return 0;
+}
+
+static int s_refresh(struct rdsbk_engine *e) {
+    struct rdsbk_task_result *results;
+    int rc;
+
+    if (!e->opts->refresh) {
+        for (size_t i = 0; i < e->n_changes; i++)
+            if (e->changes[i].prior)
+                e->changes[i].actual = cJSON_Duplicate(e->changes[i].prior, 1);
+        return 0;
+    }
+    results = calloc(e->n_changes ? e->n_changes : 1, sizeof(*results));
+    if (!results)
+        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    rc = rdsbk_pool_run(results, e->n_changes, NULL, NULL, e->opts->parallelism, true,
+                        s_refresh_one, e);
+    if (rc) {
+        for (size_t i = 0; i < e->n_changes; i++) {
+            if (results[i].status == RDSBK_TASK_FAILED) {
+                const struct rdsbk_error *err = &results[i].error;
+                char message[sizeof(err->message) + 512];
+                snprintf(message, sizeof(message), "reading %s: %s", e->changes[i].address,
+                         err->message);
+                rc = rdsbk_error_set_aws(err->code, err->http_status, err->aws_code,
+                                         err->request_id, message);
+                break;
+            }
+        }
+    }
+    free(results);
+    return rc;
+}
+
+/* ---- actions ---------------------------------------------------------------------------- */
+
+static bool s_listed(const char *const *list, const char *name) {
+    for (; list && *list; list++)
+        if (strcmp(*list, name) == 0)
+            return true;
+    return false;
+}
+
+/* References resolve to what the referenced resource has now, unless apply will (re)create it. */
+static const char *s_lookup(const char *address, const char *attr, void *payload) {
+    struct rdsbk_engine *e = payload;
+    const struct rdsbk_change *c = s_find_change(e, address);
+    const cJSON *v;
+
+    if (!c || !c->actual || c->action == RDSBK_ACTION_CREATE || c->action == RDSBK_ACTION_REPLACE)
+        return NULL;
+    v = cJSON_GetObjectItemCaseSensitive(c->actual, attr);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static bool s_has_reference(const cJSON *v) {
+    char *text = cJSON_PrintUnformatted(v);
+    bool found = text && strstr(text, "${") && strchr(text, '#');
+    free(text);
+    return found;
+}
+
+static int s_decide(struct rdsbk_engine *e, struct rdsbk_change *c) {
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(c->type);
+    const cJSON *attr;
+
+    c->changed = cJSON_CreateArray();
+    if (!c->changed)
+        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    if (!c->res) {
+        c->action = c->actual     ? RDSBK_ACTION_DELETE
+                    : c->in_state ? RDSBK_ACTION_FORGET
+                                  : RDSBK_ACTION_NOOP;
+        return 0;
+    }
+    c->desired = rdsbk_model_resolve(c->res->desired, s_lookup, e, &c->unknown);
+    if (!c->desired)
+        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    if (!c->actual) {
+        c->action = RDSBK_ACTION_CREATE;
+        return 0;
+    }
+    cJSON_ArrayForEach(attr, c->desired) {
+        const cJSON *have = cJSON_GetObjectItemCaseSensitive(c->actual, attr->string);
+        if (s_listed(ops->no_diff, attr->string))
+            continue;
+        if (!s_has_reference(attr) && rdsbk_canon_equal(attr, have))
+            continue;
+        cJSON_AddItemToArray(c->changed, cJSON_CreateString(attr->string));
+        if (s_listed(ops->force_new, attr->string) && !c->forces[0])
+            snprintf(c->forces, sizeof(c->forces), "%s", attr->string);
+    }
+    if (c->forces[0])
+        c->action = RDSBK_ACTION_REPLACE;
+    else if (cJSON_GetArraySize(c->changed) > 0)
+        c->action = RDSBK_ACTION_UPDATE;
+    else if (!c->in_state)
+        c->action = RDSBK_ACTION_ADOPT;
+    else
+        c->action = RDSBK_ACTION_NOOP;
+    return 0;
+}
+
+/* Apply-time dependencies: creates and updates after what they need; deletes after what needs
+ * them is deleted. */
+static int s_link(struct rdsbk_engine *e) {
+    for (size_t i = 0; i < e->n_changes; i++) {
+        struct rdsbk_change *c = &e->changes[i];
+        const struct rdsbk_state_resource *s = rdsbk_state_find(e->state, c->address);
+        char *const *deps = c->res ? c->res->deps : s ? s->deps : NULL;
+        size_t n = c->res ? c->res->n_deps : s ? s->n_deps : 0;
+
+        c->state_deps = calloc(n ? n : 1, sizeof(*c->state_deps));
+        c->deps = calloc(e->n_changes, sizeof(*c->deps));
+        if (!c->state_deps || !c->deps)
+            return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        for (size_t d = 0; d < n; d++) {
+            c->state_deps[c->n_state_deps] = strdup(deps[d]);
+            if (!c->state_deps[c->n_state_deps])
+                return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            c->n_state_deps++;
+        }
+    }
+    for (size_t i = 0; i < e->n_changes; i++) {
+        struct rdsbk_change *c = &e->changes[i];
+        for (size_t d = 0; d < c->n_state_deps; d++) {
+            struct rdsbk_change *dep = s_find_change(e, c->state_deps[d]);
+            if (!dep)
+                continue;
+            if (c->action == RDSBK_ACTION_DELETE || c->action == RDSBK_ACTION_FORGET) {
+                /* `dep` is needed by `c`: if it goes too, it goes after `c` */
+                if (dep->action == RDSBK_ACTION_DELETE || dep->action == RDSBK_ACTION_FORGET)
+                    dep->deps[dep->n_deps++] = i;
+            } else {
+                c->deps[c->n_deps++] = (size_t)(dep - e->changes);
+            }
+        }
+    }
+    return 0;
+}
+
+int rdsbk_engine_compute(struct rdsbk_engine *e, bool destroy) {
+    size_t *order = NULL;
+    int rc;
+
+    rc = s_build_changes(e, destroy);
+    if (rc)
+        return rc;
+    rc = s_refresh(e);
+    if (rc)
+        return rc;
+    /* decide in dependency order, so references see their target's action */
+    rc = rdsbk_graph_topo_order(&order, e->graph);
+    if (rc)
+        return rc;
+    for (size_t k = 0; k < e->graph->n_resources; k++) {
+        struct rdsbk_change *c = s_find_change(e, e->graph->resources[order[k]].address);
+        rc = s_decide(e, c);
+        if (rc)
+            goto cleanup;
+    }
+    for (size_t i = 0; i < e->n_changes; i++) {
+        if (!e->changes[i].changed) {
+            rc = s_decide(e, &e->changes[i]);
+            if (rc)
+                goto cleanup;
+        }
+    }
+    rc = s_link(e);
+
+cleanup:
+    free(order);
+    return rc;
+}
+
+struct rdsbk_plan_counts rdsbk_engine_count(const struct rdsbk_engine *e) {
+    struct rdsbk_plan_counts n = {0, 0, 0, 0, 0};
+
+    for (size_t i = 0; i < e->n_changes; i++) {
+        switch (e->changes[i].action) {
+        case RDSBK_ACTION_CREATE:
+            n.add++;
+            break;
+        case RDSBK_ACTION_UPDATE:
+            n.change++;
+            break;
+        case RDSBK_ACTION_REPLACE:
+            n.add++;
+            n.destroy++;
+            break;
+        case RDSBK_ACTION_DELETE:
+            n.destroy++;
+            break;
+        case RDSBK_ACTION_ADOPT:
+            n.adopt++;
+            break;
+        case RDSBK_ACTION_FORGET:
+            n.forget++;
+            break;
+        default:
+            break;
+        }
+    }
+    return n;
+}

@@ -1,0 +1,103 @@
+#ifndef RDSBK_ENGINE_INTERNAL_H
+#define RDSBK_ENGINE_INTERNAL_H
+
+#include "rdsbk/client.h"
+#include "rdsbk/engine.h"
+#include "rdsbk/model.h"
+#include "rdsbk/resource.h"
+#include "rdsbk/state.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+enum rdsbk_action {
+    RDSBK_ACTION_NOOP,
+    RDSBK_ACTION_CREATE,
+    RDSBK_ACTION_UPDATE,
+    RDSBK_ACTION_REPLACE,
+    RDSBK_ACTION_DELETE,
+    RDSBK_ACTION_ADOPT,  /* exists under our name but not in the state: record it, no API call */
+    RDSBK_ACTION_FORGET, /* in the state but gone from AWS and no longer wanted: drop it */
+};
+
+const char *rdsbk_action_name(enum rdsbk_action action);
+
+/* One resource of the plan: desired, in the state, or both. */
+struct rdsbk_change {
+    char *address;
+    enum rdsbk_resource_type type;
+    char account[RDSBK_ACCOUNT_LEN + 1];
+    char *region;
+    char *name;
+    char *id;                         /* from the state or the refresh */
+    const struct rdsbk_resource *res; /* desired; NULL when only the state has it, or destroy */
+    const cJSON *hint;                /* the graph's attributes even on destroy (borrowed), to
+                                         find a resource by name and for the tool's settings */
+    cJSON *prior;                     /* the state's attributes, NULL when not in the state */
+    cJSON *actual;                    /* what AWS has (refresh), NULL when it does not exist */
+    cJSON *desired;                   /* desired with the references known so far resolved */
+    int unknown;                      /* references in `desired` not known before apply */
+    bool in_state;
+    enum rdsbk_action action;
+    char forces[64]; /* the attribute that forces a replacement */
+    cJSON *changed;  /* names of the attributes that differ (an array) */
+    size_t *deps;    /* indices of changes this one waits for at apply */
+    size_t n_deps;
+    char **state_deps; /* dependencies to record in the state */
+    size_t n_state_deps;
+};
+
+/* Clients per account and Region, created once per run. */
+struct rdsbk_clients;
+
+struct rdsbk_engine {
+    const struct rdsbk_topology *topo;
+    const struct rdsbk_engine_options *opts;
+    struct rdsbk_graph *graph;
+    struct rdsbk_state *state;
+    struct rdsbk_state_lock *lock;
+    struct rdsbk_http *http;
+    struct rdsbk_clients *clients;
+    struct rdsbk_change *changes; /* sorted by address */
+    size_t n_changes;
+    pthread_mutex_t state_lock; /* guards `state` and its file during apply */
+    pthread_mutex_t out_lock;   /* one progress line at a time */
+    bool state_ready;           /* mutexes initialised */
+};
+
+/* Opens the run: lock, state, graph, clients, account checks. `operation` names it in the lock. */
+int rdsbk_engine_open(struct rdsbk_engine *e, const struct rdsbk_topology *topo,
+                      const struct rdsbk_engine_options *opts, const char *operation,
+                      bool need_state);
+void rdsbk_engine_close(struct rdsbk_engine *e);
+
+/* Builds the change list (desired + state), refreshes it from AWS and decides the actions.
+ * `destroy`: every resource is to be deleted. */
+int rdsbk_engine_compute(struct rdsbk_engine *e, bool destroy);
+
+/* The client for an account and Region (borrowed), or NULL with the error set. */
+struct rdsbk_client *rdsbk_engine_client(struct rdsbk_engine *e, const char *account,
+                                         const char *region);
+
+/* Counts of a plan. */
+struct rdsbk_plan_counts {
+    int add, change, destroy, adopt, forget;
+};
+struct rdsbk_plan_counts rdsbk_engine_count(const struct rdsbk_engine *e);
+
+/* Renders the plan as text (stdout) or JSON. */
+void rdsbk_engine_print_plan(const struct rdsbk_engine *e, FILE *out, bool destroy);
+char *rdsbk_engine_plan_json(const struct rdsbk_engine *e);
+
+/* Executes the actions; prints progress; saves the state after every change. */
+int rdsbk_engine_execute(struct rdsbk_engine *e);
+
+/* Saved plans (plan --out / apply FILE). */
+int rdsbk_planfile_write(const struct rdsbk_engine *e, const char *path);
+int rdsbk_planfile_check(const struct rdsbk_engine *e, const char *path);
+
+/* The SHA-256 (hex) of the topology file as read, for saved plans. */
+int rdsbk_engine_topology_digest(char out[65], const char *path);
+
+#endif

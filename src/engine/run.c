@@ -1,0 +1,292 @@
+/* plan, apply and destroy from start to end, and saved plans. */
+#include "engine_internal.h"
+#include "rdsbk/buf.h"
+#include "rdsbk/error.h"
+#include "rdsbk/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int rdsbk_engine_topology_digest(char out[65], const char *path) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned char chunk[65536];
+    unsigned int len = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    FILE *f = fopen(path, "rb");
+    size_t n;
+    int result = 0;
+
+    if (!f || !ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+        result = f ? rdsbk_error_set(RDSBK_ERROR, "SHA-256 unavailable")
+                   : rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        EVP_DigestUpdate(ctx, chunk, n);
+    EVP_DigestFinal_ex(ctx, digest, &len);
+    for (unsigned int i = 0; i < len && i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", digest[i]);
+
+cleanup:
+    if (f)
+        fclose(f);
+    EVP_MD_CTX_free(ctx);
+    return result;
+}
+
+/* The actions of a plan as {"address": "action"}, for saved plans. */
+static cJSON *s_actions(const struct rdsbk_engine *e) {
+    cJSON *o = cJSON_CreateObject();
+
+    for (size_t i = 0; o && i < e->n_changes; i++)
+        if (e->changes[i].action != RDSBK_ACTION_NOOP)
+            cJSON_AddStringToObject(o, e->changes[i].address,
+                                    rdsbk_action_name(e->changes[i].action));
+    return o;
+}
+
+int rdsbk_planfile_write(const struct rdsbk_engine *e, const char *path) {
+    cJSON *root = cJSON_CreateObject();
+    char digest[65];
+    char *text = NULL;
+    int fd = -1;
+    int result;
+
+    result = rdsbk_engine_topology_digest(digest, e->topo->path);
+    if (result)
+        goto cleanup;
+    cJSON_AddNumberToObject(root, "format_version", 1);
+    cJSON_AddStringToObject(root, "stack", e->topo->stack);
+    /* a plan made before any state exists expects none at apply time */
+    cJSON_AddStringToObject(root, "lineage", e->state->loaded_serial < 0 ? "" : e->state->lineage);
+    cJSON_AddNumberToObject(root, "serial", (double)e->state->loaded_serial);
+    cJSON_AddStringToObject(root, "topology_sha256", digest);
+    cJSON_AddItemToObject(root, "actions", s_actions(e));
+    text = cJSON_Print(root);
+    if (!text) {
+        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || fsync(fd) != 0) {
+        result = rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    result = 0;
+
+cleanup:
+    if (fd >= 0)
+        close(fd);
+    free(text);
+    cJSON_Delete(root);
+    return result;
+}
+
+int rdsbk_planfile_check(const struct rdsbk_engine *e, const char *path) {
+    struct rdsbk_buf text = RDSBK_BUF_INIT;
+    cJSON *root = NULL;
+    cJSON *now = NULL;
+    char digest[65];
+    char chunk[4096];
+    FILE *f = fopen(path, "rb");
+    const cJSON *v;
+    size_t n;
+    int result = RDSBK_EINVALID;
+
+    if (!f)
+        return rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rdsbk_buf_add(&text, chunk, n);
+    fclose(f);
+    root = cJSON_Parse(rdsbk_buf_cstr(&text));
+    if (!root || !cJSON_IsString(cJSON_GetObjectItem(root, "lineage"))) {
+        rdsbk_error_set(RDSBK_EINVALID, "%s is not a saved plan", path);
+        goto cleanup;
+    }
+    v = cJSON_GetObjectItem(root, "stack");
+    if (!cJSON_IsString(v) || strcmp(v->valuestring, e->topo->stack) != 0) {
+        rdsbk_error_set(RDSBK_EINVALID, "%s is a plan for another stack", path);
+        goto cleanup;
+    }
+    if (strcmp(cJSON_GetObjectItem(root, "lineage")->valuestring,
+               e->state->loaded_serial < 0 ? "" : e->state->lineage) != 0 ||
+        !cJSON_IsNumber(cJSON_GetObjectItem(root, "serial")) ||
+        (long)cJSON_GetObjectItem(root, "serial")->valuedouble != e->state->loaded_serial) {
+        rdsbk_error_set(RDSBK_ECONFLICT,
+                        "%s is stale: the state changed since it was made (serial %ld now); run "
+                        "plan again",
+                        path, e->state->serial);
+        result = RDSBK_ECONFLICT;
+        goto cleanup;
+    }
+    result = rdsbk_engine_topology_digest(digest, e->topo->path);
+    if (result)
+        goto cleanup;
+    v = cJSON_GetObjectItem(root, "topology_sha256");
+    if (!cJSON_IsString(v) || strcmp(v->valuestring, digest) != 0) {
+        result = rdsbk_error_set(RDSBK_ECONFLICT,
+                                 "%s is stale: %s changed since it was made; run "
+                                 "plan again",
+                                 path, e->topo->path);
+        goto cleanup;
+    }
+    now = s_actions(e);
+    if (!now || !cJSON_Compare(now, cJSON_GetObjectItem(root, "actions"), 1)) {
+        result = rdsbk_error_set(RDSBK_ECONFLICT,
+                                 "%s is stale: AWS changed since it was made, and applying now "
+                                 "would do something else; run plan again",
+                                 path);
+        goto cleanup;
+    }
+    result = 0;
+
+cleanup:
+    rdsbk_buf_clean_up(&text);
+    cJSON_Delete(root);
+    cJSON_Delete(now);
+    return result;
+}
+
+static bool s_has_changes(const struct rdsbk_engine *e) {
+    struct rdsbk_plan_counts n = rdsbk_engine_count(e);
+    return n.add || n.change || n.destroy || n.adopt || n.forget;
+}
+
+static int s_print(const struct rdsbk_engine *e, bool destroy) {
+    if (e->opts->json) {
+        char *json = rdsbk_engine_plan_json(e);
+        if (!json)
+            return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        printf("%s\n", json);
+        free(json);
+    } else {
+        rdsbk_engine_print_plan(e, stdout, destroy);
+    }
+    fflush(stdout);
+    return 0;
+}
+
+int rdsbk_engine_plan(const struct rdsbk_topology *topo, const struct rdsbk_engine_options *opts,
+                      bool *has_changes_out) {
+    struct rdsbk_engine e;
+    int rc;
+
+    *has_changes_out = false;
+    rc = rdsbk_engine_open(&e, topo, opts, "plan", false);
+    if (!rc)
+        rc = rdsbk_engine_compute(&e, false);
+    if (!rc)
+        rc = s_print(&e, false);
+    if (!rc && opts->plan_out) {
+        rc = rdsbk_planfile_write(&e, opts->plan_out);
+        if (!rc && !opts->json)
+            printf("\nSaved the plan to %s; 'rdsbk-provision apply %s' carries out exactly these "
+                   "actions.\n",
+                   opts->plan_out, opts->plan_out);
+    }
+    if (!rc)
+        *has_changes_out = s_has_changes(&e);
+    rdsbk_engine_close(&e);
+    return rc;
+}
+
+/* Asks for "yes" on a terminal; refuses without one. */
+static int s_confirm(const struct rdsbk_engine *e, const char *what) {
+    char line[16];
+
+    if (e->opts->auto_approve || e->opts->plan_in)
+        return 0;
+    if (!isatty(STDIN_FILENO))
+        return rdsbk_error_set(RDSBK_EUSAGE,
+                               "standard input is not a terminal, so %s cannot ask "
+                               "for confirmation; pass --auto-approve",
+                               what);
+    printf("\nDo you want to %s? Only 'yes' is accepted: ", what);
+    fflush(stdout);
+    if (!fgets(line, sizeof(line), stdin) || strcmp(line, "yes\n") != 0)
+        return rdsbk_error_set(RDSBK_ERROR, "%s cancelled", what);
+    return 0;
+}
+
+int rdsbk_engine_apply(const struct rdsbk_topology *topo, const struct rdsbk_engine_options *opts) {
+    struct rdsbk_engine e;
+    int rc;
+
+    rc = rdsbk_engine_open(&e, topo, opts, "apply", false);
+    if (!rc)
+        rc = rdsbk_engine_compute(&e, false);
+    if (!rc && opts->plan_in)
+        rc = rdsbk_planfile_check(&e, opts->plan_in);
+    if (!rc && !opts->plan_in)
+        rc = s_print(&e, false);
+    if (!rc && s_has_changes(&e)) {
+        rc = s_confirm(&e, "apply these changes");
+        if (!rc)
+            rc = rdsbk_engine_execute(&e);
+    }
+    rdsbk_engine_close(&e);
+    return rc;
+}
+
+/* The key goes last and only when allowed; says when it will be gone. */
+static int s_check_key(struct rdsbk_engine *e) {
+    for (size_t i = 0; i < e->n_changes; i++) {
+        struct rdsbk_change *c = &e->changes[i];
+        const cJSON *prevent;
+        const cJSON *window;
+        time_t when;
+        char date[32];
+
+        if (c->type != RDSBK_RT_KMS_KEY || c->action != RDSBK_ACTION_DELETE)
+            continue;
+        prevent = cJSON_GetObjectItem(c->prior ? c->prior : c->hint, "prevent_destroy");
+        if (cJSON_IsTrue(prevent) && !e->opts->force_key_deletion)
+            return rdsbk_error_set(RDSBK_EINVALID,
+                                   "the topology sets key.prevent_destroy: destroy will not "
+                                   "schedule the deletion of %s; pass --force-key-deletion to "
+                                   "delete it anyway",
+                                   c->id ? c->id : c->name);
+        window = cJSON_GetObjectItem(c->prior ? c->prior : c->hint, "deletion_window_days");
+        when = time(NULL) + (time_t)(cJSON_IsNumber(window) ? window->valueint : 30) * 86400;
+        strftime(date, sizeof(date), "%Y-%m-%d", gmtime(&when));
+        fprintf(e->opts->json ? stderr : stdout,
+                "\nThe shared key %s will be scheduled for deletion on %s (in %d days). Every "
+                "backup copy encrypted with it becomes unrestorable then; cancel with 'aws kms "
+                "cancel-key-deletion' before that date if you need them.\n",
+                c->id ? c->id : c->name, date, cJSON_IsNumber(window) ? window->valueint : 30);
+    }
+    return 0;
+}
+
+int rdsbk_engine_destroy(const struct rdsbk_topology *topo,
+                         const struct rdsbk_engine_options *opts) {
+    struct rdsbk_engine e;
+    int rc;
+
+    rc = rdsbk_engine_open(&e, topo, opts, "destroy", false);
+    if (!rc && !opts->discover && e.state->loaded_serial < 0) {
+        printf("Nothing to destroy: %s does not exist (use --discover to find the stack's "
+               "resources without a state).\n",
+               opts->state_path);
+        rdsbk_engine_close(&e);
+        return 0;
+    }
+    if (!rc)
+        rc = rdsbk_engine_compute(&e, true);
+    if (!rc)
+        rc = s_print(&e, true);
+    if (!rc)
+        rc = s_check_key(&e);
+    if (!rc && s_has_changes(&e)) {
+        rc = s_confirm(&e, "destroy every resource of the stack");
+        if (!rc)
+            rc = rdsbk_engine_execute(&e);
+    }
+    rdsbk_engine_close(&e);
+    return rc;
+}

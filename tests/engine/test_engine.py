@@ -1,0 +1,341 @@
+"""The engine end to end: rdsbk-provision (the C binary) against the local emulator.
+
+usage: /usr/bin/python3 tests/engine/test_engine.py PATH/TO/rdsbk-provision [unittest args]
+
+Each test starts from an empty emulator, writes a topology pointed at it, and runs the real
+binary; out-of-band changes are made with boto3, the request log and the inventory are read
+through the emulator's control API.
+"""
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "emulator"))
+
+from harness import Harness  # noqa: E402
+
+BIN = None
+A, B, C, D = "111111111111", "222222222222", "333333333333", "444444444444"
+RA, RB = "eu-central-1", "eu-west-1"
+H = None
+
+
+def topology(stack="t1", sources=None, tags=None, timeout=60, backup=B):
+    sources = sources or [{"account": A, "region": RA, "instances": ["orders-db"],
+                           "clusters": ["aurora-main"]}]
+    lines = ["version: 1", "stack: %s" % stack, "sources:"]
+    for s in sources:
+        lines.append('  - account: "%s"' % s["account"])
+        lines.append("    region: %s" % s["region"])
+        lines.append('    profile: "%s"' % s["account"])
+        lines.append("    instances: [%s]" % ", ".join('"%s"' % i for i in s.get("instances", [])))
+        if s.get("clusters"):
+            lines.append("    clusters: [%s]" % ", ".join(s["clusters"]))
+    lines += ["backup:", '  account: "%s"' % backup, "  region: %s" % RB,
+              '  profile: "%s"' % backup, "key:", "  deletion_window_days: 7",
+              "functions:", "  timeout_seconds: %d" % timeout]
+    if tags:
+        lines.append("tags:")
+        lines += ["  %s: %s" % (k, v) for k, v in sorted(tags.items())]
+    lines += ["endpoints:", "  default: %s" % H.url]
+    return "\n".join(lines) + "\n"
+
+
+class EngineTest(unittest.TestCase):
+    def setUp(self):
+        status, _ = H.control("POST", "/_emu/reset")
+        self.assertEqual(status, 200)
+        self.dir = tempfile.mkdtemp(prefix="rdsbk-engine-")
+        self.topo = os.path.join(self.dir, "rdsbk.yaml")
+        self.state = os.path.join(self.dir, "rdsbk.state.json")
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        self.env.update({"AWS_SHARED_CREDENTIALS_FILE": H.credentials_file,
+                         "AWS_CONFIG_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true",
+                         "HOME": self.dir, "NO_COLOR": "1"})
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def write(self, text):
+        with open(self.topo, "w") as f:
+            f.write(text)
+
+    def run_tool(self, *args, check=True):
+        proc = subprocess.run([BIN] + list(args) + ["-f", self.topo], env=self.env,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=300)
+        if check and proc.returncode != 0:
+            self.fail("rdsbk-provision %s exited %d:\n%s\n%s" % (
+                " ".join(args), proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:]))
+        return proc
+
+    def plan(self):
+        proc = self.run_tool("plan", "--json")
+        return json.loads(proc.stdout)
+
+    def changes(self, plan):
+        return {c["address"]: c for c in plan["changes"] if c["action"] != "no-op"}
+
+    def clear_log(self):
+        H.control("DELETE", "/_emu/requests")
+
+    def requests(self):
+        _, body = H.control("GET", "/_emu/requests")
+        return body.get("requests", body) if isinstance(body, dict) else body
+
+    def pipeline_inventory(self):
+        """Everything in the emulator that the pipeline owns: not data (RDS), not AWS-managed
+        keys, not keys already pending deletion."""
+        _, body = H.control("GET", "/_emu/inventory")
+        out = []
+        for r in body["resources"]:
+            if r.get("service") == "rds" or r.get("manager") == "AWS":
+                continue
+            if r.get("type") == "key" and r.get("state") == "PendingDeletion":
+                continue
+            out.append(r)
+        return out
+
+    def assert_no_changes(self):
+        proc = self.run_tool("plan", "--detailed-exitcode", check=False)
+        self.assertEqual(proc.returncode, 0, proc.stdout[-3000:] + proc.stderr[-2000:])
+        self.assertIn("No changes.", proc.stdout)
+
+    def apply(self):
+        return self.run_tool("apply", "--auto-approve")
+
+    # -- tests ----------------------------------------------------------------------------
+
+    def test_apply_idempotent_and_destroy(self):
+        self.write(topology())
+        out = self.apply().stdout
+        self.assertIn("Apply complete! Resources: 27 added, 0 changed, 0 destroyed.", out)
+        self.assertEqual(os.stat(self.state).st_mode & 0o777, 0o600)
+        self.assert_no_changes()
+        self.clear_log()
+        out = self.apply().stdout
+        self.assertIn("No changes.", out)
+        mutating = [r for r in self.requests() if r.get("mutating")]
+        self.assertEqual(mutating, [], "a second apply must not change anything")
+        reads = [r for r in self.requests() if not r.get("mutating")]
+        self.assertGreater(len(reads), 0)
+
+        out = self.run_tool("destroy", "--auto-approve").stdout
+        self.assertIn("27 destroyed", out)
+        self.assertIn("scheduled for deletion", out)
+        self.assertEqual(self.pipeline_inventory(), [])
+        _, body = H.control("GET", "/_emu/inventory")
+        pending = [r for r in body["resources"]
+                   if r.get("type") == "key" and r.get("state") == "PendingDeletion"]
+        self.assertEqual(len(pending), 1)
+
+    def test_fan_in_snapshots_arrive(self):
+        sources = [{"account": A, "region": RA, "instances": ["orders-db"]},
+                   {"account": C, "region": "us-east-1", "instances": ["analytics-*"]},
+                   {"account": D, "region": "ap-southeast-2", "instances": ["payments-db"]}]
+        self.write(topology(stack="fan", sources=sources))
+        self.apply()
+        self.assert_no_changes()
+        for acct, region, db in ((A, RA, "orders-db"), (C, "us-east-1", "analytics-7"),
+                                 (D, "ap-southeast-2", "payments-db")):
+            status, _ = H.control("POST", "/_emu/rds/automated-snapshot",
+                                  {"account": acct, "region": region, "db_instance": db})
+            self.assertEqual(status, 200)
+        H.control("POST", "/_emu/wait-idle", {"timeout_s": 120})
+        rds_b = H.client("rds", account=B, region=RB)
+        copies = rds_b.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
+        sources_seen = sorted(s["DBInstanceIdentifier"] for s in copies)
+        _, failed = H.control("GET", "/_emu/failed-deliveries")
+        self.assertEqual(len(copies), 3, "copies in B: %s; failed deliveries: %s" % (
+            sources_seen, failed))
+        key = H.client("kms", account=B, region=RB).describe_key(KeyId="alias/rdsbk-fan")
+        for snap in copies:
+            self.assertTrue(snap["Encrypted"])
+            self.assertEqual(snap["KmsKeyId"], key["KeyMetadata"]["Arn"])
+
+    def test_drift_is_shown_and_repaired(self):
+        self.write(topology())
+        self.apply()
+        iam_a = H.client("iam", account=A, region="us-east-1")
+        kms_b = H.client("kms", account=B, region=RB)
+        ev_a = H.client("events", account=A, region=RB)
+        ev_b = H.client("events", account=B, region=RB)
+        lam_a = H.client("lambda", account=A, region=RB)
+        lam_b = H.client("lambda", account=B, region=RB)
+        key_id = kms_b.describe_key(KeyId="alias/rdsbk-t1")["KeyMetadata"]["KeyId"]
+        damage = [
+            ("account[%s].iam_role.share" % A, "update", ["assume_role_policy"],
+             lambda: iam_a.update_assume_role_policy(
+                 RoleName="rdsbk-t1-share", PolicyDocument=json.dumps({
+                     "Version": "2012-10-17", "Statement": [{
+                         "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                         "Action": "sts:AssumeRole"}]}))),
+            ("account[%s].iam_role_policy.copy" % A, "create", [],
+             lambda: iam_a.delete_role_policy(RoleName="rdsbk-t1-copy", PolicyName="rdsbk")),
+            ("backup.kms_key.shared", "update", ["policy"],
+             lambda: kms_b.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps({
+                 "Version": "2012-10-17", "Statement": [{
+                     "Sid": "Root", "Effect": "Allow",
+                     "Principal": {"AWS": "arn:aws:iam::%s:root" % B},
+                     "Action": "kms:*", "Resource": "*"}]}))),
+            ("backup.kms_alias.shared", "create", [],
+             lambda: kms_b.delete_alias(AliasName="alias/rdsbk-t1")),
+            ("account[%s].events_rule.copy" % A, "update", ["state"],
+             lambda: ev_a.disable_rule(Name="rdsbk-t1-copy")),
+            ("account[%s].events_target.share" % A, "create", [],
+             lambda: ev_a.remove_targets(Rule="rdsbk-t1-share", Ids=["rdsbk"])),
+            ("backup.events_permission[%s]" % A, "create", [],
+             lambda: ev_b.remove_permission(StatementId="rdsbk-t1-%s" % A)),
+            ("account[%s].lambda_function.copy" % A, "update", ["timeout"],
+             lambda: lam_a.update_function_configuration(FunctionName="rdsbk-t1-copy",
+                                                         Timeout=3)),
+            ("backup.lambda_permission.backup_copy", "create", [],
+             lambda: lam_b.remove_permission(FunctionName="rdsbk-t1-backup-copy",
+                                             StatementId="rdsbk-events")),
+        ]
+        for address, action, attrs, act in damage:
+            with self.subTest(address=address):
+                act()
+                time.sleep(0.3)  # the emulator settles Lambda updates
+                got = self.changes(self.plan())
+                self.assertEqual(list(got), [address], "plan shows exactly the damage")
+                self.assertEqual(got[address]["action"], action)
+                if attrs:
+                    self.assertEqual(got[address]["changed"], attrs)
+                self.apply()
+                self.assert_no_changes()
+
+    def test_topology_edits_plan_minimal_changes(self):
+        self.write(topology())
+        self.apply()
+        # a tag: every taggable resource changes in place, nothing else
+        self.write(topology(tags={"team": "data"}))
+        got = self.changes(self.plan())
+        self.assertTrue(got)
+        for addr, c in got.items():
+            self.assertEqual(c["action"], "update", addr)
+            self.assertEqual(c["changed"], ["tags"], addr)
+        self.apply()
+        self.assert_no_changes()
+        # the function timeout: the three functions only
+        self.write(topology(tags={"team": "data"}, timeout=120))
+        got = self.changes(self.plan())
+        self.assertEqual(sorted(got), sorted([
+            "account[%s].lambda_function.copy" % A, "account[%s].lambda_function.share" % A,
+            "backup.lambda_function.backup_copy"]))
+        self.apply()
+        # a database: patterns, the copy function's list and the policies that name snapshots
+        src = [{"account": A, "region": RA, "instances": ["orders-db", "billing-db"],
+                "clusters": ["aurora-main"]}]
+        self.write(topology(sources=src, tags={"team": "data"}, timeout=120))
+        got = self.changes(self.plan())
+        self.assertTrue(all(c["action"] == "update" for c in got.values()), got)
+        self.assertEqual(sorted(got), sorted([
+            "source[%s/%s].events_rule.forward" % (A, RA),
+            "account[%s].events_rule.copy" % A, "account[%s].events_rule.share" % A,
+            "account[%s].iam_role_policy.copy" % A, "account[%s].iam_role_policy.share" % A,
+            "account[%s].lambda_function.copy" % A, "backup.iam_role_policy.backup_copy"]))
+        self.apply()
+        self.assert_no_changes()
+        # a second source account: its resources are added, the shared ones updated
+        src.append({"account": C, "region": "us-east-1", "instances": ["x-db"]})
+        self.write(topology(sources=src, tags={"team": "data"}, timeout=120))
+        plan = self.plan()
+        self.assertEqual(plan["summary"]["destroy"], 0)
+        self.assertEqual(plan["summary"]["add"], 16 + 2 + 1)
+        self.apply()
+        self.assert_no_changes()
+        # and removed again: exactly those go
+        src.pop()
+        self.write(topology(sources=src, tags={"team": "data"}, timeout=120))
+        plan = self.plan()
+        self.assertEqual(plan["summary"]["destroy"], 16 + 2 + 1)
+        self.assertEqual(plan["summary"]["add"], 0)
+        self.apply()
+        self.assert_no_changes()
+
+    def test_saved_plan_and_stale_plan(self):
+        self.write(topology())
+        saved = os.path.join(self.dir, "p.plan")
+        self.run_tool("plan", "--out", saved)
+        self.assertEqual(os.stat(saved).st_mode & 0o777, 0o600)
+        out = self.run_tool("apply", saved).stdout
+        self.assertIn("27 added", out)
+        # a plan made, then the state changes underneath it: refused
+        self.write(topology(timeout=90))
+        self.run_tool("plan", "--out", saved)
+        self.write(topology(timeout=100))
+        self.apply()
+        proc = self.run_tool("apply", saved, check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("stale", proc.stderr)
+
+    def test_concurrent_apply_is_refused(self):
+        self.write(topology())
+        holder = subprocess.Popen(["sleep", "30"])
+        try:
+            with open(self.state + ".lock", "w") as f:
+                json.dump({"holder": "ci", "pid": holder.pid, "host": os.uname().nodename,
+                           "time": "2026-01-01T00:00:00Z", "operation": "apply"}, f)
+            proc = self.run_tool("apply", "--auto-approve", check=False)
+            self.assertEqual(proc.returncode, 1)
+            self.assertIn("locked by ci (pid %d" % holder.pid, proc.stderr)
+            self.assertEqual(self.pipeline_inventory(), [])
+        finally:
+            holder.kill()
+            holder.wait()
+        # the holder is gone now: its lock is stale and taken over
+        self.apply()
+
+    def test_kill_during_apply_converges(self):
+        self.write(topology())
+        rng = random.Random(7)
+        for attempt in range(3):
+            proc = subprocess.Popen([BIN, "apply", "--auto-approve", "-f", self.topo],
+                                    env=self.env, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.05, 0.6))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        self.apply()
+        self.assert_no_changes()
+        names = [(r["account"], r.get("type"), r["id"]) for r in self.pipeline_inventory()]
+        self.assertEqual(len(names), len(set(names)), "no duplicates")
+        keys = [r for r in self.pipeline_inventory() if r.get("type") == "key"]
+        self.assertEqual(len(keys), 1, "exactly one live shared key")
+        self.run_tool("destroy", "--auto-approve")
+        self.assertEqual(self.pipeline_inventory(), [])
+
+    def test_destroy_discover_without_state(self):
+        self.write(topology())
+        self.apply()
+        os.unlink(self.state)
+        proc = self.run_tool("destroy", "--auto-approve")
+        self.assertIn("Nothing to destroy", proc.stdout)
+        self.run_tool("destroy", "--auto-approve", "--discover")
+        self.assertEqual(self.pipeline_inventory(), [])
+
+
+def main():
+    global BIN, H
+    BIN = os.path.abspath(sys.argv.pop(1))
+    H = Harness(accounts=(A, B, C, D)).start()
+    try:
+        unittest.main(verbosity=2)
+    finally:
+        H.stop()
+
+
+if __name__ == "__main__":
+    main()
