@@ -7,6 +7,7 @@
 #include "rdsbk/protocol.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -237,9 +238,11 @@ void rdsbk_res_backoff_init(struct rdsbk_res_backoff *b, long first_ms, long max
     b->attempt = 1;
 }
 
-bool rdsbk_res_backoff_wait(struct rdsbk_res_backoff *b, const char *what) {
+bool rdsbk_res_backoff_wait(struct rdsbk_res_backoff *b, const char *fmt, ...) {
     double left = b->deadline - s_now();
     long delay = b->delay_ms;
+    char what[512];
+    va_list ap;
 
     if (left <= 0)
         return false;
@@ -247,6 +250,9 @@ bool rdsbk_res_backoff_wait(struct rdsbk_res_backoff *b, const char *what) {
     if ((double)delay / 1000.0 > left)
         delay = (long)(left * 1000.0) + 1;
     b->attempt++;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
     rdsbk_log_debug("%s: attempt %d in %ld ms", what, b->attempt, delay);
     s_sleep_ms(delay);
     b->delay_ms = b->delay_ms * 2 > b->max_ms ? b->max_ms : b->delay_ms * 2;
@@ -264,7 +270,9 @@ int rdsbk_res_read_after_write(cJSON **actual_out, char **id_out,
     rdsbk_res_backoff_init(&b, 250, 2000, 15000);
     for (;;) {
         rc = ops->read(actual_out, id_out, client, &r);
-        if (rc != RDSBK_ENOTFOUND || !rdsbk_res_backoff_wait(&b, "read after write"))
+        if (rc != RDSBK_ENOTFOUND ||
+            !rdsbk_res_backoff_wait(&b, "%s %s: not found right after the change",
+                                    rdsbk_resource_type_name(ref->type), id ? id : ref->name))
             break;
     }
     return rc;

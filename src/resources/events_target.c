@@ -17,7 +17,7 @@
 #include <string.h>
 
 #define S_TYPE "events_target"
-#define S_PERMISSION_RETRY_MS 60000L
+#define S_PERMISSION_RETRY_MS 30000L
 
 /* The rule and target id of `ref` (copies, caller frees). */
 static int s_names(char **rule_out, char **target_out, const struct rdsbk_resource_ref *ref) {
@@ -152,11 +152,11 @@ static int s_put(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
     for (;;) {
         result = rdsbk_events_put_targets(client, rule, NULL, targets);
         if (!s_not_admitted_yet(result) ||
-            !rdsbk_res_backoff_wait(&b, "events:PutTargets (refused; the destination may not "
-                                        "admit us yet)"))
+            !rdsbk_res_backoff_wait(&b,
+                                    "events:PutTargets %s/%s refused (%s); the destination may "
+                                    "not admit us yet",
+                                    rule, target_id, rdsbk_error_last()->message))
             break;
-        rdsbk_log_debug("events:PutTargets %s/%s: %s", rule, target_id,
-                        rdsbk_error_last()->message);
     }
     if (result)
         goto cleanup;

@@ -230,8 +230,10 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     for (;;) {
         result = rdsbk_kms_create_key(&meta, client, &in);
         if (!s_policy_not_ready(result) ||
-            !rdsbk_res_backoff_wait(&b, "kms:CreateKey (key policy principals not yet known to "
-                                        "IAM)"))
+            !rdsbk_res_backoff_wait(&b,
+                                    "kms:CreateKey refused (%s); a principal of the key policy "
+                                    "may not have propagated in IAM yet",
+                                    rdsbk_error_last()->message))
             break;
     }
     if (result)
@@ -303,8 +305,10 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
         for (;;) {
             result = rdsbk_kms_put_key_policy(client, key_id, policy, false);
             if (!s_policy_not_ready(result) ||
-                !rdsbk_res_backoff_wait(&b, "kms:PutKeyPolicy (key policy principals not yet "
-                                            "known to IAM)"))
+                !rdsbk_res_backoff_wait(&b,
+                                        "kms:PutKeyPolicy %s refused (%s); a principal may not "
+                                        "have propagated in IAM yet",
+                                        key_id, rdsbk_error_last()->message))
                 break;
         }
         if (result)

@@ -58,7 +58,9 @@ static int s_wait_settled(struct rdsbk_client *client, const char *name) {
         if ((!state || strcmp(state, "Pending") != 0) &&
             (!update || strcmp(update, "InProgress") != 0))
             break;
-        if (!rdsbk_res_backoff_wait(&b, "lambda: waiting for the function to settle")) {
+        if (!rdsbk_res_backoff_wait(
+                &b, "lambda %s: waiting for State %s / LastUpdateStatus %s to settle", name,
+                state ? state : "?", update ? update : "?")) {
             result = rdsbk_error_set(RDSBK_ETIMEOUT,
                                      "Lambda function %s did not settle in %ld s (State %s, "
                                      "LastUpdateStatus %s)",
@@ -204,8 +206,10 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     for (;;) {
         result = rdsbk_lambda_create_function(NULL, client, &in);
         if (!s_role_not_ready(result) ||
-            !rdsbk_res_backoff_wait(&b, "lambda:CreateFunction (the role cannot be assumed by "
-                                        "Lambda yet: IAM propagation)"))
+            !rdsbk_res_backoff_wait(&b,
+                                    "lambda:CreateFunction %s: the role %s cannot be assumed by "
+                                    "Lambda yet (IAM propagation)",
+                                    in.name, in.role))
             break;
     }
     if (result)
@@ -238,7 +242,7 @@ static int s_change(struct rdsbk_client *client, const char *name, s_change_fn c
         if (!((result == RDSBK_ECONFLICT &&
                rdsbk_res_aws_error_is("ResourceConflictException", NULL)) ||
               s_role_not_ready(result)) ||
-            !rdsbk_res_backoff_wait(&b, what))
+            !rdsbk_res_backoff_wait(&b, "%s %s: %s", what, name, rdsbk_error_last()->message))
             break;
         result = 0;
     }
@@ -285,8 +289,7 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
         struct s_code_arg a = {name, &zip};
         result = s_package(&zip, desired);
         if (result == 0)
-            result = s_change(client, name, s_update_code, &a,
-                              "lambda:UpdateFunctionCode (an update is in progress)");
+            result = s_change(client, name, s_update_code, &a, "lambda:UpdateFunctionCode");
         if (result)
             goto cleanup;
         rdsbk_log_verbose("updated the code of Lambda function %s", name);
@@ -297,8 +300,8 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
         result = s_config_input(&in, &env, &n_env, desired);
         if (result == 0) {
             in.name = name;
-            result = s_change(client, name, s_update_config, &in,
-                              "lambda:UpdateFunctionConfiguration (an update is in progress)");
+            result =
+                s_change(client, name, s_update_config, &in, "lambda:UpdateFunctionConfiguration");
         }
         if (result)
             goto cleanup;
@@ -334,7 +337,7 @@ static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref
         result = rdsbk_lambda_delete_function(client, name);
         if (!(result == RDSBK_ECONFLICT &&
               rdsbk_res_aws_error_is("ResourceConflictException", NULL)) ||
-            !rdsbk_res_backoff_wait(&b, "lambda:DeleteFunction (an update is in progress)"))
+            !rdsbk_res_backoff_wait(&b, "lambda:DeleteFunction %s: an update is in progress", name))
             break;
     }
     if (result == RDSBK_ENOTFOUND) {

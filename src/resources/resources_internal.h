@@ -88,9 +88,10 @@ struct rdsbk_res_backoff {
 
 void rdsbk_res_backoff_init(struct rdsbk_res_backoff *b, long first_ms, long max_ms, long total_ms);
 
-/* Sleeps before the next attempt and logs `what` (rdsbk_log_debug: "<what>: attempt N in X ms").
- * Returns false, without sleeping, once the deadline would be passed. */
-bool rdsbk_res_backoff_wait(struct rdsbk_res_backoff *b, const char *what);
+/* Sleeps before the next attempt and logs why (rdsbk_log_debug: "<printf of fmt>: attempt N in
+ * X ms"). Returns false, without sleeping or logging, once the deadline has passed. */
+bool rdsbk_res_backoff_wait(struct rdsbk_res_backoff *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Reads a resource that was just created or changed: RDSBK_ENOTFOUND is retried with backoff for
  * a few seconds (IAM and the others are eventually consistent), everything else is returned as

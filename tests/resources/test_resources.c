@@ -789,6 +789,101 @@ static void test_lambda_permission(void **state) {
     cJSON_Delete(fn);
 }
 
+/* ---- several resources at once, as the engine's parallel apply calls them ----------------- */
+
+struct s_job {
+    const char *address;
+    struct rdsbk_client *client;
+    cJSON *desired;
+    int rc;          /* first failure, 0 when all went well */
+    bool matched;    /* create's and read's attributes were the desired ones */
+    char what[1100]; /* where it failed and the thread's error */
+};
+
+static bool s_same_attrs(const cJSON *actual, const cJSON *desired) {
+    cJSON *a = cJSON_Duplicate(actual, true);
+    bool same;
+
+    if (!cJSON_HasObjectItem(desired, "arn"))
+        cJSON_DeleteItemFromObjectCaseSensitive(a, "arn");
+    same = cJSON_Compare(a, desired, true);
+    cJSON_Delete(a);
+    return same;
+}
+
+/* create, read, delete, read; no cmocka asserts off the main thread */
+static void *s_job_run(void *arg) {
+    struct s_job *job = arg;
+    struct rdsbk_resource_ref ref;
+    const struct rdsbk_resource_ops *ops;
+    cJSON *actual = NULL;
+    cJSON *again = NULL;
+    char *id = NULL;
+    char *id2 = NULL;
+    const char *step = "create";
+
+    s_ref(&ref, job->address, job->desired, NULL);
+    ops = rdsbk_resource_ops(ref.type);
+    job->rc = ops->create(&actual, &id, job->client, &ref, job->desired);
+    if (job->rc == 0) {
+        step = "read";
+        ref.id = id;
+        job->rc = ops->read(&again, &id2, job->client, &ref);
+    }
+    job->matched = job->rc == 0 && s_same_attrs(actual, job->desired) &&
+                   s_same_attrs(again, job->desired) && strcmp(id, id2) == 0;
+    if (job->rc == 0) {
+        step = "delete";
+        job->rc = ops->remove(job->client, &ref);
+    }
+    if (job->rc == 0) {
+        cJSON_Delete(again);
+        free(id2);
+        again = NULL;
+        id2 = NULL;
+        step = "read after delete";
+        job->rc = ops->read(&again, &id2, job->client, &ref) == RDSBK_ENOTFOUND ? 0 : -100;
+    }
+    if (job->rc)
+        snprintf(job->what, sizeof(job->what), "%s %s: %d %s", job->address, step, job->rc,
+                 rdsbk_error_last()->message);
+    cJSON_Delete(actual);
+    cJSON_Delete(again);
+    free(id);
+    free(id2);
+    return NULL;
+}
+
+static void test_parallel(void **state) {
+    struct s_job jobs[] = {
+        {"account[111111111111].iam_role.copy", NULL, NULL, 0, false, ""},
+        {"account[111111111111].iam_role.share", NULL, NULL, 0, false, ""},
+        {"account[111111111111].iam_role.events", NULL, NULL, 0, false, ""},
+        {"account[111111111111].events_rule.copy", NULL, NULL, 0, false, ""},
+        {"account[111111111111].events_rule.share", NULL, NULL, 0, false, ""},
+        {"backup.events_permission[111111111111]", NULL, NULL, 0, false, ""},
+    };
+    const size_t n = sizeof(jobs) / sizeof(jobs[0]);
+    pthread_t threads[sizeof(jobs) / sizeof(jobs[0])];
+    (void)state;
+
+    for (size_t i = 0; i < n; i++) {
+        jobs[i].desired = s_desired(jobs[i].address);
+        jobs[i].client = strncmp(jobs[i].address, "backup.", 7) == 0 ? s_g.b : s_g.a;
+    }
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, s_job_run, &jobs[i]), 0);
+    for (size_t i = 0; i < n; i++)
+        pthread_join(threads[i], NULL);
+    for (size_t i = 0; i < n; i++) {
+        if (jobs[i].rc)
+            fail_msg("%s", jobs[i].what);
+        if (!jobs[i].matched)
+            fail_msg("%s: attributes differ from the desired ones", jobs[i].address);
+        cJSON_Delete(jobs[i].desired);
+    }
+}
+
 /* ---- registry ------------------------------------------------------------------------------ */
 
 static void test_registry(void **state) {
@@ -850,6 +945,7 @@ int main(void) {
         cmocka_unit_test_setup(test_events_permission, s_reset),
         cmocka_unit_test_setup(test_lambda_function, s_reset),
         cmocka_unit_test_setup(test_lambda_permission, s_reset),
+        cmocka_unit_test_setup(test_parallel, s_reset),
     };
     const struct CMUnitTest propagation[] = {
         cmocka_unit_test_setup(test_lambda_waits_for_role, s_reset),
