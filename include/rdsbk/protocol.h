@@ -230,6 +230,7 @@ struct rdsbk_rest {
     size_t n_headers;
     struct rdsbk_buf body;
     char *content_type;
+    bool raw_reply; /* set by the caller: keep the reply body as bytes, never parse it (Invoke) */
 };
 
 int rdsbk_rest_init(struct rdsbk_rest *r, const char *method, const char *operation);

@@ -580,6 +580,7 @@ static int s_resolve(struct rdsbk_credentials_provider *p) {
     }
     p->root = root;
     root = NULL;
+    rdsbk_log_debug("credentials: %s", rdsbk_credentials_provider_describe(p));
 
 cleanup:
     s_source_free(root);

@@ -190,7 +190,7 @@ int rdsbk_rest_send(struct rdsbk_rest_reply *reply, const struct rdsbk_service_c
     reply->status = reply->resp.status;
     if (result)
         goto cleanup;
-    if (reply->resp.body.len && s_is_json(&reply->resp)) {
+    if (!r->raw_reply && reply->resp.body.len && s_is_json(&reply->resp)) {
         reply->json = cJSON_ParseWithLength(reply->resp.body.ptr, reply->resp.body.len);
         if (!reply->json) {
             result = rdsbk_error_set(RDSBK_EINVALID, "%s: malformed JSON in the reply", operation);

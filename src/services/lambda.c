@@ -234,6 +234,8 @@ int rdsbk_lambda_invoke(struct rdsbk_lambda_invoke_result *out, struct rdsbk_cli
 
     memset(out, 0, sizeof(*out));
     rc = s_function(&r, "POST", "Invoke", function_name, "/invocations");
+    /* The payload is the function's, whatever it holds. */
+    r.raw_reply = true;
     if (rc == 0)
         rc = rdsbk_rest_header(&r, "X-Amz-Invocation-Type",
                                invocation_type ? invocation_type : "RequestResponse");
