@@ -279,7 +279,9 @@ int rdsbk_engine_execute(struct rdsbk_engine *e) {
         rdsbk_error_restore(&err);
         return rc;
     }
-    if (!e->opts->json)
+    if (!e->opts->json && e->destroy)
+        printf("\nDestroy complete! Resources: %d destroyed.\n", done.destroy);
+    else if (!e->opts->json)
         printf("\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", done.add,
                done.change, done.destroy);
     return 0;

@@ -303,7 +303,7 @@ static int s_build_changes(struct rdsbk_engine *e, bool destroy) {
         int cmp = !r ? 1 : !s ? -1 : strcmp(r->address, s->address);
         int oom = 0;
 
-        if (cmp <= 0) {
+        if (cmp <= 0 && r) {
             c->res = destroy ? NULL : r;
             c->hint = r->desired;
             c->type = r->type;
@@ -312,7 +312,7 @@ static int s_build_changes(struct rdsbk_engine *e, bool destroy) {
                    s_dup_into(&c->name, r->name);
             i++;
         }
-        if (cmp >= 0) {
+        if (cmp >= 0 && s) {
             int type = rdsbk_resource_type_from_name(s->type);
             if (type < 0) {
                 return rdsbk_error_set(RDSBK_EINVALID,
@@ -534,6 +534,7 @@ int rdsbk_engine_compute(struct rdsbk_engine *e, bool destroy) {
     size_t *order = NULL;
     int rc;
 
+    e->destroy = destroy;
     rc = s_build_changes(e, destroy);
     if (rc)
         return rc;

@@ -64,6 +64,7 @@ struct rdsbk_engine {
     pthread_mutex_t state_lock; /* guards `state` and its file during apply */
     pthread_mutex_t out_lock;   /* one progress line at a time */
     bool state_ready;           /* mutexes initialised */
+    bool destroy;               /* the run destroys the stack */
 };
 
 /* Opens the run: lock, state, graph, clients, account checks. `operation` names it in the lock. */

@@ -135,14 +135,15 @@ int rdsbk_state_lock(struct rdsbk_state_lock **out, const char *state_path, cons
                 holder ? cJSON_GetStringValue(cJSON_GetObjectItem(holder, "time")) : NULL;
             const char *op =
                 holder ? cJSON_GetStringValue(cJSON_GetObjectItem(holder, "operation")) : NULL;
-            const cJSON *pid = holder ? cJSON_GetObjectItem(holder, "pid") : NULL;
+            const cJSON *pid_item = holder ? cJSON_GetObjectItem(holder, "pid") : NULL;
+            int pid = pid_item && cJSON_IsNumber(pid_item) ? pid_item->valueint : 0;
             result =
                 rdsbk_error_set(RDSBK_ELOCKED,
                                 "the state is locked by %s (pid %d on %s, %s since %s); wait for "
                                 "it, or if that run "
                                 "is gone, 'rdsbk-provision state unlock' (lock: %s)",
-                                who ? who : "another run", cJSON_IsNumber(pid) ? pid->valueint : 0,
-                                host ? host : "?", op ? op : "?", when ? when : "?", lock_path);
+                                who ? who : "another run", pid, host ? host : "?", op ? op : "?",
+                                when ? when : "?", lock_path);
             cJSON_Delete(holder);
             goto cleanup;
         }

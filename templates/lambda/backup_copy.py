@@ -41,7 +41,9 @@ def handler(event, context):
         # A shared snapshot can only be copied within its own Region.
         return ignored(f"snapshot is not in the target Region {settings.target_region}")
 
-    target = c.strip_rds_prefix(arn.resource_id)
+    # Source accounts may well have databases of the same name: the owning account is part of the
+    # backup's identifier, so one account's copy never passes for another's ("exists").
+    target = f"{c.strip_rds_prefix(arn.resource_id)}-{arn.account}"
     extra.update(kind=kind, stack=settings.stack, source_account=arn.account)
     rds = c.client("rds", settings.target_region)
     try:

@@ -132,7 +132,7 @@ class EngineTest(unittest.TestCase):
         self.assertGreater(len(reads), 0)
 
         out = self.run_tool("destroy", "--auto-approve").stdout
-        self.assertIn("27 destroyed", out)
+        self.assertIn("Destroy complete! Resources: 27 destroyed.", out)
         self.assertIn("scheduled for deletion", out)
         self.assertEqual(self.pipeline_inventory(), [])
         _, body = H.control("GET", "/_emu/inventory")

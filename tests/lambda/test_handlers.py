@@ -56,7 +56,7 @@ SNAP_ID = "rds:prod-db-2024-08-13-03-10"
 COPY_ID = "prod-db-2024-08-13-03-10"
 SRC_ARN = f"arn:aws:rds:{REGION_A}:{A}:snapshot:{SNAP_ID}"
 COPY_ARN = f"arn:aws:rds:{REGION_B}:{A}:snapshot:{COPY_ID}"
-BACKUP_ARN = f"arn:aws:rds:{REGION_B}:{B}:snapshot:{COPY_ID}"
+BACKUP_ARN = f"arn:aws:rds:{REGION_B}:{B}:snapshot:{COPY_ID}-{A}"
 CL_SNAP_ID = "rds:aurora-main-2024-08-13-03-10"
 CL_COPY_ID = "aurora-main-2024-08-13-03-10"
 CL_SRC_ARN = f"arn:aws:rds:{REGION_A}:{A}:cluster-snapshot:{CL_SNAP_ID}"
@@ -610,7 +610,7 @@ class ShareTest(HandlerTest):
 
 
 class BackupCopyTest(HandlerTest):
-    def expect_copy(self, kind="SNAPSHOT", source_arn=COPY_ARN, target=COPY_ID, error=None):
+    def expect_copy(self, kind="SNAPSHOT", source_arn=COPY_ARN, target=f"{COPY_ID}-{A}", error=None):
         tags = [
             {"Key": "rdsbk:source-account", "Value": A},
             {"Key": "rdsbk:source-snapshot", "Value": source_arn},
@@ -644,7 +644,7 @@ class BackupCopyTest(HandlerTest):
     def test_shared_instance_snapshot_copied(self):
         self.expect_copy()
         result, _ = self.invoke(backup_copy, shared_event())
-        rec = self.assert_one_line("backup-copy", "copied", COPY_ARN, COPY_ID)
+        rec = self.assert_one_line("backup-copy", "copied", COPY_ARN, f"{COPY_ID}-{A}")
         self.assertEqual(result, rec)
         self.assertEqual(rec["source_account"], A)
         self.assertEqual(rec["target_arn"], BACKUP_ARN)
@@ -653,13 +653,14 @@ class BackupCopyTest(HandlerTest):
 
     def test_second_source_account_accepted(self):
         arn = COPY_ARN.replace(A, A2)
-        self.not_found("describe_db_snapshots", "DBSnapshotNotFound", {"DBSnapshotIdentifier": COPY_ID})
+        target = f"{COPY_ID}-{A2}"
+        self.not_found("describe_db_snapshots", "DBSnapshotNotFound", {"DBSnapshotIdentifier": target})
         self.rds_stub.add_response(
             "copy_db_snapshot",
-            {"DBSnapshot": {"DBSnapshotIdentifier": COPY_ID}},
+            {"DBSnapshot": {"DBSnapshotIdentifier": target}},
             {
                 "SourceDBSnapshotIdentifier": arn,
-                "TargetDBSnapshotIdentifier": COPY_ID,
+                "TargetDBSnapshotIdentifier": target,
                 "KmsKeyId": KEY,
                 "Tags": [
                     {"Key": "rdsbk:source-account", "Value": A2},
@@ -669,22 +670,22 @@ class BackupCopyTest(HandlerTest):
             },
         )
         self.invoke(backup_copy, shared_event(arn=arn, account=A2))
-        self.assert_one_line("backup-copy", "copied", arn, COPY_ID)
+        self.assert_one_line("backup-copy", "copied", arn, target)
 
     def test_shared_cluster_snapshot_copied(self):
-        self.expect_copy("CLUSTER_SNAPSHOT", CL_COPY_ARN, CL_COPY_ID)
+        self.expect_copy("CLUSTER_SNAPSHOT", CL_COPY_ARN, f"{CL_COPY_ID}-{A}")
         self.invoke(backup_copy, shared_event(CL_COPY_ARN, CL_COPY_ID, "CLUSTER_SNAPSHOT"))
-        rec = self.assert_one_line("backup-copy", "copied", CL_COPY_ARN, CL_COPY_ID)
+        rec = self.assert_one_line("backup-copy", "copied", CL_COPY_ARN, f"{CL_COPY_ID}-{A}")
         self.assertEqual(rec["kind"], "CLUSTER_SNAPSHOT")
 
     def test_existing_backup_is_success(self):
         self.rds_stub.add_response(
             "describe_db_snapshots",
-            {"DBSnapshots": [{"DBSnapshotIdentifier": COPY_ID, "Status": "available"}]},
-            {"DBSnapshotIdentifier": COPY_ID},
+            {"DBSnapshots": [{"DBSnapshotIdentifier": f"{COPY_ID}-{A}", "Status": "available"}]},
+            {"DBSnapshotIdentifier": f"{COPY_ID}-{A}"},
         )
         self.invoke(backup_copy, shared_event())
-        self.assert_one_line("backup-copy", "exists", COPY_ARN, COPY_ID)
+        self.assert_one_line("backup-copy", "exists", COPY_ARN, f"{COPY_ID}-{A}")
 
     def test_already_exists_race_is_success(self):
         for kind, arn, ident, code in [
@@ -692,9 +693,9 @@ class BackupCopyTest(HandlerTest):
             ("CLUSTER_SNAPSHOT", CL_COPY_ARN, CL_COPY_ID, "DBClusterSnapshotAlreadyExistsFault"),
         ]:
             with self.subTest(kind):
-                self.expect_copy(kind, arn, ident, error=code)
+                self.expect_copy(kind, arn, f"{ident}-{A}", error=code)
                 self.invoke(backup_copy, shared_event(arn, ident, kind))
-                self.assert_one_line("backup-copy", "exists", arn, ident)
+                self.assert_one_line("backup-copy", "exists", arn, f"{ident}-{A}")
 
     def test_events_that_are_not_ours_are_ignored_without_calls(self):
         other_region = COPY_ARN.replace(REGION_B, REGION_A)
@@ -722,7 +723,7 @@ class BackupCopyTest(HandlerTest):
         self.expect_copy(error="SnapshotQuotaExceeded")
         with self.assertRaises(c.RetryableError):
             self.invoke(backup_copy, shared_event())
-        rec = self.assert_one_line("backup-copy", "error", COPY_ARN, COPY_ID)
+        rec = self.assert_one_line("backup-copy", "error", COPY_ARN, f"{COPY_ID}-{A}")
         self.assertTrue(rec["retryable"])
 
     def test_access_denied_raises(self):
