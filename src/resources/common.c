@@ -19,10 +19,12 @@ const char *rdsbk_res_str(const cJSON *obj, const char *key) {
 }
 
 int rdsbk_res_require(const char **out, const cJSON *obj, const char *key, const char *type) {
+    int result = 0;
+
     *out = rdsbk_res_str(obj, key);
     if (!*out || !**out)
-        return rdsbk_error_set(RDSBK_EINVALID, "%s: attribute \"%s\" is missing", type, key);
-    return 0;
+        result = rdsbk_error_set(RDSBK_EINVALID, "%s: attribute \"%s\" is missing", type, key);
+    return result;
 }
 
 int rdsbk_res_int(const cJSON *obj, const char *key, int dflt) {
@@ -34,9 +36,7 @@ bool rdsbk_res_changed(const cJSON *desired, const cJSON *actual, const char *ke
     const cJSON *d = desired ? cJSON_GetObjectItemCaseSensitive(desired, key) : NULL;
     const cJSON *a = actual ? cJSON_GetObjectItemCaseSensitive(actual, key) : NULL;
 
-    if (!d || !a)
-        return d != a;
-    return !cJSON_Compare(d, a, true);
+    return (!d || !a) ? d != a : !cJSON_Compare(d, a, true);
 }
 
 char *rdsbk_res_json_text(const cJSON *value) {
@@ -47,19 +47,23 @@ char *rdsbk_res_json_text(const cJSON *value) {
 }
 
 int rdsbk_res_json_parse(cJSON **out, const char *text, const char *what) {
+    int result = 0;
+
     *out = text ? cJSON_Parse(text) : NULL;
     if (!*out)
-        return rdsbk_error_set(RDSBK_EINVALID, "%s: AWS returned a document that is not JSON",
-                               what);
-    return 0;
+        result =
+            rdsbk_error_set(RDSBK_EINVALID, "%s: AWS returned a document that is not JSON", what);
+    return result;
 }
 
 int rdsbk_res_add(cJSON *obj, const char *key, cJSON *item) {
+    int result = 0;
+
     if (!item || !cJSON_AddItemToObject(obj, key, item)) {
         cJSON_Delete(item);
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
     }
-    return 0;
+    return result;
 }
 
 int rdsbk_res_add_str(cJSON *obj, const char *key, const char *value) {
@@ -72,9 +76,7 @@ int rdsbk_res_add_num(cJSON *obj, const char *key, double value) {
 
 int rdsbk_res_copy_member(cJSON *to, const cJSON *from, const char *key) {
     const cJSON *item = from ? cJSON_GetObjectItemCaseSensitive(from, key) : NULL;
-    if (!item)
-        return 0;
-    return rdsbk_res_add(to, key, cJSON_Duplicate(item, true));
+    return item ? rdsbk_res_add(to, key, cJSON_Duplicate(item, true)) : 0;
 }
 
 char *rdsbk_res_fmt(const char *fmt, ...) {
@@ -95,12 +97,14 @@ char *rdsbk_res_fmt(const char *fmt, ...) {
 }
 
 int rdsbk_res_set_id(char **id_out, const char *id) {
-    if (!id_out)
-        return 0;
-    *id_out = strdup(id ? id : "");
-    if (!*id_out)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-    return 0;
+    int result = 0;
+
+    if (id_out) {
+        *id_out = strdup(id ? id : "");
+        if (!*id_out)
+            result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    }
+    return result;
 }
 
 /* ---- tags ---------------------------------------------------------------------------------- */
@@ -114,8 +118,10 @@ int rdsbk_res_tags_from_json(struct rdsbk_tag **out, size_t *n_out, const cJSON 
     *out = NULL;
     *n_out = 0;
     cJSON_ArrayForEach(it, tags) n++;
-    if (n == 0)
-        return 0;
+    if (n == 0) {
+        result = 0;
+        goto cleanup;
+    }
     arr = calloc(n, sizeof(*arr));
     if (!arr)
         goto cleanup;
@@ -281,7 +287,5 @@ int rdsbk_res_read_after_write(cJSON **actual_out, char **id_out,
 bool rdsbk_res_aws_error_is(const char *code, const char *fragment) {
     const struct rdsbk_error *err = rdsbk_error_last();
 
-    if (strcmp(err->aws_code, code) != 0)
-        return false;
-    return !fragment || strstr(err->message, fragment) != NULL;
+    return strcmp(err->aws_code, code) == 0 && (!fragment || strstr(err->message, fragment));
 }

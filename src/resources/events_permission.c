@@ -16,11 +16,11 @@
 #define S_TYPE "events_permission"
 
 static const char *s_sid(const struct rdsbk_resource_ref *ref) {
+    const char *sid = rdsbk_res_str(ref->attributes, "statement_id");
+
     if (ref->id && *ref->id)
-        return ref->id;
-    if (rdsbk_res_str(ref->attributes, "statement_id"))
-        return rdsbk_res_str(ref->attributes, "statement_id");
-    return ref->name;
+        sid = ref->id;
+    return sid ? sid : ref->name;
 }
 
 /* "arn:<partition>:iam::<account>:root" -> "<account>" into `out`; anything else as is. */

@@ -21,31 +21,35 @@
 
 /* The rule and target id of `ref` (copies, caller frees). */
 static int s_names(char **rule_out, char **target_out, const struct rdsbk_resource_ref *ref) {
-    const char *slash = ref->id ? strchr(ref->id, '/') : NULL;
+    const char *sep = ref->id ? strchr(ref->id, '/') : NULL;
     const char *rule = rdsbk_res_str(ref->attributes, "rule");
     const char *target = rdsbk_res_str(ref->attributes, "target_id");
+    int result = 0;
 
     *rule_out = NULL;
     *target_out = NULL;
-    if (slash && slash != ref->id && slash[1]) {
-        *rule_out = strndup(ref->id, (size_t)(slash - ref->id));
-        *target_out = strdup(slash + 1);
+    if (sep && sep != ref->id && sep[1]) {
+        *rule_out = strndup(ref->id, (size_t)(sep - ref->id));
+        *target_out = strdup(sep + 1);
     } else {
         if (!target)
             target = ref->name;
-        if (!rule || !target)
-            return rdsbk_error_set(RDSBK_EINVALID, "%s: rule and target_id are needed", S_TYPE);
-        *rule_out = strdup(rule);
-        *target_out = strdup(target);
+        if (rule && target) {
+            *rule_out = strdup(rule);
+            *target_out = strdup(target);
+        } else {
+            result = rdsbk_error_set(RDSBK_EINVALID, "%s: rule and target_id are needed", S_TYPE);
+        }
     }
-    if (!*rule_out || !*target_out) {
+    if (result == 0 && (!*rule_out || !*target_out))
+        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    if (result) {
         free(*rule_out);
         free(*target_out);
         *rule_out = NULL;
         *target_out = NULL;
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
     }
-    return 0;
+    return result;
 }
 
 static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
@@ -107,11 +111,9 @@ cleanup:
 static bool s_not_admitted_yet(int rc) {
     const struct rdsbk_error *err = rdsbk_error_last();
 
-    if (rc == 0)
-        return false;
-    return strncmp(err->aws_code, "AccessDenied", 12) == 0 ||
-           strstr(err->message, "does not allow") != NULL ||
-           strstr(err->message, "not authorized") != NULL;
+    return rc != 0 && (strncmp(err->aws_code, "AccessDenied", 12) == 0 ||
+                       strstr(err->message, "does not allow") != NULL ||
+                       strstr(err->message, "not authorized") != NULL);
 }
 
 /* PutTargets creates and replaces alike. */

@@ -19,30 +19,34 @@
 static int s_names(char **role_out, char **policy_out, const struct rdsbk_resource_ref *ref) {
     const char *role = rdsbk_res_str(ref->attributes, "role_name");
     const char *policy = rdsbk_res_str(ref->attributes, "policy_name");
-    const char *colon = ref->id ? strchr(ref->id, ':') : NULL;
+    const char *sep = ref->id ? strchr(ref->id, ':') : NULL;
+    int result = 0;
 
     *role_out = NULL;
     *policy_out = NULL;
-    if (colon && colon != ref->id && colon[1]) {
-        *role_out = strndup(ref->id, (size_t)(colon - ref->id));
-        *policy_out = strdup(colon + 1);
+    if (sep && sep != ref->id && sep[1]) {
+        *role_out = strndup(ref->id, (size_t)(sep - ref->id));
+        *policy_out = strdup(sep + 1);
     } else {
         if (!role)
             role = ref->name;
-        if (!role || !policy)
-            return rdsbk_error_set(RDSBK_EINVALID, "%s: role_name and policy_name are needed",
-                                   S_TYPE);
-        *role_out = strdup(role);
-        *policy_out = strdup(policy);
+        if (role && policy) {
+            *role_out = strdup(role);
+            *policy_out = strdup(policy);
+        } else {
+            result =
+                rdsbk_error_set(RDSBK_EINVALID, "%s: role_name and policy_name are needed", S_TYPE);
+        }
     }
-    if (!*role_out || !*policy_out) {
+    if (result == 0 && (!*role_out || !*policy_out))
+        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    if (result) {
         free(*role_out);
         free(*policy_out);
         *role_out = NULL;
         *policy_out = NULL;
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
     }
-    return 0;
+    return result;
 }
 
 static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client,

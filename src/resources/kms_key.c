@@ -38,7 +38,6 @@ static bool s_tagged_for(struct rdsbk_client *client, const char *key_id, const 
     if (rdsbk_kms_list_resource_tags(&tags, &n, client, key_id) != 0) {
         rdsbk_log_debug("kms: skipping key %s: %s", key_id, rdsbk_error_last()->message);
         rdsbk_error_clear();
-        return false;
     }
     for (size_t i = 0; i < n && !found; i++)
         found = strcmp(tags[i].key, S_STACK_TAG) == 0 && strcmp(tags[i].value, stack) == 0;
@@ -64,6 +63,24 @@ static int s_describe_live(cJSON **meta_out, struct rdsbk_client *client, const 
  * is tried first; otherwise every key of the account and Region is looked at, and among several
  * candidates the newest wins (with a warning: the others are left alone).
  */
+static int s_find_by_alias(cJSON **meta_out, struct rdsbk_client *client,
+                           const struct rdsbk_resource_ref *ref) {
+    cJSON *meta = NULL;
+    int result = RDSBK_ENOTFOUND;
+
+    *meta_out = NULL;
+    if (ref->name && strncmp(ref->name, "alias/", 6) == 0)
+        result = s_describe_live(&meta, client, ref->name);
+    if (result == 0 && !s_tagged_for(client, rdsbk_res_str(meta, "KeyId"), ref->stack))
+        result = RDSBK_ENOTFOUND;
+    if (result == 0) {
+        *meta_out = meta;
+        meta = NULL;
+    }
+    cJSON_Delete(meta);
+    return result;
+}
+
 static int s_find(cJSON **meta_out, struct rdsbk_client *client,
                   const struct rdsbk_resource_ref *ref) {
     cJSON *keys = NULL;
@@ -73,19 +90,13 @@ static int s_find(cJSON **meta_out, struct rdsbk_client *client,
     int result;
 
     *meta_out = NULL;
-    if (!ref->stack || !*ref->stack)
-        return rdsbk_error_set(RDSBK_ENOTFOUND, "kms_key: no stack to look the key up by");
-    if (ref->name && strncmp(ref->name, "alias/", 6) == 0) {
-        result = s_describe_live(&best, client, ref->name);
-        if (result == 0 && s_tagged_for(client, rdsbk_res_str(best, "KeyId"), ref->stack)) {
-            *meta_out = best;
-            return 0;
-        }
-        cJSON_Delete(best);
-        best = NULL;
-        if (result && result != RDSBK_ENOTFOUND)
-            return result;
+    if (!ref->stack || !*ref->stack) {
+        result = rdsbk_error_set(RDSBK_ENOTFOUND, "kms_key: no stack to look the key up by");
+        goto cleanup;
     }
+    result = s_find_by_alias(&best, client, ref);
+    if (result != RDSBK_ENOTFOUND)
+        goto cleanup;
     result = rdsbk_kms_list_keys(&keys, client);
     if (result)
         goto cleanup;
@@ -117,11 +128,13 @@ static int s_find(cJSON **meta_out, struct rdsbk_client *client,
     if (candidates > 1)
         rdsbk_log_warn("%d live KMS keys are tagged %s=%s; adopting the newest, %s", candidates,
                        S_STACK_TAG, ref->stack, rdsbk_res_str(best, "KeyId"));
-    *meta_out = best;
-    best = NULL;
     result = 0;
 
 cleanup:
+    if (result == 0) {
+        *meta_out = best;
+        best = NULL;
+    }
     cJSON_Delete(keys);
     cJSON_Delete(best);
     return result;

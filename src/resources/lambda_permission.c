@@ -20,50 +20,60 @@
 /* The function and statement id of `ref` (copies, caller frees): from the id when it has one,
  * else from the last known attributes (the statement id also from the ref's name). */
 static int s_names(char **function_out, char **sid_out, const struct rdsbk_resource_ref *ref) {
-    const char *slash = ref->id ? strchr(ref->id, '/') : NULL;
+    const char *sep = ref->id ? strchr(ref->id, '/') : NULL;
     const char *function = rdsbk_res_str(ref->attributes, "function_name");
     const char *sid = rdsbk_res_str(ref->attributes, "statement_id");
+    int result = 0;
 
     *function_out = NULL;
     *sid_out = NULL;
-    if (slash && slash != ref->id && slash[1]) {
-        *function_out = strndup(ref->id, (size_t)(slash - ref->id));
-        *sid_out = strdup(slash + 1);
+    if (sep && sep != ref->id && sep[1]) {
+        *function_out = strndup(ref->id, (size_t)(sep - ref->id));
+        *sid_out = strdup(sep + 1);
     } else {
         if (!sid)
             sid = ref->name;
-        if (!function || !sid)
-            return rdsbk_error_set(RDSBK_EINVALID, "%s: function_name and statement_id are needed",
-                                   S_TYPE);
-        *function_out = strdup(function);
-        *sid_out = strdup(sid);
+        if (function && sid) {
+            *function_out = strdup(function);
+            *sid_out = strdup(sid);
+        } else {
+            result = rdsbk_error_set(RDSBK_EINVALID,
+                                     "%s: function_name and statement_id are needed", S_TYPE);
+        }
     }
-    if (!*function_out || !*sid_out) {
+    if (result == 0 && (!*function_out || !*sid_out))
+        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    if (result) {
         free(*function_out);
         free(*sid_out);
         *function_out = NULL;
         *sid_out = NULL;
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
     }
-    return 0;
+    return result;
 }
 
 /* The member of `obj` whose name matches `key` ignoring case (condition keys are case-insensitive
  * in IAM: AWS writes "AWS:SourceArn"). Borrowed. */
 static const cJSON *s_get_nocase(const cJSON *obj, const char *key) {
     const cJSON *it;
-    cJSON_ArrayForEach(it, obj) if (it->string && strcasecmp(it->string, key) == 0) return it;
-    return NULL;
+    const cJSON *found = NULL;
+
+    cJSON_ArrayForEach(it, obj) {
+        if (!found && it->string && strcasecmp(it->string, key) == 0)
+            found = it;
+    }
+    return found;
 }
 
 static const char *s_principal(const cJSON *statement) {
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(statement, "Principal");
+    const char *found = rdsbk_res_str(p, "Service");
 
     if (cJSON_IsString(p))
-        return p->valuestring;
-    if (rdsbk_res_str(p, "Service"))
-        return rdsbk_res_str(p, "Service");
-    return rdsbk_res_str(p, "AWS");
+        found = p->valuestring;
+    else if (!found)
+        found = rdsbk_res_str(p, "AWS");
+    return found;
 }
 
 static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
@@ -145,15 +155,17 @@ static int s_add(struct rdsbk_client *client, const cJSON *desired, char **id_ou
         result = rdsbk_res_require(&in.action, desired, "action", S_TYPE);
     if (result == 0)
         result = rdsbk_res_require(&in.principal, desired, "principal", S_TYPE);
-    if (result)
-        return result;
     in.source_arn = rdsbk_res_str(desired, "source_arn");
-    result = rdsbk_lambda_add_permission(client, &in);
-    if (result)
-        return result;
-    rdsbk_log_verbose("Lambda function %s lets %s %s", in.function_name, in.principal, in.action);
-    *id_out = rdsbk_res_fmt("%s/%s", in.function_name, in.statement_id);
-    return *id_out ? 0 : RDSBK_ENOMEM;
+    if (result == 0)
+        result = rdsbk_lambda_add_permission(client, &in);
+    if (result == 0) {
+        rdsbk_log_verbose("Lambda function %s lets %s %s", in.function_name, in.principal,
+                          in.action);
+        *id_out = rdsbk_res_fmt("%s/%s", in.function_name, in.statement_id);
+        if (!*id_out)
+            result = RDSBK_ENOMEM;
+    }
+    return result;
 }
 
 static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *client,

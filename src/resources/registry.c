@@ -19,7 +19,5 @@ const struct rdsbk_resource_ops *rdsbk_resource_ops(enum rdsbk_resource_type typ
     };
 
     assert((int)type >= 0 && type < RDSBK_RT_COUNT);
-    if ((int)type < 0 || type >= RDSBK_RT_COUNT)
-        return NULL;
-    return table[type];
+    return (int)type >= 0 && type < RDSBK_RT_COUNT ? table[type] : NULL;
 }
