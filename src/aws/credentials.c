@@ -645,6 +645,16 @@ int rdsbk_credentials_provider_get(struct rdsbk_credentials *out, void *payload)
         result = s_resolve(p);
     if (result == 0)
         result = s_source_get(out, p->root);
+    /* Instance metadata is the chain's last resort: when it has never answered, the problem is
+     * that there are no credentials at all. */
+    if (result && p->root && p->root->kind == S_IMDS && !p->root->have) {
+        char why[sizeof(rdsbk_error_last()->message)];
+        snprintf(why, sizeof(why), "%s", rdsbk_error_last()->message);
+        result = rdsbk_error_set(RDSBK_EAUTH,
+                                 "no AWS credentials found (looked in the environment, the shared "
+                                 "files, container credentials and EC2 instance metadata: %s)",
+                                 why);
+    }
     pthread_mutex_unlock(&p->lock);
     return result;
 }

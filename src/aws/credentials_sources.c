@@ -274,8 +274,10 @@ bool rdsbk_credentials_imds_disabled(void) {
     return v && (strcmp(v, "true") == 0 || strcmp(v, "TRUE") == 0 || strcmp(v, "True") == 0);
 }
 
-int rdsbk_credentials_from_imds(struct rdsbk_credentials *out, struct rdsbk_http *http) {
+int rdsbk_credentials_from_imds(struct rdsbk_credentials *out, struct rdsbk_http *shared) {
     const char *endpoint = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+    struct rdsbk_http_options opts = {0};
+    struct rdsbk_http *http = NULL;
     struct rdsbk_http_response resp = {0};
     struct rdsbk_buf base = RDSBK_BUF_INIT;
     struct rdsbk_buf url = RDSBK_BUF_INIT;
@@ -289,7 +291,15 @@ int rdsbk_credentials_from_imds(struct rdsbk_credentials *out, struct rdsbk_http
     if (rdsbk_credentials_imds_disabled())
         return rdsbk_error_set(RDSBK_EAUTH,
                                "instance metadata disabled (AWS_EC2_METADATA_DISABLED)");
-    result = rdsbk_buf_adds(&base, endpoint && *endpoint ? endpoint : "http://169.254.169.254");
+    /* Off EC2 nothing answers: a short timeout and one attempt, as botocore does, instead of
+     * the shared transport's ten seconds and retries. */
+    (void)shared;
+    opts.connect_timeout_ms = 1000;
+    opts.timeout_ms = 5000;
+    opts.max_attempts = 1;
+    result = rdsbk_http_new(&http, &opts);
+    if (result == 0)
+        result = rdsbk_buf_adds(&base, endpoint && *endpoint ? endpoint : "http://169.254.169.254");
     if (result)
         goto cleanup;
     while (base.len && base.ptr[base.len - 1] == '/')
@@ -353,5 +363,6 @@ cleanup:
     rdsbk_buf_clean_up(&url);
     rdsbk_buf_clean_up_secure(&resp.body);
     rdsbk_http_response_clean_up(&resp);
+    rdsbk_http_free(http);
     return result;
 }

@@ -233,6 +233,11 @@ static int s_resolve(struct rdsbk_credentials *out, const char *profile, const c
     return rc;
 }
 
+static void s_contains(const char *haystack, const char *needle) {
+    if (!strstr(haystack, needle))
+        fail_msg("expected to find [%s] in [%s]", needle, haystack);
+}
+
 /* ---- shared file parsing ---- */
 
 static void test_ini_parse(void **state) {
@@ -673,6 +678,16 @@ static void test_imds(void **state) {
     assert_int_equal(s_resolve(&c, "ec2", NULL, NULL, 0), 0);
     assert_non_null(strstr(c.access_key_id, "ASIA141414141414"));
     rdsbk_credentials_clean_up(&c);
+
+    /* Nothing listening: the last resort failing means "no credentials", quickly. */
+    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9", 1);
+    {
+        time_t t0 = time(NULL);
+        assert_int_equal(s_resolve(&c, NULL, NULL, NULL, 0), RDSBK_EAUTH);
+        assert_true(time(NULL) - t0 < 8);
+        s_contains(rdsbk_error_last()->message, "no AWS credentials found");
+        s_contains(rdsbk_error_last()->message, "instance metadata: ");
+    }
 
     setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
     assert_int_equal(s_resolve(&c, NULL, NULL, NULL, 0), RDSBK_EAUTH);
