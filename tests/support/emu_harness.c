@@ -75,6 +75,7 @@ static int s_wait_ready(struct emu_harness *h) {
     char line[256];
     size_t len = 0;
     long deadline = s_now_ms() + S_READY_TIMEOUT_MS;
+    int result = -1;
 
     while (len < sizeof(line) - 1) {
         struct pollfd p = {.fd = h->out_fd, .events = POLLIN};
@@ -82,14 +83,14 @@ static int s_wait_ready(struct emu_harness *h) {
         ssize_t n;
         if (left <= 0) {
             fprintf(stderr, "emu_harness: no ready line within %d ms\n", S_READY_TIMEOUT_MS);
-            return -1;
+            goto cleanup;
         }
         if (poll(&p, 1, (int)left) <= 0)
             continue;
         n = read(h->out_fd, line + len, 1);
         if (n <= 0) {
             fprintf(stderr, "emu_harness: the emulator exited before it was ready\n");
-            return -1;
+            goto cleanup;
         }
         if (line[len] == '\n')
             break;
@@ -98,10 +99,13 @@ static int s_wait_ready(struct emu_harness *h) {
     line[len] = '\0';
     if (strncmp(line, "ready ", 6) != 0 || len - 6 >= sizeof(h->url)) {
         fprintf(stderr, "emu_harness: unexpected first line: %s\n", line);
-        return -1;
+        goto cleanup;
     }
     memcpy(h->url, line + 6, len - 6 + 1);
-    return 0;
+    result = 0;
+
+cleanup:
+    return result;
 }
 
 static int s_spawn(struct emu_harness *h, const struct emu_harness_options *opts) {
@@ -109,7 +113,8 @@ static int s_spawn(struct emu_harness *h, const struct emu_harness_options *opts
     char propagation[32];
     const char *argv[64];
     size_t argc = 0;
-    int pipe_fd[2];
+    int pipe_fd[2] = {-1, -1};
+    int result = -1;
 
     snprintf(server, sizeof(server), "%s/tests/emulator/server.py", RDSBK_SOURCE_DIR);
     snprintf(propagation, sizeof(propagation), "%ld", opts ? opts->iam_propagation_ms : 0L);
@@ -129,15 +134,13 @@ static int s_spawn(struct emu_harness *h, const struct emu_harness_options *opts
 
     if (pipe(pipe_fd) != 0) {
         perror("emu_harness: pipe");
-        return -1;
+        goto cleanup;
     }
     fflush(NULL);
     h->pid = fork();
     if (h->pid < 0) {
         perror("emu_harness: fork");
-        close(pipe_fd[0]);
-        close(pipe_fd[1]);
-        return -1;
+        goto cleanup;
     }
     if (h->pid == 0) {
 #ifdef __linux__
@@ -151,48 +154,57 @@ static int s_spawn(struct emu_harness *h, const struct emu_harness_options *opts
         perror("emu_harness: exec");
         _exit(127);
     }
-    close(pipe_fd[1]);
     h->out_fd = pipe_fd[0];
-    return s_wait_ready(h);
+    pipe_fd[0] = -1;
+    result = s_wait_ready(h);
+
+cleanup:
+    if (pipe_fd[0] >= 0)
+        close(pipe_fd[0]);
+    if (pipe_fd[1] >= 0)
+        close(pipe_fd[1]);
+    return result;
 }
 
 int emu_harness_start(struct emu_harness **out, const struct emu_harness_options *opts) {
     struct emu_harness *h = calloc(1, sizeof(*h));
+    const char *tmp = getenv("TMPDIR");
+    int result = -1;
     int fd;
 
     *out = NULL;
     if (!h)
-        return -1;
+        goto cleanup;
     h->pid = -1;
     h->out_fd = -1;
-    snprintf(h->dir, sizeof(h->dir), "%s/rdsbk-emu-XXXXXX",
-             getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(h->dir, sizeof(h->dir), "%s/rdsbk-emu-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(h->dir)) {
         perror("emu_harness: mkdtemp");
         h->dir[0] = '\0';
-        goto fail;
+        goto cleanup;
     }
     snprintf(h->credentials, sizeof(h->credentials), "%s/credentials", h->dir);
     snprintf(h->config, sizeof(h->config), "%s/config", h->dir);
     fd = open(h->config, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd < 0) {
         perror("emu_harness: config file");
-        goto fail;
+        goto cleanup;
     }
     close(fd);
     if (s_set_environment(h) != 0 || s_spawn(h, opts) != 0)
-        goto fail;
+        goto cleanup;
     if (rdsbk_http_new(&h->http, NULL) != 0) {
         fprintf(stderr, "emu_harness: rdsbk_http_new failed\n");
-        goto fail;
+        goto cleanup;
     }
     h->endpoints.default_url = h->url;
     *out = h;
-    return 0;
+    h = NULL;
+    result = 0;
 
-fail:
+cleanup:
     emu_harness_stop(h);
-    return -1;
+    return result;
 }
 
 void emu_harness_stop(struct emu_harness *h) {
