@@ -18,6 +18,8 @@
  *      keys) or of credential_source (Environment, Ec2InstanceMetadata, EcsContainer)
  *   3. web identity: AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE [+ AWS_ROLE_SESSION_NAME], else
  *      the profile's role_arn + web_identity_token_file: STS AssumeRoleWithWebIdentity (unsigned)
+ *   (IAM Identity Center / SSO profiles are refused with a message: their token cache is not
+ *   read; `credential_process = aws configure export-credentials --format process` bridges them)
  *   4. static keys of P in the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, else
  *      ~/.aws/credentials; sections "[name]")
  *   5. credential_process of P: its stdout is JSON {"Version": 1, "AccessKeyId", ...}

@@ -507,6 +507,14 @@ static int s_resolve_chain(struct s_source **out, struct rdsbk_credentials_provi
                                 s_get(f, profile, "role_session_name"));
         return rc ? rc : s_set_description(p, "profile ", profile);
     }
+    /* (botocore's SSO provider comes here; we do not read the SSO token cache) */
+    if (s_get(f, profile, "sso_start_url") || s_get(f, profile, "sso_session"))
+        return rdsbk_error_set(RDSBK_EAUTH,
+                               "profile %s uses IAM Identity Center (SSO), which rdsbk-provision "
+                               "does not read; add credential_process = aws configure "
+                               "export-credentials --profile %s --format process to a profile "
+                               "and use that one",
+                               profile, profile);
     /* 4. shared credentials file */
     rc = s_static_in(out, p, &f->creds, profile, "the shared credentials file");
     if (rc || *out)

@@ -476,6 +476,7 @@ static void test_role_errors(void **state) {
             "[profile envsrc]\nrole_arn=arn:aws:iam::777777777777:role/e\n"
             "credential_source=Environment\n"
             "[profile nocreds]\nregion=eu-west-1\n"
+            "[profile sso]\nsso_session=corp\nsso_account_id=1\nsso_role_name=Admin\n"
             "[profile fromnocreds]\nrole_arn=arn:aws:iam::1:role/x\nsource_profile=nocreds\n",
             0600);
     assert_int_equal(s_resolve(&c, "a", NULL, NULL, 0), RDSBK_EINVALID);
@@ -484,6 +485,8 @@ static void test_role_errors(void **state) {
     assert_int_equal(s_resolve(&c, "neither", NULL, NULL, 0), RDSBK_EINVALID);
     assert_int_equal(s_resolve(&c, "missing", NULL, NULL, 0), RDSBK_EAUTH);
     assert_int_equal(s_resolve(&c, "badsrc", NULL, NULL, 0), RDSBK_EINVALID);
+    assert_int_equal(s_resolve(&c, "sso", NULL, NULL, 0), RDSBK_EAUTH);
+    s_contains(rdsbk_error_last()->message, "export-credentials --profile sso");
     assert_int_equal(s_resolve(&c, "fromnocreds", NULL, NULL, 0), RDSBK_EAUTH);
     assert_non_null(strstr(rdsbk_error_last()->message, "must have credentials"));
 
