@@ -51,7 +51,8 @@ const struct rdsbk_cli_command rdsbk_cmd_destroy = {
     "functions and their permissions, the bus policy statements, roles and their policies. The\n"
     "shared KMS key cannot be deleted at once: it is scheduled for deletion after\n"
     "key.deletion_window_days, and the date is printed. Backup copies encrypted with it become\n"
-    "unrestorable then. With key.prevent_destroy set, destroy refuses unless\n"
+    "unrestorable then. With key.prevent_destroy set, or while snapshots in Account-A/Region-B\n"
+    "or Account-B/Region-B are encrypted with the key, destroy refuses unless\n"
     "--force-key-deletion is given. Resources that exist under the stack's names but are missing\n"
     "from the state are found and removed too; --discover does this without any state file.",
     RDSBK_CLI_FILE | RDSBK_CLI_STATE | RDSBK_CLI_JSON | RDSBK_CLI_OUTPUT,

@@ -3,6 +3,7 @@
 #include "rdsbk/buf.h"
 #include "rdsbk/error.h"
 #include "rdsbk/log.h"
+#include "rdsbk/services/rds.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -233,32 +234,81 @@ int rdsbk_engine_apply(const struct rdsbk_topology *topo, const struct rdsbk_eng
     return rc;
 }
 
-/* The key goes last and only when allowed; says when it will be gone. */
+/* Counts the manual snapshots of `account` in Region-B encrypted with the key; remembers one. */
+static int s_count_encrypted(int *count, char *example, size_t example_size, struct rdsbk_engine *e,
+                             const char *account, const char *key_arn) {
+    struct rdsbk_client *client = rdsbk_engine_client(e, account, e->topo->backup.region);
+    struct rdsbk_rds_snapshot_query q = {NULL, NULL, "manual", false, NULL, 0};
+    int rc = client ? 0 : RDSBK_ERROR;
+
+    for (int cluster = 0; !rc && cluster < 2; cluster++) {
+        struct rdsbk_rds_snapshot *snaps = NULL;
+        size_t n = 0;
+        rc = cluster ? rdsbk_rds_describe_db_cluster_snapshots(&snaps, &n, client, &q)
+                     : rdsbk_rds_describe_db_snapshots(&snaps, &n, client, &q);
+        for (size_t i = 0; !rc && i < n; i++) {
+            if (!snaps[i].kms_key_id || strcmp(snaps[i].kms_key_id, key_arn) != 0)
+                continue;
+            if (!(*count)++)
+                snprintf(example, example_size, "%s", snaps[i].arn ? snaps[i].arn : snaps[i].id);
+        }
+        rdsbk_rds_snapshots_free(snaps, n);
+    }
+    return rc;
+}
+
+/*
+ * The key is scheduled for deletion only when allowed: not with key.prevent_destroy, and not while
+ * backup copies are encrypted with it, unless --force-key-deletion. Says when it will be gone.
+ */
 static int s_check_key(struct rdsbk_engine *e) {
     for (size_t i = 0; i < e->n_changes; i++) {
         struct rdsbk_change *c = &e->changes[i];
-        const cJSON *prevent;
+        const cJSON *known;
         const cJSON *window;
+        const char *key_arn;
+        char example[512] = "";
+        int count = 0;
+        int days;
         time_t when;
         char date[32];
+        int rc;
 
         if (c->type != RDSBK_RT_KMS_KEY || c->action != RDSBK_ACTION_DELETE)
             continue;
-        prevent = cJSON_GetObjectItem(c->prior ? c->prior : c->hint, "prevent_destroy");
-        if (cJSON_IsTrue(prevent) && !e->opts->force_key_deletion)
+        known = c->prior ? c->prior : c->hint;
+        if (cJSON_IsTrue(cJSON_GetObjectItem(known, "prevent_destroy")) &&
+            !e->opts->force_key_deletion)
             return rdsbk_error_set(RDSBK_EINVALID,
                                    "the topology sets key.prevent_destroy: destroy will not "
                                    "schedule the deletion of %s; pass --force-key-deletion to "
                                    "delete it anyway",
                                    c->id ? c->id : c->name);
-        window = cJSON_GetObjectItem(c->prior ? c->prior : c->hint, "deletion_window_days");
-        when = time(NULL) + (time_t)(cJSON_IsNumber(window) ? window->valueint : 30) * 86400;
+        key_arn = cJSON_GetStringValue(cJSON_GetObjectItem(c->actual, "arn"));
+        for (size_t a = 0; key_arn && !e->opts->force_key_deletion && a <= e->topo->n_sources;
+             a++) {
+            const char *account =
+                a < e->topo->n_sources ? e->topo->sources[a].account : e->topo->backup.account;
+            rc = s_count_encrypted(&count, example, sizeof(example), e, account, key_arn);
+            if (rc)
+                return rc;
+        }
+        if (count)
+            return rdsbk_error_set(RDSBK_EINVALID,
+                                   "%d snapshot%s (such as %s) %s encrypted with the shared key "
+                                   "%s: once the key is deleted they cannot be restored. Delete "
+                                   "or re-encrypt them first, or pass --force-key-deletion",
+                                   count, count == 1 ? "" : "s", example, count == 1 ? "is" : "are",
+                                   key_arn);
+        window = cJSON_GetObjectItem(known, "deletion_window_days");
+        days = cJSON_IsNumber(window) ? window->valueint : 30;
+        when = time(NULL) + (time_t)days * 86400;
         strftime(date, sizeof(date), "%Y-%m-%d", gmtime(&when));
         fprintf(e->opts->json ? stderr : stdout,
                 "\nThe shared key %s will be scheduled for deletion on %s (in %d days). Every "
                 "backup copy encrypted with it becomes unrestorable then; cancel with 'aws kms "
                 "cancel-key-deletion' before that date if you need them.\n",
-                c->id ? c->id : c->name, date, cJSON_IsNumber(window) ? window->valueint : 30);
+                c->id ? c->id : c->name, date, days);
     }
     return 0;
 }

@@ -29,7 +29,7 @@ RA, RB = "eu-central-1", "eu-west-1"
 H = None
 
 
-def topology(stack="t1", sources=None, tags=None, timeout=60, backup=B):
+def topology(stack="t1", sources=None, tags=None, timeout=60, backup=B, prevent_destroy=False):
     sources = sources or [{"account": A, "region": RA, "instances": ["orders-db"],
                            "clusters": ["aurora-main"]}]
     lines = ["version: 1", "stack: %s" % stack, "sources:"]
@@ -42,6 +42,7 @@ def topology(stack="t1", sources=None, tags=None, timeout=60, backup=B):
             lines.append("    clusters: [%s]" % ", ".join(s["clusters"]))
     lines += ["backup:", '  account: "%s"' % backup, "  region: %s" % RB,
               '  profile: "%s"' % backup, "key:", "  deletion_window_days: 7",
+              "  prevent_destroy: %s" % ("true" if prevent_destroy else "false"),
               "functions:", "  timeout_seconds: %d" % timeout]
     if tags:
         lines.append("tags:")
@@ -163,6 +164,23 @@ class EngineTest(unittest.TestCase):
         for snap in copies:
             self.assertTrue(snap["Encrypted"])
             self.assertEqual(snap["KmsKeyId"], key["KeyMetadata"]["Arn"])
+        # the copies need the key: destroy refuses to schedule its deletion without the flag
+        proc = self.run_tool("destroy", "--auto-approve", check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("encrypted with the shared key", proc.stderr)
+        self.assertNotEqual(self.pipeline_inventory(), [])
+        self.run_tool("destroy", "--auto-approve", "--force-key-deletion")
+        self.assertEqual(self.pipeline_inventory(), [])
+
+    def test_prevent_destroy_keeps_the_key(self):
+        self.write(topology(prevent_destroy=True))
+        self.apply()
+        proc = self.run_tool("destroy", "--auto-approve", check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("key.prevent_destroy", proc.stderr)
+        self.assertEqual(len(self.pipeline_inventory()) > 0, True)
+        self.run_tool("destroy", "--auto-approve", "--force-key-deletion")
+        self.assertEqual(self.pipeline_inventory(), [])
 
     def test_drift_is_shown_and_repaired(self):
         self.write(topology())
