@@ -1581,6 +1581,14 @@ class _Server(ThreadingHTTPServer):
     def sleep_interruptibly(self, seconds):
         self._stop_event.wait(seconds)
 
+    def handle_error(self, request, client_address):
+        # A client that goes away mid-request (killed, timed out) is normal here; anything else
+        # is an emulator bug and is printed.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
 
 class EmulatorServer:
     """Runs an Emulator behind HTTP on 127.0.0.1 in a background thread (tests, server.py)."""
