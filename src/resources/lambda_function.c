@@ -236,7 +236,8 @@ static int s_change(struct rdsbk_client *client, const char *name, s_change_fn c
     struct rdsbk_res_backoff b;
     int result = s_wait_settled(client, name);
 
-    rdsbk_res_backoff_init(&b, 500, 5000, S_CONFLICT_RETRY_MS);
+    /* a new role in the configuration may need IAM propagation too: the longer bound */
+    rdsbk_res_backoff_init(&b, 500, 10000, S_ROLE_RETRY_MS);
     while (result == 0) {
         result = call(client, arg);
         if (!((result == RDSBK_ECONFLICT &&

@@ -882,6 +882,15 @@ static void test_parallel(void **state) {
             fail_msg("%s: attributes differ from the desired ones", jobs[i].address);
         cJSON_Delete(jobs[i].desired);
     }
+    /* nothing left behind */
+    {
+        cJSON *inventory = emu_harness_inventory(s_g.emu);
+        assert_non_null(inventory);
+        if (cJSON_GetArraySize(inventory) != 0)
+            s_print_mismatch("inventory after delete", inventory, NULL);
+        assert_int_equal(cJSON_GetArraySize(inventory), 0);
+        cJSON_Delete(inventory);
+    }
 }
 
 /* ---- registry ------------------------------------------------------------------------------ */
