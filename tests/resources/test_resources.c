@@ -46,6 +46,8 @@ static struct {
 /* ---- fixtures ------------------------------------------------------------------------------ */
 
 static int s_group_setup(long propagation_ms) {
+    static const char *fault_args[] = {
+        "--fault-rate", NULL, "--fault-kinds", "throttle,500,503", "--seed", "7", NULL};
     struct emu_harness_options o = {0};
     struct rdsbk_diagnostics d = {0};
     struct rdsbk_topology *t = NULL;
@@ -64,6 +66,11 @@ static int s_group_setup(long propagation_ms) {
     rdsbk_diagnostics_clean_up(&d);
     rdsbk_topology_free(t);
     o.iam_propagation_ms = propagation_ms;
+    /* RDSBK_TEST_FAULT_RATE=0.05: the same cases through throttling and 5xx answers (by hand;
+     * slower, as every fault costs a retry delay) */
+    fault_args[1] = getenv("RDSBK_TEST_FAULT_RATE");
+    if (fault_args[1] && *fault_args[1])
+        o.extra_args = fault_args;
     if (emu_harness_start(&s_g.emu, &o) != 0)
         return -1;
     if (emu_harness_client(&s_g.a, s_g.emu, A, RB) != 0 ||
