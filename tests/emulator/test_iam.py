@@ -241,6 +241,37 @@ class IamApiTest(unittest.TestCase):
         self.iam.detach_role_policy(RoleName="r", PolicyArn=arn)
         self.iam.delete_role(RoleName="r")
 
+    def test_permissions_boundary(self):
+        svc = self.h.emu.services["iam"]
+        limit = self.iam.create_policy(PolicyName="limit", PolicyDocument=doc(
+            {"Effect": "Allow", "Action": ["kms:*", "logs:*"], "Resource": "*"}))["Policy"]["Arn"]
+        with self.assertRaises(ClientError) as ctx:
+            self.iam.create_role(RoleName="b", AssumeRolePolicyDocument=LAMBDA_TRUST,
+                                 PermissionsBoundary="arn:aws:iam::%s:policy/absent" % ACCOUNT_A)
+        self.assertError(ctx, "NoSuchEntity", 404)
+        arn = self.iam.create_role(RoleName="b", AssumeRolePolicyDocument=LAMBDA_TRUST,
+                                   PermissionsBoundary=limit)["Role"]["Arn"]
+        self.assertEqual(self.iam.get_role(RoleName="b")["Role"]["PermissionsBoundary"],
+                         {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": limit})
+        self.assertNotIn("PermissionsBoundary", self.iam.list_roles()["Roles"][0])
+        self.iam.put_role_policy(RoleName="b", PolicyName="p", PolicyDocument=doc(
+            {"Effect": "Allow", "Action": ["kms:Decrypt", "rds:CopyDBSnapshot"], "Resource": "*"}))
+        self.assertTrue(svc.is_allowed(ACCOUNT_A, arn, "kms:Decrypt", "k"))
+        self.assertFalse(svc.is_allowed(ACCOUNT_A, arn, "rds:CopyDBSnapshot", "s"))  # outside the boundary
+        self.assertFalse(svc.is_allowed(ACCOUNT_A, arn, "logs:PutLogEvents", "l"))  # boundary alone grants nothing
+        self.assertEqual(self.iam.get_policy(PolicyArn=limit)["Policy"]["PermissionsBoundaryUsageCount"], 1)
+        with self.assertRaises(ClientError) as ctx:
+            self.iam.delete_policy(PolicyArn=limit)
+        self.assertError(ctx, "DeleteConflict", 409)
+        self.iam.delete_role_permissions_boundary(RoleName="b")
+        self.assertTrue(svc.is_allowed(ACCOUNT_A, arn, "rds:CopyDBSnapshot", "s"))
+        self.iam.put_role_permissions_boundary(RoleName="b", PermissionsBoundary=limit)
+        self.assertFalse(svc.is_allowed(ACCOUNT_A, arn, "rds:CopyDBSnapshot", "s"))
+        self.iam.delete_role_policy(RoleName="b", PolicyName="p")
+        self.iam.delete_role(RoleName="b")
+        self.assertEqual(self.iam.get_policy(PolicyArn=limit)["Policy"]["PermissionsBoundaryUsageCount"], 0)
+        self.iam.delete_policy(PolicyArn=limit)
+
     def test_inventory(self):
         self.iam.create_role(RoleName="r", AssumeRolePolicyDocument=LAMBDA_TRUST)
         self.iam_b.create_policy(PolicyName="p", PolicyDocument=doc({"Effect": "Allow", "Action": "s3:*",

@@ -90,6 +90,13 @@ class StsTest(unittest.TestCase):
             self.sts_a.assume_role(RoleArn=role_arn(ACCOUNT_A, "short"), RoleSessionName="s1", DurationSeconds=7200)
         self.assertEqual(ctx.exception.response["Error"]["Code"], "ValidationError")
 
+    def test_session_policies_are_refused_not_ignored(self):
+        self.iam_a.create_role(RoleName="ops", AssumeRolePolicyDocument=trust({"AWS": ACCOUNT_A}))
+        with self.assertRaises(ClientError) as ctx:
+            self.sts_a.assume_role(RoleArn=role_arn(ACCOUNT_A, "ops"), RoleSessionName="s1", Policy=json.dumps({
+                "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+        self.assertEqual(ctx.exception.response["Error"]["Code"], "ValidationError")
+
     def test_cross_account_assume_role(self):
         # B's role trusts A's account: A's root keys may assume it; B's own root may not.
         self.iam_b.create_role(RoleName="backup", AssumeRolePolicyDocument=trust(

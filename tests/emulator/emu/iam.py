@@ -395,6 +395,9 @@ class IamService:
         out["AssumeRolePolicyDocument"] = _encode_doc(role["AssumeRolePolicyDocument"])
         if role.get("Description") is not None:
             out["Description"] = role["Description"]
+        if with_tags and role.get("boundary"):
+            out["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
+                                          "PermissionsBoundaryArn": role["boundary"]}
         if with_tags:  # ListRoles returns neither Tags nor RoleLastUsed
             if role["Tags"]:
                 out["Tags"] = [dict(t) for t in role["Tags"]]
@@ -474,6 +477,24 @@ class IamService:
             return False
         return self.emu.now() - role["CreateDate"] >= self.emu.iam_propagation_s
 
+    def _managed_doc(self, data, arn):
+        pol = data["policies"].get(arn)
+        if pol is None and arn.startswith("arn:aws:iam::aws:policy/"):
+            pol = data.get("aws-managed:" + arn[len("arn:aws:iam::aws:policy/"):])
+        if pol is None:
+            return None
+        return json.loads(pol["versions"][pol["DefaultVersionId"]]["Document"])
+
+    def role_boundary(self, account, role_arn):
+        """The parsed permissions boundary of a role, or None."""
+        with self.emu.lock:
+            m = ROLE_ARN_RE.match(role_arn or "")
+            data = self.accounts.get(account) if m else None
+            role = data["roles"].get(m.group(4).lower()) if data else None
+            if role is None or role["Arn"] != role_arn or not role.get("boundary"):
+                return None
+            return self._managed_doc(data, role["boundary"]) or {"Statement": []}
+
     def role_policies(self, account, role_arn):
         """Parsed identity policy documents (inline + attached managed defaults) of a role."""
         with self.emu.lock:
@@ -488,16 +509,21 @@ class IamService:
                 return []
             docs = [json.loads(t) for t in role["inline"].values()]
             for arn in role["attached"]:
-                pol = data["policies"].get(arn)
-                if pol is None and arn.startswith("arn:aws:iam::aws:policy/"):
-                    pol = data.get("aws-managed:" + arn[len("arn:aws:iam::aws:policy/"):])
-                if pol is not None:
-                    docs.append(json.loads(pol["versions"][pol["DefaultVersionId"]]["Document"]))
+                doc = self._managed_doc(data, arn)
+                if doc is not None:
+                    docs.append(doc)
             return docs
 
     def evaluate(self, account, role_arn, action, resource_arn, conditions=None):
-        return evaluate_policy(self.role_policies(account, role_arn), action, resource_arn,
-                               conditions or {})
+        """Identity-side decision for a role: its policies, limited by its permissions boundary."""
+        decision = evaluate_policy(self.role_policies(account, role_arn), action, resource_arn,
+                                   conditions or {})
+        boundary = self.role_boundary(account, role_arn)
+        if boundary is not None and decision == "allow":
+            limit = evaluate_policy([boundary], action, resource_arn, conditions or {})
+            if limit != "allow":
+                return "deny" if limit == "deny" else "implicit"
+        return decision
 
     def is_allowed(self, account, role_arn, action, resource_arn, conditions=None):
         return self.evaluate(account, role_arn, action, resource_arn, conditions) == "allow"
@@ -528,11 +554,15 @@ class IamService:
         if not 3600 <= max_session <= 43200:
             raise AwsError("ValidationError", "The requested MaxSessionDuration is outside the allowed range "
                            "of 3600 to 43200 seconds.")
-        role = {"RoleName": name, "RoleId": _new_id("AROA"), "Arn": arn, "Path": path,
+        boundary = params.get("PermissionsBoundary")
+        if boundary is not None:
+            self._boundary_policy(ctx, boundary)
+        role = {"RoleName": name, "RoleId": _new_id("AROA"), "Arn": arn, "Path": path, "boundary": boundary,
                 "CreateDate": self.emu.now(), "AssumeRolePolicyDocument": params["AssumeRolePolicyDocument"],
                 "Description": params.get("Description"), "MaxSessionDuration": max_session,
                 "Tags": self._merge_tags([], params.get("Tags", [])), "inline": {}, "attached": []}
         data["roles"][name.lower()] = role
+        self._count_boundary(ctx, boundary, +1)
         return {"Role": self._public_role(role)}
 
     def GetRole(self, ctx, params):
@@ -546,6 +576,36 @@ class IamService:
         roles = sorted(self._acct(ctx.account)["roles"].values(), key=lambda r: r["RoleName"].lower())
         items = [self._public_role(r, with_tags=False) for r in roles if r["Path"].startswith(prefix)]
         return _paginate(items, params, "Roles")
+
+    def _boundary_policy(self, ctx, arn):
+        pol = self._policy(ctx, arn)
+        if pol is None:
+            raise AwsError("NoSuchEntity", "Scope ARN: %s does not exist or is not attachable." % arn)
+        return pol
+
+    def PutRolePermissionsBoundary(self, ctx, params):
+        role = self._role(ctx, params["RoleName"])
+        ctx.authorize("iam:PutRolePermissionsBoundary", role["Arn"])
+        old = role.get("boundary")
+        self._boundary_policy(ctx, params["PermissionsBoundary"])
+        role["boundary"] = params["PermissionsBoundary"]
+        self._count_boundary(ctx, old, -1)
+        self._count_boundary(ctx, role["boundary"], +1)
+        return {}
+
+    def DeleteRolePermissionsBoundary(self, ctx, params):
+        role = self._role(ctx, params["RoleName"])
+        ctx.authorize("iam:DeleteRolePermissionsBoundary", role["Arn"])
+        if not role.get("boundary"):
+            raise AwsError("NoSuchEntity", "The role %s has no permissions boundary." % role["RoleName"])
+        self._count_boundary(ctx, role["boundary"], -1)
+        role["boundary"] = None
+        return {}
+
+    def _count_boundary(self, ctx, arn, delta):
+        pol = self._policy(ctx, arn) if arn else None
+        if pol is not None:
+            pol["PermissionsBoundaryUsageCount"] += delta
 
     def UpdateRole(self, ctx, params):
         role = self._role(ctx, params["RoleName"])
@@ -579,6 +639,7 @@ class IamService:
             raise AwsError("DeleteConflict", "Cannot delete entity, must delete policies first.")
         if role["attached"]:
             raise AwsError("DeleteConflict", "Cannot delete entity, must detach all policies first.")
+        self._count_boundary(ctx, role.get("boundary"), -1)
         del self._acct(ctx.account)["roles"][role["RoleName"].lower()]
         return {}
 
@@ -674,7 +735,7 @@ class IamService:
         ctx.authorize("iam:DeletePolicy", pol["Arn"])
         if pol.get("aws"):
             raise AwsError("AccessDenied", "You cannot delete an AWS managed policy.", 403)
-        if pol["AttachmentCount"]:
+        if pol["AttachmentCount"] or pol["PermissionsBoundaryUsageCount"]:
             raise AwsError("DeleteConflict", "Cannot delete a policy attached to entities.")
         if len(pol["versions"]) > 1:
             raise AwsError("DeleteConflict", "This policy has more than one version. Before you delete a policy, "

@@ -50,7 +50,14 @@ class StsService:
                 "AssumedRoleUser": {"AssumedRoleId": "%s:%s" % (role["RoleId"], session), "Arn": assumed},
                 "PackedPolicySize": 0}
 
+    @staticmethod
+    def _refuse_session_policies(params):
+        if params.get("Policy") or params.get("PolicyArns"):
+            raise AwsError("ValidationError", "Session policies (Policy, PolicyArns) are not emulated; the "
+                           "emulator refuses them rather than ignore them.")
+
     def AssumeRole(self, ctx, params):
+        self._refuse_session_policies(params)
         role_arn = params["RoleArn"]
         m = ROLE_ARN_RE.match(role_arn)
         if m is None:
@@ -77,6 +84,7 @@ class StsService:
         return self._issue(ctx, role, role_arn, params["RoleSessionName"], duration)
 
     def AssumeRoleWithWebIdentity(self, ctx, params):
+        self._refuse_session_policies(params)
         role_arn = params["RoleArn"]
         token = params["WebIdentityToken"]
         if not JWT_RE.match(token.strip()):
