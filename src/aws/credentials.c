@@ -120,37 +120,45 @@ static int s_fetch(struct rdsbk_credentials *out, struct s_source *src) {
     struct rdsbk_service_ctx ctx;
     struct rdsbk_sts_assume_role_input in = {0};
     char *token = NULL;
-    int rc;
+    int result = RDSBK_ERROR;
 
     memset(out, 0, sizeof(*out));
     switch (src->kind) {
     case S_STATIC:
-        return rdsbk_credentials_copy(out, &src->creds);
+        result = rdsbk_credentials_copy(out, &src->creds);
+        break;
     case S_PROCESS:
-        return rdsbk_credentials_from_process(out, src->command);
+        result = rdsbk_credentials_from_process(out, src->command);
+        break;
     case S_CONTAINER:
-        return rdsbk_credentials_from_container(out, src->owner->http);
+        result = rdsbk_credentials_from_container(out, src->owner->http);
+        break;
     case S_IMDS:
-        return rdsbk_credentials_from_imds(out, src->owner->http);
+        result = rdsbk_credentials_from_imds(out, src->owner->http);
+        break;
     case S_ROLE:
         s_sts_ctx(&ctx, src->owner, src->base);
         in.role_arn = src->role_arn;
         in.session_name = src->session_name;
         in.external_id = src->external_id;
         in.duration_seconds = src->duration_seconds;
-        return rdsbk_sts_assume_role_at(out, NULL, &ctx, &in);
+        result = rdsbk_sts_assume_role_at(out, NULL, &ctx, &in);
+        break;
     case S_WEB_IDENTITY:
-        rc = rdsbk_credentials_read_token_file(&token, src->token_file);
-        if (rc)
-            return rc;
+        /* The token file is read anew each time: the platform rotates it. */
+        result = rdsbk_credentials_read_token_file(&token, src->token_file);
+        if (result)
+            break;
         s_sts_ctx(&ctx, src->owner, NULL);
-        rc = rdsbk_sts_assume_role_with_web_identity_at(out, NULL, &ctx, src->role_arn,
-                                                        src->session_name, token);
+        result = rdsbk_sts_assume_role_with_web_identity_at(out, NULL, &ctx, src->role_arn,
+                                                            src->session_name, token);
+        break;
+    }
+    if (token) {
         memset(token, 0, strlen(token));
         free(token);
-        return rc;
     }
-    return rdsbk_error_set(RDSBK_ERROR, "unknown credentials source");
+    return result;
 }
 
 static bool s_fresh(const struct s_source *src, time_t now) {
@@ -161,28 +169,28 @@ static bool s_fresh(const struct s_source *src, time_t now) {
 static int s_source_get(struct rdsbk_credentials *out, struct s_source *src) {
     struct rdsbk_credentials fresh = {0};
     time_t now = time(NULL);
-    int rc;
+    int result = 0;
 
     memset(out, 0, sizeof(*out));
-    if (s_fresh(src, now))
-        return rdsbk_credentials_copy(out, &src->creds);
-    rc = s_fetch(&fresh, src);
-    if (rc) {
-        /* Credentials still valid for a while beat a failed refresh (botocore's advisory
-         * refresh). */
-        if (src->have && src->creds.expiration > now + 60) {
+    if (!s_fresh(src, now)) {
+        result = s_fetch(&fresh, src);
+        if (result == 0) {
+            src->owner->fetches++;
+            rdsbk_credentials_clean_up(&src->creds);
+            src->creds = fresh;
+            src->have = true;
+        } else if (src->have && src->creds.expiration > now + 60) {
+            /* Credentials still valid for a while beat a failed refresh (botocore's advisory
+             * refresh). */
             rdsbk_log_warn("refreshing credentials failed (%s); using the current ones until "
                            "they expire",
                            rdsbk_error_last()->message);
-            return rdsbk_credentials_copy(out, &src->creds);
+            result = 0;
         }
-        return rc;
     }
-    src->owner->fetches++;
-    rdsbk_credentials_clean_up(&src->creds);
-    src->creds = fresh;
-    src->have = true;
-    return rdsbk_credentials_copy(out, &src->creds);
+    if (result == 0)
+        result = rdsbk_credentials_copy(out, &src->creds);
+    return result;
 }
 
 /* ---- resolution ---- */
@@ -199,28 +207,34 @@ static bool s_exists(const struct s_files *f, const char *profile) {
 
 static int s_new_static(struct s_source **out, struct rdsbk_credentials_provider *p, const char *ak,
                         const char *sk, const char *token, const char *where) {
-    struct s_source *src;
-    int rc;
+    struct s_source *src = NULL;
+    int result;
 
     *out = NULL;
-    if (!ak || !*ak || !sk || !*sk)
-        return rdsbk_error_set(RDSBK_EAUTH, "partial credentials in %s: %s missing", where,
-                               ak && *ak ? "the secret access key" : "the access key id");
-    src = s_source_new(p, S_STATIC);
-    if (!src)
-        return RDSBK_ENOMEM;
-    rc = s_dup(&src->creds.access_key_id, ak);
-    if (rc == 0)
-        rc = s_dup(&src->creds.secret_access_key, sk);
-    if (rc == 0 && token && *token)
-        rc = s_dup(&src->creds.session_token, token);
-    if (rc) {
-        s_source_free(src);
-        return rc;
+    if (!ak || !*ak || !sk || !*sk) {
+        result = rdsbk_error_set(RDSBK_EAUTH, "partial credentials in %s: %s missing", where,
+                                 ak && *ak ? "the secret access key" : "the access key id");
+        goto cleanup;
     }
+    src = s_source_new(p, S_STATIC);
+    if (!src) {
+        result = RDSBK_ENOMEM;
+        goto cleanup;
+    }
+    result = s_dup(&src->creds.access_key_id, ak);
+    if (result == 0)
+        result = s_dup(&src->creds.secret_access_key, sk);
+    if (result == 0 && token && *token)
+        result = s_dup(&src->creds.session_token, token);
+    if (result)
+        goto cleanup;
     src->have = true;
     *out = src;
-    return 0;
+    src = NULL;
+
+cleanup:
+    s_source_free(src);
+    return result;
 }
 
 /* Static keys of a profile in one file, if any (a lone key is an error). */
@@ -258,26 +272,29 @@ static int s_new_role(struct s_source **out, struct rdsbk_credentials_provider *
                       const char *role_arn, const char *session_name, const char *external_id,
                       int duration, struct s_source *base) {
     struct s_source *src = s_source_new(p, S_ROLE);
-    int rc;
+    int result = RDSBK_ENOMEM;
 
     *out = NULL;
-    if (!src) {
-        s_source_free(base);
-        return RDSBK_ENOMEM;
-    }
+    if (!src)
+        goto cleanup;
+    /* From here `base` belongs to `src`. */
     src->base = base;
+    base = NULL;
     src->duration_seconds = duration;
-    rc = s_dup(&src->role_arn, role_arn);
-    if (rc == 0)
-        rc = s_dup(&src->session_name, session_name);
-    if (rc == 0)
-        rc = s_dup(&src->external_id, external_id);
-    if (rc) {
-        s_source_free(src);
-        return rc;
-    }
+    result = s_dup(&src->role_arn, role_arn);
+    if (result == 0)
+        result = s_dup(&src->session_name, session_name);
+    if (result == 0)
+        result = s_dup(&src->external_id, external_id);
+    if (result)
+        goto cleanup;
     *out = src;
-    return 0;
+    src = NULL;
+
+cleanup:
+    s_source_free(src);
+    s_source_free(base);
+    return result;
 }
 
 static int s_new_web_identity(struct s_source **out, struct rdsbk_credentials_provider *p,
@@ -285,69 +302,72 @@ static int s_new_web_identity(struct s_source **out, struct rdsbk_credentials_pr
                               const char *session_name) {
     struct s_source *src = s_source_new(p, S_WEB_IDENTITY);
     char name[64];
-    int rc;
+    int result = RDSBK_ENOMEM;
 
     *out = NULL;
     if (!src)
-        return RDSBK_ENOMEM;
+        goto cleanup;
     s_default_session_name(name, sizeof(name));
-    rc = s_dup(&src->role_arn, role_arn);
-    if (rc == 0)
-        rc = s_dup(&src->token_file, token_file);
-    if (rc == 0)
-        rc = s_dup(&src->session_name, session_name && *session_name ? session_name : name);
-    if (rc) {
-        s_source_free(src);
-        return rc;
-    }
+    result = s_dup(&src->role_arn, role_arn);
+    if (result == 0)
+        result = s_dup(&src->token_file, token_file);
+    if (result == 0)
+        result = s_dup(&src->session_name, session_name && *session_name ? session_name : name);
+    if (result)
+        goto cleanup;
     *out = src;
-    return 0;
+    src = NULL;
+
+cleanup:
+    s_source_free(src);
+    return result;
 }
 
 static int s_new_process(struct s_source **out, struct rdsbk_credentials_provider *p,
                          const char *command) {
     struct s_source *src = s_source_new(p, S_PROCESS);
-    int rc;
+    int result = RDSBK_ENOMEM;
 
     *out = NULL;
     if (!src)
-        return RDSBK_ENOMEM;
-    rc = s_dup(&src->command, command);
-    if (rc) {
-        s_source_free(src);
-        return rc;
-    }
+        goto cleanup;
+    result = s_dup(&src->command, command);
+    if (result)
+        goto cleanup;
     *out = src;
-    return 0;
+    src = NULL;
+
+cleanup:
+    s_source_free(src);
+    return result;
 }
 
 /* credential_source = Environment | Ec2InstanceMetadata | EcsContainer */
 static int s_credential_source(struct s_source **out, struct rdsbk_credentials_provider *p,
                                const char *profile, const char *name) {
-    int rc;
+    int result = 0;
 
     *out = NULL;
     if (strcmp(name, "Environment") == 0) {
-        rc = s_new_env(out, p);
-        if (rc == 0 && !*out)
-            rc = rdsbk_error_set(RDSBK_EAUTH,
-                                 "profile %s: credential_source Environment, but "
-                                 "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set",
-                                 profile);
-        return rc;
-    }
-    if (strcmp(name, "Ec2InstanceMetadata") == 0) {
+        result = s_new_env(out, p);
+        if (result == 0 && !*out)
+            result = rdsbk_error_set(RDSBK_EAUTH,
+                                     "profile %s: credential_source Environment, but "
+                                     "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set",
+                                     profile);
+    } else if (strcmp(name, "Ec2InstanceMetadata") == 0) {
         *out = s_source_new(p, S_IMDS);
-        return *out ? 0 : RDSBK_ENOMEM;
-    }
-    if (strcmp(name, "EcsContainer") == 0) {
+        result = *out ? 0 : RDSBK_ENOMEM;
+    } else if (strcmp(name, "EcsContainer") == 0) {
         *out = s_source_new(p, S_CONTAINER);
-        return *out ? 0 : RDSBK_ENOMEM;
+        result = *out ? 0 : RDSBK_ENOMEM;
+    } else {
+        result = rdsbk_error_set(RDSBK_EINVALID,
+                                 "profile %s: unsupported credential_source %s (expected "
+                                 "Environment, Ec2InstanceMetadata or EcsContainer)",
+                                 profile, name);
     }
-    return rdsbk_error_set(RDSBK_EINVALID,
-                           "profile %s: unsupported credential_source %s (expected Environment, "
-                           "Ec2InstanceMetadata or EcsContainer)",
-                           profile, name);
+    return result;
 }
 
 #define S_MAX_CHAIN 16
@@ -363,21 +383,54 @@ static int s_profile_plain(struct s_source **out, struct rdsbk_credentials_provi
     const char *token_file = s_get(f, profile, "web_identity_token_file");
     const char *role_arn = s_get(f, profile, "role_arn");
     const char *process = s_get(f, profile, "credential_process");
-    int rc;
+    int result;
 
     *out = NULL;
     if (s_has_static(f, profile)) {
-        rc = s_static_in(out, p, &f->creds, profile, "the shared credentials file");
-        if (rc == 0 && !*out)
-            rc = s_static_in(out, p, &f->config, profile, "the config file");
-        return rc;
+        result = s_static_in(out, p, &f->creds, profile, "the shared credentials file");
+        if (result == 0 && !*out)
+            result = s_static_in(out, p, &f->config, profile, "the config file");
+    } else if (token_file && role_arn) {
+        result = s_new_web_identity(out, p, role_arn, token_file,
+                                    s_get(f, profile, "role_session_name"));
+    } else if (process) {
+        result = s_new_process(out, p, process);
+    } else {
+        result =
+            rdsbk_error_set(RDSBK_EAUTH, "the source profile %s must have credentials", profile);
     }
-    if (token_file && role_arn)
-        return s_new_web_identity(out, p, role_arn, token_file,
-                                  s_get(f, profile, "role_session_name"));
-    if (process)
-        return s_new_process(out, p, process);
-    return rdsbk_error_set(RDSBK_EAUTH, "the source profile %s must have credentials", profile);
+    return result;
+}
+
+/* The credentials behind `source_profile` of a role profile: loops refused (botocore's
+ * InfiniteLoopConfigError), a role chained further, or a plain profile. */
+static int s_source_profile(struct s_source **out, struct rdsbk_credentials_provider *p,
+                            const struct s_files *f, const char *profile,
+                            const char *source_profile, const char **visited, size_t n_visited) {
+    bool seen = false;
+    int result;
+
+    *out = NULL;
+    for (size_t i = 0; i < n_visited; i++)
+        seen = seen || strcmp(visited[i], source_profile) == 0;
+    /* A profile may name itself as its source to use its own keys; any other repeat is a loop. */
+    if (seen && !(strcmp(source_profile, profile) == 0 && s_has_static(f, profile))) {
+        result =
+            rdsbk_error_set(RDSBK_EINVALID, "infinite loop in the profile configuration: %s -> %s",
+                            profile, source_profile);
+    } else if (n_visited >= S_MAX_CHAIN) {
+        result = rdsbk_error_set(RDSBK_EINVALID, "role chain longer than %d profiles", S_MAX_CHAIN);
+    } else if (!s_exists(f, source_profile)) {
+        result = rdsbk_error_set(RDSBK_EAUTH, "profile %s: source_profile %s not found", profile,
+                                 source_profile);
+    } else if (s_has_static(f, source_profile) || !s_get(f, source_profile, "role_arn")) {
+        /* Keys win over a role_arn in the source profile, as in botocore. */
+        result = s_profile_plain(out, p, f, source_profile);
+    } else {
+        visited[n_visited] = source_profile;
+        result = s_profile_role(out, p, f, source_profile, visited, n_visited + 1);
+    }
+    return result;
 }
 
 static int s_profile_role(struct s_source **out, struct rdsbk_credentials_provider *p,
@@ -390,47 +443,30 @@ static int s_profile_role(struct s_source **out, struct rdsbk_credentials_provid
     const char *session = s_get(f, profile, "role_session_name");
     struct s_source *base = NULL;
     char name[64];
-    int rc;
+    int result;
 
     *out = NULL;
     if (source_profile && credential_source)
-        return rdsbk_error_set(RDSBK_EINVALID,
-                               "profile %s has both source_profile and credential_source", profile);
-    if (!source_profile && !credential_source)
-        return rdsbk_error_set(RDSBK_EINVALID,
-                               "profile %s has role_arn but neither source_profile nor "
-                               "credential_source",
-                               profile);
-    if (credential_source) {
-        rc = s_credential_source(&base, p, profile, credential_source);
-    } else {
-        bool seen = false;
-        for (size_t i = 0; i < n_visited; i++)
-            seen = seen || strcmp(visited[i], source_profile) == 0;
-        /* A profile may name itself as its source to use its own keys; any other repeat is a
-         * loop. */
-        if (seen && !(strcmp(source_profile, profile) == 0 && s_has_static(f, profile)))
-            return rdsbk_error_set(RDSBK_EINVALID,
-                                   "infinite loop in the profile configuration: %s -> %s", profile,
-                                   source_profile);
-        if (n_visited >= S_MAX_CHAIN)
-            return rdsbk_error_set(RDSBK_EINVALID, "role chain longer than %d profiles",
-                                   S_MAX_CHAIN);
-        if (!s_exists(f, source_profile))
-            return rdsbk_error_set(RDSBK_EAUTH, "profile %s: source_profile %s not found", profile,
-                                   source_profile);
-        if (s_has_static(f, source_profile) || !s_get(f, source_profile, "role_arn")) {
-            rc = s_profile_plain(&base, p, f, source_profile);
-        } else {
-            visited[n_visited] = source_profile;
-            rc = s_profile_role(&base, p, f, source_profile, visited, n_visited + 1);
-        }
+        result = rdsbk_error_set(
+            RDSBK_EINVALID, "profile %s has both source_profile and credential_source", profile);
+    else if (!source_profile && !credential_source)
+        result = rdsbk_error_set(RDSBK_EINVALID,
+                                 "profile %s has role_arn but neither source_profile nor "
+                                 "credential_source",
+                                 profile);
+    else if (credential_source)
+        result = s_credential_source(&base, p, profile, credential_source);
+    else
+        result = s_source_profile(&base, p, f, profile, source_profile, visited, n_visited);
+    if (result == 0) {
+        s_default_session_name(name, sizeof(name));
+        /* s_new_role takes `base` over, on failure too. */
+        result = s_new_role(out, p, role_arn, session ? session : name,
+                            s_get(f, profile, "external_id"), duration ? atoi(duration) : 0, base);
+        base = NULL;
     }
-    if (rc)
-        return rc;
-    s_default_session_name(name, sizeof(name));
-    return s_new_role(out, p, role_arn, session ? session : name, s_get(f, profile, "external_id"),
-                      duration ? atoi(duration) : 0, base);
+    s_source_free(base);
+    return result;
 }
 
 static int s_load_files(struct s_files *f) {
@@ -479,72 +515,89 @@ static int s_resolve_chain(struct s_source **out, struct rdsbk_credentials_provi
     const char *visited[S_MAX_CHAIN + 1];
     const char *env_role = getenv("AWS_ROLE_ARN");
     const char *env_token = getenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+    const char *relative_uri = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+    const char *full_uri = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
     const char *role_arn = s_get(f, profile, "role_arn");
     const char *token_file = s_get(f, profile, "web_identity_token_file");
     const char *process = s_get(f, profile, "credential_process");
-    int rc;
+    const char *prefix = "profile "; /* the description: prefix + arg */
+    const char *arg = profile;
+    int result = 0;
 
     *out = NULL;
-    /* 1. environment */
+    /* 1. environment, unless a profile was named explicitly */
     if (!p->profile) {
-        rc = s_new_env(out, p);
-        if (rc || *out)
-            return rc ? rc : s_set_description(p, "the environment (AWS_ACCESS_KEY_ID)", "");
+        result = s_new_env(out, p);
+        if (result || *out) {
+            prefix = "the environment (AWS_ACCESS_KEY_ID)";
+            arg = "";
+            goto done;
+        }
     }
     /* 2. role profile */
     if (role_arn && !token_file) {
         visited[0] = profile;
-        rc = s_profile_role(out, p, f, profile, visited, 1);
-        return rc ? rc : s_set_description(p, "profile ", profile);
+        result = s_profile_role(out, p, f, profile, visited, 1);
+        goto done;
     }
     /* 3. web identity: the environment's, then the profile's */
     if (env_role && *env_role && env_token && *env_token) {
-        rc = s_new_web_identity(out, p, env_role, env_token, getenv("AWS_ROLE_SESSION_NAME"));
-        return rc ? rc : s_set_description(p, "web identity role ", env_role);
+        result = s_new_web_identity(out, p, env_role, env_token, getenv("AWS_ROLE_SESSION_NAME"));
+        prefix = "web identity role ";
+        arg = env_role;
+        goto done;
     }
     if (role_arn && token_file) {
-        rc = s_new_web_identity(out, p, role_arn, token_file,
-                                s_get(f, profile, "role_session_name"));
-        return rc ? rc : s_set_description(p, "profile ", profile);
+        result = s_new_web_identity(out, p, role_arn, token_file,
+                                    s_get(f, profile, "role_session_name"));
+        goto done;
     }
     /* (botocore's SSO provider comes here; we do not read the SSO token cache) */
-    if (s_get(f, profile, "sso_start_url") || s_get(f, profile, "sso_session"))
-        return rdsbk_error_set(RDSBK_EAUTH,
-                               "profile %s uses IAM Identity Center (SSO), which rdsbk-provision "
-                               "does not read; add credential_process = aws configure "
-                               "export-credentials --profile %s --format process to a profile "
-                               "and use that one",
-                               profile, profile);
+    if (s_get(f, profile, "sso_start_url") || s_get(f, profile, "sso_session")) {
+        result = rdsbk_error_set(RDSBK_EAUTH,
+                                 "profile %s uses IAM Identity Center (SSO), which rdsbk-provision "
+                                 "does not read; add credential_process = aws configure "
+                                 "export-credentials --profile %s --format process to a profile "
+                                 "and use that one",
+                                 profile, profile);
+        goto done;
+    }
     /* 4. shared credentials file */
-    rc = s_static_in(out, p, &f->creds, profile, "the shared credentials file");
-    if (rc || *out)
-        return rc ? rc : s_set_description(p, "profile ", profile);
+    result = s_static_in(out, p, &f->creds, profile, "the shared credentials file");
+    if (result || *out)
+        goto done;
     /* 5. credential_process */
     if (process) {
-        rc = s_new_process(out, p, process);
-        return rc ? rc : s_set_description(p, "profile ", profile);
+        result = s_new_process(out, p, process);
+        goto done;
     }
     /* 6. config file */
-    rc = s_static_in(out, p, &f->config, profile, "the config file");
-    if (rc || *out)
-        return rc ? rc : s_set_description(p, "profile ", profile);
-    /* 7. container */
-    if ((getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") &&
-         *getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) ||
-        (getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI") &&
-         *getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI"))) {
+    result = s_static_in(out, p, &f->config, profile, "the config file");
+    if (result || *out)
+        goto done;
+    arg = "";
+    if ((relative_uri && *relative_uri) || (full_uri && *full_uri)) {
+        /* 7. container */
         *out = s_source_new(p, S_CONTAINER);
-        return *out ? s_set_description(p, "container credentials", "") : RDSBK_ENOMEM;
-    }
-    /* 8. instance metadata; it is the last resort, so its failure means "no credentials". */
-    if (!rdsbk_credentials_imds_disabled()) {
+        prefix = "container credentials";
+        result = *out ? 0 : RDSBK_ENOMEM;
+    } else if (!rdsbk_credentials_imds_disabled()) {
+        /* 8. instance metadata; the last resort, so its failure means "no credentials" */
         *out = s_source_new(p, S_IMDS);
-        return *out ? s_set_description(p, "EC2 instance metadata", "") : RDSBK_ENOMEM;
+        prefix = "EC2 instance metadata";
+        result = *out ? 0 : RDSBK_ENOMEM;
+    } else {
+        result = rdsbk_error_set(RDSBK_EAUTH,
+                                 "no AWS credentials found%s%s (looked in the environment, the "
+                                 "shared files, container credentials; instance metadata is "
+                                 "disabled)",
+                                 named ? " for profile " : "", named ? profile : "");
     }
-    return rdsbk_error_set(RDSBK_EAUTH,
-                           "no AWS credentials found%s%s (looked in the environment, the shared "
-                           "files, container credentials; instance metadata is disabled)",
-                           named ? " for profile " : "", named ? profile : "");
+
+done:
+    if (result == 0)
+        result = s_set_description(p, prefix, arg);
+    return result;
 }
 
 static int s_resolve(struct rdsbk_credentials_provider *p) {
