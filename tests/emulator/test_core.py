@@ -171,6 +171,13 @@ class CoreTest(unittest.TestCase):
         self.assertEqual(status, 400)
         self.assertEqual(json.loads(body)["__type"], "InvalidSignatureException")
         self.assertIn("Signature not yet current", json.loads(body)["message"])
+        # emu.now() may be moved to simulate time passing; signatures still use the real clock.
+        real_now = self.h.emu.now
+        self.h.emu.now = lambda: real_now() + 3 * 86400
+        try:
+            self.assertEqual(self.h.client("kms").list_keys()["Keys"], [])
+        finally:
+            del self.h.emu.now
         # Four minutes off is within AWS's tolerance.
         status, _h, _b = raw_request(self.h, "POST", "/", b"{}", json_headers("TrentService.ListKeys"),
                                      service="kms", amz_date=datetime.datetime.utcnow() - datetime.timedelta(minutes=4))

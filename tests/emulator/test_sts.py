@@ -161,7 +161,7 @@ class StsTest(unittest.TestCase):
         real_now = self.h.emu.now
         self.h.emu.now = lambda: real_now() + 901
         try:
-            # The request's own timestamp is "5 minutes old" by then too: expiry is checked first.
+            # Simulated time moves on; signatures are still checked against the real clock.
             with self.assertRaises(ClientError) as ctx:
                 sess.get_caller_identity()
             self.assertEqual(ctx.exception.response["Error"]["Code"], "ExpiredToken")

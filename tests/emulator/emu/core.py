@@ -1014,7 +1014,9 @@ class Emulator:
                     tzinfo=datetime.timezone.utc).timestamp()
             except ValueError:
                 raise self._sig_error(service, "IncompleteSignature", "Invalid X-Amz-Date '%s'" % amz_date)
-            now = self.now()
+            # Clock skew is against the real clock: emu.now() may be moved to simulate time
+            # passing (expiries, deletion windows), which must not break every signature.
+            now = time.time()
             if abs(now - req_time) > MAX_SKEW_S:
                 now_s = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
                 if req_time < now:
