@@ -224,6 +224,23 @@ class KmsTest(unittest.TestCase):
         self.kms_b.disable_key(KeyId=k)
         self.assertFalse(self.kms_b.describe_key(KeyId=k)["KeyMetadata"]["Enabled"])
 
+    def test_key_is_gone_after_the_waiting_period(self):
+        k = self.kms_b.create_key()["KeyMetadata"]["KeyId"]
+        self.kms_b.create_alias(AliasName="alias/doomed", TargetKeyId=k)
+        self.kms_b.schedule_key_deletion(KeyId=k, PendingWindowInDays=7)
+        real_now = self.h.emu.now
+        self.h.emu.now = lambda: real_now() + 6 * 86400
+        try:
+            self.assertEqual(self.kms_b.describe_key(KeyId=k)["KeyMetadata"]["KeyState"], "PendingDeletion")
+            self.h.emu.now = lambda: real_now() + 7 * 86400 + 60
+            with self.assertRaises(ClientError) as ctx:
+                self.kms_b.describe_key(KeyId=k)
+            self.assertError(ctx, "NotFoundException")
+            self.assertEqual(self.kms_b.list_aliases()["Aliases"], [])
+            self.assertEqual(self.h.control("GET", "/_emu/inventory")[1]["resources"], [])
+        finally:
+            del self.h.emu.now
+
     def test_list_keys_paginates(self):
         ids = [self.kms_b.create_key()["KeyMetadata"]["KeyId"] for _ in range(5)]
         got = []

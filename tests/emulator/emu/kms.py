@@ -102,11 +102,26 @@ class KmsService:
         self.regions = {}
 
     def _store(self, account, region):
-        return self.regions.setdefault((account, region), {"keys": {}, "aliases": {}})
+        store = self.regions.setdefault((account, region), {"keys": {}, "aliases": {}})
+        self._expire(store)
+        return store
+
+    def _expire(self, store):
+        """Keys whose deletion date has passed (emu.now() may be moved on) are gone, with their
+        aliases, as AWS deletes them at the end of the waiting period."""
+        now = self.emu.now()
+        gone = [kid for kid, k in store["keys"].items()
+                if k["KeyState"] == "PendingDeletion" and k["DeletionDate"] <= now]
+        for kid in gone:
+            del store["keys"][kid]
+        if gone:
+            for name in [n for n, a in store["aliases"].items() if a["TargetKeyId"] in gone]:
+                del store["aliases"][name]
 
     def inventory(self):
         out = []
         for (account, region), store in self.regions.items():
+            self._expire(store)
             for key in store["keys"].values():
                 out.append({"account": account, "region": region, "type": "key", "id": key["KeyId"],
                             "arn": key["Arn"], "state": key["KeyState"], "manager": key["KeyManager"]})
