@@ -293,6 +293,13 @@ class IamApiTest(unittest.TestCase):
         self.assertIsNone(svc.get_role(ACCOUNT_A, "arn:aws:iam::%s:role/other/r" % ACCOUNT_A))
         self.assertTrue(svc.trusts_service(ACCOUNT_A, arn, "lambda.amazonaws.com"))
         self.assertFalse(svc.trusts_service(ACCOUNT_A, arn, "events.amazonaws.com"))
+        guarded = json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT_A}}}]})
+        self.iam.update_assume_role_policy(RoleName="r", PolicyDocument=guarded)
+        self.assertTrue(svc.trusts_service(ACCOUNT_A, arn, "lambda.amazonaws.com"))
+        self.assertFalse(svc.trusts_service(ACCOUNT_A, arn, "lambda.amazonaws.com",
+                                            context={"aws:SourceAccount": ACCOUNT_B}))
         self.assertTrue(svc.role_propagated(ACCOUNT_A, arn))
         self.h.emu.iam_propagation_s = 30
         try:

@@ -528,12 +528,16 @@ class IamService:
     def is_allowed(self, account, role_arn, action, resource_arn, conditions=None):
         return self.evaluate(account, role_arn, action, resource_arn, conditions) == "allow"
 
-    def trusts_service(self, account, role_arn, service_principal, action="sts:AssumeRole"):
+    def trusts_service(self, account, role_arn, service_principal, action="sts:AssumeRole", context=None):
+        """May the service principal assume the role? The context holds what the service passes
+        (by default aws:SourceAccount = the role's account, for confused-deputy conditions)."""
         role = self.get_role(account, role_arn)
         if role is None:
             return False
+        cond = {"aws:SourceAccount": account, "aws:PrincipalServiceName": service_principal}
+        cond.update(context or {})
         decision, _how = evaluate_resource_policy(role["AssumeRolePolicyDocument"],
-                                                  {"service": service_principal}, action, role_arn, {})
+                                                  {"service": service_principal}, action, role_arn, cond)
         return decision == "allow"
 
     # -- roles ----------------------------------------------------------------------------------
