@@ -127,6 +127,9 @@ int rdsbk_xml_path_tags(struct rdsbk_tag **out, size_t *n_out, const xmlNode *fr
 /* Frees an array of tags from a service call (NULL is fine). */
 void rdsbk_aws_tags_free(struct rdsbk_tag *tags, size_t n);
 
+/* Zeroes the text under `node` (replies that carry secrets, before xmlFreeDoc). NULL is fine. */
+void rdsbk_xml_wipe(xmlNodePtr node);
+
 /* Frees an array from rdsbk_xml_path_strings (NULL is fine). */
 void rdsbk_strings_free(char **strings, size_t n);
 

@@ -218,7 +218,11 @@ cleanup:
     if (result)
         rdsbk_query_reply_clean_up(reply);
     rdsbk_buf_clean_up(&url);
+    /* STS bodies carry web identity tokens one way and credentials the other. */
+    for (size_t i = 0; req.body && i < req.body_len; i++)
+        ((volatile unsigned char *)req.body)[i] = 0;
     rdsbk_http_request_clean_up(&req);
+    rdsbk_buf_clean_up_secure(&resp.body);
     rdsbk_http_response_clean_up(&resp);
     return result;
 }

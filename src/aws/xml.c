@@ -1,6 +1,7 @@
 #include "rdsbk/error.h"
 #include "rdsbk/protocol.h"
 
+#include <libxml/dict.h>
 #include <libxml/parser.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,4 +211,16 @@ cleanup:
         rdsbk_error_set(result, "out of memory");
     rdsbk_aws_tags_free(tags, n);
     return result;
+}
+
+void rdsbk_xml_wipe(xmlNodePtr node) {
+    for (xmlNodePtr c = node ? node->children : NULL; c; c = c->next) {
+        if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content &&
+            !(c->doc && c->doc->dict && xmlDictOwns(c->doc->dict, c->content))) {
+            volatile xmlChar *p = c->content;
+            while (*p)
+                *p++ = 0;
+        }
+        rdsbk_xml_wipe(c);
+    }
 }

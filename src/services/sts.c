@@ -106,6 +106,7 @@ int rdsbk_sts_assume_role_at(struct rdsbk_credentials *out, char **assumed_arn_o
     result = s_parse_credentials(out, assumed_arn_out, "AssumeRole", reply.result);
 
 cleanup:
+    rdsbk_xml_wipe(reply.result);
     rdsbk_query_reply_clean_up(&reply);
     rdsbk_query_clean_up(&q);
     return result;
@@ -149,6 +150,7 @@ int rdsbk_sts_assume_role_with_web_identity_at(struct rdsbk_credentials *out,
     result = s_parse_credentials(out, assumed_arn_out, "AssumeRoleWithWebIdentity", reply.result);
 
 cleanup:
+    rdsbk_xml_wipe(reply.result);
     rdsbk_query_reply_clean_up(&reply);
     rdsbk_query_clean_up(&q);
     return result;

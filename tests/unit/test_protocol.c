@@ -223,6 +223,16 @@ static void test_xml_getters(void **state) {
         free(marker);
         rdsbk_query_reply_clean_up(&reply);
     }
+    {
+        static const char secret[] = "<AResponse><AResult><Credentials><SecretAccessKey>"
+                                     "wJalrXUtnFEMI</SecretAccessKey></Credentials><Keep>k</Keep>"
+                                     "</AResult></AResponse>";
+        assert_int_equal(rdsbk_query_parse_reply(&reply, "A", secret, strlen(secret)), 0);
+        rdsbk_xml_wipe(rdsbk_xml_child(reply.result, "Credentials"));
+        assert_string_equal(rdsbk_xml_path_text(reply.result, "Credentials/SecretAccessKey"), "");
+        assert_string_equal(rdsbk_xml_path_text(reply.result, "Keep"), "k");
+        rdsbk_query_reply_clean_up(&reply);
+    }
     assert_int_equal(rdsbk_query_parse_reply(&reply, "X", "<a><b></a>", 10), RDSBK_EINVALID);
     /* An external entity is never fetched nor expanded. */
     {

@@ -804,6 +804,60 @@ static void test_rds(void **state) {
                                        "&DeleteAutomatedBackups=true");
 }
 
+/* ---- the client: endpoints and signing Regions per service ---- */
+
+static void test_client_endpoints(void **state) {
+    struct fixture *fx = *state;
+    struct rdsbk_client_options copts = {0};
+    struct rdsbk_endpoints ep = {0};
+    struct rdsbk_client *c = NULL;
+    struct rdsbk_client *other = NULL;
+    struct rdsbk_service_ctx ctx;
+
+    ep.default_url = (char *)"http://127.0.0.1:4566";
+    ep.kms = (char *)"http://127.0.0.1:4599/";
+    copts.region = "eu-west-2";
+    copts.http = fx->http;
+    copts.endpoints = &ep;
+    assert_int_equal(rdsbk_client_new(&c, &copts), 0);
+    assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "kms"), 0);
+    assert_string_equal(ctx.endpoint, "http://127.0.0.1:4599");
+    assert_string_equal(ctx.signing.region, "eu-west-2");
+    assert_string_equal(ctx.signing.service, "kms");
+    assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "lambda"), 0);
+    assert_string_equal(ctx.endpoint, "http://127.0.0.1:4566");
+    /* IAM is global: signed for us-east-1 whatever the client's Region. */
+    assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "iam"), 0);
+    assert_string_equal(ctx.signing.region, "us-east-1");
+    assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "s3"), RDSBK_EINVALID);
+
+    /* Another Region keeps the overrides. */
+    assert_int_equal(rdsbk_client_new_for_region(&other, c, "us-west-2"), 0);
+    assert_int_equal(rdsbk_client_service_ctx(&ctx, other, "kms"), 0);
+    assert_string_equal(ctx.endpoint, "http://127.0.0.1:4599");
+    assert_string_equal(ctx.signing.region, "us-west-2");
+    rdsbk_client_free(c);
+    rdsbk_client_free(other);
+
+    /* Defaults. */
+    copts.endpoints = NULL;
+    assert_int_equal(rdsbk_client_new(&c, &copts), 0);
+    assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "events"), 0);
+    assert_string_equal(ctx.endpoint, "https://events.eu-west-2.amazonaws.com");
+    assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "iam"), 0);
+    assert_string_equal(ctx.endpoint, "https://iam.amazonaws.com");
+    rdsbk_client_free(c);
+
+    /* A bad endpoint URL or no Region is refused at creation. */
+    ep.kms = (char *)"http://198.51.100.7/";
+    copts.endpoints = &ep;
+    assert_int_equal(rdsbk_client_new(&c, &copts), RDSBK_EINVALID);
+    assert_null(c);
+    copts.endpoints = NULL;
+    copts.region = NULL;
+    assert_int_equal(rdsbk_client_new(&c, &copts), RDSBK_EINVALID);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_sts, s_setup, s_teardown),
@@ -813,6 +867,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_events, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_lambda, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rds, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_client_endpoints, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
