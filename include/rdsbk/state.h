@@ -4,7 +4,9 @@
 #include "rdsbk/config.h"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * The state file: what rdsbk-provision created, as JSON.
@@ -43,6 +45,15 @@ struct rdsbk_state {
     /* How to reach each account ({"<account>": {"profile": .., "role_arn": ..}}), so that the
      * resources of a source removed from the topology can still be destroyed. Owned. */
     cJSON *accounts;
+    /* The file as this state last read or wrote it: when it still looks the same, a save need not
+     * read it again to check that no other run wrote in between. */
+    struct {
+        bool valid;
+        dev_t dev;
+        ino_t ino;
+        off_t size;
+        long mtime_s, mtime_ns;
+    } file;
 };
 
 /* A new, empty state with a fresh lineage. Caller frees with rdsbk_state_free. */

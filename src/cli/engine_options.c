@@ -34,7 +34,7 @@ int rdsbk_cli_engine_option(int id, const char *value, void *payload) {
 
     switch (id) {
     case RDSBK_OPT_PARALLELISM:
-        return s_number("parallelism", value, 1, 64, &ce->opts.parallelism);
+        return s_number("parallelism", value, 1, 256, &ce->opts.parallelism);
     case RDSBK_OPT_LOCK_TIMEOUT:
         return s_number("lock-timeout", value, 0, 86400, &ce->opts.lock_timeout_s);
     case RDSBK_OPT_AUTO_APPROVE:

@@ -342,7 +342,25 @@ cleanup:
     return result;
 }
 
-static int s_read_file(char **text_out, size_t *len_out, const char *path) {
+static void s_remember_file(struct rdsbk_state *st, const struct stat *sb) {
+    st->file.valid = true;
+    st->file.dev = sb->st_dev;
+    st->file.ino = sb->st_ino;
+    st->file.size = sb->st_size;
+    st->file.mtime_s = (long)sb->st_mtim.tv_sec;
+    st->file.mtime_ns = (long)sb->st_mtim.tv_nsec;
+}
+
+static bool s_same_file(const struct rdsbk_state *st, const char *path) {
+    struct stat sb;
+
+    return st->file.valid && stat(path, &sb) == 0 && sb.st_dev == st->file.dev &&
+           sb.st_ino == st->file.ino && sb.st_size == st->file.size &&
+           (long)sb.st_mtim.tv_sec == st->file.mtime_s &&
+           (long)sb.st_mtim.tv_nsec == st->file.mtime_ns;
+}
+
+static int s_read_file(char **text_out, size_t *len_out, struct stat *sb, const char *path) {
     struct rdsbk_buf buf = RDSBK_BUF_INIT;
     char chunk[65536];
     FILE *f = fopen(path, "rb");
@@ -355,6 +373,8 @@ static int s_read_file(char **text_out, size_t *len_out, const char *path) {
             return RDSBK_ENOTFOUND;
         return rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
     }
+    if (fstat(fileno(f), sb) != 0)
+        memset(sb, 0, sizeof(*sb));
     rdsbk_buf_init(&buf, S_MAX_STATE_SIZE);
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
         result = rdsbk_buf_add(&buf, chunk, n);
@@ -376,15 +396,18 @@ static int s_read_file(char **text_out, size_t *len_out, const char *path) {
 int rdsbk_state_load(struct rdsbk_state **out, const char *path, const char *stack) {
     char *text = NULL;
     size_t len = 0;
+    struct stat sb;
     int rc;
 
     *out = NULL;
-    rc = s_read_file(&text, &len, path);
+    rc = s_read_file(&text, &len, &sb, path);
     if (rc == RDSBK_ENOTFOUND)
         return rdsbk_error_set(RDSBK_ENOTFOUND, "%s does not exist", path);
     if (rc)
         return rc;
     rc = rdsbk_state_parse(out, text, len, path, stack);
+    if (rc == 0 && sb.st_ino)
+        s_remember_file(*out, &sb);
     free(text);
     return rc;
 }
@@ -414,31 +437,38 @@ int rdsbk_state_save(struct rdsbk_state *st, const char *path) {
     int fd = -1;
     size_t len;
     size_t done = 0;
+    bool exists = false;
     int result = RDSBK_ERROR;
     int rc;
 
-    /* 1. another run must not have written since we loaded */
-    rc = rdsbk_state_load(&on_disk, path, NULL);
-    if (rc == 0) {
-        if (strcmp(on_disk->lineage, st->lineage) != 0) {
-            result = rdsbk_error_set(RDSBK_ECONFLICT,
-                                     "%s now holds another state (lineage %s, ours %s); not "
-                                     "overwriting it",
-                                     path, on_disk->lineage, st->lineage);
+    /* 1. another run must not have written since we loaded: cheap when the file is just as we
+     *    left it, else read it and compare */
+    if (s_same_file(st, path)) {
+        exists = true;
+    } else {
+        rc = rdsbk_state_load(&on_disk, path, NULL);
+        if (rc == 0) {
+            exists = true;
+            if (strcmp(on_disk->lineage, st->lineage) != 0) {
+                result = rdsbk_error_set(RDSBK_ECONFLICT,
+                                         "%s now holds another state (lineage %s, ours %s); not "
+                                         "overwriting it",
+                                         path, on_disk->lineage, st->lineage);
+                goto cleanup;
+            }
+            if (on_disk->serial != st->loaded_serial) {
+                result = rdsbk_error_set(RDSBK_ECONFLICT,
+                                         "%s was changed by another run (serial %ld, we loaded "
+                                         "%ld); not overwriting it",
+                                         path, on_disk->serial, st->loaded_serial);
+                goto cleanup;
+            }
+        } else if (rc != RDSBK_ENOTFOUND || st->loaded_serial >= 0) {
+            if (rc == RDSBK_ENOTFOUND)
+                rc = rdsbk_error_set(RDSBK_ECONFLICT, "%s disappeared since it was read", path);
+            result = rc;
             goto cleanup;
         }
-        if (on_disk->serial != st->loaded_serial) {
-            result = rdsbk_error_set(RDSBK_ECONFLICT,
-                                     "%s was changed by another run (serial %ld, we loaded %ld); "
-                                     "not overwriting it",
-                                     path, on_disk->serial, st->loaded_serial);
-            goto cleanup;
-        }
-    } else if (rc != RDSBK_ENOTFOUND || st->loaded_serial >= 0) {
-        if (rc == RDSBK_ENOTFOUND)
-            rc = rdsbk_error_set(RDSBK_ECONFLICT, "%s disappeared since it was read", path);
-        result = rc;
-        goto cleanup;
     }
 
     /* 2. temporary file, 0600, fully written and synced */
@@ -474,12 +504,12 @@ int rdsbk_state_save(struct rdsbk_state *st, const char *path) {
     fd = -1;
 
     /* 3. keep the previous version, then move the new one into place */
-    if (on_disk && (unlink(backup.ptr) != 0 && errno != ENOENT)) {
+    if (exists && (unlink(backup.ptr) != 0 && errno != ENOENT)) {
         st->serial--;
         result = rdsbk_error_set(RDSBK_EIO, "%s: %s", backup.ptr, strerror(errno));
         goto cleanup;
     }
-    if (on_disk && link(path, backup.ptr) != 0) {
+    if (exists && link(path, backup.ptr) != 0) {
         st->serial--;
         result = rdsbk_error_set(RDSBK_EIO, "%s: keeping the previous state: %s", backup.ptr,
                                  strerror(errno));
@@ -491,6 +521,11 @@ int rdsbk_state_save(struct rdsbk_state *st, const char *path) {
         goto cleanup;
     }
     st->loaded_serial = st->serial;
+    {
+        struct stat sb;
+        if (stat(path, &sb) == 0)
+            s_remember_file(st, &sb);
+    }
     result = s_sync_dir(path);
 
 cleanup:
