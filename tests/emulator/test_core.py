@@ -159,6 +159,21 @@ class CoreTest(unittest.TestCase):
         self.assertIn(b"SignatureDoesNotMatch", resp.read())
         conn.close()
 
+    def test_chunked_request_body(self):
+        body = query_body(Action="GetCallerIdentity", Version="2011-06-15")
+        req = botocore.awsrequest.AWSRequest(method="POST", url=self.h.url + "/", data=body, headers=dict(FORM))
+        ak, sk = self.h.emu.root_keys[ACCOUNT_B]
+        botocore.auth.SigV4Auth(botocore.credentials.Credentials(ak, sk), "sts", "us-east-1").add_auth(req)
+        headers = dict(req.headers.items())
+        headers["Transfer-Encoding"] = "chunked"
+        conn = http.client.HTTPConnection("127.0.0.1", self.h.server.port, timeout=10)
+        conn.request("POST", "/", body=iter([body[:10], body[10:]]), headers=headers, encode_chunked=True)
+        resp = conn.getresponse()
+        text = resp.read()
+        conn.close()
+        self.assertEqual(resp.status, 200, text)
+        self.assertIn(("<Account>%s</Account>" % ACCOUNT_B).encode(), text)
+
     def test_stale_and_future_timestamps(self):
         old = datetime.datetime.utcnow() - datetime.timedelta(minutes=6)
         status, _h, body = raw_request(self.h, "POST", "/", query_body(Action="GetCallerIdentity", Version="2011-06-15"),
