@@ -383,13 +383,13 @@ class CoreTest(unittest.TestCase):
         self.h.client("kms", region="eu-west-1").list_keys()
         status, log = self.h.control("GET", "/_emu/requests")
         self.assertEqual(status, 200)
-        got = [(r["service"], r["operation"], r["status"], r["mutating"], r["account"], r["region"])
+        got = [(r["service"], r["operation"], r["status"], r["mutating"], r["account"], r["region"], r["error"])
                for r in log["requests"]]
         self.assertEqual(got, [
-            ("iam", "CreateRole", 200, True, ACCOUNT_A, "us-east-1"),
-            ("iam", "GetRole", 200, False, ACCOUNT_A, "us-east-1"),
-            ("iam", "GetRole", 404, False, ACCOUNT_A, "us-east-1"),
-            ("kms", "ListKeys", 200, False, ACCOUNT_A, "eu-west-1"),
+            ("iam", "CreateRole", 200, True, ACCOUNT_A, "us-east-1", None),
+            ("iam", "GetRole", 200, False, ACCOUNT_A, "us-east-1", None),
+            ("iam", "GetRole", 404, False, ACCOUNT_A, "us-east-1", "NoSuchEntity"),
+            ("kms", "ListKeys", 200, False, ACCOUNT_A, "eu-west-1", None),
         ])
         self.assertTrue(all(isinstance(r["time"], float) for r in log["requests"]))
         self.assertEqual(self.h.control("DELETE", "/_emu/requests")[0], 200)

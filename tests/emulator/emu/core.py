@@ -912,14 +912,16 @@ class Emulator:
         request_id = self.new_request_id()
         entry = {"time": self.now(), "request_id": request_id, "account": None, "region": None,
                  "service": None, "operation": None, "status": None, "mutating": False,
-                 "principal": None}
+                 "principal": None, "error": None}
         state = {"service": None}
         try:
             reply = self._handle_aws(method, raw_path, raw_query, headers, body, request_id, entry, state)
         except AwsError as err:
+            entry["error"] = err.code
             reply = self.render_error(state["service"], err, request_id)
         except Exception:  # noqa: BLE001 - an emulator bug must still answer like AWS does
             sys.stderr.write("emulator: internal error:\n" + traceback.format_exc())
+            entry["error"] = "InternalFailure"
             reply = self.render_error(state["service"], AwsError(
                 "InternalFailure", "The request processing has failed because of an unknown "
                 "error, exception or failure.", status=500, sender_fault=False), request_id)
