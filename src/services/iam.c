@@ -1,5 +1,6 @@
 #include "rdsbk/services/iam.h"
 #include "rdsbk/error.h"
+#include "services/json_util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,7 @@ typedef int (*s_page_fn)(const xmlNode *result, void *payload);
 static int s_paginate(struct rdsbk_client *client, const char *action, const char *name1,
                       const char *value1, s_page_fn page, void *payload) {
     char *marker = NULL;
+    int pages = 0;
     int result = 0;
 
     do {
@@ -182,6 +184,10 @@ static int s_paginate(struct rdsbk_client *client, const char *action, const cha
             result = rdsbk_query_next_marker(&next, reply.result);
         rdsbk_query_reply_clean_up(&reply);
         rdsbk_query_clean_up(&q);
+        /* A service handing back the marker it was given would page forever. */
+        if (result == 0 && next &&
+            ((marker && strcmp(marker, next) == 0) || ++pages >= RDSBK_SVC_MAX_PAGES))
+            result = rdsbk_error_set(RDSBK_ERROR, "iam:%s: pagination does not end", action);
         free(marker);
         marker = next;
     } while (result == 0 && marker);

@@ -58,41 +58,45 @@ int rdsbk_svc_json_paginate(cJSON **out, const struct rdsbk_service_ctx *ctx, co
                             const char *token_out, const char *list_field) {
     cJSON *acc = cJSON_CreateArray();
     char *token = NULL;
-    int result = 0;
+    char *sent = NULL; /* the token of the page just asked for */
+    int pages = 0;
+    int result = acc ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
 
     *out = NULL;
-    if (!acc)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-    do {
+    while (result == 0) {
         cJSON *reply = NULL;
         cJSON *items;
-        cJSON *item;
 
         cJSON_DeleteItemFromObjectCaseSensitive(input, token_in);
         result = rdsbk_svc_json_add_string(input, token_in, token);
-        free(token);
+        free(sent);
+        sent = token;
         token = NULL;
         if (result == 0)
             result = rdsbk_json_call(&reply, ctx, prefix, operation, input);
         if (result == 0) {
             items = cJSON_GetObjectItemCaseSensitive(reply, list_field);
             /* Move each item across (detach from the front). */
-            while (cJSON_IsArray(items) && items->child) {
-                item = cJSON_DetachItemViaPointer(items, items->child);
-                cJSON_AddItemToArray(acc, item);
-            }
+            while (cJSON_IsArray(items) && items->child)
+                cJSON_AddItemToArray(acc, cJSON_DetachItemViaPointer(items, items->child));
             result = rdsbk_json_next_token(&token, reply, token_out);
         }
         cJSON_Delete(reply);
-    } while (result == 0 && token);
+        if (result || !token)
+            break;
+        /* A service handing back the token it was given would page forever. */
+        if ((sent && strcmp(sent, token) == 0) || ++pages >= RDSBK_SVC_MAX_PAGES)
+            result = rdsbk_error_set(RDSBK_ERROR, "%s: pagination does not end", operation);
+    }
     cJSON_DeleteItemFromObjectCaseSensitive(input, token_in);
     free(token);
-    if (result) {
-        cJSON_Delete(acc);
-        return result;
+    free(sent);
+    if (result == 0) {
+        *out = acc;
+        acc = NULL;
     }
-    *out = acc;
-    return 0;
+    cJSON_Delete(acc);
+    return result;
 }
 
 int rdsbk_svc_json_failed_entries(const cJSON *reply, const char *entries_field,

@@ -5,6 +5,9 @@
 
 #include "rdsbk/client.h"
 
+/* More pages than any of our listings can have: a service that keeps paging is broken. */
+#define RDSBK_SVC_MAX_PAGES 10000
+
 /* Adds a string member when `value` is not NULL. Returns 0 or RDSBK_ENOMEM. */
 int rdsbk_svc_json_add_string(cJSON *obj, const char *name, const char *value);
 

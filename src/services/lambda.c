@@ -265,6 +265,7 @@ int rdsbk_lambda_invoke(struct rdsbk_lambda_invoke_result *out, struct rdsbk_cli
 int rdsbk_lambda_list_functions(cJSON **functions_out, struct rdsbk_client *client) {
     cJSON *acc = cJSON_CreateArray();
     char *marker = NULL;
+    int pages = 0;
     int rc = acc ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
 
     *functions_out = NULL;
@@ -289,6 +290,8 @@ int rdsbk_lambda_list_functions(cJSON **functions_out, struct rdsbk_client *clie
         cJSON_Delete(reply);
         if (!marker)
             break;
+        if (++pages >= RDSBK_SVC_MAX_PAGES)
+            rc = rdsbk_error_set(RDSBK_ERROR, "lambda:ListFunctions: pagination does not end");
     }
     free(marker);
     if (rc) {

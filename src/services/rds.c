@@ -1,5 +1,6 @@
 #include "rdsbk/services/rds.h"
 #include "rdsbk/error.h"
+#include "services/json_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,6 +164,7 @@ static int s_describe_snapshots(struct rdsbk_rds_snapshot **out, size_t *n_out,
     size_t n = 0;
     size_t cap = 0;
     char *marker = NULL;
+    int pages = 0;
     int result = 0;
 
     *out = NULL;
@@ -211,6 +213,8 @@ static int s_describe_snapshots(struct rdsbk_rds_snapshot **out, size_t *n_out,
             result = rdsbk_query_next_marker(&marker, reply.result);
         rdsbk_query_reply_clean_up(&reply);
         rdsbk_query_clean_up(&q);
+        if (result == 0 && marker && ++pages >= RDSBK_SVC_MAX_PAGES)
+            result = rdsbk_error_set(RDSBK_ERROR, "rds: pagination does not end");
     } while (result == 0 && marker);
     free(marker);
     if (result == 0 && !items) {
@@ -499,6 +503,7 @@ int rdsbk_rds_describe_db_instances(struct rdsbk_rds_instance **out, size_t *n_o
     size_t n = 0;
     size_t cap = 0;
     char *marker = NULL;
+    int pages = 0;
     int result = 0;
 
     *out = NULL;
@@ -538,6 +543,8 @@ int rdsbk_rds_describe_db_instances(struct rdsbk_rds_instance **out, size_t *n_o
             result = rdsbk_query_next_marker(&marker, reply.result);
         rdsbk_query_reply_clean_up(&reply);
         rdsbk_query_clean_up(&q);
+        if (result == 0 && marker && ++pages >= RDSBK_SVC_MAX_PAGES)
+            result = rdsbk_error_set(RDSBK_ERROR, "rds: pagination does not end");
     } while (result == 0 && marker);
     free(marker);
     if (result == 0 && !items) {

@@ -427,10 +427,23 @@ static void test_kms(void **state) {
     assert_string_equal(out_tags[0].value, "1");
     rdsbk_aws_tags_free(out_tags, n);
 
+    /* A service handing back the token it was given is stopped, not followed forever. */
+    {
+        size_t before = fx->fake.n_requests;
+        fake_push(&fx->fake, 200, "application/x-amz-json-1.1",
+                  "{\"Aliases\":[],\"NextMarker\":\"M\"}");
+        fake_push(&fx->fake, 200, "application/x-amz-json-1.1",
+                  "{\"Aliases\":[],\"NextMarker\":\"M\"}");
+        assert_int_equal(rdsbk_kms_list_aliases(&aliases, fx->client, NULL), RDSBK_ERROR);
+        assert_null(aliases);
+        assert_int_equal(fx->fake.n_requests - before, 2);
+        s_contains(rdsbk_error_last()->message, "pagination does not end");
+    }
+
     fake_push(&fx->fake, 200, "application/x-amz-json-1.1", "");
     assert_int_equal(rdsbk_kms_create_alias(fx->client, "alias/rdsbk-s", "k"), 0);
-    assert_string_equal(s_body(fx, 7), "{\"AliasName\":\"alias/rdsbk-s\",\"TargetKeyId\":\"k\"}");
-    assert_string_equal(fake_header(&fx->fake.requests[7], "X-Amz-Target"),
+    assert_string_equal(s_body(fx, 9), "{\"AliasName\":\"alias/rdsbk-s\",\"TargetKeyId\":\"k\"}");
+    assert_string_equal(fake_header(&fx->fake.requests[9], "X-Amz-Target"),
                         "TrentService.CreateAlias");
     fake_push(&fx->fake, 400, "application/x-amz-json-1.1",
               "{\"__type\":\"AlreadyExistsException\",\"message\":\"exists\"}");
