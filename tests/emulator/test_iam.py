@@ -227,6 +227,23 @@ class IamApiTest(unittest.TestCase):
         self.iam.delete_role(RoleName="r")
         self.assertEqual(self.h.control("GET", "/_emu/inventory")[1]["resources"], [])
 
+    def test_policy_tags_entities_and_description(self):
+        self.iam.create_role(RoleName="r", AssumeRolePolicyDocument=LAMBDA_TRUST)
+        self.assertEqual(self.iam.update_role_description(RoleName="r", Description="desc")["Role"]["Description"],
+                         "desc")
+        arn = self.iam.create_policy(PolicyName="p", PolicyDocument=doc(
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}), Tags=[{"Key": "a", "Value": "1"}])["Policy"]["Arn"]
+        self.iam.tag_policy(PolicyArn=arn, Tags=[{"Key": "b", "Value": "2"}])
+        self.iam.untag_policy(PolicyArn=arn, TagKeys=["a"])
+        self.assertEqual(self.iam.list_policy_tags(PolicyArn=arn)["Tags"], [{"Key": "b", "Value": "2"}])
+        self.assertEqual(self.iam.list_entities_for_policy(PolicyArn=arn)["PolicyRoles"], [])
+        self.iam.attach_role_policy(RoleName="r", PolicyArn=arn)
+        roles = self.iam.list_entities_for_policy(PolicyArn=arn)["PolicyRoles"]
+        self.assertEqual([r["RoleName"] for r in roles], ["r"])
+        with self.assertRaises(ClientError) as ctx:
+            self.iam.list_policy_tags(PolicyArn="arn:aws:iam::%s:policy/none" % ACCOUNT_A)
+        self.assertError(ctx, "NoSuchEntity", 404)
+
     def test_aws_managed_policy(self):
         self.iam.create_role(RoleName="r", AssumeRolePolicyDocument=LAMBDA_TRUST)
         arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"

@@ -241,6 +241,21 @@ class KmsTest(unittest.TestCase):
         finally:
             del self.h.emu.now
 
+    def test_description_rotation_and_policy_names(self):
+        k = self.kms_b.create_key(Description="old")["KeyMetadata"]["KeyId"]
+        self.kms_b.update_key_description(KeyId=k, Description="new")
+        self.assertEqual(self.kms_b.describe_key(KeyId=k)["KeyMetadata"]["Description"], "new")
+        self.assertEqual(self.kms_b.list_key_policies(KeyId=k)["PolicyNames"], ["default"])
+        self.assertFalse(self.kms_b.get_key_rotation_status(KeyId=k)["KeyRotationEnabled"])
+        self.kms_b.enable_key_rotation(KeyId=k)
+        self.assertTrue(self.kms_b.get_key_rotation_status(KeyId=k)["KeyRotationEnabled"])
+        self.kms_b.disable_key_rotation(KeyId=k)
+        self.assertFalse(self.kms_b.get_key_rotation_status(KeyId=k)["KeyRotationEnabled"])
+        self.kms_b.disable_key(KeyId=k)
+        with self.assertRaises(ClientError) as ctx:
+            self.kms_b.enable_key_rotation(KeyId=k)
+        self.assertError(ctx, "DisabledException")
+
     def test_list_keys_paginates(self):
         ids = [self.kms_b.create_key()["KeyMetadata"]["KeyId"] for _ in range(5)]
         got = []
@@ -387,6 +402,13 @@ class KmsTest(unittest.TestCase):
         self.assertEqual(g["GrantId"], again["GrantId"])
         grants = self.kms_b.list_grants(KeyId=k)["Grants"]
         self.assertEqual([(x["GrantId"], x["Operations"]) for x in grants], [(g["GrantId"], ["Decrypt", "DescribeKey"])])
+        other = self.kms_b.create_grant(KeyId=k, GranteePrincipal="arn:aws:iam::%s:root" % ACCOUNT_A,
+                                        Operations=["Encrypt"])
+        with self.assertRaises(ClientError) as ctx:
+            self.kms_a.retire_grant(GrantToken=other["GrantToken"])  # neither issuer nor retiring principal
+        self.assertError(ctx, "AccessDeniedException")
+        self.kms_b.retire_grant(GrantToken=other["GrantToken"])
+        self.assertEqual(len(self.kms_b.list_grants(KeyId=k)["Grants"]), 1)
         self.kms_b.revoke_grant(KeyId=k, GrantId=g["GrantId"])
         self.assertEqual(self.kms_b.list_grants(KeyId=k)["Grants"], [])
         with self.assertRaises(ClientError) as ctx:

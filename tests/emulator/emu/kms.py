@@ -727,10 +727,17 @@ class KmsService:
         return {}
 
     def RetireGrant(self, ctx, params):
+        me = {ctx.principal_arn, ctx.role_arn}
         for store in self.regions.values():
             for key in store["keys"].values():
                 for gid, g in list(key["grants"].items()):
                     if gid == params.get("GrantId") or g["token"] == params.get("GrantToken"):
+                        # The issuing account, the retiring principal, or a grantee allowed RetireGrant.
+                        may = (g["IssuingAccount"].split(":")[4] == ctx.account or
+                               g.get("RetiringPrincipal") in me or
+                               (g["GranteePrincipal"] in me and "RetireGrant" in g["Operations"]))
+                        if not may:
+                            raise ctx.access_denied("kms:RetireGrant", key["Arn"])
                         del key["grants"][gid]
                         return {}
         raise AwsError("NotFoundException", "Grant not found")
