@@ -727,7 +727,7 @@ class KmsService:
         return {}
 
     def RetireGrant(self, ctx, params):
-        me = {ctx.principal_arn, ctx.role_arn}
+        me = {p for p in (ctx.principal_arn, ctx.role_arn) if p}
         for store in self.regions.values():
             for key in store["keys"].values():
                 for gid, g in list(key["grants"].items()):
