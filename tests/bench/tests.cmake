@@ -1,0 +1,7 @@
+# The benchmark harness (bench/run.py) on one cycle of one source with no emulated latency: it
+# fails when a workload fails, when the no-op plan reports changes or makes a mutating call,
+# when the change makes none, or when a call cannot be attributed to a resource of the graph.
+add_test(NAME bench.smoke
+         COMMAND ${RDSBK_PYTHON} ${CMAKE_SOURCE_DIR}/bench/run.py --quick --latency-ms 0
+                 --runs 1 --sources 1 --bin $<TARGET_FILE:rdsbk-provision>)
+set_tests_properties(bench.smoke PROPERTIES TIMEOUT 240 ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
