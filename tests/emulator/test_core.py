@@ -417,16 +417,16 @@ class CoreTest(unittest.TestCase):
 
     def test_latency(self):
         sts = self.h.client("sts")
-        self.h.control("POST", "/_emu/faults", {"latency_ms": 150, "jitter_ms": 50})
+        self.h.control("POST", "/_emu/faults", {"latency_ms": 1000, "jitter_ms": 50})
         t0 = time.monotonic()
         sts.get_caller_identity()
         elapsed = time.monotonic() - t0
-        self.assertGreaterEqual(elapsed, 0.15)
-        self.assertLess(elapsed, 2.0)
+        self.assertGreaterEqual(elapsed, 1.0)
+        self.assertLess(elapsed, 5.0)
         # Control routes are never delayed.
         t0 = time.monotonic()
         self.h.control("GET", "/_emu/faults")
-        self.assertLess(time.monotonic() - t0, 0.15)
+        self.assertLess(time.monotonic() - t0, 0.8)
 
     def _fault_outcomes(self, n):
         out = []
@@ -476,12 +476,13 @@ class CoreTest(unittest.TestCase):
         self.h.control("POST", "/_emu/faults", {"kinds": ["reset"]})
         with self.assertRaises((botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError)):
             self.h.client("sts").get_caller_identity()
-        self.h.control("POST", "/_emu/faults", {"kinds": ["hang"], "hang_s": 1.5})
+        self.h.control("POST", "/_emu/faults", {"kinds": ["hang"], "hang_s": 4})
+        impatient = self.h.client("sts", timeout=0.5)
         t0 = time.monotonic()
         with self.assertRaises((botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectionError,
                                 botocore.exceptions.HTTPClientError)):
-            self.h.client("sts", timeout=0.5).get_caller_identity()
-        self.assertLess(time.monotonic() - t0, 1.4)
+            impatient.get_caller_identity()
+        self.assertLess(time.monotonic() - t0, 3.0)  # the client gave up; the server was still hanging
         self.h.control("POST", "/_emu/faults", {"fault_rate": 0})
         statuses = [r["status"] for r in self.h.control("GET", "/_emu/requests")[1]["requests"]]
         self.assertEqual(statuses[:3], ["fault:throttle"] * 3)
