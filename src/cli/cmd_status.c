@@ -1,0 +1,255 @@
+/*
+ * rdsbk-provision status: where the newest copy of every database is, as a table or JSON;
+ * --max-age makes it a monitoring check (exit 1 when a backup copy is older or missing).
+ */
+#include "commands.h"
+#include "rdsbk/drill.h"
+#include "rdsbk/error.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { S_OPT_MAX_AGE = 1 };
+
+static const struct rdsbk_cli_option s_options[] = {
+    {"max-age", 0, "DURATION",
+     "exit 1 when a database's newest backup copy is older than this, or missing (26h, 90m, 2d)",
+     S_OPT_MAX_AGE},
+    {NULL, 0, NULL, NULL, 0}};
+
+struct s_opts {
+    long long max_age_s; /* 0: not asked */
+};
+
+static int s_option(int id, const char *value, void *payload) {
+    struct s_opts *o = payload;
+
+    if (id == S_OPT_MAX_AGE && rdsbk_duration_parse(&o->max_age_s, value)) {
+        fprintf(stderr, "rdsbk-provision status: --max-age: %s\n", rdsbk_error_last()->message);
+        return RDSBK_EUSAGE;
+    }
+    return 0;
+}
+
+static const char *s_kind(enum rdsbk_db_kind kind) {
+    return kind == RDSBK_DB_CLUSTER ? "cluster" : "instance";
+}
+
+/* ---- text --------------------------------------------------------------------------------- */
+
+#define S_COLS 9
+
+static void s_age(char *out, size_t n, const struct rdsbk_status_snapshot *s, time_t now) {
+    if (!s->id)
+        snprintf(out, n, "-");
+    else
+        rdsbk_duration_format(out, n, (long long)(now - s->create_time));
+}
+
+static void s_print_table(const struct rdsbk_status_report *r, long long max_age_s, bool color) {
+    static const char *const head[S_COLS] = {"SOURCE",          "DATABASE", "KIND",
+                                             "SYSTEM SNAPSHOT", "AGE",      "REGION-B COPY",
+                                             "BACKUP COPY",     "LAG",      "STATE"};
+    char(*cells)[S_COLS][96] = calloc(r->n_rows ? r->n_rows : 1, sizeof(*cells));
+    size_t width[S_COLS];
+    size_t stale = 0;
+    char max_age[16];
+
+    if (!cells) {
+        fprintf(stderr, "rdsbk-provision: error: out of memory\n");
+        return;
+    }
+    for (int c = 0; c < S_COLS; c++)
+        width[c] = strlen(head[c]);
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const struct rdsbk_status_row *row = &r->rows[i];
+        bool fresh = rdsbk_status_row_fresh(row, r->now, max_age_s);
+        char age[16];
+
+        snprintf(cells[i][0], 96, "%s/%s", row->account, row->region);
+        snprintf(cells[i][1], 96, "%s", row->database);
+        snprintf(cells[i][2], 96, "%s", s_kind(row->kind));
+        snprintf(cells[i][3], 96, "%s", row->source.id ? row->source.id : "(none)");
+        s_age(cells[i][4], 96, &row->source, r->now);
+        s_age(age, sizeof(age), &row->region_copy, r->now);
+        snprintf(cells[i][5], 96, "%s%s%s", age,
+                 row->region_copy.id && strcmp(row->region_copy.status, "available") != 0 ? " "
+                                                                                          : "",
+                 row->region_copy.id && strcmp(row->region_copy.status, "available") != 0
+                     ? row->region_copy.status
+                     : "");
+        s_age(age, sizeof(age), &row->backup_copy, r->now);
+        snprintf(cells[i][6], 96, "%s%s%s", age,
+                 row->backup_copy.id && strcmp(row->backup_copy.status, "available") != 0 ? " "
+                                                                                          : "",
+                 row->backup_copy.id && strcmp(row->backup_copy.status, "available") != 0
+                     ? row->backup_copy.status
+                     : "");
+        rdsbk_duration_format(cells[i][7], 96, row->lag_s);
+        snprintf(cells[i][8], 96, "%s%s", row->state,
+                 max_age_s > 0 && !fresh && row->backup_available_time ? " (stale)" : "");
+        if (max_age_s > 0 && !fresh)
+            stale++;
+        for (int c = 0; c < S_COLS; c++)
+            if (strlen(cells[i][c]) > width[c])
+                width[c] = strlen(cells[i][c]);
+    }
+    {
+        struct tm tm;
+        char when[32];
+        gmtime_r(&r->now, &tm);
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+        printf("Stack %s, backup account %s/%s, %s\n\n", r->stack, r->backup_account,
+               r->backup_region, when);
+    }
+    for (int c = 0; c < S_COLS; c++)
+        printf("%s%-*s", c ? "  " : "", c == S_COLS - 1 ? 0 : (int)width[c], head[c]);
+    putchar('\n');
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const struct rdsbk_status_row *row = &r->rows[i];
+        bool good = strcmp(row->state, "ok") == 0 && rdsbk_status_row_fresh(row, r->now, max_age_s);
+        const char *on = !color ? "" : good ? "\033[32m" : "\033[1;31m";
+        const char *off = color ? "\033[0m" : "";
+
+        for (int c = 0; c < S_COLS - 1; c++)
+            printf("%s%-*s", c ? "  " : "", (int)width[c], cells[i][c]);
+        printf("  %s%s%s\n", on, cells[i][S_COLS - 1], off);
+    }
+    printf("\n%zu database%s; LAG: system snapshot to backup copy (or, while none, how long the "
+           "newest has waited).\n",
+           r->n_rows, r->n_rows == 1 ? "" : "s");
+    if (max_age_s > 0) {
+        rdsbk_duration_format(max_age, sizeof(max_age), max_age_s);
+        if (stale)
+            printf("%s%zu database%s without an available backup copy younger than %s.%s\n",
+                   color ? "\033[1;31m" : "", stale, stale == 1 ? "" : "s", max_age,
+                   color ? "\033[0m" : "");
+        else
+            printf("Every database has an available backup copy younger than %s.\n", max_age);
+    }
+    free(cells);
+}
+
+/* ---- JSON --------------------------------------------------------------------------------- */
+
+static cJSON *s_snapshot_json(const struct rdsbk_status_snapshot *s, time_t now) {
+    cJSON *o;
+    char when[32];
+    struct tm tm;
+
+    if (!s->id)
+        return cJSON_CreateNull();
+    o = cJSON_CreateObject();
+    gmtime_r(&s->create_time, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cJSON_AddStringToObject(o, "id", s->id);
+    cJSON_AddStringToObject(o, "status", s->status);
+    cJSON_AddStringToObject(o, "created", when);
+    cJSON_AddNumberToObject(o, "age_s", (double)(now - s->create_time));
+    return o;
+}
+
+static char *s_json(const struct rdsbk_status_report *r, long long max_age_s, bool ok) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON *rows = cJSON_AddArrayToObject(root, "databases");
+    char *text;
+
+    cJSON_AddStringToObject(root, "stack", r->stack);
+    cJSON_AddStringToObject(root, "backup_account", r->backup_account);
+    cJSON_AddStringToObject(root, "backup_region", r->backup_region);
+    cJSON_AddNumberToObject(root, "now", (double)r->now);
+    if (max_age_s > 0)
+        cJSON_AddNumberToObject(root, "max_age_s", (double)max_age_s);
+    else
+        cJSON_AddNullToObject(root, "max_age_s");
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const struct rdsbk_status_row *row = &r->rows[i];
+        cJSON *o = cJSON_CreateObject();
+
+        cJSON_AddStringToObject(o, "source_account", row->account);
+        cJSON_AddStringToObject(o, "source_region", row->region);
+        cJSON_AddStringToObject(o, "database", row->database);
+        cJSON_AddStringToObject(o, "kind", s_kind(row->kind));
+        cJSON_AddItemToObject(o, "system_snapshot", s_snapshot_json(&row->source, r->now));
+        cJSON_AddItemToObject(o, "region_copy", s_snapshot_json(&row->region_copy, r->now));
+        cJSON_AddItemToObject(o, "backup_copy", s_snapshot_json(&row->backup_copy, r->now));
+        if (row->lag_s >= 0)
+            cJSON_AddNumberToObject(o, "lag_s", (double)row->lag_s);
+        else
+            cJSON_AddNullToObject(o, "lag_s");
+        cJSON_AddStringToObject(o, "state", row->state);
+        cJSON_AddBoolToObject(o, "fresh", rdsbk_status_row_fresh(row, r->now, max_age_s));
+        cJSON_AddItemToArray(rows, o);
+    }
+    cJSON_AddBoolToObject(root, "ok", ok);
+    text = cJSON_Print(root);
+    cJSON_Delete(root);
+    return text;
+}
+
+static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
+    struct rdsbk_cli_args args;
+    struct s_opts o = {0};
+    struct rdsbk_topology *topo = NULL;
+    struct rdsbk_status_report *report = NULL;
+    char *text = NULL;
+    bool ok = true;
+    int status = 1;
+
+    if (rdsbk_cli_parse(&args, cmd, argc, argv, s_option, &o))
+        return 1;
+    if (args.help) {
+        rdsbk_cli_print_help(stdout, cmd);
+        return 0;
+    }
+    if (rdsbk_cli_load_topology(&topo, &args))
+        return 1;
+    if (rdsbk_status_collect(&report, topo)) {
+        rdsbk_cli_print_error(&args);
+        goto cleanup;
+    }
+    if (o.max_age_s > 0)
+        for (size_t i = 0; i < report->n_rows; i++)
+            ok &= rdsbk_status_row_fresh(&report->rows[i], report->now, o.max_age_s);
+    if (args.json) {
+        text = s_json(report, o.max_age_s, ok);
+        if (!text) {
+            fprintf(stderr, "rdsbk-provision: error: out of memory\n");
+            goto cleanup;
+        }
+        printf("%s\n", text);
+    } else {
+        s_print_table(report, o.max_age_s, args.color);
+    }
+    status = ok ? 0 : 1;
+
+cleanup:
+    free(text);
+    rdsbk_status_report_free(report);
+    rdsbk_topology_free(topo);
+    return status;
+}
+
+const struct rdsbk_cli_command rdsbk_cmd_status = {
+    "status",
+    "Show the newest copy of every database at each hop",
+    "status [-f FILE] [--max-age DURATION] [--json]",
+    "For every database of every source (instances and clusters; a pattern ending in '*' stands\n"
+    "for every database with that prefix found among Region-A's automated snapshots) shows the\n"
+    "newest system snapshot in Account-A/Region-A, the newest copy in Account-A/Region-B and the\n"
+    "newest copy in Account-B/Region-B, their ages, the lag between system snapshot and backup\n"
+    "copy, and a state: ok, copying, behind (the newest snapshot has no backup copy yet),\n"
+    "missing (no backup copy at all) or no-snapshot. Copies are recognised by the pipeline's\n"
+    "names (<db>-<stamp> in Region-B, <db>-<stamp>-<account> in the backup account) and tags.\n"
+    "Only reads; needs rds:Describe* in every account.\n"
+    "--max-age DURATION (s, m, h, d: 26h, 90m, 2d) exits 1 when any database's newest available\n"
+    "backup copy is older than that or missing: a check for cron or CI monitoring.\n"
+    "--json prints {stack, backup_account, backup_region, now, max_age_s, databases: [{\n"
+    "source_account, source_region, database, kind, system_snapshot, region_copy, backup_copy\n"
+    "({id, status, created, age_s} or null), lag_s, state, fresh}], ok}.",
+    RDSBK_CLI_FILE | RDSBK_CLI_JSON | RDSBK_CLI_OUTPUT,
+    s_options,
+    0,
+    s_run};

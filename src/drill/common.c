@@ -1,0 +1,479 @@
+/*
+ * What status and drill share: durations, the pipeline's snapshot names, clients per account and
+ * Region, and the databases of a source with their newest system snapshot.
+ */
+#include "drill_internal.h"
+#include "rdsbk/error.h"
+#include "rdsbk/http.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- durations ---------------------------------------------------------------------------- */
+
+#define S_MAX_DURATION_S (10LL * 366 * 86400)
+
+int rdsbk_duration_parse(long long *seconds_out, const char *text) {
+    const char *p = text;
+    long long total = 0;
+    int groups = 0;
+
+    *seconds_out = 0;
+    if (!text || !*text)
+        return rdsbk_error_set(RDSBK_EINVALID, "empty duration");
+    while (*p) {
+        long long n = 0;
+        long long unit = 1;
+        int digits = 0;
+
+        while (isdigit((unsigned char)*p) && digits < 12) {
+            n = n * 10 + (*p - '0');
+            p++;
+            digits++;
+        }
+        if (digits == 0 || isdigit((unsigned char)*p))
+            return rdsbk_error_set(RDSBK_EINVALID,
+                                   "'%s' is not a duration (examples: 90m, 26h, 2d, 1h30m)", text);
+        switch (*p) {
+        case 's':
+            p++;
+            break;
+        case 'm':
+            unit = 60;
+            p++;
+            break;
+        case 'h':
+            unit = 3600;
+            p++;
+            break;
+        case 'd':
+            unit = 86400;
+            p++;
+            break;
+        case '\0':
+            if (groups > 0)
+                return rdsbk_error_set(RDSBK_EINVALID, "'%s': a number without a unit", text);
+            break;
+        default:
+            return rdsbk_error_set(RDSBK_EINVALID,
+                                   "'%s' is not a duration (units s, m, h, d; e.g. 26h)", text);
+        }
+        total += n * unit;
+        groups++;
+        if (total > S_MAX_DURATION_S)
+            return rdsbk_error_set(RDSBK_EINVALID, "'%s' is longer than ten years", text);
+    }
+    if (total <= 0)
+        return rdsbk_error_set(RDSBK_EINVALID, "'%s': a duration must be longer than zero", text);
+    *seconds_out = total;
+    return 0;
+}
+
+char *rdsbk_duration_format(char *out, size_t n, long long s) {
+    if (s < 0)
+        snprintf(out, n, "-");
+    else if (s < 60)
+        snprintf(out, n, "%llds", s);
+    else if (s < 3600)
+        snprintf(out, n, "%lldm%02llds", s / 60, s % 60);
+    else if (s < 86400)
+        snprintf(out, n, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+    else
+        snprintf(out, n, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
+    return out;
+}
+
+/* ---- names -------------------------------------------------------------------------------- */
+
+bool rdsbk_db_pattern_match(const char *pattern, const char *db) {
+    size_t len = strlen(pattern);
+
+    if (len > 0 && pattern[len - 1] == '*')
+        return strncasecmp(pattern, db, len - 1) == 0;
+    return strcasecmp(pattern, db) == 0;
+}
+
+/* "YYYY-MM-DD-HH-MM" at p (exactly 16 characters available). */
+static bool s_is_stamp(const char *p) {
+    static const char shape[] = "dddd-dd-dd-dd-dd";
+
+    for (size_t i = 0; i < sizeof(shape) - 1; i++) {
+        if (shape[i] == 'd' ? !isdigit((unsigned char)p[i]) : p[i] != '-')
+            return false;
+    }
+    return true;
+}
+
+int rdsbk_snapshot_name_parse(struct rdsbk_snapshot_name *out, const char *id) {
+    const char *p = id;
+    size_t len;
+    size_t db_len;
+
+    memset(out, 0, sizeof(*out));
+    if (!id)
+        return RDSBK_EINVALID;
+    if (strncasecmp(p, "rds:", 4) == 0) {
+        out->automated = true;
+        p += 4;
+    }
+    len = strlen(p);
+    /* the backup form: ...-<stamp>-<12 digits> */
+    if (!out->automated && len > 17 + 13 && p[len - 13] == '-') {
+        bool digits = true;
+        for (size_t i = len - 12; i < len; i++)
+            digits &= isdigit((unsigned char)p[i]) != 0;
+        if (digits && s_is_stamp(p + len - 13 - 16) && p[len - 13 - 17] == '-') {
+            memcpy(out->account, p + len - 12, 12);
+            len -= 13;
+        }
+    }
+    if (len < 18 || p[len - 17] != '-' || !s_is_stamp(p + len - 16)) {
+        memset(out, 0, sizeof(*out));
+        return RDSBK_EINVALID;
+    }
+    db_len = len - 17;
+    if (db_len >= sizeof(out->db)) {
+        memset(out, 0, sizeof(*out));
+        return RDSBK_EINVALID;
+    }
+    for (size_t i = 0; i < db_len; i++)
+        out->db[i] = (char)tolower((unsigned char)p[i]);
+    memcpy(out->stamp, p + len - 16, 16);
+    return 0;
+}
+
+const char *rdsbk_drill_tag(const struct rdsbk_rds_snapshot *s, const char *key) {
+    for (size_t i = 0; i < s->n_tags; i++)
+        if (s->tags[i].key && strcmp(s->tags[i].key, key) == 0)
+            return s->tags[i].value ? s->tags[i].value : "";
+    return NULL;
+}
+
+/* arn:PARTITION:rds:REGION:ACCOUNT:TYPE:ID -> region, account, resource id (borrowed from the
+ * scratch copy `buf`). */
+static bool s_split_arn(char *buf, const char **region, const char **account, const char **id) {
+    char *parts[7];
+    char *p = buf;
+
+    for (int i = 0; i < 6; i++) {
+        char *colon = strchr(p, ':');
+        if (!colon)
+            return false;
+        *colon = '\0';
+        parts[i] = p;
+        p = colon + 1;
+    }
+    parts[6] = p;
+    if (strcmp(parts[0], "arn") != 0 || strcmp(parts[2], "rds") != 0)
+        return false;
+    *region = parts[3];
+    *account = parts[4];
+    *id = parts[6];
+    return true;
+}
+
+bool rdsbk_drill_is_region_copy(const struct rdsbk_rds_snapshot *s, const char *db,
+                                const char *account, const char *source_region) {
+    struct rdsbk_snapshot_name name;
+    const char *tag = rdsbk_drill_tag(s, RDSBK_TAG_SOURCE_SNAPSHOT);
+
+    if (!s->id || rdsbk_snapshot_name_parse(&name, s->id) != 0 || name.automated ||
+        name.account[0] || strcasecmp(name.db, db) != 0)
+        return false;
+    if (tag) {
+        /* the copy names its source: it must be this account's snapshot in this Region */
+        char buf[512];
+        const char *region;
+        const char *acct;
+        const char *id;
+
+        snprintf(buf, sizeof(buf), "%s", tag);
+        if (!s_split_arn(buf, &region, &acct, &id))
+            return false;
+        return strcmp(region, source_region) == 0 && strcmp(acct, account) == 0;
+    }
+    return true;
+}
+
+bool rdsbk_drill_is_backup_copy(const struct rdsbk_rds_snapshot *s, const char *db,
+                                const char *account) {
+    struct rdsbk_snapshot_name name;
+    const char *tag = rdsbk_drill_tag(s, RDSBK_TAG_SOURCE_ACCOUNT);
+
+    if (!s->id || rdsbk_snapshot_name_parse(&name, s->id) != 0 || name.automated ||
+        strcmp(name.account, account) != 0 || strcasecmp(name.db, db) != 0)
+        return false;
+    return !tag || strcmp(tag, account) == 0;
+}
+
+/* ---- clients ------------------------------------------------------------------------------ */
+
+struct s_entry {
+    char account[RDSBK_ACCOUNT_LEN + 1];
+    char *region;
+    struct rdsbk_client *client;
+};
+
+struct rdsbk_drill_clients {
+    const struct rdsbk_topology *topo;
+    struct rdsbk_http *http;
+    struct s_entry *entries;
+    size_t n;
+    char (*verified)[RDSBK_ACCOUNT_LEN + 1];
+    size_t n_verified;
+};
+
+int rdsbk_drill_clients_new(struct rdsbk_drill_clients **out, const struct rdsbk_topology *topo) {
+    struct rdsbk_drill_clients *c = calloc(1, sizeof(*c));
+    int result;
+
+    *out = NULL;
+    if (!c)
+        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    c->topo = topo;
+    c->verified = calloc(topo->n_sources + 1, sizeof(*c->verified));
+    if (!c->verified) {
+        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    result = rdsbk_http_new(&c->http, NULL);
+    if (result)
+        goto cleanup;
+    *out = c;
+    c = NULL;
+
+cleanup:
+    rdsbk_drill_clients_free(c);
+    return result;
+}
+
+void rdsbk_drill_clients_free(struct rdsbk_drill_clients *c) {
+    if (!c)
+        return;
+    /* Regional clients share their base's credentials provider: free in reverse order. */
+    for (size_t i = c->n; i > 0; i--) {
+        rdsbk_client_free(c->entries[i - 1].client);
+        free(c->entries[i - 1].region);
+    }
+    free(c->entries);
+    free(c->verified);
+    rdsbk_http_free(c->http);
+    free(c);
+}
+
+/* The profile and role of an account of the topology; false when it names no such account. */
+static bool s_account_settings(const struct rdsbk_topology *t, const char *account,
+                               const char **profile, const char **role_arn) {
+    if (strcmp(account, t->backup.account) == 0) {
+        *profile = t->backup.profile;
+        *role_arn = t->backup.role_arn;
+        return true;
+    }
+    for (size_t i = 0; i < t->n_sources; i++) {
+        if (strcmp(t->sources[i].account, account) == 0) {
+            *profile = t->sources[i].profile;
+            *role_arn = t->sources[i].role_arn;
+            return true;
+        }
+    }
+    return false;
+}
+
+static int s_verify(struct rdsbk_drill_clients *c, struct rdsbk_client *client,
+                    const char *account) {
+    int rc;
+
+    for (size_t i = 0; i < c->n_verified; i++)
+        if (strcmp(c->verified[i], account) == 0)
+            return 0;
+    rc = rdsbk_client_verify_account(client, account, NULL);
+    if (rc == 0 && c->n_verified < c->topo->n_sources + 1)
+        snprintf(c->verified[c->n_verified++], RDSBK_ACCOUNT_LEN + 1, "%s", account);
+    return rc;
+}
+
+struct rdsbk_client *rdsbk_drill_client(struct rdsbk_drill_clients *c, const char *account,
+                                        const char *region) {
+    struct rdsbk_client *base = NULL;
+    struct rdsbk_client *client = NULL;
+    struct s_entry *grown;
+    char session[64];
+    int rc;
+
+    for (size_t i = 0; i < c->n; i++) {
+        if (strcmp(c->entries[i].account, account) != 0)
+            continue;
+        if (strcmp(c->entries[i].region, region) == 0)
+            return c->entries[i].client;
+        base = c->entries[i].client;
+    }
+    if (base) {
+        rc = rdsbk_client_new_for_region(&client, base, region);
+    } else {
+        struct rdsbk_client_options o;
+        memset(&o, 0, sizeof(o));
+        if (!s_account_settings(c->topo, account, &o.profile, &o.role_arn)) {
+            rdsbk_error_set(RDSBK_EINVALID, "account %s is not in the topology", account);
+            return NULL;
+        }
+        snprintf(session, sizeof(session), "rdsbk-%s", c->topo->stack);
+        o.region = region;
+        o.session_name = session;
+        o.endpoints = &c->topo->endpoints;
+        o.http = c->http;
+        rc = rdsbk_client_new(&client, &o);
+    }
+    if (rc)
+        return NULL;
+    grown = realloc(c->entries, (c->n + 1) * sizeof(*grown));
+    if (grown)
+        c->entries = grown;
+    if (!grown || !(c->entries[c->n].region = strdup(region))) {
+        rdsbk_client_free(client);
+        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return NULL;
+    }
+    snprintf(c->entries[c->n].account, sizeof(c->entries[c->n].account), "%s", account);
+    c->entries[c->n].client = client;
+    c->n++;
+    if (s_verify(c, client, account))
+        return NULL;
+    return client;
+}
+
+/* ---- databases ---------------------------------------------------------------------------- */
+
+void rdsbk_drill_dbs_free(struct rdsbk_drill_db *dbs, size_t n) {
+    if (!dbs)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(dbs[i].database);
+        rdsbk_rds_snapshot_clean_up(&dbs[i].newest);
+    }
+    free(dbs);
+}
+
+struct s_dbs {
+    struct rdsbk_drill_db *items;
+    size_t n;
+    size_t cap;
+};
+
+/* The row of `database` (kind), appended when new; NULL on ENOMEM. */
+static struct rdsbk_drill_db *s_db(struct s_dbs *d, const struct rdsbk_source *source,
+                                   const char *database, enum rdsbk_db_kind kind) {
+    for (size_t i = 0; i < d->n; i++)
+        if (d->items[i].kind == kind && strcasecmp(d->items[i].database, database) == 0)
+            return &d->items[i];
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 8;
+        struct rdsbk_drill_db *grown = realloc(d->items, cap * sizeof(*grown));
+        if (!grown)
+            return NULL;
+        d->items = grown;
+        d->cap = cap;
+    }
+    memset(&d->items[d->n], 0, sizeof(d->items[d->n]));
+    d->items[d->n].database = strdup(database);
+    if (!d->items[d->n].database)
+        return NULL;
+    for (char *p = d->items[d->n].database; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    d->items[d->n].kind = kind;
+    d->items[d->n].source = source;
+    return &d->items[d->n++];
+}
+
+/* Keeps the newer of `have` and `cand` in `have` (moving `cand` in, or cleaning it up). */
+static void s_keep_newest(struct rdsbk_rds_snapshot *have, struct rdsbk_rds_snapshot *cand) {
+    if (!have->id || cand->create_time > have->create_time ||
+        (cand->create_time == have->create_time && strcmp(cand->id, have->id) > 0)) {
+        rdsbk_rds_snapshot_clean_up(have);
+        *have = *cand;
+        memset(cand, 0, sizeof(*cand));
+    } else {
+        rdsbk_rds_snapshot_clean_up(cand);
+    }
+}
+
+static int s_find_kind(struct s_dbs *d, struct rdsbk_client *client,
+                       const struct rdsbk_source *source, enum rdsbk_db_kind kind) {
+    char *const *patterns = kind == RDSBK_DB_CLUSTER ? source->clusters : source->instances;
+    size_t n_patterns = kind == RDSBK_DB_CLUSTER ? source->n_clusters : source->n_instances;
+    struct rdsbk_rds_snapshot_query q = {0};
+    struct rdsbk_rds_snapshot *snaps = NULL;
+    size_t n = 0;
+    int result;
+
+    if (n_patterns == 0)
+        return 0;
+    q.snapshot_type = "automated";
+    result = kind == RDSBK_DB_CLUSTER
+                 ? rdsbk_rds_describe_db_cluster_snapshots(&snaps, &n, client, &q)
+                 : rdsbk_rds_describe_db_snapshots(&snaps, &n, client, &q);
+    if (result)
+        goto cleanup;
+    /* every pattern gets a row; exact names in topology order, prefix matches as found */
+    for (size_t p = 0; p < n_patterns; p++) {
+        bool matched = false;
+        size_t len = strlen(patterns[p]);
+        bool prefix = len > 0 && patterns[p][len - 1] == '*';
+
+        for (size_t i = 0; i < n; i++) {
+            if (!snaps[i].source_id || !rdsbk_db_pattern_match(patterns[p], snaps[i].source_id))
+                continue;
+            matched = true;
+            if (!s_db(d, source, snaps[i].source_id, kind)) {
+                result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+                goto cleanup;
+            }
+        }
+        if ((!prefix || !matched) && !s_db(d, source, patterns[p], kind)) {
+            result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            goto cleanup;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct rdsbk_drill_db *db;
+        if (!snaps[i].source_id || !snaps[i].id)
+            continue;
+        for (size_t j = 0; j < d->n; j++) {
+            db = &d->items[j];
+            if (db->kind == kind && db->source == source &&
+                strcasecmp(db->database, snaps[i].source_id) == 0) {
+                s_keep_newest(&db->newest, &snaps[i]);
+                break;
+            }
+        }
+    }
+
+cleanup:
+    rdsbk_rds_snapshots_free(snaps, n);
+    return result;
+}
+
+int rdsbk_drill_find_dbs(struct rdsbk_drill_db **out, size_t *n_out,
+                         struct rdsbk_drill_clients *clients, const struct rdsbk_source *source) {
+    struct s_dbs d = {NULL, 0, 0};
+    struct rdsbk_client *client = rdsbk_drill_client(clients, source->account, source->region);
+    int result;
+
+    *out = NULL;
+    *n_out = 0;
+    if (!client)
+        return rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ERROR;
+    result = s_find_kind(&d, client, source, RDSBK_DB_INSTANCE);
+    if (result == 0)
+        result = s_find_kind(&d, client, source, RDSBK_DB_CLUSTER);
+    if (result) {
+        rdsbk_drill_dbs_free(d.items, d.n);
+        return result;
+    }
+    *out = d.items;
+    *n_out = d.n;
+    return 0;
+}

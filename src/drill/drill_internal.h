@@ -1,0 +1,56 @@
+#ifndef RDSBK_DRILL_INTERNAL_H
+#define RDSBK_DRILL_INTERNAL_H
+
+/* Shared by status.c and drill.c (src/drill only). */
+
+#include "rdsbk/client.h"
+#include "rdsbk/drill.h"
+#include "rdsbk/services/rds.h"
+
+#define RDSBK_TAG_SOURCE_SNAPSHOT "rdsbk:source-snapshot"
+#define RDSBK_TAG_SOURCE_ACCOUNT "rdsbk:source-account"
+
+/* Clients per account and Region for one run: profile and role_arn from the topology, endpoints
+ * overrides, one HTTP transport; every account is proven with GetCallerIdentity on first use. */
+struct rdsbk_drill_clients;
+
+/* Returns 0 and *out (free with rdsbk_drill_clients_free), or an error (set). */
+int rdsbk_drill_clients_new(struct rdsbk_drill_clients **out, const struct rdsbk_topology *topo);
+void rdsbk_drill_clients_free(struct rdsbk_drill_clients *c);
+
+/* The client of `account` in `region` (borrowed, lives as long as `c`), or NULL with the error
+ * set (unknown account, bad endpoint, credentials of another account). Not thread-safe. */
+struct rdsbk_client *rdsbk_drill_client(struct rdsbk_drill_clients *c, const char *account,
+                                        const char *region);
+
+/* One database of a source and its snapshots in Region-A. */
+struct rdsbk_drill_db {
+    char *database; /* DB identifier (lower-case), or the unmatched prefix pattern */
+    enum rdsbk_db_kind kind;
+    const struct rdsbk_source *source; /* borrowed from the topology */
+    struct rdsbk_rds_snapshot newest;  /* zeroed (id NULL) when none */
+};
+
+void rdsbk_drill_dbs_free(struct rdsbk_drill_db *dbs, size_t n);
+
+/*
+ * The configured databases of `source` (exact names, and every database a prefix pattern matches
+ * among the automated snapshots of Region-A), each with its newest available... or not yet
+ * available system snapshot. Returns 0 and a new array, or the AWS error.
+ */
+int rdsbk_drill_find_dbs(struct rdsbk_drill_db **out, size_t *n_out,
+                         struct rdsbk_drill_clients *clients, const struct rdsbk_source *source);
+
+/* Whether snapshot `s` (in A/Region-B) is the pipeline's copy of a system snapshot of `db` of
+ * `account`/`source_region`. */
+bool rdsbk_drill_is_region_copy(const struct rdsbk_rds_snapshot *s, const char *db,
+                                const char *account, const char *source_region);
+
+/* Whether snapshot `s` (in B/Region-B) is the pipeline's backup copy of `db` of `account`. */
+bool rdsbk_drill_is_backup_copy(const struct rdsbk_rds_snapshot *s, const char *db,
+                                const char *account);
+
+/* The value of tag `key`, or NULL. Borrowed. */
+const char *rdsbk_drill_tag(const struct rdsbk_rds_snapshot *s, const char *key);
+
+#endif
