@@ -9,7 +9,8 @@
 
 /*
  * Credentials for one account, resolved the way the AWS CLI (botocore) resolves them. With P the
- * explicit profile (the topology's `profile`), else AWS_PROFILE, else "default":
+ * explicit profile (the topology's `profile`), else AWS_DEFAULT_PROFILE, else AWS_PROFILE
+ * (botocore's order), else "default":
  *
  *   1. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
  *      (skipped when a profile is given explicitly, as `aws --profile` does)
@@ -32,9 +33,9 @@
  *      AWS_EC2_METADATA_SERVICE_ENDPOINT or http://169.254.169.254; skipped when
  *      AWS_EC2_METADATA_DISABLED=true
  *
- * A profile named explicitly or through AWS_PROFILE must exist. When the options carry a role_arn
- * (the topology's), it is assumed on top of whatever the chain found, with the session name given.
- * The environment and the files are read when credentials are first asked for.
+ * A profile named explicitly or through the environment must exist. When the options carry a
+ * role_arn (the topology's), it is assumed on top of whatever the chain found, with the session
+ * name given. The environment and the files are read when credentials are first asked for.
  *
  * Temporary credentials are cached and fetched again when less than
  * RDSBK_CREDENTIALS_REFRESH_SECONDS remain; a provider is thread-safe.

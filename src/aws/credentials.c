@@ -602,7 +602,9 @@ done:
 
 static int s_resolve(struct rdsbk_credentials_provider *p) {
     struct s_files files;
-    const char *env_profile = getenv("AWS_PROFILE");
+    /* botocore reads AWS_DEFAULT_PROFILE before AWS_PROFILE. */
+    const char *env_default = getenv("AWS_DEFAULT_PROFILE");
+    const char *env_profile = env_default && *env_default ? env_default : getenv("AWS_PROFILE");
     const char *profile = p->profile;
     struct s_source *root = NULL;
     bool named = true;
