@@ -2,6 +2,7 @@
 
 #include "aws/http_private.h"
 #include "rdsbk/error.h"
+#include "rdsbk/log.h"
 
 #include <curl/curl.h>
 
@@ -101,6 +102,27 @@ static void s_unlock(CURL *easy, curl_lock_data data, void *payload) {
     pthread_mutex_unlock(&http->share_locks[data]);
 }
 
+/*
+ * Environment overrides for options the caller left at 0 (tests shorten timeouts and retry
+ * delays with them; explicit options win): RDSBK_HTTP_TIMEOUT_MS, RDSBK_RETRY_MAX_ATTEMPTS,
+ * RDSBK_RETRY_BASE_DELAY_MS. A value that is not a positive integer is ignored with a warning.
+ */
+static long s_env_positive(const char *name) {
+    const char *v = getenv(name);
+    char *end = NULL;
+    long n;
+
+    if (!v || !*v)
+        return 0;
+    errno = 0;
+    n = strtol(v, &end, 10);
+    if (errno != 0 || *end != '\0' || n <= 0 || n > 86400000L) {
+        rdsbk_log_warn("%s=%s ignored: not a positive integer", name, v);
+        return 0;
+    }
+    return n;
+}
+
 int rdsbk_http_new(struct rdsbk_http **out, const struct rdsbk_http_options *opts) {
     struct rdsbk_http *http = NULL;
     int result;
@@ -119,6 +141,12 @@ int rdsbk_http_new(struct rdsbk_http **out, const struct rdsbk_http_options *opt
     }
     if (opts)
         http->opts = *opts;
+    if (http->opts.timeout_ms <= 0)
+        http->opts.timeout_ms = s_env_positive("RDSBK_HTTP_TIMEOUT_MS");
+    if (http->opts.max_attempts <= 0)
+        http->opts.max_attempts = (int)s_env_positive("RDSBK_RETRY_MAX_ATTEMPTS");
+    if (http->opts.base_delay_ms <= 0)
+        http->opts.base_delay_ms = s_env_positive("RDSBK_RETRY_BASE_DELAY_MS");
     if (http->opts.connect_timeout_ms <= 0)
         http->opts.connect_timeout_ms = 10000;
     if (http->opts.timeout_ms <= 0)
