@@ -80,6 +80,7 @@ SIGNATURE_MISMATCH_MSG = (
 )
 INVALID_TOKEN_MSG = "The security token included in the request is invalid."
 MAX_SKEW_S = 300
+MAX_LOG_ENTRIES = 100000
 REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$")
 # Global services accept only their partition's signing Region.
 GLOBAL_SIGNING_REGIONS = {"iam": ("us-east-1", "cn-north-1", "us-gov-west-1")}
@@ -904,6 +905,8 @@ class Emulator:
     def _record(self, entry):
         with self._log_lock:
             self._log.append(entry)
+            if len(self._log) > MAX_LOG_ENTRIES:  # a long demo run must not grow without bound
+                del self._log[:len(self._log) - MAX_LOG_ENTRIES]
 
     # -- AWS API ---------------------------------------------------------------------------
 
