@@ -146,6 +146,22 @@ class CoreTest(unittest.TestCase):
         self.assertEqual(status, 403)
         self.assertEqual(headers.get("X-Amzn-ErrorType"), "InvalidSignatureException")
 
+    def test_host_must_be_signed(self):
+        ak, sk = self.h.emu.root_keys[ACCOUNT_A]
+        body = b"{}"
+        headers = json_headers("TrentService.ListKeys")
+        amz_date = datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
+        headers["X-Amz-Date"] = amz_date
+        hdrs = http.client.HTTPMessage()
+        for k, v in headers.items():
+            hdrs[k] = v
+        signed = ["x-amz-date", "x-amz-target"]
+        sig = core.expected_signature("POST", "/", "", hdrs, body, ak, sk, None, "kms", "us-east-1", signed, amz_date)
+        headers["Authorization"] = ("AWS4-HMAC-SHA256 Credential=%s/%s/us-east-1/kms/aws4_request, "
+                                    "SignedHeaders=%s, Signature=%s" % (ak, amz_date[:8], ";".join(signed), sig))
+        status, _h, reply = raw_request(self.h, "POST", "/", body, headers, sign=False)
+        self.assertEqual((status, json.loads(reply)["__type"]), (400, "IncompleteSignatureException"))
+
     def test_tampered_body_is_refused(self):
         body = query_body(Action="GetCallerIdentity", Version="2011-06-15")
         req = botocore.awsrequest.AWSRequest(method="POST", url=self.h.url + "/", data=body, headers=dict(FORM))

@@ -1037,6 +1037,9 @@ class Emulator:
                                       "Date in Credential scope does not match YYYYMMDD from ISO-8601 "
                                       "version of date from HTTP: '%s' != '%s', from '%s'."
                                       % (scope_date, amz_date[:8], amz_date))
+            if "host" not in [h.lower() for h in signed_headers.split(";")]:
+                raise self._sig_error(service, "IncompleteSignature",
+                                      "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
             expected = self._expected_signature(method, raw_path, raw_query, headers, body, key,
                                                 access_key, signing_name, region,
                                                 signed_headers.split(";"), amz_date)
