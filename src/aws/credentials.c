@@ -247,7 +247,12 @@ static int s_static_in(struct s_source **out, struct rdsbk_credentials_provider 
     *out = NULL;
     if (!ak && !sk)
         return 0;
-    return s_new_static(out, p, ak, sk, rdsbk_ini_get(sec, "aws_session_token"), where);
+    const char *token = rdsbk_ini_get(sec, "aws_security_token");
+
+    /* botocore takes the legacy aws_security_token first. */
+    if (!token || !*token)
+        token = rdsbk_ini_get(sec, "aws_session_token");
+    return s_new_static(out, p, ak, sk, token, where);
 }
 
 static bool s_has_static(const struct s_files *f, const char *profile) {
@@ -261,7 +266,12 @@ static int s_new_env(struct s_source **out, struct rdsbk_credentials_provider *p
     *out = NULL;
     if ((!ak || !*ak) && (!sk || !*sk))
         return 0;
-    return s_new_static(out, p, ak, sk, getenv("AWS_SESSION_TOKEN"), "the environment");
+    const char *token = getenv("AWS_SECURITY_TOKEN");
+
+    /* botocore takes the legacy AWS_SECURITY_TOKEN first. */
+    if (!token || !*token)
+        token = getenv("AWS_SESSION_TOKEN");
+    return s_new_static(out, p, ak, sk, token, "the environment");
 }
 
 static void s_default_session_name(char *buf, size_t size) {

@@ -5,7 +5,8 @@ that both pick the same source. STS, container credentials and IMDS are the loca
 (fake_aws_server.py); botocore is pointed at it by patching Session.create_client, since
 botocore 1.29 has no AWS_ENDPOINT_URL_STS.
 
-Temporary keys handed out for a role are "ASIA<account><counter>"; the comparison keeps
+Both sides print "<access key id> <session token or ->". Temporary keys handed out for a role are
+"ASIA<account><counter>" (tokens "token-ASIA<account><counter>"); the comparison keeps
 "ASIA<account>", so it checks which role (in which account) was assumed, not the counter.
 """
 import os
@@ -30,7 +31,11 @@ def create_client(self, service_name, *args, **kwargs):
 botocore.session.Session.create_client = create_client
 try:
     creds = botocore.session.Session(profile=profile).get_credentials()
-    print("NONE" if creds is None else creds.get_frozen_credentials().access_key)
+    if creds is None:
+        print("NONE")
+    else:
+        frozen = creds.get_frozen_credentials()
+        print(frozen.access_key, frozen.token or "-")
 except Exception as e:
     print("ERROR", type(e).__name__, str(e).replace("\n", " "))
 """
@@ -62,6 +67,15 @@ def scenarios(base, home):
         ("AWS_DEFAULT_PROFILE before AWS_PROFILE", None,
          {"AWS_DEFAULT_PROFILE": "one", "AWS_PROFILE": "two"}, "",
          "[one]\n" + KEYS.format("AKID1ONE") + "[two]\n" + KEYS.format("AKID2TWO")),
+        ("session token from the environment", None,
+         dict(env_keys, AWS_SESSION_TOKEN="envtok"), "", ""),
+        ("legacy AWS_SECURITY_TOKEN first", None,
+         dict(env_keys, AWS_SESSION_TOKEN="new", AWS_SECURITY_TOKEN="old"), "", ""),
+        ("session token in the credentials file", None, {}, "",
+         "[default]\n" + KEYS.format("AKID3TOK") + "aws_session_token=filetok\n"),
+        ("legacy aws_security_token first", None, {}, "",
+         "[default]\n" + KEYS.format("AKID3TOK") + "aws_session_token=new\n"
+         "aws_security_token=old\n"),
         ("missing explicit profile", "nope", {}, "", "[default]\n" + KEYS.format("AKID6DEF")),
         ("missing AWS_PROFILE profile", None, {"AWS_PROFILE": "nope"}, "",
          "[default]\n" + KEYS.format("AKID6DEF")),
@@ -111,12 +125,14 @@ def scenarios(base, home):
 
 
 def normalise(out):
+    """"<key> <token>", with the fake server's per-call counters cut off."""
     out = out.strip()
-    if out.startswith("ERROR") or out == "NONE":
+    if out.startswith("ERROR") or out == "NONE" or not out:
         return "ERROR"
-    if out.startswith("ASIA"):
-        return out[:16]
-    return out
+    key, _, token = out.partition(" ")
+    if key.startswith("ASIA"):
+        key, token = key[:16], token[:22]
+    return key + " " + token
 
 
 def main():
@@ -157,8 +173,8 @@ def main():
                                         timeout=60).stdout
                 same = normalise(ours) == normalise(theirs)
                 failures += 0 if same else 1
-                print("%s %-58s rdsbk=%-18s botocore=%s" % (
-                    "ok  " if same else "FAIL", name, normalise(ours), theirs.strip()[:70]))
+                print("%s %-50s rdsbk=%-40s botocore=%s" % (
+                    "ok  " if same else "FAIL", name, normalise(ours)[:40], theirs.strip()[:70]))
         finally:
             shutil.rmtree(home)
     finally:

@@ -1,4 +1,5 @@
-/* Resolves credentials the way rdsbk-provision does and prints the access key id, or
+/* Resolves credentials the way rdsbk-provision does and prints "<access key id> <session token or
+ * ->", or
  * "ERROR <code> <message>": the C side of compare_botocore.py.
  * Usage: rdsbk-creds-probe [profile] */
 #include "rdsbk/credentials.h"
@@ -28,7 +29,7 @@ int main(int argc, char **argv) {
     if (rc == 0)
         rc = rdsbk_credentials_provider_get(&creds, provider);
     if (rc == 0)
-        printf("%s\n", creds.access_key_id);
+        printf("%s %s\n", creds.access_key_id, creds.session_token ? creds.session_token : "-");
     else
         printf("ERROR %d %s\n", rc, rdsbk_error_last()->message);
     rdsbk_credentials_clean_up(&creds);
