@@ -203,6 +203,7 @@ int rdsbk_engine_open(struct rdsbk_engine *e, const struct rdsbk_topology *topo,
     e->topo = topo;
     e->opts = opts;
     pthread_mutex_init(&e->state_lock, NULL);
+    pthread_mutex_init(&e->save_lock, NULL);
     pthread_mutex_init(&e->out_lock, NULL);
     e->state_ready = true;
 
@@ -256,6 +257,7 @@ void rdsbk_engine_close(struct rdsbk_engine *e) {
     rdsbk_state_unlock(e->lock);
     if (e->state_ready) {
         pthread_mutex_destroy(&e->state_lock);
+        pthread_mutex_destroy(&e->save_lock);
         pthread_mutex_destroy(&e->out_lock);
     }
     memset(e, 0, sizeof(*e));

@@ -61,7 +61,10 @@ struct rdsbk_engine {
     struct rdsbk_clients *clients;
     struct rdsbk_change *changes; /* sorted by address */
     size_t n_changes;
-    pthread_mutex_t state_lock; /* guards `state` and its file during apply */
+    pthread_mutex_t state_lock; /* guards `state` in memory during apply */
+    pthread_mutex_t save_lock;  /* one state write at a time; see s_record in apply.c */
+    long dirty_gen;             /* changes recorded in memory (under state_lock) */
+    long saved_gen;             /* changes known to be on disk (under save_lock) */
     pthread_mutex_t out_lock;   /* one progress line at a time */
     bool state_ready;           /* mutexes initialised */
     bool destroy;               /* the run destroys the stack */
