@@ -11,7 +11,8 @@ goes away, or after --lifetime seconds.
   PUT  /latest/api/token      IMDSv2 session token
   GET  /latest/meta-data/iam/security-credentials/[role]   (token header required)
   GET  /__log                 JSON list of every request seen (action, params, signing key id)
-  POST /__config              JSON {"expires_in": seconds} for the credentials handed out next
+  POST /__config              JSON {"expires_in": seconds} for the credentials handed out next,
+                              {"fail_sts": true} to refuse every STS call
   POST /__reset               clears the log
 
 Accounts: a key "AKID<digit>..." belongs to account <digit>*12; keys handed out for a role
@@ -27,7 +28,7 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-STATE = {"log": [], "expires_in": 3600, "counter": 0, "key_accounts": {}}
+STATE = {"log": [], "expires_in": 3600, "counter": 0, "key_accounts": {}, "fail_sts": False}
 LOCK = threading.Lock()
 ARGS = None
 IMDS_TOKEN = "imds-session-token-1"
@@ -104,7 +105,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/__config":
             cfg = json.loads(self.body() or "{}")
             with LOCK:
-                STATE.update({k: v for k, v in cfg.items() if k in ("expires_in",)})
+                STATE.update({k: v for k, v in cfg.items() if k in ("expires_in", "fail_sts")})
             return self.reply(200, "{}", "application/json")
         if self.path == "/__reset":
             self.body()
@@ -119,6 +120,8 @@ class Handler(BaseHTTPRequestHandler):
         self.record(action=action, params=params, key=key,
                     token=self.headers.get("X-Amz-Security-Token"),
                     content_type=self.headers.get("Content-Type"))
+        if STATE["fail_sts"]:
+            return self.sts_error(400, "InvalidClientTokenId", "told to fail")
         if params.get("Version") != "2011-06-15":
             return self.sts_error(400, "InvalidAction", "bad version")
         if action == "AssumeRole":

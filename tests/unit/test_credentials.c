@@ -85,8 +85,12 @@ static int s_call(const char *method, const char *path, const char *body, char *
 
 static void s_server_config(int expires_in) {
     char body[64];
-    snprintf(body, sizeof(body), "{\"expires_in\": %d}", expires_in);
+    snprintf(body, sizeof(body), "{\"expires_in\": %d, \"fail_sts\": false}", expires_in);
     assert_int_equal(s_call("POST", "/__config", body, NULL), 0);
+}
+
+static void s_server_fail_sts(void) {
+    assert_int_equal(s_call("POST", "/__config", "{\"fail_sts\": true}", NULL), 0);
 }
 
 /* The server's request log (caller deletes). */
@@ -752,8 +756,22 @@ static void test_refresh(void **state) {
     assert_int_equal(rdsbk_credentials_provider_fetches(p), 2);
     assert_string_not_equal(c1.access_key_id, c2.access_key_id);
     rdsbk_credentials_clean_up(&c1);
+
+    /* A failed refresh while the current credentials are still valid keeps them (a warning). */
+    s_server_fail_sts();
+    assert_int_equal(rdsbk_credentials_provider_get(&c1, p), 0);
+    assert_string_equal(c1.access_key_id, c2.access_key_id);
+    assert_int_equal(rdsbk_credentials_provider_fetches(p), 2);
+    rdsbk_credentials_clean_up(&c1);
     rdsbk_credentials_clean_up(&c2);
     rdsbk_credentials_provider_free(p);
+
+    /* With nothing cached, the failure is the caller's. */
+    assert_int_equal(rdsbk_credentials_provider_new(&p, &opts), 0);
+    assert_int_equal(rdsbk_credentials_provider_get(&c1, p), RDSBK_EAUTH);
+    assert_string_equal(rdsbk_error_last()->aws_code, "InvalidClientTokenId");
+    rdsbk_credentials_provider_free(p);
+    s_server_config(3600);
 }
 
 /* ---- the client's account check ---- */
