@@ -11,6 +11,11 @@
  * ResourceNotFoundException -> RDSBK_ENOTFOUND, ResourceAlreadyExistsException ->
  * RDSBK_ECONFLICT. PutTargets / RemoveTargets / PutEvents report per-entry failures in a 200
  * reply: these come back as RDSBK_ERROR (or the mapped code) naming the first failed entry's code.
+ *
+ * Every call returns 0, or a negative rdsbk_error_code with the error set (rdsbk_error_last()
+ * keeps the AWS code, HTTP status and request id); on failure its out parameters hold nothing
+ * (NULL / zeroed). List calls follow every page and return everything. Nothing is retained
+ * between calls; calls on one client may run in parallel.
  */
 
 struct rdsbk_events_put_rule_input {

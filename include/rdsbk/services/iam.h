@@ -12,6 +12,11 @@
  * percent-encoded). Errors: NoSuchEntity -> RDSBK_ENOTFOUND, EntityAlreadyExists ->
  * RDSBK_ECONFLICT, others as rdsbk_aws_send maps them; the AWS code stays in rdsbk_error_last().
  * Every `out` struct is the caller's; free it with its _clean_up / _free.
+ *
+ * Every call returns 0, or a negative rdsbk_error_code with the error set (rdsbk_error_last()
+ * keeps the AWS code, HTTP status and request id); on failure its out parameters hold nothing
+ * (NULL / zeroed). List calls follow every page and return everything. Nothing is retained
+ * between calls; calls on one client may run in parallel.
  */
 
 struct rdsbk_iam_role {

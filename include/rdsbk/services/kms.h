@@ -12,6 +12,11 @@
  * KeyMetadata: KeyId, Arn, KeyState, MultiRegion, DeletionDate...). Key policies go in and out as
  * JSON text. Errors: NotFoundException -> RDSBK_ENOTFOUND, AlreadyExistsException ->
  * RDSBK_ECONFLICT; a key pending deletion answers KMSInvalidStateException (RDSBK_EINVALID).
+ *
+ * Every call returns 0, or a negative rdsbk_error_code with the error set (rdsbk_error_last()
+ * keeps the AWS code, HTTP status and request id); on failure its out parameters hold nothing
+ * (NULL / zeroed). List calls follow every page and return everything. Nothing is retained
+ * between calls; calls on one client may run in parallel.
  */
 
 struct rdsbk_kms_create_key_input {

@@ -13,6 +13,11 @@
  * Errors: ResourceNotFoundException -> RDSBK_ENOTFOUND, ResourceConflictException (exists, or an
  * update in progress) -> RDSBK_ECONFLICT; "The role defined for the function cannot be assumed by
  * Lambda" is InvalidParameterValueException (RDSBK_EINVALID) with that message.
+ *
+ * Every call returns 0, or a negative rdsbk_error_code with the error set (rdsbk_error_last()
+ * keeps the AWS code, HTTP status and request id); on failure its out parameters hold nothing
+ * (NULL / zeroed). List calls follow every page and return everything. Nothing is retained
+ * between calls; calls on one client may run in parallel.
  */
 
 struct rdsbk_lambda_function_input {

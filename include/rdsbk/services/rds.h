@@ -11,6 +11,11 @@
  * one struct; the _cluster_ calls fill it from the DBClusterSnapshot shape. Errors:
  * DBSnapshotNotFound, DBClusterSnapshotNotFoundFault, DBInstanceNotFound -> RDSBK_ENOTFOUND;
  * DBSnapshotAlreadyExists, DBClusterSnapshotAlreadyExistsFault -> RDSBK_ECONFLICT.
+ *
+ * Every call returns 0, or a negative rdsbk_error_code with the error set (rdsbk_error_last()
+ * keeps the AWS code, HTTP status and request id); on failure its out parameters hold nothing
+ * (NULL / zeroed). List calls follow every page and return everything. Nothing is retained
+ * between calls; calls on one client may run in parallel.
  */
 
 struct rdsbk_rds_snapshot {

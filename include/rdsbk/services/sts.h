@@ -7,6 +7,11 @@
 /*
  * STS (awsQuery, API version 2011-06-15). The *_at variants take a service context instead of a
  * client, for the credentials chain (which runs before any client has credentials).
+ *
+ * Every call returns 0, or a negative rdsbk_error_code with the error set (rdsbk_error_last()
+ * keeps the AWS code, HTTP status and request id); on failure its out parameters hold nothing
+ * (NULL / zeroed). List calls follow every page and return everything. Nothing is retained
+ * between calls; calls on one client may run in parallel.
  */
 
 /* Strings owned by the struct; rdsbk_sts_identity_clean_up frees them. */
