@@ -5,10 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static const struct rdsbk_cli_option s_options[] = {RDSBK_OPTION_AUTO_APPROVE,
-                                                    RDSBK_OPTION_PARALLELISM,
-                                                    RDSBK_OPTION_LOCK_TIMEOUT,
-                                                    {NULL, 0, NULL, NULL, 0}};
+static const struct rdsbk_cli_option s_options[] = {
+    RDSBK_OPTION_AUTO_APPROVE,
+    {"force-key-deletion", 0, NULL,
+     "allow replacing the shared key (a key.multi_region change) while backups are encrypted "
+     "with it; the old key's deletion makes them unrestorable",
+     RDSBK_OPT_FORCE_KEY_DELETION},
+    RDSBK_OPTION_PARALLELISM,
+    RDSBK_OPTION_LOCK_TIMEOUT,
+    {NULL, 0, NULL, NULL, 0}};
 
 static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     struct rdsbk_cli_args args;

@@ -3,10 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int s_cmp_text(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static cJSON *s_canon(const cJSON *v, bool ordered);
 
 /* Lists: canonicalise the elements, sort them by canonical text unless `ordered`, and unwrap a
@@ -14,7 +10,7 @@ static cJSON *s_canon(const cJSON *v, bool ordered);
 static cJSON *s_canon_array(const cJSON *v, bool ordered) {
     int n = cJSON_GetArraySize(v);
     cJSON **items = calloc(n ? (size_t)n : 1, sizeof(*items));
-    char **texts = calloc(n ? (size_t)n * 2 : 2, sizeof(*texts));
+    char **texts = calloc(n ? (size_t)n : 1, sizeof(*texts));
     cJSON *out = NULL;
     int i = 0;
     const cJSON *it;
@@ -33,28 +29,24 @@ static cJSON *s_canon_array(const cJSON *v, bool ordered) {
         goto cleanup;
     }
     if (!ordered) {
-        /* sort by text: pairs (text, index) encoded as text then pointer order */
         for (i = 0; i < n; i++) {
-            char *t = cJSON_PrintUnformatted(items[i]);
-            if (!t)
+            texts[i] = cJSON_PrintUnformatted(items[i]);
+            if (!texts[i])
                 goto cleanup;
-            texts[i] = t;
         }
-        {
-            /* a selection sort keeps items and texts together; lists here are short */
-            for (int a = 0; a < n; a++) {
-                int min = a;
-                for (int b = a + 1; b < n; b++)
-                    if (s_cmp_text(&texts[b], &texts[min]) < 0)
-                        min = b;
-                if (min != a) {
-                    char *tt = texts[a];
-                    cJSON *ti = items[a];
-                    texts[a] = texts[min];
-                    items[a] = items[min];
-                    texts[min] = tt;
-                    items[min] = ti;
-                }
+        /* a selection sort keeps items and their texts together; these lists are short */
+        for (int a = 0; a < n; a++) {
+            int min = a;
+            for (int b = a + 1; b < n; b++)
+                if (strcmp(texts[b], texts[min]) < 0)
+                    min = b;
+            if (min != a) {
+                char *tt = texts[a];
+                cJSON *ti = items[a];
+                texts[a] = texts[min];
+                items[a] = items[min];
+                texts[min] = tt;
+                items[min] = ti;
             }
         }
     }

@@ -115,15 +115,16 @@ struct rdsbk_client *rdsbk_engine_client(struct rdsbk_engine *e, const char *acc
             goto done;
     }
     grown = realloc(c->entries, (c->n + 1) * sizeof(*grown));
-    if (!grown || !(grown[c->n].region = strdup(region))) {
-        if (grown)
-            c->entries = grown;
+    if (grown) {
+        c->entries = grown;
+        grown[c->n].region = strdup(region);
+    }
+    if (!grown || !grown[c->n].region) {
         rdsbk_client_free(client);
         client = NULL;
         rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
         goto done;
     }
-    c->entries = grown;
     snprintf(c->entries[c->n].account, sizeof(c->entries[c->n].account), "%s", account);
     c->entries[c->n].client = client;
     c->n++;

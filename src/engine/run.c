@@ -214,6 +214,8 @@ static int s_confirm(const struct rdsbk_engine *e, const char *what) {
     return 0;
 }
 
+static int s_check_key(struct rdsbk_engine *e);
+
 int rdsbk_engine_apply(const struct rdsbk_topology *topo, const struct rdsbk_engine_options *opts) {
     struct rdsbk_engine e;
     int rc;
@@ -225,6 +227,8 @@ int rdsbk_engine_apply(const struct rdsbk_topology *topo, const struct rdsbk_eng
         rc = rdsbk_planfile_check(&e, opts->plan_in);
     if (!rc && !opts->plan_in)
         rc = s_print(&e, false);
+    if (!rc)
+        rc = s_check_key(&e); /* a replaced key is a deleted key */
     if (!rc && s_has_changes(&e)) {
         rc = s_confirm(&e, "apply these changes");
         if (!rc)
@@ -274,7 +278,8 @@ static int s_check_key(struct rdsbk_engine *e) {
         char date[32];
         int rc;
 
-        if (c->type != RDSBK_RT_KMS_KEY || c->action != RDSBK_ACTION_DELETE)
+        if (c->type != RDSBK_RT_KMS_KEY ||
+            (c->action != RDSBK_ACTION_DELETE && c->action != RDSBK_ACTION_REPLACE))
             continue;
         known = c->prior ? c->prior : c->hint;
         if (cJSON_IsTrue(cJSON_GetObjectItem(known, "prevent_destroy")) &&

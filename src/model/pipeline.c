@@ -166,13 +166,14 @@ static struct rdsbk_resource *s_resource(struct s_builder *bd, char *address,
     va_start(ap, desired);
     while ((dep = va_arg(ap, const char *)) != NULL) {
         char **grown = realloc(r->deps, (r->n_deps + 1) * sizeof(*grown));
-        if (!grown || !(grown[r->n_deps] = strdup(dep))) {
-            if (grown)
-                r->deps = grown;
+        if (grown) {
+            r->deps = grown;
+            r->deps[r->n_deps] = strdup(dep);
+        }
+        if (!grown || !r->deps[r->n_deps]) {
             bd->oom = 1;
             break;
         }
-        r->deps = grown;
         r->n_deps++;
     }
     va_end(ap);

@@ -37,7 +37,9 @@ int rdsbk_state_new(struct rdsbk_state **out, const char *stack) {
     struct rdsbk_state *st = calloc(1, sizeof(*st));
 
     *out = NULL;
-    if (!st || !(st->stack = strdup(stack))) {
+    if (st)
+        st->stack = strdup(stack);
+    if (!st || !st->stack) {
         free(st);
         return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
     }
@@ -276,7 +278,9 @@ int rdsbk_state_parse(struct rdsbk_state **out, const char *text, size_t len, co
         goto cleanup;
     }
     st = calloc(1, sizeof(*st));
-    if (!st || !(st->stack = strdup(s))) {
+    if (st)
+        st->stack = strdup(s);
+    if (!st || !st->stack) {
         result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
         goto cleanup;
     }

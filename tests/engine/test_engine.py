@@ -29,7 +29,8 @@ RA, RB = "eu-central-1", "eu-west-1"
 H = None
 
 
-def topology(stack="t1", sources=None, tags=None, timeout=60, backup=B, prevent_destroy=False):
+def topology(stack="t1", sources=None, tags=None, timeout=60, backup=B, prevent_destroy=False,
+             multi_region=True):
     sources = sources or [{"account": A, "region": RA, "instances": ["orders-db"],
                            "clusters": ["aurora-main"]}]
     lines = ["version: 1", "stack: %s" % stack, "sources:"]
@@ -43,6 +44,7 @@ def topology(stack="t1", sources=None, tags=None, timeout=60, backup=B, prevent_
     lines += ["backup:", '  account: "%s"' % backup, "  region: %s" % RB,
               '  profile: "%s"' % backup, "key:", "  deletion_window_days: 7",
               "  prevent_destroy: %s" % ("true" if prevent_destroy else "false"),
+              "  multi_region: %s" % ("true" if multi_region else "false"),
               "functions:", "  timeout_seconds: %d" % timeout]
     if tags:
         lines.append("tags:")
@@ -281,6 +283,27 @@ class EngineTest(unittest.TestCase):
         self.assertEqual(plan["summary"]["destroy"], 16 + 2 + 1)
         self.assertEqual(plan["summary"]["add"], 0)
         self.apply()
+        self.assert_no_changes()
+
+    def test_key_replacement_needs_the_flag(self):
+        """Replacing the key schedules the old one's deletion: refused while backups need it."""
+        self.write(topology())
+        self.apply()
+        H.control("POST", "/_emu/rds/automated-snapshot",
+                  {"account": A, "region": RA, "db_instance": "orders-db"})
+        H.control("POST", "/_emu/wait-idle", {"timeout_s": 120})
+        self.write(topology(multi_region=False))
+        got = self.changes(self.plan())
+        key = got["backup.kms_key.shared"]
+        self.assertEqual(key["action"], "replace")
+        self.assertEqual(key["forces_replacement"], "multi_region")
+        self.clear_log()
+        proc = self.run_tool("apply", "--auto-approve", check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("encrypted with the shared key", proc.stderr)
+        self.assertIn("force-key-deletion", proc.stderr)
+        self.assertEqual([r for r in self.requests() if r.get("mutating")], [])
+        self.run_tool("apply", "--auto-approve", "--force-key-deletion")
         self.assert_no_changes()
 
     def test_saved_plan_and_stale_plan(self):
