@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /*
@@ -56,6 +57,36 @@ static void s_host_path(char *host, size_t host_size, char *path, size_t path_si
     else
         snprintf(host, host_size, "%.*s", (int)u.host_len, u.host);
     snprintf(path, path_size, "%.*s", u.path_len ? (int)u.path_len : 1, u.path_len ? u.path : "/");
+}
+
+/*
+ * Some AWS endpoints answer a bad signature with a message quoting the canonical request, header
+ * values included ("x-amz-security-token:..."): the message goes into the error the user sees,
+ * so the session token this request carried is cut out of it first.
+ */
+static void s_redact_token(char *message, const struct rdsbk_http_request *req) {
+    static const char mark[] = "[redacted]";
+    const char *token = NULL;
+    size_t n;
+    char *p;
+
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (strcasecmp(req->headers[i].name, "X-Amz-Security-Token") == 0)
+            token = req->headers[i].value;
+    if (!message || !token || !*token)
+        return;
+    n = strlen(token);
+    p = strstr(message, token);
+    while (p) {
+        if (n < sizeof(mark) - 1) {
+            memset(p, '*', n);
+            p = strstr(p + n, token);
+            continue;
+        }
+        memcpy(p, mark, sizeof(mark) - 1);
+        memmove(p + sizeof(mark) - 1, p + n, strlen(p + n) + 1);
+        p = strstr(p + sizeof(mark) - 1, token);
+    }
 }
 
 int rdsbk_aws_send(struct rdsbk_http_response *resp, struct rdsbk_http *http,
@@ -111,6 +142,7 @@ int rdsbk_aws_send(struct rdsbk_http_response *resp, struct rdsbk_http *http,
             result = rdsbk_aws_error_parse(&err, resp);
             if (result)
                 goto cleanup;
+            s_redact_token(err.message, req);
             rdsbk_log_debug("aws %s %s %s%s -> %ld %s in %ld ms, attempt %d, request id %s", op,
                             req->method, host, path, resp->status, err.code, elapsed, attempt,
                             err.request_id ? err.request_id : "-");

@@ -47,7 +47,8 @@ def check(cond, message):
         raise Failure(message)
 
 
-def topology_text(url, stack="rel", sources=None, backup=B, timeout=60, extra=""):
+def topology_text(url, stack="rel", sources=None, backup=B, timeout=60, extra="",
+                  backup_profile=None, endpoints=None):
     sources = sources or [{"account": A, "region": RA, "instances": ["orders-db"],
                            "clusters": ["aurora-main"]}]
     lines = ["version: 1", "stack: %s" % stack, "sources:"]
@@ -58,9 +59,11 @@ def topology_text(url, stack="rel", sources=None, backup=B, timeout=60, extra=""
         if s.get("clusters"):
             lines.append("    clusters: [%s]" % ", ".join(s["clusters"]))
     lines += ["backup:", '  account: "%s"' % backup, "  region: %s" % RB,
-              '  profile: "%s"' % backup, "key:", "  deletion_window_days: 7",
+              '  profile: "%s"' % (backup_profile or backup), "key:",
+              "  deletion_window_days: 7",
               "functions:", "  timeout_seconds: %d" % timeout]
     lines += ["endpoints:", "  default: %s" % url]
+    lines += ["  %s: %s" % (k, v) for k, v in sorted((endpoints or {}).items())]
     return "\n".join(lines) + "\n" + extra
 
 
