@@ -268,7 +268,7 @@ def critical_path(calls, graph, workload):
     calls = sorted(calls, key=lambda c: c["time"])
     n = len(calls)
     if n == 0:
-        return 0, []
+        return [(0, []), (0, [])]
     owner = [graph.attribute(c) for c in calls]
     first_mut_time = min((c["time"] for c in calls if c.get("mutating")), default=None)
     sts = {}
@@ -314,19 +314,34 @@ def critical_path(calls, graph, workload):
                     preds[i] += last_before(i, by_res.get(d, []))
                 if graph.by_address[a]["type"] == "kms_key" and workload == "destroy":
                     preds[i] += before(i, rds_reads)
-    depth = [1] * n
-    back = [None] * n
-    for i in sorted(range(n), key=lambda i: calls[i]["time"]):
-        for j in preds[i]:
-            if depth[j] + 1 > depth[i]:
-                depth[i], back[i] = depth[j] + 1, j
-    tip = max(range(n), key=lambda i: depth[i])
-    chain = []
-    while tip is not None:
-        chain.append(tip)
-        tip = back[tip]
-    chain.reverse()
-    return depth[chain[-1]], [(owner[i], calls[i]["operation"]) for i in chain]
+    # Read-backs: reads of a resource after its first change, other than the function's state
+    # poll (AWS says to wait for State/LastUpdateStatus). Weighed 1 for the limit "as made",
+    # 0 for the limit without them.
+    readback = [False] * n
+    for a, i0 in first_mut.items():
+        for i in by_res[a]:
+            c = calls[i]
+            if (calls[i]["time"] > calls[i0]["time"] and not c.get("mutating") and
+                    c.get("operation") != "GetFunctionConfiguration"):
+                readback[i] = True
+    order = sorted(range(n), key=lambda i: calls[i]["time"])
+    results = []
+    for weights in ([1] * n, [0 if rb else 1 for rb in readback]):
+        depth = list(weights)
+        back = [None] * n
+        for i in order:
+            for j in preds[i]:
+                if depth[j] + weights[i] > depth[i]:
+                    depth[i], back[i] = depth[j] + weights[i], j
+        tip = max(range(n), key=lambda i: depth[i])
+        chain = []
+        while tip is not None:
+            chain.append(tip)
+            tip = back[tip]
+        chain.reverse()
+        results.append((depth[chain[-1]], [(owner[i], calls[i]["operation"]) for i in chain
+                                           if weights[i]]))
+    return results
 
 
 def observed_chain(calls, t_start, t_end):
@@ -394,10 +409,12 @@ def run_cycle(binary, emu, n_sources, latency_ms, parallelism, workdir):
              "emu_cpu_s": emu_cpu, "resources": len(graph.by_address)}
         if status != want:
             m["failure"] = "exit %d (wanted %d): %s%s" % (status, want, out[-1500:], err[-1500:])
-        depth, chain = critical_path(calls, graph, name.split("-")[0] if name != "destroy" else name)
+        (depth, chain), (lean, lean_chain) = critical_path(calls, graph, name.split("-")[0])
         m["depth"] = depth
         m["limit_s"] = depth * latency_ms / 1000.0
         m["chain"] = ["%s %s" % (a or "-", op) for a, op in chain]
+        m["depth_no_readback"] = lean
+        m["chain_no_readback"] = ["%s %s" % (a or "-", op) for a, op in lean_chain]
         m["observed_chain"], m["outside_calls_s"] = observed_chain(calls, t0, t1)
         per_res = {}
         for c in calls:
@@ -448,10 +465,23 @@ def run_baseline(emu, workdir, binary):
         results[phase] = m
         if status != 0:
             break
-    if "failure" not in results.get("delete", {"failure": 1}):
-        # the same pipeline: our plan against what the CLI built must be all "create"s (nothing
-        # left behind) -- checked by the caller through the inventory
-        pass
+        if phase == "create":
+            # The same pipeline? Our plan, with no state, against what the CLI built: everything
+            # found under the stack's names is adopted; nothing should need adding or changing.
+            proc = subprocess.run([binary, "plan", "--json", "-f", topo], env=env,
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True)
+            try:
+                plan = json.loads(proc.stdout)
+                m["plan_summary"] = plan.get("summary")
+                m["plan_changes"] = sorted("%s %s %s" % (c.get("action"), c.get("address"),
+                                                         ",".join(c.get("changed") or []))
+                                           for c in plan.get("changes", [])
+                                           if c.get("action") not in ("no-op", "adopt"))
+            except ValueError:
+                m["plan_summary"] = "plan failed: %s" % proc.stderr[-500:]
+            for f in os.listdir(d):
+                if f.startswith("rdsbk.state"):
+                    os.unlink(os.path.join(d, f))
     _, inv = emu.control("GET", "/_emu/inventory")
     results["left_behind"] = [r for r in inv.get("resources", [])
                               if r.get("service") != "rds" and r.get("manager") != "AWS" and
@@ -473,9 +503,9 @@ def spread(values, fmt):
 
 def table(results, latency_ms, baseline):
     lines = ["| sources | workload | wall s, median (min–max) | limit s (depth) | wall / limit "
-             "| CPU ms (user+sys) | CPU µs / call | peak RSS MB | API calls | mutating "
-             "| emulator CPU s |",
-             "| ---: | --- | --- | --- | ---: | --- | ---: | --- | --- | ---: | ---: |"]
+             "| limit without read-backs s (depth) | CPU ms (user+sys) | CPU µs / call "
+             "| peak RSS MB | API calls | mutating | emulator CPU s |",
+             "| ---: | --- | --- | --- | ---: | --- | --- | ---: | --- | --- | ---: | ---: |"]
     for n in sorted(results):
         for w in WORKLOADS:
             runs = [r[w] for r in results[n] if w in r]
@@ -490,10 +520,13 @@ def table(results, latency_ms, baseline):
             rss = [r["maxrss_kb"] / 1024.0 for r in runs]
             calls = [r["calls"] for r in runs]
             muts = [r["mutating"] for r in runs]
-            lines.append("| %d | %s | %s | %s (%s) | %s | %s | %s | %s | %s | %s | %s |" % (
+            leans = [r["depth_no_readback"] for r in runs]
+            lines.append("| %d | %s | %s | %s (%s) | %s | %s (%s) | %s | %s | %s | %s | %s | %s |" % (
                 n, w, spread(walls, "%.2f"), spread(limits, "%.2f"),
                 "/".join(str(x) for x in sorted(set(depths))),
                 ("%.2f" % statistics.median(ratios)) if ratios else "n/a",
+                "%.2f" % (statistics.median(leans) * latency_ms / 1000.0),
+                "/".join(str(x) for x in sorted(set(leans))),
                 spread(cpus, "%.0f"), ("%.0f" % statistics.median(per_call)) if per_call else "-",
                 spread(rss, "%.1f"), "/".join(str(x) for x in sorted(set(calls))),
                 "/".join(str(x) for x in sorted(set(muts))),
