@@ -400,10 +400,19 @@ static void s_iso_time(char *out, size_t n, time_t when, bool millis) {
         strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* The event EventBridge forwards from Region-A for a new system snapshot (what
- * templates/lambda/copy_snapshot.py reads: source, detail-type, detail.EventID/SourceArn). */
-static char *s_event(const struct rdsbk_drill_target *t, const char *drill_id) {
-    bool cluster = t->kind == RDSBK_DB_CLUSTER;
+/* An RDS event as EventBridge delivers it. */
+struct s_rds_event {
+    const char *event_id; /* RDS-EVENT-0091 ... */
+    const char *message;
+    const char *category;
+    const char *account;
+    const char *region;
+    const char *arn;        /* SourceArn */
+    const char *identifier; /* SourceIdentifier */
+};
+
+static char *s_event(const struct s_rds_event *in, enum rdsbk_db_kind kind, const char *drill_id) {
+    bool cluster = kind == RDSBK_DB_CLUSTER;
     cJSON *ev = cJSON_CreateObject();
     cJSON *detail = cJSON_CreateObject();
     cJSON *resources = cJSON_CreateArray();
@@ -423,23 +432,21 @@ static char *s_event(const struct rdsbk_drill_target *t, const char *drill_id) {
     cJSON_AddStringToObject(ev, "detail-type",
                             cluster ? "RDS DB Cluster Snapshot Event" : "RDS DB Snapshot Event");
     cJSON_AddStringToObject(ev, "source", "aws.rds");
-    cJSON_AddStringToObject(ev, "account", t->account);
+    cJSON_AddStringToObject(ev, "account", in->account);
     cJSON_AddStringToObject(ev, "time", now);
-    cJSON_AddStringToObject(ev, "region", t->source_region);
-    cJSON_AddItemToArray(resources, cJSON_CreateString(t->snapshot_arn));
+    cJSON_AddStringToObject(ev, "region", in->region);
+    cJSON_AddItemToArray(resources, cJSON_CreateString(in->arn));
     cJSON_AddItemToObject(ev, "resources", resources);
     resources = NULL;
-    cJSON_AddItemToArray(categories, cJSON_CreateString(cluster ? "backup" : "creation"));
+    cJSON_AddItemToArray(categories, cJSON_CreateString(in->category));
     cJSON_AddItemToObject(detail, "EventCategories", categories);
     categories = NULL;
     cJSON_AddStringToObject(detail, "SourceType", cluster ? "CLUSTER_SNAPSHOT" : "SNAPSHOT");
-    cJSON_AddStringToObject(detail, "SourceArn", t->snapshot_arn);
+    cJSON_AddStringToObject(detail, "SourceArn", in->arn);
     cJSON_AddStringToObject(detail, "Date", now_ms);
-    cJSON_AddStringToObject(detail, "Message",
-                            cluster ? "Automated cluster snapshot created"
-                                    : "Automated snapshot created");
-    cJSON_AddStringToObject(detail, "SourceIdentifier", t->snapshot_id);
-    cJSON_AddStringToObject(detail, "EventID", cluster ? "RDS-EVENT-0169" : "RDS-EVENT-0091");
+    cJSON_AddStringToObject(detail, "Message", in->message);
+    cJSON_AddStringToObject(detail, "SourceIdentifier", in->identifier);
+    cJSON_AddStringToObject(detail, "EventID", in->event_id);
     cJSON_AddItemToObject(ev, "detail", detail);
     detail = NULL;
     text = cJSON_PrintUnformatted(ev);
@@ -452,11 +459,12 @@ cleanup:
     return text;
 }
 
-static int s_invoke(struct s_run *run, struct rdsbk_drill_target *t) {
+/* Lambda Invoke (Event) of `function` in A/Region-B with `event`. */
+static int s_invoke_with(struct s_run *run, const struct rdsbk_drill_target *t,
+                         const char *function, const struct s_rds_event *in) {
     struct rdsbk_lambda_invoke_result res;
     struct rdsbk_client *client;
     char *event = NULL;
-    double t0 = s_now();
     int result;
 
     memset(&res, 0, sizeof(res));
@@ -465,16 +473,63 @@ static int s_invoke(struct s_run *run, struct rdsbk_drill_target *t) {
         result = rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ERROR;
         goto cleanup;
     }
-    event = s_event(t, run->report->drill_id);
+    event = s_event(in, t->kind, run->report->drill_id);
     if (!event) {
         result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
         goto cleanup;
     }
-    result = rdsbk_lambda_invoke(&res, client, run->report->copy_function, "Event", event,
-                                 strlen(event));
+    result = rdsbk_lambda_invoke(&res, client, function, "Event", event, strlen(event));
     if (result == 0 && res.status_code != 202)
-        result = rdsbk_error_set(RDSBK_ERROR, "Invoke of %s answered %ld, not 202",
-                                 run->report->copy_function, res.status_code);
+        result = rdsbk_error_set(RDSBK_ERROR, "Invoke of %s answered %ld, not 202", function,
+                                 res.status_code);
+
+cleanup:
+    rdsbk_lambda_invoke_result_clean_up(&res);
+    free(event);
+    return result;
+}
+
+/* Invokes the copy function with the event EventBridge forwards from Region-A for a new system
+ * snapshot (what templates/lambda/copy_snapshot.py reads: source, detail-type, detail.EventID
+ * and SourceArn). A snapshot whose Region-B copy is already there but never reached the backup
+ * account (a hop that was broken then) gets its share step re-driven too: the copy function
+ * does nothing for a copy that exists, and RDS-EVENT-0060 fires only once. */
+static int s_invoke(struct s_run *run, struct rdsbk_drill_target *t) {
+    bool cluster = t->kind == RDSBK_DB_CLUSTER;
+    struct s_rds_event created = {cluster ? "RDS-EVENT-0169" : "RDS-EVENT-0091",
+                                  cluster ? "Automated cluster snapshot created"
+                                          : "Automated snapshot created",
+                                  cluster ? "backup" : "creation",
+                                  t->account,
+                                  t->source_region,
+                                  t->snapshot_arn,
+                                  t->snapshot_id};
+    double t0 = s_now();
+    char *share_fn = NULL;
+    char *copy_arn = NULL;
+    int result = s_invoke_with(run, t, run->report->copy_function, &created);
+
+    if (result == 0 && t->hops[RDSBK_HOP_REGION_COPY].existed &&
+        !t->hops[RDSBK_HOP_BACKUP_COPY].existed) {
+        struct s_rds_event copied = {"RDS-EVENT-0060", "Finished copy of snapshot", "notification",
+                                     t->account,       run->topo->backup.region,    NULL,
+                                     t->region_copy_id};
+        share_fn = rdsbk_model_name(run->topo->stack, "share", 64);
+        copy_arn = s_strdup_printf("arn:%s:rds:%s:%s:%s:%s",
+                                   rdsbk_region_partition(run->topo->backup.region),
+                                   run->topo->backup.region, t->account,
+                                   cluster ? "cluster-snapshot" : "snapshot", t->region_copy_id);
+        if (!share_fn || !copy_arn) {
+            result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            goto cleanup;
+        }
+        copied.arn = copy_arn;
+        s_progress(run,
+                   "%s: the Region-B copy %s is there but not in the backup account: "
+                   "re-driving %s with RDS-EVENT-0060",
+                   t->database, t->region_copy_id, share_fn);
+        result = s_invoke_with(run, t, share_fn, &copied);
+    }
 
 cleanup:
     t->hops[RDSBK_HOP_INVOKE].seconds = s_now() - t0;
@@ -484,8 +539,8 @@ cleanup:
     } else {
         t->hops[RDSBK_HOP_INVOKE].result = RDSBK_DRILL_OK;
     }
-    rdsbk_lambda_invoke_result_clean_up(&res);
-    free(event);
+    free(share_fn);
+    free(copy_arn);
     return result;
 }
 
