@@ -1,0 +1,299 @@
+"""Least privilege: every policy the tool generates grants only what the pipeline needs.
+
+usage: /usr/bin/python3 tests/reliability/least_privilege.py PATH/TO/rdsbk-provision [--long] [--seed N]
+
+1. `rdsbk-provision generate` on examples/fan-in.yaml (three source accounts and Regions); every
+   policy document it writes (IAM inline policies and trust policies, the key policy, the
+   event-bus policy) is read and checked:
+   - no NotAction / NotResource / NotPrincipal, only Allow;
+   - no `*` Action and no service-wide `svc:*` Action, except the key policy's administrator
+     statement whose only principal is the backup account's root (AWS requires it: a key policy
+     without it locks the key out);
+   - no bare `*` Resource except in the key policy (where `*` means "this key"); every other
+     Resource is an ARN naming its partition, service, Region (not for IAM) and 12-digit account,
+     with wildcards only in the resource name;
+   - KMS actions in identity policies only on the shared key (`${backup.kms_key.shared#arn}`);
+     CreateGrant/ListGrants/RevokeGrant only with kms:GrantIsForAWSResource;
+   - RDS actions of a source account's roles only on that account's snapshots, of the listed
+     databases; the backup role's only on the listed databases' snapshots;
+   - trust policies admit one AWS service principal, never an account or `*`;
+   - the key policy names exactly: the backup account root, and the copy role of every source
+     account; the bus policy: one statement per source account (its root), PutEvents on the
+     backup account's default bus only.
+2. The same topology applied to the emulator: every Lambda function's resource policy lets only
+   events.amazonaws.com invoke it, with AWS:SourceArn naming exactly the rule that targets it;
+   the live IAM inline policies, key policy and bus policy are the generated ones.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import common
+from common import check
+
+A1, A3, A4, BK = "111111111111", "333333333333", "444444444444", "222222222222"
+SOURCES = {A1: ("eu-central-1", ["orders-db"], []),
+           A3: ("us-east-1", ["analytics-"], ["aurora-reporting"]),
+           A4: ("ap-southeast-2", ["payments-db"], [])}
+RB = "eu-west-1"
+KEY_REF = "${backup.kms_key.shared#arn}"
+ARN = re.compile(r"^arn:aws:([a-z0-9-]+):([a-z0-9-]*):(\d{12}):(.+)$")
+SERVICE_PRINCIPALS = {"lambda.amazonaws.com", "events.amazonaws.com"}
+
+
+def as_list(v):
+    return v if isinstance(v, list) else [v]
+
+
+def check_statement_shape(name, st):
+    for bad in ("NotAction", "NotResource", "NotPrincipal"):
+        check(bad not in st, "%s: %s in %s" % (name, bad, st.get("Sid")))
+    check(st.get("Effect") == "Allow", "%s: Effect %r" % (name, st.get("Effect")))
+
+
+def check_identity_policy(name, doc, account):
+    problems = []
+    for st in doc["Statement"]:
+        check_statement_shape(name, st)
+        check("Principal" not in st, "%s: a Principal in an identity policy" % name)
+        actions = as_list(st["Action"])
+        resources = as_list(st["Resource"])
+        for a in actions:
+            if a == "*" or a.endswith(":*"):
+                problems.append("%s: Action %s" % (name, a))
+        for r in resources:
+            if r == KEY_REF:
+                continue
+            m = ARN.match(r)
+            if not m:
+                problems.append("%s: Resource %s is not a full ARN" % (name, r))
+                continue
+            svc, region, acct, rest = m.groups()
+            if "*" in svc + region + acct:
+                problems.append("%s: wildcard outside the resource name in %s" % (name, r))
+            if svc != "iam" and not region:
+                problems.append("%s: no Region in %s" % (name, r))
+            if rest in ("*", "snapshot:*", "cluster-snapshot:*", "event-bus/*",
+                        "log-group:*"):
+                problems.append("%s: all resources of a type: %s" % (name, r))
+        kms = [a for a in actions if a.startswith("kms:")]
+        if kms:
+            if resources != [KEY_REF]:
+                problems.append("%s: KMS actions on %s, not only the shared key" % (
+                    name, resources))
+            grants = [a for a in kms if a in ("kms:CreateGrant", "kms:ListGrants",
+                                              "kms:RevokeGrant")]
+            cond = st.get("Condition", {}).get("Bool", {}).get("kms:GrantIsForAWSResource")
+            if grants and cond != "true":
+                problems.append("%s: grant actions without kms:GrantIsForAWSResource" % name)
+        rds = [a for a in actions if a.startswith("rds:")]
+        for r in resources if rds else []:
+            m = ARN.match(r)
+            if not m or m.group(1) != "rds":
+                problems.append("%s: rds actions on %s" % (name, r))
+                continue
+            acct, rest = m.group(3), m.group(4)
+            if account != BK:
+                check(acct == account, "%s: rds actions on another account's %s" % (name, r))
+            else:
+                check(acct in list(SOURCES) + [BK], "%s: rds on unknown account %s" % (name, r))
+            db = rest.split(":")[-1]
+            names = [n for s in SOURCES.values() for n in s[1] + s[2]]
+            check(any(db.startswith(n) for n in names) and db.endswith("-*"),
+                  "%s: rds resource %s is not a listed database's snapshots" % (name, r))
+        for a in actions:
+            svc = a.split(":")[0]
+            check(svc in ("rds", "kms", "logs", "events"), "%s: unexpected service %s" % (
+                name, a))
+    return problems
+
+
+def check_trust(name, doc):
+    for st in doc["Statement"]:
+        check_statement_shape(name, st)
+        principal = st.get("Principal", {})
+        check(list(principal) == ["Service"], "%s: trust principal %s" % (name, principal))
+        check(set(as_list(principal["Service"])) <= SERVICE_PRINCIPALS and
+              len(as_list(principal["Service"])) == 1, "%s: trust %s" % (name, principal))
+        check(as_list(st["Action"]) == ["sts:AssumeRole"], "%s: trust action %s" % (
+            name, st["Action"]))
+
+
+def check_key_policy(doc):
+    admins, users = set(), set()
+    for st in doc["Statement"]:
+        check_statement_shape("key policy", st)
+        principals = set(as_list(st["Principal"]["AWS"]))
+        check("*" not in principals, "key policy: principal *")
+        check(list(st["Principal"]) == ["AWS"], "key policy: principal %s" % st["Principal"])
+        actions = as_list(st["Action"])
+        check(as_list(st["Resource"]) == ["*"], "key policy: resource %s" % st["Resource"])
+        if "kms:*" in actions or "*" in actions:
+            check(actions == ["kms:*"], "key policy: admin actions %s" % actions)
+            check(principals == {"arn:aws:iam::%s:root" % BK},
+                  "key policy: kms:* for %s, not only the backup account" % principals)
+            admins |= principals
+        else:
+            for a in actions:
+                check(a.startswith("kms:") and not a.endswith(":*"), "key policy: %s" % a)
+            if set(actions) & {"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"}:
+                check(st.get("Condition", {}).get("Bool", {}).get(
+                    "kms:GrantIsForAWSResource") == "true", "key policy: grants unconditioned")
+            users |= principals
+    want_users = {"arn:aws:iam::%s:role/rdsbk-fleet-dr-copy" % a for a in SOURCES}
+    check(admins == {"arn:aws:iam::%s:root" % BK}, "key policy administrators: %s" % admins)
+    check(users == want_users, "key policy users %s, expected the copy roles %s" % (
+        sorted(users), sorted(want_users)))
+
+
+def check_bus_policy(doc):
+    seen = set()
+    for st in doc["Statement"]:
+        check_statement_shape("bus policy", st)
+        check(st["Action"] == "events:PutEvents", "bus policy: action %s" % st["Action"])
+        check(st["Resource"] == "arn:aws:events:%s:%s:event-bus/default" % (RB, BK),
+              "bus policy: resource %s" % st["Resource"])
+        p = st["Principal"]["AWS"]
+        check(isinstance(p, str) and re.match(r"^arn:aws:iam::\d{12}:root$", p),
+              "bus policy principal %s" % p)
+        seen.add(p.split(":")[4])
+        check("Condition" not in st or st["Condition"], "bus policy: empty condition")
+    check(seen == set(SOURCES), "bus policy accounts %s, expected %s" % (sorted(seen),
+                                                                          sorted(SOURCES)))
+
+
+def generated(binary, out_dir):
+    proc = subprocess.run([binary, "generate", "-f",
+                           os.path.join(common.ROOT, "examples", "fan-in.yaml"), "-o", out_dir],
+                          capture_output=True, text=True, timeout=120)
+    check(proc.returncode == 0, "generate exited %d: %s" % (proc.returncode, proc.stderr))
+    docs = {}
+    for root, _, files in os.walk(out_dir):
+        for f in files:
+            if f.endswith(".json") and ("policy" in f or "trust" in f):
+                with open(os.path.join(root, f)) as fh:
+                    docs[os.path.relpath(os.path.join(root, f), out_dir)] = json.load(fh)
+    return docs
+
+
+def static_checks(docs):
+    problems = []
+    counts = {"identity": 0, "trust": 0, "key": 0, "bus": 0}
+    for name, doc in sorted(docs.items()):
+        if name == os.path.join("kms", "key-policy.json"):
+            check_key_policy(doc)
+            counts["key"] += 1
+        elif name == os.path.join("events", "bus-policy.json"):
+            check_bus_policy(doc)
+            counts["bus"] += 1
+        elif name.endswith(".trust.json"):
+            check_trust(name, doc)
+            counts["trust"] += 1
+        elif name.endswith(".policy.json"):
+            m = re.search(r"account\[(\d{12})\]", name)
+            problems += check_identity_policy(name, doc, m.group(1) if m else BK)
+            counts["identity"] += 1
+    check(not problems, "over-broad policies:\n  " + "\n  ".join(problems))
+    check(counts == {"identity": 10, "trust": 10, "key": 1, "bus": 1},
+          "expected 10 identity policies, 10 trust policies, a key and a bus policy: %s" %
+          counts)
+    return counts
+
+
+def canon(doc):
+    """Order-insensitive form of a policy document."""
+    if isinstance(doc, dict):
+        return tuple(sorted((k, canon(v)) for k, v in doc.items()))
+    if isinstance(doc, list):
+        return tuple(sorted((canon(v) for v in doc), key=repr))
+    return doc
+
+
+def live_checks(binary, docs):
+    w = common.Workspace(accounts=(A1, BK, A3, A4)).start(binary)
+    try:
+        sources = [{"account": a, "region": r, "instances": [i + ("*" if i.endswith("-") else "")
+                                                              for i in inst],
+                    "clusters": cl} for a, (r, inst, cl) in SOURCES.items()]
+        w.write_topology(stack="fleet-dr", sources=sources)
+        w.run("apply", "--auto-approve", check_rc=0)
+        key_arn = w.client("kms", BK, RB).describe_key(
+            KeyId="alias/rdsbk-fleet-dr")["KeyMetadata"]["Arn"]
+        n_perm = 0
+        for acct in (A1, A3, A4, BK):
+            ev, lam = w.client("events", acct, RB), w.client("lambda", acct, RB)
+            rule_of = {}
+            for rule in ev.list_rules()["Rules"]:
+                for t in ev.list_targets_by_rule(Rule=rule["Name"])["Targets"]:
+                    rule_of.setdefault(t["Arn"], []).append(rule["Arn"])
+            for fn in lam.list_functions()["Functions"]:
+                pol = json.loads(lam.get_policy(FunctionName=fn["FunctionName"])["Policy"])
+                check(len(rule_of.get(fn["FunctionArn"], [])) == 1,
+                      "%s is the target of %s" % (fn["FunctionName"], rule_of.get(
+                          fn["FunctionArn"])))
+                for st in pol["Statement"]:
+                    n_perm += 1
+                    what = "%s permission %s" % (fn["FunctionName"], st.get("Sid"))
+                    check(st["Principal"] == {"Service": "events.amazonaws.com"},
+                          "%s: principal %s" % (what, st["Principal"]))
+                    check(st["Action"] == "lambda:InvokeFunction", "%s: %s" % (
+                        what, st["Action"]))
+                    src = st.get("Condition", {}).get("ArnLike", {}).get(
+                        "AWS:SourceArn") or st.get("Condition", {}).get(
+                        "ArnEquals", {}).get("AWS:SourceArn")
+                    check(src == rule_of[fn["FunctionArn"]][0],
+                          "%s: SourceArn %s, the rule is %s" % (what, src,
+                                                               rule_of[fn["FunctionArn"]]))
+            iam = w.client("iam", acct, "us-east-1")
+            for role in iam.list_roles()["Roles"]:
+                name = role["RoleName"]
+                for pname in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+                    live = iam.get_role_policy(RoleName=name, PolicyName=pname)["PolicyDocument"]
+                    short = name[len("rdsbk-fleet-dr-"):].replace("-", "_")
+                    prefix = "backup" if acct == BK else "account[%s]" % acct
+                    gen_name = os.path.join("iam", "%s.iam_role_policy.%s.policy.json" % (
+                        prefix, short))
+                    check(gen_name in docs, "no generated policy %s for %s" % (gen_name, name))
+                    want = json.loads(json.dumps(docs[gen_name]).replace(KEY_REF, key_arn))
+                    check(canon(live) == canon(want), "%s: the live policy differs from the "
+                          "generated one" % name)
+        live_key = json.loads(w.client("kms", BK, RB).get_key_policy(
+            KeyId=key_arn, PolicyName="default")["Policy"])
+        check(canon(live_key["Statement"]) == canon(
+            docs[os.path.join("kms", "key-policy.json")]["Statement"]),
+            "the live key policy differs from the generated one")
+        live_bus = json.loads(w.client("events", BK, RB).describe_event_bus()["Policy"])
+        check(canon(live_bus["Statement"]) == canon(
+            docs[os.path.join("events", "bus-policy.json")]["Statement"]),
+            "the live bus policy differs from the generated one")
+        check(n_perm == 7, "%d Lambda permissions, expected 7" % n_perm)
+        w.run("destroy", "--auto-approve", check_rc=0)
+        return n_perm
+    finally:
+        w.stop()
+
+
+def run_suite(binary, long_run, seed):
+    del long_run, seed
+    out = tempfile.mkdtemp(prefix="rdsbk-lp-")
+    try:
+        docs = generated(binary, out)
+        counts = static_checks(docs)
+        print("generated policies: %d identity, %d trust, key and bus policy: all narrow" % (
+            counts["identity"], counts["trust"]), flush=True)
+        n_perm = live_checks(binary, docs)
+        print("live: %d Lambda permissions each scoped to the rule that targets it; IAM, key "
+              "and bus policies as generated" % n_perm, flush=True)
+        figures = {"suite": "least_privilege", "lambda_permissions": n_perm}
+        figures.update(counts)
+        print("FIGURES " + json.dumps(figures, sort_keys=True))
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(common.main(run_suite))
