@@ -15,33 +15,14 @@ static const struct rdsbk_cli_option s_options[] = {
     RDSBK_OPTION_LOCK_TIMEOUT,
     {NULL, 0, NULL, NULL, 0}};
 
+static int s_apply(const struct rdsbk_topology *topo, struct rdsbk_cli_engine *ce,
+                   const struct rdsbk_cli_args *args) {
+    ce->opts.plan_in = args->n_args ? args->args[0] : NULL;
+    return rdsbk_engine_apply(topo, &ce->opts);
+}
+
 static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
-    struct rdsbk_cli_args args;
-    struct rdsbk_cli_engine ce;
-    struct rdsbk_topology *topo = NULL;
-    char *state_path = NULL;
-    int status = 1;
-
-    rdsbk_cli_engine_init(&ce);
-    if (rdsbk_cli_parse(&args, cmd, argc, argv, rdsbk_cli_engine_option, &ce))
-        return 1;
-    if (args.help) {
-        rdsbk_cli_print_help(stdout, cmd);
-        return 0;
-    }
-    ce.opts.plan_in = args.n_args ? args.args[0] : NULL;
-    if (rdsbk_cli_engine_prepare(&topo, &state_path, &ce, &args))
-        return 1;
-    if (rdsbk_engine_apply(topo, &ce.opts)) {
-        rdsbk_cli_print_error(&args);
-        goto cleanup;
-    }
-    status = 0;
-
-cleanup:
-    free(state_path);
-    rdsbk_topology_free(topo);
-    return status;
+    return rdsbk_cli_engine_main(cmd, argc, argv, s_apply);
 }
 
 const struct rdsbk_cli_command rdsbk_cmd_apply = {

@@ -14,33 +14,19 @@ static const struct rdsbk_cli_option s_options[] = {
     RDSBK_OPTION_NO_REFRESH,
     {NULL, 0, NULL, NULL, 0}};
 
-static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
-    struct rdsbk_cli_args args;
-    struct rdsbk_cli_engine ce;
-    struct rdsbk_topology *topo = NULL;
-    char *state_path = NULL;
+static int s_plan(const struct rdsbk_topology *topo, struct rdsbk_cli_engine *ce,
+                  const struct rdsbk_cli_args *args) {
     bool changes = false;
-    int status = 1;
+    int rc = rdsbk_engine_plan(topo, &ce->opts, &changes);
 
-    rdsbk_cli_engine_init(&ce);
-    if (rdsbk_cli_parse(&args, cmd, argc, argv, rdsbk_cli_engine_option, &ce))
-        return 1;
-    if (args.help) {
-        rdsbk_cli_print_help(stdout, cmd);
-        return 0;
-    }
-    if (rdsbk_cli_engine_prepare(&topo, &state_path, &ce, &args))
-        return 1;
-    if (rdsbk_engine_plan(topo, &ce.opts, &changes)) {
-        rdsbk_cli_print_error(&args);
-        goto cleanup;
-    }
-    status = ce.detailed_exitcode && changes ? 2 : 0;
+    (void)args;
+    if (rc)
+        return rc;
+    return ce->detailed_exitcode && changes ? 2 : 0;
+}
 
-cleanup:
-    free(state_path);
-    rdsbk_topology_free(topo);
-    return status;
+static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
+    return rdsbk_cli_engine_main(cmd, argc, argv, s_plan);
 }
 
 const struct rdsbk_cli_command rdsbk_cmd_plan = {

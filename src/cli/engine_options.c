@@ -60,22 +60,42 @@ int rdsbk_cli_engine_option(int id, const char *value, void *payload) {
     }
 }
 
-int rdsbk_cli_engine_prepare(struct rdsbk_topology **topo_out, char **state_path_out,
-                             struct rdsbk_cli_engine *ce, const struct rdsbk_cli_args *args) {
-    *topo_out = NULL;
-    *state_path_out = NULL;
-    if (rdsbk_cli_load_topology(topo_out, args))
+int rdsbk_cli_engine_main(const struct rdsbk_cli_command *cmd, int argc, char **argv,
+                          rdsbk_cli_engine_fn fn) {
+    struct rdsbk_cli_args args;
+    struct rdsbk_cli_engine ce;
+    struct rdsbk_topology *topo = NULL;
+    char *state_path = NULL;
+    int status = 1;
+    int rc;
+
+    rdsbk_cli_engine_init(&ce);
+    if (rdsbk_cli_parse(&args, cmd, argc, argv, rdsbk_cli_engine_option, &ce))
         return 1;
-    *state_path_out = rdsbk_cli_state_path(args);
-    if (!*state_path_out) {
-        rdsbk_topology_free(*topo_out);
-        *topo_out = NULL;
-        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-        rdsbk_cli_print_error(args);
-        return 1;
+    if (args.help) {
+        rdsbk_cli_print_help(stdout, cmd);
+        return 0;
     }
-    ce->opts.state_path = *state_path_out;
-    ce->opts.json = args->json;
-    ce->opts.color = args->color;
-    return 0;
+    if (rdsbk_cli_load_topology(&topo, &args))
+        return 1;
+    state_path = rdsbk_cli_state_path(&args);
+    if (!state_path) {
+        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rdsbk_cli_print_error(&args);
+        goto cleanup;
+    }
+    ce.opts.state_path = state_path;
+    ce.opts.json = args.json;
+    ce.opts.color = args.color;
+    rc = fn(topo, &ce, &args);
+    if (rc < 0) {
+        rdsbk_cli_print_error(&args);
+        goto cleanup;
+    }
+    status = rc;
+
+cleanup:
+    free(state_path);
+    rdsbk_topology_free(topo);
+    return status;
 }

@@ -46,10 +46,16 @@ void rdsbk_cli_engine_init(struct rdsbk_cli_engine *ce);
 /* The option callback of plan, apply and destroy. */
 int rdsbk_cli_engine_option(int id, const char *value, void *payload);
 
-/* Loads the topology and fills in what comes from the common options (state path, json, colour).
- * Returns 0, or 1 after printing the error. `*state_path_out` is the caller's to free. */
+/* What plan, apply and destroy do once their options are parsed and the topology loaded: returns
+ * the exit status, 0 or 2 (plan's changes); a negative code when the engine failed. */
 struct rdsbk_topology;
-int rdsbk_cli_engine_prepare(struct rdsbk_topology **topo_out, char **state_path_out,
-                             struct rdsbk_cli_engine *ce, const struct rdsbk_cli_args *args);
+typedef int (*rdsbk_cli_engine_fn)(const struct rdsbk_topology *topo, struct rdsbk_cli_engine *ce,
+                                   const struct rdsbk_cli_args *args);
+
+/* The whole of such a command: parse, --help, load the topology, fill in the engine options from
+ * the common ones (state path, json, colour), run `fn`, print its error. Returns the exit status.
+ */
+int rdsbk_cli_engine_main(const struct rdsbk_cli_command *cmd, int argc, char **argv,
+                          rdsbk_cli_engine_fn fn);
 
 #endif

@@ -119,18 +119,6 @@ static const char *s_state_lookup(const char *address, const char *attr, void *p
     return value;
 }
 
-static void s_ref(struct rdsbk_resource_ref *ref, const struct rdsbk_engine *e,
-                  const struct rdsbk_change *c, const cJSON *attributes) {
-    memset(ref, 0, sizeof(*ref));
-    ref->type = c->type;
-    ref->account = c->account;
-    ref->region = c->region;
-    ref->name = c->name;
-    ref->id = c->id;
-    ref->stack = e->topo->stack;
-    ref->attributes = attributes;
-}
-
 static int s_delete(struct rdsbk_engine *e, struct rdsbk_change *c, struct rdsbk_client *client) {
     const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(c->type);
     struct rdsbk_resource_ref ref;
@@ -147,7 +135,7 @@ static int s_delete(struct rdsbk_engine *e, struct rdsbk_change *c, struct rdsbk
         if (v && !cJSON_GetObjectItemCaseSensitive(attrs, *k))
             cJSON_AddItemToObject(attrs, *k, cJSON_Duplicate(v, 1));
     }
-    s_ref(&ref, e, c, attrs);
+    rdsbk_engine_ref(&ref, e, c, attrs);
     rc = ops->remove(client, &ref);
     cJSON_Delete(attrs);
     return rc;
@@ -209,7 +197,7 @@ static int s_run(size_t i, void *payload) {
         rc = rdsbk_error_set(RDSBK_ERROR, "%s: a value it refers to is still unknown", c->address);
         goto cleanup;
     }
-    s_ref(&ref, e, c, desired);
+    rdsbk_engine_ref(&ref, e, c, desired);
     if (c->action == RDSBK_ACTION_UPDATE) {
         verb = "Modifications";
         s_progress(e, "%s: Modifying... [id=%s]", c->address, c->id ? c->id : c->name);

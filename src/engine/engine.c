@@ -346,8 +346,8 @@ static int s_build_changes(struct rdsbk_engine *e, bool destroy) {
 /* ---- refresh ---------------------------------------------------------------------------- */
 
 /* The reference a resource's AWS calls need. */
-static void s_ref(struct rdsbk_resource_ref *ref, const struct rdsbk_engine *e,
-                  const struct rdsbk_change *c, const cJSON *attributes) {
+void rdsbk_engine_ref(struct rdsbk_resource_ref *ref, const struct rdsbk_engine *e,
+                      const struct rdsbk_change *c, const cJSON *attributes) {
     memset(ref, 0, sizeof(*ref));
     ref->type = c->type;
     ref->account = c->account;
@@ -379,7 +379,7 @@ static int s_refresh_one(size_t i, void *payload) {
 
     if (!client)
         return rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ERROR;
-    s_ref(&ref, e, c, s_known_attributes(c));
+    rdsbk_engine_ref(&ref, e, c, s_known_attributes(c));
     rc = ops->read(&c->actual, &id, client, &ref);
     if (rc == RDSBK_ENOTFOUND) {
         c->actual = NULL;

@@ -84,6 +84,10 @@ int rdsbk_engine_compute(struct rdsbk_engine *e, bool destroy);
 struct rdsbk_client *rdsbk_engine_client(struct rdsbk_engine *e, const char *account,
                                          const char *region);
 
+/* Fills `ref` for calling a resource type's operations on `c`; `attributes` is borrowed. */
+void rdsbk_engine_ref(struct rdsbk_resource_ref *ref, const struct rdsbk_engine *e,
+                      const struct rdsbk_change *c, const cJSON *attributes);
+
 /* Counts of a plan. */
 struct rdsbk_plan_counts {
     int add, change, destroy, adopt, forget;
