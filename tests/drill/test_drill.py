@@ -26,6 +26,7 @@ from harness import Harness  # noqa: E402
 
 BIN = None
 H = None
+_CLIENTS = {}
 A, B, C, D = "111111111111", "222222222222", "333333333333", "444444444444"
 RA, RB = "eu-central-1", "eu-west-1"
 
@@ -51,6 +52,7 @@ class DrillTest(unittest.TestCase):
         # fast asynchronous retries, so a broken hop gives up within the test
         H.control("POST", "/_emu/lambda-config", {"retry_delays_s": [0.2, 0.2]})
         H.control("POST", "/_emu/rds/config", {"delay_s": 0.3})
+        self.started = time.time()
         self.dir = tempfile.mkdtemp(prefix="rdsbk-drill-")
         self.topo = os.path.join(self.dir, "rdsbk.yaml")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -60,6 +62,7 @@ class DrillTest(unittest.TestCase):
 
     def tearDown(self):
         shutil.rmtree(self.dir, ignore_errors=True)
+        sys.stderr.write("(%.1f s) " % (time.time() - self.started))
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -90,8 +93,14 @@ class DrillTest(unittest.TestCase):
         status, _ = H.control("POST", "/_emu/wait-idle", {"timeout_s": 120})
         self.assertEqual(status, 200, "the emulator did not go idle")
 
+    def client(self, service, account, region=RB):
+        key = (service, account, region)
+        if key not in _CLIENTS:
+            _CLIENTS[key] = H.client(service, account=account, region=region)
+        return _CLIENTS[key]
+
     def manual(self, account, kind="db"):
-        rds = H.client("rds", account=account, region=RB)
+        rds = self.client("rds", account)
         if kind == "cluster":
             return {s["DBClusterSnapshotIdentifier"]: s for s in rds.describe_db_cluster_snapshots(
                 SnapshotType="manual")["DBClusterSnapshots"]}
@@ -99,7 +108,7 @@ class DrillTest(unittest.TestCase):
                 for s in rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]}
 
     def restore_accounts(self, ident, kind="db"):
-        rds = H.client("rds", account=A, region=RB)
+        rds = self.client("rds", A)
         if kind == "cluster":
             attrs = rds.describe_db_cluster_snapshot_attributes(DBClusterSnapshotIdentifier=ident)[
                 "DBClusterSnapshotAttributesResult"]["DBClusterSnapshotAttributes"]
@@ -109,7 +118,7 @@ class DrillTest(unittest.TestCase):
         return [v for a in attrs if a["AttributeName"] == "restore" for v in a["AttributeValues"]]
 
     def key_arn(self, stack="dr"):
-        kms = H.client("kms", account=B, region=RB)
+        kms = self.client("kms", B)
         return kms.describe_key(KeyId="alias/rdsbk-%s" % stack)["KeyMetadata"]["Arn"]
 
     def lambda_logs(self):
@@ -121,7 +130,7 @@ class DrillTest(unittest.TestCase):
         return body["failed_deliveries"]
 
     def instances(self, account=B):
-        rds = H.client("rds", account=account, region=RB)
+        rds = self.client("rds", account)
         return rds.describe_db_instances()["DBInstances"]
 
     def status(self, *extra, check=True):
@@ -142,7 +151,7 @@ class DrillTest(unittest.TestCase):
         and in B/Region-B (shared key, tagged with its source)."""
         copy_id = source_id[len("rds:"):]
         key = self.key_arn(stack)
-        region_b = H.client("rds", account=account, region=RB).describe_db_snapshots(
+        region_b = self.client("rds", account).describe_db_snapshots(
             DBSnapshotIdentifier=copy_id)["DBSnapshots"][0]
         self.assertEqual(region_b["SnapshotType"], "manual")
         self.assertEqual(region_b["Status"], "available")
@@ -150,7 +159,7 @@ class DrillTest(unittest.TestCase):
         self.assertEqual(region_b["KmsKeyId"], key)
         tags = {t["Key"]: t["Value"] for t in region_b["TagList"]}
         self.assertEqual(tags.get("rdsbk:source-snapshot"), source_arn)
-        rds_a = H.client("rds", account=account, region=RB)
+        rds_a = self.client("rds", account)
         attrs = rds_a.describe_db_snapshot_attributes(DBSnapshotIdentifier=copy_id)[
             "DBSnapshotAttributesResult"]["DBSnapshotAttributes"]
         self.assertIn(B, [v for a in attrs for v in a["AttributeValues"]])
@@ -277,7 +286,7 @@ class DrillTest(unittest.TestCase):
         self.assert_arrived(A, sid, sarn)
         copy_arn = self.manual(A)[sid[4:]]["DBSnapshotArn"]
         # the share function's custom event, delivered twice more (EventBridge is at least once)
-        events = H.client("events", account=A, region=RB)
+        events = self.client("events", A)
         entry = {"Source": "rdsbk.dr", "DetailType": "RDS Snapshot Shared",
                  "Detail": json.dumps({"SourceArn": copy_arn, "SourceIdentifier": sid[4:],
                                        "SourceType": "SNAPSHOT", "SourceAccount": A,
@@ -307,9 +316,9 @@ class DrillTest(unittest.TestCase):
     def test_damage_stops_the_backups_plan_shows_it_apply_repairs_it(self):
         self.write(topology())
         self.apply()
-        ev_b = H.client("events", account=B, region=RB)
-        lam_b = H.client("lambda", account=B, region=RB)
-        kms_b = H.client("kms", account=B, region=RB)
+        ev_b = self.client("events", B)
+        lam_b = self.client("lambda", B)
+        kms_b = self.client("kms", B)
         key_id = kms_b.describe_key(KeyId="alias/rdsbk-dr")["KeyMetadata"]["KeyId"]
         narrowed = json.dumps({"Version": "2012-10-17", "Statement": [{
             "Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % B},
@@ -431,7 +440,7 @@ class DrillTest(unittest.TestCase):
 
         # broken pipeline (Account-B's bus refuses A): the drill times out, exits 1, and with
         # --restore-test --cleanup leaves nothing behind
-        H.client("events", account=B, region=RB).remove_permission(StatementId="rdsbk-dr-%s" % A)
+        self.client("events", B).remove_permission(StatementId="rdsbk-dr-%s" % A)
         start = time.time()
         rc, rep, err = self.drill("--timeout", "2s", "--restore-test", "--cleanup")
         self.assertLess(time.time() - start, 30)
