@@ -239,7 +239,7 @@ static int s_parse_xml(struct rdsbk_aws_error *out, const char *body, size_t len
     error = s_find(root, "Error");
     if (error) {
         result = s_set_text(&code, s_child(error, "Code"));
-        if (result == 0 && code) {
+        if (result == 0 && code && !out->code) { /* X-Amzn-ErrorType, when present, stands */
             out->code = s_sanitise_code(code);
             if (!out->code)
                 result = s_set(&out->code, code);

@@ -287,7 +287,9 @@ int rdsbk_state_parse(struct rdsbk_state **out, const char *text, size_t len, co
     st->format_version = RDSBK_STATE_FORMAT;
     v = cJSON_GetObjectItemCaseSensitive(root, "serial");
     s = s_str(root, "lineage");
-    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || !s || strlen(s) != 36) {
+    /* 2^53: beyond it a serial is not an exact integer (and a cast to long may overflow) */
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9007199254740992.0 || !s ||
+        strlen(s) != 36) {
         result = s_damaged(name, "no serial or lineage");
         goto cleanup;
     }
