@@ -117,7 +117,7 @@ def run_suite(binary, long_run, seed):
         for i in range(1, n + 1):
             label = "destroy kill %d" % i
             w.run("apply", "--auto-approve", check_rc=0)
-            t = rng.uniform(0.2, 0.95) * t_destroy
+            t = rng.uniform(0.1, 0.8) * t_destroy
             mid = kill_after(w, ("destroy", "--auto-approve"), t)
             figures["destroy_kills"] += 1
             figures["destroy_kills_mid_run"] += mid
