@@ -79,7 +79,7 @@ def run_suite(binary, long_run, seed):
     try:
         for rnd in range(1, rounds + 1):
             w.write_topology(stack="conc", timeout=60)
-            delay = 0 if rnd == 1 else rng.uniform(0.0, 0.5)
+            delay = 0 if rnd == 1 else rng.uniform(0.0, 0.3)
             label = "round %d" % rnd
 
             # 1. two applies on an empty stack
