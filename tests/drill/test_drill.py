@@ -488,6 +488,39 @@ class DrillTest(unittest.TestCase):
         self.assertIn("interrupted", err)
         self.assertEqual(self.instances(), [], "the interrupted drill deleted its instance")
 
+    def test_drill_second_interrupt_leaves_a_leftover_impossible_to_miss(self):
+        self.write(topology())
+        self.apply()
+        self.snapshot(A, RA, "orders-db")
+        self.idle()
+        H.control("POST", "/_emu/rds/config", {"delay_s": 20})
+        proc = subprocess.Popen([BIN, "drill", "--restore-test", "--json", "-f", self.topo],
+                                env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while time.time() < deadline and not self.instances():
+            time.sleep(0.1)
+        self.assertTrue(self.instances(), "the drill never started a restore")
+        # first Ctrl-C: stop and clean up (RDS refuses to delete an instance being created, so
+        # the drill waits); second Ctrl-C: give up waiting
+        proc.send_signal(signal.SIGINT)
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 1, err)
+        rep = json.loads(out)
+        inst = self.instances()
+        self.assertEqual(len(inst), 1)
+        name = inst[0]["DBInstanceIdentifier"]
+        self.assertTrue(rep["leftover"])
+        self.assertFalse(rep["databases"][0]["restore"]["deleted"])
+        self.assertIn("LEFTOVER", err)
+        self.assertIn("aws rds delete-db-instance --region %s --profile %s "
+                      "--db-instance-identifier %s --skip-final-snapshot" % (RB, B, name), err)
+        tags = {t["Key"]: t["Value"] for t in inst[0]["TagList"]}
+        self.assertEqual(tags["rdsbk:drill"], rep["drill_id"])
+        self.assertIn("rdsbk:drill=%s" % rep["drill_id"], err)
+
     def requests(self):
         _, body = H.control("GET", "/_emu/requests")
         return body.get("requests", body) if isinstance(body, dict) else body
