@@ -212,57 +212,96 @@ static int s_fill_target(struct rdsbk_drill_target *t, const struct rdsbk_source
     return 0;
 }
 
+/* Whether `db` is one of the source's databases of `kind`. */
+static bool s_configured(const struct rdsbk_source *src, enum rdsbk_db_kind kind, const char *db) {
+    char *const *patterns = kind == RDSBK_DB_CLUSTER ? src->clusters : src->instances;
+    size_t n = kind == RDSBK_DB_CLUSTER ? src->n_clusters : src->n_instances;
+
+    for (size_t i = 0; i < n; i++)
+        if (rdsbk_db_pattern_match(patterns[i], db))
+            return true;
+    return false;
+}
+
 /* --snapshot ID (identifier or ARN): looked up in each source's Region-A, instances then
- * clusters. */
+ * clusters; it must be a system snapshot of a database the topology lists (the copy function
+ * ignores any other, and the drill would only time out). */
 static int s_targets_from_id(struct s_run *run, size_t *cap) {
     const struct rdsbk_topology *topo = run->topo;
     const char *want = run->opts->snapshot_id;
     const char *ident = want;
+    struct rdsbk_rds_snapshot *snaps = NULL;
+    const struct rdsbk_source *found_in = NULL;
+    enum rdsbk_db_kind kind = RDSBK_DB_INSTANCE;
+    struct rdsbk_drill_target *t;
+    size_t n = 0;
     int result = RDSBK_ENOTFOUND;
 
     if (strncmp(want, "arn:", 4) == 0) {
-        const char *colon = strrchr(want, ':');
         /* arn:aws:rds:REGION:ACCOUNT:snapshot:rds:NAME: the identifier keeps its "rds:" */
         const char *res = strstr(want, ":snapshot:");
         if (!res)
             res = strstr(want, ":cluster-snapshot:");
-        ident = res ? strchr(res + 1, ':') + 1 : colon + 1;
+        ident = res ? strchr(res + 1, ':') + 1 : strrchr(want, ':') + 1;
     }
-    for (size_t s = 0; s < topo->n_sources && result == RDSBK_ENOTFOUND; s++) {
+    for (size_t s = 0; s < topo->n_sources && !found_in; s++) {
         const struct rdsbk_source *src = &topo->sources[s];
         struct rdsbk_client *client = rdsbk_drill_client(run->clients, src->account, src->region);
 
-        if (!client)
-            return rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ERROR;
-        for (int k = 0; k < 2 && result == RDSBK_ENOTFOUND; k++) {
-            enum rdsbk_db_kind kind = k ? RDSBK_DB_CLUSTER : RDSBK_DB_INSTANCE;
+        if (!client) {
+            result = rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ERROR;
+            goto cleanup;
+        }
+        for (int k = 0; k < 2 && !found_in; k++) {
             struct rdsbk_rds_snapshot_query q = {0};
-            struct rdsbk_rds_snapshot *snaps = NULL;
-            size_t n = 0;
-            struct rdsbk_drill_target *t;
 
+            kind = k ? RDSBK_DB_CLUSTER : RDSBK_DB_INSTANCE;
             if ((kind == RDSBK_DB_CLUSTER ? src->n_clusters : src->n_instances) == 0)
                 continue;
             q.snapshot_id = ident;
             result = kind == RDSBK_DB_CLUSTER
                          ? rdsbk_rds_describe_db_cluster_snapshots(&snaps, &n, client, &q)
                          : rdsbk_rds_describe_db_snapshots(&snaps, &n, client, &q);
-            if (result == 0 && n == 0)
+            if (result == 0 && n > 0)
+                found_in = src;
+            else if (result == 0 || result == RDSBK_ENOTFOUND)
                 result = RDSBK_ENOTFOUND;
-            if (result == 0) {
-                t = s_add_target(run->report, cap);
-                result = t ? s_fill_target(t, src, snaps[0].source_id ? snaps[0].source_id : "?",
-                                           kind, &snaps[0])
-                           : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            else
+                goto cleanup;
+            if (!found_in) {
+                rdsbk_rds_snapshots_free(snaps, n);
+                snaps = NULL;
+                n = 0;
             }
-            rdsbk_rds_snapshots_free(snaps, n);
         }
     }
-    if (result == RDSBK_ENOTFOUND)
-        return rdsbk_error_set(RDSBK_ENOTFOUND,
-                               "snapshot %s is not a system snapshot in any source Region of "
-                               "the topology",
-                               want);
+    if (!found_in) {
+        result =
+            rdsbk_error_set(RDSBK_ENOTFOUND,
+                            "snapshot %s was not found in any source Region of the topology", want);
+        goto cleanup;
+    }
+    if (!snaps[0].snapshot_type || strcmp(snaps[0].snapshot_type, "automated") != 0) {
+        result = rdsbk_error_set(RDSBK_EINVALID,
+                                 "snapshot %s is a %s snapshot, not a system (automated) one: the "
+                                 "pipeline copies system snapshots only",
+                                 want, snaps[0].snapshot_type ? snaps[0].snapshot_type : "?");
+        goto cleanup;
+    }
+    if (!snaps[0].source_id || !s_configured(found_in, kind, snaps[0].source_id)) {
+        result = rdsbk_error_set(RDSBK_EINVALID,
+                                 "snapshot %s is of %s, which the topology does not list for "
+                                 "%s/%s: the pipeline ignores it",
+                                 want, snaps[0].source_id ? snaps[0].source_id : "?",
+                                 found_in->account, found_in->region);
+        goto cleanup;
+    }
+    t = s_add_target(run->report, cap);
+    result = t ? s_fill_target(t, found_in, snaps[0].source_id, kind, &snaps[0])
+               : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+
+cleanup:
+    rdsbk_rds_snapshots_free(snaps, n);
     return result;
 }
 

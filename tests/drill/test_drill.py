@@ -192,7 +192,7 @@ class DrillTest(unittest.TestCase):
 
         sid, sarn = self.snapshot(A, RA, instance="orders-db")
         cid, carn = self.snapshot(A, RA, cluster="aurora-main")
-        self.snapshot(A, RA, instance="not-in-topology")
+        other_id, _ = self.snapshot(A, RA, instance="not-in-topology")
         self.snapshot(A, RA, cluster="other-cluster")
         self.idle()
 
@@ -235,6 +235,16 @@ class DrillTest(unittest.TestCase):
         self.assertRegex(text, r"orders-db\s+instance\s+%s\s.*\sok\n" % re.escape(sid))
         self.assertRegex(text, r"aurora-main\s+cluster\s+%s\s.*\smissing\n" % re.escape(cid))
 
+        # the drill refuses what the pipeline would ignore, without invoking anything
+        self.client("rds", A, RA).create_db_snapshot(DBSnapshotIdentifier="by-hand",
+                                                      DBInstanceIdentifier="orders-db")
+        self.idle()
+        for bad, why in ((other_id, "does not list"), ("rds:orders-db-1999-01-01-00-00",
+                                                         "not found"),
+                         ("by-hand", "not a system")):
+            proc = self.run_tool("drill", "--snapshot", bad, check=False)
+            self.assertEqual(proc.returncode, 1)
+            self.assertIn(why, proc.stderr)
         # a drill of the newest snapshots: the instance's copies are all there already; the
         # cluster's Region-B copy is there but stuck, so the drill re-drives the share step
         # (RDS-EVENT-0060 to the share function), and then the cluster copy does arrive: the
