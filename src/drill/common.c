@@ -296,53 +296,61 @@ static int s_verify(struct rdsbk_drill_clients *c, struct rdsbk_client *client,
     return rc;
 }
 
+/* A new client for `account` in `region`: for another Region of a known account it shares that
+ * account's credentials provider. */
+static int s_new_client(struct rdsbk_client **out, struct rdsbk_drill_clients *c,
+                        const char *account, const char *region) {
+    struct rdsbk_client_options o;
+    char session[64];
+
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->entries[i].account, account) == 0)
+            return rdsbk_client_new_for_region(out, c->entries[i].client, region);
+    memset(&o, 0, sizeof(o));
+    if (!s_account_settings(c->topo, account, &o.profile, &o.role_arn))
+        return rdsbk_error_set(RDSBK_EINVALID, "account %s is not in the topology", account);
+    snprintf(session, sizeof(session), "rdsbk-%s", c->topo->stack);
+    o.region = region;
+    o.session_name = session;
+    o.endpoints = &c->topo->endpoints;
+    o.http = c->http;
+    return rdsbk_client_new(out, &o);
+}
+
 struct rdsbk_client *rdsbk_drill_client(struct rdsbk_drill_clients *c, const char *account,
                                         const char *region) {
-    struct rdsbk_client *base = NULL;
     struct rdsbk_client *client = NULL;
+    struct rdsbk_client *result = NULL;
     struct s_entry *grown;
-    char session[64];
-    int rc;
+    char *region_copy = NULL;
 
-    for (size_t i = 0; i < c->n; i++) {
-        if (strcmp(c->entries[i].account, account) != 0)
-            continue;
-        if (strcmp(c->entries[i].region, region) == 0)
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->entries[i].account, account) == 0 &&
+            strcmp(c->entries[i].region, region) == 0)
             return c->entries[i].client;
-        base = c->entries[i].client;
-    }
-    if (base) {
-        rc = rdsbk_client_new_for_region(&client, base, region);
-    } else {
-        struct rdsbk_client_options o;
-        memset(&o, 0, sizeof(o));
-        if (!s_account_settings(c->topo, account, &o.profile, &o.role_arn)) {
-            rdsbk_error_set(RDSBK_EINVALID, "account %s is not in the topology", account);
-            return NULL;
-        }
-        snprintf(session, sizeof(session), "rdsbk-%s", c->topo->stack);
-        o.region = region;
-        o.session_name = session;
-        o.endpoints = &c->topo->endpoints;
-        o.http = c->http;
-        rc = rdsbk_client_new(&client, &o);
-    }
-    if (rc)
-        return NULL;
+    if (s_new_client(&client, c, account, region))
+        goto cleanup;
+    region_copy = strdup(region);
     grown = realloc(c->entries, (c->n + 1) * sizeof(*grown));
     if (grown)
         c->entries = grown;
-    if (!grown || !(c->entries[c->n].region = strdup(region))) {
-        rdsbk_client_free(client);
+    if (!grown || !region_copy) {
         rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-        return NULL;
+        goto cleanup;
     }
     snprintf(c->entries[c->n].account, sizeof(c->entries[c->n].account), "%s", account);
+    c->entries[c->n].region = region_copy;
     c->entries[c->n].client = client;
     c->n++;
-    if (s_verify(c, client, account))
-        return NULL;
-    return client;
+    region_copy = NULL;
+    /* from here the client belongs to `c`, verified or not */
+    result = s_verify(c, client, account) ? NULL : client;
+    client = NULL;
+
+cleanup:
+    rdsbk_client_free(client);
+    free(region_copy);
+    return result;
 }
 
 /* ---- databases ---------------------------------------------------------------------------- */
