@@ -7,7 +7,8 @@
 # json (rdsbk_aws_error_parse, rdsbk_json_tags_parse), state (rdsbk_state_parse).
 # The library is built with clang, -fsanitize=fuzzer-no-link,address,undefined, by the project's
 # own CMake in $RDSBK_FUZZ_BUILD (default /tmp/rdsbk-fuzz-build); each target then runs for
-# SECONDS, starting from tests/fuzz/corpus/<target> (read only) and growing a working corpus in
+# SECONDS (with tests/fuzz/<target>.dict when there is one), starting from
+# tests/fuzz/corpus/<target> (read only) and growing a working corpus in
 # $RDSBK_FUZZ_BUILD/work/<target>. Crashes, leaks and timeouts are written to
 # $RDSBK_FUZZ_BUILD/artifacts/<target>/; the script exits 1 if any target found one. A new input
 # worth keeping (a regression) is copied into tests/fuzz/corpus/<target>/ by hand.
@@ -41,7 +42,10 @@ for t in $targets; do
     mkdir -p "$build/work/$t" "$build/artifacts/$t"
     echo "== $t: fuzzing for $seconds s"
     log="$build/fuzz_$t.log"
-    if "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    dict=
+    [ -f "$root/tests/fuzz/$t.dict" ] && dict="-dict=$root/tests/fuzz/$t.dict"
+    # shellcheck disable=SC2086
+    if "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 $dict \
         -print_final_stats=1 -artifact_prefix="$build/artifacts/$t/" \
         "$build/work/$t" "$root/tests/fuzz/corpus/$t" >"$log" 2>&1; then
         result=ok
