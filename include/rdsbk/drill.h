@@ -182,6 +182,7 @@ struct rdsbk_drill_options {
     long long timeout_s;        /* following the hops; and again for the restore (default 1800) */
     bool restore_test;          /* restore the backup copy into a temporary instance */
     const char *instance_class; /* NULL: db.t3.micro */
+    const char *subnet_group;   /* DB subnet group of the restore; NULL: the default VPC */
     bool cleanup;               /* delete the copies this drill made (both Region-B copies) */
     long poll_initial_ms;       /* 0: 500; polling backs off x1.5 per poll ... */
     long poll_max_ms;           /* ... up to this (0: 20000) */

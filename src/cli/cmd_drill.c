@@ -13,7 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { S_OPT_SNAPSHOT = 1, S_OPT_TIMEOUT, S_OPT_RESTORE_TEST, S_OPT_CLEANUP, S_OPT_INSTANCE_CLASS };
+enum {
+    S_OPT_SNAPSHOT = 1,
+    S_OPT_TIMEOUT,
+    S_OPT_RESTORE_TEST,
+    S_OPT_CLEANUP,
+    S_OPT_INSTANCE_CLASS,
+    S_OPT_SUBNET_GROUP
+};
 
 static const struct rdsbk_cli_option s_options[] = {
     {"snapshot", 0, "ID",
@@ -25,6 +32,8 @@ static const struct rdsbk_cli_option s_options[] = {
      S_OPT_RESTORE_TEST},
     {"instance-class", 0, "CLASS", "class of the temporary instance (default db.t3.micro)",
      S_OPT_INSTANCE_CLASS},
+    {"db-subnet-group", 0, "NAME",
+     "DB subnet group of the temporary instance (default: the default VPC)", S_OPT_SUBNET_GROUP},
     {"cleanup", 0, NULL, "delete the Region-B copies this drill made (both accounts)",
      S_OPT_CLEANUP},
     {NULL, 0, NULL, NULL, 0}};
@@ -58,6 +67,9 @@ static int s_option(int id, const char *value, void *payload) {
         return 0;
     case S_OPT_INSTANCE_CLASS:
         o->instance_class = value;
+        return 0;
+    case S_OPT_SUBNET_GROUP:
+        o->subnet_group = value;
         return 0;
     default:
         return 0;
@@ -321,12 +333,16 @@ const struct rdsbk_cli_command rdsbk_cmd_drill = {
     "each hop, polling with capped backoff: region-copy (the copy in Account-A/Region-B is\n"
     "available), shared (its restore attribute names the backup account), backup-copy (the copy\n"
     "in Account-B/Region-B is available). Prints each hop's duration and the total. Copies that\n"
-    "already exist are reported as such (*) and not made twice.\n"
+    "already exist are reported as such (*) and not made twice; a Region-B copy that exists but\n"
+    "never reached the backup account gets its share step re-driven (RDS-EVENT-0060 to the share\n"
+    "function), so a drill of a snapshot missed while the pipeline was broken also repairs it.\n"
     "--restore-test then restores each backup copy into a temporary instance\n"
-    "rdsbk-<stack>-drill-<id> (tagged rdsbk:drill and rdsbk:stack, class db.t3.micro or\n"
-    "--instance-class), waits until it is available, and deletes it without a final snapshot:\n"
-    "always, also after a failure, a timeout or Ctrl-C (a second Ctrl-C abandons waiting; an\n"
-    "instance that could not be deleted is printed in bold with the command that deletes it).\n"
+    "rdsbk-<stack>-drill-<id> (tagged rdsbk:drill and rdsbk:stack; db.t3.micro or\n"
+    "--instance-class; the default VPC or --db-subnet-group; not publicly accessible), waits\n"
+    "until it is available and deletes it without a final snapshot: always, also after a\n"
+    "failure, a timeout or Ctrl-C (a second Ctrl-C abandons waiting; an instance that could not\n"
+    "be deleted is printed in bold with the command that deletes it). Aurora cluster copies are\n"
+    "followed but not restored (skipped).\n"
     "--timeout bounds following the hops, and again the restore (default 30m). --cleanup\n"
     "deletes the Region-B copies this drill made (not those that were there before).\n"
     "Exit status 0 only when every hop, and every restore asked for, succeeded.\n"

@@ -722,6 +722,7 @@ static int s_start_restore(struct s_run *run, size_t i, size_t n_restores, size_
     in.instance_id = t->restore.instance_id;
     in.snapshot_id = t->backup_copy_id;
     in.instance_class = run->opts->instance_class ? run->opts->instance_class : S_DEFAULT_CLASS;
+    in.subnet_group = run->opts->subnet_group;
     in.publicly_accessible = false;
     in.set_publicly_accessible = true;
     in.tags = tags;
