@@ -33,18 +33,22 @@ TAGS_IAM="Key=rdsbk:stack,Value=$stack"
 
 create() {
     # 1. IAM roles (the key policy names the copy role, so the roles come first)
-    for r in copy share events; do
-        aws_as "$A" us-east-1 iam create-role --role-name "rdsbk-$stack-$(echo $r | tr _ -)" \
-            --assume-role-policy-document "file://$gen/iam/$SRC.iam_role.$r.trust.json" \
-            --tags "$TAGS_IAM" --query Role.Arn >/dev/null
+    # (`generate` writes no descriptions: these are the ones src/model/pipeline.c sets)
+    for r in "copy:copies system snapshots into Region-B" \
+             "share:shares Region-B copies with the backup account" \
+             "events:forwards snapshot events to Region-B and the backup account"; do
+        aws_as "$A" us-east-1 iam create-role --role-name "rdsbk-$stack-${r%%:*}" \
+            --assume-role-policy-document "file://$gen/iam/$SRC.iam_role.${r%%:*}.trust.json" \
+            --description "rdsbk: ${r#*:}" --tags "$TAGS_IAM" --query Role.Arn >/dev/null
     done
     aws_as "$B" us-east-1 iam create-role --role-name "rdsbk-$stack-backup-copy" \
         --assume-role-policy-document "file://$gen/iam/backup.iam_role.backup_copy.trust.json" \
+        --description "rdsbk: copies shared snapshots into the backup account" \
         --tags "$TAGS_IAM" --query Role.Arn >/dev/null
 
     # 2. the shared key in B / Region-B, and its alias
     set -- $(aws_as "$B" "$RB" kms create-key --policy "file://$gen/kms/key-policy.json" \
-        --multi-region --description "rdsbk $stack shared backup key" \
+        --multi-region --description "rdsbk $stack: encrypts the backup copies of RDS snapshots" \
         --tags "TagKey=rdsbk:stack,TagValue=$stack" --query "KeyMetadata.[Arn,KeyId]")
     key_arn=$1 key_id=$2
     aws_as "$B" "$RB" kms create-alias --alias-name "$KEY_ALIAS" --target-key-id "$key_id"
@@ -81,15 +85,19 @@ create() {
     aws_as "$B" "$RB" lambda wait function-active-v2 --function-name "rdsbk-$stack-backup-copy"
 
     # 6. the rules
-    for spec in "$A:$RB:$SRC.events_rule.copy" "$A:$RB:$SRC.events_rule.share" \
-                "$A:$RB:$SRC.events_rule.to_backup" "$B:$RB:backup.events_rule.backup_copy" \
-                "$A:$RA:$FWD.events_rule.forward"; do
+    for spec in "$A:$RB:$SRC.events_rule.copy:system snapshot created (forwarded from Region-A) -> copy into Region-B" \
+                "$A:$RB:$SRC.events_rule.share:copy into Region-B finished -> share with the backup account" \
+                "$A:$RB:$SRC.events_rule.to_backup:snapshot shared -> forward to the backup account" \
+                "$B:$RB:backup.events_rule.backup_copy:snapshot shared by a source account -> copy into the backup account" \
+                "$A:$RA:$FWD.events_rule.forward:system snapshot created -> forward to Region-B"; do
         acct=${spec%%:*} rest=${spec#*:}
-        region=${rest%%:*} res=${rest#*:}
+        region=${rest%%:*} rest=${rest#*:}
+        res=${rest%%:*} desc=${rest#*:}
         tgt="$gen/events/$(echo "$res" | sed 's/events_rule/events_target/').target.json"
         aws_as "$acct" "$region" events put-rule --name "$(jq -r .rule "$tgt")" \
             --event-pattern "file://$gen/events/$res.pattern.json" --state ENABLED \
-            --tags "Key=rdsbk:stack,Value=$stack" --query RuleArn >/dev/null
+            --description "rdsbk: $desc" --tags "Key=rdsbk:stack,Value=$stack" \
+            --query RuleArn >/dev/null
     done
 
     # 7. EventBridge may invoke the functions

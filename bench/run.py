@@ -555,18 +555,44 @@ def table(results, latency_ms, baseline):
     return "\n".join(lines) + "\n"
 
 
-def build_release():
-    bdir = os.path.join(ROOT, "build-bench")
-    subprocess.run(["cmake", "-S", ROOT, "-B", bdir, "-DCMAKE_BUILD_TYPE=Release",
+def git(*args):
+    return subprocess.run(["git", "-C", ROOT] + list(args), check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def build_release(commit=None):
+    """Build the release binary: from the working tree into build-bench/, or, with a commit,
+    from exactly that commit (git archive into a temporary tree, built in build-bench/<sha>).
+    Returns (path, description of what was built)."""
+    src = ROOT
+    if commit:
+        sha = git("rev-parse", "--verify", commit + "^{commit}")
+        src = os.path.join(ROOT, "build-bench", "src-" + sha[:12])
+        bdir = os.path.join(ROOT, "build-bench", sha[:12])
+        if not os.path.isdir(src):
+            os.makedirs(src)
+            archive = subprocess.Popen(["git", "-C", ROOT, "archive", sha], stdout=subprocess.PIPE)
+            subprocess.run(["tar", "-x", "-C", src], stdin=archive.stdout, check=True)
+            archive.stdout.close()
+            if archive.wait() != 0:
+                raise RuntimeError("git archive %s failed" % sha)
+        what = "commit %s" % sha[:12]
+    else:
+        bdir = os.path.join(ROOT, "build-bench")
+        dirty = git("status", "--porcelain", "--", "src", "include", "templates", "CMakeLists.txt")
+        what = "working tree at %s%s" % (git("rev-parse", "--short=12", "HEAD"),
+                                         " with uncommitted changes" if dirty else "")
+    subprocess.run(["cmake", "-S", src, "-B", bdir, "-DCMAKE_BUILD_TYPE=Release",
                     "-DRDSBK_TESTS=OFF"], check=True, stdout=subprocess.DEVNULL)
     subprocess.run(["cmake", "--build", bdir, "-j2"], check=True, stdout=subprocess.DEVNULL)
-    return os.path.join(bdir, "rdsbk-provision")
+    return os.path.join(bdir, "rdsbk-provision"), what
 
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     p.add_argument("--latency-ms", type=float, default=50.0)
     p.add_argument("--bin", help="the rdsbk-provision binary (default: build it in build-bench/)")
+    p.add_argument("--commit", help="build this commit (git archive) instead of the working tree")
     p.add_argument("--sources", help="comma-separated numbers of sources (default 1,10,50)")
     p.add_argument("--runs", type=int, help="cycles per number of sources (default 5)")
     p.add_argument("--quick", action="store_true", help="1 run of 1 and 10 sources")
@@ -587,7 +613,10 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    binary = os.path.abspath(args.bin) if args.bin else build_release()
+    if args.bin:
+        binary, built = os.path.abspath(args.bin), "given with --bin"
+    else:
+        binary, built = build_release(args.commit)
     workdir = tempfile.mkdtemp(prefix="rdsbk-bench-")
     accounts = [BACKUP] + [source_account(i) for i in range(max(args.sizes))]
     emu = Emulator(accounts, args.latency_ms, workdir)
@@ -633,6 +662,10 @@ def main(argv=None):
                 for k, v in b.items():
                     if isinstance(v, dict) and "failure" in v:
                         failures.append("baseline %s: %s" % (k, v["failure"]))
+                create = b.get("create", {})
+                if create.get("plan_changes") or not isinstance(create.get("plan_summary"), dict):
+                    failures.append("baseline: the CLI's pipeline is not ours: %s %s" % (
+                        create.get("plan_summary"), create.get("plan_changes")))
                 if b["left_behind"]:
                     failures.append("baseline left behind: %s" % b["left_behind"][:5])
                 if failures:
@@ -640,14 +673,19 @@ def main(argv=None):
     finally:
         emu.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    text = table(results, args.latency_ms, baseline)
+    text = ("Binary: %s (%s); latency %g ms per request; %d run(s) per size; %s; %s.\n\n"
+            % (binary, built, args.latency_ms, args.runs,
+               "--parallelism %d" % args.parallelism if args.parallelism else
+               "default parallelism", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
+    text += table(results, args.latency_ms, baseline)
     sys.stdout.write(text)
     if args.results:
         with open(args.results, "w") as fh:
             fh.write(text)
     if args.raw:
         with open(args.raw, "w") as fh:
-            json.dump({"latency_ms": args.latency_ms, "binary": binary, "results": results,
+            json.dump({"latency_ms": args.latency_ms, "binary": binary, "built": built,
+                       "results": results,
                        "baseline": baseline}, fh, indent=1, sort_keys=True)
     for f in failures:
         sys.stderr.write("FAIL: %s\n" % f)
