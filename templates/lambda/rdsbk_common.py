@@ -210,14 +210,14 @@ def is_not_found(exc):
     return error_code(exc) in NOT_FOUND_CODES
 
 
-def fail(action, source, target, exc, **fields):
-    """Logs the error line, then raises: RetryableError for transient codes, else exc itself."""
+def log_error(action, source, target, exc, **fields):
+    """Prints the error line for exc (code, message, retryable, AWS request id); returns it."""
     code = error_code(exc) or type(exc).__name__
     retryable = is_retryable(exc) or isinstance(exc, RetryableError)
     request_id = None
     if isinstance(exc, ClientError):
         request_id = exc.response.get("ResponseMetadata", {}).get("RequestId")
-    log_action(
+    return log_action(
         action,
         source,
         target,
@@ -228,6 +228,13 @@ def fail(action, source, target, exc, **fields):
         aws_request_id=request_id,
         **fields,
     )
+
+
+def fail(action, source, target, exc, **fields):
+    """Logs the error line, then raises: RetryableError for transient codes, else exc itself."""
+    code = error_code(exc) or type(exc).__name__
+    retryable = is_retryable(exc) or isinstance(exc, RetryableError)
+    log_error(action, source, target, exc, **fields)
     if retryable and not isinstance(exc, RetryableError):
         raise RetryableError(code, error_message(exc)) from exc
     raise exc
@@ -282,6 +289,35 @@ def describe_snapshot(rds, kind, identifier):
             return None
         raise
     return items[0] if items else None
+
+
+def snapshot_identifier(kind, snapshot):
+    key = "DBClusterSnapshotIdentifier" if kind == KIND_CLUSTER else "DBSnapshotIdentifier"
+    return snapshot.get(key)
+
+
+def list_manual_snapshots(rds, kind):
+    """Every manual DB snapshot (or DB cluster snapshot) of the caller's account in the client's
+    Region, all pages. Shared and public snapshots of other accounts are not included."""
+    if kind == KIND_CLUSTER:
+        operation, key = "describe_db_cluster_snapshots", "DBClusterSnapshots"
+    else:
+        operation, key = "describe_db_snapshots", "DBSnapshots"
+    items = []
+    for page in rds.get_paginator(operation).paginate(SnapshotType="manual"):
+        items.extend(page.get(key) or [])
+    return items
+
+
+def remaining_ms(context):
+    """Milliseconds left in this invocation, or None when the context cannot tell."""
+    get = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(get):
+        return None
+    try:
+        return int(get())
+    except (TypeError, ValueError):
+        return None
 
 
 def snapshot_arn(kind, snapshot):

@@ -4,11 +4,19 @@ Triggered when a cross-Region snapshot copy finishes (RDS-EVENT-0060, which fire
 destination Region). For copies made by this stack only (tag rdsbk:stack), adds the backup account
 to the snapshot's 'restore' attribute and announces the shared snapshot with a custom event on the
 default event bus, which a rule forwards to the backup account.
+
+Sweep mode: invoked with exactly {"rdsbk": "sweep"} (a scheduled rule's constant input), it lists
+the manual DB snapshots and DB cluster snapshots in the target Region and shares and announces
+every available copy of this stack that the backup account cannot restore yet. RDS announces no
+finished copy of an Aurora cluster snapshot, and RDS events are best-effort, so without the sweep
+such copies would stop in Account-A/Region-B. Snapshots already shared are left alone and not
+announced again: the event path (or an earlier sweep) announced them when it shared them.
 """
 
+import datetime
 import json
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 import rdsbk_common as c
 
@@ -17,6 +25,14 @@ ACTION = "share"
 # Copy finished. AWS documents this ID for DB snapshots; cluster snapshot copies are accepted with
 # the same ID and the cluster detail-type.
 EVENTS = frozenset({"RDS-EVENT-0060"})
+
+# The constant input of the scheduled rule that asks for a sweep.
+SWEEP_EVENT = {"rdsbk": "sweep"}
+SWEEP_ACTION = "sweep"
+# At most this many snapshots are shared (or tried) per sweep; the next sweep takes the rest.
+SWEEP_LIMIT = 50
+# A sweep stops starting new snapshots when less than this is left of the function's timeout.
+SWEEP_TIME_RESERVE_MS = 10000
 
 DETAIL_TYPES = {
     c.KIND_INSTANCE: "RDS DB Snapshot Event",
@@ -41,14 +57,15 @@ def _restore_accounts(rds, kind, identifier):
     return values
 
 
-def _add_restore(rds, kind, identifier, account):
+def _modify_restore(rds, kind, identifier, account, add=True):
+    change = {"ValuesToAdd" if add else "ValuesToRemove": [account]}
     if kind == c.KIND_CLUSTER:
         rds.modify_db_cluster_snapshot_attribute(
-            DBClusterSnapshotIdentifier=identifier, AttributeName="restore", ValuesToAdd=[account]
+            DBClusterSnapshotIdentifier=identifier, AttributeName="restore", **change
         )
     else:
         rds.modify_db_snapshot_attribute(
-            DBSnapshotIdentifier=identifier, AttributeName="restore", ValuesToAdd=[account]
+            DBSnapshotIdentifier=identifier, AttributeName="restore", **change
         )
 
 
@@ -72,7 +89,50 @@ def _publish(events, settings, detail):
     return entries[0].get("EventId")
 
 
+class Progress:
+    """How far share_snapshot got: the step that was running ('share', 'publish') and whether
+    this call added the backup account to the restore attribute."""
+
+    def __init__(self):
+        self.step = "describe"
+        self.added = False
+
+
+def share_snapshot(rds, settings, kind, identifier, copy_arn, account, republish, progress):
+    """Adds the backup account to the restore attribute of one available snapshot of this stack
+    unless it is there, then puts the 'snapshot shared' event. When the snapshot was already
+    shared the event is put only if republish is true. Returns (already_shared, EventId or None).
+    AWS errors propagate; progress tells which step raised."""
+    target = settings.backup_account
+    progress.step = "share"
+    already = target in _restore_accounts(rds, kind, identifier)
+    if already and not republish:
+        return True, None
+    if not already:
+        _modify_restore(rds, kind, identifier, target)
+        progress.added = True
+    progress.step = "publish"
+    published = _publish(
+        c.client("events", settings.target_region),
+        settings,
+        {
+            "SourceArn": copy_arn,
+            "SourceIdentifier": identifier,
+            "SourceType": kind,
+            "SourceAccount": account,
+            "Stack": settings.stack,
+        },
+    )
+    return already, published
+
+
+def is_sweep(event):
+    return isinstance(event, dict) and event == SWEEP_EVENT
+
+
 def handler(event, context):
+    if is_sweep(event):
+        return sweep(context)
     detail, detail_type, source, _account = c.event_detail(event)
     source_arn = str(detail.get("SourceArn") or "")
     extra = {"request_id": c.request_id(context)}
@@ -105,7 +165,7 @@ def handler(event, context):
     identifier = arn.resource_id
     extra.update(kind=kind, stack=settings.stack)
     rds = c.client("rds", settings.target_region)
-    action = "describe"
+    progress = Progress()
     try:
         snapshot = c.describe_snapshot(rds, kind, identifier)
         if snapshot is None:
@@ -116,27 +176,20 @@ def handler(event, context):
         status = snapshot.get("Status")
         if status != "available":
             raise c.RetryableError("SnapshotNotAvailable", f"snapshot status is {status!r}")
-        action = "share"
-        already = target in _restore_accounts(rds, kind, identifier)
-        if not already:
-            _add_restore(rds, kind, identifier, target)
         # Published even when already shared: an earlier attempt may have shared the snapshot and
         # then failed to publish. A duplicate event is harmless (backup-copy is idempotent).
-        action = "publish"
-        copy_arn = c.snapshot_arn(kind, snapshot) or arn.text
-        published = _publish(
-            c.client("events", settings.target_region),
+        already, published = share_snapshot(
+            rds,
             settings,
-            {
-                "SourceArn": copy_arn,
-                "SourceIdentifier": identifier,
-                "SourceType": kind,
-                "SourceAccount": arn.account,
-                "Stack": settings.stack,
-            },
+            kind,
+            identifier,
+            c.snapshot_arn(kind, snapshot) or arn.text,
+            arn.account,
+            True,
+            progress,
         )
     except (ClientError, c.EntryError, c.RetryableError) as exc:
-        c.fail(ACTION, source_arn, target, exc, step=action, **extra)
+        c.fail(ACTION, source_arn, target, exc, step=progress.step, **extra)
     return c.log_action(
         ACTION,
         source_arn,
@@ -146,3 +199,142 @@ def handler(event, context):
         published_event_id=published,
         **extra,
     )
+
+
+class SweepError(Exception):
+    """Some snapshots (or a listing) failed during a sweep; raised after all others were done
+    so that Lambda retries the invocation."""
+
+    def __init__(self, failures):
+        super().__init__(
+            f"sweep: {len(failures)} failure(s): "
+            + "; ".join(f"{source}: {code}" for source, code in failures[:10])
+        )
+        self.failures = failures
+
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def _created(item):
+    created = item[1].get("SnapshotCreateTime")
+    return created if isinstance(created, datetime.datetime) else _EPOCH
+
+
+def _sweep_one(rds, settings, kind, snapshot, extra):
+    """Shares and announces one available snapshot of this stack unless it is shared already.
+    Returns 'already_shared' or 'shared'; logs and raises on failure. A failed announcement
+    after this call shared the snapshot undoes the share, so that the next sweep, which skips
+    shared snapshots, tries both steps again."""
+    target = settings.backup_account
+    identifier = c.snapshot_identifier(kind, snapshot)
+    copy_arn = c.snapshot_arn(kind, snapshot)
+    arn = c.parse_arn(copy_arn)
+    progress = Progress()
+    try:
+        if not identifier or arn is None:
+            raise c.EntryError("MalformedSnapshot", "the describe reply lacks its identifier or ARN")
+        already, published = share_snapshot(
+            rds, settings, kind, identifier, copy_arn, arn.account, False, progress
+        )
+    except Exception as exc:
+        fields = dict(extra, kind=kind, step=progress.step)
+        if progress.added and isinstance(exc, (ClientError, c.EntryError)):
+            # PutEvents refused the event: it was not announced, so unshare.
+            try:
+                _modify_restore(rds, kind, identifier, target, add=False)
+                fields["unshared"] = True
+            except (ClientError, BotoCoreError) as undo:
+                fields["unshared"] = False
+                fields["unshare_error"] = c.error_code(undo) or type(undo).__name__
+        if progress.added and not fields.get("unshared"):
+            fields["note"] = (
+                "shared but not announced: the sweep will not announce it again; invoke the share "
+                "function with its RDS-EVENT-0060 event (rdsbk-provision drill --snapshot)"
+            )
+        c.log_error(ACTION, copy_arn or identifier, target, exc, **fields)
+        raise
+    if already:
+        return "already_shared"
+    c.log_action(
+        ACTION,
+        copy_arn,
+        target,
+        "shared",
+        already_shared=False,
+        published_event_id=published,
+        kind=kind,
+        **extra,
+    )
+    return "shared"
+
+
+def sweep(context):
+    """Sweep mode (see the module comment). Returns the summary record; raises SweepError after
+    the summary when a listing or any snapshot failed."""
+    extra = {"request_id": c.request_id(context)}
+    try:
+        settings = c.Settings()
+        settings.require("backup_account", "event_source", "event_detail_type")
+    except c.ConfigError as exc:
+        c.fail(SWEEP_ACTION, None, None, exc, **extra)
+    target = settings.backup_account
+    region = settings.target_region
+    extra.update(stack=settings.stack, mode="sweep")
+    rds = c.client("rds", region)
+    counts = {"shared": 0, "already_shared": 0, "not_ready": 0, "other_stacks": 0, "remaining": 0}
+    failures = []
+
+    candidates = []
+    for kind in (c.KIND_INSTANCE, c.KIND_CLUSTER):
+        try:
+            for snapshot in c.list_manual_snapshots(rds, kind):
+                candidates.append((kind, snapshot))
+        except (ClientError, BotoCoreError) as exc:
+            c.log_error(SWEEP_ACTION, region, target, exc, step="list", kind=kind, **extra)
+            failures.append((f"list {kind}", c.error_code(exc) or type(exc).__name__))
+    # Newest first: when the limit or the time runs out, the latest backups go first.
+    candidates.sort(key=_created, reverse=True)
+
+    attempts = 0
+    for kind, snapshot in candidates:
+        source = c.snapshot_arn(kind, snapshot) or c.snapshot_identifier(kind, snapshot)
+        try:
+            tags = c.snapshot_tags(rds, kind, snapshot)
+        except (ClientError, BotoCoreError) as exc:
+            c.log_error(ACTION, source, target, exc, step="tags", kind=kind, **extra)
+            failures.append((source, c.error_code(exc) or type(exc).__name__))
+            continue
+        if tags.get(c.TAG_STACK) != settings.stack:
+            counts["other_stacks"] += 1
+            continue
+        if snapshot.get("Status") != "available":
+            counts["not_ready"] += 1
+            continue
+        left = c.remaining_ms(context)
+        if attempts >= SWEEP_LIMIT or (left is not None and left < SWEEP_TIME_RESERVE_MS):
+            counts["remaining"] += 1
+            continue
+        try:
+            outcome = _sweep_one(rds, settings, kind, snapshot, extra)
+        except Exception as exc:  # one snapshot's failure must not stop the others
+            attempts += 1
+            failures.append((source, c.error_code(exc) or type(exc).__name__))
+            continue
+        counts[outcome] += 1
+        if outcome == "shared":
+            attempts += 1
+
+    summary = c.log_action(
+        SWEEP_ACTION,
+        region,
+        target,
+        "swept",
+        failed=len(failures),
+        limit=SWEEP_LIMIT,
+        **counts,
+        **extra,
+    )
+    if failures:
+        raise SweepError(failures)
+    return summary
