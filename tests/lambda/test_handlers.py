@@ -5,6 +5,7 @@ Run: /usr/bin/python3 tests/lambda/test_handlers.py  (CTest: lambda.handlers)
 
 import contextlib
 import copy
+import datetime
 import io
 import json
 import os
@@ -607,6 +608,266 @@ class ShareTest(HandlerTest):
         rec = self.assert_one_line("share", "error", COPY_ARN, B)
         self.assertEqual(rec["step"], "share")
         self.assertEqual(rec["error_code"], "AccessDenied")
+
+
+def _at(minute):
+    return datetime.datetime(2024, 8, 13, 3, minute, tzinfo=datetime.timezone.utc)
+
+
+class SweepTest(HandlerTest):
+    """share.handler with the scheduled rule's constant input {"rdsbk": "sweep"}."""
+
+    SWEEP = {"rdsbk": "sweep"}
+    KEYS = {
+        "SNAPSHOT": ("describe_db_snapshots", "DBSnapshots", "DBSnapshotIdentifier",
+                     "DBSnapshotArn", "snapshot", "db_snapshot", "DBSnapshotAttributes"),
+        "CLUSTER_SNAPSHOT": ("describe_db_cluster_snapshots", "DBClusterSnapshots",
+                             "DBClusterSnapshotIdentifier", "DBClusterSnapshotArn",
+                             "cluster-snapshot", "db_cluster_snapshot",
+                             "DBClusterSnapshotAttributes"),
+    }
+
+    def snap(self, kind, ident, stack=STACK, status="available", minute=0, tags=True):
+        _, _, id_key, arn_key, res, _, _ = self.KEYS[kind]
+        out = {
+            id_key: ident,
+            arn_key: f"arn:aws:rds:{REGION_B}:{A}:{res}:{ident}",
+            "Status": status,
+            "SnapshotType": "manual",
+            "SnapshotCreateTime": _at(minute),
+        }
+        if tags:
+            out["TagList"] = [] if stack is None else [{"Key": "rdsbk:stack", "Value": stack}]
+        return out
+
+    def arn(self, kind, ident):
+        return f"arn:aws:rds:{REGION_B}:{A}:{self.KEYS[kind][4]}:{ident}"
+
+    def expect_list(self, kind, *pages):
+        """One DescribeDB[Cluster]Snapshots reply per page, chained by Marker."""
+        operation, list_key = self.KEYS[kind][:2]
+        for i, page in enumerate(pages):
+            params = {"SnapshotType": "manual"}
+            if i:
+                params["Marker"] = f"m{i}"
+            reply = {list_key: page}
+            if i + 1 < len(pages):
+                reply["Marker"] = f"m{i + 1}"
+            self.rds_stub.add_response(operation, reply, params)
+
+    def expect_attributes(self, kind, ident, accounts):
+        _, _, id_key, _, _, op, attrs_key = self.KEYS[kind]
+        result_key = attrs_key.replace("Attributes", "AttributesResult")
+        self.rds_stub.add_response(
+            f"describe_{op}_attributes",
+            {result_key: {id_key: ident, attrs_key: [
+                {"AttributeName": "restore", "AttributeValues": accounts}]}},
+            {id_key: ident},
+        )
+
+    def expect_modify(self, kind, ident, add=True, error=None):
+        _, _, id_key, _, _, op, attrs_key = self.KEYS[kind]
+        params = {id_key: ident, "AttributeName": "restore",
+                  "ValuesToAdd" if add else "ValuesToRemove": [B]}
+        if error:
+            self.rds_stub.add_client_error(f"modify_{op}_attribute", service_error_code=error,
+                                           http_status_code=403, expected_params=params)
+        else:
+            result_key = attrs_key.replace("Attributes", "AttributesResult")
+            self.rds_stub.add_response(f"modify_{op}_attribute", {result_key: {id_key: ident}},
+                                       params)
+
+    def expect_put_events(self, kind, ident, event_id="evt-1", error=None):
+        detail = {"SourceArn": self.arn(kind, ident), "SourceIdentifier": ident,
+                  "SourceType": kind, "SourceAccount": A, "Stack": STACK}
+        reply = {"FailedEntryCount": 0, "Entries": [{"EventId": event_id}]}
+        if error:
+            reply = {"FailedEntryCount": 1, "Entries": [{"ErrorCode": error, "ErrorMessage": "no"}]}
+        self.events_stub.add_response(
+            "put_events", reply,
+            {"Entries": [{"Source": f"rdsbk.{STACK}", "DetailType": "RDS Snapshot Shared",
+                          "Detail": json.dumps(detail, sort_keys=True)}]},
+        )
+
+    def expect_shared(self, kind, ident, event_id="evt-1"):
+        self.expect_attributes(kind, ident, [])
+        self.expect_modify(kind, ident)
+        self.expect_put_events(kind, ident, event_id)
+
+    def summary(self):
+        rec = self.logs[-1]
+        self.assertEqual((rec["action"], rec["result"]), ("sweep", "swept"), rec)
+        self.assertEqual(rec["request_id"], "req-0001")
+        return rec
+
+    def counts(self, rec):
+        keys = ("shared", "already_shared", "not_ready", "other_stacks", "remaining", "failed")
+        return {k: rec[k] for k in keys}
+
+    def share_lines(self):
+        return [(r["result"], r["source"]) for r in self.logs if r["action"] == "share"]
+
+    def test_copies_shared_and_announced_already_shared_and_others_skipped(self):
+        cl_new = "aurora-main-2024-08-13-03-40"
+        self.expect_list("SNAPSHOT", [
+            self.snap("SNAPSHOT", "prod-db-2024-08-13-03-10", minute=10),   # to share
+            self.snap("SNAPSHOT", "prod-db-2024-08-12-03-10", minute=5),    # already shared
+            self.snap("SNAPSHOT", "other-db-2024-08-13-03-10", stack="other", minute=30),
+            self.snap("SNAPSHOT", "hand-made", stack=None, minute=31),
+            self.snap("SNAPSHOT", "prod-db-2024-08-13-03-20", status="copying", minute=20),
+        ])
+        # A cluster copy (RDS announces no finished cluster copy) whose reply has no TagList:
+        # the tags come from ListTagsForResource.
+        self.expect_list("CLUSTER_SNAPSHOT", [
+            self.snap("CLUSTER_SNAPSHOT", cl_new, minute=40, tags=False),
+        ])
+        # newest first: the cluster copy (03:40), then the instance copies (03:10, 03:05)
+        self.rds_stub.add_response(
+            "list_tags_for_resource",
+            {"TagList": [{"Key": "rdsbk:stack", "Value": STACK}]},
+            {"ResourceName": self.arn("CLUSTER_SNAPSHOT", cl_new)},
+        )
+        self.expect_attributes("CLUSTER_SNAPSHOT", cl_new, ["999999999999"])
+        self.expect_modify("CLUSTER_SNAPSHOT", cl_new)
+        self.expect_put_events("CLUSTER_SNAPSHOT", cl_new, "evt-cl")
+        self.expect_shared("SNAPSHOT", "prod-db-2024-08-13-03-10", "evt-db")
+        # already shared: checked, neither shared again nor announced again
+        self.expect_attributes("SNAPSHOT", "prod-db-2024-08-12-03-10", [B])
+
+        result, logs = self.invoke(share, self.SWEEP)
+        self.assertEqual(len(logs), 3, logs)
+        self.assertEqual(self.share_lines(), [
+            ("shared", self.arn("CLUSTER_SNAPSHOT", cl_new)),
+            ("shared", self.arn("SNAPSHOT", "prod-db-2024-08-13-03-10")),
+        ])
+        first, second = logs[0], logs[1]
+        self.assertEqual((first["kind"], first["published_event_id"], first["target"]),
+                         ("CLUSTER_SNAPSHOT", "evt-cl", B))
+        self.assertEqual((second["kind"], second["published_event_id"]), ("SNAPSHOT", "evt-db"))
+        self.assertEqual(first["mode"], "sweep")
+        rec = self.summary()
+        self.assertEqual(result, rec)
+        self.assertEqual(self.counts(rec), {"shared": 2, "already_shared": 1, "not_ready": 1,
+                                            "other_stacks": 2, "remaining": 0, "failed": 0})
+        self.assertEqual(rec["limit"], 50)
+
+    def test_all_pages_are_read(self):
+        page1 = [self.snap("SNAPSHOT", f"prod-db-old-{i}", minute=1) for i in range(3)]
+        self.expect_list("SNAPSHOT", page1, [self.snap("SNAPSHOT", "prod-db-p2", minute=50)])
+        self.expect_list("CLUSTER_SNAPSHOT", [],
+                         [self.snap("CLUSTER_SNAPSHOT", "aurora-p2", stack="other", minute=2)],
+                         [self.snap("CLUSTER_SNAPSHOT", "aurora-p3", minute=40)])
+        self.expect_shared("SNAPSHOT", "prod-db-p2")
+        self.expect_shared("CLUSTER_SNAPSHOT", "aurora-p3")
+        for i in range(3):
+            self.expect_attributes("SNAPSHOT", f"prod-db-old-{i}", [B])
+        self.invoke(share, self.SWEEP)
+        self.assertEqual(self.counts(self.summary()), {
+            "shared": 2, "already_shared": 3, "not_ready": 0, "other_stacks": 1, "remaining": 0,
+            "failed": 0})
+
+    def test_one_failure_does_not_stop_the_others_and_the_sweep_raises_at_the_end(self):
+        self.expect_list("SNAPSHOT", [
+            self.snap("SNAPSHOT", "prod-db-denied", minute=30),
+            self.snap("SNAPSHOT", "prod-db-ok", minute=20),
+            self.snap("SNAPSHOT", "prod-db-unannounced", minute=10),
+        ])
+        self.expect_list("CLUSTER_SNAPSHOT", [])
+        self.expect_attributes("SNAPSHOT", "prod-db-denied", [])
+        self.expect_modify("SNAPSHOT", "prod-db-denied", error="AccessDenied")
+        self.expect_shared("SNAPSHOT", "prod-db-ok")
+        # shared, then PutEvents refuses the entry: the share is undone so the next sweep
+        # (which skips shared snapshots) tries both steps again
+        self.expect_attributes("SNAPSHOT", "prod-db-unannounced", [])
+        self.expect_modify("SNAPSHOT", "prod-db-unannounced")
+        self.expect_put_events("SNAPSHOT", "prod-db-unannounced", error="InternalException")
+        self.expect_modify("SNAPSHOT", "prod-db-unannounced", add=False)
+
+        with self.assertRaises(share.SweepError) as ctx:
+            self.invoke(share, self.SWEEP)
+        self.assertEqual(ctx.exception.failures, [
+            (self.arn("SNAPSHOT", "prod-db-denied"), "AccessDenied"),
+            (self.arn("SNAPSHOT", "prod-db-unannounced"), "InternalException"),
+        ])
+        self.assertEqual(self.share_lines(), [
+            ("error", self.arn("SNAPSHOT", "prod-db-denied")),
+            ("shared", self.arn("SNAPSHOT", "prod-db-ok")),
+            ("error", self.arn("SNAPSHOT", "prod-db-unannounced")),
+        ])
+        denied, unannounced = self.logs[0], self.logs[2]
+        self.assertEqual((denied["step"], denied["error_code"]), ("share", "AccessDenied"))
+        self.assertNotIn("unshared", denied)
+        self.assertEqual((unannounced["step"], unannounced["unshared"]), ("publish", True))
+        self.assertEqual(self.counts(self.summary()), {
+            "shared": 1, "already_shared": 0, "not_ready": 0, "other_stacks": 0, "remaining": 0,
+            "failed": 2})
+
+    def test_failed_unshare_says_how_to_redrive(self):
+        self.expect_list("SNAPSHOT", [])
+        self.expect_list("CLUSTER_SNAPSHOT", [self.snap("CLUSTER_SNAPSHOT", "aurora-x")])
+        self.expect_attributes("CLUSTER_SNAPSHOT", "aurora-x", [])
+        self.expect_modify("CLUSTER_SNAPSHOT", "aurora-x")
+        self.expect_put_events("CLUSTER_SNAPSHOT", "aurora-x", error="InternalException")
+        self.expect_modify("CLUSTER_SNAPSHOT", "aurora-x", add=False, error="Throttling")
+        with self.assertRaises(share.SweepError):
+            self.invoke(share, self.SWEEP)
+        rec = self.logs[0]
+        self.assertEqual((rec["result"], rec["unshared"], rec["unshare_error"]),
+                         ("error", False, "Throttling"))
+        self.assertIn("RDS-EVENT-0060", rec["note"])
+
+    def test_listing_failure_still_sweeps_the_other_kind_then_raises(self):
+        self.rds_stub.add_client_error("describe_db_snapshots", service_error_code="AccessDenied",
+                                       http_status_code=403,
+                                       expected_params={"SnapshotType": "manual"})
+        self.expect_list("CLUSTER_SNAPSHOT", [self.snap("CLUSTER_SNAPSHOT", "aurora-y")])
+        self.expect_shared("CLUSTER_SNAPSHOT", "aurora-y")
+        with self.assertRaises(share.SweepError) as ctx:
+            self.invoke(share, self.SWEEP)
+        self.assertEqual(ctx.exception.failures, [("list SNAPSHOT", "AccessDenied")])
+        self.assertEqual((self.logs[0]["action"], self.logs[0]["step"]), ("sweep", "list"))
+        self.assertEqual(self.share_lines(), [("shared", self.arn("CLUSTER_SNAPSHOT", "aurora-y"))])
+        self.assertEqual(self.summary()["shared"], 1)
+
+    def test_at_most_50_shares_per_invocation(self):
+        snaps = [self.snap("SNAPSHOT", f"prod-db-{i:02d}", minute=59 - i) for i in range(53)]
+        self.expect_list("SNAPSHOT", snaps[:40], snaps[40:])
+        self.expect_list("CLUSTER_SNAPSHOT", [])
+        self.expect_attributes("SNAPSHOT", "prod-db-00", [B])   # already shared: not counted
+        for i in range(1, 51):
+            self.expect_shared("SNAPSHOT", f"prod-db-{i:02d}")
+        self.invoke(share, self.SWEEP)
+        self.assertEqual(len(self.share_lines()), 50)
+        self.assertEqual(self.counts(self.summary()), {
+            "shared": 50, "already_shared": 1, "not_ready": 0, "other_stacks": 0, "remaining": 2,
+            "failed": 0})
+
+    def test_stops_starting_snapshots_near_the_timeout(self):
+        class Late(Context):
+            def get_remaining_time_in_millis(self):
+                return 4000
+
+        self.expect_list("SNAPSHOT", [self.snap("SNAPSHOT", "prod-db-late")])
+        self.expect_list("CLUSTER_SNAPSHOT", [self.snap("CLUSTER_SNAPSHOT", "aurora-late")])
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            result = share.handler(self.SWEEP, Late())
+        self.assertEqual((result["shared"], result["remaining"]), (0, 2))
+
+    def test_nothing_to_do(self):
+        self.expect_list("SNAPSHOT", [])
+        self.expect_list("CLUSTER_SNAPSHOT", [])
+        result, logs = self.invoke(share, self.SWEEP)
+        self.assertEqual(len(logs), 1)
+        self.assertEqual(self.counts(result), {
+            "shared": 0, "already_shared": 0, "not_ready": 0, "other_stacks": 0, "remaining": 0,
+            "failed": 0})
+
+    def test_only_the_exact_sweep_input_sweeps(self):
+        for event in ({"rdsbk": "sweep", "extra": 1}, {"rdsbk": "Sweep"}, {"rdsbk": ["sweep"]}):
+            with self.subTest(event=event):
+                self.invoke(share, event)   # no stubbed call may happen
+                self.assert_one_line("share", "ignored", "", B)
 
 
 class BackupCopyTest(HandlerTest):
