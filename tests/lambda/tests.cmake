@@ -14,3 +14,8 @@ add_test(NAME lambda.zips
          COMMAND ${RDSBK_PYTHON} ${RDSBK_LAMBDA_TEST_DIR}/check_zips.py
                  $<TARGET_FILE:write_lambda_zip> ${CMAKE_SOURCE_DIR}/templates/lambda)
 set_tests_properties(lambda.zips PROPERTIES TIMEOUT 120 ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+
+add_test(NAME lambda.sweep_emulator
+         COMMAND ${RDSBK_PYTHON} ${RDSBK_LAMBDA_TEST_DIR}/test_sweep_emulator.py)
+set_tests_properties(lambda.sweep_emulator PROPERTIES TIMEOUT 180
+                     ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
