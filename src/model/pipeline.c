@@ -321,13 +321,14 @@ static cJSON *s_env(struct s_builder *bd) {
     return e;
 }
 
+/* A rule matching `pattern` (taken over), or when `pattern` is NULL one running on `schedule`. */
 static void s_rule(struct s_builder *bd, const char *scope, const char *key, const char *account,
-                   const char *region, const char *purpose, const char *description,
-                   cJSON *pattern) {
+                   const char *region, const char *purpose, const char *description, cJSON *pattern,
+                   const char *schedule) {
     cJSON *d = cJSON_CreateObject();
     char *name = rdsbk_model_name(bd->topo->stack, purpose, S_NAME_MAX);
 
-    if (!d || !name || !pattern) {
+    if (!d || !name || (!pattern && !schedule)) {
         bd->oom = 1;
         cJSON_Delete(d);
         cJSON_Delete(pattern);
@@ -337,17 +338,21 @@ static void s_rule(struct s_builder *bd, const char *scope, const char *key, con
     s_add_str(bd, d, "name", name);
     s_add_str(bd, d, "description", description);
     s_add_str(bd, d, "state", "ENABLED");
-    cJSON_AddItemToObject(d, "event_pattern", pattern);
+    if (pattern)
+        cJSON_AddItemToObject(d, "event_pattern", pattern);
+    else
+        s_add_str(bd, d, "schedule_expression", schedule);
     if (!cJSON_AddItemToObject(d, "tags", s_tags(bd)))
         bd->oom = 1;
     s_resource(bd, s_fmt(bd, "%s.events_rule.%s", scope, key), RDSBK_RT_EVENTS_RULE, account,
                region, name, d, NULL);
 }
 
-/* A target of rule `key` in `scope`; `role_arn` NULL for a Lambda target. Extra deps follow. */
+/* A target of rule `key` in `scope`; `role_arn` NULL for a Lambda target; `input` (taken over,
+ * may be NULL) a constant event instead of the matched one. Extra deps follow. */
 static void s_target(struct s_builder *bd, const char *scope, const char *key, const char *account,
                      const char *region, const char *purpose, char *arn, char *role_arn,
-                     const char *dep1, const char *dep2, const char *dep3) {
+                     cJSON *input, const char *dep1, const char *dep2, const char *dep3) {
     cJSON *d = cJSON_CreateObject();
     char *rule = rdsbk_model_name(bd->topo->stack, purpose, S_NAME_MAX);
     char *rule_addr = s_fmt(bd, "%s.events_rule.%s", scope, key);
@@ -364,39 +369,49 @@ static void s_target(struct s_builder *bd, const char *scope, const char *key, c
     s_add_str(bd, d, "arn", arn);
     if (role_arn)
         s_add_str(bd, d, "role_arn", role_arn);
+    if (input) {
+        cJSON_AddItemToObject(d, "input", input);
+        input = NULL;
+    }
     s_resource(bd, s_fmt(bd, "%s.events_target.%s", scope, key), RDSBK_RT_EVENTS_TARGET, account,
                region, name, d, rule_addr, dep1, dep2, dep3, NULL);
 
 cleanup:
+    cJSON_Delete(input);
     free(rule);
     free(rule_addr);
     free(arn);
     free(role_arn);
 }
 
+/* Lets rule `rule_purpose` invoke function `fn_key` (its address key in `scope`) under statement
+ * `statement`; the resource's address key is `key`. */
 static void s_invoke_permission(struct s_builder *bd, const char *scope, const char *key,
-                                const char *account, const char *purpose) {
+                                const char *account, const char *fn_key, const char *fn_purpose,
+                                const char *rule_purpose, const char *statement) {
     cJSON *d = cJSON_CreateObject();
-    char *function = rdsbk_model_name(bd->topo->stack, purpose, S_NAME_MAX);
-    char *fn_addr = s_fmt(bd, "%s.lambda_function.%s", scope, key);
+    char *function = rdsbk_model_name(bd->topo->stack, fn_purpose, S_NAME_MAX);
+    char *rule = rdsbk_model_name(bd->topo->stack, rule_purpose, S_NAME_MAX);
+    char *fn_addr = s_fmt(bd, "%s.lambda_function.%s", scope, fn_key);
     char *rule_arn = NULL;
 
-    if (!d || !function || !fn_addr) {
+    if (!d || !function || !rule || !fn_addr) {
         bd->oom = 1;
         cJSON_Delete(d);
         goto cleanup;
     }
-    rule_arn = s_fmt(bd, "arn:%s:events:%s:%s:rule/%s", bd->p, bd->rb, account, function);
+    rule_arn = s_fmt(bd, "arn:%s:events:%s:%s:rule/%s", bd->p, bd->rb, account, rule);
     s_add_str(bd, d, "function_name", function);
-    s_add_str(bd, d, "statement_id", "rdsbk-events");
+    s_add_str(bd, d, "statement_id", statement);
     s_add_str(bd, d, "action", "lambda:InvokeFunction");
     s_add_str(bd, d, "principal", "events.amazonaws.com");
     s_add_str(bd, d, "source_arn", rule_arn);
     s_resource(bd, s_fmt(bd, "%s.lambda_permission.%s", scope, key), RDSBK_RT_LAMBDA_PERMISSION,
-               account, bd->rb, s_fmt(bd, "rdsbk-events"), d, fn_addr, NULL);
+               account, bd->rb, s_fmt(bd, "%s", statement), d, fn_addr, NULL);
 
 cleanup:
     free(function);
+    free(rule);
     free(fn_addr);
     free(rule_arn);
 }
@@ -546,12 +561,20 @@ static void s_account_side(struct s_builder *bd, const char *account) {
         if (bus_arn)
             cJSON_SetValuestring(bus, bus_arn);
         free(bus_arn);
-        const struct rdsbk_tvar vars[] = {
-            {"copy_arns", copy_globs}, {"own_bus_arn", bus}, {"log_group_arns", logs}};
+        /* listing (the sweep) is authorised on the account's snapshots as a whole */
+        cJSON *list = cJSON_CreateArray();
+        s_push_owned(bd, list, s_fmt(bd, "arn:%s:rds:%s:%s:snapshot:*", bd->p, bd->rb, account));
+        s_push_owned(bd, list,
+                     s_fmt(bd, "arn:%s:rds:%s:%s:cluster-snapshot:*", bd->p, bd->rb, account));
+        const struct rdsbk_tvar vars[] = {{"copy_arns", copy_globs},
+                                          {"own_bus_arn", bus},
+                                          {"log_group_arns", logs},
+                                          {"list_arns", list}};
         s_role_policy(bd, scope, "share", account, "share",
-                      rdsbk_template_json("policies/share-role.json", vars, 3), NULL);
+                      rdsbk_template_json("policies/share-role.json", vars, 4), NULL);
         cJSON_Delete(logs);
         cJSON_Delete(bus);
+        cJSON_Delete(list);
     }
     {
         cJSON *buses = cJSON_CreateArray();
@@ -595,37 +618,55 @@ static void s_account_side(struct s_builder *bd, const char *account) {
     free(joined);
     s_add_str(bd, env, "RDSBK_EVENT_DETAIL_TYPE", RDSBK_EVENT_DETAIL_TYPE);
     s_function(bd, scope, "share", account, "share", "share", env, NULL);
-    s_invoke_permission(bd, scope, "copy", account, "copy");
-    s_invoke_permission(bd, scope, "share", account, "share");
+    s_invoke_permission(bd, scope, "copy", account, "copy", "copy", "copy", "rdsbk-events");
+    s_invoke_permission(bd, scope, "share", account, "share", "share", "share", "rdsbk-events");
+    s_invoke_permission(bd, scope, "sweep", account, "share", "share", "sweep", "rdsbk-sweep");
 
     /* 3. rules in Region-B: copy (forwarded creation events), share (copy finished),
      *    to_backup (our "snapshot shared" event) */
     s_rule(bd, scope, "copy", account, bd->rb, "copy",
            "rdsbk: system snapshot created (forwarded from Region-A) -> copy into Region-B",
-           s_rds_pattern(bd, s_created_events, 2, cJSON_Duplicate(system_globs, 1)));
+           s_rds_pattern(bd, s_created_events, 2, cJSON_Duplicate(system_globs, 1)), NULL);
     s_rule(bd, scope, "share", account, bd->rb, "share",
            "rdsbk: copy into Region-B finished -> share with the backup account",
-           s_rds_pattern(bd, s_copied_events, 1, cJSON_Duplicate(copy_globs, 1)));
+           s_rds_pattern(bd, s_copied_events, 1, cJSON_Duplicate(copy_globs, 1)), NULL);
     {
         cJSON *accounts = cJSON_CreateArray();
         s_push_owned(bd, accounts, strdup(account));
         s_rule(bd, scope, "to_backup", account, bd->rb, "to-backup",
                "rdsbk: snapshot shared -> forward to the backup account",
-               s_custom_pattern(bd, accounts));
+               s_custom_pattern(bd, accounts), NULL);
     }
     {
         char *fn_addr = s_fmt(bd, "%s.lambda_function.copy", scope);
         char *perm_addr = s_fmt(bd, "%s.lambda_permission.copy", scope);
         s_target(bd, scope, "copy", account, bd->rb, "copy",
                  s_fmt(bd, "arn:%s:lambda:%s:%s:function:%s", bd->p, bd->rb, account, copy_fn),
-                 NULL, fn_addr, perm_addr, NULL);
+                 NULL, NULL, fn_addr, perm_addr, NULL);
         free(fn_addr);
         free(perm_addr);
         fn_addr = s_fmt(bd, "%s.lambda_function.share", scope);
         perm_addr = s_fmt(bd, "%s.lambda_permission.share", scope);
         s_target(bd, scope, "share", account, bd->rb, "share",
                  s_fmt(bd, "arn:%s:lambda:%s:%s:function:%s", bd->p, bd->rb, account, share_fn),
-                 NULL, fn_addr, perm_addr, NULL);
+                 NULL, NULL, fn_addr, perm_addr, NULL);
+        free(fn_addr);
+        free(perm_addr);
+    }
+    /* 4. the sweep: RDS documents no copy-finished event for cluster snapshots, and events are
+     *    best-effort, so every half hour the share function looks for copies still unshared */
+    s_rule(bd, scope, "sweep", account, bd->rb, "sweep",
+           "rdsbk: every 30 minutes, share copies whose copy-finished event never came", NULL,
+           "rate(30 minutes)");
+    {
+        char *fn_addr = s_fmt(bd, "%s.lambda_function.share", scope);
+        char *perm_addr = s_fmt(bd, "%s.lambda_permission.sweep", scope);
+        cJSON *input = cJSON_CreateObject();
+        if (input)
+            s_add_str(bd, input, "rdsbk", "sweep");
+        s_target(bd, scope, "sweep", account, bd->rb, "sweep",
+                 s_fmt(bd, "arn:%s:lambda:%s:%s:function:%s", bd->p, bd->rb, account, share_fn),
+                 NULL, input, fn_addr, perm_addr, NULL);
         free(fn_addr);
         free(perm_addr);
     }
@@ -634,7 +675,7 @@ static void s_account_side(struct s_builder *bd, const char *account) {
         char *perm_addr = s_fmt(bd, "backup.events_permission[%s]", account);
         s_target(bd, scope, "to_backup", account, bd->rb, "to-backup",
                  s_fmt(bd, "arn:%s:events:%s:%s:event-bus/default", bd->p, bd->rb, bd->b),
-                 s_fmt(bd, "arn:%s:iam::%s:role/%s", bd->p, account, events_role), role_addr,
+                 s_fmt(bd, "arn:%s:iam::%s:role/%s", bd->p, account, events_role), NULL, role_addr,
                  perm_addr, NULL);
         free(role_addr);
         free(perm_addr);
@@ -669,13 +710,13 @@ static void s_source_side(struct s_builder *bd, const struct rdsbk_source *s) {
     s_snapshot_globs(bd, globs, s, s->account, s->region, false);
     s_rule(bd, scope, "forward", s->account, s->region, "forward",
            "rdsbk: system snapshot created -> forward to Region-B",
-           s_rds_pattern(bd, s_created_events, 2, globs));
+           s_rds_pattern(bd, s_created_events, 2, globs), NULL);
     role_addr = s_fmt(bd, "account[%s].iam_role_policy.events", s->account);
     /* Forwarding starts only once the Region-B side can take the event. */
     next_hop = s_fmt(bd, "account[%s].events_target.copy", s->account);
     s_target(bd, scope, "forward", s->account, s->region, "forward",
              s_fmt(bd, "arn:%s:events:%s:%s:event-bus/default", bd->p, bd->rb, s->account),
-             s_fmt(bd, "arn:%s:iam::%s:role/%s", bd->p, s->account, events_role), role_addr,
+             s_fmt(bd, "arn:%s:iam::%s:role/%s", bd->p, s->account, events_role), NULL, role_addr,
              next_hop, NULL);
     free(role_addr);
     free(next_hop);
@@ -803,13 +844,15 @@ static void s_backup_side(struct s_builder *bd, cJSON *accounts) {
         s_function(bd, "backup", "backup_copy", bd->b, "backup-copy", "backup-copy", env,
                    S_KEY_ADDR);
     }
-    s_invoke_permission(bd, "backup", "backup_copy", bd->b, "backup-copy");
+    s_invoke_permission(bd, "backup", "backup_copy", bd->b, "backup_copy", "backup-copy",
+                        "backup-copy", "rdsbk-events");
     s_rule(bd, "backup", "backup_copy", bd->b, bd->rb, "backup-copy",
            "rdsbk: snapshot shared by a source account -> copy into the backup account",
-           s_custom_pattern(bd, cJSON_Duplicate(accounts, 1)));
+           s_custom_pattern(bd, cJSON_Duplicate(accounts, 1)), NULL);
     s_target(bd, "backup", "backup_copy", bd->b, bd->rb, "backup-copy",
              s_fmt(bd, "arn:%s:lambda:%s:%s:function:%s", bd->p, bd->rb, bd->b, backup_fn), NULL,
-             "backup.lambda_function.backup_copy", "backup.lambda_permission.backup_copy", NULL);
+             NULL, "backup.lambda_function.backup_copy", "backup.lambda_permission.backup_copy",
+             NULL);
 
 cleanup:
     cJSON_Delete(copy_roles);

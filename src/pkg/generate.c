@@ -130,6 +130,8 @@ static int s_resource_files(const char *dir, const struct rdsbk_resource *r) {
     case RDSBK_RT_KMS_KEY:
         return s_write_json(dir, "kms", "key-policy", ".json", cJSON_GetObjectItem(d, "policy"));
     case RDSBK_RT_EVENTS_RULE:
+        if (!cJSON_GetObjectItem(d, "event_pattern"))
+            return s_write_json(dir, "events", r->address, ".rule.json", d); /* a schedule */
         return s_write_json(dir, "events", r->address, ".pattern.json",
                             cJSON_GetObjectItem(d, "event_pattern"));
     case RDSBK_RT_EVENTS_TARGET:

@@ -1,7 +1,7 @@
 /*
- * events_rule {name, description, state, event_pattern, tags} (+ "arn" when read), on the default
- * event bus. The id is the rule name. PutRule creates and replaces; tags go through
- * TagResource/UntagResource because PutRule only applies them to a new rule.
+ * events_rule {name, description, state, event_pattern or schedule_expression, tags} (+ "arn" when
+ * read), on the default event bus. The id is the rule name. PutRule creates and replaces; tags go
+ * through TagResource/UntagResource because PutRule only applies them to a new rule.
  */
 #include "resources_internal.h"
 
@@ -35,8 +35,10 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
     if (result)
         goto cleanup;
     arn = rdsbk_res_str(rule, "Arn");
-    result = rdsbk_res_json_parse(&pattern, rdsbk_res_str(rule, "EventPattern"),
-                                  "events:DescribeRule EventPattern");
+    /* a rule has a pattern, a schedule, or both */
+    if (rdsbk_res_str(rule, "EventPattern"))
+        result = rdsbk_res_json_parse(&pattern, rdsbk_res_str(rule, "EventPattern"),
+                                      "events:DescribeRule EventPattern");
     if (result == 0)
         result = rdsbk_events_list_tags_for_resource(&tags, &n_tags, client, arn);
     if (result)
@@ -49,10 +51,13 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
         result = rdsbk_res_add_str(out, "description", rdsbk_res_str(rule, "Description"));
     if (result == 0)
         result = rdsbk_res_add_str(out, "state", rdsbk_res_str(rule, "State"));
-    if (result == 0) {
+    if (result == 0 && pattern) {
         result = rdsbk_res_add(out, "event_pattern", pattern);
         pattern = NULL;
     }
+    if (result == 0 && rdsbk_res_str(rule, "ScheduleExpression"))
+        result = rdsbk_res_add_str(out, "schedule_expression",
+                                   rdsbk_res_str(rule, "ScheduleExpression"));
     if (result == 0)
         result = rdsbk_res_add(out, "tags", rdsbk_res_tags_to_json(tags, n_tags));
     if (result == 0)
@@ -83,10 +88,12 @@ static int s_put(struct rdsbk_client *client, const cJSON *desired, bool with_ta
     result = rdsbk_res_require(&in.name, desired, "name", S_TYPE);
     if (result)
         goto cleanup;
-    pattern = rdsbk_res_json_text(cJSON_GetObjectItemCaseSensitive(desired, "event_pattern"));
-    if (!pattern) {
-        result = rdsbk_error_last()->code;
-        goto cleanup;
+    if (cJSON_GetObjectItemCaseSensitive(desired, "event_pattern")) {
+        pattern = rdsbk_res_json_text(cJSON_GetObjectItemCaseSensitive(desired, "event_pattern"));
+        if (!pattern) {
+            result = rdsbk_error_last()->code;
+            goto cleanup;
+        }
     }
     if (with_tags) {
         result = rdsbk_res_tags_from_json(&tags, &n_tags, cJSON_GetObjectItem(desired, "tags"));
@@ -94,6 +101,7 @@ static int s_put(struct rdsbk_client *client, const cJSON *desired, bool with_ta
             goto cleanup;
     }
     in.event_pattern = pattern;
+    in.schedule_expression = rdsbk_res_str(desired, "schedule_expression");
     in.state = rdsbk_res_str(desired, "state");
     in.description = rdsbk_res_str(desired, "description");
     in.tags = tags;
@@ -133,6 +141,7 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
 
     *actual_out = NULL;
     if (rdsbk_res_changed(desired, actual, "event_pattern") ||
+        rdsbk_res_changed(desired, actual, "schedule_expression") ||
         rdsbk_res_changed(desired, actual, "state") ||
         rdsbk_res_changed(desired, actual, "description"))
         result = s_put(client, desired, false);

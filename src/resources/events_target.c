@@ -1,7 +1,7 @@
 /*
- * events_target {rule, target_id, arn, role_arn?}: one target of a rule on the default bus. The
- * id is "<rule>/<target_id>" ('/' cannot occur in a rule name). Without an id the rule comes from
- * the last known attributes and the target id from them or from the ref's name.
+ * events_target {rule, target_id, arn, role_arn?, input?}: one target of a rule on the default bus.
+ * The id is "<rule>/<target_id>" ('/' cannot occur in a rule name). Without an id the rule comes
+ * from the last known attributes and the target id from them or from the ref's name.
  *
  * PutTargets answers 200 with per-entry failures; the service module turns the first into an
  * error. A target on another account's bus is refused until that bus's policy admits us, which
@@ -91,6 +91,13 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
         result = rdsbk_res_add_str(out, "arn", rdsbk_res_str(found, "Arn"));
     if (result == 0 && rdsbk_res_str(found, "RoleArn"))
         result = rdsbk_res_add_str(out, "role_arn", rdsbk_res_str(found, "RoleArn"));
+    if (result == 0 && rdsbk_res_str(found, "Input")) {
+        cJSON *input = NULL;
+        result = rdsbk_res_json_parse(&input, rdsbk_res_str(found, "Input"),
+                                      "events:ListTargetsByRule Input");
+        if (result == 0)
+            result = rdsbk_res_add(out, "input", input);
+    }
     if (result == 0)
         result = rdsbk_res_set_id(id_out, id);
     if (result)
@@ -148,6 +155,12 @@ static int s_put(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
         result = rdsbk_res_add_str(target, "Arn", arn);
     if (result == 0 && role_arn && *role_arn)
         result = rdsbk_res_add_str(target, "RoleArn", role_arn);
+    if (result == 0 && cJSON_GetObjectItemCaseSensitive(desired, "input")) {
+        /* a constant event for the target instead of the matched one (the sweep) */
+        char *input = rdsbk_res_json_text(cJSON_GetObjectItemCaseSensitive(desired, "input"));
+        result = input ? rdsbk_res_add_str(target, "Input", input) : rdsbk_error_last()->code;
+        free(input);
+    }
     if (result)
         goto cleanup;
     rdsbk_res_backoff_init(&b, 1000, 8000, S_PERMISSION_RETRY_MS);

@@ -123,7 +123,7 @@ class EngineTest(unittest.TestCase):
     def test_apply_idempotent_and_destroy(self):
         self.write(topology())
         out = self.apply().stdout
-        self.assertIn("Apply complete! Resources: 27 added, 0 changed, 0 destroyed.", out)
+        self.assertIn("Apply complete! Resources: 30 added, 0 changed, 0 destroyed.", out)
         self.assertEqual(os.stat(self.state).st_mode & 0o777, 0o600)
         self.assert_no_changes()
         self.clear_log()
@@ -135,7 +135,7 @@ class EngineTest(unittest.TestCase):
         self.assertGreater(len(reads), 0)
 
         out = self.run_tool("destroy", "--auto-approve").stdout
-        self.assertIn("Destroy complete! Resources: 27 destroyed.", out)
+        self.assertIn("Destroy complete! Resources: 30 destroyed.", out)
         self.assertIn("scheduled for deletion", out)
         self.assertEqual(self.pipeline_inventory(), [])
         _, body = H.control("GET", "/_emu/inventory")
@@ -273,14 +273,14 @@ class EngineTest(unittest.TestCase):
         self.write(topology(sources=src, tags={"team": "data"}, timeout=120))
         plan = self.plan()
         self.assertEqual(plan["summary"]["destroy"], 0)
-        self.assertEqual(plan["summary"]["add"], 16 + 2 + 1)
+        self.assertEqual(plan["summary"]["add"], 19 + 2 + 1)
         self.apply()
         self.assert_no_changes()
         # and removed again: exactly those go
         src.pop()
         self.write(topology(sources=src, tags={"team": "data"}, timeout=120))
         plan = self.plan()
-        self.assertEqual(plan["summary"]["destroy"], 16 + 2 + 1)
+        self.assertEqual(plan["summary"]["destroy"], 19 + 2 + 1)
         self.assertEqual(plan["summary"]["add"], 0)
         self.apply()
         self.assert_no_changes()
@@ -312,7 +312,7 @@ class EngineTest(unittest.TestCase):
         self.run_tool("plan", "--out", saved)
         self.assertEqual(os.stat(saved).st_mode & 0o777, 0o600)
         out = self.run_tool("apply", saved).stdout
-        self.assertIn("27 added", out)
+        self.assertIn("30 added", out)
         # a plan made, then the state changes underneath it: refused
         self.write(topology(timeout=90))
         self.run_tool("plan", "--out", saved)

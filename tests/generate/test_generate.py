@@ -106,6 +106,7 @@ class GenerateTest(unittest.TestCase):
                 for r in resources:
                     self.assertTrue(set(r["dependencies"]) <= addresses, r["address"])
                 rules = [r for r in resources if r["type"] == "events_rule"]
+                schedules = [r for r in rules if r["address"].endswith(".sweep")]
                 patterns = []
                 for dirpath, _, files in os.walk(out):
                     for name in files:
@@ -115,7 +116,11 @@ class GenerateTest(unittest.TestCase):
                                 doc = json.load(f)  # every JSON file parses
                             if name.endswith(".pattern.json"):
                                 patterns.append((name, doc))
-                self.assertEqual(len(patterns), len(rules))
+                self.assertEqual(len(patterns), len(rules) - len(schedules))
+                for r in schedules:
+                    name = r["address"].replace("/", "_") + ".rule.json"
+                    with open(os.path.join(out, "events", name)) as f:
+                        self.assertEqual(json.load(f)["schedule_expression"], "rate(30 minutes)")
                 for name, pattern in patterns:
                     text = json.dumps(pattern)
                     event = sample_event(pattern)

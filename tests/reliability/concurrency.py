@@ -86,11 +86,11 @@ def run_suite(binary, long_run, seed):
             w.clear_requests()
             res = race(w, ("apply", "--auto-approve"), ("apply", "--auto-approve"), delay)
             win, lose = one_winner(res, label + " (create)")
-            check("Apply complete! Resources: 27 added" in win[2], "%s: winner said %s" % (
+            check("Apply complete! Resources: 30 added" in win[2], "%s: winner said %s" % (
                 label, win[2][-800:]))
             st = check_state(w, label)
-            check(len(st["resources"]) == 27 and 1 <= st["serial"] <= 27,
-                  "%s: serial %d for %d resources after creating 27" % (
+            check(len(st["resources"]) == 30 and 1 <= st["serial"] <= 30,
+                  "%s: serial %d for %d resources after creating 30" % (
                       label, st["serial"], len(st["resources"])))
             w.run("plan", "--detailed-exitcode", check_rc=0)
 

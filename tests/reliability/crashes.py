@@ -50,7 +50,7 @@ def converged(w, label):
     emu, state = w.emulator_objects(), w.state_objects()
     check(emu == state, "%s: emulator and state differ: only in the emulator %s, only in the "
           "state %s" % (label, sorted(emu - state), sorted(state - emu)))
-    check(len(state) == 27, "%s: %d resources in the state, 27 expected" % (label, len(state)))
+    check(len(state) == 30, "%s: %d resources in the state, 30 expected" % (label, len(state)))
     proc = w.run("plan", "--detailed-exitcode")
     check(proc.returncode == 0 and "No changes." in proc.stdout, "%s: plan exited %d:\n%s\n%s" % (
         label, proc.returncode, proc.stdout[-2000:], proc.stderr[-1000:]))

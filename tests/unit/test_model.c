@@ -28,9 +28,11 @@ static struct rdsbk_graph *s_graph(const char *example) {
 static const char *const s_basic_addresses[] = {
     "account[111111111111].events_rule.copy",
     "account[111111111111].events_rule.share",
+    "account[111111111111].events_rule.sweep",
     "account[111111111111].events_rule.to_backup",
     "account[111111111111].events_target.copy",
     "account[111111111111].events_target.share",
+    "account[111111111111].events_target.sweep",
     "account[111111111111].events_target.to_backup",
     "account[111111111111].iam_role.copy",
     "account[111111111111].iam_role.events",
@@ -42,6 +44,7 @@ static const char *const s_basic_addresses[] = {
     "account[111111111111].lambda_function.share",
     "account[111111111111].lambda_permission.copy",
     "account[111111111111].lambda_permission.share",
+    "account[111111111111].lambda_permission.sweep",
     "backup.events_permission[111111111111]",
     "backup.events_rule.backup_copy",
     "backup.events_target.backup_copy",
@@ -103,8 +106,8 @@ static void test_fan_in_shares_backup_side(void **state) {
     const cJSON *pattern;
     (void)state;
 
-    /* 3 accounts x 16 + 3 sources x 2 + backup 8 + 3 bus permissions */
-    assert_int_equal(g->n_resources, 3 * 16 + 3 * 2 + 8 + 3);
+    /* 3 accounts x 19 + 3 sources x 2 + backup 8 + 3 bus permissions */
+    assert_int_equal(g->n_resources, 3 * 19 + 3 * 2 + 8 + 3);
     assert_non_null(key);
     assert_int_equal(key->n_deps, 3); /* the copy role of each source account */
     stmts = cJSON_GetObjectItem(cJSON_GetObjectItem(key->desired, "policy"), "Statement");
