@@ -233,7 +233,7 @@ def _sweep_one(rds, settings, kind, snapshot, extra):
     progress = Progress()
     try:
         if not identifier or arn is None:
-            raise c.EntryError("MalformedSnapshot", "the describe reply lacks its identifier or ARN")
+            raise c.EntryError("MalformedSnapshot", "the reply lacks the identifier or the ARN")
         already, published = share_snapshot(
             rds, settings, kind, identifier, copy_arn, arn.account, False, progress
         )
@@ -248,9 +248,12 @@ def _sweep_one(rds, settings, kind, snapshot, extra):
                 fields["unshared"] = False
                 fields["unshare_error"] = c.error_code(undo) or type(undo).__name__
         if progress.added and not fields.get("unshared"):
+            # A timeout may hide a delivered event; a failed unshare leaves a shared snapshot
+            # that later sweeps skip. Either way only a re-drive of the event path announces it.
             fields["note"] = (
-                "shared but not announced: the sweep will not announce it again; invoke the share "
-                "function with its RDS-EVENT-0060 event (rdsbk-provision drill --snapshot)"
+                "shared, announcement failed or unknown, and later sweeps skip shared snapshots: "
+                "re-drive the share function with the RDS-EVENT-0060 event of this copy "
+                "(rdsbk-provision drill --snapshot)"
             )
         c.log_error(ACTION, copy_arn or identifier, target, exc, **fields)
         raise
@@ -311,6 +314,8 @@ def sweep(context):
         if snapshot.get("Status") != "available":
             counts["not_ready"] += 1
             continue
+        # Past the limit or the time reserve, available copies of this stack are only counted
+        # ("remaining": not examined, some may be shared already); the next sweep takes them.
         left = c.remaining_ms(context)
         if attempts >= SWEEP_LIMIT or (left is not None and left < SWEEP_TIME_RESERVE_MS):
             counts["remaining"] += 1

@@ -128,14 +128,17 @@ class SweepEmulatorTest(unittest.TestCase):
              "Resource": "*", "Condition": {"Bool": {"kms:GrantIsForAWSResource": True}}})
         return self.c("kms", B, RB).create_key(Policy=policy)["KeyMetadata"]["Arn"]
 
-    def region_b_copy(self, kind, owner, key, stack, target=None):
+    def region_b_copy(self, kind, owner, key, stack, target=None, copy_s=None):
         """An automated snapshot in A/Region-A copied into A/Region-B the way the copy function
-        does (shared key, SourceRegion, tags); returns the copy's identifier."""
+        does (shared key, SourceRegion, tags); returns the copy's identifier. copy_s: how long
+        the copy takes (the emulator's RDS delay)."""
         body = {"account": A, "region": RA, ("db_cluster" if kind == "cluster" else
                                              "db_instance"): owner}
         status, out = self.h.control("POST", "/_emu/rds/automated-snapshot", body)
         self.assertEqual(status, 200, out)
         self.wait()
+        if copy_s is not None:
+            self.h.control("POST", "/_emu/rds/config", {"delay_s": copy_s})
         target = target or out["snapshot_id"][len("rds:"):]
         tags = [{"Key": "rdsbk:stack", "Value": stack},
                 {"Key": "rdsbk:source-snapshot", "Value": out["arn"]}]
@@ -222,16 +225,23 @@ class SweepEmulatorTest(unittest.TestCase):
         self.wait()   # copies available
         self.assertEqual(self.restore("cluster", cluster_copy), [])
         self.assertEqual(self.recorded(), [])
+        # A later cluster copy still copying when the first sweep runs.
+        late = self.region_b_copy("cluster", CLUSTER, key, STACK, target=CLUSTER + "-late",
+                                  copy_s=4)
+        rds = self.c("rds", A, RB)
+        self.assertEqual(rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=late)[
+            "DBClusterSnapshots"][0]["Status"], "copying")
 
         summary = self.sweep()
         self.assertEqual(
             {k: summary[k] for k in ("action", "result", "shared", "already_shared", "not_ready",
                                      "other_stacks", "failed")},
             {"action": "sweep", "result": "swept", "shared": 2, "already_shared": 0,
-             "not_ready": 0, "other_stacks": 1, "failed": 0})
+             "not_ready": 1, "other_stacks": 1, "failed": 0})
         self.assertEqual(self.restore("cluster", cluster_copy), [B])
         self.assertEqual(self.restore("db", db_copy), [B])
         self.assertEqual(self.restore("db", foreign), [])
+        self.assertEqual(self.restore("cluster", late), [])
 
         cl_arn = "arn:aws:rds:%s:%s:cluster-snapshot:%s" % (RB, A, cluster_copy)
         db_arn = "arn:aws:rds:%s:%s:snapshot:%s" % (RB, A, db_copy)
@@ -251,11 +261,17 @@ class SweepEmulatorTest(unittest.TestCase):
         self.assertEqual(sorted(x["source"] for x in lines if x["action"] == "share"),
                          sorted([cl_arn, db_arn]))
 
-        # The next scheduled sweep: both shared already, nothing announced again.
+        # The next scheduled sweep, after the late copy finished: it is shared and announced;
+        # the two shared before are not announced again.
+        self.assertEqual(rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=late)[
+            "DBClusterSnapshots"][0]["Status"], "available")
         again = self.sweep()
-        self.assertEqual((again["shared"], again["already_shared"], again["other_stacks"]),
-                         (0, 2, 1))
-        self.assertEqual(len(self.recorded()), 2)
+        self.assertEqual((again["shared"], again["already_shared"], again["not_ready"],
+                          again["other_stacks"]), (1, 2, 0, 1))
+        self.assertEqual(self.restore("cluster", late), [B])
+        events = self.recorded()
+        self.assertEqual(len(events), 3, events)
+        self.assertEqual(events[2]["detail"]["SourceIdentifier"], late)
 
 
 if __name__ == "__main__":
