@@ -239,12 +239,25 @@ int rdsbk_state_parse(struct rdsbk_state **out, const char *text, size_t len, co
     const cJSON *list;
     const cJSON *item;
     const char *s;
+    const char *end = NULL;
     int result = RDSBK_ERROR;
 
     *out = NULL;
-    root = cJSON_ParseWithLength(text, len);
+    /* cJSON skips NUL bytes as whitespace and stops at the end of the first value: a state with
+     * NULs in it, or anything after the document, is damaged, not whole */
+    if (len > 0 && memchr(text, '\0', len)) {
+        result = s_damaged(name, "NUL bytes in it");
+        goto cleanup;
+    }
+    root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!root || !cJSON_IsObject(root)) {
         result = s_damaged(name, len == 0 ? "it is empty" : "not valid JSON");
+        goto cleanup;
+    }
+    while (end && end < text + len && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+        end++;
+    if (!end || end != text + len) {
+        result = s_damaged(name, "data after the JSON document");
         goto cleanup;
     }
     v = cJSON_GetObjectItemCaseSensitive(root, "format_version");
