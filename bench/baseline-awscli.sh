@@ -100,6 +100,15 @@ create() {
             --query RuleArn >/dev/null
     done
 
+    # the sweep: a scheduled rule (its settings are in a .rule.json)
+    sweep="$gen/events/$SRC.events_rule.sweep.rule.json"
+    if [ -f "$sweep" ]; then
+        aws_as "$A" "$RB" events put-rule --name "$(jq -r .name "$sweep")" \
+            --schedule-expression "$(jq -r .schedule_expression "$sweep")" \
+            --state "$(jq -r .state "$sweep")" --description "$(jq -r .description "$sweep")" \
+            --tags "Key=rdsbk:stack,Value=$stack" --query RuleArn >/dev/null
+    fi
+
     # 7. EventBridge may invoke the functions
     for spec in "$A:copy" "$A:share" "$B:backup-copy"; do
         acct=${spec%%:*} fn="rdsbk-$stack-${spec#*:}"
@@ -108,27 +117,39 @@ create() {
             --principal events.amazonaws.com \
             --source-arn "arn:aws:events:$RB:$acct:rule/$fn" --query Statement >/dev/null
     done
+    if [ -f "$sweep" ]; then
+        aws_as "$A" "$RB" lambda add-permission --function-name "rdsbk-$stack-share" \
+            --statement-id rdsbk-sweep --action lambda:InvokeFunction \
+            --principal events.amazonaws.com \
+            --source-arn "arn:aws:events:$RB:$A:rule/rdsbk-$stack-sweep" --query Statement >/dev/null
+    fi
 
     # 8. the targets
-    for spec in "$A:$RB:$SRC.events_target.copy" "$A:$RB:$SRC.events_target.share" \
-                "$A:$RB:$SRC.events_target.to_backup" "$B:$RB:backup.events_target.backup_copy" \
-                "$A:$RA:$FWD.events_target.forward"; do
+    targets="$A:$RB:$SRC.events_target.copy $A:$RB:$SRC.events_target.share"
+    targets="$targets $A:$RB:$SRC.events_target.to_backup $B:$RB:backup.events_target.backup_copy"
+    targets="$targets $A:$RA:$FWD.events_target.forward"
+    [ -f "$sweep" ] && targets="$targets $A:$RB:$SRC.events_target.sweep"
+    for spec in $targets; do
         acct=${spec%%:*} rest=${spec#*:}
         region=${rest%%:*} tgt="$gen/events/${rest#*:}.target.json"
         aws_as "$acct" "$region" events put-targets --rule "$(jq -r .rule "$tgt")" \
-            --targets "$(jq -c '[{Id: .target_id, Arn: .arn} + (if .role_arn then {RoleArn: .role_arn} else {} end)]' "$tgt")" \
+            --targets "$(jq -c '[{Id: .target_id, Arn: .arn}
+                                 + (if .role_arn then {RoleArn: .role_arn} else {} end)
+                                 + (if .input then {Input: (.input | tojson)} else {} end)]' "$tgt")" \
             --query FailedEntryCount >/dev/null
     done
 }
 
 delete() {
     # 1. targets, then rules
-    for spec in "$A:$RA:forward" "$A:$RB:copy" "$A:$RB:share" "$A:$RB:to-backup" "$B:$RB:backup-copy"; do
+    rules="$A:$RA:forward $A:$RB:copy $A:$RB:share $A:$RB:to-backup $B:$RB:backup-copy"
+    [ -f "$gen/events/$SRC.events_rule.sweep.rule.json" ] && rules="$rules $A:$RB:sweep"
+    for spec in $rules; do
         acct=${spec%%:*} rest=${spec#*:}
         aws_as "$acct" "${rest%%:*}" events remove-targets --rule "rdsbk-$stack-${rest#*:}" \
             --ids rdsbk --query FailedEntryCount >/dev/null
     done
-    for spec in "$A:$RA:forward" "$A:$RB:copy" "$A:$RB:share" "$A:$RB:to-backup" "$B:$RB:backup-copy"; do
+    for spec in $rules; do
         acct=${spec%%:*} rest=${spec#*:}
         aws_as "$acct" "${rest%%:*}" events delete-rule --name "rdsbk-$stack-${rest#*:}"
     done

@@ -212,17 +212,30 @@ class Graph:
             elif t == "events_permission":
                 self.index[(t, acct, name)] = r["address"]
             elif t in ("events_target", "lambda_permission"):
-                # named by what they hang on: the rule, the function
+                # named by what they hang on: the rule, the function (which may carry several
+                # permissions: then by statement id too)
                 parent_type = "events_rule" if t == "events_target" else "lambda_function"
                 for d in r["dependencies"]:
                     p = self.by_address.get(d)
                     if p and p["type"] == parent_type:
-                        self.index[(t, acct, region, p["name"])] = r["address"]
+                        self.index.setdefault((t, acct, region, p["name"]), []).append(r["address"])
+                        self.index[(t, acct, region, p["name"], name)] = r["address"]
             else:
                 self.index[(t, acct, region, name)] = r["address"]
 
     def attribute(self, call):
-        """The resource address a logged call worked on, or None."""
+        """The resource address a logged call worked on, or None. A call that names several
+        (GetPolicy reads every permission of a function) gets the first of them."""
+        found = self.candidates(call)
+        return found[0] if found else None
+
+    def candidates(self, call):
+        found = self._lookup(call)
+        if found is None:
+            return []
+        return found if isinstance(found, list) else [found]
+
+    def _lookup(self, call):
         svc, op = call.get("service"), call.get("operation") or ""
         acct, region = call.get("account"), call.get("region")
         ident = call.get("ident") or {}
@@ -242,7 +255,8 @@ class Graph:
             if "StatementId" in ident:
                 return get(("events_permission", acct, ident["StatementId"]))
             if "Rule" in ident:
-                return get(("events_target", acct, region, ident["Rule"]))
+                found = get(("events_target", acct, region, ident["Rule"]))
+                return found[0] if found else None
             name = ident.get("Name")
             if name is None and ":rule/" in ident.get("ResourceARN", ""):
                 name = ident["ResourceARN"].rsplit("/", 1)[1]
@@ -258,6 +272,8 @@ class Graph:
             if fn.startswith("arn:"):
                 fn = fn.split(":function:", 1)[1].split(":", 1)[0]
             if op in ("AddPermission", "RemovePermission", "GetPolicy"):
+                if "StatementId" in ident:
+                    return get(("lambda_permission", acct, region, fn, ident["StatementId"]))
                 return get(("lambda_permission", acct, region, fn))
             return get(("lambda_function", acct, region, fn))
         return None
@@ -269,7 +285,16 @@ def critical_path(calls, graph, workload):
     n = len(calls)
     if n == 0:
         return [(0, []), (0, [])]
-    owner = [graph.attribute(c) for c in calls]
+    # A call naming several resources (GetPolicy: every permission of a function) belongs to
+    # the one among them that was worked on last (its read-back), else to the first.
+    owner, last_seen = [], {}
+    for i, c in enumerate(calls):
+        cands = graph.candidates(c)
+        a = max(cands, key=lambda x: last_seen.get(x, -1)) if len(cands) > 1 else \
+            (cands[0] if cands else None)
+        owner.append(a)
+        if a is not None and c.get("mutating"):
+            last_seen[a] = i
     first_mut_time = min((c["time"] for c in calls if c.get("mutating")), default=None)
     sts = {}
     for i, c in enumerate(calls):
@@ -611,8 +636,13 @@ def parse_args(argv):
     return args
 
 
+def s_terminate(signum, frame):
+    raise SystemExit(128 + signum)  # runs the finally blocks: the emulator is stopped
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    signal.signal(signal.SIGTERM, s_terminate)
     if args.bin:
         binary, built = os.path.abspath(args.bin), "given with --bin"
     else:
