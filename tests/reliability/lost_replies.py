@@ -43,8 +43,10 @@ def operation_of(handler, body):
     if handler.command == "POST" and body.startswith(b"Action="):
         return urllib.parse.parse_qs(body.decode()).get("Action", ["?"])[0]
     if handler.path.startswith("/2015-03-31/") or handler.path.startswith("/2017-03-31/"):
+        # Lambda (rest-json): POST is CreateFunction or AddPermission, PUT an update
         return {"GET": "Get", "POST": "Create", "PUT": "Update",
-                "DELETE": "Delete"}.get(handler.command, "?") + "Lambda"
+                "DELETE": "Delete"}.get(handler.command, "?") + "Lambda" + (
+                    "Permission" if handler.path.endswith("/policy") else "")
     return "?"
 
 
