@@ -141,6 +141,29 @@ static int s_delete(struct rdsbk_engine *e, struct rdsbk_change *c, struct rdsbk
     return rc;
 }
 
+/*
+ * A create refused because the resource exists: its first attempt took effect but the reply was
+ * lost (the transport retried), or it appeared since the refresh. Either way it is ours by name:
+ * read it and bring it to the desired attributes instead of failing the run.
+ */
+static int s_adopt_on_conflict(cJSON **after, char **id, struct rdsbk_engine *e,
+                               struct rdsbk_change *c, struct rdsbk_client *client,
+                               struct rdsbk_resource_ref *ref, const cJSON *desired) {
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(c->type);
+    cJSON *existing = NULL;
+    int rc;
+
+    s_progress(e, "%s: already exists (%s); adopting it", c->address,
+               rdsbk_error_last()->aws_code[0] ? rdsbk_error_last()->aws_code : "conflict");
+    rdsbk_error_clear();
+    ref->id = NULL;
+    rc = ops->read(&existing, id, client, ref);
+    if (!rc)
+        rc = ops->update(after, client, ref, desired, existing);
+    cJSON_Delete(existing);
+    return rc;
+}
+
 static int s_run(size_t i, void *payload) {
     struct rdsbk_engine *e = payload;
     struct rdsbk_change *c = &e->changes[i];
@@ -206,6 +229,8 @@ static int s_run(size_t i, void *payload) {
         verb = "Creation";
         s_progress(e, "%s: Creating...", c->address);
         rc = ops->create(&after, &id, client, &ref, desired);
+        if (rc == RDSBK_ECONFLICT)
+            rc = s_adopt_on_conflict(&after, &id, e, c, client, &ref, desired);
     }
     if (rc)
         goto cleanup;

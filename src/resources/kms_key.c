@@ -212,6 +212,41 @@ static bool s_policy_not_ready(int rc) {
     return rc == RDSBK_EINVALID && rdsbk_res_aws_error_is("MalformedPolicyDocumentException", NULL);
 }
 
+/*
+ * CreateKey is not idempotent: when its reply is lost, the transport's retry creates a second key,
+ * and the first stays enabled, unknown to the state. Just after creating, any other live key
+ * tagged for the stack can only be such a twin (adoption found none before the create, and the
+ * state lock keeps other runs out): it is scheduled for deletion with the configured window.
+ */
+static void s_reap_twins(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref,
+                         const char *keep, int window) {
+    cJSON *keys = NULL;
+    const cJSON *k;
+
+    if (rdsbk_kms_list_keys(&keys, client) != 0) {
+        rdsbk_log_warn("kms: could not look for twins of key %s: %s", keep,
+                       rdsbk_error_last()->message);
+        rdsbk_error_clear();
+        return;
+    }
+    cJSON_ArrayForEach(k, keys) {
+        const char *id = rdsbk_res_str(k, "KeyId");
+        cJSON *meta = NULL;
+        time_t when = 0;
+
+        if (!id || strcmp(id, keep) == 0 || !s_tagged_for(client, id, ref->stack))
+            continue;
+        if (s_describe_live(&meta, client, id) == 0 &&
+            rdsbk_kms_schedule_key_deletion(&when, client, id, window) == 0)
+            rdsbk_log_warn("kms: key %s, tagged for stack %s, was created twice (a lost reply); "
+                           "scheduled the extra key %s for deletion",
+                           keep, ref->stack, id);
+        rdsbk_error_clear();
+        cJSON_Delete(meta);
+    }
+    cJSON_Delete(keys);
+}
+
 static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
                     const struct rdsbk_resource_ref *ref, const cJSON *desired) {
     struct rdsbk_kms_create_key_input in = {0};
@@ -257,6 +292,7 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
         goto cleanup;
     }
     rdsbk_log_verbose("created KMS key %s", key_id);
+    s_reap_twins(client, ref, key_id, rdsbk_res_int(desired, "deletion_window_days", 30));
     result =
         rdsbk_res_read_after_write(actual_out, id_out, &rdsbk_res_kms_key_ops, client, ref, key_id);
 
