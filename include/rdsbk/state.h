@@ -16,8 +16,9 @@
  *    "resources": [{"address", "type", "account", "region", "id", "attributes": {...},
  *    "dependencies": [...]}, ...]}
  *
- * Resources are kept sorted by address so that two states of the same stack diff cleanly. Every
- * save increments `serial`; `lineage` is fixed when the state is first created.
+ * Resources are kept sorted by address, one per line, so that two states of the same stack diff
+ * cleanly, resource by resource. Every save increments `serial`; `lineage` is fixed when the
+ * state is first created.
  */
 
 #define RDSBK_STATE_FORMAT 1
@@ -31,6 +32,7 @@ struct rdsbk_state_resource {
     cJSON *attributes; /* owned: the attributes that matter for diffs, plus "arn" where known */
     char **deps;
     size_t n_deps;
+    char *json; /* this resource as one line of JSON, made when it is put: a save only joins */
 };
 
 struct rdsbk_state {

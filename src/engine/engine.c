@@ -495,8 +495,38 @@ static int s_decide(struct rdsbk_engine *e, struct rdsbk_change *c) {
     return 0;
 }
 
+static bool s_goes(const struct rdsbk_change *c) {
+    return c->action == RDSBK_ACTION_DELETE || c->action == RDSBK_ACTION_FORGET;
+}
+
+/* Calls `fn` for each apply-time edge "`waiter` runs after `first`". */
+static void s_edges(struct rdsbk_engine *e, void (*fn)(struct rdsbk_engine *, size_t, size_t)) {
+    for (size_t i = 0; i < e->n_changes; i++) {
+        struct rdsbk_change *c = &e->changes[i];
+        for (size_t d = 0; d < c->n_state_deps; d++) {
+            struct rdsbk_change *dep = s_find_change(e, c->state_deps[d]);
+            size_t j = dep ? (size_t)(dep - e->changes) : 0;
+            if (!dep)
+                continue;
+            if (!s_goes(c))
+                fn(e, i, j); /* created or updated after what it needs */
+            else if (s_goes(dep))
+                fn(e, j, i); /* what `c` needs goes after `c` */
+        }
+    }
+}
+
+static void s_count_edge(struct rdsbk_engine *e, size_t waiter, size_t first) {
+    (void)first;
+    e->changes[waiter].n_deps++;
+}
+
+static void s_add_edge(struct rdsbk_engine *e, size_t waiter, size_t first) {
+    e->changes[waiter].deps[e->changes[waiter].n_deps++] = first;
+}
+
 /* Apply-time dependencies: creates and updates after what they need; deletes after what needs
- * them is deleted. */
+ * them is deleted. Counted first, so each list is allocated at its size. */
 static int s_link(struct rdsbk_engine *e) {
     for (size_t i = 0; i < e->n_changes; i++) {
         struct rdsbk_change *c = &e->changes[i];
@@ -505,8 +535,7 @@ static int s_link(struct rdsbk_engine *e) {
         size_t n = c->res ? c->res->n_deps : s ? s->n_deps : 0;
 
         c->state_deps = calloc(n ? n : 1, sizeof(*c->state_deps));
-        c->deps = calloc(e->n_changes, sizeof(*c->deps));
-        if (!c->state_deps || !c->deps)
+        if (!c->state_deps)
             return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
         for (size_t d = 0; d < n; d++) {
             c->state_deps[c->n_state_deps] = strdup(deps[d]);
@@ -515,21 +544,15 @@ static int s_link(struct rdsbk_engine *e) {
             c->n_state_deps++;
         }
     }
+    s_edges(e, s_count_edge);
     for (size_t i = 0; i < e->n_changes; i++) {
-        struct rdsbk_change *c = &e->changes[i];
-        for (size_t d = 0; d < c->n_state_deps; d++) {
-            struct rdsbk_change *dep = s_find_change(e, c->state_deps[d]);
-            if (!dep)
-                continue;
-            if (c->action == RDSBK_ACTION_DELETE || c->action == RDSBK_ACTION_FORGET) {
-                /* `dep` is needed by `c`: if it goes too, it goes after `c` */
-                if (dep->action == RDSBK_ACTION_DELETE || dep->action == RDSBK_ACTION_FORGET)
-                    dep->deps[dep->n_deps++] = i;
-            } else {
-                c->deps[c->n_deps++] = (size_t)(dep - e->changes);
-            }
-        }
+        e->changes[i].deps =
+            calloc(e->changes[i].n_deps ? e->changes[i].n_deps : 1, sizeof(*e->changes[i].deps));
+        if (!e->changes[i].deps)
+            return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        e->changes[i].n_deps = 0;
     }
+    s_edges(e, s_add_edge);
     return 0;
 }
 

@@ -3,6 +3,7 @@
 #include "rdsbk/buf.h"
 #include "rdsbk/error.h"
 #include "rdsbk/log.h"
+#include "pool.h"
 #include "rdsbk/services/rds.h"
 
 #include <errno.h>
@@ -238,10 +239,19 @@ int rdsbk_engine_apply(const struct rdsbk_topology *topo, const struct rdsbk_eng
     return rc;
 }
 
-/* Counts the manual snapshots of `account` in Region-B encrypted with the key; remembers one. */
-static int s_count_encrypted(int *count, char *example, size_t example_size, struct rdsbk_engine *e,
-                             const char *account, const char *key_arn) {
-    struct rdsbk_client *client = rdsbk_engine_client(e, account, e->topo->backup.region);
+/* Snapshots in Region-B encrypted with the key, per account: read in parallel. */
+struct s_key_use {
+    struct rdsbk_engine *e;
+    const char *key_arn;
+    const char **accounts;
+    int *counts;
+    char (*examples)[512];
+};
+
+static int s_count_encrypted(size_t i, void *payload) {
+    struct s_key_use *u = payload;
+    struct rdsbk_client *client =
+        rdsbk_engine_client(u->e, u->accounts[i], u->e->topo->backup.region);
     struct rdsbk_rds_snapshot_query q = {NULL, NULL, "manual", false, NULL, 0};
     int rc = client ? 0 : RDSBK_ERROR;
 
@@ -250,14 +260,49 @@ static int s_count_encrypted(int *count, char *example, size_t example_size, str
         size_t n = 0;
         rc = cluster ? rdsbk_rds_describe_db_cluster_snapshots(&snaps, &n, client, &q)
                      : rdsbk_rds_describe_db_snapshots(&snaps, &n, client, &q);
-        for (size_t i = 0; !rc && i < n; i++) {
-            if (!snaps[i].kms_key_id || strcmp(snaps[i].kms_key_id, key_arn) != 0)
+        for (size_t k = 0; !rc && k < n; k++) {
+            if (!snaps[k].kms_key_id || strcmp(snaps[k].kms_key_id, u->key_arn) != 0)
                 continue;
-            if (!(*count)++)
-                snprintf(example, example_size, "%s", snaps[i].arn ? snaps[i].arn : snaps[i].id);
+            if (!u->counts[i]++)
+                snprintf(u->examples[i], sizeof(u->examples[i]), "%s",
+                         snaps[k].arn ? snaps[k].arn : snaps[k].id);
         }
         rdsbk_rds_snapshots_free(snaps, n);
     }
+    return rc;
+}
+
+/* How many snapshots of the topology's accounts in Region-B the key encrypts; one of them. */
+static int s_key_in_use(int *count, char *example, size_t example_size, struct rdsbk_engine *e,
+                        const char *key_arn) {
+    size_t n = e->topo->n_sources + 1;
+    const char **accounts = calloc(n, sizeof(*accounts));
+    int *counts = calloc(n, sizeof(*counts));
+    char(*examples)[512] = calloc(n, sizeof(*examples));
+    struct rdsbk_task_result *results = calloc(n, sizeof(*results));
+    struct s_key_use u = {e, key_arn, accounts, counts, examples};
+    int rc;
+
+    *count = 0;
+    if (!accounts || !counts || !examples || !results) {
+        rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < e->topo->n_sources; i++)
+        accounts[i] = e->topo->sources[i].account;
+    accounts[n - 1] = e->topo->backup.account;
+    rc = rdsbk_pool_run(results, n, NULL, NULL, e->opts->parallelism, false, s_count_encrypted, &u);
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (counts[i] && !*count)
+            snprintf(example, example_size, "%s", examples[i]);
+        *count += counts[i];
+    }
+
+cleanup:
+    free(accounts);
+    free(counts);
+    free(examples);
+    free(results);
     return rc;
 }
 
@@ -290,11 +335,8 @@ static int s_check_key(struct rdsbk_engine *e) {
                                    "delete it anyway",
                                    c->id ? c->id : c->name);
         key_arn = cJSON_GetStringValue(cJSON_GetObjectItem(c->actual, "arn"));
-        for (size_t a = 0; key_arn && !e->opts->force_key_deletion && a <= e->topo->n_sources;
-             a++) {
-            const char *account =
-                a < e->topo->n_sources ? e->topo->sources[a].account : e->topo->backup.account;
-            rc = s_count_encrypted(&count, example, sizeof(example), e, account, key_arn);
+        if (key_arn && !e->opts->force_key_deletion) {
+            rc = s_key_in_use(&count, example, sizeof(example), e, key_arn);
             if (rc)
                 return rc;
         }

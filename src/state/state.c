@@ -63,7 +63,36 @@ static void s_resource_clean_up(struct rdsbk_state_resource *r) {
     for (size_t i = 0; i < r->n_deps; i++)
         free(r->deps[i]);
     free(r->deps);
+    free(r->json);
     memset(r, 0, sizeof(*r));
+}
+
+/* The resource as one line of JSON (caller frees), or NULL on ENOMEM. */
+static char *s_resource_json(const struct rdsbk_state_resource *r) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON *deps;
+    char *text = NULL;
+
+    if (!o)
+        return NULL;
+    if (!cJSON_AddStringToObject(o, "address", r->address) ||
+        !cJSON_AddStringToObject(o, "type", r->type) ||
+        !cJSON_AddStringToObject(o, "account", r->account) ||
+        !cJSON_AddStringToObject(o, "region", r->region ? r->region : "") ||
+        !cJSON_AddStringToObject(o, "id", r->id ? r->id : "") ||
+        /* a reference, not a copy: printed, not kept */
+        !cJSON_AddItemToObject(o, "attributes", cJSON_CreateObjectReference(r->attributes->child)))
+        goto cleanup;
+    deps = cJSON_AddArrayToObject(o, "dependencies");
+    for (size_t d = 0; deps && d < r->n_deps; d++)
+        if (!cJSON_AddItemToArray(deps, cJSON_CreateString(r->deps[d])))
+            goto cleanup;
+    if (deps)
+        text = cJSON_PrintUnformatted(o);
+
+cleanup:
+    cJSON_Delete(o);
+    return text;
 }
 
 void rdsbk_state_free(struct rdsbk_state *st) {
@@ -139,6 +168,10 @@ int rdsbk_state_put(struct rdsbk_state *st, const char *address, const char *typ
         for (size_t i = 0; r.deps && i < n_deps; i++, r.n_deps++)
             r.deps[i] = s_dup(deps[i], &oom);
     }
+    if (!oom) {
+        r.json = s_resource_json(&r);
+        oom = !r.json;
+    }
     if (oom)
         goto oom;
 
@@ -180,42 +213,59 @@ int rdsbk_state_remove(struct rdsbk_state *st, const char *address) {
     return 0;
 }
 
+/* Appends `value` as JSON text; 0 or RDSBK_ENOMEM. */
+static int s_add_json(struct rdsbk_buf *out, const cJSON *value) {
+    char *text = value ? cJSON_PrintUnformatted(value) : NULL;
+    int rc = text ? rdsbk_buf_adds(out, text) : RDSBK_ENOMEM;
+
+    free(text);
+    return rc;
+}
+
+/*
+ * The state is written after every change, so this only joins: each resource's line was made when
+ * it was put.
+ */
 char *rdsbk_state_to_json(const struct rdsbk_state *st) {
-    cJSON *root = cJSON_CreateObject();
-    cJSON *list;
-    char *text = NULL;
+    struct rdsbk_buf out = RDSBK_BUF_INIT;
+    cJSON *lineage = cJSON_CreateString(st->lineage);
+    cJSON *stack = cJSON_CreateString(st->stack);
+    cJSON *empty = cJSON_CreateObject();
+    int rc;
 
-    if (!root)
-        return NULL;
-    cJSON_AddNumberToObject(root, "format_version", st->format_version);
-    cJSON_AddNumberToObject(root, "serial", (double)st->serial);
-    cJSON_AddStringToObject(root, "lineage", st->lineage);
-    cJSON_AddStringToObject(root, "stack", st->stack);
-    cJSON_AddStringToObject(root, "tool_version", RDSBK_VERSION);
-    cJSON_AddItemToObject(root, "accounts",
-                          st->accounts ? cJSON_Duplicate(st->accounts, 1) : cJSON_CreateObject());
-    list = cJSON_AddArrayToObject(root, "resources");
-    for (size_t i = 0; list && i < st->n_resources; i++) {
-        const struct rdsbk_state_resource *r = &st->resources[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON *deps;
-        if (!o || !cJSON_AddItemToArray(list, o))
-            goto cleanup;
-        cJSON_AddStringToObject(o, "address", r->address);
-        cJSON_AddStringToObject(o, "type", r->type);
-        cJSON_AddStringToObject(o, "account", r->account);
-        cJSON_AddStringToObject(o, "region", r->region ? r->region : "");
-        cJSON_AddStringToObject(o, "id", r->id ? r->id : "");
-        cJSON_AddItemToObject(o, "attributes", cJSON_Duplicate(r->attributes, 1));
-        deps = cJSON_AddArrayToObject(o, "dependencies");
-        for (size_t d = 0; deps && d < r->n_deps; d++)
-            cJSON_AddItemToArray(deps, cJSON_CreateString(r->deps[d]));
+    rc = !lineage || !stack || !empty ? RDSBK_ENOMEM : 0;
+    if (!rc)
+        rc = rdsbk_buf_printf(&out,
+                              "{\n  \"format_version\": %d,\n  \"serial\": %ld,\n  \"lineage\": ",
+                              st->format_version, st->serial);
+    if (!rc)
+        rc = s_add_json(&out, lineage);
+    if (!rc)
+        rc = rdsbk_buf_adds(&out, ",\n  \"stack\": ");
+    if (!rc)
+        rc = s_add_json(&out, stack);
+    if (!rc)
+        rc =
+            rdsbk_buf_adds(&out, ",\n  \"tool_version\": \"" RDSBK_VERSION "\",\n  \"accounts\": ");
+    if (!rc)
+        rc = s_add_json(&out, st->accounts ? st->accounts : empty);
+    if (!rc)
+        rc = rdsbk_buf_adds(&out, ",\n  \"resources\": [");
+    for (size_t i = 0; !rc && i < st->n_resources; i++) {
+        rc = rdsbk_buf_adds(&out, i ? ",\n    " : "\n    ");
+        if (!rc)
+            rc = rdsbk_buf_adds(&out, st->resources[i].json);
     }
-    text = cJSON_Print(root);
-
-cleanup:
-    cJSON_Delete(root);
-    return text;
+    if (!rc)
+        rc = rdsbk_buf_adds(&out, st->n_resources ? "\n  ]\n}" : "]\n}");
+    cJSON_Delete(lineage);
+    cJSON_Delete(stack);
+    cJSON_Delete(empty);
+    if (rc) {
+        rdsbk_buf_clean_up(&out);
+        return NULL;
+    }
+    return rdsbk_buf_detach(&out);
 }
 
 static const char *s_str(const cJSON *obj, const char *key) {
