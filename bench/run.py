@@ -1,19 +1,21 @@
 #!/usr/bin/python3
 """Benchmarks of rdsbk-provision against the physical limit and against the AWS CLI by hand.
 
-usage: /usr/bin/python3 bench/run.py [--latency-ms 50] [--bin PATH] [--sources 1,10,50]
-                                     [--runs 5] [--quick] [--baseline] [--results FILE]
-                                     [--raw FILE] [--parallelism N]
+usage: /usr/bin/python3 bench/run.py [--latency-ms 50] [--bin PATH | --commit REV]
+                                     [--sources 1,10,50] [--runs 5] [--quick] [--baseline]
+                                     [--results FILE] [--raw FILE] [--parallelism N]
 
 Starts the emulator (bench/emu_server.py: tests/emulator/server.py plus an end time and the
 resource-naming members on each request-log entry) with a fixed latency per AWS request, builds
-the release binary in build-bench/ (or takes --bin), and for each number of sources (distinct
+the release binary in build-bench/ (from the working tree, or from exactly --commit REV via
+git archive; or takes --bin), and for each number of sources (distinct
 source accounts, fan-in) runs, on an emptied emulator, `runs` times the cycle
 
     apply (from nothing) -> plan (no-op) -> apply (after one change: functions.timeout_seconds
     60 -> 61) -> destroy
 
-measuring for each: wall time, user+sys CPU and peak RSS of the binary (os.wait4 on the child),
+measuring for each: wall time, user+sys CPU (os.wait4 on the child) and peak RSS (GNU time's
+%M) of the binary,
 API calls and mutating calls (the emulator's request log), the emulator's own CPU, and the limit.
 
 The limit (dependency depth of the calls actually made, times the latency): every logged call is
@@ -31,15 +33,18 @@ the members naming it (RoleName, FunctionName, rule Name, KeyId, ...). A call mu
 Calls that name no single resource (STS, RDS, DescribeEventBus) otherwise depend on nothing.
 The longest path through these edges, in calls, times the latency is the bound. It is built
 from the calls the tool made, so a redundant call that sits on a resource's chain raises the
-bound too: the list of calls per resource (--raw) shows those separately.
+bound too: the list of calls per resource (--raw) shows those separately, and a second limit
+gives the read-backs (reads of a resource after its first change, but for Lambda's
+GetFunctionConfiguration state poll) weight 0.
 
-Also reported, from timing alone: the observed chain (walking back from the last reply to the
+Also kept in --raw, from timing alone: the observed chain (walking back from the last reply to the
 call that ended last before each call started) and the time on it spent outside any call (the
 binary's own CPU, sleeps between polls, start-up and exit).
 
 --baseline also runs bench/baseline-awscli.sh (create, then delete, one source, AWS CLI).
 Results: a Markdown table on stdout and, with --results, in that file. Exit status 1 when a
-workload failed, the no-op plan reported changes, or it made a mutating call.
+workload failed, the no-op plan reported changes or made a mutating call, the change made
+none, a call could not be attributed to a resource, or the CLI's pipeline differs from ours.
 Owner: H9 (bench/).
 """
 
