@@ -66,6 +66,25 @@ static cJSON *s_read_holder(const char *lock_path) {
     return cJSON_Parse(text);
 }
 
+/* The holder of an existing lock. A lock is created empty and then written, so a reader can see
+ * it between the two: wait up to 1 s for its content. NULL when unreadable, or gone (the caller
+ * tries to take it again). */
+static cJSON *s_read_holder_settled(const char *lock_path) {
+    cJSON *holder = NULL;
+
+    for (int i = 0; i < 50; i++) {
+        holder = s_read_holder(lock_path);
+        if (holder && cJSON_IsNumber(cJSON_GetObjectItem(holder, "pid")))
+            break;
+        cJSON_Delete(holder);
+        holder = NULL;
+        if (access(lock_path, F_OK) != 0)
+            break;
+        usleep(20 * 1000);
+    }
+    return holder;
+}
+
 /* A lock left by a process of this host that is gone. */
 static int s_is_stale(const cJSON *holder) {
     const cJSON *pid = cJSON_GetObjectItem(holder, "pid");
@@ -117,7 +136,9 @@ int rdsbk_state_lock(struct rdsbk_state_lock **out, const char *state_path, cons
             result = rc;
             goto cleanup;
         }
-        holder = s_read_holder(lock_path);
+        holder = s_read_holder_settled(lock_path);
+        if (!holder && access(lock_path, F_OK) != 0)
+            continue; /* released while we looked */
         if (holder && s_is_stale(holder)) {
             const cJSON *pid = cJSON_GetObjectItem(holder, "pid");
             rdsbk_log_warn("%s: taking over a stale lock of pid %d, which no longer runs",

@@ -6,11 +6,12 @@ The emulator adds 80 ms to every request so that a run lasts seconds. Each round
 processes on the same topology and state (simultaneously, or the second a random moment after
 the first): two applies on an empty stack, two applies that change a function's timeout, and an
 apply racing a destroy. In every round exactly one process must finish its work (exit 0) and
-the other must exit 1 before calling AWS, with a message naming the holder (user, the winner's
+the other must exit 1 with a message naming the holder (user, the winner's
 pid, host, operation) and `state unlock`. Afterwards the lock file is gone, the state parses with
 a sane serial (at most one save per change: the engine group-commits changes that finish
-together, so it went up by 1..N for N changes), its .backup is the serial before, and a plan shows no changes (or, after a destroy,
-nothing is left). Short: 3 rounds; long: 20.
+together, so it went up by 1..N for N changes), its .backup is the serial before, and a plan
+shows no changes (or, after a destroy, nothing is left). Short: 3 rounds; long: 20. Last, a lock file seen empty (created, not yet
+written) and written 0.3 s later: the refusal must still name its holder.
 """
 
 import json
@@ -129,6 +130,26 @@ def run_suite(binary, long_run, seed):
             os.unlink(w.state)
             if os.path.exists(w.state + ".backup"):
                 os.unlink(w.state + ".backup")
+        # a lock seen between its creation and its content (the window the races above can hit
+        # under load): the refusal still names the holder
+        w.write_topology(stack="conc", timeout=60)
+        holder = subprocess.Popen(["sleep", "30"])
+        try:
+            open(w.state + ".lock", "w").close()
+            proc = w.popen("apply", "--auto-approve", stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+            time.sleep(0.3)
+            with open(w.state + ".lock", "w") as f:
+                json.dump({"holder": "ci", "pid": holder.pid, "host": os.uname().nodename,
+                           "time": "2026-01-01T00:00:00Z", "operation": "apply"}, f)
+            _, stderr = proc.communicate(timeout=120)
+            check(proc.returncode == 1 and "locked by ci (pid %d" % holder.pid in stderr,
+                  "a lock being written: exit %d, %s" % (proc.returncode, stderr[-1000:]))
+        finally:
+            holder.kill()
+            holder.wait()
+            os.unlink(w.state + ".lock")
+        print("a lock caught while being written: the refusal names its holder", flush=True)
         counts.update({"suite": "concurrency", "seed": seed})
         print("FIGURES " + json.dumps(counts, sort_keys=True))
     finally:
