@@ -112,4 +112,8 @@ int rdsbk_aws_send(struct rdsbk_http_response *resp, struct rdsbk_http *http,
                    struct rdsbk_http_request *req, const struct rdsbk_signing *signing,
                    const char *operation);
 
+/* How many attempts the calling thread's last rdsbk_aws_send made: 1 when it was not retried.
+ * A create that is not idempotent (KMS CreateKey) checks it: a retry may have created twice. */
+int rdsbk_aws_last_attempts(void);
+
 #endif

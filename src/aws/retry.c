@@ -28,6 +28,13 @@
  * replace expiring ones and X-Amz-Date stays within the 5-minute window.
  */
 
+/* How many attempts the calling thread's last rdsbk_aws_send made. */
+static _Thread_local int s_last_attempts;
+
+int rdsbk_aws_last_attempts(void) {
+    return s_last_attempts;
+}
+
 /* Full jitter: uniform in [0, min(max_delay, base * 2^(attempt-1))]. */
 long rdsbk_retry_backoff_ms(const struct rdsbk_http_options *o, int attempt) {
     long cap = o->base_delay_ms;
@@ -115,6 +122,7 @@ int rdsbk_aws_send(struct rdsbk_http_response *resp, struct rdsbk_http *http,
 
         rdsbk_http_response_clean_up(resp);
         rdsbk_aws_error_clean_up(&err);
+        s_last_attempts = attempt;
 
         /* 1. fresh credentials, 2. a fresh signature */
         result = signing->get_credentials(&creds, signing->payload);

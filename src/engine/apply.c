@@ -158,8 +158,12 @@ static int s_adopt_on_conflict(cJSON **after, char **id, struct rdsbk_engine *e,
     rdsbk_error_clear();
     ref->id = NULL;
     rc = ops->read(&existing, id, client, ref);
-    if (!rc)
+    if (!rc && rdsbk_engine_matches(c->type, desired, existing)) {
+        *after = existing; /* the lost create did exactly what was asked */
+        existing = NULL;
+    } else if (!rc) {
         rc = ops->update(after, client, ref, desired, existing);
+    }
     cJSON_Delete(existing);
     return rc;
 }

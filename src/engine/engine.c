@@ -454,6 +454,19 @@ static bool s_has_reference(const cJSON *v) {
     return found;
 }
 
+bool rdsbk_engine_matches(enum rdsbk_resource_type type, const cJSON *desired,
+                          const cJSON *actual) {
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(type);
+    const cJSON *attr;
+
+    cJSON_ArrayForEach(attr, desired) {
+        if (!s_listed(ops->no_diff, attr->string) &&
+            !rdsbk_canon_equal(attr, cJSON_GetObjectItemCaseSensitive(actual, attr->string)))
+            return false;
+    }
+    return true;
+}
+
 static int s_decide(struct rdsbk_engine *e, struct rdsbk_change *c) {
     const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(c->type);
     const cJSON *attr;

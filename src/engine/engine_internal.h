@@ -88,6 +88,10 @@ struct rdsbk_client *rdsbk_engine_client(struct rdsbk_engine *e, const char *acc
 void rdsbk_engine_ref(struct rdsbk_resource_ref *ref, const struct rdsbk_engine *e,
                       const struct rdsbk_change *c, const cJSON *attributes);
 
+/* Whether `actual` has every desired attribute of a resource of `type` (the tool's own settings
+ * aside), by the semantic comparison of canon.h. */
+bool rdsbk_engine_matches(enum rdsbk_resource_type type, const cJSON *desired, const cJSON *actual);
+
 /* Counts of a plan. */
 struct rdsbk_plan_counts {
     int add, change, destroy, adopt, forget;

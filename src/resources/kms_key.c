@@ -7,6 +7,7 @@
  * keys behind for 7..30 days). deletion_window_days and prevent_destroy are settings of the tool,
  * not of AWS: `read` carries them over from the last known attributes, `remove` uses the window.
  */
+#include "rdsbk/http.h"
 #include "resources_internal.h"
 
 #include "rdsbk/error.h"
@@ -214,7 +215,8 @@ static bool s_policy_not_ready(int rc) {
 
 /*
  * CreateKey is not idempotent: when its reply is lost, the transport's retry creates a second key,
- * and the first stays enabled, unknown to the state. Just after creating, any other live key
+ * and the first stays enabled, unknown to the state. After a CreateKey that was retried, any other
+ * live key
  * tagged for the stack can only be such a twin (adoption found none before the create, and the
  * state lock keeps other runs out): it is scheduled for deletion with the configured window.
  */
@@ -238,9 +240,9 @@ static void s_reap_twins(struct rdsbk_client *client, const struct rdsbk_resourc
             continue;
         if (s_describe_live(&meta, client, id) == 0 &&
             rdsbk_kms_schedule_key_deletion(&when, client, id, window) == 0)
-            rdsbk_log_warn("kms: key %s, tagged for stack %s, was created twice (a lost reply); "
-                           "scheduled the extra key %s for deletion",
-                           keep, ref->stack, id);
+            rdsbk_log_warn("kms: another live key of stack %s besides %s (a CreateKey whose reply "
+                           "was lost and was retried): scheduled %s for deletion",
+                           ref->stack, keep, id);
         rdsbk_error_clear();
         cJSON_Delete(meta);
     }
@@ -256,6 +258,7 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     char *policy = NULL;
     cJSON *meta = NULL;
     char *key_id = NULL;
+    bool retried = false;
     int result;
 
     *actual_out = NULL;
@@ -277,6 +280,7 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     rdsbk_res_backoff_init(&b, 1000, 8000, S_POLICY_RETRY_MS);
     for (;;) {
         result = rdsbk_kms_create_key(&meta, client, &in);
+        retried |= rdsbk_aws_last_attempts() > 1;
         if (!s_policy_not_ready(result) ||
             !rdsbk_res_backoff_wait(&b,
                                     "kms:CreateKey refused (%s); a principal of the key policy "
@@ -292,7 +296,8 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
         goto cleanup;
     }
     rdsbk_log_verbose("created KMS key %s", key_id);
-    s_reap_twins(client, ref, key_id, rdsbk_res_int(desired, "deletion_window_days", 30));
+    if (retried)
+        s_reap_twins(client, ref, key_id, rdsbk_res_int(desired, "deletion_window_days", 30));
     result =
         rdsbk_res_read_after_write(actual_out, id_out, &rdsbk_res_kms_key_ops, client, ref, key_id);
 
@@ -419,6 +424,9 @@ static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref
     }
     if (result)
         goto cleanup;
+    /* destroy leaves nothing: a twin left by a create retried inside libcurl (invisible to our
+     * attempt count) goes too */
+    s_reap_twins(client, ref, key_id, window);
     rdsbk_log_warn("KMS key %s is scheduled for deletion in %d days: backup copies encrypted with "
                    "it become unrestorable once it is deleted (cancel with "
                    "`aws kms cancel-key-deletion --key-id %s`)",
