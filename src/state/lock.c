@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,6 +98,40 @@ static int s_is_stale(const cJSON *holder) {
     return kill((pid_t)pid->valueint, 0) != 0 && errno == ESRCH;
 }
 
+/*
+ * Removes a stale lock, one taker at a time: two runs that both saw the same stale lock must not
+ * both remove "it", or the second would remove the lock the first had just taken. Takeovers are
+ * serialised by flock() on the directory, and under it the lock is read again: only the very
+ * lock found stale (same pid and time) is removed; a fresh one is left alone. Then both race for
+ * O_EXCL as usual, and one wins.
+ */
+static void s_take_over(const char *lock_path, const cJSON *stale) {
+    char *dir = strdup(lock_path);
+    char *slash = dir ? strrchr(dir, '/') : NULL;
+    int dfd;
+    cJSON *again;
+
+    if (!dir)
+        return;
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0 && flock(dfd, LOCK_EX) == 0) {
+        again = s_read_holder_settled(lock_path);
+        if (again && cJSON_Compare(again, stale, 1) && s_is_stale(again)) {
+            const cJSON *pid = cJSON_GetObjectItem(again, "pid");
+            rdsbk_log_warn("%s: taking over a stale lock of pid %d, which no longer runs",
+                           lock_path, cJSON_IsNumber(pid) ? pid->valueint : 0);
+            unlink(lock_path);
+        }
+        cJSON_Delete(again);
+        flock(dfd, LOCK_UN);
+    }
+    if (dfd >= 0)
+        close(dfd);
+    free(dir);
+}
+
 static int s_try(const char *lock_path, const char *content) {
     int fd = open(lock_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     size_t len = strlen(content);
@@ -140,10 +175,7 @@ int rdsbk_state_lock(struct rdsbk_state_lock **out, const char *state_path, cons
         if (!holder && access(lock_path, F_OK) != 0)
             continue; /* released while we looked */
         if (holder && s_is_stale(holder)) {
-            const cJSON *pid = cJSON_GetObjectItem(holder, "pid");
-            rdsbk_log_warn("%s: taking over a stale lock of pid %d, which no longer runs",
-                           lock_path, cJSON_IsNumber(pid) ? pid->valueint : 0);
-            unlink(lock_path);
+            s_take_over(lock_path, holder);
             cJSON_Delete(holder);
             continue;
         }
