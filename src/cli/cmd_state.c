@@ -41,10 +41,18 @@ static int s_show(const struct rdsbk_state *st, const char *address,
     }
     attrs = cJSON_Print(r->attributes);
     if (args->json) {
-        printf("{\"address\": \"%s\", \"type\": \"%s\", \"account\": \"%s\", \"region\": \"%s\", "
-               "\"id\": \"%s\", \"attributes\": %s}\n",
-               r->address, r->type, r->account, r->region ? r->region : "", r->id ? r->id : "",
-               attrs ? attrs : "{}");
+        cJSON *o = cJSON_CreateObject();
+        char *text;
+        cJSON_AddStringToObject(o, "address", r->address);
+        cJSON_AddStringToObject(o, "type", r->type);
+        cJSON_AddStringToObject(o, "account", r->account);
+        cJSON_AddStringToObject(o, "region", r->region ? r->region : "");
+        cJSON_AddStringToObject(o, "id", r->id ? r->id : "");
+        cJSON_AddItemToObject(o, "attributes", cJSON_CreateObjectReference(r->attributes->child));
+        text = cJSON_Print(o);
+        printf("%s\n", text ? text : "{}");
+        free(text);
+        cJSON_Delete(o);
     } else {
         printf("# %s\ntype    = %s\naccount = %s\nregion  = %s\nid      = %s\n", r->address,
                r->type, r->account, r->region ? r->region : "", r->id ? r->id : "");

@@ -306,6 +306,27 @@ class EngineTest(unittest.TestCase):
         self.run_tool("apply", "--auto-approve", "--force-key-deletion")
         self.assert_no_changes()
 
+    def test_state_commands(self):
+        self.write(topology())
+        self.apply()
+        listed = self.run_tool("state", "list").stdout.split()
+        self.assertEqual(len(listed), 30)
+        self.assertEqual(listed, sorted(listed))
+        shown = json.loads(self.run_tool("state", "show", "backup.kms_key.shared", "--json").stdout)
+        self.assertEqual(shown["type"], "kms_key")
+        self.assertTrue(shown["attributes"]["arn"].startswith("arn:aws:kms:%s:%s:key/" % (RB, B)))
+        proc = self.run_tool("state", "show", "no.such.address", check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("not in the state", proc.stderr)
+        # forgotten by the state, still in AWS: the next plan adopts it, apply records it
+        self.run_tool("state", "rm", "account[%s].iam_role.copy" % A)
+        self.assertNotIn("account[%s].iam_role.copy" % A, self.run_tool("state", "list").stdout)
+        got = self.changes(self.plan())
+        self.assertEqual({a: c["action"] for a, c in got.items()},
+                         {"account[%s].iam_role.copy" % A: "adopt"})
+        self.apply()
+        self.assert_no_changes()
+
     def test_saved_plan_and_stale_plan(self):
         self.write(topology())
         saved = os.path.join(self.dir, "p.plan")
