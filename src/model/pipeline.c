@@ -75,6 +75,29 @@ static void s_add_str(struct s_builder *bd, cJSON *obj, const char *key, const c
         bd->oom = 1;
 }
 
+/* Adds `value` (taken over; NULL marks out of memory) under `key`. */
+static void s_add_owned(struct s_builder *bd, cJSON *obj, const char *key, char *value) {
+    s_add_str(bd, obj, key, value);
+    free(value);
+}
+
+/* Adds the strings of `arr` joined by commas under `key` (the functions' list settings). */
+static void s_add_joined(struct s_builder *bd, cJSON *obj, const char *key, const cJSON *arr) {
+    struct rdsbk_buf joined = RDSBK_BUF_INIT;
+    const cJSON *it;
+    int rc = 0;
+
+    cJSON_ArrayForEach(it, arr) {
+        if (joined.len)
+            rc |= rdsbk_buf_addc(&joined, ',');
+        rc |= rdsbk_buf_adds(&joined, it->valuestring);
+    }
+    if (rc)
+        bd->oom = 1;
+    s_add_str(bd, obj, key, rdsbk_buf_cstr(&joined));
+    rdsbk_buf_clean_up(&joined);
+}
+
 /* Adds a string to an array, taking ownership of `s` (NULL marks out of memory). */
 static void s_push_owned(struct s_builder *bd, cJSON *arr, char *s) {
     cJSON *item = s ? cJSON_CreateString(s) : NULL;
@@ -510,7 +533,6 @@ static void s_account_side(struct s_builder *bd, const char *account) {
     char *share_fn = rdsbk_model_name(t->stack, "share", S_NAME_MAX);
     char *events_role = rdsbk_model_name(t->stack, "events", S_NAME_MAX);
     cJSON *env;
-    char *joined;
 
     snprintf(scope, sizeof(scope), "account[%s]", account);
     if (!system_globs || !copy_globs || !copy_resources || !instances || !clusters || !copy_fn ||
@@ -591,31 +613,11 @@ static void s_account_side(struct s_builder *bd, const char *account) {
     /* 2. functions copy and share */
     env = s_env(bd);
     s_add_str(bd, env, "RDSBK_KMS_KEY_ARN", S_KEY_ARN);
-    joined = NULL;
-    {
-        struct rdsbk_buf b1 = RDSBK_BUF_INIT;
-        struct rdsbk_buf b2 = RDSBK_BUF_INIT;
-        const cJSON *it;
-        cJSON_ArrayForEach(it, instances) {
-            if (b1.len)
-                rdsbk_buf_addc(&b1, ',');
-            rdsbk_buf_adds(&b1, it->valuestring);
-        }
-        cJSON_ArrayForEach(it, clusters) {
-            if (b2.len)
-                rdsbk_buf_addc(&b2, ',');
-            rdsbk_buf_adds(&b2, it->valuestring);
-        }
-        s_add_str(bd, env, "RDSBK_DB_INSTANCES", rdsbk_buf_cstr(&b1));
-        s_add_str(bd, env, "RDSBK_DB_CLUSTERS", rdsbk_buf_cstr(&b2));
-        rdsbk_buf_clean_up(&b1);
-        rdsbk_buf_clean_up(&b2);
-    }
+    s_add_joined(bd, env, "RDSBK_DB_INSTANCES", instances);
+    s_add_joined(bd, env, "RDSBK_DB_CLUSTERS", clusters);
     s_function(bd, scope, "copy", account, "copy", "copy", env, S_KEY_ADDR);
     env = s_env(bd);
-    joined = s_fmt(bd, "rdsbk.%s", t->stack);
-    s_add_str(bd, env, "RDSBK_EVENT_SOURCE", joined);
-    free(joined);
+    s_add_owned(bd, env, "RDSBK_EVENT_SOURCE", s_fmt(bd, "rdsbk.%s", t->stack));
     s_add_str(bd, env, "RDSBK_EVENT_DETAIL_TYPE", RDSBK_EVENT_DETAIL_TYPE);
     s_function(bd, scope, "share", account, "share", "share", env, NULL);
     s_invoke_permission(bd, scope, "copy", account, "copy", "copy", "copy", "rdsbk-events");
@@ -828,19 +830,10 @@ static void s_backup_side(struct s_builder *bd, cJSON *accounts) {
     }
     {
         cJSON *env = s_env(bd);
-        struct rdsbk_buf list = RDSBK_BUF_INIT;
-        char *source = s_fmt(bd, "rdsbk.%s", t->stack);
-        cJSON_ArrayForEach(acct, accounts) {
-            if (list.len)
-                rdsbk_buf_addc(&list, ',');
-            rdsbk_buf_adds(&list, acct->valuestring);
-        }
         s_add_str(bd, env, "RDSBK_KMS_KEY_ARN", S_KEY_ARN);
-        s_add_str(bd, env, "RDSBK_SOURCE_ACCOUNTS", rdsbk_buf_cstr(&list));
-        s_add_str(bd, env, "RDSBK_EVENT_SOURCE", source);
+        s_add_joined(bd, env, "RDSBK_SOURCE_ACCOUNTS", accounts);
+        s_add_owned(bd, env, "RDSBK_EVENT_SOURCE", s_fmt(bd, "rdsbk.%s", t->stack));
         s_add_str(bd, env, "RDSBK_EVENT_DETAIL_TYPE", RDSBK_EVENT_DETAIL_TYPE);
-        rdsbk_buf_clean_up(&list);
-        free(source);
         s_function(bd, "backup", "backup_copy", bd->b, "backup-copy", "backup-copy", env,
                    S_KEY_ADDR);
     }
