@@ -116,7 +116,7 @@ void rdsbk_topology_free(struct rdsbk_topology *topo);
 /* The normalised topology, defaults filled in, as JSON text (caller frees). NULL on ENOMEM. */
 char *rdsbk_topology_to_json(const struct rdsbk_topology *topo);
 
-/* The partition of a Region: "aws", "aws-cn" or "aws-us-gov". */
+/* The partition of a Region: "aws", "aws-cn" or "aws-us-gov" (rdsbk_partition_of_region). */
 const char *rdsbk_region_partition(const char *region);
 
 #endif

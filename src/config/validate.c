@@ -1,5 +1,6 @@
 #include "validate.h"
 #include "rdsbk/config.h"
+#include "rdsbk/endpoints.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -24,12 +25,9 @@ bool rdsbk_valid_account(const char *s) {
     return strlen(s) == RDSBK_ACCOUNT_LEN && s_all(s, RDSBK_ACCOUNT_LEN, s_digit);
 }
 
+/* The endpoint module owns the partition rules; the topology asks it. */
 const char *rdsbk_region_partition(const char *region) {
-    if (strncmp(region, "cn-", 3) == 0)
-        return "aws-cn";
-    if (strncmp(region, "us-gov-", 7) == 0)
-        return "aws-us-gov";
-    return "aws";
+    return rdsbk_partition_of_region(region);
 }
 
 /* <area>-<direction>-<n>, with the optional "gov" of us-gov-west-1: eu-west-1, ap-southeast-2,

@@ -3,6 +3,7 @@
  * Region, and the databases of a source with their newest system snapshot.
  */
 #include "drill_internal.h"
+#include "rdsbk/client_set.h"
 #include "rdsbk/error.h"
 #include "rdsbk/http.h"
 
@@ -212,17 +213,10 @@ bool rdsbk_drill_is_backup_copy(const struct rdsbk_rds_snapshot *s, const char *
 
 /* ---- clients ------------------------------------------------------------------------------ */
 
-struct s_entry {
-    char account[RDSBK_ACCOUNT_LEN + 1];
-    char *region;
-    struct rdsbk_client *client;
-};
-
 struct rdsbk_drill_clients {
     const struct rdsbk_topology *topo;
     struct rdsbk_http *http;
-    struct s_entry *entries;
-    size_t n;
+    struct rdsbk_client_set *set;
     char (*verified)[RDSBK_ACCOUNT_LEN + 1];
     size_t n_verified;
 };
@@ -241,6 +235,8 @@ int rdsbk_drill_clients_new(struct rdsbk_drill_clients **out, const struct rdsbk
         goto cleanup;
     }
     result = rdsbk_http_new(&c->http, NULL);
+    if (result == 0)
+        result = rdsbk_client_set_new(&c->set, topo, c->http, NULL, NULL);
     if (result)
         goto cleanup;
     *out = c;
@@ -254,35 +250,13 @@ cleanup:
 void rdsbk_drill_clients_free(struct rdsbk_drill_clients *c) {
     if (!c)
         return;
-    /* Regional clients share their base's credentials provider: free in reverse order. */
-    for (size_t i = c->n; i > 0; i--) {
-        rdsbk_client_free(c->entries[i - 1].client);
-        free(c->entries[i - 1].region);
-    }
-    free(c->entries);
+    rdsbk_client_set_free(c->set);
     free(c->verified);
     rdsbk_http_free(c->http);
     free(c);
 }
 
-/* The profile and role of an account of the topology; false when it names no such account. */
-static bool s_account_settings(const struct rdsbk_topology *t, const char *account,
-                               const char **profile, const char **role_arn) {
-    if (strcmp(account, t->backup.account) == 0) {
-        *profile = t->backup.profile;
-        *role_arn = t->backup.role_arn;
-        return true;
-    }
-    for (size_t i = 0; i < t->n_sources; i++) {
-        if (strcmp(t->sources[i].account, account) == 0) {
-            *profile = t->sources[i].profile;
-            *role_arn = t->sources[i].role_arn;
-            return true;
-        }
-    }
-    return false;
-}
-
+/* Each account is proven once (GetCallerIdentity) before its first use. */
 static int s_verify(struct rdsbk_drill_clients *c, struct rdsbk_client *client,
                     const char *account) {
     int rc;
@@ -296,61 +270,11 @@ static int s_verify(struct rdsbk_drill_clients *c, struct rdsbk_client *client,
     return rc;
 }
 
-/* A new client for `account` in `region`: for another Region of a known account it shares that
- * account's credentials provider. */
-static int s_new_client(struct rdsbk_client **out, struct rdsbk_drill_clients *c,
-                        const char *account, const char *region) {
-    struct rdsbk_client_options o;
-    char session[64];
-
-    for (size_t i = 0; i < c->n; i++)
-        if (strcmp(c->entries[i].account, account) == 0)
-            return rdsbk_client_new_for_region(out, c->entries[i].client, region);
-    memset(&o, 0, sizeof(o));
-    if (!s_account_settings(c->topo, account, &o.profile, &o.role_arn))
-        return rdsbk_error_set(RDSBK_EINVALID, "account %s is not in the topology", account);
-    snprintf(session, sizeof(session), "rdsbk-%s", c->topo->stack);
-    o.region = region;
-    o.session_name = session;
-    o.endpoints = &c->topo->endpoints;
-    o.http = c->http;
-    return rdsbk_client_new(out, &o);
-}
-
 struct rdsbk_client *rdsbk_drill_client(struct rdsbk_drill_clients *c, const char *account,
                                         const char *region) {
-    struct rdsbk_client *client = NULL;
-    struct rdsbk_client *result = NULL;
-    struct s_entry *grown;
-    char *region_copy = NULL;
+    struct rdsbk_client *client = rdsbk_client_set_get(c->set, account, region);
 
-    for (size_t i = 0; i < c->n; i++)
-        if (strcmp(c->entries[i].account, account) == 0 &&
-            strcmp(c->entries[i].region, region) == 0)
-            return c->entries[i].client;
-    if (s_new_client(&client, c, account, region))
-        goto cleanup;
-    region_copy = strdup(region);
-    grown = realloc(c->entries, (c->n + 1) * sizeof(*grown));
-    if (grown)
-        c->entries = grown;
-    if (!grown || !region_copy) {
-        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-        goto cleanup;
-    }
-    snprintf(c->entries[c->n].account, sizeof(c->entries[c->n].account), "%s", account);
-    c->entries[c->n].region = region_copy;
-    c->entries[c->n].client = client;
-    c->n++;
-    region_copy = NULL;
-    /* from here the client belongs to `c`, verified or not */
-    result = s_verify(c, client, account) ? NULL : client;
-    client = NULL;
-
-cleanup:
-    rdsbk_client_free(client);
-    free(region_copy);
-    return result;
+    return client && s_verify(c, client, account) == 0 ? client : NULL;
 }
 
 /* ---- databases ---------------------------------------------------------------------------- */

@@ -6,6 +6,7 @@
 #include "canon.h"
 #include "engine_internal.h"
 #include "pool.h"
+#include "rdsbk/client_set.h"
 #include "rdsbk/error.h"
 #include "rdsbk/http.h"
 #include "rdsbk/log.h"
@@ -21,41 +22,16 @@ const char *rdsbk_action_name(enum rdsbk_action action) {
 
 /* ---- clients ---------------------------------------------------------------------------- */
 
-struct s_client_entry {
-    char account[RDSBK_ACCOUNT_LEN + 1];
-    char *region;
-    struct rdsbk_client *client;
-};
-
-struct rdsbk_clients {
-    struct s_client_entry *entries;
-    size_t n;
-    pthread_mutex_t lock;
-};
-
-/* The profile and role of an account: from the topology (the first source naming it), else from
- * the state, which remembers accounts of sources since removed. */
-static void s_account_settings(const struct rdsbk_engine *e, const char *account,
-                               const char **profile, const char **role_arn) {
-    const struct rdsbk_topology *t = e->topo;
+/* Accounts the topology no longer names (a removed source) are reached as the state remembers;
+ * an account neither knows gets the default credentials chain. */
+static bool s_remembered_account(const char *account, const char **profile, const char **role_arn,
+                                 void *payload) {
+    const struct rdsbk_engine *e = payload;
     const cJSON *remembered = cJSON_GetObjectItemCaseSensitive(e->state->accounts, account);
 
-    *profile = NULL;
-    *role_arn = NULL;
-    if (strcmp(account, t->backup.account) == 0) {
-        *profile = t->backup.profile;
-        *role_arn = t->backup.role_arn;
-        return;
-    }
-    for (size_t i = 0; i < t->n_sources; i++) {
-        if (strcmp(t->sources[i].account, account) == 0) {
-            *profile = t->sources[i].profile;
-            *role_arn = t->sources[i].role_arn;
-            return;
-        }
-    }
     *profile = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(remembered, "profile"));
     *role_arn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(remembered, "role_arn"));
+    return true;
 }
 
 /* Records in the state how to reach every account the topology names. */
@@ -70,7 +46,7 @@ static int s_remember_accounts(struct rdsbk_engine *e) {
 
         if (!o)
             return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-        s_account_settings(e, account, &profile, &role_arn);
+        rdsbk_topology_account(t, account, &profile, &role_arn);
         if (profile)
             cJSON_AddStringToObject(o, "profile", profile);
         if (role_arn)
@@ -83,69 +59,7 @@ static int s_remember_accounts(struct rdsbk_engine *e) {
 
 struct rdsbk_client *rdsbk_engine_client(struct rdsbk_engine *e, const char *account,
                                          const char *region) {
-    struct rdsbk_clients *c = e->clients;
-    struct rdsbk_client *base = NULL;
-    struct rdsbk_client *client = NULL;
-    struct s_client_entry *grown;
-    char session[64];
-
-    pthread_mutex_lock(&c->lock);
-    for (size_t i = 0; i < c->n; i++) {
-        if (strcmp(c->entries[i].account, account) != 0)
-            continue;
-        if (strcmp(c->entries[i].region, region) == 0) {
-            client = c->entries[i].client;
-            goto done;
-        }
-        base = c->entries[i].client;
-    }
-    if (base) {
-        if (rdsbk_client_new_for_region(&client, base, region))
-            goto done;
-    } else {
-        struct rdsbk_client_options o;
-        memset(&o, 0, sizeof(o));
-        o.region = region;
-        s_account_settings(e, account, &o.profile, &o.role_arn);
-        snprintf(session, sizeof(session), "rdsbk-%s", e->topo->stack);
-        o.session_name = session;
-        o.endpoints = &e->topo->endpoints;
-        o.http = e->http;
-        if (rdsbk_client_new(&client, &o))
-            goto done;
-    }
-    grown = realloc(c->entries, (c->n + 1) * sizeof(*grown));
-    if (grown) {
-        c->entries = grown;
-        grown[c->n].region = strdup(region);
-    }
-    if (!grown || !grown[c->n].region) {
-        rdsbk_client_free(client);
-        client = NULL;
-        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-        goto done;
-    }
-    snprintf(c->entries[c->n].account, sizeof(c->entries[c->n].account), "%s", account);
-    c->entries[c->n].client = client;
-    c->n++;
-
-done:
-    pthread_mutex_unlock(&c->lock);
-    return client;
-}
-
-static void s_clients_free(struct rdsbk_clients *c) {
-    if (!c)
-        return;
-    /* Regional clients share their base's credentials provider; freeing in reverse creation
-     * order releases the base last. */
-    for (size_t i = c->n; i > 0; i--) {
-        rdsbk_client_free(c->entries[i - 1].client);
-        free(c->entries[i - 1].region);
-    }
-    free(c->entries);
-    pthread_mutex_destroy(&c->lock);
-    free(c);
+    return rdsbk_client_set_get(e->clients, account, region);
 }
 
 /* ---- account checks --------------------------------------------------------------------- */
@@ -225,10 +139,9 @@ int rdsbk_engine_open(struct rdsbk_engine *e, const struct rdsbk_topology *topo,
     rc = rdsbk_http_new(&e->http, NULL);
     if (rc)
         return rc;
-    e->clients = calloc(1, sizeof(*e->clients));
-    if (!e->clients)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-    pthread_mutex_init(&e->clients->lock, NULL);
+    rc = rdsbk_client_set_new(&e->clients, topo, e->http, s_remembered_account, e);
+    if (rc)
+        return rc;
     return s_verify_accounts(e);
 }
 
@@ -251,7 +164,7 @@ void rdsbk_engine_close(struct rdsbk_engine *e) {
     for (size_t i = 0; i < e->n_changes; i++)
         s_change_clean_up(&e->changes[i]);
     free(e->changes);
-    s_clients_free(e->clients);
+    rdsbk_client_set_free(e->clients);
     rdsbk_http_free(e->http);
     rdsbk_graph_free(e->graph);
     rdsbk_state_free(e->state);

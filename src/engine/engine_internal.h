@@ -48,8 +48,8 @@ struct rdsbk_change {
     size_t n_state_deps;
 };
 
-/* Clients per account and Region, created once per run. */
-struct rdsbk_clients;
+/* Clients per account and Region, created once per run (rdsbk/client_set.h). */
+struct rdsbk_client_set;
 
 struct rdsbk_engine {
     const struct rdsbk_topology *topo;
@@ -58,7 +58,7 @@ struct rdsbk_engine {
     struct rdsbk_state *state;
     struct rdsbk_state_lock *lock;
     struct rdsbk_http *http;
-    struct rdsbk_clients *clients;
+    struct rdsbk_client_set *clients;
     struct rdsbk_change *changes; /* sorted by address */
     size_t n_changes;
     pthread_mutex_t state_lock; /* guards `state` in memory during apply */

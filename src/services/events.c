@@ -9,23 +9,7 @@
 
 /* Calls `op` with `input` (consumed); *out (may be NULL) receives the reply. */
 static int s_call(cJSON **out, struct rdsbk_client *client, const char *op, cJSON *input, int rc) {
-    struct rdsbk_service_ctx ctx;
-    cJSON *reply = NULL;
-
-    if (out)
-        *out = NULL;
-    if (rc == 0 && !input)
-        rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-    if (rc == 0)
-        rc = rdsbk_client_service_ctx(&ctx, client, "events");
-    if (rc == 0)
-        rc = rdsbk_json_call(&reply, &ctx, S_PREFIX, op, input);
-    cJSON_Delete(input);
-    if (rc == 0 && out)
-        *out = reply;
-    else
-        cJSON_Delete(reply);
-    return rc;
+    return rdsbk_svc_json_call(out, client, "events", S_PREFIX, op, input, rc);
 }
 
 static int s_paginate(cJSON **out, struct rdsbk_client *client, const char *op, cJSON *input,

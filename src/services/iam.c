@@ -7,27 +7,13 @@
 
 #define S_VERSION "2010-05-08"
 
-/* Sends `q` to IAM. */
 static int s_send(struct rdsbk_query_reply *reply, struct rdsbk_client *client,
                   const struct rdsbk_query *q) {
-    struct rdsbk_service_ctx ctx;
-    int rc = rdsbk_client_service_ctx(&ctx, client, "iam");
-
-    memset(reply, 0, sizeof(*reply));
-    if (rc)
-        return rc;
-    return rdsbk_query_send(reply, &ctx, q);
+    return rdsbk_svc_query_send(reply, client, "iam", q);
 }
 
-/* A call whose reply carries nothing the caller needs. */
 static int s_simple(struct rdsbk_client *client, struct rdsbk_query *q, int rc) {
-    struct rdsbk_query_reply reply = {0};
-
-    if (rc == 0)
-        rc = s_send(&reply, client, q);
-    rdsbk_query_reply_clean_up(&reply);
-    rdsbk_query_clean_up(q);
-    return rc;
+    return rdsbk_svc_query_simple(client, "iam", q, rc);
 }
 
 /* A URL-encoded policy document at `path`, decoded; NULL when absent. */

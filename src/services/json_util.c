@@ -124,3 +124,46 @@ int rdsbk_svc_json_failed_entries(const cJSON *reply, const char *entries_field,
     }
     return rdsbk_error_set(RDSBK_ERROR, "%s: %d failed entries", operation, count->valueint);
 }
+
+int rdsbk_svc_query_send(struct rdsbk_query_reply *reply, struct rdsbk_client *client,
+                         const char *service, const struct rdsbk_query *q) {
+    struct rdsbk_service_ctx ctx;
+    int rc = rdsbk_client_service_ctx(&ctx, client, service);
+
+    memset(reply, 0, sizeof(*reply));
+    if (rc)
+        return rc;
+    return rdsbk_query_send(reply, &ctx, q);
+}
+
+int rdsbk_svc_query_simple(struct rdsbk_client *client, const char *service, struct rdsbk_query *q,
+                           int rc) {
+    struct rdsbk_query_reply reply = {0};
+
+    if (rc == 0)
+        rc = rdsbk_svc_query_send(&reply, client, service, q);
+    rdsbk_query_reply_clean_up(&reply);
+    rdsbk_query_clean_up(q);
+    return rc;
+}
+
+int rdsbk_svc_json_call(cJSON **out, struct rdsbk_client *client, const char *service,
+                        const char *prefix, const char *op, cJSON *input, int rc) {
+    struct rdsbk_service_ctx ctx;
+    cJSON *reply = NULL;
+
+    if (out)
+        *out = NULL;
+    if (rc == 0 && !input)
+        rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    if (rc == 0)
+        rc = rdsbk_client_service_ctx(&ctx, client, service);
+    if (rc == 0)
+        rc = rdsbk_json_call(&reply, &ctx, prefix, op, input);
+    cJSON_Delete(input);
+    if (rc == 0 && out)
+        *out = reply;
+    else
+        cJSON_Delete(reply);
+    return rc;
+}

@@ -1,9 +1,24 @@
 #ifndef RDSBK_SERVICES_JSON_UTIL_H
 #define RDSBK_SERVICES_JSON_UTIL_H
 
-/* Helpers shared by the awsJson / restJson service modules (src/services only). */
+/* Helpers shared by the service modules (src/services only). */
 
 #include "rdsbk/client.h"
+
+/* awsQuery: sends `q` to `service` ("iam", "rds") through the client. *reply is the caller's
+ * (rdsbk_query_reply_clean_up) whatever the outcome. */
+int rdsbk_svc_query_send(struct rdsbk_query_reply *reply, struct rdsbk_client *client,
+                         const char *service, const struct rdsbk_query *q);
+
+/* awsQuery, a call whose reply carries nothing the caller needs: sends `q` unless `rc` is already
+ * an error (the builder's), then cleans `q` up. Returns the first error. */
+int rdsbk_svc_query_simple(struct rdsbk_client *client, const char *service, struct rdsbk_query *q,
+                           int rc);
+
+/* awsJson: calls `prefix`.`op` of `service` with `input` (consumed, NULL meaning out of memory)
+ * unless `rc` is already an error; *out (may be NULL) receives the reply. */
+int rdsbk_svc_json_call(cJSON **out, struct rdsbk_client *client, const char *service,
+                        const char *prefix, const char *op, cJSON *input, int rc);
 
 /* More pages than any of our listings can have: a service that keeps paging is broken. */
 #define RDSBK_SVC_MAX_PAGES 10000
