@@ -80,6 +80,16 @@ int rdsbk_state_parse(struct rdsbk_state **out, const char *text, size_t len, co
  */
 int rdsbk_state_save(struct rdsbk_state *state, const char *path);
 
+/*
+ * rdsbk_state_save in two steps, for a writer that must not hold the state while it waits on the
+ * disk: rdsbk_state_render takes serial + 1 and returns the text (caller frees; NULL on ENOMEM,
+ * error set) and that serial; rdsbk_state_write puts `text` on disk as rdsbk_state_save does. The
+ * state's serial stays taken when the write fails: the next render skips it, which is harmless.
+ * Only one thread may write a given state at a time.
+ */
+char *rdsbk_state_render(struct rdsbk_state *state, long *serial_out);
+int rdsbk_state_write(struct rdsbk_state *state, const char *path, const char *text, long serial);
+
 /* The state as JSON text (caller frees); NULL on ENOMEM. */
 char *rdsbk_state_to_json(const struct rdsbk_state *state);
 

@@ -1,7 +1,7 @@
 /*
  * Executing a plan: every change runs as soon as the changes it waits for are done, up to
- * --parallelism at once; the state is saved after every successful change, so a run that stops
- * (an error, SIGKILL) loses nothing and the next one continues from there.
+ * --parallelism at once per account; the state follows every change (see the writer below), so a
+ * run that stops (an error, SIGKILL) is continued by the next one from where it was.
  */
 #include "engine_internal.h"
 #include "pool.h"
@@ -56,16 +56,111 @@ static cJSON *s_state_attributes(const struct rdsbk_change *c, const cJSON *actu
 }
 
 /*
- * Records a change in the state and makes sure it is on disk before returning (group commit):
- * the change goes into the state in memory; then, one writer at a time, whoever finds its change
- * not yet written writes the whole state, which carries every change recorded so far. Changes
- * that finish while a write is under way share the next one, so N parallel changes cost far
- * fewer than N writes, and none returns before it is durable.
+ * The state on disk follows the state in memory through one writer thread, so that no change
+ * waits on the disk before the changes that depend on it can start. The writer saves whenever
+ * something changed, at most every S_SAVE_INTERVAL_MS; a run that is killed loses at most the
+ * records of that interval, and the next plan adopts those resources by name (refresh). The end of
+ * the run always saves, and a failed write fails the changes recorded after it.
  */
+#define S_SAVE_INTERVAL_MS 100
+
+struct rdsbk_saver {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    struct rdsbk_engine *e;
+    long dirty;  /* changes recorded in memory */
+    long saved;  /* changes known to be on disk */
+    double last; /* when the last write ended (monotonic seconds) */
+    bool stop;
+    int rc; /* a write failed: the error, kept in `err` */
+    struct rdsbk_error err;
+};
+
+static void *s_saver_main(void *arg) {
+    struct rdsbk_saver *sv = arg;
+    struct rdsbk_engine *e = sv->e;
+
+    pthread_mutex_lock(&sv->lock);
+    for (;;) {
+        long target;
+        long serial = 0;
+        char *text;
+        int rc;
+
+        while (sv->saved == sv->dirty && !sv->stop)
+            pthread_cond_wait(&sv->wake, &sv->lock);
+        if (sv->saved == sv->dirty)
+            break; /* stopped with nothing left: the run ends */
+        while (!sv->stop && s_now() < sv->last + S_SAVE_INTERVAL_MS / 1000.0) {
+            double until = sv->last + S_SAVE_INTERVAL_MS / 1000.0;
+            struct timespec ts = {(time_t)until, (long)((until - (double)(time_t)until) * 1e9)};
+            pthread_cond_timedwait(&sv->wake, &sv->lock, &ts);
+        }
+        target = sv->dirty; /* every change counted here is in the state already */
+        pthread_mutex_unlock(&sv->lock);
+
+        pthread_mutex_lock(&e->state_lock);
+        text = rdsbk_state_render(e->state, &serial);
+        pthread_mutex_unlock(&e->state_lock);
+        rc = text ? rdsbk_state_write(e->state, e->opts->state_path, text, serial) : RDSBK_ENOMEM;
+        free(text);
+
+        pthread_mutex_lock(&sv->lock);
+        sv->last = s_now();
+        if (rc) {
+            sv->rc = rc;
+            rdsbk_error_save(&sv->err);
+            break;
+        }
+        sv->saved = target;
+    }
+    pthread_mutex_unlock(&sv->lock);
+    return NULL;
+}
+
+static int s_saver_start(struct rdsbk_saver *sv, struct rdsbk_engine *e) {
+    pthread_condattr_t attr;
+
+    memset(sv, 0, sizeof(*sv));
+    sv->e = e;
+    pthread_mutex_init(&sv->lock, NULL);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&sv->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    if (pthread_create(&sv->thread, NULL, s_saver_main, sv) != 0) {
+        pthread_cond_destroy(&sv->wake);
+        pthread_mutex_destroy(&sv->lock);
+        return rdsbk_error_set(RDSBK_ERROR, "cannot start the state writer thread");
+    }
+    e->saver = sv;
+    return 0;
+}
+
+/* Stops the writer and saves what it had not written yet. Returns 0 or the write's error. */
+static int s_saver_finish(struct rdsbk_saver *sv, struct rdsbk_engine *e) {
+    int rc = 0;
+
+    pthread_mutex_lock(&sv->lock);
+    sv->stop = true;
+    pthread_cond_signal(&sv->wake);
+    pthread_mutex_unlock(&sv->lock);
+    pthread_join(sv->thread, NULL);
+    e->saver = NULL;
+    if (sv->saved != sv->dirty) /* a write failed: one more try, and its error is the answer */
+        rc = rdsbk_state_save(e->state, e->opts->state_path);
+    pthread_cond_destroy(&sv->wake);
+    pthread_mutex_destroy(&sv->lock);
+    return rc;
+}
+
+/* Records a change in the state in memory and tells the writer. Returns 0, or the error of a
+ * failed write, which stops the run. */
 static int s_record(struct rdsbk_engine *e, struct rdsbk_change *c, const cJSON *actual,
                     const char *id) {
+    struct rdsbk_saver *sv = e->saver;
     cJSON *attrs = NULL;
-    long mine;
     int rc;
 
     if (actual) {
@@ -82,23 +177,19 @@ static int s_record(struct rdsbk_engine *e, struct rdsbk_change *c, const cJSON 
         if (rc == RDSBK_ENOTFOUND)
             rc = 0;
     }
-    mine = ++e->dirty_gen;
     pthread_mutex_unlock(&e->state_lock);
     cJSON_Delete(attrs);
     if (rc)
         return rc;
 
-    pthread_mutex_lock(&e->save_lock);
-    if (e->saved_gen < mine) {
-        long upto;
-        pthread_mutex_lock(&e->state_lock);
-        upto = e->dirty_gen;
-        rc = rdsbk_state_save(e->state, e->opts->state_path);
-        pthread_mutex_unlock(&e->state_lock);
-        if (!rc)
-            e->saved_gen = upto;
-    }
-    pthread_mutex_unlock(&e->save_lock);
+    pthread_mutex_lock(&sv->lock);
+    sv->dirty++;
+    rc = sv->rc;
+    if (rc)
+        rdsbk_error_restore(&sv->err);
+    else
+        pthread_cond_signal(&sv->wake);
+    pthread_mutex_unlock(&sv->lock);
     return rc;
 }
 
@@ -263,6 +354,7 @@ int rdsbk_engine_execute(struct rdsbk_engine *e) {
     size_t **deps = calloc(e->n_changes ? e->n_changes : 1, sizeof(*deps));
     size_t *n_deps = calloc(e->n_changes ? e->n_changes : 1, sizeof(*n_deps));
     struct rdsbk_plan_counts done = {0, 0, 0, 0, 0};
+    struct rdsbk_saver saver;
     int failed = 0;
     int skipped = 0;
     int rc;
@@ -277,7 +369,24 @@ int rdsbk_engine_execute(struct rdsbk_engine *e) {
         deps[i] = e->changes[i].deps;
         n_deps[i] = e->changes[i].n_deps;
     }
-    rc = rdsbk_pool_run(results, e->n_changes, deps, n_deps, e->opts->parallelism, false, s_run, e);
+    rc = s_saver_start(&saver, e);
+    if (!rc) {
+        int save_rc;
+        rc = rdsbk_pool_run(results, e->n_changes, deps, n_deps, e->group_of, e->n_groups,
+                            e->opts->parallelism, false, s_run, e);
+        save_rc = s_saver_finish(&saver, e);
+        if (save_rc) {
+            /* the state on disk is behind AWS: say so above any other error */
+            struct rdsbk_error err;
+            rdsbk_error_save(&err);
+            fprintf(stderr,
+                    "\nThe state could not be saved: %s\nThe next plan finds the resources "
+                    "created since by their names and adopts them.\n",
+                    err.message);
+            rdsbk_error_restore(&err);
+            rc = save_rc;
+        }
+    }
     for (size_t i = 0; i < e->n_changes; i++) {
         const struct rdsbk_change *c = &e->changes[i];
         if (results[i].status == RDSBK_TASK_FAILED)

@@ -85,6 +85,7 @@ static int s_verify_accounts(struct rdsbk_engine *e) {
     const char **accounts = calloc(t->n_sources + 1, sizeof(*accounts));
     struct rdsbk_task_result *results = calloc(t->n_sources + 1, sizeof(*results));
     struct s_verify v = {e, accounts};
+    int *own;
     size_t n = 0;
     int rc;
 
@@ -101,7 +102,11 @@ static int s_verify_accounts(struct rdsbk_engine *e) {
         if (!seen)
             accounts[n++] = t->sources[i].account;
     }
-    rc = rdsbk_pool_run(results, n, NULL, NULL, e->opts->parallelism, false, s_verify_one, &v);
+    own = rdsbk_pool_own_groups(n);
+    rc = own ? rdsbk_pool_run(results, n, NULL, NULL, own, (int)n, e->opts->parallelism, false,
+                              s_verify_one, &v)
+             : RDSBK_ENOMEM;
+    free(own);
     free(accounts);
     free(results);
     return rc;
@@ -118,7 +123,6 @@ int rdsbk_engine_open(struct rdsbk_engine *e, const struct rdsbk_topology *topo,
     e->topo = topo;
     e->opts = opts;
     pthread_mutex_init(&e->state_lock, NULL);
-    pthread_mutex_init(&e->save_lock, NULL);
     pthread_mutex_init(&e->out_lock, NULL);
     e->state_ready = true;
 
@@ -164,6 +168,7 @@ void rdsbk_engine_close(struct rdsbk_engine *e) {
     for (size_t i = 0; i < e->n_changes; i++)
         s_change_clean_up(&e->changes[i]);
     free(e->changes);
+    free(e->group_of);
     rdsbk_client_set_free(e->clients);
     rdsbk_http_free(e->http);
     rdsbk_graph_free(e->graph);
@@ -171,7 +176,6 @@ void rdsbk_engine_close(struct rdsbk_engine *e) {
     rdsbk_state_unlock(e->lock);
     if (e->state_ready) {
         pthread_mutex_destroy(&e->state_lock);
-        pthread_mutex_destroy(&e->save_lock);
         pthread_mutex_destroy(&e->out_lock);
     }
     memset(e, 0, sizeof(*e));
@@ -199,6 +203,28 @@ static struct rdsbk_change *s_find_change(const struct rdsbk_engine *e, const ch
 static int s_dup_into(char **dst, const char *src) {
     *dst = src ? strdup(src) : NULL;
     return src && !*dst ? -1 : 0;
+}
+
+/* Numbers the accounts of the changes: --parallelism applies per account. */
+static int s_group_by_account(struct rdsbk_engine *e) {
+    const char **accounts = calloc(e->n_changes ? e->n_changes : 1, sizeof(*accounts));
+
+    e->group_of = calloc(e->n_changes ? e->n_changes : 1, sizeof(*e->group_of));
+    if (!accounts || !e->group_of) {
+        free(accounts);
+        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    }
+    e->n_groups = 0;
+    for (size_t i = 0; i < e->n_changes; i++) {
+        int g = 0;
+        while (g < e->n_groups && strcmp(accounts[g], e->changes[i].account) != 0)
+            g++;
+        if (g == e->n_groups)
+            accounts[e->n_groups++] = e->changes[i].account;
+        e->group_of[i] = g;
+    }
+    free(accounts);
+    return 0;
 }
 
 /* Merges the graph and the state (both sorted by address) into e->changes. */
@@ -253,7 +279,7 @@ static int s_build_changes(struct rdsbk_engine *e, bool destroy) {
         if (oom)
             return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
     }
-    return 0;
+    return s_group_by_account(e);
 }
 
 /* ---- refresh ---------------------------------------------------------------------------- */
@@ -320,19 +346,19 @@ static int s_refresh(struct rdsbk_engine *e) {
     results = calloc(e->n_changes ? e->n_changes : 1, sizeof(*results));
     if (!results)
         return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-    rc = rdsbk_pool_run(results, e->n_changes, NULL, NULL, e->opts->parallelism, true,
-                        s_refresh_one, e);
-    if (rc) {
-        for (size_t i = 0; i < e->n_changes; i++) {
-            if (results[i].status == RDSBK_TASK_FAILED) {
-                const struct rdsbk_error *err = &results[i].error;
-                char message[sizeof(err->message) + 512];
-                snprintf(message, sizeof(message), "reading %s: %s", e->changes[i].address,
-                         err->message);
-                rc = rdsbk_error_set_aws(err->code, err->http_status, err->aws_code,
-                                         err->request_id, message);
-                break;
-            }
+    rc = rdsbk_pool_run(results, e->n_changes, NULL, NULL, e->group_of, e->n_groups,
+                        e->opts->parallelism, true, s_refresh_one, e);
+    for (size_t i = 0; rc && i < e->n_changes; i++) {
+        if (results[i].status == RDSBK_TASK_FAILED) {
+            /* the pool restored this task's error, the first failure in change order */
+            struct rdsbk_error err;
+            char message[sizeof(err.message) + 512];
+            rdsbk_error_save(&err);
+            snprintf(message, sizeof(message), "reading %s: %s", e->changes[i].address,
+                     err.message);
+            rc = rdsbk_error_set_aws(err.code, err.http_status, err.aws_code, err.request_id,
+                                     message);
+            break;
         }
     }
     free(results);

@@ -61,10 +61,10 @@ struct rdsbk_engine {
     struct rdsbk_client_set *clients;
     struct rdsbk_change *changes; /* sorted by address */
     size_t n_changes;
+    int *group_of; /* per change: its account's number, the pool's --parallelism group */
+    int n_groups;
     pthread_mutex_t state_lock; /* guards `state` in memory during apply */
-    pthread_mutex_t save_lock;  /* one state write at a time; see s_record in apply.c */
-    long dirty_gen;             /* changes recorded in memory (under state_lock) */
-    long saved_gen;             /* changes known to be on disk (under save_lock) */
+    struct rdsbk_saver *saver;  /* the state writer while apply runs (apply.c) */
     pthread_mutex_t out_lock;   /* one progress line at a time */
     bool state_ready;           /* mutexes initialised */
     bool destroy;               /* the run destroys the stack */

@@ -7,9 +7,11 @@
 #include <stddef.h>
 
 /*
- * Runs tasks 0..n-1 on up to `parallelism` threads, each only after the tasks it depends on have
- * succeeded. After a failure no new task starts (running ones finish); tasks that did not run are
- * marked skipped. Deterministic in what runs, not in interleaving.
+ * Runs tasks 0..n-1 on threads, each only after the tasks it depends on have succeeded, at most
+ * `parallelism` at once in each group (an account: AWS throttles per account, so sources in
+ * different accounts do not slow each other down). Ready tasks start longest chain first. After a
+ * failure no new task starts (running ones finish); tasks that did not run are marked skipped.
+ * Deterministic in what runs, not in interleaving.
  */
 typedef int (*rdsbk_task_fn)(size_t task, void *payload);
 
@@ -17,17 +19,22 @@ enum rdsbk_task_status { RDSBK_TASK_PENDING, RDSBK_TASK_OK, RDSBK_TASK_FAILED, R
 
 struct rdsbk_task_result {
     enum rdsbk_task_status status;
-    struct rdsbk_error error; /* the task's error when FAILED */
 };
 
 /*
  * `deps[i]` lists the indices task i waits for (`n_deps[i]` of them); both may be NULL for
- * independent tasks. `results` has n entries, filled in. `keep_going`: a failure does not stop
- * other independent tasks (refresh reads everything). Returns 0 when every task succeeded, the
- * first failure's code otherwise (and restores that error on the calling thread).
+ * independent tasks. `group_of[i]` is task i's group, in 0..n_groups-1 (NULL: one group for all).
+ * `results` has n entries, filled in. `keep_going`: a failure does not stop
+ * other independent tasks (refresh reads everything). Returns 0 when every task succeeded;
+ * otherwise the code of the failed task with the lowest index, whose error it restores on the
+ * calling thread.
  */
 int rdsbk_pool_run(struct rdsbk_task_result *results, size_t n, size_t *const *deps,
-                   const size_t *n_deps, int parallelism, bool keep_going, rdsbk_task_fn fn,
-                   void *payload);
+                   const size_t *n_deps, const int *group_of, int n_groups, int parallelism,
+                   bool keep_going, rdsbk_task_fn fn, void *payload);
+
+/* A group_of array putting each of n tasks in a group of its own (tasks that are one account
+ * each), for rdsbk_pool_run with n_groups = n. Caller frees; NULL on ENOMEM (error set). */
+int *rdsbk_pool_own_groups(size_t n);
 
 #endif

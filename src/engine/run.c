@@ -281,6 +281,7 @@ static int s_key_in_use(int *count, char *example, size_t example_size, struct r
     char(*examples)[512] = calloc(n, sizeof(*examples));
     struct rdsbk_task_result *results = calloc(n, sizeof(*results));
     struct s_key_use u = {e, key_arn, accounts, counts, examples};
+    int *own = NULL;
     int rc;
 
     *count = 0;
@@ -291,7 +292,11 @@ static int s_key_in_use(int *count, char *example, size_t example_size, struct r
     for (size_t i = 0; i < e->topo->n_sources; i++)
         accounts[i] = e->topo->sources[i].account;
     accounts[n - 1] = e->topo->backup.account;
-    rc = rdsbk_pool_run(results, n, NULL, NULL, e->opts->parallelism, false, s_count_encrypted, &u);
+    own = rdsbk_pool_own_groups(n);
+    rc = own ? rdsbk_pool_run(results, n, NULL, NULL, own, (int)n, e->opts->parallelism, false,
+                              s_count_encrypted, &u)
+             : RDSBK_ENOMEM;
+    free(own);
     for (size_t i = 0; !rc && i < n; i++) {
         if (counts[i] && !*count)
             snprintf(example, example_size, "%s", examples[i]);

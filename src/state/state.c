@@ -498,11 +498,24 @@ static int s_sync_dir(const char *path) {
     return rc;
 }
 
-int rdsbk_state_save(struct rdsbk_state *st, const char *path) {
+char *rdsbk_state_render(struct rdsbk_state *st, long *serial_out) {
+    char *text;
+
+    st->serial++;
+    text = rdsbk_state_to_json(st);
+    if (!text) {
+        st->serial--;
+        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return NULL;
+    }
+    *serial_out = st->serial;
+    return text;
+}
+
+int rdsbk_state_write(struct rdsbk_state *st, const char *path, const char *text, long serial) {
     struct rdsbk_buf tmp = RDSBK_BUF_INIT;
     struct rdsbk_buf backup = RDSBK_BUF_INIT;
     struct rdsbk_state *on_disk = NULL;
-    char *text = NULL;
     int fd = -1;
     size_t len;
     size_t done = 0;
@@ -541,17 +554,13 @@ int rdsbk_state_save(struct rdsbk_state *st, const char *path) {
     }
 
     /* 2. temporary file, 0600, fully written and synced */
-    st->serial++;
-    text = rdsbk_state_to_json(st);
-    if (!text || rdsbk_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()) ||
+    if (rdsbk_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()) ||
         rdsbk_buf_printf(&backup, "%s.backup", path)) {
-        st->serial--;
         result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
         goto cleanup;
     }
     fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
-        st->serial--;
         result = rdsbk_error_set(RDSBK_EIO, "%s: %s", tmp.ptr, strerror(errno));
         goto cleanup;
     }
@@ -565,7 +574,6 @@ int rdsbk_state_save(struct rdsbk_state *st, const char *path) {
         done += (size_t)n;
     }
     if (done < len || write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
-        st->serial--;
         result = rdsbk_error_set(RDSBK_EIO, "%s: writing: %s", tmp.ptr, strerror(errno));
         goto cleanup;
     }
@@ -574,22 +582,19 @@ int rdsbk_state_save(struct rdsbk_state *st, const char *path) {
 
     /* 3. keep the previous version, then move the new one into place */
     if (exists && (unlink(backup.ptr) != 0 && errno != ENOENT)) {
-        st->serial--;
         result = rdsbk_error_set(RDSBK_EIO, "%s: %s", backup.ptr, strerror(errno));
         goto cleanup;
     }
     if (exists && link(path, backup.ptr) != 0) {
-        st->serial--;
         result = rdsbk_error_set(RDSBK_EIO, "%s: keeping the previous state: %s", backup.ptr,
                                  strerror(errno));
         goto cleanup;
     }
     if (rename(tmp.ptr, path) != 0) {
-        st->serial--;
         result = rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
         goto cleanup;
     }
-    st->loaded_serial = st->serial;
+    st->loaded_serial = serial;
     {
         struct stat sb;
         if (stat(path, &sb) == 0)
@@ -605,6 +610,19 @@ cleanup:
     rdsbk_buf_clean_up(&tmp);
     rdsbk_buf_clean_up(&backup);
     rdsbk_state_free(on_disk);
-    free(text);
     return result;
+}
+
+int rdsbk_state_save(struct rdsbk_state *st, const char *path) {
+    long serial;
+    char *text = rdsbk_state_render(st, &serial);
+    int rc;
+
+    if (!text)
+        return RDSBK_ENOMEM;
+    rc = rdsbk_state_write(st, path, text, serial);
+    if (rc)
+        st->serial--; /* nothing was written: the next save takes this serial again */
+    free(text);
+    return rc;
 }

@@ -108,7 +108,7 @@ static void test_pool_order_and_failure(void **state) {
     memset(&t, 0, sizeof(t));
     pthread_mutex_init(&t.lock, NULL);
     t.fail_task = -1;
-    rc = rdsbk_pool_run(results, 5, deps, n_deps, 4, false, s_task, &t);
+    rc = rdsbk_pool_run(results, 5, deps, n_deps, NULL, 0, 4, false, s_task, &t);
     assert_int_equal(rc, 0);
     assert_int_equal(t.n, 5);
     assert_true(s_pos(&t, 0) < s_pos(&t, 1));
@@ -121,7 +121,7 @@ static void test_pool_order_and_failure(void **state) {
     memset(&t, 0, sizeof(t));
     pthread_mutex_init(&t.lock, NULL);
     t.fail_task = 1;
-    rc = rdsbk_pool_run(results, 5, deps, n_deps, 1, false, s_task, &t);
+    rc = rdsbk_pool_run(results, 5, deps, n_deps, NULL, 0, 1, false, s_task, &t);
     assert_int_equal(rc, RDSBK_ECONFLICT);
     assert_string_equal(rdsbk_error_last()->message, "task 1 failed");
     assert_int_equal(results[1].status, RDSBK_TASK_FAILED);
@@ -131,15 +131,127 @@ static void test_pool_order_and_failure(void **state) {
     memset(&t, 0, sizeof(t));
     pthread_mutex_init(&t.lock, NULL);
     t.fail_task = 0;
-    rc = rdsbk_pool_run(results, 5, NULL, NULL, 2, true, s_task, &t);
+    rc = rdsbk_pool_run(results, 5, NULL, NULL, NULL, 0, 2, true, s_task, &t);
     assert_int_equal(rc, RDSBK_ECONFLICT);
     assert_int_equal(t.n, 5);
+
+    /* keep_going with dependencies: what waits for the failed task is skipped, the rest runs */
+    memset(&t, 0, sizeof(t));
+    pthread_mutex_init(&t.lock, NULL);
+    t.fail_task = 2;
+    rc = rdsbk_pool_run(results, 5, deps, n_deps, NULL, 0, 2, true, s_task, &t);
+    assert_int_equal(rc, RDSBK_ECONFLICT);
+    assert_int_equal(t.n, 4);
+    assert_int_equal(results[1].status, RDSBK_TASK_OK);
+    assert_int_equal(results[2].status, RDSBK_TASK_FAILED);
+    assert_int_equal(results[3].status, RDSBK_TASK_SKIPPED);
+    assert_int_equal(results[4].status, RDSBK_TASK_OK);
+}
+
+/* The first failure in task order is the one returned, whatever order they failed in. */
+static int s_fail_all(size_t task, void *payload) {
+    (void)payload;
+    usleep(task == 3 ? 1000 : 30000); /* 3 fails first */
+    return rdsbk_error_set(RDSBK_EINVALID, "task %zu failed", task);
+}
+
+static void test_pool_first_failure_by_index(void **state) {
+    struct rdsbk_task_result results[5];
+    int rc;
+    (void)state;
+
+    rc = rdsbk_pool_run(results, 5, NULL, NULL, NULL, 0, 5, true, s_fail_all, NULL);
+    assert_int_equal(rc, RDSBK_EINVALID);
+    assert_string_equal(rdsbk_error_last()->message, "task 0 failed");
+}
+
+/* Groups: at most `parallelism` at once in each group, the groups side by side. */
+struct s_groups {
+    pthread_mutex_t lock;
+    const int *group_of;
+    int running[2];
+    int max_running[2];
+    int total;
+    int max_total;
+};
+
+static int s_group_task(size_t task, void *payload) {
+    struct s_groups *g = payload;
+    int grp = g->group_of[task];
+
+    pthread_mutex_lock(&g->lock);
+    g->running[grp]++;
+    g->total++;
+    if (g->running[grp] > g->max_running[grp])
+        g->max_running[grp] = g->running[grp];
+    if (g->total > g->max_total)
+        g->max_total = g->total;
+    pthread_mutex_unlock(&g->lock);
+    usleep(20000);
+    pthread_mutex_lock(&g->lock);
+    g->running[grp]--;
+    g->total--;
+    pthread_mutex_unlock(&g->lock);
+    return 0;
+}
+
+static void test_pool_limit_per_group(void **state) {
+    const int group_of[] = {0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1};
+    struct rdsbk_task_result results[12];
+    struct s_groups g;
+    (void)state;
+
+    memset(&g, 0, sizeof(g));
+    pthread_mutex_init(&g.lock, NULL);
+    g.group_of = group_of;
+    assert_int_equal(
+        rdsbk_pool_run(results, 12, NULL, NULL, group_of, 2, 2, false, s_group_task, &g), 0);
+    assert_int_equal(g.max_running[0], 2);
+    assert_int_equal(g.max_running[1], 2);
+    assert_int_equal(g.max_total, 4);
+    for (size_t i = 0; i < 12; i++)
+        assert_int_equal(results[i].status, RDSBK_TASK_OK);
+}
+
+/* With one slot, the task with the longest chain behind it starts first. */
+static void test_pool_longest_chain_first(void **state) {
+    /* 0, 1, 2 independent; 3 <- 4 <- 5 a chain */
+    size_t d4[] = {3}, d5[] = {4};
+    size_t *deps[] = {NULL, NULL, NULL, NULL, d4, d5};
+    size_t n_deps[] = {0, 0, 0, 0, 1, 1};
+    struct rdsbk_task_result results[6];
+    struct s_trace t;
+    int *own;
+    (void)state;
+
+    memset(&t, 0, sizeof(t));
+    pthread_mutex_init(&t.lock, NULL);
+    t.fail_task = -1;
+    assert_int_equal(rdsbk_pool_run(results, 6, deps, n_deps, NULL, 0, 1, false, s_task, &t), 0);
+    assert_int_equal(t.n, 6);
+    assert_int_equal(t.order[0], 3);
+    assert_int_equal(t.order[1], 4); /* 4 has one task behind it, 0..2 none */
+    assert_int_equal(t.order[2], 0); /* then, all equal, plan order */
+    assert_int_equal(t.order[5], 5);
+
+    /* one group per task: all six at once even with a limit of 1 */
+    own = rdsbk_pool_own_groups(6);
+    assert_non_null(own);
+    memset(&t, 0, sizeof(t));
+    pthread_mutex_init(&t.lock, NULL);
+    t.fail_task = -1;
+    assert_int_equal(rdsbk_pool_run(results, 6, NULL, NULL, own, 6, 1, false, s_task, &t), 0);
+    assert_int_equal(t.max_running, 6);
+    free(own);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_canon_equivalences),
         cmocka_unit_test(test_pool_order_and_failure),
+        cmocka_unit_test(test_pool_first_failure_by_index),
+        cmocka_unit_test(test_pool_limit_per_group),
+        cmocka_unit_test(test_pool_longest_chain_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
