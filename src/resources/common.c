@@ -265,23 +265,24 @@ bool rdsbk_res_backoff_wait(struct rdsbk_res_backoff *b, const char *fmt, ...) {
     return true;
 }
 
-int rdsbk_res_read_after_write(cJSON **actual_out, char **id_out,
-                               const struct rdsbk_resource_ops *ops, struct rdsbk_client *client,
-                               const struct rdsbk_resource_ref *ref, const char *id) {
-    struct rdsbk_resource_ref r = *ref;
-    struct rdsbk_res_backoff b;
-    int rc;
+int rdsbk_res_written(cJSON **actual_out, char **id_out, const cJSON *desired, const char *id,
+                      const char *key, const char *value) {
+    cJSON *out = cJSON_Duplicate(desired, 1);
+    int result = out ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
 
-    r.id = id;
-    rdsbk_res_backoff_init(&b, 250, 2000, 15000);
-    for (;;) {
-        rc = ops->read(actual_out, id_out, client, &r);
-        if (rc != RDSBK_ENOTFOUND ||
-            !rdsbk_res_backoff_wait(&b, "%s %s: not found right after the change",
-                                    rdsbk_resource_type_name(ref->type), id ? id : ref->name))
-            break;
+    *actual_out = NULL;
+    if (result == 0 && key) {
+        cJSON_DeleteItemFromObjectCaseSensitive(out, key);
+        result = rdsbk_res_add_str(out, key, value);
     }
-    return rc;
+    if (result == 0)
+        result = rdsbk_res_set_id(id_out, id);
+    if (result) {
+        cJSON_Delete(out);
+        return result;
+    }
+    *actual_out = out;
+    return 0;
 }
 
 bool rdsbk_res_aws_error_is(const char *code, const char *fragment) {

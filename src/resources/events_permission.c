@@ -142,11 +142,12 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     *actual_out = NULL;
     if (id_out)
         *id_out = NULL;
+    (void)ref;
     result = s_put(client, desired);
     if (result)
         return result;
-    return rdsbk_res_read_after_write(actual_out, id_out, &rdsbk_res_events_permission_ops, client,
-                                      ref, rdsbk_res_str(desired, "statement_id"));
+    return rdsbk_res_written(actual_out, id_out, desired, rdsbk_res_str(desired, "statement_id"),
+                             NULL, NULL);
 }
 
 static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {
@@ -172,8 +173,8 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
         result = s_put(client, desired);
     if (result)
         return result;
-    return rdsbk_res_read_after_write(actual_out, NULL, &rdsbk_res_events_permission_ops, client,
-                                      ref, rdsbk_res_str(desired, "statement_id"));
+    return rdsbk_res_written(actual_out, NULL, desired, rdsbk_res_str(desired, "statement_id"),
+                             NULL, NULL);
 }
 
 static const char *const s_force_new[] = {"statement_id", NULL};

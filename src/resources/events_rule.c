@@ -77,8 +77,10 @@ cleanup:
     return result;
 }
 
-/* PutRule with the desired name, pattern, state and description; tags only when `with_tags`. */
-static int s_put(struct rdsbk_client *client, const cJSON *desired, bool with_tags) {
+/* PutRule with the desired name, pattern, state and description; tags only when `with_tags`.
+ * *arn_out (may be NULL; caller frees) receives the rule's ARN. */
+static int s_put(char **arn_out, struct rdsbk_client *client, const cJSON *desired,
+                 bool with_tags) {
     struct rdsbk_events_put_rule_input in = {0};
     struct rdsbk_tag *tags = NULL;
     size_t n_tags = 0;
@@ -106,7 +108,7 @@ static int s_put(struct rdsbk_client *client, const cJSON *desired, bool with_ta
     in.description = rdsbk_res_str(desired, "description");
     in.tags = tags;
     in.n_tags = n_tags;
-    result = rdsbk_events_put_rule(NULL, client, &in);
+    result = rdsbk_events_put_rule(arn_out, client, &in);
 
 cleanup:
     free(pattern);
@@ -116,17 +118,21 @@ cleanup:
 
 static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
                     const struct rdsbk_resource_ref *ref, const cJSON *desired) {
+    char *arn = NULL;
     int result;
 
     *actual_out = NULL;
     if (id_out)
         *id_out = NULL;
-    result = s_put(client, desired, true);
-    if (result)
-        return result;
-    rdsbk_log_verbose("created EventBridge rule %s", rdsbk_res_str(desired, "name"));
-    return rdsbk_res_read_after_write(actual_out, id_out, &rdsbk_res_events_rule_ops, client, ref,
-                                      rdsbk_res_str(desired, "name"));
+    (void)ref;
+    result = s_put(&arn, client, desired, true);
+    if (result == 0) {
+        rdsbk_log_verbose("created EventBridge rule %s", rdsbk_res_str(desired, "name"));
+        result = rdsbk_res_written(actual_out, id_out, desired, rdsbk_res_str(desired, "name"),
+                                   "arn", arn);
+    }
+    free(arn);
+    return result;
 }
 
 static int s_update(cJSON **actual_out, struct rdsbk_client *client,
@@ -144,7 +150,7 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
         rdsbk_res_changed(desired, actual, "schedule_expression") ||
         rdsbk_res_changed(desired, actual, "state") ||
         rdsbk_res_changed(desired, actual, "description"))
-        result = s_put(client, desired, false);
+        result = s_put(NULL, client, desired, false);
     if (result == 0)
         result = rdsbk_res_tags_diff(&set, &n_set, &rm, &n_rm, cJSON_GetObjectItem(desired, "tags"),
                                      cJSON_GetObjectItem(actual, "tags"));
@@ -155,8 +161,7 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
     if (result == 0 && n_set)
         result = rdsbk_events_tag_resource(client, arn, set, n_set);
     if (result == 0)
-        result = rdsbk_res_read_after_write(actual_out, NULL, &rdsbk_res_events_rule_ops, client,
-                                            ref, s_name(ref));
+        result = rdsbk_res_written(actual_out, NULL, desired, s_name(ref), "arn", arn);
     rdsbk_aws_tags_free(set, n_set);
     rdsbk_strings_free(rm, n_rm);
     return result;

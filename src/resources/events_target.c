@@ -177,9 +177,7 @@ static int s_put(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
         goto cleanup;
     rdsbk_log_verbose("put target %s of EventBridge rule %s -> %s", target_id, rule, arn);
     id = rdsbk_res_fmt("%s/%s", rule, target_id);
-    result = id ? rdsbk_res_read_after_write(actual_out, id_out, &rdsbk_res_events_target_ops,
-                                             client, ref, id)
-                : RDSBK_ENOMEM;
+    result = id ? rdsbk_res_written(actual_out, id_out, desired, id, NULL, NULL) : RDSBK_ENOMEM;
 
 cleanup:
     cJSON_Delete(targets);

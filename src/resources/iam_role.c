@@ -102,6 +102,7 @@ cleanup:
 static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
                     const struct rdsbk_resource_ref *ref, const cJSON *desired) {
     struct rdsbk_iam_create_role_input in = {0};
+    struct rdsbk_iam_role created = {0};
     struct rdsbk_tag *tags = NULL;
     size_t n_tags = 0;
     char *trust = NULL;
@@ -126,14 +127,14 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     in.assume_role_policy = trust;
     in.tags = tags;
     in.n_tags = n_tags;
-    result = rdsbk_iam_create_role(NULL, client, &in);
+    result = rdsbk_iam_create_role(&created, client, &in);
     if (result)
         goto cleanup;
     rdsbk_log_verbose("created IAM role %s", in.name);
-    result = rdsbk_res_read_after_write(actual_out, id_out, &rdsbk_res_iam_role_ops, client, ref,
-                                        in.name);
+    result = rdsbk_res_written(actual_out, id_out, desired, in.name, "arn", created.arn);
 
 cleanup:
+    rdsbk_iam_role_clean_up(&created);
     free(trust);
     rdsbk_aws_tags_free(tags, n_tags);
     return result;
@@ -174,7 +175,7 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
     if (result)
         goto cleanup;
     result =
-        rdsbk_res_read_after_write(actual_out, NULL, &rdsbk_res_iam_role_ops, client, ref, name);
+        rdsbk_res_written(actual_out, NULL, desired, name, "arn", rdsbk_res_str(actual, "arn"));
 
 cleanup:
     free(trust);

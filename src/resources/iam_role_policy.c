@@ -126,8 +126,7 @@ static int s_put(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
     if (result)
         goto cleanup;
     rdsbk_log_verbose("put inline policy %s of IAM role %s", policy_name, role);
-    result = rdsbk_res_read_after_write(actual_out, id_out, &rdsbk_res_iam_role_policy_ops, client,
-                                        ref, id);
+    result = rdsbk_res_written(actual_out, id_out, desired, id, NULL, NULL);
 
 cleanup:
     free(document);

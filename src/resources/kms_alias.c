@@ -4,6 +4,7 @@
  */
 #include "resources_internal.h"
 
+#include "rdsbk/endpoints.h"
 #include "rdsbk/error.h"
 #include "rdsbk/log.h"
 #include "rdsbk/services/kms.h"
@@ -62,6 +63,18 @@ cleanup:
     return result;
 }
 
+/* The alias's ARN is its name under the key's account and Region, as ListAliases reports it. */
+static int s_written(cJSON **actual_out, char **id_out, const struct rdsbk_resource_ref *ref,
+                     const cJSON *desired, const char *name) {
+    char *arn = rdsbk_res_fmt("arn:%s:kms:%s:%s:%s", rdsbk_partition_of_region(ref->region),
+                              ref->region, ref->account, name);
+    int result =
+        arn ? rdsbk_res_written(actual_out, id_out, desired, name, "arn", arn) : RDSBK_ENOMEM;
+
+    free(arn);
+    return result;
+}
+
 static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
                     const struct rdsbk_resource_ref *ref, const cJSON *desired) {
     const char *name = NULL;
@@ -79,8 +92,7 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     if (result)
         return result;
     rdsbk_log_verbose("created KMS alias %s -> %s", name, target);
-    return rdsbk_res_read_after_write(actual_out, id_out, &rdsbk_res_kms_alias_ops, client, ref,
-                                      name);
+    return s_written(actual_out, id_out, ref, desired, name);
 }
 
 static int s_update(cJSON **actual_out, struct rdsbk_client *client,
@@ -96,8 +108,7 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
         result = rdsbk_kms_update_alias(client, name, target);
     if (result)
         return result;
-    return rdsbk_res_read_after_write(actual_out, NULL, &rdsbk_res_kms_alias_ops, client, ref,
-                                      name);
+    return s_written(actual_out, NULL, ref, desired, name);
 }
 
 static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {

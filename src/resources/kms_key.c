@@ -299,7 +299,9 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     if (retried)
         s_reap_twins(client, ref, key_id, rdsbk_res_int(desired, "deletion_window_days", 30));
     result =
-        rdsbk_res_read_after_write(actual_out, id_out, &rdsbk_res_kms_key_ops, client, ref, key_id);
+        rdsbk_res_written(actual_out, id_out, desired, key_id, "arn", rdsbk_res_str(meta, "Arn"));
+    if (result == 0)
+        result = rdsbk_res_add_str(*actual_out, "key_id", key_id);
 
 cleanup:
     free(policy);
@@ -382,7 +384,9 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
     if (result)
         goto cleanup;
     result =
-        rdsbk_res_read_after_write(actual_out, NULL, &rdsbk_res_kms_key_ops, client, ref, key_id);
+        rdsbk_res_written(actual_out, NULL, desired, key_id, "arn", rdsbk_res_str(actual, "arn"));
+    if (result == 0)
+        result = rdsbk_res_add_str(*actual_out, "key_id", key_id);
 
 cleanup:
     free(policy);

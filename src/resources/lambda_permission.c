@@ -176,10 +176,10 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     *actual_out = NULL;
     if (id_out)
         *id_out = NULL;
+    (void)ref;
     result = s_add(client, desired, &id);
     if (result == 0)
-        result = rdsbk_res_read_after_write(actual_out, id_out, &rdsbk_res_lambda_permission_ops,
-                                            client, ref, id);
+        result = rdsbk_res_written(actual_out, id_out, desired, id, NULL, NULL);
     free(id);
     return result;
 }
@@ -213,8 +213,7 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
     if (result == 0)
         result = s_add(client, desired, &id);
     if (result == 0)
-        result = rdsbk_res_read_after_write(actual_out, NULL, &rdsbk_res_lambda_permission_ops,
-                                            client, ref, id);
+        result = rdsbk_res_written(actual_out, NULL, desired, id, NULL, NULL);
     free(id);
     return result;
 }

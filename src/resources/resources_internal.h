@@ -4,7 +4,7 @@
 /*
  * Helpers shared by the resource types (src/resources only): attribute access, tags as the
  * {"k": "v"} object of the model, JSON text in and out, bounded waits with backoff, and the
- * read-after-write every create and update ends with.
+ * attributes every create and update reports.
  */
 
 #include "rdsbk/config.h"
@@ -93,12 +93,15 @@ void rdsbk_res_backoff_init(struct rdsbk_res_backoff *b, long first_ms, long max
 bool rdsbk_res_backoff_wait(struct rdsbk_res_backoff *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Reads a resource that was just created or changed: RDSBK_ENOTFOUND is retried with backoff for
- * a few seconds (IAM and the others are eventually consistent), everything else is returned as
- * is. Same ownership as rdsbk_resource_ops.read. */
-int rdsbk_res_read_after_write(cJSON **actual_out, char **id_out,
-                               const struct rdsbk_resource_ops *ops, struct rdsbk_client *client,
-                               const struct rdsbk_resource_ref *ref, const char *id);
+/*
+ * What a create or update leaves in AWS, without reading it back (a read after every write
+ * doubled the calls on the critical path): the desired attributes, which the write has just set,
+ * plus the one member AWS computed (`key`, e.g. "arn", with `value`; NULL: none), and the id for
+ * the state (id_out may be NULL). The next plan reads the resource anyway, and shows anything
+ * that differs as drift. Same ownership as rdsbk_resource_ops.create.
+ */
+int rdsbk_res_written(cJSON **actual_out, char **id_out, const cJSON *desired, const char *id,
+                      const char *key, const char *value);
 
 /* True when the last error's AWS code is `code` (and, when `fragment` is not NULL, its message
  * contains `fragment`). */
