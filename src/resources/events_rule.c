@@ -167,9 +167,8 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
     return result;
 }
 
-/* Every target goes first: EventBridge refuses to delete a rule that has any. */
-static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {
-    const char *name = s_name(ref);
+/* Removes every target of the rule (RemoveTargets takes at most 100 ids at a time). */
+static int s_remove_targets(struct rdsbk_client *client, const char *name) {
     cJSON *targets = NULL;
     const char **ids = NULL;
     size_t n = 0;
@@ -189,20 +188,35 @@ static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref
         if (id)
             ids[n++] = id;
     }
-    /* RemoveTargets takes at most 100 ids at a time */
     for (size_t i = 0; result == 0 && i < n; i += 100)
         result = rdsbk_events_remove_targets(client, name, NULL, ids + i, n - i > 100 ? 100 : n - i,
                                              false);
-    if (result == 0)
-        result = rdsbk_events_delete_rule(client, name, NULL, false);
 
 cleanup:
+    cJSON_Delete(targets);
+    free(ids);
+    return result;
+}
+
+/*
+ * EventBridge refuses to delete a rule that has targets. Ours are resources of their own, deleted
+ * before the rule, so the first DeleteRule normally succeeds; targets someone else added are
+ * removed when it is refused, and the rule deleted again.
+ */
+static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {
+    const char *name = s_name(ref);
+    int result = rdsbk_events_delete_rule(client, name, NULL, false);
+
+    if (result && rdsbk_res_aws_error_is("ValidationException", "has targets")) {
+        rdsbk_log_verbose("EventBridge rule %s has targets besides ours: removing them", name);
+        result = s_remove_targets(client, name);
+        if (result == 0)
+            result = rdsbk_events_delete_rule(client, name, NULL, false);
+    }
     if (result == RDSBK_ENOTFOUND) {
         rdsbk_error_clear();
         result = 0;
     }
-    cJSON_Delete(targets);
-    free(ids);
     return result;
 }
 

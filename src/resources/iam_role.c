@@ -210,12 +210,21 @@ static int s_empty_role(struct rdsbk_client *client, const char *name) {
     return result;
 }
 
+/*
+ * Our inline policies are resources of their own, deleted before the role, so the first
+ * DeleteRole normally succeeds; when IAM refuses (DeleteConflict: policies someone else put or
+ * attached), the role is emptied and deleted again.
+ */
 static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {
     const char *name = s_name(ref);
-    int result = s_empty_role(client, name);
+    int result = rdsbk_iam_delete_role(client, name);
 
-    if (result == 0)
-        result = rdsbk_iam_delete_role(client, name);
+    if (result && rdsbk_res_aws_error_is("DeleteConflict", NULL)) {
+        rdsbk_log_verbose("IAM role %s has policies besides ours: removing them", name);
+        result = s_empty_role(client, name);
+        if (result == 0)
+            result = rdsbk_iam_delete_role(client, name);
+    }
     if (result == RDSBK_ENOTFOUND) {
         rdsbk_error_clear();
         result = 0;
