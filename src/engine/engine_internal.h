@@ -30,14 +30,16 @@ struct rdsbk_change {
     char account[RDSBK_ACCOUNT_LEN + 1];
     char *region;
     char *name;
-    char *id;                         /* from the state or the refresh */
-    const struct rdsbk_resource *res; /* desired; NULL when only the state has it, or destroy */
-    const cJSON *hint;                /* the graph's attributes even on destroy (borrowed), to
-                                         find a resource by name and for the tool's settings */
-    cJSON *prior;                     /* the state's attributes, NULL when not in the state */
-    cJSON *actual;                    /* what AWS has (refresh), NULL when it does not exist */
-    cJSON *desired;                   /* desired with the references known so far resolved */
-    int unknown;                      /* references in `desired` not known before apply */
+    char *id;                          /* from the state or the refresh */
+    const struct rdsbk_resource *res;  /* desired; NULL when only the state has it, or destroy */
+    const struct rdsbk_resource *node; /* the graph's resource even on destroy; NULL when only
+                                          the state has it */
+    const cJSON *hint;                 /* the graph's attributes even on destroy (borrowed), to
+                                          find a resource by name and for the tool's settings */
+    cJSON *prior;                      /* the state's attributes, NULL when not in the state */
+    cJSON *actual;                     /* what AWS has (refresh), NULL when it does not exist */
+    cJSON *desired;                    /* desired with the references known so far resolved */
+    int unknown;                       /* references in `desired` not known before apply */
     bool in_state;
     enum rdsbk_action action;
     char forces[64]; /* the attribute that forces a replacement */

@@ -31,42 +31,52 @@ static const char *s_name(const struct rdsbk_resource_ref *ref) {
 
 /* Waits until the function is neither Pending nor InProgress. RDSBK_ERROR when it ends Failed,
  * RDSBK_ETIMEOUT when it does not settle in time. */
-static int s_wait_settled(struct rdsbk_client *client, const char *name) {
+/* Whether a function configuration shows the function settled: 0 when it is, 1 while State is
+ * Pending or LastUpdateStatus InProgress, an error when either is Failed. */
+static int s_settle_status(const cJSON *cfg, const char *name) {
+    const char *state = rdsbk_res_str(cfg, "State");
+    const char *update = rdsbk_res_str(cfg, "LastUpdateStatus");
+
+    if ((state && strcmp(state, "Failed") == 0) || (update && strcmp(update, "Failed") == 0)) {
+        const char *why = rdsbk_res_str(cfg, "StateReason");
+        if (!why)
+            why = rdsbk_res_str(cfg, "LastUpdateStatusReason");
+        return rdsbk_error_set(RDSBK_ERROR, "Lambda function %s failed: %s", name,
+                               why ? why : "no reason given");
+    }
+    return (state && strcmp(state, "Pending") == 0) || (update && strcmp(update, "InProgress") == 0)
+               ? 1
+               : 0;
+}
+
+/*
+ * Waits until the function is settled (Active, its last update Successful), as AWS asks before
+ * the next call on it. `reply` is the configuration the write returned: when it already shows the
+ * function settled, nothing is polled.
+ */
+static int s_wait_settled(struct rdsbk_client *client, const char *name, const cJSON *reply) {
     struct rdsbk_res_backoff b;
     cJSON *cfg = NULL;
-    int result;
+    int result = reply ? s_settle_status(reply, name) : 1;
 
     rdsbk_res_backoff_init(&b, 250, 5000, S_SETTLE_MS);
-    for (;;) {
-        const char *state;
-        const char *update;
+    while (result == 1) {
         cJSON_Delete(cfg);
         cfg = NULL;
         result = rdsbk_lambda_get_function_configuration(&cfg, client, name);
-        if (result)
-            break;
-        state = rdsbk_res_str(cfg, "State");
-        update = rdsbk_res_str(cfg, "LastUpdateStatus");
-        if ((state && strcmp(state, "Failed") == 0) || (update && strcmp(update, "Failed") == 0)) {
-            const char *why = rdsbk_res_str(cfg, "StateReason");
-            if (!why)
-                why = rdsbk_res_str(cfg, "LastUpdateStatusReason");
-            result = rdsbk_error_set(RDSBK_ERROR, "Lambda function %s failed: %s", name,
-                                     why ? why : "no reason given");
-            break;
-        }
-        if ((!state || strcmp(state, "Pending") != 0) &&
-            (!update || strcmp(update, "InProgress") != 0))
-            break;
-        if (!rdsbk_res_backoff_wait(
-                &b, "lambda %s: waiting for State %s / LastUpdateStatus %s to settle", name,
-                state ? state : "?", update ? update : "?")) {
+        if (result == 0)
+            result = s_settle_status(cfg, name);
+        if (result == 1 &&
+            !rdsbk_res_backoff_wait(&b,
+                                    "lambda %s: waiting for State %s / LastUpdateStatus %s to "
+                                    "settle",
+                                    name, rdsbk_res_str(cfg, "State"),
+                                    rdsbk_res_str(cfg, "LastUpdateStatus"))) {
             result = rdsbk_error_set(RDSBK_ETIMEOUT,
                                      "Lambda function %s did not settle in %ld s (State %s, "
                                      "LastUpdateStatus %s)",
-                                     name, S_SETTLE_MS / 1000, state ? state : "?",
-                                     update ? update : "?");
-            break;
+                                     name, S_SETTLE_MS / 1000, rdsbk_res_str(cfg, "State"),
+                                     rdsbk_res_str(cfg, "LastUpdateStatus"));
         }
     }
     cJSON_Delete(cfg);
@@ -228,7 +238,7 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     if (result)
         goto cleanup;
     rdsbk_log_verbose("created Lambda function %s; waiting for it to become Active", in.name);
-    result = s_wait_settled(client, in.name);
+    result = s_wait_settled(client, in.name, created);
     if (result == 0)
         result =
             s_written(actual_out, id_out, desired, in.name, rdsbk_res_str(created, "FunctionArn"));
@@ -241,28 +251,29 @@ cleanup:
     return result;
 }
 
-/* Retries `call` while another update of the function is in progress, then waits for the new one
- * to settle. */
-typedef int (*s_change_fn)(struct rdsbk_client *client, const void *arg);
+/* Retries `call` while another update of the function is in progress (ResourceConflictException,
+ * which is how AWS says so: no need to poll before), then waits for the new one to settle. */
+typedef int (*s_change_fn)(cJSON **reply, struct rdsbk_client *client, const void *arg);
 
 static int s_change(struct rdsbk_client *client, const char *name, s_change_fn call,
                     const void *arg, const char *what) {
     struct rdsbk_res_backoff b;
-    int result = s_wait_settled(client, name);
+    cJSON *reply = NULL;
+    int result;
 
     /* a new role in the configuration may need IAM propagation too: the longer bound */
     rdsbk_res_backoff_init(&b, 500, 10000, S_ROLE_RETRY_MS);
-    while (result == 0) {
-        result = call(client, arg);
+    for (;;) {
+        result = call(&reply, client, arg);
         if (!((result == RDSBK_ECONFLICT &&
                rdsbk_res_aws_error_is("ResourceConflictException", NULL)) ||
               s_role_not_ready(result)) ||
             !rdsbk_res_backoff_wait(&b, "%s %s: %s", what, name, rdsbk_error_last()->message))
             break;
-        result = 0;
     }
     if (result == 0)
-        result = s_wait_settled(client, name);
+        result = s_wait_settled(client, name, reply);
+    cJSON_Delete(reply);
     return result;
 }
 
@@ -271,14 +282,14 @@ struct s_code_arg {
     const struct rdsbk_buf *zip;
 };
 
-static int s_update_code(struct rdsbk_client *client, const void *arg) {
+static int s_update_code(cJSON **reply, struct rdsbk_client *client, const void *arg) {
     const struct s_code_arg *a = arg;
-    return rdsbk_lambda_update_function_code(NULL, client, a->name,
+    return rdsbk_lambda_update_function_code(reply, client, a->name,
                                              (const unsigned char *)a->zip->ptr, a->zip->len);
 }
 
-static int s_update_config(struct rdsbk_client *client, const void *arg) {
-    return rdsbk_lambda_update_function_configuration(NULL, client, arg);
+static int s_update_config(cJSON **reply, struct rdsbk_client *client, const void *arg) {
+    return rdsbk_lambda_update_function_configuration(reply, client, arg);
 }
 
 static int s_update(cJSON **actual_out, struct rdsbk_client *client,
