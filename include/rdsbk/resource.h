@@ -33,7 +33,20 @@ struct rdsbk_resource_ref {
     /* The last known attributes (from the state, or the desired ones when not in the state): a
      * target's rule, a permission's function, a role policy's role. Borrowed, never NULL. */
     const cJSON *attributes;
+    /* Reads shared by the resources of one refresh (a policy with a statement per resource);
+     * NULL: every read asks AWS. Borrowed. */
+    struct rdsbk_res_memo *memo;
 };
+
+/*
+ * A memo of the documents several resources read (the event bus policy, a function's policy),
+ * for the duration of one refresh: each is fetched once, by the first read that needs it, and
+ * other reads of it, even in parallel, share that answer. Only for reads with nothing written in
+ * between. rdsbk_res_memo_new returns NULL on ENOMEM (error set).
+ */
+struct rdsbk_res_memo;
+struct rdsbk_res_memo *rdsbk_res_memo_new(void);
+void rdsbk_res_memo_free(struct rdsbk_res_memo *memo);
 
 struct rdsbk_resource_ops {
     enum rdsbk_resource_type type;

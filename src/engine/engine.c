@@ -344,7 +344,8 @@ static size_t s_container(const struct rdsbk_engine *e, size_t i) {
 
 struct s_refresh {
     struct rdsbk_engine *e;
-    const size_t *container; /* per change: s_container */
+    const size_t *container;     /* per change: s_container */
+    struct rdsbk_res_memo *memo; /* policies read once for all their statements */
 };
 
 static int s_refresh_one(size_t i, void *payload) {
@@ -364,6 +365,7 @@ static int s_refresh_one(size_t i, void *payload) {
     if (!client)
         return rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ERROR;
     rdsbk_engine_ref(&ref, e, c, s_known_attributes(c));
+    ref.memo = r->memo;
     rc = ops->read(&c->actual, &id, client, &ref);
     if (rc == RDSBK_ENOTFOUND) {
         c->actual = NULL;
@@ -384,7 +386,7 @@ static int s_refresh(struct rdsbk_engine *e) {
     size_t *container = NULL;
     size_t **deps = NULL;
     size_t *n_deps = NULL;
-    struct s_refresh r;
+    struct s_refresh r = {e, NULL, NULL};
     int rc;
 
     if (!e->opts->refresh) {
@@ -397,7 +399,8 @@ static int s_refresh(struct rdsbk_engine *e) {
     container = calloc(n, sizeof(*container));
     deps = calloc(n, sizeof(*deps));
     n_deps = calloc(n, sizeof(*n_deps));
-    if (!results || !container || !deps || !n_deps) {
+    r.memo = rdsbk_res_memo_new();
+    if (!results || !container || !deps || !n_deps || !r.memo) {
         rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
         goto cleanup;
     }
@@ -427,6 +430,7 @@ static int s_refresh(struct rdsbk_engine *e) {
     }
 
 cleanup:
+    rdsbk_res_memo_free(r.memo);
     free(results);
     free(container);
     free(deps);

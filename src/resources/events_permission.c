@@ -57,10 +57,27 @@ static void s_statement_principal(char *out, size_t size, const cJSON *statement
         s_principal_account(out, size, aws->valuestring);
 }
 
+/* The default bus's policy document; RDSBK_ENOTFOUND when it has none. */
+static int s_fetch_bus_policy(char **text_out, struct rdsbk_client *client, const char *bus_name) {
+    cJSON *bus = NULL;
+    int result = rdsbk_events_describe_event_bus(&bus, client, bus_name);
+
+    if (result == 0 && !rdsbk_res_str(bus, "Policy"))
+        result = rdsbk_error_set(RDSBK_ENOTFOUND, "the default event bus has no policy");
+    if (result == 0) {
+        *text_out = strdup(rdsbk_res_str(bus, "Policy"));
+        if (!*text_out)
+            result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    }
+    cJSON_Delete(bus);
+    return result;
+}
+
 static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
                   const struct rdsbk_resource_ref *ref) {
     const char *sid = s_sid(ref);
-    cJSON *bus = NULL;
+    char *key = NULL;
+    char *text = NULL;
     cJSON *policy = NULL;
     const cJSON *found = NULL;
     const cJSON *st;
@@ -72,15 +89,11 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
     *actual_out = NULL;
     if (id_out)
         *id_out = NULL;
-    result = rdsbk_events_describe_event_bus(&bus, client, NULL);
-    if (result)
-        goto cleanup;
-    if (!rdsbk_res_str(bus, "Policy")) {
-        result = rdsbk_error_set(RDSBK_ENOTFOUND, "the default event bus has no policy");
-        goto cleanup;
-    }
-    result = rdsbk_res_json_parse(&policy, rdsbk_res_str(bus, "Policy"),
-                                  "events:DescribeEventBus Policy");
+    key = rdsbk_res_fmt("%s/%s/events:DescribeEventBus/default", ref->account, ref->region);
+    result = key ? rdsbk_res_memo_text(&text, ref->memo, s_fetch_bus_policy, client, NULL, key)
+                 : RDSBK_ENOMEM;
+    if (result == 0)
+        result = rdsbk_res_json_parse(&policy, text, "events:DescribeEventBus Policy");
     if (result)
         goto cleanup;
     cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(policy, "Statement")) {
@@ -112,7 +125,8 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
     out = NULL;
 
 cleanup:
-    cJSON_Delete(bus);
+    free(key);
+    free(text);
     cJSON_Delete(policy);
     cJSON_Delete(out);
     return result;

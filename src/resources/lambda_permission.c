@@ -76,10 +76,15 @@ static const char *s_principal(const cJSON *statement) {
     return found;
 }
 
+static int s_fetch_policy(char **text_out, struct rdsbk_client *client, const char *function) {
+    return rdsbk_lambda_get_policy(text_out, client, function);
+}
+
 static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
                   const struct rdsbk_resource_ref *ref) {
     char *function = NULL;
     char *sid = NULL;
+    char *key = NULL;
     char *text = NULL;
     char *id = NULL;
     cJSON *policy = NULL;
@@ -93,9 +98,14 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
     if (id_out)
         *id_out = NULL;
     result = s_names(&function, &sid, ref);
+    if (result == 0) {
+        key = rdsbk_res_fmt("%s/%s/lambda:GetPolicy/%s", ref->account, ref->region, function);
+        if (!key)
+            result = RDSBK_ENOMEM;
+    }
     /* no function, or a function without a policy: either way the statement is not there */
     if (result == 0)
-        result = rdsbk_lambda_get_policy(&text, client, function);
+        result = rdsbk_res_memo_text(&text, ref->memo, s_fetch_policy, client, function, key);
     if (result == 0)
         result = rdsbk_res_json_parse(&policy, text, "lambda:GetPolicy");
     if (result)
@@ -136,6 +146,7 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
 cleanup:
     free(function);
     free(sid);
+    free(key);
     free(text);
     free(id);
     cJSON_Delete(policy);

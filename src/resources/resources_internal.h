@@ -103,6 +103,15 @@ bool rdsbk_res_backoff_wait(struct rdsbk_res_backoff *b, const char *fmt, ...)
 int rdsbk_res_written(cJSON **actual_out, char **id_out, const cJSON *desired, const char *id,
                       const char *key, const char *value);
 
+/* Fetches a document as text (caller frees) for rdsbk_res_memo_text; `what` names it for AWS. */
+typedef int (*rdsbk_res_fetch_fn)(char **text_out, struct rdsbk_client *client, const char *what);
+
+/* The document `key` (unique across accounts and Regions: "<account>/<region>/<call>/<what>"):
+ * fetched with fetch(client, what) by the first caller, shared with the others; each gets its
+ * own copy (caller frees) or the fetch's error. With `memo` NULL, simply fetches. */
+int rdsbk_res_memo_text(char **text_out, struct rdsbk_res_memo *memo, rdsbk_res_fetch_fn fetch,
+                        struct rdsbk_client *client, const char *what, const char *key);
+
 /* True when the last error's AWS code is `code` (and, when `fragment` is not NULL, its message
  * contains `fragment`). */
 bool rdsbk_res_aws_error_is(const char *code, const char *fragment);

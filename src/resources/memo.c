@@ -1,0 +1,107 @@
+/*
+ * Reads shared by several resources during one refresh: every statement of the event bus policy
+ * is a resource, and so is every statement of a Lambda function's policy, but one
+ * DescribeEventBus or GetPolicy answers for all of them. The first resource to ask fetches; the
+ * others asking for the same document wait for that fetch and get its answer (the text, or the
+ * same error). Entries are few (one per bus and per function with permissions): a list will do.
+ */
+#include "resources_internal.h"
+
+#include "rdsbk/error.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct s_entry {
+    struct s_entry *next;
+    char *key;
+    bool done;
+    int rc;
+    char *text;               /* when done and rc == 0 */
+    struct rdsbk_error error; /* when done and rc != 0 */
+};
+
+struct rdsbk_res_memo {
+    pthread_mutex_t lock;
+    pthread_cond_t done;
+    struct s_entry *entries;
+};
+
+struct rdsbk_res_memo *rdsbk_res_memo_new(void) {
+    struct rdsbk_res_memo *memo = calloc(1, sizeof(*memo));
+
+    if (!memo) {
+        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&memo->lock, NULL);
+    pthread_cond_init(&memo->done, NULL);
+    return memo;
+}
+
+void rdsbk_res_memo_free(struct rdsbk_res_memo *memo) {
+    if (!memo)
+        return;
+    while (memo->entries) {
+        struct s_entry *next = memo->entries->next;
+        free(memo->entries->key);
+        free(memo->entries->text);
+        free(memo->entries);
+        memo->entries = next;
+    }
+    pthread_cond_destroy(&memo->done);
+    pthread_mutex_destroy(&memo->lock);
+    free(memo);
+}
+
+/* The answer of a finished entry, as the fetch gave it: a copy of the text, or its error. */
+static int s_answer(char **text_out, const struct s_entry *e) {
+    if (e->rc) {
+        rdsbk_error_restore(&e->error);
+        return e->rc;
+    }
+    *text_out = strdup(e->text);
+    return *text_out ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+}
+
+int rdsbk_res_memo_text(char **text_out, struct rdsbk_res_memo *memo, rdsbk_res_fetch_fn fetch,
+                        struct rdsbk_client *client, const char *what, const char *key) {
+    struct s_entry *e;
+    int rc;
+
+    *text_out = NULL;
+    if (!memo)
+        return fetch(text_out, client, what);
+    pthread_mutex_lock(&memo->lock);
+    for (e = memo->entries; e && strcmp(e->key, key) != 0; e = e->next)
+        ;
+    if (e) {
+        while (!e->done)
+            pthread_cond_wait(&memo->done, &memo->lock);
+        rc = s_answer(text_out, e);
+        pthread_mutex_unlock(&memo->lock);
+        return rc;
+    }
+    e = calloc(1, sizeof(*e));
+    if (!e || !(e->key = strdup(key))) {
+        free(e);
+        pthread_mutex_unlock(&memo->lock);
+        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    }
+    e->next = memo->entries;
+    memo->entries = e;
+    pthread_mutex_unlock(&memo->lock);
+
+    rc = fetch(&e->text, client, what);
+
+    pthread_mutex_lock(&memo->lock);
+    e->rc = rc;
+    if (rc)
+        rdsbk_error_save(&e->error);
+    e->done = true;
+    pthread_cond_broadcast(&memo->done);
+    rc = s_answer(text_out, e);
+    pthread_mutex_unlock(&memo->lock);
+    return rc;
+}
