@@ -30,8 +30,8 @@ const struct rdsbk_cli_command rdsbk_cmd_apply = {
     "Create or update the pipeline",
     "apply [-f FILE] [--auto-approve] [options] [PLAN]",
     "Plans as 'plan' does, asks for confirmation, and makes AWS match the topology: resources\n"
-    "are created and updated in dependency order, up to --parallelism at once, across accounts\n"
-    "and Regions; the state is saved after every change, so a run that fails or is killed\n"
+    "are created and updated in dependency order, up to --parallelism at once in each account\n"
+    "(accounts side by side); the state follows every change, so a run that fails or is killed\n"
     "continues where it stopped when run again. With PLAN (from 'plan --out'), does exactly that\n"
     "plan, and refuses it when the state, the topology or AWS changed since it was made.",
     RDSBK_CLI_FILE | RDSBK_CLI_STATE | RDSBK_CLI_JSON | RDSBK_CLI_OUTPUT,

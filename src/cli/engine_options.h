@@ -17,7 +17,10 @@ enum {
 };
 
 #define RDSBK_OPTION_PARALLELISM                                                                   \
-    { "parallelism", 0, "N", "AWS operations at once (default 10, 1..256)", RDSBK_OPT_PARALLELISM }
+    {                                                                                              \
+        "parallelism", 0, "N", "AWS operations at once per account (default 10, 1..256)",          \
+            RDSBK_OPT_PARALLELISM                                                                  \
+    }
 #define RDSBK_OPTION_LOCK_TIMEOUT                                                                  \
     {                                                                                              \
         "lock-timeout", 0, "SECONDS",                                                              \

@@ -104,7 +104,7 @@ struct rdsbk_plan_counts rdsbk_engine_count(const struct rdsbk_engine *e);
 void rdsbk_engine_print_plan(const struct rdsbk_engine *e, FILE *out, bool destroy);
 char *rdsbk_engine_plan_json(const struct rdsbk_engine *e);
 
-/* Executes the actions; prints progress; saves the state after every change. */
+/* Executes the actions; prints progress; the state follows the changes (apply.c's writer). */
 int rdsbk_engine_execute(struct rdsbk_engine *e);
 
 /* Saved plans (plan --out / apply FILE). */

@@ -223,7 +223,7 @@ static int s_add_json(struct rdsbk_buf *out, const cJSON *value) {
 }
 
 /*
- * The state is written after every change, so this only joins: each resource's line was made when
+ * The state is written many times a run, so this only joins: each resource's line was made when
  * it was put.
  */
 char *rdsbk_state_to_json(const struct rdsbk_state *st) {

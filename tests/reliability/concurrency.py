@@ -8,8 +8,8 @@ the first): two applies on an empty stack, two applies that change a function's 
 apply racing a destroy. In every round exactly one process must finish its work (exit 0) and
 the other must exit 1 with a message naming the holder (user, the winner's pid, host,
 operation) and `state unlock`. Afterwards the lock file is gone, the state parses with a sane
-serial (at most one save per change: the engine group-commits changes that finish together, so
-it went up by 1..N for N changes), its .backup is the serial before, and a plan shows no changes
+serial (at most one save per change: the engine's state writer saves what changed since its
+last write, so it went up by 1..N for N changes), its .backup is the serial before, and a plan shows no changes
 (or, after a destroy, nothing is left). Short: 3 rounds; long: 20. Last, a lock file seen empty
 (created, not yet written) and written 0.3 s later: the refusal must still name its holder.
 """

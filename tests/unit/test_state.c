@@ -8,6 +8,8 @@
 #include "rdsbk/error.h"
 #include "rdsbk/state.h"
 
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,14 +178,21 @@ static void test_lock(void **state) {
     rdsbk_state_unlock(lock); /* its file is gone already: unlinking again is harmless */
 }
 
-/* Two runs that find the same stale lock: exactly one may win. 200 rounds: the code before the
- * fix let both win in some of them (measured). */
+/* Two runs that find the same stale lock must never hold it at the same time. 200 rounds: the
+ * code before the fix let both take it over in some of them (measured). Each holder marks its
+ * hold with an O_EXCL file: finding the mark means two holders at once. Both may succeed one
+ * after the other (the second starting after the first let go, on a loaded machine), and at
+ * least one must. */
 static void test_stale_lock_race(void **state) {
+    char mark[PATH_MAX];
     (void)state;
+
+    snprintf(mark, sizeof(mark), "%s.held", s_path);
     for (int round = 0; round < 200; round++) {
         pid_t dead = fork();
         pid_t racers[2];
         int winners = 0;
+        int overlaps = 0;
         int status;
 
         if (dead == 0) {
@@ -195,9 +204,15 @@ static void test_stale_lock_race(void **state) {
             racers[i] = fork();
             if (racers[i] == 0) {
                 struct rdsbk_state_lock *l = NULL;
+                int fd;
                 if (rdsbk_state_lock(&l, s_path, "apply", 0) != 0)
                     _exit(1);
+                fd = open(mark, O_WRONLY | O_CREAT | O_EXCL, 0600);
+                if (fd < 0)
+                    _exit(2); /* the other one holds it too */
+                close(fd);
                 usleep(30 * 1000); /* hold it while the other one tries */
+                unlink(mark);
                 rdsbk_state_unlock(l);
                 _exit(0);
             }
@@ -205,9 +220,12 @@ static void test_stale_lock_race(void **state) {
         for (int i = 0; i < 2; i++) {
             assert_int_equal(waitpid(racers[i], &status, 0), racers[i]);
             winners += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+            overlaps += WIFEXITED(status) && WEXITSTATUS(status) == 2;
         }
-        if (winners != 1)
-            fail_msg("round %d: %d runs held the lock at once", round, winners);
+        if (overlaps || winners == 0)
+            fail_msg("round %d: %s", round,
+                     overlaps ? "2 runs held the lock at once" : "no run took the stale lock");
+        unlink(mark);
     }
 }
 
