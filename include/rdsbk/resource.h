@@ -71,6 +71,10 @@ struct rdsbk_resource_ops {
      * Deleting what no longer exists is success. */
     int (*remove)(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref);
 
+    /* The calls `read` makes one after the other (DescribeKey, GetKeyPolicy, ListResourceTags:
+     * 3); the engine starts the longest reads first. */
+    unsigned read_calls;
+
     /* Attributes whose change forces replacement; NULL-terminated. */
     const char *const *force_new;
     /* Desired attributes that are not compared (settings of the tool, not of AWS). */

@@ -372,8 +372,9 @@ int rdsbk_engine_execute(struct rdsbk_engine *e) {
     rc = s_saver_start(&saver, e);
     if (!rc) {
         int save_rc;
-        rc = rdsbk_pool_run(results, e->n_changes, deps, n_deps, e->group_of, e->n_groups,
-                            e->opts->parallelism, false, s_run, e);
+        struct rdsbk_pool_tasks tasks = {e->n_changes, deps,        n_deps,
+                                         NULL,         e->group_of, e->n_groups};
+        rc = rdsbk_pool_run(results, &tasks, e->opts->parallelism, false, s_run, e);
         save_rc = s_saver_finish(&saver, e);
         if (save_rc) {
             /* the state on disk is behind AWS: say so above any other error */

@@ -85,6 +85,7 @@ static int s_verify_accounts(struct rdsbk_engine *e) {
     const char **accounts = calloc(t->n_sources + 1, sizeof(*accounts));
     struct rdsbk_task_result *results = calloc(t->n_sources + 1, sizeof(*results));
     struct s_verify v = {e, accounts};
+    struct rdsbk_pool_tasks tasks = {0};
     int *own;
     size_t n = 0;
     int rc;
@@ -103,8 +104,10 @@ static int s_verify_accounts(struct rdsbk_engine *e) {
             accounts[n++] = t->sources[i].account;
     }
     own = rdsbk_pool_own_groups(n);
-    rc = own ? rdsbk_pool_run(results, n, NULL, NULL, own, (int)n, e->opts->parallelism, false,
-                              s_verify_one, &v)
+    tasks.n = n;
+    tasks.group_of = own;
+    tasks.n_groups = (int)n;
+    rc = own ? rdsbk_pool_run(results, &tasks, e->opts->parallelism, false, s_verify_one, &v)
              : RDSBK_ENOMEM;
     free(own);
     free(accounts);
@@ -386,6 +389,8 @@ static int s_refresh(struct rdsbk_engine *e) {
     size_t *container = NULL;
     size_t **deps = NULL;
     size_t *n_deps = NULL;
+    unsigned *calls = NULL; /* per change: the calls of its read, so that long reads start first */
+    struct rdsbk_pool_tasks tasks = {0};
     struct s_refresh r = {e, NULL, NULL};
     int rc;
 
@@ -399,12 +404,14 @@ static int s_refresh(struct rdsbk_engine *e) {
     container = calloc(n, sizeof(*container));
     deps = calloc(n, sizeof(*deps));
     n_deps = calloc(n, sizeof(*n_deps));
+    calls = calloc(n, sizeof(*calls));
     r.memo = rdsbk_res_memo_new();
-    if (!results || !container || !deps || !n_deps || !r.memo) {
+    if (!results || !container || !deps || !n_deps || !calls || !r.memo) {
         rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
         goto cleanup;
     }
     for (size_t i = 0; i < e->n_changes; i++) {
+        calls[i] = rdsbk_resource_ops(e->changes[i].type)->read_calls;
         container[i] = s_container(e, i);
         if (container[i] < e->n_changes) {
             deps[i] = &container[i];
@@ -413,8 +420,13 @@ static int s_refresh(struct rdsbk_engine *e) {
     }
     r.e = e;
     r.container = container;
-    rc = rdsbk_pool_run(results, e->n_changes, deps, n_deps, e->group_of, e->n_groups,
-                        e->opts->parallelism, true, s_refresh_one, &r);
+    tasks.n = e->n_changes;
+    tasks.deps = deps;
+    tasks.n_deps = n_deps;
+    tasks.calls = calls;
+    tasks.group_of = e->group_of;
+    tasks.n_groups = e->n_groups;
+    rc = rdsbk_pool_run(results, &tasks, e->opts->parallelism, true, s_refresh_one, &r);
     for (size_t i = 0; rc && i < e->n_changes; i++) {
         if (results[i].status == RDSBK_TASK_FAILED) {
             /* the pool restored this task's error, the first failure in change order */
@@ -435,6 +447,7 @@ cleanup:
     free(container);
     free(deps);
     free(n_deps);
+    free(calls);
     return rc;
 }
 

@@ -33,7 +33,7 @@ struct s_pool {
     size_t *waiting_on; /* per task: dependencies not yet finished */
     size_t *dependents; /* CSR: the tasks waiting for task i are dependents[first[i]..first[i+1]) */
     size_t *first;
-    size_t *height; /* per task: length of the longest chain of tasks that wait for it */
+    size_t *height; /* per task: the calls on the longest chain from it to the end */
     const int *group_of;
     struct s_group *groups;
     int n_groups;
@@ -176,7 +176,8 @@ static void *s_worker(void *arg) {
 }
 
 /* The dependents lists, the counts of unfinished dependencies and the chain heights. */
-static int s_build(struct s_pool *p, size_t *const *deps, const size_t *n_deps) {
+static int s_build(struct s_pool *p, size_t *const *deps, const size_t *n_deps,
+                   const unsigned *calls) {
     size_t n = p->n;
     size_t total = 0;
     size_t *fill = NULL;
@@ -225,9 +226,11 @@ static int s_build(struct s_pool *p, size_t *const *deps, const size_t *n_deps) 
     }
     while (tail-- > 0) {
         size_t t = order[tail];
+        size_t longest = 0;
         for (size_t k = p->first[t]; k < p->first[t + 1]; k++)
-            if (p->height[p->dependents[k]] + 1 > p->height[t])
-                p->height[t] = p->height[p->dependents[k]] + 1;
+            if (p->height[p->dependents[k]] > longest)
+                longest = p->height[p->dependents[k]];
+        p->height[t] = longest + (calls ? calls[t] : 1);
     }
     result = 0;
 
@@ -238,9 +241,9 @@ cleanup:
     return result;
 }
 
-int rdsbk_pool_run(struct rdsbk_task_result *results, size_t n, size_t *const *deps,
-                   const size_t *n_deps, const int *group_of, int n_groups, int parallelism,
-                   bool keep_going, rdsbk_task_fn fn, void *payload) {
+int rdsbk_pool_run(struct rdsbk_task_result *results, const struct rdsbk_pool_tasks *tasks,
+                   int parallelism, bool keep_going, rdsbk_task_fn fn, void *payload) {
+    size_t n = tasks->n;
     struct s_pool p;
     size_t *heaps = NULL;
     pthread_t *threads = NULL;
@@ -255,8 +258,8 @@ int rdsbk_pool_run(struct rdsbk_task_result *results, size_t n, size_t *const *d
     p.results = results;
     p.n = n;
     p.first_failed = n;
-    p.group_of = n_groups > 1 ? group_of : NULL;
-    p.n_groups = p.group_of ? n_groups : 1;
+    p.group_of = tasks->n_groups > 1 ? tasks->group_of : NULL;
+    p.n_groups = p.group_of ? tasks->n_groups : 1;
     p.limit = parallelism < 1 ? 1 : parallelism;
     p.keep_going = keep_going;
     p.fn = fn;
@@ -269,7 +272,7 @@ int rdsbk_pool_run(struct rdsbk_task_result *results, size_t n, size_t *const *d
     if (n_threads > S_MAX_THREADS)
         n_threads = S_MAX_THREADS;
     threads = calloc(n_threads, sizeof(*threads));
-    if (!p.groups || !heaps || !threads || s_build(&p, deps, n_deps)) {
+    if (!p.groups || !heaps || !threads || s_build(&p, tasks->deps, tasks->n_deps, tasks->calls)) {
         result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
         goto cleanup;
     }

@@ -21,17 +21,24 @@ struct rdsbk_task_result {
     enum rdsbk_task_status status;
 };
 
+/* The tasks and how they relate; only `n` is required. */
+struct rdsbk_pool_tasks {
+    size_t n;
+    size_t *const *deps;   /* per task: the tasks it waits for (NULL: none) */
+    const size_t *n_deps;  /* per task: how many */
+    const unsigned *calls; /* per task: its calls one after the other (NULL: 1 each); ready tasks
+                              start longest remaining chain of calls first */
+    const int *group_of;   /* per task: its group in 0..n_groups-1 (NULL: one group for all) */
+    int n_groups;
+};
+
 /*
- * `deps[i]` lists the indices task i waits for (`n_deps[i]` of them); both may be NULL for
- * independent tasks. `group_of[i]` is task i's group, in 0..n_groups-1 (NULL: one group for all).
- * `results` has n entries, filled in. `keep_going`: a failure does not stop
- * other independent tasks (refresh reads everything). Returns 0 when every task succeeded;
- * otherwise the code of the failed task with the lowest index, whose error it restores on the
- * calling thread.
+ * `results` has tasks->n entries, filled in. `keep_going`: a failure does not stop other
+ * independent tasks (refresh reads everything). Returns 0 when every task succeeded; otherwise the
+ * code of the failed task with the lowest index, whose error it restores on the calling thread.
  */
-int rdsbk_pool_run(struct rdsbk_task_result *results, size_t n, size_t *const *deps,
-                   const size_t *n_deps, const int *group_of, int n_groups, int parallelism,
-                   bool keep_going, rdsbk_task_fn fn, void *payload);
+int rdsbk_pool_run(struct rdsbk_task_result *results, const struct rdsbk_pool_tasks *tasks,
+                   int parallelism, bool keep_going, rdsbk_task_fn fn, void *payload);
 
 /* A group_of array putting each of n tasks in a group of its own (tasks that are one account
  * each), for rdsbk_pool_run with n_groups = n. Caller frees; NULL on ENOMEM (error set). */

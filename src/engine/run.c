@@ -281,6 +281,7 @@ static int s_key_in_use(int *count, char *example, size_t example_size, struct r
     char(*examples)[512] = calloc(n, sizeof(*examples));
     struct rdsbk_task_result *results = calloc(n, sizeof(*results));
     struct s_key_use u = {e, key_arn, accounts, counts, examples};
+    struct rdsbk_pool_tasks tasks = {0};
     int *own = NULL;
     int rc;
 
@@ -293,8 +294,10 @@ static int s_key_in_use(int *count, char *example, size_t example_size, struct r
         accounts[i] = e->topo->sources[i].account;
     accounts[n - 1] = e->topo->backup.account;
     own = rdsbk_pool_own_groups(n);
-    rc = own ? rdsbk_pool_run(results, n, NULL, NULL, own, (int)n, e->opts->parallelism, false,
-                              s_count_encrypted, &u)
+    tasks.n = n;
+    tasks.group_of = own;
+    tasks.n_groups = (int)n;
+    rc = own ? rdsbk_pool_run(results, &tasks, e->opts->parallelism, false, s_count_encrypted, &u)
              : RDSBK_ENOMEM;
     free(own);
     for (size_t i = 0; !rc && i < n; i++) {

@@ -455,6 +455,7 @@ const struct rdsbk_resource_ops rdsbk_res_kms_key_ops = {
     .create = s_create,
     .update = s_update,
     .remove = s_remove,
+    .read_calls = 3,
     .force_new = s_force_new,
     .no_diff = s_no_diff,
 };

@@ -108,7 +108,8 @@ static void test_pool_order_and_failure(void **state) {
     memset(&t, 0, sizeof(t));
     pthread_mutex_init(&t.lock, NULL);
     t.fail_task = -1;
-    rc = rdsbk_pool_run(results, 5, deps, n_deps, NULL, 0, 4, false, s_task, &t);
+    rc = rdsbk_pool_run(results, &(struct rdsbk_pool_tasks){.n = 5, .deps = deps, .n_deps = n_deps},
+                        4, false, s_task, &t);
     assert_int_equal(rc, 0);
     assert_int_equal(t.n, 5);
     assert_true(s_pos(&t, 0) < s_pos(&t, 1));
@@ -121,7 +122,8 @@ static void test_pool_order_and_failure(void **state) {
     memset(&t, 0, sizeof(t));
     pthread_mutex_init(&t.lock, NULL);
     t.fail_task = 1;
-    rc = rdsbk_pool_run(results, 5, deps, n_deps, NULL, 0, 1, false, s_task, &t);
+    rc = rdsbk_pool_run(results, &(struct rdsbk_pool_tasks){.n = 5, .deps = deps, .n_deps = n_deps},
+                        1, false, s_task, &t);
     assert_int_equal(rc, RDSBK_ECONFLICT);
     assert_string_equal(rdsbk_error_last()->message, "task 1 failed");
     assert_int_equal(results[1].status, RDSBK_TASK_FAILED);
@@ -131,7 +133,7 @@ static void test_pool_order_and_failure(void **state) {
     memset(&t, 0, sizeof(t));
     pthread_mutex_init(&t.lock, NULL);
     t.fail_task = 0;
-    rc = rdsbk_pool_run(results, 5, NULL, NULL, NULL, 0, 2, true, s_task, &t);
+    rc = rdsbk_pool_run(results, &(struct rdsbk_pool_tasks){.n = 5}, 2, true, s_task, &t);
     assert_int_equal(rc, RDSBK_ECONFLICT);
     assert_int_equal(t.n, 5);
 
@@ -139,7 +141,8 @@ static void test_pool_order_and_failure(void **state) {
     memset(&t, 0, sizeof(t));
     pthread_mutex_init(&t.lock, NULL);
     t.fail_task = 2;
-    rc = rdsbk_pool_run(results, 5, deps, n_deps, NULL, 0, 2, true, s_task, &t);
+    rc = rdsbk_pool_run(results, &(struct rdsbk_pool_tasks){.n = 5, .deps = deps, .n_deps = n_deps},
+                        2, true, s_task, &t);
     assert_int_equal(rc, RDSBK_ECONFLICT);
     assert_int_equal(t.n, 4);
     assert_int_equal(results[1].status, RDSBK_TASK_OK);
@@ -160,7 +163,7 @@ static void test_pool_first_failure_by_index(void **state) {
     int rc;
     (void)state;
 
-    rc = rdsbk_pool_run(results, 5, NULL, NULL, NULL, 0, 5, true, s_fail_all, NULL);
+    rc = rdsbk_pool_run(results, &(struct rdsbk_pool_tasks){.n = 5}, 5, true, s_fail_all, NULL);
     assert_int_equal(rc, RDSBK_EINVALID);
     assert_string_equal(rdsbk_error_last()->message, "task 0 failed");
 }
@@ -205,7 +208,10 @@ static void test_pool_limit_per_group(void **state) {
     pthread_mutex_init(&g.lock, NULL);
     g.group_of = group_of;
     assert_int_equal(
-        rdsbk_pool_run(results, 12, NULL, NULL, group_of, 2, 2, false, s_group_task, &g), 0);
+        rdsbk_pool_run(results,
+                       &(struct rdsbk_pool_tasks){.n = 12, .group_of = group_of, .n_groups = 2}, 2,
+                       false, s_group_task, &g),
+        0);
     assert_int_equal(g.max_running[0], 2);
     assert_int_equal(g.max_running[1], 2);
     assert_int_equal(g.max_total, 4);
@@ -227,12 +233,35 @@ static void test_pool_longest_chain_first(void **state) {
     memset(&t, 0, sizeof(t));
     pthread_mutex_init(&t.lock, NULL);
     t.fail_task = -1;
-    assert_int_equal(rdsbk_pool_run(results, 6, deps, n_deps, NULL, 0, 1, false, s_task, &t), 0);
+    assert_int_equal(
+        rdsbk_pool_run(results, &(struct rdsbk_pool_tasks){.n = 6, .deps = deps, .n_deps = n_deps},
+                       1, false, s_task, &t),
+        0);
     assert_int_equal(t.n, 6);
     assert_int_equal(t.order[0], 3);
     assert_int_equal(t.order[1], 4); /* 4 has one task behind it, 0..2 none */
     assert_int_equal(t.order[2], 0); /* then, all equal, plan order */
     assert_int_equal(t.order[5], 5);
+
+    /* counted in calls: a task of 3 calls before a chain of two 1-call tasks */
+    {
+        const unsigned calls[] = {1, 1, 1, 1, 1, 3};
+        size_t d1[] = {0};
+        size_t *chain[] = {NULL, d1, NULL, NULL, NULL, NULL};
+        size_t n_chain[] = {0, 1, 0, 0, 0, 0};
+        memset(&t, 0, sizeof(t));
+        pthread_mutex_init(&t.lock, NULL);
+        t.fail_task = -1;
+        assert_int_equal(
+            rdsbk_pool_run(results,
+                           &(struct rdsbk_pool_tasks){
+                               .n = 6, .deps = chain, .n_deps = n_chain, .calls = calls},
+                           1, false, s_task, &t),
+            0);
+        assert_int_equal(t.order[0], 5);
+        assert_int_equal(t.order[1], 0);
+        assert_int_equal(t.order[2], 1);
+    }
 
     /* one group per task: all six at once even with a limit of 1 */
     own = rdsbk_pool_own_groups(6);
@@ -240,7 +269,10 @@ static void test_pool_longest_chain_first(void **state) {
     memset(&t, 0, sizeof(t));
     pthread_mutex_init(&t.lock, NULL);
     t.fail_task = -1;
-    assert_int_equal(rdsbk_pool_run(results, 6, NULL, NULL, own, 6, 1, false, s_task, &t), 0);
+    assert_int_equal(
+        rdsbk_pool_run(results, &(struct rdsbk_pool_tasks){.n = 6, .group_of = own, .n_groups = 6},
+                       1, false, s_task, &t),
+        0);
     assert_int_equal(t.max_running, 6);
     free(own);
 }
