@@ -537,7 +537,14 @@ static bool s_goes(const struct rdsbk_change *c) {
     return c->action == RDSBK_ACTION_DELETE || c->action == RDSBK_ACTION_FORGET;
 }
 
-/* Calls `fn` for each apply-time edge "`waiter` runs after `first`". */
+/*
+ * Calls `fn` for each apply-time edge "`waiter` runs after `first`". What is created or updated
+ * waits for everything it refers to. Deletions wait only where AWS needs an order: a rule after
+ * its targets (DeleteRule refuses while it has any), a role after its inline policies
+ * (DeleteConflict), a function after its permissions. Everything else goes side by side: AWS
+ * lets a key be scheduled for deletion while its policy names roles, a role be deleted while a
+ * function or a target uses it, a policy name a key that is gone.
+ */
 static void s_edges(struct rdsbk_engine *e, void (*fn)(struct rdsbk_engine *, size_t, size_t)) {
     for (size_t i = 0; i < e->n_changes; i++) {
         struct rdsbk_change *c = &e->changes[i];
@@ -548,8 +555,8 @@ static void s_edges(struct rdsbk_engine *e, void (*fn)(struct rdsbk_engine *, si
                 continue;
             if (!s_goes(c))
                 fn(e, i, j); /* created or updated after what it needs */
-            else if (s_goes(dep))
-                fn(e, j, i); /* what `c` needs goes after `c` */
+            else if (s_goes(dep) && s_container_type(c->type) == (int)dep->type)
+                fn(e, j, i); /* a container goes after what it contains */
         }
     }
 }
