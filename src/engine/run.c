@@ -239,7 +239,9 @@ int rdsbk_engine_apply(const struct rdsbk_topology *topo, const struct rdsbk_eng
     return rc;
 }
 
-/* Snapshots in Region-B encrypted with the key, per account: read in parallel. */
+/* Snapshots in Region-B encrypted with the key, per account: the DB snapshots and the cluster
+ * snapshots of every account, all read in parallel (task 2i: account i's DB snapshots, 2i + 1 its
+ * cluster snapshots). */
 struct s_key_use {
     struct rdsbk_engine *e;
     const char *key_arn;
@@ -248,27 +250,28 @@ struct s_key_use {
     char (*examples)[512];
 };
 
-static int s_count_encrypted(size_t i, void *payload) {
+static int s_count_encrypted(size_t task, void *payload) {
     struct s_key_use *u = payload;
+    size_t i = task / 2;
     struct rdsbk_client *client =
         rdsbk_engine_client(u->e, u->accounts[i], u->e->topo->backup.region);
     struct rdsbk_rds_snapshot_query q = {NULL, NULL, "manual", false, NULL, 0};
-    int rc = client ? 0 : RDSBK_ERROR;
+    struct rdsbk_rds_snapshot *snaps = NULL;
+    size_t n = 0;
+    int rc;
 
-    for (int cluster = 0; !rc && cluster < 2; cluster++) {
-        struct rdsbk_rds_snapshot *snaps = NULL;
-        size_t n = 0;
-        rc = cluster ? rdsbk_rds_describe_db_cluster_snapshots(&snaps, &n, client, &q)
-                     : rdsbk_rds_describe_db_snapshots(&snaps, &n, client, &q);
-        for (size_t k = 0; !rc && k < n; k++) {
-            if (!snaps[k].kms_key_id || strcmp(snaps[k].kms_key_id, u->key_arn) != 0)
-                continue;
-            if (!u->counts[i]++)
-                snprintf(u->examples[i], sizeof(u->examples[i]), "%s",
-                         snaps[k].arn ? snaps[k].arn : snaps[k].id);
-        }
-        rdsbk_rds_snapshots_free(snaps, n);
+    if (!client)
+        return rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ERROR;
+    rc = task % 2 ? rdsbk_rds_describe_db_cluster_snapshots(&snaps, &n, client, &q)
+                  : rdsbk_rds_describe_db_snapshots(&snaps, &n, client, &q);
+    for (size_t k = 0; !rc && k < n; k++) {
+        if (!snaps[k].kms_key_id || strcmp(snaps[k].kms_key_id, u->key_arn) != 0)
+            continue;
+        if (!u->counts[task]++)
+            snprintf(u->examples[task], sizeof(u->examples[task]), "%s",
+                     snaps[k].arn ? snaps[k].arn : snaps[k].id);
     }
+    rdsbk_rds_snapshots_free(snaps, n);
     return rc;
 }
 
@@ -277,9 +280,9 @@ static int s_key_in_use(int *count, char *example, size_t example_size, struct r
                         const char *key_arn) {
     size_t n = e->topo->n_sources + 1;
     const char **accounts = calloc(n, sizeof(*accounts));
-    int *counts = calloc(n, sizeof(*counts));
-    char(*examples)[512] = calloc(n, sizeof(*examples));
-    struct rdsbk_task_result *results = calloc(n, sizeof(*results));
+    int *counts = calloc(2 * n, sizeof(*counts));
+    char(*examples)[512] = calloc(2 * n, sizeof(*examples));
+    struct rdsbk_task_result *results = calloc(2 * n, sizeof(*results));
     struct s_key_use u = {e, key_arn, accounts, counts, examples};
     struct rdsbk_pool_tasks tasks = {0};
     int *own = NULL;
@@ -293,14 +296,14 @@ static int s_key_in_use(int *count, char *example, size_t example_size, struct r
     for (size_t i = 0; i < e->topo->n_sources; i++)
         accounts[i] = e->topo->sources[i].account;
     accounts[n - 1] = e->topo->backup.account;
-    own = rdsbk_pool_own_groups(n);
-    tasks.n = n;
+    own = rdsbk_pool_own_groups(2 * n);
+    tasks.n = 2 * n;
     tasks.group_of = own;
-    tasks.n_groups = (int)n;
+    tasks.n_groups = (int)(2 * n);
     rc = own ? rdsbk_pool_run(results, &tasks, e->opts->parallelism, false, s_count_encrypted, &u)
              : RDSBK_ENOMEM;
     free(own);
-    for (size_t i = 0; !rc && i < n; i++) {
+    for (size_t i = 0; !rc && i < 2 * n; i++) {
         if (counts[i] && !*count)
             snprintf(example, example_size, "%s", examples[i]);
         *count += counts[i];
