@@ -22,6 +22,10 @@ struct rdsbk_buf {
 /* Prepares an empty buffer that may grow to `max` bytes (0: the default cap). */
 void rdsbk_buf_init(struct rdsbk_buf *buf, size_t max);
 
+/* Makes room for `extra` more bytes at once: no reallocation until they are added. Returns 0 or
+ * RDSBK_ENOMEM (as for an add). */
+int rdsbk_buf_reserve(struct rdsbk_buf *buf, size_t extra);
+
 /* Appends bytes. Returns 0, or RDSBK_ENOMEM (out of memory or over the cap; buffer unchanged). */
 int rdsbk_buf_add(struct rdsbk_buf *buf, const void *data, size_t len);
 int rdsbk_buf_adds(struct rdsbk_buf *buf, const char *str);

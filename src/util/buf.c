@@ -34,6 +34,22 @@ static int s_grow(struct rdsbk_buf *buf, size_t extra) {
     return 0;
 }
 
+int rdsbk_buf_reserve(struct rdsbk_buf *buf, size_t extra) {
+    size_t max = buf->max ? buf->max : RDSBK_BUF_DEFAULT_MAX;
+    char *p;
+
+    if (extra > max || buf->len > max - extra)
+        return rdsbk_error_set(RDSBK_ENOMEM, "buffer would exceed its %zu-byte cap", max);
+    if (buf->len + extra + 1 <= buf->cap)
+        return 0;
+    p = realloc(buf->ptr, buf->len + extra + 1);
+    if (!p)
+        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    buf->ptr = p;
+    buf->cap = buf->len + extra + 1;
+    return 0;
+}
+
 int rdsbk_buf_add(struct rdsbk_buf *buf, const void *data, size_t len) {
     int rc = s_grow(buf, len);
     if (rc)
