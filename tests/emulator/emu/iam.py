@@ -11,6 +11,7 @@ Cross-service helpers (see core.py's docstring and the brief):
   trusts_service(account, role_arn, service_principal, action="sts:AssumeRole") -> bool
 """
 
+import functools
 import json
 import random
 import re
@@ -337,7 +338,9 @@ def _paginate(items, params, key):
     return out
 
 
+@functools.lru_cache(maxsize=1024)
 def _encode_doc(text):
+    # A role's documents are returned by every GetRole: quote() is slow on long text.
     return urllib.parse.quote(text, safe="")
 
 
