@@ -758,7 +758,7 @@ def expected_signature(method, raw_path, raw_query, headers, body, access_key, s
     header_lines = []
     for name in sorted(signed_names):  # _Verifier.headers_to_sign, SigV4Auth.canonical_headers
         values = headers.get_all(name)
-        value = ",".join(v.strip() for v in values) if values else ""
+        value = ",".join([v.strip() for v in values]) if values else ""
         header_lines.append("%s:%s\n" % (name, " ".join(value.split())))
     canonical = "\n".join((method.upper(), _normalize_url_path(parts.path), query, "".join(header_lines),
                            ";".join(sorted([n.strip() for n in lowered])),
@@ -766,8 +766,8 @@ def expected_signature(method, raw_path, raw_query, headers, body, access_key, s
     day = amz_date[0:8]
     string_to_sign = "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s" % (
         amz_date, day, region, signing_name, hashlib.sha256(canonical.encode("utf-8")).hexdigest())
-    signature = hmac.digest(_signing_key(secret, day, region, signing_name), string_to_sign.encode("utf-8"),
-                            "sha256").hex()
+    signature = hmac.new(_signing_key(secret, day, region, signing_name), string_to_sign.encode("utf-8"),
+                         "sha256").hexdigest()
     if SIGV4_CROSSCHECK:
         reference = _botocore_canonical(method, raw_path, raw_query, headers, body, access_key,
                                         secret, token, signing_name, region, signed_names, amz_date)
