@@ -8,17 +8,18 @@
  */
 enum rdsbk_error_code {
     RDSBK_OK = 0,
-    RDSBK_ERROR = -1,      /* generic */
-    RDSBK_ENOTFOUND = -2,  /* the thing asked for does not exist */
-    RDSBK_ECONFLICT = -3,  /* exists already / state conflict */
-    RDSBK_EAUTH = -4,      /* credentials missing, invalid or not allowed */
-    RDSBK_ETHROTTLED = -5, /* throttled after all retries */
-    RDSBK_EINVALID = -6,   /* invalid input */
-    RDSBK_ENOMEM = -7,     /* out of memory or over a size cap */
-    RDSBK_EIO = -8,        /* file system or network */
-    RDSBK_ELOCKED = -9,    /* the state lock is held by another run */
-    RDSBK_ETIMEOUT = -10,  /* gave up waiting */
-    RDSBK_EUSAGE = -11     /* command-line misuse */
+    RDSBK_ERROR = -1,        /* generic */
+    RDSBK_ENOTFOUND = -2,    /* the thing asked for does not exist */
+    RDSBK_ECONFLICT = -3,    /* exists already / state conflict */
+    RDSBK_EAUTH = -4,        /* credentials missing, invalid or not allowed */
+    RDSBK_ETHROTTLED = -5,   /* throttled after all retries */
+    RDSBK_EINVALID = -6,     /* invalid input */
+    RDSBK_ENOMEM = -7,       /* out of memory or over a size cap */
+    RDSBK_EIO = -8,          /* file system or network */
+    RDSBK_ELOCKED = -9,      /* the state lock is held by another run */
+    RDSBK_ETIMEOUT = -10,    /* gave up waiting */
+    RDSBK_EUSAGE = -11,      /* command-line misuse */
+    RDSBK_EINTERRUPTED = -12 /* stopped by SIGINT or SIGTERM */
 };
 
 struct rdsbk_error {

@@ -32,8 +32,10 @@ const struct rdsbk_cli_command rdsbk_cmd_apply = {
     "Plans as 'plan' does, asks for confirmation, and makes AWS match the topology: resources\n"
     "are created and updated in dependency order, up to --parallelism at once in each account\n"
     "(accounts side by side); the state follows every change, so a run that fails or is killed\n"
-    "continues where it stopped when run again. With PLAN (from 'plan --out'), does exactly that\n"
-    "plan, and refuses it when the state, the topology or AWS changed since it was made.",
+    "continues where it stopped when run again. Ctrl-C lets the changes under way finish, starts\n"
+    "no new one and saves the state (a second Ctrl-C stops at once). With PLAN (from 'plan\n"
+    "--out'), does exactly that plan, and refuses it when the state, the topology or AWS changed\n"
+    "since it was made.",
     RDSBK_CLI_FILE | RDSBK_CLI_STATE | RDSBK_CLI_JSON | RDSBK_CLI_OUTPUT,
     s_options,
     1,

@@ -8,9 +8,11 @@
 #include "rdsbk/error.h"
 #include "rdsbk/log.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static double s_now(void) {
     struct timespec ts;
@@ -349,6 +351,34 @@ cleanup:
     return rc;
 }
 
+/*
+ * Ctrl-C or SIGTERM (a cancelled CI job) while the changes run: no new change starts, the running
+ * ones finish and are recorded, and the state is saved, so nothing is left half-done. A second
+ * signal has the default effect (SA_RESETHAND): it stops at once.
+ */
+static volatile sig_atomic_t s_interrupted;
+
+static void s_on_interrupt(int sig) {
+    static const char msg[] = "\nInterrupted: no new change starts; waiting for the running ones, "
+                              "then saving the state (interrupt again to stop at once)\n";
+    (void)sig;
+    s_interrupted = 1;
+    if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+        s_interrupted = 1; /* nothing to do about it in a handler */
+}
+
+static void s_catch_interrupts(struct sigaction *old_int, struct sigaction *old_term) {
+    struct sigaction sa;
+
+    s_interrupted = 0;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = s_on_interrupt;
+    sa.sa_flags = SA_RESETHAND | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, old_int);
+    sigaction(SIGTERM, &sa, old_term);
+}
+
 int rdsbk_engine_execute(struct rdsbk_engine *e) {
     struct rdsbk_task_result *results = calloc(e->n_changes ? e->n_changes : 1, sizeof(*results));
     size_t **deps = calloc(e->n_changes ? e->n_changes : 1, sizeof(*deps));
@@ -372,10 +402,23 @@ int rdsbk_engine_execute(struct rdsbk_engine *e) {
     rc = s_saver_start(&saver, e);
     if (!rc) {
         int save_rc;
-        struct rdsbk_pool_tasks tasks = {e->n_changes, deps,        n_deps,
-                                         NULL,         e->group_of, e->n_groups};
+        struct rdsbk_pool_tasks tasks = {.n = e->n_changes,
+                                         .deps = deps,
+                                         .n_deps = n_deps,
+                                         .group_of = e->group_of,
+                                         .n_groups = e->n_groups,
+                                         .cancel = &s_interrupted};
+        struct sigaction old_int;
+        struct sigaction old_term;
+
+        s_catch_interrupts(&old_int, &old_term);
         rc = rdsbk_pool_run(results, &tasks, e->opts->parallelism, false, s_run, e);
         save_rc = s_saver_finish(&saver, e);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        if (!rc && s_interrupted)
+            rc = rdsbk_error_set(RDSBK_EINTERRUPTED, "interrupted: the changes that had started "
+                                                     "finished, the others did not start");
         if (save_rc) {
             /* the state on disk is behind AWS: say so above any other error */
             struct rdsbk_error err;

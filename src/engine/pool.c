@@ -37,6 +37,7 @@ struct s_pool {
     const int *group_of;
     struct s_group *groups;
     int n_groups;
+    volatile sig_atomic_t *cancel;
     int limit;
     int running;
     size_t first_failed; /* the lowest index of a failed task (n: none), its error below */
@@ -94,7 +95,7 @@ static size_t s_pop(struct s_pool *p, struct s_group *g) {
 static size_t s_take(struct s_pool *p) {
     struct s_group *best = NULL;
 
-    if (p->stop)
+    if (p->stop || (p->cancel && *p->cancel))
         return p->n;
     for (int gi = 0; gi < p->n_groups; gi++) {
         struct s_group *g = &p->groups[gi];
@@ -261,6 +262,7 @@ int rdsbk_pool_run(struct rdsbk_task_result *results, const struct rdsbk_pool_ta
     p.group_of = tasks->n_groups > 1 ? tasks->group_of : NULL;
     p.n_groups = p.group_of ? tasks->n_groups : 1;
     p.limit = parallelism < 1 ? 1 : parallelism;
+    p.cancel = tasks->cancel;
     p.keep_going = keep_going;
     p.fn = fn;
     p.payload = payload;

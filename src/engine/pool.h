@@ -3,6 +3,7 @@
 
 #include "rdsbk/error.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -30,6 +31,9 @@ struct rdsbk_pool_tasks {
                               start longest remaining chain of calls first */
     const int *group_of;   /* per task: its group in 0..n_groups-1 (NULL: one group for all) */
     int n_groups;
+    /* When it becomes non-zero (a signal handler sets it), no new task starts: the running ones
+     * finish, the rest are skipped. NULL: never. */
+    volatile sig_atomic_t *cancel;
 };
 
 /*

@@ -379,6 +379,37 @@ class EngineTest(unittest.TestCase):
         self.run_tool("destroy", "--auto-approve")
         self.assertEqual(self.pipeline_inventory(), [])
 
+    def test_interrupt_finishes_running_changes_and_saves(self):
+        # Ctrl-C in the middle of an apply: what had started finishes and is recorded, nothing
+        # new starts, the state is saved; the next plan has nothing to adopt, apply completes.
+        self.write(topology())
+        H.control("POST", "/_emu/faults", {"latency_ms": 150})
+        try:
+            proc = subprocess.Popen([BIN, "apply", "--auto-approve", "-f", self.topo],
+                                    env=self.env, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for line in proc.stdout:
+                if "Creation complete" in line:
+                    break
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=120)
+        finally:
+            H.control("POST", "/_emu/faults", {"latency_ms": 0})
+        self.assertEqual(proc.returncode, 1, out[-2000:] + err[-2000:])
+        self.assertIn("Interrupted: no new change starts", err)
+        self.assertIn("Apply failed:", err)
+        self.assertIn("not attempted", err)
+        with open(self.state) as f:
+            recorded = {r["address"] for r in json.load(f)["resources"]}
+        self.assertGreater(len(recorded), 0)
+        self.assertLess(len(recorded), 30)
+        plan = self.plan()
+        self.assertEqual(plan["summary"].get("adopt", 0), 0, "everything created was recorded")
+        self.assertEqual(plan["summary"]["add"], 30 - len(recorded))
+        self.apply()
+        self.assert_no_changes()
+        self.run_tool("destroy", "--auto-approve")
+
     def test_destroy_discover_without_state(self):
         self.write(topology())
         self.apply()
