@@ -1857,7 +1857,9 @@ class _Server(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
-    request_queue_size = 128
+    # The listen backlog. A client opening more connections at once than the backlog holds (the
+    # tool at --parallelism 128) has SYNs dropped and retried a second later: a stall AWS has not.
+    request_queue_size = 1024
 
     def __init__(self, addr, emu):
         self.emu = emu
