@@ -1855,7 +1855,6 @@ class _Server(ThreadingHTTPServer):
     connection closed waits for the next one. Starting a thread costs more CPU than a request, and
     clients (the tool's worker threads) often make only a few requests per connection."""
 
-    daemon_threads = True
     allow_reuse_address = True
     # The listen backlog. A client opening more connections at once than the backlog holds (the
     # tool at --parallelism 128) has SYNs dropped and retried a second later: a stall AWS has not.
