@@ -24,16 +24,19 @@
 /*
  * One struct rdsbk_http per process. What is shared between threads and what is not:
  *   - DNS cache and TLS sessions: in the curl share handle, one mutex per curl_lock_data;
- *   - connections: in each thread's easy handle, which is reused for every call that thread
- *     makes. The share handle deliberately does not hold the connection cache: CURLSHOPT_SHARE(3)
- *     says "it is not supported to share connections between multiple concurrent threads", and
- *     curl/curl#4544 and #13347 (closed as known and documented) are the crashes that follow;
- *   - easy handles: one per thread, found by pthread_self() in `handles` under `handles_lock`
- *     (a thread id reused after a thread ended inherits a handle nobody else can be using).
+ *   - connections: in the easy handles, each used by one request at a time. The share handle
+ *     deliberately does not hold the connection cache: CURLSHOPT_SHARE(3) says "it is not
+ *     supported to share connections between multiple concurrent threads", and curl/curl#4544
+ *     and #13347 (closed as known and documented) are the crashes that follow;
+ *   - easy handles: a request takes an idle one from `handles` (under `handles_lock`), one whose
+ *     last request went to the same host when there is one, so that its connection is reused,
+ *     and gives it back when done. There are as many as requests were ever in flight at once,
+ *     and their connections outlive the threads of one stage of a run (refresh, apply).
  */
 struct s_handle {
-    pthread_t thread;
     CURL *easy;
+    bool busy;
+    char host[256]; /* "scheme://host:port" of its last request: where its connection goes */
 };
 
 struct rdsbk_http {
@@ -41,7 +44,7 @@ struct rdsbk_http {
     CURLSH *share;
     pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
     pthread_mutex_t handles_lock;
-    struct s_handle *handles;
+    struct s_handle **handles; /* idle ones last given back at the end */
     size_t n_handles;
     rdsbk_http_transport_fn transport;
     void *transport_payload;
@@ -185,8 +188,10 @@ void rdsbk_http_free(struct rdsbk_http *http) {
     if (!http)
         return;
     /* easy handles first: they hold references into the share */
-    for (size_t i = 0; i < http->n_handles; i++)
-        curl_easy_cleanup(http->handles[i].easy);
+    for (size_t i = 0; i < http->n_handles; i++) {
+        curl_easy_cleanup(http->handles[i]->easy);
+        free(http->handles[i]);
+    }
     free(http->handles);
     if (http->share)
         curl_share_cleanup(http->share);
@@ -205,35 +210,78 @@ void rdsbk_http_set_transport(struct rdsbk_http *http, rdsbk_http_transport_fn f
     http->transport_payload = payload;
 }
 
-/* This thread's easy handle, created on first use. NULL when out of memory (error set). */
-static CURL *s_thread_handle(struct rdsbk_http *http) {
-    pthread_t self = pthread_self();
-    CURL *easy = NULL;
-    struct s_handle *grown;
+/* The "scheme://authority" part of a URL, cut to fit `out`. */
+static void s_host_of(char *out, size_t size, const char *url) {
+    const char *start = strstr(url, "://");
+    const char *end = start ? strchr(start + 3, '/') : NULL;
+    size_t n = end ? (size_t)(end - url) : strlen(url);
 
+    if (n >= size)
+        n = size - 1;
+    memcpy(out, url, n);
+    out[n] = '\0';
+}
+
+/*
+ * An idle easy handle for a request to `url`, marked busy: the one last used for the same host
+ * when there is one (its connection is still open), else the most recently given back, else a
+ * new one. NULL when out of memory (error set).
+ */
+static struct s_handle *s_take_handle(struct rdsbk_http *http, const char *url) {
+    char host[sizeof(((struct s_handle *)0)->host)];
+    struct s_handle *found = NULL;
+    struct s_handle *idle = NULL;
+
+    s_host_of(host, sizeof(host), url);
     pthread_mutex_lock(&http->handles_lock);
-    for (size_t i = 0; i < http->n_handles; i++) {
-        if (pthread_equal(http->handles[i].thread, self)) {
-            easy = http->handles[i].easy;
-            goto cleanup;
+    for (size_t i = http->n_handles; i-- > 0;) {
+        struct s_handle *h = http->handles[i];
+        if (h->busy)
+            continue;
+        if (strcmp(h->host, host) == 0) {
+            found = h;
+            break;
+        }
+        if (!idle)
+            idle = h;
+    }
+    if (!found)
+        found = idle;
+    if (!found) {
+        struct s_handle **grown = realloc(http->handles, (http->n_handles + 1) * sizeof(*grown));
+        struct s_handle *h = calloc(1, sizeof(*h));
+        if (grown)
+            http->handles = grown;
+        if (grown && h && (h->easy = curl_easy_init()) != NULL) {
+            http->handles[http->n_handles++] = h;
+            found = h;
+        } else {
+            free(h);
         }
     }
-    grown = realloc(http->handles, (http->n_handles + 1) * sizeof(*grown));
-    if (!grown)
-        goto cleanup;
-    http->handles = grown;
-    easy = curl_easy_init();
-    if (!easy)
-        goto cleanup;
-    http->handles[http->n_handles].thread = self;
-    http->handles[http->n_handles].easy = easy;
-    http->n_handles++;
-
-cleanup:
+    if (found) {
+        found->busy = true;
+        memcpy(found->host, host, sizeof(host));
+    }
     pthread_mutex_unlock(&http->handles_lock);
-    if (!easy)
+    if (!found)
         rdsbk_error_set(RDSBK_ENOMEM, "out of memory (libcurl handle)");
-    return easy;
+    return found;
+}
+
+/* Gives a handle back, last in the list: the next request takes the warmest connection. */
+static void s_give_back(struct rdsbk_http *http, struct s_handle *h) {
+    pthread_mutex_lock(&http->handles_lock);
+    h->busy = false;
+    for (size_t i = 0; i + 1 < http->n_handles; i++) {
+        if (http->handles[i] == h) {
+            memmove(&http->handles[i], &http->handles[i + 1],
+                    (http->n_handles - i - 1) * sizeof(*http->handles));
+            http->handles[http->n_handles - 1] = h;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&http->handles_lock);
 }
 
 struct s_receive {
@@ -374,17 +422,17 @@ static int s_curl_send(struct rdsbk_http_response *resp, struct rdsbk_http *http
     struct s_receive rx = {resp, http->opts.max_body_bytes, false, false};
     struct curl_slist *headers = NULL;
     char errbuf[CURL_ERROR_SIZE];
+    struct s_handle *handle;
     CURL *easy;
     CURLcode rc;
     long status = 0;
     int result;
 
     errbuf[0] = '\0';
-    easy = s_thread_handle(http);
-    if (!easy) {
-        result = RDSBK_ENOMEM;
-        goto cleanup;
-    }
+    handle = s_take_handle(http, req->url);
+    if (!handle)
+        return RDSBK_ENOMEM;
+    easy = handle->easy;
     result = s_header_list(&headers, req);
     if (result)
         goto cleanup;
@@ -481,6 +529,7 @@ static int s_curl_send(struct rdsbk_http_response *resp, struct rdsbk_http *http
     result = 0;
 
 cleanup:
+    s_give_back(http, handle);
     curl_slist_free_all(headers);
     if (result)
         rdsbk_http_response_clean_up(resp);
