@@ -157,7 +157,6 @@ static void s_change_clean_up(struct rdsbk_change *c) {
     free(c->region);
     free(c->name);
     free(c->id);
-    cJSON_Delete(c->prior);
     cJSON_Delete(c->actual);
     cJSON_Delete(c->desired);
     cJSON_Delete(c->changed);
@@ -267,8 +266,7 @@ static int s_build_changes(struct rdsbk_engine *e, bool destroy) {
                                        s->address, s->type);
             }
             c->in_state = true;
-            c->prior = cJSON_Duplicate(s->attributes, 1);
-            oom |= !c->prior;
+            c->prior = s->attributes;
             if (cmp > 0) {
                 const cJSON *name = cJSON_GetObjectItem(s->attributes, "name");
                 c->type = (enum rdsbk_resource_type)type;

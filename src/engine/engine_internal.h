@@ -36,10 +36,12 @@ struct rdsbk_change {
                                           the state has it */
     const cJSON *hint;                 /* the graph's attributes even on destroy (borrowed), to
                                           find a resource by name and for the tool's settings */
-    cJSON *prior;                      /* the state's attributes, NULL when not in the state */
-    cJSON *actual;                     /* what AWS has (refresh), NULL when it does not exist */
-    cJSON *desired;                    /* desired with the references known so far resolved */
-    int unknown;                       /* references in `desired` not known before apply */
+    /* The state's attributes (NULL when not in the state), borrowed from e->state: valid until
+     * this change itself is recorded at apply, after which nothing reads it. */
+    const cJSON *prior;
+    cJSON *actual;  /* what AWS has (refresh), NULL when it does not exist */
+    cJSON *desired; /* desired with the references known so far resolved */
+    int unknown;    /* references in `desired` not known before apply */
     bool in_state;
     enum rdsbk_action action;
     char forces[64]; /* the attribute that forces a replacement */
