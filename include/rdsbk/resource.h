@@ -72,8 +72,10 @@ struct rdsbk_resource_ops {
     int (*remove)(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref);
 
     /* The calls `read` makes one after the other (DescribeKey, GetKeyPolicy, ListResourceTags:
-     * 3); the engine starts the longest reads first. */
+     * 3), and those a create, update or delete usually makes (CreateFunction and the State poll:
+     * 2); the engine starts the longest first. */
     unsigned read_calls;
+    unsigned write_calls;
 
     /* Attributes whose change forces replacement; NULL-terminated. */
     const char *const *force_new;

@@ -383,21 +383,26 @@ int rdsbk_engine_execute(struct rdsbk_engine *e) {
     struct rdsbk_task_result *results = calloc(e->n_changes ? e->n_changes : 1, sizeof(*results));
     size_t **deps = calloc(e->n_changes ? e->n_changes : 1, sizeof(*deps));
     size_t *n_deps = calloc(e->n_changes ? e->n_changes : 1, sizeof(*n_deps));
+    unsigned *calls = calloc(e->n_changes ? e->n_changes : 1, sizeof(*calls));
     struct rdsbk_plan_counts done = {0, 0, 0, 0, 0};
     struct rdsbk_saver saver;
     int failed = 0;
     int skipped = 0;
     int rc;
 
-    if (!results || !deps || !n_deps) {
+    if (!results || !deps || !n_deps || !calls) {
         free(results);
         free(deps);
         free(n_deps);
+        free(calls);
         return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < e->n_changes; i++) {
         deps[i] = e->changes[i].deps;
         n_deps[i] = e->changes[i].n_deps;
+        calls[i] = e->changes[i].action == RDSBK_ACTION_NOOP
+                       ? 0
+                       : rdsbk_resource_ops(e->changes[i].type)->write_calls;
     }
     rc = s_saver_start(&saver, e);
     if (!rc) {
@@ -405,6 +410,7 @@ int rdsbk_engine_execute(struct rdsbk_engine *e) {
         struct rdsbk_pool_tasks tasks = {.n = e->n_changes,
                                          .deps = deps,
                                          .n_deps = n_deps,
+                                         .calls = calls,
                                          .group_of = e->group_of,
                                          .n_groups = e->n_groups,
                                          .cancel = &s_interrupted};
@@ -460,6 +466,7 @@ int rdsbk_engine_execute(struct rdsbk_engine *e) {
     free(results);
     free(deps);
     free(n_deps);
+    free(calls);
     if (rc) {
         struct rdsbk_error err;
         rdsbk_error_save(&err);

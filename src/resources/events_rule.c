@@ -230,6 +230,7 @@ const struct rdsbk_resource_ops rdsbk_res_events_rule_ops = {
     .update = s_update,
     .remove = s_remove,
     .read_calls = 2,
+    .write_calls = 1,
     .force_new = s_force_new,
     .no_diff = s_no_diff,
 };

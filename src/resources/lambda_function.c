@@ -382,6 +382,7 @@ const struct rdsbk_resource_ops rdsbk_res_lambda_function_ops = {
     .update = s_update,
     .remove = s_remove,
     .read_calls = 1,
+    .write_calls = 2,
     .force_new = s_force_new,
     .no_diff = s_no_diff,
 };
