@@ -1,9 +1,9 @@
 /*
  * The task pool: a dependency-counting scheduler. Each task keeps the number of its dependencies
  * still unfinished; when that reaches zero it joins the ready queue of its group (an account).
- * Workers take, among the groups below their limit, the ready task with the longest chain of
- * dependents still behind it (critical path first), so that with more ready work than slots the
- * long chains start early and the run ends with the critical path, not behind it.
+ * Workers take, among the groups below their limit, the ready task with the most calls left on
+ * the longest chain from it to the end (critical path first), so that with more ready work than
+ * slots the long chains start early and the run ends with the critical path, not behind it.
  *
  * Everything is under one mutex; a task's own work runs outside it. A finishing task wakes one
  * waiting worker per task it made ready (and one for the slot it frees), never all of them.
@@ -15,8 +15,9 @@
 #include <string.h>
 
 /* The threads whatever the groups and limits: each waits on one request at a time and costs
- * about 80 KB (stack, its curl handle, the request and reply in flight); 64 keep a 50-source
- * topology under 32 MB and, at 50 ms per request, allow 1,280 requests a second. */
+ * about 50 KB then (20 KB of stack, a curl handle, the request and reply in flight); 64 keep a
+ * 50-source topology under 32 MB and, at 50 ms per request, allow 1,280 requests a second
+ * (bench/RESULTS.md: 128 made the 50-source runs faster and took 34-35 MB). */
 #define S_MAX_THREADS 64
 
 struct s_group {
