@@ -215,7 +215,8 @@ static int s_confirm(const struct rdsbk_engine *e, const char *what) {
     return 0;
 }
 
-static int s_check_key(struct rdsbk_engine *e);
+struct s_guard;
+static int s_check_key(struct rdsbk_engine *e, struct s_guard *guard);
 
 int rdsbk_engine_apply(const struct rdsbk_topology *topo, const struct rdsbk_engine_options *opts) {
     struct rdsbk_engine e;
@@ -229,7 +230,7 @@ int rdsbk_engine_apply(const struct rdsbk_topology *topo, const struct rdsbk_eng
     if (!rc && !opts->plan_in)
         rc = s_print(&e, false);
     if (!rc)
-        rc = s_check_key(&e); /* a replaced key is a deleted key */
+        rc = s_check_key(&e, NULL); /* a replaced key is a deleted key */
     if (!rc && s_has_changes(&e)) {
         rc = s_confirm(&e, "apply these changes");
         if (!rc)
@@ -275,9 +276,11 @@ static int s_count_encrypted(size_t task, void *payload) {
     return rc;
 }
 
-/* How many snapshots of the topology's accounts in Region-B the key encrypts; one of them. */
+/* How many snapshots of the topology's accounts in Region-B the key encrypts; one of them.
+ * `threads` > 0: at most that many reads at once (alongside other work), else up to
+ * --parallelism per account. */
 static int s_key_in_use(int *count, char *example, size_t example_size, struct rdsbk_engine *e,
-                        const char *key_arn) {
+                        const char *key_arn, int threads) {
     size_t n = e->topo->n_sources + 1;
     const char **accounts = calloc(n, sizeof(*accounts));
     int *counts = calloc(2 * n, sizeof(*counts));
@@ -296,11 +299,13 @@ static int s_key_in_use(int *count, char *example, size_t example_size, struct r
     for (size_t i = 0; i < e->topo->n_sources; i++)
         accounts[i] = e->topo->sources[i].account;
     accounts[n - 1] = e->topo->backup.account;
-    own = rdsbk_pool_own_groups(2 * n);
+    own = threads > 0 ? NULL : rdsbk_pool_own_groups(2 * n);
     tasks.n = 2 * n;
     tasks.group_of = own;
-    tasks.n_groups = (int)(2 * n);
-    rc = own ? rdsbk_pool_run(results, &tasks, e->opts->parallelism, false, s_count_encrypted, &u)
+    tasks.n_groups = own ? (int)(2 * n) : 1;
+    rc = own || threads > 0
+             ? rdsbk_pool_run(results, &tasks, threads > 0 ? threads : e->opts->parallelism, false,
+                              s_count_encrypted, &u)
              : RDSBK_ENOMEM;
     free(own);
     for (size_t i = 0; !rc && i < 2 * n; i++) {
@@ -318,10 +323,65 @@ cleanup:
 }
 
 /*
+ * The key guard's reads made while destroy refreshes, for the key the state records: they are
+ * known to be needed and take a round of calls that would otherwise come between the refresh and
+ * the first deletion. At most S_GUARD_THREADS reads at once, beside the refresh's.
+ */
+#define S_GUARD_THREADS 8
+
+struct s_guard {
+    struct rdsbk_engine *e;
+    pthread_t thread;
+    bool started;
+    char key_arn[2048];
+    int rc;
+    struct rdsbk_error error;
+    int count;
+    char example[512];
+};
+
+static void *s_guard_main(void *arg) {
+    struct s_guard *g = arg;
+
+    g->rc =
+        s_key_in_use(&g->count, g->example, sizeof(g->example), g->e, g->key_arn, S_GUARD_THREADS);
+    if (g->rc)
+        rdsbk_error_save(&g->error);
+    return NULL;
+}
+
+/* Starts the guard's reads when the state records a key and they will be needed. */
+static void s_guard_start(struct s_guard *g, struct rdsbk_engine *e) {
+    memset(g, 0, sizeof(*g));
+    g->e = e;
+    if (e->opts->force_key_deletion)
+        return;
+    for (size_t i = 0; i < e->state->n_resources; i++) {
+        const struct rdsbk_state_resource *r = &e->state->resources[i];
+        const char *arn = cJSON_GetStringValue(cJSON_GetObjectItem(r->attributes, "arn"));
+        if (strcmp(r->type, "kms_key") == 0 && arn && strlen(arn) < sizeof(g->key_arn)) {
+            snprintf(g->key_arn, sizeof(g->key_arn), "%s", arn);
+            g->started = pthread_create(&g->thread, NULL, s_guard_main, g) == 0;
+            return;
+        }
+    }
+}
+
+/* Waits for the guard's reads; true when they were made for `key_arn`. */
+static bool s_guard_join(struct s_guard *g, const char *key_arn) {
+    if (!g || !g->started)
+        return false;
+    pthread_join(g->thread, NULL);
+    g->started = false;
+    return key_arn && strcmp(g->key_arn, key_arn) == 0;
+}
+
+/*
  * The key is scheduled for deletion only when allowed: not with key.prevent_destroy, and not while
  * backup copies are encrypted with it, unless --force-key-deletion. Says when it will be gone.
+ * `guard`: the reads made during the refresh (NULL: none).
  */
-static int s_check_key(struct rdsbk_engine *e) {
+static int s_check_key(struct rdsbk_engine *e, struct s_guard *guard) {
     for (size_t i = 0; i < e->n_changes; i++) {
         struct rdsbk_change *c = &e->changes[i];
         const cJSON *known;
@@ -346,8 +406,15 @@ static int s_check_key(struct rdsbk_engine *e) {
                                    "delete it anyway",
                                    c->id ? c->id : c->name);
         key_arn = cJSON_GetStringValue(cJSON_GetObjectItem(c->actual, "arn"));
-        if (key_arn && !e->opts->force_key_deletion) {
-            rc = s_key_in_use(&count, example, sizeof(example), e, key_arn);
+        if (s_guard_join(guard, key_arn)) {
+            if (guard->rc) {
+                rdsbk_error_restore(&guard->error);
+                return guard->rc;
+            }
+            count = guard->count;
+            snprintf(example, sizeof(example), "%s", guard->example);
+        } else if (key_arn && !e->opts->force_key_deletion) {
+            rc = s_key_in_use(&count, example, sizeof(example), e, key_arn, 0);
             if (rc)
                 return rc;
         }
@@ -374,8 +441,10 @@ static int s_check_key(struct rdsbk_engine *e) {
 int rdsbk_engine_destroy(const struct rdsbk_topology *topo,
                          const struct rdsbk_engine_options *opts) {
     struct rdsbk_engine e;
+    struct s_guard guard;
     int rc;
 
+    memset(&guard, 0, sizeof(guard));
     rc = rdsbk_engine_open(&e, topo, opts, "destroy", false);
     if (!rc && !opts->discover && e.state->loaded_serial < 0) {
         printf("Nothing to destroy: %s does not exist (use --discover to find the stack's "
@@ -385,11 +454,14 @@ int rdsbk_engine_destroy(const struct rdsbk_topology *topo,
         return 0;
     }
     if (!rc)
+        s_guard_start(&guard, &e);
+    if (!rc)
         rc = rdsbk_engine_compute(&e, true);
     if (!rc)
         rc = s_print(&e, true);
     if (!rc)
-        rc = s_check_key(&e);
+        rc = s_check_key(&e, &guard);
+    s_guard_join(&guard, NULL); /* when the run stopped before the check */
     if (!rc && s_has_changes(&e)) {
         rc = s_confirm(&e, "destroy every resource of the stack");
         if (!rc)
