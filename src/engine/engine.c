@@ -416,7 +416,6 @@ static int s_refresh(struct rdsbk_engine *e) {
             n_deps[i] = 1;
         }
     }
-    r.e = e;
     r.container = container;
     tasks.n = e->n_changes;
     tasks.deps = deps;

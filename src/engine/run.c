@@ -299,15 +299,19 @@ static int s_key_in_use(int *count, char *example, size_t example_size, struct r
     for (size_t i = 0; i < e->topo->n_sources; i++)
         accounts[i] = e->topo->sources[i].account;
     accounts[n - 1] = e->topo->backup.account;
-    own = threads > 0 ? NULL : rdsbk_pool_own_groups(2 * n);
     tasks.n = 2 * n;
-    tasks.group_of = own;
-    tasks.n_groups = own ? (int)(2 * n) : 1;
-    rc = own || threads > 0
-             ? rdsbk_pool_run(results, &tasks, threads > 0 ? threads : e->opts->parallelism, false,
-                              s_count_encrypted, &u)
-             : RDSBK_ENOMEM;
-    free(own);
+    if (threads <= 0) {
+        /* every read its own group: all at once, each account well under its --parallelism */
+        own = rdsbk_pool_own_groups(2 * n);
+        if (!own) {
+            rc = RDSBK_ENOMEM;
+            goto cleanup;
+        }
+        tasks.group_of = own;
+        tasks.n_groups = (int)(2 * n);
+        threads = e->opts->parallelism;
+    }
+    rc = rdsbk_pool_run(results, &tasks, threads, false, s_count_encrypted, &u);
     for (size_t i = 0; !rc && i < 2 * n; i++) {
         if (counts[i] && !*count)
             snprintf(example, example_size, "%s", examples[i]);
@@ -315,6 +319,7 @@ static int s_key_in_use(int *count, char *example, size_t example_size, struct r
     }
 
 cleanup:
+    free(own);
     free(accounts);
     free(counts);
     free(examples);
