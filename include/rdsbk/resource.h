@@ -58,7 +58,8 @@ struct rdsbk_resource_ops {
                 const struct rdsbk_resource_ref *ref);
 
     /* Creates it with `desired` (references resolved). Waits until it is usable (a Lambda
-     * function Active). Returns its attributes as `read` would, and its id. */
+     * function Active). Returns its attributes as `read` would, and its id, without reading it
+     * back: the desired attributes it set, plus what AWS computed from the write's reply. */
     int (*create)(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
                   const struct rdsbk_resource_ref *ref, const cJSON *desired);
 
