@@ -68,6 +68,7 @@ class Handler(BaseHTTPRequestHandler):
                 "path": self.path,
                 "headers": [[k, v] for k, v in self.headers.items()],
                 "body_len": len(body),
+                "peer_port": self.client_address[1],  # which connection carried it
             })
             step = STATE["script"].pop(0) if STATE["script"] else {"status": 200, "body": "{}"}
         action = step.get("action")

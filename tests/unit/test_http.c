@@ -585,7 +585,7 @@ static void *s_worker(void *arg) {
     return NULL;
 }
 
-/* One transport, four threads, each with its own easy handle over the shared DNS/TLS caches. */
+/* One transport, four threads at once, their easy handles over the shared DNS/TLS caches. */
 static void test_threads(void **state) {
     struct rdsbk_http *http = s_http(5000, 2, 1, 5);
     struct worker w[4];
@@ -609,6 +609,67 @@ static void test_threads(void **state) {
     rdsbk_http_free(http);
 }
 
+/* The distinct connections (client ports) that carried the logged requests. */
+static int s_connections(const cJSON *log) {
+    int ports[64];
+    int n = 0;
+    const cJSON *entry;
+
+    cJSON_ArrayForEach(entry, log) {
+        int port = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(entry, "peer_port"));
+        bool seen = false;
+        for (int i = 0; i < n; i++)
+            seen = seen || ports[i] == port;
+        if (!seen && n < 64)
+            ports[n++] = port;
+    }
+    return n;
+}
+
+/* Runs a worker on a thread of its own and waits for it: the next one starts after it ended. */
+static void s_run_alone(struct worker *w) {
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, s_worker, w), 0);
+    pthread_join(t, NULL);
+}
+
+/* Easy handles are lent per request: threads that come one after another (the stages of a run)
+ * go on with the same connection, and parallel threads hold no more connections than requests
+ * were in flight. */
+static void test_connections_outlive_threads(void **state) {
+    struct rdsbk_http *http = s_http(5000, 2, 1, 5);
+    struct worker w[4];
+    pthread_t t[4];
+    cJSON *log;
+    (void)state;
+
+    s_script(http, "[]");
+    for (int i = 0; i < 3; i++) {
+        w[i].http = http;
+        w[i].ok = 0;
+        s_run_alone(&w[i]);
+        assert_int_equal(w[i].ok, 8);
+    }
+    log = s_log(http);
+    assert_int_equal(cJSON_GetArraySize(log), 24);
+    assert_int_equal(s_connections(log), 1);
+    cJSON_Delete(log);
+
+    s_script(http, "[]");
+    for (int i = 0; i < 4; i++) {
+        w[i].http = http;
+        w[i].ok = 0;
+        assert_int_equal(pthread_create(&t[i], NULL, s_worker, &w[i]), 0);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    log = s_log(http);
+    assert_int_equal(cJSON_GetArraySize(log), 32);
+    assert_true(s_connections(log) <= 4);
+    cJSON_Delete(log);
+    rdsbk_http_free(http);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scripted_failures),
@@ -620,6 +681,7 @@ int main(void) {
         cmocka_unit_test(test_proxy_from_environment),
         cmocka_unit_test(test_tls_verification),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_connections_outlive_threads),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }
