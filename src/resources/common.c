@@ -96,6 +96,39 @@ char *rdsbk_res_fmt(const char *fmt, ...) {
     return out;
 }
 
+int rdsbk_res_inner_names(char **outer_out, char **inner_out, const struct rdsbk_resource_ref *ref,
+                          char sep, const char *outer_key, const char *inner_key,
+                          bool name_is_outer, const char *type) {
+    const char *split = ref->id ? strchr(ref->id, sep) : NULL;
+    const char *outer = rdsbk_res_str(ref->attributes, outer_key);
+    const char *inner = rdsbk_res_str(ref->attributes, inner_key);
+
+    *outer_out = NULL;
+    *inner_out = NULL;
+    if (split && split != ref->id && split[1]) {
+        *outer_out = strndup(ref->id, (size_t)(split - ref->id));
+        *inner_out = strdup(split + 1);
+    } else {
+        if (name_is_outer && !outer)
+            outer = ref->name;
+        if (!name_is_outer && !inner)
+            inner = ref->name;
+        if (!outer || !inner)
+            return rdsbk_error_set(RDSBK_EINVALID, "%s: %s and %s are needed", type, outer_key,
+                                   inner_key);
+        *outer_out = strdup(outer);
+        *inner_out = strdup(inner);
+    }
+    if (!*outer_out || !*inner_out) {
+        free(*outer_out);
+        free(*inner_out);
+        *outer_out = NULL;
+        *inner_out = NULL;
+        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
 int rdsbk_res_set_id(char **id_out, const char *id) {
     int result = 0;
 

@@ -21,35 +21,8 @@
 
 /* The rule and target id of `ref` (copies, caller frees). */
 static int s_names(char **rule_out, char **target_out, const struct rdsbk_resource_ref *ref) {
-    const char *sep = ref->id ? strchr(ref->id, '/') : NULL;
-    const char *rule = rdsbk_res_str(ref->attributes, "rule");
-    const char *target = rdsbk_res_str(ref->attributes, "target_id");
-    int result = 0;
-
-    *rule_out = NULL;
-    *target_out = NULL;
-    if (sep && sep != ref->id && sep[1]) {
-        *rule_out = strndup(ref->id, (size_t)(sep - ref->id));
-        *target_out = strdup(sep + 1);
-    } else {
-        if (!target)
-            target = ref->name;
-        if (rule && target) {
-            *rule_out = strdup(rule);
-            *target_out = strdup(target);
-        } else {
-            result = rdsbk_error_set(RDSBK_EINVALID, "%s: rule and target_id are needed", S_TYPE);
-        }
-    }
-    if (result == 0 && (!*rule_out || !*target_out))
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-    if (result) {
-        free(*rule_out);
-        free(*target_out);
-        *rule_out = NULL;
-        *target_out = NULL;
-    }
-    return result;
+    return rdsbk_res_inner_names(rule_out, target_out, ref, '/', "rule", "target_id", false,
+                                 S_TYPE);
 }
 
 static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client,

@@ -15,38 +15,10 @@
 
 #define S_TYPE "iam_role_policy"
 
-/* The role and policy names of `ref`: from the id when it has one, else from the attributes. */
+/* The role and policy names of `ref` (copies, caller frees). */
 static int s_names(char **role_out, char **policy_out, const struct rdsbk_resource_ref *ref) {
-    const char *role = rdsbk_res_str(ref->attributes, "role_name");
-    const char *policy = rdsbk_res_str(ref->attributes, "policy_name");
-    const char *sep = ref->id ? strchr(ref->id, ':') : NULL;
-    int result = 0;
-
-    *role_out = NULL;
-    *policy_out = NULL;
-    if (sep && sep != ref->id && sep[1]) {
-        *role_out = strndup(ref->id, (size_t)(sep - ref->id));
-        *policy_out = strdup(sep + 1);
-    } else {
-        if (!role)
-            role = ref->name;
-        if (role && policy) {
-            *role_out = strdup(role);
-            *policy_out = strdup(policy);
-        } else {
-            result =
-                rdsbk_error_set(RDSBK_EINVALID, "%s: role_name and policy_name are needed", S_TYPE);
-        }
-    }
-    if (result == 0 && (!*role_out || !*policy_out))
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-    if (result) {
-        free(*role_out);
-        free(*policy_out);
-        *role_out = NULL;
-        *policy_out = NULL;
-    }
-    return result;
+    return rdsbk_res_inner_names(role_out, policy_out, ref, ':', "role_name", "policy_name", true,
+                                 S_TYPE);
 }
 
 static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client,

@@ -17,39 +17,10 @@
 
 #define S_TYPE "lambda_permission"
 
-/* The function and statement id of `ref` (copies, caller frees): from the id when it has one,
- * else from the last known attributes (the statement id also from the ref's name). */
+/* The function and statement id of `ref` (copies, caller frees). */
 static int s_names(char **function_out, char **sid_out, const struct rdsbk_resource_ref *ref) {
-    const char *sep = ref->id ? strchr(ref->id, '/') : NULL;
-    const char *function = rdsbk_res_str(ref->attributes, "function_name");
-    const char *sid = rdsbk_res_str(ref->attributes, "statement_id");
-    int result = 0;
-
-    *function_out = NULL;
-    *sid_out = NULL;
-    if (sep && sep != ref->id && sep[1]) {
-        *function_out = strndup(ref->id, (size_t)(sep - ref->id));
-        *sid_out = strdup(sep + 1);
-    } else {
-        if (!sid)
-            sid = ref->name;
-        if (function && sid) {
-            *function_out = strdup(function);
-            *sid_out = strdup(sid);
-        } else {
-            result = rdsbk_error_set(RDSBK_EINVALID,
-                                     "%s: function_name and statement_id are needed", S_TYPE);
-        }
-    }
-    if (result == 0 && (!*function_out || !*sid_out))
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-    if (result) {
-        free(*function_out);
-        free(*sid_out);
-        *function_out = NULL;
-        *sid_out = NULL;
-    }
-    return result;
+    return rdsbk_res_inner_names(function_out, sid_out, ref, '/', "function_name", "statement_id",
+                                 false, S_TYPE);
 }
 
 /* The member of `obj` whose name matches `key` ignoring case (condition keys are case-insensitive

@@ -55,6 +55,17 @@ int rdsbk_res_copy_member(cJSON *to, const cJSON *from, const char *key);
 /* A new printf-formatted string (caller frees), or NULL with RDSBK_ENOMEM set. */
 char *rdsbk_res_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * The two names of a resource that lives inside another (a rule's target, a function's statement,
+ * a role's inline policy): from its id "<outer><sep><inner>" when it has one, else from the
+ * attributes `outer_key` and `inner_key` of ref->attributes, the missing one of them taken from
+ * ref->name (the inner one, or the outer one with `name_is_outer`). Copies the caller frees;
+ * RDSBK_EINVALID naming `type` when a name is missing.
+ */
+int rdsbk_res_inner_names(char **outer_out, char **inner_out, const struct rdsbk_resource_ref *ref,
+                          char sep, const char *outer_key, const char *inner_key,
+                          bool name_is_outer, const char *type);
+
 /* *id_out = strdup(id) (id_out may be NULL: nothing). Returns 0 or RDSBK_ENOMEM. */
 int rdsbk_res_set_id(char **id_out, const char *id);
 
