@@ -3,7 +3,10 @@
  * still unfinished; when that reaches zero it joins the ready queue of its group (an account).
  * Workers take, among the groups below their limit, the ready task with the most calls left on
  * the longest chain from it to the end (critical path first), so that with more ready work than
- * slots the long chains start early and the run ends with the critical path, not behind it.
+ * slots the long chains start early and the run ends with the critical path, not behind it. A
+ * group's own backlog is a chain too: the calls it has not started, divided by its limit, are the
+ * rounds it needs at least, so a group with many short tasks (the backup account's statement for
+ * each of 50 sources) is not left to the end behind the others' longer chains.
  *
  * Everything is under one mutex; a task's own work runs outside it. A finishing task wakes one
  * waiting worker per task it made ready (and one for the slot it frees), never all of them.
@@ -14,16 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The threads whatever the groups and limits: each waits on one request at a time and costs
- * about 50 KB then (20 KB of stack, a curl handle, the request and reply in flight); 64 keep a
- * 50-source topology under 32 MB and, at 50 ms per request, allow 1,280 requests a second
- * (bench/RESULTS.md: 128 made the 50-source runs faster and took 34-35 MB). */
-#define S_MAX_THREADS 64
-
 struct s_group {
     size_t *heap; /* ready tasks, a max-heap on (height, -index) */
     size_t n_ready;
     int running;
+    size_t backlog; /* the calls of its tasks not started yet, ready or not */
 };
 
 struct s_pool {
@@ -35,6 +33,7 @@ struct s_pool {
     size_t *dependents; /* CSR: the tasks waiting for task i are dependents[first[i]..first[i+1]) */
     size_t *first;
     size_t *height; /* per task: the calls on the longest chain from it to the end */
+    const unsigned *calls;
     const int *group_of;
     struct s_group *groups;
     int n_groups;
@@ -91,24 +90,45 @@ static size_t s_pop(struct s_pool *p, struct s_group *g) {
     return top;
 }
 
+static unsigned s_calls(const struct s_pool *p, size_t task) {
+    return p->calls ? p->calls[task] : 1;
+}
+
+/* The rounds of calls a group needs at least from now: its next chain, or its backlog at its
+ * limit when that is longer. */
+static size_t s_urgency(const struct s_pool *p, const struct s_group *g) {
+    size_t rounds = (g->backlog + (size_t)p->limit - 1) / (size_t)p->limit;
+    return rounds > p->height[g->heap[0]] ? rounds : p->height[g->heap[0]];
+}
+
 /* Under the lock: the best ready task of a group below its limit, taken off its queue; n when
  * there is none. */
 static size_t s_take(struct s_pool *p) {
     struct s_group *best = NULL;
+    size_t best_urgency = 0;
+    size_t task;
 
     if (p->stop || (p->cancel && *p->cancel))
         return p->n;
     for (int gi = 0; gi < p->n_groups; gi++) {
         struct s_group *g = &p->groups[gi];
-        if (g->n_ready && g->running < p->limit &&
-            (!best || s_before(p, g->heap[0], best->heap[0])))
+        size_t urgency;
+        if (!g->n_ready || g->running >= p->limit)
+            continue;
+        urgency = s_urgency(p, g);
+        if (!best || urgency > best_urgency ||
+            (urgency == best_urgency && s_before(p, g->heap[0], best->heap[0]))) {
             best = g;
+            best_urgency = urgency;
+        }
     }
     if (!best)
         return p->n;
     best->running++;
     p->running++;
-    return s_pop(p, best);
+    task = s_pop(p, best);
+    best->backlog -= s_calls(p, task);
+    return task;
 }
 
 /* Under the lock: task `t` ended with `rc`; queue what it made ready and wake that many. */
@@ -178,8 +198,7 @@ static void *s_worker(void *arg) {
 }
 
 /* The dependents lists, the counts of unfinished dependencies and the chain heights. */
-static int s_build(struct s_pool *p, size_t *const *deps, const size_t *n_deps,
-                   const unsigned *calls) {
+static int s_build(struct s_pool *p, size_t *const *deps, const size_t *n_deps) {
     size_t n = p->n;
     size_t total = 0;
     size_t *fill = NULL;
@@ -232,7 +251,7 @@ static int s_build(struct s_pool *p, size_t *const *deps, const size_t *n_deps,
         for (size_t k = p->first[t]; k < p->first[t + 1]; k++)
             if (p->height[p->dependents[k]] > longest)
                 longest = p->height[p->dependents[k]];
-        p->height[t] = longest + (calls ? calls[t] : 1);
+        p->height[t] = longest + s_calls(p, t);
     }
     result = 0;
 
@@ -267,15 +286,16 @@ int rdsbk_pool_run(struct rdsbk_task_result *results, const struct rdsbk_pool_ta
     p.keep_going = keep_going;
     p.fn = fn;
     p.payload = payload;
+    p.calls = tasks->calls;
     p.groups = calloc((size_t)p.n_groups, sizeof(*p.groups));
     heaps = calloc(n, sizeof(*heaps));
     n_threads = (size_t)p.limit * (size_t)p.n_groups;
     if (n_threads > n)
         n_threads = n;
-    if (n_threads > S_MAX_THREADS)
-        n_threads = S_MAX_THREADS;
+    if (n_threads > RDSBK_POOL_MAX_THREADS)
+        n_threads = RDSBK_POOL_MAX_THREADS;
     threads = calloc(n_threads, sizeof(*threads));
-    if (!p.groups || !heaps || !threads || s_build(&p, tasks->deps, tasks->n_deps, tasks->calls)) {
+    if (!p.groups || !heaps || !threads || s_build(&p, tasks->deps, tasks->n_deps)) {
         result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
         goto cleanup;
     }
@@ -287,8 +307,10 @@ int rdsbk_pool_run(struct rdsbk_task_result *results, const struct rdsbk_pool_ta
             result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
             goto cleanup;
         }
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             count[s_group(&p, i)]++;
+            p.groups[s_group(&p, i)].backlog += s_calls(&p, i);
+        }
         for (int g = 0; g < p.n_groups; g++) {
             p.groups[g].heap = heaps + at;
             at += count[g];

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const struct {
@@ -277,6 +278,76 @@ static void test_pool_longest_chain_first(void **state) {
     free(own);
 }
 
+/*
+ * A group with many short tasks is not left behind the other groups' longer chains: when the
+ * threads run out, its backlog at its limit (100 calls at 10: 10 rounds) outweighs their chains
+ * of 2, so its first 10 tasks are among the first to start. The tasks wait until every thread has
+ * one, so what started first is what the scheduler chose, not how the threads raced.
+ */
+struct s_gate {
+    pthread_mutex_t lock;
+    pthread_cond_t all_in;
+    const int *group_of;
+    int started;
+    int first_wave_busy; /* tasks of group 0 among the first RDSBK_POOL_MAX_THREADS */
+};
+
+static int s_gate_task(size_t task, void *payload) {
+    struct s_gate *g = payload;
+    struct timespec until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    pthread_mutex_lock(&g->lock);
+    if (g->started < RDSBK_POOL_MAX_THREADS && g->group_of[task] == 0)
+        g->first_wave_busy++;
+    if (++g->started == RDSBK_POOL_MAX_THREADS)
+        pthread_cond_broadcast(&g->all_in);
+    while (g->started < RDSBK_POOL_MAX_THREADS &&
+           pthread_cond_timedwait(&g->all_in, &g->lock, &until) == 0)
+        ;
+    pthread_mutex_unlock(&g->lock);
+    return 0;
+}
+
+static void test_pool_busy_group_not_last(void **state) {
+    enum { BUSY = 100, CHAINS = 60, N = BUSY + 2 * CHAINS };
+    static int group_of[N];
+    static size_t heads[CHAINS];
+    static size_t *deps[N];
+    static size_t n_deps[N];
+    struct rdsbk_task_result results[N];
+    struct s_gate g;
+    (void)state;
+
+    /* tasks 0..99: group 0, independent; then 60 groups with a chain of two each */
+    for (size_t i = 0; i < BUSY; i++)
+        group_of[i] = 0;
+    for (size_t c = 0; c < CHAINS; c++) {
+        size_t head = BUSY + 2 * c;
+        group_of[head] = group_of[head + 1] = (int)c + 1;
+        heads[c] = head;
+        deps[head + 1] = &heads[c];
+        n_deps[head + 1] = 1;
+    }
+    memset(&g, 0, sizeof(g));
+    pthread_mutex_init(&g.lock, NULL);
+    pthread_cond_init(&g.all_in, NULL);
+    g.group_of = group_of;
+    assert_int_equal(rdsbk_pool_run(results,
+                                    &(struct rdsbk_pool_tasks){.n = N,
+                                                               .deps = deps,
+                                                               .n_deps = n_deps,
+                                                               .group_of = group_of,
+                                                               .n_groups = CHAINS + 1},
+                                    10, false, s_gate_task, &g),
+                     0);
+    assert_int_equal(g.started, N);
+    assert_int_equal(g.first_wave_busy, 10); /* by chains alone: 4 (after the 60 heads) */
+    pthread_cond_destroy(&g.all_in);
+    pthread_mutex_destroy(&g.lock);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_canon_equivalences),
@@ -284,6 +355,7 @@ int main(void) {
         cmocka_unit_test(test_pool_first_failure_by_index),
         cmocka_unit_test(test_pool_limit_per_group),
         cmocka_unit_test(test_pool_longest_chain_first),
+        cmocka_unit_test(test_pool_busy_group_not_last),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
