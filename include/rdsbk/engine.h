@@ -18,6 +18,8 @@ struct rdsbk_engine_options {
     bool color;              /* ANSI colour in text output */
     bool auto_approve;       /* apply/destroy: no interactive confirmation */
     bool refresh;            /* read AWS (default true); false: trust the state */
+    bool refresh_known;      /* destroy --refresh: read what the state records too; by default
+                                destroy trusts it and reads only what it does not record */
     const char *plan_out;    /* plan --out FILE */
     const char *plan_in;     /* apply FILE: execute a saved plan */
     bool discover;           /* destroy --discover: find the stack's resources without a state */

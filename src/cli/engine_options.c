@@ -43,6 +43,9 @@ int rdsbk_cli_engine_option(int id, const char *value, void *payload) {
     case RDSBK_OPT_NO_REFRESH:
         ce->opts.refresh = false;
         return 0;
+    case RDSBK_OPT_REFRESH:
+        ce->opts.refresh_known = true;
+        return 0;
     case RDSBK_OPT_OUT:
         ce->opts.plan_out = value;
         return 0;

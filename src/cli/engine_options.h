@@ -13,7 +13,8 @@ enum {
     RDSBK_OPT_OUT,
     RDSBK_OPT_DETAILED_EXITCODE,
     RDSBK_OPT_DISCOVER,
-    RDSBK_OPT_FORCE_KEY_DELETION
+    RDSBK_OPT_FORCE_KEY_DELETION,
+    RDSBK_OPT_REFRESH
 };
 
 #define RDSBK_OPTION_PARALLELISM                                                                   \

@@ -349,6 +349,17 @@ struct s_refresh {
     struct rdsbk_res_memo *memo; /* policies read once for all their statements */
 };
 
+/*
+ * What the state records is taken as it is, not read: by plan --no-refresh (which reads nothing
+ * else either), and by destroy unless --refresh. Destroy deletes it anyway, and a deletion of
+ * what is already gone succeeds, so a read would only make the plan exact at the price of one
+ * call per resource (half of destroy's calls). What the state does not record is still read:
+ * destroy must find what a killed run created and did not record.
+ */
+static bool s_trusts_state(const struct rdsbk_engine *e) {
+    return !e->opts->refresh || (e->destroy && !e->opts->refresh_known);
+}
+
 static int s_refresh_one(size_t i, void *payload) {
     const struct s_refresh *r = payload;
     struct rdsbk_engine *e = r->e;
@@ -359,6 +370,8 @@ static int s_refresh_one(size_t i, void *payload) {
     char *id = NULL;
     int rc;
 
+    if (c->prior && s_trusts_state(e))
+        return 0; /* taken from the state by s_refresh */
     if (r->container[i] < e->n_changes && !e->changes[r->container[i]].actual) {
         c->actual = NULL; /* its container does not exist: neither does it */
         return 0;
@@ -392,12 +405,15 @@ static int s_refresh(struct rdsbk_engine *e) {
     struct s_refresh r = {e, NULL, NULL};
     int rc;
 
-    if (!e->opts->refresh) {
-        for (size_t i = 0; i < e->n_changes; i++)
-            if (e->changes[i].prior)
-                e->changes[i].actual = cJSON_Duplicate(e->changes[i].prior, 1);
-        return 0;
+    if (s_trusts_state(e)) {
+        for (size_t i = 0; i < e->n_changes; i++) {
+            struct rdsbk_change *c = &e->changes[i];
+            if (c->prior && !(c->actual = cJSON_Duplicate(c->prior, 1)))
+                return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        }
     }
+    if (!e->opts->refresh)
+        return 0;
     results = calloc(n, sizeof(*results));
     container = calloc(n, sizeof(*container));
     deps = calloc(n, sizeof(*deps));
@@ -409,7 +425,7 @@ static int s_refresh(struct rdsbk_engine *e) {
         goto cleanup;
     }
     for (size_t i = 0; i < e->n_changes; i++) {
-        calls[i] = rdsbk_resource_ops(e->changes[i].type)->read_calls;
+        calls[i] = e->changes[i].actual ? 0 : rdsbk_resource_ops(e->changes[i].type)->read_calls;
         container[i] = s_container(e, i);
         if (container[i] < e->n_changes) {
             deps[i] = &container[i];

@@ -330,7 +330,8 @@ cleanup:
 /*
  * The key guard's reads made while destroy refreshes, for the key the state records: they are
  * known to be needed and take a round of calls that would otherwise come between the refresh and
- * the first deletion. At most S_GUARD_THREADS reads at once, beside the refresh's.
+ * the first deletion. Beside a refresh of everything (--refresh) at most S_GUARD_THREADS at once;
+ * otherwise the refresh reads only what the state lacks, and they all go at once.
  */
 #define S_GUARD_THREADS 8
 
@@ -348,8 +349,9 @@ struct s_guard {
 static void *s_guard_main(void *arg) {
     struct s_guard *g = arg;
 
-    g->rc =
-        s_key_in_use(&g->count, g->example, sizeof(g->example), g->e, g->key_arn, S_GUARD_THREADS);
+    int threads = g->e->opts->refresh_known ? S_GUARD_THREADS : 0;
+
+    g->rc = s_key_in_use(&g->count, g->example, sizeof(g->example), g->e, g->key_arn, threads);
     if (g->rc)
         rdsbk_error_save(&g->error);
     return NULL;

@@ -410,6 +410,36 @@ class EngineTest(unittest.TestCase):
         self.assert_no_changes()
         self.run_tool("destroy", "--auto-approve")
 
+    def test_destroy_trusts_the_state_and_reads_what_it_lacks(self):
+        self.write(topology())
+        self.apply()
+        # gone behind the tool's back: a function (its permissions go with it)
+        lam_a = H.client("lambda", account=A, region=RB)
+        lam_a.delete_function(FunctionName="rdsbk-t1-share")
+        # created but not recorded, as by a run killed at the wrong moment
+        self.run_tool("state", "rm", "account[%s].iam_role.copy" % A)
+        self.clear_log()
+        out = self.run_tool("destroy", "--auto-approve").stdout
+        self.assertIn("Destroy complete! Resources: 30 destroyed.", out)
+        self.assertEqual(self.pipeline_inventory(), [])
+        reads = sorted({"%s:%s" % (r["service"], r["operation"]) for r in self.requests()
+                        if not r.get("mutating") and r["service"] not in ("sts", "rds")})
+        # the role missing from the state is read (and adopted); nothing the state records is,
+        # except what deletion itself needs (the key's twins are looked for after its deletion)
+        self.assertEqual(reads, ["iam:GetRole", "kms:ListKeys"])
+        with open(self.state) as fh:
+            self.assertEqual(json.load(fh)["resources"], [])
+
+        # --refresh reads everything first: what is gone is only forgotten
+        self.apply()
+        lam_a.delete_function(FunctionName="rdsbk-t1-share")
+        self.clear_log()
+        out = self.run_tool("destroy", "--auto-approve", "--refresh").stdout
+        self.assertIn("Destroy complete! Resources: 27 destroyed.", out)
+        self.assertEqual(self.pipeline_inventory(), [])
+        reads = {r["operation"] for r in self.requests() if not r.get("mutating")}
+        self.assertIn("GetFunction", reads)
+
     def test_destroy_discover_without_state(self):
         self.write(topology())
         self.apply()
