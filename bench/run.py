@@ -37,6 +37,11 @@ bound too: the list of calls per resource (--raw) shows those separately, and a 
 gives the read-backs (reads of a resource after its first change, but for Lambda's
 GetFunctionConfiguration state poll) weight 0.
 
+Queueing in the emulator shows in two more columns: how long it took to answer a call (median
+and 90th percentile; the fixed latency alone would be 50/50), and the limit again with every call
+on the chain weighed by that time instead of the fixed latency ("limit as answered"): what is
+left between it and the wall time is the tool's own (start-up, CPU, calls waiting for a thread).
+
 Also kept in --raw, from timing alone: the observed chain (walking back from the last reply to the
 call that ended last before each call started) and the time on it spent outside any call (the
 binary's own CPU, sleeps between polls, start-up and exit).
@@ -285,11 +290,13 @@ class Graph:
 
 
 def critical_path(calls, graph, workload):
-    """Longest chain (in calls) of must-happen-in-order calls; see the module docstring."""
+    """Longest chain (in calls) of must-happen-in-order calls; see the module docstring.
+    Returns [(depth, chain) as made, the same without read-backs, (seconds, chain) with each
+    call weighed by how long the emulator took to answer it]."""
     calls = sorted(calls, key=lambda c: c["time"])
     n = len(calls)
     if n == 0:
-        return [(0, []), (0, [])]
+        return [(0, []), (0, []), (0.0, [])]
     # A call naming several resources (GetPolicy: every permission of a function) belongs to
     # the one among them that was worked on last (its read-back), else to the first.
     owner, last_seen = [], {}
@@ -356,7 +363,8 @@ def critical_path(calls, graph, workload):
                 readback[i] = True
     order = sorted(range(n), key=lambda i: calls[i]["time"])
     results = []
-    for weights in ([1] * n, [0 if rb else 1 for rb in readback]):
+    served = [max(0.0, c["end"] - c["time"]) for c in calls]
+    for weights in ([1] * n, [0 if rb else 1 for rb in readback], served):
         depth = list(weights)
         back = [None] * n
         for i in order:
@@ -439,13 +447,18 @@ def run_cycle(binary, emu, n_sources, latency_ms, parallelism, workdir):
              "emu_cpu_s": emu_cpu, "resources": len(graph.by_address)}
         if status != want:
             m["failure"] = "exit %d (wanted %d): %s%s" % (status, want, out[-1500:], err[-1500:])
-        (depth, chain), (lean, lean_chain) = critical_path(calls, graph, name.split("-")[0])
+        (depth, chain), (lean, lean_chain), (served_s, _) = critical_path(
+            calls, graph, name.split("-")[0])
         m["depth"] = depth
         m["limit_s"] = depth * latency_ms / 1000.0
         m["chain"] = ["%s %s" % (a or "-", op) for a, op in chain]
         m["depth_no_readback"] = lean
         m["chain_no_readback"] = ["%s %s" % (a or "-", op) for a, op in lean_chain]
         m["observed_chain"], m["outside_calls_s"] = observed_chain(calls, t0, t1)
+        m["limit_served_s"] = served_s
+        answer_ms = sorted((c["end"] - c["time"]) * 1000.0 for c in calls)
+        m["answer_ms_p50"] = answer_ms[len(answer_ms) // 2] if answer_ms else 0.0
+        m["answer_ms_p90"] = answer_ms[int(len(answer_ms) * 0.9)] if answer_ms else 0.0
         per_res = {}
         for c in calls:
             a = graph.attribute(c) or "(%s %s)" % (c.get("service"), c.get("account"))
@@ -534,8 +547,10 @@ def spread(values, fmt):
 def table(results, latency_ms, baseline):
     lines = ["| sources | workload | wall s, median (min–max) | limit s (depth) | wall / limit "
              "| limit without read-backs s (depth) | CPU ms (user+sys) | CPU µs / call "
-             "| peak RSS MB | API calls | mutating | emulator CPU s |",
-             "| ---: | --- | --- | --- | ---: | --- | --- | ---: | --- | --- | ---: | ---: |"]
+             "| peak RSS MB | API calls | mutating | emulator CPU s "
+             "| emulator answer ms p50/p90 | limit as answered s |",
+             "| ---: | --- | --- | --- | ---: | --- | --- | ---: | --- | --- | ---: | ---: "
+             "| --- | --- |"]
     for n in sorted(results):
         for w in WORKLOADS:
             runs = [r[w] for r in results[n] if w in r]
@@ -551,7 +566,8 @@ def table(results, latency_ms, baseline):
             calls = [r["calls"] for r in runs]
             muts = [r["mutating"] for r in runs]
             leans = [r["depth_no_readback"] for r in runs]
-            lines.append("| %d | %s | %s | %s (%s) | %s | %s (%s) | %s | %s | %s | %s | %s | %s |" % (
+            lines.append("| %d | %s | %s | %s (%s) | %s | %s (%s) | %s | %s | %s | %s | %s | %s "
+                         "| %s | %s |" % (
                 n, w, spread(walls, "%.2f"), spread(limits, "%.2f"),
                 "/".join(str(x) for x in sorted(set(depths))),
                 ("%.2f" % statistics.median(ratios)) if ratios else "n/a",
@@ -560,7 +576,10 @@ def table(results, latency_ms, baseline):
                 spread(cpus, "%.0f"), ("%.0f" % statistics.median(per_call)) if per_call else "-",
                 spread(rss, "%.1f"), "/".join(str(x) for x in sorted(set(calls))),
                 "/".join(str(x) for x in sorted(set(muts))),
-                "%.2f" % statistics.median([r["emu_cpu_s"] for r in runs])))
+                "%.2f" % statistics.median([r["emu_cpu_s"] for r in runs]),
+                "%.0f/%.0f" % (statistics.median([r["answer_ms_p50"] for r in runs]),
+                               statistics.median([r["answer_ms_p90"] for r in runs])),
+                spread([r["limit_served_s"] for r in runs], "%.2f")))
     if baseline:
         lines += ["", "| baseline (1 source) | AWS CLI wall s | rdsbk-provision wall s | ours / CLI "
                   "| CLI API calls | ours API calls | CLI CPU s | ours CPU ms | CLI peak RSS MB |",
