@@ -74,53 +74,65 @@ const struct rdsbk_resource *rdsbk_graph_find(const struct rdsbk_graph *g, const
  */
 int rdsbk_graph_topo_order(size_t **order_out, const struct rdsbk_graph *g) {
     size_t n = g->n_resources;
-    size_t *order = NULL;
-    size_t *pending = NULL; /* unmet dependencies per resource */
-    char *done = NULL;
-    size_t count = 0;
+    size_t *order = NULL;   /* filled in, then read as the queue of what is ready (Kahn) */
+    size_t *pending = NULL; /* per resource: dependencies not yet ordered */
+    size_t *first = NULL;   /* CSR: the resources depending on i are dependents[first[i]..] */
+    size_t *dependents = NULL;
+    size_t *fill = NULL;
+    size_t total = 0;
+    size_t head = 0;
+    size_t tail = 0;
     int result = RDSBK_ERROR;
 
     *order_out = NULL;
+    for (size_t i = 0; i < n; i++)
+        total += g->resources[i].n_deps;
     order = calloc(n ? n : 1, sizeof(*order));
     pending = calloc(n ? n : 1, sizeof(*pending));
-    done = calloc(n ? n : 1, 1);
-    if (!order || !pending || !done) {
+    first = calloc(n + 1, sizeof(*first));
+    dependents = calloc(total ? total : 1, sizeof(*dependents));
+    fill = calloc(n ? n : 1, sizeof(*fill));
+    if (!order || !pending || !first || !dependents || !fill) {
         result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
         goto cleanup;
     }
+    /* each dependency by index, once: a lookup per edge, not a scan of the graph per resource */
     for (size_t i = 0; i < n; i++) {
         const struct rdsbk_resource *r = &g->resources[i];
         for (size_t d = 0; d < r->n_deps; d++) {
-            if (!rdsbk_graph_find(g, r->deps[d])) {
+            const struct rdsbk_resource *dep = rdsbk_graph_find(g, r->deps[d]);
+            if (!dep) {
                 result = rdsbk_error_set(RDSBK_EINVALID,
                                          "%s depends on %s, which is not in "
                                          "the graph",
                                          r->address, r->deps[d]);
                 goto cleanup;
             }
+            first[(size_t)(dep - g->resources) + 1]++;
         }
         pending[i] = r->n_deps;
     }
-    while (count < n) {
-        size_t next = n;
-        for (size_t i = 0; i < n; i++) {
-            if (!done[i] && pending[i] == 0) {
-                next = i;
-                break;
-            }
+    for (size_t i = 0; i < n; i++)
+        first[i + 1] += first[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct rdsbk_resource *r = &g->resources[i];
+        for (size_t d = 0; d < r->n_deps; d++) {
+            size_t k = (size_t)(rdsbk_graph_find(g, r->deps[d]) - g->resources);
+            dependents[first[k] + fill[k]++] = i;
         }
-        if (next == n) {
-            result = rdsbk_error_set(RDSBK_EINVALID, "the resource graph has a cycle");
-            goto cleanup;
-        }
-        done[next] = 1;
-        order[count++] = next;
-        for (size_t i = 0; i < n; i++) {
-            const struct rdsbk_resource *r = &g->resources[i];
-            for (size_t d = 0; d < r->n_deps; d++)
-                if (strcmp(r->deps[d], g->resources[next].address) == 0)
-                    pending[i]--;
-        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (pending[i] == 0)
+            order[tail++] = i;
+    while (head < tail) {
+        size_t next = order[head++];
+        for (size_t k = first[next]; k < first[next + 1]; k++)
+            if (--pending[dependents[k]] == 0)
+                order[tail++] = dependents[k];
+    }
+    if (tail < n) {
+        result = rdsbk_error_set(RDSBK_EINVALID, "the resource graph has a cycle");
+        goto cleanup;
     }
     *order_out = order;
     order = NULL;
@@ -129,7 +141,9 @@ int rdsbk_graph_topo_order(size_t **order_out, const struct rdsbk_graph *g) {
 cleanup:
     free(order);
     free(pending);
-    free(done);
+    free(first);
+    free(dependents);
+    free(fill);
     return result;
 }
 

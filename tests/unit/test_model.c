@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "rdsbk/config.h"
+#include "rdsbk/error.h"
 #include "rdsbk/model.h"
 
 #include <stdio.h>
@@ -69,6 +70,39 @@ static void test_basic_resources(void **state) {
                      i < n ? s_basic_addresses[i] : "(none)");
     assert_int_equal(g->n_resources, n);
     rdsbk_graph_free(g);
+}
+
+/* A graph by hand: a cycle and a dependency outside the graph are refused, a chain is ordered. */
+static void test_order_refuses_cycles(void **state) {
+    char *a_deps[] = {"c"}, *b_deps[] = {"a"}, *c_deps[] = {"b"}, *x_deps[] = {"nowhere"};
+    struct rdsbk_resource r[3];
+    struct rdsbk_graph g = {NULL, NULL, r, 3};
+    size_t *order = NULL;
+    (void)state;
+
+    memset(r, 0, sizeof(r));
+    r[0].address = "a";
+    r[1].address = "b";
+    r[2].address = "c";
+    r[0].deps = a_deps; /* a needs c, b needs a, c needs b */
+    r[1].deps = b_deps;
+    r[2].deps = c_deps;
+    r[0].n_deps = r[1].n_deps = r[2].n_deps = 1;
+    assert_int_equal(rdsbk_graph_topo_order(&order, &g), RDSBK_EINVALID);
+    assert_string_equal(rdsbk_error_last()->message, "the resource graph has a cycle");
+    assert_null(order);
+
+    r[0].n_deps = 0; /* a, then b, then c */
+    assert_int_equal(rdsbk_graph_topo_order(&order, &g), 0);
+    assert_int_equal(order[0], 0);
+    assert_int_equal(order[1], 1);
+    assert_int_equal(order[2], 2);
+    free(order);
+
+    r[1].deps = x_deps;
+    assert_int_equal(rdsbk_graph_topo_order(&order, &g), RDSBK_EINVALID);
+    assert_string_equal(rdsbk_error_last()->message,
+                        "b depends on nowhere, which is not in the graph");
 }
 
 /* Every dependency exists, the order puts dependencies first, names fit AWS's 64 characters. */
@@ -194,6 +228,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic_resources),
         cmocka_unit_test(test_order_and_names),
+        cmocka_unit_test(test_order_refuses_cycles),
         cmocka_unit_test(test_fan_in_shares_backup_side),
         cmocka_unit_test(test_references_resolve),
         cmocka_unit_test(test_forward_pattern),
