@@ -298,6 +298,13 @@ static int s_run(size_t i, void *payload) {
             s_progress(e, "%s: Removed from the state (it no longer exists)", c->address);
         return rc;
     }
+    if (c->taken_along) {
+        rc = s_record(e, c, NULL, NULL);
+        if (!rc)
+            s_progress(e, "%s: Destroyed with the resource it belongs to", c->address);
+        s_done_with(c);
+        return rc;
+    }
     client = rdsbk_engine_client(e, c->account, c->region);
     if (!client)
         return rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ERROR;
@@ -412,7 +419,7 @@ int rdsbk_engine_execute(struct rdsbk_engine *e) {
     for (size_t i = 0; i < e->n_changes; i++) {
         deps[i] = e->changes[i].deps;
         n_deps[i] = e->changes[i].n_deps;
-        calls[i] = e->changes[i].action == RDSBK_ACTION_NOOP
+        calls[i] = e->changes[i].action == RDSBK_ACTION_NOOP || e->changes[i].taken_along
                        ? 0
                        : rdsbk_resource_ops(e->changes[i].type)->write_calls;
     }
@@ -425,6 +432,7 @@ int rdsbk_engine_execute(struct rdsbk_engine *e) {
                                          .calls = calls,
                                          .group_of = e->group_of,
                                          .n_groups = e->n_groups,
+                                         .max_threads = rdsbk_engine_max_threads(e),
                                          .cancel = &s_interrupted};
         struct sigaction old_int;
         struct sigaction old_term;

@@ -183,6 +183,25 @@ void rdsbk_engine_close(struct rdsbk_engine *e) {
     memset(e, 0, sizeof(*e));
 }
 
+/*
+ * Memory bounds the requests in flight: at the peak each costs about 100 KB (a thread's stack, a
+ * curl handle, the request and reply), and each resource of the run about 12 KB (its state,
+ * plan and desired attributes), beside 16 MB of libraries and the rest. Up to 128 threads while
+ * that fits in 32 MB, fewer as the stack grows, never below 64: 228 resources (10 sources) peak
+ * at 22 MB with 128 threads, 1,108 (50 sources) at 29 MB with 64 (bench/RESULTS.md).
+ */
+int rdsbk_engine_max_threads(const struct rdsbk_engine *e) {
+    size_t resources = e->graph ? e->graph->n_resources : 0;
+    long threads;
+
+    if (e->state && e->state->n_resources > resources)
+        resources = e->state->n_resources;
+    threads = (16L * 1024 - 12L * (long)resources) / 100;
+    if (threads < 64)
+        return 64;
+    return threads > RDSBK_POOL_MAX_THREADS ? RDSBK_POOL_MAX_THREADS : (int)threads;
+}
+
 /* ---- the change list -------------------------------------------------------------------- */
 
 static struct rdsbk_change *s_find_change(const struct rdsbk_engine *e, const char *address) {
@@ -439,6 +458,7 @@ static int s_refresh(struct rdsbk_engine *e) {
     tasks.calls = calls;
     tasks.group_of = e->group_of;
     tasks.n_groups = e->n_groups;
+    tasks.max_threads = rdsbk_engine_max_threads(e);
     rc = rdsbk_pool_run(results, &tasks, e->opts->parallelism, true, s_refresh_one, &r);
     for (size_t i = 0; rc && i < e->n_changes; i++) {
         if (results[i].status == RDSBK_TASK_FAILED) {
@@ -550,13 +570,22 @@ static bool s_goes(const struct rdsbk_change *c) {
     return c->action == RDSBK_ACTION_DELETE || c->action == RDSBK_ACTION_FORGET;
 }
 
+/* Deleting a Lambda function deletes its resource policy: a permission deleted in the same run
+ * needs no RemovePermission, only its function's deletion. (A rule refuses deletion while it has
+ * targets, a role while it has inline policies: those go first, with calls of their own.) */
+static bool s_taken_along(const struct rdsbk_change *c, const struct rdsbk_change *container) {
+    return c->action == RDSBK_ACTION_DELETE && container->action == RDSBK_ACTION_DELETE &&
+           c->type == RDSBK_RT_LAMBDA_PERMISSION && container->type == RDSBK_RT_LAMBDA_FUNCTION;
+}
+
 /*
  * Calls `fn` for each apply-time edge "`waiter` runs after `first`". What is created or updated
  * waits for everything it refers to. Deletions wait only where AWS needs an order: a rule after
  * its targets (DeleteRule refuses while it has any), a role after its inline policies
- * (DeleteConflict), a function after its permissions. Everything else goes side by side: AWS
- * lets a key be scheduled for deletion while its policy names roles, a role be deleted while a
- * function or a target uses it, a policy name a key that is gone.
+ * (DeleteConflict); a permission its function takes along is recorded after that function's
+ * deletion. Everything else goes side by side: AWS lets a key be scheduled for deletion while its
+ * policy names roles, a role be deleted while a function or a target uses it, a policy name a key
+ * that is gone.
  */
 static void s_edges(struct rdsbk_engine *e, void (*fn)(struct rdsbk_engine *, size_t, size_t)) {
     for (size_t i = 0; i < e->n_changes; i++) {
@@ -568,6 +597,8 @@ static void s_edges(struct rdsbk_engine *e, void (*fn)(struct rdsbk_engine *, si
                 continue;
             if (!s_goes(c))
                 fn(e, i, j); /* created or updated after what it needs */
+            else if (c->taken_along && s_container_type(c->type) == (int)dep->type)
+                fn(e, i, j); /* recorded once its container took it along */
             else if (s_goes(dep) && s_container_type(c->type) == (int)dep->type)
                 fn(e, j, i); /* a container goes after what it contains */
         }
@@ -600,6 +631,13 @@ static int s_link(struct rdsbk_engine *e) {
             if (!c->state_deps[c->n_state_deps])
                 return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
             c->n_state_deps++;
+        }
+    }
+    for (size_t i = 0; i < e->n_changes; i++) {
+        struct rdsbk_change *c = &e->changes[i];
+        for (size_t d = 0; d < c->n_state_deps && !c->taken_along; d++) {
+            const struct rdsbk_change *dep = s_find_change(e, c->state_deps[d]);
+            c->taken_along = dep && s_taken_along(c, dep);
         }
     }
     s_edges(e, s_count_edge);

@@ -44,9 +44,11 @@ struct rdsbk_change {
     int unknown;    /* references in `desired` not known before apply */
     bool in_state;
     enum rdsbk_action action;
-    char forces[64]; /* the attribute that forces a replacement */
-    cJSON *changed;  /* names of the attributes that differ (an array) */
-    size_t *deps;    /* indices of changes this one waits for at apply */
+    bool taken_along; /* deleted by its container's deletion (a function takes its permissions
+                         along): no call of its own, recorded once that deletion succeeded */
+    char forces[64];  /* the attribute that forces a replacement */
+    cJSON *changed;   /* names of the attributes that differ (an array) */
+    size_t *deps;     /* indices of changes this one waits for at apply */
     size_t n_deps;
     char **state_deps; /* dependencies to record in the state */
     size_t n_state_deps;
@@ -83,6 +85,9 @@ void rdsbk_engine_close(struct rdsbk_engine *e);
 /* Builds the change list (desired + state), refreshes it from AWS and decides the actions.
  * `destroy`: every resource is to be deleted. */
 int rdsbk_engine_compute(struct rdsbk_engine *e, bool destroy);
+
+/* The most threads (requests in flight) the run's pools may use, from the size of the stack. */
+int rdsbk_engine_max_threads(const struct rdsbk_engine *e);
 
 /* The client for an account and Region (borrowed), or NULL with the error set. */
 struct rdsbk_client *rdsbk_engine_client(struct rdsbk_engine *e, const char *account,

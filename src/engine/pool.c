@@ -294,6 +294,8 @@ int rdsbk_pool_run(struct rdsbk_task_result *results, const struct rdsbk_pool_ta
         n_threads = n;
     if (n_threads > RDSBK_POOL_MAX_THREADS)
         n_threads = RDSBK_POOL_MAX_THREADS;
+    if (tasks->max_threads > 0 && n_threads > (size_t)tasks->max_threads)
+        n_threads = (size_t)tasks->max_threads;
     threads = calloc(n_threads, sizeof(*threads));
     if (!p.groups || !heaps || !threads || s_build(&p, tasks->deps, tasks->n_deps)) {
         result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");

@@ -7,11 +7,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The threads whatever the groups and limits: each waits on one request at a time and costs
- * about 50 KB then (20 KB of stack, a curl handle, the request and reply in flight); 64 keep a
- * 50-source topology under 32 MB and, at 50 ms per request, allow 1,280 requests a second
- * (bench/RESULTS.md: 128 made the 50-source runs faster and took 34-35 MB). */
-#define RDSBK_POOL_MAX_THREADS 64
+/* The threads whatever the groups and limits (the caller may ask for fewer): each waits on one
+ * request at a time and costs memory while it does (its stack, a curl handle, the request and
+ * reply in flight; bench/RESULTS.md). */
+#define RDSBK_POOL_MAX_THREADS 128
 
 /*
  * Runs tasks 0..n-1 on threads, each only after the tasks it depends on have succeeded, at most
@@ -38,6 +37,7 @@ struct rdsbk_pool_tasks {
                               start longest remaining chain of calls first */
     const int *group_of;   /* per task: its group in 0..n_groups-1 (NULL: one group for all) */
     int n_groups;
+    int max_threads; /* at most this many threads (0, or more than RDSBK_POOL_MAX_THREADS: that) */
     /* When it becomes non-zero (a signal handler sets it), no new task starts: the running ones
      * finish, the rest are skipped. NULL: never. */
     volatile sig_atomic_t *cancel;

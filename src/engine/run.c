@@ -300,6 +300,7 @@ static int s_key_in_use(int *count, char *example, size_t example_size, struct r
         accounts[i] = e->topo->sources[i].account;
     accounts[n - 1] = e->topo->backup.account;
     tasks.n = 2 * n;
+    tasks.max_threads = rdsbk_engine_max_threads(e);
     if (threads <= 0) {
         /* every read its own group: all at once, each account well under its --parallelism */
         own = rdsbk_pool_own_groups(2 * n);

@@ -427,6 +427,11 @@ class EngineTest(unittest.TestCase):
         # the role missing from the state is read (and adopted); nothing the state records is,
         # except what deletion itself needs (the key's twins are looked for after its deletion)
         self.assertEqual(reads, ["iam:GetRole", "kms:ListKeys"])
+        # a function takes its permissions along: no RemovePermission of its own
+        writes = {"%s:%s" % (r["service"], r["operation"]) for r in self.requests()
+                  if r.get("mutating")}
+        self.assertIn("lambda:DeleteFunction", writes)
+        self.assertNotIn("lambda:RemovePermission", writes)
         with open(self.state) as fh:
             self.assertEqual(json.load(fh)["resources"], [])
 

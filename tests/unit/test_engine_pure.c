@@ -275,21 +275,36 @@ static void test_pool_longest_chain_first(void **state) {
                        1, false, s_task, &t),
         0);
     assert_int_equal(t.max_running, 6);
+
+    /* the caller's cap on threads holds whatever the groups allow */
+    memset(&t, 0, sizeof(t));
+    pthread_mutex_init(&t.lock, NULL);
+    t.fail_task = -1;
+    assert_int_equal(rdsbk_pool_run(results,
+                                    &(struct rdsbk_pool_tasks){
+                                        .n = 6, .group_of = own, .n_groups = 6, .max_threads = 2},
+                                    1, false, s_task, &t),
+                     0);
+    assert_int_equal(t.max_running, 2);
+    assert_int_equal(t.n, 6);
     free(own);
 }
 
 /*
  * A group with many short tasks is not left behind the other groups' longer chains: when the
- * threads run out, its backlog at its limit (100 calls at 10: 10 rounds) outweighs their chains
- * of 2, so its first 10 tasks are among the first to start. The tasks wait until every thread has
- * one, so what started first is what the scheduler chose, not how the threads raced.
+ * threads run out (64 for 220 tasks), its backlog at its limit (100 calls at 10: 10 rounds)
+ * outweighs their chains of 2, so its first 10 tasks are among the first to start. The tasks
+ * wait until every thread has one, so what started first is what the scheduler chose, not how
+ * the threads raced.
  */
+enum { S_GATE_THREADS = 64 };
+
 struct s_gate {
     pthread_mutex_t lock;
     pthread_cond_t all_in;
     const int *group_of;
     int started;
-    int first_wave_busy; /* tasks of group 0 among the first RDSBK_POOL_MAX_THREADS */
+    int first_wave_busy; /* tasks of group 0 among the first S_GATE_THREADS */
 };
 
 static int s_gate_task(size_t task, void *payload) {
@@ -299,12 +314,11 @@ static int s_gate_task(size_t task, void *payload) {
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += 10;
     pthread_mutex_lock(&g->lock);
-    if (g->started < RDSBK_POOL_MAX_THREADS && g->group_of[task] == 0)
+    if (g->started < S_GATE_THREADS && g->group_of[task] == 0)
         g->first_wave_busy++;
-    if (++g->started == RDSBK_POOL_MAX_THREADS)
+    if (++g->started == S_GATE_THREADS)
         pthread_cond_broadcast(&g->all_in);
-    while (g->started < RDSBK_POOL_MAX_THREADS &&
-           pthread_cond_timedwait(&g->all_in, &g->lock, &until) == 0)
+    while (g->started < S_GATE_THREADS && pthread_cond_timedwait(&g->all_in, &g->lock, &until) == 0)
         ;
     pthread_mutex_unlock(&g->lock);
     return 0;
@@ -339,7 +353,8 @@ static void test_pool_busy_group_not_last(void **state) {
                                                                .deps = deps,
                                                                .n_deps = n_deps,
                                                                .group_of = group_of,
-                                                               .n_groups = CHAINS + 1},
+                                                               .n_groups = CHAINS + 1,
+                                                               .max_threads = S_GATE_THREADS},
                                     10, false, s_gate_task, &g),
                      0);
     assert_int_equal(g.started, N);
