@@ -2,7 +2,6 @@
 """The emulator (tests/emulator/server.py) as the benchmark runs it.
 
 Same options and behaviour as server.py; in addition every request-log entry gets
-  "end":    the time the reply was ready (the log's "time" is when the request arrived), and
   "ident":  the few request members that name a resource (RoleName, FunctionName, Name, Rule,
             KeyId, AliasName, StatementId, ResourceARN, Resource, ...), so bench/run.py can tell
             which resource of the graph each call worked on.
@@ -13,7 +12,6 @@ Owner: H9 (bench/). Used by bench/run.py only.
 import os
 import sys
 import threading
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EMU_DIR = os.path.join(HERE, "..", "tests", "emulator")
@@ -50,7 +48,6 @@ def _handle(self, *args, **kwargs):
 
 
 def _record(self, entry):
-    entry["end"] = time.time()
     entry["ident"] = getattr(_local, "ident", {}) or {}
     _local.ident = {}
     return _orig_record(self, entry)

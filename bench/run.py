@@ -5,7 +5,7 @@ usage: /usr/bin/python3 bench/run.py [--latency-ms 50] [--bin PATH | --commit RE
                                      [--sources 1,10,50] [--runs 5] [--quick] [--baseline]
                                      [--results FILE] [--raw FILE] [--parallelism N]
 
-Starts the emulator (bench/emu_server.py: tests/emulator/server.py plus an end time and the
+Starts the emulator (bench/emu_server.py: tests/emulator/server.py plus the
 resource-naming members on each request-log entry) with a fixed latency per AWS request, builds
 the release binary in build-bench/ (from the working tree, or from exactly --commit REV via
 git archive; or takes --bin), and for each number of sources (distinct

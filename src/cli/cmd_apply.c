@@ -29,13 +29,13 @@ const struct rdsbk_cli_command rdsbk_cmd_apply = {
     "apply",
     "Create or update the pipeline",
     "apply [-f FILE] [--auto-approve] [options] [PLAN]",
-    "Plans as 'plan' does, asks for confirmation, and makes AWS match the topology: resources\n"
-    "are created and updated in dependency order, up to --parallelism at once in each account\n"
-    "(accounts side by side); the state follows every change, so a run that fails or is killed\n"
-    "continues where it stopped when run again. Ctrl-C lets the changes under way finish, starts\n"
-    "no new one and saves the state (a second Ctrl-C stops at once). With PLAN (from 'plan\n"
-    "--out'), does exactly that plan, and refuses it when the state, the topology or AWS changed\n"
-    "since it was made.",
+    "Plans as 'plan' does, asks for confirmation, and makes AWS match the topology: resources are\n"
+    "created and updated in dependency order, up to --parallelism at once per service in each\n"
+    "account (services and accounts side by side); the state follows every change, so a run that\n"
+    "fails or is killed continues where it stopped when run again. Ctrl-C lets the changes under\n"
+    "way finish, starts no new one and saves the state (a second Ctrl-C stops at once). With PLAN\n"
+    "(from 'plan --out'), does exactly that plan, and refuses it when the state, the topology or\n"
+    "AWS changed since it was made.",
     RDSBK_CLI_FILE | RDSBK_CLI_STATE | RDSBK_CLI_JSON | RDSBK_CLI_OUTPUT,
     s_options,
     1,

@@ -19,7 +19,8 @@ enum {
 
 #define RDSBK_OPTION_PARALLELISM                                                                   \
     {                                                                                              \
-        "parallelism", 0, "N", "AWS operations at once per account (default 10, 1..256)",          \
+        "parallelism", 0, "N",                                                                     \
+            "AWS operations at once per account and service (default 10, 1..256)",                 \
             RDSBK_OPT_PARALLELISM                                                                  \
     }
 #define RDSBK_OPTION_LOCK_TIMEOUT                                                                  \

@@ -1,7 +1,7 @@
 /*
  * Executing a plan: every change runs as soon as the changes it waits for are done, up to
- * --parallelism at once per account; the state follows every change (see the writer below), so a
- * run that stops (an error, SIGKILL) is continued by the next one from where it was.
+ * --parallelism at once per account and service; the state follows every change (see the writer
+ * below), so a run that stops (an error, SIGKILL) is continued by the next one from where it was.
  */
 #include "engine_internal.h"
 #include "pool.h"

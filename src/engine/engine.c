@@ -226,25 +226,41 @@ static int s_dup_into(char **dst, const char *src) {
     return src && !*dst ? -1 : 0;
 }
 
-/* Numbers the accounts of the changes: --parallelism applies per account. */
-static int s_group_by_account(struct rdsbk_engine *e) {
-    const char **accounts = calloc(e->n_changes ? e->n_changes : 1, sizeof(*accounts));
+/*
+ * The --parallelism groups. AWS throttles each service's API per account, and a regional
+ * service's per Region too: an account's IAM calls share a group, its EventBridge calls in one
+ * Region another, its Lambda calls a third, so one account's roles, rules and functions go side
+ * by side and sources in different accounts do not slow each other down.
+ */
+static void s_throttle_key(char *key, size_t size, const struct rdsbk_change *c) {
+    const char *type = rdsbk_resource_type_name(c->type); /* "<service>_<kind>" */
+    int service_len = (int)strcspn(type, "_");
+    bool global = strncmp(type, "iam_", 4) == 0;
 
-    e->group_of = calloc(e->n_changes ? e->n_changes : 1, sizeof(*e->group_of));
-    if (!accounts || !e->group_of) {
-        free(accounts);
+    snprintf(key, size, "%s %.*s %s", c->account, service_len, type, global ? "" : c->region);
+}
+
+static int s_group_by_throttle(struct rdsbk_engine *e) {
+    size_t n = e->n_changes ? e->n_changes : 1;
+    char(*keys)[128] = calloc(n, sizeof(*keys));
+    char key[sizeof(*keys)];
+
+    e->group_of = calloc(n, sizeof(*e->group_of));
+    if (!keys || !e->group_of) {
+        free(keys);
         return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
     }
     e->n_groups = 0;
     for (size_t i = 0; i < e->n_changes; i++) {
         int g = 0;
-        while (g < e->n_groups && strcmp(accounts[g], e->changes[i].account) != 0)
+        s_throttle_key(key, sizeof(key), &e->changes[i]);
+        while (g < e->n_groups && strcmp(keys[g], key) != 0)
             g++;
         if (g == e->n_groups)
-            accounts[e->n_groups++] = e->changes[i].account;
+            memcpy(keys[e->n_groups++], key, sizeof(key));
         e->group_of[i] = g;
     }
-    free(accounts);
+    free(keys);
     return 0;
 }
 
@@ -300,7 +316,7 @@ static int s_build_changes(struct rdsbk_engine *e, bool destroy) {
         if (oom)
             return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
     }
-    return s_group_by_account(e);
+    return s_group_by_throttle(e);
 }
 
 /* ---- refresh ---------------------------------------------------------------------------- */

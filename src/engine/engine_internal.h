@@ -67,7 +67,7 @@ struct rdsbk_engine {
     struct rdsbk_client_set *clients;
     struct rdsbk_change *changes; /* sorted by address */
     size_t n_changes;
-    int *group_of; /* per change: its account's number, the pool's --parallelism group */
+    int *group_of; /* per change: its --parallelism group (a service in an account) */
     int n_groups;
     pthread_mutex_t state_lock; /* guards `state` in memory during apply */
     struct rdsbk_saver *saver;  /* the state writer while apply runs (apply.c) */

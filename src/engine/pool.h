@@ -14,8 +14,8 @@
 
 /*
  * Runs tasks 0..n-1 on threads, each only after the tasks it depends on have succeeded, at most
- * `parallelism` at once in each group (an account: AWS throttles per account, so sources in
- * different accounts do not slow each other down). Ready tasks start longest chain first (a
+ * `parallelism` at once in each group (what AWS throttles together: a service in an account).
+ * Ready tasks start longest chain first (a
  * group's calls not started, at its limit, count as a chain too). After a failure no new task
  * starts (running ones finish); tasks that did not run are marked skipped. Deterministic in what
  * runs, not in interleaving.

@@ -445,6 +445,37 @@ class EngineTest(unittest.TestCase):
         reads = {r["operation"] for r in self.requests() if not r.get("mutating")}
         self.assertIn("GetFunction", reads)
 
+    def test_parallelism_is_per_service_in_each_account(self):
+        """--parallelism 1: never two calls at once to one service of one account (and Region),
+        but an account's IAM, EventBridge and Lambda calls do overlap."""
+        self.write(topology())
+        H.control("POST", "/_emu/faults", {"latency_ms": 20})
+        try:
+            self.clear_log()
+            self.run_tool("apply", "--auto-approve", "--parallelism", "1")
+            calls = [r for r in self.requests() if r.get("operation")]
+        finally:
+            H.control("POST", "/_emu/faults", {"latency_ms": 0})
+
+        def group(r):
+            return (r["account"], r["service"], "" if r["service"] == "iam" else r["region"])
+
+        def overlap(a, b):
+            return a["time"] < b["end"] and b["time"] < a["end"]
+
+        same, across = 0, 0
+        for i, a in enumerate(calls):
+            for b in calls[i + 1:]:
+                if not overlap(a, b) or a["service"] in ("sts", "rds"):
+                    continue
+                if group(a) == group(b):
+                    same += 1
+                elif a["account"] == b["account"] and b["service"] not in ("sts", "rds"):
+                    across += 1
+        self.assertEqual(same, 0, "two calls at once to one service of one account")
+        self.assertGreater(across, 0, "an account's services never ran side by side")
+        self.assert_no_changes()
+
     def test_destroy_discover_without_state(self):
         self.write(topology())
         self.apply()

@@ -1057,6 +1057,7 @@ class Emulator:
             entry["status"] = reply.status
         if entry["operation"]:
             entry["mutating"] = is_mutating(entry["operation"])
+        entry["end"] = self.now()
         self._record(entry)
         return reply
 
