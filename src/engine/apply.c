@@ -262,7 +262,8 @@ static int s_adopt_on_conflict(cJSON **after, char **id, struct rdsbk_engine *e,
 }
 
 /* A change carried out and recorded: what it was and what it found are in the state now, and
- * the plan was printed before apply began. Its trees go (several MB at 50 sources). */
+ * the plan was printed before apply began. Its trees go (about 0.5 MB off a 50-source apply's
+ * peak). */
 static void s_done_with(struct rdsbk_change *c) {
     cJSON_Delete(c->actual);
     c->actual = NULL;

@@ -1,12 +1,12 @@
 /*
  * The task pool: a dependency-counting scheduler. Each task keeps the number of its dependencies
- * still unfinished; when that reaches zero it joins the ready queue of its group (an account).
- * Workers take, among the groups below their limit, the ready task with the most calls left on
- * the longest chain from it to the end (critical path first), so that with more ready work than
- * slots the long chains start early and the run ends with the critical path, not behind it. A
- * group's own backlog is a chain too: the calls it has not started, divided by its limit, are the
- * rounds it needs at least, so a group with many short tasks (the backup account's statement for
- * each of 50 sources) is not left to the end behind the others' longer chains.
+ * still unfinished; when that reaches zero it joins the ready queue of its group (a service in an
+ * account). Workers take, among the groups below their limit, the ready task with the most calls
+ * left on the longest chain from it to the end (critical path first), so that with more ready
+ * work than slots the long chains start early and the run ends with the critical path, not behind
+ * it. A group's own backlog is a chain too: the calls it has not started, divided by its limit,
+ * are the rounds it needs at least, so a group with many short tasks (the backup account's
+ * statement for each of 50 sources) is not left to the end behind the others' longer chains.
  *
  * Everything is under one mutex; a task's own work runs outside it. A finishing task wakes one
  * waiting worker per task it made ready (and one for the slot it frees), never all of them.
