@@ -14,6 +14,7 @@
 #include "rdsbk/log.h"
 #include "rdsbk/services/kms.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,78 @@ static bool s_tagged_for(struct rdsbk_client *client, const char *key_id, const 
         found = strcmp(tags[i].key, S_STACK_TAG) == 0 && strcmp(tags[i].value, stack) == 0;
     rdsbk_aws_tags_free(tags, n);
     return found;
+}
+
+/*
+ * Which of the account's keys (a ListKeys reply) carry the tag rdsbk:stack=<stack>: a call per
+ * key, up to S_SCAN_THREADS at once. An account holds a key per AWS service that encrypts
+ * something for it besides its own keys; one after another, their reads would put a second or
+ * more on a first apply or a destroy --discover. `skip` (NULL: none) is not read. Returns a bool
+ * per key (caller frees), NULL on ENOMEM (error set).
+ */
+#define S_SCAN_THREADS 8
+
+struct s_scan {
+    struct rdsbk_client *client;
+    const char *stack;
+    const cJSON **keys;
+    const char *skip; /* a key known already (NULL: none): not read, not tagged */
+    bool *tagged;
+    size_t n;
+    size_t next; /* the next key to read, under lock */
+    pthread_mutex_t lock;
+};
+
+static void *s_scan_main(void *arg) {
+    struct s_scan *sc = arg;
+
+    for (;;) {
+        size_t i;
+        const char *id;
+        pthread_mutex_lock(&sc->lock);
+        i = sc->next < sc->n ? sc->next++ : sc->n;
+        pthread_mutex_unlock(&sc->lock);
+        if (i == sc->n)
+            return NULL;
+        id = rdsbk_res_str(sc->keys[i], "KeyId");
+        sc->tagged[i] = id && !(sc->skip && strcmp(id, sc->skip) == 0) &&
+                        s_tagged_for(sc->client, id, sc->stack);
+    }
+}
+
+static bool *s_tagged_keys(struct rdsbk_client *client, const cJSON *keys, const char *stack,
+                           const char *skip) {
+    size_t n = (size_t)cJSON_GetArraySize(keys);
+    struct s_scan sc;
+    pthread_t threads[S_SCAN_THREADS];
+    size_t started = 0;
+    const cJSON *k;
+
+    memset(&sc, 0, sizeof(sc));
+    sc.client = client;
+    sc.stack = stack;
+    sc.skip = skip;
+    sc.keys = calloc(n ? n : 1, sizeof(*sc.keys));
+    sc.tagged = calloc(n ? n : 1, sizeof(*sc.tagged));
+    if (!sc.keys || !sc.tagged) {
+        free(sc.keys);
+        free(sc.tagged);
+        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return NULL;
+    }
+    cJSON_ArrayForEach(k, keys) {
+        sc.keys[sc.n++] = k;
+    }
+    pthread_mutex_init(&sc.lock, NULL);
+    while (started + 1 < S_SCAN_THREADS && started + 1 < sc.n &&
+           pthread_create(&threads[started], NULL, s_scan_main, &sc) == 0)
+        started++;
+    s_scan_main(&sc); /* this thread reads too: with one key, or no thread, it reads them all */
+    while (started > 0)
+        pthread_join(threads[--started], NULL);
+    pthread_mutex_destroy(&sc.lock);
+    free(sc.keys);
+    return sc.tagged;
 }
 
 /* The metadata of a live key (not pending deletion) with id `key_id`; RDSBK_ENOTFOUND otherwise. */
@@ -86,7 +159,9 @@ static int s_find(cJSON **meta_out, struct rdsbk_client *client,
                   const struct rdsbk_resource_ref *ref) {
     cJSON *keys = NULL;
     cJSON *best = NULL;
+    bool *tagged = NULL;
     const cJSON *k;
+    size_t i = 0;
     int candidates = 0;
     int result;
 
@@ -101,10 +176,15 @@ static int s_find(cJSON **meta_out, struct rdsbk_client *client,
     result = rdsbk_kms_list_keys(&keys, client);
     if (result)
         goto cleanup;
+    tagged = s_tagged_keys(client, keys, ref->stack, NULL);
+    if (!tagged) {
+        result = RDSBK_ENOMEM;
+        goto cleanup;
+    }
     cJSON_ArrayForEach(k, keys) {
         const char *id = rdsbk_res_str(k, "KeyId");
         cJSON *meta = NULL;
-        if (!id || !s_tagged_for(client, id, ref->stack))
+        if (!tagged[i++])
             continue;
         if (s_describe_live(&meta, client, id) != 0) {
             rdsbk_log_debug("kms: key %s of stack %s is not live: %s", id, ref->stack,
@@ -136,6 +216,7 @@ cleanup:
         *meta_out = best;
         best = NULL;
     }
+    free(tagged);
     cJSON_Delete(keys);
     cJSON_Delete(best);
     return result;
@@ -223,12 +304,16 @@ static bool s_policy_not_ready(int rc) {
 static void s_reap_twins(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref,
                          const char *keep, int window) {
     cJSON *keys = NULL;
+    bool *tagged = NULL;
     const cJSON *k;
+    size_t i = 0;
 
-    if (rdsbk_kms_list_keys(&keys, client) != 0) {
+    if (rdsbk_kms_list_keys(&keys, client) != 0 ||
+        !(tagged = s_tagged_keys(client, keys, ref->stack, keep))) {
         rdsbk_log_warn("kms: could not look for twins of key %s: %s", keep,
                        rdsbk_error_last()->message);
         rdsbk_error_clear();
+        cJSON_Delete(keys);
         return;
     }
     cJSON_ArrayForEach(k, keys) {
@@ -236,7 +321,7 @@ static void s_reap_twins(struct rdsbk_client *client, const struct rdsbk_resourc
         cJSON *meta = NULL;
         time_t when = 0;
 
-        if (!id || strcmp(id, keep) == 0 || !s_tagged_for(client, id, ref->stack))
+        if (!tagged[i++])
             continue;
         if (s_describe_live(&meta, client, id) == 0 &&
             rdsbk_kms_schedule_key_deletion(&when, client, id, window) == 0)
@@ -246,6 +331,7 @@ static void s_reap_twins(struct rdsbk_client *client, const struct rdsbk_resourc
         rdsbk_error_clear();
         cJSON_Delete(meta);
     }
+    free(tagged);
     cJSON_Delete(keys);
 }
 
@@ -416,20 +502,22 @@ static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref
     }
     result = rdsbk_kms_schedule_key_deletion(&when, client, key_id, window);
     if (result == RDSBK_EINVALID && rdsbk_res_aws_error_is("KMSInvalidStateException", NULL)) {
-        /* already pending deletion is what we want; any other state is a real refusal */
+        /* already pending deletion (an earlier run, or this call's first attempt whose reply was
+         * lost) is what we want; any other state is a real refusal */
         cJSON_Delete(meta);
         meta = NULL;
-        if (rdsbk_kms_describe_key(&meta, client, key_id) == 0 && s_pending_deletion(meta))
+        if (rdsbk_kms_describe_key(&meta, client, key_id) == 0 && s_pending_deletion(meta)) {
+            rdsbk_error_clear();
             result = 0;
-        else
+        } else {
             result = rdsbk_error_set(RDSBK_EINVALID, "KMS key %s cannot be scheduled for deletion",
                                      key_id);
-        goto cleanup;
+        }
     }
     if (result)
         goto cleanup;
     /* destroy leaves nothing: a twin left by a create retried inside libcurl (invisible to our
-     * attempt count) goes too */
+     * attempt count) goes too, whether this key's deletion was scheduled now or before */
     s_reap_twins(client, ref, key_id, window);
     rdsbk_log_warn("KMS key %s is scheduled for deletion in %d days: backup copies encrypted with "
                    "it become unrestorable once it is deleted (cancel with "

@@ -476,6 +476,35 @@ class EngineTest(unittest.TestCase):
         self.assertGreater(across, 0, "an account's services never ran side by side")
         self.assert_no_changes()
 
+    def test_key_found_among_many_by_tags_read_side_by_side(self):
+        """No state and no alias (a run killed after CreateKey): the stack's key is found by its
+        tag among the account's keys, whose tags are read several at once."""
+        self.write(topology(multi_region=False))
+        kms_b = H.client("kms", account=B, region=RB)
+        for i in range(11):
+            kms_b.create_key(Description="someone else's key %d" % i)
+        ours = kms_b.create_key(Description="left by a killed run",
+                                Tags=[{"TagKey": "rdsbk:stack", "TagValue": "t1"}])
+        ours = ours["KeyMetadata"]["KeyId"]
+        H.control("POST", "/_emu/faults", {"latency_ms": 20})
+        try:
+            self.clear_log()
+            plan = self.plan()
+            calls = [r for r in self.requests() if r.get("operation") == "ListResourceTags"]
+        finally:
+            H.control("POST", "/_emu/faults", {"latency_ms": 0})
+        key = [c for c in plan["changes"] if c["address"] == "backup.kms_key.shared"][0]
+        self.assertEqual(key["action"], "update", "the tagged key is adopted")
+        self.assertGreaterEqual(len(calls), 12)
+        most = max(sum(1 for b in calls if b["time"] < a["end"] and a["time"] < b["end"])
+                   for a in calls)
+        self.assertGreater(most, 1, "the keys' tags were read one after another")
+        self.apply()
+        with open(self.state) as fh:
+            state = json.load(fh)
+        recorded = [r for r in state["resources"] if r["address"] == "backup.kms_key.shared"]
+        self.assertEqual(recorded[0]["id"], ours)
+
     def test_destroy_discover_without_state(self):
         self.write(topology())
         self.apply()

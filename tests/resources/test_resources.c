@@ -547,6 +547,14 @@ static void test_kms_key_pending_deletion(void **state) {
     assert_string_equal(adopted_id, new_id);
     s_assert_matches("adopted", adopted, d);
 
+    /* deleting a key already pending deletion (a retry whose first reply was lost) still takes
+     * the stack's other live keys along: here the second one is such a twin */
+    ref.id = old_id;
+    s_expect_ok(ops->remove(s_g.b, &ref), "delete a pending key again, with a live twin");
+    s_expect_ok(rdsbk_kms_describe_key(&meta, s_g.b, new_id), "DescribeKey of the twin");
+    assert_string_equal(cJSON_GetObjectItem(meta, "KeyState")->valuestring, "PendingDeletion");
+    cJSON_Delete(meta);
+
     cJSON_Delete(first);
     cJSON_Delete(second);
     cJSON_Delete(adopted);
