@@ -5,6 +5,7 @@ Owner: H3. Run: /usr/bin/python3 tests/emulator/test_core.py
 """
 
 import datetime
+import hashlib
 import http.client
 import io
 import json
@@ -174,6 +175,24 @@ class CoreTest(unittest.TestCase):
         self.assertEqual(resp.status, 403)
         self.assertIn(b"SignatureDoesNotMatch", resp.read())
         conn.close()
+
+    def test_signed_content_sha256_header(self):
+        # A client may sign X-Amz-Content-SHA256 (S3 clients always do); botocore's signer then
+        # takes the payload hash from it and signs it once, as the value sent.
+        body = query_body(Action="GetCallerIdentity", Version="2011-06-15")
+        headers = dict(FORM)
+        headers["X-Amz-Content-SHA256"] = hashlib.sha256(body).hexdigest()
+        req = botocore.awsrequest.AWSRequest(method="POST", url=self.h.url + "/", data=body, headers=headers)
+        ak, sk = self.h.emu.root_keys[ACCOUNT_A]
+        botocore.auth.SigV4Auth(botocore.credentials.Credentials(ak, sk), "sts", "us-east-1").add_auth(req)
+        self.assertIn("x-amz-content-sha256", req.headers["Authorization"])
+        conn = http.client.HTTPConnection("127.0.0.1", self.h.server.port, timeout=10)
+        conn.request("POST", "/", body=body, headers=dict(req.headers.items()))
+        resp = conn.getresponse()
+        text = resp.read()
+        conn.close()
+        self.assertEqual(resp.status, 200, text)
+        self.assertIn(("<Account>%s</Account>" % ACCOUNT_A).encode(), text)
 
     def test_chunked_request_body(self):
         body = query_body(Action="GetCallerIdentity", Version="2011-06-15")

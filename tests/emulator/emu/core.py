@@ -702,7 +702,9 @@ def _botocore_canonical(method, raw_path, raw_query, headers, body, access_key, 
     for name in signed_names:
         for value in headers.get_all(name) or []:
             hdrs[name] = value
-    if headers.get("X-Amz-Content-SHA256") is not None:
+    # SigV4Auth takes the payload hash from this header when the request has it; unsigned, it is
+    # added here for that alone (signed, it is there once already: HTTPHeaders would repeat it)
+    if headers.get("X-Amz-Content-SHA256") is not None and "X-Amz-Content-SHA256" not in hdrs:
         hdrs["X-Amz-Content-SHA256"] = headers.get("X-Amz-Content-SHA256")
     request = botocore.awsrequest.AWSRequest(method=method, url=url, data=body, headers=hdrs)
     request.context["timestamp"] = amz_date
@@ -742,8 +744,8 @@ def expected_signature(method, raw_path, raw_query, headers, body, access_key, s
     list, payload hash, string to sign and signature are SigV4Auth's expressions over the headers
     as received. Two cases where botocore's objects add entries of their own go to
     _botocore_canonical: signed names repeated (in any case), and an X-Amz-Content-SHA256 header
-    (added to the request's headers a second time when it is signed too). EMU_SIGV4_CROSSCHECK=1
-    compares every fast-path result with _botocore_canonical's."""
+    (whose value SigV4Auth takes as the payload hash). EMU_SIGV4_CROSSCHECK=1 compares every
+    fast-path result with _botocore_canonical's."""
     lowered = [n.lower() for n in signed_names]
     if len(set(lowered)) != len(lowered) or headers.get("X-Amz-Content-SHA256") is not None:
         return _botocore_canonical(method, raw_path, raw_query, headers, body, access_key, secret,
