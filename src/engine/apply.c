@@ -4,7 +4,7 @@
  * below), so a run that stops (an error, SIGKILL) is continued by the next one from where it was.
  */
 #include "engine_internal.h"
-#include "pool.h"
+#include "rdsbk/pool.h"
 #include "rdsbk/error.h"
 #include "rdsbk/log.h"
 

@@ -5,7 +5,7 @@
  */
 #include "canon.h"
 #include "engine_internal.h"
-#include "pool.h"
+#include "rdsbk/pool.h"
 #include "rdsbk/client_set.h"
 #include "rdsbk/error.h"
 #include "rdsbk/http.h"

@@ -3,7 +3,7 @@
 #include "rdsbk/buf.h"
 #include "rdsbk/error.h"
 #include "rdsbk/log.h"
-#include "pool.h"
+#include "rdsbk/pool.h"
 #include "rdsbk/services/rds.h"
 
 #include <errno.h>

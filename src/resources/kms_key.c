@@ -12,9 +12,9 @@
 
 #include "rdsbk/error.h"
 #include "rdsbk/log.h"
+#include "rdsbk/pool.h"
 #include "rdsbk/services/kms.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,62 +59,44 @@ static bool s_tagged_for(struct rdsbk_client *client, const char *key_id, const 
 struct s_scan {
     struct rdsbk_client *client;
     const char *stack;
+    const char *skip;
     const cJSON **keys;
-    const char *skip; /* a key known already (NULL: none): not read, not tagged */
     bool *tagged;
-    size_t n;
-    size_t next; /* the next key to read, under lock */
-    pthread_mutex_t lock;
 };
 
-static void *s_scan_main(void *arg) {
-    struct s_scan *sc = arg;
+static int s_scan_one(size_t i, void *payload) {
+    const struct s_scan *sc = payload;
+    const char *id = rdsbk_res_str(sc->keys[i], "KeyId");
 
-    for (;;) {
-        size_t i;
-        const char *id;
-        pthread_mutex_lock(&sc->lock);
-        i = sc->next < sc->n ? sc->next++ : sc->n;
-        pthread_mutex_unlock(&sc->lock);
-        if (i == sc->n)
-            return NULL;
-        id = rdsbk_res_str(sc->keys[i], "KeyId");
-        sc->tagged[i] = id && !(sc->skip && strcmp(id, sc->skip) == 0) &&
-                        s_tagged_for(sc->client, id, sc->stack);
-    }
+    sc->tagged[i] =
+        id && !(sc->skip && strcmp(id, sc->skip) == 0) && s_tagged_for(sc->client, id, sc->stack);
+    return 0;
 }
 
 static bool *s_tagged_keys(struct rdsbk_client *client, const cJSON *keys, const char *stack,
                            const char *skip) {
     size_t n = (size_t)cJSON_GetArraySize(keys);
-    struct s_scan sc;
-    pthread_t threads[S_SCAN_THREADS];
-    size_t started = 0;
+    struct s_scan sc = {client, stack, skip, NULL, NULL};
+    struct rdsbk_task_result *results = calloc(n ? n : 1, sizeof(*results));
     const cJSON *k;
+    size_t i = 0;
 
-    memset(&sc, 0, sizeof(sc));
-    sc.client = client;
-    sc.stack = stack;
-    sc.skip = skip;
     sc.keys = calloc(n ? n : 1, sizeof(*sc.keys));
     sc.tagged = calloc(n ? n : 1, sizeof(*sc.tagged));
-    if (!sc.keys || !sc.tagged) {
-        free(sc.keys);
+    if (!results || !sc.keys || !sc.tagged) {
         free(sc.tagged);
+        sc.tagged = NULL;
         rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-        return NULL;
+        goto cleanup;
     }
     cJSON_ArrayForEach(k, keys) {
-        sc.keys[sc.n++] = k;
+        sc.keys[i++] = k;
     }
-    pthread_mutex_init(&sc.lock, NULL);
-    while (started + 1 < S_SCAN_THREADS && started + 1 < sc.n &&
-           pthread_create(&threads[started], NULL, s_scan_main, &sc) == 0)
-        started++;
-    s_scan_main(&sc); /* this thread reads too: with one key, or no thread, it reads them all */
-    while (started > 0)
-        pthread_join(threads[--started], NULL);
-    pthread_mutex_destroy(&sc.lock);
+    rdsbk_pool_run(results, &(struct rdsbk_pool_tasks){.n = n}, S_SCAN_THREADS, true, s_scan_one,
+                   &sc); /* a read that fails counts as untagged: nothing fails */
+
+cleanup:
+    free(results);
     free(sc.keys);
     return sc.tagged;
 }

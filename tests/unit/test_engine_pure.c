@@ -6,7 +6,7 @@
 #include <cmocka.h>
 
 #include "engine/canon.h"
-#include "engine/pool.h"
+#include "rdsbk/pool.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
-#ifndef RDSBK_ENGINE_POOL_H
-#define RDSBK_ENGINE_POOL_H
+#ifndef RDSBK_POOL_H
+#define RDSBK_POOL_H
 
 #include "rdsbk/error.h"
 

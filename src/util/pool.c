@@ -11,7 +11,7 @@
  * Everything is under one mutex; a task's own work runs outside it. A finishing task wakes one
  * waiting worker per task it made ready (and one for the slot it frees), never all of them.
  */
-#include "pool.h"
+#include "rdsbk/pool.h"
 
 #include <pthread.h>
 #include <stdlib.h>
