@@ -185,11 +185,12 @@ void rdsbk_engine_close(struct rdsbk_engine *e) {
 
 /*
  * Memory bounds the requests in flight. Of a 32 MB peak, about 16 MB go to the shared libraries
- * and the process's fixed part; the other 16 to the resources of the run (about 12 KB each: their
- * state, plan and desired attributes) and to the threads (about 100 KB each at the peak: a
- * stack, a curl handle, a request and its reply). Up to 128 threads while that fits, fewer as the
- * stack grows, never below 64: 228 resources (10 sources) peak at 22 MB with 128 threads, 1,108
- * (50 sources) at 29 MB with 64 (bench/RESULTS.md).
+ * and the process's fixed part; the other 16 to the resources of the run (measured: about 10 KB
+ * each, their state, plan and desired attributes; 12 in the budget) and to the threads (measured:
+ * 80-94 KB each at the peak, a stack, a curl handle, a request and its reply; 100 in the budget).
+ * Up to 128 threads while that fits, fewer as the stack grows, never below 64: 228 resources (10
+ * sources) peak at 22 MB with 128 threads, 1,108 (50 sources) at 29 MB with 64
+ * (bench/RESULTS.md).
  */
 int rdsbk_engine_max_threads(const struct rdsbk_engine *e) {
     size_t resources = e->graph ? e->graph->n_resources : 0;
