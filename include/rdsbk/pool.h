@@ -34,7 +34,8 @@ struct rdsbk_pool_tasks {
     size_t *const *deps;   /* per task: the tasks it waits for (NULL: none) */
     const size_t *n_deps;  /* per task: how many */
     const unsigned *calls; /* per task: its calls one after the other (NULL: 1 each); ready tasks
-                              start longest remaining chain of calls first */
+                              start longest remaining chain of calls first; tasks of 0 calls
+                              end at once and get no thread of their own */
     const int *group_of;   /* per task: its group in 0..n_groups-1 (NULL: one group for all) */
     int n_groups;
     int max_threads; /* at most this many threads (0, or more than RDSBK_POOL_MAX_THREADS: that) */

@@ -287,6 +287,21 @@ static void test_pool_longest_chain_first(void **state) {
                      0);
     assert_int_equal(t.max_running, 2);
     assert_int_equal(t.n, 6);
+
+    /* threads only for the tasks that make calls: the others end at once */
+    {
+        const unsigned calls[] = {0, 0, 0, 0, 1, 1};
+        memset(&t, 0, sizeof(t));
+        pthread_mutex_init(&t.lock, NULL);
+        t.fail_task = -1;
+        assert_int_equal(rdsbk_pool_run(results,
+                                        &(struct rdsbk_pool_tasks){
+                                            .n = 6, .calls = calls, .group_of = own, .n_groups = 6},
+                                        1, false, s_task, &t),
+                         0);
+        assert_int_equal(t.max_running, 2);
+        assert_int_equal(t.n, 6);
+    }
     free(own);
 }
 
