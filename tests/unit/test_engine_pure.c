@@ -72,6 +72,13 @@ struct s_trace {
     int max_running;
 };
 
+/* An empty trace; `fail_task` fails (-1: none). */
+static void s_trace_reset(struct s_trace *t, int fail_task) {
+    memset(t, 0, sizeof(*t));
+    pthread_mutex_init(&t->lock, NULL);
+    t->fail_task = fail_task;
+}
+
 static int s_task(size_t task, void *payload) {
     struct s_trace *t = payload;
     pthread_mutex_lock(&t->lock);
@@ -106,9 +113,7 @@ static void test_pool_order_and_failure(void **state) {
     int rc;
     (void)state;
 
-    memset(&t, 0, sizeof(t));
-    pthread_mutex_init(&t.lock, NULL);
-    t.fail_task = -1;
+    s_trace_reset(&t, -1);
     rc = rdsbk_pool_run(results, &(struct rdsbk_pool_tasks){.n = 5, .deps = deps, .n_deps = n_deps},
                         4, false, s_task, &t);
     assert_int_equal(rc, 0);
@@ -120,9 +125,7 @@ static void test_pool_order_and_failure(void **state) {
     assert_true(t.max_running >= 2); /* 0 and 4 run together */
 
     /* a failure of 1 skips 3 (which needs it) and returns 1's error */
-    memset(&t, 0, sizeof(t));
-    pthread_mutex_init(&t.lock, NULL);
-    t.fail_task = 1;
+    s_trace_reset(&t, 1);
     rc = rdsbk_pool_run(results, &(struct rdsbk_pool_tasks){.n = 5, .deps = deps, .n_deps = n_deps},
                         1, false, s_task, &t);
     assert_int_equal(rc, RDSBK_ECONFLICT);
@@ -131,17 +134,13 @@ static void test_pool_order_and_failure(void **state) {
     assert_int_equal(results[3].status, RDSBK_TASK_SKIPPED);
 
     /* keep_going: independent tasks all run even after a failure */
-    memset(&t, 0, sizeof(t));
-    pthread_mutex_init(&t.lock, NULL);
-    t.fail_task = 0;
+    s_trace_reset(&t, 0);
     rc = rdsbk_pool_run(results, &(struct rdsbk_pool_tasks){.n = 5}, 2, true, s_task, &t);
     assert_int_equal(rc, RDSBK_ECONFLICT);
     assert_int_equal(t.n, 5);
 
     /* keep_going with dependencies: what waits for the failed task is skipped, the rest runs */
-    memset(&t, 0, sizeof(t));
-    pthread_mutex_init(&t.lock, NULL);
-    t.fail_task = 2;
+    s_trace_reset(&t, 2);
     rc = rdsbk_pool_run(results, &(struct rdsbk_pool_tasks){.n = 5, .deps = deps, .n_deps = n_deps},
                         2, true, s_task, &t);
     assert_int_equal(rc, RDSBK_ECONFLICT);
@@ -231,9 +230,7 @@ static void test_pool_longest_chain_first(void **state) {
     int *own;
     (void)state;
 
-    memset(&t, 0, sizeof(t));
-    pthread_mutex_init(&t.lock, NULL);
-    t.fail_task = -1;
+    s_trace_reset(&t, -1);
     assert_int_equal(
         rdsbk_pool_run(results, &(struct rdsbk_pool_tasks){.n = 6, .deps = deps, .n_deps = n_deps},
                        1, false, s_task, &t),
@@ -250,9 +247,7 @@ static void test_pool_longest_chain_first(void **state) {
         size_t d1[] = {0};
         size_t *chain[] = {NULL, d1, NULL, NULL, NULL, NULL};
         size_t n_chain[] = {0, 1, 0, 0, 0, 0};
-        memset(&t, 0, sizeof(t));
-        pthread_mutex_init(&t.lock, NULL);
-        t.fail_task = -1;
+        s_trace_reset(&t, -1);
         assert_int_equal(
             rdsbk_pool_run(results,
                            &(struct rdsbk_pool_tasks){
@@ -267,9 +262,7 @@ static void test_pool_longest_chain_first(void **state) {
     /* one group per task: all six at once even with a limit of 1 */
     own = rdsbk_pool_own_groups(6);
     assert_non_null(own);
-    memset(&t, 0, sizeof(t));
-    pthread_mutex_init(&t.lock, NULL);
-    t.fail_task = -1;
+    s_trace_reset(&t, -1);
     assert_int_equal(
         rdsbk_pool_run(results, &(struct rdsbk_pool_tasks){.n = 6, .group_of = own, .n_groups = 6},
                        1, false, s_task, &t),
@@ -277,9 +270,7 @@ static void test_pool_longest_chain_first(void **state) {
     assert_int_equal(t.max_running, 6);
 
     /* the caller's cap on threads holds whatever the groups allow */
-    memset(&t, 0, sizeof(t));
-    pthread_mutex_init(&t.lock, NULL);
-    t.fail_task = -1;
+    s_trace_reset(&t, -1);
     assert_int_equal(rdsbk_pool_run(results,
                                     &(struct rdsbk_pool_tasks){
                                         .n = 6, .group_of = own, .n_groups = 6, .max_threads = 2},
@@ -291,9 +282,7 @@ static void test_pool_longest_chain_first(void **state) {
     /* threads only for the tasks that make calls: the others end at once */
     {
         const unsigned calls[] = {0, 0, 0, 0, 1, 1};
-        memset(&t, 0, sizeof(t));
-        pthread_mutex_init(&t.lock, NULL);
-        t.fail_task = -1;
+        s_trace_reset(&t, -1);
         assert_int_equal(rdsbk_pool_run(results,
                                         &(struct rdsbk_pool_tasks){
                                             .n = 6, .calls = calls, .group_of = own, .n_groups = 6},

@@ -585,24 +585,30 @@ static void *s_worker(void *arg) {
     return NULL;
 }
 
-/* One transport, four threads at once, their easy handles over the shared DNS/TLS caches. */
-static void test_threads(void **state) {
-    struct rdsbk_http *http = s_http(5000, 2, 1, 5);
-    struct worker w[4];
+/* Runs four workers at once, each on a thread of its own, and waits for all of them. */
+static void s_run_together(struct rdsbk_http *http, struct worker w[4]) {
     pthread_t t[4];
-    cJSON *log;
-    (void)state;
 
-    s_script(http, "[]");
     for (int i = 0; i < 4; i++) {
         w[i].http = http;
         w[i].ok = 0;
         assert_int_equal(pthread_create(&t[i], NULL, s_worker, &w[i]), 0);
     }
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 4; i++)
         pthread_join(t[i], NULL);
+}
+
+/* One transport, four threads at once, their easy handles over the shared DNS/TLS caches. */
+static void test_threads(void **state) {
+    struct rdsbk_http *http = s_http(5000, 2, 1, 5);
+    struct worker w[4];
+    cJSON *log;
+    (void)state;
+
+    s_script(http, "[]");
+    s_run_together(http, w);
+    for (int i = 0; i < 4; i++)
         assert_int_equal(w[i].ok, 8);
-    }
     log = s_log(http);
     assert_int_equal(cJSON_GetArraySize(log), 32);
     cJSON_Delete(log);
@@ -639,7 +645,6 @@ static void s_run_alone(struct worker *w) {
 static void test_connections_outlive_threads(void **state) {
     struct rdsbk_http *http = s_http(5000, 2, 1, 5);
     struct worker w[4];
-    pthread_t t[4];
     cJSON *log;
     (void)state;
 
@@ -656,13 +661,7 @@ static void test_connections_outlive_threads(void **state) {
     cJSON_Delete(log);
 
     s_script(http, "[]");
-    for (int i = 0; i < 4; i++) {
-        w[i].http = http;
-        w[i].ok = 0;
-        assert_int_equal(pthread_create(&t[i], NULL, s_worker, &w[i]), 0);
-    }
-    for (int i = 0; i < 4; i++)
-        pthread_join(t[i], NULL);
+    s_run_together(http, w);
     log = s_log(http);
     assert_int_equal(cJSON_GetArraySize(log), 32);
     assert_true(s_connections(log) <= 4);
