@@ -117,9 +117,47 @@ static int s_verify_accounts(struct rdsbk_engine *e) {
 
 /* ---- open / close ----------------------------------------------------------------------- */
 
+/* The accounts' check, on a thread of its own while the state loads and the model builds. */
+struct s_verifier {
+    struct rdsbk_engine *e;
+    pthread_t thread;
+    bool started;
+    int rc;
+    struct rdsbk_error error;
+};
+
+static void *s_verifier_main(void *arg) {
+    struct s_verifier *v = arg;
+
+    v->rc = s_verify_accounts(v->e);
+    if (v->rc)
+        rdsbk_error_save(&v->error);
+    return NULL;
+}
+
+/* Its result; `rc`, the opening's own, comes first when set. */
+static int s_verifier_join(struct s_verifier *v, int rc) {
+    if (v->started)
+        pthread_join(v->thread, NULL);
+    else
+        s_verifier_main(v);
+    if (!rc && v->rc) {
+        rdsbk_error_restore(&v->error);
+        rc = v->rc;
+    }
+    return rc;
+}
+
+/*
+ * The check of the accounts (GetCallerIdentity for each, a round of calls) needs only the
+ * topology: clients reach the state's remembered accounts only for accounts the topology does
+ * not name, and the check asks for none. It goes out first, and the state and the model are
+ * made while it is answered: 20-30 ms of CPU at 50 sources.
+ */
 int rdsbk_engine_open(struct rdsbk_engine *e, const struct rdsbk_topology *topo,
                       const struct rdsbk_engine_options *opts, const char *operation,
                       bool need_state) {
+    struct s_verifier verifier = {.e = e};
     int rc;
 
     memset(e, 0, sizeof(*e));
@@ -132,24 +170,22 @@ int rdsbk_engine_open(struct rdsbk_engine *e, const struct rdsbk_topology *topo,
     rc = rdsbk_state_lock(&e->lock, opts->state_path, operation, opts->lock_timeout_s);
     if (rc)
         return rc;
-    rc = rdsbk_state_load(&e->state, opts->state_path, topo->stack);
-    if (rc == RDSBK_ENOTFOUND && !need_state)
-        rc = rdsbk_state_new(&e->state, topo->stack);
-    if (rc)
-        return rc;
-    rc = s_remember_accounts(e);
-    if (rc)
-        return rc;
-    rc = rdsbk_model_build(&e->graph, topo);
-    if (rc)
-        return rc;
     rc = rdsbk_http_new(&e->http, NULL);
     if (rc)
         return rc;
     rc = rdsbk_client_set_new(&e->clients, topo, e->http, s_remembered_account, e);
     if (rc)
         return rc;
-    return s_verify_accounts(e);
+    verifier.started = pthread_create(&verifier.thread, NULL, s_verifier_main, &verifier) == 0;
+
+    rc = rdsbk_state_load(&e->state, opts->state_path, topo->stack);
+    if (rc == RDSBK_ENOTFOUND && !need_state)
+        rc = rdsbk_state_new(&e->state, topo->stack);
+    if (!rc)
+        rc = s_remember_accounts(e);
+    if (!rc)
+        rc = rdsbk_model_build(&e->graph, topo);
+    return s_verifier_join(&verifier, rc);
 }
 
 static void s_change_clean_up(struct rdsbk_change *c) {
