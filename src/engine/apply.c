@@ -185,12 +185,12 @@ static int s_record(struct rdsbk_engine *e, struct rdsbk_change *c, const cJSON 
         return rc;
 
     pthread_mutex_lock(&sv->lock);
-    sv->dirty++;
     rc = sv->rc;
     if (rc)
         rdsbk_error_restore(&sv->err);
-    else
+    else if (sv->dirty == sv->saved) /* the writer waits for a change; otherwise for its time */
         pthread_cond_signal(&sv->wake);
+    sv->dirty++;
     pthread_mutex_unlock(&sv->lock);
     return rc;
 }

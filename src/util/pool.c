@@ -131,9 +131,27 @@ static size_t s_take(struct s_pool *p) {
     return task;
 }
 
-/* Under the lock: task `t` ended with `rc`; queue what it made ready and wake that many. */
+/* Under the lock: the ready tasks that could start now, each group's up to its limit. */
+static size_t s_startable(const struct s_pool *p) {
+    size_t n = 0;
+
+    for (int gi = 0; gi < p->n_groups; gi++) {
+        const struct s_group *g = &p->groups[gi];
+        if (g->running < p->limit)
+            n += g->n_ready < (size_t)(p->limit - g->running) ? g->n_ready
+                                                              : (size_t)(p->limit - g->running);
+    }
+    return n;
+}
+
+/*
+ * Under the lock: task `t` ended with `rc`; queue what it made ready and wake the workers it
+ * needs. Its own worker takes the next task, so one fewer than can start: a worker woken for
+ * nothing costs two context switches, and they were most of the pool's (925 of 1,991 in the
+ * 10 sources' destroy, perf sched:sched_switch).
+ */
 static void s_finish(struct s_pool *p, size_t t, int rc) {
-    size_t woken = 1; /* the slot it frees */
+    size_t wake;
 
     p->groups[s_group(p, t)].running--;
     p->running--;
@@ -152,17 +170,15 @@ static void s_finish(struct s_pool *p, size_t t, int rc) {
         /* a failed task's dependents never become ready: they end up skipped */
         for (size_t k = p->first[t]; k < p->first[t + 1]; k++) {
             size_t d = p->dependents[k];
-            if (--p->waiting_on[d] == 0) {
+            if (--p->waiting_on[d] == 0)
                 s_push(p, d);
-                woken++;
-            }
         }
     }
     if (p->running == 0 || p->stop) {
         pthread_cond_broadcast(&p->wake); /* possibly the end: every worker must look */
         return;
     }
-    while (woken--)
+    for (wake = s_startable(p); wake > 1; wake--)
         pthread_cond_signal(&p->wake);
 }
 
