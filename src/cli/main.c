@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <malloc.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /*
@@ -9,11 +10,17 @@
  * while other threads share it waits for an RCU grace period, and every thread opening a socket
  * meanwhile waits too: with 128 workers connecting at once that was 105 of the 1,991 context
  * switches of the 10 sources' destroy (perf sched:sched_switch). Grown here, with one thread, it
- * costs nothing; 256 covers the 128 connections and the files of a run.
+ * costs nothing. A connection takes three descriptors (its socket and the socketpair libcurl
+ * keeps per handle to wake its poll), so 128 of them need 384 and more: the table is grown to
+ * the limit on open files, at most 1,024.
  */
 static void s_grow_file_table(void) {
-    int fd = fcntl(STDERR_FILENO, F_DUPFD, 255);
+    struct rlimit limit;
+    int fd;
 
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < 2)
+        return;
+    fd = fcntl(STDERR_FILENO, F_DUPFD, limit.rlim_cur > 1024 ? 1023 : (int)limit.rlim_cur - 1);
     if (fd >= 0)
         close(fd);
 }
