@@ -40,6 +40,7 @@ struct s_pool {
     volatile sig_atomic_t *cancel;
     int limit;
     int running;
+    size_t unstarted;    /* tasks not taken yet, ready or not */
     size_t first_failed; /* the lowest index of a failed task (n: none), its error below */
     struct rdsbk_error first_error;
     bool stop;
@@ -126,6 +127,7 @@ static size_t s_take(struct s_pool *p) {
         return p->n;
     best->running++;
     p->running++;
+    p->unstarted--;
     task = s_pop(p, best);
     best->backlog -= s_calls(p, task);
     return task;
@@ -196,6 +198,8 @@ static void *s_worker(void *arg) {
             if (p->running == 0) {
                 p->done = true;
                 pthread_cond_broadcast(&p->wake);
+            } else if (p->unstarted == 0) {
+                break; /* every task has its worker: this one ends now, not at the join */
             } else {
                 pthread_cond_wait(&p->wake, &p->lock);
             }
@@ -296,6 +300,7 @@ int rdsbk_pool_run(struct rdsbk_task_result *results, const struct rdsbk_pool_ta
     p.results = results;
     p.n = n;
     p.first_failed = n;
+    p.unstarted = n;
     p.group_of = tasks->n_groups > 1 ? tasks->group_of : NULL;
     p.n_groups = p.group_of ? tasks->n_groups : 1;
     p.limit = parallelism < 1 ? 1 : parallelism;

@@ -9,6 +9,7 @@
 #include "rdsbk/pool.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -68,6 +69,7 @@ struct s_trace {
     size_t order[16];
     size_t n;
     int fail_task; /* -1: none */
+    int slow_task; /* -1: none; it takes 150 ms, the others 20 */
     int running;
     int max_running;
 };
@@ -77,6 +79,7 @@ static void s_trace_reset(struct s_trace *t, int fail_task) {
     memset(t, 0, sizeof(*t));
     pthread_mutex_init(&t->lock, NULL);
     t->fail_task = fail_task;
+    t->slow_task = -1;
 }
 
 static int s_task(size_t task, void *payload) {
@@ -86,7 +89,7 @@ static int s_task(size_t task, void *payload) {
     if (t->running > t->max_running)
         t->max_running = t->running;
     pthread_mutex_unlock(&t->lock);
-    usleep(20000);
+    usleep((int)task == t->slow_task ? 150000 : 20000);
     pthread_mutex_lock(&t->lock);
     t->running--;
     t->order[t->n++] = task;
@@ -367,6 +370,89 @@ static void test_pool_busy_group_not_last(void **state) {
     pthread_mutex_destroy(&g.lock);
 }
 
+/* A task that makes five ready, while another still runs, wakes workers for all five. */
+static void test_pool_wakes_for_every_ready_task(void **state) {
+    size_t d[] = {0};
+    size_t *deps[] = {NULL, d, d, d, d, d, NULL};
+    size_t n_deps[] = {0, 1, 1, 1, 1, 1, 0};
+    struct rdsbk_task_result results[7];
+    struct s_trace t;
+    (void)state;
+
+    s_trace_reset(&t, -1);
+    t.slow_task = 6; /* the run goes on while 0 finishes */
+    assert_int_equal(
+        rdsbk_pool_run(results, &(struct rdsbk_pool_tasks){.n = 7, .deps = deps, .n_deps = n_deps},
+                       7, false, s_task, &t),
+        0);
+    assert_int_equal(t.n, 7);
+    assert_int_equal(t.order[0], 0);
+    assert_int_equal(t.order[6], 6);
+    assert_int_equal(t.max_running, 6); /* 2 if only the finishing worker went on */
+}
+
+/* The threads of the process, from /proc/self/task; -1 when it cannot be read. */
+static int s_threads(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    int n = -1;
+
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "Threads: %d", &n) == 1)
+            break;
+    fclose(f);
+    return n;
+}
+
+struct s_last {
+    pthread_mutex_t lock;
+    int quick_done;
+    int threads_at_end; /* seen by the long task once the quick ones are long done */
+};
+
+static int s_last_task(size_t task, void *payload) {
+    struct s_last *l = payload;
+
+    if (task != 5) {
+        pthread_mutex_lock(&l->lock);
+        l->quick_done++;
+        pthread_mutex_unlock(&l->lock);
+        return 0;
+    }
+    for (int i = 0; i < 500; i++) {
+        int done;
+        pthread_mutex_lock(&l->lock);
+        done = l->quick_done;
+        pthread_mutex_unlock(&l->lock);
+        if (done == 5)
+            break;
+        usleep(1000);
+    }
+    usleep(100000); /* the idle workers' exits have long been through */
+    l->threads_at_end = s_threads();
+    return 0;
+}
+
+/* Once every task has its worker, the idle ones end at once, not when the run ends. */
+static void test_pool_idle_workers_end_early(void **state) {
+    struct rdsbk_task_result results[6];
+    struct s_last l;
+    int before = s_threads();
+    (void)state;
+
+    if (before < 0)
+        skip();
+    memset(&l, 0, sizeof(l));
+    pthread_mutex_init(&l.lock, NULL);
+    assert_int_equal(
+        rdsbk_pool_run(results, &(struct rdsbk_pool_tasks){.n = 6}, 6, false, s_last_task, &l), 0);
+    assert_int_equal(l.quick_done, 5);
+    assert_int_equal(l.threads_at_end, before + 1); /* before + 6 when they waited for the end */
+    pthread_mutex_destroy(&l.lock);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_canon_equivalences),
@@ -375,6 +461,8 @@ int main(void) {
         cmocka_unit_test(test_pool_limit_per_group),
         cmocka_unit_test(test_pool_longest_chain_first),
         cmocka_unit_test(test_pool_busy_group_not_last),
+        cmocka_unit_test(test_pool_wakes_for_every_ready_task),
+        cmocka_unit_test(test_pool_idle_workers_end_early),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
