@@ -4,9 +4,12 @@
 usage: /usr/bin/python3 bench/run.py [--latency-ms 50] [--bin PATH | --commit REV]
                                      [--sources 1,10,50] [--runs 5] [--quick] [--baseline]
                                      [--results FILE] [--raw FILE] [--parallelism N]
+                                     [--emulator-front asyncio|threads]
 
 Starts the emulator (bench/emu_server.py: tests/emulator/server.py plus the
-resource-naming members on each request-log entry) with a fixed latency per AWS request, builds
+resource-naming members on each request-log entry; served from one asyncio loop whose replies
+leave a fixed latency after each request arrived, or with --emulator-front threads from
+server.py's thread per connection, as up to commit 8861a14), builds
 the release binary in build-bench/ (from the working tree, or from exactly --commit REV via
 git archive; or takes --bin), and for each number of sources (distinct
 source accounts, fan-in) runs, on an emptied emulator, `runs` times the cycle
@@ -98,10 +101,10 @@ def topology(url, n_sources, timeout):
 # -- the emulator -------------------------------------------------------------------------------
 
 class Emulator:
-    def __init__(self, accounts, latency_ms, workdir):
+    def __init__(self, accounts, latency_ms, workdir, front="asyncio"):
         self.creds = os.path.join(workdir, "emu-credentials")
         self.stderr = open(os.path.join(workdir, "emu-stderr.log"), "w")
-        cmd = [sys.executable, os.path.join(HERE, "emu_server.py"), "--port", "0",
+        cmd = [sys.executable, os.path.join(HERE, "emu_server.py"), "--front", front, "--port", "0",
                "--accounts", ",".join(accounts), "--credentials-file", self.creds,
                "--latency-ms", str(latency_ms)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.stderr, text=True)
@@ -648,6 +651,8 @@ def parse_args(argv):
     p.add_argument("--baseline", action="store_true", help="also time bench/baseline-awscli.sh")
     p.add_argument("--baseline-runs", type=int, default=3)
     p.add_argument("--parallelism", type=int, help="pass --parallelism N to the tool")
+    p.add_argument("--emulator-front", choices=("asyncio", "threads"), default="asyncio",
+                   help="how bench/emu_server.py serves HTTP (default asyncio)")
     p.add_argument("--results", help="write the table (Markdown) to this file")
     p.add_argument("--raw", help="write every measurement (JSON) to this file")
     args = p.parse_args(argv)
@@ -673,7 +678,7 @@ def main(argv=None):
         binary, built = build_release(args.commit)
     workdir = tempfile.mkdtemp(prefix="rdsbk-bench-")
     accounts = [BACKUP] + [source_account(i) for i in range(max(args.sizes))]
-    emu = Emulator(accounts, args.latency_ms, workdir)
+    emu = Emulator(accounts, args.latency_ms, workdir, args.emulator_front)
     results, baseline, failures = {}, [], []
     try:
         for n in args.sizes:
@@ -727,8 +732,9 @@ def main(argv=None):
     finally:
         emu.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    text = ("Binary: %s (%s); latency %g ms per request; %d run(s) per size; %s; %s.\n\n"
-            % (binary, built, args.latency_ms, args.runs,
+    text = ("Binary: %s (%s); latency %g ms per request (emulator front: %s); %d run(s) per "
+            "size; %s; %s.\n\n"
+            % (binary, built, args.latency_ms, args.emulator_front, args.runs,
                "--parallelism %d" % args.parallelism if args.parallelism else
                "default parallelism", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
     text += table(results, args.latency_ms, baseline)
@@ -738,7 +744,8 @@ def main(argv=None):
             fh.write(text)
     if args.raw:
         with open(args.raw, "w") as fh:
-            json.dump({"latency_ms": args.latency_ms, "binary": binary, "built": built,
+            json.dump({"latency_ms": args.latency_ms, "emulator_front": args.emulator_front,
+                       "binary": binary, "built": built,
                        "results": results,
                        "baseline": baseline}, fh, indent=1, sort_keys=True)
     for f in failures:
