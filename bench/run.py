@@ -8,8 +8,8 @@ usage: /usr/bin/python3 bench/run.py [--latency-ms 50] [--bin PATH | --commit RE
 
 Starts the emulator (bench/emu_server.py: tests/emulator/server.py plus the
 resource-naming members on each request-log entry; served from one asyncio loop whose replies
-leave a fixed latency after each request arrived, or with --emulator-front threads from
-server.py's thread per connection, as up to commit 8861a14), builds
+leave a fixed latency after each request arrived; --emulator-front threads serves it from
+server.py's thread per connection, as the bench did before the asyncio front), builds
 the release binary in build-bench/ (from the working tree, or from exactly --commit REV via
 git archive; or takes --bin), and for each number of sources (distinct
 source accounts, fan-in) runs, on an emptied emulator, `runs` times the cycle

@@ -8,8 +8,9 @@
  * are the rounds it needs at least, so a group with many short tasks (the backup account's
  * statement for each of 50 sources) is not left to the end behind the others' longer chains.
  *
- * Everything is under one mutex; a task's own work runs outside it. A finishing task wakes one
- * waiting worker per task it made ready (and one for the slot it frees), never all of them.
+ * Everything is under one mutex; a task's own work runs outside it. A finishing task wakes only
+ * the waiting workers that can start a task beside its own, never all of them, and once every
+ * task has started the idle workers end without waiting for the run's end.
  */
 #include "rdsbk/pool.h"
 
