@@ -4,8 +4,8 @@
 The bench measures the tool against this front, so it must be the emulator of the tests in all
 but how it schedules: the same signed requests accepted, replies `latency` after the request
 arrived, many requests answered side by side, the request log's time and end as the bench reads
-them, and HTTP as clients send it (keep-alive, chunked bodies, Expect: 100-continue, faults that
-reset a connection).
+them, HTTP as clients send it (keep-alive, chunked bodies, Expect: 100-continue), and the faults
+that reset or hang a connection (a hanging one holds no other).
 """
 
 import json
@@ -202,6 +202,30 @@ class AsyncioFront(unittest.TestCase):
             except ConnectionResetError:
                 data = b""
             self.assertEqual(data, b"")
+
+
+    def test_hang_fault_holds_then_drops_the_connection(self):
+        self.front.control("POST", "/_emu/faults", {"fault_rate": 1, "kinds": ["hang"],
+                                                   "hang_s": 0.5})
+        lines, body = self.front.signed_sts()
+        sts = self.front.client("sts")
+        with socket.create_connection(("127.0.0.1", self.front.port), timeout=10) as sock:
+            t0 = time.monotonic()
+            sock.sendall("\r\n".join(lines + ["Content-Length: %d" % len(body), "", ""]).encode()
+                         + body)
+            time.sleep(0.05)  # the hanging request is in
+            self.front.control("POST", "/_emu/faults", {"fault_rate": 0})
+            # the loop is not held: another request is answered while that one hangs
+            self.assertEqual(sts.get_caller_identity()["Account"], ACCOUNT)
+            self.assertLess(time.monotonic() - t0, 0.4)
+            try:
+                data = sock.recv(4096)
+            except ConnectionResetError:
+                data = b""
+            held = time.monotonic() - t0
+        sts.close()
+        self.assertEqual(data, b"")
+        self.assertGreaterEqual(held, 0.5)
 
 
 class ThreadsFront(unittest.TestCase):

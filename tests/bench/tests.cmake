@@ -8,7 +8,8 @@ set_tests_properties(bench.smoke PROPERTIES TIMEOUT 240 ENVIRONMENT "PYTHONDONTW
 
 # The bench's emulator front (bench/emu_server.py --front asyncio), checked with botocore: replies
 # `latency` after the request arrived, requests answered side by side, the request log's time and
-# end, keep-alive, chunked bodies, Expect: 100-continue, a reset fault; --front threads still serves.
+# end, keep-alive, chunked bodies, Expect: 100-continue, reset and hang faults; --front threads
+# still serves.
 add_test(NAME bench.emu_front COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_emu_front.py)
 set_tests_properties(bench.emu_front PROPERTIES TIMEOUT 120
                      ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;AWS_EC2_METADATA_DISABLED=true")
