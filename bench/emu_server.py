@@ -32,6 +32,7 @@ import signal
 import socket
 import sys
 import threading
+import traceback
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -106,11 +107,16 @@ _scheduled = [False]  # a _work_one is due
 def _work_one():
     """Answers the oldest request, then lets the loop read what arrived before the next."""
     conn, request, arrival = _PENDING.popleft()
-    conn._answer(*request, arrival)
-    if _PENDING:
-        asyncio.get_running_loop().call_soon(_work_one)
-    else:
-        _scheduled[0] = False
+    try:
+        conn._answer(*request, arrival)
+    except Exception:  # noqa: BLE001 - an emulator bug: say so, drop that client, serve the rest
+        sys.stderr.write("emulator: internal error:\n" + traceback.format_exc())
+        conn._abort()
+    finally:
+        if _PENDING:
+            asyncio.get_running_loop().call_soon(_work_one)
+        else:
+            _scheduled[0] = False
 
 
 MAX_HEADER_BYTES = 65536
