@@ -439,6 +439,11 @@ static int s_curl_send(struct rdsbk_http_response *resp, struct rdsbk_http *http
     /* curl_easy_reset keeps the handle's live connections and caches, drops every option. */
     curl_easy_reset(easy);
     rc = curl_easy_setopt(easy, CURLOPT_URL, req->url);
+    /* The receive buffer libcurl allocates for each transfer (16 KB by default, freed when the
+     * transfer ends): 4 KB takes most replies in one read, and at 94 requests in flight the
+     * 12 KB saved on each are 1.1 MB of a 50-source run's peak. */
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 4096L);
     if (rc == CURLE_OK)
         rc = curl_easy_setopt(easy, CURLOPT_SHARE, http->share);
     if (rc == CURLE_OK)

@@ -423,6 +423,10 @@ int rdsbk_engine_execute(struct rdsbk_engine *e) {
         calls[i] = e->changes[i].action == RDSBK_ACTION_NOOP || e->changes[i].taken_along
                        ? 0
                        : rdsbk_resource_ops(e->changes[i].type)->write_calls;
+        /* a change with nothing to do was printed and is not recorded again: what it read goes
+         * before the others start (1,007 of 1,108 resources after a one-attribute change) */
+        if (e->changes[i].action == RDSBK_ACTION_NOOP)
+            s_done_with(&e->changes[i]);
     }
     rc = s_saver_start(&saver, e);
     if (!rc) {

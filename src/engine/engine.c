@@ -220,13 +220,14 @@ void rdsbk_engine_close(struct rdsbk_engine *e) {
 }
 
 /*
- * Memory bounds the requests in flight. Of a 32 MB peak, about 16 MB go to the shared libraries
- * and the process's fixed part; the other 16 to the resources of the run (measured: about 10 KB
- * each, their state, plan and desired attributes; 12 in the budget) and to the threads (measured:
- * 80-94 KB each at the peak, a stack, a curl handle, a request and its reply; 100 in the budget).
- * Up to 128 threads while that fits, fewer as the stack grows, never below 64: 228 resources (10
- * sources) peak at 22 MB with 128 threads, 1,108 (50 sources) at 29 MB with 64
- * (bench/RESULTS.md).
+ * Memory bounds the requests in flight, and the stack's size bounds the memory. The peaks
+ * measured over apply, no-op plan, apply after a change and destroy (bench/RESULTS.md) come to
+ * about 11 MB whatever the stack (the shared libraries, the process's fixed part), 13 KB per
+ * resource (its state, plan and desired attributes) and 64 KB per thread in flight (a stack, a
+ * curl handle and its receive buffer, a request and its reply): 21.7 MB for 228 resources (10
+ * sources) with 128 threads, 28.7 MB for 1,108 (50 sources) with 64 and 31.7 MB with 128. The
+ * threads get what is left of 31 MB, 1 MB under the 32 MB the benchmark allows: 128 up to 945
+ * resources (42 sources), 94 for 50 sources, never fewer than 64.
  */
 int rdsbk_engine_max_threads(const struct rdsbk_engine *e) {
     size_t resources = e->graph ? e->graph->n_resources : 0;
@@ -234,7 +235,7 @@ int rdsbk_engine_max_threads(const struct rdsbk_engine *e) {
 
     if (e->state && e->state->n_resources > resources)
         resources = e->state->n_resources;
-    threads = (16L * 1024 - 12L * (long)resources) / 100;
+    threads = (20L * 1024 - 13L * (long)resources) / 64; /* KB: (31 MB - 11 MB) left */
     if (threads < 64)
         return 64;
     return threads > RDSBK_POOL_MAX_THREADS ? RDSBK_POOL_MAX_THREADS : (int)threads;
