@@ -225,7 +225,7 @@ void rdsbk_engine_close(struct rdsbk_engine *e) {
  * about 11 MB whatever the stack (the shared libraries, the process's fixed part), 13 KB per
  * resource (its state, plan and desired attributes) and 64 KB per thread in flight (a stack, a
  * curl handle and its receive buffer, a request and its reply): 21.7 MB for 228 resources (10
- * sources) with 128 threads, 28.7 MB for 1,108 (50 sources) with 64 and 31.7 MB with 128. The
+ * sources) with 128 threads, 28.9 MB for 1,108 (50 sources) with 64 and 31.9 MB with 128. The
  * threads get what is left of 31 MB, 1 MB under the 32 MB the benchmark allows: 128 up to 945
  * resources (42 sources), 94 for 50 sources, never fewer than 64.
  */
