@@ -95,9 +95,10 @@ static void s_to_hex(char *out, const unsigned char *bytes, size_t len) {
 
 /*
  * SHA-256 and HMAC-SHA256 as OpenSSL 3 fetched them once. EVP_sha256() and HMAC() look the
- * algorithm up by name on every call, under a lock all threads share: that was 80% of the CPU
- * signing took, with 128 threads signing at once (perf, 10 sources' destroy). The HMAC context
- * has its digest set and no key; each use copies it.
+ * algorithm up by name on every call, under a lock all threads share: with 128 threads signing
+ * at once, 102 of the 137 samples of the digests were the lookup, and signing fell from 381
+ * samples to 282 without it (perf, 10 sources' destroy). The HMAC context has its digest set and
+ * no key; each use copies it.
  */
 static pthread_once_t s_crypto_once = PTHREAD_ONCE_INIT;
 static EVP_MD *s_sha256;
