@@ -43,6 +43,14 @@ int rdsbk_lambda_package(struct rdsbk_buf *zip_out, char code_sha256_out[RDSBK_C
                          const char *function);
 
 /*
+ * rdsbk_lambda_package, each package built once per process and copied from then on (it is the
+ * same bytes every time). `zip_out` may be NULL when only the CodeSha256 is wanted. Thread-safe.
+ */
+int rdsbk_lambda_package_cached(struct rdsbk_buf *zip_out,
+                                char code_sha256_out[RDSBK_CODE_SHA256_LEN + 1],
+                                const char *function);
+
+/*
  * CodeSha256 of any bytes as Lambda reports it: base64 (with padding) of their SHA-256. Writes a
  * NUL-terminated string. Returns 0, or RDSBK_ERROR when OpenSSL fails (out is then "").
  */

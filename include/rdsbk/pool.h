@@ -3,6 +3,7 @@
 
 #include "rdsbk/error.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -55,5 +56,29 @@ int rdsbk_pool_run(struct rdsbk_task_result *results, const struct rdsbk_pool_ta
 /* A group_of array putting each of n tasks in a group of its own (tasks that are one account
  * each), for rdsbk_pool_run with n_groups = n. Caller frees; NULL on ENOMEM (error set). */
 int *rdsbk_pool_own_groups(size_t n);
+
+/*
+ * One function run on a thread of its own while the caller goes on (reads that can go out
+ * before the caller needs them). Zero-initialised, a job was never started and joins as 0.
+ */
+typedef int (*rdsbk_job_fn)(void *payload);
+
+struct rdsbk_job {
+    rdsbk_job_fn fn;
+    void *payload;
+    pthread_t thread;
+    bool pending; /* started, not joined yet */
+    bool threaded;
+    int rc; /* fn's result, once joined */
+    struct rdsbk_error
+        error; /* fn's error when rc != 0: rdsbk_error_restore makes it the caller's */
+};
+
+/* Starts fn(payload) on a thread; when no thread can start, it runs in rdsbk_job_join. */
+void rdsbk_job_start(struct rdsbk_job *job, rdsbk_job_fn fn, void *payload);
+
+/* Waits for the job (once; later calls return the same) and returns its result. The caller's own
+ * error is left as it was. */
+int rdsbk_job_join(struct rdsbk_job *job);
 
 #endif

@@ -117,35 +117,8 @@ static int s_verify_accounts(struct rdsbk_engine *e) {
 
 /* ---- open / close ----------------------------------------------------------------------- */
 
-/* The accounts' check, on a thread of its own while the state loads and the model builds. */
-struct s_verifier {
-    struct rdsbk_engine *e;
-    pthread_t thread;
-    bool started;
-    int rc;
-    struct rdsbk_error error;
-};
-
-static void *s_verifier_main(void *arg) {
-    struct s_verifier *v = arg;
-
-    v->rc = s_verify_accounts(v->e);
-    if (v->rc)
-        rdsbk_error_save(&v->error);
-    return NULL;
-}
-
-/* Its result; `rc`, the opening's own, comes first when set. */
-static int s_verifier_join(struct s_verifier *v, int rc) {
-    if (v->started)
-        pthread_join(v->thread, NULL);
-    else
-        s_verifier_main(v);
-    if (!rc && v->rc) {
-        rdsbk_error_restore(&v->error);
-        rc = v->rc;
-    }
-    return rc;
+static int s_verify_job(void *e) {
+    return s_verify_accounts(e);
 }
 
 /*
@@ -157,7 +130,8 @@ static int s_verifier_join(struct s_verifier *v, int rc) {
 int rdsbk_engine_open(struct rdsbk_engine *e, const struct rdsbk_topology *topo,
                       const struct rdsbk_engine_options *opts, const char *operation,
                       bool need_state) {
-    struct s_verifier verifier = {.e = e};
+    struct rdsbk_job verify = {0};
+    int verify_rc;
     int rc;
 
     memset(e, 0, sizeof(*e));
@@ -176,7 +150,7 @@ int rdsbk_engine_open(struct rdsbk_engine *e, const struct rdsbk_topology *topo,
     rc = rdsbk_client_set_new(&e->clients, topo, e->http, s_remembered_account, e);
     if (rc)
         return rc;
-    verifier.started = pthread_create(&verifier.thread, NULL, s_verifier_main, &verifier) == 0;
+    rdsbk_job_start(&verify, s_verify_job, e);
 
     rc = rdsbk_state_load(&e->state, opts->state_path, topo->stack);
     if (rc == RDSBK_ENOTFOUND && !need_state)
@@ -185,7 +159,12 @@ int rdsbk_engine_open(struct rdsbk_engine *e, const struct rdsbk_topology *topo,
         rc = s_remember_accounts(e);
     if (!rc)
         rc = rdsbk_model_build(&e->graph, topo);
-    return s_verifier_join(&verifier, rc);
+    verify_rc = rdsbk_job_join(&verify);
+    if (!rc && verify_rc) { /* the opening's own error comes first */
+        rdsbk_error_restore(&verify.error);
+        rc = verify_rc;
+    }
+    return rc;
 }
 
 static void s_change_clean_up(struct rdsbk_change *c) {

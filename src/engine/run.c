@@ -338,24 +338,17 @@ cleanup:
 
 struct s_guard {
     struct rdsbk_engine *e;
-    pthread_t thread;
-    bool started;
+    struct rdsbk_job job;
     char key_arn[2048];
-    int rc;
-    struct rdsbk_error error;
     int count;
     char example[512];
 };
 
-static void *s_guard_main(void *arg) {
+static int s_guard_reads(void *arg) {
     struct s_guard *g = arg;
 
-    int threads = g->e->opts->refresh_known ? S_GUARD_THREADS : 0;
-
-    g->rc = s_key_in_use(&g->count, g->example, sizeof(g->example), g->e, g->key_arn, threads);
-    if (g->rc)
-        rdsbk_error_save(&g->error);
-    return NULL;
+    return s_key_in_use(&g->count, g->example, sizeof(g->example), g->e, g->key_arn,
+                        g->e->opts->refresh_known ? S_GUARD_THREADS : 0);
 }
 
 /* Starts the guard's reads when the state records a key and they will be needed. */
@@ -369,7 +362,7 @@ static void s_guard_start(struct s_guard *g, struct rdsbk_engine *e) {
         const char *arn = cJSON_GetStringValue(cJSON_GetObjectItem(r->attributes, "arn"));
         if (strcmp(r->type, "kms_key") == 0 && arn && strlen(arn) < sizeof(g->key_arn)) {
             snprintf(g->key_arn, sizeof(g->key_arn), "%s", arn);
-            g->started = pthread_create(&g->thread, NULL, s_guard_main, g) == 0;
+            rdsbk_job_start(&g->job, s_guard_reads, g);
             return;
         }
     }
@@ -377,10 +370,9 @@ static void s_guard_start(struct s_guard *g, struct rdsbk_engine *e) {
 
 /* Waits for the guard's reads; true when they were made for `key_arn`. */
 static bool s_guard_join(struct s_guard *g, const char *key_arn) {
-    if (!g || !g->started)
+    if (!g || !g->job.fn)
         return false;
-    pthread_join(g->thread, NULL);
-    g->started = false;
+    rdsbk_job_join(&g->job);
     return key_arn && strcmp(g->key_arn, key_arn) == 0;
 }
 
@@ -415,9 +407,9 @@ static int s_check_key(struct rdsbk_engine *e, struct s_guard *guard) {
                                    c->id ? c->id : c->name);
         key_arn = cJSON_GetStringValue(cJSON_GetObjectItem(c->actual, "arn"));
         if (s_guard_join(guard, key_arn)) {
-            if (guard->rc) {
-                rdsbk_error_restore(&guard->error);
-                return guard->rc;
+            if (guard->job.rc) {
+                rdsbk_error_restore(&guard->job.error);
+                return guard->job.rc;
             }
             count = guard->count;
             snprintf(example, sizeof(example), "%s", guard->example);

@@ -39,8 +39,6 @@ struct s_builder {
     size_t cap;
     int oom;
     const char *p; /* partition */
-    /* CodeSha256 of each package, computed once: zipping is the model's costliest step */
-    char shas[3][RDSBK_CODE_SHA256_LEN + 1];
     const char *rb;
     const char *b;
 };
@@ -273,24 +271,6 @@ static cJSON *s_log_groups(struct s_builder *bd, const char *account, const char
     return arr;
 }
 
-static int s_package_sha(struct s_builder *bd, char sha[RDSBK_CODE_SHA256_LEN + 1],
-                         const char *package) {
-    static const char *const packages[] = {"copy", "share", "backup-copy"};
-    struct rdsbk_buf zip = RDSBK_BUF_INIT;
-    int rc = 0;
-
-    for (size_t i = 0; i < 3; i++) {
-        if (strcmp(packages[i], package) != 0)
-            continue;
-        if (!bd->shas[i][0])
-            rc = rdsbk_lambda_package(&zip, bd->shas[i], package);
-        memcpy(sha, bd->shas[i], sizeof(bd->shas[i]));
-        rdsbk_buf_clean_up(&zip);
-        return rc;
-    }
-    return rdsbk_error_set(RDSBK_EINVALID, "unknown function package %s", package);
-}
-
 static void s_function(struct s_builder *bd, const char *scope, const char *key,
                        const char *account, const char *purpose, const char *package,
                        cJSON *environment, const char *key_dep) {
@@ -301,7 +281,7 @@ static void s_function(struct s_builder *bd, const char *scope, const char *key,
     char *policy_addr = s_fmt(bd, "%s.iam_role_policy.%s", scope, key);
     char sha[RDSBK_CODE_SHA256_LEN + 1];
 
-    if (!d || !name || !role || !environment || s_package_sha(bd, sha, package)) {
+    if (!d || !name || !role || !environment || rdsbk_lambda_package_cached(NULL, sha, package)) {
         bd->oom = 1;
         cJSON_Delete(d);
         cJSON_Delete(environment);

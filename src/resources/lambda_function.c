@@ -16,7 +16,6 @@
 #include "rdsbk/log.h"
 #include "rdsbk/services/lambda.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,56 +140,6 @@ cleanup:
     return result;
 }
 
-/*
- * Each package's zip, built once per process: it is the same bytes every time (templates built
- * in, fixed timestamps and order), and a 50-source apply had deflated the same three zips at
- * level 9 for its 101 CreateFunction calls, up to three at once (256 KB of zlib state each,
- * 0.8 MB of the run's peak, massif).
- */
-#define S_CACHED_PACKAGES 8
-
-static pthread_mutex_t s_packages_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-    char *package;
-    struct rdsbk_buf zip;
-    char sha[RDSBK_CODE_SHA256_LEN + 1];
-} s_packages[S_CACHED_PACKAGES];
-static size_t s_n_packages;
-
-/* The zip of `package` into `zip` and its CodeSha256, built or found in the cache. */
-static int s_cached_package(struct rdsbk_buf *zip, char sha[RDSBK_CODE_SHA256_LEN + 1],
-                            const char *package) {
-    size_t i;
-    int result = 0;
-
-    pthread_mutex_lock(&s_packages_lock);
-    for (i = 0; i < s_n_packages; i++)
-        if (strcmp(s_packages[i].package, package) == 0)
-            break;
-    if (i == s_n_packages && i < S_CACHED_PACKAGES) {
-        s_packages[i].package = strdup(package);
-        result = s_packages[i].package
-                     ? rdsbk_lambda_package(&s_packages[i].zip, s_packages[i].sha, package)
-                     : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-        if (result) {
-            free(s_packages[i].package);
-            s_packages[i].package = NULL;
-            rdsbk_buf_clean_up(&s_packages[i].zip);
-        } else {
-            s_n_packages++;
-        }
-    }
-    if (result == 0 && i < s_n_packages) {
-        rdsbk_buf_reset(zip);
-        result = rdsbk_buf_add(zip, s_packages[i].zip.ptr, s_packages[i].zip.len);
-        memcpy(sha, s_packages[i].sha, sizeof(s_packages[i].sha));
-    } else if (result == 0) {
-        result = rdsbk_lambda_package(zip, sha, package); /* the cache is full */
-    }
-    pthread_mutex_unlock(&s_packages_lock);
-    return result;
-}
-
 /* The zip of the desired "package". */
 static int s_package(struct rdsbk_buf *zip, const cJSON *desired) {
     char sha[RDSBK_CODE_SHA256_LEN + 1];
@@ -199,7 +148,7 @@ static int s_package(struct rdsbk_buf *zip, const cJSON *desired) {
     int result = rdsbk_res_require(&package, desired, "package", S_TYPE);
 
     if (result == 0)
-        result = s_cached_package(zip, sha, package);
+        result = rdsbk_lambda_package_cached(zip, sha, package);
     if (result == 0 && want && strcmp(want, sha) != 0)
         rdsbk_log_warn("Lambda package %s has CodeSha256 %s, the desired attributes say %s",
                        package, sha, want);

@@ -392,3 +392,35 @@ int *rdsbk_pool_own_groups(size_t n) {
         group_of[i] = (int)i;
     return group_of;
 }
+
+/* ---- jobs ------------------------------------------------------------------------------- */
+
+static void *s_job_main(void *arg) {
+    struct rdsbk_job *job = arg;
+
+    job->rc = job->fn(job->payload);
+    if (job->rc)
+        rdsbk_error_save(&job->error);
+    return NULL;
+}
+
+void rdsbk_job_start(struct rdsbk_job *job, rdsbk_job_fn fn, void *payload) {
+    memset(job, 0, sizeof(*job));
+    job->fn = fn;
+    job->payload = payload;
+    job->pending = true;
+    job->threaded = pthread_create(&job->thread, NULL, s_job_main, job) == 0;
+}
+
+int rdsbk_job_join(struct rdsbk_job *job) {
+    if (job->pending && job->threaded) {
+        pthread_join(job->thread, NULL);
+    } else if (job->pending) {
+        struct rdsbk_error mine;
+        rdsbk_error_save(&mine); /* the job's error is its own, not the caller's */
+        s_job_main(job);
+        rdsbk_error_restore(&mine);
+    }
+    job->pending = false;
+    return job->rc;
+}

@@ -453,6 +453,31 @@ static void test_pool_idle_workers_end_early(void **state) {
     pthread_mutex_destroy(&l.lock);
 }
 
+static int s_failing_job(void *payload) {
+    (*(int *)payload)++;
+    return rdsbk_error_set(RDSBK_ECONFLICT, "the job failed");
+}
+
+/* A job's result and error are its own: the caller's error stays, a second join repeats it. */
+static void test_job_result_and_error(void **state) {
+    struct rdsbk_job never = {0};
+    struct rdsbk_job job;
+    int runs = 0;
+    (void)state;
+
+    assert_int_equal(rdsbk_job_join(&never), 0);
+    rdsbk_error_set(RDSBK_ENOTFOUND, "the caller's");
+    rdsbk_job_start(&job, s_failing_job, &runs);
+    assert_int_equal(rdsbk_job_join(&job), RDSBK_ECONFLICT);
+    assert_int_equal(rdsbk_job_join(&job), RDSBK_ECONFLICT);
+    assert_int_equal(runs, 1);
+    assert_string_equal(job.error.message, "the job failed");
+    assert_string_equal(rdsbk_error_last()->message, "the caller's");
+    rdsbk_error_restore(&job.error);
+    assert_int_equal(rdsbk_error_last()->code, RDSBK_ECONFLICT);
+    rdsbk_error_clear();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_canon_equivalences),
@@ -463,6 +488,7 @@ int main(void) {
         cmocka_unit_test(test_pool_busy_group_not_last),
         cmocka_unit_test(test_pool_wakes_for_every_ready_task),
         cmocka_unit_test(test_pool_idle_workers_end_early),
+        cmocka_unit_test(test_job_result_and_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -322,6 +322,15 @@ static void test_lambda_packages(void **state) {
         assert_string_equal(again_sha, shas[i]);
         assert_int_equal(again.len, zip.len);
         assert_memory_equal(again.ptr, zip.ptr, zip.len);
+        /* built once per process, then the same bytes; the sha alone without a buffer */
+        for (int round = 0; round < 2; round++) {
+            assert_int_equal(rdsbk_lambda_package_cached(&again, again_sha, cases[i].function), 0);
+            assert_string_equal(again_sha, shas[i]);
+            assert_int_equal(again.len, zip.len);
+            assert_memory_equal(again.ptr, zip.ptr, zip.len);
+        }
+        assert_int_equal(rdsbk_lambda_package_cached(NULL, again_sha, cases[i].function), 0);
+        assert_string_equal(again_sha, shas[i]);
         rdsbk_buf_clean_up(&zip);
         rdsbk_buf_clean_up(&again);
     }
@@ -338,6 +347,10 @@ static void test_lambda_unknown_function(void **state) {
     assert_null(rdsbk_lambda_handler(NULL));
     assert_int_equal(rdsbk_buf_adds(&zip, "stale"), 0);
     assert_int_equal(rdsbk_lambda_package(&zip, sha, "restore"), RDSBK_EINVALID);
+    assert_int_equal(zip.len, 0);
+    assert_string_equal(sha, "");
+    assert_int_equal(rdsbk_buf_adds(&zip, "stale"), 0);
+    assert_int_equal(rdsbk_lambda_package_cached(&zip, sha, "restore"), RDSBK_EINVALID);
     assert_int_equal(zip.len, 0);
     assert_string_equal(sha, "");
     rdsbk_buf_clean_up(&zip);
