@@ -4,7 +4,7 @@
 usage: /usr/bin/python3 bench/run.py [--latency-ms 50] [--bin PATH | --commit REV]
                                      [--sources 1,10,50] [--runs 5] [--quick] [--baseline]
                                      [--results FILE] [--raw FILE] [--parallelism N]
-                                     [--emulator-front asyncio|threads]
+                                     [--max-threads N] [--emulator-front asyncio|threads]
 
 Starts the emulator (bench/emu_server.py: tests/emulator/server.py plus the
 resource-naming members on each request-log entry; served from one asyncio loop whose replies
@@ -651,6 +651,9 @@ def parse_args(argv):
     p.add_argument("--baseline", action="store_true", help="also time bench/baseline-awscli.sh")
     p.add_argument("--baseline-runs", type=int, default=3)
     p.add_argument("--parallelism", type=int, help="pass --parallelism N to the tool")
+    p.add_argument("--max-threads", type=int,
+                   help="run the tool with RDSBK_MAX_THREADS=N (default: unset, the tool's cap "
+                        "by the stack's size, whatever the calling environment has)")
     p.add_argument("--emulator-front", choices=("asyncio", "threads"), default="asyncio",
                    help="how bench/emu_server.py serves HTTP (default asyncio)")
     p.add_argument("--results", help="write the table (Markdown) to this file")
@@ -672,6 +675,9 @@ def s_terminate(signum, frame):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     signal.signal(signal.SIGTERM, s_terminate)
+    os.environ.pop("RDSBK_MAX_THREADS", None)  # tool_env passes the rest of ours on
+    if args.max_threads:
+        os.environ["RDSBK_MAX_THREADS"] = str(args.max_threads)
     if args.bin:
         binary, built = os.path.abspath(args.bin), "given with --bin"
     else:
@@ -733,10 +739,12 @@ def main(argv=None):
         emu.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     text = ("Binary: %s (%s); latency %g ms per request (emulator front: %s); %d run(s) per "
-            "size; %s; %s.\n\n"
+            "size; %s; %s; %s.\n\n"
             % (binary, built, args.latency_ms, args.emulator_front, args.runs,
                "--parallelism %d" % args.parallelism if args.parallelism else
-               "default parallelism", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
+               "default parallelism",
+               "RDSBK_MAX_THREADS=%d" % args.max_threads if args.max_threads else
+               "default thread cap", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
     text += table(results, args.latency_ms, baseline)
     sys.stdout.write(text)
     if args.results:

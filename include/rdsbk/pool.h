@@ -10,8 +10,9 @@
 
 /* The threads whatever the groups and limits (the caller may ask for fewer): each waits on one
  * request at a time and costs memory while it does (its stack, a curl handle, the request and
- * reply in flight; bench/RESULTS.md). */
-#define RDSBK_POOL_MAX_THREADS 128
+ * reply in flight; bench/RESULTS.md), and three file descriptors (a socket, and the socket pair
+ * libcurl wakes its poll with), 768 of the 1,024 a process usually may have. */
+#define RDSBK_POOL_MAX_THREADS 256
 
 /*
  * Runs tasks 0..n-1 on threads, each only after the tasks it depends on have succeeded, at most

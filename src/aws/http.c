@@ -1,6 +1,7 @@
 #include "rdsbk/http.h"
 
 #include "aws/http_private.h"
+#include "rdsbk/env.h"
 #include "rdsbk/error.h"
 #include "rdsbk/log.h"
 
@@ -108,23 +109,9 @@ static void s_unlock(CURL *easy, curl_lock_data data, void *payload) {
 /*
  * Environment overrides for options the caller left at 0 (tests shorten timeouts and retry
  * delays with them; explicit options win): RDSBK_HTTP_TIMEOUT_MS, RDSBK_RETRY_MAX_ATTEMPTS,
- * RDSBK_RETRY_BASE_DELAY_MS. A value that is not a positive integer is ignored with a warning.
+ * RDSBK_RETRY_BASE_DELAY_MS, at most a day each.
  */
-static long s_env_positive(const char *name) {
-    const char *v = getenv(name);
-    char *end = NULL;
-    long n;
-
-    if (!v || !*v)
-        return 0;
-    errno = 0;
-    n = strtol(v, &end, 10);
-    if (errno != 0 || *end != '\0' || n <= 0 || n > 86400000L) {
-        rdsbk_log_warn("%s=%s ignored: not a positive integer", name, v);
-        return 0;
-    }
-    return n;
-}
+#define S_ENV_MAX 86400000L
 
 int rdsbk_http_new(struct rdsbk_http **out, const struct rdsbk_http_options *opts) {
     struct rdsbk_http *http = NULL;
@@ -145,11 +132,11 @@ int rdsbk_http_new(struct rdsbk_http **out, const struct rdsbk_http_options *opt
     if (opts)
         http->opts = *opts;
     if (http->opts.timeout_ms <= 0)
-        http->opts.timeout_ms = s_env_positive("RDSBK_HTTP_TIMEOUT_MS");
+        http->opts.timeout_ms = rdsbk_env_positive("RDSBK_HTTP_TIMEOUT_MS", S_ENV_MAX);
     if (http->opts.max_attempts <= 0)
-        http->opts.max_attempts = (int)s_env_positive("RDSBK_RETRY_MAX_ATTEMPTS");
+        http->opts.max_attempts = (int)rdsbk_env_positive("RDSBK_RETRY_MAX_ATTEMPTS", S_ENV_MAX);
     if (http->opts.base_delay_ms <= 0)
-        http->opts.base_delay_ms = s_env_positive("RDSBK_RETRY_BASE_DELAY_MS");
+        http->opts.base_delay_ms = rdsbk_env_positive("RDSBK_RETRY_BASE_DELAY_MS", S_ENV_MAX);
     if (http->opts.connect_timeout_ms <= 0)
         http->opts.connect_timeout_ms = 10000;
     if (http->opts.timeout_ms <= 0)

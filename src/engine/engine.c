@@ -7,6 +7,7 @@
 #include "engine_internal.h"
 #include "rdsbk/pool.h"
 #include "rdsbk/client_set.h"
+#include "rdsbk/env.h"
 #include "rdsbk/error.h"
 #include "rdsbk/http.h"
 #include "rdsbk/log.h"
@@ -140,6 +141,7 @@ int rdsbk_engine_open(struct rdsbk_engine *e, const struct rdsbk_topology *topo,
     pthread_mutex_init(&e->state_lock, NULL);
     pthread_mutex_init(&e->out_lock, NULL);
     e->state_ready = true;
+    e->forced_threads = (int)rdsbk_env_positive("RDSBK_MAX_THREADS", RDSBK_POOL_MAX_THREADS);
 
     rc = rdsbk_state_lock(&e->lock, opts->state_path, operation, opts->lock_timeout_s);
     if (rc)
@@ -206,18 +208,23 @@ void rdsbk_engine_close(struct rdsbk_engine *e) {
  * curl handle and its receive buffer, a request and its reply): 21.7 MB for 228 resources (10
  * sources) with 128 threads, 28.9 MB for 1,108 (50 sources) with 64 and 31.9 MB with 128. The
  * threads get what is left of 31 MB, 1 MB under the 32 MB the benchmark allows: 128 up to 945
- * resources (42 sources), 94 for 50 sources, never fewer than 64.
+ * resources (42 sources), 94 for 50 sources, never fewer than 64. RDSBK_MAX_THREADS sets the
+ * number instead (1 to RDSBK_POOL_MAX_THREADS), for a machine with less memory or more.
  */
+#define S_DEFAULT_MAX_THREADS 128
+
 int rdsbk_engine_max_threads(const struct rdsbk_engine *e) {
     size_t resources = e->graph ? e->graph->n_resources : 0;
     long threads;
 
+    if (e->forced_threads > 0)
+        return e->forced_threads;
     if (e->state && e->state->n_resources > resources)
         resources = e->state->n_resources;
     threads = (20L * 1024 - 13L * (long)resources) / 64; /* KB: (31 MB - 11 MB) left */
     if (threads < 64)
         return 64;
-    return threads > RDSBK_POOL_MAX_THREADS ? RDSBK_POOL_MAX_THREADS : (int)threads;
+    return threads > S_DEFAULT_MAX_THREADS ? S_DEFAULT_MAX_THREADS : (int)threads;
 }
 
 /* ---- the change list -------------------------------------------------------------------- */

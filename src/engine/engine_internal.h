@@ -74,6 +74,7 @@ struct rdsbk_engine {
     pthread_mutex_t out_lock;   /* one progress line at a time */
     bool state_ready;           /* mutexes initialised */
     bool destroy;               /* the run destroys the stack */
+    int forced_threads;         /* RDSBK_MAX_THREADS, read once; 0: by the stack's size */
 };
 
 /* Opens the run: lock, state, graph, clients, account checks. `operation` names it in the lock. */
@@ -86,7 +87,8 @@ void rdsbk_engine_close(struct rdsbk_engine *e);
  * `destroy`: every resource is to be deleted. */
 int rdsbk_engine_compute(struct rdsbk_engine *e, bool destroy);
 
-/* The most threads (requests in flight) the run's pools may use, from the size of the stack. */
+/* The most threads (requests in flight) the run's pools may use: RDSBK_MAX_THREADS, or from the
+ * size of the stack. */
 int rdsbk_engine_max_threads(const struct rdsbk_engine *e);
 
 /* The client for an account and Region (borrowed), or NULL with the error set. */

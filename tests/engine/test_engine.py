@@ -476,6 +476,36 @@ class EngineTest(unittest.TestCase):
         self.assertGreater(across, 0, "an account's services never ran side by side")
         self.assert_no_changes()
 
+    def test_max_threads_bounds_the_calls_in_flight(self):
+        """RDSBK_MAX_THREADS=2: never more than two calls at once (the account checks, on their
+        own before anything else, aside), where the default has many; a value out of range is
+        ignored with a warning."""
+        def most_at_once(calls):
+            edges = sorted([(r["time"], 1) for r in calls] + [(r["end"], -1) for r in calls])
+            now = peak = 0
+            for _, step in edges:
+                now += step
+                peak = max(peak, now)
+            return peak
+
+        self.write(topology())
+        H.control("POST", "/_emu/faults", {"latency_ms": 20})
+        try:
+            self.clear_log()
+            self.env["RDSBK_MAX_THREADS"] = "2"
+            self.run_tool("apply", "--auto-approve")
+            limited = [r for r in self.requests() if r.get("operation") and r["service"] != "sts"]
+            self.env["RDSBK_MAX_THREADS"] = "300"
+            self.clear_log()
+            proc = self.run_tool("destroy", "--auto-approve")
+            free = [r for r in self.requests() if r.get("operation") and r["service"] != "sts"]
+        finally:
+            H.control("POST", "/_emu/faults", {"latency_ms": 0})
+        self.assertEqual(most_at_once(limited), 2)
+        self.assertGreater(most_at_once(free), 8)
+        self.assertIn("RDSBK_MAX_THREADS=300 ignored: not an integer from 1 to 256", proc.stderr)
+        self.assertEqual(self.pipeline_inventory(), [])
+
     def test_key_found_among_many_by_tags_read_side_by_side(self):
         """No state and no alias (a run killed after CreateKey): the stack's key is found by its
         tag among the account's keys, whose tags are read several at once."""
