@@ -1,6 +1,7 @@
 #ifndef RDSBK_AWS_H
 #define RDSBK_AWS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -39,6 +40,11 @@ struct rdsbk_http_request {
     size_t n_headers;
     unsigned char *body;
     size_t body_len;
+    /* Send it on a new connection. For a call that is not idempotent (KMS CreateKey): libcurl
+     * sends a request again by itself when the reused connection it went on turns out closed
+     * with nothing received, which is also what a reply lost after the change was made looks
+     * like; on a new connection that failure comes back, and the retry is ours and counted. */
+    bool fresh_connection;
 };
 
 void rdsbk_http_request_clean_up(struct rdsbk_http_request *req);

@@ -42,6 +42,7 @@ struct rdsbk_service_ctx {
     const char *endpoint;    /* base URL without a trailing '/', e.g. "https://iam.amazonaws.com" */
     struct rdsbk_signing signing; /* region, service, credentials; get_credentials NULL: unsigned */
     rdsbk_aws_send_fn send;       /* NULL: rdsbk_aws_send */
+    bool fresh_connection;        /* each request on a new connection (rdsbk_http_request) */
 };
 
 /* ---- encoding helpers (shared by the protocols and the services) ---- */

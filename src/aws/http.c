@@ -467,6 +467,8 @@ static int s_curl_send(struct rdsbk_http_response *resp, struct rdsbk_http *http
         rc = curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, s_on_header);
     if (rc == CURLE_OK)
         rc = curl_easy_setopt(easy, CURLOPT_HEADERDATA, &rx);
+    if (rc == CURLE_OK && req->fresh_connection)
+        rc = curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
     /* Method and body */
     if (rc == CURLE_OK) {
         if (strcmp(req->method, "GET") == 0 && req->body_len == 0) {

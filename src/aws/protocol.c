@@ -285,6 +285,7 @@ int rdsbk_protocol_send(struct rdsbk_http_response *resp, const struct rdsbk_ser
                         struct rdsbk_http_request *req, const char *operation) {
     int rc;
 
+    req->fresh_connection = ctx->fresh_connection;
     if (ctx->send)
         rc = ctx->send(resp, ctx->http, req, &ctx->signing, operation);
     else if (!ctx->signing.get_credentials)

@@ -278,10 +278,11 @@ static bool s_policy_not_ready(int rc) {
 
 /*
  * CreateKey is not idempotent: when its reply is lost, the transport's retry creates a second key,
- * and the first stays enabled, unknown to the state. After a CreateKey that was retried, any other
- * live key
- * tagged for the stack can only be such a twin (adoption found none before the create, and the
- * state lock keeps other runs out): it is scheduled for deletion with the configured window.
+ * and the first stays enabled, unknown to the state. (It goes on a new connection, so that the
+ * retry is ours and counted, not libcurl's own resend: rdsbk_svc_json_call_fresh.) After a
+ * CreateKey that was retried, any other live key tagged for the stack can only be such a twin
+ * (adoption found none before the create, and the state lock keeps other runs out): it is
+ * scheduled for deletion with the configured window.
  */
 static void s_reap_twins(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref,
                          const char *keep, int window) {
@@ -498,8 +499,9 @@ static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref
     }
     if (result)
         goto cleanup;
-    /* destroy leaves nothing: a twin left by a create retried inside libcurl (invisible to our
-     * attempt count) goes too, whether this key's deletion was scheduled now or before */
+    /* destroy leaves nothing: a twin its create did not reap (the reap itself failed, or a run
+     * before CreateKey went on a new connection) goes too, whether this key's deletion was
+     * scheduled now or before */
     s_reap_twins(client, ref, key_id, window);
     rdsbk_log_warn("KMS key %s is scheduled for deletion in %d days: backup copies encrypted with "
                    "it become unrestorable once it is deleted (cancel with "

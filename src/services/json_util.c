@@ -147,8 +147,9 @@ int rdsbk_svc_query_simple(struct rdsbk_client *client, const char *service, str
     return rc;
 }
 
-int rdsbk_svc_json_call(cJSON **out, struct rdsbk_client *client, const char *service,
-                        const char *prefix, const char *op, cJSON *input, int rc) {
+static int s_json_call(cJSON **out, struct rdsbk_client *client, const char *service,
+                       const char *prefix, const char *op, cJSON *input, int rc,
+                       bool fresh_connection) {
     struct rdsbk_service_ctx ctx;
     cJSON *reply = NULL;
 
@@ -158,12 +159,24 @@ int rdsbk_svc_json_call(cJSON **out, struct rdsbk_client *client, const char *se
         rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
     if (rc == 0)
         rc = rdsbk_client_service_ctx(&ctx, client, service);
-    if (rc == 0)
+    if (rc == 0) {
+        ctx.fresh_connection = fresh_connection;
         rc = rdsbk_json_call(&reply, &ctx, prefix, op, input);
+    }
     cJSON_Delete(input);
     if (rc == 0 && out)
         *out = reply;
     else
         cJSON_Delete(reply);
     return rc;
+}
+
+int rdsbk_svc_json_call(cJSON **out, struct rdsbk_client *client, const char *service,
+                        const char *prefix, const char *op, cJSON *input, int rc) {
+    return s_json_call(out, client, service, prefix, op, input, rc, false);
+}
+
+int rdsbk_svc_json_call_fresh(cJSON **out, struct rdsbk_client *client, const char *service,
+                              const char *prefix, const char *op, cJSON *input, int rc) {
+    return s_json_call(out, client, service, prefix, op, input, rc, true);
 }

@@ -20,6 +20,11 @@ int rdsbk_svc_query_simple(struct rdsbk_client *client, const char *service, str
 int rdsbk_svc_json_call(cJSON **out, struct rdsbk_client *client, const char *service,
                         const char *prefix, const char *op, cJSON *input, int rc);
 
+/* The same for a call that is not idempotent: on a new connection, so that a lost reply comes
+ * back as a failure to retry and count, not as libcurl's own resend (rdsbk_http_request). */
+int rdsbk_svc_json_call_fresh(cJSON **out, struct rdsbk_client *client, const char *service,
+                              const char *prefix, const char *op, cJSON *input, int rc);
+
 /* More pages than any of our listings can have: a service that keeps paging is broken. */
 #define RDSBK_SVC_MAX_PAGES 10000
 

@@ -49,7 +49,7 @@ int rdsbk_kms_create_key(cJSON **key_metadata_out, struct rdsbk_client *client,
             rc = rdsbk_svc_json_add(
                 input, "Tags", rdsbk_json_tags_list(in->tags, in->n_tags, "TagKey", "TagValue"));
     }
-    rc = s_call(&reply, client, "CreateKey", input, rc);
+    rc = rdsbk_svc_json_call_fresh(&reply, client, "kms", S_PREFIX, "CreateKey", input, rc);
     return s_key_metadata(key_metadata_out, reply, "kms:CreateKey", rc);
 }
 
