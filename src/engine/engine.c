@@ -68,65 +68,122 @@ struct rdsbk_client *rdsbk_engine_client(struct rdsbk_engine *e, const char *acc
 struct s_verify {
     struct rdsbk_engine *e;
     const char **accounts;
+    bool removed; /* accounts only the state still has resources in (removed sources) */
 };
 
 static int s_verify_one(size_t i, void *payload) {
     struct s_verify *v = payload;
-    struct rdsbk_client *client =
-        rdsbk_engine_client(v->e, v->accounts[i], v->e->topo->backup.region);
+    const char *account = v->accounts[i];
+    struct rdsbk_client *client = rdsbk_engine_client(v->e, account, v->e->topo->backup.region);
+    char found[13];
+    int rc;
 
     if (!client)
         return rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ERROR;
-    return rdsbk_client_verify_account(client, v->accounts[i], NULL);
+    if (!v->removed)
+        return rdsbk_client_verify_account(client, account, NULL);
+    /* The names of a source's resources are the same in every source account: with credentials
+     * for another account, its removal would delete that account's pipeline. */
+    rc = rdsbk_client_verify_account(client, NULL, found);
+    if (rc == 0 && strcmp(found, account) != 0)
+        rc = rdsbk_error_set(
+            RDSBK_EAUTH,
+            "the state has resources in account %s, which the topology no longer names, and "
+            "reaches it with %s, which belongs to account %s: fix that profile, or forget "
+            "those resources with `state rm`",
+            account, rdsbk_credentials_provider_describe(rdsbk_client_credentials(client)), found);
+    return rc;
 }
 
-/* Before anything else, STS GetCallerIdentity proves each account's credentials. */
-static int s_verify_accounts(struct rdsbk_engine *e) {
-    const struct rdsbk_topology *t = e->topo;
-    const char **accounts = calloc(t->n_sources + 1, sizeof(*accounts));
-    struct rdsbk_task_result *results = calloc(t->n_sources + 1, sizeof(*results));
-    struct s_verify v = {e, accounts};
+/* STS GetCallerIdentity for each account, in parallel: the credentials are theirs. */
+static int s_verify_accounts(struct rdsbk_engine *e, const char **accounts, size_t n,
+                             bool removed) {
+    struct rdsbk_task_result *results = calloc(n ? n : 1, sizeof(*results));
+    struct s_verify v = {e, accounts, removed};
     struct rdsbk_pool_tasks tasks = {0};
-    int *own;
-    size_t n = 0;
+    int *own = results ? rdsbk_pool_own_groups(n) : NULL;
     int rc;
 
-    if (!accounts || !results) {
-        free(accounts);
-        free(results);
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-    }
-    accounts[n++] = t->backup.account;
-    for (size_t i = 0; i < t->n_sources; i++) {
-        bool seen = false;
-        for (size_t j = 0; j < n; j++)
-            seen |= strcmp(accounts[j], t->sources[i].account) == 0;
-        if (!seen)
-            accounts[n++] = t->sources[i].account;
-    }
-    own = rdsbk_pool_own_groups(n);
     tasks.n = n;
     tasks.group_of = own;
     tasks.n_groups = (int)n;
     rc = own ? rdsbk_pool_run(results, &tasks, e->opts->parallelism, false, s_verify_one, &v)
-             : RDSBK_ENOMEM;
+             : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
     free(own);
-    free(accounts);
     free(results);
+    return rc;
+}
+
+/* Adds `account` to the n accounts in `list` unless it is there. */
+static void s_add_account(const char **list, size_t *n, const char *account) {
+    for (size_t j = 0; j < *n; j++)
+        if (strcmp(list[j], account) == 0)
+            return;
+    list[(*n)++] = account;
+}
+
+/* Before anything else, the accounts the topology names. */
+static int s_verify_topology_accounts(struct rdsbk_engine *e) {
+    const struct rdsbk_topology *t = e->topo;
+    const char **accounts = calloc(t->n_sources + 1, sizeof(*accounts));
+    size_t n = 0;
+    int rc;
+
+    if (!accounts)
+        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    s_add_account(accounts, &n, t->backup.account);
+    for (size_t i = 0; i < t->n_sources; i++)
+        s_add_account(accounts, &n, t->sources[i].account);
+    rc = s_verify_accounts(e, accounts, n, false);
+    free(accounts);
+    return rc;
+}
+
+/* Then those the state still has resources in and the topology no longer names (a removed
+ * source, a former backup account): their resources are about to be deleted there. */
+static int s_verify_removed_accounts(struct rdsbk_engine *e) {
+    const struct rdsbk_topology *t = e->topo;
+    const struct rdsbk_state *st = e->state;
+    const char **named = calloc(t->n_sources + 1 + st->n_resources, sizeof(*named));
+    const char **removed = calloc(st->n_resources + 1, sizeof(*removed));
+    size_t n_named = 0;
+    size_t n_removed = 0;
+    int rc = 0;
+
+    if (!named || !removed) {
+        rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    s_add_account(named, &n_named, t->backup.account);
+    for (size_t i = 0; i < t->n_sources; i++)
+        s_add_account(named, &n_named, t->sources[i].account);
+    for (size_t i = 0; i < st->n_resources; i++) {
+        size_t before = n_named;
+        s_add_account(named, &n_named, st->resources[i].account);
+        if (n_named > before)
+            removed[n_removed++] = st->resources[i].account;
+    }
+    if (n_removed)
+        rc = s_verify_accounts(e, removed, n_removed, true);
+
+cleanup:
+    free(named);
+    free(removed);
     return rc;
 }
 
 /* ---- open / close ----------------------------------------------------------------------- */
 
 static int s_verify_job(void *e) {
-    return s_verify_accounts(e);
+    return s_verify_topology_accounts(e);
 }
 
 /*
- * The check of the accounts (GetCallerIdentity for each, a round of calls) needs only the
- * topology: clients reach the state's remembered accounts only for accounts the topology does
- * not name, and the check asks for none. It goes out first, and the state and the model are
- * made while it is answered: 20-30 ms of CPU at 50 sources.
+ * The check of the accounts the topology names (GetCallerIdentity for each, a round of calls)
+ * needs only the topology. It goes out first, and the state and the model are made while it is
+ * answered: 20-30 ms of CPU at 50 sources. Accounts only the state still has resources in are
+ * reached as it remembers them, so they are checked once it is loaded (a round more, only when a
+ * source was removed).
  */
 int rdsbk_engine_open(struct rdsbk_engine *e, const struct rdsbk_topology *topo,
                       const struct rdsbk_engine_options *opts, const char *operation,
@@ -166,6 +223,8 @@ int rdsbk_engine_open(struct rdsbk_engine *e, const struct rdsbk_topology *topo,
         rdsbk_error_restore(&verify.error);
         rc = verify_rc;
     }
+    if (!rc)
+        rc = s_verify_removed_accounts(e);
     return rc;
 }
 

@@ -285,6 +285,39 @@ class EngineTest(unittest.TestCase):
         self.apply()
         self.assert_no_changes()
 
+    def test_removed_source_is_deleted_only_in_its_own_account(self):
+        """A removed source's resources are deleted with the credentials the state remembers for
+        its account, once GetCallerIdentity proves they are that account's: the names are the
+        same in every source account, so another account's would lose its pipeline."""
+        src = [{"account": A, "region": RA, "instances": ["orders-db"]},
+               {"account": C, "region": "us-east-1", "instances": ["x-db"]}]
+        self.write(topology(sources=src))
+        self.apply()
+        self.write(topology(sources=src[:1]))
+        with open(self.state) as f:
+            st = json.load(f)
+        self.assertEqual(st["accounts"][C], {"profile": C})
+        st["accounts"][C] = {"profile": A}  # the profile now reaches the other source
+        with open(self.state, "w") as f:
+            json.dump(st, f)
+        self.clear_log()
+        proc = self.run_tool("apply", "--auto-approve", check=False)
+        self.assertEqual(proc.returncode, 1, proc.stdout)
+        self.assertIn("the state has resources in account %s, which the topology no longer "
+                      "names, and reaches it with profile %s, which belongs to account %s"
+                      % (C, A, A), proc.stderr)
+        self.assertEqual([r["operation"] for r in self.requests() if r.get("mutating")], [])
+        st["accounts"][C] = {"profile": C}
+        with open(self.state, "w") as f:
+            json.dump(st, f)
+        plan = self.plan()
+        self.assertEqual(plan["summary"]["add"], 0)  # the backup's policies lose C: changes
+        self.assertGreater(plan["summary"]["destroy"], 0)
+        deleted = [c["address"] for c in plan["changes"] if c["action"] == "delete"]
+        self.assertEqual([a for a in deleted if C not in a], [])
+        self.apply()
+        self.assert_no_changes()
+
     def test_key_replacement_needs_the_flag(self):
         """Replacing the key schedules the old one's deletion: refused while backups need it."""
         self.write(topology())
