@@ -96,9 +96,11 @@ struct rdsbk_signing {
 /*
  * Signs (anew for each attempt, with fresh credentials) and sends with retries: standard retry
  * mode, full jitter, retrying only what rdsbk_aws_error_is_retryable accepts and transport
- * failures RDSBK_EIO / RDSBK_ETIMEOUT. Each retry is logged at debug level (operation, attempt,
- * reason, delay) and each attempt gets one --debug line (method, host, path, status, duration,
- * request id, AWS error code; never credentials, signatures or bodies).
+ * failures RDSBK_EIO / RDSBK_ETIMEOUT; a refusal for clock skew is sent again at once, signed
+ * with AWS's time (rdsbk_aws_clock_offset_s). Each retry is logged at debug level (operation,
+ * attempt, reason, delay) and each attempt gets one --debug line (method, host, path, status,
+ * duration, request id, AWS error code; never credentials, signatures or bodies).
+ *
  * Returns:
  *   0 on a 2xx reply (in `resp`);
  *   on an AWS error reply (non-2xx), the code of rdsbk_aws_error_to_code with
@@ -111,6 +113,10 @@ struct rdsbk_signing {
 int rdsbk_aws_send(struct rdsbk_http_response *resp, struct rdsbk_http *http,
                    struct rdsbk_http_request *req, const struct rdsbk_signing *signing,
                    const char *operation);
+
+/* The seconds rdsbk_aws_send adds to the local clock to sign: 0, or AWS's clock minus ours once a
+ * refusal for clock skew showed it. */
+long rdsbk_aws_clock_offset_s(void);
 
 /* How many attempts the calling thread's last rdsbk_aws_send made: 1 when it was not retried.
  * A create that is not idempotent (KMS CreateKey) checks it: a retry may have created twice. */

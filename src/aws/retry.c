@@ -7,8 +7,10 @@
 #include "aws/http_private.h"
 #include "aws/url.h"
 
+#include <curl/curl.h>
 #include <openssl/rand.h>
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +29,54 @@
  * Each attempt is signed anew with credentials fetched anew, so a refreshing provider can
  * replace expiring ones and X-Amz-Date stays within the 5-minute window.
  */
+
+/*
+ * Clock skew. AWS refuses a signature more than 5 minutes from its own clock (SignatureDoesNotMatch
+ * "Signature expired", InvalidSignatureException, RequestTimeTooSkewed, ...): a virtual machine
+ * back from sleep, a container without NTP. As the AWS SDKs for Java, Go and JavaScript do, such a
+ * refusal whose reply is dated more than 4 minutes from the local clock sets an offset that every
+ * later signature adds (the Date header's second is precision enough for a 5-minute window), and
+ * the request goes again at once; a warning says so, once.
+ */
+#define S_SKEW_MIN_S 240
+
+static atomic_long s_clock_offset_s;
+static atomic_flag s_skew_warned = ATOMIC_FLAG_INIT;
+
+static bool s_is_skew_code(const char *code) {
+    static const char *const codes[] = {"RequestTimeTooSkewed",  "RequestExpired",
+                                        "RequestInTheFuture",    "InvalidSignatureException",
+                                        "SignatureDoesNotMatch", "AuthFailure"};
+
+    for (size_t i = 0; code && i < sizeof(codes) / sizeof(codes[0]); i++)
+        if (strcmp(code, codes[i]) == 0)
+            return true;
+    return false;
+}
+
+/* After a refusal signed with `offset` seconds: whether the reply's date shows a skew that a new
+ * offset corrects (then set). */
+static bool s_correct_skew(const struct rdsbk_http_response *resp, const char *code, long offset) {
+    const char *date = rdsbk_http_response_header(resp, "Date");
+    time_t server = date ? curl_getdate(date, NULL) : -1;
+    long skew;
+
+    if (!s_is_skew_code(code) || server < 0)
+        return false;
+    skew = (long)(server - time(NULL));
+    if (labs(skew - offset) <= S_SKEW_MIN_S)
+        return false; /* signed with AWS's time already: not a matter of the clock */
+    atomic_store(&s_clock_offset_s, skew);
+    if (!atomic_flag_test_and_set(&s_skew_warned))
+        rdsbk_log_warn("the local clock is %ld s %s AWS's (the Date of its replies): requests are "
+                       "signed with AWS's time; set the system clock (NTP)",
+                       labs(skew), skew > 0 ? "behind" : "ahead of");
+    return true;
+}
+
+long rdsbk_aws_clock_offset_s(void) {
+    return atomic_load(&s_clock_offset_s);
+}
 
 /* How many attempts the calling thread's last rdsbk_aws_send made. */
 static _Thread_local int s_last_attempts;
@@ -118,7 +168,9 @@ int rdsbk_aws_send(struct rdsbk_http_response *resp, struct rdsbk_http *http,
         long long t0;
         long elapsed;
         long delay;
+        long offset = atomic_load(&s_clock_offset_s);
         bool retryable;
+        bool skewed = false;
 
         rdsbk_http_response_clean_up(resp);
         rdsbk_aws_error_clean_up(&err);
@@ -127,7 +179,8 @@ int rdsbk_aws_send(struct rdsbk_http_response *resp, struct rdsbk_http *http,
         /* 1. fresh credentials, 2. a fresh signature */
         result = signing->get_credentials(&creds, signing->payload);
         if (result == 0)
-            result = rdsbk_sigv4_sign(req, &creds, signing->region, signing->service, time(NULL));
+            result = rdsbk_sigv4_sign(req, &creds, signing->region, signing->service,
+                                      time(NULL) + offset);
         rdsbk_credentials_clean_up(&creds);
         if (result)
             goto cleanup;
@@ -154,7 +207,9 @@ int rdsbk_aws_send(struct rdsbk_http_response *resp, struct rdsbk_http *http,
             rdsbk_log_debug("aws %s %s %s%s -> %ld %s in %ld ms, attempt %d, request id %s", op,
                             req->method, host, path, resp->status, err.code, elapsed, attempt,
                             err.request_id ? err.request_id : "-");
-            retryable = rdsbk_aws_error_is_retryable_for(signing->service, err.status, err.code);
+            skewed = s_correct_skew(resp, err.code, offset);
+            retryable =
+                skewed || rdsbk_aws_error_is_retryable_for(signing->service, err.status, err.code);
             result =
                 rdsbk_error_set_aws(rdsbk_aws_error_to_code(err.status, err.code), (int)err.status,
                                     err.code, err.request_id, err.message ? err.message : err.code);
@@ -168,7 +223,7 @@ int rdsbk_aws_send(struct rdsbk_http_response *resp, struct rdsbk_http *http,
         if (!retryable || attempt >= opts->max_attempts)
             goto cleanup; /* the error of this attempt stands; an error reply stays in resp */
 
-        delay = rdsbk_retry_backoff_ms(opts, attempt);
+        delay = skewed ? 0 : rdsbk_retry_backoff_ms(opts, attempt);
         rdsbk_log_debug("aws %s: retry %d of %d in %ld ms after %s", op, attempt + 1,
                         opts->max_attempts, delay, reason);
         rdsbk_http_sleep_ms(delay);

@@ -9,6 +9,7 @@ verifies certificates accepts. Control endpoints:
                    [[name, value]...], "body_len"}...]} of every non-control request
 Every other request consumes the next step (a 200 "{}" once the script is exhausted):
   {"status": 503, "headers": {"Name": "value"}, "body": "..."}   a reply
+  {..., "date_offset_s": 600}           a reply whose Date header is 600 s ahead of the clock
   {"action": "reset"}                   close the connection with a TCP RST, no reply
   {"action": "hang", "seconds": 1.5}    wait, then close without a reply (client times out)
   {"action": "close"}                   close the connection cleanly without a reply
@@ -34,6 +35,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # quiet
         pass
+
+    date_offset_s = 0.0
+
+    def date_time_string(self, timestamp=None):
+        return super().date_time_string((timestamp or time.time()) + self.date_offset_s)
 
     def _body(self):
         n = int(self.headers.get("Content-Length") or 0)
@@ -85,6 +91,7 @@ class Handler(BaseHTTPRequestHandler):
         if action == "close":
             self.close_connection = True
             return
+        self.date_offset_s = float(step.get("date_offset_s", 0))
         self._reply(int(step.get("status", 200)), step.get("body", "").encode(),
                     step.get("headers"))
 

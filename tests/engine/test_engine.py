@@ -539,6 +539,28 @@ class EngineTest(unittest.TestCase):
         self.assertIn("RDSBK_MAX_THREADS=300 ignored: not an integer from 1 to 256", proc.stderr)
         self.assertEqual(self.pipeline_inventory(), [])
 
+    def test_clock_skew_is_corrected(self):
+        """AWS's clock 10 minutes ahead of ours: the first calls are refused ("Signature
+        expired"), the Date of the refusal sets the offset, and apply and destroy complete, each
+        with one warning and one refused call per account at most."""
+        self.write(topology())
+        H.control("POST", "/_emu/faults", {"clock_skew_s": 600})
+        try:
+            self.clear_log()
+            applied = self.run_tool("apply", "--auto-approve")
+            refused = [r for r in self.requests() if r.get("status") == 403]
+            self.clear_log()
+            destroyed = self.run_tool("destroy", "--auto-approve")
+            refused_destroy = [r for r in self.requests() if r.get("status") == 403]
+        finally:
+            H.control("POST", "/_emu/faults", {"clock_skew_s": 0})
+        for proc in (applied, destroyed):
+            self.assertEqual(proc.stderr.count("warning: the local clock is"), 1, proc.stderr)
+            self.assertRegex(proc.stderr, r"the local clock is (599|600|601) s behind AWS's")
+        self.assertTrue(1 <= len(refused) <= 2, refused)  # the two accounts' GetCallerIdentity
+        self.assertTrue(1 <= len(refused_destroy) <= 2, refused_destroy)
+        self.assertEqual(self.pipeline_inventory(), [])
+
     def test_key_found_among_many_by_tags_read_side_by_side(self):
         """No state and no alias (a run killed after CreateKey): the stack's key is found by its
         tag among the account's keys, whose tags are read several at once."""

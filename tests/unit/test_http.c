@@ -28,6 +28,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SERVER_SCRIPT RDSBK_SOURCE_DIR "/tests/aws/script_server.py"
@@ -715,6 +716,80 @@ static void test_fresh_connection_for_what_is_not_idempotent(void **state) {
     rdsbk_http_free(http);
 }
 
+/* X-Amz-Date of a logged request, as seconds since the epoch. */
+static time_t s_amz_time(const cJSON *entry) {
+    const char *v = s_logged_header(entry, "X-Amz-Date");
+    struct tm tm;
+
+    memset(&tm, 0, sizeof(tm));
+    assert_non_null(v);
+    assert_int_equal(sscanf(v, "%4d%2d%2dT%2d%2d%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                            &tm.tm_hour, &tm.tm_min, &tm.tm_sec),
+                     6);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return timegm(&tm);
+}
+
+/*
+ * A refusal for clock skew, dated 10 minutes ahead of the local clock, is sent again at once
+ * signed 10 minutes later, and so is every later request; the same refusal dated now is a wrong
+ * signature, tried once; dated now while the offset is set, it takes the offset back.
+ */
+static void test_clock_skew_is_corrected(void **state) {
+#define S_REFUSAL                                                                                  \
+    "\"body\":\"<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code>"       \
+    "<Message>Signature expired</Message></Error></ErrorResponse>\""
+    static const struct {
+        const char *script;
+        int rc;
+        int requests;
+        long offset; /* after the call */
+    } cases[] = {
+        {"[{\"status\":403," S_REFUSAL "}]", RDSBK_EAUTH, 1, 0},
+        {"[{\"status\":403,\"date_offset_s\":600," S_REFUSAL "},{\"status\":200}]", 0, 2, 600},
+        {"[{\"status\":200}]", 0, 1, 600},
+        {"[{\"status\":403," S_REFUSAL "},{\"status\":200}]", 0, 2, 0},
+    };
+#undef S_REFUSAL
+    struct rdsbk_http *http = s_http(2000, 3, 1, 5);
+    char url[128];
+    struct capture cap;
+    char *warnings;
+    (void)state;
+
+    s_url(url, sizeof(url), &s_plain, "/");
+    s_capture_start(&cap);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct rdsbk_http_request req;
+        struct rdsbk_http_response resp;
+        time_t before = time(NULL);
+        cJSON *log;
+        int rc;
+
+        s_script(http, cases[i].script);
+        s_request(&req, "POST", url, "Action=GetCallerIdentity&Version=2011-06-15");
+        rc = rdsbk_aws_send(&resp, http, &req, &s_signing, "sts:GetCallerIdentity");
+        assert_int_equal(rc, cases[i].rc);
+        assert_true(labs(rdsbk_aws_clock_offset_s() - cases[i].offset) <= 2);
+        log = s_log(http);
+        assert_int_equal(cJSON_GetArraySize(log), cases[i].requests);
+        /* the last attempt was signed with the offset the call ended with */
+        assert_true(
+            labs((long)(s_amz_time(cJSON_GetArrayItem(log, cases[i].requests - 1)) - before) -
+                 cases[i].offset) <= 3);
+        cJSON_Delete(log);
+        rdsbk_http_response_clean_up(&resp);
+        rdsbk_http_request_clean_up(&req);
+    }
+    warnings = s_capture_end(&cap);
+    assert_non_null(strstr(warnings, "the local clock is 6"));
+    assert_non_null(strstr(warnings, " s behind AWS's"));
+    assert_null(strstr(strstr(warnings, "the local clock") + 1, "the local clock")); /* once */
+    free(warnings);
+    rdsbk_http_free(http);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scripted_failures),
@@ -728,6 +803,7 @@ int main(void) {
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_connections_outlive_threads),
         cmocka_unit_test(test_fresh_connection_for_what_is_not_idempotent),
+        cmocka_unit_test(test_clock_skew_is_corrected),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }

@@ -837,7 +837,8 @@ class Emulator:
         self._failed = []
         self._fault_lock = threading.Lock()
         self.faults = {"latency_ms": latency_ms, "jitter_ms": jitter_ms, "fault_rate": fault_rate,
-                       "seed": seed, "kinds": list(fault_kinds or FAULT_KINDS), "hang_s": hang_s}
+                       "seed": seed, "kinds": list(fault_kinds or FAULT_KINDS), "hang_s": hang_s,
+                       "clock_skew_s": 0.0}
         self._rng = random.Random(seed)
         self.queue = WorkQueue(workers)
         self._rest_routers = {}
@@ -944,7 +945,7 @@ class Emulator:
 
     def set_faults(self, body):
         with self._fault_lock:
-            for key in ("latency_ms", "jitter_ms", "fault_rate", "hang_s"):
+            for key in ("latency_ms", "jitter_ms", "fault_rate", "hang_s", "clock_skew_s"):
                 if key in body:
                     self.faults[key] = float(body[key])
             if "kinds" in body:
@@ -1148,7 +1149,8 @@ class Emulator:
                 raise self._sig_error(service, "IncompleteSignature", "Invalid X-Amz-Date '%s'" % amz_date)
             # Clock skew is against the real clock: emu.now() may be moved to simulate time
             # passing (expiries, deletion windows), which must not break every signature.
-            now = time.time()
+            # faults["clock_skew_s"] sets AWS's clock apart from ours (and its Date header).
+            now = time.time() + self.faults["clock_skew_s"]
             if abs(now - req_time) > MAX_SKEW_S:
                 now_s = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
                 if req_time < now:
@@ -1699,10 +1701,11 @@ def _parse_header_block(data):
 _date_header = (0, "")
 
 
-def _http_date():
-    """BaseHTTPRequestHandler.date_time_string() for now, formatted once per second."""
+def _http_date(skew_s=0.0):
+    """BaseHTTPRequestHandler.date_time_string() for now (plus the emulated AWS clock's skew),
+    formatted once per second."""
     global _date_header
-    second = int(time.time())
+    second = int(time.time() + skew_s)
     cached = _date_header
     if cached[0] != second:
         cached = (second, email.utils.formatdate(second, usegmt=True))
@@ -1812,7 +1815,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(content)
             return
         lines = ["%s %d %s" % (self.protocol_version, status, self.responses.get(status, ("",))[0]),
-                 "Server: " + self.version_string(), "Date: " + _http_date()]
+                 "Server: " + self.version_string(),
+                 "Date: " + _http_date(self.server.emu.faults["clock_skew_s"])]
         lines += ["%s: %s" % item for item in headers.items()]
         lines.append("Content-Length: %d" % len(body))
         lines.append("\r\n")
