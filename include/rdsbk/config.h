@@ -34,6 +34,9 @@ struct rdsbk_backup {
     char *region; /* Region-B */
     char *profile;
     char *role_arn;
+    /* Characters its default event bus's policy may hold (one statement per source account):
+     * EventBridge's "Event bus policy size" quota, 10,240 unless raised. */
+    int bus_policy_quota;
     struct rdsbk_pos pos;
 };
 

@@ -49,9 +49,9 @@ char *rdsbk_topology_to_json(const struct rdsbk_topology *t) {
         cJSON_AddItemToObject(o, "clusters", s_strings(s->clusters, s->n_clusters));
         cJSON_AddItemToArray(sources, o);
     }
-    cJSON_AddItemToObject(
-        root, "backup",
-        s_account(t->backup.account, t->backup.region, t->backup.profile, t->backup.role_arn));
+    o = s_account(t->backup.account, t->backup.region, t->backup.profile, t->backup.role_arn);
+    cJSON_AddNumberToObject(o, "bus_policy_quota", t->backup.bus_policy_quota);
+    cJSON_AddItemToObject(root, "backup", o);
     o = cJSON_AddObjectToObject(root, "key");
     cJSON_AddStringToObject(o, "alias", t->key.alias);
     cJSON_AddBoolToObject(o, "multi_region", t->key.multi_region);

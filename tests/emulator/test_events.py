@@ -206,6 +206,21 @@ class EventsTest(unittest.TestCase):
         inv = self.h.control("GET", "/_emu/inventory")[1]["resources"]
         self.assertFalse(any(r["type"] == "events:bus-policy" for r in inv))
 
+    def test_bus_policy_size_quota(self):
+        """A policy over 10,240 characters (the default quota) is refused and left as it was:
+        50 statements of 12-digit accounts fit, 60 do not."""
+        evb = self.h.client("events", ACCOUNT_B, RB)
+        with self.assertRaises(ClientError) as cm:
+            for i in range(60):
+                evb.put_permission(Action="events:PutEvents", Principal="4%011d" % i,
+                                   StatementId="rdsbk-bench-4%011d" % i)
+        self.assertEqual(code_of(cm), "PolicyLengthExceededException")
+        pol = evb.describe_event_bus()["Policy"]
+        self.assertLessEqual(len(pol), 10240)
+        self.assertGreater(len(pol), 10240 - 220)
+        self.assertGreaterEqual(len(json.loads(pol)["Statement"]), 50)
+        evb.remove_permission(RemoveAllPermissions=True)
+
     # ----------------------------------------------------------------- events
     def test_put_events_entries(self):
         out = self.ev.put_events(Entries=[

@@ -9,6 +9,7 @@
 #include "config/validate.h"
 #include "rdsbk/config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -184,6 +185,71 @@ static void test_other_checks(void **state) {
     assert_non_null(rdsbk_check_runtime("nodejs20.x"));
 }
 
+/* Parses a topology of stack "bench" with n source accounts in eu-central-1 (a database each);
+ * `extra` is added to the backup mapping. */
+static struct rdsbk_topology *s_fan_in(int n, const char *extra, struct rdsbk_diagnostics *d) {
+    size_t size = 256 + (size_t)n * 96 + strlen(extra);
+    char *text = malloc(size);
+    struct rdsbk_topology *t;
+    size_t at;
+
+    assert_non_null(text);
+    at = (size_t)snprintf(text, size, "version: 1\nstack: bench\nsources:\n");
+    for (int i = 1; i <= n; i++)
+        at += (size_t)snprintf(text + at, size - at,
+                               "  - {account: '1000000000%02d', region: eu-central-1, "
+                               "instances: [db]}\n",
+                               i);
+    snprintf(text + at, size - at, "backup: {account: '222222222222', region: eu-west-1%s}\n",
+             extra);
+    t = s_parse(text, d);
+    free(text);
+    return t;
+}
+
+/*
+ * The backup bus's policy holds a statement per source account, 201 characters each for stack
+ * "bench" (compact, as stored: the emulator measures it the same way, emulator.events): 50
+ * sources make 10,138 characters, under EventBridge's default quota of 10,240, and 51 make
+ * 10,340, refused at the 51st source unless backup.bus_policy_quota says the quota was raised.
+ */
+static void test_bus_policy_quota(void **state) {
+    static const struct {
+        int sources;
+        const char *extra;
+        int quota;           /* parsed; 0: refused */
+        const char *message; /* of the one error */
+        int line;            /* its line: the source that crosses the quota */
+    } cases[] = {
+        {50, "", 10240, NULL, 0},
+        {51, "", 0,
+         "with account 100000000051, 51 source accounts make the backup account's event bus "
+         "policy 10340 characters",
+         4 + 50},
+        {51, ", bus_policy_quota: 20480", 20480, NULL, 0},
+        {1, ", bus_policy_quota: 1024", 0, "backup.bus_policy_quota", 5},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct rdsbk_diagnostics d;
+        struct rdsbk_topology *t = s_fan_in(cases[i].sources, cases[i].extra, &d);
+
+        if (cases[i].quota) {
+            assert_non_null(t);
+            assert_int_equal(d.count, 0);
+            assert_int_equal(t->backup.bus_policy_quota, cases[i].quota);
+        } else {
+            assert_null(t);
+            assert_int_equal(d.count, 1);
+            assert_non_null(strstr(d.items[0].message, cases[i].message));
+            assert_int_equal(d.items[0].pos.line, cases[i].line);
+        }
+        rdsbk_topology_free(t);
+        rdsbk_diagnostics_clean_up(&d);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_and_shorthand),
@@ -193,6 +259,7 @@ int main(void) {
         cmocka_unit_test(test_regions),
         cmocka_unit_test(test_db_patterns),
         cmocka_unit_test(test_other_checks),
+        cmocka_unit_test(test_bus_policy_quota),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -387,6 +387,7 @@ class EventsService:
                 for st in doc["Statement"]:
                     if not isinstance(st, dict) or st.get("Effect") not in ("Allow", "Deny"):
                         raise AwsError("ValidationException", "Policy statement is not valid.")
+                self._check_policy_size(doc)
                 bus["policy"] = doc
                 return {}
             action = params.get("Action")
@@ -410,10 +411,21 @@ class EventsService:
             cond = params.get("Condition")
             if cond:
                 st["Condition"] = {cond["Type"]: {cond["Key"]: cond["Value"]}}
-            pol = bus["policy"] or {"Version": "2012-10-17", "Statement": []}
+            pol = dict(bus["policy"] or {"Version": "2012-10-17", "Statement": []})
             pol["Statement"] = [s for s in pol["Statement"] if s.get("Sid") != sid] + [st]
+            self._check_policy_size(pol)
             bus["policy"] = pol
             return {}
+
+    def _check_policy_size(self, policy):
+        """The "Event bus policy size" quota: 10,240 characters by default (adjustable; the
+        emulator option events_policy_quota), counted on the policy as stored (compact JSON)."""
+        quota = int(self.emu.options.get("events_policy_quota", 10240))
+        size = len(json_compact(policy))
+        if size > quota:
+            raise AwsError("PolicyLengthExceededException",
+                           "The policy would be %d characters; the event bus policy size quota is "
+                           "%d." % (size, quota))
 
     def RemovePermission(self, ctx, params):
         with self.emu.lock:
