@@ -1,6 +1,7 @@
 #include "commands.h"
 #include "rdsbk/config.h"
 #include "rdsbk/error.h"
+#include "rdsbk/model.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@ static size_t s_databases(const struct rdsbk_topology *t) {
 static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     struct rdsbk_cli_args args;
     struct rdsbk_topology *topo = NULL;
+    struct rdsbk_graph *graph = NULL;
     char *json = NULL;
     size_t dbs;
     int result = 1;
@@ -28,6 +30,11 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     }
     if (rdsbk_cli_load_topology(&topo, &args))
         goto cleanup;
+    /* what only the pipeline's documents show (a policy over IAM's size quota) */
+    if (rdsbk_model_build(&graph, topo)) {
+        rdsbk_cli_print_error(&args);
+        goto cleanup;
+    }
     if (args.json) {
         json = rdsbk_topology_to_json(topo);
         if (!json) {
@@ -49,6 +56,7 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
 
 cleanup:
     free(json);
+    rdsbk_graph_free(graph);
     rdsbk_topology_free(topo);
     return result;
 }
@@ -59,7 +67,8 @@ const struct rdsbk_cli_command rdsbk_cmd_validate = {
     "validate [-f FILE] [--json]",
     "Reads the topology file, checks it, and prints a one-line summary (--json: the normalised\n"
     "topology with every default filled in). Every problem is reported, each as\n"
-    "FILE:LINE:COL: error: MESSAGE, and the exit status is then 1. No AWS call is made.",
+    "FILE:LINE:COL: error: MESSAGE, and the exit status is then 1; then the pipeline is built as\n"
+    "plan would, and a document past an AWS quota is reported. No AWS call is made.",
     RDSBK_CLI_FILE | RDSBK_CLI_JSON | RDSBK_CLI_OUTPUT,
     NULL,
     0,

@@ -233,14 +233,50 @@ static void s_role(struct s_builder *bd, const char *scope, const char *key, con
                name, d, NULL);
 }
 
+/*
+ * IAM allows a role's inline policies 10,240 characters, whitespace aside: the backup-copy
+ * role's names two snapshot patterns per database of every source (about 115 characters each),
+ * so about 80 databases in all. Counted as stored (compact JSON), each reference (the key's ARN,
+ * known at apply) at S_REF_MAX, longer than what it stands for.
+ */
+#define S_ROLE_POLICY_MAX 10240
+#define S_REF_MAX 128
+
+static size_t s_policy_size(const char *text) {
+    size_t size = strlen(text);
+    const char *open = text;
+
+    while ((open = strstr(open, "${")) != NULL) {
+        const char *close = strchr(open, '}');
+        if (!close)
+            break;
+        size = size - (size_t)(close + 1 - open) + S_REF_MAX;
+        open = close + 1;
+    }
+    return size;
+}
+
 static void s_role_policy(struct s_builder *bd, const char *scope, const char *key,
                           const char *account, const char *purpose, cJSON *policy,
                           const char *extra_dep) {
     cJSON *d = cJSON_CreateObject();
     char *role = rdsbk_model_name(bd->topo->stack, purpose, S_NAME_MAX);
     char *role_addr = s_fmt(bd, "%s.iam_role.%s", scope, key);
+    char *text = policy ? cJSON_PrintUnformatted(policy) : NULL;
+    size_t size = text ? s_policy_size(text) : 0;
 
-    if (!d || !role || !policy) {
+    free(text);
+    if (size > S_ROLE_POLICY_MAX && !bd->oom) {
+        /* the build fails: oom says so, the error says why */
+        rdsbk_error_set(RDSBK_EINVALID,
+                        "%s.iam_role_policy.%s: the inline policy of role %s would be %zu "
+                        "characters, and IAM allows %d for a role's inline policies: list the "
+                        "databases with fewer, broader patterns (billing-*), or split the "
+                        "sources between stacks",
+                        scope, key, role ? role : "?", size, S_ROLE_POLICY_MAX);
+        bd->oom = 1;
+    }
+    if (!d || !role || !policy || size > S_ROLE_POLICY_MAX) {
         bd->oom = 1;
         cJSON_Delete(d);
         cJSON_Delete(policy);

@@ -8,6 +8,7 @@
 
 #include "config/validate.h"
 #include "rdsbk/config.h"
+#include "test_fan_in_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,24 +186,11 @@ static void test_other_checks(void **state) {
     assert_non_null(rdsbk_check_runtime("nodejs20.x"));
 }
 
-/* Parses a topology of stack "bench" with n source accounts in eu-central-1 (a database each);
- * `extra` is added to the backup mapping. */
+/* Parses s_fan_in_text(n, 1, extra). */
 static struct rdsbk_topology *s_fan_in(int n, const char *extra, struct rdsbk_diagnostics *d) {
-    size_t size = 256 + (size_t)n * 96 + strlen(extra);
-    char *text = malloc(size);
-    struct rdsbk_topology *t;
-    size_t at;
+    char *text = s_fan_in_text(n, 1, extra);
+    struct rdsbk_topology *t = s_parse(text, d);
 
-    assert_non_null(text);
-    at = (size_t)snprintf(text, size, "version: 1\nstack: bench\nsources:\n");
-    for (int i = 1; i <= n; i++)
-        at += (size_t)snprintf(text + at, size - at,
-                               "  - {account: '1000000000%02d', region: eu-central-1, "
-                               "instances: [db]}\n",
-                               i);
-    snprintf(text + at, size - at, "backup: {account: '222222222222', region: eu-west-1%s}\n",
-             extra);
-    t = s_parse(text, d);
     free(text);
     return t;
 }

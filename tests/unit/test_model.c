@@ -8,6 +8,7 @@
 #include "rdsbk/config.h"
 #include "rdsbk/error.h"
 #include "rdsbk/model.h"
+#include "test_fan_in_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,6 +225,41 @@ static void test_long_names_shortened(void **state) {
     free(other);
 }
 
+/* The graph of s_fan_in_text(n, 2, ""), or NULL with *rc. */
+static struct rdsbk_graph *s_two_db_fan_in(int n, int *rc) {
+    struct rdsbk_diagnostics d;
+    struct rdsbk_topology *t = NULL;
+    struct rdsbk_graph *g = NULL;
+    char *text = s_fan_in_text(n, 2, "");
+
+    assert_int_equal(rdsbk_topology_parse(&t, &d, "t.yaml", text, strlen(text)), 0);
+    *rc = rdsbk_model_build(&g, t);
+    rdsbk_topology_free(t);
+    free(text);
+    return g;
+}
+
+/*
+ * The backup-copy role's inline policy names two snapshot patterns per database of every source,
+ * 123 characters a database here: 72 databases make 9,996 characters, 78 make 10,734, past the
+ * 10,240 IAM allows a role; the build refuses it, naming the policy, before any AWS call.
+ */
+static void test_role_policy_within_iam_quota(void **state) {
+    struct rdsbk_graph *g;
+    int rc;
+    (void)state;
+
+    g = s_two_db_fan_in(36, &rc);
+    assert_int_equal(rc, 0);
+    rdsbk_graph_free(g);
+    g = s_two_db_fan_in(39, &rc);
+    assert_null(g);
+    assert_int_equal(rc, RDSBK_EINVALID);
+    assert_non_null(strstr(rdsbk_error_last()->message,
+                           "backup.iam_role_policy.backup_copy: the inline policy of role "
+                           "rdsbk-bench-backup-copy would be 10734 characters"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic_resources),
@@ -233,6 +269,7 @@ int main(void) {
         cmocka_unit_test(test_references_resolve),
         cmocka_unit_test(test_forward_pattern),
         cmocka_unit_test(test_long_names_shortened),
+        cmocka_unit_test(test_role_policy_within_iam_quota),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
