@@ -233,50 +233,14 @@ static void s_role(struct s_builder *bd, const char *scope, const char *key, con
                name, d, NULL);
 }
 
-/*
- * IAM allows a role's inline policies 10,240 characters, whitespace aside: the backup-copy
- * role's names two snapshot patterns per database of every source (about 115 characters each),
- * so about 80 databases in all. Counted as stored (compact JSON), each reference (the key's ARN,
- * known at apply) at S_REF_MAX, longer than what it stands for.
- */
-#define S_ROLE_POLICY_MAX 10240
-#define S_REF_MAX 128
-
-static size_t s_policy_size(const char *text) {
-    size_t size = strlen(text);
-    const char *open = text;
-
-    while ((open = strstr(open, "${")) != NULL) {
-        const char *close = strchr(open, '}');
-        if (!close)
-            break;
-        size = size - (size_t)(close + 1 - open) + S_REF_MAX;
-        open = close + 1;
-    }
-    return size;
-}
-
 static void s_role_policy(struct s_builder *bd, const char *scope, const char *key,
                           const char *account, const char *purpose, cJSON *policy,
                           const char *extra_dep) {
     cJSON *d = cJSON_CreateObject();
     char *role = rdsbk_model_name(bd->topo->stack, purpose, S_NAME_MAX);
     char *role_addr = s_fmt(bd, "%s.iam_role.%s", scope, key);
-    char *text = policy ? cJSON_PrintUnformatted(policy) : NULL;
-    size_t size = text ? s_policy_size(text) : 0;
 
-    free(text);
-    if (size > S_ROLE_POLICY_MAX && !bd->oom) {
-        /* the build fails: oom says so, the error says why */
-        rdsbk_error_set(RDSBK_EINVALID,
-                        "%s.iam_role_policy.%s: the inline policy of role %s would be %zu "
-                        "characters, and IAM allows %d for a role's inline policies: list the "
-                        "databases with fewer, broader patterns (billing-*), or split the "
-                        "sources between stacks",
-                        scope, key, role ? role : "?", size, S_ROLE_POLICY_MAX);
-        bd->oom = 1;
-    }
-    if (!d || !role || !policy || size > S_ROLE_POLICY_MAX) {
+    if (!d || !role || !policy) {
         bd->oom = 1;
         cJSON_Delete(d);
         cJSON_Delete(policy);
@@ -875,6 +839,93 @@ static int s_cmp_resource(const void *a, const void *b) {
                   ((const struct rdsbk_resource *)b)->address);
 }
 
+/* ---- AWS's size quotas ------------------------------------------------------------------ */
+
+/*
+ * Documents that grow with the sources and their databases, against the quotas AWS enforces when
+ * they are written: past one, a write fails half-way through an apply, so the build refuses the
+ * pipeline first, naming the document. Sizes as stored (compact JSON; IAM does not count
+ * whitespace either), each reference (the key's ARN, known at apply) counted at S_REF_MAX, longer
+ * than what it stands for. The backup-copy role names two snapshot patterns per database of every
+ * source (about 123 characters a database): about 75 databases in all.
+ */
+#define S_REF_MAX 128
+
+struct s_quota {
+    enum rdsbk_resource_type type;
+    const char *attribute;
+    bool variables; /* a Lambda environment: its keys and values, not its JSON */
+    size_t max;
+    const char *what;
+    const char *hint;
+};
+
+static const struct s_quota s_quotas[] = {
+    {RDSBK_RT_IAM_ROLE_POLICY, "policy", false, 10240, "IAM allows a role's inline policies",
+     "list the databases with fewer, broader patterns (billing-*), or split the sources between "
+     "stacks"},
+    {RDSBK_RT_EVENTS_RULE, "event_pattern", false, 4096, "EventBridge allows an event pattern",
+     "list the databases with fewer, broader patterns (billing-*)"},
+    {RDSBK_RT_LAMBDA_FUNCTION, "environment", true, 4096,
+     "Lambda allows a function's environment variables",
+     "list the databases with fewer, broader patterns (billing-*), or split the sources between "
+     "stacks"},
+    {RDSBK_RT_KMS_KEY, "policy", false, 32768, "KMS allows a key policy",
+     "split the sources between stacks"},
+};
+
+/* Characters of `text`, each ${...} reference counted at S_REF_MAX. */
+static size_t s_stored_size(const char *text) {
+    size_t size = strlen(text);
+    const char *open = text;
+
+    while ((open = strstr(open, "${")) != NULL) {
+        const char *close = strchr(open, '}');
+        if (!close)
+            break;
+        size = size - (size_t)(close + 1 - open) + S_REF_MAX;
+        open = close + 1;
+    }
+    return size;
+}
+
+/* 0, or RDSBK_EINVALID (RDSBK_ENOMEM) with the error set. */
+static int s_check_size(const struct rdsbk_resource *r, const struct s_quota *q) {
+    const cJSON *doc = cJSON_GetObjectItemCaseSensitive(r->desired, q->attribute);
+    size_t size = 0;
+
+    if (!doc)
+        return 0;
+    if (q->variables) {
+        const cJSON *v;
+        cJSON_ArrayForEach(v, doc) {
+            size += strlen(v->string) + (cJSON_IsString(v) ? s_stored_size(v->valuestring) : 0);
+        }
+    } else {
+        char *text = cJSON_PrintUnformatted(doc);
+        if (!text)
+            return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        size = s_stored_size(text);
+        free(text);
+    }
+    if (size <= q->max)
+        return 0;
+    return rdsbk_error_set(RDSBK_EINVALID, "%s: its %s would be %zu characters; %s %zu at most: %s",
+                           r->address, q->attribute, size, q->what, q->max, q->hint);
+}
+
+static int s_check_quotas(const struct rdsbk_graph *g) {
+    for (size_t i = 0; i < g->n_resources; i++)
+        for (size_t k = 0; k < sizeof(s_quotas) / sizeof(s_quotas[0]); k++) {
+            int rc = g->resources[i].type == s_quotas[k].type
+                         ? s_check_size(&g->resources[i], &s_quotas[k])
+                         : 0;
+            if (rc)
+                return rc;
+        }
+    return 0;
+}
+
 int rdsbk_model_build(struct rdsbk_graph **out, const struct rdsbk_topology *topo) {
     struct s_builder bd;
     cJSON *accounts = NULL;
@@ -911,6 +962,9 @@ int rdsbk_model_build(struct rdsbk_graph **out, const struct rdsbk_topology *top
         goto cleanup;
     }
     qsort(bd.g->resources, bd.g->n_resources, sizeof(*bd.g->resources), s_cmp_resource);
+    result = s_check_quotas(bd.g);
+    if (result)
+        goto cleanup;
     *out = bd.g;
     bd.g = NULL;
     result = 0;

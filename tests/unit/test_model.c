@@ -225,39 +225,61 @@ static void test_long_names_shortened(void **state) {
     free(other);
 }
 
-/* The graph of s_fan_in_text(n, 2, ""), or NULL with *rc. */
-static struct rdsbk_graph *s_two_db_fan_in(int n, int *rc) {
+/* The graph of a topology text, or NULL with *rc. */
+static struct rdsbk_graph *s_build_text(const char *text, int *rc) {
     struct rdsbk_diagnostics d;
     struct rdsbk_topology *t = NULL;
     struct rdsbk_graph *g = NULL;
-    char *text = s_fan_in_text(n, 2, "");
 
     assert_int_equal(rdsbk_topology_parse(&t, &d, "t.yaml", text, strlen(text)), 0);
     *rc = rdsbk_model_build(&g, t);
     rdsbk_topology_free(t);
-    free(text);
     return g;
 }
 
 /*
- * The backup-copy role's inline policy names two snapshot patterns per database of every source,
+ * Documents past an AWS quota are refused by the build, naming them, before any AWS call. The
+ * backup-copy role's inline policy names two snapshot patterns per database of every source,
  * 123 characters a database here: 72 databases make 9,996 characters, 78 make 10,734, past the
- * 10,240 IAM allows a role; the build refuses it, naming the policy, before any AWS call.
+ * 10,240 IAM allows a role. A source's copy rule matches each of its databases' snapshots: 60
+ * databases make a 4,605-character pattern, past the 4,096 EventBridge allows.
  */
-static void test_role_policy_within_iam_quota(void **state) {
+static void test_documents_within_aws_quotas(void **state) {
+    char one_source[2048];
+    size_t at;
     struct rdsbk_graph *g;
+    char *text;
     int rc;
     (void)state;
 
-    g = s_two_db_fan_in(36, &rc);
+    text = s_fan_in_text(36, 2, "");
+    g = s_build_text(text, &rc);
     assert_int_equal(rc, 0);
     rdsbk_graph_free(g);
-    g = s_two_db_fan_in(39, &rc);
+    free(text);
+
+    text = s_fan_in_text(39, 2, "");
+    g = s_build_text(text, &rc);
     assert_null(g);
     assert_int_equal(rc, RDSBK_EINVALID);
     assert_non_null(strstr(rdsbk_error_last()->message,
-                           "backup.iam_role_policy.backup_copy: the inline policy of role "
-                           "rdsbk-bench-backup-copy would be 10734 characters"));
+                           "backup.iam_role_policy.backup_copy: its policy would be 10734 "
+                           "characters; IAM allows a role's inline policies 10240 at most"));
+    free(text);
+
+    at = (size_t)snprintf(one_source, sizeof(one_source),
+                          "version: 1\nstack: bench\nsource:\n  account: '100000000001'\n"
+                          "  region: eu-central-1\n  instances: [db-00");
+    for (int i = 1; i < 60; i++)
+        at += (size_t)snprintf(one_source + at, sizeof(one_source) - at, ", db-%02d", i);
+    snprintf(one_source + at, sizeof(one_source) - at,
+             "]\nbackup: {account: '222222222222', region: eu-west-1}\n");
+    g = s_build_text(one_source, &rc);
+    assert_null(g);
+    assert_int_equal(rc, RDSBK_EINVALID);
+    assert_non_null(strstr(rdsbk_error_last()->message,
+                           "account[100000000001].events_rule.copy: its event_pattern would be "
+                           "4605 characters; EventBridge allows an event pattern 4096 at most"));
 }
 
 int main(void) {
@@ -269,7 +291,7 @@ int main(void) {
         cmocka_unit_test(test_references_resolve),
         cmocka_unit_test(test_forward_pattern),
         cmocka_unit_test(test_long_names_shortened),
-        cmocka_unit_test(test_role_policy_within_iam_quota),
+        cmocka_unit_test(test_documents_within_aws_quotas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
