@@ -50,6 +50,7 @@ struct rdsbk_graph {
     char *partition;
     struct rdsbk_resource *resources; /* sorted by address */
     size_t n_resources;
+    int bus_policy_quota; /* the topology's backup.bus_policy_quota */
 };
 
 /*
@@ -57,6 +58,14 @@ struct rdsbk_graph {
  * RDSBK_EINVALID (a template that does not parse: a build defect) with the error set.
  */
 int rdsbk_model_build(struct rdsbk_graph **out, const struct rdsbk_topology *topo);
+
+/*
+ * Checks the documents the graph writes against AWS's size quotas: past one, a write would fail
+ * half-way through an apply. Returns 0, or RDSBK_EINVALID naming the first document past its
+ * quota (RDSBK_ENOMEM) with the error set. Plan, apply, generate and validate check; destroy,
+ * which writes none, does not.
+ */
+int rdsbk_model_check_quotas(const struct rdsbk_graph *graph);
 
 void rdsbk_graph_free(struct rdsbk_graph *graph);
 

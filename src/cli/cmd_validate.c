@@ -31,7 +31,7 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     if (rdsbk_cli_load_topology(&topo, &args))
         goto cleanup;
     /* what only the pipeline's documents show (a policy over IAM's size quota) */
-    if (rdsbk_model_build(&graph, topo)) {
+    if (rdsbk_model_build(&graph, topo) || rdsbk_model_check_quotas(graph)) {
         rdsbk_cli_print_error(&args);
         goto cleanup;
     }

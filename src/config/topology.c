@@ -581,52 +581,6 @@ static const struct rdsbk_yaml_field s_top_fields[] = {{"version", s_version},
                                                        {"endpoints", s_endpoints},
                                                        {NULL, NULL}};
 
-/*
- * The backup account's default event bus admits each source account with a statement of its
- * own, as PutPermission writes it (compact JSON, the way the policy is stored and measured):
- *   {"Sid":"rdsbk-<stack>-<account>","Effect":"Allow","Principal":{"AWS":"arn:<partition>:iam::
- *   <account>:root"},"Action":"events:PutEvents","Resource":"arn:<partition>:events:<region>:
- *   <backup>:event-bus/default"}
- * in {"Version":"2012-10-17","Statement":[...]}, statements comma-separated: 201 characters a
- * statement for stack "bench" in partition aws, about 50 source accounts under the default
- * quota. Past the quota PutPermission fails, in the middle of an apply: this says so at once.
- */
-static void s_bus_policy_check(struct rdsbk_yaml_walk *w, const struct rdsbk_topology *t) {
-    static const char envelope[] = "{\"Version\":\"2012-10-17\",\"Statement\":[]}";
-    static const char statement[] =
-        "{\"Sid\":\"rdsbk--\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn::iam:::root\"},"
-        "\"Action\":\"events:PutEvents\",\"Resource\":\"arn::events:::event-bus/default\"}";
-    const struct rdsbk_backup *b = &t->backup;
-    size_t size = sizeof(envelope) - 1;
-    size_t accounts = 0;
-
-    if (!t->stack || !b->region || !b->account[0])
-        return;
-    for (size_t i = 0; i < t->n_sources; i++) {
-        const struct rdsbk_source *s = &t->sources[i];
-        const char *partition = rdsbk_region_partition(b->region);
-        bool seen = false;
-
-        for (size_t j = 0; j < i; j++)
-            seen |= strcmp(t->sources[j].account, s->account) == 0;
-        if (seen)
-            continue;
-        accounts++;
-        size += (accounts > 1) + sizeof(statement) - 1 + strlen(t->stack) + 2 * strlen(s->account) +
-                2 * strlen(partition) + strlen(b->region) + strlen(b->account);
-        if (size > (size_t)b->bus_policy_quota) {
-            rdsbk_yaml_error_at(w, s->pos,
-                                "sources: with account %s, %zu source accounts make the backup "
-                                "account's event bus policy %zu characters (a statement each); "
-                                "EventBridge's quota \"Event bus policy size\" is %d: raise it "
-                                "in Service Quotas and set backup.bus_policy_quota, or split the "
-                                "sources between stacks",
-                                s->account, accounts, size, b->bus_policy_quota);
-            return;
-        }
-    }
-}
-
 /* Checks that need the whole file: relations between sources and the backup account. */
 static void s_cross_checks(struct rdsbk_yaml_walk *w, const struct rdsbk_topology *t,
                            int shorthand) {
@@ -743,7 +697,6 @@ static void s_parse_document(struct rdsbk_yaml_walk *w, struct s_ctx *c, yaml_do
     if (!c->seen_backup)
         rdsbk_yaml_error(w, root, "'backup' is required: the backup account and Region-B");
     s_cross_checks(w, c->topo, c->seen_source && !c->seen_sources);
-    s_bus_policy_check(w, c->topo);
 }
 
 int rdsbk_topology_parse(struct rdsbk_topology **out, struct rdsbk_diagnostics *diags,

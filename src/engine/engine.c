@@ -218,6 +218,8 @@ int rdsbk_engine_open(struct rdsbk_engine *e, const struct rdsbk_topology *topo,
         rc = s_remember_accounts(e);
     if (!rc)
         rc = rdsbk_model_build(&e->graph, topo);
+    if (!rc && strcmp(operation, "destroy") != 0) /* destroy writes no document */
+        rc = rdsbk_model_check_quotas(e->graph);
     verify_rc = rdsbk_job_join(&verify);
     if (!rc && verify_rc) { /* the opening's own error comes first */
         rdsbk_error_restore(&verify.error);

@@ -914,7 +914,47 @@ static int s_check_size(const struct rdsbk_resource *r, const struct s_quota *q)
                            r->address, q->attribute, size, q->what, q->max, q->hint);
 }
 
-static int s_check_quotas(const struct rdsbk_graph *g) {
+/*
+ * The backup account's default event bus admits each source account with a statement of its
+ * own, as PutPermission writes it (compact JSON, the way the policy is stored and measured):
+ *   {"Sid":"<statement id>","Effect":"Allow","Principal":{"AWS":"arn:<partition>:iam::<account>:
+ *   root"},"Action":"events:PutEvents","Resource":"arn:<partition>:events:<region>:<backup>:
+ *   event-bus/default"}
+ * comma-separated in {"Version":"2012-10-17","Statement":[...]}: 201 characters a statement for
+ * stack "bench" in partition aws, so about 50 source accounts under the default quota ("Event bus
+ * policy size", 10,240, adjustable: backup.bus_policy_quota). Statements of other stacks on the
+ * same bus count too; they are not known here.
+ */
+static int s_check_bus_policy(const struct rdsbk_graph *g) {
+    static const char envelope[] = "{\"Version\":\"2012-10-17\",\"Statement\":[]}";
+    static const char statement[] =
+        "{\"Sid\":\"\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn::iam:::root\"},"
+        "\"Action\":\"events:PutEvents\",\"Resource\":\"arn::events:::event-bus/default\"}";
+    size_t size = sizeof(envelope) - 1;
+    size_t statements = 0;
+
+    for (size_t i = 0; i < g->n_resources; i++) {
+        const struct rdsbk_resource *r = &g->resources[i];
+        const char *sid = cJSON_GetStringValue(cJSON_GetObjectItem(r->desired, "statement_id"));
+        const char *principal = cJSON_GetStringValue(cJSON_GetObjectItem(r->desired, "principal"));
+
+        if (r->type != RDSBK_RT_EVENTS_PERMISSION || !sid || !principal)
+            continue;
+        size += (statements++ > 0) + sizeof(statement) - 1 + strlen(sid) + strlen(principal) +
+                2 * strlen(g->partition) + strlen(r->region) + strlen(r->account);
+        if (size > (size_t)g->bus_policy_quota)
+            return rdsbk_error_set(
+                RDSBK_EINVALID,
+                "%s: with it, %zu source accounts make the backup account's event bus policy %zu "
+                "characters (a statement each); EventBridge's \"Event bus policy size\" is %d: "
+                "raise it in Service Quotas and set backup.bus_policy_quota, or split the sources "
+                "between stacks",
+                r->address, statements, size, g->bus_policy_quota);
+    }
+    return 0;
+}
+
+int rdsbk_model_check_quotas(const struct rdsbk_graph *g) {
     for (size_t i = 0; i < g->n_resources; i++)
         for (size_t k = 0; k < sizeof(s_quotas) / sizeof(s_quotas[0]); k++) {
             int rc = g->resources[i].type == s_quotas[k].type
@@ -923,7 +963,7 @@ static int s_check_quotas(const struct rdsbk_graph *g) {
             if (rc)
                 return rc;
         }
-    return 0;
+    return s_check_bus_policy(g);
 }
 
 int rdsbk_model_build(struct rdsbk_graph **out, const struct rdsbk_topology *topo) {
@@ -944,6 +984,7 @@ int rdsbk_model_build(struct rdsbk_graph **out, const struct rdsbk_topology *top
     }
     bd.g->stack = strdup(topo->stack);
     bd.g->partition = strdup(rdsbk_region_partition(topo->backup.region));
+    bd.g->bus_policy_quota = topo->backup.bus_policy_quota;
     bd.p = bd.g->partition;
     bd.rb = topo->backup.region;
     bd.b = topo->backup.account;
@@ -962,9 +1003,6 @@ int rdsbk_model_build(struct rdsbk_graph **out, const struct rdsbk_topology *top
         goto cleanup;
     }
     qsort(bd.g->resources, bd.g->n_resources, sizeof(*bd.g->resources), s_cmp_resource);
-    result = s_check_quotas(bd.g);
-    if (result)
-        goto cleanup;
     *out = bd.g;
     bd.g = NULL;
     result = 0;

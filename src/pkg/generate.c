@@ -152,6 +152,8 @@ int rdsbk_generate(const struct rdsbk_topology *topo, const char *dir) {
     int rc;
 
     rc = rdsbk_model_build(&g, topo);
+    if (!rc)
+        rc = rdsbk_model_check_quotas(g);
     if (rc)
         goto cleanup;
     rc = s_mkdir(dir, NULL);

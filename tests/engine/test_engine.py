@@ -318,6 +318,22 @@ class EngineTest(unittest.TestCase):
         self.apply()
         self.assert_no_changes()
 
+    def test_quotas_refuse_plan_not_destroy(self):
+        """A pipeline with a document past AWS's quota (60 databases: the copy rule's pattern
+        past 4,096 characters) is refused before any call that writes; destroy, which writes
+        none, still takes the stack down."""
+        self.write(topology())
+        self.apply()
+        many = [{"account": A, "region": RA, "instances": ["db-%02d" % i for i in range(60)]}]
+        self.write(topology(sources=many))
+        self.clear_log()
+        proc = self.run_tool("apply", "--auto-approve", check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("account[%s].events_rule.copy: its event_pattern would be" % A, proc.stderr)
+        self.assertEqual([r for r in self.requests() if r.get("mutating")], [])
+        self.run_tool("destroy", "--auto-approve")
+        self.assertEqual(self.pipeline_inventory(), [])
+
     def test_key_replacement_needs_the_flag(self):
         """Replacing the key schedules the old one's deletion: refused while backups need it."""
         self.write(topology())
