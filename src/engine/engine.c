@@ -515,6 +515,84 @@ static int s_refresh_one(size_t i, void *payload) {
     return 0;
 }
 
+/* Whether `sid` is the statement of one of this run's bus permissions (desired or recorded). */
+static bool s_bus_statement_ours(const struct rdsbk_engine *e, const char *sid) {
+    for (size_t i = 0; i < e->n_changes; i++)
+        if (e->changes[i].type == RDSBK_RT_EVENTS_PERMISSION && e->changes[i].name &&
+            strcmp(e->changes[i].name, sid) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * The build checks that this stack's statements on the backup bus fit EventBridge's policy
+ * quota by themselves, but other stacks, or hands, may hold statements on the same bus, and a
+ * PutPermission past the quota fails half-way through an apply. When the run adds statements,
+ * the policy as the refresh read it (through its memo: no call of its own) is measured with the
+ * statements of others and all of this stack's.
+ */
+static int s_check_bus_growth(struct rdsbk_engine *e, struct rdsbk_res_memo *memo) {
+    const struct rdsbk_change *bus = NULL;
+    struct rdsbk_resource_ref ref;
+    struct rdsbk_client *client;
+    size_t size = sizeof(RDSBK_BUS_POLICY_ENVELOPE) - 1;
+    size_t n = 0;
+    size_t others = 0;
+    char *text = NULL;
+    cJSON *policy = NULL;
+    const cJSON *st;
+    int rc;
+
+    for (size_t i = 0; i < e->n_changes; i++) {
+        const struct rdsbk_change *c = &e->changes[i];
+        if (c->type == RDSBK_RT_EVENTS_PERMISSION && c->res && !c->actual)
+            bus = c; /* a statement to add */
+    }
+    if (!bus || !(client = rdsbk_engine_client(e, bus->account, bus->region)))
+        return 0;
+    rdsbk_engine_ref(&ref, e, bus, bus->res->desired);
+    ref.memo = memo;
+    rc = rdsbk_res_bus_policy(&text, client, &ref);
+    if (rc == 0 && text && !(policy = cJSON_Parse(text)))
+        rc = rdsbk_error_set(RDSBK_EINVALID, "the backup event bus's policy is not JSON");
+    cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(policy, "Statement")) {
+        const char *sid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "Sid"));
+        char *one;
+
+        if (sid && s_bus_statement_ours(e, sid))
+            continue; /* counted below as it will be, or deleted */
+        if (!(one = cJSON_PrintUnformatted(st))) {
+            rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            break;
+        }
+        size += (n++ > 0) + strlen(one);
+        others++;
+        free(one);
+    }
+    for (size_t i = 0; rc == 0 && i < e->n_changes; i++) {
+        const struct rdsbk_change *c = &e->changes[i];
+        const cJSON *d = c->res ? c->res->desired : NULL;
+        const char *sid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "statement_id"));
+        const char *principal =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "principal"));
+
+        if (c->type == RDSBK_RT_EVENTS_PERMISSION && sid && principal)
+            size += (n++ > 0) + rdsbk_model_bus_statement_size(sid, principal, e->graph->partition,
+                                                               c->region, c->account);
+    }
+    if (rc == 0 && size > (size_t)e->graph->bus_policy_quota)
+        rc = rdsbk_error_set(RDSBK_EINVALID,
+                             "the backup account's event bus policy would be %zu characters with "
+                             "the %zu statement(s) of other stacks or hands already there and "
+                             "this stack's %zu: EventBridge's \"Event bus policy size\" is %d; "
+                             "raise it in Service Quotas and set backup.bus_policy_quota, or "
+                             "remove statements no longer needed",
+                             size, others, n - others, e->graph->bus_policy_quota);
+    free(text);
+    cJSON_Delete(policy);
+    return rc;
+}
+
 static int s_refresh(struct rdsbk_engine *e) {
     size_t n = e->n_changes ? e->n_changes : 1;
     struct rdsbk_task_result *results = NULL;
@@ -575,6 +653,9 @@ static int s_refresh(struct rdsbk_engine *e) {
             break;
         }
     }
+
+    if (rc == 0 && !e->destroy)
+        rc = s_check_bus_growth(e, r.memo);
 
 cleanup:
     rdsbk_res_memo_free(r.memo);

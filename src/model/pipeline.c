@@ -925,12 +925,18 @@ static int s_check_size(const struct rdsbk_resource *r, const struct s_quota *q)
  * policy size", 10,240, adjustable: backup.bus_policy_quota). Statements of other stacks on the
  * same bus count too; they are not known here.
  */
-static int s_check_bus_policy(const struct rdsbk_graph *g) {
-    static const char envelope[] = "{\"Version\":\"2012-10-17\",\"Statement\":[]}";
+size_t rdsbk_model_bus_statement_size(const char *sid, const char *principal, const char *partition,
+                                      const char *region, const char *bus_account) {
     static const char statement[] =
         "{\"Sid\":\"\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn::iam:::root\"},"
         "\"Action\":\"events:PutEvents\",\"Resource\":\"arn::events:::event-bus/default\"}";
-    size_t size = sizeof(envelope) - 1;
+
+    return sizeof(statement) - 1 + strlen(sid) + strlen(principal) + 2 * strlen(partition) +
+           strlen(region) + strlen(bus_account);
+}
+
+static int s_check_bus_policy(const struct rdsbk_graph *g) {
+    size_t size = sizeof(RDSBK_BUS_POLICY_ENVELOPE) - 1;
     size_t statements = 0;
 
     for (size_t i = 0; i < g->n_resources; i++) {
@@ -940,8 +946,8 @@ static int s_check_bus_policy(const struct rdsbk_graph *g) {
 
         if (r->type != RDSBK_RT_EVENTS_PERMISSION || !sid || !principal)
             continue;
-        size += (statements++ > 0) + sizeof(statement) - 1 + strlen(sid) + strlen(principal) +
-                2 * strlen(g->partition) + strlen(r->region) + strlen(r->account);
+        size += (statements++ > 0) +
+                rdsbk_model_bus_statement_size(sid, principal, g->partition, r->region, r->account);
         if (size > (size_t)g->bus_policy_quota)
             return rdsbk_error_set(
                 RDSBK_EINVALID,

@@ -73,10 +73,25 @@ static int s_fetch_bus_policy(char **text_out, struct rdsbk_client *client, cons
     return result;
 }
 
+int rdsbk_res_bus_policy(char **text_out, struct rdsbk_client *client,
+                         const struct rdsbk_resource_ref *ref) {
+    char *key = rdsbk_res_fmt("%s/%s/events:DescribeEventBus/default", ref->account, ref->region);
+    int result =
+        key ? rdsbk_res_memo_text(text_out, ref->memo, s_fetch_bus_policy, client, NULL, key)
+            : RDSBK_ENOMEM;
+
+    free(key);
+    if (result == RDSBK_ENOTFOUND) {
+        rdsbk_error_clear();
+        *text_out = NULL;
+        result = 0;
+    }
+    return result;
+}
+
 static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
                   const struct rdsbk_resource_ref *ref) {
     const char *sid = s_sid(ref);
-    char *key = NULL;
     char *text = NULL;
     cJSON *policy = NULL;
     const cJSON *found = NULL;
@@ -89,9 +104,9 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
     *actual_out = NULL;
     if (id_out)
         *id_out = NULL;
-    key = rdsbk_res_fmt("%s/%s/events:DescribeEventBus/default", ref->account, ref->region);
-    result = key ? rdsbk_res_memo_text(&text, ref->memo, s_fetch_bus_policy, client, NULL, key)
-                 : RDSBK_ENOMEM;
+    result = rdsbk_res_bus_policy(&text, client, ref);
+    if (result == 0 && !text)
+        result = rdsbk_error_set(RDSBK_ENOTFOUND, "the default event bus has no policy");
     if (result == 0)
         result = rdsbk_res_json_parse(&policy, text, "events:DescribeEventBus Policy");
     if (result)
@@ -125,7 +140,6 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
     out = NULL;
 
 cleanup:
-    free(key);
     free(text);
     cJSON_Delete(policy);
     cJSON_Delete(out);

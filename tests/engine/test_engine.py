@@ -334,6 +334,38 @@ class EngineTest(unittest.TestCase):
         self.run_tool("destroy", "--auto-approve")
         self.assertEqual(self.pipeline_inventory(), [])
 
+    def test_bus_policy_shared_with_others(self):
+        """Statements of others on the backup bus count against its quota: with 51 there
+        (10,035 characters), this stack's two would make 10,433, past 10,240, and the plan is
+        refused before any write; with 46, apply goes through."""
+        ev_b = H.client("events", account=B, region=RB)
+        for i in range(51):
+            ev_b.put_permission(Action="events:PutEvents", Principal="4000000000%02d" % i,
+                                StatementId="other-4000000000%02d" % i)
+        src = [{"account": A, "region": RA, "instances": ["orders-db"]},
+               {"account": C, "region": "us-east-1", "instances": ["x-db"]}]
+        self.write(topology(sources=src))
+        self.clear_log()
+        proc = self.run_tool("apply", "--auto-approve", check=False)
+        self.assertEqual(proc.returncode, 1, proc.stdout)
+        self.assertEqual([r for r in self.requests() if r.get("mutating")], [])
+        # the size foreseen: the policy there, plus this stack's two statements as AWS stores
+        # them (put by hand to measure one: C's is as long as A's) and a comma before each
+        before = ev_b.describe_event_bus()["Policy"]
+        ev_b.put_permission(Action="events:PutEvents", Principal=A, StatementId="rdsbk-t1-" + A)
+        mine = json.loads(ev_b.describe_event_bus()["Policy"])["Statement"][-1]
+        ev_b.remove_permission(StatementId="rdsbk-t1-" + A)
+        size = len(before) + 2 * (1 + len(json.dumps(mine, separators=(",", ":"))))
+        self.assertIn("the backup account's event bus policy would be %d characters with the "
+                      "51 statement(s) of other stacks or hands already there and this stack's 2"
+                      % size, proc.stderr)
+        for i in range(46, 51):
+            ev_b.remove_permission(StatementId="other-4000000000%02d" % i)
+        self.apply()
+        self.assert_no_changes()
+        self.run_tool("destroy", "--auto-approve")
+        self.assertEqual(len(json.loads(ev_b.describe_event_bus()["Policy"])["Statement"]), 46)
+
     def test_key_replacement_needs_the_flag(self):
         """Replacing the key schedules the old one's deletion: refused while backups need it."""
         self.write(topology())
