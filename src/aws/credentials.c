@@ -2,6 +2,7 @@
 
 #include "rdsbk/endpoints.h"
 #include "rdsbk/error.h"
+#include "rdsbk/http.h"
 #include "rdsbk/log.h"
 #include "rdsbk/services/sts.h"
 
@@ -168,7 +169,8 @@ static bool s_fresh(const struct s_source *src, time_t now) {
 
 static int s_source_get(struct rdsbk_credentials *out, struct s_source *src) {
     struct rdsbk_credentials fresh = {0};
-    time_t now = time(NULL);
+    /* expirations are AWS's time: a skewed local clock, once seen, is corrected here too */
+    time_t now = time(NULL) + rdsbk_aws_clock_offset_s();
     int result = 0;
 
     memset(out, 0, sizeof(*out));
