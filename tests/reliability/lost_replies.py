@@ -14,9 +14,9 @@ that dies before replying, unseen by the tool's attempt count), and its own retr
 key. Then per cycle (2 short, 10 long): apply exits 0 at the first run (a retried create that is
 refused as already existing adopts what the lost call made), plan shows no changes, the emulator
 holds exactly what the state records (a key created twice was scheduled for deletion); destroy
-exits 0 at the first run and leaves nothing. (The suite would re-run a failed apply or destroy up to 8 times to tell "needs
-another run" from "never converges" in its message.) Figures: replies dropped by operation,
-failed runs and why, anything left unknown.
+exits 0 at the first run and leaves nothing. (The suite would re-run a failed apply or destroy up
+to 8 times to tell "needs another run" from "never converges" in its message.) Figures: replies
+dropped by operation, failed runs and why, anything left unknown.
 """
 
 import collections
