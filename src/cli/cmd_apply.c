@@ -31,7 +31,8 @@ const struct rdsbk_cli_command rdsbk_cmd_apply = {
     "apply [-f FILE] [--auto-approve] [options] [PLAN]",
     "Plans as 'plan' does, asks for confirmation, and makes AWS match the topology: resources are\n"
     "created and updated in dependency order, up to --parallelism at once per service in each\n"
-    "account (services and accounts side by side); the state follows every change, so a run that\n"
+    "account (services and accounts side by side; 64-128 requests in flight in all by the\n"
+    "stack's size, or RDSBK_MAX_THREADS); the state follows every change, so a run that\n"
     "fails or is killed continues where it stopped when run again. Ctrl-C lets the changes under\n"
     "way finish, starts no new one and saves the state (a second Ctrl-C stops at once). With PLAN\n"
     "(from 'plan --out'), does exactly that plan, and refuses it when the state, the topology or\n"
