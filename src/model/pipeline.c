@@ -846,8 +846,9 @@ static int s_cmp_resource(const void *a, const void *b) {
  * they are written: past one, a write fails half-way through an apply, so the build refuses the
  * pipeline first, naming the document. Sizes as stored (compact JSON; IAM does not count
  * whitespace either), each reference (the key's ARN, known at apply) counted at S_REF_MAX, longer
- * than what it stands for. The backup-copy role names two snapshot patterns per database of every
- * source (about 123 characters a database): about 75 databases in all.
+ * than what it stands for. A source's copy role names four snapshot patterns per database of that
+ * source (about 230 characters a database: about 39 databases), the backup-copy role two per
+ * database of every source (about 123: about 75 databases in all).
  */
 #define S_REF_MAX 128
 
