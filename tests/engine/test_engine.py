@@ -336,7 +336,7 @@ class EngineTest(unittest.TestCase):
 
     def test_bus_policy_shared_with_others(self):
         """Statements of others on the backup bus count against its quota: with 51 there
-        (10,035 characters), this stack's two would make 10,433, past 10,240, and the plan is
+        (10,034 characters), this stack's two would make 10,432, past 10,240, and the plan is
         refused before any write; with 46, apply goes through."""
         ev_b = H.client("events", account=B, region=RB)
         for i in range(51):
