@@ -67,13 +67,10 @@ int rdsbk_model_build(struct rdsbk_graph **out, const struct rdsbk_topology *top
  */
 int rdsbk_model_check_quotas(const struct rdsbk_graph *graph);
 
-/* A bus policy's characters besides its statements and the commas between them. */
-#define RDSBK_BUS_POLICY_ENVELOPE "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-
-/* The characters of the statement PutPermission writes into the default event bus's policy of
- * `bus_account` in `region` to admit `principal` (an account id) as `sid`, as stored. */
-size_t rdsbk_model_bus_statement_size(const char *sid, const char *principal, const char *partition,
-                                      const char *region, const char *bus_account);
+/* The characters this graph's statements take in the backup account's event bus policy, as
+ * stored, with the policy's envelope and the commas between them; *statements (may be NULL)
+ * receives their number. Statements already there add their own characters and a comma each. */
+size_t rdsbk_model_bus_policy_size(const struct rdsbk_graph *graph, size_t *statements);
 
 void rdsbk_graph_free(struct rdsbk_graph *graph);
 

@@ -122,53 +122,46 @@ static void s_add_account(const char **list, size_t *n, const char *account) {
     list[(*n)++] = account;
 }
 
+/* Adds the accounts the topology names, the backup account first. */
+static void s_add_topology_accounts(const char **list, size_t *n, const struct rdsbk_topology *t) {
+    s_add_account(list, n, t->backup.account);
+    for (size_t i = 0; i < t->n_sources; i++)
+        s_add_account(list, n, t->sources[i].account);
+}
+
 /* Before anything else, the accounts the topology names. */
 static int s_verify_topology_accounts(struct rdsbk_engine *e) {
-    const struct rdsbk_topology *t = e->topo;
-    const char **accounts = calloc(t->n_sources + 1, sizeof(*accounts));
+    const char **accounts = calloc(e->topo->n_sources + 1, sizeof(*accounts));
     size_t n = 0;
     int rc;
 
     if (!accounts)
         return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-    s_add_account(accounts, &n, t->backup.account);
-    for (size_t i = 0; i < t->n_sources; i++)
-        s_add_account(accounts, &n, t->sources[i].account);
+    s_add_topology_accounts(accounts, &n, e->topo);
     rc = s_verify_accounts(e, accounts, n, false);
     free(accounts);
     return rc;
 }
 
 /* Then those the state still has resources in and the topology no longer names (a removed
- * source, a former backup account): their resources are about to be deleted there. */
+ * source, a former backup account): their resources are about to be deleted there. They come
+ * after the topology's in one list. */
 static int s_verify_removed_accounts(struct rdsbk_engine *e) {
-    const struct rdsbk_topology *t = e->topo;
     const struct rdsbk_state *st = e->state;
-    const char **named = calloc(t->n_sources + 1 + st->n_resources, sizeof(*named));
-    const char **removed = calloc(st->n_resources + 1, sizeof(*removed));
-    size_t n_named = 0;
-    size_t n_removed = 0;
+    const char **accounts = calloc(e->topo->n_sources + 1 + st->n_resources, sizeof(*accounts));
+    size_t named = 0;
+    size_t n;
     int rc = 0;
 
-    if (!named || !removed) {
-        rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-        goto cleanup;
-    }
-    s_add_account(named, &n_named, t->backup.account);
-    for (size_t i = 0; i < t->n_sources; i++)
-        s_add_account(named, &n_named, t->sources[i].account);
-    for (size_t i = 0; i < st->n_resources; i++) {
-        size_t before = n_named;
-        s_add_account(named, &n_named, st->resources[i].account);
-        if (n_named > before)
-            removed[n_removed++] = st->resources[i].account;
-    }
-    if (n_removed)
-        rc = s_verify_accounts(e, removed, n_removed, true);
-
-cleanup:
-    free(named);
-    free(removed);
+    if (!accounts)
+        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    s_add_topology_accounts(accounts, &named, e->topo);
+    n = named;
+    for (size_t i = 0; i < st->n_resources; i++)
+        s_add_account(accounts, &n, st->resources[i].account);
+    if (n > named)
+        rc = s_verify_accounts(e, accounts + named, n - named, true);
+    free(accounts);
     return rc;
 }
 
@@ -218,8 +211,6 @@ int rdsbk_engine_open(struct rdsbk_engine *e, const struct rdsbk_topology *topo,
         rc = s_remember_accounts(e);
     if (!rc)
         rc = rdsbk_model_build(&e->graph, topo);
-    if (!rc && strcmp(operation, "destroy") != 0) /* destroy writes no document */
-        rc = rdsbk_model_check_quotas(e->graph);
     verify_rc = rdsbk_job_join(&verify);
     if (!rc && verify_rc) { /* the opening's own error comes first */
         rdsbk_error_restore(&verify.error);
@@ -535,8 +526,8 @@ static int s_check_bus_growth(struct rdsbk_engine *e, struct rdsbk_res_memo *mem
     const struct rdsbk_change *bus = NULL;
     struct rdsbk_resource_ref ref;
     struct rdsbk_client *client;
-    size_t size = sizeof(RDSBK_BUS_POLICY_ENVELOPE) - 1;
-    size_t n = 0;
+    size_t ours = 0;
+    size_t size = rdsbk_model_bus_policy_size(e->graph, &ours);
     size_t others = 0;
     char *text = NULL;
     cJSON *policy = NULL;
@@ -560,25 +551,13 @@ static int s_check_bus_growth(struct rdsbk_engine *e, struct rdsbk_res_memo *mem
         char *one;
 
         if (sid && s_bus_statement_ours(e, sid))
-            continue; /* counted below as it will be, or deleted */
+            continue; /* counted as it will be, or deleted */
         if (!(one = cJSON_PrintUnformatted(st))) {
             rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
             break;
         }
-        size += (n++ > 0) + strlen(one);
-        others++;
+        size += (ours + others++ > 0) + strlen(one);
         free(one);
-    }
-    for (size_t i = 0; rc == 0 && i < e->n_changes; i++) {
-        const struct rdsbk_change *c = &e->changes[i];
-        const cJSON *d = c->res ? c->res->desired : NULL;
-        const char *sid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "statement_id"));
-        const char *principal =
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "principal"));
-
-        if (c->type == RDSBK_RT_EVENTS_PERMISSION && sid && principal)
-            size += (n++ > 0) + rdsbk_model_bus_statement_size(sid, principal, e->graph->partition,
-                                                               c->region, c->account);
     }
     if (rc == 0 && size > (size_t)e->graph->bus_policy_quota)
         rc = rdsbk_error_set(RDSBK_EINVALID,
@@ -587,7 +566,7 @@ static int s_check_bus_growth(struct rdsbk_engine *e, struct rdsbk_res_memo *mem
                              "this stack's %zu: EventBridge's \"Event bus policy size\" is %d; "
                              "raise it in Service Quotas and set backup.bus_policy_quota, or "
                              "remove statements no longer needed",
-                             size, others, n - others, e->graph->bus_policy_quota);
+                             size, others, ours, e->graph->bus_policy_quota);
     free(text);
     cJSON_Delete(policy);
     return rc;
@@ -840,6 +819,9 @@ int rdsbk_engine_compute(struct rdsbk_engine *e, bool destroy) {
     int rc;
 
     e->destroy = destroy;
+    rc = destroy ? 0 : rdsbk_model_check_quotas(e->graph); /* destroy writes no document */
+    if (rc)
+        return rc;
     rc = s_build_changes(e, destroy);
     if (rc)
         return rc;

@@ -848,7 +848,7 @@ static int s_cmp_resource(const void *a, const void *b) {
  * whitespace either), each reference (the key's ARN, known at apply) counted at S_REF_MAX, longer
  * than what it stands for. A source's copy role names four snapshot patterns per database of that
  * source (about 230 characters a database: about 39 databases), the backup-copy role two per
- * database of every source (about 123: about 75 databases in all).
+ * database of every source (about 123: about 73 databases in all).
  */
 #define S_REF_MAX 128
 
@@ -924,31 +924,50 @@ static int s_check_size(const struct rdsbk_resource *r, const struct s_quota *q)
  * comma-separated in {"Version":"2012-10-17","Statement":[...]}: 201 characters a statement for
  * stack "bench" in partition aws, so about 50 source accounts under the default quota ("Event bus
  * policy size", 10,240, adjustable: backup.bus_policy_quota). Statements of other stacks on the
- * same bus count too; they are not known here.
+ * same bus count too: the plan adds them (engine.c, s_check_bus_growth).
  */
-size_t rdsbk_model_bus_statement_size(const char *sid, const char *principal, const char *partition,
-                                      const char *region, const char *bus_account) {
+#define S_BUS_POLICY_ENVELOPE "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+
+/* The characters of r's statement in the bus policy; 0 when r is not a bus permission. */
+static size_t s_bus_statement_size(const struct rdsbk_graph *g, const struct rdsbk_resource *r) {
     static const char statement[] =
         "{\"Sid\":\"\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn::iam:::root\"},"
         "\"Action\":\"events:PutEvents\",\"Resource\":\"arn::events:::event-bus/default\"}";
+    const char *sid = cJSON_GetStringValue(cJSON_GetObjectItem(r->desired, "statement_id"));
+    const char *principal = cJSON_GetStringValue(cJSON_GetObjectItem(r->desired, "principal"));
 
-    return sizeof(statement) - 1 + strlen(sid) + strlen(principal) + 2 * strlen(partition) +
-           strlen(region) + strlen(bus_account);
+    if (r->type != RDSBK_RT_EVENTS_PERMISSION || !sid || !principal)
+        return 0;
+    return sizeof(statement) - 1 + strlen(sid) + strlen(principal) + 2 * strlen(g->partition) +
+           strlen(r->region) + strlen(r->account);
 }
 
+size_t rdsbk_model_bus_policy_size(const struct rdsbk_graph *g, size_t *statements) {
+    size_t size = sizeof(S_BUS_POLICY_ENVELOPE) - 1;
+    size_t n = 0;
+
+    for (size_t i = 0; i < g->n_resources; i++) {
+        size_t one = s_bus_statement_size(g, &g->resources[i]);
+        if (one)
+            size += (n++ > 0) + one;
+    }
+    if (statements)
+        *statements = n;
+    return size;
+}
+
+/* This stack's statements alone, named at the one that crosses the quota. */
 static int s_check_bus_policy(const struct rdsbk_graph *g) {
-    size_t size = sizeof(RDSBK_BUS_POLICY_ENVELOPE) - 1;
+    size_t size = sizeof(S_BUS_POLICY_ENVELOPE) - 1;
     size_t statements = 0;
 
     for (size_t i = 0; i < g->n_resources; i++) {
         const struct rdsbk_resource *r = &g->resources[i];
-        const char *sid = cJSON_GetStringValue(cJSON_GetObjectItem(r->desired, "statement_id"));
-        const char *principal = cJSON_GetStringValue(cJSON_GetObjectItem(r->desired, "principal"));
+        size_t one = s_bus_statement_size(g, r);
 
-        if (r->type != RDSBK_RT_EVENTS_PERMISSION || !sid || !principal)
+        if (!one)
             continue;
-        size += (statements++ > 0) +
-                rdsbk_model_bus_statement_size(sid, principal, g->partition, r->region, r->account);
+        size += (statements++ > 0) + one;
         if (size > (size_t)g->bus_policy_quota)
             return rdsbk_error_set(
                 RDSBK_EINVALID,
