@@ -6,7 +6,8 @@
 
 /*
  * A growable byte buffer that is always NUL-terminated once anything was added, with a size cap
- * (curl's dynbuf, libgit2's git_buf). The buffer owns `ptr`; `len` excludes the terminator.
+ * (curl's dynbuf, libgit2's git_buf). The buffer owns `ptr`; `len` excludes the terminator. The
+ * fields are the buffer's own: other modules use the functions below, as curl's dynbuf asks.
  */
 struct rdsbk_buf {
     char *ptr;
@@ -36,6 +37,12 @@ int rdsbk_buf_vprintf(struct rdsbk_buf *buf, const char *fmt, va_list ap);
 
 /* The contents as a C string; "" for an empty buffer. Borrowed, valid until the next change. */
 const char *rdsbk_buf_cstr(const struct rdsbk_buf *buf);
+
+/* The number of bytes in the buffer (the terminator excluded). */
+size_t rdsbk_buf_len(const struct rdsbk_buf *buf);
+
+/* Shortens the buffer to `len` bytes (no-op when it is not longer), keeping it terminated. */
+void rdsbk_buf_truncate(struct rdsbk_buf *buf, size_t len);
 
 /* Hands the allocation to the caller (free() it; never NULL unless out of memory) and empties
  * the buffer. */

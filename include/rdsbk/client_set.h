@@ -27,9 +27,10 @@ int rdsbk_client_set_new(struct rdsbk_client_set **out, const struct rdsbk_topol
 /* Frees every client; NULL is a no-op. */
 void rdsbk_client_set_free(struct rdsbk_client_set *set);
 
-/* The client for `account` in `region` (borrowed from the set), or NULL with the error set. */
-struct rdsbk_client *rdsbk_client_set_get(struct rdsbk_client_set *set, const char *account,
-                                          const char *region);
+/* *out = the client for `account` in `region` (borrowed from the set). Returns 0, or the error of
+ * making it (bad endpoint, credentials that cannot be set up, RDSBK_ENOMEM). */
+int rdsbk_client_set_get(struct rdsbk_client **out, struct rdsbk_client_set *set,
+                         const char *account, const char *region);
 
 /* The profile and role_arn the topology gives `account` (the first source naming it, or the
  * backup); false when it names no such account. */

@@ -41,11 +41,39 @@ int rdsbk_error_set(int code, const char *fmt, ...) __attribute__((format(printf
 int rdsbk_error_set_aws(int code, int http_status, const char *aws_code, const char *request_id,
                         const char *message);
 
+/* Records "out of memory" (RDSBK_ENOMEM), as libgit2's git_error_set_oom; returns RDSBK_ENOMEM. */
+int rdsbk_error_oom(void);
+
+/* The code of the last error recorded on this thread, or RDSBK_ERROR when none was recorded: for a
+ * caller whose callee failed without a code of its own (a library call that returned NULL). */
+int rdsbk_error_code(void);
+
 void rdsbk_error_clear(void);
 
 /* Copies the calling thread's last error into `out` (for handing errors across threads), and
  * restores one into the calling thread. */
 void rdsbk_error_save(struct rdsbk_error *out);
 void rdsbk_error_restore(const struct rdsbk_error *err);
+
+/*
+ * The two checks of a function with one exit (an `int rc` and a `cleanup:` label that releases
+ * everything), in the manner of libgit2's GIT_ERROR_CHECK_ALLOC:
+ *   RDSBK_CHECK_ALLOC(p): when `p` is NULL, records "out of memory" and leaves with RDSBK_ENOMEM;
+ *   RDSBK_TRY(call):      runs `call`, and leaves with its code when it fails.
+ */
+#define RDSBK_CHECK_ALLOC(ptr)                                                                     \
+    do {                                                                                           \
+        if (!(ptr)) {                                                                              \
+            rc = rdsbk_error_oom();                                                                \
+            goto cleanup;                                                                          \
+        }                                                                                          \
+    } while (0)
+
+#define RDSBK_TRY(call)                                                                            \
+    do {                                                                                           \
+        rc = (call);                                                                               \
+        if (rc)                                                                                    \
+            goto cleanup;                                                                          \
+    } while (0)
 
 #endif

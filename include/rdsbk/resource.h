@@ -75,7 +75,7 @@ struct rdsbk_resource_ops {
                   const struct rdsbk_resource_ref *ref, const cJSON *desired, const cJSON *actual);
 
     /* Deletes it (a KMS key: schedules its deletion with the "deletion_window_days" attribute).
-     * Deleting what no longer exists is success. */
+     * RDSBK_ENOTFOUND when it no longer exists: rdsbk_resource_remove counts that as done. */
     int (*remove)(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref);
 
     /* The calls `read` makes one after the other (DescribeKey, GetKeyPolicy, ListResourceTags:
@@ -88,9 +88,33 @@ struct rdsbk_resource_ops {
     const char *const *force_new;
     /* Desired attributes that are not compared (settings of the tool, not of AWS). */
     const char *const *no_diff;
+
+    /* What the engine needs to know of the type, so that it never names one. */
+
+    /* The service whose API the type calls ("iam", "events"): AWS throttles each per account, and
+     * per Region unless the service is `global`; the engine's --parallelism groups follow. */
+    const char *service;
+    bool global;
+
+    /* A resource that lives inside another (a role's inline policy in its role, a rule's target in
+     * its rule, a statement of a function's policy in its function) is `contained` in a resource
+     * of type `container`: it cannot exist without it, so it is read only once its container was
+     * found, and deleted before its container is. */
+    bool contained;
+    enum rdsbk_resource_type container;
+    /* Deleting the container deletes it too (a function takes its permissions along): deleted in
+     * the same run, it needs no call of its own. */
+    bool deleted_with_container;
+
+    /* What a destroy plan says when it deletes one (NULL: nothing). */
+    const char *delete_warning;
 };
 
 /* The implementation for a type; never NULL for a valid type. */
 const struct rdsbk_resource_ops *rdsbk_resource_ops(enum rdsbk_resource_type type);
+
+/* Deletes a resource through its type's `remove`: what no longer exists counts as deleted (0, the
+ * error cleared). Returns 0 or the error of the call. */
+int rdsbk_resource_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref);
 
 #endif

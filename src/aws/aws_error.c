@@ -153,7 +153,7 @@ static int s_set(char **dst, const char *value) {
     if (*dst || !value || !*value)
         return 0;
     *dst = strdup(value);
-    return *dst ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    return *dst ? 0 : rdsbk_error_oom();
 }
 
 static int s_parse_json(struct rdsbk_aws_error *out, const char *body) {

@@ -57,7 +57,7 @@ static int s_endpoints_copy(struct rdsbk_endpoints *dst, const struct rdsbk_endp
         s_dup(&dst->events, src->events) || s_dup(&dst->lambda, src->lambda) ||
         s_dup(&dst->rds, src->rds)) {
         s_endpoints_clean_up(dst);
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     }
     return 0;
 }
@@ -86,7 +86,7 @@ static int s_client_base(struct rdsbk_client **out, const char *region,
 
     *out = NULL;
     if (!c)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     if (!region || !*region) {
         result = rdsbk_error_set(RDSBK_EINVALID, "a client needs a Region");
         goto cleanup;
@@ -122,7 +122,7 @@ int rdsbk_client_new(struct rdsbk_client **out, const struct rdsbk_client_option
         goto cleanup;
     c->creds = calloc(1, sizeof(*c->creds));
     if (!c->creds) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     pthread_mutex_init(&c->creds->lock, NULL);

@@ -48,7 +48,7 @@ int rdsbk_client_set_new(struct rdsbk_client_set **out, const struct rdsbk_topol
 
     *out = NULL;
     if (!set)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     set->topo = topo;
     set->http = http;
     set->fallback = fallback;
@@ -93,10 +93,11 @@ static int s_new_client(struct rdsbk_client **out, struct rdsbk_client_set *set,
     return rdsbk_client_new(out, &o);
 }
 
-struct rdsbk_client *rdsbk_client_set_get(struct rdsbk_client_set *set, const char *account,
-                                          const char *region) {
+int rdsbk_client_set_get(struct rdsbk_client **out, struct rdsbk_client_set *set,
+                         const char *account, const char *region) {
     struct rdsbk_client *client = NULL;
     struct s_entry *grown;
+    int rc = 0;
 
     pthread_mutex_lock(&set->lock);
     for (size_t i = 0; i < set->n; i++) {
@@ -106,7 +107,8 @@ struct rdsbk_client *rdsbk_client_set_get(struct rdsbk_client_set *set, const ch
             goto done;
         }
     }
-    if (s_new_client(&client, set, account, region))
+    rc = s_new_client(&client, set, account, region);
+    if (rc)
         goto done;
     grown = realloc(set->entries, (set->n + 1) * sizeof(*grown));
     if (grown) {
@@ -116,7 +118,7 @@ struct rdsbk_client *rdsbk_client_set_get(struct rdsbk_client_set *set, const ch
     if (!grown || !grown[set->n].region) {
         rdsbk_client_free(client);
         client = NULL;
-        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rc = rdsbk_error_oom();
         goto done;
     }
     snprintf(set->entries[set->n].account, sizeof(set->entries[set->n].account), "%s", account);
@@ -125,5 +127,6 @@ struct rdsbk_client *rdsbk_client_set_get(struct rdsbk_client_set *set, const ch
 
 done:
     pthread_mutex_unlock(&set->lock);
-    return client;
+    *out = client;
+    return rc;
 }

@@ -67,7 +67,7 @@ static int s_dup(char **out, const char *s) {
     if (!s)
         return 0;
     *out = strdup(s);
-    return *out ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    return *out ? 0 : rdsbk_error_oom();
 }
 
 static void s_source_free(struct s_source *src) {
@@ -87,7 +87,7 @@ static struct s_source *s_source_new(struct rdsbk_credentials_provider *owner, e
     struct s_source *src = calloc(1, sizeof(*src));
 
     if (!src) {
-        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rdsbk_error_oom();
         return NULL;
     }
     src->kind = kind;
@@ -674,7 +674,7 @@ int rdsbk_credentials_provider_new(struct rdsbk_credentials_provider **out,
 
     *out = NULL;
     if (!p)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     pthread_mutex_init(&p->lock, NULL);
     p->http = opts->http;
     p->send = opts->send;

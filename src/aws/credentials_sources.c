@@ -19,7 +19,7 @@ static int s_dup(char **out, const char *s) {
     if (!s)
         return 0;
     *out = strdup(s);
-    return *out ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    return *out ? 0 : rdsbk_error_oom();
 }
 
 /* Expiration as ISO 8601; absent means the credentials do not expire. */
@@ -151,7 +151,7 @@ static int s_read_file(char **out, const char *path, const char *what) {
     while (text.len && (text.ptr[text.len - 1] == '\n' || text.ptr[text.len - 1] == '\r'))
         text.ptr[--text.len] = '\0';
     *out = rdsbk_buf_detach(&text);
-    return *out ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    return *out ? 0 : rdsbk_error_oom();
 }
 
 int rdsbk_credentials_read_token_file(char **out, const char *path) {
@@ -315,7 +315,7 @@ int rdsbk_credentials_from_imds(struct rdsbk_credentials *out, struct rdsbk_http
     token = rdsbk_buf_detach(&resp.body);
     rdsbk_http_response_clean_up(&resp);
     if (!token) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
 
@@ -330,7 +330,7 @@ int rdsbk_credentials_from_imds(struct rdsbk_credentials *out, struct rdsbk_http
     role = rdsbk_buf_detach(&resp.body);
     rdsbk_http_response_clean_up(&resp);
     if (!role) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     role[strcspn(role, "\r\n")] = '\0';

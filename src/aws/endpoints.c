@@ -153,7 +153,7 @@ static int s_take_override(char **url_out, const char *url, const char *origin) 
         len--;
     taken = strndup(url, len);
     if (!taken) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     result = rdsbk_endpoint_check_url(taken);
@@ -261,7 +261,7 @@ int rdsbk_endpoint_resolve(char **url_out, const char **signing_region_out,
         }
         *url_out = strdup(url);
         if (!*url_out) {
-            result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            result = rdsbk_error_oom();
             goto cleanup;
         }
     }

@@ -58,24 +58,6 @@ static void s_global_init(void) {
     s_global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-void rdsbk_http_sleep_ms(long ms) {
-    struct timespec ts;
-
-    if (ms <= 0)
-        return;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (ms % 1000) * 1000000L;
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-long long rdsbk_http_now_ms(void) {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void rdsbk_http_response_clean_up(struct rdsbk_http_response *resp) {
     for (size_t i = 0; i < resp->n_headers; i++) {
         free(resp->headers[i].name);
@@ -126,7 +108,7 @@ int rdsbk_http_new(struct rdsbk_http **out, const struct rdsbk_http_options *opt
     }
     http = calloc(1, sizeof(*http));
     if (!http) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     if (opts)
@@ -371,7 +353,7 @@ static int s_header_list(struct curl_slist **out, const struct rdsbk_http_reques
     goto cleanup;
 
 nomem:
-    result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    result = rdsbk_error_oom();
 cleanup:
     curl_slist_free_all(list);
     rdsbk_buf_clean_up_secure(&line); /* held the Authorization and token lines */
@@ -505,7 +487,7 @@ static int s_curl_send(struct rdsbk_http_response *resp, struct rdsbk_http *http
         goto cleanup;
     }
     if (rx.nomem) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     if (rc != CURLE_OK) {

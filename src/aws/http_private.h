@@ -5,12 +5,6 @@
 
 /* Shared between http.c (transport) and retry.c (signed, retrying calls). Private to src/aws. */
 
-/* Sleeps `ms` milliseconds (resuming after signals). */
-void rdsbk_http_sleep_ms(long ms);
-
-/* Milliseconds from a monotonic clock. */
-long long rdsbk_http_now_ms(void);
-
 /* The delay before the retry that follows attempt `attempt` (1-based): uniform in
  * [0, min(max_delay_ms, base_delay_ms * 2^(attempt-1))] ("full jitter"). Thread-safe. */
 long rdsbk_retry_backoff_ms(const struct rdsbk_http_options *opts, int attempt);

@@ -90,7 +90,7 @@ int rdsbk_json_next_token(char **out, const cJSON *reply, const char *field) {
     if (!cJSON_IsString(token) || !token->valuestring[0])
         return 0;
     *out = strdup(token->valuestring);
-    return *out ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    return *out ? 0 : rdsbk_error_oom();
 }
 
 cJSON *rdsbk_json_tags_map(const struct rdsbk_tag *tags, size_t n) {
@@ -102,7 +102,7 @@ cJSON *rdsbk_json_tags_map(const struct rdsbk_tag *tags, size_t n) {
             map = NULL;
         }
     if (!map)
-        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rdsbk_error_oom();
     return map;
 }
 
@@ -120,7 +120,7 @@ cJSON *rdsbk_json_tags_list(const struct rdsbk_tag *tags, size_t n, const char *
         }
     }
     if (!list)
-        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rdsbk_error_oom();
     return list;
 }
 

@@ -44,7 +44,7 @@ char *rdsbk_protocol_uri_decode(const char *s, bool plus_is_space) {
     size_t o = 0;
 
     if (!out) {
-        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rdsbk_error_oom();
         return NULL;
     }
     for (size_t i = 0; i < len; i++) {

@@ -25,7 +25,7 @@ int rdsbk_query_init(struct rdsbk_query *q, const char *action, const char *vers
     rdsbk_buf_init(&q->body, 0);
     q->action = strdup(action);
     if (!q->action)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     rc = rdsbk_buf_adds(&q->body, "Action=");
     if (rc == 0)
         rc = rdsbk_protocol_uri_encode(&q->body, action, strlen(action), false);
@@ -200,7 +200,7 @@ int rdsbk_query_send(struct rdsbk_query_reply *reply, const struct rdsbk_service
     req.url = rdsbk_buf_detach(&url);
     req.body = malloc(q->body.len ? q->body.len : 1);
     if (!req.method || !req.url || !req.body) {
-        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rdsbk_error_oom();
         goto cleanup;
     }
     memcpy(req.body, q->body.ptr, q->body.len);
@@ -238,5 +238,5 @@ int rdsbk_query_next_marker(char **out, const xmlNode *result) {
     if (!marker || !*marker)
         return 0;
     *out = strdup(marker);
-    return *out ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    return *out ? 0 : rdsbk_error_oom();
 }

@@ -36,7 +36,7 @@ int rdsbk_credentials_copy(struct rdsbk_credentials *dst, const struct rdsbk_cre
         s_dup(&dst->secret_access_key, src->secret_access_key) ||
         s_dup(&dst->session_token, src->session_token)) {
         rdsbk_credentials_clean_up(dst);
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     }
     return 0;
 }
@@ -61,14 +61,14 @@ int rdsbk_http_request_add_header(struct rdsbk_http_request *req, const char *na
     char *v;
 
     if (!h)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     req->headers = h;
     n = strdup(name);
     v = strdup(value);
     if (!n || !v) {
         free(n);
         free(v);
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     }
     req->headers[req->n_headers].name = n;
     req->headers[req->n_headers].value = v;

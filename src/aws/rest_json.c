@@ -24,7 +24,7 @@ int rdsbk_rest_init(struct rdsbk_rest *r, const char *method, const char *operat
     r->operation = strdup(operation);
     if (!r->method || !r->operation) {
         rdsbk_rest_clean_up(r);
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     }
     return 0;
 }
@@ -77,14 +77,14 @@ int rdsbk_rest_header(struct rdsbk_rest *r, const char *name, const char *value)
         return 0;
     grown = realloc(r->headers, (r->n_headers + 1) * sizeof(*grown));
     if (!grown)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     r->headers = grown;
     n = strdup(name);
     v = strdup(value);
     if (!n || !v) {
         free(n);
         free(v);
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     }
     r->headers[r->n_headers].name = n;
     r->headers[r->n_headers].value = v;
@@ -96,7 +96,7 @@ int rdsbk_rest_body(struct rdsbk_rest *r, const void *data, size_t len, const ch
     char *ct = strdup(content_type);
 
     if (!ct)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     free(r->content_type);
     r->content_type = ct;
     rdsbk_buf_reset(&r->body);
@@ -108,7 +108,7 @@ int rdsbk_rest_json(struct rdsbk_rest *r, const cJSON *body) {
     int rc;
 
     if (!json)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     rc = rdsbk_rest_body(r, json, strlen(json), "application/json");
     free(json);
     return rc;

@@ -1,4 +1,6 @@
 #include "rdsbk/aws_error.h"
+#include "rdsbk/backoff.h"
+#include "rdsbk/clock.h"
 #include "rdsbk/error.h"
 #include "rdsbk/http.h"
 #include "rdsbk/log.h"
@@ -8,11 +10,11 @@
 #include "aws/url.h"
 
 #include <curl/curl.h>
-#include <openssl/rand.h>
 
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -87,16 +89,13 @@ int rdsbk_aws_last_attempts(void) {
 
 /* Full jitter: uniform in [0, min(max_delay, base * 2^(attempt-1))]. */
 long rdsbk_retry_backoff_ms(const struct rdsbk_http_options *o, int attempt) {
-    long cap = o->base_delay_ms;
-    uint64_t r = 0;
+    struct rdsbk_backoff b;
+    long cap = 0;
 
-    for (int i = 1; i < attempt && cap < o->max_delay_ms; i++)
-        cap *= 2;
-    if (cap > o->max_delay_ms)
-        cap = o->max_delay_ms;
-    if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
-        r = (uint64_t)rdsbk_http_now_ms() * 2654435761u;
-    return (long)(r % (uint64_t)(cap + 1));
+    rdsbk_backoff_init(&b, o->base_delay_ms, o->max_delay_ms, 2.0, 0);
+    for (int i = 0; i < attempt; i++)
+        cap = rdsbk_backoff_next_ms(&b);
+    return rdsbk_backoff_jitter_ms(cap);
 }
 
 /* "host" and "/path" of the URL, for log lines (never the query). */
@@ -186,9 +185,9 @@ int rdsbk_aws_send(struct rdsbk_http_response *resp, struct rdsbk_http *http,
             goto cleanup;
 
         /* 3. one attempt */
-        t0 = rdsbk_http_now_ms();
+        t0 = rdsbk_clock_now_ms();
         result = rdsbk_http_send(resp, http, req);
-        elapsed = (long)(rdsbk_http_now_ms() - t0);
+        elapsed = (long)(rdsbk_clock_now_ms() - t0);
 
         if (result == 0 && resp->status >= 200 && resp->status < 300) {
             const char *rid = rdsbk_http_response_header(resp, "x-amzn-RequestId");
@@ -226,7 +225,7 @@ int rdsbk_aws_send(struct rdsbk_http_response *resp, struct rdsbk_http *http,
         delay = skewed ? 0 : rdsbk_retry_backoff_ms(opts, attempt);
         rdsbk_log_debug("aws %s: retry %d of %d in %ld ms after %s", op, attempt + 1,
                         opts->max_attempts, delay, reason);
-        rdsbk_http_sleep_ms(delay);
+        rdsbk_clock_sleep_ms(delay);
     }
 
 cleanup:

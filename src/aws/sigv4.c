@@ -163,7 +163,7 @@ static int s_canonical_uri(struct rdsbk_buf *out, const char *path, size_t len) 
     seg = calloc(len / 2 + 2, sizeof(*seg));
     seg_len = calloc(len / 2 + 2, sizeof(*seg_len));
     if (!seg || !seg_len) {
-        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rdsbk_error_oom();
         goto cleanup;
     }
     while (i < len) {
@@ -257,7 +257,7 @@ static int s_normalise_component(char **out, const char *s, size_t len) {
         goto cleanup;
     *out = rdsbk_buf_detach(&enc);
     if (!*out)
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
 
 cleanup:
     rdsbk_buf_clean_up(&raw);
@@ -284,7 +284,7 @@ static int s_canonical_query(struct rdsbk_buf *out, const char *query, size_t le
             max++;
     pairs = calloc(max, sizeof(*pairs));
     if (!pairs) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     while (i < len) {
@@ -384,13 +384,13 @@ static int s_canonical_headers(struct rdsbk_buf *out, struct rdsbk_buf *signed_o
 
     h = calloc(req->n_headers + 1, sizeof(*h));
     if (!h) {
-        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rdsbk_error_oom();
         goto cleanup;
     }
     for (size_t i = 0; i < req->n_headers; i++) {
         char *name = strdup(req->headers[i].name);
         if (!name) {
-            rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            rdsbk_error_oom();
             goto cleanup;
         }
         for (char *p = name; *p; p++)
@@ -406,7 +406,7 @@ static int s_canonical_headers(struct rdsbk_buf *out, struct rdsbk_buf *signed_o
         h[n].value = s_trimall(req->headers[i].value ? req->headers[i].value : "");
         n++;
         if (!h[n - 1].value) {
-            rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            rdsbk_error_oom();
             goto cleanup;
         }
     }
@@ -419,7 +419,7 @@ static int s_canonical_headers(struct rdsbk_buf *out, struct rdsbk_buf *signed_o
         h[n].order = req->n_headers;
         n++;
         if (!h[n - 1].key || !h[n - 1].value) {
-            result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            result = rdsbk_error_oom();
             goto cleanup;
         }
     }

@@ -86,7 +86,7 @@ int rdsbk_xml_path_dup(char **out, const xmlNode *from, const char *path) {
     if (!text)
         return 0;
     *out = strdup(text);
-    return *out ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    return *out ? 0 : rdsbk_error_oom();
 }
 
 bool rdsbk_xml_path_bool(const xmlNode *from, const char *path, bool dflt) {

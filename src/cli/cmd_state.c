@@ -94,7 +94,7 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
         return 1;
     path = rdsbk_cli_state_path(&args);
     if (!path) {
-        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rdsbk_error_oom();
         status = s_fail(&args);
         goto cleanup;
     }

@@ -38,7 +38,7 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     if (args.json) {
         json = rdsbk_topology_to_json(topo);
         if (!json) {
-            rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            rdsbk_error_oom();
             rdsbk_cli_print_error(&args);
             goto cleanup;
         }

@@ -83,7 +83,7 @@ int rdsbk_cli_engine_main(const struct rdsbk_cli_command *cmd, int argc, char **
         return 1;
     state_path = rdsbk_cli_state_path(&args);
     if (!state_path) {
-        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rdsbk_error_oom();
         rdsbk_cli_print_error(&args);
         goto cleanup;
     }

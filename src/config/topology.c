@@ -717,7 +717,7 @@ int rdsbk_topology_parse(struct rdsbk_topology **out, struct rdsbk_diagnostics *
 
     t = s_new_topology(name);
     if (!t || !yaml_parser_initialize(&parser)) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     parser_ready = 1;
@@ -726,7 +726,7 @@ int rdsbk_topology_parse(struct rdsbk_topology **out, struct rdsbk_diagnostics *
         struct rdsbk_pos pos = {(int)parser.problem_mark.line + 1,
                                 (int)parser.problem_mark.column + 1};
         if (parser.error == YAML_MEMORY_ERROR) {
-            result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            result = rdsbk_error_oom();
             goto cleanup;
         }
         rdsbk_yaml_error_at(&w, pos, "invalid YAML: %s%s%s",
@@ -741,7 +741,7 @@ int rdsbk_topology_parse(struct rdsbk_topology **out, struct rdsbk_diagnostics *
     s_parse_document(&w, &c, &doc);
     s_defaults(&w, t);
     if (w.oom) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     if (diags->count) {
@@ -779,7 +779,7 @@ int rdsbk_topology_load(struct rdsbk_topology **out, struct rdsbk_diagnostics *d
     }
     text = malloc(RDSBK_MAX_FILE_SIZE + 1);
     if (!text) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     len = fread(text, 1, RDSBK_MAX_FILE_SIZE + 1, f);

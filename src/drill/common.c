@@ -227,11 +227,11 @@ int rdsbk_drill_clients_new(struct rdsbk_drill_clients **out, const struct rdsbk
 
     *out = NULL;
     if (!c)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     c->topo = topo;
     c->verified = calloc(topo->n_sources + 1, sizeof(*c->verified));
     if (!c->verified) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     result = rdsbk_http_new(&c->http, NULL);
@@ -270,11 +270,15 @@ static int s_verify(struct rdsbk_drill_clients *c, struct rdsbk_client *client,
     return rc;
 }
 
-struct rdsbk_client *rdsbk_drill_client(struct rdsbk_drill_clients *c, const char *account,
-                                        const char *region) {
-    struct rdsbk_client *client = rdsbk_client_set_get(c->set, account, region);
+int rdsbk_drill_client(struct rdsbk_client **out, struct rdsbk_drill_clients *c,
+                       const char *account, const char *region) {
+    int rc = rdsbk_client_set_get(out, c->set, account, region);
 
-    return client && s_verify(c, client, account) == 0 ? client : NULL;
+    if (rc == 0)
+        rc = s_verify(c, *out, account);
+    if (rc)
+        *out = NULL;
+    return rc;
 }
 
 /* ---- databases ---------------------------------------------------------------------------- */
@@ -360,12 +364,12 @@ static int s_find_kind(struct s_dbs *d, struct rdsbk_client *client,
                 continue;
             matched = true;
             if (!s_db(d, source, snaps[i].source_id, kind)) {
-                result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+                result = rdsbk_error_oom();
                 goto cleanup;
             }
         }
         if ((!prefix || !matched) && !s_db(d, source, patterns[p], kind)) {
-            result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            result = rdsbk_error_oom();
             goto cleanup;
         }
     }
@@ -391,13 +395,14 @@ cleanup:
 int rdsbk_drill_find_dbs(struct rdsbk_drill_db **out, size_t *n_out,
                          struct rdsbk_drill_clients *clients, const struct rdsbk_source *source) {
     struct s_dbs d = {NULL, 0, 0};
-    struct rdsbk_client *client = rdsbk_drill_client(clients, source->account, source->region);
+    struct rdsbk_client *client = NULL;
     int result;
 
     *out = NULL;
     *n_out = 0;
-    if (!client)
-        return rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ERROR;
+    result = rdsbk_drill_client(&client, clients, source->account, source->region);
+    if (result)
+        return result;
     result = s_find_kind(&d, client, source, RDSBK_DB_INSTANCE);
     if (result == 0)
         result = s_find_kind(&d, client, source, RDSBK_DB_CLUSTER);

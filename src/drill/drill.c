@@ -14,6 +14,7 @@
  *   6. --cleanup: delete the Region-B copies this drill made
  */
 #include "drill_internal.h"
+#include "rdsbk/clock.h"
 #include "rdsbk/error.h"
 #include "rdsbk/log.h"
 #include "rdsbk/model.h"
@@ -69,19 +70,12 @@ struct s_run {
     double max_delay;
 };
 
-static double s_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int s_stop_level(const struct s_run *run) {
     return run->opts->stop ? (int)*run->opts->stop : 0;
 }
 
 static void s_sleep_slice(void) {
-    struct timespec ts = {0, S_SLICE_MS * 1000000L};
-    nanosleep(&ts, NULL);
+    rdsbk_clock_sleep_ms(S_SLICE_MS);
 }
 
 static void s_progress(const struct s_run *run, const char *fmt, ...)
@@ -120,6 +114,14 @@ static char *s_strdup_printf(const char *fmt, ...) {
 }
 
 /* The last error as a new string (for a hop's message). */
+/* The backup account's client in Region-B, or NULL when it cannot be had (the error set). */
+static struct rdsbk_client *s_backup_client(struct s_run *run) {
+    struct rdsbk_client *client = NULL;
+
+    rdsbk_drill_client(&client, run->clients, run->topo->backup.account, run->topo->backup.region);
+    return client;
+}
+
 static char *s_error_text(void) {
     const struct rdsbk_error *e = rdsbk_error_last();
 
@@ -189,25 +191,25 @@ static int s_fill_target(struct rdsbk_drill_target *t, const struct rdsbk_source
     t->database = strdup(database);
     t->kind = kind;
     if (!t->source_region || !t->database)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     if (!snap || !snap->id) {
         t->error = s_strdup_printf("no system snapshot of %s in %s/%s", database, src->account,
                                    src->region);
-        return t->error ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return t->error ? 0 : rdsbk_error_oom();
     }
     t->snapshot_id = strdup(snap->id);
     t->snapshot_arn = strdup(snap->arn ? snap->arn : "");
     t->region_copy_id = strdup(strncasecmp(snap->id, "rds:", 4) == 0 ? snap->id + 4 : snap->id);
     if (!t->snapshot_id || !t->snapshot_arn || !t->region_copy_id)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     t->backup_copy_id = s_strdup_printf("%s-%s", t->region_copy_id, src->account);
     if (!t->backup_copy_id)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     if (snap->status && strcmp(snap->status, "available") != 0) {
         t->error =
             s_strdup_printf("system snapshot %s is %s, not available", snap->id, snap->status);
         if (!t->error)
-            return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            return rdsbk_error_oom();
     }
     return 0;
 }
@@ -246,10 +248,10 @@ static int s_targets_from_id(struct s_run *run, size_t *cap) {
     }
     for (size_t s = 0; s < topo->n_sources && !found_in; s++) {
         const struct rdsbk_source *src = &topo->sources[s];
-        struct rdsbk_client *client = rdsbk_drill_client(run->clients, src->account, src->region);
+        struct rdsbk_client *client = NULL;
 
-        if (!client) {
-            result = rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ERROR;
+        result = rdsbk_drill_client(&client, run->clients, src->account, src->region);
+        if (result) {
             goto cleanup;
         }
         for (int k = 0; k < 2 && !found_in; k++) {
@@ -297,8 +299,8 @@ static int s_targets_from_id(struct s_run *run, size_t *cap) {
         goto cleanup;
     }
     t = s_add_target(run->report, cap);
-    result = t ? s_fill_target(t, found_in, snaps[0].source_id, kind, &snaps[0])
-               : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    result =
+        t ? s_fill_target(t, found_in, snaps[0].source_id, kind, &snaps[0]) : rdsbk_error_oom();
 
 cleanup:
     rdsbk_rds_snapshots_free(snaps, n);
@@ -321,7 +323,7 @@ static int s_targets(struct s_run *run) {
             struct rdsbk_drill_target *t = s_add_target(run->report, &cap);
             result =
                 t ? s_fill_target(t, dbs[i].source, dbs[i].database, dbs[i].kind, &dbs[i].newest)
-                  : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+                  : rdsbk_error_oom();
         }
         rdsbk_drill_dbs_free(dbs, n);
     }
@@ -348,7 +350,7 @@ static int s_snapshot_status(char **status_out, struct rdsbk_client *client,
     if (rc == 0) {
         *status_out = strdup(snaps[0].status ? snaps[0].status : "");
         if (!*status_out)
-            rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            rc = rdsbk_error_oom();
     }
     rdsbk_rds_snapshots_free(snaps, n);
     return rc;
@@ -381,10 +383,10 @@ static int s_check_hop(struct s_run *run, struct rdsbk_drill_target *t, int hop)
     bool shared = false;
     int rc;
 
-    client = rdsbk_drill_client(run->clients,
-                                hop == RDSBK_HOP_BACKUP_COPY ? topo->backup.account : t->account,
-                                topo->backup.region);
-    if (!client) {
+    rc = rdsbk_drill_client(&client, run->clients,
+                            hop == RDSBK_HOP_BACKUP_COPY ? topo->backup.account : t->account,
+                            topo->backup.region);
+    if (rc) {
         t->hops[hop].message = s_error_text();
         return RDSBK_ERROR;
     }
@@ -507,14 +509,12 @@ static int s_invoke_with(struct s_run *run, const struct rdsbk_drill_target *t,
     int result;
 
     memset(&res, 0, sizeof(res));
-    client = rdsbk_drill_client(run->clients, t->account, run->topo->backup.region);
-    if (!client) {
-        result = rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ERROR;
+    result = rdsbk_drill_client(&client, run->clients, t->account, run->topo->backup.region);
+    if (result)
         goto cleanup;
-    }
     event = s_event(in, t->kind, run->report->drill_id);
     if (!event) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     result = rdsbk_lambda_invoke(&res, client, function, "Event", event, strlen(event));
@@ -543,7 +543,7 @@ static int s_invoke(struct s_run *run, struct rdsbk_drill_target *t) {
                                   t->source_region,
                                   t->snapshot_arn,
                                   t->snapshot_id};
-    double t0 = s_now();
+    double t0 = rdsbk_clock_now();
     char *share_fn = NULL;
     char *copy_arn = NULL;
     int result = s_invoke_with(run, t, run->report->copy_function, &created);
@@ -559,7 +559,7 @@ static int s_invoke(struct s_run *run, struct rdsbk_drill_target *t) {
                                    run->topo->backup.region, t->account,
                                    cluster ? "cluster-snapshot" : "snapshot", t->region_copy_id);
         if (!share_fn || !copy_arn) {
-            result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            result = rdsbk_error_oom();
             goto cleanup;
         }
         copied.arn = copy_arn;
@@ -571,7 +571,7 @@ static int s_invoke(struct s_run *run, struct rdsbk_drill_target *t) {
     }
 
 cleanup:
-    t->hops[RDSBK_HOP_INVOKE].seconds = s_now() - t0;
+    t->hops[RDSBK_HOP_INVOKE].seconds = rdsbk_clock_now() - t0;
     if (result) {
         t->hops[RDSBK_HOP_INVOKE].result = RDSBK_DRILL_FAILED;
         t->hops[RDSBK_HOP_INVOKE].message = s_error_text();
@@ -624,7 +624,7 @@ static void s_follow_hops(struct s_run *run) {
     double deadline = run->start + (double)run->opts->timeout_s;
 
     while (s_any_pending(run)) {
-        double now = s_now();
+        double now = rdsbk_clock_now();
         enum rdsbk_drill_result end = RDSBK_DRILL_PENDING;
 
         if (s_stop_level(run) > 0)
@@ -644,7 +644,7 @@ static void s_follow_hops(struct s_run *run) {
             if (now < f->next_poll)
                 continue;
             rc = s_check_hop(run, &run->report->targets[i], f->hop);
-            now = s_now();
+            now = rdsbk_clock_now();
             if (rc < 0) {
                 s_finish_hop(run, i, RDSBK_DRILL_FAILED, now);
             } else if (rc == 1) {
@@ -700,8 +700,7 @@ static char *s_instance_name(const struct s_run *run, size_t n_restores, size_t 
 
 static int s_start_restore(struct s_run *run, size_t i, size_t n_restores, size_t index) {
     struct rdsbk_drill_target *t = &run->report->targets[i];
-    struct rdsbk_client *client =
-        rdsbk_drill_client(run->clients, run->topo->backup.account, run->topo->backup.region);
+    struct rdsbk_client *client = s_backup_client(run);
     struct rdsbk_rds_restore_input in;
     struct rdsbk_tag tags[2];
     int rc;
@@ -713,7 +712,7 @@ static int s_start_restore(struct s_run *run, size_t i, size_t n_restores, size_
     }
     t->restore.instance_id = s_instance_name(run, n_restores, index);
     if (!t->restore.instance_id)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     tags[0].key = "rdsbk:drill";
     tags[0].value = run->report->drill_id;
     tags[1].key = "rdsbk:stack";
@@ -727,7 +726,7 @@ static int s_start_restore(struct s_run *run, size_t i, size_t n_restores, size_
     in.set_publicly_accessible = true;
     in.tags = tags;
     in.n_tags = 2;
-    run->follow[i].restore_start = s_now();
+    run->follow[i].restore_start = rdsbk_clock_now();
     rc = rdsbk_rds_restore_db_instance_from_db_snapshot(NULL, client, &in);
     if (rc) {
         t->restore.result = RDSBK_DRILL_FAILED;
@@ -741,15 +740,14 @@ static int s_start_restore(struct s_run *run, size_t i, size_t n_restores, size_
     s_progress(run, "%s: restoring %s into %s (%s)", t->database, t->backup_copy_id, in.instance_id,
                in.instance_class);
     run->follow[i].restoring = true;
-    run->follow[i].restore_next = s_now();
+    run->follow[i].restore_next = rdsbk_clock_now();
     run->follow[i].restore_delay = run->initial_delay;
     return 0;
 }
 
 /* One look at a restoring instance: 1 available, 0 not yet, -1 failed (message set). */
 static int s_check_restore(struct s_run *run, struct rdsbk_drill_target *t) {
-    struct rdsbk_client *client =
-        rdsbk_drill_client(run->clients, run->topo->backup.account, run->topo->backup.region);
+    struct rdsbk_client *client = s_backup_client(run);
     struct rdsbk_rds_instance *inst = NULL;
     size_t n = 0;
     int rc;
@@ -776,11 +774,11 @@ static int s_check_restore(struct s_run *run, struct rdsbk_drill_target *t) {
 }
 
 static void s_wait_restores(struct s_run *run) {
-    double deadline = s_now() + (double)run->opts->timeout_s;
+    double deadline = rdsbk_clock_now() + (double)run->opts->timeout_s;
     bool pending = true;
 
     while (pending) {
-        double now = s_now();
+        double now = rdsbk_clock_now();
         enum rdsbk_drill_result end = RDSBK_DRILL_PENDING;
 
         pending = false;
@@ -806,7 +804,7 @@ static void s_wait_restores(struct s_run *run) {
                 continue;
             }
             rc = s_check_restore(run, t);
-            now = s_now();
+            now = rdsbk_clock_now();
             if (rc != 0) {
                 t->restore.result = rc == 1 ? RDSBK_DRILL_OK : RDSBK_DRILL_FAILED;
                 t->restore.seconds = now - f->restore_start;
@@ -830,9 +828,8 @@ static void s_wait_restores(struct s_run *run) {
 /* Deletes the restored instance, waiting while RDS refuses because it is still being created;
  * gives up at the deadline or on a second Ctrl-C (then report->leftover). */
 static void s_delete_instance(struct s_run *run, struct rdsbk_drill_target *t) {
-    struct rdsbk_client *client =
-        rdsbk_drill_client(run->clients, run->topo->backup.account, run->topo->backup.region);
-    double deadline = s_now() + (double)run->opts->timeout_s;
+    struct rdsbk_client *client = s_backup_client(run);
+    double deadline = rdsbk_clock_now() + (double)run->opts->timeout_s;
     double delay = run->initial_delay;
 
     while (client) {
@@ -851,9 +848,10 @@ static void s_delete_instance(struct s_run *run, struct rdsbk_drill_target *t) {
         /* still creating (or modifying): it can only be deleted once RDS lets go of it */
         s_progress(run, "%s: %s cannot be deleted yet (%s); waiting", t->database,
                    t->restore.instance_id, code[0] ? code : rdsbk_error_last()->message);
-        for (double until = s_now() + delay; s_stop_level(run) < 2 && s_now() < until;)
+        for (double until = rdsbk_clock_now() + delay;
+             s_stop_level(run) < 2 && rdsbk_clock_now() < until;)
             s_sleep_slice();
-        if (s_stop_level(run) >= 2 || s_now() >= deadline)
+        if (s_stop_level(run) >= 2 || rdsbk_clock_now() >= deadline)
             break;
         delay = delay * 1.5 > run->max_delay ? run->max_delay : delay * 1.5;
     }
@@ -904,11 +902,10 @@ static int s_restore_tests(struct s_run *run) {
 
 static bool s_delete_copy(struct s_run *run, struct rdsbk_drill_target *t, const char *account,
                           const char *id) {
-    struct rdsbk_client *client =
-        rdsbk_drill_client(run->clients, account, run->topo->backup.region);
+    struct rdsbk_client *client = NULL;
     int rc;
 
-    if (!client)
+    if (rdsbk_drill_client(&client, run->clients, account, run->topo->backup.region))
         return false;
     rc = t->kind == RDSBK_DB_CLUSTER ? rdsbk_rds_delete_db_cluster_snapshot(client, id)
                                      : rdsbk_rds_delete_db_snapshot(client, id);
@@ -963,7 +960,7 @@ static int s_prepare(struct s_run *run) {
     r->copy_function = rdsbk_model_name(run->topo->stack, "copy", 64);
     snprintf(r->backup_account, sizeof(r->backup_account), "%s", run->topo->backup.account);
     if (!r->stack || !r->backup_region || !r->copy_function)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     result = rdsbk_drill_clients_new(&run->clients, run->topo);
     if (result == 0)
         result = s_targets(run);
@@ -972,7 +969,7 @@ static int s_prepare(struct s_run *run) {
     if (result == 0) {
         run->follow = calloc(r->n_targets, sizeof(*run->follow));
         if (!run->follow)
-            result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            result = rdsbk_error_oom();
     }
     return result;
 }
@@ -990,14 +987,14 @@ int rdsbk_drill_run(struct rdsbk_drill_report **out, const struct rdsbk_topology
     memset(&run, 0, sizeof(run));
     run.topo = topo;
     run.opts = &defaults;
-    run.start = s_now();
+    run.start = rdsbk_clock_now();
     run.initial_delay = (opts->poll_initial_ms > 0 ? (double)opts->poll_initial_ms : 500.0) / 1e3;
     run.max_delay = (opts->poll_max_ms > 0 ? (double)opts->poll_max_ms : 20000.0) / 1e3;
     if (run.max_delay < run.initial_delay)
         run.max_delay = run.initial_delay;
     run.report = calloc(1, sizeof(*run.report));
     if (!run.report) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     result = s_prepare(&run);
@@ -1029,7 +1026,7 @@ int rdsbk_drill_run(struct rdsbk_drill_report **out, const struct rdsbk_topology
                    t->snapshot_id,
                    t->kind == RDSBK_DB_CLUSTER ? "RDS-EVENT-0169" : "RDS-EVENT-0091");
         f->hop = RDSBK_HOP_REGION_COPY;
-        f->hop_start = s_now();
+        f->hop_start = rdsbk_clock_now();
         f->next_poll = f->hop_start;
         f->delay = run.initial_delay;
     }
@@ -1046,7 +1043,7 @@ int rdsbk_drill_run(struct rdsbk_drill_report **out, const struct rdsbk_topology
     result = s_restore_tests(&run);
     if (opts->cleanup)
         s_cleanup_copies(&run);
-    run.report->total_s = s_now() - run.start;
+    run.report->total_s = rdsbk_clock_now() - run.start;
     run.report->ok = result == 0;
     for (size_t i = 0; i < run.report->n_targets; i++)
         run.report->ok &= s_target_ok(&run, &run.report->targets[i]);

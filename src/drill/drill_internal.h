@@ -18,10 +18,10 @@ struct rdsbk_drill_clients;
 int rdsbk_drill_clients_new(struct rdsbk_drill_clients **out, const struct rdsbk_topology *topo);
 void rdsbk_drill_clients_free(struct rdsbk_drill_clients *c);
 
-/* The client of `account` in `region` (borrowed, lives as long as `c`), or NULL with the error
- * set (unknown account, bad endpoint, credentials of another account). Not thread-safe. */
-struct rdsbk_client *rdsbk_drill_client(struct rdsbk_drill_clients *c, const char *account,
-                                        const char *region);
+/* *out = the client of `account` in `region` (borrowed, lives as long as `c`). Returns 0 or the
+ * error (unknown account, bad endpoint, credentials of another account). Not thread-safe. */
+int rdsbk_drill_client(struct rdsbk_client **out, struct rdsbk_drill_clients *c,
+                       const char *account, const char *region);
 
 /* One database of a source and its snapshots in Region-A. */
 struct rdsbk_drill_db {

@@ -71,16 +71,16 @@ static int s_listing(const struct s_listing **out, struct s_run *run, const char
             return 0;
         }
     }
-    client = rdsbk_drill_client(run->clients, account, region);
-    if (!client)
-        return rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ERROR;
+    rc = rdsbk_drill_client(&client, run->clients, account, region);
+    if (rc)
+        return rc;
     grown = realloc(run->listings, (run->n_listings + 1) * sizeof(*grown));
     if (!grown)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     run->listings = grown;
     l = calloc(1, sizeof(*l));
     if (!l)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     snprintf(l->account, sizeof(l->account), "%s", account);
     l->kind = kind;
     q.snapshot_type = "manual";
@@ -100,7 +100,7 @@ static int s_set(struct rdsbk_status_snapshot *dst, const struct rdsbk_rds_snaps
     dst->id = strdup(src->id);
     dst->status = strdup(src->status ? src->status : "");
     dst->create_time = src->create_time;
-    return dst->id && dst->status ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    return dst->id && dst->status ? 0 : rdsbk_error_oom();
 }
 
 static bool s_newer(const struct rdsbk_rds_snapshot *cand, const struct rdsbk_rds_snapshot *have) {
@@ -183,13 +183,13 @@ static int s_row(struct s_run *run, const struct rdsbk_drill_db *db) {
     int rc;
 
     if (!row)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     snprintf(row->account, sizeof(row->account), "%s", src->account);
     row->region = strdup(src->region);
     row->database = strdup(db->database);
     row->kind = db->kind;
     if (!row->region || !row->database)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     if (db->newest.id) {
         rc = s_set(&row->source, &db->newest);
         if (rc)
@@ -241,7 +241,7 @@ int rdsbk_status_collect(struct rdsbk_status_report **out, const struct rdsbk_to
     run.topo = topo;
     run.report = calloc(1, sizeof(*run.report));
     if (!run.report) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     run.report->now = time(NULL);
@@ -250,7 +250,7 @@ int rdsbk_status_collect(struct rdsbk_status_report **out, const struct rdsbk_to
     snprintf(run.report->backup_account, sizeof(run.report->backup_account), "%s",
              topo->backup.account);
     if (!run.report->stack || !run.report->backup_region) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     result = rdsbk_drill_clients_new(&run.clients, topo);

@@ -4,6 +4,7 @@
  * below), so a run that stops (an error, SIGKILL) is continued by the next one from where it was.
  */
 #include "engine_internal.h"
+#include "rdsbk/clock.h"
 #include "rdsbk/pool.h"
 #include "rdsbk/error.h"
 #include "rdsbk/log.h"
@@ -13,12 +14,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static double s_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void s_progress(struct rdsbk_engine *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -94,7 +89,7 @@ static void *s_saver_main(void *arg) {
             pthread_cond_wait(&sv->wake, &sv->lock);
         if (sv->saved == sv->dirty)
             break; /* stopped with nothing left: the run ends */
-        while (!sv->stop && s_now() < sv->last + S_SAVE_INTERVAL_MS / 1000.0) {
+        while (!sv->stop && rdsbk_clock_now() < sv->last + S_SAVE_INTERVAL_MS / 1000.0) {
             double until = sv->last + S_SAVE_INTERVAL_MS / 1000.0;
             struct timespec ts = {(time_t)until, (long)((until - (double)(time_t)until) * 1e9)};
             pthread_cond_timedwait(&sv->wake, &sv->lock, &ts);
@@ -109,7 +104,7 @@ static void *s_saver_main(void *arg) {
         free(text);
 
         pthread_mutex_lock(&sv->lock);
-        sv->last = s_now();
+        sv->last = rdsbk_clock_now();
         if (rc) {
             sv->rc = rc;
             rdsbk_error_save(&sv->err);
@@ -168,7 +163,7 @@ static int s_record(struct rdsbk_engine *e, struct rdsbk_change *c, const cJSON 
     if (actual) {
         attrs = s_state_attributes(c, actual);
         if (!attrs)
-            return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            return rdsbk_error_oom();
     }
     pthread_mutex_lock(&e->state_lock);
     if (attrs) {
@@ -220,7 +215,7 @@ static int s_delete(struct rdsbk_engine *e, struct rdsbk_change *c, struct rdsbk
     int rc;
 
     if (!attrs)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     /* the tool's own settings (a key's deletion window) come from the topology when the state
      * does not have them: a resource found by name */
     for (const char *const *k = ops->no_diff; c->hint && k && *k; k++) {
@@ -229,7 +224,7 @@ static int s_delete(struct rdsbk_engine *e, struct rdsbk_change *c, struct rdsbk
             cJSON_AddItemToObject(attrs, *k, cJSON_Duplicate(v, 1));
     }
     rdsbk_engine_ref(&ref, e, c, attrs);
-    rc = ops->remove(client, &ref);
+    rc = rdsbk_resource_remove(client, &ref);
     cJSON_Delete(attrs);
     return rc;
 }
@@ -281,7 +276,7 @@ static int s_run(size_t i, void *payload) {
     cJSON *after = NULL;
     char *id = NULL;
     const char *verb = NULL;
-    double start = s_now();
+    double start = rdsbk_clock_now();
     int unknown = 0;
     int rc = 0;
 
@@ -306,9 +301,9 @@ static int s_run(size_t i, void *payload) {
         s_done_with(c);
         return rc;
     }
-    client = rdsbk_engine_client(e, c->account, c->region);
-    if (!client)
-        return rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ERROR;
+    rc = rdsbk_engine_client(&client, e, c->account, c->region);
+    if (rc)
+        return rc;
 
     if (c->action == RDSBK_ACTION_DELETE || c->action == RDSBK_ACTION_REPLACE) {
         s_progress(e, "%s: Destroying... [id=%s]", c->address, c->id ? c->id : c->name);
@@ -318,7 +313,8 @@ static int s_run(size_t i, void *payload) {
         rc = s_record(e, c, NULL, NULL);
         if (rc)
             goto cleanup;
-        s_progress(e, "%s: Destruction complete after %.1fs", c->address, s_now() - start);
+        s_progress(e, "%s: Destruction complete after %.1fs", c->address,
+                   rdsbk_clock_now() - start);
         if (c->action == RDSBK_ACTION_DELETE) {
             s_done_with(c);
             goto cleanup;
@@ -329,7 +325,7 @@ static int s_run(size_t i, void *payload) {
 
     desired = rdsbk_model_resolve(c->res->desired, s_state_lookup, e, &unknown);
     if (!desired) {
-        rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rc = rdsbk_error_oom();
         goto cleanup;
     }
     if (unknown) {
@@ -356,7 +352,8 @@ static int s_run(size_t i, void *payload) {
     rc = s_record(e, c, after, id);
     if (rc)
         goto cleanup;
-    s_progress(e, "%s: %s complete after %.1fs [id=%s]", c->address, verb, s_now() - start,
+    s_progress(e, "%s: %s complete after %.1fs [id=%s]", c->address, verb,
+               rdsbk_clock_now() - start,
                id      ? id
                : c->id ? c->id
                        : c->name);
@@ -415,7 +412,7 @@ int rdsbk_engine_execute(struct rdsbk_engine *e) {
         free(deps);
         free(n_deps);
         free(calls);
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     }
     for (size_t i = 0; i < e->n_changes; i++) {
         deps[i] = e->changes[i].deps;

@@ -9,9 +9,11 @@
 #include "rdsbk/client_set.h"
 #include "rdsbk/env.h"
 #include "rdsbk/error.h"
+#include "rdsbk/str.h"
 #include "rdsbk/http.h"
 #include "rdsbk/log.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,7 +48,7 @@ static int s_remember_accounts(struct rdsbk_engine *e) {
         cJSON *o = cJSON_CreateObject();
 
         if (!o)
-            return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            return rdsbk_error_oom();
         rdsbk_topology_account(t, account, &profile, &role_arn);
         if (profile)
             cJSON_AddStringToObject(o, "profile", profile);
@@ -58,9 +60,9 @@ static int s_remember_accounts(struct rdsbk_engine *e) {
     return 0;
 }
 
-struct rdsbk_client *rdsbk_engine_client(struct rdsbk_engine *e, const char *account,
-                                         const char *region) {
-    return rdsbk_client_set_get(e->clients, account, region);
+int rdsbk_engine_client(struct rdsbk_client **out, struct rdsbk_engine *e, const char *account,
+                        const char *region) {
+    return rdsbk_client_set_get(out, e->clients, account, region);
 }
 
 /* ---- account checks --------------------------------------------------------------------- */
@@ -74,12 +76,12 @@ struct s_verify {
 static int s_verify_one(size_t i, void *payload) {
     struct s_verify *v = payload;
     const char *account = v->accounts[i];
-    struct rdsbk_client *client = rdsbk_engine_client(v->e, account, v->e->topo->backup.region);
+    struct rdsbk_client *client = NULL;
     char found[13];
-    int rc;
+    int rc = rdsbk_engine_client(&client, v->e, account, v->e->topo->backup.region);
 
-    if (!client)
-        return rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ERROR;
+    if (rc)
+        return rc;
     if (!v->removed)
         return rdsbk_client_verify_account(client, account, NULL);
     /* The names of a source's resources are the same in every source account: with credentials
@@ -108,7 +110,7 @@ static int s_verify_accounts(struct rdsbk_engine *e, const char **accounts, size
     tasks.group_of = own;
     tasks.n_groups = (int)n;
     rc = own ? rdsbk_pool_run(results, &tasks, e->opts->parallelism, false, s_verify_one, &v)
-             : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+             : rdsbk_error_oom();
     free(own);
     free(results);
     return rc;
@@ -136,7 +138,7 @@ static int s_verify_topology_accounts(struct rdsbk_engine *e) {
     int rc;
 
     if (!accounts)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     s_add_topology_accounts(accounts, &n, e->topo);
     rc = s_verify_accounts(e, accounts, n, false);
     free(accounts);
@@ -154,7 +156,7 @@ static int s_verify_removed_accounts(struct rdsbk_engine *e) {
     int rc = 0;
 
     if (!accounts)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     s_add_topology_accounts(accounts, &named, e->topo);
     n = named;
     for (size_t i = 0; i < st->n_resources; i++)
@@ -282,20 +284,8 @@ int rdsbk_engine_max_threads(const struct rdsbk_engine *e) {
 /* ---- the change list -------------------------------------------------------------------- */
 
 static struct rdsbk_change *s_find_change(const struct rdsbk_engine *e, const char *address) {
-    size_t lo = 0;
-    size_t hi = e->n_changes;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int cmp = strcmp(address, e->changes[mid].address);
-        if (cmp == 0)
-            return &e->changes[mid];
-        if (cmp < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return NULL;
+    return rdsbk_sorted_find(e->changes, e->n_changes, sizeof(*e->changes),
+                             offsetof(struct rdsbk_change, address), address);
 }
 
 static int s_dup_into(char **dst, const char *src) {
@@ -310,11 +300,9 @@ static int s_dup_into(char **dst, const char *src) {
  * by side and sources in different accounts do not slow each other down.
  */
 static void s_throttle_key(char *key, size_t size, const struct rdsbk_change *c) {
-    const char *type = rdsbk_resource_type_name(c->type); /* "<service>_<kind>" */
-    int service_len = (int)strcspn(type, "_");
-    bool global = strncmp(type, "iam_", 4) == 0;
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(c->type);
 
-    snprintf(key, size, "%s %.*s %s", c->account, service_len, type, global ? "" : c->region);
+    snprintf(key, size, "%s %s %s", c->account, ops->service, ops->global ? "" : c->region);
 }
 
 static int s_group_by_throttle(struct rdsbk_engine *e) {
@@ -325,7 +313,7 @@ static int s_group_by_throttle(struct rdsbk_engine *e) {
     e->group_of = calloc(n, sizeof(*e->group_of));
     if (!keys || !e->group_of) {
         free(keys);
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     }
     e->n_groups = 0;
     for (size_t i = 0; i < e->n_changes; i++) {
@@ -351,7 +339,7 @@ static int s_build_changes(struct rdsbk_engine *e, bool destroy) {
 
     e->changes = calloc(cap ? cap : 1, sizeof(*e->changes));
     if (!e->changes)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     while (i < g->n_resources || j < st->n_resources) {
         const struct rdsbk_resource *r = i < g->n_resources ? &g->resources[i] : NULL;
         const struct rdsbk_state_resource *s = j < st->n_resources ? &st->resources[j] : NULL;
@@ -391,7 +379,7 @@ static int s_build_changes(struct rdsbk_engine *e, bool destroy) {
         }
         e->n_changes++;
         if (oom)
-            return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            return rdsbk_error_oom();
     }
     return s_group_by_throttle(e);
 }
@@ -428,16 +416,9 @@ static const cJSON *s_known_attributes(const struct rdsbk_change *c) {
  * about half the reads of a first apply are not made. In the state, both are read side by side.
  */
 static int s_container_type(enum rdsbk_resource_type type) {
-    switch (type) {
-    case RDSBK_RT_IAM_ROLE_POLICY:
-        return RDSBK_RT_IAM_ROLE;
-    case RDSBK_RT_EVENTS_TARGET:
-        return RDSBK_RT_EVENTS_RULE;
-    case RDSBK_RT_LAMBDA_PERMISSION:
-        return RDSBK_RT_LAMBDA_FUNCTION;
-    default:
-        return -1;
-    }
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(type);
+
+    return ops->contained ? (int)ops->container : -1;
 }
 
 /* The index of the change that contains change `i` and must be read first, or n_changes. */
@@ -476,7 +457,7 @@ static int s_refresh_one(size_t i, void *payload) {
     const struct s_refresh *r = payload;
     struct rdsbk_engine *e = r->e;
     struct rdsbk_change *c = &e->changes[i];
-    struct rdsbk_client *client = rdsbk_engine_client(e, c->account, c->region);
+    struct rdsbk_client *client = NULL;
     const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(c->type);
     struct rdsbk_resource_ref ref;
     char *id = NULL;
@@ -488,8 +469,9 @@ static int s_refresh_one(size_t i, void *payload) {
         c->actual = NULL; /* its container does not exist: neither does it */
         return 0;
     }
-    if (!client)
-        return rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ERROR;
+    rc = rdsbk_engine_client(&client, e, c->account, c->region);
+    if (rc)
+        return rc;
     rdsbk_engine_ref(&ref, e, c, s_known_attributes(c));
     ref.memo = r->memo;
     rc = ops->read(&c->actual, &id, client, &ref);
@@ -525,7 +507,7 @@ static bool s_bus_statement_ours(const struct rdsbk_engine *e, const char *sid) 
 static int s_check_bus_growth(struct rdsbk_engine *e, struct rdsbk_res_memo *memo) {
     const struct rdsbk_change *bus = NULL;
     struct rdsbk_resource_ref ref;
-    struct rdsbk_client *client;
+    struct rdsbk_client *client = NULL;
     size_t ours = 0;
     size_t size = rdsbk_model_bus_policy_size(e->graph, &ours);
     size_t others = 0;
@@ -539,7 +521,7 @@ static int s_check_bus_growth(struct rdsbk_engine *e, struct rdsbk_res_memo *mem
         if (c->type == RDSBK_RT_EVENTS_PERMISSION && c->res && !c->actual)
             bus = c; /* a statement to add */
     }
-    if (!bus || !(client = rdsbk_engine_client(e, bus->account, bus->region)))
+    if (!bus || rdsbk_engine_client(&client, e, bus->account, bus->region) != 0)
         return 0;
     rdsbk_engine_ref(&ref, e, bus, bus->res->desired);
     ref.memo = memo;
@@ -553,7 +535,7 @@ static int s_check_bus_growth(struct rdsbk_engine *e, struct rdsbk_res_memo *mem
         if (sid && s_bus_statement_ours(e, sid))
             continue; /* counted as it will be, or deleted */
         if (!(one = cJSON_PrintUnformatted(st))) {
-            rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            rc = rdsbk_error_oom();
             break;
         }
         size += (ours + others++ > 0) + strlen(one);
@@ -587,7 +569,7 @@ static int s_refresh(struct rdsbk_engine *e) {
         for (size_t i = 0; i < e->n_changes; i++) {
             struct rdsbk_change *c = &e->changes[i];
             if (c->prior && !(c->actual = cJSON_Duplicate(c->prior, 1)))
-                return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+                return rdsbk_error_oom();
         }
     }
     if (!e->opts->refresh)
@@ -599,7 +581,7 @@ static int s_refresh(struct rdsbk_engine *e) {
     calls = calloc(n, sizeof(*calls));
     r.memo = rdsbk_res_memo_new();
     if (!results || !container || !deps || !n_deps || !calls || !r.memo) {
-        rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rc = rdsbk_error_oom();
         goto cleanup;
     }
     for (size_t i = 0; i < e->n_changes; i++) {
@@ -693,7 +675,7 @@ static int s_decide(struct rdsbk_engine *e, struct rdsbk_change *c) {
 
     c->changed = cJSON_CreateArray();
     if (!c->changed)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     if (!c->res) {
         c->action = c->actual     ? RDSBK_ACTION_DELETE
                     : c->in_state ? RDSBK_ACTION_FORGET
@@ -702,7 +684,7 @@ static int s_decide(struct rdsbk_engine *e, struct rdsbk_change *c) {
     }
     c->desired = rdsbk_model_resolve(c->res->desired, s_lookup, e, &c->unknown);
     if (!c->desired)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     if (!c->actual) {
         c->action = RDSBK_ACTION_CREATE;
         return 0;
@@ -737,7 +719,8 @@ static bool s_goes(const struct rdsbk_change *c) {
  * targets, a role while it has inline policies: those go first, with calls of their own.) */
 static bool s_taken_along(const struct rdsbk_change *c, const struct rdsbk_change *container) {
     return c->action == RDSBK_ACTION_DELETE && container->action == RDSBK_ACTION_DELETE &&
-           c->type == RDSBK_RT_LAMBDA_PERMISSION && container->type == RDSBK_RT_LAMBDA_FUNCTION;
+           rdsbk_resource_ops(c->type)->deleted_with_container &&
+           s_container_type(c->type) == (int)container->type;
 }
 
 /*
@@ -787,11 +770,11 @@ static int s_link(struct rdsbk_engine *e) {
 
         c->state_deps = calloc(n ? n : 1, sizeof(*c->state_deps));
         if (!c->state_deps)
-            return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            return rdsbk_error_oom();
         for (size_t d = 0; d < n; d++) {
             c->state_deps[c->n_state_deps] = strdup(deps[d]);
             if (!c->state_deps[c->n_state_deps])
-                return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+                return rdsbk_error_oom();
             c->n_state_deps++;
         }
     }
@@ -807,7 +790,7 @@ static int s_link(struct rdsbk_engine *e) {
         e->changes[i].deps =
             calloc(e->changes[i].n_deps ? e->changes[i].n_deps : 1, sizeof(*e->changes[i].deps));
         if (!e->changes[i].deps)
-            return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            return rdsbk_error_oom();
         e->changes[i].n_deps = 0;
     }
     s_edges(e, s_add_edge);

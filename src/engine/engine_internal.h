@@ -91,9 +91,9 @@ int rdsbk_engine_compute(struct rdsbk_engine *e, bool destroy);
  * size of the stack. */
 int rdsbk_engine_max_threads(const struct rdsbk_engine *e);
 
-/* The client for an account and Region (borrowed), or NULL with the error set. */
-struct rdsbk_client *rdsbk_engine_client(struct rdsbk_engine *e, const char *account,
-                                         const char *region);
+/* *out = the client for an account and Region (borrowed). Returns 0 or the error. */
+int rdsbk_engine_client(struct rdsbk_client **out, struct rdsbk_engine *e, const char *account,
+                        const char *region);
 
 /* Fills `ref` for calling a resource type's operations on `c`; `attributes` is borrowed. */
 void rdsbk_engine_ref(struct rdsbk_resource_ref *ref, const struct rdsbk_engine *e,

@@ -144,14 +144,11 @@ void rdsbk_engine_print_plan(const struct rdsbk_engine *e, FILE *out, bool destr
         fprintf(out, ", %d to forget", n.forget);
     fprintf(out, ".\n");
     if (destroy) {
-        for (size_t i = 0; i < e->n_changes; i++)
-            if (e->changes[i].type == RDSBK_RT_KMS_KEY &&
-                e->changes[i].action == RDSBK_ACTION_DELETE)
-                fprintf(out,
-                        "\n%sWarning:%s the shared KMS key will be scheduled for deletion. "
-                        "Backup copies encrypted with it cannot be restored once it is "
-                        "deleted.\n",
-                        st.red, st.reset);
+        for (size_t i = 0; i < e->n_changes; i++) {
+            const char *warning = rdsbk_resource_ops(e->changes[i].type)->delete_warning;
+            if (warning && e->changes[i].action == RDSBK_ACTION_DELETE)
+                fprintf(out, "\n%sWarning:%s %s\n", st.red, st.reset, warning);
+        }
     }
 }
 

@@ -71,7 +71,7 @@ int rdsbk_planfile_write(const struct rdsbk_engine *e, const char *path) {
     cJSON_AddItemToObject(root, "actions", s_actions(e));
     text = cJSON_Print(root);
     if (!text) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -163,7 +163,7 @@ static int s_print(const struct rdsbk_engine *e, bool destroy) {
     if (e->opts->json) {
         char *json = rdsbk_engine_plan_json(e);
         if (!json)
-            return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            return rdsbk_error_oom();
         printf("%s\n", json);
         free(json);
     } else {
@@ -254,15 +254,15 @@ struct s_key_use {
 static int s_count_encrypted(size_t task, void *payload) {
     struct s_key_use *u = payload;
     size_t i = task / 2;
-    struct rdsbk_client *client =
-        rdsbk_engine_client(u->e, u->accounts[i], u->e->topo->backup.region);
+    struct rdsbk_client *client = NULL;
     struct rdsbk_rds_snapshot_query q = {NULL, NULL, "manual", false, NULL, 0};
     struct rdsbk_rds_snapshot *snaps = NULL;
     size_t n = 0;
     int rc;
 
-    if (!client)
-        return rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ERROR;
+    rc = rdsbk_engine_client(&client, u->e, u->accounts[i], u->e->topo->backup.region);
+    if (rc)
+        return rc;
     rc = task % 2 ? rdsbk_rds_describe_db_cluster_snapshots(&snaps, &n, client, &q)
                   : rdsbk_rds_describe_db_snapshots(&snaps, &n, client, &q);
     for (size_t k = 0; !rc && k < n; k++) {
@@ -293,7 +293,7 @@ static int s_key_in_use(int *count, char *example, size_t example_size, struct r
 
     *count = 0;
     if (!accounts || !counts || !examples || !results) {
-        rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rc = rdsbk_error_oom();
         goto cleanup;
     }
     for (size_t i = 0; i < e->topo->n_sources; i++)

@@ -1,11 +1,13 @@
 /* The resource graph: lookup, dependency order, reference resolution, names. */
 #include "rdsbk/buf.h"
 #include "rdsbk/error.h"
+#include "rdsbk/str.h"
 #include "rdsbk/json_util.h"
 #include "rdsbk/model.h"
 
 #include <openssl/sha.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,20 +54,8 @@ void rdsbk_graph_free(struct rdsbk_graph *g) {
 }
 
 const struct rdsbk_resource *rdsbk_graph_find(const struct rdsbk_graph *g, const char *address) {
-    size_t lo = 0;
-    size_t hi = g->n_resources;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int cmp = strcmp(address, g->resources[mid].address);
-        if (cmp == 0)
-            return &g->resources[mid];
-        if (cmp < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return NULL;
+    return rdsbk_sorted_find(g->resources, g->n_resources, sizeof(*g->resources),
+                             offsetof(struct rdsbk_resource, address), address);
 }
 
 /*
@@ -93,7 +83,7 @@ int rdsbk_graph_topo_order(size_t **order_out, const struct rdsbk_graph *g) {
     dependents = calloc(total ? total : 1, sizeof(*dependents));
     fill = calloc(n ? n : 1, sizeof(*fill));
     if (!order || !pending || !first || !dependents || !fill) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     /* each dependency by index, once: a lookup per edge, not a scan of the graph per resource */

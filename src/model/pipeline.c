@@ -905,7 +905,7 @@ static int s_check_size(const struct rdsbk_resource *r, const struct s_quota *q)
     } else {
         char *text = cJSON_PrintUnformatted(doc);
         if (!text)
-            return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            return rdsbk_error_oom();
         size = s_stored_size(text);
         free(text);
     }
@@ -1005,7 +1005,7 @@ int rdsbk_model_build(struct rdsbk_graph **out, const struct rdsbk_topology *top
     bd.g = calloc(1, sizeof(*bd.g));
     accounts = cJSON_CreateArray();
     if (!bd.g || !accounts) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     bd.g->stack = strdup(topo->stack);
@@ -1025,7 +1025,7 @@ int rdsbk_model_build(struct rdsbk_graph **out, const struct rdsbk_topology *top
     if (bd.oom || !bd.g->stack || !bd.g->partition) {
         result = rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ENOMEM;
         if (!rdsbk_error_last()->code)
-            rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            rdsbk_error_oom();
         goto cleanup;
     }
     qsort(bd.g->resources, bd.g->n_resources, sizeof(*bd.g->resources), s_cmp_resource);

@@ -52,7 +52,7 @@ static int s_write_json(const char *dir, const char *sub, const char *address, c
     if (!rc)
         rc = rdsbk_buf_adds(&name, suffix);
     if (rc || !text)
-        rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rc = rdsbk_error_oom();
     else
         rc = s_write(dir, name.ptr, text, strlen(text));
     free(text);
@@ -82,7 +82,7 @@ static int s_resources_json(const char *dir, const struct rdsbk_graph *g) {
     text = cJSON_Print(list);
     cJSON_Delete(list);
     if (!text)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     rc = s_write(dir, "resources.json", text, strlen(text));
     free(text);
     return rc;
@@ -175,8 +175,7 @@ int rdsbk_generate(const struct rdsbk_topology *topo, const char *dir) {
     }
     if (!rc) {
         bus = s_bus_policy(g, topo);
-        rc = bus ? s_write_json(dir, "events", "bus-policy", ".json", bus)
-                 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rc = bus ? s_write_json(dir, "events", "bus-policy", ".json", bus) : rdsbk_error_oom();
     }
 
 cleanup:

@@ -94,7 +94,7 @@ static int s_deflate(unsigned char **out, size_t *out_len, const void *data, siz
     bound = deflateBound(&zs, (uLong)size);
     dst = malloc(bound ? bound : 1);
     if (!dst) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     /* zlib's API is not const-correct; it never writes through next_in. */
@@ -196,7 +196,7 @@ int rdsbk_zip_build(struct rdsbk_buf *out, const struct rdsbk_zip_entry *entries
     sorted = calloc(count ? count : 1, sizeof(*sorted));
     written = calloc(count ? count : 1, sizeof(*written));
     if (!sorted || !written) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     for (size_t i = 0; i < count; i++) {

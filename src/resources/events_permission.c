@@ -16,7 +16,7 @@
 #define S_TYPE "events_permission"
 
 static const char *s_sid(const struct rdsbk_resource_ref *ref) {
-    const char *sid = rdsbk_res_str(ref->attributes, "statement_id");
+    const char *sid = rdsbk_json_str(ref->attributes, "statement_id");
 
     if (ref->id && *ref->id)
         sid = ref->id;
@@ -62,12 +62,12 @@ static int s_fetch_bus_policy(char **text_out, struct rdsbk_client *client, cons
     cJSON *bus = NULL;
     int result = rdsbk_events_describe_event_bus(&bus, client, bus_name);
 
-    if (result == 0 && !rdsbk_res_str(bus, "Policy"))
+    if (result == 0 && !rdsbk_json_str(bus, "Policy"))
         result = rdsbk_error_set(RDSBK_ENOTFOUND, "the default event bus has no policy");
     if (result == 0) {
-        *text_out = strdup(rdsbk_res_str(bus, "Policy"));
+        *text_out = strdup(rdsbk_json_str(bus, "Policy"));
         if (!*text_out)
-            result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            result = rdsbk_error_oom();
     }
     cJSON_Delete(bus);
     return result;
@@ -75,10 +75,12 @@ static int s_fetch_bus_policy(char **text_out, struct rdsbk_client *client, cons
 
 int rdsbk_res_bus_policy(char **text_out, struct rdsbk_client *client,
                          const struct rdsbk_resource_ref *ref) {
-    char *key = rdsbk_res_fmt("%s/%s/events:DescribeEventBus/default", ref->account, ref->region);
+    char *key = NULL;
     int result =
-        key ? rdsbk_res_memo_text(text_out, ref->memo, s_fetch_bus_policy, client, NULL, key)
-            : RDSBK_ENOMEM;
+        rdsbk_strfmt(&key, "%s/%s/events:DescribeEventBus/default", ref->account, ref->region);
+
+    if (result == 0)
+        result = rdsbk_res_memo_text(text_out, ref->memo, s_fetch_bus_policy, client, NULL, key);
 
     free(key);
     if (result == RDSBK_ENOTFOUND) {
@@ -108,11 +110,11 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
     if (result == 0 && !text)
         result = rdsbk_error_set(RDSBK_ENOTFOUND, "the default event bus has no policy");
     if (result == 0)
-        result = rdsbk_res_json_parse(&policy, text, "events:DescribeEventBus Policy");
+        result = rdsbk_json_parse(&policy, text, "events:DescribeEventBus Policy");
     if (result)
         goto cleanup;
     cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(policy, "Statement")) {
-        const char *s = rdsbk_res_str(st, "Sid");
+        const char *s = rdsbk_json_str(st, "Sid");
         if (s && sid && strcmp(s, sid) == 0)
             found = st;
     }
@@ -125,13 +127,13 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
     if (cJSON_IsArray(action) && cJSON_GetArraySize(action) == 1)
         action = cJSON_GetArrayItem(action, 0);
     out = cJSON_CreateObject();
-    result = out ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    result = out ? 0 : rdsbk_error_oom();
     if (result == 0)
-        result = rdsbk_res_add_str(out, "statement_id", sid);
+        result = rdsbk_json_add_str(out, "statement_id", sid);
     if (result == 0)
-        result = rdsbk_res_add_str(out, "principal", principal);
+        result = rdsbk_json_add_str(out, "principal", principal);
     if (result == 0)
-        result = rdsbk_res_add(out, "action", cJSON_Duplicate(action, true));
+        result = rdsbk_json_add(out, "action", cJSON_Duplicate(action, true));
     if (result == 0)
         result = rdsbk_res_set_id(id_out, sid);
     if (result)
@@ -174,7 +176,7 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     result = s_put(client, desired);
     if (result)
         return result;
-    return rdsbk_res_written(actual_out, id_out, desired, rdsbk_res_str(desired, "statement_id"),
+    return rdsbk_res_written(actual_out, id_out, desired, rdsbk_json_str(desired, "statement_id"),
                              NULL, NULL);
 }
 
@@ -201,7 +203,7 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
         result = s_put(client, desired);
     if (result)
         return result;
-    return rdsbk_res_written(actual_out, NULL, desired, rdsbk_res_str(desired, "statement_id"),
+    return rdsbk_res_written(actual_out, NULL, desired, rdsbk_json_str(desired, "statement_id"),
                              NULL, NULL);
 }
 
@@ -218,4 +220,5 @@ const struct rdsbk_resource_ops rdsbk_res_events_permission_ops = {
     .write_calls = 1,
     .force_new = s_force_new,
     .no_diff = s_no_diff,
+    .service = "events",
 };

@@ -34,36 +34,36 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
     result = rdsbk_events_describe_rule(&rule, client, s_name(ref), NULL);
     if (result)
         goto cleanup;
-    arn = rdsbk_res_str(rule, "Arn");
+    arn = rdsbk_json_str(rule, "Arn");
     /* a rule has a pattern, a schedule, or both */
-    if (rdsbk_res_str(rule, "EventPattern"))
-        result = rdsbk_res_json_parse(&pattern, rdsbk_res_str(rule, "EventPattern"),
-                                      "events:DescribeRule EventPattern");
+    if (rdsbk_json_str(rule, "EventPattern"))
+        result = rdsbk_json_parse(&pattern, rdsbk_json_str(rule, "EventPattern"),
+                                  "events:DescribeRule EventPattern");
     if (result == 0)
         result = rdsbk_events_list_tags_for_resource(&tags, &n_tags, client, arn);
     if (result)
         goto cleanup;
     out = cJSON_CreateObject();
-    result = out ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    result = out ? 0 : rdsbk_error_oom();
     if (result == 0)
-        result = rdsbk_res_add_str(out, "name", rdsbk_res_str(rule, "Name"));
+        result = rdsbk_json_add_str(out, "name", rdsbk_json_str(rule, "Name"));
     if (result == 0)
-        result = rdsbk_res_add_str(out, "description", rdsbk_res_str(rule, "Description"));
+        result = rdsbk_json_add_str(out, "description", rdsbk_json_str(rule, "Description"));
     if (result == 0)
-        result = rdsbk_res_add_str(out, "state", rdsbk_res_str(rule, "State"));
+        result = rdsbk_json_add_str(out, "state", rdsbk_json_str(rule, "State"));
     if (result == 0 && pattern) {
-        result = rdsbk_res_add(out, "event_pattern", pattern);
+        result = rdsbk_json_add(out, "event_pattern", pattern);
         pattern = NULL;
     }
-    if (result == 0 && rdsbk_res_str(rule, "ScheduleExpression"))
-        result = rdsbk_res_add_str(out, "schedule_expression",
-                                   rdsbk_res_str(rule, "ScheduleExpression"));
+    if (result == 0 && rdsbk_json_str(rule, "ScheduleExpression"))
+        result = rdsbk_json_add_str(out, "schedule_expression",
+                                    rdsbk_json_str(rule, "ScheduleExpression"));
     if (result == 0)
-        result = rdsbk_res_add(out, "tags", rdsbk_res_tags_to_json(tags, n_tags));
+        result = rdsbk_json_add(out, "tags", rdsbk_res_tags_to_json(tags, n_tags));
     if (result == 0)
-        result = rdsbk_res_add_str(out, "arn", arn);
+        result = rdsbk_json_add_str(out, "arn", arn);
     if (result == 0)
-        result = rdsbk_res_set_id(id_out, rdsbk_res_str(rule, "Name"));
+        result = rdsbk_res_set_id(id_out, rdsbk_json_str(rule, "Name"));
     if (result)
         goto cleanup;
     *actual_out = out;
@@ -91,11 +91,10 @@ static int s_put(char **arn_out, struct rdsbk_client *client, const cJSON *desir
     if (result)
         goto cleanup;
     if (cJSON_GetObjectItemCaseSensitive(desired, "event_pattern")) {
-        pattern = rdsbk_res_json_text(cJSON_GetObjectItemCaseSensitive(desired, "event_pattern"));
-        if (!pattern) {
-            result = rdsbk_error_last()->code;
+        result =
+            rdsbk_json_text(&pattern, cJSON_GetObjectItemCaseSensitive(desired, "event_pattern"));
+        if (result)
             goto cleanup;
-        }
     }
     if (with_tags) {
         result = rdsbk_res_tags_from_json(&tags, &n_tags, cJSON_GetObjectItem(desired, "tags"));
@@ -103,9 +102,9 @@ static int s_put(char **arn_out, struct rdsbk_client *client, const cJSON *desir
             goto cleanup;
     }
     in.event_pattern = pattern;
-    in.schedule_expression = rdsbk_res_str(desired, "schedule_expression");
-    in.state = rdsbk_res_str(desired, "state");
-    in.description = rdsbk_res_str(desired, "description");
+    in.schedule_expression = rdsbk_json_str(desired, "schedule_expression");
+    in.state = rdsbk_json_str(desired, "state");
+    in.description = rdsbk_json_str(desired, "description");
     in.tags = tags;
     in.n_tags = n_tags;
     result = rdsbk_events_put_rule(arn_out, client, &in);
@@ -127,8 +126,8 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     (void)ref;
     result = s_put(&arn, client, desired, true);
     if (result == 0) {
-        rdsbk_log_verbose("created EventBridge rule %s", rdsbk_res_str(desired, "name"));
-        result = rdsbk_res_written(actual_out, id_out, desired, rdsbk_res_str(desired, "name"),
+        rdsbk_log_verbose("created EventBridge rule %s", rdsbk_json_str(desired, "name"));
+        result = rdsbk_res_written(actual_out, id_out, desired, rdsbk_json_str(desired, "name"),
                                    "arn", arn);
     }
     free(arn);
@@ -138,7 +137,7 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
 static int s_update(cJSON **actual_out, struct rdsbk_client *client,
                     const struct rdsbk_resource_ref *ref, const cJSON *desired,
                     const cJSON *actual) {
-    const char *arn = rdsbk_res_str(actual, "arn");
+    const char *arn = rdsbk_json_str(actual, "arn");
     struct rdsbk_tag *set = NULL;
     size_t n_set = 0;
     char **rm = NULL;
@@ -180,11 +179,11 @@ static int s_remove_targets(struct rdsbk_client *client, const char *name) {
         goto cleanup;
     ids = calloc((size_t)cJSON_GetArraySize(targets) + 1, sizeof(*ids));
     if (!ids) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     cJSON_ArrayForEach(t, targets) {
-        const char *id = rdsbk_res_str(t, "Id");
+        const char *id = rdsbk_json_str(t, "Id");
         if (id)
             ids[n++] = id;
     }
@@ -233,4 +232,5 @@ const struct rdsbk_resource_ops rdsbk_res_events_rule_ops = {
     .write_calls = 1,
     .force_new = s_force_new,
     .no_diff = s_no_diff,
+    .service = "events",
 };

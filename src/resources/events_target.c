@@ -45,7 +45,7 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
     if (result)
         goto cleanup;
     cJSON_ArrayForEach(t, targets) {
-        const char *tid = rdsbk_res_str(t, "Id");
+        const char *tid = rdsbk_json_str(t, "Id");
         if (tid && strcmp(tid, target_id) == 0)
             found = t;
     }
@@ -54,22 +54,21 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
         goto cleanup;
     }
     out = cJSON_CreateObject();
-    id = rdsbk_res_fmt("%s/%s", rule, target_id);
-    result = out && id ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    result = out ? rdsbk_strfmt(&id, "%s/%s", rule, target_id) : rdsbk_error_oom();
     if (result == 0)
-        result = rdsbk_res_add_str(out, "rule", rule);
+        result = rdsbk_json_add_str(out, "rule", rule);
     if (result == 0)
-        result = rdsbk_res_add_str(out, "target_id", target_id);
+        result = rdsbk_json_add_str(out, "target_id", target_id);
     if (result == 0)
-        result = rdsbk_res_add_str(out, "arn", rdsbk_res_str(found, "Arn"));
-    if (result == 0 && rdsbk_res_str(found, "RoleArn"))
-        result = rdsbk_res_add_str(out, "role_arn", rdsbk_res_str(found, "RoleArn"));
-    if (result == 0 && rdsbk_res_str(found, "Input")) {
+        result = rdsbk_json_add_str(out, "arn", rdsbk_json_str(found, "Arn"));
+    if (result == 0 && rdsbk_json_str(found, "RoleArn"))
+        result = rdsbk_json_add_str(out, "role_arn", rdsbk_json_str(found, "RoleArn"));
+    if (result == 0 && rdsbk_json_str(found, "Input")) {
         cJSON *input = NULL;
-        result = rdsbk_res_json_parse(&input, rdsbk_res_str(found, "Input"),
-                                      "events:ListTargetsByRule Input");
+        result = rdsbk_json_parse(&input, rdsbk_json_str(found, "Input"),
+                                  "events:ListTargetsByRule Input");
         if (result == 0)
-            result = rdsbk_res_add(out, "input", input);
+            result = rdsbk_json_add(out, "input", input);
     }
     if (result == 0)
         result = rdsbk_res_set_id(id_out, id);
@@ -102,8 +101,8 @@ static int s_put(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
     const char *rule = NULL;
     const char *target_id = NULL;
     const char *arn = NULL;
-    const char *role_arn = rdsbk_res_str(desired, "role_arn");
-    struct rdsbk_res_backoff b;
+    const char *role_arn = rdsbk_json_str(desired, "role_arn");
+    struct rdsbk_backoff b;
     cJSON *targets = cJSON_CreateArray();
     cJSON *target = cJSON_CreateObject();
     char *id = NULL;
@@ -114,7 +113,7 @@ static int s_put(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
         *id_out = NULL;
     if (!targets || !target || !cJSON_AddItemToArray(targets, target)) {
         cJSON_Delete(target);
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     result = rdsbk_res_require(&rule, desired, "rule", S_TYPE);
@@ -123,20 +122,22 @@ static int s_put(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
     if (result == 0)
         result = rdsbk_res_require(&arn, desired, "arn", S_TYPE);
     if (result == 0)
-        result = rdsbk_res_add_str(target, "Id", target_id);
+        result = rdsbk_json_add_str(target, "Id", target_id);
     if (result == 0)
-        result = rdsbk_res_add_str(target, "Arn", arn);
+        result = rdsbk_json_add_str(target, "Arn", arn);
     if (result == 0 && role_arn && *role_arn)
-        result = rdsbk_res_add_str(target, "RoleArn", role_arn);
+        result = rdsbk_json_add_str(target, "RoleArn", role_arn);
     if (result == 0 && cJSON_GetObjectItemCaseSensitive(desired, "input")) {
         /* a constant event for the target instead of the matched one (the sweep) */
-        char *input = rdsbk_res_json_text(cJSON_GetObjectItemCaseSensitive(desired, "input"));
-        result = input ? rdsbk_res_add_str(target, "Input", input) : rdsbk_error_last()->code;
+        char *input = NULL;
+        result = rdsbk_json_text(&input, cJSON_GetObjectItemCaseSensitive(desired, "input"));
+        if (result == 0)
+            result = rdsbk_json_add_str(target, "Input", input);
         free(input);
     }
     if (result)
         goto cleanup;
-    rdsbk_res_backoff_init(&b, 1000, 8000, S_PERMISSION_RETRY_MS);
+    rdsbk_backoff_init(&b, 1000, 8000, 2.0, S_PERMISSION_RETRY_MS);
     for (;;) {
         result = rdsbk_events_put_targets(client, rule, NULL, targets);
         if (!s_not_admitted_yet(result) ||
@@ -149,8 +150,9 @@ static int s_put(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
     if (result)
         goto cleanup;
     rdsbk_log_verbose("put target %s of EventBridge rule %s -> %s", target_id, rule, arn);
-    id = rdsbk_res_fmt("%s/%s", rule, target_id);
-    result = id ? rdsbk_res_written(actual_out, id_out, desired, id, NULL, NULL) : RDSBK_ENOMEM;
+    result = rdsbk_strfmt(&id, "%s/%s", rule, target_id);
+    if (result == 0)
+        result = rdsbk_res_written(actual_out, id_out, desired, id, NULL, NULL);
 
 cleanup:
     cJSON_Delete(targets);
@@ -202,4 +204,7 @@ const struct rdsbk_resource_ops rdsbk_res_events_target_ops = {
     .write_calls = 1,
     .force_new = s_force_new,
     .no_diff = s_no_diff,
+    .service = "events",
+    .contained = true,
+    .container = RDSBK_RT_EVENTS_RULE,
 };

@@ -61,29 +61,29 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
         if (result)
             goto cleanup;
     }
-    result = rdsbk_res_json_parse(&trust, role.assume_role_policy, "iam:GetRole trust policy");
+    result = rdsbk_json_parse(&trust, role.assume_role_policy, "iam:GetRole trust policy");
     if (result)
         goto cleanup;
     out = cJSON_CreateObject();
     if (!out) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
-    result = rdsbk_res_add_str(out, "name", role.name);
+    result = rdsbk_json_add_str(out, "name", role.name);
     if (result == 0)
-        result = rdsbk_res_add_str(out, "path", role.path ? role.path : "/");
+        result = rdsbk_json_add_str(out, "path", role.path ? role.path : "/");
     if (result == 0)
-        result = rdsbk_res_add_str(out, "description", role.description);
+        result = rdsbk_json_add_str(out, "description", role.description);
     if (result == 0) {
-        result = rdsbk_res_add(out, "assume_role_policy", trust);
+        result = rdsbk_json_add(out, "assume_role_policy", trust);
         trust = NULL;
     }
     if (result == 0)
-        result = rdsbk_res_add(out, "tags",
-                               role.n_tags ? rdsbk_res_tags_to_json(role.tags, role.n_tags)
-                                           : rdsbk_res_tags_to_json(tags, n_tags));
+        result = rdsbk_json_add(out, "tags",
+                                role.n_tags ? rdsbk_res_tags_to_json(role.tags, role.n_tags)
+                                            : rdsbk_res_tags_to_json(tags, n_tags));
     if (result == 0)
-        result = rdsbk_res_add_str(out, "arn", role.arn);
+        result = rdsbk_json_add_str(out, "arn", role.arn);
     if (result == 0)
         result = rdsbk_res_set_id(id_out, role.name);
     if (result)
@@ -114,16 +114,15 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     result = rdsbk_res_require(&in.name, desired, "name", S_TYPE);
     if (result)
         goto cleanup;
-    trust = rdsbk_res_json_text(cJSON_GetObjectItemCaseSensitive(desired, "assume_role_policy"));
-    if (!trust) {
-        result = rdsbk_error_last()->code;
+    result =
+        rdsbk_json_text(&trust, cJSON_GetObjectItemCaseSensitive(desired, "assume_role_policy"));
+    if (result)
         goto cleanup;
-    }
     result = rdsbk_res_tags_from_json(&tags, &n_tags, cJSON_GetObjectItem(desired, "tags"));
     if (result)
         goto cleanup;
-    in.path = rdsbk_res_str(desired, "path");
-    in.description = rdsbk_res_str(desired, "description");
+    in.path = rdsbk_json_str(desired, "path");
+    in.description = rdsbk_json_str(desired, "description");
     in.assume_role_policy = trust;
     in.tags = tags;
     in.n_tags = n_tags;
@@ -153,15 +152,15 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
 
     *actual_out = NULL;
     if (rdsbk_res_changed(desired, actual, "assume_role_policy")) {
-        trust =
-            rdsbk_res_json_text(cJSON_GetObjectItemCaseSensitive(desired, "assume_role_policy"));
-        result = trust ? rdsbk_iam_update_assume_role_policy(client, name, trust)
-                       : rdsbk_error_last()->code;
+        result = rdsbk_json_text(&trust,
+                                 cJSON_GetObjectItemCaseSensitive(desired, "assume_role_policy"));
+        if (result == 0)
+            result = rdsbk_iam_update_assume_role_policy(client, name, trust);
         if (result)
             goto cleanup;
     }
     if (rdsbk_res_changed(desired, actual, "description")) {
-        const char *d = rdsbk_res_str(desired, "description");
+        const char *d = rdsbk_json_str(desired, "description");
         result = s_update_description(client, name, d ? d : "");
         if (result)
             goto cleanup;
@@ -175,7 +174,7 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
     if (result)
         goto cleanup;
     result =
-        rdsbk_res_written(actual_out, NULL, desired, name, "arn", rdsbk_res_str(actual, "arn"));
+        rdsbk_res_written(actual_out, NULL, desired, name, "arn", rdsbk_json_str(actual, "arn"));
 
 cleanup:
     free(trust);
@@ -245,4 +244,6 @@ const struct rdsbk_resource_ops rdsbk_res_iam_role_ops = {
     .write_calls = 1,
     .force_new = s_force_new,
     .no_diff = s_no_diff,
+    .service = "iam",
+    .global = true,
 };

@@ -38,20 +38,17 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
     if (result == 0)
         result = rdsbk_iam_get_role_policy(&document, client, role, policy_name);
     if (result == 0)
-        result = rdsbk_res_json_parse(&policy, document, "iam:GetRolePolicy");
+        result = rdsbk_json_parse(&policy, document, "iam:GetRolePolicy");
     if (result)
         goto cleanup;
     out = cJSON_CreateObject();
-    id = rdsbk_res_fmt("%s:%s", role, policy_name);
-    if (!out || !id) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-        goto cleanup;
-    }
-    result = rdsbk_res_add_str(out, "role_name", role);
+    result = out ? rdsbk_strfmt(&id, "%s:%s", role, policy_name) : rdsbk_error_oom();
     if (result == 0)
-        result = rdsbk_res_add_str(out, "policy_name", policy_name);
+        result = rdsbk_json_add_str(out, "role_name", role);
+    if (result == 0)
+        result = rdsbk_json_add_str(out, "policy_name", policy_name);
     if (result == 0) {
-        result = rdsbk_res_add(out, "policy", policy);
+        result = rdsbk_json_add(out, "policy", policy);
         policy = NULL;
     }
     if (result == 0)
@@ -88,13 +85,11 @@ static int s_put(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
         result = rdsbk_res_require(&policy_name, desired, "policy_name", S_TYPE);
     if (result)
         goto cleanup;
-    document = rdsbk_res_json_text(cJSON_GetObjectItemCaseSensitive(desired, "policy"));
-    id = document ? rdsbk_res_fmt("%s:%s", role, policy_name) : NULL;
-    if (!id) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-        goto cleanup;
-    }
-    result = rdsbk_iam_put_role_policy(client, role, policy_name, document);
+    result = rdsbk_json_text(&document, cJSON_GetObjectItemCaseSensitive(desired, "policy"));
+    if (result == 0)
+        result = rdsbk_strfmt(&id, "%s:%s", role, policy_name);
+    if (result == 0)
+        result = rdsbk_iam_put_role_policy(client, role, policy_name, document);
     if (result)
         goto cleanup;
     rdsbk_log_verbose("put inline policy %s of IAM role %s", policy_name, role);
@@ -147,4 +142,8 @@ const struct rdsbk_resource_ops rdsbk_res_iam_role_policy_ops = {
     .write_calls = 1,
     .force_new = s_force_new,
     .no_diff = s_no_diff,
+    .service = "iam",
+    .global = true,
+    .contained = true,
+    .container = RDSBK_RT_IAM_ROLE,
 };

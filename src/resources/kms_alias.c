@@ -34,7 +34,7 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
     if (result)
         goto cleanup;
     cJSON_ArrayForEach(a, aliases) {
-        const char *n = rdsbk_res_str(a, "AliasName");
+        const char *n = rdsbk_json_str(a, "AliasName");
         if (n && name && strcmp(n, name) == 0)
             found = a;
     }
@@ -43,13 +43,13 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
         goto cleanup;
     }
     out = cJSON_CreateObject();
-    result = out ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    result = out ? 0 : rdsbk_error_oom();
     if (result == 0)
-        result = rdsbk_res_add_str(out, "name", name);
+        result = rdsbk_json_add_str(out, "name", name);
     if (result == 0)
-        result = rdsbk_res_add_str(out, "target_key_id", rdsbk_res_str(found, "TargetKeyId"));
+        result = rdsbk_json_add_str(out, "target_key_id", rdsbk_json_str(found, "TargetKeyId"));
     if (result == 0)
-        result = rdsbk_res_add_str(out, "arn", rdsbk_res_str(found, "AliasArn"));
+        result = rdsbk_json_add_str(out, "arn", rdsbk_json_str(found, "AliasArn"));
     if (result == 0)
         result = rdsbk_res_set_id(id_out, name);
     if (result)
@@ -66,10 +66,12 @@ cleanup:
 /* The alias's ARN is its name under the key's account and Region, as ListAliases reports it. */
 static int s_written(cJSON **actual_out, char **id_out, const struct rdsbk_resource_ref *ref,
                      const cJSON *desired, const char *name) {
-    char *arn = rdsbk_res_fmt("arn:%s:kms:%s:%s:%s", rdsbk_partition_of_region(ref->region),
+    char *arn = NULL;
+    int result = rdsbk_strfmt(&arn, "arn:%s:kms:%s:%s:%s", rdsbk_partition_of_region(ref->region),
                               ref->region, ref->account, name);
-    int result =
-        arn ? rdsbk_res_written(actual_out, id_out, desired, name, "arn", arn) : RDSBK_ENOMEM;
+
+    if (result == 0)
+        result = rdsbk_res_written(actual_out, id_out, desired, name, "arn", arn);
 
     free(arn);
     return result;
@@ -134,4 +136,5 @@ const struct rdsbk_resource_ops rdsbk_res_kms_alias_ops = {
     .write_calls = 1,
     .force_new = s_force_new,
     .no_diff = s_no_diff,
+    .service = "kms",
 };

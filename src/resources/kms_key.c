@@ -25,7 +25,7 @@
 #define S_POLICY_RETRY_MS 60000L
 
 static bool s_pending_deletion(const cJSON *meta) {
-    const char *state = rdsbk_res_str(meta, "KeyState");
+    const char *state = rdsbk_json_str(meta, "KeyState");
     return state &&
            (strcmp(state, "PendingDeletion") == 0 || strcmp(state, "PendingReplicaDeletion") == 0);
 }
@@ -66,7 +66,7 @@ struct s_scan {
 
 static int s_scan_one(size_t i, void *payload) {
     const struct s_scan *sc = payload;
-    const char *id = rdsbk_res_str(sc->keys[i], "KeyId");
+    const char *id = rdsbk_json_str(sc->keys[i], "KeyId");
 
     sc->tagged[i] =
         id && !(sc->skip && strcmp(id, sc->skip) == 0) && s_tagged_for(sc->client, id, sc->stack);
@@ -86,7 +86,7 @@ static bool *s_tagged_keys(struct rdsbk_client *client, const cJSON *keys, const
     if (!results || !sc.keys || !sc.tagged) {
         free(sc.tagged);
         sc.tagged = NULL;
-        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rdsbk_error_oom();
         goto cleanup;
     }
     cJSON_ArrayForEach(k, keys) {
@@ -127,7 +127,7 @@ static int s_find_by_alias(cJSON **meta_out, struct rdsbk_client *client,
     *meta_out = NULL;
     if (ref->name && strncmp(ref->name, "alias/", 6) == 0)
         result = s_describe_live(&meta, client, ref->name);
-    if (result == 0 && !s_tagged_for(client, rdsbk_res_str(meta, "KeyId"), ref->stack))
+    if (result == 0 && !s_tagged_for(client, rdsbk_json_str(meta, "KeyId"), ref->stack))
         result = RDSBK_ENOTFOUND;
     if (result == 0) {
         *meta_out = meta;
@@ -164,7 +164,7 @@ static int s_find(cJSON **meta_out, struct rdsbk_client *client,
         goto cleanup;
     }
     cJSON_ArrayForEach(k, keys) {
-        const char *id = rdsbk_res_str(k, "KeyId");
+        const char *id = rdsbk_json_str(k, "KeyId");
         cJSON *meta = NULL;
         if (!tagged[i++])
             continue;
@@ -190,7 +190,7 @@ static int s_find(cJSON **meta_out, struct rdsbk_client *client,
     }
     if (candidates > 1)
         rdsbk_log_warn("%d live KMS keys are tagged %s=%s; adopting the newest, %s", candidates,
-                       S_STACK_TAG, ref->stack, rdsbk_res_str(best, "KeyId"));
+                       S_STACK_TAG, ref->stack, rdsbk_json_str(best, "KeyId"));
     result = 0;
 
 cleanup:
@@ -224,38 +224,38 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
         result = s_find(&meta, client, ref);
     if (result)
         goto cleanup;
-    key_id = rdsbk_res_str(meta, "KeyId");
+    key_id = rdsbk_json_str(meta, "KeyId");
     result = rdsbk_kms_get_key_policy(&policy_text, client, key_id);
     if (result == 0)
-        result = rdsbk_res_json_parse(&policy, policy_text, "kms:GetKeyPolicy");
+        result = rdsbk_json_parse(&policy, policy_text, "kms:GetKeyPolicy");
     if (result == 0)
         result = rdsbk_kms_list_resource_tags(&tags, &n_tags, client, key_id);
     if (result)
         goto cleanup;
     out = cJSON_CreateObject();
     if (!out) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
-    result = rdsbk_res_add_str(out, "description", rdsbk_res_str(meta, "Description"));
+    result = rdsbk_json_add_str(out, "description", rdsbk_json_str(meta, "Description"));
     if (result == 0)
-        result =
-            rdsbk_res_add(out, "multi_region",
-                          cJSON_CreateBool(cJSON_IsTrue(cJSON_GetObjectItem(meta, "MultiRegion"))));
+        result = rdsbk_json_add(
+            out, "multi_region",
+            cJSON_CreateBool(cJSON_IsTrue(cJSON_GetObjectItem(meta, "MultiRegion"))));
     if (result == 0) {
-        result = rdsbk_res_add(out, "policy", policy);
+        result = rdsbk_json_add(out, "policy", policy);
         policy = NULL;
     }
     if (result == 0)
-        result = rdsbk_res_add(out, "tags", rdsbk_res_tags_to_json(tags, n_tags));
+        result = rdsbk_json_add(out, "tags", rdsbk_res_tags_to_json(tags, n_tags));
     if (result == 0)
-        result = rdsbk_res_copy_member(out, ref->attributes, "deletion_window_days");
+        result = rdsbk_json_copy_member(out, ref->attributes, "deletion_window_days");
     if (result == 0)
-        result = rdsbk_res_copy_member(out, ref->attributes, "prevent_destroy");
+        result = rdsbk_json_copy_member(out, ref->attributes, "prevent_destroy");
     if (result == 0)
-        result = rdsbk_res_add_str(out, "arn", rdsbk_res_str(meta, "Arn"));
+        result = rdsbk_json_add_str(out, "arn", rdsbk_json_str(meta, "Arn"));
     if (result == 0)
-        result = rdsbk_res_add_str(out, "key_id", key_id);
+        result = rdsbk_json_add_str(out, "key_id", key_id);
     if (result == 0)
         result = rdsbk_res_set_id(id_out, key_id);
     if (result)
@@ -300,7 +300,7 @@ static void s_reap_twins(struct rdsbk_client *client, const struct rdsbk_resourc
         return;
     }
     cJSON_ArrayForEach(k, keys) {
-        const char *id = rdsbk_res_str(k, "KeyId");
+        const char *id = rdsbk_json_str(k, "KeyId");
         cJSON *meta = NULL;
         time_t when = 0;
 
@@ -321,7 +321,7 @@ static void s_reap_twins(struct rdsbk_client *client, const struct rdsbk_resourc
 static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
                     const struct rdsbk_resource_ref *ref, const cJSON *desired) {
     struct rdsbk_kms_create_key_input in = {0};
-    struct rdsbk_res_backoff b;
+    struct rdsbk_backoff b;
     struct rdsbk_tag *tags = NULL;
     size_t n_tags = 0;
     char *policy = NULL;
@@ -333,20 +333,18 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     *actual_out = NULL;
     if (id_out)
         *id_out = NULL;
-    policy = rdsbk_res_json_text(cJSON_GetObjectItemCaseSensitive(desired, "policy"));
-    if (!policy) {
-        result = rdsbk_error_last()->code;
+    result = rdsbk_json_text(&policy, cJSON_GetObjectItemCaseSensitive(desired, "policy"));
+    if (result)
         goto cleanup;
-    }
     result = rdsbk_res_tags_from_json(&tags, &n_tags, cJSON_GetObjectItem(desired, "tags"));
     if (result)
         goto cleanup;
     in.policy = policy;
-    in.description = rdsbk_res_str(desired, "description");
+    in.description = rdsbk_json_str(desired, "description");
     in.multi_region = cJSON_IsTrue(cJSON_GetObjectItem(desired, "multi_region"));
     in.tags = tags;
     in.n_tags = n_tags;
-    rdsbk_res_backoff_init(&b, 1000, 8000, S_POLICY_RETRY_MS);
+    rdsbk_backoff_init(&b, 1000, 8000, 2.0, S_POLICY_RETRY_MS);
     for (;;) {
         result = rdsbk_kms_create_key(&meta, client, &in);
         retried |= rdsbk_aws_last_attempts() > 1;
@@ -359,18 +357,18 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     }
     if (result)
         goto cleanup;
-    key_id = strdup(rdsbk_res_str(meta, "KeyId") ? rdsbk_res_str(meta, "KeyId") : "");
+    key_id = strdup(rdsbk_json_str(meta, "KeyId") ? rdsbk_json_str(meta, "KeyId") : "");
     if (!key_id) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     rdsbk_log_verbose("created KMS key %s", key_id);
     if (retried)
-        s_reap_twins(client, ref, key_id, rdsbk_res_int(desired, "deletion_window_days", 30));
+        s_reap_twins(client, ref, key_id, rdsbk_json_int(desired, "deletion_window_days", 30));
     result =
-        rdsbk_res_written(actual_out, id_out, desired, key_id, "arn", rdsbk_res_str(meta, "Arn"));
+        rdsbk_res_written(actual_out, id_out, desired, key_id, "arn", rdsbk_json_str(meta, "Arn"));
     if (result == 0)
-        result = rdsbk_res_add_str(*actual_out, "key_id", key_id);
+        result = rdsbk_json_add_str(*actual_out, "key_id", key_id);
 
 cleanup:
     free(policy);
@@ -386,12 +384,12 @@ static int s_update_description(struct rdsbk_client *client, const char *key_id,
     struct rdsbk_service_ctx ctx;
     cJSON *input = cJSON_CreateObject();
     cJSON *reply = NULL;
-    int result = input ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    int result = input ? 0 : rdsbk_error_oom();
 
     if (result == 0)
-        result = rdsbk_res_add_str(input, "KeyId", key_id);
+        result = rdsbk_json_add_str(input, "KeyId", key_id);
     if (result == 0)
-        result = rdsbk_res_add_str(input, "Description", description);
+        result = rdsbk_json_add_str(input, "Description", description);
     if (result == 0)
         result = rdsbk_client_service_ctx(&ctx, client, "kms");
     if (result == 0)
@@ -404,8 +402,8 @@ static int s_update_description(struct rdsbk_client *client, const char *key_id,
 static int s_update(cJSON **actual_out, struct rdsbk_client *client,
                     const struct rdsbk_resource_ref *ref, const cJSON *desired,
                     const cJSON *actual) {
-    const char *key_id = rdsbk_res_str(actual, "key_id");
-    struct rdsbk_res_backoff b;
+    const char *key_id = rdsbk_json_str(actual, "key_id");
+    struct rdsbk_backoff b;
     struct rdsbk_tag *set = NULL;
     size_t n_set = 0;
     char **rm = NULL;
@@ -421,12 +419,10 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
         goto cleanup;
     }
     if (rdsbk_res_changed(desired, actual, "policy")) {
-        policy = rdsbk_res_json_text(cJSON_GetObjectItemCaseSensitive(desired, "policy"));
-        if (!policy) {
-            result = rdsbk_error_last()->code;
+        result = rdsbk_json_text(&policy, cJSON_GetObjectItemCaseSensitive(desired, "policy"));
+        if (result)
             goto cleanup;
-        }
-        rdsbk_res_backoff_init(&b, 1000, 8000, S_POLICY_RETRY_MS);
+        rdsbk_backoff_init(&b, 1000, 8000, 2.0, S_POLICY_RETRY_MS);
         for (;;) {
             result = rdsbk_kms_put_key_policy(client, key_id, policy, false);
             if (!s_policy_not_ready(result) ||
@@ -440,7 +436,7 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
             goto cleanup;
     }
     if (rdsbk_res_changed(desired, actual, "description")) {
-        result = s_update_description(client, key_id, rdsbk_res_str(desired, "description"));
+        result = s_update_description(client, key_id, rdsbk_json_str(desired, "description"));
         if (result)
             goto cleanup;
     }
@@ -453,9 +449,9 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
     if (result)
         goto cleanup;
     result =
-        rdsbk_res_written(actual_out, NULL, desired, key_id, "arn", rdsbk_res_str(actual, "arn"));
+        rdsbk_res_written(actual_out, NULL, desired, key_id, "arn", rdsbk_json_str(actual, "arn"));
     if (result == 0)
-        result = rdsbk_res_add_str(*actual_out, "key_id", key_id);
+        result = rdsbk_json_add_str(*actual_out, "key_id", key_id);
 
 cleanup:
     free(policy);
@@ -465,7 +461,7 @@ cleanup:
 }
 
 static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {
-    int window = rdsbk_res_int(ref->attributes, "deletion_window_days", 30);
+    int window = rdsbk_json_int(ref->attributes, "deletion_window_days", 30);
     cJSON *meta = NULL;
     char *key_id = NULL;
     time_t when = 0;
@@ -477,10 +473,10 @@ static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref
         result = s_find(&meta, client, ref);
         if (result)
             goto cleanup;
-        key_id = strdup(rdsbk_res_str(meta, "KeyId") ? rdsbk_res_str(meta, "KeyId") : "");
+        key_id = strdup(rdsbk_json_str(meta, "KeyId") ? rdsbk_json_str(meta, "KeyId") : "");
     }
     if (!key_id) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     result = rdsbk_kms_schedule_key_deletion(&when, client, key_id, window);
@@ -531,4 +527,8 @@ const struct rdsbk_resource_ops rdsbk_res_kms_key_ops = {
     .write_calls = 2,
     .force_new = s_force_new,
     .no_diff = s_no_diff,
+    .service = "kms",
+    .delete_warning =
+        "the shared KMS key will be scheduled for deletion. Backup copies encrypted with it cannot "
+        "be restored once it is deleted.",
 };

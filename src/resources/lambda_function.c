@@ -34,13 +34,13 @@ static const char *s_name(const struct rdsbk_resource_ref *ref) {
 /* Whether a function configuration shows the function settled: 0 when it is, 1 while State is
  * Pending or LastUpdateStatus InProgress, an error when either is Failed. */
 static int s_settle_status(const cJSON *cfg, const char *name) {
-    const char *state = rdsbk_res_str(cfg, "State");
-    const char *update = rdsbk_res_str(cfg, "LastUpdateStatus");
+    const char *state = rdsbk_json_str(cfg, "State");
+    const char *update = rdsbk_json_str(cfg, "LastUpdateStatus");
 
     if ((state && strcmp(state, "Failed") == 0) || (update && strcmp(update, "Failed") == 0)) {
-        const char *why = rdsbk_res_str(cfg, "StateReason");
+        const char *why = rdsbk_json_str(cfg, "StateReason");
         if (!why)
-            why = rdsbk_res_str(cfg, "LastUpdateStatusReason");
+            why = rdsbk_json_str(cfg, "LastUpdateStatusReason");
         return rdsbk_error_set(RDSBK_ERROR, "Lambda function %s failed: %s", name,
                                why ? why : "no reason given");
     }
@@ -55,11 +55,11 @@ static int s_settle_status(const cJSON *cfg, const char *name) {
  * function settled, nothing is polled.
  */
 static int s_wait_settled(struct rdsbk_client *client, const char *name, const cJSON *reply) {
-    struct rdsbk_res_backoff b;
+    struct rdsbk_backoff b;
     cJSON *cfg = NULL;
     int result = reply ? s_settle_status(reply, name) : 1;
 
-    rdsbk_res_backoff_init(&b, 250, 5000, S_SETTLE_MS);
+    rdsbk_backoff_init(&b, 250, 5000, 2.0, S_SETTLE_MS);
     while (result == 1) {
         cJSON_Delete(cfg);
         cfg = NULL;
@@ -70,13 +70,13 @@ static int s_wait_settled(struct rdsbk_client *client, const char *name, const c
             !rdsbk_res_backoff_wait(&b,
                                     "lambda %s: waiting for State %s / LastUpdateStatus %s to "
                                     "settle",
-                                    name, rdsbk_res_str(cfg, "State"),
-                                    rdsbk_res_str(cfg, "LastUpdateStatus"))) {
+                                    name, rdsbk_json_str(cfg, "State"),
+                                    rdsbk_json_str(cfg, "LastUpdateStatus"))) {
             result = rdsbk_error_set(RDSBK_ETIMEOUT,
                                      "Lambda function %s did not settle in %ld s (State %s, "
                                      "LastUpdateStatus %s)",
-                                     name, S_SETTLE_MS / 1000, rdsbk_res_str(cfg, "State"),
-                                     rdsbk_res_str(cfg, "LastUpdateStatus"));
+                                     name, S_SETTLE_MS / 1000, rdsbk_json_str(cfg, "State"),
+                                     rdsbk_json_str(cfg, "LastUpdateStatus"));
         }
     }
     cJSON_Delete(cfg);
@@ -103,32 +103,32 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
                                             "Variables");
     tags = cJSON_GetObjectItemCaseSensitive(fn, "Tags");
     out = cJSON_CreateObject();
-    result = out ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    result = out ? 0 : rdsbk_error_oom();
     if (result == 0)
-        result = rdsbk_res_add_str(out, "name", rdsbk_res_str(cfg, "FunctionName"));
+        result = rdsbk_json_add_str(out, "name", rdsbk_json_str(cfg, "FunctionName"));
     if (result == 0)
-        result = rdsbk_res_add_str(out, "code_sha256", rdsbk_res_str(cfg, "CodeSha256"));
+        result = rdsbk_json_add_str(out, "code_sha256", rdsbk_json_str(cfg, "CodeSha256"));
     if (result == 0)
-        result = rdsbk_res_add_str(out, "runtime", rdsbk_res_str(cfg, "Runtime"));
+        result = rdsbk_json_add_str(out, "runtime", rdsbk_json_str(cfg, "Runtime"));
     if (result == 0)
-        result = rdsbk_res_add_str(out, "handler", rdsbk_res_str(cfg, "Handler"));
+        result = rdsbk_json_add_str(out, "handler", rdsbk_json_str(cfg, "Handler"));
     if (result == 0)
-        result = rdsbk_res_add_str(out, "role_arn", rdsbk_res_str(cfg, "Role"));
+        result = rdsbk_json_add_str(out, "role_arn", rdsbk_json_str(cfg, "Role"));
     if (result == 0)
-        result = rdsbk_res_add_num(out, "timeout", rdsbk_res_int(cfg, "Timeout", 3));
+        result = rdsbk_json_add_num(out, "timeout", rdsbk_json_int(cfg, "Timeout", 3));
     if (result == 0)
-        result = rdsbk_res_add_num(out, "memory_size", rdsbk_res_int(cfg, "MemorySize", 128));
+        result = rdsbk_json_add_num(out, "memory_size", rdsbk_json_int(cfg, "MemorySize", 128));
     if (result == 0)
-        result = rdsbk_res_add(out, "environment",
-                               cJSON_IsObject(vars) ? cJSON_Duplicate(vars, true)
-                                                    : cJSON_CreateObject());
+        result = rdsbk_json_add(out, "environment",
+                                cJSON_IsObject(vars) ? cJSON_Duplicate(vars, true)
+                                                     : cJSON_CreateObject());
     if (result == 0)
-        result = rdsbk_res_add(
+        result = rdsbk_json_add(
             out, "tags", cJSON_IsObject(tags) ? cJSON_Duplicate(tags, true) : cJSON_CreateObject());
     if (result == 0)
-        result = rdsbk_res_add_str(out, "arn", rdsbk_res_str(cfg, "FunctionArn"));
+        result = rdsbk_json_add_str(out, "arn", rdsbk_json_str(cfg, "FunctionArn"));
     if (result == 0)
-        result = rdsbk_res_set_id(id_out, rdsbk_res_str(cfg, "FunctionName"));
+        result = rdsbk_res_set_id(id_out, rdsbk_json_str(cfg, "FunctionName"));
     if (result)
         goto cleanup;
     *actual_out = out;
@@ -144,7 +144,7 @@ cleanup:
 static int s_package(struct rdsbk_buf *zip, const cJSON *desired) {
     char sha[RDSBK_CODE_SHA256_LEN + 1];
     const char *package = NULL;
-    const char *want = rdsbk_res_str(desired, "code_sha256");
+    const char *want = rdsbk_json_str(desired, "code_sha256");
     int result = rdsbk_res_require(&package, desired, "package", S_TYPE);
 
     if (result == 0)
@@ -173,8 +173,8 @@ static int s_config_input(struct rdsbk_lambda_function_input *in, struct rdsbk_t
         result = rdsbk_res_require(&in->runtime, desired, "runtime", S_TYPE);
     if (result == 0)
         result = rdsbk_res_tags_from_json(env, n_env, cJSON_GetObjectItem(desired, "environment"));
-    in->timeout = rdsbk_res_int(desired, "timeout", 0);
-    in->memory_size = rdsbk_res_int(desired, "memory_size", 0);
+    in->timeout = rdsbk_json_int(desired, "timeout", 0);
+    in->memory_size = rdsbk_json_int(desired, "memory_size", 0);
     in->environment = *env;
     in->n_environment = *n_env;
     in->send_environment = true;
@@ -200,7 +200,7 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
                     const struct rdsbk_resource_ref *ref, const cJSON *desired) {
     struct rdsbk_lambda_function_input in;
     struct rdsbk_buf zip = RDSBK_BUF_INIT;
-    struct rdsbk_res_backoff b;
+    struct rdsbk_backoff b;
     struct rdsbk_tag *env = NULL;
     size_t n_env = 0;
     struct rdsbk_tag *tags = NULL;
@@ -223,7 +223,7 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     in.tags = tags;
     in.n_tags = n_tags;
     in.send_environment = false;
-    rdsbk_res_backoff_init(&b, 1000, 10000, S_ROLE_RETRY_MS);
+    rdsbk_backoff_init(&b, 1000, 10000, 2.0, S_ROLE_RETRY_MS);
     for (;;) {
         cJSON_Delete(created);
         created = NULL;
@@ -241,7 +241,7 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     result = s_wait_settled(client, in.name, created);
     if (result == 0)
         result =
-            s_written(actual_out, id_out, desired, in.name, rdsbk_res_str(created, "FunctionArn"));
+            s_written(actual_out, id_out, desired, in.name, rdsbk_json_str(created, "FunctionArn"));
 
 cleanup:
     cJSON_Delete(created);
@@ -257,12 +257,12 @@ typedef int (*s_change_fn)(cJSON **reply, struct rdsbk_client *client, const voi
 
 static int s_change(struct rdsbk_client *client, const char *name, s_change_fn call,
                     const void *arg, const char *what) {
-    struct rdsbk_res_backoff b;
+    struct rdsbk_backoff b;
     cJSON *reply = NULL;
     int result;
 
     /* a new role in the configuration may need IAM propagation too: the longer bound */
-    rdsbk_res_backoff_init(&b, 500, 10000, S_ROLE_RETRY_MS);
+    rdsbk_backoff_init(&b, 500, 10000, 2.0, S_ROLE_RETRY_MS);
     for (;;) {
         result = call(&reply, client, arg);
         if (!((result == RDSBK_ECONFLICT &&
@@ -298,7 +298,7 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
     static const char *const config_keys[] = {"runtime", "handler",     "role_arn",
                                               "timeout", "memory_size", "environment"};
     const char *name = s_name(ref);
-    const char *arn = rdsbk_res_str(actual, "arn");
+    const char *arn = rdsbk_json_str(actual, "arn");
     struct rdsbk_lambda_function_input in;
     struct rdsbk_buf zip = RDSBK_BUF_INIT;
     struct rdsbk_tag *env = NULL;
@@ -354,10 +354,10 @@ cleanup:
 
 static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {
     const char *name = s_name(ref);
-    struct rdsbk_res_backoff b;
+    struct rdsbk_backoff b;
     int result;
 
-    rdsbk_res_backoff_init(&b, 500, 5000, S_CONFLICT_RETRY_MS);
+    rdsbk_backoff_init(&b, 500, 5000, 2.0, S_CONFLICT_RETRY_MS);
     for (;;) {
         result = rdsbk_lambda_delete_function(client, name);
         if (!(result == RDSBK_ECONFLICT &&
@@ -385,4 +385,5 @@ const struct rdsbk_resource_ops rdsbk_res_lambda_function_ops = {
     .write_calls = 2,
     .force_new = s_force_new,
     .no_diff = s_no_diff,
+    .service = "lambda",
 };

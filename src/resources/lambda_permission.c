@@ -38,12 +38,12 @@ static const cJSON *s_get_nocase(const cJSON *obj, const char *key) {
 
 static const char *s_principal(const cJSON *statement) {
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(statement, "Principal");
-    const char *found = rdsbk_res_str(p, "Service");
+    const char *found = rdsbk_json_str(p, "Service");
 
     if (cJSON_IsString(p))
         found = p->valuestring;
     else if (!found)
-        found = rdsbk_res_str(p, "AWS");
+        found = rdsbk_json_str(p, "AWS");
     return found;
 }
 
@@ -69,20 +69,18 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
     if (id_out)
         *id_out = NULL;
     result = s_names(&function, &sid, ref);
-    if (result == 0) {
-        key = rdsbk_res_fmt("%s/%s/lambda:GetPolicy/%s", ref->account, ref->region, function);
-        if (!key)
-            result = RDSBK_ENOMEM;
-    }
+    if (result == 0)
+        result =
+            rdsbk_strfmt(&key, "%s/%s/lambda:GetPolicy/%s", ref->account, ref->region, function);
     /* no function, or a function without a policy: either way the statement is not there */
     if (result == 0)
         result = rdsbk_res_memo_text(&text, ref->memo, s_fetch_policy, client, function, key);
     if (result == 0)
-        result = rdsbk_res_json_parse(&policy, text, "lambda:GetPolicy");
+        result = rdsbk_json_parse(&policy, text, "lambda:GetPolicy");
     if (result)
         goto cleanup;
     cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(policy, "Statement")) {
-        const char *s = rdsbk_res_str(st, "Sid");
+        const char *s = rdsbk_json_str(st, "Sid");
         if (s && strcmp(s, sid) == 0)
             found = st;
     }
@@ -95,18 +93,17 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
         s_get_nocase(s_get_nocase(cJSON_GetObjectItemCaseSensitive(found, "Condition"), "ArnLike"),
                      "AWS:SourceArn");
     out = cJSON_CreateObject();
-    id = rdsbk_res_fmt("%s/%s", function, sid);
-    result = out && id ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    result = out ? rdsbk_strfmt(&id, "%s/%s", function, sid) : rdsbk_error_oom();
     if (result == 0)
-        result = rdsbk_res_add_str(out, "function_name", function);
+        result = rdsbk_json_add_str(out, "function_name", function);
     if (result == 0)
-        result = rdsbk_res_add_str(out, "statement_id", sid);
+        result = rdsbk_json_add_str(out, "statement_id", sid);
     if (result == 0)
-        result = rdsbk_res_add_str(out, "action", rdsbk_res_str(found, "Action"));
+        result = rdsbk_json_add_str(out, "action", rdsbk_json_str(found, "Action"));
     if (result == 0)
-        result = rdsbk_res_add_str(out, "principal", s_principal(found));
+        result = rdsbk_json_add_str(out, "principal", s_principal(found));
     if (result == 0 && cJSON_IsString(source_arn))
-        result = rdsbk_res_add_str(out, "source_arn", source_arn->valuestring);
+        result = rdsbk_json_add_str(out, "source_arn", source_arn->valuestring);
     if (result == 0)
         result = rdsbk_res_set_id(id_out, id);
     if (result)
@@ -137,15 +134,13 @@ static int s_add(struct rdsbk_client *client, const cJSON *desired, char **id_ou
         result = rdsbk_res_require(&in.action, desired, "action", S_TYPE);
     if (result == 0)
         result = rdsbk_res_require(&in.principal, desired, "principal", S_TYPE);
-    in.source_arn = rdsbk_res_str(desired, "source_arn");
+    in.source_arn = rdsbk_json_str(desired, "source_arn");
     if (result == 0)
         result = rdsbk_lambda_add_permission(client, &in);
     if (result == 0) {
         rdsbk_log_verbose("Lambda function %s lets %s %s", in.function_name, in.principal,
                           in.action);
-        *id_out = rdsbk_res_fmt("%s/%s", in.function_name, in.statement_id);
-        if (!*id_out)
-            result = RDSBK_ENOMEM;
+        result = rdsbk_strfmt(id_out, "%s/%s", in.function_name, in.statement_id);
     }
     return result;
 }
@@ -213,4 +208,8 @@ const struct rdsbk_resource_ops rdsbk_res_lambda_permission_ops = {
     .write_calls = 1,
     .force_new = s_force_new,
     .no_diff = s_no_diff,
+    .service = "lambda",
+    .contained = true,
+    .container = RDSBK_RT_LAMBDA_FUNCTION,
+    .deleted_with_container = true,
 };

@@ -32,7 +32,7 @@ struct rdsbk_res_memo *rdsbk_res_memo_new(void) {
     struct rdsbk_res_memo *memo = calloc(1, sizeof(*memo));
 
     if (!memo) {
-        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rdsbk_error_oom();
         return NULL;
     }
     pthread_mutex_init(&memo->lock, NULL);
@@ -62,7 +62,7 @@ static int s_answer(char **text_out, const struct s_entry *e) {
         return e->rc;
     }
     *text_out = strdup(e->text);
-    return *text_out ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    return *text_out ? 0 : rdsbk_error_oom();
 }
 
 int rdsbk_res_memo_text(char **text_out, struct rdsbk_res_memo *memo, rdsbk_res_fetch_fn fetch,
@@ -87,7 +87,7 @@ int rdsbk_res_memo_text(char **text_out, struct rdsbk_res_memo *memo, rdsbk_res_
     if (!e || !(e->key = strdup(key))) {
         free(e);
         pthread_mutex_unlock(&memo->lock);
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     }
     e->next = memo->entries;
     memo->entries = e;

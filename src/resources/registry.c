@@ -1,6 +1,8 @@
 /* The resource types by enum: the engine's one way in to src/resources. */
 #include "resources_internal.h"
 
+#include "rdsbk/error.h"
+
 #include <assert.h>
 #include <stddef.h>
 
@@ -20,4 +22,14 @@ const struct rdsbk_resource_ops *rdsbk_resource_ops(enum rdsbk_resource_type typ
 
     assert((int)type >= 0 && type < RDSBK_RT_COUNT);
     return (int)type >= 0 && type < RDSBK_RT_COUNT ? table[type] : NULL;
+}
+
+int rdsbk_resource_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {
+    int rc = rdsbk_resource_ops(ref->type)->remove(client, ref);
+
+    if (rc == RDSBK_ENOTFOUND) {
+        rdsbk_error_clear();
+        rc = 0;
+    }
+    return rc;
 }

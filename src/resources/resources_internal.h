@@ -7,7 +7,10 @@
  * attributes every create and update reports.
  */
 
+#include "rdsbk/backoff.h"
 #include "rdsbk/config.h"
+#include "rdsbk/json_util.h"
+#include "rdsbk/str.h"
 #include "rdsbk/resource.h"
 
 #include <cjson/cJSON.h>
@@ -25,35 +28,11 @@ extern const struct rdsbk_resource_ops rdsbk_res_events_permission_ops;
 extern const struct rdsbk_resource_ops rdsbk_res_lambda_function_ops;
 extern const struct rdsbk_resource_ops rdsbk_res_lambda_permission_ops;
 
-/* The string member `key` of `obj`, or NULL (absent, not a string, or `obj` NULL). Borrowed. */
-const char *rdsbk_res_str(const cJSON *obj, const char *key);
-
-/* Like rdsbk_res_str, but a missing or empty value is RDSBK_EINVALID naming `type` and `key`. */
+/* Like rdsbk_json_str, but a missing or empty value is RDSBK_EINVALID naming `type` and `key`. */
 int rdsbk_res_require(const char **out, const cJSON *obj, const char *key, const char *type);
-
-/* The number member `key` as an int; `dflt` when absent. */
-int rdsbk_res_int(const cJSON *obj, const char *key, int dflt);
 
 /* True when `key` differs between `desired` and `actual` (absent on one side counts). */
 bool rdsbk_res_changed(const cJSON *desired, const cJSON *actual, const char *key);
-
-/* The compact JSON text of `value` (caller frees), or NULL with RDSBK_ENOMEM set. */
-char *rdsbk_res_json_text(const cJSON *value);
-
-/* Parses JSON text read back from AWS; RDSBK_EINVALID naming `what` when it does not parse.
- * *out is the caller's (cJSON_Delete). */
-int rdsbk_res_json_parse(cJSON **out, const char *text, const char *what);
-
-/* Adds `item` (taken over; deleted on failure) under `key`. Returns 0 or RDSBK_ENOMEM. */
-int rdsbk_res_add(cJSON *obj, const char *key, cJSON *item);
-/* Adds a string (NULL adds ""). Returns 0 or RDSBK_ENOMEM. */
-int rdsbk_res_add_str(cJSON *obj, const char *key, const char *value);
-int rdsbk_res_add_num(cJSON *obj, const char *key, double value);
-/* Copies member `key` of `from` into `to` when present. Returns 0 or RDSBK_ENOMEM. */
-int rdsbk_res_copy_member(cJSON *to, const cJSON *from, const char *key);
-
-/* A new printf-formatted string (caller frees), or NULL with RDSBK_ENOMEM set. */
-char *rdsbk_res_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * The two names of a resource that lives inside another (a rule's target, a function's statement,
@@ -86,22 +65,10 @@ int rdsbk_res_tags_diff(struct rdsbk_tag **set_out, size_t *n_set, char ***remov
 
 /* ---- waiting ---- */
 
-/*
- * A bounded wait with exponential backoff: delays start at `first_ms`, double up to `max_ms`, and
- * the whole wait gives up after `total_ms`. Caller-owned; no clean-up needed.
- */
-struct rdsbk_res_backoff {
-    long delay_ms;
-    long max_ms;
-    double deadline; /* monotonic seconds */
-    int attempt;
-};
-
-void rdsbk_res_backoff_init(struct rdsbk_res_backoff *b, long first_ms, long max_ms, long total_ms);
-
-/* Sleeps before the next attempt and logs why (rdsbk_log_debug: "<printf of fmt>: attempt N in
- * X ms"). Returns false, without sleeping or logging, once the deadline has passed. */
-bool rdsbk_res_backoff_wait(struct rdsbk_res_backoff *b, const char *fmt, ...)
+/* A wait for AWS (rdsbk/backoff.h, doubling, with a budget): sleeps the next delay and logs why
+ * ("<printf of fmt>: attempt N in X ms"); false, without sleeping or logging, once the budget is
+ * spent. */
+bool rdsbk_res_backoff_wait(struct rdsbk_backoff *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /*

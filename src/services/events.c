@@ -1,6 +1,6 @@
 #include "rdsbk/services/events.h"
 #include "rdsbk/error.h"
-#include "services/json_util.h"
+#include "services/svc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +18,7 @@ static int s_paginate(cJSON **out, struct rdsbk_client *client, const char *op, 
 
     *out = NULL;
     if (rc == 0 && !input)
-        rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rc = rdsbk_error_oom();
     if (rc == 0)
         rc = rdsbk_client_service_ctx(&ctx, client, "events");
     if (rc == 0)
@@ -34,9 +34,9 @@ static cJSON *s_named(const char *name_field, const char *name, const char *bus,
 
     *rc = 0;
     if (in)
-        *rc = rdsbk_svc_json_add_string(in, name_field, name);
+        *rc = rdsbk_json_add_opt_str(in, name_field, name);
     if (in && *rc == 0)
-        *rc = rdsbk_svc_json_add_string(in, "EventBusName", bus);
+        *rc = rdsbk_json_add_opt_str(in, "EventBusName", bus);
     return in;
 }
 
@@ -49,21 +49,21 @@ int rdsbk_events_put_rule(char **rule_arn_out, struct rdsbk_client *client,
     if (rule_arn_out)
         *rule_arn_out = NULL;
     if (input && rc == 0)
-        rc = rdsbk_svc_json_add_string(input, "EventPattern", in->event_pattern);
+        rc = rdsbk_json_add_opt_str(input, "EventPattern", in->event_pattern);
     if (input && rc == 0)
-        rc = rdsbk_svc_json_add_string(input, "ScheduleExpression", in->schedule_expression);
+        rc = rdsbk_json_add_opt_str(input, "ScheduleExpression", in->schedule_expression);
     if (input && rc == 0)
-        rc = rdsbk_svc_json_add_string(input, "State", in->state);
+        rc = rdsbk_json_add_opt_str(input, "State", in->state);
     if (input && rc == 0)
-        rc = rdsbk_svc_json_add_string(input, "Description", in->description);
+        rc = rdsbk_json_add_opt_str(input, "Description", in->description);
     if (input && rc == 0)
-        rc = rdsbk_svc_json_add_string(input, "RoleArn", in->role_arn);
+        rc = rdsbk_json_add_opt_str(input, "RoleArn", in->role_arn);
     if (input && rc == 0 && in->n_tags)
-        rc = rdsbk_svc_json_add(input, "Tags",
-                                rdsbk_json_tags_list(in->tags, in->n_tags, "Key", "Value"));
+        rc = rdsbk_json_add(input, "Tags",
+                            rdsbk_json_tags_list(in->tags, in->n_tags, "Key", "Value"));
     rc = s_call(&reply, client, "PutRule", input, rc);
     if (rc == 0 && rule_arn_out)
-        rc = rdsbk_svc_json_dup(rule_arn_out, reply, "RuleArn");
+        rc = rdsbk_json_dup_str(rule_arn_out, reply, "RuleArn");
     cJSON_Delete(reply);
     return rc;
 }
@@ -82,7 +82,7 @@ int rdsbk_events_delete_rule(struct rdsbk_client *client, const char *name, cons
     cJSON *input = s_named("Name", name, bus, &rc);
 
     if (input && rc == 0 && force)
-        rc = rdsbk_svc_json_add(input, "Force", cJSON_CreateTrue());
+        rc = rdsbk_json_add(input, "Force", cJSON_CreateTrue());
     return s_call(NULL, client, "DeleteRule", input, rc);
 }
 
@@ -101,7 +101,7 @@ int rdsbk_events_put_targets(struct rdsbk_client *client, const char *rule, cons
     cJSON *input = s_named("Rule", rule, bus, &rc);
 
     if (input && rc == 0)
-        rc = rdsbk_svc_json_add(input, "Targets", cJSON_Duplicate(targets, true));
+        rc = rdsbk_json_add(input, "Targets", cJSON_Duplicate(targets, true));
     rc = s_call(&reply, client, "PutTargets", input, rc);
     if (rc == 0)
         rc = rdsbk_svc_json_failed_entries(reply, "FailedEntries", "events:PutTargets");
@@ -116,9 +116,9 @@ int rdsbk_events_remove_targets(struct rdsbk_client *client, const char *rule, c
     cJSON *input = s_named("Rule", rule, bus, &rc);
 
     if (input && rc == 0)
-        rc = rdsbk_svc_json_add_strings(input, "Ids", ids, n);
+        rc = rdsbk_json_add_strs(input, "Ids", ids, n);
     if (input && rc == 0 && force)
-        rc = rdsbk_svc_json_add(input, "Force", cJSON_CreateTrue());
+        rc = rdsbk_json_add(input, "Force", cJSON_CreateTrue());
     rc = s_call(&reply, client, "RemoveTargets", input, rc);
     if (rc == 0)
         rc = rdsbk_svc_json_failed_entries(reply, "FailedEntries", "events:RemoveTargets");
@@ -140,13 +140,13 @@ int rdsbk_events_put_permission(struct rdsbk_client *client,
     cJSON *input = s_named("StatementId", in->statement_id, in->bus, &rc);
 
     if (input && rc == 0)
-        rc = rdsbk_svc_json_add_string(input, "Policy", in->policy);
+        rc = rdsbk_json_add_opt_str(input, "Policy", in->policy);
     if (input && rc == 0)
-        rc = rdsbk_svc_json_add_string(input, "Principal", in->principal);
+        rc = rdsbk_json_add_opt_str(input, "Principal", in->principal);
     if (input && rc == 0)
-        rc = rdsbk_svc_json_add_string(input, "Action", in->action);
+        rc = rdsbk_json_add_opt_str(input, "Action", in->action);
     if (input && rc == 0 && in->condition)
-        rc = rdsbk_svc_json_add(input, "Condition", cJSON_Duplicate(in->condition, true));
+        rc = rdsbk_json_add(input, "Condition", cJSON_Duplicate(in->condition, true));
     return s_call(NULL, client, "PutPermission", input, rc);
 }
 
@@ -156,13 +156,13 @@ int rdsbk_events_remove_permission(struct rdsbk_client *client, const char *stat
     cJSON *input = s_named("StatementId", statement_id, bus, &rc);
 
     if (input && rc == 0 && remove_all)
-        rc = rdsbk_svc_json_add(input, "RemoveAllPermissions", cJSON_CreateTrue());
+        rc = rdsbk_json_add(input, "RemoveAllPermissions", cJSON_CreateTrue());
     return s_call(NULL, client, "RemovePermission", input, rc);
 }
 
 int rdsbk_events_describe_event_bus(cJSON **out, struct rdsbk_client *client, const char *bus) {
     cJSON *input = cJSON_CreateObject();
-    int rc = input ? rdsbk_svc_json_add_string(input, "Name", bus) : 0;
+    int rc = input ? rdsbk_json_add_opt_str(input, "Name", bus) : 0;
 
     return s_call(out, client, "DescribeEventBus", input, rc);
 }
@@ -175,7 +175,7 @@ int rdsbk_events_put_events(cJSON **out, struct rdsbk_client *client, const cJSO
     if (out)
         *out = NULL;
     if (input)
-        rc = rdsbk_svc_json_add(input, "Entries", cJSON_Duplicate(entries, true));
+        rc = rdsbk_json_add(input, "Entries", cJSON_Duplicate(entries, true));
     rc = s_call(&reply, client, "PutEvents", input, rc);
     if (rc == 0)
         rc = rdsbk_svc_json_failed_entries(reply, "Entries", "events:PutEvents");
@@ -196,9 +196,9 @@ int rdsbk_events_test_event_pattern(bool *matches, struct rdsbk_client *client, 
 
     *matches = false;
     if (input)
-        rc = rdsbk_svc_json_add_string(input, "EventPattern", pattern);
+        rc = rdsbk_json_add_opt_str(input, "EventPattern", pattern);
     if (input && rc == 0)
-        rc = rdsbk_svc_json_add_string(input, "Event", event);
+        rc = rdsbk_json_add_opt_str(input, "Event", event);
     rc = s_call(&reply, client, "TestEventPattern", input, rc);
     result = cJSON_GetObjectItemCaseSensitive(reply, "Result");
     if (rc == 0 && !cJSON_IsBool(result))
@@ -215,7 +215,7 @@ int rdsbk_events_tag_resource(struct rdsbk_client *client, const char *arn,
     cJSON *input = s_named("ResourceARN", arn, NULL, &rc);
 
     if (input && rc == 0)
-        rc = rdsbk_svc_json_add(input, "Tags", rdsbk_json_tags_list(tags, n, "Key", "Value"));
+        rc = rdsbk_json_add(input, "Tags", rdsbk_json_tags_list(tags, n, "Key", "Value"));
     return s_call(NULL, client, "TagResource", input, rc);
 }
 
@@ -225,7 +225,7 @@ int rdsbk_events_untag_resource(struct rdsbk_client *client, const char *arn,
     cJSON *input = s_named("ResourceARN", arn, NULL, &rc);
 
     if (input && rc == 0)
-        rc = rdsbk_svc_json_add_strings(input, "TagKeys", keys, n);
+        rc = rdsbk_json_add_strs(input, "TagKeys", keys, n);
     return s_call(NULL, client, "UntagResource", input, rc);
 }
 

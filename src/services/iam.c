@@ -1,6 +1,6 @@
 #include "rdsbk/services/iam.h"
 #include "rdsbk/error.h"
-#include "services/json_util.h"
+#include "services/svc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -189,7 +189,7 @@ static int s_grow(void **items, size_t *cap, size_t n, size_t size) {
         return 0;
     grown = realloc(*items, (*cap ? *cap * 2 : 8) * size);
     if (!grown)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     *items = grown;
     *cap = *cap ? *cap * 2 : 8;
     memset((char *)grown + n * size, 0, (*cap - n) * size);
@@ -300,7 +300,7 @@ static int s_names_page(const xmlNode *result, void *payload) {
             return rc;
         acc->items[acc->n] = strdup(rdsbk_xml_text(m));
         if (!acc->items[acc->n])
-            return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            return rdsbk_error_oom();
         acc->n++;
     }
     return 0;

@@ -1,6 +1,6 @@
 #include "rdsbk/services/kms.h"
 #include "rdsbk/error.h"
-#include "services/json_util.h"
+#include "services/svc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,7 @@ static int s_call(cJSON **out, struct rdsbk_client *client, const char *op, cJSO
 static cJSON *s_key_input(const char *key_id, int *rc) {
     cJSON *in = cJSON_CreateObject();
 
-    *rc = in ? rdsbk_svc_json_add_string(in, "KeyId", key_id) : 0;
+    *rc = in ? rdsbk_json_add_opt_str(in, "KeyId", key_id) : 0;
     return in;
 }
 
@@ -38,16 +38,16 @@ int rdsbk_kms_create_key(cJSON **key_metadata_out, struct rdsbk_client *client,
     if (key_metadata_out)
         *key_metadata_out = NULL;
     if (input) {
-        rc = rdsbk_svc_json_add_string(input, "Policy", in->policy);
+        rc = rdsbk_json_add_opt_str(input, "Policy", in->policy);
         if (rc == 0)
-            rc = rdsbk_svc_json_add_string(input, "Description", in->description);
+            rc = rdsbk_json_add_opt_str(input, "Description", in->description);
         if (rc == 0 && in->multi_region)
-            rc = rdsbk_svc_json_add(input, "MultiRegion", cJSON_CreateTrue());
+            rc = rdsbk_json_add(input, "MultiRegion", cJSON_CreateTrue());
         if (rc == 0 && in->bypass_policy_lockout_safety_check)
-            rc = rdsbk_svc_json_add(input, "BypassPolicyLockoutSafetyCheck", cJSON_CreateTrue());
+            rc = rdsbk_json_add(input, "BypassPolicyLockoutSafetyCheck", cJSON_CreateTrue());
         if (rc == 0 && in->n_tags)
-            rc = rdsbk_svc_json_add(
-                input, "Tags", rdsbk_json_tags_list(in->tags, in->n_tags, "TagKey", "TagValue"));
+            rc = rdsbk_json_add(input, "Tags",
+                                rdsbk_json_tags_list(in->tags, in->n_tags, "TagKey", "TagValue"));
     }
     rc = rdsbk_svc_json_call_fresh(&reply, client, "kms", S_PREFIX, "CreateKey", input, rc);
     return s_key_metadata(key_metadata_out, reply, "kms:CreateKey", rc);
@@ -70,10 +70,10 @@ int rdsbk_kms_get_key_policy(char **policy_out, struct rdsbk_client *client, con
 
     *policy_out = NULL;
     if (input && rc == 0)
-        rc = rdsbk_svc_json_add_string(input, "PolicyName", "default");
+        rc = rdsbk_json_add_opt_str(input, "PolicyName", "default");
     rc = s_call(&reply, client, "GetKeyPolicy", input, rc);
     if (rc == 0)
-        rc = rdsbk_svc_json_dup(policy_out, reply, "Policy");
+        rc = rdsbk_json_dup_str(policy_out, reply, "Policy");
     if (rc == 0 && !*policy_out)
         rc = rdsbk_error_set(RDSBK_EINVALID, "kms:GetKeyPolicy: no Policy in the reply");
     cJSON_Delete(reply);
@@ -86,11 +86,11 @@ int rdsbk_kms_put_key_policy(struct rdsbk_client *client, const char *key_id, co
     cJSON *input = s_key_input(key_id, &rc);
 
     if (input && rc == 0)
-        rc = rdsbk_svc_json_add_string(input, "PolicyName", "default");
+        rc = rdsbk_json_add_opt_str(input, "PolicyName", "default");
     if (input && rc == 0)
-        rc = rdsbk_svc_json_add_string(input, "Policy", policy);
+        rc = rdsbk_json_add_opt_str(input, "Policy", policy);
     if (input && rc == 0 && bypass_policy_lockout_safety_check)
-        rc = rdsbk_svc_json_add(input, "BypassPolicyLockoutSafetyCheck", cJSON_CreateTrue());
+        rc = rdsbk_json_add(input, "BypassPolicyLockoutSafetyCheck", cJSON_CreateTrue());
     return s_call(NULL, client, "PutKeyPolicy", input, rc);
 }
 
@@ -100,9 +100,9 @@ static int s_alias(struct rdsbk_client *client, const char *op, const char *alia
     int rc = 0;
 
     if (input)
-        rc = rdsbk_svc_json_add_string(input, "AliasName", alias);
+        rc = rdsbk_json_add_opt_str(input, "AliasName", alias);
     if (input && rc == 0)
-        rc = rdsbk_svc_json_add_string(input, "TargetKeyId", target);
+        rc = rdsbk_json_add_opt_str(input, "TargetKeyId", target);
     return s_call(NULL, client, op, input, rc);
 }
 
@@ -127,7 +127,7 @@ static int s_paginate(cJSON **out, struct rdsbk_client *client, const char *op, 
 
     *out = NULL;
     if (rc == 0 && !input)
-        rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rc = rdsbk_error_oom();
     if (rc == 0)
         rc = rdsbk_client_service_ctx(&ctx, client, "kms");
     if (rc == 0)
@@ -150,7 +150,7 @@ int rdsbk_kms_tag_resource(struct rdsbk_client *client, const char *key_id,
     cJSON *input = s_key_input(key_id, &rc);
 
     if (input && rc == 0)
-        rc = rdsbk_svc_json_add(input, "Tags", rdsbk_json_tags_list(tags, n, "TagKey", "TagValue"));
+        rc = rdsbk_json_add(input, "Tags", rdsbk_json_tags_list(tags, n, "TagKey", "TagValue"));
     return s_call(NULL, client, "TagResource", input, rc);
 }
 
@@ -160,7 +160,7 @@ int rdsbk_kms_untag_resource(struct rdsbk_client *client, const char *key_id,
     cJSON *input = s_key_input(key_id, &rc);
 
     if (input && rc == 0)
-        rc = rdsbk_svc_json_add_strings(input, "TagKeys", keys, n);
+        rc = rdsbk_json_add_strs(input, "TagKeys", keys, n);
     return s_call(NULL, client, "UntagResource", input, rc);
 }
 
@@ -189,8 +189,7 @@ int rdsbk_kms_schedule_key_deletion(time_t *deletion_date_out, struct rdsbk_clie
     if (deletion_date_out)
         *deletion_date_out = 0;
     if (input && rc == 0 && pending_window_days > 0)
-        rc = rdsbk_svc_json_add(input, "PendingWindowInDays",
-                                cJSON_CreateNumber(pending_window_days));
+        rc = rdsbk_json_add(input, "PendingWindowInDays", cJSON_CreateNumber(pending_window_days));
     rc = s_call(&reply, client, "ScheduleKeyDeletion", input, rc);
     date = cJSON_GetObjectItemCaseSensitive(reply, "DeletionDate");
     if (rc == 0 && deletion_date_out && cJSON_IsNumber(date))

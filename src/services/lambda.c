@@ -1,6 +1,6 @@
 #include "rdsbk/services/lambda.h"
 #include "rdsbk/error.h"
-#include "services/json_util.h"
+#include "services/svc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +26,7 @@ static int s_send(cJSON **out, struct rdsbk_client *client, struct rdsbk_rest *r
         *out = reply.json ? reply.json : cJSON_CreateObject();
         reply.json = NULL;
         if (!*out)
-            rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            rc = rdsbk_error_oom();
     }
     rdsbk_rest_reply_clean_up(&reply);
     rdsbk_rest_clean_up(r);
@@ -49,24 +49,24 @@ static int s_function(struct rdsbk_rest *r, const char *method, const char *op, 
 
 /* The configuration members shared by CreateFunction and UpdateFunctionConfiguration. */
 static int s_configuration(cJSON *body, const struct rdsbk_lambda_function_input *in) {
-    int rc = rdsbk_svc_json_add_string(body, "Role", in->role);
+    int rc = rdsbk_json_add_opt_str(body, "Role", in->role);
 
     if (rc == 0)
-        rc = rdsbk_svc_json_add_string(body, "Handler", in->handler);
+        rc = rdsbk_json_add_opt_str(body, "Handler", in->handler);
     if (rc == 0)
-        rc = rdsbk_svc_json_add_string(body, "Runtime", in->runtime);
+        rc = rdsbk_json_add_opt_str(body, "Runtime", in->runtime);
     if (rc == 0)
-        rc = rdsbk_svc_json_add_string(body, "Description", in->description);
+        rc = rdsbk_json_add_opt_str(body, "Description", in->description);
     if (rc == 0 && in->timeout > 0)
-        rc = rdsbk_svc_json_add(body, "Timeout", cJSON_CreateNumber(in->timeout));
+        rc = rdsbk_json_add(body, "Timeout", cJSON_CreateNumber(in->timeout));
     if (rc == 0 && in->memory_size > 0)
-        rc = rdsbk_svc_json_add(body, "MemorySize", cJSON_CreateNumber(in->memory_size));
+        rc = rdsbk_json_add(body, "MemorySize", cJSON_CreateNumber(in->memory_size));
     if (rc == 0 && (in->n_environment || in->send_environment)) {
         cJSON *env = cJSON_CreateObject();
-        rc = rdsbk_svc_json_add(body, "Environment", env);
+        rc = rdsbk_json_add(body, "Environment", env);
         if (rc == 0)
-            rc = rdsbk_svc_json_add(env, "Variables",
-                                    rdsbk_json_tags_map(in->environment, in->n_environment));
+            rc = rdsbk_json_add(env, "Variables",
+                                rdsbk_json_tags_map(in->environment, in->n_environment));
     }
     return rc;
 }
@@ -77,14 +77,14 @@ static int s_zip(cJSON *body, const unsigned char *zip, size_t len) {
     int rc = rdsbk_protocol_base64_encode(&b64, zip, len);
 
     if (rc == 0)
-        rc = rdsbk_svc_json_add_string(body, "ZipFile", rdsbk_buf_cstr(&b64));
+        rc = rdsbk_json_add_opt_str(body, "ZipFile", rdsbk_buf_cstr(&b64));
     rdsbk_buf_clean_up(&b64);
     return rc;
 }
 
 static int s_json_body(struct rdsbk_rest *r, cJSON *body, int rc) {
     if (rc == 0 && !body)
-        rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rc = rdsbk_error_oom();
     if (rc == 0)
         rc = rdsbk_rest_json(r, body);
     cJSON_Delete(body);
@@ -100,17 +100,17 @@ int rdsbk_lambda_create_function(cJSON **out, struct rdsbk_client *client,
     if (rc == 0)
         rc = rdsbk_rest_path(&r, "/2015-03-31/functions");
     if (rc == 0 && body)
-        rc = rdsbk_svc_json_add_string(body, "FunctionName", in->name);
+        rc = rdsbk_json_add_opt_str(body, "FunctionName", in->name);
     if (rc == 0 && body)
         rc = s_configuration(body, in);
     if (rc == 0 && body) {
         cJSON *code = cJSON_CreateObject();
-        rc = rdsbk_svc_json_add(body, "Code", code);
+        rc = rdsbk_json_add(body, "Code", code);
         if (rc == 0)
             rc = s_zip(code, in->zip, in->zip_len);
     }
     if (rc == 0 && body && in->n_tags)
-        rc = rdsbk_svc_json_add(body, "Tags", rdsbk_json_tags_map(in->tags, in->n_tags));
+        rc = rdsbk_json_add(body, "Tags", rdsbk_json_tags_map(in->tags, in->n_tags));
     rc = s_json_body(&r, body, rc);
     return s_send(out, client, &r, rc);
 }
@@ -168,15 +168,15 @@ int rdsbk_lambda_add_permission(struct rdsbk_client *client,
     int rc = s_function(&r, "POST", "AddPermission", in->function_name, "/policy");
 
     if (rc == 0 && body)
-        rc = rdsbk_svc_json_add_string(body, "StatementId", in->statement_id);
+        rc = rdsbk_json_add_opt_str(body, "StatementId", in->statement_id);
     if (rc == 0 && body)
-        rc = rdsbk_svc_json_add_string(body, "Action", in->action);
+        rc = rdsbk_json_add_opt_str(body, "Action", in->action);
     if (rc == 0 && body)
-        rc = rdsbk_svc_json_add_string(body, "Principal", in->principal);
+        rc = rdsbk_json_add_opt_str(body, "Principal", in->principal);
     if (rc == 0 && body)
-        rc = rdsbk_svc_json_add_string(body, "SourceArn", in->source_arn);
+        rc = rdsbk_json_add_opt_str(body, "SourceArn", in->source_arn);
     if (rc == 0 && body)
-        rc = rdsbk_svc_json_add_string(body, "SourceAccount", in->source_account);
+        rc = rdsbk_json_add_opt_str(body, "SourceAccount", in->source_account);
     rc = s_json_body(&r, body, rc);
     return s_send(NULL, client, &r, rc);
 }
@@ -200,7 +200,7 @@ int rdsbk_lambda_get_policy(char **policy_out, struct rdsbk_client *client,
     *policy_out = NULL;
     rc = s_send(&reply, client, &r, rc);
     if (rc == 0)
-        rc = rdsbk_svc_json_dup(policy_out, reply, "Policy");
+        rc = rdsbk_json_dup_str(policy_out, reply, "Policy");
     if (rc == 0 && !*policy_out)
         rc = rdsbk_error_set(RDSBK_EINVALID, "lambda:GetPolicy: no Policy in the reply");
     cJSON_Delete(reply);
@@ -221,7 +221,7 @@ static int s_dup_header(char **out, const struct rdsbk_rest_reply *reply, const 
     if (!v || !*v)
         return 0;
     *out = strdup(v);
-    return *out ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    return *out ? 0 : rdsbk_error_oom();
 }
 
 int rdsbk_lambda_invoke(struct rdsbk_lambda_invoke_result *out, struct rdsbk_client *client,
@@ -266,7 +266,7 @@ int rdsbk_lambda_list_functions(cJSON **functions_out, struct rdsbk_client *clie
     cJSON *acc = cJSON_CreateArray();
     char *marker = NULL;
     int pages = 0;
-    int rc = acc ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    int rc = acc ? 0 : rdsbk_error_oom();
 
     *functions_out = NULL;
     while (rc == 0) {
@@ -319,7 +319,7 @@ int rdsbk_lambda_tag_resource(struct rdsbk_client *client, const char *arn,
     int rc = s_tags_path(&r, "POST", "TagResource", arn);
 
     if (rc == 0 && body)
-        rc = rdsbk_svc_json_add(body, "Tags", rdsbk_json_tags_map(tags, n));
+        rc = rdsbk_json_add(body, "Tags", rdsbk_json_tags_map(tags, n));
     rc = s_json_body(&r, body, rc);
     return s_send(NULL, client, &r, rc);
 }

@@ -1,6 +1,6 @@
 #include "rdsbk/services/rds.h"
 #include "rdsbk/error.h"
-#include "services/json_util.h"
+#include "services/svc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,7 +187,7 @@ static int s_describe_snapshots(struct rdsbk_rds_snapshot **out, size_t *n_out,
                 struct rdsbk_rds_snapshot *grown =
                     realloc(items, (cap ? cap * 2 : 8) * sizeof(*items));
                 if (!grown) {
-                    result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+                    result = rdsbk_error_oom();
                     break;
                 }
                 items = grown;
@@ -208,7 +208,7 @@ static int s_describe_snapshots(struct rdsbk_rds_snapshot **out, size_t *n_out,
     if (result == 0 && !items) {
         items = calloc(1, sizeof(*items));
         if (!items)
-            result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            result = rdsbk_error_oom();
     }
     if (result) {
         rdsbk_rds_snapshots_free(items, n);
@@ -517,7 +517,7 @@ int rdsbk_rds_describe_db_instances(struct rdsbk_rds_instance **out, size_t *n_o
                 struct rdsbk_rds_instance *grown =
                     realloc(items, (cap ? cap * 2 : 8) * sizeof(*items));
                 if (!grown) {
-                    result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+                    result = rdsbk_error_oom();
                     break;
                 }
                 items = grown;
@@ -538,7 +538,7 @@ int rdsbk_rds_describe_db_instances(struct rdsbk_rds_instance **out, size_t *n_o
     if (result == 0 && !items) {
         items = calloc(1, sizeof(*items));
         if (!items)
-            result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            result = rdsbk_error_oom();
     }
     if (result) {
         rdsbk_rds_instances_free(items, n);

@@ -3,6 +3,7 @@
  * one state cannot both hold it; the loser is told who has it.
  */
 #include "rdsbk/buf.h"
+#include "rdsbk/clock.h"
 #include "rdsbk/error.h"
 #include "rdsbk/log.h"
 #include "rdsbk/state.h"
@@ -81,7 +82,7 @@ static cJSON *s_read_holder_settled(const char *lock_path) {
         holder = NULL;
         if (access(lock_path, F_OK) != 0)
             break;
-        usleep(20 * 1000);
+        rdsbk_clock_sleep_ms(20);
     }
     return holder;
 }
@@ -158,7 +159,7 @@ int rdsbk_state_lock(struct rdsbk_state_lock **out, const char *state_path, cons
 
     *out = NULL;
     if (!lock_path || !content) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     for (;;) {
@@ -201,12 +202,12 @@ int rdsbk_state_lock(struct rdsbk_state_lock **out, const char *state_path, cons
             goto cleanup;
         }
         cJSON_Delete(holder);
-        usleep(200 * 1000);
+        rdsbk_clock_sleep_ms(200);
     }
     lock = calloc(1, sizeof(*lock));
     if (!lock) {
         unlink(lock_path);
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     lock->path = lock_path;
@@ -233,7 +234,7 @@ int rdsbk_state_force_unlock(const char *state_path) {
     int result = 0;
 
     if (!lock_path)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     if (unlink(lock_path) != 0)
         result = errno == ENOENT ? rdsbk_error_set(RDSBK_ENOTFOUND, "%s is not locked", state_path)
                                  : rdsbk_error_set(RDSBK_EIO, "%s: %s", lock_path, strerror(errno));

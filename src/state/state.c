@@ -2,11 +2,13 @@
 #include "rdsbk/state.h"
 #include "rdsbk/buf.h"
 #include "rdsbk/error.h"
+#include "rdsbk/str.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -41,7 +43,7 @@ int rdsbk_state_new(struct rdsbk_state **out, const char *stack) {
         st->stack = strdup(stack);
     if (!st || !st->stack) {
         free(st);
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     }
     st->format_version = RDSBK_STATE_FORMAT;
     st->loaded_serial = -1;
@@ -109,25 +111,13 @@ void rdsbk_state_free(struct rdsbk_state *st) {
 /* Binary search; *pos_out receives the insertion point when not found. */
 static struct rdsbk_state_resource *s_find(const struct rdsbk_state *st, const char *address,
                                            size_t *pos_out) {
-    size_t lo = 0;
-    size_t hi = st->n_resources;
+    bool found;
+    size_t i = rdsbk_sorted_index(&found, st->resources, st->n_resources, sizeof(*st->resources),
+                                  offsetof(struct rdsbk_state_resource, address), address);
 
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int cmp = strcmp(address, st->resources[mid].address);
-        if (cmp == 0) {
-            if (pos_out)
-                *pos_out = mid;
-            return &st->resources[mid];
-        }
-        if (cmp < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
     if (pos_out)
-        *pos_out = lo;
-    return NULL;
+        *pos_out = i;
+    return found ? &st->resources[i] : NULL;
 }
 
 struct rdsbk_state_resource *rdsbk_state_find(const struct rdsbk_state *st, const char *address) {
@@ -197,7 +187,7 @@ int rdsbk_state_put(struct rdsbk_state *st, const char *address, const char *typ
 
 oom:
     s_resource_clean_up(&r);
-    return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    return rdsbk_error_oom();
 }
 
 int rdsbk_state_remove(struct rdsbk_state *st, const char *address) {
@@ -349,7 +339,7 @@ int rdsbk_state_parse(struct rdsbk_state **out, const char *text, size_t len, co
     if (st)
         st->stack = strdup(s);
     if (!st || !st->stack) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     st->format_version = RDSBK_STATE_FORMAT;
@@ -367,7 +357,7 @@ int rdsbk_state_parse(struct rdsbk_state **out, const char *text, size_t len, co
     v = cJSON_GetObjectItemCaseSensitive(root, "accounts");
     st->accounts = cJSON_IsObject(v) ? cJSON_Duplicate(v, 1) : cJSON_CreateObject();
     if (!st->accounts) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     list = cJSON_GetObjectItemCaseSensitive(root, "resources");
@@ -464,7 +454,7 @@ static int s_read_file(char **text_out, size_t *len_out, struct stat *sb, const 
     }
     *len_out = buf.len;
     *text_out = rdsbk_buf_detach(&buf);
-    return *text_out ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    return *text_out ? 0 : rdsbk_error_oom();
 }
 
 int rdsbk_state_load(struct rdsbk_state **out, const char *path, const char *stack) {
@@ -493,7 +483,7 @@ static int s_sync_dir(const char *path) {
     int rc = 0;
 
     if (!copy)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0 || fsync(fd) != 0)
         rc = rdsbk_error_set(RDSBK_EIO, "%s: syncing the directory: %s", path, strerror(errno));
@@ -510,7 +500,7 @@ char *rdsbk_state_render(struct rdsbk_state *st, long *serial_out) {
     text = rdsbk_state_to_json(st);
     if (!text) {
         st->serial--;
-        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rdsbk_error_oom();
         return NULL;
     }
     *serial_out = st->serial;
@@ -561,7 +551,7 @@ int rdsbk_state_write(struct rdsbk_state *st, const char *path, const char *text
     /* 2. temporary file, 0600, fully written and synced */
     if (rdsbk_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()) ||
         rdsbk_buf_printf(&backup, "%s.backup", path)) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -28,7 +28,7 @@ static int s_grow(struct rdsbk_buf *buf, size_t extra) {
         cap *= 2;
     p = realloc(buf->ptr, cap);
     if (!p)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     buf->ptr = p;
     buf->cap = cap;
     return 0;
@@ -44,7 +44,7 @@ int rdsbk_buf_reserve(struct rdsbk_buf *buf, size_t extra) {
         return 0;
     p = realloc(buf->ptr, buf->len + extra + 1);
     if (!p)
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        return rdsbk_error_oom();
     buf->ptr = p;
     buf->cap = buf->len + extra + 1;
     return 0;
@@ -99,6 +99,17 @@ int rdsbk_buf_printf(struct rdsbk_buf *buf, const char *fmt, ...) {
 
 const char *rdsbk_buf_cstr(const struct rdsbk_buf *buf) {
     return buf->ptr ? buf->ptr : "";
+}
+
+size_t rdsbk_buf_len(const struct rdsbk_buf *buf) {
+    return buf->len;
+}
+
+void rdsbk_buf_truncate(struct rdsbk_buf *buf, size_t len) {
+    if (len < buf->len) {
+        buf->len = len;
+        buf->ptr[len] = '\0';
+    }
 }
 
 char *rdsbk_buf_detach(struct rdsbk_buf *buf) {

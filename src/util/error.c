@@ -46,6 +46,14 @@ int rdsbk_error_set_aws(int code, int http_status, const char *aws_code, const c
     return code;
 }
 
+int rdsbk_error_oom(void) {
+    return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+}
+
+int rdsbk_error_code(void) {
+    return s_last.code ? s_last.code : RDSBK_ERROR;
+}
+
 void rdsbk_error_clear(void) {
     memset(&s_last, 0, sizeof(s_last));
 }

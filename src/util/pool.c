@@ -325,7 +325,7 @@ int rdsbk_pool_run(struct rdsbk_task_result *results, const struct rdsbk_pool_ta
         n_threads = (size_t)tasks->max_threads;
     threads = calloc(n_threads, sizeof(*threads));
     if (!p.groups || !heaps || !threads || s_build(&p, tasks->deps, tasks->n_deps)) {
-        result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        result = rdsbk_error_oom();
         goto cleanup;
     }
     /* each group's heap is a slice of one array, sized by its number of tasks */
@@ -333,7 +333,7 @@ int rdsbk_pool_run(struct rdsbk_task_result *results, const struct rdsbk_pool_ta
         size_t *count = calloc((size_t)p.n_groups, sizeof(*count));
         size_t at = 0;
         if (!count) {
-            result = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+            result = rdsbk_error_oom();
             goto cleanup;
         }
         for (size_t i = 0; i < n; i++) {
@@ -385,7 +385,7 @@ int *rdsbk_pool_own_groups(size_t n) {
     int *group_of = calloc(n ? n : 1, sizeof(*group_of));
 
     if (!group_of) {
-        rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rdsbk_error_oom();
         return NULL;
     }
     for (size_t i = 0; i < n; i++)

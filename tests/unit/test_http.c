@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "aws/http_private.h"
+#include "rdsbk/clock.h"
 #include "rdsbk/error.h"
 #include "rdsbk/http.h"
 #include "rdsbk/log.h"
@@ -505,10 +506,10 @@ static void test_body_cap_and_timeout(void **state) {
     assert_int_equal(rdsbk_http_send(&resp, http, &req), RDSBK_ENOMEM);
     assert_non_null(strstr(rdsbk_error_last()->message, "cap"));
     assert_int_equal(resp.body.len, 0);
-    t0 = rdsbk_http_now_ms();
+    t0 = rdsbk_clock_now_ms();
     assert_int_equal(rdsbk_http_send(&resp, http, &req), RDSBK_ETIMEOUT);
-    assert_true(rdsbk_http_now_ms() - t0 >= 290);
-    assert_true(rdsbk_http_now_ms() - t0 < 1000);
+    assert_true(rdsbk_clock_now_ms() - t0 >= 290);
+    assert_true(rdsbk_clock_now_ms() - t0 < 1000);
     rdsbk_http_request_clean_up(&req);
     rdsbk_http_free(http);
 }

@@ -26,8 +26,7 @@ static int s_fetch(char **text_out, struct rdsbk_client *client, const char *wha
     if (strcmp(what, "missing") == 0)
         return rdsbk_error_set_aws(RDSBK_ENOTFOUND, 404, "ResourceNotFoundException", "req-1",
                                    "Function not found: missing");
-    *text_out = rdsbk_res_fmt("{\"policy of\":\"%s\"}", what);
-    return *text_out ? 0 : RDSBK_ENOMEM;
+    return rdsbk_strfmt(text_out, "{\"policy of\":\"%s\"}", what);
 }
 
 struct s_reader {

@@ -1,50 +1,10 @@
-#include "services/json_util.h"
+#include "services/svc.h"
 #include "rdsbk/aws_error.h"
 #include "rdsbk/error.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int rdsbk_svc_json_add_string(cJSON *obj, const char *name, const char *value) {
-    if (!value)
-        return 0;
-    return cJSON_AddStringToObject(obj, name, value)
-               ? 0
-               : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-}
-
-int rdsbk_svc_json_add(cJSON *obj, const char *name, cJSON *item) {
-    if (!item || !cJSON_AddItemToObject(obj, name, item)) {
-        cJSON_Delete(item);
-        return rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-    }
-    return 0;
-}
-
-int rdsbk_svc_json_add_strings(cJSON *obj, const char *name, const char *const *values, size_t n) {
-    cJSON *arr = cJSON_CreateArray();
-
-    for (size_t i = 0; arr && i < n; i++) {
-        cJSON *s = cJSON_CreateString(values[i]);
-        if (!s || !cJSON_AddItemToArray(arr, s)) {
-            cJSON_Delete(s);
-            cJSON_Delete(arr);
-            arr = NULL;
-        }
-    }
-    return rdsbk_svc_json_add(obj, name, arr);
-}
-
-int rdsbk_svc_json_dup(char **out, const cJSON *obj, const char *name) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-    *out = NULL;
-    if (!cJSON_IsString(v))
-        return 0;
-    *out = strdup(v->valuestring);
-    return *out ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
-}
 
 int rdsbk_svc_json_take(cJSON **out, cJSON *obj, const char *name, const char *op) {
     *out = cJSON_DetachItemFromObjectCaseSensitive(obj, name);
@@ -60,7 +20,7 @@ int rdsbk_svc_json_paginate(cJSON **out, const struct rdsbk_service_ctx *ctx, co
     char *token = NULL;
     char *sent = NULL; /* the token of the page just asked for */
     int pages = 0;
-    int result = acc ? 0 : rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+    int result = acc ? 0 : rdsbk_error_oom();
 
     *out = NULL;
     while (result == 0) {
@@ -68,7 +28,7 @@ int rdsbk_svc_json_paginate(cJSON **out, const struct rdsbk_service_ctx *ctx, co
         cJSON *items;
 
         cJSON_DeleteItemFromObjectCaseSensitive(input, token_in);
-        result = rdsbk_svc_json_add_string(input, token_in, token);
+        result = rdsbk_json_add_opt_str(input, token_in, token);
         free(sent);
         sent = token;
         token = NULL;
@@ -156,7 +116,7 @@ static int s_json_call(cJSON **out, struct rdsbk_client *client, const char *ser
     if (out)
         *out = NULL;
     if (rc == 0 && !input)
-        rc = rdsbk_error_set(RDSBK_ENOMEM, "out of memory");
+        rc = rdsbk_error_oom();
     if (rc == 0)
         rc = rdsbk_client_service_ctx(&ctx, client, service);
     if (rc == 0) {

@@ -1,9 +1,10 @@
-#ifndef RDSBK_SERVICES_JSON_UTIL_H
-#define RDSBK_SERVICES_JSON_UTIL_H
+#ifndef RDSBK_SERVICES_SVC_H
+#define RDSBK_SERVICES_SVC_H
 
 /* Helpers shared by the service modules (src/services only). */
 
 #include "rdsbk/client.h"
+#include "rdsbk/json_util.h"
 
 /* awsQuery: sends `q` to `service` ("iam", "rds") through the client. *reply is the caller's
  * (rdsbk_query_reply_clean_up) whatever the outcome. */
@@ -27,18 +28,6 @@ int rdsbk_svc_json_call_fresh(cJSON **out, struct rdsbk_client *client, const ch
 
 /* More pages than any of our listings can have: a service that keeps paging is broken. */
 #define RDSBK_SVC_MAX_PAGES 10000
-
-/* Adds a string member when `value` is not NULL. Returns 0 or RDSBK_ENOMEM. */
-int rdsbk_svc_json_add_string(cJSON *obj, const char *name, const char *value);
-
-/* Adds an array of strings. Returns 0 or RDSBK_ENOMEM. */
-int rdsbk_svc_json_add_strings(cJSON *obj, const char *name, const char *const *values, size_t n);
-
-/* Adds `item` under `name` (taking it over; it is deleted on failure). Returns 0 or ENOMEM. */
-int rdsbk_svc_json_add(cJSON *obj, const char *name, cJSON *item);
-
-/* A copy of the string member `name` of `obj` into *out (NULL when absent). Returns 0 or ENOMEM. */
-int rdsbk_svc_json_dup(char **out, const cJSON *obj, const char *name);
 
 /* Detaches member `name` from `obj` into *out; RDSBK_EINVALID (naming `op`) when absent. */
 int rdsbk_svc_json_take(cJSON **out, cJSON *obj, const char *name, const char *op);
