@@ -1,6 +1,8 @@
 #ifndef RDSBK_ERROR_H
 #define RDSBK_ERROR_H
 
+#include <stdbool.h>
+
 /*
  * Error handling in the manner of libgit2: functions return 0 or a negative code; the function that
  * detects an error records a one-line message (and, for AWS errors, the AWS code, HTTP status and
@@ -47,6 +49,11 @@ int rdsbk_error_oom(void);
 /* The code of the last error recorded on this thread, or RDSBK_ERROR when none was recorded: for a
  * caller whose callee failed without a code of its own (a library call that returned NULL). */
 int rdsbk_error_code(void);
+
+/* Whether a failure with code `rc` may go away by itself and is worth trying again later: a throttle
+ * that outlasted the client's retries, a network failure, a timeout. The one notion of "transient"
+ * for every caller (the AWS client's retries, the drill's polls). */
+bool rdsbk_error_is_transient(int rc);
 
 void rdsbk_error_clear(void);
 

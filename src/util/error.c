@@ -54,6 +54,10 @@ int rdsbk_error_code(void) {
     return s_last.code ? s_last.code : RDSBK_ERROR;
 }
 
+bool rdsbk_error_is_transient(int rc) {
+    return rc == RDSBK_ETHROTTLED || rc == RDSBK_EIO || rc == RDSBK_ETIMEOUT;
+}
+
 void rdsbk_error_clear(void) {
     memset(&s_last, 0, sizeof(s_last));
 }
