@@ -25,7 +25,8 @@ const struct rdsbk_resource_ops *rdsbk_resource_ops(enum rdsbk_resource_type typ
 }
 
 int rdsbk_resource_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {
-    int rc = rdsbk_resource_ops(ref->type)->remove(client, ref);
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(ref->type);
+    int rc = ops ? ops->remove(client, ref) : rdsbk_error_set(RDSBK_EINVALID, "unknown type");
 
     if (rc == RDSBK_ENOTFOUND) {
         rdsbk_error_clear();
