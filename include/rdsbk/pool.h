@@ -43,7 +43,7 @@ struct rdsbk_pool_tasks {
     int max_threads; /* at most this many threads (0, or more than RDSBK_POOL_MAX_THREADS: that) */
     /* When it becomes non-zero (a signal handler sets it), no new task starts: the running ones
      * finish, the rest are skipped. NULL: never. */
-    volatile sig_atomic_t *cancel;
+    const volatile sig_atomic_t *cancel;
 };
 
 /*

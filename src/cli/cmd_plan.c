@@ -17,7 +17,7 @@ static const struct rdsbk_cli_option s_options[] = {
 static int s_plan(const struct rdsbk_topology *topo, struct rdsbk_cli_engine *ce,
                   const struct rdsbk_cli_args *args) {
     bool changes = false;
-    int rc = rdsbk_engine_plan(topo, &ce->opts, &changes);
+    int rc = rdsbk_engine_plan(&changes, topo, &ce->opts);
 
     (void)args;
     if (rc)

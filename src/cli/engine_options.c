@@ -88,8 +88,9 @@ int rdsbk_cli_engine_main(const struct rdsbk_cli_command *cmd, int argc, char **
         goto cleanup;
     }
     ce.opts.state_path = state_path;
-    ce.opts.json = args.json;
-    ce.opts.color = args.color;
+    ce.ui.json = args.json;
+    ce.ui.color = args.color;
+    rdsbk_cli_ui_attach(&ce.ui, &ce.opts);
     rc = fn(topo, &ce, &args);
     if (rc < 0) {
         rdsbk_cli_print_error(&args);

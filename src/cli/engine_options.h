@@ -1,6 +1,7 @@
 #ifndef RDSBK_CLI_ENGINE_OPTIONS_H
 #define RDSBK_CLI_ENGINE_OPTIONS_H
 
+#include "engine_ui.h"
 #include "options.h"
 #include "rdsbk/engine.h"
 
@@ -43,6 +44,7 @@ enum {
 /* State for parsing: the engine options plus what only the CLI needs. */
 struct rdsbk_cli_engine {
     struct rdsbk_engine_options opts;
+    struct rdsbk_cli_ui ui;
     bool detailed_exitcode;
 };
 

@@ -1,194 +1,16 @@
 /*
  * Executing a plan: every change runs as soon as the changes it waits for are done, up to
- * --parallelism at once per account and service; the state follows every change (see the writer
- * below), so a run that stops (an error, SIGKILL) is continued by the next one from where it was.
+ * --parallelism at once per account and service; the state follows every change (saver.c), so a
+ * run that stops (an error, SIGKILL, the cancel flag) is continued by the next one from where it
+ * was.
  */
 #include "engine_internal.h"
-#include "rdsbk/clock.h"
-#include "rdsbk/pool.h"
-#include "rdsbk/error.h"
-#include "rdsbk/log.h"
 
-#include <signal.h>
+#include "rdsbk/clock.h"
+#include "rdsbk/error.h"
+
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-
-static void s_progress(struct rdsbk_engine *e, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void s_progress(struct rdsbk_engine *e, const char *fmt, ...) {
-    va_list ap;
-    /* with --json, stdout is the machine document: progress goes to stderr */
-    FILE *out = e->opts->json ? stderr : stdout;
-
-    pthread_mutex_lock(&e->out_lock);
-    va_start(ap, fmt);
-    vfprintf(out, fmt, ap);
-    va_end(ap);
-    fputc('\n', out);
-    fflush(out);
-    pthread_mutex_unlock(&e->out_lock);
-}
-
-/* What the state keeps of a resource: what AWS reported, plus the tool's own settings. */
-static cJSON *s_state_attributes(const struct rdsbk_change *c, const cJSON *actual) {
-    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(c->type);
-    cJSON *attrs = cJSON_Duplicate(actual, 1);
-
-    if (!attrs)
-        return NULL;
-    for (const char *const *k = ops->no_diff; c->desired && k && *k; k++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->desired, *k);
-        if (v) {
-            cJSON_DeleteItemFromObjectCaseSensitive(attrs, *k);
-            cJSON_AddItemToObject(attrs, *k, cJSON_Duplicate(v, 1));
-        }
-    }
-    /* the name is kept so a resource dropped from the topology can still be deleted */
-    if (!cJSON_GetObjectItemCaseSensitive(attrs, "name") && c->name)
-        cJSON_AddStringToObject(attrs, "name", c->name);
-    return attrs;
-}
-
-/*
- * The state on disk follows the state in memory through one writer thread, so that no change
- * waits on the disk before the changes that depend on it can start. The writer saves whenever
- * something changed, at most every S_SAVE_INTERVAL_MS; a run that is killed loses at most the
- * records of that interval, and the next plan adopts those resources by name (refresh). The end of
- * the run always saves, and a failed write fails the changes recorded after it.
- */
-#define S_SAVE_INTERVAL_MS 100
-
-struct rdsbk_saver {
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    struct rdsbk_engine *e;
-    long dirty;  /* changes recorded in memory */
-    long saved;  /* changes known to be on disk */
-    double last; /* when the last write ended (monotonic seconds) */
-    bool stop;
-    int rc; /* a write failed: the error, kept in `err` */
-    struct rdsbk_error err;
-};
-
-static void *s_saver_main(void *arg) {
-    struct rdsbk_saver *sv = arg;
-    struct rdsbk_engine *e = sv->e;
-
-    pthread_mutex_lock(&sv->lock);
-    for (;;) {
-        long target;
-        long serial = 0;
-        char *text;
-        int rc;
-
-        while (sv->saved == sv->dirty && !sv->stop)
-            pthread_cond_wait(&sv->wake, &sv->lock);
-        if (sv->saved == sv->dirty)
-            break; /* stopped with nothing left: the run ends */
-        while (!sv->stop && rdsbk_clock_now() < sv->last + S_SAVE_INTERVAL_MS / 1000.0) {
-            double until = sv->last + S_SAVE_INTERVAL_MS / 1000.0;
-            struct timespec ts = {(time_t)until, (long)((until - (double)(time_t)until) * 1e9)};
-            pthread_cond_timedwait(&sv->wake, &sv->lock, &ts);
-        }
-        target = sv->dirty; /* every change counted here is in the state already */
-        pthread_mutex_unlock(&sv->lock);
-
-        pthread_mutex_lock(&e->state_lock);
-        text = rdsbk_state_render(e->state, &serial);
-        pthread_mutex_unlock(&e->state_lock);
-        rc = text ? rdsbk_state_write(e->state, e->opts->state_path, text, serial) : RDSBK_ENOMEM;
-        free(text);
-
-        pthread_mutex_lock(&sv->lock);
-        sv->last = rdsbk_clock_now();
-        if (rc) {
-            sv->rc = rc;
-            rdsbk_error_save(&sv->err);
-            break;
-        }
-        sv->saved = target;
-    }
-    pthread_mutex_unlock(&sv->lock);
-    return NULL;
-}
-
-static int s_saver_start(struct rdsbk_saver *sv, struct rdsbk_engine *e) {
-    pthread_condattr_t attr;
-
-    memset(sv, 0, sizeof(*sv));
-    sv->e = e;
-    pthread_mutex_init(&sv->lock, NULL);
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&sv->wake, &attr);
-    pthread_condattr_destroy(&attr);
-    if (pthread_create(&sv->thread, NULL, s_saver_main, sv) != 0) {
-        pthread_cond_destroy(&sv->wake);
-        pthread_mutex_destroy(&sv->lock);
-        return rdsbk_error_set(RDSBK_ERROR, "cannot start the state writer thread");
-    }
-    e->saver = sv;
-    return 0;
-}
-
-/* Stops the writer and saves what it had not written yet. Returns 0 or the write's error. */
-static int s_saver_finish(struct rdsbk_saver *sv, struct rdsbk_engine *e) {
-    int rc = 0;
-
-    pthread_mutex_lock(&sv->lock);
-    sv->stop = true;
-    pthread_cond_signal(&sv->wake);
-    pthread_mutex_unlock(&sv->lock);
-    pthread_join(sv->thread, NULL);
-    e->saver = NULL;
-    if (sv->saved != sv->dirty) /* a write failed: one more try, and its error is the answer */
-        rc = rdsbk_state_save(e->state, e->opts->state_path);
-    pthread_cond_destroy(&sv->wake);
-    pthread_mutex_destroy(&sv->lock);
-    return rc;
-}
-
-/* Records a change in the state in memory and tells the writer. Returns 0, or the error of a
- * failed write, which stops the run. */
-static int s_record(struct rdsbk_engine *e, struct rdsbk_change *c, const cJSON *actual,
-                    const char *id) {
-    struct rdsbk_saver *sv = e->saver;
-    cJSON *attrs = NULL;
-    int rc;
-
-    if (actual) {
-        attrs = s_state_attributes(c, actual);
-        if (!attrs)
-            return rdsbk_error_oom();
-    }
-    pthread_mutex_lock(&e->state_lock);
-    if (attrs) {
-        rc = rdsbk_state_put(e->state, c->address, rdsbk_resource_type_name(c->type), c->account,
-                             c->region, id ? id : c->id, attrs, c->state_deps, c->n_state_deps);
-    } else {
-        rc = rdsbk_state_remove(e->state, c->address);
-        if (rc == RDSBK_ENOTFOUND)
-            rc = 0;
-    }
-    pthread_mutex_unlock(&e->state_lock);
-    cJSON_Delete(attrs);
-    if (rc)
-        return rc;
-
-    pthread_mutex_lock(&sv->lock);
-    rc = sv->rc;
-    if (rc)
-        rdsbk_error_restore(&sv->err);
-    else if (sv->dirty == sv->saved) /* the writer waits for a change; otherwise for its time */
-        pthread_cond_signal(&sv->wake);
-    sv->dirty++;
-    pthread_mutex_unlock(&sv->lock);
-    return rc;
-}
 
 /* References are resolved from the state, where every dependency now is. */
 static const char *s_state_lookup(const char *address, const char *attr, void *payload) {
@@ -238,11 +60,12 @@ static int s_adopt_on_conflict(cJSON **after, char **id, struct rdsbk_engine *e,
                                struct rdsbk_change *c, struct rdsbk_client *client,
                                struct rdsbk_resource_ref *ref, const cJSON *desired) {
     const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(c->type);
+    const struct rdsbk_error *err = rdsbk_error_last();
     cJSON *existing = NULL;
     int rc;
 
-    s_progress(e, "%s: already exists (%s); adopting it", c->address,
-               rdsbk_error_last()->aws_code[0] ? rdsbk_error_last()->aws_code : "conflict");
+    rdsbk_engine_progress(e, c, RDSBK_STEP_EXISTS, NULL, 0,
+                          err->aws_code[0] ? err->aws_code : "conflict");
     rdsbk_error_clear();
     ref->id = NULL;
     rc = ops->read(&existing, id, client, ref);
@@ -257,7 +80,7 @@ static int s_adopt_on_conflict(cJSON **after, char **id, struct rdsbk_engine *e,
 }
 
 /* A change carried out and recorded: what it was and what it found are in the state now, and
- * the plan was printed before apply began. Its trees go (about 0.5 MB off a 50-source apply's
+ * the plan was shown before apply began. Its trees go (about 0.5 MB off a 50-source apply's
  * peak). */
 static void s_done_with(struct rdsbk_change *c) {
     cJSON_Delete(c->actual);
@@ -266,244 +89,194 @@ static void s_done_with(struct rdsbk_change *c) {
     c->desired = NULL;
 }
 
-static int s_run(size_t i, void *payload) {
-    struct rdsbk_engine *e = payload;
-    struct rdsbk_change *c = &e->changes[i];
+/* A change that makes no call: adopt, forget, or one its container took along. */
+static int s_record_only(struct rdsbk_engine *e, struct rdsbk_change *c) {
+    bool adopt = c->action == RDSBK_ACTION_ADOPT;
+    int rc = rdsbk_saver_record(e, c, adopt ? c->actual : NULL, NULL);
+
+    if (rc)
+        return rc;
+    rdsbk_engine_progress(e, c,
+                          adopt                              ? RDSBK_STEP_ADOPTED
+                          : c->action == RDSBK_ACTION_FORGET ? RDSBK_STEP_FORGOTTEN
+                                                             : RDSBK_STEP_TAKEN_ALONG,
+                          c->id ? c->id : "", 0, NULL);
+    if (c->taken_along)
+        s_done_with(c);
+    return 0;
+}
+
+/* The deletion of a delete or of a replacement's old resource, recorded. */
+static int s_destroy(struct rdsbk_engine *e, struct rdsbk_change *c, struct rdsbk_client *client,
+                     double start) {
+    int rc;
+
+    rdsbk_engine_progress(e, c, RDSBK_STEP_DESTROYING, c->id ? c->id : c->name, 0, NULL);
+    rc = s_delete(e, c, client);
+    if (rc == 0)
+        rc = rdsbk_saver_record(e, c, NULL, NULL);
+    if (rc)
+        return rc;
+    rdsbk_engine_progress(e, c, RDSBK_STEP_DESTROYED, NULL, rdsbk_clock_now() - start, NULL);
+    free(c->id);
+    c->id = NULL;
+    return 0;
+}
+
+/* The create or update of a change (a replacement's new resource too), recorded. */
+static int s_create_or_update(struct rdsbk_engine *e, struct rdsbk_change *c,
+                              struct rdsbk_client *client, double start) {
     const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(c->type);
-    struct rdsbk_client *client = NULL;
     struct rdsbk_resource_ref ref;
     cJSON *desired = NULL;
     cJSON *after = NULL;
     char *id = NULL;
-    const char *verb = NULL;
-    double start = rdsbk_clock_now();
     int unknown = 0;
     int rc = 0;
 
-    if (c->action == RDSBK_ACTION_NOOP)
-        return 0;
-    if (c->action == RDSBK_ACTION_ADOPT) {
-        rc = s_record(e, c, c->actual, NULL);
-        if (!rc)
-            s_progress(e, "%s: Adopted into the state [id=%s]", c->address, c->id ? c->id : "");
-        return rc;
-    }
-    if (c->action == RDSBK_ACTION_FORGET) {
-        rc = s_record(e, c, NULL, NULL);
-        if (!rc)
-            s_progress(e, "%s: Removed from the state (it no longer exists)", c->address);
-        return rc;
-    }
-    if (c->taken_along) {
-        rc = s_record(e, c, NULL, NULL);
-        if (!rc)
-            s_progress(e, "%s: Destroyed with the resource it belongs to", c->address);
-        s_done_with(c);
-        return rc;
-    }
-    rc = rdsbk_engine_client(&client, e, c->account, c->region);
-    if (rc)
-        return rc;
-
-    if (c->action == RDSBK_ACTION_DELETE || c->action == RDSBK_ACTION_REPLACE) {
-        s_progress(e, "%s: Destroying... [id=%s]", c->address, c->id ? c->id : c->name);
-        rc = s_delete(e, c, client);
-        if (rc)
-            goto cleanup;
-        rc = s_record(e, c, NULL, NULL);
-        if (rc)
-            goto cleanup;
-        s_progress(e, "%s: Destruction complete after %.1fs", c->address,
-                   rdsbk_clock_now() - start);
-        if (c->action == RDSBK_ACTION_DELETE) {
-            s_done_with(c);
-            goto cleanup;
-        }
-        free(c->id);
-        c->id = NULL;
-    }
-
     desired = rdsbk_model_resolve(c->res->desired, s_state_lookup, e, &unknown);
-    if (!desired) {
-        rc = rdsbk_error_oom();
-        goto cleanup;
-    }
+    RDSBK_CHECK_ALLOC(desired);
     if (unknown) {
         rc = rdsbk_error_set(RDSBK_ERROR, "%s: a value it refers to is still unknown", c->address);
         goto cleanup;
     }
     rdsbk_engine_ref(&ref, e, c, desired);
     if (c->action == RDSBK_ACTION_UPDATE) {
-        verb = "Modifications";
-        s_progress(e, "%s: Modifying... [id=%s]", c->address, c->id ? c->id : c->name);
-        rc = ops->update(&after, client, &ref, desired, c->actual);
+        rdsbk_engine_progress(e, c, RDSBK_STEP_UPDATING, c->id ? c->id : c->name, 0, NULL);
+        RDSBK_TRY(ops->update(&after, client, &ref, desired, c->actual));
     } else {
-        verb = "Creation";
-        s_progress(e, "%s: Creating...", c->address);
+        rdsbk_engine_progress(e, c, RDSBK_STEP_CREATING, NULL, 0, NULL);
         rc = ops->create(&after, &id, client, &ref, desired);
         if (rc == RDSBK_ECONFLICT)
             rc = s_adopt_on_conflict(&after, &id, e, c, client, &ref, desired);
+        if (rc)
+            goto cleanup;
     }
-    if (rc)
-        goto cleanup;
     cJSON_Delete(c->desired);
     c->desired = desired;
     desired = NULL;
-    rc = s_record(e, c, after, id);
-    if (rc)
-        goto cleanup;
-    s_progress(e, "%s: %s complete after %.1fs [id=%s]", c->address, verb,
-               rdsbk_clock_now() - start,
-               id      ? id
-               : c->id ? c->id
-                       : c->name);
-    s_done_with(c);
+    RDSBK_TRY(rdsbk_saver_record(e, c, after, id));
+    rdsbk_engine_progress(e, c, RDSBK_STEP_DONE,
+                          id      ? id
+                          : c->id ? c->id
+                                  : c->name,
+                          rdsbk_clock_now() - start, NULL);
 
 cleanup:
-    if (rc)
-        s_progress(e, "%s: failed: %s", c->address, rdsbk_error_last()->message);
     cJSON_Delete(desired);
     cJSON_Delete(after);
     free(id);
     return rc;
 }
 
-/*
- * Ctrl-C or SIGTERM (a cancelled CI job) while the changes run: no new change starts, the running
- * ones finish and are recorded, and the state is saved, so nothing is left half-done. A second
- * signal has the default effect (SA_RESETHAND): it stops at once.
- */
-static volatile sig_atomic_t s_interrupted;
+static int s_run(size_t i, void *payload) {
+    struct rdsbk_engine *e = payload;
+    struct rdsbk_change *c = &e->changes[i];
+    struct rdsbk_client *client = NULL;
+    double start = rdsbk_clock_now();
+    int rc;
 
-static void s_on_interrupt(int sig) {
-    static const char msg[] = "\nInterrupted: no new change starts; waiting for the running ones, "
-                              "then saving the state (interrupt again to stop at once)\n";
-    (void)sig;
-    s_interrupted = 1;
-    if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
-        s_interrupted = 1; /* nothing to do about it in a handler */
+    if (c->action == RDSBK_ACTION_NOOP)
+        return 0;
+    if (c->action == RDSBK_ACTION_ADOPT || c->action == RDSBK_ACTION_FORGET || c->taken_along)
+        return s_record_only(e, c);
+    rc = rdsbk_engine_client(&client, e, c->account, c->region);
+    if (rc)
+        return rc;
+    if (c->action == RDSBK_ACTION_DELETE || c->action == RDSBK_ACTION_REPLACE)
+        rc = s_destroy(e, c, client, start);
+    if (rc == 0 && c->action != RDSBK_ACTION_DELETE)
+        rc = s_create_or_update(e, c, client, start);
+    if (rc == 0)
+        s_done_with(c);
+    else
+        rdsbk_engine_progress(e, c, RDSBK_STEP_FAILED, NULL, 0, rdsbk_error_last()->message);
+    return rc;
 }
 
-static void s_catch_interrupts(struct sigaction *old_int, struct sigaction *old_term) {
-    struct sigaction sa;
+/* Runs the changes with the state writer beside them. Returns the first failure, the writer's
+ * (which comes first: the state on disk is behind AWS), or RDSBK_EINTERRUPTED when cancelled. */
+static int s_run_all(struct rdsbk_task_result **results, struct rdsbk_engine *e,
+                     size_t *const *deps, const size_t *n_deps, const unsigned *calls) {
+    struct rdsbk_engine_event ev = {.type = RDSBK_EVENT_CHANGES_BEGIN};
+    struct rdsbk_saver *saver = NULL;
+    int save_rc;
+    int rc = rdsbk_saver_start(&saver, e);
 
-    s_interrupted = 0;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = s_on_interrupt;
-    sa.sa_flags = SA_RESETHAND | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, old_int);
-    sigaction(SIGTERM, &sa, old_term);
+    if (rc)
+        return rc;
+    rdsbk_engine_emit(e, &ev);
+    rc = rdsbk_engine_run_tasks(results, e, deps, n_deps, calls, false, s_run, e);
+    save_rc = rdsbk_saver_finish(saver, e);
+    ev.type = RDSBK_EVENT_CHANGES_END;
+    rdsbk_engine_emit(e, &ev);
+    if (rc == 0 && e->opts->cancel && *e->opts->cancel)
+        rc = rdsbk_error_set(RDSBK_EINTERRUPTED, "interrupted: the changes that had started "
+                                                 "finished, the others did not start");
+    if (save_rc) {
+        struct rdsbk_error err;
+        rdsbk_error_save(&err);
+        ev.type = RDSBK_EVENT_STATE_NOT_SAVED;
+        ev.detail = err.message;
+        rdsbk_engine_emit(e, &ev);
+        rdsbk_error_restore(&err);
+        rc = save_rc;
+    }
+    return rc;
+}
+
+/* Reports the end of the run: what was done, and on failure how many changes failed or did not
+ * start. */
+static void s_report(struct rdsbk_engine *e, const struct rdsbk_task_result *results, int rc) {
+    struct rdsbk_engine_event ev;
+    struct rdsbk_error err;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.type = rc ? RDSBK_EVENT_APPLY_FAILED : RDSBK_EVENT_APPLIED;
+    ev.destroy = e->destroy;
+    for (size_t i = 0; results && i < e->n_changes; i++) {
+        const struct rdsbk_change *c = &e->changes[i];
+        if (results[i].status == RDSBK_TASK_FAILED)
+            ev.failed++;
+        if (results[i].status == RDSBK_TASK_SKIPPED && c->action != RDSBK_ACTION_NOOP)
+            ev.skipped++;
+        if (results[i].status == RDSBK_TASK_OK && c->action != RDSBK_ACTION_ADOPT &&
+            c->action != RDSBK_ACTION_FORGET)
+            rdsbk_plan_counts_add(&ev.done, c->action);
+    }
+    rdsbk_error_save(&err);
+    rdsbk_engine_emit(e, &ev);
+    rdsbk_error_restore(&err);
 }
 
 int rdsbk_engine_execute(struct rdsbk_engine *e) {
-    struct rdsbk_task_result *results = calloc(e->n_changes ? e->n_changes : 1, sizeof(*results));
-    size_t **deps = calloc(e->n_changes ? e->n_changes : 1, sizeof(*deps));
-    size_t *n_deps = calloc(e->n_changes ? e->n_changes : 1, sizeof(*n_deps));
-    unsigned *calls = calloc(e->n_changes ? e->n_changes : 1, sizeof(*calls));
-    struct rdsbk_plan_counts done = {0, 0, 0, 0, 0};
-    struct rdsbk_saver saver;
-    int failed = 0;
-    int skipped = 0;
-    int rc;
+    size_t n = e->n_changes ? e->n_changes : 1;
+    struct rdsbk_task_result *results = NULL;
+    size_t **deps = calloc(n, sizeof(*deps));
+    size_t *n_deps = calloc(n, sizeof(*n_deps));
+    unsigned *calls = calloc(n, sizeof(*calls));
+    int rc = 0;
 
-    if (!results || !deps || !n_deps || !calls) {
-        free(results);
-        free(deps);
-        free(n_deps);
-        free(calls);
-        return rdsbk_error_oom();
-    }
+    RDSBK_CHECK_ALLOC(deps && n_deps && calls);
     for (size_t i = 0; i < e->n_changes; i++) {
-        deps[i] = e->changes[i].deps;
-        n_deps[i] = e->changes[i].n_deps;
-        calls[i] = e->changes[i].action == RDSBK_ACTION_NOOP || e->changes[i].taken_along
+        struct rdsbk_change *c = &e->changes[i];
+        deps[i] = c->deps;
+        n_deps[i] = c->n_deps;
+        calls[i] = c->action == RDSBK_ACTION_NOOP || c->taken_along
                        ? 0
-                       : rdsbk_resource_ops(e->changes[i].type)->write_calls;
-        /* a change with nothing to do was printed and is not recorded again: what it read goes
+                       : rdsbk_resource_ops(c->type)->write_calls;
+        /* a change with nothing to do was shown and is not recorded again: what it read goes
          * before the others start (1,007 of 1,108 resources after a one-attribute change) */
-        if (e->changes[i].action == RDSBK_ACTION_NOOP)
-            s_done_with(&e->changes[i]);
+        if (c->action == RDSBK_ACTION_NOOP)
+            s_done_with(c);
     }
-    rc = s_saver_start(&saver, e);
-    if (!rc) {
-        int save_rc;
-        struct rdsbk_pool_tasks tasks = {.n = e->n_changes,
-                                         .deps = deps,
-                                         .n_deps = n_deps,
-                                         .calls = calls,
-                                         .group_of = e->group_of,
-                                         .n_groups = e->n_groups,
-                                         .max_threads = rdsbk_engine_max_threads(e),
-                                         .cancel = &s_interrupted};
-        struct sigaction old_int;
-        struct sigaction old_term;
+    rc = s_run_all(&results, e, deps, n_deps, calls);
+    s_report(e, results, rc);
 
-        s_catch_interrupts(&old_int, &old_term);
-        rc = rdsbk_pool_run(results, &tasks, e->opts->parallelism, false, s_run, e);
-        save_rc = s_saver_finish(&saver, e);
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
-        if (!rc && s_interrupted)
-            rc = rdsbk_error_set(RDSBK_EINTERRUPTED, "interrupted: the changes that had started "
-                                                     "finished, the others did not start");
-        if (save_rc) {
-            /* the state on disk is behind AWS: say so above any other error */
-            struct rdsbk_error err;
-            rdsbk_error_save(&err);
-            fprintf(stderr,
-                    "\nThe state could not be saved: %s\nThe next plan finds the resources "
-                    "created since by their names and adopts them.\n",
-                    err.message);
-            rdsbk_error_restore(&err);
-            rc = save_rc;
-        }
-    }
-    for (size_t i = 0; i < e->n_changes; i++) {
-        const struct rdsbk_change *c = &e->changes[i];
-        if (results[i].status == RDSBK_TASK_FAILED)
-            failed++;
-        if (results[i].status == RDSBK_TASK_SKIPPED && c->action != RDSBK_ACTION_NOOP)
-            skipped++;
-        if (results[i].status != RDSBK_TASK_OK)
-            continue;
-        switch (c->action) {
-        case RDSBK_ACTION_CREATE:
-            done.add++;
-            break;
-        case RDSBK_ACTION_UPDATE:
-            done.change++;
-            break;
-        case RDSBK_ACTION_REPLACE:
-            done.add++;
-            done.destroy++;
-            break;
-        case RDSBK_ACTION_DELETE:
-            done.destroy++;
-            break;
-        default:
-            break;
-        }
-    }
+cleanup:
     free(results);
     free(deps);
     free(n_deps);
     free(calls);
-    if (rc) {
-        struct rdsbk_error err;
-        rdsbk_error_save(&err);
-        fprintf(stderr,
-                "\nApply failed: %d added, %d changed, %d destroyed before the error; %d "
-                "change%s failed, %d not attempted.\nThe state records everything that was "
-                "done: run apply again to continue from there.\n",
-                done.add, done.change, done.destroy, failed, failed == 1 ? "" : "s", skipped);
-        rdsbk_error_restore(&err);
-        return rc;
-    }
-    if (!e->opts->json && e->destroy)
-        printf("\nDestroy complete! Resources: %d destroyed.\n", done.destroy);
-    else if (!e->opts->json)
-        printf("\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", done.add,
-               done.change, done.destroy);
-    return 0;
+    return rc;
 }

@@ -1,27 +1,24 @@
 #ifndef RDSBK_ENGINE_INTERNAL_H
 #define RDSBK_ENGINE_INTERNAL_H
 
+/*
+ * What the engine's files share (src/engine only). A run goes:
+ *
+ *   open (engine.c, accounts.c) -> compute: changes.c -> refresh.c -> decide.c
+ *     -> checks.c -> [confirm] -> execute (apply.c, saver.c) -> close
+ *
+ * and reports through the callbacks of its options (rdsbk_engine_emit).
+ */
+
 #include "rdsbk/client.h"
 #include "rdsbk/engine.h"
 #include "rdsbk/model.h"
+#include "rdsbk/pool.h"
 #include "rdsbk/resource.h"
 #include "rdsbk/state.h"
 
 #include <pthread.h>
 #include <stdbool.h>
-#include <stdio.h>
-
-enum rdsbk_action {
-    RDSBK_ACTION_NOOP,
-    RDSBK_ACTION_CREATE,
-    RDSBK_ACTION_UPDATE,
-    RDSBK_ACTION_REPLACE,
-    RDSBK_ACTION_DELETE,
-    RDSBK_ACTION_ADOPT,  /* exists under our name but not in the state: record it, no API call */
-    RDSBK_ACTION_FORGET, /* in the state but gone from AWS and no longer wanted: drop it */
-};
-
-const char *rdsbk_action_name(enum rdsbk_action action);
 
 /* One resource of the plan: desired, in the state, or both. */
 struct rdsbk_change {
@@ -44,8 +41,8 @@ struct rdsbk_change {
     int unknown;    /* references in `desired` not known before apply */
     bool in_state;
     enum rdsbk_action action;
-    bool taken_along; /* deleted by its container's deletion (a function takes its permissions
-                         along): no call of its own, recorded once that deletion succeeded */
+    bool taken_along; /* deleted by its container's deletion: no call of its own, recorded once
+                         that deletion succeeded */
     char forces[64];  /* the attribute that forces a replacement */
     cJSON *changed;   /* names of the attributes that differ (an array) */
     size_t *deps;     /* indices of changes this one waits for at apply */
@@ -70,12 +67,14 @@ struct rdsbk_engine {
     int *group_of; /* per change: its --parallelism group (a service in an account) */
     int n_groups;
     pthread_mutex_t state_lock; /* guards `state` in memory during apply */
-    struct rdsbk_saver *saver;  /* the state writer while apply runs (apply.c) */
-    pthread_mutex_t out_lock;   /* one progress line at a time */
-    bool state_ready;           /* mutexes initialised */
-    bool destroy;               /* the run destroys the stack */
-    int forced_threads;         /* RDSBK_MAX_THREADS, read once; 0: by the stack's size */
+    struct rdsbk_saver *saver;  /* the state writer while apply runs (saver.c) */
+    pthread_mutex_t event_lock; /* one event at a time */
+    bool mutexes_ready;
+    bool destroy;       /* the run destroys the stack */
+    int forced_threads; /* RDSBK_MAX_THREADS, read once; 0: by the stack's size */
 };
+
+/* ---- engine.c: the run ---- */
 
 /* Opens the run: lock, state, graph, clients, account checks. `operation` names it in the lock. */
 int rdsbk_engine_open(struct rdsbk_engine *e, const struct rdsbk_topology *topo,
@@ -83,9 +82,23 @@ int rdsbk_engine_open(struct rdsbk_engine *e, const struct rdsbk_topology *topo,
                       bool need_state);
 void rdsbk_engine_close(struct rdsbk_engine *e);
 
-/* Builds the change list (desired + state), refreshes it from AWS and decides the actions.
- * `destroy`: every resource is to be deleted. */
+/* Builds the change list (desired + state), refreshes it from AWS, decides the actions and checks
+ * them against what AWS holds beyond the stack. `destroy`: every resource is to be deleted. */
 int rdsbk_engine_compute(struct rdsbk_engine *e, bool destroy);
+
+/* Hands `ev` to the event callback, one event at a time. */
+void rdsbk_engine_emit(struct rdsbk_engine *e, const struct rdsbk_engine_event *ev);
+
+/* Emits a PROGRESS event for change `c`. */
+void rdsbk_engine_progress(struct rdsbk_engine *e, const struct rdsbk_change *c,
+                           enum rdsbk_progress_step step, const char *id, double seconds,
+                           const char *detail);
+
+/* Emits the PLAN event (the plan as the front end sees it). Returns 0 or RDSBK_ENOMEM. */
+int rdsbk_engine_emit_plan(struct rdsbk_engine *e);
+
+/* The counts of the plan's actions. */
+struct rdsbk_plan_counts rdsbk_engine_count(const struct rdsbk_engine *e);
 
 /* The most threads (requests in flight) the run's pools may use: RDSBK_MAX_THREADS, or from the
  * size of the stack. */
@@ -99,24 +112,97 @@ int rdsbk_engine_client(struct rdsbk_client **out, struct rdsbk_engine *e, const
 void rdsbk_engine_ref(struct rdsbk_resource_ref *ref, const struct rdsbk_engine *e,
                       const struct rdsbk_change *c, const cJSON *attributes);
 
+/* Runs `fn` over the n_changes changes through the pool, each change in its --parallelism group,
+ * the run's thread cap, `deps`/`n_deps`/`calls` per change (any may be NULL), stopping at the
+ * first failure unless `keep_going`. *results_out (caller frees) has a result per change. */
+int rdsbk_engine_run_tasks(struct rdsbk_task_result **results_out, struct rdsbk_engine *e,
+                           size_t *const *deps, const size_t *n_deps, const unsigned *calls,
+                           bool keep_going, rdsbk_task_fn fn, void *payload);
+
+/* ---- accounts.c ---- */
+
+/* Records in the state how to reach every account the topology names. */
+int rdsbk_engine_remember_accounts(struct rdsbk_engine *e);
+
+/* The client set's fallback: accounts the topology no longer names are reached as the state
+ * remembers them. */
+bool rdsbk_engine_remembered_account(const char *account, const char **profile,
+                                     const char **role_arn, void *payload);
+
+/* STS GetCallerIdentity for every account the topology names (a job: `e` is the engine). */
+int rdsbk_engine_verify_topology_accounts(void *e);
+
+/* The same for the accounts only the state still has resources in (removed sources): they must
+ * still be the accounts their resources were made in. */
+int rdsbk_engine_verify_removed_accounts(struct rdsbk_engine *e);
+
+/* ---- changes.c ---- */
+
+/* Merges the graph and the state into e->changes (every change `destroy`ed when set), and puts
+ * each into its --parallelism group. */
+int rdsbk_engine_build_changes(struct rdsbk_engine *e, bool destroy);
+
+/* The change at `address`, or NULL. */
+struct rdsbk_change *rdsbk_engine_find(const struct rdsbk_engine *e, const char *address);
+
+/* The type of the resource a change of `type` lives inside, or -1. */
+int rdsbk_engine_container_type(enum rdsbk_resource_type type);
+
+/* ---- refresh.c ---- */
+
+/* Reads what AWS has of every change into c->actual (or takes the state's word, see
+ * s_trusts_state); `memo` (may be NULL) shares the documents several reads need. */
+int rdsbk_engine_refresh(struct rdsbk_engine *e, struct rdsbk_res_memo *memo);
+
+/* ---- decide.c ---- */
+
+/* Decides every change's action, in dependency order, and the apply-time dependencies. */
+int rdsbk_engine_decide(struct rdsbk_engine *e);
+
 /* Whether `actual` has every desired attribute of a resource of `type` (the tool's own settings
  * aside), by the semantic comparison of canon.h. */
 bool rdsbk_engine_matches(enum rdsbk_resource_type type, const cJSON *desired, const cJSON *actual);
 
-/* Counts of a plan. */
-struct rdsbk_plan_counts {
-    int add, change, destroy, adopt, forget;
-};
-struct rdsbk_plan_counts rdsbk_engine_count(const struct rdsbk_engine *e);
+/* ---- checks.c: what AWS holds beyond the stack, before any write ---- */
 
-/* Renders the plan as text (stdout) or JSON. */
-void rdsbk_engine_print_plan(const struct rdsbk_engine *e, FILE *out, bool destroy);
-char *rdsbk_engine_plan_json(const struct rdsbk_engine *e);
+/* The backup bus's policy with the statements of others and this stack's must fit its quota. */
+int rdsbk_engine_check_bus_growth(struct rdsbk_engine *e, struct rdsbk_res_memo *memo);
 
-/* Executes the actions; prints progress; the state follows the changes (apply.c's writer). */
+/* The reads of the key guard, started beside destroy's refresh (rdsbk_engine_key_guard_*). */
+struct rdsbk_key_guard;
+
+/* Starts the guard's reads when the state records a key and they will be needed; *out (NULL when
+ * none started) is joined and freed by rdsbk_engine_check_key or rdsbk_engine_key_guard_free. */
+int rdsbk_engine_key_guard_start(struct rdsbk_key_guard **out, struct rdsbk_engine *e);
+void rdsbk_engine_key_guard_free(struct rdsbk_key_guard *guard);
+
+/* A key is scheduled for deletion only when allowed: not with key.prevent_destroy, and not while
+ * backup copies are encrypted with it, unless --force-key-deletion. Emits KEY_DELETION with the
+ * date it will be gone. `guard`: the reads made during the refresh (NULL: none). */
+int rdsbk_engine_check_key(struct rdsbk_engine *e, struct rdsbk_key_guard *guard);
+
+/* ---- apply.c ---- */
+
+/* Executes the actions; the state follows the changes (saver.c). */
 int rdsbk_engine_execute(struct rdsbk_engine *e);
 
-/* Saved plans (plan --out / apply FILE). */
+/* ---- saver.c: the state on disk follows the state in memory ---- */
+
+struct rdsbk_saver;
+
+int rdsbk_saver_start(struct rdsbk_saver **out, struct rdsbk_engine *e);
+
+/* Records a change in the state in memory (`actual` NULL: removes it) and tells the writer.
+ * Returns 0, or the error of a failed write, which stops the run. */
+int rdsbk_saver_record(struct rdsbk_engine *e, struct rdsbk_change *c, const cJSON *actual,
+                       const char *id);
+
+/* Stops the writer, saves what it had not written yet and frees it. Returns 0 or the write's
+ * error. */
+int rdsbk_saver_finish(struct rdsbk_saver *sv, struct rdsbk_engine *e);
+
+/* ---- planfile.c: saved plans (plan --out / apply FILE) ---- */
+
 int rdsbk_planfile_write(const struct rdsbk_engine *e, const char *path);
 int rdsbk_planfile_check(const struct rdsbk_engine *e, const char *path);
 

@@ -38,7 +38,7 @@ struct s_pool {
     const int *group_of;
     struct s_group *groups;
     int n_groups;
-    volatile sig_atomic_t *cancel;
+    const volatile sig_atomic_t *cancel;
     int limit;
     int running;
     size_t unstarted;    /* tasks not taken yet, ready or not */

@@ -1,12 +1,18 @@
-/* The engine's pure parts: semantic comparison and the task pool. */
+/* src/util: the task pool and jobs, the sorted search, formatted strings, the backoff, the clock,
+ * the buffer's accessors and the cJSON helpers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "engine/canon.h"
+#include "rdsbk/backoff.h"
+#include "rdsbk/buf.h"
+#include "rdsbk/clock.h"
+#include "rdsbk/error.h"
+#include "rdsbk/json_util.h"
 #include "rdsbk/pool.h"
+#include "rdsbk/str.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -14,53 +20,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static const struct {
-    const char *a;
-    const char *b;
-    int equal;
-} s_cases[] = {
-    /* key order */
-    {"{\"a\":1,\"b\":2}", "{\"b\":2,\"a\":1}", 1},
-    /* a one-element list equals its element (IAM Action, Resource, Statement) */
-    {"{\"Action\":\"kms:Decrypt\"}", "{\"Action\":[\"kms:Decrypt\"]}", 1},
-    {"{\"Statement\":{\"Effect\":\"Allow\"}}", "{\"Statement\":[{\"Effect\":\"Allow\"}]}", 1},
-    /* lists as sets */
-    {"[\"b\",\"a\",\"c\"]", "[\"c\",\"b\",\"a\"]", 1},
-    {"[\"a\",\"b\"]", "[\"a\",\"b\",\"c\"]", 0},
-    {"[\"a\",\"a\"]", "[\"a\"]", 0},
-    /* condition values: true == "true" */
-    {"{\"Bool\":{\"kms:GrantIsForAWSResource\":true}}",
-     "{\"Bool\":{\"kms:GrantIsForAWSResource\":\"true\"}}", 1},
-    {"{\"Bool\":{\"x\":false}}", "{\"Bool\":{\"x\":\"true\"}}", 0},
-    /* numeric matcher operands keep their order */
-    {"{\"n\":[{\"numeric\":[\">\",0,\"<\",5]}]}", "{\"n\":[{\"numeric\":[\">\",0,\"<\",5]}]}", 1},
-    {"{\"n\":[{\"numeric\":[\">\",0,\"<\",5]}]}", "{\"n\":[{\"numeric\":[\"<\",0,\">\",5]}]}", 0},
-    /* strings exactly */
-    {"\"Abc\"", "\"abc\"", 0},
-    {"60", "60.0", 1},
-    {"60", "61", 0},
-    {"{\"a\":null}", "{}", 0},
-    /* nested statements in another order */
-    {"{\"Statement\":[{\"Sid\":\"A\",\"Action\":[\"x\",\"y\"]},{\"Sid\":\"B\"}]}",
-     "{\"Statement\":[{\"Sid\":\"B\"},{\"Action\":[\"y\",\"x\"],\"Sid\":\"A\"}]}", 1},
-};
-
-static void test_canon_equivalences(void **state) {
-    (void)state;
-    for (size_t i = 0; i < sizeof(s_cases) / sizeof(s_cases[0]); i++) {
-        cJSON *a = cJSON_Parse(s_cases[i].a);
-        cJSON *b = cJSON_Parse(s_cases[i].b);
-        assert_non_null(a);
-        assert_non_null(b);
-        if (rdsbk_canon_equal(a, b) != (bool)s_cases[i].equal)
-            fail_msg("case %zu: %s vs %s should be %s", i, s_cases[i].a, s_cases[i].b,
-                     s_cases[i].equal ? "equal" : "different");
-        cJSON_Delete(a);
-        cJSON_Delete(b);
-    }
-    assert_true(rdsbk_canon_equal(NULL, NULL));
-}
 
 /* ---- pool ---- */
 
@@ -478,9 +437,176 @@ static void test_job_result_and_error(void **state) {
     rdsbk_error_clear();
 }
 
+/* ---- str ---- */
+
+struct s_named {
+    int value;
+    const char *name;
+};
+
+static void test_sorted_search(void **state) {
+    static const struct s_named sorted[] = {{1, "alpha"}, {2, "beta"}, {3, "delta"}, {4, "gamma"}};
+    static const struct {
+        const char *key;
+        bool found;
+        size_t index;
+    } cases[] = {{"alpha", true, 0}, {"beta", true, 1},     {"gamma", true, 3},
+                 {"a", false, 0},    {"charlie", false, 2}, {"zulu", false, 4}};
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bool found = !cases[i].found;
+        size_t at = rdsbk_sorted_index(&found, sorted, 4, sizeof(sorted[0]),
+                                       offsetof(struct s_named, name), cases[i].key);
+        const struct s_named *hit = rdsbk_sorted_find(sorted, 4, sizeof(sorted[0]),
+                                                      offsetof(struct s_named, name), cases[i].key);
+        assert_int_equal(found, cases[i].found);
+        assert_int_equal(at, cases[i].index);
+        if (cases[i].found)
+            assert_int_equal(hit->value, sorted[cases[i].index].value);
+        else
+            assert_null(hit);
+    }
+    assert_null(
+        rdsbk_sorted_find(sorted, 0, sizeof(sorted[0]), offsetof(struct s_named, name), "alpha"));
+}
+
+static void test_strfmt_and_dup(void **state) {
+    char *s = NULL;
+    (void)state;
+
+    assert_int_equal(rdsbk_strfmt(&s, "%s/%d", "role", 42), 0);
+    assert_string_equal(s, "role/42");
+    free(s);
+    assert_int_equal(rdsbk_strdup_into(&s, NULL), 0);
+    assert_null(s);
+    assert_int_equal(rdsbk_strdup_into(&s, "x"), 0);
+    assert_string_equal(s, "x");
+    free(s);
+}
+
+/* ---- backoff and clock ---- */
+
+static void test_backoff_sequence(void **state) {
+    static const struct {
+        long first, max;
+        double factor;
+        long expected[6];
+    } cases[] = {
+        {1000, 8000, 2.0, {1000, 2000, 4000, 8000, 8000, 8000}}, /* the resources' waits */
+        {500, 20000, 1.5, {500, 750, 1125, 1687, 2531, 3796}},   /* the drill's polls */
+        {3000, 2000, 2.0, {2000, 2000, 2000, 2000, 2000, 2000}}, /* the first capped too */
+        {0, 0, 0.5, {1, 1, 1, 1, 1, 1}},                         /* nonsense made sane */
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct rdsbk_backoff b;
+        rdsbk_backoff_init(&b, cases[i].first, cases[i].max, cases[i].factor, 0);
+        for (int k = 0; k < 6; k++)
+            assert_int_equal(rdsbk_backoff_next_ms(&b), cases[i].expected[k]);
+        assert_int_equal(b.attempt, 6);
+    }
+    for (int k = 0; k < 200; k++) {
+        long j = rdsbk_backoff_jitter_ms(100);
+        assert_true(j >= 0 && j <= 100);
+    }
+    assert_int_equal(rdsbk_backoff_jitter_ms(0), 0);
+}
+
+/* A budget ends the waits: the last is cut to end at the deadline, then no more. */
+static void test_backoff_budget(void **state) {
+    struct rdsbk_backoff b;
+    double start = rdsbk_clock_now();
+    int sleeps = 0;
+    (void)state;
+
+    rdsbk_backoff_init(&b, 40, 1000, 2.0, 150);
+    while (rdsbk_backoff_sleep(&b, NULL))
+        sleeps++;
+    /* 40 + 80 = 120 ms, then 30 ms cut short of 160, then the budget is spent */
+    assert_int_equal(sleeps, 3);
+    assert_true(rdsbk_clock_now() - start >= 0.149);
+    assert_true(rdsbk_clock_now() - start < 1.0);
+}
+
+/* ---- buf accessors, errors, json helpers ---- */
+
+static void test_buf_accessors(void **state) {
+    struct rdsbk_buf b = RDSBK_BUF_INIT;
+    (void)state;
+
+    assert_int_equal(rdsbk_buf_len(&b), 0);
+    assert_string_equal(rdsbk_buf_cstr(&b), "");
+    assert_int_equal(rdsbk_buf_adds(&b, "path///"), 0);
+    rdsbk_buf_truncate(&b, 4);
+    assert_int_equal(rdsbk_buf_len(&b), 4);
+    assert_string_equal(rdsbk_buf_cstr(&b), "path");
+    rdsbk_buf_truncate(&b, 10); /* never longer */
+    assert_string_equal(rdsbk_buf_cstr(&b), "path");
+    rdsbk_buf_clean_up(&b);
+}
+
+static int s_check_alloc(void *p) {
+    int rc = 0;
+
+    RDSBK_CHECK_ALLOC(p);
+    RDSBK_TRY(rdsbk_error_set(RDSBK_ECONFLICT, "second"));
+cleanup:
+    return rc;
+}
+
+static void test_error_helpers(void **state) {
+    int x;
+    (void)state;
+
+    assert_int_equal(s_check_alloc(NULL), RDSBK_ENOMEM);
+    assert_string_equal(rdsbk_error_last()->message, "out of memory");
+    assert_int_equal(s_check_alloc(&x), RDSBK_ECONFLICT);
+    assert_string_equal(rdsbk_error_last()->message, "second");
+    rdsbk_error_clear();
+    assert_int_equal(rdsbk_error_code(), RDSBK_ERROR);
+    assert_true(rdsbk_error_is_transient(RDSBK_ETHROTTLED));
+    assert_true(rdsbk_error_is_transient(RDSBK_EIO));
+    assert_true(rdsbk_error_is_transient(RDSBK_ETIMEOUT));
+    assert_false(rdsbk_error_is_transient(RDSBK_EAUTH));
+    assert_false(rdsbk_error_is_transient(RDSBK_ENOTFOUND));
+    assert_false(rdsbk_error_is_transient(0));
+}
+
+static void test_json_helpers(void **state) {
+    static const char *const names[] = {"a", "b"};
+    cJSON *o = cJSON_CreateObject();
+    cJSON *parsed = NULL;
+    char *text = NULL;
+    char *dup = NULL;
+    (void)state;
+
+    assert_int_equal(rdsbk_json_add_str(o, "empty", NULL), 0);
+    assert_int_equal(rdsbk_json_add_opt_str(o, "absent", NULL), 0);
+    assert_int_equal(rdsbk_json_add_opt_str(o, "present", "p"), 0);
+    assert_int_equal(rdsbk_json_add_num(o, "n", 7), 0);
+    assert_int_equal(rdsbk_json_add_strs(o, "list", names, 2), 0);
+    assert_int_equal(rdsbk_json_add(o, "oom", NULL), RDSBK_ENOMEM);
+    assert_int_equal(rdsbk_json_text(&text, o), 0);
+    assert_string_equal(text, "{\"empty\":\"\",\"present\":\"p\",\"n\":7,\"list\":[\"a\",\"b\"]}");
+    assert_int_equal(rdsbk_json_parse(&parsed, text, "test"), 0);
+    assert_string_equal(rdsbk_json_str(parsed, "present"), "p");
+    assert_null(rdsbk_json_str(parsed, "n"));
+    assert_int_equal(rdsbk_json_int(parsed, "n", 0), 7);
+    assert_int_equal(rdsbk_json_int(parsed, "absent", -1), -1);
+    assert_int_equal(rdsbk_json_dup_str(&dup, parsed, "present"), 0);
+    assert_string_equal(dup, "p");
+    cJSON_Delete(parsed);
+    assert_int_equal(rdsbk_json_parse(&parsed, "{nope", "the policy"), RDSBK_EINVALID);
+    assert_null(parsed);
+    free(dup);
+    free(text);
+    cJSON_Delete(o);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_canon_equivalences),
         cmocka_unit_test(test_pool_order_and_failure),
         cmocka_unit_test(test_pool_first_failure_by_index),
         cmocka_unit_test(test_pool_limit_per_group),
@@ -489,6 +615,13 @@ int main(void) {
         cmocka_unit_test(test_pool_wakes_for_every_ready_task),
         cmocka_unit_test(test_pool_idle_workers_end_early),
         cmocka_unit_test(test_job_result_and_error),
+        cmocka_unit_test(test_sorted_search),
+        cmocka_unit_test(test_strfmt_and_dup),
+        cmocka_unit_test(test_backoff_sequence),
+        cmocka_unit_test(test_backoff_budget),
+        cmocka_unit_test(test_buf_accessors),
+        cmocka_unit_test(test_error_helpers),
+        cmocka_unit_test(test_json_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,195 @@
+/*
+ * The front end of plan, apply and destroy: renders the engine's events (the plan, each change's
+ * progress, the outcome), asks for confirmation on the terminal, and catches Ctrl-C and SIGTERM
+ * while the changes run so that the engine can stop cleanly. With --json, standard output is the
+ * machine document alone: progress and notices go to standard error.
+ */
+#include "engine_ui.h"
+
+#include "plan_render.h"
+#include "rdsbk/error.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- Ctrl-C and SIGTERM while the changes run ----------------------------------------------- */
+
+/*
+ * Ctrl-C or SIGTERM (a cancelled CI job) while the changes run: no new change starts, the running
+ * ones finish and are recorded, and the state is saved, so nothing is left half-done. A second
+ * signal has the default effect (SA_RESETHAND): it stops at once. Outside the changes (reading
+ * AWS, the confirmation), the signals keep their default effect.
+ */
+static volatile sig_atomic_t s_interrupted;
+static struct sigaction s_old_int;
+static struct sigaction s_old_term;
+
+static void s_on_interrupt(int sig) {
+    static const char msg[] = "\nInterrupted: no new change starts; waiting for the running ones, "
+                              "then saving the state (interrupt again to stop at once)\n";
+    (void)sig;
+    s_interrupted = 1;
+    if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+        s_interrupted = 1; /* nothing to do about it in a handler */
+}
+
+static void s_catch_interrupts(void) {
+    struct sigaction sa;
+
+    s_interrupted = 0;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = s_on_interrupt;
+    sa.sa_flags = SA_RESETHAND | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &s_old_int);
+    sigaction(SIGTERM, &sa, &s_old_term);
+}
+
+static void s_release_interrupts(void) {
+    sigaction(SIGINT, &s_old_int, NULL);
+    sigaction(SIGTERM, &s_old_term, NULL);
+}
+
+/* ---- events ------------------------------------------------------------------------------- */
+
+/* The line of each step of a change: "<address>: <words>[<detail><tail>][ after Xs][ [id=ID]]". */
+static const struct {
+    const char *words;
+    bool detail;
+    const char *tail;
+    bool seconds;
+    bool id;
+} s_steps[] = {
+    [RDSBK_STEP_ADOPTED] = {"Adopted into the state", false, "", false, true},
+    [RDSBK_STEP_FORGOTTEN] = {"Removed from the state (it no longer exists)", false, "", false,
+                              false},
+    [RDSBK_STEP_TAKEN_ALONG] = {"Destroyed with the resource it belongs to", false, "", false,
+                                false},
+    [RDSBK_STEP_DESTROYING] = {"Destroying...", false, "", false, true},
+    [RDSBK_STEP_DESTROYED] = {"Destruction complete", false, "", true, false},
+    [RDSBK_STEP_UPDATING] = {"Modifying...", false, "", false, true},
+    [RDSBK_STEP_CREATING] = {"Creating...", false, "", false, false},
+    [RDSBK_STEP_EXISTS] = {"already exists (", true, "); adopting it", false, false},
+    [RDSBK_STEP_DONE] = {"Creation complete", false, "", true, true},
+    [RDSBK_STEP_FAILED] = {"failed: ", true, "", false, false},
+};
+
+static void s_progress(FILE *out, const struct rdsbk_engine_event *ev) {
+    const char *words = s_steps[ev->step].words;
+
+    if (ev->step == RDSBK_STEP_DONE && ev->action == RDSBK_ACTION_UPDATE)
+        words = "Modifications complete";
+    fprintf(out, "%s: %s", ev->address, words);
+    if (s_steps[ev->step].detail)
+        fprintf(out, "%s%s", ev->detail, s_steps[ev->step].tail);
+    if (s_steps[ev->step].seconds)
+        fprintf(out, " after %.1fs", ev->seconds);
+    if (s_steps[ev->step].id)
+        fprintf(out, " [id=%s]", ev->id);
+    fputc('\n', out);
+    fflush(out);
+}
+
+static void s_print_plan(const struct rdsbk_cli_ui *ui, const struct rdsbk_plan *plan) {
+    if (ui->json) {
+        char *json = rdsbk_cli_plan_json(plan);
+        printf("%s\n", json ? json : "{}");
+        free(json);
+    } else {
+        rdsbk_cli_print_plan(stdout, plan, ui->color);
+    }
+    fflush(stdout);
+}
+
+static void s_outcome(const struct rdsbk_cli_ui *ui, const struct rdsbk_engine_event *ev) {
+    const struct rdsbk_plan_counts *d = &ev->done;
+
+    if (ev->type == RDSBK_EVENT_APPLY_FAILED)
+        fprintf(stderr,
+                "\nApply failed: %d added, %d changed, %d destroyed before the error; %d "
+                "change%s failed, %d not attempted.\nThe state records everything that was "
+                "done: run apply again to continue from there.\n",
+                d->add, d->change, d->destroy, ev->failed, ev->failed == 1 ? "" : "s", ev->skipped);
+    else if (!ui->json && ev->destroy)
+        printf("\nDestroy complete! Resources: %d destroyed.\n", d->destroy);
+    else if (!ui->json)
+        printf("\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", d->add,
+               d->change, d->destroy);
+}
+
+static void s_on_event(const struct rdsbk_engine_event *ev, void *payload) {
+    const struct rdsbk_cli_ui *ui = payload;
+    FILE *notices = ui->json ? stderr : stdout;
+
+    switch (ev->type) {
+    case RDSBK_EVENT_PLAN:
+        s_print_plan(ui, ev->plan);
+        break;
+    case RDSBK_EVENT_PLAN_SAVED:
+        if (!ui->json)
+            printf("\nSaved the plan to %s; 'rdsbk-provision apply %s' carries out exactly "
+                   "these actions.\n",
+                   ev->path, ev->path);
+        break;
+    case RDSBK_EVENT_NO_STATE:
+        printf("Nothing to destroy: %s does not exist (use --discover to find the stack's "
+               "resources without a state).\n",
+               ev->path);
+        break;
+    case RDSBK_EVENT_KEY_DELETION:
+        fprintf(notices,
+                "\nThe shared key %s will be scheduled for deletion on %s (in %d days). Every "
+                "backup copy encrypted with it becomes unrestorable then; cancel with 'aws kms "
+                "cancel-key-deletion' before that date if you need them.\n",
+                ev->name, ev->date, ev->days);
+        break;
+    case RDSBK_EVENT_CHANGES_BEGIN:
+        s_catch_interrupts();
+        break;
+    case RDSBK_EVENT_PROGRESS:
+        s_progress(notices, ev);
+        break;
+    case RDSBK_EVENT_CHANGES_END:
+        s_release_interrupts();
+        break;
+    case RDSBK_EVENT_STATE_NOT_SAVED:
+        fprintf(stderr,
+                "\nThe state could not be saved: %s\nThe next plan finds the resources "
+                "created since by their names and adopts them.\n",
+                ev->detail);
+        break;
+    case RDSBK_EVENT_APPLIED:
+    case RDSBK_EVENT_APPLY_FAILED:
+        s_outcome(ui, ev);
+        break;
+    }
+}
+
+/* ---- confirmation ------------------------------------------------------------------------- */
+
+/* Asks for "yes" on a terminal; refuses without one. */
+static int s_confirm(const char *question, void *payload) {
+    char line[16];
+
+    (void)payload;
+    if (!isatty(STDIN_FILENO))
+        return rdsbk_error_set(RDSBK_EUSAGE,
+                               "standard input is not a terminal, so %s cannot ask "
+                               "for confirmation; pass --auto-approve",
+                               question);
+    printf("\nDo you want to %s? Only 'yes' is accepted: ", question);
+    fflush(stdout);
+    if (!fgets(line, sizeof(line), stdin) || strcmp(line, "yes\n") != 0)
+        return rdsbk_error_set(RDSBK_ERROR, "%s cancelled", question);
+    return 0;
+}
+
+void rdsbk_cli_ui_attach(struct rdsbk_cli_ui *ui, struct rdsbk_engine_options *opts) {
+    opts->callbacks.event = s_on_event;
+    opts->callbacks.confirm = s_confirm;
+    opts->callbacks.payload = ui;
+    opts->cancel = &s_interrupted;
+}

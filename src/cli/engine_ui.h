@@ -1,0 +1,18 @@
+#ifndef RDSBK_CLI_ENGINE_UI_H
+#define RDSBK_CLI_ENGINE_UI_H
+
+#include "rdsbk/engine.h"
+
+#include <stdbool.h>
+
+/* How plan, apply and destroy talk to the person or program that runs them. */
+struct rdsbk_cli_ui {
+    bool json;  /* the plan as JSON on stdout; progress and notices on stderr */
+    bool color; /* ANSI colour in the text plan */
+};
+
+/* Points the engine's callbacks and cancel flag at this front end; `ui` (borrowed) must outlive
+ * the run. */
+void rdsbk_cli_ui_attach(struct rdsbk_cli_ui *ui, struct rdsbk_engine_options *opts);
+
+#endif

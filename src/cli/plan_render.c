@@ -1,0 +1,208 @@
+/*
+ * The plan for people (text, in the manner of Terraform) and for machines (JSON), from the
+ * engine's PLAN event:
+ *
+ *   # source[111111111111/eu-central-1].events_rule.forward will be created
+ *   + events_rule "rdsbk-orders-dr-forward" (111111111111, eu-central-1)
+ *       + description = "..."
+ *   ...
+ *   Plan: 27 to add, 0 to change, 0 to destroy.
+ */
+#include "plan_render.h"
+
+#include "rdsbk/buf.h"
+#include "rdsbk/resource.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct s_style {
+    const char *green, *yellow, *red, *bold, *reset;
+};
+
+static struct s_style s_style(bool color) {
+    struct s_style s = {"", "", "", "", ""};
+    if (color) {
+        s.green = "\033[32m";
+        s.yellow = "\033[33m";
+        s.red = "\033[31m";
+        s.bold = "\033[1m";
+        s.reset = "\033[0m";
+    }
+    return s;
+}
+
+static bool s_has_reference(const char *text) {
+    return strstr(text, "${") && strchr(text, '#');
+}
+
+/* A value on one line: strings quoted, unknown references as (known after apply), JSON compact. */
+static char *s_value(const cJSON *v) {
+    struct rdsbk_buf b = RDSBK_BUF_INIT;
+    char *text;
+
+    if (!v)
+        return strdup("(none)");
+    if (cJSON_IsString(v) && s_has_reference(v->valuestring))
+        return strdup("(known after apply)");
+    text = cJSON_PrintUnformatted(v);
+    if (!text || !(cJSON_IsObject(v) || cJSON_IsArray(v)) || !s_has_reference(text))
+        return text;
+    rdsbk_buf_printf(&b, "%s (parts known after apply)", text);
+    free(text);
+    return rdsbk_buf_detach(&b);
+}
+
+static bool s_in(const cJSON *list, const char *name) {
+    const cJSON *it;
+    cJSON_ArrayForEach(it, list) if (strcmp(it->valuestring, name) == 0) return true;
+    return false;
+}
+
+static void s_print_attributes(FILE *out, const struct rdsbk_plan_change *c, struct s_style st) {
+    const cJSON *attr;
+
+    if (c->action == RDSBK_ACTION_DELETE)
+        return;
+    cJSON_ArrayForEach(attr, c->after) {
+        char *want = s_value(attr);
+        if (c->action == RDSBK_ACTION_CREATE) {
+            fprintf(out, "      %s+%s %s = %s\n", st.green, st.reset, attr->string,
+                    want ? want : "?");
+        } else if (s_in(c->changed, attr->string)) {
+            char *have = s_value(cJSON_GetObjectItemCaseSensitive(c->before, attr->string));
+            bool forces = strcmp(c->forces, attr->string) == 0;
+            fprintf(out, "      %s~%s %s = %s -> %s%s\n", st.yellow, st.reset, attr->string,
+                    have ? have : "?", want ? want : "?", forces ? "  # forces replacement" : "");
+            free(have);
+        }
+        free(want);
+    }
+}
+
+/* How each action is drawn: its sign and its words. */
+static const struct {
+    const char *sign;
+    const char *what;
+} s_drawings[] = {
+    [RDSBK_ACTION_CREATE] = {"+", "will be created"},
+    [RDSBK_ACTION_UPDATE] = {"~", "will be updated in place"},
+    [RDSBK_ACTION_REPLACE] = {"-/+", "must be replaced"},
+    [RDSBK_ACTION_DELETE] = {"-", "will be destroyed"},
+    [RDSBK_ACTION_ADOPT] = {"=", "exists and will be adopted into the state"},
+    [RDSBK_ACTION_FORGET] = {"!", "no longer exists and will be removed from the state"},
+};
+
+static const char *s_color(struct s_style st, enum rdsbk_action action) {
+    switch (action) {
+    case RDSBK_ACTION_CREATE:
+        return st.green;
+    case RDSBK_ACTION_UPDATE:
+        return st.yellow;
+    case RDSBK_ACTION_REPLACE:
+    case RDSBK_ACTION_DELETE:
+        return st.red;
+    default:
+        return "";
+    }
+}
+
+static void s_print_change(FILE *out, const struct rdsbk_plan_change *c, struct s_style st) {
+    fprintf(out, "  %s# %s%s %s\n", st.bold, c->address, st.reset, s_drawings[c->action].what);
+    fprintf(out, "  %s%s%s %s \"%s\" (%s, %s)\n", s_color(st, c->action),
+            s_drawings[c->action].sign, st.reset, rdsbk_resource_type_name(c->type), c->name,
+            c->account, c->region);
+    s_print_attributes(out, c, st);
+    fputc('\n', out);
+}
+
+static void s_print_legend(FILE *out, const struct rdsbk_plan_counts *n, struct s_style st) {
+    fprintf(out, "rdsbk-provision will perform the following actions:\n");
+    fprintf(out, "Legend:");
+    if (n->add)
+        fprintf(out, " %s+%s create", st.green, st.reset);
+    if (n->change)
+        fprintf(out, " %s~%s update in place", st.yellow, st.reset);
+    if (n->destroy)
+        fprintf(out, " %s-%s destroy", st.red, st.reset);
+    if (n->adopt)
+        fprintf(out, " = adopt (exists, record in the state)");
+    if (n->forget)
+        fprintf(out, " ! forget (already gone)");
+    fprintf(out, "\n\n");
+}
+
+void rdsbk_cli_print_plan(FILE *out, const struct rdsbk_plan *plan, bool color) {
+    struct s_style st = s_style(color);
+    const struct rdsbk_plan_counts *n = &plan->counts;
+
+    if (!rdsbk_plan_counts_any(n)) {
+        fprintf(out, "%sNo changes.%s Your pipeline matches the topology (%zu resources).\n",
+                st.bold, st.reset, plan->n_resources);
+        return;
+    }
+    s_print_legend(out, n, st);
+    for (size_t i = 0; i < plan->n_changes; i++)
+        if (plan->changes[i].action != RDSBK_ACTION_NOOP)
+            s_print_change(out, &plan->changes[i], st);
+    fprintf(out, "%sPlan:%s %d to add, %d to change, %d to destroy", st.bold, st.reset, n->add,
+            n->change, n->destroy);
+    if (n->adopt)
+        fprintf(out, ", %d to adopt", n->adopt);
+    if (n->forget)
+        fprintf(out, ", %d to forget", n->forget);
+    fprintf(out, ".\n");
+    for (size_t i = 0; plan->destroy && i < plan->n_changes; i++) {
+        const char *warning = rdsbk_resource_ops(plan->changes[i].type)->delete_warning;
+        if (warning && plan->changes[i].action == RDSBK_ACTION_DELETE)
+            fprintf(out, "\n%sWarning:%s %s\n", st.red, st.reset, warning);
+    }
+}
+
+static cJSON *s_change_json(const struct rdsbk_plan_change *c) {
+    cJSON *o = cJSON_CreateObject();
+
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "address", c->address);
+    cJSON_AddStringToObject(o, "type", rdsbk_resource_type_name(c->type));
+    cJSON_AddStringToObject(o, "action", rdsbk_action_name(c->action));
+    cJSON_AddStringToObject(o, "account", c->account);
+    cJSON_AddStringToObject(o, "region", c->region);
+    cJSON_AddStringToObject(o, "name", c->name);
+    cJSON_AddItemToObject(o, "changed", cJSON_Duplicate(c->changed, 1));
+    if (c->forces[0])
+        cJSON_AddStringToObject(o, "forces_replacement", c->forces);
+    cJSON_AddItemToObject(o, "before",
+                          c->before ? cJSON_Duplicate(c->before, 1) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "after", c->after ? cJSON_Duplicate(c->after, 1) : cJSON_CreateNull());
+    return o;
+}
+
+char *rdsbk_cli_plan_json(const struct rdsbk_plan *plan) {
+    const struct rdsbk_plan_counts *n = &plan->counts;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *list;
+    cJSON *summary;
+    char *text = NULL;
+
+    if (!root)
+        return NULL;
+    cJSON_AddNumberToObject(root, "format_version", 1);
+    cJSON_AddStringToObject(root, "stack", plan->stack);
+    cJSON_AddStringToObject(root, "lineage", plan->lineage);
+    cJSON_AddNumberToObject(root, "serial", (double)plan->serial);
+    list = cJSON_AddArrayToObject(root, "changes");
+    for (size_t i = 0; list && i < plan->n_changes; i++)
+        cJSON_AddItemToArray(list, s_change_json(&plan->changes[i]));
+    summary = cJSON_AddObjectToObject(root, "summary");
+    cJSON_AddNumberToObject(summary, "add", n->add);
+    cJSON_AddNumberToObject(summary, "change", n->change);
+    cJSON_AddNumberToObject(summary, "destroy", n->destroy);
+    cJSON_AddNumberToObject(summary, "adopt", n->adopt);
+    cJSON_AddNumberToObject(summary, "forget", n->forget);
+    cJSON_AddBoolToObject(root, "has_changes", rdsbk_plan_counts_any(n));
+    text = cJSON_Print(root);
+    cJSON_Delete(root);
+    return text;
+}

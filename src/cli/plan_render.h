@@ -1,0 +1,15 @@
+#ifndef RDSBK_CLI_PLAN_RENDER_H
+#define RDSBK_CLI_PLAN_RENDER_H
+
+#include "rdsbk/engine.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Prints the plan as text to `out` (ANSI colour when `color`). */
+void rdsbk_cli_print_plan(FILE *out, const struct rdsbk_plan *plan, bool color);
+
+/* The plan as one JSON document (caller frees); NULL on ENOMEM. */
+char *rdsbk_cli_plan_json(const struct rdsbk_plan *plan);
+
+#endif
