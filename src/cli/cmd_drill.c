@@ -256,6 +256,7 @@ static char *s_json(const struct rdsbk_drill_report *r) {
 
 static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     struct rdsbk_cli_args args;
+    int start;
     struct rdsbk_drill_options o;
     struct s_output output;
     struct sigaction sa;
@@ -268,12 +269,9 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     int status = 1;
 
     memset(&o, 0, sizeof(o));
-    if (rdsbk_cli_parse(&args, cmd, argc, argv, s_option, &o))
-        return 1;
-    if (args.help) {
-        rdsbk_cli_print_help(stdout, cmd);
-        return 0;
-    }
+    start = rdsbk_cli_start(&args, cmd, argc, argv, s_option, &o);
+    if (start != RDSBK_CLI_GO)
+        return start;
     if (rdsbk_cli_load_topology(&topo, &args))
         return 1;
 

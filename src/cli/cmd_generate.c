@@ -18,16 +18,14 @@ static int s_option(int id, const char *value, void *payload) {
 
 static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     struct rdsbk_cli_args args;
+    int start;
     struct rdsbk_topology *topo = NULL;
     const char *dir = NULL;
     int status = 1;
 
-    if (rdsbk_cli_parse(&args, cmd, argc, argv, s_option, &dir))
-        return 1;
-    if (args.help) {
-        rdsbk_cli_print_help(stdout, cmd);
-        return 0;
-    }
+    start = rdsbk_cli_start(&args, cmd, argc, argv, s_option, &dir);
+    if (start != RDSBK_CLI_GO)
+        return start;
     if (!dir) {
         rdsbk_cli_usage_error(cmd, "-o DIR is required");
         return 1;

@@ -66,6 +66,7 @@ static int s_show(const struct rdsbk_state *st, const char *address,
 
 static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     struct rdsbk_cli_args args;
+    int start;
     struct rdsbk_topology *topo = NULL;
     struct rdsbk_state *st = NULL;
     struct rdsbk_state_lock *lock = NULL;
@@ -73,12 +74,9 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     const char *sub;
     int status = 1;
 
-    if (rdsbk_cli_parse(&args, cmd, argc, argv, NULL, NULL))
-        return 1;
-    if (args.help) {
-        rdsbk_cli_print_help(stdout, cmd);
-        return 0;
-    }
+    start = rdsbk_cli_start(&args, cmd, argc, argv, NULL, NULL);
+    if (start != RDSBK_CLI_GO)
+        return start;
     if (args.n_args == 0) {
         rdsbk_cli_usage_error(cmd, "which one: list, show ADDRESS, rm ADDRESS or unlock?");
         return 1;

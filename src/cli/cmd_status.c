@@ -48,6 +48,16 @@ static void s_age(char *out, size_t n, const struct rdsbk_status_snapshot *s, ti
         rdsbk_duration_format(out, n, (long long)(now - s->create_time));
 }
 
+/* A copy's cell: its age, and its status unless it is available. */
+static void s_copy_cell(char *cell, size_t size, const struct rdsbk_status_snapshot *copy,
+                        time_t now) {
+    char age[16];
+    bool pending = copy->id && strcmp(copy->status, "available") != 0;
+
+    s_age(age, sizeof(age), copy, now);
+    snprintf(cell, size, "%s%s%s", age, pending ? " " : "", pending ? copy->status : "");
+}
+
 static void s_print_table(const struct rdsbk_status_report *r, long long max_age_s, bool color) {
     static const char *const head[S_COLS] = {"SOURCE",          "DATABASE", "KIND",
                                              "SYSTEM SNAPSHOT", "AGE",      "REGION-B COPY",
@@ -66,27 +76,14 @@ static void s_print_table(const struct rdsbk_status_report *r, long long max_age
     for (size_t i = 0; i < r->n_rows; i++) {
         const struct rdsbk_status_row *row = &r->rows[i];
         bool fresh = rdsbk_status_row_fresh(row, r->now, max_age_s);
-        char age[16];
 
         snprintf(cells[i][0], 96, "%s/%s", row->account, row->region);
         snprintf(cells[i][1], 96, "%s", row->database);
         snprintf(cells[i][2], 96, "%s", s_kind(row->kind));
         snprintf(cells[i][3], 96, "%s", row->source.id ? row->source.id : "(none)");
         s_age(cells[i][4], 96, &row->source, r->now);
-        s_age(age, sizeof(age), &row->region_copy, r->now);
-        snprintf(cells[i][5], 96, "%s%s%s", age,
-                 row->region_copy.id && strcmp(row->region_copy.status, "available") != 0 ? " "
-                                                                                          : "",
-                 row->region_copy.id && strcmp(row->region_copy.status, "available") != 0
-                     ? row->region_copy.status
-                     : "");
-        s_age(age, sizeof(age), &row->backup_copy, r->now);
-        snprintf(cells[i][6], 96, "%s%s%s", age,
-                 row->backup_copy.id && strcmp(row->backup_copy.status, "available") != 0 ? " "
-                                                                                          : "",
-                 row->backup_copy.id && strcmp(row->backup_copy.status, "available") != 0
-                     ? row->backup_copy.status
-                     : "");
+        s_copy_cell(cells[i][5], 96, &row->region_copy, r->now);
+        s_copy_cell(cells[i][6], 96, &row->backup_copy, r->now);
         rdsbk_duration_format(cells[i][7], 96, row->lag_s);
         snprintf(cells[i][8], 96, "%s%s", row->state,
                  max_age_s > 0 && !fresh && row->backup_available_time ? " (stale)" : "");
@@ -191,6 +188,7 @@ static char *s_json(const struct rdsbk_status_report *r, long long max_age_s, bo
 
 static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     struct rdsbk_cli_args args;
+    int start;
     struct s_opts o = {0};
     struct rdsbk_topology *topo = NULL;
     struct rdsbk_status_report *report = NULL;
@@ -198,12 +196,9 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     bool ok = true;
     int status = 1;
 
-    if (rdsbk_cli_parse(&args, cmd, argc, argv, s_option, &o))
-        return 1;
-    if (args.help) {
-        rdsbk_cli_print_help(stdout, cmd);
-        return 0;
-    }
+    start = rdsbk_cli_start(&args, cmd, argc, argv, s_option, &o);
+    if (start != RDSBK_CLI_GO)
+        return start;
     if (rdsbk_cli_load_topology(&topo, &args))
         return 1;
     if (rdsbk_status_collect(&report, topo)) {

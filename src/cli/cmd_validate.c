@@ -16,18 +16,16 @@ static size_t s_databases(const struct rdsbk_topology *t) {
 
 static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     struct rdsbk_cli_args args;
+    int start;
     struct rdsbk_topology *topo = NULL;
     struct rdsbk_graph *graph = NULL;
     char *json = NULL;
     size_t dbs;
-    int result = 1;
+    int status = 1;
 
-    if (rdsbk_cli_parse(&args, cmd, argc, argv, NULL, NULL))
-        return 1;
-    if (args.help) {
-        rdsbk_cli_print_help(stdout, cmd);
-        return 0;
-    }
+    start = rdsbk_cli_start(&args, cmd, argc, argv, NULL, NULL);
+    if (start != RDSBK_CLI_GO)
+        return start;
     if (rdsbk_cli_load_topology(&topo, &args))
         goto cleanup;
     /* what only the pipeline's documents show (a policy over IAM's size quota) */
@@ -52,13 +50,13 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
         printf(", %zu database%s -> backup %s/%s, key %s\n", dbs, dbs == 1 ? "" : "s",
                topo->backup.account, topo->backup.region, topo->key.alias);
     }
-    result = 0;
+    status = 0;
 
 cleanup:
     free(json);
     rdsbk_graph_free(graph);
     rdsbk_topology_free(topo);
-    return result;
+    return status;
 }
 
 const struct rdsbk_cli_command rdsbk_cmd_validate = {

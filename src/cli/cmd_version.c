@@ -7,13 +7,11 @@
 
 static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     struct rdsbk_cli_args args;
+    int start;
 
-    if (rdsbk_cli_parse(&args, cmd, argc, argv, NULL, NULL))
-        return 1;
-    if (args.help) {
-        rdsbk_cli_print_help(stdout, cmd);
-        return 0;
-    }
+    start = rdsbk_cli_start(&args, cmd, argc, argv, NULL, NULL);
+    if (start != RDSBK_CLI_GO)
+        return start;
     if (args.json)
         printf("{\"version\": \"%s\", \"curl\": \"%s\", \"openssl\": \"%s\", \"libyaml\": "
                "\"%s\"}\n",

@@ -66,6 +66,7 @@ int rdsbk_cli_engine_option(int id, const char *value, void *payload) {
 int rdsbk_cli_engine_main(const struct rdsbk_cli_command *cmd, int argc, char **argv,
                           rdsbk_cli_engine_fn fn) {
     struct rdsbk_cli_args args;
+    int start;
     struct rdsbk_cli_engine ce;
     struct rdsbk_topology *topo = NULL;
     char *state_path = NULL;
@@ -73,12 +74,9 @@ int rdsbk_cli_engine_main(const struct rdsbk_cli_command *cmd, int argc, char **
     int rc;
 
     rdsbk_cli_engine_init(&ce);
-    if (rdsbk_cli_parse(&args, cmd, argc, argv, rdsbk_cli_engine_option, &ce))
-        return 1;
-    if (args.help) {
-        rdsbk_cli_print_help(stdout, cmd);
-        return 0;
-    }
+    start = rdsbk_cli_start(&args, cmd, argc, argv, rdsbk_cli_engine_option, &ce);
+    if (start != RDSBK_CLI_GO)
+        return start;
     if (rdsbk_cli_load_topology(&topo, &args))
         return 1;
     state_path = rdsbk_cli_state_path(&args);

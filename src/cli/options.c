@@ -181,6 +181,17 @@ static void s_print_option(FILE *out, const struct rdsbk_cli_option *o) {
     fprintf(out, "  %-26s %s\n", left, o->help);
 }
 
+int rdsbk_cli_start(struct rdsbk_cli_args *args, const struct rdsbk_cli_command *cmd, int argc,
+                    char **argv, rdsbk_cli_option_fn fn, void *payload) {
+    if (rdsbk_cli_parse(args, cmd, argc, argv, fn, payload))
+        return 1;
+    if (args->help) {
+        rdsbk_cli_print_help(stdout, cmd);
+        return 0;
+    }
+    return RDSBK_CLI_GO;
+}
+
 void rdsbk_cli_print_help(FILE *out, const struct rdsbk_cli_command *cmd) {
     fprintf(out, "Usage: rdsbk-provision %s\n\n%s\n", cmd->usage, cmd->description);
     fprintf(out, "\nOptions:\n");

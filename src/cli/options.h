@@ -57,6 +57,15 @@ struct rdsbk_cli_args {
 int rdsbk_cli_parse(struct rdsbk_cli_args *args, const struct rdsbk_cli_command *cmd, int argc,
                     char **argv, rdsbk_cli_option_fn fn, void *payload);
 
+/* What rdsbk_cli_start returns when the command goes on. */
+#define RDSBK_CLI_GO (-1)
+
+/* The start every command shares: parses argv as rdsbk_cli_parse does and prints --help when
+ * asked. Returns RDSBK_CLI_GO when the command goes on, or else the exit status it ends with (0
+ * after --help, 1 after a usage error). */
+int rdsbk_cli_start(struct rdsbk_cli_args *args, const struct rdsbk_cli_command *cmd, int argc,
+                    char **argv, rdsbk_cli_option_fn fn, void *payload);
+
 /* Prints the command's --help text to `out`. */
 void rdsbk_cli_print_help(FILE *out, const struct rdsbk_cli_command *cmd);
 

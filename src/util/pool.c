@@ -227,7 +227,7 @@ static int s_build(struct s_pool *p, size_t *const *deps, const size_t *n_deps) 
     size_t *left = NULL;
     size_t head = 0;
     size_t tail = 0;
-    int result = RDSBK_ENOMEM;
+    int rc = RDSBK_ENOMEM;
 
     for (size_t i = 0; i < n; i++)
         total += n_deps ? n_deps[i] : 0;
@@ -274,13 +274,13 @@ static int s_build(struct s_pool *p, size_t *const *deps, const size_t *n_deps) 
                 longest = p->height[p->dependents[k]];
         p->height[t] = longest + s_calls(p, t);
     }
-    result = 0;
+    rc = 0;
 
 cleanup:
     free(fill);
     free(order);
     free(left);
-    return result;
+    return rc;
 }
 
 int rdsbk_pool_run(struct rdsbk_task_result *results, const struct rdsbk_pool_tasks *tasks,
@@ -292,7 +292,7 @@ int rdsbk_pool_run(struct rdsbk_task_result *results, const struct rdsbk_pool_ta
     size_t n_threads;
     size_t busy = 0;
     int started = 0;
-    int result = 0;
+    int rc = 0;
 
     memset(results, 0, n * sizeof(*results));
     if (n == 0)
@@ -325,7 +325,7 @@ int rdsbk_pool_run(struct rdsbk_task_result *results, const struct rdsbk_pool_ta
         n_threads = (size_t)tasks->max_threads;
     threads = calloc(n_threads, sizeof(*threads));
     if (!p.groups || !heaps || !threads || s_build(&p, tasks->deps, tasks->n_deps)) {
-        result = rdsbk_error_oom();
+        rc = rdsbk_error_oom();
         goto cleanup;
     }
     /* each group's heap is a slice of one array, sized by its number of tasks */
@@ -333,7 +333,7 @@ int rdsbk_pool_run(struct rdsbk_task_result *results, const struct rdsbk_pool_ta
         size_t *count = calloc((size_t)p.n_groups, sizeof(*count));
         size_t at = 0;
         if (!count) {
-            result = rdsbk_error_oom();
+            rc = rdsbk_error_oom();
             goto cleanup;
         }
         for (size_t i = 0; i < n; i++) {
@@ -367,7 +367,7 @@ int rdsbk_pool_run(struct rdsbk_task_result *results, const struct rdsbk_pool_ta
             results[i].status = RDSBK_TASK_SKIPPED;
     if (p.first_failed < n) {
         rdsbk_error_restore(&p.first_error);
-        result = p.first_error.code;
+        rc = p.first_error.code;
     }
 
 cleanup:
@@ -378,7 +378,7 @@ cleanup:
     free(p.first);
     free(p.dependents);
     free(p.height);
-    return result;
+    return rc;
 }
 
 int *rdsbk_pool_own_groups(size_t n) {
