@@ -3,6 +3,10 @@
 Triggered by the custom "snapshot shared" event that the share function publishes in Account-A and
 a rule forwards to this account. Copies the shared snapshot into this (backup) account, encrypted
 with the shared KMS key, under the same identifier.
+
+Triggered by the stack's scheduled rule (an EventBridge "Scheduled Event"), it applies the
+retention (rdsbk_common.prune) to the backup copies of this account, taking "now" from the
+event's time.
 """
 
 from botocore.exceptions import ClientError
@@ -10,9 +14,46 @@ from botocore.exceptions import ClientError
 import rdsbk_common as c
 
 ACTION = "backup-copy"
+PRUNE_ACTION = "prune"
+
+
+class PruneError(Exception):
+    """Some deletions (or a listing) failed; raised after the others so that Lambda retries."""
+
+    def __init__(self, failures):
+        super().__init__(
+            f"prune: {len(failures)} failure(s): "
+            + "; ".join(f"{source}: {code}" for source, code in failures[:10])
+        )
+        self.failures = failures
+
+
+def prune(context, now):
+    """The scheduled run: the retention of this account's backup copies."""
+    extra = {"request_id": c.request_id(context)}
+    try:
+        settings = c.Settings()
+        settings.require("source_accounts")
+        retention = c.retention_settings()
+    except c.ConfigError as exc:
+        c.fail(PRUNE_ACTION, None, None, exc, **extra)
+    extra.update(stack=settings.stack, mode="prune")
+    if retention is None:
+        return c.log_action(PRUNE_ACTION, settings.target_region, None, "ignored",
+                            reason="no retention configured", **extra)
+    rds = c.client("rds", settings.target_region)
+    counts, failures = c.prune(rds, settings, retention, now, True, context, extra)
+    summary = c.log_action(PRUNE_ACTION, settings.target_region, None, "pruned",
+                           failed=len(failures), **counts, **extra)
+    if failures:
+        raise PruneError(failures)
+    return summary
 
 
 def handler(event, context):
+    now = c.scheduled_time(event)
+    if now is not None:
+        return prune(context, now)
     detail, detail_type, source, account = c.event_detail(event)
     source_arn = str(detail.get("SourceArn") or "")
     extra = {"request_id": c.request_id(context)}

@@ -4,6 +4,7 @@ Packaged into every function's zip by rdsbk-provision. Everything specific to a 
 from environment variables set on the function; the code is identical for every stack.
 """
 
+import datetime
 import json
 import os
 import re
@@ -369,3 +370,153 @@ def event_detail(event):
         str(event.get("source", "")),
         str(event.get("account", "")),
     )
+
+
+# ---- retention --------------------------------------------------------------------------------
+#
+# The pipeline deletes its own old copies, so that RDS's manual-snapshot quota (100 per account and
+# Region by default) is never reached. A copy is deleted only when all of these hold:
+#   - it is this stack's: named as the pipeline names copies ('<db>-<stamp>' in Region-B of a
+#     source account, '<db>-<stamp>-<source account>' in the backup account) AND tagged
+#     rdsbk:stack=<stack>; a system snapshot ('rds:' names), or one made by hand or another tool,
+#     is never touched;
+#   - it is available (never a copy still being made);
+#   - it is older than the retention, counted from its stamp (the time of the system snapshot it
+#     copies) to "now", which is the triggering scheduled event's time, not the machine's clock;
+#   - it is not one of the newest keep_last available copies of its database (kept whatever
+#     their age, so a pipeline that stops never deletes its last backups);
+#   - the caller's own check passes (in Account-A: the copy was shared with the backup account,
+#     whose copy of it is the one that matters).
+
+# Copies deleted per invocation at most; the next run takes the rest.
+PRUNE_LIMIT = 50
+# A prune stops starting deletions when less than this is left of the function's timeout.
+PRUNE_TIME_RESERVE_MS = 10000
+
+_COPY_NAME = re.compile(
+    r"^(?P<db>[a-z][a-z0-9-]*?)-(?P<stamp>\d{4}-\d{2}-\d{2}-\d{2}-\d{2})(?:-(?P<account>\d{12}))?$"
+)
+
+
+def scheduled_time(event):
+    """The time of an EventBridge scheduled event as a UTC datetime, or None for anything else."""
+    if not isinstance(event, dict):
+        return None
+    if event.get("source") != "aws.events" or event.get("detail-type") != "Scheduled Event":
+        return None
+    return parse_time(event.get("time"))
+
+
+def parse_time(text):
+    """'2024-08-13T03:10:00Z' (EventBridge's format) -> an aware UTC datetime, or None."""
+    try:
+        when = datetime.datetime.strptime(str(text), "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return None
+    return when.replace(tzinfo=datetime.timezone.utc)
+
+
+def copy_identity(identifier, in_backup_account):
+    """(database, stamp as a UTC datetime, source account or None) of a copy named as the pipeline
+    names them, or None when the name is not one of those."""
+    m = _COPY_NAME.match(identifier or "")
+    if not m or (m.group("account") is not None) != in_backup_account:
+        return None
+    stamp = datetime.datetime.strptime(m.group("stamp"), "%Y-%m-%d-%H-%M")
+    return m.group("db"), stamp.replace(tzinfo=datetime.timezone.utc), m.group("account")
+
+
+class Retention:
+    """What to keep: copies younger than `days`, and the newest `keep_last` available copies of
+    each database whatever their age."""
+
+    def __init__(self, days, keep_last):
+        self.days = days
+        self.keep_last = keep_last
+
+
+def retention_settings(environ=None):
+    """The Retention of RDSBK_RETENTION_DAYS and RDSBK_KEEP_LAST, or None when the function was
+    deployed without retention (nothing is deleted then)."""
+    env = os.environ if environ is None else environ
+    days = env.get("RDSBK_RETENTION_DAYS", "").strip()
+    if not days:
+        return None
+    try:
+        retention = Retention(int(days), int(env.get("RDSBK_KEEP_LAST", "1").strip() or "1"))
+    except ValueError as exc:
+        raise ConfigError(f"RDSBK_RETENTION_DAYS / RDSBK_KEEP_LAST: {exc}") from exc
+    if retention.days < 0 or retention.keep_last < 1:
+        raise ConfigError("RDSBK_RETENTION_DAYS must be >= 0 and RDSBK_KEEP_LAST >= 1")
+    return retention
+
+
+def prune_candidates(snapshots, settings, retention, now, in_backup_account):
+    """The (kind, snapshot) pairs that retention lets go, oldest first, from `snapshots` (pairs of
+    kind and DescribeDB*Snapshots item, tags included as 'TagList' or looked up by the caller)."""
+    groups = {}
+    for kind, snapshot in snapshots:
+        identity = copy_identity(snapshot_identifier(kind, snapshot), in_backup_account)
+        if identity is None or tags_dict(snapshot.get("TagList")).get(TAG_STACK) != settings.stack:
+            continue
+        db, stamp, account = identity
+        if in_backup_account and account not in settings.source_accounts:
+            continue
+        groups.setdefault((kind, db, account), []).append((stamp, kind, snapshot))
+    limit = datetime.timedelta(days=retention.days)
+    out = []
+    for copies in groups.values():
+        copies.sort(key=lambda item: item[0], reverse=True)
+        available = [item for item in copies if item[2].get("Status") == "available"]
+        for stamp, kind, snapshot in available[retention.keep_last:]:
+            if now - stamp > limit:
+                out.append((stamp, kind, snapshot))
+    out.sort(key=lambda item: item[0])
+    return [(kind, snapshot) for _stamp, kind, snapshot in out]
+
+
+def delete_snapshot(rds, kind, identifier):
+    if kind == KIND_CLUSTER:
+        rds.delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=identifier)
+    else:
+        rds.delete_db_snapshot(DBSnapshotIdentifier=identifier)
+
+
+def prune(rds, settings, retention, now, in_backup_account, context, extra, allowed=None):
+    """Deletes the copies retention lets go in the client's account and Region (at most
+    PRUNE_LIMIT, and none once the time reserve is reached); `allowed(kind, snapshot)` (may be
+    None) may still spare one. Returns (counts, failures); logs one line per deletion."""
+    counts = {"deleted": 0, "spared": 0, "prune_remaining": 0}
+    failures = []
+    snapshots = []
+    for kind in (KIND_INSTANCE, KIND_CLUSTER):
+        try:
+            for snapshot in list_manual_snapshots(rds, kind):
+                if "TagList" not in snapshot:
+                    snapshot = dict(snapshot, TagList=tag_list(snapshot_tags(rds, kind, snapshot)))
+                snapshots.append((kind, snapshot))
+        except ClientError as exc:
+            log_error("prune", None, None, exc, step="list", kind=kind, **extra)
+            failures.append((f"list {kind}", error_code(exc)))
+    for kind, snapshot in prune_candidates(snapshots, settings, retention, now, in_backup_account):
+        identifier = snapshot_identifier(kind, snapshot)
+        left = remaining_ms(context)
+        if counts["deleted"] >= PRUNE_LIMIT or (left is not None and left < PRUNE_TIME_RESERVE_MS):
+            counts["prune_remaining"] += 1
+            continue
+        try:
+            if allowed is not None and not allowed(kind, snapshot):
+                counts["spared"] += 1
+                continue
+            delete_snapshot(rds, kind, identifier)
+        except ClientError as exc:
+            if is_not_found(exc):
+                continue
+            log_error("prune", identifier, None, exc, kind=kind, **extra)
+            failures.append((identifier, error_code(exc)))
+            continue
+        counts["deleted"] += 1
+        log_action("prune", snapshot_arn(kind, snapshot) or identifier, None, "deleted",
+                   kind=kind, retention_days=retention.days, keep_last=retention.keep_last,
+                   **extra)
+    return counts, failures

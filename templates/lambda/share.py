@@ -5,12 +5,17 @@ destination Region). For copies made by this stack only (tag rdsbk:stack), adds 
 to the snapshot's 'restore' attribute and announces the shared snapshot with a custom event on the
 default event bus, which a rule forwards to the backup account.
 
-Sweep mode: invoked with exactly {"rdsbk": "sweep"} (a scheduled rule's constant input), it lists
-the manual DB snapshots and DB cluster snapshots in the target Region and shares and announces
-every available copy of this stack that the backup account cannot restore yet. RDS announces no
-finished copy of an Aurora cluster snapshot, and RDS events are best-effort, so without the sweep
-such copies would stop in Account-A/Region-B. Snapshots already shared are left alone and not
-announced again: the event path (or an earlier sweep) announced them when it shared them.
+Sweep mode: invoked by the stack's scheduled rule (an EventBridge "Scheduled Event"), or with
+exactly {"rdsbk": "sweep"} (by hand, or by a rule of an older version), it lists the manual DB
+snapshots and DB cluster snapshots in the target Region and shares and announces every available
+copy of this stack that the backup account cannot restore yet. RDS announces no finished copy of
+an Aurora cluster snapshot, and RDS events are best-effort, so without the sweep such copies would
+stop in Account-A/Region-B. Snapshots already shared are left alone and not announced again: the
+event path (or an earlier sweep) announced them when it shared them.
+
+A scheduled sweep then applies the retention (rdsbk_common.prune) to this stack's copies here,
+taking "now" from the scheduled event's time; a copy is deleted only once it is shared with the
+backup account.
 """
 
 import datetime
@@ -127,12 +132,12 @@ def share_snapshot(rds, settings, kind, identifier, copy_arn, account, republish
 
 
 def is_sweep(event):
-    return isinstance(event, dict) and event == SWEEP_EVENT
+    return isinstance(event, dict) and (event == SWEEP_EVENT or c.scheduled_time(event) is not None)
 
 
 def handler(event, context):
     if is_sweep(event):
-        return sweep(context)
+        return sweep(context, c.scheduled_time(event))
     detail, detail_type, source, _account = c.event_detail(event)
     source_arn = str(detail.get("SourceArn") or "")
     extra = {"request_id": c.request_id(context)}
@@ -272,13 +277,15 @@ def _sweep_one(rds, settings, kind, snapshot, extra):
     return "shared"
 
 
-def sweep(context):
-    """Sweep mode (see the module comment). Returns the summary record; raises SweepError after
-    the summary when a listing or any snapshot failed."""
+def sweep(context, now=None):
+    """Sweep mode (see the module comment); with `now` (the scheduled event's time), the
+    retention too. Returns the summary record; raises SweepError after the summary when a listing,
+    any snapshot or any deletion failed."""
     extra = {"request_id": c.request_id(context)}
     try:
         settings = c.Settings()
         settings.require("backup_account", "event_source", "event_detail_type")
+        retention = c.retention_settings()
     except c.ConfigError as exc:
         c.fail(SWEEP_ACTION, None, None, exc, **extra)
     target = settings.backup_account
@@ -329,6 +336,17 @@ def sweep(context):
         counts[outcome] += 1
         if outcome == "shared":
             attempts += 1
+
+    if retention is not None and now is not None:
+
+        def shared(kind, snapshot):
+            return target in _restore_accounts(rds, kind, c.snapshot_identifier(kind, snapshot))
+
+        pruned, prune_failures = c.prune(
+            rds, settings, retention, now, False, context, extra, shared
+        )
+        counts.update(pruned)
+        failures.extend(prune_failures)
 
     summary = c.log_action(
         SWEEP_ACTION,

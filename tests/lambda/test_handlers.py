@@ -614,8 +614,8 @@ def _at(minute):
     return datetime.datetime(2024, 8, 13, 3, minute, tzinfo=datetime.timezone.utc)
 
 
-class SweepTest(HandlerTest):
-    """share.handler with the scheduled rule's constant input {"rdsbk": "sweep"}."""
+class SweepBase(HandlerTest):
+    """Stubs for share.handler's sweep."""
 
     SWEEP = {"rdsbk": "sweep"}
     KEYS = {
@@ -706,6 +706,11 @@ class SweepTest(HandlerTest):
 
     def share_lines(self):
         return [(r["result"], r["source"]) for r in self.logs if r["action"] == "share"]
+
+
+
+class SweepTest(SweepBase):
+    """share.handler with the constant input {"rdsbk": "sweep"} (by hand, or an older rule)."""
 
     def test_copies_shared_and_announced_already_shared_and_others_skipped(self):
         cl_new = "aurora-main-2024-08-13-03-40"
@@ -870,6 +875,135 @@ class SweepTest(HandlerTest):
                 self.assert_one_line("share", "ignored", "", B)
 
 
+def scheduled_event(when, account=A):
+    return {
+        "version": "0",
+        "id": "5b1c2d3e-0000-4000-8000-000000000002",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account,
+        "time": when,
+        "region": REGION_B,
+        "resources": [f"arn:aws:events:{REGION_B}:{account}:rule/rdsbk-{STACK}-sweep"],
+        "detail": {},
+    }
+
+
+class RetentionChoiceTest(unittest.TestCase):
+    """rdsbk_common.prune_candidates: what retention lets go, and what it never touches."""
+
+    NOW = datetime.datetime(2024, 8, 20, 0, 0, tzinfo=datetime.timezone.utc)
+
+    def snap(self, ident, status="available", stack=STACK, kind="SNAPSHOT"):
+        key = "DBClusterSnapshotIdentifier" if kind == "CLUSTER_SNAPSHOT" else "DBSnapshotIdentifier"
+        tags = [] if stack is None else [{"Key": "rdsbk:stack", "Value": stack}]
+        return (kind, {key: ident, "Status": status, "TagList": tags})
+
+    def chosen(self, snaps, days, keep_last, backup=False):
+        with mock.patch.dict(os.environ, ENV, clear=False):
+            settings = c.Settings()
+        retention = c.Retention(days, keep_last)
+        picked = c.prune_candidates(snaps, settings, retention, self.NOW, backup)
+        return [c.snapshot_identifier(kind, snap) for kind, snap in picked]
+
+    def test_region_b_copies(self):
+        snaps = [
+            self.snap("prod-db-2024-08-19-03-10"),                     # 1 day: kept (age)
+            self.snap("prod-db-2024-08-17-03-10"),                     # 3 days: goes
+            self.snap("prod-db-2024-08-10-03-10"),                     # 10 days: goes first
+            self.snap("prod-db-2024-08-05-03-10", status="copying"),   # never while in flight
+            self.snap("prod-db-2024-08-01-03-10", stack="other"),      # another stack's
+            self.snap("prod-db-2024-08-01-03-11", stack=None),         # untagged (by hand)
+            self.snap("prod-db-before-upgrade"),                       # not a pipeline name
+            self.snap("rds:prod-db-2024-08-01-03-10"),                 # a system snapshot
+            self.snap("prod-db-2024-08-01-03-10-111111111111"),        # a backup-account name
+            self.snap("aurora-main-2024-08-01-03-10", kind="CLUSTER_SNAPSHOT"),
+            self.snap("aurora-main-2024-08-19-03-10", kind="CLUSTER_SNAPSHOT"),
+        ]
+        self.assertEqual(self.chosen(snaps, 2, 1), [
+            "aurora-main-2024-08-01-03-10", "prod-db-2024-08-10-03-10",
+            "prod-db-2024-08-17-03-10"])
+
+    def test_keep_last_keeps_the_newest_available_whatever_their_age(self):
+        snaps = [
+            self.snap("prod-db-2024-07-03-03-10", status="creating"),  # newest, not available
+            self.snap("prod-db-2024-07-02-03-10"),
+            self.snap("prod-db-2024-07-01-03-10"),
+            self.snap("prod-db-2024-06-30-03-10"),
+            self.snap("reporting-1-2024-06-01-03-10"),
+        ]
+        self.assertEqual(self.chosen(snaps, 7, 2), ["prod-db-2024-06-30-03-10"])
+        self.assertEqual(self.chosen(snaps, 0, 1),
+                         ["prod-db-2024-06-30-03-10", "prod-db-2024-07-01-03-10"])
+
+    def test_backup_copies_per_source_account(self):
+        snaps = [
+            self.snap(f"prod-db-2024-08-01-03-10-{A}"),
+            self.snap(f"prod-db-2024-08-02-03-10-{A}"),
+            self.snap(f"prod-db-2024-08-01-03-10-{A2}"),   # the other source's own newest
+            self.snap("prod-db-2024-08-01-03-10-999999999999"),   # not a source of the stack
+            self.snap("prod-db-2024-08-01-03-10"),                # a Region-B name
+        ]
+        self.assertEqual(self.chosen(snaps, 7, 1, backup=True), [f"prod-db-2024-08-01-03-10-{A}"])
+
+    def test_scheduled_time(self):
+        self.assertEqual(c.scheduled_time(scheduled_event("2024-08-20T00:00:00Z")), self.NOW)
+        for event in ({"rdsbk": "sweep"}, dict(scheduled_event("now"), time="yesterday"),
+                      dict(scheduled_event("2024-08-20T00:00:00Z"), source="rdsbk.x"), None):
+            self.assertIsNone(c.scheduled_time(event))
+
+    def test_retention_settings(self):
+        self.assertIsNone(c.retention_settings({}))
+        r = c.retention_settings({"RDSBK_RETENTION_DAYS": "7", "RDSBK_KEEP_LAST": "2"})
+        self.assertEqual((r.days, r.keep_last), (7, 2))
+        for bad in ({"RDSBK_RETENTION_DAYS": "x"}, {"RDSBK_RETENTION_DAYS": "-1"},
+                    {"RDSBK_RETENTION_DAYS": "7", "RDSBK_KEEP_LAST": "0"}):
+            with self.assertRaises(c.ConfigError):
+                c.retention_settings(bad)
+
+
+class ScheduledSweepTest(SweepBase):
+    """share.handler with the scheduled event: the sweep, then the retention of Region-B copies,
+    which deletes a copy only once the backup account can restore it."""
+
+    def setUp(self):
+        super().setUp()
+        env = mock.patch.dict(os.environ, {"RDSBK_RETENTION_DAYS": "2", "RDSBK_KEEP_LAST": "1"})
+        env.start()
+        self.addCleanup(env.stop)
+
+    def test_old_shared_copies_go_unshared_ones_stay(self):
+        newest, old_shared, old_unshared = ("prod-db-2024-08-13-03-10", "prod-db-2024-08-01-03-10",
+                                            "prod-db-2024-08-02-03-10")
+        listing = [self.snap("SNAPSHOT", newest, minute=10), self.snap("SNAPSHOT", old_shared),
+                   self.snap("SNAPSHOT", old_unshared, minute=1)]
+        # the sweep: all three are checked, the newest shared now
+        self.expect_list("SNAPSHOT", listing)
+        self.expect_list("CLUSTER_SNAPSHOT", [])
+        self.expect_shared("SNAPSHOT", newest)
+        self.expect_attributes("SNAPSHOT", old_unshared, ["999999999999"])
+        self.expect_modify("SNAPSHOT", old_unshared)
+        self.expect_put_events("SNAPSHOT", old_unshared)
+        self.expect_attributes("SNAPSHOT", old_shared, [B])
+        # the retention: listed again; the two old ones are past 2 days, oldest first
+        self.expect_list("SNAPSHOT", listing)
+        self.expect_list("CLUSTER_SNAPSHOT", [])
+        self.expect_attributes("SNAPSHOT", old_shared, [B])
+        self.rds_stub.add_response("delete_db_snapshot", {}, {"DBSnapshotIdentifier": old_shared})
+        self.expect_attributes("SNAPSHOT", old_unshared, [])   # unshared again since: spared
+        result, logs = self.invoke(share, scheduled_event("2024-08-13T04:00:00Z"))
+        deleted = [r["source"] for r in logs if r["action"] == "prune"]
+        self.assertEqual(deleted, [self.arn("SNAPSHOT", old_shared)])
+        self.assertEqual((result["deleted"], result["spared"], result["failed"]), (1, 1, 0))
+
+    def test_the_legacy_sweep_input_prunes_nothing(self):
+        self.expect_list("SNAPSHOT", [self.snap("SNAPSHOT", "prod-db-2024-01-01-03-10")])
+        self.expect_list("CLUSTER_SNAPSHOT", [])
+        self.expect_attributes("SNAPSHOT", "prod-db-2024-01-01-03-10", [B])
+        result, _ = self.invoke(share, self.SWEEP)
+        self.assertNotIn("deleted", result)
+
+
 class BackupCopyTest(HandlerTest):
     def expect_copy(self, kind="SNAPSHOT", source_arn=COPY_ARN, target=f"{COPY_ID}-{A}", error=None):
         tags = [
@@ -999,6 +1133,57 @@ class BackupCopyTest(HandlerTest):
         with self.assertRaises(ClientError):
             self.invoke(backup_copy, shared_event())
         self.assertEqual(self.logs[0]["error_code"], "KMSKeyNotAccessibleFault")
+
+
+class BackupPruneTest(HandlerTest):
+    """backup_copy.handler with the scheduled event: the retention of the backup copies."""
+
+    def setUp(self):
+        super().setUp()
+        env = mock.patch.dict(os.environ, {"RDSBK_RETENTION_DAYS": "7", "RDSBK_KEEP_LAST": "1"})
+        env.start()
+        self.addCleanup(env.stop)
+
+    def backup(self, ident, status="available", stack=STACK):
+        return {"DBSnapshotIdentifier": ident, "Status": status,
+                "DBSnapshotArn": f"arn:aws:rds:{REGION_B}:{B}:snapshot:{ident}",
+                "TagList": [{"Key": "rdsbk:stack", "Value": stack}]}
+
+    def test_old_backups_go_the_newest_and_others_stay(self):
+        old, newest = f"prod-db-2024-08-01-03-10-{A}", f"prod-db-2024-08-10-03-10-{A}"
+        self.rds_stub.add_response("describe_db_snapshots", {"DBSnapshots": [
+            self.backup(old), self.backup(newest),
+            self.backup(f"prod-db-2024-07-01-03-10-{A2}"),            # A2's newest: kept
+            self.backup(f"prod-db-2024-07-01-03-10-{A}", "copying"),  # in flight: kept
+            self.backup(f"prod-db-2024-07-02-03-10-{A}", stack="x"),  # another stack's
+        ]}, {"SnapshotType": "manual"})
+        self.rds_stub.add_response("describe_db_cluster_snapshots", {"DBClusterSnapshots": []},
+                                   {"SnapshotType": "manual"})
+        self.rds_stub.add_response("delete_db_snapshot", {}, {"DBSnapshotIdentifier": old})
+        result, logs = self.invoke(backup_copy, scheduled_event("2024-08-20T00:00:00Z", B))
+        self.assertEqual([r["source"] for r in logs if r["result"] == "deleted"],
+                         [f"arn:aws:rds:{REGION_B}:{B}:snapshot:{old}"])
+        self.assertEqual((result["action"], result["result"], result["deleted"]),
+                         ("prune", "pruned", 1))
+
+    def test_without_retention_nothing_is_listed(self):
+        os.environ.pop("RDSBK_RETENTION_DAYS")
+        result, _ = self.invoke(backup_copy, scheduled_event("2024-08-20T00:00:00Z", B))
+        self.assertEqual(result["result"], "ignored")
+
+    def test_a_failed_deletion_raises_after_the_others(self):
+        self.rds_stub.add_response("describe_db_snapshots", {"DBSnapshots": [
+            self.backup(f"prod-db-2024-08-01-03-10-{A}"), self.backup(f"prod-db-2024-08-02-03-10-{A}"),
+            self.backup(f"prod-db-2024-08-19-03-10-{A}")]}, {"SnapshotType": "manual"})
+        self.rds_stub.add_response("describe_db_cluster_snapshots", {"DBClusterSnapshots": []},
+                                   {"SnapshotType": "manual"})
+        self.rds_stub.add_client_error("delete_db_snapshot", service_error_code="InvalidDBSnapshotState",
+                                       expected_params={"DBSnapshotIdentifier": f"prod-db-2024-08-01-03-10-{A}"})
+        self.rds_stub.add_response("delete_db_snapshot", {},
+                                   {"DBSnapshotIdentifier": f"prod-db-2024-08-02-03-10-{A}"})
+        with self.assertRaises(backup_copy.PruneError):
+            self.invoke(backup_copy, scheduled_event("2024-08-20T00:00:00Z", B))
+        self.assertEqual(self.logs[-1]["deleted"], 1)
 
 
 class CommonTest(unittest.TestCase):
