@@ -84,6 +84,7 @@ enum rdsbk_event_type {
     RDSBK_EVENT_APPLIED,         /* every change succeeded: `done` (and `destroy`) */
     RDSBK_EVENT_APPLY_FAILED,    /* `done` before the error, `failed` and `skipped` changes; the
                                     error is set */
+    RDSBK_EVENT_KEPT, /* destroy --keep-key leaves `address` (`name`) in place, in the state */
 };
 
 /* The steps of one change, in the order they happen. */
@@ -144,6 +145,8 @@ struct rdsbk_engine_options {
     bool discover;           /* destroy --discover: find the stack's resources without a state */
     bool force_key_deletion; /* destroy: schedule the key's deletion despite prevent_destroy or
                                 snapshots still encrypted with it */
+    bool keep_key;           /* destroy: leave what the backups need to be restored (the shared
+                                key and its alias; rdsbk_resource_ops.backups_need_it) */
     /* Set (by a signal handler, say) while the changes run: no new change starts, the running
      * ones finish and are recorded, the state is saved. NULL: never. */
     const volatile sig_atomic_t *cancel;

@@ -108,6 +108,9 @@ struct rdsbk_resource_ops {
 
     /* What a destroy plan says when it deletes one (NULL: nothing). */
     const char *delete_warning;
+    /* The backups cannot be restored without it (the shared key, and its alias that names it):
+     * destroy --keep-key leaves it, enabled and in the state, for a later apply to reuse. */
+    bool backups_need_it;
 };
 
 /* The implementation for a type; never NULL for a valid type. */

@@ -58,6 +58,9 @@ int rdsbk_cli_engine_option(int id, const char *value, void *payload) {
     case RDSBK_OPT_FORCE_KEY_DELETION:
         ce->opts.force_key_deletion = true;
         return 0;
+    case RDSBK_OPT_KEEP_KEY:
+        ce->opts.keep_key = true;
+        return 0;
     default:
         return 0;
     }

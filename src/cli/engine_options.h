@@ -15,7 +15,8 @@ enum {
     RDSBK_OPT_DETAILED_EXITCODE,
     RDSBK_OPT_DISCOVER,
     RDSBK_OPT_FORCE_KEY_DELETION,
-    RDSBK_OPT_REFRESH
+    RDSBK_OPT_REFRESH,
+    RDSBK_OPT_KEEP_KEY
 };
 
 #define RDSBK_OPTION_PARALLELISM                                                                   \

@@ -146,6 +146,12 @@ static void s_on_event(const struct rdsbk_engine_event *ev, void *payload) {
                 "cancel-key-deletion' before that date if you need them.\n",
                 ev->name, ev->date, ev->days);
         break;
+    case RDSBK_EVENT_KEPT:
+        fprintf(notices,
+                "\nKept %s [id=%s]: the backups stay restorable; the next apply reuses it, and "
+                "'destroy --force-key-deletion' deletes it.\n",
+                ev->address, ev->name);
+        break;
     case RDSBK_EVENT_CHANGES_BEGIN:
         s_catch_interrupts();
         break;

@@ -61,7 +61,13 @@ static int s_group_by_throttle(struct rdsbk_engine *e) {
     return 0;
 }
 
-/* A change for the graph's resource `r`; on destroy nothing of it is desired. */
+/* Whether a destroy leaves resources of `type` (destroy --keep-key). */
+static bool s_kept(const struct rdsbk_engine *e, enum rdsbk_resource_type type) {
+    return e->opts->keep_key && rdsbk_resource_ops(type)->backups_need_it;
+}
+
+/* A change for the graph's resource `r`; on destroy nothing of it is desired (what destroy
+ * --keep-key leaves is kept as it is, see rdsbk_change.kept). */
 static int s_from_graph(struct rdsbk_change *c, const struct rdsbk_resource *r, bool destroy) {
     int rc;
 
@@ -130,6 +136,7 @@ int rdsbk_engine_build_changes(struct rdsbk_engine *e, bool destroy) {
             rc = s_from_state(c, s, cmp > 0);
             j++;
         }
+        c->kept = destroy && s_kept(e, c->type);
     }
     return rc ? rc : s_group_by_throttle(e);
 }

@@ -206,7 +206,7 @@ static int s_guard_reads(void *arg) {
 
 int rdsbk_engine_key_guard_start(struct rdsbk_key_guard **out, struct rdsbk_engine *e) {
     *out = NULL;
-    if (e->opts->force_key_deletion)
+    if (e->opts->force_key_deletion || e->opts->keep_key)
         return 0;
     for (size_t i = 0; i < e->state->n_resources; i++) {
         const struct rdsbk_state_resource *r = &e->state->resources[i];

@@ -81,6 +81,10 @@ static int s_decide(struct rdsbk_engine *e, struct rdsbk_change *c) {
     c->changed = cJSON_CreateArray();
     if (!c->changed)
         return rdsbk_error_oom();
+    if (c->kept) {
+        c->action = RDSBK_ACTION_NOOP;
+        return 0;
+    }
     if (!c->res) {
         c->action = c->actual     ? RDSBK_ACTION_DELETE
                     : c->in_state ? RDSBK_ACTION_FORGET

@@ -43,6 +43,7 @@ struct rdsbk_change {
     enum rdsbk_action action;
     bool taken_along; /* deleted by its container's deletion: no call of its own, recorded once
                          that deletion succeeded */
+    bool kept;        /* destroy --keep-key leaves it as it is: no action */
     char forces[64];  /* the attribute that forces a replacement */
     cJSON *changed;   /* names of the attributes that differ (an array) */
     size_t *deps;     /* indices of changes this one waits for at apply */

@@ -17,6 +17,22 @@ static void s_emit_path(struct rdsbk_engine *e, enum rdsbk_event_type type, cons
     rdsbk_engine_emit(e, &ev);
 }
 
+/* Tells what destroy --keep-key leaves, of what exists. */
+static void s_emit_kept(struct rdsbk_engine *e) {
+    for (size_t i = 0; i < e->n_changes; i++) {
+        const struct rdsbk_change *c = &e->changes[i];
+        struct rdsbk_engine_event ev;
+
+        if (!c->kept || (!c->actual && !c->in_state))
+            continue;
+        memset(&ev, 0, sizeof(ev));
+        ev.type = RDSBK_EVENT_KEPT;
+        ev.address = c->address;
+        ev.name = c->id ? c->id : c->name;
+        rdsbk_engine_emit(e, &ev);
+    }
+}
+
 static bool s_has_changes(const struct rdsbk_engine *e) {
     struct rdsbk_plan_counts n = rdsbk_engine_count(e);
     return rdsbk_plan_counts_any(&n);
@@ -95,6 +111,9 @@ int rdsbk_engine_destroy(const struct rdsbk_topology *topo,
     struct rdsbk_engine e;
     int rc;
 
+    if (opts->keep_key && opts->force_key_deletion)
+        return rdsbk_error_set(RDSBK_EUSAGE, "--keep-key and --force-key-deletion contradict "
+                                             "each other: choose one");
     rc = rdsbk_engine_open(&e, topo, opts, "destroy", false);
     if (rc == 0 && !opts->discover && e.state->loaded_serial < 0) {
         s_emit_path(&e, RDSBK_EVENT_NO_STATE, opts->state_path);
@@ -110,6 +129,8 @@ int rdsbk_engine_destroy(const struct rdsbk_topology *topo,
     if (rc == 0)
         rc = rdsbk_engine_check_key(&e, guard);
     rdsbk_engine_key_guard_free(guard); /* joins the reads when the run stopped before the check */
+    if (rc == 0)
+        s_emit_kept(&e);
     if (rc == 0)
         rc = s_carry_out(&e, "destroy every resource of the stack");
     rdsbk_engine_close(&e);

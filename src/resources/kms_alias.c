@@ -137,4 +137,5 @@ const struct rdsbk_resource_ops rdsbk_res_kms_alias_ops = {
     .force_new = s_force_new,
     .no_diff = s_no_diff,
     .service = "kms",
+    .backups_need_it = true,
 };

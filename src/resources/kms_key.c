@@ -531,4 +531,5 @@ const struct rdsbk_resource_ops rdsbk_res_kms_key_ops = {
     .delete_warning =
         "the shared KMS key will be scheduled for deletion. Backup copies encrypted with it cannot "
         "be restored once it is deleted.",
+    .backups_need_it = true,
 };

@@ -184,6 +184,59 @@ class EngineTest(unittest.TestCase):
         self.run_tool("destroy", "--auto-approve", "--force-key-deletion")
         self.assertEqual(self.pipeline_inventory(), [])
 
+    def backup_copy_keys(self):
+        """The keys of the backup copies in B, by snapshot id."""
+        rds_b = H.client("rds", account=B, region=RB)
+        return {s["DBSnapshotIdentifier"]: s["KmsKeyId"]
+                for s in rds_b.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]}
+
+    def snapshot_through_pipeline(self, db="orders-db"):
+        status, _ = H.control("POST", "/_emu/rds/automated-snapshot",
+                              {"account": A, "region": RA, "db_instance": db})
+        self.assertEqual(status, 200)
+        H.control("POST", "/_emu/wait-idle", {"timeout_s": 120})
+
+    def test_destroy_keep_key_then_apply_reuses_the_key(self):
+        self.write(topology(sources=[{"account": A, "region": RA, "instances": ["orders-db"]}]))
+        self.apply()
+        kms_b = H.client("kms", account=B, region=RB)
+        key = kms_b.describe_key(KeyId="alias/rdsbk-t1")["KeyMetadata"]
+        self.snapshot_through_pipeline()
+        before = self.backup_copy_keys()
+        self.assertEqual(list(before.values()), [key["Arn"]])
+
+        proc = self.run_tool("destroy", "--auto-approve", "--keep-key")
+        self.assertIn("Kept backup.kms_key.shared [id=%s]" % key["KeyId"], proc.stdout)
+        self.assertIn("Kept backup.kms_alias.shared", proc.stdout)
+        self.assertNotIn("scheduled for deletion", proc.stdout)
+        left = sorted(r["type"] for r in self.pipeline_inventory())
+        self.assertEqual(left, ["alias", "key"], self.pipeline_inventory())
+        self.assertEqual(kms_b.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"],
+                         "Enabled")
+        with open(self.state) as f:
+            recorded = sorted(r["address"] for r in json.load(f)["resources"])
+        self.assertEqual(recorded, ["backup.kms_alias.shared", "backup.kms_key.shared"])
+
+        out = self.apply().stdout
+        self.assertNotIn("backup.kms_key.shared will be created", out)
+        self.assert_no_changes()
+        self.snapshot_through_pipeline("orders-db")
+        after = self.backup_copy_keys()
+        self.assertEqual(len(after), 2, after)
+        self.assertEqual(set(after.values()), {key["Arn"]}, "one key before and after")
+        keys = [r for r in H.control("GET", "/_emu/inventory")[1]["resources"]
+                if r.get("type") == "key" and r.get("manager") != "AWS"]
+        self.assertEqual(len(keys), 1, keys)
+
+        proc = self.run_tool("destroy", "--auto-approve", "--keep-key", "--force-key-deletion",
+                             check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("contradict", proc.stderr)
+        self.run_tool("destroy", "--auto-approve", "--force-key-deletion")
+        self.assertEqual(self.pipeline_inventory(), [])
+        self.assertEqual(kms_b.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"],
+                         "PendingDeletion")
+
     def test_drift_is_shown_and_repaired(self):
         self.write(topology())
         self.apply()

@@ -22,7 +22,7 @@
 
 /* What one run reported. */
 struct s_record {
-    int events[RDSBK_EVENT_APPLY_FAILED + 1];
+    int events[RDSBK_EVENT_KEPT + 1];
     int steps[RDSBK_STEP_FAILED + 1];
     struct rdsbk_plan_counts planned;
     size_t plan_changes;
