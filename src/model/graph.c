@@ -21,6 +21,7 @@ static const char *const s_type_names[RDSBK_RT_COUNT] = {
     [RDSBK_RT_EVENTS_PERMISSION] = "events_permission",
     [RDSBK_RT_LAMBDA_FUNCTION] = "lambda_function",
     [RDSBK_RT_LAMBDA_PERMISSION] = "lambda_permission",
+    [RDSBK_RT_LOGS_LOG_GROUP] = "logs_log_group",
 };
 
 const char *rdsbk_resource_type_name(enum rdsbk_resource_type type) {

@@ -27,6 +27,7 @@ extern const struct rdsbk_resource_ops rdsbk_res_events_target_ops;
 extern const struct rdsbk_resource_ops rdsbk_res_events_permission_ops;
 extern const struct rdsbk_resource_ops rdsbk_res_lambda_function_ops;
 extern const struct rdsbk_resource_ops rdsbk_res_lambda_permission_ops;
+extern const struct rdsbk_resource_ops rdsbk_res_logs_log_group_ops;
 
 /* Like rdsbk_json_str, but a missing or empty value is RDSBK_EINVALID naming `type` and `key`. */
 int rdsbk_res_require(const char **out, const cJSON *obj, const char *key, const char *type);
