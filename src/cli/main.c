@@ -2,8 +2,27 @@
 
 #include <fcntl.h>
 #include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
+
+/*
+ * A run holds every account's secret keys and session tokens in memory: a core dump would write
+ * them to disk, and another process of the same user could read them through ptrace or
+ * /proc/PID/mem. Unless RDSBK_CORE_DUMPS=1 (to debug a crash), no core is written and the
+ * process is not dumpable.
+ */
+static void s_no_core_dumps(void) {
+    const char *allow = getenv("RDSBK_CORE_DUMPS");
+    struct rlimit none = {0, 0};
+
+    if (allow && strcmp(allow, "1") == 0)
+        return;
+    setrlimit(RLIMIT_CORE, &none);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
 
 /*
  * The kernel grows a process's file table as descriptors are needed (64, 128, 256...). Growing it
@@ -32,6 +51,7 @@ int main(int argc, char **argv) {
      * parallelism of 10 the cap makes little difference). The workers mostly wait on the
      * network, so sharing two arenas costs nothing noticeable. */
     mallopt(M_ARENA_MAX, 2);
+    s_no_core_dumps();
     s_grow_file_table();
     return rdsbk_cli_main(argc, argv);
 }

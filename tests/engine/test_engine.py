@@ -10,6 +10,7 @@ through the emulator's control API.
 import json
 import os
 import random
+import resource
 import shutil
 import signal
 import subprocess
@@ -51,6 +52,11 @@ def topology(stack="t1", sources=None, tags=None, timeout=60, backup=B, prevent_
         lines += ["  %s: %s" % (k, v) for k, v in sorted(tags.items())]
     lines += ["endpoints:", "  default: %s" % H.url]
     return "\n".join(lines) + "\n"
+
+
+def _allow_cores():
+    """In the child before exec: a core size limit the tool would inherit."""
+    resource.setrlimit(resource.RLIMIT_CORE, (4096, 4096))
 
 
 class EngineTest(unittest.TestCase):
@@ -493,6 +499,38 @@ class EngineTest(unittest.TestCase):
             holder.wait()
         # the holder is gone now: its lock is stale and taken over
         self.apply()
+
+    def test_no_core_dumps_unless_asked(self):
+        """A core dump would hold every account's keys: none unless RDSBK_CORE_DUMPS=1."""
+        self.write(topology())
+        holder = subprocess.Popen(["sleep", "30"])
+        try:
+            with open(self.state + ".lock", "w") as f:
+                json.dump({"holder": "ci", "pid": holder.pid, "host": os.uname().nodename,
+                           "time": "2026-01-01T00:00:00Z", "operation": "apply"}, f)
+            for allow, expected in ((None, "0"), ("1", None)):
+                env = dict(self.env)
+                if allow:
+                    env["RDSBK_CORE_DUMPS"] = allow
+                tool = subprocess.Popen([BIN, "plan", "--lock-timeout", "20", "-f", self.topo],
+                                        env=env, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        preexec_fn=_allow_cores)
+                try:
+                    time.sleep(0.5)   # waiting for the lock now
+                    with open("/proc/%d/limits" % tool.pid) as f:
+                        line = [l for l in f if l.startswith("Max core file size")][0]
+                    soft = line.split()[4]
+                    if expected:
+                        self.assertEqual(soft, expected, line)
+                    else:
+                        self.assertEqual(soft, "4096", line)
+                finally:
+                    tool.kill()
+                    tool.wait()
+        finally:
+            holder.kill()
+            holder.wait()
 
     def test_kill_during_apply_converges(self):
         self.write(topology())
