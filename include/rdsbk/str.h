@@ -14,6 +14,15 @@ int rdsbk_strfmt(char **out, const char *fmt, ...) __attribute__((format(printf,
 int rdsbk_strdup_into(char **out, const char *src);
 
 /*
+ * `in` made safe to print on a terminal, into `out` (always terminated, cut at `size`): C0
+ * controls, DEL and ESC as \xHH (tabs and line breaks as a space: a message is one line), C1
+ * controls (U+0080..U+009F) and the bidirectional controls that can make a line read otherwise
+ * than it is (U+061C, U+200E/F, U+202A..U+202E, U+2066..U+2069) as \uXXXX. Text from AWS or a
+ * file goes through this before it reaches a terminal. Returns `out`.
+ */
+char *rdsbk_str_escape_terminal(char *out, size_t size, const char *in);
+
+/*
  * Binary search in an array of `n` elements of `size` bytes sorted (strcmp) by a string member:
  * the `const char *` (or `char *`) at byte `key_offset` of each element. Returns the index of the
  * element whose member equals `key` with *found true, or else the index where it would be inserted

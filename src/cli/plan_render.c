@@ -12,6 +12,7 @@
 
 #include "rdsbk/buf.h"
 #include "rdsbk/resource.h"
+#include "rdsbk/str.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,7 @@ static bool s_has_reference(const char *text) {
 }
 
 /* A value on one line: strings quoted, unknown references as (known after apply), JSON compact. */
-static char *s_value(const cJSON *v) {
+static char *s_raw_value(const cJSON *v) {
     struct rdsbk_buf b = RDSBK_BUF_INIT;
     char *text;
 
@@ -51,6 +52,22 @@ static char *s_value(const cJSON *v) {
     rdsbk_buf_printf(&b, "%s (parts known after apply)", text);
     free(text);
     return rdsbk_buf_detach(&b);
+}
+
+/* `text` (taken over) safe for a terminal (rdsbk_str_escape_terminal); NULL on ENOMEM. */
+static char *s_safe(char *text) {
+    size_t size = text ? 4 * strlen(text) + 1 : 0;
+    char *out = text ? malloc(size) : NULL;
+
+    if (out)
+        rdsbk_str_escape_terminal(out, size, text);
+    free(text);
+    return out;
+}
+
+/* s_raw_value with nothing a terminal would obey. */
+static char *s_value(const cJSON *v) {
+    return s_safe(s_raw_value(v));
 }
 
 static bool s_in(const cJSON *list, const char *name) {

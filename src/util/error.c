@@ -1,5 +1,7 @@
 #include "rdsbk/error.h"
 
+#include "rdsbk/str.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,26 +12,23 @@ const struct rdsbk_error *rdsbk_error_last(void) {
     return &s_last;
 }
 
-/* Messages are one line: a newline from a server or a file would break the output format. */
-static void s_one_line(char *s) {
-    for (; *s; s++)
-        if (*s == '\n' || *s == '\r')
-            *s = ' ';
-}
-
+/* Messages are one line, safe on a terminal: a newline from a server or a file would break the
+ * output format, an escape sequence or a bidirectional control in an AWS message or a topology
+ * value would be obeyed by the terminal that shows it (rdsbk_str_escape_terminal). */
 static void s_copy(char *dst, size_t size, const char *src) {
-    snprintf(dst, size, "%s", src ? src : "");
+    rdsbk_str_escape_terminal(dst, size, src);
 }
 
 int rdsbk_error_set(int code, const char *fmt, ...) {
+    char raw[sizeof(s_last.message)];
     va_list ap;
 
     memset(&s_last, 0, sizeof(s_last));
     s_last.code = code;
     va_start(ap, fmt);
-    vsnprintf(s_last.message, sizeof(s_last.message), fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
-    s_one_line(s_last.message);
+    s_copy(s_last.message, sizeof(s_last.message), raw);
     return code;
 }
 
@@ -41,8 +40,6 @@ int rdsbk_error_set_aws(int code, int http_status, const char *aws_code, const c
     s_copy(s_last.aws_code, sizeof(s_last.aws_code), aws_code);
     s_copy(s_last.request_id, sizeof(s_last.request_id), request_id);
     s_copy(s_last.message, sizeof(s_last.message), message);
-    s_one_line(s_last.message);
-    s_one_line(s_last.aws_code);
     return code;
 }
 

@@ -243,6 +243,22 @@ class EngineTest(unittest.TestCase):
         self.assertEqual(kms_b.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"],
                          "PendingDeletion")
 
+    def test_values_from_aws_reach_the_terminal_escaped(self):
+        """A description set out of band holds an escape sequence and a bidi override: the plan
+        shows them escaped, never raw, and repairs the drift."""
+        self.write(topology())
+        self.apply()
+        ev_a = H.client("events", account=A, region=RB)
+        rule = ev_a.describe_rule(Name="rdsbk-t1-copy")
+        ev_a.put_rule(Name="rdsbk-t1-copy", EventPattern=rule["EventPattern"],
+                      Description="owned\x1b]0;title\x07\x1b[2J\u202eevil", State="ENABLED")
+        out = self.run_tool("plan").stdout
+        self.assertNotIn("\x1b", out)
+        self.assertNotIn("\u202e", out)
+        self.assertIn(r'"owned\u001b]0;title\u0007\u001b[2J\u202Eevil"', out)
+        self.apply()
+        self.assert_no_changes()
+
     def test_drift_is_shown_and_repaired(self):
         self.write(topology())
         self.apply()

@@ -574,6 +574,44 @@ static void test_error_helpers(void **state) {
     assert_false(rdsbk_error_is_transient(0));
 }
 
+/* What AWS or a topology says reaches a terminal escaped: no escape sequence, no control, no
+ * bidirectional override is obeyed. */
+static void test_terminal_escape(void **state) {
+    static const struct {
+        const char *in;
+        const char *out;
+    } cases[] = {
+        {"plain text: 100%", "plain text: 100%"},
+        {"two\nlines\r\tand a tab", "two lines  and a tab"},
+        {"\033[2J\033]0;owned\007", "\\x1B[2J\\x1B]0;owned\\x07"},
+        {"del\x7f", "del\\x7F"},
+        {"c1 \xc2\x9b"
+         "31m",
+         "c1 \\u009B31m"},
+        {"evil\xe2\x80\xaetxt.exe", "evil\\u202Etxt.exe"},
+        {"\xe2\x81\xa6x\xe2\x81\xa9 \xe2\x80\x8f \xd8\x9c", "\\u2066x\\u2069 \\u200F \\u061C"},
+        {"caf\xc3\xa9 \xe2\x82\xac \xe2\x80\x94", "caf\xc3\xa9 \xe2\x82\xac \xe2\x80\x94"},
+        {"cut \xe2", "cut \xe2"},
+        {"already \\x1B escaped", "already \\x1B escaped"},
+    };
+    char out[64];
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        assert_string_equal(rdsbk_str_escape_terminal(out, sizeof(out), cases[i].in), cases[i].out);
+    /* cut at the size, never in the middle of an escape */
+    assert_string_equal(rdsbk_str_escape_terminal(out, 6, "ab\033cd"), "ab");
+    /* the error slot escapes what it is given, from AWS or from a format */
+    rdsbk_error_set_aws(RDSBK_EINVALID, 400, "Bad\033Code", "req\n1",
+                        "msg \033[31mred\xe2\x80\xae");
+    assert_string_equal(rdsbk_error_last()->message, "msg \\x1B[31mred\\u202E");
+    assert_string_equal(rdsbk_error_last()->aws_code, "Bad\\x1BCode");
+    assert_string_equal(rdsbk_error_last()->request_id, "req 1");
+    rdsbk_error_set(RDSBK_EINVALID, "%s: %s", "topology", "tag \033[0m");
+    assert_string_equal(rdsbk_error_last()->message, "topology: tag \\x1B[0m");
+    rdsbk_error_clear();
+}
+
 static void test_json_helpers(void **state) {
     static const char *const names[] = {"a", "b"};
     cJSON *o = cJSON_CreateObject();
@@ -621,6 +659,7 @@ int main(void) {
         cmocka_unit_test(test_backoff_budget),
         cmocka_unit_test(test_buf_accessors),
         cmocka_unit_test(test_error_helpers),
+        cmocka_unit_test(test_terminal_escape),
         cmocka_unit_test(test_json_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
