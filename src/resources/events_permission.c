@@ -183,10 +183,6 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
 static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {
     int result = rdsbk_events_remove_permission(client, s_sid(ref), NULL, false);
 
-    if (result == RDSBK_ENOTFOUND) {
-        rdsbk_error_clear();
-        result = 0;
-    }
     return result;
 }
 
@@ -198,7 +194,7 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
 
     (void)actual;
     *actual_out = NULL;
-    result = s_remove(client, ref);
+    result = rdsbk_resource_remove(client, ref); /* gone already will do */
     if (result == 0)
         result = s_put(client, desired);
     if (result)

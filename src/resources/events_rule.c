@@ -212,10 +212,6 @@ static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref
         if (result == 0)
             result = rdsbk_events_delete_rule(client, name, NULL, false);
     }
-    if (result == RDSBK_ENOTFOUND) {
-        rdsbk_error_clear();
-        result = 0;
-    }
     return result;
 }
 

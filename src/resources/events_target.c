@@ -181,11 +181,7 @@ static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref
         const char *ids[] = {target_id};
         result = rdsbk_events_remove_targets(client, rule, NULL, ids, 1, false);
     }
-    /* the rule gone takes its targets with it */
-    if (result == RDSBK_ENOTFOUND) {
-        rdsbk_error_clear();
-        result = 0;
-    }
+    /* a rule gone took its targets along: RDSBK_ENOTFOUND */
     free(rule);
     free(target_id);
     return result;

@@ -120,10 +120,6 @@ static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref
 
     if (result == 0)
         result = rdsbk_iam_delete_role_policy(client, role, policy_name);
-    if (result == RDSBK_ENOTFOUND) {
-        rdsbk_error_clear();
-        result = 0;
-    }
     free(role);
     free(policy_name);
     return result;

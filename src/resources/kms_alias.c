@@ -116,10 +116,6 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
 static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {
     int result = rdsbk_kms_delete_alias(client, s_name(ref));
 
-    if (result == RDSBK_ENOTFOUND) {
-        rdsbk_error_clear();
-        result = 0;
-    }
     return result;
 }
 

@@ -505,10 +505,6 @@ static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref
                    key_id, window, key_id);
 
 cleanup:
-    if (result == RDSBK_ENOTFOUND) {
-        rdsbk_error_clear();
-        result = 0;
-    }
     cJSON_Delete(meta);
     free(key_id);
     return result;

@@ -365,10 +365,6 @@ static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref
             !rdsbk_res_backoff_wait(&b, "lambda:DeleteFunction %s: an update is in progress", name))
             break;
     }
-    if (result == RDSBK_ENOTFOUND) {
-        rdsbk_error_clear();
-        result = 0;
-    }
     return result;
 }
 

@@ -168,11 +168,7 @@ static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref
 
     if (result == 0)
         result = rdsbk_lambda_remove_permission(client, function, sid);
-    /* the function gone, or the statement: nothing left to remove */
-    if (result == RDSBK_ENOTFOUND) {
-        rdsbk_error_clear();
-        result = 0;
-    }
+    /* the function gone, or the statement: RDSBK_ENOTFOUND either way */
     free(function);
     free(sid);
     return result;
@@ -186,7 +182,7 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
 
     (void)actual;
     *actual_out = NULL;
-    result = s_remove(client, ref);
+    result = rdsbk_resource_remove(client, ref); /* gone already will do */
     if (result == 0)
         result = s_add(client, desired, &id);
     if (result == 0)

@@ -5,6 +5,9 @@
  * Helpers shared by the resource types (src/resources only): attribute access, tags as the
  * {"k": "v"} object of the model, JSON text in and out, bounded waits with backoff, and the
  * attributes every create and update reports.
+ *
+ * A type's `remove` reports a resource that is already gone as RDSBK_ENOTFOUND, like `read`: only
+ * rdsbk_resource_remove (registry.c) counts that as deleted.
  */
 
 #include "rdsbk/backoff.h"
