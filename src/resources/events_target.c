@@ -65,17 +65,19 @@ static bool s_not_admitted_yet(int rc) {
                        strstr(err->message, "not authorized") != NULL);
 }
 
-/* The PutTargets entry of the desired target `target_id`: {Id, Arn, RoleArn?, Input?} (caller
+/* The PutTargets list of the desired target `target_id`: [{Id, Arn, RoleArn?, Input?}] (caller
  * deletes). */
-static int s_entry(cJSON **entry_out, const char *target_id, const cJSON *desired) {
+static int s_targets(cJSON **targets_out, const char *target_id, const cJSON *desired) {
     const char *role_arn = rdsbk_json_str(desired, "role_arn");
     const cJSON *input = cJSON_GetObjectItemCaseSensitive(desired, "input");
     const char *arn = NULL;
     char *input_text = NULL;
+    cJSON *targets = cJSON_CreateArray();
     cJSON *entry = cJSON_CreateObject();
     int rc;
 
-    *entry_out = NULL;
+    *targets_out = NULL;
+    RDSBK_CHECK_ALLOC(targets);
     RDSBK_CHECK_ALLOC(entry);
     RDSBK_TRY(rdsbk_res_require(&arn, desired, "arn", S_TYPE));
     RDSBK_TRY(rdsbk_json_add_str(entry, "Id", target_id));
@@ -87,12 +89,18 @@ static int s_entry(cJSON **entry_out, const char *target_id, const cJSON *desire
         RDSBK_TRY(rdsbk_json_text(&input_text, input));
         RDSBK_TRY(rdsbk_json_add_str(entry, "Input", input_text));
     }
-    *entry_out = entry;
+    if (!cJSON_AddItemToArray(targets, entry)) {
+        rc = rdsbk_error_oom();
+        goto cleanup;
+    }
     entry = NULL;
+    *targets_out = targets;
+    targets = NULL;
 
 cleanup:
     free(input_text);
     cJSON_Delete(entry);
+    cJSON_Delete(targets);
     return rc;
 }
 
@@ -102,20 +110,13 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     const char *rule = NULL;
     const char *target_id = NULL;
     struct rdsbk_backoff b;
-    cJSON *targets = cJSON_CreateArray();
-    cJSON *entry = NULL;
+    cJSON *targets = NULL;
     int rc;
 
     (void)ref;
     rdsbk_res_outs_init(actual_out, id_out);
-    RDSBK_CHECK_ALLOC(targets);
     RDSBK_TRY(rdsbk_res_inner_require(&rule, &target_id, desired, &s_inner));
-    RDSBK_TRY(s_entry(&entry, target_id, desired));
-    if (!cJSON_AddItemToArray(targets, entry)) {
-        cJSON_Delete(entry);
-        rc = rdsbk_error_oom();
-        goto cleanup;
-    }
+    RDSBK_TRY(s_targets(&targets, target_id, desired));
     rdsbk_backoff_init(&b, 1000, 8000, 2.0, S_PERMISSION_RETRY_MS);
     for (;;) {
         rc = rdsbk_events_put_targets(client, rule, NULL, targets);
