@@ -1,25 +1,26 @@
-/* Helpers shared by the resource types; see resources_internal.h. */
+/* What the resource types share: attribute access, what a read, create or update hands back, and
+ * the waits; see resources_internal.h. */
 #include "resources_internal.h"
 
 #include "rdsbk/error.h"
-#include "rdsbk/log.h"
-#include "rdsbk/buf.h"
-#include "rdsbk/protocol.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
-
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+const char *const rdsbk_res_no_keys[] = {NULL};
+
+const char *rdsbk_res_name(const struct rdsbk_resource_ref *ref) {
+    return ref->id && *ref->id ? ref->id : ref->name;
+}
 
 int rdsbk_res_require(const char **out, const cJSON *obj, const char *key, const char *type) {
-    int result = 0;
-
     *out = rdsbk_json_str(obj, key);
     if (!*out || !**out)
-        result = rdsbk_error_set(RDSBK_EINVALID, "%s: attribute \"%s\" is missing", type, key);
-    return result;
+        return rdsbk_error_set(RDSBK_EINVALID, "%s: attribute \"%s\" is missing", type, key);
+    return 0;
 }
 
 bool rdsbk_res_changed(const cJSON *desired, const cJSON *actual, const char *key) {
@@ -29,164 +30,152 @@ bool rdsbk_res_changed(const cJSON *desired, const cJSON *actual, const char *ke
     return (!d || !a) ? d != a : !cJSON_Compare(d, a, true);
 }
 
-int rdsbk_res_inner_names(char **outer_out, char **inner_out, const struct rdsbk_resource_ref *ref,
-                          char sep, const char *outer_key, const char *inner_key,
-                          bool name_is_outer, const char *type) {
-    const char *split = ref->id ? strchr(ref->id, sep) : NULL;
-    const char *outer = rdsbk_json_str(ref->attributes, outer_key);
-    const char *inner = rdsbk_json_str(ref->attributes, inner_key);
-
-    *outer_out = NULL;
-    *inner_out = NULL;
-    if (split && split != ref->id && split[1]) {
-        *outer_out = strndup(ref->id, (size_t)(split - ref->id));
-        *inner_out = strdup(split + 1);
-    } else {
-        if (name_is_outer && !outer)
-            outer = ref->name;
-        if (!name_is_outer && !inner)
-            inner = ref->name;
-        if (!outer || !inner)
-            return rdsbk_error_set(RDSBK_EINVALID, "%s: %s and %s are needed", type, outer_key,
-                                   inner_key);
-        *outer_out = strdup(outer);
-        *inner_out = strdup(inner);
+bool rdsbk_res_any_changed(const cJSON *desired, const cJSON *actual, const char *const *keys) {
+    for (; *keys; keys++) {
+        if (rdsbk_res_changed(desired, actual, *keys))
+            return true;
     }
-    if (!*outer_out || !*inner_out) {
-        free(*outer_out);
-        free(*inner_out);
-        *outer_out = NULL;
-        *inner_out = NULL;
-        return rdsbk_error_oom();
-    }
-    return 0;
+    return false;
 }
 
-int rdsbk_res_set_id(char **id_out, const char *id) {
-    int result = 0;
-
-    if (id_out) {
-        *id_out = strdup(id ? id : "");
-        if (!*id_out)
-            result = rdsbk_error_oom();
-    }
-    return result;
-}
-
-/* ---- tags ---------------------------------------------------------------------------------- */
-
-int rdsbk_res_tags_from_json(struct rdsbk_tag **out, size_t *n_out, const cJSON *tags) {
+const cJSON *rdsbk_res_find(const cJSON *array, const char *member, const char *value) {
     const cJSON *it;
-    size_t n = 0;
-    struct rdsbk_tag *arr = NULL;
-    int result = RDSBK_ENOMEM;
+    const cJSON *found = NULL;
 
-    *out = NULL;
-    *n_out = 0;
-    cJSON_ArrayForEach(it, tags) n++;
-    if (n == 0) {
-        result = 0;
-        goto cleanup;
+    cJSON_ArrayForEach(it, array) {
+        const char *v = rdsbk_json_str(it, member);
+        if (v && value && strcmp(v, value) == 0)
+            found = it;
     }
-    arr = calloc(n, sizeof(*arr));
-    if (!arr)
-        goto cleanup;
-    n = 0;
-    cJSON_ArrayForEach(it, tags) {
-        if (!cJSON_IsString(it) || !it->string)
-            continue;
-        arr[n].key = strdup(it->string);
-        arr[n].value = strdup(it->valuestring);
-        n++;
-        if (!arr[n - 1].key || !arr[n - 1].value)
-            goto cleanup;
-    }
-    *out = arr;
-    *n_out = n;
-    arr = NULL;
-    result = 0;
-
-cleanup:
-    rdsbk_aws_tags_free(arr, n);
-    if (result)
-        rdsbk_error_set(result, "out of memory");
-    return result;
+    return found;
 }
 
-cJSON *rdsbk_res_tags_to_json(const struct rdsbk_tag *tags, size_t n) {
-    cJSON *obj = cJSON_CreateObject();
+int rdsbk_res_add_parsed(cJSON *out, const char *key, const char *text, const char *what) {
+    cJSON *doc = NULL;
+    int rc = rdsbk_json_parse(&doc, text, what);
 
-    for (size_t i = 0; obj && i < n; i++) {
-        cJSON *v = cJSON_CreateString(tags[i].value ? tags[i].value : "");
-        /* a key repeated in a reply: the last value wins, as in AWS's own merge */
-        cJSON_DeleteItemFromObjectCaseSensitive(obj, tags[i].key);
-        if (!v || !cJSON_AddItemToObject(obj, tags[i].key, v)) {
-            cJSON_Delete(v);
-            cJSON_Delete(obj);
-            obj = NULL;
+    return rc ? rc : rdsbk_json_add(out, key, doc);
+}
+
+/* The member at `path` of `obj` ("A.B": member B of member A), or NULL. Borrowed. */
+static const cJSON *s_member(const cJSON *obj, const char *path) {
+    while (obj && path) {
+        const char *dot = strchr(path, '.');
+        size_t len = dot ? (size_t)(dot - path) : strlen(path);
+        const cJSON *it;
+        const cJSON *next = NULL;
+
+        cJSON_ArrayForEach(it, obj) {
+            if (!next && it->string && strncmp(it->string, path, len) == 0 && !it->string[len])
+                next = it;
         }
+        obj = next;
+        path = dot ? dot + 1 : NULL;
     }
-    if (!obj)
-        rdsbk_error_oom();
     return obj;
 }
 
-int rdsbk_res_tags_diff(struct rdsbk_tag **set_out, size_t *n_set, char ***remove_out,
-                        size_t *n_remove, const cJSON *desired, const cJSON *actual) {
-    const cJSON *it;
-    size_t cap_set = 0;
-    size_t cap_rm = 0;
-    struct rdsbk_tag *set = NULL;
-    char **rm = NULL;
-    size_t ns = 0;
-    size_t nr = 0;
-    int result = RDSBK_ENOMEM;
+static int s_add_attr(cJSON *out, const cJSON *reply, const struct rdsbk_res_attr *a,
+                      const char *call) {
+    const cJSON *v = s_member(reply, a->member);
+    const char *str = cJSON_IsString(v) ? v->valuestring : NULL;
+    char what[256];
 
-    *set_out = NULL;
-    *n_set = 0;
-    *remove_out = NULL;
-    *n_remove = 0;
-    cJSON_ArrayForEach(it, desired) cap_set++;
-    cJSON_ArrayForEach(it, actual) cap_rm++;
-    set = calloc(cap_set + 1, sizeof(*set));
-    rm = calloc(cap_rm + 1, sizeof(*rm));
-    if (!set || !rm)
-        goto cleanup;
-    cJSON_ArrayForEach(it, desired) {
-        const char *have = rdsbk_json_str(actual, it->string);
-        if (!cJSON_IsString(it) || (have && strcmp(have, it->valuestring) == 0))
-            continue;
-        set[ns].key = strdup(it->string);
-        set[ns].value = strdup(it->valuestring);
-        ns++;
-        if (!set[ns - 1].key || !set[ns - 1].value)
-            goto cleanup;
+    switch (a->kind) {
+    case RDSBK_RES_STR:
+        return rdsbk_json_add_str(out, a->key, str);
+    case RDSBK_RES_OPT_STR:
+        return rdsbk_json_add_opt_str(out, a->key, str);
+    case RDSBK_RES_OPT_JSON:
+        snprintf(what, sizeof(what), "%s %s", call, a->member);
+        return str ? rdsbk_res_add_parsed(out, a->key, str, what) : 0;
+    case RDSBK_RES_BOOL:
+        return rdsbk_json_add(out, a->key, cJSON_CreateBool(cJSON_IsTrue(v)));
+    case RDSBK_RES_INT:
+        return rdsbk_json_add_num(out, a->key, cJSON_IsNumber(v) ? v->valueint : a->dflt);
+    case RDSBK_RES_OBJECT:
+        return rdsbk_json_add(out, a->key,
+                              cJSON_IsObject(v) ? cJSON_Duplicate(v, true) : cJSON_CreateObject());
     }
-    cJSON_ArrayForEach(it, actual) {
-        if (desired && cJSON_GetObjectItemCaseSensitive(desired, it->string))
-            continue;
-        rm[nr] = strdup(it->string);
-        nr++;
-        if (!rm[nr - 1])
-            goto cleanup;
-    }
-    *set_out = set;
-    *n_set = ns;
-    *remove_out = rm;
-    *n_remove = nr;
-    set = NULL;
-    rm = NULL;
-    result = 0;
-
-cleanup:
-    rdsbk_aws_tags_free(set, ns);
-    rdsbk_strings_free(rm, nr);
-    if (result)
-        rdsbk_error_set(result, "out of memory");
-    return result;
+    assert(!"unknown attribute kind");
+    return rdsbk_error_set(RDSBK_ERROR, "attribute %s: unknown kind", a->key);
 }
 
-/* ---- waiting ------------------------------------------------------------------------------- */
+int rdsbk_res_add_attrs(cJSON *out, const cJSON *reply, const struct rdsbk_res_attr *attrs,
+                        const char *call) {
+    int rc = 0;
+
+    for (const struct rdsbk_res_attr *a = attrs; rc == 0 && a->key; a++)
+        rc = s_add_attr(out, reply, a, call);
+    return rc;
+}
+
+int rdsbk_res_set_id(char **id_out, const char *id) {
+    return id_out ? rdsbk_strdup_into(id_out, id ? id : "") : 0;
+}
+
+void rdsbk_res_outs_init(cJSON **actual_out, char **id_out) {
+    *actual_out = NULL;
+    if (id_out)
+        *id_out = NULL;
+}
+
+int rdsbk_res_found(cJSON **actual_out, char **id_out, cJSON **attrs, const char *id) {
+    int rc = rdsbk_res_set_id(id_out, id);
+
+    if (rc == 0) {
+        *actual_out = *attrs;
+        *attrs = NULL;
+    }
+    return rc;
+}
+
+int rdsbk_res_written(cJSON **actual_out, char **id_out, const cJSON *desired, const char *id,
+                      const char *key, const char *value) {
+    cJSON *out = cJSON_Duplicate(desired, 1);
+    int rc;
+
+    *actual_out = NULL;
+    RDSBK_CHECK_ALLOC(out);
+    if (key) {
+        cJSON_DeleteItemFromObjectCaseSensitive(out, key);
+        RDSBK_TRY(rdsbk_json_add_str(out, key, value));
+    }
+    rc = rdsbk_res_found(actual_out, id_out, &out, id);
+
+cleanup:
+    cJSON_Delete(out);
+    return rc;
+}
+
+int rdsbk_res_rewrite(cJSON **actual_out, struct rdsbk_client *client,
+                      const struct rdsbk_resource_ref *ref, const cJSON *desired,
+                      const cJSON *actual) {
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(ref->type);
+
+    (void)actual;
+    assert(ops->update == rdsbk_res_rewrite);
+    return ops->create(actual_out, NULL, client, ref, desired);
+}
+
+int rdsbk_res_replace(cJSON **actual_out, struct rdsbk_client *client,
+                      const struct rdsbk_resource_ref *ref, const cJSON *desired,
+                      const cJSON *actual) {
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(ref->type);
+    int rc;
+
+    (void)actual;
+    assert(ops->update == rdsbk_res_replace);
+    *actual_out = NULL;
+    rc = rdsbk_resource_remove(client, ref);
+    return rc ? rc : ops->create(actual_out, NULL, client, ref, desired);
+}
+
+bool rdsbk_res_aws_error_is(const char *code, const char *fragment) {
+    const struct rdsbk_error *err = rdsbk_error_last();
+
+    return strcmp(err->aws_code, code) == 0 && (!fragment || strstr(err->message, fragment));
+}
 
 bool rdsbk_res_backoff_wait(struct rdsbk_backoff *b, const char *fmt, ...) {
     char why[512];
@@ -196,30 +185,4 @@ bool rdsbk_res_backoff_wait(struct rdsbk_backoff *b, const char *fmt, ...) {
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
     return rdsbk_backoff_sleep(b, why);
-}
-
-int rdsbk_res_written(cJSON **actual_out, char **id_out, const cJSON *desired, const char *id,
-                      const char *key, const char *value) {
-    cJSON *out = cJSON_Duplicate(desired, 1);
-    int result = out ? 0 : rdsbk_error_oom();
-
-    *actual_out = NULL;
-    if (result == 0 && key) {
-        cJSON_DeleteItemFromObjectCaseSensitive(out, key);
-        result = rdsbk_json_add_str(out, key, value);
-    }
-    if (result == 0)
-        result = rdsbk_res_set_id(id_out, id);
-    if (result) {
-        cJSON_Delete(out);
-        return result;
-    }
-    *actual_out = out;
-    return 0;
-}
-
-bool rdsbk_res_aws_error_is(const char *code, const char *fragment) {
-    const struct rdsbk_error *err = rdsbk_error_last();
-
-    return strcmp(err->aws_code, code) == 0 && (!fragment || strstr(err->message, fragment));
 }

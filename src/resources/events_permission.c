@@ -10,6 +10,7 @@
 #include "rdsbk/log.h"
 #include "rdsbk/services/events.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,35 +61,40 @@ static void s_statement_principal(char *out, size_t size, const cJSON *statement
 /* The default bus's policy document; RDSBK_ENOTFOUND when it has none. */
 static int s_fetch_bus_policy(char **text_out, struct rdsbk_client *client, const char *bus_name) {
     cJSON *bus = NULL;
-    int result = rdsbk_events_describe_event_bus(&bus, client, bus_name);
+    const char *policy;
+    int rc;
 
-    if (result == 0 && !rdsbk_json_str(bus, "Policy"))
-        result = rdsbk_error_set(RDSBK_ENOTFOUND, "the default event bus has no policy");
-    if (result == 0) {
-        *text_out = strdup(rdsbk_json_str(bus, "Policy"));
-        if (!*text_out)
-            result = rdsbk_error_oom();
+    RDSBK_TRY(rdsbk_events_describe_event_bus(&bus, client, bus_name));
+    policy = rdsbk_json_str(bus, "Policy");
+    if (!policy) {
+        rc = rdsbk_error_set(RDSBK_ENOTFOUND, "the default event bus has no policy");
+        goto cleanup;
     }
+    rc = rdsbk_strdup_into(text_out, policy);
+
+cleanup:
     cJSON_Delete(bus);
-    return result;
+    return rc;
 }
 
 int rdsbk_res_bus_policy(char **text_out, struct rdsbk_client *client,
                          const struct rdsbk_resource_ref *ref) {
     char *key = NULL;
-    int result =
-        rdsbk_strfmt(&key, "%s/%s/events:DescribeEventBus/default", ref->account, ref->region);
+    int rc;
 
-    if (result == 0)
-        result = rdsbk_res_memo_text(text_out, ref->memo, s_fetch_bus_policy, client, NULL, key);
-
-    free(key);
-    if (result == RDSBK_ENOTFOUND) {
+    *text_out = NULL;
+    RDSBK_TRY(
+        rdsbk_strfmt(&key, "%s/%s/events:DescribeEventBus/default", ref->account, ref->region));
+    rc = rdsbk_res_memo_text(text_out, ref->memo, s_fetch_bus_policy, client, NULL, key);
+    if (rc == RDSBK_ENOTFOUND) {
+        /* no policy: NULL, as documented */
         rdsbk_error_clear();
-        *text_out = NULL;
-        result = 0;
+        rc = 0;
     }
-    return result;
+
+cleanup:
+    free(key);
+    return rc;
 }
 
 static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
@@ -96,30 +102,22 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
     const char *sid = s_sid(ref);
     char *text = NULL;
     cJSON *policy = NULL;
-    const cJSON *found = NULL;
-    const cJSON *st;
+    const cJSON *found;
     const cJSON *action;
     cJSON *out = NULL;
     char principal[160];
-    int result;
+    int rc;
 
-    *actual_out = NULL;
-    if (id_out)
-        *id_out = NULL;
-    result = rdsbk_res_bus_policy(&text, client, ref);
-    if (result == 0 && !text)
-        result = rdsbk_error_set(RDSBK_ENOTFOUND, "the default event bus has no policy");
-    if (result == 0)
-        result = rdsbk_json_parse(&policy, text, "events:DescribeEventBus Policy");
-    if (result)
+    rdsbk_res_outs_init(actual_out, id_out);
+    RDSBK_TRY(rdsbk_res_bus_policy(&text, client, ref));
+    if (!text) {
+        rc = rdsbk_error_set(RDSBK_ENOTFOUND, "the default event bus has no policy");
         goto cleanup;
-    cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(policy, "Statement")) {
-        const char *s = rdsbk_json_str(st, "Sid");
-        if (s && sid && strcmp(s, sid) == 0)
-            found = st;
     }
+    RDSBK_TRY(rdsbk_json_parse(&policy, text, "events:DescribeEventBus Policy"));
+    found = rdsbk_res_find(cJSON_GetObjectItemCaseSensitive(policy, "Statement"), "Sid", sid);
     if (!found) {
-        result = rdsbk_error_set(RDSBK_ENOTFOUND, "the default event bus has no statement %s", sid);
+        rc = rdsbk_error_set(RDSBK_ENOTFOUND, "the default event bus has no statement %s", sid);
         goto cleanup;
     }
     s_statement_principal(principal, sizeof(principal), found);
@@ -127,98 +125,54 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
     if (cJSON_IsArray(action) && cJSON_GetArraySize(action) == 1)
         action = cJSON_GetArrayItem(action, 0);
     out = cJSON_CreateObject();
-    result = out ? 0 : rdsbk_error_oom();
-    if (result == 0)
-        result = rdsbk_json_add_str(out, "statement_id", sid);
-    if (result == 0)
-        result = rdsbk_json_add_str(out, "principal", principal);
-    if (result == 0)
-        result = rdsbk_json_add(out, "action", cJSON_Duplicate(action, true));
-    if (result == 0)
-        result = rdsbk_res_set_id(id_out, sid);
-    if (result)
-        goto cleanup;
-    *actual_out = out;
-    out = NULL;
+    RDSBK_CHECK_ALLOC(out);
+    RDSBK_TRY(rdsbk_json_add_str(out, "statement_id", sid));
+    RDSBK_TRY(rdsbk_json_add_str(out, "principal", principal));
+    RDSBK_TRY(rdsbk_json_add(out, "action", cJSON_Duplicate(action, true)));
+    rc = rdsbk_res_found(actual_out, id_out, &out, sid);
 
 cleanup:
     free(text);
     cJSON_Delete(policy);
     cJSON_Delete(out);
-    return result;
+    return rc;
 }
 
-static int s_put(struct rdsbk_client *client, const cJSON *desired) {
-    struct rdsbk_events_put_permission_input in = {0};
-    int result;
-
-    result = rdsbk_res_require(&in.statement_id, desired, "statement_id", S_TYPE);
-    if (result == 0)
-        result = rdsbk_res_require(&in.principal, desired, "principal", S_TYPE);
-    if (result == 0)
-        result = rdsbk_res_require(&in.action, desired, "action", S_TYPE);
-    if (result == 0)
-        result = rdsbk_events_put_permission(client, &in);
-    if (result == 0)
-        rdsbk_log_verbose("event bus admits %s (%s, statement %s)", in.principal, in.action,
-                          in.statement_id);
-    return result;
-}
-
+/* PutPermission; an update replaces the statement whole (rdsbk_res_replace). */
 static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
                     const struct rdsbk_resource_ref *ref, const cJSON *desired) {
-    int result;
+    struct rdsbk_events_put_permission_input in = {0};
+    int rc;
 
-    *actual_out = NULL;
-    if (id_out)
-        *id_out = NULL;
     (void)ref;
-    result = s_put(client, desired);
-    if (result)
-        return result;
-    return rdsbk_res_written(actual_out, id_out, desired, rdsbk_json_str(desired, "statement_id"),
-                             NULL, NULL);
+    rdsbk_res_outs_init(actual_out, id_out);
+    RDSBK_TRY(rdsbk_res_require(&in.statement_id, desired, "statement_id", S_TYPE));
+    RDSBK_TRY(rdsbk_res_require(&in.principal, desired, "principal", S_TYPE));
+    RDSBK_TRY(rdsbk_res_require(&in.action, desired, "action", S_TYPE));
+    RDSBK_TRY(rdsbk_events_put_permission(client, &in));
+    rdsbk_log_verbose("event bus admits %s (%s, statement %s)", in.principal, in.action,
+                      in.statement_id);
+    rc = rdsbk_res_written(actual_out, id_out, desired, in.statement_id, NULL, NULL);
+
+cleanup:
+    return rc;
 }
 
 static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {
-    int result = rdsbk_events_remove_permission(client, s_sid(ref), NULL, false);
-
-    if (result == RDSBK_ENOTFOUND) {
-        rdsbk_error_clear();
-        result = 0;
-    }
-    return result;
-}
-
-/* A statement is replaced whole: remove the old one, put the new one. */
-static int s_update(cJSON **actual_out, struct rdsbk_client *client,
-                    const struct rdsbk_resource_ref *ref, const cJSON *desired,
-                    const cJSON *actual) {
-    int result;
-
-    (void)actual;
-    *actual_out = NULL;
-    result = s_remove(client, ref);
-    if (result == 0)
-        result = s_put(client, desired);
-    if (result)
-        return result;
-    return rdsbk_res_written(actual_out, NULL, desired, rdsbk_json_str(desired, "statement_id"),
-                             NULL, NULL);
+    return rdsbk_events_remove_permission(client, s_sid(ref), NULL, false);
 }
 
 static const char *const s_force_new[] = {"statement_id", NULL};
-static const char *const s_no_diff[] = {NULL};
 
 const struct rdsbk_resource_ops rdsbk_res_events_permission_ops = {
     .type = RDSBK_RT_EVENTS_PERMISSION,
     .read = s_read,
     .create = s_create,
-    .update = s_update,
+    .update = rdsbk_res_replace,
     .remove = s_remove,
     .read_calls = 1,
     .write_calls = 1,
     .force_new = s_force_new,
-    .no_diff = s_no_diff,
+    .no_diff = rdsbk_res_no_keys,
     .service = "events",
 };

@@ -19,71 +19,41 @@
 #define S_TYPE "events_target"
 #define S_PERMISSION_RETRY_MS 30000L
 
-/* The rule and target id of `ref` (copies, caller frees). */
-static int s_names(char **rule_out, char **target_out, const struct rdsbk_resource_ref *ref) {
-    return rdsbk_res_inner_names(rule_out, target_out, ref, '/', "rule", "target_id", false,
-                                 S_TYPE);
-}
+static const struct rdsbk_res_inner s_inner = {S_TYPE, '/', "rule", "target_id", false};
+
+/* The attributes from a ListTargetsByRule entry, but the names. */
+static const struct rdsbk_res_attr s_attrs[] = {
+    {"arn", "Arn", RDSBK_RES_STR, 0},
+    {"role_arn", "RoleArn", RDSBK_RES_OPT_STR, 0},
+    {"input", "Input", RDSBK_RES_OPT_JSON, 0},
+    {NULL, NULL, RDSBK_RES_STR, 0},
+};
 
 static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
                   const struct rdsbk_resource_ref *ref) {
-    char *rule = NULL;
-    char *target_id = NULL;
-    char *id = NULL;
+    struct rdsbk_res_names names;
     cJSON *targets = NULL;
-    const cJSON *found = NULL;
-    const cJSON *t;
+    const cJSON *found;
     cJSON *out = NULL;
-    int result;
+    int rc;
 
-    *actual_out = NULL;
-    if (id_out)
-        *id_out = NULL;
-    result = s_names(&rule, &target_id, ref);
-    if (result == 0)
-        result = rdsbk_events_list_targets_by_rule(&targets, client, rule, NULL);
-    if (result)
-        goto cleanup;
-    cJSON_ArrayForEach(t, targets) {
-        const char *tid = rdsbk_json_str(t, "Id");
-        if (tid && strcmp(tid, target_id) == 0)
-            found = t;
-    }
+    rdsbk_res_outs_init(actual_out, id_out);
+    RDSBK_TRY(rdsbk_res_names_of(&names, ref, &s_inner));
+    RDSBK_TRY(rdsbk_events_list_targets_by_rule(&targets, client, names.outer, NULL));
+    found = rdsbk_res_find(targets, "Id", names.inner);
     if (!found) {
-        result = rdsbk_error_set(RDSBK_ENOTFOUND, "rule %s has no target %s", rule, target_id);
+        rc = rdsbk_error_set(RDSBK_ENOTFOUND, "rule %s has no target %s", names.outer, names.inner);
         goto cleanup;
     }
-    out = cJSON_CreateObject();
-    result = out ? rdsbk_strfmt(&id, "%s/%s", rule, target_id) : rdsbk_error_oom();
-    if (result == 0)
-        result = rdsbk_json_add_str(out, "rule", rule);
-    if (result == 0)
-        result = rdsbk_json_add_str(out, "target_id", target_id);
-    if (result == 0)
-        result = rdsbk_json_add_str(out, "arn", rdsbk_json_str(found, "Arn"));
-    if (result == 0 && rdsbk_json_str(found, "RoleArn"))
-        result = rdsbk_json_add_str(out, "role_arn", rdsbk_json_str(found, "RoleArn"));
-    if (result == 0 && rdsbk_json_str(found, "Input")) {
-        cJSON *input = NULL;
-        result = rdsbk_json_parse(&input, rdsbk_json_str(found, "Input"),
-                                  "events:ListTargetsByRule Input");
-        if (result == 0)
-            result = rdsbk_json_add(out, "input", input);
-    }
-    if (result == 0)
-        result = rdsbk_res_set_id(id_out, id);
-    if (result)
-        goto cleanup;
-    *actual_out = out;
-    out = NULL;
+    RDSBK_TRY(rdsbk_res_names_attrs(&out, &names, &s_inner));
+    RDSBK_TRY(rdsbk_res_add_attrs(out, found, s_attrs, "events:ListTargetsByRule"));
+    rc = rdsbk_res_found(actual_out, id_out, &out, names.id);
 
 cleanup:
-    free(rule);
-    free(target_id);
-    free(id);
+    rdsbk_res_names_clean_up(&names);
     cJSON_Delete(targets);
     cJSON_Delete(out);
-    return result;
+    return rc;
 }
 
 /* A refusal that a bus policy still propagating explains. */
@@ -95,115 +65,102 @@ static bool s_not_admitted_yet(int rc) {
                        strstr(err->message, "not authorized") != NULL);
 }
 
-/* PutTargets creates and replaces alike. */
-static int s_put(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
-                 const struct rdsbk_resource_ref *ref, const cJSON *desired) {
+/* The PutTargets list of the desired target `target_id`: [{Id, Arn, RoleArn?, Input?}] (caller
+ * deletes). */
+static int s_targets(cJSON **targets_out, const char *target_id, const cJSON *desired) {
+    const char *role_arn = rdsbk_json_str(desired, "role_arn");
+    const cJSON *input = cJSON_GetObjectItemCaseSensitive(desired, "input");
+    const char *arn = NULL;
+    char *input_text = NULL;
+    cJSON *targets = cJSON_CreateArray();
+    cJSON *entry = cJSON_CreateObject();
+    int rc;
+
+    *targets_out = NULL;
+    RDSBK_CHECK_ALLOC(targets);
+    RDSBK_CHECK_ALLOC(entry);
+    RDSBK_TRY(rdsbk_res_require(&arn, desired, "arn", S_TYPE));
+    RDSBK_TRY(rdsbk_json_add_str(entry, "Id", target_id));
+    RDSBK_TRY(rdsbk_json_add_str(entry, "Arn", arn));
+    if (role_arn && *role_arn)
+        RDSBK_TRY(rdsbk_json_add_str(entry, "RoleArn", role_arn));
+    if (input) {
+        /* a constant event for the target instead of the matched one (the sweep) */
+        RDSBK_TRY(rdsbk_json_text(&input_text, input));
+        RDSBK_TRY(rdsbk_json_add_str(entry, "Input", input_text));
+    }
+    if (!cJSON_AddItemToArray(targets, entry)) {
+        rc = rdsbk_error_oom();
+        goto cleanup;
+    }
+    entry = NULL;
+    *targets_out = targets;
+    targets = NULL;
+
+cleanup:
+    free(input_text);
+    cJSON_Delete(entry);
+    cJSON_Delete(targets);
+    return rc;
+}
+
+/* PutTargets creates and replaces alike: an update writes it again (rdsbk_res_rewrite). */
+static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
+                    const struct rdsbk_resource_ref *ref, const cJSON *desired) {
     const char *rule = NULL;
     const char *target_id = NULL;
-    const char *arn = NULL;
-    const char *role_arn = rdsbk_json_str(desired, "role_arn");
     struct rdsbk_backoff b;
-    cJSON *targets = cJSON_CreateArray();
-    cJSON *target = cJSON_CreateObject();
-    char *id = NULL;
-    int result;
+    cJSON *targets = NULL;
+    int rc;
 
-    *actual_out = NULL;
-    if (id_out)
-        *id_out = NULL;
-    if (!targets || !target || !cJSON_AddItemToArray(targets, target)) {
-        cJSON_Delete(target);
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
-    result = rdsbk_res_require(&rule, desired, "rule", S_TYPE);
-    if (result == 0)
-        result = rdsbk_res_require(&target_id, desired, "target_id", S_TYPE);
-    if (result == 0)
-        result = rdsbk_res_require(&arn, desired, "arn", S_TYPE);
-    if (result == 0)
-        result = rdsbk_json_add_str(target, "Id", target_id);
-    if (result == 0)
-        result = rdsbk_json_add_str(target, "Arn", arn);
-    if (result == 0 && role_arn && *role_arn)
-        result = rdsbk_json_add_str(target, "RoleArn", role_arn);
-    if (result == 0 && cJSON_GetObjectItemCaseSensitive(desired, "input")) {
-        /* a constant event for the target instead of the matched one (the sweep) */
-        char *input = NULL;
-        result = rdsbk_json_text(&input, cJSON_GetObjectItemCaseSensitive(desired, "input"));
-        if (result == 0)
-            result = rdsbk_json_add_str(target, "Input", input);
-        free(input);
-    }
-    if (result)
-        goto cleanup;
+    (void)ref;
+    rdsbk_res_outs_init(actual_out, id_out);
+    RDSBK_TRY(rdsbk_res_inner_require(&rule, &target_id, desired, &s_inner));
+    RDSBK_TRY(s_targets(&targets, target_id, desired));
     rdsbk_backoff_init(&b, 1000, 8000, 2.0, S_PERMISSION_RETRY_MS);
     for (;;) {
-        result = rdsbk_events_put_targets(client, rule, NULL, targets);
-        if (!s_not_admitted_yet(result) ||
+        rc = rdsbk_events_put_targets(client, rule, NULL, targets);
+        if (!s_not_admitted_yet(rc) ||
             !rdsbk_res_backoff_wait(&b,
                                     "events:PutTargets %s/%s refused (%s); the destination may "
                                     "not admit us yet",
                                     rule, target_id, rdsbk_error_last()->message))
             break;
     }
-    if (result)
+    if (rc)
         goto cleanup;
-    rdsbk_log_verbose("put target %s of EventBridge rule %s -> %s", target_id, rule, arn);
-    result = rdsbk_strfmt(&id, "%s/%s", rule, target_id);
-    if (result == 0)
-        result = rdsbk_res_written(actual_out, id_out, desired, id, NULL, NULL);
+    rdsbk_log_verbose("put target %s of EventBridge rule %s -> %s", target_id, rule,
+                      rdsbk_json_str(desired, "arn"));
+    rc = rdsbk_res_inner_written(actual_out, id_out, desired, &s_inner);
 
 cleanup:
     cJSON_Delete(targets);
-    free(id);
-    return result;
+    return rc;
 }
 
-static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
-                    const struct rdsbk_resource_ref *ref, const cJSON *desired) {
-    return s_put(actual_out, id_out, client, ref, desired);
-}
+static int s_remove_target(struct rdsbk_client *client, const char *rule, const char *target_id) {
+    const char *ids[] = {target_id};
 
-static int s_update(cJSON **actual_out, struct rdsbk_client *client,
-                    const struct rdsbk_resource_ref *ref, const cJSON *desired,
-                    const cJSON *actual) {
-    (void)actual;
-    return s_put(actual_out, NULL, client, ref, desired);
+    /* a rule gone took its targets along: RDSBK_ENOTFOUND */
+    return rdsbk_events_remove_targets(client, rule, NULL, ids, 1, false);
 }
 
 static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {
-    char *rule = NULL;
-    char *target_id = NULL;
-    int result = s_names(&rule, &target_id, ref);
-
-    if (result == 0) {
-        const char *ids[] = {target_id};
-        result = rdsbk_events_remove_targets(client, rule, NULL, ids, 1, false);
-    }
-    /* the rule gone takes its targets with it */
-    if (result == RDSBK_ENOTFOUND) {
-        rdsbk_error_clear();
-        result = 0;
-    }
-    free(rule);
-    free(target_id);
-    return result;
+    return rdsbk_res_inner_remove(client, ref, &s_inner, s_remove_target);
 }
 
 static const char *const s_force_new[] = {"rule", "target_id", NULL};
-static const char *const s_no_diff[] = {NULL};
 
 const struct rdsbk_resource_ops rdsbk_res_events_target_ops = {
     .type = RDSBK_RT_EVENTS_TARGET,
     .read = s_read,
     .create = s_create,
-    .update = s_update,
+    .update = rdsbk_res_rewrite,
     .remove = s_remove,
     .read_calls = 1,
     .write_calls = 1,
     .force_new = s_force_new,
-    .no_diff = s_no_diff,
+    .no_diff = rdsbk_res_no_keys,
     .service = "events",
     .contained = true,
     .container = RDSBK_RT_EVENTS_RULE,

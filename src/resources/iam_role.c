@@ -14,9 +14,8 @@
 
 #define S_TYPE "iam_role"
 
-static const char *s_name(const struct rdsbk_resource_ref *ref) {
-    return ref->id && *ref->id ? ref->id : ref->name;
-}
+static const struct rdsbk_res_tagging s_tagging = {S_TYPE, rdsbk_iam_list_role_tags,
+                                                   rdsbk_iam_untag_role, rdsbk_iam_tag_role};
 
 /* UpdateRole with a new description (the service module has no call for it). */
 static int s_update_description(struct rdsbk_client *client, const char *role,
@@ -46,57 +45,30 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
     struct rdsbk_tag *tags = NULL;
     size_t n_tags = 0;
     cJSON *out = NULL;
-    cJSON *trust = NULL;
-    int result;
+    int rc;
 
-    *actual_out = NULL;
-    if (id_out)
-        *id_out = NULL;
-    result = rdsbk_iam_get_role(&role, client, s_name(ref));
-    if (result)
-        goto cleanup;
+    rdsbk_res_outs_init(actual_out, id_out);
+    RDSBK_TRY(rdsbk_iam_get_role(&role, client, rdsbk_res_name(ref)));
     /* GetRole carries the tags on AWS; ask separately when a reply comes without them */
-    if (role.n_tags == 0) {
-        result = rdsbk_iam_list_role_tags(&tags, &n_tags, client, role.name);
-        if (result)
-            goto cleanup;
-    }
-    result = rdsbk_json_parse(&trust, role.assume_role_policy, "iam:GetRole trust policy");
-    if (result)
-        goto cleanup;
+    if (role.n_tags == 0)
+        RDSBK_TRY(rdsbk_iam_list_role_tags(&tags, &n_tags, client, role.name));
     out = cJSON_CreateObject();
-    if (!out) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
-    result = rdsbk_json_add_str(out, "name", role.name);
-    if (result == 0)
-        result = rdsbk_json_add_str(out, "path", role.path ? role.path : "/");
-    if (result == 0)
-        result = rdsbk_json_add_str(out, "description", role.description);
-    if (result == 0) {
-        result = rdsbk_json_add(out, "assume_role_policy", trust);
-        trust = NULL;
-    }
-    if (result == 0)
-        result = rdsbk_json_add(out, "tags",
-                                role.n_tags ? rdsbk_res_tags_to_json(role.tags, role.n_tags)
-                                            : rdsbk_res_tags_to_json(tags, n_tags));
-    if (result == 0)
-        result = rdsbk_json_add_str(out, "arn", role.arn);
-    if (result == 0)
-        result = rdsbk_res_set_id(id_out, role.name);
-    if (result)
-        goto cleanup;
-    *actual_out = out;
-    out = NULL;
+    RDSBK_CHECK_ALLOC(out);
+    RDSBK_TRY(rdsbk_json_add_str(out, "name", role.name));
+    RDSBK_TRY(rdsbk_json_add_str(out, "path", role.path ? role.path : "/"));
+    RDSBK_TRY(rdsbk_json_add_str(out, "description", role.description));
+    RDSBK_TRY(rdsbk_res_add_parsed(out, "assume_role_policy", role.assume_role_policy,
+                                   "iam:GetRole trust policy"));
+    RDSBK_TRY(role.n_tags ? rdsbk_res_add_tags(out, role.tags, role.n_tags)
+                          : rdsbk_res_add_tags(out, tags, n_tags));
+    RDSBK_TRY(rdsbk_json_add_str(out, "arn", role.arn));
+    rc = rdsbk_res_found(actual_out, id_out, &out, role.name);
 
 cleanup:
     cJSON_Delete(out);
-    cJSON_Delete(trust);
     rdsbk_aws_tags_free(tags, n_tags);
     rdsbk_iam_role_clean_up(&role);
-    return result;
+    return rc;
 }
 
 static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
@@ -106,81 +78,57 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     struct rdsbk_tag *tags = NULL;
     size_t n_tags = 0;
     char *trust = NULL;
-    int result;
+    int rc;
 
-    *actual_out = NULL;
-    if (id_out)
-        *id_out = NULL;
-    result = rdsbk_res_require(&in.name, desired, "name", S_TYPE);
-    if (result)
-        goto cleanup;
-    result =
-        rdsbk_json_text(&trust, cJSON_GetObjectItemCaseSensitive(desired, "assume_role_policy"));
-    if (result)
-        goto cleanup;
-    result = rdsbk_res_tags_from_json(&tags, &n_tags, cJSON_GetObjectItem(desired, "tags"));
-    if (result)
-        goto cleanup;
+    (void)ref;
+    rdsbk_res_outs_init(actual_out, id_out);
+    RDSBK_TRY(rdsbk_res_require(&in.name, desired, "name", S_TYPE));
+    RDSBK_TRY(
+        rdsbk_json_text(&trust, cJSON_GetObjectItemCaseSensitive(desired, "assume_role_policy")));
+    RDSBK_TRY(rdsbk_res_tags_from_json(&tags, &n_tags, cJSON_GetObjectItem(desired, "tags")));
     in.path = rdsbk_json_str(desired, "path");
     in.description = rdsbk_json_str(desired, "description");
     in.assume_role_policy = trust;
     in.tags = tags;
     in.n_tags = n_tags;
-    result = rdsbk_iam_create_role(&created, client, &in);
-    if (result)
-        goto cleanup;
+    RDSBK_TRY(rdsbk_iam_create_role(&created, client, &in));
     rdsbk_log_verbose("created IAM role %s", in.name);
-    result = rdsbk_res_written(actual_out, id_out, desired, in.name, "arn", created.arn);
+    rc = rdsbk_res_written(actual_out, id_out, desired, in.name, "arn", created.arn);
 
 cleanup:
     rdsbk_iam_role_clean_up(&created);
     free(trust);
     rdsbk_aws_tags_free(tags, n_tags);
-    return result;
+    return rc;
 }
 
 static int s_update(cJSON **actual_out, struct rdsbk_client *client,
                     const struct rdsbk_resource_ref *ref, const cJSON *desired,
                     const cJSON *actual) {
-    const char *name = s_name(ref);
-    struct rdsbk_tag *set = NULL;
-    size_t n_set = 0;
-    char **rm = NULL;
-    size_t n_rm = 0;
+    const char *name = rdsbk_res_name(ref);
+    const char *description = rdsbk_json_str(desired, "description");
     char *trust = NULL;
-    int result = 0;
+    int rc;
 
     *actual_out = NULL;
     if (rdsbk_res_changed(desired, actual, "assume_role_policy")) {
-        result = rdsbk_json_text(&trust,
-                                 cJSON_GetObjectItemCaseSensitive(desired, "assume_role_policy"));
-        if (result == 0)
-            result = rdsbk_iam_update_assume_role_policy(client, name, trust);
-        if (result)
-            goto cleanup;
+        RDSBK_TRY(rdsbk_json_text(&trust,
+                                  cJSON_GetObjectItemCaseSensitive(desired, "assume_role_policy")));
+        RDSBK_TRY(rdsbk_iam_update_assume_role_policy(client, name, trust));
     }
-    if (rdsbk_res_changed(desired, actual, "description")) {
-        const char *d = rdsbk_json_str(desired, "description");
-        result = s_update_description(client, name, d ? d : "");
-        if (result)
-            goto cleanup;
-    }
-    result = rdsbk_res_tags_diff(&set, &n_set, &rm, &n_rm, cJSON_GetObjectItem(desired, "tags"),
-                                 cJSON_GetObjectItem(actual, "tags"));
-    if (result == 0 && n_rm)
-        result = rdsbk_iam_untag_role(client, name, (const char *const *)rm, n_rm);
-    if (result == 0 && n_set)
-        result = rdsbk_iam_tag_role(client, name, set, n_set);
-    if (result)
-        goto cleanup;
-    result =
-        rdsbk_res_written(actual_out, NULL, desired, name, "arn", rdsbk_json_str(actual, "arn"));
+    if (rdsbk_res_changed(desired, actual, "description"))
+        RDSBK_TRY(s_update_description(client, name, description ? description : ""));
+    RDSBK_TRY(rdsbk_res_update_tags(client, name, desired, actual, &s_tagging));
+    rc = rdsbk_res_written(actual_out, NULL, desired, name, "arn", rdsbk_json_str(actual, "arn"));
 
 cleanup:
     free(trust);
-    rdsbk_aws_tags_free(set, n_set);
-    rdsbk_strings_free(rm, n_rm);
-    return result;
+    return rc;
+}
+
+/* A policy gone meanwhile (deleted, detached) is as good as removed: the others still go. */
+static int s_unless_gone(int rc) {
+    return rc == RDSBK_ENOTFOUND ? 0 : rc;
 }
 
 /* Inline policies deleted, managed ones detached: AWS refuses DeleteRole otherwise. */
@@ -189,24 +137,19 @@ static int s_empty_role(struct rdsbk_client *client, const char *name) {
     size_t n_names = 0;
     struct rdsbk_iam_attached_policy *attached = NULL;
     size_t n_attached = 0;
-    int result;
+    int rc;
 
-    result = rdsbk_iam_list_role_policies(&names, &n_names, client, name);
-    for (size_t i = 0; result == 0 && i < n_names; i++) {
-        result = rdsbk_iam_delete_role_policy(client, name, names[i]);
-        if (result == RDSBK_ENOTFOUND)
-            result = 0;
-    }
-    if (result == 0)
-        result = rdsbk_iam_list_attached_role_policies(&attached, &n_attached, client, name);
-    for (size_t i = 0; result == 0 && i < n_attached; i++) {
-        result = rdsbk_iam_detach_role_policy(client, name, attached[i].arn);
-        if (result == RDSBK_ENOTFOUND)
-            result = 0;
-    }
+    RDSBK_TRY(rdsbk_iam_list_role_policies(&names, &n_names, client, name));
+    for (size_t i = 0; i < n_names; i++)
+        RDSBK_TRY(s_unless_gone(rdsbk_iam_delete_role_policy(client, name, names[i])));
+    RDSBK_TRY(rdsbk_iam_list_attached_role_policies(&attached, &n_attached, client, name));
+    for (size_t i = 0; i < n_attached; i++)
+        RDSBK_TRY(s_unless_gone(rdsbk_iam_detach_role_policy(client, name, attached[i].arn)));
+
+cleanup:
     rdsbk_strings_free(names, n_names);
     rdsbk_iam_attached_policies_free(attached, n_attached);
-    return result;
+    return rc;
 }
 
 /*
@@ -215,24 +158,19 @@ static int s_empty_role(struct rdsbk_client *client, const char *name) {
  * attached), the role is emptied and deleted again.
  */
 static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {
-    const char *name = s_name(ref);
-    int result = rdsbk_iam_delete_role(client, name);
+    const char *name = rdsbk_res_name(ref);
+    int rc = rdsbk_iam_delete_role(client, name);
 
-    if (result && rdsbk_res_aws_error_is("DeleteConflict", NULL)) {
+    if (rc && rdsbk_res_aws_error_is("DeleteConflict", NULL)) {
         rdsbk_log_verbose("IAM role %s has policies besides ours: removing them", name);
-        result = s_empty_role(client, name);
-        if (result == 0)
-            result = rdsbk_iam_delete_role(client, name);
+        rc = s_empty_role(client, name);
+        if (rc == 0)
+            rc = rdsbk_iam_delete_role(client, name);
     }
-    if (result == RDSBK_ENOTFOUND) {
-        rdsbk_error_clear();
-        result = 0;
-    }
-    return result;
+    return rc;
 }
 
 static const char *const s_force_new[] = {"name", "path", NULL};
-static const char *const s_no_diff[] = {NULL};
 
 const struct rdsbk_resource_ops rdsbk_res_iam_role_ops = {
     .type = RDSBK_RT_IAM_ROLE,
@@ -243,7 +181,7 @@ const struct rdsbk_resource_ops rdsbk_res_iam_role_ops = {
     .read_calls = 1,
     .write_calls = 1,
     .force_new = s_force_new,
-    .no_diff = s_no_diff,
+    .no_diff = rdsbk_res_no_keys,
     .service = "iam",
     .global = true,
 };

@@ -7,10 +7,10 @@
  * keys behind for 7..30 days). deletion_window_days and prevent_destroy are settings of the tool,
  * not of AWS: `read` carries them over from the last known attributes, `remove` uses the window.
  */
-#include "rdsbk/http.h"
 #include "resources_internal.h"
 
 #include "rdsbk/error.h"
+#include "rdsbk/http.h"
 #include "rdsbk/log.h"
 #include "rdsbk/pool.h"
 #include "rdsbk/services/kms.h"
@@ -23,6 +23,15 @@
 /* A new IAM principal named in a key policy is refused (MalformedPolicyDocumentException) until
  * IAM has propagated it; AWS documents "a few minutes" at most, usually seconds. */
 #define S_POLICY_RETRY_MS 60000L
+
+static const struct rdsbk_res_tagging s_tagging = {
+    S_TYPE, rdsbk_kms_list_resource_tags, rdsbk_kms_untag_resource, rdsbk_kms_tag_resource};
+
+/* The id in a key's metadata ("" when AWS left it out). Borrowed. */
+static const char *s_key_id(const cJSON *meta) {
+    const char *id = rdsbk_json_str(meta, "KeyId");
+    return id ? id : "";
+}
 
 static bool s_pending_deletion(const cJSON *meta) {
     const char *state = rdsbk_json_str(meta, "KeyState");
@@ -51,8 +60,8 @@ static bool s_tagged_for(struct rdsbk_client *client, const char *key_id, const 
  * Which of the account's keys (a ListKeys reply) carry the tag rdsbk:stack=<stack>: a call per
  * key, up to S_SCAN_THREADS at once. An account holds a key per AWS service that encrypts
  * something for it besides its own keys; one after another, their reads would put a second or
- * more on a first apply or a destroy --discover. `skip` (NULL: none) is not read. Returns a bool
- * per key (caller frees), NULL on ENOMEM (error set).
+ * more on a first apply or a destroy --discover. `skip` (NULL: none) is not read. *tagged_out a
+ * bool per key (caller frees). Returns 0 or RDSBK_ENOMEM.
  */
 #define S_SCAN_THREADS 8
 
@@ -73,44 +82,46 @@ static int s_scan_one(size_t i, void *payload) {
     return 0;
 }
 
-static bool *s_tagged_keys(struct rdsbk_client *client, const cJSON *keys, const char *stack,
-                           const char *skip) {
+static int s_tagged_keys(bool **tagged_out, struct rdsbk_client *client, const cJSON *keys,
+                         const char *stack, const char *skip) {
     size_t n = (size_t)cJSON_GetArraySize(keys);
     struct s_scan sc = {client, stack, skip, NULL, NULL};
     struct rdsbk_task_result *results = calloc(n ? n : 1, sizeof(*results));
     const cJSON *k;
     size_t i = 0;
+    int rc = 0;
 
+    *tagged_out = NULL;
     sc.keys = calloc(n ? n : 1, sizeof(*sc.keys));
     sc.tagged = calloc(n ? n : 1, sizeof(*sc.tagged));
-    if (!results || !sc.keys || !sc.tagged) {
-        free(sc.tagged);
-        sc.tagged = NULL;
-        rdsbk_error_oom();
-        goto cleanup;
-    }
+    RDSBK_CHECK_ALLOC(results);
+    RDSBK_CHECK_ALLOC(sc.keys);
+    RDSBK_CHECK_ALLOC(sc.tagged);
     cJSON_ArrayForEach(k, keys) {
         sc.keys[i++] = k;
     }
     rdsbk_pool_run(results, &(struct rdsbk_pool_tasks){.n = n}, S_SCAN_THREADS, true, s_scan_one,
                    &sc); /* a read that fails counts as untagged: nothing fails */
+    *tagged_out = sc.tagged;
+    sc.tagged = NULL;
 
 cleanup:
     free(results);
     free(sc.keys);
-    return sc.tagged;
+    free(sc.tagged);
+    return rc;
 }
 
 /* The metadata of a live key (not pending deletion) with id `key_id`; RDSBK_ENOTFOUND otherwise. */
 static int s_describe_live(cJSON **meta_out, struct rdsbk_client *client, const char *key_id) {
-    int result = rdsbk_kms_describe_key(meta_out, client, key_id);
+    int rc = rdsbk_kms_describe_key(meta_out, client, key_id);
 
-    if (result == 0 && s_pending_deletion(*meta_out)) {
-        result = rdsbk_error_set(RDSBK_ENOTFOUND, "KMS key %s is pending deletion", key_id);
+    if (rc == 0 && s_pending_deletion(*meta_out)) {
+        rc = rdsbk_error_set(RDSBK_ENOTFOUND, "KMS key %s is pending deletion", key_id);
         cJSON_Delete(*meta_out);
         *meta_out = NULL;
     }
-    return result;
+    return rc;
 }
 
 /*
@@ -122,59 +133,42 @@ static int s_describe_live(cJSON **meta_out, struct rdsbk_client *client, const 
 static int s_find_by_alias(cJSON **meta_out, struct rdsbk_client *client,
                            const struct rdsbk_resource_ref *ref) {
     cJSON *meta = NULL;
-    int result = RDSBK_ENOTFOUND;
+    int rc = RDSBK_ENOTFOUND;
 
     *meta_out = NULL;
     if (ref->name && strncmp(ref->name, "alias/", 6) == 0)
-        result = s_describe_live(&meta, client, ref->name);
-    if (result == 0 && !s_tagged_for(client, rdsbk_json_str(meta, "KeyId"), ref->stack))
-        result = RDSBK_ENOTFOUND;
-    if (result == 0) {
+        rc = s_describe_live(&meta, client, ref->name);
+    if (rc == 0 && !s_tagged_for(client, rdsbk_json_str(meta, "KeyId"), ref->stack))
+        rc = RDSBK_ENOTFOUND;
+    if (rc == 0) {
         *meta_out = meta;
         meta = NULL;
     }
     cJSON_Delete(meta);
-    return result;
+    return rc;
 }
 
-static int s_find(cJSON **meta_out, struct rdsbk_client *client,
-                  const struct rdsbk_resource_ref *ref) {
-    cJSON *keys = NULL;
+/* The newest live key among the `keys` that `tagged` marks (NULL: none; caller deletes), and how
+ * many are live. Keys that cannot be described are passed over. */
+static cJSON *s_newest_live(int *live_out, struct rdsbk_client *client, const cJSON *keys,
+                            const bool *tagged, const char *stack) {
     cJSON *best = NULL;
-    bool *tagged = NULL;
     const cJSON *k;
     size_t i = 0;
-    int candidates = 0;
-    int result;
 
-    *meta_out = NULL;
-    if (!ref->stack || !*ref->stack) {
-        result = rdsbk_error_set(RDSBK_ENOTFOUND, "kms_key: no stack to look the key up by");
-        goto cleanup;
-    }
-    result = s_find_by_alias(&best, client, ref);
-    if (result != RDSBK_ENOTFOUND)
-        goto cleanup;
-    result = rdsbk_kms_list_keys(&keys, client);
-    if (result)
-        goto cleanup;
-    tagged = s_tagged_keys(client, keys, ref->stack, NULL);
-    if (!tagged) {
-        result = RDSBK_ENOMEM;
-        goto cleanup;
-    }
+    *live_out = 0;
     cJSON_ArrayForEach(k, keys) {
         const char *id = rdsbk_json_str(k, "KeyId");
         cJSON *meta = NULL;
         if (!tagged[i++])
             continue;
         if (s_describe_live(&meta, client, id) != 0) {
-            rdsbk_log_debug("kms: key %s of stack %s is not live: %s", id, ref->stack,
+            rdsbk_log_debug("kms: key %s of stack %s is not live: %s", id, stack,
                             rdsbk_error_last()->message);
             rdsbk_error_clear();
             continue;
         }
-        candidates++;
+        (*live_out)++;
         if (!best || cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "CreationDate")) >
                          cJSON_GetNumberValue(cJSON_GetObjectItem(best, "CreationDate"))) {
             cJSON_Delete(best);
@@ -183,93 +177,82 @@ static int s_find(cJSON **meta_out, struct rdsbk_client *client,
             cJSON_Delete(meta);
         }
     }
+    return best;
+}
+
+static int s_find(cJSON **meta_out, struct rdsbk_client *client,
+                  const struct rdsbk_resource_ref *ref) {
+    cJSON *keys = NULL;
+    cJSON *best = NULL;
+    bool *tagged = NULL;
+    int candidates = 0;
+    int rc;
+
+    *meta_out = NULL;
+    if (!ref->stack || !*ref->stack) {
+        rc = rdsbk_error_set(RDSBK_ENOTFOUND, "kms_key: no stack to look the key up by");
+        goto cleanup;
+    }
+    rc = s_find_by_alias(&best, client, ref);
+    if (rc != RDSBK_ENOTFOUND)
+        goto cleanup;
+    RDSBK_TRY(rdsbk_kms_list_keys(&keys, client));
+    RDSBK_TRY(s_tagged_keys(&tagged, client, keys, ref->stack, NULL));
+    best = s_newest_live(&candidates, client, keys, tagged, ref->stack);
     if (!best) {
-        result = rdsbk_error_set(RDSBK_ENOTFOUND, "no live KMS key tagged %s=%s", S_STACK_TAG,
-                                 ref->stack);
+        rc = rdsbk_error_set(RDSBK_ENOTFOUND, "no live KMS key tagged %s=%s", S_STACK_TAG,
+                             ref->stack);
         goto cleanup;
     }
     if (candidates > 1)
         rdsbk_log_warn("%d live KMS keys are tagged %s=%s; adopting the newest, %s", candidates,
                        S_STACK_TAG, ref->stack, rdsbk_json_str(best, "KeyId"));
-    result = 0;
 
 cleanup:
-    if (result == 0) {
+    if (rc == 0) {
         *meta_out = best;
         best = NULL;
     }
     free(tagged);
     cJSON_Delete(keys);
     cJSON_Delete(best);
-    return result;
+    return rc;
 }
 
 static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
                   const struct rdsbk_resource_ref *ref) {
     cJSON *meta = NULL;
     cJSON *out = NULL;
-    cJSON *policy = NULL;
-    char *policy_text = NULL;
-    struct rdsbk_tag *tags = NULL;
-    size_t n_tags = 0;
+    char *policy = NULL;
     const char *key_id;
-    int result;
+    int rc;
 
-    *actual_out = NULL;
-    if (id_out)
-        *id_out = NULL;
+    rdsbk_res_outs_init(actual_out, id_out);
     if (ref->id && *ref->id)
-        result = s_describe_live(&meta, client, ref->id);
+        RDSBK_TRY(s_describe_live(&meta, client, ref->id));
     else
-        result = s_find(&meta, client, ref);
-    if (result)
-        goto cleanup;
+        RDSBK_TRY(s_find(&meta, client, ref));
     key_id = rdsbk_json_str(meta, "KeyId");
-    result = rdsbk_kms_get_key_policy(&policy_text, client, key_id);
-    if (result == 0)
-        result = rdsbk_json_parse(&policy, policy_text, "kms:GetKeyPolicy");
-    if (result == 0)
-        result = rdsbk_kms_list_resource_tags(&tags, &n_tags, client, key_id);
-    if (result)
-        goto cleanup;
+    RDSBK_TRY(rdsbk_kms_get_key_policy(&policy, client, key_id));
     out = cJSON_CreateObject();
-    if (!out) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
-    result = rdsbk_json_add_str(out, "description", rdsbk_json_str(meta, "Description"));
-    if (result == 0)
-        result = rdsbk_json_add(
-            out, "multi_region",
-            cJSON_CreateBool(cJSON_IsTrue(cJSON_GetObjectItem(meta, "MultiRegion"))));
-    if (result == 0) {
-        result = rdsbk_json_add(out, "policy", policy);
-        policy = NULL;
-    }
-    if (result == 0)
-        result = rdsbk_json_add(out, "tags", rdsbk_res_tags_to_json(tags, n_tags));
-    if (result == 0)
-        result = rdsbk_json_copy_member(out, ref->attributes, "deletion_window_days");
-    if (result == 0)
-        result = rdsbk_json_copy_member(out, ref->attributes, "prevent_destroy");
-    if (result == 0)
-        result = rdsbk_json_add_str(out, "arn", rdsbk_json_str(meta, "Arn"));
-    if (result == 0)
-        result = rdsbk_json_add_str(out, "key_id", key_id);
-    if (result == 0)
-        result = rdsbk_res_set_id(id_out, key_id);
-    if (result)
-        goto cleanup;
-    *actual_out = out;
-    out = NULL;
+    RDSBK_CHECK_ALLOC(out);
+    RDSBK_TRY(rdsbk_json_add_str(out, "description", rdsbk_json_str(meta, "Description")));
+    RDSBK_TRY(
+        rdsbk_json_add(out, "multi_region",
+                       cJSON_CreateBool(cJSON_IsTrue(cJSON_GetObjectItem(meta, "MultiRegion")))));
+    RDSBK_TRY(rdsbk_res_add_parsed(out, "policy", policy, "kms:GetKeyPolicy"));
+    RDSBK_TRY(rdsbk_res_add_listed_tags(out, client, key_id, &s_tagging));
+    RDSBK_TRY(rdsbk_json_copy_member(out, ref->attributes, "deletion_window_days"));
+    RDSBK_TRY(rdsbk_json_copy_member(out, ref->attributes, "prevent_destroy"));
+    RDSBK_TRY(rdsbk_json_add_str(out, "arn", rdsbk_json_str(meta, "Arn")));
+    RDSBK_TRY(rdsbk_json_add_str(out, "key_id", key_id));
+    rc = rdsbk_res_found(actual_out, id_out, &out, key_id);
 
 cleanup:
     cJSON_Delete(meta);
     cJSON_Delete(out);
-    cJSON_Delete(policy);
-    free(policy_text);
-    rdsbk_aws_tags_free(tags, n_tags);
-    return result;
+    free(policy);
+    return rc;
 }
 
 static bool s_policy_not_ready(int rc) {
@@ -292,7 +275,7 @@ static void s_reap_twins(struct rdsbk_client *client, const struct rdsbk_resourc
     size_t i = 0;
 
     if (rdsbk_kms_list_keys(&keys, client) != 0 ||
-        !(tagged = s_tagged_keys(client, keys, ref->stack, keep))) {
+        s_tagged_keys(&tagged, client, keys, ref->stack, keep) != 0) {
         rdsbk_log_warn("kms: could not look for twins of key %s: %s", keep,
                        rdsbk_error_last()->message);
         rdsbk_error_clear();
@@ -318,64 +301,68 @@ static void s_reap_twins(struct rdsbk_client *client, const struct rdsbk_resourc
     cJSON_Delete(keys);
 }
 
-static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
-                    const struct rdsbk_resource_ref *ref, const cJSON *desired) {
-    struct rdsbk_kms_create_key_input in = {0};
+/* CreateKey, again while a principal of the policy has not propagated in IAM; *retried_out
+ * whether the transport retried any of them (see s_reap_twins). */
+static int s_create_key(cJSON **meta_out, bool *retried_out, struct rdsbk_client *client,
+                        const struct rdsbk_kms_create_key_input *in) {
     struct rdsbk_backoff b;
-    struct rdsbk_tag *tags = NULL;
-    size_t n_tags = 0;
-    char *policy = NULL;
-    cJSON *meta = NULL;
-    char *key_id = NULL;
-    bool retried = false;
-    int result;
+    int rc;
 
-    *actual_out = NULL;
-    if (id_out)
-        *id_out = NULL;
-    result = rdsbk_json_text(&policy, cJSON_GetObjectItemCaseSensitive(desired, "policy"));
-    if (result)
-        goto cleanup;
-    result = rdsbk_res_tags_from_json(&tags, &n_tags, cJSON_GetObjectItem(desired, "tags"));
-    if (result)
-        goto cleanup;
-    in.policy = policy;
-    in.description = rdsbk_json_str(desired, "description");
-    in.multi_region = cJSON_IsTrue(cJSON_GetObjectItem(desired, "multi_region"));
-    in.tags = tags;
-    in.n_tags = n_tags;
+    *retried_out = false;
     rdsbk_backoff_init(&b, 1000, 8000, 2.0, S_POLICY_RETRY_MS);
     for (;;) {
-        result = rdsbk_kms_create_key(&meta, client, &in);
-        retried |= rdsbk_aws_last_attempts() > 1;
-        if (!s_policy_not_ready(result) ||
+        rc = rdsbk_kms_create_key(meta_out, client, in);
+        *retried_out |= rdsbk_aws_last_attempts() > 1;
+        if (!s_policy_not_ready(rc) ||
             !rdsbk_res_backoff_wait(&b,
                                     "kms:CreateKey refused (%s); a principal of the key policy "
                                     "may not have propagated in IAM yet",
                                     rdsbk_error_last()->message))
             break;
     }
-    if (result)
-        goto cleanup;
-    key_id = strdup(rdsbk_json_str(meta, "KeyId") ? rdsbk_json_str(meta, "KeyId") : "");
-    if (!key_id) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
+    return rc;
+}
+
+/* rdsbk_res_written for a key: with its ARN, and its id as "key_id" too. */
+static int s_written(cJSON **actual_out, char **id_out, const cJSON *desired, const char *key_id,
+                     const char *arn) {
+    int rc = rdsbk_res_written(actual_out, id_out, desired, key_id, "arn", arn);
+
+    return rc ? rc : rdsbk_json_add_str(*actual_out, "key_id", key_id);
+}
+
+static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
+                    const struct rdsbk_resource_ref *ref, const cJSON *desired) {
+    struct rdsbk_kms_create_key_input in = {0};
+    struct rdsbk_tag *tags = NULL;
+    size_t n_tags = 0;
+    char *policy = NULL;
+    cJSON *meta = NULL;
+    char *key_id = NULL;
+    bool retried = false;
+    int rc;
+
+    rdsbk_res_outs_init(actual_out, id_out);
+    RDSBK_TRY(rdsbk_json_text(&policy, cJSON_GetObjectItemCaseSensitive(desired, "policy")));
+    RDSBK_TRY(rdsbk_res_tags_from_json(&tags, &n_tags, cJSON_GetObjectItem(desired, "tags")));
+    in.policy = policy;
+    in.description = rdsbk_json_str(desired, "description");
+    in.multi_region = cJSON_IsTrue(cJSON_GetObjectItem(desired, "multi_region"));
+    in.tags = tags;
+    in.n_tags = n_tags;
+    RDSBK_TRY(s_create_key(&meta, &retried, client, &in));
+    RDSBK_TRY(rdsbk_strdup_into(&key_id, s_key_id(meta)));
     rdsbk_log_verbose("created KMS key %s", key_id);
     if (retried)
         s_reap_twins(client, ref, key_id, rdsbk_json_int(desired, "deletion_window_days", 30));
-    result =
-        rdsbk_res_written(actual_out, id_out, desired, key_id, "arn", rdsbk_json_str(meta, "Arn"));
-    if (result == 0)
-        result = rdsbk_json_add_str(*actual_out, "key_id", key_id);
+    rc = s_written(actual_out, id_out, desired, key_id, rdsbk_json_str(meta, "Arn"));
 
 cleanup:
     free(policy);
     free(key_id);
     cJSON_Delete(meta);
     rdsbk_aws_tags_free(tags, n_tags);
-    return result;
+    return rc;
 }
 
 /* UpdateKeyDescription (not in the service module). */
@@ -399,102 +386,98 @@ static int s_update_description(struct rdsbk_client *client, const char *key_id,
     return result;
 }
 
+/* PutKeyPolicy, again while a principal of the policy has not propagated in IAM. */
+static int s_put_policy(struct rdsbk_client *client, const char *key_id, const char *policy) {
+    struct rdsbk_backoff b;
+    int rc;
+
+    rdsbk_backoff_init(&b, 1000, 8000, 2.0, S_POLICY_RETRY_MS);
+    for (;;) {
+        rc = rdsbk_kms_put_key_policy(client, key_id, policy, false);
+        if (!s_policy_not_ready(rc) ||
+            !rdsbk_res_backoff_wait(&b,
+                                    "kms:PutKeyPolicy %s refused (%s); a principal may not "
+                                    "have propagated in IAM yet",
+                                    key_id, rdsbk_error_last()->message))
+            break;
+    }
+    return rc;
+}
+
 static int s_update(cJSON **actual_out, struct rdsbk_client *client,
                     const struct rdsbk_resource_ref *ref, const cJSON *desired,
                     const cJSON *actual) {
     const char *key_id = rdsbk_json_str(actual, "key_id");
-    struct rdsbk_backoff b;
-    struct rdsbk_tag *set = NULL;
-    size_t n_set = 0;
-    char **rm = NULL;
-    size_t n_rm = 0;
     char *policy = NULL;
-    int result = 0;
+    int rc;
 
     *actual_out = NULL;
     if (!key_id)
         key_id = ref->id;
     if (!key_id || !*key_id) {
-        result = rdsbk_error_set(RDSBK_EINVALID, "kms_key: no key id to update");
+        rc = rdsbk_error_set(RDSBK_EINVALID, "kms_key: no key id to update");
         goto cleanup;
     }
     if (rdsbk_res_changed(desired, actual, "policy")) {
-        result = rdsbk_json_text(&policy, cJSON_GetObjectItemCaseSensitive(desired, "policy"));
-        if (result)
-            goto cleanup;
-        rdsbk_backoff_init(&b, 1000, 8000, 2.0, S_POLICY_RETRY_MS);
-        for (;;) {
-            result = rdsbk_kms_put_key_policy(client, key_id, policy, false);
-            if (!s_policy_not_ready(result) ||
-                !rdsbk_res_backoff_wait(&b,
-                                        "kms:PutKeyPolicy %s refused (%s); a principal may not "
-                                        "have propagated in IAM yet",
-                                        key_id, rdsbk_error_last()->message))
-                break;
-        }
-        if (result)
-            goto cleanup;
+        RDSBK_TRY(rdsbk_json_text(&policy, cJSON_GetObjectItemCaseSensitive(desired, "policy")));
+        RDSBK_TRY(s_put_policy(client, key_id, policy));
     }
-    if (rdsbk_res_changed(desired, actual, "description")) {
-        result = s_update_description(client, key_id, rdsbk_json_str(desired, "description"));
-        if (result)
-            goto cleanup;
-    }
-    result = rdsbk_res_tags_diff(&set, &n_set, &rm, &n_rm, cJSON_GetObjectItem(desired, "tags"),
-                                 cJSON_GetObjectItem(actual, "tags"));
-    if (result == 0 && n_rm)
-        result = rdsbk_kms_untag_resource(client, key_id, (const char *const *)rm, n_rm);
-    if (result == 0 && n_set)
-        result = rdsbk_kms_tag_resource(client, key_id, set, n_set);
-    if (result)
-        goto cleanup;
-    result =
-        rdsbk_res_written(actual_out, NULL, desired, key_id, "arn", rdsbk_json_str(actual, "arn"));
-    if (result == 0)
-        result = rdsbk_json_add_str(*actual_out, "key_id", key_id);
+    if (rdsbk_res_changed(desired, actual, "description"))
+        RDSBK_TRY(s_update_description(client, key_id, rdsbk_json_str(desired, "description")));
+    RDSBK_TRY(rdsbk_res_update_tags(client, key_id, desired, actual, &s_tagging));
+    rc = s_written(actual_out, NULL, desired, key_id, rdsbk_json_str(actual, "arn"));
 
 cleanup:
     free(policy);
-    rdsbk_aws_tags_free(set, n_set);
-    rdsbk_strings_free(rm, n_rm);
-    return result;
+    return rc;
+}
+
+/* The id of the key to delete: the state's, or that of the stack's key found by its tag. */
+static int s_key_to_remove(char **key_id_out, struct rdsbk_client *client,
+                           const struct rdsbk_resource_ref *ref) {
+    const char *key_id = ref->id;
+    cJSON *meta = NULL;
+    int rc;
+
+    *key_id_out = NULL;
+    if (!key_id || !*key_id) {
+        RDSBK_TRY(s_find(&meta, client, ref));
+        key_id = s_key_id(meta);
+    }
+    rc = rdsbk_strdup_into(key_id_out, key_id);
+
+cleanup:
+    cJSON_Delete(meta);
+    return rc;
+}
+
+/* ScheduleKeyDeletion. A key already pending deletion (an earlier run, or this call's first
+ * attempt whose reply was lost) is what we want; any other state is a real refusal. */
+static int s_schedule_deletion(struct rdsbk_client *client, const char *key_id, int window) {
+    cJSON *meta = NULL;
+    time_t when = 0;
+    int rc = rdsbk_kms_schedule_key_deletion(&when, client, key_id, window);
+
+    if (rc == RDSBK_EINVALID && rdsbk_res_aws_error_is("KMSInvalidStateException", NULL)) {
+        if (rdsbk_kms_describe_key(&meta, client, key_id) == 0 && s_pending_deletion(meta)) {
+            rdsbk_error_clear();
+            rc = 0;
+        } else {
+            rc = rdsbk_error_set(RDSBK_EINVALID, "KMS key %s cannot be scheduled for deletion",
+                                 key_id);
+        }
+    }
+    cJSON_Delete(meta);
+    return rc;
 }
 
 static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {
     int window = rdsbk_json_int(ref->attributes, "deletion_window_days", 30);
-    cJSON *meta = NULL;
     char *key_id = NULL;
-    time_t when = 0;
-    int result;
+    int rc;
 
-    if (ref->id && *ref->id) {
-        key_id = strdup(ref->id);
-    } else {
-        result = s_find(&meta, client, ref);
-        if (result)
-            goto cleanup;
-        key_id = strdup(rdsbk_json_str(meta, "KeyId") ? rdsbk_json_str(meta, "KeyId") : "");
-    }
-    if (!key_id) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
-    result = rdsbk_kms_schedule_key_deletion(&when, client, key_id, window);
-    if (result == RDSBK_EINVALID && rdsbk_res_aws_error_is("KMSInvalidStateException", NULL)) {
-        /* already pending deletion (an earlier run, or this call's first attempt whose reply was
-         * lost) is what we want; any other state is a real refusal */
-        cJSON_Delete(meta);
-        meta = NULL;
-        if (rdsbk_kms_describe_key(&meta, client, key_id) == 0 && s_pending_deletion(meta)) {
-            rdsbk_error_clear();
-            result = 0;
-        } else {
-            result = rdsbk_error_set(RDSBK_EINVALID, "KMS key %s cannot be scheduled for deletion",
-                                     key_id);
-        }
-    }
-    if (result)
-        goto cleanup;
+    RDSBK_TRY(s_key_to_remove(&key_id, client, ref));
+    RDSBK_TRY(s_schedule_deletion(client, key_id, window));
     /* destroy leaves nothing: a twin its create did not reap (the reap itself failed, or a run
      * before CreateKey went on a new connection) goes too, whether this key's deletion was
      * scheduled now or before */
@@ -505,13 +488,8 @@ static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref
                    key_id, window, key_id);
 
 cleanup:
-    if (result == RDSBK_ENOTFOUND) {
-        rdsbk_error_clear();
-        result = 0;
-    }
-    cJSON_Delete(meta);
     free(key_id);
-    return result;
+    return rc;
 }
 
 static const char *const s_force_new[] = {"multi_region", NULL};

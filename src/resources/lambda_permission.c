@@ -17,11 +17,7 @@
 
 #define S_TYPE "lambda_permission"
 
-/* The function and statement id of `ref` (copies, caller frees). */
-static int s_names(char **function_out, char **sid_out, const struct rdsbk_resource_ref *ref) {
-    return rdsbk_res_inner_names(function_out, sid_out, ref, '/', "function_name", "statement_id",
-                                 false, S_TYPE);
-}
+static const struct rdsbk_res_inner s_inner = {S_TYPE, '/', "function_name", "statement_id", false};
 
 /* The member of `obj` whose name matches `key` ignoring case (condition keys are case-insensitive
  * in IAM: AWS writes "AWS:SourceArn"). Borrowed. */
@@ -47,167 +43,86 @@ static const char *s_principal(const cJSON *statement) {
     return found;
 }
 
-static int s_fetch_policy(char **text_out, struct rdsbk_client *client, const char *function) {
-    return rdsbk_lambda_get_policy(text_out, client, function);
-}
-
 static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
                   const struct rdsbk_resource_ref *ref) {
-    char *function = NULL;
-    char *sid = NULL;
+    struct rdsbk_res_names names;
     char *key = NULL;
     char *text = NULL;
-    char *id = NULL;
     cJSON *policy = NULL;
     cJSON *out = NULL;
-    const cJSON *found = NULL;
-    const cJSON *st;
+    const cJSON *found;
     const cJSON *source_arn;
-    int result;
+    int rc;
 
-    *actual_out = NULL;
-    if (id_out)
-        *id_out = NULL;
-    result = s_names(&function, &sid, ref);
-    if (result == 0)
-        result =
-            rdsbk_strfmt(&key, "%s/%s/lambda:GetPolicy/%s", ref->account, ref->region, function);
+    rdsbk_res_outs_init(actual_out, id_out);
+    RDSBK_TRY(rdsbk_res_names_of(&names, ref, &s_inner));
+    RDSBK_TRY(
+        rdsbk_strfmt(&key, "%s/%s/lambda:GetPolicy/%s", ref->account, ref->region, names.outer));
     /* no function, or a function without a policy: either way the statement is not there */
-    if (result == 0)
-        result = rdsbk_res_memo_text(&text, ref->memo, s_fetch_policy, client, function, key);
-    if (result == 0)
-        result = rdsbk_json_parse(&policy, text, "lambda:GetPolicy");
-    if (result)
-        goto cleanup;
-    cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(policy, "Statement")) {
-        const char *s = rdsbk_json_str(st, "Sid");
-        if (s && strcmp(s, sid) == 0)
-            found = st;
-    }
+    RDSBK_TRY(
+        rdsbk_res_memo_text(&text, ref->memo, rdsbk_lambda_get_policy, client, names.outer, key));
+    RDSBK_TRY(rdsbk_json_parse(&policy, text, "lambda:GetPolicy"));
+    found =
+        rdsbk_res_find(cJSON_GetObjectItemCaseSensitive(policy, "Statement"), "Sid", names.inner);
     if (!found) {
-        result = rdsbk_error_set(RDSBK_ENOTFOUND, "Lambda function %s has no statement %s",
-                                 function, sid);
+        rc = rdsbk_error_set(RDSBK_ENOTFOUND, "Lambda function %s has no statement %s", names.outer,
+                             names.inner);
         goto cleanup;
     }
     source_arn =
         s_get_nocase(s_get_nocase(cJSON_GetObjectItemCaseSensitive(found, "Condition"), "ArnLike"),
                      "AWS:SourceArn");
-    out = cJSON_CreateObject();
-    result = out ? rdsbk_strfmt(&id, "%s/%s", function, sid) : rdsbk_error_oom();
-    if (result == 0)
-        result = rdsbk_json_add_str(out, "function_name", function);
-    if (result == 0)
-        result = rdsbk_json_add_str(out, "statement_id", sid);
-    if (result == 0)
-        result = rdsbk_json_add_str(out, "action", rdsbk_json_str(found, "Action"));
-    if (result == 0)
-        result = rdsbk_json_add_str(out, "principal", s_principal(found));
-    if (result == 0 && cJSON_IsString(source_arn))
-        result = rdsbk_json_add_str(out, "source_arn", source_arn->valuestring);
-    if (result == 0)
-        result = rdsbk_res_set_id(id_out, id);
-    if (result)
-        goto cleanup;
-    *actual_out = out;
-    out = NULL;
+    RDSBK_TRY(rdsbk_res_names_attrs(&out, &names, &s_inner));
+    RDSBK_TRY(rdsbk_json_add_str(out, "action", rdsbk_json_str(found, "Action")));
+    RDSBK_TRY(rdsbk_json_add_str(out, "principal", s_principal(found)));
+    if (cJSON_IsString(source_arn))
+        RDSBK_TRY(rdsbk_json_add_str(out, "source_arn", source_arn->valuestring));
+    rc = rdsbk_res_found(actual_out, id_out, &out, names.id);
 
 cleanup:
-    free(function);
-    free(sid);
+    rdsbk_res_names_clean_up(&names);
     free(key);
     free(text);
-    free(id);
     cJSON_Delete(policy);
     cJSON_Delete(out);
-    return result;
+    return rc;
 }
 
-static int s_add(struct rdsbk_client *client, const cJSON *desired, char **id_out) {
-    struct rdsbk_lambda_add_permission_input in = {0};
-    int result;
-
-    *id_out = NULL;
-    result = rdsbk_res_require(&in.function_name, desired, "function_name", S_TYPE);
-    if (result == 0)
-        result = rdsbk_res_require(&in.statement_id, desired, "statement_id", S_TYPE);
-    if (result == 0)
-        result = rdsbk_res_require(&in.action, desired, "action", S_TYPE);
-    if (result == 0)
-        result = rdsbk_res_require(&in.principal, desired, "principal", S_TYPE);
-    in.source_arn = rdsbk_json_str(desired, "source_arn");
-    if (result == 0)
-        result = rdsbk_lambda_add_permission(client, &in);
-    if (result == 0) {
-        rdsbk_log_verbose("Lambda function %s lets %s %s", in.function_name, in.principal,
-                          in.action);
-        result = rdsbk_strfmt(id_out, "%s/%s", in.function_name, in.statement_id);
-    }
-    return result;
-}
-
+/* AddPermission; an update replaces the statement whole (rdsbk_res_replace). */
 static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
                     const struct rdsbk_resource_ref *ref, const cJSON *desired) {
-    char *id = NULL;
-    int result;
+    struct rdsbk_lambda_add_permission_input in = {0};
+    int rc;
 
-    *actual_out = NULL;
-    if (id_out)
-        *id_out = NULL;
     (void)ref;
-    result = s_add(client, desired, &id);
-    if (result == 0)
-        result = rdsbk_res_written(actual_out, id_out, desired, id, NULL, NULL);
-    free(id);
-    return result;
+    rdsbk_res_outs_init(actual_out, id_out);
+    RDSBK_TRY(rdsbk_res_inner_require(&in.function_name, &in.statement_id, desired, &s_inner));
+    RDSBK_TRY(rdsbk_res_require(&in.action, desired, "action", S_TYPE));
+    RDSBK_TRY(rdsbk_res_require(&in.principal, desired, "principal", S_TYPE));
+    in.source_arn = rdsbk_json_str(desired, "source_arn");
+    RDSBK_TRY(rdsbk_lambda_add_permission(client, &in));
+    rdsbk_log_verbose("Lambda function %s lets %s %s", in.function_name, in.principal, in.action);
+    rc = rdsbk_res_inner_written(actual_out, id_out, desired, &s_inner);
+
+cleanup:
+    return rc;
 }
 
 static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {
-    char *function = NULL;
-    char *sid = NULL;
-    int result = s_names(&function, &sid, ref);
-
-    if (result == 0)
-        result = rdsbk_lambda_remove_permission(client, function, sid);
-    /* the function gone, or the statement: nothing left to remove */
-    if (result == RDSBK_ENOTFOUND) {
-        rdsbk_error_clear();
-        result = 0;
-    }
-    free(function);
-    free(sid);
-    return result;
+    /* the function gone, or the statement: RDSBK_ENOTFOUND either way */
+    return rdsbk_res_inner_remove(client, ref, &s_inner, rdsbk_lambda_remove_permission);
 }
-
-static int s_update(cJSON **actual_out, struct rdsbk_client *client,
-                    const struct rdsbk_resource_ref *ref, const cJSON *desired,
-                    const cJSON *actual) {
-    char *id = NULL;
-    int result;
-
-    (void)actual;
-    *actual_out = NULL;
-    result = s_remove(client, ref);
-    if (result == 0)
-        result = s_add(client, desired, &id);
-    if (result == 0)
-        result = rdsbk_res_written(actual_out, NULL, desired, id, NULL, NULL);
-    free(id);
-    return result;
-}
-
-static const char *const s_force_new[] = {NULL};
-static const char *const s_no_diff[] = {NULL};
 
 const struct rdsbk_resource_ops rdsbk_res_lambda_permission_ops = {
     .type = RDSBK_RT_LAMBDA_PERMISSION,
     .read = s_read,
     .create = s_create,
-    .update = s_update,
+    .update = rdsbk_res_replace,
     .remove = s_remove,
     .read_calls = 1,
     .write_calls = 1,
-    .force_new = s_force_new,
-    .no_diff = s_no_diff,
+    .force_new = rdsbk_res_no_keys,
+    .no_diff = rdsbk_res_no_keys,
     .service = "lambda",
     .contained = true,
     .container = RDSBK_RT_LAMBDA_FUNCTION,

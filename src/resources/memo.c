@@ -65,43 +65,76 @@ static int s_answer(char **text_out, const struct s_entry *e) {
     return *text_out ? 0 : rdsbk_error_oom();
 }
 
-int rdsbk_res_memo_text(char **text_out, struct rdsbk_res_memo *memo, rdsbk_res_fetch_fn fetch,
-                        struct rdsbk_client *client, const char *what, const char *key) {
-    struct s_entry *e;
+/* A new entry for `key`, not done yet (caller frees). */
+static int s_entry_new(struct s_entry **out, const char *key) {
+    struct s_entry *e = calloc(1, sizeof(*e));
     int rc;
 
-    *text_out = NULL;
-    if (!memo)
-        return fetch(text_out, client, what);
-    pthread_mutex_lock(&memo->lock);
-    for (e = memo->entries; e && strcmp(e->key, key) != 0; e = e->next)
-        ;
-    if (e) {
-        while (!e->done)
-            pthread_cond_wait(&memo->done, &memo->lock);
-        rc = s_answer(text_out, e);
-        pthread_mutex_unlock(&memo->lock);
-        return rc;
+    *out = NULL;
+    RDSBK_CHECK_ALLOC(e);
+    RDSBK_TRY(rdsbk_strdup_into(&e->key, key));
+    *out = e;
+    e = NULL;
+
+cleanup:
+    free(e);
+    return rc;
+}
+
+/* The entry of `key`, added (and *added_out true) when there is none yet. Under the lock. */
+static int s_entry_of(struct s_entry **out, bool *added_out, struct rdsbk_res_memo *memo,
+                      const char *key) {
+    struct s_entry *e = memo->entries;
+    int rc = 0;
+
+    while (e && strcmp(e->key, key) != 0)
+        e = e->next;
+    *added_out = !e;
+    if (!e) {
+        rc = s_entry_new(&e, key);
+        if (rc == 0) {
+            e->next = memo->entries;
+            memo->entries = e;
+        }
     }
-    e = calloc(1, sizeof(*e));
-    if (!e || !(e->key = strdup(key))) {
-        free(e);
-        pthread_mutex_unlock(&memo->lock);
-        return rdsbk_error_oom();
-    }
-    e->next = memo->entries;
-    memo->entries = e;
+    *out = e;
+    return rc;
+}
+
+/* Fetches the document of a new entry, without the lock (readers of other documents go on
+ * meanwhile), and wakes those waiting for it. Called and returns under the lock. */
+static void s_fill(struct rdsbk_res_memo *memo, struct s_entry *e, rdsbk_res_fetch_fn fetch,
+                   struct rdsbk_client *client, const char *what) {
+    int rc;
+
     pthread_mutex_unlock(&memo->lock);
-
     rc = fetch(&e->text, client, what);
-
     pthread_mutex_lock(&memo->lock);
     e->rc = rc;
     if (rc)
         rdsbk_error_save(&e->error);
     e->done = true;
     pthread_cond_broadcast(&memo->done);
+}
+
+int rdsbk_res_memo_text(char **text_out, struct rdsbk_res_memo *memo, rdsbk_res_fetch_fn fetch,
+                        struct rdsbk_client *client, const char *what, const char *key) {
+    struct s_entry *e = NULL;
+    bool added = false;
+    int rc;
+
+    *text_out = NULL;
+    if (!memo)
+        return fetch(text_out, client, what);
+    pthread_mutex_lock(&memo->lock);
+    RDSBK_TRY(s_entry_of(&e, &added, memo, key));
+    if (added)
+        s_fill(memo, e, fetch, client, what);
+    while (!e->done)
+        pthread_cond_wait(&memo->done, &memo->lock);
     rc = s_answer(text_out, e);
+
+cleanup:
     pthread_mutex_unlock(&memo->lock);
     return rc;
 }
