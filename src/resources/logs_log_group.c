@@ -17,9 +17,8 @@
 
 #define S_TYPE "logs_log_group"
 
-static const char *s_name(const struct rdsbk_resource_ref *ref) {
-    return ref->id && *ref->id ? ref->id : ref->name;
-}
+static const struct rdsbk_res_tagging s_tagging = {S_TYPE, rdsbk_logs_list_tags, rdsbk_logs_untag,
+                                                   rdsbk_logs_tag};
 
 /* The group's ARN without the ":*" DescribeLogGroups' "arn" ends with (older replies have no
  * "logGroupArn"). */
@@ -42,35 +41,27 @@ static int s_arn(char **out, const cJSON *group) {
 
 static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
                   const struct rdsbk_resource_ref *ref) {
-    const char *name = s_name(ref);
+    const char *name = rdsbk_res_name(ref);
     cJSON *group = NULL;
-    cJSON *tags = NULL;
     cJSON *out = NULL;
     char *arn = NULL;
     int rc;
 
-    *actual_out = NULL;
-    if (id_out)
-        *id_out = NULL;
+    rdsbk_res_outs_init(actual_out, id_out);
     RDSBK_TRY(rdsbk_logs_describe_log_group(&group, client, name));
     RDSBK_TRY(s_arn(&arn, group));
-    RDSBK_TRY(rdsbk_logs_list_tags(&tags, client, arn));
     out = cJSON_CreateObject();
     RDSBK_CHECK_ALLOC(out);
     RDSBK_TRY(rdsbk_json_add_str(out, "name", name));
     if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(group, "retentionInDays")))
         RDSBK_TRY(rdsbk_json_add_num(out, "retention_in_days",
                                      rdsbk_json_int(group, "retentionInDays", 0)));
-    RDSBK_TRY(rdsbk_json_add(out, "tags", tags));
-    tags = NULL;
+    RDSBK_TRY(rdsbk_res_add_listed_tags(out, client, arn, &s_tagging));
     RDSBK_TRY(rdsbk_json_add_str(out, "arn", arn));
-    RDSBK_TRY(rdsbk_res_set_id(id_out, name));
-    *actual_out = out;
-    out = NULL;
+    RDSBK_TRY(rdsbk_res_found(actual_out, id_out, &out, name));
 
 cleanup:
     cJSON_Delete(group);
-    cJSON_Delete(tags);
     cJSON_Delete(out);
     free(arn);
     return rc;
@@ -90,9 +81,7 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     char *arn = NULL;
     int rc;
 
-    *actual_out = NULL;
-    if (id_out)
-        *id_out = NULL;
+    rdsbk_res_outs_init(actual_out, id_out);
     RDSBK_TRY(rdsbk_res_require(&name, desired, "name", S_TYPE));
     RDSBK_TRY(rdsbk_res_tags_from_json(&tags, &n_tags, cJSON_GetObjectItem(desired, "tags")));
     RDSBK_TRY(rdsbk_logs_create_log_group(client, name, tags, n_tags));
@@ -108,32 +97,10 @@ cleanup:
     return rc;
 }
 
-/* Brings the tags of the group at `arn` from `actual` to `desired`. */
-static int s_update_tags(struct rdsbk_client *client, const char *arn, const cJSON *desired,
-                         const cJSON *actual) {
-    struct rdsbk_tag *set = NULL;
-    size_t n_set = 0;
-    char **rm = NULL;
-    size_t n_rm = 0;
-    int rc;
-
-    RDSBK_TRY(rdsbk_res_tags_diff(&set, &n_set, &rm, &n_rm, cJSON_GetObjectItem(desired, "tags"),
-                                  cJSON_GetObjectItem(actual, "tags")));
-    if (n_set)
-        RDSBK_TRY(rdsbk_logs_tag(client, arn, set, n_set));
-    if (n_rm)
-        RDSBK_TRY(rdsbk_logs_untag(client, arn, (const char *const *)rm, n_rm));
-
-cleanup:
-    rdsbk_aws_tags_free(set, n_set);
-    rdsbk_strings_free(rm, n_rm);
-    return rc;
-}
-
 static int s_update(cJSON **actual_out, struct rdsbk_client *client,
                     const struct rdsbk_resource_ref *ref, const cJSON *desired,
                     const cJSON *actual) {
-    const char *name = s_name(ref);
+    const char *name = rdsbk_res_name(ref);
     char *arn = NULL;
     int rc = 0;
 
@@ -143,7 +110,7 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
                                            rdsbk_json_int(desired, "retention_in_days", 0)));
     if (rdsbk_res_changed(desired, actual, "tags")) {
         RDSBK_TRY(s_arn_of(&arn, ref, name));
-        RDSBK_TRY(s_update_tags(client, arn, desired, actual));
+        RDSBK_TRY(rdsbk_res_update_tags(client, arn, desired, actual, &s_tagging));
     }
     RDSBK_TRY(
         rdsbk_res_written(actual_out, NULL, desired, name, "arn", rdsbk_json_str(actual, "arn")));
@@ -154,11 +121,10 @@ cleanup:
 }
 
 static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {
-    return rdsbk_logs_delete_log_group(client, s_name(ref));
+    return rdsbk_logs_delete_log_group(client, rdsbk_res_name(ref));
 }
 
 static const char *const s_force_new[] = {"name", NULL};
-static const char *const s_no_diff[] = {NULL};
 
 const struct rdsbk_resource_ops rdsbk_res_logs_log_group_ops = {
     .type = RDSBK_RT_LOGS_LOG_GROUP,
@@ -169,6 +135,6 @@ const struct rdsbk_resource_ops rdsbk_res_logs_log_group_ops = {
     .read_calls = 2,
     .write_calls = 2,
     .force_new = s_force_new,
-    .no_diff = s_no_diff,
+    .no_diff = rdsbk_res_no_keys,
     .service = "logs",
 };

@@ -81,20 +81,18 @@ int rdsbk_logs_set_retention(struct rdsbk_client *client, const char *name, int 
     return s_call(NULL, client, "PutRetentionPolicy", in, rc);
 }
 
-int rdsbk_logs_list_tags(cJSON **tags_out, struct rdsbk_client *client, const char *arn) {
+int rdsbk_logs_list_tags(struct rdsbk_tag **out, size_t *n_out, struct rdsbk_client *client,
+                         const char *arn) {
     cJSON *reply = NULL;
     int rc;
     cJSON *in = s_input("resourceArn", arn, &rc);
 
-    *tags_out = NULL;
+    *out = NULL;
+    *n_out = 0;
     rc = s_call(&reply, client, "ListTagsForResource", in, rc);
-    if (rc == 0) {
-        *tags_out = cJSON_DetachItemFromObjectCaseSensitive(reply, "tags");
-        if (!*tags_out)
-            *tags_out = cJSON_CreateObject();
-        if (!*tags_out)
-            rc = rdsbk_error_oom();
-    }
+    if (rc == 0)
+        rc = rdsbk_json_tags_parse(out, n_out, cJSON_GetObjectItemCaseSensitive(reply, "tags"),
+                                   NULL, NULL);
     cJSON_Delete(reply);
     return rc;
 }

@@ -32,9 +32,10 @@ int rdsbk_logs_describe_log_group(cJSON **group_out, struct rdsbk_client *client
  * the events never expire. */
 int rdsbk_logs_set_retention(struct rdsbk_client *client, const char *name, int days);
 
-/* ListTagsForResource of a log group's ARN (logGroupArn, without ":*"): *tags_out a {"k": "v"}
- * object the caller deletes. */
-int rdsbk_logs_list_tags(cJSON **tags_out, struct rdsbk_client *client, const char *arn);
+/* ListTagsForResource of a log group's ARN (logGroupArn, without ":*"): a new array the caller
+ * frees with rdsbk_aws_tags_free. */
+int rdsbk_logs_list_tags(struct rdsbk_tag **out, size_t *n_out, struct rdsbk_client *client,
+                         const char *arn);
 
 /* TagResource / UntagResource of a log group's ARN. */
 int rdsbk_logs_tag(struct rdsbk_client *client, const char *arn, const struct rdsbk_tag *tags,
