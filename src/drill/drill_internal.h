@@ -53,4 +53,19 @@ bool rdsbk_drill_is_backup_copy(const struct rdsbk_rds_snapshot *s, const char *
 /* The value of tag `key`, or NULL. Borrowed. */
 const char *rdsbk_drill_tag(const struct rdsbk_rds_snapshot *s, const char *key);
 
+/* How many DB identifier patterns of `kind` the topology gives `source`, and *patterns_out
+ * (borrowed; may be NULL when only counting). */
+size_t rdsbk_drill_patterns(char *const **patterns_out, const struct rdsbk_source *source,
+                            enum rdsbk_db_kind kind);
+
+/* DescribeDBSnapshots, or DescribeDBClusterSnapshots for a cluster: the service calls' returns. */
+int rdsbk_drill_describe_snapshots(struct rdsbk_rds_snapshot **out, size_t *n_out,
+                                   struct rdsbk_client *client, enum rdsbk_db_kind kind,
+                                   const struct rdsbk_rds_snapshot_query *q);
+
+/* Whether `cand` is newer than `have` (NULL, or without an id: none yet): made later, or at the
+ * same time with the greater id. */
+bool rdsbk_drill_newer(const struct rdsbk_rds_snapshot *cand,
+                       const struct rdsbk_rds_snapshot *have);
+
 #endif
