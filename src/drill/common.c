@@ -227,40 +227,27 @@ bool rdsbk_drill_is_backup_copy(const struct rdsbk_rds_snapshot *s, const char *
 
 /* ---- clients ------------------------------------------------------------------------------ */
 
-struct rdsbk_drill_clients {
-    const struct rdsbk_topology *topo;
-    struct rdsbk_http *http;
-    struct rdsbk_client_set *set;
-    char (*verified)[RDSBK_ACCOUNT_LEN + 1];
-    size_t n_verified;
-};
-
-int rdsbk_drill_clients_new(struct rdsbk_drill_clients **out, const struct rdsbk_topology *topo) {
-    struct rdsbk_drill_clients *c = calloc(1, sizeof(*c));
+int rdsbk_drill_clients_init(struct rdsbk_drill_clients *c, const struct rdsbk_topology *topo) {
     int rc;
 
-    *out = NULL;
-    RDSBK_CHECK_ALLOC(c);
+    memset(c, 0, sizeof(*c));
     c->topo = topo;
     c->verified = calloc(topo->n_sources + 1, sizeof(*c->verified));
     RDSBK_CHECK_ALLOC(c->verified);
     RDSBK_TRY(rdsbk_http_new(&c->http, NULL));
-    RDSBK_TRY(rdsbk_client_set_new(&c->set, topo, c->http, NULL, NULL));
-    *out = c;
-    c = NULL;
+    rc = rdsbk_client_set_new(&c->set, topo, c->http, NULL, NULL);
 
 cleanup:
-    rdsbk_drill_clients_free(c);
+    if (rc)
+        rdsbk_drill_clients_clean_up(c);
     return rc;
 }
 
-void rdsbk_drill_clients_free(struct rdsbk_drill_clients *c) {
-    if (!c)
-        return;
+void rdsbk_drill_clients_clean_up(struct rdsbk_drill_clients *c) {
     rdsbk_client_set_free(c->set);
     free(c->verified);
     rdsbk_http_free(c->http);
-    free(c);
+    memset(c, 0, sizeof(*c));
 }
 
 /* Each account is proven once (GetCallerIdentity) before its first use. */

@@ -69,7 +69,7 @@ struct s_follow {
 struct s_run {
     const struct rdsbk_topology *topo;
     const struct rdsbk_drill_options *opts;
-    struct rdsbk_drill_clients *clients;
+    struct rdsbk_drill_clients clients;
     struct rdsbk_drill_report *report;
     struct s_follow *follow;
     double start;
@@ -114,7 +114,7 @@ static void s_progress(const struct s_run *run, const char *fmt, ...) {
 
 /* *out = the backup account's client in Region-B. */
 static int s_backup_client(struct rdsbk_client **out, struct s_run *run) {
-    return rdsbk_drill_client(out, run->clients, run->topo->backup.account,
+    return rdsbk_drill_client(out, &run->clients, run->topo->backup.account,
                               run->topo->backup.region);
 }
 
@@ -243,7 +243,7 @@ static int s_find_in_source(struct rdsbk_rds_snapshot **snaps, size_t *n, enum r
     static const enum rdsbk_db_kind kinds[] = {RDSBK_DB_INSTANCE, RDSBK_DB_CLUSTER};
     struct rdsbk_rds_snapshot_query q = {.snapshot_id = ident};
     struct rdsbk_client *client = NULL;
-    int rc = rdsbk_drill_client(&client, run->clients, src->account, src->region);
+    int rc = rdsbk_drill_client(&client, &run->clients, src->account, src->region);
 
     for (size_t k = 0; rc == 0 && *n == 0 && k < 2; k++) {
         *kind = kinds[k];
@@ -317,7 +317,7 @@ static int s_targets(struct s_run *run) {
         struct rdsbk_drill_db *dbs = NULL;
         size_t n = 0;
 
-        rc = rdsbk_drill_find_dbs(&dbs, &n, run->clients, &topo->sources[s]);
+        rc = rdsbk_drill_find_dbs(&dbs, &n, &run->clients, &topo->sources[s]);
         for (size_t i = 0; rc == 0 && i < n; i++)
             rc = s_add_target(run, dbs[i].source, dbs[i].database, dbs[i].kind, &dbs[i].newest);
         rdsbk_drill_dbs_free(dbs, n);
@@ -377,7 +377,7 @@ static int s_check_hop(struct s_run *run, struct rdsbk_drill_target *t, int hop)
     const char *account = hop == RDSBK_HOP_BACKUP_COPY ? topo->backup.account : t->account;
     struct rdsbk_client *client = NULL;
     int done = 0;
-    int rc = rdsbk_drill_client(&client, run->clients, account, topo->backup.region);
+    int rc = rdsbk_drill_client(&client, &run->clients, account, topo->backup.region);
 
     if (rc) {
         t->hops[hop].message = s_error_text();
@@ -502,7 +502,7 @@ static int s_invoke_with(struct s_run *run, const struct rdsbk_drill_target *t,
     char *event = NULL;
     int rc;
 
-    RDSBK_TRY(rdsbk_drill_client(&client, run->clients, t->account, run->topo->backup.region));
+    RDSBK_TRY(rdsbk_drill_client(&client, &run->clients, t->account, run->topo->backup.region));
     RDSBK_TRY(s_event(&event, in, t->kind, run->report->drill_id));
     RDSBK_TRY(rdsbk_lambda_invoke(&res, client, function, "Event", event, strlen(event)));
     if (res.status_code != 202)
@@ -892,7 +892,7 @@ static bool s_delete_copy(struct s_run *run, struct rdsbk_drill_target *t, const
     struct rdsbk_client *client = NULL;
     int rc;
 
-    if (rdsbk_drill_client(&client, run->clients, account, run->topo->backup.region))
+    if (rdsbk_drill_client(&client, &run->clients, account, run->topo->backup.region))
         return false;
     rc = t->kind == RDSBK_DB_CLUSTER ? rdsbk_rds_delete_db_cluster_snapshot(client, id)
                                      : rdsbk_rds_delete_db_snapshot(client, id);
@@ -947,7 +947,7 @@ static int s_prepare(struct s_run *run) {
     r->copy_function = rdsbk_model_name(run->topo->stack, "copy", 64);
     RDSBK_CHECK_ALLOC(r->copy_function);
     snprintf(r->backup_account, sizeof(r->backup_account), "%s", run->topo->backup.account);
-    RDSBK_TRY(rdsbk_drill_clients_new(&run->clients, run->topo));
+    RDSBK_TRY(rdsbk_drill_clients_init(&run->clients, run->topo));
     RDSBK_TRY(s_targets(run));
     if (r->n_targets == 0) {
         rc = rdsbk_error_set(RDSBK_ENOTFOUND, "the topology names no database to drill");
@@ -1036,7 +1036,7 @@ int rdsbk_drill_run(struct rdsbk_drill_report **out, const struct rdsbk_topology
 
 cleanup:
     free(run.follow);
-    rdsbk_drill_clients_free(run.clients);
+    rdsbk_drill_clients_clean_up(&run.clients);
     rdsbk_drill_report_free(run.report);
     return rc;
 }

@@ -11,12 +11,21 @@
 #define RDSBK_TAG_SOURCE_ACCOUNT "rdsbk:source-account"
 
 /* Clients per account and Region for one run: profile and role_arn from the topology, endpoints
- * overrides, one HTTP transport; every account is proven with GetCallerIdentity on first use. */
-struct rdsbk_drill_clients;
+ * overrides, one HTTP transport; every account is proven with GetCallerIdentity on first use.
+ * Caller-owned (a run holds one): rdsbk_drill_clients_init, then rdsbk_drill_clients_clean_up. */
+struct rdsbk_drill_clients {
+    const struct rdsbk_topology *topo;
+    struct rdsbk_http *http;
+    struct rdsbk_client_set *set;
+    char (*verified)[RDSBK_ACCOUNT_LEN + 1]; /* the accounts proven so far */
+    size_t n_verified;
+};
 
-/* Returns 0 and *out (free with rdsbk_drill_clients_free), or an error (set). */
-int rdsbk_drill_clients_new(struct rdsbk_drill_clients **out, const struct rdsbk_topology *topo);
-void rdsbk_drill_clients_free(struct rdsbk_drill_clients *c);
+/* Returns 0, or an error (set) with `c` holding nothing. `topo` is borrowed and must outlive it. */
+int rdsbk_drill_clients_init(struct rdsbk_drill_clients *c, const struct rdsbk_topology *topo);
+
+/* Frees what `c` holds and zeroes it; safe on a zeroed struct. */
+void rdsbk_drill_clients_clean_up(struct rdsbk_drill_clients *c);
 
 /* *out = the client of `account` in `region` (borrowed, lives as long as `c`). Returns 0 or the
  * error (unknown account, bad endpoint, credentials of another account). Not thread-safe. */

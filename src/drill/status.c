@@ -24,7 +24,7 @@ struct s_listing {
 
 struct s_run {
     const struct rdsbk_topology *topo;
-    struct rdsbk_drill_clients *clients;
+    struct rdsbk_drill_clients clients;
     struct s_listing **listings; /* A/Region-B per account and kind, and B (stable pointers) */
     size_t n_listings;
     struct rdsbk_status_report *report;
@@ -79,7 +79,7 @@ static int s_listing(const struct s_listing **out, struct s_run *run, const char
             return 0;
         }
     }
-    RDSBK_TRY(rdsbk_drill_client(&client, run->clients, account, region));
+    RDSBK_TRY(rdsbk_drill_client(&client, &run->clients, account, region));
     grown = realloc(run->listings, (run->n_listings + 1) * sizeof(*grown));
     RDSBK_CHECK_ALLOC(grown);
     run->listings = grown;
@@ -261,12 +261,12 @@ int rdsbk_status_collect(struct rdsbk_status_report **out, const struct rdsbk_to
 
     *out = NULL;
     RDSBK_TRY(s_report_new(&run.report, topo));
-    RDSBK_TRY(rdsbk_drill_clients_new(&run.clients, topo));
+    RDSBK_TRY(rdsbk_drill_clients_init(&run.clients, topo));
     for (size_t s = 0; s < topo->n_sources; s++) {
         struct rdsbk_drill_db *dbs = NULL;
         size_t n_dbs = 0;
 
-        rc = rdsbk_drill_find_dbs(&dbs, &n_dbs, run.clients, &topo->sources[s]);
+        rc = rdsbk_drill_find_dbs(&dbs, &n_dbs, &run.clients, &topo->sources[s]);
         for (size_t i = 0; rc == 0 && i < n_dbs; i++)
             rc = s_row(&run, &dbs[i]);
         rdsbk_drill_dbs_free(dbs, n_dbs);
@@ -278,7 +278,7 @@ int rdsbk_status_collect(struct rdsbk_status_report **out, const struct rdsbk_to
 
 cleanup:
     s_listings_free(&run);
-    rdsbk_drill_clients_free(run.clients);
+    rdsbk_drill_clients_clean_up(&run.clients);
     rdsbk_status_report_free(run.report);
     return rc;
 }
