@@ -42,4 +42,11 @@ int rdsbk_endpoint_resolve(char **url_out, const char **signing_region_out,
  */
 int rdsbk_endpoint_check_url(const char *url);
 
+/* Copies the topology's endpoint overrides into `dst` (`src` NULL: none). Returns 0 or
+ * RDSBK_ENOMEM (error set; `dst` then holds nothing). Clean up with rdsbk_endpoints_clean_up. */
+int rdsbk_endpoints_copy(struct rdsbk_endpoints *dst, const struct rdsbk_endpoints *src);
+
+/* Frees every URL of `e` and zeroes it. */
+void rdsbk_endpoints_clean_up(struct rdsbk_endpoints *e);
+
 #endif

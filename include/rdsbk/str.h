@@ -35,4 +35,7 @@ size_t rdsbk_sorted_index(bool *found, const void *base, size_t n, size_t size, 
 void *rdsbk_sorted_find(const void *base, size_t n, size_t size, size_t key_offset,
                         const char *key);
 
+/* Whether `s` equals one of the `n` strings of `list`; false for a NULL `s`. */
+bool rdsbk_str_in(const char *s, const char *const *list, size_t n);
+
 #endif

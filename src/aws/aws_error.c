@@ -1,6 +1,9 @@
+/* Error replies of the three protocols, normalised, and what they mean to us; see aws_error.h. */
 #include "rdsbk/aws_error.h"
 
 #include "rdsbk/error.h"
+#include "rdsbk/json_util.h"
+#include "rdsbk/str.h"
 
 #include <cjson/cJSON.h>
 #include <libxml/parser.h>
@@ -36,22 +39,16 @@ static const char *const s_transient_codes[] = {
     "PriorRequestNotComplete",
 };
 
-static bool s_in(const char *code, const char *const *list, size_t n) {
-    for (size_t i = 0; code && i < n; i++)
-        if (strcmp(code, list[i]) == 0)
-            return true;
-    return false;
-}
+#define S_IN(code, list) rdsbk_str_in((code), (list), sizeof(list) / sizeof((list)[0]))
 
 bool rdsbk_aws_error_is_throttling(const char *code) {
-    return s_in(code, s_throttling_codes,
-                sizeof(s_throttling_codes) / sizeof(s_throttling_codes[0]));
+    return S_IN(code, s_throttling_codes);
 }
 
 bool rdsbk_aws_error_is_retryable(long status, const char *code) {
     if (rdsbk_aws_error_is_throttling(code))
         return true;
-    if (s_in(code, s_transient_codes, sizeof(s_transient_codes) / sizeof(s_transient_codes[0])))
+    if (S_IN(code, s_transient_codes))
         return true;
     return status == 500 || status == 502 || status == 503 || status == 504;
 }
@@ -99,17 +96,14 @@ int rdsbk_aws_error_to_code(long status, const char *code) {
     if (rdsbk_aws_error_is_throttling(code))
         return RDSBK_ETHROTTLED;
     if (code && *code) {
-        if (s_starts(code, "AccessDenied") || s_starts(code, "ExpiredToken") ||
-            s_in(code, auth, sizeof(auth) / sizeof(auth[0])))
+        if (s_starts(code, "AccessDenied") || s_starts(code, "ExpiredToken") || S_IN(code, auth))
             return RDSBK_EAUTH;
         if (s_contains(code, "NotFound") || s_starts(code, "NoSuch"))
             return RDSBK_ENOTFOUND;
-        if (s_contains(code, "AlreadyExists") ||
-            s_in(code, conflict, sizeof(conflict) / sizeof(conflict[0])))
+        if (s_contains(code, "AlreadyExists") || S_IN(code, conflict))
             return RDSBK_ECONFLICT;
         if (s_starts(code, "Validation") || s_starts(code, "InvalidParameter") ||
-            s_starts(code, "MalformedPolicyDocument") ||
-            s_in(code, invalid, sizeof(invalid) / sizeof(invalid[0])))
+            s_starts(code, "MalformedPolicyDocument") || S_IN(code, invalid))
             return RDSBK_EINVALID;
     }
     if (status == 401 || status == 403)
@@ -160,27 +154,21 @@ static int s_parse_json(struct rdsbk_aws_error *out, const char *body) {
     static const char *const code_keys[] = {"__type", "code", "Code"};
     static const char *const message_keys[] = {"message", "Message", "errorMessage"};
     cJSON *root = cJSON_Parse(body);
-    int result = 0;
+    int rc = 0;
 
     if (!cJSON_IsObject(root))
         goto cleanup;
     for (size_t i = 0; !out->code && i < sizeof(code_keys) / sizeof(code_keys[0]); i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, code_keys[i]);
-        if (cJSON_IsString(v) && v->valuestring && *v->valuestring)
-            out->code = s_sanitise_code(v->valuestring); /* NULL: nothing usable */
+        const char *v = rdsbk_json_str(root, code_keys[i]);
+        if (v && *v)
+            out->code = s_sanitise_code(v); /* NULL: nothing usable */
     }
-    for (size_t i = 0; i < sizeof(message_keys) / sizeof(message_keys[0]); i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, message_keys[i]);
-        if (cJSON_IsString(v)) {
-            result = s_set(&out->message, v->valuestring);
-            if (result)
-                goto cleanup;
-        }
-    }
+    for (size_t i = 0; i < sizeof(message_keys) / sizeof(message_keys[0]); i++)
+        RDSBK_TRY(s_set(&out->message, rdsbk_json_str(root, message_keys[i])));
 
 cleanup:
     cJSON_Delete(root);
-    return result;
+    return rc;
 }
 
 static xmlNode *s_find(xmlNode *node, const char *name) {
@@ -204,14 +192,14 @@ static xmlNode *s_child(xmlNode *node, const char *name) {
 
 static int s_set_text(char **dst, xmlNode *node) {
     xmlChar *text;
-    int result;
+    int rc;
 
     if (!node || *dst)
         return 0;
     text = xmlNodeGetContent(node);
-    result = s_set(dst, (const char *)text);
+    rc = s_set(dst, (const char *)text);
     xmlFree(text);
-    return result;
+    return rc;
 }
 
 static pthread_once_t s_xml_once = PTHREAD_ONCE_INIT;
@@ -228,7 +216,7 @@ static int s_parse_xml(struct rdsbk_aws_error *out, const char *body, size_t len
     xmlNode *root;
     xmlNode *error;
     char *code = NULL;
-    int result = 0;
+    int rc = 0;
 
     pthread_once(&s_xml_once, s_xml_init);
     doc = xmlReadMemory(body, (int)len, "error.xml", NULL,
@@ -237,25 +225,20 @@ static int s_parse_xml(struct rdsbk_aws_error *out, const char *body, size_t len
         goto cleanup;
     root = xmlDocGetRootElement(doc);
     error = s_find(root, "Error");
-    if (error) {
-        result = s_set_text(&code, s_child(error, "Code"));
-        if (result == 0 && code && !out->code) { /* X-Amzn-ErrorType, when present, stands */
-            out->code = s_sanitise_code(code);
-            if (!out->code)
-                result = s_set(&out->code, code);
-        }
-        if (result == 0)
-            result = s_set_text(&out->message, s_child(error, "Message"));
+    RDSBK_TRY(s_set_text(&code, s_child(error, "Code")));
+    if (code && !out->code) { /* X-Amzn-ErrorType, when present, stands */
+        out->code = s_sanitise_code(code);
+        if (!out->code)
+            RDSBK_TRY(s_set(&out->code, code));
     }
-    if (result == 0)
-        result = s_set_text(&out->request_id, s_find(root, "RequestId"));
-    if (result == 0)
-        result = s_set_text(&out->request_id, s_find(root, "RequestID"));
+    RDSBK_TRY(s_set_text(&out->message, s_child(error, "Message")));
+    RDSBK_TRY(s_set_text(&out->request_id, s_find(root, "RequestId")));
+    RDSBK_TRY(s_set_text(&out->request_id, s_find(root, "RequestID")));
 
 cleanup:
     free(code);
     xmlFreeDoc(doc);
-    return result;
+    return rc;
 }
 
 int rdsbk_aws_error_parse(struct rdsbk_aws_error *out, const struct rdsbk_http_response *resp) {
@@ -263,7 +246,7 @@ int rdsbk_aws_error_parse(struct rdsbk_aws_error *out, const struct rdsbk_http_r
     const char *p = body;
     const char *header;
     char fallback[32];
-    int result = 0;
+    int rc;
 
     memset(out, 0, sizeof(*out));
     out->status = resp->status;
@@ -275,26 +258,20 @@ int rdsbk_aws_error_parse(struct rdsbk_aws_error *out, const struct rdsbk_http_r
     header = rdsbk_http_response_header(resp, "x-amzn-RequestId");
     if (!header)
         header = rdsbk_http_response_header(resp, "x-amz-request-id");
-    result = s_set(&out->request_id, header);
-    if (result)
-        goto cleanup;
-
+    RDSBK_TRY(s_set(&out->request_id, header));
     while (isspace((unsigned char)*p))
         p++;
     if (*p == '{')
-        result = s_parse_json(out, p);
+        RDSBK_TRY(s_parse_json(out, p));
     else if (*p == '<')
-        result = s_parse_xml(out, p, resp->body.len - (size_t)(p - body));
-    if (result)
-        goto cleanup;
-
+        RDSBK_TRY(s_parse_xml(out, p, rdsbk_buf_len(&resp->body) - (size_t)(p - body)));
     if (!out->code) {
         snprintf(fallback, sizeof(fallback), "HTTP %ld", resp->status);
-        result = s_set(&out->code, fallback);
+        rc = s_set(&out->code, fallback);
     }
 
 cleanup:
-    if (result)
+    if (rc)
         rdsbk_aws_error_clean_up(out);
-    return result;
+    return rc;
 }

@@ -1,3 +1,4 @@
+/* The clients of one topology's accounts, one per account and Region, made on first use. */
 #include "rdsbk/client_set.h"
 #include "rdsbk/error.h"
 
@@ -104,12 +105,12 @@ int rdsbk_client_set_get(struct rdsbk_client **out, struct rdsbk_client_set *set
         if (strcmp(set->entries[i].account, account) == 0 &&
             strcmp(set->entries[i].region, region) == 0) {
             client = set->entries[i].client;
-            goto done;
+            goto cleanup;
         }
     }
     rc = s_new_client(&client, set, account, region);
     if (rc)
-        goto done;
+        goto cleanup;
     grown = realloc(set->entries, (set->n + 1) * sizeof(*grown));
     if (grown) {
         set->entries = grown;
@@ -119,13 +120,13 @@ int rdsbk_client_set_get(struct rdsbk_client **out, struct rdsbk_client_set *set
         rdsbk_client_free(client);
         client = NULL;
         rc = rdsbk_error_oom();
-        goto done;
+        goto cleanup;
     }
     snprintf(set->entries[set->n].account, sizeof(set->entries[set->n].account), "%s", account);
     set->entries[set->n].client = client;
     set->n++;
 
-done:
+cleanup:
     pthread_mutex_unlock(&set->lock);
     *out = client;
     return rc;

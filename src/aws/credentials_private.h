@@ -4,9 +4,11 @@
 /* Sources of the credentials chain, shared between the files of src/aws/credentials*.c. Each
  * fills `out` (the caller cleans it up) and returns 0, or a negative code with the error set. */
 
+#include "rdsbk/buf.h"
 #include "rdsbk/credentials.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 
 /* Runs `command` with /bin/sh and parses its stdout (credential_process). */
 int rdsbk_credentials_from_process(struct rdsbk_credentials *out, const char *command);
@@ -22,5 +24,13 @@ bool rdsbk_credentials_imds_disabled(void);
 
 /* Reads a token file (trailing newline removed); *out is the caller's (a secret). */
 int rdsbk_credentials_read_token_file(char **out, const char *path);
+
+/* Reads what is left of `f` into `text` (emptied first, capped at 1 MiB; always a string, "" for
+ * nothing read). Returns 0 or RDSBK_ENOMEM. What these files and commands hold is secret: clean
+ * `text` up with rdsbk_buf_clean_up_secure. */
+int rdsbk_credentials_read_all(struct rdsbk_buf *text, FILE *f);
+
+/* Wipes a secret string, then frees it; NULL is a no-op. */
+void rdsbk_credentials_free_secret(char *secret);
 
 #endif

@@ -1,7 +1,15 @@
+/*
+ * The sources that fetch credentials from outside the process: credential_process, the container
+ * credentials endpoint and EC2 instance metadata (IMDSv2).
+ */
 #include "credentials_private.h"
 
 #include "rdsbk/error.h"
 #include "rdsbk/http.h"
+#include "rdsbk/json_util.h"
+#include "rdsbk/str.h"
+
+#include <openssl/crypto.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,17 +17,27 @@
 #include <string.h>
 #include <sys/wait.h>
 
-/*
- * The sources that fetch credentials from outside the process: credential_process, the container
- * credentials endpoint and EC2 instance metadata (IMDSv2).
- */
+/* What a credentials document, a token file or a command's output may hold at the most. */
+#define S_MAX_TEXT (1024 * 1024)
 
-static int s_dup(char **out, const char *s) {
-    *out = NULL;
-    if (!s)
-        return 0;
-    *out = strdup(s);
-    return *out ? 0 : rdsbk_error_oom();
+void rdsbk_credentials_free_secret(char *secret) {
+    if (!secret)
+        return;
+    OPENSSL_cleanse(secret, strlen(secret));
+    free(secret);
+}
+
+int rdsbk_credentials_read_all(struct rdsbk_buf *text, FILE *f) {
+    char chunk[4096];
+    size_t n;
+    int rc;
+
+    rdsbk_buf_init(text, S_MAX_TEXT);
+    rc = rdsbk_buf_add(text, "", 0);
+    while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rc = rdsbk_buf_add(text, chunk, n);
+    OPENSSL_cleanse(chunk, sizeof(chunk));
+    return rc;
 }
 
 /* Expiration as ISO 8601; absent means the credentials do not expire. */
@@ -39,21 +57,20 @@ static int s_expiration(time_t *out, const cJSON *json, const char *what) {
 /* {"AccessKeyId", "SecretAccessKey", "Token" or "SessionToken", "Expiration"} */
 static int s_from_json(struct rdsbk_credentials *out, const cJSON *json, const char *token_field,
                        const char *what) {
-    const cJSON *ak = cJSON_GetObjectItemCaseSensitive(json, "AccessKeyId");
-    const cJSON *sk = cJSON_GetObjectItemCaseSensitive(json, "SecretAccessKey");
-    const cJSON *tok = cJSON_GetObjectItemCaseSensitive(json, token_field);
+    const char *ak = rdsbk_json_str(json, "AccessKeyId");
+    const char *sk = rdsbk_json_str(json, "SecretAccessKey");
+    const char *token = rdsbk_json_str(json, token_field);
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if (!cJSON_IsString(ak) || !cJSON_IsString(sk) || !ak->valuestring[0] || !sk->valuestring[0])
+    if (!ak || !sk || !*ak || !*sk)
         return rdsbk_error_set(RDSBK_EAUTH, "%s: AccessKeyId or SecretAccessKey missing", what);
-    rc = s_dup(&out->access_key_id, ak->valuestring);
-    if (rc == 0)
-        rc = s_dup(&out->secret_access_key, sk->valuestring);
-    if (rc == 0 && cJSON_IsString(tok) && tok->valuestring[0])
-        rc = s_dup(&out->session_token, tok->valuestring);
-    if (rc == 0)
-        rc = s_expiration(&out->expiration, json, what);
+    RDSBK_TRY(rdsbk_strdup_into(&out->access_key_id, ak));
+    RDSBK_TRY(rdsbk_strdup_into(&out->secret_access_key, sk));
+    RDSBK_TRY(rdsbk_strdup_into(&out->session_token, token && *token ? token : NULL));
+    RDSBK_TRY(s_expiration(&out->expiration, json, what));
+
+cleanup:
     if (rc)
         rdsbk_credentials_clean_up(out);
     return rc;
@@ -64,136 +81,119 @@ static void s_json_delete_secure(cJSON *json) {
     static const char *const secrets[] = {"SecretAccessKey", "Token", "SessionToken"};
 
     for (size_t i = 0; json && i < sizeof(secrets) / sizeof(secrets[0]); i++) {
-        const cJSON *item = cJSON_GetObjectItemCaseSensitive(json, secrets[i]);
-        if (cJSON_IsString(item))
-            memset(item->valuestring, 0, strlen(item->valuestring));
+        const char *secret = rdsbk_json_str(json, secrets[i]);
+        if (secret)
+            OPENSSL_cleanse((char *)secret, strlen(secret));
     }
     cJSON_Delete(json);
 }
 
 int rdsbk_credentials_parse_process_output(struct rdsbk_credentials *out, const char *text) {
     cJSON *json = cJSON_Parse(text);
-    const cJSON *version;
-    int result;
+    const cJSON *version = cJSON_GetObjectItemCaseSensitive(json, "Version");
+    int rc;
 
     memset(out, 0, sizeof(*out));
-    if (!json) {
-        result = rdsbk_error_set(RDSBK_EAUTH, "credential_process: output is not JSON");
-        goto cleanup;
-    }
-    version = cJSON_GetObjectItemCaseSensitive(json, "Version");
-    if (!cJSON_IsNumber(version) || version->valueint != 1) {
-        result = rdsbk_error_set(RDSBK_EAUTH,
-                                 "credential_process: unsupported Version (only 1 is known)");
-        goto cleanup;
-    }
-    result = s_from_json(out, json, "SessionToken", "credential_process");
-
-cleanup:
+    if (!json)
+        rc = rdsbk_error_set(RDSBK_EAUTH, "credential_process: output is not JSON");
+    else if (!cJSON_IsNumber(version) || version->valueint != 1)
+        rc = rdsbk_error_set(RDSBK_EAUTH,
+                             "credential_process: unsupported Version (only 1 is known)");
+    else
+        rc = s_from_json(out, json, "SessionToken", "credential_process");
     s_json_delete_secure(json);
-    return result;
+    return rc;
 }
 
 int rdsbk_credentials_from_process(struct rdsbk_credentials *out, const char *command) {
     struct rdsbk_buf text = RDSBK_BUF_INIT;
-    char chunk[4096];
     FILE *p;
-    size_t n;
     int status;
-    int result = 0;
+    int rc;
 
     memset(out, 0, sizeof(*out));
-    rdsbk_buf_init(&text, 1024 * 1024);
     fflush(NULL);
     /* As the AWS CLI does, the command's stderr goes to ours; its stdout is the JSON. */
     p = popen(command, "r");
     if (!p)
         return rdsbk_error_set(RDSBK_EAUTH, "credential_process: cannot run it: %s",
                                strerror(errno));
-    result = rdsbk_buf_add(&text, "", 0);
-    while (result == 0 && (n = fread(chunk, 1, sizeof(chunk), p)) > 0)
-        result = rdsbk_buf_add(&text, chunk, n);
+    rc = rdsbk_credentials_read_all(&text, p);
     status = pclose(p);
-    if (result)
+    if (rc)
         goto cleanup;
     if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        result = rdsbk_error_set(RDSBK_EAUTH, "credential_process failed (exit status %d)",
-                                 status == -1 || !WIFEXITED(status) ? -1 : WEXITSTATUS(status));
+        rc = rdsbk_error_set(RDSBK_EAUTH, "credential_process failed (exit status %d)",
+                             status == -1 || !WIFEXITED(status) ? -1 : WEXITSTATUS(status));
         goto cleanup;
     }
-    result = rdsbk_credentials_parse_process_output(out, rdsbk_buf_cstr(&text));
+    rc = rdsbk_credentials_parse_process_output(out, rdsbk_buf_cstr(&text));
 
 cleanup:
     rdsbk_buf_clean_up_secure(&text);
-    return result;
+    return rc;
 }
 
 static int s_read_file(char **out, const char *path, const char *what) {
     struct rdsbk_buf text = RDSBK_BUF_INIT;
-    char chunk[4096];
     FILE *f = fopen(path, "r");
-    size_t n;
+    size_t len;
     int rc;
 
     *out = NULL;
     if (!f)
         return rdsbk_error_set(RDSBK_EAUTH, "%s %s: %s", what, path, strerror(errno));
-    rdsbk_buf_init(&text, 1024 * 1024);
-    rc = rdsbk_buf_add(&text, "", 0);
-    while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        rc = rdsbk_buf_add(&text, chunk, n);
+    rc = rdsbk_credentials_read_all(&text, f);
     fclose(f);
-    if (rc) {
-        rdsbk_buf_clean_up_secure(&text);
-        return rc;
-    }
+    if (rc)
+        goto cleanup;
     /* Tokens in files often end with a newline that is not part of them. */
-    while (text.len && (text.ptr[text.len - 1] == '\n' || text.ptr[text.len - 1] == '\r'))
-        text.ptr[--text.len] = '\0';
+    len = rdsbk_buf_len(&text);
+    while (len &&
+           (rdsbk_buf_cstr(&text)[len - 1] == '\n' || rdsbk_buf_cstr(&text)[len - 1] == '\r'))
+        len--;
+    rdsbk_buf_truncate(&text, len);
     *out = rdsbk_buf_detach(&text);
-    return *out ? 0 : rdsbk_error_oom();
+    RDSBK_CHECK_ALLOC(*out);
+
+cleanup:
+    rdsbk_buf_clean_up_secure(&text);
+    return rc;
 }
 
 int rdsbk_credentials_read_token_file(char **out, const char *path) {
     return s_read_file(out, path, "web identity token file");
 }
 
-static void s_free_secret(char *s) {
-    if (s) {
-        volatile char *p = s;
-        while (*p)
-            *p++ = 0;
-        free(s);
-    }
-}
-
-/* One GET/PUT to a local credentials endpoint; a non-2xx status is an error. */
-static int s_http(struct rdsbk_http_response *resp, struct rdsbk_http *http, const char *method,
-                  const char *url, const char *h1, const char *v1, const char *what) {
+/* *body_out = the body of the reply to one GET/PUT to a local credentials endpoint (caller frees:
+ * a secret), sent with one header when `name` is not NULL; a non-2xx status is an error. */
+static int s_http_body(char **body_out, struct rdsbk_http *http, const char *method,
+                       const char *url, const char *name, const char *value, const char *what) {
     struct rdsbk_http_request req = {0};
-    int result = RDSBK_ENOMEM;
+    struct rdsbk_http_response resp = {0};
+    int rc;
 
-    memset(resp, 0, sizeof(*resp));
-    req.method = strdup(method);
-    req.url = strdup(url);
-    if (!req.method || !req.url) {
-        rdsbk_error_set(result, "out of memory");
+    *body_out = NULL;
+    RDSBK_TRY(rdsbk_strdup_into(&req.method, method));
+    RDSBK_TRY(rdsbk_strdup_into(&req.url, url));
+    if (name)
+        RDSBK_TRY(rdsbk_http_request_add_header(&req, name, value));
+    RDSBK_TRY(rdsbk_http_send(&resp, http, &req));
+    if (resp.status < 200 || resp.status > 299) {
+        rc = rdsbk_error_set(RDSBK_EAUTH, "%s: HTTP %ld from %s", what, resp.status, url);
         goto cleanup;
     }
-    if (h1 && rdsbk_http_request_add_header(&req, h1, v1))
-        goto cleanup;
-    result = rdsbk_http_send(resp, http, &req);
-    if (result)
-        goto cleanup;
-    if (resp->status < 200 || resp->status > 299) {
-        result = rdsbk_error_set(RDSBK_EAUTH, "%s: HTTP %ld from %s", what, resp->status, url);
-        rdsbk_http_response_clean_up(resp);
-    }
+    *body_out = rdsbk_buf_detach(&resp.body);
+    RDSBK_CHECK_ALLOC(*body_out);
 
 cleanup:
+    rdsbk_buf_clean_up_secure(&resp.body);
+    rdsbk_http_response_clean_up(&resp);
     rdsbk_http_request_clean_up(&req);
-    return result;
+    return rc;
 }
+
+/* ---- container credentials ---- */
 
 /* An http:// full URI may only point at the container agent or this machine (botocore's rule). */
 static bool s_container_host_allowed(const char *url) {
@@ -215,154 +215,172 @@ static bool s_container_host_allowed(const char *url) {
     return false;
 }
 
-int rdsbk_credentials_from_container(struct rdsbk_credentials *out, struct rdsbk_http *http) {
+/* The container credentials URL of the environment (caller frees). */
+static int s_container_url(char **out) {
     const char *relative = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
     const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+
+    *out = NULL;
+    if (relative && *relative)
+        return rdsbk_strfmt(out, "http://169.254.170.2%s", relative);
+    if (!full || !*full)
+        return rdsbk_error_set(RDSBK_EAUTH, "no container credentials configured");
+    if (!s_container_host_allowed(full))
+        return rdsbk_error_set(RDSBK_EAUTH,
+                               "AWS_CONTAINER_CREDENTIALS_FULL_URI must be https or a "
+                               "loopback / container-agent address: %s",
+                               full);
+    return rdsbk_strdup_into(out, full);
+}
+
+/* The container's authorization token, from its file or the environment; NULL when none. */
+static int s_container_token(char **out) {
     const char *token_file = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
     const char *token_env = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
-    struct rdsbk_http_response resp = {0};
-    struct rdsbk_buf url = RDSBK_BUF_INIT;
+
+    *out = NULL;
+    if (token_file && *token_file)
+        return s_read_file(out, token_file, "container authorization token file");
+    return rdsbk_strdup_into(out, token_env && *token_env ? token_env : NULL);
+}
+
+int rdsbk_credentials_from_container(struct rdsbk_credentials *out, struct rdsbk_http *http) {
+    char *url = NULL;
     char *token = NULL;
+    char *doc = NULL;
     cJSON *json = NULL;
-    int result;
+    int rc;
 
     memset(out, 0, sizeof(*out));
-    if (relative && *relative) {
-        result = rdsbk_buf_printf(&url, "http://169.254.170.2%s", relative);
-    } else if (full && *full) {
-        if (!s_container_host_allowed(full)) {
-            result = rdsbk_error_set(RDSBK_EAUTH,
-                                     "AWS_CONTAINER_CREDENTIALS_FULL_URI must be https or a "
-                                     "loopback / container-agent address: %s",
-                                     full);
-            goto cleanup;
-        }
-        result = rdsbk_buf_adds(&url, full);
-    } else {
-        result = rdsbk_error_set(RDSBK_EAUTH, "no container credentials configured");
-    }
-    if (result)
-        goto cleanup;
-    if (token_file && *token_file)
-        result = s_read_file(&token, token_file, "container authorization token file");
-    else if (token_env && *token_env)
-        result = s_dup(&token, token_env);
-    if (result)
-        goto cleanup;
-    result = s_http(&resp, http, "GET", rdsbk_buf_cstr(&url), token ? "Authorization" : NULL, token,
-                    "container credentials");
-    if (result)
-        goto cleanup;
-    json = cJSON_ParseWithLength(resp.body.ptr, resp.body.len);
-    if (!json) {
-        result = rdsbk_error_set(RDSBK_EAUTH, "container credentials: the reply is not JSON");
-        goto cleanup;
-    }
-    result = s_from_json(out, json, "Token", "container credentials");
+    RDSBK_TRY(s_container_url(&url));
+    RDSBK_TRY(s_container_token(&token));
+    RDSBK_TRY(s_http_body(&doc, http, "GET", url, token ? "Authorization" : NULL, token,
+                          "container credentials"));
+    json = cJSON_Parse(doc);
+    if (json)
+        rc = s_from_json(out, json, "Token", "container credentials");
+    else
+        rc = rdsbk_error_set(RDSBK_EAUTH, "container credentials: the reply is not JSON");
 
 cleanup:
     s_json_delete_secure(json);
-    s_free_secret(token);
-    rdsbk_buf_clean_up(&url);
-    rdsbk_buf_clean_up_secure(&resp.body);
-    rdsbk_http_response_clean_up(&resp);
-    return result;
+    rdsbk_credentials_free_secret(doc);
+    rdsbk_credentials_free_secret(token);
+    free(url);
+    return rc;
 }
+
+/* ---- instance metadata ---- */
+
+#define S_IMDS_ROLES "/latest/meta-data/iam/security-credentials/"
 
 bool rdsbk_credentials_imds_disabled(void) {
     const char *v = getenv("AWS_EC2_METADATA_DISABLED");
     return v && (strcmp(v, "true") == 0 || strcmp(v, "TRUE") == 0 || strcmp(v, "True") == 0);
 }
 
-int rdsbk_credentials_from_imds(struct rdsbk_credentials *out, struct rdsbk_http *shared) {
+/* A session with instance metadata: its own transport, the endpoint, the IMDSv2 token. */
+struct s_imds {
+    struct rdsbk_http *http;
+    char *base;  /* no trailing slash */
+    char *token; /* NULL until asked for; a secret */
+};
+
+static void s_imds_clean_up(struct s_imds *m) {
+    rdsbk_http_free(m->http);
+    free(m->base);
+    rdsbk_credentials_free_secret(m->token);
+}
+
+/* *body_out = the body of the reply to `path` + `leaf` (caller frees: a secret). The token is
+ * asked for with a PUT that gives its lifetime; every later request is a GET that carries it. */
+static int s_imds_get(char **body_out, const struct s_imds *m, const char *path, const char *leaf) {
+    char *url = NULL;
+    int rc = rdsbk_strfmt(&url, "%s%s%s", m->base, path, leaf);
+
+    if (rc == 0 && m->token)
+        rc = s_http_body(body_out, m->http, "GET", url, "X-aws-ec2-metadata-token", m->token,
+                         "instance metadata");
+    else if (rc == 0)
+        rc = s_http_body(body_out, m->http, "PUT", url, "X-aws-ec2-metadata-token-ttl-seconds",
+                         "21600", "instance metadata");
+    free(url);
+    return rc;
+}
+
+/* Opens the session: 1. PUT /latest/api/token -> session token (IMDSv2) */
+static int s_imds_open(struct s_imds *m) {
     const char *endpoint = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-    struct rdsbk_http_options opts = {0};
-    struct rdsbk_http *http = NULL;
-    struct rdsbk_http_response resp = {0};
-    struct rdsbk_buf base = RDSBK_BUF_INIT;
-    struct rdsbk_buf url = RDSBK_BUF_INIT;
-    char *token = NULL;
-    char *role = NULL;
-    cJSON *json = NULL;
+    /* Off EC2 nothing answers: a short timeout and one attempt, as botocore does, instead of
+     * the shared transport's ten seconds and retries. */
+    struct rdsbk_http_options opts = {
+        .connect_timeout_ms = 1000, .timeout_ms = 5000, .max_attempts = 1};
+    size_t len;
+    int rc;
+
+    memset(m, 0, sizeof(*m));
+    RDSBK_TRY(rdsbk_http_new(&m->http, &opts));
+    RDSBK_TRY(
+        rdsbk_strdup_into(&m->base, endpoint && *endpoint ? endpoint : "http://169.254.169.254"));
+    len = strlen(m->base);
+    while (len && m->base[len - 1] == '/')
+        m->base[--len] = '\0';
+    RDSBK_TRY(s_imds_get(&m->token, m, "/latest/api/token", ""));
+
+cleanup:
+    return rc;
+}
+
+/* 2. GET /latest/meta-data/iam/security-credentials/ -> role name (first line) */
+static int s_imds_role(char **out, const struct s_imds *m) {
+    int rc = s_imds_get(out, m, S_IMDS_ROLES, "");
+
+    if (rc)
+        return rc;
+    (*out)[strcspn(*out, "\r\n")] = '\0';
+    if (!**out)
+        return rdsbk_error_set(RDSBK_EAUTH, "instance metadata: no IAM role attached");
+    return 0;
+}
+
+/* 3. GET /latest/meta-data/iam/security-credentials/<role> -> JSON credentials */
+static int s_imds_credentials(struct rdsbk_credentials *out, const struct s_imds *m,
+                              const char *role) {
+    char *doc = NULL;
+    cJSON *json;
     const cJSON *code;
-    int result;
+    int rc = s_imds_get(&doc, m, S_IMDS_ROLES, role);
+
+    if (rc)
+        return rc;
+    json = cJSON_Parse(doc);
+    code = cJSON_GetObjectItemCaseSensitive(json, "Code");
+    if (!json || (cJSON_IsString(code) && strcmp(code->valuestring, "Success") != 0))
+        rc = rdsbk_error_set(RDSBK_EAUTH, "instance metadata: no usable credentials for role %s",
+                             role);
+    else
+        rc = s_from_json(out, json, "Token", "instance metadata");
+    s_json_delete_secure(json);
+    rdsbk_credentials_free_secret(doc);
+    return rc;
+}
+
+int rdsbk_credentials_from_imds(struct rdsbk_credentials *out, struct rdsbk_http *shared) {
+    struct s_imds m = {0};
+    char *role = NULL;
+    int rc;
 
     memset(out, 0, sizeof(*out));
+    (void)shared; /* instance metadata has a transport of its own (s_imds_open) */
     if (rdsbk_credentials_imds_disabled())
         return rdsbk_error_set(RDSBK_EAUTH,
                                "instance metadata disabled (AWS_EC2_METADATA_DISABLED)");
-    /* Off EC2 nothing answers: a short timeout and one attempt, as botocore does, instead of
-     * the shared transport's ten seconds and retries. */
-    (void)shared;
-    opts.connect_timeout_ms = 1000;
-    opts.timeout_ms = 5000;
-    opts.max_attempts = 1;
-    result = rdsbk_http_new(&http, &opts);
-    if (result == 0)
-        result = rdsbk_buf_adds(&base, endpoint && *endpoint ? endpoint : "http://169.254.169.254");
-    if (result)
-        goto cleanup;
-    while (base.len && base.ptr[base.len - 1] == '/')
-        base.ptr[--base.len] = '\0';
-
-    /* 1. PUT /latest/api/token -> session token (IMDSv2) */
-    result = rdsbk_buf_printf(&url, "%s/latest/api/token", base.ptr);
-    if (result == 0)
-        result = s_http(&resp, http, "PUT", url.ptr, "X-aws-ec2-metadata-token-ttl-seconds",
-                        "21600", "instance metadata");
-    if (result)
-        goto cleanup;
-    token = rdsbk_buf_detach(&resp.body);
-    rdsbk_http_response_clean_up(&resp);
-    if (!token) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
-
-    /* 2. GET /latest/meta-data/iam/security-credentials/ -> role name (first line) */
-    rdsbk_buf_reset(&url);
-    result = rdsbk_buf_printf(&url, "%s/latest/meta-data/iam/security-credentials/", base.ptr);
-    if (result == 0)
-        result = s_http(&resp, http, "GET", url.ptr, "X-aws-ec2-metadata-token", token,
-                        "instance metadata");
-    if (result)
-        goto cleanup;
-    role = rdsbk_buf_detach(&resp.body);
-    rdsbk_http_response_clean_up(&resp);
-    if (!role) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
-    role[strcspn(role, "\r\n")] = '\0';
-    if (!*role) {
-        result = rdsbk_error_set(RDSBK_EAUTH, "instance metadata: no IAM role attached");
-        goto cleanup;
-    }
-
-    /* 3. GET /latest/meta-data/iam/security-credentials/<role> -> JSON credentials */
-    result = rdsbk_buf_adds(&url, role);
-    if (result == 0)
-        result = s_http(&resp, http, "GET", url.ptr, "X-aws-ec2-metadata-token", token,
-                        "instance metadata");
-    if (result)
-        goto cleanup;
-    json = cJSON_ParseWithLength(resp.body.ptr, resp.body.len);
-    code = cJSON_GetObjectItemCaseSensitive(json, "Code");
-    if (!json || (cJSON_IsString(code) && strcmp(code->valuestring, "Success") != 0)) {
-        result = rdsbk_error_set(RDSBK_EAUTH,
-                                 "instance metadata: no usable credentials for role %s", role);
-        goto cleanup;
-    }
-    result = s_from_json(out, json, "Token", "instance metadata");
+    RDSBK_TRY(s_imds_open(&m));
+    RDSBK_TRY(s_imds_role(&role, &m));
+    rc = s_imds_credentials(out, &m, role);
 
 cleanup:
-    s_json_delete_secure(json);
-    s_free_secret(token);
     free(role);
-    rdsbk_buf_clean_up(&base);
-    rdsbk_buf_clean_up(&url);
-    rdsbk_buf_clean_up_secure(&resp.body);
-    rdsbk_http_response_clean_up(&resp);
-    rdsbk_http_free(http);
-    return result;
+    s_imds_clean_up(&m);
+    return rc;
 }

@@ -1,49 +1,97 @@
+/*
+ * Where each AWS service is reached and which Region its requests are signed for: the services
+ * and partitions we know, the overrides of the topology and of the environment, and the checks
+ * every endpoint URL passes.
+ */
 #include "rdsbk/endpoints.h"
 
 #include "aws/url.h"
 #include "rdsbk/config.h"
 #include "rdsbk/error.h"
+#include "rdsbk/str.h"
 
 #include <ctype.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-struct s_service {
+static const struct s_service {
     const char *name;   /* our name, also the endpoint prefix */
     const char *env_id; /* the SDK service id, upper-cased, spaces as '_' */
+    size_t override;    /* where struct rdsbk_endpoints holds the topology's URL for it */
+} s_services[] = {
+    {"sts", "STS", offsetof(struct rdsbk_endpoints, sts)},
+    {"iam", "IAM", offsetof(struct rdsbk_endpoints, iam)},
+    {"kms", "KMS", offsetof(struct rdsbk_endpoints, kms)},
+    {"events", "EVENTBRIDGE", offsetof(struct rdsbk_endpoints, events)},
+    {"lambda", "LAMBDA", offsetof(struct rdsbk_endpoints, lambda)},
+    {"rds", "RDS", offsetof(struct rdsbk_endpoints, rds)},
 };
 
-static const struct s_service s_services[] = {
-    {"sts", "STS"},       {"iam", "IAM"}, {"kms", "KMS"}, {"events", "EVENTBRIDGE"},
-    {"lambda", "LAMBDA"}, {"rds", "RDS"},
+#define S_N_SERVICES (sizeof(s_services) / sizeof(s_services[0]))
+
+/* IAM is global: one endpoint per partition, signed for the partition's home Region. */
+static const struct s_partition {
+    const char *name;
+    const char *region_prefix; /* the Regions it holds; "" for the default partition, last */
+    const char *dns_suffix;
+    const char *iam_url;
+    const char *iam_region;
+} s_partitions[] = {
+    {"aws-cn", "cn-", "amazonaws.com.cn", "https://iam.cn-north-1.amazonaws.com.cn", "cn-north-1"},
+    {"aws-us-gov", "us-gov-", "amazonaws.com", "https://iam.us-gov.amazonaws.com", "us-gov-west-1"},
+    {"aws", "", "amazonaws.com", "https://iam.amazonaws.com", "us-east-1"},
 };
 
-/* The topology's per-service override, or NULL. */
-static const char *s_topology_url(const struct rdsbk_endpoints *e, const char *service) {
-    if (strcmp(service, "sts") == 0)
-        return e->sts;
-    if (strcmp(service, "iam") == 0)
-        return e->iam;
-    if (strcmp(service, "kms") == 0)
-        return e->kms;
-    if (strcmp(service, "events") == 0)
-        return e->events;
-    if (strcmp(service, "lambda") == 0)
-        return e->lambda;
-    if (strcmp(service, "rds") == 0)
-        return e->rds;
+/* The topology's URL at byte `offset` of `e` (a char * member); NULL when unset. */
+static char **s_url_at(const struct rdsbk_endpoints *e, size_t offset) {
+    return (char **)((const char *)e + offset);
+}
+
+static const struct s_service *s_service(const char *name) {
+    for (size_t i = 0; name && i < S_N_SERVICES; i++)
+        if (strcmp(s_services[i].name, name) == 0)
+            return &s_services[i];
     return NULL;
 }
 
+static const struct s_partition *s_partition(const char *region) {
+    const struct s_partition *p = s_partitions;
+
+    /* the last one, the default partition, has no prefix */
+    while (p->region_prefix[0] &&
+           !(region && strncmp(region, p->region_prefix, strlen(p->region_prefix)) == 0))
+        p++;
+    return p;
+}
+
 const char *rdsbk_partition_of_region(const char *region) {
-    if (region && strncmp(region, "cn-", 3) == 0)
-        return "aws-cn";
-    if (region && strncmp(region, "us-gov-", 7) == 0)
-        return "aws-us-gov";
-    return "aws";
+    return s_partition(region)->name;
+}
+
+int rdsbk_endpoints_copy(struct rdsbk_endpoints *dst, const struct rdsbk_endpoints *src) {
+    int rc;
+
+    memset(dst, 0, sizeof(*dst));
+    if (!src)
+        return 0;
+    rc = rdsbk_strdup_into(&dst->default_url, src->default_url);
+    for (size_t i = 0; rc == 0 && i < S_N_SERVICES; i++)
+        rc = rdsbk_strdup_into(s_url_at(dst, s_services[i].override),
+                               *s_url_at(src, s_services[i].override));
+    if (rc)
+        rdsbk_endpoints_clean_up(dst);
+    return rc;
+}
+
+void rdsbk_endpoints_clean_up(struct rdsbk_endpoints *e) {
+    free(e->default_url);
+    for (size_t i = 0; i < S_N_SERVICES; i++)
+        free(*s_url_at(e, s_services[i].override));
+    memset(e, 0, sizeof(*e));
 }
 
 static bool s_valid_region(const char *region) {
@@ -106,40 +154,27 @@ static bool s_valid_hostname(const struct rdsbk_url_parts *u) {
 int rdsbk_endpoint_check_url(const char *url) {
     struct rdsbk_url_parts u;
     bool https;
-    int result;
+    int rc;
 
-    if (!url || !*url) {
-        result = rdsbk_error_set(RDSBK_EINVALID, "empty endpoint URL");
-        goto cleanup;
-    }
-    result = rdsbk_url_split(&u, url);
-    if (result)
-        goto cleanup;
+    if (!url || !*url)
+        return rdsbk_error_set(RDSBK_EINVALID, "empty endpoint URL");
+    rc = rdsbk_url_split(&u, url);
+    if (rc)
+        return rc;
     https = u.scheme_len == 5 && strncasecmp(u.scheme, "https", 5) == 0;
-    if (!https && !(u.scheme_len == 4 && strncasecmp(u.scheme, "http", 4) == 0)) {
-        result = rdsbk_error_set(RDSBK_EINVALID, "endpoint %s: only https:// is allowed", url);
-        goto cleanup;
-    }
-    if (u.has_userinfo || u.query || u.has_fragment) {
-        result = rdsbk_error_set(RDSBK_EINVALID,
-                                 "endpoint %s: user info, query and fragment are not allowed", url);
-        goto cleanup;
-    }
-    if (!s_valid_hostname(&u)) {
-        result = rdsbk_error_set(RDSBK_EINVALID, "endpoint %s: invalid host name", url);
-        goto cleanup;
-    }
-    if (!https && !s_is_loopback(&u)) {
-        result = rdsbk_error_set(RDSBK_EINVALID,
-                                 "endpoint %s: plain http:// is allowed only to a loopback host "
-                                 "(127.0.0.0/8, ::1, localhost); use https://",
-                                 url);
-        goto cleanup;
-    }
-    result = 0;
-
-cleanup:
-    return result;
+    if (!https && !(u.scheme_len == 4 && strncasecmp(u.scheme, "http", 4) == 0))
+        return rdsbk_error_set(RDSBK_EINVALID, "endpoint %s: only https:// is allowed", url);
+    if (u.has_userinfo || u.query || u.has_fragment)
+        return rdsbk_error_set(RDSBK_EINVALID,
+                               "endpoint %s: user info, query and fragment are not allowed", url);
+    if (!s_valid_hostname(&u))
+        return rdsbk_error_set(RDSBK_EINVALID, "endpoint %s: invalid host name", url);
+    if (!https && !s_is_loopback(&u))
+        return rdsbk_error_set(RDSBK_EINVALID,
+                               "endpoint %s: plain http:// is allowed only to a loopback host "
+                               "(127.0.0.0/8, ::1, localhost); use https://",
+                               url);
+    return 0;
 }
 
 /* Copies an override URL without its trailing slashes and checks it. */
@@ -147,19 +182,16 @@ static int s_take_override(char **url_out, const char *url, const char *origin) 
     char copy[sizeof(rdsbk_error_last()->message)];
     size_t len = strlen(url);
     char *taken = NULL;
-    int result;
+    int rc;
 
     while (len > 0 && url[len - 1] == '/')
         len--;
     taken = strndup(url, len);
-    if (!taken) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
-    result = rdsbk_endpoint_check_url(taken);
-    if (result) {
+    RDSBK_CHECK_ALLOC(taken);
+    rc = rdsbk_endpoint_check_url(taken);
+    if (rc) {
         snprintf(copy, sizeof(copy), "%s", rdsbk_error_last()->message);
-        rdsbk_error_set(result, "%s (from %s)", copy, origin);
+        rdsbk_error_set(rc, "%s (from %s)", copy, origin);
         goto cleanup;
     }
     *url_out = taken;
@@ -167,7 +199,7 @@ static int s_take_override(char **url_out, const char *url, const char *origin) 
 
 cleanup:
     free(taken);
-    return result;
+    return rc;
 }
 
 /* AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true turns the environment's endpoint URLs off, as in the
@@ -177,98 +209,61 @@ static bool s_ignore_env_endpoints(void) {
     return v && strcasecmp(v, "true") == 0;
 }
 
+/* Steps 1 to 4 of rdsbk_endpoint_resolve: the override URL for `svc`, or NULL; `origin` says
+ * where it comes from, for messages. */
+static const char *s_override(char *origin, size_t size, const struct rdsbk_endpoints *topology,
+                              const struct s_service *svc) {
+    const char *url = topology ? *s_url_at(topology, svc->override) : NULL;
+    char env_name[64];
+
+    /* 1-2: the topology, per service then its default */
+    if (url && *url) {
+        snprintf(origin, size, "the topology's endpoints.%s", svc->name);
+        return url;
+    }
+    if (topology && topology->default_url && *topology->default_url) {
+        snprintf(origin, size, "the topology's endpoints.default");
+        return topology->default_url;
+    }
+    /* 3-4: the environment, per service then global */
+    if (s_ignore_env_endpoints())
+        return NULL;
+    snprintf(env_name, sizeof(env_name), "AWS_ENDPOINT_URL_%s", svc->env_id);
+    url = getenv(env_name);
+    if (!url || !*url) {
+        snprintf(env_name, sizeof(env_name), "AWS_ENDPOINT_URL");
+        url = getenv(env_name);
+    }
+    if (!url || !*url)
+        return NULL;
+    snprintf(origin, size, "%s", env_name);
+    return url;
+}
+
 int rdsbk_endpoint_resolve(char **url_out, const char **signing_region_out,
                            const struct rdsbk_endpoints *topology_overrides, const char *service,
                            const char *region) {
-    const struct s_service *svc = NULL;
-    const char *partition;
-    const char *override = NULL;
-    char origin[96] = "";
-    char env_name[64];
-    int result;
+    const struct s_service *svc = s_service(service);
+    const struct s_partition *partition = s_partition(region);
+    bool iam = svc && strcmp(svc->name, "iam") == 0;
+    const char *override;
+    char origin[96];
+    int rc;
 
     *url_out = NULL;
     *signing_region_out = NULL;
-    for (size_t i = 0; service && i < sizeof(s_services) / sizeof(s_services[0]); i++)
-        if (strcmp(s_services[i].name, service) == 0)
-            svc = &s_services[i];
-    if (!svc) {
-        result = rdsbk_error_set(RDSBK_EINVALID, "unknown service \"%s\"", service ? service : "");
-        goto cleanup;
-    }
-    if (!s_valid_region(region)) {
-        result = rdsbk_error_set(RDSBK_EINVALID, "invalid Region \"%s\"", region ? region : "");
-        goto cleanup;
-    }
-    partition = rdsbk_partition_of_region(region);
-
-    /* IAM is global: one endpoint per partition, signed for the partition's home Region. */
-    if (strcmp(service, "iam") == 0) {
-        if (strcmp(partition, "aws-cn") == 0)
-            *signing_region_out = "cn-north-1";
-        else if (strcmp(partition, "aws-us-gov") == 0)
-            *signing_region_out = "us-gov-west-1";
-        else
-            *signing_region_out = "us-east-1";
-    } else {
-        *signing_region_out = region;
-    }
-
-    /* 1-2: the topology, per service then its default */
-    if (topology_overrides) {
-        const char *per = s_topology_url(topology_overrides, service);
-        if (per && *per) {
-            override = per;
-            snprintf(origin, sizeof(origin), "the topology's endpoints.%s", service);
-        } else if (topology_overrides->default_url && *topology_overrides->default_url) {
-            override = topology_overrides->default_url;
-            snprintf(origin, sizeof(origin), "the topology's endpoints.default");
-        }
-    }
-    /* 3-4: the environment, per service then global */
-    if (!override && !s_ignore_env_endpoints()) {
-        snprintf(env_name, sizeof(env_name), "AWS_ENDPOINT_URL_%s", svc->env_id);
-        override = getenv(env_name);
-        if (override && *override) {
-            snprintf(origin, sizeof(origin), "%s", env_name);
-        } else {
-            override = getenv("AWS_ENDPOINT_URL");
-            if (override && *override)
-                snprintf(origin, sizeof(origin), "AWS_ENDPOINT_URL");
-            else
-                override = NULL;
-        }
-    }
-    if (override) {
-        result = s_take_override(url_out, override, origin);
-        goto cleanup;
-    }
-
-    /* 5: the partition default */
-    {
-        char url[160];
-        const char *suffix =
-            strcmp(partition, "aws-cn") == 0 ? "amazonaws.com.cn" : "amazonaws.com";
-        if (strcmp(service, "iam") == 0) {
-            if (strcmp(partition, "aws-cn") == 0)
-                snprintf(url, sizeof(url), "https://iam.cn-north-1.amazonaws.com.cn");
-            else if (strcmp(partition, "aws-us-gov") == 0)
-                snprintf(url, sizeof(url), "https://iam.us-gov.amazonaws.com");
-            else
-                snprintf(url, sizeof(url), "https://iam.amazonaws.com");
-        } else {
-            snprintf(url, sizeof(url), "https://%s.%s.%s", service, region, suffix);
-        }
-        *url_out = strdup(url);
-        if (!*url_out) {
-            result = rdsbk_error_oom();
-            goto cleanup;
-        }
-    }
-    result = 0;
-
-cleanup:
-    if (result)
-        *signing_region_out = NULL;
-    return result;
+    if (!svc)
+        return rdsbk_error_set(RDSBK_EINVALID, "unknown service \"%s\"", service ? service : "");
+    if (!s_valid_region(region))
+        return rdsbk_error_set(RDSBK_EINVALID, "invalid Region \"%s\"", region ? region : "");
+    override = s_override(origin, sizeof(origin), topology_overrides, svc);
+    if (override)
+        rc = s_take_override(url_out, override, origin);
+    else if (iam) /* 5: the partition default */
+        rc = rdsbk_strdup_into(url_out, partition->iam_url);
+    else
+        rc = rdsbk_strfmt(url_out, "https://%s.%s.%s", service, region, partition->dns_suffix);
+    if (rc == 0)
+        *signing_region_out = iam ? partition->iam_region : region;
+    return rc;
 }

@@ -1,3 +1,4 @@
+/* Signed AWS calls with retries, and the clock offset they sign with. */
 #include "rdsbk/aws_error.h"
 #include "rdsbk/backoff.h"
 #include "rdsbk/clock.h"
@@ -5,6 +6,7 @@
 #include "rdsbk/http.h"
 #include "rdsbk/log.h"
 #include "rdsbk/sigv4.h"
+#include "rdsbk/str.h"
 
 #include "aws/http_private.h"
 #include "aws/url.h"
@@ -27,9 +29,9 @@
  *
  * Retryable: throttling and transient AWS error codes and HTTP 500/502/503/504
  * (rdsbk_aws_error_is_retryable_for), and transport failures RDSBK_EIO (refused, reset, DNS)
- * and RDSBK_ETIMEOUT. Nothing else: a 400 ValidationException or AccessDenied is tried once.
- * Each attempt is signed anew with credentials fetched anew, so a refreshing provider can
- * replace expiring ones and X-Amz-Date stays within the 5-minute window.
+ * and RDSBK_ETIMEOUT (rdsbk_error_is_transient). Nothing else: a 400 ValidationException or
+ * AccessDenied is tried once. Each attempt is signed anew with credentials fetched anew, so a
+ * refreshing provider can replace expiring ones and X-Amz-Date stays within the 5-minute window.
  */
 
 /*
@@ -50,10 +52,7 @@ static bool s_is_skew_code(const char *code) {
                                         "RequestInTheFuture",    "InvalidSignatureException",
                                         "SignatureDoesNotMatch", "AuthFailure"};
 
-    for (size_t i = 0; code && i < sizeof(codes) / sizeof(codes[0]); i++)
-        if (strcmp(code, codes[i]) == 0)
-            return true;
-    return false;
+    return rdsbk_str_in(code, codes, sizeof(codes) / sizeof(codes[0]));
 }
 
 /* After a refusal signed with `offset` seconds: whether the reply's date shows a skew that a new
@@ -145,90 +144,128 @@ static void s_redact_token(char *message, const struct rdsbk_http_request *req) 
     }
 }
 
+/* One rdsbk_aws_send: what its attempts share, and what the last one left. */
+struct s_call {
+    struct rdsbk_http *http;
+    struct rdsbk_http_request *req;
+    const struct rdsbk_signing *signing;
+    const char *op;             /* for log lines */
+    char host[256];             /* for log lines */
+    char path[512];             /* for log lines */
+    int attempt;                /* 1-based */
+    long offset;                /* the clock offset the attempt was signed with */
+    long elapsed;               /* milliseconds the attempt took */
+    bool skewed;                /* the attempt was refused for a clock skew now corrected */
+    struct rdsbk_aws_error err; /* the attempt's error reply */
+    char reason[192];           /* why it failed, for the retry's log line */
+};
+
+/* 1. fresh credentials, 2. a fresh signature */
+static int s_sign(struct s_call *c) {
+    struct rdsbk_credentials creds = {0};
+    int rc = c->signing->get_credentials(&creds, c->signing->payload);
+
+    if (rc == 0)
+        rc = rdsbk_sigv4_sign(c->req, &creds, c->signing->region, c->signing->service,
+                              time(NULL) + c->offset);
+    rdsbk_credentials_clean_up(&creds);
+    return rc;
+}
+
+/* A 2xx reply. */
+static void s_log_success(const struct s_call *c, const struct rdsbk_http_response *resp) {
+    const char *rid = rdsbk_http_response_header(resp, "x-amzn-RequestId");
+
+    if (!rid)
+        rid = rdsbk_http_response_header(resp, "x-amz-request-id");
+    rdsbk_log_debug("aws %s %s %s%s -> %ld in %ld ms, attempt %d, request id %s", c->op,
+                    c->req->method, c->host, c->path, resp->status, c->elapsed, c->attempt,
+                    rid ? rid : "-");
+}
+
+/* An error reply, recorded as the call's error: its code, and *retryable. */
+static int s_error_reply(bool *retryable, struct s_call *c,
+                         const struct rdsbk_http_response *resp) {
+    struct rdsbk_aws_error *err = &c->err;
+    int rc = rdsbk_aws_error_parse(err, resp);
+
+    if (rc)
+        return rc;
+    s_redact_token(err->message, c->req);
+    rdsbk_log_debug("aws %s %s %s%s -> %ld %s in %ld ms, attempt %d, request id %s", c->op,
+                    c->req->method, c->host, c->path, resp->status, err->code, c->elapsed,
+                    c->attempt, err->request_id ? err->request_id : "-");
+    c->skewed = s_correct_skew(resp, err->code, c->offset);
+    *retryable =
+        c->skewed || rdsbk_aws_error_is_retryable_for(c->signing->service, err->status, err->code);
+    rc = rdsbk_error_set_aws(rdsbk_aws_error_to_code(err->status, err->code), (int)err->status,
+                             err->code, err->request_id, err->message ? err->message : err->code);
+    snprintf(c->reason, sizeof(c->reason), "HTTP %ld %s", err->status, err->code);
+    return rc;
+}
+
+/* A transport failure `rc` (no reply): passed on, with *retryable. */
+static int s_transport_failure(bool *retryable, struct s_call *c, int rc) {
+    rdsbk_log_debug("aws %s %s %s%s -> failed in %ld ms, attempt %d: %s", c->op, c->req->method,
+                    c->host, c->path, c->elapsed, c->attempt, rdsbk_error_last()->message);
+    /* rdsbk_error_is_transient counts RDSBK_ETHROTTLED too, which rdsbk_http_send never
+     * returns (http.h: a throttle is a reply, judged by its code in s_error_reply): of its
+     * failures, RDSBK_EIO and RDSBK_ETIMEOUT are retried, as ever. */
+    *retryable = rdsbk_error_is_transient(rc);
+    snprintf(c->reason, sizeof(c->reason), "%.180s", rdsbk_error_last()->message);
+    return rc;
+}
+
+/* One attempt: 0 on a 2xx reply, else its error with *retryable. */
+static int s_attempt(bool *retryable, struct rdsbk_http_response *resp, struct s_call *c) {
+    long long t0;
+    int rc;
+
+    *retryable = false;
+    rdsbk_http_response_clean_up(resp);
+    rdsbk_aws_error_clean_up(&c->err);
+    c->offset = atomic_load(&s_clock_offset_s);
+    c->skewed = false;
+    rc = s_sign(c);
+    if (rc)
+        return rc;
+    /* 3. one attempt */
+    t0 = rdsbk_clock_now_ms();
+    rc = rdsbk_http_send(resp, c->http, c->req);
+    c->elapsed = (long)(rdsbk_clock_now_ms() - t0);
+    if (rc)
+        return s_transport_failure(retryable, c, rc);
+    if (resp->status < 200 || resp->status >= 300)
+        return s_error_reply(retryable, c, resp);
+    s_log_success(c, resp);
+    return 0;
+}
+
 int rdsbk_aws_send(struct rdsbk_http_response *resp, struct rdsbk_http *http,
                    struct rdsbk_http_request *req, const struct rdsbk_signing *signing,
                    const char *operation) {
     const struct rdsbk_http_options *opts = rdsbk_http_options_of(http);
-    struct rdsbk_aws_error err = {0};
-    char host[256];
-    char path[512];
-    const char *op = operation ? operation : "?";
-    int result = RDSBK_ERROR;
+    struct s_call c = {.http = http, .req = req, .signing = signing};
+    bool retryable;
+    int rc;
 
     memset(resp, 0, sizeof(*resp));
-    if (!signing || !signing->get_credentials || !req->method || !req->url) {
-        result = rdsbk_error_set(RDSBK_EINVALID, "%s: no credentials provider, method or URL", op);
-        goto cleanup;
-    }
-    s_host_path(host, sizeof(host), path, sizeof(path), req->url);
-    for (int attempt = 1;; attempt++) {
-        struct rdsbk_credentials creds = {0};
-        char reason[192];
-        long long t0;
-        long elapsed;
+    c.op = operation ? operation : "?";
+    if (!signing || !signing->get_credentials || !req->method || !req->url)
+        return rdsbk_error_set(RDSBK_EINVALID, "%s: no credentials provider, method or URL", c.op);
+    s_host_path(c.host, sizeof(c.host), c.path, sizeof(c.path), req->url);
+    for (c.attempt = 1;; c.attempt++) {
         long delay;
-        long offset = atomic_load(&s_clock_offset_s);
-        bool retryable;
-        bool skewed = false;
 
-        rdsbk_http_response_clean_up(resp);
-        rdsbk_aws_error_clean_up(&err);
-        s_last_attempts = attempt;
-
-        /* 1. fresh credentials, 2. a fresh signature */
-        result = signing->get_credentials(&creds, signing->payload);
-        if (result == 0)
-            result = rdsbk_sigv4_sign(req, &creds, signing->region, signing->service,
-                                      time(NULL) + offset);
-        rdsbk_credentials_clean_up(&creds);
-        if (result)
-            goto cleanup;
-
-        /* 3. one attempt */
-        t0 = rdsbk_clock_now_ms();
-        result = rdsbk_http_send(resp, http, req);
-        elapsed = (long)(rdsbk_clock_now_ms() - t0);
-
-        if (result == 0 && resp->status >= 200 && resp->status < 300) {
-            const char *rid = rdsbk_http_response_header(resp, "x-amzn-RequestId");
-            if (!rid)
-                rid = rdsbk_http_response_header(resp, "x-amz-request-id");
-            rdsbk_log_debug("aws %s %s %s%s -> %ld in %ld ms, attempt %d, request id %s", op,
-                            req->method, host, path, resp->status, elapsed, attempt,
-                            rid ? rid : "-");
-            goto cleanup;
-        }
-        if (result == 0) {
-            result = rdsbk_aws_error_parse(&err, resp);
-            if (result)
-                goto cleanup;
-            s_redact_token(err.message, req);
-            rdsbk_log_debug("aws %s %s %s%s -> %ld %s in %ld ms, attempt %d, request id %s", op,
-                            req->method, host, path, resp->status, err.code, elapsed, attempt,
-                            err.request_id ? err.request_id : "-");
-            skewed = s_correct_skew(resp, err.code, offset);
-            retryable =
-                skewed || rdsbk_aws_error_is_retryable_for(signing->service, err.status, err.code);
-            result =
-                rdsbk_error_set_aws(rdsbk_aws_error_to_code(err.status, err.code), (int)err.status,
-                                    err.code, err.request_id, err.message ? err.message : err.code);
-            snprintf(reason, sizeof(reason), "HTTP %ld %s", err.status, err.code);
-        } else {
-            rdsbk_log_debug("aws %s %s %s%s -> failed in %ld ms, attempt %d: %s", op, req->method,
-                            host, path, elapsed, attempt, rdsbk_error_last()->message);
-            retryable = result == RDSBK_EIO || result == RDSBK_ETIMEOUT;
-            snprintf(reason, sizeof(reason), "%.180s", rdsbk_error_last()->message);
-        }
-        if (!retryable || attempt >= opts->max_attempts)
-            goto cleanup; /* the error of this attempt stands; an error reply stays in resp */
-
-        delay = skewed ? 0 : rdsbk_retry_backoff_ms(opts, attempt);
-        rdsbk_log_debug("aws %s: retry %d of %d in %ld ms after %s", op, attempt + 1,
-                        opts->max_attempts, delay, reason);
+        s_last_attempts = c.attempt;
+        rc = s_attempt(&retryable, resp, &c);
+        if (rc == 0 || !retryable || c.attempt >= opts->max_attempts)
+            break; /* the error of this attempt stands; an error reply stays in resp */
+        delay = c.skewed ? 0 : rdsbk_retry_backoff_ms(opts, c.attempt);
+        rdsbk_log_debug("aws %s: retry %d of %d in %ld ms after %s", c.op, c.attempt + 1,
+                        opts->max_attempts, delay, c.reason);
         rdsbk_clock_sleep_ms(delay);
     }
-
-cleanup:
-    rdsbk_aws_error_clean_up(&err);
-    return result;
+    rdsbk_aws_error_clean_up(&c.err);
+    return rc;
 }

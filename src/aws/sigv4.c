@@ -1,7 +1,17 @@
+/*
+ * SigV4 for every service but S3 (curl's lib/http_aws_sigv4.c and aws-c-auth's aws_signing.c
+ * follow the same pipeline):
+ *   1. canonical request   METHOD \n URI \n QUERY \n HEADERS \n SIGNED-HEADERS \n HEX(SHA256(body))
+ *   2. string to sign      ALGORITHM \n DATE \n SCOPE \n HEX(SHA256(canonical request))
+ *   3. signing key         HMAC chain over date, Region, service, "aws4_request"
+ *   4. signature           HEX(HMAC(key, string to sign)) -> Authorization header
+ */
 #include "rdsbk/sigv4.h"
 
 #include "aws/url.h"
 #include "rdsbk/error.h"
+#include "rdsbk/protocol.h"
+#include "rdsbk/str.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -16,15 +26,6 @@
 #include <string.h>
 #include <strings.h>
 
-/*
- * SigV4 for every service but S3 (curl's lib/http_aws_sigv4.c and aws-c-auth's aws_signing.c
- * follow the same pipeline):
- *   1. canonical request   METHOD \n URI \n QUERY \n HEADERS \n SIGNED-HEADERS \n HEX(SHA256(body))
- *   2. string to sign      ALGORITHM \n DATE \n SCOPE \n HEX(SHA256(canonical request))
- *   3. signing key         HMAC chain over date, Region, service, "aws4_request"
- *   4. signature           HEX(HMAC(key, string to sign)) -> Authorization header
- */
-
 #define S_ALGORITHM "AWS4-HMAC-SHA256"
 
 /* Headers left unsigned: libcurl, proxies or load balancers may add or rewrite them. */
@@ -32,57 +33,22 @@ static const char *const s_unsigned_headers[] = {"authorization", "user-agent", 
                                                  "x-amzn-trace-id"};
 
 static const char s_hex[] = "0123456789abcdef";
-static const char s_hex_upper[] = "0123456789ABCDEF";
-
-static bool s_is_unreserved(unsigned char c) {
-    return isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
-}
-
-/* RFC 3986 percent-encoding of every byte but the unreserved ones (and '/' when keep_slash). */
-static int s_uri_encode(struct rdsbk_buf *out, const char *s, size_t len, bool keep_slash) {
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char enc[3];
-        int rc;
-        if (s_is_unreserved(c) || (keep_slash && c == '/')) {
-            rc = rdsbk_buf_addc(out, (char)c);
-        } else {
-            enc[0] = '%';
-            enc[1] = s_hex_upper[c >> 4];
-            enc[2] = s_hex_upper[c & 15];
-            rc = rdsbk_buf_add(out, enc, 3);
-        }
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
-static int s_hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Percent-decoding; a '%' not followed by two hex digits stays literal. '+' stays '+'. */
 static int s_uri_decode(struct rdsbk_buf *out, const char *s, size_t len) {
-    for (size_t i = 0; i < len; i++) {
-        int rc;
-        if (s[i] == '%' && i + 2 < len && s_hex_value(s[i + 1]) >= 0 &&
-            s_hex_value(s[i + 2]) >= 0) {
-            rc = rdsbk_buf_addc(out, (char)(s_hex_value(s[i + 1]) * 16 + s_hex_value(s[i + 2])));
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < len; i++) {
+        if (s[i] == '%' && i + 2 < len && isxdigit((unsigned char)s[i + 1]) &&
+            isxdigit((unsigned char)s[i + 2])) {
+            char hex[3] = {s[i + 1], s[i + 2], '\0'};
+            rc = rdsbk_buf_addc(out, (char)strtol(hex, NULL, 16));
             i += 2;
         } else {
             rc = rdsbk_buf_addc(out, s[i]);
         }
-        if (rc)
-            return rc;
     }
-    return 0;
+    return rc;
 }
 
 static void s_to_hex(char *out, const unsigned char *bytes, size_t len) {
@@ -143,71 +109,68 @@ static int s_hmac(unsigned char out[32], const void *key, size_t key_len, const 
     return ok ? 0 : rdsbk_error_set(RDSBK_ERROR, "HMAC-SHA256 failed");
 }
 
+/* Where the run of `s` that starts at `i` ends: at the next `sep`, or at `len`. */
+static size_t s_until(const char *s, size_t len, size_t i, char sep) {
+    const char *p = memchr(s + i, sep, len - i);
+
+    return p ? (size_t)(p - s) : len;
+}
+
+/* One segment of a path: `len` bytes at `start`. */
+struct s_segment {
+    const char *start;
+    size_t len;
+};
+
+/* The segments of `path` with the empty and "." ones dropped and ".." applied; `seg` has room for
+ * len/2 + 1 of them. */
+static size_t s_segments(struct s_segment *seg, const char *path, size_t len) {
+    size_t n = 0;
+
+    for (size_t start = 0, end; start < len; start = end + 1) {
+        const char *p = path + start;
+        size_t l;
+
+        end = s_until(path, len, start, '/');
+        l = end - start;
+        if (l == 2 && p[0] == '.' && p[1] == '.') {
+            if (n > 0)
+                n--;
+        } else if (l > 0 && !(l == 1 && p[0] == '.')) {
+            seg[n++] = (struct s_segment){p, l};
+        }
+    }
+    return n;
+}
+
 /*
  * Canonical URI: the path with empty and "." segments dropped and ".." applied (RFC 3986
  * 5.2.4, plus AWS's removal of duplicate slashes), a trailing slash kept, then every byte but the
  * unreserved ones and '/' percent-encoded. An already-encoded path is thus encoded twice.
  */
 static int s_canonical_uri(struct rdsbk_buf *out, const char *path, size_t len) {
-    const char **seg = NULL;
-    size_t *seg_len = NULL;
-    size_t n = 0;
-    size_t i = 0;
-    int result = RDSBK_ENOMEM;
+    struct s_segment *seg = NULL;
+    size_t n;
+    int rc = 0;
 
-    if (len == 0) {
-        result = rdsbk_buf_addc(out, '/');
-        goto cleanup;
-    }
-    /* at most len/2 + 1 segments */
+    if (len == 0)
+        return rdsbk_buf_addc(out, '/');
     seg = calloc(len / 2 + 2, sizeof(*seg));
-    seg_len = calloc(len / 2 + 2, sizeof(*seg_len));
-    if (!seg || !seg_len) {
-        rdsbk_error_oom();
-        goto cleanup;
-    }
-    while (i < len) {
-        size_t start = i;
-        size_t l;
-        while (i < len && path[i] != '/')
-            i++;
-        l = i - start;
-        if (l == 2 && path[start] == '.' && path[start + 1] == '.') {
-            if (n > 0)
-                n--;
-        } else if (l > 0 && !(l == 1 && path[start] == '.')) {
-            seg[n] = path + start;
-            seg_len[n] = l;
-            n++;
-        }
-        i++; /* the '/' */
-    }
-    if (path[0] == '/') {
-        result = rdsbk_buf_addc(out, '/');
-        if (result)
-            goto cleanup;
-    }
+    RDSBK_CHECK_ALLOC(seg);
+    n = s_segments(seg, path, len);
+    if (path[0] == '/')
+        RDSBK_TRY(rdsbk_buf_addc(out, '/'));
     for (size_t k = 0; k < n; k++) {
-        if (k > 0) {
-            result = rdsbk_buf_addc(out, '/');
-            if (result)
-                goto cleanup;
-        }
-        result = s_uri_encode(out, seg[k], seg_len[k], false);
-        if (result)
-            goto cleanup;
+        if (k > 0)
+            RDSBK_TRY(rdsbk_buf_addc(out, '/'));
+        RDSBK_TRY(rdsbk_protocol_uri_encode(out, seg[k].start, seg[k].len, false));
     }
-    if (n > 0 && path[len - 1] == '/') {
-        result = rdsbk_buf_addc(out, '/');
-        if (result)
-            goto cleanup;
-    }
-    result = 0;
+    if (n > 0 && path[len - 1] == '/')
+        RDSBK_TRY(rdsbk_buf_addc(out, '/'));
 
 cleanup:
     free(seg);
-    free(seg_len);
-    return result;
+    return rc;
 }
 
 struct s_pair {
@@ -234,10 +197,14 @@ static int s_header_cmp(const void *a, const void *b) {
     return c;
 }
 
+/* Frees `n` pairs, wiping the values (a header's may be the session token). */
 static void s_pairs_free(struct s_pair *pairs, size_t n) {
     for (size_t i = 0; pairs && i < n; i++) {
         free(pairs[i].key);
-        free(pairs[i].value);
+        if (pairs[i].value) {
+            OPENSSL_cleanse(pairs[i].value, strlen(pairs[i].value));
+            free(pairs[i].value);
+        }
     }
     free(pairs);
 }
@@ -246,23 +213,29 @@ static void s_pairs_free(struct s_pair *pairs, size_t n) {
 static int s_normalise_component(char **out, const char *s, size_t len) {
     struct rdsbk_buf raw = RDSBK_BUF_INIT;
     struct rdsbk_buf enc = RDSBK_BUF_INIT;
-    int result;
+    int rc;
 
     *out = NULL;
-    result = s_uri_decode(&raw, s, len);
-    if (result)
-        goto cleanup;
-    result = s_uri_encode(&enc, raw.ptr ? raw.ptr : "", raw.len, false);
-    if (result)
-        goto cleanup;
+    RDSBK_TRY(s_uri_decode(&raw, s, len));
+    RDSBK_TRY(rdsbk_protocol_uri_encode(&enc, rdsbk_buf_cstr(&raw), rdsbk_buf_len(&raw), false));
     *out = rdsbk_buf_detach(&enc);
-    if (!*out)
-        result = rdsbk_error_oom();
+    RDSBK_CHECK_ALLOC(*out);
 
 cleanup:
     rdsbk_buf_clean_up(&raw);
     rdsbk_buf_clean_up(&enc);
-    return result;
+    return rc;
+}
+
+/* One "name[=value]" parameter of `len` bytes: both sides normalised, a missing value empty. */
+static int s_query_pair(struct s_pair *out, const char *param, size_t len) {
+    const char *eq = memchr(param, '=', len);
+    size_t key_len = eq ? (size_t)(eq - param) : len;
+    int rc = s_normalise_component(&out->key, param, key_len);
+
+    if (rc == 0)
+        rc = s_normalise_component(&out->value, eq ? eq + 1 : "", eq ? len - key_len - 1 : 0);
+    return rc;
 }
 
 /*
@@ -274,50 +247,29 @@ static int s_canonical_query(struct rdsbk_buf *out, const char *query, size_t le
     struct s_pair *pairs = NULL;
     size_t n = 0;
     size_t max = 1;
-    size_t i = 0;
-    int result = 0;
+    int rc = 0;
 
     if (!query || len == 0)
-        goto cleanup;
+        return 0;
     for (size_t k = 0; k < len; k++)
         if (query[k] == '&')
             max++;
     pairs = calloc(max, sizeof(*pairs));
-    if (!pairs) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
-    while (i < len) {
-        size_t start = i;
-        const char *eq;
-        size_t key_len;
-        size_t l;
-        while (i < len && query[i] != '&')
-            i++;
-        l = i - start;
-        i++;
-        if (l == 0)
+    RDSBK_CHECK_ALLOC(pairs);
+    for (size_t start = 0, end; start < len; start = end + 1) {
+        end = s_until(query, len, start, '&');
+        if (end == start)
             continue; /* "a=1&&b=2": no parameter between the separators */
-        eq = memchr(query + start, '=', l);
-        key_len = eq ? (size_t)(eq - (query + start)) : l;
-        result = s_normalise_component(&pairs[n].key, query + start, key_len);
-        if (result)
-            goto cleanup;
-        result = s_normalise_component(&pairs[n].value, eq ? eq + 1 : "", eq ? l - key_len - 1 : 0);
-        n++; /* counted now so that cleanup frees a half-built pair */
-        if (result)
-            goto cleanup;
+        /* counted before it is made, so that cleanup frees a half-made pair */
+        RDSBK_TRY(s_query_pair(&pairs[n++], query + start, end - start));
     }
     qsort(pairs, n, sizeof(*pairs), s_pair_cmp);
-    for (size_t k = 0; k < n; k++) {
-        result = rdsbk_buf_printf(out, "%s%s=%s", k ? "&" : "", pairs[k].key, pairs[k].value);
-        if (result)
-            goto cleanup;
-    }
+    for (size_t k = 0; k < n; k++)
+        RDSBK_TRY(rdsbk_buf_printf(out, "%s%s=%s", k ? "&" : "", pairs[k].key, pairs[k].value));
 
 cleanup:
     s_pairs_free(pairs, n);
-    return result;
+    return rc;
 }
 
 static bool s_is_space(char c) {
@@ -348,9 +300,9 @@ static char *s_trimall(const char *v) {
     return out;
 }
 
-static bool s_is_unsigned_header(const char *lower_name) {
+static bool s_is_unsigned_header(const char *name) {
     for (size_t i = 0; i < sizeof(s_unsigned_headers) / sizeof(s_unsigned_headers[0]); i++)
-        if (strcmp(lower_name, s_unsigned_headers[i]) == 0)
+        if (strcasecmp(name, s_unsigned_headers[i]) == 0)
             return true;
     return false;
 }
@@ -371,90 +323,69 @@ static int s_host_value(struct rdsbk_buf *out, const struct rdsbk_url_parts *u) 
     return rc;
 }
 
+/* A header to sign: the name lower-cased, the value trimmed (s_trimall). */
+static int s_header_pair(struct s_pair *out, const char *name, const char *value, size_t order) {
+    out->key = strdup(name);
+    out->value = s_trimall(value ? value : "");
+    out->order = order;
+    if (!out->key || !out->value)
+        return rdsbk_error_oom();
+    for (char *p = out->key; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return 0;
+}
+
+/* Appends the headers of `req` to sign to `h` (room for all and one more; *n counts them), and a
+ * Host made from the URL when the request has none. */
+static int s_headers_to_sign(struct s_pair *h, size_t *n, const struct rdsbk_http_request *req,
+                             const struct rdsbk_url_parts *u) {
+    struct rdsbk_buf host = RDSBK_BUF_INIT;
+    bool have_host = false;
+    int rc = 0;
+
+    for (size_t i = 0; i < req->n_headers; i++) {
+        if (s_is_unsigned_header(req->headers[i].name))
+            continue;
+        have_host = have_host || strcasecmp(req->headers[i].name, "host") == 0;
+        RDSBK_TRY(s_header_pair(&h[(*n)++], req->headers[i].name, req->headers[i].value, i));
+    }
+    if (!have_host) {
+        RDSBK_TRY(s_host_value(&host, u));
+        RDSBK_TRY(s_header_pair(&h[(*n)++], "host", rdsbk_buf_cstr(&host), req->n_headers));
+    }
+
+cleanup:
+    rdsbk_buf_clean_up(&host);
+    return rc;
+}
+
 /* Canonical headers (sorted by lower-case name, duplicates joined with ',' in request order,
  * each line ending in '\n') and the signed-headers list. */
 static int s_canonical_headers(struct rdsbk_buf *out, struct rdsbk_buf *signed_out,
                                const struct rdsbk_http_request *req,
                                const struct rdsbk_url_parts *u) {
-    struct s_pair *h = NULL;
-    struct rdsbk_buf host = RDSBK_BUF_INIT;
+    struct s_pair *h = calloc(req->n_headers + 1, sizeof(*h));
     size_t n = 0;
-    bool have_host = false;
-    int result = RDSBK_ENOMEM;
+    int rc;
 
-    h = calloc(req->n_headers + 1, sizeof(*h));
-    if (!h) {
-        rdsbk_error_oom();
-        goto cleanup;
-    }
-    for (size_t i = 0; i < req->n_headers; i++) {
-        char *name = strdup(req->headers[i].name);
-        if (!name) {
-            rdsbk_error_oom();
-            goto cleanup;
-        }
-        for (char *p = name; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
-        if (s_is_unsigned_header(name)) {
-            free(name);
-            continue;
-        }
-        if (strcmp(name, "host") == 0)
-            have_host = true;
-        h[n].key = name;
-        h[n].order = i;
-        h[n].value = s_trimall(req->headers[i].value ? req->headers[i].value : "");
-        n++;
-        if (!h[n - 1].value) {
-            rdsbk_error_oom();
-            goto cleanup;
-        }
-    }
-    if (!have_host) {
-        result = s_host_value(&host, u);
-        if (result)
-            goto cleanup;
-        h[n].key = strdup("host");
-        h[n].value = rdsbk_buf_detach(&host);
-        h[n].order = req->n_headers;
-        n++;
-        if (!h[n - 1].key || !h[n - 1].value) {
-            result = rdsbk_error_oom();
-            goto cleanup;
-        }
-    }
+    RDSBK_CHECK_ALLOC(h);
+    RDSBK_TRY(s_headers_to_sign(h, &n, req, u));
     qsort(h, n, sizeof(*h), s_header_cmp);
     for (size_t i = 0; i < n; i++) {
-        bool first = i == 0 || strcmp(h[i].key, h[i - 1].key) != 0;
-        bool last = i + 1 == n || strcmp(h[i].key, h[i + 1].key) != 0;
-        if (first) {
-            result = rdsbk_buf_printf(out, "%s:", h[i].key);
-            if (result == 0 && signed_out)
-                result = rdsbk_buf_printf(signed_out, "%s%s", i ? ";" : "", h[i].key);
+        if (i == 0 || strcmp(h[i].key, h[i - 1].key) != 0) {
+            RDSBK_TRY(rdsbk_buf_printf(out, "%s:", h[i].key));
+            RDSBK_TRY(rdsbk_buf_printf(signed_out, "%s%s", i ? ";" : "", h[i].key));
         } else {
-            result = rdsbk_buf_addc(out, ',');
+            RDSBK_TRY(rdsbk_buf_addc(out, ','));
         }
-        if (result == 0)
-            result = rdsbk_buf_adds(out, h[i].value);
-        if (result == 0 && last)
-            result = rdsbk_buf_addc(out, '\n');
-        if (result)
-            goto cleanup;
+        RDSBK_TRY(rdsbk_buf_adds(out, h[i].value));
+        if (i + 1 == n || strcmp(h[i].key, h[i + 1].key) != 0)
+            RDSBK_TRY(rdsbk_buf_addc(out, '\n'));
     }
-    result = 0;
 
 cleanup:
-    for (size_t i = 0; h && i < n; i++) {
-        free(h[i].key);
-        if (h[i].value) {
-            /* values may be the session token */
-            OPENSSL_cleanse(h[i].value, strlen(h[i].value));
-            free(h[i].value);
-        }
-    }
-    free(h);
-    rdsbk_buf_clean_up(&host);
-    return result;
+    s_pairs_free(h, n);
+    return rc;
 }
 
 int rdsbk_sigv4_canonical_request(struct rdsbk_buf *out, struct rdsbk_buf *signed_headers_out,
@@ -462,59 +393,43 @@ int rdsbk_sigv4_canonical_request(struct rdsbk_buf *out, struct rdsbk_buf *signe
     struct rdsbk_url_parts u;
     struct rdsbk_buf signed_headers = RDSBK_BUF_INIT;
     char payload_hash[65];
-    int result;
+    int rc;
 
     if (!req->method || !req->url) {
-        result = rdsbk_error_set(RDSBK_EINVALID, "request without a method or URL");
+        rc = rdsbk_error_set(RDSBK_EINVALID, "request without a method or URL");
         goto cleanup;
     }
-    result = rdsbk_url_split(&u, req->url);
-    if (result)
-        goto cleanup;
-    result = s_sha256_hex(payload_hash, req->body ? (const void *)req->body : "", req->body_len);
-    if (result)
-        goto cleanup;
-
+    RDSBK_TRY(rdsbk_url_split(&u, req->url));
+    RDSBK_TRY(s_sha256_hex(payload_hash, req->body ? (const void *)req->body : "", req->body_len));
     /* HTTPRequestMethod */
-    result = rdsbk_buf_printf(out, "%s\n", req->method);
+    RDSBK_TRY(rdsbk_buf_printf(out, "%s\n", req->method));
     /* CanonicalURI */
-    if (result == 0)
-        result = s_canonical_uri(out, u.path, u.path_len);
-    if (result == 0)
-        result = rdsbk_buf_addc(out, '\n');
+    RDSBK_TRY(s_canonical_uri(out, u.path, u.path_len));
+    RDSBK_TRY(rdsbk_buf_addc(out, '\n'));
     /* CanonicalQueryString */
-    if (result == 0)
-        result = s_canonical_query(out, u.query, u.query_len);
-    if (result == 0)
-        result = rdsbk_buf_addc(out, '\n');
+    RDSBK_TRY(s_canonical_query(out, u.query, u.query_len));
+    RDSBK_TRY(rdsbk_buf_addc(out, '\n'));
     /* CanonicalHeaders, each line ending in \n, then the blank separator line */
-    if (result == 0)
-        result = s_canonical_headers(out, &signed_headers, req, &u);
-    if (result == 0)
-        result = rdsbk_buf_addc(out, '\n');
+    RDSBK_TRY(s_canonical_headers(out, &signed_headers, req, &u));
+    RDSBK_TRY(rdsbk_buf_addc(out, '\n'));
     /* SignedHeaders */
-    if (result == 0)
-        result = rdsbk_buf_printf(out, "%s\n", rdsbk_buf_cstr(&signed_headers));
+    RDSBK_TRY(rdsbk_buf_printf(out, "%s\n", rdsbk_buf_cstr(&signed_headers)));
     /* HexEncode(Hash(RequestPayload)) */
-    if (result == 0)
-        result = rdsbk_buf_adds(out, payload_hash);
-    if (result == 0 && signed_headers_out)
-        result = rdsbk_buf_adds(signed_headers_out, rdsbk_buf_cstr(&signed_headers));
+    RDSBK_TRY(rdsbk_buf_adds(out, payload_hash));
+    if (signed_headers_out)
+        rc = rdsbk_buf_adds(signed_headers_out, rdsbk_buf_cstr(&signed_headers));
 
 cleanup:
     rdsbk_buf_clean_up(&signed_headers);
-    return result;
+    return rc;
 }
 
 int rdsbk_sigv4_string_to_sign(struct rdsbk_buf *out, const char *amz_date, const char *scope,
                                const char *canonical_request) {
     char hash[65];
-    int result;
+    int rc = s_sha256_hex(hash, canonical_request, strlen(canonical_request));
 
-    result = s_sha256_hex(hash, canonical_request, strlen(canonical_request));
-    if (result == 0)
-        result = rdsbk_buf_printf(out, S_ALGORITHM "\n%s\n%s\n%s", amz_date, scope, hash);
-    return result;
+    return rc ? rc : rdsbk_buf_printf(out, S_ALGORITHM "\n%s\n%s\n%s", amz_date, scope, hash);
 }
 
 int rdsbk_sigv4_signing_key(unsigned char key_out[32], const char *secret, const char *date8,
@@ -523,37 +438,32 @@ int rdsbk_sigv4_signing_key(unsigned char key_out[32], const char *secret, const
     unsigned char k_date[32];
     unsigned char k_region[32];
     unsigned char k_service[32];
-    int result;
+    int rc;
 
-    result = rdsbk_buf_printf(&k_secret, "AWS4%s", secret);
-    if (result)
-        goto cleanup;
-    result = s_hmac(k_date, k_secret.ptr, k_secret.len, date8, strlen(date8));
-    if (result == 0)
-        result = s_hmac(k_region, k_date, 32, region, strlen(region));
-    if (result == 0)
-        result = s_hmac(k_service, k_region, 32, service, strlen(service));
-    if (result == 0)
-        result = s_hmac(key_out, k_service, 32, "aws4_request", 12);
+    RDSBK_TRY(rdsbk_buf_printf(&k_secret, "AWS4%s", secret));
+    RDSBK_TRY(
+        s_hmac(k_date, rdsbk_buf_cstr(&k_secret), rdsbk_buf_len(&k_secret), date8, strlen(date8)));
+    RDSBK_TRY(s_hmac(k_region, k_date, 32, region, strlen(region)));
+    RDSBK_TRY(s_hmac(k_service, k_region, 32, service, strlen(service)));
+    RDSBK_TRY(s_hmac(key_out, k_service, 32, "aws4_request", 12));
 
 cleanup:
     rdsbk_buf_clean_up_secure(&k_secret);
     OPENSSL_cleanse(k_date, sizeof(k_date));
     OPENSSL_cleanse(k_region, sizeof(k_region));
     OPENSSL_cleanse(k_service, sizeof(k_service));
-    return result;
+    return rc;
 }
 
 int rdsbk_sigv4_signature(char hex_out[65], const unsigned char key[32],
                           const char *string_to_sign) {
     unsigned char mac[32];
-    int result;
+    int rc = s_hmac(mac, key, 32, string_to_sign, strlen(string_to_sign));
 
-    result = s_hmac(mac, key, 32, string_to_sign, strlen(string_to_sign));
-    if (result == 0)
+    if (rc == 0)
         s_to_hex(hex_out, mac, 32);
     OPENSSL_cleanse(mac, sizeof(mac));
-    return result;
+    return rc;
 }
 
 int rdsbk_sigv4_amz_date(char amz_date_out[17], time_t now) {
@@ -582,76 +492,51 @@ static void s_remove_header(struct rdsbk_http_request *req, const char *name) {
     req->n_headers = o;
 }
 
-int rdsbk_sigv4_sign(struct rdsbk_http_request *req, const struct rdsbk_credentials *creds,
-                     const char *region, const char *service, time_t now) {
-    struct rdsbk_buf creq = RDSBK_BUF_INIT;
-    struct rdsbk_buf signed_headers = RDSBK_BUF_INIT;
-    struct rdsbk_buf sts = RDSBK_BUF_INIT;
+/* The headers a signature adds, in place of an earlier signature's (a retry signs the same
+ * request again): Host when absent, X-Amz-Date, X-Amz-Security-Token with a session token. */
+static int s_signing_headers(struct rdsbk_http_request *req, const struct rdsbk_url_parts *u,
+                             const char *amz_date, const char *token) {
     struct rdsbk_buf host = RDSBK_BUF_INIT;
-    struct rdsbk_buf authz = RDSBK_BUF_INIT;
-    struct rdsbk_url_parts u;
-    unsigned char key[32];
-    char amz_date[17];
-    char date8[9];
-    char scope[256];
-    char signature[65];
-    int result;
+    int rc = 0;
 
-    memset(key, 0, sizeof(key));
-    memset(signature, 0, sizeof(signature));
-    if (!creds || !creds->access_key_id || !creds->secret_access_key || !*creds->access_key_id ||
-        !*creds->secret_access_key) {
-        result = rdsbk_error_set(RDSBK_EAUTH, "no credentials to sign the request with");
-        goto cleanup;
-    }
-    if (!region || !*region || !service || !*service || !req->url) {
-        result = rdsbk_error_set(RDSBK_EINVALID, "signing needs a Region, a service and a URL");
-        goto cleanup;
-    }
-    result = rdsbk_url_split(&u, req->url);
-    if (result)
-        goto cleanup;
-    result = rdsbk_sigv4_amz_date(amz_date, now);
-    if (result)
-        goto cleanup;
-    memcpy(date8, amz_date, 8);
-    date8[8] = '\0';
-    if ((size_t)snprintf(scope, sizeof(scope), "%s/%s/%s/aws4_request", date8, region, service) >=
-        sizeof(scope)) {
-        result = rdsbk_error_set(RDSBK_EINVALID, "Region or service name too long");
-        goto cleanup;
-    }
-
-    /* A retry signs the same request again: drop what the previous signing added. */
     s_remove_header(req, "Authorization");
     s_remove_header(req, "X-Amz-Date");
     s_remove_header(req, "X-Amz-Security-Token");
     if (!rdsbk_http_request_header(req, "Host")) {
-        result = s_host_value(&host, &u);
-        if (result == 0)
-            result = rdsbk_http_request_add_header(req, "Host", rdsbk_buf_cstr(&host));
-        if (result)
-            goto cleanup;
+        RDSBK_TRY(s_host_value(&host, u));
+        RDSBK_TRY(rdsbk_http_request_add_header(req, "Host", rdsbk_buf_cstr(&host)));
     }
-    result = rdsbk_http_request_add_header(req, "X-Amz-Date", amz_date);
-    if (result == 0 && creds->session_token && *creds->session_token)
-        result = rdsbk_http_request_add_header(req, "X-Amz-Security-Token", creds->session_token);
-    if (result)
-        goto cleanup;
+    RDSBK_TRY(rdsbk_http_request_add_header(req, "X-Amz-Date", amz_date));
+    if (token && *token)
+        rc = rdsbk_http_request_add_header(req, "X-Amz-Security-Token", token);
 
-    result = rdsbk_sigv4_canonical_request(&creq, &signed_headers, req);
-    if (result == 0)
-        result = rdsbk_sigv4_string_to_sign(&sts, amz_date, scope, creq.ptr);
-    if (result == 0)
-        result = rdsbk_sigv4_signing_key(key, creds->secret_access_key, date8, region, service);
-    if (result == 0)
-        result = rdsbk_sigv4_signature(signature, key, sts.ptr);
-    if (result == 0)
-        result = rdsbk_buf_printf(
-            &authz, S_ALGORITHM " Credential=%s/%s, SignedHeaders=%s, Signature=%s",
-            creds->access_key_id, scope, rdsbk_buf_cstr(&signed_headers), signature);
-    if (result == 0)
-        result = rdsbk_http_request_add_header(req, "Authorization", authz.ptr);
+cleanup:
+    rdsbk_buf_clean_up(&host);
+    return rc;
+}
+
+/* The Authorization header of `req` as it stands: stages 1 to 4 of the header comment. */
+static int s_authorize(struct rdsbk_http_request *req, const struct rdsbk_credentials *creds,
+                       const char *amz_date, const char *scope, const char *region,
+                       const char *service) {
+    struct rdsbk_buf creq = RDSBK_BUF_INIT;
+    struct rdsbk_buf signed_headers = RDSBK_BUF_INIT;
+    struct rdsbk_buf sts = RDSBK_BUF_INIT;
+    struct rdsbk_buf authz = RDSBK_BUF_INIT;
+    unsigned char key[32] = {0};
+    char signature[65] = {0};
+    char date8[9];
+    int rc;
+
+    snprintf(date8, sizeof(date8), "%.8s", amz_date);
+    RDSBK_TRY(rdsbk_sigv4_canonical_request(&creq, &signed_headers, req));
+    RDSBK_TRY(rdsbk_sigv4_string_to_sign(&sts, amz_date, scope, rdsbk_buf_cstr(&creq)));
+    RDSBK_TRY(rdsbk_sigv4_signing_key(key, creds->secret_access_key, date8, region, service));
+    RDSBK_TRY(rdsbk_sigv4_signature(signature, key, rdsbk_buf_cstr(&sts)));
+    RDSBK_TRY(
+        rdsbk_buf_printf(&authz, S_ALGORITHM " Credential=%s/%s, SignedHeaders=%s, Signature=%s",
+                         creds->access_key_id, scope, rdsbk_buf_cstr(&signed_headers), signature));
+    rc = rdsbk_http_request_add_header(req, "Authorization", rdsbk_buf_cstr(&authz));
 
 cleanup:
     OPENSSL_cleanse(key, sizeof(key));
@@ -659,7 +544,32 @@ cleanup:
     rdsbk_buf_clean_up_secure(&creq);
     rdsbk_buf_clean_up(&signed_headers);
     rdsbk_buf_clean_up(&sts);
-    rdsbk_buf_clean_up(&host);
     rdsbk_buf_clean_up_secure(&authz);
-    return result;
+    return rc;
+}
+
+int rdsbk_sigv4_sign(struct rdsbk_http_request *req, const struct rdsbk_credentials *creds,
+                     const char *region, const char *service, time_t now) {
+    struct rdsbk_url_parts u;
+    char amz_date[17];
+    char scope[256];
+    int rc;
+
+    if (!creds || !creds->access_key_id || !creds->secret_access_key || !*creds->access_key_id ||
+        !*creds->secret_access_key)
+        return rdsbk_error_set(RDSBK_EAUTH, "no credentials to sign the request with");
+    if (!region || !*region || !service || !*service || !req->url)
+        return rdsbk_error_set(RDSBK_EINVALID, "signing needs a Region, a service and a URL");
+    RDSBK_TRY(rdsbk_url_split(&u, req->url));
+    RDSBK_TRY(rdsbk_sigv4_amz_date(amz_date, now));
+    if ((size_t)snprintf(scope, sizeof(scope), "%.8s/%s/%s/aws4_request", amz_date, region,
+                         service) >= sizeof(scope)) {
+        rc = rdsbk_error_set(RDSBK_EINVALID, "Region or service name too long");
+        goto cleanup;
+    }
+    RDSBK_TRY(s_signing_headers(req, &u, amz_date, creds->session_token));
+    rc = s_authorize(req, creds, amz_date, scope, region, service);
+
+cleanup:
+    return rc;
 }

@@ -6,6 +6,7 @@
 #include "rdsbk/client_set.h"
 #include "rdsbk/error.h"
 #include "rdsbk/http.h"
+#include "rdsbk/str.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -18,6 +19,19 @@
 
 #define S_MAX_DURATION_S (10LL * 366 * 86400)
 
+static const struct {
+    char suffix;
+    long long seconds;
+} s_units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+
+/* The seconds of the unit `suffix`, 0 when it is none. */
+static long long s_unit(char suffix) {
+    for (size_t i = 0; i < sizeof(s_units) / sizeof(s_units[0]); i++)
+        if (s_units[i].suffix == suffix)
+            return s_units[i].seconds;
+    return 0;
+}
+
 int rdsbk_duration_parse(long long *seconds_out, const char *text) {
     const char *p = text;
     long long total = 0;
@@ -26,45 +40,25 @@ int rdsbk_duration_parse(long long *seconds_out, const char *text) {
     *seconds_out = 0;
     if (!text || !*text)
         return rdsbk_error_set(RDSBK_EINVALID, "empty duration");
-    while (*p) {
+    for (; *p; groups++) {
         long long n = 0;
-        long long unit = 1;
+        long long unit = 1; /* a bare number is seconds */
         int digits = 0;
 
-        while (isdigit((unsigned char)*p) && digits < 12) {
+        for (; isdigit((unsigned char)*p) && digits < 12; p++, digits++)
             n = n * 10 + (*p - '0');
-            p++;
-            digits++;
-        }
         if (digits == 0 || isdigit((unsigned char)*p))
             return rdsbk_error_set(RDSBK_EINVALID,
                                    "'%s' is not a duration (examples: 90m, 26h, 2d, 1h30m)", text);
-        switch (*p) {
-        case 's':
-            p++;
-            break;
-        case 'm':
-            unit = 60;
-            p++;
-            break;
-        case 'h':
-            unit = 3600;
-            p++;
-            break;
-        case 'd':
-            unit = 86400;
-            p++;
-            break;
-        case '\0':
-            if (groups > 0)
-                return rdsbk_error_set(RDSBK_EINVALID, "'%s': a number without a unit", text);
-            break;
-        default:
-            return rdsbk_error_set(RDSBK_EINVALID,
-                                   "'%s' is not a duration (units s, m, h, d; e.g. 26h)", text);
+        if (!*p && groups > 0)
+            return rdsbk_error_set(RDSBK_EINVALID, "'%s': a number without a unit", text);
+        if (*p) {
+            unit = s_unit(*p++);
+            if (!unit)
+                return rdsbk_error_set(RDSBK_EINVALID,
+                                       "'%s' is not a duration (units s, m, h, d; e.g. 26h)", text);
         }
         total += n * unit;
-        groups++;
         if (total > S_MAX_DURATION_S)
             return rdsbk_error_set(RDSBK_EINVALID, "'%s' is longer than ten years", text);
     }
@@ -154,6 +148,26 @@ const char *rdsbk_drill_tag(const struct rdsbk_rds_snapshot *s, const char *key)
     return NULL;
 }
 
+size_t rdsbk_drill_patterns(char *const **patterns_out, const struct rdsbk_source *source,
+                            enum rdsbk_db_kind kind) {
+    if (patterns_out)
+        *patterns_out = kind == RDSBK_DB_CLUSTER ? source->clusters : source->instances;
+    return kind == RDSBK_DB_CLUSTER ? source->n_clusters : source->n_instances;
+}
+
+int rdsbk_drill_describe_snapshots(struct rdsbk_rds_snapshot **out, size_t *n_out,
+                                   struct rdsbk_client *client, enum rdsbk_db_kind kind,
+                                   const struct rdsbk_rds_snapshot_query *q) {
+    return kind == RDSBK_DB_CLUSTER ? rdsbk_rds_describe_db_cluster_snapshots(out, n_out, client, q)
+                                    : rdsbk_rds_describe_db_snapshots(out, n_out, client, q);
+}
+
+bool rdsbk_drill_newer(const struct rdsbk_rds_snapshot *cand,
+                       const struct rdsbk_rds_snapshot *have) {
+    return !have || !have->id || cand->create_time > have->create_time ||
+           (cand->create_time == have->create_time && strcmp(cand->id, have->id) > 0);
+}
+
 /* arn:PARTITION:rds:REGION:ACCOUNT:TYPE:ID -> region, account, resource id (borrowed from the
  * scratch copy `buf`). */
 static bool s_split_arn(char *buf, const char **region, const char **account, const char **id) {
@@ -213,47 +227,27 @@ bool rdsbk_drill_is_backup_copy(const struct rdsbk_rds_snapshot *s, const char *
 
 /* ---- clients ------------------------------------------------------------------------------ */
 
-struct rdsbk_drill_clients {
-    const struct rdsbk_topology *topo;
-    struct rdsbk_http *http;
-    struct rdsbk_client_set *set;
-    char (*verified)[RDSBK_ACCOUNT_LEN + 1];
-    size_t n_verified;
-};
+int rdsbk_drill_clients_init(struct rdsbk_drill_clients *c, const struct rdsbk_topology *topo) {
+    int rc;
 
-int rdsbk_drill_clients_new(struct rdsbk_drill_clients **out, const struct rdsbk_topology *topo) {
-    struct rdsbk_drill_clients *c = calloc(1, sizeof(*c));
-    int result;
-
-    *out = NULL;
-    if (!c)
-        return rdsbk_error_oom();
+    memset(c, 0, sizeof(*c));
     c->topo = topo;
     c->verified = calloc(topo->n_sources + 1, sizeof(*c->verified));
-    if (!c->verified) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
-    result = rdsbk_http_new(&c->http, NULL);
-    if (result == 0)
-        result = rdsbk_client_set_new(&c->set, topo, c->http, NULL, NULL);
-    if (result)
-        goto cleanup;
-    *out = c;
-    c = NULL;
+    RDSBK_CHECK_ALLOC(c->verified);
+    RDSBK_TRY(rdsbk_http_new(&c->http, NULL));
+    rc = rdsbk_client_set_new(&c->set, topo, c->http, NULL, NULL);
 
 cleanup:
-    rdsbk_drill_clients_free(c);
-    return result;
+    if (rc)
+        rdsbk_drill_clients_clean_up(c);
+    return rc;
 }
 
-void rdsbk_drill_clients_free(struct rdsbk_drill_clients *c) {
-    if (!c)
-        return;
+void rdsbk_drill_clients_clean_up(struct rdsbk_drill_clients *c) {
     rdsbk_client_set_free(c->set);
     free(c->verified);
     rdsbk_http_free(c->http);
-    free(c);
+    memset(c, 0, sizeof(*c));
 }
 
 /* Each account is proven once (GetCallerIdentity) before its first use. */
@@ -293,124 +287,120 @@ void rdsbk_drill_dbs_free(struct rdsbk_drill_db *dbs, size_t n) {
     free(dbs);
 }
 
+/* The databases of one source, as they are found. */
 struct s_dbs {
     struct rdsbk_drill_db *items;
     size_t n;
-    size_t cap;
 };
 
-/* The row of `database` (kind), appended when new; NULL on ENOMEM. */
+/* The row of `database` (kind), appended when new; NULL when out of memory (error set). */
 static struct rdsbk_drill_db *s_db(struct s_dbs *d, const struct rdsbk_source *source,
                                    const char *database, enum rdsbk_db_kind kind) {
+    struct rdsbk_drill_db *grown;
+    struct rdsbk_drill_db *db;
+
     for (size_t i = 0; i < d->n; i++)
         if (d->items[i].kind == kind && strcasecmp(d->items[i].database, database) == 0)
             return &d->items[i];
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 8;
-        struct rdsbk_drill_db *grown = realloc(d->items, cap * sizeof(*grown));
-        if (!grown)
-            return NULL;
-        d->items = grown;
-        d->cap = cap;
-    }
-    memset(&d->items[d->n], 0, sizeof(d->items[d->n]));
-    d->items[d->n].database = strdup(database);
-    if (!d->items[d->n].database)
+    grown = realloc(d->items, (d->n + 1) * sizeof(*grown));
+    if (!grown) {
+        rdsbk_error_oom();
         return NULL;
-    for (char *p = d->items[d->n].database; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    d->items[d->n].kind = kind;
-    d->items[d->n].source = source;
-    return &d->items[d->n++];
-}
-
-/* Keeps the newer of `have` and `cand` in `have` (moving `cand` in, or cleaning it up). */
-static void s_keep_newest(struct rdsbk_rds_snapshot *have, struct rdsbk_rds_snapshot *cand) {
-    if (!have->id || cand->create_time > have->create_time ||
-        (cand->create_time == have->create_time && strcmp(cand->id, have->id) > 0)) {
-        rdsbk_rds_snapshot_clean_up(have);
-        *have = *cand;
-        memset(cand, 0, sizeof(*cand));
-    } else {
-        rdsbk_rds_snapshot_clean_up(cand);
     }
+    d->items = grown;
+    db = memset(&grown[d->n], 0, sizeof(*db));
+    if (rdsbk_strdup_into(&db->database, database))
+        return NULL;
+    for (char *p = db->database; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    db->kind = kind;
+    db->source = source;
+    d->n++;
+    return db;
 }
 
-static int s_find_kind(struct s_dbs *d, struct rdsbk_client *client,
-                       const struct rdsbk_source *source, enum rdsbk_db_kind kind) {
-    char *const *patterns = kind == RDSBK_DB_CLUSTER ? source->clusters : source->instances;
-    size_t n_patterns = kind == RDSBK_DB_CLUSTER ? source->n_clusters : source->n_instances;
-    struct rdsbk_rds_snapshot_query q = {0};
-    struct rdsbk_rds_snapshot *snaps = NULL;
-    size_t n = 0;
-    int result;
+/* A row for every pattern of `kind`: exact names in topology order, and for a prefix every
+ * database of the automated snapshots `snaps` it matches, or the pattern itself when it matches
+ * none. */
+static int s_add_rows(struct s_dbs *d, const struct rdsbk_source *source, enum rdsbk_db_kind kind,
+                      const struct rdsbk_rds_snapshot *snaps, size_t n) {
+    char *const *patterns;
+    size_t n_patterns = rdsbk_drill_patterns(&patterns, source, kind);
 
-    if (n_patterns == 0)
-        return 0;
-    q.snapshot_type = "automated";
-    result = kind == RDSBK_DB_CLUSTER
-                 ? rdsbk_rds_describe_db_cluster_snapshots(&snaps, &n, client, &q)
-                 : rdsbk_rds_describe_db_snapshots(&snaps, &n, client, &q);
-    if (result)
-        goto cleanup;
-    /* every pattern gets a row; exact names in topology order, prefix matches as found */
     for (size_t p = 0; p < n_patterns; p++) {
-        bool matched = false;
         size_t len = strlen(patterns[p]);
         bool prefix = len > 0 && patterns[p][len - 1] == '*';
+        bool matched = false;
 
         for (size_t i = 0; i < n; i++) {
             if (!snaps[i].source_id || !rdsbk_db_pattern_match(patterns[p], snaps[i].source_id))
                 continue;
             matched = true;
-            if (!s_db(d, source, snaps[i].source_id, kind)) {
-                result = rdsbk_error_oom();
-                goto cleanup;
-            }
+            if (!s_db(d, source, snaps[i].source_id, kind))
+                return RDSBK_ENOMEM;
         }
-        if ((!prefix || !matched) && !s_db(d, source, patterns[p], kind)) {
-            result = rdsbk_error_oom();
-            goto cleanup;
-        }
+        if ((!prefix || !matched) && !s_db(d, source, patterns[p], kind))
+            return RDSBK_ENOMEM;
     }
+    return 0;
+}
+
+/* Moves each snapshot of `snaps` that is newer than its row's newest into the row. */
+static void s_keep_newest(struct s_dbs *d, const struct rdsbk_source *source,
+                          enum rdsbk_db_kind kind, struct rdsbk_rds_snapshot *snaps, size_t n) {
     for (size_t i = 0; i < n; i++) {
-        struct rdsbk_drill_db *db;
         if (!snaps[i].source_id || !snaps[i].id)
             continue;
         for (size_t j = 0; j < d->n; j++) {
-            db = &d->items[j];
-            if (db->kind == kind && db->source == source &&
-                strcasecmp(db->database, snaps[i].source_id) == 0) {
-                s_keep_newest(&db->newest, &snaps[i]);
-                break;
+            struct rdsbk_drill_db *db = &d->items[j];
+            if (db->kind != kind || db->source != source ||
+                strcasecmp(db->database, snaps[i].source_id) != 0)
+                continue;
+            if (rdsbk_drill_newer(&snaps[i], &db->newest)) {
+                rdsbk_rds_snapshot_clean_up(&db->newest);
+                db->newest = snaps[i];
+                memset(&snaps[i], 0, sizeof(snaps[i]));
             }
+            break;
         }
     }
+}
+
+static int s_find_kind(struct s_dbs *d, struct rdsbk_client *client,
+                       const struct rdsbk_source *source, enum rdsbk_db_kind kind) {
+    struct rdsbk_rds_snapshot_query q = {.snapshot_type = "automated"};
+    struct rdsbk_rds_snapshot *snaps = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (rdsbk_drill_patterns(NULL, source, kind) == 0)
+        return 0;
+    RDSBK_TRY(rdsbk_drill_describe_snapshots(&snaps, &n, client, kind, &q));
+    RDSBK_TRY(s_add_rows(d, source, kind, snaps, n));
+    s_keep_newest(d, source, kind, snaps, n);
 
 cleanup:
     rdsbk_rds_snapshots_free(snaps, n);
-    return result;
+    return rc;
 }
 
 int rdsbk_drill_find_dbs(struct rdsbk_drill_db **out, size_t *n_out,
                          struct rdsbk_drill_clients *clients, const struct rdsbk_source *source) {
-    struct s_dbs d = {NULL, 0, 0};
+    struct s_dbs d = {NULL, 0};
     struct rdsbk_client *client = NULL;
-    int result;
+    int rc;
 
     *out = NULL;
     *n_out = 0;
-    result = rdsbk_drill_client(&client, clients, source->account, source->region);
-    if (result)
-        return result;
-    result = s_find_kind(&d, client, source, RDSBK_DB_INSTANCE);
-    if (result == 0)
-        result = s_find_kind(&d, client, source, RDSBK_DB_CLUSTER);
-    if (result) {
-        rdsbk_drill_dbs_free(d.items, d.n);
-        return result;
-    }
+    RDSBK_TRY(rdsbk_drill_client(&client, clients, source->account, source->region));
+    RDSBK_TRY(s_find_kind(&d, client, source, RDSBK_DB_INSTANCE));
+    RDSBK_TRY(s_find_kind(&d, client, source, RDSBK_DB_CLUSTER));
     *out = d.items;
     *n_out = d.n;
-    return 0;
+    d.items = NULL;
+    d.n = 0;
+
+cleanup:
+    rdsbk_drill_dbs_free(d.items, d.n);
+    return rc;
 }

@@ -14,13 +14,16 @@
  *   6. --cleanup: delete the Region-B copies this drill made
  */
 #include "drill_internal.h"
+#include "rdsbk/backoff.h"
 #include "rdsbk/clock.h"
+#include "rdsbk/endpoints.h"
 #include "rdsbk/error.h"
+#include "rdsbk/json_util.h"
 #include "rdsbk/log.h"
 #include "rdsbk/model.h"
 #include "rdsbk/services/lambda.h"
+#include "rdsbk/str.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -47,27 +50,31 @@ const char *rdsbk_drill_hop_name(enum rdsbk_drill_hop_id hop) {
 
 /* ---- the run ------------------------------------------------------------------------------ */
 
+/* Looking at AWS until something is done: when to look next, and the backoff between looks. */
+struct s_poll {
+    double next; /* monotonic seconds */
+    struct rdsbk_backoff backoff;
+};
+
 /* Polling state of one target. */
 struct s_follow {
     int hop;          /* the hop being waited for; RDSBK_HOP_COUNT when done */
     double hop_start; /* when the previous hop finished */
-    double next_poll; /* monotonic seconds */
-    double delay;     /* current backoff */
+    struct s_poll poll;
     double restore_start;
-    double restore_next;
-    double restore_delay;
+    struct s_poll restore_poll;
     bool restoring;
 };
 
 struct s_run {
     const struct rdsbk_topology *topo;
     const struct rdsbk_drill_options *opts;
-    struct rdsbk_drill_clients *clients;
+    struct rdsbk_drill_clients clients;
     struct rdsbk_drill_report *report;
     struct s_follow *follow;
     double start;
-    double initial_delay;
-    double max_delay;
+    long initial_ms; /* the polls' first delay ... */
+    long max_ms;     /* ... and their longest */
 };
 
 static int s_stop_level(const struct s_run *run) {
@@ -76,6 +83,18 @@ static int s_stop_level(const struct s_run *run) {
 
 static void s_sleep_slice(void) {
     rdsbk_clock_sleep_ms(S_SLICE_MS);
+}
+
+/* Starts looking at `now`: at once, then after delays that grow x1.5 up to the maximum, from 1.5
+ * times the initial delay (the first delay grows before it is waited, as it always has). */
+static void s_poll_start(struct s_poll *p, const struct s_run *run, double now) {
+    p->next = now;
+    rdsbk_backoff_init(&p->backoff, run->initial_ms * 3 / 2, run->max_ms, 1.5, 0);
+}
+
+/* After a look at `now` that found nothing done yet: the next look, one delay later. */
+static void s_poll_again(struct s_poll *p, double now) {
+    p->next = now + (double)rdsbk_backoff_next_ms(&p->backoff) / 1e3;
 }
 
 static void s_progress(const struct s_run *run, const char *fmt, ...)
@@ -93,60 +112,43 @@ static void s_progress(const struct s_run *run, const char *fmt, ...) {
         run->opts->progress(line, run->opts->payload);
 }
 
-static char *s_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *s_strdup_printf(const char *fmt, ...) {
-    va_list ap;
-    char *out = NULL;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n >= 0)
-        out = malloc((size_t)n + 1);
-    if (out) {
-        va_start(ap, fmt);
-        vsnprintf(out, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-    }
-    return out;
+/* *out = the backup account's client in Region-B. */
+static int s_backup_client(struct rdsbk_client **out, struct s_run *run) {
+    return rdsbk_drill_client(out, &run->clients, run->topo->backup.account,
+                              run->topo->backup.region);
 }
 
-/* The last error as a new string (for a hop's message). */
-/* The backup account's client in Region-B, or NULL when it cannot be had (the error set). */
-static struct rdsbk_client *s_backup_client(struct s_run *run) {
-    struct rdsbk_client *client = NULL;
-
-    rdsbk_drill_client(&client, run->clients, run->topo->backup.account, run->topo->backup.region);
-    return client;
-}
-
+/* The last error as a new string (for a hop's message), NULL when out of memory. */
 static char *s_error_text(void) {
     const struct rdsbk_error *e = rdsbk_error_last();
+    char *text = NULL;
 
     if (e->aws_code[0])
-        return s_strdup_printf("%s (%s)", e->message[0] ? e->message : "error", e->aws_code);
-    return strdup(e->message[0] ? e->message : "error");
+        rdsbk_strfmt(&text, "%s (%s)", e->message[0] ? e->message : "error", e->aws_code);
+    else
+        rdsbk_strdup_into(&text, e->message[0] ? e->message : "error");
+    return text;
+}
+
+static void s_target_clean_up(struct rdsbk_drill_target *t) {
+    free(t->source_region);
+    free(t->database);
+    free(t->snapshot_id);
+    free(t->snapshot_arn);
+    free(t->region_copy_id);
+    free(t->backup_copy_id);
+    for (int h = 0; h < RDSBK_HOP_COUNT; h++)
+        free(t->hops[h].message);
+    free(t->restore.instance_id);
+    free(t->restore.message);
+    free(t->error);
 }
 
 void rdsbk_drill_report_free(struct rdsbk_drill_report *r) {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n_targets; i++) {
-        struct rdsbk_drill_target *t = &r->targets[i];
-        free(t->source_region);
-        free(t->database);
-        free(t->snapshot_id);
-        free(t->snapshot_arn);
-        free(t->region_copy_id);
-        free(t->backup_copy_id);
-        for (int h = 0; h < RDSBK_HOP_COUNT; h++)
-            free(t->hops[h].message);
-        free(t->restore.instance_id);
-        free(t->restore.message);
-        free(t->error);
-    }
+    for (size_t i = 0; i < r->n_targets; i++)
+        s_target_clean_up(&r->targets[i]);
     free(r->targets);
     free(r->stack);
     free(r->backup_region);
@@ -169,55 +171,51 @@ static int s_random_id(char out[16]) {
 
 /* ---- choosing the snapshots --------------------------------------------------------------- */
 
-static struct rdsbk_drill_target *s_add_target(struct rdsbk_drill_report *r, size_t *cap) {
-    if (r->n_targets == *cap) {
-        size_t n = *cap ? *cap * 2 : 4;
-        struct rdsbk_drill_target *grown = realloc(r->targets, n * sizeof(*grown));
-        if (!grown)
-            return NULL;
-        r->targets = grown;
-        *cap = n;
-    }
-    memset(&r->targets[r->n_targets], 0, sizeof(r->targets[0]));
-    return &r->targets[r->n_targets++];
-}
-
 /* Fills the target's identity and the copy names from system snapshot `snap` (may have no id). */
 static int s_fill_target(struct rdsbk_drill_target *t, const struct rdsbk_source *src,
                          const char *database, enum rdsbk_db_kind kind,
                          const struct rdsbk_rds_snapshot *snap) {
+    int rc;
+
     snprintf(t->account, sizeof(t->account), "%s", src->account);
-    t->source_region = strdup(src->region);
-    t->database = strdup(database);
     t->kind = kind;
-    if (!t->source_region || !t->database)
-        return rdsbk_error_oom();
+    RDSBK_TRY(rdsbk_strdup_into(&t->source_region, src->region));
+    RDSBK_TRY(rdsbk_strdup_into(&t->database, database));
     if (!snap || !snap->id) {
-        t->error = s_strdup_printf("no system snapshot of %s in %s/%s", database, src->account,
-                                   src->region);
-        return t->error ? 0 : rdsbk_error_oom();
+        rc = rdsbk_strfmt(&t->error, "no system snapshot of %s in %s/%s", database, src->account,
+                          src->region);
+        goto cleanup;
     }
-    t->snapshot_id = strdup(snap->id);
-    t->snapshot_arn = strdup(snap->arn ? snap->arn : "");
-    t->region_copy_id = strdup(strncasecmp(snap->id, "rds:", 4) == 0 ? snap->id + 4 : snap->id);
-    if (!t->snapshot_id || !t->snapshot_arn || !t->region_copy_id)
+    RDSBK_TRY(rdsbk_strdup_into(&t->snapshot_id, snap->id));
+    RDSBK_TRY(rdsbk_strdup_into(&t->snapshot_arn, snap->arn ? snap->arn : ""));
+    RDSBK_TRY(rdsbk_strdup_into(&t->region_copy_id,
+                                strncasecmp(snap->id, "rds:", 4) == 0 ? snap->id + 4 : snap->id));
+    RDSBK_TRY(rdsbk_strfmt(&t->backup_copy_id, "%s-%s", t->region_copy_id, src->account));
+    if (snap->status && strcmp(snap->status, "available") != 0)
+        rc = rdsbk_strfmt(&t->error, "system snapshot %s is %s, not available", snap->id,
+                          snap->status);
+
+cleanup:
+    return rc;
+}
+
+/* A new target of the report, for system snapshot `snap` of `database` (s_fill_target). */
+static int s_add_target(struct s_run *run, const struct rdsbk_source *src, const char *database,
+                        enum rdsbk_db_kind kind, const struct rdsbk_rds_snapshot *snap) {
+    struct rdsbk_drill_report *r = run->report;
+    struct rdsbk_drill_target *grown = realloc(r->targets, (r->n_targets + 1) * sizeof(*grown));
+
+    if (!grown)
         return rdsbk_error_oom();
-    t->backup_copy_id = s_strdup_printf("%s-%s", t->region_copy_id, src->account);
-    if (!t->backup_copy_id)
-        return rdsbk_error_oom();
-    if (snap->status && strcmp(snap->status, "available") != 0) {
-        t->error =
-            s_strdup_printf("system snapshot %s is %s, not available", snap->id, snap->status);
-        if (!t->error)
-            return rdsbk_error_oom();
-    }
-    return 0;
+    r->targets = grown;
+    memset(&grown[r->n_targets], 0, sizeof(*grown));
+    return s_fill_target(&grown[r->n_targets++], src, database, kind, snap);
 }
 
 /* Whether `db` is one of the source's databases of `kind`. */
 static bool s_configured(const struct rdsbk_source *src, enum rdsbk_db_kind kind, const char *db) {
-    char *const *patterns = kind == RDSBK_DB_CLUSTER ? src->clusters : src->instances;
-    size_t n = kind == RDSBK_DB_CLUSTER ? src->n_clusters : src->n_instances;
+    char *const *patterns;
+    size_t n = rdsbk_drill_patterns(&patterns, src, kind);
 
     for (size_t i = 0; i < n; i++)
         if (rdsbk_db_pattern_match(patterns[i], db))
@@ -225,191 +223,176 @@ static bool s_configured(const struct rdsbk_source *src, enum rdsbk_db_kind kind
     return false;
 }
 
-/* --snapshot ID (identifier or ARN): looked up in each source's Region-A, instances then
- * clusters; it must be a system snapshot of a database the topology lists (the copy function
- * ignores any other, and the drill would only time out). */
-static int s_targets_from_id(struct s_run *run, size_t *cap) {
-    const struct rdsbk_topology *topo = run->topo;
+/* The identifier --snapshot names: itself, or the end of an ARN. */
+static const char *s_snapshot_ident(const char *want) {
+    const char *res;
+
+    if (strncmp(want, "arn:", 4) != 0)
+        return want;
+    /* arn:aws:rds:REGION:ACCOUNT:snapshot:rds:NAME: the identifier keeps its "rds:" */
+    res = strstr(want, ":snapshot:");
+    if (!res)
+        res = strstr(want, ":cluster-snapshot:");
+    return res ? strchr(res + 1, ':') + 1 : strrchr(want, ':') + 1;
+}
+
+/* Snapshot `ident` in the Region-A of `src`, instances then clusters (the kinds it has): 0 and
+ * *snaps (*n 0: not there) of *kind, or an error other than not-found. */
+static int s_find_in_source(struct rdsbk_rds_snapshot **snaps, size_t *n, enum rdsbk_db_kind *kind,
+                            struct s_run *run, const struct rdsbk_source *src, const char *ident) {
+    static const enum rdsbk_db_kind kinds[] = {RDSBK_DB_INSTANCE, RDSBK_DB_CLUSTER};
+    struct rdsbk_rds_snapshot_query q = {.snapshot_id = ident};
+    struct rdsbk_client *client = NULL;
+    int rc = rdsbk_drill_client(&client, &run->clients, src->account, src->region);
+
+    for (size_t k = 0; rc == 0 && *n == 0 && k < 2; k++) {
+        *kind = kinds[k];
+        if (rdsbk_drill_patterns(NULL, src, *kind) == 0)
+            continue;
+        rc = rdsbk_drill_describe_snapshots(snaps, n, client, *kind, &q);
+        if (rc == RDSBK_ENOTFOUND)
+            rc = 0;
+        if (rc == 0 && *n == 0) {
+            rdsbk_rds_snapshots_free(*snaps, 0);
+            *snaps = NULL;
+        }
+    }
+    return rc;
+}
+
+/* The pipeline copies the system snapshots of the databases the topology lists: any other would
+ * only time out. */
+static int s_check_chosen(const struct rdsbk_rds_snapshot *snap, const struct rdsbk_source *src,
+                          enum rdsbk_db_kind kind, const char *want) {
+    if (!snap->snapshot_type || strcmp(snap->snapshot_type, "automated") != 0)
+        return rdsbk_error_set(RDSBK_EINVALID,
+                               "snapshot %s is a %s snapshot, not a system (automated) one: the "
+                               "pipeline copies system snapshots only",
+                               want, snap->snapshot_type ? snap->snapshot_type : "?");
+    if (!snap->source_id || !s_configured(src, kind, snap->source_id))
+        return rdsbk_error_set(RDSBK_EINVALID,
+                               "snapshot %s is of %s, which the topology does not list for "
+                               "%s/%s: the pipeline ignores it",
+                               want, snap->source_id ? snap->source_id : "?", src->account,
+                               src->region);
+    return 0;
+}
+
+/* --snapshot ID (identifier or ARN): looked up in each source's Region-A; it must be a system
+ * snapshot of a database the topology lists (s_check_chosen). */
+static int s_targets_from_id(struct s_run *run) {
     const char *want = run->opts->snapshot_id;
-    const char *ident = want;
+    const char *ident = s_snapshot_ident(want);
+    const struct rdsbk_source *src = NULL;
     struct rdsbk_rds_snapshot *snaps = NULL;
-    const struct rdsbk_source *found_in = NULL;
     enum rdsbk_db_kind kind = RDSBK_DB_INSTANCE;
-    struct rdsbk_drill_target *t;
     size_t n = 0;
-    int result = RDSBK_ENOTFOUND;
+    int rc = 0;
 
-    if (strncmp(want, "arn:", 4) == 0) {
-        /* arn:aws:rds:REGION:ACCOUNT:snapshot:rds:NAME: the identifier keeps its "rds:" */
-        const char *res = strstr(want, ":snapshot:");
-        if (!res)
-            res = strstr(want, ":cluster-snapshot:");
-        ident = res ? strchr(res + 1, ':') + 1 : strrchr(want, ':') + 1;
+    for (size_t s = 0; rc == 0 && n == 0 && s < run->topo->n_sources; s++) {
+        src = &run->topo->sources[s];
+        rc = s_find_in_source(&snaps, &n, &kind, run, src, ident);
     }
-    for (size_t s = 0; s < topo->n_sources && !found_in; s++) {
-        const struct rdsbk_source *src = &topo->sources[s];
-        struct rdsbk_client *client = NULL;
-
-        result = rdsbk_drill_client(&client, run->clients, src->account, src->region);
-        if (result) {
-            goto cleanup;
-        }
-        for (int k = 0; k < 2 && !found_in; k++) {
-            struct rdsbk_rds_snapshot_query q = {0};
-
-            kind = k ? RDSBK_DB_CLUSTER : RDSBK_DB_INSTANCE;
-            if ((kind == RDSBK_DB_CLUSTER ? src->n_clusters : src->n_instances) == 0)
-                continue;
-            q.snapshot_id = ident;
-            result = kind == RDSBK_DB_CLUSTER
-                         ? rdsbk_rds_describe_db_cluster_snapshots(&snaps, &n, client, &q)
-                         : rdsbk_rds_describe_db_snapshots(&snaps, &n, client, &q);
-            if (result == 0 && n > 0)
-                found_in = src;
-            else if (result == 0 || result == RDSBK_ENOTFOUND)
-                result = RDSBK_ENOTFOUND;
-            else
-                goto cleanup;
-            if (!found_in) {
-                rdsbk_rds_snapshots_free(snaps, n);
-                snaps = NULL;
-                n = 0;
-            }
-        }
-    }
-    if (!found_in) {
-        result =
+    if (rc == 0 && n == 0)
+        rc =
             rdsbk_error_set(RDSBK_ENOTFOUND,
                             "snapshot %s was not found in any source Region of the topology", want);
+    if (rc)
         goto cleanup;
-    }
-    if (!snaps[0].snapshot_type || strcmp(snaps[0].snapshot_type, "automated") != 0) {
-        result = rdsbk_error_set(RDSBK_EINVALID,
-                                 "snapshot %s is a %s snapshot, not a system (automated) one: the "
-                                 "pipeline copies system snapshots only",
-                                 want, snaps[0].snapshot_type ? snaps[0].snapshot_type : "?");
-        goto cleanup;
-    }
-    if (!snaps[0].source_id || !s_configured(found_in, kind, snaps[0].source_id)) {
-        result = rdsbk_error_set(RDSBK_EINVALID,
-                                 "snapshot %s is of %s, which the topology does not list for "
-                                 "%s/%s: the pipeline ignores it",
-                                 want, snaps[0].source_id ? snaps[0].source_id : "?",
-                                 found_in->account, found_in->region);
-        goto cleanup;
-    }
-    t = s_add_target(run->report, cap);
-    result =
-        t ? s_fill_target(t, found_in, snaps[0].source_id, kind, &snaps[0]) : rdsbk_error_oom();
+    RDSBK_TRY(s_check_chosen(&snaps[0], src, kind, want));
+    rc = s_add_target(run, src, snaps[0].source_id, kind, &snaps[0]);
 
 cleanup:
     rdsbk_rds_snapshots_free(snaps, n);
-    return result;
+    return rc;
 }
 
 static int s_targets(struct s_run *run) {
     const struct rdsbk_topology *topo = run->topo;
-    size_t cap = 0;
-    int result = 0;
+    int rc = 0;
 
     if (run->opts->snapshot_id)
-        return s_targets_from_id(run, &cap);
-    for (size_t s = 0; result == 0 && s < topo->n_sources; s++) {
+        return s_targets_from_id(run);
+    for (size_t s = 0; rc == 0 && s < topo->n_sources; s++) {
         struct rdsbk_drill_db *dbs = NULL;
         size_t n = 0;
 
-        result = rdsbk_drill_find_dbs(&dbs, &n, run->clients, &topo->sources[s]);
-        for (size_t i = 0; result == 0 && i < n; i++) {
-            struct rdsbk_drill_target *t = s_add_target(run->report, &cap);
-            result =
-                t ? s_fill_target(t, dbs[i].source, dbs[i].database, dbs[i].kind, &dbs[i].newest)
-                  : rdsbk_error_oom();
-        }
+        rc = rdsbk_drill_find_dbs(&dbs, &n, &run->clients, &topo->sources[s]);
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            rc = s_add_target(run, dbs[i].source, dbs[i].database, dbs[i].kind, &dbs[i].newest);
         rdsbk_drill_dbs_free(dbs, n);
     }
-    return result;
+    return rc;
 }
 
 /* ---- looking at the hops ------------------------------------------------------------------ */
 
-/* The status of snapshot `id` of `kind` seen by `client`: 0 and *status_out (caller frees),
- * RDSBK_ENOTFOUND, or another error. */
-static int s_snapshot_status(char **status_out, struct rdsbk_client *client,
-                             enum rdsbk_db_kind kind, const char *id) {
-    struct rdsbk_rds_snapshot_query q = {0};
+/* Whether the copy `id` of `kind` seen by `client` is there: *done 1 available, 0 not yet,
+ * RDSBK_ERROR failed (*message set). Returns 0, RDSBK_ENOTFOUND, or another error. */
+static int s_copy_done(int *done, char **message, struct rdsbk_client *client,
+                       enum rdsbk_db_kind kind, const char *id) {
+    struct rdsbk_rds_snapshot_query q = {.snapshot_id = id};
     struct rdsbk_rds_snapshot *snaps = NULL;
+    const char *status;
     size_t n = 0;
     int rc;
 
-    *status_out = NULL;
-    q.snapshot_id = id;
-    rc = kind == RDSBK_DB_CLUSTER ? rdsbk_rds_describe_db_cluster_snapshots(&snaps, &n, client, &q)
-                                  : rdsbk_rds_describe_db_snapshots(&snaps, &n, client, &q);
+    *done = 0;
+    rc = rdsbk_drill_describe_snapshots(&snaps, &n, client, kind, &q);
     if (rc == 0 && n == 0)
         rc = RDSBK_ENOTFOUND;
     if (rc == 0) {
-        *status_out = strdup(snaps[0].status ? snaps[0].status : "");
-        if (!*status_out)
-            rc = rdsbk_error_oom();
+        status = snaps[0].status ? snaps[0].status : "";
+        *done = strcmp(status, "available") == 0 ? 1 : 0;
+        if (strcmp(status, "failed") == 0 || strcmp(status, "error") == 0) {
+            rdsbk_strfmt(message, "snapshot %s is %s", id, status);
+            *done = RDSBK_ERROR;
+        }
     }
     rdsbk_rds_snapshots_free(snaps, n);
     return rc;
 }
 
-/* Whether the A/Region-B copy's restore attribute names Account-B: 0 and *yes, or an error. */
-static int s_is_shared(bool *yes, struct rdsbk_client *client, enum rdsbk_db_kind kind,
+/* Whether the A/Region-B copy's restore attribute names Account-B: *done 1 or 0. */
+static int s_is_shared(int *done, struct rdsbk_client *client, enum rdsbk_db_kind kind,
                        const char *id, const char *account) {
     char **values = NULL;
     size_t n = 0;
     int rc;
 
-    *yes = false;
+    *done = 0;
     rc = kind == RDSBK_DB_CLUSTER
              ? rdsbk_rds_describe_db_cluster_snapshot_attributes(&values, &n, client, id, "restore")
              : rdsbk_rds_describe_db_snapshot_attributes(&values, &n, client, id, "restore");
     for (size_t i = 0; rc == 0 && i < n; i++)
-        *yes |= strcmp(values[i], account) == 0;
+        *done |= strcmp(values[i], account) == 0;
     rdsbk_strings_free(values, n);
     return rc;
 }
 
-/* One look at hop `hop` of target `t`: 1 done, 0 not yet, negative: failed (message set in the
- * hop). */
+/* One look at hop `hop` of target `t`: 1 done, 0 not yet (not there yet, or a transient failure
+ * to look), negative: failed (message set in the hop). */
 static int s_check_hop(struct s_run *run, struct rdsbk_drill_target *t, int hop) {
     const struct rdsbk_topology *topo = run->topo;
-    struct rdsbk_client *client;
-    char *status = NULL;
-    const char *id;
-    bool shared = false;
-    int rc;
+    const char *account = hop == RDSBK_HOP_BACKUP_COPY ? topo->backup.account : t->account;
+    struct rdsbk_client *client = NULL;
+    int done = 0;
+    int rc = rdsbk_drill_client(&client, &run->clients, account, topo->backup.region);
 
-    rc = rdsbk_drill_client(&client, run->clients,
-                            hop == RDSBK_HOP_BACKUP_COPY ? topo->backup.account : t->account,
-                            topo->backup.region);
     if (rc) {
         t->hops[hop].message = s_error_text();
         return RDSBK_ERROR;
     }
-    if (hop == RDSBK_HOP_SHARED) {
-        rc = s_is_shared(&shared, client, t->kind, t->region_copy_id, topo->backup.account);
-        if (rc == 0)
-            return shared ? 1 : 0;
-    } else {
-        id = hop == RDSBK_HOP_REGION_COPY ? t->region_copy_id : t->backup_copy_id;
-        rc = s_snapshot_status(&status, client, t->kind, id);
-        if (rc == 0) {
-            int done = strcmp(status, "available") == 0 ? 1 : 0;
-            if (strcmp(status, "failed") == 0 || strcmp(status, "error") == 0) {
-                t->hops[hop].message = s_strdup_printf("snapshot %s is %s", id, status);
-                done = RDSBK_ERROR;
-            }
-            free(status);
-            return done;
-        }
-    }
+    if (hop == RDSBK_HOP_SHARED)
+        rc = s_is_shared(&done, client, t->kind, t->region_copy_id, topo->backup.account);
+    else
+        rc = s_copy_done(&done, &t->hops[hop].message, client, t->kind,
+                         hop == RDSBK_HOP_REGION_COPY ? t->region_copy_id : t->backup_copy_id);
+    if (rc == 0)
+        return done;
     if (rc == RDSBK_ENOTFOUND)
         return 0;
-    if (rc == RDSBK_ETHROTTLED || rc == RDSBK_EIO || rc == RDSBK_ETIMEOUT) {
+    if (rdsbk_error_is_transient(rc)) {
         rdsbk_log_warn("drill: %s (will look again)", rdsbk_error_last()->message);
         return 0;
     }
@@ -452,87 +435,118 @@ struct s_rds_event {
     const char *identifier; /* SourceIdentifier */
 };
 
-static char *s_event(const struct s_rds_event *in, enum rdsbk_db_kind kind, const char *drill_id) {
+/* Adds the `n` string members `members` (key, value) to `obj`, in order. */
+static int s_add_members(cJSON *obj, const char *const (*members)[2], size_t n) {
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = rdsbk_json_add_str(obj, members[i][0], members[i][1]);
+    return rc;
+}
+
+/* *out = the text of the event `in` about a snapshot of `kind`. */
+static int s_event(char **out, const struct s_rds_event *in, enum rdsbk_db_kind kind,
+                   const char *drill_id) {
     bool cluster = kind == RDSBK_DB_CLUSTER;
     cJSON *ev = cJSON_CreateObject();
     cJSON *detail = cJSON_CreateObject();
-    cJSON *resources = cJSON_CreateArray();
-    cJSON *categories = cJSON_CreateArray();
     char now[40];
     char now_ms[40];
     char id[64];
-    char *text = NULL;
+    const char *const head[][2] = {
+        {"version", "0"},
+        {"id", id},
+        {"detail-type", cluster ? "RDS DB Cluster Snapshot Event" : "RDS DB Snapshot Event"},
+        {"source", "aws.rds"},
+        {"account", in->account},
+        {"time", now},
+        {"region", in->region},
+    };
+    const char *const details[][2] = {
+        {"SourceType", cluster ? "CLUSTER_SNAPSHOT" : "SNAPSHOT"},
+        {"SourceArn", in->arn},
+        {"Date", now_ms},
+        {"Message", in->message},
+        {"SourceIdentifier", in->identifier},
+        {"EventID", in->event_id},
+    };
+    cJSON *taken;
+    int rc;
 
-    if (!ev || !detail || !resources || !categories)
-        goto cleanup;
+    *out = NULL;
+    RDSBK_CHECK_ALLOC(ev);
+    RDSBK_CHECK_ALLOC(detail);
     s_iso_time(now, sizeof(now), time(NULL), false);
     s_iso_time(now_ms, sizeof(now_ms), time(NULL), true);
     snprintf(id, sizeof(id), "rdsbk-drill-%s", drill_id);
-    cJSON_AddStringToObject(ev, "version", "0");
-    cJSON_AddStringToObject(ev, "id", id);
-    cJSON_AddStringToObject(ev, "detail-type",
-                            cluster ? "RDS DB Cluster Snapshot Event" : "RDS DB Snapshot Event");
-    cJSON_AddStringToObject(ev, "source", "aws.rds");
-    cJSON_AddStringToObject(ev, "account", in->account);
-    cJSON_AddStringToObject(ev, "time", now);
-    cJSON_AddStringToObject(ev, "region", in->region);
-    cJSON_AddItemToArray(resources, cJSON_CreateString(in->arn));
-    cJSON_AddItemToObject(ev, "resources", resources);
-    resources = NULL;
-    cJSON_AddItemToArray(categories, cJSON_CreateString(in->category));
-    cJSON_AddItemToObject(detail, "EventCategories", categories);
-    categories = NULL;
-    cJSON_AddStringToObject(detail, "SourceType", cluster ? "CLUSTER_SNAPSHOT" : "SNAPSHOT");
-    cJSON_AddStringToObject(detail, "SourceArn", in->arn);
-    cJSON_AddStringToObject(detail, "Date", now_ms);
-    cJSON_AddStringToObject(detail, "Message", in->message);
-    cJSON_AddStringToObject(detail, "SourceIdentifier", in->identifier);
-    cJSON_AddStringToObject(detail, "EventID", in->event_id);
-    cJSON_AddItemToObject(ev, "detail", detail);
+    RDSBK_TRY(s_add_members(ev, head, sizeof(head) / sizeof(head[0])));
+    RDSBK_TRY(rdsbk_json_add_strs(ev, "resources", &in->arn, 1));
+    RDSBK_TRY(rdsbk_json_add_strs(detail, "EventCategories", &in->category, 1));
+    RDSBK_TRY(s_add_members(detail, details, sizeof(details) / sizeof(details[0])));
+    taken = detail; /* rdsbk_json_add takes it over */
     detail = NULL;
-    text = cJSON_PrintUnformatted(ev);
+    RDSBK_TRY(rdsbk_json_add(ev, "detail", taken));
+    rc = rdsbk_json_text(out, ev);
 
 cleanup:
     cJSON_Delete(ev);
     cJSON_Delete(detail);
-    cJSON_Delete(resources);
-    cJSON_Delete(categories);
-    return text;
+    return rc;
 }
 
 /* Lambda Invoke (Event) of `function` in A/Region-B with `event`. */
 static int s_invoke_with(struct s_run *run, const struct rdsbk_drill_target *t,
                          const char *function, const struct s_rds_event *in) {
-    struct rdsbk_lambda_invoke_result res;
-    struct rdsbk_client *client;
+    struct rdsbk_lambda_invoke_result res = {0};
+    struct rdsbk_client *client = NULL;
     char *event = NULL;
-    int result;
+    int rc;
 
-    memset(&res, 0, sizeof(res));
-    result = rdsbk_drill_client(&client, run->clients, t->account, run->topo->backup.region);
-    if (result)
-        goto cleanup;
-    event = s_event(in, t->kind, run->report->drill_id);
-    if (!event) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
-    result = rdsbk_lambda_invoke(&res, client, function, "Event", event, strlen(event));
-    if (result == 0 && res.status_code != 202)
-        result = rdsbk_error_set(RDSBK_ERROR, "Invoke of %s answered %ld, not 202", function,
-                                 res.status_code);
+    RDSBK_TRY(rdsbk_drill_client(&client, &run->clients, t->account, run->topo->backup.region));
+    RDSBK_TRY(s_event(&event, in, t->kind, run->report->drill_id));
+    RDSBK_TRY(rdsbk_lambda_invoke(&res, client, function, "Event", event, strlen(event)));
+    if (res.status_code != 202)
+        rc = rdsbk_error_set(RDSBK_ERROR, "Invoke of %s answered %ld, not 202", function,
+                             res.status_code);
 
 cleanup:
     rdsbk_lambda_invoke_result_clean_up(&res);
     free(event);
-    return result;
+    return rc;
+}
+
+/* A snapshot whose Region-B copy is already there but never reached the backup account (a hop
+ * that was broken then) gets its share step re-driven: the copy function does nothing for a copy
+ * that exists, and RDS-EVENT-0060 fires only once. */
+static int s_redrive_share(struct s_run *run, const struct rdsbk_drill_target *t) {
+    const char *region = run->topo->backup.region;
+    struct s_rds_event copied = {
+        "RDS-EVENT-0060", "Finished copy of snapshot", "notification", t->account, region, NULL,
+        t->region_copy_id};
+    char *share_fn = rdsbk_model_name(run->topo->stack, "share", 64);
+    char *copy_arn = NULL;
+    int rc;
+
+    RDSBK_CHECK_ALLOC(share_fn);
+    RDSBK_TRY(rdsbk_strfmt(
+        &copy_arn, "arn:%s:rds:%s:%s:%s:%s", rdsbk_partition_of_region(region), region, t->account,
+        t->kind == RDSBK_DB_CLUSTER ? "cluster-snapshot" : "snapshot", t->region_copy_id));
+    copied.arn = copy_arn;
+    s_progress(run,
+               "%s: the Region-B copy %s is there but not in the backup account: "
+               "re-driving %s with RDS-EVENT-0060",
+               t->database, t->region_copy_id, share_fn);
+    rc = s_invoke_with(run, t, share_fn, &copied);
+
+cleanup:
+    free(share_fn);
+    free(copy_arn);
+    return rc;
 }
 
 /* Invokes the copy function with the event EventBridge forwards from Region-A for a new system
  * snapshot (what templates/lambda/copy_snapshot.py reads: source, detail-type, detail.EventID
- * and SourceArn). A snapshot whose Region-B copy is already there but never reached the backup
- * account (a hop that was broken then) gets its share step re-driven too: the copy function
- * does nothing for a copy that exists, and RDS-EVENT-0060 fires only once. */
+ * and SourceArn), then re-drives the share step where it is wanted (s_redrive_share). */
 static int s_invoke(struct s_run *run, struct rdsbk_drill_target *t) {
     bool cluster = t->kind == RDSBK_DB_CLUSTER;
     struct s_rds_event created = {cluster ? "RDS-EVENT-0169" : "RDS-EVENT-0091",
@@ -543,44 +557,49 @@ static int s_invoke(struct s_run *run, struct rdsbk_drill_target *t) {
                                   t->source_region,
                                   t->snapshot_arn,
                                   t->snapshot_id};
+    struct rdsbk_drill_hop *h = &t->hops[RDSBK_HOP_INVOKE];
     double t0 = rdsbk_clock_now();
-    char *share_fn = NULL;
-    char *copy_arn = NULL;
-    int result = s_invoke_with(run, t, run->report->copy_function, &created);
+    int rc = s_invoke_with(run, t, run->report->copy_function, &created);
 
-    if (result == 0 && t->hops[RDSBK_HOP_REGION_COPY].existed &&
-        !t->hops[RDSBK_HOP_BACKUP_COPY].existed) {
-        struct s_rds_event copied = {"RDS-EVENT-0060", "Finished copy of snapshot", "notification",
-                                     t->account,       run->topo->backup.region,    NULL,
-                                     t->region_copy_id};
-        share_fn = rdsbk_model_name(run->topo->stack, "share", 64);
-        copy_arn = s_strdup_printf("arn:%s:rds:%s:%s:%s:%s",
-                                   rdsbk_region_partition(run->topo->backup.region),
-                                   run->topo->backup.region, t->account,
-                                   cluster ? "cluster-snapshot" : "snapshot", t->region_copy_id);
-        if (!share_fn || !copy_arn) {
-            result = rdsbk_error_oom();
-            goto cleanup;
-        }
-        copied.arn = copy_arn;
-        s_progress(run,
-                   "%s: the Region-B copy %s is there but not in the backup account: "
-                   "re-driving %s with RDS-EVENT-0060",
-                   t->database, t->region_copy_id, share_fn);
-        result = s_invoke_with(run, t, share_fn, &copied);
-    }
+    if (rc == 0 && t->hops[RDSBK_HOP_REGION_COPY].existed &&
+        !t->hops[RDSBK_HOP_BACKUP_COPY].existed)
+        rc = s_redrive_share(run, t);
+    h->seconds = rdsbk_clock_now() - t0;
+    h->result = rc ? RDSBK_DRILL_FAILED : RDSBK_DRILL_OK;
+    if (rc)
+        h->message = s_error_text();
+    return rc;
+}
 
-cleanup:
-    t->hops[RDSBK_HOP_INVOKE].seconds = rdsbk_clock_now() - t0;
-    if (result) {
-        t->hops[RDSBK_HOP_INVOKE].result = RDSBK_DRILL_FAILED;
-        t->hops[RDSBK_HOP_INVOKE].message = s_error_text();
-    } else {
-        t->hops[RDSBK_HOP_INVOKE].result = RDSBK_DRILL_OK;
+/* ---- polling ------------------------------------------------------------------------------ */
+
+/*
+ * One pass's turn of target `i` in s_poll_all: `end` is RDSBK_DRILL_PENDING, or the timeout or
+ * interruption that ends every wait; *now is the time, which a look at AWS moves on. Returns
+ * whether the target is still waited for.
+ */
+typedef bool (*s_turn_fn)(struct s_run *run, size_t i, enum rdsbk_drill_result end, double *now);
+
+/* Gives every target its turn, a slice apart, until none is waited for; from `deadline` on, or
+ * once a stop is asked for, the turns end the waits. */
+static void s_poll_all(struct s_run *run, double deadline, s_turn_fn turn) {
+    bool pending = true;
+
+    while (pending) {
+        double now = rdsbk_clock_now();
+        enum rdsbk_drill_result end = RDSBK_DRILL_PENDING;
+
+        if (s_stop_level(run) > 0)
+            end = RDSBK_DRILL_INTERRUPTED;
+        else if (now >= deadline)
+            end = RDSBK_DRILL_TIMEOUT;
+        pending = false;
+        for (size_t i = 0; i < run->report->n_targets; i++)
+            if (turn(run, i, end, &now))
+                pending = true;
+        if (pending)
+            s_sleep_slice();
     }
-    free(share_fn);
-    free(copy_arn);
-    return result;
 }
 
 /* ---- following the hops ------------------------------------------------------------------- */
@@ -609,54 +628,29 @@ static void s_finish_hop(struct s_run *run, size_t i, enum rdsbk_drill_result re
     }
     f->hop++;
     f->hop_start = now;
-    f->next_poll = now;
-    f->delay = run->initial_delay;
+    s_poll_start(&f->poll, run, now);
 }
 
-static bool s_any_pending(const struct s_run *run) {
-    for (size_t i = 0; i < run->report->n_targets; i++)
-        if (run->follow[i].hop < RDSBK_HOP_COUNT)
-            return true;
-    return false;
-}
+/* The turn of a target following its hops (s_turn_fn). */
+static bool s_hop_turn(struct s_run *run, size_t i, enum rdsbk_drill_result end, double *now) {
+    struct s_follow *f = &run->follow[i];
+    int rc;
 
-static void s_follow_hops(struct s_run *run) {
-    double deadline = run->start + (double)run->opts->timeout_s;
-
-    while (s_any_pending(run)) {
-        double now = rdsbk_clock_now();
-        enum rdsbk_drill_result end = RDSBK_DRILL_PENDING;
-
-        if (s_stop_level(run) > 0)
-            end = RDSBK_DRILL_INTERRUPTED;
-        else if (now >= deadline)
-            end = RDSBK_DRILL_TIMEOUT;
-        for (size_t i = 0; i < run->report->n_targets; i++) {
-            struct s_follow *f = &run->follow[i];
-            int rc;
-
-            if (f->hop >= RDSBK_HOP_COUNT)
-                continue;
-            if (end != RDSBK_DRILL_PENDING) {
-                s_finish_hop(run, i, end, now);
-                continue;
-            }
-            if (now < f->next_poll)
-                continue;
-            rc = s_check_hop(run, &run->report->targets[i], f->hop);
-            now = rdsbk_clock_now();
-            if (rc < 0) {
-                s_finish_hop(run, i, RDSBK_DRILL_FAILED, now);
-            } else if (rc == 1) {
-                s_finish_hop(run, i, RDSBK_DRILL_OK, now);
-            } else {
-                f->delay = f->delay * 1.5 > run->max_delay ? run->max_delay : f->delay * 1.5;
-                f->next_poll = now + f->delay;
-            }
-        }
-        if (s_any_pending(run))
-            s_sleep_slice();
+    if (f->hop >= RDSBK_HOP_COUNT)
+        return false;
+    if (end != RDSBK_DRILL_PENDING) {
+        s_finish_hop(run, i, end, *now);
+    } else if (*now >= f->poll.next) {
+        rc = s_check_hop(run, &run->report->targets[i], f->hop);
+        *now = rdsbk_clock_now();
+        if (rc < 0)
+            s_finish_hop(run, i, RDSBK_DRILL_FAILED, *now);
+        else if (rc == 1)
+            s_finish_hop(run, i, RDSBK_DRILL_OK, *now);
+        else
+            s_poll_again(&f->poll, *now);
     }
+    return f->hop < RDSBK_HOP_COUNT;
 }
 
 /* ---- the restore test --------------------------------------------------------------------- */
@@ -673,62 +667,57 @@ static bool s_restore_failed(const char *status) {
                                       "restore-error",
                                       "storage-full",
                                       "deleting"};
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        if (strcmp(status, bad[i]) == 0)
-            return true;
-    return false;
+
+    return rdsbk_str_in(status, bad, sizeof(bad) / sizeof(bad[0]));
 }
 
-/* rdsbk-<stack>-drill-<id>[-<n>], a valid DB identifier (no "--", no trailing '-'). */
-static char *s_instance_name(const struct s_run *run, size_t n_restores, size_t index) {
-    char *name = n_restores > 1 ? s_strdup_printf("rdsbk-%s-drill-%s-%zu", run->topo->stack,
-                                                  run->report->drill_id, index + 1)
-                                : s_strdup_printf("rdsbk-%s-drill-%s", run->topo->stack,
-                                                  run->report->drill_id);
-    char *w = name;
+/* *out = rdsbk-<stack>-drill-<id>[-<n>], a valid DB identifier (no "--", no trailing '-'). */
+static int s_instance_name(char **out, const struct s_run *run, size_t n_restores, size_t index) {
+    const char *stack = run->topo->stack;
+    const char *id = run->report->drill_id;
+    int rc = n_restores > 1 ? rdsbk_strfmt(out, "rdsbk-%s-drill-%s-%zu", stack, id, index + 1)
+                            : rdsbk_strfmt(out, "rdsbk-%s-drill-%s", stack, id);
+    char *w = *out;
 
-    if (!name)
-        return NULL;
-    for (const char *r = name; *r; r++) {
-        if (*r == '-' && w > name && w[-1] == '-')
+    if (rc)
+        return rc;
+    for (const char *r = *out; *r; r++) {
+        if (*r == '-' && w > *out && w[-1] == '-')
             continue;
         *w++ = *r;
     }
     *w = '\0';
-    return name;
+    return 0;
 }
 
 static int s_start_restore(struct s_run *run, size_t i, size_t n_restores, size_t index) {
     struct rdsbk_drill_target *t = &run->report->targets[i];
-    struct rdsbk_client *client = s_backup_client(run);
-    struct rdsbk_rds_restore_input in;
-    struct rdsbk_tag tags[2];
+    struct s_follow *f = &run->follow[i];
+    struct rdsbk_tag tags[] = {{"rdsbk:drill", run->report->drill_id},
+                               {"rdsbk:stack", run->topo->stack}};
+    struct rdsbk_rds_restore_input in = {
+        .snapshot_id = t->backup_copy_id,
+        .instance_class = run->opts->instance_class ? run->opts->instance_class : S_DEFAULT_CLASS,
+        .subnet_group = run->opts->subnet_group,
+        .publicly_accessible = false,
+        .set_publicly_accessible = true,
+        .tags = tags,
+        .n_tags = sizeof(tags) / sizeof(tags[0]),
+    };
+    struct rdsbk_client *client = NULL;
     int rc;
 
-    if (!client) {
+    if (s_backup_client(&client, run)) {
         t->restore.result = RDSBK_DRILL_FAILED;
         t->restore.message = s_error_text();
         return 0;
     }
-    t->restore.instance_id = s_instance_name(run, n_restores, index);
-    if (!t->restore.instance_id)
-        return rdsbk_error_oom();
-    tags[0].key = "rdsbk:drill";
-    tags[0].value = run->report->drill_id;
-    tags[1].key = "rdsbk:stack";
-    tags[1].value = run->topo->stack;
-    memset(&in, 0, sizeof(in));
+    rc = s_instance_name(&t->restore.instance_id, run, n_restores, index);
+    if (rc)
+        return rc;
     in.instance_id = t->restore.instance_id;
-    in.snapshot_id = t->backup_copy_id;
-    in.instance_class = run->opts->instance_class ? run->opts->instance_class : S_DEFAULT_CLASS;
-    in.subnet_group = run->opts->subnet_group;
-    in.publicly_accessible = false;
-    in.set_publicly_accessible = true;
-    in.tags = tags;
-    in.n_tags = 2;
-    run->follow[i].restore_start = rdsbk_clock_now();
-    rc = rdsbk_rds_restore_db_instance_from_db_snapshot(NULL, client, &in);
-    if (rc) {
+    f->restore_start = rdsbk_clock_now();
+    if (rdsbk_rds_restore_db_instance_from_db_snapshot(NULL, client, &in)) {
         t->restore.result = RDSBK_DRILL_FAILED;
         t->restore.message = s_error_text();
         /* nothing was created: nothing to delete */
@@ -739,33 +728,32 @@ static int s_start_restore(struct s_run *run, size_t i, size_t n_restores, size_
     }
     s_progress(run, "%s: restoring %s into %s (%s)", t->database, t->backup_copy_id, in.instance_id,
                in.instance_class);
-    run->follow[i].restoring = true;
-    run->follow[i].restore_next = rdsbk_clock_now();
-    run->follow[i].restore_delay = run->initial_delay;
+    f->restoring = true;
+    s_poll_start(&f->restore_poll, run, rdsbk_clock_now());
     return 0;
 }
 
-/* One look at a restoring instance: 1 available, 0 not yet, -1 failed (message set). */
+/* One look at a restoring instance: 1 available, 0 not yet (or a transient failure to look), -1
+ * failed (message set). */
 static int s_check_restore(struct s_run *run, struct rdsbk_drill_target *t) {
-    struct rdsbk_client *client = s_backup_client(run);
+    struct rdsbk_client *client = NULL;
     struct rdsbk_rds_instance *inst = NULL;
     size_t n = 0;
-    int rc;
     int done = 0;
+    int rc;
 
-    if (!client)
+    if (s_backup_client(&client, run))
         return 0;
     rc = rdsbk_rds_describe_db_instances(&inst, &n, client, t->restore.instance_id);
     if (rc == 0 && n > 0 && inst[0].status) {
         if (strcmp(inst[0].status, "available") == 0) {
             done = 1;
         } else if (s_restore_failed(inst[0].status)) {
-            t->restore.message =
-                s_strdup_printf("instance %s is %s", t->restore.instance_id, inst[0].status);
+            rdsbk_strfmt(&t->restore.message, "instance %s is %s", t->restore.instance_id,
+                         inst[0].status);
             done = -1;
         }
-    } else if (rc && rc != RDSBK_ENOTFOUND && rc != RDSBK_ETHROTTLED && rc != RDSBK_EIO &&
-               rc != RDSBK_ETIMEOUT) {
+    } else if (rc && rc != RDSBK_ENOTFOUND && !rdsbk_error_is_transient(rc)) {
         t->restore.message = s_error_text();
         done = -1;
     }
@@ -773,97 +761,88 @@ static int s_check_restore(struct s_run *run, struct rdsbk_drill_target *t) {
     return done;
 }
 
-static void s_wait_restores(struct s_run *run) {
-    double deadline = rdsbk_clock_now() + (double)run->opts->timeout_s;
-    bool pending = true;
-
-    while (pending) {
-        double now = rdsbk_clock_now();
-        enum rdsbk_drill_result end = RDSBK_DRILL_PENDING;
-
-        pending = false;
-        if (s_stop_level(run) > 0)
-            end = RDSBK_DRILL_INTERRUPTED;
-        else if (now >= deadline)
-            end = RDSBK_DRILL_TIMEOUT;
-        for (size_t i = 0; i < run->report->n_targets; i++) {
-            struct rdsbk_drill_target *t = &run->report->targets[i];
-            struct s_follow *f = &run->follow[i];
-            int rc;
-
-            if (!f->restoring)
-                continue;
-            if (end != RDSBK_DRILL_PENDING) {
-                t->restore.result = end;
-                t->restore.seconds = now - f->restore_start;
-                f->restoring = false;
-                continue;
-            }
-            if (now < f->restore_next) {
-                pending = true;
-                continue;
-            }
-            rc = s_check_restore(run, t);
-            now = rdsbk_clock_now();
-            if (rc != 0) {
-                t->restore.result = rc == 1 ? RDSBK_DRILL_OK : RDSBK_DRILL_FAILED;
-                t->restore.seconds = now - f->restore_start;
-                f->restoring = false;
-                s_progress(run, "%s: restored instance %s %s after %.1fs", t->database,
-                           t->restore.instance_id,
-                           rc == 1 ? "available" : rdsbk_drill_result_name(t->restore.result),
-                           t->restore.seconds);
-                continue;
-            }
-            f->restore_delay =
-                f->restore_delay * 1.5 > run->max_delay ? run->max_delay : f->restore_delay * 1.5;
-            f->restore_next = now + f->restore_delay;
-            pending = true;
-        }
-        if (pending)
-            s_sleep_slice();
-    }
+/* The restore of `t` ended with `result` at `now`. */
+static void s_end_restore(struct rdsbk_drill_target *t, struct s_follow *f,
+                          enum rdsbk_drill_result result, double now) {
+    t->restore.result = result;
+    t->restore.seconds = now - f->restore_start;
+    f->restoring = false;
 }
 
-/* Deletes the restored instance, waiting while RDS refuses because it is still being created;
- * gives up at the deadline or on a second Ctrl-C (then report->leftover). */
-static void s_delete_instance(struct s_run *run, struct rdsbk_drill_target *t) {
-    struct rdsbk_client *client = s_backup_client(run);
-    double deadline = rdsbk_clock_now() + (double)run->opts->timeout_s;
-    double delay = run->initial_delay;
+/* The turn of a target whose restore is waited for (s_turn_fn). */
+static bool s_restore_turn(struct s_run *run, size_t i, enum rdsbk_drill_result end, double *now) {
+    struct rdsbk_drill_target *t = &run->report->targets[i];
+    struct s_follow *f = &run->follow[i];
+    int rc;
 
-    while (client) {
+    if (!f->restoring)
+        return false;
+    if (end != RDSBK_DRILL_PENDING) {
+        s_end_restore(t, f, end, *now);
+        return false;
+    }
+    if (*now < f->restore_poll.next)
+        return true;
+    rc = s_check_restore(run, t);
+    *now = rdsbk_clock_now();
+    if (rc == 0) {
+        s_poll_again(&f->restore_poll, *now);
+        return true;
+    }
+    s_end_restore(t, f, rc == 1 ? RDSBK_DRILL_OK : RDSBK_DRILL_FAILED, *now);
+    s_progress(run, "%s: restored instance %s %s after %.1fs", t->database, t->restore.instance_id,
+               rc == 1 ? "available" : rdsbk_drill_result_name(t->restore.result),
+               t->restore.seconds);
+    return false;
+}
+
+/* DeleteDBInstance of the restored instance, again while RDS refuses because it is still being
+ * created (or cannot be asked), until the deadline or a second Ctrl-C. Whether it went. */
+static bool s_delete_retrying(struct s_run *run, struct rdsbk_drill_target *t,
+                              struct rdsbk_client *client) {
+    double deadline = rdsbk_clock_now() + (double)run->opts->timeout_s;
+    struct rdsbk_backoff backoff;
+
+    rdsbk_backoff_init(&backoff, run->initial_ms, run->max_ms, 1.5, 0);
+    for (;;) {
         int rc = rdsbk_rds_delete_db_instance(client, t->restore.instance_id, true, NULL, true);
         const char *code = rdsbk_error_last()->aws_code;
+        double until;
 
-        if (rc == 0 || rc == RDSBK_ENOTFOUND) {
-            t->restore.deleted = true;
-            s_progress(run, "%s: deleted the restored instance %s", t->database,
-                       t->restore.instance_id);
-            return;
-        }
-        if (strcmp(code, "InvalidDBInstanceState") != 0 && rc != RDSBK_ETHROTTLED &&
-            rc != RDSBK_EIO && rc != RDSBK_ETIMEOUT)
-            break;
+        if (rc == 0 || rc == RDSBK_ENOTFOUND)
+            return true;
+        if (strcmp(code, "InvalidDBInstanceState") != 0 && !rdsbk_error_is_transient(rc))
+            return false;
         /* still creating (or modifying): it can only be deleted once RDS lets go of it */
         s_progress(run, "%s: %s cannot be deleted yet (%s); waiting", t->database,
                    t->restore.instance_id, code[0] ? code : rdsbk_error_last()->message);
-        for (double until = rdsbk_clock_now() + delay;
-             s_stop_level(run) < 2 && rdsbk_clock_now() < until;)
+        until = rdsbk_clock_now() + (double)rdsbk_backoff_next_ms(&backoff) / 1e3;
+        while (s_stop_level(run) < 2 && rdsbk_clock_now() < until)
             s_sleep_slice();
         if (s_stop_level(run) >= 2 || rdsbk_clock_now() >= deadline)
-            break;
-        delay = delay * 1.5 > run->max_delay ? run->max_delay : delay * 1.5;
+            return false;
+    }
+}
+
+/* Deletes the restored instance (s_delete_retrying); one that could not be deleted is a leftover
+ * of the report. */
+static void s_delete_instance(struct s_run *run, struct rdsbk_drill_target *t) {
+    struct rdsbk_client *client = NULL;
+
+    if (s_backup_client(&client, run) == 0 && s_delete_retrying(run, t, client)) {
+        t->restore.deleted = true;
+        s_progress(run, "%s: deleted the restored instance %s", t->database,
+                   t->restore.instance_id);
+        return;
     }
     if (!t->restore.message)
         t->restore.message = s_error_text();
     run->report->leftover = true;
 }
 
-static int s_restore_tests(struct s_run *run) {
+/* Which targets a restore test is for (PENDING), and why not for the others; returns how many. */
+static size_t s_plan_restores(struct s_run *run) {
     size_t n_restores = 0;
-    size_t index = 0;
-    int result = 0;
 
     for (size_t i = 0; i < run->report->n_targets; i++) {
         struct rdsbk_drill_target *t = &run->report->targets[i];
@@ -879,23 +858,31 @@ static int s_restore_tests(struct s_run *run) {
             n_restores++;
         }
     }
-    for (size_t i = 0; result == 0 && i < run->report->n_targets; i++) {
+    return n_restores;
+}
+
+static int s_restore_tests(struct s_run *run) {
+    size_t n_restores = s_plan_restores(run);
+    size_t index = 0;
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < run->report->n_targets; i++) {
         if (run->report->targets[i].restore.result != RDSBK_DRILL_PENDING)
             continue;
         if (s_stop_level(run) > 0) {
             run->report->targets[i].restore.result = RDSBK_DRILL_INTERRUPTED;
             continue;
         }
-        result = s_start_restore(run, i, n_restores, index++);
+        rc = s_start_restore(run, i, n_restores, index++);
     }
-    s_wait_restores(run);
+    s_poll_all(run, rdsbk_clock_now() + (double)run->opts->timeout_s, s_restore_turn);
     /* always: every instance started is deleted, whatever happened above */
     for (size_t i = 0; i < run->report->n_targets; i++) {
         struct rdsbk_drill_target *t = &run->report->targets[i];
         if (t->restore.instance_id)
             s_delete_instance(run, t);
     }
-    return result;
+    return rc;
 }
 
 /* ---- cleanup ------------------------------------------------------------------------------ */
@@ -905,7 +892,7 @@ static bool s_delete_copy(struct s_run *run, struct rdsbk_drill_target *t, const
     struct rdsbk_client *client = NULL;
     int rc;
 
-    if (rdsbk_drill_client(&client, run->clients, account, run->topo->backup.region))
+    if (rdsbk_drill_client(&client, &run->clients, account, run->topo->backup.region))
         return false;
     rc = t->kind == RDSBK_DB_CLUSTER ? rdsbk_rds_delete_db_cluster_snapshot(client, id)
                                      : rdsbk_rds_delete_db_snapshot(client, id);
@@ -949,112 +936,107 @@ static bool s_target_ok(const struct s_run *run, const struct rdsbk_drill_target
     return true;
 }
 
+/* The report's header, the clients, the targets and their polling state. */
 static int s_prepare(struct s_run *run) {
     struct rdsbk_drill_report *r = run->report;
-    int result = s_random_id(r->drill_id);
+    int rc;
 
-    if (result)
-        return result;
-    r->stack = strdup(run->topo->stack);
-    r->backup_region = strdup(run->topo->backup.region);
+    RDSBK_TRY(s_random_id(r->drill_id));
+    RDSBK_TRY(rdsbk_strdup_into(&r->stack, run->topo->stack));
+    RDSBK_TRY(rdsbk_strdup_into(&r->backup_region, run->topo->backup.region));
     r->copy_function = rdsbk_model_name(run->topo->stack, "copy", 64);
+    RDSBK_CHECK_ALLOC(r->copy_function);
     snprintf(r->backup_account, sizeof(r->backup_account), "%s", run->topo->backup.account);
-    if (!r->stack || !r->backup_region || !r->copy_function)
-        return rdsbk_error_oom();
-    result = rdsbk_drill_clients_new(&run->clients, run->topo);
-    if (result == 0)
-        result = s_targets(run);
-    if (result == 0 && r->n_targets == 0)
-        result = rdsbk_error_set(RDSBK_ENOTFOUND, "the topology names no database to drill");
-    if (result == 0) {
-        run->follow = calloc(r->n_targets, sizeof(*run->follow));
-        if (!run->follow)
-            result = rdsbk_error_oom();
+    RDSBK_TRY(rdsbk_drill_clients_init(&run->clients, run->topo));
+    RDSBK_TRY(s_targets(run));
+    if (r->n_targets == 0) {
+        rc = rdsbk_error_set(RDSBK_ENOTFOUND, "the topology names no database to drill");
+        goto cleanup;
     }
-    return result;
+    run->follow = calloc(r->n_targets, sizeof(*run->follow));
+    RDSBK_CHECK_ALLOC(run->follow);
+
+cleanup:
+    return rc;
 }
 
-int rdsbk_drill_run(struct rdsbk_drill_report **out, const struct rdsbk_topology *topo,
-                    const struct rdsbk_drill_options *opts) {
-    struct rdsbk_drill_options defaults;
-    struct s_run run;
-    int result;
-
-    *out = NULL;
-    defaults = *opts;
-    if (defaults.timeout_s <= 0)
-        defaults.timeout_s = S_DEFAULT_TIMEOUT_S;
-    memset(&run, 0, sizeof(run));
-    run.topo = topo;
-    run.opts = &defaults;
-    run.start = rdsbk_clock_now();
-    run.initial_delay = (opts->poll_initial_ms > 0 ? (double)opts->poll_initial_ms : 500.0) / 1e3;
-    run.max_delay = (opts->poll_max_ms > 0 ? (double)opts->poll_max_ms : 20000.0) / 1e3;
-    if (run.max_delay < run.initial_delay)
-        run.max_delay = run.initial_delay;
-    run.report = calloc(1, sizeof(*run.report));
-    if (!run.report) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
-    result = s_prepare(&run);
-    if (result)
-        goto cleanup;
-
-    /* 2, 3: what is there already, then the invocations */
-    for (size_t i = 0; i < run.report->n_targets; i++) {
-        struct rdsbk_drill_target *t = &run.report->targets[i];
-        struct s_follow *f = &run.follow[i];
+/* 2, 3: what is there already, then the invocations; the targets invoked wait for their
+ * region-copy hop. */
+static void s_start_targets(struct s_run *run) {
+    for (size_t i = 0; i < run->report->n_targets; i++) {
+        struct rdsbk_drill_target *t = &run->report->targets[i];
+        struct s_follow *f = &run->follow[i];
 
         f->hop = RDSBK_HOP_COUNT;
-        if (t->error || s_stop_level(&run) > 0) {
+        if (t->error || s_stop_level(run) > 0) {
             for (int h = 0; h < RDSBK_HOP_COUNT; h++)
                 t->hops[h].result = t->error ? RDSBK_DRILL_SKIPPED : RDSBK_DRILL_INTERRUPTED;
             if (t->error)
-                s_progress(&run, "%s: %s", t->database, t->error);
+                s_progress(run, "%s: %s", t->database, t->error);
             continue;
         }
-        s_note_existing(&run, t);
-        if (s_invoke(&run, t)) {
+        s_note_existing(run, t);
+        if (s_invoke(run, t)) {
             for (int h = RDSBK_HOP_REGION_COPY; h < RDSBK_HOP_COUNT; h++)
                 t->hops[h].result = RDSBK_DRILL_SKIPPED;
-            s_progress(&run, "%s: invoking %s failed: %s", t->database, run.report->copy_function,
+            s_progress(run, "%s: invoking %s failed: %s", t->database, run->report->copy_function,
                        t->hops[RDSBK_HOP_INVOKE].message);
             continue;
         }
-        s_progress(&run, "%s: invoked %s with %s (%s)", t->database, run.report->copy_function,
+        s_progress(run, "%s: invoked %s with %s (%s)", t->database, run->report->copy_function,
                    t->snapshot_id,
                    t->kind == RDSBK_DB_CLUSTER ? "RDS-EVENT-0169" : "RDS-EVENT-0091");
         f->hop = RDSBK_HOP_REGION_COPY;
         f->hop_start = rdsbk_clock_now();
-        f->next_poll = f->hop_start;
-        f->delay = run.initial_delay;
+        s_poll_start(&f->poll, run, f->hop_start);
     }
+}
 
-    /* 4 */
-    s_follow_hops(&run);
-    for (size_t i = 0; i < run.report->n_targets; i++) {
-        struct rdsbk_drill_target *t = &run.report->targets[i];
+/* 4, then each target's time through the hops that went through. */
+static void s_follow_hops(struct s_run *run) {
+    s_poll_all(run, run->start + (double)run->opts->timeout_s, s_hop_turn);
+    for (size_t i = 0; i < run->report->n_targets; i++) {
+        struct rdsbk_drill_target *t = &run->report->targets[i];
         for (int h = 0; h < RDSBK_HOP_COUNT; h++)
             t->total_s += t->hops[h].result == RDSBK_DRILL_OK ? t->hops[h].seconds : 0;
     }
+}
 
+int rdsbk_drill_run(struct rdsbk_drill_report **out, const struct rdsbk_topology *topo,
+                    const struct rdsbk_drill_options *opts) {
+    struct rdsbk_drill_options defaults = *opts;
+    struct s_run run = {.topo = topo, .opts = &defaults};
+    int rc;
+
+    *out = NULL;
+    if (defaults.timeout_s <= 0)
+        defaults.timeout_s = S_DEFAULT_TIMEOUT_S;
+    run.start = rdsbk_clock_now();
+    run.initial_ms = opts->poll_initial_ms > 0 ? opts->poll_initial_ms : 500;
+    run.max_ms = opts->poll_max_ms > 0 ? opts->poll_max_ms : 20000;
+    if (run.max_ms < run.initial_ms)
+        run.max_ms = run.initial_ms;
+    run.report = calloc(1, sizeof(*run.report));
+    RDSBK_CHECK_ALLOC(run.report);
+    RDSBK_TRY(s_prepare(&run));
+    s_start_targets(&run);
+    s_follow_hops(&run);
     /* 5, 6: both run on every path from here, including a timeout or Ctrl-C */
-    result = s_restore_tests(&run);
+    rc = s_restore_tests(&run);
     if (opts->cleanup)
         s_cleanup_copies(&run);
     run.report->total_s = rdsbk_clock_now() - run.start;
-    run.report->ok = result == 0;
+    run.report->ok = rc == 0;
     for (size_t i = 0; i < run.report->n_targets; i++)
         run.report->ok &= s_target_ok(&run, &run.report->targets[i]);
-    if (result == 0) {
+    if (rc == 0) {
         *out = run.report;
         run.report = NULL;
     }
 
 cleanup:
     free(run.follow);
-    rdsbk_drill_clients_free(run.clients);
+    rdsbk_drill_clients_clean_up(&run.clients);
     rdsbk_drill_report_free(run.report);
-    return result;
+    return rc;
 }

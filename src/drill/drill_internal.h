@@ -11,12 +11,21 @@
 #define RDSBK_TAG_SOURCE_ACCOUNT "rdsbk:source-account"
 
 /* Clients per account and Region for one run: profile and role_arn from the topology, endpoints
- * overrides, one HTTP transport; every account is proven with GetCallerIdentity on first use. */
-struct rdsbk_drill_clients;
+ * overrides, one HTTP transport; every account is proven with GetCallerIdentity on first use.
+ * Caller-owned (a run holds one): rdsbk_drill_clients_init, then rdsbk_drill_clients_clean_up. */
+struct rdsbk_drill_clients {
+    const struct rdsbk_topology *topo;
+    struct rdsbk_http *http;
+    struct rdsbk_client_set *set;
+    char (*verified)[RDSBK_ACCOUNT_LEN + 1]; /* the accounts proven so far */
+    size_t n_verified;
+};
 
-/* Returns 0 and *out (free with rdsbk_drill_clients_free), or an error (set). */
-int rdsbk_drill_clients_new(struct rdsbk_drill_clients **out, const struct rdsbk_topology *topo);
-void rdsbk_drill_clients_free(struct rdsbk_drill_clients *c);
+/* Returns 0, or an error (set) with `c` holding nothing. `topo` is borrowed and must outlive it. */
+int rdsbk_drill_clients_init(struct rdsbk_drill_clients *c, const struct rdsbk_topology *topo);
+
+/* Frees what `c` holds and zeroes it; safe on a zeroed struct. */
+void rdsbk_drill_clients_clean_up(struct rdsbk_drill_clients *c);
 
 /* *out = the client of `account` in `region` (borrowed, lives as long as `c`). Returns 0 or the
  * error (unknown account, bad endpoint, credentials of another account). Not thread-safe. */
@@ -52,5 +61,20 @@ bool rdsbk_drill_is_backup_copy(const struct rdsbk_rds_snapshot *s, const char *
 
 /* The value of tag `key`, or NULL. Borrowed. */
 const char *rdsbk_drill_tag(const struct rdsbk_rds_snapshot *s, const char *key);
+
+/* How many DB identifier patterns of `kind` the topology gives `source`, and *patterns_out
+ * (borrowed; may be NULL when only counting). */
+size_t rdsbk_drill_patterns(char *const **patterns_out, const struct rdsbk_source *source,
+                            enum rdsbk_db_kind kind);
+
+/* DescribeDBSnapshots, or DescribeDBClusterSnapshots for a cluster: the service calls' returns. */
+int rdsbk_drill_describe_snapshots(struct rdsbk_rds_snapshot **out, size_t *n_out,
+                                   struct rdsbk_client *client, enum rdsbk_db_kind kind,
+                                   const struct rdsbk_rds_snapshot_query *q);
+
+/* Whether `cand` is newer than `have` (NULL, or without an id: none yet): made later, or at the
+ * same time with the greater id. */
+bool rdsbk_drill_newer(const struct rdsbk_rds_snapshot *cand,
+                       const struct rdsbk_rds_snapshot *have);
 
 #endif

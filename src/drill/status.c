@@ -8,6 +8,7 @@
  */
 #include "drill_internal.h"
 #include "rdsbk/error.h"
+#include "rdsbk/str.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +24,10 @@ struct s_listing {
 
 struct s_run {
     const struct rdsbk_topology *topo;
-    struct rdsbk_drill_clients *clients;
+    struct rdsbk_drill_clients clients;
     struct s_listing **listings; /* A/Region-B per account and kind, and B (stable pointers) */
     size_t n_listings;
     struct rdsbk_status_report *report;
-    size_t cap_rows;
 };
 
 void rdsbk_status_report_free(struct rdsbk_status_report *r) {
@@ -55,13 +55,21 @@ bool rdsbk_status_row_fresh(const struct rdsbk_status_row *row, time_t now, long
     return max_age_s <= 0 || (long long)(now - row->backup_available_time) <= max_age_s;
 }
 
+static void s_listings_free(struct s_run *run) {
+    for (size_t i = 0; i < run->n_listings; i++) {
+        rdsbk_rds_snapshots_free(run->listings[i]->snaps, run->listings[i]->n);
+        free(run->listings[i]);
+    }
+    free(run->listings);
+}
+
 /* The manual snapshots of `kind` in `account`/`region`, listed once per run. */
 static int s_listing(const struct s_listing **out, struct s_run *run, const char *account,
                      const char *region, enum rdsbk_db_kind kind) {
-    struct rdsbk_rds_snapshot_query q = {0};
-    struct rdsbk_client *client;
+    struct rdsbk_rds_snapshot_query q = {.snapshot_type = "manual"};
+    struct rdsbk_client *client = NULL;
     struct s_listing **grown;
-    struct s_listing *l;
+    struct s_listing *l = NULL;
     int rc;
 
     *out = NULL;
@@ -71,41 +79,35 @@ static int s_listing(const struct s_listing **out, struct s_run *run, const char
             return 0;
         }
     }
-    rc = rdsbk_drill_client(&client, run->clients, account, region);
-    if (rc)
-        return rc;
+    RDSBK_TRY(rdsbk_drill_client(&client, &run->clients, account, region));
     grown = realloc(run->listings, (run->n_listings + 1) * sizeof(*grown));
-    if (!grown)
-        return rdsbk_error_oom();
+    RDSBK_CHECK_ALLOC(grown);
     run->listings = grown;
     l = calloc(1, sizeof(*l));
-    if (!l)
-        return rdsbk_error_oom();
+    RDSBK_CHECK_ALLOC(l);
     snprintf(l->account, sizeof(l->account), "%s", account);
     l->kind = kind;
-    q.snapshot_type = "manual";
-    rc = kind == RDSBK_DB_CLUSTER
-             ? rdsbk_rds_describe_db_cluster_snapshots(&l->snaps, &l->n, client, &q)
-             : rdsbk_rds_describe_db_snapshots(&l->snaps, &l->n, client, &q);
-    if (rc) {
-        free(l);
-        return rc;
-    }
+    RDSBK_TRY(rdsbk_drill_describe_snapshots(&l->snaps, &l->n, client, kind, &q));
     run->listings[run->n_listings++] = l;
     *out = l;
-    return 0;
+    l = NULL;
+
+cleanup:
+    free(l);
+    return rc;
 }
 
+/* Copies snapshot `src` (NULL: none was found) into `dst`. */
 static int s_set(struct rdsbk_status_snapshot *dst, const struct rdsbk_rds_snapshot *src) {
-    dst->id = strdup(src->id);
-    dst->status = strdup(src->status ? src->status : "");
-    dst->create_time = src->create_time;
-    return dst->id && dst->status ? 0 : rdsbk_error_oom();
-}
+    int rc;
 
-static bool s_newer(const struct rdsbk_rds_snapshot *cand, const struct rdsbk_rds_snapshot *have) {
-    return !have || cand->create_time > have->create_time ||
-           (cand->create_time == have->create_time && strcmp(cand->id, have->id) > 0);
+    if (!src)
+        return 0;
+    dst->create_time = src->create_time;
+    rc = rdsbk_strdup_into(&dst->id, src->id);
+    if (rc == 0)
+        rc = rdsbk_strdup_into(&dst->status, src->status ? src->status : "");
+    return rc;
 }
 
 /* The stamp of a pipeline name, "" when it has none. */
@@ -157,123 +159,126 @@ static void s_decide(struct rdsbk_status_row *row, time_t now) {
     row->lag_s = (long long)(now - row->source.create_time);
 }
 
-static struct rdsbk_status_row *s_new_row(struct s_run *run) {
+/* A new row of the report for `db`, with its identity. */
+static int s_new_row(struct rdsbk_status_row **out, struct s_run *run,
+                     const struct rdsbk_drill_db *db) {
     struct rdsbk_status_report *r = run->report;
+    struct rdsbk_status_row *grown = realloc(r->rows, (r->n_rows + 1) * sizeof(*grown));
+    struct rdsbk_status_row *row;
+    int rc;
 
-    if (r->n_rows == run->cap_rows) {
-        size_t cap = run->cap_rows ? run->cap_rows * 2 : 8;
-        struct rdsbk_status_row *grown = realloc(r->rows, cap * sizeof(*grown));
-        if (!grown)
-            return NULL;
-        r->rows = grown;
-        run->cap_rows = cap;
-    }
-    memset(&r->rows[r->n_rows], 0, sizeof(r->rows[0]));
-    return &r->rows[r->n_rows++];
+    *out = NULL;
+    if (!grown)
+        return rdsbk_error_oom();
+    r->rows = grown;
+    row = memset(&grown[r->n_rows++], 0, sizeof(*row));
+    snprintf(row->account, sizeof(row->account), "%s", db->source->account);
+    row->kind = db->kind;
+    rc = rdsbk_strdup_into(&row->region, db->source->region);
+    if (rc == 0)
+        rc = rdsbk_strdup_into(&row->database, db->database);
+    *out = row;
+    return rc;
 }
 
+/* The newest Region-B copy of `db` in `l`, or NULL. */
+static const struct rdsbk_rds_snapshot *s_newest_region_copy(const struct s_listing *l,
+                                                             const struct rdsbk_drill_db *db) {
+    const struct rdsbk_rds_snapshot *best = NULL;
+
+    for (size_t i = 0; i < l->n; i++) {
+        const struct rdsbk_rds_snapshot *s = &l->snaps[i];
+        if (rdsbk_drill_is_region_copy(s, db->database, db->source->account, db->source->region) &&
+            rdsbk_drill_newer(s, best))
+            best = s;
+    }
+    return best;
+}
+
+/* The newest backup copy of `db` in `l`, or NULL; and in *available_time the creation of the
+ * newest available one (0: none). */
+static const struct rdsbk_rds_snapshot *s_newest_backup_copy(time_t *available_time,
+                                                             const struct s_listing *l,
+                                                             const struct rdsbk_drill_db *db) {
+    const struct rdsbk_rds_snapshot *best = NULL;
+
+    *available_time = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const struct rdsbk_rds_snapshot *s = &l->snaps[i];
+        if (!rdsbk_drill_is_backup_copy(s, db->database, db->source->account))
+            continue;
+        if (rdsbk_drill_newer(s, best))
+            best = s;
+        if (s->status && strcmp(s->status, "available") == 0 && s->create_time > *available_time)
+            *available_time = s->create_time;
+    }
+    return best;
+}
+
+/* The row of `db`: its newest snapshot at each of the three places, and what they say. */
 static int s_row(struct s_run *run, const struct rdsbk_drill_db *db) {
-    const struct rdsbk_source *src = db->source;
     const struct rdsbk_topology *t = run->topo;
     const struct s_listing *region_b = NULL;
     const struct s_listing *backup = NULL;
-    const struct rdsbk_rds_snapshot *best_region = NULL;
-    const struct rdsbk_rds_snapshot *best_backup = NULL;
-    struct rdsbk_status_row *row = s_new_row(run);
+    struct rdsbk_status_row *row = NULL;
     int rc;
 
-    if (!row)
-        return rdsbk_error_oom();
-    snprintf(row->account, sizeof(row->account), "%s", src->account);
-    row->region = strdup(src->region);
-    row->database = strdup(db->database);
-    row->kind = db->kind;
-    if (!row->region || !row->database)
-        return rdsbk_error_oom();
-    if (db->newest.id) {
-        rc = s_set(&row->source, &db->newest);
-        if (rc)
-            return rc;
-    }
-    rc = s_listing(&region_b, run, src->account, t->backup.region, db->kind);
-    if (rc == 0)
-        rc = s_listing(&backup, run, t->backup.account, t->backup.region, db->kind);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < region_b->n; i++) {
-        const struct rdsbk_rds_snapshot *s = &region_b->snaps[i];
-        if (rdsbk_drill_is_region_copy(s, db->database, src->account, src->region) &&
-            s_newer(s, best_region))
-            best_region = s;
-    }
-    for (size_t i = 0; i < backup->n; i++) {
-        const struct rdsbk_rds_snapshot *s = &backup->snaps[i];
-        if (!rdsbk_drill_is_backup_copy(s, db->database, src->account))
-            continue;
-        if (s_newer(s, best_backup))
-            best_backup = s;
-        if (s->status && strcmp(s->status, "available") == 0 &&
-            s->create_time > row->backup_available_time)
-            row->backup_available_time = s->create_time;
-    }
-    if (best_region) {
-        rc = s_set(&row->region_copy, best_region);
-        if (rc)
-            return rc;
-    }
-    if (best_backup) {
-        rc = s_set(&row->backup_copy, best_backup);
-        if (rc)
-            return rc;
-    }
+    RDSBK_TRY(s_new_row(&row, run, db));
+    RDSBK_TRY(s_set(&row->source, db->newest.id ? &db->newest : NULL));
+    RDSBK_TRY(s_listing(&region_b, run, db->source->account, t->backup.region, db->kind));
+    RDSBK_TRY(s_listing(&backup, run, t->backup.account, t->backup.region, db->kind));
+    RDSBK_TRY(s_set(&row->region_copy, s_newest_region_copy(region_b, db)));
+    RDSBK_TRY(
+        s_set(&row->backup_copy, s_newest_backup_copy(&row->backup_available_time, backup, db)));
     s_decide(row, run->report->now);
-    return 0;
+
+cleanup:
+    return rc;
+}
+
+/* The report's header, before any row. */
+static int s_report_new(struct rdsbk_status_report **out, const struct rdsbk_topology *topo) {
+    struct rdsbk_status_report *r = calloc(1, sizeof(*r));
+    int rc;
+
+    *out = NULL;
+    RDSBK_CHECK_ALLOC(r);
+    r->now = time(NULL);
+    snprintf(r->backup_account, sizeof(r->backup_account), "%s", topo->backup.account);
+    RDSBK_TRY(rdsbk_strdup_into(&r->stack, topo->stack));
+    RDSBK_TRY(rdsbk_strdup_into(&r->backup_region, topo->backup.region));
+    *out = r;
+    r = NULL;
+
+cleanup:
+    rdsbk_status_report_free(r);
+    return rc;
 }
 
 int rdsbk_status_collect(struct rdsbk_status_report **out, const struct rdsbk_topology *topo) {
-    struct s_run run;
-    struct rdsbk_drill_db *dbs = NULL;
-    size_t n_dbs = 0;
-    int result;
+    struct s_run run = {.topo = topo};
+    int rc;
 
     *out = NULL;
-    memset(&run, 0, sizeof(run));
-    run.topo = topo;
-    run.report = calloc(1, sizeof(*run.report));
-    if (!run.report) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
-    run.report->now = time(NULL);
-    run.report->stack = strdup(topo->stack);
-    run.report->backup_region = strdup(topo->backup.region);
-    snprintf(run.report->backup_account, sizeof(run.report->backup_account), "%s",
-             topo->backup.account);
-    if (!run.report->stack || !run.report->backup_region) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
-    result = rdsbk_drill_clients_new(&run.clients, topo);
-    for (size_t s = 0; result == 0 && s < topo->n_sources; s++) {
-        result = rdsbk_drill_find_dbs(&dbs, &n_dbs, run.clients, &topo->sources[s]);
-        for (size_t i = 0; result == 0 && i < n_dbs; i++)
-            result = s_row(&run, &dbs[i]);
+    RDSBK_TRY(s_report_new(&run.report, topo));
+    RDSBK_TRY(rdsbk_drill_clients_init(&run.clients, topo));
+    for (size_t s = 0; s < topo->n_sources; s++) {
+        struct rdsbk_drill_db *dbs = NULL;
+        size_t n_dbs = 0;
+
+        rc = rdsbk_drill_find_dbs(&dbs, &n_dbs, &run.clients, &topo->sources[s]);
+        for (size_t i = 0; rc == 0 && i < n_dbs; i++)
+            rc = s_row(&run, &dbs[i]);
         rdsbk_drill_dbs_free(dbs, n_dbs);
-        dbs = NULL;
-        n_dbs = 0;
+        if (rc)
+            goto cleanup;
     }
-    if (result)
-        goto cleanup;
     *out = run.report;
     run.report = NULL;
 
 cleanup:
-    for (size_t i = 0; i < run.n_listings; i++) {
-        rdsbk_rds_snapshots_free(run.listings[i]->snaps, run.listings[i]->n);
-        free(run.listings[i]);
-    }
-    free(run.listings);
-    rdsbk_drill_clients_free(run.clients);
+    s_listings_free(&run);
+    rdsbk_drill_clients_clean_up(&run.clients);
     rdsbk_status_report_free(run.report);
-    return result;
+    return rc;
 }

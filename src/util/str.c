@@ -119,3 +119,10 @@ void *rdsbk_sorted_find(const void *base, size_t n, size_t size, size_t key_offs
 
     return found ? (char *)base + i * size : NULL;
 }
+
+bool rdsbk_str_in(const char *s, const char *const *list, size_t n) {
+    for (size_t i = 0; s && i < n; i++)
+        if (strcmp(s, list[i]) == 0)
+            return true;
+    return false;
+}
