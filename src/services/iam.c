@@ -21,10 +21,7 @@ static int s_document(char **out, const xmlNode *from, const char *path) {
     const char *text = rdsbk_xml_path_text(from, path);
 
     *out = NULL;
-    if (!text)
-        return 0;
-    *out = rdsbk_protocol_uri_decode(text, false);
-    return *out ? 0 : rdsbk_error_last()->code;
+    return text ? rdsbk_protocol_uri_decode(out, text, false) : 0;
 }
 
 void rdsbk_iam_role_clean_up(struct rdsbk_iam_role *role) {

@@ -41,20 +41,32 @@ static void test_uri_encode(void **state) {
 }
 
 static void test_uri_decode(void **state) {
-    char *s;
+    static const struct {
+        const char *in;
+        bool plus_is_space;
+        const char *out; /* NULL: RDSBK_EINVALID */
+    } cases[] = {
+        {"%7B%22Version%22%3A%222012-10-17%22%7D", false, "{\"Version\":\"2012-10-17\"}"},
+        {"a+b%20c", true, "a b c"},
+        {"a+b", false, "a+b"},
+        {"bad%2", false, NULL},
+        {"bad%zz", false, NULL},
+    };
     (void)state;
-    s = rdsbk_protocol_uri_decode("%7B%22Version%22%3A%222012-10-17%22%7D", false);
-    assert_string_equal(s, "{\"Version\":\"2012-10-17\"}");
-    free(s);
-    s = rdsbk_protocol_uri_decode("a+b%20c", true);
-    assert_string_equal(s, "a b c");
-    free(s);
-    s = rdsbk_protocol_uri_decode("a+b", false);
-    assert_string_equal(s, "a+b");
-    free(s);
-    assert_null(rdsbk_protocol_uri_decode("bad%2", false));
-    assert_int_equal(rdsbk_error_last()->code, RDSBK_EINVALID);
-    assert_null(rdsbk_protocol_uri_decode("bad%zz", false));
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *s = (char *)"unset";
+        int rc = rdsbk_protocol_uri_decode(&s, cases[i].in, cases[i].plus_is_space);
+        if (cases[i].out) {
+            assert_int_equal(rc, 0);
+            assert_string_equal(s, cases[i].out);
+        } else {
+            assert_int_equal(rc, RDSBK_EINVALID);
+            assert_int_equal(rdsbk_error_last()->code, RDSBK_EINVALID);
+            assert_null(s);
+        }
+        free(s);
+    }
 }
 
 static void test_base64(void **state) {
@@ -75,8 +87,8 @@ static void test_base64(void **state) {
         assert_int_equal(rdsbk_protocol_base64_encode(&b, cases[i].raw, strlen(cases[i].raw)), 0);
         assert_string_equal(rdsbk_buf_cstr(&b), cases[i].b64);
         assert_int_equal(rdsbk_protocol_base64_decode(&d, cases[i].b64), 0);
-        assert_int_equal(d.len, strlen(cases[i].raw));
-        assert_memory_equal(rdsbk_buf_cstr(&d), cases[i].raw, d.len);
+        assert_int_equal(rdsbk_buf_len(&d), strlen(cases[i].raw));
+        assert_memory_equal(rdsbk_buf_cstr(&d), cases[i].raw, rdsbk_buf_len(&d));
         rdsbk_buf_clean_up(&b);
         rdsbk_buf_clean_up(&d);
     }
@@ -436,7 +448,7 @@ static void test_rest_round_trip(void **state) {
     rdsbk_rest_reply_clean_up(&reply);
     rec = &fx->fake.requests[1];
     assert_string_equal(rec->method, "DELETE");
-    assert_int_equal(rec->body.len, 0);
+    assert_int_equal(rdsbk_buf_len(&rec->body), 0);
     assert_string_equal(fake_header(rec, "Content-Type"), "");
 
     /* restJson1 error: X-Amzn-ErrorType header */
