@@ -111,8 +111,7 @@ enum rdsbk_field_kind {
     RDSBK_FIELD_TIME,     /* time_t: read, 0 when absent or malformed */
     RDSBK_FIELD_LIST,     /* const char *const *, its size_t count at `n_offset`: sent even empty */
     RDSBK_FIELD_OPT_LIST, /* the same, left out when empty */
-    RDSBK_FIELD_TAGS,     /* struct rdsbk_tag *, its count at `n_offset`: sent when not empty */
-    RDSBK_FIELD_JSON      /* const cJSON *: sent as a copy unless NULL (awsJson only) */
+    RDSBK_FIELD_TAGS      /* struct rdsbk_tag *, its count at `n_offset`: sent when not empty */
 };
 
 struct rdsbk_field {
@@ -135,6 +134,13 @@ struct rdsbk_field {
 #define RDSBK_FIELD_END                                                                            \
     { NULL, RDSBK_FIELD_STR, 0, 0, NULL, NULL }
 
+/* A string argument of a call, for the members no input struct holds: "name=value" (awsQuery),
+ * "name": "value" (awsJson); left out when `value` is NULL. Lists of them end with {NULL, NULL}. */
+struct rdsbk_arg {
+    const char *name;
+    const char *value;
+};
+
 /* A struct read from a reply: its fields, its size and, when some of its fields are described
  * apart (shapes that share most members), the table of the others. */
 struct rdsbk_shape {
@@ -142,6 +148,9 @@ struct rdsbk_shape {
     size_t size;
     const struct rdsbk_shape *more; /* or NULL */
 };
+
+/* char * as a shape: the text of the element read (a list of strings: PolicyNames/member). */
+extern const struct rdsbk_shape rdsbk_string_shape;
 
 /* struct rdsbk_tag as a shape: read from a tag of an XML tag list, {Key, Value} (absent parts as
  * ""); cleaned up as any tag. */
@@ -285,14 +294,8 @@ int rdsbk_query_add_tags(struct rdsbk_query *q, const char *name, const char *me
  * order. Returns 0 or RDSBK_ENOMEM. */
 int rdsbk_query_add_fields(struct rdsbk_query *q, const struct rdsbk_field *fields, const void *in);
 
-/* A string argument of a call: "name=value", left out when `value` is NULL. */
-struct rdsbk_query_arg {
-    const char *name;
-    const char *value;
-};
-
 /* The arguments `args` (ended by {NULL, NULL}) in order. Returns 0 or RDSBK_ENOMEM. */
-int rdsbk_query_add_args(struct rdsbk_query *q, const struct rdsbk_query_arg *args);
+int rdsbk_query_add_args(struct rdsbk_query *q, const struct rdsbk_arg *args);
 
 /* A parsed awsQuery reply. `result` is the <ActionResult> element (NULL for operations that
  * return none). Free with rdsbk_query_reply_clean_up. */
@@ -334,6 +337,10 @@ cJSON *rdsbk_json_tags_list(const struct rdsbk_tag *tags, size_t n, const char *
 /* Adds to `obj` the members `fields` describes (a table ended by RDSBK_FIELD_END) of the struct
  * `in`, in table order. Returns 0 or RDSBK_ENOMEM. */
 int rdsbk_json_add_fields(cJSON *obj, const struct rdsbk_field *fields, const void *in);
+
+/* Adds to `obj` the string members `args` (ended by {NULL, NULL}) in order. Returns 0 or
+ * RDSBK_ENOMEM. */
+int rdsbk_json_add_args(cJSON *obj, const struct rdsbk_arg *args);
 
 /* The reverse: reads a map or a list of tag objects into a new array (rdsbk_aws_tags_free).
  * A NULL or absent `json` gives an empty array. Returns 0 or RDSBK_ENOMEM. */

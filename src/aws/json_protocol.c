@@ -158,11 +158,6 @@ static int s_add_field(cJSON *obj, const struct rdsbk_field *f, const void *in) 
         return RDSBK_FIELD_IN(bool, in, f->offset)
                    ? rdsbk_json_add(obj, f->name, cJSON_CreateTrue())
                    : 0;
-    case RDSBK_FIELD_JSON:
-        if (!RDSBK_FIELD_IN(const cJSON *, in, f->offset))
-            return 0;
-        return rdsbk_json_add(obj, f->name,
-                              cJSON_Duplicate(RDSBK_FIELD_IN(const cJSON *, in, f->offset), true));
     case RDSBK_FIELD_TAGS:
         tags = RDSBK_FIELD_IN(const struct rdsbk_tag *, in, f->offset);
         n = RDSBK_FIELD_IN(size_t, in, f->n_offset);
@@ -182,5 +177,13 @@ int rdsbk_json_add_fields(cJSON *obj, const struct rdsbk_field *fields, const vo
 
     for (const struct rdsbk_field *f = fields; f && f->name && rc == 0; f++)
         rc = s_add_field(obj, f, in);
+    return rc;
+}
+
+int rdsbk_json_add_args(cJSON *obj, const struct rdsbk_arg *args) {
+    int rc = 0;
+
+    for (const struct rdsbk_arg *a = args; a && a->name && rc == 0; a++)
+        rc = rdsbk_json_add_opt_str(obj, a->name, a->value);
     return rc;
 }

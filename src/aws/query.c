@@ -206,10 +206,10 @@ int rdsbk_query_add_fields(struct rdsbk_query *q, const struct rdsbk_field *fiel
     return rc;
 }
 
-int rdsbk_query_add_args(struct rdsbk_query *q, const struct rdsbk_query_arg *args) {
+int rdsbk_query_add_args(struct rdsbk_query *q, const struct rdsbk_arg *args) {
     int rc = 0;
 
-    for (const struct rdsbk_query_arg *a = args; a && a->name && rc == 0; a++)
+    for (const struct rdsbk_arg *a = args; a && a->name && rc == 0; a++)
         rc = rdsbk_query_add(q, a->name, a->value);
     return rc;
 }

@@ -177,17 +177,16 @@ void rdsbk_strings_free(char **strings, size_t n) {
     free(strings);
 }
 
-/* A list item's own text, as a char *. */
 static const struct rdsbk_field s_string_fields[] = {RDSBK_FIELD(STR, "", 0), RDSBK_FIELD_END};
-static const struct rdsbk_shape s_string = {s_string_fields, sizeof(char *), NULL};
+const struct rdsbk_shape rdsbk_string_shape = {s_string_fields, sizeof(char *), NULL};
 
 int rdsbk_xml_path_strings(char ***out, size_t *n_out, const xmlNode *from, const char *path,
                            const char *member) {
     struct rdsbk_items items = {0};
-    int rc = rdsbk_xml_read_list(&items, from, path, member, &s_string);
+    int rc = rdsbk_xml_read_list(&items, from, path, member, &rdsbk_string_shape);
 
     if (rc)
-        rdsbk_items_free(&items, &s_string);
+        rdsbk_items_free(&items, &rdsbk_string_shape);
     *out = items.data;
     *n_out = items.n;
     return rc;
