@@ -21,6 +21,11 @@ static const struct rdsbk_svc_json_api s_api = {
     .tag_value = "Value",
 };
 
+/* `op` with `input` (consumed) unless `rc` is already an error; *out (may be NULL) the reply. */
+static int s_send(cJSON **out, struct rdsbk_client *client, const char *op, cJSON *input, int rc) {
+    return rdsbk_svc_json_call(out, client, s_api.service, s_api.prefix, op, input, rc);
+}
+
 #define S_RULE(m) offsetof(struct rdsbk_events_put_rule_input, m)
 static const struct rdsbk_field s_put_rule_input[] = {
     RDSBK_FIELD(STR, "Name", S_RULE(name)),
@@ -43,7 +48,7 @@ static int s_call(cJSON **out, struct rdsbk_client *client, const char *op,
 
     if (rc == 0 && flag)
         rc = rdsbk_json_add(input, flag, cJSON_CreateTrue());
-    return rdsbk_svc_json_call(out, client, &s_api, op, input, rc);
+    return s_send(out, client, op, input, rc);
 }
 
 /* A batch call: `op` with `input` (consumed unless `rc` is an error already), a failed entry of
@@ -56,7 +61,7 @@ static int s_batch(cJSON **out, struct rdsbk_client *client, const char *op, cJS
     if (out)
         *out = NULL;
     snprintf(what, sizeof(what), "events:%s", op);
-    rc = rdsbk_svc_json_call(&reply, client, &s_api, op, input, rc);
+    rc = s_send(&reply, client, op, input, rc);
     if (rc == 0)
         rc = rdsbk_svc_json_failed_entries(reply, entries_field, what);
     if (rc == 0 && out) {
@@ -73,7 +78,7 @@ static int s_list(cJSON **out, struct rdsbk_client *client, const char *op,
     cJSON *input = NULL;
     int rc = rdsbk_svc_json_input(&input, args, NULL, NULL);
 
-    return rdsbk_svc_json_paginate(out, client, &s_api, op, input, rc, list_field);
+    return rdsbk_svc_json_list(out, client, &s_api, op, input, rc, list_field);
 }
 
 int rdsbk_events_put_rule(char **rule_arn_out, struct rdsbk_client *client,
@@ -84,7 +89,7 @@ int rdsbk_events_put_rule(char **rule_arn_out, struct rdsbk_client *client,
 
     if (rule_arn_out)
         *rule_arn_out = NULL;
-    rc = rdsbk_svc_json_call(&reply, client, &s_api, "PutRule", input, rc);
+    rc = s_send(&reply, client, "PutRule", input, rc);
     if (rc == 0 && rule_arn_out)
         rc = rdsbk_json_dup_str(rule_arn_out, reply, "RuleArn");
     cJSON_Delete(reply);
@@ -154,7 +159,7 @@ int rdsbk_events_put_permission(struct rdsbk_client *client,
 
     if (rc == 0 && in->condition)
         rc = rdsbk_json_add(input, "Condition", cJSON_Duplicate(in->condition, true));
-    return rdsbk_svc_json_call(NULL, client, &s_api, "PutPermission", input, rc);
+    return s_send(NULL, client, "PutPermission", input, rc);
 }
 
 int rdsbk_events_remove_permission(struct rdsbk_client *client, const char *statement_id,

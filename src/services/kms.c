@@ -20,6 +20,11 @@ static const struct rdsbk_svc_json_api s_api = {
     .tag_value = "TagValue",
 };
 
+/* `op` with `input` (consumed) unless `rc` is already an error; *out (may be NULL) the reply. */
+static int s_send(cJSON **out, struct rdsbk_client *client, const char *op, cJSON *input, int rc) {
+    return rdsbk_svc_json_call(out, client, s_api.service, s_api.prefix, op, input, rc);
+}
+
 #define S_CREATE(m) offsetof(struct rdsbk_kms_create_key_input, m)
 static const struct rdsbk_field s_create_key_input[] = {
     RDSBK_FIELD(STR, "Policy", S_CREATE(policy)),
@@ -37,7 +42,7 @@ static int s_call(cJSON **out, struct rdsbk_client *client, const char *op,
     cJSON *input = NULL;
     int rc = rdsbk_svc_json_input(&input, args, NULL, NULL);
 
-    return rdsbk_svc_json_call(out, client, &s_api, op, input, rc);
+    return s_send(out, client, op, input, rc);
 }
 
 /* The KeyMetadata of a reply (deleted here) into *out (may be NULL: nothing kept). */
@@ -56,7 +61,8 @@ int rdsbk_kms_create_key(cJSON **key_metadata_out, struct rdsbk_client *client,
     cJSON *reply = NULL;
     int rc = rdsbk_svc_json_input(&input, NULL, s_create_key_input, in);
 
-    rc = rdsbk_svc_json_call_fresh(&reply, client, &s_api, "CreateKey", input, rc);
+    rc = rdsbk_svc_json_call_fresh(&reply, client, s_api.service, s_api.prefix, "CreateKey", input,
+                                   rc);
     return s_key_metadata(key_metadata_out, reply, "kms:CreateKey", rc);
 }
 
@@ -90,7 +96,7 @@ int rdsbk_kms_put_key_policy(struct rdsbk_client *client, const char *key_id, co
 
     if (rc == 0 && bypass_policy_lockout_safety_check)
         rc = rdsbk_json_add(input, "BypassPolicyLockoutSafetyCheck", cJSON_CreateTrue());
-    return rdsbk_svc_json_call(NULL, client, &s_api, "PutKeyPolicy", input, rc);
+    return s_send(NULL, client, "PutKeyPolicy", input, rc);
 }
 
 int rdsbk_kms_update_key_description(struct rdsbk_client *client, const char *key_id,
@@ -131,7 +137,7 @@ static int s_list(cJSON **out, struct rdsbk_client *client, const char *op, cons
     cJSON *input = NULL;
     int rc = rdsbk_svc_json_input(&input, args, NULL, NULL);
 
-    return rdsbk_svc_json_paginate(out, client, &s_api, op, input, rc, list_field);
+    return rdsbk_svc_json_list(out, client, &s_api, op, input, rc, list_field);
 }
 
 int rdsbk_kms_list_aliases(cJSON **aliases_out, struct rdsbk_client *client, const char *key_id) {
@@ -177,7 +183,7 @@ int rdsbk_kms_schedule_key_deletion(time_t *deletion_date_out, struct rdsbk_clie
         *deletion_date_out = 0;
     if (rc == 0 && pending_window_days > 0)
         rc = rdsbk_json_add_num(input, "PendingWindowInDays", pending_window_days);
-    rc = rdsbk_svc_json_call(&reply, client, &s_api, "ScheduleKeyDeletion", input, rc);
+    rc = s_send(&reply, client, "ScheduleKeyDeletion", input, rc);
     date = cJSON_GetObjectItemCaseSensitive(reply, "DeletionDate");
     if (rc == 0 && deletion_date_out && cJSON_IsNumber(date))
         *deletion_date_out = (time_t)date->valuedouble;

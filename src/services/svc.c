@@ -142,8 +142,8 @@ cleanup:
 
 /* ---- awsJson ---- */
 
-static int s_json_call(cJSON **out, struct rdsbk_client *client,
-                       const struct rdsbk_svc_json_api *api, const char *op, cJSON *input, int rc,
+static int s_json_call(cJSON **out, struct rdsbk_client *client, const char *service,
+                       const char *prefix, const char *op, cJSON *input, int rc,
                        bool fresh_connection) {
     struct rdsbk_service_ctx ctx;
     cJSON *reply = NULL;
@@ -152,9 +152,9 @@ static int s_json_call(cJSON **out, struct rdsbk_client *client,
         *out = NULL;
     RDSBK_TRY(rc);
     RDSBK_CHECK_ALLOC(input);
-    RDSBK_TRY(rdsbk_client_service_ctx(&ctx, client, api->service));
+    RDSBK_TRY(rdsbk_client_service_ctx(&ctx, client, service));
     ctx.fresh_connection = fresh_connection;
-    RDSBK_TRY(rdsbk_json_call(&reply, &ctx, api->prefix, op, input));
+    RDSBK_TRY(rdsbk_json_call(&reply, &ctx, prefix, op, input));
     if (out) {
         *out = reply;
         reply = NULL;
@@ -166,16 +166,14 @@ cleanup:
     return rc;
 }
 
-int rdsbk_svc_json_call(cJSON **out, struct rdsbk_client *client,
-                        const struct rdsbk_svc_json_api *api, const char *op, cJSON *input,
-                        int rc) {
-    return s_json_call(out, client, api, op, input, rc, false);
+int rdsbk_svc_json_call(cJSON **out, struct rdsbk_client *client, const char *service,
+                        const char *prefix, const char *op, cJSON *input, int rc) {
+    return s_json_call(out, client, service, prefix, op, input, rc, false);
 }
 
-int rdsbk_svc_json_call_fresh(cJSON **out, struct rdsbk_client *client,
-                              const struct rdsbk_svc_json_api *api, const char *op, cJSON *input,
-                              int rc) {
-    return s_json_call(out, client, api, op, input, rc, true);
+int rdsbk_svc_json_call_fresh(cJSON **out, struct rdsbk_client *client, const char *service,
+                              const char *prefix, const char *op, cJSON *input, int rc) {
+    return s_json_call(out, client, service, prefix, op, input, rc, true);
 }
 
 int rdsbk_svc_json_tag(struct rdsbk_client *client, const struct rdsbk_svc_json_api *api,
@@ -187,7 +185,7 @@ int rdsbk_svc_json_tag(struct rdsbk_client *client, const struct rdsbk_svc_json_
     if (rc == 0)
         rc = rdsbk_json_add(input, "Tags",
                             rdsbk_json_tags_list(tags, n, api->tag_key, api->tag_value));
-    return rdsbk_svc_json_call(NULL, client, api, "TagResource", input, rc);
+    return rdsbk_svc_json_call(NULL, client, api->service, api->prefix, "TagResource", input, rc);
 }
 
 int rdsbk_svc_json_untag(struct rdsbk_client *client, const struct rdsbk_svc_json_api *api,
@@ -198,7 +196,7 @@ int rdsbk_svc_json_untag(struct rdsbk_client *client, const struct rdsbk_svc_jso
 
     if (rc == 0)
         rc = rdsbk_json_add_strs(input, "TagKeys", keys, n);
-    return rdsbk_svc_json_call(NULL, client, api, "UntagResource", input, rc);
+    return rdsbk_svc_json_call(NULL, client, api->service, api->prefix, "UntagResource", input, rc);
 }
 
 int rdsbk_svc_json_tags(struct rdsbk_tag **out, size_t *n_out, const struct rdsbk_svc_json_api *api,
@@ -209,9 +207,10 @@ int rdsbk_svc_json_tags(struct rdsbk_tag **out, size_t *n_out, const struct rdsb
 /* What fetching an awsJson page needs. */
 struct s_json_page {
     const struct rdsbk_service_ctx *ctx;
-    const struct rdsbk_svc_json_api *api;
+    const char *prefix;
     const char *op;
     cJSON *input;
+    const char *token_in;
 };
 
 /* The input with this page's token (and no other), sent. */
@@ -220,22 +219,33 @@ static int s_json_page(cJSON **reply_out, const char *token, void *payload) {
     int rc;
 
     *reply_out = NULL;
-    cJSON_DeleteItemFromObjectCaseSensitive(p->input, p->api->token_in);
-    rc = rdsbk_json_add_opt_str(p->input, p->api->token_in, token);
-    return rc ? rc : rdsbk_json_call(reply_out, p->ctx, p->api->prefix, p->op, p->input);
+    cJSON_DeleteItemFromObjectCaseSensitive(p->input, p->token_in);
+    rc = rdsbk_json_add_opt_str(p->input, p->token_in, token);
+    return rc ? rc : rdsbk_json_call(reply_out, p->ctx, p->prefix, p->op, p->input);
 }
 
-int rdsbk_svc_json_paginate(cJSON **out, struct rdsbk_client *client,
-                            const struct rdsbk_svc_json_api *api, const char *op, cJSON *input,
-                            int rc, const char *list_field) {
+int rdsbk_svc_json_paginate(cJSON **out, const struct rdsbk_service_ctx *ctx, const char *prefix,
+                            const char *operation, cJSON *input, const char *token_in,
+                            const char *token_out, const char *list_field) {
+    struct s_json_page page = {ctx, prefix, operation, input, token_in};
+    int rc = rdsbk_svc_json_pages(out, s_json_page, &page, token_out, list_field, operation);
+
+    /* The input is handed back as it came. */
+    cJSON_DeleteItemFromObjectCaseSensitive(input, token_in);
+    return rc;
+}
+
+int rdsbk_svc_json_list(cJSON **out, struct rdsbk_client *client,
+                        const struct rdsbk_svc_json_api *api, const char *op, cJSON *input, int rc,
+                        const char *list_field) {
     struct rdsbk_service_ctx ctx;
-    struct s_json_page page = {&ctx, api, op, input};
 
     *out = NULL;
     RDSBK_TRY(rc);
     RDSBK_CHECK_ALLOC(input);
     RDSBK_TRY(rdsbk_client_service_ctx(&ctx, client, api->service));
-    rc = rdsbk_svc_json_pages(out, s_json_page, &page, api->token_out, list_field, op);
+    rc = rdsbk_svc_json_paginate(out, &ctx, api->prefix, op, input, api->token_in, api->token_out,
+                                 list_field);
 
 cleanup:
     cJSON_Delete(input);

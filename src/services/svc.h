@@ -86,23 +86,31 @@ struct rdsbk_svc_json_api {
     const char *tag_value; /* "TagValue", "Value" */
 };
 
-/* Calls `op` of `api` with `input` (consumed; NULL meaning out of memory) unless `rc` is already
- * an error; *out (may be NULL) receives the reply. */
-int rdsbk_svc_json_call(cJSON **out, struct rdsbk_client *client,
-                        const struct rdsbk_svc_json_api *api, const char *op, cJSON *input, int rc);
+/* awsJson: calls `prefix`.`op` of `service` with `input` (consumed, NULL meaning out of memory)
+ * unless `rc` is already an error; *out (may be NULL) receives the reply. */
+int rdsbk_svc_json_call(cJSON **out, struct rdsbk_client *client, const char *service,
+                        const char *prefix, const char *op, cJSON *input, int rc);
 
 /* The same for a call that is not idempotent: on a new connection, so that a lost reply comes
  * back as a failure to retry and count, not as libcurl's own resend (rdsbk_http_request). */
-int rdsbk_svc_json_call_fresh(cJSON **out, struct rdsbk_client *client,
-                              const struct rdsbk_svc_json_api *api, const char *op, cJSON *input,
-                              int rc);
+int rdsbk_svc_json_call_fresh(cJSON **out, struct rdsbk_client *client, const char *service,
+                              const char *prefix, const char *op, cJSON *input, int rc);
 
-/* awsJson pagination: calls `op` with `input` (consumed as by rdsbk_svc_json_call; its
- * api->token_in member set per page) until a reply has no api->token_out, appending the items of
- * each reply's array `list_field` to *out (a new cJSON array the caller deletes). */
-int rdsbk_svc_json_paginate(cJSON **out, struct rdsbk_client *client,
-                            const struct rdsbk_svc_json_api *api, const char *op, cJSON *input,
-                            int rc, const char *list_field);
+/*
+ * awsJson pagination: calls `operation` with `input` (the caller's; its `token_in` member is set
+ * per page and removed afterwards) until the reply has no `token_out`, appending the items of the
+ * reply's array `list_field` to *out (a new cJSON array the caller deletes). As
+ * rdsbk_svc_json_pages.
+ */
+int rdsbk_svc_json_paginate(cJSON **out, const struct rdsbk_service_ctx *ctx, const char *prefix,
+                            const char *operation, cJSON *input, const char *token_in,
+                            const char *token_out, const char *list_field);
+
+/* A listing of `api`: rdsbk_svc_json_paginate of `op` through the client, with `input` consumed
+ * (NULL meaning out of memory) unless `rc` is already an error. */
+int rdsbk_svc_json_list(cJSON **out, struct rdsbk_client *client,
+                        const struct rdsbk_svc_json_api *api, const char *op, cJSON *input, int rc,
+                        const char *list_field);
 
 /* TagResource: {"<id->name>": id->value, "Tags": [{"<tag_key>": k, "<tag_value>": v}, ...]}. */
 int rdsbk_svc_json_tag(struct rdsbk_client *client, const struct rdsbk_svc_json_api *api,
