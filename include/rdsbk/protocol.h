@@ -51,9 +51,9 @@ struct rdsbk_service_ctx {
  * '/' too unless `keep_slash`). Returns 0 or RDSBK_ENOMEM. */
 int rdsbk_protocol_uri_encode(struct rdsbk_buf *out, const char *s, size_t len, bool keep_slash);
 
-/* Decodes %XX escapes (and '+' as a space when `plus_is_space`). Returns a new string the caller
- * frees, or NULL (error set: RDSBK_ENOMEM, or RDSBK_EINVALID for a malformed escape). */
-char *rdsbk_protocol_uri_decode(const char *s, bool plus_is_space);
+/* Decodes %XX escapes (and '+' as a space when `plus_is_space`) into *out, a new string the caller
+ * frees. Returns 0, RDSBK_EINVALID (a malformed escape) or RDSBK_ENOMEM; *out is NULL then. */
+int rdsbk_protocol_uri_decode(char **out, const char *s, bool plus_is_space);
 
 /* Standard base64 with padding. Returns 0 or RDSBK_ENOMEM. */
 int rdsbk_protocol_base64_encode(struct rdsbk_buf *out, const void *data, size_t len);
@@ -75,10 +75,113 @@ void rdsbk_protocol_format_time(char *out, size_t size, time_t t);
  * Returns the code to propagate (`rc` when there is nothing to map). */
 int rdsbk_protocol_map_error(int rc);
 
-/* Sends `req` through ctx->send (or rdsbk_aws_send) and maps errors as above. `resp` is the
- * caller's (rdsbk_http_response_clean_up) whatever the outcome. */
+/* Sends `req` through ctx->send (or rdsbk_aws_send) as "<service>:<operation>" (the name the
+ * sender logs and reports it by; `operation` is the bare name, "CreateRole") and maps errors as
+ * above. `resp` is the caller's (rdsbk_http_response_clean_up) whatever the outcome. */
 int rdsbk_protocol_send(struct rdsbk_http_response *resp, const struct rdsbk_service_ctx *ctx,
                         struct rdsbk_http_request *req, const char *operation);
+
+/*
+ * ---- tables: where each member of a request or a reply lives in a C struct ----
+ *
+ * The services describe an operation's input struct and a reply's output struct as tables of
+ * fields, ended by RDSBK_FIELD_END (a row whose name is NULL):
+ *
+ *   #define S_ROLE(m) offsetof(struct rdsbk_iam_role, m)
+ *
+ *   static const struct rdsbk_field s_role_fields[] = {
+ *       RDSBK_FIELD(STR, "RoleName", S_ROLE(name)),
+ *       RDSBK_FIELD_N(TAGS, "Tags", S_ROLE(tags), S_ROLE(n_tags), NULL, NULL),
+ *       RDSBK_FIELD_END,
+ *   };
+ *
+ * and one builder per protocol (rdsbk_query_add_fields, rdsbk_json_add_fields) and one reader
+ * (rdsbk_xml_read) do the rest.
+ */
+
+/* How a member goes on the wire (requests) or comes off it (replies). */
+enum rdsbk_field_kind {
+    RDSBK_FIELD_STR,      /* char *: sent unless NULL; read as a copy, NULL when absent */
+    RDSBK_FIELD_TEXT,     /* char *: read as a copy, "" when absent */
+    RDSBK_FIELD_DOC,      /* char *: read from its URL encoding (IAM's policy documents) */
+    RDSBK_FIELD_INT,      /* int: sent when > 0; read as 0 when absent or malformed */
+    RDSBK_FIELD_BOOL,     /* bool: always sent; read as false when absent */
+    RDSBK_FIELD_TRUE,     /* bool: sent, as true, only when set */
+    RDSBK_FIELD_BOOL_IF,  /* bool: sent when the bool at `n_offset` is set */
+    RDSBK_FIELD_TIME,     /* time_t: read, 0 when absent or malformed */
+    RDSBK_FIELD_LIST,     /* const char *const *, its size_t count at `n_offset`: sent even empty */
+    RDSBK_FIELD_OPT_LIST, /* the same, left out when empty */
+    RDSBK_FIELD_TAGS      /* struct rdsbk_tag *, its count at `n_offset`: sent when not empty */
+};
+
+struct rdsbk_field {
+    const char *name; /* the member; read from XML, its path below the item ("Endpoint/Port", ""
+                         for the item's own text); NULL ends a table */
+    enum rdsbk_field_kind kind;
+    size_t offset;      /* of the value in the struct */
+    size_t n_offset;    /* lists and tags: of their count; RDSBK_FIELD_BOOL_IF: of the flag */
+    const char *member; /* awsQuery and XML lists and tags: the element of each item (NULL:
+                           "member"); awsJson tags: the key member of each (NULL: a map) */
+    const char *value;  /* awsJson tags as a list of objects: the value member of each */
+};
+
+/* The rows of a table: a member of kind RDSBK_FIELD_<kind> at `offset`; a list or tags with their
+ * count at `n_offset` and their `member` / `value` names; the end. */
+#define RDSBK_FIELD(kind, name, offset)                                                            \
+    { (name), RDSBK_FIELD_##kind, (offset), 0, NULL, NULL }
+#define RDSBK_FIELD_N(kind, name, offset, n_offset, member, value)                                 \
+    { (name), RDSBK_FIELD_##kind, (offset), (n_offset), (member), (value) }
+#define RDSBK_FIELD_END                                                                            \
+    { NULL, RDSBK_FIELD_STR, 0, 0, NULL, NULL }
+
+/* A string argument of a call, for the members no input struct holds: "name=value" (awsQuery),
+ * "name": "value" (awsJson); left out when `value` is NULL. Lists of them end with {NULL, NULL}. */
+struct rdsbk_arg {
+    const char *name;
+    const char *value;
+};
+
+/* A struct read from a reply: its fields, its size and, when some of its fields are described
+ * apart (shapes that share most members), the table of the others. */
+struct rdsbk_shape {
+    const struct rdsbk_field *fields;
+    size_t size;
+    const struct rdsbk_shape *more; /* or NULL */
+};
+
+/* char * as a shape: the text of the element read (a list of strings: PolicyNames/member). */
+extern const struct rdsbk_shape rdsbk_string_shape;
+
+/* struct rdsbk_tag as a shape: read from a tag of an XML tag list, {Key, Value} (absent parts as
+ * ""); cleaned up as any tag. */
+extern const struct rdsbk_shape rdsbk_tag_shape;
+
+/* Frees what a struct read by `shape` holds (its strings and tags) and zeroes it. NULL `obj` is
+ * fine. */
+void rdsbk_shape_clean_up(void *obj, const struct rdsbk_shape *shape);
+
+/* Cleans up the `n` structs of `array` with `shape` and frees the array. NULL is fine. */
+void rdsbk_shape_free_array(void *array, size_t n, const struct rdsbk_shape *shape);
+
+/* A growing array of items of one size, always allocated once anything was asked of it and zeroed
+ * past its last item (an array of strings stays NULL-terminated). Start from {0}; the array in
+ * `data` is the holder's (rdsbk_items_free, or hand it out with its count `n`). */
+struct rdsbk_items {
+    void *data;
+    size_t n;
+    size_t cap;
+};
+
+/* Makes sure the array is allocated, empty or not (a list handed out is never NULL). Returns 0 or
+ * RDSBK_ENOMEM. */
+int rdsbk_items_alloc(struct rdsbk_items *items, size_t size);
+
+/* Appends a zeroed item; *item_out points at it (valid until the next push). Returns 0 or
+ * RDSBK_ENOMEM. */
+int rdsbk_items_push(void **item_out, struct rdsbk_items *items, size_t size);
+
+/* rdsbk_shape_free_array of the items, and `items` emptied. */
+void rdsbk_items_free(struct rdsbk_items *items, const struct rdsbk_shape *shape);
 
 /* ---- XML (libxml2) helpers; element names are matched by local name, namespaces ignored ---- */
 
@@ -128,6 +231,17 @@ int rdsbk_xml_path_tags(struct rdsbk_tag **out, size_t *n_out, const xmlNode *fr
 /* Frees an array of tags from a service call (NULL is fine). */
 void rdsbk_aws_tags_free(struct rdsbk_tag *tags, size_t n);
 
+/* Reads the fields of `shape` from the children of `node` into `out` (zeroed beforehand). Returns
+ * 0, RDSBK_ENOMEM, or RDSBK_EINVALID for a malformed document; on failure what was read stays in
+ * `out` for the caller's clean-up. */
+int rdsbk_xml_read(void *out, const xmlNode *node, const struct rdsbk_shape *shape);
+
+/* Appends to `items` a struct read by `shape` from each element `member` (NULL: "member") of the
+ * list at `path` below `from`; an absent list adds nothing. Returns as rdsbk_xml_read; on failure
+ * the items read so far stay in `items` (rdsbk_items_free). */
+int rdsbk_xml_read_list(struct rdsbk_items *items, const xmlNode *from, const char *path,
+                        const char *member, const struct rdsbk_shape *shape);
+
 /* Zeroes the text under `node` (replies that carry secrets, before xmlFreeDoc). NULL is fine. */
 void rdsbk_xml_wipe(xmlNodePtr node);
 
@@ -176,6 +290,13 @@ int rdsbk_query_add_map(struct rdsbk_query *q, const char *name, const char *ent
 int rdsbk_query_add_tags(struct rdsbk_query *q, const char *name, const char *member,
                          const struct rdsbk_tag *tags, size_t n);
 
+/* The members `fields` describes (a table ended by RDSBK_FIELD_END) of the struct `in`, in table
+ * order. Returns 0 or RDSBK_ENOMEM. */
+int rdsbk_query_add_fields(struct rdsbk_query *q, const struct rdsbk_field *fields, const void *in);
+
+/* The arguments `args` (ended by {NULL, NULL}) in order. Returns 0 or RDSBK_ENOMEM. */
+int rdsbk_query_add_args(struct rdsbk_query *q, const struct rdsbk_arg *args);
+
 /* A parsed awsQuery reply. `result` is the <ActionResult> element (NULL for operations that
  * return none). Free with rdsbk_query_reply_clean_up. */
 struct rdsbk_query_reply {
@@ -212,6 +333,14 @@ int rdsbk_json_call(cJSON **out, const struct rdsbk_service_ctx *ctx, const char
 cJSON *rdsbk_json_tags_map(const struct rdsbk_tag *tags, size_t n);
 cJSON *rdsbk_json_tags_list(const struct rdsbk_tag *tags, size_t n, const char *key_field,
                             const char *value_field);
+
+/* Adds to `obj` the members `fields` describes (a table ended by RDSBK_FIELD_END) of the struct
+ * `in`, in table order. Returns 0 or RDSBK_ENOMEM. */
+int rdsbk_json_add_fields(cJSON *obj, const struct rdsbk_field *fields, const void *in);
+
+/* Adds to `obj` the string members `args` (ended by {NULL, NULL}) in order. Returns 0 or
+ * RDSBK_ENOMEM. */
+int rdsbk_json_add_args(cJSON *obj, const struct rdsbk_arg *args);
 
 /* The reverse: reads a map or a list of tag objects into a new array (rdsbk_aws_tags_free).
  * A NULL or absent `json` gives an empty array. Returns 0 or RDSBK_ENOMEM. */

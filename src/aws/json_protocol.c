@@ -1,10 +1,3 @@
-#include "rdsbk/error.h"
-#include "rdsbk/protocol.h"
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 /*
  * awsJson1.1:
  *
@@ -15,62 +8,54 @@
  *   {"Member": value, ...}
  *
  * The reply is a JSON object (possibly empty); errors carry "__type" and are parsed by
- * rdsbk_aws_send.
+ * rdsbk_aws_send. Also the JSON forms of tags and request members, which restJson1 shares.
  */
+#include "protocol_internal.h"
+#include "rdsbk/error.h"
+#include "rdsbk/json_util.h"
+#include "rdsbk/protocol.h"
+#include "rdsbk/str.h"
 
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* POST <endpoint>/ with the target header and the JSON of `input` ({} when NULL). */
 static int s_build(struct rdsbk_http_request *req, const struct rdsbk_service_ctx *ctx,
-                   const char *target, const cJSON *input) {
-    struct rdsbk_buf url = RDSBK_BUF_INIT;
-    char *json = NULL;
-    int result = RDSBK_ENOMEM;
+                   const char *target_prefix, const char *operation, const cJSON *input) {
+    char *json = input ? cJSON_PrintUnformatted(input) : strdup("{}");
+    char *target = NULL;
+    int rc;
 
-    json = input ? cJSON_PrintUnformatted(input) : strdup("{}");
-    if (!json || rdsbk_buf_printf(&url, "%s/", ctx->endpoint))
-        goto cleanup;
-    req->method = strdup("POST");
-    req->url = rdsbk_buf_detach(&url);
-    if (!req->method || !req->url)
-        goto cleanup;
-    req->body_len = strlen(json);
-    req->body = (unsigned char *)json;
-    json = NULL;
-    if (rdsbk_http_request_add_header(req, "Content-Type", "application/x-amz-json-1.1") ||
-        rdsbk_http_request_add_header(req, "X-Amz-Target", target))
-        goto cleanup;
-    result = 0;
+    RDSBK_CHECK_ALLOC(json);
+    RDSBK_TRY(rdsbk_strfmt(&target, "%s.%s", target_prefix, operation));
+    RDSBK_TRY(rdsbk_protocol_request_init(req, "POST", ctx->endpoint, "/", NULL));
+    RDSBK_TRY(rdsbk_protocol_request_body(req, "application/x-amz-json-1.1", json, strlen(json)));
+    rc = rdsbk_http_request_add_header(req, "X-Amz-Target", target);
 
 cleanup:
-    if (result)
-        rdsbk_error_set(result, "out of memory");
+    free(target);
     free(json);
-    rdsbk_buf_clean_up(&url);
-    return result;
+    return rc;
 }
 
 int rdsbk_json_call(cJSON **out, const struct rdsbk_service_ctx *ctx, const char *target_prefix,
                     const char *operation, const cJSON *input) {
     struct rdsbk_http_request req = {0};
     struct rdsbk_http_response resp = {0};
-    char target[256];
-    char op_name[256];
     cJSON *reply = NULL;
-    int result;
+    int rc;
 
     *out = NULL;
-    snprintf(target, sizeof(target), "%s.%s", target_prefix, operation);
-    snprintf(op_name, sizeof(op_name), "%s:%s", ctx->signing.service, operation);
-    result = s_build(&req, ctx, target, input);
-    if (result)
-        goto cleanup;
-    result = rdsbk_protocol_send(&resp, ctx, &req, op_name);
-    if (result)
-        goto cleanup;
-    if (resp.body.len == 0)
+    RDSBK_TRY(s_build(&req, ctx, target_prefix, operation, input));
+    RDSBK_TRY(rdsbk_protocol_send(&resp, ctx, &req, operation));
+    if (rdsbk_buf_len(&resp.body) == 0)
         reply = cJSON_CreateObject();
     else
-        reply = cJSON_ParseWithLength(resp.body.ptr, resp.body.len);
+        reply = cJSON_ParseWithLength(rdsbk_buf_cstr(&resp.body), rdsbk_buf_len(&resp.body));
     if (!reply || !cJSON_IsObject(reply)) {
-        result = rdsbk_error_set(RDSBK_EINVALID, "%s: the reply is not a JSON object", op_name);
+        rc = rdsbk_error_set(RDSBK_EINVALID, "%s:%s: the reply is not a JSON object",
+                             ctx->signing.service, operation);
         goto cleanup;
     }
     *out = reply;
@@ -80,17 +65,13 @@ cleanup:
     cJSON_Delete(reply);
     rdsbk_http_request_clean_up(&req);
     rdsbk_http_response_clean_up(&resp);
-    return result;
+    return rc;
 }
 
 int rdsbk_json_next_token(char **out, const cJSON *reply, const char *field) {
-    const cJSON *token = cJSON_GetObjectItemCaseSensitive(reply, field);
+    const char *token = rdsbk_json_str(reply, field);
 
-    *out = NULL;
-    if (!cJSON_IsString(token) || !token->valuestring[0])
-        return 0;
-    *out = strdup(token->valuestring);
-    return *out ? 0 : rdsbk_error_oom();
+    return rdsbk_strdup_into(out, token && *token ? token : NULL);
 }
 
 cJSON *rdsbk_json_tags_map(const struct rdsbk_tag *tags, size_t n) {
@@ -124,45 +105,85 @@ cJSON *rdsbk_json_tags_list(const struct rdsbk_tag *tags, size_t n, const char *
     return list;
 }
 
-int rdsbk_json_tags_parse(struct rdsbk_tag **out, size_t *n_out, const cJSON *json,
-                          const char *key_field, const char *value_field) {
-    struct rdsbk_tag *tags = NULL;
-    size_t n = 0;
-    const cJSON *item;
-    int result = RDSBK_ENOMEM;
+/* Appends the tag {key, value} (value NULL: "") to `items`. */
+static int s_push_tag(struct rdsbk_items *items, const char *key, const char *value) {
+    struct rdsbk_tag *tag;
+    int rc;
 
-    *out = NULL;
-    *n_out = 0;
-    tags = calloc((size_t)cJSON_GetArraySize(json) + 1, sizeof(*tags));
-    if (!tags)
-        goto cleanup;
-    cJSON_ArrayForEach(item, json) {
-        const char *k;
-        const cJSON *v;
-        if (cJSON_IsObject(json)) {
-            k = item->string;
-            v = item;
-        } else {
-            const cJSON *kj = cJSON_GetObjectItemCaseSensitive(item, key_field);
-            k = cJSON_IsString(kj) ? kj->valuestring : NULL;
-            v = cJSON_GetObjectItemCaseSensitive(item, value_field);
-        }
-        if (!k)
-            continue;
-        tags[n].key = strdup(k);
-        tags[n].value = strdup(cJSON_IsString(v) ? v->valuestring : "");
-        n++;
-        if (!tags[n - 1].key || !tags[n - 1].value)
-            goto cleanup;
-    }
-    *out = tags;
-    *n_out = n;
-    tags = NULL;
-    result = 0;
+    RDSBK_TRY(rdsbk_items_push((void **)&tag, items, sizeof(*tag)));
+    RDSBK_TRY(rdsbk_strdup_into(&tag->key, key));
+    rc = rdsbk_strdup_into(&tag->value, value ? value : "");
 
 cleanup:
-    if (result)
-        rdsbk_error_set(result, "out of memory");
-    rdsbk_aws_tags_free(tags, n);
-    return result;
+    return rc;
+}
+
+int rdsbk_json_tags_parse(struct rdsbk_tag **out, size_t *n_out, const cJSON *json,
+                          const char *key_field, const char *value_field) {
+    struct rdsbk_items items = {0};
+    const cJSON *item;
+    int rc;
+
+    RDSBK_TRY(rdsbk_items_alloc(&items, sizeof(struct rdsbk_tag)));
+    cJSON_ArrayForEach(item, json) {
+        /* a map {"k": "v"}, or a list [{"<key_field>": "k", "<value_field>": "v"}] */
+        bool map = cJSON_IsObject(json);
+        const char *key = map ? item->string : rdsbk_json_str(item, key_field);
+        const char *value = map ? (cJSON_IsString(item) ? item->valuestring : NULL)
+                                : rdsbk_json_str(item, value_field);
+        if (key)
+            RDSBK_TRY(s_push_tag(&items, key, value));
+    }
+
+cleanup:
+    if (rc)
+        rdsbk_items_free(&items, &rdsbk_tag_shape);
+    *out = items.data;
+    *n_out = items.n;
+    return rc;
+}
+
+static int s_add_field(cJSON *obj, const struct rdsbk_field *f, const void *in) {
+    const struct rdsbk_tag *tags;
+    size_t n;
+
+    switch (f->kind) {
+    case RDSBK_FIELD_STR:
+        return rdsbk_json_add_opt_str(obj, f->name, RDSBK_FIELD_IN(const char *, in, f->offset));
+    case RDSBK_FIELD_INT:
+        if (RDSBK_FIELD_IN(int, in, f->offset) <= 0)
+            return 0;
+        return rdsbk_json_add_num(obj, f->name, RDSBK_FIELD_IN(int, in, f->offset));
+    case RDSBK_FIELD_TRUE:
+        return RDSBK_FIELD_IN(bool, in, f->offset)
+                   ? rdsbk_json_add(obj, f->name, cJSON_CreateTrue())
+                   : 0;
+    case RDSBK_FIELD_TAGS:
+        tags = RDSBK_FIELD_IN(const struct rdsbk_tag *, in, f->offset);
+        n = RDSBK_FIELD_IN(size_t, in, f->n_offset);
+        if (n == 0)
+            return 0;
+        if (!f->member)
+            return rdsbk_json_add(obj, f->name, rdsbk_json_tags_map(tags, n));
+        return rdsbk_json_add(obj, f->name, rdsbk_json_tags_list(tags, n, f->member, f->value));
+    default:
+        assert(!"not a field an awsJson request can send");
+        return RDSBK_ERROR;
+    }
+}
+
+int rdsbk_json_add_fields(cJSON *obj, const struct rdsbk_field *fields, const void *in) {
+    int rc = 0;
+
+    for (const struct rdsbk_field *f = fields; f && f->name && rc == 0; f++)
+        rc = s_add_field(obj, f, in);
+    return rc;
+}
+
+int rdsbk_json_add_args(cJSON *obj, const struct rdsbk_arg *args) {
+    int rc = 0;
+
+    for (const struct rdsbk_arg *a = args; a && a->name && rc == 0; a++)
+        rc = rdsbk_json_add_opt_str(obj, a->name, a->value);
+    return rc;
 }

@@ -1,6 +1,12 @@
+/*
+ * What the three protocols share: percent- and base64 encoding, AWS timestamps, the mapping of
+ * "not found" and "already exists" codes, and sending through the service context.
+ */
 #include "rdsbk/protocol.h"
+#include "protocol_internal.h"
 #include "rdsbk/aws_error.h"
 #include "rdsbk/error.h"
+#include "rdsbk/str.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -28,44 +34,56 @@ int rdsbk_protocol_uri_encode(struct rdsbk_buf *out, const char *s, size_t len, 
     return rc;
 }
 
+/* The value of a hex digit, or -1. */
 static int s_hexval(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    static const char digits[] = "0123456789abcdef";
+    const char *at = c ? strchr(digits, tolower((unsigned char)c)) : NULL;
+
+    return at ? (int)(at - digits) : -1;
 }
 
-char *rdsbk_protocol_uri_decode(const char *s, bool plus_is_space) {
+int rdsbk_protocol_uri_decode(char **out, const char *s, bool plus_is_space) {
     size_t len = strlen(s);
-    char *out = malloc(len + 1);
+    char *decoded = malloc(len + 1);
     size_t o = 0;
+    int rc = 0;
 
-    if (!out) {
-        rdsbk_error_oom();
-        return NULL;
-    }
+    *out = NULL;
+    RDSBK_CHECK_ALLOC(decoded);
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '%') {
             int hi = i + 2 < len ? s_hexval(s[i + 1]) : -1;
             int lo = hi >= 0 ? s_hexval(s[i + 2]) : -1;
             if (hi < 0 || lo < 0) {
-                free(out);
-                rdsbk_error_set(RDSBK_EINVALID, "malformed percent-encoding in a document");
-                return NULL;
+                rc = rdsbk_error_set(RDSBK_EINVALID, "malformed percent-encoding in a document");
+                goto cleanup;
             }
-            out[o++] = (char)(hi * 16 + lo);
+            decoded[o++] = (char)(hi * 16 + lo);
             i += 2;
-        } else if (plus_is_space && s[i] == '+') {
-            out[o++] = ' ';
         } else {
-            out[o++] = s[i];
+            decoded[o++] = plus_is_space && s[i] == '+' ? ' ' : s[i];
         }
     }
-    out[o] = '\0';
-    return out;
+    decoded[o] = '\0';
+    *out = decoded;
+    decoded = NULL;
+
+cleanup:
+    free(decoded);
+    return rc;
+}
+
+int rdsbk_protocol_add_pair(struct rdsbk_buf *out, const char *sep, const char *name,
+                            const char *value) {
+    int rc;
+
+    RDSBK_TRY(rdsbk_buf_adds(out, sep));
+    RDSBK_TRY(rdsbk_protocol_uri_encode(out, name, strlen(name), false));
+    RDSBK_TRY(rdsbk_buf_addc(out, '='));
+    RDSBK_TRY(rdsbk_protocol_uri_encode(out, value, strlen(value), false));
+
+cleanup:
+    return rc;
 }
 
 static const char s_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -283,14 +301,20 @@ static int s_send_unsigned(struct rdsbk_http_response *resp, struct rdsbk_http *
 
 int rdsbk_protocol_send(struct rdsbk_http_response *resp, const struct rdsbk_service_ctx *ctx,
                         struct rdsbk_http_request *req, const char *operation) {
+    char *name = NULL;
     int rc;
 
     req->fresh_connection = ctx->fresh_connection;
+    RDSBK_TRY(rdsbk_strfmt(&name, "%s:%s", ctx->signing.service, operation));
     if (ctx->send)
-        rc = ctx->send(resp, ctx->http, req, &ctx->signing, operation);
+        rc = ctx->send(resp, ctx->http, req, &ctx->signing, name);
     else if (!ctx->signing.get_credentials)
         rc = s_send_unsigned(resp, ctx->http, req);
     else
-        rc = rdsbk_aws_send(resp, ctx->http, req, &ctx->signing, operation);
-    return rdsbk_protocol_map_error(rc);
+        rc = rdsbk_aws_send(resp, ctx->http, req, &ctx->signing, name);
+    rc = rdsbk_protocol_map_error(rc);
+
+cleanup:
+    free(name);
+    return rc;
 }

@@ -1,11 +1,3 @@
-#include "rdsbk/error.h"
-#include "rdsbk/protocol.h"
-
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 /*
  * awsQuery: the request is an application/x-www-form-urlencoded body
  *
@@ -18,21 +10,27 @@
  *
  * and errors are <ErrorResponse><Error><Code>..., parsed by rdsbk_aws_send.
  */
+#include "protocol_internal.h"
+#include "rdsbk/error.h"
+#include "rdsbk/protocol.h"
+#include "rdsbk/str.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 int rdsbk_query_init(struct rdsbk_query *q, const char *action, const char *version) {
     int rc;
 
     rdsbk_buf_init(&q->body, 0);
-    q->action = strdup(action);
-    if (!q->action)
-        return rdsbk_error_oom();
-    rc = rdsbk_buf_adds(&q->body, "Action=");
-    if (rc == 0)
-        rc = rdsbk_protocol_uri_encode(&q->body, action, strlen(action), false);
-    if (rc == 0)
-        rc = rdsbk_buf_adds(&q->body, "&Version=");
-    if (rc == 0)
-        rc = rdsbk_protocol_uri_encode(&q->body, version, strlen(version), false);
+    q->action = NULL;
+    RDSBK_TRY(rdsbk_strdup_into(&q->action, action));
+    RDSBK_TRY(rdsbk_protocol_add_pair(&q->body, "", "Action", action));
+    RDSBK_TRY(rdsbk_protocol_add_pair(&q->body, "&", "Version", version));
+
+cleanup:
     if (rc)
         rdsbk_query_clean_up(q);
     return rc;
@@ -46,18 +44,7 @@ void rdsbk_query_clean_up(struct rdsbk_query *q) {
 }
 
 int rdsbk_query_add(struct rdsbk_query *q, const char *name, const char *value) {
-    int rc;
-
-    if (!value)
-        return 0;
-    rc = rdsbk_buf_addc(&q->body, '&');
-    if (rc == 0)
-        rc = rdsbk_protocol_uri_encode(&q->body, name, strlen(name), false);
-    if (rc == 0)
-        rc = rdsbk_buf_addc(&q->body, '=');
-    if (rc == 0)
-        rc = rdsbk_protocol_uri_encode(&q->body, value, strlen(value), false);
-    return rc;
+    return value ? rdsbk_protocol_add_pair(&q->body, "&", name, value) : 0;
 }
 
 int rdsbk_query_addf(struct rdsbk_query *q, const char *value, const char *name_fmt, ...) {
@@ -96,28 +83,53 @@ int rdsbk_query_add_time(struct rdsbk_query *q, const char *name, time_t value) 
 
 int rdsbk_query_add_blob(struct rdsbk_query *q, const char *name, const void *data, size_t len) {
     struct rdsbk_buf b64 = RDSBK_BUF_INIT;
-    int rc;
+    int rc = rdsbk_protocol_base64_encode(&b64, data, len);
 
-    rc = rdsbk_protocol_base64_encode(&b64, data, len);
     if (rc == 0)
         rc = rdsbk_query_add(q, name, rdsbk_buf_cstr(&b64));
     rdsbk_buf_clean_up(&b64);
     return rc;
 }
 
+/* *out = the name of item `i` (0-based) of a list: "<name>.<member>.<i + 1>", or "<name>.<i + 1>"
+ * for a flattened list (`member` NULL). */
+static int s_item_name(char **out, const char *name, const char *member, size_t i) {
+    if (member)
+        return rdsbk_strfmt(out, "%s.%s.%zu", name, member, i + 1);
+    return rdsbk_strfmt(out, "%s.%zu", name, i + 1);
+}
+
 int rdsbk_query_add_list(struct rdsbk_query *q, const char *name, const char *member,
                          const char *const *items, size_t n) {
+    char *item = NULL;
     int rc = 0;
 
     /* An empty list is sent as "Name=" so that the service sees it cleared. */
     if (n == 0)
         return rdsbk_query_add(q, name, "");
     for (size_t i = 0; i < n && rc == 0; i++) {
-        if (member)
-            rc = rdsbk_query_addf(q, items[i], "%s.%s.%zu", name, member, i + 1);
-        else
-            rc = rdsbk_query_addf(q, items[i], "%s.%zu", name, i + 1);
+        rc = s_item_name(&item, name, member, i);
+        if (rc == 0)
+            rc = rdsbk_query_add(q, item, items[i]);
+        free(item);
+        item = NULL;
     }
+    return rc;
+}
+
+/* The members of entry `i` of a map or of a tag list: "<entry name>.<key>=k&<entry name>.<value>=v"
+ * (k, or v, NULL: left out). */
+static int s_add_entry(struct rdsbk_query *q, const char *name, const char *entry, size_t i,
+                       const char *key, const char *k, const char *value, const char *v) {
+    char *prefix = NULL;
+    int rc;
+
+    RDSBK_TRY(s_item_name(&prefix, name, entry, i));
+    RDSBK_TRY(rdsbk_query_addf(q, k, "%s.%s", prefix, key));
+    RDSBK_TRY(rdsbk_query_addf(q, v, "%s.%s", prefix, value));
+
+cleanup:
+    free(prefix);
     return rc;
 }
 
@@ -128,17 +140,8 @@ int rdsbk_query_add_map(struct rdsbk_query *q, const char *name, const char *ent
 
     key = key ? key : "key";
     value = value ? value : "value";
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        if (entry) {
-            rc = rdsbk_query_addf(q, keys[i], "%s.%s.%zu.%s", name, entry, i + 1, key);
-            if (rc == 0)
-                rc = rdsbk_query_addf(q, values[i], "%s.%s.%zu.%s", name, entry, i + 1, value);
-        } else {
-            rc = rdsbk_query_addf(q, keys[i], "%s.%zu.%s", name, i + 1, key);
-            if (rc == 0)
-                rc = rdsbk_query_addf(q, values[i], "%s.%zu.%s", name, i + 1, value);
-        }
-    }
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = s_add_entry(q, name, entry, i, key, keys[i], value, values[i]);
     return rc;
 }
 
@@ -147,12 +150,67 @@ int rdsbk_query_add_tags(struct rdsbk_query *q, const char *name, const char *me
     int rc = 0;
 
     member = member ? member : "member";
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        rc = rdsbk_query_addf(q, tags[i].key, "%s.%s.%zu.Key", name, member, i + 1);
-        if (rc == 0)
-            rc = rdsbk_query_addf(q, tags[i].value ? tags[i].value : "", "%s.%s.%zu.Value", name,
-                                  member, i + 1);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = s_add_entry(q, name, member, i, "Key", tags[i].key, "Value",
+                         tags[i].value ? tags[i].value : "");
+    return rc;
+}
+
+/* The text a scalar member is sent as (in `buf` for a number), or NULL when it is left out. */
+static const char *s_scalar_text(char buf[32], const struct rdsbk_field *f, const void *in) {
+    bool set = f->kind == RDSBK_FIELD_BOOL_IF ? RDSBK_FIELD_IN(bool, in, f->n_offset) : true;
+
+    switch (f->kind) {
+    case RDSBK_FIELD_STR:
+        return RDSBK_FIELD_IN(const char *, in, f->offset);
+    case RDSBK_FIELD_INT:
+        if (RDSBK_FIELD_IN(int, in, f->offset) <= 0)
+            return NULL;
+        snprintf(buf, 32, "%d", RDSBK_FIELD_IN(int, in, f->offset));
+        return buf;
+    case RDSBK_FIELD_TRUE:
+        return RDSBK_FIELD_IN(bool, in, f->offset) ? "true" : NULL;
+    case RDSBK_FIELD_BOOL:
+    case RDSBK_FIELD_BOOL_IF:
+        if (!set)
+            return NULL;
+        return RDSBK_FIELD_IN(bool, in, f->offset) ? "true" : "false";
+    default:
+        assert(!"not a field an awsQuery request can send");
+        return NULL;
     }
+}
+
+static int s_add_field(struct rdsbk_query *q, const struct rdsbk_field *f, const void *in) {
+    bool list = f->kind == RDSBK_FIELD_LIST || f->kind == RDSBK_FIELD_OPT_LIST;
+    size_t n = list || f->kind == RDSBK_FIELD_TAGS ? RDSBK_FIELD_IN(size_t, in, f->n_offset) : 0;
+    char buf[32];
+
+    if (f->kind == RDSBK_FIELD_TAGS)
+        return rdsbk_query_add_tags(q, f->name, f->member,
+                                    RDSBK_FIELD_IN(const struct rdsbk_tag *, in, f->offset), n);
+    if (f->kind == RDSBK_FIELD_OPT_LIST && n == 0)
+        return 0;
+    if (list)
+        return rdsbk_query_add_list(q, f->name, f->member ? f->member : "member",
+                                    RDSBK_FIELD_IN(const char *const *, in, f->offset), n);
+    return rdsbk_query_add(q, f->name, s_scalar_text(buf, f, in));
+}
+
+int rdsbk_query_add_fields(struct rdsbk_query *q, const struct rdsbk_field *fields,
+                           const void *in) {
+    int rc = 0;
+
+    for (const struct rdsbk_field *f = fields; f && f->name && rc == 0; f++)
+        rc = s_add_field(q, f, in);
+    return rc;
+}
+
+int rdsbk_query_add_args(struct rdsbk_query *q, const struct rdsbk_arg *args) {
+    int rc = 0;
+
+    for (const struct rdsbk_arg *a = args; a && a->name && rc == 0; a++)
+        rc = rdsbk_query_add(q, a->name, a->value);
     return rc;
 }
 
@@ -165,8 +223,7 @@ void rdsbk_query_reply_clean_up(struct rdsbk_query_reply *reply) {
 
 int rdsbk_query_parse_reply(struct rdsbk_query_reply *reply, const char *action, const char *body,
                             size_t len) {
-    char result_name[256];
-    xmlNodePtr root;
+    char *result_name = NULL;
     int rc;
 
     reply->doc = NULL;
@@ -174,57 +231,41 @@ int rdsbk_query_parse_reply(struct rdsbk_query_reply *reply, const char *action,
     /* Some operations (DeleteRole, ...) answer with an empty body or no Result element. */
     if (len == 0)
         return 0;
-    rc = rdsbk_xml_parse(&reply->doc, body, len);
-    if (rc)
-        return rc;
-    root = xmlDocGetRootElement(reply->doc);
-    snprintf(result_name, sizeof(result_name), "%sResult", action);
-    reply->result = rdsbk_xml_child(root, result_name);
-    return 0;
+    RDSBK_TRY(rdsbk_xml_parse(&reply->doc, body, len));
+    RDSBK_TRY(rdsbk_strfmt(&result_name, "%sResult", action));
+    reply->result = rdsbk_xml_child(xmlDocGetRootElement(reply->doc), result_name);
+
+cleanup:
+    free(result_name);
+    return rc;
 }
 
 int rdsbk_query_send(struct rdsbk_query_reply *reply, const struct rdsbk_service_ctx *ctx,
                      const struct rdsbk_query *q) {
     struct rdsbk_http_request req = {0};
     struct rdsbk_http_response resp = {0};
-    struct rdsbk_buf url = RDSBK_BUF_INIT;
-    char operation[256];
-    int result = RDSBK_ENOMEM;
+    int rc;
 
     reply->doc = NULL;
     reply->result = NULL;
     /* POST <endpoint>/ */
-    if (rdsbk_buf_printf(&url, "%s/", ctx->endpoint))
-        goto cleanup;
-    req.method = strdup("POST");
-    req.url = rdsbk_buf_detach(&url);
-    req.body = malloc(q->body.len ? q->body.len : 1);
-    if (!req.method || !req.url || !req.body) {
-        rdsbk_error_oom();
-        goto cleanup;
-    }
-    memcpy(req.body, q->body.ptr, q->body.len);
-    req.body_len = q->body.len;
-    if (rdsbk_http_request_add_header(&req, "Content-Type",
-                                      "application/x-www-form-urlencoded; charset=utf-8"))
-        goto cleanup;
-    snprintf(operation, sizeof(operation), "%s:%s", ctx->signing.service, q->action);
-    result = rdsbk_protocol_send(&resp, ctx, &req, operation);
-    if (result)
-        goto cleanup;
-    result = rdsbk_query_parse_reply(reply, q->action, resp.body.ptr, resp.body.len);
+    RDSBK_TRY(rdsbk_protocol_request_init(&req, "POST", ctx->endpoint, "/", NULL));
+    RDSBK_TRY(rdsbk_protocol_request_body(&req, "application/x-www-form-urlencoded; charset=utf-8",
+                                          rdsbk_buf_cstr(&q->body), rdsbk_buf_len(&q->body)));
+    RDSBK_TRY(rdsbk_protocol_send(&resp, ctx, &req, q->action));
+    rc = rdsbk_query_parse_reply(reply, q->action, rdsbk_buf_cstr(&resp.body),
+                                 rdsbk_buf_len(&resp.body));
 
 cleanup:
-    if (result)
+    if (rc)
         rdsbk_query_reply_clean_up(reply);
-    rdsbk_buf_clean_up(&url);
     /* STS bodies carry web identity tokens one way and credentials the other. */
     for (size_t i = 0; req.body && i < req.body_len; i++)
         ((volatile unsigned char *)req.body)[i] = 0;
     rdsbk_http_request_clean_up(&req);
     rdsbk_buf_clean_up_secure(&resp.body);
     rdsbk_http_response_clean_up(&resp);
-    return result;
+    return rc;
 }
 
 int rdsbk_query_next_marker(char **out, const xmlNode *result) {
@@ -237,6 +278,5 @@ int rdsbk_query_next_marker(char **out, const xmlNode *result) {
         return 0;
     if (!marker || !*marker)
         return 0;
-    *out = strdup(marker);
-    return *out ? 0 : rdsbk_error_oom();
+    return rdsbk_strdup_into(out, marker);
 }

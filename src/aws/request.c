@@ -1,5 +1,11 @@
+/*
+ * The HTTP request the protocols build and the signer signs (rdsbk/aws.h), and the credentials
+ * that sign it: their copies and their wiping clean-up.
+ */
+#include "protocol_internal.h"
 #include "rdsbk/aws.h"
 #include "rdsbk/error.h"
+#include "rdsbk/str.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,22 +27,14 @@ void rdsbk_credentials_clean_up(struct rdsbk_credentials *creds) {
     memset(creds, 0, sizeof(*creds));
 }
 
-static int s_dup(char **out, const char *s) {
-    *out = NULL;
-    if (!s)
-        return 0;
-    *out = strdup(s);
-    return *out ? 0 : -1;
-}
-
 int rdsbk_credentials_copy(struct rdsbk_credentials *dst, const struct rdsbk_credentials *src) {
     memset(dst, 0, sizeof(*dst));
     dst->expiration = src->expiration;
-    if (s_dup(&dst->access_key_id, src->access_key_id) ||
-        s_dup(&dst->secret_access_key, src->secret_access_key) ||
-        s_dup(&dst->session_token, src->session_token)) {
+    if (rdsbk_strdup_into(&dst->access_key_id, src->access_key_id) ||
+        rdsbk_strdup_into(&dst->secret_access_key, src->secret_access_key) ||
+        rdsbk_strdup_into(&dst->session_token, src->session_token)) {
         rdsbk_credentials_clean_up(dst);
-        return rdsbk_error_oom();
+        return RDSBK_ENOMEM;
     }
     return 0;
 }
@@ -54,26 +52,29 @@ void rdsbk_http_request_clean_up(struct rdsbk_http_request *req) {
     memset(req, 0, sizeof(*req));
 }
 
+int rdsbk_protocol_add_header(struct rdsbk_header **headers, size_t *n, const char *name,
+                              const char *value) {
+    struct rdsbk_header *grown = realloc(*headers, (*n + 1) * sizeof(*grown));
+    struct rdsbk_header h = {NULL, NULL};
+    int rc;
+
+    RDSBK_CHECK_ALLOC(grown);
+    *headers = grown;
+    RDSBK_TRY(rdsbk_strdup_into(&h.name, name));
+    RDSBK_TRY(rdsbk_strdup_into(&h.value, value));
+    grown[(*n)++] = h;
+    h.name = NULL;
+    h.value = NULL;
+
+cleanup:
+    free(h.name);
+    free(h.value);
+    return rc;
+}
+
 int rdsbk_http_request_add_header(struct rdsbk_http_request *req, const char *name,
                                   const char *value) {
-    struct rdsbk_header *h = realloc(req->headers, (req->n_headers + 1) * sizeof(*h));
-    char *n;
-    char *v;
-
-    if (!h)
-        return rdsbk_error_oom();
-    req->headers = h;
-    n = strdup(name);
-    v = strdup(value);
-    if (!n || !v) {
-        free(n);
-        free(v);
-        return rdsbk_error_oom();
-    }
-    req->headers[req->n_headers].name = n;
-    req->headers[req->n_headers].value = v;
-    req->n_headers++;
-    return 0;
+    return rdsbk_protocol_add_header(&req->headers, &req->n_headers, name, value);
 }
 
 const char *rdsbk_http_request_header(const struct rdsbk_http_request *req, const char *name) {
@@ -81,4 +82,33 @@ const char *rdsbk_http_request_header(const struct rdsbk_http_request *req, cons
         if (strcasecmp(req->headers[i].name, name) == 0)
             return req->headers[i].value;
     return NULL;
+}
+
+int rdsbk_protocol_request_init(struct rdsbk_http_request *req, const char *method,
+                                const char *endpoint, const char *path, const char *query) {
+    int rc;
+
+    RDSBK_TRY(rdsbk_strdup_into(&req->method, method));
+    if (query && *query)
+        rc = rdsbk_strfmt(&req->url, "%s%s?%s", endpoint, path, query);
+    else
+        rc = rdsbk_strfmt(&req->url, "%s%s", endpoint, path);
+
+cleanup:
+    return rc;
+}
+
+int rdsbk_protocol_request_body(struct rdsbk_http_request *req, const char *content_type,
+                                const void *body, size_t len) {
+    int rc;
+
+    req->body = malloc(len ? len : 1);
+    RDSBK_CHECK_ALLOC(req->body);
+    if (len)
+        memcpy(req->body, body, len);
+    req->body_len = len;
+    rc = rdsbk_http_request_add_header(req, "Content-Type", content_type);
+
+cleanup:
+    return rc;
 }

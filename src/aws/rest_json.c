@@ -1,11 +1,3 @@
-#include "rdsbk/error.h"
-#include "rdsbk/protocol.h"
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
-
 /*
  * restJson1 (Lambda):
  *
@@ -17,6 +9,13 @@
  *
  * Success is any 2xx (Lambda: 200, 201 Created, 202 Accepted, 204 No Content).
  */
+#include "protocol_internal.h"
+#include "rdsbk/error.h"
+#include "rdsbk/protocol.h"
+#include "rdsbk/str.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 int rdsbk_rest_init(struct rdsbk_rest *r, const char *method, const char *operation) {
     memset(r, 0, sizeof(*r));
@@ -53,104 +52,60 @@ int rdsbk_rest_label(struct rdsbk_rest *r, const char *value, bool greedy) {
 }
 
 int rdsbk_rest_query(struct rdsbk_rest *r, const char *name, const char *value) {
-    int rc = 0;
-
     if (!value)
         return 0;
-    if (r->query.len)
-        rc = rdsbk_buf_addc(&r->query, '&');
-    if (rc == 0)
-        rc = rdsbk_protocol_uri_encode(&r->query, name, strlen(name), false);
-    if (rc == 0)
-        rc = rdsbk_buf_addc(&r->query, '=');
-    if (rc == 0)
-        rc = rdsbk_protocol_uri_encode(&r->query, value, strlen(value), false);
-    return rc;
+    return rdsbk_protocol_add_pair(&r->query, rdsbk_buf_len(&r->query) ? "&" : "", name, value);
 }
 
 int rdsbk_rest_header(struct rdsbk_rest *r, const char *name, const char *value) {
-    struct rdsbk_header *grown;
-    char *n;
-    char *v;
-
-    if (!value)
-        return 0;
-    grown = realloc(r->headers, (r->n_headers + 1) * sizeof(*grown));
-    if (!grown)
-        return rdsbk_error_oom();
-    r->headers = grown;
-    n = strdup(name);
-    v = strdup(value);
-    if (!n || !v) {
-        free(n);
-        free(v);
-        return rdsbk_error_oom();
-    }
-    r->headers[r->n_headers].name = n;
-    r->headers[r->n_headers].value = v;
-    r->n_headers++;
-    return 0;
+    return value ? rdsbk_protocol_add_header(&r->headers, &r->n_headers, name, value) : 0;
 }
 
 int rdsbk_rest_body(struct rdsbk_rest *r, const void *data, size_t len, const char *content_type) {
-    char *ct = strdup(content_type);
+    char *ct = NULL;
+    int rc;
 
-    if (!ct)
-        return rdsbk_error_oom();
+    RDSBK_TRY(rdsbk_strdup_into(&ct, content_type));
     free(r->content_type);
     r->content_type = ct;
     rdsbk_buf_reset(&r->body);
-    return rdsbk_buf_add(&r->body, data, len);
+    rc = rdsbk_buf_add(&r->body, data, len);
+
+cleanup:
+    return rc;
 }
 
 int rdsbk_rest_json(struct rdsbk_rest *r, const cJSON *body) {
     char *json = cJSON_PrintUnformatted(body);
     int rc;
 
-    if (!json)
-        return rdsbk_error_oom();
+    RDSBK_CHECK_ALLOC(json);
     rc = rdsbk_rest_body(r, json, strlen(json), "application/json");
+
+cleanup:
     free(json);
     return rc;
 }
 
 int rdsbk_rest_build(struct rdsbk_http_request *out, const struct rdsbk_service_ctx *ctx,
                      const struct rdsbk_rest *r) {
-    struct rdsbk_buf url = RDSBK_BUF_INIT;
-    int result = RDSBK_ENOMEM;
+    int rc;
 
     memset(out, 0, sizeof(*out));
     /* <endpoint><path>[?<query>] */
-    if (rdsbk_buf_printf(&url, "%s%s", ctx->endpoint, r->path.len ? r->path.ptr : "/"))
-        goto cleanup;
-    if (r->query.len && rdsbk_buf_printf(&url, "?%s", r->query.ptr))
-        goto cleanup;
-    out->method = strdup(r->method);
-    out->url = rdsbk_buf_detach(&url);
-    if (!out->method || !out->url)
-        goto cleanup;
+    RDSBK_TRY(rdsbk_protocol_request_init(out, r->method, ctx->endpoint,
+                                          rdsbk_buf_len(&r->path) ? rdsbk_buf_cstr(&r->path) : "/",
+                                          rdsbk_buf_cstr(&r->query)));
     for (size_t i = 0; i < r->n_headers; i++)
-        if (rdsbk_http_request_add_header(out, r->headers[i].name, r->headers[i].value))
-            goto cleanup;
-    if (r->content_type) {
-        if (rdsbk_http_request_add_header(out, "Content-Type", r->content_type))
-            goto cleanup;
-        out->body = malloc(r->body.len ? r->body.len : 1);
-        if (!out->body)
-            goto cleanup;
-        if (r->body.len)
-            memcpy(out->body, r->body.ptr, r->body.len);
-        out->body_len = r->body.len;
-    }
-    result = 0;
+        RDSBK_TRY(rdsbk_http_request_add_header(out, r->headers[i].name, r->headers[i].value));
+    if (r->content_type)
+        RDSBK_TRY(rdsbk_protocol_request_body(out, r->content_type, rdsbk_buf_cstr(&r->body),
+                                              rdsbk_buf_len(&r->body)));
 
 cleanup:
-    if (result) {
-        rdsbk_error_set(result, "out of memory");
+    if (rc)
         rdsbk_http_request_clean_up(out);
-    }
-    rdsbk_buf_clean_up(&url);
-    return result;
+    return rc;
 }
 
 void rdsbk_rest_reply_clean_up(struct rdsbk_rest_reply *reply) {
@@ -165,42 +120,37 @@ const char *rdsbk_rest_reply_header(const struct rdsbk_rest_reply *reply, const 
 
 static bool s_is_json(const struct rdsbk_http_response *resp) {
     const char *ct = rdsbk_http_response_header(resp, "Content-Type");
-    size_t i = 0;
+    const char *body = rdsbk_buf_cstr(&resp->body);
 
     if (ct && strstr(ct, "json"))
         return true;
     /* Lambda sometimes omits the content type; a body opening with '{' is JSON. */
-    while (i < resp->body.len && (resp->body.ptr[i] == ' ' || resp->body.ptr[i] == '\n'))
-        i++;
-    return !ct && i < resp->body.len && resp->body.ptr[i] == '{';
+    body += strspn(body, " \n");
+    return !ct && *body == '{';
 }
 
 int rdsbk_rest_send(struct rdsbk_rest_reply *reply, const struct rdsbk_service_ctx *ctx,
                     const struct rdsbk_rest *r) {
     struct rdsbk_http_request req = {0};
-    char operation[256];
-    int result;
+    const struct rdsbk_buf *body = &reply->resp.body;
+    int rc;
 
     memset(reply, 0, sizeof(*reply));
-    result = rdsbk_rest_build(&req, ctx, r);
-    if (result)
-        goto cleanup;
-    snprintf(operation, sizeof(operation), "%s:%s", ctx->signing.service, r->operation);
-    result = rdsbk_protocol_send(&reply->resp, ctx, &req, operation);
+    RDSBK_TRY(rdsbk_rest_build(&req, ctx, r));
+    rc = rdsbk_protocol_send(&reply->resp, ctx, &req, r->operation);
     reply->status = reply->resp.status;
-    if (result)
+    if (rc)
         goto cleanup;
-    if (!r->raw_reply && reply->resp.body.len && s_is_json(&reply->resp)) {
-        reply->json = cJSON_ParseWithLength(reply->resp.body.ptr, reply->resp.body.len);
-        if (!reply->json) {
-            result = rdsbk_error_set(RDSBK_EINVALID, "%s: malformed JSON in the reply", operation);
-            goto cleanup;
-        }
+    if (!r->raw_reply && rdsbk_buf_len(body) && s_is_json(&reply->resp)) {
+        reply->json = cJSON_ParseWithLength(rdsbk_buf_cstr(body), rdsbk_buf_len(body));
+        if (!reply->json)
+            rc = rdsbk_error_set(RDSBK_EINVALID, "%s:%s: malformed JSON in the reply",
+                                 ctx->signing.service, r->operation);
     }
 
 cleanup:
-    if (result)
+    if (rc)
         rdsbk_rest_reply_clean_up(reply);
     rdsbk_http_request_clean_up(&req);
-    return result;
+    return rc;
 }

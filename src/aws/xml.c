@@ -1,6 +1,13 @@
+/*
+ * Reading XML replies (libxml2): parsing without network or entities, finding elements by local
+ * name, their text as strings, numbers, booleans and times, and whole structs and lists of them
+ * read by a table of fields (rdsbk_xml_read).
+ */
 #include "rdsbk/error.h"
 #include "rdsbk/protocol.h"
+#include "rdsbk/str.h"
 
+#include <assert.h>
 #include <libxml/dict.h>
 #include <libxml/parser.h>
 #include <stdlib.h>
@@ -21,26 +28,21 @@ int rdsbk_xml_parse(xmlDocPtr *out, const char *data, size_t len) {
     return 0;
 }
 
-static bool s_is(const xmlNode *node, const char *name) {
-    return node->type == XML_ELEMENT_NODE && (!name || strcmp((const char *)node->name, name) == 0);
+/* The first element from `node` on (itself or a later sibling) named `name` (any when NULL). */
+static xmlNodePtr s_element_from(const xmlNode *node, const char *name) {
+    for (; node; node = node->next)
+        if (node->type == XML_ELEMENT_NODE &&
+            (!name || strcmp((const char *)node->name, name) == 0))
+            return (xmlNodePtr)node;
+    return NULL;
 }
 
 xmlNodePtr rdsbk_xml_child(const xmlNode *parent, const char *name) {
-    if (!parent)
-        return NULL;
-    for (xmlNodePtr c = parent->children; c; c = c->next)
-        if (s_is(c, name))
-            return c;
-    return NULL;
+    return parent ? s_element_from(parent->children, name) : NULL;
 }
 
 xmlNodePtr rdsbk_xml_next(const xmlNode *node, const char *name) {
-    if (!node)
-        return NULL;
-    for (xmlNodePtr c = node->next; c; c = c->next)
-        if (s_is(c, name))
-            return c;
-    return NULL;
+    return node ? s_element_from(node->next, name) : NULL;
 }
 
 xmlNodePtr rdsbk_xml_path(const xmlNode *from, const char *path) {
@@ -80,13 +82,7 @@ const char *rdsbk_xml_path_text(const xmlNode *from, const char *path) {
 }
 
 int rdsbk_xml_path_dup(char **out, const xmlNode *from, const char *path) {
-    const char *text = rdsbk_xml_path_text(from, path);
-
-    *out = NULL;
-    if (!text)
-        return 0;
-    *out = strdup(text);
-    return *out ? 0 : rdsbk_error_oom();
+    return rdsbk_strdup_into(out, rdsbk_xml_path_text(from, path));
 }
 
 bool rdsbk_xml_path_bool(const xmlNode *from, const char *path, bool dflt) {
@@ -118,6 +114,61 @@ time_t rdsbk_xml_path_time(const xmlNode *from, const char *path) {
     return (time_t)t;
 }
 
+/* One field of `out` from its element below `node`. */
+static int s_read_field(void *out, const xmlNode *node, const struct rdsbk_field *f) {
+    char *at = (char *)out + f->offset;
+    const char *text = rdsbk_xml_path_text(node, f->name);
+
+    switch (f->kind) {
+    case RDSBK_FIELD_STR:
+        return rdsbk_strdup_into((char **)at, text);
+    case RDSBK_FIELD_TEXT:
+        return rdsbk_strdup_into((char **)at, text ? text : "");
+    case RDSBK_FIELD_DOC:
+        return text ? rdsbk_protocol_uri_decode((char **)at, text, false) : 0;
+    case RDSBK_FIELD_INT:
+        *(int *)at = (int)rdsbk_xml_path_int(node, f->name, 0);
+        return 0;
+    case RDSBK_FIELD_BOOL:
+        *(bool *)at = rdsbk_xml_path_bool(node, f->name, false);
+        return 0;
+    case RDSBK_FIELD_TIME:
+        *(time_t *)at = rdsbk_xml_path_time(node, f->name);
+        return 0;
+    case RDSBK_FIELD_TAGS:
+        return rdsbk_xml_path_tags((struct rdsbk_tag **)at, (size_t *)((char *)out + f->n_offset),
+                                   node, f->name, f->member);
+    default:
+        assert(!"not a field a reply can carry");
+        return RDSBK_ERROR;
+    }
+}
+
+int rdsbk_xml_read(void *out, const xmlNode *node, const struct rdsbk_shape *shape) {
+    int rc = 0;
+
+    for (; shape && rc == 0; shape = shape->more)
+        for (const struct rdsbk_field *f = shape->fields; f->name && rc == 0; f++)
+            rc = s_read_field(out, node, f);
+    return rc;
+}
+
+int rdsbk_xml_read_list(struct rdsbk_items *items, const xmlNode *from, const char *path,
+                        const char *member, const struct rdsbk_shape *shape) {
+    xmlNodePtr list = rdsbk_xml_path(from, path);
+    int rc = rdsbk_items_alloc(items, shape->size);
+
+    member = member ? member : "member";
+    for (xmlNodePtr m = rdsbk_xml_child(list, member); m && rc == 0;
+         m = rdsbk_xml_next(m, member)) {
+        void *item;
+        rc = rdsbk_items_push(&item, items, shape->size);
+        if (rc == 0)
+            rc = rdsbk_xml_read(item, m, shape);
+    }
+    return rc;
+}
+
 void rdsbk_strings_free(char **strings, size_t n) {
     if (!strings)
         return;
@@ -126,91 +177,46 @@ void rdsbk_strings_free(char **strings, size_t n) {
     free(strings);
 }
 
+static const struct rdsbk_field s_string_fields[] = {RDSBK_FIELD(STR, "", 0), RDSBK_FIELD_END};
+const struct rdsbk_shape rdsbk_string_shape = {s_string_fields, sizeof(char *), NULL};
+
 int rdsbk_xml_path_strings(char ***out, size_t *n_out, const xmlNode *from, const char *path,
                            const char *member) {
-    xmlNodePtr list = rdsbk_xml_path(from, path);
-    char **items = NULL;
-    size_t n = 0;
-    size_t cap = 0;
-    int result = RDSBK_ENOMEM;
+    struct rdsbk_items items = {0};
+    int rc = rdsbk_xml_read_list(&items, from, path, member, &rdsbk_string_shape);
 
-    *out = NULL;
-    *n_out = 0;
-    items = calloc(1, sizeof(*items));
-    if (!items)
-        goto cleanup;
-    cap = 1;
-    member = member ? member : "member";
-    for (xmlNodePtr m = rdsbk_xml_child(list, member); m; m = rdsbk_xml_next(m, member)) {
-        if (n + 1 >= cap) {
-            char **grown = realloc(items, cap * 2 * sizeof(*items));
-            if (!grown)
-                goto cleanup;
-            items = grown;
-            cap *= 2;
-        }
-        items[n] = strdup(rdsbk_xml_text(m));
-        if (!items[n])
-            goto cleanup;
-        items[++n] = NULL;
-    }
-    *out = items;
-    *n_out = n;
-    items = NULL;
-    result = 0;
-
-cleanup:
-    if (result)
-        rdsbk_error_set(result, "out of memory");
-    rdsbk_strings_free(items, n);
-    return result;
+    if (rc)
+        rdsbk_items_free(&items, &rdsbk_string_shape);
+    *out = items.data;
+    *n_out = items.n;
+    return rc;
 }
 
 void rdsbk_aws_tags_free(struct rdsbk_tag *tags, size_t n) {
-    if (!tags)
-        return;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; tags && i < n; i++) {
         free(tags[i].key);
         free(tags[i].value);
     }
     free(tags);
 }
 
+static const struct rdsbk_field s_tag_fields[] = {
+    RDSBK_FIELD(TEXT, "Key", offsetof(struct rdsbk_tag, key)),
+    RDSBK_FIELD(TEXT, "Value", offsetof(struct rdsbk_tag, value)),
+    RDSBK_FIELD_END,
+};
+const struct rdsbk_shape rdsbk_tag_shape = {s_tag_fields, sizeof(struct rdsbk_tag), NULL};
+
 int rdsbk_xml_path_tags(struct rdsbk_tag **out, size_t *n_out, const xmlNode *from,
                         const char *path, const char *member) {
-    xmlNodePtr list = rdsbk_xml_path(from, path);
-    struct rdsbk_tag *tags = NULL;
-    size_t n = 0;
-    size_t count = 0;
-    int result = RDSBK_ENOMEM;
+    struct rdsbk_items items = {0};
+    int rc = rdsbk_xml_read_list(&items, from, path, member, &rdsbk_tag_shape);
 
-    *out = NULL;
-    *n_out = 0;
-    member = member ? member : "member";
-    for (xmlNodePtr m = rdsbk_xml_child(list, member); m; m = rdsbk_xml_next(m, member))
-        count++;
-    tags = calloc(count + 1, sizeof(*tags));
-    if (!tags)
-        goto cleanup;
-    for (xmlNodePtr m = rdsbk_xml_child(list, member); m; m = rdsbk_xml_next(m, member)) {
-        const char *k = rdsbk_xml_path_text(m, "Key");
-        const char *v = rdsbk_xml_path_text(m, "Value");
-        tags[n].key = strdup(k ? k : "");
-        tags[n].value = strdup(v ? v : "");
-        n++;
-        if (!tags[n - 1].key || !tags[n - 1].value)
-            goto cleanup;
-    }
-    *out = tags;
-    *n_out = n;
-    tags = NULL;
-    result = 0;
-
-cleanup:
-    if (result)
-        rdsbk_error_set(result, "out of memory");
-    rdsbk_aws_tags_free(tags, n);
-    return result;
+    if (rc)
+        rdsbk_items_free(&items, &rdsbk_tag_shape);
+    *out = items.data;
+    *n_out = items.n;
+    return rc;
 }
 
 void rdsbk_xml_wipe(xmlNodePtr node) {

@@ -1,670 +1,420 @@
+/*
+ * IAM (awsQuery): roles, their inline and attached policies and their tags, customer managed
+ * policies and their versions. Each reply struct is a table of where its members are in the XML,
+ * each input struct one of the members it sends; services/svc.c sends, reads and pages.
+ */
 #include "rdsbk/services/iam.h"
 #include "rdsbk/error.h"
 #include "services/svc.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define S_VERSION "2010-05-08"
+static const struct rdsbk_svc_query_api s_api = {"iam", "2010-05-08"};
 
-static int s_send(struct rdsbk_query_reply *reply, struct rdsbk_client *client,
-                  const struct rdsbk_query *q) {
-    return rdsbk_svc_query_send(reply, client, "iam", q);
+/* ---- the structs of the replies ---- */
+
+#define S_ROLE(m) offsetof(struct rdsbk_iam_role, m)
+static const struct rdsbk_field s_role_fields[] = {
+    RDSBK_FIELD(STR, "RoleName", S_ROLE(name)),
+    RDSBK_FIELD(STR, "Arn", S_ROLE(arn)),
+    RDSBK_FIELD(STR, "RoleId", S_ROLE(role_id)),
+    RDSBK_FIELD(STR, "Path", S_ROLE(path)),
+    RDSBK_FIELD(STR, "Description", S_ROLE(description)),
+    RDSBK_FIELD(DOC, "AssumeRolePolicyDocument", S_ROLE(assume_role_policy)),
+    RDSBK_FIELD_N(TAGS, "Tags", S_ROLE(tags), S_ROLE(n_tags), NULL, NULL),
+    RDSBK_FIELD(INT, "MaxSessionDuration", S_ROLE(max_session_duration)),
+    RDSBK_FIELD(TIME, "CreateDate", S_ROLE(create_date)),
+    RDSBK_FIELD_END,
+};
+static const struct rdsbk_shape s_role = {s_role_fields, sizeof(struct rdsbk_iam_role), NULL};
+
+#define S_POLICY(m) offsetof(struct rdsbk_iam_policy, m)
+static const struct rdsbk_field s_policy_fields[] = {
+    RDSBK_FIELD(STR, "PolicyName", S_POLICY(name)),
+    RDSBK_FIELD(STR, "Arn", S_POLICY(arn)),
+    RDSBK_FIELD(STR, "PolicyId", S_POLICY(policy_id)),
+    RDSBK_FIELD(STR, "Path", S_POLICY(path)),
+    RDSBK_FIELD(STR, "DefaultVersionId", S_POLICY(default_version_id)),
+    RDSBK_FIELD(STR, "Description", S_POLICY(description)),
+    RDSBK_FIELD(INT, "AttachmentCount", S_POLICY(attachment_count)),
+    RDSBK_FIELD(TIME, "CreateDate", S_POLICY(create_date)),
+    RDSBK_FIELD(TIME, "UpdateDate", S_POLICY(update_date)),
+    RDSBK_FIELD_END,
+};
+static const struct rdsbk_shape s_policy = {s_policy_fields, sizeof(struct rdsbk_iam_policy), NULL};
+
+#define S_ATTACHED(m) offsetof(struct rdsbk_iam_attached_policy, m)
+static const struct rdsbk_field s_attached_fields[] = {
+    RDSBK_FIELD(STR, "PolicyName", S_ATTACHED(name)),
+    RDSBK_FIELD(STR, "PolicyArn", S_ATTACHED(arn)),
+    RDSBK_FIELD_END,
+};
+static const struct rdsbk_shape s_attached = {s_attached_fields,
+                                              sizeof(struct rdsbk_iam_attached_policy), NULL};
+
+#define S_VERSION(m) offsetof(struct rdsbk_iam_policy_version, m)
+static const struct rdsbk_field s_version_fields[] = {
+    RDSBK_FIELD(STR, "VersionId", S_VERSION(version_id)),
+    RDSBK_FIELD(DOC, "Document", S_VERSION(document)),
+    RDSBK_FIELD(BOOL, "IsDefaultVersion", S_VERSION(is_default)),
+    RDSBK_FIELD(TIME, "CreateDate", S_VERSION(create_date)),
+    RDSBK_FIELD_END,
+};
+static const struct rdsbk_shape s_version = {s_version_fields,
+                                             sizeof(struct rdsbk_iam_policy_version), NULL};
+
+/* One string of the Result alone, into a char *: a new version's id, a policy document. */
+static const struct rdsbk_field s_version_id_fields[] = {
+    RDSBK_FIELD(STR, "PolicyVersion/VersionId", 0),
+    RDSBK_FIELD_END,
+};
+static const struct rdsbk_shape s_version_id = {s_version_id_fields, sizeof(char *), NULL};
+
+static const struct rdsbk_field s_role_policy_fields[] = {
+    RDSBK_FIELD(DOC, "PolicyDocument", 0),
+    RDSBK_FIELD_END,
+};
+static const struct rdsbk_shape s_role_policy = {s_role_policy_fields, sizeof(char *), NULL};
+
+static const struct rdsbk_field s_version_document_fields[] = {
+    RDSBK_FIELD(DOC, "PolicyVersion/Document", 0),
+    RDSBK_FIELD_END,
+};
+static const struct rdsbk_shape s_version_document = {s_version_document_fields, sizeof(char *),
+                                                      NULL};
+
+/* ---- the structs of the requests ---- */
+
+#define S_CREATE_ROLE(m) offsetof(struct rdsbk_iam_create_role_input, m)
+static const struct rdsbk_field s_create_role_input[] = {
+    RDSBK_FIELD(STR, "RoleName", S_CREATE_ROLE(name)),
+    RDSBK_FIELD(STR, "Path", S_CREATE_ROLE(path)),
+    RDSBK_FIELD(STR, "AssumeRolePolicyDocument", S_CREATE_ROLE(assume_role_policy)),
+    RDSBK_FIELD(STR, "Description", S_CREATE_ROLE(description)),
+    RDSBK_FIELD(INT, "MaxSessionDuration", S_CREATE_ROLE(max_session_duration)),
+    RDSBK_FIELD_N(TAGS, "Tags", S_CREATE_ROLE(tags), S_CREATE_ROLE(n_tags), NULL, NULL),
+    RDSBK_FIELD_END,
+};
+
+#define S_CREATE_POLICY(m) offsetof(struct rdsbk_iam_create_policy_input, m)
+static const struct rdsbk_field s_create_policy_input[] = {
+    RDSBK_FIELD(STR, "PolicyName", S_CREATE_POLICY(name)),
+    RDSBK_FIELD(STR, "Path", S_CREATE_POLICY(path)),
+    RDSBK_FIELD(STR, "PolicyDocument", S_CREATE_POLICY(document)),
+    RDSBK_FIELD(STR, "Description", S_CREATE_POLICY(description)),
+    RDSBK_FIELD_N(TAGS, "Tags", S_CREATE_POLICY(tags), S_CREATE_POLICY(n_tags), NULL, NULL),
+    RDSBK_FIELD_END,
+};
+
+/* TagRole / UntagRole: the role and its tags, or the keys of the tags to remove. */
+struct s_role_tags {
+    const char *role;
+    const struct rdsbk_tag *tags;
+    const char *const *keys;
+    size_t n;
+};
+#define S_ROLE_TAGS(m) offsetof(struct s_role_tags, m)
+static const struct rdsbk_field s_tag_role_input[] = {
+    RDSBK_FIELD(STR, "RoleName", S_ROLE_TAGS(role)),
+    RDSBK_FIELD_N(TAGS, "Tags", S_ROLE_TAGS(tags), S_ROLE_TAGS(n), NULL, NULL),
+    RDSBK_FIELD_END,
+};
+static const struct rdsbk_field s_untag_role_input[] = {
+    RDSBK_FIELD(STR, "RoleName", S_ROLE_TAGS(role)),
+    RDSBK_FIELD_N(LIST, "TagKeys", S_ROLE_TAGS(keys), S_ROLE_TAGS(n), "member", NULL),
+    RDSBK_FIELD_END,
+};
+
+/* CreatePolicyVersion's members. */
+struct s_new_version {
+    const char *policy_arn;
+    const char *document;
+    bool set_as_default;
+};
+#define S_NEW_VERSION(m) offsetof(struct s_new_version, m)
+static const struct rdsbk_field s_new_version_input[] = {
+    RDSBK_FIELD(STR, "PolicyArn", S_NEW_VERSION(policy_arn)),
+    RDSBK_FIELD(STR, "PolicyDocument", S_NEW_VERSION(document)),
+    RDSBK_FIELD(BOOL, "SetAsDefault", S_NEW_VERSION(set_as_default)),
+    RDSBK_FIELD_END,
+};
+
+/* ---- calls ---- */
+
+/* `action` with the arguments `args`; nothing of the reply is read. */
+static int s_simple(struct rdsbk_client *client, const char *action, const struct rdsbk_arg *args) {
+    const struct rdsbk_svc_query_op op = {.api = &s_api, .action = action};
+
+    return rdsbk_svc_query_call(NULL, client, &op, args, NULL);
 }
 
-static int s_simple(struct rdsbk_client *client, struct rdsbk_query *q, int rc) {
-    return rdsbk_svc_query_simple(client, "iam", q, rc);
+/* `action` with the arguments `args`, its Result's `output` read into `out` by `shape`. */
+static int s_get(void *out, struct rdsbk_client *client, const char *action,
+                 const struct rdsbk_arg *args, const char *output,
+                 const struct rdsbk_shape *shape) {
+    const struct rdsbk_svc_query_op op = {
+        .api = &s_api, .action = action, .output = output, .shape = shape};
+
+    return rdsbk_svc_query_call(out, client, &op, args, NULL);
 }
 
-/* A URL-encoded policy document at `path`, decoded; NULL when absent. */
-static int s_document(char **out, const xmlNode *from, const char *path) {
-    const char *text = rdsbk_xml_path_text(from, path);
+/* A listing of `action` with the arguments `args`: every item of `list` read by `shape`. */
+static int s_list(struct rdsbk_items *out, struct rdsbk_client *client, const char *action,
+                  const struct rdsbk_arg *args, const char *list, const struct rdsbk_shape *shape) {
+    const struct rdsbk_svc_query_op op = {
+        .api = &s_api, .action = action, .output = list, .shape = shape};
+    struct rdsbk_query q;
+    int rc = rdsbk_svc_query_start(&q, &op, args, NULL);
 
-    *out = NULL;
-    if (!text)
-        return 0;
-    *out = rdsbk_protocol_uri_decode(text, false);
-    return *out ? 0 : rdsbk_error_last()->code;
+    return rdsbk_svc_query_list(out, client, &op, &q, rc);
 }
+
+/* A policy document the reply must carry (`op` reads it from the Result into *out). */
+static int s_document(char **out, struct rdsbk_client *client, const struct rdsbk_svc_query_op *op,
+                      const struct rdsbk_arg *args, const char *what) {
+    int rc = rdsbk_svc_query_call(out, client, op, args, NULL);
+
+    if (rc == 0 && !*out)
+        rc = rdsbk_error_set(RDSBK_EINVALID, "iam:%s: no %s", op->action, what);
+    return rc;
+}
+
+/* ---- roles ---- */
 
 void rdsbk_iam_role_clean_up(struct rdsbk_iam_role *role) {
-    free(role->name);
-    free(role->arn);
-    free(role->role_id);
-    free(role->path);
-    free(role->description);
-    free(role->assume_role_policy);
-    rdsbk_aws_tags_free(role->tags, role->n_tags);
-    memset(role, 0, sizeof(*role));
+    rdsbk_shape_clean_up(role, &s_role);
 }
 
 void rdsbk_iam_roles_free(struct rdsbk_iam_role *roles, size_t n) {
-    if (!roles)
-        return;
-    for (size_t i = 0; i < n; i++)
-        rdsbk_iam_role_clean_up(&roles[i]);
-    free(roles);
-}
-
-static int s_parse_role(struct rdsbk_iam_role *out, const xmlNode *role) {
-    int rc;
-
-    memset(out, 0, sizeof(*out));
-    if (!role)
-        return rdsbk_error_set(RDSBK_EINVALID, "iam: no Role in the reply");
-    rc = rdsbk_xml_path_dup(&out->name, role, "RoleName");
-    if (rc == 0)
-        rc = rdsbk_xml_path_dup(&out->arn, role, "Arn");
-    if (rc == 0)
-        rc = rdsbk_xml_path_dup(&out->role_id, role, "RoleId");
-    if (rc == 0)
-        rc = rdsbk_xml_path_dup(&out->path, role, "Path");
-    if (rc == 0)
-        rc = rdsbk_xml_path_dup(&out->description, role, "Description");
-    if (rc == 0)
-        rc = s_document(&out->assume_role_policy, role, "AssumeRolePolicyDocument");
-    if (rc == 0)
-        rc = rdsbk_xml_path_tags(&out->tags, &out->n_tags, role, "Tags", NULL);
-    out->max_session_duration = (int)rdsbk_xml_path_int(role, "MaxSessionDuration", 0);
-    out->create_date = rdsbk_xml_path_time(role, "CreateDate");
-    if (rc)
-        rdsbk_iam_role_clean_up(out);
-    return rc;
+    rdsbk_shape_free_array(roles, n, &s_role);
 }
 
 int rdsbk_iam_create_role(struct rdsbk_iam_role *out, struct rdsbk_client *client,
                           const struct rdsbk_iam_create_role_input *in) {
-    struct rdsbk_query q = {0};
-    struct rdsbk_query_reply reply = {0};
-    int result;
+    static const struct rdsbk_svc_query_op op = {.api = &s_api,
+                                                 .action = "CreateRole",
+                                                 .input = s_create_role_input,
+                                                 .output = "Role",
+                                                 .shape = &s_role};
 
-    if (out)
-        memset(out, 0, sizeof(*out));
-    result = rdsbk_query_init(&q, "CreateRole", S_VERSION);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "RoleName", in->name);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "Path", in->path);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "AssumeRolePolicyDocument", in->assume_role_policy);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "Description", in->description);
-    if (result == 0 && in->max_session_duration > 0)
-        result = rdsbk_query_add_int(&q, "MaxSessionDuration", in->max_session_duration);
-    if (result == 0)
-        result = rdsbk_query_add_tags(&q, "Tags", NULL, in->tags, in->n_tags);
-    if (result == 0)
-        result = s_send(&reply, client, &q);
-    if (result == 0 && out)
-        result = s_parse_role(out, rdsbk_xml_child(reply.result, "Role"));
-    rdsbk_query_reply_clean_up(&reply);
-    rdsbk_query_clean_up(&q);
-    return result;
+    return rdsbk_svc_query_call(out, client, &op, NULL, in);
 }
 
 int rdsbk_iam_get_role(struct rdsbk_iam_role *out, struct rdsbk_client *client, const char *name) {
-    struct rdsbk_query q = {0};
-    struct rdsbk_query_reply reply = {0};
-    int result;
+    const struct rdsbk_arg args[] = {{"RoleName", name}, {NULL, NULL}};
 
-    memset(out, 0, sizeof(*out));
-    result = rdsbk_query_init(&q, "GetRole", S_VERSION);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "RoleName", name);
-    if (result == 0)
-        result = s_send(&reply, client, &q);
-    if (result == 0)
-        result = s_parse_role(out, rdsbk_xml_child(reply.result, "Role"));
-    rdsbk_query_reply_clean_up(&reply);
-    rdsbk_query_clean_up(&q);
-    return result;
+    return s_get(out, client, "GetRole", args, "Role", &s_role);
 }
 
 int rdsbk_iam_delete_role(struct rdsbk_client *client, const char *name) {
-    struct rdsbk_query q = {0};
-    int rc = rdsbk_query_init(&q, "DeleteRole", S_VERSION);
+    const struct rdsbk_arg args[] = {{"RoleName", name}, {NULL, NULL}};
 
-    if (rc == 0)
-        rc = rdsbk_query_add(&q, "RoleName", name);
-    return s_simple(client, &q, rc);
+    return s_simple(client, "DeleteRole", args);
 }
 
 int rdsbk_iam_update_assume_role_policy(struct rdsbk_client *client, const char *role,
                                         const char *policy) {
-    struct rdsbk_query q = {0};
-    int rc = rdsbk_query_init(&q, "UpdateAssumeRolePolicy", S_VERSION);
+    const struct rdsbk_arg args[] = {{"RoleName", role}, {"PolicyDocument", policy}, {NULL, NULL}};
 
-    if (rc == 0)
-        rc = rdsbk_query_add(&q, "RoleName", role);
-    if (rc == 0)
-        rc = rdsbk_query_add(&q, "PolicyDocument", policy);
-    return s_simple(client, &q, rc);
+    return s_simple(client, "UpdateAssumeRolePolicy", args);
 }
 
-/*
- * Paging over IAM's Marker / IsTruncated: `page` is called for each reply's Result element.
- */
-typedef int (*s_page_fn)(const xmlNode *result, void *payload);
+int rdsbk_iam_update_role_description(struct rdsbk_client *client, const char *role,
+                                      const char *description) {
+    const struct rdsbk_arg args[] = {
+        {"RoleName", role}, {"Description", description}, {NULL, NULL}};
 
-static int s_paginate(struct rdsbk_client *client, const char *action, const char *name1,
-                      const char *value1, s_page_fn page, void *payload) {
-    char *marker = NULL;
-    int pages = 0;
-    int result = 0;
-
-    do {
-        struct rdsbk_query q = {0};
-        struct rdsbk_query_reply reply = {0};
-        char *next = NULL;
-
-        result = rdsbk_query_init(&q, action, S_VERSION);
-        if (result == 0 && name1)
-            result = rdsbk_query_add(&q, name1, value1);
-        if (result == 0)
-            result = rdsbk_query_add(&q, "Marker", marker);
-        if (result == 0)
-            result = s_send(&reply, client, &q);
-        if (result == 0)
-            result = page(reply.result, payload);
-        if (result == 0)
-            result = rdsbk_query_next_marker(&next, reply.result);
-        rdsbk_query_reply_clean_up(&reply);
-        rdsbk_query_clean_up(&q);
-        /* A service handing back the marker it was given would page forever. */
-        if (result == 0 && next &&
-            ((marker && strcmp(marker, next) == 0) || ++pages >= RDSBK_SVC_MAX_PAGES))
-            result = rdsbk_error_set(RDSBK_ERROR, "iam:%s: pagination does not end", action);
-        free(marker);
-        marker = next;
-    } while (result == 0 && marker);
-    free(marker);
-    return result;
-}
-
-/* Growing arrays of items, for the list calls. */
-static int s_grow(void **items, size_t *cap, size_t n, size_t size) {
-    void *grown;
-
-    if (n < *cap)
-        return 0;
-    grown = realloc(*items, (*cap ? *cap * 2 : 8) * size);
-    if (!grown)
-        return rdsbk_error_oom();
-    *items = grown;
-    *cap = *cap ? *cap * 2 : 8;
-    memset((char *)grown + n * size, 0, (*cap - n) * size);
-    return 0;
-}
-
-struct s_roles {
-    struct rdsbk_iam_role *items;
-    size_t n;
-    size_t cap;
-};
-
-static int s_roles_page(const xmlNode *result, void *payload) {
-    struct s_roles *acc = payload;
-    xmlNodePtr list = rdsbk_xml_child(result, "Roles");
-
-    for (xmlNodePtr m = rdsbk_xml_child(list, "member"); m; m = rdsbk_xml_next(m, "member")) {
-        int rc = s_grow((void **)&acc->items, &acc->cap, acc->n, sizeof(*acc->items));
-        if (rc == 0)
-            rc = s_parse_role(&acc->items[acc->n], m);
-        if (rc)
-            return rc;
-        acc->n++;
-    }
-    return 0;
+    return s_simple(client, "UpdateRole", args);
 }
 
 int rdsbk_iam_list_roles(struct rdsbk_iam_role **out, size_t *n_out, struct rdsbk_client *client,
                          const char *path_prefix) {
-    struct s_roles acc = {0};
-    int rc = s_paginate(client, "ListRoles", path_prefix ? "PathPrefix" : NULL, path_prefix,
-                        s_roles_page, &acc);
+    const struct rdsbk_arg args[] = {{"PathPrefix", path_prefix}, {NULL, NULL}};
+    struct rdsbk_items roles;
+    int rc = s_list(&roles, client, "ListRoles", args, "Roles", &s_role);
 
-    *out = NULL;
-    *n_out = 0;
-    if (rc) {
-        rdsbk_iam_roles_free(acc.items, acc.n);
-        return rc;
-    }
-    *out = acc.items;
-    *n_out = acc.n;
-    return 0;
+    *out = roles.data;
+    *n_out = roles.n;
+    return rc;
 }
+
+/* ---- inline policies ---- */
 
 int rdsbk_iam_put_role_policy(struct rdsbk_client *client, const char *role,
                               const char *policy_name, const char *document) {
-    struct rdsbk_query q = {0};
-    int rc = rdsbk_query_init(&q, "PutRolePolicy", S_VERSION);
+    const struct rdsbk_arg args[] = {{"RoleName", role},
+                                     {"PolicyName", policy_name},
+                                     {"PolicyDocument", document},
+                                     {NULL, NULL}};
 
-    if (rc == 0)
-        rc = rdsbk_query_add(&q, "RoleName", role);
-    if (rc == 0)
-        rc = rdsbk_query_add(&q, "PolicyName", policy_name);
-    if (rc == 0)
-        rc = rdsbk_query_add(&q, "PolicyDocument", document);
-    return s_simple(client, &q, rc);
+    return s_simple(client, "PutRolePolicy", args);
 }
 
 int rdsbk_iam_get_role_policy(char **document_out, struct rdsbk_client *client, const char *role,
                               const char *policy_name) {
-    struct rdsbk_query q = {0};
-    struct rdsbk_query_reply reply = {0};
-    int result;
+    static const struct rdsbk_svc_query_op op = {
+        .api = &s_api, .action = "GetRolePolicy", .shape = &s_role_policy};
+    const struct rdsbk_arg args[] = {{"RoleName", role}, {"PolicyName", policy_name}, {NULL, NULL}};
 
-    *document_out = NULL;
-    result = rdsbk_query_init(&q, "GetRolePolicy", S_VERSION);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "RoleName", role);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "PolicyName", policy_name);
-    if (result == 0)
-        result = s_send(&reply, client, &q);
-    if (result == 0)
-        result = s_document(document_out, reply.result, "PolicyDocument");
-    if (result == 0 && !*document_out)
-        result = rdsbk_error_set(RDSBK_EINVALID, "iam:GetRolePolicy: no PolicyDocument");
-    rdsbk_query_reply_clean_up(&reply);
-    rdsbk_query_clean_up(&q);
-    return result;
+    return s_document(document_out, client, &op, args, "PolicyDocument");
 }
 
 int rdsbk_iam_delete_role_policy(struct rdsbk_client *client, const char *role,
                                  const char *policy_name) {
-    struct rdsbk_query q = {0};
-    int rc = rdsbk_query_init(&q, "DeleteRolePolicy", S_VERSION);
+    const struct rdsbk_arg args[] = {{"RoleName", role}, {"PolicyName", policy_name}, {NULL, NULL}};
 
-    if (rc == 0)
-        rc = rdsbk_query_add(&q, "RoleName", role);
-    if (rc == 0)
-        rc = rdsbk_query_add(&q, "PolicyName", policy_name);
-    return s_simple(client, &q, rc);
-}
-
-struct s_names {
-    char **items;
-    size_t n;
-    size_t cap;
-};
-
-static int s_names_page(const xmlNode *result, void *payload) {
-    struct s_names *acc = payload;
-    xmlNodePtr list = rdsbk_xml_child(result, "PolicyNames");
-
-    for (xmlNodePtr m = rdsbk_xml_child(list, "member"); m; m = rdsbk_xml_next(m, "member")) {
-        /* one spare slot for the NULL terminator */
-        int rc = s_grow((void **)&acc->items, &acc->cap, acc->n + 1, sizeof(*acc->items));
-        if (rc)
-            return rc;
-        acc->items[acc->n] = strdup(rdsbk_xml_text(m));
-        if (!acc->items[acc->n])
-            return rdsbk_error_oom();
-        acc->n++;
-    }
-    return 0;
+    return s_simple(client, "DeleteRolePolicy", args);
 }
 
 int rdsbk_iam_list_role_policies(char ***names_out, size_t *n_out, struct rdsbk_client *client,
                                  const char *role) {
-    struct s_names acc = {0};
-    int rc = s_paginate(client, "ListRolePolicies", "RoleName", role, s_names_page, &acc);
+    const struct rdsbk_arg args[] = {{"RoleName", role}, {NULL, NULL}};
+    struct rdsbk_items names;
+    int rc = s_list(&names, client, "ListRolePolicies", args, "PolicyNames", &rdsbk_string_shape);
 
-    *names_out = NULL;
-    *n_out = 0;
-    if (rc == 0 && !acc.items)
-        rc = s_grow((void **)&acc.items, &acc.cap, 0, sizeof(*acc.items));
-    if (rc) {
-        rdsbk_strings_free(acc.items, acc.n);
-        return rc;
-    }
-    *names_out = acc.items;
-    *n_out = acc.n;
-    return 0;
+    *names_out = names.data;
+    *n_out = names.n;
+    return rc;
 }
+
+/* ---- managed policies attached to a role ---- */
 
 void rdsbk_iam_attached_policies_free(struct rdsbk_iam_attached_policy *p, size_t n) {
-    if (!p)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        free(p[i].name);
-        free(p[i].arn);
-    }
-    free(p);
-}
-
-struct s_attached {
-    struct rdsbk_iam_attached_policy *items;
-    size_t n;
-    size_t cap;
-};
-
-static int s_attached_page(const xmlNode *result, void *payload) {
-    struct s_attached *acc = payload;
-    xmlNodePtr list = rdsbk_xml_child(result, "AttachedPolicies");
-
-    for (xmlNodePtr m = rdsbk_xml_child(list, "member"); m; m = rdsbk_xml_next(m, "member")) {
-        struct rdsbk_iam_attached_policy *p;
-        int rc = s_grow((void **)&acc->items, &acc->cap, acc->n, sizeof(*acc->items));
-        if (rc)
-            return rc;
-        p = &acc->items[acc->n++];
-        rc = rdsbk_xml_path_dup(&p->name, m, "PolicyName");
-        if (rc == 0)
-            rc = rdsbk_xml_path_dup(&p->arn, m, "PolicyArn");
-        if (rc)
-            return rc;
-    }
-    return 0;
+    rdsbk_shape_free_array(p, n, &s_attached);
 }
 
 int rdsbk_iam_list_attached_role_policies(struct rdsbk_iam_attached_policy **out, size_t *n_out,
                                           struct rdsbk_client *client, const char *role) {
-    struct s_attached acc = {0};
-    int rc =
-        s_paginate(client, "ListAttachedRolePolicies", "RoleName", role, s_attached_page, &acc);
+    const struct rdsbk_arg args[] = {{"RoleName", role}, {NULL, NULL}};
+    struct rdsbk_items attached;
+    int rc = s_list(&attached, client, "ListAttachedRolePolicies", args, "AttachedPolicies",
+                    &s_attached);
 
-    *out = NULL;
-    *n_out = 0;
-    if (rc) {
-        rdsbk_iam_attached_policies_free(acc.items, acc.n);
-        return rc;
-    }
-    *out = acc.items;
-    *n_out = acc.n;
-    return 0;
-}
-
-static int s_role_policy_arn(struct rdsbk_client *client, const char *action, const char *role,
-                             const char *policy_arn) {
-    struct rdsbk_query q = {0};
-    int rc = rdsbk_query_init(&q, action, S_VERSION);
-
-    if (rc == 0)
-        rc = rdsbk_query_add(&q, "RoleName", role);
-    if (rc == 0)
-        rc = rdsbk_query_add(&q, "PolicyArn", policy_arn);
-    return s_simple(client, &q, rc);
+    *out = attached.data;
+    *n_out = attached.n;
+    return rc;
 }
 
 int rdsbk_iam_attach_role_policy(struct rdsbk_client *client, const char *role,
                                  const char *policy_arn) {
-    return s_role_policy_arn(client, "AttachRolePolicy", role, policy_arn);
+    const struct rdsbk_arg args[] = {{"RoleName", role}, {"PolicyArn", policy_arn}, {NULL, NULL}};
+
+    return s_simple(client, "AttachRolePolicy", args);
 }
 
 int rdsbk_iam_detach_role_policy(struct rdsbk_client *client, const char *role,
                                  const char *policy_arn) {
-    return s_role_policy_arn(client, "DetachRolePolicy", role, policy_arn);
+    const struct rdsbk_arg args[] = {{"RoleName", role}, {"PolicyArn", policy_arn}, {NULL, NULL}};
+
+    return s_simple(client, "DetachRolePolicy", args);
 }
+
+/* ---- customer managed policies ---- */
 
 void rdsbk_iam_policy_clean_up(struct rdsbk_iam_policy *p) {
-    free(p->name);
-    free(p->arn);
-    free(p->policy_id);
-    free(p->path);
-    free(p->default_version_id);
-    free(p->description);
-    memset(p, 0, sizeof(*p));
-}
-
-static int s_parse_policy(struct rdsbk_iam_policy *out, const xmlNode *p) {
-    int rc;
-
-    memset(out, 0, sizeof(*out));
-    if (!p)
-        return rdsbk_error_set(RDSBK_EINVALID, "iam: no Policy in the reply");
-    rc = rdsbk_xml_path_dup(&out->name, p, "PolicyName");
-    if (rc == 0)
-        rc = rdsbk_xml_path_dup(&out->arn, p, "Arn");
-    if (rc == 0)
-        rc = rdsbk_xml_path_dup(&out->policy_id, p, "PolicyId");
-    if (rc == 0)
-        rc = rdsbk_xml_path_dup(&out->path, p, "Path");
-    if (rc == 0)
-        rc = rdsbk_xml_path_dup(&out->default_version_id, p, "DefaultVersionId");
-    if (rc == 0)
-        rc = rdsbk_xml_path_dup(&out->description, p, "Description");
-    out->attachment_count = (int)rdsbk_xml_path_int(p, "AttachmentCount", 0);
-    out->create_date = rdsbk_xml_path_time(p, "CreateDate");
-    out->update_date = rdsbk_xml_path_time(p, "UpdateDate");
-    if (rc)
-        rdsbk_iam_policy_clean_up(out);
-    return rc;
+    rdsbk_shape_clean_up(p, &s_policy);
 }
 
 int rdsbk_iam_create_policy(struct rdsbk_iam_policy *out, struct rdsbk_client *client,
                             const struct rdsbk_iam_create_policy_input *in) {
-    struct rdsbk_query q = {0};
-    struct rdsbk_query_reply reply = {0};
-    int result;
+    static const struct rdsbk_svc_query_op op = {.api = &s_api,
+                                                 .action = "CreatePolicy",
+                                                 .input = s_create_policy_input,
+                                                 .output = "Policy",
+                                                 .shape = &s_policy};
 
-    if (out)
-        memset(out, 0, sizeof(*out));
-    result = rdsbk_query_init(&q, "CreatePolicy", S_VERSION);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "PolicyName", in->name);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "Path", in->path);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "PolicyDocument", in->document);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "Description", in->description);
-    if (result == 0)
-        result = rdsbk_query_add_tags(&q, "Tags", NULL, in->tags, in->n_tags);
-    if (result == 0)
-        result = s_send(&reply, client, &q);
-    if (result == 0 && out)
-        result = s_parse_policy(out, rdsbk_xml_child(reply.result, "Policy"));
-    rdsbk_query_reply_clean_up(&reply);
-    rdsbk_query_clean_up(&q);
-    return result;
+    return rdsbk_svc_query_call(out, client, &op, NULL, in);
 }
 
 int rdsbk_iam_get_policy(struct rdsbk_iam_policy *out, struct rdsbk_client *client,
                          const char *policy_arn) {
-    struct rdsbk_query q = {0};
-    struct rdsbk_query_reply reply = {0};
-    int result;
+    const struct rdsbk_arg args[] = {{"PolicyArn", policy_arn}, {NULL, NULL}};
 
-    memset(out, 0, sizeof(*out));
-    result = rdsbk_query_init(&q, "GetPolicy", S_VERSION);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "PolicyArn", policy_arn);
-    if (result == 0)
-        result = s_send(&reply, client, &q);
-    if (result == 0)
-        result = s_parse_policy(out, rdsbk_xml_child(reply.result, "Policy"));
-    rdsbk_query_reply_clean_up(&reply);
-    rdsbk_query_clean_up(&q);
-    return result;
+    return s_get(out, client, "GetPolicy", args, "Policy", &s_policy);
 }
 
 int rdsbk_iam_delete_policy(struct rdsbk_client *client, const char *policy_arn) {
-    struct rdsbk_query q = {0};
-    int rc = rdsbk_query_init(&q, "DeletePolicy", S_VERSION);
+    const struct rdsbk_arg args[] = {{"PolicyArn", policy_arn}, {NULL, NULL}};
 
-    if (rc == 0)
-        rc = rdsbk_query_add(&q, "PolicyArn", policy_arn);
-    return s_simple(client, &q, rc);
+    return s_simple(client, "DeletePolicy", args);
 }
 
+/* ---- policy versions ---- */
+
 void rdsbk_iam_policy_versions_free(struct rdsbk_iam_policy_version *v, size_t n) {
-    if (!v)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        free(v[i].version_id);
-        free(v[i].document);
-    }
-    free(v);
+    rdsbk_shape_free_array(v, n, &s_version);
 }
 
 int rdsbk_iam_create_policy_version(char **version_id_out, struct rdsbk_client *client,
                                     const char *policy_arn, const char *document,
                                     bool set_as_default) {
-    struct rdsbk_query q = {0};
-    struct rdsbk_query_reply reply = {0};
-    int result;
+    static const struct rdsbk_svc_query_op op = {.api = &s_api,
+                                                 .action = "CreatePolicyVersion",
+                                                 .input = s_new_version_input,
+                                                 .shape = &s_version_id};
+    const struct s_new_version in = {policy_arn, document, set_as_default};
 
-    if (version_id_out)
-        *version_id_out = NULL;
-    result = rdsbk_query_init(&q, "CreatePolicyVersion", S_VERSION);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "PolicyArn", policy_arn);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "PolicyDocument", document);
-    if (result == 0)
-        result = rdsbk_query_add_bool(&q, "SetAsDefault", set_as_default);
-    if (result == 0)
-        result = s_send(&reply, client, &q);
-    if (result == 0 && version_id_out)
-        result = rdsbk_xml_path_dup(version_id_out, reply.result, "PolicyVersion/VersionId");
-    rdsbk_query_reply_clean_up(&reply);
-    rdsbk_query_clean_up(&q);
-    return result;
+    return rdsbk_svc_query_call(version_id_out, client, &op, NULL, &in);
 }
 
 int rdsbk_iam_get_policy_version(char **document_out, struct rdsbk_client *client,
                                  const char *policy_arn, const char *version_id) {
-    struct rdsbk_query q = {0};
-    struct rdsbk_query_reply reply = {0};
-    int result;
+    static const struct rdsbk_svc_query_op op = {
+        .api = &s_api, .action = "GetPolicyVersion", .shape = &s_version_document};
+    const struct rdsbk_arg args[] = {
+        {"PolicyArn", policy_arn}, {"VersionId", version_id}, {NULL, NULL}};
 
-    *document_out = NULL;
-    result = rdsbk_query_init(&q, "GetPolicyVersion", S_VERSION);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "PolicyArn", policy_arn);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "VersionId", version_id);
-    if (result == 0)
-        result = s_send(&reply, client, &q);
-    if (result == 0)
-        result = s_document(document_out, reply.result, "PolicyVersion/Document");
-    if (result == 0 && !*document_out)
-        result = rdsbk_error_set(RDSBK_EINVALID, "iam:GetPolicyVersion: no Document");
-    rdsbk_query_reply_clean_up(&reply);
-    rdsbk_query_clean_up(&q);
-    return result;
-}
-
-struct s_versions {
-    struct rdsbk_iam_policy_version *items;
-    size_t n;
-    size_t cap;
-};
-
-static int s_versions_page(const xmlNode *result, void *payload) {
-    struct s_versions *acc = payload;
-    xmlNodePtr list = rdsbk_xml_child(result, "Versions");
-
-    for (xmlNodePtr m = rdsbk_xml_child(list, "member"); m; m = rdsbk_xml_next(m, "member")) {
-        struct rdsbk_iam_policy_version *v;
-        int rc = s_grow((void **)&acc->items, &acc->cap, acc->n, sizeof(*acc->items));
-        if (rc)
-            return rc;
-        v = &acc->items[acc->n++];
-        rc = rdsbk_xml_path_dup(&v->version_id, m, "VersionId");
-        if (rc == 0)
-            rc = s_document(&v->document, m, "Document");
-        v->is_default = rdsbk_xml_path_bool(m, "IsDefaultVersion", false);
-        v->create_date = rdsbk_xml_path_time(m, "CreateDate");
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return s_document(document_out, client, &op, args, "Document");
 }
 
 int rdsbk_iam_list_policy_versions(struct rdsbk_iam_policy_version **out, size_t *n_out,
                                    struct rdsbk_client *client, const char *policy_arn) {
-    struct s_versions acc = {0};
-    int rc =
-        s_paginate(client, "ListPolicyVersions", "PolicyArn", policy_arn, s_versions_page, &acc);
+    const struct rdsbk_arg args[] = {{"PolicyArn", policy_arn}, {NULL, NULL}};
+    struct rdsbk_items versions;
+    int rc = s_list(&versions, client, "ListPolicyVersions", args, "Versions", &s_version);
 
-    *out = NULL;
-    *n_out = 0;
-    if (rc) {
-        rdsbk_iam_policy_versions_free(acc.items, acc.n);
-        return rc;
-    }
-    *out = acc.items;
-    *n_out = acc.n;
-    return 0;
+    *out = versions.data;
+    *n_out = versions.n;
+    return rc;
 }
 
 int rdsbk_iam_delete_policy_version(struct rdsbk_client *client, const char *policy_arn,
                                     const char *version_id) {
-    struct rdsbk_query q = {0};
-    int rc = rdsbk_query_init(&q, "DeletePolicyVersion", S_VERSION);
+    const struct rdsbk_arg args[] = {
+        {"PolicyArn", policy_arn}, {"VersionId", version_id}, {NULL, NULL}};
 
-    if (rc == 0)
-        rc = rdsbk_query_add(&q, "PolicyArn", policy_arn);
-    if (rc == 0)
-        rc = rdsbk_query_add(&q, "VersionId", version_id);
-    return s_simple(client, &q, rc);
+    return s_simple(client, "DeletePolicyVersion", args);
 }
+
+/* ---- role tags ---- */
 
 int rdsbk_iam_tag_role(struct rdsbk_client *client, const char *role, const struct rdsbk_tag *tags,
                        size_t n) {
-    struct rdsbk_query q = {0};
-    int rc = rdsbk_query_init(&q, "TagRole", S_VERSION);
+    static const struct rdsbk_svc_query_op op = {
+        .api = &s_api, .action = "TagRole", .input = s_tag_role_input};
+    const struct s_role_tags in = {role, tags, NULL, n};
 
-    if (rc == 0)
-        rc = rdsbk_query_add(&q, "RoleName", role);
-    if (rc == 0)
-        rc = rdsbk_query_add_tags(&q, "Tags", NULL, tags, n);
-    return s_simple(client, &q, rc);
+    return rdsbk_svc_query_call(NULL, client, &op, NULL, &in);
 }
 
 int rdsbk_iam_untag_role(struct rdsbk_client *client, const char *role, const char *const *keys,
                          size_t n) {
-    struct rdsbk_query q = {0};
-    int rc = rdsbk_query_init(&q, "UntagRole", S_VERSION);
+    static const struct rdsbk_svc_query_op op = {
+        .api = &s_api, .action = "UntagRole", .input = s_untag_role_input};
+    const struct s_role_tags in = {role, NULL, keys, n};
 
-    if (rc == 0)
-        rc = rdsbk_query_add(&q, "RoleName", role);
-    if (rc == 0)
-        rc = rdsbk_query_add_list(&q, "TagKeys", "member", keys, n);
-    return s_simple(client, &q, rc);
-}
-
-struct s_tags {
-    struct rdsbk_tag *items;
-    size_t n;
-    size_t cap;
-};
-
-static int s_tags_page(const xmlNode *result, void *payload) {
-    struct s_tags *acc = payload;
-    struct rdsbk_tag *page = NULL;
-    size_t n = 0;
-    int rc = rdsbk_xml_path_tags(&page, &n, result, "Tags", NULL);
-
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = s_grow((void **)&acc->items, &acc->cap, acc->n, sizeof(*acc->items));
-        if (rc == 0) {
-            acc->items[acc->n++] = page[i];
-            page[i].key = NULL;
-            page[i].value = NULL;
-        }
-    }
-    rdsbk_aws_tags_free(page, n);
-    return rc;
+    return rdsbk_svc_query_call(NULL, client, &op, NULL, &in);
 }
 
 int rdsbk_iam_list_role_tags(struct rdsbk_tag **out, size_t *n_out, struct rdsbk_client *client,
                              const char *role) {
-    struct s_tags acc = {0};
-    int rc = s_paginate(client, "ListRoleTags", "RoleName", role, s_tags_page, &acc);
+    const struct rdsbk_arg args[] = {{"RoleName", role}, {NULL, NULL}};
+    struct rdsbk_items tags;
+    int rc = s_list(&tags, client, "ListRoleTags", args, "Tags", &rdsbk_tag_shape);
 
-    *out = NULL;
-    *n_out = 0;
-    if (rc == 0 && !acc.items)
-        rc = s_grow((void **)&acc.items, &acc.cap, 0, sizeof(*acc.items));
-    if (rc) {
-        rdsbk_aws_tags_free(acc.items, acc.n);
-        return rc;
-    }
-    *out = acc.items;
-    *n_out = acc.n;
-    return 0;
+    *out = tags.data;
+    *n_out = tags.n;
+    return rc;
 }

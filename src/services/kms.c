@@ -1,25 +1,51 @@
+/*
+ * KMS (awsJson1.1, TrentService): keys, their policy, description, aliases and tags, and their
+ * scheduled deletion. Requests are the key's id and a few named members; structured replies go
+ * back to the caller as cJSON.
+ */
 #include "rdsbk/services/kms.h"
 #include "rdsbk/error.h"
 #include "services/svc.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define S_PREFIX "TrentService"
+static const struct rdsbk_svc_json_api s_api = {
+    .service = "kms",
+    .prefix = "TrentService",
+    .token_in = "Marker", /* KMS pages with Marker in, NextMarker out */
+    .token_out = "NextMarker",
+    .tag_key = "TagKey",
+    .tag_value = "TagValue",
+};
 
-/* Calls `op` with `input` (consumed); *out (may be NULL) receives the reply. */
-static int s_call(cJSON **out, struct rdsbk_client *client, const char *op, cJSON *input, int rc) {
-    return rdsbk_svc_json_call(out, client, "kms", S_PREFIX, op, input, rc);
+/* `op` with `input` (consumed) unless `rc` is already an error; *out (may be NULL) the reply. */
+static int s_send(cJSON **out, struct rdsbk_client *client, const char *op, cJSON *input, int rc) {
+    return rdsbk_svc_json_call(out, client, s_api.service, s_api.prefix, op, input, rc);
 }
 
-/* {"KeyId": key_id} */
-static cJSON *s_key_input(const char *key_id, int *rc) {
-    cJSON *in = cJSON_CreateObject();
+#define S_CREATE(m) offsetof(struct rdsbk_kms_create_key_input, m)
+static const struct rdsbk_field s_create_key_input[] = {
+    RDSBK_FIELD(STR, "Policy", S_CREATE(policy)),
+    RDSBK_FIELD(STR, "Description", S_CREATE(description)),
+    RDSBK_FIELD(TRUE, "MultiRegion", S_CREATE(multi_region)),
+    RDSBK_FIELD(TRUE, "BypassPolicyLockoutSafetyCheck",
+                S_CREATE(bypass_policy_lockout_safety_check)),
+    RDSBK_FIELD_N(TAGS, "Tags", S_CREATE(tags), S_CREATE(n_tags), "TagKey", "TagValue"),
+    RDSBK_FIELD_END,
+};
 
-    *rc = in ? rdsbk_json_add_opt_str(in, "KeyId", key_id) : 0;
-    return in;
+/* `op` with the string members `args`; *out (may be NULL) receives the reply. */
+static int s_call(cJSON **out, struct rdsbk_client *client, const char *op,
+                  const struct rdsbk_arg *args) {
+    cJSON *input = NULL;
+    int rc = rdsbk_svc_json_input(&input, args, NULL, NULL);
+
+    return s_send(out, client, op, input, rc);
 }
 
+/* The KeyMetadata of a reply (deleted here) into *out (may be NULL: nothing kept). */
 static int s_key_metadata(cJSON **out, cJSON *reply, const char *op, int rc) {
     if (out)
         *out = NULL;
@@ -31,79 +57,63 @@ static int s_key_metadata(cJSON **out, cJSON *reply, const char *op, int rc) {
 
 int rdsbk_kms_create_key(cJSON **key_metadata_out, struct rdsbk_client *client,
                          const struct rdsbk_kms_create_key_input *in) {
-    cJSON *input = cJSON_CreateObject();
+    cJSON *input = NULL;
     cJSON *reply = NULL;
-    int rc = 0;
+    int rc = rdsbk_svc_json_input(&input, NULL, s_create_key_input, in);
 
-    if (key_metadata_out)
-        *key_metadata_out = NULL;
-    if (input) {
-        rc = rdsbk_json_add_opt_str(input, "Policy", in->policy);
-        if (rc == 0)
-            rc = rdsbk_json_add_opt_str(input, "Description", in->description);
-        if (rc == 0 && in->multi_region)
-            rc = rdsbk_json_add(input, "MultiRegion", cJSON_CreateTrue());
-        if (rc == 0 && in->bypass_policy_lockout_safety_check)
-            rc = rdsbk_json_add(input, "BypassPolicyLockoutSafetyCheck", cJSON_CreateTrue());
-        if (rc == 0 && in->n_tags)
-            rc = rdsbk_json_add(input, "Tags",
-                                rdsbk_json_tags_list(in->tags, in->n_tags, "TagKey", "TagValue"));
-    }
-    rc = rdsbk_svc_json_call_fresh(&reply, client, "kms", S_PREFIX, "CreateKey", input, rc);
+    rc = rdsbk_svc_json_call_fresh(&reply, client, s_api.service, s_api.prefix, "CreateKey", input,
+                                   rc);
     return s_key_metadata(key_metadata_out, reply, "kms:CreateKey", rc);
 }
 
 int rdsbk_kms_describe_key(cJSON **key_metadata_out, struct rdsbk_client *client,
                            const char *key_id) {
+    const struct rdsbk_arg args[] = {{"KeyId", key_id}, {NULL, NULL}};
     cJSON *reply = NULL;
-    int rc;
-    cJSON *input = s_key_input(key_id, &rc);
+    int rc = s_call(&reply, client, "DescribeKey", args);
 
-    rc = s_call(&reply, client, "DescribeKey", input, rc);
     return s_key_metadata(key_metadata_out, reply, "kms:DescribeKey", rc);
 }
 
 int rdsbk_kms_get_key_policy(char **policy_out, struct rdsbk_client *client, const char *key_id) {
+    const struct rdsbk_arg args[] = {{"KeyId", key_id}, {"PolicyName", "default"}, {NULL, NULL}};
     cJSON *reply = NULL;
-    int rc;
-    cJSON *input = s_key_input(key_id, &rc);
+    int rc = s_call(&reply, client, "GetKeyPolicy", args);
 
     *policy_out = NULL;
-    if (input && rc == 0)
-        rc = rdsbk_json_add_opt_str(input, "PolicyName", "default");
-    rc = s_call(&reply, client, "GetKeyPolicy", input, rc);
     if (rc == 0)
-        rc = rdsbk_json_dup_str(policy_out, reply, "Policy");
-    if (rc == 0 && !*policy_out)
-        rc = rdsbk_error_set(RDSBK_EINVALID, "kms:GetKeyPolicy: no Policy in the reply");
+        rc = rdsbk_svc_json_take_str(policy_out, reply, "Policy", "kms:GetKeyPolicy");
     cJSON_Delete(reply);
     return rc;
 }
 
 int rdsbk_kms_put_key_policy(struct rdsbk_client *client, const char *key_id, const char *policy,
                              bool bypass_policy_lockout_safety_check) {
-    int rc;
-    cJSON *input = s_key_input(key_id, &rc);
+    const struct rdsbk_arg args[] = {
+        {"KeyId", key_id}, {"PolicyName", "default"}, {"Policy", policy}, {NULL, NULL}};
+    cJSON *input = NULL;
+    int rc = rdsbk_svc_json_input(&input, args, NULL, NULL);
 
-    if (input && rc == 0)
-        rc = rdsbk_json_add_opt_str(input, "PolicyName", "default");
-    if (input && rc == 0)
-        rc = rdsbk_json_add_opt_str(input, "Policy", policy);
-    if (input && rc == 0 && bypass_policy_lockout_safety_check)
+    if (rc == 0 && bypass_policy_lockout_safety_check)
         rc = rdsbk_json_add(input, "BypassPolicyLockoutSafetyCheck", cJSON_CreateTrue());
-    return s_call(NULL, client, "PutKeyPolicy", input, rc);
+    return s_send(NULL, client, "PutKeyPolicy", input, rc);
+}
+
+int rdsbk_kms_update_key_description(struct rdsbk_client *client, const char *key_id,
+                                     const char *description) {
+    /* NULL goes as "", as the kms_key resource has always sent it. */
+    const struct rdsbk_arg args[] = {{"KeyId", key_id ? key_id : ""},
+                                     {"Description", description ? description : ""},
+                                     {NULL, NULL}};
+
+    return s_call(NULL, client, "UpdateKeyDescription", args);
 }
 
 static int s_alias(struct rdsbk_client *client, const char *op, const char *alias,
                    const char *target) {
-    cJSON *input = cJSON_CreateObject();
-    int rc = 0;
+    const struct rdsbk_arg args[] = {{"AliasName", alias}, {"TargetKeyId", target}, {NULL, NULL}};
 
-    if (input)
-        rc = rdsbk_json_add_opt_str(input, "AliasName", alias);
-    if (input && rc == 0)
-        rc = rdsbk_json_add_opt_str(input, "TargetKeyId", target);
-    return s_call(NULL, client, op, input, rc);
+    return s_call(NULL, client, op, args);
 }
 
 int rdsbk_kms_create_alias(struct rdsbk_client *client, const char *alias_name,
@@ -120,77 +130,60 @@ int rdsbk_kms_delete_alias(struct rdsbk_client *client, const char *alias_name) 
     return s_alias(client, "DeleteAlias", alias_name, NULL);
 }
 
-/* KMS pages with Marker in, NextMarker out. */
-static int s_paginate(cJSON **out, struct rdsbk_client *client, const char *op, cJSON *input,
-                      const char *list_field, int rc) {
-    struct rdsbk_service_ctx ctx;
+/* A listing of `op` for the key `key_id` (NULL: every one), all pages. */
+static int s_list(cJSON **out, struct rdsbk_client *client, const char *op, const char *key_id,
+                  const char *list_field) {
+    const struct rdsbk_arg args[] = {{"KeyId", key_id}, {NULL, NULL}};
+    cJSON *input = NULL;
+    int rc = rdsbk_svc_json_input(&input, args, NULL, NULL);
 
-    *out = NULL;
-    if (rc == 0 && !input)
-        rc = rdsbk_error_oom();
-    if (rc == 0)
-        rc = rdsbk_client_service_ctx(&ctx, client, "kms");
-    if (rc == 0)
-        rc = rdsbk_svc_json_paginate(out, &ctx, S_PREFIX, op, input, "Marker", "NextMarker",
-                                     list_field);
-    cJSON_Delete(input);
-    return rc;
+    return rdsbk_svc_json_list(out, client, &s_api, op, input, rc, list_field);
 }
 
 int rdsbk_kms_list_aliases(cJSON **aliases_out, struct rdsbk_client *client, const char *key_id) {
-    int rc;
-    cJSON *input = s_key_input(key_id, &rc);
-
-    return s_paginate(aliases_out, client, "ListAliases", input, "Aliases", rc);
+    return s_list(aliases_out, client, "ListAliases", key_id, "Aliases");
 }
 
 int rdsbk_kms_tag_resource(struct rdsbk_client *client, const char *key_id,
                            const struct rdsbk_tag *tags, size_t n) {
-    int rc;
-    cJSON *input = s_key_input(key_id, &rc);
+    const struct rdsbk_arg id = {"KeyId", key_id};
 
-    if (input && rc == 0)
-        rc = rdsbk_json_add(input, "Tags", rdsbk_json_tags_list(tags, n, "TagKey", "TagValue"));
-    return s_call(NULL, client, "TagResource", input, rc);
+    return rdsbk_svc_json_tag(client, &s_api, &id, tags, n);
 }
 
 int rdsbk_kms_untag_resource(struct rdsbk_client *client, const char *key_id,
                              const char *const *keys, size_t n) {
-    int rc;
-    cJSON *input = s_key_input(key_id, &rc);
+    const struct rdsbk_arg id = {"KeyId", key_id};
 
-    if (input && rc == 0)
-        rc = rdsbk_json_add_strs(input, "TagKeys", keys, n);
-    return s_call(NULL, client, "UntagResource", input, rc);
+    return rdsbk_svc_json_untag(client, &s_api, &id, keys, n);
 }
 
 int rdsbk_kms_list_resource_tags(struct rdsbk_tag **out, size_t *n_out, struct rdsbk_client *client,
                                  const char *key_id) {
     cJSON *tags = NULL;
-    int rc;
-    cJSON *input = s_key_input(key_id, &rc);
+    int rc = s_list(&tags, client, "ListResourceTags", key_id, "Tags");
 
     *out = NULL;
     *n_out = 0;
-    rc = s_paginate(&tags, client, "ListResourceTags", input, "Tags", rc);
     if (rc == 0)
-        rc = rdsbk_json_tags_parse(out, n_out, tags, "TagKey", "TagValue");
+        rc = rdsbk_svc_json_tags(out, n_out, &s_api, tags);
     cJSON_Delete(tags);
     return rc;
 }
 
 int rdsbk_kms_schedule_key_deletion(time_t *deletion_date_out, struct rdsbk_client *client,
                                     const char *key_id, int pending_window_days) {
+    const struct rdsbk_arg args[] = {{"KeyId", key_id}, {NULL, NULL}};
+    cJSON *input = NULL;
     cJSON *reply = NULL;
     const cJSON *date;
-    int rc;
-    cJSON *input = s_key_input(key_id, &rc);
+    int rc = rdsbk_svc_json_input(&input, args, NULL, NULL);
 
     if (deletion_date_out)
         *deletion_date_out = 0;
-    if (input && rc == 0 && pending_window_days > 0)
-        rc = rdsbk_json_add(input, "PendingWindowInDays", cJSON_CreateNumber(pending_window_days));
-    rc = s_call(&reply, client, "ScheduleKeyDeletion", input, rc);
+    if (rc == 0 && pending_window_days > 0)
+        rc = rdsbk_json_add_num(input, "PendingWindowInDays", pending_window_days);
+    rc = s_send(&reply, client, "ScheduleKeyDeletion", input, rc);
     date = cJSON_GetObjectItemCaseSensitive(reply, "DeletionDate");
     if (rc == 0 && deletion_date_out && cJSON_IsNumber(date))
         *deletion_date_out = (time_t)date->valuedouble;
@@ -199,12 +192,11 @@ int rdsbk_kms_schedule_key_deletion(time_t *deletion_date_out, struct rdsbk_clie
 }
 
 int rdsbk_kms_cancel_key_deletion(struct rdsbk_client *client, const char *key_id) {
-    int rc;
-    cJSON *input = s_key_input(key_id, &rc);
+    const struct rdsbk_arg args[] = {{"KeyId", key_id}, {NULL, NULL}};
 
-    return s_call(NULL, client, "CancelKeyDeletion", input, rc);
+    return s_call(NULL, client, "CancelKeyDeletion", args);
 }
 
 int rdsbk_kms_list_keys(cJSON **keys_out, struct rdsbk_client *client) {
-    return s_paginate(keys_out, client, "ListKeys", cJSON_CreateObject(), "Keys", 0);
+    return s_list(keys_out, client, "ListKeys", NULL, "Keys");
 }

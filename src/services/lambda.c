@@ -1,27 +1,56 @@
+/*
+ * Lambda (restJson1): functions (/2015-03-31/functions/<name>...), their code, configuration,
+ * resource policy and invocation, and tags (/2017-03-31/tags/<arn>). Function replies go back to
+ * the caller as cJSON; an invocation's payload as bytes.
+ */
 #include "rdsbk/services/lambda.h"
 #include "rdsbk/error.h"
+#include "rdsbk/str.h"
 #include "services/svc.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define S_FUNCTIONS "/2015-03-31/functions/"
 #define S_TAGS "/2017-03-31/tags/"
 
-/*
- * Sends a prepared request (cleaned up here); *out (may be NULL) receives the reply's JSON (an
- * empty object when the reply has none).
- */
-static int s_send(cJSON **out, struct rdsbk_client *client, struct rdsbk_rest *r, int rc) {
-    struct rdsbk_service_ctx ctx;
-    struct rdsbk_rest_reply reply = {0};
+/* The configuration members CreateFunction and UpdateFunctionConfiguration share (Environment
+ * apart: a map under "Variables"). */
+#define S_FUNCTION(m) offsetof(struct rdsbk_lambda_function_input, m)
+static const struct rdsbk_field s_configuration_input[] = {
+    RDSBK_FIELD(STR, "Role", S_FUNCTION(role)),
+    RDSBK_FIELD(STR, "Handler", S_FUNCTION(handler)),
+    RDSBK_FIELD(STR, "Runtime", S_FUNCTION(runtime)),
+    RDSBK_FIELD(STR, "Description", S_FUNCTION(description)),
+    RDSBK_FIELD(INT, "Timeout", S_FUNCTION(timeout)),
+    RDSBK_FIELD(INT, "MemorySize", S_FUNCTION(memory_size)),
+    RDSBK_FIELD_END,
+};
 
-    if (out)
-        *out = NULL;
+/* Sends a prepared request (cleaned up here) unless `rc` is already an error; *reply is the
+ * caller's to clean up whatever the outcome. */
+static int s_exchange(struct rdsbk_rest_reply *reply, struct rdsbk_client *client,
+                      struct rdsbk_rest *r, int rc) {
+    struct rdsbk_service_ctx ctx;
+
+    memset(reply, 0, sizeof(*reply));
     if (rc == 0)
         rc = rdsbk_client_service_ctx(&ctx, client, "lambda");
     if (rc == 0)
-        rc = rdsbk_rest_send(&reply, &ctx, r);
+        rc = rdsbk_rest_send(reply, &ctx, r);
+    rdsbk_rest_clean_up(r);
+    return rc;
+}
+
+/* The same for a JSON reply: *out (may be NULL) receives it (an empty object when the reply has
+ * none). */
+static int s_send(cJSON **out, struct rdsbk_client *client, struct rdsbk_rest *r, int rc) {
+    struct rdsbk_rest_reply reply;
+
+    if (out)
+        *out = NULL;
+    rc = s_exchange(&reply, client, r, rc);
     if (rc == 0 && out) {
         *out = reply.json ? reply.json : cJSON_CreateObject();
         reply.json = NULL;
@@ -29,7 +58,6 @@ static int s_send(cJSON **out, struct rdsbk_client *client, struct rdsbk_rest *r
             rc = rdsbk_error_oom();
     }
     rdsbk_rest_reply_clean_up(&reply);
-    rdsbk_rest_clean_up(r);
     return rc;
 }
 
@@ -47,27 +75,50 @@ static int s_function(struct rdsbk_rest *r, const char *method, const char *op, 
     return rc;
 }
 
-/* The configuration members shared by CreateFunction and UpdateFunctionConfiguration. */
-static int s_configuration(cJSON *body, const struct rdsbk_lambda_function_input *in) {
-    int rc = rdsbk_json_add_opt_str(body, "Role", in->role);
+/* <method> /2017-03-31/tags/<arn> */
+static int s_tags_path(struct rdsbk_rest *r, const char *method, const char *op, const char *arn) {
+    int rc = rdsbk_rest_init(r, method, op);
 
     if (rc == 0)
-        rc = rdsbk_json_add_opt_str(body, "Handler", in->handler);
+        rc = rdsbk_rest_path(r, S_TAGS);
     if (rc == 0)
-        rc = rdsbk_json_add_opt_str(body, "Runtime", in->runtime);
+        rc = rdsbk_rest_label(r, arn, false);
+    return rc;
+}
+
+/* <method> /2015-03-31/functions/<name><suffix> with the JSON `body` (deleted here), unless `rc`
+ * is already an error; *out as for s_send. */
+static int s_function_json(cJSON **out, struct rdsbk_client *client, const char *method,
+                           const char *op, const char *name, const char *suffix, cJSON *body,
+                           int rc) {
+    struct rdsbk_rest r = {0};
+
     if (rc == 0)
-        rc = rdsbk_json_add_opt_str(body, "Description", in->description);
-    if (rc == 0 && in->timeout > 0)
-        rc = rdsbk_json_add(body, "Timeout", cJSON_CreateNumber(in->timeout));
-    if (rc == 0 && in->memory_size > 0)
-        rc = rdsbk_json_add(body, "MemorySize", cJSON_CreateNumber(in->memory_size));
-    if (rc == 0 && (in->n_environment || in->send_environment)) {
-        cJSON *env = cJSON_CreateObject();
-        rc = rdsbk_json_add(body, "Environment", env);
-        if (rc == 0)
-            rc = rdsbk_json_add(env, "Variables",
-                                rdsbk_json_tags_map(in->environment, in->n_environment));
-    }
+        rc = s_function(&r, method, op, name, suffix);
+    if (rc == 0)
+        rc = rdsbk_rest_json(&r, body);
+    cJSON_Delete(body);
+    return s_send(out, client, &r, rc);
+}
+
+/* The function's configuration: the table, then {"Environment": {"Variables": {...}}} when there
+ * are variables or they are to be sent even empty. */
+static int s_configuration(cJSON *body, const struct rdsbk_lambda_function_input *in) {
+    cJSON *env = NULL;
+    int rc;
+
+    RDSBK_TRY(rdsbk_json_add_fields(body, s_configuration_input, in));
+    if (!in->n_environment && !in->send_environment)
+        goto cleanup;
+    env = cJSON_CreateObject();
+    RDSBK_CHECK_ALLOC(env);
+    RDSBK_TRY(
+        rdsbk_json_add(env, "Variables", rdsbk_json_tags_map(in->environment, in->n_environment)));
+    rc = rdsbk_json_add(body, "Environment", env);
+    env = NULL;
+
+cleanup:
+    cJSON_Delete(env);
     return rc;
 }
 
@@ -77,46 +128,37 @@ static int s_zip(cJSON *body, const unsigned char *zip, size_t len) {
     int rc = rdsbk_protocol_base64_encode(&b64, zip, len);
 
     if (rc == 0)
-        rc = rdsbk_json_add_opt_str(body, "ZipFile", rdsbk_buf_cstr(&b64));
+        rc = rdsbk_json_add_str(body, "ZipFile", rdsbk_buf_cstr(&b64));
     rdsbk_buf_clean_up(&b64);
-    return rc;
-}
-
-static int s_json_body(struct rdsbk_rest *r, cJSON *body, int rc) {
-    if (rc == 0 && !body)
-        rc = rdsbk_error_oom();
-    if (rc == 0)
-        rc = rdsbk_rest_json(r, body);
-    cJSON_Delete(body);
     return rc;
 }
 
 int rdsbk_lambda_create_function(cJSON **out, struct rdsbk_client *client,
                                  const struct rdsbk_lambda_function_input *in) {
-    struct rdsbk_rest r = {0};
-    cJSON *body = cJSON_CreateObject();
-    int rc = rdsbk_rest_init(&r, "POST", "CreateFunction");
+    const struct rdsbk_arg args[] = {{"FunctionName", in->name}, {NULL, NULL}};
+    struct rdsbk_rest r;
+    cJSON *body = NULL;
+    cJSON *code = NULL;
+    int rc;
 
-    if (rc == 0)
-        rc = rdsbk_rest_path(&r, "/2015-03-31/functions");
-    if (rc == 0 && body)
-        rc = rdsbk_json_add_opt_str(body, "FunctionName", in->name);
-    if (rc == 0 && body)
-        rc = s_configuration(body, in);
-    if (rc == 0 && body) {
-        cJSON *code = cJSON_CreateObject();
-        rc = rdsbk_json_add(body, "Code", code);
-        if (rc == 0)
-            rc = s_zip(code, in->zip, in->zip_len);
-    }
-    if (rc == 0 && body && in->n_tags)
-        rc = rdsbk_json_add(body, "Tags", rdsbk_json_tags_map(in->tags, in->n_tags));
-    rc = s_json_body(&r, body, rc);
+    RDSBK_TRY(rdsbk_rest_init(&r, "POST", "CreateFunction"));
+    RDSBK_TRY(rdsbk_rest_path(&r, "/2015-03-31/functions"));
+    RDSBK_TRY(rdsbk_svc_json_input(&body, args, NULL, NULL));
+    RDSBK_TRY(s_configuration(body, in));
+    code = cJSON_CreateObject();
+    RDSBK_TRY(rdsbk_json_add(body, "Code", code));
+    RDSBK_TRY(s_zip(code, in->zip, in->zip_len));
+    if (in->n_tags)
+        RDSBK_TRY(rdsbk_json_add(body, "Tags", rdsbk_json_tags_map(in->tags, in->n_tags)));
+    rc = rdsbk_rest_json(&r, body);
+
+cleanup:
+    cJSON_Delete(body);
     return s_send(out, client, &r, rc);
 }
 
 int rdsbk_lambda_get_function(cJSON **out, struct rdsbk_client *client, const char *name) {
-    struct rdsbk_rest r = {0};
+    struct rdsbk_rest r;
     int rc = s_function(&r, "GET", "GetFunction", name, NULL);
 
     return s_send(out, client, &r, rc);
@@ -124,7 +166,7 @@ int rdsbk_lambda_get_function(cJSON **out, struct rdsbk_client *client, const ch
 
 int rdsbk_lambda_get_function_configuration(cJSON **out, struct rdsbk_client *client,
                                             const char *name) {
-    struct rdsbk_rest r = {0};
+    struct rdsbk_rest r;
     int rc = s_function(&r, "GET", "GetFunctionConfiguration", name, "/configuration");
 
     return s_send(out, client, &r, rc);
@@ -132,30 +174,27 @@ int rdsbk_lambda_get_function_configuration(cJSON **out, struct rdsbk_client *cl
 
 int rdsbk_lambda_update_function_code(cJSON **out, struct rdsbk_client *client, const char *name,
                                       const unsigned char *zip, size_t zip_len) {
-    struct rdsbk_rest r = {0};
-    cJSON *body = cJSON_CreateObject();
-    int rc = s_function(&r, "PUT", "UpdateFunctionCode", name, "/code");
+    cJSON *body = NULL;
+    int rc = rdsbk_svc_json_input(&body, NULL, NULL, NULL);
 
-    if (rc == 0 && body)
+    if (rc == 0)
         rc = s_zip(body, zip, zip_len);
-    rc = s_json_body(&r, body, rc);
-    return s_send(out, client, &r, rc);
+    return s_function_json(out, client, "PUT", "UpdateFunctionCode", name, "/code", body, rc);
 }
 
 int rdsbk_lambda_update_function_configuration(cJSON **out, struct rdsbk_client *client,
                                                const struct rdsbk_lambda_function_input *in) {
-    struct rdsbk_rest r = {0};
-    cJSON *body = cJSON_CreateObject();
-    int rc = s_function(&r, "PUT", "UpdateFunctionConfiguration", in->name, "/configuration");
+    cJSON *body = NULL;
+    int rc = rdsbk_svc_json_input(&body, NULL, NULL, NULL);
 
-    if (rc == 0 && body)
+    if (rc == 0)
         rc = s_configuration(body, in);
-    rc = s_json_body(&r, body, rc);
-    return s_send(out, client, &r, rc);
+    return s_function_json(out, client, "PUT", "UpdateFunctionConfiguration", in->name,
+                           "/configuration", body, rc);
 }
 
 int rdsbk_lambda_delete_function(struct rdsbk_client *client, const char *name) {
-    struct rdsbk_rest r = {0};
+    struct rdsbk_rest r;
     int rc = s_function(&r, "DELETE", "DeleteFunction", name, NULL);
 
     return s_send(NULL, client, &r, rc);
@@ -163,27 +202,20 @@ int rdsbk_lambda_delete_function(struct rdsbk_client *client, const char *name) 
 
 int rdsbk_lambda_add_permission(struct rdsbk_client *client,
                                 const struct rdsbk_lambda_add_permission_input *in) {
-    struct rdsbk_rest r = {0};
-    cJSON *body = cJSON_CreateObject();
-    int rc = s_function(&r, "POST", "AddPermission", in->function_name, "/policy");
+    const struct rdsbk_arg args[] = {
+        {"StatementId", in->statement_id},     {"Action", in->action},
+        {"Principal", in->principal},          {"SourceArn", in->source_arn},
+        {"SourceAccount", in->source_account}, {NULL, NULL}};
+    cJSON *body = NULL;
+    int rc = rdsbk_svc_json_input(&body, args, NULL, NULL);
 
-    if (rc == 0 && body)
-        rc = rdsbk_json_add_opt_str(body, "StatementId", in->statement_id);
-    if (rc == 0 && body)
-        rc = rdsbk_json_add_opt_str(body, "Action", in->action);
-    if (rc == 0 && body)
-        rc = rdsbk_json_add_opt_str(body, "Principal", in->principal);
-    if (rc == 0 && body)
-        rc = rdsbk_json_add_opt_str(body, "SourceArn", in->source_arn);
-    if (rc == 0 && body)
-        rc = rdsbk_json_add_opt_str(body, "SourceAccount", in->source_account);
-    rc = s_json_body(&r, body, rc);
-    return s_send(NULL, client, &r, rc);
+    return s_function_json(NULL, client, "POST", "AddPermission", in->function_name, "/policy",
+                           body, rc);
 }
 
 int rdsbk_lambda_remove_permission(struct rdsbk_client *client, const char *function_name,
                                    const char *statement_id) {
-    struct rdsbk_rest r = {0};
+    struct rdsbk_rest r;
     int rc = s_function(&r, "DELETE", "RemovePermission", function_name, "/policy/");
 
     if (rc == 0)
@@ -193,16 +225,14 @@ int rdsbk_lambda_remove_permission(struct rdsbk_client *client, const char *func
 
 int rdsbk_lambda_get_policy(char **policy_out, struct rdsbk_client *client,
                             const char *function_name) {
-    struct rdsbk_rest r = {0};
+    struct rdsbk_rest r;
     cJSON *reply = NULL;
     int rc = s_function(&r, "GET", "GetPolicy", function_name, "/policy");
 
     *policy_out = NULL;
     rc = s_send(&reply, client, &r, rc);
     if (rc == 0)
-        rc = rdsbk_json_dup_str(policy_out, reply, "Policy");
-    if (rc == 0 && !*policy_out)
-        rc = rdsbk_error_set(RDSBK_EINVALID, "lambda:GetPolicy: no Policy in the reply");
+        rc = rdsbk_svc_json_take_str(policy_out, reply, "Policy", "lambda:GetPolicy");
     cJSON_Delete(reply);
     return rc;
 }
@@ -214,26 +244,22 @@ void rdsbk_lambda_invoke_result_clean_up(struct rdsbk_lambda_invoke_result *res)
     memset(res, 0, sizeof(*res));
 }
 
+/* A copy of the reply header `name`, NULL when absent or empty. */
 static int s_dup_header(char **out, const struct rdsbk_rest_reply *reply, const char *name) {
     const char *v = rdsbk_rest_reply_header(reply, name);
 
-    *out = NULL;
-    if (!v || !*v)
-        return 0;
-    *out = strdup(v);
-    return *out ? 0 : rdsbk_error_oom();
+    return rdsbk_strdup_into(out, v && *v ? v : NULL);
 }
 
 int rdsbk_lambda_invoke(struct rdsbk_lambda_invoke_result *out, struct rdsbk_client *client,
                         const char *function_name, const char *invocation_type, const char *payload,
                         size_t payload_len) {
-    struct rdsbk_service_ctx ctx;
-    struct rdsbk_rest r = {0};
-    struct rdsbk_rest_reply reply = {0};
-    int rc;
+    struct rdsbk_rest r;
+    struct rdsbk_rest_reply reply;
+    const struct rdsbk_buf *body = &reply.resp.body;
+    int rc = s_function(&r, "POST", "Invoke", function_name, "/invocations");
 
     memset(out, 0, sizeof(*out));
-    rc = s_function(&r, "POST", "Invoke", function_name, "/invocations");
     /* The payload is the function's, whatever it holds. */
     r.raw_reply = true;
     if (rc == 0)
@@ -242,91 +268,55 @@ int rdsbk_lambda_invoke(struct rdsbk_lambda_invoke_result *out, struct rdsbk_cli
     if (rc == 0)
         rc = rdsbk_rest_body(&r, payload ? payload : "", payload ? payload_len : 0,
                              "application/json");
-    if (rc == 0)
-        rc = rdsbk_client_service_ctx(&ctx, client, "lambda");
-    if (rc == 0)
-        rc = rdsbk_rest_send(&reply, &ctx, &r);
-    if (rc == 0) {
-        out->status_code = reply.status;
-        rc = s_dup_header(&out->function_error, &reply, "X-Amz-Function-Error");
-        if (rc == 0)
-            rc = s_dup_header(&out->log_result, &reply, "X-Amz-Log-Result");
-        if (rc == 0)
-            rc = rdsbk_buf_add(&out->payload, reply.resp.body.ptr ? reply.resp.body.ptr : "",
-                               reply.resp.body.len);
-    }
+    RDSBK_TRY(s_exchange(&reply, client, &r, rc));
+    out->status_code = reply.status;
+    RDSBK_TRY(s_dup_header(&out->function_error, &reply, "X-Amz-Function-Error"));
+    RDSBK_TRY(s_dup_header(&out->log_result, &reply, "X-Amz-Log-Result"));
+    rc = rdsbk_buf_add(&out->payload, rdsbk_buf_cstr(body), rdsbk_buf_len(body));
+
+cleanup:
     if (rc)
         rdsbk_lambda_invoke_result_clean_up(out);
     rdsbk_rest_reply_clean_up(&reply);
-    rdsbk_rest_clean_up(&r);
     return rc;
+}
+
+/* One page of ListFunctions: GET /2015-03-31/functions/[?Marker=<token>]. */
+static int s_functions_page(cJSON **reply_out, const char *token, void *payload) {
+    struct rdsbk_rest r;
+    int rc = rdsbk_rest_init(&r, "GET", "ListFunctions");
+
+    if (rc == 0)
+        rc = rdsbk_rest_path(&r, S_FUNCTIONS);
+    if (rc == 0)
+        rc = rdsbk_rest_query(&r, "Marker", token);
+    return s_send(reply_out, payload, &r, rc);
 }
 
 int rdsbk_lambda_list_functions(cJSON **functions_out, struct rdsbk_client *client) {
-    cJSON *acc = cJSON_CreateArray();
-    char *marker = NULL;
-    int pages = 0;
-    int rc = acc ? 0 : rdsbk_error_oom();
-
-    *functions_out = NULL;
-    while (rc == 0) {
-        struct rdsbk_rest r = {0};
-        cJSON *reply = NULL;
-        cJSON *items;
-
-        rc = rdsbk_rest_init(&r, "GET", "ListFunctions");
-        if (rc == 0)
-            rc = rdsbk_rest_path(&r, S_FUNCTIONS);
-        if (rc == 0)
-            rc = rdsbk_rest_query(&r, "Marker", marker);
-        rc = s_send(&reply, client, &r, rc);
-        free(marker);
-        marker = NULL;
-        items = cJSON_GetObjectItemCaseSensitive(reply, "Functions");
-        while (rc == 0 && cJSON_IsArray(items) && items->child)
-            cJSON_AddItemToArray(acc, cJSON_DetachItemViaPointer(items, items->child));
-        if (rc == 0)
-            rc = rdsbk_json_next_token(&marker, reply, "NextMarker");
-        cJSON_Delete(reply);
-        if (!marker)
-            break;
-        if (++pages >= RDSBK_SVC_MAX_PAGES)
-            rc = rdsbk_error_set(RDSBK_ERROR, "lambda:ListFunctions: pagination does not end");
-    }
-    free(marker);
-    if (rc) {
-        cJSON_Delete(acc);
-        return rc;
-    }
-    *functions_out = acc;
-    return 0;
-}
-
-static int s_tags_path(struct rdsbk_rest *r, const char *method, const char *op, const char *arn) {
-    int rc = rdsbk_rest_init(r, method, op);
-
-    if (rc == 0)
-        rc = rdsbk_rest_path(r, S_TAGS);
-    if (rc == 0)
-        rc = rdsbk_rest_label(r, arn, false);
-    return rc;
+    return rdsbk_svc_json_pages(functions_out, s_functions_page, client, "NextMarker", "Functions",
+                                "lambda:ListFunctions");
 }
 
 int rdsbk_lambda_tag_resource(struct rdsbk_client *client, const char *arn,
                               const struct rdsbk_tag *tags, size_t n) {
-    struct rdsbk_rest r = {0};
+    struct rdsbk_rest r;
     cJSON *body = cJSON_CreateObject();
     int rc = s_tags_path(&r, "POST", "TagResource", arn);
 
-    if (rc == 0 && body)
-        rc = rdsbk_json_add(body, "Tags", rdsbk_json_tags_map(tags, n));
-    rc = s_json_body(&r, body, rc);
+    RDSBK_CHECK_ALLOC(body);
+    RDSBK_TRY(rc);
+    RDSBK_TRY(rdsbk_json_add(body, "Tags", rdsbk_json_tags_map(tags, n)));
+    rc = rdsbk_rest_json(&r, body);
+
+cleanup:
+    cJSON_Delete(body);
     return s_send(NULL, client, &r, rc);
 }
 
 int rdsbk_lambda_untag_resource(struct rdsbk_client *client, const char *arn,
                                 const char *const *keys, size_t n) {
-    struct rdsbk_rest r = {0};
+    struct rdsbk_rest r;
     int rc = s_tags_path(&r, "DELETE", "UntagResource", arn);
 
     for (size_t i = 0; rc == 0 && i < n; i++)
@@ -336,7 +326,7 @@ int rdsbk_lambda_untag_resource(struct rdsbk_client *client, const char *arn,
 
 int rdsbk_lambda_list_tags(struct rdsbk_tag **out, size_t *n_out, struct rdsbk_client *client,
                            const char *arn) {
-    struct rdsbk_rest r = {0};
+    struct rdsbk_rest r;
     cJSON *reply = NULL;
     int rc = s_tags_path(&r, "GET", "ListTags", arn);
 

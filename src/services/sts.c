@@ -1,115 +1,119 @@
+/*
+ * STS (awsQuery): who the caller is, and temporary credentials for a role (AssumeRole,
+ * AssumeRoleWithWebIdentity). The *_at calls take a service context rather than a client: the
+ * credentials chain calls them before any client has credentials. Credentials in replies are
+ * wiped before the reply is freed.
+ */
 #include "rdsbk/services/sts.h"
 #include "rdsbk/error.h"
+#include "services/svc.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define S_VERSION "2011-06-15"
+static const struct rdsbk_svc_query_api s_api = {"sts", "2011-06-15"};
+
+#define S_IDENTITY(m) offsetof(struct rdsbk_sts_identity, m)
+static const struct rdsbk_field s_identity_fields[] = {
+    RDSBK_FIELD(STR, "Account", S_IDENTITY(account)),
+    RDSBK_FIELD(STR, "Arn", S_IDENTITY(arn)),
+    RDSBK_FIELD(STR, "UserId", S_IDENTITY(user_id)),
+    RDSBK_FIELD_END,
+};
+static const struct rdsbk_shape s_identity = {s_identity_fields, sizeof(struct rdsbk_sts_identity),
+                                              NULL};
+
+/* <Credentials><AccessKeyId/><SecretAccessKey/><SessionToken/><Expiration/></Credentials> */
+#define S_CREDENTIALS(m) offsetof(struct rdsbk_credentials, m)
+static const struct rdsbk_field s_credentials_fields[] = {
+    RDSBK_FIELD(STR, "AccessKeyId", S_CREDENTIALS(access_key_id)),
+    RDSBK_FIELD(STR, "SecretAccessKey", S_CREDENTIALS(secret_access_key)),
+    RDSBK_FIELD(STR, "SessionToken", S_CREDENTIALS(session_token)),
+    RDSBK_FIELD(TIME, "Expiration", S_CREDENTIALS(expiration)),
+    RDSBK_FIELD_END,
+};
+static const struct rdsbk_shape s_credentials = {s_credentials_fields,
+                                                 sizeof(struct rdsbk_credentials), NULL};
+
+#define S_ASSUME(m) offsetof(struct rdsbk_sts_assume_role_input, m)
+static const struct rdsbk_field s_assume_role_input[] = {
+    RDSBK_FIELD(STR, "RoleArn", S_ASSUME(role_arn)),
+    RDSBK_FIELD(STR, "RoleSessionName", S_ASSUME(session_name)),
+    RDSBK_FIELD(STR, "ExternalId", S_ASSUME(external_id)),
+    RDSBK_FIELD(INT, "DurationSeconds", S_ASSUME(duration_seconds)),
+    RDSBK_FIELD_END,
+};
 
 void rdsbk_sts_identity_clean_up(struct rdsbk_sts_identity *id) {
-    free(id->account);
-    free(id->arn);
-    free(id->user_id);
-    memset(id, 0, sizeof(*id));
+    rdsbk_shape_clean_up(id, &s_identity);
 }
 
 int rdsbk_sts_get_caller_identity_at(struct rdsbk_sts_identity *out,
                                      const struct rdsbk_service_ctx *ctx) {
-    struct rdsbk_query q = {0};
-    struct rdsbk_query_reply reply = {0};
-    int result;
+    static const struct rdsbk_svc_query_op op = {.api = &s_api, .action = "GetCallerIdentity"};
+    struct rdsbk_query_reply reply;
+    int rc;
 
     memset(out, 0, sizeof(*out));
-    result = rdsbk_query_init(&q, "GetCallerIdentity", S_VERSION);
-    if (result)
-        goto cleanup;
-    result = rdsbk_query_send(&reply, ctx, &q);
-    if (result)
-        goto cleanup;
+    RDSBK_TRY(rdsbk_svc_query_reply_at(&reply, ctx, &op, NULL, NULL));
     if (!rdsbk_xml_child(reply.result, "Account")) {
-        result = rdsbk_error_set(RDSBK_EINVALID, "sts:GetCallerIdentity: no Account in the reply");
+        rc = rdsbk_error_set(RDSBK_EINVALID, "sts:GetCallerIdentity: no Account in the reply");
         goto cleanup;
     }
-    result = rdsbk_xml_path_dup(&out->account, reply.result, "Account");
-    if (result == 0)
-        result = rdsbk_xml_path_dup(&out->arn, reply.result, "Arn");
-    if (result == 0)
-        result = rdsbk_xml_path_dup(&out->user_id, reply.result, "UserId");
+    rc = rdsbk_xml_read(out, reply.result, &s_identity);
 
 cleanup:
-    if (result)
+    if (rc)
         rdsbk_sts_identity_clean_up(out);
     rdsbk_query_reply_clean_up(&reply);
-    rdsbk_query_clean_up(&q);
-    return result;
+    return rc;
 }
 
 int rdsbk_sts_get_caller_identity(struct rdsbk_sts_identity *out, struct rdsbk_client *client) {
     struct rdsbk_service_ctx ctx;
     int rc = rdsbk_client_service_ctx(&ctx, client, "sts");
 
-    if (rc)
-        return rc;
-    return rdsbk_sts_get_caller_identity_at(out, &ctx);
+    return rc ? rc : rdsbk_sts_get_caller_identity_at(out, &ctx);
 }
 
-/* <Credentials><AccessKeyId/><SecretAccessKey/><SessionToken/><Expiration/></Credentials> and
- * <AssumedRoleUser><Arn/></AssumedRoleUser> under the Result element. */
-static int s_parse_credentials(struct rdsbk_credentials *out, char **arn_out, const char *op,
-                               const xmlNode *result) {
-    xmlNodePtr creds = rdsbk_xml_child(result, "Credentials");
+/* Sends `op` and reads the credentials of its Result, and the AssumedRoleUser Arn into *arn_out
+ * (may be NULL). */
+static int s_assume(struct rdsbk_credentials *out, char **arn_out,
+                    const struct rdsbk_service_ctx *ctx, const struct rdsbk_svc_query_op *op,
+                    const struct rdsbk_arg *args, const void *in) {
+    struct rdsbk_query_reply reply;
+    xmlNodePtr creds;
     int rc;
 
     memset(out, 0, sizeof(*out));
     if (arn_out)
         *arn_out = NULL;
-    if (!creds || !rdsbk_xml_child(creds, "AccessKeyId") ||
-        !rdsbk_xml_child(creds, "SecretAccessKey"))
-        return rdsbk_error_set(RDSBK_EAUTH, "sts:%s: no credentials in the reply", op);
-    rc = rdsbk_xml_path_dup(&out->access_key_id, creds, "AccessKeyId");
-    if (rc == 0)
-        rc = rdsbk_xml_path_dup(&out->secret_access_key, creds, "SecretAccessKey");
-    if (rc == 0)
-        rc = rdsbk_xml_path_dup(&out->session_token, creds, "SessionToken");
-    out->expiration = rdsbk_xml_path_time(creds, "Expiration");
-    if (rc == 0 && arn_out)
-        rc = rdsbk_xml_path_dup(arn_out, result, "AssumedRoleUser/Arn");
+    RDSBK_TRY(rdsbk_svc_query_reply_at(&reply, ctx, op, args, in));
+    creds = rdsbk_xml_child(reply.result, "Credentials");
+    if (!rdsbk_xml_child(creds, "AccessKeyId") || !rdsbk_xml_child(creds, "SecretAccessKey")) {
+        rc = rdsbk_error_set(RDSBK_EAUTH, "sts:%s: no credentials in the reply", op->action);
+        goto cleanup;
+    }
+    RDSBK_TRY(rdsbk_xml_read(out, creds, &s_credentials));
+    if (arn_out)
+        rc = rdsbk_xml_path_dup(arn_out, reply.result, "AssumedRoleUser/Arn");
+
+cleanup:
     if (rc)
         rdsbk_credentials_clean_up(out);
+    rdsbk_xml_wipe(reply.result);
+    rdsbk_query_reply_clean_up(&reply);
     return rc;
 }
 
 int rdsbk_sts_assume_role_at(struct rdsbk_credentials *out, char **assumed_arn_out,
                              const struct rdsbk_service_ctx *ctx,
                              const struct rdsbk_sts_assume_role_input *in) {
-    struct rdsbk_query q = {0};
-    struct rdsbk_query_reply reply = {0};
-    int result;
+    static const struct rdsbk_svc_query_op op = {
+        .api = &s_api, .action = "AssumeRole", .input = s_assume_role_input};
 
-    memset(out, 0, sizeof(*out));
-    if (assumed_arn_out)
-        *assumed_arn_out = NULL;
-    result = rdsbk_query_init(&q, "AssumeRole", S_VERSION);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "RoleArn", in->role_arn);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "RoleSessionName", in->session_name);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "ExternalId", in->external_id);
-    if (result == 0 && in->duration_seconds > 0)
-        result = rdsbk_query_add_int(&q, "DurationSeconds", in->duration_seconds);
-    if (result)
-        goto cleanup;
-    result = rdsbk_query_send(&reply, ctx, &q);
-    if (result)
-        goto cleanup;
-    result = s_parse_credentials(out, assumed_arn_out, "AssumeRole", reply.result);
-
-cleanup:
-    rdsbk_xml_wipe(reply.result);
-    rdsbk_query_reply_clean_up(&reply);
-    rdsbk_query_clean_up(&q);
-    return result;
+    return s_assume(out, assumed_arn_out, ctx, &op, NULL, in);
 }
 
 int rdsbk_sts_assume_role(struct rdsbk_credentials *out, char **assumed_arn_out,
@@ -118,9 +122,7 @@ int rdsbk_sts_assume_role(struct rdsbk_credentials *out, char **assumed_arn_out,
     struct rdsbk_service_ctx ctx;
     int rc = rdsbk_client_service_ctx(&ctx, client, "sts");
 
-    if (rc)
-        return rc;
-    return rdsbk_sts_assume_role_at(out, assumed_arn_out, &ctx, in);
+    return rc ? rc : rdsbk_sts_assume_role_at(out, assumed_arn_out, &ctx, in);
 }
 
 int rdsbk_sts_assume_role_with_web_identity_at(struct rdsbk_credentials *out,
@@ -128,32 +130,14 @@ int rdsbk_sts_assume_role_with_web_identity_at(struct rdsbk_credentials *out,
                                                const struct rdsbk_service_ctx *ctx,
                                                const char *role_arn, const char *session_name,
                                                const char *token) {
-    struct rdsbk_query q = {0};
-    struct rdsbk_query_reply reply = {0};
-    int result;
+    static const struct rdsbk_svc_query_op op = {.api = &s_api,
+                                                 .action = "AssumeRoleWithWebIdentity"};
+    const struct rdsbk_arg args[] = {{"RoleArn", role_arn},
+                                     {"RoleSessionName", session_name},
+                                     {"WebIdentityToken", token},
+                                     {NULL, NULL}};
 
-    memset(out, 0, sizeof(*out));
-    if (assumed_arn_out)
-        *assumed_arn_out = NULL;
-    result = rdsbk_query_init(&q, "AssumeRoleWithWebIdentity", S_VERSION);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "RoleArn", role_arn);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "RoleSessionName", session_name);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "WebIdentityToken", token);
-    if (result)
-        goto cleanup;
-    result = rdsbk_query_send(&reply, ctx, &q);
-    if (result)
-        goto cleanup;
-    result = s_parse_credentials(out, assumed_arn_out, "AssumeRoleWithWebIdentity", reply.result);
-
-cleanup:
-    rdsbk_xml_wipe(reply.result);
-    rdsbk_query_reply_clean_up(&reply);
-    rdsbk_query_clean_up(&q);
-    return result;
+    return s_assume(out, assumed_arn_out, ctx, &op, args, NULL);
 }
 
 int rdsbk_sts_assume_role_with_web_identity(struct rdsbk_credentials *out, char **assumed_arn_out,

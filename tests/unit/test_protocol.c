@@ -41,20 +41,32 @@ static void test_uri_encode(void **state) {
 }
 
 static void test_uri_decode(void **state) {
-    char *s;
+    static const struct {
+        const char *in;
+        bool plus_is_space;
+        const char *out; /* NULL: RDSBK_EINVALID */
+    } cases[] = {
+        {"%7B%22Version%22%3A%222012-10-17%22%7D", false, "{\"Version\":\"2012-10-17\"}"},
+        {"a+b%20c", true, "a b c"},
+        {"a+b", false, "a+b"},
+        {"bad%2", false, NULL},
+        {"bad%zz", false, NULL},
+    };
     (void)state;
-    s = rdsbk_protocol_uri_decode("%7B%22Version%22%3A%222012-10-17%22%7D", false);
-    assert_string_equal(s, "{\"Version\":\"2012-10-17\"}");
-    free(s);
-    s = rdsbk_protocol_uri_decode("a+b%20c", true);
-    assert_string_equal(s, "a b c");
-    free(s);
-    s = rdsbk_protocol_uri_decode("a+b", false);
-    assert_string_equal(s, "a+b");
-    free(s);
-    assert_null(rdsbk_protocol_uri_decode("bad%2", false));
-    assert_int_equal(rdsbk_error_last()->code, RDSBK_EINVALID);
-    assert_null(rdsbk_protocol_uri_decode("bad%zz", false));
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *s = (char *)"unset";
+        int rc = rdsbk_protocol_uri_decode(&s, cases[i].in, cases[i].plus_is_space);
+        if (cases[i].out) {
+            assert_int_equal(rc, 0);
+            assert_string_equal(s, cases[i].out);
+        } else {
+            assert_int_equal(rc, RDSBK_EINVALID);
+            assert_int_equal(rdsbk_error_last()->code, RDSBK_EINVALID);
+            assert_null(s);
+        }
+        free(s);
+    }
 }
 
 static void test_base64(void **state) {
@@ -75,8 +87,8 @@ static void test_base64(void **state) {
         assert_int_equal(rdsbk_protocol_base64_encode(&b, cases[i].raw, strlen(cases[i].raw)), 0);
         assert_string_equal(rdsbk_buf_cstr(&b), cases[i].b64);
         assert_int_equal(rdsbk_protocol_base64_decode(&d, cases[i].b64), 0);
-        assert_int_equal(d.len, strlen(cases[i].raw));
-        assert_memory_equal(rdsbk_buf_cstr(&d), cases[i].raw, d.len);
+        assert_int_equal(rdsbk_buf_len(&d), strlen(cases[i].raw));
+        assert_memory_equal(rdsbk_buf_cstr(&d), cases[i].raw, rdsbk_buf_len(&d));
         rdsbk_buf_clean_up(&b);
         rdsbk_buf_clean_up(&d);
     }
@@ -150,6 +162,172 @@ static void test_query_builder(void **state) {
                         "&T.Tag.1.Key=k1&T.Tag.1.Value=v1&T.Tag.2.Key=k2&T.Tag.2.Value="
                         "&Filters.member.3.Name=x");
     rdsbk_query_clean_up(&q);
+}
+
+/* ---- tables of fields ---- */
+
+/* An input struct with a member of every kind a request sends. */
+struct s_input {
+    const char *name;
+    int count;
+    bool flag;
+    bool on;
+    bool maybe;
+    bool send_maybe;
+    const char *const *list;
+    size_t n_list;
+    const char *const *opt_list;
+    size_t n_opt_list;
+    const struct rdsbk_tag *tags;
+    size_t n_tags;
+};
+#define S_IN(m) offsetof(struct s_input, m)
+
+static const struct rdsbk_field s_query_fields[] = {
+    RDSBK_FIELD(STR, "Name", S_IN(name)),
+    RDSBK_FIELD(INT, "Count", S_IN(count)),
+    RDSBK_FIELD(BOOL, "Flag", S_IN(flag)),
+    RDSBK_FIELD(TRUE, "On", S_IN(on)),
+    RDSBK_FIELD_N(BOOL_IF, "Maybe", S_IN(maybe), S_IN(send_maybe), NULL, NULL),
+    RDSBK_FIELD_N(LIST, "L", S_IN(list), S_IN(n_list), "Item", NULL),
+    RDSBK_FIELD_N(OPT_LIST, "O", S_IN(opt_list), S_IN(n_opt_list), NULL, NULL),
+    RDSBK_FIELD_N(TAGS, "Tags", S_IN(tags), S_IN(n_tags), "Tag", NULL),
+    RDSBK_FIELD_END,
+};
+
+static const struct rdsbk_field s_json_fields[] = {
+    RDSBK_FIELD(STR, "Name", S_IN(name)),
+    RDSBK_FIELD(INT, "Count", S_IN(count)),
+    RDSBK_FIELD(TRUE, "On", S_IN(on)),
+    RDSBK_FIELD_N(TAGS, "Tags", S_IN(tags), S_IN(n_tags), "K", "V"),
+    RDSBK_FIELD_END,
+};
+
+static void test_fields_build(void **state) {
+    static const char *const two[] = {"a", "b c"};
+    static const struct rdsbk_tag tag[] = {{(char *)"k", NULL}};
+    static const struct {
+        struct s_input in;
+        const char *query; /* after "Action=A&Version=V" */
+        const char *json;
+    } cases[] = {
+        {{"n x", 3, false, true, true, true, two, 2, two, 1, tag, 1},
+         "&Name=n%20x&Count=3&Flag=false&On=true&Maybe=true&L.Item.1=a&L.Item.2=b%20c&O.member.1=a"
+         "&Tags.Tag.1.Key=k&Tags.Tag.1.Value=",
+         "{\"Name\":\"n x\",\"Count\":3,\"On\":true,\"Tags\":[{\"K\":\"k\",\"V\":\"\"}]}"},
+        /* left out: NULL strings, counts <= 0, false TRUE flags, unset BOOL_IF, empty OPT_LIST
+         * and tags; an empty LIST is sent as "L=" */
+        {{NULL, 0, true, false, true, false, NULL, 0, NULL, 0, NULL, 0}, "&Flag=true&L=", "{}"},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct rdsbk_query q;
+        cJSON *obj = cJSON_CreateObject();
+        char *json;
+        char expected[512];
+
+        assert_int_equal(rdsbk_query_init(&q, "A", "V"), 0);
+        assert_int_equal(rdsbk_query_add_fields(&q, s_query_fields, &cases[i].in), 0);
+        snprintf(expected, sizeof(expected), "Action=A&Version=V%s", cases[i].query);
+        assert_string_equal(rdsbk_buf_cstr(&q.body), expected);
+        rdsbk_query_clean_up(&q);
+        assert_int_equal(rdsbk_json_add_fields(obj, s_json_fields, &cases[i].in), 0);
+        json = cJSON_PrintUnformatted(obj);
+        assert_string_equal(json, cases[i].json);
+        free(json);
+        cJSON_Delete(obj);
+    }
+}
+
+/* An output struct with a member of every kind a reply carries, read by two tables. */
+struct s_output {
+    char *name;
+    char *text;
+    char *doc;
+    int count;
+    bool flag;
+    time_t when;
+    struct rdsbk_tag *tags;
+    size_t n_tags;
+};
+#define S_OUT(m) offsetof(struct s_output, m)
+
+static const struct rdsbk_field s_more_fields[] = {
+    RDSBK_FIELD(INT, "Count", S_OUT(count)),
+    RDSBK_FIELD(BOOL, "Flag", S_OUT(flag)),
+    RDSBK_FIELD(TIME, "When", S_OUT(when)),
+    RDSBK_FIELD_N(TAGS, "TagList", S_OUT(tags), S_OUT(n_tags), "Tag", NULL),
+    RDSBK_FIELD_END,
+};
+static const struct rdsbk_shape s_more = {s_more_fields, sizeof(struct s_output), NULL};
+static const struct rdsbk_field s_output_fields[] = {
+    RDSBK_FIELD(STR, "Name", S_OUT(name)),
+    RDSBK_FIELD(TEXT, "Text", S_OUT(text)),
+    RDSBK_FIELD(DOC, "Inner/Doc", S_OUT(doc)),
+    RDSBK_FIELD_END,
+};
+static const struct rdsbk_shape s_output = {s_output_fields, sizeof(struct s_output), &s_more};
+
+static void test_fields_read(void **state) {
+    static const char xml[] =
+        "<R><Item><Name>a</Name><Inner><Doc>%7B%22x%22%3A1%7D</Doc></Inner><Count>7</Count>"
+        "<Flag>true</Flag><When>2014-04-29T18:30:38Z</When><TagList><Tag><Key>k</Key>"
+        "<Value>v</Value></Tag></TagList></Item>"
+        "<Item/><Item><Name>c</Name><Count>x</Count></Item><Bad><Inner><Doc>%zz</Doc></Inner></Bad>"
+        "</R>";
+    struct rdsbk_items items = {0};
+    const struct {
+        const char *name;
+        const char *doc;
+        int count;
+        size_t n_tags;
+    } want[] = {{"a", "{\"x\":1}", 7, 1}, {NULL, NULL, 0, 0}, {"c", NULL, 0, 0}};
+    struct s_output *out;
+    struct s_output bad = {0};
+    xmlDocPtr doc = NULL;
+    xmlNodePtr root;
+    char **strings = NULL;
+    size_t n = 0;
+    (void)state;
+
+    assert_int_equal(rdsbk_xml_parse(&doc, xml, sizeof(xml) - 1), 0);
+    root = xmlDocGetRootElement(doc);
+    assert_int_equal(rdsbk_xml_read_list(&items, root, "", "Item", &s_output), 0);
+    assert_int_equal(items.n, 3);
+    out = items.data;
+    for (size_t i = 0; i < 3; i++) {
+        if (want[i].name)
+            assert_string_equal(out[i].name, want[i].name);
+        else
+            assert_null(out[i].name);
+        assert_string_equal(out[i].text, ""); /* TEXT: "" when absent */
+        if (want[i].doc)
+            assert_string_equal(out[i].doc, want[i].doc);
+        else
+            assert_null(out[i].doc);
+        assert_int_equal(out[i].count, want[i].count);
+        assert_int_equal(out[i].n_tags, want[i].n_tags);
+    }
+    assert_true(out[0].flag);
+    assert_int_equal(out[0].when, 1398796238);
+    assert_string_equal(out[0].tags[0].value, "v");
+    assert_null(out[3].name); /* zeroed past the last item */
+    rdsbk_items_free(&items, &s_output);
+    assert_null(items.data);
+
+    /* A malformed document fails the read; what was read is the caller's to clean up. */
+    assert_int_equal(rdsbk_xml_read(&bad, rdsbk_xml_child(root, "Bad"), &s_output), RDSBK_EINVALID);
+    rdsbk_shape_clean_up(&bad, &s_output);
+    assert_null(bad.text);
+
+    /* Lists handed out are allocated and NULL-terminated, even empty. */
+    assert_int_equal(rdsbk_xml_path_strings(&strings, &n, root, "Absent", NULL), 0);
+    assert_non_null(strings);
+    assert_int_equal(n, 0);
+    assert_null(strings[0]);
+    rdsbk_strings_free(strings, n);
+    xmlFreeDoc(doc);
 }
 
 /* ---- XML getters ---- */
@@ -436,7 +614,7 @@ static void test_rest_round_trip(void **state) {
     rdsbk_rest_reply_clean_up(&reply);
     rec = &fx->fake.requests[1];
     assert_string_equal(rec->method, "DELETE");
-    assert_int_equal(rec->body.len, 0);
+    assert_int_equal(rdsbk_buf_len(&rec->body), 0);
     assert_string_equal(fake_header(rec, "Content-Type"), "");
 
     /* restJson1 error: X-Amzn-ErrorType header */
@@ -485,6 +663,8 @@ int main(void) {
         cmocka_unit_test(test_base64),
         cmocka_unit_test(test_parse_time),
         cmocka_unit_test(test_query_builder),
+        cmocka_unit_test(test_fields_build),
+        cmocka_unit_test(test_fields_read),
         cmocka_unit_test(test_xml_getters),
         cmocka_unit_test(test_error_map),
         cmocka_unit_test_setup_teardown(test_query_round_trip, s_setup, s_teardown),

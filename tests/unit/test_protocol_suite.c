@@ -582,8 +582,8 @@ static bool s_json_input(struct env *e, const cJSON *suite, const cJSON *c, char
         if (strcmp(fake_header(rec, h->string), h->valuestring) != 0)
             ok = false;
     }
-    if (expected &&
-        !s_json_body_equal(rdsbk_buf_cstr(&rec->body), rec->body.len, *expected ? expected : "{}"))
+    if (expected && !s_json_body_equal(rdsbk_buf_cstr(&rec->body), rdsbk_buf_len(&rec->body),
+                                       *expected ? expected : "{}"))
         ok = false;
     snprintf(why, why_size, "sent %s %s target %s body %s", rec->method, s_uri(rec),
              fake_header(rec, "X-Amz-Target"), rdsbk_buf_cstr(&rec->body));
@@ -720,7 +720,7 @@ static bool s_rest_input(struct env *e, const cJSON *suite, const cJSON *c, char
                                   s_shape(shapes, s_get(ms, "member")), item, "rfc822");
                     if (strpbrk(one, ",\""))
                         s_skip("quoted header list");
-                    rdsbk_buf_printf(&joined, "%s%s", joined.len ? ", " : "", one);
+                    rdsbk_buf_printf(&joined, "%s%s", rdsbk_buf_len(&joined) ? ", " : "", one);
                 }
                 rdsbk_rest_header(&r, lname, rdsbk_buf_cstr(&joined));
                 rdsbk_buf_clean_up(&joined);
@@ -807,10 +807,11 @@ static bool s_rest_input(struct env *e, const cJSON *suite, const cJSON *c, char
     if (expected) {
         const char *ct = fake_header(rec, "Content-Type");
         bool json = strstr(ct, "json") != NULL;
-        if (json && !s_json_body_equal(rdsbk_buf_cstr(&rec->body), rec->body.len, expected))
+        if (json &&
+            !s_json_body_equal(rdsbk_buf_cstr(&rec->body), rdsbk_buf_len(&rec->body), expected))
             ok = false;
-        if (!json && (rec->body.len != strlen(expected) ||
-                      memcmp(rdsbk_buf_cstr(&rec->body), expected, rec->body.len) != 0))
+        if (!json && (rdsbk_buf_len(&rec->body) != strlen(expected) ||
+                      memcmp(rdsbk_buf_cstr(&rec->body), expected, rdsbk_buf_len(&rec->body)) != 0))
             ok = false;
     }
     snprintf(why, why_size, "sent %s %s body [%s]", rec->method, s_uri(rec),

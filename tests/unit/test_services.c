@@ -815,6 +815,20 @@ static void test_rds(void **state) {
     assert_string_equal(s_body(fx, 8), "Action=DeleteDBInstance&Version=2014-10-31"
                                        "&DBInstanceIdentifier=drill&SkipFinalSnapshot=true"
                                        "&DeleteAutomatedBackups=true");
+
+    /* A marker handed back unchanged is stopped, not followed forever (one listing loop for
+     * awsQuery, as for awsJson); the second page asked for it. */
+    fake_push(&fx->fake, 200, "text/xml",
+              "<R><DescribeDBInstancesResult><Marker>m</Marker></DescribeDBInstancesResult></R>");
+    fake_push(&fx->fake, 200, "text/xml",
+              "<R><DescribeDBInstancesResult><Marker>m</Marker></DescribeDBInstancesResult></R>");
+    assert_int_equal(rdsbk_rds_describe_db_instances(&instances, &n, fx->client, NULL),
+                     RDSBK_ERROR);
+    assert_null(instances);
+    assert_int_equal(n, 0);
+    assert_int_equal(fx->fake.n_requests, 11);
+    assert_string_equal(s_body(fx, 10), "Action=DescribeDBInstances&Version=2014-10-31&Marker=m");
+    s_contains(rdsbk_error_last()->message, "pagination does not end");
 }
 
 /* ---- the client: endpoints and signing Regions per service ---- */

@@ -66,6 +66,12 @@ static void s_iam_listpolicyversions(struct rdsbk_client *c) {
     if (rdsbk_iam_list_policy_versions(&v, &n, c, "arn:aws:iam::1:policy/p") == 0)
         rdsbk_iam_policy_versions_free(v, n);
 }
+static void s_iam_updaterole(struct rdsbk_client *c) {
+    rdsbk_iam_update_role_description(c, "r", "rdsbk:backup/copies");
+}
+static void s_kms_updatekeydescription(struct rdsbk_client *c) {
+    rdsbk_kms_update_key_description(c, "k", "rdsbk:backup/key");
+}
 static void s_kms_putkeypolicy(struct rdsbk_client *c) {
     rdsbk_kms_put_key_policy(c, "k", "{}", true);
 }
@@ -282,6 +288,11 @@ static const struct {
      "Action=ListRoleTags&Version=2010-05-08&RoleName=r"},
     {"iam:ListPolicyVersions", s_iam_listpolicyversions, "POST", "/", "",
      "Action=ListPolicyVersions&Version=2010-05-08&PolicyArn=arn%3Aaws%3Aiam%3A%3A1%3Apolicy%2Fp"},
+    {"iam:UpdateRole", s_iam_updaterole, "POST", "/", "",
+     "Action=UpdateRole&Version=2010-05-08&RoleName=r&Description=rdsbk%3Abackup%2Fcopies"},
+    {"kms:UpdateKeyDescription", s_kms_updatekeydescription, "POST", "/",
+     "TrentService.UpdateKeyDescription",
+     "{\"KeyId\": \"k\", \"Description\": \"rdsbk:backup/key\"}"},
     {"kms:PutKeyPolicy", s_kms_putkeypolicy, "POST", "/", "TrentService.PutKeyPolicy",
      "{\"KeyId\": \"k\", \"PolicyName\": \"default\", \"Policy\": \"{}\", "
      "\"BypassPolicyLockoutSafetyCheck\": true}"},
@@ -449,7 +460,7 @@ static void test_wire_matches_botocore(void **state) {
              strcmp(uri, s_cases[i].uri) == 0 &&
              strcmp(fake_header(rec, "X-Amz-Target"), s_cases[i].target) == 0 &&
              (s_cases[i].body[0] ? s_same_body(rdsbk_buf_cstr(&rec->body), s_cases[i].body)
-                                 : rec->body.len == 0);
+                                 : rdsbk_buf_len(&rec->body) == 0);
         if (!ok) {
             failures++;
             printf("FAIL %s: sent %s %s target [%s] body [%s]\n", s_cases[i].name, rec->method, uri,

@@ -53,6 +53,9 @@ int rdsbk_iam_get_role(struct rdsbk_iam_role *out, struct rdsbk_client *client, 
 int rdsbk_iam_delete_role(struct rdsbk_client *client, const char *name);
 int rdsbk_iam_update_assume_role_policy(struct rdsbk_client *client, const char *role,
                                         const char *policy);
+/* UpdateRole with a new description (NULL: none is sent, the description stays). */
+int rdsbk_iam_update_role_description(struct rdsbk_client *client, const char *role,
+                                      const char *description);
 /* ListRoles, all pages, filtered by path prefix (NULL: all). */
 int rdsbk_iam_list_roles(struct rdsbk_iam_role **out, size_t *n_out, struct rdsbk_client *client,
                          const char *path_prefix);

@@ -38,6 +38,9 @@ int rdsbk_kms_describe_key(cJSON **key_metadata_out, struct rdsbk_client *client
 int rdsbk_kms_get_key_policy(char **policy_out, struct rdsbk_client *client, const char *key_id);
 int rdsbk_kms_put_key_policy(struct rdsbk_client *client, const char *key_id, const char *policy,
                              bool bypass_policy_lockout_safety_check);
+/* UpdateKeyDescription (NULL: sent as "", the description emptied). */
+int rdsbk_kms_update_key_description(struct rdsbk_client *client, const char *key_id,
+                                     const char *description);
 
 int rdsbk_kms_create_alias(struct rdsbk_client *client, const char *alias_name,
                            const char *target_key_id);
