@@ -14,6 +14,9 @@ int rdsbk_strfmt(char **out, const char *fmt, ...) __attribute__((format(printf,
 /* rdsbk_strfmt with a va_list, for a function that takes a format of its own. */
 int rdsbk_vstrfmt(char **out, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
+/* Frees the `n` strings of `items` and the array itself (a NULL array holds none). */
+void rdsbk_strs_free(char **items, size_t n);
+
 /* *out = strdup(src), or NULL for a NULL src. Returns 0, or RDSBK_ENOMEM (error set). */
 int rdsbk_strdup_into(char **out, const char *src);
 

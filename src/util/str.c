@@ -27,6 +27,12 @@ int rdsbk_strfmt(char **out, const char *fmt, ...) {
     return rc;
 }
 
+void rdsbk_strs_free(char **items, size_t n) {
+    for (size_t i = 0; items && i < n; i++)
+        free(items[i]);
+    free(items);
+}
+
 int rdsbk_strdup_into(char **out, const char *src) {
     *out = src ? strdup(src) : NULL;
     return src && !*out ? rdsbk_error_oom() : 0;
