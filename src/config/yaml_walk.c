@@ -1,3 +1,4 @@
+/* Typed access to a loaded libyaml document: see yaml_walk.h. */
 #include "yaml_walk.h"
 
 #include <errno.h>
@@ -214,7 +215,7 @@ bool rdsbk_yaml_mapping(struct rdsbk_yaml_walk *w, const yaml_node_t *node, cons
             if (strcmp(f->name, name) == 0)
                 break;
         if (f->name) {
-            f->fn(w, key, value, payload);
+            f->fn(w, f, value, payload);
         } else {
             const char *hint = s_suggest(name, fields);
             if (hint)
