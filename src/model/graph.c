@@ -58,20 +58,32 @@ const struct rdsbk_resource *rdsbk_graph_find(const struct rdsbk_graph *g, const
 
 /*
  * The dependency edges by index, in CSR form: the resources depending on resource i are
- * dependents[first[i] .. first[i + 1]) (both arrays the caller's); pending[i] (n entries, the
- * caller's) receives the number of i's dependencies. RDSBK_EINVALID for a dependency on an
- * address not in the graph.
+ * dependents[first[i] .. first[i + 1]); pending[i] counts i's dependencies not yet ordered.
  */
-static int s_dependents(size_t **first_out, size_t **dependents_out, size_t *pending,
-                        const struct rdsbk_graph *g) {
+struct s_edges {
+    size_t *first;
+    size_t *dependents;
+    size_t *pending;
+};
+
+static void s_edges_clean_up(struct s_edges *e) {
+    free(e->first);
+    free(e->dependents);
+    free(e->pending);
+}
+
+/* The edges of `g`; RDSBK_EINVALID for a dependency on an address not in the graph. */
+static int s_edges_init(struct s_edges *e, const struct rdsbk_graph *g) {
     size_t n = g->n_resources;
-    size_t *first = calloc(n + 1, sizeof(*first));
-    size_t *dependents = NULL;
     size_t *fill = calloc(n ? n : 1, sizeof(*fill));
     int rc = 0;
 
-    RDSBK_CHECK_ALLOC(first);
+    e->first = calloc(n + 1, sizeof(*e->first));
+    e->pending = calloc(n ? n : 1, sizeof(*e->pending));
+    e->dependents = NULL;
     RDSBK_CHECK_ALLOC(fill);
+    RDSBK_CHECK_ALLOC(e->first);
+    RDSBK_CHECK_ALLOC(e->pending);
     /* each dependency by index, once: a lookup per edge, not a scan of the graph per resource */
     for (size_t i = 0; i < n; i++) {
         const struct rdsbk_resource *r = &g->resources[i];
@@ -82,28 +94,23 @@ static int s_dependents(size_t **first_out, size_t **dependents_out, size_t *pen
                                      r->address, r->deps[d]);
                 goto cleanup;
             }
-            first[(size_t)(dep - g->resources) + 1]++;
+            e->first[(size_t)(dep - g->resources) + 1]++;
         }
-        pending[i] = r->n_deps;
+        e->pending[i] = r->n_deps;
     }
     for (size_t i = 0; i < n; i++)
-        first[i + 1] += first[i];
-    dependents = calloc(first[n] ? first[n] : 1, sizeof(*dependents));
-    RDSBK_CHECK_ALLOC(dependents);
+        e->first[i + 1] += e->first[i];
+    e->dependents = calloc(e->first[n] ? e->first[n] : 1, sizeof(*e->dependents));
+    RDSBK_CHECK_ALLOC(e->dependents);
     for (size_t i = 0; i < n; i++) {
         const struct rdsbk_resource *r = &g->resources[i];
         for (size_t d = 0; d < r->n_deps; d++) {
             size_t k = (size_t)(rdsbk_graph_find(g, r->deps[d]) - g->resources);
-            dependents[first[k] + fill[k]++] = i;
+            e->dependents[e->first[k] + fill[k]++] = i;
         }
     }
-    *first_out = first;
-    *dependents_out = dependents;
-    first = dependents = NULL;
 
 cleanup:
-    free(first);
-    free(dependents);
     free(fill);
     return rc;
 }
@@ -114,26 +121,23 @@ cleanup:
  */
 int rdsbk_graph_topo_order(size_t **order_out, const struct rdsbk_graph *g) {
     size_t n = g->n_resources;
-    size_t *order = calloc(n ? n : 1, sizeof(*order));     /* filled in, then read as the queue */
-    size_t *pending = calloc(n ? n : 1, sizeof(*pending)); /* dependencies not yet ordered */
-    size_t *first = NULL;
-    size_t *dependents = NULL;
+    size_t *order = calloc(n ? n : 1, sizeof(*order)); /* filled in, then read as the queue */
+    struct s_edges e = {0};
     size_t head = 0;
     size_t tail = 0;
-    int rc = 0;
+    int rc;
 
     *order_out = NULL;
     RDSBK_CHECK_ALLOC(order);
-    RDSBK_CHECK_ALLOC(pending);
-    RDSBK_TRY(s_dependents(&first, &dependents, pending, g));
+    RDSBK_TRY(s_edges_init(&e, g));
     for (size_t i = 0; i < n; i++)
-        if (pending[i] == 0)
+        if (e.pending[i] == 0)
             order[tail++] = i;
     while (head < tail) {
         size_t next = order[head++];
-        for (size_t k = first[next]; k < first[next + 1]; k++)
-            if (--pending[dependents[k]] == 0)
-                order[tail++] = dependents[k];
+        for (size_t k = e.first[next]; k < e.first[next + 1]; k++)
+            if (--e.pending[e.dependents[k]] == 0)
+                order[tail++] = e.dependents[k];
     }
     if (tail < n) {
         rc = rdsbk_error_set(RDSBK_EINVALID, "the resource graph has a cycle");
@@ -144,9 +148,7 @@ int rdsbk_graph_topo_order(size_t **order_out, const struct rdsbk_graph *g) {
 
 cleanup:
     free(order);
-    free(pending);
-    free(first);
-    free(dependents);
+    s_edges_clean_up(&e);
     return rc;
 }
 

@@ -36,24 +36,36 @@ static int s_uuid(char out[37]) {
     return 0;
 }
 
-int rdsbk_state_new(struct rdsbk_state **out, const char *stack) {
+/* *out = a state of `stack` with `lineage` and `serial` (`loaded_serial`: the serial on disk, -1
+ * for a new state), and a copy of `accounts` (not an object: none). */
+static int s_state_new(struct rdsbk_state **out, const char *stack, const char *lineage,
+                       long serial, long loaded_serial, const cJSON *accounts) {
     struct rdsbk_state *st = calloc(1, sizeof(*st));
     int rc;
 
     *out = NULL;
     RDSBK_CHECK_ALLOC(st);
     st->format_version = RDSBK_STATE_FORMAT;
-    st->loaded_serial = -1;
+    st->serial = serial;
+    st->loaded_serial = loaded_serial;
+    snprintf(st->lineage, sizeof(st->lineage), "%s", lineage);
     RDSBK_TRY(rdsbk_strdup_into(&st->stack, stack));
-    st->accounts = cJSON_CreateObject();
+    st->accounts = cJSON_IsObject(accounts) ? cJSON_Duplicate(accounts, 1) : cJSON_CreateObject();
     RDSBK_CHECK_ALLOC(st->accounts);
-    RDSBK_TRY(s_uuid(st->lineage));
     *out = st;
     st = NULL;
 
 cleanup:
     rdsbk_state_free(st);
     return rc;
+}
+
+int rdsbk_state_new(struct rdsbk_state **out, const char *stack) {
+    char lineage[37];
+    int rc = s_uuid(lineage);
+
+    *out = NULL;
+    return rc ? rc : s_state_new(out, stack, lineage, 0, -1, NULL);
 }
 
 static void s_resource_clean_up(struct rdsbk_state_resource *r) {
@@ -65,6 +77,17 @@ static void s_resource_clean_up(struct rdsbk_state_resource *r) {
     rdsbk_strs_free(r->deps, r->n_deps);
     free(r->json);
     memset(r, 0, sizeof(*r));
+}
+
+void rdsbk_state_free(struct rdsbk_state *st) {
+    if (!st)
+        return;
+    for (size_t i = 0; i < st->n_resources; i++)
+        s_resource_clean_up(&st->resources[i]);
+    free(st->resources);
+    free(st->stack);
+    cJSON_Delete(st->accounts);
+    free(st);
 }
 
 /* *out = the resource as one line of JSON (caller frees). */
@@ -87,17 +110,6 @@ static int s_resource_json(char **out, const struct rdsbk_state_resource *r) {
 cleanup:
     cJSON_Delete(o);
     return rc;
-}
-
-void rdsbk_state_free(struct rdsbk_state *st) {
-    if (!st)
-        return;
-    for (size_t i = 0; i < st->n_resources; i++)
-        s_resource_clean_up(&st->resources[i]);
-    free(st->resources);
-    free(st->stack);
-    cJSON_Delete(st->accounts);
-    free(st);
 }
 
 /* Binary search; *pos_out receives the insertion point when not found. */
@@ -292,7 +304,18 @@ cleanup:
     return rc;
 }
 
-/* The document's format and stack: one this release reads, and `stack` (NULL: any). */
+/* Whether the document has a serial and a lineage. */
+static bool s_has_serial(const cJSON *root) {
+    const cJSON *serial = cJSON_GetObjectItemCaseSensitive(root, "serial");
+    const char *lineage = rdsbk_json_str(root, "lineage");
+
+    /* 2^53: beyond it a serial is not an exact integer (and a cast to long may overflow) */
+    return cJSON_IsNumber(serial) && serial->valuedouble >= 0 &&
+           serial->valuedouble <= 9007199254740992.0 && lineage && strlen(lineage) == 36;
+}
+
+/* The document's header: a format this release reads, its stack (`stack`; NULL: any), a serial
+ * and a lineage. */
 static int s_check_header(const cJSON *root, const char *name, const char *stack) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "format_version");
     const char *s = rdsbk_json_str(root, "stack");
@@ -314,37 +337,9 @@ static int s_check_header(const cJSON *root, const char *name, const char *stack
                                "%s: this state belongs to stack '%s', not '%s'; point --state at "
                                "the state of '%s'",
                                name, s, stack, stack);
+    if (!s_has_serial(root))
+        return s_damaged(name, "no serial or lineage");
     return 0;
-}
-
-/* *out = a state with the stack, serial, lineage and accounts of document `root`. */
-static int s_new_from(struct rdsbk_state **out, const cJSON *root, const char *name) {
-    struct rdsbk_state *st = calloc(1, sizeof(*st));
-    const cJSON *serial = cJSON_GetObjectItemCaseSensitive(root, "serial");
-    const cJSON *accounts = cJSON_GetObjectItemCaseSensitive(root, "accounts");
-    const char *lineage = rdsbk_json_str(root, "lineage");
-    int rc;
-
-    RDSBK_CHECK_ALLOC(st);
-    RDSBK_TRY(rdsbk_strdup_into(&st->stack, rdsbk_json_str(root, "stack")));
-    st->format_version = RDSBK_STATE_FORMAT;
-    /* 2^53: beyond it a serial is not an exact integer (and a cast to long may overflow) */
-    if (!cJSON_IsNumber(serial) || serial->valuedouble < 0 ||
-        serial->valuedouble > 9007199254740992.0 || !lineage || strlen(lineage) != 36) {
-        rc = s_damaged(name, "no serial or lineage");
-        goto cleanup;
-    }
-    st->serial = (long)serial->valuedouble;
-    st->loaded_serial = st->serial;
-    memcpy(st->lineage, lineage, 37);
-    st->accounts = cJSON_IsObject(accounts) ? cJSON_Duplicate(accounts, 1) : cJSON_CreateObject();
-    RDSBK_CHECK_ALLOC(st->accounts);
-    *out = st;
-    st = NULL;
-
-cleanup:
-    rdsbk_state_free(st);
-    return rc;
 }
 
 /* Puts resource `item` of the document into `st`. */
@@ -378,12 +373,15 @@ int rdsbk_state_parse(struct rdsbk_state **out, const char *text, size_t len, co
     struct rdsbk_state *st = NULL;
     const cJSON *list;
     const cJSON *item;
+    long serial;
     int rc;
 
     *out = NULL;
     RDSBK_TRY(s_parse_document(&root, text, len, name));
     RDSBK_TRY(s_check_header(root, name, stack));
-    RDSBK_TRY(s_new_from(&st, root, name));
+    serial = (long)cJSON_GetObjectItemCaseSensitive(root, "serial")->valuedouble;
+    RDSBK_TRY(s_state_new(&st, rdsbk_json_str(root, "stack"), rdsbk_json_str(root, "lineage"),
+                          serial, serial, cJSON_GetObjectItemCaseSensitive(root, "accounts")));
     list = cJSON_GetObjectItemCaseSensitive(root, "resources");
     if (!cJSON_IsArray(list)) {
         rc = s_damaged(name, "no resource list");
