@@ -50,9 +50,9 @@ int rdsbk_error_oom(void);
  * caller whose callee failed without a code of its own (a library call that returned NULL). */
 int rdsbk_error_code(void);
 
-/* Whether a failure with code `rc` may go away by itself and is worth trying again later: a throttle
- * that outlasted the client's retries, a network failure, a timeout. The one notion of "transient"
- * for every caller (the AWS client's retries, the drill's polls). */
+/* Whether a failure with code `rc` may go away by itself and is worth trying again later: a
+ * throttle that outlasted the client's retries, a network failure, a timeout. The one notion of
+ * "transient" for every caller (the AWS client's retries, the drill's polls). */
 bool rdsbk_error_is_transient(int rc);
 
 void rdsbk_error_clear(void);
