@@ -27,8 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_NAME_MAX 64 /* IAM role, Lambda function and EventBridge rule names */
-
 #define S_KEY_ADDR "backup.kms_key.shared"
 #define S_KEY_ARN "${" S_KEY_ADDR "#arn}"
 
@@ -107,7 +105,7 @@ static char *s_strdup(struct s_builder *bd, const char *s) {
 
 /* "rdsbk-<stack>-<purpose>", shortened to fit (caller frees). */
 static char *s_name(struct s_builder *bd, const char *purpose) {
-    return s_alloc(bd, rdsbk_model_name(bd->topo->stack, purpose, S_NAME_MAX));
+    return s_alloc(bd, rdsbk_model_name(bd->topo->stack, purpose, RDSBK_MODEL_NAME_MAX));
 }
 
 static char *s_addr(struct s_builder *bd, const struct s_place *pl, enum rdsbk_resource_type type) {
