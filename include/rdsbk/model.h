@@ -95,6 +95,10 @@ typedef const char *(*rdsbk_model_lookup_fn)(const char *address, const char *at
 cJSON *rdsbk_model_resolve(const cJSON *value, rdsbk_model_lookup_fn lookup, void *payload,
                            int *unknown_out);
 
+/* The longest name AWS allows an IAM role, a Lambda function and an EventBridge rule: the `max`
+ * of rdsbk_model_name for the pipeline's names. */
+#define RDSBK_MODEL_NAME_MAX 64
+
 /* Resource names: "rdsbk-<stack>-<purpose>", shortened deterministically (a hash suffix) when
  * longer than `max`. Caller frees. */
 char *rdsbk_model_name(const char *stack, const char *purpose, size_t max);

@@ -1,6 +1,7 @@
 #ifndef RDSBK_STR_H
 #define RDSBK_STR_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -9,6 +10,12 @@
 /* *out = a new printf-formatted string (caller frees). Returns 0, or RDSBK_ENOMEM (error set,
  * *out NULL). */
 int rdsbk_strfmt(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* rdsbk_strfmt with a va_list, for a function that takes a format of its own. */
+int rdsbk_vstrfmt(char **out, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/* Frees the `n` strings of `items` and the array itself (a NULL array holds none). */
+void rdsbk_strs_free(char **items, size_t n);
 
 /* *out = strdup(src), or NULL for a NULL src. Returns 0, or RDSBK_ENOMEM (error set). */
 int rdsbk_strdup_into(char **out, const char *src);

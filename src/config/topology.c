@@ -5,11 +5,14 @@
  */
 #include "rdsbk/config.h"
 #include "rdsbk/error.h"
+#include "rdsbk/str.h"
 #include "validate.h"
 #include "yaml_walk.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,7 @@
 struct s_ctx {
     struct rdsbk_topology *topo;
     struct rdsbk_source *source; /* while walking a source */
+    void *base; /* what the mapping's settings are in: the topology, a source or the backup */
     char path[64];
     int seen_sources; /* `sources:` present */
     int seen_source;  /* `source:` present */
@@ -61,6 +65,7 @@ static void s_set_string(struct rdsbk_yaml_walk *w, const yaml_node_t *value, co
     *slot = s_strdup(w, v);
 }
 
+/* The path of `key` in the mapping being walked, for messages: "sources[1].account". */
 static void s_path(char *out, size_t size, const struct s_ctx *c, const char *key) {
     if (c->path[0])
         snprintf(out, size, "%s.%s", c->path, key);
@@ -68,18 +73,109 @@ static void s_path(char *out, size_t size, const struct s_ctx *c, const char *ke
         snprintf(out, size, "%s", key);
 }
 
+/* The member at `offset` of `base`: of what a mapping fills (struct s_ctx's base). */
+static void *s_at(void *base, size_t offset) {
+    return (char *)base + offset;
+}
+
+/* ---- settings: plain values, described in the tables of the mappings --------------------- */
+
+enum s_kind { S_KIND_STRING, S_KIND_INT, S_KIND_BOOL };
+
+/* A plain value, at `offset` in what its mapping fills: a string that `check` accepts (NULL: any),
+ * a whole number in [min, max], or true or false. */
+struct s_setting {
+    enum s_kind kind;
+    size_t offset;
+    long min;
+    long max;
+    const char *(*check)(const char *);
+};
+
+static void s_setting(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
+                      const yaml_node_t *value, void *payload) {
+    const struct s_ctx *c = payload;
+    const struct s_setting *s = field->data;
+    char what[96];
+
+    s_path(what, sizeof(what), c, field->name);
+    switch (s->kind) {
+    case S_KIND_STRING:
+        s_set_string(w, value, what, s_at(c->base, s->offset), s->check);
+        break;
+    case S_KIND_INT:
+        rdsbk_yaml_int(w, value, what, s->min, s->max, s_at(c->base, s->offset));
+        break;
+    case S_KIND_BOOL:
+        rdsbk_yaml_bool(w, value, what, s_at(c->base, s->offset));
+        break;
+    }
+}
+
+/* A field of a mapping table for the setting `member` of `type`. */
+#define S_SETTING(type, name, member, kind, min, max, check)                                       \
+    {                                                                                              \
+        name, s_setting, &(const struct s_setting) {                                               \
+            kind, offsetof(type, member), min, max, check                                          \
+        }                                                                                          \
+    }
+#define S_STRING(type, name, member, check)                                                        \
+    S_SETTING(type, name, member, S_KIND_STRING, 0, 0, check)
+#define S_INT(type, name, member, min, max)                                                        \
+    S_SETTING(type, name, member, S_KIND_INT, min, max, NULL)
+#define S_BOOL(type, name, member) S_SETTING(type, name, member, S_KIND_BOOL, 0, 0, NULL)
+
+/* A mapping of settings of the topology itself (key:, functions:, ...); `field->data` is its
+ * table. */
+static void s_section(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
+                      const yaml_node_t *value, void *payload) {
+    struct s_ctx sc = *(const struct s_ctx *)payload;
+
+    snprintf(sc.path, sizeof(sc.path), "%s", field->name);
+    rdsbk_yaml_mapping(w, value, field->name, field->data, &sc);
+}
+
+static const struct rdsbk_yaml_field s_key_fields[] = {
+    S_STRING(struct rdsbk_topology, "alias", key.alias, rdsbk_check_key_alias),
+    S_BOOL(struct rdsbk_topology, "multi_region", key.multi_region),
+    S_INT(struct rdsbk_topology, "deletion_window_days", key.deletion_window_days, 7, 30),
+    S_BOOL(struct rdsbk_topology, "prevent_destroy", key.prevent_destroy),
+    {NULL, NULL, NULL}};
+
+static const struct rdsbk_yaml_field s_function_fields[] = {
+    S_STRING(struct rdsbk_topology, "runtime", functions.runtime, rdsbk_check_runtime),
+    S_INT(struct rdsbk_topology, "timeout_seconds", functions.timeout_seconds, 1, 900),
+    S_INT(struct rdsbk_topology, "memory_mb", functions.memory_mb, 128, 10240),
+    {NULL, NULL, NULL}};
+
+static const struct rdsbk_yaml_field s_retention_fields[] = {
+    S_INT(struct rdsbk_topology, "backup_days", retention.backup_days, 0, 36500),
+    S_INT(struct rdsbk_topology, "intermediate_days", retention.intermediate_days, 0, 36500),
+    {NULL, NULL, NULL}};
+
+#define S_ENDPOINT(name, member)                                                                   \
+    S_STRING(struct rdsbk_topology, name, endpoints.member, rdsbk_check_endpoint_url)
+
+static const struct rdsbk_yaml_field s_endpoint_fields[] = {S_ENDPOINT("default", default_url),
+                                                            S_ENDPOINT("sts", sts),
+                                                            S_ENDPOINT("iam", iam),
+                                                            S_ENDPOINT("kms", kms),
+                                                            S_ENDPOINT("events", events),
+                                                            S_ENDPOINT("lambda", lambda),
+                                                            S_ENDPOINT("rds", rds),
+                                                            {NULL, NULL, NULL}};
+
 /* ---- sources and backup ---------------------------------------------------------------- */
 
-static void s_account(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const yaml_node_t *value,
-                      void *payload) {
+static void s_account(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
+                      const yaml_node_t *value, void *payload) {
     struct s_ctx *c = payload;
     char what[96];
     const char *v;
     char *dst = c->source ? c->source->account : c->topo->backup.account;
 
-    (void)key;
     c->seen_account = 1;
-    s_path(what, sizeof(what), c, "account");
+    s_path(what, sizeof(what), c, field->name);
     v = rdsbk_yaml_scalar(w, value, what);
     if (!v) {
         c->bad = 1;
@@ -93,140 +189,109 @@ static void s_account(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const y
     memcpy(dst, v, RDSBK_ACCOUNT_LEN + 1);
 }
 
-static void s_region(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const yaml_node_t *value,
-                     void *payload) {
+static void s_region(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
+                     const yaml_node_t *value, void *payload) {
     struct s_ctx *c = payload;
     char what[96];
     char **slot = c->source ? &c->source->region : &c->topo->backup.region;
 
-    (void)key;
     c->seen_region = 1;
-    s_path(what, sizeof(what), c, "region");
+    s_path(what, sizeof(what), c, field->name);
     s_set_string(w, value, what, slot, rdsbk_check_region);
     if (!*slot)
         c->bad = 1;
 }
 
-static void s_profile(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const yaml_node_t *value,
-                      void *payload) {
-    struct s_ctx *c = payload;
-    char what[96];
+/* Adds DB identifier `v` (node `n`, `what` for messages) to the list unless it is bad or listed. */
+static void s_db_item(struct rdsbk_yaml_walk *w, const yaml_node_t *n, const char *what,
+                      char ***items, size_t *count) {
+    const char *v = rdsbk_yaml_scalar(w, n, what);
+    const char *problem;
+    char **grown;
 
-    (void)key;
-    s_path(what, sizeof(what), c, "profile");
-    s_set_string(w, value, what, c->source ? &c->source->profile : &c->topo->backup.profile,
-                 rdsbk_check_profile);
+    if (!v)
+        return;
+    problem = rdsbk_check_db_pattern(v);
+    if (problem) {
+        rdsbk_yaml_error(w, n, "%s: '%s' %s", what, v, problem);
+        return;
+    }
+    for (size_t j = 0; j < *count; j++) {
+        if (strcmp((*items)[j], v) == 0) {
+            rdsbk_yaml_error(w, n, "%s: '%s' is listed twice", what, v);
+            return;
+        }
+    }
+    grown = realloc(*items, (*count + 1) * sizeof(*grown));
+    if (!grown) {
+        w->oom = 1;
+        return;
+    }
+    *items = grown;
+    (*items)[*count] = s_strdup(w, v);
+    if ((*items)[*count])
+        (*count)++;
 }
 
-static void s_role_arn(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const yaml_node_t *value,
-                       void *payload) {
-    struct s_ctx *c = payload;
-    char what[96];
-
-    (void)key;
-    s_path(what, sizeof(what), c, "role_arn");
-    s_set_string(w, value, what, c->source ? &c->source->role_arn : &c->topo->backup.role_arn,
-                 rdsbk_check_role_arn);
-}
+/* Where a source's list of DB identifiers goes: `items` and `count` in struct rdsbk_source. */
+struct s_db_list {
+    size_t items;
+    size_t count;
+};
 
 /* A list of DB identifiers (a single string is accepted as a one-element list). */
-static void s_db_list(struct rdsbk_yaml_walk *w, const yaml_node_t *value, const char *what,
-                      char ***items, size_t *count) {
-    const yaml_node_item_t *item;
-    const yaml_node_item_t *end;
-    int single;
+static void s_db_list(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
+                      const yaml_node_t *value, void *payload) {
+    const struct s_ctx *c = payload;
+    const struct s_db_list *list = field->data;
+    bool single = value->type == YAML_SCALAR_NODE;
+    const yaml_node_item_t *item = NULL;
+    char what[96];
 
-    if (value->type == YAML_SCALAR_NODE && rdsbk_yaml_is_null(value))
+    s_path(what, sizeof(what), c, field->name);
+    if (single && rdsbk_yaml_is_null(value))
         return;
-    single = value->type == YAML_SCALAR_NODE;
     if (!single && value->type != YAML_SEQUENCE_NODE) {
         rdsbk_yaml_error(w, value, "%s: must be a list of identifiers", what);
         return;
     }
-    item = single ? NULL : value->data.sequence.items.start;
-    end = single ? NULL : value->data.sequence.items.top;
-    for (int i = 0; single ? i < 1 : item < end; i++) {
+    if (!single)
+        item = value->data.sequence.items.start;
+    for (int i = 0; single ? i < 1 : item < value->data.sequence.items.top; i++) {
         const yaml_node_t *n = single ? value : rdsbk_yaml_node(w, *item++);
         char item_what[128];
-        const char *v;
-        const char *problem;
-        char **grown;
 
-        if (!n)
-            continue;
         snprintf(item_what, sizeof(item_what), "%s[%d]", what, i);
-        v = rdsbk_yaml_scalar(w, n, item_what);
-        if (!v)
-            continue;
-        problem = rdsbk_check_db_pattern(v);
-        if (problem) {
-            rdsbk_yaml_error(w, n, "%s: '%s' %s", item_what, v, problem);
-            continue;
-        }
-        for (size_t j = 0; j < *count; j++) {
-            if (strcmp((*items)[j], v) == 0) {
-                rdsbk_yaml_error(w, n, "%s: '%s' is listed twice", item_what, v);
-                v = NULL;
-                break;
-            }
-        }
-        if (!v)
-            continue;
-        grown = realloc(*items, (*count + 1) * sizeof(*grown));
-        if (!grown) {
-            w->oom = 1;
+        if (n)
+            s_db_item(w, n, item_what, s_at(c->base, list->items), s_at(c->base, list->count));
+        if (w->oom)
             return;
-        }
-        *items = grown;
-        (*items)[*count] = s_strdup(w, v);
-        if ((*items)[*count])
-            (*count)++;
     }
 }
 
-static void s_instances(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const yaml_node_t *value,
-                        void *payload) {
-    struct s_ctx *c = payload;
-    char what[96];
+#define S_DB_LIST(name, member)                                                                    \
+    {                                                                                              \
+        name, s_db_list, &(const struct s_db_list) {                                               \
+            offsetof(struct rdsbk_source, member), offsetof(struct rdsbk_source, n_##member)       \
+        }                                                                                          \
+    }
 
-    (void)key;
-    s_path(what, sizeof(what), c, "instances");
-    s_db_list(w, value, what, &c->source->instances, &c->source->n_instances);
-}
+static const struct rdsbk_yaml_field s_source_fields[] = {
+    {"account", s_account, NULL},
+    {"region", s_region, NULL},
+    S_STRING(struct rdsbk_source, "profile", profile, rdsbk_check_profile),
+    S_STRING(struct rdsbk_source, "role_arn", role_arn, rdsbk_check_role_arn),
+    S_DB_LIST("instances", instances),
+    S_DB_LIST("clusters", clusters),
+    {NULL, NULL, NULL}};
 
-static void s_clusters(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const yaml_node_t *value,
-                       void *payload) {
-    struct s_ctx *c = payload;
-    char what[96];
-
-    (void)key;
-    s_path(what, sizeof(what), c, "clusters");
-    s_db_list(w, value, what, &c->source->clusters, &c->source->n_clusters);
-}
-
-static const struct rdsbk_yaml_field s_source_fields[] = {{"account", s_account},
-                                                          {"region", s_region},
-                                                          {"profile", s_profile},
-                                                          {"role_arn", s_role_arn},
-                                                          {"instances", s_instances},
-                                                          {"clusters", s_clusters},
-                                                          {NULL, NULL}};
-
-static void s_bus_policy_quota(struct rdsbk_yaml_walk *w, const yaml_node_t *key,
-                               const yaml_node_t *value, void *payload) {
-    struct s_ctx *c = payload;
-
-    (void)key;
-    rdsbk_yaml_int(w, value, "backup.bus_policy_quota", S_BUS_POLICY_QUOTA, 1048576,
-                   &c->topo->backup.bus_policy_quota);
-}
-
-static const struct rdsbk_yaml_field s_backup_fields[] = {{"account", s_account},
-                                                          {"region", s_region},
-                                                          {"profile", s_profile},
-                                                          {"role_arn", s_role_arn},
-                                                          {"bus_policy_quota", s_bus_policy_quota},
-                                                          {NULL, NULL}};
+static const struct rdsbk_yaml_field s_backup_fields[] = {
+    {"account", s_account, NULL},
+    {"region", s_region, NULL},
+    S_STRING(struct rdsbk_backup, "profile", profile, rdsbk_check_profile),
+    S_STRING(struct rdsbk_backup, "role_arn", role_arn, rdsbk_check_role_arn),
+    S_INT(struct rdsbk_backup, "bus_policy_quota", bus_policy_quota, S_BUS_POLICY_QUOTA, 1048576),
+    {NULL, NULL, NULL}};
 
 static void s_one_source(struct rdsbk_yaml_walk *w, struct s_ctx *c, const yaml_node_t *node,
                          const char *path) {
@@ -246,6 +311,7 @@ static void s_one_source(struct rdsbk_yaml_walk *w, struct s_ctx *c, const yaml_
     s->pos = rdsbk_yaml_pos(node);
 
     sc.source = s;
+    sc.base = s;
     sc.seen_account = sc.seen_region = sc.bad = 0;
     snprintf(sc.path, sizeof(sc.path), "%s", path);
     if (!rdsbk_yaml_mapping(w, node, path, s_source_fields, &sc))
@@ -264,13 +330,13 @@ static void s_one_source(struct rdsbk_yaml_walk *w, struct s_ctx *c, const yaml_
                          s->account);
 }
 
-static void s_sources(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const yaml_node_t *value,
-                      void *payload) {
+static void s_sources(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
+                      const yaml_node_t *value, void *payload) {
     struct s_ctx *c = payload;
     yaml_node_item_t *item;
     int i = 0;
 
-    (void)key;
+    (void)field;
     c->seen_sources = 1;
     if (value->type != YAML_SEQUENCE_NODE) {
         rdsbk_yaml_error(w, value,
@@ -291,24 +357,25 @@ static void s_sources(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const y
     }
 }
 
-static void s_source(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const yaml_node_t *value,
-                     void *payload) {
+static void s_source(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
+                     const yaml_node_t *value, void *payload) {
     struct s_ctx *c = payload;
 
-    (void)key;
     c->seen_source = 1;
-    s_one_source(w, c, value, "source");
+    s_one_source(w, c, value, field->name);
 }
 
-static void s_backup(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const yaml_node_t *value,
-                     void *payload) {
+static void s_backup(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
+                     const yaml_node_t *value, void *payload) {
     struct s_ctx *c = payload;
     struct s_ctx bc = *c;
+    const struct rdsbk_backup *b = &c->topo->backup;
 
-    (void)key;
+    (void)field;
     c->seen_backup = 1;
     c->topo->backup.pos = rdsbk_yaml_pos(value);
     bc.source = NULL;
+    bc.base = &c->topo->backup;
     bc.seen_account = bc.seen_region = 0;
     snprintf(bc.path, sizeof(bc.path), "backup");
     if (!rdsbk_yaml_mapping(w, value, "backup", s_backup_fields, &bc))
@@ -317,133 +384,84 @@ static void s_backup(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const ya
         rdsbk_yaml_error(w, value, "backup: 'account' is required");
     if (!bc.seen_region)
         rdsbk_yaml_error(w, value, "backup: 'region' is required");
-    if (c->topo->backup.role_arn && c->topo->backup.account[0] &&
-        !rdsbk_arn_in_account(c->topo->backup.role_arn, c->topo->backup.account))
+    if (b->role_arn && b->account[0] && !rdsbk_arn_in_account(b->role_arn, b->account))
         rdsbk_yaml_error(w, value, "backup: role_arn belongs to another account than %s",
-                         c->topo->backup.account);
+                         b->account);
 }
 
-/* ---- key, functions, retention ---------------------------------------------------------- */
-
-static void s_key_alias(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const yaml_node_t *value,
-                        void *payload) {
-    struct s_ctx *c = payload;
-
-    (void)key;
-    s_set_string(w, value, "key.alias", &c->topo->key.alias, rdsbk_check_key_alias);
-}
-
-static void s_key_multi_region(struct rdsbk_yaml_walk *w, const yaml_node_t *key,
-                               const yaml_node_t *value, void *payload) {
-    struct s_ctx *c = payload;
-
-    (void)key;
-    rdsbk_yaml_bool(w, value, "key.multi_region", &c->topo->key.multi_region);
-}
-
-static void s_key_window(struct rdsbk_yaml_walk *w, const yaml_node_t *key,
-                         const yaml_node_t *value, void *payload) {
-    struct s_ctx *c = payload;
-
-    (void)key;
-    rdsbk_yaml_int(w, value, "key.deletion_window_days", 7, 30, &c->topo->key.deletion_window_days);
-}
-
-static void s_key_prevent(struct rdsbk_yaml_walk *w, const yaml_node_t *key,
-                          const yaml_node_t *value, void *payload) {
-    struct s_ctx *c = payload;
-
-    (void)key;
-    rdsbk_yaml_bool(w, value, "key.prevent_destroy", &c->topo->key.prevent_destroy);
-}
-
-static const struct rdsbk_yaml_field s_key_fields[] = {{"alias", s_key_alias},
-                                                       {"multi_region", s_key_multi_region},
-                                                       {"deletion_window_days", s_key_window},
-                                                       {"prevent_destroy", s_key_prevent},
-                                                       {NULL, NULL}};
-
-static void s_key(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const yaml_node_t *value,
-                  void *payload) {
-    (void)key;
-    rdsbk_yaml_mapping(w, value, "key", s_key_fields, payload);
-}
-
-static void s_fn_runtime(struct rdsbk_yaml_walk *w, const yaml_node_t *key,
-                         const yaml_node_t *value, void *payload) {
-    struct s_ctx *c = payload;
-
-    (void)key;
-    s_set_string(w, value, "functions.runtime", &c->topo->functions.runtime, rdsbk_check_runtime);
-}
-
-static void s_fn_timeout(struct rdsbk_yaml_walk *w, const yaml_node_t *key,
-                         const yaml_node_t *value, void *payload) {
-    struct s_ctx *c = payload;
-
-    (void)key;
-    rdsbk_yaml_int(w, value, "functions.timeout_seconds", 1, 900,
-                   &c->topo->functions.timeout_seconds);
-}
-
-static void s_fn_memory(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const yaml_node_t *value,
-                        void *payload) {
-    struct s_ctx *c = payload;
-
-    (void)key;
-    rdsbk_yaml_int(w, value, "functions.memory_mb", 128, 10240, &c->topo->functions.memory_mb);
-}
-
-static const struct rdsbk_yaml_field s_function_fields[] = {{"runtime", s_fn_runtime},
-                                                            {"timeout_seconds", s_fn_timeout},
-                                                            {"memory_mb", s_fn_memory},
-                                                            {NULL, NULL}};
-
-static void s_functions(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const yaml_node_t *value,
-                        void *payload) {
-    (void)key;
-    rdsbk_yaml_mapping(w, value, "functions", s_function_fields, payload);
-}
-
-static void s_ret_backup(struct rdsbk_yaml_walk *w, const yaml_node_t *key,
-                         const yaml_node_t *value, void *payload) {
-    struct s_ctx *c = payload;
-
-    (void)key;
-    rdsbk_yaml_int(w, value, "retention.backup_days", 0, 36500, &c->topo->retention.backup_days);
-}
-
-static void s_ret_intermediate(struct rdsbk_yaml_walk *w, const yaml_node_t *key,
-                               const yaml_node_t *value, void *payload) {
-    struct s_ctx *c = payload;
-
-    (void)key;
-    rdsbk_yaml_int(w, value, "retention.intermediate_days", 0, 36500,
-                   &c->topo->retention.intermediate_days);
-}
-
-static const struct rdsbk_yaml_field s_retention_fields[] = {
-    {"backup_days", s_ret_backup}, {"intermediate_days", s_ret_intermediate}, {NULL, NULL}};
-
-static void s_retention(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const yaml_node_t *value,
-                        void *payload) {
-    (void)key;
-    rdsbk_yaml_mapping(w, value, "retention", s_retention_fields, payload);
-}
-
-/* ---- tags and endpoints ----------------------------------------------------------------- */
+/* ---- tags ------------------------------------------------------------------------------- */
 
 static int s_tag_cmp(const void *a, const void *b) {
     return strcmp(((const struct rdsbk_tag *)a)->key, ((const struct rdsbk_tag *)b)->key);
 }
 
-static void s_tags(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const yaml_node_t *value,
-                   void *payload) {
+static bool s_has_tag(const struct rdsbk_topology *t, const char *key) {
+    for (size_t i = 0; i < t->n_tags; i++)
+        if (strcmp(t->tags[i].key, key) == 0)
+            return true;
+    return false;
+}
+
+/* Adds the tag of key node `k` and value node `v` when both are valid; false when no more tags
+ * may be added. */
+static bool s_tag(struct rdsbk_yaml_walk *w, struct rdsbk_topology *t, const yaml_node_t *k,
+                  const yaml_node_t *v) {
+    const char *ks = rdsbk_yaml_scalar(w, k, "tag key");
+    const char *vs = NULL;
+    const char *problem;
+    struct rdsbk_tag *grown;
+    char *key;
+    char *val;
+
+    if (ks)
+        vs = v->type == YAML_SCALAR_NODE && rdsbk_yaml_is_null(v)
+                 ? ""
+                 : rdsbk_yaml_scalar(w, v, "tag value");
+    if (!ks || !vs)
+        return true;
+    problem = rdsbk_check_tag_key(ks);
+    if (problem) {
+        rdsbk_yaml_error(w, k, "tags: key '%s' %s", ks, problem);
+        return true;
+    }
+    problem = rdsbk_check_tag_value(vs);
+    if (problem) {
+        rdsbk_yaml_error(w, v, "tags.%s: value %s", ks, problem);
+        return true;
+    }
+    if (s_has_tag(t, ks)) {
+        rdsbk_yaml_error(w, k, "tags: duplicate key '%s'", ks);
+        return true;
+    }
+    if (t->n_tags == RDSBK_MAX_TAGS) {
+        rdsbk_yaml_error(w, k, "tags: at most %d tags (AWS allows 50; rdsbk:stack is one)",
+                         RDSBK_MAX_TAGS);
+        return false;
+    }
+    grown = realloc(t->tags, (t->n_tags + 1) * sizeof(*grown));
+    if (!grown) {
+        w->oom = 1;
+        return false;
+    }
+    t->tags = grown;
+    key = s_strdup(w, ks);
+    val = s_strdup(w, vs);
+    if (!key || !val) {
+        free(key);
+        free(val);
+        return false;
+    }
+    t->tags[t->n_tags++] = (struct rdsbk_tag){key, val};
+    return true;
+}
+
+static void s_tags(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
+                   const yaml_node_t *value, void *payload) {
     struct s_ctx *c = payload;
     struct rdsbk_topology *t = c->topo;
     yaml_node_pair_t *pair;
 
-    (void)key;
+    (void)field;
     if (value->type == YAML_SCALAR_NODE && rdsbk_yaml_is_null(value))
         return;
     if (value->type != YAML_MAPPING_NODE) {
@@ -453,102 +471,23 @@ static void s_tags(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const yaml
     for (pair = value->data.mapping.pairs.start; pair < value->data.mapping.pairs.top; pair++) {
         yaml_node_t *k = rdsbk_yaml_node(w, pair->key);
         yaml_node_t *v = rdsbk_yaml_node(w, pair->value);
-        const char *ks;
-        const char *vs;
-        const char *problem;
-        struct rdsbk_tag *grown;
-        int dup = 0;
 
-        if (!k || !v)
-            continue;
-        ks = rdsbk_yaml_scalar(w, k, "tag key");
-        if (!ks)
-            continue;
-        if (v->type == YAML_SCALAR_NODE && rdsbk_yaml_is_null(v))
-            vs = "";
-        else
-            vs = rdsbk_yaml_scalar(w, v, "tag value");
-        if (!vs)
-            continue;
-        problem = rdsbk_check_tag_key(ks);
-        if (problem) {
-            rdsbk_yaml_error(w, k, "tags: key '%s' %s", ks, problem);
-            continue;
-        }
-        problem = rdsbk_check_tag_value(vs);
-        if (problem) {
-            rdsbk_yaml_error(w, v, "tags.%s: value %s", ks, problem);
-            continue;
-        }
-        for (size_t i = 0; i < t->n_tags; i++)
-            dup |= strcmp(t->tags[i].key, ks) == 0;
-        if (dup) {
-            rdsbk_yaml_error(w, k, "tags: duplicate key '%s'", ks);
-            continue;
-        }
-        if (t->n_tags == RDSBK_MAX_TAGS) {
-            rdsbk_yaml_error(w, k, "tags: at most %d tags (AWS allows 50; rdsbk:stack is one)",
-                             RDSBK_MAX_TAGS);
-            return;
-        }
-        grown = realloc(t->tags, (t->n_tags + 1) * sizeof(*grown));
-        if (!grown) {
-            w->oom = 1;
-            return;
-        }
-        t->tags = grown;
-        t->tags[t->n_tags].key = s_strdup(w, ks);
-        t->tags[t->n_tags].value = s_strdup(w, vs);
-        t->n_tags++;
+        if (k && v && !s_tag(w, t, k, v))
+            break;
     }
     if (t->n_tags > 1)
         qsort(t->tags, t->n_tags, sizeof(*t->tags), s_tag_cmp);
 }
 
-#define S_ENDPOINT(field)                                                                          \
-    static void s_ep_##field(struct rdsbk_yaml_walk *w, const yaml_node_t *key,                    \
-                             const yaml_node_t *value, void *payload) {                            \
-        struct s_ctx *c = payload;                                                                 \
-        (void)key;                                                                                 \
-        s_set_string(w, value, "endpoints." #field, &c->topo->endpoints.field,                     \
-                     rdsbk_check_endpoint_url);                                                    \
-    }
-S_ENDPOINT(sts)
-S_ENDPOINT(iam)
-S_ENDPOINT(kms)
-S_ENDPOINT(events)
-S_ENDPOINT(lambda)
-S_ENDPOINT(rds)
-
-static void s_ep_default(struct rdsbk_yaml_walk *w, const yaml_node_t *key,
-                         const yaml_node_t *value, void *payload) {
-    struct s_ctx *c = payload;
-
-    (void)key;
-    s_set_string(w, value, "endpoints.default", &c->topo->endpoints.default_url,
-                 rdsbk_check_endpoint_url);
-}
-
-static const struct rdsbk_yaml_field s_endpoint_fields[] = {
-    {"default", s_ep_default}, {"sts", s_ep_sts},       {"iam", s_ep_iam}, {"kms", s_ep_kms},
-    {"events", s_ep_events},   {"lambda", s_ep_lambda}, {"rds", s_ep_rds}, {NULL, NULL}};
-
-static void s_endpoints(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const yaml_node_t *value,
-                        void *payload) {
-    (void)key;
-    rdsbk_yaml_mapping(w, value, "endpoints", s_endpoint_fields, payload);
-}
-
 /* ---- top level -------------------------------------------------------------------------- */
 
-static void s_version(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const yaml_node_t *value,
-                      void *payload) {
+static void s_version(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
+                      const yaml_node_t *value, void *payload) {
     struct s_ctx *c = payload;
     int v;
 
-    (void)key;
     c->seen_version = 1;
-    if (!rdsbk_yaml_int(w, value, "version", 0, 1000000, &v))
+    if (!rdsbk_yaml_int(w, value, field->name, 0, 1000000, &v))
         return;
     if (v != RDSBK_TOPOLOGY_VERSION) {
         rdsbk_yaml_error(w, value,
@@ -560,26 +499,25 @@ static void s_version(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const y
     c->topo->version = v;
 }
 
-static void s_stack(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const yaml_node_t *value,
-                    void *payload) {
+static void s_stack(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
+                    const yaml_node_t *value, void *payload) {
     struct s_ctx *c = payload;
 
-    (void)key;
     c->seen_stack = 1;
-    s_set_string(w, value, "stack", &c->topo->stack, rdsbk_check_stack);
+    s_set_string(w, value, field->name, &c->topo->stack, rdsbk_check_stack);
 }
 
-static const struct rdsbk_yaml_field s_top_fields[] = {{"version", s_version},
-                                                       {"stack", s_stack},
-                                                       {"sources", s_sources},
-                                                       {"source", s_source},
-                                                       {"backup", s_backup},
-                                                       {"key", s_key},
-                                                       {"functions", s_functions},
-                                                       {"retention", s_retention},
-                                                       {"tags", s_tags},
-                                                       {"endpoints", s_endpoints},
-                                                       {NULL, NULL}};
+static const struct rdsbk_yaml_field s_top_fields[] = {{"version", s_version, NULL},
+                                                       {"stack", s_stack, NULL},
+                                                       {"sources", s_sources, NULL},
+                                                       {"source", s_source, NULL},
+                                                       {"backup", s_backup, NULL},
+                                                       {"key", s_section, s_key_fields},
+                                                       {"functions", s_section, s_function_fields},
+                                                       {"retention", s_section, s_retention_fields},
+                                                       {"tags", s_tags, NULL},
+                                                       {"endpoints", s_section, s_endpoint_fields},
+                                                       {NULL, NULL, NULL}};
 
 /* Checks that need the whole file: relations between sources and the backup account. */
 static void s_cross_checks(struct rdsbk_yaml_walk *w, const struct rdsbk_topology *t,
@@ -658,22 +596,24 @@ static void s_sort_diagnostics(struct rdsbk_diagnostics *d) {
     }
 }
 
-static struct rdsbk_topology *s_new_topology(const char *name) {
+static int s_new_topology(struct rdsbk_topology **out, const char *name) {
     struct rdsbk_topology *t = calloc(1, sizeof(*t));
+    int rc;
 
-    if (!t)
-        return NULL;
-    t->path = strdup(name);
-    if (!t->path) {
-        free(t);
-        return NULL;
-    }
+    *out = NULL;
+    RDSBK_CHECK_ALLOC(t);
+    RDSBK_TRY(rdsbk_strdup_into(&t->path, name));
     t->key.multi_region = true;
     t->key.deletion_window_days = 30;
     t->functions.timeout_seconds = 60;
     t->functions.memory_mb = 128;
     t->backup.bus_policy_quota = S_BUS_POLICY_QUOTA;
-    return t;
+    *out = t;
+    t = NULL;
+
+cleanup:
+    rdsbk_topology_free(t);
+    return rc;
 }
 
 static void s_parse_document(struct rdsbk_yaml_walk *w, struct s_ctx *c, yaml_document_t *doc) {
@@ -699,68 +639,71 @@ static void s_parse_document(struct rdsbk_yaml_walk *w, struct s_ctx *c, yaml_do
     s_cross_checks(w, c->topo, c->seen_source && !c->seen_sources);
 }
 
+/* Loads the YAML of `text` into *doc (the caller deletes it); RDSBK_EINVALID with a diagnostic
+ * when it is not YAML. */
+static int s_load_yaml(yaml_document_t *doc, struct rdsbk_yaml_walk *w, const char *text,
+                       size_t len) {
+    yaml_parser_t parser;
+    int rc = 0;
+
+    if (!yaml_parser_initialize(&parser))
+        return rdsbk_error_oom();
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, doc)) {
+        struct rdsbk_pos pos = {(int)parser.problem_mark.line + 1,
+                                (int)parser.problem_mark.column + 1};
+        if (parser.error == YAML_MEMORY_ERROR) {
+            rc = rdsbk_error_oom();
+        } else {
+            rdsbk_yaml_error_at(w, pos, "invalid YAML: %s%s%s",
+                                parser.problem ? parser.problem : "syntax error",
+                                parser.context ? " " : "", parser.context ? parser.context : "");
+            rc = RDSBK_EINVALID;
+        }
+    }
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
 int rdsbk_topology_parse(struct rdsbk_topology **out, struct rdsbk_diagnostics *diags,
                          const char *name, const char *text, size_t len) {
-    yaml_parser_t parser;
     yaml_document_t doc;
     struct rdsbk_yaml_walk w = {0};
     struct s_ctx c;
     struct rdsbk_topology *t = NULL;
-    int parser_ready = 0;
-    int doc_ready = 0;
-    int result = RDSBK_ERROR;
+    bool doc_ready = false;
+    int rc;
 
     *out = NULL;
     memset(diags, 0, sizeof(*diags));
-    memset(&c, 0, sizeof(c));
     w.diags = diags;
-
-    t = s_new_topology(name);
-    if (!t || !yaml_parser_initialize(&parser)) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
-    parser_ready = 1;
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        struct rdsbk_pos pos = {(int)parser.problem_mark.line + 1,
-                                (int)parser.problem_mark.column + 1};
-        if (parser.error == YAML_MEMORY_ERROR) {
-            result = rdsbk_error_oom();
-            goto cleanup;
-        }
-        rdsbk_yaml_error_at(&w, pos, "invalid YAML: %s%s%s",
-                            parser.problem ? parser.problem : "syntax error",
-                            parser.context ? " " : "", parser.context ? parser.context : "");
-        result = RDSBK_EINVALID;
-        goto cleanup;
-    }
-    doc_ready = 1;
+    RDSBK_TRY(s_new_topology(&t, name));
+    RDSBK_TRY(s_load_yaml(&doc, &w, text, len));
+    doc_ready = true;
     w.doc = &doc;
+    memset(&c, 0, sizeof(c));
     c.topo = t;
+    c.base = t;
     s_parse_document(&w, &c, &doc);
     s_defaults(&w, t);
     if (w.oom) {
-        result = rdsbk_error_oom();
+        rc = rdsbk_error_oom();
         goto cleanup;
     }
     if (diags->count) {
-        result = rdsbk_error_set(RDSBK_EINVALID, "%s: %zu error%s in the topology", name,
-                                 diags->count, diags->count == 1 ? "" : "s");
+        rc = rdsbk_error_set(RDSBK_EINVALID, "%s: %zu error%s in the topology", name, diags->count,
+                             diags->count == 1 ? "" : "s");
         goto cleanup;
     }
     *out = t;
     t = NULL;
-    result = 0;
 
 cleanup:
     s_sort_diagnostics(diags);
     if (doc_ready)
         yaml_document_delete(&doc);
-    if (parser_ready)
-        yaml_parser_delete(&parser);
     rdsbk_topology_free(t);
-    return result;
+    return rc;
 }
 
 int rdsbk_topology_load(struct rdsbk_topology **out, struct rdsbk_diagnostics *diags,
@@ -768,74 +711,72 @@ int rdsbk_topology_load(struct rdsbk_topology **out, struct rdsbk_diagnostics *d
     FILE *f = NULL;
     char *text = NULL;
     size_t len = 0;
-    int result = RDSBK_ERROR;
+    int rc;
 
     *out = NULL;
     memset(diags, 0, sizeof(*diags));
     f = fopen(path, "rb");
     if (!f) {
-        result = rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
+        rc = rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
         goto cleanup;
     }
     text = malloc(RDSBK_MAX_FILE_SIZE + 1);
-    if (!text) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
+    RDSBK_CHECK_ALLOC(text);
     len = fread(text, 1, RDSBK_MAX_FILE_SIZE + 1, f);
     if (ferror(f)) {
-        result = rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
+        rc = rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
         goto cleanup;
     }
     if (len > RDSBK_MAX_FILE_SIZE) {
-        result = rdsbk_error_set(RDSBK_EINVALID, "%s: larger than %d bytes; not a topology", path,
-                                 RDSBK_MAX_FILE_SIZE);
+        rc = rdsbk_error_set(RDSBK_EINVALID, "%s: larger than %d bytes; not a topology", path,
+                             RDSBK_MAX_FILE_SIZE);
         goto cleanup;
     }
-    result = rdsbk_topology_parse(out, diags, path, text, len);
+    rc = rdsbk_topology_parse(out, diags, path, text, len);
 
 cleanup:
     free(text);
     if (f)
         fclose(f);
-    return result;
+    return rc;
 }
 
-static void s_free_list(char **items, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        free(items[i]);
-    free(items);
+static void s_source_clean_up(struct rdsbk_source *s) {
+    free(s->region);
+    free(s->profile);
+    free(s->role_arn);
+    rdsbk_strs_free(s->instances, s->n_instances);
+    rdsbk_strs_free(s->clusters, s->n_clusters);
+}
+
+/* Frees every string setting of the mapping `fields` in `base`, and of its sections. */
+static void s_free_settings(void *base, const struct rdsbk_yaml_field *fields) {
+    for (const struct rdsbk_yaml_field *f = fields; f->name; f++) {
+        const struct s_setting *s = f->data;
+        char **string =
+            f->fn == s_setting && s->kind == S_KIND_STRING ? s_at(base, s->offset) : NULL;
+
+        if (f->fn == s_section)
+            s_free_settings(base, f->data);
+        else if (string)
+            free(*string);
+    }
 }
 
 void rdsbk_topology_free(struct rdsbk_topology *t) {
     if (!t)
         return;
-    for (size_t i = 0; i < t->n_sources; i++) {
-        struct rdsbk_source *s = &t->sources[i];
-        free(s->region);
-        free(s->profile);
-        free(s->role_arn);
-        s_free_list(s->instances, s->n_instances);
-        s_free_list(s->clusters, s->n_clusters);
-    }
+    for (size_t i = 0; i < t->n_sources; i++)
+        s_source_clean_up(&t->sources[i]);
     free(t->sources);
     free(t->backup.region);
-    free(t->backup.profile);
-    free(t->backup.role_arn);
-    free(t->key.alias);
-    free(t->functions.runtime);
+    s_free_settings(&t->backup, s_backup_fields);
+    s_free_settings(t, s_top_fields);
     for (size_t i = 0; i < t->n_tags; i++) {
         free(t->tags[i].key);
         free(t->tags[i].value);
     }
     free(t->tags);
-    free(t->endpoints.default_url);
-    free(t->endpoints.sts);
-    free(t->endpoints.iam);
-    free(t->endpoints.kms);
-    free(t->endpoints.events);
-    free(t->endpoints.lambda);
-    free(t->endpoints.rds);
     free(t->stack);
     free(t->path);
     free(t);

@@ -1,82 +1,133 @@
+/* The normalised topology as JSON (`validate --json`): every key, every default filled in. */
 #include "rdsbk/config.h"
+#include "rdsbk/error.h"
+#include "rdsbk/json_util.h"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
-static cJSON *s_strings(char *const *items, size_t n) {
-    cJSON *arr = cJSON_CreateArray();
-
-    for (size_t i = 0; arr && i < n; i++)
-        cJSON_AddItemToArray(arr, cJSON_CreateString(items[i]));
-    return arr;
-}
-
 /* Adds `value` as a string, or null when unset: the JSON always has every key. */
-static void s_add_opt(cJSON *obj, const char *name, const char *value) {
-    if (value)
-        cJSON_AddStringToObject(obj, name, value);
-    else
-        cJSON_AddNullToObject(obj, name);
+static int s_add_opt(cJSON *obj, const char *name, const char *value) {
+    return rdsbk_json_add(obj, name, value ? cJSON_CreateString(value) : cJSON_CreateNull());
 }
 
-static cJSON *s_account(const char *account, const char *region, const char *profile,
-                        const char *role_arn) {
-    cJSON *o = cJSON_CreateObject();
+static int s_add_bool(cJSON *obj, const char *name, bool value) {
+    return rdsbk_json_add(obj, name, cJSON_CreateBool(value));
+}
 
-    cJSON_AddStringToObject(o, "account", account);
-    cJSON_AddStringToObject(o, "region", region);
-    cJSON_AddStringToObject(o, "partition", rdsbk_region_partition(region));
-    s_add_opt(o, "profile", profile);
-    s_add_opt(o, "role_arn", role_arn);
-    return o;
+/* *out = a new object: the account, Region and credentials of a source or of the backup. */
+static int s_account(cJSON **out, const char *account, const char *region, const char *profile,
+                     const char *role_arn) {
+    cJSON *o = cJSON_CreateObject();
+    int rc;
+
+    RDSBK_CHECK_ALLOC(o);
+    RDSBK_TRY(rdsbk_json_add_str(o, "account", account));
+    RDSBK_TRY(rdsbk_json_add_str(o, "region", region));
+    RDSBK_TRY(rdsbk_json_add_str(o, "partition", rdsbk_region_partition(region)));
+    RDSBK_TRY(s_add_opt(o, "profile", profile));
+    rc = s_add_opt(o, "role_arn", role_arn);
+
+cleanup:
+    if (rc) {
+        cJSON_Delete(o);
+        o = NULL;
+    }
+    *out = o;
+    return rc;
+}
+
+static int s_sources(cJSON *root, const struct rdsbk_topology *t) {
+    cJSON *list = cJSON_AddArrayToObject(root, "sources");
+    cJSON *o;
+    int rc = list ? 0 : rdsbk_error_oom();
+
+    for (size_t i = 0; !rc && i < t->n_sources; i++) {
+        const struct rdsbk_source *s = &t->sources[i];
+        RDSBK_TRY(s_account(&o, s->account, s->region, s->profile, s->role_arn));
+        cJSON_AddItemToArray(list, o);
+        RDSBK_TRY(
+            rdsbk_json_add_strs(o, "instances", (const char *const *)s->instances, s->n_instances));
+        RDSBK_TRY(
+            rdsbk_json_add_strs(o, "clusters", (const char *const *)s->clusters, s->n_clusters));
+    }
+
+cleanup:
+    return rc;
+}
+
+static int s_backup(cJSON *root, const struct rdsbk_backup *b) {
+    cJSON *o;
+    int rc;
+
+    RDSBK_TRY(s_account(&o, b->account, b->region, b->profile, b->role_arn));
+    RDSBK_TRY(rdsbk_json_add(root, "backup", o));
+    rc = rdsbk_json_add_num(o, "bus_policy_quota", b->bus_policy_quota);
+
+cleanup:
+    return rc;
+}
+
+/* key, functions and retention. */
+static int s_settings(cJSON *root, const struct rdsbk_topology *t) {
+    cJSON *key = cJSON_AddObjectToObject(root, "key");
+    cJSON *functions = cJSON_AddObjectToObject(root, "functions");
+    cJSON *retention = cJSON_AddObjectToObject(root, "retention");
+    int rc = key && functions && retention ? 0 : rdsbk_error_oom();
+
+    if (rc)
+        goto cleanup;
+    RDSBK_TRY(rdsbk_json_add_str(key, "alias", t->key.alias));
+    RDSBK_TRY(s_add_bool(key, "multi_region", t->key.multi_region));
+    RDSBK_TRY(rdsbk_json_add_num(key, "deletion_window_days", t->key.deletion_window_days));
+    RDSBK_TRY(s_add_bool(key, "prevent_destroy", t->key.prevent_destroy));
+    RDSBK_TRY(rdsbk_json_add_str(functions, "runtime", t->functions.runtime));
+    RDSBK_TRY(rdsbk_json_add_num(functions, "timeout_seconds", t->functions.timeout_seconds));
+    RDSBK_TRY(rdsbk_json_add_num(functions, "memory_mb", t->functions.memory_mb));
+    RDSBK_TRY(rdsbk_json_add_num(retention, "backup_days", t->retention.backup_days));
+    rc = rdsbk_json_add_num(retention, "intermediate_days", t->retention.intermediate_days);
+
+cleanup:
+    return rc;
+}
+
+/* tags and endpoints. */
+static int s_maps(cJSON *root, const struct rdsbk_topology *t) {
+    const struct rdsbk_endpoints *e = &t->endpoints;
+    const struct {
+        const char *name;
+        const char *url;
+    } endpoints[] = {
+        {"default", e->default_url}, {"sts", e->sts},       {"iam", e->iam}, {"kms", e->kms},
+        {"events", e->events},       {"lambda", e->lambda}, {"rds", e->rds}};
+    cJSON *tags = cJSON_AddObjectToObject(root, "tags");
+    cJSON *urls = cJSON_AddObjectToObject(root, "endpoints");
+    int rc = tags && urls ? 0 : rdsbk_error_oom();
+
+    for (size_t i = 0; !rc && i < t->n_tags; i++)
+        rc = rdsbk_json_add_str(tags, t->tags[i].key, t->tags[i].value);
+    for (size_t i = 0; !rc && i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
+        rc = s_add_opt(urls, endpoints[i].name, endpoints[i].url);
+    return rc;
 }
 
 char *rdsbk_topology_to_json(const struct rdsbk_topology *t) {
     cJSON *root = cJSON_CreateObject();
-    cJSON *sources;
-    cJSON *o;
     char *text = NULL;
+    int rc;
 
-    if (!root)
-        return NULL;
-    cJSON_AddNumberToObject(root, "version", t->version);
-    cJSON_AddStringToObject(root, "stack", t->stack);
-    sources = cJSON_AddArrayToObject(root, "sources");
-    for (size_t i = 0; i < t->n_sources; i++) {
-        const struct rdsbk_source *s = &t->sources[i];
-        o = s_account(s->account, s->region, s->profile, s->role_arn);
-        cJSON_AddItemToObject(o, "instances", s_strings(s->instances, s->n_instances));
-        cJSON_AddItemToObject(o, "clusters", s_strings(s->clusters, s->n_clusters));
-        cJSON_AddItemToArray(sources, o);
-    }
-    o = s_account(t->backup.account, t->backup.region, t->backup.profile, t->backup.role_arn);
-    cJSON_AddNumberToObject(o, "bus_policy_quota", t->backup.bus_policy_quota);
-    cJSON_AddItemToObject(root, "backup", o);
-    o = cJSON_AddObjectToObject(root, "key");
-    cJSON_AddStringToObject(o, "alias", t->key.alias);
-    cJSON_AddBoolToObject(o, "multi_region", t->key.multi_region);
-    cJSON_AddNumberToObject(o, "deletion_window_days", t->key.deletion_window_days);
-    cJSON_AddBoolToObject(o, "prevent_destroy", t->key.prevent_destroy);
-    o = cJSON_AddObjectToObject(root, "functions");
-    cJSON_AddStringToObject(o, "runtime", t->functions.runtime);
-    cJSON_AddNumberToObject(o, "timeout_seconds", t->functions.timeout_seconds);
-    cJSON_AddNumberToObject(o, "memory_mb", t->functions.memory_mb);
-    o = cJSON_AddObjectToObject(root, "retention");
-    cJSON_AddNumberToObject(o, "backup_days", t->retention.backup_days);
-    cJSON_AddNumberToObject(o, "intermediate_days", t->retention.intermediate_days);
-    o = cJSON_AddObjectToObject(root, "tags");
-    for (size_t i = 0; i < t->n_tags; i++)
-        cJSON_AddStringToObject(o, t->tags[i].key, t->tags[i].value);
-    o = cJSON_AddObjectToObject(root, "endpoints");
-    s_add_opt(o, "default", t->endpoints.default_url);
-    s_add_opt(o, "sts", t->endpoints.sts);
-    s_add_opt(o, "iam", t->endpoints.iam);
-    s_add_opt(o, "kms", t->endpoints.kms);
-    s_add_opt(o, "events", t->endpoints.events);
-    s_add_opt(o, "lambda", t->endpoints.lambda);
-    s_add_opt(o, "rds", t->endpoints.rds);
-
+    RDSBK_CHECK_ALLOC(root);
+    RDSBK_TRY(rdsbk_json_add_num(root, "version", t->version));
+    RDSBK_TRY(rdsbk_json_add_str(root, "stack", t->stack));
+    RDSBK_TRY(s_sources(root, t));
+    RDSBK_TRY(s_backup(root, &t->backup));
+    RDSBK_TRY(s_settings(root, t));
+    RDSBK_TRY(s_maps(root, t));
     text = cJSON_Print(root);
+    RDSBK_CHECK_ALLOC(text);
+
+cleanup:
     cJSON_Delete(root);
     return text;
 }

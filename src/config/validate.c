@@ -1,3 +1,4 @@
+/* Checks of single topology values: see validate.h. */
 #include "validate.h"
 #include "rdsbk/config.h"
 #include "rdsbk/endpoints.h"

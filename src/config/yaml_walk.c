@@ -1,3 +1,4 @@
+/* Typed access to a loaded libyaml document: see yaml_walk.h. */
 #include "yaml_walk.h"
 
 #include <errno.h>
@@ -178,6 +179,29 @@ static const char *s_suggest(const char *key, const struct rdsbk_yaml_field *fie
     return best_d <= limit ? best : NULL;
 }
 
+/* Whether a key before `pair` in mapping `node` is `name` too. */
+static bool s_seen_before(struct rdsbk_yaml_walk *w, const yaml_node_t *node,
+                          const yaml_node_pair_t *pair, const char *name) {
+    for (const yaml_node_pair_t *p = node->data.mapping.pairs.start; p < pair; p++) {
+        yaml_node_t *k = rdsbk_yaml_node(w, p->key);
+        if (k && k->type == YAML_SCALAR_NODE &&
+            strcmp((const char *)k->data.scalar.value, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void s_unknown_key(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const char *what,
+                          const struct rdsbk_yaml_field *fields) {
+    const char *name = (const char *)key->data.scalar.value;
+    const char *hint = s_suggest(name, fields);
+
+    if (hint)
+        rdsbk_yaml_error(w, key, "unknown key '%s' in %s (did you mean '%s'?)", name, what, hint);
+    else
+        rdsbk_yaml_error(w, key, "unknown key '%s' in %s", name, what);
+}
+
 bool rdsbk_yaml_mapping(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *what,
                         const struct rdsbk_yaml_field *fields, void *payload) {
     yaml_node_pair_t *pair;
@@ -191,7 +215,6 @@ bool rdsbk_yaml_mapping(struct rdsbk_yaml_walk *w, const yaml_node_t *node, cons
         yaml_node_t *value = rdsbk_yaml_node(w, pair->value);
         const struct rdsbk_yaml_field *f;
         const char *name;
-        bool duplicate = false;
 
         if (!key || !value)
             continue;
@@ -200,29 +223,17 @@ bool rdsbk_yaml_mapping(struct rdsbk_yaml_walk *w, const yaml_node_t *node, cons
             continue;
         }
         name = (const char *)key->data.scalar.value;
-        for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < pair; p++) {
-            yaml_node_t *k = rdsbk_yaml_node(w, p->key);
-            if (k && k->type == YAML_SCALAR_NODE &&
-                strcmp((const char *)k->data.scalar.value, name) == 0)
-                duplicate = true;
-        }
-        if (duplicate) {
+        if (s_seen_before(w, node, pair, name)) {
             rdsbk_yaml_error(w, key, "duplicate key '%s' in %s", name, what);
             continue;
         }
         for (f = fields; f->name; f++)
             if (strcmp(f->name, name) == 0)
                 break;
-        if (f->name) {
-            f->fn(w, key, value, payload);
-        } else {
-            const char *hint = s_suggest(name, fields);
-            if (hint)
-                rdsbk_yaml_error(w, key, "unknown key '%s' in %s (did you mean '%s'?)", name, what,
-                                 hint);
-            else
-                rdsbk_yaml_error(w, key, "unknown key '%s' in %s", name, what);
-        }
+        if (f->name)
+            f->fn(w, f, value, payload);
+        else
+            s_unknown_key(w, key, what, fields);
     }
     return true;
 }

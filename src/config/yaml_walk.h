@@ -38,18 +38,23 @@ bool rdsbk_yaml_int(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const ch
 bool rdsbk_yaml_bool(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *what,
                      bool *out);
 
-/* A key/value handler of a mapping walk: `value` is the node for `key`. */
-typedef void (*rdsbk_yaml_field_fn)(struct rdsbk_yaml_walk *w, const yaml_node_t *key,
+struct rdsbk_yaml_field;
+
+/* A key/value handler of a mapping walk: `value` is the node of the key `field` names. */
+typedef void (*rdsbk_yaml_field_fn)(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
                                     const yaml_node_t *value, void *payload);
 
+/* A key of a mapping and its handler; `data` is the handler's, to tell the keys it serves apart
+ * (where the value goes, what it may be), or NULL. */
 struct rdsbk_yaml_field {
     const char *name;
     rdsbk_yaml_field_fn fn;
+    const void *data;
 };
 
 /*
  * Walks a mapping: calls the handler of each known key, reports unknown keys (with a "did you
- * mean" suggestion when one is close) and duplicate keys. `fields` ends with a {NULL, NULL}
+ * mean" suggestion when one is close) and duplicate keys. `fields` ends with a {NULL, NULL, NULL}
  * entry. Returns false (after recording an error) when `node` is not a mapping.
  */
 bool rdsbk_yaml_mapping(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *what,

@@ -44,9 +44,7 @@ void rdsbk_graph_free(struct rdsbk_graph *g) {
         free(r->region);
         free(r->name);
         cJSON_Delete(r->desired);
-        for (size_t j = 0; j < r->n_deps; j++)
-            free(r->deps[j]);
-        free(r->deps);
+        rdsbk_strs_free(r->deps, r->n_deps);
     }
     free(g->resources);
     free(g->stack);
@@ -60,91 +58,108 @@ const struct rdsbk_resource *rdsbk_graph_find(const struct rdsbk_graph *g, const
 }
 
 /*
- * Kahn's algorithm; among resources that are ready, the lowest index (address order) goes first,
- * so the order is the same on every run.
+ * The dependency edges by index, in CSR form: the resources depending on resource i are
+ * dependents[first[i] .. first[i + 1]); pending[i] counts i's dependencies not yet ordered.
  */
-int rdsbk_graph_topo_order(size_t **order_out, const struct rdsbk_graph *g) {
-    size_t n = g->n_resources;
-    size_t *order = NULL;   /* filled in, then read as the queue of what is ready (Kahn) */
-    size_t *pending = NULL; /* per resource: dependencies not yet ordered */
-    size_t *first = NULL;   /* CSR: the resources depending on i are dependents[first[i]..] */
-    size_t *dependents = NULL;
-    size_t *fill = NULL;
-    size_t total = 0;
-    size_t head = 0;
-    size_t tail = 0;
-    int result = RDSBK_ERROR;
+struct s_edges {
+    size_t *first;
+    size_t *dependents;
+    size_t *pending;
+};
 
-    *order_out = NULL;
-    for (size_t i = 0; i < n; i++)
-        total += g->resources[i].n_deps;
-    order = calloc(n ? n : 1, sizeof(*order));
-    pending = calloc(n ? n : 1, sizeof(*pending));
-    first = calloc(n + 1, sizeof(*first));
-    dependents = calloc(total ? total : 1, sizeof(*dependents));
-    fill = calloc(n ? n : 1, sizeof(*fill));
-    if (!order || !pending || !first || !dependents || !fill) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
+static void s_edges_clean_up(struct s_edges *e) {
+    free(e->first);
+    free(e->dependents);
+    free(e->pending);
+}
+
+/* The edges of `g`; RDSBK_EINVALID for a dependency on an address not in the graph. */
+static int s_edges_init(struct s_edges *e, const struct rdsbk_graph *g) {
+    size_t n = g->n_resources;
+    size_t *fill = calloc(n ? n : 1, sizeof(*fill));
+    int rc = 0;
+
+    e->first = calloc(n + 1, sizeof(*e->first));
+    e->pending = calloc(n ? n : 1, sizeof(*e->pending));
+    e->dependents = NULL;
+    RDSBK_CHECK_ALLOC(fill);
+    RDSBK_CHECK_ALLOC(e->first);
+    RDSBK_CHECK_ALLOC(e->pending);
     /* each dependency by index, once: a lookup per edge, not a scan of the graph per resource */
     for (size_t i = 0; i < n; i++) {
         const struct rdsbk_resource *r = &g->resources[i];
         for (size_t d = 0; d < r->n_deps; d++) {
             const struct rdsbk_resource *dep = rdsbk_graph_find(g, r->deps[d]);
             if (!dep) {
-                result = rdsbk_error_set(RDSBK_EINVALID,
-                                         "%s depends on %s, which is not in "
-                                         "the graph",
-                                         r->address, r->deps[d]);
+                rc = rdsbk_error_set(RDSBK_EINVALID, "%s depends on %s, which is not in the graph",
+                                     r->address, r->deps[d]);
                 goto cleanup;
             }
-            first[(size_t)(dep - g->resources) + 1]++;
+            e->first[(size_t)(dep - g->resources) + 1]++;
         }
-        pending[i] = r->n_deps;
+        e->pending[i] = r->n_deps;
     }
     for (size_t i = 0; i < n; i++)
-        first[i + 1] += first[i];
+        e->first[i + 1] += e->first[i];
+    e->dependents = calloc(e->first[n] ? e->first[n] : 1, sizeof(*e->dependents));
+    RDSBK_CHECK_ALLOC(e->dependents);
     for (size_t i = 0; i < n; i++) {
         const struct rdsbk_resource *r = &g->resources[i];
         for (size_t d = 0; d < r->n_deps; d++) {
             size_t k = (size_t)(rdsbk_graph_find(g, r->deps[d]) - g->resources);
-            dependents[first[k] + fill[k]++] = i;
+            e->dependents[e->first[k] + fill[k]++] = i;
         }
     }
+
+cleanup:
+    free(fill);
+    return rc;
+}
+
+/*
+ * Kahn's algorithm; among resources that are ready, the lowest index (address order) goes first,
+ * so the order is the same on every run.
+ */
+int rdsbk_graph_topo_order(size_t **order_out, const struct rdsbk_graph *g) {
+    size_t n = g->n_resources;
+    size_t *order = calloc(n ? n : 1, sizeof(*order)); /* filled in, then read as the queue */
+    struct s_edges e = {0};
+    size_t head = 0;
+    size_t tail = 0;
+    int rc;
+
+    *order_out = NULL;
+    RDSBK_CHECK_ALLOC(order);
+    RDSBK_TRY(s_edges_init(&e, g));
     for (size_t i = 0; i < n; i++)
-        if (pending[i] == 0)
+        if (e.pending[i] == 0)
             order[tail++] = i;
     while (head < tail) {
         size_t next = order[head++];
-        for (size_t k = first[next]; k < first[next + 1]; k++)
-            if (--pending[dependents[k]] == 0)
-                order[tail++] = dependents[k];
+        for (size_t k = e.first[next]; k < e.first[next + 1]; k++)
+            if (--e.pending[e.dependents[k]] == 0)
+                order[tail++] = e.dependents[k];
     }
     if (tail < n) {
-        result = rdsbk_error_set(RDSBK_EINVALID, "the resource graph has a cycle");
+        rc = rdsbk_error_set(RDSBK_EINVALID, "the resource graph has a cycle");
         goto cleanup;
     }
     *order_out = order;
     order = NULL;
-    result = 0;
 
 cleanup:
     free(order);
-    free(pending);
-    free(first);
-    free(dependents);
-    free(fill);
-    return result;
+    s_edges_clean_up(&e);
+    return rc;
 }
 
-/* Resolves the references of one string; returns a new cJSON string or NULL on ENOMEM. */
-static cJSON *s_resolve_string(const char *s, rdsbk_model_lookup_fn lookup, void *payload,
-                               int *unknown) {
-    struct rdsbk_buf out = RDSBK_BUF_INIT;
-    cJSON *result = NULL;
+/* Appends `s` to `out` with its references resolved; those `lookup` does not know stay as they
+ * are, counted in *unknown. */
+static int s_resolve_into(struct rdsbk_buf *out, const char *s, rdsbk_model_lookup_fn lookup,
+                          void *payload, int *unknown) {
+    int rc = 0;
 
-    while (*s) {
+    while (*s && !rc) {
         const char *open = strstr(s, "${");
         const char *close = open ? strchr(open, '}') : NULL;
         const char *hash = close ? memchr(open, '#', (size_t)(close - open)) : NULL;
@@ -152,64 +167,73 @@ static cJSON *s_resolve_string(const char *s, rdsbk_model_lookup_fn lookup, void
         char attr[64];
         const char *value;
 
-        if (!open || !close || !hash || (size_t)(hash - open - 2) >= sizeof(address) ||
-            (size_t)(close - hash - 1) >= sizeof(attr)) {
-            if (rdsbk_buf_adds(&out, s))
-                goto cleanup;
+        if (!hash || (size_t)(hash - open - 2) >= sizeof(address) ||
+            (size_t)(close - hash - 1) >= sizeof(attr))
+            return rdsbk_buf_adds(out, s);
+        rc = rdsbk_buf_add(out, s, (size_t)(open - s));
+        if (rc)
             break;
-        }
-        if (rdsbk_buf_add(&out, s, (size_t)(open - s)))
-            goto cleanup;
-        memcpy(address, open + 2, (size_t)(hash - open - 2));
-        address[hash - open - 2] = '\0';
-        memcpy(attr, hash + 1, (size_t)(close - hash - 1));
-        attr[close - hash - 1] = '\0';
+        snprintf(address, sizeof(address), "%.*s", (int)(hash - open - 2), open + 2);
+        snprintf(attr, sizeof(attr), "%.*s", (int)(close - hash - 1), hash + 1);
         value = lookup ? lookup(address, attr, payload) : NULL;
         if (value) {
-            if (rdsbk_buf_adds(&out, value))
-                goto cleanup;
+            rc = rdsbk_buf_adds(out, value);
         } else {
             (*unknown)++;
-            if (rdsbk_buf_add(&out, open, (size_t)(close - open) + 1))
-                goto cleanup;
+            rc = rdsbk_buf_add(out, open, (size_t)(close - open) + 1);
         }
         s = close + 1;
     }
-    result = cJSON_CreateString(rdsbk_buf_cstr(&out));
+    return rc;
+}
 
-cleanup:
-    rdsbk_buf_clean_up(&out);
-    return result;
+/* *out = a new cJSON string: `s` with its references resolved. */
+static int s_resolve_string(cJSON **out, const char *s, rdsbk_model_lookup_fn lookup, void *payload,
+                            int *unknown) {
+    struct rdsbk_buf resolved = RDSBK_BUF_INIT;
+    int rc = s_resolve_into(&resolved, s, lookup, payload, unknown);
+
+    *out = rc ? NULL : cJSON_CreateString(rdsbk_buf_cstr(&resolved));
+    if (!rc && !*out)
+        rc = rdsbk_error_oom();
+    rdsbk_buf_clean_up(&resolved);
+    return rc;
 }
 
 static int s_resolve_in(cJSON *node, rdsbk_model_lookup_fn lookup, void *payload, int *unknown) {
-    for (cJSON *child = node->child; child;) {
+    int rc = 0;
+
+    for (cJSON *child = node->child; child && !rc;) {
         cJSON *next = child->next;
+        cJSON *str;
+
         if (cJSON_IsString(child) && strstr(child->valuestring, "${")) {
-            cJSON *str = s_resolve_string(child->valuestring, lookup, payload, unknown);
-            if (rdsbk_json_replace(node, child, str))
-                return -1;
-        } else if ((cJSON_IsObject(child) || cJSON_IsArray(child)) &&
-                   s_resolve_in(child, lookup, payload, unknown)) {
-            return -1;
+            rc = s_resolve_string(&str, child->valuestring, lookup, payload, unknown);
+            if (!rc)
+                rc = rdsbk_json_replace(node, child, str);
+        } else if (cJSON_IsObject(child) || cJSON_IsArray(child)) {
+            rc = s_resolve_in(child, lookup, payload, unknown);
         }
         child = next;
     }
-    return 0;
+    return rc;
 }
 
 cJSON *rdsbk_model_resolve(const cJSON *value, rdsbk_model_lookup_fn lookup, void *payload,
                            int *unknown_out) {
     cJSON *copy = cJSON_Duplicate(value, 1);
+    cJSON *str = NULL;
     int unknown = 0;
+    int rc = copy ? 0 : rdsbk_error_oom();
 
-    if (!copy)
-        return NULL;
-    if (cJSON_IsString(copy)) {
-        cJSON *str = s_resolve_string(copy->valuestring, lookup, payload, &unknown);
+    if (!rc && cJSON_IsString(copy)) {
+        rc = s_resolve_string(&str, copy->valuestring, lookup, payload, &unknown);
         cJSON_Delete(copy);
         copy = str;
-    } else if (s_resolve_in(copy, lookup, payload, &unknown)) {
+    } else if (!rc) {
+        rc = s_resolve_in(copy, lookup, payload, &unknown);
+    }
+    if (rc) {
         cJSON_Delete(copy);
         copy = NULL;
     }
@@ -221,19 +245,19 @@ cJSON *rdsbk_model_resolve(const cJSON *value, rdsbk_model_lookup_fn lookup, voi
 char *rdsbk_model_name(const char *stack, const char *purpose, size_t max) {
     struct rdsbk_buf name = RDSBK_BUF_INIT;
     unsigned char digest[SHA256_DIGEST_LENGTH];
+    int rc = rdsbk_buf_printf(&name, "rdsbk-%s-%s", stack, purpose);
 
-    if (rdsbk_buf_printf(&name, "rdsbk-%s-%s", stack, purpose))
-        return NULL;
-    if (name.len > max && max > 9) {
+    if (!rc && rdsbk_buf_len(&name) > max && max > 9) {
         /* Too long: keep a prefix and add 8 hex digits of the full name's SHA-256, so the result
          * is stable across runs and distinct names stay distinct. */
-        SHA256((const unsigned char *)name.ptr, name.len, digest);
-        name.len = max - 9;
-        if (rdsbk_buf_printf(&name, "-%02x%02x%02x%02x", digest[0], digest[1], digest[2],
-                             digest[3])) {
-            rdsbk_buf_clean_up(&name);
-            return NULL;
-        }
+        SHA256((const unsigned char *)rdsbk_buf_cstr(&name), rdsbk_buf_len(&name), digest);
+        rdsbk_buf_truncate(&name, max - 9);
+        rc = rdsbk_buf_printf(&name, "-%02x%02x%02x%02x", digest[0], digest[1], digest[2],
+                              digest[3]);
+    }
+    if (rc) {
+        rdsbk_buf_clean_up(&name);
+        return NULL;
     }
     return rdsbk_buf_detach(&name);
 }

@@ -4,25 +4,31 @@
  *   source[A/RA]    rule forward (0091/0169 of the listed databases) -> target: A's bus in RB
  *   account[A] (RB) rule copy      -> target: λ copy          (+ invoke permission)
  *                   rule share     -> target: λ share         (+ invoke permission)
+ *                   rule sweep     -> target: λ share         (+ invoke permission)
  *                   rule to_backup -> target: B's bus in RB
  *                   roles copy, share (Lambda) and events (forwarding), each with an inline policy
  *   backup (B/RB)   KMS key + alias, bus permission per source account,
  *                   rule backup_copy -> target: λ backup-copy (+ invoke permission), its role
  *
  * N sources share the backup side; sources of one account in several Regions share that
- * account's Region-B side.
+ * account's Region-B side. Each piece of the pipeline is one function below, named for it.
  */
+#include "rdsbk/buf.h"
 #include "rdsbk/error.h"
+#include "rdsbk/json_util.h"
 #include "rdsbk/lambda_pkg.h"
 #include "rdsbk/model.h"
+#include "rdsbk/str.h"
 #include "template_json.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define S_NAME_MAX 64 /* IAM role, Lambda function and EventBridge rule names */
+#define S_KEY_ADDR "backup.kms_key.shared"
+#define S_KEY_ARN "${" S_KEY_ADDR "#arn}"
 
 /* The RDS event ids the pipeline listens to. */
 static const char *const s_created_events[] = {"RDS-EVENT-0091",  /* automated snapshot created */
@@ -33,50 +39,139 @@ static const char *const s_copied_events[] = {"RDS-EVENT-0060"};
 static const char *const s_detail_types[] = {"RDS DB Snapshot Event",
                                              "RDS DB Cluster Snapshot Event"};
 
+/*
+ * The graph being built. Its error is sticky: the first failure is kept (its code and message)
+ * and no resource is added after it, so that the pieces below read as lists of what they build;
+ * what fails afterwards, often for want of what failed first, cannot replace the message.
+ */
 struct s_builder {
     const struct rdsbk_topology *topo;
     struct rdsbk_graph *g;
-    size_t cap;
-    int oom;
-    const char *p; /* partition */
-    const char *rb;
-    const char *b;
+    size_t cap;         /* of g->resources */
+    const char *p;      /* partition */
+    const char *rb;     /* Region-B */
+    const char *b;      /* the backup account */
+    char *event_source; /* "rdsbk.<stack>": the source of our "snapshot shared" events */
+    int rc;
+    struct rdsbk_error error;
 };
 
-/* ---- small helpers ---------------------------------------------------------------------- */
+/*
+ * Where a piece of the pipeline lives: its resources' addresses are "<scope>.<type>.<key>", their
+ * AWS names "rdsbk-<stack>-<purpose>" (a function's package is named for its purpose too), and
+ * they are in `account`.
+ */
+struct s_place {
+    const char *scope;
+    const char *key;
+    const char *account;
+    const char *purpose;
+};
 
+/* ---- the sticky error, and values that record their own failure -------------------------- */
+
+/* Records `rc` (its error set by whoever detected it) when it is the first failure. */
+static void s_fail(struct s_builder *bd, int rc) {
+    if (rc && !bd->rc) {
+        bd->rc = rc;
+        rdsbk_error_save(&bd->error);
+    }
+}
+
+/* `p`, recording "out of memory" when it is NULL. */
+static void *s_alloc(struct s_builder *bd, void *p) {
+    if (!p)
+        s_fail(bd, rdsbk_error_oom());
+    return p;
+}
+
+/* A new formatted string (caller frees), or NULL with the failure recorded. */
 static char *s_fmt(struct s_builder *bd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static char *s_fmt(struct s_builder *bd, const char *fmt, ...) {
     va_list ap;
-    char *out = NULL;
-    int n;
+    char *out;
 
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n >= 0)
-        out = malloc((size_t)n + 1);
-    if (!out) {
-        bd->oom = 1;
-        return NULL;
-    }
-    va_start(ap, fmt);
-    vsnprintf(out, (size_t)n + 1, fmt, ap);
+    s_fail(bd, rdsbk_vstrfmt(&out, fmt, ap));
     va_end(ap);
     return out;
 }
 
-static void s_add_str(struct s_builder *bd, cJSON *obj, const char *key, const char *value) {
-    if (!value || !cJSON_AddStringToObject(obj, key, value))
-        bd->oom = 1;
+static char *s_strdup(struct s_builder *bd, const char *s) {
+    return s_alloc(bd, strdup(s));
 }
 
-/* Adds `value` (taken over; NULL marks out of memory) under `key`. */
+/* "rdsbk-<stack>-<purpose>", shortened to fit (caller frees). */
+static char *s_name(struct s_builder *bd, const char *purpose) {
+    return s_alloc(bd, rdsbk_model_name(bd->topo->stack, purpose, RDSBK_MODEL_NAME_MAX));
+}
+
+static char *s_addr(struct s_builder *bd, const struct s_place *pl, enum rdsbk_resource_type type) {
+    return s_fmt(bd, "%s.%s.%s", pl->scope, rdsbk_resource_type_name(type), pl->key);
+}
+
+/* The ARN of the IAM role, Lambda function or EventBridge rule of `pl` (in Region-B). */
+static char *s_arn(struct s_builder *bd, const struct s_place *pl, enum rdsbk_resource_type type) {
+    char *name = s_name(bd, pl->purpose);
+    char *arn = NULL;
+
+    if (name && type == RDSBK_RT_IAM_ROLE)
+        arn = s_fmt(bd, "arn:%s:iam::%s:role/%s", bd->p, pl->account, name);
+    else if (name && type == RDSBK_RT_LAMBDA_FUNCTION)
+        arn = s_fmt(bd, "arn:%s:lambda:%s:%s:function:%s", bd->p, bd->rb, pl->account, name);
+    else if (name)
+        arn = s_fmt(bd, "arn:%s:events:%s:%s:rule/%s", bd->p, bd->rb, pl->account, name);
+    free(name);
+    return arn;
+}
+
+/* The default event bus of `account` in Region-B. */
+static char *s_bus_arn(struct s_builder *bd, const char *account) {
+    return s_fmt(bd, "arn:%s:events:%s:%s:event-bus/default", bd->p, bd->rb, account);
+}
+
+/* ---- JSON -------------------------------------------------------------------------------- */
+
+static cJSON *s_object(struct s_builder *bd) {
+    return s_alloc(bd, cJSON_CreateObject());
+}
+
+static cJSON *s_array(struct s_builder *bd) {
+    return s_alloc(bd, cJSON_CreateArray());
+}
+
+static cJSON *s_dup(struct s_builder *bd, const cJSON *value) {
+    return s_alloc(bd, cJSON_Duplicate(value, 1));
+}
+
+/* A cJSON string of `s` (taken over; NULL: its failure is recorded). */
+static cJSON *s_string_owned(struct s_builder *bd, char *s) {
+    cJSON *v = s ? s_alloc(bd, cJSON_CreateString(s)) : NULL;
+
+    free(s);
+    return v;
+}
+
+/* Adds `item` (taken over; NULL counts as out of memory) under `key`. */
+static void s_add(struct s_builder *bd, cJSON *obj, const char *key, cJSON *item) {
+    s_fail(bd, rdsbk_json_add(obj, key, item));
+}
+
+static void s_add_str(struct s_builder *bd, cJSON *obj, const char *key, const char *value) {
+    s_fail(bd, rdsbk_json_add_str(obj, key, value));
+}
+
+/* Adds `value` (taken over; NULL: its failure is recorded) under `key`. */
 static void s_add_owned(struct s_builder *bd, cJSON *obj, const char *key, char *value) {
-    s_add_str(bd, obj, key, value);
+    if (value)
+        s_add_str(bd, obj, key, value);
     free(value);
+}
+
+static void s_add_num(struct s_builder *bd, cJSON *obj, const char *key, double value) {
+    s_fail(bd, rdsbk_json_add_num(obj, key, value));
 }
 
 /* Adds the strings of `arr` joined by commas under `key` (the functions' list settings). */
@@ -86,34 +181,41 @@ static void s_add_joined(struct s_builder *bd, cJSON *obj, const char *key, cons
     int rc = 0;
 
     cJSON_ArrayForEach(it, arr) {
-        if (joined.len)
-            rc |= rdsbk_buf_addc(&joined, ',');
-        rc |= rdsbk_buf_adds(&joined, it->valuestring);
+        if (!rc)
+            rc = rdsbk_buf_printf(&joined, "%s%s", rdsbk_buf_len(&joined) ? "," : "",
+                                  it->valuestring);
     }
-    if (rc)
-        bd->oom = 1;
+    s_fail(bd, rc);
     s_add_str(bd, obj, key, rdsbk_buf_cstr(&joined));
     rdsbk_buf_clean_up(&joined);
 }
 
-/* Adds a string to an array, taking ownership of `s` (NULL marks out of memory). */
-static void s_push_owned(struct s_builder *bd, cJSON *arr, char *s) {
-    cJSON *item = s ? cJSON_CreateString(s) : NULL;
-    free(s);
+/* Appends `item` (taken over; NULL counts as out of memory) to `arr`. */
+static void s_push(struct s_builder *bd, cJSON *arr, cJSON *item) {
     if (!item || !cJSON_AddItemToArray(arr, item)) {
         cJSON_Delete(item);
-        bd->oom = 1;
+        s_fail(bd, rdsbk_error_oom());
     }
+}
+
+/* Appends the string `s` (taken over; NULL: its failure is recorded). */
+static void s_push_owned(struct s_builder *bd, cJSON *arr, char *s) {
+    if (s)
+        s_push(bd, arr, cJSON_CreateString(s));
+    free(s);
 }
 
 static bool s_array_has(const cJSON *arr, const char *s) {
     const cJSON *it;
-    cJSON_ArrayForEach(it,
-                       arr) if (cJSON_IsString(it) && strcmp(it->valuestring, s) == 0) return true;
+
+    cJSON_ArrayForEach(it, arr) {
+        if (cJSON_IsString(it) && strcmp(it->valuestring, s) == 0)
+            return true;
+    }
     return false;
 }
 
-/* Adds `s` unless present (owned). */
+/* Appends `s` (taken over) unless present. */
 static void s_push_unique(struct s_builder *bd, cJSON *arr, char *s) {
     if (s && s_array_has(arr, s)) {
         free(s);
@@ -122,919 +224,662 @@ static void s_push_unique(struct s_builder *bd, cJSON *arr, char *s) {
     s_push_owned(bd, arr, s);
 }
 
-static cJSON *s_strings(struct s_builder *bd, const char *const *items, size_t n) {
-    cJSON *arr = cJSON_CreateArray();
-    if (!arr) {
-        bd->oom = 1;
-        return NULL;
+/* A template variable whose value the variable owns (struct rdsbk_tvar borrows). */
+struct s_var {
+    const char *name;
+    cJSON *value;
+};
+
+#define S_MAX_VARS 4
+
+/* The template at `path`, its `n` variables substituted and then freed. */
+static cJSON *s_template(struct s_builder *bd, const char *path, struct s_var *vars, size_t n) {
+    struct rdsbk_tvar tvars[S_MAX_VARS];
+    cJSON *doc = NULL;
+    bool complete = true;
+
+    assert(n <= S_MAX_VARS);
+    for (size_t i = 0; i < n; i++) {
+        tvars[i].name = vars[i].name;
+        tvars[i].value = vars[i].value;
+        complete = complete && vars[i].value; /* a missing one: its failure is recorded */
     }
+    if (complete)
+        s_fail(bd, rdsbk_template_json(&doc, path, tvars, n));
     for (size_t i = 0; i < n; i++)
-        s_push_owned(bd, arr, strdup(items[i]));
-    return arr;
+        cJSON_Delete(vars[i].value);
+    return doc;
 }
 
-/* The snapshot-name glob of a database pattern: "orders-db" -> "orders-db-*" (automated snapshot
- * names are <db>-<date>), "billing-*" -> "billing-*", "*" -> "*". */
-static char *s_glob(struct s_builder *bd, const char *db) {
-    size_t n = strlen(db);
-    if (n && db[n - 1] == '*')
-        return s_fmt(bd, "%s", db);
-    return s_fmt(bd, "%s-*", db);
-}
-
+/* The topology's tags and rdsbk:stack, which every taggable resource carries. */
 static cJSON *s_tags(struct s_builder *bd) {
-    cJSON *tags = cJSON_CreateObject();
-    if (!tags) {
-        bd->oom = 1;
-        return NULL;
-    }
+    cJSON *tags = s_object(bd);
+
     for (size_t i = 0; i < bd->topo->n_tags; i++)
         s_add_str(bd, tags, bd->topo->tags[i].key, bd->topo->tags[i].value);
     s_add_str(bd, tags, "rdsbk:stack", bd->topo->stack);
     return tags;
 }
 
-/* Appends a resource; `desired` is taken over. Dependencies follow as NULL-terminated varargs. */
+/* ---- resources --------------------------------------------------------------------------- */
+
+/* Appends a resource; `address`, `name` and `desired` are taken over. Returns it (valid until the
+ * next resource is added), or NULL, everything freed, once the build has failed. */
 static struct rdsbk_resource *s_resource(struct s_builder *bd, char *address,
                                          enum rdsbk_resource_type type, const char *account,
-                                         const char *region, char *name, cJSON *desired, ...) {
+                                         const char *region, char *name, cJSON *desired) {
     struct rdsbk_graph *g = bd->g;
     struct rdsbk_resource *r;
-    va_list ap;
-    const char *dep;
 
-    if (!address || !name || !desired || bd->oom)
-        goto fail;
-    if (g->n_resources == bd->cap) {
+    if (!bd->rc && g->n_resources == bd->cap) {
         size_t cap = bd->cap ? bd->cap * 2 : 64;
-        struct rdsbk_resource *grown = realloc(g->resources, cap * sizeof(*grown));
-        if (!grown)
-            goto fail;
-        g->resources = grown;
-        bd->cap = cap;
+        struct rdsbk_resource *grown = s_alloc(bd, realloc(g->resources, cap * sizeof(*grown)));
+        if (grown) {
+            g->resources = grown;
+            bd->cap = cap;
+        }
     }
-    r = &g->resources[g->n_resources];
+    if (bd->rc) {
+        free(address);
+        free(name);
+        cJSON_Delete(desired);
+        return NULL;
+    }
+    r = &g->resources[g->n_resources++];
     memset(r, 0, sizeof(*r));
     r->address = address;
     r->type = type;
     snprintf(r->account, sizeof(r->account), "%s", account);
-    r->region = strdup(region);
+    r->region = s_strdup(bd, region);
     r->name = name;
     r->desired = desired;
-    g->n_resources++;
-    if (!r->region)
-        bd->oom = 1;
-    va_start(ap, desired);
-    while ((dep = va_arg(ap, const char *)) != NULL) {
-        char **grown = realloc(r->deps, (r->n_deps + 1) * sizeof(*grown));
-        if (grown) {
-            r->deps = grown;
-            r->deps[r->n_deps] = strdup(dep);
-        }
-        if (!grown || !r->deps[r->n_deps]) {
-            bd->oom = 1;
-            break;
-        }
-        r->n_deps++;
-    }
-    va_end(ap);
     return r;
-
-fail:
-    bd->oom = 1;
-    free(address);
-    free(name);
-    cJSON_Delete(desired);
-    return NULL;
 }
 
-/* ---- resource kinds --------------------------------------------------------------------- */
+/* Resource `type` of `pl`, in `region`. */
+static struct rdsbk_resource *s_resource_of(struct s_builder *bd, const struct s_place *pl,
+                                            enum rdsbk_resource_type type, const char *region,
+                                            char *name, cJSON *desired) {
+    return s_resource(bd, s_addr(bd, pl, type), type, pl->account, region, name, desired);
+}
 
-static void s_role(struct s_builder *bd, const char *scope, const char *key, const char *account,
-                   const char *purpose, const char *trust_template, const char *description) {
-    cJSON *d = cJSON_CreateObject();
-    char *name = rdsbk_model_name(bd->topo->stack, purpose, S_NAME_MAX);
+/* Makes `r` (NULL once the build has failed) depend on `address` (taken over). */
+static void s_depend(struct s_builder *bd, struct rdsbk_resource *r, char *address) {
+    char **grown = NULL;
 
-    if (!d || !name) {
-        bd->oom = 1;
-        cJSON_Delete(d);
-        free(name);
+    if (r && address)
+        grown = s_alloc(bd, realloc(r->deps, (r->n_deps + 1) * sizeof(*grown)));
+    if (!grown) {
+        free(address);
         return;
     }
+    r->deps = grown;
+    r->deps[r->n_deps++] = address;
+}
+
+static void s_role(struct s_builder *bd, const struct s_place *pl, const char *trust_template,
+                   const char *description) {
+    cJSON *d = s_object(bd);
+    char *name = s_name(bd, pl->purpose);
+
     s_add_str(bd, d, "name", name);
     s_add_str(bd, d, "path", "/");
     s_add_str(bd, d, "description", description);
-    if (!cJSON_AddItemToObject(d, "assume_role_policy",
-                               rdsbk_template_json(trust_template, NULL, 0)))
-        bd->oom = 1;
-    if (!cJSON_AddItemToObject(d, "tags", s_tags(bd)))
-        bd->oom = 1;
-    s_resource(bd, s_fmt(bd, "%s.iam_role.%s", scope, key), RDSBK_RT_IAM_ROLE, account, bd->rb,
-               name, d, NULL);
+    s_add(bd, d, "assume_role_policy", s_template(bd, trust_template, NULL, 0));
+    s_add(bd, d, "tags", s_tags(bd));
+    s_resource_of(bd, pl, RDSBK_RT_IAM_ROLE, bd->rb, name, d);
 }
 
-static void s_role_policy(struct s_builder *bd, const char *scope, const char *key,
-                          const char *account, const char *purpose, cJSON *policy,
-                          const char *extra_dep) {
-    cJSON *d = cJSON_CreateObject();
-    char *role = rdsbk_model_name(bd->topo->stack, purpose, S_NAME_MAX);
-    char *role_addr = s_fmt(bd, "%s.iam_role.%s", scope, key);
+/* The inline policy (taken over) of the role of `pl`; `key_dep` (may be NULL) what it names that
+ * must exist first. */
+static void s_role_policy(struct s_builder *bd, const struct s_place *pl, cJSON *policy,
+                          const char *key_dep) {
+    cJSON *d = s_object(bd);
+    char *role = s_name(bd, pl->purpose);
+    struct rdsbk_resource *r;
 
-    if (!d || !role || !policy) {
-        bd->oom = 1;
-        cJSON_Delete(d);
-        cJSON_Delete(policy);
-        free(role);
-        free(role_addr);
-        return;
-    }
     s_add_str(bd, d, "role_name", role);
     s_add_str(bd, d, "policy_name", "rdsbk");
-    cJSON_AddItemToObject(d, "policy", policy);
-    s_resource(bd, s_fmt(bd, "%s.iam_role_policy.%s", scope, key), RDSBK_RT_IAM_ROLE_POLICY,
-               account, bd->rb, role, d, role_addr, extra_dep, NULL);
-    free(role_addr);
+    s_add(bd, d, "policy", policy);
+    r = s_resource_of(bd, pl, RDSBK_RT_IAM_ROLE_POLICY, bd->rb, role, d);
+    s_depend(bd, r, s_addr(bd, pl, RDSBK_RT_IAM_ROLE));
+    if (key_dep)
+        s_depend(bd, r, s_strdup(bd, key_dep));
 }
 
-static cJSON *s_log_groups(struct s_builder *bd, const char *account, const char *function) {
-    cJSON *arr = cJSON_CreateArray();
-    if (!arr) {
-        bd->oom = 1;
-        return NULL;
-    }
-    s_push_owned(
-        bd, arr,
-        s_fmt(bd, "arn:%s:logs:%s:%s:log-group:/aws/lambda/%s", bd->p, bd->rb, account, function));
-    s_push_owned(bd, arr,
-                 s_fmt(bd, "arn:%s:logs:%s:%s:log-group:/aws/lambda/%s:*", bd->p, bd->rb, account,
-                       function));
-    return arr;
-}
-
-static void s_function(struct s_builder *bd, const char *scope, const char *key,
-                       const char *account, const char *purpose, const char *package,
-                       cJSON *environment, const char *key_dep) {
-    cJSON *d = cJSON_CreateObject();
-    char *name = rdsbk_model_name(bd->topo->stack, purpose, S_NAME_MAX);
-    char *role = rdsbk_model_name(bd->topo->stack, purpose, S_NAME_MAX);
-    char *role_addr = s_fmt(bd, "%s.iam_role.%s", scope, key);
-    char *policy_addr = s_fmt(bd, "%s.iam_role_policy.%s", scope, key);
+/* The function of `pl` with its `environment` (taken over), run by the role of `pl`. */
+static void s_function(struct s_builder *bd, const struct s_place *pl, cJSON *environment,
+                       const char *key_dep) {
+    const struct rdsbk_function_settings *settings = &bd->topo->functions;
+    cJSON *d = s_object(bd);
+    char *name = s_name(bd, pl->purpose);
     char sha[RDSBK_CODE_SHA256_LEN + 1];
+    struct rdsbk_resource *r;
 
-    if (!d || !name || !role || !environment || rdsbk_lambda_package_cached(NULL, sha, package)) {
-        bd->oom = 1;
-        cJSON_Delete(d);
-        cJSON_Delete(environment);
-        free(name);
-        goto cleanup;
-    }
+    s_fail(bd, rdsbk_lambda_package_cached(NULL, sha, pl->purpose));
     s_add_str(bd, d, "name", name);
-    s_add_str(bd, d, "package", package);
+    s_add_str(bd, d, "package", pl->purpose);
     s_add_str(bd, d, "code_sha256", sha);
-    s_add_str(bd, d, "runtime", bd->topo->functions.runtime);
-    s_add_str(bd, d, "handler", rdsbk_lambda_handler(package));
-    {
-        char *role_arn = s_fmt(bd, "arn:%s:iam::%s:role/%s", bd->p, account, role);
-        s_add_str(bd, d, "role_arn", role_arn);
-        free(role_arn);
-    }
-    cJSON_AddNumberToObject(d, "timeout", bd->topo->functions.timeout_seconds);
-    cJSON_AddNumberToObject(d, "memory_size", bd->topo->functions.memory_mb);
-    cJSON_AddItemToObject(d, "environment", environment);
-    if (!cJSON_AddItemToObject(d, "tags", s_tags(bd)))
-        bd->oom = 1;
-    s_resource(bd, s_fmt(bd, "%s.lambda_function.%s", scope, key), RDSBK_RT_LAMBDA_FUNCTION,
-               account, bd->rb, name, d, role_addr, policy_addr, key_dep, NULL);
-
-cleanup:
-    free(role);
-    free(role_addr);
-    free(policy_addr);
+    s_add_str(bd, d, "runtime", settings->runtime);
+    s_add_str(bd, d, "handler", rdsbk_lambda_handler(pl->purpose));
+    s_add_owned(bd, d, "role_arn", s_arn(bd, pl, RDSBK_RT_IAM_ROLE));
+    s_add_num(bd, d, "timeout", settings->timeout_seconds);
+    s_add_num(bd, d, "memory_size", settings->memory_mb);
+    s_add(bd, d, "environment", environment);
+    s_add(bd, d, "tags", s_tags(bd));
+    r = s_resource_of(bd, pl, RDSBK_RT_LAMBDA_FUNCTION, bd->rb, name, d);
+    s_depend(bd, r, s_addr(bd, pl, RDSBK_RT_IAM_ROLE));
+    s_depend(bd, r, s_addr(bd, pl, RDSBK_RT_IAM_ROLE_POLICY));
+    if (key_dep)
+        s_depend(bd, r, s_strdup(bd, key_dep));
 }
 
+/* The settings every function reads from its environment. */
 static cJSON *s_env(struct s_builder *bd) {
-    cJSON *e = cJSON_CreateObject();
-    if (!e) {
-        bd->oom = 1;
-        return NULL;
-    }
+    cJSON *e = s_object(bd);
+
     s_add_str(bd, e, "RDSBK_STACK", bd->topo->stack);
     s_add_str(bd, e, "RDSBK_TARGET_REGION", bd->rb);
     s_add_str(bd, e, "RDSBK_BACKUP_ACCOUNT", bd->b);
     return e;
 }
 
-/* A rule matching `pattern` (taken over), or when `pattern` is NULL one running on `schedule`. */
-static void s_rule(struct s_builder *bd, const char *scope, const char *key, const char *account,
-                   const char *region, const char *purpose, const char *description, cJSON *pattern,
-                   const char *schedule) {
-    cJSON *d = cJSON_CreateObject();
-    char *name = rdsbk_model_name(bd->topo->stack, purpose, S_NAME_MAX);
+/* What a function that sends or receives our "snapshot shared" events needs to know of them. */
+static void s_add_event_source(struct s_builder *bd, cJSON *env) {
+    s_add_str(bd, env, "RDSBK_EVENT_SOURCE", bd->event_source);
+    s_add_str(bd, env, "RDSBK_EVENT_DETAIL_TYPE", RDSBK_EVENT_DETAIL_TYPE);
+}
 
-    if (!d || !name || (!pattern && !schedule)) {
-        bd->oom = 1;
-        cJSON_Delete(d);
-        cJSON_Delete(pattern);
-        free(name);
-        return;
-    }
+/* The rule of `pl` in `region`, matching `pattern` (taken over) or, when `schedule` is given,
+ * running on it. */
+static void s_rule(struct s_builder *bd, const struct s_place *pl, const char *region,
+                   const char *description, cJSON *pattern, const char *schedule) {
+    cJSON *d = s_object(bd);
+    char *name = s_name(bd, pl->purpose);
+
     s_add_str(bd, d, "name", name);
     s_add_str(bd, d, "description", description);
     s_add_str(bd, d, "state", "ENABLED");
-    if (pattern)
-        cJSON_AddItemToObject(d, "event_pattern", pattern);
-    else
+    if (schedule)
         s_add_str(bd, d, "schedule_expression", schedule);
-    if (!cJSON_AddItemToObject(d, "tags", s_tags(bd)))
-        bd->oom = 1;
-    s_resource(bd, s_fmt(bd, "%s.events_rule.%s", scope, key), RDSBK_RT_EVENTS_RULE, account,
-               region, name, d, NULL);
+    else
+        s_add(bd, d, "event_pattern", pattern);
+    s_add(bd, d, "tags", s_tags(bd));
+    s_resource_of(bd, pl, RDSBK_RT_EVENTS_RULE, region, name, d);
 }
 
-/* A target of rule `key` in `scope`; `role_arn` NULL for a Lambda target; `input` (taken over,
- * may be NULL) a constant event instead of the matched one. Extra deps follow. */
-static void s_target(struct s_builder *bd, const char *scope, const char *key, const char *account,
-                     const char *region, const char *purpose, char *arn, char *role_arn,
-                     cJSON *input, const char *dep1, const char *dep2, const char *dep3) {
-    cJSON *d = cJSON_CreateObject();
-    char *rule = rdsbk_model_name(bd->topo->stack, purpose, S_NAME_MAX);
-    char *rule_addr = s_fmt(bd, "%s.events_rule.%s", scope, key);
-    char *name = s_fmt(bd, "%s", "rdsbk");
+/* The target of the rule of `pl` (in `region`). `arn`, `role_arn` (NULL for a Lambda target: the
+ * function's permission admits the rule) and `input` (NULL: the matched event) are taken over. */
+static struct rdsbk_resource *s_target(struct s_builder *bd, const struct s_place *pl,
+                                       const char *region, char *arn, char *role_arn,
+                                       cJSON *input) {
+    cJSON *d = s_object(bd);
+    struct rdsbk_resource *r;
 
-    if (!d || !rule || !arn || !rule_addr) {
-        bd->oom = 1;
-        cJSON_Delete(d);
-        free(name);
-        goto cleanup;
-    }
-    s_add_str(bd, d, "rule", rule);
+    s_add_owned(bd, d, "rule", s_name(bd, pl->purpose));
     s_add_str(bd, d, "target_id", "rdsbk");
-    s_add_str(bd, d, "arn", arn);
+    s_add_owned(bd, d, "arn", arn);
     if (role_arn)
-        s_add_str(bd, d, "role_arn", role_arn);
-    if (input) {
-        cJSON_AddItemToObject(d, "input", input);
-        input = NULL;
-    }
-    s_resource(bd, s_fmt(bd, "%s.events_target.%s", scope, key), RDSBK_RT_EVENTS_TARGET, account,
-               region, name, d, rule_addr, dep1, dep2, dep3, NULL);
-
-cleanup:
-    cJSON_Delete(input);
-    free(rule);
-    free(rule_addr);
-    free(arn);
-    free(role_arn);
+        s_add_owned(bd, d, "role_arn", role_arn);
+    if (input)
+        s_add(bd, d, "input", input);
+    r = s_resource_of(bd, pl, RDSBK_RT_EVENTS_TARGET, region, s_strdup(bd, "rdsbk"), d);
+    s_depend(bd, r, s_addr(bd, pl, RDSBK_RT_EVENTS_RULE));
+    return r;
 }
 
-/* Lets rule `rule_purpose` invoke function `fn_key` (its address key in `scope`) under statement
- * `statement`; the resource's address key is `key`. */
-static void s_invoke_permission(struct s_builder *bd, const char *scope, const char *key,
-                                const char *account, const char *fn_key, const char *fn_purpose,
-                                const char *rule_purpose, const char *statement) {
-    cJSON *d = cJSON_CreateObject();
-    char *function = rdsbk_model_name(bd->topo->stack, fn_purpose, S_NAME_MAX);
-    char *rule = rdsbk_model_name(bd->topo->stack, rule_purpose, S_NAME_MAX);
-    char *fn_addr = s_fmt(bd, "%s.lambda_function.%s", scope, fn_key);
-    char *rule_arn = NULL;
+/* The rule of `rule` invokes the function of `fn`, once the rule's permission exists. */
+static void s_lambda_target(struct s_builder *bd, const struct s_place *rule,
+                            const struct s_place *fn, cJSON *input) {
+    struct rdsbk_resource *r =
+        s_target(bd, rule, bd->rb, s_arn(bd, fn, RDSBK_RT_LAMBDA_FUNCTION), NULL, input);
 
-    if (!d || !function || !rule || !fn_addr) {
-        bd->oom = 1;
-        cJSON_Delete(d);
-        goto cleanup;
-    }
-    rule_arn = s_fmt(bd, "arn:%s:events:%s:%s:rule/%s", bd->p, bd->rb, account, rule);
-    s_add_str(bd, d, "function_name", function);
+    s_depend(bd, r, s_addr(bd, fn, RDSBK_RT_LAMBDA_FUNCTION));
+    s_depend(bd, r, s_addr(bd, rule, RDSBK_RT_LAMBDA_PERMISSION));
+}
+
+/* The rule of `pl` (in `region`) sends its events on to `bus_account`'s bus in Region-B, through
+ * the account's events role, once `ready` (taken over) can take them. */
+static void s_bus_target(struct s_builder *bd, const struct s_place *pl, const char *region,
+                         const char *bus_account, char *ready) {
+    const struct s_place events = {NULL, "events", pl->account, "events"};
+    struct rdsbk_resource *r = s_target(bd, pl, region, s_bus_arn(bd, bus_account),
+                                        s_arn(bd, &events, RDSBK_RT_IAM_ROLE), NULL);
+
+    s_depend(bd, r, s_fmt(bd, "account[%s].iam_role_policy.events", pl->account));
+    s_depend(bd, r, ready);
+}
+
+/* Lets the rule of `rule` invoke the function of `fn` under `statement`; the permission's address
+ * key is the rule's. */
+static void s_invoke_permission(struct s_builder *bd, const struct s_place *rule,
+                                const struct s_place *fn, const char *statement) {
+    cJSON *d = s_object(bd);
+    struct rdsbk_resource *r;
+
+    s_add_owned(bd, d, "function_name", s_name(bd, fn->purpose));
     s_add_str(bd, d, "statement_id", statement);
     s_add_str(bd, d, "action", "lambda:InvokeFunction");
     s_add_str(bd, d, "principal", "events.amazonaws.com");
-    s_add_str(bd, d, "source_arn", rule_arn);
-    s_resource(bd, s_fmt(bd, "%s.lambda_permission.%s", scope, key), RDSBK_RT_LAMBDA_PERMISSION,
-               account, bd->rb, s_fmt(bd, "%s", statement), d, fn_addr, NULL);
-
-cleanup:
-    free(function);
-    free(rule);
-    free(fn_addr);
-    free(rule_arn);
+    s_add_owned(bd, d, "source_arn", s_arn(bd, rule, RDSBK_RT_EVENTS_RULE));
+    r = s_resource_of(bd, rule, RDSBK_RT_LAMBDA_PERMISSION, bd->rb, s_strdup(bd, statement), d);
+    s_depend(bd, r, s_addr(bd, fn, RDSBK_RT_LAMBDA_FUNCTION));
 }
+
+/* A Lambda function and what runs it: its role (Lambda's to assume) with an inline policy, the
+ * function, a rule in Region-B that invokes it, the rule's target and the invoke permission. */
+struct s_lambda {
+    const char *role_description;
+    cJSON *policy;       /* taken over */
+    cJSON *environment;  /* taken over */
+    const char *key_dep; /* the key the policy and the function use (must exist first), or NULL */
+    const char *rule_description;
+    cJSON *pattern; /* the rule's, taken over */
+};
+
+static void s_lambda_function(struct s_builder *bd, const struct s_place *pl,
+                              const struct s_lambda *fn) {
+    s_role(bd, pl, "policies/lambda-trust.json", fn->role_description);
+    s_role_policy(bd, pl, fn->policy, fn->key_dep);
+    s_function(bd, pl, fn->environment, fn->key_dep);
+    s_invoke_permission(bd, pl, pl, "rdsbk-events");
+    s_rule(bd, pl, bd->rb, fn->rule_description, fn->pattern, NULL);
+    s_lambda_target(bd, pl, pl, NULL);
+}
+
+/* ---- documents --------------------------------------------------------------------------- */
 
 /* {"source": ["aws.rds"], "detail-type": [...], "detail": {"EventID": ids, "SourceArn": [
- * {"wildcard": ...}, ...]}} */
+ * {"wildcard": glob}, ...]}} */
 static cJSON *s_rds_pattern(struct s_builder *bd, const char *const *ids, size_t n_ids,
-                            cJSON *wildcards) {
+                            const cJSON *globs) {
     static const char *const rds[] = {"aws.rds"};
-    cJSON *p = cJSON_CreateObject();
-    cJSON *detail = cJSON_CreateObject();
-    cJSON *arns = cJSON_CreateArray();
-    const cJSON *w;
+    cJSON *p = s_object(bd);
+    cJSON *detail = s_object(bd);
+    cJSON *arns = s_array(bd);
+    const cJSON *glob;
 
-    if (!p || !detail || !arns || !wildcards) {
-        bd->oom = 1;
-        cJSON_Delete(p);
-        cJSON_Delete(detail);
-        cJSON_Delete(arns);
-        cJSON_Delete(wildcards);
-        return NULL;
+    cJSON_ArrayForEach(glob, globs) {
+        cJSON *o = s_object(bd);
+        s_add_str(bd, o, "wildcard", glob->valuestring);
+        s_push(bd, arns, o);
     }
-    cJSON_ArrayForEach(w, wildcards) {
-        cJSON *o = cJSON_CreateObject();
-        if (!o || !cJSON_AddStringToObject(o, "wildcard", w->valuestring))
-            bd->oom = 1;
-        cJSON_AddItemToArray(arns, o);
-    }
-    cJSON_Delete(wildcards);
-    cJSON_AddItemToObject(p, "source", s_strings(bd, rds, 1));
-    cJSON_AddItemToObject(p, "detail-type", s_strings(bd, s_detail_types, 2));
-    cJSON_AddItemToObject(detail, "EventID", s_strings(bd, ids, n_ids));
-    cJSON_AddItemToObject(detail, "SourceArn", arns);
-    cJSON_AddItemToObject(p, "detail", detail);
+    s_fail(bd, rdsbk_json_add_strs(p, "source", rds, 1));
+    s_fail(bd, rdsbk_json_add_strs(p, "detail-type", s_detail_types, 2));
+    s_fail(bd, rdsbk_json_add_strs(detail, "EventID", ids, n_ids));
+    s_add(bd, detail, "SourceArn", arns);
+    s_add(bd, p, "detail", detail);
     return p;
 }
 
-/* ARN globs of the system snapshots of `s` (Region-A), or of their copies in `region` when
- * `copies` (no "rds:" and in Region-B). */
+/* Our "snapshot shared" events from `accounts` (taken over). */
+static cJSON *s_shared_pattern(struct s_builder *bd, cJSON *accounts) {
+    static const char *const types[] = {RDSBK_EVENT_DETAIL_TYPE};
+    const char *const source[] = {bd->event_source};
+    cJSON *p = s_object(bd);
+
+    s_fail(bd, rdsbk_json_add_strs(p, "source", source, 1));
+    s_fail(bd, rdsbk_json_add_strs(p, "detail-type", types, 1));
+    s_add(bd, p, "account", accounts);
+    return p;
+}
+
+/* ARN globs of the system snapshots of `s` (in Region-A), or of their copies in `region` when
+ * `copies` (no "rds:" and in Region-B). A database "orders-db" has snapshots "orders-db-*"
+ * (automated snapshot names are <db>-<date>); a pattern "billing-*" keeps its glob. */
 static void s_snapshot_globs(struct s_builder *bd, cJSON *out, const struct rdsbk_source *s,
                              const char *account, const char *region, bool copies) {
-    const char *sys = copies ? "" : "rds:";
+    const struct {
+        const char *kind;
+        char *const *dbs;
+        size_t n;
+    } lists[] = {{"snapshot", s->instances, s->n_instances},
+                 {"cluster-snapshot", s->clusters, s->n_clusters}};
 
-    for (size_t i = 0; i < s->n_instances; i++) {
-        char *glob = s_glob(bd, s->instances[i]);
-        s_push_unique(bd, out,
-                      s_fmt(bd, "arn:%s:rds:%s:%s:snapshot:%s%s", bd->p, region, account, sys,
-                            glob ? glob : ""));
-        free(glob);
-    }
-    for (size_t i = 0; i < s->n_clusters; i++) {
-        char *glob = s_glob(bd, s->clusters[i]);
-        s_push_unique(bd, out,
-                      s_fmt(bd, "arn:%s:rds:%s:%s:cluster-snapshot:%s%s", bd->p, region, account,
-                            sys, glob ? glob : ""));
-        free(glob);
+    for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
+        for (size_t i = 0; i < lists[l].n; i++) {
+            const char *db = lists[l].dbs[i];
+            bool glob = db[0] && db[strlen(db) - 1] == '*';
+            s_push_unique(bd, out,
+                          s_fmt(bd, "arn:%s:rds:%s:%s:%s:%s%s%s", bd->p, region, account,
+                                lists[l].kind, copies ? "" : "rds:", db, glob ? "" : "-*"));
+        }
     }
 }
 
-static cJSON *s_custom_pattern(struct s_builder *bd, cJSON *accounts) {
-    cJSON *p = cJSON_CreateObject();
-    char *source = s_fmt(bd, "rdsbk.%s", bd->topo->stack);
-    const char *types[] = {RDSBK_EVENT_DETAIL_TYPE};
-    cJSON *src = cJSON_CreateArray();
+/* The log groups a function of `pl` writes to. */
+static cJSON *s_log_groups(struct s_builder *bd, const struct s_place *pl) {
+    cJSON *arr = s_array(bd);
+    char *name = s_name(bd, pl->purpose);
 
-    if (!p || !source || !src || !accounts) {
-        bd->oom = 1;
-        cJSON_Delete(p);
-        cJSON_Delete(src);
-        cJSON_Delete(accounts);
-        free(source);
-        return NULL;
+    if (name) {
+        s_push_owned(bd, arr,
+                     s_fmt(bd, "arn:%s:logs:%s:%s:log-group:/aws/lambda/%s", bd->p, bd->rb,
+                           pl->account, name));
+        s_push_owned(bd, arr,
+                     s_fmt(bd, "arn:%s:logs:%s:%s:log-group:/aws/lambda/%s:*", bd->p, bd->rb,
+                           pl->account, name));
     }
-    s_push_owned(bd, src, source);
-    cJSON_AddItemToObject(p, "source", src);
-    cJSON_AddItemToObject(p, "detail-type", s_strings(bd, types, 1));
-    cJSON_AddItemToObject(p, "account", accounts);
-    return p;
+    free(name);
+    return arr;
 }
 
-/* ---- the pipeline ----------------------------------------------------------------------- */
+/* ---- one source account's Region-B side --------------------------------------------------- */
 
-#define S_KEY_ADDR "backup.kms_key.shared"
-#define S_KEY_ARN "${" S_KEY_ADDR "#arn}"
+/* The sources of one account, joined: what the pieces of its Region-B side are made of. */
+struct s_account {
+    const char *id;
+    char scope[64];      /* "account[<id>]" */
+    cJSON *system_globs; /* its sources' system snapshots, each in its Region-A */
+    cJSON *copy_globs;   /* their copies in Region-B */
+    cJSON *instances;    /* the database patterns, each once */
+    cJSON *clusters;
+};
 
-/* Sources of `account`, joined: database patterns as comma lists and snapshot globs. */
-static void s_account_side(struct s_builder *bd, const char *account) {
+static void s_account_init(struct s_builder *bd, struct s_account *a, const char *id) {
     const struct rdsbk_topology *t = bd->topo;
-    char scope[64];
-    cJSON *system_globs = cJSON_CreateArray();
-    cJSON *copy_globs = cJSON_CreateArray();
-    cJSON *copy_resources = cJSON_CreateArray();
-    cJSON *instances = cJSON_CreateArray();
-    cJSON *clusters = cJSON_CreateArray();
-    char *copy_fn = rdsbk_model_name(t->stack, "copy", S_NAME_MAX);
-    char *share_fn = rdsbk_model_name(t->stack, "share", S_NAME_MAX);
-    char *events_role = rdsbk_model_name(t->stack, "events", S_NAME_MAX);
-    cJSON *env;
 
-    snprintf(scope, sizeof(scope), "account[%s]", account);
-    if (!system_globs || !copy_globs || !copy_resources || !instances || !clusters || !copy_fn ||
-        !share_fn || !events_role) {
-        bd->oom = 1;
-        goto cleanup;
-    }
+    a->id = id;
+    snprintf(a->scope, sizeof(a->scope), "account[%s]", id);
+    a->system_globs = s_array(bd);
+    a->copy_globs = s_array(bd);
+    a->instances = s_array(bd);
+    a->clusters = s_array(bd);
     for (size_t i = 0; i < t->n_sources; i++) {
         const struct rdsbk_source *s = &t->sources[i];
-        if (strcmp(s->account, account) != 0)
+        if (strcmp(s->account, id) != 0)
             continue;
-        s_snapshot_globs(bd, system_globs, s, account, s->region, false);
-        s_snapshot_globs(bd, copy_globs, s, account, bd->rb, true);
+        s_snapshot_globs(bd, a->system_globs, s, id, s->region, false);
+        s_snapshot_globs(bd, a->copy_globs, s, id, bd->rb, true);
         for (size_t j = 0; j < s->n_instances; j++)
-            s_push_unique(bd, instances, strdup(s->instances[j]));
+            s_push_unique(bd, a->instances, s_strdup(bd, s->instances[j]));
         for (size_t j = 0; j < s->n_clusters; j++)
-            s_push_unique(bd, clusters, strdup(s->clusters[j]));
+            s_push_unique(bd, a->clusters, s_strdup(bd, s->clusters[j]));
     }
-    {
-        const cJSON *it;
-        cJSON_ArrayForEach(it, system_globs)
-            s_push_owned(bd, copy_resources, strdup(it->valuestring));
-        cJSON_ArrayForEach(it, copy_globs)
-            s_push_owned(bd, copy_resources, strdup(it->valuestring));
-    }
+}
 
-    /* 1. roles: copy and share (Lambda), events (forwarding to buses) */
-    s_role(bd, scope, "copy", account, "copy", "policies/lambda-trust.json",
-           "rdsbk: copies system snapshots into Region-B");
-    s_role(bd, scope, "share", account, "share", "policies/lambda-trust.json",
-           "rdsbk: shares Region-B copies with the backup account");
-    s_role(bd, scope, "events", account, "events", "policies/events-trust.json",
+static void s_account_clean_up(struct s_account *a) {
+    cJSON_Delete(a->system_globs);
+    cJSON_Delete(a->copy_globs);
+    cJSON_Delete(a->instances);
+    cJSON_Delete(a->clusters);
+}
+
+/* The role EventBridge forwards with: to the account's own bus in Region-B (from Region-A), and
+ * on to the backup account's bus. */
+static void s_events_role(struct s_builder *bd, const struct s_account *a) {
+    const struct s_place events = {a->scope, "events", a->id, "events"};
+    struct s_var vars[] = {{"forward_bus_arns", s_array(bd)}};
+
+    s_push_owned(bd, vars[0].value, s_bus_arn(bd, a->id));
+    s_push_owned(bd, vars[0].value, s_bus_arn(bd, bd->b));
+    s_role(bd, &events, "policies/events-trust.json",
            "rdsbk: forwards snapshot events to Region-B and the backup account");
-    {
-        cJSON *logs = s_log_groups(bd, account, copy_fn);
-        cJSON *key = cJSON_CreateString(S_KEY_ARN);
-        const struct rdsbk_tvar vars[] = {
-            {"copy_resource_arns", copy_resources}, {"key_arn", key}, {"log_group_arns", logs}};
-        s_role_policy(bd, scope, "copy", account, "copy",
-                      rdsbk_template_json("policies/copy-role.json", vars, 3), S_KEY_ADDR);
-        cJSON_Delete(logs);
-        cJSON_Delete(key);
-    }
-    {
-        cJSON *logs = s_log_groups(bd, account, share_fn);
-        cJSON *bus = cJSON_CreateString("");
-        char *bus_arn = s_fmt(bd, "arn:%s:events:%s:%s:event-bus/default", bd->p, bd->rb, account);
-        if (bus_arn)
-            cJSON_SetValuestring(bus, bus_arn);
-        free(bus_arn);
-        /* listing (the sweep) is authorised on the account's snapshots as a whole */
-        cJSON *list = cJSON_CreateArray();
-        s_push_owned(bd, list, s_fmt(bd, "arn:%s:rds:%s:%s:snapshot:*", bd->p, bd->rb, account));
-        s_push_owned(bd, list,
-                     s_fmt(bd, "arn:%s:rds:%s:%s:cluster-snapshot:*", bd->p, bd->rb, account));
-        const struct rdsbk_tvar vars[] = {{"copy_arns", copy_globs},
-                                          {"own_bus_arn", bus},
-                                          {"log_group_arns", logs},
-                                          {"list_arns", list}};
-        s_role_policy(bd, scope, "share", account, "share",
-                      rdsbk_template_json("policies/share-role.json", vars, 4), NULL);
-        cJSON_Delete(logs);
-        cJSON_Delete(bus);
-        cJSON_Delete(list);
-    }
-    {
-        cJSON *buses = cJSON_CreateArray();
-        s_push_owned(bd, buses,
-                     s_fmt(bd, "arn:%s:events:%s:%s:event-bus/default", bd->p, bd->rb, account));
-        s_push_owned(bd, buses,
-                     s_fmt(bd, "arn:%s:events:%s:%s:event-bus/default", bd->p, bd->rb, bd->b));
-        const struct rdsbk_tvar vars[] = {{"forward_bus_arns", buses}};
-        s_role_policy(bd, scope, "events", account, "events",
-                      rdsbk_template_json("policies/events-forward-role.json", vars, 1), NULL);
-        cJSON_Delete(buses);
-    }
+    s_role_policy(bd, &events, s_template(bd, "policies/events-forward-role.json", vars, 1), NULL);
+}
 
-    /* 2. functions copy and share */
-    env = s_env(bd);
-    s_add_str(bd, env, "RDSBK_KMS_KEY_ARN", S_KEY_ARN);
-    s_add_joined(bd, env, "RDSBK_DB_INSTANCES", instances);
-    s_add_joined(bd, env, "RDSBK_DB_CLUSTERS", clusters);
-    s_function(bd, scope, "copy", account, "copy", "copy", env, S_KEY_ADDR);
-    env = s_env(bd);
-    s_add_owned(bd, env, "RDSBK_EVENT_SOURCE", s_fmt(bd, "rdsbk.%s", t->stack));
-    s_add_str(bd, env, "RDSBK_EVENT_DETAIL_TYPE", RDSBK_EVENT_DETAIL_TYPE);
-    s_function(bd, scope, "share", account, "share", "share", env, NULL);
-    s_invoke_permission(bd, scope, "copy", account, "copy", "copy", "copy", "rdsbk-events");
-    s_invoke_permission(bd, scope, "share", account, "share", "share", "share", "rdsbk-events");
-    s_invoke_permission(bd, scope, "sweep", account, "share", "share", "sweep", "rdsbk-sweep");
+static cJSON *s_copy_policy(struct s_builder *bd, const struct s_account *a,
+                            const struct s_place *copy) {
+    struct s_var vars[] = {{"copy_resource_arns", s_dup(bd, a->system_globs)},
+                           {"key_arn", s_string_owned(bd, s_strdup(bd, S_KEY_ARN))},
+                           {"log_group_arns", s_log_groups(bd, copy)}};
+    const cJSON *it;
 
-    /* 3. rules in Region-B: copy (forwarded creation events), share (copy finished),
-     *    to_backup (our "snapshot shared" event) */
-    s_rule(bd, scope, "copy", account, bd->rb, "copy",
-           "rdsbk: system snapshot created (forwarded from Region-A) -> copy into Region-B",
-           s_rds_pattern(bd, s_created_events, 2, cJSON_Duplicate(system_globs, 1)), NULL);
-    s_rule(bd, scope, "share", account, bd->rb, "share",
-           "rdsbk: copy into Region-B finished -> share with the backup account",
-           s_rds_pattern(bd, s_copied_events, 1, cJSON_Duplicate(copy_globs, 1)), NULL);
-    {
-        cJSON *accounts = cJSON_CreateArray();
-        s_push_owned(bd, accounts, strdup(account));
-        s_rule(bd, scope, "to_backup", account, bd->rb, "to-backup",
-               "rdsbk: snapshot shared -> forward to the backup account",
-               s_custom_pattern(bd, accounts), NULL);
-    }
-    {
-        char *fn_addr = s_fmt(bd, "%s.lambda_function.copy", scope);
-        char *perm_addr = s_fmt(bd, "%s.lambda_permission.copy", scope);
-        s_target(bd, scope, "copy", account, bd->rb, "copy",
-                 s_fmt(bd, "arn:%s:lambda:%s:%s:function:%s", bd->p, bd->rb, account, copy_fn),
-                 NULL, NULL, fn_addr, perm_addr, NULL);
-        free(fn_addr);
-        free(perm_addr);
-        fn_addr = s_fmt(bd, "%s.lambda_function.share", scope);
-        perm_addr = s_fmt(bd, "%s.lambda_permission.share", scope);
-        s_target(bd, scope, "share", account, bd->rb, "share",
-                 s_fmt(bd, "arn:%s:lambda:%s:%s:function:%s", bd->p, bd->rb, account, share_fn),
-                 NULL, NULL, fn_addr, perm_addr, NULL);
-        free(fn_addr);
-        free(perm_addr);
-    }
-    /* 4. the sweep: RDS documents no copy-finished event for cluster snapshots, and events are
-     *    best-effort, so every half hour the share function looks for copies still unshared */
-    s_rule(bd, scope, "sweep", account, bd->rb, "sweep",
+    cJSON_ArrayForEach(it, a->copy_globs)
+        s_push_owned(bd, vars[0].value, s_strdup(bd, it->valuestring));
+    return s_template(bd, "policies/copy-role.json", vars, 3);
+}
+
+/* The copy function: a source's system snapshot was created (the event forwarded from Region-A),
+ * and is copied into Region-B, encrypted with the shared key. */
+static void s_copy_function(struct s_builder *bd, const struct s_account *a) {
+    const struct s_place copy = {a->scope, "copy", a->id, "copy"};
+    const struct s_lambda fn = {
+        .role_description = "rdsbk: copies system snapshots into Region-B",
+        .policy = s_copy_policy(bd, a, &copy),
+        .environment = s_env(bd),
+        .key_dep = S_KEY_ADDR,
+        .rule_description =
+            "rdsbk: system snapshot created (forwarded from Region-A) -> copy into Region-B",
+        .pattern = s_rds_pattern(bd, s_created_events, 2, a->system_globs),
+    };
+
+    s_add_str(bd, fn.environment, "RDSBK_KMS_KEY_ARN", S_KEY_ARN);
+    s_add_joined(bd, fn.environment, "RDSBK_DB_INSTANCES", a->instances);
+    s_add_joined(bd, fn.environment, "RDSBK_DB_CLUSTERS", a->clusters);
+    s_lambda_function(bd, &copy, &fn);
+}
+
+static cJSON *s_share_policy(struct s_builder *bd, const struct s_account *a,
+                             const struct s_place *share) {
+    struct s_var vars[] = {{"copy_arns", s_dup(bd, a->copy_globs)},
+                           {"own_bus_arn", s_string_owned(bd, s_bus_arn(bd, a->id))},
+                           {"log_group_arns", s_log_groups(bd, share)},
+                           {"list_arns", s_array(bd)}};
+
+    /* listing (the sweep) is authorised on the account's snapshots as a whole */
+    s_push_owned(bd, vars[3].value, s_fmt(bd, "arn:%s:rds:%s:%s:snapshot:*", bd->p, bd->rb, a->id));
+    s_push_owned(bd, vars[3].value,
+                 s_fmt(bd, "arn:%s:rds:%s:%s:cluster-snapshot:*", bd->p, bd->rb, a->id));
+    return s_template(bd, "policies/share-role.json", vars, 4);
+}
+
+/* The share function: a copy into Region-B finished, and is shared with the backup account,
+ * which hears of it by our "snapshot shared" event. */
+static void s_share_function(struct s_builder *bd, const struct s_account *a) {
+    const struct s_place share = {a->scope, "share", a->id, "share"};
+    const struct s_lambda fn = {
+        .role_description = "rdsbk: shares Region-B copies with the backup account",
+        .policy = s_share_policy(bd, a, &share),
+        .environment = s_env(bd),
+        .rule_description = "rdsbk: copy into Region-B finished -> share with the backup account",
+        .pattern = s_rds_pattern(bd, s_copied_events, 1, a->copy_globs),
+    };
+
+    s_add_event_source(bd, fn.environment);
+    s_lambda_function(bd, &share, &fn);
+}
+
+/* The sweep: RDS documents no copy-finished event for cluster snapshots, and events are
+ * best-effort, so every half hour the share function looks for copies still unshared. */
+static void s_sweep(struct s_builder *bd, const struct s_account *a) {
+    const struct s_place sweep = {a->scope, "sweep", a->id, "sweep"};
+    const struct s_place share = {a->scope, "share", a->id, "share"};
+    cJSON *input = s_object(bd);
+
+    s_add_str(bd, input, "rdsbk", "sweep");
+    s_invoke_permission(bd, &sweep, &share, "rdsbk-sweep");
+    s_rule(bd, &sweep, bd->rb,
            "rdsbk: every 30 minutes, share copies whose copy-finished event never came", NULL,
            "rate(30 minutes)");
-    {
-        char *fn_addr = s_fmt(bd, "%s.lambda_function.share", scope);
-        char *perm_addr = s_fmt(bd, "%s.lambda_permission.sweep", scope);
-        cJSON *input = cJSON_CreateObject();
-        if (input)
-            s_add_str(bd, input, "rdsbk", "sweep");
-        s_target(bd, scope, "sweep", account, bd->rb, "sweep",
-                 s_fmt(bd, "arn:%s:lambda:%s:%s:function:%s", bd->p, bd->rb, account, share_fn),
-                 NULL, input, fn_addr, perm_addr, NULL);
-        free(fn_addr);
-        free(perm_addr);
-    }
-    {
-        char *role_addr = s_fmt(bd, "%s.iam_role_policy.events", scope);
-        char *perm_addr = s_fmt(bd, "backup.events_permission[%s]", account);
-        s_target(bd, scope, "to_backup", account, bd->rb, "to-backup",
-                 s_fmt(bd, "arn:%s:events:%s:%s:event-bus/default", bd->p, bd->rb, bd->b),
-                 s_fmt(bd, "arn:%s:iam::%s:role/%s", bd->p, account, events_role), NULL, role_addr,
-                 perm_addr, NULL);
-        free(role_addr);
-        free(perm_addr);
-    }
-
-cleanup:
-    cJSON_Delete(system_globs);
-    cJSON_Delete(copy_globs);
-    cJSON_Delete(copy_resources);
-    cJSON_Delete(instances);
-    cJSON_Delete(clusters);
-    free(copy_fn);
-    free(share_fn);
-    free(events_role);
+    s_lambda_target(bd, &sweep, &share, input);
 }
 
-/* The forwarding rule of one source, in its own Region-A. */
-static void s_source_side(struct s_builder *bd, const struct rdsbk_source *s) {
-    char scope[64];
-    cJSON *globs = cJSON_CreateArray();
-    char *events_role = rdsbk_model_name(bd->topo->stack, "events", S_NAME_MAX);
-    char *role_addr = NULL;
-    char *next_hop = NULL;
+/* Our "snapshot shared" events go on to the backup account's bus, once it admits this account. */
+static void s_to_backup(struct s_builder *bd, const struct s_account *a) {
+    const struct s_place to_backup = {a->scope, "to_backup", a->id, "to-backup"};
 
-    if (!globs || !events_role) {
-        bd->oom = 1;
-        cJSON_Delete(globs);
-        free(events_role);
-        return;
-    }
+    s_rule(bd, &to_backup, bd->rb, "rdsbk: snapshot shared -> forward to the backup account",
+           s_shared_pattern(bd, s_alloc(bd, cJSON_CreateStringArray(&a->id, 1))), NULL);
+    s_bus_target(bd, &to_backup, bd->rb, bd->b, s_fmt(bd, "backup.events_permission[%s]", a->id));
+}
+
+/* The Region-B side of one source account, shared by its sources in every Region-A. */
+static void s_account_side(struct s_builder *bd, const char *id) {
+    struct s_account a;
+
+    s_account_init(bd, &a, id);
+    s_events_role(bd, &a);
+    s_copy_function(bd, &a);
+    s_share_function(bd, &a);
+    s_sweep(bd, &a);
+    s_to_backup(bd, &a);
+    s_account_clean_up(&a);
+}
+
+/* The forwarding rule of one source, in its own Region-A: creation events of its databases' system
+ * snapshots go to the account's bus in Region-B. */
+static void s_forward(struct s_builder *bd, const struct rdsbk_source *s) {
+    char scope[64];
+    const struct s_place forward = {scope, "forward", s->account, "forward"};
+    cJSON *globs = s_array(bd);
+
     snprintf(scope, sizeof(scope), "source[%s/%s]", s->account, s->region);
     s_snapshot_globs(bd, globs, s, s->account, s->region, false);
-    s_rule(bd, scope, "forward", s->account, s->region, "forward",
-           "rdsbk: system snapshot created -> forward to Region-B",
+    s_rule(bd, &forward, s->region, "rdsbk: system snapshot created -> forward to Region-B",
            s_rds_pattern(bd, s_created_events, 2, globs), NULL);
-    role_addr = s_fmt(bd, "account[%s].iam_role_policy.events", s->account);
     /* Forwarding starts only once the Region-B side can take the event. */
-    next_hop = s_fmt(bd, "account[%s].events_target.copy", s->account);
-    s_target(bd, scope, "forward", s->account, s->region, "forward",
-             s_fmt(bd, "arn:%s:events:%s:%s:event-bus/default", bd->p, bd->rb, s->account),
-             s_fmt(bd, "arn:%s:iam::%s:role/%s", bd->p, s->account, events_role), NULL, role_addr,
-             next_hop, NULL);
-    free(role_addr);
-    free(next_hop);
-    free(events_role);
+    s_bus_target(bd, &forward, s->region, s->account,
+                 s_fmt(bd, "account[%s].events_target.copy", s->account));
+    cJSON_Delete(globs);
 }
 
-static void s_backup_side(struct s_builder *bd, cJSON *accounts) {
-    const struct rdsbk_topology *t = bd->topo;
-    cJSON *copy_roles = cJSON_CreateArray();
-    cJSON *copy_resources = cJSON_CreateArray();
-    char *copy_role = rdsbk_model_name(t->stack, "copy", S_NAME_MAX);
-    char *backup_fn = rdsbk_model_name(t->stack, "backup-copy", S_NAME_MAX);
-    cJSON *d;
+/* ---- the backup side --------------------------------------------------------------------- */
+
+/* The shared key: its policy names the source accounts' copy roles, which must exist. */
+static void s_key(struct s_builder *bd, const cJSON *accounts) {
+    const struct rdsbk_key_settings *key = &bd->topo->key;
+    struct s_var vars[] = {
+        {"backup_root_arn", s_string_owned(bd, s_fmt(bd, "arn:%s:iam::%s:root", bd->p, bd->b))},
+        {"copy_role_arns", s_array(bd)},
+        {"key_policy_id", s_string_owned(bd, s_fmt(bd, "rdsbk-%s", bd->topo->stack))}};
+    cJSON *d = s_object(bd);
+    const cJSON *acct;
+    struct rdsbk_resource *r;
+
+    cJSON_ArrayForEach(acct, accounts) {
+        const struct s_place copy = {NULL, "copy", acct->valuestring, "copy"};
+        s_push_owned(bd, vars[1].value, s_arn(bd, &copy, RDSBK_RT_IAM_ROLE));
+    }
+    s_add_owned(
+        bd, d, "description",
+        s_fmt(bd, "rdsbk %s: encrypts the backup copies of RDS snapshots", bd->topo->stack));
+    s_add(bd, d, "multi_region", cJSON_CreateBool(key->multi_region));
+    s_add(bd, d, "policy", s_template(bd, "policies/key-policy.json", vars, 3));
+    s_add_num(bd, d, "deletion_window_days", key->deletion_window_days);
+    s_add(bd, d, "prevent_destroy", cJSON_CreateBool(key->prevent_destroy));
+    s_add(bd, d, "tags", s_tags(bd));
+    r = s_resource(bd, s_strdup(bd, S_KEY_ADDR), RDSBK_RT_KMS_KEY, bd->b, bd->rb,
+                   s_strdup(bd, key->alias), d);
+    cJSON_ArrayForEach(acct, accounts) {
+        s_depend(bd, r, s_fmt(bd, "account[%s].iam_role.copy", acct->valuestring));
+    }
+}
+
+static void s_key_alias(struct s_builder *bd) {
+    const char *alias = bd->topo->key.alias;
+    cJSON *d = s_object(bd);
+    struct rdsbk_resource *r;
+
+    s_add_str(bd, d, "name", alias);
+    s_add_str(bd, d, "target_key_id", "${" S_KEY_ADDR "#key_id}");
+    r = s_resource(bd, s_strdup(bd, "backup.kms_alias.shared"), RDSBK_RT_KMS_ALIAS, bd->b, bd->rb,
+                   s_strdup(bd, alias), d);
+    s_depend(bd, r, s_strdup(bd, S_KEY_ADDR));
+}
+
+/* The backup account's bus admits each source account. */
+static void s_bus_permissions(struct s_builder *bd, const cJSON *accounts) {
     const cJSON *acct;
 
-    if (!copy_roles || !copy_resources || !copy_role || !backup_fn) {
-        bd->oom = 1;
-        goto cleanup;
-    }
     cJSON_ArrayForEach(acct, accounts) {
-        s_push_owned(bd, copy_roles,
-                     s_fmt(bd, "arn:%s:iam::%s:role/%s", bd->p, acct->valuestring, copy_role));
+        cJSON *d = s_object(bd);
+        char *sid = s_fmt(bd, "rdsbk-%s-%s", bd->topo->stack, acct->valuestring);
+
+        s_add_str(bd, d, "statement_id", sid);
+        s_add_str(bd, d, "principal", acct->valuestring);
+        s_add_str(bd, d, "action", "events:PutEvents");
+        s_resource(bd, s_fmt(bd, "backup.events_permission[%s]", acct->valuestring),
+                   RDSBK_RT_EVENTS_PERMISSION, bd->b, bd->rb, sid, d);
     }
+}
+
+static cJSON *s_backup_copy_policy(struct s_builder *bd, const struct s_place *backup_copy) {
+    const struct rdsbk_topology *t = bd->topo;
+    struct s_var vars[] = {{"backup_copy_resource_arns", s_array(bd)},
+                           {"key_arn", s_string_owned(bd, s_strdup(bd, S_KEY_ARN))},
+                           {"log_group_arns", s_log_groups(bd, backup_copy)}};
+
     for (size_t i = 0; i < t->n_sources; i++) {
         /* shared copies in A/Region-B, and the backup copies made of them in B/Region-B */
-        s_snapshot_globs(bd, copy_resources, &t->sources[i], t->sources[i].account, bd->rb, true);
-        s_snapshot_globs(bd, copy_resources, &t->sources[i], bd->b, bd->rb, true);
+        s_snapshot_globs(bd, vars[0].value, &t->sources[i], t->sources[i].account, bd->rb, true);
+        s_snapshot_globs(bd, vars[0].value, &t->sources[i], bd->b, bd->rb, true);
     }
-
-    /* 1. the shared key: its policy names the source accounts' copy roles, which must exist */
-    d = cJSON_CreateObject();
-    if (!d) {
-        bd->oom = 1;
-        goto cleanup;
-    }
-    {
-        char *root = s_fmt(bd, "arn:%s:iam::%s:root", bd->p, bd->b);
-        char *id = s_fmt(bd, "rdsbk-%s", t->stack);
-        cJSON *root_v = cJSON_CreateString(root ? root : "");
-        cJSON *id_v = cJSON_CreateString(id ? id : "");
-        const struct rdsbk_tvar vars[] = {
-            {"backup_root_arn", root_v}, {"copy_role_arns", copy_roles}, {"key_policy_id", id_v}};
-        char *desc = s_fmt(bd, "rdsbk %s: encrypts the backup copies of RDS snapshots", t->stack);
-        s_add_str(bd, d, "description", desc);
-        cJSON_AddBoolToObject(d, "multi_region", t->key.multi_region);
-        cJSON_AddItemToObject(d, "policy",
-                              rdsbk_template_json("policies/key-policy.json", vars, 3));
-        cJSON_AddNumberToObject(d, "deletion_window_days", t->key.deletion_window_days);
-        cJSON_AddBoolToObject(d, "prevent_destroy", t->key.prevent_destroy);
-        if (!cJSON_AddItemToObject(d, "tags", s_tags(bd)))
-            bd->oom = 1;
-        free(root);
-        free(id);
-        free(desc);
-        cJSON_Delete(root_v);
-        cJSON_Delete(id_v);
-    }
-    {
-        struct rdsbk_resource *key =
-            s_resource(bd, s_fmt(bd, "%s", S_KEY_ADDR), RDSBK_RT_KMS_KEY, bd->b, bd->rb,
-                       s_fmt(bd, "%s", t->key.alias), d, NULL);
-        cJSON_ArrayForEach(acct, accounts) {
-            char *dep = s_fmt(bd, "account[%s].iam_role.copy", acct->valuestring);
-            char **grown =
-                key && dep ? realloc(key->deps, (key->n_deps + 1) * sizeof(*grown)) : NULL;
-            if (!grown) {
-                bd->oom = 1;
-                free(dep);
-                break;
-            }
-            key->deps = grown;
-            key->deps[key->n_deps++] = dep;
-        }
-    }
-    d = cJSON_CreateObject();
-    if (d) {
-        s_add_str(bd, d, "name", t->key.alias);
-        s_add_str(bd, d, "target_key_id", "${" S_KEY_ADDR "#key_id}");
-    }
-    s_resource(bd, s_fmt(bd, "backup.kms_alias.shared"), RDSBK_RT_KMS_ALIAS, bd->b, bd->rb,
-               s_fmt(bd, "%s", t->key.alias), d, S_KEY_ADDR, NULL);
-
-    /* 2. the bus admits each source account */
-    cJSON_ArrayForEach(acct, accounts) {
-        d = cJSON_CreateObject();
-        char *sid = s_fmt(bd, "rdsbk-%s-%s", t->stack, acct->valuestring);
-        if (d) {
-            s_add_str(bd, d, "statement_id", sid);
-            s_add_str(bd, d, "principal", acct->valuestring);
-            s_add_str(bd, d, "action", "events:PutEvents");
-        }
-        s_resource(bd, s_fmt(bd, "backup.events_permission[%s]", acct->valuestring),
-                   RDSBK_RT_EVENTS_PERMISSION, bd->b, bd->rb, sid, d, NULL);
-    }
-
-    /* 3. backup-copy: role, function, rule, permission, target */
-    s_role(bd, "backup", "backup_copy", bd->b, "backup-copy", "policies/lambda-trust.json",
-           "rdsbk: copies shared snapshots into the backup account");
-    {
-        cJSON *logs = s_log_groups(bd, bd->b, backup_fn);
-        cJSON *key = cJSON_CreateString(S_KEY_ARN);
-        const struct rdsbk_tvar vars[] = {{"backup_copy_resource_arns", copy_resources},
-                                          {"key_arn", key},
-                                          {"log_group_arns", logs}};
-        s_role_policy(bd, "backup", "backup_copy", bd->b, "backup-copy",
-                      rdsbk_template_json("policies/backup-copy-role.json", vars, 3), S_KEY_ADDR);
-        cJSON_Delete(logs);
-        cJSON_Delete(key);
-    }
-    {
-        cJSON *env = s_env(bd);
-        s_add_str(bd, env, "RDSBK_KMS_KEY_ARN", S_KEY_ARN);
-        s_add_joined(bd, env, "RDSBK_SOURCE_ACCOUNTS", accounts);
-        s_add_owned(bd, env, "RDSBK_EVENT_SOURCE", s_fmt(bd, "rdsbk.%s", t->stack));
-        s_add_str(bd, env, "RDSBK_EVENT_DETAIL_TYPE", RDSBK_EVENT_DETAIL_TYPE);
-        s_function(bd, "backup", "backup_copy", bd->b, "backup-copy", "backup-copy", env,
-                   S_KEY_ADDR);
-    }
-    s_invoke_permission(bd, "backup", "backup_copy", bd->b, "backup_copy", "backup-copy",
-                        "backup-copy", "rdsbk-events");
-    s_rule(bd, "backup", "backup_copy", bd->b, bd->rb, "backup-copy",
-           "rdsbk: snapshot shared by a source account -> copy into the backup account",
-           s_custom_pattern(bd, cJSON_Duplicate(accounts, 1)), NULL);
-    s_target(bd, "backup", "backup_copy", bd->b, bd->rb, "backup-copy",
-             s_fmt(bd, "arn:%s:lambda:%s:%s:function:%s", bd->p, bd->rb, bd->b, backup_fn), NULL,
-             NULL, "backup.lambda_function.backup_copy", "backup.lambda_permission.backup_copy",
-             NULL);
-
-cleanup:
-    cJSON_Delete(copy_roles);
-    cJSON_Delete(copy_resources);
-    free(copy_role);
-    free(backup_fn);
+    return s_template(bd, "policies/backup-copy-role.json", vars, 3);
 }
+
+/* The backup-copy function: a source account shared a copy, which is copied into the backup
+ * account, encrypted with the shared key. */
+static void s_backup_copy_function(struct s_builder *bd, const cJSON *accounts) {
+    const struct s_place backup_copy = {"backup", "backup_copy", bd->b, "backup-copy"};
+    const struct s_lambda fn = {
+        .role_description = "rdsbk: copies shared snapshots into the backup account",
+        .policy = s_backup_copy_policy(bd, &backup_copy),
+        .environment = s_env(bd),
+        .key_dep = S_KEY_ADDR,
+        .rule_description =
+            "rdsbk: snapshot shared by a source account -> copy into the backup account",
+        .pattern = s_shared_pattern(bd, s_dup(bd, accounts)),
+    };
+
+    s_add_str(bd, fn.environment, "RDSBK_KMS_KEY_ARN", S_KEY_ARN);
+    s_add_joined(bd, fn.environment, "RDSBK_SOURCE_ACCOUNTS", accounts);
+    s_add_event_source(bd, fn.environment);
+    s_lambda_function(bd, &backup_copy, &fn);
+}
+
+/* ---- the graph --------------------------------------------------------------------------- */
 
 static int s_cmp_resource(const void *a, const void *b) {
     return strcmp(((const struct rdsbk_resource *)a)->address,
                   ((const struct rdsbk_resource *)b)->address);
 }
 
-/* ---- AWS's size quotas ------------------------------------------------------------------ */
+/* Every piece of the pipeline, for the source accounts `accounts`. */
+static void s_pipeline(struct s_builder *bd, const cJSON *accounts) {
+    const cJSON *acct;
 
-/*
- * Documents that grow with the sources and their databases, against the quotas AWS enforces when
- * they are written: past one, a write fails half-way through an apply, so the build refuses the
- * pipeline first, naming the document. Sizes as stored (compact JSON; IAM does not count
- * whitespace either), each reference (the key's ARN, known at apply) counted at S_REF_MAX, longer
- * than what it stands for. A source's copy role names four snapshot patterns per database of that
- * source (about 230 characters a database: about 39 databases), the backup-copy role two per
- * database of every source (about 123: about 73 databases in all).
- */
-#define S_REF_MAX 128
-
-struct s_quota {
-    enum rdsbk_resource_type type;
-    const char *attribute;
-    bool variables; /* a Lambda environment: its keys and values, not its JSON */
-    size_t max;
-    const char *what;
-    const char *hint;
-};
-
-static const struct s_quota s_quotas[] = {
-    {RDSBK_RT_IAM_ROLE_POLICY, "policy", false, 10240, "IAM allows a role's inline policies",
-     "list the databases with fewer, broader patterns (billing-*), or split the sources between "
-     "stacks"},
-    {RDSBK_RT_EVENTS_RULE, "event_pattern", false, 4096, "EventBridge allows an event pattern",
-     "list the databases with fewer, broader patterns (billing-*)"},
-    {RDSBK_RT_LAMBDA_FUNCTION, "environment", true, 4096,
-     "Lambda allows a function's environment variables",
-     "list the databases with fewer, broader patterns (billing-*), or split the sources between "
-     "stacks"},
-    {RDSBK_RT_KMS_KEY, "policy", false, 32768, "KMS allows a key policy",
-     "split the sources between stacks"},
-};
-
-/* Characters of `text`, each ${...} reference counted at S_REF_MAX. */
-static size_t s_stored_size(const char *text) {
-    size_t size = strlen(text);
-    const char *open = text;
-
-    while ((open = strstr(open, "${")) != NULL) {
-        const char *close = strchr(open, '}');
-        if (!close)
-            break;
-        size = size - (size_t)(close + 1 - open) + S_REF_MAX;
-        open = close + 1;
+    cJSON_ArrayForEach(acct, accounts) {
+        s_account_side(bd, acct->valuestring);
     }
-    return size;
-}
-
-/* 0, or RDSBK_EINVALID (RDSBK_ENOMEM) with the error set. */
-static int s_check_size(const struct rdsbk_resource *r, const struct s_quota *q) {
-    const cJSON *doc = cJSON_GetObjectItemCaseSensitive(r->desired, q->attribute);
-    size_t size = 0;
-
-    if (!doc)
-        return 0;
-    if (q->variables) {
-        const cJSON *v;
-        cJSON_ArrayForEach(v, doc) {
-            size += strlen(v->string) + (cJSON_IsString(v) ? s_stored_size(v->valuestring) : 0);
-        }
-    } else {
-        char *text = cJSON_PrintUnformatted(doc);
-        if (!text)
-            return rdsbk_error_oom();
-        size = s_stored_size(text);
-        free(text);
-    }
-    if (size <= q->max)
-        return 0;
-    return rdsbk_error_set(RDSBK_EINVALID, "%s: its %s would be %zu characters; %s %zu at most: %s",
-                           r->address, q->attribute, size, q->what, q->max, q->hint);
-}
-
-/*
- * The backup account's default event bus admits each source account with a statement of its
- * own, as PutPermission writes it (compact JSON, the way the policy is stored and measured):
- *   {"Sid":"<statement id>","Effect":"Allow","Principal":{"AWS":"arn:<partition>:iam::<account>:
- *   root"},"Action":"events:PutEvents","Resource":"arn:<partition>:events:<region>:<backup>:
- *   event-bus/default"}
- * comma-separated in {"Version":"2012-10-17","Statement":[...]}: 201 characters a statement for
- * stack "bench" in partition aws, so about 50 source accounts under the default quota ("Event bus
- * policy size", 10,240, adjustable: backup.bus_policy_quota). Statements of other stacks on the
- * same bus count too: the plan adds them (engine.c, s_check_bus_growth).
- */
-#define S_BUS_POLICY_ENVELOPE "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-
-/* The characters of r's statement in the bus policy; 0 when r is not a bus permission. */
-static size_t s_bus_statement_size(const struct rdsbk_graph *g, const struct rdsbk_resource *r) {
-    static const char statement[] =
-        "{\"Sid\":\"\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn::iam:::root\"},"
-        "\"Action\":\"events:PutEvents\",\"Resource\":\"arn::events:::event-bus/default\"}";
-    const char *sid = cJSON_GetStringValue(cJSON_GetObjectItem(r->desired, "statement_id"));
-    const char *principal = cJSON_GetStringValue(cJSON_GetObjectItem(r->desired, "principal"));
-
-    if (r->type != RDSBK_RT_EVENTS_PERMISSION || !sid || !principal)
-        return 0;
-    return sizeof(statement) - 1 + strlen(sid) + strlen(principal) + 2 * strlen(g->partition) +
-           strlen(r->region) + strlen(r->account);
-}
-
-size_t rdsbk_model_bus_policy_size(const struct rdsbk_graph *g, size_t *statements) {
-    size_t size = sizeof(S_BUS_POLICY_ENVELOPE) - 1;
-    size_t n = 0;
-
-    for (size_t i = 0; i < g->n_resources; i++) {
-        size_t one = s_bus_statement_size(g, &g->resources[i]);
-        if (one)
-            size += (n++ > 0) + one;
-    }
-    if (statements)
-        *statements = n;
-    return size;
-}
-
-/* This stack's statements alone, named at the one that crosses the quota. */
-static int s_check_bus_policy(const struct rdsbk_graph *g) {
-    size_t size = sizeof(S_BUS_POLICY_ENVELOPE) - 1;
-    size_t statements = 0;
-
-    for (size_t i = 0; i < g->n_resources; i++) {
-        const struct rdsbk_resource *r = &g->resources[i];
-        size_t one = s_bus_statement_size(g, r);
-
-        if (!one)
-            continue;
-        size += (statements++ > 0) + one;
-        if (size > (size_t)g->bus_policy_quota)
-            return rdsbk_error_set(
-                RDSBK_EINVALID,
-                "%s: with it, %zu source accounts make the backup account's event bus policy %zu "
-                "characters (a statement each); EventBridge's \"Event bus policy size\" is %d: "
-                "raise it in Service Quotas and set backup.bus_policy_quota, or split the sources "
-                "between stacks",
-                r->address, statements, size, g->bus_policy_quota);
-    }
-    return 0;
-}
-
-int rdsbk_model_check_quotas(const struct rdsbk_graph *g) {
-    for (size_t i = 0; i < g->n_resources; i++)
-        for (size_t k = 0; k < sizeof(s_quotas) / sizeof(s_quotas[0]); k++) {
-            int rc = g->resources[i].type == s_quotas[k].type
-                         ? s_check_size(&g->resources[i], &s_quotas[k])
-                         : 0;
-            if (rc)
-                return rc;
-        }
-    return s_check_bus_policy(g);
+    for (size_t i = 0; i < bd->topo->n_sources; i++)
+        s_forward(bd, &bd->topo->sources[i]);
+    s_key(bd, accounts);
+    s_key_alias(bd);
+    s_bus_permissions(bd, accounts);
+    s_backup_copy_function(bd, accounts);
 }
 
 int rdsbk_model_build(struct rdsbk_graph **out, const struct rdsbk_topology *topo) {
-    struct s_builder bd;
+    struct s_builder bd = {.topo = topo, .rb = topo->backup.region, .b = topo->backup.account};
     cJSON *accounts = NULL;
-    const cJSON *acct;
-    int result = RDSBK_ERROR;
+    int rc;
 
     *out = NULL;
     rdsbk_error_clear();
-    memset(&bd, 0, sizeof(bd));
-    bd.topo = topo;
     bd.g = calloc(1, sizeof(*bd.g));
-    accounts = cJSON_CreateArray();
-    if (!bd.g || !accounts) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
-    bd.g->stack = strdup(topo->stack);
-    bd.g->partition = strdup(rdsbk_region_partition(topo->backup.region));
+    RDSBK_CHECK_ALLOC(bd.g);
     bd.g->bus_policy_quota = topo->backup.bus_policy_quota;
+    RDSBK_TRY(rdsbk_strdup_into(&bd.g->stack, topo->stack));
+    RDSBK_TRY(rdsbk_strdup_into(&bd.g->partition, rdsbk_region_partition(topo->backup.region)));
+    RDSBK_TRY(rdsbk_strfmt(&bd.event_source, "rdsbk.%s", topo->stack));
     bd.p = bd.g->partition;
-    bd.rb = topo->backup.region;
-    bd.b = topo->backup.account;
+    accounts = s_array(&bd);
     for (size_t i = 0; i < topo->n_sources; i++)
-        s_push_unique(&bd, accounts, strdup(topo->sources[i].account));
-
-    cJSON_ArrayForEach(acct, accounts) s_account_side(&bd, acct->valuestring);
-    for (size_t i = 0; i < topo->n_sources; i++)
-        s_source_side(&bd, &topo->sources[i]);
-    s_backup_side(&bd, accounts);
-
-    if (bd.oom || !bd.g->stack || !bd.g->partition) {
-        result = rdsbk_error_last()->code ? rdsbk_error_last()->code : RDSBK_ENOMEM;
-        if (!rdsbk_error_last()->code)
-            rdsbk_error_oom();
+        s_push_unique(&bd, accounts, s_strdup(&bd, topo->sources[i].account));
+    s_pipeline(&bd, accounts);
+    if (bd.rc) {
+        rdsbk_error_restore(&bd.error);
+        rc = bd.rc;
         goto cleanup;
     }
     qsort(bd.g->resources, bd.g->n_resources, sizeof(*bd.g->resources), s_cmp_resource);
     *out = bd.g;
     bd.g = NULL;
-    result = 0;
 
 cleanup:
     cJSON_Delete(accounts);
+    free(bd.event_source);
     rdsbk_graph_free(bd.g);
-    return result;
+    return rc;
 }

@@ -1,8 +1,11 @@
+/* `generate`: every document and package of the pipeline, written to a directory for review. */
 #include "rdsbk/generate.h"
 #include "rdsbk/buf.h"
 #include "rdsbk/error.h"
+#include "rdsbk/json_util.h"
 #include "rdsbk/lambda_pkg.h"
 #include "rdsbk/model.h"
+#include "rdsbk/str.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,109 +15,156 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Makes `dir`, or its subdirectory `sub` (NULL: `dir` itself). */
 static int s_mkdir(const char *dir, const char *sub) {
-    struct rdsbk_buf path = RDSBK_BUF_INIT;
-    int rc = 0;
+    char *path = NULL;
+    int rc;
 
-    if (rdsbk_buf_printf(&path, "%s%s%s", dir, sub ? "/" : "", sub ? sub : ""))
-        return RDSBK_ENOMEM;
-    if (mkdir(path.ptr, 0755) != 0 && errno != EEXIST)
-        rc = rdsbk_error_set(RDSBK_EIO, "%s: %s", path.ptr, strerror(errno));
-    rdsbk_buf_clean_up(&path);
+    RDSBK_TRY(sub ? rdsbk_strfmt(&path, "%s/%s", dir, sub) : rdsbk_strdup_into(&path, dir));
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        rc = rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
+
+cleanup:
+    free(path);
     return rc;
 }
 
 static int s_write(const char *dir, const char *name, const void *data, size_t len) {
-    struct rdsbk_buf path = RDSBK_BUF_INIT;
-    int fd;
-    int rc = 0;
+    char *path = NULL;
+    int fd = -1;
+    int rc;
 
-    if (rdsbk_buf_printf(&path, "%s/%s", dir, name))
-        return RDSBK_ENOMEM;
-    fd = open(path.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    RDSBK_TRY(rdsbk_strfmt(&path, "%s/%s", dir, name));
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0 || write(fd, data, len) != (ssize_t)len)
-        rc = rdsbk_error_set(RDSBK_EIO, "%s: %s", path.ptr, strerror(errno));
+        rc = rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
+
+cleanup:
     if (fd >= 0)
         close(fd);
-    rdsbk_buf_clean_up(&path);
+    free(path);
+    return rc;
+}
+
+/* Writes `value` as pretty JSON to `name`. */
+static int s_write_text(const char *dir, const char *name, const cJSON *value) {
+    char *text = value ? cJSON_Print(value) : NULL;
+    int rc = text ? s_write(dir, name, text, strlen(text)) : rdsbk_error_oom();
+
+    free(text);
     return rc;
 }
 
 /* Writes `value` as pretty JSON to <sub>/<address><suffix>, '/' in the address made '_'. */
 static int s_write_json(const char *dir, const char *sub, const char *address, const char *suffix,
                         const cJSON *value) {
-    struct rdsbk_buf name = RDSBK_BUF_INIT;
-    char *text = cJSON_Print(value);
-    int rc = rdsbk_buf_printf(&name, "%s/", sub);
+    char *name = NULL;
+    char *file;
+    int rc;
 
-    for (const char *p = address; !rc && *p; p++)
-        rc = rdsbk_buf_addc(&name, *p == '/' ? '_' : *p);
-    if (!rc)
-        rc = rdsbk_buf_adds(&name, suffix);
-    if (rc || !text)
-        rc = rdsbk_error_oom();
-    else
-        rc = s_write(dir, name.ptr, text, strlen(text));
-    free(text);
-    rdsbk_buf_clean_up(&name);
+    RDSBK_TRY(rdsbk_strfmt(&name, "%s/%s%s", sub, address, suffix));
+    file = name + strlen(sub) + 1;
+    for (size_t i = 0; i < strlen(address); i++)
+        file[i] = file[i] == '/' ? '_' : file[i];
+    rc = s_write_text(dir, name, value);
+
+cleanup:
+    free(name);
+    return rc;
+}
+
+/* *out = the entry of `r` in resources.json. */
+static int s_resource_entry(cJSON **out, const struct rdsbk_resource *r) {
+    cJSON *o = cJSON_CreateObject();
+    int rc;
+
+    RDSBK_CHECK_ALLOC(o);
+    RDSBK_TRY(rdsbk_json_add_str(o, "address", r->address));
+    RDSBK_TRY(rdsbk_json_add_str(o, "type", rdsbk_resource_type_name(r->type)));
+    RDSBK_TRY(rdsbk_json_add_str(o, "account", r->account));
+    RDSBK_TRY(rdsbk_json_add_str(o, "region", r->region));
+    RDSBK_TRY(rdsbk_json_add_str(o, "name", r->name));
+    rc = rdsbk_json_add_strs(o, "dependencies", (const char *const *)r->deps, r->n_deps);
+
+cleanup:
+    if (rc) {
+        cJSON_Delete(o);
+        o = NULL;
+    }
+    *out = o;
     return rc;
 }
 
 static int s_resources_json(const char *dir, const struct rdsbk_graph *g) {
     cJSON *list = cJSON_CreateArray();
-    char *text;
-    int rc;
+    cJSON *entry;
+    int rc = 0;
 
-    for (size_t i = 0; list && i < g->n_resources; i++) {
-        const struct rdsbk_resource *r = &g->resources[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON *deps = cJSON_CreateArray();
-        cJSON_AddStringToObject(o, "address", r->address);
-        cJSON_AddStringToObject(o, "type", rdsbk_resource_type_name(r->type));
-        cJSON_AddStringToObject(o, "account", r->account);
-        cJSON_AddStringToObject(o, "region", r->region);
-        cJSON_AddStringToObject(o, "name", r->name);
-        for (size_t d = 0; d < r->n_deps; d++)
-            cJSON_AddItemToArray(deps, cJSON_CreateString(r->deps[d]));
-        cJSON_AddItemToObject(o, "dependencies", deps);
-        cJSON_AddItemToArray(list, o);
+    RDSBK_CHECK_ALLOC(list);
+    for (size_t i = 0; i < g->n_resources; i++) {
+        RDSBK_TRY(s_resource_entry(&entry, &g->resources[i]));
+        cJSON_AddItemToArray(list, entry);
     }
-    text = cJSON_Print(list);
+    rc = s_write_text(dir, "resources.json", list);
+
+cleanup:
     cJSON_Delete(list);
-    if (!text)
-        return rdsbk_error_oom();
-    rc = s_write(dir, "resources.json", text, strlen(text));
-    free(text);
     return rc;
 }
 
-/* The bus policy the backup account's default bus ends up with: one statement per source. */
-static cJSON *s_bus_policy(const struct rdsbk_graph *g, const struct rdsbk_topology *t) {
-    cJSON *policy = cJSON_CreateObject();
-    cJSON *stmts = cJSON_AddArrayToObject(policy, "Statement");
-    char buf[256];
+/* Adds the statement of bus permission `r` to `statements`: `r`'s account may put events on the
+ * backup account's bus `bus_arn`. */
+static int s_bus_statement(cJSON *statements, const struct rdsbk_graph *g,
+                           const struct rdsbk_resource *r, const char *bus_arn) {
+    cJSON *s = cJSON_CreateObject();
+    cJSON *principal;
+    char *root = NULL;
+    int rc;
 
-    cJSON_AddStringToObject(policy, "Version", "2012-10-17");
-    for (size_t i = 0; i < g->n_resources; i++) {
-        const struct rdsbk_resource *r = &g->resources[i];
-        cJSON *s;
-        cJSON *principal;
-        if (r->type != RDSBK_RT_EVENTS_PERMISSION)
-            continue;
-        s = cJSON_CreateObject();
-        cJSON_AddStringToObject(s, "Sid", r->name);
-        cJSON_AddStringToObject(s, "Effect", "Allow");
-        principal = cJSON_AddObjectToObject(s, "Principal");
-        snprintf(buf, sizeof(buf), "arn:%s:iam::%s:root", g->partition,
-                 cJSON_GetStringValue(cJSON_GetObjectItem(r->desired, "principal")));
-        cJSON_AddStringToObject(principal, "AWS", buf);
-        cJSON_AddStringToObject(s, "Action", "events:PutEvents");
-        snprintf(buf, sizeof(buf), "arn:%s:events:%s:%s:event-bus/default", g->partition,
-                 t->backup.region, t->backup.account);
-        cJSON_AddStringToObject(s, "Resource", buf);
-        cJSON_AddItemToArray(stmts, s);
+    RDSBK_CHECK_ALLOC(s);
+    RDSBK_TRY(rdsbk_strfmt(&root, "arn:%s:iam::%s:root", g->partition,
+                           rdsbk_json_str(r->desired, "principal")));
+    RDSBK_TRY(rdsbk_json_add_str(s, "Sid", r->name));
+    RDSBK_TRY(rdsbk_json_add_str(s, "Effect", "Allow"));
+    principal = cJSON_AddObjectToObject(s, "Principal");
+    RDSBK_CHECK_ALLOC(principal);
+    RDSBK_TRY(rdsbk_json_add_str(principal, "AWS", root));
+    RDSBK_TRY(rdsbk_json_add_str(s, "Action", "events:PutEvents"));
+    RDSBK_TRY(rdsbk_json_add_str(s, "Resource", bus_arn));
+    if (!cJSON_AddItemToArray(statements, s)) {
+        rc = rdsbk_error_oom();
+        goto cleanup;
     }
-    return policy;
+    s = NULL;
+
+cleanup:
+    cJSON_Delete(s);
+    free(root);
+    return rc;
+}
+
+/* *out = the policy the backup account's default bus ends up with: one statement per source
+ * account. */
+static int s_bus_policy(cJSON **out, const struct rdsbk_graph *g, const struct rdsbk_topology *t) {
+    cJSON *policy = cJSON_CreateObject();
+    cJSON *statements = cJSON_AddArrayToObject(policy, "Statement");
+    char *bus_arn = NULL;
+    int rc;
+
+    RDSBK_CHECK_ALLOC(statements);
+    RDSBK_TRY(rdsbk_json_add_str(policy, "Version", "2012-10-17"));
+    RDSBK_TRY(rdsbk_strfmt(&bus_arn, "arn:%s:events:%s:%s:event-bus/default", g->partition,
+                           t->backup.region, t->backup.account));
+    for (size_t i = 0; i < g->n_resources; i++)
+        if (g->resources[i].type == RDSBK_RT_EVENTS_PERMISSION)
+            RDSBK_TRY(s_bus_statement(statements, g, &g->resources[i], bus_arn));
+    *out = policy;
+    policy = NULL;
+
+cleanup:
+    cJSON_Delete(policy);
+    free(bus_arn);
+    return rc;
 }
 
 static int s_resource_files(const char *dir, const struct rdsbk_resource *r) {
@@ -143,44 +193,45 @@ static int s_resource_files(const char *dir, const struct rdsbk_resource *r) {
     }
 }
 
-int rdsbk_generate(const struct rdsbk_topology *topo, const char *dir) {
+/* functions/<package>.zip: each package as apply deploys it. */
+static int s_packages(const char *dir) {
     static const char *const packages[] = {"copy", "share", "backup-copy"};
-    static const char *const subdirs[] = {"functions", "iam", "kms", "events"};
-    struct rdsbk_graph *g = NULL;
     struct rdsbk_buf zip = RDSBK_BUF_INIT;
-    cJSON *bus = NULL;
-    int rc;
+    char sha[RDSBK_CODE_SHA256_LEN + 1];
+    char name[64];
+    int rc = 0;
 
-    rc = rdsbk_model_build(&g, topo);
-    if (!rc)
-        rc = rdsbk_model_check_quotas(g);
-    if (rc)
-        goto cleanup;
-    rc = s_mkdir(dir, NULL);
-    for (size_t i = 0; !rc && i < sizeof(subdirs) / sizeof(subdirs[0]); i++)
-        rc = s_mkdir(dir, subdirs[i]);
-    if (!rc)
-        rc = s_resources_json(dir, g);
-    for (size_t i = 0; !rc && i < g->n_resources; i++)
-        rc = s_resource_files(dir, &g->resources[i]);
-    for (size_t i = 0; !rc && i < sizeof(packages) / sizeof(packages[0]); i++) {
-        char sha[RDSBK_CODE_SHA256_LEN + 1];
-        char name[64];
-        rc = rdsbk_lambda_package(&zip, sha, packages[i]);
-        if (rc)
-            break;
+    for (size_t i = 0; i < sizeof(packages) / sizeof(packages[0]); i++) {
+        RDSBK_TRY(rdsbk_lambda_package(&zip, sha, packages[i]));
         snprintf(name, sizeof(name), "functions/%s.zip", packages[i]);
-        rc = s_write(dir, name, zip.ptr, zip.len);
-        rdsbk_buf_reset(&zip);
-    }
-    if (!rc) {
-        bus = s_bus_policy(g, topo);
-        rc = bus ? s_write_json(dir, "events", "bus-policy", ".json", bus) : rdsbk_error_oom();
+        RDSBK_TRY(s_write(dir, name, rdsbk_buf_cstr(&zip), rdsbk_buf_len(&zip)));
     }
 
 cleanup:
-    cJSON_Delete(bus);
     rdsbk_buf_clean_up(&zip);
+    return rc;
+}
+
+int rdsbk_generate(const struct rdsbk_topology *topo, const char *dir) {
+    static const char *const subdirs[] = {"functions", "iam", "kms", "events"};
+    struct rdsbk_graph *g = NULL;
+    cJSON *bus = NULL;
+    int rc;
+
+    RDSBK_TRY(rdsbk_model_build(&g, topo));
+    RDSBK_TRY(rdsbk_model_check_quotas(g));
+    RDSBK_TRY(s_mkdir(dir, NULL));
+    for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++)
+        RDSBK_TRY(s_mkdir(dir, subdirs[i]));
+    RDSBK_TRY(s_resources_json(dir, g));
+    for (size_t i = 0; i < g->n_resources; i++)
+        RDSBK_TRY(s_resource_files(dir, &g->resources[i]));
+    RDSBK_TRY(s_packages(dir));
+    RDSBK_TRY(s_bus_policy(&bus, g, topo));
+    rc = s_write_json(dir, "events", "bus-policy", ".json", bus);
+
+cleanup:
+    cJSON_Delete(bus);
     rdsbk_graph_free(g);
     return rc;
 }

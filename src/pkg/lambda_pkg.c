@@ -1,3 +1,4 @@
+/* The Lambda deployment packages: a function's handler module and the common module, zipped. */
 #include "rdsbk/lambda_pkg.h"
 #include "rdsbk/error.h"
 #include "rdsbk/templates.h"
@@ -30,15 +31,10 @@ static int s_unknown(const char *function) {
 
 /* Index of `function` in s_functions, or -1. */
 static int s_find(const char *function) {
-    int found = -1;
-
-    for (size_t i = 0; function && i < sizeof(s_functions) / sizeof(s_functions[0]); i++) {
-        if (strcmp(function, s_functions[i].function) == 0) {
-            found = (int)i;
-            break;
-        }
-    }
-    return found;
+    for (size_t i = 0; function && i < sizeof(s_functions) / sizeof(s_functions[0]); i++)
+        if (strcmp(function, s_functions[i].function) == 0)
+            return (int)i;
+    return -1;
 }
 
 const char *rdsbk_lambda_handler(const char *function) {
@@ -53,25 +49,16 @@ const char *rdsbk_lambda_runtime(void) {
 int rdsbk_lambda_code_sha256(char out[RDSBK_CODE_SHA256_LEN + 1], const void *data, size_t len) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_len = 0;
-    int n;
-    int result = RDSBK_ERROR;
 
     out[0] = '\0';
-    if (EVP_Digest(data, len, digest, &digest_len, EVP_sha256(), NULL) != 1 || digest_len != 32) {
-        result = rdsbk_error_set(RDSBK_ERROR, "SHA-256 failed");
-        goto cleanup;
-    }
+    if (EVP_Digest(data, len, digest, &digest_len, EVP_sha256(), NULL) != 1 || digest_len != 32)
+        return rdsbk_error_set(RDSBK_ERROR, "SHA-256 failed");
     /* EVP_EncodeBlock writes 4 * ceil(32 / 3) = 44 characters and a NUL. */
-    n = EVP_EncodeBlock((unsigned char *)out, digest, (int)digest_len);
-    if (n != RDSBK_CODE_SHA256_LEN) {
+    if (EVP_EncodeBlock((unsigned char *)out, digest, (int)digest_len) != RDSBK_CODE_SHA256_LEN) {
         out[0] = '\0';
-        result = rdsbk_error_set(RDSBK_ERROR, "base64 encoding failed");
-        goto cleanup;
+        return rdsbk_error_set(RDSBK_ERROR, "base64 encoding failed");
     }
-    result = 0;
-
-cleanup:
-    return result;
+    return 0;
 }
 
 int rdsbk_lambda_package(struct rdsbk_buf *zip_out, char code_sha256_out[RDSBK_CODE_SHA256_LEN + 1],
@@ -83,45 +70,27 @@ int rdsbk_lambda_package(struct rdsbk_buf *zip_out, char code_sha256_out[RDSBK_C
     struct rdsbk_zip_entry entries[2];
     int i = s_find(function);
     int rc;
-    int result = RDSBK_ERROR;
 
     code_sha256_out[0] = '\0';
     rdsbk_buf_reset(zip_out);
-    if (i < 0) {
-        result = s_unknown(function);
-        goto cleanup;
-    }
+    if (i < 0)
+        return s_unknown(function);
     snprintf(handler_path, sizeof(handler_path), "lambda/%s.py", s_functions[i].module);
     snprintf(handler_entry, sizeof(handler_entry), "%s.py", s_functions[i].module);
     handler_tpl = rdsbk_template_find(handler_path);
     common_tpl = rdsbk_template_find(S_COMMON_TEMPLATE);
-    if (!handler_tpl || !common_tpl) {
-        result = rdsbk_error_set(RDSBK_ENOTFOUND, "template %s is not built into this binary",
-                                 handler_tpl ? S_COMMON_TEMPLATE : handler_path);
-        goto cleanup;
-    }
-    entries[0].name = handler_entry;
-    entries[0].data = handler_tpl->data;
-    entries[0].size = handler_tpl->size;
-    entries[1].name = S_COMMON_ENTRY;
-    entries[1].data = common_tpl->data;
-    entries[1].size = common_tpl->size;
-    rc = rdsbk_zip_build(zip_out, entries, 2);
-    if (rc) {
-        result = rc;
-        goto cleanup;
-    }
-    rc = rdsbk_lambda_code_sha256(code_sha256_out, zip_out->ptr, zip_out->len);
-    if (rc) {
-        result = rc;
-        goto cleanup;
-    }
-    result = 0;
+    if (!handler_tpl || !common_tpl)
+        return rdsbk_error_set(RDSBK_ENOTFOUND, "template %s is not built into this binary",
+                               handler_tpl ? S_COMMON_TEMPLATE : handler_path);
+    entries[0] = (struct rdsbk_zip_entry){handler_entry, handler_tpl->data, handler_tpl->size};
+    entries[1] = (struct rdsbk_zip_entry){S_COMMON_ENTRY, common_tpl->data, common_tpl->size};
+    RDSBK_TRY(rdsbk_zip_build(zip_out, entries, 2));
+    rc = rdsbk_lambda_code_sha256(code_sha256_out, rdsbk_buf_cstr(zip_out), rdsbk_buf_len(zip_out));
 
 cleanup:
-    if (result)
+    if (rc)
         rdsbk_buf_reset(zip_out);
-    return result;
+    return rc;
 }
 
 /*
@@ -141,7 +110,7 @@ int rdsbk_lambda_package_cached(struct rdsbk_buf *zip_out,
                                 char code_sha256_out[RDSBK_CODE_SHA256_LEN + 1],
                                 const char *function) {
     int i = s_find(function);
-    int result = 0;
+    int rc = 0;
 
     code_sha256_out[0] = '\0';
     if (zip_out)
@@ -150,12 +119,13 @@ int rdsbk_lambda_package_cached(struct rdsbk_buf *zip_out,
         return s_unknown(function);
     pthread_mutex_lock(&s_built_lock);
     if (!s_built[i].done)
-        result = rdsbk_lambda_package(&s_built[i].zip, s_built[i].sha, function);
-    s_built[i].done = result == 0;
-    if (result == 0 && zip_out)
-        result = rdsbk_buf_add(zip_out, s_built[i].zip.ptr, s_built[i].zip.len);
-    if (result == 0)
+        rc = rdsbk_lambda_package(&s_built[i].zip, s_built[i].sha, function);
+    s_built[i].done = rc == 0;
+    if (rc == 0 && zip_out)
+        rc =
+            rdsbk_buf_add(zip_out, rdsbk_buf_cstr(&s_built[i].zip), rdsbk_buf_len(&s_built[i].zip));
+    if (rc == 0)
         memcpy(code_sha256_out, s_built[i].sha, sizeof(s_built[i].sha));
     pthread_mutex_unlock(&s_built_lock);
-    return result;
+    return rc;
 }

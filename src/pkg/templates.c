@@ -1,3 +1,4 @@
+/* The templates built into the binary (cmake/embed.cmake generates the table), found by path. */
 #include "rdsbk/templates.h"
 
 #include "rdsbk/str.h"

@@ -1,6 +1,8 @@
+/* The deterministic zip writer of rdsbk/zip.h (APPNOTE.TXT: stored and deflated entries only). */
 #include "rdsbk/zip.h"
 #include "rdsbk/error.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,44 +33,88 @@ struct s_written {
     uint32_t offset;
 };
 
-static int s_add16(struct rdsbk_buf *out, unsigned v) {
-    unsigned char b[2] = {(unsigned char)(v & 0xff), (unsigned char)((v >> 8) & 0xff)};
-    return rdsbk_buf_add(out, b, sizeof(b));
-}
-
-static int s_add32(struct rdsbk_buf *out, uint32_t v) {
-    unsigned char b[4] = {(unsigned char)(v & 0xff), (unsigned char)((v >> 8) & 0xff),
-                          (unsigned char)((v >> 16) & 0xff), (unsigned char)((v >> 24) & 0xff)};
-    return rdsbk_buf_add(out, b, sizeof(b));
-}
-
 static int s_compare_entries(const void *a, const void *b) {
     const struct rdsbk_zip_entry *const *ea = a;
     const struct rdsbk_zip_entry *const *eb = b;
     return strcmp((*ea)->name, (*eb)->name);
 }
 
+/* A little-endian field of a zip record: 2 or 4 bytes. */
+struct s_field {
+    size_t width;
+    uint32_t value;
+};
+
+static int s_put(struct rdsbk_buf *out, const struct s_field *fields, size_t n) {
+    int rc = 0;
+
+    for (size_t i = 0; i < n && !rc; i++) {
+        uint32_t v = fields[i].value;
+        unsigned char b[4] = {(unsigned char)(v & 0xff), (unsigned char)((v >> 8) & 0xff),
+                              (unsigned char)((v >> 16) & 0xff), (unsigned char)((v >> 24) & 0xff)};
+        rc = rdsbk_buf_add(out, b, fields[i].width);
+    }
+    return rc;
+}
+
+#define S_PUT(out, fields) s_put((out), (fields), sizeof(fields) / sizeof((fields)[0]))
+
+/* 0 when `value` fits a 4-byte field; else RDSBK_EINVALID (a zip of 4 GiB or more). */
+static int s_check_field(size_t value) {
+    if (value > S_MAX_FIELD)
+        return rdsbk_error_set(RDSBK_EINVALID, "zip would exceed 4 GiB (ZIP64 needed)");
+    return 0;
+}
+
 /* A name is a relative '/'-separated path with no empty, "." or ".." part. */
 static int s_check_name(const char *name) {
     size_t len = name ? strlen(name) : 0;
     const char *part = name;
-    int result = 0;
 
-    if (len == 0 || len > 0xffff) {
-        result = rdsbk_error_set(RDSBK_EINVALID, "zip entry name is empty or too long");
-        part = NULL;
-    }
+    if (len == 0 || len > 0xffff)
+        return rdsbk_error_set(RDSBK_EINVALID, "zip entry name is empty or too long");
     while (part) {
         const char *slash = strchr(part, '/');
         size_t n = slash ? (size_t)(slash - part) : strlen(part);
-        if (n == 0 || (n == 1 && part[0] == '.') || (n == 2 && part[0] == '.' && part[1] == '.')) {
-            result =
-                rdsbk_error_set(RDSBK_EINVALID, "zip entry name '%s' is not a relative path", name);
-            break;
-        }
+        if (n == 0 || (n == 1 && part[0] == '.') || (n == 2 && part[0] == '.' && part[1] == '.'))
+            return rdsbk_error_set(RDSBK_EINVALID, "zip entry name '%s' is not a relative path",
+                                   name);
         part = slash ? slash + 1 : NULL;
     }
-    return result;
+    return 0;
+}
+
+/* *out = the entries, checked and sorted by name (the caller frees the array). RDSBK_EINVALID for
+ * a bad or duplicate name or a size needing ZIP64. */
+static int s_sorted(const struct rdsbk_zip_entry ***out, const struct rdsbk_zip_entry *entries,
+                    size_t count) {
+    const struct rdsbk_zip_entry **sorted = calloc(count ? count : 1, sizeof(*sorted));
+    int rc = 0;
+
+    RDSBK_CHECK_ALLOC(sorted);
+    for (size_t i = 0; i < count; i++) {
+        RDSBK_TRY(s_check_name(entries[i].name));
+        if (entries[i].size > S_MAX_FIELD || (entries[i].size && !entries[i].data)) {
+            rc = rdsbk_error_set(RDSBK_EINVALID, "zip entry '%s' is too large (ZIP64 needed)",
+                                 entries[i].name);
+            goto cleanup;
+        }
+        sorted[i] = &entries[i];
+    }
+    if (count > 1)
+        qsort(sorted, count, sizeof(*sorted), s_compare_entries);
+    for (size_t i = 1; i < count; i++) {
+        if (strcmp(sorted[i - 1]->name, sorted[i]->name) == 0) {
+            rc = rdsbk_error_set(RDSBK_EINVALID, "duplicate zip entry '%s'", sorted[i]->name);
+            goto cleanup;
+        }
+    }
+    *out = sorted;
+    sorted = NULL;
+
+cleanup:
+    free(sorted);
+    return rc;
 }
 
 /*
@@ -80,23 +126,20 @@ static int s_deflate(unsigned char **out, size_t *out_len, const void *data, siz
     uLong bound;
     int zinit = 0;
     int zrc;
-    int result = RDSBK_ERROR;
+    int rc = 0;
 
     memset(&zs, 0, sizeof(zs));
     *out = NULL;
     *out_len = 0;
     zrc = deflateInit2(&zs, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
     if (zrc != Z_OK) {
-        result = rdsbk_error_set(RDSBK_ERROR, "zlib deflateInit2 failed (%d)", zrc);
+        rc = rdsbk_error_set(RDSBK_ERROR, "zlib deflateInit2 failed (%d)", zrc);
         goto cleanup;
     }
     zinit = 1;
     bound = deflateBound(&zs, (uLong)size);
     dst = malloc(bound ? bound : 1);
-    if (!dst) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
+    RDSBK_CHECK_ALLOC(dst);
     /* zlib's API is not const-correct; it never writes through next_in. */
     zs.next_in = (Bytef *)(uintptr_t)data;
     zs.avail_in = (uInt)size;
@@ -104,194 +147,152 @@ static int s_deflate(unsigned char **out, size_t *out_len, const void *data, siz
     zs.avail_out = (uInt)bound;
     zrc = deflate(&zs, Z_FINISH);
     if (zrc != Z_STREAM_END) {
-        result = rdsbk_error_set(RDSBK_ERROR, "zlib deflate failed (%d)", zrc);
+        rc = rdsbk_error_set(RDSBK_ERROR, "zlib deflate failed (%d)", zrc);
         goto cleanup;
     }
     *out = dst;
     *out_len = (size_t)zs.total_out;
     dst = NULL;
-    result = 0;
 
 cleanup:
     if (zinit)
         deflateEnd(&zs);
     free(dst);
-    return result;
+    return rc;
+}
+
+/* From "version needed to extract" to "extra field length": the same in a local header (APPNOTE
+ * 4.3.7) and in a central directory header (4.3.12). */
+static int s_write_common(struct rdsbk_buf *out, const struct s_written *w) {
+    const struct s_field fields[] = {
+        {2, S_VERSION_NEEDED}, /* version needed to extract */
+        {2, 0},                /* general purpose flags */
+        {2, w->method},        /* compression method */
+        {2, S_DOS_TIME},       /* last mod file time */
+        {2, S_DOS_DATE},       /* last mod file date */
+        {4, w->crc},           /* crc-32 */
+        {4, w->csize},         /* compressed size */
+        {4, w->usize},         /* uncompressed size */
+        {2, w->name_len},      /* file name length */
+        {2, 0},                /* extra field length */
+    };
+
+    return S_PUT(out, fields);
 }
 
 /* Local file header (APPNOTE 4.3.7), then the data. */
 static int s_write_local(struct rdsbk_buf *out, const struct s_written *w, const void *data) {
-    int rc = 0;
+    const struct s_field signature[] = {{4, S_SIG_LOCAL}};
+    int rc;
 
-    rc = rc ? rc : s_add32(out, S_SIG_LOCAL);
-    rc = rc ? rc : s_add16(out, S_VERSION_NEEDED); /* version needed to extract */
-    rc = rc ? rc : s_add16(out, 0);                /* general purpose flags */
-    rc = rc ? rc : s_add16(out, w->method);        /* compression method */
-    rc = rc ? rc : s_add16(out, S_DOS_TIME);       /* last mod file time */
-    rc = rc ? rc : s_add16(out, S_DOS_DATE);       /* last mod file date */
-    rc = rc ? rc : s_add32(out, w->crc);           /* crc-32 */
-    rc = rc ? rc : s_add32(out, w->csize);         /* compressed size */
-    rc = rc ? rc : s_add32(out, w->usize);         /* uncompressed size */
-    rc = rc ? rc : s_add16(out, w->name_len);      /* file name length */
-    rc = rc ? rc : s_add16(out, 0);                /* extra field length */
-    rc = rc ? rc : rdsbk_buf_add(out, w->name, w->name_len);
-    rc = rc ? rc : rdsbk_buf_add(out, data, w->csize);
+    RDSBK_TRY(S_PUT(out, signature));
+    RDSBK_TRY(s_write_common(out, w));
+    RDSBK_TRY(rdsbk_buf_add(out, w->name, w->name_len));
+    rc = rdsbk_buf_add(out, data, w->csize);
+
+cleanup:
     return rc;
 }
 
 /* Central directory file header (APPNOTE 4.3.12). */
 static int s_write_central(struct rdsbk_buf *out, const struct s_written *w) {
-    int rc = 0;
+    const struct s_field head[] = {
+        {4, S_SIG_CENTRAL}, {2, S_VERSION_MADE_BY}, /* version made by */
+    };
+    const struct s_field tail[] = {
+        {2, 0},               /* file comment length */
+        {2, 0},               /* disk number start */
+        {2, 0},               /* internal file attributes */
+        {4, S_EXTERNAL_ATTR}, /* external file attributes */
+        {4, w->offset},       /* relative offset of local header */
+    };
+    int rc;
 
-    rc = rc ? rc : s_add32(out, S_SIG_CENTRAL);
-    rc = rc ? rc : s_add16(out, S_VERSION_MADE_BY); /* version made by */
-    rc = rc ? rc : s_add16(out, S_VERSION_NEEDED);  /* version needed to extract */
-    rc = rc ? rc : s_add16(out, 0);                 /* general purpose flags */
-    rc = rc ? rc : s_add16(out, w->method);         /* compression method */
-    rc = rc ? rc : s_add16(out, S_DOS_TIME);        /* last mod file time */
-    rc = rc ? rc : s_add16(out, S_DOS_DATE);        /* last mod file date */
-    rc = rc ? rc : s_add32(out, w->crc);            /* crc-32 */
-    rc = rc ? rc : s_add32(out, w->csize);          /* compressed size */
-    rc = rc ? rc : s_add32(out, w->usize);          /* uncompressed size */
-    rc = rc ? rc : s_add16(out, w->name_len);       /* file name length */
-    rc = rc ? rc : s_add16(out, 0);                 /* extra field length */
-    rc = rc ? rc : s_add16(out, 0);                 /* file comment length */
-    rc = rc ? rc : s_add16(out, 0);                 /* disk number start */
-    rc = rc ? rc : s_add16(out, 0);                 /* internal file attributes */
-    rc = rc ? rc : s_add32(out, S_EXTERNAL_ATTR);   /* external file attributes */
-    rc = rc ? rc : s_add32(out, w->offset);         /* relative offset of local header */
-    rc = rc ? rc : rdsbk_buf_add(out, w->name, w->name_len);
+    RDSBK_TRY(S_PUT(out, head));
+    RDSBK_TRY(s_write_common(out, w));
+    RDSBK_TRY(S_PUT(out, tail));
+    rc = rdsbk_buf_add(out, w->name, w->name_len);
+
+cleanup:
     return rc;
 }
 
 /* End of central directory record (APPNOTE 4.3.16). */
 static int s_write_end(struct rdsbk_buf *out, size_t count, uint32_t cd_size, uint32_t cd_off) {
-    int rc = 0;
+    const struct s_field fields[] = {
+        {4, S_SIG_END},
+        {2, 0},               /* number of this disk */
+        {2, 0},               /* disk where the central directory starts */
+        {2, (uint32_t)count}, /* entries on this disk */
+        {2, (uint32_t)count}, /* entries in total */
+        {4, cd_size},         /* size of the central directory */
+        {4, cd_off},          /* offset of the central directory */
+        {2, 0},               /* comment length */
+    };
 
-    rc = rc ? rc : s_add32(out, S_SIG_END);
-    rc = rc ? rc : s_add16(out, 0);               /* number of this disk */
-    rc = rc ? rc : s_add16(out, 0);               /* disk where the central directory starts */
-    rc = rc ? rc : s_add16(out, (unsigned)count); /* entries on this disk */
-    rc = rc ? rc : s_add16(out, (unsigned)count); /* entries in total */
-    rc = rc ? rc : s_add32(out, cd_size);         /* size of the central directory */
-    rc = rc ? rc : s_add32(out, cd_off);          /* offset of the central directory */
-    rc = rc ? rc : s_add16(out, 0);               /* comment length */
+    return S_PUT(out, fields);
+}
+
+/* Writes entry `e` (its local header and data) at the end of `out`, and in *w what the central
+ * directory needs to know of it. */
+static int s_write_entry(struct rdsbk_buf *out, struct s_written *w,
+                         const struct rdsbk_zip_entry *e) {
+    unsigned char *deflated = NULL;
+    size_t deflated_len = 0;
+    bool compressed;
+    int rc;
+
+    RDSBK_TRY(s_check_field(rdsbk_buf_len(out)));
+    RDSBK_TRY(s_deflate(&deflated, &deflated_len, e->data, e->size));
+    /* Store what deflate cannot shrink (empty and incompressible files), as zip(1) does. */
+    compressed = deflated_len < e->size;
+    w->name = e->name;
+    w->name_len = (uint16_t)strlen(e->name);
+    w->method = compressed ? S_METHOD_DEFLATE : S_METHOD_STORED;
+    w->crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), e->data, (uInt)e->size);
+    w->csize = (uint32_t)(compressed ? deflated_len : e->size);
+    w->usize = (uint32_t)e->size;
+    w->offset = (uint32_t)rdsbk_buf_len(out);
+    rc = s_write_local(out, w, compressed ? (const void *)deflated : e->data);
+
+cleanup:
+    free(deflated);
     return rc;
 }
 
 int rdsbk_zip_build(struct rdsbk_buf *out, const struct rdsbk_zip_entry *entries, size_t count) {
     const struct rdsbk_zip_entry **sorted = NULL;
     struct s_written *written = NULL;
-    unsigned char *deflated = NULL;
     size_t cd_start;
     int rc;
-    int result = RDSBK_ERROR;
 
     rdsbk_buf_reset(out);
     if (count > S_MAX_ENTRIES) {
-        result =
-            rdsbk_error_set(RDSBK_EINVALID, "zip would have %zu entries (ZIP64 needed)", count);
+        rc = rdsbk_error_set(RDSBK_EINVALID, "zip would have %zu entries (ZIP64 needed)", count);
         goto cleanup;
     }
-    sorted = calloc(count ? count : 1, sizeof(*sorted));
     written = calloc(count ? count : 1, sizeof(*written));
-    if (!sorted || !written) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
-    for (size_t i = 0; i < count; i++) {
-        rc = s_check_name(entries[i].name);
-        if (rc) {
-            result = rc;
-            goto cleanup;
-        }
-        if (entries[i].size > S_MAX_FIELD || (entries[i].size && !entries[i].data)) {
-            result = rdsbk_error_set(RDSBK_EINVALID, "zip entry '%s' is too large (ZIP64 needed)",
-                                     entries[i].name);
-            goto cleanup;
-        }
-        sorted[i] = &entries[i];
-    }
-    if (count > 1)
-        qsort(sorted, count, sizeof(*sorted), s_compare_entries);
-    for (size_t i = 1; i < count; i++) {
-        if (strcmp(sorted[i - 1]->name, sorted[i]->name) == 0) {
-            result = rdsbk_error_set(RDSBK_EINVALID, "duplicate zip entry '%s'", sorted[i]->name);
-            goto cleanup;
-        }
-    }
+    RDSBK_CHECK_ALLOC(written);
+    RDSBK_TRY(s_sorted(&sorted, entries, count));
 
     /* 1. Local headers and data, in name order. */
-    for (size_t i = 0; i < count; i++) {
-        const struct rdsbk_zip_entry *e = sorted[i];
-        struct s_written *w = &written[i];
-        size_t deflated_len = 0;
-        const void *payload;
-
-        if (out->len > S_MAX_FIELD) {
-            result = rdsbk_error_set(RDSBK_EINVALID, "zip would exceed 4 GiB (ZIP64 needed)");
-            goto cleanup;
-        }
-        rc = s_deflate(&deflated, &deflated_len, e->data, e->size);
-        if (rc) {
-            result = rc;
-            goto cleanup;
-        }
-        w->name = e->name;
-        w->name_len = (uint16_t)strlen(e->name);
-        w->crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), e->data, (uInt)e->size);
-        w->usize = (uint32_t)e->size;
-        w->offset = (uint32_t)out->len;
-        /* Store what deflate cannot shrink (empty and incompressible files), as zip(1) does. */
-        if (deflated_len < e->size) {
-            w->method = S_METHOD_DEFLATE;
-            w->csize = (uint32_t)deflated_len;
-            payload = deflated;
-        } else {
-            w->method = S_METHOD_STORED;
-            w->csize = (uint32_t)e->size;
-            payload = e->data;
-        }
-        rc = s_write_local(out, w, payload);
-        free(deflated);
-        deflated = NULL;
-        if (rc) {
-            result = rc;
-            goto cleanup;
-        }
-    }
+    for (size_t i = 0; i < count; i++)
+        RDSBK_TRY(s_write_entry(out, &written[i], sorted[i]));
 
     /* 2. Central directory, same order. */
-    cd_start = out->len;
-    if (cd_start > S_MAX_FIELD) {
-        result = rdsbk_error_set(RDSBK_EINVALID, "zip would exceed 4 GiB (ZIP64 needed)");
-        goto cleanup;
-    }
-    for (size_t i = 0; i < count; i++) {
-        rc = s_write_central(out, &written[i]);
-        if (rc) {
-            result = rc;
-            goto cleanup;
-        }
-    }
+    cd_start = rdsbk_buf_len(out);
+    RDSBK_TRY(s_check_field(cd_start));
+    for (size_t i = 0; i < count; i++)
+        RDSBK_TRY(s_write_central(out, &written[i]));
 
     /* 3. End record. */
-    if (out->len - cd_start > S_MAX_FIELD) {
-        result = rdsbk_error_set(RDSBK_EINVALID, "zip would exceed 4 GiB (ZIP64 needed)");
-        goto cleanup;
-    }
-    rc = s_write_end(out, count, (uint32_t)(out->len - cd_start), (uint32_t)cd_start);
-    if (rc) {
-        result = rc;
-        goto cleanup;
-    }
-    result = 0;
+    RDSBK_TRY(s_check_field(rdsbk_buf_len(out) - cd_start));
+    rc = s_write_end(out, count, (uint32_t)(rdsbk_buf_len(out) - cd_start), (uint32_t)cd_start);
 
 cleanup:
-    if (result)
+    if (rc)
         rdsbk_buf_reset(out);
-    free(deflated);
     free(written);
     free(sorted);
-    return result;
+    return rc;
 }

@@ -2,11 +2,12 @@
  * The state lock: PATH.lock, created with O_EXCL, holding JSON that says who holds it. Two runs on
  * one state cannot both hold it; the loser is told who has it.
  */
-#include "rdsbk/buf.h"
 #include "rdsbk/clock.h"
 #include "rdsbk/error.h"
+#include "rdsbk/json_util.h"
 #include "rdsbk/log.h"
 #include "rdsbk/state.h"
+#include "rdsbk/str.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -25,33 +26,31 @@ struct rdsbk_state_lock {
     char *path;
 };
 
-static char *s_lock_path(const char *state_path) {
-    struct rdsbk_buf b = RDSBK_BUF_INIT;
-    if (rdsbk_buf_printf(&b, "%s.lock", state_path))
-        return NULL;
-    return rdsbk_buf_detach(&b);
-}
-
-static char *s_holder_json(const char *operation) {
+/* *out = who takes the lock, as the JSON the lock file holds (caller frees). */
+static int s_holder_json(char **out, const char *operation) {
     cJSON *o = cJSON_CreateObject();
     char host[256] = "unknown";
     char when[32];
     struct passwd *pw = getpwuid(getuid());
     time_t now = time(NULL);
     struct tm tm;
-    char *text;
+    int rc;
 
+    *out = NULL;
     gethostname(host, sizeof(host) - 1);
     gmtime_r(&now, &tm);
     strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    cJSON_AddStringToObject(o, "holder", pw ? pw->pw_name : "unknown");
-    cJSON_AddNumberToObject(o, "pid", (double)getpid());
-    cJSON_AddStringToObject(o, "host", host);
-    cJSON_AddStringToObject(o, "time", when);
-    cJSON_AddStringToObject(o, "operation", operation);
-    text = cJSON_PrintUnformatted(o);
+    RDSBK_CHECK_ALLOC(o);
+    RDSBK_TRY(rdsbk_json_add_str(o, "holder", pw ? pw->pw_name : "unknown"));
+    RDSBK_TRY(rdsbk_json_add_num(o, "pid", (double)getpid()));
+    RDSBK_TRY(rdsbk_json_add_str(o, "host", host));
+    RDSBK_TRY(rdsbk_json_add_str(o, "time", when));
+    RDSBK_TRY(rdsbk_json_add_str(o, "operation", operation));
+    rc = rdsbk_json_text(out, o);
+
+cleanup:
     cJSON_Delete(o);
-    return text;
+    return rc;
 }
 
 /* Reads the lock file; returns its JSON or NULL when unreadable (being written, or gone). */
@@ -149,76 +148,69 @@ static int s_try(const char *lock_path, const char *content) {
     return 0;
 }
 
+/* RDSBK_ELOCKED, naming the holder of the lock (NULL: unreadable). */
+static int s_locked(const cJSON *holder, const char *lock_path) {
+    const char *who = cJSON_GetStringValue(cJSON_GetObjectItem(holder, "holder"));
+    const char *host = cJSON_GetStringValue(cJSON_GetObjectItem(holder, "host"));
+    const char *when = cJSON_GetStringValue(cJSON_GetObjectItem(holder, "time"));
+    const char *op = cJSON_GetStringValue(cJSON_GetObjectItem(holder, "operation"));
+    const cJSON *pid = cJSON_GetObjectItem(holder, "pid");
+
+    return rdsbk_error_set(RDSBK_ELOCKED,
+                           "the state is locked by %s (pid %d on %s, %s since %s); wait for it, "
+                           "or if that run is gone, 'rdsbk-provision state unlock' (lock: %s)",
+                           who ? who : "another run", cJSON_IsNumber(pid) ? pid->valueint : 0,
+                           host ? host : "?", op ? op : "?", when ? when : "?", lock_path);
+}
+
+/* The lock is held by `holder` (NULL: unreadable or gone): 0 to try again (it was released, or
+ * was stale and is taken over, or we waited a little), or RDSBK_ELOCKED past `deadline`. */
+static int s_wait(const char *lock_path, const cJSON *holder, time_t deadline) {
+    if (!holder && access(lock_path, F_OK) != 0)
+        return 0; /* released while we looked */
+    if (holder && s_is_stale(holder)) {
+        s_take_over(lock_path, holder);
+        return 0;
+    }
+    if (time(NULL) >= deadline)
+        return s_locked(holder, lock_path);
+    rdsbk_clock_sleep_ms(200);
+    return 0;
+}
+
 int rdsbk_state_lock(struct rdsbk_state_lock **out, const char *state_path, const char *operation,
                      int timeout_s) {
-    char *lock_path = s_lock_path(state_path);
-    char *content = s_holder_json(operation);
+    char *lock_path = NULL;
+    char *content = NULL;
     struct rdsbk_state_lock *lock = NULL;
     time_t deadline = time(NULL) + (timeout_s > 0 ? timeout_s : 0);
-    int result = RDSBK_ERROR;
+    int rc;
 
     *out = NULL;
-    if (!lock_path || !content) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
-    for (;;) {
-        cJSON *holder;
-        int rc = s_try(lock_path, content);
+    RDSBK_TRY(rdsbk_strfmt(&lock_path, "%s.lock", state_path));
+    RDSBK_TRY(s_holder_json(&content, operation));
+    for (rc = s_try(lock_path, content); rc == RDSBK_ELOCKED; rc = s_try(lock_path, content)) {
+        cJSON *holder = s_read_holder_settled(lock_path);
+        int waited = s_wait(lock_path, holder, deadline);
 
-        if (rc == 0)
-            break;
-        if (rc != RDSBK_ELOCKED) {
-            result = rc;
-            goto cleanup;
-        }
-        holder = s_read_holder_settled(lock_path);
-        if (!holder && access(lock_path, F_OK) != 0)
-            continue; /* released while we looked */
-        if (holder && s_is_stale(holder)) {
-            s_take_over(lock_path, holder);
-            cJSON_Delete(holder);
-            continue;
-        }
-        if (time(NULL) >= deadline) {
-            const char *who =
-                holder ? cJSON_GetStringValue(cJSON_GetObjectItem(holder, "holder")) : NULL;
-            const char *host =
-                holder ? cJSON_GetStringValue(cJSON_GetObjectItem(holder, "host")) : NULL;
-            const char *when =
-                holder ? cJSON_GetStringValue(cJSON_GetObjectItem(holder, "time")) : NULL;
-            const char *op =
-                holder ? cJSON_GetStringValue(cJSON_GetObjectItem(holder, "operation")) : NULL;
-            const cJSON *pid_item = holder ? cJSON_GetObjectItem(holder, "pid") : NULL;
-            int pid = pid_item && cJSON_IsNumber(pid_item) ? pid_item->valueint : 0;
-            result =
-                rdsbk_error_set(RDSBK_ELOCKED,
-                                "the state is locked by %s (pid %d on %s, %s since %s); wait for "
-                                "it, or if that run "
-                                "is gone, 'rdsbk-provision state unlock' (lock: %s)",
-                                who ? who : "another run", pid, host ? host : "?", op ? op : "?",
-                                when ? when : "?", lock_path);
-            cJSON_Delete(holder);
-            goto cleanup;
-        }
         cJSON_Delete(holder);
-        rdsbk_clock_sleep_ms(200);
+        RDSBK_TRY(waited);
     }
+    RDSBK_TRY(rc);
     lock = calloc(1, sizeof(*lock));
     if (!lock) {
         unlink(lock_path);
-        result = rdsbk_error_oom();
+        rc = rdsbk_error_oom();
         goto cleanup;
     }
     lock->path = lock_path;
     lock_path = NULL;
     *out = lock;
-    result = 0;
 
 cleanup:
     free(lock_path);
     free(content);
-    return result;
+    return rc;
 }
 
 void rdsbk_state_unlock(struct rdsbk_state_lock *lock) {
@@ -230,14 +222,15 @@ void rdsbk_state_unlock(struct rdsbk_state_lock *lock) {
 }
 
 int rdsbk_state_force_unlock(const char *state_path) {
-    char *lock_path = s_lock_path(state_path);
-    int result = 0;
+    char *lock_path = NULL;
+    int rc;
 
-    if (!lock_path)
-        return rdsbk_error_oom();
+    RDSBK_TRY(rdsbk_strfmt(&lock_path, "%s.lock", state_path));
     if (unlink(lock_path) != 0)
-        result = errno == ENOENT ? rdsbk_error_set(RDSBK_ENOTFOUND, "%s is not locked", state_path)
-                                 : rdsbk_error_set(RDSBK_EIO, "%s: %s", lock_path, strerror(errno));
+        rc = errno == ENOENT ? rdsbk_error_set(RDSBK_ENOTFOUND, "%s is not locked", state_path)
+                             : rdsbk_error_set(RDSBK_EIO, "%s: %s", lock_path, strerror(errno));
+
+cleanup:
     free(lock_path);
-    return result;
+    return rc;
 }

@@ -2,6 +2,7 @@
 #include "rdsbk/state.h"
 #include "rdsbk/buf.h"
 #include "rdsbk/error.h"
+#include "rdsbk/json_util.h"
 #include "rdsbk/str.h"
 
 #include <errno.h>
@@ -35,25 +36,36 @@ static int s_uuid(char out[37]) {
     return 0;
 }
 
-int rdsbk_state_new(struct rdsbk_state **out, const char *stack) {
+/* *out = a state of `stack` with `lineage` and `serial` (`loaded_serial`: the serial on disk, -1
+ * for a new state), and a copy of `accounts` (not an object: none). */
+static int s_state_new(struct rdsbk_state **out, const char *stack, const char *lineage,
+                       long serial, long loaded_serial, const cJSON *accounts) {
     struct rdsbk_state *st = calloc(1, sizeof(*st));
+    int rc;
 
     *out = NULL;
-    if (st)
-        st->stack = strdup(stack);
-    if (!st || !st->stack) {
-        free(st);
-        return rdsbk_error_oom();
-    }
+    RDSBK_CHECK_ALLOC(st);
     st->format_version = RDSBK_STATE_FORMAT;
-    st->loaded_serial = -1;
-    st->accounts = cJSON_CreateObject();
-    if (!st->accounts || s_uuid(st->lineage)) {
-        rdsbk_state_free(st);
-        return RDSBK_EIO;
-    }
+    st->serial = serial;
+    st->loaded_serial = loaded_serial;
+    snprintf(st->lineage, sizeof(st->lineage), "%s", lineage);
+    RDSBK_TRY(rdsbk_strdup_into(&st->stack, stack));
+    st->accounts = cJSON_IsObject(accounts) ? cJSON_Duplicate(accounts, 1) : cJSON_CreateObject();
+    RDSBK_CHECK_ALLOC(st->accounts);
     *out = st;
-    return 0;
+    st = NULL;
+
+cleanup:
+    rdsbk_state_free(st);
+    return rc;
+}
+
+int rdsbk_state_new(struct rdsbk_state **out, const char *stack) {
+    char lineage[37];
+    int rc = s_uuid(lineage);
+
+    *out = NULL;
+    return rc ? rc : s_state_new(out, stack, lineage, 0, -1, NULL);
 }
 
 static void s_resource_clean_up(struct rdsbk_state_resource *r) {
@@ -62,39 +74,9 @@ static void s_resource_clean_up(struct rdsbk_state_resource *r) {
     free(r->region);
     free(r->id);
     cJSON_Delete(r->attributes);
-    for (size_t i = 0; i < r->n_deps; i++)
-        free(r->deps[i]);
-    free(r->deps);
+    rdsbk_strs_free(r->deps, r->n_deps);
     free(r->json);
     memset(r, 0, sizeof(*r));
-}
-
-/* The resource as one line of JSON (caller frees), or NULL on ENOMEM. */
-static char *s_resource_json(const struct rdsbk_state_resource *r) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON *deps;
-    char *text = NULL;
-
-    if (!o)
-        return NULL;
-    if (!cJSON_AddStringToObject(o, "address", r->address) ||
-        !cJSON_AddStringToObject(o, "type", r->type) ||
-        !cJSON_AddStringToObject(o, "account", r->account) ||
-        !cJSON_AddStringToObject(o, "region", r->region ? r->region : "") ||
-        !cJSON_AddStringToObject(o, "id", r->id ? r->id : "") ||
-        /* a reference, not a copy: printed, not kept */
-        !cJSON_AddItemToObject(o, "attributes", cJSON_CreateObjectReference(r->attributes->child)))
-        goto cleanup;
-    deps = cJSON_AddArrayToObject(o, "dependencies");
-    for (size_t d = 0; deps && d < r->n_deps; d++)
-        if (!cJSON_AddItemToArray(deps, cJSON_CreateString(r->deps[d])))
-            goto cleanup;
-    if (deps)
-        text = cJSON_PrintUnformatted(o);
-
-cleanup:
-    cJSON_Delete(o);
-    return text;
 }
 
 void rdsbk_state_free(struct rdsbk_state *st) {
@@ -106,6 +88,28 @@ void rdsbk_state_free(struct rdsbk_state *st) {
     free(st->stack);
     cJSON_Delete(st->accounts);
     free(st);
+}
+
+/* *out = the resource as one line of JSON (caller frees). */
+static int s_resource_json(char **out, const struct rdsbk_state_resource *r) {
+    cJSON *o = cJSON_CreateObject();
+    int rc;
+
+    *out = NULL;
+    RDSBK_CHECK_ALLOC(o);
+    RDSBK_TRY(rdsbk_json_add_str(o, "address", r->address));
+    RDSBK_TRY(rdsbk_json_add_str(o, "type", r->type));
+    RDSBK_TRY(rdsbk_json_add_str(o, "account", r->account));
+    RDSBK_TRY(rdsbk_json_add_str(o, "region", r->region));
+    RDSBK_TRY(rdsbk_json_add_str(o, "id", r->id));
+    /* a reference, not a copy: printed, not kept */
+    RDSBK_TRY(rdsbk_json_add(o, "attributes", cJSON_CreateObjectReference(r->attributes->child)));
+    RDSBK_TRY(rdsbk_json_add_strs(o, "dependencies", (const char *const *)r->deps, r->n_deps));
+    rc = rdsbk_json_text(out, o);
+
+cleanup:
+    cJSON_Delete(o);
+    return rc;
 }
 
 /* Binary search; *pos_out receives the insertion point when not found. */
@@ -124,14 +128,35 @@ struct rdsbk_state_resource *rdsbk_state_find(const struct rdsbk_state *st, cons
     return s_find(st, address, NULL);
 }
 
-static char *s_dup(const char *s, int *oom) {
-    char *p;
-    if (!s)
-        return NULL;
-    p = strdup(s);
-    if (!p)
-        *oom = 1;
-    return p;
+/* Copies the `n` dependencies `deps` into `r`. */
+static int s_copy_deps(struct rdsbk_state_resource *r, char *const *deps, size_t n) {
+    int rc = 0;
+
+    if (n == 0)
+        return 0;
+    r->deps = calloc(n, sizeof(*r->deps));
+    if (!r->deps)
+        return rdsbk_error_oom();
+    for (; r->n_deps < n && !rc; r->n_deps++)
+        rc = rdsbk_strdup_into(&r->deps[r->n_deps], deps[r->n_deps]);
+    return rc;
+}
+
+/* Inserts `r` (taken over on success) at `pos`. */
+static int s_insert(struct rdsbk_state *st, size_t pos, const struct rdsbk_state_resource *r) {
+    if (st->n_resources == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 32;
+        struct rdsbk_state_resource *grown = realloc(st->resources, cap * sizeof(*grown));
+        if (!grown)
+            return rdsbk_error_oom();
+        st->resources = grown;
+        st->cap = cap;
+    }
+    memmove(&st->resources[pos + 1], &st->resources[pos],
+            (st->n_resources - pos) * sizeof(*st->resources));
+    st->resources[pos] = *r;
+    st->n_resources++;
+    return 0;
 }
 
 int rdsbk_state_put(struct rdsbk_state *st, const char *address, const char *type,
@@ -140,54 +165,30 @@ int rdsbk_state_put(struct rdsbk_state *st, const char *address, const char *typ
     struct rdsbk_state_resource r;
     struct rdsbk_state_resource *existing;
     size_t pos;
-    int oom = 0;
+    int rc;
 
     memset(&r, 0, sizeof(r));
-    r.address = s_dup(address, &oom);
-    r.type = s_dup(type, &oom);
     snprintf(r.account, sizeof(r.account), "%s", account ? account : "");
-    r.region = s_dup(region, &oom);
-    r.id = s_dup(id, &oom);
+    RDSBK_TRY(rdsbk_strdup_into(&r.address, address));
+    RDSBK_TRY(rdsbk_strdup_into(&r.type, type));
+    RDSBK_TRY(rdsbk_strdup_into(&r.region, region));
+    RDSBK_TRY(rdsbk_strdup_into(&r.id, id));
     r.attributes = attributes ? cJSON_Duplicate(attributes, 1) : cJSON_CreateObject();
-    if (!r.attributes)
-        oom = 1;
-    if (n_deps) {
-        r.deps = calloc(n_deps, sizeof(*r.deps));
-        if (!r.deps)
-            oom = 1;
-        for (size_t i = 0; r.deps && i < n_deps; i++, r.n_deps++)
-            r.deps[i] = s_dup(deps[i], &oom);
-    }
-    if (!oom) {
-        r.json = s_resource_json(&r);
-        oom = !r.json;
-    }
-    if (oom)
-        goto oom;
-
+    RDSBK_CHECK_ALLOC(r.attributes);
+    RDSBK_TRY(s_copy_deps(&r, deps, n_deps));
+    RDSBK_TRY(s_resource_json(&r.json, &r));
     existing = s_find(st, address, &pos);
     if (existing) {
         s_resource_clean_up(existing);
         *existing = r;
-        return 0;
+    } else {
+        RDSBK_TRY(s_insert(st, pos, &r));
     }
-    if (st->n_resources == st->cap) {
-        size_t cap = st->cap ? st->cap * 2 : 32;
-        struct rdsbk_state_resource *grown = realloc(st->resources, cap * sizeof(*grown));
-        if (!grown)
-            goto oom;
-        st->resources = grown;
-        st->cap = cap;
-    }
-    memmove(&st->resources[pos + 1], &st->resources[pos],
-            (st->n_resources - pos) * sizeof(*st->resources));
-    st->resources[pos] = r;
-    st->n_resources++;
-    return 0;
+    memset(&r, 0, sizeof(r)); /* the state's now */
 
-oom:
+cleanup:
     s_resource_clean_up(&r);
-    return rdsbk_error_oom();
+    return rc;
 }
 
 int rdsbk_state_remove(struct rdsbk_state *st, const char *address) {
@@ -203,12 +204,14 @@ int rdsbk_state_remove(struct rdsbk_state *st, const char *address) {
     return 0;
 }
 
-/* Appends `value` as JSON text; 0 or RDSBK_ENOMEM. */
-static int s_add_json(struct rdsbk_buf *out, const cJSON *value) {
-    char *text = value ? cJSON_PrintUnformatted(value) : NULL;
-    int rc = text ? rdsbk_buf_adds(out, text) : RDSBK_ENOMEM;
+/* *out = `s` as JSON text: quoted and escaped (caller frees). */
+static int s_string_json(char **out, const char *s) {
+    cJSON *v = cJSON_CreateString(s);
+    int rc;
 
-    free(text);
+    *out = NULL;
+    rc = v ? rdsbk_json_text(out, v) : rdsbk_error_oom();
+    cJSON_Delete(v);
     return rc;
 }
 
@@ -216,11 +219,10 @@ static int s_add_json(struct rdsbk_buf *out, const cJSON *value) {
  * The state is written many times a run, so this only joins: each resource's line was made when
  * it was put.
  */
-char *rdsbk_state_to_json(const struct rdsbk_state *st) {
-    struct rdsbk_buf out = RDSBK_BUF_INIT;
-    cJSON *lineage = cJSON_CreateString(st->lineage);
-    cJSON *stack = cJSON_CreateString(st->stack);
-    cJSON *empty = cJSON_CreateObject();
+static int s_render(struct rdsbk_buf *out, const struct rdsbk_state *st) {
+    char *lineage = NULL;
+    char *stack = NULL;
+    char *accounts = NULL;
     /* the document around the resources, with room: the header and about 100 bytes an account */
     size_t size = 1024 + strlen(st->stack) + 256 * (size_t)cJSON_GetArraySize(st->accounts);
     int rc;
@@ -228,44 +230,38 @@ char *rdsbk_state_to_json(const struct rdsbk_state *st) {
     /* the size first, so that a state of a thousand resources is one allocation, not twenty */
     for (size_t i = 0; i < st->n_resources; i++)
         size += strlen(st->resources[i].json) + 6;
-    rc = !lineage || !stack || !empty ? RDSBK_ENOMEM : rdsbk_buf_reserve(&out, size);
-    if (!rc)
-        rc = rdsbk_buf_printf(&out,
-                              "{\n  \"format_version\": %d,\n  \"serial\": %ld,\n  \"lineage\": ",
-                              st->format_version, st->serial);
-    if (!rc)
-        rc = s_add_json(&out, lineage);
-    if (!rc)
-        rc = rdsbk_buf_adds(&out, ",\n  \"stack\": ");
-    if (!rc)
-        rc = s_add_json(&out, stack);
-    if (!rc)
-        rc =
-            rdsbk_buf_adds(&out, ",\n  \"tool_version\": \"" RDSBK_VERSION "\",\n  \"accounts\": ");
-    if (!rc)
-        rc = s_add_json(&out, st->accounts ? st->accounts : empty);
-    if (!rc)
-        rc = rdsbk_buf_adds(&out, ",\n  \"resources\": [");
-    for (size_t i = 0; !rc && i < st->n_resources; i++) {
-        rc = rdsbk_buf_adds(&out, i ? ",\n    " : "\n    ");
-        if (!rc)
-            rc = rdsbk_buf_adds(&out, st->resources[i].json);
+    RDSBK_TRY(rdsbk_buf_reserve(out, size));
+    RDSBK_TRY(s_string_json(&lineage, st->lineage));
+    RDSBK_TRY(s_string_json(&stack, st->stack));
+    RDSBK_TRY(st->accounts ? rdsbk_json_text(&accounts, st->accounts)
+                           : rdsbk_strdup_into(&accounts, "{}"));
+    RDSBK_TRY(rdsbk_buf_printf(out,
+                               "{\n  \"format_version\": %d,\n  \"serial\": %ld,\n"
+                               "  \"lineage\": %s,\n  \"stack\": %s,\n"
+                               "  \"tool_version\": \"" RDSBK_VERSION "\",\n"
+                               "  \"accounts\": %s,\n  \"resources\": [",
+                               st->format_version, st->serial, lineage, stack, accounts));
+    for (size_t i = 0; i < st->n_resources; i++) {
+        RDSBK_TRY(rdsbk_buf_adds(out, i ? ",\n    " : "\n    "));
+        RDSBK_TRY(rdsbk_buf_adds(out, st->resources[i].json));
     }
-    if (!rc)
-        rc = rdsbk_buf_adds(&out, st->n_resources ? "\n  ]\n}" : "]\n}");
-    cJSON_Delete(lineage);
-    cJSON_Delete(stack);
-    cJSON_Delete(empty);
-    if (rc) {
+    rc = rdsbk_buf_adds(out, st->n_resources ? "\n  ]\n}" : "]\n}");
+
+cleanup:
+    free(lineage);
+    free(stack);
+    free(accounts);
+    return rc;
+}
+
+char *rdsbk_state_to_json(const struct rdsbk_state *st) {
+    struct rdsbk_buf out = RDSBK_BUF_INIT;
+
+    if (s_render(&out, st)) {
         rdsbk_buf_clean_up(&out);
         return NULL;
     }
     return rdsbk_buf_detach(&out);
-}
-
-static const char *s_str(const cJSON *obj, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 /* "damaged" message with the backup hint. */
@@ -276,134 +272,131 @@ static int s_damaged(const char *name, const char *what) {
                            name, what, name, name);
 }
 
-int rdsbk_state_parse(struct rdsbk_state **out, const char *text, size_t len, const char *name,
-                      const char *stack) {
-    cJSON *root = NULL;
-    struct rdsbk_state *st = NULL;
-    const cJSON *v;
-    const cJSON *list;
-    const cJSON *item;
-    const char *s;
+/* *root = the document of `text`: one JSON object and nothing after it. */
+static int s_parse_document(cJSON **root, const char *text, size_t len, const char *name) {
     const char *end = NULL;
-    int result = RDSBK_ERROR;
+    cJSON *doc = NULL;
+    int rc = 0;
 
-    *out = NULL;
+    *root = NULL;
     /* cJSON skips NUL bytes as whitespace and stops at the end of the first value: a state with
      * NULs in it, or anything after the document, is damaged, not whole */
     if (len > 0 && memchr(text, '\0', len)) {
-        result = s_damaged(name, "NUL bytes in it");
+        rc = s_damaged(name, "NUL bytes in it");
         goto cleanup;
     }
-    root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!root || !cJSON_IsObject(root)) {
-        result = s_damaged(name, len == 0 ? "it is empty" : "not valid JSON");
+    doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!doc || !cJSON_IsObject(doc)) {
+        rc = s_damaged(name, len == 0 ? "it is empty" : "not valid JSON");
         goto cleanup;
     }
     while (end && end < text + len && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
         end++;
     if (!end || end != text + len) {
-        result = s_damaged(name, "data after the JSON document");
+        rc = s_damaged(name, "data after the JSON document");
         goto cleanup;
     }
-    v = cJSON_GetObjectItemCaseSensitive(root, "format_version");
-    if (!cJSON_IsNumber(v)) {
-        result = s_damaged(name, "no format_version");
-        goto cleanup;
-    }
-    if (v->valuedouble > RDSBK_STATE_FORMAT) {
-        result =
-            rdsbk_error_set(RDSBK_EINVALID,
-                            "%s: state format %d is newer than this rdsbk-provision reads "
-                            "(%d); use the release that wrote it (%s)",
-                            name, v->valueint, RDSBK_STATE_FORMAT,
-                            s_str(root, "tool_version") ? s_str(root, "tool_version") : "unknown");
-        goto cleanup;
-    }
-    if (v->valuedouble < 1 || v->valuedouble != (double)v->valueint) {
-        result = s_damaged(name, "bad format_version");
-        goto cleanup;
-    }
-    s = s_str(root, "stack");
-    if (!s) {
-        result = s_damaged(name, "no stack");
-        goto cleanup;
-    }
-    if (stack && strcmp(s, stack) != 0) {
-        result = rdsbk_error_set(RDSBK_EINVALID,
-                                 "%s: this state belongs to stack '%s', not '%s'; point --state at "
-                                 "the state of '%s'",
-                                 name, s, stack, stack);
-        goto cleanup;
-    }
-    st = calloc(1, sizeof(*st));
-    if (st)
-        st->stack = strdup(s);
-    if (!st || !st->stack) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
-    st->format_version = RDSBK_STATE_FORMAT;
-    v = cJSON_GetObjectItemCaseSensitive(root, "serial");
-    s = s_str(root, "lineage");
+    *root = doc;
+    doc = NULL;
+
+cleanup:
+    cJSON_Delete(doc);
+    return rc;
+}
+
+/* Whether the document has a serial and a lineage. */
+static bool s_has_serial(const cJSON *root) {
+    const cJSON *serial = cJSON_GetObjectItemCaseSensitive(root, "serial");
+    const char *lineage = rdsbk_json_str(root, "lineage");
+
     /* 2^53: beyond it a serial is not an exact integer (and a cast to long may overflow) */
-    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9007199254740992.0 || !s ||
-        strlen(s) != 36) {
-        result = s_damaged(name, "no serial or lineage");
-        goto cleanup;
+    return cJSON_IsNumber(serial) && serial->valuedouble >= 0 &&
+           serial->valuedouble <= 9007199254740992.0 && lineage && strlen(lineage) == 36;
+}
+
+/* The document's header: a format this release reads, its stack (`stack`; NULL: any), a serial
+ * and a lineage. */
+static int s_check_header(const cJSON *root, const char *name, const char *stack) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "format_version");
+    const char *s = rdsbk_json_str(root, "stack");
+    const char *tool = rdsbk_json_str(root, "tool_version");
+
+    if (!cJSON_IsNumber(v))
+        return s_damaged(name, "no format_version");
+    if (v->valuedouble > RDSBK_STATE_FORMAT)
+        return rdsbk_error_set(RDSBK_EINVALID,
+                               "%s: state format %d is newer than this rdsbk-provision reads "
+                               "(%d); use the release that wrote it (%s)",
+                               name, v->valueint, RDSBK_STATE_FORMAT, tool ? tool : "unknown");
+    if (v->valuedouble < 1 || v->valuedouble != (double)v->valueint)
+        return s_damaged(name, "bad format_version");
+    if (!s)
+        return s_damaged(name, "no stack");
+    if (stack && strcmp(s, stack) != 0)
+        return rdsbk_error_set(RDSBK_EINVALID,
+                               "%s: this state belongs to stack '%s', not '%s'; point --state at "
+                               "the state of '%s'",
+                               name, s, stack, stack);
+    if (!s_has_serial(root))
+        return s_damaged(name, "no serial or lineage");
+    return 0;
+}
+
+/* Puts resource `item` of the document into `st`. */
+static int s_parse_resource(struct rdsbk_state *st, const cJSON *item, const char *name) {
+    const char *address = rdsbk_json_str(item, "address");
+    const char *type = rdsbk_json_str(item, "type");
+    const char *account = rdsbk_json_str(item, "account");
+    const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(item, "attributes");
+    const cJSON *deps = cJSON_GetObjectItemCaseSensitive(item, "dependencies");
+    const cJSON *dep;
+    char *dep_list[64];
+    size_t n_deps = 0;
+
+    if (!address || !type || !account || strlen(account) != RDSBK_ACCOUNT_LEN ||
+        !cJSON_IsObject(attrs) || (deps && !cJSON_IsArray(deps)))
+        return s_damaged(name, "a resource lacks address, type, account or attributes");
+    if (rdsbk_state_find(st, address))
+        return s_damaged(name, "a resource is listed twice");
+    cJSON_ArrayForEach(dep, deps) {
+        if (!cJSON_IsString(dep) || n_deps == sizeof(dep_list) / sizeof(dep_list[0]))
+            return s_damaged(name, "bad dependency list");
+        dep_list[n_deps++] = dep->valuestring;
     }
-    st->serial = (long)v->valuedouble;
-    st->loaded_serial = st->serial;
-    memcpy(st->lineage, s, 37);
-    v = cJSON_GetObjectItemCaseSensitive(root, "accounts");
-    st->accounts = cJSON_IsObject(v) ? cJSON_Duplicate(v, 1) : cJSON_CreateObject();
-    if (!st->accounts) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
+    return rdsbk_state_put(st, address, type, account, rdsbk_json_str(item, "region"),
+                           rdsbk_json_str(item, "id"), attrs, dep_list, n_deps);
+}
+
+int rdsbk_state_parse(struct rdsbk_state **out, const char *text, size_t len, const char *name,
+                      const char *stack) {
+    cJSON *root = NULL;
+    struct rdsbk_state *st = NULL;
+    const cJSON *list;
+    const cJSON *item;
+    long serial;
+    int rc;
+
+    *out = NULL;
+    RDSBK_TRY(s_parse_document(&root, text, len, name));
+    RDSBK_TRY(s_check_header(root, name, stack));
+    serial = (long)cJSON_GetObjectItemCaseSensitive(root, "serial")->valuedouble;
+    RDSBK_TRY(s_state_new(&st, rdsbk_json_str(root, "stack"), rdsbk_json_str(root, "lineage"),
+                          serial, serial, cJSON_GetObjectItemCaseSensitive(root, "accounts")));
     list = cJSON_GetObjectItemCaseSensitive(root, "resources");
     if (!cJSON_IsArray(list)) {
-        result = s_damaged(name, "no resource list");
+        rc = s_damaged(name, "no resource list");
         goto cleanup;
     }
     cJSON_ArrayForEach(item, list) {
-        const char *address = s_str(item, "address");
-        const char *type = s_str(item, "type");
-        const char *account = s_str(item, "account");
-        const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(item, "attributes");
-        const cJSON *deps = cJSON_GetObjectItemCaseSensitive(item, "dependencies");
-        const cJSON *dep;
-        char *dep_list[64];
-        size_t n_deps = 0;
-
-        if (!address || !type || !account || strlen(account) != RDSBK_ACCOUNT_LEN ||
-            !cJSON_IsObject(attrs) || (deps && !cJSON_IsArray(deps))) {
-            result = s_damaged(name, "a resource lacks address, type, account or attributes");
-            goto cleanup;
-        }
-        if (rdsbk_state_find(st, address)) {
-            result = s_damaged(name, "a resource is listed twice");
-            goto cleanup;
-        }
-        cJSON_ArrayForEach(dep, deps) {
-            if (!cJSON_IsString(dep) || n_deps == sizeof(dep_list) / sizeof(dep_list[0])) {
-                result = s_damaged(name, "bad dependency list");
-                goto cleanup;
-            }
-            dep_list[n_deps++] = dep->valuestring;
-        }
-        result = rdsbk_state_put(st, address, type, account, s_str(item, "region"),
-                                 s_str(item, "id"), attrs, dep_list, n_deps);
-        if (result)
-            goto cleanup;
+        RDSBK_TRY(s_parse_resource(st, item, name));
     }
     *out = st;
     st = NULL;
-    result = 0;
 
 cleanup:
     cJSON_Delete(root);
     rdsbk_state_free(st);
-    return result;
+    return rc;
 }
 
 static void s_remember_file(struct rdsbk_state *st, const struct stat *sb) {
@@ -425,36 +418,36 @@ static bool s_same_file(const struct rdsbk_state *st, const char *path) {
 }
 
 static int s_read_file(char **text_out, size_t *len_out, struct stat *sb, const char *path) {
-    struct rdsbk_buf buf = RDSBK_BUF_INIT;
+    struct rdsbk_buf buf;
     char chunk[65536];
     FILE *f = fopen(path, "rb");
     size_t n;
-    int result = 0;
+    int rc = 0;
 
     *text_out = NULL;
+    rdsbk_buf_init(&buf, S_MAX_STATE_SIZE);
     if (!f) {
-        if (errno == ENOENT)
-            return RDSBK_ENOTFOUND;
-        return rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
+        rc = errno == ENOENT ? RDSBK_ENOTFOUND
+                             : rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
+        goto cleanup;
     }
     if (fstat(fileno(f), sb) != 0)
         memset(sb, 0, sizeof(*sb));
-    rdsbk_buf_init(&buf, S_MAX_STATE_SIZE);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        result = rdsbk_buf_add(&buf, chunk, n);
-        if (result)
-            break;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        RDSBK_TRY(rdsbk_buf_add(&buf, chunk, n));
+    if (ferror(f)) {
+        rc = rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
+        goto cleanup;
     }
-    if (!result && ferror(f))
-        result = rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
-    fclose(f);
-    if (result) {
-        rdsbk_buf_clean_up(&buf);
-        return result;
-    }
-    *len_out = buf.len;
+    *len_out = rdsbk_buf_len(&buf);
     *text_out = rdsbk_buf_detach(&buf);
-    return *text_out ? 0 : rdsbk_error_oom();
+    RDSBK_CHECK_ALLOC(*text_out);
+
+cleanup:
+    if (f)
+        fclose(f);
+    rdsbk_buf_clean_up(&buf);
+    return rc;
 }
 
 int rdsbk_state_load(struct rdsbk_state **out, const char *path, const char *stack) {
@@ -507,59 +500,50 @@ char *rdsbk_state_render(struct rdsbk_state *st, long *serial_out) {
     return text;
 }
 
-int rdsbk_state_write(struct rdsbk_state *st, const char *path, const char *text, long serial) {
-    struct rdsbk_buf tmp = RDSBK_BUF_INIT;
-    struct rdsbk_buf backup = RDSBK_BUF_INIT;
+/* 1. Another run must not have written since we loaded: cheap when the file is just as we left
+ *    it, else read it and compare. *exists: whether there is a file, to keep as the backup. */
+static int s_check_unchanged(bool *exists, const struct rdsbk_state *st, const char *path) {
     struct rdsbk_state *on_disk = NULL;
-    int fd = -1;
-    size_t len;
+    int rc = 0;
+
+    *exists = s_same_file(st, path);
+    if (*exists)
+        goto cleanup;
+    rc = rdsbk_state_load(&on_disk, path, NULL);
+    if (rc == RDSBK_ENOTFOUND) {
+        /* no file: as it should be for a new state, not for one that was read from it */
+        rc = st->loaded_serial < 0
+                 ? 0
+                 : rdsbk_error_set(RDSBK_ECONFLICT, "%s disappeared since it was read", path);
+        goto cleanup;
+    }
+    if (rc)
+        goto cleanup;
+    *exists = true;
+    if (strcmp(on_disk->lineage, st->lineage) != 0)
+        rc = rdsbk_error_set(RDSBK_ECONFLICT,
+                             "%s now holds another state (lineage %s, ours %s); not overwriting it",
+                             path, on_disk->lineage, st->lineage);
+    else if (on_disk->serial != st->loaded_serial)
+        rc = rdsbk_error_set(RDSBK_ECONFLICT,
+                             "%s was changed by another run (serial %ld, we loaded %ld); not "
+                             "overwriting it",
+                             path, on_disk->serial, st->loaded_serial);
+
+cleanup:
+    rdsbk_state_free(on_disk);
+    return rc;
+}
+
+/* 2. The temporary file `tmp`, 0600: `text` and a newline, fully written and synced. */
+static int s_write_temp(const char *tmp, const char *text) {
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    size_t len = strlen(text);
     size_t done = 0;
-    bool exists = false;
-    int result = RDSBK_ERROR;
-    int rc;
+    int rc = 0;
 
-    /* 1. another run must not have written since we loaded: cheap when the file is just as we
-     *    left it, else read it and compare */
-    if (s_same_file(st, path)) {
-        exists = true;
-    } else {
-        rc = rdsbk_state_load(&on_disk, path, NULL);
-        if (rc == 0) {
-            exists = true;
-            if (strcmp(on_disk->lineage, st->lineage) != 0) {
-                result = rdsbk_error_set(RDSBK_ECONFLICT,
-                                         "%s now holds another state (lineage %s, ours %s); not "
-                                         "overwriting it",
-                                         path, on_disk->lineage, st->lineage);
-                goto cleanup;
-            }
-            if (on_disk->serial != st->loaded_serial) {
-                result = rdsbk_error_set(RDSBK_ECONFLICT,
-                                         "%s was changed by another run (serial %ld, we loaded "
-                                         "%ld); not overwriting it",
-                                         path, on_disk->serial, st->loaded_serial);
-                goto cleanup;
-            }
-        } else if (rc != RDSBK_ENOTFOUND || st->loaded_serial >= 0) {
-            if (rc == RDSBK_ENOTFOUND)
-                rc = rdsbk_error_set(RDSBK_ECONFLICT, "%s disappeared since it was read", path);
-            result = rc;
-            goto cleanup;
-        }
-    }
-
-    /* 2. temporary file, 0600, fully written and synced */
-    if (rdsbk_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()) ||
-        rdsbk_buf_printf(&backup, "%s.backup", path)) {
-        result = rdsbk_error_oom();
-        goto cleanup;
-    }
-    fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        result = rdsbk_error_set(RDSBK_EIO, "%s: %s", tmp.ptr, strerror(errno));
-        goto cleanup;
-    }
-    len = strlen(text);
+    if (fd < 0)
+        return rdsbk_error_set(RDSBK_EIO, "%s: %s", tmp, strerror(errno));
     while (done < len) {
         ssize_t n = write(fd, text + done, len - done);
         if (n < 0 && errno == EINTR)
@@ -568,44 +552,47 @@ int rdsbk_state_write(struct rdsbk_state *st, const char *path, const char *text
             break;
         done += (size_t)n;
     }
-    if (done < len || write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
-        result = rdsbk_error_set(RDSBK_EIO, "%s: writing: %s", tmp.ptr, strerror(errno));
-        goto cleanup;
-    }
+    if (done < len || write(fd, "\n", 1) != 1 || fsync(fd) != 0)
+        rc = rdsbk_error_set(RDSBK_EIO, "%s: writing: %s", tmp, strerror(errno));
     close(fd);
-    fd = -1;
+    return rc;
+}
 
-    /* 3. keep the previous version, then move the new one into place */
-    if (exists && (unlink(backup.ptr) != 0 && errno != ENOENT)) {
-        result = rdsbk_error_set(RDSBK_EIO, "%s: %s", backup.ptr, strerror(errno));
-        goto cleanup;
-    }
-    if (exists && link(path, backup.ptr) != 0) {
-        result = rdsbk_error_set(RDSBK_EIO, "%s: keeping the previous state: %s", backup.ptr,
-                                 strerror(errno));
-        goto cleanup;
-    }
-    if (rename(tmp.ptr, path) != 0) {
-        result = rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
-        goto cleanup;
-    }
+/* 3. Keep the previous version (when there is one), then move the new one into place. */
+static int s_replace(const char *path, const char *tmp, const char *backup, bool exists) {
+    if (exists && (unlink(backup) != 0 && errno != ENOENT))
+        return rdsbk_error_set(RDSBK_EIO, "%s: %s", backup, strerror(errno));
+    if (exists && link(path, backup) != 0)
+        return rdsbk_error_set(RDSBK_EIO, "%s: keeping the previous state: %s", backup,
+                               strerror(errno));
+    if (rename(tmp, path) != 0)
+        return rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
+    return 0;
+}
+
+int rdsbk_state_write(struct rdsbk_state *st, const char *path, const char *text, long serial) {
+    char *tmp = NULL;
+    char *backup = NULL;
+    bool exists;
+    struct stat sb;
+    int rc;
+
+    RDSBK_TRY(s_check_unchanged(&exists, st, path));
+    RDSBK_TRY(rdsbk_strfmt(&tmp, "%s.tmp.%ld", path, (long)getpid()));
+    RDSBK_TRY(rdsbk_strfmt(&backup, "%s.backup", path));
+    RDSBK_TRY(s_write_temp(tmp, text));
+    RDSBK_TRY(s_replace(path, tmp, backup, exists));
     st->loaded_serial = serial;
-    {
-        struct stat sb;
-        if (stat(path, &sb) == 0)
-            s_remember_file(st, &sb);
-    }
-    result = s_sync_dir(path);
+    if (stat(path, &sb) == 0)
+        s_remember_file(st, &sb);
+    rc = s_sync_dir(path);
 
 cleanup:
-    if (fd >= 0)
-        close(fd);
-    if (tmp.ptr && result)
-        unlink(tmp.ptr);
-    rdsbk_buf_clean_up(&tmp);
-    rdsbk_buf_clean_up(&backup);
-    rdsbk_state_free(on_disk);
-    return result;
+    if (tmp && rc)
+        unlink(tmp);
+    free(tmp);
+    free(backup);
+    return rc;
 }
 
 int rdsbk_state_save(struct rdsbk_state *st, const char *path) {

@@ -9,17 +9,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-int rdsbk_strfmt(char **out, const char *fmt, ...) {
+int rdsbk_vstrfmt(char **out, const char *fmt, va_list ap) {
     struct rdsbk_buf b = RDSBK_BUF_INIT;
+    int rc = rdsbk_buf_vprintf(&b, fmt, ap);
+
+    *out = rc == 0 ? rdsbk_buf_detach(&b) : NULL;
+    rdsbk_buf_clean_up(&b);
+    return *out ? 0 : rdsbk_error_oom();
+}
+
+int rdsbk_strfmt(char **out, const char *fmt, ...) {
     va_list ap;
     int rc;
 
     va_start(ap, fmt);
-    rc = rdsbk_buf_vprintf(&b, fmt, ap);
+    rc = rdsbk_vstrfmt(out, fmt, ap);
     va_end(ap);
-    *out = rc == 0 ? rdsbk_buf_detach(&b) : NULL;
-    rdsbk_buf_clean_up(&b);
-    return *out ? 0 : rdsbk_error_oom();
+    return rc;
+}
+
+void rdsbk_strs_free(char **items, size_t n) {
+    for (size_t i = 0; items && i < n; i++)
+        free(items[i]);
+    free(items);
 }
 
 int rdsbk_strdup_into(char **out, const char *src) {

@@ -42,13 +42,13 @@ static uint32_t s_u32(const unsigned char *p) {
 
 /* Parses the central directory and each entry's local header; returns the entry count. */
 static size_t s_parse(const struct rdsbk_buf *zip, struct s_entry *out, size_t max) {
-    const unsigned char *z = (const unsigned char *)zip->ptr;
+    const unsigned char *z = (const unsigned char *)rdsbk_buf_cstr(zip);
     const unsigned char *end;
     const unsigned char *cd;
     size_t count;
 
-    assert_true(zip->len >= 22);
-    end = z + zip->len - 22;
+    assert_true(rdsbk_buf_len(zip) >= 22);
+    end = z + rdsbk_buf_len(zip) - 22;
     assert_int_equal(s_u32(end), 0x06054b50);
     assert_int_equal(s_u16(end + 20), 0); /* no archive comment */
     count = s_u16(end + 10);
@@ -147,15 +147,15 @@ static void test_identical_bytes_every_build(void **state) {
     assert_int_equal(rdsbk_zip_build(&one, forward, 3), 0);
     assert_int_equal(rdsbk_zip_build(&two, forward, 3), 0);
     assert_int_equal(rdsbk_zip_build(&three, backward, 3), 0);
-    assert_true(one.len > 0);
-    assert_int_equal(one.len, two.len);
-    assert_memory_equal(one.ptr, two.ptr, one.len);
-    assert_int_equal(one.len, three.len);
-    assert_memory_equal(one.ptr, three.ptr, one.len);
+    assert_true(rdsbk_buf_len(&one) > 0);
+    assert_int_equal(rdsbk_buf_len(&one), rdsbk_buf_len(&two));
+    assert_memory_equal(rdsbk_buf_cstr(&one), rdsbk_buf_cstr(&two), rdsbk_buf_len(&one));
+    assert_int_equal(rdsbk_buf_len(&one), rdsbk_buf_len(&three));
+    assert_memory_equal(rdsbk_buf_cstr(&one), rdsbk_buf_cstr(&three), rdsbk_buf_len(&one));
     /* Building into a buffer that already holds something replaces it. */
     assert_int_equal(rdsbk_zip_build(&two, forward, 3), 0);
-    assert_int_equal(one.len, two.len);
-    assert_memory_equal(one.ptr, two.ptr, one.len);
+    assert_int_equal(rdsbk_buf_len(&one), rdsbk_buf_len(&two));
+    assert_memory_equal(rdsbk_buf_cstr(&one), rdsbk_buf_cstr(&two), rdsbk_buf_len(&one));
     rdsbk_buf_clean_up(&one);
     rdsbk_buf_clean_up(&two);
     rdsbk_buf_clean_up(&three);
@@ -172,8 +172,8 @@ static void test_known_answer_tiny_zip(void **state) {
 
     (void)state;
     assert_int_equal(rdsbk_zip_build(&zip, entries, 2), 0);
-    assert_int_equal(zip.len, 205);
-    assert_int_equal(rdsbk_lambda_code_sha256(sha, zip.ptr, zip.len), 0);
+    assert_int_equal(rdsbk_buf_len(&zip), 205);
+    assert_int_equal(rdsbk_lambda_code_sha256(sha, rdsbk_buf_cstr(&zip), rdsbk_buf_len(&zip)), 0);
     assert_string_equal(sha, "aIKX9ssFDy9uHtRHxFdhnty+aJCecN9BoDsdj4aFZQU=");
     rdsbk_buf_clean_up(&zip);
 }
@@ -223,7 +223,7 @@ static void test_empty_zip(void **state) {
 
     (void)state;
     assert_int_equal(rdsbk_zip_build(&zip, NULL, 0), 0);
-    assert_int_equal(zip.len, 22);
+    assert_int_equal(rdsbk_buf_len(&zip), 22);
     assert_int_equal(s_parse(&zip, parsed, 1), 0);
     rdsbk_buf_clean_up(&zip);
 }
@@ -248,7 +248,7 @@ static void test_rejects_bad_input(void **state) {
         assert_int_equal(rdsbk_buf_adds(&zip, "stale"), 0);
         print_message("case: %s\n", cases[i].name);
         assert_int_equal(rdsbk_zip_build(&zip, entries, 2), RDSBK_EINVALID);
-        assert_int_equal(zip.len, 0);
+        assert_int_equal(rdsbk_buf_len(&zip), 0);
         assert_int_equal(rdsbk_error_last()->code, RDSBK_EINVALID);
     }
     rdsbk_buf_clean_up(&zip);
@@ -261,7 +261,7 @@ static void test_respects_buffer_cap(void **state) {
     (void)state;
     rdsbk_buf_init(&zip, 64);
     assert_int_equal(rdsbk_zip_build(&zip, entries, 1), RDSBK_ENOMEM);
-    assert_int_equal(zip.len, 0);
+    assert_int_equal(rdsbk_buf_len(&zip), 0);
     rdsbk_buf_clean_up(&zip);
 }
 
@@ -308,7 +308,8 @@ static void test_lambda_packages(void **state) {
         assert_non_null(tpl);
         assert_int_equal(rdsbk_lambda_package(&zip, shas[i], cases[i].function), 0);
         assert_int_equal(strlen(shas[i]), RDSBK_CODE_SHA256_LEN);
-        assert_int_equal(rdsbk_lambda_code_sha256(check, zip.ptr, zip.len), 0);
+        assert_int_equal(rdsbk_lambda_code_sha256(check, rdsbk_buf_cstr(&zip), rdsbk_buf_len(&zip)),
+                         0);
         assert_string_equal(check, shas[i]);
         assert_int_equal(s_parse(&zip, parsed, 4), 2);
         /* Two entries in name order: the handler module and the shared helper. */
@@ -320,14 +321,14 @@ static void test_lambda_packages(void **state) {
         s_assert_content(&parsed[1 - h], common->data, common->size);
         assert_int_equal(rdsbk_lambda_package(&again, again_sha, cases[i].function), 0);
         assert_string_equal(again_sha, shas[i]);
-        assert_int_equal(again.len, zip.len);
-        assert_memory_equal(again.ptr, zip.ptr, zip.len);
+        assert_int_equal(rdsbk_buf_len(&again), rdsbk_buf_len(&zip));
+        assert_memory_equal(rdsbk_buf_cstr(&again), rdsbk_buf_cstr(&zip), rdsbk_buf_len(&zip));
         /* built once per process, then the same bytes; the sha alone without a buffer */
         for (int round = 0; round < 2; round++) {
             assert_int_equal(rdsbk_lambda_package_cached(&again, again_sha, cases[i].function), 0);
             assert_string_equal(again_sha, shas[i]);
-            assert_int_equal(again.len, zip.len);
-            assert_memory_equal(again.ptr, zip.ptr, zip.len);
+            assert_int_equal(rdsbk_buf_len(&again), rdsbk_buf_len(&zip));
+            assert_memory_equal(rdsbk_buf_cstr(&again), rdsbk_buf_cstr(&zip), rdsbk_buf_len(&zip));
         }
         assert_int_equal(rdsbk_lambda_package_cached(NULL, again_sha, cases[i].function), 0);
         assert_string_equal(again_sha, shas[i]);
@@ -347,11 +348,11 @@ static void test_lambda_unknown_function(void **state) {
     assert_null(rdsbk_lambda_handler(NULL));
     assert_int_equal(rdsbk_buf_adds(&zip, "stale"), 0);
     assert_int_equal(rdsbk_lambda_package(&zip, sha, "restore"), RDSBK_EINVALID);
-    assert_int_equal(zip.len, 0);
+    assert_int_equal(rdsbk_buf_len(&zip), 0);
     assert_string_equal(sha, "");
     assert_int_equal(rdsbk_buf_adds(&zip, "stale"), 0);
     assert_int_equal(rdsbk_lambda_package_cached(&zip, sha, "restore"), RDSBK_EINVALID);
-    assert_int_equal(zip.len, 0);
+    assert_int_equal(rdsbk_buf_len(&zip), 0);
     assert_string_equal(sha, "");
     rdsbk_buf_clean_up(&zip);
 }

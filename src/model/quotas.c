@@ -1,0 +1,172 @@
+/*
+ * AWS's size quotas on the documents of the resource graph. Documents grow with the sources and
+ * their databases, and AWS enforces its quotas when they are written: past one, a write fails
+ * half-way through an apply, so the build refuses the pipeline first, naming the document.
+ */
+#include "rdsbk/error.h"
+#include "rdsbk/json_util.h"
+#include "rdsbk/model.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Sizes as stored (compact JSON; IAM does not count whitespace either), each reference (the key's
+ * ARN, known at apply) counted at S_REF_MAX, longer than what it stands for. A source's copy role
+ * names four snapshot patterns per database of that source (about 230 characters a database:
+ * about 39 databases), the backup-copy role two per database of every source (about 123: about 73
+ * databases in all).
+ */
+#define S_REF_MAX 128
+
+struct s_quota {
+    enum rdsbk_resource_type type;
+    const char *attribute;
+    bool variables; /* a Lambda environment: its keys and values, not its JSON */
+    size_t max;
+    const char *what;
+    const char *hint;
+};
+
+static const struct s_quota s_quotas[] = {
+    {RDSBK_RT_IAM_ROLE_POLICY, "policy", false, 10240, "IAM allows a role's inline policies",
+     "list the databases with fewer, broader patterns (billing-*), or split the sources between "
+     "stacks"},
+    {RDSBK_RT_EVENTS_RULE, "event_pattern", false, 4096, "EventBridge allows an event pattern",
+     "list the databases with fewer, broader patterns (billing-*)"},
+    {RDSBK_RT_LAMBDA_FUNCTION, "environment", true, 4096,
+     "Lambda allows a function's environment variables",
+     "list the databases with fewer, broader patterns (billing-*), or split the sources between "
+     "stacks"},
+    {RDSBK_RT_KMS_KEY, "policy", false, 32768, "KMS allows a key policy",
+     "split the sources between stacks"},
+};
+
+/* Characters of `text`, each ${...} reference counted at S_REF_MAX. */
+static size_t s_stored_size(const char *text) {
+    size_t size = strlen(text);
+    const char *open = text;
+
+    while ((open = strstr(open, "${")) != NULL) {
+        const char *close = strchr(open, '}');
+        if (!close)
+            break;
+        size = size - (size_t)(close + 1 - open) + S_REF_MAX;
+        open = close + 1;
+    }
+    return size;
+}
+
+/* 0, or RDSBK_EINVALID (RDSBK_ENOMEM) with the error set. */
+static int s_check_size(const struct rdsbk_resource *r, const struct s_quota *q) {
+    const cJSON *doc = cJSON_GetObjectItemCaseSensitive(r->desired, q->attribute);
+    char *text = NULL;
+    size_t size = 0;
+    int rc = 0;
+
+    if (!doc)
+        return 0;
+    if (q->variables) {
+        const cJSON *v;
+        cJSON_ArrayForEach(v, doc) {
+            size += strlen(v->string) + (cJSON_IsString(v) ? s_stored_size(v->valuestring) : 0);
+        }
+    } else {
+        RDSBK_TRY(rdsbk_json_text(&text, doc));
+        size = s_stored_size(text);
+    }
+    if (size > q->max)
+        rc = rdsbk_error_set(RDSBK_EINVALID,
+                             "%s: its %s would be %zu characters; %s %zu at most: %s", r->address,
+                             q->attribute, size, q->what, q->max, q->hint);
+
+cleanup:
+    free(text);
+    return rc;
+}
+
+/*
+ * The backup account's default event bus admits each source account with a statement of its
+ * own, as PutPermission writes it (compact JSON, the way the policy is stored and measured):
+ *   {"Sid":"<statement id>","Effect":"Allow","Principal":{"AWS":"arn:<partition>:iam::<account>:
+ *   root"},"Action":"events:PutEvents","Resource":"arn:<partition>:events:<region>:<backup>:
+ *   event-bus/default"}
+ * comma-separated in {"Version":"2012-10-17","Statement":[...]}: 201 characters a statement for
+ * stack "bench" in partition aws, so about 50 source accounts under the default quota ("Event bus
+ * policy size", 10,240, adjustable: backup.bus_policy_quota). Statements of other stacks on the
+ * same bus count too: the plan adds them (engine.c, s_check_bus_growth).
+ */
+#define S_BUS_POLICY_ENVELOPE "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+
+/* The characters of r's statement in the bus policy; 0 when r is not a bus permission. */
+static size_t s_bus_statement_size(const struct rdsbk_graph *g, const struct rdsbk_resource *r) {
+    static const char statement[] =
+        "{\"Sid\":\"\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn::iam:::root\"},"
+        "\"Action\":\"events:PutEvents\",\"Resource\":\"arn::events:::event-bus/default\"}";
+    const char *sid = cJSON_GetStringValue(cJSON_GetObjectItem(r->desired, "statement_id"));
+    const char *principal = cJSON_GetStringValue(cJSON_GetObjectItem(r->desired, "principal"));
+
+    if (r->type != RDSBK_RT_EVENTS_PERMISSION || !sid || !principal)
+        return 0;
+    return sizeof(statement) - 1 + strlen(sid) + strlen(principal) + 2 * strlen(g->partition) +
+           strlen(r->region) + strlen(r->account);
+}
+
+/* The bus policy of g's statements, in graph order, up to the first one that takes it past
+ * `limit`: that one is *past (NULL when none does), and counts in the size and *statements. */
+static size_t s_bus_policy_measure(const struct rdsbk_graph *g, size_t limit, size_t *statements,
+                                   const struct rdsbk_resource **past) {
+    size_t size = sizeof(S_BUS_POLICY_ENVELOPE) - 1;
+    size_t n = 0;
+
+    *past = NULL;
+    for (size_t i = 0; i < g->n_resources && !*past; i++) {
+        size_t one = s_bus_statement_size(g, &g->resources[i]);
+
+        if (!one)
+            continue;
+        size += (n++ > 0) + one;
+        if (size > limit)
+            *past = &g->resources[i];
+    }
+    if (statements)
+        *statements = n;
+    return size;
+}
+
+size_t rdsbk_model_bus_policy_size(const struct rdsbk_graph *g, size_t *statements) {
+    const struct rdsbk_resource *past;
+
+    return s_bus_policy_measure(g, SIZE_MAX, statements, &past);
+}
+
+/* This stack's statements alone, named at the one that crosses the quota. */
+static int s_check_bus_policy(const struct rdsbk_graph *g) {
+    const struct rdsbk_resource *past;
+    size_t statements;
+    size_t size = s_bus_policy_measure(g, (size_t)g->bus_policy_quota, &statements, &past);
+
+    if (!past)
+        return 0;
+    return rdsbk_error_set(
+        RDSBK_EINVALID,
+        "%s: with it, %zu source accounts make the backup account's event bus policy %zu "
+        "characters (a statement each); EventBridge's \"Event bus policy size\" is %d: raise it "
+        "in Service Quotas and set backup.bus_policy_quota, or split the sources between stacks",
+        past->address, statements, size, g->bus_policy_quota);
+}
+
+int rdsbk_model_check_quotas(const struct rdsbk_graph *g) {
+    int rc = 0;
+
+    for (size_t i = 0; i < g->n_resources; i++)
+        for (size_t k = 0; k < sizeof(s_quotas) / sizeof(s_quotas[0]); k++)
+            if (g->resources[i].type == s_quotas[k].type)
+                RDSBK_TRY(s_check_size(&g->resources[i], &s_quotas[k]));
+    rc = s_check_bus_policy(g);
+
+cleanup:
+    return rc;
+}
