@@ -17,28 +17,6 @@
 static const struct rdsbk_res_tagging s_tagging = {S_TYPE, rdsbk_iam_list_role_tags,
                                                    rdsbk_iam_untag_role, rdsbk_iam_tag_role};
 
-/* UpdateRole with a new description (the service module has no call for it). */
-static int s_update_description(struct rdsbk_client *client, const char *role,
-                                const char *description) {
-    struct rdsbk_service_ctx ctx;
-    struct rdsbk_query q = {0};
-    struct rdsbk_query_reply reply = {0};
-    int result;
-
-    result = rdsbk_client_service_ctx(&ctx, client, "iam");
-    if (result == 0)
-        result = rdsbk_query_init(&q, "UpdateRole", "2010-05-08");
-    if (result == 0)
-        result = rdsbk_query_add(&q, "RoleName", role);
-    if (result == 0)
-        result = rdsbk_query_add(&q, "Description", description);
-    if (result == 0)
-        result = rdsbk_query_send(&reply, &ctx, &q);
-    rdsbk_query_reply_clean_up(&reply);
-    rdsbk_query_clean_up(&q);
-    return result;
-}
-
 static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
                   const struct rdsbk_resource_ref *ref) {
     struct rdsbk_iam_role role = {0};
@@ -117,7 +95,7 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
         RDSBK_TRY(rdsbk_iam_update_assume_role_policy(client, name, trust));
     }
     if (rdsbk_res_changed(desired, actual, "description"))
-        RDSBK_TRY(s_update_description(client, name, description ? description : ""));
+        RDSBK_TRY(rdsbk_iam_update_role_description(client, name, description ? description : ""));
     RDSBK_TRY(rdsbk_res_update_tags(client, name, desired, actual, &s_tagging));
     rc = rdsbk_res_written(actual_out, NULL, desired, name, "arn", rdsbk_json_str(actual, "arn"));
 

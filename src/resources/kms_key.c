@@ -365,27 +365,6 @@ cleanup:
     return rc;
 }
 
-/* UpdateKeyDescription (not in the service module). */
-static int s_update_description(struct rdsbk_client *client, const char *key_id,
-                                const char *description) {
-    struct rdsbk_service_ctx ctx;
-    cJSON *input = cJSON_CreateObject();
-    cJSON *reply = NULL;
-    int result = input ? 0 : rdsbk_error_oom();
-
-    if (result == 0)
-        result = rdsbk_json_add_str(input, "KeyId", key_id);
-    if (result == 0)
-        result = rdsbk_json_add_str(input, "Description", description);
-    if (result == 0)
-        result = rdsbk_client_service_ctx(&ctx, client, "kms");
-    if (result == 0)
-        result = rdsbk_json_call(&reply, &ctx, "TrentService", "UpdateKeyDescription", input);
-    cJSON_Delete(input);
-    cJSON_Delete(reply);
-    return result;
-}
-
 /* PutKeyPolicy, again while a principal of the policy has not propagated in IAM. */
 static int s_put_policy(struct rdsbk_client *client, const char *key_id, const char *policy) {
     struct rdsbk_backoff b;
@@ -423,7 +402,8 @@ static int s_update(cJSON **actual_out, struct rdsbk_client *client,
         RDSBK_TRY(s_put_policy(client, key_id, policy));
     }
     if (rdsbk_res_changed(desired, actual, "description"))
-        RDSBK_TRY(s_update_description(client, key_id, rdsbk_json_str(desired, "description")));
+        RDSBK_TRY(rdsbk_kms_update_key_description(client, key_id,
+                                                   rdsbk_json_str(desired, "description")));
     RDSBK_TRY(rdsbk_res_update_tags(client, key_id, desired, actual, &s_tagging));
     rc = s_written(actual_out, NULL, desired, key_id, rdsbk_json_str(actual, "arn"));
 
