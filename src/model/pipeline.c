@@ -234,7 +234,7 @@ struct s_var {
 
 /* The template at `path`, its `n` variables substituted and then freed. */
 static cJSON *s_template(struct s_builder *bd, const char *path, struct s_var *vars, size_t n) {
-    struct rdsbk_tvar tvars[S_MAX_VARS];
+    struct rdsbk_tvar tvars[S_MAX_VARS] = {{NULL, NULL}};
     cJSON *doc = NULL;
     bool complete = true;
 

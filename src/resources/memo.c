@@ -65,40 +65,35 @@ static int s_answer(char **text_out, const struct s_entry *e) {
     return *text_out ? 0 : rdsbk_error_oom();
 }
 
-/* A new entry for `key`, not done yet (caller frees). */
-static int s_entry_new(struct s_entry **out, const char *key) {
+/* A new entry for `key`, not done yet (caller frees); NULL when out of memory. */
+static struct s_entry *s_entry_new(const char *key) {
     struct s_entry *e = calloc(1, sizeof(*e));
-    int rc;
 
-    *out = NULL;
-    RDSBK_CHECK_ALLOC(e);
-    RDSBK_TRY(rdsbk_strdup_into(&e->key, key));
-    *out = e;
-    e = NULL;
-
-cleanup:
-    free(e);
-    return rc;
+    if (e)
+        e->key = strdup(key);
+    if (e && !e->key) {
+        free(e);
+        e = NULL;
+    }
+    return e;
 }
 
-/* The entry of `key`, added (and *added_out true) when there is none yet. Under the lock. */
-static int s_entry_of(struct s_entry **out, bool *added_out, struct rdsbk_res_memo *memo,
-                      const char *key) {
+/* The entry of `key`, added (and *added_out true) when there is none yet; NULL when out of
+ * memory. Under the lock. */
+static struct s_entry *s_entry_of(bool *added_out, struct rdsbk_res_memo *memo, const char *key) {
     struct s_entry *e = memo->entries;
-    int rc = 0;
 
     while (e && strcmp(e->key, key) != 0)
         e = e->next;
     *added_out = !e;
     if (!e) {
-        rc = s_entry_new(&e, key);
-        if (rc == 0) {
+        e = s_entry_new(key);
+        if (e) {
             e->next = memo->entries;
             memo->entries = e;
         }
     }
-    *out = e;
-    return rc;
+    return e;
 }
 
 /* Fetches the document of a new entry, without the lock (readers of other documents go on
@@ -119,7 +114,7 @@ static void s_fill(struct rdsbk_res_memo *memo, struct s_entry *e, rdsbk_res_fet
 
 int rdsbk_res_memo_text(char **text_out, struct rdsbk_res_memo *memo, rdsbk_res_fetch_fn fetch,
                         struct rdsbk_client *client, const char *what, const char *key) {
-    struct s_entry *e = NULL;
+    struct s_entry *e;
     bool added = false;
     int rc;
 
@@ -127,14 +122,16 @@ int rdsbk_res_memo_text(char **text_out, struct rdsbk_res_memo *memo, rdsbk_res_
     if (!memo)
         return fetch(text_out, client, what);
     pthread_mutex_lock(&memo->lock);
-    RDSBK_TRY(s_entry_of(&e, &added, memo, key));
-    if (added)
-        s_fill(memo, e, fetch, client, what);
-    while (!e->done)
-        pthread_cond_wait(&memo->done, &memo->lock);
-    rc = s_answer(text_out, e);
-
-cleanup:
+    e = s_entry_of(&added, memo, key);
+    if (!e) {
+        rc = rdsbk_error_oom();
+    } else {
+        if (added)
+            s_fill(memo, e, fetch, client, what);
+        while (!e->done)
+            pthread_cond_wait(&memo->done, &memo->lock);
+        rc = s_answer(text_out, e);
+    }
     pthread_mutex_unlock(&memo->lock);
     return rc;
 }
