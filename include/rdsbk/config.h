@@ -72,6 +72,7 @@ struct rdsbk_endpoints {
     char *events;
     char *lambda;
     char *rds;
+    char *logs;
 };
 
 struct rdsbk_topology {

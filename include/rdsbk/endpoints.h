@@ -12,9 +12,9 @@ struct rdsbk_endpoints; /* config.h: the topology's `endpoints:` overrides */
 const char *rdsbk_partition_of_region(const char *region);
 
 /*
- * The endpoint URL for `service` ("sts", "iam", "kms", "events", "lambda", "rds") in `region`.
- * Precedence, first match wins (the AWS SDKs' order, with the topology as the most specific
- * configuration):
+ * The endpoint URL for `service` ("sts", "iam", "kms", "events", "lambda", "rds", "logs") in
+ * `region`. Precedence, first match wins (the AWS SDKs' order, with the topology as the most
+ * specific configuration):
  *   1. topology_overrides-><service>
  *   2. topology_overrides->default_url
  *   3. env AWS_ENDPOINT_URL_<SERVICE_ID> (AWS_ENDPOINT_URL_STS, _IAM, _KMS, _EVENTBRIDGE, _LAMBDA,

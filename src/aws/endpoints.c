@@ -29,6 +29,7 @@ static const struct s_service {
     {"events", "EVENTBRIDGE", offsetof(struct rdsbk_endpoints, events)},
     {"lambda", "LAMBDA", offsetof(struct rdsbk_endpoints, lambda)},
     {"rds", "RDS", offsetof(struct rdsbk_endpoints, rds)},
+    {"logs", "CLOUDWATCH_LOGS", offsetof(struct rdsbk_endpoints, logs)},
 };
 
 #define S_N_SERVICES (sizeof(s_services) / sizeof(s_services[0]))

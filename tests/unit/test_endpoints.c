@@ -12,10 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const s_env[] = {
-    "AWS_ENDPOINT_URL",     "AWS_ENDPOINT_URL_STS",         "AWS_ENDPOINT_URL_IAM",
-    "AWS_ENDPOINT_URL_KMS", "AWS_ENDPOINT_URL_EVENTBRIDGE", "AWS_ENDPOINT_URL_LAMBDA",
-    "AWS_ENDPOINT_URL_RDS"};
+static const char *const s_env[] = {"AWS_ENDPOINT_URL",
+                                    "AWS_ENDPOINT_URL_STS",
+                                    "AWS_ENDPOINT_URL_IAM",
+                                    "AWS_ENDPOINT_URL_KMS",
+                                    "AWS_ENDPOINT_URL_EVENTBRIDGE",
+                                    "AWS_ENDPOINT_URL_LAMBDA",
+                                    "AWS_ENDPOINT_URL_RDS",
+                                    "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS"};
 
 static int s_clear_env(void **state) {
     (void)state;
@@ -53,6 +57,7 @@ static void test_defaults(void **state) {
     s_expect(NULL, "events", "us-west-2", "https://events.us-west-2.amazonaws.com", "us-west-2");
     s_expect(NULL, "lambda", "ap-south-1", "https://lambda.ap-south-1.amazonaws.com", "ap-south-1");
     s_expect(NULL, "rds", "eu-west-3", "https://rds.eu-west-3.amazonaws.com", "eu-west-3");
+    s_expect(NULL, "logs", "eu-west-2", "https://logs.eu-west-2.amazonaws.com", "eu-west-2");
     s_expect(NULL, "iam", "eu-west-1", "https://iam.amazonaws.com", "us-east-1");
     /* China */
     s_expect(NULL, "sts", "cn-northwest-1", "https://sts.cn-northwest-1.amazonaws.com.cn",
@@ -100,11 +105,16 @@ static void test_precedence(void **state) {
     setenv("AWS_ENDPOINT_URL_KMS", "http://127.0.0.1:3", 1);
     setenv("AWS_ENDPOINT_URL_LAMBDA", "http://127.0.0.1:5", 1);
     setenv("AWS_ENDPOINT_URL_RDS", "http://127.0.0.1:6", 1);
+    setenv("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", "http://127.0.0.1:8", 1);
     s_expect(NULL, "sts", "eu-west-1", "http://127.0.0.1:1", "eu-west-1");
     s_expect(NULL, "iam", "eu-west-1", "http://127.0.0.1:2", "us-east-1");
     s_expect(NULL, "kms", "eu-west-1", "http://127.0.0.1:3", "eu-west-1");
     s_expect(NULL, "lambda", "eu-west-1", "http://127.0.0.1:5", "eu-west-1");
     s_expect(NULL, "rds", "eu-west-1", "http://127.0.0.1:6", "eu-west-1");
+    s_expect(NULL, "logs", "eu-west-1", "http://127.0.0.1:8", "eu-west-1");
+    topo.logs = "http://127.0.0.1:9";
+    s_expect(&topo, "logs", "eu-west-1", "http://127.0.0.1:9", "eu-west-1");
+    topo.logs = NULL;
 
     /* the SDKs' switch for the environment's endpoints; the topology still applies */
     setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true", 1);
