@@ -9,6 +9,7 @@
 #include "rdsbk/str.h"
 
 #include <ctype.h>
+#include <openssl/evp.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,28 +87,36 @@ cleanup:
     return rc;
 }
 
-static const char s_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/* Input bytes encoded at a time: a multiple of 3, so that only the last piece is padded. */
+#define S_B64_PIECE 3072
 
+/* OpenSSL's encoder, a piece at a time through a buffer on the stack. */
 int rdsbk_protocol_base64_encode(struct rdsbk_buf *out, const void *data, size_t len) {
     const unsigned char *p = data;
-    int rc = 0;
+    unsigned char piece[S_B64_PIECE / 3 * 4 + 1];
+    int rc = rdsbk_buf_reserve(out, (len + 2) / 3 * 4 + 1);
 
     /* An empty blob still makes the buffer a valid (empty) string. */
-    rc = rdsbk_buf_add(out, "", 0);
-    for (size_t i = 0; i < len && rc == 0; i += 3) {
-        unsigned v = (unsigned)p[i] << 16;
-        char quad[4];
-        if (i + 1 < len)
-            v |= (unsigned)p[i + 1] << 8;
-        if (i + 2 < len)
-            v |= p[i + 2];
-        quad[0] = s_b64[(v >> 18) & 63];
-        quad[1] = s_b64[(v >> 12) & 63];
-        quad[2] = i + 1 < len ? s_b64[(v >> 6) & 63] : '=';
-        quad[3] = i + 2 < len ? s_b64[v & 63] : '=';
-        rc = rdsbk_buf_add(out, quad, 4);
+    if (rc == 0)
+        rc = rdsbk_buf_add(out, "", 0);
+    for (size_t i = 0; i < len && rc == 0; i += S_B64_PIECE) {
+        size_t n = len - i < S_B64_PIECE ? len - i : S_B64_PIECE;
+        int written = EVP_EncodeBlock(piece, p + i, (int)n);
+
+        rc = rdsbk_buf_add(out, piece, (size_t)written);
     }
     return rc;
+}
+
+/* The value of a base64 digit, or -1. */
+static int s_b64_value(char c) {
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
 }
 
 int rdsbk_protocol_base64_decode(struct rdsbk_buf *out, const char *s) {
@@ -117,17 +126,17 @@ int rdsbk_protocol_base64_decode(struct rdsbk_buf *out, const char *s) {
     int rc = rdsbk_buf_add(out, "", 0);
 
     for (; *s && rc == 0; s++) {
-        const char *pos;
+        int digit;
         if (isspace((unsigned char)*s))
             continue;
         if (*s == '=') {
             pad++;
             continue;
         }
-        pos = strchr(s_b64, *s);
-        if (!pos || pad)
+        digit = s_b64_value(*s);
+        if (digit < 0 || pad)
             return rdsbk_error_set(RDSBK_EINVALID, "invalid base64");
-        v = (v << 6) | (unsigned)(pos - s_b64);
+        v = (v << 6) | (unsigned)digit;
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
