@@ -1465,6 +1465,8 @@ class Emulator:
             return AwsError("ValidationException", message, 400)
         if kind in ("type", "unknown"):
             return AwsError("SerializationException", message, 400)
+        if service == "logs":  # CloudWatch Logs answers constraint violations so
+            return AwsError("InvalidParameterException", message, 400)
         return AwsError("ValidationException", message, 400)
 
     def _error_status(self, service, code):
