@@ -24,7 +24,14 @@ Interface for services
   merged into body_dict. A path ending in "/" serves everything under it (full path in
   body_dict["_path"]); a handler may return bytes instead of a dict (sent as octet-stream).
 * Background work: ``emu.submit(fn, *args, delay_s=0.0)``; POST /_emu/wait-idle waits for it.
-  Work submitted before a POST /_emu/reset is dropped if it has not started yet.
+  Work submitted before a POST /_emu/reset is dropped if it has not started yet. delay_s is in
+  AWS time: an advance of the clock runs the work it passes.
+* AWS time: ``emu.now()`` (stamp everything AWS stamps with it; ``emu.auth_now()`` is the real
+  clock of signatures and credentials). POST /_emu/clock advances it and calls, if a service
+  has them: ``clock_work(t0, t1, max_fires) -> ([(t, fn)], coalesced)`` (emu.lock held) for work
+  due at times in (t0, t1], each ``fn(t)`` then called with the clock at t; and
+  ``on_clock(now)`` (emu.lock held) at every step, for expiries.
+* ``shutdown(self)``, if present, is called when the emulator stops (end subprocesses).
 """
 
 import base64
