@@ -914,6 +914,7 @@ class Emulator:
         # reset during an advance ends it (_clock_epoch).
         self._offset = 0.0
         self._clock_lock = threading.Lock()
+        self._offset_lock = threading.Lock()  # _offset and _clock_epoch change together
         self._clock_epoch = 0
         self.queue = WorkQueue(workers, clock=self._aws_clock)
         self._rest_routers = {}
@@ -1011,8 +1012,9 @@ class Emulator:
 
     def reset(self):
         self.queue.reset()
-        self._clock_epoch += 1  # an advance in progress stops
-        self._offset = 0.0
+        with self._offset_lock:
+            self._clock_epoch += 1  # an advance in progress stops
+            self._offset = 0.0
         with self.lock:
             for svc in self.services.values():
                 svc.reset()
@@ -1033,11 +1035,13 @@ class Emulator:
 
     # -- AWS time --------------------------------------------------------------------------
 
-    def _move_clock(self, t):
-        """AWS time becomes t unless it is already later (the offset only moves forward)."""
-        offset = t - time.time()
-        if offset > self._offset:
-            self._offset = offset
+    def _move_clock(self, t, epoch):
+        """AWS time becomes t unless it is already later (the offset only moves forward), if no
+        reset came since the advance began (epoch)."""
+        with self._offset_lock:
+            offset = t - time.time()
+            if epoch == self._clock_epoch and offset > self._offset:
+                self._offset = offset
 
     def _clock_hooks(self):
         """Let services apply what the passing of AWS time does (expiries) at now()."""
@@ -1085,7 +1089,7 @@ class Emulator:
                 if not steps:
                     break
                 t = min(steps)
-                self._move_clock(t)
+                self._move_clock(t, epoch)
                 self._clock_hooks()
                 self.queue.release_due()
                 while i < len(work) and work[i][0] <= t:
@@ -1096,7 +1100,7 @@ class Emulator:
                     return False, stats
             if epoch != self._clock_epoch:  # a reset ended it
                 return True, stats
-            self._move_clock(t1)
+            self._move_clock(t1, epoch)
             self._clock_hooks()
             self.queue.release_due()
             return self.queue.wait_idle(left()), stats
