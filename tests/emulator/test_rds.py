@@ -494,6 +494,35 @@ class RdsTest(unittest.TestCase):
             "account": ACCOUNT_A, "region": RA, "db_instance": "db2", "backup_retention_days": 0})
         self.assertEqual(status, 400, out)
 
+    def test_advance_is_lived_in_time_order(self):
+        # a schedule firing after an automated snapshot's retention ends no longer sees it; one
+        # firing before does, and the copy a step's work starts finishes before the next step
+        self.automated("db1", backup_retention_days=1)
+        self.wait()
+        seen = []
+        lam = self.h.emu.services["lambda"]
+        rds = self.h.emu.services["rds"]
+
+        def record(account, region, arn, payload, source_arn=None, principal=None):
+            m1 = rds.snaps.get(("db", ACCOUNT_A, RA, "m1"))
+            seen.append((sorted(k[3] for k in rds.snaps), m1 and m1["Status"]))
+            if len(seen) == 1:   # as a scheduled function would: start a copy (takes an hour)
+                self.h.control("POST", "/_emu/rds/config", {"delay_s": 3600})
+                self.rds_a.create_db_snapshot(DBSnapshotIdentifier="m1",
+                                              DBInstanceIdentifier="db1")
+        lam.invoke_async = record
+        self.addCleanup(delattr, lam, "invoke_async")
+        ev = self.h.client("events", ACCOUNT_A, RA)
+        ev.put_rule(Name="tick", ScheduleExpression="rate(12 hours)")
+        ev.put_targets(Rule="tick", Targets=[{"Id": "t", "Arn": "arn:aws:lambda:%s:%s:function:"
+                                              "f" % (RA, ACCOUNT_A)}])
+        self.h.advance(2 * 86400, max_fires_per_rule=0)
+        self.assertEqual(len(seen), 4)
+        self.assertTrue(seen[0][0][0].startswith("rds:db1-"), seen)
+        self.assertEqual(seen[1:], [(["m1"], "available")] * 3)   # 24 h: expired; 13 h: copied
+        self.assertEqual(self.rds_a.describe_db_snapshots(DBSnapshotIdentifier="m1")[
+            "DBSnapshots"][0]["Status"], "available")
+
     def set_quotas(self, account, region, **quotas):
         body = {"account": account, "region": region}
         body.update(quotas)
