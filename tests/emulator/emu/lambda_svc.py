@@ -129,9 +129,10 @@ _main()
 
 # Warm execution environments: reused by later invocations of the same function version while
 # their credentials last, as Lambda reuses them (module state survives between invocations).
+# Each costs ~45 MB (python3 with boto3 loaded).
 ENV_IDLE_S = 300            # an environment idle this long (real seconds) is ended
 ENV_MAX_IDLE_PER_FN = 4
-ENV_MAX_IDLE = 16
+ENV_MAX_IDLE = 8
 ENV_CREDENTIALS_MARGIN_S = 60
 
 
@@ -209,9 +210,16 @@ class LambdaService:
         self._env_lock = threading.Lock()
         self._idle = {}           # environment key -> [_Env] idle, last used last
         self._stopping = False
+        self._stopped = threading.Event()
+        threading.Thread(target=self._reap, name="emu-lambda-reaper", daemon=True).start()
         atexit.register(shutil.rmtree, self.code_root, True)
         atexit.register(self.shutdown)
         self.reset()
+
+    def _reap(self):
+        """End environments idle for ENV_IDLE_S even when nothing is invoked any more."""
+        while not self._stopped.wait(30):
+            self._end_idle(lambda key: False)
 
     def reset(self):
         with self.emu.lock:
@@ -223,6 +231,7 @@ class LambdaService:
 
     def shutdown(self):
         self._stopping = True
+        self._stopped.set()
         self._end_idle(lambda key: True)
 
     # ------------------------------------------------------------------ helpers
