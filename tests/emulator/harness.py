@@ -75,12 +75,35 @@ class Harness:
                                 aws_session_token=credentials.get("SessionToken"))
         return self.session(account, region).client(service, endpoint_url=self.url, config=config)
 
-    def control(self, method, path, body=None):
+    def advance(self, seconds, **extra):
+        """POST /_emu/clock: move AWS time `seconds` on (extra: max_fires_per_rule, timeout_s);
+        returns the reply ({"now", "fired", "coalesced"}), raises unless it is 200."""
+        body = {"advance_s": seconds}
+        body.update(extra)
+        status, out = self.control("POST", "/_emu/clock", body)
+        if status != 200:
+            raise AssertionError("POST /_emu/clock %s -> %d %s" % (body, status, out))
+        return out
+
+    def now(self):
+        """AWS time (epoch seconds) as the emulator has it."""
+        return self.control("GET", "/_emu/clock")[1]["now"]
+
+    def control(self, method, path, body=None, timeout=None):
+        """An unsigned control-API call -> (status, JSON body). timeout: seconds to wait for the
+        reply (default 30; a clock advance gets its own timeout_s plus 30)."""
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(self.url + path, data=data, method=method,
                                      headers={"Content-Type": "application/json"})
+        if timeout is None:
+            timeout = 30
+            if path == "/_emu/clock" and body:
+                try:
+                    timeout = float(body.get("timeout_s", 300)) + 30
+                except (TypeError, ValueError):
+                    pass
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
                 return resp.status, json.loads(resp.read().decode() or "{}")
         except urllib.error.HTTPError as err:
             return err.code, json.loads(err.read().decode() or "{}")

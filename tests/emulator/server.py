@@ -69,7 +69,7 @@ def main(argv=None):
     finally:
         server.httpd._stop_event.set()
         server.httpd.server_close()
-        emu.queue.stop()
+        emu.shutdown()
     return 0
 
 

@@ -543,6 +543,64 @@ class CoreTest(unittest.TestCase):
         time.sleep(0.3)
         self.assertEqual(sorted(done), [1, 2])
 
+    # -- AWS time ----------------------------------------------------------------------------
+
+    def clock(self, advance_s=None, **extra):
+        if advance_s is None:
+            return self.h.control("GET", "/_emu/clock")
+        body = {"advance_s": advance_s}
+        body.update(extra)
+        return self.h.control("POST", "/_emu/clock", body)
+
+    def test_clock_advances_only_forward_and_resets(self):
+        status, body = self.clock()
+        self.assertEqual(status, 200)
+        self.assertAlmostEqual(body["now"], time.time(), delta=2)
+        status, body = self.clock(86400)
+        self.assertEqual(status, 200)
+        self.assertAlmostEqual(body["now"], time.time() + 86400, delta=2)
+        self.assertAlmostEqual(self.h.emu.now(), time.time() + 86400, delta=2)
+        self.assertAlmostEqual(self.clock(0)[1]["now"], time.time() + 86400, delta=2)
+        for bad in ({"advance_s": -1}, {}, {"advance_s": "soon"}, {"advance_s": 1, "timeout_s": 0}):
+            with self.subTest(body=bad):
+                self.assertEqual(self.h.control("POST", "/_emu/clock", bad)[0], 400)
+        self.assertAlmostEqual(self.clock()[1]["now"], time.time() + 86400, delta=2)
+        self.h.control("POST", "/_emu/reset")
+        self.assertAlmostEqual(self.clock()[1]["now"], time.time(), delta=2)
+
+    def test_resources_are_stamped_with_aws_time(self):
+        self.clock(30 * 86400)
+        later = time.time() + 30 * 86400
+        iam = self.h.client("iam")
+        role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"Service": "lambda.amazonaws.com"}}]}))
+        self.assertAlmostEqual(role["Role"]["CreateDate"].timestamp(), later, delta=5)
+        key = self.h.client("kms").create_key()["KeyMetadata"]
+        self.assertAlmostEqual(key["CreationDate"].timestamp(), later, delta=5)
+        # ... while signatures and sessions keep the real clock
+        creds = self.h.client("sts").get_session_token(DurationSeconds=900)["Credentials"]
+        self.assertAlmostEqual(creds["Expiration"].timestamp(), time.time() + 900, delta=5)
+        self.clock(7200)
+        self.assertEqual(self.h.client("sts", credentials=creds).get_caller_identity()["Account"],
+                         ACCOUNT_A)
+
+    def test_delayed_work_runs_when_aws_time_reaches_it(self):
+        done = []
+        self.h.emu.submit(lambda: done.append(("late", self.h.emu.now())), delay_s=3600)
+        self.h.emu.submit(lambda: done.append(("soon", self.h.emu.now())), delay_s=600)
+        self.assertEqual(self.h.control("POST", "/_emu/wait-idle", {"timeout_s": 0.1})[0], 408)
+        start = self.h.emu.now()
+        status, body = self.clock(900, timeout_s=0.5)
+        self.assertEqual(status, 408)  # "late" is not due: the advance then waits as wait-idle
+        self.assertEqual([d[0] for d in done], ["soon"])
+        self.assertAlmostEqual(done[0][1], start + 600, delta=2)  # at its time, not the end's
+        status, body = self.clock(3000, timeout_s=5)
+        self.assertEqual(status, 200, body)
+        self.assertEqual([d[0] for d in done], ["soon", "late"])
+        self.assertAlmostEqual(done[1][1], start + 3600, delta=2)
+        self.assertEqual(self.h.control("POST", "/_emu/wait-idle", {"timeout_s": 1})[0], 200)
+
     def test_service_control_routes(self):
         seen = []
         self.h.emu.control_routes[("GET", "/_emu/test-echo")] = lambda d: (200, {"got": d})

@@ -1,10 +1,13 @@
 """EventBridge in the emulator, through boto3: rules, targets, bus policies, PutEvents,
 TestEventPattern, tags and the delivery engine (cross-Region / cross-account forwarding)."""
 
+import datetime
+import io
 import json
 import os
 import sys
 import unittest
+import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -403,6 +406,137 @@ class EventsTest(unittest.TestCase):
             self.ev.list_tags_for_resource(ResourceARN=arn + "x")
         self.assertEqual(code_of(cm), "ResourceNotFoundException")
 
+
+    # -------------------------------------------------------------- schedules
+    def clock(self, advance_s, **extra):
+        body = {"advance_s": advance_s}
+        body.update(extra)
+        status, out = self.h.control("POST", "/_emu/clock", body)
+        self.assertEqual(status, 200, out)
+        return out
+
+    def spy_lambda(self):
+        """Replace Lambda's async invoke (the target path's last step) by a recorder."""
+        got = []
+        lam = self.h.emu.services["lambda"]
+
+        def record(account, region, arn, payload, source_arn=None, principal=None):
+            got.append((arn, source_arn, payload))
+        lam.invoke_async = record
+        self.addCleanup(delattr, lam, "invoke_async")
+        return got
+
+    def schedule(self, name, expression, **target):
+        arn = self.ev.put_rule(Name=name, ScheduleExpression=expression)["RuleArn"]
+        t = {"Id": "t", "Arn": "arn:aws:lambda:%s:%s:function:%s" % (RA, ACCOUNT_A, name)}
+        t.update(target)
+        self.ev.put_targets(Rule=name, Targets=[t])
+        return arn
+
+    def test_schedule_expressions_validated(self):
+        for expr in ("rate(1 minutes)", "rate(5 minute)", "rate(0 hours)", "rate(2 weeks)",
+                     "cron(0 12 * * * *)", "cron(0 12 ? * ? *)", "cron(0 12 * *)",
+                     "cron(60 12 * * ? *)", "cron(0 12 L * ? *)", "cron(0 12 ? * 6#3 *)",
+                     "cron(0 12 15W * ? *)", "cron(0 12 ? * FRI-MON *)", "at(2024-01-01T00:00:00)"):
+            with self.subTest(expr=expr):
+                with self.assertRaises(ClientError) as cm:
+                    self.ev.put_rule(Name="s", ScheduleExpression=expr)
+                self.assertEqual(code_of(cm), "ValidationException")
+                self.assertIn("Parameter ScheduleExpression is not valid.", str(cm.exception))
+        for expr in ("rate(1 minute)", "rate(30 minutes)", "rate(1 hour)", "rate(7 days)",
+                     "cron(0/15 8-17 ? * MON-FRI *)", "cron(30 2 * * ? *)",
+                     "cron(0 0 1,15 jan-jun,DEC ? 2020-2199/2)", "cron(5 4 ? * 1,7 *)"):
+            with self.subTest(expr=expr):
+                self.ev.put_rule(Name="s", ScheduleExpression=expr)
+                self.assertEqual(self.ev.describe_rule(Name="s")["ScheduleExpression"], expr)
+        self.assertEqual(self.ev.list_rules()["Rules"][0]["Name"], "s")
+
+    def test_rate_schedule_fires_every_period_with_its_time(self):
+        got = self.spy_lambda()
+        arn = self.schedule("every30", "rate(30 minutes)")
+        created = self.h.emu.services["events"].rules[(ACCOUNT_A, RA, "every30")]["created"]
+        out = self.clock(7200 + 60, max_fires_per_rule=0)
+        self.assertEqual((out["fired"], out["coalesced"]), (4, 0))
+        self.assertEqual(len(got), 4)
+        for k, (target, source_arn, event) in enumerate(got, 1):
+            self.assertEqual((target, source_arn), ("arn:aws:lambda:%s:%s:function:every30"
+                                                    % (RA, ACCOUNT_A), arn))
+            self.assertEqual({x: event[x] for x in ("source", "detail-type", "resources", "detail",
+                                                    "account", "region", "version")},
+                             {"source": "aws.events", "detail-type": "Scheduled Event",
+                              "resources": [arn], "detail": {}, "account": ACCOUNT_A,
+                              "region": RA, "version": "0"})
+            boundary = datetime.datetime.fromtimestamp(created + 1800 * k, datetime.timezone.utc)
+            self.assertEqual(event["time"], boundary.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        self.assertEqual(len({e["id"] for _t, _s, e in got}), 4)
+
+    def test_schedule_coalesces_to_the_last_period_by_default(self):
+        got = self.spy_lambda()
+        self.schedule("every30", "rate(30 minutes)")
+        self.schedule("sweep", "rate(1 hour)", Input=json.dumps({"rdsbk": "sweep"}))
+        created = self.h.emu.services["events"].rules[(ACCOUNT_A, RA, "every30")]["created"]
+        out = self.clock(86400)
+        self.assertEqual((out["fired"], out["coalesced"]), (2, 47 + 23))
+        by_rule = {arn.rsplit(":", 1)[1]: event for arn, _s, event in got}
+        last = datetime.datetime.fromtimestamp(created + 48 * 1800, datetime.timezone.utc)
+        self.assertEqual(by_rule["every30"]["time"], last.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        self.assertEqual(by_rule["sweep"], {"rdsbk": "sweep"})   # Input replaces the event
+        # an advance shorter than a period crosses no boundary
+        self.assertEqual(self.clock(60)["fired"], 0)
+
+    def test_cron_schedule_and_disabled_rules(self):
+        got = self.spy_lambda()
+        self.schedule("nightly", "cron(0 3 * * ? *)")
+        self.schedule("weekdays", "cron(15 12 ? * MON-FRI *)")
+        self.ev.disable_rule(Name="weekdays")
+        start = self.h.emu.now()
+        self.clock(7 * 86400, max_fires_per_rule=0)
+        times = [e["time"] for _a, _s, e in got]
+        self.assertEqual(len(times), 7)
+        self.assertTrue(all(t.endswith("T03:00:00Z") for t in times), times)
+        self.assertEqual(times, sorted(times))
+        day = datetime.datetime.fromtimestamp(start, datetime.timezone.utc)
+        first = day.replace(hour=3, minute=0, second=0, microsecond=0)
+        if first.timestamp() <= start:
+            first += datetime.timedelta(days=1)
+        self.assertEqual(times[0], first.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        del got[:]
+        self.ev.enable_rule(Name="weekdays")
+        self.clock(7 * 86400, max_fires_per_rule=0)
+        weekdays = [e["time"] for a, _s, e in got if a.endswith(":weekdays")]
+        self.assertEqual(len(weekdays), 5)
+        for t in weekdays:
+            dt = datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ")
+            self.assertLess(dt.weekday(), 5)
+            self.assertEqual((dt.hour, dt.minute), (12, 15))
+
+    def test_scheduled_event_reaches_a_real_function(self):
+        # the whole target path: resource policy, async invoke, handler; the clock call returns
+        # once the invocations it caused have finished
+        iam = self.h.client("iam", ACCOUNT_A, "us-east-1")
+        role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr("app.py", "def handler(event, context):\n    return event\n")
+        lam = self.h.client("lambda", ACCOUNT_A, RA)
+        lam.create_function(FunctionName="tick", Runtime="python3.11", Role=role,
+                            Handler="app.handler", Code={"ZipFile": buf.getvalue()})
+        self.wait()
+        arn = self.ev.put_rule(Name="tick", ScheduleExpression="rate(1 hour)")["RuleArn"]
+        self.ev.put_targets(Rule="tick", Targets=[{"Id": "fn", "Arn": "arn:aws:lambda:%s:%s:"
+                                                   "function:tick" % (RA, ACCOUNT_A)}])
+        self.clock(3600 + 60)   # no permission yet: the delivery fails
+        self.assertEqual([f["rule_arn"] for f in self.failed()], [arn])
+        lam.add_permission(FunctionName="tick", StatementId="ev", Action="lambda:InvokeFunction",
+                           Principal="events.amazonaws.com", SourceArn=arn)
+        self.clock(2 * 3600, max_fires_per_rule=0)
+        logs = self.h.control("GET", "/_emu/lambda-logs")[1]["logs"]
+        self.assertEqual([x["status"] for x in logs], ["success", "success"])
+        self.assertEqual([x["result"]["detail-type"] for x in logs], ["Scheduled Event"] * 2)
+        self.assertLess(logs[0]["result"]["time"], logs[1]["result"]["time"])
 
 if __name__ == "__main__":
     unittest.main(warnings="ignore")

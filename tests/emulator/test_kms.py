@@ -241,6 +241,18 @@ class KmsTest(unittest.TestCase):
         finally:
             del self.h.emu.now
 
+    def test_key_deleted_when_the_clock_passes_its_date(self):
+        k = self.kms_b.create_key()["KeyMetadata"]["KeyId"]
+        date = self.kms_b.schedule_key_deletion(KeyId=k, PendingWindowInDays=7)["DeletionDate"]
+        self.h.advance(6 * 86400)
+        self.assertEqual(self.kms_b.describe_key(KeyId=k)["KeyMetadata"]["DeletionDate"], date)
+        self.h.advance(86400 + 60)
+        # gone at the advance's step, before anything asks for it
+        self.assertEqual(self.h.emu.services["kms"].regions[(ACCOUNT_B, REGION_B)]["keys"], {})
+        with self.assertRaises(ClientError) as ctx:
+            self.kms_b.describe_key(KeyId=k)
+        self.assertError(ctx, "NotFoundException")
+
     def test_description_rotation_and_policy_names(self):
         k = self.kms_b.create_key(Description="old")["KeyMetadata"]["KeyId"]
         self.kms_b.update_key_description(KeyId=k, Description="new")

@@ -25,9 +25,15 @@ HANDLER = r'''
 import json, os, time
 import boto3
 
+_calls = 0
+
 def handler(event, context):
+    global _calls
+    _calls += 1
     mode = event.get("mode")
     print("mode", mode)
+    if mode == "count":
+        return {"calls": _calls, "pid": os.getpid()}
     if mode == "whoami":
         ident = boto3.client("sts").get_caller_identity()
         return {"arn": ident["Arn"], "region": os.environ["AWS_REGION"],
@@ -261,6 +267,47 @@ class LambdaTest(unittest.TestCase):
         failed = self.h.control("GET", "/_emu/failed-deliveries")[1]["failed_deliveries"]
         self.assertEqual(len(failed), 1)
         self.assertIn("ValueError: boom", failed[0]["reason"])
+
+    def test_warm_environments(self):
+        # Lambda reuses an execution environment: module state survives between invocations
+        self.create(Timeout=1)
+        first = self.invoke({"mode": "count"})[1]
+        second = self.invoke({"mode": "count"})[1]
+        self.assertEqual((second["calls"], second["pid"]), (first["calls"] + 1, first["pid"]))
+        # ... across days of AWS time too (its credentials keep the real clock)
+        self.assertEqual(self.h.control("POST", "/_emu/clock", {"advance_s": 5 * 86400})[0], 200)
+        out, body = self.invoke({"mode": "whoami"})
+        self.assertNotIn("FunctionError", out)
+        self.assertEqual(self.invoke({"mode": "count"})[1]["pid"], first["pid"])
+        # a handled error keeps it; a timeout ends it
+        self.invoke({"mode": "fail"})
+        self.assertEqual(self.invoke({"mode": "count"})[1]["pid"], first["pid"])
+        self.invoke({"mode": "sleep"})
+        after = self.invoke({"mode": "count"})[1]
+        self.assertNotEqual(after["pid"], first["pid"])
+        self.assertEqual(after["calls"], 1)
+        # a new version of the code gets a new environment
+        self.lam.update_function_code(FunctionName="fn", ZipFile=make_zip(HANDLER + "\n# v2\n"))
+        self.wait()
+        self.assertEqual(self.invoke({"mode": "count"})[1]["calls"], 1)
+        # the log of each invocation holds its own output only
+        logs = self.logs()
+        self.assertEqual([x["log"].count("mode count") for x in logs], [1, 1, 0, 1, 0, 1, 0, 1, 1])
+        self.assertIn("Traceback", logs[4]["log"])
+
+    def test_exit_and_import_errors(self):
+        self.create("exits", Code={"ZipFile": make_zip(
+            "import os\ndef handler(event, context):\n    print('bye', flush=True)\n    os._exit(3)\n")})
+        out, body = self.invoke({}, name="exits")
+        self.assertEqual(out["FunctionError"], "Unhandled")
+        self.assertEqual(body["errorType"], "Runtime.ExitError")
+        self.assertIn("exit status 3", body["errorMessage"])
+        self.assertIn("bye", self.logs()[-1]["log"])
+        self.create("broken", Code={"ZipFile": make_zip("import no_such_module\n")})
+        for _ in range(2):   # each attempt initialises anew
+            out, body = self.invoke({}, name="broken")
+            self.assertEqual(body["errorType"], "ModuleNotFoundError")
+            self.assertIn("Traceback", self.logs()[-1]["log"])
 
     # --------------------------------------------------------- permissions
     def test_permissions(self):

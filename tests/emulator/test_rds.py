@@ -5,6 +5,7 @@ import json
 import os
 import re
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -447,6 +448,193 @@ class RdsTest(unittest.TestCase):
         self.assertEqual(code_of(cm), "KMSKeyNotAccessibleFault")
         self.assertRegex(str(cm.exception), re.compile("pending deletion", re.I))
 
+
+    # ------------------------------------------------------- time and quotas
+    def clock(self, advance_s):
+        status, out = self.h.control("POST", "/_emu/clock", {"advance_s": advance_s})
+        self.assertEqual(status, 200, out)
+        return out["now"]
+
+    def automated_ids(self, rds, cluster=False):
+        if cluster:
+            return sorted(s["DBClusterSnapshotIdentifier"] for s in rds.describe_db_cluster_snapshots(
+                SnapshotType="automated")["DBClusterSnapshots"])
+        return sorted(s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots(
+            SnapshotType="automated")["DBSnapshots"])
+
+    def test_automated_snapshots_expire_after_the_retention_period(self):
+        first = self.automated("db1", backup_retention_days=2)["snapshot_id"]
+        cl_first = self.automated("cl1", cluster=True)["snapshot_id"]   # default: 7 days
+        self.wait()
+        self.rds_a.create_db_snapshot(DBSnapshotIdentifier="keep", DBInstanceIdentifier="db1")
+        self.rds_a.create_db_cluster_snapshot(DBClusterSnapshotIdentifier="keep-cl",
+                                              DBClusterIdentifier="cl1")
+        self.assertEqual(self.rds_a.describe_db_instances(DBInstanceIdentifier="db1")[
+            "DBInstances"][0]["BackupRetentionPeriod"], 2)
+        now = self.clock(86400)
+        # taken at AWS time: the name and SnapshotCreateTime are a day on
+        second = self.automated("db1")["snapshot_id"]
+        self.wait()
+        got = self.rds_a.describe_db_snapshots(DBSnapshotIdentifier=second)["DBSnapshots"][0]
+        self.assertAlmostEqual(got["SnapshotCreateTime"].timestamp(), now, delta=5)
+        self.assertEqual(second, "rds:db1-" + time.strftime("%Y-%m-%d-%H-%M",
+                                                            time.gmtime(int(now) // 60 * 60)))
+        self.assertEqual(self.automated_ids(self.rds_a), sorted([first, second]))
+        self.clock(86400 + 60)    # the first is now older than 2 days
+        self.assertEqual(self.automated_ids(self.rds_a), [second])
+        self.assertEqual(self.automated_ids(self.rds_a, cluster=True), [cl_first])
+        self.clock(5 * 86400)     # the cluster's is older than 7 days, db1's second than 2
+        self.assertEqual(self.automated_ids(self.rds_a), [])
+        self.assertEqual(self.automated_ids(self.rds_a, cluster=True), [])
+        # manual snapshots never expire
+        self.assertEqual([s["DBSnapshotIdentifier"] for s in self.rds_a.describe_db_snapshots()[
+            "DBSnapshots"]], ["keep"])
+        self.assertEqual(len(self.rds_a.describe_db_cluster_snapshots()["DBClusterSnapshots"]), 1)
+        status, out = self.h.control("POST", "/_emu/rds/automated-snapshot", {
+            "account": ACCOUNT_A, "region": RA, "db_instance": "db2", "backup_retention_days": 0})
+        self.assertEqual(status, 400, out)
+
+    def test_advance_is_lived_in_time_order(self):
+        # a schedule firing after an automated snapshot's retention ends no longer sees it; one
+        # firing before does, and the copy a step's work starts finishes before the next step
+        self.automated("db1", backup_retention_days=1)
+        self.wait()
+        seen = []
+        lam = self.h.emu.services["lambda"]
+        rds = self.h.emu.services["rds"]
+
+        def record(account, region, arn, payload, source_arn=None, principal=None):
+            m1 = rds.snaps.get(("db", ACCOUNT_A, RA, "m1"))
+            seen.append((sorted(k[3] for k in rds.snaps), m1 and m1["Status"]))
+            if len(seen) == 1:   # as a scheduled function would: start a copy (takes an hour)
+                self.h.control("POST", "/_emu/rds/config", {"delay_s": 3600})
+                self.rds_a.create_db_snapshot(DBSnapshotIdentifier="m1",
+                                              DBInstanceIdentifier="db1")
+        lam.invoke_async = record
+        self.addCleanup(delattr, lam, "invoke_async")
+        ev = self.h.client("events", ACCOUNT_A, RA)
+        ev.put_rule(Name="tick", ScheduleExpression="rate(12 hours)")
+        ev.put_targets(Rule="tick", Targets=[{"Id": "t", "Arn": "arn:aws:lambda:%s:%s:function:"
+                                              "f" % (RA, ACCOUNT_A)}])
+        self.h.advance(2 * 86400, max_fires_per_rule=0)
+        self.assertEqual(len(seen), 4)
+        self.assertTrue(seen[0][0][0].startswith("rds:db1-"), seen)
+        self.assertEqual(seen[1:], [(["m1"], "available")] * 3)   # 24 h: expired; 13 h: copied
+        self.assertEqual(self.rds_a.describe_db_snapshots(DBSnapshotIdentifier="m1")[
+            "DBSnapshots"][0]["Status"], "available")
+
+    def set_quotas(self, account, region, **quotas):
+        body = {"account": account, "region": region}
+        body.update(quotas)
+        status, out = self.h.control("POST", "/_emu/rds/quotas", body)
+        self.assertEqual(status, 200, out)
+        return out
+
+    def assertQuotaExceeded(self, cm, limit):
+        self.assertEqual(code_of(cm), "SnapshotQuotaExceeded")
+        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 400)
+        self.assertEqual(cm.exception.response["Error"]["Message"],
+                         "Cannot create more than %d manual snapshots" % limit)
+
+    def quotas_of(self, rds):
+        return {q["AccountQuotaName"]: (q["Used"], q["Max"])
+                for q in rds.describe_account_attributes()["AccountQuotas"]}
+
+    def test_manual_snapshot_quotas_per_kind_account_and_region(self):
+        self.assertEqual(self.set_quotas(ACCOUNT_A, RA), {
+            "account": ACCOUNT_A, "region": RA, "ManualSnapshots": 100,
+            "ManualClusterSnapshots": 100})
+        self.set_quotas(ACCOUNT_A, RA, ManualSnapshots=2, ManualClusterSnapshots=1)
+        src = self.automated("db1", encrypted=False)
+        self.automated("cl1", cluster=True, encrypted=False)
+        self.wait()
+        self.h.control("POST", "/_emu/rds/config", {"delay_s": 60})  # stay "creating": counted
+        self.rds_a.create_db_snapshot(DBSnapshotIdentifier="m1", DBInstanceIdentifier="db1")
+        self.rds_a.copy_db_snapshot(SourceDBSnapshotIdentifier=src["snapshot_id"],
+                                    TargetDBSnapshotIdentifier="m2")
+        with self.assertRaises(ClientError) as cm:
+            self.rds_a.create_db_snapshot(DBSnapshotIdentifier="m3", DBInstanceIdentifier="db1")
+        self.assertQuotaExceeded(cm, 2)
+        with self.assertRaises(ClientError) as cm:
+            self.rds_a.copy_db_snapshot(SourceDBSnapshotIdentifier=src["snapshot_id"],
+                                        TargetDBSnapshotIdentifier="m3")
+        self.assertQuotaExceeded(cm, 2)
+        # DB cluster snapshots have a quota of their own
+        self.rds_a.create_db_cluster_snapshot(DBClusterSnapshotIdentifier="c1",
+                                              DBClusterIdentifier="cl1")
+        with self.assertRaises(ClientError) as cm:
+            self.rds_a.create_db_cluster_snapshot(DBClusterSnapshotIdentifier="c2",
+                                                  DBClusterIdentifier="cl1")
+        self.assertQuotaExceeded(cm, 1)
+        q = self.quotas_of(self.rds_a)
+        self.assertEqual((q["ManualSnapshots"], q["ManualClusterSnapshots"]), ((2, 2), (1, 1)))
+        self.assertEqual((q["DBInstances"], q["DBClusters"]), ((1, 40), (1, 40)))
+        # other Regions and accounts have theirs (100 by default)
+        self.rds_ab.copy_db_snapshot(SourceDBSnapshotIdentifier=src["arn"],
+                                     TargetDBSnapshotIdentifier="m3")
+        self.assertEqual(self.quotas_of(self.rds_ab)["ManualSnapshots"], (1, 100))
+        self.assertEqual(self.quotas_of(self.h.client("rds", ACCOUNT_B, RA))["ManualSnapshots"],
+                         (0, 100))
+        # deleting one makes room again
+        self.rds_a.delete_db_snapshot(DBSnapshotIdentifier="m1")
+        self.rds_a.create_db_snapshot(DBSnapshotIdentifier="m4", DBInstanceIdentifier="db1")
+        self.h.control("POST", "/_emu/reset")
+
+    def test_shared_snapshots_do_not_count_against_the_quota(self):
+        rds_ba = self.h.client("rds", ACCOUNT_B, RA)
+        self.set_quotas(ACCOUNT_B, RA, ManualSnapshots=1)
+        self.automated("db1", encrypted=False)
+        self.wait()
+        self.rds_a.create_db_snapshot(DBSnapshotIdentifier="s1", DBInstanceIdentifier="db1")
+        self.rds_a.create_db_snapshot(DBSnapshotIdentifier="s2", DBInstanceIdentifier="db1")
+        self.wait()
+        for sid in ("s1", "s2"):
+            self.rds_a.modify_db_snapshot_attribute(DBSnapshotIdentifier=sid,
+                                                    AttributeName="restore",
+                                                    ValuesToAdd=[ACCOUNT_B])
+        arn = "arn:aws:rds:%s:%s:snapshot:" % (RA, ACCOUNT_A)
+        self.assertEqual(len(rds_ba.describe_db_snapshots(SnapshotType="shared")["DBSnapshots"]), 2)
+        self.assertEqual(self.quotas_of(rds_ba)["ManualSnapshots"], (0, 1))
+        rds_ba.copy_db_snapshot(SourceDBSnapshotIdentifier=arn + "s1",
+                                TargetDBSnapshotIdentifier="mine")
+        with self.assertRaises(ClientError) as cm:
+            rds_ba.copy_db_snapshot(SourceDBSnapshotIdentifier=arn + "s2",
+                                    TargetDBSnapshotIdentifier="mine2")
+        self.assertQuotaExceeded(cm, 1)
+        self.assertEqual(self.quotas_of(self.rds_a)["ManualSnapshots"], (2, 100))
+
+    def test_account_attributes_and_quota_route(self):
+        q = self.rds_a.describe_account_attributes()["AccountQuotas"]
+        names = [x["AccountQuotaName"] for x in q]
+        for name in ("ManualSnapshots", "ManualClusterSnapshots", "DBInstances", "DBClusters",
+                     "AllocatedStorage", "DBParameterGroups", "DBSubnetGroups",
+                     "EventSubscriptions", "OptionGroups", "ReservedDBInstances"):
+            self.assertIn(name, names)
+        self.assertEqual(len(names), len(set(names)))
+        self.assertTrue(all(x["Max"] > 0 and x["Used"] == 0 for x in q), q)
+        self.set_quotas(ACCOUNT_A, RA, ManualClusterSnapshots=250)
+        got = self.quotas_of(self.rds_a)
+        self.assertEqual((got["ManualSnapshots"], got["ManualClusterSnapshots"]),
+                         ((0, 100), (0, 250)))
+        self.assertEqual(self.h.control("GET", "/_emu/rds/quotas?account=%s&region=%s"
+                                        % (ACCOUNT_A, RA)),
+                         (200, {"account": ACCOUNT_A, "region": RA, "ManualSnapshots": 100,
+                                "ManualClusterSnapshots": 250}))
+        for body in ({"account": "999999999999", "region": RA},
+                     {"account": ACCOUNT_A, "region": RA, "ManualSnapshots": -1},
+                     {"account": ACCOUNT_A, "region": RA, "DBInstances": 5}):
+            with self.subTest(body=body):
+                self.assertEqual(self.h.control("POST", "/_emu/rds/quotas", body)[0], 400)
+        role = self.h.client("iam", ACCOUNT_A, "us-east-1").create_role(
+            RoleName="reader", AssumeRolePolicyDocument=json.dumps({
+                "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action":
+                                                        "sts:AssumeRole", "Principal": {
+                                                            "AWS": ACCOUNT_A}}]}))["Role"]["Arn"]
+        creds = self.h.emu.credentials_for_role(ACCOUNT_A, role, "s")
+        with self.assertRaises(ClientError) as cm:
+            self.h.client("rds", ACCOUNT_A, RA, credentials=creds).describe_account_attributes()
+        self.assertEqual(code_of(cm), "AccessDenied")
+        self.assertIn("rds:DescribeAccountAttributes", str(cm.exception))
 
 if __name__ == "__main__":
     unittest.main(warnings="ignore")

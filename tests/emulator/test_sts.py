@@ -158,16 +158,20 @@ class StsTest(unittest.TestCase):
         creds = self.sts_a.get_session_token(DurationSeconds=900)["Credentials"]
         sess = self.h.client("sts", credentials=creds)
         self.assertEqual(sess.get_caller_identity()["Arn"], "arn:aws:iam::%s:root" % ACCOUNT_A)
-        real_now = self.h.emu.now
-        self.h.emu.now = lambda: real_now() + 901
+        # Temporary credentials expire by the clock of authentication (the real one), not by
+        # AWS time: advancing AWS time by days leaves sessions valid.
+        status, _ = self.h.control("POST", "/_emu/clock", {"advance_s": 3 * 86400})
+        self.assertEqual(status, 200)
+        self.assertEqual(sess.get_caller_identity()["Arn"], "arn:aws:iam::%s:root" % ACCOUNT_A)
+        real_auth_now = self.h.emu.auth_now
+        self.h.emu.auth_now = lambda: real_auth_now() + 901
         try:
-            # Simulated time moves on; signatures are still checked against the real clock.
             with self.assertRaises(ClientError) as ctx:
                 sess.get_caller_identity()
             self.assertEqual(ctx.exception.response["Error"]["Code"], "ExpiredToken")
             self.assertEqual(ctx.exception.response["ResponseMetadata"]["HTTPStatusCode"], 403)
         finally:
-            del self.h.emu.now
+            del self.h.emu.auth_now
 
     def test_credentials_for_role_helper(self):
         self.iam_a.create_role(RoleName="fn", AssumeRolePolicyDocument=trust({"Service": "lambda.amazonaws.com"}))

@@ -16,3 +16,6 @@ add_test(NAME emulator.sts COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/tes
 set_tests_properties(emulator.sts PROPERTIES TIMEOUT 120)
 add_test(NAME emulator.kms COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_kms.py)
 set_tests_properties(emulator.kms PROPERTIES TIMEOUT 120)
+
+add_test(NAME emulator.logs COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_logs.py)
+set_tests_properties(emulator.logs PROPERTIES TIMEOUT 120)

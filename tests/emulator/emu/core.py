@@ -24,15 +24,24 @@ Interface for services
   merged into body_dict. A path ending in "/" serves everything under it (full path in
   body_dict["_path"]); a handler may return bytes instead of a dict (sent as octet-stream).
 * Background work: ``emu.submit(fn, *args, delay_s=0.0)``; POST /_emu/wait-idle waits for it.
-  Work submitted before a POST /_emu/reset is dropped if it has not started yet.
+  Work submitted before a POST /_emu/reset is dropped if it has not started yet. delay_s is in
+  AWS time: an advance of the clock runs the work it passes.
+* AWS time: ``emu.now()`` (stamp everything AWS stamps with it; ``emu.auth_now()`` is the real
+  clock of signatures and credentials). POST /_emu/clock advances it and calls, if a service
+  has them: ``clock_work(t0, t1, max_fires) -> ([(t, fn)], coalesced)`` (emu.lock held) for work
+  due at times in (t0, t1], each ``fn(t)`` then called with the clock at t; and
+  ``on_clock(now)`` (emu.lock held) at every step, for expiries.
+* ``shutdown(self)``, if present, is called when the emulator stops (end subprocesses).
 """
 
 import base64
 import collections
+import copy
 import datetime
 import email.utils
 import functools
 import hashlib
+import heapq
 import hmac
 import http.client
 import importlib
@@ -57,10 +66,11 @@ from xml.sax.saxutils import escape as _xml_escape
 import botocore.auth
 import botocore.awsrequest
 import botocore.credentials
+import botocore.model
 import botocore.session
 from botocore.compat import HTTPHeaders
 
-SERVICE_NAMES = ("iam", "sts", "kms", "events", "lambda", "rds")
+SERVICE_NAMES = ("iam", "sts", "kms", "events", "lambda", "rds", "logs")
 # Module name for each service (lambda is a Python keyword).
 SERVICE_MODULES = {
     "iam": "iam",
@@ -69,6 +79,13 @@ SERVICE_MODULES = {
     "events": "events",
     "lambda": "lambda_svc",
     "rds": "rds",
+    "logs": "logs",
+}
+# Output members AWS returns today that the installed botocore model predates (python3-botocore
+# 1.29): added to the emulator's copy of the model, only where the model lacks them, so that the
+# replies carry them (boto3's own, older model ignores them; the tool reads them).
+MODEL_ADDITIONS = {
+    "logs": {"LogGroup": {"logGroupArn": {"shape": "Arn"}}},
 }
 MUTATING_PREFIXES = (
     "Create", "Put", "Update", "Delete", "Add", "Remove", "Tag", "Untag", "Schedule", "Cancel",
@@ -170,7 +187,15 @@ def service_model(name):
         if model is None:
             if _botocore_session is None:
                 _botocore_session = botocore.session.get_session()
-            model = _botocore_session.get_service_model(name)
+            additions = MODEL_ADDITIONS.get(name)
+            if additions:
+                data = copy.deepcopy(_botocore_session.get_service_data(name))
+                for shape_name, members in additions.items():
+                    for member, ref in members.items():
+                        data["shapes"][shape_name]["members"].setdefault(member, ref)
+                model = botocore.model.ServiceModel(data, service_name=name)
+            else:
+                model = _botocore_session.get_service_model(name)
             _models[name] = model
         return model
 
@@ -598,12 +623,20 @@ class Ctx:
 
 
 class WorkQueue:
-    """A small worker pool whose idleness can be awaited (POST /_emu/wait-idle)."""
+    """A small worker pool whose idleness can be awaited (POST /_emu/wait-idle).
 
-    def __init__(self, workers=8):
+    Delays are in emulated AWS time (``clock``, the emulator's clock): a task submitted with
+    delay_s is due at clock() + delay_s. Between clock advances AWS time runs with the real clock,
+    so a delay lasts as long as it says; when POST /_emu/clock moves the clock, the tasks it moves
+    past become due at once (release_due), in due-time order, as the advance reaches them."""
+
+    def __init__(self, workers=8, clock=time.time):
+        self._clock = clock
         self._cv = threading.Condition()
-        self._queue = collections.deque()
-        self._pending = 0
+        self._queue = collections.deque()    # (generation, fn, args) ready to run
+        self._delayed = []                   # heap of (due, seq, generation, fn, args)
+        self._seq = 0
+        self._pending = 0                    # queued + running + delayed, of this generation
         self._generation = 0
         self._stopping = False
         self._threads = []
@@ -611,22 +644,51 @@ class WorkQueue:
             th = threading.Thread(target=self._run, name="emu-worker-%d" % i, daemon=True)
             th.start()
             self._threads.append(th)
+        th = threading.Thread(target=self._run_timers, name="emu-timers", daemon=True)
+        th.start()
+        self._threads.append(th)
 
     def submit(self, fn, *args, delay_s=0.0):
         with self._cv:
             self._pending += 1
-            gen = self._generation
-        if delay_s and delay_s > 0:
-            timer = threading.Timer(delay_s, self._enqueue, (gen, fn, args))
-            timer.daemon = True
-            timer.start()
-        else:
-            self._enqueue(gen, fn, args)
-
-    def _enqueue(self, gen, fn, args):
-        with self._cv:
-            self._queue.append((gen, fn, args))
+            if delay_s and delay_s > 0:
+                self._seq += 1
+                heapq.heappush(self._delayed, (self._clock() + delay_s, self._seq, self._generation,
+                                               fn, args))
+            else:
+                self._queue.append((self._generation, fn, args))
             self._cv.notify_all()
+
+    def _release_due_locked(self):
+        now = self._clock()
+        released = False
+        while self._delayed and self._delayed[0][0] <= now:
+            _due, _seq, gen, fn, args = heapq.heappop(self._delayed)
+            self._queue.append((gen, fn, args))
+            released = True
+        if released:
+            self._cv.notify_all()
+
+    def release_due(self):
+        """Queue the delayed tasks whose due time the clock has reached (after it moved)."""
+        with self._cv:
+            self._release_due_locked()
+            self._cv.notify_all()  # the timer thread re-reads the clock too
+
+    def next_due(self):
+        """Due time of the earliest delayed task, or None."""
+        with self._cv:
+            return self._delayed[0][0] if self._delayed else None
+
+    def _run_timers(self):
+        with self._cv:
+            while not self._stopping:
+                self._release_due_locked()
+                if self._delayed:
+                    # the clock may also jump forward: release_due() wakes this thread
+                    self._cv.wait(min(max(self._delayed[0][0] - self._clock(), 0.001), 1.0))
+                else:
+                    self._cv.wait()
 
     def _run(self):
         while True:
@@ -653,13 +715,20 @@ class WorkQueue:
             return self._pending
 
     def wait_idle(self, timeout_s):
+        """Until no work is queued, running or delayed (delayed work waits for its due time)."""
         with self._cv:
             return self._cv.wait_for(lambda: self._pending == 0, timeout_s)
+
+    def wait_ready(self, timeout_s):
+        """Until no work is queued or running; delayed work not yet due does not count."""
+        with self._cv:
+            return self._cv.wait_for(lambda: self._pending == len(self._delayed), timeout_s)
 
     def reset(self):
         with self._cv:
             self._generation += 1
             self._pending = 0
+            self._delayed = []  # not started: dropped
             self._cv.notify_all()
 
     def stop(self):
@@ -840,7 +909,14 @@ class Emulator:
                        "seed": seed, "kinds": list(fault_kinds or FAULT_KINDS), "hang_s": hang_s,
                        "clock_skew_s": 0.0}
         self._rng = random.Random(seed)
-        self.queue = WorkQueue(workers)
+        # AWS time (now()) is the real clock plus _offset, which POST /_emu/clock only moves
+        # forward (POST /_emu/reset sets it back to 0). One advance at a time (_clock_lock); a
+        # reset during an advance ends it (_clock_epoch).
+        self._offset = 0.0
+        self._clock_lock = threading.Lock()
+        self._offset_lock = threading.Lock()  # _offset and _clock_epoch change together
+        self._clock_epoch = 0
+        self.queue = WorkQueue(workers, clock=self._aws_clock)
         self._rest_routers = {}
         self._models = {name: service_model(name) for name in SERVICE_NAMES}
         self._target_prefix = {}
@@ -866,7 +942,21 @@ class Emulator:
     # -- helpers for services ---------------------------------------------------------------
 
     def now(self):
-        return time.time()
+        """AWS time, epoch seconds: the real clock plus what POST /_emu/clock advanced. Everything
+        AWS stamps (creation times, event times, deletion dates) reads it."""
+        return time.time() + self._offset
+
+    def _aws_clock(self):
+        # now() as the work queue reads it: tests replace emu.now to fake a moment, which must
+        # not strand delayed work days away when they put it back
+        return time.time() + self._offset
+
+    def auth_now(self):
+        """The clock of authentication: signatures' time checks and temporary credentials'
+        expiry. The real clock (plus the clock_skew_s fault), not now(): moving AWS time on by
+        days must not expire every session a client or a Lambda environment holds, whose SDKs
+        refresh credentials by the real clock."""
+        return time.time() + self.faults["clock_skew_s"]
 
     def new_request_id(self):
         # A random version-4 UUID as uuid.uuid4() makes, but not from os.urandom: that system
@@ -896,7 +986,7 @@ class Emulator:
             role_name = role_arn.rsplit("/", 1)[-1]
             partition = role_arn.split(":")[1] if role_arn.startswith("arn:") else "aws"
             principal = "arn:%s:sts::%s:assumed-role/%s/%s" % (partition, account, role_name, session_name)
-        expires = self.now() + duration_s
+        expires = self.auth_now() + duration_s
         with self.lock:
             self._keys[ak] = {"account": account, "secret": secret, "token": token, "temporary": True,
                               "role_arn": role_arn, "principal_arn": principal, "expires": expires}
@@ -922,6 +1012,9 @@ class Emulator:
 
     def reset(self):
         self.queue.reset()
+        with self._offset_lock:
+            self._clock_epoch += 1  # an advance in progress stops
+            self._offset = 0.0
         with self.lock:
             for svc in self.services.values():
                 svc.reset()
@@ -930,6 +1023,110 @@ class Emulator:
         with self._log_lock:
             self._log = []
             self._failed = []
+
+    def shutdown(self):
+        """Stop the background workers and whatever services keep running (Lambda's warm
+        execution environments)."""
+        self.queue.stop()
+        for svc in self.services.values():
+            stop = getattr(svc, "shutdown", None)
+            if stop is not None:
+                stop()
+
+    # -- AWS time --------------------------------------------------------------------------
+
+    def _move_clock(self, t, epoch):
+        """AWS time becomes t unless it is already later (the offset only moves forward), if no
+        reset came since the advance began (epoch)."""
+        with self._offset_lock:
+            offset = t - time.time()
+            if epoch == self._clock_epoch and offset > self._offset:
+                self._offset = offset
+
+    def _clock_hooks(self):
+        """Let services apply what the passing of AWS time does (expiries) at now()."""
+        with self.lock:
+            now = self.now()
+            for svc in self.services.values():
+                hook = getattr(svc, "on_clock", None)
+                if hook is not None:
+                    hook(now)
+
+    def advance_clock(self, seconds, timeout_s=300.0, max_fires=1):
+        """Move AWS time on by `seconds`, living through it in time order: each service's timed
+        work (clock_work: EventBridge schedules) at its time, each delayed background task
+        (emu.submit(delay_s=)) when its due time comes, expiries (on_clock) at every step; after
+        each step the work it queued runs to completion (wait_ready). Then waits, as
+        /_emu/wait-idle does, for all background work. A service's clock_work(t0, t1, max_fires)
+        returns ([(time, fn)], coalesced count); fn(time) is called with the clock at time.
+        Returns (idle: bool, stats)."""
+        deadline = time.time() + timeout_s
+
+        def left():
+            return max(0.0, deadline - time.time())
+
+        stats = {"fired": 0, "coalesced": 0}
+        with self._clock_lock:
+            epoch = self._clock_epoch
+            if not self.queue.wait_ready(left()):
+                return False, stats
+            t0 = self._aws_clock()
+            t1 = t0 + seconds
+            work = []
+            with self.lock:
+                for svc in self.services.values():
+                    clock_work = getattr(svc, "clock_work", None)
+                    if clock_work is not None:
+                        items, coalesced = clock_work(t0, t1, max_fires)
+                        work.extend(items)
+                        stats["coalesced"] += coalesced
+            work.sort(key=lambda item: item[0])  # stable: same-time work in service order
+            i = 0
+            while epoch == self._clock_epoch:
+                t_work = work[i][0] if i < len(work) else None
+                t_due = self.queue.next_due()
+                steps = [t for t in (t_work, t_due) if t is not None and t <= t1]
+                if not steps:
+                    break
+                t = min(steps)
+                self._move_clock(t, epoch)
+                self._clock_hooks()
+                self.queue.release_due()
+                while i < len(work) and work[i][0] <= t:
+                    work[i][1](work[i][0])
+                    stats["fired"] += 1
+                    i += 1
+                if not self.queue.wait_ready(left()):
+                    return False, stats
+            if epoch != self._clock_epoch:  # a reset ended it
+                return True, stats
+            self._move_clock(t1, epoch)
+            self._clock_hooks()
+            self.queue.release_due()
+            return self.queue.wait_idle(left()), stats
+
+    def _control_clock(self, method, data):
+        if method == "GET":
+            return 200, {"now": self.now(), "offset_s": self._offset}
+        try:
+            seconds = float(data["advance_s"])
+            timeout_s = float(data.get("timeout_s", 300))
+            max_fires = int(data.get("max_fires_per_rule", self.options.get("schedule_max_fires", 1)))
+        except KeyError:
+            return 400, {"error": "advance_s (seconds, >= 0) is required"}
+        except (TypeError, ValueError):
+            return 400, {"error": "advance_s, timeout_s and max_fires_per_rule must be numbers"}
+        if not (0 <= seconds < float("inf")) or not timeout_s > 0 or max_fires < 0:
+            return 400, {"error": "advance_s must be >= 0 (AWS time only moves forward), "
+                                  "timeout_s > 0, max_fires_per_rule >= 0 (0: every period)"}
+        idle, stats = self.advance_clock(seconds, timeout_s, max_fires)
+        out = {"now": self.now()}
+        out.update(stats)
+        if not idle:
+            out.update({"idle": False, "pending": self.queue.busy(),
+                        "error": "background work did not finish within timeout_s"})
+            return 408, out
+        return 200, out
 
     def inventory(self):
         items = []
@@ -992,6 +1189,8 @@ class Emulator:
                     break
         if route is not None:
             return route(data)
+        if path == "/_emu/clock" and method in ("GET", "POST"):
+            return self._control_clock(method, data)
         if path == "/_emu/reset" and method == "POST":
             self.reset()
             return 200, {"reset": True}
@@ -1133,7 +1332,7 @@ class Emulator:
             if key["token"] is not None or token is not None:
                 if token != key["token"]:
                     raise self._invalid_token(service)
-            if key["expires"] is not None and self.now() > key["expires"]:
+            if key["expires"] is not None and self.auth_now() > key["expires"]:
                 if self._protocol(service) == "query":
                     raise AwsError("ExpiredToken", "The security token included in the request is expired", 403)
                 raise AwsError("ExpiredTokenException", "The security token included in the request is expired",
@@ -1277,6 +1476,8 @@ class Emulator:
             return AwsError("ValidationException", message, 400)
         if kind in ("type", "unknown"):
             return AwsError("SerializationException", message, 400)
+        if service == "logs":  # CloudWatch Logs answers constraint violations so
+            return AwsError("InvalidParameterException", message, 400)
         return AwsError("ValidationException", message, 400)
 
     def _error_status(self, service, code):
@@ -1939,6 +2140,6 @@ class EmulatorServer:
         self.httpd._stop_event.set()
         self.httpd.shutdown()
         self.httpd.server_close()
-        self.emu.queue.stop()
+        self.emu.shutdown()
         if self._thread is not None:
             self._thread.join(5)

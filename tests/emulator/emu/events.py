@@ -1,5 +1,10 @@
 """EventBridge for the emulator: default buses, rules, targets, bus policies, PutEvents and
-the delivery engine (rule matching, Lambda and cross-Region/cross-account bus targets).
+the delivery engine (rule matching, Lambda and cross-Region/cross-account bus targets), and
+schedules: while POST /_emu/clock advances AWS time, every ENABLED rule with a
+ScheduleExpression (emu/schedules.py) fires for the periods the advance crosses, with the event
+EventBridge sends ("Scheduled Event" from aws.events, time = the period's boundary), to its
+targets. At most max_fires_per_rule periods per rule and advance fire (default 1: the last one,
+with its own time); the earlier ones are coalesced into it and counted.
 
 Owner: H4.  Cross-service API (called by rds.py and the Lambda runtime):
     EventsService.put_event(account, region, event) -> event id
@@ -9,11 +14,12 @@ target_arn, reason, event_id}); nothing is silently dropped without a record.
 """
 
 import datetime
+import functools
 import json
 import re
 import uuid
 
-from . import patterns
+from . import patterns, schedules
 from .core import AwsError
 
 _RULE_NAME = re.compile(r"^[\.\-_A-Za-z0-9]{1,64}$")
@@ -134,6 +140,13 @@ class EventsService:
             raise AwsError("ValidationException",
                            "Parameter(s) EventPattern or ScheduleExpression must be specified.")
         parsed = None
+        schedule_parsed = None
+        if schedule:
+            try:
+                schedule_parsed = schedules.parse(schedule)
+            except schedules.ScheduleError as exc:
+                raise AwsError("ValidationException", "Parameter ScheduleExpression is not valid."
+                               " Reason: %s." % exc.reason)
         if pattern_text:
             try:
                 parsed = patterns.parse(pattern_text)
@@ -160,6 +173,7 @@ class EventsService:
             rule["EventPattern"] = pattern_text
             rule["pattern"] = parsed
             rule["ScheduleExpression"] = schedule
+            rule["schedule"] = schedule_parsed
             rule["State"] = state
             rule["Description"] = params.get("Description")
             rule["RoleArn"] = params.get("RoleArn")
@@ -596,6 +610,35 @@ class EventsService:
                 raise AwsError("ValidationException", "Parameter Event is not valid. Reason: "
                                "Provided event is missing required field %s" % f)
         return {"Result": patterns.matches(pat, event)}
+
+    # --------------------------------------------------------------- schedules
+    def clock_work(self, t0, t1, max_fires):
+        """The schedule rules' fires in (t0, t1] (called by the core's clock advance, emu.lock
+        held): ([(time, fire)], coalesced)."""
+        work, coalesced = [], 0
+        for key, rule in sorted(self.rules.items()):
+            if rule["State"] != "ENABLED" or rule.get("schedule") is None:
+                continue
+            times, count = rule["schedule"].times(t0, t1, rule["created"], max_fires)
+            coalesced += count - len(times)
+            fire = functools.partial(self._fire_scheduled, key, rule["Arn"])
+            work.extend((t, fire) for t in times)
+        return work, coalesced
+
+    def _fire_scheduled(self, key, rule_arn, t):
+        """The event EventBridge sends for a schedule, to the rule's targets (if the rule is still
+        there and enabled)."""
+        with self.emu.lock:
+            rule = self.rules.get(key)
+            if rule is None or rule["Arn"] != rule_arn or rule["State"] != "ENABLED" or \
+                    rule.get("schedule") is None:
+                return
+            event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+                     "source": "aws.events", "account": rule["account"], "time": _iso(t),
+                     "region": rule["region"], "resources": [rule["Arn"]], "detail": {}}
+            jobs = [(dict(rule, targets=None), dict(target)) for target in rule["targets"].values()]
+        for rule_copy, target in jobs:
+            self.emu.submit(self._deliver_to_target, rule_copy, target, event, 0)
 
     # ---------------------------------------------------------------- delivery
     def _deliver_on_bus(self, bus_account, bus_region, event, hops):

@@ -118,6 +118,11 @@ class KmsService:
             for name in [n for n, a in store["aliases"].items() if a["TargetKeyId"] in gone]:
                 del store["aliases"][name]
 
+    def on_clock(self, now):
+        """AWS time moved on (POST /_emu/clock): keys past their deletion date are gone."""
+        for store in self.regions.values():
+            self._expire(store)
+
     def inventory(self):
         out = []
         for (account, region), store in self.regions.items():

@@ -23,9 +23,11 @@ import io
 import json
 import os
 import re
+import select
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 import zipfile
@@ -46,9 +48,14 @@ _RESERVED_ENV = ("_HANDLER", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_
                  "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR")
 ROLE_NOT_ASSUMABLE = "The role defined for the function cannot be assumed by Lambda."
 
-# Runs inside the handler subprocess: point every botocore client at the emulator
-# (botocore 1.29 predates AWS_ENDPOINT_URL), build a context, call the handler and write
-# {"ok": result} or {"error": {...}} to the result file.  stdout/stderr are the log.
+# Runs inside an execution environment (a /usr/bin/python3 subprocess that serves invocations
+# until the emulator ends it): points every botocore client at the emulator (botocore 1.29
+# predates AWS_ENDPOINT_URL), then for each request line on fd _EMU_REQUESTS_FD
+# ({"event", "request_id"}) builds a context, calls the handler (imported on the first one: the
+# init phase, not counted in the timeout) and writes {"ok": result} or {"error": {...}} (plus
+# "init_failed" when the import failed) as a line on fd _EMU_RESULTS_FD. stdout/stderr are the
+# log; the _EMU_MARK bytes written to fd 1 after each invocation end its part of the log. On a
+# timeout it reports {"timeout": true} and exits, as Lambda ends the environment.
 _BOOTSTRAP = r'''
 import importlib, json, os, signal, sys, time, traceback
 _url = os.environ["AWS_ENDPOINT_URL"]
@@ -62,52 +69,108 @@ def _create_client(self, *args, **kwargs):
         kwargs["endpoint_url"] = _url
     return _orig(self, *args, **kwargs)
 botocore.session.Session.create_client = _create_client
+_requests = os.fdopen(int(os.environ.pop("_EMU_REQUESTS_FD")), "r")
+_results = int(os.environ.pop("_EMU_RESULTS_FD"))
+_mark = os.environ.pop("_EMU_MARK").encode()
+_timeout = float(os.environ["_EMU_TIMEOUT"])
 class _Context:
-    def __init__(self):
+    def __init__(self, request_id):
         self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
         self.function_version = "$LATEST"
         self.invoked_function_arn = os.environ["_EMU_FUNCTION_ARN"]
         self.memory_limit_in_mb = int(os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"])
-        self.aws_request_id = os.environ["_EMU_REQUEST_ID"]
+        self.aws_request_id = request_id
         self.log_group_name = "/aws/lambda/" + self.function_name
         self.log_stream_name = "emulator"
-        self._deadline = time.time() + float(os.environ["_EMU_TIMEOUT"])
+        self._deadline = time.time() + _timeout
     def get_remaining_time_in_millis(self):
         return max(0, int((self._deadline - time.time()) * 1000))
-def _main():
-    out_path = os.environ["_EMU_RESULT"]
-    event = json.loads(sys.stdin.read() or "null")
-    mod_name, _, fn_name = os.environ["_HANDLER"].rpartition(".")
-    def _timed_out(signum, frame):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        with open(out_path, "w") as f:
-            json.dump({"timeout": True}, f)
-        os._exit(124)
-    try:
-        # init (imports) is not part of the function's timeout, as on Lambda
-        mod = importlib.import_module(mod_name.replace("/", "."))
-        fn = getattr(mod, fn_name)
-        context = _Context()
-        signal.signal(signal.SIGALRM, _timed_out)
-        signal.setitimer(signal.ITIMER_REAL, float(os.environ["_EMU_TIMEOUT"]))
-        result = {"ok": fn(event, context)}
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        try:
-            json.dumps(result)
-        except (TypeError, ValueError) as exc:
-            result = {"error": {"errorMessage": "Unable to marshal response: %s" % exc,
-                                "errorType": "Runtime.MarshalError", "stackTrace": []}}
-    except Exception as exc:
-        traceback.print_exc()
-        result = {"error": {"errorMessage": str(exc), "errorType": type(exc).__name__,
-                            "stackTrace": traceback.format_tb(exc.__traceback__)}}
+def _report(result):
     sys.stdout.flush()
     sys.stderr.flush()
-    with open(out_path, "w") as f:
-        json.dump(result, f, default=str)
+    os.write(1, _mark)
+    data = (json.dumps(result, default=str) + "\n").encode()
+    while data:
+        data = data[os.write(_results, data):]
+def _timed_out(signum, frame):
+    _report({"timeout": True})
+    os._exit(124)
+def _main():
+    fn = None
+    signal.signal(signal.SIGALRM, _timed_out)
+    for line in _requests:
+        request = json.loads(line)
+        result = None
+        try:
+            if fn is None:
+                # init (imports) is not part of the function's timeout, as on Lambda
+                mod_name, _, fn_name = os.environ["_HANDLER"].rpartition(".")
+                mod = importlib.import_module(mod_name.replace("/", "."))
+                fn = getattr(mod, fn_name)
+            context = _Context(request["request_id"])
+            signal.setitimer(signal.ITIMER_REAL, _timeout)
+            result = {"ok": fn(request["event"], context)}
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            try:
+                json.dumps(result)
+            except (TypeError, ValueError) as exc:
+                result = {"error": {"errorMessage": "Unable to marshal response: %s" % exc,
+                                    "errorType": "Runtime.MarshalError", "stackTrace": []}}
+        except Exception as exc:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            traceback.print_exc()
+            result = {"error": {"errorMessage": str(exc), "errorType": type(exc).__name__,
+                                "stackTrace": traceback.format_tb(exc.__traceback__)}}
+            if fn is None:
+                result["init_failed"] = True
+        _report(result)
 _main()
 '''
+
+# Warm execution environments: reused by later invocations of the same function version while
+# their credentials last, as Lambda reuses them (module state survives between invocations).
+# Each costs ~45 MB (python3 with boto3 loaded).
+ENV_IDLE_S = 300            # an environment idle this long (real seconds) is ended
+ENV_MAX_IDLE_PER_FN = 4
+ENV_MAX_IDLE = 8
+ENV_CREDENTIALS_MARGIN_S = 60
+
+
+class _Env:
+    """One execution environment: the subprocess, its pipes, its temporary directory."""
+
+    def __init__(self, key, proc, requests, results, mark, work, expires):
+        self.key = key
+        self.proc = proc
+        self.requests = requests      # fd: request lines to the environment
+        self.results = results        # fd: result lines from it
+        self.mark = mark
+        self.work = work
+        self.expires = expires        # its credentials' expiry (auth clock)
+        self.pending = bytearray()    # log bytes written after the last mark
+        self.invocations = 0
+        self.last_used = time.time()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def end(self):
+        try:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait(5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        for fd in (self.requests, self.results):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            self.proc.stdout.close()
+        except OSError:
+            pass
+        shutil.rmtree(self.work, ignore_errors=True)
 
 
 def _iso_lambda(ts):
@@ -144,8 +207,19 @@ class LambdaService:
         self.settle_s = 0.3
         self.max_logs = 500
         self.code_root = tempfile.mkdtemp(prefix="emu-lambda-")
+        self._env_lock = threading.Lock()
+        self._idle = {}           # environment key -> [_Env] idle, last used last
+        self._stopping = False
+        self._stopped = threading.Event()
+        threading.Thread(target=self._reap, name="emu-lambda-reaper", daemon=True).start()
         atexit.register(shutil.rmtree, self.code_root, True)
+        atexit.register(self.shutdown)
         self.reset()
+
+    def _reap(self):
+        """End environments idle for ENV_IDLE_S even when nothing is invoked any more."""
+        while not self._stopped.wait(30):
+            self._end_idle(lambda key: False)
 
     def reset(self):
         with self.emu.lock:
@@ -153,6 +227,12 @@ class LambdaService:
             self.logs = []
             # invocations still running across a reset must not log into the new world
             self.generation = getattr(self, "generation", 0) + 1
+        self._end_idle(lambda key: True)   # their credentials are gone with the reset
+
+    def shutdown(self):
+        self._stopping = True
+        self._stopped.set()
+        self._end_idle(lambda key: True)
 
     # ------------------------------------------------------------------ helpers
     def _resolve(self, ctx, ref):
@@ -400,7 +480,8 @@ class LambdaService:
             fn = self._get(ctx, params["FunctionName"])
             ctx.authorize("lambda:DeleteFunction", fn["config"]["FunctionArn"])
             del self.functions[fn["key"]]
-            return {}
+        self._end_idle(lambda key: key[1:4] == fn["key"])
+        return {}
 
     def ListFunctions(self, ctx, params):
         with self.emu.lock:
@@ -605,80 +686,210 @@ class LambdaService:
         return d
 
     def _credentials(self, account, role_arn, session):
+        """(access key, secret, token, expiry on the auth clock) of the function's role."""
         creds = self.emu.credentials_for_role(account, role_arn, session)
-        if isinstance(creds, dict):
-            c = creds.get("Credentials", creds)
-            return c["AccessKeyId"], c["SecretAccessKey"], c.get("SessionToken", "")
-        return tuple(creds)[:3]
+        c = creds.get("Credentials", creds)
+        expires = c.get("Expiration")
+        expires = expires.timestamp() if isinstance(expires, datetime.datetime) else \
+            self.emu.auth_now() + 3600
+        return c["AccessKeyId"], c["SecretAccessKey"], c.get("SessionToken", ""), expires
+
+    # -- execution environments ---------------------------------------------------------
+
+    def _env_key(self, snap):
+        cfg = snap["config"]
+        return (snap["generation"], snap["account"], snap["region"], cfg["FunctionName"],
+                cfg.get("RevisionId"), cfg.get("CodeSha256"))
+
+    def _usable(self, env, timeout):
+        return env.alive() and env.key[0] == self.generation and \
+            env.expires - self.emu.auth_now() > timeout + ENV_CREDENTIALS_MARGIN_S
+
+    def _end_idle(self, which):
+        """End the idle environments whose key `which` selects, and those idle too long."""
+        ended = []
+        limit = time.time() - ENV_IDLE_S
+        with self._env_lock:
+            for key in list(self._idle):
+                keep = []
+                for env in self._idle[key]:
+                    (ended if which(key) or env.last_used < limit else keep).append(env)
+                if keep:
+                    self._idle[key] = keep
+                else:
+                    del self._idle[key]
+        for env in ended:
+            env.end()
+
+    def _acquire(self, snap):
+        """An idle environment of this function version with credentials that outlast the
+        invocation, or None."""
+        key = self._env_key(snap)
+        self._end_idle(lambda k: False)
+        ended, found = [], None
+        with self._env_lock:
+            idle = self._idle.get(key) or []
+            while idle and found is None:
+                env = idle.pop()
+                if self._usable(env, snap["config"]["Timeout"]):
+                    found = env
+                else:
+                    ended.append(env)
+        for env in ended:
+            env.end()
+        return found
+
+    def _release(self, env):
+        ended = []
+        with self._env_lock:
+            if self._stopping or not self._usable(env, 0):
+                ended.append(env)
+            else:
+                env.last_used = time.time()
+                self._idle.setdefault(env.key, []).append(env)
+                idle = self._idle[env.key]
+                while len(idle) > ENV_MAX_IDLE_PER_FN:
+                    ended.append(idle.pop(0))
+                everyone = sorted((e for lst in self._idle.values() for e in lst),
+                                  key=lambda e: e.last_used)
+                for old in everyone[:max(0, len(everyone) - ENV_MAX_IDLE)]:
+                    self._idle[old.key].remove(old)
+                    ended.append(old)
+                for k in [k for k, lst in self._idle.items() if not lst]:
+                    del self._idle[k]
+        for e in ended:
+            e.end()
+
+    def _start_env(self, snap):
+        cfg = snap["config"]
+        code_dir = self._code_dir(cfg, snap["zip"])
+        role_p = arn_parts(cfg["Role"]) or {"account": snap["account"]}
+        ak, sk, tok, expires = self._credentials(role_p["account"], cfg["Role"],
+                                                 cfg["FunctionName"])
+        work = tempfile.mkdtemp(prefix="env-", dir=self.code_root)
+        mark = "\x1eEMU-END-%s\x1e" % uuid.uuid4().hex
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": work,
+               "PYTHONPATH": code_dir, "PYTHONDONTWRITEBYTECODE": "1",
+               "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+               "AWS_CONFIG_FILE": os.path.join(work, "no-config"),
+               "AWS_SHARED_CREDENTIALS_FILE": os.path.join(work, "no-credentials"),
+               "AWS_EC2_METADATA_DISABLED": "true"}
+        env.update((cfg.get("Environment") or {}).get("Variables") or {})
+        req_r, req_w = os.pipe()
+        res_r, res_w = os.pipe()
+        env.update({"AWS_ENDPOINT_URL": self.emu.url, "AWS_REGION": snap["region"],
+                    "AWS_DEFAULT_REGION": snap["region"], "AWS_ACCESS_KEY_ID": ak,
+                    "AWS_SECRET_ACCESS_KEY": sk, "AWS_SESSION_TOKEN": tok,
+                    "AWS_LAMBDA_FUNCTION_NAME": cfg["FunctionName"],
+                    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(cfg["MemorySize"]),
+                    "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                    "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/" + cfg["FunctionName"],
+                    "AWS_EXECUTION_ENV": "AWS_Lambda_" + cfg["Runtime"],
+                    "LAMBDA_TASK_ROOT": code_dir, "_HANDLER": cfg["Handler"],
+                    "_EMU_FUNCTION_ARN": cfg["FunctionArn"], "_EMU_TIMEOUT": str(cfg["Timeout"]),
+                    "_EMU_REQUESTS_FD": str(req_r), "_EMU_RESULTS_FD": str(res_w),
+                    "_EMU_MARK": mark})
+        try:
+            proc = subprocess.Popen([PYTHON, "-c", _BOOTSTRAP], stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    cwd=code_dir, env=env, pass_fds=(req_r, res_w))
+        except OSError:
+            for fd in (req_w, res_r):
+                os.close(fd)
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        finally:
+            os.close(req_r)
+            os.close(res_w)
+        return _Env(self._env_key(snap), proc, req_w, res_r, mark.encode(), work, expires)
+
+    def _invoke_env(self, env, payload, request_id, timeout):
+        """Send one invocation; -> (log bytes, result dict or None, how it ended: "result",
+        "deadline" (no answer in time: the environment was ended) or "exit" (it exited))."""
+        deadline = time.time() + timeout + (INIT_ALLOWANCE_S if env.invocations == 0 else 1.0)
+        env.invocations += 1
+        data = (json.dumps({"event": payload, "request_id": request_id}) + "\n").encode()
+        try:
+            while data:
+                data = data[os.write(env.requests, data):]
+        except OSError:  # it is gone already
+            env.proc.wait()
+            return bytes(env.pending), None, "exit"
+        buf, env.pending = env.pending, bytearray()
+        out = env.proc.stdout.fileno()
+        while True:
+            i = buf.find(env.mark)
+            if i >= 0:
+                log, env.pending = bytes(buf[:i]), bytearray(buf[i + len(env.mark):])
+                break
+            left = deadline - time.time()
+            if left <= 0:
+                env.end()
+                return bytes(buf), None, "deadline"
+            if select.select([out], [], [], left)[0]:
+                chunk = os.read(out, 65536)
+                if not chunk:
+                    env.proc.wait()
+                    return bytes(buf), None, "exit"
+                buf += chunk
+        line = bytearray()
+        while not line.endswith(b"\n"):
+            left = deadline + 5 - time.time()
+            if left <= 0 or not select.select([env.results], [], [], left)[0]:
+                env.end()
+                return log, None, "deadline"
+            chunk = os.read(env.results, 65536)
+            if not chunk:
+                env.proc.wait()
+                return log, None, "exit"
+            line += chunk
+        return log, json.loads(line.decode("utf-8")), "result"
 
     def _run(self, snap, payload, request_id, attempt, itype):
         cfg = snap["config"]
         start = time.time()
-        work = tempfile.mkdtemp(prefix="run-", dir=self.code_root)
-        result_path = os.path.join(work, "result.json")
+        started = self.emu.now()
         status, result, error = "error", None, None
         log_body = ""
+        env = None
         try:
-            code_dir = self._code_dir(cfg, snap["zip"])
-            role_p = arn_parts(cfg["Role"]) or {"account": snap["account"]}
-            ak, sk, tok = self._credentials(role_p["account"], cfg["Role"],
-                                            cfg["FunctionName"])
-            env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": work,
-                   "PYTHONPATH": code_dir, "PYTHONDONTWRITEBYTECODE": "1",
-                   "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
-                   "AWS_CONFIG_FILE": os.path.join(work, "no-config"),
-                   "AWS_SHARED_CREDENTIALS_FILE": os.path.join(work, "no-credentials"),
-                   "AWS_EC2_METADATA_DISABLED": "true"}
-            env.update((cfg.get("Environment") or {}).get("Variables") or {})
-            env.update({"AWS_ENDPOINT_URL": self.emu.url, "AWS_REGION": snap["region"],
-                        "AWS_DEFAULT_REGION": snap["region"], "AWS_ACCESS_KEY_ID": ak,
-                        "AWS_SECRET_ACCESS_KEY": sk, "AWS_SESSION_TOKEN": tok,
-                        "AWS_LAMBDA_FUNCTION_NAME": cfg["FunctionName"],
-                        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(cfg["MemorySize"]),
-                        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-                        "AWS_EXECUTION_ENV": "AWS_Lambda_" + cfg["Runtime"],
-                        "LAMBDA_TASK_ROOT": code_dir, "_HANDLER": cfg["Handler"],
-                        "_EMU_FUNCTION_ARN": cfg["FunctionArn"], "_EMU_REQUEST_ID": request_id,
-                        "_EMU_TIMEOUT": str(cfg["Timeout"]), "_EMU_RESULT": result_path})
-            try:
-                proc = subprocess.run([PYTHON, "-c", _BOOTSTRAP], input=json.dumps(payload),
-                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                      cwd=code_dir, env=env,
-                                      timeout=cfg["Timeout"] + INIT_ALLOWANCE_S,
-                                      text=True, errors="replace")
-                log_body = proc.stdout
-                if os.path.exists(result_path):
-                    with open(result_path) as f:
-                        res = json.load(f)
-                    if "timeout" in res:
-                        raise subprocess.TimeoutExpired(PYTHON, cfg["Timeout"], output=log_body)
-                    if "ok" in res:
-                        status, result = "success", res["ok"]
-                    else:
-                        result = res["error"]
-                        error = "%s: %s" % (result["errorType"], result["errorMessage"])
-                else:
-                    error = "Runtime exited with error: exit status %d" % proc.returncode
-                    result = {"errorMessage": "RequestId: %s Error: %s" % (request_id, error),
-                              "errorType": "Runtime.ExitError"}
-            except subprocess.TimeoutExpired as exc:
-                out = exc.stdout or ""
-                log_body = out if isinstance(out, str) else out.decode("utf-8", "replace")
+            env = self._acquire(snap)
+            if env is None:
+                env = self._start_env(snap)
+            log, res, how = self._invoke_env(env, payload, request_id, cfg["Timeout"])
+            log_body = log.decode("utf-8", "replace")
+            if res is not None and res.get("timeout") or how == "deadline":
                 status = "timeout"
                 error = "Task timed out after %.2f seconds" % cfg["Timeout"]
-                log_body += "%s %s %s\n" % (_iso_lambda(time.time()), request_id, error)
-                result = {"errorMessage": "%s %s" % (_iso_lambda(time.time()), error),
+                log_body += "%s %s %s\n" % (_iso_lambda(self.emu.now()), request_id, error)
+                result = {"errorMessage": "%s %s" % (_iso_lambda(self.emu.now()), error),
                           "errorType": "Sandbox.Timedout"}
+                env.end()
+            elif res is None:
+                error = "Runtime exited with error: exit status %d" % env.proc.returncode
+                result = {"errorMessage": "RequestId: %s Error: %s" % (request_id, error),
+                          "errorType": "Runtime.ExitError"}
+                env.end()
+            elif "ok" in res:
+                status, result = "success", res["ok"]
+                self._release(env)
+            else:
+                result = res["error"]
+                error = "%s: %s" % (result["errorType"], result["errorMessage"])
+                if res.get("init_failed"):
+                    env.end()   # the next invocation initialises a new environment
+                else:
+                    self._release(env)
         except AwsError as exc:
             error = err_text(exc)
             result = {"errorMessage": error, "errorType": "Runtime.CredentialsError"}
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+            if env is not None:
+                env.end()
         duration = (time.time() - start) * 1000.0
         log = "START RequestId: %s Version: $LATEST\n%sEND RequestId: %s\nREPORT RequestId: " \
               "%s\tDuration: %.2f ms\tMemory Size: %d MB\n" % (
                   request_id, log_body, request_id, request_id, duration, cfg["MemorySize"])
-        rec = {"time": start, "function": cfg["FunctionName"],
+        rec = {"time": started, "function": cfg["FunctionName"],
                "function_arn": cfg["FunctionArn"], "account": snap["account"],
                "region": snap["region"], "request_id": request_id, "status": status,
                "error": error, "duration_ms": round(duration, 2), "log": log, "result": result,
@@ -687,6 +898,11 @@ class LambdaService:
             if snap["generation"] == self.generation:
                 self.logs.append(rec)
                 del self.logs[:-self.max_logs]
+                logs = self.emu.services.get("logs")
+                if logs is not None:  # the function's output, one log event a line
+                    rec["log_group"] = logs.lambda_output(
+                        snap["account"], snap["region"], cfg["FunctionName"], cfg["Role"],
+                        log.count("\n"))
         return rec
 
     # ------------------------------------------------------------------ tags

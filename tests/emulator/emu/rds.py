@@ -3,10 +3,23 @@ manual DB (cluster) snapshots, copies across Regions and accounts with KMS check
 (restore attribute), tags, restore, and the RDS lifecycle events into EventBridge.
 
 Owner: H4.  Control route: POST /_emu/rds/automated-snapshot {"account", "region",
-"db_instance" | "db_cluster", optional "kms_key_id", "encrypted"} creates the instance or
-cluster if missing and takes an automated snapshot ("creating" -> RDS-EVENT-0090/0168, then
-"available" -> 0091/0169) -> {"snapshot_id", "arn"}.  POST /_emu/rds/config {"delay_s": s}
-sets how long creations and copies take.
+"db_instance" | "db_cluster", optional "kms_key_id", "encrypted", "backup_retention_days"}
+creates the instance or cluster if missing and takes an automated snapshot at AWS time
+(emu.now()) ("creating" -> RDS-EVENT-0090/0168, then "available" -> 0091/0169) ->
+{"snapshot_id", "arn"}.  POST /_emu/rds/config {"delay_s": s} sets how long creations and
+copies take.  POST /_emu/rds/quotas {"account", "region", "ManualSnapshots": n,
+"ManualClusterSnapshots": n} sets the manual snapshot quotas of an account and Region (GET reads
+them).
+
+Time: as AWS time passes (POST /_emu/clock), automated snapshots older than their instance's or
+cluster's BackupRetentionPeriod (days; default 7, "backup_retention_days" above) are deleted;
+manual snapshots never expire.
+
+Quotas (DescribeAccountAttributes): ManualSnapshots (DB snapshots) and ManualClusterSnapshots (DB
+cluster snapshots), 100 each by default, per account and Region, count the manual snapshots the
+account owns in any status (copies in flight included; snapshots shared with it are not its own);
+CreateDBSnapshot, CreateDBClusterSnapshot, CopyDBSnapshot, CopyDBClusterSnapshot (and
+DeleteDBInstance's final snapshot) past the quota fail with SnapshotQuotaExceeded.
 
 Events (source aws.rds, into the default bus of the snapshot's account and Region):
   DB snapshot: 0090/0091 automated creating/created, 0040/0042 manual creating/created,
@@ -24,8 +37,21 @@ from .core import AwsError
 from .events import arn_parts, err_text
 
 MAX_CONCURRENT_COPIES = 20
-MAX_MANUAL_SNAPSHOTS = 100
 MAX_SHARED_ACCOUNTS = 20
+DEFAULT_RETENTION_DAYS = 7
+# DescribeAccountAttributes' quotas, in AWS's order, with their default maxima (RDS and Aurora
+# quota pages). The emulator counts ManualSnapshots, ManualClusterSnapshots, DBInstances,
+# DBClusters and AllocatedStorage; the others report Used 0.
+DEFAULT_QUOTAS = (
+    ("DBInstances", 40), ("ReservedDBInstances", 40), ("AllocatedStorage", 100000),
+    ("DBSecurityGroups", 25), ("AuthorizationsPerDBSecurityGroup", 20),
+    ("DBParameterGroups", 50), ("ManualSnapshots", 100), ("EventSubscriptions", 20),
+    ("DBSubnetGroups", 50), ("OptionGroups", 20), ("SubnetsPerDBSubnetGroup", 20),
+    ("ReadReplicasPerMaster", 15), ("DBClusters", 40), ("DBClusterParameterGroups", 50),
+    ("DBClusterRoles", 5), ("ManualClusterSnapshots", 100), ("CustomEndpointsPerDBCluster", 5),
+    ("DBInstanceRoles", 5),
+)
+SETTABLE_QUOTAS = ("ManualSnapshots", "ManualClusterSnapshots")
 _ID_RULES = ("Identifiers must begin with a letter; must contain only ASCII letters, digits, "
              "and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
 
@@ -44,6 +70,7 @@ KINDS = {
         "ev_manual": ("RDS-EVENT-0040", "Creating manual snapshot",
                       "RDS-EVENT-0042", "Manual snapshot created"),
         "ev_deleted": ("RDS-EVENT-0041", "Deleted user snapshot"),
+        "quota": "ManualSnapshots",
     },
     "cluster": {
         "id": "DBClusterSnapshotIdentifier", "owner": "DBClusterIdentifier",
@@ -62,6 +89,7 @@ KINDS = {
         "ev_manual": ("RDS-EVENT-0074", "Creating manual cluster snapshot",
                       "RDS-EVENT-0075", "Manual cluster snapshot created"),
         "ev_deleted": None,
+        "quota": "ManualClusterSnapshots",
     },
 }
 
@@ -94,6 +122,7 @@ class RdsService:
             self.instances = {}   # (account, region, id) -> instance dict
             self.clusters = {}    # (account, region, id) -> cluster dict
             self.snaps = {}       # (kind, account, region, id) -> snapshot dict
+            self.quotas = {}      # (account, region) -> {quota name: max} set by the control API
 
     # ------------------------------------------------------------------ helpers
     def _arn(self, partition, region, account, res, ident):
@@ -185,7 +214,7 @@ class RdsService:
 
     # ------------------------------------------------------- instances/clusters
     def _new_instance(self, account, region, ident, kms_key=None, encrypted=True,
-                      status="available", partition="aws"):
+                      status="available", partition="aws", retention=DEFAULT_RETENTION_DAYS):
         if encrypted and not kms_key:
             kms_key = self._default_key(account, region)
         inst = {"DBInstanceIdentifier": ident, "DBInstanceClass": "db.t3.micro",
@@ -198,7 +227,7 @@ class RdsService:
                 "DBInstanceArn": self._arn(partition, region, account, "db", ident),
                 "Endpoint": {"Address": "%s.emu.%s.rds.amazonaws.com" % (ident, region),
                              "Port": 5432},
-                "BackupRetentionPeriod": 7, "PreferredBackupWindow": "03:00-03:30",
+                "BackupRetentionPeriod": retention, "PreferredBackupWindow": "03:00-03:30",
                 "_tags": {}, "_account": account, "_region": region}
         if encrypted:
             inst["KmsKeyId"] = kms_key
@@ -206,14 +235,15 @@ class RdsService:
         return inst
 
     def _new_cluster(self, account, region, ident, kms_key=None, encrypted=True,
-                     partition="aws"):
+                     partition="aws", retention=DEFAULT_RETENTION_DAYS):
         if encrypted and not kms_key:
             kms_key = self._default_key(account, region)
         cl = {"DBClusterIdentifier": ident, "Engine": "aurora-postgresql",
               "EngineVersion": "15.4", "Status": "available", "MasterUsername": "postgres",
               "AllocatedStorage": 1, "ClusterCreateTime": self.emu.now(),
               "AvailabilityZones": [region + "a", region + "b"], "Port": 5432,
-              "StorageEncrypted": bool(encrypted),
+              "StorageEncrypted": bool(encrypted), "BackupRetentionPeriod": retention,
+              "PreferredBackupWindow": "03:00-03:30",
               "DbClusterResourceId": "cluster-" + uuid.uuid4().hex[:26].upper(),
               "DBClusterArn": self._arn(partition, region, account, "cluster", ident),
               "_tags": {}, "_account": account, "_region": region}
@@ -235,7 +265,8 @@ class RdsService:
                                                                 k["arn_res"], ident),
                 "IAMDatabaseAuthenticationEnabled": False, "LicenseModel": "postgresql-license",
                 "_kind": kind, "_account": account, "_region": region, "_tags": {},
-                "_restore": [], "_default_key": False}
+                "_restore": [], "_default_key": False,
+                "_retention_days": owner.get("BackupRetentionPeriod", DEFAULT_RETENTION_DAYS)}
         if kind == "db":
             snap.update({"AvailabilityZone": region + "a", "VpcId": "vpc-emu",
                          "InstanceCreateTime": owner["InstanceCreateTime"],
@@ -264,7 +295,70 @@ class RdsService:
     # ------------------------------------------------------------ control route
     def control_routes(self):
         return {("POST", "/_emu/rds/automated-snapshot"): self._ctl_automated,
-                ("POST", "/_emu/rds/config"): self._ctl_config}
+                ("POST", "/_emu/rds/config"): self._ctl_config,
+                ("POST", "/_emu/rds/quotas"): self._ctl_quotas,
+                ("GET", "/_emu/rds/quotas"): self._ctl_quotas}
+
+    def _ctl_quotas(self, body):
+        body = body or {}
+        account, region = body.get("account"), body.get("region")
+        if account not in self.emu.accounts or not region:
+            return 400, {"error": "account (one of %s) and region are required"
+                         % self.emu.accounts}
+        values = {}
+        for name in SETTABLE_QUOTAS:
+            if name in body:
+                try:
+                    value = int(body[name])
+                except (TypeError, ValueError):
+                    value = -1
+                if value < 0 or isinstance(body[name], bool):
+                    return 400, {"error": "%s must be a whole number >= 0" % name}
+                values[name] = value
+        unknown = sorted(set(body) - set(SETTABLE_QUOTAS) - {"account", "region"})
+        if unknown:
+            return 400, {"error": "unknown quota %s (settable: %s)"
+                         % (unknown[0], ", ".join(SETTABLE_QUOTAS))}
+        with self.emu.lock:
+            self.quotas.setdefault((account, region), {}).update(values)
+            return 200, {"account": account, "region": region,
+                         **{n: self._quota(account, region, n) for n in SETTABLE_QUOTAS}}
+
+    def _quota(self, account, region, name):
+        return self.quotas.get((account, region), {}).get(name, dict(DEFAULT_QUOTAS)[name])
+
+    def _manual_count(self, kind, account, region):
+        """Manual snapshots of a kind that the account owns in the Region, in any status."""
+        return sum(1 for (kd, a, r, _), s in self.snaps.items()
+                   if kd == kind and a == account and r == region and
+                   s["SnapshotType"] == "manual")
+
+    def DescribeAccountAttributes(self, ctx, params):
+        ctx.authorize("rds:DescribeAccountAttributes", "*")
+        used = {"ManualSnapshots": self._manual_count("db", ctx.account, ctx.region),
+                "ManualClusterSnapshots": self._manual_count("cluster", ctx.account, ctx.region)}
+        instances = [i for (a, r, _), i in self.instances.items()
+                     if a == ctx.account and r == ctx.region]
+        used["DBInstances"] = len(instances)
+        used["AllocatedStorage"] = sum(i["AllocatedStorage"] for i in instances)
+        used["DBClusters"] = sum(1 for (a, r, _) in self.clusters
+                                 if a == ctx.account and r == ctx.region)
+        return {"AccountQuotas": [
+            {"AccountQuotaName": name, "Used": used.get(name, 0),
+             "Max": self._quota(ctx.account, ctx.region, name)} for name, _ in DEFAULT_QUOTAS]}
+
+    def on_clock(self, now):
+        """AWS time reached `now` (emu.lock held): automated snapshots past their retention
+        period are deleted, as RDS does; manual snapshots stay."""
+        for key, snap in list(self.snaps.items()):
+            if snap["SnapshotType"] != "automated":
+                continue
+            kind, account, region, _ident = key
+            store = self.clusters if kind == "cluster" else self.instances
+            owner = store.get((account, region, snap[KINDS[kind]["owner"]]))
+            days = owner["BackupRetentionPeriod"] if owner is not None else snap["_retention_days"]
+            if now - snap["SnapshotCreateTime"] > days * 86400:
+                del self.snaps[key]
 
     def _ctl_config(self, body):
         with self.emu.lock:
@@ -282,6 +376,11 @@ class RdsService:
         owner_id = (body.get("db_cluster") or body.get("db_instance") or "").lower()
         if not valid_identifier(owner_id, 63):
             return 400, {"error": "db_instance or db_cluster must be a valid identifier"}
+        retention = body.get("backup_retention_days")
+        if retention is not None and (isinstance(retention, bool) or
+                                      not isinstance(retention, int) or not 1 <= retention <= 35):
+            return 400, {"error": "backup_retention_days must be a whole number of days, 1..35 "
+                                  "(RDS's BackupRetentionPeriod with automated backups on)"}
         partition = "aws-cn" if region.startswith("cn-") else \
             "aws-us-gov" if region.startswith("us-gov-") else "aws"
         with self.emu.lock:
@@ -289,13 +388,16 @@ class RdsService:
             owner = store.get((account, region, owner_id))
             if owner is None:
                 enc = body.get("encrypted", True)
+                days = DEFAULT_RETENTION_DAYS if retention is None else retention
                 if kind == "cluster":
                     owner = self._new_cluster(account, region, owner_id, body.get("kms_key_id"),
-                                               enc, partition)
+                                               enc, partition, retention=days)
                 else:
                     owner = self._new_instance(account, region, owner_id,
                                                body.get("kms_key_id"), enc,
-                                               partition=partition)
+                                               partition=partition, retention=days)
+            elif retention is not None:  # as ModifyDB*'s BackupRetentionPeriod would
+                owner["BackupRetentionPeriod"] = retention
             ts = int(self.emu.now()) // 60 * 60
             while True:
                 stamp = datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime(
@@ -401,7 +503,7 @@ class RdsService:
         if (kind, ctx.account, ctx.region, ident) in self.snaps:
             raise AwsError(k["exists"], "Cannot create the snapshot because a snapshot with "
                            "the identifier %s already exists." % ident)
-        self._check_manual_quota(ctx)
+        self._check_manual_quota(ctx, kind)
         snap = self._new_snap(kind, ctx.account, ctx.region, ident, owner, "manual", "creating",
                               owner.get("KmsKeyId"), owner["StorageEncrypted"], ctx.partition)
         for t in params.get("Tags") or []:
@@ -412,12 +514,12 @@ class RdsService:
                         delay_s=self.delay_s)
         return {k["out"]: self._snap_out(snap)}
 
-    def _check_manual_quota(self, ctx):
-        n = sum(1 for (kd, a, r, _), s in self.snaps.items()
-                if a == ctx.account and r == ctx.region and s["SnapshotType"] == "manual")
-        if n >= MAX_MANUAL_SNAPSHOTS:
-            raise AwsError("SnapshotQuotaExceeded", "The request would result in the user "
-                           "exceeding the allowed number of DB snapshots.")
+    def _check_manual_quota(self, ctx, kind):
+        limit = self._quota(ctx.account, ctx.region, KINDS[kind]["quota"])
+        if self._manual_count(kind, ctx.account, ctx.region) >= limit:
+            # AWS words it so for DB and DB cluster snapshots alike
+            raise AwsError("SnapshotQuotaExceeded", "Cannot create more than %d manual snapshots"
+                           % limit)
 
     def CreateDBSnapshot(self, ctx, params):
         return self._create_manual(ctx, "db", params)
@@ -505,7 +607,7 @@ class RdsService:
         if copying >= MAX_CONCURRENT_COPIES:
             raise AwsError("SnapshotQuotaExceeded", "Cannot copy more than %d snapshots "
                            "concurrently to Region %s." % (MAX_CONCURRENT_COPIES, ctx.region))
-        self._check_manual_quota(ctx)
+        self._check_manual_quota(ctx, kind)
         snap = self._new_snap(kind, ctx.account, ctx.region, target,
                               {k["owner"]: src[k["owner"]], "Engine": src["Engine"],
                                "AllocatedStorage": src["AllocatedStorage"],
