@@ -3,7 +3,7 @@
 
 Same options, emulator core and replies as server.py; in addition every request-log entry gets
   "ident":  the few request members that name a resource (RoleName, FunctionName, Name, Rule,
-            KeyId, AliasName, StatementId, ResourceARN, Resource, ...), so bench/run.py can tell
+            KeyId, AliasName, StatementId, ResourceARN, Resource, logGroupName, ...), so bench/run.py can tell
             which resource of the graph each call worked on.
 
 --front asyncio (the default) serves HTTP from one asyncio event loop instead of server.py's
@@ -44,7 +44,7 @@ import server  # noqa: E402
 
 IDENT_MEMBERS = ("RoleName", "PolicyName", "FunctionName", "Name", "Rule", "KeyId", "AliasName",
                  "TargetKeyId", "StatementId", "ResourceARN", "Resource", "EventBusName",
-                 "Principal")
+                 "Principal", "logGroupName", "logGroupNamePrefix", "resourceArn")
 
 _local = threading.local()
 _orig_route = core.Emulator._route_and_parse

@@ -289,6 +289,13 @@ class Graph:
                     return get(("lambda_permission", acct, region, fn, ident["StatementId"]))
                 return get(("lambda_permission", acct, region, fn))
             return get(("lambda_function", acct, region, fn))
+        if svc == "logs":
+            name = ident.get("logGroupName")
+            if name is None and ":log-group:" in ident.get("resourceArn", ""):
+                name = ident["resourceArn"].split(":log-group:", 1)[1].split(":", 1)[0]
+            if name is None and "logGroupNamePrefix" in ident:
+                name = ident["logGroupNamePrefix"]
+            return get(("logs_log_group", acct, region, name)) if name else None
         return None
 
 

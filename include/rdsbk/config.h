@@ -17,6 +17,13 @@ struct rdsbk_pos {
     int col;
 };
 
+/* RDS's manual snapshot quotas of one account and Region (100 each unless raised): DB snapshots
+ * and DB cluster snapshots count apart. */
+struct rdsbk_snapshot_quotas {
+    int manual_snapshots;
+    int manual_cluster_snapshots;
+};
+
 struct rdsbk_source {
     char account[RDSBK_ACCOUNT_LEN + 1];
     char *region;     /* Region-A */
@@ -26,6 +33,7 @@ struct rdsbk_source {
     size_t n_instances;
     char **clusters; /* Aurora DB cluster ids; a trailing '*' means prefix */
     size_t n_clusters;
+    struct rdsbk_snapshot_quotas quotas; /* of the account in Region-B, where its copies are */
     struct rdsbk_pos pos;
 };
 
@@ -37,6 +45,7 @@ struct rdsbk_backup {
     /* Characters its default event bus's policy may hold (one statement per source account):
      * EventBridge's "Event bus policy size" quota, 10,240 unless raised. */
     int bus_policy_quota;
+    struct rdsbk_snapshot_quotas quotas; /* in Region-B, where the backup copies are */
     struct rdsbk_pos pos;
 };
 
@@ -48,14 +57,18 @@ struct rdsbk_key_settings {
 };
 
 struct rdsbk_function_settings {
-    char *runtime;       /* default "python3.12" */
-    int timeout_seconds; /* 1..900, default 60 */
-    int memory_mb;       /* 128..10240, default 128 */
+    char *runtime;          /* default "python3.12" */
+    int timeout_seconds;    /* 1..900, default 60 */
+    int memory_mb;          /* 128..10240, default 128 */
+    int log_retention_days; /* of their log groups, one of CloudWatch Logs' values, default 30 */
 };
 
+/* What the pipeline keeps of its copies; each database's newest `keep_last` available copies at
+ * each hop stay whatever their age. */
 struct rdsbk_retention {
-    int backup_days;       /* 0 = keep forever */
-    int intermediate_days; /* 0 = keep forever */
+    int backup_days;       /* Account-B copies younger than this stay (default 7) */
+    int intermediate_days; /* Account-A/Region-B copies likewise, once shared (default 1) */
+    int keep_last;         /* default 1 */
 };
 
 struct rdsbk_tag {

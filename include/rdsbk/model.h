@@ -46,12 +46,31 @@ struct rdsbk_resource {
     size_t n_deps;
 };
 
+/*
+ * The manual snapshots of one kind the pipeline keeps in one account and Region at steady state:
+ * each database's copies of the last `per_database` days (retention days + 1, or keep_last when
+ * larger), against RDS's quota there. A database pattern (billing-*) counts as one database.
+ */
+struct rdsbk_snapshot_estimate {
+    char account[RDSBK_ACCOUNT_LEN + 1];
+    const char *region;     /* Region-B: the graph's */
+    const char *quota_name; /* RDS's: "ManualSnapshots" or "ManualClusterSnapshots" */
+    const char *setting;    /* the retention setting of the copies: "retention.backup_days", ... */
+    const char *quota_setting; /* where a raised quota is declared */
+    int databases;
+    int per_database;
+    int quota;
+};
+
 struct rdsbk_graph {
     char *stack;
     char *partition;
+    char *region;                     /* Region-B */
     struct rdsbk_resource *resources; /* sorted by address */
     size_t n_resources;
-    int bus_policy_quota; /* the topology's backup.bus_policy_quota */
+    int bus_policy_quota;                      /* the topology's backup.bus_policy_quota */
+    struct rdsbk_snapshot_estimate *snapshots; /* each source account, then the backup account */
+    size_t n_snapshots;
 };
 
 /*
@@ -61,10 +80,11 @@ struct rdsbk_graph {
 int rdsbk_model_build(struct rdsbk_graph **out, const struct rdsbk_topology *topo);
 
 /*
- * Checks the documents the graph writes against AWS's size quotas: past one, a write would fail
- * half-way through an apply. Returns 0, or RDSBK_EINVALID naming the first document past its
- * quota (RDSBK_ENOMEM) with the error set. Plan, apply, generate and validate check; destroy,
- * which writes none, does not.
+ * Checks the documents the graph writes against AWS's size quotas (past one, a write would fail
+ * half-way through an apply), then the manual snapshots retention keeps against RDS's quotas
+ * (past one, copies would fail for good some days later). Returns 0, or RDSBK_EINVALID naming the
+ * first document or place past its quota (RDSBK_ENOMEM) with the error set. Plan, apply,
+ * generate and validate check; destroy, which writes none, does not.
  */
 int rdsbk_model_check_quotas(const struct rdsbk_graph *graph);
 

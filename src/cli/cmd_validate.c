@@ -14,6 +14,16 @@ static size_t s_databases(const struct rdsbk_topology *t) {
     return n;
 }
 
+/* What retention keeps, per account and kind, against RDS's quotas. */
+static void s_print_snapshots(const struct rdsbk_graph *g) {
+    for (size_t i = 0; i < g->n_snapshots; i++) {
+        const struct rdsbk_snapshot_estimate *e = &g->snapshots[i];
+        printf("  manual snapshots kept in %s/%s: about %d of %d %s (%d database%s x %d)\n",
+               e->account, e->region, e->databases * e->per_database, e->quota, e->quota_name,
+               e->databases, e->databases == 1 ? "" : "s", e->per_database);
+    }
+}
+
 static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     struct rdsbk_cli_args args;
     int start;
@@ -49,6 +59,7 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
             printf(" (%s/%s)", topo->sources[0].account, topo->sources[0].region);
         printf(", %zu database%s -> backup %s/%s, key %s\n", dbs, dbs == 1 ? "" : "s",
                topo->backup.account, topo->backup.region, topo->key.alias);
+        s_print_snapshots(graph);
     }
     status = 0;
 

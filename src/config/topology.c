@@ -23,6 +23,9 @@
 #define RDSBK_MAX_TAGS 49 /* AWS allows 50 per resource; rdsbk:stack takes one */
 /* EventBridge's default "Event bus policy size" quota, in characters. */
 #define S_BUS_POLICY_QUOTA 10240
+/* RDS's default "Manual DB snapshots" and "Manual DB cluster snapshots" quotas. */
+#define S_SNAPSHOT_QUOTA 100
+#define S_SNAPSHOT_QUOTA_MAX 100000
 
 /* What a handler writes into, with the path of the mapping it walks for messages. */
 struct s_ctx {
@@ -142,16 +145,48 @@ static const struct rdsbk_yaml_field s_key_fields[] = {
     S_BOOL(struct rdsbk_topology, "prevent_destroy", key.prevent_destroy),
     {NULL, NULL, NULL}};
 
+/* functions.log_retention_days: one of the retentions CloudWatch Logs accepts. */
+static void s_log_retention(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
+                            const yaml_node_t *value, void *payload) {
+    static const int allowed[] = {1,   3,   5,   7,   14,   30,   60,   90,   120,  150,  180,
+                                  365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653};
+    const struct s_ctx *c = payload;
+    int days;
+
+    (void)field;
+    if (!rdsbk_yaml_int(w, value, "functions.log_retention_days", 1, 3653, &days))
+        return;
+    for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+        if (allowed[i] == days) {
+            c->topo->functions.log_retention_days = days;
+            return;
+        }
+    }
+    rdsbk_yaml_error(w, value,
+                     "functions.log_retention_days: %d is not a retention CloudWatch Logs "
+                     "accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, "
+                     "1096, 1827, 2192, 2557, 2922, 3288 or 3653)",
+                     days);
+}
+
 static const struct rdsbk_yaml_field s_function_fields[] = {
     S_STRING(struct rdsbk_topology, "runtime", functions.runtime, rdsbk_check_runtime),
     S_INT(struct rdsbk_topology, "timeout_seconds", functions.timeout_seconds, 1, 900),
     S_INT(struct rdsbk_topology, "memory_mb", functions.memory_mb, 128, 10240),
+    {"log_retention_days", s_log_retention, NULL},
     {NULL, NULL, NULL}};
 
 static const struct rdsbk_yaml_field s_retention_fields[] = {
     S_INT(struct rdsbk_topology, "backup_days", retention.backup_days, 0, 36500),
     S_INT(struct rdsbk_topology, "intermediate_days", retention.intermediate_days, 0, 36500),
+    S_INT(struct rdsbk_topology, "keep_last", retention.keep_last, 1, 1000),
     {NULL, NULL, NULL}};
+
+/* A declared (raised) manual snapshot quota of the account, in Region-B. */
+#define S_SNAPSHOT_QUOTA_FIELDS(type)                                                              \
+    S_INT(type, "manual_snapshot_quota", quotas.manual_snapshots, 1, S_SNAPSHOT_QUOTA_MAX),        \
+        S_INT(type, "manual_cluster_snapshot_quota", quotas.manual_cluster_snapshots, 1,           \
+              S_SNAPSHOT_QUOTA_MAX)
 
 #define S_ENDPOINT(name, member)                                                                   \
     S_STRING(struct rdsbk_topology, name, endpoints.member, rdsbk_check_endpoint_url)
@@ -284,6 +319,7 @@ static const struct rdsbk_yaml_field s_source_fields[] = {
     S_STRING(struct rdsbk_source, "role_arn", role_arn, rdsbk_check_role_arn),
     S_DB_LIST("instances", instances),
     S_DB_LIST("clusters", clusters),
+    S_SNAPSHOT_QUOTA_FIELDS(struct rdsbk_source),
     {NULL, NULL, NULL}};
 
 static const struct rdsbk_yaml_field s_backup_fields[] = {
@@ -292,6 +328,7 @@ static const struct rdsbk_yaml_field s_backup_fields[] = {
     S_STRING(struct rdsbk_backup, "profile", profile, rdsbk_check_profile),
     S_STRING(struct rdsbk_backup, "role_arn", role_arn, rdsbk_check_role_arn),
     S_INT(struct rdsbk_backup, "bus_policy_quota", bus_policy_quota, S_BUS_POLICY_QUOTA, 1048576),
+    S_SNAPSHOT_QUOTA_FIELDS(struct rdsbk_backup),
     {NULL, NULL, NULL}};
 
 static void s_one_source(struct rdsbk_yaml_walk *w, struct s_ctx *c, const yaml_node_t *node,
@@ -310,6 +347,7 @@ static void s_one_source(struct rdsbk_yaml_walk *w, struct s_ctx *c, const yaml_
     s = &t->sources[t->n_sources++];
     memset(s, 0, sizeof(*s));
     s->pos = rdsbk_yaml_pos(node);
+    s->quotas = (struct rdsbk_snapshot_quotas){S_SNAPSHOT_QUOTA, S_SNAPSHOT_QUOTA};
 
     sc.source = s;
     sc.base = s;
@@ -608,7 +646,12 @@ static int s_new_topology(struct rdsbk_topology **out, const char *name) {
     t->key.deletion_window_days = 30;
     t->functions.timeout_seconds = 60;
     t->functions.memory_mb = 128;
+    t->functions.log_retention_days = 30;
+    t->retention.backup_days = 7;
+    t->retention.intermediate_days = 1;
+    t->retention.keep_last = 1;
     t->backup.bus_policy_quota = S_BUS_POLICY_QUOTA;
+    t->backup.quotas = (struct rdsbk_snapshot_quotas){S_SNAPSHOT_QUOTA, S_SNAPSHOT_QUOTA};
     *out = t;
     t = NULL;
 

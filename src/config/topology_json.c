@@ -38,6 +38,16 @@ cleanup:
     return rc;
 }
 
+static int s_quotas(cJSON *o, const struct rdsbk_snapshot_quotas *q) {
+    int rc;
+
+    RDSBK_TRY(rdsbk_json_add_num(o, "manual_snapshot_quota", q->manual_snapshots));
+    rc = rdsbk_json_add_num(o, "manual_cluster_snapshot_quota", q->manual_cluster_snapshots);
+
+cleanup:
+    return rc;
+}
+
 static int s_sources(cJSON *root, const struct rdsbk_topology *t) {
     cJSON *list = cJSON_AddArrayToObject(root, "sources");
     cJSON *o;
@@ -51,6 +61,7 @@ static int s_sources(cJSON *root, const struct rdsbk_topology *t) {
             rdsbk_json_add_strs(o, "instances", (const char *const *)s->instances, s->n_instances));
         RDSBK_TRY(
             rdsbk_json_add_strs(o, "clusters", (const char *const *)s->clusters, s->n_clusters));
+        RDSBK_TRY(s_quotas(o, &s->quotas));
     }
 
 cleanup:
@@ -63,7 +74,8 @@ static int s_backup(cJSON *root, const struct rdsbk_backup *b) {
 
     RDSBK_TRY(s_account(&o, b->account, b->region, b->profile, b->role_arn));
     RDSBK_TRY(rdsbk_json_add(root, "backup", o));
-    rc = rdsbk_json_add_num(o, "bus_policy_quota", b->bus_policy_quota);
+    RDSBK_TRY(rdsbk_json_add_num(o, "bus_policy_quota", b->bus_policy_quota));
+    rc = s_quotas(o, &b->quotas);
 
 cleanup:
     return rc;
@@ -85,8 +97,10 @@ static int s_settings(cJSON *root, const struct rdsbk_topology *t) {
     RDSBK_TRY(rdsbk_json_add_str(functions, "runtime", t->functions.runtime));
     RDSBK_TRY(rdsbk_json_add_num(functions, "timeout_seconds", t->functions.timeout_seconds));
     RDSBK_TRY(rdsbk_json_add_num(functions, "memory_mb", t->functions.memory_mb));
+    RDSBK_TRY(rdsbk_json_add_num(functions, "log_retention_days", t->functions.log_retention_days));
     RDSBK_TRY(rdsbk_json_add_num(retention, "backup_days", t->retention.backup_days));
-    rc = rdsbk_json_add_num(retention, "intermediate_days", t->retention.intermediate_days);
+    RDSBK_TRY(rdsbk_json_add_num(retention, "intermediate_days", t->retention.intermediate_days));
+    rc = rdsbk_json_add_num(retention, "keep_last", t->retention.keep_last);
 
 cleanup:
     return rc;

@@ -49,6 +49,8 @@ void rdsbk_graph_free(struct rdsbk_graph *g) {
     free(g->resources);
     free(g->stack);
     free(g->partition);
+    free(g->region);
+    free(g->snapshots);
     free(g);
 }
 

@@ -4,11 +4,15 @@
  *   source[A/RA]    rule forward (0091/0169 of the listed databases) -> target: A's bus in RB
  *   account[A] (RB) rule copy      -> target: λ copy          (+ invoke permission)
  *                   rule share     -> target: λ share         (+ invoke permission)
- *                   rule sweep     -> target: λ share         (+ invoke permission)
+ *                   rule sweep     -> target: λ share         (+ invoke permission): shares what
+ *                                     was missed, deletes copies past retention
  *                   rule to_backup -> target: B's bus in RB
  *                   roles copy, share (Lambda) and events (forwarding), each with an inline policy
  *   backup (B/RB)   KMS key + alias, bus permission per source account,
  *                   rule backup_copy -> target: λ backup-copy (+ invoke permission), its role
+ *                   rule prune       -> target: λ backup-copy (+ invoke permission): deletes
+ *                                       backup copies past retention
+ *   each λ          its log group /aws/lambda/<function>, with the stack's retention
  *
  * N sources share the backup side; sources of one account in several Regions share that
  * account's Region-B side. Each piece of the pipeline is one function below, named for it.
@@ -19,6 +23,7 @@
 #include "rdsbk/lambda_pkg.h"
 #include "rdsbk/model.h"
 #include "rdsbk/str.h"
+#include "model_internal.h"
 #include "template_json.h"
 
 #include <assert.h>
@@ -230,7 +235,7 @@ struct s_var {
     cJSON *value;
 };
 
-#define S_MAX_VARS 4
+#define S_MAX_VARS 5
 
 /* The template at `path`, its `n` variables substituted and then freed. */
 static cJSON *s_template(struct s_builder *bd, const char *path, struct s_var *vars, size_t n) {
@@ -347,7 +352,21 @@ static void s_role_policy(struct s_builder *bd, const struct s_place *pl, cJSON 
         s_depend(bd, r, s_strdup(bd, key_dep));
 }
 
-/* The function of `pl` with its `environment` (taken over), run by the role of `pl`. */
+/* The log group of the function of `pl`: the stack's, so that it expires and goes with it. */
+static void s_log_group(struct s_builder *bd, const struct s_place *pl) {
+    cJSON *d = s_object(bd);
+    char *function = s_name(bd, pl->purpose);
+    char *name = function ? s_fmt(bd, "/aws/lambda/%s", function) : NULL;
+
+    s_add_str(bd, d, "name", name);
+    s_add_num(bd, d, "retention_in_days", bd->topo->functions.log_retention_days);
+    s_add(bd, d, "tags", s_tags(bd));
+    s_resource_of(bd, pl, RDSBK_RT_LOGS_LOG_GROUP, bd->rb, name, d);
+    free(function);
+}
+
+/* The function of `pl` with its `environment` (taken over), run by the role of `pl`, writing to
+ * its log group. */
 static void s_function(struct s_builder *bd, const struct s_place *pl, cJSON *environment,
                        const char *key_dep) {
     const struct rdsbk_function_settings *settings = &bd->topo->functions;
@@ -370,6 +389,7 @@ static void s_function(struct s_builder *bd, const struct s_place *pl, cJSON *en
     r = s_resource_of(bd, pl, RDSBK_RT_LAMBDA_FUNCTION, bd->rb, name, d);
     s_depend(bd, r, s_addr(bd, pl, RDSBK_RT_IAM_ROLE));
     s_depend(bd, r, s_addr(bd, pl, RDSBK_RT_IAM_ROLE_POLICY));
+    s_depend(bd, r, s_addr(bd, pl, RDSBK_RT_LOGS_LOG_GROUP));
     if (key_dep)
         s_depend(bd, r, s_strdup(bd, key_dep));
 }
@@ -382,6 +402,13 @@ static cJSON *s_env(struct s_builder *bd) {
     s_add_str(bd, e, "RDSBK_TARGET_REGION", bd->rb);
     s_add_str(bd, e, "RDSBK_BACKUP_ACCOUNT", bd->b);
     return e;
+}
+
+/* What a function that deletes copies past `days` keeps (RDSBK_KEEP_LAST: the newest available
+ * ones of each database, whatever their age). */
+static void s_add_retention(struct s_builder *bd, cJSON *env, int days) {
+    s_add_owned(bd, env, "RDSBK_RETENTION_DAYS", s_fmt(bd, "%d", days));
+    s_add_owned(bd, env, "RDSBK_KEEP_LAST", s_fmt(bd, "%d", bd->topo->retention.keep_last));
 }
 
 /* What a function that sends or receives our "snapshot shared" events needs to know of them. */
@@ -408,11 +435,11 @@ static void s_rule(struct s_builder *bd, const struct s_place *pl, const char *r
     s_resource_of(bd, pl, RDSBK_RT_EVENTS_RULE, region, name, d);
 }
 
-/* The target of the rule of `pl` (in `region`). `arn`, `role_arn` (NULL for a Lambda target: the
- * function's permission admits the rule) and `input` (NULL: the matched event) are taken over. */
+/* The target of the rule of `pl` (in `region`), which gets the matched event as it is (a
+ * scheduled rule's carries the time the functions take as "now"). `arn` and `role_arn` (NULL for
+ * a Lambda target: the function's permission admits the rule) are taken over. */
 static struct rdsbk_resource *s_target(struct s_builder *bd, const struct s_place *pl,
-                                       const char *region, char *arn, char *role_arn,
-                                       cJSON *input) {
+                                       const char *region, char *arn, char *role_arn) {
     cJSON *d = s_object(bd);
     struct rdsbk_resource *r;
 
@@ -421,8 +448,6 @@ static struct rdsbk_resource *s_target(struct s_builder *bd, const struct s_plac
     s_add_owned(bd, d, "arn", arn);
     if (role_arn)
         s_add_owned(bd, d, "role_arn", role_arn);
-    if (input)
-        s_add(bd, d, "input", input);
     r = s_resource_of(bd, pl, RDSBK_RT_EVENTS_TARGET, region, s_strdup(bd, "rdsbk"), d);
     s_depend(bd, r, s_addr(bd, pl, RDSBK_RT_EVENTS_RULE));
     return r;
@@ -430,9 +455,9 @@ static struct rdsbk_resource *s_target(struct s_builder *bd, const struct s_plac
 
 /* The rule of `rule` invokes the function of `fn`, once the rule's permission exists. */
 static void s_lambda_target(struct s_builder *bd, const struct s_place *rule,
-                            const struct s_place *fn, cJSON *input) {
+                            const struct s_place *fn) {
     struct rdsbk_resource *r =
-        s_target(bd, rule, bd->rb, s_arn(bd, fn, RDSBK_RT_LAMBDA_FUNCTION), NULL, input);
+        s_target(bd, rule, bd->rb, s_arn(bd, fn, RDSBK_RT_LAMBDA_FUNCTION), NULL);
 
     s_depend(bd, r, s_addr(bd, fn, RDSBK_RT_LAMBDA_FUNCTION));
     s_depend(bd, r, s_addr(bd, rule, RDSBK_RT_LAMBDA_PERMISSION));
@@ -443,8 +468,8 @@ static void s_lambda_target(struct s_builder *bd, const struct s_place *rule,
 static void s_bus_target(struct s_builder *bd, const struct s_place *pl, const char *region,
                          const char *bus_account, char *ready) {
     const struct s_place events = {NULL, "events", pl->account, "events"};
-    struct rdsbk_resource *r = s_target(bd, pl, region, s_bus_arn(bd, bus_account),
-                                        s_arn(bd, &events, RDSBK_RT_IAM_ROLE), NULL);
+    struct rdsbk_resource *r =
+        s_target(bd, pl, region, s_bus_arn(bd, bus_account), s_arn(bd, &events, RDSBK_RT_IAM_ROLE));
 
     s_depend(bd, r, s_fmt(bd, "account[%s].iam_role_policy.events", pl->account));
     s_depend(bd, r, ready);
@@ -481,10 +506,23 @@ static void s_lambda_function(struct s_builder *bd, const struct s_place *pl,
                               const struct s_lambda *fn) {
     s_role(bd, pl, "policies/lambda-trust.json", fn->role_description);
     s_role_policy(bd, pl, fn->policy, fn->key_dep);
+    s_log_group(bd, pl);
     s_function(bd, pl, fn->environment, fn->key_dep);
     s_invoke_permission(bd, pl, pl, "rdsbk-events");
     s_rule(bd, pl, bd->rb, fn->rule_description, fn->pattern, NULL);
-    s_lambda_target(bd, pl, pl, NULL);
+    s_lambda_target(bd, pl, pl);
+}
+
+/* The rule of `schedule` (in Region-B) runs the function of `fn` on `expression`. */
+static void s_scheduled(struct s_builder *bd, const struct s_place *schedule,
+                        const struct s_place *fn, const char *expression, const char *description) {
+    char *statement = s_fmt(bd, "rdsbk-%s", schedule->key);
+
+    if (statement)
+        s_invoke_permission(bd, schedule, fn, statement);
+    free(statement);
+    s_rule(bd, schedule, bd->rb, description, NULL, expression);
+    s_lambda_target(bd, schedule, fn);
 }
 
 /* ---- documents --------------------------------------------------------------------------- */
@@ -562,6 +600,17 @@ static cJSON *s_log_groups(struct s_builder *bd, const struct s_place *pl) {
     }
     free(name);
     return arr;
+}
+
+/* The snapshots of `account` in Region-B as a whole: what listing them is authorised on, and
+ * deleting those tagged as the stack's (retention). */
+static cJSON *s_list_arns(struct s_builder *bd, const char *account) {
+    cJSON *arns = s_array(bd);
+
+    s_push_owned(bd, arns, s_fmt(bd, "arn:%s:rds:%s:%s:snapshot:*", bd->p, bd->rb, account));
+    s_push_owned(bd, arns,
+                 s_fmt(bd, "arn:%s:rds:%s:%s:cluster-snapshot:*", bd->p, bd->rb, account));
+    return arns;
 }
 
 /* ---- one source account's Region-B side --------------------------------------------------- */
@@ -655,13 +704,10 @@ static cJSON *s_share_policy(struct s_builder *bd, const struct s_account *a,
     struct s_var vars[] = {{"copy_arns", s_dup(bd, a->copy_globs)},
                            {"own_bus_arn", s_string_owned(bd, s_bus_arn(bd, a->id))},
                            {"log_group_arns", s_log_groups(bd, share)},
-                           {"list_arns", s_array(bd)}};
+                           {"list_arns", s_list_arns(bd, a->id)},
+                           {"stack", s_string_owned(bd, s_strdup(bd, bd->topo->stack))}};
 
-    /* listing (the sweep) is authorised on the account's snapshots as a whole */
-    s_push_owned(bd, vars[3].value, s_fmt(bd, "arn:%s:rds:%s:%s:snapshot:*", bd->p, bd->rb, a->id));
-    s_push_owned(bd, vars[3].value,
-                 s_fmt(bd, "arn:%s:rds:%s:%s:cluster-snapshot:*", bd->p, bd->rb, a->id));
-    return s_template(bd, "policies/share-role.json", vars, 4);
+    return s_template(bd, "policies/share-role.json", vars, 5);
 }
 
 /* The share function: a copy into Region-B finished, and is shared with the backup account,
@@ -677,22 +723,20 @@ static void s_share_function(struct s_builder *bd, const struct s_account *a) {
     };
 
     s_add_event_source(bd, fn.environment);
+    s_add_retention(bd, fn.environment, bd->topo->retention.intermediate_days);
     s_lambda_function(bd, &share, &fn);
 }
 
 /* The sweep: RDS documents no copy-finished event for cluster snapshots, and events are
- * best-effort, so every half hour the share function looks for copies still unshared. */
+ * best-effort, so every half hour the share function looks for copies still unshared; then it
+ * deletes the copies past retention. */
 static void s_sweep(struct s_builder *bd, const struct s_account *a) {
     const struct s_place sweep = {a->scope, "sweep", a->id, "sweep"};
     const struct s_place share = {a->scope, "share", a->id, "share"};
-    cJSON *input = s_object(bd);
 
-    s_add_str(bd, input, "rdsbk", "sweep");
-    s_invoke_permission(bd, &sweep, &share, "rdsbk-sweep");
-    s_rule(bd, &sweep, bd->rb,
-           "rdsbk: every 30 minutes, share copies whose copy-finished event never came", NULL,
-           "rate(30 minutes)");
-    s_lambda_target(bd, &sweep, &share, input);
+    s_scheduled(bd, &sweep, &share, "rate(30 minutes)",
+                "rdsbk: every 30 minutes, share copies whose copy-finished event never came, "
+                "delete copies past retention");
 }
 
 /* Our "snapshot shared" events go on to the backup account's bus, once it admits this account. */
@@ -798,14 +842,16 @@ static cJSON *s_backup_copy_policy(struct s_builder *bd, const struct s_place *b
     const struct rdsbk_topology *t = bd->topo;
     struct s_var vars[] = {{"backup_copy_resource_arns", s_array(bd)},
                            {"key_arn", s_string_owned(bd, s_strdup(bd, S_KEY_ARN))},
-                           {"log_group_arns", s_log_groups(bd, backup_copy)}};
+                           {"log_group_arns", s_log_groups(bd, backup_copy)},
+                           {"list_arns", s_list_arns(bd, bd->b)},
+                           {"stack", s_string_owned(bd, s_strdup(bd, t->stack))}};
 
     for (size_t i = 0; i < t->n_sources; i++) {
         /* shared copies in A/Region-B, and the backup copies made of them in B/Region-B */
         s_snapshot_globs(bd, vars[0].value, &t->sources[i], t->sources[i].account, bd->rb, true);
         s_snapshot_globs(bd, vars[0].value, &t->sources[i], bd->b, bd->rb, true);
     }
-    return s_template(bd, "policies/backup-copy-role.json", vars, 3);
+    return s_template(bd, "policies/backup-copy-role.json", vars, 5);
 }
 
 /* The backup-copy function: a source account shared a copy, which is copied into the backup
@@ -825,7 +871,17 @@ static void s_backup_copy_function(struct s_builder *bd, const cJSON *accounts) 
     s_add_str(bd, fn.environment, "RDSBK_KMS_KEY_ARN", S_KEY_ARN);
     s_add_joined(bd, fn.environment, "RDSBK_SOURCE_ACCOUNTS", accounts);
     s_add_event_source(bd, fn.environment);
+    s_add_retention(bd, fn.environment, bd->topo->retention.backup_days);
     s_lambda_function(bd, &backup_copy, &fn);
+}
+
+/* Every hour the backup-copy function deletes the backup copies past retention. */
+static void s_prune(struct s_builder *bd) {
+    const struct s_place prune = {"backup", "prune", bd->b, "prune"};
+    const struct s_place backup_copy = {"backup", "backup_copy", bd->b, "backup-copy"};
+
+    s_scheduled(bd, &prune, &backup_copy, "rate(1 hour)",
+                "rdsbk: every hour, delete backup copies past retention");
 }
 
 /* ---- the graph --------------------------------------------------------------------------- */
@@ -848,6 +904,7 @@ static void s_pipeline(struct s_builder *bd, const cJSON *accounts) {
     s_key_alias(bd);
     s_bus_permissions(bd, accounts);
     s_backup_copy_function(bd, accounts);
+    s_prune(bd);
 }
 
 int rdsbk_model_build(struct rdsbk_graph **out, const struct rdsbk_topology *topo) {
@@ -862,6 +919,8 @@ int rdsbk_model_build(struct rdsbk_graph **out, const struct rdsbk_topology *top
     bd.g->bus_policy_quota = topo->backup.bus_policy_quota;
     RDSBK_TRY(rdsbk_strdup_into(&bd.g->stack, topo->stack));
     RDSBK_TRY(rdsbk_strdup_into(&bd.g->partition, rdsbk_region_partition(topo->backup.region)));
+    RDSBK_TRY(rdsbk_strdup_into(&bd.g->region, topo->backup.region));
+    RDSBK_TRY(rdsbk_model_estimate_snapshots(bd.g, topo));
     RDSBK_TRY(rdsbk_strfmt(&bd.event_source, "rdsbk.%s", topo->stack));
     bd.p = bd.g->partition;
     accounts = s_array(&bd);

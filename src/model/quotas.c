@@ -16,7 +16,7 @@
  * Sizes as stored (compact JSON; IAM does not count whitespace either), each reference (the key's
  * ARN, known at apply) counted at S_REF_MAX, longer than what it stands for. A source's copy role
  * names four snapshot patterns per database of that source (about 230 characters a database:
- * about 39 databases), the backup-copy role two per database of every source (about 123: about 73
+ * about 39 databases), the backup-copy role two per database of every source (about 123: about 67
  * databases in all).
  */
 #define S_REF_MAX 128
@@ -158,6 +158,24 @@ static int s_check_bus_policy(const struct rdsbk_graph *g) {
         past->address, statements, size, g->bus_policy_quota);
 }
 
+/* Retention's manual snapshots within RDS's quota in each place (the first one past it named). */
+static int s_check_snapshots(const struct rdsbk_graph *g) {
+    for (size_t i = 0; i < g->n_snapshots; i++) {
+        const struct rdsbk_snapshot_estimate *e = &g->snapshots[i];
+        int estimate = e->databases * e->per_database;
+
+        if (estimate > e->quota)
+            return rdsbk_error_set(
+                RDSBK_EINVALID,
+                "account %s in %s: retention would keep about %d manual snapshots (%d databases "
+                "x %d, from %s and retention.keep_last), past RDS's %s quota of %d: keep fewer "
+                "days, or raise the quota in Service Quotas and declare it as %s",
+                e->account, e->region, estimate, e->databases, e->per_database, e->setting,
+                e->quota_name, e->quota, e->quota_setting);
+    }
+    return 0;
+}
+
 int rdsbk_model_check_quotas(const struct rdsbk_graph *g) {
     int rc = 0;
 
@@ -165,7 +183,8 @@ int rdsbk_model_check_quotas(const struct rdsbk_graph *g) {
         for (size_t k = 0; k < sizeof(s_quotas) / sizeof(s_quotas[0]); k++)
             if (g->resources[i].type == s_quotas[k].type)
                 RDSBK_TRY(s_check_size(&g->resources[i], &s_quotas[k]));
-    rc = s_check_bus_policy(g);
+    RDSBK_TRY(s_check_bus_policy(g));
+    rc = s_check_snapshots(g);
 
 cleanup:
     return rc;

@@ -59,7 +59,10 @@ def _allow_cores():
     resource.setrlimit(resource.RLIMIT_CORE, (4096, 4096))
 
 
-class EngineTest(unittest.TestCase):
+class EngineCase(unittest.TestCase):
+    """A fresh emulator, a topology file and a state file of the test's own, and the helpers that
+    run the tool and read the emulator (tests/engine/test_retention.py uses them too)."""
+
     def setUp(self):
         status, _ = H.control("POST", "/_emu/reset")
         self.assertEqual(status, 200)
@@ -124,12 +127,13 @@ class EngineTest(unittest.TestCase):
     def apply(self):
         return self.run_tool("apply", "--auto-approve")
 
-    # -- tests ----------------------------------------------------------------------------
+
+class EngineTest(EngineCase):
 
     def test_apply_idempotent_and_destroy(self):
         self.write(topology())
         out = self.apply().stdout
-        self.assertIn("Apply complete! Resources: 30 added, 0 changed, 0 destroyed.", out)
+        self.assertIn("Apply complete! Resources: 36 added, 0 changed, 0 destroyed.", out)
         self.assertEqual(os.stat(self.state).st_mode & 0o777, 0o600)
         self.assert_no_changes()
         self.clear_log()
@@ -141,7 +145,7 @@ class EngineTest(unittest.TestCase):
         self.assertGreater(len(reads), 0)
 
         out = self.run_tool("destroy", "--auto-approve").stdout
-        self.assertIn("Destroy complete! Resources: 30 destroyed.", out)
+        self.assertIn("Destroy complete! Resources: 36 destroyed.", out)
         self.assertIn("scheduled for deletion", out)
         self.assertEqual(self.pipeline_inventory(), [])
         _, body = H.control("GET", "/_emu/inventory")
@@ -348,14 +352,14 @@ class EngineTest(unittest.TestCase):
         self.write(topology(sources=src, tags={"team": "data"}, timeout=120))
         plan = self.plan()
         self.assertEqual(plan["summary"]["destroy"], 0)
-        self.assertEqual(plan["summary"]["add"], 19 + 2 + 1)
+        self.assertEqual(plan["summary"]["add"], 21 + 2 + 1)
         self.apply()
         self.assert_no_changes()
         # and removed again: exactly those go
         src.pop()
         self.write(topology(sources=src, tags={"team": "data"}, timeout=120))
         plan = self.plan()
-        self.assertEqual(plan["summary"]["destroy"], 19 + 2 + 1)
+        self.assertEqual(plan["summary"]["destroy"], 21 + 2 + 1)
         self.assertEqual(plan["summary"]["add"], 0)
         self.apply()
         self.assert_no_changes()
@@ -466,7 +470,7 @@ class EngineTest(unittest.TestCase):
         self.write(topology())
         self.apply()
         listed = self.run_tool("state", "list").stdout.split()
-        self.assertEqual(len(listed), 30)
+        self.assertEqual(len(listed), 36)
         self.assertEqual(listed, sorted(listed))
         shown = json.loads(self.run_tool("state", "show", "backup.kms_key.shared", "--json").stdout)
         self.assertEqual(shown["type"], "kms_key")
@@ -489,7 +493,7 @@ class EngineTest(unittest.TestCase):
         self.run_tool("plan", "--out", saved)
         self.assertEqual(os.stat(saved).st_mode & 0o777, 0o600)
         out = self.run_tool("apply", saved).stdout
-        self.assertIn("30 added", out)
+        self.assertIn("36 added", out)
         # a plan made, then the state changes underneath it: refused
         self.write(topology(timeout=90))
         self.run_tool("plan", "--out", saved)
@@ -592,10 +596,10 @@ class EngineTest(unittest.TestCase):
         with open(self.state) as f:
             recorded = {r["address"] for r in json.load(f)["resources"]}
         self.assertGreater(len(recorded), 0)
-        self.assertLess(len(recorded), 30)
+        self.assertLess(len(recorded), 36)
         plan = self.plan()
         self.assertEqual(plan["summary"].get("adopt", 0), 0, "everything created was recorded")
-        self.assertEqual(plan["summary"]["add"], 30 - len(recorded))
+        self.assertEqual(plan["summary"]["add"], 36 - len(recorded))
         self.apply()
         self.assert_no_changes()
         self.run_tool("destroy", "--auto-approve")
@@ -610,7 +614,7 @@ class EngineTest(unittest.TestCase):
         self.run_tool("state", "rm", "account[%s].iam_role.copy" % A)
         self.clear_log()
         out = self.run_tool("destroy", "--auto-approve").stdout
-        self.assertIn("Destroy complete! Resources: 30 destroyed.", out)
+        self.assertIn("Destroy complete! Resources: 36 destroyed.", out)
         self.assertEqual(self.pipeline_inventory(), [])
         reads = sorted({"%s:%s" % (r["service"], r["operation"]) for r in self.requests()
                         if not r.get("mutating") and r["service"] not in ("sts", "rds")})
@@ -630,7 +634,7 @@ class EngineTest(unittest.TestCase):
         lam_a.delete_function(FunctionName="rdsbk-t1-share")
         self.clear_log()
         out = self.run_tool("destroy", "--auto-approve", "--refresh").stdout
-        self.assertIn("Destroy complete! Resources: 27 destroyed.", out)
+        self.assertIn("Destroy complete! Resources: 33 destroyed.", out)
         self.assertEqual(self.pipeline_inventory(), [])
         reads = {r["operation"] for r in self.requests() if not r.get("mutating")}
         self.assertIn("GetFunction", reads)
@@ -757,12 +761,13 @@ class EngineTest(unittest.TestCase):
         self.assertEqual(self.pipeline_inventory(), [])
 
 
-def main():
+def main(module="__main__"):
+    """Runs the tests of `module` (a module that imports this one sets BIN and H here too)."""
     global BIN, H
     BIN = os.path.abspath(sys.argv.pop(1))
     H = Harness(accounts=(A, B, C, D)).start()
     try:
-        unittest.main(verbosity=2)
+        unittest.main(module=module, verbosity=2)
     finally:
         H.stop()
 

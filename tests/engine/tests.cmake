@@ -18,3 +18,10 @@ target_compile_definitions(rdsbk-test-engine-callbacks PRIVATE
 target_link_libraries(rdsbk-test-engine-callbacks PRIVATE rdsbk PkgConfig::CMOCKA)
 add_test(NAME engine.callbacks COMMAND rdsbk-test-engine-callbacks)
 set_tests_properties(engine.callbacks PROPERTIES TIMEOUT 300)
+
+# Retention over 120 emulated days: the pipeline deletes its own old copies and stays inside RDS's
+# manual snapshot quotas; what it did not make survives.
+add_test(NAME engine.retention
+         COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_retention.py
+                 $<TARGET_FILE:rdsbk-provision>)
+set_tests_properties(engine.retention PROPERTIES TIMEOUT 900 ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")

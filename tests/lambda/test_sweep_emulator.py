@@ -166,6 +166,7 @@ class SweepEmulatorTest(unittest.TestCase):
             "own_bus_arn": bus,
             "log_group_arns": ["arn:aws:logs:%s:%s:log-group:/aws/lambda/%s:*"
                                % (RB, A, SHARE_FN)],
+            "stack": STACK,
         })
         role = iam.create_role(RoleName="share", AssumeRolePolicyDocument=LAMBDA_TRUST)[
             "Role"]["Arn"]

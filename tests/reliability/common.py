@@ -201,6 +201,10 @@ class Workspace:
                         pol = {"Statement": []}
                     for st in pol.get("Statement", []):
                         out.add(("lambda_permission", acct, region, "%s/%s" % (name, st["Sid"])))
+                logs = self.client("logs", acct, region)
+                for page in logs.get_paginator("describe_log_groups").paginate():
+                    for group in page["logGroups"]:
+                        out.add(("logs_log_group", acct, region, group["logGroupName"]))
         for r in self.live_inventory():
             if r["service"] != "kms":
                 continue

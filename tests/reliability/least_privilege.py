@@ -16,7 +16,9 @@ usage: /usr/bin/python3 tests/reliability/least_privilege.py PATH/TO/rdsbk-provi
      CreateGrant/ListGrants/RevokeGrant only with kms:GrantIsForAWSResource;
    - RDS actions of a source account's roles only on that account's snapshots, of the listed
      databases (but for Describe*, which the share sweep needs on all of the account's snapshots
-     in Region-B to list them); the backup role's only on the listed databases' snapshots;
+     in Region-B to list them, and the deletions of retention, on the account's snapshots in
+     Region-B tagged rdsbk:stack=<stack> only); the backup role's only on the listed databases'
+     snapshots (with the same two exceptions in the backup account);
    - trust policies admit one AWS service principal, never an account or `*`;
    - the key policy names exactly: the backup account root, and the copy role of every source
      account; the bus policy: one statement per source account (its root), PutEvents on the
@@ -57,6 +59,16 @@ def check_statement_shape(name, st):
     check(st.get("Effect") == "Allow", "%s: Effect %r" % (name, st.get("Effect")))
 
 
+def stack_tagged_delete(st):
+    """A statement that deletes one kind of snapshot only when it carries the stack's tag."""
+    tag_key = {"rds:DeleteDBSnapshot": "rds:snapshot-tag/rdsbk:stack",
+               "rds:DeleteDBClusterSnapshot": "rds:cluster-snapshot-tag/rdsbk:stack"}
+    actions = as_list(st["Action"])
+    cond = st.get("Condition", {})
+    return (len(actions) == 1 and actions[0] in tag_key and list(cond) == ["StringEquals"]
+            and cond["StringEquals"] == {tag_key[actions[0]]: "fleet-dr"})
+
+
 def check_identity_policy(name, doc, account):
     problems = []
     for st in doc["Statement"]:
@@ -80,7 +92,8 @@ def check_identity_policy(name, doc, account):
             if svc != "iam" and not region:
                 problems.append("%s: no Region in %s" % (name, r))
             listing = (rest in ("snapshot:*", "cluster-snapshot:*") and region == RB and
-                       acct == account and all(a.startswith("rds:Describe") for a in actions))
+                       acct == account and (all(a.startswith("rds:Describe") for a in actions)
+                                            or stack_tagged_delete(st)))
             if rest in ("*", "snapshot:*", "cluster-snapshot:*", "event-bus/*",
                         "log-group:*") and not listing:
                 problems.append("%s: all resources of a type: %s" % (name, r))
@@ -109,7 +122,9 @@ def check_identity_policy(name, doc, account):
             if db == "*":
                 # listing (the share sweep finds copies whose event never came): read-only, in
                 # the role's own account and Region-B only
-                check(all(a.startswith("rds:Describe") for a in actions) and acct == account
+                # or deleting (retention), only what is tagged as the stack's
+                check((all(a.startswith("rds:Describe") for a in actions)
+                       or stack_tagged_delete(st)) and acct == account
                       and m.group(2) == RB, "%s: %s on every snapshot (%s)" % (
                           name, actions, r))
                 continue

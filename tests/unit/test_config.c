@@ -46,6 +46,13 @@ static void test_defaults_and_shorthand(void **state) {
     assert_string_equal(t->functions.runtime, "python3.12");
     assert_int_equal(t->functions.timeout_seconds, 60);
     assert_int_equal(t->functions.memory_mb, 128);
+    assert_int_equal(t->functions.log_retention_days, 30);
+    assert_int_equal(t->retention.backup_days, 7);
+    assert_int_equal(t->retention.intermediate_days, 1);
+    assert_int_equal(t->retention.keep_last, 1);
+    assert_int_equal(t->backup.quotas.manual_snapshots, 100);
+    assert_int_equal(t->backup.quotas.manual_cluster_snapshots, 100);
+    assert_int_equal(t->sources[0].quotas.manual_snapshots, 100);
     assert_int_equal(t->n_tags, 2);
     assert_string_equal(t->tags[0].key, "alpha"); /* sorted */
     assert_string_equal(t->tags[1].value, "1");

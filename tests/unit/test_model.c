@@ -47,15 +47,21 @@ static const char *const s_basic_addresses[] = {
     "account[111111111111].lambda_permission.copy",
     "account[111111111111].lambda_permission.share",
     "account[111111111111].lambda_permission.sweep",
+    "account[111111111111].logs_log_group.copy",
+    "account[111111111111].logs_log_group.share",
     "backup.events_permission[111111111111]",
     "backup.events_rule.backup_copy",
+    "backup.events_rule.prune",
     "backup.events_target.backup_copy",
+    "backup.events_target.prune",
     "backup.iam_role.backup_copy",
     "backup.iam_role_policy.backup_copy",
     "backup.kms_alias.shared",
     "backup.kms_key.shared",
     "backup.lambda_function.backup_copy",
     "backup.lambda_permission.backup_copy",
+    "backup.lambda_permission.prune",
+    "backup.logs_log_group.backup_copy",
     "source[111111111111/eu-central-1].events_rule.forward",
     "source[111111111111/eu-central-1].events_target.forward",
 };
@@ -77,7 +83,7 @@ static void test_basic_resources(void **state) {
 static void test_order_refuses_cycles(void **state) {
     char *a_deps[] = {"c"}, *b_deps[] = {"a"}, *c_deps[] = {"b"}, *x_deps[] = {"nowhere"};
     struct rdsbk_resource r[3];
-    struct rdsbk_graph g = {NULL, NULL, r, 3, 0};
+    struct rdsbk_graph g = {.resources = r, .n_resources = 3};
     size_t *order = NULL;
     (void)state;
 
@@ -141,8 +147,8 @@ static void test_fan_in_shares_backup_side(void **state) {
     const cJSON *pattern;
     (void)state;
 
-    /* 3 accounts x 19 + 3 sources x 2 + backup 8 + 3 bus permissions */
-    assert_int_equal(g->n_resources, 3 * 19 + 3 * 2 + 8 + 3);
+    /* 3 accounts x 21 + 3 sources x 2 + backup 12 + 3 bus permissions */
+    assert_int_equal(g->n_resources, 3 * 21 + 3 * 2 + 12 + 3);
     assert_non_null(key);
     assert_int_equal(key->n_deps, 3); /* the copy role of each source account */
     stmts = cJSON_GetObjectItem(cJSON_GetObjectItem(key->desired, "policy"), "Statement");
@@ -240,10 +246,13 @@ static int s_check_text(const char *text) {
     return rc;
 }
 
+/* A manual snapshot quota raised far enough for the fan-ins below (their retention's copies). */
+#define S_RAISED ", manual_snapshot_quota: 100000"
+
 /*
  * Documents past an AWS quota are refused before any AWS call, named. The backup-copy role's
  * inline policy names two snapshot patterns per database of every source, 123 characters a
- * database here: 72 databases make 9,996 characters, 78 make 10,734, past the 10,240 IAM allows
+ * database here: 66 databases make 10,063 characters, 68 make 10,309, past the 10,240 IAM allows
  * a role. A source's copy rule matches each of its databases' snapshots: 60 databases make a
  * 4,605-character pattern, past the 4,096 EventBridge allows. The backup bus's policy holds a
  * statement per source account, 201 characters each for stack "bench" (compact, as stored: the
@@ -257,15 +266,15 @@ static void test_documents_within_aws_quotas(void **state) {
         const char *backup_extra;
         const char *message; /* NULL: within the quotas */
     } cases[] = {
-        {36, 2, "", NULL},
-        {39, 2, "",
-         "backup.iam_role_policy.backup_copy: its policy would be 10734 characters; IAM allows a "
+        {33, 2, S_RAISED, NULL},
+        {34, 2, S_RAISED,
+         "backup.iam_role_policy.backup_copy: its policy would be 10309 characters; IAM allows a "
          "role's inline policies 10240 at most"},
-        {50, 1, "", NULL},
-        {51, 1, "",
+        {50, 1, S_RAISED, NULL},
+        {51, 1, S_RAISED,
          "backup.events_permission[100000000051]: with it, 51 source accounts make the backup "
          "account's event bus policy 10340 characters"},
-        {51, 1, ", bus_policy_quota: 20480", NULL},
+        {51, 1, S_RAISED ", bus_policy_quota: 20480", NULL},
     };
     char one_source[2048];
     size_t at;
@@ -297,6 +306,56 @@ static void test_documents_within_aws_quotas(void **state) {
                            "4605 characters; EventBridge allows an event pattern 4096 at most"));
 }
 
+/* A topology of one source (`instances` and `clusters`), `retention` and `quotas` (YAML flow
+ * mapping entries for the backup), checked. */
+static int s_check_retention(const char *instances, const char *clusters, const char *retention,
+                             const char *quotas) {
+    char text[1024];
+
+    snprintf(text, sizeof(text),
+             "version: 1\nstack: bench\nsource:\n  account: '100000000001'\n"
+             "  region: eu-central-1\n  instances: [%s]\n  clusters: [%s]\nretention: {%s}\n"
+             "backup: {account: '222222222222', region: eu-west-1%s}\n",
+             instances, clusters, retention, quotas);
+    return s_check_text(text);
+}
+
+/*
+ * What retention keeps must fit RDS's manual snapshot quotas (100 DB snapshots and 100 DB cluster
+ * snapshots, counted apart) in each account and Region-B. With the defaults (backup_days 7,
+ * intermediate_days 1, keep_last 1) a database holds 8 backup copies and 2 intermediate ones: 12
+ * databases fit the backup account, 13 do not until a raised quota is declared.
+ */
+static void test_snapshots_within_rds_quotas(void **state) {
+    static const char twelve[] = "d1, d2, d3, d4, d5, d6, d7, d8, d9, d10, d11, d12";
+    (void)state;
+
+    assert_int_equal(s_check_retention(twelve, "", "", ""), 0);
+    assert_int_equal(s_check_retention(twelve, twelve, "", ""), 0); /* clusters count apart */
+    assert_int_equal(
+        s_check_retention("d0, d1, d2, d3, d4, d5, d6, d7, d8, d9, d10, d11, d12", "", "", ""),
+        RDSBK_EINVALID);
+    assert_string_equal(
+        rdsbk_error_last()->message,
+        "account 222222222222 in eu-west-1: retention would keep about 104 manual snapshots (13 "
+        "databases x 8, from retention.backup_days and retention.keep_last), past RDS's "
+        "ManualSnapshots quota of 100: keep fewer days, or raise the quota in Service Quotas and "
+        "declare it as backup.manual_snapshot_quota");
+    assert_int_equal(s_check_retention("d0, d1, d2, d3, d4, d5, d6, d7, d8, d9, d10, d11, d12", "",
+                                       "", ", manual_snapshot_quota: 104"),
+                     0);
+    /* the intermediate copies, in the source account; keep_last counts when it is larger */
+    assert_int_equal(s_check_retention("", "c1, c2", "intermediate_days: 50", ""), RDSBK_EINVALID);
+    assert_non_null(strstr(rdsbk_error_last()->message,
+                           "account 100000000001 in eu-west-1: retention would keep about 102 "
+                           "manual snapshots (2 databases x 51"));
+    assert_non_null(strstr(rdsbk_error_last()->message, "ManualClusterSnapshots quota of 100"));
+    assert_int_equal(s_check_retention("d1, d2", "", "keep_last: 51, backup_days: 0", ""),
+                     RDSBK_EINVALID);
+    assert_non_null(strstr(rdsbk_error_last()->message, "about 102 manual snapshots (2 databases "
+                                                        "x 51"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic_resources),
@@ -307,6 +366,7 @@ int main(void) {
         cmocka_unit_test(test_forward_pattern),
         cmocka_unit_test(test_long_names_shortened),
         cmocka_unit_test(test_documents_within_aws_quotas),
+        cmocka_unit_test(test_snapshots_within_rds_quotas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

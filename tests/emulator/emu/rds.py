@@ -530,7 +530,10 @@ class RdsService:
     def _delete(self, ctx, kind, params):
         k = KINDS[kind]
         snap = self._own(ctx, kind, params[k["id"]])
-        ctx.authorize("rds:Delete%s" % k["op"], snap[k["arn"]])
+        # IAM conditions on the snapshot's tags: rds:snapshot-tag/KEY, rds:cluster-snapshot-tag/KEY
+        prefix = "rds:%s-tag/" % ("cluster-snapshot" if kind == "cluster" else "snapshot")
+        ctx.authorize("rds:Delete%s" % k["op"], snap[k["arn"]],
+                      {prefix + key: value for key, value in snap["_tags"].items()})
         if snap["SnapshotType"] == "automated":
             raise AwsError(k["state"], "Only manual snapshots may be deleted.")
         if snap["Status"] not in ("available", "failed", "copying", "creating"):
