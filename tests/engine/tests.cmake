@@ -24,4 +24,6 @@ set_tests_properties(engine.callbacks PROPERTIES TIMEOUT 300)
 add_test(NAME engine.retention
          COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_retention.py
                  $<TARGET_FILE:rdsbk-provision>)
-set_tests_properties(engine.retention PROPERTIES TIMEOUT 900 ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+# the longest test: started first, so that the others run beside it
+set_tests_properties(engine.retention PROPERTIES TIMEOUT 900 COST 10000
+                     ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
