@@ -72,6 +72,21 @@ struct rdsbk_status_row {
     const char *state;            /* static: "ok", "copying", "behind", "missing", "no-snapshot" */
 };
 
+/* How full a manual snapshot quota may get before status warns, in percent of its maximum. */
+#define RDSBK_STATUS_QUOTA_WARN_PERCENT 80
+
+/* One manual snapshot quota of one account in the Region the pipeline writes its copies to (RDS
+ * DescribeAccountAttributes). */
+struct rdsbk_status_quota {
+    char account[RDSBK_ACCOUNT_LEN + 1];
+    char *region;     /* Region-B */
+    const char *name; /* static: "ManualSnapshots" or "ManualClusterSnapshots" */
+    bool backup;      /* the backup account (its copies are kept retention.backup_days) */
+    long long used;   /* -1 when unknown */
+    long long max;    /* -1 when unknown */
+    char *error;      /* why it is unknown (the call was refused, or the reply lacks it), or NULL */
+};
+
 struct rdsbk_status_report {
     char *stack;
     char backup_account[RDSBK_ACCOUNT_LEN + 1];
@@ -79,6 +94,10 @@ struct rdsbk_status_report {
     time_t now;
     struct rdsbk_status_row *rows; /* in topology order: sources, instances, then clusters */
     size_t n_rows;
+    /* each source account once in topology order, then the backup account; for each, the quotas
+     * in the order AWS lists them (ManualSnapshots, ManualClusterSnapshots) */
+    struct rdsbk_status_quota *quotas;
+    size_t n_quotas;
 };
 
 /*
@@ -93,6 +112,11 @@ struct rdsbk_status_report {
  *   behind    the newest backup copy is of an older system snapshot (lag = now - newest's)
  *   missing   no backup copy at all (lag = now - the newest system snapshot's creation)
  *   no-snapshot  no system snapshot and no backup copy (lag -1)
+ * Then, with the same credentials, the manual snapshot quotas (ManualSnapshots,
+ * ManualClusterSnapshots: used and max) of every place the pipeline writes copies to: each source
+ * account in Region-B and the backup account in Region-B. A DescribeAccountAttributes refused as
+ * not allowed (RDSBK_EAUTH) leaves that place's quotas unknown (used and max -1, the reason in
+ * `error`) instead of failing the report.
  * Returns 0 and *out (free with rdsbk_status_report_free) or the first AWS error (error set).
  */
 int rdsbk_status_collect(struct rdsbk_status_report **out, const struct rdsbk_topology *topo);
@@ -102,6 +126,13 @@ void rdsbk_status_report_free(struct rdsbk_status_report *report);
 /* True when the row's newest available backup copy is younger than `max_age_s` (<= 0: any age,
  * then only a missing copy counts). */
 bool rdsbk_status_row_fresh(const struct rdsbk_status_row *row, time_t now, long long max_age_s);
+
+/* The percentage of its maximum a known quota uses (rounded down; 100 for a maximum of 0), or -1
+ * when it is unknown. */
+int rdsbk_status_quota_percent(const struct rdsbk_status_quota *q);
+
+/* Whether a known quota is used to RDSBK_STATUS_QUOTA_WARN_PERCENT or more of its maximum. */
+bool rdsbk_status_quota_high(const struct rdsbk_status_quota *q);
 
 /* ---- drill ------------------------------------------------------------------------------- */
 

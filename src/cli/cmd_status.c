@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "rdsbk/drill.h"
 #include "rdsbk/error.h"
+#include "rdsbk/log.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -129,7 +130,77 @@ static void s_print_table(const struct rdsbk_status_report *r, long long max_age
     free(cells);
 }
 
+/* ---- quotas ------------------------------------------------------------------------------- */
+
+/* The setting that bounds how many copies a place keeps. */
+static const char *s_retention_of(const struct rdsbk_status_quota *q) {
+    return q->backup ? "retention.backup_days" : "retention.intermediate_days";
+}
+
+/* One line of the quotas section: used / max and the share of the maximum, or why it is
+ * unknown. */
+static void s_print_quota(const struct rdsbk_status_quota *q, int width, bool color) {
+    bool high = rdsbk_status_quota_high(q);
+    const char *on = color && high ? "\033[1;31m" : "";
+    const char *off = color && high ? "\033[0m" : "";
+    char place[RDSBK_ACCOUNT_LEN + 64];
+
+    snprintf(place, sizeof(place), "%s/%s", q->account, q->region);
+    if (q->error) {
+        printf("%-*s  %-22s  unknown: %s\n", width, place, q->name, q->error);
+        return;
+    }
+    printf("%-*s  %-22s  %6lld / %-6lld  %s%3d%%%s\n", width, place, q->name, q->used, q->max, on,
+           rdsbk_status_quota_percent(q), off);
+}
+
+static void s_print_quotas(const struct rdsbk_status_report *r, bool color) {
+    int width = (int)strlen("ACCOUNT/REGION");
+
+    for (size_t i = 0; i < r->n_quotas; i++) {
+        int w = (int)(strlen(r->quotas[i].account) + 1 + strlen(r->quotas[i].region));
+        if (w > width)
+            width = w;
+    }
+    printf("\nManual snapshot quotas where the copies are kept (RDS DescribeAccountAttributes):\n");
+    printf("%-*s  %-22s  %s  %s\n", width, "ACCOUNT/REGION", "QUOTA", "  USED / MAX   ", " USE");
+    for (size_t i = 0; i < r->n_quotas; i++)
+        s_print_quota(&r->quotas[i], width, color);
+}
+
+/* A warning on standard error for every quota used to RDSBK_STATUS_QUOTA_WARN_PERCENT or more. */
+static void s_warn_quotas(const struct rdsbk_status_report *r) {
+    for (size_t i = 0; i < r->n_quotas; i++) {
+        const struct rdsbk_status_quota *q = &r->quotas[i];
+
+        if (rdsbk_status_quota_high(q))
+            rdsbk_log_warn("%s of account %s in %s: %lld of %lld used (%d%%); at the quota the "
+                           "pipeline's copies fail with SnapshotQuotaExceeded: request a higher "
+                           "quota in Service Quotas (Amazon RDS) or lower %s",
+                           q->name, q->account, q->region, q->used, q->max,
+                           rdsbk_status_quota_percent(q), s_retention_of(q));
+    }
+}
+
 /* ---- JSON --------------------------------------------------------------------------------- */
+
+/* {account, region, name, used, max}; an unknown quota has used and max null and an error. */
+static cJSON *s_quota_json(const struct rdsbk_status_quota *q) {
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(o, "account", q->account);
+    cJSON_AddStringToObject(o, "region", q->region);
+    cJSON_AddStringToObject(o, "name", q->name);
+    if (q->error) {
+        cJSON_AddNullToObject(o, "used");
+        cJSON_AddNullToObject(o, "max");
+        cJSON_AddStringToObject(o, "error", q->error);
+    } else {
+        cJSON_AddNumberToObject(o, "used", (double)q->used);
+        cJSON_AddNumberToObject(o, "max", (double)q->max);
+    }
+    return o;
+}
 
 static cJSON *s_snapshot_json(const struct rdsbk_status_snapshot *s, time_t now) {
     cJSON *o;
@@ -151,6 +222,7 @@ static cJSON *s_snapshot_json(const struct rdsbk_status_snapshot *s, time_t now)
 static char *s_json(const struct rdsbk_status_report *r, long long max_age_s, bool ok) {
     cJSON *root = cJSON_CreateObject();
     cJSON *rows = cJSON_AddArrayToObject(root, "databases");
+    cJSON *quotas;
     char *text;
 
     cJSON_AddStringToObject(root, "stack", r->stack);
@@ -180,6 +252,9 @@ static char *s_json(const struct rdsbk_status_report *r, long long max_age_s, bo
         cJSON_AddBoolToObject(o, "fresh", rdsbk_status_row_fresh(row, r->now, max_age_s));
         cJSON_AddItemToArray(rows, o);
     }
+    quotas = cJSON_AddArrayToObject(root, "quotas");
+    for (size_t i = 0; i < r->n_quotas; i++)
+        cJSON_AddItemToArray(quotas, s_quota_json(&r->quotas[i]));
     cJSON_AddBoolToObject(root, "ok", ok);
     text = cJSON_Print(root);
     cJSON_Delete(root);
@@ -217,7 +292,9 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
         printf("%s\n", text);
     } else {
         s_print_table(report, o.max_age_s, args.color);
+        s_print_quotas(report, args.color);
     }
+    s_warn_quotas(report);
     status = ok ? 0 : 1;
 
 cleanup:
@@ -238,12 +315,18 @@ const struct rdsbk_cli_command rdsbk_cmd_status = {
     "copy, and a state: ok, copying, behind (the newest snapshot has no backup copy yet),\n"
     "missing (no backup copy at all) or no-snapshot. Copies are recognised by the pipeline's\n"
     "names (<db>-<stamp> in Region-B, <db>-<stamp>-<account> in the backup account) and tags.\n"
-    "Only reads; needs rds:Describe* in every account.\n"
+    "Then the manual snapshot quotas (ManualSnapshots, ManualClusterSnapshots: used / max) of\n"
+    "each source account and of the backup account in Region-B, where the copies are kept, with\n"
+    "a warning on standard error for any used to 80% or more; a quota the account refuses to\n"
+    "show is reported as unknown, with the reason.\n"
+    "Only reads; needs rds:Describe* (rds:DescribeDBSnapshots, rds:DescribeDBClusterSnapshots,\n"
+    "rds:DescribeAccountAttributes) in every account.\n"
     "--max-age DURATION (s, m, h, d: 26h, 90m, 2d) exits 1 when any database's newest available\n"
     "backup copy is older than that or missing: a check for cron or CI monitoring.\n"
     "--json prints {stack, backup_account, backup_region, now, max_age_s, databases: [{\n"
     "source_account, source_region, database, kind, system_snapshot, region_copy, backup_copy\n"
-    "({id, status, created, age_s} or null), lag_s, state, fresh}], ok}.",
+    "({id, status, created, age_s} or null), lag_s, state, fresh}], quotas: [{account, region,\n"
+    "name, used, max}] (unknown: used and max null, and an error), ok}.",
     RDSBK_CLI_FILE | RDSBK_CLI_JSON | RDSBK_CLI_OUTPUT,
     s_options,
     0,

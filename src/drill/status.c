@@ -5,11 +5,15 @@
  *   A/Region-A  automated  rds:<db>-<stamp>        (per source)
  *   A/Region-B  manual     <db>-<stamp>            (per source account, shared by its sources)
  *   B/Region-B  manual     <db>-<stamp>-<A>        (once)
+ *
+ * and the manual snapshot quotas of the places that hold the pipeline's copies (each source
+ * account and the backup account, in Region-B), one DescribeAccountAttributes per account.
  */
 #include "drill_internal.h"
 #include "rdsbk/error.h"
 #include "rdsbk/str.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -43,6 +47,11 @@ void rdsbk_status_report_free(struct rdsbk_status_report *r) {
             free(s[k]->status);
         }
     }
+    for (size_t i = 0; i < r->n_quotas; i++) {
+        free(r->quotas[i].region);
+        free(r->quotas[i].error);
+    }
+    free(r->quotas);
     free(r->rows);
     free(r->stack);
     free(r->backup_region);
@@ -236,6 +245,112 @@ cleanup:
     return rc;
 }
 
+/* ---- quotas ---- */
+
+/* The quotas status reports, in the order AWS lists them. */
+static const char *const s_quota_names[] = {"ManualSnapshots", "ManualClusterSnapshots"};
+#define S_N_QUOTAS (sizeof(s_quota_names) / sizeof(s_quota_names[0]))
+
+int rdsbk_status_quota_percent(const struct rdsbk_status_quota *q) {
+    long long percent;
+
+    if (q->used < 0 || q->max < 0)
+        return -1;
+    if (q->max == 0)
+        return 100;
+    if (q->used > LLONG_MAX / 100)
+        return INT_MAX;
+    percent = q->used * 100 / q->max;
+    return percent > INT_MAX ? INT_MAX : (int)percent;
+}
+
+bool rdsbk_status_quota_high(const struct rdsbk_status_quota *q) {
+    return rdsbk_status_quota_percent(q) >= RDSBK_STATUS_QUOTA_WARN_PERCENT;
+}
+
+/* Appends the rows of `account`'s quotas in Region-B, unknown until read. */
+static int s_quota_rows(struct rdsbk_status_report *r, const char *account, bool backup) {
+    struct rdsbk_status_quota *grown =
+        realloc(r->quotas, (r->n_quotas + S_N_QUOTAS) * sizeof(*grown));
+    int rc = 0;
+
+    if (!grown)
+        return rdsbk_error_oom();
+    r->quotas = grown;
+    for (size_t i = 0; i < S_N_QUOTAS; i++) {
+        struct rdsbk_status_quota *q = memset(&grown[r->n_quotas++], 0, sizeof(*q));
+        snprintf(q->account, sizeof(q->account), "%s", account);
+        q->name = s_quota_names[i];
+        q->backup = backup;
+        q->used = -1;
+        q->max = -1;
+        if (rc == 0)
+            rc = rdsbk_strdup_into(&q->region, r->backup_region);
+    }
+    return rc;
+}
+
+/* Fills the rows `q` of one place from its DescribeAccountAttributes quotas; a quota the reply
+ * does not list stays unknown. */
+static int s_quota_values(struct rdsbk_status_quota *q, const struct rdsbk_rds_account_quota *aws,
+                          size_t n) {
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < S_N_QUOTAS; i++) {
+        size_t k = 0;
+        while (k < n && (!aws[k].name || strcmp(aws[k].name, q[i].name) != 0))
+            k++;
+        if (k == n) {
+            rc = rdsbk_strfmt(&q[i].error, "DescribeAccountAttributes does not list %s", q[i].name);
+            continue;
+        }
+        q[i].used = aws[k].used;
+        q[i].max = aws[k].max;
+    }
+    return rc;
+}
+
+/* Marks the rows `q` of one place unknown because of the AWS error `e`, told as the CLI tells
+ * errors: "<message> (<AWS code>, request id <id>)". */
+static int s_quota_unknown(struct rdsbk_status_quota *q, const struct rdsbk_error *e) {
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < S_N_QUOTAS; i++)
+        rc = rdsbk_strfmt(&q[i].error, "%s (%s%s%s)", e->message,
+                          e->aws_code[0] ? e->aws_code : "not allowed",
+                          e->request_id[0] ? ", request id " : "", e->request_id);
+    return rc;
+}
+
+/* The quotas of `account` in Region-B, read once per account with the client its listings use;
+ * a refusal leaves them unknown. */
+static int s_place_quotas(struct s_run *run, const char *account, bool backup) {
+    struct rdsbk_status_report *r = run->report;
+    struct rdsbk_rds_account_quota *aws = NULL;
+    struct rdsbk_client *client = NULL;
+    size_t n = 0;
+    size_t first = r->n_quotas;
+    int rc;
+
+    for (size_t i = 0; i < r->n_quotas; i++)
+        if (strcmp(r->quotas[i].account, account) == 0)
+            return 0;
+    RDSBK_TRY(s_quota_rows(r, account, backup));
+    RDSBK_TRY(rdsbk_drill_client(&client, &run->clients, account, r->backup_region));
+    rc = rdsbk_rds_describe_account_attributes(&aws, &n, client);
+    if (rc == RDSBK_EAUTH) {
+        rc = s_quota_unknown(&r->quotas[first], rdsbk_error_last());
+        if (rc == 0)
+            rdsbk_error_clear();
+    } else if (rc == 0) {
+        rc = s_quota_values(&r->quotas[first], aws, n);
+    }
+
+cleanup:
+    rdsbk_rds_account_quotas_free(aws, n);
+    return rc;
+}
+
 /* The report's header, before any row. */
 static int s_report_new(struct rdsbk_status_report **out, const struct rdsbk_topology *topo) {
     struct rdsbk_status_report *r = calloc(1, sizeof(*r));
@@ -273,6 +388,9 @@ int rdsbk_status_collect(struct rdsbk_status_report **out, const struct rdsbk_to
         if (rc)
             goto cleanup;
     }
+    for (size_t s = 0; s < topo->n_sources; s++)
+        RDSBK_TRY(s_place_quotas(&run, topo->sources[s].account, false));
+    RDSBK_TRY(s_place_quotas(&run, topo->backup.account, true));
     *out = run.report;
     run.report = NULL;
 

@@ -309,6 +309,53 @@ int rdsbk_rds_delete_db_cluster_snapshot(struct rdsbk_client *client, const char
     return s_delete_snapshot(client, snapshot_id, &s_cluster);
 }
 
+/* ---- account quotas ---- */
+
+/* The name is read through the table; Used and Max are Longs, which the tables' INT (an int)
+ * does not hold, so they are read apart. */
+#define S_QUOTA(m) offsetof(struct rdsbk_rds_account_quota, m)
+static const struct rdsbk_field s_quota_fields[] = {
+    RDSBK_FIELD(STR, "AccountQuotaName", S_QUOTA(name)),
+    RDSBK_FIELD_END,
+};
+static const struct rdsbk_shape s_quota = {s_quota_fields, sizeof(struct rdsbk_rds_account_quota),
+                                           NULL};
+
+void rdsbk_rds_account_quotas_free(struct rdsbk_rds_account_quota *q, size_t n) {
+    rdsbk_shape_free_array(q, n, &s_quota);
+}
+
+int rdsbk_rds_describe_account_attributes(struct rdsbk_rds_account_quota **out, size_t *n_out,
+                                          struct rdsbk_client *client) {
+    static const struct rdsbk_svc_query_op op = {.api = &s_api,
+                                                 .action = "DescribeAccountAttributes",
+                                                 .output = "AccountQuotas",
+                                                 .item = "AccountQuota",
+                                                 .shape = &s_quota};
+    struct rdsbk_items quotas = {0};
+    struct rdsbk_query_reply reply;
+    int rc = rdsbk_svc_query_reply(&reply, client, &op, NULL, NULL);
+    xmlNodePtr node = NULL;
+    size_t i = 0;
+
+    if (rc == 0)
+        rc = rdsbk_xml_read_list(&quotas, reply.result, op.output, op.item, op.shape);
+    if (rc == 0)
+        node = rdsbk_xml_child(rdsbk_xml_path(reply.result, op.output), op.item);
+    /* the same elements in the same order: the numbers of each item read above */
+    for (; node && i < quotas.n; node = rdsbk_xml_next(node, op.item), i++) {
+        struct rdsbk_rds_account_quota *q = &((struct rdsbk_rds_account_quota *)quotas.data)[i];
+        q->used = rdsbk_xml_path_int(node, "Used", 0);
+        q->max = rdsbk_xml_path_int(node, "Max", 0);
+    }
+    rdsbk_query_reply_clean_up(&reply);
+    if (rc)
+        rdsbk_items_free(&quotas, &s_quota);
+    *out = quotas.data;
+    *n_out = quotas.n;
+    return rc;
+}
+
 /* ---- tags ---- */
 
 /* ListTagsForResource's reply: the tags of a resource. */

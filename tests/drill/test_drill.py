@@ -31,7 +31,7 @@ A, B, C, D = "111111111111", "222222222222", "333333333333", "444444444444"
 RA, RB = "eu-central-1", "eu-west-1"
 
 
-def topology(stack="dr", sources=None):
+def topology(stack="dr", sources=None, backup_role=None):
     sources = sources or [{"account": A, "region": RA, "instances": ["orders-db"]}]
     lines = ["version: 1", "stack: %s" % stack, "sources:"]
     for s in sources:
@@ -40,8 +40,10 @@ def topology(stack="dr", sources=None):
                   "    instances: [%s]" % ", ".join('"%s"' % i for i in s.get("instances", []))]
         if s.get("clusters"):
             lines.append("    clusters: [%s]" % ", ".join(s["clusters"]))
-    lines += ["backup:", '  account: "%s"' % B, "  region: %s" % RB, '  profile: "%s"' % B,
-              "key:", "  deletion_window_days: 7", "endpoints:", "  default: %s" % H.url]
+    lines += ["backup:", '  account: "%s"' % B, "  region: %s" % RB, '  profile: "%s"' % B]
+    if backup_role:
+        lines.append("  role_arn: %s" % backup_role)
+    lines += ["key:", "  deletion_window_days: 7", "endpoints:", "  default: %s" % H.url]
     return "\n".join(lines) + "\n"
 
 
@@ -285,6 +287,109 @@ class DrillTest(unittest.TestCase):
                                 for d in st["databases"]),
                          [(A, "orders-db", "ok"), (C, "analytics-7", "ok"),
                           (C, "orders-db", "ok"), (D, "payments-db", "ok")])
+
+    # -- quotas -------------------------------------------------------------------------------
+
+    def emulator_quotas(self, account):
+        """DescribeAccountAttributes in `account`/Region-B as boto3 reads it: {name: (used, max)}."""
+        quotas = self.client("rds", account).describe_account_attributes()["AccountQuotas"]
+        return {q["AccountQuotaName"]: (q["Used"], q["Max"]) for q in quotas}
+
+    def test_status_quotas_of_every_place_that_keeps_copies(self):
+        # account A twice (two Regions-A): its Region-B quotas are listed once
+        sources = [{"account": A, "region": RA, "instances": ["orders-db"]},
+                   {"account": C, "region": "us-east-1", "instances": ["orders-db"]},
+                   {"account": A, "region": "ap-southeast-2", "instances": ["payments-db"]}]
+        self.write(topology(stack="quota", sources=sources))
+        self.apply()
+        for account, region, db in ((A, RA, "orders-db"), (C, "us-east-1", "orders-db"),
+                                    (A, "ap-southeast-2", "payments-db")):
+            self.snapshot(account, region, db)
+        self.idle()
+        # the copies: two in A/Region-B, one in C/Region-B, three backup copies in B
+        self.assertEqual((len(self.manual(A)), len(self.manual(C)), len(self.manual(B))),
+                         (2, 1, 3))
+        # B's quota lowered to what it holds (100%), C's to twice (50%), A's left at AWS's 100
+        for account, value in ((B, 3), (C, 2)):
+            status, out = H.control("POST", "/_emu/rds/quotas", {
+                "account": account, "region": RB, "ManualSnapshots": value})
+            self.assertEqual(status, 200, out)
+
+        rc, st = self.status("--max-age", "1h")
+        self.assertEqual(rc, 0, "quotas do not change the exit status")
+        expected = []
+        for account in (A, C, B):
+            held = self.emulator_quotas(account)
+            for name in ("ManualSnapshots", "ManualClusterSnapshots"):
+                used, most = held[name]
+                expected.append({"account": account, "region": RB, "name": name,
+                                 "used": used, "max": most})
+        self.assertEqual(st["quotas"], expected)
+        self.assertEqual([(q["account"], q["name"], q["used"], q["max"]) for q in st["quotas"]],
+                         [(A, "ManualSnapshots", 2, 100), (A, "ManualClusterSnapshots", 0, 100),
+                          (C, "ManualSnapshots", 1, 2), (C, "ManualClusterSnapshots", 0, 100),
+                          (B, "ManualSnapshots", 3, 3), (B, "ManualClusterSnapshots", 0, 100)])
+
+        # people: one line per account, Region and quota; a warning for B's, none for the others
+        proc = self.run_tool("status")
+        self.assertIn("Manual snapshot quotas", proc.stdout)
+        for account, name, used, most, pct in (
+                (A, "ManualSnapshots", 2, 100, 2), (A, "ManualClusterSnapshots", 0, 100, 0),
+                (C, "ManualSnapshots", 1, 2, 50), (B, "ManualSnapshots", 3, 3, 100)):
+            self.assertRegex(proc.stdout, r"\n%s/%s\s+%s\s+%d / %d\s+%d%%\n" % (
+                account, RB, name, used, most, pct))
+        warnings = [l for l in proc.stderr.splitlines() if l.startswith("warning:")]
+        self.assertEqual(len(warnings), 1, proc.stderr)
+        self.assertIn("ManualSnapshots of account %s in %s: 3 of 3 used (100%%)" % (B, RB),
+                      warnings[0])
+        self.assertIn("Service Quotas", warnings[0])
+        self.assertIn("retention.backup_days", warnings[0])
+
+        # at 80% exactly it warns too (4 of 5), in A/Region-B, naming that place's retention;
+        # --json keeps the warnings on standard error, the JSON clean
+        H.control("POST", "/_emu/rds/quotas", {"account": B, "region": RB, "ManualSnapshots": 100})
+        H.control("POST", "/_emu/rds/quotas", {"account": A, "region": RB, "ManualSnapshots": 2})
+        proc = self.run_tool("status", "--json")
+        quotas = {(q["account"], q["name"]): (q["used"], q["max"])
+                  for q in json.loads(proc.stdout)["quotas"]}
+        self.assertEqual(quotas[(A, "ManualSnapshots")], (2, 2))
+        self.assertEqual(quotas[(B, "ManualSnapshots")], (3, 100))
+        warnings = [l for l in proc.stderr.splitlines() if l.startswith("warning:")]
+        self.assertEqual(len(warnings), 1, proc.stderr)
+        self.assertIn("ManualSnapshots of account %s in %s: 2 of 2 used" % (A, RB), warnings[0])
+        self.assertIn("retention.intermediate_days", warnings[0])
+
+    def test_status_quota_refused_is_unknown_not_fatal(self):
+        # the backup account is read through a role that may list snapshots but not the quotas
+        iam = self.client("iam", B, "us-east-1")
+        role = "status-reader-%d" % int(time.time() * 1000)
+        arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % B},
+                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+        iam.put_role_policy(RoleName=role, PolicyName="read", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Resource": "*",
+                "Action": ["rds:DescribeDBSnapshots", "rds:DescribeDBClusterSnapshots"]}]}))
+        self.write(topology(backup_role=arn))
+        rc, st = self.status()
+        self.assertEqual(rc, 0)
+        self.assertEqual([d["state"] for d in st["databases"]], ["no-snapshot"])
+        self.assertEqual([(q["account"], q["name"], q["used"], q["max"]) for q in st["quotas"]],
+                         [(A, "ManualSnapshots", 0, 100), (A, "ManualClusterSnapshots", 0, 100),
+                          (B, "ManualSnapshots", None, None),
+                          (B, "ManualClusterSnapshots", None, None)])
+        for q in st["quotas"][2:]:
+            self.assertIn("rds:DescribeAccountAttributes", q["error"])
+            self.assertIn("AccessDenied", q["error"])
+        self.assertNotIn("error", st["quotas"][0])
+        # the refused call really was made with the role, and refused
+        calls = [r for r in self.requests() if r["operation"] == "DescribeAccountAttributes"]
+        self.assertEqual([(r["account"], r["status"]) for r in calls], [(A, 200), (B, 403)])
+        proc = self.run_tool("status")
+        self.assertRegex(proc.stdout, r"\n%s/%s\s+ManualSnapshots\s+unknown: .*AccessDenied" % (
+            B, RB))
+        self.assertNotIn("warning:", proc.stderr)
 
     # -- duplicates ---------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <limits.h>
 #include <string.h>
 
 #include "drill/drill_internal.h"
@@ -191,12 +192,44 @@ static void test_row_freshness(void **state) {
     assert_false(rdsbk_status_row_fresh(&row, 1000000, 3599));
 }
 
+static void test_quota_share(void **state) {
+    static const struct {
+        long long used, max;
+        int percent; /* -1: unknown */
+        bool high;
+    } cases[] = {
+        {0, 100, 0, false},
+        {79, 100, 79, false},
+        {80, 100, 80, true},
+        {4, 5, 80, true},
+        {399, 500, 79, false},
+        {100, 100, 100, true},
+        {120, 100, 120, true},
+        {0, 0, 100, true},
+        {-1, -1, -1, false},
+        {3, -1, -1, false},
+        {LLONG_MAX, 1, INT_MAX, true},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct rdsbk_status_quota q = {.name = "ManualSnapshots"};
+        q.used = cases[i].used;
+        q.max = cases[i].max;
+        if (rdsbk_status_quota_percent(&q) != cases[i].percent ||
+            rdsbk_status_quota_high(&q) != cases[i].high)
+            fail_msg("%lld of %lld: %d%% %d, expected %d%% %d", q.used, q.max,
+                     rdsbk_status_quota_percent(&q), rdsbk_status_quota_high(&q), cases[i].percent,
+                     cases[i].high);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_duration_parse), cmocka_unit_test(test_duration_format),
         cmocka_unit_test(test_pattern_match),  cmocka_unit_test(test_snapshot_names),
         cmocka_unit_test(test_copy_matching),  cmocka_unit_test(test_names_of_results),
-        cmocka_unit_test(test_row_freshness),
+        cmocka_unit_test(test_row_freshness),  cmocka_unit_test(test_quota_share),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -831,6 +831,45 @@ static void test_rds(void **state) {
     s_contains(rdsbk_error_last()->message, "pagination does not end");
 }
 
+/* DescribeAccountAttributes: every quota in the reply's order, Used and Max as Longs (AWS's
+ * AllocatedStorage can pass an int); a refusal is RDSBK_EAUTH with nothing handed out. */
+static void test_rds_account_quotas(void **state) {
+    struct fixture *fx = *state;
+    struct rdsbk_rds_account_quota *q = NULL;
+    size_t n = 0;
+
+    fake_push(&fx->fake, 200, "text/xml",
+              "<DescribeAccountAttributesResponse><DescribeAccountAttributesResult><AccountQuotas>"
+              "<AccountQuota><AccountQuotaName>AllocatedStorage</AccountQuotaName><Used>"
+              "5000000000000</Used><Max>107374182400000</Max></AccountQuota><AccountQuota>"
+              "<AccountQuotaName>ManualSnapshots</AccountQuotaName><Used>97</Used><Max>100</Max>"
+              "</AccountQuota><AccountQuota><Max>5</Max><AccountQuotaName>"
+              "ManualClusterSnapshots</AccountQuotaName><Used>4</Used></AccountQuota>"
+              "</AccountQuotas></DescribeAccountAttributesResult>"
+              "</DescribeAccountAttributesResponse>");
+    assert_int_equal(rdsbk_rds_describe_account_attributes(&q, &n, fx->client), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(q[0].name, "AllocatedStorage");
+    assert_true(q[0].used == 5000000000000LL);
+    assert_true(q[0].max == 107374182400000LL);
+    assert_string_equal(q[1].name, "ManualSnapshots");
+    assert_int_equal(q[1].used, 97);
+    assert_int_equal(q[1].max, 100);
+    assert_string_equal(q[2].name, "ManualClusterSnapshots");
+    assert_int_equal(q[2].used, 4);
+    assert_int_equal(q[2].max, 5);
+    rdsbk_rds_account_quotas_free(q, n);
+    assert_string_equal(s_body(fx, 0), "Action=DescribeAccountAttributes&Version=2014-10-31");
+
+    fake_push(&fx->fake, 403, "text/xml",
+              "<ErrorResponse><Error><Code>AccessDenied</Code><Message>not authorized to perform: "
+              "rds:DescribeAccountAttributes</Message></Error></ErrorResponse>");
+    assert_int_equal(rdsbk_rds_describe_account_attributes(&q, &n, fx->client), RDSBK_EAUTH);
+    assert_null(q);
+    assert_int_equal(n, 0);
+    assert_string_equal(rdsbk_error_last()->aws_code, "AccessDenied");
+}
+
 /* ---- the client: endpoints and signing Regions per service ---- */
 
 static void test_client_endpoints(void **state) {
@@ -894,6 +933,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_events, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_lambda, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rds, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_rds_account_quotas, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_client_endpoints, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

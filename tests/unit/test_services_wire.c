@@ -253,6 +253,12 @@ static void s_rds_describedbsnapshotattributes(struct rdsbk_client *c) {
     if (rdsbk_rds_describe_db_snapshot_attributes(&v, &n, c, "s", "restore") == 0)
         rdsbk_strings_free(v, n);
 }
+static void s_rds_describeaccountattributes(struct rdsbk_client *c) {
+    struct rdsbk_rds_account_quota *q = NULL;
+    size_t n = 0;
+    if (rdsbk_rds_describe_account_attributes(&q, &n, c) == 0)
+        rdsbk_rds_account_quotas_free(q, n);
+}
 static void s_sts_getcalleridentity(struct rdsbk_client *c) {
     struct rdsbk_sts_identity id;
     if (rdsbk_sts_get_caller_identity(&id, c) == 0)
@@ -377,6 +383,8 @@ static const struct {
      "Action=DeleteDBSnapshot&Version=2014-10-31&DBSnapshotIdentifier=s"},
     {"rds:DescribeDBSnapshotAttributes", s_rds_describedbsnapshotattributes, "POST", "/", "",
      "Action=DescribeDBSnapshotAttributes&Version=2014-10-31&DBSnapshotIdentifier=s"},
+    {"rds:DescribeAccountAttributes", s_rds_describeaccountattributes, "POST", "/", "",
+     "Action=DescribeAccountAttributes&Version=2014-10-31"},
     {"sts:GetCallerIdentity", s_sts_getcalleridentity, "POST", "/", "",
      "Action=GetCallerIdentity&Version=2011-06-15"},
 };

@@ -99,6 +99,21 @@ int rdsbk_rds_modify_db_cluster_snapshot_attribute(struct rdsbk_client *client,
 int rdsbk_rds_delete_db_snapshot(struct rdsbk_client *client, const char *snapshot_id);
 int rdsbk_rds_delete_db_cluster_snapshot(struct rdsbk_client *client, const char *snapshot_id);
 
+/* One quota of the account in the client's Region (DescribeAccountAttributes' AccountQuota). */
+struct rdsbk_rds_account_quota {
+    char *name;     /* AccountQuotaName: "ManualSnapshots", "ManualClusterSnapshots", ... */
+    long long used; /* Used (a Long in the model); 0 when absent or malformed */
+    long long max;  /* Max; 0 when absent or malformed */
+};
+
+void rdsbk_rds_account_quotas_free(struct rdsbk_rds_account_quota *q, size_t n);
+
+/* DescribeAccountAttributes: every quota of the account in the client's Region, in the reply's
+ * order (the call takes no parameters and does not page). *out is the caller's, freed with
+ * rdsbk_rds_account_quotas_free. Needs rds:DescribeAccountAttributes; a refusal is RDSBK_EAUTH. */
+int rdsbk_rds_describe_account_attributes(struct rdsbk_rds_account_quota **out, size_t *n_out,
+                                          struct rdsbk_client *client);
+
 /* Tags of any RDS resource ARN; free with rdsbk_aws_tags_free. */
 int rdsbk_rds_list_tags_for_resource(struct rdsbk_tag **out, size_t *n_out,
                                      struct rdsbk_client *client, const char *arn);
