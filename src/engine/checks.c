@@ -8,6 +8,7 @@
 
 #include "rdsbk/error.h"
 #include "rdsbk/json_util.h"
+#include "rdsbk/services/kms.h"
 #include "rdsbk/services/rds.h"
 
 #include <stdio.h>
@@ -96,6 +97,69 @@ cleanup:
     free(text);
     cJSON_Delete(policy);
     return rc;
+}
+
+/* ---- the state is not authority ---------------------------------------------------------- */
+
+#define S_STACK_TAG "rdsbk:stack"
+
+/* Whether the id the state gives `c` is one the stack's naming gives: "rdsbk-<stack>-..." (log
+ * groups under "/aws/lambda/"), the topology's key alias or the stack's default one. A key id
+ * tells nothing: the key's tag does. */
+static bool s_named_ours(const struct rdsbk_engine *e, const struct rdsbk_change *c) {
+    const char *stack = e->topo->stack;
+    const char *id = c->id ? c->id : "";
+    size_t len = strlen(stack);
+
+    switch (c->type) {
+    case RDSBK_RT_KMS_KEY:
+        return true;
+    case RDSBK_RT_KMS_ALIAS:
+        return strcmp(id, e->topo->key.alias) == 0 ||
+               (strncmp(id, "alias/rdsbk-", 12) == 0 && strcmp(id + 12, stack) == 0);
+    case RDSBK_RT_LOGS_LOG_GROUP:
+        if (strncmp(id, "/aws/lambda/", 12) != 0)
+            return false;
+        id += 12;
+        break;
+    default:
+        break;
+    }
+    return strncmp(id, "rdsbk-", 6) == 0 && strncmp(id + 6, stack, len) == 0 && id[6 + len] == '-';
+}
+
+/* The rdsbk:stack tag of what was read of `c`, or NULL. */
+static const char *s_stack_tag(const struct rdsbk_change *c) {
+    return c->read
+               ? rdsbk_json_str(cJSON_GetObjectItemCaseSensitive(c->actual, "tags"), S_STACK_TAG)
+               : NULL;
+}
+
+int rdsbk_engine_check_ownership(const struct rdsbk_engine *e) {
+    for (size_t i = 0; i < e->n_changes; i++) {
+        const struct rdsbk_change *c = &e->changes[i];
+        const char *tag = s_stack_tag(c);
+
+        if (!c->in_state || c->action == RDSBK_ACTION_NOOP || c->action == RDSBK_ACTION_FORGET ||
+            c->action == RDSBK_ACTION_CREATE || c->kept)
+            continue;
+        if (!s_named_ours(e, c))
+            return rdsbk_error_set(RDSBK_EINVALID,
+                                   "%s: the state names %s \"%s\" in %s, which is not named as "
+                                   "stack %s names its resources: refusing to change or delete "
+                                   "it. Is the state file another stack's, or edited? (`state rm "
+                                   "%s` forgets it without touching AWS)",
+                                   c->address, rdsbk_resource_type_name(c->type),
+                                   c->id ? c->id : "", c->account, e->topo->stack, c->address);
+        if (tag && strcmp(tag, e->topo->stack) != 0)
+            return rdsbk_error_set(RDSBK_EINVALID,
+                                   "%s: %s \"%s\" in %s is tagged %s=%s, not %s: refusing to "
+                                   "change or delete another stack's resource",
+                                   c->address, rdsbk_resource_type_name(c->type),
+                                   c->id ? c->id : "", c->account, S_STACK_TAG, tag,
+                                   e->topo->stack);
+    }
+    return 0;
 }
 
 /* ---- the key guard ----------------------------------------------------------------------- */
@@ -189,24 +253,67 @@ cleanup:
  */
 #define S_GUARD_THREADS 8
 
-struct rdsbk_key_guard {
-    struct rdsbk_engine *e;
-    struct rdsbk_job job;
-    char key_arn[2048];
+/* What the guard (or a read at the check) finds of a key: the owner its rdsbk:stack tag names
+ * ("" for none), and how many backup copies it encrypts (not counted with
+ * --force-key-deletion), with one of them. */
+struct s_key_facts {
+    char owner[256];
+    bool gone; /* the key no longer exists */
     int count;
     char example[512];
 };
 
+struct rdsbk_key_guard {
+    struct rdsbk_engine *e;
+    struct rdsbk_job job;
+    char key_arn[2048];
+    char account[RDSBK_ACCOUNT_LEN + 1];
+    char region[64];
+    struct s_key_facts facts;
+};
+
+/* The key's rdsbk:stack tag, read in `account`/`region`. */
+static int s_key_owner(struct s_key_facts *f, struct rdsbk_engine *e, const char *account,
+                       const char *region, const char *key_arn) {
+    struct rdsbk_client *client = NULL;
+    struct rdsbk_tag *tags = NULL;
+    size_t n = 0;
+    int rc = rdsbk_engine_client(&client, e, account, region);
+
+    if (rc == 0)
+        rc = rdsbk_kms_list_resource_tags(&tags, &n, client, key_arn);
+    if (rc == RDSBK_ENOTFOUND) {
+        rdsbk_error_clear();
+        f->gone = true;
+        return 0;
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (strcmp(tags[i].key, S_STACK_TAG) == 0)
+            snprintf(f->owner, sizeof(f->owner), "%s", tags[i].value);
+    rdsbk_aws_tags_free(tags, n);
+    return rc;
+}
+
+/* The facts of the key `key_arn` in `account`/`region`; `threads` as for s_key_in_use. */
+static int s_key_facts(struct s_key_facts *f, struct rdsbk_engine *e, const char *account,
+                       const char *region, const char *key_arn, int threads) {
+    int rc = s_key_owner(f, e, account, region, key_arn);
+
+    if (rc || f->gone || e->opts->force_key_deletion)
+        return rc;
+    return s_key_in_use(&f->count, f->example, sizeof(f->example), e, key_arn, threads);
+}
+
 static int s_guard_reads(void *arg) {
     struct rdsbk_key_guard *g = arg;
 
-    return s_key_in_use(&g->count, g->example, sizeof(g->example), g->e, g->key_arn,
-                        g->e->opts->refresh_known ? S_GUARD_THREADS : 0);
+    return s_key_facts(&g->facts, g->e, g->account, g->region, g->key_arn,
+                       g->e->opts->refresh_known ? S_GUARD_THREADS : 0);
 }
 
 int rdsbk_engine_key_guard_start(struct rdsbk_key_guard **out, struct rdsbk_engine *e) {
     *out = NULL;
-    if (e->opts->force_key_deletion || e->opts->keep_key)
+    if (e->opts->keep_key)
         return 0;
     for (size_t i = 0; i < e->state->n_resources; i++) {
         const struct rdsbk_state_resource *r = &e->state->resources[i];
@@ -218,6 +325,8 @@ int rdsbk_engine_key_guard_start(struct rdsbk_key_guard **out, struct rdsbk_engi
                 return rdsbk_error_oom();
             (*out)->e = e;
             snprintf((*out)->key_arn, sizeof((*out)->key_arn), "%s", arn);
+            snprintf((*out)->account, sizeof((*out)->account), "%s", r->account);
+            snprintf((*out)->region, sizeof((*out)->region), "%s", r->region);
             rdsbk_job_start(&(*out)->job, s_guard_reads, *out);
             return 0;
         }
@@ -232,24 +341,23 @@ void rdsbk_engine_key_guard_free(struct rdsbk_key_guard *g) {
     free(g);
 }
 
-/* How many backup copies `key_arn` encrypts, and one of them: from the guard's reads when they
- * were made for this key, else read now. */
-static int s_key_use(int *count, char *example, size_t size, struct rdsbk_engine *e,
+/* The facts of the key of `c` (`key_arn`): from the guard's reads when they were made for this
+ * key, else read now. */
+static int s_key_use(struct s_key_facts *f, struct rdsbk_engine *e, const struct rdsbk_change *c,
                      struct rdsbk_key_guard *guard, const char *key_arn) {
-    *count = 0;
+    memset(f, 0, sizeof(*f));
     if (guard && key_arn && strcmp(guard->key_arn, key_arn) == 0) {
         int rc = rdsbk_job_join(&guard->job);
         if (rc) {
             rdsbk_error_restore(&guard->job.error);
             return rc;
         }
-        *count = guard->count;
-        snprintf(example, size, "%s", guard->example);
+        *f = guard->facts;
         return 0;
     }
-    if (!key_arn || e->opts->force_key_deletion)
+    if (!key_arn)
         return 0;
-    return s_key_in_use(count, example, size, e, key_arn, 0);
+    return s_key_facts(f, e, c->account, c->region, key_arn, 0);
 }
 
 /* Emits when the key of change `c`, known as `known`, will be gone. */
@@ -273,8 +381,7 @@ static int s_check_one_key(struct rdsbk_engine *e, const struct rdsbk_change *c,
                            struct rdsbk_key_guard *guard) {
     const cJSON *known = c->prior ? c->prior : c->hint;
     const char *key_arn = rdsbk_json_str(c->actual, "arn");
-    char example[512] = "";
-    int count = 0;
+    struct s_key_facts f;
     int rc;
 
     if (cJSON_IsTrue(cJSON_GetObjectItem(known, "prevent_destroy")) && !e->opts->force_key_deletion)
@@ -283,16 +390,23 @@ static int s_check_one_key(struct rdsbk_engine *e, const struct rdsbk_change *c,
                                "schedule the deletion of %s; pass --force-key-deletion to "
                                "delete it anyway",
                                c->id ? c->id : c->name);
-    rc = s_key_use(&count, example, sizeof(example), e, guard, key_arn);
+    rc = s_key_use(&f, e, c, guard, key_arn);
     if (rc)
         return rc;
-    if (count)
+    if (key_arn && !f.gone && strcmp(f.owner, e->topo->stack) != 0)
+        return rdsbk_error_set(RDSBK_EINVALID,
+                               "%s: the key %s is tagged %s=%s, not %s: refusing to schedule the "
+                               "deletion of a key that is not this stack's. Is the state file "
+                               "another stack's, or edited?",
+                               c->address, key_arn, S_STACK_TAG, f.owner[0] ? f.owner : "(none)",
+                               e->topo->stack);
+    if (f.count)
         return rdsbk_error_set(RDSBK_EINVALID,
                                "%d snapshot%s (such as %s) %s encrypted with the shared key "
                                "%s: once the key is deleted they cannot be restored. Delete "
                                "or re-encrypt them first, or pass --force-key-deletion",
-                               count, count == 1 ? "" : "s", example, count == 1 ? "is" : "are",
-                               key_arn);
+                               f.count, f.count == 1 ? "" : "s", f.example,
+                               f.count == 1 ? "is" : "are", key_arn);
     s_announce_deletion(e, c, known);
     return 0;
 }

@@ -280,5 +280,7 @@ int rdsbk_engine_compute(struct rdsbk_engine *e, bool destroy) {
     rdsbk_res_memo_free(memo);
     if (rc == 0)
         rc = rdsbk_engine_decide(e);
+    if (rc == 0)
+        rc = rdsbk_engine_check_ownership(e);
     return rc;
 }

@@ -37,6 +37,7 @@ struct rdsbk_change {
      * this change itself is recorded at apply, after which nothing reads it. */
     const cJSON *prior;
     cJSON *actual;  /* what AWS has (refresh), NULL when it does not exist */
+    bool read;      /* `actual` was read from AWS, not taken from the state */
     cJSON *desired; /* desired with the references known so far resolved */
     int unknown;    /* references in `desired` not known before apply */
     bool in_state;
@@ -169,6 +170,12 @@ bool rdsbk_engine_matches(enum rdsbk_resource_type type, const cJSON *desired, c
 /* The backup bus's policy with the statements of others and this stack's must fit its quota. */
 int rdsbk_engine_check_bus_growth(struct rdsbk_engine *e, struct rdsbk_res_memo *memo);
 
+/* The state is not authority: every resource the plan would change or delete on the state's word
+ * must be the stack's by its name (rdsbk-<stack>-...), and, where it was read, not carry another
+ * stack's rdsbk:stack tag; the key, whose id says nothing, by its tag (rdsbk_engine_check_key).
+ * Returns 0 or RDSBK_EINVALID naming the first resource that is not. */
+int rdsbk_engine_check_ownership(const struct rdsbk_engine *e);
+
 /* The reads of the key guard, started beside destroy's refresh (rdsbk_engine_key_guard_*). */
 struct rdsbk_key_guard;
 
@@ -177,9 +184,10 @@ struct rdsbk_key_guard;
 int rdsbk_engine_key_guard_start(struct rdsbk_key_guard **out, struct rdsbk_engine *e);
 void rdsbk_engine_key_guard_free(struct rdsbk_key_guard *guard);
 
-/* A key is scheduled for deletion only when allowed: not with key.prevent_destroy, and not while
- * backup copies are encrypted with it, unless --force-key-deletion. Emits KEY_DELETION with the
- * date it will be gone. `guard`: the reads made during the refresh (NULL: none). */
+/* A key is scheduled for deletion only when allowed: when it carries the stack's rdsbk:stack tag,
+ * not with key.prevent_destroy, and not while backup copies are encrypted with it, unless
+ * --force-key-deletion. Emits KEY_DELETION with the date it will be gone. `guard`: the reads made
+ * during the refresh (NULL: none). */
 int rdsbk_engine_check_key(struct rdsbk_engine *e, struct rdsbk_key_guard *guard);
 
 /* ---- apply.c ---- */

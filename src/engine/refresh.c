@@ -89,6 +89,7 @@ static int s_refresh_one(size_t i, void *payload) {
         free(c->id);
         c->id = id;
     }
+    c->read = rc == 0;
     return rc;
 }
 

@@ -322,7 +322,8 @@ static void s_depend(struct s_builder *bd, struct rdsbk_resource *r, char *addre
     r->deps[r->n_deps++] = address;
 }
 
-static void s_role(struct s_builder *bd, const struct s_place *pl, const char *trust_template,
+/* The role of `pl`, which only `trust` (taken over) lets assume it. */
+static void s_role(struct s_builder *bd, const struct s_place *pl, cJSON *trust,
                    const char *description) {
     cJSON *d = s_object(bd);
     char *name = s_name(bd, pl->purpose);
@@ -330,7 +331,7 @@ static void s_role(struct s_builder *bd, const struct s_place *pl, const char *t
     s_add_str(bd, d, "name", name);
     s_add_str(bd, d, "path", "/");
     s_add_str(bd, d, "description", description);
-    s_add(bd, d, "assume_role_policy", s_template(bd, trust_template, NULL, 0));
+    s_add(bd, d, "assume_role_policy", trust);
     s_add(bd, d, "tags", s_tags(bd));
     s_resource_of(bd, pl, RDSBK_RT_IAM_ROLE, bd->rb, name, d);
 }
@@ -504,7 +505,9 @@ struct s_lambda {
 
 static void s_lambda_function(struct s_builder *bd, const struct s_place *pl,
                               const struct s_lambda *fn) {
-    s_role(bd, pl, "policies/lambda-trust.json", fn->role_description);
+    struct s_var trust[] = {{"account", s_string_owned(bd, s_strdup(bd, pl->account))}};
+
+    s_role(bd, pl, s_template(bd, "policies/lambda-trust.json", trust, 1), fn->role_description);
     s_role_policy(bd, pl, fn->policy, fn->key_dep);
     s_log_group(bd, pl);
     s_function(bd, pl, fn->environment, fn->key_dep);
@@ -659,10 +662,23 @@ static void s_account_clean_up(struct s_account *a) {
 static void s_events_role(struct s_builder *bd, const struct s_account *a) {
     const struct s_place events = {a->scope, "events", a->id, "events"};
     struct s_var vars[] = {{"forward_bus_arns", s_array(bd)}};
+    struct s_var trust[] = {{"account", s_string_owned(bd, s_strdup(bd, a->id))},
+                            {"rule_arns", s_array(bd)}};
+    char *forward = s_name(bd, "forward");
 
+    /* the rules that forward with it: each source's in its Region-A, and to_backup */
+    for (size_t i = 0; forward && i < bd->topo->n_sources; i++)
+        if (strcmp(bd->topo->sources[i].account, a->id) == 0)
+            s_push_unique(bd, trust[1].value,
+                          s_fmt(bd, "arn:%s:events:%s:%s:rule/%s", bd->p,
+                                bd->topo->sources[i].region, a->id, forward));
+    free(forward);
+    s_push_owned(
+        bd, trust[1].value,
+        s_arn(bd, &(const struct s_place){NULL, NULL, a->id, "to-backup"}, RDSBK_RT_EVENTS_RULE));
     s_push_owned(bd, vars[0].value, s_bus_arn(bd, a->id));
     s_push_owned(bd, vars[0].value, s_bus_arn(bd, bd->b));
-    s_role(bd, &events, "policies/events-trust.json",
+    s_role(bd, &events, s_template(bd, "policies/events-trust.json", trust, 2),
            "rdsbk: forwards snapshot events to Region-B and the backup account");
     s_role_policy(bd, &events, s_template(bd, "policies/events-forward-role.json", vars, 1), NULL);
 }

@@ -487,6 +487,82 @@ class EngineTest(EngineCase):
         self.apply()
         self.assert_no_changes()
 
+    def edit_state(self, edit):
+        """Rewrites the state file with edit(state) applied (a tampered or foreign state)."""
+        with open(self.state) as fh:
+            state = json.load(fh)
+        edit(state)
+        with open(self.state, "w") as fh:
+            json.dump(state, fh)
+
+    def state_resource(self, state, address):
+        return next(r for r in state["resources"] if r["address"] == address)
+
+    def test_state_is_not_authority(self):
+        """A state that names what is not the stack's is refused before any write: by name (an
+        IAM role of someone else's), by tag (a resource named like ours but another stack's)
+        and, for the key, whose id says nothing, by the key's own rdsbk:stack tag."""
+        self.write(topology(sources=[{"account": A, "region": RA, "instances": ["orders-db"]}]))
+        self.apply()
+        iam_a = H.client("iam", account=A, region="us-east-1")
+        trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]})
+        iam_a.create_role(RoleName="payroll-admin", AssumeRolePolicyDocument=trust)
+        iam_a.create_role(RoleName="rdsbk-t1-other", AssumeRolePolicyDocument=trust,
+                          Tags=[{"Key": "rdsbk:stack", "Value": "t2"}])
+        kms_b = H.client("kms", account=B, region=RB)
+        victim = kms_b.create_key(Description="payroll")["KeyMetadata"]
+        with open(self.state) as fh:
+            good = fh.read()
+
+        def orphan_role(name):
+            def edit(state):
+                role = dict(self.state_resource(state, "account[%s].iam_role.copy" % A))
+                role.update(address="account[%s].iam_role.gone" % A, id=name,
+                            attributes=dict(role["attributes"], name=name), dependencies=[])
+                state["resources"].append(role)
+                state["resources"].sort(key=lambda r: r["address"])
+            return edit
+
+        # an orphan the state names outside the stack's names: apply would delete it
+        self.edit_state(orphan_role("payroll-admin"))
+        proc = self.run_tool("apply", "--auto-approve", check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn('the state names iam_role "payroll-admin"', proc.stderr)
+        proc = self.run_tool("destroy", "--auto-approve", "--force-key-deletion", check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("payroll-admin", proc.stderr)
+        # named like ours, tagged as another stack's: refused once read
+        with open(self.state, "w") as fh:
+            fh.write(good)
+        self.edit_state(orphan_role("rdsbk-t1-other"))
+        proc = self.run_tool("apply", "--auto-approve", check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("is tagged rdsbk:stack=t2, not t1", proc.stderr)
+        # the key the state records replaced by someone else's: destroy does not schedule it
+        with open(self.state, "w") as fh:
+            fh.write(good)
+
+        def other_key(state):
+            key = self.state_resource(state, "backup.kms_key.shared")
+            key.update(id=victim["KeyId"],
+                       attributes=dict(key["attributes"], arn=victim["Arn"],
+                                       key_id=victim["KeyId"]))
+        self.edit_state(other_key)
+        proc = self.run_tool("destroy", "--auto-approve", "--force-key-deletion", check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("refusing to schedule the deletion of a key that is not this stack's",
+                      proc.stderr)
+        self.assertEqual(kms_b.describe_key(KeyId=victim["KeyId"])["KeyMetadata"]["KeyState"],
+                         "Enabled")
+        for name in ("payroll-admin", "rdsbk-t1-other"):
+            iam_a.get_role(RoleName=name)  # still there
+        # the true state still destroys everything
+        with open(self.state, "w") as fh:
+            fh.write(good)
+        self.run_tool("destroy", "--auto-approve", "--force-key-deletion")
+
     def test_saved_plan_and_stale_plan(self):
         self.write(topology())
         saved = os.path.join(self.dir, "p.plan")
@@ -619,8 +695,9 @@ class EngineTest(EngineCase):
         reads = sorted({"%s:%s" % (r["service"], r["operation"]) for r in self.requests()
                         if not r.get("mutating") and r["service"] not in ("sts", "rds")})
         # the role missing from the state is read (and adopted); nothing the state records is,
-        # except what deletion itself needs (the key's twins are looked for after its deletion)
-        self.assertEqual(reads, ["iam:GetRole", "kms:ListKeys"])
+        # except what deletion itself needs (the key's twins are looked for after its deletion,
+        # its rdsbk:stack tag before: the state is not authority)
+        self.assertEqual(reads, ["iam:GetRole", "kms:ListKeys", "kms:ListResourceTags"])
         # a function takes its permissions along: no RemovePermission of its own
         writes = {"%s:%s" % (r["service"], r["operation"]) for r in self.requests()
                   if r.get("mutating")}

@@ -19,7 +19,9 @@ usage: /usr/bin/python3 tests/reliability/least_privilege.py PATH/TO/rdsbk-provi
      in Region-B to list them, and the deletions of retention, on the account's snapshots in
      Region-B tagged rdsbk:stack=<stack> only); the backup role's only on the listed databases'
      snapshots (with the same two exceptions in the backup account);
-   - trust policies admit one AWS service principal, never an account or `*`;
+   - trust policies admit one AWS service principal, never an account or `*`, and only for the
+     role's own account (aws:SourceAccount); EventBridge only for the stack's forwarding rules
+     (aws:SourceArn);
    - the key policy names exactly: the backup account root, and the copy role of every source
      account; the bus policy: one statement per source account (its root), PutEvents on the
      backup account's default bus only.
@@ -138,7 +140,7 @@ def check_identity_policy(name, doc, account):
     return problems
 
 
-def check_trust(name, doc):
+def check_trust(name, doc, account):
     for st in doc["Statement"]:
         check_statement_shape(name, st)
         principal = st.get("Principal", {})
@@ -147,6 +149,16 @@ def check_trust(name, doc):
               len(as_list(principal["Service"])) == 1, "%s: trust %s" % (name, principal))
         check(as_list(st["Action"]) == ["sts:AssumeRole"], "%s: trust action %s" % (
             name, st["Action"]))
+        # confused deputy: the service acts for the role's own account only, EventBridge for
+        # the stack's rules in that account only
+        cond = st.get("Condition", {})
+        check(cond.get("StringEquals", {}).get("aws:SourceAccount") == account,
+              "%s: trust without aws:SourceAccount %s" % (name, account))
+        if as_list(principal["Service"]) == ["events.amazonaws.com"]:
+            arns = as_list(cond.get("ArnEquals", {}).get("aws:SourceArn"))
+            check(arns and all(re.match(r"^arn:aws:events:[a-z0-9-]+:%s:rule/rdsbk-fleet-dr-"
+                                        r"(forward|to-backup)$" % account, a) for a in arns),
+                  "%s: EventBridge trust not limited to the stack's rules: %s" % (name, arns))
 
 
 def check_key_policy(doc):
@@ -217,7 +229,8 @@ def static_checks(docs):
             check_bus_policy(doc)
             counts["bus"] += 1
         elif name.endswith(".trust.json"):
-            check_trust(name, doc)
+            m = re.search(r"account\[(\d{12})\]", name)
+            check_trust(name, doc, m.group(1) if m else BK)
             counts["trust"] += 1
         elif name.endswith(".policy.json"):
             m = re.search(r"account\[(\d{12})\]", name)

@@ -702,7 +702,9 @@ class EventsService:
                 role = iam.get_role(src_account, role_arn)
                 if role is None:
                     return "RoleArn %s does not exist" % role_arn
-                if not iam.trusts_service(src_account, role_arn, "events.amazonaws.com"):
+                # EventBridge assumes the role for the rule: aws:SourceArn is the rule's ARN
+                if not iam.trusts_service(src_account, role_arn, "events.amazonaws.com",
+                                          context={"aws:SourceArn": rule["Arn"]}):
                     return ("Role %s cannot be assumed by events.amazonaws.com (trust policy)"
                             % role_arn)
                 if not iam.is_allowed(src_account, role_arn, "events:PutEvents", dest_arn,
