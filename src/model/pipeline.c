@@ -565,11 +565,21 @@ static cJSON *s_shared_pattern(struct s_builder *bd, cJSON *accounts) {
     return p;
 }
 
-/* ARN globs of the system snapshots of `s` (in Region-A), or of their copies in `region` when
- * `copies` (no "rds:" and in Region-B). A database "orders-db" has snapshots "orders-db-*"
- * (automated snapshot names are <db>-<date>); a pattern "billing-*" keeps its glob. */
+/* What follows a database's name in its snapshots' names: "-<stamp>", where automated snapshot
+ * names and the pipeline's copies put "-YYYY-MM-DD-HH-MM" (a backup copy adds "-<account>").
+ * EventBridge's wildcard knows `*` only: "-*", which also matches a longer name of the same
+ * prefix (orders-db-staging-...), whose events the functions ignore. IAM's `?` matches one
+ * character: a grant covers that database's snapshots only. */
+#define S_EVENT_STAMP "-*"
+#define S_IAM_STAMP "-\?\?\?\?-\?\?-\?\?-\?\?-\?\?"
+
+/* ARN patterns of the system snapshots of `s` (in Region-A), or of their copies in `region` when
+ * `copies` (no "rds:" and in Region-B): for EventBridge (`suffix` NULL: "-*") or for IAM (the
+ * exact stamp, then `suffix`, "" or a backup copy's "-<account>"). A database "orders-db" has
+ * snapshots "orders-db-<stamp>"; a pattern "billing-*" keeps its glob. */
 static void s_snapshot_globs(struct s_builder *bd, cJSON *out, const struct rdsbk_source *s,
-                             const char *account, const char *region, bool copies) {
+                             const char *account, const char *region, bool copies,
+                             const char *suffix) {
     const struct {
         const char *kind;
         char *const *dbs;
@@ -582,8 +592,10 @@ static void s_snapshot_globs(struct s_builder *bd, cJSON *out, const struct rdsb
             const char *db = lists[l].dbs[i];
             bool glob = db[0] && db[strlen(db) - 1] == '*';
             s_push_unique(bd, out,
-                          s_fmt(bd, "arn:%s:rds:%s:%s:%s:%s%s%s", bd->p, region, account,
-                                lists[l].kind, copies ? "" : "rds:", db, glob ? "" : "-*"));
+                          s_fmt(bd, "arn:%s:rds:%s:%s:%s:%s%s%s%s", bd->p, region, account,
+                                lists[l].kind, copies ? "" : "rds:", db,
+                                glob ? "" : suffix ? S_IAM_STAMP : S_EVENT_STAMP,
+                                glob || !suffix ? "" : suffix));
         }
     }
 }
@@ -622,8 +634,10 @@ static cJSON *s_list_arns(struct s_builder *bd, const char *account) {
 struct s_account {
     const char *id;
     char scope[64];      /* "account[<id>]" */
-    cJSON *system_globs; /* its sources' system snapshots, each in its Region-A */
-    cJSON *copy_globs;   /* their copies in Region-B */
+    cJSON *system_globs; /* its sources' system snapshots, each in its Region-A (EventBridge) */
+    cJSON *copy_globs;   /* their copies in Region-B (EventBridge) */
+    cJSON *system_arns;  /* the same for IAM */
+    cJSON *copy_arns;
     cJSON *instances;    /* the database patterns, each once */
     cJSON *clusters;
 };
@@ -635,14 +649,18 @@ static void s_account_init(struct s_builder *bd, struct s_account *a, const char
     snprintf(a->scope, sizeof(a->scope), "account[%s]", id);
     a->system_globs = s_array(bd);
     a->copy_globs = s_array(bd);
+    a->system_arns = s_array(bd);
+    a->copy_arns = s_array(bd);
     a->instances = s_array(bd);
     a->clusters = s_array(bd);
     for (size_t i = 0; i < t->n_sources; i++) {
         const struct rdsbk_source *s = &t->sources[i];
         if (strcmp(s->account, id) != 0)
             continue;
-        s_snapshot_globs(bd, a->system_globs, s, id, s->region, false);
-        s_snapshot_globs(bd, a->copy_globs, s, id, bd->rb, true);
+        s_snapshot_globs(bd, a->system_globs, s, id, s->region, false, NULL);
+        s_snapshot_globs(bd, a->copy_globs, s, id, bd->rb, true, NULL);
+        s_snapshot_globs(bd, a->system_arns, s, id, s->region, false, "");
+        s_snapshot_globs(bd, a->copy_arns, s, id, bd->rb, true, "");
         for (size_t j = 0; j < s->n_instances; j++)
             s_push_unique(bd, a->instances, s_strdup(bd, s->instances[j]));
         for (size_t j = 0; j < s->n_clusters; j++)
@@ -653,6 +671,8 @@ static void s_account_init(struct s_builder *bd, struct s_account *a, const char
 static void s_account_clean_up(struct s_account *a) {
     cJSON_Delete(a->system_globs);
     cJSON_Delete(a->copy_globs);
+    cJSON_Delete(a->system_arns);
+    cJSON_Delete(a->copy_arns);
     cJSON_Delete(a->instances);
     cJSON_Delete(a->clusters);
 }
@@ -685,12 +705,12 @@ static void s_events_role(struct s_builder *bd, const struct s_account *a) {
 
 static cJSON *s_copy_policy(struct s_builder *bd, const struct s_account *a,
                             const struct s_place *copy) {
-    struct s_var vars[] = {{"copy_resource_arns", s_dup(bd, a->system_globs)},
+    struct s_var vars[] = {{"copy_resource_arns", s_dup(bd, a->system_arns)},
                            {"key_arn", s_string_owned(bd, s_strdup(bd, S_KEY_ARN))},
                            {"log_group_arns", s_log_groups(bd, copy)}};
     const cJSON *it;
 
-    cJSON_ArrayForEach(it, a->copy_globs)
+    cJSON_ArrayForEach(it, a->copy_arns)
         s_push_owned(bd, vars[0].value, s_strdup(bd, it->valuestring));
     return s_template(bd, "policies/copy-role.json", vars, 3);
 }
@@ -717,7 +737,7 @@ static void s_copy_function(struct s_builder *bd, const struct s_account *a) {
 
 static cJSON *s_share_policy(struct s_builder *bd, const struct s_account *a,
                              const struct s_place *share) {
-    struct s_var vars[] = {{"copy_arns", s_dup(bd, a->copy_globs)},
+    struct s_var vars[] = {{"copy_arns", s_dup(bd, a->copy_arns)},
                            {"own_bus_arn", s_string_owned(bd, s_bus_arn(bd, a->id))},
                            {"log_group_arns", s_log_groups(bd, share)},
                            {"list_arns", s_list_arns(bd, a->id)},
@@ -785,7 +805,7 @@ static void s_forward(struct s_builder *bd, const struct rdsbk_source *s) {
     cJSON *globs = s_array(bd);
 
     snprintf(scope, sizeof(scope), "source[%s/%s]", s->account, s->region);
-    s_snapshot_globs(bd, globs, s, s->account, s->region, false);
+    s_snapshot_globs(bd, globs, s, s->account, s->region, false, NULL);
     s_rule(bd, &forward, s->region, "rdsbk: system snapshot created -> forward to Region-B",
            s_rds_pattern(bd, s_created_events, 2, globs), NULL);
     /* Forwarding starts only once the Region-B side can take the event. */
@@ -863,9 +883,14 @@ static cJSON *s_backup_copy_policy(struct s_builder *bd, const struct s_place *b
                            {"stack", s_string_owned(bd, s_strdup(bd, t->stack))}};
 
     for (size_t i = 0; i < t->n_sources; i++) {
-        /* shared copies in A/Region-B, and the backup copies made of them in B/Region-B */
-        s_snapshot_globs(bd, vars[0].value, &t->sources[i], t->sources[i].account, bd->rb, true);
-        s_snapshot_globs(bd, vars[0].value, &t->sources[i], bd->b, bd->rb, true);
+        /* shared copies in A/Region-B, and the backup copies made of them in B/Region-B, whose
+         * names end with the source account */
+        const char *account = t->sources[i].account;
+        char suffix[RDSBK_ACCOUNT_LEN + 2];
+
+        snprintf(suffix, sizeof(suffix), "-%s", account);
+        s_snapshot_globs(bd, vars[0].value, &t->sources[i], account, bd->rb, true, "");
+        s_snapshot_globs(bd, vars[0].value, &t->sources[i], bd->b, bd->rb, true, suffix);
     }
     return s_template(bd, "policies/backup-copy-role.json", vars, 5);
 }

@@ -15,9 +15,9 @@
 /*
  * Sizes as stored (compact JSON; IAM does not count whitespace either), each reference (the key's
  * ARN, known at apply) counted at S_REF_MAX, longer than what it stands for. A source's copy role
- * names four snapshot patterns per database of that source (about 230 characters a database:
- * about 39 databases), the backup-copy role two per database of every source (about 123: about 67
- * databases in all).
+ * names four snapshot patterns per database of that source (about 290 characters a database,
+ * each pattern with the exact stamp: about 31 databases), the backup-copy role two per database
+ * of every source (about 166: about 48 databases in all).
  */
 #define S_REF_MAX 128
 

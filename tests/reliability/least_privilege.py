@@ -43,7 +43,7 @@ from common import check
 
 A1, A3, A4, BK = "111111111111", "333333333333", "444444444444", "222222222222"
 SOURCES = {A1: ("eu-central-1", ["orders-db"], []),
-           A3: ("us-east-1", ["analytics-"], ["aurora-reporting"]),
+           A3: ("us-east-1", ["analytics-*"], ["aurora-reporting"]),
            A4: ("ap-southeast-2", ["payments-db"], [])}
 RB = "eu-west-1"
 KEY_REF = "${backup.kms_key.shared#arn}"
@@ -130,8 +130,13 @@ def check_identity_policy(name, doc, account):
                       and m.group(2) == RB, "%s: %s on every snapshot (%s)" % (
                           name, actions, r))
                 continue
+            # a listed database's snapshots exactly (IAM's `?`: one character each), not those of
+            # a longer name with the same prefix; a listed pattern (analytics-*) as it is
             names = [n for s in SOURCES.values() for n in s[1] + s[2]]
-            check(any(db.startswith(n) for n in names) and db.endswith("-*"),
+            exact = [re.escape(n[:-1]) + ".*" if n.endswith("*") else
+                     re.escape(n) + re.escape("-????-??-??-??-??") + "(-[0-9]{12})?"
+                     for n in names]
+            check(any(re.fullmatch("(rds:)?" + x, db) for x in exact),
                   "%s: rds resource %s is not a listed database's snapshots" % (name, r))
         for a in actions:
             svc = a.split(":")[0]
