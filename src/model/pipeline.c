@@ -594,7 +594,9 @@ static void s_snapshot_globs(struct s_builder *bd, cJSON *out, const struct rdsb
             s_push_unique(bd, out,
                           s_fmt(bd, "arn:%s:rds:%s:%s:%s:%s%s%s%s", bd->p, region, account,
                                 lists[l].kind, copies ? "" : "rds:", db,
-                                glob ? "" : suffix ? S_IAM_STAMP : S_EVENT_STAMP,
+                                glob     ? ""
+                                : suffix ? S_IAM_STAMP
+                                         : S_EVENT_STAMP,
                                 glob || !suffix ? "" : suffix));
         }
     }
@@ -635,10 +637,10 @@ struct s_account {
     const char *id;
     char scope[64];      /* "account[<id>]" */
     cJSON *system_globs; /* its sources' system snapshots, each in its Region-A (EventBridge) */
-    cJSON *copy_globs;   /* their copies in Region-B (EventBridge) */
+    cJSON *copy_globs;   /* their copies in Region-B (EventBridge), also as named in Region-A */
     cJSON *system_arns;  /* the same for IAM */
     cJSON *copy_arns;
-    cJSON *instances;    /* the database patterns, each once */
+    cJSON *instances; /* the database patterns, each once */
     cJSON *clusters;
 };
 
@@ -659,6 +661,8 @@ static void s_account_init(struct s_builder *bd, struct s_account *a, const char
             continue;
         s_snapshot_globs(bd, a->system_globs, s, id, s->region, false, NULL);
         s_snapshot_globs(bd, a->copy_globs, s, id, bd->rb, true, NULL);
+        /* RDS-EVENT-0060 may name the copy in an ARN of the source's Region */
+        s_snapshot_globs(bd, a->copy_globs, s, id, s->region, true, NULL);
         s_snapshot_globs(bd, a->system_arns, s, id, s->region, false, "");
         s_snapshot_globs(bd, a->copy_arns, s, id, bd->rb, true, "");
         for (size_t j = 0; j < s->n_instances; j++)

@@ -138,7 +138,7 @@ def is_sweep(event):
 def handler(event, context):
     if is_sweep(event):
         return sweep(context, c.scheduled_time(event))
-    detail, detail_type, source, _account = c.event_detail(event)
+    detail, detail_type, source, account = c.event_detail(event)
     source_arn = str(detail.get("SourceArn") or "")
     extra = {"request_id": c.request_id(context)}
     try:
@@ -162,12 +162,13 @@ def handler(event, context):
     kind = arn.kind
     if detail_type and detail_type != DETAIL_TYPES[kind]:
         return ignored(f"detail-type {detail_type!r} does not match a {kind} ARN")
-    if arn.region != settings.target_region:
-        return ignored(f"snapshot is not in the target Region {settings.target_region}")
-    if arn.resource_id.startswith("rds:"):
+    # The copy is the snapshot of that name in this Region, whichever Region the event's ARN names:
+    # RDS-EVENT-0060 has been seen carrying the copy's name in an ARN of the source Region.
+    identifier = str(detail.get("SourceIdentifier") or arn.resource_id)
+    if identifier.startswith("rds:") or arn.resource_id.startswith("rds:"):
         return ignored("automated snapshots cannot be shared; not a copy made by rdsbk")
-
-    identifier = arn.resource_id
+    if account and arn.account != account:
+        return ignored(f"snapshot of account {arn.account}, not the event's account {account}")
     extra.update(kind=kind, stack=settings.stack)
     rds = c.client("rds", settings.target_region)
     progress = Progress()
@@ -188,7 +189,7 @@ def handler(event, context):
             settings,
             kind,
             identifier,
-            c.snapshot_arn(kind, snapshot) or arn.text,
+            c.snapshot_arn(kind, snapshot) or arn.text,  # the copy's true ARN, announced
             arn.account,
             True,
             progress,

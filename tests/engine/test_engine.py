@@ -206,6 +206,18 @@ class EngineTest(EngineCase):
         self.assertEqual(status, 200)
         H.control("POST", "/_emu/wait-idle", {"timeout_s": 120})
 
+    def test_copy_finished_event_naming_the_source_region(self):
+        """RDS-EVENT-0060 with the copy's name in an ARN of Region-A (as AWS has been seen to
+        send it): the share rule matches it and the snapshot reaches the backup account by the
+        event path, without waiting for the sweep."""
+        status, _ = H.control("POST", "/_emu/rds/config", {"copy_event_arn_region": "source"})
+        self.assertEqual(status, 200)
+        self.write(topology(sources=[{"account": A, "region": RA, "instances": ["orders-db"]}]))
+        self.apply()
+        self.snapshot_through_pipeline()
+        self.assertEqual(len(self.backup_copy_keys()), 1)
+        self.run_tool("destroy", "--auto-approve", "--force-key-deletion")
+
     def test_destroy_keep_key_then_apply_reuses_the_key(self):
         self.write(topology(sources=[{"account": A, "region": RA, "instances": ["orders-db"]}]))
         self.apply()

@@ -462,6 +462,22 @@ class ShareTest(HandlerTest):
         self.assertFalse(rec["already_shared"])
         self.assertEqual(rec["published_event_id"], "evt-1")
 
+    def test_copy_finished_event_with_the_source_regions_arn(self):
+        """RDS-EVENT-0060 has been seen naming the copy in an ARN of the source Region (the
+        original walkthrough's rule matches that form): the copy is the snapshot of that name
+        here, shared and announced under its true ARN."""
+        self.expect_describe({"rdsbk:stack": STACK})
+        self.expect_attributes([])
+        self.rds_stub.add_response(
+            "modify_db_snapshot_attribute",
+            {"DBSnapshotAttributesResult": {"DBSnapshotIdentifier": COPY_ID}},
+            {"DBSnapshotIdentifier": COPY_ID, "AttributeName": "restore", "ValuesToAdd": [B]},
+        )
+        self.expect_put_events(self.INSTANCE_DETAIL)
+        in_a = f"arn:aws:rds:{REGION_A}:{A}:snapshot:{COPY_ID}"
+        self.invoke(share, self.copy_done_event(arn=in_a))
+        self.assert_one_line("share", "shared", in_a, B)
+
     def test_cluster_copy_shared_with_tags_from_list_tags(self):
         self.rds_stub.add_response(
             "describe_db_cluster_snapshots",
@@ -540,13 +556,11 @@ class ShareTest(HandlerTest):
         self.assert_one_line("share", "ignored", COPY_ARN, B)
 
     def test_events_that_are_not_ours_are_ignored_without_calls(self):
-        in_a = f"arn:aws:rds:{REGION_A}:{A}:snapshot:{COPY_ID}"
         automated = f"arn:aws:rds:{REGION_B}:{A}:snapshot:{SNAP_ID}"
         cases = [
             ("copy started", self.copy_done_event(event_id="RDS-EVENT-0059"), COPY_ARN),
             ("local copy finished", self.copy_done_event(event_id="RDS-EVENT-0197"), COPY_ARN),
             ("snapshot created", self.copy_done_event(event_id="RDS-EVENT-0091"), COPY_ARN),
-            ("Region-A ARN", self.copy_done_event(arn=in_a), in_a),
             ("automated snapshot", self.copy_done_event(arn=automated), automated),
             ("detail-type mismatch",
              self.copy_done_event(detail_type="RDS DB Cluster Snapshot Event"), COPY_ARN),

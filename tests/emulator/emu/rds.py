@@ -7,7 +7,9 @@ Owner: H4.  Control route: POST /_emu/rds/automated-snapshot {"account", "region
 creates the instance or cluster if missing and takes an automated snapshot at AWS time
 (emu.now()) ("creating" -> RDS-EVENT-0090/0168, then "available" -> 0091/0169) ->
 {"snapshot_id", "arn"}.  POST /_emu/rds/config {"delay_s": s} sets how long creations and
-copies take.  POST /_emu/rds/quotas {"account", "region", "ManualSnapshots": n,
+copies take; {"copy_event_arn_region": "source"} makes RDS-EVENT-0060 carry the copy's ARN with
+the source snapshot's Region in it, as AWS has been seen to (the original walkthrough's share rule
+matches that form), "destination" (the default) the copy's true ARN.  POST /_emu/rds/quotas {"account", "region", "ManualSnapshots": n,
 "ManualClusterSnapshots": n} sets the manual snapshot quotas of an account and Region (GET reads
 them).
 
@@ -24,7 +26,8 @@ DeleteDBInstance's final snapshot) past the quota fail with SnapshotQuotaExceede
 Events (source aws.rds, into the default bus of the snapshot's account and Region):
   DB snapshot: 0090/0091 automated creating/created, 0040/0042 manual creating/created,
   0196/0197 same-Region copy started/finished, 0059/0060 cross-Region copy started/finished
-  (emitted in the DESTINATION Region with the destination snapshot's ARN), 0041 deleted.
+  (emitted in the DESTINATION Region with the destination snapshot's ARN, or that ARN with the
+  source Region in it: copy_event_arn_region), 0041 deleted.
   DB cluster snapshot: 0168/0169 automated, 0074/0075 manual.  The RDS event catalogue lists
   no copy events for cluster snapshots, so cluster copies emit none (as on AWS).
 """
@@ -123,6 +126,7 @@ class RdsService:
             self.clusters = {}    # (account, region, id) -> cluster dict
             self.snaps = {}       # (kind, account, region, id) -> snapshot dict
             self.quotas = {}      # (account, region) -> {quota name: max} set by the control API
+            self.copy_event_arn_region = "destination"
 
     # ------------------------------------------------------------------ helpers
     def _arn(self, partition, region, account, res, ident):
@@ -141,9 +145,13 @@ class RdsService:
             out["TagList"] = []
         return out
 
-    def _emit(self, snap, event_id, message):
+    def _emit(self, snap, event_id, message, arn_region=None):
         k = KINDS[snap["_kind"]]
         arn = snap[k["arn"]]
+        if arn_region:  # the snapshot's ARN with another Region in it (copy_event_arn_region)
+            parts = arn.split(":")
+            parts[3] = arn_region
+            arn = ":".join(parts)
         cats = {"RDS-EVENT-0090": "creation", "RDS-EVENT-0091": "creation",
                 "RDS-EVENT-0040": "creation", "RDS-EVENT-0042": "creation",
                 "RDS-EVENT-0041": "deletion"}.get(event_id, "notification")
@@ -290,7 +298,7 @@ class RdsService:
             snap["Status"] = "available"
             snap["PercentProgress"] = 100
             if event:
-                self._emit(snap, event[0], event[1])
+                self._emit(snap, *event)
 
     # ------------------------------------------------------------ control route
     def control_routes(self):
@@ -361,10 +369,16 @@ class RdsService:
                 del self.snaps[key]
 
     def _ctl_config(self, body):
+        body = body or {}
         with self.emu.lock:
-            if "delay_s" in (body or {}):
+            if "delay_s" in body:
                 self.delay_s = float(body["delay_s"])
-            return 200, {"delay_s": self.delay_s}
+            if "copy_event_arn_region" in body:
+                if body["copy_event_arn_region"] not in ("source", "destination"):
+                    return 400, {"error": "copy_event_arn_region: source or destination"}
+                self.copy_event_arn_region = body["copy_event_arn_region"]
+            return 200, {"delay_s": self.delay_s,
+                         "copy_event_arn_region": self.copy_event_arn_region}
 
     def _ctl_automated(self, body):
         body = body or {}
@@ -639,7 +653,8 @@ class RdsService:
                 self._emit(snap, "RDS-EVENT-0059", "Started copy of snapshot %s from region %s."
                            % (src[k["id"]], region))
                 finish = ("RDS-EVENT-0060", "Finished copy of snapshot %s from region %s in 0 "
-                          "minutes." % (src[k["id"]], region))
+                          "minutes." % (src[k["id"]], region),
+                          region if self.copy_event_arn_region == "source" else None)
             else:
                 self._emit(snap, "RDS-EVENT-0196", "Started copy of snapshot %s in region %s."
                            % (src[k["id"]], region))
