@@ -39,6 +39,29 @@ cleanup:
     return rc;
 }
 
+int rdsbk_protocol_json_reply(cJSON **out, const struct rdsbk_buf *body, const char *service,
+                              const char *operation) {
+    const char *text = rdsbk_buf_cstr(body);
+    size_t len = rdsbk_buf_len(body);
+    size_t skip = strspn(text, " \t\r\n");
+
+    *out = NULL;
+    if (skip == len)
+        return 0;
+    *out = cJSON_ParseWithLength(text + skip, len - skip);
+    if (cJSON_IsNull(*out)) {
+        cJSON_Delete(*out);
+        *out = NULL;
+        return 0;
+    }
+    if (cJSON_IsObject(*out))
+        return 0;
+    cJSON_Delete(*out);
+    *out = NULL;
+    return rdsbk_error_set(RDSBK_EINVALID, "%s:%s: the reply is not a JSON object", service,
+                           operation);
+}
+
 int rdsbk_json_call(cJSON **out, const struct rdsbk_service_ctx *ctx, const char *target_prefix,
                     const char *operation, const cJSON *input) {
     struct rdsbk_http_request req = {0};
@@ -49,15 +72,10 @@ int rdsbk_json_call(cJSON **out, const struct rdsbk_service_ctx *ctx, const char
     *out = NULL;
     RDSBK_TRY(s_build(&req, ctx, target_prefix, operation, input));
     RDSBK_TRY(rdsbk_protocol_send(&resp, ctx, &req, operation));
-    if (rdsbk_buf_len(&resp.body) == 0)
+    RDSBK_TRY(rdsbk_protocol_json_reply(&reply, &resp.body, ctx->signing.service, operation));
+    if (!reply)
         reply = cJSON_CreateObject();
-    else
-        reply = cJSON_ParseWithLength(rdsbk_buf_cstr(&resp.body), rdsbk_buf_len(&resp.body));
-    if (!reply || !cJSON_IsObject(reply)) {
-        rc = rdsbk_error_set(RDSBK_EINVALID, "%s:%s: the reply is not a JSON object",
-                             ctx->signing.service, operation);
-        goto cleanup;
-    }
+    RDSBK_CHECK_ALLOC(reply);
     *out = reply;
     reply = NULL;
 

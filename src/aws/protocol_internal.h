@@ -30,4 +30,10 @@ int rdsbk_protocol_request_init(struct rdsbk_http_request *req, const char *meth
 int rdsbk_protocol_request_body(struct rdsbk_http_request *req, const char *content_type,
                                 const void *body, size_t len);
 
+/* A JSON or REST-JSON reply body as botocore reads it, whatever its Content-Type says: nothing (or
+ * only white space) or `null` is no result (*out NULL); anything else must be a JSON object.
+ * Returns 0, or RDSBK_EINVALID naming `service`:`operation` (RDSBK_ENOMEM). */
+int rdsbk_protocol_json_reply(cJSON **out, const struct rdsbk_buf *body, const char *service,
+                              const char *operation);
+
 #endif

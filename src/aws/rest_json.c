@@ -118,17 +118,6 @@ const char *rdsbk_rest_reply_header(const struct rdsbk_rest_reply *reply, const 
     return rdsbk_http_response_header(&reply->resp, name);
 }
 
-static bool s_is_json(const struct rdsbk_http_response *resp) {
-    const char *ct = rdsbk_http_response_header(resp, "Content-Type");
-    const char *body = rdsbk_buf_cstr(&resp->body);
-
-    if (ct && strstr(ct, "json"))
-        return true;
-    /* Lambda sometimes omits the content type; a body opening with '{' is JSON. */
-    body += strspn(body, " \n");
-    return !ct && *body == '{';
-}
-
 int rdsbk_rest_send(struct rdsbk_rest_reply *reply, const struct rdsbk_service_ctx *ctx,
                     const struct rdsbk_rest *r) {
     struct rdsbk_http_request req = {0};
@@ -141,12 +130,10 @@ int rdsbk_rest_send(struct rdsbk_rest_reply *reply, const struct rdsbk_service_c
     reply->status = reply->resp.status;
     if (rc)
         goto cleanup;
-    if (!r->raw_reply && rdsbk_buf_len(body) && s_is_json(&reply->resp)) {
-        reply->json = cJSON_ParseWithLength(rdsbk_buf_cstr(body), rdsbk_buf_len(body));
-        if (!reply->json)
-            rc = rdsbk_error_set(RDSBK_EINVALID, "%s:%s: malformed JSON in the reply",
-                                 ctx->signing.service, r->operation);
-    }
+    /* the body is JSON whatever the Content-Type says (Lambda sometimes sends none, other
+     * AWS-compatible servers text/plain), as botocore reads it */
+    if (!r->raw_reply)
+        rc = rdsbk_protocol_json_reply(&reply->json, body, ctx->signing.service, r->operation);
 
 cleanup:
     if (rc)

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "rdsbk/error.h"
+#include "rdsbk/json_util.h"
 #include "rdsbk/protocol.h"
 #include "test_protocol_fake.h"
 
@@ -567,6 +568,19 @@ static void test_json_round_trip(void **state) {
     fake_push(&fx->fake, 200, "application/x-amz-json-1.1", "[1,2]");
     assert_int_equal(rdsbk_json_call(&out, &fx->ctx, "TrentService", "DescribeKey", in),
                      RDSBK_EINVALID);
+
+    /* as botocore reads replies: JSON whatever the Content-Type, `null` or white space empty */
+    fake_push(&fx->fake, 200, "text/plain", "{\"KeyMetadata\":{\"KeyId\":\"k-2\"}}");
+    assert_int_equal(rdsbk_json_call(&out, &fx->ctx, "TrentService", "DescribeKey", in), 0);
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(out, "KeyMetadata"), "KeyId")->valuestring, "k-2");
+    cJSON_Delete(out);
+    for (size_t i = 0; i < 2; i++) {
+        fake_push(&fx->fake, 200, i ? "application/json" : NULL, i ? " \n" : "null");
+        assert_int_equal(rdsbk_json_call(&out, &fx->ctx, "AWSEvents", "PutRule", in), 0);
+        assert_true(cJSON_IsObject(out) && !out->child);
+        cJSON_Delete(out);
+    }
     cJSON_Delete(in);
 }
 
@@ -616,6 +630,18 @@ static void test_rest_round_trip(void **state) {
     assert_string_equal(rec->method, "DELETE");
     assert_int_equal(rdsbk_buf_len(&rec->body), 0);
     assert_string_equal(fake_header(rec, "Content-Type"), "");
+
+    /* a JSON body whatever the Content-Type says; `null` is no result; not an object: refused */
+    for (size_t i = 0; i < 3; i++) {
+        static const char *const bodies[] = {"{\"FunctionName\":\"f\"}", "null", "[1]"};
+        fake_push(&fx->fake, 200, i == 1 ? NULL : "text/plain", bodies[i]);
+        assert_int_equal(rdsbk_rest_send(&reply, &fx->ctx, &r), i == 2 ? RDSBK_EINVALID : 0);
+        if (i == 0)
+            assert_string_equal(rdsbk_json_str(reply.json, "FunctionName"), "f");
+        else
+            assert_null(reply.json);
+        rdsbk_rest_reply_clean_up(&reply);
+    }
 
     /* restJson1 error: X-Amzn-ErrorType header */
     fx->fake.replies[fx->fake.n_replies].status = 404;
