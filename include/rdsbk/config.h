@@ -33,6 +33,8 @@ struct rdsbk_source {
     size_t n_instances;
     char **clusters; /* Aurora DB cluster ids; a trailing '*' means prefix */
     size_t n_clusters;
+    char **kms_keys; /* customer-managed keys (ARNs in Region-A) its snapshots are encrypted with */
+    size_t n_kms_keys;
     struct rdsbk_snapshot_quotas quotas; /* of the account in Region-B, where its copies are */
     struct rdsbk_pos pos;
 };

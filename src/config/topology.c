@@ -240,14 +240,14 @@ static void s_region(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *f
 
 /* Adds DB identifier `v` (node `n`, `what` for messages) to the list unless it is bad or listed. */
 static void s_db_item(struct rdsbk_yaml_walk *w, const yaml_node_t *n, const char *what,
-                      char ***items, size_t *count) {
+                      char ***items, size_t *count, const char *(*check)(const char *)) {
     const char *v = rdsbk_yaml_scalar(w, n, what);
     const char *problem;
     char **grown;
 
     if (!v)
         return;
-    problem = rdsbk_check_db_pattern(v);
+    problem = check(v);
     if (problem) {
         rdsbk_yaml_error(w, n, "%s: '%s' %s", what, v, problem);
         return;
@@ -269,13 +269,16 @@ static void s_db_item(struct rdsbk_yaml_walk *w, const yaml_node_t *n, const cha
         (*count)++;
 }
 
-/* Where a source's list of DB identifiers goes: `items` and `count` in struct rdsbk_source. */
+/* Where a source's list of DB identifiers (or key ARNs) goes: `items` and `count` in struct
+ * rdsbk_source, each item as `check` accepts it. */
 struct s_db_list {
     size_t items;
     size_t count;
+    const char *(*check)(const char *);
+    const char *noun; /* of the items, for messages */
 };
 
-/* A list of DB identifiers (a single string is accepted as a one-element list). */
+/* A list of DB identifiers or key ARNs (a single string is accepted as a one-element list). */
 static void s_db_list(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
                       const yaml_node_t *value, void *payload) {
     const struct s_ctx *c = payload;
@@ -288,7 +291,7 @@ static void s_db_list(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *
     if (single && rdsbk_yaml_is_null(value))
         return;
     if (!single && value->type != YAML_SEQUENCE_NODE) {
-        rdsbk_yaml_error(w, value, "%s: must be a list of identifiers", what);
+        rdsbk_yaml_error(w, value, "%s: must be a list of %s", what, list->noun);
         return;
     }
     if (!single)
@@ -299,16 +302,18 @@ static void s_db_list(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *
 
         snprintf(item_what, sizeof(item_what), "%s[%d]", what, i);
         if (n)
-            s_db_item(w, n, item_what, s_at(c->base, list->items), s_at(c->base, list->count));
+            s_db_item(w, n, item_what, s_at(c->base, list->items), s_at(c->base, list->count),
+                      list->check);
         if (w->oom)
             return;
     }
 }
 
-#define S_DB_LIST(name, member)                                                                    \
+#define S_DB_LIST(name, member, check, noun)                                                       \
     {                                                                                              \
         name, s_db_list, &(const struct s_db_list) {                                               \
-            offsetof(struct rdsbk_source, member), offsetof(struct rdsbk_source, n_##member)       \
+            offsetof(struct rdsbk_source, member), offsetof(struct rdsbk_source, n_##member),      \
+                check, noun                                                                        \
         }                                                                                          \
     }
 
@@ -317,8 +322,9 @@ static const struct rdsbk_yaml_field s_source_fields[] = {
     {"region", s_region, NULL},
     S_STRING(struct rdsbk_source, "profile", profile, rdsbk_check_profile),
     S_STRING(struct rdsbk_source, "role_arn", role_arn, rdsbk_check_role_arn),
-    S_DB_LIST("instances", instances),
-    S_DB_LIST("clusters", clusters),
+    S_DB_LIST("instances", instances, rdsbk_check_db_pattern, "identifiers"),
+    S_DB_LIST("clusters", clusters, rdsbk_check_db_pattern, "identifiers"),
+    S_DB_LIST("kms_keys", kms_keys, rdsbk_check_kms_key_arn, "KMS key ARNs"),
     S_SNAPSHOT_QUOTA_FIELDS(struct rdsbk_source),
     {NULL, NULL, NULL}};
 
@@ -367,6 +373,15 @@ static void s_one_source(struct rdsbk_yaml_walk *w, struct s_ctx *c, const yaml_
     if (s->role_arn && s->account[0] && !rdsbk_arn_in_account(s->role_arn, s->account))
         rdsbk_yaml_error(w, node, "%s: role_arn belongs to another account than %s", path,
                          s->account);
+    for (size_t k = 0; s->region && k < s->n_kms_keys; k++) {
+        /* arn:<partition>:kms:<region>:... : a snapshot's key is in the snapshot's Region */
+        const char *region = strchr(strchr(s->kms_keys[k] + 4, ':') + 1, ':') + 1;
+        if (strncmp(region, s->region, strlen(s->region)) != 0 || region[strlen(s->region)] != ':')
+            rdsbk_yaml_error(w, node,
+                             "%s: kms_keys: %s is not in the source's Region %s: its snapshots "
+                             "are encrypted with keys of their own Region",
+                             path, s->kms_keys[k], s->region);
+    }
 }
 
 static void s_sources(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
@@ -791,6 +806,7 @@ static void s_source_clean_up(struct rdsbk_source *s) {
     free(s->role_arn);
     rdsbk_strs_free(s->instances, s->n_instances);
     rdsbk_strs_free(s->clusters, s->n_clusters);
+    rdsbk_strs_free(s->kms_keys, s->n_kms_keys);
 }
 
 /* Frees every string setting of the mapping `fields` in `base`, and of its sections. */

@@ -61,6 +61,8 @@ static int s_sources(cJSON *root, const struct rdsbk_topology *t) {
             rdsbk_json_add_strs(o, "instances", (const char *const *)s->instances, s->n_instances));
         RDSBK_TRY(
             rdsbk_json_add_strs(o, "clusters", (const char *const *)s->clusters, s->n_clusters));
+        RDSBK_TRY(
+            rdsbk_json_add_strs(o, "kms_keys", (const char *const *)s->kms_keys, s->n_kms_keys));
         RDSBK_TRY(s_quotas(o, &s->quotas));
     }
 

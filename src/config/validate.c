@@ -4,6 +4,7 @@
 #include "rdsbk/endpoints.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -153,6 +154,31 @@ const char *rdsbk_check_db_pattern(const char *s) {
     }
     if (!prefix && s[n - 1] == '-')
         return "must not end with a hyphen (an RDS identifier)";
+    return NULL;
+}
+
+/* A KMS key ARN: arn:<partition>:kms:<region>:<account>:key/<key id> (an id: letters, digits
+ * and hyphens, as in a UUID or a multi-Region key's mrk-...). */
+const char *rdsbk_check_kms_key_arn(const char *s) {
+    static const char *const phrase = "is not a KMS key ARN like "
+                                      "arn:aws:kms:eu-central-1:111111111111:key/<key id>";
+    char region[64];
+    char account[RDSBK_ACCOUNT_LEN + 2];
+    int id_at = 0;
+    size_t n;
+
+    /* the partition's and the Region's shapes are checked by the Region rules */
+    if (sscanf(s, "arn:aws%*[a-z-]:kms:%63[a-z0-9-]:%13[0-9]:key/%n", region, account, &id_at) <
+            2 &&
+        sscanf(s, "arn:aws:kms:%63[a-z0-9-]:%13[0-9]:key/%n", region, account, &id_at) < 2)
+        return phrase;
+    if (id_at == 0 || !rdsbk_valid_account(account) || rdsbk_check_region(region))
+        return phrase;
+    n = strlen(s + id_at);
+    if (n == 0 || n > 128 ||
+        strspn(s + id_at, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                          "0123456789-") != n)
+        return phrase;
     return NULL;
 }
 

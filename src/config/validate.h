@@ -13,6 +13,7 @@ const char *rdsbk_check_profile(const char *s);
 const char *rdsbk_check_role_arn(const char *s);
 const char *rdsbk_check_db_pattern(const char *s);
 const char *rdsbk_check_key_alias(const char *s);
+const char *rdsbk_check_kms_key_arn(const char *s);
 const char *rdsbk_check_runtime(const char *s);
 const char *rdsbk_check_tag_key(const char *s);
 const char *rdsbk_check_tag_value(const char *s);

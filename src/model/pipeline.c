@@ -707,16 +707,41 @@ static void s_events_role(struct s_builder *bd, const struct s_account *a) {
     s_role_policy(bd, &events, s_template(bd, "policies/events-forward-role.json", vars, 1), NULL);
 }
 
+/* The customer-managed keys the sources of `a` declare (sources[].kms_keys), each once. */
+static cJSON *s_source_keys(struct s_builder *bd, const struct s_account *a) {
+    cJSON *keys = s_array(bd);
+
+    for (size_t i = 0; i < bd->topo->n_sources; i++) {
+        const struct rdsbk_source *s = &bd->topo->sources[i];
+        for (size_t k = 0; strcmp(s->account, a->id) == 0 && k < s->n_kms_keys; k++)
+            s_push_unique(bd, keys, s_strdup(bd, s->kms_keys[k]));
+    }
+    return keys;
+}
+
 static cJSON *s_copy_policy(struct s_builder *bd, const struct s_account *a,
                             const struct s_place *copy) {
     struct s_var vars[] = {{"copy_resource_arns", s_dup(bd, a->system_arns)},
                            {"key_arn", s_string_owned(bd, s_strdup(bd, S_KEY_ARN))},
                            {"log_group_arns", s_log_groups(bd, copy)}};
+    struct s_var keys[] = {{"source_key_arns", s_source_keys(bd, a)}};
     const cJSON *it;
+    cJSON *policy;
+    cJSON *more = NULL;
 
     cJSON_ArrayForEach(it, a->copy_arns)
         s_push_owned(bd, vars[0].value, s_strdup(bd, it->valuestring));
-    return s_template(bd, "policies/copy-role.json", vars, 3);
+    policy = s_template(bd, "policies/copy-role.json", vars, 3);
+    /* a cross-Region copy reads the source snapshot with its key: those the sources name */
+    if (cJSON_GetArraySize(keys[0].value) > 0)
+        more = s_template(bd, "policies/copy-role-source-keys.json", keys, 1);
+    else
+        cJSON_Delete(keys[0].value);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(more, "Statement")) {
+        s_push(bd, cJSON_GetObjectItem(policy, "Statement"), s_dup(bd, it));
+    }
+    cJSON_Delete(more);
+    return policy;
 }
 
 /* The copy function: a source's system snapshot was created (the event forwarded from Region-A),

@@ -42,6 +42,8 @@ def topology(stack="t1", sources=None, tags=None, timeout=60, backup=B, prevent_
         lines.append("    instances: [%s]" % ", ".join('"%s"' % i for i in s.get("instances", [])))
         if s.get("clusters"):
             lines.append("    clusters: [%s]" % ", ".join(s["clusters"]))
+        if s.get("kms_keys"):
+            lines.append("    kms_keys: [%s]" % ", ".join(s["kms_keys"]))
     lines += ["backup:", '  account: "%s"' % backup, "  region: %s" % RB,
               '  profile: "%s"' % backup, "key:", "  deletion_window_days: 7",
               "  prevent_destroy: %s" % ("true" if prevent_destroy else "false"),
@@ -215,6 +217,30 @@ class EngineTest(EngineCase):
         self.write(topology(sources=[{"account": A, "region": RA, "instances": ["orders-db"]}]))
         self.apply()
         self.snapshot_through_pipeline()
+        self.assertEqual(len(self.backup_copy_keys()), 1)
+        self.run_tool("destroy", "--auto-approve", "--force-key-deletion")
+
+    def test_source_encrypted_with_a_customer_managed_key(self):
+        """A cross-Region copy reads the source snapshot with its key: a customer-managed key
+        the topology does not name is refused to the copy role (nothing arrives); named in
+        sources[].kms_keys, the role may use it and the next snapshot arrives."""
+        key = H.client("kms", account=A, region=RA).create_key(Description="orders")
+        key_arn = key["KeyMetadata"]["Arn"]
+        source = {"account": A, "region": RA, "instances": ["orders-db"]}
+        self.write(topology(sources=[source]))
+        self.apply()
+        snapshot = {"account": A, "region": RA, "db_instance": "orders-db",
+                    "kms_key_id": key_arn}
+        self.assertEqual(H.control("POST", "/_emu/rds/automated-snapshot", snapshot)[0], 200)
+        H.control("POST", "/_emu/wait-idle", {"timeout_s": 120})
+        self.assertEqual(self.backup_copy_keys(), {})
+        rds_rb = H.client("rds", account=A, region=RB)
+        self.assertEqual(rds_rb.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"], [])
+        self.write(topology(sources=[dict(source, kms_keys=[key_arn])]))
+        self.apply()
+        H.advance(120)  # the next snapshot, named for a later minute
+        self.assertEqual(H.control("POST", "/_emu/rds/automated-snapshot", snapshot)[0], 200)
+        H.control("POST", "/_emu/wait-idle", {"timeout_s": 120})
         self.assertEqual(len(self.backup_copy_keys()), 1)
         self.run_tool("destroy", "--auto-approve", "--force-key-deletion")
 

@@ -58,6 +58,8 @@ def topology_text(url, stack="rel", sources=None, backup=B, timeout=60, extra=""
                   "    instances: [%s]" % ", ".join('"%s"' % i for i in s.get("instances", []))]
         if s.get("clusters"):
             lines.append("    clusters: [%s]" % ", ".join(s["clusters"]))
+        if s.get("kms_keys"):
+            lines.append("    kms_keys: [%s]" % ", ".join(s["kms_keys"]))
     lines += ["backup:", '  account: "%s"' % backup, "  region: %s" % RB,
               '  profile: "%s"' % (backup_profile or backup), "key:",
               "  deletion_window_days: 7",

@@ -12,7 +12,8 @@ usage: /usr/bin/python3 tests/reliability/least_privilege.py PATH/TO/rdsbk-provi
    - no bare `*` Resource except in the key policy (where `*` means "this key"); every other
      Resource is an ARN naming its partition, service, Region (not for IAM) and 12-digit account,
      with wildcards only in the resource name;
-   - KMS actions in identity policies only on the shared key (`${backup.kms_key.shared#arn}`);
+   - KMS actions in identity policies only on the shared key (`${backup.kms_key.shared#arn}`),
+     but for the copy role's reading with its source's declared keys (sources[].kms_keys);
      CreateGrant/ListGrants/RevokeGrant only with kms:GrantIsForAWSResource;
    - RDS actions of a source account's roles only on that account's snapshots, of the listed
      databases (but for Describe*, which the share sweep needs on all of the account's snapshots
@@ -45,6 +46,8 @@ A1, A3, A4, BK = "111111111111", "333333333333", "444444444444", "222222222222"
 SOURCES = {A1: ("eu-central-1", ["orders-db"], []),
            A3: ("us-east-1", ["analytics-*"], ["aurora-reporting"]),
            A4: ("ap-southeast-2", ["payments-db"], [])}
+# sources[].kms_keys of the example: the keys its copy role may read snapshots with
+SOURCE_KEYS = {A3: ["arn:aws:kms:us-east-1:333333333333:key/0f3c2a9e-6d1b-4f7a-9c52-1e8b7d4a6c30"]}
 RB = "eu-west-1"
 KEY_REF = "${backup.kms_key.shared#arn}"
 ARN = re.compile(r"^arn:aws:([a-z0-9-]+):([a-z0-9-]*):(\d{12}):(.+)$")
@@ -100,7 +103,11 @@ def check_identity_policy(name, doc, account):
                         "log-group:*") and not listing:
                 problems.append("%s: all resources of a type: %s" % (name, r))
         kms = [a for a in actions if a.startswith("kms:")]
-        if kms:
+        if kms and resources == SOURCE_KEYS.get(account) and name.endswith(".copy.policy.json"):
+            # the source's own keys (sources[].kms_keys): read and grant to RDS, nothing more
+            check(set(kms) <= {"kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant"},
+                  "%s: %s on the source keys" % (name, kms))
+        elif kms:
             if resources != [KEY_REF]:
                 problems.append("%s: KMS actions on %s, not only the shared key" % (
                     name, resources))
@@ -262,7 +269,8 @@ def live_checks(binary, docs):
     try:
         sources = [{"account": a, "region": r, "instances": [i + ("*" if i.endswith("-") else "")
                                                               for i in inst],
-                    "clusters": cl} for a, (r, inst, cl) in SOURCES.items()]
+                    "clusters": cl, "kms_keys": SOURCE_KEYS.get(a)}
+                   for a, (r, inst, cl) in SOURCES.items()]
         w.write_topology(stack="fleet-dr", sources=sources)
         w.run("apply", "--auto-approve", check_rc=0)
         key_arn = w.client("kms", BK, RB).describe_key(
