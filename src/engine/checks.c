@@ -108,7 +108,7 @@ cleanup:
  * tells nothing: the key's tag does. */
 static bool s_named_ours(const struct rdsbk_engine *e, const struct rdsbk_change *c) {
     const char *stack = e->topo->stack;
-    const char *id = c->id ? c->id : "";
+    const char *id = c->id && *c->id ? c->id : c->name ? c->name : ""; /* by name: no id */
     size_t len = strlen(stack);
 
     switch (c->type) {
