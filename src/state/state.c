@@ -1,7 +1,10 @@
 /* The state file: parse, serialise, atomic save with a backup. */
 #include "rdsbk/state.h"
+#include "state_private.h"
+
 #include "rdsbk/buf.h"
 #include "rdsbk/error.h"
+#include "rdsbk/file.h"
 #include "rdsbk/json_util.h"
 #include "rdsbk/str.h"
 
@@ -408,10 +411,11 @@ static void s_remember_file(struct rdsbk_state *st, const struct stat *sb) {
     st->file.mtime_ns = (long)sb->st_mtim.tv_nsec;
 }
 
+/* lstat: a link put in the file's place is not the file (the load that follows refuses it). */
 static bool s_same_file(const struct rdsbk_state *st, const char *path) {
     struct stat sb;
 
-    return st->file.valid && stat(path, &sb) == 0 && sb.st_dev == st->file.dev &&
+    return st->file.valid && lstat(path, &sb) == 0 && sb.st_dev == st->file.dev &&
            sb.st_ino == st->file.ino && sb.st_size == st->file.size &&
            (long)sb.st_mtim.tv_sec == st->file.mtime_s &&
            (long)sb.st_mtim.tv_nsec == st->file.mtime_ns;
@@ -420,19 +424,22 @@ static bool s_same_file(const struct rdsbk_state *st, const char *path) {
 static int s_read_file(char **text_out, size_t *len_out, struct stat *sb, const char *path) {
     struct rdsbk_buf buf;
     char chunk[65536];
-    FILE *f = fopen(path, "rb");
+    FILE *f = NULL;
+    int fd;
     size_t n;
-    int rc = 0;
+    int rc;
 
     *text_out = NULL;
     rdsbk_buf_init(&buf, S_MAX_STATE_SIZE);
+    RDSBK_TRY(rdsbk_file_open_regular(&fd, path, RDSBK_STATE_PATH_ADVICE));
+    if (fstat(fd, sb) != 0)
+        memset(sb, 0, sizeof(*sb));
+    f = fdopen(fd, "rb");
     if (!f) {
-        rc = errno == ENOENT ? RDSBK_ENOTFOUND
-                             : rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
+        close(fd);
+        rc = rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
         goto cleanup;
     }
-    if (fstat(fileno(f), sb) != 0)
-        memset(sb, 0, sizeof(*sb));
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
         RDSBK_TRY(rdsbk_buf_add(&buf, chunk, n));
     if (ferror(f)) {
@@ -535,24 +542,18 @@ cleanup:
     return rc;
 }
 
-/* 2. The temporary file `tmp`, 0600: `text` and a newline, fully written and synced. */
+/* 2. The temporary file `tmp`, 0600: `text` and a newline, fully written and synced. Its name is
+ *    predictable: it is created anew (O_EXCL|O_NOFOLLOW), never written through a link. */
 static int s_write_temp(const char *tmp, const char *text) {
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    size_t len = strlen(text);
-    size_t done = 0;
-    int rc = 0;
+    int fd;
+    int rc = rdsbk_file_create_new(&fd, tmp);
 
-    if (fd < 0)
-        return rdsbk_error_set(RDSBK_EIO, "%s: %s", tmp, strerror(errno));
-    while (done < len) {
-        ssize_t n = write(fd, text + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        done += (size_t)n;
-    }
-    if (done < len || write(fd, "\n", 1) != 1 || fsync(fd) != 0)
+    if (rc)
+        return rc;
+    rc = rdsbk_file_write_all(fd, text, strlen(text), tmp);
+    if (rc == 0)
+        rc = rdsbk_file_write_all(fd, "\n", 1, tmp);
+    if (rc == 0 && fsync(fd) != 0)
         rc = rdsbk_error_set(RDSBK_EIO, "%s: writing: %s", tmp, strerror(errno));
     close(fd);
     return rc;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char s_dir[64];
@@ -134,6 +135,154 @@ static void test_refusals(void **state) {
     }
 }
 
+/* A state with one resource, saved at `path`. */
+static void s_save_new(const char *path) {
+    struct rdsbk_state *st = NULL;
+
+    assert_int_equal(rdsbk_state_new(&st, "s"), 0);
+    assert_int_equal(
+        rdsbk_state_put(st, "a.one", "iam_role", "111111111111", "eu-west-1", "x", NULL, NULL, 0),
+        0);
+    assert_int_equal(rdsbk_state_save(st, path), 0);
+    rdsbk_state_free(st);
+}
+
+static void s_assert_file(const char *path, const char *text) {
+    char got[4096] = "";
+    FILE *f = fopen(path, "r");
+
+    assert_non_null(f);
+    got[fread(got, 1, sizeof(got) - 1, f)] = '\0';
+    fclose(f);
+    assert_string_equal(got, text);
+}
+
+/* The temporary file has a predictable name (PATH.tmp.PID): a symbolic link planted there must
+ * not carry the state into its target. The link is removed, the target left alone. */
+static void test_temp_file_link(void **state) {
+    char victim[160];
+    char tmp[160];
+    struct stat sb;
+    (void)state;
+
+    snprintf(victim, sizeof(victim), "%s/victim", s_dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", s_path, (long)getpid());
+    s_write(victim, "precious\n");
+    assert_int_equal(symlink(victim, tmp), 0);
+    s_save_new(s_path);
+    s_assert_file(victim, "precious\n");
+    assert_int_equal(lstat(s_path, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode));
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_not_equal(lstat(tmp, &sb), 0); /* renamed into place */
+
+    /* a leftover regular temporary file (a killed run of the same pid) is replaced too */
+    s_write(tmp, "leftover");
+    chmod(tmp, 0644);
+    {
+        struct rdsbk_state *st = NULL;
+        assert_int_equal(rdsbk_state_load(&st, s_path, "s"), 0);
+        assert_int_equal(rdsbk_state_save(st, s_path), 0);
+        rdsbk_state_free(st);
+    }
+    assert_int_equal(stat(s_path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+}
+
+/* A state path that is a symbolic link is refused by lock, load and save alike (the lock, backup
+ * and temporary file are named after the path: through a link they would not guard the file). */
+static void test_state_link_refused(void **state) {
+    struct rdsbk_state *st = NULL;
+    struct rdsbk_state_lock *lock = NULL;
+    char real[160];
+    char before[4096];
+    char lock_path[160];
+    FILE *f;
+    size_t n;
+    (void)state;
+
+    snprintf(real, sizeof(real), "%s/real.state.json", s_dir);
+    s_save_new(real);
+    f = fopen(real, "r");
+    n = fread(before, 1, sizeof(before) - 1, f);
+    before[n] = '\0';
+    fclose(f);
+    assert_int_equal(symlink(real, s_path), 0);
+
+    assert_int_equal(rdsbk_state_lock(&lock, s_path, "apply", 0), RDSBK_EINVALID);
+    assert_non_null(strstr(rdsbk_error_last()->message, "is a symbolic link (to "));
+    assert_non_null(strstr(rdsbk_error_last()->message, "point --state at the state file"));
+    snprintf(lock_path, sizeof(lock_path), "%s.lock", s_path);
+    assert_int_not_equal(access(lock_path, F_OK), 0);
+    assert_int_equal(rdsbk_state_load(&st, s_path, "s"), RDSBK_EINVALID);
+    assert_non_null(strstr(rdsbk_error_last()->message, "is a symbolic link"));
+
+    /* loaded from the file itself, saved through the link: refused, the file as it was */
+    assert_int_equal(rdsbk_state_load(&st, real, "s"), 0);
+    assert_int_equal(rdsbk_state_save(st, s_path), RDSBK_EINVALID);
+    rdsbk_state_free(st);
+    s_assert_file(real, before);
+
+    /* a dangling link is not "no state yet" */
+    unlink(s_path);
+    assert_int_equal(symlink("/nonexistent/rdsbk.state.json", s_path), 0);
+    assert_int_equal(rdsbk_state_load(&st, s_path, "s"), RDSBK_EINVALID);
+    assert_int_equal(rdsbk_state_lock(&lock, s_path, "apply", 0), RDSBK_EINVALID);
+}
+
+/* rdsbk_state_lock in a child stopped by an alarm after 10 s: a lock path that cannot be read
+ * without blocking must be refused at once (exit 0), whatever the lock timeout. */
+static void s_assert_lock_refused(const char *what) {
+    pid_t child = fork();
+    int status;
+
+    if (child == 0) {
+        struct rdsbk_state_lock *l = NULL;
+        int rc;
+        alarm(10);
+        rc = rdsbk_state_lock(&l, s_path, "apply", 5);
+        _exit(rc == RDSBK_EINVALID && strstr(rdsbk_error_last()->message, what) &&
+                      strstr(rdsbk_error_last()->message, "not a regular file")
+                  ? 0
+                  : 1);
+    }
+    assert_int_equal(waitpid(child, &status, 0), child);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("lock over %s: %s", what,
+                 WIFSIGNALED(status) ? "hung (killed by the alarm)" : "not refused");
+}
+
+static void test_lock_not_regular(void **state) {
+    char lock_path[160];
+    char holder[160];
+    time_t start = time(NULL);
+    (void)state;
+
+    snprintf(lock_path, sizeof(lock_path), "%s.lock", s_path);
+    assert_int_equal(mkfifo(lock_path, 0600), 0);
+    s_assert_lock_refused("a FIFO");
+    unlink(lock_path);
+    assert_int_equal(mkdir(lock_path, 0700), 0);
+    s_assert_lock_refused("a directory");
+    rmdir(lock_path);
+    snprintf(holder, sizeof(holder), "%s/holder", s_dir);
+    s_write(holder, "{\"holder\": \"x\", \"pid\": 1, \"host\": \"h\", \"operation\": \"apply\"}");
+    assert_int_equal(symlink(holder, lock_path), 0);
+    s_assert_lock_refused("a symbolic link");
+    assert_true(time(NULL) - start < 5); /* refused at once, not after the lock timeout */
+    unlink(lock_path);
+
+    /* a state path that is a FIFO is refused too, by lock and load */
+    assert_int_equal(mkfifo(s_path, 0600), 0);
+    {
+        struct rdsbk_state *st = NULL;
+        struct rdsbk_state_lock *l = NULL;
+        assert_int_equal(rdsbk_state_lock(&l, s_path, "apply", 0), RDSBK_EINVALID);
+        assert_int_equal(rdsbk_state_load(&st, s_path, "s"), RDSBK_EINVALID);
+        assert_non_null(strstr(rdsbk_error_last()->message, "is a FIFO"));
+    }
+}
+
 static void test_lock(void **state) {
     struct rdsbk_state_lock *lock = NULL;
     struct rdsbk_state_lock *second = NULL;
@@ -233,6 +382,9 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip_and_backup, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_refusals, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_temp_file_link, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_state_link_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_lock_not_regular, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_lock, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_stale_lock_race, s_setup, s_teardown),
     };
