@@ -112,7 +112,7 @@ static const struct {
     {"bad resource",
      "{\"format_version\": 1, \"stack\": \"s\", \"serial\": 1, \"lineage\": "
      "\"00000000-0000-4000-8000-000000000000\", \"resources\": [{\"address\": \"x\"}]}",
-     "lacks address"},
+     "resources[0] (x) has no \"type\""},
 };
 
 static void test_refusals(void **state) {
@@ -132,6 +132,86 @@ static void test_refusals(void **state) {
         struct rdsbk_state *st = NULL;
         assert_int_equal(rdsbk_state_load(&st, s_path, "s"), RDSBK_EINVALID);
         assert_non_null(strstr(rdsbk_error_last()->message, ".backup"));
+    }
+}
+
+/* A resource missing one of the fields the engine relies on is damage, refused at load with one
+ * line naming the resource and the field. A missing region used to load, and a destroy of that
+ * resource then passed NULL on (UBSan stopped the run, leaving the lock). */
+#define S_HEADER                                                                                   \
+    "{\"format_version\": 1, \"stack\": \"s\", \"serial\": 4, \"lineage\": "                       \
+    "\"00000000-0000-4000-8000-000000000000\", \"resources\": [\n"
+#define S_GOOD                                                                                     \
+    "{\"address\": \"a.ok\", \"type\": \"iam_role\", \"account\": \"111111111111\", "              \
+    "\"region\": \"eu-west-1\", \"id\": \"r\", \"attributes\": {}}"
+
+static const struct {
+    const char *resource; /* resources[1] */
+    const char *message;
+} s_damaged_resources[] = {
+    {"{\"type\": \"kms_key\", \"account\": \"222222222222\", \"region\": \"eu-west-1\", \"id\": "
+     "\"k\", "
+     "\"attributes\": {}}",
+     "resources[1] has no \"address\""},
+    {"{\"address\": \"b.key\", \"account\": \"222222222222\", \"region\": \"eu-west-1\", \"id\": "
+     "\"k\", \"attributes\": {}}",
+     "resources[1] (b.key) has no \"type\""},
+    {"{\"address\": \"b.key\", \"type\": \"kms_key\", \"region\": \"eu-west-1\", \"id\": \"k\", "
+     "\"attributes\": {}}",
+     "resources[1] (b.key) has no \"account\""},
+    {"{\"address\": \"b.key\", \"type\": \"kms_key\", \"account\": \"222222222222\", \"id\": "
+     "\"k\", "
+     "\"attributes\": {}}",
+     "resources[1] (b.key) has no \"region\""},
+    {"{\"address\": \"b.key\", \"type\": \"kms_key\", \"account\": \"222222222222\", \"region\": "
+     "\"eu-west-1\", \"attributes\": {}}",
+     "resources[1] (b.key) has no \"id\""},
+    {"{\"address\": \"b.key\", \"type\": \"kms_key\", \"account\": \"222222222222\", \"region\": "
+     "\"\", \"id\": \"k\", \"attributes\": {}}",
+     "resources[1] (b.key) has an empty \"region\""},
+    {"{\"address\": \"b.key\", \"type\": \"kms_key\", \"account\": \"222222222222\", \"region\": "
+     "null, \"id\": \"k\", \"attributes\": {}}",
+     "resources[1] (b.key) has a bad \"region\""},
+    {"{\"address\": \"b.key\", \"type\": \"kms_key\", \"account\": \"22222222222x\", \"region\": "
+     "\"eu-west-1\", \"id\": \"k\", \"attributes\": {}}",
+     "resources[1] (b.key) has an \"account\" that is not 12 digits"},
+    {"{\"address\": \"b.\\u001b[2Jkey\", \"type\": \"kms_key\", \"account\": \"222222222222\", "
+     "\"id\": \"k\", \"attributes\": {}}",
+     "resources[1] (b.\\x1B[2Jkey) has no \"region\""},
+    {"{\"address\": \"b.key\", \"type\": \"kms_key\", \"account\": \"222222222222\", \"region\": "
+     "\"eu-west-1\", \"id\": \"k\"}",
+     "resources[1] (b.key) has no \"attributes\""},
+    {S_GOOD, "resources[1] (a.ok) is listed twice"},
+};
+
+static void test_damaged_resources(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof(s_damaged_resources) / sizeof(s_damaged_resources[0]); i++) {
+        struct rdsbk_state *st = NULL;
+        char text[1024];
+        const char *message;
+
+        snprintf(text, sizeof(text), "%s%s,\n%s]}", S_HEADER, S_GOOD,
+                 s_damaged_resources[i].resource);
+        s_write(s_path, text);
+        assert_int_equal(rdsbk_state_load(&st, s_path, "s"), RDSBK_EINVALID);
+        assert_null(st);
+        message = rdsbk_error_last()->message;
+        if (!strstr(message, s_damaged_resources[i].message) || !strstr(message, ".backup") ||
+            strchr(message, '\n'))
+            fail_msg("case %zu: message '%s' lacks '%s' (or is not one line naming the backup)", i,
+                     message, s_damaged_resources[i].message);
+    }
+    /* an empty id is a resource known by its name: it loads */
+    {
+        struct rdsbk_state *st = NULL;
+        char text[1024];
+        snprintf(text, sizeof(text), "%s%s]}", S_HEADER,
+                 "{\"address\": \"a.ok\", \"type\": \"iam_role\", \"account\": \"111111111111\", "
+                 "\"region\": \"eu-west-1\", \"id\": \"\", \"attributes\": {}}");
+        s_write(s_path, text);
+        assert_int_equal(rdsbk_state_load(&st, s_path, "s"), 0);
+        rdsbk_state_free(st);
     }
 }
 
@@ -382,6 +462,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip_and_backup, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_refusals, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_resources, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_temp_file_link, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_state_link_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_lock_not_regular, s_setup, s_teardown),
