@@ -16,6 +16,15 @@ int rdsbk_credentials_from_process(struct rdsbk_credentials *out, const char *co
 /* The container credentials endpoint (AWS_CONTAINER_CREDENTIALS_*). */
 int rdsbk_credentials_from_container(struct rdsbk_credentials *out, struct rdsbk_http *http);
 
+/*
+ * The URL to fetch container credentials from (*out, caller frees): `relative`
+ * (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI) when set, a path put after http://169.254.170.2; else
+ * `full` (AWS_CONTAINER_CREDENTIALS_FULL_URI), https:// to any host or http:// to a loopback
+ * address or a container agent, as botocore allows. No user info, and the host libcurl reads
+ * must be the host written. Returns 0 or RDSBK_EAUTH naming the variable.
+ */
+int rdsbk_credentials_container_url(char **out, const char *relative, const char *full);
+
 /* IMDSv2 at AWS_EC2_METADATA_SERVICE_ENDPOINT or http://169.254.169.254. */
 int rdsbk_credentials_from_imds(struct rdsbk_credentials *out, struct rdsbk_http *http);
 

@@ -4,6 +4,7 @@
  */
 #include "credentials_private.h"
 
+#include "aws/url.h"
 #include "rdsbk/error.h"
 #include "rdsbk/http.h"
 #include "rdsbk/json_util.h"
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 
 /* What a credentials document, a token file or a command's output may hold at the most. */
@@ -134,7 +136,9 @@ cleanup:
     return rc;
 }
 
-static int s_read_file(char **out, const char *path, const char *what) {
+/* *out = the file at `path` (caller frees: a secret), without its trailing line breaks when
+ * `trim`. */
+static int s_read_file(char **out, const char *path, const char *what, bool trim) {
     struct rdsbk_buf text = RDSBK_BUF_INIT;
     FILE *f = fopen(path, "r");
     size_t len;
@@ -149,7 +153,7 @@ static int s_read_file(char **out, const char *path, const char *what) {
         goto cleanup;
     /* Tokens in files often end with a newline that is not part of them. */
     len = rdsbk_buf_len(&text);
-    while (len &&
+    while (trim && len &&
            (rdsbk_buf_cstr(&text)[len - 1] == '\n' || rdsbk_buf_cstr(&text)[len - 1] == '\r'))
         len--;
     rdsbk_buf_truncate(&text, len);
@@ -162,7 +166,7 @@ cleanup:
 }
 
 int rdsbk_credentials_read_token_file(char **out, const char *path) {
-    return s_read_file(out, path, "web identity token file");
+    return s_read_file(out, path, "web identity token file", true);
 }
 
 /* *body_out = the body of the reply to one GET/PUT to a local credentials endpoint (caller frees:
@@ -195,53 +199,127 @@ cleanup:
 
 /* ---- container credentials ---- */
 
-/* An http:// full URI may only point at the container agent or this machine (botocore's rule). */
-static bool s_container_host_allowed(const char *url) {
-    static const char *const allowed[] = {"http://127.",
-                                          "http://localhost:",
-                                          "http://localhost/",
-                                          "http://[::1]",
-                                          "http://169.254.170.2:",
-                                          "http://169.254.170.2/",
-                                          "http://169.254.170.23:",
-                                          "http://169.254.170.23/",
-                                          "http://[fd00:ec2::23]"};
+/*
+ * botocore's rules (ContainerProvider, ContainerMetadataFetcher): a full URI may be https to any
+ * host, or http to a loopback address or a container agent; a relative URI is a path on the ECS
+ * agent. The host is checked as written (as botocore's urlparse reads it) and must be the host
+ * libcurl reads too, and the URL sent is libcurl's reading of it: user info such as
+ * http://127.0.0.1@elsewhere/ or a parser difference cannot carry the token to another host.
+ */
+#define S_ECS_AGENT "169.254.170.2"
 
-    if (strncmp(url, "https://", 8) == 0)
-        return true;
-    for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
-        if (strncmp(url, allowed[i], strlen(allowed[i])) == 0)
+static bool s_container_http_host(const char *host) {
+    static const char *const agents[] = {S_ECS_AGENT, "169.254.170.23", "fd00:ec2::23",
+                                         "localhost"};
+
+    for (size_t i = 0; i < sizeof(agents) / sizeof(agents[0]); i++)
+        if (strcasecmp(host, agents[i]) == 0)
             return true;
-    return false;
+    return rdsbk_url_is_loopback_ip(host);
 }
 
-/* The container credentials URL of the environment (caller frees). */
-static int s_container_url(char **out) {
-    const char *relative = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-    const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+/* The URL's scheme and host (as written: `host`) against the rules; `only` the one host allowed
+ * (the relative URI's agent), NULL for the full URI's rules. */
+static int s_container_host_check(const struct rdsbk_url_curl *c, const char *host, const char *var,
+                                  const char *only) {
+    char shown[256];
+    bool https = strcmp(c->scheme, "https") == 0;
+
+    if (!https && strcmp(c->scheme, "http") != 0)
+        return rdsbk_error_set(RDSBK_EAUTH, "%s: only http:// and https:// URLs are allowed", var);
+    if (only ? strcmp(host, only) == 0 : https || s_container_http_host(host))
+        return 0;
+    rdsbk_str_escape_terminal(shown, sizeof(shown), host);
+    return rdsbk_error_set(RDSBK_EAUTH,
+                           "%s: host '%s' is not allowed: https://, or plain http:// only to a "
+                           "loopback address (127.0.0.0/8, ::1, localhost) or the container agent "
+                           "(169.254.170.2, 169.254.170.23, fd00:ec2::23)",
+                           var, shown);
+}
+
+/* Checks `url`, the value (or the made URL) of variable `var`; *out = the URL to send (caller
+ * frees). The URL is not repeated in messages: it may hold a password. */
+static int s_container_check_url(char **out, const char *url, const char *var, const char *only) {
+    struct rdsbk_url_curl c = {0};
+    struct rdsbk_url_parts split;
+    char *host = NULL;
+    int rc;
 
     *out = NULL;
-    if (relative && *relative)
-        return rdsbk_strfmt(out, "http://169.254.170.2%s", relative);
-    if (!full || !*full)
-        return rdsbk_error_set(RDSBK_EAUTH, "no container credentials configured");
-    if (!s_container_host_allowed(full))
-        return rdsbk_error_set(RDSBK_EAUTH,
-                               "AWS_CONTAINER_CREDENTIALS_FULL_URI must be https or a "
-                               "loopback / container-agent address: %s",
-                               full);
-    return rdsbk_strdup_into(out, full);
+    if (rdsbk_url_curl_parse(&c, url) != 0 || rdsbk_url_split(&split, url) != 0) {
+        rc = rdsbk_error_set(RDSBK_EAUTH, "%s is not an absolute http(s) URL", var);
+        goto cleanup;
+    }
+    host = strndup(split.host, split.host_len);
+    RDSBK_CHECK_ALLOC(host);
+    if (c.has_userinfo || split.has_userinfo || c.has_zone) {
+        rc = rdsbk_error_set(RDSBK_EAUTH,
+                             "%s: user info (user@, user:password@) and IPv6 zone "
+                             "ids are not allowed in the URL",
+                             var);
+        goto cleanup;
+    }
+    if (!rdsbk_url_same_host(host, c.host)) {
+        rc = rdsbk_error_set(RDSBK_EAUTH,
+                             "%s: libcurl would read another host than the one "
+                             "written (a numeric or encoded form); write it plainly",
+                             var);
+        goto cleanup;
+    }
+    RDSBK_TRY(s_container_host_check(&c, host, var, only));
+    rc = rdsbk_strdup_into(out, c.url);
+
+cleanup:
+    free(host);
+    rdsbk_url_curl_clean_up(&c);
+    return rc;
 }
 
-/* The container's authorization token, from its file or the environment; NULL when none. */
+int rdsbk_credentials_container_url(char **out, const char *relative, const char *full) {
+    char *made = NULL;
+    int rc;
+
+    *out = NULL;
+    if (relative && *relative) {
+        if (relative[0] != '/')
+            return rdsbk_error_set(RDSBK_EAUTH,
+                                   "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must be a path (it is "
+                                   "put after http://" S_ECS_AGENT ")");
+        RDSBK_TRY(rdsbk_strfmt(&made, "http://" S_ECS_AGENT "%s", relative));
+        rc =
+            s_container_check_url(out, made, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", S_ECS_AGENT);
+        goto cleanup;
+    }
+    if (!full || !*full)
+        return rdsbk_error_set(RDSBK_EAUTH, "no container credentials configured");
+    rc = s_container_check_url(out, full, "AWS_CONTAINER_CREDENTIALS_FULL_URI", NULL);
+
+cleanup:
+    free(made);
+    return rc;
+}
+
+/* The container's authorization token, from its file or the environment; NULL when none. As
+ * botocore, the file is taken whole and a token with a line break is refused: it goes in a
+ * header, where a line break would start another. */
 static int s_container_token(char **out) {
     const char *token_file = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
     const char *token_env = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+    bool from_file = token_file && *token_file;
+    int rc;
 
     *out = NULL;
-    if (token_file && *token_file)
-        return s_read_file(out, token_file, "container authorization token file");
-    return rdsbk_strdup_into(out, token_env && *token_env ? token_env : NULL);
+    if (from_file)
+        rc = s_read_file(out, token_file, "container authorization token file", false);
+    else
+        rc = rdsbk_strdup_into(out, token_env && *token_env ? token_env : NULL);
+    if (rc == 0 && *out && strpbrk(*out, "\r\n")) {
+        rdsbk_credentials_free_secret(*out);
+        *out = NULL;
+        rc = rdsbk_error_set(RDSBK_EAUTH, "%s holds a line break, which a header value cannot",
+                             from_file ? token_file : "AWS_CONTAINER_AUTHORIZATION_TOKEN");
+    }
+    return rc;
 }
 
 int rdsbk_credentials_from_container(struct rdsbk_credentials *out, struct rdsbk_http *http) {
@@ -252,7 +330,9 @@ int rdsbk_credentials_from_container(struct rdsbk_credentials *out, struct rdsbk
     int rc;
 
     memset(out, 0, sizeof(*out));
-    RDSBK_TRY(s_container_url(&url));
+    RDSBK_TRY(rdsbk_credentials_container_url(&url,
+                                              getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
+                                              getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")));
     RDSBK_TRY(s_container_token(&token));
     RDSBK_TRY(s_http_body(&doc, http, "GET", url, token ? "Authorization" : NULL, token,
                           "container credentials"));

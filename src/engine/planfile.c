@@ -7,6 +7,7 @@
 
 #include "rdsbk/buf.h"
 #include "rdsbk/error.h"
+#include "rdsbk/file.h"
 #include "rdsbk/json_util.h"
 
 #include <errno.h>
@@ -64,7 +65,6 @@ int rdsbk_planfile_write(const struct rdsbk_engine *e, const char *path) {
     cJSON *root = cJSON_CreateObject();
     char digest[65];
     char *text = NULL;
-    int fd = -1;
     int rc;
 
     RDSBK_CHECK_ALLOC(root);
@@ -77,15 +77,10 @@ int rdsbk_planfile_write(const struct rdsbk_engine *e, const char *path) {
     cJSON_AddItemToObject(root, "actions", s_actions(e));
     text = cJSON_Print(root);
     RDSBK_CHECK_ALLOC(text);
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || fsync(fd) != 0) {
-        rc = rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
-        goto cleanup;
-    }
+    /* a new file, 0600 even over an old plan of another mode */
+    rc = rdsbk_file_replace(path, text, strlen(text));
 
 cleanup:
-    if (fd >= 0)
-        close(fd);
     free(text);
     cJSON_Delete(root);
     return rc;

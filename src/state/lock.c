@@ -1,9 +1,13 @@
 /*
  * The state lock: PATH.lock, created with O_EXCL, holding JSON that says who holds it. Two runs on
- * one state cannot both hold it; the loser is told who has it.
+ * one state cannot both hold it; the loser is told who has it. A lock path that is not a regular
+ * file (a FIFO, a directory, a link) is refused, never opened in a way that could block.
  */
+#include "state_private.h"
+
 #include "rdsbk/clock.h"
 #include "rdsbk/error.h"
+#include "rdsbk/file.h"
 #include "rdsbk/json_util.h"
 #include "rdsbk/log.h"
 #include "rdsbk/state.h"
@@ -53,37 +57,48 @@ cleanup:
     return rc;
 }
 
-/* Reads the lock file; returns its JSON or NULL when unreadable (being written, or gone). */
-static cJSON *s_read_holder(const char *lock_path) {
-    char text[1024];
-    FILE *f = fopen(lock_path, "r");
-    size_t n;
+#define S_LOCK_ADVICE "it is not a lock this tool made: if no run is using the state, remove it"
 
-    if (!f)
-        return NULL;
-    n = fread(text, 1, sizeof(text) - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    return cJSON_Parse(text);
+/* Reads the lock file: 0 and *out its JSON, NULL when unreadable (being written, or gone);
+ * RDSBK_EINVALID when it is not a regular file. */
+static int s_read_holder(cJSON **out, const char *lock_path) {
+    char text[1024];
+    int fd;
+    ssize_t n;
+    int rc = rdsbk_file_open_regular(&fd, lock_path, S_LOCK_ADVICE);
+
+    *out = NULL;
+    if (rc == RDSBK_EINVALID)
+        return rc;
+    if (rc) {
+        rdsbk_error_clear();
+        return 0;
+    }
+    n = read(fd, text, sizeof(text) - 1);
+    close(fd);
+    text[n > 0 ? n : 0] = '\0';
+    *out = cJSON_Parse(text);
+    return 0;
 }
 
-/* The holder of an existing lock. A lock is created empty and then written, so a reader can see
- * it between the two: wait up to 1 s for its content. NULL when unreadable, or gone (the caller
- * tries to take it again). */
-static cJSON *s_read_holder_settled(const char *lock_path) {
-    cJSON *holder = NULL;
+/* The holder of an existing lock (*out). A lock is created empty and then written, so a reader
+ * can see it between the two: wait up to 1 s for its content. *out NULL when unreadable, or gone
+ * (the caller tries to take it again). RDSBK_EINVALID when it is not a regular file. */
+static int s_read_holder_settled(cJSON **out, const char *lock_path) {
+    int rc = 0;
 
-    for (int i = 0; i < 50; i++) {
-        holder = s_read_holder(lock_path);
-        if (holder && cJSON_IsNumber(cJSON_GetObjectItem(holder, "pid")))
+    *out = NULL;
+    for (int i = 0; rc == 0 && i < 50; i++) {
+        rc = s_read_holder(out, lock_path);
+        if (*out && cJSON_IsNumber(cJSON_GetObjectItem(*out, "pid")))
             break;
-        cJSON_Delete(holder);
-        holder = NULL;
-        if (access(lock_path, F_OK) != 0)
+        cJSON_Delete(*out);
+        *out = NULL;
+        if (rc || access(lock_path, F_OK) != 0)
             break;
         rdsbk_clock_sleep_ms(20);
     }
-    return holder;
+    return rc;
 }
 
 /* A lock left by a process of this host that is gone. */
@@ -109,7 +124,7 @@ static void s_take_over(const char *lock_path, const cJSON *stale) {
     char *dir = strdup(lock_path);
     char *slash = dir ? strrchr(dir, '/') : NULL;
     int dfd;
-    cJSON *again;
+    cJSON *again = NULL;
 
     if (!dir)
         return;
@@ -117,7 +132,7 @@ static void s_take_over(const char *lock_path, const cJSON *stale) {
         *(slash == dir ? slash + 1 : slash) = '\0';
     dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0 && flock(dfd, LOCK_EX) == 0) {
-        again = s_read_holder_settled(lock_path);
+        s_read_holder_settled(&again, lock_path);
         if (again && cJSON_Compare(again, stale, 1) && s_is_stale(again)) {
             const cJSON *pid = cJSON_GetObjectItem(again, "pid");
             rdsbk_log_warn("%s: taking over a stale lock of pid %d, which no longer runs",
@@ -133,7 +148,7 @@ static void s_take_over(const char *lock_path, const cJSON *stale) {
 }
 
 static int s_try(const char *lock_path, const char *content) {
-    int fd = open(lock_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = open(lock_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     size_t len = strlen(content);
 
     if (fd < 0)
@@ -187,12 +202,16 @@ int rdsbk_state_lock(struct rdsbk_state_lock **out, const char *state_path, cons
     int rc;
 
     *out = NULL;
+    /* the lock is beside the path given: a link there would split lock and state */
+    RDSBK_TRY(rdsbk_file_refuse_irregular(state_path, RDSBK_STATE_PATH_ADVICE));
     RDSBK_TRY(rdsbk_strfmt(&lock_path, "%s.lock", state_path));
     RDSBK_TRY(s_holder_json(&content, operation));
     for (rc = s_try(lock_path, content); rc == RDSBK_ELOCKED; rc = s_try(lock_path, content)) {
-        cJSON *holder = s_read_holder_settled(lock_path);
-        int waited = s_wait(lock_path, holder, deadline);
+        cJSON *holder = NULL;
+        int waited = s_read_holder_settled(&holder, lock_path);
 
+        if (waited == 0)
+            waited = s_wait(lock_path, holder, deadline);
         cJSON_Delete(holder);
         RDSBK_TRY(waited);
     }

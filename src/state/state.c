@@ -1,7 +1,10 @@
 /* The state file: parse, serialise, atomic save with a backup. */
 #include "rdsbk/state.h"
+#include "state_private.h"
+
 #include "rdsbk/buf.h"
 #include "rdsbk/error.h"
+#include "rdsbk/file.h"
 #include "rdsbk/json_util.h"
 #include "rdsbk/str.h"
 
@@ -342,29 +345,78 @@ static int s_check_header(const cJSON *root, const char *name, const char *stack
     return 0;
 }
 
-/* Puts resource `item` of the document into `st`. */
-static int s_parse_resource(struct rdsbk_state *st, const cJSON *item, const char *name) {
+/* Damage in resource `item` (number `index`): "resources[3] (iam_role.copy) <problem> "<field>"",
+ * the address made safe to print. */
+static int s_resource_damaged(const char *name, const cJSON *item, size_t index,
+                              const char *problem, const char *field) {
     const char *address = rdsbk_json_str(item, "address");
-    const char *type = rdsbk_json_str(item, "type");
-    const char *account = rdsbk_json_str(item, "account");
+    char shown[160] = "";
+    char what[320];
+
+    if (address && *address)
+        rdsbk_str_escape_terminal(shown, sizeof(shown), address);
+    snprintf(what, sizeof(what), "resources[%zu]%s%s%s %s%s%s%s", index, *shown ? " (" : "", shown,
+             *shown ? ")" : "", problem, field ? " \"" : "", field ? field : "", field ? "\"" : "");
+    return s_damaged(name, what);
+}
+
+static bool s_is_account(const char *s) {
+    size_t n = 0;
+
+    while (s[n] >= '0' && s[n] <= '9')
+        n++;
+    return n == RDSBK_ACCOUNT_LEN && s[n] == '\0';
+}
+
+/* The fields of resource `item` (number `index`) that the engine relies on: each a string, all but
+ * the id non-empty (a resource known by its name may have an empty id), the account 12 digits,
+ * the attributes an object. Damage otherwise, naming the resource and the field. */
+static int s_check_resource(const cJSON *item, size_t index, const char *name) {
+    static const char *const fields[] = {"address", "type", "account", "region", "id"};
+    const cJSON *deps = cJSON_GetObjectItemCaseSensitive(item, "dependencies");
     const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(item, "attributes");
+
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        const char *v = rdsbk_json_str(item, fields[i]);
+        if (!cJSON_GetObjectItemCaseSensitive(item, fields[i]))
+            return s_resource_damaged(name, item, index, "has no", fields[i]);
+        if (!v || (!*v && strcmp(fields[i], "id") != 0))
+            return s_resource_damaged(name, item, index, v ? "has an empty" : "has a bad",
+                                      fields[i]);
+    }
+    if (!s_is_account(rdsbk_json_str(item, "account")))
+        return s_resource_damaged(name, item, index, "has an \"account\" that is not 12 digits",
+                                  NULL);
+    if (!cJSON_IsObject(attrs))
+        return s_resource_damaged(name, item, index, attrs ? "has a bad" : "has no", "attributes");
+    if (deps && !cJSON_IsArray(deps))
+        return s_resource_damaged(name, item, index, "has a bad", "dependencies");
+    return 0;
+}
+
+/* Puts resource `item` (number `index`) of the document into `st`. */
+static int s_parse_resource(struct rdsbk_state *st, const cJSON *item, size_t index,
+                            const char *name) {
+    const char *address = rdsbk_json_str(item, "address");
     const cJSON *deps = cJSON_GetObjectItemCaseSensitive(item, "dependencies");
     const cJSON *dep;
     char *dep_list[64];
     size_t n_deps = 0;
+    int rc = s_check_resource(item, index, name);
 
-    if (!address || !type || !account || strlen(account) != RDSBK_ACCOUNT_LEN ||
-        !cJSON_IsObject(attrs) || (deps && !cJSON_IsArray(deps)))
-        return s_damaged(name, "a resource lacks address, type, account or attributes");
+    if (rc)
+        return rc;
     if (rdsbk_state_find(st, address))
-        return s_damaged(name, "a resource is listed twice");
+        return s_resource_damaged(name, item, index, "is listed twice", NULL);
     cJSON_ArrayForEach(dep, deps) {
         if (!cJSON_IsString(dep) || n_deps == sizeof(dep_list) / sizeof(dep_list[0]))
-            return s_damaged(name, "bad dependency list");
+            return s_resource_damaged(name, item, index, "has a bad", "dependencies");
         dep_list[n_deps++] = dep->valuestring;
     }
-    return rdsbk_state_put(st, address, type, account, rdsbk_json_str(item, "region"),
-                           rdsbk_json_str(item, "id"), attrs, dep_list, n_deps);
+    return rdsbk_state_put(st, address, rdsbk_json_str(item, "type"),
+                           rdsbk_json_str(item, "account"), rdsbk_json_str(item, "region"),
+                           rdsbk_json_str(item, "id"),
+                           cJSON_GetObjectItemCaseSensitive(item, "attributes"), dep_list, n_deps);
 }
 
 int rdsbk_state_parse(struct rdsbk_state **out, const char *text, size_t len, const char *name,
@@ -373,6 +425,7 @@ int rdsbk_state_parse(struct rdsbk_state **out, const char *text, size_t len, co
     struct rdsbk_state *st = NULL;
     const cJSON *list;
     const cJSON *item;
+    size_t index = 0;
     long serial;
     int rc;
 
@@ -388,7 +441,7 @@ int rdsbk_state_parse(struct rdsbk_state **out, const char *text, size_t len, co
         goto cleanup;
     }
     cJSON_ArrayForEach(item, list) {
-        RDSBK_TRY(s_parse_resource(st, item, name));
+        RDSBK_TRY(s_parse_resource(st, item, index++, name));
     }
     *out = st;
     st = NULL;
@@ -408,10 +461,11 @@ static void s_remember_file(struct rdsbk_state *st, const struct stat *sb) {
     st->file.mtime_ns = (long)sb->st_mtim.tv_nsec;
 }
 
+/* lstat: a link put in the file's place is not the file (the load that follows refuses it). */
 static bool s_same_file(const struct rdsbk_state *st, const char *path) {
     struct stat sb;
 
-    return st->file.valid && stat(path, &sb) == 0 && sb.st_dev == st->file.dev &&
+    return st->file.valid && lstat(path, &sb) == 0 && sb.st_dev == st->file.dev &&
            sb.st_ino == st->file.ino && sb.st_size == st->file.size &&
            (long)sb.st_mtim.tv_sec == st->file.mtime_s &&
            (long)sb.st_mtim.tv_nsec == st->file.mtime_ns;
@@ -420,19 +474,22 @@ static bool s_same_file(const struct rdsbk_state *st, const char *path) {
 static int s_read_file(char **text_out, size_t *len_out, struct stat *sb, const char *path) {
     struct rdsbk_buf buf;
     char chunk[65536];
-    FILE *f = fopen(path, "rb");
+    FILE *f = NULL;
+    int fd;
     size_t n;
-    int rc = 0;
+    int rc;
 
     *text_out = NULL;
     rdsbk_buf_init(&buf, S_MAX_STATE_SIZE);
+    RDSBK_TRY(rdsbk_file_open_regular(&fd, path, RDSBK_STATE_PATH_ADVICE));
+    if (fstat(fd, sb) != 0)
+        memset(sb, 0, sizeof(*sb));
+    f = fdopen(fd, "rb");
     if (!f) {
-        rc = errno == ENOENT ? RDSBK_ENOTFOUND
-                             : rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
+        close(fd);
+        rc = rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
         goto cleanup;
     }
-    if (fstat(fileno(f), sb) != 0)
-        memset(sb, 0, sizeof(*sb));
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
         RDSBK_TRY(rdsbk_buf_add(&buf, chunk, n));
     if (ferror(f)) {
@@ -535,24 +592,18 @@ cleanup:
     return rc;
 }
 
-/* 2. The temporary file `tmp`, 0600: `text` and a newline, fully written and synced. */
+/* 2. The temporary file `tmp`, 0600: `text` and a newline, fully written and synced. Its name is
+ *    predictable: it is created anew (O_EXCL|O_NOFOLLOW), never written through a link. */
 static int s_write_temp(const char *tmp, const char *text) {
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    size_t len = strlen(text);
-    size_t done = 0;
-    int rc = 0;
+    int fd;
+    int rc = rdsbk_file_create_new(&fd, tmp);
 
-    if (fd < 0)
-        return rdsbk_error_set(RDSBK_EIO, "%s: %s", tmp, strerror(errno));
-    while (done < len) {
-        ssize_t n = write(fd, text + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        done += (size_t)n;
-    }
-    if (done < len || write(fd, "\n", 1) != 1 || fsync(fd) != 0)
+    if (rc)
+        return rc;
+    rc = rdsbk_file_write_all(fd, text, strlen(text), tmp);
+    if (rc == 0)
+        rc = rdsbk_file_write_all(fd, "\n", 1, tmp);
+    if (rc == 0 && fsync(fd) != 0)
         rc = rdsbk_error_set(RDSBK_EIO, "%s: writing: %s", tmp, strerror(errno));
     close(fd);
     return rc;

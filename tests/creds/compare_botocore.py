@@ -8,12 +8,20 @@ botocore 1.29 has no AWS_ENDPOINT_URL_STS.
 Both sides print "<access key id> <session token or ->". Temporary keys handed out for a role are
 "ASIA<account><counter>" (tokens "token-ASIA<account><counter>"); the comparison keeps
 "ASIA<account>", so it checks which role (in which account) was assumed, not the counter.
+
+A second fake server listens on this machine's non-loopback address ("elsewhere", another host
+as far as the URL rules go): container URLs that name a loopback address but send to it
+(http://127.0.0.1@elsewhere/...) must be refused by both sides, and that server must have seen
+no container request, so no token. Without such an address those cases are skipped, and said.
 """
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON = "/usr/bin/python3"
@@ -46,6 +54,24 @@ echo ' "SessionToken": "t", "Expiration": "2099-01-01T00:00:00Z"}'
 """
 
 KEYS = "aws_access_key_id={0}\naws_secret_access_key=s-{0}\n"
+
+
+def elsewhere_cases(elsewhere):
+    """Container URLs written to look local that send to `elsewhere` (host:port)."""
+    if not elsewhere:
+        return []
+    token = {"AWS_CONTAINER_AUTHORIZATION_TOKEN": "Bearer ctok"}
+    return [
+        ("container URL with user info, to another host", None,
+         dict(token, AWS_CONTAINER_CREDENTIALS_FULL_URI="http://127.0.0.1@%s/container/creds"
+              % elsewhere), "", ""),
+        ("container URL with user:port info, to another host", None,
+         dict(token, AWS_CONTAINER_CREDENTIALS_FULL_URI="http://127.0.0.1:80@%s/container/creds"
+              % elsewhere), "", ""),
+        ("container URL, plain http to another host", None,
+         dict(token, AWS_CONTAINER_CREDENTIALS_FULL_URI="http://%s/container/creds"
+              % elsewhere), "", ""),
+    ]
 
 
 def scenarios(base, home):
@@ -135,15 +161,44 @@ def normalise(out):
     return key + " " + token
 
 
+def other_address():
+    """This machine's address on its default route, when it is not a loopback one."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.connect(("192.0.2.1", 9))  # UDP: nothing is sent, the kernel only picks a route
+        addr = s.getsockname()[0]
+    except OSError:
+        return None
+    finally:
+        s.close()
+    return None if addr.startswith("127.") or addr == "0.0.0.0" else addr
+
+
+def start_server(bind="127.0.0.1"):
+    """A fake server; returns (process, "host:port")."""
+    proc = subprocess.Popen([PYTHON, os.path.join(HERE, "fake_aws_server.py"),
+                             "--container-token", "Bearer ctok", "--bind", bind],
+                            stdout=subprocess.PIPE, text=True)
+    return proc, "%s:%d" % (bind, int(proc.stdout.readline().split()[1]))
+
+
+def container_requests(hostport):
+    """The container requests the server at `hostport` has seen (no proxy on the way)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open("http://%s/__log" % hostport, timeout=10) as r:
+        return [e for e in json.load(r) if e.get("action") == "container"]
+
+
 def main():
     probe = sys.argv[1]
-    server = subprocess.Popen([PYTHON, os.path.join(HERE, "fake_aws_server.py"),
-                               "--container-token", "Bearer ctok"], stdout=subprocess.PIPE,
-                              text=True)
+    server, local = start_server()
+    addr = other_address()
+    other, elsewhere = start_server(addr) if addr else (None, None)
+    if not addr:
+        print("skip: no non-loopback address here, the cases that send elsewhere are not run")
     failures = 0
     try:
-        port = int(server.stdout.readline().split()[1])
-        base = "http://127.0.0.1:%d" % port
+        base = "http://" + local
         home = tempfile.mkdtemp(prefix="rdsbk-creds-cmp-")
         try:
             os.mkdir(os.path.join(home, ".aws"))
@@ -154,7 +209,7 @@ def main():
             with open(os.path.join(home, "proc.sh"), "w") as f:
                 f.write(PROC_SCRIPT)
             os.chmod(os.path.join(home, "proc.sh"), 0o700)
-            cases = scenarios(base, home)
+            cases = scenarios(base, home) + elsewhere_cases(elsewhere)
             for name, profile, extra, config, creds in cases:
                 with open(os.path.join(home, ".aws", "config"), "w") as f:
                     f.write(config)
@@ -163,7 +218,8 @@ def main():
                 env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
                 env.update({"HOME": home, "AWS_EC2_METADATA_DISABLED": "true",
                             "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL_STS": base,
-                            "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"})
+                            "NO_PROXY": "127.0.0.1,localhost,%s" % addr,
+                            "no_proxy": "127.0.0.1,localhost,%s" % addr})
                 env.update(extra)
                 env = {k: v for k, v in env.items() if v != ""}
                 ours = subprocess.run([probe, profile or ""], env=env, capture_output=True,
@@ -175,11 +231,19 @@ def main():
                 failures += 0 if same else 1
                 print("%s %-50s rdsbk=%-40s botocore=%s" % (
                     "ok  " if same else "FAIL", name, normalise(ours)[:40], theirs.strip()[:70]))
+            if elsewhere:
+                sent = container_requests(elsewhere)
+                failures += 1 if sent else 0
+                print("%s no container request reached the other host (%d did, with "
+                      "Authorization %s)" % ("ok  " if not sent else "FAIL", len(sent),
+                                             sorted({e.get("auth") for e in sent})))
         finally:
             shutil.rmtree(home)
     finally:
-        server.terminate()
-        server.wait()
+        for proc in (server, other):
+            if proc:
+                proc.terminate()
+                proc.wait()
     print("%d scenarios, %d differ from botocore" % (len(cases), failures))
     return 1 if failures else 0
 

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""A fake STS, container-credentials endpoint and IMDSv2 on 127.0.0.1 for the credentials tests.
+"""A fake STS, container-credentials endpoint and IMDSv2 on 127.0.0.1 (or the --bind address) for
+the credentials tests.
 
 Prints "PORT <n>" on stdout once listening, then serves until killed, until its parent process
 goes away, or after --lifetime seconds.
@@ -202,8 +203,9 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--container-token", default="")
     p.add_argument("--lifetime", type=int, default=240)
+    p.add_argument("--bind", default="127.0.0.1")
     ARGS = p.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((ARGS.bind, 0), Handler)
     server.daemon_threads = True
     threading.Thread(target=watchdog, args=(os.getppid(), ARGS.lifetime, server),
                      daemon=True).start()

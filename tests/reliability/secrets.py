@@ -14,8 +14,9 @@ Every stdout and stderr, and every file the tool wrote (state, state backup, sav
 generated artefacts), is searched for every root secret key, every temporary secret key and
 session token the emulator issued (whole, and 16 characters from their middle and their
 end: the emulator's tokens share a prefix). The state,
-its backup and the saved plan must be mode 0600 even under umask 000. A positive control proves
-the search finds a secret where there is one.
+its backup and the saved plan must be mode 0600 even under umask 000, the plan even when it is
+written over an old plan file of mode 0644. A positive control proves the search finds a secret
+where there is one.
 """
 
 import http.server
@@ -120,6 +121,10 @@ def run_suite(binary, long_run, seed):
 
         plan_file = os.path.join(w.dir, "saved.plan")
         gen_dir = os.path.join(w.dir, "generated")
+        # an old plan of mode 0644 where the new one goes: the new one must still be 0600
+        with open(plan_file, "w") as f:
+            f.write("{}\n")
+        os.chmod(plan_file, 0o644)
         run("plan --out", "plan", "--debug", "--out", plan_file)
         run("apply PLAN", "apply", "--debug", plan_file)
         run("plan", "plan", "--debug", "--detailed-exitcode")

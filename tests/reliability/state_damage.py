@@ -11,10 +11,14 @@ copy of that state:
                  a state (no lineage, resources not a list, a negative serial)
   wrong stack    the state of another stack
   newer format   format_version 2
+  missing field  one resource without its region, account, id, type or address (made one the
+                 topology no longer has, so that destroy and apply would act on it from the state
+                 alone: a missing region used to crash the run and leave the lock behind)
 `apply`, `plan` and `destroy` must each exit 1 with a message naming the file (and, for damage,
-its .backup), leave the state file byte for byte as it was, and make no mutating AWS call (the
-emulator's request log). Then copying the .backup over the state, as the message advises, makes
-apply converge again.
+its .backup; for a missing field, the resource and the field, on one line), leave the state file
+byte for byte as it was, make no mutating AWS call (the emulator's request log), report no
+sanitizer error, and leave no lock behind. Then copying the .backup over the state, as the
+message advises, makes apply converge again.
 
   swapped during a run  while an apply is under way (the emulator slowed to 150 ms a request),
                  the state file is replaced by one of another lineage (same stack), or of another
@@ -43,13 +47,17 @@ def refused(w, label, expect, backup_named):
         check(proc.returncode == 1, "%s exited %d:\n%s\n%s" % (
             what, proc.returncode, proc.stdout[-1500:], proc.stderr[-1500:]))
         check(expect in proc.stderr, "%s: %r not in:\n%s" % (what, expect, proc.stderr[-1500:]))
-        check(w.state in proc.stderr, "%s: the message does not name %s:\n%s" % (
+        line = [l for l in proc.stderr.splitlines() if expect in l][0]
+        check(w.state in line, "%s: the message does not name %s on its line:\n%s" % (
             what, w.state, proc.stderr[-1500:]))
         if backup_named:
-            check(w.state + ".backup" in proc.stderr, "%s: the message does not name the backup"
-                  ":\n%s" % (what, proc.stderr[-1500:]))
+            check(w.state + ".backup" in line, "%s: the message does not name the backup on its "
+                  "line:\n%s" % (what, proc.stderr[-1500:]))
         mutating = [r for r in w.requests() if r.get("mutating")]
         check(not mutating, "%s: mutating AWS calls: %s" % (what, mutating))
+        check("Sanitizer" not in proc.stderr and "runtime error" not in proc.stderr,
+              "%s: a sanitizer stopped the run:\n%s" % (what, proc.stderr[-1500:]))
+        check(not os.path.exists(w.state + ".lock"), "%s: the lock was left behind" % what)
         with open(w.state, "rb") as f:
             check(f.read() == before, "%s: the state file was changed" % what)
     return proc.stderr.strip().splitlines()[-1]
@@ -134,6 +142,16 @@ def run_suite(binary, long_run, seed):
             d = json.loads(good)
             mutate(d)
             cases.append(("valid JSON, " + name, json.dumps(d).encode(), "damaged", True))
+        for field in ("region", "account", "id", "type", "address"):
+            d = json.loads(good)
+            k = len(d["resources"]) - 1
+            gone = d["resources"][k]
+            gone["address"] = "zz_gone." + gone["address"]  # the topology no longer has it
+            where = "resources[%d] (%s)" % (k, gone["address"]) if field != "address" else \
+                "resources[%d]" % k
+            gone.pop(field)
+            cases.append(("resource without %s" % field, json.dumps(d, indent=1).encode(),
+                          '%s has no "%s"' % (where, field), True))
         d = dict(doc, stack="other")
         cases.append(("wrong stack", json.dumps(d).encode(), "belongs to stack 'other'", False))
         d = dict(doc, format_version=2)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "aws/credentials_private.h"
 #include "rdsbk/client.h"
 #include "rdsbk/credentials.h"
 #include "rdsbk/error.h"
@@ -615,6 +616,95 @@ static void test_credential_process(void **state) {
     rdsbk_credentials_clean_up(&c);
 }
 
+/* Where container credentials may come from: botocore's rules, on the URL libcurl reads. */
+static const struct {
+    const char *name;
+    const char *relative;
+    const char *full;
+    const char *expected; /* the URL sent; NULL: refused */
+} s_container_urls[] = {
+    {"https, any host", NULL, "https://creds.example.com/v1", "https://creds.example.com/v1"},
+    {"https, an address and a port", NULL, "https://10.1.2.3:8443/c", "https://10.1.2.3:8443/c"},
+    {"http loopback", NULL, "http://127.0.0.1:8080/creds", "http://127.0.0.1:8080/creds"},
+    {"http 127/8", NULL, "http://127.255.0.9/creds", "http://127.255.0.9/creds"},
+    {"http localhost", NULL, "http://localhost/creds", "http://localhost/creds"},
+    {"http LOCALHOST", NULL, "HTTP://LOCALHOST:9/c", "http://LOCALHOST:9/c"},
+    {"http [::1]", NULL, "http://[::1]:80/creds", "http://[::1]:80/creds"},
+    {"http ::1 written long", NULL, "http://[0:0:0:0:0:0:0:1]/c", "http://[::1]/c"},
+    {"ECS agent", NULL, "http://169.254.170.2/v2/credentials",
+     "http://169.254.170.2/v2/credentials"},
+    {"EKS Pod Identity agent", NULL, "http://169.254.170.23/v1/credentials",
+     "http://169.254.170.23/v1/credentials"},
+    {"EKS Pod Identity agent, IPv6", NULL, "http://[fd00:ec2::23]/v1/credentials",
+     "http://[fd00:ec2::23]/v1/credentials"},
+    {"relative URI", "/v2/credentials/4a5b", NULL, "http://169.254.170.2/v2/credentials/4a5b"},
+    {"relative URI first", "/v2/x", "https://creds.example.com/", "http://169.254.170.2/v2/x"},
+    /* user info: the host is what follows the '@' */
+    {"user info to another host", NULL, "http://127.0.0.1@192.0.2.1/creds", NULL},
+    {"user info and port", NULL, "http://127.0.0.1:80@192.0.2.1/creds", NULL},
+    {"user info, backslash", NULL, "http://127.0.0.1\\@192.0.2.1/creds", NULL},
+    {"user info to loopback", NULL, "http://user:secret@127.0.0.1/creds", NULL},
+    {"user info, https", NULL, "https://user@creds.example.com/", NULL},
+    {"empty user info", NULL, "http://:@127.0.0.1/creds", NULL},
+    /* not a loopback address as botocore reads it, or not the host libcurl would reach */
+    {"127.1", NULL, "http://127.1/creds", NULL},
+    {"a number", NULL, "http://2130706433/creds", NULL},
+    {"hex", NULL, "http://0x7f.0.0.1/creds", NULL},
+    {"leading zeros", NULL, "http://127.000.0.1/creds", NULL},
+    {"percent-encoded host", NULL, "http://%31%32%37.0.0.1/creds", NULL},
+    {"loopback-looking name", NULL, "http://127.0.0.1.example.com/creds", NULL},
+    {"localhost subdomain", NULL, "http://localhost.example.com/creds", NULL},
+    {"agent-looking name", NULL, "http://169.254.170.2.example.com/creds", NULL},
+    {"another address", NULL, "http://192.0.2.1/creds", NULL},
+    {"instance metadata", NULL, "http://169.254.169.254/latest", NULL},
+    {"IPv4-mapped loopback", NULL, "http://[::ffff:127.0.0.1]/creds", NULL},
+    {"zone id", NULL, "http://[::1%25lo]/creds", NULL},
+    {"another scheme", NULL, "ftp://127.0.0.1/creds", NULL},
+    {"a file", NULL, "file:///etc/passwd", NULL},
+    {"not a URL", NULL, "127.0.0.1/creds", NULL},
+    {"one slash", NULL, "http:/127.0.0.1/creds", NULL},
+    /* the relative URI must stay a path on the ECS agent */
+    {"relative: user info", "@192.0.2.1/creds", NULL, NULL},
+    {"relative: port and user info", ":80@192.0.2.1/creds", NULL, NULL},
+    {"relative: longer host", ".example.com/creds", NULL, NULL},
+    {"relative: query only", "?id=1", NULL, NULL},
+    {"relative: a line break", "/creds\r\nX-Injected: 1", NULL, NULL},
+};
+
+static void test_container_urls(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof(s_container_urls) / sizeof(s_container_urls[0]); i++) {
+        char *url = NULL;
+        int rc = rdsbk_credentials_container_url(&url, s_container_urls[i].relative,
+                                                 s_container_urls[i].full);
+        const char *expected = s_container_urls[i].expected;
+
+        if (expected && (rc != 0 || strcmp(url, expected) != 0))
+            fail_msg("%s: expected %s, got %s (%s)", s_container_urls[i].name, expected,
+                     rc ? "a refusal" : url, rc ? rdsbk_error_last()->message : "");
+        if (!expected && rc != RDSBK_EAUTH)
+            fail_msg("%s: accepted as %s", s_container_urls[i].name, url);
+        if (!expected && !strstr(rdsbk_error_last()->message, "AWS_CONTAINER_CREDENTIALS_"))
+            fail_msg("%s: the message does not name the variable: %s", s_container_urls[i].name,
+                     rdsbk_error_last()->message);
+        free(url);
+    }
+}
+
+/* How many container credential requests the fake server has seen. */
+static int s_container_requests(void) {
+    cJSON *log = s_server_log();
+    const cJSON *entry;
+    int n = 0;
+
+    cJSON_ArrayForEach(entry, log) {
+        const char *action = s_log_str(entry, "action");
+        n += action && strcmp(action, "container") == 0;
+    }
+    cJSON_Delete(log);
+    return n;
+}
+
 static void test_container(void **state) {
     struct rdsbk_credentials c;
     char url[128];
@@ -624,7 +714,7 @@ static void test_container(void **state) {
 
     snprintf(url, sizeof(url), "%s/container/creds", s_base_url);
     setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
-    s_write("ctoken", CONTAINER_TOKEN "\n", 0600);
+    s_write("ctoken", CONTAINER_TOKEN, 0600);
     snprintf(path, sizeof(path), "%s/ctoken", s_home);
     setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", path, 1);
     assert_int_equal(s_resolve(&c, NULL, NULL, desc, sizeof(desc)), 0);
@@ -633,6 +723,16 @@ static void test_container(void **state) {
     assert_true(c.expiration > time(NULL));
     assert_string_equal(desc, "container credentials");
     rdsbk_credentials_clean_up(&c);
+    assert_int_equal(s_container_requests(), 1);
+
+    /* The file is the token, whole (botocore): a line break in it, even a last one, would end
+     * the header and start another; it is refused and nothing is sent. */
+    s_write("ctoken", CONTAINER_TOKEN "\r\nX-Injected: 1", 0600);
+    assert_int_equal(s_resolve(&c, NULL, NULL, NULL, 0), RDSBK_EAUTH);
+    s_contains(rdsbk_error_last()->message, "line break");
+    s_write("ctoken", CONTAINER_TOKEN "\n", 0600);
+    assert_int_equal(s_resolve(&c, NULL, NULL, NULL, 0), RDSBK_EAUTH);
+    assert_int_equal(s_container_requests(), 1);
 
     /* The token variable when there is no file; a wrong token is refused. */
     unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
@@ -641,11 +741,21 @@ static void test_container(void **state) {
     rdsbk_credentials_clean_up(&c);
     setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer wrong", 1);
     assert_int_equal(s_resolve(&c, NULL, NULL, NULL, 0), RDSBK_EAUTH);
+    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", CONTAINER_TOKEN, 1);
+    assert_int_equal(s_container_requests(), 3);
 
     /* http:// to a host that is not loopback or the container agent is refused. */
     setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://192.0.2.1/creds", 1);
     assert_int_equal(s_resolve(&c, NULL, NULL, NULL, 0), RDSBK_EAUTH);
     assert_non_null(strstr(rdsbk_error_last()->message, "loopback"));
+
+    /* User info: the request would go to the host after the '@' (here the fake server again,
+     * which counts what reaches it), with the token. Refused before anything is sent. */
+    snprintf(url, sizeof(url), "http://127.0.0.1@127.0.0.1:%d/container/creds", s_port);
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
+    assert_int_equal(s_resolve(&c, NULL, NULL, NULL, 0), RDSBK_EAUTH);
+    s_contains(rdsbk_error_last()->message, "user info");
+    assert_int_equal(s_container_requests(), 3);
 
     /* Static keys in the files come before the container. */
     s_write(".aws/credentials", "[default]\naws_access_key_id=AKID2FILE\naws_secret_access_key=f\n",
@@ -829,6 +939,7 @@ int main(void) {
         cmocka_unit_test_setup(test_topology_role, s_case_setup),
         cmocka_unit_test_setup(test_web_identity, s_case_setup),
         cmocka_unit_test_setup(test_credential_process, s_case_setup),
+        cmocka_unit_test(test_container_urls),
         cmocka_unit_test_setup(test_container, s_case_setup),
         cmocka_unit_test_setup(test_imds, s_case_setup),
         cmocka_unit_test_setup(test_refresh, s_case_setup),
