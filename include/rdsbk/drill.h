@@ -57,6 +57,7 @@ struct rdsbk_status_snapshot {
     char *id;
     char *status;
     time_t create_time;
+    bool encrypted; /* Encrypted / StorageEncrypted: false for an unencrypted Aurora cluster's */
 };
 
 struct rdsbk_status_row {

@@ -182,6 +182,27 @@ static void s_warn_quotas(const struct rdsbk_status_report *r) {
     }
 }
 
+/* A warning on standard error for every database whose newest backup copy is not encrypted: the
+ * copies of an unencrypted Aurora cluster, which AWS cannot encrypt by copying them. */
+static void s_warn_unencrypted(const struct rdsbk_status_report *r) {
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const struct rdsbk_status_row *row = &r->rows[i];
+
+        if (!row->backup_copy.id || row->backup_copy.encrypted)
+            continue;
+        rdsbk_log_warn("%s %s of account %s in %s: its backups are NOT encrypted, with the "
+                       "stack's key or any other (newest backup copy %s)%s",
+                       s_kind(row->kind), row->database, row->account, row->region,
+                       row->backup_copy.id,
+                       row->kind == RDSBK_DB_CLUSTER
+                           ? ": the source cluster is unencrypted, and AWS cannot encrypt a DB "
+                             "cluster snapshot by copying it; to fix, encrypt the cluster: "
+                             "restore a snapshot of it into a new cluster with a KMS key "
+                             "(RestoreDBClusterFromSnapshot with KmsKeyId) and back up that one"
+                           : "");
+    }
+}
+
 /* ---- JSON --------------------------------------------------------------------------------- */
 
 /* {account, region, name, used, max}; an unknown quota has used and max null and an error. */
@@ -202,6 +223,7 @@ static cJSON *s_quota_json(const struct rdsbk_status_quota *q) {
     return o;
 }
 
+/* {id, status, created, age_s, encrypted}, or null when none was found. */
 static cJSON *s_snapshot_json(const struct rdsbk_status_snapshot *s, time_t now) {
     cJSON *o;
     char when[32];
@@ -216,6 +238,7 @@ static cJSON *s_snapshot_json(const struct rdsbk_status_snapshot *s, time_t now)
     cJSON_AddStringToObject(o, "status", s->status);
     cJSON_AddStringToObject(o, "created", when);
     cJSON_AddNumberToObject(o, "age_s", (double)(now - s->create_time));
+    cJSON_AddBoolToObject(o, "encrypted", s->encrypted);
     return o;
 }
 
@@ -295,6 +318,7 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
         s_print_quotas(report, args.color);
     }
     s_warn_quotas(report);
+    s_warn_unencrypted(report);
     status = ok ? 0 : 1;
 
 cleanup:
@@ -318,15 +342,17 @@ const struct rdsbk_cli_command rdsbk_cmd_status = {
     "Then the manual snapshot quotas (ManualSnapshots, ManualClusterSnapshots: used / max) of\n"
     "each source account and of the backup account in Region-B, where the copies are kept, with\n"
     "a warning on standard error for any used to 80% or more; a quota the account refuses to\n"
-    "show is reported as unknown, with the reason.\n"
+    "show is reported as unknown, with the reason. A database whose newest backup copy is not\n"
+    "encrypted (an unencrypted Aurora cluster's: AWS cannot encrypt its snapshots by copying\n"
+    "them) gets a warning on standard error too.\n"
     "Only reads; needs rds:Describe* (rds:DescribeDBSnapshots, rds:DescribeDBClusterSnapshots,\n"
     "rds:DescribeAccountAttributes) in every account.\n"
     "--max-age DURATION (s, m, h, d: 26h, 90m, 2d) exits 1 when any database's newest available\n"
     "backup copy is older than that or missing: a check for cron or CI monitoring.\n"
     "--json prints {stack, backup_account, backup_region, now, max_age_s, databases: [{\n"
     "source_account, source_region, database, kind, system_snapshot, region_copy, backup_copy\n"
-    "({id, status, created, age_s} or null), lag_s, state, fresh}], quotas: [{account, region,\n"
-    "name, used, max}] (unknown: used and max null, and an error), ok}.",
+    "({id, status, created, age_s, encrypted} or null), lag_s, state, fresh}], quotas: [{account,\n"
+    "region, name, used, max}] (unknown: used and max null, and an error), ok}.",
     RDSBK_CLI_FILE | RDSBK_CLI_JSON | RDSBK_CLI_OUTPUT,
     s_options,
     0,

@@ -113,6 +113,7 @@ static int s_set(struct rdsbk_status_snapshot *dst, const struct rdsbk_rds_snaps
     if (!src)
         return 0;
     dst->create_time = src->create_time;
+    dst->encrypted = src->encrypted;
     rc = rdsbk_strdup_into(&dst->id, src->id);
     if (rc == 0)
         rc = rdsbk_strdup_into(&dst->status, src->status ? src->status : "");

@@ -2,7 +2,9 @@
 
 Triggered by the custom "snapshot shared" event that the share function publishes in Account-A and
 a rule forwards to this account. Copies the shared snapshot into this (backup) account, encrypted
-with the shared KMS key, under the same identifier.
+with the shared KMS key, under the same identifier; a shared copy of an unencrypted Aurora cluster's
+snapshot is copied unencrypted (AWS cannot encrypt a DB cluster snapshot by copying it), with a
+warning in the log line.
 
 Triggered by the stack's scheduled rule (an EventBridge "Scheduled Event"), it applies the
 retention (rdsbk_common.prune) to the backup copies of this account, taking "now" from the
@@ -98,10 +100,9 @@ def handler(event, context):
             c.TAG_SOURCE_ACCOUNT: arn.account,
             c.TAG_STACK: settings.stack,
         }
+        key, encryption = c.copy_key(rds, kind, arn.text, "shared", settings.kms_key_arn)
         # Tags of a snapshot shared from another account are not visible here: no CopyTags.
-        copied = c.copy_snapshot(
-            rds, kind, arn.text, target, settings.kms_key_arn, tags, copy_tags=False
-        )
+        copied = c.copy_snapshot(rds, kind, arn.text, target, key, tags, copy_tags=False)
     except ClientError as exc:
         if c.is_already_exists(exc):
             return c.log_action(ACTION, source_arn, target, "exists", **extra)
@@ -113,5 +114,6 @@ def handler(event, context):
         "copied",
         status=copied.get("Status"),
         target_arn=c.snapshot_arn(kind, copied),
+        **encryption,
         **extra,
     )

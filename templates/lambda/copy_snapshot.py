@@ -3,8 +3,10 @@
 Triggered by the automated-snapshot-created event forwarded from Region-A (RDS-EVENT-0091 for DB
 instances, RDS-EVENT-0169 for DB clusters). Copies the system snapshot into Region-B, re-encrypted
 with the shared KMS key of the backup account, as a manual snapshot named like the source without
-its 'rds:' prefix. Lambda handler: copy_snapshot.handler (not copy.py: a module named 'copy' would
-shadow the standard library module botocore imports).
+its 'rds:' prefix. The snapshot of an unencrypted Aurora cluster is copied unencrypted (AWS cannot
+encrypt a DB cluster snapshot by copying it), with a warning in the log line. Lambda handler:
+copy_snapshot.handler (not copy.py: a module named 'copy' would shadow the standard library module
+botocore imports).
 """
 
 from botocore.exceptions import ClientError
@@ -55,8 +57,14 @@ def handler(event, context):
     if not c.matches_any(db, patterns):
         return ignored(f"database {db!r} is not part of stack {settings.stack}")
 
-    target = c.strip_rds_prefix(arn.resource_id)
     extra.update(kind=kind, stack=settings.stack, source_region=arn.region)
+    return copy_to_region_b(settings, kind, arn, source_arn, extra)
+
+
+def copy_to_region_b(settings, kind, arn, source_arn, extra):
+    """Copies the system snapshot `arn` into Region-B unless the copy is there; returns the log
+    record. A failed call is logged and raised (c.fail)."""
+    target = c.strip_rds_prefix(arn.resource_id)
     rds = c.client("rds", settings.target_region)
     try:
         # Duplicate and late events are common: a cheap look first avoids a failing copy call.
@@ -66,12 +74,15 @@ def handler(event, context):
                 ACTION, source_arn, target, "exists", status=existing.get("Status"), **extra
             )
         tags = {c.TAG_SOURCE_SNAPSHOT: arn.text, c.TAG_STACK: settings.stack}
+        key, encryption = c.copy_key(
+            c.client("rds", arn.region), kind, arn.text, "automated", settings.kms_key_arn
+        )
         copied = c.copy_snapshot(
             rds,
             kind,
             arn.text,
             target,
-            settings.kms_key_arn,
+            key,
             tags,
             copy_tags=True,
             source_region=arn.region,
@@ -88,5 +99,6 @@ def handler(event, context):
         "copied",
         status=copied.get("Status"),
         target_arn=c.snapshot_arn(kind, copied),
+        **encryption,
         **extra,
     )

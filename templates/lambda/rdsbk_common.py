@@ -276,14 +276,19 @@ def request_id(context):
     return getattr(context, "aws_request_id", None)
 
 
-def describe_snapshot(rds, kind, identifier):
-    """The DBSnapshot / DBClusterSnapshot dict for identifier (name or ARN), or None if absent."""
+def describe_snapshot(rds, kind, identifier, snapshot_type=None):
+    """The DBSnapshot / DBClusterSnapshot dict for identifier (name or ARN), or None if absent.
+    snapshot_type ("automated", "shared") is what RDS wants beside the name of a snapshot that is
+    not one of the caller's manual ones."""
+    extra = {"SnapshotType": snapshot_type} if snapshot_type else {}
     try:
         if kind == KIND_CLUSTER:
-            resp = rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=identifier)
+            resp = rds.describe_db_cluster_snapshots(
+                DBClusterSnapshotIdentifier=identifier, **extra
+            )
             items = resp.get("DBClusterSnapshots", [])
         else:
-            resp = rds.describe_db_snapshots(DBSnapshotIdentifier=identifier)
+            resp = rds.describe_db_snapshots(DBSnapshotIdentifier=identifier, **extra)
             items = resp.get("DBSnapshots", [])
     except ClientError as exc:
         if is_not_found(exc):
@@ -336,8 +341,34 @@ def snapshot_tags(rds, kind, snapshot):
     return tags_dict(rds.list_tags_for_resource(ResourceName=arn).get("TagList", []))
 
 
+# The warning logged with every copy of an unencrypted Aurora cluster's snapshot.
+UNENCRYPTED_WARNING = (
+    "backup NOT encrypted: the source DB cluster is unencrypted, and AWS cannot encrypt a DB "
+    "cluster snapshot by copying it (CopyDBClusterSnapshot refuses a KmsKeyId for it), so it is "
+    "copied without the stack's key; to encrypt this database's backups, encrypt the cluster "
+    "(restore a snapshot of it into a new cluster with a KMS key)"
+)
+
+
+def copy_key(rds, kind, source, snapshot_type, kms_key_id):
+    """(KmsKeyId to copy `source` with or None, log fields saying whether the copy is encrypted).
+
+    A DB snapshot is copied with the stack's key, which encrypts even an unencrypted one. A DB
+    cluster snapshot is described first (`rds` in its Region; snapshot_type as describe_snapshot
+    takes it): an unencrypted one is copied without a key, the only copy AWS makes of it, and the
+    fields carry UNENCRYPTED_WARNING. One that cannot be found keeps the key: the copy call then
+    reports what is wrong."""
+    if kind != KIND_CLUSTER:
+        return kms_key_id, {"encrypted": True}
+    snapshot = describe_snapshot(rds, kind, source, snapshot_type)
+    if snapshot is None or snapshot.get("StorageEncrypted", True):
+        return kms_key_id, {"encrypted": True}
+    return None, {"encrypted": False, "warning": UNENCRYPTED_WARNING}
+
+
 def copy_snapshot(rds, kind, source, target, kms_key_id, tags, copy_tags, source_region=None):
-    """Starts CopyDBSnapshot / CopyDBClusterSnapshot; returns the new snapshot's dict."""
+    """Starts CopyDBSnapshot / CopyDBClusterSnapshot (without KmsKeyId when kms_key_id is None);
+    returns the new snapshot's dict."""
     if kind == KIND_CLUSTER:
         params = {
             "SourceDBClusterSnapshotIdentifier": source,
@@ -345,7 +376,8 @@ def copy_snapshot(rds, kind, source, target, kms_key_id, tags, copy_tags, source
         }
     else:
         params = {"SourceDBSnapshotIdentifier": source, "TargetDBSnapshotIdentifier": target}
-    params["KmsKeyId"] = kms_key_id
+    if kms_key_id:
+        params["KmsKeyId"] = kms_key_id
     params["Tags"] = tag_list(tags)
     if copy_tags:
         params["CopyTags"] = True

@@ -84,8 +84,8 @@ class DrillTest(unittest.TestCase):
     def apply(self):
         self.run_tool("apply", "--auto-approve")
 
-    def snapshot(self, account, region, instance=None, cluster=None):
-        body = {"account": account, "region": region}
+    def snapshot(self, account, region, instance=None, cluster=None, **extra):
+        body = dict(extra, account=account, region=region)
         body["db_cluster" if cluster else "db_instance"] = cluster or instance
         status, out = H.control("POST", "/_emu/rds/automated-snapshot", body)
         self.assertEqual(status, 200, out)
@@ -263,6 +263,52 @@ class DrillTest(unittest.TestCase):
         self.assertEqual(sorted(self.manual(B, "cluster")), ["%s-%s" % (cid[4:], A)])
         rc, st = self.status("--max-age", "26h")
         self.assertEqual([d["state"] for d in st["databases"]], ["ok", "ok"])
+
+    # -- unencrypted Aurora clusters -----------------------------------------------------------
+
+    def test_unencrypted_cluster_backups_arrive_unencrypted_and_status_warns(self):
+        # AWS refuses KmsKeyId when copying an unencrypted DB cluster snapshot: the functions copy
+        # it without the key, and status says that this database's backups are not encrypted
+        self.write(topology(stack="plain", sources=[{
+            "account": A, "region": RA, "instances": ["orders-db"], "clusters": ["plain-aurora"]}]))
+        self.apply()
+        self.snapshot(A, RA, instance="orders-db")
+        cid, _ = self.snapshot(A, RA, cluster="plain-aurora", encrypted=False)
+        self.idle()
+        copy_id = cid[len("rds:"):]
+        copies = self.manual(A, "cluster")
+        self.assertEqual(sorted(copies), [copy_id], self.lambda_logs())
+        self.assertFalse(copies[copy_id]["StorageEncrypted"])
+        lines = [json.loads(x) for l in self.lambda_logs() for x in l["log"].splitlines()
+                 if x.startswith("{")]
+        copied = [x for x in lines if (x["action"], x["target"]) == ("copy", copy_id)]
+        self.assertEqual([(x["result"], x["encrypted"]) for x in copied], [("copied", False)])
+        self.assertIn("NOT encrypted", copied[0]["warning"])
+        # RDS announces no finished cluster copy: the share function's scheduled sweep shares it
+        functions = self.client("lambda", A).list_functions()["Functions"]
+        share = [f["FunctionName"] for f in functions if f["FunctionName"].endswith("-share")]
+        out = self.client("lambda", A).invoke(FunctionName=share[0],
+                                              Payload=json.dumps({"rdsbk": "sweep"}).encode())
+        self.assertNotIn("FunctionError", out, out["Payload"].read())
+        self.idle()
+        backup_id = "%s-%s" % (copy_id, A)
+        backups = self.manual(B, "cluster")
+        self.assertEqual(sorted(backups), [backup_id], self.failed_deliveries())
+        self.assertEqual((backups[backup_id]["Status"], backups[backup_id]["StorageEncrypted"]),
+                         ("available", False))
+
+        for extra in (("--json",), ()):
+            proc = self.run_tool("status", "--max-age", "1h", *extra)
+            warnings = [l for l in proc.stderr.splitlines() if l.startswith("warning:")]
+            self.assertEqual(len(warnings), 1, proc.stderr)
+            for words in ("cluster plain-aurora of account %s in %s" % (A, RA), "NOT encrypted",
+                          backup_id, "source cluster is unencrypted", "restore"):
+                self.assertIn(words, warnings[0])
+        rows = {d["database"]: d for d in self.status("--max-age", "1h")[1]["databases"]}
+        self.assertEqual((rows["plain-aurora"]["state"], rows["plain-aurora"]["backup_copy"]["id"],
+                          rows["plain-aurora"]["backup_copy"]["encrypted"]),
+                         ("ok", backup_id, False))
+        self.assertIs(rows["orders-db"]["backup_copy"]["encrypted"], True)
 
     # -- fan-in -------------------------------------------------------------------------------
 

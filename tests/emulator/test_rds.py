@@ -246,6 +246,69 @@ class RdsTest(unittest.TestCase):
         self.assertEqual(self.rds_ab.describe_db_snapshots(DBSnapshotIdentifier="db1-x")[
             "DBSnapshots"][0]["Status"], "available")
 
+    def test_unencrypted_cluster_snapshot_copies_only_without_a_key(self):
+        src = self.automated("plain", cluster=True, encrypted=False)
+        self.wait()
+        key = self.key(ACCOUNT_A, RB)
+        # what the pipeline's functions read before copying: the source is not encrypted
+        got = self.rds_a.describe_db_cluster_snapshots(
+            DBClusterSnapshotIdentifier=src["arn"], SnapshotType="automated")[
+            "DBClusterSnapshots"][0]
+        self.assertEqual((got["StorageEncrypted"], "KmsKeyId" in got), (False, False))
+        # AWS cannot encrypt a DB cluster snapshot by copying it: a key is refused
+        with self.assertRaises(ClientError) as cm:
+            self.rds_ab.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier=src["arn"],
+                                                 TargetDBClusterSnapshotIdentifier="p1",
+                                                 KmsKeyId=key, SourceRegion=RA)
+        self.assertEqual(code_of(cm), "InvalidParameterCombination")
+        self.assertIn("KmsKeyId", str(cm.exception))
+        self.assertEqual(self.rds_ab.describe_db_cluster_snapshots()["DBClusterSnapshots"], [])
+        copy = self.rds_ab.copy_db_cluster_snapshot(
+            SourceDBClusterSnapshotIdentifier=src["arn"], TargetDBClusterSnapshotIdentifier="p1",
+            SourceRegion=RA)["DBClusterSnapshot"]
+        self.assertEqual((copy["StorageEncrypted"], "KmsKeyId" in copy), (False, False))
+        self.wait()
+        self.rds_ab.modify_db_cluster_snapshot_attribute(
+            DBClusterSnapshotIdentifier="p1", AttributeName="restore", ValuesToAdd=[ACCOUNT_B])
+        # the backup account: the same for the shared copy, which it describes by ARN
+        arn = "arn:aws:rds:%s:%s:cluster-snapshot:p1" % (RB, ACCOUNT_A)
+        shared = self.rds_bb.describe_db_cluster_snapshots(
+            DBClusterSnapshotIdentifier=arn, SnapshotType="shared")["DBClusterSnapshots"][0]
+        self.assertEqual((shared["DBClusterSnapshotIdentifier"], shared["StorageEncrypted"]),
+                         (arn, False))
+        with self.assertRaises(ClientError) as cm:
+            self.rds_bb.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier=arn,
+                                                 TargetDBClusterSnapshotIdentifier="p1-b",
+                                                 KmsKeyId=self.key(ACCOUNT_B, RB))
+        self.assertEqual(code_of(cm), "InvalidParameterCombination")
+        backup = self.rds_bb.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier=arn,
+                                                      TargetDBClusterSnapshotIdentifier="p1-b")[
+            "DBClusterSnapshot"]
+        self.assertEqual((backup["StorageEncrypted"], "KmsKeyId" in backup), (False, False))
+
+    def test_unencrypted_db_snapshot_copied_with_a_key_is_encrypted_with_it(self):
+        src = self.automated("plain-db", encrypted=False)
+        self.wait()
+        key = self.key(ACCOUNT_A, RB)
+        copy = self.rds_ab.copy_db_snapshot(SourceDBSnapshotIdentifier=src["arn"],
+                                            TargetDBSnapshotIdentifier="e1", KmsKeyId=key,
+                                            SourceRegion=RA)["DBSnapshot"]
+        self.assertEqual((copy["Encrypted"], copy["KmsKeyId"]), (True, key))
+        # without a key the copy stays as its source
+        plain = self.rds_a.copy_db_snapshot(SourceDBSnapshotIdentifier=src["snapshot_id"],
+                                            TargetDBSnapshotIdentifier="u1")["DBSnapshot"]
+        self.assertEqual((plain["Encrypted"], "KmsKeyId" in plain), (False, False))
+
+    def test_automated_snapshot_route_takes_encrypted_as_a_boolean(self):
+        status, out = self.h.control("POST", "/_emu/rds/automated-snapshot", {
+            "account": ACCOUNT_A, "region": RA, "db_cluster": "plain", "encrypted": "false"})
+        self.assertEqual(status, 400, out)
+        self.assertIn("encrypted", out["error"])
+        self.automated("plain", cluster=True, encrypted=False)
+        got = self.rds_a.describe_db_cluster_snapshots(SnapshotType="automated")[
+            "DBClusterSnapshots"]
+        self.assertEqual([s["StorageEncrypted"] for s in got], [False])
+
     def test_other_accounts_default_key_never_usable(self):
         src = self.automated()
         self.wait()

@@ -137,12 +137,17 @@ class HandlerTest(unittest.TestCase):
         self.events = boto3.client(
             "events", region_name=REGION_B, endpoint_url="http://127.0.0.1:9"
         )
+        # Region-A, where the copy function reads the source of a DB cluster snapshot copy.
+        self.rds_a = boto3.client("rds", region_name=REGION_A, endpoint_url="http://127.0.0.1:9")
         self.rds_stub = Stubber(self.rds)
+        self.rds_a_stub = Stubber(self.rds_a)
         self.events_stub = Stubber(self.events)
         self.rds_stub.activate()
+        self.rds_a_stub.activate()
         self.events_stub.activate()
         c._CLIENTS.clear()
         c._CLIENTS[("rds", REGION_B)] = self.rds
+        c._CLIENTS[("rds", REGION_A)] = self.rds_a
         c._CLIENTS[("events", REGION_B)] = self.events
         self.addCleanup(c._CLIENTS.clear)
         self.sent_bodies = []
@@ -161,6 +166,7 @@ class HandlerTest(unittest.TestCase):
     def tearDown(self):
         # Every stubbed call must have been made; an unexpected call already failed the test.
         self.rds_stub.assert_no_pending_responses()
+        self.rds_a_stub.assert_no_pending_responses()
         self.events_stub.assert_no_pending_responses()
 
     def invoke(self, module, event):
@@ -188,6 +194,15 @@ class HandlerTest(unittest.TestCase):
     def not_found(self, method, code, params):
         self.rds_stub.add_client_error(
             method, service_error_code=code, http_status_code=404, expected_params=params
+        )
+
+    def expect_cluster_source(self, stub, arn, snapshot_type, encrypted):
+        """The describe of a DB cluster snapshot's source before it is copied."""
+        stub.add_response(
+            "describe_db_cluster_snapshots",
+            {"DBClusterSnapshots": [{"DBClusterSnapshotIdentifier": arn,
+                                     "DBClusterSnapshotArn": arn, "StorageEncrypted": encrypted}]},
+            {"DBClusterSnapshotIdentifier": arn, "SnapshotType": snapshot_type},
         )
 
 
@@ -218,6 +233,8 @@ class CopyTest(HandlerTest):
         result, _ = self.invoke(copy_snapshot, rds_event("RDS-EVENT-0091", SRC_ARN, SNAP_ID))
         rec = self.assert_one_line("copy", "copied", SRC_ARN, COPY_ID)
         self.assertEqual(result, rec)
+        # even an unencrypted DB snapshot comes out encrypted with the key: no look at the source
+        self.assertIs(rec["encrypted"], True)
         self.assertNotIn("rds:", rec["target"])
         self.assertEqual(rec["kind"], "SNAPSHOT")
         self.assertEqual(rec["status"], "pending")
@@ -245,12 +262,24 @@ class CopyTest(HandlerTest):
         self.invoke(copy_snapshot, rds_event("RDS-EVENT-0091", arn, ident))
         self.assert_one_line("copy", "copied", arn, "reporting-eu-1-2024-08-13-03-10")
 
-    def test_cluster_snapshot_copied(self):
+    def expect_copy_cluster(self, encrypted=True):
+        """The copy function's calls for CL_SRC_ARN: the copy's absence in Region-B, the source
+        in Region-A, the copy (with the key only when the source is encrypted)."""
         self.not_found(
             "describe_db_cluster_snapshots",
             "DBClusterSnapshotNotFoundFault",
             {"DBClusterSnapshotIdentifier": CL_COPY_ID},
         )
+        self.expect_cluster_source(self.rds_a_stub, CL_SRC_ARN, "automated", encrypted)
+        params = {
+            "SourceDBClusterSnapshotIdentifier": CL_SRC_ARN,
+            "TargetDBClusterSnapshotIdentifier": CL_COPY_ID,
+            "CopyTags": True,
+            "Tags": expected_copy_tags(CL_SRC_ARN),
+            "SourceRegion": REGION_A,
+        }
+        if encrypted:
+            params["KmsKeyId"] = KEY
         self.rds_stub.add_response(
             "copy_db_cluster_snapshot",
             {
@@ -260,15 +289,11 @@ class CopyTest(HandlerTest):
                     "DBClusterSnapshotArn": CL_COPY_ARN,
                 }
             },
-            {
-                "SourceDBClusterSnapshotIdentifier": CL_SRC_ARN,
-                "TargetDBClusterSnapshotIdentifier": CL_COPY_ID,
-                "KmsKeyId": KEY,
-                "CopyTags": True,
-                "Tags": expected_copy_tags(CL_SRC_ARN),
-                "SourceRegion": REGION_A,
-            },
+            params,
         )
+
+    def test_cluster_snapshot_copied(self):
+        self.expect_copy_cluster()
         event = rds_event(
             "RDS-EVENT-0169", CL_SRC_ARN, CL_SNAP_ID, detail_type="RDS DB Cluster Snapshot Event"
         )
@@ -276,7 +301,24 @@ class CopyTest(HandlerTest):
         rec = self.assert_one_line("copy", "copied", CL_SRC_ARN, CL_COPY_ID)
         self.assertEqual(rec["kind"], "CLUSTER_SNAPSHOT")
         self.assertEqual(rec["target_arn"], CL_COPY_ARN)
+        self.assertTrue(rec["encrypted"])
+        self.assertNotIn("warning", rec)
         self.assertIn("PreSignedUrl", self.sent_bodies[0])
+
+    def test_unencrypted_cluster_snapshot_copied_without_key_and_a_warning(self):
+        # AWS refuses KmsKeyId for an unencrypted DB cluster snapshot: it cannot be encrypted.
+        self.expect_copy_cluster(encrypted=False)
+        event = rds_event(
+            "RDS-EVENT-0169", CL_SRC_ARN, CL_SNAP_ID, detail_type="RDS DB Cluster Snapshot Event"
+        )
+        result, _ = self.invoke(copy_snapshot, event)
+        rec = self.assert_one_line("copy", "copied", CL_SRC_ARN, CL_COPY_ID)
+        self.assertEqual(result, rec)
+        self.assertIs(rec["encrypted"], False)
+        self.assertIn("NOT encrypted", rec["warning"])
+        self.assertIn("unencrypted", rec["warning"])
+        self.assertNotIn("KmsKeyId", self.sent_bodies[0])
+        self.assertNotIn("KmsKeyId", self.sent_bodies[0]["PreSignedUrl"])
 
     def test_existing_copy_is_success_without_copying(self):
         self.rds_stub.add_response(
@@ -301,6 +343,7 @@ class CopyTest(HandlerTest):
             "DBClusterSnapshotNotFoundFault",
             {"DBClusterSnapshotIdentifier": CL_COPY_ID},
         )
+        self.expect_cluster_source(self.rds_a_stub, CL_SRC_ARN, "automated", True)
         self.rds_stub.add_client_error(
             "copy_db_cluster_snapshot", service_error_code="DBClusterSnapshotAlreadyExistsFault"
         )
@@ -1019,7 +1062,8 @@ class ScheduledSweepTest(SweepBase):
 
 
 class BackupCopyTest(HandlerTest):
-    def expect_copy(self, kind="SNAPSHOT", source_arn=COPY_ARN, target=f"{COPY_ID}-{A}", error=None):
+    def expect_copy(self, kind="SNAPSHOT", source_arn=COPY_ARN, target=f"{COPY_ID}-{A}", error=None,
+                    encrypted=True):
         tags = [
             {"Key": "rdsbk:source-account", "Value": A},
             {"Key": "rdsbk:source-snapshot", "Value": source_arn},
@@ -1037,6 +1081,7 @@ class BackupCopyTest(HandlerTest):
                 "DBClusterSnapshotNotFoundFault",
                 {"DBClusterSnapshotIdentifier": target},
             )
+            self.expect_cluster_source(self.rds_stub, source_arn, "shared", encrypted)
             method = "copy_db_cluster_snapshot"
             params = {
                 "SourceDBClusterSnapshotIdentifier": source_arn,
@@ -1044,7 +1089,9 @@ class BackupCopyTest(HandlerTest):
             }
             response = {"DBClusterSnapshot": {"DBClusterSnapshotIdentifier": target,
                                               "Status": "copying"}}
-        params.update(KmsKeyId=KEY, Tags=tags)
+        params["Tags"] = tags
+        if encrypted:
+            params["KmsKeyId"] = KEY
         if error:
             self.rds_stub.add_client_error(method, service_error_code=error, expected_params=params)
         else:
@@ -1086,6 +1133,15 @@ class BackupCopyTest(HandlerTest):
         self.invoke(backup_copy, shared_event(CL_COPY_ARN, CL_COPY_ID, "CLUSTER_SNAPSHOT"))
         rec = self.assert_one_line("backup-copy", "copied", CL_COPY_ARN, f"{CL_COPY_ID}-{A}")
         self.assertEqual(rec["kind"], "CLUSTER_SNAPSHOT")
+        self.assertIs(rec["encrypted"], True)
+
+    def test_shared_unencrypted_cluster_snapshot_copied_without_key_and_a_warning(self):
+        self.expect_copy("CLUSTER_SNAPSHOT", CL_COPY_ARN, f"{CL_COPY_ID}-{A}", encrypted=False)
+        self.invoke(backup_copy, shared_event(CL_COPY_ARN, CL_COPY_ID, "CLUSTER_SNAPSHOT"))
+        rec = self.assert_one_line("backup-copy", "copied", CL_COPY_ARN, f"{CL_COPY_ID}-{A}")
+        self.assertIs(rec["encrypted"], False)
+        self.assertIn("NOT encrypted", rec["warning"])
+        self.assertNotIn("KmsKeyId", self.sent_bodies[0])
 
     def test_existing_backup_is_success(self):
         self.rds_stub.add_response(

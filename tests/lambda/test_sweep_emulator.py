@@ -12,21 +12,15 @@ must find both copies already shared and announce nothing.
 Run: /usr/bin/python3 tests/lambda/test_sweep_emulator.py
 """
 
-import io
-import json
-import os
 import sys
 import unittest
-import zipfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-LAMBDA_DIR = os.path.join(ROOT, "templates", "lambda")
-POLICY = os.path.join(ROOT, "templates", "policies", "share-role.json")
-sys.path.insert(0, os.path.join(ROOT, "tests", "emulator"))
 sys.dont_write_bytecode = True
 
-from harness import ACCOUNT_A, ACCOUNT_B, Harness  # noqa: E402
+from emulator_functions import (  # noqa: E402
+    FunctionsTestCase, create_function, create_recorder, function_code, invoke, log_lines,
+    recorded, render_policy, shared_key)
+from harness import ACCOUNT_A, ACCOUNT_B  # noqa: E402
 
 A, B = ACCOUNT_A, ACCOUNT_B
 RA, RB = "us-east-1", "eu-west-1"
@@ -36,97 +30,18 @@ DETAIL_TYPE = "RDS Snapshot Shared"
 DB, CLUSTER = "orders", "aurora-main"
 SHARE_FN, RECORDER_FN = "rdsbk-emu-sweep-share", "recorder"
 
-RECORDER = r'''
-import json
 
-def handler(event, context):
-    print("RECORDED " + json.dumps(event, sort_keys=True))
-    return "recorded"
-'''
-
-
-def doc(*statements):
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-LAMBDA_TRUST = doc({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                    "Action": "sts:AssumeRole"})
-
-
-def zip_of(files):
-    """{name: text} -> zip bytes (fixed timestamps, sorted names)."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name in sorted(files):
-            zf.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), files[name])
-    return buf.getvalue()
-
-
-def read(path):
-    with open(path, encoding="utf-8") as f:
-        return f.read()
-
-
-def render_policy(values):
-    """templates/policies/share-role.json with each "${name}" replaced by values[name] (JSON)."""
-    text = read(POLICY)
-    for name, value in values.items():
-        text = text.replace('"${%s}"' % name, json.dumps(value))
-    if "${" in text:
-        raise AssertionError("share-role.json has a placeholder this test does not know: "
-                             + text[text.index("${"):][:40])
-    return text
-
-
-class SweepEmulatorTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.h = Harness().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.h.stop()
-
-    def setUp(self):
-        self.h.control("POST", "/_emu/reset")
-        self.h.control("POST", "/_emu/lambda-config", {"retry_delays_s": [0.1, 0.1],
-                                                       "settle_s": 0.1})
-        self.h.control("POST", "/_emu/rds/config", {"delay_s": 0.2})
-
+class SweepEmulatorTest(FunctionsTestCase):
     def c(self, service, account, region):
         return self.h.client(service, account, region, timeout=60)
 
-    def wait(self):
-        status, body = self.h.control("POST", "/_emu/wait-idle", {"timeout_s": 60})
-        self.assertEqual(status, 200, body)
-
-    def logs(self, function):
-        logs = self.h.control("GET", "/_emu/lambda-logs")[1]["logs"]
-        return [x for x in logs if x["function"] == function]
-
     def recorded(self):
-        events = []
-        for rec in self.logs(RECORDER_FN):
-            for line in rec["log"].splitlines():
-                if line.startswith("RECORDED "):
-                    events.append(json.loads(line[len("RECORDED "):]))
-        return events
+        return recorded(self.h, RECORDER_FN)
 
     # ------------------------------------------------------------------ the setup
     def shared_key(self):
         """Account-B's key in Region-B; its policy lets Account-A use it (as the pipeline's)."""
-        use = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-               "kms:DescribeKey"]
-        grants = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
-        policy = doc(
-            {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % B},
-             "Action": "kms:*", "Resource": "*"},
-            {"Sid": "Use", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % A},
-             "Action": use, "Resource": "*"},
-            {"Sid": "Grants", "Effect": "Allow",
-             "Principal": {"AWS": "arn:aws:iam::%s:root" % A}, "Action": grants,
-             "Resource": "*", "Condition": {"Bool": {"kms:GrantIsForAWSResource": True}}})
-        return self.c("kms", B, RB).create_key(Policy=policy)["KeyMetadata"]["Arn"]
+        return shared_key(self.c("kms", B, RB), B, A)
 
     def region_b_copy(self, kind, owner, key, stack, target=None, copy_s=None):
         """An automated snapshot in A/Region-A copied into A/Region-B the way the copy function
@@ -154,11 +69,8 @@ class SweepEmulatorTest(unittest.TestCase):
         return target
 
     def deploy(self):
-        iam = self.c("iam", A, "us-east-1")
-        lam = self.c("lambda", A, RB)
-        events = self.c("events", A, RB)
         bus = "arn:aws:events:%s:%s:event-bus/default" % (RB, A)
-        policy = render_policy({
+        policy = render_policy("share-role.json", {
             "copy_arns": ["arn:aws:rds:%s:%s:snapshot:%s-*" % (RB, A, DB),
                           "arn:aws:rds:%s:%s:cluster-snapshot:%s-*" % (RB, A, CLUSTER)],
             "list_arns": ["arn:aws:rds:%s:%s:snapshot:*" % (RB, A),
@@ -168,40 +80,19 @@ class SweepEmulatorTest(unittest.TestCase):
                                % (RB, A, SHARE_FN)],
             "stack": STACK,
         })
-        role = iam.create_role(RoleName="share", AssumeRolePolicyDocument=LAMBDA_TRUST)[
-            "Role"]["Arn"]
-        iam.put_role_policy(RoleName="share", PolicyName="share", PolicyDocument=policy)
-        code = {name: read(os.path.join(LAMBDA_DIR, name))
-                for name in ("share.py", "rdsbk_common.py")}
-        lam.create_function(
-            FunctionName=SHARE_FN, Runtime="python3.12", Role=role, Handler="share.handler",
-            Timeout=60, Code={"ZipFile": zip_of(code)},
-            Environment={"Variables": {"RDSBK_STACK": STACK, "RDSBK_TARGET_REGION": RB,
-                                       "RDSBK_BACKUP_ACCOUNT": B, "RDSBK_EVENT_SOURCE": SOURCE,
-                                       "RDSBK_EVENT_DETAIL_TYPE": DETAIL_TYPE}})
+        create_function(self.h, A, RB, SHARE_FN, function_code("share"), "share.handler", policy,
+                        {"RDSBK_STACK": STACK, "RDSBK_TARGET_REGION": RB,
+                         "RDSBK_BACKUP_ACCOUNT": B, "RDSBK_EVENT_SOURCE": SOURCE,
+                         "RDSBK_EVENT_DETAIL_TYPE": DETAIL_TYPE})
         # Records every "snapshot shared" event of this stack put on A's Region-B bus.
-        rec_role = iam.create_role(RoleName="recorder", AssumeRolePolicyDocument=LAMBDA_TRUST)[
-            "Role"]["Arn"]
-        rec_fn = lam.create_function(
-            FunctionName=RECORDER_FN, Runtime="python3.12", Role=rec_role,
-            Handler="recorder.handler", Code={"ZipFile": zip_of({"recorder.py": RECORDER})})[
-            "FunctionArn"]
-        rule = events.put_rule(Name="shared", EventPattern=json.dumps(
-            {"source": [SOURCE], "detail-type": [DETAIL_TYPE]}))["RuleArn"]
-        lam.add_permission(FunctionName=RECORDER_FN, StatementId="events",
-                           Action="lambda:InvokeFunction", Principal="events.amazonaws.com",
-                           SourceArn=rule)
-        out = events.put_targets(Rule="shared", Targets=[{"Id": "rec", "Arn": rec_fn}])
-        self.assertEqual(out["FailedEntryCount"], 0, out)
+        create_recorder(self.h, A, RB, RECORDER_FN, {"source": [SOURCE],
+                                                     "detail-type": [DETAIL_TYPE]})
         self.wait()   # functions Active
 
     def sweep(self):
-        out = self.c("lambda", A, RB).invoke(FunctionName=SHARE_FN,
-                                             Payload=json.dumps({"rdsbk": "sweep"}).encode())
-        result = json.loads(out["Payload"].read())
-        if "FunctionError" in out:
-            self.fail("the sweep failed: %s\n%s" % (result.get("errorMessage"),
-                                                     self.logs(SHARE_FN)[-1]["log"]))
+        result, failed = invoke(self.h, A, RB, SHARE_FN, {"rdsbk": "sweep"})
+        if failed:
+            self.fail("the sweep failed: %s\n%s" % (result.get("errorMessage"), failed))
         self.wait()   # the announced events reach the recorder
         return result
 
@@ -257,8 +148,7 @@ class SweepEmulatorTest(unittest.TestCase):
             {"SourceArn": db_arn, "SourceIdentifier": db_copy, "SourceType": "SNAPSHOT",
              "SourceAccount": A, "Stack": STACK},
         ])
-        log = self.logs(SHARE_FN)[-1]["log"]
-        lines = [json.loads(x) for x in log.splitlines() if x.startswith("{")]
+        lines = log_lines(self.h, SHARE_FN)
         self.assertEqual(sorted(x["source"] for x in lines if x["action"] == "share"),
                          sorted([cl_arn, db_arn]))
 

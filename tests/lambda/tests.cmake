@@ -19,3 +19,8 @@ add_test(NAME lambda.sweep_emulator
          COMMAND ${RDSBK_PYTHON} ${RDSBK_LAMBDA_TEST_DIR}/test_sweep_emulator.py)
 set_tests_properties(lambda.sweep_emulator PROPERTIES TIMEOUT 180
                      ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+
+add_test(NAME lambda.unencrypted_cluster_emulator
+         COMMAND ${RDSBK_PYTHON} ${RDSBK_LAMBDA_TEST_DIR}/test_unencrypted_cluster_emulator.py)
+set_tests_properties(lambda.unencrypted_cluster_emulator PROPERTIES TIMEOUT 180
+                     ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")

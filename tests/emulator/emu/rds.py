@@ -17,6 +17,11 @@ Time: as AWS time passes (POST /_emu/clock), automated snapshots older than thei
 cluster's BackupRetentionPeriod (days; default 7, "backup_retention_days" above) are deleted;
 manual snapshots never expire.
 
+Encryption ("encrypted": false above makes an unencrypted instance or cluster): a copy of an
+unencrypted DB snapshot given KmsKeyId comes out encrypted with that key; CopyDBClusterSnapshot
+refuses KmsKeyId for an unencrypted DB cluster snapshot (InvalidParameterCombination), whose
+copies stay unencrypted, as on AWS.
+
 Quotas (DescribeAccountAttributes): ManualSnapshots (DB snapshots) and ManualClusterSnapshots (DB
 cluster snapshots), 100 each by default, per account and Region, count the manual snapshots the
 account owns in any status (copies in flight included; snapshots shared with it are not its own);
@@ -395,20 +400,22 @@ class RdsService:
                                       not isinstance(retention, int) or not 1 <= retention <= 35):
             return 400, {"error": "backup_retention_days must be a whole number of days, 1..35 "
                                   "(RDS's BackupRetentionPeriod with automated backups on)"}
+        encrypted = body.get("encrypted", True)
+        if not isinstance(encrypted, bool):
+            return 400, {"error": "encrypted must be true or false (JSON booleans)"}
         partition = "aws-cn" if region.startswith("cn-") else \
             "aws-us-gov" if region.startswith("us-gov-") else "aws"
         with self.emu.lock:
             store = self.clusters if kind == "cluster" else self.instances
             owner = store.get((account, region, owner_id))
             if owner is None:
-                enc = body.get("encrypted", True)
                 days = DEFAULT_RETENTION_DAYS if retention is None else retention
                 if kind == "cluster":
                     owner = self._new_cluster(account, region, owner_id, body.get("kms_key_id"),
-                                               enc, partition, retention=days)
+                                               encrypted, partition, retention=days)
                 else:
                     owner = self._new_instance(account, region, owner_id,
-                                               body.get("kms_key_id"), enc,
+                                               body.get("kms_key_id"), encrypted,
                                                partition=partition, retention=days)
             elif retention is not None:  # as ModifyDB*'s BackupRetentionPeriod would
                 owner["BackupRetentionPeriod"] = retention
@@ -599,6 +606,13 @@ class RdsService:
                            "the identifier %s already exists." % target)
         src_encrypted = bool(src[k["enc"]])
         key_ref = params.get("KmsKeyId")
+        if key_ref and not src_encrypted and kind == "cluster":
+            # AWS documents that this "returns an error" without naming it: the code is inferred
+            # (RDS's code for parameters that may not go together). An unencrypted DB snapshot
+            # copied with a key comes out encrypted with it; a DB cluster snapshot cannot.
+            raise AwsError("InvalidParameterCombination", "Cannot specify KmsKeyId when copying "
+                           "the unencrypted DB cluster snapshot %s: an unencrypted DB cluster "
+                           "snapshot cannot be encrypted by copying it." % src[k["id"]])
         if src_encrypted and not key_ref and cross_region:
             raise _bad_param("KmsKeyId is required to copy an encrypted snapshot to another "
                              "Region.")
