@@ -17,6 +17,11 @@ struct rdsbk_pos {
     int col;
 };
 
+struct rdsbk_tag {
+    char *key;
+    char *value;
+};
+
 /* RDS's manual snapshot quotas of one account and Region (100 each unless raised): DB snapshots
  * and DB cluster snapshots count apart. */
 struct rdsbk_snapshot_quotas {
@@ -35,6 +40,10 @@ struct rdsbk_source {
     size_t n_clusters;
     char **kms_keys; /* customer-managed keys (ARNs in Region-A) its snapshots are encrypted with */
     size_t n_kms_keys;
+    /* database pattern (key) -> option group of Region-B (value) that copies of its snapshots
+     * need (Oracle or SQL Server TDE, a non-default option group), in file order */
+    struct rdsbk_tag *option_groups;
+    size_t n_option_groups;
     struct rdsbk_snapshot_quotas quotas; /* of the account in Region-B, where its copies are */
     struct rdsbk_pos pos;
 };
@@ -71,11 +80,6 @@ struct rdsbk_retention {
     int backup_days;       /* Account-B copies younger than this stay (default 7) */
     int intermediate_days; /* Account-A/Region-B copies likewise, once shared (default 1) */
     int keep_last;         /* default 1 */
-};
-
-struct rdsbk_tag {
-    char *key;
-    char *value;
 };
 
 /* Endpoint overrides; NULL where the topology sets none. */

@@ -317,6 +317,55 @@ static void s_db_list(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *
         }                                                                                          \
     }
 
+/* One option_groups entry of the source being walked: a database pattern and an option group. */
+static void s_option_group(struct rdsbk_yaml_walk *w, struct rdsbk_source *s, const char *what,
+                           const yaml_node_t *k, const yaml_node_t *v) {
+    const char *pattern = rdsbk_yaml_scalar(w, k, what);
+    const char *group = pattern ? rdsbk_yaml_scalar(w, v, what) : NULL;
+    const char *problem = NULL;
+    struct rdsbk_tag *grown;
+
+    if (!group)
+        return;
+    if ((problem = rdsbk_check_db_pattern(pattern)) != NULL)
+        rdsbk_yaml_error(w, k, "%s: '%s' %s", what, pattern, problem);
+    else if ((problem = rdsbk_check_option_group(group)) != NULL)
+        rdsbk_yaml_error(w, v, "%s.%s: '%s' %s", what, pattern, group, problem);
+    if (problem)
+        return;
+    grown = realloc(s->option_groups, (s->n_option_groups + 1) * sizeof(*grown));
+    if (!grown) {
+        w->oom = 1;
+        return;
+    }
+    s->option_groups = grown;
+    grown[s->n_option_groups].key = s_strdup(w, pattern);
+    grown[s->n_option_groups].value = s_strdup(w, group);
+    s->n_option_groups++;
+}
+
+/* sources[].option_groups: {database pattern: option group of Region-B}. */
+static void s_option_groups(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
+                            const yaml_node_t *value, void *payload) {
+    const struct s_ctx *c = payload;
+    char what[96];
+
+    s_path(what, sizeof(what), c, field->name);
+    if (value->type == YAML_SCALAR_NODE && rdsbk_yaml_is_null(value))
+        return;
+    if (value->type != YAML_MAPPING_NODE) {
+        rdsbk_yaml_error(w, value, "%s: must be a mapping of database: option group", what);
+        return;
+    }
+    for (yaml_node_pair_t *pair = value->data.mapping.pairs.start;
+         pair < value->data.mapping.pairs.top && !w->oom; pair++) {
+        const yaml_node_t *k = rdsbk_yaml_node(w, pair->key);
+        const yaml_node_t *v = rdsbk_yaml_node(w, pair->value);
+        if (k && v)
+            s_option_group(w, c->source, what, k, v);
+    }
+}
+
 static const struct rdsbk_yaml_field s_source_fields[] = {
     {"account", s_account, NULL},
     {"region", s_region, NULL},
@@ -325,6 +374,7 @@ static const struct rdsbk_yaml_field s_source_fields[] = {
     S_DB_LIST("instances", instances, rdsbk_check_db_pattern, "identifiers"),
     S_DB_LIST("clusters", clusters, rdsbk_check_db_pattern, "identifiers"),
     S_DB_LIST("kms_keys", kms_keys, rdsbk_check_kms_key_arn, "KMS key ARNs"),
+    {"option_groups", s_option_groups, NULL},
     S_SNAPSHOT_QUOTA_FIELDS(struct rdsbk_source),
     {NULL, NULL, NULL}};
 
@@ -807,6 +857,11 @@ static void s_source_clean_up(struct rdsbk_source *s) {
     rdsbk_strs_free(s->instances, s->n_instances);
     rdsbk_strs_free(s->clusters, s->n_clusters);
     rdsbk_strs_free(s->kms_keys, s->n_kms_keys);
+    for (size_t k = 0; k < s->n_option_groups; k++) {
+        free(s->option_groups[k].key);
+        free(s->option_groups[k].value);
+    }
+    free(s->option_groups);
 }
 
 /* Frees every string setting of the mapping `fields` in `base`, and of its sections. */

@@ -48,6 +48,15 @@ cleanup:
     return rc;
 }
 
+static int s_option_groups(cJSON *o, const struct rdsbk_source *s) {
+    cJSON *map = cJSON_AddObjectToObject(o, "option_groups");
+    int rc = map ? 0 : rdsbk_error_oom();
+
+    for (size_t k = 0; !rc && k < s->n_option_groups; k++)
+        rc = rdsbk_json_add_str(map, s->option_groups[k].key, s->option_groups[k].value);
+    return rc;
+}
+
 static int s_sources(cJSON *root, const struct rdsbk_topology *t) {
     cJSON *list = cJSON_AddArrayToObject(root, "sources");
     cJSON *o;
@@ -63,6 +72,7 @@ static int s_sources(cJSON *root, const struct rdsbk_topology *t) {
             rdsbk_json_add_strs(o, "clusters", (const char *const *)s->clusters, s->n_clusters));
         RDSBK_TRY(
             rdsbk_json_add_strs(o, "kms_keys", (const char *const *)s->kms_keys, s->n_kms_keys));
+        RDSBK_TRY(s_option_groups(o, s));
         RDSBK_TRY(s_quotas(o, &s->quotas));
     }
 

@@ -182,6 +182,19 @@ const char *rdsbk_check_kms_key_arn(const char *s) {
     return NULL;
 }
 
+/* An option group name: 1 to 255 letters, digits or hyphens, a letter first, no two hyphens in a
+ * row, not ending with a hyphen (RDS's rules). */
+const char *rdsbk_check_option_group(const char *s) {
+    size_t n = strlen(s);
+
+    if (n == 0 || n > 255 || !isalpha((unsigned char)s[0]) || s[n - 1] == '-' || strstr(s, "--") ||
+        strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                  "0123456789-") != n)
+        return "is not an option group name (1 to 255 letters, digits and single hyphens, a "
+               "letter first)";
+    return NULL;
+}
+
 const char *rdsbk_check_key_alias(const char *s) {
     size_t n = strlen(s);
 

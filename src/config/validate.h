@@ -14,6 +14,7 @@ const char *rdsbk_check_role_arn(const char *s);
 const char *rdsbk_check_db_pattern(const char *s);
 const char *rdsbk_check_key_alias(const char *s);
 const char *rdsbk_check_kms_key_arn(const char *s);
+const char *rdsbk_check_option_group(const char *s);
 const char *rdsbk_check_runtime(const char *s);
 const char *rdsbk_check_tag_key(const char *s);
 const char *rdsbk_check_tag_value(const char *s);

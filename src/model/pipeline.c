@@ -707,6 +707,31 @@ static void s_events_role(struct s_builder *bd, const struct s_account *a) {
     s_role_policy(bd, &events, s_template(bd, "policies/events-forward-role.json", vars, 1), NULL);
 }
 
+/* The option groups the sources of `a` name (sources[].option_groups): the copy function's
+ * RDSBK_OPTION_GROUPS ("<Region-A>/<pattern>=<group>,...") into `env`, and the groups' ARNs in
+ * Region-B, which CopyDBSnapshot is authorised on too, into `arns`. */
+static void s_option_groups(struct s_builder *bd, const struct s_account *a, cJSON *env,
+                            cJSON *arns) {
+    struct rdsbk_buf list = RDSBK_BUF_INIT;
+    int rc = 0;
+
+    for (size_t i = 0; i < bd->topo->n_sources; i++) {
+        const struct rdsbk_source *s = &bd->topo->sources[i];
+        for (size_t k = 0; !rc && strcmp(s->account, a->id) == 0 && k < s->n_option_groups; k++) {
+            const struct rdsbk_tag *og = &s->option_groups[k];
+            rc = rdsbk_buf_printf(&list, "%s%s/%s=%s", rdsbk_buf_len(&list) ? "," : "", s->region,
+                                  og->key, og->value);
+            if (arns)
+                s_push_unique(bd, arns,
+                              s_fmt(bd, "arn:%s:rds:%s:%s:og:%s", bd->p, bd->rb, a->id, og->value));
+        }
+    }
+    s_fail(bd, rc);
+    if (env && rdsbk_buf_len(&list))
+        s_add_str(bd, env, "RDSBK_OPTION_GROUPS", rdsbk_buf_cstr(&list));
+    rdsbk_buf_clean_up(&list);
+}
+
 /* The customer-managed keys the sources of `a` declare (sources[].kms_keys), each once. */
 static cJSON *s_source_keys(struct s_builder *bd, const struct s_account *a) {
     cJSON *keys = s_array(bd);
@@ -719,28 +744,41 @@ static cJSON *s_source_keys(struct s_builder *bd, const struct s_account *a) {
     return keys;
 }
 
+/* Appends the statements of `template` to `policy` when its one variable `var` (taken over) is a
+ * non-empty array: statements a topology setting adds. */
+static void s_append_statements(struct s_builder *bd, cJSON *policy, const char *template,
+                                struct s_var *var) {
+    cJSON *more = NULL;
+    const cJSON *it;
+
+    if (cJSON_GetArraySize(var->value) > 0)
+        more = s_template(bd, template, var, 1);
+    else
+        cJSON_Delete(var->value);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(more, "Statement")) {
+        s_push(bd, cJSON_GetObjectItem(policy, "Statement"), s_dup(bd, it));
+    }
+    cJSON_Delete(more);
+}
+
 static cJSON *s_copy_policy(struct s_builder *bd, const struct s_account *a,
                             const struct s_place *copy) {
     struct s_var vars[] = {{"copy_resource_arns", s_dup(bd, a->system_arns)},
                            {"key_arn", s_string_owned(bd, s_strdup(bd, S_KEY_ARN))},
                            {"log_group_arns", s_log_groups(bd, copy)}};
-    struct s_var keys[] = {{"source_key_arns", s_source_keys(bd, a)}};
+    struct s_var keys = {"source_key_arns", s_source_keys(bd, a)};
+    struct s_var groups = {"option_group_arns", s_array(bd)};
     const cJSON *it;
     cJSON *policy;
-    cJSON *more = NULL;
 
     cJSON_ArrayForEach(it, a->copy_arns)
         s_push_owned(bd, vars[0].value, s_strdup(bd, it->valuestring));
     policy = s_template(bd, "policies/copy-role.json", vars, 3);
     /* a cross-Region copy reads the source snapshot with its key: those the sources name */
-    if (cJSON_GetArraySize(keys[0].value) > 0)
-        more = s_template(bd, "policies/copy-role-source-keys.json", keys, 1);
-    else
-        cJSON_Delete(keys[0].value);
-    cJSON_ArrayForEach(it, cJSON_GetObjectItem(more, "Statement")) {
-        s_push(bd, cJSON_GetObjectItem(policy, "Statement"), s_dup(bd, it));
-    }
-    cJSON_Delete(more);
+    s_append_statements(bd, policy, "policies/copy-role-source-keys.json", &keys);
+    /* and a copy of a database with a non-default option group names one of Region-B */
+    s_option_groups(bd, a, NULL, groups.value);
+    s_append_statements(bd, policy, "policies/copy-role-option-groups.json", &groups);
     return policy;
 }
 
@@ -761,6 +799,7 @@ static void s_copy_function(struct s_builder *bd, const struct s_account *a) {
     s_add_str(bd, fn.environment, "RDSBK_KMS_KEY_ARN", S_KEY_ARN);
     s_add_joined(bd, fn.environment, "RDSBK_DB_INSTANCES", a->instances);
     s_add_joined(bd, fn.environment, "RDSBK_DB_CLUSTERS", a->clusters);
+    s_option_groups(bd, a, fn.environment, NULL);
     s_lambda_function(bd, &copy, &fn);
 }
 

@@ -77,6 +77,10 @@ def copy_to_region_b(settings, kind, arn, source_arn, extra):
         key, encryption = c.copy_key(
             c.client("rds", arn.region), kind, arn.text, "automated", settings.kms_key_arn
         )
+        option_group = None
+        if kind == c.KIND_INSTANCE:
+            db = c.automated_db_identifier(arn.resource_id)
+            option_group = settings.option_group(arn.region, db)
         copied = c.copy_snapshot(
             rds,
             kind,
@@ -86,11 +90,17 @@ def copy_to_region_b(settings, kind, arn, source_arn, extra):
             tags,
             copy_tags=True,
             source_region=arn.region,
+            option_group=option_group,
         )
     except ClientError as exc:
         if c.is_already_exists(exc):
             # Lost a race with a duplicate invocation: the copy is there, which is the goal.
             return c.log_action(ACTION, source_arn, target, "exists", **extra)
+        if "option group" in c.error_message(exc) and not option_group:
+            extra["hint"] = (
+                "the database uses a non-default option group (Oracle or SQL Server TDE, ...): "
+                "name an option group of Region-B for it in sources[].option_groups"
+            )
         c.fail(ACTION, source_arn, target, exc, **extra)
     return c.log_action(
         ACTION,

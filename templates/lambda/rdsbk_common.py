@@ -81,6 +81,22 @@ class Settings:
         )
         self.db_instances = split_list(env.get("RDSBK_DB_INSTANCES", ""))
         self.db_clusters = split_list(env.get("RDSBK_DB_CLUSTERS", ""))
+        # RDSBK_OPTION_GROUPS: "<Region-A>/<database pattern>=<option group in Region-B>,..."
+        self.option_groups = []
+        for item in split_list(env.get("RDSBK_OPTION_GROUPS", "")):
+            where, _, group = item.partition("=")
+            region, _, pattern = where.partition("/")
+            if not (region and pattern and group):
+                raise ConfigError(f"RDSBK_OPTION_GROUPS: {item!r} is not <region>/<db>=<group>")
+            self.option_groups.append((region, pattern, group))
+
+    def option_group(self, region, db):
+        """The option group of Region-B that copies of `db`'s snapshots from `region` take (the
+        first pattern that matches), or None."""
+        for where, pattern, group in self.option_groups:
+            if where == region and matches_any(db, [pattern]):
+                return group
+        return None
 
     def require(self, *names):
         """Raises ConfigError unless every named setting is non-empty."""
@@ -366,9 +382,12 @@ def copy_key(rds, kind, source, snapshot_type, kms_key_id):
     return None, {"encrypted": False, "warning": UNENCRYPTED_WARNING}
 
 
-def copy_snapshot(rds, kind, source, target, kms_key_id, tags, copy_tags, source_region=None):
+def copy_snapshot(
+    rds, kind, source, target, kms_key_id, tags, copy_tags, source_region=None, option_group=None
+):
     """Starts CopyDBSnapshot / CopyDBClusterSnapshot (without KmsKeyId when kms_key_id is None);
-    returns the new snapshot's dict."""
+    returns the new snapshot's dict. `option_group`: the target option group that a DB snapshot
+    of a non-default one needs across Regions."""
     if kind == KIND_CLUSTER:
         params = {
             "SourceDBClusterSnapshotIdentifier": source,
@@ -384,6 +403,8 @@ def copy_snapshot(rds, kind, source, target, kms_key_id, tags, copy_tags, source
     if source_region:
         # botocore turns SourceRegion into the PreSignedUrl a cross-Region encrypted copy needs.
         params["SourceRegion"] = source_region
+    if option_group:
+        params["OptionGroupName"] = option_group
     if kind == KIND_CLUSTER:
         return rds.copy_db_cluster_snapshot(**params).get("DBClusterSnapshot", {})
     return rds.copy_db_snapshot(**params).get("DBSnapshot", {})

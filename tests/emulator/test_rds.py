@@ -286,6 +286,29 @@ class RdsTest(unittest.TestCase):
             "DBClusterSnapshot"]
         self.assertEqual((backup["StorageEncrypted"], "KmsKeyId" in backup), (False, False))
 
+    def test_option_group_needed_across_regions(self):
+        """A snapshot of an instance with a non-default option group (TDE) copied to another
+        Region needs a target option group (AWS's InvalidParameterValue); within the Region it
+        does not; the copy carries the option group named."""
+        src = self.automated("tde-db", option_group="ora-tde")
+        self.wait()
+        got = self.rds_a.describe_db_snapshots(DBSnapshotIdentifier=src["snapshot_id"])
+        self.assertEqual(got["DBSnapshots"][0]["OptionGroupName"], "ora-tde")
+        key = self.key(ACCOUNT_A, RB)
+        with self.assertRaises(ClientError) as cm:
+            self.rds_ab.copy_db_snapshot(SourceDBSnapshotIdentifier=src["arn"],
+                                         TargetDBSnapshotIdentifier="t1", KmsKeyId=key,
+                                         SourceRegion=RA)
+        self.assertEqual(code_of(cm), "InvalidParameterValue")
+        self.assertIn("requires a target option group", str(cm.exception))
+        copy = self.rds_ab.copy_db_snapshot(SourceDBSnapshotIdentifier=src["arn"],
+                                            TargetDBSnapshotIdentifier="t1", KmsKeyId=key,
+                                            SourceRegion=RA, OptionGroupName="ora-tde-b")
+        self.assertEqual(copy["DBSnapshot"]["OptionGroupName"], "ora-tde-b")
+        local = self.rds_a.copy_db_snapshot(SourceDBSnapshotIdentifier=src["snapshot_id"],
+                                            TargetDBSnapshotIdentifier="t2")
+        self.assertEqual(local["DBSnapshot"]["OptionGroupName"], "ora-tde")
+
     def test_unencrypted_db_snapshot_copied_with_a_key_is_encrypted_with_it(self):
         src = self.automated("plain-db", encrypted=False)
         self.wait()

@@ -44,6 +44,9 @@ def topology(stack="t1", sources=None, tags=None, timeout=60, backup=B, prevent_
             lines.append("    clusters: [%s]" % ", ".join(s["clusters"]))
         if s.get("kms_keys"):
             lines.append("    kms_keys: [%s]" % ", ".join(s["kms_keys"]))
+        if s.get("option_groups"):
+            lines.append("    option_groups: {%s}" % ", ".join(
+                "%s: %s" % item for item in sorted(s["option_groups"].items())))
     lines += ["backup:", '  account: "%s"' % backup, "  region: %s" % RB,
               '  profile: "%s"' % backup, "key:", "  deletion_window_days: 7",
               "  prevent_destroy: %s" % ("true" if prevent_destroy else "false"),
@@ -241,6 +244,31 @@ class EngineTest(EngineCase):
         H.advance(120)  # the next snapshot, named for a later minute
         self.assertEqual(H.control("POST", "/_emu/rds/automated-snapshot", snapshot)[0], 200)
         H.control("POST", "/_emu/wait-idle", {"timeout_s": 120})
+        self.assertEqual(len(self.backup_copy_keys()), 1)
+        self.run_tool("destroy", "--auto-approve", "--force-key-deletion")
+
+    def test_database_with_a_non_default_option_group(self):
+        """Oracle or SQL Server with TDE: a copy across Regions needs an option group of Region-B.
+        Without sources[].option_groups the copy is refused (as AWS does) and the function's log
+        says what to set; with it the next snapshot arrives, its copy in that option group."""
+        source = {"account": A, "region": RA, "instances": ["ledger-db"]}
+        self.write(topology(sources=[source]))
+        self.apply()
+        snapshot = {"account": A, "region": RA, "db_instance": "ledger-db",
+                    "option_group": "ledger-tde"}
+        self.assertEqual(H.control("POST", "/_emu/rds/automated-snapshot", snapshot)[0], 200)
+        H.control("POST", "/_emu/wait-idle", {"timeout_s": 120})
+        rds_rb = H.client("rds", account=A, region=RB)
+        self.assertEqual(rds_rb.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"], [])
+        _, logs = H.control("GET", "/_emu/lambda-logs")
+        self.assertIn("sources[].option_groups", json.dumps(logs))
+        self.write(topology(sources=[dict(source, option_groups={"ledger-db": "ledger-tde-b"})]))
+        self.apply()
+        H.advance(120)
+        self.assertEqual(H.control("POST", "/_emu/rds/automated-snapshot", snapshot)[0], 200)
+        H.control("POST", "/_emu/wait-idle", {"timeout_s": 120})
+        copies = rds_rb.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
+        self.assertEqual([c["OptionGroupName"] for c in copies], ["ledger-tde-b"])
         self.assertEqual(len(self.backup_copy_keys()), 1)
         self.run_tool("destroy", "--auto-approve", "--force-key-deletion")
 

@@ -14,7 +14,6 @@ pipeline that did not delete would fail its copies within days.
 import datetime
 import os
 import sys
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)

@@ -207,7 +207,7 @@ class HandlerTest(unittest.TestCase):
 
 
 class CopyTest(HandlerTest):
-    def expect_copy_instance(self, source_arn, target, source_region=REGION_A):
+    def expect_copy_instance(self, source_arn, target, source_region=REGION_A, **more):
         self.not_found("describe_db_snapshots", "DBSnapshotNotFound", {"DBSnapshotIdentifier": target})
         self.rds_stub.add_response(
             "copy_db_snapshot",
@@ -225,8 +225,28 @@ class CopyTest(HandlerTest):
                 "CopyTags": True,
                 "Tags": expected_copy_tags(source_arn),
                 "SourceRegion": source_region,
+                **more,
             },
         )
+
+    def test_option_group_of_the_database_and_region(self):
+        """RDSBK_OPTION_GROUPS names, per Region-A and database pattern, the option group of
+        Region-B a copy needs (TDE): the first that matches is passed; other Regions' are not."""
+        groups = f"ap-southeast-2/prod-db=og-other,{REGION_A}/prod-*=og-tde,{REGION_A}/prod-db=og-x"
+        self.expect_copy_instance(SRC_ARN, COPY_ID, OptionGroupName="og-tde")
+        with mock.patch.dict(os.environ, {"RDSBK_OPTION_GROUPS": groups}):
+            self.invoke(copy_snapshot, rds_event("RDS-EVENT-0091", SRC_ARN, SNAP_ID))
+        self.assert_one_line("copy", "copied", SRC_ARN, COPY_ID)
+
+    def test_option_group_missing_is_explained(self):
+        self.not_found("describe_db_snapshots", "DBSnapshotNotFound", {"DBSnapshotIdentifier": COPY_ID})
+        self.rds_stub.add_client_error(
+            "copy_db_snapshot", "InvalidParameterValue",
+            "The snapshot requires a target option group with the following options: [TDE]")
+        with self.assertRaises(ClientError):
+            self.invoke(copy_snapshot, rds_event("RDS-EVENT-0091", SRC_ARN, SNAP_ID))
+        self.assertIn("sources[].option_groups", self.logs[0]["hint"])
+        self.assertFalse(self.logs[0]["retryable"])
 
     def test_instance_snapshot_copied_with_key_tags_and_source_region(self):
         self.expect_copy_instance(SRC_ARN, COPY_ID)

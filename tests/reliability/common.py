@@ -60,6 +60,9 @@ def topology_text(url, stack="rel", sources=None, backup=B, timeout=60, extra=""
             lines.append("    clusters: [%s]" % ", ".join(s["clusters"]))
         if s.get("kms_keys"):
             lines.append("    kms_keys: [%s]" % ", ".join(s["kms_keys"]))
+        if s.get("option_groups"):
+            lines.append("    option_groups: {%s}" % ", ".join(
+                "%s: %s" % item for item in sorted(s["option_groups"].items())))
     lines += ["backup:", '  account: "%s"' % backup, "  region: %s" % RB,
               '  profile: "%s"' % (backup_profile or backup), "key:",
               "  deletion_window_days: 7",

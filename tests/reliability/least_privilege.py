@@ -16,7 +16,8 @@ usage: /usr/bin/python3 tests/reliability/least_privilege.py PATH/TO/rdsbk-provi
      but for the copy role's reading with its source's declared keys (sources[].kms_keys);
      CreateGrant/ListGrants/RevokeGrant only with kms:GrantIsForAWSResource;
    - RDS actions of a source account's roles only on that account's snapshots, of the listed
-     databases (but for Describe*, which the share sweep needs on all of the account's snapshots
+     databases (and CopyDBSnapshot on the option groups of Region-B the sources name), (but for
+     Describe*, which the share sweep needs on all of the account's snapshots
      in Region-B to list them, and the deletions of retention, on the account's snapshots in
      Region-B tagged rdsbk:stack=<stack> only); the backup role's only on the listed databases'
      snapshots (with the same two exceptions in the backup account);
@@ -48,6 +49,8 @@ SOURCES = {A1: ("eu-central-1", ["orders-db"], []),
            A4: ("ap-southeast-2", ["payments-db"], [])}
 # sources[].kms_keys of the example: the keys its copy role may read snapshots with
 SOURCE_KEYS = {A3: ["arn:aws:kms:us-east-1:333333333333:key/0f3c2a9e-6d1b-4f7a-9c52-1e8b7d4a6c30"]}
+# sources[].option_groups of the example
+OPTION_GROUPS = {A4: ["payments-tde-eu-west-1"]}
 RB = "eu-west-1"
 KEY_REF = "${backup.kms_key.shared#arn}"
 ARN = re.compile(r"^arn:aws:([a-z0-9-]+):([a-z0-9-]*):(\d{12}):(.+)$")
@@ -128,6 +131,12 @@ def check_identity_policy(name, doc, account):
             else:
                 check(acct in list(SOURCES) + [BK], "%s: rds on unknown account %s" % (name, r))
             db = rest.split(":")[-1]
+            if rest.startswith("og:"):
+                # a copy names its option group of Region-B (sources[].option_groups)
+                check(actions == ["rds:CopyDBSnapshot"] and acct == account and
+                      m.group(2) == RB and db in OPTION_GROUPS.get(account, []),
+                      "%s: %s on option group %s" % (name, actions, r))
+                continue
             if db == "*":
                 # listing (the share sweep finds copies whose event never came): read-only, in
                 # the role's own account and Region-B only
@@ -269,7 +278,8 @@ def live_checks(binary, docs):
     try:
         sources = [{"account": a, "region": r, "instances": [i + ("*" if i.endswith("-") else "")
                                                               for i in inst],
-                    "clusters": cl, "kms_keys": SOURCE_KEYS.get(a)}
+                    "clusters": cl, "kms_keys": SOURCE_KEYS.get(a),
+                    "option_groups": {"payments-db": g for g in OPTION_GROUPS.get(a, [])}}
                    for a, (r, inst, cl) in SOURCES.items()]
         w.write_topology(stack="fleet-dr", sources=sources)
         w.run("apply", "--auto-approve", check_rc=0)

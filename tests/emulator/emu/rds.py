@@ -3,7 +3,8 @@ manual DB (cluster) snapshots, copies across Regions and accounts with KMS check
 (restore attribute), tags, restore, and the RDS lifecycle events into EventBridge.
 
 Owner: H4.  Control route: POST /_emu/rds/automated-snapshot {"account", "region",
-"db_instance" | "db_cluster", optional "kms_key_id", "encrypted", "backup_retention_days"}
+"db_instance" | "db_cluster", optional "kms_key_id", "encrypted", "backup_retention_days",
+"option_group" (an instance's non-default option group, e.g. for Oracle TDE)}
 creates the instance or cluster if missing and takes an automated snapshot at AWS time
 (emu.now()) ("creating" -> RDS-EVENT-0090/0168, then "available" -> 0091/0169) ->
 {"snapshot_id", "arn"}.  POST /_emu/rds/config {"delay_s": s} sets how long creations and
@@ -115,6 +116,10 @@ def valid_identifier(ident, max_len=255):
 
 def _bad_param(msg):
     return AwsError("InvalidParameterValue", msg, status=400)
+
+
+# The option group of an instance made without one (its engine's default).
+DEFAULT_OPTION_GROUP = "default:postgres-15"
 
 
 class RdsService:
@@ -284,7 +289,8 @@ class RdsService:
             snap.update({"AvailabilityZone": region + "a", "VpcId": "vpc-emu",
                          "InstanceCreateTime": owner["InstanceCreateTime"],
                          "StorageType": "gp2", "DbiResourceId": owner.get("DbiResourceId"),
-                         "OriginalSnapshotCreateTime": now})
+                         "OriginalSnapshotCreateTime": now,
+                         "OptionGroupName": owner.get("_option_group", DEFAULT_OPTION_GROUP)})
         else:
             snap.update({"ClusterCreateTime": owner["ClusterCreateTime"],
                          "AvailabilityZones": [region + "a", region + "b"],
@@ -403,6 +409,9 @@ class RdsService:
         encrypted = body.get("encrypted", True)
         if not isinstance(encrypted, bool):
             return 400, {"error": "encrypted must be true or false (JSON booleans)"}
+        option_group = body.get("option_group")
+        if option_group is not None and (kind != "db" or not valid_identifier(option_group, 255)):
+            return 400, {"error": "option_group: an option group name, for a db_instance"}
         partition = "aws-cn" if region.startswith("cn-") else \
             "aws-us-gov" if region.startswith("us-gov-") else "aws"
         with self.emu.lock:
@@ -417,6 +426,10 @@ class RdsService:
                     owner = self._new_instance(account, region, owner_id,
                                                body.get("kms_key_id"), encrypted,
                                                partition=partition, retention=days)
+                    if option_group:
+                        owner["_option_group"] = option_group.lower()
+                        owner["OptionGroupMemberships"] = [
+                            {"OptionGroupName": option_group.lower(), "Status": "in-sync"}]
             elif retention is not None:  # as ModifyDB*'s BackupRetentionPeriod would
                 owner["BackupRetentionPeriod"] = retention
             ts = int(self.emu.now()) // 60 * 60
@@ -604,6 +617,7 @@ class RdsService:
         if (kind, ctx.account, ctx.region, target) in self.snaps:
             raise AwsError(k["exists"], "Cannot create the snapshot because a snapshot with "
                            "the identifier %s already exists." % target)
+        self._check_option_group(ctx, kind, src, params, cross_region)
         src_encrypted = bool(src[k["enc"]])
         key_ref = params.get("KmsKeyId")
         if key_ref and not src_encrypted and kind == "cluster":
@@ -655,6 +669,8 @@ class RdsService:
                 snap["SourceRegion"] = region
             snap["OriginalSnapshotCreateTime"] = src.get("OriginalSnapshotCreateTime",
                                                          src["SnapshotCreateTime"])
+            snap["OptionGroupName"] = (params.get("OptionGroupName") or
+                                       src.get("OptionGroupName") or DEFAULT_OPTION_GROUP)
         else:
             snap["SourceDBClusterSnapshotArn"] = src_arn
         if params.get("CopyTags") and not cross_account:
@@ -677,6 +693,21 @@ class RdsService:
         self.emu.submit(self._finish, (kind, ctx.account, ctx.region, target), finish,
                         delay_s=self.delay_s)
         return {k["out"]: self._snap_out(snap)}
+
+    def _check_option_group(self, ctx, kind, src, params, cross_region):
+        """A DB snapshot of an instance with a non-default option group (Oracle or SQL Server TDE,
+        Oracle's Timezone...) copied to another Region needs a target option group, as on AWS;
+        naming one is authorized on the option group's ARN too."""
+        target_og = params.get("OptionGroupName")
+        if kind != "db":
+            return
+        if target_og:
+            ctx.authorize("rds:CopyDBSnapshot",
+                          self._arn(ctx.partition, ctx.region, ctx.account, "og", target_og))
+        source_og = src.get("OptionGroupName") or DEFAULT_OPTION_GROUP
+        if cross_region and not target_og and not source_og.startswith("default:"):
+            raise _bad_param("The snapshot requires a target option group with the following "
+                             "options: [TDE]")
 
     def CopyDBSnapshot(self, ctx, params):
         return self._copy(ctx, "db", params)
