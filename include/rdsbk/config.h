@@ -11,6 +11,12 @@
 
 #define RDSBK_ACCOUNT_LEN 12
 
+/* Limits on what a topology file may be: far above any real topology (a few hundred nodes, five
+ * levels), far below what makes validation slow. */
+#define RDSBK_MAX_TOPOLOGY_BYTES (1024 * 1024)
+#define RDSBK_MAX_YAML_NODES 100000 /* after alias expansion: an alias counts what it names */
+#define RDSBK_MAX_YAML_DEPTH 32
+
 /* Where a value came from, for error messages (1-based). */
 struct rdsbk_pos {
     int line;
@@ -103,15 +109,21 @@ struct rdsbk_topology {
     struct rdsbk_endpoints endpoints;
 };
 
-/* One problem found while loading: `file:line:col: error: message` when printed. */
+/* One problem found while loading: `file:line:col: error: message` when printed. The message is
+ * safe to print on a terminal (rdsbk_str_escape_terminal). */
 struct rdsbk_diagnostic {
     struct rdsbk_pos pos;
     char message[512];
 };
 
+/* How many problems a load keeps, the first ones in file order: a hostile file can have a
+ * problem every few bytes, and nobody reads the 2,000th. */
+#define RDSBK_MAX_DIAGNOSTICS 50
+
 struct rdsbk_diagnostics {
-    struct rdsbk_diagnostic *items;
-    size_t count;
+    struct rdsbk_diagnostic *items; /* in file order (by position, then as found) */
+    size_t count;                   /* at most RDSBK_MAX_DIAGNOSTICS */
+    size_t more;                    /* problems found beyond those kept */
 };
 
 void rdsbk_diagnostics_clean_up(struct rdsbk_diagnostics *diags);
@@ -119,7 +131,10 @@ void rdsbk_diagnostics_clean_up(struct rdsbk_diagnostics *diags);
 /*
  * Reads and validates the topology at `path`. On success returns 0 and `*out` (free with
  * rdsbk_topology_free). When the file cannot be read returns RDSBK_EIO with the error set. When it
- * is invalid returns RDSBK_EINVALID and fills `diags` with every problem found, in file order.
+ * is invalid returns RDSBK_EINVALID and fills `diags` with the first RDSBK_MAX_DIAGNOSTICS
+ * problems in file order and the count of the others. A file over 1 MiB, or whose YAML holds more
+ * than RDSBK_MAX_YAML_NODES nodes once its aliases are expanded, or nests deeper than
+ * RDSBK_MAX_YAML_DEPTH, is refused before it is walked.
  */
 int rdsbk_topology_load(struct rdsbk_topology **out, struct rdsbk_diagnostics *diags,
                         const char *path);

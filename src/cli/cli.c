@@ -86,6 +86,9 @@ int rdsbk_cli_load_topology(struct rdsbk_topology **out, const struct rdsbk_cli_
     for (size_t i = 0; i < diags.count; i++)
         fprintf(stderr, "%s:%d:%d: %serror:%s %s\n", args->file, diags.items[i].pos.line,
                 diags.items[i].pos.col, red, reset, diags.items[i].message);
+    if (diags.more)
+        fprintf(stderr, "%s: ... and %zu more problem%s\n", args->file, diags.more,
+                diags.more == 1 ? "" : "s");
     if (rc && diags.count == 0)
         rdsbk_cli_print_error(args);
     rdsbk_diagnostics_clean_up(&diags);

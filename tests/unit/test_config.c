@@ -7,12 +7,20 @@
 #include <cmocka.h>
 
 #include "config/validate.h"
+#include "rdsbk/buf.h"
 #include "rdsbk/config.h"
+#include "rdsbk/error.h"
 #include "test_fan_in_text.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 static struct rdsbk_topology *s_parse(const char *text, struct rdsbk_diagnostics *diags) {
     struct rdsbk_topology *t = NULL;
@@ -231,6 +239,137 @@ static void test_bus_policy_quota(void **state) {
     }
 }
 
+/* ---- hostile input: every one refused within a time and memory budget ------------------- */
+
+#define S_BUDGET_SECONDS 2.0
+#define S_BUDGET_KB (200 * 1024)
+#define S_HEAD                                                                                     \
+    "version: 1\nstack: orders-dr\nbackup: {account: '222222222222', region: eu-west-1}\n"
+#define S_SOURCE_AT "source: {account: '111111111111', region: eu-central-1, "
+#define S_SOURCE S_SOURCE_AT "instances: [db]}\n"
+
+/* A hostile topology: S_HEAD, `head`, `item` n times (%d: its number), `middle`, `item2` n2
+ * times, `tail`. A few hundred KB each, all under the 1 MiB limit but the last. */
+static const struct {
+    const char *name;
+    const char *head;
+    const char *item;
+    int n;
+    const char *middle;
+    const char *item2;
+    int n2;
+    const char *tail;
+} s_hostile[] = {
+    {"2,000 duplicate sources", "sources:\n",
+     "  - {account: '111111111111', region: eu-central-1, instances: [db]}\n", 2000, "", "", 0, ""},
+    {"40,000 unknown keys in one mapping", S_SOURCE "key:\n", "  k%d: 1\n", 40000, "", "", 0, ""},
+    {"40,000 times the same key", S_SOURCE "key:\n", "  multi_region: true\n", 40000, "", "", 0,
+     ""},
+    {"40,000 identifiers, the last listed twice", S_SOURCE_AT "instances: [db0", ", db%d", 40000,
+     ", db1]}\n", "", 0, ""},
+    {"60,000 times one identifier", S_SOURCE_AT "instances: [db", ", db", 60000, "]}\n", "", 0, ""},
+    {"1,000 aliases of a source of 1,000 aliases of an identifier", "x: &x db\nl: &l [*x", ", *x",
+     999, "]\nsources: [&s {account: '111111111111', region: eu-central-1, instances: *l}", ", *s",
+     999, "]\n"},
+    {"600 sources, each its own account", "sources:\n",
+     "  - {account: '111111%d', region: eu-central-1, instances: [db]}\n", 600, "", "", 0, ""},
+    {"1,200 databases", S_SOURCE_AT "instances: [db", ", db%d", 1200, "]}\n", "", 0, ""},
+    {"12,000 sources with a bad account", "sources:\n",
+     "  - {account: 'x%d', region: eu-central-1, instances: [db]}\n", 12000, "", "", 0, ""},
+    {"200,000 nested lists", "tags: ", "[", 200000, "", "]", 200000, "\n"},
+    {"a billion laughs (10 aliases, 9 levels)",
+     "a0: &a0 [db, db, db, db, db, db, db, db, db, db]\n"
+     "a1: &a1 [*a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0]\n"
+     "a2: &a2 [*a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1]\n"
+     "a3: &a3 [*a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2]\n"
+     "a4: &a4 [*a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3]\n"
+     "a5: &a5 [*a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4]\n"
+     "a6: &a6 [*a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5]\n"
+     "a7: &a7 [*a6, *a6, *a6, *a6, *a6, *a6, *a6, *a6, *a6, *a6]\n"
+     "a8: &a8 [*a7, *a7, *a7, *a7, *a7, *a7, *a7, *a7, *a7, *a7]\n" S_SOURCE_AT "instances: *a8}\n",
+     "", 0, "", "", 0, ""},
+    {"a list that holds itself", S_SOURCE "sources: &r [*r]\n", "", 0, "", "", 0, ""},
+    {"1 MiB and a byte", S_SOURCE "#", " ", 1024 * 1024, "\n", "", 0, ""},
+};
+
+/* Adds `item` with its "%d" (if any) replaced by `k` in six digits. */
+static int s_add_numbered(struct rdsbk_buf *b, const char *item, int k) {
+    const char *at = strstr(item, "%d");
+    int rc;
+
+    if (!at)
+        return rdsbk_buf_adds(b, item);
+    rc = rdsbk_buf_add(b, item, (size_t)(at - item));
+    rc = rc ? rc : rdsbk_buf_printf(b, "%06d", k);
+    return rc ? rc : rdsbk_buf_adds(b, at + 2);
+}
+
+static char *s_hostile_text(size_t i) {
+    struct rdsbk_buf b = RDSBK_BUF_INIT;
+    int rc = rdsbk_buf_adds(&b, S_HEAD);
+
+    rc = rc ? rc : rdsbk_buf_adds(&b, s_hostile[i].head);
+    for (int k = 0; !rc && k < s_hostile[i].n; k++)
+        rc = s_add_numbered(&b, s_hostile[i].item, k);
+    rc = rc ? rc : rdsbk_buf_adds(&b, s_hostile[i].middle);
+    for (int k = 0; !rc && k < s_hostile[i].n2; k++)
+        rc = rdsbk_buf_adds(&b, s_hostile[i].item2);
+    rc = rc ? rc : rdsbk_buf_adds(&b, s_hostile[i].tail);
+    assert_int_equal(rc, 0);
+    return rdsbk_buf_detach(&b);
+}
+
+/* In a child of its own (so that its peak memory is its own): parses `text`; exits 0 when it was
+ * refused as invalid with at most RDSBK_MAX_DIAGNOSTICS problems listed. */
+static void s_hostile_child(const char *text) {
+    struct rdsbk_topology *t = NULL;
+    struct rdsbk_diagnostics d;
+    int rc;
+
+    alarm(30); /* the code before the limits took minutes: stop there */
+    rc = rdsbk_topology_parse(&t, &d, "hostile.yaml", text, strlen(text));
+    _exit(rc == RDSBK_EINVALID && !t && d.count <= 50 ? 0 : 1);
+}
+
+/* Runs hostile case `i` in a child; false (after saying why) when it was not refused within the
+ * budget. */
+static bool s_hostile_case(size_t i) {
+    char *text = s_hostile_text(i);
+    struct timespec t0, t1;
+    struct rusage ru;
+    int status = 0;
+    double seconds;
+    pid_t pid;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        s_hostile_child(text);
+    assert_int_equal(wait4(pid, &status, 0, &ru), pid);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    print_message("%-62s %8zu bytes: %6.2f s, %4ld MB%s\n", s_hostile[i].name, strlen(text),
+                  seconds, ru.ru_maxrss / 1024,
+                  WIFSIGNALED(status)   ? " (killed)"
+                  : WEXITSTATUS(status) ? " (not refused)"
+                                        : "");
+    free(text);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 && seconds <= S_BUDGET_SECONDS &&
+           ru.ru_maxrss <= S_BUDGET_KB;
+}
+
+static void test_hostile_input_budget(void **state) {
+    int failed = 0;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(s_hostile) / sizeof(s_hostile[0]); i++)
+        failed += !s_hostile_case(i);
+    if (failed)
+        fail_msg("%d hostile topologies not refused within %.0f s and %d MB each", failed,
+                 S_BUDGET_SECONDS, S_BUDGET_KB / 1024);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_and_shorthand),
@@ -241,6 +380,7 @@ int main(void) {
         cmocka_unit_test(test_db_patterns),
         cmocka_unit_test(test_other_checks),
         cmocka_unit_test(test_bus_policy_quota),
+        cmocka_unit_test(test_hostile_input_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
