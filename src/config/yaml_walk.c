@@ -1,6 +1,7 @@
 /* Typed access to a loaded libyaml document: see yaml_walk.h. */
 #include "yaml_walk.h"
 
+#include "rdsbk/str.h"
 #include "unique.h"
 
 #include <errno.h>
@@ -47,6 +48,7 @@ static void s_verror(struct rdsbk_yaml_walk *w, struct rdsbk_pos pos, const char
     struct rdsbk_diagnostics *d = w->diags;
     size_t at = s_slot(d, pos);
     struct rdsbk_diagnostic *item;
+    char raw[sizeof(item->message)];
 
     if (at == RDSBK_MAX_DIAGNOSTICS) {
         d->more++;
@@ -67,7 +69,9 @@ static void s_verror(struct rdsbk_yaml_walk *w, struct rdsbk_pos pos, const char
     memmove(item + 1, item, (d->count - at) * sizeof(*item));
     d->count++;
     item->pos = pos;
-    vsnprintf(item->message, sizeof(item->message), fmt, ap);
+    /* values from the file are quoted in messages: nothing in them may reach a terminal raw */
+    vsnprintf(raw, sizeof(raw), fmt, ap);
+    rdsbk_str_escape_terminal(item->message, sizeof(item->message), raw);
 }
 
 void rdsbk_yaml_error_at(struct rdsbk_yaml_walk *w, struct rdsbk_pos pos, const char *fmt, ...) {
