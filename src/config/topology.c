@@ -495,13 +495,43 @@ static bool s_has_tag(const struct rdsbk_topology *t, const char *key) {
     return false;
 }
 
+/* The character AWS refuses in `s`, for a message: " (not U+XXXX)", or "". */
+static const char *s_refused(char *out, size_t size, const char *s) {
+    long cp = rdsbk_tag_refused_char(s);
+
+    if (cp < 0)
+        return "";
+    snprintf(out, size, " (not U+%04lX)", (unsigned long)cp);
+    return out;
+}
+
+/* Whether tag key `ks` (node `k`) and value `vs` (node `v`) are what AWS accepts: lengths, the
+ * reserved prefixes, the characters of its tag pattern. Records what is wrong. */
+static bool s_tag_valid(struct rdsbk_yaml_walk *w, const yaml_node_t *k, const yaml_node_t *v,
+                        const char *ks, const char *vs) {
+    const char *problem = rdsbk_check_tag_key(ks);
+    char refused[32];
+
+    if (problem) {
+        rdsbk_yaml_error(w, k, "tags: key '%s' %s%s", ks, problem,
+                         s_refused(refused, sizeof(refused), ks));
+        return false;
+    }
+    problem = rdsbk_check_tag_value(vs);
+    if (problem) {
+        rdsbk_yaml_error(w, v, "tags.%s: value '%s' %s%s", ks, vs, problem,
+                         s_refused(refused, sizeof(refused), vs));
+        return false;
+    }
+    return true;
+}
+
 /* Adds the tag of key node `k` and value node `v` when both are valid; false when no more tags
  * may be added. */
 static bool s_tag(struct rdsbk_yaml_walk *w, struct rdsbk_topology *t, const yaml_node_t *k,
                   const yaml_node_t *v) {
     const char *ks = rdsbk_yaml_scalar(w, k, "tag key");
     const char *vs = NULL;
-    const char *problem;
     struct rdsbk_tag *grown;
     char *key;
     char *val;
@@ -512,16 +542,8 @@ static bool s_tag(struct rdsbk_yaml_walk *w, struct rdsbk_topology *t, const yam
                  : rdsbk_yaml_scalar(w, v, "tag value");
     if (!ks || !vs)
         return true;
-    problem = rdsbk_check_tag_key(ks);
-    if (problem) {
-        rdsbk_yaml_error(w, k, "tags: key '%s' %s", ks, problem);
+    if (!s_tag_valid(w, k, v, ks, vs))
         return true;
-    }
-    problem = rdsbk_check_tag_value(vs);
-    if (problem) {
-        rdsbk_yaml_error(w, v, "tags.%s: value %s", ks, problem);
-        return true;
-    }
     if (s_has_tag(t, ks)) {
         rdsbk_yaml_error(w, k, "tags: duplicate key '%s'", ks);
         return true;

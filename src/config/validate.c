@@ -2,6 +2,7 @@
 #include "validate.h"
 #include "rdsbk/config.h"
 #include "rdsbk/endpoints.h"
+#include "rdsbk/str.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -183,13 +184,22 @@ const char *rdsbk_check_runtime(const char *s) {
     return "must be a Lambda Python runtime from python3.9 to python3.13";
 }
 
-/* AWS tag characters: letters, digits, white space and _ . : / = + - @ */
-static bool s_tag_chars(const char *s) {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x80 && !isalnum(*p) && *p != ' ' && !strchr("_.:/=+-@", *p))
-            return false;
-    return true;
+long rdsbk_tag_refused_char(const char *s) {
+    while (*s) {
+        unsigned cp;
+        size_t len = rdsbk_utf8_decode(&cp, s);
+
+        if (len == 0)
+            return (unsigned char)*s;
+        if (!rdsbk_tag_char(cp))
+            return (long)cp;
+        s += len;
+    }
+    return -1;
 }
+
+/* What a tag may hold (rdsbk_tag_char). */
+#define S_TAG_CHARS "may hold only letters, digits, spaces and _ . : / = + - @"
 
 /* Length in characters, not bytes: AWS counts Unicode characters. */
 static size_t s_utf8_len(const char *s) {
@@ -208,16 +218,16 @@ const char *rdsbk_check_tag_key(const char *s) {
         return "must not start with aws: (reserved by AWS)";
     if (strncmp(s, "rdsbk:", 6) == 0)
         return "must not start with rdsbk: (reserved for rdsbk-provision)";
-    if (!s_tag_chars(s))
-        return "may hold only letters, digits, spaces and _ . : / = + - @";
+    if (rdsbk_tag_refused_char(s) >= 0)
+        return S_TAG_CHARS;
     return NULL;
 }
 
 const char *rdsbk_check_tag_value(const char *s) {
     if (s_utf8_len(s) > 256)
         return "is longer than 256 characters";
-    if (!s_tag_chars(s))
-        return "may hold only letters, digits, spaces and _ . : / = + - @";
+    if (rdsbk_tag_refused_char(s) >= 0)
+        return S_TAG_CHARS;
     return NULL;
 }
 

@@ -201,6 +201,59 @@ static void test_other_checks(void **state) {
     assert_non_null(rdsbk_check_runtime("nodejs20.x"));
 }
 
+/* AWS's tag pattern ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$, for keys and values alike. */
+static const struct {
+    const char *value;
+    long refused; /* the first character refused, -1: none */
+} s_tag_chars[] = {
+    {"", -1},
+    {"cost center:a/b=c+d-e@f", -1},
+    {"caf\xc3\xa9 J\xc3\xb6rg", -1},      /* letters (Ll) */
+    {"\xe6\x97\xa5\xe6\x9c\xac", -1},     /* letters (Lo) */
+    {"\xd9\xa3\xc2\xb2\xe2\x85\xa0", -1}, /* digits and numbers (Nd, No, Nl) */
+    {"a\xc2\xa0\xe3\x80\x80"
+     "b",
+     -1},                         /* no-break and ideographic spaces (Zs) */
+    {"5 \xe2\x82\xac", 0x20AC},   /* a currency sign (Sc) */
+    {"data\xe2\x80\xae", 0x202E}, /* a bidirectional override (Cf) */
+    {"a\xc2\x9b"
+     "31m",
+     0x9B},                        /* a C1 control (Cc) */
+    {"a\033[2J", 0x1B},            /* ESC */
+    {"a\tb", '\t'},                /* tab is a control, not \p{Z} */
+    {"\xf0\x9f\x90\x98", 0x1F418}, /* a symbol (So) */
+    {"e\xcc\x81", 0x301},          /* a combining accent (Mn) */
+    {"{x}", '{'},
+    {"a,b", ','},
+    {"a\"b", '"'},
+};
+
+static void test_tag_characters(void **state) {
+    char long_value[2 * 257 + 1] = {0};
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(s_tag_chars) / sizeof(s_tag_chars[0]); i++) {
+        long refused = rdsbk_tag_refused_char(s_tag_chars[i].value);
+        if (refused != s_tag_chars[i].refused)
+            fail_msg("tag '%s': refused U+%04lX, expected U+%04lX", s_tag_chars[i].value,
+                     (unsigned long)refused, (unsigned long)s_tag_chars[i].refused);
+        if ((rdsbk_check_tag_value(s_tag_chars[i].value) == NULL) != (refused < 0))
+            fail_msg("tag value '%s': checked otherwise", s_tag_chars[i].value);
+    }
+    /* lengths in characters: values 0..256, keys 1..128 */
+    for (int i = 0; i < 256; i++)
+        memcpy(long_value + 2 * i, "\xc3\xa9", 2);
+    assert_null(rdsbk_check_tag_value(long_value));
+    memcpy(long_value + 2 * 256, "\xc3\xa9", 2);
+    assert_non_null(rdsbk_check_tag_value(long_value));
+    long_value[2 * 128] = '\0';
+    assert_null(rdsbk_check_tag_key(long_value));
+    memcpy(long_value + 2 * 128, "\xc3\xa9", 3);
+    assert_non_null(rdsbk_check_tag_key(long_value));
+    assert_non_null(rdsbk_check_tag_key(""));
+    assert_non_null(rdsbk_check_tag_key("team\xe2\x81\xa6"));
+}
+
 /* Parses s_fan_in_text(n, 1, extra). */
 static struct rdsbk_topology *s_fan_in(int n, const char *extra, struct rdsbk_diagnostics *d) {
     char *text = s_fan_in_text(n, 1, extra);
@@ -379,6 +432,7 @@ int main(void) {
         cmocka_unit_test(test_regions),
         cmocka_unit_test(test_db_patterns),
         cmocka_unit_test(test_other_checks),
+        cmocka_unit_test(test_tag_characters),
         cmocka_unit_test(test_bus_policy_quota),
         cmocka_unit_test(test_hostile_input_budget),
     };
