@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "rdsbk/config.h"
 #include "rdsbk/error.h"
+#include "rdsbk/log.h"
 #include "rdsbk/str.h"
 
 #include <stdio.h>
@@ -77,17 +78,23 @@ const struct rdsbk_cli_command rdsbk_cmd_help = {
     1,
     s_help_run};
 
-/* The problems found in the topology, each as FILE:LINE:COL: error: MESSAGE (the messages are
- * escaped by the loader, the file name here), then the count of those not listed. */
+/* The problems found in the topology, in file order, each as FILE:LINE:COL: error: MESSAGE or,
+ * like every warning of the tool, warning: FILE:LINE:COL: MESSAGE (the messages are escaped by the
+ * loader, the file name here), then the count of those not listed. */
 static void s_print_diagnostics(const struct rdsbk_diagnostics *diags,
                                 const struct rdsbk_cli_args *args) {
     const char *red = args->color && isatty(STDERR_FILENO) ? "\033[1;31m" : "";
     const char *reset = args->color && isatty(STDERR_FILENO) ? "\033[0m" : "";
     char *file = rdsbk_str_escape_terminal_dup(args->file);
 
-    for (size_t i = 0; i < diags->count; i++)
-        fprintf(stderr, "%s:%d:%d: %serror:%s %s\n", file ? file : "?", diags->items[i].pos.line,
-                diags->items[i].pos.col, red, reset, diags->items[i].message);
+    for (size_t i = 0; i < diags->count; i++) {
+        const struct rdsbk_diagnostic *d = &diags->items[i];
+        if (d->severity == RDSBK_SEVERITY_WARNING)
+            rdsbk_log_warn("%s:%d:%d: %s", file ? file : "?", d->pos.line, d->pos.col, d->message);
+        else
+            fprintf(stderr, "%s:%d:%d: %serror:%s %s\n", file ? file : "?", d->pos.line, d->pos.col,
+                    red, reset, d->message);
+    }
     if (diags->more)
         fprintf(stderr, "%s: ... and %zu more problem%s\n", file ? file : "?", diags->more,
                 diags->more == 1 ? "" : "s");

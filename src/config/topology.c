@@ -271,6 +271,27 @@ struct s_db_entry {
     int number; /* in the list */
 };
 
+/* A copy of identifier `v` (node `n`, `what` for messages) in lower case, with a warning when that
+ * changed it: RDS stores identifiers in lower case (Orders-DB is orders-db there), while the
+ * pipeline's event patterns and IAM ARNs compare case by case, so a mixed-case id would match
+ * nothing. NULL after recording out-of-memory. */
+static char *s_lower(struct rdsbk_yaml_walk *w, const yaml_node_t *n, const char *what,
+                     const char *v) {
+    char *id = s_strdup(w, v);
+    bool changed = false;
+
+    for (char *p = id; p && *p; p++) {
+        changed |= *p >= 'A' && *p <= 'Z';
+        *p = (char)tolower((unsigned char)*p);
+    }
+    if (changed)
+        rdsbk_yaml_warning(w, n,
+                           "%s: '%s' is read as '%s': RDS stores identifiers in lower case, and "
+                           "the pipeline's event patterns and IAM ARNs are case-sensitive",
+                           what, v, id);
+    return id;
+}
+
 /* Appends the identifier of node `n` (number `i` of the list `what`) to `*entries` unless it is
  * invalid (recorded). */
 static void s_db_entry(struct rdsbk_yaml_walk *w, const yaml_node_t *n, const char *what, int i,
@@ -293,7 +314,7 @@ static void s_db_entry(struct rdsbk_yaml_walk *w, const yaml_node_t *n, const ch
     if (!grown)
         return;
     *entries = grown;
-    grown[*count] = (struct s_db_entry){s_strdup(w, v), n, i};
+    grown[*count] = (struct s_db_entry){s_lower(w, n, item_what, v), n, i};
     if (grown[*count].id)
         (*count)++;
 }
@@ -811,10 +832,9 @@ int rdsbk_topology_parse(struct rdsbk_topology **out, struct rdsbk_diagnostics *
         rc = rdsbk_error_oom();
         goto cleanup;
     }
-    if (diags->count) {
-        size_t n = diags->count + diags->more;
-        rc = rdsbk_error_set(RDSBK_EINVALID, "%s: %zu error%s in the topology", name, n,
-                             n == 1 ? "" : "s");
+    if (diags->errors) {
+        rc = rdsbk_error_set(RDSBK_EINVALID, "%s: %zu error%s in the topology", name, diags->errors,
+                             diags->errors == 1 ? "" : "s");
         goto cleanup;
     }
     *out = t;

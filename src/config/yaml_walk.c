@@ -20,6 +20,10 @@ struct rdsbk_pos rdsbk_yaml_pos(const yaml_node_t *node) {
     return pos;
 }
 
+static bool s_at_or_before(struct rdsbk_pos a, struct rdsbk_pos b) {
+    return a.line < b.line || (a.line == b.line && a.col <= b.col);
+}
+
 /* Where a problem at `pos` goes among the kept ones: after every one at or before `pos`, so
  * that problems at one place keep the order they were found in. */
 static size_t s_slot(const struct rdsbk_diagnostics *d, struct rdsbk_pos pos) {
@@ -28,9 +32,8 @@ static size_t s_slot(const struct rdsbk_diagnostics *d, struct rdsbk_pos pos) {
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        const struct rdsbk_pos *p = &d->items[mid].pos;
 
-        if (p->line < pos.line || (p->line == pos.line && p->col <= pos.col))
+        if (s_at_or_before(d->items[mid].pos, pos))
             lo = mid + 1;
         else
             hi = mid;
@@ -38,37 +41,64 @@ static size_t s_slot(const struct rdsbk_diagnostics *d, struct rdsbk_pos pos) {
     return lo;
 }
 
-bool rdsbk_yaml_wants(const struct rdsbk_yaml_walk *w, struct rdsbk_pos pos) {
-    return s_slot(w->diags, pos) < RDSBK_MAX_DIAGNOSTICS;
+/* Whether a problem of `severity` at `pos` is kept: while fewer than RDSBK_MAX_DIAGNOSTICS of its
+ * severity are, or when it comes before the last of them, whose index goes to *evict (d->count
+ * when none need leave). */
+static bool s_keeps(const struct rdsbk_diagnostics *d, enum rdsbk_severity severity,
+                    struct rdsbk_pos pos, size_t *evict) {
+    size_t n = 0;
+    size_t last = d->count;
+
+    for (size_t i = 0; i < d->count; i++) {
+        if (d->items[i].severity == severity) {
+            n++;
+            last = i;
+        }
+    }
+    *evict = n < RDSBK_MAX_DIAGNOSTICS ? d->count : last;
+    return n < RDSBK_MAX_DIAGNOSTICS || !s_at_or_before(d->items[last].pos, pos);
 }
 
-/* Keeps the first RDSBK_MAX_DIAGNOSTICS problems in file order, sorted as they come; the others
- * are only counted, so that a file with a problem every few bytes costs neither memory nor time. */
-static void s_verror(struct rdsbk_yaml_walk *w, struct rdsbk_pos pos, const char *fmt, va_list ap) {
+bool rdsbk_yaml_wants(const struct rdsbk_yaml_walk *w, struct rdsbk_pos pos) {
+    size_t evict;
+
+    return s_keeps(w->diags, RDSBK_SEVERITY_ERROR, pos, &evict);
+}
+
+/* Keeps the first RDSBK_MAX_DIAGNOSTICS errors and as many warnings in file order, sorted as they
+ * come; the others are only counted, so that a file with a problem every few bytes costs neither
+ * memory nor time, and warnings never crowd out an error. */
+static void s_record(struct rdsbk_yaml_walk *w, enum rdsbk_severity severity, struct rdsbk_pos pos,
+                     const char *fmt, va_list ap) {
     struct rdsbk_diagnostics *d = w->diags;
-    size_t at = s_slot(d, pos);
     struct rdsbk_diagnostic *item;
     char raw[sizeof(item->message)];
+    size_t evict;
+    size_t at;
 
-    if (at == RDSBK_MAX_DIAGNOSTICS) {
+    d->errors += severity == RDSBK_SEVERITY_ERROR;
+    if (!s_keeps(d, severity, pos, &evict)) {
         d->more++;
         return;
     }
     if (!d->items) {
-        d->items = calloc(RDSBK_MAX_DIAGNOSTICS, sizeof(*d->items));
+        d->items = calloc(2 * RDSBK_MAX_DIAGNOSTICS, sizeof(*d->items));
         if (!d->items) {
             w->oom = 1;
             return;
         }
     }
-    if (d->count == RDSBK_MAX_DIAGNOSTICS) { /* the last one kept makes room */
+    if (evict < d->count) { /* the last one kept of its severity makes room */
         d->count--;
+        memmove(&d->items[evict], &d->items[evict + 1], (d->count - evict) * sizeof(*item));
         d->more++;
     }
+    at = s_slot(d, pos);
     item = &d->items[at];
     memmove(item + 1, item, (d->count - at) * sizeof(*item));
     d->count++;
     item->pos = pos;
+    item->severity = severity;
     /* values from the file are quoted in messages: nothing in them may reach a terminal raw */
     vsnprintf(raw, sizeof(raw), fmt, ap);
     rdsbk_str_escape_terminal(item->message, sizeof(item->message), raw);
@@ -78,7 +108,15 @@ void rdsbk_yaml_error_at(struct rdsbk_yaml_walk *w, struct rdsbk_pos pos, const 
     va_list ap;
 
     va_start(ap, fmt);
-    s_verror(w, pos, fmt, ap);
+    s_record(w, RDSBK_SEVERITY_ERROR, pos, fmt, ap);
+    va_end(ap);
+}
+
+void rdsbk_yaml_warning(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *fmt, ...) {
+    va_list ap;
+
+    va_start(ap, fmt);
+    s_record(w, RDSBK_SEVERITY_WARNING, rdsbk_yaml_pos(node), fmt, ap);
     va_end(ap);
 }
 
@@ -86,7 +124,7 @@ void rdsbk_yaml_error(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const 
     va_list ap;
 
     va_start(ap, fmt);
-    s_verror(w, rdsbk_yaml_pos(node), fmt, ap);
+    s_record(w, RDSBK_SEVERITY_ERROR, rdsbk_yaml_pos(node), fmt, ap);
     va_end(ap);
 }
 

@@ -25,15 +25,18 @@ struct rdsbk_yaml_walk {
 int rdsbk_yaml_load(yaml_document_t *doc, struct rdsbk_yaml_walk *w, const char *text, size_t len);
 
 /* Records `message` at the node's position (1-based line and column). Only the first
- * RDSBK_MAX_DIAGNOSTICS problems in file order are kept; the others are counted. */
+ * RDSBK_MAX_DIAGNOSTICS errors in file order are kept, and as many warnings; the others are
+ * counted. */
 void rdsbk_yaml_error(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void rdsbk_yaml_error_at(struct rdsbk_yaml_walk *w, struct rdsbk_pos pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+void rdsbk_yaml_warning(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 struct rdsbk_pos rdsbk_yaml_pos(const yaml_node_t *node);
 
-/* Whether a problem at `pos` would be kept (rather than only counted): work spent on the words of
+/* Whether an error at `pos` would be kept (rather than only counted): work spent on the words of
  * a message (a "did you mean") is skipped when it would not. */
 bool rdsbk_yaml_wants(const struct rdsbk_yaml_walk *w, struct rdsbk_pos pos);
 

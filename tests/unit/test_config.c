@@ -10,6 +10,7 @@
 #include "rdsbk/buf.h"
 #include "rdsbk/config.h"
 #include "rdsbk/error.h"
+#include "rdsbk/str.h"
 #include "test_fan_in_text.h"
 
 #include <signal.h>
@@ -201,6 +202,75 @@ static void test_other_checks(void **state) {
     assert_non_null(rdsbk_check_runtime("nodejs20.x"));
 }
 
+/* RDS stores DB identifiers in lower case; the pipeline's event patterns and IAM ARNs are
+ * case-sensitive: a mixed-case id is used in lower case, with a warning at its place. */
+static void test_mixed_case_identifiers(void **state) {
+    struct rdsbk_diagnostics d;
+    struct rdsbk_topology *t =
+        s_parse("version: 1\nstack: s1\n"
+                "source: {account: '111111111111', region: eu-central-1,\n"
+                "         instances: [Orders-DB, billing-db], clusters: [\"Aurora-*\"]}\n"
+                "backup: {account: '222222222222', region: eu-west-1}\n",
+                &d);
+    (void)state;
+    assert_non_null(t);
+    assert_int_equal(d.errors, 0);
+    assert_string_equal(t->sources[0].instances[0], "orders-db");
+    assert_string_equal(t->sources[0].instances[1], "billing-db");
+    assert_string_equal(t->sources[0].clusters[0], "aurora-*");
+    assert_int_equal(d.count, 2);
+    assert_int_equal(d.items[0].severity, RDSBK_SEVERITY_WARNING);
+    assert_int_equal(d.items[0].pos.line, 4);
+    assert_int_equal(d.items[0].pos.col, 22);
+    assert_non_null(strstr(d.items[0].message, "'Orders-DB' is read as 'orders-db'"));
+    assert_int_equal(d.items[1].pos.col, 57);
+    rdsbk_topology_free(t);
+    rdsbk_diagnostics_clean_up(&d);
+
+    /* the same database twice, in two cases: listed twice */
+    t = s_parse("version: 1\nstack: s1\n"
+                "source: {account: '111111111111', region: eu-central-1,\n"
+                "         instances: [orders-db, Orders-DB]}\n"
+                "backup: {account: '222222222222', region: eu-west-1}\n",
+                &d);
+    assert_null(t);
+    assert_int_equal(d.errors, 1);
+    assert_int_equal(d.count, 2);
+    assert_int_equal(d.items[1].severity, RDSBK_SEVERITY_ERROR);
+    assert_non_null(strstr(d.items[1].message, "'orders-db' is listed twice"));
+    rdsbk_diagnostics_clean_up(&d);
+}
+
+/* Warnings are capped apart from errors: a file with many need not hide its error. */
+static void test_warnings_never_hide_errors(void **state) {
+    struct rdsbk_diagnostics d;
+    char *text = s_fan_in_text(1, 1, "");
+    char *ids = calloc(1, 16 * 60 + 64);
+    char *edited;
+    size_t n = 0;
+    (void)state;
+
+    for (int i = 0; i < 60; i++)
+        n += (size_t)sprintf(ids + n, "%sDb-%d", i ? ", " : "", i);
+    assert_int_equal(rdsbk_strfmt(&edited, "%s\nsource2: x\n", text), 0);
+    free(text);
+    text = strstr(edited, "instances: [db]");
+    assert_non_null(text);
+    assert_int_equal(rdsbk_strfmt(&text, "%.*sinstances: [%s]%s", (int)(text - edited), edited, ids,
+                                  text + strlen("instances: [db]")),
+                     0);
+    assert_null(s_parse(text, &d));
+    assert_int_equal(d.errors, 1);
+    assert_int_equal(d.count, RDSBK_MAX_DIAGNOSTICS + 1);
+    assert_int_equal(d.more, 10);
+    assert_int_equal(d.items[d.count - 1].severity, RDSBK_SEVERITY_ERROR);
+    assert_non_null(strstr(d.items[d.count - 1].message, "unknown key 'source2'"));
+    rdsbk_diagnostics_clean_up(&d);
+    free(text);
+    free(edited);
+    free(ids);
+}
+
 /* AWS's tag pattern ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$, for keys and values alike. */
 static const struct {
     const char *value;
@@ -373,7 +443,7 @@ static char *s_hostile_text(size_t i) {
 }
 
 /* In a child of its own (so that its peak memory is its own): parses `text`; exits 0 when it was
- * refused as invalid with at most RDSBK_MAX_DIAGNOSTICS problems listed. */
+ * refused as invalid with at most RDSBK_MAX_DIAGNOSTICS errors and as many warnings listed. */
 static void s_hostile_child(const char *text) {
     struct rdsbk_topology *t = NULL;
     struct rdsbk_diagnostics d;
@@ -381,7 +451,7 @@ static void s_hostile_child(const char *text) {
 
     alarm(30); /* the code before the limits took minutes: stop there */
     rc = rdsbk_topology_parse(&t, &d, "hostile.yaml", text, strlen(text));
-    _exit(rc == RDSBK_EINVALID && !t && d.count <= 50 ? 0 : 1);
+    _exit(rc == RDSBK_EINVALID && !t && d.count <= 2 * RDSBK_MAX_DIAGNOSTICS ? 0 : 1);
 }
 
 /* Runs hostile case `i` in a child; false (after saying why) when it was not refused within the
@@ -433,6 +503,8 @@ int main(void) {
         cmocka_unit_test(test_db_patterns),
         cmocka_unit_test(test_other_checks),
         cmocka_unit_test(test_tag_characters),
+        cmocka_unit_test(test_mixed_case_identifiers),
+        cmocka_unit_test(test_warnings_never_hide_errors),
         cmocka_unit_test(test_bus_policy_quota),
         cmocka_unit_test(test_hostile_input_budget),
     };
