@@ -63,7 +63,7 @@ struct rdsbk_key_settings {
 };
 
 struct rdsbk_function_settings {
-    char *runtime;          /* default "python3.12" */
+    char *runtime;          /* default "python3.13" */
     int timeout_seconds;    /* 1..900, default 60 */
     int memory_mb;          /* 128..10240, default 128 */
     int log_retention_days; /* of their log groups, one of CloudWatch Logs' values, default 30 */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define RDSBK_TOPOLOGY_VERSION 1
 #define RDSBK_MAX_TAGS 49 /* AWS allows 50 per resource; rdsbk:stack takes one */
@@ -31,6 +32,9 @@
  * building and measuring its documents slow. */
 #define S_MAX_SOURCES 500
 #define S_MAX_DATABASES 1000
+/* The functions' default runtime: current in Lambda (deprecation 2029-06-30), accepted by the
+ * bundled emulator, and the handlers run on it. */
+#define S_RUNTIME "python3.13"
 
 /* What a handler writes into, with the path of the mapping it walks for messages. */
 struct s_ctx {
@@ -189,8 +193,32 @@ static void s_log_retention(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_f
                      days);
 }
 
+/* functions.runtime: a Python runtime Lambda accepts; a deprecated one with a warning (today's
+ * date, UTC, against Lambda's deprecation dates). */
+static void s_runtime(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
+                      const yaml_node_t *value, void *payload) {
+    const struct s_ctx *c = payload;
+    char **slot = &c->topo->functions.runtime;
+    const char *since;
+    char today[16];
+    time_t now = time(NULL);
+    struct tm tm;
+
+    (void)field;
+    s_set_string(w, value, "functions.runtime", slot, rdsbk_check_runtime);
+    if (!*slot || !gmtime_r(&now, &tm) || !strftime(today, sizeof(today), "%Y-%m-%d", &tm))
+        return;
+    since = rdsbk_runtime_deprecated(*slot, today);
+    if (since)
+        rdsbk_yaml_warning(w, value,
+                           "functions.runtime: Lambda deprecated %s on %s (no security patches "
+                           "since; creating and then updating functions on it will be refused): "
+                           "use %s",
+                           *slot, since, S_RUNTIME);
+}
+
 static const struct rdsbk_yaml_field s_function_fields[] = {
-    S_STRING(struct rdsbk_topology, "runtime", functions.runtime, rdsbk_check_runtime),
+    {"runtime", s_runtime, NULL},
     S_INT(struct rdsbk_topology, "timeout_seconds", functions.timeout_seconds, 1, 900),
     S_INT(struct rdsbk_topology, "memory_mb", functions.memory_mb, 128, 10240),
     {"log_retention_days", s_log_retention, NULL},
@@ -752,7 +780,7 @@ static void s_defaults(struct rdsbk_yaml_walk *w, struct rdsbk_topology *t) {
         t->key.alias = s_strdup(w, alias);
     }
     if (!t->functions.runtime)
-        t->functions.runtime = s_strdup(w, "python3.12");
+        t->functions.runtime = s_strdup(w, S_RUNTIME);
 }
 
 static int s_new_topology(struct rdsbk_topology **out, const char *name) {
@@ -907,6 +935,7 @@ void rdsbk_topology_free(struct rdsbk_topology *t) {
         s_source_clean_up(&t->sources[i]);
     free(t->sources);
     free(t->backup.region);
+    free(t->functions.runtime);
     s_free_settings(&t->backup, s_backup_fields);
     s_free_settings(t, s_top_fields);
     for (size_t i = 0; i < t->n_tags; i++) {

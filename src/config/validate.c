@@ -174,14 +174,34 @@ const char *rdsbk_check_key_alias(const char *s) {
     return NULL;
 }
 
-const char *rdsbk_check_runtime(const char *s) {
-    static const char *const runtimes[] = {"python3.9", "python3.10", "python3.11", "python3.12",
-                                           "python3.13"};
+/*
+ * The Python runtimes Lambda accepts for new functions (December 2026) and the day each is (or is
+ * planned to be) deprecated: no security patches from then, function creation and then updates
+ * refused some months later. From Lambda's runtime table as AWS announced it: python3.9
+ * 2025-12-15; python3.10 2026-10-31 (AWS Health's notice of April 2026; the table said 2026-06-30
+ * before); python3.11 2027-06-30 (extended a year); python3.12 2028-10-31; python3.13 and
+ * python3.14 2029-06-30. python3.8, deprecated since 2024-10-14, is not offered.
+ */
+static const struct {
+    const char *name;
+    const char *deprecated;
+} s_runtimes[] = {
+    {"python3.9", "2025-12-15"},  {"python3.10", "2026-10-31"}, {"python3.11", "2027-06-30"},
+    {"python3.12", "2028-10-31"}, {"python3.13", "2029-06-30"}, {"python3.14", "2029-06-30"},
+};
 
-    for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]); i++)
-        if (strcmp(s, runtimes[i]) == 0)
+const char *rdsbk_check_runtime(const char *s) {
+    for (size_t i = 0; i < sizeof(s_runtimes) / sizeof(s_runtimes[0]); i++)
+        if (strcmp(s, s_runtimes[i].name) == 0)
             return NULL;
-    return "must be a Lambda Python runtime from python3.9 to python3.13";
+    return "must be a Lambda Python runtime from python3.9 to python3.14";
+}
+
+const char *rdsbk_runtime_deprecated(const char *s, const char *today) {
+    for (size_t i = 0; i < sizeof(s_runtimes) / sizeof(s_runtimes[0]); i++)
+        if (strcmp(s, s_runtimes[i].name) == 0)
+            return strcmp(s_runtimes[i].deprecated, today) <= 0 ? s_runtimes[i].deprecated : NULL;
+    return NULL;
 }
 
 long rdsbk_tag_refused_char(const char *s) {

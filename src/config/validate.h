@@ -14,6 +14,10 @@ const char *rdsbk_check_role_arn(const char *s);
 const char *rdsbk_check_db_pattern(const char *s);
 const char *rdsbk_check_key_alias(const char *s);
 const char *rdsbk_check_runtime(const char *s);
+
+/* The date (YYYY-MM-DD) on which Lambda deprecated runtime `s`, when that is on or before `today`
+ * (YYYY-MM-DD); NULL while `s` is supported (or unknown). */
+const char *rdsbk_runtime_deprecated(const char *s, const char *today);
 const char *rdsbk_check_tag_key(const char *s);
 const char *rdsbk_check_tag_value(const char *s);
 const char *rdsbk_check_endpoint_url(const char *s);

@@ -52,7 +52,7 @@ static void test_defaults_and_shorthand(void **state) {
     assert_true(t->key.multi_region);
     assert_int_equal(t->key.deletion_window_days, 30);
     assert_false(t->key.prevent_destroy);
-    assert_string_equal(t->functions.runtime, "python3.12");
+    assert_string_equal(t->functions.runtime, "python3.13");
     assert_int_equal(t->functions.timeout_seconds, 60);
     assert_int_equal(t->functions.memory_mb, 128);
     assert_int_equal(t->functions.log_retention_days, 30);
@@ -269,6 +269,39 @@ static void test_warnings_never_hide_errors(void **state) {
     free(text);
     free(edited);
     free(ids);
+}
+
+/* Lambda's Python runtimes: python3.9 .. python3.14 accepted, the deprecated ones warned about
+ * from their deprecation day, python3.13 by default. */
+static void test_runtimes(void **state) {
+    struct rdsbk_diagnostics d;
+    struct rdsbk_topology *t;
+    (void)state;
+
+    assert_null(rdsbk_check_runtime("python3.9"));
+    assert_null(rdsbk_check_runtime("python3.14"));
+    assert_non_null(rdsbk_check_runtime("python3.8"));
+    assert_non_null(rdsbk_check_runtime("python3.15"));
+    assert_string_equal(rdsbk_runtime_deprecated("python3.9", "2026-12-06"), "2025-12-15");
+    assert_null(rdsbk_runtime_deprecated("python3.10", "2026-10-30"));
+    assert_string_equal(rdsbk_runtime_deprecated("python3.10", "2026-10-31"), "2026-10-31");
+    assert_null(rdsbk_runtime_deprecated("python3.11", "2026-12-06"));
+    assert_null(rdsbk_runtime_deprecated("python3.13", "2028-12-31"));
+    assert_null(rdsbk_runtime_deprecated("nodejs20.x", "2099-01-01"));
+
+    t = s_parse("version: 1\nstack: s1\n"
+                "source: {account: '111111111111', region: eu-central-1, instances: [db]}\n"
+                "backup: {account: '222222222222', region: eu-west-1}\n"
+                "functions: {runtime: python3.9}\n",
+                &d);
+    assert_non_null(t);
+    assert_string_equal(t->functions.runtime, "python3.9");
+    assert_int_equal(d.count, 1);
+    assert_int_equal(d.items[0].severity, RDSBK_SEVERITY_WARNING);
+    assert_int_equal(d.items[0].pos.line, 5);
+    assert_non_null(strstr(d.items[0].message, "deprecated python3.9 on 2025-12-15"));
+    rdsbk_topology_free(t);
+    rdsbk_diagnostics_clean_up(&d);
 }
 
 /* AWS's tag pattern ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$, for keys and values alike. */
@@ -505,6 +538,7 @@ int main(void) {
         cmocka_unit_test(test_tag_characters),
         cmocka_unit_test(test_mixed_case_identifiers),
         cmocka_unit_test(test_warnings_never_hide_errors),
+        cmocka_unit_test(test_runtimes),
         cmocka_unit_test(test_bus_policy_quota),
         cmocka_unit_test(test_hostile_input_budget),
     };
