@@ -11,6 +11,12 @@
 
 #define RDSBK_ACCOUNT_LEN 12
 
+/* Limits on what a topology file may be: far above any real topology (a few hundred nodes, five
+ * levels), far below what makes validation slow. */
+#define RDSBK_MAX_TOPOLOGY_BYTES (1024 * 1024)
+#define RDSBK_MAX_YAML_NODES 100000 /* after alias expansion: an alias counts what it names */
+#define RDSBK_MAX_YAML_DEPTH 32
+
 /* Where a value came from, for error messages (1-based). */
 struct rdsbk_pos {
     int line;
@@ -68,7 +74,7 @@ struct rdsbk_key_settings {
 };
 
 struct rdsbk_function_settings {
-    char *runtime;          /* default "python3.12" */
+    char *runtime;          /* default "python3.13" */
     int timeout_seconds;    /* 1..900, default 60 */
     int memory_mb;          /* 128..10240, default 128 */
     int log_retention_days; /* of their log groups, one of CloudWatch Logs' values, default 30 */
@@ -109,23 +115,39 @@ struct rdsbk_topology {
     struct rdsbk_endpoints endpoints;
 };
 
-/* One problem found while loading: `file:line:col: error: message` when printed. */
+/* An error makes the topology invalid; a warning (a value used otherwise than written, a
+ * deprecated runtime) does not. */
+enum rdsbk_severity { RDSBK_SEVERITY_ERROR, RDSBK_SEVERITY_WARNING };
+
+/* One problem found while loading: `file:line:col: error: message` or `warning: file:line:col:
+ * message` when printed. The message is safe to print on a terminal (rdsbk_str_escape_terminal). */
 struct rdsbk_diagnostic {
     struct rdsbk_pos pos;
+    enum rdsbk_severity severity;
     char message[512];
 };
 
+/* How many problems of each severity a load keeps, the first ones in file order: a hostile file
+ * can have a problem every few bytes, and nobody reads the 2,000th. */
+#define RDSBK_MAX_DIAGNOSTICS 50
+
 struct rdsbk_diagnostics {
-    struct rdsbk_diagnostic *items;
-    size_t count;
+    struct rdsbk_diagnostic *items; /* in file order (by position, then as found) */
+    size_t count;                   /* at most RDSBK_MAX_DIAGNOSTICS errors and as many warnings */
+    size_t more;                    /* problems found beyond those kept */
+    size_t errors; /* errors found, kept or not: the topology is invalid when there is one */
 };
 
 void rdsbk_diagnostics_clean_up(struct rdsbk_diagnostics *diags);
 
 /*
  * Reads and validates the topology at `path`. On success returns 0 and `*out` (free with
- * rdsbk_topology_free). When the file cannot be read returns RDSBK_EIO with the error set. When it
- * is invalid returns RDSBK_EINVALID and fills `diags` with every problem found, in file order.
+ * rdsbk_topology_free); `diags` may then hold warnings. When the file cannot be read returns
+ * RDSBK_EIO with the error set. When it is invalid returns RDSBK_EINVALID and fills `diags` with
+ * the first RDSBK_MAX_DIAGNOSTICS errors (and warnings) in file order and the count of the others.
+ * Clean `diags` up in every case. A file over 1 MiB, or whose YAML holds more
+ * than RDSBK_MAX_YAML_NODES nodes once its aliases are expanded, or nests deeper than
+ * RDSBK_MAX_YAML_DEPTH, is refused before it is walked.
  */
 int rdsbk_topology_load(struct rdsbk_topology **out, struct rdsbk_diagnostics *diags,
                         const char *path);

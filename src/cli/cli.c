@@ -6,8 +6,11 @@
 #include "commands.h"
 #include "rdsbk/config.h"
 #include "rdsbk/error.h"
+#include "rdsbk/log.h"
+#include "rdsbk/str.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -75,17 +78,34 @@ const struct rdsbk_cli_command rdsbk_cmd_help = {
     1,
     s_help_run};
 
+/* The problems found in the topology, in file order, each as FILE:LINE:COL: error: MESSAGE or,
+ * like every warning of the tool, warning: FILE:LINE:COL: MESSAGE (the messages are escaped by the
+ * loader, the file name here), then the count of those not listed. */
+static void s_print_diagnostics(const struct rdsbk_diagnostics *diags,
+                                const struct rdsbk_cli_args *args) {
+    const char *red = args->color && isatty(STDERR_FILENO) ? "\033[1;31m" : "";
+    const char *reset = args->color && isatty(STDERR_FILENO) ? "\033[0m" : "";
+    char *file = rdsbk_str_escape_terminal_dup(args->file);
+
+    for (size_t i = 0; i < diags->count; i++) {
+        const struct rdsbk_diagnostic *d = &diags->items[i];
+        if (d->severity == RDSBK_SEVERITY_WARNING)
+            rdsbk_log_warn("%s:%d:%d: %s", file ? file : "?", d->pos.line, d->pos.col, d->message);
+        else
+            fprintf(stderr, "%s:%d:%d: %serror:%s %s\n", file ? file : "?", d->pos.line, d->pos.col,
+                    red, reset, d->message);
+    }
+    if (diags->more)
+        fprintf(stderr, "%s: ... and %zu more problem%s\n", file ? file : "?", diags->more,
+                diags->more == 1 ? "" : "s");
+    free(file);
+}
+
 int rdsbk_cli_load_topology(struct rdsbk_topology **out, const struct rdsbk_cli_args *args) {
     struct rdsbk_diagnostics diags;
     int rc = rdsbk_topology_load(out, &diags, args->file);
-    const char *red = args->color ? "\033[1;31m" : "";
-    const char *reset = args->color && isatty(STDERR_FILENO) ? "\033[0m" : "";
 
-    if (!isatty(STDERR_FILENO))
-        red = "";
-    for (size_t i = 0; i < diags.count; i++)
-        fprintf(stderr, "%s:%d:%d: %serror:%s %s\n", args->file, diags.items[i].pos.line,
-                diags.items[i].pos.col, red, reset, diags.items[i].message);
+    s_print_diagnostics(&diags, args);
     if (rc && diags.count == 0)
         rdsbk_cli_print_error(args);
     rdsbk_diagnostics_clean_up(&diags);

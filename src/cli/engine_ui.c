@@ -8,6 +8,7 @@
 
 #include "plan_render.h"
 #include "rdsbk/error.h"
+#include "rdsbk/str.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -77,18 +78,28 @@ static const struct {
     [RDSBK_STEP_FAILED] = {"failed: ", true, "", false, false},
 };
 
+/* What an event names (from the state or AWS) made safe for a terminal, cut at 1 KB. */
+struct s_safe {
+    char text[1024];
+};
+
+static const char *s_safe(struct s_safe *buf, const char *text) {
+    return rdsbk_str_escape_terminal(buf->text, sizeof(buf->text), text);
+}
+
 static void s_progress(FILE *out, const struct rdsbk_engine_event *ev) {
     const char *words = s_steps[ev->step].words;
+    struct s_safe safe;
 
     if (ev->step == RDSBK_STEP_DONE && ev->action == RDSBK_ACTION_UPDATE)
         words = "Modifications complete";
-    fprintf(out, "%s: %s", ev->address, words);
+    fprintf(out, "%s: %s", s_safe(&safe, ev->address), words);
     if (s_steps[ev->step].detail)
-        fprintf(out, "%s%s", ev->detail, s_steps[ev->step].tail);
+        fprintf(out, "%s%s", s_safe(&safe, ev->detail), s_steps[ev->step].tail);
     if (s_steps[ev->step].seconds)
         fprintf(out, " after %.1fs", ev->seconds);
     if (s_steps[ev->step].id)
-        fprintf(out, " [id=%s]", ev->id);
+        fprintf(out, " [id=%s]", s_safe(&safe, ev->id));
     fputc('\n', out);
     fflush(out);
 }
@@ -123,6 +134,8 @@ static void s_outcome(const struct rdsbk_cli_ui *ui, const struct rdsbk_engine_e
 static void s_on_event(const struct rdsbk_engine_event *ev, void *payload) {
     const struct rdsbk_cli_ui *ui = payload;
     FILE *notices = ui->json ? stderr : stdout;
+    struct s_safe safe;
+    struct s_safe safe2;
 
     switch (ev->type) {
     case RDSBK_EVENT_PLAN:
@@ -144,13 +157,13 @@ static void s_on_event(const struct rdsbk_engine_event *ev, void *payload) {
                 "\nThe shared key %s will be scheduled for deletion on %s (in %d days). Every "
                 "backup copy encrypted with it becomes unrestorable then; cancel with 'aws kms "
                 "cancel-key-deletion' before that date if you need them.\n",
-                ev->name, ev->date, ev->days);
+                s_safe(&safe, ev->name), s_safe(&safe2, ev->date), ev->days);
         break;
     case RDSBK_EVENT_KEPT:
         fprintf(notices,
                 "\nKept %s [id=%s]: the backups stay restorable; the next apply reuses it, and "
                 "'destroy --force-key-deletion' deletes it.\n",
-                ev->address, ev->name);
+                s_safe(&safe, ev->address), s_safe(&safe2, ev->name));
         break;
     case RDSBK_EVENT_CHANGES_BEGIN:
         s_catch_interrupts();
@@ -165,7 +178,7 @@ static void s_on_event(const struct rdsbk_engine_event *ev, void *payload) {
         fprintf(stderr,
                 "\nThe state could not be saved: %s\nThe next plan finds the resources "
                 "created since by their names and adopts them.\n",
-                ev->detail);
+                s_safe(&safe, ev->detail));
         break;
     case RDSBK_EVENT_APPLIED:
     case RDSBK_EVENT_APPLY_FAILED:

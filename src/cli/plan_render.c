@@ -56,11 +56,8 @@ static char *s_raw_value(const cJSON *v) {
 
 /* `text` (taken over) safe for a terminal (rdsbk_str_escape_terminal); NULL on ENOMEM. */
 static char *s_safe(char *text) {
-    size_t size = text ? 4 * strlen(text) + 1 : 0;
-    char *out = text ? malloc(size) : NULL;
+    char *out = text ? rdsbk_str_escape_terminal_dup(text) : NULL;
 
-    if (out)
-        rdsbk_str_escape_terminal(out, size, text);
     free(text);
     return out;
 }
@@ -125,12 +122,23 @@ static const char *s_color(struct s_style st, enum rdsbk_action action) {
 }
 
 static void s_print_change(FILE *out, const struct rdsbk_plan_change *c, struct s_style st) {
-    fprintf(out, "  %s# %s%s %s\n", st.bold, c->address, st.reset, s_drawings[c->action].what);
+    /* from the topology, the state or AWS: escaped like the values */
+    char *address = rdsbk_str_escape_terminal_dup(c->address);
+    char *name = rdsbk_str_escape_terminal_dup(c->name);
+    char *account = rdsbk_str_escape_terminal_dup(c->account);
+    char *region = rdsbk_str_escape_terminal_dup(c->region);
+
+    fprintf(out, "  %s# %s%s %s\n", st.bold, address ? address : "?", st.reset,
+            s_drawings[c->action].what);
     fprintf(out, "  %s%s%s %s \"%s\" (%s, %s)\n", s_color(st, c->action),
-            s_drawings[c->action].sign, st.reset, rdsbk_resource_type_name(c->type), c->name,
-            c->account, c->region);
+            s_drawings[c->action].sign, st.reset, rdsbk_resource_type_name(c->type),
+            name ? name : "?", account ? account : "?", region ? region : "?");
     s_print_attributes(out, c, st);
     fputc('\n', out);
+    free(address);
+    free(name);
+    free(account);
+    free(region);
 }
 
 static void s_print_legend(FILE *out, const struct rdsbk_plan_counts *n, struct s_style st) {

@@ -6,6 +6,7 @@
 #include "rdsbk/config.h"
 #include "rdsbk/error.h"
 #include "rdsbk/str.h"
+#include "unique.h"
 #include "validate.h"
 #include "yaml_walk.h"
 
@@ -17,15 +18,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define RDSBK_TOPOLOGY_VERSION 1
-#define RDSBK_MAX_FILE_SIZE (1024 * 1024)
 #define RDSBK_MAX_TAGS 49 /* AWS allows 50 per resource; rdsbk:stack takes one */
 /* EventBridge's default "Event bus policy size" quota, in characters. */
 #define S_BUS_POLICY_QUOTA 10240
 /* RDS's default "Manual DB snapshots" and "Manual DB cluster snapshots" quotas. */
 #define S_SNAPSHOT_QUOTA 100
 #define S_SNAPSHOT_QUOTA_MAX 100000
+/* Far past what AWS's quotas let one pipeline hold (about 50 source accounts on a default bus
+ * policy, about 67 databases in the backup-copy role's policy: README), far below what makes
+ * building and measuring its documents slow. */
+#define S_MAX_SOURCES 500
+#define S_MAX_DATABASES 1000
+/* The functions' default runtime: current in Lambda (deprecation 2029-06-30), accepted by the
+ * bundled emulator, and the handlers run on it. */
+#define S_RUNTIME "python3.13"
 
 /* What a handler writes into, with the path of the mapping it walks for messages. */
 struct s_ctx {
@@ -49,6 +58,21 @@ static char *s_strdup(struct rdsbk_yaml_walk *w, const char *s) {
     if (!p)
         w->oom = 1;
     return p;
+}
+
+/* `items` (of `count` elements of `size` bytes) with room for one more, or NULL after recording
+ * out-of-memory (`items` is then unchanged). The room doubles at each power of two, so that n
+ * additions cost O(n) even where realloc always copies (as under ASan); only this function may
+ * grow such an array. */
+static void *s_room(struct rdsbk_yaml_walk *w, void *items, size_t count, size_t size) {
+    void *grown;
+
+    if (count & (count - 1))
+        return items; /* not 0 or a power of two: there is room */
+    grown = realloc(items, (count ? 2 * count : 1) * size);
+    if (!grown)
+        w->oom = 1;
+    return grown;
 }
 
 /* Stores a copy of a string value in `*slot` after `check` (may be NULL) accepts it. */
@@ -169,8 +193,32 @@ static void s_log_retention(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_f
                      days);
 }
 
+/* functions.runtime: a Python runtime Lambda accepts; a deprecated one with a warning (today's
+ * date, UTC, against Lambda's deprecation dates). */
+static void s_runtime(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
+                      const yaml_node_t *value, void *payload) {
+    const struct s_ctx *c = payload;
+    char **slot = &c->topo->functions.runtime;
+    const char *since;
+    char today[16];
+    time_t now = time(NULL);
+    struct tm tm;
+
+    (void)field;
+    s_set_string(w, value, "functions.runtime", slot, rdsbk_check_runtime);
+    if (!*slot || !gmtime_r(&now, &tm) || !strftime(today, sizeof(today), "%Y-%m-%d", &tm))
+        return;
+    since = rdsbk_runtime_deprecated(*slot, today);
+    if (since)
+        rdsbk_yaml_warning(w, value,
+                           "functions.runtime: Lambda deprecated %s on %s (no security patches "
+                           "since; creating and then updating functions on it will be refused): "
+                           "use %s",
+                           *slot, since, S_RUNTIME);
+}
+
 static const struct rdsbk_yaml_field s_function_fields[] = {
-    S_STRING(struct rdsbk_topology, "runtime", functions.runtime, rdsbk_check_runtime),
+    {"runtime", s_runtime, NULL},
     S_INT(struct rdsbk_topology, "timeout_seconds", functions.timeout_seconds, 1, 900),
     S_INT(struct rdsbk_topology, "memory_mb", functions.memory_mb, 128, 10240),
     {"log_retention_days", s_log_retention, NULL},
@@ -238,53 +286,114 @@ static void s_region(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *f
         c->bad = 1;
 }
 
-/* Adds DB identifier `v` (node `n`, `what` for messages) to the list unless it is bad or listed. */
-static void s_db_item(struct rdsbk_yaml_walk *w, const yaml_node_t *n, const char *what,
-                      char ***items, size_t *count, const char *(*check)(const char *)) {
-    const char *v = rdsbk_yaml_scalar(w, n, what);
-    const char *problem;
-    char **grown;
-
-    if (!v)
-        return;
-    problem = check(v);
-    if (problem) {
-        rdsbk_yaml_error(w, n, "%s: '%s' %s", what, v, problem);
-        return;
-    }
-    for (size_t j = 0; j < *count; j++) {
-        if (strcmp((*items)[j], v) == 0) {
-            rdsbk_yaml_error(w, n, "%s: '%s' is listed twice", what, v);
-            return;
-        }
-    }
-    grown = realloc(*items, (*count + 1) * sizeof(*grown));
-    if (!grown) {
-        w->oom = 1;
-        return;
-    }
-    *items = grown;
-    (*items)[*count] = s_strdup(w, v);
-    if ((*items)[*count])
-        (*count)++;
-}
-
 /* Where a source's list of DB identifiers (or key ARNs) goes: `items` and `count` in struct
- * rdsbk_source, each item as `check` accepts it. */
+ * rdsbk_source, each item as `check` accepts it, in lower case when `lower` (identifiers). */
 struct s_db_list {
     size_t items;
     size_t count;
     const char *(*check)(const char *);
     const char *noun; /* of the items, for messages */
+    bool lower;
 };
 
-/* A list of DB identifiers or key ARNs (a single string is accepted as a one-element list). */
+/* An identifier of a list being read, with where it stands for messages. */
+struct s_db_entry {
+    char *id;
+    const yaml_node_t *node;
+    int number; /* in the list */
+};
+
+/* A copy of identifier `v` (node `n`, `what` for messages) in lower case, with a warning when that
+ * changed it: RDS stores identifiers in lower case (Orders-DB is orders-db there), while the
+ * pipeline's event patterns and IAM ARNs compare case by case, so a mixed-case id would match
+ * nothing. NULL after recording out-of-memory. */
+static char *s_lower(struct rdsbk_yaml_walk *w, const yaml_node_t *n, const char *what,
+                     const char *v) {
+    char *id = s_strdup(w, v);
+    bool changed = false;
+
+    for (char *p = id; p && *p; p++) {
+        changed |= *p >= 'A' && *p <= 'Z';
+        *p = (char)tolower((unsigned char)*p);
+    }
+    if (changed)
+        rdsbk_yaml_warning(w, n,
+                           "%s: '%s' is read as '%s': RDS stores identifiers in lower case, and "
+                           "the pipeline's event patterns and IAM ARNs are case-sensitive",
+                           what, v, id);
+    return id;
+}
+
+/* Appends the item of node `n` (number `i` of the list `what`) to `*entries` unless `list`'s
+ * check refuses it (recorded). */
+static void s_db_entry(struct rdsbk_yaml_walk *w, const yaml_node_t *n, const char *what, int i,
+                       const struct s_db_list *list, struct s_db_entry **entries, size_t *count) {
+    char item_what[128];
+    const char *v;
+    const char *problem;
+    struct s_db_entry *grown;
+
+    snprintf(item_what, sizeof(item_what), "%s[%d]", what, i);
+    v = rdsbk_yaml_scalar(w, n, item_what);
+    if (!v)
+        return;
+    problem = list->check(v);
+    if (problem) {
+        rdsbk_yaml_error(w, n, "%s: '%s' %s", item_what, v, problem);
+        return;
+    }
+    grown = s_room(w, *entries, *count, sizeof(*grown));
+    if (!grown)
+        return;
+    *entries = grown;
+    grown[*count] =
+        (struct s_db_entry){list->lower ? s_lower(w, n, item_what, v) : s_strdup(w, v), n, i};
+    if (grown[*count].id)
+        (*count)++;
+}
+
+/* Moves the identifiers of `entries` to the source's list, each once: a repeat is reported at its
+ * place (found by sorting, not by comparing every pair). */
+static void s_db_keep(struct rdsbk_yaml_walk *w, const char *what, struct s_db_entry *entries,
+                      size_t n, char ***items, size_t *count) {
+    const char **ids;
+    size_t *first;
+    char **grown;
+
+    if (n == 0)
+        return;
+    ids = malloc(n * sizeof(*ids));
+    first = malloc(n * sizeof(*first));
+    grown = realloc(*items, (*count + n) * sizeof(*grown));
+    for (size_t i = 0; ids && i < n; i++)
+        ids[i] = entries[i].id;
+    if (grown)
+        *items = grown;
+    if (!ids || !first || !grown || rdsbk_first_equal(first, ids, n) != 0)
+        w->oom = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (!w->oom && first[i] == i) {
+            (*items)[(*count)++] = entries[i].id;
+            continue;
+        }
+        if (!w->oom)
+            rdsbk_yaml_error(w, entries[i].node, "%s[%d]: '%s' is listed twice", what,
+                             entries[i].number, entries[i].id);
+        free(entries[i].id);
+    }
+    free(ids);
+    free(first);
+}
+
+/* A list of DB identifiers (a single string is accepted as a one-element list). */
 static void s_db_list(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
                       const yaml_node_t *value, void *payload) {
     const struct s_ctx *c = payload;
     const struct s_db_list *list = field->data;
     bool single = value->type == YAML_SCALAR_NODE;
     const yaml_node_item_t *item = NULL;
+    struct s_db_entry *entries = NULL;
+    size_t n = 0;
     char what[96];
 
     s_path(what, sizeof(what), c, field->name);
@@ -296,24 +405,21 @@ static void s_db_list(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *
     }
     if (!single)
         item = value->data.sequence.items.start;
-    for (int i = 0; single ? i < 1 : item < value->data.sequence.items.top; i++) {
-        const yaml_node_t *n = single ? value : rdsbk_yaml_node(w, *item++);
-        char item_what[128];
+    for (int i = 0; !w->oom && (single ? i < 1 : item < value->data.sequence.items.top); i++) {
+        const yaml_node_t *node = single ? value : rdsbk_yaml_node(w, *item++);
 
-        snprintf(item_what, sizeof(item_what), "%s[%d]", what, i);
-        if (n)
-            s_db_item(w, n, item_what, s_at(c->base, list->items), s_at(c->base, list->count),
-                      list->check);
-        if (w->oom)
-            return;
+        if (node)
+            s_db_entry(w, node, what, i, list, &entries, &n);
     }
+    s_db_keep(w, what, entries, n, s_at(c->base, list->items), s_at(c->base, list->count));
+    free(entries);
 }
 
-#define S_DB_LIST(name, member, check, noun)                                                       \
+#define S_DB_LIST(name, member, check, noun, lower)                                                \
     {                                                                                              \
         name, s_db_list, &(const struct s_db_list) {                                               \
             offsetof(struct rdsbk_source, member), offsetof(struct rdsbk_source, n_##member),      \
-                check, noun                                                                        \
+                check, noun, lower                                                                 \
         }                                                                                          \
     }
 
@@ -371,9 +477,9 @@ static const struct rdsbk_yaml_field s_source_fields[] = {
     {"region", s_region, NULL},
     S_STRING(struct rdsbk_source, "profile", profile, rdsbk_check_profile),
     S_STRING(struct rdsbk_source, "role_arn", role_arn, rdsbk_check_role_arn),
-    S_DB_LIST("instances", instances, rdsbk_check_db_pattern, "identifiers"),
-    S_DB_LIST("clusters", clusters, rdsbk_check_db_pattern, "identifiers"),
-    S_DB_LIST("kms_keys", kms_keys, rdsbk_check_kms_key_arn, "KMS key ARNs"),
+    S_DB_LIST("instances", instances, rdsbk_check_db_pattern, "identifiers", true),
+    S_DB_LIST("clusters", clusters, rdsbk_check_db_pattern, "identifiers", true),
+    S_DB_LIST("kms_keys", kms_keys, rdsbk_check_kms_key_arn, "KMS key ARNs", false),
     {"option_groups", s_option_groups, NULL},
     S_SNAPSHOT_QUOTA_FIELDS(struct rdsbk_source),
     {NULL, NULL, NULL}};
@@ -394,11 +500,9 @@ static void s_one_source(struct rdsbk_yaml_walk *w, struct s_ctx *c, const yaml_
     struct rdsbk_source *s;
     struct s_ctx sc = *c;
 
-    grown = realloc(t->sources, (t->n_sources + 1) * sizeof(*grown));
-    if (!grown) {
-        w->oom = 1;
+    grown = s_room(w, t->sources, t->n_sources, sizeof(*grown));
+    if (!grown)
         return;
-    }
     t->sources = grown;
     s = &t->sources[t->n_sources++];
     memset(s, 0, sizeof(*s));
@@ -506,13 +610,43 @@ static bool s_has_tag(const struct rdsbk_topology *t, const char *key) {
     return false;
 }
 
+/* The character AWS refuses in `s`, for a message: " (not U+XXXX)", or "". */
+static const char *s_refused(char *out, size_t size, const char *s) {
+    long cp = rdsbk_tag_refused_char(s);
+
+    if (cp < 0)
+        return "";
+    snprintf(out, size, " (not U+%04lX)", (unsigned long)cp);
+    return out;
+}
+
+/* Whether tag key `ks` (node `k`) and value `vs` (node `v`) are what AWS accepts: lengths, the
+ * reserved prefixes, the characters of its tag pattern. Records what is wrong. */
+static bool s_tag_valid(struct rdsbk_yaml_walk *w, const yaml_node_t *k, const yaml_node_t *v,
+                        const char *ks, const char *vs) {
+    const char *problem = rdsbk_check_tag_key(ks);
+    char refused[32];
+
+    if (problem) {
+        rdsbk_yaml_error(w, k, "tags: key '%s' %s%s", ks, problem,
+                         s_refused(refused, sizeof(refused), ks));
+        return false;
+    }
+    problem = rdsbk_check_tag_value(vs);
+    if (problem) {
+        rdsbk_yaml_error(w, v, "tags.%s: value '%s' %s%s", ks, vs, problem,
+                         s_refused(refused, sizeof(refused), vs));
+        return false;
+    }
+    return true;
+}
+
 /* Adds the tag of key node `k` and value node `v` when both are valid; false when no more tags
  * may be added. */
 static bool s_tag(struct rdsbk_yaml_walk *w, struct rdsbk_topology *t, const yaml_node_t *k,
                   const yaml_node_t *v) {
     const char *ks = rdsbk_yaml_scalar(w, k, "tag key");
     const char *vs = NULL;
-    const char *problem;
     struct rdsbk_tag *grown;
     char *key;
     char *val;
@@ -523,16 +657,8 @@ static bool s_tag(struct rdsbk_yaml_walk *w, struct rdsbk_topology *t, const yam
                  : rdsbk_yaml_scalar(w, v, "tag value");
     if (!ks || !vs)
         return true;
-    problem = rdsbk_check_tag_key(ks);
-    if (problem) {
-        rdsbk_yaml_error(w, k, "tags: key '%s' %s", ks, problem);
+    if (!s_tag_valid(w, k, v, ks, vs))
         return true;
-    }
-    problem = rdsbk_check_tag_value(vs);
-    if (problem) {
-        rdsbk_yaml_error(w, v, "tags.%s: value %s", ks, problem);
-        return true;
-    }
     if (s_has_tag(t, ks)) {
         rdsbk_yaml_error(w, k, "tags: duplicate key '%s'", ks);
         return true;
@@ -623,6 +749,63 @@ static const struct rdsbk_yaml_field s_top_fields[] = {{"version", s_version, NU
                                                        {"endpoints", s_section, s_endpoint_fields},
                                                        {NULL, NULL, NULL}};
 
+/* Sources listed twice (one account and Region), each reported once, naming the first: found by
+ * sorting "account/region", not by comparing every pair. */
+static void s_duplicate_sources(struct rdsbk_yaml_walk *w, const struct rdsbk_topology *t) {
+    size_t n = t->n_sources;
+    char **keys = calloc(n ? n : 1, sizeof(*keys));
+    size_t *first = malloc((n ? n : 1) * sizeof(*first));
+
+    for (size_t i = 0; keys && !w->oom && i < n; i++) {
+        const struct rdsbk_source *s = &t->sources[i];
+        if (s->account[0] && s->region &&
+            rdsbk_strfmt(&keys[i], "%s/%s", s->account, s->region) != 0)
+            w->oom = 1;
+    }
+    if (!keys || !first || w->oom || rdsbk_first_equal(first, (const char *const *)keys, n) != 0)
+        w->oom = 1;
+    for (size_t i = 0; !w->oom && i < n; i++)
+        if (first[i] != i)
+            rdsbk_yaml_error_at(w, t->sources[i].pos,
+                                "sources[%zu]: duplicate source %s (already sources[%zu]); list "
+                                "its databases in one source",
+                                i, keys[i], first[i]);
+    rdsbk_strs_free(keys, n);
+    free(first);
+}
+
+/* The path of source `i` in messages: "source" for the shorthand, "sources[i]" otherwise. */
+static void s_source_path(char *out, size_t size, int shorthand, size_t i) {
+    if (shorthand)
+        snprintf(out, size, "source");
+    else
+        snprintf(out, size, "sources[%zu]", i);
+}
+
+/* At most S_MAX_SOURCES sources and S_MAX_DATABASES identifiers in all. */
+static void s_check_counts(struct rdsbk_yaml_walk *w, const struct rdsbk_topology *t,
+                           int shorthand) {
+    size_t dbs = 0;
+    char path[32];
+
+    if (t->n_sources > S_MAX_SOURCES)
+        rdsbk_yaml_error_at(w, t->sources[S_MAX_SOURCES].pos,
+                            "sources[%d]: more than %d sources (the backup account's event bus "
+                            "admits about 50 source accounts unless its policy quota is "
+                            "raised); split the sources between stacks",
+                            S_MAX_SOURCES, S_MAX_SOURCES);
+    for (size_t i = 0; i < t->n_sources && dbs <= S_MAX_DATABASES; i++) {
+        dbs += t->sources[i].n_instances + t->sources[i].n_clusters;
+        s_source_path(path, sizeof(path), shorthand, i);
+        if (dbs > S_MAX_DATABASES)
+            rdsbk_yaml_error_at(w, t->sources[i].pos,
+                                "%s: with its databases the topology names more than %d (the "
+                                "pipeline's IAM policies hold about 67): use fewer, broader "
+                                "patterns (billing-*), or split the sources between stacks",
+                                path, S_MAX_DATABASES);
+    }
+}
+
 /* Checks that need the whole file: relations between sources and the backup account. */
 static void s_cross_checks(struct rdsbk_yaml_walk *w, const struct rdsbk_topology *t,
                            int shorthand) {
@@ -632,10 +815,7 @@ static void s_cross_checks(struct rdsbk_yaml_walk *w, const struct rdsbk_topolog
         const struct rdsbk_source *s = &t->sources[i];
         char path[32];
 
-        if (shorthand)
-            snprintf(path, sizeof(path), "source");
-        else
-            snprintf(path, sizeof(path), "sources[%zu]", i);
+        s_source_path(path, sizeof(path), shorthand, i);
         if (s->account[0] && b->account[0] && strcmp(s->account, b->account) == 0)
             rdsbk_yaml_error_at(w, s->pos,
                                 "%s: account %s is also the backup account; the backup account "
@@ -653,16 +833,9 @@ static void s_cross_checks(struct rdsbk_yaml_walk *w, const struct rdsbk_topolog
                                 "%s; copies cannot cross partitions",
                                 path, s->region, rdsbk_region_partition(s->region), b->region,
                                 rdsbk_region_partition(b->region));
-        for (size_t j = 0; j < i; j++) {
-            const struct rdsbk_source *o = &t->sources[j];
-            if (s->account[0] && s->region && o->region && strcmp(s->account, o->account) == 0 &&
-                strcmp(s->region, o->region) == 0)
-                rdsbk_yaml_error_at(w, s->pos,
-                                    "%s: duplicate source %s/%s (already sources[%zu]); list its "
-                                    "databases in one source",
-                                    path, s->account, s->region, j);
-        }
     }
+    s_duplicate_sources(w, t);
+    s_check_counts(w, t, shorthand);
 }
 
 static void s_defaults(struct rdsbk_yaml_walk *w, struct rdsbk_topology *t) {
@@ -673,31 +846,7 @@ static void s_defaults(struct rdsbk_yaml_walk *w, struct rdsbk_topology *t) {
         t->key.alias = s_strdup(w, alias);
     }
     if (!t->functions.runtime)
-        t->functions.runtime = s_strdup(w, "python3.12");
-}
-
-static int s_diag_cmp(const void *a, const void *b) {
-    const struct rdsbk_diagnostic *x = a;
-    const struct rdsbk_diagnostic *y = b;
-
-    if (x->pos.line != y->pos.line)
-        return x->pos.line < y->pos.line ? -1 : 1;
-    if (x->pos.col != y->pos.col)
-        return x->pos.col < y->pos.col ? -1 : 1;
-    return 0;
-}
-
-/* Insertion sort: stable, so two messages at one position keep the order they were found in. */
-static void s_sort_diagnostics(struct rdsbk_diagnostics *d) {
-    for (size_t i = 1; i < d->count; i++) {
-        struct rdsbk_diagnostic tmp = d->items[i];
-        size_t j = i;
-        while (j > 0 && s_diag_cmp(&d->items[j - 1], &tmp) > 0) {
-            d->items[j] = d->items[j - 1];
-            j--;
-        }
-        d->items[j] = tmp;
-    }
+        t->functions.runtime = s_strdup(w, S_RUNTIME);
 }
 
 static int s_new_topology(struct rdsbk_topology **out, const char *name) {
@@ -748,32 +897,6 @@ static void s_parse_document(struct rdsbk_yaml_walk *w, struct s_ctx *c, yaml_do
     s_cross_checks(w, c->topo, c->seen_source && !c->seen_sources);
 }
 
-/* Loads the YAML of `text` into *doc (the caller deletes it); RDSBK_EINVALID with a diagnostic
- * when it is not YAML. */
-static int s_load_yaml(yaml_document_t *doc, struct rdsbk_yaml_walk *w, const char *text,
-                       size_t len) {
-    yaml_parser_t parser;
-    int rc = 0;
-
-    if (!yaml_parser_initialize(&parser))
-        return rdsbk_error_oom();
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, doc)) {
-        struct rdsbk_pos pos = {(int)parser.problem_mark.line + 1,
-                                (int)parser.problem_mark.column + 1};
-        if (parser.error == YAML_MEMORY_ERROR) {
-            rc = rdsbk_error_oom();
-        } else {
-            rdsbk_yaml_error_at(w, pos, "invalid YAML: %s%s%s",
-                                parser.problem ? parser.problem : "syntax error",
-                                parser.context ? " " : "", parser.context ? parser.context : "");
-            rc = RDSBK_EINVALID;
-        }
-    }
-    yaml_parser_delete(&parser);
-    return rc;
-}
-
 int rdsbk_topology_parse(struct rdsbk_topology **out, struct rdsbk_diagnostics *diags,
                          const char *name, const char *text, size_t len) {
     yaml_document_t doc;
@@ -786,8 +909,12 @@ int rdsbk_topology_parse(struct rdsbk_topology **out, struct rdsbk_diagnostics *
     *out = NULL;
     memset(diags, 0, sizeof(*diags));
     w.diags = diags;
+    if (len > RDSBK_MAX_TOPOLOGY_BYTES)
+        return rdsbk_error_set(RDSBK_EINVALID,
+                               "%s: larger than %d bytes (1 MiB), the most a topology may be", name,
+                               RDSBK_MAX_TOPOLOGY_BYTES);
     RDSBK_TRY(s_new_topology(&t, name));
-    RDSBK_TRY(s_load_yaml(&doc, &w, text, len));
+    RDSBK_TRY(rdsbk_yaml_load(&doc, &w, text, len));
     doc_ready = true;
     w.doc = &doc;
     memset(&c, 0, sizeof(c));
@@ -799,16 +926,15 @@ int rdsbk_topology_parse(struct rdsbk_topology **out, struct rdsbk_diagnostics *
         rc = rdsbk_error_oom();
         goto cleanup;
     }
-    if (diags->count) {
-        rc = rdsbk_error_set(RDSBK_EINVALID, "%s: %zu error%s in the topology", name, diags->count,
-                             diags->count == 1 ? "" : "s");
+    if (diags->errors) {
+        rc = rdsbk_error_set(RDSBK_EINVALID, "%s: %zu error%s in the topology", name, diags->errors,
+                             diags->errors == 1 ? "" : "s");
         goto cleanup;
     }
     *out = t;
     t = NULL;
 
 cleanup:
-    s_sort_diagnostics(diags);
     if (doc_ready)
         yaml_document_delete(&doc);
     rdsbk_topology_free(t);
@@ -829,16 +955,12 @@ int rdsbk_topology_load(struct rdsbk_topology **out, struct rdsbk_diagnostics *d
         rc = rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
         goto cleanup;
     }
-    text = malloc(RDSBK_MAX_FILE_SIZE + 1);
+    /* one byte more than the limit: rdsbk_topology_parse refuses what is longer */
+    text = malloc(RDSBK_MAX_TOPOLOGY_BYTES + 1);
     RDSBK_CHECK_ALLOC(text);
-    len = fread(text, 1, RDSBK_MAX_FILE_SIZE + 1, f);
+    len = fread(text, 1, RDSBK_MAX_TOPOLOGY_BYTES + 1, f);
     if (ferror(f)) {
         rc = rdsbk_error_set(RDSBK_EIO, "%s: %s", path, strerror(errno));
-        goto cleanup;
-    }
-    if (len > RDSBK_MAX_FILE_SIZE) {
-        rc = rdsbk_error_set(RDSBK_EINVALID, "%s: larger than %d bytes; not a topology", path,
-                             RDSBK_MAX_FILE_SIZE);
         goto cleanup;
     }
     rc = rdsbk_topology_parse(out, diags, path, text, len);
@@ -885,6 +1007,7 @@ void rdsbk_topology_free(struct rdsbk_topology *t) {
         s_source_clean_up(&t->sources[i]);
     free(t->sources);
     free(t->backup.region);
+    free(t->functions.runtime);
     s_free_settings(&t->backup, s_backup_fields);
     s_free_settings(t, s_top_fields);
     for (size_t i = 0; i < t->n_tags; i++) {

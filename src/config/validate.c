@@ -2,6 +2,7 @@
 #include "validate.h"
 #include "rdsbk/config.h"
 #include "rdsbk/endpoints.h"
+#include "rdsbk/str.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -212,23 +213,52 @@ const char *rdsbk_check_key_alias(const char *s) {
     return NULL;
 }
 
+/*
+ * The Python runtimes Lambda accepts for new functions (December 2026) and the day each is (or is
+ * planned to be) deprecated: no security patches from then, function creation and then updates
+ * refused some months later. From Lambda's runtime table as AWS announced it: python3.9
+ * 2025-12-15; python3.10 2026-10-31 (AWS Health's notice of April 2026; the table said 2026-06-30
+ * before); python3.11 2027-06-30 (extended a year); python3.12 2028-10-31; python3.13 and
+ * python3.14 2029-06-30. python3.8, deprecated since 2024-10-14, is not offered.
+ */
+static const struct {
+    const char *name;
+    const char *deprecated;
+} s_runtimes[] = {
+    {"python3.9", "2025-12-15"},  {"python3.10", "2026-10-31"}, {"python3.11", "2027-06-30"},
+    {"python3.12", "2028-10-31"}, {"python3.13", "2029-06-30"}, {"python3.14", "2029-06-30"},
+};
+
 const char *rdsbk_check_runtime(const char *s) {
-    static const char *const runtimes[] = {"python3.9", "python3.10", "python3.11", "python3.12",
-                                           "python3.13"};
-
-    for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]); i++)
-        if (strcmp(s, runtimes[i]) == 0)
+    for (size_t i = 0; i < sizeof(s_runtimes) / sizeof(s_runtimes[0]); i++)
+        if (strcmp(s, s_runtimes[i].name) == 0)
             return NULL;
-    return "must be a Lambda Python runtime from python3.9 to python3.13";
+    return "must be a Lambda Python runtime from python3.9 to python3.14";
 }
 
-/* AWS tag characters: letters, digits, white space and _ . : / = + - @ */
-static bool s_tag_chars(const char *s) {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x80 && !isalnum(*p) && *p != ' ' && !strchr("_.:/=+-@", *p))
-            return false;
-    return true;
+const char *rdsbk_runtime_deprecated(const char *s, const char *today) {
+    for (size_t i = 0; i < sizeof(s_runtimes) / sizeof(s_runtimes[0]); i++)
+        if (strcmp(s, s_runtimes[i].name) == 0)
+            return strcmp(s_runtimes[i].deprecated, today) <= 0 ? s_runtimes[i].deprecated : NULL;
+    return NULL;
 }
+
+long rdsbk_tag_refused_char(const char *s) {
+    while (*s) {
+        unsigned cp;
+        size_t len = rdsbk_utf8_decode(&cp, s);
+
+        if (len == 0)
+            return (unsigned char)*s;
+        if (!rdsbk_tag_char(cp))
+            return (long)cp;
+        s += len;
+    }
+    return -1;
+}
+
+/* What a tag may hold (rdsbk_tag_char). */
+#define S_TAG_CHARS "may hold only letters, digits, spaces and _ . : / = + - @"
 
 /* Length in characters, not bytes: AWS counts Unicode characters. */
 static size_t s_utf8_len(const char *s) {
@@ -247,16 +277,16 @@ const char *rdsbk_check_tag_key(const char *s) {
         return "must not start with aws: (reserved by AWS)";
     if (strncmp(s, "rdsbk:", 6) == 0)
         return "must not start with rdsbk: (reserved for rdsbk-provision)";
-    if (!s_tag_chars(s))
-        return "may hold only letters, digits, spaces and _ . : / = + - @";
+    if (rdsbk_tag_refused_char(s) >= 0)
+        return S_TAG_CHARS;
     return NULL;
 }
 
 const char *rdsbk_check_tag_value(const char *s) {
     if (s_utf8_len(s) > 256)
         return "is longer than 256 characters";
-    if (!s_tag_chars(s))
-        return "may hold only letters, digits, spaces and _ . : / = + - @";
+    if (rdsbk_tag_refused_char(s) >= 0)
+        return S_TAG_CHARS;
     return NULL;
 }
 

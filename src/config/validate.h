@@ -16,10 +16,22 @@ const char *rdsbk_check_key_alias(const char *s);
 const char *rdsbk_check_kms_key_arn(const char *s);
 const char *rdsbk_check_option_group(const char *s);
 const char *rdsbk_check_runtime(const char *s);
+
+/* The date (YYYY-MM-DD) on which Lambda deprecated runtime `s`, when that is on or before `today`
+ * (YYYY-MM-DD); NULL while `s` is supported (or unknown). */
+const char *rdsbk_runtime_deprecated(const char *s, const char *today);
 const char *rdsbk_check_tag_key(const char *s);
 const char *rdsbk_check_tag_value(const char *s);
 const char *rdsbk_check_endpoint_url(const char *s);
 const char *rdsbk_check_stack(const char *s);
+
+/* Whether AWS allows code point `cp` in a tag key or value: a letter, a digit (\p{L}, \p{N}),
+ * white space (\p{Z}) or one of _ . : / = + - @ (tag_chars.c). */
+bool rdsbk_tag_char(unsigned cp);
+
+/* The first character of `s` that AWS refuses in a tag, as a code point (a byte that is not
+ * UTF-8: its value); -1 when there is none. */
+long rdsbk_tag_refused_char(const char *s);
 
 /* Whether an IAM ARN's account field is `account`. */
 bool rdsbk_arn_in_account(const char *arn, const char *account);

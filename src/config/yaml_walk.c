@@ -1,6 +1,9 @@
 /* Typed access to a loaded libyaml document: see yaml_walk.h. */
 #include "yaml_walk.h"
 
+#include "rdsbk/str.h"
+#include "unique.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,26 +20,103 @@ struct rdsbk_pos rdsbk_yaml_pos(const yaml_node_t *node) {
     return pos;
 }
 
-static void s_verror(struct rdsbk_yaml_walk *w, struct rdsbk_pos pos, const char *fmt, va_list ap) {
-    struct rdsbk_diagnostic *items;
-    struct rdsbk_diagnostic *d;
+static bool s_at_or_before(struct rdsbk_pos a, struct rdsbk_pos b) {
+    return a.line < b.line || (a.line == b.line && a.col <= b.col);
+}
 
-    items = realloc(w->diags->items, (w->diags->count + 1) * sizeof(*items));
-    if (!items) {
-        w->oom = 1;
+/* Where a problem at `pos` goes among the kept ones: after every one at or before `pos`, so
+ * that problems at one place keep the order they were found in. */
+static size_t s_slot(const struct rdsbk_diagnostics *d, struct rdsbk_pos pos) {
+    size_t lo = 0;
+    size_t hi = d->count;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (s_at_or_before(d->items[mid].pos, pos))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Whether a problem of `severity` at `pos` is kept: while fewer than RDSBK_MAX_DIAGNOSTICS of its
+ * severity are, or when it comes before the last of them, whose index goes to *evict (d->count
+ * when none need leave). */
+static bool s_keeps(const struct rdsbk_diagnostics *d, enum rdsbk_severity severity,
+                    struct rdsbk_pos pos, size_t *evict) {
+    size_t n = 0;
+    size_t last = d->count;
+
+    for (size_t i = 0; i < d->count; i++) {
+        if (d->items[i].severity == severity) {
+            n++;
+            last = i;
+        }
+    }
+    *evict = n < RDSBK_MAX_DIAGNOSTICS ? d->count : last;
+    return n < RDSBK_MAX_DIAGNOSTICS || !s_at_or_before(d->items[last].pos, pos);
+}
+
+bool rdsbk_yaml_wants(const struct rdsbk_yaml_walk *w, struct rdsbk_pos pos) {
+    size_t evict;
+
+    return s_keeps(w->diags, RDSBK_SEVERITY_ERROR, pos, &evict);
+}
+
+/* Keeps the first RDSBK_MAX_DIAGNOSTICS errors and as many warnings in file order, sorted as they
+ * come; the others are only counted, so that a file with a problem every few bytes costs neither
+ * memory nor time, and warnings never crowd out an error. */
+static void s_record(struct rdsbk_yaml_walk *w, enum rdsbk_severity severity, struct rdsbk_pos pos,
+                     const char *fmt, va_list ap) {
+    struct rdsbk_diagnostics *d = w->diags;
+    struct rdsbk_diagnostic *item;
+    char raw[sizeof(item->message)];
+    size_t evict;
+    size_t at;
+
+    d->errors += severity == RDSBK_SEVERITY_ERROR;
+    if (!s_keeps(d, severity, pos, &evict)) {
+        d->more++;
         return;
     }
-    w->diags->items = items;
-    d = &items[w->diags->count++];
-    d->pos = pos;
-    vsnprintf(d->message, sizeof(d->message), fmt, ap);
+    if (!d->items) {
+        d->items = calloc(2 * RDSBK_MAX_DIAGNOSTICS, sizeof(*d->items));
+        if (!d->items) {
+            w->oom = 1;
+            return;
+        }
+    }
+    if (evict < d->count) { /* the last one kept of its severity makes room */
+        d->count--;
+        memmove(&d->items[evict], &d->items[evict + 1], (d->count - evict) * sizeof(*item));
+        d->more++;
+    }
+    at = s_slot(d, pos);
+    item = &d->items[at];
+    memmove(item + 1, item, (d->count - at) * sizeof(*item));
+    d->count++;
+    item->pos = pos;
+    item->severity = severity;
+    /* values from the file are quoted in messages: nothing in them may reach a terminal raw */
+    vsnprintf(raw, sizeof(raw), fmt, ap);
+    rdsbk_str_escape_terminal(item->message, sizeof(item->message), raw);
 }
 
 void rdsbk_yaml_error_at(struct rdsbk_yaml_walk *w, struct rdsbk_pos pos, const char *fmt, ...) {
     va_list ap;
 
     va_start(ap, fmt);
-    s_verror(w, pos, fmt, ap);
+    s_record(w, RDSBK_SEVERITY_ERROR, pos, fmt, ap);
+    va_end(ap);
+}
+
+void rdsbk_yaml_warning(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *fmt, ...) {
+    va_list ap;
+
+    va_start(ap, fmt);
+    s_record(w, RDSBK_SEVERITY_WARNING, rdsbk_yaml_pos(node), fmt, ap);
     va_end(ap);
 }
 
@@ -44,7 +124,7 @@ void rdsbk_yaml_error(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const 
     va_list ap;
 
     va_start(ap, fmt);
-    s_verror(w, rdsbk_yaml_pos(node), fmt, ap);
+    s_record(w, RDSBK_SEVERITY_ERROR, rdsbk_yaml_pos(node), fmt, ap);
     va_end(ap);
 }
 
@@ -179,22 +259,30 @@ static const char *s_suggest(const char *key, const struct rdsbk_yaml_field *fie
     return best_d <= limit ? best : NULL;
 }
 
-/* Whether a key before `pair` in mapping `node` is `name` too. */
-static bool s_seen_before(struct rdsbk_yaml_walk *w, const yaml_node_t *node,
-                          const yaml_node_pair_t *pair, const char *name) {
-    for (const yaml_node_pair_t *p = node->data.mapping.pairs.start; p < pair; p++) {
-        yaml_node_t *k = rdsbk_yaml_node(w, p->key);
-        if (k && k->type == YAML_SCALAR_NODE &&
-            strcmp((const char *)k->data.scalar.value, name) == 0)
-            return true;
+/* first[i]: the pair of mapping `node` where pair i's key first stands (rdsbk_first_equal); NULL
+ * after recording out-of-memory. The caller frees it. */
+static size_t *s_first_keys(struct rdsbk_yaml_walk *w, const yaml_node_t *node) {
+    size_t n = (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
+    const char **keys = malloc((n ? n : 1) * sizeof(*keys));
+    size_t *first = malloc((n ? n : 1) * sizeof(*first));
+
+    for (size_t i = 0; keys && i < n; i++) {
+        yaml_node_t *k = rdsbk_yaml_node(w, node->data.mapping.pairs.start[i].key);
+        keys[i] = k && k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : NULL;
     }
-    return false;
+    if (!keys || !first || rdsbk_first_equal(first, keys, n) != 0) {
+        free(first);
+        first = NULL;
+        w->oom = 1;
+    }
+    free(keys);
+    return first;
 }
 
 static void s_unknown_key(struct rdsbk_yaml_walk *w, const yaml_node_t *key, const char *what,
                           const struct rdsbk_yaml_field *fields) {
     const char *name = (const char *)key->data.scalar.value;
-    const char *hint = s_suggest(name, fields);
+    const char *hint = rdsbk_yaml_wants(w, rdsbk_yaml_pos(key)) ? s_suggest(name, fields) : NULL;
 
     if (hint)
         rdsbk_yaml_error(w, key, "unknown key '%s' in %s (did you mean '%s'?)", name, what, hint);
@@ -204,13 +292,17 @@ static void s_unknown_key(struct rdsbk_yaml_walk *w, const yaml_node_t *key, con
 
 bool rdsbk_yaml_mapping(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *what,
                         const struct rdsbk_yaml_field *fields, void *payload) {
-    yaml_node_pair_t *pair;
+    size_t *first;
+    size_t n;
 
     if (node->type != YAML_MAPPING_NODE) {
         rdsbk_yaml_error(w, node, "%s: must be a mapping, not %s", what, s_kind(node));
         return false;
     }
-    for (pair = node->data.mapping.pairs.start; pair < node->data.mapping.pairs.top; pair++) {
+    first = s_first_keys(w, node);
+    n = first ? (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const yaml_node_pair_t *pair = &node->data.mapping.pairs.start[i];
         yaml_node_t *key = rdsbk_yaml_node(w, pair->key);
         yaml_node_t *value = rdsbk_yaml_node(w, pair->value);
         const struct rdsbk_yaml_field *f;
@@ -223,7 +315,7 @@ bool rdsbk_yaml_mapping(struct rdsbk_yaml_walk *w, const yaml_node_t *node, cons
             continue;
         }
         name = (const char *)key->data.scalar.value;
-        if (s_seen_before(w, node, pair, name)) {
+        if (first[i] != i) {
             rdsbk_yaml_error(w, key, "duplicate key '%s' in %s", name, what);
             continue;
         }
@@ -235,5 +327,6 @@ bool rdsbk_yaml_mapping(struct rdsbk_yaml_walk *w, const yaml_node_t *node, cons
         else
             s_unknown_key(w, key, what, fields);
     }
+    free(first);
     return true;
 }

@@ -16,13 +16,29 @@ struct rdsbk_yaml_walk {
     int oom; /* set when recording a diagnostic ran out of memory */
 };
 
-/* Records `message` at the node's position (1-based line and column). */
+/*
+ * Loads the first document of `text` into *doc (the caller deletes it) within the limits of
+ * rdsbk/config.h: nesting depth, and nodes with aliases expanded (yaml_load.c). Returns 0,
+ * RDSBK_EINVALID with a diagnostic (not YAML, or past a limit; *doc then needs no delete), or
+ * RDSBK_ENOMEM.
+ */
+int rdsbk_yaml_load(yaml_document_t *doc, struct rdsbk_yaml_walk *w, const char *text, size_t len);
+
+/* Records `message` at the node's position (1-based line and column). Only the first
+ * RDSBK_MAX_DIAGNOSTICS errors in file order are kept, and as many warnings; the others are
+ * counted. */
 void rdsbk_yaml_error(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void rdsbk_yaml_error_at(struct rdsbk_yaml_walk *w, struct rdsbk_pos pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+void rdsbk_yaml_warning(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 struct rdsbk_pos rdsbk_yaml_pos(const yaml_node_t *node);
+
+/* Whether an error at `pos` would be kept (rather than only counted): work spent on the words of
+ * a message (a "did you mean") is skipped when it would not. */
+bool rdsbk_yaml_wants(const struct rdsbk_yaml_walk *w, struct rdsbk_pos pos);
 
 /* The scalar's text (borrowed from the document), or NULL after recording "expected a string". */
 const char *rdsbk_yaml_scalar(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *what);
@@ -54,8 +70,9 @@ struct rdsbk_yaml_field {
 
 /*
  * Walks a mapping: calls the handler of each known key, reports unknown keys (with a "did you
- * mean" suggestion when one is close) and duplicate keys. `fields` ends with a {NULL, NULL, NULL}
- * entry. Returns false (after recording an error) when `node` is not a mapping.
+ * mean" suggestion when one is close) and duplicate keys (found by sorting: a mapping of any size
+ * costs O(n log n)). `fields` ends with a {NULL, NULL, NULL} entry. Returns false (after recording
+ * an error) when `node` is not a mapping.
  */
 bool rdsbk_yaml_mapping(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *what,
                         const struct rdsbk_yaml_field *fields, void *payload);

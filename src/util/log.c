@@ -1,5 +1,7 @@
 #include "rdsbk/log.h"
 
+#include "rdsbk/str.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,11 +18,16 @@ int rdsbk_log_level(void) {
     return s_level;
 }
 
+/* One line, with what AWS, a file or the state put in it escaped (rdsbk_str_escape_terminal); a
+ * line longer than 2 KB is cut. */
 static void s_emit(const char *prefix, const char *fmt, va_list ap) {
+    char raw[2048];
+    char line[4 * sizeof(raw)];
+
+    vsnprintf(raw, sizeof(raw), fmt, ap);
+    rdsbk_str_escape_terminal(line, sizeof(line), raw);
     pthread_mutex_lock(&s_lock);
-    fputs(prefix, stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    fprintf(stderr, "%s%s\n", prefix, line);
     pthread_mutex_unlock(&s_lock);
 }
 

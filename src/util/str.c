@@ -39,27 +39,63 @@ int rdsbk_strdup_into(char **out, const char *src) {
     return src && !*out ? rdsbk_error_oom() : 0;
 }
 
-/* The code point of a 2- or 3-byte UTF-8 sequence at `s` that must be escaped, with its length in
- * *len; 0 for anything else. */
-static unsigned s_unsafe_code_point(const unsigned char *s, size_t *len) {
-    unsigned cp;
+size_t rdsbk_utf8_decode(unsigned *cp, const char *s) {
+    const unsigned char *p = (const unsigned char *)s;
+    unsigned c;
+    unsigned min;
+    size_t len;
 
-    if (s[0] == 0xC2 && s[1] >= 0x80 && s[1] <= 0x9F) {
-        *len = 2;
-        return s[1]; /* C1: U+0080..U+009F */
+    if (p[0] < 0x80) {
+        *cp = p[0];
+        return 1;
     }
-    if (s[0] == 0xD8 && s[1] == 0x9C) {
-        *len = 2;
-        return 0x061C;
+    if (p[0] >= 0xC2 && p[0] <= 0xDF) {
+        len = 2, c = p[0] & 0x1Fu, min = 0x80;
+    } else if ((p[0] & 0xF0) == 0xE0) {
+        len = 3, c = p[0] & 0x0Fu, min = 0x800;
+    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+        len = 4, c = p[0] & 0x07u, min = 0x10000;
+    } else {
+        return 0;
     }
-    if (s[0] != 0xE2 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80) /* a terminator stops here too */
+            return 0;
+        c = (c << 6) | (p[i] & 0x3Fu);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
         return 0;
-    cp = 0x2000u | ((unsigned)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
-    if (cp != 0x200E && cp != 0x200F && (cp < 0x202A || cp > 0x202E) &&
-        (cp < 0x2066 || cp > 0x2069))
-        return 0;
-    *len = 3;
-    return cp;
+    *cp = c;
+    return len;
+}
+
+/* Whether a terminal could obey code point `cp` (beyond ASCII), or show its line otherwise than it
+ * is: the C1 controls, the line and paragraph separators, the bidirectional controls. */
+static bool s_unsafe(unsigned cp) {
+    return (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F ||
+           (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* The character at `s` as it is printed, into `piece`; returns how many bytes of `s` it stands
+ * for. A byte that is not UTF-8 is escaped too: 0x80..0x9F alone is a C1 control on a terminal
+ * that reads Latin-1. */
+static size_t s_piece(char piece[16], const unsigned char *s) {
+    unsigned cp;
+    size_t len = rdsbk_utf8_decode(&cp, (const char *)s);
+
+    if (len == 0) {
+        snprintf(piece, 16, "\\x%02X", *s);
+        return 1;
+    }
+    if (cp == '\t' || cp == '\n' || cp == '\r')
+        snprintf(piece, 16, " ");
+    else if (cp < 0x20 || cp == 0x7F)
+        snprintf(piece, 16, "\\x%02X", cp);
+    else if (s_unsafe(cp))
+        snprintf(piece, 16, "\\u%04X", cp);
+    else
+        snprintf(piece, 16, "%.*s", (int)len, (const char *)s);
+    return len;
 }
 
 char *rdsbk_str_escape_terminal(char *out, size_t size, const char *in) {
@@ -70,19 +106,9 @@ char *rdsbk_str_escape_terminal(char *out, size_t size, const char *in) {
         return out;
     while (*s && o + 1 < size) {
         char piece[16];
-        size_t len = 1;
-        unsigned cp = s[0] >= 0x80 ? s_unsafe_code_point(s, &len) : 0;
-        size_t n;
+        size_t len = s_piece(piece, s);
+        size_t n = strlen(piece);
 
-        if (cp)
-            snprintf(piece, sizeof(piece), "\\u%04X", cp);
-        else if (*s == '\t' || *s == '\n' || *s == '\r')
-            snprintf(piece, sizeof(piece), " ");
-        else if (*s < 0x20 || *s == 0x7F)
-            snprintf(piece, sizeof(piece), "\\x%02X", *s);
-        else
-            snprintf(piece, sizeof(piece), "%c", *s);
-        n = strlen(piece);
         if (o + n >= size)
             break;
         memcpy(out + o, piece, n);
@@ -91,6 +117,14 @@ char *rdsbk_str_escape_terminal(char *out, size_t size, const char *in) {
     }
     out[o] = '\0';
     return out;
+}
+
+char *rdsbk_str_escape_terminal_dup(const char *in) {
+    /* at most 4 characters a byte: "\xHH" for one, "\uXXXX" for two or three */
+    size_t size = 4 * strlen(in ? in : "") + 1;
+    char *out = malloc(size);
+
+    return out ? rdsbk_str_escape_terminal(out, size, in) : NULL;
 }
 
 static const char *s_key_at(const void *base, size_t i, size_t size, size_t key_offset) {

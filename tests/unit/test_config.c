@@ -7,12 +7,21 @@
 #include <cmocka.h>
 
 #include "config/validate.h"
+#include "rdsbk/buf.h"
 #include "rdsbk/config.h"
+#include "rdsbk/error.h"
+#include "rdsbk/str.h"
 #include "test_fan_in_text.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 static struct rdsbk_topology *s_parse(const char *text, struct rdsbk_diagnostics *diags) {
     struct rdsbk_topology *t = NULL;
@@ -43,7 +52,7 @@ static void test_defaults_and_shorthand(void **state) {
     assert_true(t->key.multi_region);
     assert_int_equal(t->key.deletion_window_days, 30);
     assert_false(t->key.prevent_destroy);
-    assert_string_equal(t->functions.runtime, "python3.12");
+    assert_string_equal(t->functions.runtime, "python3.13");
     assert_int_equal(t->functions.timeout_seconds, 60);
     assert_int_equal(t->functions.memory_mb, 128);
     assert_int_equal(t->functions.log_retention_days, 30);
@@ -193,6 +202,161 @@ static void test_other_checks(void **state) {
     assert_non_null(rdsbk_check_runtime("nodejs20.x"));
 }
 
+/* RDS stores DB identifiers in lower case; the pipeline's event patterns and IAM ARNs are
+ * case-sensitive: a mixed-case id is used in lower case, with a warning at its place. */
+static void test_mixed_case_identifiers(void **state) {
+    struct rdsbk_diagnostics d;
+    struct rdsbk_topology *t =
+        s_parse("version: 1\nstack: s1\n"
+                "source: {account: '111111111111', region: eu-central-1,\n"
+                "         instances: [Orders-DB, billing-db], clusters: [\"Aurora-*\"]}\n"
+                "backup: {account: '222222222222', region: eu-west-1}\n",
+                &d);
+    (void)state;
+    assert_non_null(t);
+    assert_int_equal(d.errors, 0);
+    assert_string_equal(t->sources[0].instances[0], "orders-db");
+    assert_string_equal(t->sources[0].instances[1], "billing-db");
+    assert_string_equal(t->sources[0].clusters[0], "aurora-*");
+    assert_int_equal(d.count, 2);
+    assert_int_equal(d.items[0].severity, RDSBK_SEVERITY_WARNING);
+    assert_int_equal(d.items[0].pos.line, 4);
+    assert_int_equal(d.items[0].pos.col, 22);
+    assert_non_null(strstr(d.items[0].message, "'Orders-DB' is read as 'orders-db'"));
+    assert_int_equal(d.items[1].pos.col, 57);
+    rdsbk_topology_free(t);
+    rdsbk_diagnostics_clean_up(&d);
+
+    /* the same database twice, in two cases: listed twice */
+    t = s_parse("version: 1\nstack: s1\n"
+                "source: {account: '111111111111', region: eu-central-1,\n"
+                "         instances: [orders-db, Orders-DB]}\n"
+                "backup: {account: '222222222222', region: eu-west-1}\n",
+                &d);
+    assert_null(t);
+    assert_int_equal(d.errors, 1);
+    assert_int_equal(d.count, 2);
+    assert_int_equal(d.items[1].severity, RDSBK_SEVERITY_ERROR);
+    assert_non_null(strstr(d.items[1].message, "'orders-db' is listed twice"));
+    rdsbk_diagnostics_clean_up(&d);
+}
+
+/* Warnings are capped apart from errors: a file with many need not hide its error. */
+static void test_warnings_never_hide_errors(void **state) {
+    struct rdsbk_diagnostics d;
+    char *text = s_fan_in_text(1, 1, "");
+    char *ids = calloc(1, 16 * 60 + 64);
+    char *edited;
+    size_t n = 0;
+    (void)state;
+
+    for (int i = 0; i < 60; i++)
+        n += (size_t)sprintf(ids + n, "%sDb-%d", i ? ", " : "", i);
+    assert_int_equal(rdsbk_strfmt(&edited, "%s\nsource2: x\n", text), 0);
+    free(text);
+    text = strstr(edited, "instances: [db]");
+    assert_non_null(text);
+    assert_int_equal(rdsbk_strfmt(&text, "%.*sinstances: [%s]%s", (int)(text - edited), edited, ids,
+                                  text + strlen("instances: [db]")),
+                     0);
+    assert_null(s_parse(text, &d));
+    assert_int_equal(d.errors, 1);
+    assert_int_equal(d.count, RDSBK_MAX_DIAGNOSTICS + 1);
+    assert_int_equal(d.more, 10);
+    assert_int_equal(d.items[d.count - 1].severity, RDSBK_SEVERITY_ERROR);
+    assert_non_null(strstr(d.items[d.count - 1].message, "unknown key 'source2'"));
+    rdsbk_diagnostics_clean_up(&d);
+    free(text);
+    free(edited);
+    free(ids);
+}
+
+/* Lambda's Python runtimes: python3.9 .. python3.14 accepted, the deprecated ones warned about
+ * from their deprecation day, python3.13 by default. */
+static void test_runtimes(void **state) {
+    struct rdsbk_diagnostics d;
+    struct rdsbk_topology *t;
+    (void)state;
+
+    assert_null(rdsbk_check_runtime("python3.9"));
+    assert_null(rdsbk_check_runtime("python3.14"));
+    assert_non_null(rdsbk_check_runtime("python3.8"));
+    assert_non_null(rdsbk_check_runtime("python3.15"));
+    assert_string_equal(rdsbk_runtime_deprecated("python3.9", "2026-12-06"), "2025-12-15");
+    assert_null(rdsbk_runtime_deprecated("python3.10", "2026-10-30"));
+    assert_string_equal(rdsbk_runtime_deprecated("python3.10", "2026-10-31"), "2026-10-31");
+    assert_null(rdsbk_runtime_deprecated("python3.11", "2026-12-06"));
+    assert_null(rdsbk_runtime_deprecated("python3.13", "2028-12-31"));
+    assert_null(rdsbk_runtime_deprecated("nodejs20.x", "2099-01-01"));
+
+    t = s_parse("version: 1\nstack: s1\n"
+                "source: {account: '111111111111', region: eu-central-1, instances: [db]}\n"
+                "backup: {account: '222222222222', region: eu-west-1}\n"
+                "functions: {runtime: python3.9}\n",
+                &d);
+    assert_non_null(t);
+    assert_string_equal(t->functions.runtime, "python3.9");
+    assert_int_equal(d.count, 1);
+    assert_int_equal(d.items[0].severity, RDSBK_SEVERITY_WARNING);
+    assert_int_equal(d.items[0].pos.line, 5);
+    assert_non_null(strstr(d.items[0].message, "deprecated python3.9 on 2025-12-15"));
+    rdsbk_topology_free(t);
+    rdsbk_diagnostics_clean_up(&d);
+}
+
+/* AWS's tag pattern ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$, for keys and values alike. */
+static const struct {
+    const char *value;
+    long refused; /* the first character refused, -1: none */
+} s_tag_chars[] = {
+    {"", -1},
+    {"cost center:a/b=c+d-e@f", -1},
+    {"caf\xc3\xa9 J\xc3\xb6rg", -1},      /* letters (Ll) */
+    {"\xe6\x97\xa5\xe6\x9c\xac", -1},     /* letters (Lo) */
+    {"\xd9\xa3\xc2\xb2\xe2\x85\xa0", -1}, /* digits and numbers (Nd, No, Nl) */
+    {"a\xc2\xa0\xe3\x80\x80"
+     "b",
+     -1},                         /* no-break and ideographic spaces (Zs) */
+    {"5 \xe2\x82\xac", 0x20AC},   /* a currency sign (Sc) */
+    {"data\xe2\x80\xae", 0x202E}, /* a bidirectional override (Cf) */
+    {"a\xc2\x9b"
+     "31m",
+     0x9B},                        /* a C1 control (Cc) */
+    {"a\033[2J", 0x1B},            /* ESC */
+    {"a\tb", '\t'},                /* tab is a control, not \p{Z} */
+    {"\xf0\x9f\x90\x98", 0x1F418}, /* a symbol (So) */
+    {"e\xcc\x81", 0x301},          /* a combining accent (Mn) */
+    {"{x}", '{'},
+    {"a,b", ','},
+    {"a\"b", '"'},
+};
+
+static void test_tag_characters(void **state) {
+    char long_value[2 * 257 + 1] = {0};
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(s_tag_chars) / sizeof(s_tag_chars[0]); i++) {
+        long refused = rdsbk_tag_refused_char(s_tag_chars[i].value);
+        if (refused != s_tag_chars[i].refused)
+            fail_msg("tag '%s': refused U+%04lX, expected U+%04lX", s_tag_chars[i].value,
+                     (unsigned long)refused, (unsigned long)s_tag_chars[i].refused);
+        if ((rdsbk_check_tag_value(s_tag_chars[i].value) == NULL) != (refused < 0))
+            fail_msg("tag value '%s': checked otherwise", s_tag_chars[i].value);
+    }
+    /* lengths in characters: values 0..256, keys 1..128 */
+    for (int i = 0; i < 256; i++)
+        memcpy(long_value + 2 * i, "\xc3\xa9", 2);
+    assert_null(rdsbk_check_tag_value(long_value));
+    memcpy(long_value + 2 * 256, "\xc3\xa9", 2);
+    assert_non_null(rdsbk_check_tag_value(long_value));
+    long_value[2 * 128] = '\0';
+    assert_null(rdsbk_check_tag_key(long_value));
+    memcpy(long_value + 2 * 128, "\xc3\xa9", 3);
+    assert_non_null(rdsbk_check_tag_key(long_value));
+    assert_non_null(rdsbk_check_tag_key(""));
+    assert_non_null(rdsbk_check_tag_key("team\xe2\x81\xa6"));
+}
+
 /* Parses s_fan_in_text(n, 1, extra). */
 static struct rdsbk_topology *s_fan_in(int n, const char *extra, struct rdsbk_diagnostics *d) {
     char *text = s_fan_in_text(n, 1, extra);
@@ -231,6 +395,137 @@ static void test_bus_policy_quota(void **state) {
     }
 }
 
+/* ---- hostile input: every one refused within a time and memory budget ------------------- */
+
+#define S_BUDGET_SECONDS 2.0
+#define S_BUDGET_KB (200 * 1024)
+#define S_HEAD                                                                                     \
+    "version: 1\nstack: orders-dr\nbackup: {account: '222222222222', region: eu-west-1}\n"
+#define S_SOURCE_AT "source: {account: '111111111111', region: eu-central-1, "
+#define S_SOURCE S_SOURCE_AT "instances: [db]}\n"
+
+/* A hostile topology: S_HEAD, `head`, `item` n times (%d: its number), `middle`, `item2` n2
+ * times, `tail`. A few hundred KB each, all under the 1 MiB limit but the last. */
+static const struct {
+    const char *name;
+    const char *head;
+    const char *item;
+    int n;
+    const char *middle;
+    const char *item2;
+    int n2;
+    const char *tail;
+} s_hostile[] = {
+    {"2,000 duplicate sources", "sources:\n",
+     "  - {account: '111111111111', region: eu-central-1, instances: [db]}\n", 2000, "", "", 0, ""},
+    {"40,000 unknown keys in one mapping", S_SOURCE "key:\n", "  k%d: 1\n", 40000, "", "", 0, ""},
+    {"40,000 times the same key", S_SOURCE "key:\n", "  multi_region: true\n", 40000, "", "", 0,
+     ""},
+    {"40,000 identifiers, the last listed twice", S_SOURCE_AT "instances: [db0", ", db%d", 40000,
+     ", db1]}\n", "", 0, ""},
+    {"60,000 times one identifier", S_SOURCE_AT "instances: [db", ", db", 60000, "]}\n", "", 0, ""},
+    {"1,000 aliases of a source of 1,000 aliases of an identifier", "x: &x db\nl: &l [*x", ", *x",
+     999, "]\nsources: [&s {account: '111111111111', region: eu-central-1, instances: *l}", ", *s",
+     999, "]\n"},
+    {"600 sources, each its own account", "sources:\n",
+     "  - {account: '111111%d', region: eu-central-1, instances: [db]}\n", 600, "", "", 0, ""},
+    {"1,200 databases", S_SOURCE_AT "instances: [db", ", db%d", 1200, "]}\n", "", 0, ""},
+    {"12,000 sources with a bad account", "sources:\n",
+     "  - {account: 'x%d', region: eu-central-1, instances: [db]}\n", 12000, "", "", 0, ""},
+    {"200,000 nested lists", "tags: ", "[", 200000, "", "]", 200000, "\n"},
+    {"a billion laughs (10 aliases, 9 levels)",
+     "a0: &a0 [db, db, db, db, db, db, db, db, db, db]\n"
+     "a1: &a1 [*a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0]\n"
+     "a2: &a2 [*a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1]\n"
+     "a3: &a3 [*a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2]\n"
+     "a4: &a4 [*a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3]\n"
+     "a5: &a5 [*a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4]\n"
+     "a6: &a6 [*a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5]\n"
+     "a7: &a7 [*a6, *a6, *a6, *a6, *a6, *a6, *a6, *a6, *a6, *a6]\n"
+     "a8: &a8 [*a7, *a7, *a7, *a7, *a7, *a7, *a7, *a7, *a7, *a7]\n" S_SOURCE_AT "instances: *a8}\n",
+     "", 0, "", "", 0, ""},
+    {"a list that holds itself", S_SOURCE "sources: &r [*r]\n", "", 0, "", "", 0, ""},
+    {"1 MiB and a byte", S_SOURCE "#", " ", 1024 * 1024, "\n", "", 0, ""},
+};
+
+/* Adds `item` with its "%d" (if any) replaced by `k` in six digits. */
+static int s_add_numbered(struct rdsbk_buf *b, const char *item, int k) {
+    const char *at = strstr(item, "%d");
+    int rc;
+
+    if (!at)
+        return rdsbk_buf_adds(b, item);
+    rc = rdsbk_buf_add(b, item, (size_t)(at - item));
+    rc = rc ? rc : rdsbk_buf_printf(b, "%06d", k);
+    return rc ? rc : rdsbk_buf_adds(b, at + 2);
+}
+
+static char *s_hostile_text(size_t i) {
+    struct rdsbk_buf b = RDSBK_BUF_INIT;
+    int rc = rdsbk_buf_adds(&b, S_HEAD);
+
+    rc = rc ? rc : rdsbk_buf_adds(&b, s_hostile[i].head);
+    for (int k = 0; !rc && k < s_hostile[i].n; k++)
+        rc = s_add_numbered(&b, s_hostile[i].item, k);
+    rc = rc ? rc : rdsbk_buf_adds(&b, s_hostile[i].middle);
+    for (int k = 0; !rc && k < s_hostile[i].n2; k++)
+        rc = rdsbk_buf_adds(&b, s_hostile[i].item2);
+    rc = rc ? rc : rdsbk_buf_adds(&b, s_hostile[i].tail);
+    assert_int_equal(rc, 0);
+    return rdsbk_buf_detach(&b);
+}
+
+/* In a child of its own (so that its peak memory is its own): parses `text`; exits 0 when it was
+ * refused as invalid with at most RDSBK_MAX_DIAGNOSTICS errors and as many warnings listed. */
+static void s_hostile_child(const char *text) {
+    struct rdsbk_topology *t = NULL;
+    struct rdsbk_diagnostics d;
+    int rc;
+
+    alarm(30); /* the code before the limits took minutes: stop there */
+    rc = rdsbk_topology_parse(&t, &d, "hostile.yaml", text, strlen(text));
+    _exit(rc == RDSBK_EINVALID && !t && d.count <= 2 * RDSBK_MAX_DIAGNOSTICS ? 0 : 1);
+}
+
+/* Runs hostile case `i` in a child; false (after saying why) when it was not refused within the
+ * budget. */
+static bool s_hostile_case(size_t i) {
+    char *text = s_hostile_text(i);
+    struct timespec t0, t1;
+    struct rusage ru;
+    int status = 0;
+    double seconds;
+    pid_t pid;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        s_hostile_child(text);
+    assert_int_equal(wait4(pid, &status, 0, &ru), pid);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    print_message("%-62s %8zu bytes: %6.2f s, %4ld MB%s\n", s_hostile[i].name, strlen(text),
+                  seconds, ru.ru_maxrss / 1024,
+                  WIFSIGNALED(status)   ? " (killed)"
+                  : WEXITSTATUS(status) ? " (not refused)"
+                                        : "");
+    free(text);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 && seconds <= S_BUDGET_SECONDS &&
+           ru.ru_maxrss <= S_BUDGET_KB;
+}
+
+static void test_hostile_input_budget(void **state) {
+    int failed = 0;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(s_hostile) / sizeof(s_hostile[0]); i++)
+        failed += !s_hostile_case(i);
+    if (failed)
+        fail_msg("%d hostile topologies not refused within %.0f s and %d MB each", failed,
+                 S_BUDGET_SECONDS, S_BUDGET_KB / 1024);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_and_shorthand),
@@ -240,7 +535,12 @@ int main(void) {
         cmocka_unit_test(test_regions),
         cmocka_unit_test(test_db_patterns),
         cmocka_unit_test(test_other_checks),
+        cmocka_unit_test(test_tag_characters),
+        cmocka_unit_test(test_mixed_case_identifiers),
+        cmocka_unit_test(test_warnings_never_hide_errors),
+        cmocka_unit_test(test_runtimes),
         cmocka_unit_test(test_bus_policy_quota),
+        cmocka_unit_test(test_hostile_input_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include "rdsbk/clock.h"
 #include "rdsbk/error.h"
 #include "rdsbk/json_util.h"
+#include "rdsbk/log.h"
 #include "rdsbk/pool.h"
 #include "rdsbk/str.h"
 
@@ -591,16 +592,30 @@ static void test_terminal_escape(void **state) {
         {"evil\xe2\x80\xaetxt.exe", "evil\\u202Etxt.exe"},
         {"\xe2\x81\xa6x\xe2\x81\xa9 \xe2\x80\x8f \xd8\x9c", "\\u2066x\\u2069 \\u200F \\u061C"},
         {"caf\xc3\xa9 \xe2\x82\xac \xe2\x80\x94", "caf\xc3\xa9 \xe2\x82\xac \xe2\x80\x94"},
-        {"cut \xe2", "cut \xe2"},
+        /* not UTF-8: a lone 0x9B is CSI on a terminal that reads Latin-1 */
+        {"cut \xe2", "cut \\xE2"},
+        {"8-bit CSI \x9b"
+         "2J",
+         "8-bit CSI \\x9B2J"},
+        {"overlong \xc0\xaf surrogate \xed\xa0\x80",
+         "overlong \\xC0\\xAF surrogate \\xED\\xA0\\x80"},
+        {"line\xe2\x80\xa8sep \xe2\x80\xa9", "line\\u2028sep \\u2029"},
+        {"4 bytes \xf0\x9f\x90\x98 \xf4\x90\x80\x80",
+         "4 bytes \xf0\x9f\x90\x98 \\xF4\\x90\\x80\\x80"},
         {"already \\x1B escaped", "already \\x1B escaped"},
     };
-    char out[64];
+    char out[96];
+    char *whole;
     (void)state;
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         assert_string_equal(rdsbk_str_escape_terminal(out, sizeof(out), cases[i].in), cases[i].out);
     /* cut at the size, never in the middle of an escape */
     assert_string_equal(rdsbk_str_escape_terminal(out, 6, "ab\033cd"), "ab");
+    /* whole, however long: at most four characters a byte */
+    whole = rdsbk_str_escape_terminal_dup("\033\033\xc2\x9b\xe2\x80\xae\x9b");
+    assert_string_equal(whole, "\\x1B\\x1B\\u009B\\u202E\\x9B");
+    free(whole);
     /* the error slot escapes what it is given, from AWS or from a format */
     rdsbk_error_set_aws(RDSBK_EINVALID, 400, "Bad\033Code", "req\n1",
                         "msg \033[31mred\xe2\x80\xae");
@@ -610,6 +625,58 @@ static void test_terminal_escape(void **state) {
     rdsbk_error_set(RDSBK_EINVALID, "%s: %s", "topology", "tag \033[0m");
     assert_string_equal(rdsbk_error_last()->message, "topology: tag \\x1B[0m");
     rdsbk_error_clear();
+}
+
+static void test_utf8_decode(void **state) {
+    static const struct {
+        const char *in;
+        size_t len; /* 0: not UTF-8 */
+        unsigned cp;
+    } cases[] = {
+        {"a", 1, 'a'},
+        {"\xc3\xa9", 2, 0xE9},
+        {"\xe2\x80\xae", 3, 0x202E},
+        {"\xf0\x9f\x90\x98", 4, 0x1F418},
+        {"\x80", 0, 0},             /* a continuation byte alone */
+        {"\xc1\xbf", 0, 0},         /* overlong */
+        {"\xe0\x80\xaf", 0, 0},     /* overlong */
+        {"\xed\xbf\xbf", 0, 0},     /* a surrogate */
+        {"\xf4\x90\x80\x80", 0, 0}, /* past U+10FFFF */
+        {"\xe2\x80", 0, 0},         /* cut short */
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        unsigned cp = 0;
+        assert_int_equal(rdsbk_utf8_decode(&cp, cases[i].in), cases[i].len);
+        if (cases[i].len)
+            assert_int_equal(cp, cases[i].cp);
+    }
+}
+
+/* A warning quoting an AWS reply or a file: the line reaches stderr escaped. */
+static void test_log_line_escaped(void **state) {
+    char path[] = "/tmp/rdsbk-test-log-XXXXXX";
+    int fd = mkstemp(path);
+    int saved = dup(STDERR_FILENO);
+    char text[256] = {0};
+    FILE *f;
+    (void)state;
+
+    assert_true(fd >= 0 && saved >= 0);
+    fflush(stderr);
+    dup2(fd, STDERR_FILENO);
+    rdsbk_log_warn("key %s: %s", "k\033]0;owned\007", "gone\xe2\x80\xae");
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    f = fdopen(fd, "r");
+    assert_non_null(f);
+    rewind(f);
+    assert_true(fread(text, 1, sizeof(text) - 1, f) > 0);
+    fclose(f);
+    unlink(path);
+    assert_string_equal(text, "warning: key k\\x1B]0;owned\\x07: gone\\u202E\n");
 }
 
 static void test_json_helpers(void **state) {
@@ -660,6 +727,8 @@ int main(void) {
         cmocka_unit_test(test_buf_accessors),
         cmocka_unit_test(test_error_helpers),
         cmocka_unit_test(test_terminal_escape),
+        cmocka_unit_test(test_utf8_decode),
+        cmocka_unit_test(test_log_line_escaped),
         cmocka_unit_test(test_json_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
