@@ -510,8 +510,10 @@ class ShareTest(HandlerTest):
         "Stack": STACK,
     }
 
-    def test_instance_copy_shared_and_announced(self):
-        self.expect_describe({"rdsbk:stack": STACK, "env": "prod"})
+    def expect_instance_copy_shared(self, tags):
+        """The share function's calls for the copy COPY_ID (tagged `tags`), not yet shared: it is
+        shared with the backup account and announced."""
+        self.expect_describe(tags)
         self.expect_attributes([])
         self.rds_stub.add_response(
             "modify_db_snapshot_attribute",
@@ -519,6 +521,9 @@ class ShareTest(HandlerTest):
             {"DBSnapshotIdentifier": COPY_ID, "AttributeName": "restore", "ValuesToAdd": [B]},
         )
         self.expect_put_events(self.INSTANCE_DETAIL)
+
+    def test_instance_copy_shared_and_announced(self):
+        self.expect_instance_copy_shared({"rdsbk:stack": STACK, "env": "prod"})
         result, _ = self.invoke(share, self.copy_done_event())
         rec = self.assert_one_line("share", "shared", COPY_ARN, B)
         self.assertEqual(result, rec)
@@ -529,14 +534,7 @@ class ShareTest(HandlerTest):
         """RDS-EVENT-0060 has been seen naming the copy in an ARN of the source Region (the
         original walkthrough's rule matches that form): the copy is the snapshot of that name
         here, shared and announced under its true ARN."""
-        self.expect_describe({"rdsbk:stack": STACK})
-        self.expect_attributes([])
-        self.rds_stub.add_response(
-            "modify_db_snapshot_attribute",
-            {"DBSnapshotAttributesResult": {"DBSnapshotIdentifier": COPY_ID}},
-            {"DBSnapshotIdentifier": COPY_ID, "AttributeName": "restore", "ValuesToAdd": [B]},
-        )
-        self.expect_put_events(self.INSTANCE_DETAIL)
+        self.expect_instance_copy_shared({"rdsbk:stack": STACK})
         in_a = f"arn:aws:rds:{REGION_A}:{A}:snapshot:{COPY_ID}"
         self.invoke(share, self.copy_done_event(arn=in_a))
         self.assert_one_line("share", "shared", in_a, B)
