@@ -123,6 +123,11 @@ cJSON *rdsbk_model_resolve(const cJSON *value, rdsbk_model_lookup_fn lookup, voi
  * longer than `max`. Caller frees. */
 char *rdsbk_model_name(const char *stack, const char *purpose, size_t max);
 
+/* Every purpose the pipeline names a resource for ("rdsbk-<stack>-<purpose>"), NULL-terminated:
+ * what tells a name of stack "t1" ("rdsbk-t1-copy") from one of stack "t1-x" ("rdsbk-t1-x-copy").
+ */
+extern const char *const rdsbk_model_purposes[];
+
 /* Values the Lambda functions read from their environment, also used by `generate`. */
 #define RDSBK_EVENT_DETAIL_TYPE "RDS Snapshot Shared"
 

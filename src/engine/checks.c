@@ -103,6 +103,21 @@ cleanup:
 
 #define S_STACK_TAG "rdsbk:stack"
 
+/* Whether `rest`, what follows "rdsbk-<stack>-" in an id, is one of the pipeline's purposes (up to
+ * a '/' or ':' of a composite id), or for a bus statement a source account: not the rest of a
+ * longer stack's name ("rdsbk-t1-x-copy" is not stack t1's). */
+static bool s_purpose_ours(enum rdsbk_resource_type type, const char *rest) {
+    size_t len = strcspn(rest, "/:");
+
+    if (type == RDSBK_RT_EVENTS_PERMISSION)
+        return len == RDSBK_ACCOUNT_LEN && strspn(rest, "0123456789") == len;
+    for (size_t i = 0; rdsbk_model_purposes[i]; i++)
+        if (strlen(rdsbk_model_purposes[i]) == len &&
+            strncmp(rest, rdsbk_model_purposes[i], len) == 0)
+            return true;
+    return false;
+}
+
 /* Whether the id the state gives `c` is one the stack's naming gives: "rdsbk-<stack>-..." (log
  * groups under "/aws/lambda/"), the topology's key alias or the stack's default one. A key id
  * tells nothing: the key's tag does. */
@@ -125,7 +140,9 @@ static bool s_named_ours(const struct rdsbk_engine *e, const struct rdsbk_change
     default:
         break;
     }
-    return strncmp(id, "rdsbk-", 6) == 0 && strncmp(id + 6, stack, len) == 0 && id[6 + len] == '-';
+    if (strncmp(id, "rdsbk-", 6) != 0 || strncmp(id + 6, stack, len) != 0 || id[6 + len] != '-')
+        return false;
+    return s_purpose_ours(c->type, id + 6 + len + 1);
 }
 
 /* The rdsbk:stack tag of what was read of `c`, or NULL. */

@@ -35,6 +35,9 @@
 #define S_KEY_ADDR "backup.kms_key.shared"
 #define S_KEY_ARN "${" S_KEY_ADDR "#arn}"
 
+const char *const rdsbk_model_purposes[] = {
+    "copy", "share", "events", "forward", "to-backup", "sweep", "backup-copy", "prune", NULL};
+
 /* The RDS event ids the pipeline listens to. */
 static const char *const s_created_events[] = {"RDS-EVENT-0091",  /* automated snapshot created */
                                                "RDS-EVENT-0169"}; /* automated cluster snapshot */

@@ -575,7 +575,7 @@ class EngineTest(EngineCase):
             "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
             "Action": "sts:AssumeRole"}]})
         iam_a.create_role(RoleName="payroll-admin", AssumeRolePolicyDocument=trust)
-        iam_a.create_role(RoleName="rdsbk-t1-other", AssumeRolePolicyDocument=trust,
+        iam_a.create_role(RoleName="rdsbk-t1-prune", AssumeRolePolicyDocument=trust,
                           Tags=[{"Key": "rdsbk:stack", "Value": "t2"}])
         kms_b = H.client("kms", account=B, region=RB)
         victim = kms_b.create_key(Description="payroll")["KeyMetadata"]
@@ -599,10 +599,18 @@ class EngineTest(EngineCase):
         proc = self.run_tool("destroy", "--auto-approve", "--force-key-deletion", check=False)
         self.assertEqual(proc.returncode, 1)
         self.assertIn("payroll-admin", proc.stderr)
+        # a longer stack's name (stack "t1-x"): not t1's, even unread (destroy reads nothing)
+        iam_a.create_role(RoleName="rdsbk-t1-x-copy", AssumeRolePolicyDocument=trust)
+        with open(self.state, "w") as fh:
+            fh.write(good)
+        self.edit_state(orphan_role("rdsbk-t1-x-copy"))
+        proc = self.run_tool("destroy", "--auto-approve", "--force-key-deletion", check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn('iam_role "rdsbk-t1-x-copy"', proc.stderr)
         # named like ours, tagged as another stack's: refused once read
         with open(self.state, "w") as fh:
             fh.write(good)
-        self.edit_state(orphan_role("rdsbk-t1-other"))
+        self.edit_state(orphan_role("rdsbk-t1-prune"))
         proc = self.run_tool("apply", "--auto-approve", check=False)
         self.assertEqual(proc.returncode, 1)
         self.assertIn("is tagged rdsbk:stack=t2, not t1", proc.stderr)
@@ -622,7 +630,7 @@ class EngineTest(EngineCase):
                       proc.stderr)
         self.assertEqual(kms_b.describe_key(KeyId=victim["KeyId"])["KeyMetadata"]["KeyState"],
                          "Enabled")
-        for name in ("payroll-admin", "rdsbk-t1-other"):
+        for name in ("payroll-admin", "rdsbk-t1-prune", "rdsbk-t1-x-copy"):
             iam_a.get_role(RoleName=name)  # still there
         # the true state still destroys everything
         with open(self.state, "w") as fh:
