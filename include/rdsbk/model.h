@@ -123,6 +123,20 @@ cJSON *rdsbk_model_resolve(const cJSON *value, rdsbk_model_lookup_fn lookup, voi
  * longer than `max`. Caller frees. */
 char *rdsbk_model_name(const char *stack, const char *purpose, size_t max);
 
+/*
+ * The part of a copy's name that stands for database `db` (templates/lambda/rdsbk_common.py,
+ * copy_base, is the same rule): `db` in lower case when it has at most RDSBK_COPY_BASE_MAX
+ * characters, else its first RDSBK_COPY_BASE_MAX - 7 (a trailing '-' dropped), '-' and 6 hex
+ * digits of its SHA-256. A backup copy's name, "<base>-YYYY-MM-DD-HH-MM-<account>", then fits
+ * the 63 characters RDS allows a DB cluster snapshot for every valid identifier.
+ */
+#define RDSBK_COPY_BASE_MAX 33
+void rdsbk_copy_base(char out[RDSBK_COPY_BASE_MAX + 1], const char *db);
+
+/* The name of the Region-B copy of automated snapshot `id` ("rds:<db>-<stamp>"): "<base>-<stamp>".
+ * Returns 0, or RDSBK_EINVALID (no error set) when `id` is not such a name. */
+int rdsbk_copy_name(char *out, size_t size, const char *id);
+
 /* Every purpose the pipeline names a resource for ("rdsbk-<stack>-<purpose>"), NULL-terminated:
  * what tells a name of stack "t1" ("rdsbk-t1-copy") from one of stack "t1-x" ("rdsbk-t1-x-copy").
  */

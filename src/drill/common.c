@@ -5,6 +5,7 @@
 #include "drill_internal.h"
 #include "rdsbk/client_set.h"
 #include "rdsbk/error.h"
+#include "rdsbk/model.h"
 #include "rdsbk/http.h"
 #include "rdsbk/str.h"
 
@@ -191,13 +192,21 @@ static bool s_split_arn(char *buf, const char **region, const char **account, co
     return true;
 }
 
+/* Whether `part`, the database part of a copy's name, stands for database `db` (its base). */
+static bool s_base_of(const char *part, const char *db) {
+    char base[RDSBK_COPY_BASE_MAX + 1];
+
+    rdsbk_copy_base(base, db);
+    return strcasecmp(part, base) == 0;
+}
+
 bool rdsbk_drill_is_region_copy(const struct rdsbk_rds_snapshot *s, const char *db,
                                 const char *account, const char *source_region) {
     struct rdsbk_snapshot_name name;
     const char *tag = rdsbk_drill_tag(s, RDSBK_TAG_SOURCE_SNAPSHOT);
 
     if (!s->id || rdsbk_snapshot_name_parse(&name, s->id) != 0 || name.automated ||
-        name.account[0] || strcasecmp(name.db, db) != 0)
+        name.account[0] || !s_base_of(name.db, db))
         return false;
     if (tag) {
         /* the copy names its source: it must be this account's snapshot in this Region */
@@ -220,7 +229,7 @@ bool rdsbk_drill_is_backup_copy(const struct rdsbk_rds_snapshot *s, const char *
     const char *tag = rdsbk_drill_tag(s, RDSBK_TAG_SOURCE_ACCOUNT);
 
     if (!s->id || rdsbk_snapshot_name_parse(&name, s->id) != 0 || name.automated ||
-        strcmp(name.account, account) != 0 || strcasecmp(name.db, db) != 0)
+        strcmp(name.account, account) != 0 || !s_base_of(name.db, db))
         return false;
     return !tag || strcmp(tag, account) == 0;
 }

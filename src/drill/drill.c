@@ -175,6 +175,7 @@ static int s_random_id(char out[16]) {
 static int s_fill_target(struct rdsbk_drill_target *t, const struct rdsbk_source *src,
                          const char *database, enum rdsbk_db_kind kind,
                          const struct rdsbk_rds_snapshot *snap) {
+    char name[RDSBK_COPY_BASE_MAX + 32];
     int rc;
 
     snprintf(t->account, sizeof(t->account), "%s", src->account);
@@ -188,8 +189,11 @@ static int s_fill_target(struct rdsbk_drill_target *t, const struct rdsbk_source
     }
     RDSBK_TRY(rdsbk_strdup_into(&t->snapshot_id, snap->id));
     RDSBK_TRY(rdsbk_strdup_into(&t->snapshot_arn, snap->arn ? snap->arn : ""));
-    RDSBK_TRY(rdsbk_strdup_into(&t->region_copy_id,
-                                strncasecmp(snap->id, "rds:", 4) == 0 ? snap->id + 4 : snap->id));
+    if (rdsbk_copy_name(name, sizeof(name), snap->id) == 0)
+        RDSBK_TRY(rdsbk_strdup_into(&t->region_copy_id, name)); /* as the copy function names it */
+    else
+        RDSBK_TRY(rdsbk_strdup_into(
+            &t->region_copy_id, strncasecmp(snap->id, "rds:", 4) == 0 ? snap->id + 4 : snap->id));
     RDSBK_TRY(rdsbk_strfmt(&t->backup_copy_id, "%s-%s", t->region_copy_id, src->account));
     if (snap->status && strcmp(snap->status, "available") != 0)
         rc = rdsbk_strfmt(&t->error, "system snapshot %s is %s, not available", snap->id,

@@ -3,9 +3,11 @@
 #include "rdsbk/error.h"
 #include "rdsbk/str.h"
 #include "rdsbk/json_util.h"
+#include "rdsbk/drill.h"
 #include "rdsbk/model.h"
 
 #include <openssl/sha.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -262,4 +264,35 @@ char *rdsbk_model_name(const char *stack, const char *purpose, size_t max) {
         return NULL;
     }
     return rdsbk_buf_detach(&name);
+}
+
+void rdsbk_copy_base(char out[RDSBK_COPY_BASE_MAX + 1], const char *db) {
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    char lower[64];
+    size_t n = 0;
+    size_t head = RDSBK_COPY_BASE_MAX - 7;
+
+    for (; db[n] && n < sizeof(lower) - 1; n++)
+        lower[n] = (char)tolower((unsigned char)db[n]);
+    lower[n] = '\0';
+    if (n <= RDSBK_COPY_BASE_MAX) {
+        memcpy(out, lower, n + 1);
+        return;
+    }
+    SHA256((const unsigned char *)lower, n, digest);
+    while (head > 0 && lower[head - 1] == '-')
+        head--;
+    snprintf(out, RDSBK_COPY_BASE_MAX + 1, "%.*s-%02x%02x%02x", (int)head, lower, digest[0],
+             digest[1], digest[2]);
+}
+
+int rdsbk_copy_name(char *out, size_t size, const char *id) {
+    struct rdsbk_snapshot_name name;
+    char base[RDSBK_COPY_BASE_MAX + 1];
+
+    if (rdsbk_snapshot_name_parse(&name, id) != 0 || !name.automated || name.account[0])
+        return RDSBK_EINVALID;
+    rdsbk_copy_base(base, name.db);
+    snprintf(out, size, "%s-%s", base, name.stamp);
+    return 0;
 }

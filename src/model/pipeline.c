@@ -576,6 +576,20 @@ static cJSON *s_shared_pattern(struct s_builder *bd, cJSON *accounts) {
 #define S_EVENT_STAMP "-*"
 #define S_IAM_STAMP "-\?\?\?\?-\?\?-\?\?-\?\?-\?\?"
 
+/* What stands for database pattern `db` in a snapshot's name, without a pattern's '*': `db`
+ * itself in a system snapshot's name; in a copy's, its base (rdsbk_copy_base), and for a pattern
+ * the part of its prefix that every copy's base keeps (a long name's keeps the first
+ * RDSBK_COPY_BASE_MAX - 7 characters). */
+static void s_copy_part(char *out, size_t size, const char *db, bool copies, bool glob) {
+    int len = (int)(strlen(db) - (glob ? 1 : 0));
+
+    if (copies && !glob)
+        rdsbk_copy_base(out, db);
+    else
+        snprintf(out, size, "%.*s",
+                 copies && len > RDSBK_COPY_BASE_MAX - 7 ? RDSBK_COPY_BASE_MAX - 7 : len, db);
+}
+
 /* ARN patterns of the system snapshots of `s` (in Region-A), or of their copies in `region` when
  * `copies` (no "rds:" and in Region-B): for EventBridge (`suffix` NULL: "-*") or for IAM (the
  * exact stamp, then `suffix`, "" or a backup copy's "-<account>"). A database "orders-db" has
@@ -594,10 +608,13 @@ static void s_snapshot_globs(struct s_builder *bd, cJSON *out, const struct rdsb
         for (size_t i = 0; i < lists[l].n; i++) {
             const char *db = lists[l].dbs[i];
             bool glob = db[0] && db[strlen(db) - 1] == '*';
+            char name[RDSBK_COPY_BASE_MAX + 64];
+
+            s_copy_part(name, sizeof(name), db, copies, glob);
             s_push_unique(bd, out,
                           s_fmt(bd, "arn:%s:rds:%s:%s:%s:%s%s%s%s", bd->p, region, account,
-                                lists[l].kind, copies ? "" : "rds:", db,
-                                glob     ? ""
+                                lists[l].kind, copies ? "" : "rds:", name,
+                                glob     ? "*"
                                 : suffix ? S_IAM_STAMP
                                          : S_EVENT_STAMP,
                                 glob || !suffix ? "" : suffix));

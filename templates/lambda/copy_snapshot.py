@@ -64,7 +64,7 @@ def handler(event, context):
 def copy_to_region_b(settings, kind, arn, source_arn, extra):
     """Copies the system snapshot `arn` into Region-B unless the copy is there; returns the log
     record. A failed call is logged and raised (c.fail)."""
-    target = c.strip_rds_prefix(arn.resource_id)
+    target = c.region_copy_name(arn.resource_id)
     rds = c.client("rds", settings.target_region)
     try:
         # Duplicate and late events are common: a cheap look first avoids a failing copy call.

@@ -5,6 +5,7 @@ from environment variables set on the function; the code is identical for every 
 """
 
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -142,6 +143,31 @@ def automated_db_identifier(snapshot_id):
 def strip_rds_prefix(snapshot_id):
     """'rds:db-2024-...' -> 'db-2024-...': 'rds:' is not allowed in a manual snapshot's name."""
     return snapshot_id[4:] if snapshot_id.startswith("rds:") else snapshot_id
+
+
+# The longest database part of a copy's name: "<base>-YYYY-MM-DD-HH-MM-<account>", a backup copy's
+# name, then fits the 63 characters RDS allows a DB cluster snapshot for every valid identifier.
+COPY_BASE_MAX = 33
+
+
+def copy_base(db):
+    """What stands for database `db` in its copies' names (src/model/graph.c, rdsbk_copy_base, is
+    the same rule): `db` in lower case when it has at most COPY_BASE_MAX characters, else its first
+    COPY_BASE_MAX - 7 (a trailing '-' dropped), '-' and 6 hex digits of its SHA-256."""
+    db = db.lower()
+    if len(db) <= COPY_BASE_MAX:
+        return db
+    digest = hashlib.sha256(db.encode()).hexdigest()[:6]
+    return db[: COPY_BASE_MAX - 7].rstrip("-") + "-" + digest
+
+
+def region_copy_name(snapshot_id):
+    """The name of the Region-B copy of automated snapshot 'rds:<db>-<stamp>': '<base>-<stamp>';
+    any other name without its 'rds:'."""
+    db = automated_db_identifier(snapshot_id)
+    if db is None:
+        return strip_rds_prefix(snapshot_id)
+    return copy_base(db) + snapshot_id[len("rds:") + len(db):]
 
 
 class Arn:

@@ -247,6 +247,28 @@ class EngineTest(EngineCase):
         self.assertEqual(len(self.backup_copy_keys()), 1)
         self.run_tool("destroy", "--auto-approve", "--force-key-deletion")
 
+    def test_long_cluster_identifier(self):
+        """A 45-character cluster id: its copies' names are shortened with a hash so that the
+        backup copy's fits RDS's 63 characters (before, the last hop was refused for good), and
+        status and drill find them under those names."""
+        db = "aurora-cluster-for-the-reporting-warehouse-eu"
+        self.write(topology(sources=[{"account": A, "region": RA, "clusters": [db]}]))
+        self.apply()
+        snapshot = {"account": A, "region": RA, "db_cluster": db}
+        self.assertEqual(H.control("POST", "/_emu/rds/automated-snapshot", snapshot)[0], 200)
+        H.control("POST", "/_emu/wait-idle", {"timeout_s": 120})
+        H.advance(1800)  # the sweep shares cluster copies (RDS announces none)
+        rds_b = H.client("rds", account=B, region=RB)
+        backups = rds_b.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
+        names = [b["DBClusterSnapshotIdentifier"] for b in backups]
+        self.assertEqual(len(names), 1, names)
+        self.assertTrue(names[0].startswith("aurora-cluster-for-the-rep-b4aeb1-"), names)
+        self.assertLessEqual(len(names[0]), 63)
+        status = json.loads(self.run_tool("status", "--json").stdout)
+        row = [r for r in status["databases"] if r["database"] == db][0]
+        self.assertEqual(row["backup_copy"]["id"], names[0])
+        self.run_tool("destroy", "--auto-approve", "--force-key-deletion")
+
     def test_database_with_a_non_default_option_group(self):
         """Oracle or SQL Server with TDE: a copy across Regions needs an option group of Region-B.
         Without sources[].option_groups the copy is refused (as AWS does) and the function's log

@@ -229,6 +229,32 @@ class CopyTest(HandlerTest):
             },
         )
 
+    def test_copy_names(self):
+        """Copies' names fit RDS's 63 characters for every valid identifier; the same vectors as
+        tests/unit/test_model.c (the C rule of status, drill and the IAM patterns)."""
+        cases = {
+            "orders-db": "orders-db",
+            "Orders-DB": "orders-db",
+            "a" * 33: "a" * 33,
+            "aurora-cluster-for-the-reporting-warehouse-eu": "aurora-cluster-for-the-rep-b4aeb1",
+            "abcdefghijklmnopqrstuvwxy-z-long-cluster-name-x": "abcdefghijklmnopqrstuvwxy-0a18eb",
+        }
+        for db, base in cases.items():
+            self.assertEqual(c.copy_base(db), base)
+        longest = c.region_copy_name("rds:" + "x" * 63 + "-2024-08-13-03-10") + "-" + A
+        self.assertLessEqual(len(longest), 63)
+
+    def test_long_cluster_identifier_copied_under_a_name_that_fits(self):
+        db = "aurora-cluster-for-the-reporting-warehouse-eu"
+        ident = f"rds:{db}-2024-08-13-03-10"
+        arn = f"arn:aws:rds:{REGION_A}:{A}:cluster-snapshot:{ident}"
+        target = "aurora-cluster-for-the-rep-b4aeb1-2024-08-13-03-10"
+        with mock.patch.dict(os.environ, {"RDSBK_DB_CLUSTERS": db}):
+            self.expect_copy_cluster(source=arn, target=target)
+            self.invoke(copy_snapshot, rds_event("RDS-EVENT-0169", arn, ident,
+                                                 detail_type="RDS DB Cluster Snapshot Event"))
+        self.assert_one_line("copy", "copied", arn, target)
+
     def test_option_group_of_the_database_and_region(self):
         """RDSBK_OPTION_GROUPS names, per Region-A and database pattern, the option group of
         Region-B a copy needs (TDE): the first that matches is passed; other Regions' are not."""
@@ -282,20 +308,20 @@ class CopyTest(HandlerTest):
         self.invoke(copy_snapshot, rds_event("RDS-EVENT-0091", arn, ident))
         self.assert_one_line("copy", "copied", arn, "reporting-eu-1-2024-08-13-03-10")
 
-    def expect_copy_cluster(self, encrypted=True):
-        """The copy function's calls for CL_SRC_ARN: the copy's absence in Region-B, the source
-        in Region-A, the copy (with the key only when the source is encrypted)."""
+    def expect_copy_cluster(self, encrypted=True, source=CL_SRC_ARN, target=CL_COPY_ID):
+        """The copy function's calls for `source`: the copy's absence in Region-B, the source
+        in Region-A, the copy as `target` (with the key only when the source is encrypted)."""
         self.not_found(
             "describe_db_cluster_snapshots",
             "DBClusterSnapshotNotFoundFault",
-            {"DBClusterSnapshotIdentifier": CL_COPY_ID},
+            {"DBClusterSnapshotIdentifier": target},
         )
-        self.expect_cluster_source(self.rds_a_stub, CL_SRC_ARN, "automated", encrypted)
+        self.expect_cluster_source(self.rds_a_stub, source, "automated", encrypted)
         params = {
-            "SourceDBClusterSnapshotIdentifier": CL_SRC_ARN,
-            "TargetDBClusterSnapshotIdentifier": CL_COPY_ID,
+            "SourceDBClusterSnapshotIdentifier": source,
+            "TargetDBClusterSnapshotIdentifier": target,
             "CopyTags": True,
-            "Tags": expected_copy_tags(CL_SRC_ARN),
+            "Tags": expected_copy_tags(source),
             "SourceRegion": REGION_A,
         }
         if encrypted:
@@ -304,9 +330,9 @@ class CopyTest(HandlerTest):
             "copy_db_cluster_snapshot",
             {
                 "DBClusterSnapshot": {
-                    "DBClusterSnapshotIdentifier": CL_COPY_ID,
+                    "DBClusterSnapshotIdentifier": target,
                     "Status": "copying",
-                    "DBClusterSnapshotArn": CL_COPY_ARN,
+                    "DBClusterSnapshotArn": f"arn:aws:rds:{REGION_B}:{A}:cluster-snapshot:{target}",
                 }
             },
             params,

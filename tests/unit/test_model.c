@@ -356,6 +356,38 @@ static void test_snapshots_within_rds_quotas(void **state) {
                                                         "x 51"));
 }
 
+/* Copies' names fit RDS's 63 characters for every valid identifier; the same vectors are checked
+ * against the functions' rule (tests/lambda/test_handlers.py, test_copy_names). */
+static void test_copy_names(void **state) {
+    static const struct {
+        const char *db;
+        const char *base;
+    } cases[] = {
+        {"orders-db", "orders-db"},
+        {"Orders-DB", "orders-db"},
+        {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+        {"aurora-cluster-for-the-reporting-warehouse-eu", "aurora-cluster-for-the-rep-b4aeb1"},
+        {"abcdefghijklmnopqrstuvwxy-z-long-cluster-name-x", "abcdefghijklmnopqrstuvwxy-0a18eb"},
+    };
+    char base[RDSBK_COPY_BASE_MAX + 1];
+    char name[128];
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        rdsbk_copy_base(base, cases[i].db);
+        assert_string_equal(base, cases[i].base);
+    }
+    assert_int_equal(rdsbk_copy_name(name, sizeof(name),
+                                     "rds:aurora-cluster-for-the-reporting-warehouse-eu-2024-08-"
+                                     "13-03-10"),
+                     0);
+    assert_string_equal(name, "aurora-cluster-for-the-rep-b4aeb1-2024-08-13-03-10");
+    /* the longest backup copy's name: base, stamp and account */
+    assert_true(strlen(name) + 13 <= 63);
+    assert_int_equal(rdsbk_copy_name(name, sizeof(name), "orders-db-2024-08-13-03-10"),
+                     RDSBK_EINVALID);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic_resources),
@@ -367,6 +399,7 @@ int main(void) {
         cmocka_unit_test(test_long_names_shortened),
         cmocka_unit_test(test_documents_within_aws_quotas),
         cmocka_unit_test(test_snapshots_within_rds_quotas),
+        cmocka_unit_test(test_copy_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
