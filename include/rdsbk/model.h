@@ -131,11 +131,23 @@ char *rdsbk_model_name(const char *stack, const char *purpose, size_t max);
  * the 63 characters RDS allows a DB cluster snapshot for every valid identifier.
  */
 #define RDSBK_COPY_BASE_MAX 33
-void rdsbk_copy_base(char out[RDSBK_COPY_BASE_MAX + 1], const char *db);
+void rdsbk_copy_base(char out[RDSBK_COPY_BASE_MAX + 1], const char *db, const char *region);
 
-/* The name of the Region-B copy of automated snapshot `id` ("rds:<db>-<stamp>"): "<base>-<stamp>".
- * Returns 0, or RDSBK_EINVALID (no error set) when `id` is not such a name. */
-int rdsbk_copy_name(char *out, size_t size, const char *id);
+/* `region` (NULL: none) names the Region-A of the snapshot when its database's base must carry
+ * it: "<db>-<code>" (eu-central-1: euc1, ap-southeast-2: apse2), the hash form shortened to make
+ * room; see rdsbk_model_region_named. */
+
+/* The name of the Region-B copy of automated snapshot `id` ("rds:<db>-<stamp>"):
+ * "<base>-<stamp>", `region` as for rdsbk_copy_base. Returns 0, or RDSBK_EINVALID (no error set)
+ * when `id` is not such a name. */
+int rdsbk_copy_name(char *out, size_t size, const char *id, const char *region);
+
+/* Whether the copies of database (or pattern) `db` of source `s` (`cluster`: of its clusters)
+ * carry its Region in their names: when another Region-A of the same account lists a database
+ * (or pattern) that can be the same, whose copies would otherwise take the same names in
+ * Region-B. */
+bool rdsbk_model_region_named(const struct rdsbk_topology *t, const struct rdsbk_source *s,
+                              bool cluster, const char *db);
 
 /* Every purpose the pipeline names a resource for ("rdsbk-<stack>-<purpose>"), NULL-terminated:
  * what tells a name of stack "t1" ("rdsbk-t1-copy") from one of stack "t1-x" ("rdsbk-t1-x-copy").

@@ -774,64 +774,6 @@ static void s_duplicate_sources(struct rdsbk_yaml_walk *w, const struct rdsbk_to
     free(first);
 }
 
-/* The databases `t` lists by exact name, as "<account>/<kind>/<id>" with the source of each
- * (caller frees keys with rdsbk_strs_free, and `owner`). */
-static size_t s_exact_databases(struct rdsbk_yaml_walk *w, const struct rdsbk_topology *t,
-                                char ***keys, size_t **owner) {
-    size_t n = 0;
-    size_t cap = 0;
-
-    for (size_t i = 0; i < t->n_sources; i++)
-        cap += t->sources[i].n_instances + t->sources[i].n_clusters;
-    *keys = calloc(cap ? cap : 1, sizeof(**keys));
-    *owner = calloc(cap ? cap : 1, sizeof(**owner));
-    for (size_t i = 0; *keys && *owner && !w->oom && i < t->n_sources; i++) {
-        const struct rdsbk_source *s = &t->sources[i];
-        for (size_t k = 0; !w->oom && k < s->n_instances + s->n_clusters; k++) {
-            bool cluster = k >= s->n_instances;
-            const char *db = cluster ? s->clusters[k - s->n_instances] : s->instances[k];
-            if (db[strlen(db) - 1] == '*')
-                continue;
-            owner[0][n] = i;
-            if (rdsbk_strfmt(&keys[0][n++], "%s/%c/%s", s->account, cluster ? 'c' : 'i', db))
-                w->oom = 1;
-        }
-    }
-    if (!*keys || !*owner)
-        w->oom = 1;
-    return n;
-}
-
-/*
- * One account's database listed in two of its Regions: the copies of both would take the same
- * names in Region-B (<db>-<date>), and the later of two snapshots taken in the same minute would
- * be skipped as already copied. Refused until the names tell Regions apart (issue 17). A pattern
- * (billing-*) is not compared.
- */
-static void s_same_database_twice(struct rdsbk_yaml_walk *w, const struct rdsbk_topology *t) {
-    char **keys = NULL;
-    size_t *owner = NULL;
-    size_t n = s_exact_databases(w, t, &keys, &owner);
-    size_t *first = malloc((n ? n : 1) * sizeof(*first));
-
-    if (!first || w->oom || rdsbk_first_equal(first, (const char *const *)keys, n) != 0)
-        w->oom = 1;
-    for (size_t i = 0; !w->oom && i < n; i++) {
-        const struct rdsbk_source *s = &t->sources[owner[i]];
-        const struct rdsbk_source *other = &t->sources[owner[first[i]]];
-        if (first[i] != i && owner[first[i]] != owner[i])
-            rdsbk_yaml_error_at(w, s->pos,
-                                "sources[%zu]: database '%s' of account %s is listed in %s and in "
-                                "%s (sources[%zu]): their copies in Region-B would take the same "
-                                "names; back one of them up in another stack",
-                                owner[i], strrchr(keys[i], '/') + 1, s->account, s->region,
-                                other->region, owner[first[i]]);
-    }
-    rdsbk_strs_free(keys, n);
-    free(owner);
-    free(first);
-}
-
 /* The path of source `i` in messages: "source" for the shorthand, "sources[i]" otherwise. */
 static void s_source_path(char *out, size_t size, int shorthand, size_t i) {
     if (shorthand)
@@ -893,7 +835,6 @@ static void s_cross_checks(struct rdsbk_yaml_walk *w, const struct rdsbk_topolog
                                 rdsbk_region_partition(b->region));
     }
     s_duplicate_sources(w, t);
-    s_same_database_twice(w, t);
     s_check_counts(w, t, shorthand);
 }
 

@@ -192,21 +192,21 @@ static bool s_split_arn(char *buf, const char **region, const char **account, co
     return true;
 }
 
-/* Whether `part`, the database part of a copy's name, stands for database `db` (its base). */
-static bool s_base_of(const char *part, const char *db) {
-    char base[RDSBK_COPY_BASE_MAX + 1];
+void rdsbk_drill_copy_base(char out[RDSBK_COPY_BASE_MAX + 1], const struct rdsbk_topology *topo,
+                           const struct rdsbk_source *source, enum rdsbk_db_kind kind,
+                           const char *db) {
+    bool named = rdsbk_model_region_named(topo, source, kind == RDSBK_DB_CLUSTER, db);
 
-    rdsbk_copy_base(base, db);
-    return strcasecmp(part, base) == 0;
+    rdsbk_copy_base(out, db, named ? source->region : NULL);
 }
 
-bool rdsbk_drill_is_region_copy(const struct rdsbk_rds_snapshot *s, const char *db,
+bool rdsbk_drill_is_region_copy(const struct rdsbk_rds_snapshot *s, const char *base,
                                 const char *account, const char *source_region) {
     struct rdsbk_snapshot_name name;
     const char *tag = rdsbk_drill_tag(s, RDSBK_TAG_SOURCE_SNAPSHOT);
 
     if (!s->id || rdsbk_snapshot_name_parse(&name, s->id) != 0 || name.automated ||
-        name.account[0] || !s_base_of(name.db, db))
+        name.account[0] || strcasecmp(name.db, base) != 0)
         return false;
     if (tag) {
         /* the copy names its source: it must be this account's snapshot in this Region */
@@ -223,13 +223,13 @@ bool rdsbk_drill_is_region_copy(const struct rdsbk_rds_snapshot *s, const char *
     return true;
 }
 
-bool rdsbk_drill_is_backup_copy(const struct rdsbk_rds_snapshot *s, const char *db,
+bool rdsbk_drill_is_backup_copy(const struct rdsbk_rds_snapshot *s, const char *base,
                                 const char *account) {
     struct rdsbk_snapshot_name name;
     const char *tag = rdsbk_drill_tag(s, RDSBK_TAG_SOURCE_ACCOUNT);
 
     if (!s->id || rdsbk_snapshot_name_parse(&name, s->id) != 0 || name.automated ||
-        strcmp(name.account, account) != 0 || !s_base_of(name.db, db))
+        strcmp(name.account, account) != 0 || strcasecmp(name.db, base) != 0)
         return false;
     return !tag || strcmp(tag, account) == 0;
 }

@@ -172,9 +172,10 @@ static int s_random_id(char out[16]) {
 /* ---- choosing the snapshots --------------------------------------------------------------- */
 
 /* Fills the target's identity and the copy names from system snapshot `snap` (may have no id). */
-static int s_fill_target(struct rdsbk_drill_target *t, const struct rdsbk_source *src,
-                         const char *database, enum rdsbk_db_kind kind,
-                         const struct rdsbk_rds_snapshot *snap) {
+static int s_fill_target(struct rdsbk_drill_target *t, const struct rdsbk_topology *topo,
+                         const struct rdsbk_source *src, const char *database,
+                         enum rdsbk_db_kind kind, const struct rdsbk_rds_snapshot *snap) {
+    bool named = rdsbk_model_region_named(topo, src, kind == RDSBK_DB_CLUSTER, database);
     char name[RDSBK_COPY_BASE_MAX + 32];
     int rc;
 
@@ -189,7 +190,7 @@ static int s_fill_target(struct rdsbk_drill_target *t, const struct rdsbk_source
     }
     RDSBK_TRY(rdsbk_strdup_into(&t->snapshot_id, snap->id));
     RDSBK_TRY(rdsbk_strdup_into(&t->snapshot_arn, snap->arn ? snap->arn : ""));
-    if (rdsbk_copy_name(name, sizeof(name), snap->id) == 0)
+    if (rdsbk_copy_name(name, sizeof(name), snap->id, named ? src->region : NULL) == 0)
         RDSBK_TRY(rdsbk_strdup_into(&t->region_copy_id, name)); /* as the copy function names it */
     else
         RDSBK_TRY(rdsbk_strdup_into(
@@ -213,7 +214,7 @@ static int s_add_target(struct s_run *run, const struct rdsbk_source *src, const
         return rdsbk_error_oom();
     r->targets = grown;
     memset(&grown[r->n_targets], 0, sizeof(*grown));
-    return s_fill_target(&grown[r->n_targets++], src, database, kind, snap);
+    return s_fill_target(&grown[r->n_targets++], run->topo, src, database, kind, snap);
 }
 
 /* Whether `db` is one of the source's databases of `kind`. */

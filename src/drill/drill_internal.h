@@ -5,6 +5,7 @@
 
 #include "rdsbk/client.h"
 #include "rdsbk/drill.h"
+#include "rdsbk/model.h"
 #include "rdsbk/services/rds.h"
 
 #define RDSBK_TAG_SOURCE_SNAPSHOT "rdsbk:source-snapshot"
@@ -50,13 +51,20 @@ void rdsbk_drill_dbs_free(struct rdsbk_drill_db *dbs, size_t n);
 int rdsbk_drill_find_dbs(struct rdsbk_drill_db **out, size_t *n_out,
                          struct rdsbk_drill_clients *clients, const struct rdsbk_source *source);
 
-/* Whether snapshot `s` (in A/Region-B) is the pipeline's copy of a system snapshot of `db` of
- * `account`/`source_region`. */
-bool rdsbk_drill_is_region_copy(const struct rdsbk_rds_snapshot *s, const char *db,
+/* What stands for database `db` of `source` in its copies' names (rdsbk_copy_base, with the
+ * source's Region when rdsbk_model_region_named says so). */
+void rdsbk_drill_copy_base(char out[RDSBK_COPY_BASE_MAX + 1], const struct rdsbk_topology *topo,
+                           const struct rdsbk_source *source, enum rdsbk_db_kind kind,
+                           const char *db);
+
+/* Whether snapshot `s` (in A/Region-B) is the pipeline's copy of a system snapshot of the database
+ * whose copies' names start with `base` (rdsbk_drill_copy_base), of `account`/`source_region`. */
+bool rdsbk_drill_is_region_copy(const struct rdsbk_rds_snapshot *s, const char *base,
                                 const char *account, const char *source_region);
 
-/* Whether snapshot `s` (in B/Region-B) is the pipeline's backup copy of `db` of `account`. */
-bool rdsbk_drill_is_backup_copy(const struct rdsbk_rds_snapshot *s, const char *db,
+/* Whether snapshot `s` (in B/Region-B) is the pipeline's backup copy, of `account`, of the
+ * database whose copies' names start with `base`. */
+bool rdsbk_drill_is_backup_copy(const struct rdsbk_rds_snapshot *s, const char *base,
                                 const char *account);
 
 /* The value of tag `key`, or NULL. Borrowed. */

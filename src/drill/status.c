@@ -192,13 +192,13 @@ static int s_new_row(struct rdsbk_status_row **out, struct s_run *run,
 }
 
 /* The newest Region-B copy of `db` in `l`, or NULL. */
-static const struct rdsbk_rds_snapshot *s_newest_region_copy(const struct s_listing *l,
-                                                             const struct rdsbk_drill_db *db) {
+static const struct rdsbk_rds_snapshot *
+s_newest_region_copy(const struct s_listing *l, const struct rdsbk_drill_db *db, const char *base) {
     const struct rdsbk_rds_snapshot *best = NULL;
 
     for (size_t i = 0; i < l->n; i++) {
         const struct rdsbk_rds_snapshot *s = &l->snaps[i];
-        if (rdsbk_drill_is_region_copy(s, db->database, db->source->account, db->source->region) &&
+        if (rdsbk_drill_is_region_copy(s, base, db->source->account, db->source->region) &&
             rdsbk_drill_newer(s, best))
             best = s;
     }
@@ -209,13 +209,14 @@ static const struct rdsbk_rds_snapshot *s_newest_region_copy(const struct s_list
  * newest available one (0: none). */
 static const struct rdsbk_rds_snapshot *s_newest_backup_copy(time_t *available_time,
                                                              const struct s_listing *l,
-                                                             const struct rdsbk_drill_db *db) {
+                                                             const struct rdsbk_drill_db *db,
+                                                             const char *base) {
     const struct rdsbk_rds_snapshot *best = NULL;
 
     *available_time = 0;
     for (size_t i = 0; i < l->n; i++) {
         const struct rdsbk_rds_snapshot *s = &l->snaps[i];
-        if (!rdsbk_drill_is_backup_copy(s, db->database, db->source->account))
+        if (!rdsbk_drill_is_backup_copy(s, base, db->source->account))
             continue;
         if (rdsbk_drill_newer(s, best))
             best = s;
@@ -231,15 +232,17 @@ static int s_row(struct s_run *run, const struct rdsbk_drill_db *db) {
     const struct s_listing *region_b = NULL;
     const struct s_listing *backup = NULL;
     struct rdsbk_status_row *row = NULL;
+    char base[RDSBK_COPY_BASE_MAX + 1];
     int rc;
 
     RDSBK_TRY(s_new_row(&row, run, db));
     RDSBK_TRY(s_set(&row->source, db->newest.id ? &db->newest : NULL));
     RDSBK_TRY(s_listing(&region_b, run, db->source->account, t->backup.region, db->kind));
     RDSBK_TRY(s_listing(&backup, run, t->backup.account, t->backup.region, db->kind));
-    RDSBK_TRY(s_set(&row->region_copy, s_newest_region_copy(region_b, db)));
-    RDSBK_TRY(
-        s_set(&row->backup_copy, s_newest_backup_copy(&row->backup_available_time, backup, db)));
+    rdsbk_drill_copy_base(base, t, db->source, db->kind, db->database);
+    RDSBK_TRY(s_set(&row->region_copy, s_newest_region_copy(region_b, db, base)));
+    RDSBK_TRY(s_set(&row->backup_copy,
+                    s_newest_backup_copy(&row->backup_available_time, backup, db, base)));
     s_decide(row, run->report->now);
 
 cleanup:

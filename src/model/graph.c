@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const s_type_names[RDSBK_RT_COUNT] = {
     [RDSBK_RT_IAM_ROLE] = "iam_role",
@@ -266,33 +267,112 @@ char *rdsbk_model_name(const char *stack, const char *purpose, size_t max) {
     return rdsbk_buf_detach(&name);
 }
 
-void rdsbk_copy_base(char out[RDSBK_COPY_BASE_MAX + 1], const char *db) {
+/* A short code of `region`: its first part, the initials of its direction ("southeast": "se")
+ * and its number; "eu-central-1": "euc1". */
+static void s_region_code(char out[16], const char *region) {
+    static const char *const words[][2] = {
+        {"central", "c"},    {"north", "n"},      {"south", "s"},
+        {"east", "e"},       {"west", "w"},       {"northeast", "ne"},
+        {"northwest", "nw"}, {"southeast", "se"}, {"southwest", "sw"},
+    };
+    char copy[32];
+    size_t at = 0;
+    char *save = NULL;
+
+    snprintf(copy, sizeof(copy), "%s", region);
+    for (char *part = strtok_r(copy, "-", &save); part; part = strtok_r(NULL, "-", &save)) {
+        const char *shown = part;
+        for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+            if (strcmp(part, words[i][0]) == 0)
+                shown = words[i][1];
+        at += (size_t)snprintf(out + at, at < 16 ? 16 - at : 0, "%s", shown);
+        if (at >= 15)
+            break;
+    }
+    out[at < 15 ? at : 15] = '\0';
+}
+
+void rdsbk_copy_base(char out[RDSBK_COPY_BASE_MAX + 1], const char *db, const char *region) {
     unsigned char digest[SHA256_DIGEST_LENGTH];
     char lower[64];
+    char code[17] = "";
     size_t n = 0;
-    size_t head = RDSBK_COPY_BASE_MAX - 7;
+    size_t room;
+    size_t head;
 
+    if (region) {
+        code[0] = '-';
+        s_region_code(code + 1, region);
+    }
+    room = RDSBK_COPY_BASE_MAX - strlen(code);
     for (; db[n] && n < sizeof(lower) - 1; n++)
         lower[n] = (char)tolower((unsigned char)db[n]);
     lower[n] = '\0';
-    if (n <= RDSBK_COPY_BASE_MAX) {
-        memcpy(out, lower, n + 1);
+    if (n <= room) {
+        memcpy(out, lower, n);
+        memcpy(out + n, code, strlen(code) + 1); /* n + the code's length <= the maximum */
         return;
     }
     SHA256((const unsigned char *)lower, n, digest);
+    head = room - 7;
     while (head > 0 && lower[head - 1] == '-')
         head--;
-    snprintf(out, RDSBK_COPY_BASE_MAX + 1, "%.*s-%02x%02x%02x", (int)head, lower, digest[0],
-             digest[1], digest[2]);
+    snprintf(out, RDSBK_COPY_BASE_MAX + 1, "%.*s-%02x%02x%02x%s", (int)head, lower, digest[0],
+             digest[1], digest[2], code);
 }
 
-int rdsbk_copy_name(char *out, size_t size, const char *id) {
+int rdsbk_copy_name(char *out, size_t size, const char *id, const char *region) {
     struct rdsbk_snapshot_name name;
     char base[RDSBK_COPY_BASE_MAX + 1];
 
     if (rdsbk_snapshot_name_parse(&name, id) != 0 || !name.automated || name.account[0])
         return RDSBK_EINVALID;
-    rdsbk_copy_base(base, name.db);
+    rdsbk_copy_base(base, name.db, region);
     snprintf(out, size, "%s-%s", base, name.stamp);
     return 0;
+}
+
+/* Whether database patterns `p` and `q` can name the same database. */
+static bool s_patterns_meet(const char *p, const char *q) {
+    size_t lp = strlen(p);
+    size_t lq = strlen(q);
+    bool gp = lp && p[lp - 1] == '*';
+    bool gq = lq && q[lq - 1] == '*';
+
+    if (gp && gq)
+        return strncasecmp(p, q, (lp < lq ? lp : lq) - 1) == 0;
+    if (gp)
+        return strncasecmp(p, q, lp - 1) == 0;
+    if (gq)
+        return strncasecmp(q, p, lq - 1) == 0;
+    return strcasecmp(p, q) == 0;
+}
+
+/* Whether pattern `p` of source `s` meets a pattern of another Region-A of its account. */
+static bool s_pattern_shared(const struct rdsbk_topology *t, const struct rdsbk_source *s,
+                             bool cluster, const char *p) {
+    for (size_t i = 0; i < t->n_sources; i++) {
+        const struct rdsbk_source *o = &t->sources[i];
+        char *const *list = cluster ? o->clusters : o->instances;
+        size_t n = cluster ? o->n_clusters : o->n_instances;
+        if (o == s || strcmp(o->account, s->account) != 0 || strcmp(o->region, s->region) == 0)
+            continue;
+        for (size_t k = 0; k < n; k++)
+            if (s_patterns_meet(p, list[k]))
+                return true;
+    }
+    return false;
+}
+
+bool rdsbk_model_region_named(const struct rdsbk_topology *t, const struct rdsbk_source *s,
+                              bool cluster, const char *db) {
+    char *const *list = cluster ? s->clusters : s->instances;
+    size_t n = cluster ? s->n_clusters : s->n_instances;
+
+    /* a pattern of s itself, or a database one of its patterns names */
+    for (size_t k = 0; k < n; k++)
+        if ((strcasecmp(list[k], db) == 0 || s_patterns_meet(list[k], db)) &&
+            s_pattern_shared(t, s, cluster, list[k]))
+            return true;
+    return false;
 }

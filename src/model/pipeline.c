@@ -579,12 +579,13 @@ static cJSON *s_shared_pattern(struct s_builder *bd, cJSON *accounts) {
 /* What stands for database pattern `db` in a snapshot's name, without a pattern's '*': `db`
  * itself in a system snapshot's name; in a copy's, its base (rdsbk_copy_base), and for a pattern
  * the part of its prefix that every copy's base keeps (a long name's keeps the first
- * RDSBK_COPY_BASE_MAX - 7 characters). */
-static void s_copy_part(char *out, size_t size, const char *db, bool copies, bool glob) {
+ * RDSBK_COPY_BASE_MAX - 7 characters, less a Region code). `region`: the copies carry it. */
+static void s_copy_part(char *out, size_t size, const char *db, bool copies, bool glob,
+                        const char *region) {
     int len = (int)(strlen(db) - (glob ? 1 : 0));
 
     if (copies && !glob)
-        rdsbk_copy_base(out, db);
+        rdsbk_copy_base(out, db, region);
     else
         snprintf(out, size, "%.*s",
                  copies && len > RDSBK_COPY_BASE_MAX - 7 ? RDSBK_COPY_BASE_MAX - 7 : len, db);
@@ -609,8 +610,9 @@ static void s_snapshot_globs(struct s_builder *bd, cJSON *out, const struct rdsb
             const char *db = lists[l].dbs[i];
             bool glob = db[0] && db[strlen(db) - 1] == '*';
             char name[RDSBK_COPY_BASE_MAX + 64];
+            bool named = copies && rdsbk_model_region_named(bd->topo, s, l == 1, db);
 
-            s_copy_part(name, sizeof(name), db, copies, glob);
+            s_copy_part(name, sizeof(name), db, copies, glob, named ? s->region : NULL);
             s_push_unique(bd, out,
                           s_fmt(bd, "arn:%s:rds:%s:%s:%s:%s%s%s%s", bd->p, region, account,
                                 lists[l].kind, copies ? "" : "rds:", name,
@@ -752,6 +754,29 @@ static void s_option_groups(struct s_builder *bd, const struct s_account *a, cJS
     rdsbk_buf_clean_up(&list);
 }
 
+/* RDSBK_REGION_NAMED of the copy function of `a` ("<Region-A>/<instance|cluster>/<pattern>,..."):
+ * the databases whose copies carry their Region's code (rdsbk_model_region_named). */
+static void s_region_named(struct s_builder *bd, const struct s_account *a, cJSON *env) {
+    struct rdsbk_buf list = RDSBK_BUF_INIT;
+    int rc = 0;
+
+    for (size_t i = 0; i < bd->topo->n_sources; i++) {
+        const struct rdsbk_source *s = &bd->topo->sources[i];
+        for (size_t k = 0;
+             !rc && strcmp(s->account, a->id) == 0 && k < s->n_instances + s->n_clusters; k++) {
+            bool cluster = k >= s->n_instances;
+            const char *db = cluster ? s->clusters[k - s->n_instances] : s->instances[k];
+            if (rdsbk_model_region_named(bd->topo, s, cluster, db))
+                rc = rdsbk_buf_printf(&list, "%s%s/%s/%s", rdsbk_buf_len(&list) ? "," : "",
+                                      s->region, cluster ? "cluster" : "instance", db);
+        }
+    }
+    s_fail(bd, rc);
+    if (rdsbk_buf_len(&list))
+        s_add_str(bd, env, "RDSBK_REGION_NAMED", rdsbk_buf_cstr(&list));
+    rdsbk_buf_clean_up(&list);
+}
+
 /* The customer-managed keys the sources of `a` declare (sources[].kms_keys), each once. */
 static cJSON *s_source_keys(struct s_builder *bd, const struct s_account *a) {
     cJSON *keys = s_array(bd);
@@ -820,6 +845,7 @@ static void s_copy_function(struct s_builder *bd, const struct s_account *a) {
     s_add_joined(bd, fn.environment, "RDSBK_DB_INSTANCES", a->instances);
     s_add_joined(bd, fn.environment, "RDSBK_DB_CLUSTERS", a->clusters);
     s_option_groups(bd, a, fn.environment, NULL);
+    s_region_named(bd, a, fn.environment);
     s_lambda_function(bd, &copy, &fn);
 }
 

@@ -64,7 +64,9 @@ def handler(event, context):
 def copy_to_region_b(settings, kind, arn, source_arn, extra):
     """Copies the system snapshot `arn` into Region-B unless the copy is there; returns the log
     record. A failed call is logged and raised (c.fail)."""
-    target = c.region_copy_name(arn.resource_id)
+    db = c.automated_db_identifier(arn.resource_id) or ""
+    named = settings.region_named(arn.region, kind, db)
+    target = c.region_copy_name(arn.resource_id, arn.region if named else None)
     rds = c.client("rds", settings.target_region)
     try:
         # Duplicate and late events are common: a cheap look first avoids a failing copy call.
@@ -79,7 +81,6 @@ def copy_to_region_b(settings, kind, arn, source_arn, extra):
         )
         option_group = None
         if kind == c.KIND_INSTANCE:
-            db = c.automated_db_identifier(arn.resource_id)
             option_group = settings.option_group(arn.region, db)
         copied = c.copy_snapshot(
             rds,

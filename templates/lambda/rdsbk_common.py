@@ -82,6 +82,10 @@ class Settings:
         )
         self.db_instances = split_list(env.get("RDSBK_DB_INSTANCES", ""))
         self.db_clusters = split_list(env.get("RDSBK_DB_CLUSTERS", ""))
+        self.region_named_patterns = [
+            tuple(item.split("/", 2)) for item in split_list(env.get("RDSBK_REGION_NAMED", ""))
+            if item.count("/") >= 2
+        ]
         # RDSBK_OPTION_GROUPS: "<Region-A>/<database pattern>=<option group in Region-B>,..."
         self.option_groups = []
         for item in split_list(env.get("RDSBK_OPTION_GROUPS", "")):
@@ -90,6 +94,14 @@ class Settings:
             if not (region and pattern and group):
                 raise ConfigError(f"RDSBK_OPTION_GROUPS: {item!r} is not <region>/<db>=<group>")
             self.option_groups.append((region, pattern, group))
+
+    def region_named(self, region, kind, db):
+        """Whether the copies of `db` (a database of `kind`) from `region` carry the Region's code
+        in their names: RDSBK_REGION_NAMED ("<Region-A>/<instance|cluster>/<pattern>,...") lists
+        the databases an account has in two Regions."""
+        wanted = "cluster" if kind == KIND_CLUSTER else "instance"
+        return any(where == region and what == wanted and matches_any(db, [pattern])
+                   for where, what, pattern in self.region_named_patterns)
 
     def option_group(self, region, db):
         """The option group of Region-B that copies of `db`'s snapshots from `region` take (the
@@ -149,25 +161,38 @@ def strip_rds_prefix(snapshot_id):
 # name, then fits the 63 characters RDS allows a DB cluster snapshot for every valid identifier.
 COPY_BASE_MAX = 33
 
+# Region name words and their initials in a Region's code ("ap-southeast-2": "apse2").
+_REGION_WORDS = {"central": "c", "north": "n", "south": "s", "east": "e", "west": "w",
+                 "northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw"}
 
-def copy_base(db):
+
+def region_code(region):
+    """'eu-central-1' -> 'euc1', 'ap-southeast-2' -> 'apse2' (at most 15 characters)."""
+    return "".join(_REGION_WORDS.get(part, part) for part in region.split("-"))[:15]
+
+
+def copy_base(db, region=None):
     """What stands for database `db` in its copies' names (src/model/graph.c, rdsbk_copy_base, is
-    the same rule): `db` in lower case when it has at most COPY_BASE_MAX characters, else its first
-    COPY_BASE_MAX - 7 (a trailing '-' dropped), '-' and 6 hex digits of its SHA-256."""
+    the same rule): `db` in lower case, followed by '-' and the code of `region` when given (an
+    account with the same database in two Regions); when that is longer than COPY_BASE_MAX, the
+    database's first characters (a trailing '-' dropped), '-' and 6 hex digits of its SHA-256
+    stand for it."""
+    code = "-" + region_code(region) if region else ""
+    room = COPY_BASE_MAX - len(code)
     db = db.lower()
-    if len(db) <= COPY_BASE_MAX:
-        return db
+    if len(db) <= room:
+        return db + code
     digest = hashlib.sha256(db.encode()).hexdigest()[:6]
-    return db[: COPY_BASE_MAX - 7].rstrip("-") + "-" + digest
+    return db[: room - 7].rstrip("-") + "-" + digest + code
 
 
-def region_copy_name(snapshot_id):
-    """The name of the Region-B copy of automated snapshot 'rds:<db>-<stamp>': '<base>-<stamp>';
-    any other name without its 'rds:'."""
+def region_copy_name(snapshot_id, region=None):
+    """The name of the Region-B copy of automated snapshot 'rds:<db>-<stamp>': '<base>-<stamp>'
+    (copy_base, `region` as there); any other name without its 'rds:'."""
     db = automated_db_identifier(snapshot_id)
     if db is None:
         return strip_rds_prefix(snapshot_id)
-    return copy_base(db) + snapshot_id[len("rds:") + len(db):]
+    return copy_base(db, region) + snapshot_id[len("rds:") + len(db):]
 
 
 class Arn:

@@ -269,6 +269,26 @@ class EngineTest(EngineCase):
         self.assertEqual(row["backup_copy"]["id"], names[0])
         self.run_tool("destroy", "--auto-approve", "--force-key-deletion")
 
+    def test_same_database_in_two_regions_of_one_account(self):
+        """orders-db in eu-central-1 and in eu-north-1 of account A, snapshots in the same minute:
+        their copies carry their Region's code (orders-db-euc1-..., orders-db-eun1-...), so both
+        reach the backup account (before, the second was skipped as "exists"); status finds
+        each."""
+        sources = [{"account": A, "region": RA, "instances": ["orders-db"]},
+                   {"account": A, "region": "eu-north-1", "instances": ["orders-*"]}]
+        self.write(topology(sources=sources))
+        self.apply()
+        for region in (RA, "eu-north-1"):
+            status, _ = H.control("POST", "/_emu/rds/automated-snapshot",
+                                  {"account": A, "region": region, "db_instance": "orders-db"})
+            self.assertEqual(status, 200)
+        H.control("POST", "/_emu/wait-idle", {"timeout_s": 120})
+        names = sorted(self.backup_copy_keys())
+        self.assertEqual([n[:15] for n in names], ["orders-db-euc1-", "orders-db-eun1-"], names)
+        rows = json.loads(self.run_tool("status", "--json").stdout)["databases"]
+        self.assertEqual(sorted(r["backup_copy"]["id"] for r in rows), names)
+        self.run_tool("destroy", "--auto-approve", "--force-key-deletion")
+
     def test_database_with_a_non_default_option_group(self):
         """Oracle or SQL Server with TDE: a copy across Regions needs an option group of Region-B.
         Without sources[].option_groups the copy is refused (as AWS does) and the function's log

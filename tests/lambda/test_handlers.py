@@ -232,15 +232,20 @@ class CopyTest(HandlerTest):
     def test_copy_names(self):
         """Copies' names fit RDS's 63 characters for every valid identifier; the same vectors as
         tests/unit/test_model.c (the C rule of status, drill and the IAM patterns)."""
-        cases = {
-            "orders-db": "orders-db",
-            "Orders-DB": "orders-db",
-            "a" * 33: "a" * 33,
-            "aurora-cluster-for-the-reporting-warehouse-eu": "aurora-cluster-for-the-rep-b4aeb1",
-            "abcdefghijklmnopqrstuvwxy-z-long-cluster-name-x": "abcdefghijklmnopqrstuvwxy-0a18eb",
-        }
-        for db, base in cases.items():
-            self.assertEqual(c.copy_base(db), base)
+        long_db = "aurora-cluster-for-the-reporting-warehouse-eu"
+        cases = [
+            ("orders-db", None, "orders-db"),
+            ("Orders-DB", None, "orders-db"),
+            ("a" * 33, None, "a" * 33),
+            (long_db, None, "aurora-cluster-for-the-rep-b4aeb1"),
+            ("abcdefghijklmnopqrstuvwxy-z-long-cluster-name-x", None,
+             "abcdefghijklmnopqrstuvwxy-0a18eb"),
+            ("orders-db", "eu-central-1", "orders-db-euc1"),
+            ("orders-db", "us-gov-west-1", "orders-db-usgovw1"),
+            (long_db, "ap-southeast-2", "aurora-cluster-for-t-b4aeb1-apse2"),
+        ]
+        for db, region, base in cases:
+            self.assertEqual(c.copy_base(db, region), base)
         longest = c.region_copy_name("rds:" + "x" * 63 + "-2024-08-13-03-10") + "-" + A
         self.assertLessEqual(len(longest), 63)
 

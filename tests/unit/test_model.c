@@ -361,30 +361,38 @@ static void test_snapshots_within_rds_quotas(void **state) {
 static void test_copy_names(void **state) {
     static const struct {
         const char *db;
+        const char *region;
         const char *base;
     } cases[] = {
-        {"orders-db", "orders-db"},
-        {"Orders-DB", "orders-db"},
-        {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
-        {"aurora-cluster-for-the-reporting-warehouse-eu", "aurora-cluster-for-the-rep-b4aeb1"},
-        {"abcdefghijklmnopqrstuvwxy-z-long-cluster-name-x", "abcdefghijklmnopqrstuvwxy-0a18eb"},
+        {"orders-db", NULL, "orders-db"},
+        {"Orders-DB", NULL, "orders-db"},
+        {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+        {"aurora-cluster-for-the-reporting-warehouse-eu", NULL,
+         "aurora-cluster-for-the-rep-b4aeb1"},
+        {"abcdefghijklmnopqrstuvwxy-z-long-cluster-name-x", NULL,
+         "abcdefghijklmnopqrstuvwxy-0a18eb"},
+        {"orders-db", "eu-central-1", "orders-db-euc1"},
+        {"orders-db", "us-gov-west-1", "orders-db-usgovw1"},
+        {"aurora-cluster-for-the-reporting-warehouse-eu", "ap-southeast-2",
+         "aurora-cluster-for-t-b4aeb1-apse2"},
     };
     char base[RDSBK_COPY_BASE_MAX + 1];
     char name[128];
     (void)state;
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        rdsbk_copy_base(base, cases[i].db);
+        rdsbk_copy_base(base, cases[i].db, cases[i].region);
         assert_string_equal(base, cases[i].base);
     }
     assert_int_equal(rdsbk_copy_name(name, sizeof(name),
                                      "rds:aurora-cluster-for-the-reporting-warehouse-eu-2024-08-"
-                                     "13-03-10"),
+                                     "13-03-10",
+                                     NULL),
                      0);
     assert_string_equal(name, "aurora-cluster-for-the-rep-b4aeb1-2024-08-13-03-10");
     /* the longest backup copy's name: base, stamp and account */
     assert_true(strlen(name) + 13 <= 63);
-    assert_int_equal(rdsbk_copy_name(name, sizeof(name), "orders-db-2024-08-13-03-10"),
+    assert_int_equal(rdsbk_copy_name(name, sizeof(name), "orders-db-2024-08-13-03-10", NULL),
                      RDSBK_EINVALID);
 }
 
