@@ -71,6 +71,9 @@ struct rdsbk_status_row {
     time_t backup_available_time; /* creation of the newest *available* backup copy, 0: none */
     long long lag_s;              /* see rdsbk_status_collect; -1 when unknown */
     const char *state;            /* static: "ok", "copying", "behind", "missing", "no-snapshot" */
+    /* The customer-managed key the newest system snapshot is encrypted with when the source's
+     * kms_keys does not name it (the copy role cannot read the snapshot), else NULL. */
+    char *undeclared_key;
 };
 
 /* How full a manual snapshot quota may get before status warns, in percent of its maximum. */

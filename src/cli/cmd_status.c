@@ -182,6 +182,27 @@ static void s_warn_quotas(const struct rdsbk_status_report *r) {
     }
 }
 
+/* A warning on standard error for every database whose system snapshots are encrypted with a
+ * customer-managed key the source's kms_keys does not name, with the key-policy statement that
+ * lets the copy role use it when the key's policy does not leave that to IAM. */
+static void s_warn_source_keys(const struct rdsbk_status_report *r) {
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const struct rdsbk_status_row *row = &r->rows[i];
+        if (!row->undeclared_key)
+            continue;
+        rdsbk_log_warn("%s of account %s in %s: its snapshots are encrypted with the customer-"
+                       "managed key %s, which sources[].kms_keys does not name, so the copy role "
+                       "cannot read them: name it there, and unless the key's policy lets the "
+                       "account's IAM policies grant its use, add to the key's policy "
+                       "{\"Sid\": \"rdsbk-%s-copy\", \"Effect\": \"Allow\", \"Principal\": "
+                       "{\"AWS\": \"arn:%s:iam::%s:role/rdsbk-%s-copy\"}, \"Action\": "
+                       "[\"kms:Decrypt\", \"kms:DescribeKey\", \"kms:CreateGrant\"], "
+                       "\"Resource\": \"*\"}",
+                       row->database, row->account, row->region, row->undeclared_key, r->stack,
+                       rdsbk_region_partition(row->region), row->account, r->stack);
+    }
+}
+
 /* A warning on standard error for every database whose newest backup copy is not encrypted: the
  * copies of an unencrypted Aurora cluster, which AWS cannot encrypt by copying them. */
 static void s_warn_unencrypted(const struct rdsbk_status_report *r) {
@@ -273,6 +294,10 @@ static char *s_json(const struct rdsbk_status_report *r, long long max_age_s, bo
             cJSON_AddNullToObject(o, "lag_s");
         cJSON_AddStringToObject(o, "state", row->state);
         cJSON_AddBoolToObject(o, "fresh", rdsbk_status_row_fresh(row, r->now, max_age_s));
+        if (row->undeclared_key)
+            cJSON_AddStringToObject(o, "undeclared_source_key", row->undeclared_key);
+        else
+            cJSON_AddNullToObject(o, "undeclared_source_key");
         cJSON_AddItemToArray(rows, o);
     }
     quotas = cJSON_AddArrayToObject(root, "quotas");
@@ -319,6 +344,7 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     }
     s_warn_quotas(report);
     s_warn_unencrypted(report);
+    s_warn_source_keys(report);
     status = ok ? 0 : 1;
 
 cleanup:
@@ -351,8 +377,10 @@ const struct rdsbk_cli_command rdsbk_cmd_status = {
     "backup copy is older than that or missing: a check for cron or CI monitoring.\n"
     "--json prints {stack, backup_account, backup_region, now, max_age_s, databases: [{\n"
     "source_account, source_region, database, kind, system_snapshot, region_copy, backup_copy\n"
-    "({id, status, created, age_s, encrypted} or null), lag_s, state, fresh}], quotas: [{account,\n"
-    "region, name, used, max}] (unknown: used and max null, and an error), ok}.",
+    "({id, status, created, age_s, encrypted} or null), lag_s, state, fresh,\n"
+    "undeclared_source_key (a customer-managed key not in sources[].kms_keys, or null)}],\n"
+    "quotas: [{account, region, name, used, max}] (unknown: used and max null, and an error),\n"
+    "ok}.",
     RDSBK_CLI_FILE | RDSBK_CLI_JSON | RDSBK_CLI_OUTPUT,
     s_options,
     0,

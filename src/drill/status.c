@@ -11,6 +11,8 @@
  */
 #include "drill_internal.h"
 #include "rdsbk/error.h"
+#include "rdsbk/json_util.h"
+#include "rdsbk/services/kms.h"
 #include "rdsbk/str.h"
 
 #include <limits.h>
@@ -26,11 +28,19 @@ struct s_listing {
     size_t n;
 };
 
+/* A key the sources' snapshots are encrypted with, described once per run. */
+struct s_key_seen {
+    char *arn;
+    bool customer; /* KeyManager CUSTOMER */
+};
+
 struct s_run {
     const struct rdsbk_topology *topo;
     struct rdsbk_drill_clients clients;
     struct s_listing **listings; /* A/Region-B per account and kind, and B (stable pointers) */
     size_t n_listings;
+    struct s_key_seen *keys;
+    size_t n_keys;
     struct rdsbk_status_report *report;
 };
 
@@ -42,6 +52,7 @@ void rdsbk_status_report_free(struct rdsbk_status_report *r) {
         struct rdsbk_status_snapshot *s[] = {&row->source, &row->region_copy, &row->backup_copy};
         free(row->region);
         free(row->database);
+        free(row->undeclared_key);
         for (size_t k = 0; k < 3; k++) {
             free(s[k]->id);
             free(s[k]->status);
@@ -64,12 +75,16 @@ bool rdsbk_status_row_fresh(const struct rdsbk_status_row *row, time_t now, long
     return max_age_s <= 0 || (long long)(now - row->backup_available_time) <= max_age_s;
 }
 
+/* What the run read once for all rows: the listings and the keys it described. */
 static void s_listings_free(struct s_run *run) {
     for (size_t i = 0; i < run->n_listings; i++) {
         rdsbk_rds_snapshots_free(run->listings[i]->snaps, run->listings[i]->n);
         free(run->listings[i]);
     }
     free(run->listings);
+    for (size_t i = 0; i < run->n_keys; i++)
+        free(run->keys[i].arn);
+    free(run->keys);
 }
 
 /* The manual snapshots of `kind` in `account`/`region`, listed once per run. */
@@ -226,6 +241,38 @@ static const struct rdsbk_rds_snapshot *s_newest_backup_copy(time_t *available_t
     return best;
 }
 
+/* Whether `key` is one the copy role cannot use: a customer-managed key (DescribeKey in the
+ * snapshot's account and Region) that the source's kms_keys does not name. A key that cannot be
+ * described is not judged. */
+static bool s_key_undeclared(struct s_run *run, const struct rdsbk_drill_db *db, const char *key) {
+    struct rdsbk_client *client = NULL;
+    struct s_key_seen *grown;
+    cJSON *meta = NULL;
+    bool customer = false;
+
+    for (size_t k = 0; k < db->source->n_kms_keys; k++)
+        if (strcmp(db->source->kms_keys[k], key) == 0)
+            return false;
+    for (size_t k = 0; k < run->n_keys; k++)
+        if (strcmp(run->keys[k].arn, key) == 0)
+            return run->keys[k].customer;
+    if (rdsbk_drill_client(&client, &run->clients, db->source->account, db->source->region) == 0 &&
+        rdsbk_kms_describe_key(&meta, client, key) == 0)
+        customer = rdsbk_json_str(meta, "KeyManager") &&
+                   strcmp(rdsbk_json_str(meta, "KeyManager"), "CUSTOMER") == 0;
+    else
+        rdsbk_error_clear();
+    cJSON_Delete(meta);
+    grown = realloc(run->keys, (run->n_keys + 1) * sizeof(*grown));
+    if (grown) { /* else described again next time */
+        run->keys = grown;
+        grown[run->n_keys].arn = strdup(key);
+        grown[run->n_keys].customer = customer;
+        run->n_keys += grown[run->n_keys].arn != NULL;
+    }
+    return customer;
+}
+
 /* The row of `db`: its newest snapshot at each of the three places, and what they say. */
 static int s_row(struct s_run *run, const struct rdsbk_drill_db *db) {
     const struct rdsbk_topology *t = run->topo;
@@ -244,6 +291,8 @@ static int s_row(struct s_run *run, const struct rdsbk_drill_db *db) {
     RDSBK_TRY(s_set(&row->backup_copy,
                     s_newest_backup_copy(&row->backup_available_time, backup, db, base)));
     s_decide(row, run->report->now);
+    if (db->newest.kms_key_id && s_key_undeclared(run, db, db->newest.kms_key_id))
+        RDSBK_TRY(rdsbk_strdup_into(&row->undeclared_key, db->newest.kms_key_id));
 
 cleanup:
     return rc;

@@ -239,12 +239,22 @@ class EngineTest(EngineCase):
         self.assertEqual(self.backup_copy_keys(), {})
         rds_rb = H.client("rds", account=A, region=RB)
         self.assertEqual(rds_rb.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"], [])
+        # status says which key and which key-policy statement
+        proc = self.run_tool("status", "--json")
+        row = json.loads(proc.stdout)["databases"][0]
+        self.assertEqual(row["undeclared_source_key"], key_arn)
+        self.assertEqual(proc.stderr.count(key_arn), 1, proc.stderr)
+        self.assertIn('"arn:aws:iam::%s:role/rdsbk-t1-copy"' % A, proc.stderr)
+        self.assertIn("sources[].kms_keys", proc.stderr)
         self.write(topology(sources=[dict(source, kms_keys=[key_arn])]))
         self.apply()
         H.advance(120)  # the next snapshot, named for a later minute
         self.assertEqual(H.control("POST", "/_emu/rds/automated-snapshot", snapshot)[0], 200)
         H.control("POST", "/_emu/wait-idle", {"timeout_s": 120})
         self.assertEqual(len(self.backup_copy_keys()), 1)
+        proc = self.run_tool("status", "--json")
+        self.assertIsNone(json.loads(proc.stdout)["databases"][0]["undeclared_source_key"])
+        self.assertNotIn(key_arn, proc.stderr)
         self.run_tool("destroy", "--auto-approve", "--force-key-deletion")
 
     def test_long_cluster_identifier(self):
