@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "rdsbk/drill.h"
 #include "rdsbk/error.h"
+#include "rdsbk/str.h"
 
 #include <cjson/cJSON.h>
 #include <signal.h>
@@ -117,8 +118,8 @@ static void s_print_table(const struct rdsbk_drill_report *r, bool restore, bool
         const struct rdsbk_drill_target *t = &r->targets[i];
         const struct rdsbk_drill_restore *rs = &t->restore;
 
-        snprintf(cells[i][0], 128, "%s", t->database);
-        snprintf(cells[i][1], 128, "%s", t->snapshot_id ? t->snapshot_id : "(none)");
+        rdsbk_str_escape_terminal(cells[i][0], 128, t->database);
+        rdsbk_str_escape_terminal(cells[i][1], 128, t->snapshot_id ? t->snapshot_id : "(none)");
         for (int h = 0; h < RDSBK_HOP_COUNT; h++) {
             s_hop_cell(cells[i][2 + h], 128, &t->hops[h]);
             existed |= t->hops[h].existed;
@@ -146,15 +147,21 @@ static void s_print_table(const struct rdsbk_drill_report *r, bool restore, bool
     }
     for (size_t i = 0; i < r->n_targets; i++) {
         const struct rdsbk_drill_target *t = &r->targets[i];
+        char db[256];
+        char text[1024]; /* AWS's messages, escaped for the terminal */
+
+        rdsbk_str_escape_terminal(db, sizeof(db), t->database);
         if (t->error)
-            printf("%s: %s\n", t->database, t->error);
+            printf("%s: %s\n", db, rdsbk_str_escape_terminal(text, sizeof(text), t->error));
         for (int h = 0; h < RDSBK_HOP_COUNT; h++)
             if (t->hops[h].message)
-                printf("%s: %s: %s\n", t->database, rdsbk_drill_hop_name(h), t->hops[h].message);
+                printf("%s: %s: %s\n", db, rdsbk_drill_hop_name(h),
+                       rdsbk_str_escape_terminal(text, sizeof(text), t->hops[h].message));
         if (t->restore.message && restore)
-            printf("%s: restore: %s\n", t->database, t->restore.message);
+            printf("%s: restore: %s\n", db,
+                   rdsbk_str_escape_terminal(text, sizeof(text), t->restore.message));
         if (t->cleaned_region_copy || t->cleaned_backup_copy)
-            printf("%s: cleanup deleted%s%s%s\n", t->database,
+            printf("%s: cleanup deleted%s%s%s\n", db,
                    t->cleaned_region_copy ? " the Region-B copy" : "",
                    t->cleaned_region_copy && t->cleaned_backup_copy ? " and" : "",
                    t->cleaned_backup_copy ? " the backup copy" : "");

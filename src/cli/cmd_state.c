@@ -3,6 +3,7 @@
 #include "rdsbk/config.h"
 #include "rdsbk/error.h"
 #include "rdsbk/state.h"
+#include "rdsbk/str.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,14 @@
 static int s_fail(const struct rdsbk_cli_args *args) {
     rdsbk_cli_print_error(args);
     return 1;
+}
+
+/* `label` and `value`, escaped for the terminal, on a line. */
+static void s_print_escaped(const char *label, const char *value) {
+    char *safe = rdsbk_str_escape_terminal_dup(value);
+
+    printf("%s%s\n", label, safe ? safe : "");
+    free(safe);
 }
 
 static int s_list(const struct rdsbk_state *st, const struct rdsbk_cli_args *args) {
@@ -26,7 +35,7 @@ static int s_list(const struct rdsbk_state *st, const struct rdsbk_cli_args *arg
         return 0;
     }
     for (size_t i = 0; i < st->n_resources; i++)
-        printf("%s\n", st->resources[i].address);
+        s_print_escaped("", st->resources[i].address);
     return 0;
 }
 
@@ -54,11 +63,20 @@ static int s_show(const struct rdsbk_state *st, const char *address,
         free(text);
         cJSON_Delete(o);
     } else {
-        printf("# %s\ntype    = %s\naccount = %s\nregion  = %s\nid      = %s\n", r->address,
-               r->type, r->account, r->region ? r->region : "", r->id ? r->id : "");
+        /* the state is input like any other: its values are escaped for the terminal */
+        const char *fields[][2] = {{"# ", r->address},
+                                   {"type    = ", r->type},
+                                   {"account = ", r->account},
+                                   {"region  = ", r->region ? r->region : ""},
+                                   {"id      = ", r->id ? r->id : ""}};
+        char *safe;
+        for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+            s_print_escaped(fields[f][0], fields[f][1]);
         for (size_t d = 0; d < r->n_deps; d++)
-            printf("depends on %s\n", r->deps[d]);
-        printf("attributes = %s\n", attrs ? attrs : "{}");
+            s_print_escaped("depends on ", r->deps[d]);
+        safe = attrs ? rdsbk_str_escape_terminal_dup(attrs) : NULL;
+        printf("attributes = %s\n", safe ? safe : "{}");
+        free(safe);
     }
     free(attrs);
     return 0;

@@ -6,6 +6,7 @@
 #include "rdsbk/drill.h"
 #include "rdsbk/error.h"
 #include "rdsbk/log.h"
+#include "rdsbk/str.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -79,9 +80,9 @@ static void s_print_table(const struct rdsbk_status_report *r, long long max_age
         bool fresh = rdsbk_status_row_fresh(row, r->now, max_age_s);
 
         snprintf(cells[i][0], 96, "%s/%s", row->account, row->region);
-        snprintf(cells[i][1], 96, "%s", row->database);
+        rdsbk_str_escape_terminal(cells[i][1], 96, row->database); /* AWS's, for patterns */
         snprintf(cells[i][2], 96, "%s", s_kind(row->kind));
-        snprintf(cells[i][3], 96, "%s", row->source.id ? row->source.id : "(none)");
+        rdsbk_str_escape_terminal(cells[i][3], 96, row->source.id ? row->source.id : "(none)");
         s_age(cells[i][4], 96, &row->source, r->now);
         s_copy_cell(cells[i][5], 96, &row->region_copy, r->now);
         s_copy_cell(cells[i][6], 96, &row->backup_copy, r->now);
@@ -147,7 +148,9 @@ static void s_print_quota(const struct rdsbk_status_quota *q, int width, bool co
 
     snprintf(place, sizeof(place), "%s/%s", q->account, q->region);
     if (q->error) {
-        printf("%-*s  %-22s  unknown: %s\n", width, place, q->name, q->error);
+        char error[1024];
+        printf("%-*s  %-22s  unknown: %s\n", width, place, q->name,
+               rdsbk_str_escape_terminal(error, sizeof(error), q->error)); /* AWS's words */
         return;
     }
     printf("%-*s  %-22s  %6lld / %-6lld  %s%3d%%%s\n", width, place, q->name, q->used, q->max, on,

@@ -604,6 +604,20 @@ class EngineTest(EngineCase):
                          {"account[%s].iam_role.copy" % A: "adopt"})
         self.apply()
         self.assert_no_changes()
+        # a state's values reach the terminal escaped (a planted ESC would drive it)
+        hostile = "account[%s].iam_role.x\x1b[2J" % A
+
+        def plant(state):
+            role = dict(self.state_resource(state, "account[%s].iam_role.copy" % A))
+            role.update(address=hostile, id="rdsbk-t1-copy\x1b]0;owned\x07", dependencies=[])
+            state["resources"].append(role)
+            state["resources"].sort(key=lambda r: r["address"])
+        self.edit_state(plant)
+        listed = self.run_tool("state", "list").stdout
+        shown = self.run_tool("state", "show", hostile).stdout
+        self.assertIn("iam_role.x", listed)
+        self.assertIn("rdsbk-t1-copy", shown)
+        self.assertNotIn("\x1b", listed + shown)
 
     def edit_state(self, edit):
         """Rewrites the state file with edit(state) applied (a tampered or foreign state)."""
