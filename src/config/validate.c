@@ -127,21 +127,13 @@ bool rdsbk_arn_in_account(const char *arn, const char *account) {
     return strncmp(p, account, RDSBK_ACCOUNT_LEN) == 0 && p[RDSBK_ACCOUNT_LEN] == ':';
 }
 
-/*
- * DB instance and cluster identifiers: 1 to 63 letters, digits or hyphens, starting with a letter,
- * no two hyphens in a row, not ending with a hyphen. A trailing '*' makes the rest a prefix, which
- * may end with a hyphen ("billing-*"); "*" alone matches every database.
- */
-const char *rdsbk_check_db_pattern(const char *s) {
-    size_t n = strlen(s);
-    bool prefix = n > 0 && s[n - 1] == '*';
-
-    if (prefix)
-        n--;
-    if (n == 0)
-        return prefix ? NULL : "is empty";
-    if (n > 63)
-        return "is longer than 63 characters (the RDS identifier limit)";
+/* What is wrong with the RDS identifier `s` of `n` characters (at most `max`: 63 for databases,
+ * 255 for option groups): NULL when nothing. `prefix`: a pattern's prefix, which may end with a
+ * hyphen. */
+static const char *s_identifier_problem(const char *s, size_t n, size_t max, bool prefix) {
+    if (n > max)
+        return max == 63 ? "is longer than 63 characters (the RDS identifier limit)"
+                         : "is too long for an RDS identifier";
     if (!isalpha((unsigned char)s[0]))
         return "must start with a letter (an RDS identifier)";
     for (size_t i = 0; i < n; i++) {
@@ -156,6 +148,30 @@ const char *rdsbk_check_db_pattern(const char *s) {
     if (!prefix && s[n - 1] == '-')
         return "must not end with a hyphen (an RDS identifier)";
     return NULL;
+}
+
+/*
+ * DB instance and cluster identifiers: 1 to 63 letters, digits or hyphens, starting with a letter,
+ * no two hyphens in a row, not ending with a hyphen. A trailing '*' makes the rest a prefix, which
+ * may end with a hyphen ("billing-*"); "*" alone matches every database.
+ */
+const char *rdsbk_check_db_pattern(const char *s) {
+    size_t n = strlen(s);
+    bool prefix = n > 0 && s[n - 1] == '*';
+
+    if (prefix)
+        n--;
+    if (n == 0)
+        return prefix ? NULL : "is empty";
+    return s_identifier_problem(s, n, 63, prefix);
+}
+
+/* Whether the `n` characters of `s` are letters, digits and hyphens only. */
+static bool s_letters_digits_hyphens(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+            return false;
+    return true;
 }
 
 /* A KMS key ARN: arn:<partition>:kms:<region>:<account>:key/<key id> (an id: letters, digits
@@ -176,9 +192,7 @@ const char *rdsbk_check_kms_key_arn(const char *s) {
     if (id_at == 0 || !rdsbk_valid_account(account) || rdsbk_check_region(region))
         return phrase;
     n = strlen(s + id_at);
-    if (n == 0 || n > 128 ||
-        strspn(s + id_at, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                          "0123456789-") != n)
+    if (n == 0 || n > 128 || !s_letters_digits_hyphens(s + id_at, n))
         return phrase;
     return NULL;
 }
@@ -188,9 +202,7 @@ const char *rdsbk_check_kms_key_arn(const char *s) {
 const char *rdsbk_check_option_group(const char *s) {
     size_t n = strlen(s);
 
-    if (n == 0 || n > 255 || !isalpha((unsigned char)s[0]) || s[n - 1] == '-' || strstr(s, "--") ||
-        strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                  "0123456789-") != n)
+    if (n == 0 || s_identifier_problem(s, n, 255, false))
         return "is not an option group name (1 to 255 letters, digits and single hyphens, a "
                "letter first)";
     return NULL;
