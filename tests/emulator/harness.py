@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import tempfile
+import unittest
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -107,3 +108,16 @@ class Harness:
                 return resp.status, json.loads(resp.read().decode() or "{}")
         except urllib.error.HTTPError as err:
             return err.code, json.loads(err.read().decode() or "{}")
+
+
+class EmulatorCase(unittest.TestCase):
+    """A test class with an emulator of its own (`self.h`), started once for the class and reset
+    before each test."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.h = Harness().start()
+        cls.addClassCleanup(cls.h.stop)
+
+    def setUp(self):
+        self.h.control("POST", "/_emu/reset")

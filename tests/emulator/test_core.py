@@ -27,7 +27,7 @@ import botocore.credentials  # noqa: E402
 import botocore.exceptions  # noqa: E402
 
 from emu import core  # noqa: E402
-from harness import ACCOUNT_A, ACCOUNT_B, Harness  # noqa: E402
+from harness import ACCOUNT_A, ACCOUNT_B, EmulatorCase  # noqa: E402
 
 SIGV4_SUITE = os.path.join(HERE, "..", "..", "..", "shared", "testdata", "aws-sigv4-testsuite")
 PROTOCOL_TESTS = os.path.join(HERE, "..", "..", "..", "shared", "testdata", "aws-protocol-tests")
@@ -104,17 +104,9 @@ def json_headers(target):
     return {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target}
 
 
-class CoreTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.h = Harness().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.h.stop()
-
+class CoreTest(EmulatorCase):
     def setUp(self):
-        self.h.control("POST", "/_emu/reset")
+        super().setUp()
         self.h.control("POST", "/_emu/faults", {"latency_ms": 0, "jitter_ms": 0, "fault_rate": 0,
                                                 "kinds": list(core.FAULT_KINDS), "hang_s": 10})
 

@@ -11,7 +11,7 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import ACCOUNT_A, ACCOUNT_B, Harness  # noqa: E402
+from harness import ACCOUNT_A, ACCOUNT_B, EmulatorCase  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
 RA, RB = "us-east-1", "eu-west-1"
@@ -27,17 +27,9 @@ def code_of(cm):
     return cm.exception.response["Error"]["Code"]
 
 
-class EventsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.h = Harness().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.h.stop()
-
+class EventsTest(EmulatorCase):
     def setUp(self):
-        self.h.control("POST", "/_emu/reset")
+        super().setUp()
         self.ev = self.h.client("events", ACCOUNT_A, RA)
         self.iam = self.h.client("iam", ACCOUNT_A, "us-east-1")
 
@@ -405,7 +397,6 @@ class EventsTest(unittest.TestCase):
         with self.assertRaises(ClientError) as cm:
             self.ev.list_tags_for_resource(ResourceARN=arn + "x")
         self.assertEqual(code_of(cm), "ResourceNotFoundException")
-
 
     # -------------------------------------------------------------- schedules
     def clock(self, advance_s, **extra):

@@ -16,7 +16,7 @@ sys.path.insert(0, HERE)
 from botocore.exceptions import ClientError  # noqa: E402
 
 from emu import iam as iam_mod  # noqa: E402
-from harness import ACCOUNT_A, ACCOUNT_B, Harness  # noqa: E402
+from harness import ACCOUNT_A, ACCOUNT_B, EmulatorCase, Harness  # noqa: E402
 
 LAMBDA_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
@@ -28,19 +28,12 @@ def doc(*statements):
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
-class IamApiTest(unittest.TestCase):
+class IamApiTest(EmulatorCase):
     @classmethod
     def setUpClass(cls):
-        cls.h = Harness().start()
+        super().setUpClass()
         cls.iam = cls.h.client("iam")
         cls.iam_b = cls.h.client("iam", account=ACCOUNT_B)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.h.stop()
-
-    def setUp(self):
-        self.h.control("POST", "/_emu/reset")
 
     def assertError(self, ctx, code, status, message=None):
         err = ctx.exception.response

@@ -17,7 +17,7 @@ sys.path.insert(0, HERE)
 from botocore.exceptions import ClientError  # noqa: E402
 
 from emu.core import AwsError  # noqa: E402
-from harness import ACCOUNT_A, ACCOUNT_B, Harness  # noqa: E402
+from harness import ACCOUNT_A, ACCOUNT_B, EmulatorCase  # noqa: E402
 
 REGION_B = "eu-west-1"
 COPY_ROLE = "arn:aws:iam::%s:role/rdsbk-copy" % ACCOUNT_A
@@ -42,21 +42,14 @@ def shared_key_policy(owner, user_principal):
     ]})
 
 
-class KmsTest(unittest.TestCase):
+class KmsTest(EmulatorCase):
     @classmethod
     def setUpClass(cls):
-        cls.h = Harness().start()
+        super().setUpClass()
         cls.kms_a = cls.h.client("kms", account=ACCOUNT_A, region=REGION_B)
         cls.kms_b = cls.h.client("kms", account=ACCOUNT_B, region=REGION_B)
         cls.kms_a_east = cls.h.client("kms", account=ACCOUNT_A, region="us-east-1")
         cls.iam_a = cls.h.client("iam", account=ACCOUNT_A)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.h.stop()
-
-    def setUp(self):
-        self.h.control("POST", "/_emu/reset")
 
     def assertError(self, ctx, code, message_part=None):
         err = ctx.exception.response

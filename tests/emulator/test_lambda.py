@@ -13,7 +13,7 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import ACCOUNT_A, ACCOUNT_B, Harness  # noqa: E402
+from harness import ACCOUNT_A, ACCOUNT_B, EmulatorCase, Harness  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
 R = "us-east-1"
@@ -61,17 +61,9 @@ def code_of(cm):
     return cm.exception.response["Error"]["Code"]
 
 
-class LambdaTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.h = Harness().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.h.stop()
-
+class LambdaTest(EmulatorCase):
     def setUp(self):
-        self.h.control("POST", "/_emu/reset")
+        super().setUp()
         self.h.control("POST", "/_emu/lambda-config", {"retry_delays_s": [0.1, 0.1],
                                                        "settle_s": 0.2})
         self.lam = self.h.client("lambda", ACCOUNT_A, R)

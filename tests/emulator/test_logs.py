@@ -12,7 +12,7 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import ACCOUNT_A, ACCOUNT_B, Harness  # noqa: E402
+from harness import ACCOUNT_A, ACCOUNT_B, EmulatorCase  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
 R, R2 = "us-east-1", "eu-west-1"
@@ -32,17 +32,9 @@ def doc(*statements):
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
-class _Base(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.h = Harness().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.h.stop()
-
+class _Base(EmulatorCase):
     def setUp(self):
-        self.h.control("POST", "/_emu/reset")
+        super().setUp()
         self.logs = self.h.client("logs", ACCOUNT_A, R)
         self.iam = self.h.client("iam", ACCOUNT_A, "us-east-1")
 

@@ -12,7 +12,7 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import ACCOUNT_A, ACCOUNT_B, Harness  # noqa: E402
+from harness import ACCOUNT_A, ACCOUNT_B, EmulatorCase  # noqa: E402
 
 A, B = ACCOUNT_A, ACCOUNT_B
 RA, RB = "us-east-1", "eu-west-1"
@@ -101,17 +101,9 @@ def key_statements(key_arn):
              "Condition": {"Bool": {"kms:GrantIsForAWSResource": True}}}]
 
 
-class PipelineTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.h = Harness().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.h.stop()
-
+class PipelineTest(EmulatorCase):
     def setUp(self):
-        self.h.control("POST", "/_emu/reset")
+        super().setUp()
         self.h.control("POST", "/_emu/lambda-config", {"retry_delays_s": [0.1, 0.1],
                                                        "settle_s": 0.1})
         self.h.control("POST", "/_emu/rds/config", {"delay_s": 0.2})

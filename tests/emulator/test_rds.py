@@ -10,7 +10,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import ACCOUNT_A, ACCOUNT_B, Harness  # noqa: E402
+from harness import ACCOUNT_A, ACCOUNT_B, EmulatorCase  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
 RA, RB = "us-east-1", "eu-west-1"
@@ -27,17 +27,9 @@ def key_policy(*accounts):
         "Action": "kms:*", "Resource": "*"}]})
 
 
-class RdsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.h = Harness().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.h.stop()
-
+class RdsTest(EmulatorCase):
     def setUp(self):
-        self.h.control("POST", "/_emu/reset")
+        super().setUp()
         self.h.control("POST", "/_emu/rds/config", {"delay_s": 0.2})
         self.rds_a = self.h.client("rds", ACCOUNT_A, RA)
         self.rds_ab = self.h.client("rds", ACCOUNT_A, RB)
@@ -533,7 +525,6 @@ class RdsTest(unittest.TestCase):
                                                              DBSnapshotIdentifier="k")
         self.assertEqual(code_of(cm), "KMSKeyNotAccessibleFault")
         self.assertRegex(str(cm.exception), re.compile("pending deletion", re.I))
-
 
     # ------------------------------------------------------- time and quotas
     def clock(self, advance_s):

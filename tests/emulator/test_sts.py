@@ -16,7 +16,7 @@ sys.path.insert(0, HERE)
 
 from botocore.exceptions import ClientError  # noqa: E402
 
-from harness import ACCOUNT_A, ACCOUNT_B, Harness  # noqa: E402
+from harness import ACCOUNT_A, ACCOUNT_B, EmulatorCase  # noqa: E402
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2lnbmF0dXJl"
 
@@ -32,21 +32,14 @@ def role_arn(account, name):
     return "arn:aws:iam::%s:role/%s" % (account, name)
 
 
-class StsTest(unittest.TestCase):
+class StsTest(EmulatorCase):
     @classmethod
     def setUpClass(cls):
-        cls.h = Harness().start()
+        super().setUpClass()
         cls.iam_a = cls.h.client("iam", account=ACCOUNT_A)
         cls.iam_b = cls.h.client("iam", account=ACCOUNT_B)
         cls.sts_a = cls.h.client("sts", account=ACCOUNT_A)
         cls.sts_b = cls.h.client("sts", account=ACCOUNT_B)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.h.stop()
-
-    def setUp(self):
-        self.h.control("POST", "/_emu/reset")
 
     def assertDenied(self, ctx, role):
         err = ctx.exception.response
