@@ -125,17 +125,15 @@ char *rdsbk_model_name(const char *stack, const char *purpose, size_t max);
 
 /*
  * The part of a copy's name that stands for database `db` (templates/lambda/rdsbk_common.py,
- * copy_base, is the same rule): `db` in lower case when it has at most RDSBK_COPY_BASE_MAX
- * characters, else its first RDSBK_COPY_BASE_MAX - 7 (a trailing '-' dropped), '-' and 6 hex
- * digits of its SHA-256. A backup copy's name, "<base>-YYYY-MM-DD-HH-MM-<account>", then fits
- * the 63 characters RDS allows a DB cluster snapshot for every valid identifier.
+ * copy_base, is the same rule): `db` in lower case, then "-<code of `region`>" when `region` is
+ * given (eu-central-1: euc1, ap-southeast-2: apse2; see rdsbk_model_region_named); when that is
+ * longer than RDSBK_COPY_BASE_MAX, the database's first characters (a trailing '-' dropped), '-'
+ * and 6 hex digits of its SHA-256 stand for it. A backup copy's name,
+ * "<base>-YYYY-MM-DD-HH-MM-<account>", then fits the 63 characters RDS allows a DB cluster
+ * snapshot for every valid identifier.
  */
 #define RDSBK_COPY_BASE_MAX 33
 void rdsbk_copy_base(char out[RDSBK_COPY_BASE_MAX + 1], const char *db, const char *region);
-
-/* `region` (NULL: none) names the Region-A of the snapshot when its database's base must carry
- * it: "<db>-<code>" (eu-central-1: euc1, ap-southeast-2: apse2), the hash form shortened to make
- * room; see rdsbk_model_region_named. */
 
 /* The name of the Region-B copy of automated snapshot `id` ("rds:<db>-<stamp>"):
  * "<base>-<stamp>", `region` as for rdsbk_copy_base. Returns 0, or RDSBK_EINVALID (no error set)

@@ -311,14 +311,21 @@ static int s_key_owner(struct s_key_facts *f, struct rdsbk_engine *e, const char
     return rc;
 }
 
+/* The backup copies the key `key_arn` encrypts, unless it is gone or --force-key-deletion;
+ * `threads` as for s_key_in_use. */
+static int s_key_count(struct s_key_facts *f, struct rdsbk_engine *e, const char *key_arn,
+                       int threads) {
+    if (f->gone || e->opts->force_key_deletion)
+        return 0;
+    return s_key_in_use(&f->count, f->example, sizeof(f->example), e, key_arn, threads);
+}
+
 /* The facts of the key `key_arn` in `account`/`region`; `threads` as for s_key_in_use. */
 static int s_key_facts(struct s_key_facts *f, struct rdsbk_engine *e, const char *account,
                        const char *region, const char *key_arn, int threads) {
     int rc = s_key_owner(f, e, account, region, key_arn);
 
-    if (rc || f->gone || e->opts->force_key_deletion)
-        return rc;
-    return s_key_in_use(&f->count, f->example, sizeof(f->example), e, key_arn, threads);
+    return rc ? rc : s_key_count(f, e, key_arn, threads);
 }
 
 static int s_guard_reads(void *arg) {
@@ -374,6 +381,11 @@ static int s_key_use(struct s_key_facts *f, struct rdsbk_engine *e, const struct
     }
     if (!key_arn)
         return 0;
+    if (c->read) { /* the refresh read the key, its tags with it */
+        const char *tag = s_stack_tag(c);
+        snprintf(f->owner, sizeof(f->owner), "%s", tag ? tag : "");
+        return s_key_count(f, e, key_arn, 0);
+    }
     return s_key_facts(f, e, c->account, c->region, key_arn, 0);
 }
 

@@ -371,8 +371,7 @@ bool rdsbk_model_region_named(const struct rdsbk_topology *t, const struct rdsbk
 
     /* a pattern of s itself, or a database one of its patterns names */
     for (size_t k = 0; k < n; k++)
-        if ((strcasecmp(list[k], db) == 0 || s_patterns_meet(list[k], db)) &&
-            s_pattern_shared(t, s, cluster, list[k]))
+        if (s_patterns_meet(list[k], db) && s_pattern_shared(t, s, cluster, list[k]))
             return true;
     return false;
 }

@@ -659,7 +659,7 @@ struct s_account {
     const char *id;
     char scope[64];      /* "account[<id>]" */
     cJSON *system_globs; /* its sources' system snapshots, each in its Region-A (EventBridge) */
-    cJSON *copy_globs;   /* their copies in Region-B (EventBridge), also as named in Region-A */
+    cJSON *copy_globs;   /* their copies in Region-B (EventBridge), the ARN's Region left open */
     cJSON *system_arns;  /* the same for IAM */
     cJSON *copy_arns;
     cJSON *instances; /* the database patterns, each once */
@@ -682,9 +682,9 @@ static void s_account_init(struct s_builder *bd, struct s_account *a, const char
         if (strcmp(s->account, id) != 0)
             continue;
         s_snapshot_globs(bd, a->system_globs, s, id, s->region, false, NULL);
-        s_snapshot_globs(bd, a->copy_globs, s, id, bd->rb, true, NULL);
-        /* RDS-EVENT-0060 may name the copy in an ARN of the source's Region */
-        s_snapshot_globs(bd, a->copy_globs, s, id, s->region, true, NULL);
+        /* any Region: RDS-EVENT-0060 may name the copy in an ARN of the source's Region, and
+         * the rule in Region-B sees only Region-B's events anyway */
+        s_snapshot_globs(bd, a->copy_globs, s, id, "*", true, NULL);
         s_snapshot_globs(bd, a->system_arns, s, id, s->region, false, "");
         s_snapshot_globs(bd, a->copy_arns, s, id, bd->rb, true, "");
         for (size_t j = 0; j < s->n_instances; j++)

@@ -58,13 +58,12 @@ def handler(event, context):
         return ignored(f"database {db!r} is not part of stack {settings.stack}")
 
     extra.update(kind=kind, stack=settings.stack, source_region=arn.region)
-    return copy_to_region_b(settings, kind, arn, source_arn, extra)
+    return copy_to_region_b(settings, kind, arn, db, source_arn, extra)
 
 
-def copy_to_region_b(settings, kind, arn, source_arn, extra):
-    """Copies the system snapshot `arn` into Region-B unless the copy is there; returns the log
-    record. A failed call is logged and raised (c.fail)."""
-    db = c.automated_db_identifier(arn.resource_id) or ""
+def copy_to_region_b(settings, kind, arn, db, source_arn, extra):
+    """Copies the system snapshot `arn` of database `db` into Region-B unless the copy is there;
+    returns the log record. A failed call is logged and raised (c.fail)."""
     named = settings.region_named(arn.region, kind, db)
     target = c.region_copy_name(arn.resource_id, arn.region if named else None)
     rds = c.client("rds", settings.target_region)
@@ -79,9 +78,7 @@ def copy_to_region_b(settings, kind, arn, source_arn, extra):
         key, encryption = c.copy_key(
             c.client("rds", arn.region), kind, arn.text, "automated", settings.kms_key_arn
         )
-        option_group = None
-        if kind == c.KIND_INSTANCE:
-            option_group = settings.option_group(arn.region, db)
+        option_group = settings.option_group(arn.region, db) if kind == c.KIND_INSTANCE else None
         copied = c.copy_snapshot(
             rds,
             kind,

@@ -350,6 +350,24 @@ static void test_snapshots_within_rds_quotas(void **state) {
                            "account 100000000001 in eu-west-1: retention would keep about 102 "
                            "manual snapshots (2 databases x 51"));
     assert_non_null(strstr(rdsbk_error_last()->message, "ManualClusterSnapshots quota of 100"));
+    /* the backup account's cluster quota is its own setting */
+    assert_int_equal(
+        s_check_retention("", "c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12", "", ""),
+        RDSBK_EINVALID);
+    assert_int_equal(s_check_retention("", "c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12",
+                                       "", ", manual_cluster_snapshot_quota: 104"),
+                     0);
+    /* a source declares its account's raised quota; the backup's does not count there */
+    assert_int_equal(s_check_text("version: 1\nstack: bench\nsource:\n  account: '100000000001'\n"
+                                  "  region: eu-central-1\n  clusters: [c1, c2]\n"
+                                  "  manual_cluster_snapshot_quota: 102\n"
+                                  "retention: {intermediate_days: 50}\n"
+                                  "backup: {account: '222222222222', region: eu-west-1, "
+                                  "manual_cluster_snapshot_quota: 1000}\n"),
+                     0);
+    assert_int_equal(s_check_retention("", "c1, c2", "intermediate_days: 50",
+                                       ", manual_cluster_snapshot_quota: 1000"),
+                     RDSBK_EINVALID);
     assert_int_equal(s_check_retention("d1, d2", "", "keep_last: 51, backup_days: 0", ""),
                      RDSBK_EINVALID);
     assert_non_null(strstr(rdsbk_error_last()->message, "about 102 manual snapshots (2 databases "
