@@ -1,5 +1,6 @@
-"""EventBridge in the emulator, through boto3: rules, targets, bus policies, PutEvents,
-TestEventPattern, tags and the delivery engine (cross-Region / cross-account forwarding)."""
+"""EventBridge in the emulator, through boto3: rules, targets, custom buses, bus policies,
+PutEvents, TestEventPattern, tags and the delivery engine (cross-Region / cross-account
+forwarding, to default and custom buses)."""
 
 import datetime
 import io
@@ -11,7 +12,7 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import ACCOUNT_A, ACCOUNT_B, EmulatorCase  # noqa: E402
+from harness import ACCOUNT_A, ACCOUNT_B, EmulatorCase, Harness  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
 RA, RB = "us-east-1", "eu-west-1"
@@ -21,6 +22,8 @@ EVENTS_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
     "Action": "sts:AssumeRole"}]})
 CUSTOM_PATTERN = json.dumps({"source": ["custom.test"], "detail-type": ["Ping"]})
+BUS_NAME = "rdsbk-s1-backup"
+SHOP = "com.exampleCorp.webStore"
 
 
 def code_of(cm):
@@ -398,6 +401,277 @@ class EventsTest(EmulatorCase):
             self.ev.list_tags_for_resource(ResourceARN=arn + "x")
         self.assertEqual(code_of(cm), "ResourceNotFoundException")
 
+    # ----------------------------------------------------------- custom buses
+    def make_bus(self, account=ACCOUNT_A, region=RA, name=BUS_NAME, **extra):
+        ev = self.h.client("events", account, region)
+        arn = ev.create_event_bus(Name=name, **extra)["EventBusArn"]
+        self.assertEqual(arn, "arn:aws:events:%s:%s:event-bus/%s" % (region, account, name))
+        return arn
+
+    def inventory(self, kind):
+        return [r for r in self.h.control("GET", "/_emu/inventory")[1]["resources"]
+                if r["type"] == kind]
+
+    def test_custom_bus_lifecycle(self):
+        arn = self.make_bus(Tags=[{"Key": "rdsbk:stack", "Value": "s1"}])
+        with self.assertRaises(ClientError) as cm:
+            self.ev.create_event_bus(Name=BUS_NAME)
+        self.assertEqual(code_of(cm), "ResourceAlreadyExistsException")
+        self.assertIn("Event bus %s already exists." % BUS_NAME, str(cm.exception))
+        for ref in (BUS_NAME, arn):
+            d = self.ev.describe_event_bus(Name=ref)
+            self.assertEqual((d["Name"], d["Arn"]), (BUS_NAME, arn))
+            self.assertNotIn("Policy", d)
+        default = "arn:aws:events:%s:%s:event-bus/default" % (RA, ACCOUNT_A)
+        self.assertEqual([(b["Name"], b["Arn"]) for b in self.ev.list_event_buses()["EventBuses"]],
+                         [("default", default), (BUS_NAME, arn)])
+        self.assertEqual([b["Name"] for b in
+                          self.ev.list_event_buses(NamePrefix="rdsbk-")["EventBuses"]], [BUS_NAME])
+        # other Regions and accounts do not see it
+        self.assertEqual([b["Name"] for b in self.h.client("events", ACCOUNT_A, RB)
+                          .list_event_buses()["EventBuses"]], ["default"])
+        with self.assertRaises(ClientError) as cm:
+            self.h.client("events", ACCOUNT_B, RA).describe_event_bus(Name=BUS_NAME)
+        self.assertEqual(code_of(cm), "ResourceNotFoundException")
+        # tags on the bus ARN
+        self.assertEqual(self.ev.list_tags_for_resource(ResourceARN=arn)["Tags"],
+                         [{"Key": "rdsbk:stack", "Value": "s1"}])
+        self.ev.tag_resource(ResourceARN=arn, Tags=[{"Key": "k", "Value": "v"}])
+        self.ev.untag_resource(ResourceARN=arn, TagKeys=["rdsbk:stack"])
+        self.assertEqual(self.ev.list_tags_for_resource(ResourceARN=arn)["Tags"],
+                         [{"Key": "k", "Value": "v"}])
+        # the inventory reports the bus (a leftover if a destroy left it), never a default bus
+        buses = self.inventory("events:event-bus")
+        self.assertEqual([(b["account"], b["region"], b["id"], b["name"], b["tags"])
+                          for b in buses], [(ACCOUNT_A, RA, arn, BUS_NAME, {"k": "v"})])
+        self.ev.delete_event_bus(Name=BUS_NAME)
+        with self.assertRaises(ClientError) as cm:
+            self.ev.describe_event_bus(Name=BUS_NAME)
+        self.assertEqual(code_of(cm), "ResourceNotFoundException")
+        self.assertIn("Event bus %s does not exist." % BUS_NAME, str(cm.exception))
+        with self.assertRaises(ClientError) as cm:
+            self.ev.list_tags_for_resource(ResourceARN=arn)
+        self.assertEqual(code_of(cm), "ResourceNotFoundException")
+        self.ev.delete_event_bus(Name=BUS_NAME)   # a missing bus: no error, as on AWS
+        self.assertEqual(self.inventory("events:event-bus"), [])
+        self.assertEqual(len(self.ev.list_event_buses()["EventBuses"]), 1)
+
+    def test_bus_names_refused(self):
+        for name, message in (("default", "default"), ("a/b", "can't contain '/'"),
+                              ("aws.mine", "starting with 'aws.'"),
+                              ("bad name", "regular expression pattern"),
+                              ("x" * 257, "length")):
+            with self.subTest(name=name):
+                with self.assertRaises(ClientError) as cm:
+                    self.ev.create_event_bus(Name=name)
+                self.assertEqual(code_of(cm), "ValidationException")
+                self.assertIn(message, str(cm.exception))
+        with self.assertRaises(ClientError) as cm:
+            self.ev.create_event_bus(Name="aws.partner/example.com/1/x",
+                                     EventSourceName="aws.partner/example.com/1/x")
+        self.assertEqual(code_of(cm), "ValidationException")
+        with self.assertRaises(ClientError) as cm:
+            self.ev.delete_event_bus(Name="default")
+        self.assertEqual(code_of(cm), "ValidationException")
+        self.assertIn("Cannot delete event bus default.", str(cm.exception))
+        self.assertEqual(self.inventory("events:event-bus"), [])
+
+    def test_rules_and_targets_on_a_custom_bus(self):
+        bus_arn = self.make_bus()
+        fn = "arn:aws:lambda:%s:%s:function:f" % (RA, ACCOUNT_A)
+        arn = self.ev.put_rule(Name="r", EventPattern=CUSTOM_PATTERN, EventBusName=BUS_NAME,
+                               Tags=[{"Key": "k", "Value": "v"}])["RuleArn"]
+        self.assertEqual(arn, "arn:aws:events:%s:%s:rule/%s/r" % (RA, ACCOUNT_A, BUS_NAME))
+        # a rule of the same name on the default bus is another rule
+        default_arn = self.ev.put_rule(Name="r", EventPattern=CUSTOM_PATTERN,
+                                       State="DISABLED")["RuleArn"]
+        self.assertEqual(default_arn, "arn:aws:events:%s:%s:rule/r" % (RA, ACCOUNT_A))
+        for ref in (BUS_NAME, bus_arn):
+            d = self.ev.describe_rule(Name="r", EventBusName=ref)
+            self.assertEqual((d["Arn"], d["EventBusName"], d["State"]), (arn, BUS_NAME, "ENABLED"))
+        self.assertEqual(self.ev.describe_rule(Name="r")["State"], "DISABLED")
+        self.assertEqual([r["Arn"] for r in self.ev.list_rules(EventBusName=BUS_NAME)["Rules"]],
+                         [arn])
+        self.assertEqual([r["Arn"] for r in self.ev.list_rules()["Rules"]], [default_arn])
+        self.assertEqual(self.ev.list_tags_for_resource(ResourceARN=arn)["Tags"],
+                         [{"Key": "k", "Value": "v"}])
+        out = self.ev.put_targets(Rule="r", EventBusName=BUS_NAME,
+                                  Targets=[{"Id": "fn", "Arn": fn}])
+        self.assertEqual(out["FailedEntryCount"], 0)
+        self.assertEqual(self.ev.list_targets_by_rule(Rule="r", EventBusName=BUS_NAME)["Targets"],
+                         [{"Id": "fn", "Arn": fn}])
+        self.assertEqual(self.ev.list_targets_by_rule(Rule="r")["Targets"], [])
+        self.assertEqual(self.ev.list_rule_names_by_target(TargetArn=fn,
+                                                           EventBusName=BUS_NAME)["RuleNames"],
+                         ["r"])
+        self.assertEqual(self.ev.list_rule_names_by_target(TargetArn=fn)["RuleNames"], [])
+        self.ev.disable_rule(Name="r", EventBusName=BUS_NAME)
+        self.assertEqual(self.ev.describe_rule(Name="r", EventBusName=BUS_NAME)["State"],
+                         "DISABLED")
+        self.ev.enable_rule(Name="r", EventBusName=BUS_NAME)
+        inv = self.inventory("events:rule")
+        self.assertEqual(sorted((r["id"], r["targets"]) for r in inv),
+                         [(default_arn, []), (arn, [fn])])
+        # the bus cannot go while it has rules; a rule with targets cannot go either
+        with self.assertRaises(ClientError) as cm:
+            self.ev.delete_event_bus(Name=BUS_NAME)
+        self.assertEqual(code_of(cm), "ValidationException")
+        self.assertIn("EventBus can't be deleted since it has rules.", str(cm.exception))
+        with self.assertRaises(ClientError) as cm:
+            self.ev.delete_rule(Name="r", EventBusName=BUS_NAME)
+        self.assertIn("Rule can't be deleted since it has targets.", str(cm.exception))
+        self.ev.remove_targets(Rule="r", EventBusName=BUS_NAME, Ids=["fn"])
+        self.ev.delete_rule(Name="r", EventBusName=bus_arn)
+        with self.assertRaises(ClientError) as cm:
+            self.ev.describe_rule(Name="r", EventBusName=BUS_NAME)
+        self.assertEqual(code_of(cm), "ResourceNotFoundException")
+        self.assertIn("Rule r does not exist on EventBus %s." % BUS_NAME, str(cm.exception))
+        self.assertEqual(self.ev.describe_rule(Name="r")["Arn"], default_arn)
+        self.ev.delete_event_bus(Name=BUS_NAME)
+        # rules need the bus
+        for call in (lambda: self.ev.put_rule(Name="r", EventPattern=CUSTOM_PATTERN,
+                                              EventBusName=BUS_NAME),
+                     lambda: self.ev.list_rules(EventBusName=BUS_NAME),
+                     lambda: self.ev.delete_rule(Name="r", EventBusName=BUS_NAME)):
+            with self.assertRaises(ClientError) as cm:
+                call()
+            self.assertEqual(code_of(cm), "ResourceNotFoundException")
+            self.assertIn("Event bus %s does not exist." % BUS_NAME, str(cm.exception))
+
+    def test_schedule_refused_on_a_custom_bus(self):
+        self.make_bus()
+        with self.assertRaises(ClientError) as cm:
+            self.ev.put_rule(Name="s", ScheduleExpression="rate(1 hour)", EventBusName=BUS_NAME)
+        self.assertEqual(code_of(cm), "ValidationException")
+        self.assertIn("ScheduleExpression is supported only on the default event bus.",
+                      str(cm.exception))
+        self.assertEqual(self.ev.list_rules(EventBusName=BUS_NAME)["Rules"], [])
+
+    def _bus_sink(self, account, region, bus, name="sink", pattern=CUSTOM_PATTERN):
+        """A rule on a bus whose target is a Lambda function (of that name)."""
+        ev = self.h.client("events", account, region)
+        arn = ev.put_rule(Name=name, EventPattern=pattern, EventBusName=bus)["RuleArn"]
+        ev.put_targets(Rule=name, EventBusName=bus, Targets=[{
+            "Id": "fn", "Arn": "arn:aws:lambda:%s:%s:function:%s" % (region, account, name)}])
+        return arn
+
+    def test_put_events_on_a_custom_bus(self):
+        got = self.spy_lambda()
+        bus_arn = self.make_bus()
+        on_bus = self._bus_sink(ACCOUNT_A, RA, BUS_NAME)
+        on_default = self._bus_sink(ACCOUNT_A, RA, "default")
+        entry = {"Source": "custom.test", "DetailType": "Ping", "Detail": "{}"}
+        out = self.ev.put_events(Entries=[dict(entry, EventBusName=BUS_NAME),
+                                          dict(entry, EventBusName=bus_arn), entry,
+                                          dict(entry, EventBusName="nope")])
+        self.assertEqual(out["FailedEntryCount"], 1)
+        self.assertEqual(out["Entries"][3]["ErrorCode"], "ResourceNotFoundException")
+        self.assertIn("Event bus nope does not exist.", out["Entries"][3]["ErrorMessage"])
+        self.wait()
+        ids = [e["EventId"] for e in out["Entries"][:3]]
+        self.assertEqual(sorted((src, ev["id"]) for _fn, src, ev in got),
+                         sorted([(on_bus, ids[0]), (on_bus, ids[1]), (on_default, ids[2])]))
+        self.assertEqual(self.failed(), [])
+
+    def _forwarding_rule(self, bus_arn, pattern):
+        """A rule on A's default bus in RB that forwards to bus_arn with a role (as the tool's
+        source side does); returns (rule ARN, events client of A in RB)."""
+        role = self.make_role("fwd", policy={"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "events:PutEvents", "Resource": bus_arn}]})
+        ev = self.h.client("events", ACCOUNT_A, RB)
+        rule = ev.put_rule(Name="fwd", EventPattern=pattern)["RuleArn"]
+        out = ev.put_targets(Rule="fwd", Targets=[{"Id": "b", "Arn": bus_arn, "RoleArn": role}])
+        self.assertEqual(out["FailedEntryCount"], 0)
+        return rule, ev
+
+    def test_cross_account_forwarding_to_a_custom_bus_with_conditions(self):
+        """AWS's example policy for a custom bus (a source account, conditions on events:source
+        and events:detail-type) admits the events it names and no other; events forwarded to
+        the custom bus reach its rules only, events on B's default bus never do."""
+        got = self.spy_lambda()
+        evb = self.h.client("events", ACCOUNT_B, RB)
+        bus_arn = self.make_bus(ACCOUNT_B, RB)
+        pattern = json.dumps({"source": [SHOP, "other.source"]})
+        on_bus = self._bus_sink(ACCOUNT_B, RB, BUS_NAME, pattern=pattern)
+        on_default = self._bus_sink(ACCOUNT_B, RB, "default", pattern=pattern)
+        evb.put_permission(EventBusName=BUS_NAME, Policy=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Sid": "allow_account_to_put_events", "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::%s:root" % ACCOUNT_A},
+                "Action": "events:PutEvents", "Resource": bus_arn,
+                "Condition": {"ForAllValues:StringEquals": {"events:source": SHOP},
+                              "StringEquals": {"events:detail-type": "newOrderCreated"}}}]}))
+        self.assertIn("events:detail-type", evb.describe_event_bus(Name=BUS_NAME)["Policy"])
+        self.assertEqual(self.inventory("events:event-bus")[0]["statements"],
+                         ["allow_account_to_put_events"])
+        self.assertEqual(self.inventory("events:bus-policy"), [])
+        rule, eva = self._forwarding_rule(bus_arn, pattern)
+        entries = [(SHOP, "newOrderCreated"), (SHOP, "orderCancelled"),
+                   ("other.source", "newOrderCreated")]
+        out = eva.put_events(Entries=[{"Source": s, "DetailType": t, "Detail": "{}"}
+                                      for s, t in entries])
+        self.assertEqual(out["FailedEntryCount"], 0)
+        ids = [e["EventId"] for e in out["Entries"]]
+        self.wait()
+        self.assertEqual([(src, ev["id"]) for _fn, src, ev in got], [(on_bus, ids[0])])
+        f = self.failed()
+        self.assertEqual(sorted(x["event_id"] for x in f), sorted(ids[1:]), f)
+        for x in f:
+            self.assertEqual((x["rule_arn"], x["target_arn"]), (rule, bus_arn))
+            self.assertIn("Event bus %s does not allow account %s" % (bus_arn, ACCOUNT_A),
+                          x["reason"])
+        # an event on B's default bus reaches the default bus's rule only
+        del got[:]
+        evb.put_events(Entries=[{"Source": SHOP, "DetailType": "newOrderCreated",
+                                 "Detail": "{}"}])
+        self.wait()
+        self.assertEqual([src for _fn, src, _ev in got], [on_default])
+        # PutEvents from A straight to the bus's ARN is held to the same policy
+        del got[:]
+        out = eva.put_events(Entries=[
+            {"Source": SHOP, "DetailType": "newOrderCreated", "Detail": "{}",
+             "EventBusName": bus_arn},
+            {"Source": SHOP, "DetailType": "orderCancelled", "Detail": "{}",
+             "EventBusName": bus_arn}])
+        self.assertEqual([e.get("ErrorCode") for e in out["Entries"]],
+                         [None, "AccessDeniedException"])
+        self.wait()
+        self.assertEqual([src for _fn, src, _ev in got], [on_bus])
+
+    def test_forwarding_to_a_missing_bus_fails(self):
+        got = self.spy_lambda()
+        missing = "arn:aws:events:%s:%s:event-bus/%s" % (RB, ACCOUNT_B, BUS_NAME)
+        rule, eva = self._forwarding_rule(missing, CUSTOM_PATTERN)
+        self._bus_sink(ACCOUNT_B, RB, "default")
+        out = eva.put_events(Entries=[{"Source": "custom.test", "DetailType": "Ping",
+                                       "Detail": "{}"}])
+        self.wait()
+        f = self.failed()
+        self.assertEqual([(x["rule_arn"], x["target_arn"], x["event_id"]) for x in f],
+                         [(rule, missing, out["Entries"][0]["EventId"])])
+        self.assertIn("Event bus %s does not exist." % missing, f[0]["reason"])
+        self.assertEqual(got, [])   # not delivered to B's default bus instead
+
+    def test_bus_policy_quota_is_per_bus(self):
+        """Three statements (578 and 602 characters) fit on each bus under a quota of 700,
+        which their sum would not; a fourth does not fit."""
+        self.h.emu.options["events_policy_quota"] = 700
+        self.addCleanup(self.h.emu.options.pop, "events_policy_quota")
+        self.make_bus()
+        for i in range(3):
+            self.ev.put_permission(Action="events:PutEvents", Principal="4%011d" % i,
+                                   StatementId="s%d" % i)
+            self.ev.put_permission(EventBusName=BUS_NAME, Action="events:PutEvents",
+                                   Principal="4%011d" % i, StatementId="s%d" % i)
+        with self.assertRaises(ClientError) as cm:
+            for i in range(3, 10):
+                self.ev.put_permission(EventBusName=BUS_NAME, Action="events:PutEvents",
+                                       Principal="4%011d" % i, StatementId="s%d" % i)
+        self.assertEqual(code_of(cm), "PolicyLengthExceededException")
+        self.assertEqual(len(self.ev.describe_event_bus(Name=BUS_NAME)["Policy"]), 602)
+        self.ev.remove_permission(EventBusName=BUS_NAME, StatementId="s0")
+        self.assertEqual(len(json.loads(self.ev.describe_event_bus()["Policy"])["Statement"]), 3)
+
     # -------------------------------------------------------------- schedules
     def clock(self, advance_s, **extra):
         body = {"advance_s": advance_s}
@@ -416,6 +690,9 @@ class EventsTest(EmulatorCase):
         lam.invoke_async = record
         self.addCleanup(delattr, lam, "invoke_async")
         return got
+
+    def rule_created(self, name):
+        return self.h.emu.services["events"].rules[(ACCOUNT_A, RA, "default", name)]["created"]
 
     def schedule(self, name, expression, **target):
         arn = self.ev.put_rule(Name=name, ScheduleExpression=expression)["RuleArn"]
@@ -445,7 +722,7 @@ class EventsTest(EmulatorCase):
     def test_rate_schedule_fires_every_period_with_its_time(self):
         got = self.spy_lambda()
         arn = self.schedule("every30", "rate(30 minutes)")
-        created = self.h.emu.services["events"].rules[(ACCOUNT_A, RA, "every30")]["created"]
+        created = self.rule_created("every30")
         out = self.clock(7200 + 60, max_fires_per_rule=0)
         self.assertEqual((out["fired"], out["coalesced"]), (4, 0))
         self.assertEqual(len(got), 4)
@@ -465,7 +742,7 @@ class EventsTest(EmulatorCase):
         got = self.spy_lambda()
         self.schedule("every30", "rate(30 minutes)")
         self.schedule("sweep", "rate(1 hour)", Input=json.dumps({"rdsbk": "sweep"}))
-        created = self.h.emu.services["events"].rules[(ACCOUNT_A, RA, "every30")]["created"]
+        created = self.rule_created("every30")
         out = self.clock(86400)
         self.assertEqual((out["fired"], out["coalesced"]), (2, 47 + 23))
         by_rule = {arn.rsplit(":", 1)[1]: event for arn, _s, event in got}
@@ -528,6 +805,45 @@ class EventsTest(EmulatorCase):
         self.assertEqual([x["status"] for x in logs], ["success", "success"])
         self.assertEqual([x["result"]["detail-type"] for x in logs], ["Scheduled Event"] * 2)
         self.assertLess(logs[0]["result"]["time"], logs[1]["result"]["time"])
+
+
+class BusPolicyPrincipalsTest(EmulatorCase):
+    """A third account, for a bus policy whose Principal lists several accounts."""
+    ACCOUNT_C = "333333333333"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.h = Harness(accounts=(ACCOUNT_A, ACCOUNT_B, cls.ACCOUNT_C)).start()
+        cls.addClassCleanup(cls.h.stop)
+
+    def test_principal_list_admits_each_account(self):
+        evb = self.h.client("events", ACCOUNT_B, RB)
+        bus_arn = evb.create_event_bus(Name=BUS_NAME)["EventBusArn"]
+        evb.put_permission(EventBusName=BUS_NAME, Policy=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Sid": "sources", "Effect": "Allow",
+                "Principal": {"AWS": ["arn:aws:iam::%s:root" % a
+                                      for a in (ACCOUNT_A, self.ACCOUNT_C)]},
+                "Action": "events:PutEvents", "Resource": bus_arn,
+                "Condition": {"StringEquals": {"events:detail-type": "Ping"}}}]}))
+        entry = {"Source": "custom.test", "DetailType": "Ping", "Detail": "{}",
+                 "EventBusName": bus_arn}
+        for account in (ACCOUNT_A, self.ACCOUNT_C):
+            with self.subTest(account=account):
+                ev = self.h.client("events", account, RB)
+                out = ev.put_events(Entries=[entry, dict(entry, DetailType="Pong")])
+                self.assertEqual([e.get("ErrorCode") for e in out["Entries"]],
+                                 [None, "AccessDeniedException"])
+        # an account the Principal does not name is refused
+        evb.put_permission(EventBusName=BUS_NAME, Policy=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Sid": "sources", "Effect": "Allow",
+                "Principal": {"AWS": ["arn:aws:iam::%s:root" % ACCOUNT_A]},
+                "Action": "events:PutEvents", "Resource": bus_arn}]}))
+        out = self.h.client("events", self.ACCOUNT_C, RB).put_events(Entries=[entry])
+        self.assertEqual(out["Entries"][0]["ErrorCode"], "AccessDeniedException")
+        self.assertIn(bus_arn, out["Entries"][0]["ErrorMessage"])
+
 
 if __name__ == "__main__":
     unittest.main(warnings="ignore")

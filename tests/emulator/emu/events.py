@@ -1,5 +1,6 @@
-"""EventBridge for the emulator: default buses, rules, targets, bus policies, PutEvents and
-the delivery engine (rule matching, Lambda and cross-Region/cross-account bus targets), and
+"""EventBridge for the emulator: default and custom buses, rules, targets, bus policies,
+PutEvents and the delivery engine (rule matching, Lambda and cross-Region/cross-account bus
+targets: an event reaches the rules of the one bus it was put on or forwarded to), and
 schedules: while POST /_emu/clock advances AWS time, every ENABLED rule with a
 ScheduleExpression (emu/schedules.py) fires for the periods the advance crosses, with the event
 EventBridge sends ("Scheduled Event" from aws.events, time = the period's boundary), to its
@@ -25,6 +26,11 @@ from .core import AwsError
 _RULE_NAME = re.compile(r"^[\.\-_A-Za-z0-9]{1,64}$")
 _STATEMENT_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
 MAX_TARGETS_PER_RULE = 5
+DEFAULT_BUS = "default"
+# CreateEventBus members of partner buses and of features the emulator does not model (newer
+# models than python3-botocore 1.29's have the last three): refused rather than ignored
+_UNMODELLED_BUS_MEMBERS = ("EventSourceName", "KmsKeyIdentifier", "DeadLetterConfig",
+                           "LogConfig")
 
 
 def json_compact(obj):
@@ -83,44 +89,58 @@ class EventsService:
 
     def reset(self):
         with self.emu.lock:
-            # (account, region) -> {"policy": dict|None, "tags": {}}
+            # (account, region, bus name) -> {"policy": dict|None, "tags": {}, ...}; a default
+            # bus is made on first use, a custom one by CreateEventBus
             self.buses = {}
-            # (account, region, rule name) -> rule dict
+            # (account, region, bus name, rule name) -> rule dict
             self.rules = {}
 
     # ------------------------------------------------------------------ helpers
     def _bus_arn(self, partition, account, region, name="default"):
         return "arn:%s:events:%s:%s:event-bus/%s" % (partition, region, account, name)
 
-    def _bus(self, account, region):
-        key = (account, region)
-        if key not in self.buses:
+    def _bus(self, key):
+        """The bus of key (account, region, bus name): a default bus always exists (made here on
+        first use), a custom bus only after CreateEventBus (None otherwise)."""
+        if key[2] == DEFAULT_BUS and key not in self.buses:
             self.buses[key] = {"policy": None, "tags": {}}
-        return self.buses[key]
+        return self.buses.get(key)
+
+    @staticmethod
+    def _bus_ref(ref, account, region):
+        """A bus name or ARN -> (account, region, bus name) or None; a name is a bus of
+        account/region."""
+        p = arn_parts(ref)
+        if p is None:
+            return account, region, ref or DEFAULT_BUS
+        if p["service"] == "events" and p["resource"].startswith("event-bus/"):
+            return p["account"], p["region"], p["resource"][len("event-bus/"):]
+        return None
 
     def _resolve_bus(self, ctx, name):
-        """Our only bus is 'default'; accept its name or ARN (own account only)."""
-        if name is None or name == "default":
-            return ctx.account, ctx.region
-        p = arn_parts(name)
-        if p and p["service"] == "events" and p["resource"] == "event-bus/default":
-            if p["region"] != ctx.region:
-                raise AwsError("ValidationException", "Cross-region api call is not allowed.")
-            return p["account"], p["region"]
-        raise AwsError("ResourceNotFoundException", "Event bus %s does not exist." % name)
+        """A bus by name (the caller's) or ARN (any account, the caller's Region) -> its key
+        (account, region, bus name); a custom bus must exist."""
+        key = self._bus_ref(name, ctx.account, ctx.region)
+        if key is not None and key[1] != ctx.region:
+            raise AwsError("ValidationException", "Cross-region api call is not allowed.")
+        if key is None or self._bus(key) is None:
+            raise AwsError("ResourceNotFoundException", "Event bus %s does not exist." % name)
+        return key
 
-    def _rule_arn(self, partition, account, region, name):
-        return "arn:%s:events:%s:%s:rule/%s" % (partition, region, account, name)
+    def _rule_arn(self, partition, account, region, name, bus=DEFAULT_BUS):
+        """rule/NAME on a default bus, rule/BUS/NAME on a custom one."""
+        path = name if bus == DEFAULT_BUS else "%s/%s" % (bus, name)
+        return "arn:%s:events:%s:%s:rule/%s" % (partition, region, account, path)
 
     def _get_rule(self, ctx, name, bus_name=None):
-        account, region = self._resolve_bus(ctx, bus_name)
-        if account != ctx.account:
+        bus_key = self._resolve_bus(ctx, bus_name)
+        if bus_key[0] != ctx.account:
             raise AwsError("AccessDeniedException", "User: %s is not authorized to access "
                            "rules on another account's event bus" % ctx.principal_arn)
-        rule = self.rules.get((account, region, name))
+        rule = self.rules.get(bus_key + (name,))
         if rule is None:
             raise AwsError("ResourceNotFoundException",
-                           "Rule %s does not exist on EventBus default." % name)
+                           "Rule %s does not exist on EventBus %s." % (name, bus_key[2]))
         return rule
 
     @staticmethod
@@ -159,17 +179,20 @@ class EventsService:
                            "'state' failed to satisfy constraint: Member must satisfy enum "
                            "value set: [ENABLED, DISABLED]" % state)
         with self.emu.lock:
-            account, region = self._resolve_bus(ctx, params.get("EventBusName"))
-            arn = self._rule_arn(ctx.partition, account, region, name)
+            account, region, bus = bus_key = self._resolve_bus(ctx, params.get("EventBusName"))
+            if schedule and bus != DEFAULT_BUS:
+                raise AwsError("ValidationException", "ScheduleExpression is supported only on "
+                               "the default event bus.")
+            arn = self._rule_arn(ctx.partition, account, region, name, bus)
             ctx.authorize("events:PutRule", arn)
             if params.get("Tags"):
                 ctx.authorize("events:TagResource", arn)
-            rule = self.rules.get((account, region, name))
+            rule = self.rules.get(bus_key + (name,))
             if rule is None:
-                rule = {"Name": name, "Arn": arn, "EventBusName": "default", "targets": {},
+                rule = {"Name": name, "Arn": arn, "EventBusName": bus, "targets": {},
                         "tags": {}, "account": account, "region": region,
                         "created": self.emu.now()}
-                self.rules[(account, region, name)] = rule
+                self.rules[bus_key + (name,)] = rule
             rule["EventPattern"] = pattern_text
             rule["pattern"] = parsed
             rule["ScheduleExpression"] = schedule
@@ -199,17 +222,17 @@ class EventsService:
 
     def DeleteRule(self, ctx, params):
         with self.emu.lock:
-            account, region = self._resolve_bus(ctx, params.get("EventBusName"))
+            account, region, bus = bus_key = self._resolve_bus(ctx, params.get("EventBusName"))
             name = params["Name"]
             ctx.authorize("events:DeleteRule",
-                          self._rule_arn(ctx.partition, account, region, name))
-            rule = self.rules.get((account, region, name))
+                          self._rule_arn(ctx.partition, account, region, name, bus))
+            rule = self.rules.get(bus_key + (name,))
             if rule is None:
                 return {}
             if rule["targets"]:
                 raise AwsError("ValidationException", "Rule can't be deleted since it has "
                                "targets.")
-            del self.rules[(account, region, name)]
+            del self.rules[bus_key + (name,)]
             return {}
 
     def _set_state(self, ctx, params, state, action):
@@ -240,12 +263,12 @@ class EventsService:
 
     def ListRules(self, ctx, params):
         with self.emu.lock:
-            account, region = self._resolve_bus(ctx, params.get("EventBusName"))
+            account, region, bus = bus_key = self._resolve_bus(ctx, params.get("EventBusName"))
             ctx.authorize("events:ListRules", self._rule_arn(ctx.partition, account, region,
-                                                             "*"))
+                                                             "*", bus))
             prefix = params.get("NamePrefix") or ""
-            rules = sorted((r for (a, rg, n), r in self.rules.items()
-                            if a == account and rg == region and n.startswith(prefix)),
+            rules = sorted((r for key, r in self.rules.items()
+                            if key[:3] == bus_key and key[3].startswith(prefix)),
                            key=lambda r: r["Name"])
             page, nxt = self._page(rules, params.get("NextToken"), params.get("Limit"))
             out = {"Rules": [self._rule_out(r) for r in page]}
@@ -255,9 +278,9 @@ class EventsService:
 
     def ListRuleNamesByTarget(self, ctx, params):
         with self.emu.lock:
-            account, region = self._resolve_bus(ctx, params.get("EventBusName"))
-            names = sorted(r["Name"] for (a, rg, _), r in self.rules.items()
-                           if a == account and rg == region and
+            bus_key = self._resolve_bus(ctx, params.get("EventBusName"))
+            names = sorted(r["Name"] for key, r in self.rules.items()
+                           if key[:3] == bus_key and
                            any(t["Arn"] == params["TargetArn"] for t in r["targets"].values()))
             page, nxt = self._page(names, params.get("NextToken"), params.get("Limit"))
             out = {"RuleNames": page}
@@ -324,10 +347,10 @@ class EventsService:
                 raise AwsError("ValidationException", "RoleArn is required for target %s: an "
                                "event bus in another Region needs a role that may "
                                "events:PutEvents on it." % t["Id"])
-            if p["resource"] != "event-bus/default":
-                return ("ResourceNotFoundException", "Event bus %s does not exist (the "
-                        "emulator has only default event buses)." % t["Arn"])
-            if p["account"] == rule["account"] and p["region"] == rule["region"]:
+            # whether the bus exists is not known here (it may be another account's): a
+            # missing one fails at delivery
+            if (p["account"], p["region"], p["resource"][len("event-bus/"):]) == \
+                    (rule["account"], rule["region"], rule["EventBusName"]):
                 return ("ValidationException", "The target cannot be the event bus of the "
                         "rule itself.")
             return None
@@ -355,37 +378,111 @@ class EventsService:
                 out["NextToken"] = nxt
             return out
 
-    # --------------------------------------------------------------- bus policy
+    # -------------------------------------------------------------------- buses
+    @staticmethod
+    def _check_custom_bus_name(name):
+        """What CreateEventBus refuses beyond the model's pattern and length: the "aws." prefix
+        (AWS's words), the default bus's name and "/" (both reserved, for the default and for
+        partner buses, by the CreateEventBus documentation)."""
+        if name.startswith("aws."):
+            raise AwsError("ValidationException", "EventBus name starting with 'aws.' is not "
+                           "valid.")
+        if "/" in name:
+            raise AwsError("ValidationException", "Event bus name %s is not valid: custom event "
+                           "bus names can't contain '/'." % name)
+        if name == DEFAULT_BUS:
+            raise AwsError("ValidationException", "Event bus name default is not valid: it is "
+                           "the name of the account's default event bus.")
+
+    def CreateEventBus(self, ctx, params):
+        name = params["Name"]
+        for member in _UNMODELLED_BUS_MEMBERS:
+            if params.get(member) is not None:
+                raise AwsError("ValidationException", "%s is not supported by this emulator "
+                               "(custom event buses only, without encryption, dead-letter "
+                               "queue or logging)." % member)
+        self._check_custom_bus_name(name)
+        with self.emu.lock:
+            key = (ctx.account, ctx.region, name)
+            arn = self._bus_arn(ctx.partition, *key)
+            ctx.authorize("events:CreateEventBus", arn)
+            if params.get("Tags"):
+                ctx.authorize("events:TagResource", arn)
+            if key in self.buses:
+                raise AwsError("ResourceAlreadyExistsException",
+                               "Event bus %s already exists." % name)
+            now = self.emu.now()
+            self.buses[key] = {"policy": None, "Arn": arn, "created": now, "modified": now,
+                               "Description": params.get("Description"),
+                               "tags": {t["Key"]: t["Value"] for t in params.get("Tags") or []}}
+            out = {"EventBusArn": arn}
+            if params.get("Description"):
+                out["Description"] = params["Description"]
+            return out
+
+    def DeleteEventBus(self, ctx, params):
+        name = params["Name"]
+        with self.emu.lock:
+            key = (ctx.account, ctx.region, name)
+            ctx.authorize("events:DeleteEventBus", self._bus_arn(ctx.partition, *key))
+            if name == DEFAULT_BUS:
+                raise AwsError("ValidationException", "Cannot delete event bus default.")
+            if key not in self.buses:
+                return {}   # as on AWS: deleting a missing bus succeeds
+            # the API refuses (the console deletes the rules first), in AWS's words
+            if any(rule_key[:3] == key for rule_key in self.rules):
+                raise AwsError("ValidationException", "EventBus can't be deleted since it has "
+                               "rules.")
+            del self.buses[key]
+            return {}
+
+    def _bus_out(self, key, arn):
+        """A bus as DescribeEventBus and ListEventBuses describe it (members the model lacks,
+        such as CreationTime in python3-botocore 1.29's, are left out by the serialiser)."""
+        bus = self._bus(key)
+        out = {"Name": key[2], "Arn": arn}
+        if bus["policy"] and bus["policy"].get("Statement"):
+            out["Policy"] = json_compact(bus["policy"])
+        if key[2] != DEFAULT_BUS:
+            if bus.get("Description"):
+                out["Description"] = bus["Description"]
+            out["CreationTime"] = bus["created"]
+            out["LastModifiedTime"] = bus["modified"]
+        return out
+
     def DescribeEventBus(self, ctx, params):
         with self.emu.lock:
-            account, region = self._resolve_bus(ctx, params.get("Name"))
-            arn = self._bus_arn(ctx.partition, account, region)
+            key = self._resolve_bus(ctx, params.get("Name"))
+            arn = self._bus_arn(ctx.partition, *key)
             ctx.authorize("events:DescribeEventBus", arn)
-            bus = self._bus(account, region)
-            out = {"Name": "default", "Arn": arn}
-            if bus["policy"] and bus["policy"].get("Statement"):
-                out["Policy"] = json_compact(bus["policy"])
-            return out
+            return self._bus_out(key, arn)
 
     def ListEventBuses(self, ctx, params):
         with self.emu.lock:
             arn = self._bus_arn(ctx.partition, ctx.account, ctx.region)
             ctx.authorize("events:ListEventBuses", arn)
             prefix = params.get("NamePrefix") or ""
-            if not "default".startswith(prefix):
-                return {"EventBuses": []}
-            bus = {"Name": "default", "Arn": arn}
-            pol = self._bus(ctx.account, ctx.region)["policy"]
-            if pol and pol.get("Statement"):
-                bus["Policy"] = json_compact(pol)
-            return {"EventBuses": [bus]}
+            self._bus((ctx.account, ctx.region, DEFAULT_BUS))
+            keys = sorted(k for k in self.buses
+                          if k[:2] == (ctx.account, ctx.region) and k[2].startswith(prefix))
+            page, nxt = self._page(keys, params.get("NextToken"), params.get("Limit"))
+            out = {"EventBuses": [self._bus_out(k, self._bus_arn(ctx.partition, *k))
+                                  for k in page]}
+            if nxt:
+                out["NextToken"] = nxt
+            return out
+
+    # --------------------------------------------------------------- bus policy
+    def _set_policy(self, bus, policy):
+        bus["policy"] = policy
+        bus["modified"] = self.emu.now()
 
     def PutPermission(self, ctx, params):
         with self.emu.lock:
-            account, region = self._resolve_bus(ctx, params.get("EventBusName"))
-            arn = self._bus_arn(ctx.partition, account, region)
+            key = self._resolve_bus(ctx, params.get("EventBusName"))
+            arn = self._bus_arn(ctx.partition, *key)
             ctx.authorize("events:PutPermission", arn)
-            bus = self._bus(account, region)
+            bus = self._bus(key)
             if params.get("Policy"):
                 for k in ("Action", "Principal", "StatementId", "Condition"):
                     if params.get(k):
@@ -402,7 +499,7 @@ class EventsService:
                     if not isinstance(st, dict) or st.get("Effect") not in ("Allow", "Deny"):
                         raise AwsError("ValidationException", "Policy statement is not valid.")
                 self._check_policy_size(doc)
-                bus["policy"] = doc
+                self._set_policy(bus, doc)
                 return {}
             action = params.get("Action")
             principal = params.get("Principal")
@@ -428,7 +525,7 @@ class EventsService:
             pol = dict(bus["policy"] or {"Version": "2012-10-17", "Statement": []})
             pol["Statement"] = [s for s in pol["Statement"] if s.get("Sid") != sid] + [st]
             self._check_policy_size(pol)
-            bus["policy"] = pol
+            self._set_policy(bus, pol)
             return {}
 
     def _check_policy_size(self, policy):
@@ -443,12 +540,12 @@ class EventsService:
 
     def RemovePermission(self, ctx, params):
         with self.emu.lock:
-            account, region = self._resolve_bus(ctx, params.get("EventBusName"))
-            arn = self._bus_arn(ctx.partition, account, region)
+            key = self._resolve_bus(ctx, params.get("EventBusName"))
+            arn = self._bus_arn(ctx.partition, *key)
             ctx.authorize("events:RemovePermission", arn)
-            bus = self._bus(account, region)
+            bus = self._bus(key)
             if params.get("RemoveAllPermissions"):
-                bus["policy"] = None
+                self._set_policy(bus, None)
                 return {}
             sid = params.get("StatementId")
             if not sid:
@@ -462,22 +559,25 @@ class EventsService:
                 raise AwsError("ResourceNotFoundException",
                                "Statement with the provided id does not exist.")
             pol["Statement"] = rest
-            if not rest:
-                bus["policy"] = None
+            self._set_policy(bus, pol if rest else None)
             return {}
 
-    def bus_admits(self, dest_account, dest_region, sender_account, partition="aws"):
-        """Does the destination bus policy let sender_account events:PutEvents?"""
-        if dest_account == sender_account:
+    def bus_admits(self, bus_key, sender_account, event, partition="aws"):
+        """Does the policy of the bus (account, region, name) let sender_account
+        events:PutEvents this event (its "source" and "detail-type" are the condition keys
+        events:source and events:detail-type)?"""
+        if bus_key[0] == sender_account:
             return True
-        bus = self.buses.get((dest_account, dest_region))
+        bus = self.buses.get(bus_key)
         pol = bus["policy"] if bus else None
         if not pol:
             return False
-        arn = self._bus_arn(partition, dest_account, dest_region)
+        arn = self._bus_arn(partition, *bus_key)
+        context = {"aws:PrincipalAccount": sender_account, "aws:SourceAccount": sender_account,
+                   "events:source": event["source"], "events:detail-type": event["detail-type"]}
         allowed = False
         for st in _as_list(pol.get("Statement")):
-            if not self._stmt_applies(st, arn, sender_account):
+            if not self._stmt_applies(st, arn, sender_account, context):
                 continue
             if st.get("Effect") == "Deny":
                 return False
@@ -485,7 +585,7 @@ class EventsService:
         return allowed
 
     @staticmethod
-    def _stmt_applies(st, bus_arn, sender):
+    def _stmt_applies(st, bus_arn, sender, context):
         actions = _as_list(st.get("Action"))
         if not any(_glob(a, "events:PutEvents") for a in actions if isinstance(a, str)):
             return False
@@ -513,8 +613,7 @@ class EventsService:
             if kept:
                 cond[op] = kept
         from .iam import conditions_match
-        return conditions_match(cond, {"aws:PrincipalAccount": sender,
-                                       "aws:SourceAccount": sender})
+        return conditions_match(cond, context)
 
     # ------------------------------------------------------------------ events
     def PutEvents(self, ctx, params):
@@ -557,40 +656,41 @@ class EventsService:
         if e["Source"].startswith("aws."):
             return {"ErrorCode": "NotAuthorizedForSourceException", "ErrorMessage":
                     "Not authorized for the source."}
-        with self.emu.lock:
-            bus_name = e.get("EventBusName")
-            p = arn_parts(bus_name) if bus_name else None
-            if p and p["service"] == "events" and p["resource"] == "event-bus/default":
-                dest_account, dest_region = p["account"], p["region"]
-            elif bus_name in (None, "", "default"):
-                dest_account, dest_region = ctx.account, ctx.region
-            else:
-                return {"ErrorCode": "ResourceNotFoundException",
-                        "ErrorMessage": "Event bus %s does not exist." % bus_name}
-            arn = self._bus_arn(ctx.partition, dest_account, dest_region)
-            if dest_region != ctx.region:
-                return {"ErrorCode": "InvalidArgument", "ErrorMessage": "Cross-region "
-                        "PutEvents is not allowed."}
-            if not self.bus_admits(dest_account, dest_region, ctx.account, ctx.partition):
-                return {"ErrorCode": "AccessDeniedException", "ErrorMessage": "Not authorized "
-                        "to put events on event bus %s." % arn}
         when = e.get("Time")
         ts = when.timestamp() if isinstance(when, datetime.datetime) else self.emu.now()
         event = {"source": e["Source"], "detail-type": e["DetailType"],
                  "resources": list(e.get("Resources") or []), "detail": detail,
                  "time": _iso(ts)}
-        eid = self.put_event(ctx.account, ctx.region, event, dest_account=dest_account)
+        with self.emu.lock:
+            bus_name = e.get("EventBusName")
+            bus_key = self._bus_ref(bus_name, ctx.account, ctx.region)
+            if bus_key is None:
+                return {"ErrorCode": "ResourceNotFoundException",
+                        "ErrorMessage": "Event bus %s does not exist." % bus_name}
+            arn = self._bus_arn(ctx.partition, *bus_key)
+            if bus_key[1] != ctx.region:
+                return {"ErrorCode": "InvalidArgument", "ErrorMessage": "Cross-region "
+                        "PutEvents is not allowed."}
+            if self._bus(bus_key) is None:
+                return {"ErrorCode": "ResourceNotFoundException",
+                        "ErrorMessage": "Event bus %s does not exist." % bus_name}
+            if not self.bus_admits(bus_key, ctx.account, event, ctx.partition):
+                return {"ErrorCode": "AccessDeniedException", "ErrorMessage": "Not authorized "
+                        "to put events on event bus %s." % arn}
+        eid = self.put_event(ctx.account, ctx.region, event, dest_account=bus_key[0],
+                             dest_bus=bus_key[2])
         return {"EventId": eid}
 
-    def put_event(self, account, region, event, dest_account=None):
-        """Inject an event (its account/region are `account`/`region`) into the default bus
-        of dest_account (default: account) in `region`; delivery is asynchronous."""
+    def put_event(self, account, region, event, dest_account=None, dest_bus=DEFAULT_BUS):
+        """Inject an event (its account/region are `account`/`region`) into the bus dest_bus
+        (default: the default bus) of dest_account (default: account) in `region`; delivery
+        is asynchronous."""
         ev = {"version": "0", "id": str(uuid.uuid4()),
               "detail-type": event.get("detail-type", ""), "source": event.get("source", ""),
               "account": account, "time": event.get("time") or _iso(self.emu.now()),
               "region": region, "resources": list(event.get("resources") or []),
               "detail": event.get("detail") or {}}
-        self.emu.submit(self._deliver_on_bus, dest_account or account, region, ev, 0)
+        self.emu.submit(self._deliver_on_bus, (dest_account or account, region, dest_bus), ev, 0)
         return ev["id"]
 
     def TestEventPattern(self, ctx, params):
@@ -641,13 +741,14 @@ class EventsService:
             self.emu.submit(self._deliver_to_target, rule_copy, target, event, 0)
 
     # ---------------------------------------------------------------- delivery
-    def _deliver_on_bus(self, bus_account, bus_region, event, hops):
+    def _deliver_on_bus(self, bus_key, event, hops):
+        """The event to the matching rules of the one bus bus_key (account, region, name)."""
         if hops > 5:
             return
         jobs = []
         with self.emu.lock:
-            for (a, rg, _), rule in sorted(self.rules.items()):
-                if a != bus_account or rg != bus_region or rule["State"] != "ENABLED":
+            for key, rule in sorted(self.rules.items()):
+                if key[:3] != bus_key or rule["State"] != "ENABLED":
                     continue
                 if rule["pattern"] is None or not patterns.matches(rule["pattern"], event):
                     continue
@@ -681,16 +782,18 @@ class EventsService:
                 self._fail(rule, target, event, err_text(exc))
             return
         if p["service"] == "events":
-            reason = self._check_forward(rule, target, p)
+            bus_key = (p["account"], p["region"], p["resource"][len("event-bus/"):])
+            reason = self._check_forward(rule, target, p, bus_key, event)
             if reason:
                 self._fail(rule, target, event, reason)
                 return
-            self._deliver_on_bus(p["account"], p["region"], event, hops + 1)
+            self._deliver_on_bus(bus_key, event, hops + 1)
             return
         self._fail(rule, target, event, "unsupported target type")
 
-    def _check_forward(self, rule, target, dest):
-        """Why forwarding to the destination bus is refused, or None."""
+    def _check_forward(self, rule, target, dest, bus_key, event):
+        """Why forwarding the event to the destination bus (ARN parts dest, key bus_key) is
+        refused, or None."""
         src_account, src_region = rule["account"], rule["region"]
         cross_region = dest["region"] != src_region
         cross_account = dest["account"] != src_account
@@ -713,8 +816,10 @@ class EventsService:
                             "resource: %s" % (role_arn, dest_arn))
             elif cross_region:
                 return "A target event bus in another Region requires RoleArn"
-            if cross_account and not self.bus_admits(dest["account"], dest["region"],
-                                                     src_account, dest["partition"]):
+            if self._bus(bus_key) is None:
+                return "ResourceNotFoundException: Event bus %s does not exist." % dest_arn
+            if cross_account and not self.bus_admits(bus_key, src_account, event,
+                                                     dest["partition"]):
                 return ("Event bus %s does not allow account %s to events:PutEvents (no "
                         "matching bus policy statement)" % (dest_arn, src_account))
         return None
@@ -725,13 +830,18 @@ class EventsService:
         if p is None or p["service"] != "events":
             raise AwsError("ValidationException", "Invalid ARN: %s" % arn)
         if p["resource"].startswith("rule/"):
-            rule = self.rules.get((p["account"], p["region"], p["resource"][5:]))
+            # rule/NAME (default bus) or rule/BUS/NAME; rule names have no "/"
+            bus, _, name = p["resource"][5:].rpartition("/")
+            bus = bus or DEFAULT_BUS
+            rule = self.rules.get((p["account"], p["region"], bus, name))
             if rule is None or p["account"] != ctx.account:
                 raise AwsError("ResourceNotFoundException",
-                               "Rule %s does not exist on EventBus default." % p["resource"][5:])
+                               "Rule %s does not exist on EventBus %s." % (name, bus))
             return rule["tags"]
-        if p["resource"] == "event-bus/default" and p["account"] == ctx.account:
-            return self._bus(p["account"], p["region"])["tags"]
+        if p["resource"].startswith("event-bus/") and p["account"] == ctx.account:
+            bus = self._bus((p["account"], p["region"], p["resource"][len("event-bus/"):]))
+            if bus is not None:
+                return bus["tags"]
         raise AwsError("ResourceNotFoundException", "Resource %s does not exist." % arn)
 
     def TagResource(self, ctx, params):
@@ -758,16 +868,25 @@ class EventsService:
 
     # --------------------------------------------------------------- inventory
     def inventory(self):
+        """Rules; custom buses (with their tags and policy's statement ids: a bus left after a
+        destroy is a leftover); default buses only by their policy (a default bus itself
+        always exists, never a leftover)."""
         out = []
         with self.emu.lock:
-            for (a, rg, _), rule in sorted(self.rules.items()):
+            for (a, rg, _, _), rule in sorted(self.rules.items()):
                 out.append({"account": a, "region": rg, "type": "events:rule",
                             "id": rule["Arn"],
                             "targets": [t["Arn"] for t in rule["targets"].values()]})
-            for (a, rg), bus in sorted(self.buses.items()):
-                if bus["policy"] and bus["policy"].get("Statement"):
+            for (a, rg, name), bus in sorted(self.buses.items()):
+                policy = bus["policy"] if bus["policy"] and bus["policy"].get("Statement") \
+                    else None
+                sids = [s.get("Sid") for s in policy["Statement"]] if policy else []
+                if name != DEFAULT_BUS:
+                    out.append({"account": a, "region": rg, "type": "events:event-bus",
+                                "id": bus["Arn"], "name": name, "tags": dict(bus["tags"]),
+                                "statements": sids})
+                elif policy:
                     out.append({"account": a, "region": rg, "type": "events:bus-policy",
                                 "id": "arn:aws:events:%s:%s:event-bus/default" % (rg, a),
-                                "statements": [s.get("Sid") for s in
-                                               bus["policy"]["Statement"]]})
+                                "statements": sids})
         return out
