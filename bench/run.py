@@ -222,7 +222,7 @@ class Graph:
                 self.index[(t, acct, name)] = r["address"]
             elif t in ("kms_key", "kms_alias"):
                 self.index[(t, acct, region)] = r["address"]
-            elif t == "events_permission":
+            elif t in ("events_permission", "events_bus"):
                 self.index[(t, acct, name)] = r["address"]
             elif t in ("events_target", "lambda_permission"):
                 # named by what they hang on: the rule, the function (which may carry several
@@ -265,12 +265,16 @@ class Graph:
                 return get(("kms_alias", acct, region))
             return get(("kms_key", acct, region))
         if svc == "events":
+            if op.endswith("EventBus") or (op == "PutPermission" and "StatementId" not in ident):
+                return get(("events_bus", acct, ident.get("Name") or ident.get("EventBusName")))
             if "StatementId" in ident:
                 return get(("events_permission", acct, ident["StatementId"]))
             if "Rule" in ident:
                 found = get(("events_target", acct, region, ident["Rule"]))
                 return found[0] if found else None
             name = ident.get("Name")
+            if name is None and ":event-bus/" in ident.get("ResourceARN", ""):
+                return get(("events_bus", acct, ident["ResourceARN"].rsplit("/", 1)[1]))
             if name is None and ":rule/" in ident.get("ResourceARN", ""):
                 name = ident["ResourceARN"].rsplit("/", 1)[1]
             if name is not None:

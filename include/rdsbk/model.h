@@ -24,6 +24,7 @@ enum rdsbk_resource_type {
     RDSBK_RT_LAMBDA_FUNCTION,
     RDSBK_RT_LAMBDA_PERMISSION,
     RDSBK_RT_LOGS_LOG_GROUP,
+    RDSBK_RT_EVENTS_BUS,
     RDSBK_RT_COUNT
 };
 
@@ -87,11 +88,6 @@ int rdsbk_model_build(struct rdsbk_graph **out, const struct rdsbk_topology *top
  * generate and validate check; destroy, which writes none, does not.
  */
 int rdsbk_model_check_quotas(const struct rdsbk_graph *graph);
-
-/* The characters this graph's statements take in the backup account's event bus policy, as
- * stored, with the policy's envelope and the commas between them; *statements (may be NULL)
- * receives their number. Statements already there add their own characters and a comma each. */
-size_t rdsbk_model_bus_policy_size(const struct rdsbk_graph *graph, size_t *statements);
 
 void rdsbk_graph_free(struct rdsbk_graph *graph);
 

@@ -48,12 +48,6 @@ struct rdsbk_res_memo;
 struct rdsbk_res_memo *rdsbk_res_memo_new(void);
 void rdsbk_res_memo_free(struct rdsbk_res_memo *memo);
 
-/* The policy of the default event bus in ref's account and Region, as events_permission reads
- * it (through ref->memo: no call when a read of the refresh made it); *text_out (caller frees)
- * NULL when the bus has none. */
-int rdsbk_res_bus_policy(char **text_out, struct rdsbk_client *client,
-                         const struct rdsbk_resource_ref *ref);
-
 struct rdsbk_resource_ops {
     enum rdsbk_resource_type type;
 

@@ -37,7 +37,7 @@ const struct rdsbk_cli_command rdsbk_cmd_destroy = {
     "Remove everything the stack created",
     "destroy [-f FILE] [--auto-approve] [--keep-key] [--discover] [--refresh] [options]",
     "Removes every resource of the stack in reverse dependency order: rules and targets, Lambda\n"
-    "functions and their permissions, the bus policy statements, roles and their policies. The\n"
+    "functions and their permissions, the stack's event bus, roles and their policies. The\n"
     "shared KMS key cannot be deleted at once: it is scheduled for deletion after\n"
     "key.deletion_window_days, and the date is printed. Backup copies encrypted with it become\n"
     "unrestorable then. With key.prevent_destroy set, or while snapshots in Account-A/Region-B\n"

@@ -1,8 +1,8 @@
 /*
  * Checks of a computed plan against what AWS holds beyond the stack's own resources, made before
- * any write: the backup bus's policy with the statements of other stacks must fit its quota, and
- * the shared key is not deleted while backup copies are encrypted with it. These are facts of the
- * pipeline, not of a resource type: the one place in the engine that names types.
+ * any write: the state names only the stack's own resources, and the shared key is not deleted
+ * while backup copies are encrypted with it. These are facts of the pipeline, not of a resource
+ * type: the one place in the engine that names types.
  */
 #include "engine_internal.h"
 
@@ -16,96 +16,14 @@
 #include <string.h>
 #include <time.h>
 
-/* ---- the backup bus's policy quota ------------------------------------------------------- */
-
-/* Whether `sid` is the statement of one of this run's bus permissions (desired or recorded). */
-static bool s_bus_statement_ours(const struct rdsbk_engine *e, const char *sid) {
-    for (size_t i = 0; i < e->n_changes; i++)
-        if (e->changes[i].type == RDSBK_RT_EVENTS_PERMISSION && e->changes[i].name &&
-            strcmp(e->changes[i].name, sid) == 0)
-            return true;
-    return false;
-}
-
-/* The characters the statements of others take in `policy` (the bus's, as read), each with the
- * comma before it; *others_out their number. */
-static int s_foreign_statements(size_t *size_out, size_t *others_out, const struct rdsbk_engine *e,
-                                const cJSON *policy, size_t ours) {
-    const cJSON *st;
-
-    *size_out = 0;
-    *others_out = 0;
-    cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(policy, "Statement")) {
-        const char *sid = rdsbk_json_str(st, "Sid");
-        char *one = NULL;
-        int rc;
-
-        if (sid && s_bus_statement_ours(e, sid))
-            continue; /* counted as it will be, or deleted */
-        rc = rdsbk_json_text(&one, st);
-        if (rc)
-            return rc;
-        *size_out += (ours + (*others_out)++ > 0) + strlen(one);
-        free(one);
-    }
-    return 0;
-}
-
-/*
- * The build checks that this stack's statements on the backup bus fit EventBridge's policy
- * quota by themselves, but other stacks, or hands, may hold statements on the same bus, and a
- * PutPermission past the quota fails half-way through an apply. When the run adds statements,
- * the policy as the refresh read it (through its memo: no call of its own) is measured with the
- * statements of others and all of this stack's.
- */
-int rdsbk_engine_check_bus_growth(struct rdsbk_engine *e, struct rdsbk_res_memo *memo) {
-    const struct rdsbk_change *bus = NULL;
-    struct rdsbk_resource_ref ref;
-    struct rdsbk_client *client = NULL;
-    size_t ours = 0;
-    size_t size = rdsbk_model_bus_policy_size(e->graph, &ours);
-    size_t foreign = 0;
-    size_t others = 0;
-    char *text = NULL;
-    cJSON *policy = NULL;
-    int rc;
-
-    for (size_t i = 0; i < e->n_changes; i++) {
-        const struct rdsbk_change *c = &e->changes[i];
-        if (c->type == RDSBK_RT_EVENTS_PERMISSION && c->res && !c->actual)
-            bus = c; /* a statement to add */
-    }
-    if (!bus || rdsbk_engine_client(&client, e, bus->account, bus->region) != 0)
-        return 0;
-    rdsbk_engine_ref(&ref, e, bus, bus->res->desired);
-    ref.memo = memo;
-    RDSBK_TRY(rdsbk_res_bus_policy(&text, client, &ref));
-    if (text)
-        RDSBK_TRY(rdsbk_json_parse(&policy, text, "the backup event bus's policy"));
-    RDSBK_TRY(s_foreign_statements(&foreign, &others, e, policy, ours));
-    size += foreign;
-    if (size > (size_t)e->graph->bus_policy_quota)
-        rc = rdsbk_error_set(RDSBK_EINVALID,
-                             "the backup account's event bus policy would be %zu characters with "
-                             "the %zu statement(s) of other stacks or hands already there and "
-                             "this stack's %zu: EventBridge's \"Event bus policy size\" is %d; "
-                             "raise it in Service Quotas and set backup.bus_policy_quota, or "
-                             "remove statements no longer needed",
-                             size, others, ours, e->graph->bus_policy_quota);
-
-cleanup:
-    free(text);
-    cJSON_Delete(policy);
-    return rc;
-}
-
 /* ---- the state is not authority ---------------------------------------------------------- */
 
 #define S_STACK_TAG "rdsbk:stack"
 
 /* Whether `rest`, what follows "rdsbk-<stack>-" in an id, is one of the pipeline's purposes (up to
- * a '/' or ':' of a composite id), or for a bus statement a source account: not the rest of a
- * longer stack's name ("rdsbk-t1-x-copy" is not stack t1's). */
+ * a '/' or ':' of a composite id), or for a statement of the default bus (as a state written
+ * before the stack had a bus of its own holds them) a source account: not the rest of a longer
+ * stack's name ("rdsbk-t1-x-copy" is not stack t1's). */
 static bool s_purpose_ours(enum rdsbk_resource_type type, const char *rest) {
     size_t len = strcspn(rest, "/:");
 

@@ -162,11 +162,12 @@ static void s_add_edge(struct rdsbk_engine *e, size_t waiter, size_t first) {
 }
 
 /* The dependencies each change records in the state: the graph's, or the state's for what the
- * topology no longer has. */
+ * topology no longer has; a destroy of what the state lacks (--discover) goes by the graph's. */
 static int s_copy_state_deps(struct rdsbk_engine *e, struct rdsbk_change *c) {
     const struct rdsbk_state_resource *s = rdsbk_state_find(e->state, c->address);
-    char *const *deps = c->res ? c->res->deps : s ? s->deps : NULL;
-    size_t n = c->res ? c->res->n_deps : s ? s->n_deps : 0;
+    const struct rdsbk_resource *r = c->res ? c->res : s ? NULL : c->node;
+    char *const *deps = r ? r->deps : s ? s->deps : NULL;
+    size_t n = r ? r->n_deps : s ? s->n_deps : 0;
 
     c->state_deps = calloc(n ? n : 1, sizeof(*c->state_deps));
     if (!c->state_deps)

@@ -275,8 +275,6 @@ int rdsbk_engine_compute(struct rdsbk_engine *e, bool destroy) {
     if (!memo)
         return rdsbk_error_oom();
     rc = rdsbk_engine_refresh(e, memo);
-    if (rc == 0 && !destroy && e->opts->refresh)
-        rc = rdsbk_engine_check_bus_growth(e, memo);
     rdsbk_res_memo_free(memo);
     if (rc == 0)
         rc = rdsbk_engine_decide(e);

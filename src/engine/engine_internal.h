@@ -167,9 +167,6 @@ bool rdsbk_engine_matches(enum rdsbk_resource_type type, const cJSON *desired, c
 
 /* ---- checks.c: what AWS holds beyond the stack, before any write ---- */
 
-/* The backup bus's policy with the statements of others and this stack's must fit its quota. */
-int rdsbk_engine_check_bus_growth(struct rdsbk_engine *e, struct rdsbk_res_memo *memo);
-
 /* The state is not authority: every resource the plan would change or delete on the state's word
  * must be the stack's by its name (rdsbk-<stack>-...), and, where it was read, not carry another
  * stack's rdsbk:stack tag; the key, whose id says nothing, by its tag (rdsbk_engine_check_key).

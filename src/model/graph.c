@@ -25,6 +25,7 @@ static const char *const s_type_names[RDSBK_RT_COUNT] = {
     [RDSBK_RT_LAMBDA_FUNCTION] = "lambda_function",
     [RDSBK_RT_LAMBDA_PERMISSION] = "lambda_permission",
     [RDSBK_RT_LOGS_LOG_GROUP] = "logs_log_group",
+    [RDSBK_RT_EVENTS_BUS] = "events_bus",
 };
 
 const char *rdsbk_resource_type_name(enum rdsbk_resource_type type) {

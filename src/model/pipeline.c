@@ -6,10 +6,11 @@
  *                   rule share     -> target: λ share         (+ invoke permission)
  *                   rule sweep     -> target: λ share         (+ invoke permission): shares what
  *                                     was missed, deletes copies past retention
- *                   rule to_backup -> target: B's bus in RB
+ *                   rule to_backup -> target: B's bus "bus" in RB
  *                   roles copy, share (Lambda) and events (forwarding), each with an inline policy
- *   backup (B/RB)   KMS key + alias, bus permission per source account,
- *                   rule backup_copy -> target: λ backup-copy (+ invoke permission), its role
+ *   backup (B/RB)   KMS key + alias, the bus "bus" (the stack's own: its policy admits the
+ *                   source accounts' "snapshot shared" events, and nothing else),
+ *                   rule backup_copy on "bus" -> target: λ backup-copy (+ invoke permission)
  *                   rule prune       -> target: λ backup-copy (+ invoke permission): deletes
  *                                       backup copies past retention
  *   each λ          its log group /aws/lambda/<function>, with the stack's retention
@@ -35,8 +36,9 @@
 #define S_KEY_ADDR "backup.kms_key.shared"
 #define S_KEY_ARN "${" S_KEY_ADDR "#arn}"
 
-const char *const rdsbk_model_purposes[] = {
-    "copy", "share", "events", "forward", "to-backup", "sweep", "backup-copy", "prune", NULL};
+const char *const rdsbk_model_purposes[] = {"copy",      "share", "events",      "forward",
+                                            "to-backup", "sweep", "backup-copy", "prune",
+                                            "bus",       NULL};
 
 /* The RDS event ids the pipeline listens to. */
 static const char *const s_created_events[] = {"RDS-EVENT-0091",  /* automated snapshot created */
@@ -67,14 +69,21 @@ struct s_builder {
 /*
  * Where a piece of the pipeline lives: its resources' addresses are "<scope>.<type>.<key>", their
  * AWS names "rdsbk-<stack>-<purpose>" (a function's package is named for its purpose too), and
- * they are in `account`.
+ * they are in `account`; its rule is on the default event bus, or on the stack's bus of purpose
+ * `bus`.
  */
 struct s_place {
     const char *scope;
     const char *key;
     const char *account;
     const char *purpose;
+    const char *bus;
 };
+
+/* The purpose and address of the stack's bus in the backup account, which the source accounts
+ * forward their "snapshot shared" events to. */
+#define S_BUS "bus"
+#define S_BACKUP_BUS_ADDR "backup.events_bus." S_BUS
 
 /* ---- the sticky error, and values that record their own failure -------------------------- */
 
@@ -120,24 +129,39 @@ static char *s_addr(struct s_builder *bd, const struct s_place *pl, enum rdsbk_r
     return s_fmt(bd, "%s.%s.%s", pl->scope, rdsbk_resource_type_name(type), pl->key);
 }
 
-/* The ARN of the IAM role, Lambda function or EventBridge rule of `pl` (in Region-B). */
+/* The ARN of the IAM role, Lambda function or EventBridge rule of `pl` (in Region-B); a rule on
+ * a custom bus has the bus's name in its ARN. */
 static char *s_arn(struct s_builder *bd, const struct s_place *pl, enum rdsbk_resource_type type) {
     char *name = s_name(bd, pl->purpose);
+    char *bus = pl->bus ? s_name(bd, pl->bus) : NULL;
     char *arn = NULL;
 
     if (name && type == RDSBK_RT_IAM_ROLE)
         arn = s_fmt(bd, "arn:%s:iam::%s:role/%s", bd->p, pl->account, name);
     else if (name && type == RDSBK_RT_LAMBDA_FUNCTION)
         arn = s_fmt(bd, "arn:%s:lambda:%s:%s:function:%s", bd->p, bd->rb, pl->account, name);
-    else if (name)
+    else if (name && bus)
+        arn = s_fmt(bd, "arn:%s:events:%s:%s:rule/%s/%s", bd->p, bd->rb, pl->account, bus, name);
+    else if (name && !pl->bus)
         arn = s_fmt(bd, "arn:%s:events:%s:%s:rule/%s", bd->p, bd->rb, pl->account, name);
     free(name);
+    free(bus);
     return arn;
 }
 
 /* The default event bus of `account` in Region-B. */
 static char *s_bus_arn(struct s_builder *bd, const char *account) {
     return s_fmt(bd, "arn:%s:events:%s:%s:event-bus/default", bd->p, bd->rb, account);
+}
+
+/* The backup account's bus of the stack. */
+static char *s_backup_bus_arn(struct s_builder *bd) {
+    char *name = s_name(bd, S_BUS);
+    char *arn =
+        name ? s_fmt(bd, "arn:%s:events:%s:%s:event-bus/%s", bd->p, bd->rb, bd->b, name) : NULL;
+
+    free(name);
+    return arn;
 }
 
 /* ---- JSON -------------------------------------------------------------------------------- */
@@ -427,8 +451,11 @@ static void s_rule(struct s_builder *bd, const struct s_place *pl, const char *r
                    const char *description, cJSON *pattern, const char *schedule) {
     cJSON *d = s_object(bd);
     char *name = s_name(bd, pl->purpose);
+    struct rdsbk_resource *r;
 
     s_add_str(bd, d, "name", name);
+    if (pl->bus)
+        s_add_owned(bd, d, "event_bus", s_name(bd, pl->bus));
     s_add_str(bd, d, "description", description);
     s_add_str(bd, d, "state", "ENABLED");
     if (schedule)
@@ -436,7 +463,9 @@ static void s_rule(struct s_builder *bd, const struct s_place *pl, const char *r
     else
         s_add(bd, d, "event_pattern", pattern);
     s_add(bd, d, "tags", s_tags(bd));
-    s_resource_of(bd, pl, RDSBK_RT_EVENTS_RULE, region, name, d);
+    r = s_resource_of(bd, pl, RDSBK_RT_EVENTS_RULE, region, name, d);
+    if (pl->bus)
+        s_depend(bd, r, s_strdup(bd, S_BACKUP_BUS_ADDR));
 }
 
 /* The target of the rule of `pl` (in `region`), which gets the matched event as it is (a
@@ -448,6 +477,8 @@ static struct rdsbk_resource *s_target(struct s_builder *bd, const struct s_plac
     struct rdsbk_resource *r;
 
     s_add_owned(bd, d, "rule", s_name(bd, pl->purpose));
+    if (pl->bus)
+        s_add_owned(bd, d, "event_bus", s_name(bd, pl->bus));
     s_add_str(bd, d, "target_id", "rdsbk");
     s_add_owned(bd, d, "arn", arn);
     if (role_arn)
@@ -467,13 +498,13 @@ static void s_lambda_target(struct s_builder *bd, const struct s_place *rule,
     s_depend(bd, r, s_addr(bd, rule, RDSBK_RT_LAMBDA_PERMISSION));
 }
 
-/* The rule of `pl` (in `region`) sends its events on to `bus_account`'s bus in Region-B, through
- * the account's events role, once `ready` (taken over) can take them. */
+/* The rule of `pl` (in `region`) sends its events on to the bus `bus_arn` (taken over) in
+ * Region-B, through the account's events role, once `ready` (taken over) can take them. */
 static void s_bus_target(struct s_builder *bd, const struct s_place *pl, const char *region,
-                         const char *bus_account, char *ready) {
-    const struct s_place events = {NULL, "events", pl->account, "events"};
+                         char *bus_arn, char *ready) {
+    const struct s_place events = {NULL, "events", pl->account, "events", NULL};
     struct rdsbk_resource *r =
-        s_target(bd, pl, region, s_bus_arn(bd, bus_account), s_arn(bd, &events, RDSBK_RT_IAM_ROLE));
+        s_target(bd, pl, region, bus_arn, s_arn(bd, &events, RDSBK_RT_IAM_ROLE));
 
     s_depend(bd, r, s_fmt(bd, "account[%s].iam_role_policy.events", pl->account));
     s_depend(bd, r, ready);
@@ -704,9 +735,9 @@ static void s_account_clean_up(struct s_account *a) {
 }
 
 /* The role EventBridge forwards with: to the account's own bus in Region-B (from Region-A), and
- * on to the backup account's bus. */
+ * on to the stack's bus in the backup account. */
 static void s_events_role(struct s_builder *bd, const struct s_account *a) {
-    const struct s_place events = {a->scope, "events", a->id, "events"};
+    const struct s_place events = {a->scope, "events", a->id, "events", NULL};
     struct s_var vars[] = {{"forward_bus_arns", s_array(bd)}};
     struct s_var trust[] = {{"account", s_string_owned(bd, s_strdup(bd, a->id))},
                             {"rule_arns", s_array(bd)}};
@@ -719,11 +750,11 @@ static void s_events_role(struct s_builder *bd, const struct s_account *a) {
                           s_fmt(bd, "arn:%s:events:%s:%s:rule/%s", bd->p,
                                 bd->topo->sources[i].region, a->id, forward));
     free(forward);
-    s_push_owned(
-        bd, trust[1].value,
-        s_arn(bd, &(const struct s_place){NULL, NULL, a->id, "to-backup"}, RDSBK_RT_EVENTS_RULE));
+    s_push_owned(bd, trust[1].value,
+                 s_arn(bd, &(const struct s_place){NULL, NULL, a->id, "to-backup", NULL},
+                       RDSBK_RT_EVENTS_RULE));
     s_push_owned(bd, vars[0].value, s_bus_arn(bd, a->id));
-    s_push_owned(bd, vars[0].value, s_bus_arn(bd, bd->b));
+    s_push_owned(bd, vars[0].value, s_backup_bus_arn(bd));
     s_role(bd, &events, s_template(bd, "policies/events-trust.json", trust, 2),
            "rdsbk: forwards snapshot events to Region-B and the backup account");
     s_role_policy(bd, &events, s_template(bd, "policies/events-forward-role.json", vars, 1), NULL);
@@ -830,7 +861,7 @@ static cJSON *s_copy_policy(struct s_builder *bd, const struct s_account *a,
 /* The copy function: a source's system snapshot was created (the event forwarded from Region-A),
  * and is copied into Region-B, encrypted with the shared key. */
 static void s_copy_function(struct s_builder *bd, const struct s_account *a) {
-    const struct s_place copy = {a->scope, "copy", a->id, "copy"};
+    const struct s_place copy = {a->scope, "copy", a->id, "copy", NULL};
     const struct s_lambda fn = {
         .role_description = "rdsbk: copies system snapshots into Region-B",
         .policy = s_copy_policy(bd, a, &copy),
@@ -863,7 +894,7 @@ static cJSON *s_share_policy(struct s_builder *bd, const struct s_account *a,
 /* The share function: a copy into Region-B finished, and is shared with the backup account,
  * which hears of it by our "snapshot shared" event. */
 static void s_share_function(struct s_builder *bd, const struct s_account *a) {
-    const struct s_place share = {a->scope, "share", a->id, "share"};
+    const struct s_place share = {a->scope, "share", a->id, "share", NULL};
     const struct s_lambda fn = {
         .role_description = "rdsbk: shares Region-B copies with the backup account",
         .policy = s_share_policy(bd, a, &share),
@@ -881,21 +912,22 @@ static void s_share_function(struct s_builder *bd, const struct s_account *a) {
  * best-effort, so every half hour the share function looks for copies still unshared; then it
  * deletes the copies past retention. */
 static void s_sweep(struct s_builder *bd, const struct s_account *a) {
-    const struct s_place sweep = {a->scope, "sweep", a->id, "sweep"};
-    const struct s_place share = {a->scope, "share", a->id, "share"};
+    const struct s_place sweep = {a->scope, "sweep", a->id, "sweep", NULL};
+    const struct s_place share = {a->scope, "share", a->id, "share", NULL};
 
     s_scheduled(bd, &sweep, &share, "rate(30 minutes)",
                 "rdsbk: every 30 minutes, share copies whose copy-finished event never came, "
                 "delete copies past retention");
 }
 
-/* Our "snapshot shared" events go on to the backup account's bus, once it admits this account. */
+/* Our "snapshot shared" events go on to the stack's bus in the backup account, once it exists and
+ * admits this account. */
 static void s_to_backup(struct s_builder *bd, const struct s_account *a) {
-    const struct s_place to_backup = {a->scope, "to_backup", a->id, "to-backup"};
+    const struct s_place to_backup = {a->scope, "to_backup", a->id, "to-backup", NULL};
 
     s_rule(bd, &to_backup, bd->rb, "rdsbk: snapshot shared -> forward to the backup account",
            s_shared_pattern(bd, s_alloc(bd, cJSON_CreateStringArray(&a->id, 1))), NULL);
-    s_bus_target(bd, &to_backup, bd->rb, bd->b, s_fmt(bd, "backup.events_permission[%s]", a->id));
+    s_bus_target(bd, &to_backup, bd->rb, s_backup_bus_arn(bd), s_strdup(bd, S_BACKUP_BUS_ADDR));
 }
 
 /* The Region-B side of one source account, shared by its sources in every Region-A. */
@@ -915,7 +947,7 @@ static void s_account_side(struct s_builder *bd, const char *id) {
  * snapshots go to the account's bus in Region-B. */
 static void s_forward(struct s_builder *bd, const struct rdsbk_source *s) {
     char scope[64];
-    const struct s_place forward = {scope, "forward", s->account, "forward"};
+    const struct s_place forward = {scope, "forward", s->account, "forward", NULL};
     cJSON *globs = s_array(bd);
 
     snprintf(scope, sizeof(scope), "source[%s/%s]", s->account, s->region);
@@ -923,7 +955,7 @@ static void s_forward(struct s_builder *bd, const struct rdsbk_source *s) {
     s_rule(bd, &forward, s->region, "rdsbk: system snapshot created -> forward to Region-B",
            s_rds_pattern(bd, s_created_events, 2, globs), NULL);
     /* Forwarding starts only once the Region-B side can take the event. */
-    s_bus_target(bd, &forward, s->region, s->account,
+    s_bus_target(bd, &forward, s->region, s_bus_arn(bd, s->account),
                  s_fmt(bd, "account[%s].events_target.copy", s->account));
     cJSON_Delete(globs);
 }
@@ -942,7 +974,7 @@ static void s_key(struct s_builder *bd, const cJSON *accounts) {
     struct rdsbk_resource *r;
 
     cJSON_ArrayForEach(acct, accounts) {
-        const struct s_place copy = {NULL, "copy", acct->valuestring, "copy"};
+        const struct s_place copy = {NULL, "copy", acct->valuestring, "copy", NULL};
         s_push_owned(bd, vars[1].value, s_arn(bd, &copy, RDSBK_RT_IAM_ROLE));
     }
     s_add_owned(
@@ -972,20 +1004,25 @@ static void s_key_alias(struct s_builder *bd) {
     s_depend(bd, r, s_strdup(bd, S_KEY_ADDR));
 }
 
-/* The backup account's bus admits each source account. */
-static void s_bus_permissions(struct s_builder *bd, const cJSON *accounts) {
+/* The stack's bus in the backup account: its policy admits the source accounts' "snapshot
+ * shared" events (the stack's source and detail-type), no other event of theirs. */
+static void s_backup_bus(struct s_builder *bd, const cJSON *accounts) {
+    struct s_var vars[] = {
+        {"source_root_arns", s_array(bd)},
+        {"bus_arn", s_string_owned(bd, s_backup_bus_arn(bd))},
+        {"event_source", s_string_owned(bd, s_strdup(bd, bd->event_source))},
+        {"detail_type", s_string_owned(bd, s_strdup(bd, RDSBK_EVENT_DETAIL_TYPE))}};
+    cJSON *d = s_object(bd);
+    char *name = s_name(bd, S_BUS);
     const cJSON *acct;
 
     cJSON_ArrayForEach(acct, accounts) {
-        cJSON *d = s_object(bd);
-        char *sid = s_fmt(bd, "rdsbk-%s-%s", bd->topo->stack, acct->valuestring);
-
-        s_add_str(bd, d, "statement_id", sid);
-        s_add_str(bd, d, "principal", acct->valuestring);
-        s_add_str(bd, d, "action", "events:PutEvents");
-        s_resource(bd, s_fmt(bd, "backup.events_permission[%s]", acct->valuestring),
-                   RDSBK_RT_EVENTS_PERMISSION, bd->b, bd->rb, sid, d);
+        s_push_owned(bd, vars[0].value, s_fmt(bd, "arn:%s:iam::%s:root", bd->p, acct->valuestring));
     }
+    s_add_str(bd, d, "name", name);
+    s_add(bd, d, "policy", s_template(bd, "policies/backup-bus-policy.json", vars, 4));
+    s_add(bd, d, "tags", s_tags(bd));
+    s_resource(bd, s_strdup(bd, S_BACKUP_BUS_ADDR), RDSBK_RT_EVENTS_BUS, bd->b, bd->rb, name, d);
 }
 
 static cJSON *s_backup_copy_policy(struct s_builder *bd, const struct s_place *backup_copy) {
@@ -1012,7 +1049,7 @@ static cJSON *s_backup_copy_policy(struct s_builder *bd, const struct s_place *b
 /* The backup-copy function: a source account shared a copy, which is copied into the backup
  * account, encrypted with the shared key. */
 static void s_backup_copy_function(struct s_builder *bd, const cJSON *accounts) {
-    const struct s_place backup_copy = {"backup", "backup_copy", bd->b, "backup-copy"};
+    const struct s_place backup_copy = {"backup", "backup_copy", bd->b, "backup-copy", S_BUS};
     const struct s_lambda fn = {
         .role_description = "rdsbk: copies shared snapshots into the backup account",
         .policy = s_backup_copy_policy(bd, &backup_copy),
@@ -1032,8 +1069,8 @@ static void s_backup_copy_function(struct s_builder *bd, const cJSON *accounts) 
 
 /* Every hour the backup-copy function deletes the backup copies past retention. */
 static void s_prune(struct s_builder *bd) {
-    const struct s_place prune = {"backup", "prune", bd->b, "prune"};
-    const struct s_place backup_copy = {"backup", "backup_copy", bd->b, "backup-copy"};
+    const struct s_place prune = {"backup", "prune", bd->b, "prune", NULL};
+    const struct s_place backup_copy = {"backup", "backup_copy", bd->b, "backup-copy", NULL};
 
     s_scheduled(bd, &prune, &backup_copy, "rate(1 hour)",
                 "rdsbk: every hour, delete backup copies past retention");
@@ -1057,7 +1094,7 @@ static void s_pipeline(struct s_builder *bd, const cJSON *accounts) {
         s_forward(bd, &bd->topo->sources[i]);
     s_key(bd, accounts);
     s_key_alias(bd);
-    s_bus_permissions(bd, accounts);
+    s_backup_bus(bd, accounts);
     s_backup_copy_function(bd, accounts);
     s_prune(bd);
 }

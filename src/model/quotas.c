@@ -88,74 +88,34 @@ cleanup:
 }
 
 /*
- * The backup account's default event bus admits each source account with a statement of its
- * own, as PutPermission writes it (compact JSON, the way the policy is stored and measured):
- *   {"Sid":"<statement id>","Effect":"Allow","Principal":{"AWS":"arn:<partition>:iam::<account>:
- *   root"},"Action":"events:PutEvents","Resource":"arn:<partition>:events:<region>:<backup>:
- *   event-bus/default"}
- * comma-separated in {"Version":"2012-10-17","Statement":[...]}: 201 characters a statement for
- * stack "bench" in partition aws, so about 50 source accounts under the default quota ("Event bus
- * policy size", 10,240, adjustable: backup.bus_policy_quota). Statements of other stacks on the
- * same bus count too: the plan adds them (engine.c, s_check_bus_growth).
+ * The stack's bus in the backup account admits every source account in one statement, an
+ * account's root ARN a principal ("arn:aws:iam::<account>:root", 33 characters with its quotes
+ * and comma): about 300 source accounts under EventBridge's default "Event bus policy size" of
+ * 10,240 (adjustable: backup.bus_policy_quota). The policy is the stack's alone: no other
+ * statement shares the quota.
  */
-#define S_BUS_POLICY_ENVELOPE "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+static int s_check_bus_policy(const struct rdsbk_graph *g, const struct rdsbk_resource *r) {
+    const cJSON *policy = cJSON_GetObjectItemCaseSensitive(r->desired, "policy");
+    const cJSON *statement = cJSON_GetArrayItem(cJSON_GetObjectItem(policy, "Statement"), 0);
+    const cJSON *roots = cJSON_GetObjectItem(cJSON_GetObjectItem(statement, "Principal"), "AWS");
+    char *text = NULL;
+    size_t size;
+    int rc;
 
-/* The characters of r's statement in the bus policy; 0 when r is not a bus permission. */
-static size_t s_bus_statement_size(const struct rdsbk_graph *g, const struct rdsbk_resource *r) {
-    static const char statement[] =
-        "{\"Sid\":\"\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn::iam:::root\"},"
-        "\"Action\":\"events:PutEvents\",\"Resource\":\"arn::events:::event-bus/default\"}";
-    const char *sid = cJSON_GetStringValue(cJSON_GetObjectItem(r->desired, "statement_id"));
-    const char *principal = cJSON_GetStringValue(cJSON_GetObjectItem(r->desired, "principal"));
+    RDSBK_TRY(rdsbk_json_text(&text, policy));
+    size = s_stored_size(text);
+    if (size > (size_t)g->bus_policy_quota)
+        rc = rdsbk_error_set(
+            RDSBK_EINVALID,
+            "%s: %d source accounts make the backup account's event bus policy %zu characters; "
+            "EventBridge's \"Event bus policy size\" is %d: raise it in Service Quotas and set "
+            "backup.bus_policy_quota, or split the sources between stacks",
+            r->address, cJSON_IsArray(roots) ? cJSON_GetArraySize(roots) : 1, size,
+            g->bus_policy_quota);
 
-    if (r->type != RDSBK_RT_EVENTS_PERMISSION || !sid || !principal)
-        return 0;
-    return sizeof(statement) - 1 + strlen(sid) + strlen(principal) + 2 * strlen(g->partition) +
-           strlen(r->region) + strlen(r->account);
-}
-
-/* The bus policy of g's statements, in graph order, up to the first one that takes it past
- * `limit`: that one is *past (NULL when none does), and counts in the size and *statements. */
-static size_t s_bus_policy_measure(const struct rdsbk_graph *g, size_t limit, size_t *statements,
-                                   const struct rdsbk_resource **past) {
-    size_t size = sizeof(S_BUS_POLICY_ENVELOPE) - 1;
-    size_t n = 0;
-
-    *past = NULL;
-    for (size_t i = 0; i < g->n_resources && !*past; i++) {
-        size_t one = s_bus_statement_size(g, &g->resources[i]);
-
-        if (!one)
-            continue;
-        size += (n++ > 0) + one;
-        if (size > limit)
-            *past = &g->resources[i];
-    }
-    if (statements)
-        *statements = n;
-    return size;
-}
-
-size_t rdsbk_model_bus_policy_size(const struct rdsbk_graph *g, size_t *statements) {
-    const struct rdsbk_resource *past;
-
-    return s_bus_policy_measure(g, SIZE_MAX, statements, &past);
-}
-
-/* This stack's statements alone, named at the one that crosses the quota. */
-static int s_check_bus_policy(const struct rdsbk_graph *g) {
-    const struct rdsbk_resource *past;
-    size_t statements;
-    size_t size = s_bus_policy_measure(g, (size_t)g->bus_policy_quota, &statements, &past);
-
-    if (!past)
-        return 0;
-    return rdsbk_error_set(
-        RDSBK_EINVALID,
-        "%s: with it, %zu source accounts make the backup account's event bus policy %zu "
-        "characters (a statement each); EventBridge's \"Event bus policy size\" is %d: raise it "
-        "in Service Quotas and set backup.bus_policy_quota, or split the sources between stacks",
-        past->address, statements, size, g->bus_policy_quota);
+cleanup:
+    free(text);
+    return rc;
 }
 
 /* Retention's manual snapshots within RDS's quota in each place (the first one past it named). */
@@ -183,7 +143,9 @@ int rdsbk_model_check_quotas(const struct rdsbk_graph *g) {
         for (size_t k = 0; k < sizeof(s_quotas) / sizeof(s_quotas[0]); k++)
             if (g->resources[i].type == s_quotas[k].type)
                 RDSBK_TRY(s_check_size(&g->resources[i], &s_quotas[k]));
-    RDSBK_TRY(s_check_bus_policy(g));
+    for (size_t i = 0; i < g->n_resources; i++)
+        if (g->resources[i].type == RDSBK_RT_EVENTS_BUS)
+            RDSBK_TRY(s_check_bus_policy(g, &g->resources[i]));
     rc = s_check_snapshots(g);
 
 cleanup:

@@ -112,61 +112,6 @@ cleanup:
     return rc;
 }
 
-/* Adds the statement of bus permission `r` to `statements`: `r`'s account may put events on the
- * backup account's bus `bus_arn`. */
-static int s_bus_statement(cJSON *statements, const struct rdsbk_graph *g,
-                           const struct rdsbk_resource *r, const char *bus_arn) {
-    cJSON *s = cJSON_CreateObject();
-    cJSON *principal;
-    char *root = NULL;
-    int rc;
-
-    RDSBK_CHECK_ALLOC(s);
-    RDSBK_TRY(rdsbk_strfmt(&root, "arn:%s:iam::%s:root", g->partition,
-                           rdsbk_json_str(r->desired, "principal")));
-    RDSBK_TRY(rdsbk_json_add_str(s, "Sid", r->name));
-    RDSBK_TRY(rdsbk_json_add_str(s, "Effect", "Allow"));
-    principal = cJSON_AddObjectToObject(s, "Principal");
-    RDSBK_CHECK_ALLOC(principal);
-    RDSBK_TRY(rdsbk_json_add_str(principal, "AWS", root));
-    RDSBK_TRY(rdsbk_json_add_str(s, "Action", "events:PutEvents"));
-    RDSBK_TRY(rdsbk_json_add_str(s, "Resource", bus_arn));
-    if (!cJSON_AddItemToArray(statements, s)) {
-        rc = rdsbk_error_oom();
-        goto cleanup;
-    }
-    s = NULL;
-
-cleanup:
-    cJSON_Delete(s);
-    free(root);
-    return rc;
-}
-
-/* *out = the policy the backup account's default bus ends up with: one statement per source
- * account. */
-static int s_bus_policy(cJSON **out, const struct rdsbk_graph *g, const struct rdsbk_topology *t) {
-    cJSON *policy = cJSON_CreateObject();
-    cJSON *statements = cJSON_AddArrayToObject(policy, "Statement");
-    char *bus_arn = NULL;
-    int rc;
-
-    RDSBK_CHECK_ALLOC(statements);
-    RDSBK_TRY(rdsbk_json_add_str(policy, "Version", "2012-10-17"));
-    RDSBK_TRY(rdsbk_strfmt(&bus_arn, "arn:%s:events:%s:%s:event-bus/default", g->partition,
-                           t->backup.region, t->backup.account));
-    for (size_t i = 0; i < g->n_resources; i++)
-        if (g->resources[i].type == RDSBK_RT_EVENTS_PERMISSION)
-            RDSBK_TRY(s_bus_statement(statements, g, &g->resources[i], bus_arn));
-    *out = policy;
-    policy = NULL;
-
-cleanup:
-    cJSON_Delete(policy);
-    free(bus_arn);
-    return rc;
-}
-
 static int s_resource_files(const char *dir, const struct rdsbk_resource *r) {
     const cJSON *d = r->desired;
 
@@ -179,6 +124,8 @@ static int s_resource_files(const char *dir, const struct rdsbk_resource *r) {
                             cJSON_GetObjectItem(d, "policy"));
     case RDSBK_RT_KMS_KEY:
         return s_write_json(dir, "kms", "key-policy", ".json", cJSON_GetObjectItem(d, "policy"));
+    case RDSBK_RT_EVENTS_BUS:
+        return s_write_json(dir, "events", "bus-policy", ".json", cJSON_GetObjectItem(d, "policy"));
     case RDSBK_RT_EVENTS_RULE:
         if (!cJSON_GetObjectItem(d, "event_pattern"))
             return s_write_json(dir, "events", r->address, ".rule.json", d); /* a schedule */
@@ -215,7 +162,6 @@ cleanup:
 int rdsbk_generate(const struct rdsbk_topology *topo, const char *dir) {
     static const char *const subdirs[] = {"functions", "iam", "kms", "events"};
     struct rdsbk_graph *g = NULL;
-    cJSON *bus = NULL;
     int rc;
 
     RDSBK_TRY(rdsbk_model_build(&g, topo));
@@ -226,12 +172,9 @@ int rdsbk_generate(const struct rdsbk_topology *topo, const char *dir) {
     RDSBK_TRY(s_resources_json(dir, g));
     for (size_t i = 0; i < g->n_resources; i++)
         RDSBK_TRY(s_resource_files(dir, &g->resources[i]));
-    RDSBK_TRY(s_packages(dir));
-    RDSBK_TRY(s_bus_policy(&bus, g, topo));
-    rc = s_write_json(dir, "events", "bus-policy", ".json", bus);
+    rc = s_packages(dir);
 
 cleanup:
-    cJSON_Delete(bus);
     rdsbk_graph_free(g);
     return rc;
 }

@@ -3,6 +3,9 @@
  * resource policy (PutPermission / RemovePermission). The id is the statement id. Read back from
  * DescribeEventBus's Policy: the principal as the account id ("arn:aws:iam::A:root" -> "A") or
  * "*", the action as written.
+ *
+ * The pipeline no longer makes these (the backup account's bus is the stack's own, events_bus,
+ * its policy written whole); the type remains so that a state written before deletes them.
  */
 #include "resources_internal.h"
 
@@ -77,8 +80,10 @@ cleanup:
     return rc;
 }
 
-int rdsbk_res_bus_policy(char **text_out, struct rdsbk_client *client,
-                         const struct rdsbk_resource_ref *ref) {
+/* The policy of the default event bus in ref's account and Region, through ref->memo (fetched
+ * once for all the statements of a refresh); *text_out (caller frees) NULL when it has none. */
+static int s_bus_policy(char **text_out, struct rdsbk_client *client,
+                        const struct rdsbk_resource_ref *ref) {
     char *key = NULL;
     int rc;
 
@@ -109,7 +114,7 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
     int rc;
 
     rdsbk_res_outs_init(actual_out, id_out);
-    RDSBK_TRY(rdsbk_res_bus_policy(&text, client, ref));
+    RDSBK_TRY(s_bus_policy(&text, client, ref));
     if (!text) {
         rc = rdsbk_error_set(RDSBK_ENOTFOUND, "the default event bus has no policy");
         goto cleanup;

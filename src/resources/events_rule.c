@@ -1,7 +1,9 @@
 /*
- * events_rule {name, description, state, event_pattern or schedule_expression, tags} (+ "arn" when
- * read), on the default event bus. The id is the rule name. PutRule creates and replaces; tags go
- * through TagResource/UntagResource because PutRule only applies them to a new rule.
+ * events_rule {name, event_bus?, description, state, event_pattern or schedule_expression, tags}
+ * (+ "arn" when read): a rule on the default event bus, or on the custom bus `event_bus` (a rule
+ * that moves between buses is another rule: force_new). The id is the rule name. PutRule creates
+ * and replaces; tags go through TagResource/UntagResource because PutRule only applies them to a
+ * new rule.
  */
 #include "resources_internal.h"
 
@@ -10,6 +12,7 @@
 #include "rdsbk/services/events.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define S_TYPE "events_rule"
 
@@ -28,6 +31,11 @@ static const struct rdsbk_res_attr s_attrs[] = {
     {NULL, NULL, RDSBK_RES_STR, 0},
 };
 
+/* The custom bus of a rule (of its desired or last known attributes), or NULL: the default bus. */
+const char *rdsbk_res_event_bus(const cJSON *attributes) {
+    return rdsbk_json_str(attributes, "event_bus");
+}
+
 /* What PutRule sets, besides the name and the tags. */
 static const char *const s_put_keys[] = {"event_pattern", "schedule_expression", "state",
                                          "description", NULL};
@@ -37,14 +45,19 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
     cJSON *rule = NULL;
     cJSON *out = NULL;
     const char *arn;
+    const char *bus;
     int rc;
 
     rdsbk_res_outs_init(actual_out, id_out);
-    RDSBK_TRY(rdsbk_events_describe_rule(&rule, client, rdsbk_res_name(ref), NULL));
+    RDSBK_TRY(rdsbk_events_describe_rule(&rule, client, rdsbk_res_name(ref),
+                                         rdsbk_res_event_bus(ref->attributes)));
     arn = rdsbk_json_str(rule, "Arn");
+    bus = rdsbk_json_str(rule, "EventBusName");
     out = cJSON_CreateObject();
     RDSBK_CHECK_ALLOC(out);
     RDSBK_TRY(rdsbk_res_add_attrs(out, rule, s_attrs, "events:DescribeRule"));
+    if (bus && strcmp(bus, "default") != 0)
+        RDSBK_TRY(rdsbk_json_add_str(out, "event_bus", bus));
     RDSBK_TRY(rdsbk_res_add_listed_tags(out, client, arn, &s_tagging));
     RDSBK_TRY(rdsbk_json_add_str(out, "arn", arn));
     rc = rdsbk_res_found(actual_out, id_out, &out, rdsbk_json_str(rule, "Name"));
@@ -75,6 +88,7 @@ static int s_put(char **arn_out, struct rdsbk_client *client, const cJSON *desir
     in.schedule_expression = rdsbk_json_str(desired, "schedule_expression");
     in.state = rdsbk_json_str(desired, "state");
     in.description = rdsbk_json_str(desired, "description");
+    in.bus = rdsbk_res_event_bus(desired);
     in.tags = tags;
     in.n_tags = n_tags;
     rc = rdsbk_events_put_rule(arn_out, client, &in);
@@ -119,14 +133,14 @@ cleanup:
 }
 
 /* Removes every target of the rule (RemoveTargets takes at most 100 ids at a time). */
-static int s_remove_targets(struct rdsbk_client *client, const char *name) {
+static int s_remove_targets(struct rdsbk_client *client, const char *name, const char *bus) {
     cJSON *targets = NULL;
     const char **ids = NULL;
     size_t n = 0;
     const cJSON *t;
     int rc;
 
-    RDSBK_TRY(rdsbk_events_list_targets_by_rule(&targets, client, name, NULL));
+    RDSBK_TRY(rdsbk_events_list_targets_by_rule(&targets, client, name, bus));
     ids = calloc((size_t)cJSON_GetArraySize(targets) + 1, sizeof(*ids));
     RDSBK_CHECK_ALLOC(ids);
     cJSON_ArrayForEach(t, targets) {
@@ -135,8 +149,8 @@ static int s_remove_targets(struct rdsbk_client *client, const char *name) {
             ids[n++] = id;
     }
     for (size_t i = 0; i < n; i += 100)
-        RDSBK_TRY(rdsbk_events_remove_targets(client, name, NULL, ids + i,
-                                              n - i > 100 ? 100 : n - i, false));
+        RDSBK_TRY(rdsbk_events_remove_targets(client, name, bus, ids + i, n - i > 100 ? 100 : n - i,
+                                              false));
 
 cleanup:
     cJSON_Delete(targets);
@@ -151,18 +165,19 @@ cleanup:
  */
 static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {
     const char *name = rdsbk_res_name(ref);
-    int rc = rdsbk_events_delete_rule(client, name, NULL, false);
+    const char *bus = rdsbk_res_event_bus(ref->attributes);
+    int rc = rdsbk_events_delete_rule(client, name, bus, false);
 
     if (rc && rdsbk_res_aws_error_is("ValidationException", "has targets")) {
         rdsbk_log_verbose("EventBridge rule %s has targets besides ours: removing them", name);
-        rc = s_remove_targets(client, name);
+        rc = s_remove_targets(client, name, bus);
         if (rc == 0)
-            rc = rdsbk_events_delete_rule(client, name, NULL, false);
+            rc = rdsbk_events_delete_rule(client, name, bus, false);
     }
     return rc;
 }
 
-static const char *const s_force_new[] = {"name", NULL};
+static const char *const s_force_new[] = {"name", "event_bus", NULL};
 
 const struct rdsbk_resource_ops rdsbk_res_events_rule_ops = {
     .type = RDSBK_RT_EVENTS_RULE,
@@ -175,4 +190,8 @@ const struct rdsbk_resource_ops rdsbk_res_events_rule_ops = {
     .force_new = s_force_new,
     .no_diff = rdsbk_res_no_keys,
     .service = "events",
+    /* a rule on a custom bus (one that depends on an events_bus) is in it: DeleteEventBus
+     * refuses while the bus has rules; the default bus holds no resource of ours */
+    .contained = true,
+    .container = RDSBK_RT_EVENTS_BUS,
 };

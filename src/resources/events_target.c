@@ -1,7 +1,8 @@
 /*
- * events_target {rule, target_id, arn, role_arn?, input?}: one target of a rule on the default bus.
- * The id is "<rule>/<target_id>" ('/' cannot occur in a rule name). Without an id the rule comes
- * from the last known attributes and the target id from them or from the ref's name.
+ * events_target {rule, event_bus?, target_id, arn, role_arn?, input?}: one target of a rule on the
+ * default bus, or on the custom bus `event_bus`. The id is "<rule>/<target_id>" ('/' cannot occur
+ * in a rule name); the bus comes from the last known attributes. Without an id the rule comes
+ * from them too, and the target id from them or from the ref's name.
  *
  * PutTargets answers 200 with per-entry failures; the service module turns the first into an
  * error. A target on another account's bus is refused until that bus's policy admits us, which
@@ -31,6 +32,7 @@ static const struct rdsbk_res_attr s_attrs[] = {
 
 static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client,
                   const struct rdsbk_resource_ref *ref) {
+    const char *bus = rdsbk_res_event_bus(ref->attributes);
     struct rdsbk_res_names names;
     cJSON *targets = NULL;
     const cJSON *found;
@@ -39,13 +41,15 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
 
     rdsbk_res_outs_init(actual_out, id_out);
     RDSBK_TRY(rdsbk_res_names_of(&names, ref, &s_inner));
-    RDSBK_TRY(rdsbk_events_list_targets_by_rule(&targets, client, names.outer, NULL));
+    RDSBK_TRY(rdsbk_events_list_targets_by_rule(&targets, client, names.outer, bus));
     found = rdsbk_res_find(targets, "Id", names.inner);
     if (!found) {
         rc = rdsbk_error_set(RDSBK_ENOTFOUND, "rule %s has no target %s", names.outer, names.inner);
         goto cleanup;
     }
     RDSBK_TRY(rdsbk_res_names_attrs(&out, &names, &s_inner));
+    if (bus)
+        RDSBK_TRY(rdsbk_json_add_str(out, "event_bus", bus));
     RDSBK_TRY(rdsbk_res_add_attrs(out, found, s_attrs, "events:ListTargetsByRule"));
     rc = rdsbk_res_found(actual_out, id_out, &out, names.id);
 
@@ -119,7 +123,7 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     RDSBK_TRY(s_targets(&targets, target_id, desired));
     rdsbk_backoff_init(&b, 1000, 8000, 2.0, S_PERMISSION_RETRY_MS);
     for (;;) {
-        rc = rdsbk_events_put_targets(client, rule, NULL, targets);
+        rc = rdsbk_events_put_targets(client, rule, rdsbk_res_event_bus(desired), targets);
         if (!s_not_admitted_yet(rc) ||
             !rdsbk_res_backoff_wait(&b,
                                     "events:PutTargets %s/%s refused (%s); the destination may "
@@ -138,18 +142,23 @@ cleanup:
     return rc;
 }
 
-static int s_remove_target(struct rdsbk_client *client, const char *rule, const char *target_id) {
-    const char *ids[] = {target_id};
-
-    /* a rule gone took its targets along: RDSBK_ENOTFOUND */
-    return rdsbk_events_remove_targets(client, rule, NULL, ids, 1, false);
-}
-
 static int s_remove(struct rdsbk_client *client, const struct rdsbk_resource_ref *ref) {
-    return rdsbk_res_inner_remove(client, ref, &s_inner, s_remove_target);
+    struct rdsbk_res_names names;
+    const char *ids[1];
+    int rc;
+
+    RDSBK_TRY(rdsbk_res_names_of(&names, ref, &s_inner));
+    ids[0] = names.inner;
+    /* a rule gone took its targets along: RDSBK_ENOTFOUND */
+    rc = rdsbk_events_remove_targets(client, names.outer, rdsbk_res_event_bus(ref->attributes), ids,
+                                     1, false);
+
+cleanup:
+    rdsbk_res_names_clean_up(&names);
+    return rc;
 }
 
-static const char *const s_force_new[] = {"rule", "target_id", NULL};
+static const char *const s_force_new[] = {"rule", "event_bus", "target_id", NULL};
 
 const struct rdsbk_resource_ops rdsbk_res_events_target_ops = {
     .type = RDSBK_RT_EVENTS_TARGET,

@@ -19,6 +19,7 @@ const struct rdsbk_resource_ops *rdsbk_resource_ops(enum rdsbk_resource_type typ
         [RDSBK_RT_LAMBDA_FUNCTION] = &rdsbk_res_lambda_function_ops,
         [RDSBK_RT_LAMBDA_PERMISSION] = &rdsbk_res_lambda_permission_ops,
         [RDSBK_RT_LOGS_LOG_GROUP] = &rdsbk_res_logs_log_group_ops,
+        [RDSBK_RT_EVENTS_BUS] = &rdsbk_res_events_bus_ops,
     };
 
     assert((int)type >= 0 && type < RDSBK_RT_COUNT);

@@ -171,6 +171,33 @@ int rdsbk_events_remove_permission(struct rdsbk_client *client, const char *stat
                   remove_all ? "RemoveAllPermissions" : NULL);
 }
 
+#define S_BUS(m) offsetof(struct rdsbk_events_create_event_bus_input, m)
+static const struct rdsbk_field s_create_event_bus_input[] = {
+    RDSBK_FIELD(STR, "Name", S_BUS(name)),
+    RDSBK_FIELD_N(TAGS, "Tags", S_BUS(tags), S_BUS(n_tags), "Key", "Value"),
+    RDSBK_FIELD_END,
+};
+
+int rdsbk_events_create_event_bus(char **arn_out, struct rdsbk_client *client,
+                                  const struct rdsbk_events_create_event_bus_input *in) {
+    cJSON *input = NULL;
+    cJSON *reply = NULL;
+    int rc = rdsbk_svc_json_input(&input, NULL, s_create_event_bus_input, in);
+
+    *arn_out = NULL;
+    rc = s_send(&reply, client, "CreateEventBus", input, rc);
+    if (rc == 0)
+        rc = rdsbk_svc_json_take_str(arn_out, reply, "EventBusArn", "events:CreateEventBus");
+    cJSON_Delete(reply);
+    return rc;
+}
+
+int rdsbk_events_delete_event_bus(struct rdsbk_client *client, const char *name) {
+    const struct rdsbk_arg args[] = {{"Name", name}, {NULL, NULL}};
+
+    return s_call(NULL, client, "DeleteEventBus", args, NULL);
+}
+
 int rdsbk_events_describe_event_bus(cJSON **out, struct rdsbk_client *client, const char *bus) {
     const struct rdsbk_arg args[] = {{"Name", bus}, {NULL, NULL}};
 

@@ -485,8 +485,9 @@ class DrillTest(unittest.TestCase):
             "Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % B},
             "Action": "kms:*", "Resource": "*"}]})
         damage = [
-            ("bus policy statement removed", "backup.events_permission[%s]" % A,
-             lambda: ev_b.remove_permission(StatementId="rdsbk-dr-%s" % A)),
+            ("bus policy removed", "backup.events_bus.bus",
+             lambda: ev_b.remove_permission(EventBusName="rdsbk-dr-bus",
+                                            RemoveAllPermissions=True)),
             ("invoke permission removed", "backup.lambda_permission.backup_copy",
              lambda: lam_b.remove_permission(FunctionName="rdsbk-dr-backup-copy",
                                              StatementId="rdsbk-events")),
@@ -601,7 +602,8 @@ class DrillTest(unittest.TestCase):
 
         # broken pipeline (Account-B's bus refuses A): the drill times out, exits 1, and with
         # --restore-test --cleanup leaves nothing behind
-        self.client("events", B).remove_permission(StatementId="rdsbk-dr-%s" % A)
+        self.client("events", B).remove_permission(EventBusName="rdsbk-dr-bus",
+                                                   RemoveAllPermissions=True)
         start = time.time()
         rc, rep, err = self.drill("--timeout", "2s", "--restore-test", "--cleanup")
         self.assertLess(time.time() - start, 30)

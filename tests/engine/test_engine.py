@@ -412,8 +412,9 @@ class EngineTest(EngineCase):
              lambda: ev_a.disable_rule(Name="rdsbk-t1-copy")),
             ("account[%s].events_target.share" % A, "create", [],
              lambda: ev_a.remove_targets(Rule="rdsbk-t1-share", Ids=["rdsbk"])),
-            ("backup.events_permission[%s]" % A, "create", [],
-             lambda: ev_b.remove_permission(StatementId="rdsbk-t1-%s" % A)),
+            ("backup.events_bus.bus", "update", ["policy"],
+             lambda: ev_b.remove_permission(EventBusName="rdsbk-t1-bus",
+                                            RemoveAllPermissions=True)),
             ("account[%s].lambda_function.copy" % A, "update", ["timeout"],
              lambda: lam_a.update_function_configuration(FunctionName="rdsbk-t1-copy",
                                                          Timeout=3)),
@@ -470,14 +471,15 @@ class EngineTest(EngineCase):
         self.write(topology(sources=src, tags={"team": "data"}, timeout=120))
         plan = self.plan()
         self.assertEqual(plan["summary"]["destroy"], 0)
-        self.assertEqual(plan["summary"]["add"], 21 + 2 + 1)
+        self.assertEqual(plan["summary"]["add"], 21 + 2)
+        self.assertEqual(self.changes(plan)["backup.events_bus.bus"]["changed"], ["policy"])
         self.apply()
         self.assert_no_changes()
         # and removed again: exactly those go
         src.pop()
         self.write(topology(sources=src, tags={"team": "data"}, timeout=120))
         plan = self.plan()
-        self.assertEqual(plan["summary"]["destroy"], 21 + 2 + 1)
+        self.assertEqual(plan["summary"]["destroy"], 21 + 2)
         self.assertEqual(plan["summary"]["add"], 0)
         self.apply()
         self.assert_no_changes()
@@ -531,37 +533,91 @@ class EngineTest(EngineCase):
         self.run_tool("destroy", "--auto-approve")
         self.assertEqual(self.pipeline_inventory(), [])
 
-    def test_bus_policy_shared_with_others(self):
-        """Statements of others on the backup bus count against its quota: with 51 there
-        (10,034 characters), this stack's two would make 10,432, past 10,240, and the plan is
-        refused before any write; with 46, apply goes through."""
+    def test_backup_bus_is_the_stacks_own(self):
+        """The backup account receives on the stack's bus, whose policy the stack writes whole:
+        statements of others on the default bus neither count nor change; a statement added by
+        hand to the stack's bus is drift that apply removes; a source account may put the
+        stack's "snapshot shared" events there and no other event."""
         ev_b = H.client("events", account=B, region=RB)
-        for i in range(51):
+        for i in range(51):  # the default bus nearly full (10,034 of 10,240 characters)
             ev_b.put_permission(Action="events:PutEvents", Principal="4000000000%02d" % i,
                                 StatementId="other-4000000000%02d" % i)
+        default_policy = ev_b.describe_event_bus()["Policy"]
         src = [{"account": A, "region": RA, "instances": ["orders-db"]},
                {"account": C, "region": "us-east-1", "instances": ["x-db"]}]
         self.write(topology(sources=src))
-        self.clear_log()
-        proc = self.run_tool("apply", "--auto-approve", check=False)
-        self.assertEqual(proc.returncode, 1, proc.stdout)
-        self.assertEqual([r for r in self.requests() if r.get("mutating")], [])
-        # the size foreseen: the policy there, plus this stack's two statements as AWS stores
-        # them (put by hand to measure one: C's is as long as A's) and a comma before each
-        before = ev_b.describe_event_bus()["Policy"]
-        ev_b.put_permission(Action="events:PutEvents", Principal=A, StatementId="rdsbk-t1-" + A)
-        mine = json.loads(ev_b.describe_event_bus()["Policy"])["Statement"][-1]
-        ev_b.remove_permission(StatementId="rdsbk-t1-" + A)
-        size = len(before) + 2 * (1 + len(json.dumps(mine, separators=(",", ":"))))
-        self.assertIn("the backup account's event bus policy would be %d characters with the "
-                      "51 statement(s) of other stacks or hands already there and this stack's 2"
-                      % size, proc.stderr)
-        for i in range(46, 51):
-            ev_b.remove_permission(StatementId="other-4000000000%02d" % i)
+        self.apply()
+        self.assert_no_changes()
+        self.assertEqual(ev_b.describe_event_bus()["Policy"], default_policy)
+        bus = ev_b.describe_event_bus(Name="rdsbk-t1-bus")
+        [statement] = json.loads(bus["Policy"])["Statement"]
+        self.assertEqual(sorted(statement["Principal"]["AWS"]),
+                         ["arn:aws:iam::%s:root" % A, "arn:aws:iam::%s:root" % C])
+        self.assertEqual(ev_b.list_tags_for_resource(ResourceARN=bus["Arn"])["Tags"],
+                         [{"Key": "rdsbk:stack", "Value": "t1"}])
+        # what a source account may put on it
+        ev_a = H.client("events", account=A, region=RB)
+        shared = {"EventBusName": bus["Arn"], "Source": "rdsbk.t1",
+                  "DetailType": "RDS Snapshot Shared", "Detail": "{}"}
+        for entry, admitted in ((shared, True), (dict(shared, Source="com.example.app"), False),
+                                (dict(shared, DetailType="Something Else"), False)):
+            with self.subTest(source=entry["Source"], detail_type=entry["DetailType"]):
+                got = ev_a.put_events(Entries=[entry])
+                self.assertEqual(got["FailedEntryCount"], 0 if admitted else 1, got)
+        # a statement added by hand is drift
+        ev_b.put_permission(EventBusName="rdsbk-t1-bus", Action="events:PutEvents",
+                            Principal="400000000099", StatementId="by-hand")
+        got = self.changes(self.plan())
+        self.assertEqual({a: (c["action"], c.get("changed")) for a, c in got.items()},
+                         {"backup.events_bus.bus": ("update", ["policy"])})
         self.apply()
         self.assert_no_changes()
         self.run_tool("destroy", "--auto-approve")
-        self.assertEqual(len(json.loads(ev_b.describe_event_bus()["Policy"])["Statement"]), 46)
+        self.assertEqual(ev_b.describe_event_bus()["Policy"], default_policy)
+        ev_b.remove_permission(RemoveAllPermissions=True)
+        self.assertEqual(self.pipeline_inventory(), [])
+
+    def test_state_from_before_the_stacks_bus(self):
+        """A state written when the backup account received on its default bus (a statement per
+        source account, the backup-copy rule there) is brought to the stack's bus: the
+        statement goes, the rule moves, nothing is left on the default bus."""
+        self.write(topology(sources=[{"account": A, "region": RA, "instances": ["orders-db"]}]))
+        self.apply()
+        ev_b = H.client("events", account=B, region=RB)
+        lam_b = H.client("lambda", account=B, region=RB)
+        fn_arn = lam_b.get_function(FunctionName="rdsbk-t1-backup-copy")["Configuration"][
+            "FunctionArn"]
+        # what the earlier version made: the statement, and the rule with its target on the
+        # default bus
+        ev_b.put_permission(Action="events:PutEvents", Principal=A, StatementId="rdsbk-t1-" + A)
+        pattern = ev_b.describe_rule(Name="rdsbk-t1-backup-copy",
+                                     EventBusName="rdsbk-t1-bus")["EventPattern"]
+        ev_b.put_rule(Name="rdsbk-t1-backup-copy", EventPattern=pattern,
+                      Tags=[{"Key": "rdsbk:stack", "Value": "t1"}])
+        ev_b.put_targets(Rule="rdsbk-t1-backup-copy", Targets=[{"Id": "rdsbk", "Arn": fn_arn}])
+
+        def earlier(state):
+            for address in ("backup.events_rule.backup_copy", "backup.events_target.backup_copy"):
+                self.state_resource(state, address)["attributes"].pop("event_bus")
+            state["resources"].append({
+                "address": "backup.events_permission[%s]" % A, "type": "events_permission",
+                "account": B, "region": RB, "id": "rdsbk-t1-" + A,
+                "attributes": {"statement_id": "rdsbk-t1-" + A, "principal": A,
+                               "action": "events:PutEvents", "name": "rdsbk-t1-" + A},
+                "dependencies": []})
+            state["resources"].sort(key=lambda r: r["address"])
+        self.edit_state(earlier)
+        got = self.changes(self.plan())
+        self.assertEqual(got["backup.events_permission[%s]" % A]["action"], "delete")
+        self.assertEqual(got["backup.events_rule.backup_copy"]["action"], "replace")
+        self.apply()
+        self.assert_no_changes()
+        self.assertNotIn("Policy", ev_b.describe_event_bus())
+        self.assertEqual([r["Name"] for r in ev_b.list_rules(NamePrefix="rdsbk-t1-")["Rules"]],
+                         ["rdsbk-t1-prune"])
+        self.assertEqual([r["Name"] for r in ev_b.list_rules(
+            NamePrefix="rdsbk-t1-", EventBusName="rdsbk-t1-bus")["Rules"]],
+            ["rdsbk-t1-backup-copy"])
 
     def test_key_replacement_needs_the_flag(self):
         """Replacing the key schedules the old one's deletion: refused while backups need it."""

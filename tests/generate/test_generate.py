@@ -136,7 +136,8 @@ class GenerateTest(unittest.TestCase):
                 with open(os.path.join(out, "events", "bus-policy.json")) as f:
                     bus = json.load(f)
                 sources = {r["account"] for r in resources if r["address"].startswith("source[")}
-                principals = {s["Principal"]["AWS"].split(":")[4] for s in bus["Statement"]}
+                [statement] = bus["Statement"]
+                principals = {arn.split(":")[4] for arn in statement["Principal"]["AWS"]}
                 self.assertEqual(principals, sources)
 
     def test_zips_match_the_function_configurations(self):

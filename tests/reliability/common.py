@@ -188,10 +188,15 @@ class Workspace:
                     out.add(("iam_role_policy", acct, "global", "%s:%s" % (name, pol)))
             for region in sorted(regions[acct]):
                 ev = self.client("events", acct, region)
-                for rule in ev.list_rules()["Rules"]:
-                    out.add(("events_rule", acct, region, rule["Name"]))
-                    for t in ev.list_targets_by_rule(Rule=rule["Name"])["Targets"]:
-                        out.add(("events_target", acct, region, "%s/%s" % (rule["Name"], t["Id"])))
+                for bus in ev.list_event_buses()["EventBuses"]:
+                    on = {} if bus["Name"] == "default" else {"EventBusName": bus["Name"]}
+                    if on:  # its policy is part of it
+                        out.add(("events_bus", acct, region, bus["Name"]))
+                    for rule in ev.list_rules(**on)["Rules"]:
+                        out.add(("events_rule", acct, region, rule["Name"]))
+                        for t in ev.list_targets_by_rule(Rule=rule["Name"], **on)["Targets"]:
+                            out.add(("events_target", acct, region,
+                                     "%s/%s" % (rule["Name"], t["Id"])))
                 policy = ev.describe_event_bus().get("Policy")
                 if policy:
                     for st in json.loads(policy).get("Statement", []):

@@ -25,8 +25,9 @@ usage: /usr/bin/python3 tests/reliability/least_privilege.py PATH/TO/rdsbk-provi
      role's own account (aws:SourceAccount); EventBridge only for the stack's forwarding rules
      (aws:SourceArn);
    - the key policy names exactly: the backup account root, and the copy role of every source
-     account; the bus policy: one statement per source account (its root), PutEvents on the
-     backup account's default bus only.
+     account; the bus policy: one statement naming every source account (its root), PutEvents
+     on the stack's own bus in the backup account only, for the stack's "snapshot shared"
+     events only (events:source and events:detail-type conditions).
 2. The same topology applied to the emulator: every Lambda function's resource policy lets only
    events.amazonaws.com invoke it, one statement per rule that targets it, each with
    AWS:SourceArn naming that rule;
@@ -209,20 +210,25 @@ def check_key_policy(doc):
         sorted(users), sorted(want_users)))
 
 
+BUS_CONDITION = {"ForAllValues:StringEquals": {"events:source": "rdsbk.fleet-dr"},
+                 "StringEquals": {"events:detail-type": "RDS Snapshot Shared"}}
+
+
 def check_bus_policy(doc):
+    check(len(doc["Statement"]) == 1, "bus policy: %d statements" % len(doc["Statement"]))
+    st = doc["Statement"][0]
+    check_statement_shape("bus policy", st)
+    check(st["Action"] == "events:PutEvents", "bus policy: action %s" % st["Action"])
+    check(st["Resource"] == "arn:aws:events:%s:%s:event-bus/rdsbk-fleet-dr-bus" % (RB, BK),
+          "bus policy: resource %s" % st["Resource"])
     seen = set()
-    for st in doc["Statement"]:
-        check_statement_shape("bus policy", st)
-        check(st["Action"] == "events:PutEvents", "bus policy: action %s" % st["Action"])
-        check(st["Resource"] == "arn:aws:events:%s:%s:event-bus/default" % (RB, BK),
-              "bus policy: resource %s" % st["Resource"])
-        p = st["Principal"]["AWS"]
-        check(isinstance(p, str) and re.match(r"^arn:aws:iam::\d{12}:root$", p),
-              "bus policy principal %s" % p)
+    for p in st["Principal"]["AWS"]:
+        check(re.match(r"^arn:aws:iam::\d{12}:root$", p), "bus policy principal %s" % p)
         seen.add(p.split(":")[4])
-        check("Condition" not in st or st["Condition"], "bus policy: empty condition")
     check(seen == set(SOURCES), "bus policy accounts %s, expected %s" % (sorted(seen),
                                                                           sorted(SOURCES)))
+    check(st.get("Condition") == BUS_CONDITION,
+          "bus policy: condition %s, expected %s" % (st.get("Condition"), BUS_CONDITION))
 
 
 def generated(binary, out_dir):
@@ -289,9 +295,11 @@ def live_checks(binary, docs):
         for acct in (A1, A3, A4, BK):
             ev, lam = w.client("events", acct, RB), w.client("lambda", acct, RB)
             rule_of = {}
-            for rule in ev.list_rules()["Rules"]:
-                for t in ev.list_targets_by_rule(Rule=rule["Name"])["Targets"]:
-                    rule_of.setdefault(t["Arn"], []).append(rule["Arn"])
+            for bus in ev.list_event_buses()["EventBuses"]:
+                on = {"EventBusName": bus["Name"]}
+                for rule in ev.list_rules(**on)["Rules"]:
+                    for t in ev.list_targets_by_rule(Rule=rule["Name"], **on)["Targets"]:
+                        rule_of.setdefault(t["Arn"], []).append(rule["Arn"])
             for fn in lam.list_functions()["Functions"]:
                 pol = json.loads(lam.get_policy(FunctionName=fn["FunctionName"])["Policy"])
                 rules = sorted(rule_of.get(fn["FunctionArn"], []))
@@ -330,7 +338,8 @@ def live_checks(binary, docs):
         check(canon(live_key["Statement"]) == canon(
             docs[os.path.join("kms", "key-policy.json")]["Statement"]),
             "the live key policy differs from the generated one")
-        live_bus = json.loads(w.client("events", BK, RB).describe_event_bus()["Policy"])
+        live_bus = json.loads(w.client("events", BK, RB).describe_event_bus(
+            Name="rdsbk-fleet-dr-bus")["Policy"])
         check(canon(live_bus["Statement"]) == canon(
             docs[os.path.join("events", "bus-policy.json")]["Statement"]),
             "the live bus policy differs from the generated one")

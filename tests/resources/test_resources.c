@@ -42,7 +42,12 @@ static struct {
     struct rdsbk_graph *graph;
     struct rdsbk_client *a; /* account A in Region-B */
     struct rdsbk_client *b; /* account B in Region-B */
+    /* A statement of the default bus, as a state written before the stack had a bus of its own
+     * holds (the graph no longer makes them; their type deletes them). */
+    struct rdsbk_resource legacy_statement;
 } s_g;
+
+#define S_LEGACY_STATEMENT "backup.events_permission[111111111111]"
 
 /* ---- fixtures ------------------------------------------------------------------------------ */
 
@@ -66,6 +71,15 @@ static int s_group_setup(long propagation_ms) {
     }
     rdsbk_diagnostics_clean_up(&d);
     rdsbk_topology_free(t);
+    s_g.legacy_statement = (struct rdsbk_resource){
+        .address = S_LEGACY_STATEMENT,
+        .type = RDSBK_RT_EVENTS_PERMISSION,
+        .account = B,
+        .region = RB,
+        .name = "rdsbk-local-demo-" A,
+        .desired = cJSON_Parse("{\"statement_id\": \"rdsbk-local-demo-" A "\", \"principal\": "
+                               "\"" A "\", \"action\": \"events:PutEvents\"}"),
+    };
     o.iam_propagation_ms = propagation_ms;
     /* RDSBK_TEST_FAULT_RATE=0.05: the same cases through throttling and 5xx answers (by hand;
      * slower, as every fault costs a retry delay) */
@@ -98,6 +112,7 @@ static int s_teardown(void **state) {
     rdsbk_client_free(s_g.b);
     emu_harness_stop(s_g.emu);
     rdsbk_graph_free(s_g.graph);
+    cJSON_Delete(s_g.legacy_statement.desired);
     memset(&s_g, 0, sizeof(s_g));
     return 0;
 }
@@ -118,6 +133,9 @@ static const char *s_lookup(const char *address, const char *attr, void *payload
 
 static const struct rdsbk_resource *s_resource(const char *address) {
     const struct rdsbk_resource *r = rdsbk_graph_find(s_g.graph, address);
+
+    if (!r && strcmp(address, S_LEGACY_STATEMENT) == 0)
+        r = &s_g.legacy_statement;
     if (!r)
         fail_msg("no resource %s in the graph", address);
     return r;
@@ -702,6 +720,45 @@ static void test_events_permission(void **state) {
                 s_desired("backup.events_permission[111111111111]"), changes, 2);
 }
 
+/* ---- events_bus, and a rule and target on it ----------------------------------------------- */
+
+/* Another account admitted: the statement's principals, one more. */
+static void s_bus_admits_another(cJSON *d) {
+    cJSON *st =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "policy"), "Statement"), 0);
+    cJSON *roots = cJSON_GetObjectItem(cJSON_GetObjectItem(st, "Principal"), "AWS");
+
+    assert_true(cJSON_IsArray(roots));
+    assert_true(cJSON_AddItemToArray(roots, cJSON_CreateString("arn:aws:iam::333333333333:root")));
+}
+
+static void test_events_bus(void **state) {
+    static const struct s_change changes[] = {{"policy", s_bus_admits_another},
+                                              {"tags added and changed", s_change_tags},
+                                              {"tag removed", s_drop_tag}};
+    (void)state;
+    s_lifecycle(s_g.b, "backup.events_bus.bus", s_desired("backup.events_bus.bus"), changes,
+                sizeof(changes) / sizeof(changes[0]));
+}
+
+/* The backup-copy rule and its target live on the stack's bus: read, changed and deleted
+ * there, never on the default bus. */
+static void test_events_rule_on_bus(void **state) {
+    static const struct s_change rule_changes[] = {{"description", s_change_description},
+                                                   {"state", s_rule_disabled},
+                                                   {"tags added and changed", s_change_tags}};
+    static const struct s_change target_changes[] = {{"arn", s_target_lambda}};
+    (void)state;
+
+    s_prerequisite(s_g.b, "backup.events_bus.bus");
+    s_lifecycle(s_g.b, "backup.events_rule.backup_copy",
+                s_desired("backup.events_rule.backup_copy"), rule_changes,
+                sizeof(rule_changes) / sizeof(rule_changes[0]));
+    s_prerequisite(s_g.b, "backup.events_rule.backup_copy");
+    s_lifecycle(s_g.b, "backup.events_target.backup_copy",
+                s_desired("backup.events_target.backup_copy"), target_changes, 1);
+}
+
 /* ---- lambda_function ----------------------------------------------------------------------- */
 
 static void s_fn_timeout(cJSON *d) {
@@ -928,6 +985,8 @@ static void test_remove_missing(void **state) {
         {"account[111111111111].events_rule.share", NULL, 0},
         {"account[111111111111].events_target.to_backup", NULL, RDSBK_ENOTFOUND},
         {"backup.events_permission[111111111111]", NULL, RDSBK_ENOTFOUND},
+        {"backup.events_bus.bus", NULL, 0}, /* DeleteEventBus does not tell, as on AWS */
+        {"backup.events_rule.backup_copy", NULL, RDSBK_ENOTFOUND}, /* on a bus that is not */
         {"account[111111111111].lambda_function.share", NULL, RDSBK_ENOTFOUND},
         {"account[111111111111].lambda_permission.share", NULL, RDSBK_ENOTFOUND},
     };
@@ -1008,6 +1067,8 @@ int main(void) {
         cmocka_unit_test_setup(test_events_target, s_reset),
         cmocka_unit_test_setup(test_events_target_failed_entry, s_reset),
         cmocka_unit_test_setup(test_events_permission, s_reset),
+        cmocka_unit_test_setup(test_events_bus, s_reset),
+        cmocka_unit_test_setup(test_events_rule_on_bus, s_reset),
         cmocka_unit_test_setup(test_lambda_function, s_reset),
         cmocka_unit_test_setup(test_lambda_permission, s_reset),
         cmocka_unit_test_setup(test_parallel, s_reset),

@@ -64,7 +64,19 @@ int rdsbk_events_put_permission(struct rdsbk_client *client,
                                 const struct rdsbk_events_put_permission_input *in);
 int rdsbk_events_remove_permission(struct rdsbk_client *client, const char *statement_id,
                                    const char *bus, bool remove_all);
-/* DescribeEventBus: {Name, Arn, Policy (JSON text, absent when none)}. */
+struct rdsbk_events_create_event_bus_input {
+    const char *name; /* required; a custom bus: not "default" */
+    const struct rdsbk_tag *tags;
+    size_t n_tags;
+};
+
+/* CreateEventBus: *arn_out the bus's ARN (caller frees). DeleteEventBus: a custom bus only. */
+int rdsbk_events_create_event_bus(char **arn_out, struct rdsbk_client *client,
+                                  const struct rdsbk_events_create_event_bus_input *in);
+int rdsbk_events_delete_event_bus(struct rdsbk_client *client, const char *name);
+
+/* DescribeEventBus (`bus` a name or ARN; NULL: the default bus): {Name, Arn, Policy (JSON text,
+ * absent when none)}. */
 int rdsbk_events_describe_event_bus(cJSON **out, struct rdsbk_client *client, const char *bus);
 
 /* PutEvents: `entries` a cJSON array of {Source, DetailType, Detail, EventBusName, ...}; *out
