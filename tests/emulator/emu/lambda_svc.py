@@ -303,7 +303,8 @@ class LambdaService:
 
     # Who delivers to a destination or dead-letter target: the function's execution role, with
     # this action (IAM's name, and the API call Lambda's refusal names).
-    _DELIVERY_ACTIONS = {"sns": ("sns:Publish", "Publish"), "sqs": ("sqs:SendMessage", "SendMessage"),
+    _DELIVERY_ACTIONS = {"sns": ("sns:Publish", "Publish"),
+                         "sqs": ("sqs:SendMessage", "SendMessage"),
                          "lambda": ("lambda:InvokeFunction", "InvokeFunction"),
                          "events": ("events:PutEvents", "PutEvents")}
 

@@ -110,7 +110,8 @@ def _message_bytes(message, attributes):
     n = len(message.encode("utf-8"))
     for name, value in (attributes or {}).items():
         n += len(name.encode("utf-8")) + len(value.get("DataType", "").encode("utf-8"))
-        n += len((value.get("StringValue") or "").encode("utf-8")) + len(value.get("BinaryValue") or b"")
+        n += len((value.get("StringValue") or "").encode("utf-8"))
+        n += len(value.get("BinaryValue") or b"")
     return n
 
 
