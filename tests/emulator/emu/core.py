@@ -1,7 +1,8 @@
 """Core of the local AWS emulator: HTTP server, SigV4 verification, model-driven protocols.
 
-Owner: H3. Services (emu/iam.py, sts.py, kms.py by H3; events.py, lambda_svc.py, rds.py by H4)
-code against the interface below and never touch HTTP, XML or JSON themselves.
+Owner: H3. Services (emu/iam.py, sts.py, kms.py by H3; events.py, lambda_svc.py, rds.py by H4;
+logs.py, sns.py, sqs.py) code against the interface below and never touch HTTP, XML or JSON
+themselves.
 
 Interface for services
 ----------------------
