@@ -97,6 +97,8 @@ MUTATING_PREFIXES = (
     "Disassociate", "Replicate", "Import", "Promote", "Failover", "Purchase", "Authorize",
     "Change", "Generate", "Encrypt", "Decrypt", "ReEncrypt", "Sign", "Assume", "Deactivate",
     "Activate", "Register", "Deregister", "Rotate",
+    # SNS and SQS; ReceiveMessage too: it hides what it returns for the visibility timeout
+    "Subscribe", "Unsubscribe", "Confirm", "Send", "Purge", "Receive",
 )
 NON_MUTATING = {"TestEventPattern"}
 FAULT_KINDS = ("throttle", "500", "503", "reset", "hang")
