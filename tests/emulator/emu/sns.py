@@ -51,7 +51,7 @@ import json
 import re
 import uuid
 
-from .core import AwsError, iso8601, partition_of
+from .core import AwsError, iso8601
 from .events import arn_parts, err_text
 from .iam import PolicyError, evaluate_resource_policy, parse_policy
 
