@@ -61,7 +61,9 @@ def code_of(cm):
     return cm.exception.response["Error"]["Code"]
 
 
-class LambdaTest(EmulatorCase):
+class _LambdaCase(EmulatorCase):
+    """A role for functions and helpers to make and invoke them."""
+
     def setUp(self):
         super().setUp()
         self.h.control("POST", "/_emu/lambda-config", {"retry_delays_s": [0.1, 0.1],
@@ -91,6 +93,8 @@ class LambdaTest(EmulatorCase):
         out = self.lam.invoke(FunctionName=name, Payload=json.dumps(payload).encode(), **kw)
         return out, json.loads(out["Payload"].read())
 
+
+class LambdaTest(_LambdaCase):
     # -------------------------------------------------------------- create
     def test_create_defaults_and_states(self):
         data = make_zip()
@@ -384,6 +388,218 @@ class LambdaTest(EmulatorCase):
             self.lam.get_function(FunctionName="one")
         self.assertEqual(code_of(cm), "ResourceNotFoundException")
         self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 404)
+
+
+def statement(action, resource):
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": action, "Resource": resource}]})
+
+
+class AsyncFailureTest(_LambdaCase):
+    """What becomes of an asynchronous invocation: retries, then the on-failure destination
+    (AWS's invocation record) or the dead-letter queue (the event), sent as the execution role."""
+
+    def setUp(self):
+        super().setUp()
+        self.sns = self.h.client("sns", ACCOUNT_A, R)
+        self.sqs = self.h.client("sqs", ACCOUNT_A, R)
+        self.topic = self.sns.create_topic(Name="failures")["TopicArn"]
+
+    def queue(self, name, client=None, account=ACCOUNT_A):
+        url = (client or self.sqs).create_queue(QueueName=name)["QueueUrl"]
+        return url, "arn:aws:sqs:%s:%s:%s" % (R, account, name)
+
+    def allow(self, action, resource, name="deliver"):
+        self.iam.put_role_policy(RoleName="fn-role", PolicyName=name,
+                                 PolicyDocument=statement(action, resource))
+
+    def fire(self, payload, name="fn"):
+        self.lam.invoke(FunctionName=name, InvocationType="Event",
+                        Payload=json.dumps(payload).encode())
+        self.wait()
+
+    def failed(self):
+        return self.h.control("GET", "/_emu/failed-deliveries")[1]["failed_deliveries"]
+
+    def published(self):
+        return self.h.control("GET", "/_emu/sns/messages")[1]
+
+    def test_event_invoke_config_api(self):
+        self.create()
+        raw = self.h.client("lambda", ACCOUNT_A, R, validate=False)
+        with self.assertRaises(ClientError) as cm:
+            self.lam.get_function_event_invoke_config(FunctionName="fn")
+        self.assertEqual(code_of(cm), "ResourceNotFoundException")
+        for bad in ({"MaximumRetryAttempts": 3}, {"MaximumEventAgeInSeconds": 59}):
+            with self.subTest(bad=bad), self.assertRaises(ClientError) as cm:
+                raw.put_function_event_invoke_config(FunctionName="fn", **bad)
+            self.assertEqual(code_of(cm), "ValidationException")
+        with self.assertRaises(ClientError) as cm:
+            self.lam.put_function_event_invoke_config(FunctionName="fn", DestinationConfig={
+                "OnFailure": {"Destination": "arn:aws:iam::%s:role/x" % ACCOUNT_A}})
+        self.assertEqual(code_of(cm), "InvalidParameterValueException")
+        # the execution role must be allowed to deliver, as Lambda checks when it is set
+        with self.assertRaises(ClientError) as cm:
+            self.lam.put_function_event_invoke_config(FunctionName="fn", DestinationConfig={
+                "OnFailure": {"Destination": self.topic}})
+        self.assertEqual(code_of(cm), "InvalidParameterValueException")
+        self.assertIn("does not have permissions to call Publish on " + self.topic,
+                      str(cm.exception))
+        self.allow("sns:Publish", self.topic)
+        out = self.lam.put_function_event_invoke_config(
+            FunctionName="fn", MaximumRetryAttempts=1,
+            DestinationConfig={"OnFailure": {"Destination": self.topic}})
+        self.assertEqual(out["FunctionArn"],
+                         "arn:aws:lambda:%s:%s:function:fn:$LATEST" % (R, ACCOUNT_A))
+        self.assertEqual(out["MaximumRetryAttempts"], 1)
+        out = self.lam.update_function_event_invoke_config(FunctionName="fn",
+                                                           MaximumEventAgeInSeconds=600)
+        self.assertEqual((out["MaximumRetryAttempts"], out["MaximumEventAgeInSeconds"],
+                          out["DestinationConfig"]["OnFailure"]["Destination"]),
+                         (1, 600, self.topic))
+        out = self.lam.put_function_event_invoke_config(FunctionName="fn",
+                                                        MaximumRetryAttempts=0)
+        self.assertNotIn("MaximumEventAgeInSeconds", out)   # Put replaces everything
+        self.assertEqual(len(self.lam.list_function_event_invoke_configs(
+            FunctionName="fn")["FunctionEventInvokeConfigs"]), 1)
+        self.lam.delete_function_event_invoke_config(FunctionName="fn")
+        with self.assertRaises(ClientError) as cm:
+            self.lam.delete_function_event_invoke_config(FunctionName="fn")
+        self.assertEqual(code_of(cm), "ResourceNotFoundException")
+
+    def test_on_failure_destination_gets_the_invocation_record(self):
+        self.create()
+        self.allow("sns:Publish", self.topic)
+        self.lam.put_function_event_invoke_config(FunctionName="fn", DestinationConfig={
+            "OnFailure": {"Destination": self.topic}})
+        self.fire({"mode": "fail", "snapshot": "db1"})
+        attempts = [x for x in self.logs() if x["status"] != "success"]
+        self.assertEqual([x["attempt"] for x in attempts], [0, 1, 2])   # two retries
+        self.assertEqual(self.failed(), [])
+        sent = self.published()
+        self.assertEqual(len(sent), 1)
+        self.assertEqual(sent[0]["topic_arn"], self.topic)
+        record = json.loads(sent[0]["message"])
+        self.assertEqual(record["version"], "1.0")
+        self.assertRegex(record["timestamp"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        self.assertEqual(record["requestContext"], {
+            "requestId": attempts[0]["request_id"],
+            "functionArn": "arn:aws:lambda:%s:%s:function:fn:$LATEST" % (R, ACCOUNT_A),
+            "condition": "RetriesExhausted", "approximateInvokeCount": 3})
+        self.assertEqual(record["requestPayload"], {"mode": "fail", "snapshot": "db1"})
+        self.assertEqual(record["responseContext"], {"statusCode": 200,
+                                                     "executedVersion": "$LATEST",
+                                                     "functionError": "Unhandled"})
+        self.assertEqual(record["responsePayload"]["errorMessage"], "boom")
+        self.assertEqual(record["responsePayload"]["errorType"], "ValueError")
+        # without sns:Publish on the topic any more, the record is a failed delivery
+        self.iam.delete_role_policy(RoleName="fn-role", PolicyName="deliver")
+        self.fire({"mode": "fail"})
+        self.assertEqual(len(self.published()), 1)
+        failed = self.failed()
+        self.assertEqual(len(failed), 1)
+        self.assertEqual(failed[0]["target_arn"], self.topic)
+        self.assertIn("AuthorizationError", failed[0]["reason"])
+        self.assertIn("identity-based policy", failed[0]["reason"])
+
+    def test_cross_account_destination_needs_the_topic_policy(self):
+        self.create()
+        sns_b = self.h.client("sns", ACCOUNT_B, R)
+        topic_b = sns_b.create_topic(Name="central")["TopicArn"]
+        self.allow("sns:Publish", topic_b)
+        self.lam.put_function_event_invoke_config(FunctionName="fn", MaximumRetryAttempts=0,
+                                                  DestinationConfig={
+                                                      "OnFailure": {"Destination": topic_b}})
+        self.fire({"mode": "fail"})
+        self.assertEqual(self.published(), [])
+        self.assertIn("resource-based policy", self.failed()[0]["reason"])
+        sns_b.set_topic_attributes(TopicArn=topic_b, AttributeName="Policy", AttributeValue=(
+            json.dumps({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"AWS": self.role}, "Action": "sns:Publish",
+                "Resource": topic_b}]})))
+        self.fire({"mode": "fail"})
+        record = json.loads(self.published()[0]["message"])
+        self.assertEqual(record["requestContext"]["approximateInvokeCount"], 1)
+
+    def test_dead_letter_queue_gets_the_event(self):
+        url, arn = self.queue("dlq")
+        with self.assertRaises(ClientError) as cm:
+            self.create(DeadLetterConfig={"TargetArn": arn})
+        self.assertEqual(code_of(cm), "InvalidParameterValueException")
+        self.assertIn("does not have permissions to call SendMessage on SQS", str(cm.exception))
+        self.allow("sqs:SendMessage", arn)
+        out = self.create(DeadLetterConfig={"TargetArn": arn})
+        self.assertEqual(out["DeadLetterConfig"], {"TargetArn": arn})
+        self.fire({"mode": "fail", "n": 1})
+        got = self.sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"])["Messages"]
+        self.assertEqual(json.loads(got[0]["Body"]), {"mode": "fail", "n": 1})
+        attrs = got[0]["MessageAttributes"]
+        request_id = [x for x in self.logs() if x["status"] != "success"][0]["request_id"]
+        self.assertEqual(attrs["RequestID"], {"StringValue": request_id, "DataType": "String"})
+        self.assertEqual(attrs["ErrorCode"], {"StringValue": "200", "DataType": "Number"})
+        self.assertIn("boom", attrs["ErrorMessage"]["StringValue"])
+        self.assertEqual(self.failed(), [])
+        # an SNS topic as the dead-letter queue, set with UpdateFunctionConfiguration
+        self.allow("sns:Publish", self.topic, name="dlq-topic")
+        self.lam.update_function_configuration(FunctionName="fn",
+                                               DeadLetterConfig={"TargetArn": self.topic})
+        self.wait()
+        self.fire({"mode": "fail", "n": 2})
+        self.assertEqual(json.loads(self.published()[0]["message"]), {"mode": "fail", "n": 2})
+        self.lam.update_function_configuration(FunctionName="fn",
+                                               DeadLetterConfig={"TargetArn": ""})
+        self.wait()
+        self.assertNotIn("DeadLetterConfig", self.lam.get_function_configuration(
+            FunctionName="fn"))
+        self.fire({"mode": "fail", "n": 3})   # nowhere to go: recorded as before
+        self.assertIn("ValueError: boom", self.failed()[0]["reason"])
+
+    def test_success_destination_retry_count_and_event_age(self):
+        url, arn = self.queue("results")
+        self.create()
+        self.allow("sqs:SendMessage", arn)
+        self.lam.put_function_event_invoke_config(
+            FunctionName="fn", MaximumRetryAttempts=0, DestinationConfig={
+                "OnSuccess": {"Destination": arn}, "OnFailure": {"Destination": arn}})
+        self.fire({"mode": "echo"})
+        self.fire({"mode": "fail"})
+        self.assertEqual(len([x for x in self.logs() if x["status"] != "success"]), 1)
+        got = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        records = sorted((json.loads(m["Body"]) for m in got),
+                         key=lambda r: r["requestContext"]["condition"])
+        self.assertEqual([r["requestContext"]["condition"] for r in records],
+                         ["RetriesExhausted", "Success"])
+        self.assertEqual(records[1]["responseContext"], {"statusCode": 200,
+                                                         "executedVersion": "$LATEST"})
+        self.assertEqual(records[1]["responsePayload"], {"echo": {"mode": "echo"}})
+        for m in got:
+            self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        # a retry due after the event's maximum age: EventAgeExceeded, no second attempt
+        self.h.control("POST", "/_emu/lambda-config", {"retry_delays_s": [120, 120]})
+        self.lam.put_function_event_invoke_config(
+            FunctionName="fn", MaximumEventAgeInSeconds=60,
+            DestinationConfig={"OnFailure": {"Destination": arn}})
+        self.lam.invoke(FunctionName="fn", InvocationType="Event",
+                        Payload=json.dumps({"mode": "fail"}).encode())
+        self.h.advance(130)
+        self.assertEqual(len([x for x in self.logs() if x["status"] != "success"]), 2)
+        record = json.loads(self.sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])
+        self.assertEqual((record["requestContext"]["condition"],
+                          record["requestContext"]["approximateInvokeCount"]),
+                         ("EventAgeExceeded", 1))
+
+    def test_destinations_not_emulated_are_recorded(self):
+        self.create("target")
+        self.create()
+        target = "arn:aws:lambda:%s:%s:function:target" % (R, ACCOUNT_A)
+        self.allow("lambda:InvokeFunction", target)
+        self.lam.put_function_event_invoke_config(FunctionName="fn", MaximumRetryAttempts=0,
+                                                  DestinationConfig={
+                                                      "OnFailure": {"Destination": target}})
+        self.fire({"mode": "fail"})
+        failed = self.failed()
+        self.assertEqual([f["target_arn"] for f in failed], [target])
+        self.assertIn("destination type not emulated", failed[0]["reason"])
 
 
 if __name__ == "__main__":

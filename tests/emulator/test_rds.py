@@ -713,5 +713,108 @@ class RdsTest(EmulatorCase):
         self.assertEqual(code_of(cm), "AccessDenied")
         self.assertIn("rds:DescribeAccountAttributes", str(cm.exception))
 
+    # ------------------------------------------------ events lost, copies that take time
+    def test_automated_snapshot_without_its_event(self):
+        rule = self.sink_rule(ACCOUNT_A, RA, {"source": ["aws.rds"]}, "all")
+        self.automated("db1", emit_event=False)
+        self.automated("aurora1", cluster=True, emit_event=False)
+        self.wait()
+        self.assertEqual(self.deliveries(rule), [])   # neither creating nor created
+        snap = self.rds_a.describe_db_snapshots(SnapshotType="automated")["DBSnapshots"][0]
+        self.assertEqual(snap["Status"], "available")
+        cl = self.rds_a.describe_db_cluster_snapshots(SnapshotType="automated")[
+            "DBClusterSnapshots"][0]
+        self.assertEqual(cl["Status"], "available")
+        self.automated("db1")   # the default still emits both
+        self.wait()
+        self.assertEqual(len(self.deliveries(rule)), 2)
+        status, out = self.h.control("POST", "/_emu/rds/automated-snapshot", {
+            "account": ACCOUNT_A, "region": RA, "db_instance": "db1", "emit_event": "no"})
+        self.assertEqual(status, 400, out)
+
+    def test_copy_duration_on_aws_time(self):
+        src = self.automated()
+        cluster = self.automated("aurora1", cluster=True)
+        self.wait()
+        key = self.key(ACCOUNT_A, RB)
+        done = self.sink_rule(ACCOUNT_A, RB, {"detail": {"EventID": ["RDS-EVENT-0060"]}}, "done")
+        status, cfg = self.h.control("POST", "/_emu/rds/config", {"copy_duration_s": 3600})
+        self.assertEqual((status, cfg["copy_duration_s"], cfg["max_cross_region_copies"]),
+                         (200, 3600, 20))
+        copy = self.rds_ab.copy_db_snapshot(SourceDBSnapshotIdentifier=src["arn"],
+                                            TargetDBSnapshotIdentifier="db1-x",
+                                            KmsKeyId=key)["DBSnapshot"]
+        self.assertEqual((copy["Status"], copy["PercentProgress"]), ("copying", 0))
+        ccopy = self.rds_a.copy_db_cluster_snapshot(
+            SourceDBClusterSnapshotIdentifier=cluster["snapshot_id"],
+            TargetDBClusterSnapshotIdentifier="aurora1-x")["DBClusterSnapshot"]
+        self.assertEqual(ccopy["Status"], "creating")   # a same-Region copy
+        self.h.advance(1800)   # half way: still copying, and says so
+
+        def state():
+            snap = self.rds_ab.describe_db_snapshots(DBSnapshotIdentifier="db1-x")[
+                "DBSnapshots"][0]
+            return snap["Status"], snap["PercentProgress"]
+        status, progress = state()
+        self.assertEqual(status, "copying")
+        self.assertTrue(45 <= progress <= 55, progress)
+        self.assertEqual(self.deliveries(done), [])
+        self.assertEqual(self.rds_a.describe_db_cluster_snapshots(
+            DBClusterSnapshotIdentifier="aurora1-x")["DBClusterSnapshots"][0]["Status"],
+            "creating")
+        self.h.advance(1801)
+        self.assertEqual(state(), ("available", 100))
+        self.assertEqual(len(self.deliveries(done)), 1)   # its completion event, once
+        self.assertEqual(self.rds_a.describe_db_cluster_snapshots(
+            DBClusterSnapshotIdentifier="aurora1-x")["DBClusterSnapshots"][0]["Status"],
+            "available")
+        # a reset restores the defaults
+        self.h.control("POST", "/_emu/reset")
+        cfg = self.h.control("GET", "/_emu/rds/config")[1]
+        self.assertEqual((cfg["copy_duration_s"], cfg["max_cross_region_copies"]), (0, 20))
+        status, out = self.h.control("POST", "/_emu/rds/config", {"copy_duration_s": -1})
+        self.assertEqual(status, 400, out)
+
+    def test_cross_region_copies_in_flight_are_limited(self):
+        src = self.automated()
+        cluster = self.automated("aurora1", cluster=True)
+        local = self.automated("dbb", region=RB)
+        self.wait()
+        key = self.key(ACCOUNT_A, RB)
+        self.h.control("POST", "/_emu/rds/config", {"copy_duration_s": 300,
+                                                    "max_cross_region_copies": 2})
+
+        def copy(name):
+            return self.rds_ab.copy_db_snapshot(SourceDBSnapshotIdentifier=src["arn"],
+                                                TargetDBSnapshotIdentifier=name, KmsKeyId=key)
+        copy("c1")
+        self.h.advance(200)
+        copy("c2")
+        with self.assertRaises(ClientError) as cm:
+            copy("c3")
+        self.assertEqual(code_of(cm), "SnapshotQuotaExceeded")
+        self.assertEqual(cm.exception.response["Error"]["Message"],
+                         "Cannot copy more than 2 snapshots across regions")
+        with self.assertRaises(ClientError) as cm:   # cluster snapshots count the same
+            self.rds_ab.copy_db_cluster_snapshot(
+                SourceDBClusterSnapshotIdentifier=cluster["arn"],
+                TargetDBClusterSnapshotIdentifier="cl1", KmsKeyId=key)
+        self.assertEqual(code_of(cm), "SnapshotQuotaExceeded")
+        # same-Region copies do not count, nor do other destination Regions or accounts
+        self.rds_ab.copy_db_snapshot(SourceDBSnapshotIdentifier=local["snapshot_id"],
+                                     TargetDBSnapshotIdentifier="local-copy")
+        self.rds_a.copy_db_snapshot(SourceDBSnapshotIdentifier=src["snapshot_id"],
+                                    TargetDBSnapshotIdentifier="in-a")
+        self.h.advance(101)   # c1 is done, c2 is not: one more may start
+        copy("c3")
+        with self.assertRaises(ClientError) as cm:
+            copy("c4")
+        self.assertEqual(code_of(cm), "SnapshotQuotaExceeded")
+        self.h.advance(300)
+        statuses = {s["DBSnapshotIdentifier"]: s["Status"] for s in
+                    self.rds_ab.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]}
+        self.assertEqual(statuses, {"c1": "available", "c2": "available", "c3": "available",
+                                    "local-copy": "available"})
+
 if __name__ == "__main__":
     unittest.main(warnings="ignore")

@@ -19,3 +19,7 @@ set_tests_properties(emulator.kms PROPERTIES TIMEOUT 120)
 
 add_test(NAME emulator.logs COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_logs.py)
 set_tests_properties(emulator.logs PROPERTIES TIMEOUT 120)
+add_test(NAME emulator.sns COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_sns.py)
+set_tests_properties(emulator.sns PROPERTIES TIMEOUT 120)
+add_test(NAME emulator.sqs COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_sqs.py)
+set_tests_properties(emulator.sqs PROPERTIES TIMEOUT 120)

@@ -1,7 +1,8 @@
 """Core of the local AWS emulator: HTTP server, SigV4 verification, model-driven protocols.
 
-Owner: H3. Services (emu/iam.py, sts.py, kms.py by H3; events.py, lambda_svc.py, rds.py by H4)
-code against the interface below and never touch HTTP, XML or JSON themselves.
+Owner: H3. Services (emu/iam.py, sts.py, kms.py by H3; events.py, lambda_svc.py, rds.py by H4;
+logs.py, sns.py, sqs.py) code against the interface below and never touch HTTP, XML or JSON
+themselves.
 
 Interface for services
 ----------------------
@@ -70,7 +71,7 @@ import botocore.model
 import botocore.session
 from botocore.compat import HTTPHeaders
 
-SERVICE_NAMES = ("iam", "sts", "kms", "events", "lambda", "rds", "logs")
+SERVICE_NAMES = ("iam", "sts", "kms", "events", "lambda", "rds", "logs", "sns", "sqs")
 # Module name for each service (lambda is a Python keyword).
 SERVICE_MODULES = {
     "iam": "iam",
@@ -80,6 +81,8 @@ SERVICE_MODULES = {
     "lambda": "lambda_svc",
     "rds": "rds",
     "logs": "logs",
+    "sns": "sns",
+    "sqs": "sqs",
 }
 # Output members AWS returns today that the installed botocore model predates (python3-botocore
 # 1.29): added to the emulator's copy of the model, only where the model lacks them, so that the
@@ -94,6 +97,8 @@ MUTATING_PREFIXES = (
     "Disassociate", "Replicate", "Import", "Promote", "Failover", "Purchase", "Authorize",
     "Change", "Generate", "Encrypt", "Decrypt", "ReEncrypt", "Sign", "Assume", "Deactivate",
     "Activate", "Register", "Deregister", "Rotate",
+    # SNS and SQS; ReceiveMessage too: it hides what it returns for the visibility timeout
+    "Subscribe", "Unsubscribe", "Confirm", "Send", "Purge", "Receive",
 )
 NON_MUTATING = {"TestEventPattern"}
 FAULT_KINDS = ("throttle", "500", "503", "reset", "hang")
@@ -1464,7 +1469,7 @@ class Emulator:
     def _validation_error(self, service, kind, message):
         protocol = self._protocol(service)
         if protocol == "query":
-            if service == "rds":
+            if service in ("rds", "sqs"):  # both answer MissingParameter / InvalidParameterValue
                 if kind == "missing":
                     return AwsError("MissingParameter", message, 400)
                 return AwsError("InvalidParameterValue", message, 400)
@@ -1635,7 +1640,7 @@ class Emulator:
         _check_constraints(op.input_shape, params, "", errors)
         if errors:
             missing = all("must not be null" in e for e in errors)
-            if service == "rds" and missing:
+            if service in ("rds", "sqs") and missing:
                 first = re.search(r"at '([^']+)'", errors[0]).group(1)
                 name = first[:1].upper() + first[1:]
                 raise self._validation_error(service, "missing", "The request must contain the parameter %s" % name)
@@ -1778,7 +1783,10 @@ class Emulator:
         if t == "list":
             item = shape.member.serialization.get("name", "member")
             if shape.serialization.get("flattened"):
-                return "".join(self._xml_value(shape.member, v, name) for v in value)
+                # each item is an element of its own, named as the member shape says if it has a
+                # name (SQS's <Message>, <QueueUrl>), else as the list
+                item = shape.member.serialization.get("name", name)
+                return "".join(self._xml_value(shape.member, v, item) for v in value)
             return "<%s>%s</%s>" % (name, "".join(self._xml_value(shape.member, v, item) for v in value), name)
         if t == "map":
             kname = shape.key.serialization.get("name", "key")

@@ -5,6 +5,10 @@ Owner: H3. Cross-service helpers for RDS (H4):
       -> key ARN, or raises AwsError (NotFoundException, AccessDeniedException,
          KMSInvalidStateException, DisabledException)
   default_key(account, region, "rds") -> key ARN of the AWS-managed aws/rds key (created on use)
+For SNS and SQS (server-side encryption of topics and queues):
+  key_arn(account, region, key_ref) -> the ARN of the key a topic's or queue's KmsMasterKeyId names
+  check_service_use(service_principal, key_arn, action, context=None) -> key ARN, or raises: the
+      key policy alone decides for a service principal
 
 Authorisation follows AWS: every operation on a key needs the key policy to allow the caller. A
 statement whose principal is the key's account root delegates to IAM (a role then also needs an
@@ -225,6 +229,38 @@ class KmsService:
             if not ok:
                 raise AwsError("AccessDeniedException", "User: %s is not authorized to perform: %s on resource: "
                                "%s %s" % (principal_arn, action, key["Arn"], why), status=400)
+            return key["Arn"]
+
+    def key_arn(self, account, region, key_ref):
+        """The ARN of the key that key_ref (id, ARN, alias name or ARN) names in the account and
+        Region of the resource that holds it (an SNS topic's or SQS queue's KmsMasterKeyId), or
+        raises NotFoundException. alias/aws/sns and alias/aws/sqs name those services' AWS-managed
+        keys, made on first use as AWS makes them."""
+        with self.emu.lock:
+            m = re.match(r"^(?:arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:)?alias/aws/(sns|sqs)$", key_ref)
+            if m is not None:
+                self.default_key(account, region, m.group(1))
+            return self._resolve(account, region, key_ref)["Arn"]
+
+    def check_service_use(self, service_principal, key_arn, action, context=None):
+        """May a service principal (sns.amazonaws.com delivering to an encrypted queue,
+        events.amazonaws.com publishing to an encrypted topic) use the key for action? Only the key
+        policy can say so (a service has no identity policies). -> key ARN, or raises AwsError."""
+        with self.emu.lock:
+            m = KEY_ARN_RE.match(key_arn)
+            if m is None:
+                raise AwsError("NotFoundException", "Invalid arn %s" % key_arn)
+            key = self._resolve(m.group(3), m.group(2), key_arn)
+            self._check_state(key)
+            cond = {"aws:PrincipalServiceName": service_principal, "aws:RequestedRegion": m.group(2)}
+            cond.update(context or {})
+            decision, _how = evaluate_resource_policy(json.loads(key["Policy"]), {"service": service_principal},
+                                                      action, key["Arn"], cond)
+            if decision != "allow":
+                why = ("with an explicit deny in a resource-based policy" if decision == "deny" else
+                       "because no resource-based policy allows the %s action" % action)
+                raise AwsError("AccessDeniedException", "User: %s is not authorized to perform: %s on "
+                               "resource: %s %s" % (service_principal, action, key["Arn"], why), status=400)
             return key["Arn"]
 
     def default_key(self, account, region, service="rds"):

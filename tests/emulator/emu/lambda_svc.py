@@ -8,6 +8,18 @@ Owner: H4.  Cross-service API (called by events.py):
                                principal="events.amazonaws.com")
         raises AwsError when the function does not exist or its resource policy does not let
         `principal` (with that SourceArn / SourceAccount) lambda:InvokeFunction.
+Asynchronous invocations (Invoke with Event, EventBridge, SNS) are retried as the function's event
+invoke config says (Put/Get/Update/Delete/ListFunctionEventInvokeConfig(s): MaximumRetryAttempts,
+2 by default, after retry_delays_s; MaximumEventAgeInSeconds, 6 hours by default, checked when a
+retry comes due). Then a success goes to the OnSuccess destination and a failure
+("RetriesExhausted" or "EventAgeExceeded") to the OnFailure destination, as AWS's invocation
+record (version 1.0, requestContext, requestPayload, responseContext, responsePayload), and to
+the DeadLetterConfig target (CreateFunction / UpdateFunctionConfiguration), as the event itself
+with RequestID, ErrorCode and ErrorMessage message attributes. Both are sent as the function's
+execution role, which must be allowed sns:Publish / sqs:SendMessage on the target (checked when
+they are configured, as Lambda does, and again at delivery); a refused delivery, and any to a
+Lambda, EventBridge or S3 destination (accepted, not delivered), is recorded as a failed
+delivery. A failure with neither destination nor dead-letter queue is recorded as before.
 Control routes: GET /_emu/lambda-logs -> {"logs": [...]} (every invocation: function,
 request_id, status, duration_ms, log, result, attempt); POST /_emu/lambda-config
 {"retry_delays_s": [a, b], "settle_s": s} tunes async retry delays and the Pending ->
@@ -46,6 +58,7 @@ _RESERVED_ENV = ("_HANDLER", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_
                  "AWS_LAMBDA_FUNCTION_VERSION", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID",
                  "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_LAMBDA_RUNTIME_API",
                  "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR")
+DEFAULT_MAX_EVENT_AGE_S = 21600   # six hours
 ROLE_NOT_ASSUMABLE = "The role defined for the function cannot be assumed by Lambda."
 
 # Runs inside an execution environment (a /usr/bin/python3 subprocess that serves invocations
@@ -173,6 +186,12 @@ class _Env:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
+def _iso_ms(ts):
+    """ISO 8601 with milliseconds and Z, as invocation records stamp their time."""
+    dt = datetime.datetime.fromtimestamp(ts, datetime.timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (dt.microsecond // 1000)
+
+
 def _iso_lambda(ts):
     return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime(
         "%Y-%m-%dT%H:%M:%S.000+0000")
@@ -281,6 +300,60 @@ class LambdaService:
                                                   "lambda.amazonaws.com") or \
                 not iam.role_propagated(p["account"], role_arn):
             raise AwsError("InvalidParameterValueException", ROLE_NOT_ASSUMABLE)
+
+    # Who delivers to a destination or dead-letter target: the function's execution role, with
+    # this action (IAM's name, and the API call Lambda's refusal names).
+    _DELIVERY_ACTIONS = {"sns": ("sns:Publish", "Publish"),
+                         "sqs": ("sqs:SendMessage", "SendMessage"),
+                         "lambda": ("lambda:InvokeFunction", "InvokeFunction"),
+                         "events": ("events:PutEvents", "PutEvents")}
+
+    def _role_may(self, role_arn, target_arn):
+        """May the execution role make the delivery call to target_arn (identity policy)?"""
+        p = arn_parts(target_arn)
+        action = self._DELIVERY_ACTIONS[p["service"]][0]
+        account = (arn_parts(role_arn) or {}).get("account")
+        context = {"aws:PrincipalArn": role_arn, "aws:PrincipalAccount": account,
+                   "aws:PrincipalType": "AssumedRole", "aws:RequestedRegion": p["region"]}
+        return self.emu.services["iam"].is_allowed(account, role_arn, action, target_arn,
+                                                   context)
+
+    def _check_dead_letter(self, role_arn, config):
+        """DeadLetterConfig: an SNS topic or SQS queue the execution role may send to, as Lambda
+        checks when it is set. -> the target ARN, or None (none or "" removes it)."""
+        target = (config or {}).get("TargetArn")
+        if not target:
+            return None
+        p = arn_parts(target)
+        if p is None or p["service"] not in ("sns", "sqs") or \
+                not re.fullmatch(r"\d{12}", p["account"]):
+            raise AwsError("InvalidParameterValueException", "The provided target arn %s is "
+                           "invalid: a dead-letter queue is an SNS topic or an SQS queue."
+                           % target)
+        if not self._role_may(role_arn, target):
+            raise AwsError("InvalidParameterValueException", "The provided execution role does "
+                           "not have permissions to call %s on %s"
+                           % (self._DELIVERY_ACTIONS[p["service"]][1], p["service"].upper()))
+        return target
+
+    def _check_destinations(self, role_arn, config):
+        """DestinationConfig: OnSuccess / OnFailure destinations of a known kind that the
+        execution role may deliver to, as Lambda checks when they are set."""
+        for when in ("OnSuccess", "OnFailure"):
+            target = ((config or {}).get(when) or {}).get("Destination")
+            if not target:
+                continue
+            p = arn_parts(target)
+            kinds = ("sns", "sqs", "lambda", "events") + (("s3",) if when == "OnFailure" else ())
+            if p is None or p["service"] not in kinds:
+                raise AwsError("InvalidParameterValueException", "The destination ARN %s is "
+                               "invalid." % target)
+            if p["service"] == "s3":
+                continue   # a bucket: no delivery is emulated, nothing to check
+            if not self._role_may(role_arn, target):
+                raise AwsError("InvalidParameterValueException", "The function's execution role "
+                               "does not have permissions to call %s on %s"
+                               % (self._DELIVERY_ACTIONS[p["service"]][1], target))
 
     @staticmethod
     def _check_env(env):
@@ -397,6 +470,7 @@ class LambdaService:
             if params.get("Tags"):
                 ctx.authorize("lambda:TagResource", arn)
             self._check_role(ctx, params["Role"])
+            dlq = self._check_dead_letter(params["Role"], params.get("DeadLetterConfig"))
             key = (account, region, name)
             if key in self.functions:
                 raise AwsError("ResourceConflictException", "Function already exist: %s" % name,
@@ -412,9 +486,12 @@ class LambdaService:
             env = (params.get("Environment") or {}).get("Variables")
             if env:
                 cfg["Environment"] = {"Variables": dict(env)}
+            if dlq:
+                cfg["DeadLetterConfig"] = {"TargetArn": dlq}
             fn = {"key": key, "config": cfg, "policy": [], "tags": dict(params.get("Tags")
                                                                         or {}),
-                  "generation": 0, "account": account, "region": region}
+                  "generation": 0, "account": account, "region": region,
+                  "event_config": None}
             self._set_code(fn, code["ZipFile"])
             self.functions[key] = fn
             self._begin_update(fn, creating=True)
@@ -463,6 +540,16 @@ class LambdaService:
             if params.get("Role") and params["Role"] != fn["config"]["Role"]:
                 self._check_role(ctx, params["Role"])
             cfg = fn["config"]
+            if "DeadLetterConfig" in params:
+                # TargetArn "" (or none) removes it; a new one is checked against the role
+                dlq = self._check_dead_letter(params.get("Role") or cfg["Role"],
+                                              params["DeadLetterConfig"])
+                if dlq:
+                    cfg["DeadLetterConfig"] = {"TargetArn": dlq}
+                else:
+                    cfg.pop("DeadLetterConfig", None)
+            elif params.get("Role") and cfg.get("DeadLetterConfig"):
+                self._check_dead_letter(params["Role"], cfg["DeadLetterConfig"])
             for k in ("Role", "Handler", "Description", "Timeout", "MemorySize", "Runtime"):
                 if params.get(k) is not None:
                     cfg[k] = params[k]
@@ -586,6 +673,72 @@ class LambdaService:
                                                   function_arn, context)
         return decision == "allow"
 
+    # ------------------------------------------------- event invoke configuration
+    def _event_config_fn(self, ctx, params, action):
+        fn = self._get(ctx, params["FunctionName"])
+        ctx.authorize(action, fn["config"]["FunctionArn"])
+        qualifier = params.get("Qualifier")
+        if qualifier not in (None, "$LATEST"):
+            raise AwsError("ResourceNotFoundException", "Function not found: %s:%s"
+                           % (fn["config"]["FunctionArn"], qualifier), status=404)
+        return fn
+
+    def _event_config_out(self, fn):
+        cfg = dict(fn["event_config"])
+        cfg["FunctionArn"] = fn["config"]["FunctionArn"] + ":$LATEST"
+        return json.loads(json.dumps(cfg))
+
+    def _set_event_config(self, fn, new):
+        self._check_destinations(fn["config"]["Role"], new.get("DestinationConfig"))
+        new["LastModified"] = self.emu.now()
+        fn["event_config"] = new
+
+    def PutFunctionEventInvokeConfig(self, ctx, params):
+        """Replaces the whole configuration: what is not given is gone (defaults apply)."""
+        with self.emu.lock:
+            fn = self._event_config_fn(ctx, params, "lambda:PutFunctionEventInvokeConfig")
+            new = {k: params[k] for k in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds")
+                   if k in params}
+            new["DestinationConfig"] = params.get("DestinationConfig") or {}
+            self._set_event_config(fn, new)
+            return self._event_config_out(fn)
+
+    def UpdateFunctionEventInvokeConfig(self, ctx, params):
+        """Changes what is given, keeps the rest."""
+        with self.emu.lock:
+            fn = self._event_config_fn(ctx, params, "lambda:UpdateFunctionEventInvokeConfig")
+            new = json.loads(json.dumps(fn.get("event_config") or {"DestinationConfig": {}}))
+            for k in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds"):
+                if k in params:
+                    new[k] = params[k]
+            for when, dest in (params.get("DestinationConfig") or {}).items():
+                new["DestinationConfig"][when] = dest
+            self._set_event_config(fn, new)
+            return self._event_config_out(fn)
+
+    def GetFunctionEventInvokeConfig(self, ctx, params):
+        with self.emu.lock:
+            fn = self._event_config_fn(ctx, params, "lambda:GetFunctionEventInvokeConfig")
+            if not fn.get("event_config"):
+                raise AwsError("ResourceNotFoundException", "The function %s doesn't have an "
+                               "EventInvokeConfig" % fn["config"]["FunctionArn"], status=404)
+            return self._event_config_out(fn)
+
+    def ListFunctionEventInvokeConfigs(self, ctx, params):
+        with self.emu.lock:
+            fn = self._event_config_fn(ctx, params, "lambda:ListFunctionEventInvokeConfigs")
+            configs = [self._event_config_out(fn)] if fn.get("event_config") else []
+            return {"FunctionEventInvokeConfigs": configs}
+
+    def DeleteFunctionEventInvokeConfig(self, ctx, params):
+        with self.emu.lock:
+            fn = self._event_config_fn(ctx, params, "lambda:DeleteFunctionEventInvokeConfig")
+            if not fn.get("event_config"):
+                raise AwsError("ResourceNotFoundException", "The function %s doesn't have an "
+                               "EventInvokeConfig" % fn["config"]["FunctionArn"], status=404)
+            fn["event_config"] = None
+            return {}
+
     # ---------------------------------------------------------------- invoke
     def Invoke(self, ctx, params):
         itype = params.get("InvocationType") or "RequestResponse"
@@ -617,7 +770,8 @@ class LambdaService:
         if itype == "DryRun":
             return {"StatusCode": 204}
         if itype == "Event":
-            self.emu.submit(self._async_attempt, snap, payload, str(uuid.uuid4()), 0)
+            self.emu.submit(self._async_attempt, snap, payload, str(uuid.uuid4()), 0,
+                            self.emu.now())
             return {"StatusCode": 202}
         if itype != "RequestResponse":
             raise AwsError("InvalidParameterValueException", "Unsupported invocation type %s"
@@ -650,26 +804,93 @@ class LambdaService:
                                "statement of the function's resource-based policy allows it"
                                % (principal, function_arn, source_arn), status=403)
             snap = self._snapshot(fn)
-        self.emu.submit(self._async_attempt, snap, payload, str(uuid.uuid4()), 0)
+        self.emu.submit(self._async_attempt, snap, payload, str(uuid.uuid4()), 0, self.emu.now())
 
     def _snapshot(self, fn):
         return {"config": json.loads(json.dumps(fn["config"])), "zip": fn["zip"],
                 "account": fn["account"], "region": fn["region"], "key": fn["key"],
-                "generation": self.generation}
+                "generation": self.generation,
+                "event_config": json.loads(json.dumps(fn.get("event_config") or {}))}
 
-    def _async_attempt(self, snap, payload, request_id, attempt):
+    def _async_attempt(self, snap, payload, request_id, attempt, enqueued, last=None):
+        """One try of an asynchronous invocation (enqueued: when Lambda queued the event, AWS
+        time; last: the previous try's record). A failed try is retried MaximumRetryAttempts
+        times (2 by default) after retry_delays_s; then, or when a retry finds the event older
+        than MaximumEventAgeInSeconds, the failure goes where the function says (_async_done)."""
+        config = snap["event_config"]
+        if last is not None and self.emu.now() - enqueued > config.get(
+                "MaximumEventAgeInSeconds", DEFAULT_MAX_EVENT_AGE_S):
+            self._async_done(snap, payload, request_id, attempt, last, "EventAgeExceeded")
+            return
         rec = self._run(snap, payload, request_id, attempt, "Event")
         if snap["generation"] != self.generation:
             return
-        if rec["status"] != "success" and attempt < len(self.retry_delays_s):
+        if rec["status"] == "success":
+            self._async_done(snap, payload, request_id, attempt + 1, rec, "Success")
+        elif attempt < config.get("MaximumRetryAttempts", 2):
+            delays = self.retry_delays_s or [0.0]
             self.emu.submit(self._async_attempt, snap, payload, request_id, attempt + 1,
-                            delay_s=self.retry_delays_s[attempt])
-        elif rec["status"] != "success":
+                            enqueued, rec, delay_s=delays[min(attempt, len(delays) - 1)])
+        else:
+            self._async_done(snap, payload, request_id, attempt + 1, rec, "RetriesExhausted")
+
+    def _async_done(self, snap, payload, request_id, invocations, rec, condition):
+        """An asynchronous invocation's end: a success goes to the OnSuccess destination, a
+        failure to the OnFailure destination (the invocation record) and to the dead-letter
+        queue (the event), as configured; a failure with neither is recorded as a failed
+        delivery."""
+        cfg = snap["config"]
+        dests = snap["event_config"].get("DestinationConfig") or {}
+        when = "OnSuccess" if condition == "Success" else "OnFailure"
+        target = (dests.get(when) or {}).get("Destination")
+        if target:
+            record = {"version": "1.0", "timestamp": _iso_ms(self.emu.now()),
+                      "requestContext": {"requestId": request_id,
+                                         "functionArn": cfg["FunctionArn"] + ":$LATEST",
+                                         "condition": condition,
+                                         "approximateInvokeCount": invocations},
+                      "requestPayload": payload,
+                      "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
+                      "responsePayload": rec["result"]}
+            if condition != "Success":
+                record["responseContext"]["functionError"] = "Unhandled"
+            self._deliver(snap, target, json.dumps(record), None, request_id)
+        if condition == "Success":
+            return
+        dlq = (cfg.get("DeadLetterConfig") or {}).get("TargetArn")
+        if dlq:
+            # the event as it came, with why in message attributes (first 1 KB of the error)
+            attributes = {"RequestID": {"DataType": "String", "StringValue": request_id},
+                          "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+                          "ErrorMessage": {"DataType": "String",
+                                           "StringValue": (rec["error"] or condition)[:1024]}}
+            self._deliver(snap, dlq, json.dumps(payload), attributes, request_id)
+        if not target and not dlq:
             self.emu.record_failed_delivery({
-                "time": self.emu.now(), "rule_arn": None,
-                "target_arn": snap["config"]["FunctionArn"],
-                "reason": "Lambda async invocation failed after %d attempts: %s"
-                          % (attempt + 1, rec["error"]), "event_id": request_id})
+                "time": self.emu.now(), "rule_arn": None, "target_arn": cfg["FunctionArn"],
+                "reason": "Lambda async invocation failed after %d attempts (%s): %s"
+                          % (invocations, condition, rec["error"]), "event_id": request_id})
+
+    def _deliver(self, snap, target, body, attributes, request_id):
+        """Send a record or event to a destination or dead-letter target as the function's
+        execution role; a refusal is recorded as a failed delivery with its reason."""
+        p = arn_parts(target)
+        role = snap["config"]["Role"]
+        try:
+            if p["service"] == "sns":
+                self.emu.services["sns"].publish_as_role(role, target, None, body, attributes)
+                return
+            if p["service"] == "sqs":
+                self.emu.services["sqs"].send_as_role(role, target, body, attributes)
+                return
+            reason = "destination type not emulated (%s)" % p["service"]
+        except AwsError as exc:
+            reason = err_text(exc)
+        self.emu.record_failed_delivery({
+            "time": self.emu.now(), "rule_arn": None,
+            "source_arn": snap["config"]["FunctionArn"], "target_arn": target,
+            "reason": "Lambda could not deliver the result of %s to %s: %s"
+                      % (request_id, target, reason), "event_id": request_id})
 
     # --------------------------------------------------------------- runtime
     def _code_dir(self, cfg, data):

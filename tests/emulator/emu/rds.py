@@ -6,13 +6,20 @@ Owner: H4.  Control route: POST /_emu/rds/automated-snapshot {"account", "region
 "db_instance" | "db_cluster", optional "kms_key_id", "encrypted", "backup_retention_days",
 "option_group" (an instance's non-default option group, e.g. for Oracle TDE)}
 creates the instance or cluster if missing and takes an automated snapshot at AWS time
-(emu.now()) ("creating" -> RDS-EVENT-0090/0168, then "available" -> 0091/0169) ->
-{"snapshot_id", "arn"}.  POST /_emu/rds/config {"delay_s": s} sets how long creations and
-copies take; {"copy_event_arn_region": "source"} makes RDS-EVENT-0060 carry the copy's ARN with
-the source snapshot's Region in it, as AWS has been seen to (the original walkthrough's share rule
-matches that form), "destination" (the default) the copy's true ARN.  POST /_emu/rds/quotas {"account", "region", "ManualSnapshots": n,
-"ManualClusterSnapshots": n} sets the manual snapshot quotas of an account and Region (GET reads
-them).
+(emu.now()) ("creating" -> RDS-EVENT-0090/0168, then "available" -> 0091/0169; with
+"emit_event": false neither event, as if it were lost) -> {"snapshot_id", "arn"}.
+POST /_emu/rds/config {"delay_s": s} sets how long creations and copies take;
+{"copy_duration_s": n} makes copies take n seconds of AWS time instead (0, the default:
+delay_s), reporting PercentProgress on the way, done when AWS time reaches their end (in time
+order during an advance; after real time passed it, when RDS is next asked);
+{"max_cross_region_copies": m} (default 20) caps the cross-Region copies in flight per account
+and destination Region (the next one is refused with SnapshotQuotaExceeded; same-Region copies
+do not count); GET reads the settings, a reset restores the defaults of these two;
+{"copy_event_arn_region": "source"} makes RDS-EVENT-0060 carry the copy's ARN with the source
+snapshot's Region in it, as AWS has been seen to (the original walkthrough's share rule matches
+that form), "destination" (the default) the copy's true ARN.  POST /_emu/rds/quotas {"account",
+"region", "ManualSnapshots": n, "ManualClusterSnapshots": n} sets the manual snapshot quotas of
+an account and Region (GET reads them).
 
 Time: as AWS time passes (POST /_emu/clock), automated snapshots older than their instance's or
 cluster's BackupRetentionPeriod (days; default 7, "backup_retention_days" above) are deleted;
@@ -45,7 +52,9 @@ import uuid
 from .core import AwsError
 from .events import arn_parts, err_text
 
-MAX_CONCURRENT_COPIES = 20
+# Cross-Region copies in flight per account and destination Region ("For each AWS account, you
+# can copy up to 20 DB snapshots at a time from one AWS Region to another", RDS User Guide).
+MAX_CROSS_REGION_COPIES = 20
 MAX_SHARED_ACCOUNTS = 20
 DEFAULT_RETENTION_DAYS = 7
 # DescribeAccountAttributes' quotas, in AWS's order, with their default maxima (RDS and Aurora
@@ -137,6 +146,10 @@ class RdsService:
             self.snaps = {}       # (kind, account, region, id) -> snapshot dict
             self.quotas = {}      # (account, region) -> {quota name: max} set by the control API
             self.copy_event_arn_region = "destination"
+            # POST /_emu/rds/config: how long a copy takes in AWS time (0: delay_s, as creations)
+            # and how many cross-Region copies may be in flight per account and destination
+            self.copy_duration_s = 0.0
+            self.max_cross_region_copies = MAX_CROSS_REGION_COPIES
 
     # ------------------------------------------------------------------ helpers
     def _arn(self, partition, region, account, res, ident):
@@ -148,6 +161,10 @@ class RdsService:
 
     def _snap_out(self, snap, ctx_account=None):
         out = {k: v for k, v in snap.items() if not k.startswith("_")}
+        if snap.get("_copy_duration") and snap["Status"] != "available":
+            # a copy that takes time reports how far it is, as RDS does, never 100 until done
+            done = (self.emu.now() - snap["_copy_started"]) / snap["_copy_duration"]
+            out["PercentProgress"] = max(0, min(99, int(done * 100)))
         out["TagList"] = self._tags_out(snap["_tags"])
         if ctx_account is not None and snap["_account"] != ctx_account:
             # shared snapshots are listed under their ARN
@@ -195,6 +212,7 @@ class RdsService:
 
     def _locate(self, ctx, kind, ref, allow_other_region=False):
         """Resolve an identifier or ARN to (account, region, id, snap or None)."""
+        self._finish_due(self.emu.now())
         k = KINDS[kind]
         if ref.startswith("arn:"):
             p = arn_parts(ref)
@@ -301,6 +319,29 @@ class RdsService:
         self.snaps[(kind, account, region, ident)] = snap
         return snap
 
+    def _finish_due(self, now):
+        """Copies that take copy_duration_s and whose end AWS time has reached become available
+        (with their completion event). Called as the clock advances (clock_work at each copy's
+        end, on_clock at every step) and, for real time passing between advances, whenever RDS
+        is asked about snapshots."""
+        due = sorted((s["_copy_due"], key) for key, s in self.snaps.items()
+                     if s.get("_copy_due") is not None and s["_copy_due"] <= now and
+                     s["Status"] != "available")
+        for _t, key in due:
+            self._finish(key, self.snaps[key]["_copy_event"])
+
+    def _finish_due_locked(self, now):
+        with self.emu.lock:
+            self._finish_due(now)
+
+    def clock_work(self, t0, t1, max_fires):
+        """The ends of copies in flight that fall in (t0, t1]: an advance lives through them in
+        time order (emu.lock held)."""
+        work = [(s["_copy_due"], self._finish_due_locked) for s in self.snaps.values()
+                if s.get("_copy_due") is not None and t0 < s["_copy_due"] <= t1 and
+                s["Status"] != "available"]
+        return work, 0
+
     def _finish(self, key, event):
         with self.emu.lock:
             snap = self.snaps.get(key)
@@ -315,6 +356,7 @@ class RdsService:
     def control_routes(self):
         return {("POST", "/_emu/rds/automated-snapshot"): self._ctl_automated,
                 ("POST", "/_emu/rds/config"): self._ctl_config,
+                ("GET", "/_emu/rds/config"): lambda body: self._ctl_config({}),
                 ("POST", "/_emu/rds/quotas"): self._ctl_quotas,
                 ("GET", "/_emu/rds/quotas"): self._ctl_quotas}
 
@@ -367,8 +409,10 @@ class RdsService:
              "Max": self._quota(ctx.account, ctx.region, name)} for name, _ in DEFAULT_QUOTAS]}
 
     def on_clock(self, now):
-        """AWS time reached `now` (emu.lock held): automated snapshots past their retention
-        period are deleted, as RDS does; manual snapshots stay."""
+        """AWS time reached `now` (emu.lock held): copies whose time is up are done
+        (_finish_due); automated snapshots past their retention period are deleted, as RDS
+        does; manual snapshots stay."""
+        self._finish_due(now)
         for key, snap in list(self.snaps.items()):
             if snap["SnapshotType"] != "automated":
                 continue
@@ -380,16 +424,34 @@ class RdsService:
                 del self.snaps[key]
 
     def _ctl_config(self, body):
-        body = body or {}
+        body = dict(body or {})
+        unknown = sorted(set(body) - {"delay_s", "copy_event_arn_region", "copy_duration_s",
+                                      "max_cross_region_copies"})
+        if unknown:
+            return 400, {"error": "unknown setting %s" % unknown[0]}
+        try:
+            numbers = {k: float(body[k]) for k in ("delay_s", "copy_duration_s") if k in body}
+            if "max_cross_region_copies" in body:
+                if isinstance(body["max_cross_region_copies"], bool):
+                    raise ValueError
+                numbers["max_cross_region_copies"] = int(body["max_cross_region_copies"])
+        except (TypeError, ValueError):
+            return 400, {"error": "delay_s and copy_duration_s (seconds), "
+                                  "max_cross_region_copies (a whole number) must be numbers"}
+        if any(not 0 <= v < float("inf") for v in numbers.values()):
+            return 400, {"error": "delay_s, copy_duration_s and max_cross_region_copies must be "
+                                  ">= 0"}
+        if body.get("copy_event_arn_region", "source") not in ("source", "destination"):
+            return 400, {"error": "copy_event_arn_region: source or destination"}
         with self.emu.lock:
-            if "delay_s" in body:
-                self.delay_s = float(body["delay_s"])
+            for name, value in numbers.items():
+                setattr(self, name, value)
             if "copy_event_arn_region" in body:
-                if body["copy_event_arn_region"] not in ("source", "destination"):
-                    return 400, {"error": "copy_event_arn_region: source or destination"}
                 self.copy_event_arn_region = body["copy_event_arn_region"]
             return 200, {"delay_s": self.delay_s,
-                         "copy_event_arn_region": self.copy_event_arn_region}
+                         "copy_event_arn_region": self.copy_event_arn_region,
+                         "copy_duration_s": self.copy_duration_s,
+                         "max_cross_region_copies": self.max_cross_region_copies}
 
     def _ctl_automated(self, body):
         body = body or {}
@@ -409,6 +471,9 @@ class RdsService:
         encrypted = body.get("encrypted", True)
         if not isinstance(encrypted, bool):
             return 400, {"error": "encrypted must be true or false (JSON booleans)"}
+        emit_event = body.get("emit_event", True)
+        if not isinstance(emit_event, bool):
+            return 400, {"error": "emit_event must be true or false (JSON booleans)"}
         option_group = body.get("option_group")
         if option_group is not None and (kind != "db" or not valid_identifier(option_group, 255)):
             return 400, {"error": "option_group: an option group name, for a db_instance"}
@@ -444,13 +509,17 @@ class RdsService:
                                   owner.get("KmsKeyId"), owner["StorageEncrypted"], partition)
             k = KINDS[kind]
             ev = k["ev_auto"]
-            self._emit(snap, ev[0], ev[1])
-            self.emu.submit(self._finish, (kind, account, region, ident), (ev[2], ev[3]),
-                            delay_s=self.delay_s)
+            if emit_event:
+                self._emit(snap, ev[0], ev[1])
+            # "emit_event": false is an event lost on the way: the snapshot is taken, becomes
+            # available, and nothing tells EventBridge (neither creating nor created)
+            self.emu.submit(self._finish, (kind, account, region, ident),
+                            (ev[2], ev[3]) if emit_event else None, delay_s=self.delay_s)
             return 200, {"snapshot_id": ident, "arn": snap[k["arn"]]}
 
     # --------------------------------------------------------------- describe
     def _describe(self, ctx, kind, params):
+        self._finish_due(self.emu.now())
         k = KINDS[kind]
         action = "rds:Describe%ss" % k["op"]
         ident = params.get(k["id"])
@@ -587,6 +656,7 @@ class RdsService:
 
     # ------------------------------------------------------------------- copy
     def _copy(self, ctx, kind, params):
+        self._finish_due(self.emu.now())
         k = KINDS[kind]
         target = params[k["target_param"]]
         if target.lower().startswith("rds:") or not valid_identifier(target, k["max_len"]):
@@ -646,12 +716,15 @@ class RdsService:
             self._kms_check(ctx, key_arn, ctx.region, "kms:DescribeKey")
         elif src_encrypted:
             key_arn = src["KmsKeyId"]
-        copying = sum(1 for (kd, a, r, _), s in self.snaps.items()
-                      if a == ctx.account and r == ctx.region and s.get("_copy") and
-                      s["Status"] != "available")
-        if copying >= MAX_CONCURRENT_COPIES:
-            raise AwsError("SnapshotQuotaExceeded", "Cannot copy more than %d snapshots "
-                           "concurrently to Region %s." % (MAX_CONCURRENT_COPIES, ctx.region))
+        if cross_region:
+            # copies of either kind from other Regions still in flight into this one; same-Region
+            # copies do not count. The words are AWS's (seen when the limit was 5).
+            copying = sum(1 for (kd, a, r, _), s in self.snaps.items()
+                          if a == ctx.account and r == ctx.region and s.get("_cross_region")
+                          and s["Status"] != "available")
+            if copying >= self.max_cross_region_copies:
+                raise AwsError("SnapshotQuotaExceeded", "Cannot copy more than %d snapshots "
+                               "across regions" % self.max_cross_region_copies)
         self._check_manual_quota(ctx, kind)
         snap = self._new_snap(kind, ctx.account, ctx.region, target,
                               {k["owner"]: src[k["owner"]], "Engine": src["Engine"],
@@ -663,6 +736,7 @@ class RdsService:
                               "manual", "copying" if cross_region else "creating", key_arn,
                               src_encrypted or bool(key_arn), ctx.partition)
         snap["_copy"] = True
+        snap["_cross_region"] = cross_region
         if kind == "db":
             snap["SourceDBSnapshotIdentifier"] = src_arn
             if cross_region:
@@ -690,8 +764,16 @@ class RdsService:
                            % (src[k["id"]], region))
                 finish = ("RDS-EVENT-0197", "Finished copy of snapshot %s in region %s."
                           % (src[k["id"]], region))
-        self.emu.submit(self._finish, (kind, ctx.account, ctx.region, target), finish,
-                        delay_s=self.delay_s)
+        if self.copy_duration_s > 0:
+            # it ends when AWS time reaches its end (_finish_due), not as queued work: an
+            # advance waits for all queued work, in real time once past its end
+            snap["_copy_started"] = self.emu.now()
+            snap["_copy_duration"] = self.copy_duration_s
+            snap["_copy_due"] = snap["_copy_started"] + self.copy_duration_s
+            snap["_copy_event"] = finish
+        else:
+            self.emu.submit(self._finish, (kind, ctx.account, ctx.region, target), finish,
+                            delay_s=self.delay_s)
         return {k["out"]: self._snap_out(snap)}
 
     def _check_option_group(self, ctx, kind, src, params, cross_region):
@@ -933,6 +1015,7 @@ class RdsService:
     def inventory(self):
         out = []
         with self.emu.lock:
+            self._finish_due(self.emu.now())
             for (a, r, _), inst in sorted(self.instances.items(), key=lambda kv: kv[0]):
                 out.append({"account": a, "region": r, "type": "rds",
                             "id": inst["DBInstanceArn"]})
