@@ -36,9 +36,9 @@
 #define S_KEY_ADDR "backup.kms_key.shared"
 #define S_KEY_ARN "${" S_KEY_ADDR "#arn}"
 
-const char *const rdsbk_model_purposes[] = {"copy",      "share", "events",      "forward",
-                                            "to-backup", "sweep", "backup-copy", "prune",
-                                            "bus",       NULL};
+const char *const rdsbk_model_purposes[] = {"copy",    "copy-sweep", "share", "events",
+                                            "forward", "to-backup",  "sweep", "backup-copy",
+                                            "prune",   "bus",        NULL};
 
 /* The RDS event ids the pipeline listens to. */
 static const char *const s_created_events[] = {"RDS-EVENT-0091",  /* automated snapshot created */
@@ -785,9 +785,13 @@ static void s_option_groups(struct s_builder *bd, const struct s_account *a, cJS
     rdsbk_buf_clean_up(&list);
 }
 
-/* RDSBK_REGION_NAMED of the copy function of `a` ("<Region-A>/<instance|cluster>/<pattern>,..."):
- * the databases whose copies carry their Region's code (rdsbk_model_region_named). */
-static void s_region_named(struct s_builder *bd, const struct s_account *a, cJSON *env) {
+/* The databases of the sources of `a` as the copy function reads them, under `key` in `env`:
+ * "<Region-A>/<instance|cluster>/<pattern>,...". RDSBK_DATABASES: all of them (which snapshots
+ * are the stack's, in which Region: the event path checks, the sweep lists them);
+ * RDSBK_REGION_NAMED (`region_named`): those whose copies carry their Region's code
+ * (rdsbk_model_region_named), absent when none do. */
+static void s_database_list(struct s_builder *bd, const struct s_account *a, cJSON *env,
+                            const char *key, bool region_named) {
     struct rdsbk_buf list = RDSBK_BUF_INIT;
     int rc = 0;
 
@@ -797,15 +801,31 @@ static void s_region_named(struct s_builder *bd, const struct s_account *a, cJSO
              !rc && strcmp(s->account, a->id) == 0 && k < s->n_instances + s->n_clusters; k++) {
             bool cluster = k >= s->n_instances;
             const char *db = cluster ? s->clusters[k - s->n_instances] : s->instances[k];
-            if (rdsbk_model_region_named(bd->topo, s, cluster, db))
+            if (!region_named || rdsbk_model_region_named(bd->topo, s, cluster, db))
                 rc = rdsbk_buf_printf(&list, "%s%s/%s/%s", rdsbk_buf_len(&list) ? "," : "",
                                       s->region, cluster ? "cluster" : "instance", db);
         }
     }
     s_fail(bd, rc);
-    if (rdsbk_buf_len(&list))
-        s_add_str(bd, env, "RDSBK_REGION_NAMED", rdsbk_buf_cstr(&list));
+    if (rdsbk_buf_len(&list) || !region_named)
+        s_add_str(bd, env, key, rdsbk_buf_cstr(&list));
     rdsbk_buf_clean_up(&list);
+}
+
+/* The snapshots of the sources of `a`, in each of their Regions-A and in Region-B: what the copy
+ * function's sweep lists (to find snapshots without a copy, and copies in flight). */
+static cJSON *s_copy_list_arns(struct s_builder *bd, const struct s_account *a) {
+    cJSON *arns = s_list_arns(bd, a->id);
+
+    for (size_t i = 0; i < bd->topo->n_sources; i++) {
+        const struct rdsbk_source *s = &bd->topo->sources[i];
+        if (strcmp(s->account, a->id) != 0)
+            continue;
+        s_push_unique(bd, arns, s_fmt(bd, "arn:%s:rds:%s:%s:snapshot:*", bd->p, s->region, a->id));
+        s_push_unique(bd, arns,
+                      s_fmt(bd, "arn:%s:rds:%s:%s:cluster-snapshot:*", bd->p, s->region, a->id));
+    }
+    return arns;
 }
 
 /* The customer-managed keys the sources of `a` declare (sources[].kms_keys), each once. */
@@ -841,7 +861,8 @@ static cJSON *s_copy_policy(struct s_builder *bd, const struct s_account *a,
                             const struct s_place *copy) {
     struct s_var vars[] = {{"copy_resource_arns", s_dup(bd, a->system_arns)},
                            {"key_arn", s_string_owned(bd, s_strdup(bd, S_KEY_ARN))},
-                           {"log_group_arns", s_log_groups(bd, copy)}};
+                           {"log_group_arns", s_log_groups(bd, copy)},
+                           {"list_arns", s_copy_list_arns(bd, a)}};
     struct s_var keys = {"source_key_arns", s_source_keys(bd, a)};
     struct s_var groups = {"option_group_arns", s_array(bd)};
     const cJSON *it;
@@ -849,7 +870,7 @@ static cJSON *s_copy_policy(struct s_builder *bd, const struct s_account *a,
 
     cJSON_ArrayForEach(it, a->copy_arns)
         s_push_owned(bd, vars[0].value, s_strdup(bd, it->valuestring));
-    policy = s_template(bd, "policies/copy-role.json", vars, 3);
+    policy = s_template(bd, "policies/copy-role.json", vars, 4);
     /* a cross-Region copy reads the source snapshot with its key: those the sources name */
     s_append_statements(bd, policy, "policies/copy-role-source-keys.json", &keys);
     /* and a copy of a database with a non-default option group names one of Region-B */
@@ -873,11 +894,24 @@ static void s_copy_function(struct s_builder *bd, const struct s_account *a) {
     };
 
     s_add_str(bd, fn.environment, "RDSBK_KMS_KEY_ARN", S_KEY_ARN);
-    s_add_joined(bd, fn.environment, "RDSBK_DB_INSTANCES", a->instances);
-    s_add_joined(bd, fn.environment, "RDSBK_DB_CLUSTERS", a->clusters);
+    s_database_list(bd, a, fn.environment, "RDSBK_DATABASES", false);
     s_option_groups(bd, a, fn.environment, NULL);
-    s_region_named(bd, a, fn.environment);
+    s_database_list(bd, a, fn.environment, "RDSBK_REGION_NAMED", true);
+    /* the sweep copies only what retention would not delete again at once */
+    s_add_retention(bd, fn.environment, bd->topo->retention.intermediate_days);
     s_lambda_function(bd, &copy, &fn);
+}
+
+/* The copy sweep: events are best-effort and a copy refused for the cross-Region copy limit is
+ * left for later, so every half hour the copy function copies the sources' system snapshots that
+ * have no copy in Region-B yet, as many as the limit leaves room for. */
+static void s_copy_sweep(struct s_builder *bd, const struct s_account *a) {
+    const struct s_place sweep = {a->scope, "copy_sweep", a->id, "copy-sweep", NULL};
+    const struct s_place copy = {a->scope, "copy", a->id, "copy", NULL};
+
+    s_scheduled(bd, &sweep, &copy, "rate(30 minutes)",
+                "rdsbk: every 30 minutes, copy system snapshots whose event never came or whose "
+                "copy had to wait for the cross-Region copy limit");
 }
 
 static cJSON *s_share_policy(struct s_builder *bd, const struct s_account *a,
@@ -937,6 +971,7 @@ static void s_account_side(struct s_builder *bd, const char *id) {
     s_account_init(bd, &a, id);
     s_events_role(bd, &a);
     s_copy_function(bd, &a);
+    s_copy_sweep(bd, &a);
     s_share_function(bd, &a);
     s_sweep(bd, &a);
     s_to_backup(bd, &a);
@@ -1046,6 +1081,29 @@ static cJSON *s_backup_copy_policy(struct s_builder *bd, const struct s_place *b
     return s_template(bd, "policies/backup-copy-role.json", vars, 5);
 }
 
+/* RDSBK_SHARED_GLOBS of the backup-copy function: the copies in the source accounts' Region-B
+ * that it copies, "<account>:<snapshot|cluster-snapshot>:<name glob>,..." (the glob as IAM's:
+ * '?' one character, '*' any), so that its sweep tries only the stack's among the snapshots
+ * shared with it. */
+static void s_shared_globs(struct s_builder *bd, cJSON *env) {
+    const struct rdsbk_topology *t = bd->topo;
+    char *prefix = s_fmt(bd, "arn:%s:rds:%s:", bd->p, bd->rb);
+    cJSON *arns = s_array(bd);
+    cJSON *globs = s_array(bd);
+    const cJSON *it;
+
+    for (size_t i = 0; i < t->n_sources; i++)
+        s_snapshot_globs(bd, arns, &t->sources[i], t->sources[i].account, bd->rb, true, "");
+    cJSON_ArrayForEach(it, arns) {
+        if (prefix && strncmp(it->valuestring, prefix, strlen(prefix)) == 0)
+            s_push_owned(bd, globs, s_strdup(bd, it->valuestring + strlen(prefix)));
+    }
+    s_add_joined(bd, env, "RDSBK_SHARED_GLOBS", globs);
+    cJSON_Delete(arns);
+    cJSON_Delete(globs);
+    free(prefix);
+}
+
 /* The backup-copy function: a source account shared a copy, which is copied into the backup
  * account, encrypted with the shared key. */
 static void s_backup_copy_function(struct s_builder *bd, const cJSON *accounts) {
@@ -1064,16 +1122,19 @@ static void s_backup_copy_function(struct s_builder *bd, const cJSON *accounts) 
     s_add_joined(bd, fn.environment, "RDSBK_SOURCE_ACCOUNTS", accounts);
     s_add_event_source(bd, fn.environment);
     s_add_retention(bd, fn.environment, bd->topo->retention.backup_days);
+    s_shared_globs(bd, fn.environment);
     s_lambda_function(bd, &backup_copy, &fn);
 }
 
-/* Every hour the backup-copy function deletes the backup copies past retention. */
+/* Every half hour the backup-copy function copies the snapshots shared with it whose "snapshot
+ * shared" event never came, then deletes the backup copies past retention. */
 static void s_prune(struct s_builder *bd) {
     const struct s_place prune = {"backup", "prune", bd->b, "prune", NULL};
     const struct s_place backup_copy = {"backup", "backup_copy", bd->b, "backup-copy", NULL};
 
-    s_scheduled(bd, &prune, &backup_copy, "rate(1 hour)",
-                "rdsbk: every hour, delete backup copies past retention");
+    s_scheduled(bd, &prune, &backup_copy, "rate(30 minutes)",
+                "rdsbk: every 30 minutes, copy shared snapshots whose announcement never came, "
+                "delete backup copies past retention");
 }
 
 /* ---- the graph --------------------------------------------------------------------------- */

@@ -6,9 +6,11 @@ with the shared KMS key, under the same identifier; a shared copy of an unencryp
 snapshot is copied unencrypted (AWS cannot encrypt a DB cluster snapshot by copying it), with a
 warning in the log line.
 
-Triggered by the stack's scheduled rule (an EventBridge "Scheduled Event"), it applies the
-retention (rdsbk_common.prune) to the backup copies of this account, taking "now" from the
-event's time.
+Triggered by the stack's scheduled rule (an EventBridge "Scheduled Event"), it first copies the
+snapshots shared with this account by the stack's source accounts that have no backup copy yet
+(rdsbk_common, "reconciliation": the backup account lists what is shared with it, so a lost
+announcement is no loss), then applies the retention (rdsbk_common.prune) to the backup copies of
+this account, taking "now" from the event's time.
 """
 
 from botocore.exceptions import ClientError
@@ -19,36 +21,72 @@ ACTION = "backup-copy"
 PRUNE_ACTION = "prune"
 
 
-class PruneError(Exception):
-    """Some deletions (or a listing) failed; raised after the others so that Lambda retries."""
+SWEEP_ACTION = "backup-sweep"
 
-    def __init__(self, failures):
-        super().__init__(
-            f"prune: {len(failures)} failure(s): "
-            + "; ".join(f"{source}: {code}" for source, code in failures[:10])
-        )
-        self.failures = failures
+
+def _shared_snapshots(rds, settings, region, extra, failures):
+    """(group, stamp, (kind, arn)) of the available snapshots shared with this account that are
+    copies the stack takes (RDSBK_SHARED_GLOBS)."""
+    out = []
+    for kind, _snapshot, arn in c.available_arns(
+            c.list_pairs(rds, "shared", extra, failures, SWEEP_ACTION)):
+        identity = c.copy_identity(arn.resource_id, False)
+        if identity and arn.region == region and settings.shared_with_us(arn):
+            out.append(((kind, arn.account, identity[0]), identity[1], (kind, arn)))
+    return out
+
+
+def reconcile(rds, settings, retention, now, context, extra, failures, existing):
+    """Copies the shared snapshots that have no backup copy here yet (`existing`: the names of
+    the manual snapshots here), oldest first, within retention; returns the counts."""
+    region = settings.target_region
+    counts = {"copied": 0, "exists": 0, "waiting": 0}
+    found = _shared_snapshots(rds, settings, region, extra, failures)
+    for _group, _stamp, (kind, arn) in c.worth_copying(found, retention, now):
+        if backup_name(arn) in existing:
+            continue
+        if not c.sweep_room(context, counts["copied"], c.SWEEP_LIMIT):
+            counts["waiting"] += 1
+            continue
+        try:
+            result = copy_into_backup(rds, settings, kind, arn, dict(extra, kind=kind))["result"]
+        except Exception as exc:  # one snapshot's failure must not stop the others
+            failures.append((arn.text, c.error_code(exc) or type(exc).__name__))
+            continue
+        counts["copied" if result == "copied" else "exists"] += 1
+    return counts
 
 
 def prune(context, now):
-    """The scheduled run: the retention of this account's backup copies."""
+    """The scheduled run: the backup copies missing here, then the retention of this account's
+    backup copies."""
     extra = {"request_id": c.request_id(context)}
     try:
         settings = c.Settings()
-        settings.require("source_accounts")
+        settings.require("kms_key_arn", "source_accounts")
         retention = c.retention_settings()
     except c.ConfigError as exc:
         c.fail(PRUNE_ACTION, None, None, exc, **extra)
     extra.update(stack=settings.stack, mode="prune")
-    if retention is None:
-        return c.log_action(PRUNE_ACTION, settings.target_region, None, "ignored",
-                            reason="no retention configured", **extra)
     rds = c.client("rds", settings.target_region)
-    counts, failures = c.prune(rds, settings, retention, now, True, context, extra)
+    failures = []
+    listed = c.list_manual_pairs(rds, extra, failures, PRUNE_ACTION)
+    if failures:  # without the list of backup copies, nothing is known to be missing
+        counts = {}
+    else:
+        existing = {c.snapshot_identifier(kind, s) for kind, s in listed}
+        counts = reconcile(rds, settings, retention, now, context, extra, failures, existing)
+    if retention is None:
+        counts["prune"] = "no retention configured"
+    else:
+        pruned, prune_failures = c.prune(rds, settings, retention, now, True, context, extra,
+                                         listed=listed)
+        counts.update(pruned)
+        failures.extend(prune_failures)
     summary = c.log_action(PRUNE_ACTION, settings.target_region, None, "pruned",
                            failed=len(failures), **counts, **extra)
     if failures:
-        raise PruneError(failures)
+        raise c.RunFailures(PRUNE_ACTION, failures)
     return summary
 
 
@@ -84,11 +122,23 @@ def handler(event, context):
         # A shared snapshot can only be copied within its own Region.
         return ignored(f"snapshot is not in the target Region {settings.target_region}")
 
-    # Source accounts may well have databases of the same name: the owning account is part of the
-    # backup's identifier, so one account's copy never passes for another's ("exists").
-    target = f"{c.strip_rds_prefix(arn.resource_id)}-{arn.account}"
-    extra.update(kind=kind, stack=settings.stack, source_account=arn.account)
-    rds = c.client("rds", settings.target_region)
+    extra.update(kind=kind, stack=settings.stack)
+    return copy_into_backup(c.client("rds", settings.target_region), settings, kind, arn, extra)
+
+
+def backup_name(arn):
+    """The backup copy's name of shared snapshot `arn`. Source accounts may well have databases
+    of the same name: the owning account is part of it, so that one account's copy never passes
+    for another's ("exists")."""
+    return f"{c.strip_rds_prefix(arn.resource_id)}-{arn.account}"
+
+
+def copy_into_backup(rds, settings, kind, arn, extra):
+    """Copies the shared snapshot `arn` into this account unless its backup copy is here;
+    returns the log record. A failed call is logged and raised (c.fail)."""
+    target = backup_name(arn)
+    source_arn = arn.text
+    extra = dict(extra, source_account=arn.account)
     try:
         existing = c.describe_snapshot(rds, kind, target)
         if existing is not None:

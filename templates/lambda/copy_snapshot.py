@@ -4,9 +4,14 @@ Triggered by the automated-snapshot-created event forwarded from Region-A (RDS-E
 instances, RDS-EVENT-0169 for DB clusters). Copies the system snapshot into Region-B, re-encrypted
 with the shared KMS key of the backup account, as a manual snapshot named like the source without
 its 'rds:' prefix. The snapshot of an unencrypted Aurora cluster is copied unencrypted (AWS cannot
-encrypt a DB cluster snapshot by copying it), with a warning in the log line. Lambda handler:
-copy_snapshot.handler (not copy.py: a module named 'copy' would shadow the standard library module
-botocore imports).
+encrypt a DB cluster snapshot by copying it), with a warning in the log line. A copy RDS refuses because its cross-Region copies in flight are at
+the limit is left to the sweep ("deferred", no error). Lambda handler: copy_snapshot.handler (not
+copy.py: a module named 'copy' would shadow the standard library module botocore imports).
+
+Triggered by the stack's scheduled rule (an EventBridge "Scheduled Event"), it sweeps: it lists
+the automated snapshots of the stack's databases in each source Region and copies those that have
+no copy in Region-B yet (rdsbk_common, "reconciliation"): a lost event, or a copy that had to
+wait for the limit, is made up for by the next run.
 """
 
 from botocore.exceptions import ClientError
@@ -22,7 +27,13 @@ EVENTS = {
 }
 
 
+SWEEP_ACTION = "copy-sweep"
+
+
 def handler(event, context):
+    now = c.scheduled_time(event)
+    if now is not None:
+        return sweep(context, now)
     detail, detail_type, source, _account = c.event_detail(event)
     source_arn = str(detail.get("SourceArn") or "")
     extra = {"request_id": c.request_id(context)}
@@ -53,9 +64,8 @@ def handler(event, context):
     db = c.automated_db_identifier(arn.resource_id)
     if db is None:
         return ignored(f"unrecognised automated snapshot name {arn.resource_id!r}")
-    patterns = settings.db_clusters if kind == c.KIND_CLUSTER else settings.db_instances
-    if not c.matches_any(db, patterns):
-        return ignored(f"database {db!r} is not part of stack {settings.stack}")
+    if not settings.configured(arn.region, kind, db):
+        return ignored(f"database {db!r} in {arn.region} is not part of stack {settings.stack}")
 
     extra.update(kind=kind, stack=settings.stack, source_region=arn.region)
     return copy_to_region_b(settings, kind, arn, db, source_arn, extra)
@@ -63,7 +73,8 @@ def handler(event, context):
 
 def copy_to_region_b(settings, kind, arn, db, source_arn, extra):
     """Copies the system snapshot `arn` of database `db` into Region-B unless the copy is there;
-    returns the log record. A failed call is logged and raised (c.fail)."""
+    returns the log record ("result": "deferred" when RDS's limit of cross-Region copies in
+    flight refused it). A failed call is logged and raised (c.fail)."""
     named = settings.region_named(arn.region, kind, db)
     target = c.region_copy_name(arn.resource_id, arn.region if named else None)
     rds = c.client("rds", settings.target_region)
@@ -94,6 +105,10 @@ def copy_to_region_b(settings, kind, arn, db, source_arn, extra):
         if c.is_already_exists(exc):
             # Lost a race with a duplicate invocation: the copy is there, which is the goal.
             return c.log_action(ACTION, source_arn, target, "exists", **extra)
+        if c.is_copy_limit(exc):
+            # Not an error: the copy sweep makes it once copies in flight have finished.
+            return c.log_action(ACTION, source_arn, target, "deferred",
+                                reason=c.error_message(exc), **extra)
         if "option group" in c.error_message(exc) and not option_group:
             extra["hint"] = (
                 "the database uses a non-default option group (Oracle or SQL Server TDE, ...): "
@@ -110,3 +125,64 @@ def copy_to_region_b(settings, kind, arn, db, source_arn, extra):
         **encryption,
         **extra,
     )
+
+
+def _system_snapshots(settings, region, extra, failures):
+    """(group, stamp, (kind, arn, db)) of the available automated snapshots of the stack's
+    databases in source Region `region`."""
+    pairs = c.list_pairs(c.client("rds", region), "automated", dict(extra, region=region),
+                         failures, SWEEP_ACTION)
+    out = []
+    for kind, _snapshot, arn in c.available_arns(pairs):
+        db = c.automated_db_identifier(arn.resource_id)
+        if db is not None and settings.configured(region, kind, db):
+            out.append(((region, kind, db), c.automated_stamp(arn.resource_id), (kind, arn, db)))
+    return out
+
+
+def sweep(context, now):
+    """The scheduled run: copies into Region-B the system snapshots that have none yet, oldest
+    first, within retention and the copy limit. Returns the summary record; raises
+    c.RunFailures after it when a listing or a copy failed."""
+    extra = {"request_id": c.request_id(context)}
+    try:
+        settings = c.Settings()
+        settings.require("kms_key_arn", "databases")
+        retention = c.retention_settings()
+    except c.ConfigError as exc:
+        c.fail(SWEEP_ACTION, None, None, exc, **extra)
+    region = settings.target_region
+    extra.update(stack=settings.stack, mode="sweep")
+    failures = []
+    listed = c.list_manual_pairs(c.client("rds", region), extra, failures, SWEEP_ACTION)
+    existing = {c.snapshot_identifier(kind, s) for kind, s in listed}
+    in_flight = c.cross_region_copies_in_flight(listed, region)
+    found = []
+    for source_region in settings.source_regions() if not failures else []:
+        # (without the list of copies, nothing is known to be missing)
+        found.extend(_system_snapshots(settings, source_region, extra, failures))
+    counts = {"copied": 0, "exists": 0, "waiting": 0, "in_flight": in_flight}
+    room = max(0, c.MAX_CROSS_REGION_COPIES - in_flight)
+    for _group, _stamp, (kind, arn, db) in c.worth_copying(found, retention, now):
+        named = settings.region_named(arn.region, kind, db)
+        if c.region_copy_name(arn.resource_id, arn.region if named else None) in existing:
+            continue
+        if not c.sweep_room(context, counts["copied"], room):
+            counts["waiting"] += 1  # the next run takes it
+            continue
+        fields = dict(extra, kind=kind, source_region=arn.region)
+        try:
+            result = copy_to_region_b(settings, kind, arn, db, arn.text, fields)["result"]
+        except Exception as exc:  # one snapshot's failure must not stop the others
+            failures.append((arn.text, c.error_code(exc) or type(exc).__name__))
+            continue
+        if result == "deferred":  # the limit is reached sooner than counted: no more this run
+            room = counts["copied"]
+            counts["waiting"] += 1
+        else:
+            counts["copied" if result == "copied" else "exists"] += 1
+    summary = c.log_action(SWEEP_ACTION, region, None, "swept", failed=len(failures),
+                           limit=min(room, c.SWEEP_LIMIT), **counts, **extra)
+    if failures:
+        raise c.RunFailures(SWEEP_ACTION, failures)
+    return summary

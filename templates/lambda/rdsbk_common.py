@@ -5,6 +5,7 @@ from environment variables set on the function; the code is identical for every 
 """
 
 import datetime
+import fnmatch
 import hashlib
 import json
 import os
@@ -80,11 +81,13 @@ class Settings:
         self.event_detail_type = (
             env.get("RDSBK_EVENT_DETAIL_TYPE", "").strip() or "RDS Snapshot Shared"
         )
-        self.db_instances = split_list(env.get("RDSBK_DB_INSTANCES", ""))
-        self.db_clusters = split_list(env.get("RDSBK_DB_CLUSTERS", ""))
-        self.region_named_patterns = [
-            tuple(item.split("/", 2)) for item in split_list(env.get("RDSBK_REGION_NAMED", ""))
-            if item.count("/") >= 2
+        # "<Region-A>/<instance|cluster>/<pattern>,...": the sources' databases (copy function)
+        self.databases = _region_patterns(env.get("RDSBK_DATABASES", ""))
+        self.region_named_patterns = _region_patterns(env.get("RDSBK_REGION_NAMED", ""))
+        # "<account>:<snapshot|cluster-snapshot>:<glob>,...": the copies the backup account takes
+        self.shared_globs = [
+            tuple(item.split(":", 2)) for item in split_list(env.get("RDSBK_SHARED_GLOBS", ""))
+            if item.count(":") >= 2
         ]
         # RDSBK_OPTION_GROUPS: "<Region-A>/<database pattern>=<option group in Region-B>,..."
         self.option_groups = []
@@ -94,6 +97,23 @@ class Settings:
             if not (region and pattern and group):
                 raise ConfigError(f"RDSBK_OPTION_GROUPS: {item!r} is not <region>/<db>=<group>")
             self.option_groups.append((region, pattern, group))
+
+    def configured(self, region, kind, db):
+        """Whether `db`, a database of `kind` in Region `region`, is one of the stack's."""
+        wanted = "cluster" if kind == KIND_CLUSTER else "instance"
+        return any(where == region and what == wanted and matches_any(db, [pattern])
+                   for where, what, pattern in self.databases)
+
+    def source_regions(self):
+        """The Regions-A of the sources, each once, in the order listed."""
+        return list(dict.fromkeys(where for where, _what, _pattern in self.databases))
+
+    def shared_with_us(self, arn):
+        """Whether the snapshot `arn` (an Arn), shared with the backup account, is a copy the
+        stack takes: its owner, type and name match one of RDSBK_SHARED_GLOBS."""
+        return any(account == arn.account and resource_type == arn.resource_type
+                   and fnmatch.fnmatchcase(arn.resource_id, glob)
+                   for account, resource_type, glob in self.shared_globs)
 
     def region_named(self, region, kind, db):
         """Whether the copies of `db` (a database of `kind`) from `region` carry the Region's code
@@ -116,6 +136,11 @@ class Settings:
         missing = [n for n in names if not getattr(self, n)]
         if missing:
             raise ConfigError("missing setting(s): " + ", ".join(missing))
+
+
+def _region_patterns(value):
+    """'<region>/<what>/<pattern>,...' -> [(region, what, pattern), ...]"""
+    return [tuple(item.split("/", 2)) for item in split_list(value) if item.count("/") >= 2]
 
 
 def _required(env, name):
@@ -372,14 +397,7 @@ def snapshot_identifier(kind, snapshot):
 def list_manual_snapshots(rds, kind):
     """Every manual DB snapshot (or DB cluster snapshot) of the caller's account in the client's
     Region, all pages. Shared and public snapshots of other accounts are not included."""
-    if kind == KIND_CLUSTER:
-        operation, key = "describe_db_cluster_snapshots", "DBClusterSnapshots"
-    else:
-        operation, key = "describe_db_snapshots", "DBSnapshots"
-    items = []
-    for page in rds.get_paginator(operation).paginate(SnapshotType="manual"):
-        items.extend(page.get(key) or [])
-    return items
+    return list_snapshots(rds, kind, "manual")
 
 
 def remaining_ms(context):
@@ -586,22 +604,57 @@ def delete_snapshot(rds, kind, identifier):
         rds.delete_db_snapshot(DBSnapshotIdentifier=identifier)
 
 
-def prune(rds, settings, retention, now, in_backup_account, context, extra, allowed=None):
-    """Deletes the copies retention lets go in the client's account and Region (at most
-    PRUNE_LIMIT, and none once the time reserve is reached); `allowed(kind, snapshot)` (may be
-    None) may still spare one. Returns (counts, failures); logs one line per deletion."""
-    counts = {"deleted": 0, "spared": 0, "prune_remaining": 0}
-    failures = []
+def list_pairs(rds, snapshot_type, extra, failures, action):
+    """(kind, snapshot) pairs of every snapshot of both kinds of `snapshot_type` (list_snapshots)
+    in the client's Region; a listing that fails is logged (`action`) and appended to
+    `failures`."""
     snapshots = []
     for kind in (KIND_INSTANCE, KIND_CLUSTER):
         try:
-            for snapshot in list_manual_snapshots(rds, kind):
-                if "TagList" not in snapshot:
-                    snapshot = dict(snapshot, TagList=tag_list(snapshot_tags(rds, kind, snapshot)))
-                snapshots.append((kind, snapshot))
+            snapshots.extend((kind, s) for s in list_snapshots(rds, kind, snapshot_type))
         except ClientError as exc:
-            log_error("prune", None, None, exc, step="list", kind=kind, **extra)
-            failures.append((f"list {kind}", error_code(exc)))
+            log_error(action, None, None, exc, step="list", kind=kind,
+                      snapshot_type=snapshot_type, **extra)
+            failures.append((f"list {snapshot_type} {kind}", error_code(exc)))
+    return snapshots
+
+
+def list_manual_pairs(rds, extra, failures, action):
+    """list_pairs of the manual snapshots: the caller's own."""
+    return list_pairs(rds, "manual", extra, failures, action)
+
+
+def available_arns(pairs):
+    """(kind, snapshot, Arn) of the available snapshots of `pairs` (list_pairs)."""
+    out = []
+    for kind, snapshot in pairs:
+        arn = parse_arn(snapshot_arn(kind, snapshot))
+        if arn is not None and snapshot.get("Status") == "available":
+            out.append((kind, snapshot, arn))
+    return out
+
+
+def prune(rds, settings, retention, now, in_backup_account, context, extra, allowed=None,
+          listed=None):
+    """Deletes the copies retention lets go in the client's account and Region (at most
+    PRUNE_LIMIT, and none once the time reserve is reached); `allowed(kind, snapshot)` (may be
+    None) may still spare one; `listed`: the manual snapshots there (list_manual_pairs) when the
+    caller has them. Returns (counts, failures); logs one line per deletion."""
+    counts = {"deleted": 0, "spared": 0, "prune_remaining": 0}
+    failures = []
+    snapshots = []
+    if listed is None:
+        listed = list_manual_pairs(rds, extra, failures, "prune")
+    for kind, snapshot in listed:
+        try:
+            if "TagList" not in snapshot:
+                snapshot = dict(snapshot, TagList=tag_list(snapshot_tags(rds, kind, snapshot)))
+        except ClientError as exc:
+            log_error("prune", snapshot_identifier(kind, snapshot), None, exc, step="tags",
+                      **extra)
+            failures.append((snapshot_identifier(kind, snapshot), error_code(exc)))
+            continue
+        snapshots.append((kind, snapshot))
     for kind, snapshot in prune_candidates(snapshots, settings, retention, now, in_backup_account):
         identifier = snapshot_identifier(kind, snapshot)
         left = remaining_ms(context)
@@ -624,3 +677,114 @@ def prune(rds, settings, retention, now, in_backup_account, context, extra, allo
                    kind=kind, retention_days=retention.days, keep_last=retention.keep_last,
                    **extra)
     return counts, failures
+
+
+# ---- reconciliation ---------------------------------------------------------------------------
+#
+# Events are an accelerator; the scheduled sweeps are the guarantee. Each hop's sweep lists what
+# should have a copy at the next hop and has none, and copies it, oldest first, so that a lost
+# event, a copy refused for RDS's limit of copies in flight, or a failed invocation is made up
+# for by the next run:
+#   - only what retention keeps: a snapshot younger than the retention days (less SWEEP_MARGIN),
+#     or among the newest keep_last of its database; a copy that retention has deleted is never
+#     made again;
+#   - across Regions, at most as many as RDS's limit of copies in flight leaves room for, and a
+#     refusal for that limit ends the run's copies without error: the next run goes on;
+#   - at most SWEEP_LIMIT copies, none once SWEEP_TIME_RESERVE_MS is all that is left;
+#   - side by side with the event path: both look before they copy, and a copy that exists
+#     already (DBSnapshotAlreadyExists: the other one was first) is the goal reached.
+
+# RDS allows this many cross-Region snapshot copies in flight per account and destination Region.
+MAX_CROSS_REGION_COPIES = 20
+# At most this many copies are started (or shares made) per run; the next run takes the rest.
+SWEEP_LIMIT = 50
+# A run stops starting copies when less than this is left of the function's timeout.
+SWEEP_TIME_RESERVE_MS = 10000
+# A sweep leaves alone what retention is about to let go (a prune's "now" may be a little later).
+SWEEP_MARGIN = datetime.timedelta(hours=1)
+
+_IN_FLIGHT = frozenset({"creating", "copying", "pending"})
+
+
+class RunFailures(Exception):
+    """Some snapshots (or a listing) failed during a scheduled run; raised after all others were
+    done, so that Lambda records the invocation as failed and retries it."""
+
+    def __init__(self, what, failures):
+        super().__init__(
+            f"{what}: {len(failures)} failure(s): "
+            + "; ".join(f"{source}: {code}" for source, code in failures[:10])
+        )
+        self.failures = failures
+
+
+def is_copy_limit(exc):
+    """Whether RDS refused a copy because its cross-Region copies in flight are at the limit.
+    The code, SnapshotQuotaExceeded, also means the manual snapshot quota: the message tells."""
+    if error_code(exc) not in ("SnapshotQuotaExceeded", "SnapshotQuotaExceededFault"):
+        return False
+    message = error_message(exc).lower()
+    return any(word in message for word in ("across region", "cross-region", "concurrent"))
+
+
+def copy_source_region(kind, snapshot):
+    """The Region a copy was made from (DBSnapshot's SourceRegion, the Region of a cluster
+    snapshot's SourceDBClusterSnapshotArn), or None for a snapshot that is not such a copy."""
+    if kind == KIND_CLUSTER:
+        arn = parse_arn(snapshot.get("SourceDBClusterSnapshotArn"))
+        return arn.region if arn else None
+    return snapshot.get("SourceRegion") or None
+
+
+def cross_region_copies_in_flight(snapshots, region):
+    """How many of `snapshots` (pairs of kind and item, in Region `region`) are copies from
+    another Region not finished yet: what RDS counts against MAX_CROSS_REGION_COPIES."""
+    return sum(1 for kind, s in snapshots
+               if s.get("Status") in _IN_FLIGHT and copy_source_region(kind, s) not in (None, region))
+
+
+def automated_stamp(snapshot_id):
+    """The time in an automated snapshot's name 'rds:<db>-YYYY-MM-DD-HH-MM' (UTC), or None."""
+    db = automated_db_identifier(snapshot_id)
+    if db is None:
+        return None
+    stamp = datetime.datetime.strptime(snapshot_id[len("rds:") + len(db) + 1:], "%Y-%m-%d-%H-%M")
+    return stamp.replace(tzinfo=datetime.timezone.utc)
+
+
+def worth_copying(items, retention, now):
+    """The items, (group, stamp, payload) triples, whose copies retention keeps (see above),
+    oldest first; `retention` None keeps everything."""
+    if retention is None:
+        return sorted(items, key=lambda item: item[1])
+    window = datetime.timedelta(days=retention.days) - SWEEP_MARGIN
+    groups = {}
+    for item in items:
+        groups.setdefault(item[0], []).append(item)
+    out = []
+    for group in groups.values():
+        group.sort(key=lambda item: item[1], reverse=True)
+        out.extend(item for rank, item in enumerate(group)
+                   if rank < retention.keep_last or now - item[1] < window)
+    return sorted(out, key=lambda item: item[1])
+
+
+def list_snapshots(rds, kind, snapshot_type):
+    """Every DB snapshot (or DB cluster snapshot) of `snapshot_type` ("manual", "automated",
+    "shared") that the caller sees in the client's Region, all pages."""
+    if kind == KIND_CLUSTER:
+        operation, key = "describe_db_cluster_snapshots", "DBClusterSnapshots"
+    else:
+        operation, key = "describe_db_snapshots", "DBSnapshots"
+    items = []
+    for page in rds.get_paginator(operation).paginate(SnapshotType=snapshot_type):
+        items.extend(page.get(key) or [])
+    return items
+
+
+def sweep_room(context, started, limit):
+    """Whether a run that started `started` copies may start another: under `limit` (and
+    SWEEP_LIMIT), with more than the time reserve left."""
+    left = remaining_ms(context)
+    return started < min(limit, SWEEP_LIMIT) and (left is None or left >= SWEEP_TIME_RESERVE_MS)
+

@@ -34,10 +34,7 @@ EVENTS = frozenset({"RDS-EVENT-0060"})
 # The constant input of the scheduled rule that asks for a sweep.
 SWEEP_EVENT = {"rdsbk": "sweep"}
 SWEEP_ACTION = "sweep"
-# At most this many snapshots are shared (or tried) per sweep; the next sweep takes the rest.
-SWEEP_LIMIT = 50
-# A sweep stops starting new snapshots when less than this is left of the function's timeout.
-SWEEP_TIME_RESERVE_MS = 10000
+SWEEP_LIMIT = c.SWEEP_LIMIT
 
 DETAIL_TYPES = {
     c.KIND_INSTANCE: "RDS DB Snapshot Event",
@@ -207,18 +204,6 @@ def handler(event, context):
     )
 
 
-class SweepError(Exception):
-    """Some snapshots (or a listing) failed during a sweep; raised after all others were done
-    so that Lambda retries the invocation."""
-
-    def __init__(self, failures):
-        super().__init__(
-            f"sweep: {len(failures)} failure(s): "
-            + "; ".join(f"{source}: {code}" for source, code in failures[:10])
-        )
-        self.failures = failures
-
-
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
@@ -280,8 +265,8 @@ def _sweep_one(rds, settings, kind, snapshot, extra):
 
 def sweep(context, now=None):
     """Sweep mode (see the module comment); with `now` (the scheduled event's time), the
-    retention too. Returns the summary record; raises SweepError after the summary when a listing,
-    any snapshot or any deletion failed."""
+    retention too. Returns the summary record; raises c.RunFailures after the summary when a
+    listing, any snapshot or any deletion failed."""
     extra = {"request_id": c.request_id(context)}
     try:
         settings = c.Settings()
@@ -324,8 +309,7 @@ def sweep(context, now=None):
             continue
         # Past the limit or the time reserve, available copies of this stack are only counted
         # ("remaining": not examined, some may be shared already); the next sweep takes them.
-        left = c.remaining_ms(context)
-        if attempts >= SWEEP_LIMIT or (left is not None and left < SWEEP_TIME_RESERVE_MS):
+        if not c.sweep_room(context, attempts, SWEEP_LIMIT):
             counts["remaining"] += 1
             continue
         try:
@@ -360,5 +344,5 @@ def sweep(context, now=None):
         **extra,
     )
     if failures:
-        raise SweepError(failures)
+        raise c.RunFailures(SWEEP_ACTION, failures)
     return summary

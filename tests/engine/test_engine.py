@@ -138,7 +138,7 @@ class EngineTest(EngineCase):
     def test_apply_idempotent_and_destroy(self):
         self.write(topology())
         out = self.apply().stdout
-        self.assertIn("Apply complete! Resources: 36 added, 0 changed, 0 destroyed.", out)
+        self.assertIn("Apply complete! Resources: 39 added, 0 changed, 0 destroyed.", out)
         self.assertEqual(os.stat(self.state).st_mode & 0o777, 0o600)
         self.assert_no_changes()
         self.clear_log()
@@ -150,7 +150,7 @@ class EngineTest(EngineCase):
         self.assertGreater(len(reads), 0)
 
         out = self.run_tool("destroy", "--auto-approve").stdout
-        self.assertIn("Destroy complete! Resources: 36 destroyed.", out)
+        self.assertIn("Destroy complete! Resources: 39 destroyed.", out)
         self.assertIn("scheduled for deletion", out)
         self.assertEqual(self.pipeline_inventory(), [])
         _, body = H.control("GET", "/_emu/inventory")
@@ -463,7 +463,8 @@ class EngineTest(EngineCase):
             "source[%s/%s].events_rule.forward" % (A, RA),
             "account[%s].events_rule.copy" % A, "account[%s].events_rule.share" % A,
             "account[%s].iam_role_policy.copy" % A, "account[%s].iam_role_policy.share" % A,
-            "account[%s].lambda_function.copy" % A, "backup.iam_role_policy.backup_copy"]))
+            "account[%s].lambda_function.copy" % A, "backup.iam_role_policy.backup_copy",
+            "backup.lambda_function.backup_copy"]))  # its sweep's RDSBK_SHARED_GLOBS
         self.apply()
         self.assert_no_changes()
         # a second source account: its resources are added, the shared ones updated
@@ -471,7 +472,7 @@ class EngineTest(EngineCase):
         self.write(topology(sources=src, tags={"team": "data"}, timeout=120))
         plan = self.plan()
         self.assertEqual(plan["summary"]["destroy"], 0)
-        self.assertEqual(plan["summary"]["add"], 21 + 2)
+        self.assertEqual(plan["summary"]["add"], 24 + 2)
         self.assertEqual(self.changes(plan)["backup.events_bus.bus"]["changed"], ["policy"])
         self.apply()
         self.assert_no_changes()
@@ -479,7 +480,7 @@ class EngineTest(EngineCase):
         src.pop()
         self.write(topology(sources=src, tags={"team": "data"}, timeout=120))
         plan = self.plan()
-        self.assertEqual(plan["summary"]["destroy"], 21 + 2)
+        self.assertEqual(plan["summary"]["destroy"], 24 + 2)
         self.assertEqual(plan["summary"]["add"], 0)
         self.apply()
         self.assert_no_changes()
@@ -644,7 +645,7 @@ class EngineTest(EngineCase):
         self.write(topology())
         self.apply()
         listed = self.run_tool("state", "list").stdout.split()
-        self.assertEqual(len(listed), 36)
+        self.assertEqual(len(listed), 39)
         self.assertEqual(listed, sorted(listed))
         shown = json.loads(self.run_tool("state", "show", "backup.kms_key.shared", "--json").stdout)
         self.assertEqual(shown["type"], "kms_key")
@@ -765,7 +766,7 @@ class EngineTest(EngineCase):
         self.run_tool("plan", "--out", saved)
         self.assertEqual(os.stat(saved).st_mode & 0o777, 0o600)
         out = self.run_tool("apply", saved).stdout
-        self.assertIn("36 added", out)
+        self.assertIn("39 added", out)
         # a plan made, then the state changes underneath it: refused
         self.write(topology(timeout=90))
         self.run_tool("plan", "--out", saved)
@@ -868,10 +869,10 @@ class EngineTest(EngineCase):
         with open(self.state) as f:
             recorded = {r["address"] for r in json.load(f)["resources"]}
         self.assertGreater(len(recorded), 0)
-        self.assertLess(len(recorded), 36)
+        self.assertLess(len(recorded), 39)
         plan = self.plan()
         self.assertEqual(plan["summary"].get("adopt", 0), 0, "everything created was recorded")
-        self.assertEqual(plan["summary"]["add"], 36 - len(recorded))
+        self.assertEqual(plan["summary"]["add"], 39 - len(recorded))
         self.apply()
         self.assert_no_changes()
         self.run_tool("destroy", "--auto-approve")
@@ -886,7 +887,7 @@ class EngineTest(EngineCase):
         self.run_tool("state", "rm", "account[%s].iam_role.copy" % A)
         self.clear_log()
         out = self.run_tool("destroy", "--auto-approve").stdout
-        self.assertIn("Destroy complete! Resources: 36 destroyed.", out)
+        self.assertIn("Destroy complete! Resources: 39 destroyed.", out)
         self.assertEqual(self.pipeline_inventory(), [])
         reads = sorted({"%s:%s" % (r["service"], r["operation"]) for r in self.requests()
                         if not r.get("mutating") and r["service"] not in ("sts", "rds")})
@@ -907,7 +908,7 @@ class EngineTest(EngineCase):
         lam_a.delete_function(FunctionName="rdsbk-t1-share")
         self.clear_log()
         out = self.run_tool("destroy", "--auto-approve", "--refresh").stdout
-        self.assertIn("Destroy complete! Resources: 33 destroyed.", out)
+        self.assertIn("Destroy complete! Resources: 36 destroyed.", out)
         self.assertEqual(self.pipeline_inventory(), [])
         reads = {r["operation"] for r in self.requests() if not r.get("mutating")}
         self.assertIn("GetFunction", reads)

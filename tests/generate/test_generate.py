@@ -106,7 +106,8 @@ class GenerateTest(unittest.TestCase):
                 for r in resources:
                     self.assertTrue(set(r["dependencies"]) <= addresses, r["address"])
                 rules = [r for r in resources if r["type"] == "events_rule"]
-                schedules = [r for r in rules if r["address"].endswith((".sweep", ".prune"))]
+                schedules = [r for r in rules
+                             if r["address"].endswith((".sweep", ".copy_sweep", ".prune"))]
                 patterns = []
                 for dirpath, _, files in os.walk(out):
                     for name in files:
@@ -121,8 +122,7 @@ class GenerateTest(unittest.TestCase):
                     name = r["address"].replace("/", "_") + ".rule.json"
                     with open(os.path.join(out, "events", name)) as f:
                         self.assertEqual(json.load(f)["schedule_expression"],
-                                         "rate(30 minutes)" if r["address"].endswith(".sweep")
-                                         else "rate(1 hour)")
+                                         "rate(30 minutes)")
                 for name, pattern in patterns:
                     text = json.dumps(pattern)
                     event = sample_event(pattern)

@@ -45,8 +45,8 @@ ENV = {
     "RDSBK_SOURCE_ACCOUNTS": f"{A}, {A2}",
     "RDSBK_EVENT_SOURCE": f"rdsbk.{STACK}",
     "RDSBK_EVENT_DETAIL_TYPE": "RDS Snapshot Shared",
-    "RDSBK_DB_INSTANCES": "prod-db,reporting-*",
-    "RDSBK_DB_CLUSTERS": "aurora-main",
+    "RDSBK_DATABASES": f"{REGION_A}/instance/prod-db,{REGION_A}/instance/reporting-*,"
+                       f"{REGION_A}/cluster/aurora-main",
     # Fake credentials: the stubbed clients never send anything, but presigning needs keys.
     "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
     "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
@@ -254,7 +254,7 @@ class CopyTest(HandlerTest):
         ident = f"rds:{db}-2024-08-13-03-10"
         arn = f"arn:aws:rds:{REGION_A}:{A}:cluster-snapshot:{ident}"
         target = "aurora-cluster-for-the-rep-b4aeb1-2024-08-13-03-10"
-        with mock.patch.dict(os.environ, {"RDSBK_DB_CLUSTERS": db}):
+        with mock.patch.dict(os.environ, {"RDSBK_DATABASES": f"{REGION_A}/cluster/{db}"}):
             self.expect_copy_cluster(source=arn, target=target)
             self.invoke(copy_snapshot, rds_event("RDS-EVENT-0169", arn, ident,
                                                  detail_type="RDS DB Cluster Snapshot Event"))
@@ -303,8 +303,17 @@ class CopyTest(HandlerTest):
         arn = f"arn:aws:rds:ap-southeast-2:{A}:snapshot:{SNAP_ID}"
         self.expect_copy_instance(arn, COPY_ID, source_region="ap-southeast-2")
         event = rds_event("RDS-EVENT-0091", arn, SNAP_ID, region="ap-southeast-2")
-        self.invoke(copy_snapshot, event)
+        with mock.patch.dict(os.environ, {"RDSBK_DATABASES": "ap-southeast-2/instance/prod-db"}):
+            self.invoke(copy_snapshot, event)
         self.assert_one_line("copy", "copied", arn, COPY_ID)
+
+    def test_a_database_of_another_region_is_not_the_stacks(self):
+        """prod-db is listed for us-east-1: its namesake in another Region is ignored."""
+        arn = f"arn:aws:rds:ap-southeast-2:{A}:snapshot:{SNAP_ID}"
+        self.invoke(copy_snapshot, rds_event("RDS-EVENT-0091", arn, SNAP_ID,
+                                             region="ap-southeast-2"))
+        rec = self.assert_one_line("copy", "ignored", arn, None)
+        self.assertIn("ap-southeast-2", rec["reason"])
 
     def test_prefix_pattern_selects_databases(self):
         ident = "rds:reporting-eu-1-2024-08-13-03-10"
@@ -442,12 +451,27 @@ class CopyTest(HandlerTest):
                 self.assertTrue(rec["reason"])
                 self.assertEqual(result["result"], "ignored")
 
-    def test_quota_exceeded_raises_retryable(self):
+    def test_copy_limit_defers_to_the_sweep(self):
+        """A copy refused for RDS's limit of cross-Region copies in flight is no error: logged
+        "deferred", left to the copy sweep, no exception (Lambda would retry it, then report a
+        failure, within three minutes)."""
         self.not_found("describe_db_snapshots", "DBSnapshotNotFound", {"DBSnapshotIdentifier": COPY_ID})
         self.rds_stub.add_client_error(
             "copy_db_snapshot",
             service_error_code="SnapshotQuotaExceeded",
-            service_message="Cannot copy more than 20 snapshots concurrently",
+            service_message="Cannot copy more than 20 snapshots across regions",
+        )
+        self.invoke(copy_snapshot, rds_event("RDS-EVENT-0091", SRC_ARN, SNAP_ID))
+        rec = self.assert_one_line("copy", "deferred", SRC_ARN, COPY_ID)
+        self.assertIn("across regions", rec["reason"])
+
+    def test_manual_snapshot_quota_raises_retryable(self):
+        """The same code for the manual snapshot quota is a failure (retried, then reported)."""
+        self.not_found("describe_db_snapshots", "DBSnapshotNotFound", {"DBSnapshotIdentifier": COPY_ID})
+        self.rds_stub.add_client_error(
+            "copy_db_snapshot",
+            service_error_code="SnapshotQuotaExceeded",
+            service_message="Cannot create more than 100 manual snapshots",
         )
         with self.assertRaises(c.RetryableError) as ctx:
             self.invoke(copy_snapshot, rds_event("RDS-EVENT-0091", SRC_ARN, SNAP_ID))
@@ -894,7 +918,7 @@ class SweepTest(SweepBase):
         self.expect_put_events("SNAPSHOT", "prod-db-unannounced", error="InternalException")
         self.expect_modify("SNAPSHOT", "prod-db-unannounced", add=False)
 
-        with self.assertRaises(share.SweepError) as ctx:
+        with self.assertRaises(c.RunFailures) as ctx:
             self.invoke(share, self.SWEEP)
         self.assertEqual(ctx.exception.failures, [
             (self.arn("SNAPSHOT", "prod-db-denied"), "AccessDenied"),
@@ -920,7 +944,7 @@ class SweepTest(SweepBase):
         self.expect_modify("CLUSTER_SNAPSHOT", "aurora-x")
         self.expect_put_events("CLUSTER_SNAPSHOT", "aurora-x", error="InternalException")
         self.expect_modify("CLUSTER_SNAPSHOT", "aurora-x", add=False, error="Throttling")
-        with self.assertRaises(share.SweepError):
+        with self.assertRaises(c.RunFailures):
             self.invoke(share, self.SWEEP)
         rec = self.logs[0]
         self.assertEqual((rec["result"], rec["unshared"], rec["unshare_error"]),
@@ -933,7 +957,7 @@ class SweepTest(SweepBase):
                                        expected_params={"SnapshotType": "manual"})
         self.expect_list("CLUSTER_SNAPSHOT", [self.snap("CLUSTER_SNAPSHOT", "aurora-y")])
         self.expect_shared("CLUSTER_SNAPSHOT", "aurora-y")
-        with self.assertRaises(share.SweepError) as ctx:
+        with self.assertRaises(c.RunFailures) as ctx:
             self.invoke(share, self.SWEEP)
         self.assertEqual(ctx.exception.failures, [("list SNAPSHOT", "AccessDenied")])
         self.assertEqual((self.logs[0]["action"], self.logs[0]["step"]), ("sweep", "list"))
@@ -1268,6 +1292,13 @@ class BackupPruneTest(HandlerTest):
                 "DBSnapshotArn": f"arn:aws:rds:{REGION_B}:{B}:snapshot:{ident}",
                 "TagList": [{"Key": "rdsbk:stack", "Value": stack}]}
 
+    def no_shared(self):
+        """The sweep's listing of what is shared with the backup account: nothing."""
+        self.rds_stub.add_response("describe_db_snapshots", {"DBSnapshots": []},
+                                   {"SnapshotType": "shared"})
+        self.rds_stub.add_response("describe_db_cluster_snapshots", {"DBClusterSnapshots": []},
+                                   {"SnapshotType": "shared"})
+
     def test_old_backups_go_the_newest_and_others_stay(self):
         old, newest = f"prod-db-2024-08-01-03-10-{A}", f"prod-db-2024-08-10-03-10-{A}"
         self.rds_stub.add_response("describe_db_snapshots", {"DBSnapshots": [
@@ -1278,6 +1309,7 @@ class BackupPruneTest(HandlerTest):
         ]}, {"SnapshotType": "manual"})
         self.rds_stub.add_response("describe_db_cluster_snapshots", {"DBClusterSnapshots": []},
                                    {"SnapshotType": "manual"})
+        self.no_shared()
         self.rds_stub.add_response("delete_db_snapshot", {}, {"DBSnapshotIdentifier": old})
         result, logs = self.invoke(backup_copy, scheduled_event("2024-08-20T00:00:00Z", B))
         self.assertEqual([r["source"] for r in logs if r["result"] == "deleted"],
@@ -1285,10 +1317,16 @@ class BackupPruneTest(HandlerTest):
         self.assertEqual((result["action"], result["result"], result["deleted"]),
                          ("prune", "pruned", 1))
 
-    def test_without_retention_nothing_is_listed(self):
+    def test_without_retention_nothing_is_deleted(self):
         os.environ.pop("RDSBK_RETENTION_DAYS")
+        self.rds_stub.add_response("describe_db_snapshots", {"DBSnapshots": [
+            self.backup(f"prod-db-2024-08-01-03-10-{A}")]}, {"SnapshotType": "manual"})
+        self.rds_stub.add_response("describe_db_cluster_snapshots", {"DBClusterSnapshots": []},
+                                   {"SnapshotType": "manual"})
+        self.no_shared()
         result, _ = self.invoke(backup_copy, scheduled_event("2024-08-20T00:00:00Z", B))
-        self.assertEqual(result["result"], "ignored")
+        self.assertEqual((result["result"], result["prune"], result["copied"]),
+                         ("pruned", "no retention configured", 0))
 
     def test_a_failed_deletion_raises_after_the_others(self):
         self.rds_stub.add_response("describe_db_snapshots", {"DBSnapshots": [
@@ -1296,13 +1334,61 @@ class BackupPruneTest(HandlerTest):
             self.backup(f"prod-db-2024-08-19-03-10-{A}")]}, {"SnapshotType": "manual"})
         self.rds_stub.add_response("describe_db_cluster_snapshots", {"DBClusterSnapshots": []},
                                    {"SnapshotType": "manual"})
+        self.no_shared()
         self.rds_stub.add_client_error("delete_db_snapshot", service_error_code="InvalidDBSnapshotState",
                                        expected_params={"DBSnapshotIdentifier": f"prod-db-2024-08-01-03-10-{A}"})
         self.rds_stub.add_response("delete_db_snapshot", {},
                                    {"DBSnapshotIdentifier": f"prod-db-2024-08-02-03-10-{A}"})
-        with self.assertRaises(backup_copy.PruneError):
+        with self.assertRaises(c.RunFailures):
             self.invoke(backup_copy, scheduled_event("2024-08-20T00:00:00Z", B))
         self.assertEqual(self.logs[-1]["deleted"], 1)
+
+
+class ReconcileHelpersTest(unittest.TestCase):
+    """The sweeps' choices (rdsbk_common, "reconciliation")."""
+
+    NOW = datetime.datetime(2024, 8, 20, 12, 0, tzinfo=datetime.timezone.utc)
+
+    def test_only_what_retention_keeps_is_copied_oldest_first(self):
+        hours = datetime.timedelta(hours=1)
+        items = [("a", self.NOW - 2 * hours, "a-recent"), ("a", self.NOW - 30 * hours, "a-old"),
+                 ("a", self.NOW - 23.5 * hours, "a-near-the-end"),
+                 ("b", self.NOW - 50 * hours, "b-old"), ("b", self.NOW - 70 * hours, "b-older")]
+        got = [p for _g, _s, p in c.worth_copying(items, c.Retention(1, 1), self.NOW)]
+        # within a day less the margin, or the newest of its database (b's, however old)
+        self.assertEqual(got, ["b-old", "a-recent"])
+        got = [p for _g, _s, p in c.worth_copying(items, c.Retention(1, 2), self.NOW)]
+        self.assertEqual(got, ["b-older", "b-old", "a-near-the-end", "a-recent"])
+        got = [p for _g, _s, p in c.worth_copying(items, None, self.NOW)]
+        self.assertEqual(got, ["b-older", "b-old", "a-old", "a-near-the-end", "a-recent"])
+
+    def test_copy_limit_is_told_from_the_manual_snapshot_quota(self):
+        def error(message):
+            return ClientError({"Error": {"Code": "SnapshotQuotaExceeded", "Message": message}},
+                               "CopyDBSnapshot")
+        self.assertTrue(c.is_copy_limit(error("Cannot copy more than 20 snapshots across regions")))
+        self.assertFalse(c.is_copy_limit(error("Cannot create more than 100 manual snapshots")))
+
+    def test_copies_in_flight_from_other_regions_count(self):
+        snaps = [(c.KIND_INSTANCE, {"Status": "copying", "SourceRegion": REGION_A}),
+                 (c.KIND_INSTANCE, {"Status": "available", "SourceRegion": REGION_A}),
+                 (c.KIND_INSTANCE, {"Status": "creating"}),  # made here, not a copy
+                 (c.KIND_CLUSTER, {"Status": "copying", "SourceDBClusterSnapshotArn":
+                                   f"arn:aws:rds:{REGION_A}:{A}:cluster-snapshot:rds:x-1"}),
+                 (c.KIND_CLUSTER, {"Status": "creating", "SourceDBClusterSnapshotArn":
+                                   f"arn:aws:rds:{REGION_B}:{A}:cluster-snapshot:x-1"})]
+        self.assertEqual(c.cross_region_copies_in_flight(snaps, REGION_B), 2)
+
+    def test_shared_globs_select_the_stacks_copies(self):
+        settings = c.Settings(dict(ENV, RDSBK_SHARED_GLOBS=f"{A}:snapshot:prod-db-????-??-??-??-??,"
+                                                         f"{A}:snapshot:reporting-*"))
+
+        def arn(account, ident):
+            return c.Arn(f"arn:aws:rds:{REGION_B}:{account}:snapshot:{ident}")
+        self.assertTrue(settings.shared_with_us(arn(A, "prod-db-2024-08-13-03-10")))
+        self.assertTrue(settings.shared_with_us(arn(A, "reporting-eu-2024-08-13-03-10")))
+        self.assertFalse(settings.shared_with_us(arn(A, "prod-db-staging-2024-08-13-03-10")))
+        self.assertFalse(settings.shared_with_us(arn(A2, "prod-db-2024-08-13-03-10")))
 
 
 class CommonTest(unittest.TestCase):

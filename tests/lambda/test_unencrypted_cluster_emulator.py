@@ -58,11 +58,13 @@ def log_groups(account, function):
 class UnencryptedClusterTest(FunctionsTestCase):
     def deploy(self, key):
         env = {"RDSBK_STACK": STACK, "RDSBK_TARGET_REGION": RB, "RDSBK_KMS_KEY_ARN": key,
-               "RDSBK_BACKUP_ACCOUNT": B, "RDSBK_SOURCE_ACCOUNTS": A, "RDSBK_DB_CLUSTERS": CLUSTER,
+               "RDSBK_BACKUP_ACCOUNT": B, "RDSBK_SOURCE_ACCOUNTS": A,
+               "RDSBK_DATABASES": "%s/cluster/%s" % (RA, CLUSTER),
                "RDSBK_EVENT_SOURCE": SOURCE, "RDSBK_EVENT_DETAIL_TYPE": DETAIL_TYPE}
         copy_policy = render_policy("copy-role.json", {
             "copy_resource_arns": [snapshots(A, RA, "rds:"), snapshots(A, RB)],
-            "key_arn": key, "log_group_arns": log_groups(A, COPY_FN)})
+            "key_arn": key, "log_group_arns": log_groups(A, COPY_FN),
+            "list_arns": [snapshots(A, RA, "rds:"), snapshots(A, RB)]})
         share_policy = render_policy("share-role.json", {
             "copy_arns": [snapshots(A, RB)],
             "list_arns": every_snapshot(A),

@@ -17,9 +17,9 @@ usage: /usr/bin/python3 tests/reliability/least_privilege.py PATH/TO/rdsbk-provi
      CreateGrant/ListGrants/RevokeGrant only with kms:GrantIsForAWSResource;
    - RDS actions of a source account's roles only on that account's snapshots, of the listed
      databases (and CopyDBSnapshot on the option groups of Region-B the sources name), (but for
-     Describe*, which the share sweep needs on all of the account's snapshots
-     in Region-B to list them, and the deletions of retention, on the account's snapshots in
-     Region-B tagged rdsbk:stack=<stack> only); the backup role's only on the listed databases'
+     Describe*, which the sweeps need on all of the account's snapshots in Region-B, and the
+     copy sweep in its source's Region-A, to list them, and the deletions of retention, on the
+     account's snapshots in Region-B tagged rdsbk:stack=<stack> only); the backup role's only on the listed databases'
      snapshots (with the same two exceptions in the backup account);
    - trust policies admit one AWS service principal, never an account or `*`, and only for the
      role's own account (aws:SourceAccount); EventBridge only for the stack's forwarding rules
@@ -100,7 +100,11 @@ def check_identity_policy(name, doc, account):
                 problems.append("%s: wildcard outside the resource name in %s" % (name, r))
             if svc != "iam" and not region:
                 problems.append("%s: no Region in %s" % (name, r))
-            listing = (rest in ("snapshot:*", "cluster-snapshot:*") and region == RB and
+            # listing: in Region-B (the sweeps, retention), and in its source's Region-A for the
+            # copy role (its sweep lists the system snapshots there)
+            lists_here = region == RB or (name.endswith(".copy.policy.json") and
+                                          region == SOURCES.get(account, ("",))[0])
+            listing = (rest in ("snapshot:*", "cluster-snapshot:*") and lists_here and
                        acct == account and (all(a.startswith("rds:Describe") for a in actions)
                                             or stack_tagged_delete(st)))
             if rest in ("*", "snapshot:*", "cluster-snapshot:*", "event-bus/*",
@@ -139,13 +143,16 @@ def check_identity_policy(name, doc, account):
                       "%s: %s on option group %s" % (name, actions, r))
                 continue
             if db == "*":
-                # listing (the share sweep finds copies whose event never came): read-only, in
-                # the role's own account and Region-B only
-                # or deleting (retention), only what is tagged as the stack's
-                check((all(a.startswith("rds:Describe") for a in actions)
-                       or stack_tagged_delete(st)) and acct == account
-                      and m.group(2) == RB, "%s: %s on every snapshot (%s)" % (
-                          name, actions, r))
+                # listing (the sweeps find what has no copy yet): read-only, in the role's own
+                # account, in Region-B, and for the copy role in its source's Region-A too;
+                # or deleting (retention), only what is tagged as the stack's, in Region-B
+                copy_lists = (name.endswith(".copy.policy.json") and
+                              m.group(2) == SOURCES.get(account, ("",))[0])
+                check(acct == account and (
+                    all(a.startswith("rds:Describe") for a in actions) and
+                    (m.group(2) == RB or copy_lists) or
+                    stack_tagged_delete(st) and m.group(2) == RB),
+                    "%s: %s on every snapshot (%s)" % (name, actions, r))
                 continue
             # a listed database's snapshots exactly (IAM's `?`: one character each), not those of
             # a longer name with the same prefix; a listed pattern (analytics-*) as it is

@@ -29,10 +29,12 @@ static struct rdsbk_graph *s_graph(const char *example) {
 
 static const char *const s_basic_addresses[] = {
     "account[111111111111].events_rule.copy",
+    "account[111111111111].events_rule.copy_sweep",
     "account[111111111111].events_rule.share",
     "account[111111111111].events_rule.sweep",
     "account[111111111111].events_rule.to_backup",
     "account[111111111111].events_target.copy",
+    "account[111111111111].events_target.copy_sweep",
     "account[111111111111].events_target.share",
     "account[111111111111].events_target.sweep",
     "account[111111111111].events_target.to_backup",
@@ -45,6 +47,7 @@ static const char *const s_basic_addresses[] = {
     "account[111111111111].lambda_function.copy",
     "account[111111111111].lambda_function.share",
     "account[111111111111].lambda_permission.copy",
+    "account[111111111111].lambda_permission.copy_sweep",
     "account[111111111111].lambda_permission.share",
     "account[111111111111].lambda_permission.sweep",
     "account[111111111111].logs_log_group.copy",
@@ -147,8 +150,8 @@ static void test_fan_in_shares_backup_side(void **state) {
     const cJSON *pattern;
     (void)state;
 
-    /* 3 accounts x 21 + 3 sources x 2 + backup 12 + its bus */
-    assert_int_equal(g->n_resources, 3 * 21 + 3 * 2 + 12 + 1);
+    /* 3 accounts x 24 + 3 sources x 2 + backup 12 + its bus */
+    assert_int_equal(g->n_resources, 3 * 24 + 3 * 2 + 12 + 1);
     assert_non_null(key);
     assert_int_equal(key->n_deps, 3); /* the copy role of each source account */
     stmts = cJSON_GetObjectItem(cJSON_GetObjectItem(key->desired, "policy"), "Statement");
@@ -241,8 +244,9 @@ static void test_references_resolve(void **state) {
     assert_int_equal(unknown, 0);
     assert_string_equal(cJSON_GetObjectItem(env, "RDSBK_KMS_KEY_ARN")->valuestring,
                         "arn:aws:kms:eu-west-1:222222222222:key/k1");
-    assert_string_equal(cJSON_GetObjectItem(env, "RDSBK_DB_INSTANCES")->valuestring,
-                        "orders-db,billing-*");
+    assert_string_equal(cJSON_GetObjectItem(env, "RDSBK_DATABASES")->valuestring,
+                        "eu-central-1/instance/orders-db,eu-central-1/instance/billing-*,"
+                        "eu-central-1/cluster/aurora-main");
     assert_string_equal(cJSON_GetObjectItem(env, "RDSBK_TARGET_REGION")->valuestring, "eu-west-1");
     cJSON_Delete(env);
     a = rdsbk_model_resolve(alias->desired, s_lookup, NULL, &unknown);

@@ -1,0 +1,127 @@
+"""Reconciliation, end to end: events are an accelerator, the scheduled sweeps the guarantee.
+
+usage: /usr/bin/python3 tests/engine/test_reconcile.py PATH/TO/rdsbk-provision [unittest args]
+
+Against the emulator, in emulated time: snapshots whose creation event never came, and an
+announcement the backup account never heard, still reach Account-B within two sweep periods
+(30 minutes each); 30 databases snapshotted at once, with copies that take 10 minutes and RDS's
+limit of 20 cross-Region copies in flight, all reach Account-B, none copied twice, and no failure
+is reported (a copy refused for the limit is left to the copy sweep).
+"""
+
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import test_engine as E  # noqa: E402
+from test_engine import A, B, RA, RB  # noqa: E402
+
+SWEEP_PERIOD = 30 * 60
+
+
+class ReconcileTest(E.EngineCase):
+    def rds(self, account):
+        return E.H.client("rds", account=account, region=RB)
+
+    def backups(self):
+        """The manual snapshots of both kinds in the backup account, name -> status."""
+        rds = self.rds(B)
+        out = {s["DBSnapshotIdentifier"]: s["Status"]
+               for s in rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]}
+        out.update({s["DBClusterSnapshotIdentifier"]: s["Status"] for s in
+                    rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]})
+        return out
+
+    def snapshot(self, key, db, emit_event=True):
+        status, body = E.H.control("POST", "/_emu/rds/automated-snapshot",
+                                   {"account": A, "region": RA, key: db, "emit_event": emit_event})
+        self.assertEqual(status, 200, body)
+        return body["snapshot_id"]
+
+    def idle(self):
+        status, _ = E.H.control("POST", "/_emu/wait-idle", {"timeout_s": 120})
+        self.assertEqual(status, 200)
+
+    def sweep_periods(self, n):
+        for _ in range(n):
+            E.H.advance(SWEEP_PERIOD)
+            self.idle()
+
+    def function_runs(self):
+        _, logs = E.H.control("GET", "/_emu/lambda-logs")
+        return logs["logs"]
+
+    def assert_nothing_failed(self):
+        self.assertEqual([r for r in self.function_runs() if r["status"] != "success"], [],
+                         "failed invocations")
+        _, failed = E.H.control("GET", "/_emu/failed-deliveries")
+        self.assertEqual(failed["failed_deliveries"], [], "failed deliveries")
+
+    def copies_made(self, account):
+        """Successful CopyDBSnapshot / CopyDBClusterSnapshot calls in `account`."""
+        return [r for r in self.requests() if r.get("account") == account and
+                r.get("operation", "").startswith("CopyDB") and r.get("status") == 200]
+
+    def test_lost_events_are_made_up_for_within_two_sweep_periods(self):
+        self.write(E.topology())  # orders-db and the cluster aurora-main in A/Region-A
+        self.apply()
+        instance = self.snapshot("db_instance", "orders-db", emit_event=False)
+        cluster = self.snapshot("db_cluster", "aurora-main", emit_event=False)
+        self.idle()
+        self.assertEqual(self.backups(), {}, "no event, nothing copied yet")
+        self.sweep_periods(2)
+        want = {"%s-%s" % (instance[len("rds:"):], A), "%s-%s" % (cluster[len("rds:"):], A)}
+        self.assertEqual({n: s for n, s in self.backups().items() if n in want},
+                         {n: "available" for n in want})
+
+        # an announcement the backup account never hears: its own sweep lists what is shared
+        # with it
+        events_a = E.H.client("events", account=A, region=RB)
+        events_a.disable_rule(Name="rdsbk-t1-to-backup")
+        later = self.snapshot("db_instance", "orders-db")
+        self.idle()
+        name = "%s-%s" % (later[len("rds:"):], A)
+        self.assertNotIn(name, self.backups(), "the announcement was not forwarded")
+        self.sweep_periods(2)
+        self.assertEqual(self.backups().get(name), "available")
+        self.assertEqual(len(self.copies_made(B)), 3, "each snapshot copied once")
+        self.assert_nothing_failed()
+        self.run_tool("destroy", "--auto-approve", "--force-key-deletion")
+
+    def test_thirty_databases_wait_for_the_copy_limit(self):
+        dbs = ["db-%02d" % i for i in range(30)]
+        text = E.topology(sources=[{"account": A, "region": RA, "instances": dbs}])
+        # 30 databases x (7 + 1) backup copies: past the default quota of 100
+        text = text.replace('  profile: "%s"\nkey:' % B,
+                            '  profile: "%s"\n  manual_snapshot_quota: 300\nkey:' % B)
+        self.write(text)
+        self.apply()
+        status, _ = E.H.control("POST", "/_emu/rds/quotas",
+                                {"account": B, "region": RB, "ManualSnapshots": 300})
+        self.assertEqual(status, 200)
+        E.H.control("POST", "/_emu/rds/config",
+                    {"copy_duration_s": 600, "max_cross_region_copies": 20})
+        self.clear_log()
+        for db in dbs:
+            self.snapshot("db_instance", db)
+        self.idle()
+        deferred = [r for r in self.function_runs()
+                    if isinstance(r.get("result"), dict) and r["result"]["result"] == "deferred"]
+        self.assertEqual(len(deferred), 10, "refused for the limit, left to the sweep")
+        self.assertEqual(len(self.copies_made(A)), 20, "the limit: 20 copies in flight")
+        # the copies finish after 10 minutes, the copy sweep starts the other 10 at 30, they
+        # and the backup copies finish before the second sweep period ends
+        self.sweep_periods(2)
+        backups = self.backups()
+        self.assertEqual(sorted(n[:len("db-00")] for n in backups), dbs, backups)
+        self.assertEqual(set(backups.values()), {"available"})
+        self.assertEqual(len(self.copies_made(A)), 30, "none copied twice")
+        self.assertEqual(len(self.copies_made(B)), 30, "none copied twice")
+        self.assert_nothing_failed()
+        self.run_tool("destroy", "--auto-approve", "--force-key-deletion")
+
+
+if __name__ == "__main__":
+    E.main(module=__name__)
