@@ -98,6 +98,7 @@ struct rdsbk_endpoints {
     char *lambda;
     char *rds;
     char *logs;
+    char *sns;
 };
 
 struct rdsbk_topology {

@@ -18,7 +18,7 @@
  * The three AWS wire protocols the services use, over rdsbk_aws_send (sign, send, retry, parse
  * AWS errors):
  *
- *   awsQuery   (IAM, STS, RDS)      form POST "Action=X&Version=Y&...", XML reply
+ *   awsQuery   (IAM, STS, RDS, SNS) form POST "Action=X&Version=Y&...", XML reply
  *   awsJson1.1 (KMS, EventBridge)   POST / with X-Amz-Target, JSON in and out
  *   restJson1  (Lambda)             method + path labels + query + headers, JSON body
  *
@@ -231,6 +231,14 @@ int rdsbk_xml_path_tags(struct rdsbk_tag **out, size_t *n_out, const xmlNode *fr
 /* Frees an array of tags from a service call (NULL is fine). */
 void rdsbk_aws_tags_free(struct rdsbk_tag *tags, size_t n);
 
+/* Reads a map as awsQuery replies carry it (<path><entry><key>k</key><value>v</value></entry>...;
+ * `entry`, `key`, `value` NULL: "entry", "key", "value") into *out, a new object {"k": "v", ...}
+ * the caller deletes: values as text ("" when empty or absent), a key repeated: the last value
+ * wins, an entry without a key left out, an absent map: {}. Returns 0 or RDSBK_ENOMEM (*out
+ * NULL). */
+int rdsbk_xml_path_map(cJSON **out, const xmlNode *from, const char *path, const char *entry,
+                       const char *key, const char *value);
+
 /* Reads the fields of `shape` from the children of `node` into `out` (zeroed beforehand). Returns
  * 0, RDSBK_ENOMEM, or RDSBK_EINVALID for a malformed document; on failure what was read stays in
  * `out` for the caller's clean-up. */
@@ -318,6 +326,10 @@ int rdsbk_query_parse_reply(struct rdsbk_query_reply *reply, const char *action,
 /* Pagination: the next marker of a reply (IAM: <IsTruncated>true</IsTruncated> + <Marker>;
  * RDS: <Marker> alone). *out is NULL on the last page. Returns 0 or RDSBK_ENOMEM. */
 int rdsbk_query_next_marker(char **out, const xmlNode *result);
+
+/* Pagination by a token of another name (SNS: <NextToken>): a copy of the text of `member` in the
+ * Result, NULL when it is absent or empty (the last page). Returns 0 or RDSBK_ENOMEM. */
+int rdsbk_query_next_token(char **out, const xmlNode *result, const char *member);
 
 /* ---- awsJson1.1 ---- */
 

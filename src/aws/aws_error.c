@@ -31,6 +31,8 @@ static const char *const s_throttling_codes[] = {
     "SlowDown",
     "PriorRequestNotComplete",
     "EC2ThrottledException",
+    /* SNS's ThrottledException (HTTP 429), not in the SDKs' list: waiting is what it asks for */
+    "Throttled",
 };
 
 static const char *const s_transient_codes[] = {

@@ -30,6 +30,7 @@ static const struct s_service {
     {"lambda", "LAMBDA", offsetof(struct rdsbk_endpoints, lambda)},
     {"rds", "RDS", offsetof(struct rdsbk_endpoints, rds)},
     {"logs", "CLOUDWATCH_LOGS", offsetof(struct rdsbk_endpoints, logs)},
+    {"sns", "SNS", offsetof(struct rdsbk_endpoints, sns)},
 };
 
 #define S_N_SERVICES (sizeof(s_services) / sizeof(s_services[0]))

@@ -268,15 +268,21 @@ cleanup:
     return rc;
 }
 
+int rdsbk_query_next_token(char **out, const xmlNode *result, const char *member) {
+    const char *token = rdsbk_xml_path_text(result, member);
+
+    *out = NULL;
+    if (!token || !*token)
+        return 0;
+    return rdsbk_strdup_into(out, token);
+}
+
 int rdsbk_query_next_marker(char **out, const xmlNode *result) {
     xmlNodePtr truncated = rdsbk_xml_child(result, "IsTruncated");
-    const char *marker = rdsbk_xml_path_text(result, "Marker");
 
     *out = NULL;
     /* IAM says IsTruncated=false on the last page and may still echo a Marker. */
     if (truncated && strcmp(rdsbk_xml_text(truncated), "true") != 0)
         return 0;
-    if (!marker || !*marker)
-        return 0;
-    return rdsbk_strdup_into(out, marker);
+    return rdsbk_query_next_token(out, result, "Marker");
 }

@@ -1,9 +1,10 @@
 /*
  * Reading XML replies (libxml2): parsing without network or entities, finding elements by local
- * name, their text as strings, numbers, booleans and times, and whole structs and lists of them
- * read by a table of fields (rdsbk_xml_read).
+ * name, their text as strings, numbers, booleans and times, whole structs and lists of them read
+ * by a table of fields (rdsbk_xml_read), and maps read into JSON objects.
  */
 #include "rdsbk/error.h"
+#include "rdsbk/json_util.h"
 #include "rdsbk/protocol.h"
 #include "rdsbk/str.h"
 
@@ -216,6 +217,33 @@ int rdsbk_xml_path_tags(struct rdsbk_tag **out, size_t *n_out, const xmlNode *fr
         rdsbk_items_free(&items, &rdsbk_tag_shape);
     *out = items.data;
     *n_out = items.n;
+    return rc;
+}
+
+int rdsbk_xml_path_map(cJSON **out, const xmlNode *from, const char *path, const char *entry,
+                       const char *key, const char *value) {
+    xmlNodePtr map = rdsbk_xml_path(from, path);
+    cJSON *obj = cJSON_CreateObject();
+    int rc = 0;
+
+    *out = NULL;
+    RDSBK_CHECK_ALLOC(obj);
+    entry = entry ? entry : "entry";
+    key = key ? key : "key";
+    value = value ? value : "value";
+    for (xmlNodePtr e = rdsbk_xml_child(map, entry); e; e = rdsbk_xml_next(e, entry)) {
+        const char *k = rdsbk_xml_path_text(e, key);
+
+        if (!k)
+            continue; /* an entry without a key names nothing */
+        cJSON_DeleteItemFromObjectCaseSensitive(obj, k);
+        RDSBK_TRY(rdsbk_json_add_str(obj, k, rdsbk_xml_path_text(e, value)));
+    }
+    *out = obj;
+    obj = NULL;
+
+cleanup:
+    cJSON_Delete(obj);
     return rc;
 }
 

@@ -247,6 +247,7 @@ static const struct rdsbk_yaml_field s_endpoint_fields[] = {S_ENDPOINT("default"
                                                             S_ENDPOINT("lambda", lambda),
                                                             S_ENDPOINT("rds", rds),
                                                             S_ENDPOINT("logs", logs),
+                                                            S_ENDPOINT("sns", sns),
                                                             {NULL, NULL, NULL}};
 
 /* ---- sources and backup ---------------------------------------------------------------- */

@@ -124,9 +124,15 @@ static int s_maps(cJSON *root, const struct rdsbk_topology *t) {
     const struct {
         const char *name;
         const char *url;
-    } endpoints[] = {
-        {"default", e->default_url}, {"sts", e->sts},       {"iam", e->iam}, {"kms", e->kms},
-        {"events", e->events},       {"lambda", e->lambda}, {"rds", e->rds}, {"logs", e->logs}};
+    } endpoints[] = {{"default", e->default_url},
+                     {"sts", e->sts},
+                     {"iam", e->iam},
+                     {"kms", e->kms},
+                     {"events", e->events},
+                     {"lambda", e->lambda},
+                     {"rds", e->rds},
+                     {"logs", e->logs},
+                     {"sns", e->sns}};
     cJSON *tags = cJSON_AddObjectToObject(root, "tags");
     cJSON *urls = cJSON_AddObjectToObject(root, "endpoints");
     int rc = tags && urls ? 0 : rdsbk_error_oom();

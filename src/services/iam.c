@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct rdsbk_svc_query_api s_api = {"iam", "2010-05-08"};
+static const struct rdsbk_svc_query_api s_api = {"iam", "2010-05-08", NULL};
 
 /* ---- the structs of the replies ---- */
 

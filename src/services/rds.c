@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct rdsbk_svc_query_api s_api = {"rds", "2014-10-31"};
+static const struct rdsbk_svc_query_api s_api = {"rds", "2014-10-31", NULL};
 
 /* ---- snapshots ---- */
 

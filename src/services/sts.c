@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct rdsbk_svc_query_api s_api = {"sts", "2011-06-15"};
+static const struct rdsbk_svc_query_api s_api = {"sts", "2011-06-15", NULL};
 
 #define S_IDENTITY(m) offsetof(struct rdsbk_sts_identity, m)
 static const struct rdsbk_field s_identity_fields[] = {

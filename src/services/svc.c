@@ -94,6 +94,12 @@ int rdsbk_svc_query_reply(struct rdsbk_query_reply *reply, struct rdsbk_client *
     return rc ? rc : rdsbk_svc_query_reply_at(reply, &ctx, op, args, in);
 }
 
+/* The marker of the page after the one `result` holds (NULL: the last page), as `api` pages. */
+static int s_next_marker(char **out, const struct rdsbk_svc_query_api *api, const xmlNode *result) {
+    return api->token ? rdsbk_query_next_token(out, result, api->token)
+                      : rdsbk_query_next_marker(out, result);
+}
+
 /* Reads the items of one page's Result into the listing's array. */
 static int s_read_page(struct rdsbk_items *items, const struct rdsbk_svc_query_op *op,
                        const xmlNode *result) {
@@ -111,10 +117,10 @@ int rdsbk_svc_query_list(struct rdsbk_items *out, struct rdsbk_client *client,
     memset(out, 0, sizeof(*out));
     RDSBK_TRY(rc);
     for (;;) {
-        RDSBK_TRY(rdsbk_query_add(q, "Marker", marker));
+        RDSBK_TRY(rdsbk_query_add(q, op->api->token ? op->api->token : "Marker", marker));
         RDSBK_TRY(s_query_send(&reply, client, op->api->service, q));
         RDSBK_TRY(s_read_page(out, op, reply.result));
-        RDSBK_TRY(rdsbk_query_next_marker(&next, reply.result));
+        RDSBK_TRY(s_next_marker(&next, op->api, reply.result));
         rdsbk_query_reply_clean_up(&reply);
         rdsbk_buf_truncate(&q->body, fixed);
         if (!next)

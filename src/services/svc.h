@@ -13,12 +13,15 @@
 /* More pages than any of our listings can have: a service that keeps paging is broken. */
 #define RDSBK_SVC_MAX_PAGES 10000
 
-/* ---- awsQuery (IAM, RDS) ---- */
+/* ---- awsQuery (IAM, RDS, SNS) ---- */
 
-/* An awsQuery service: its name for the client ("iam") and its API version ("2010-05-08"). */
+/* An awsQuery service: its name for the client ("iam"), its API version ("2010-05-08") and the
+ * member its listings page by, in the request and in the reply (NULL: "Marker", with IAM's
+ * IsTruncated, rdsbk_query_next_marker; SNS: "NextToken"). */
 struct rdsbk_svc_query_api {
     const char *service;
     const char *version;
+    const char *token;
 };
 
 /* One awsQuery operation: what its request takes from an input struct and what is read of its
@@ -63,8 +66,9 @@ int rdsbk_svc_query_call(void *out, struct rdsbk_client *client,
                          const void *in);
 
 /*
- * An awsQuery listing, all pages: sends `q` (unless `rc` is already an error), with "Marker" added
- * from the second page on, until a reply has no next marker (rdsbk_query_next_marker), reading
+ * An awsQuery listing, all pages: sends `q` (unless `rc` is already an error), with the marker
+ * (op->api->token, or "Marker") added from the second page on, until a reply has no next one
+ * (rdsbk_query_next_token, or rdsbk_query_next_marker), reading
  * each op->item of the list op->output of every page by op->shape into *out (an array, allocated
  * even when empty, that the caller frees with rdsbk_shape_free_array). A marker handed back
  * unchanged, or more than RDSBK_SVC_MAX_PAGES pages, is an error. Cleans `q` up; on failure *out

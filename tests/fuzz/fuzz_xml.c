@@ -17,7 +17,9 @@ static void s_walk(const xmlNode *result) {
     char **strings = NULL;
     size_t n_strings = 0;
     char *marker = NULL;
+    char *token = NULL;
     char *arn = NULL;
+    cJSON *map = NULL;
 
     (void)rdsbk_xml_path_text(result, "Role/Arn");
     (void)rdsbk_xml_path_int(result, "Role/MaxSessionDuration", 0);
@@ -31,6 +33,10 @@ static void s_walk(const xmlNode *result) {
         rdsbk_strings_free(strings, n_strings);
     if (rdsbk_query_next_marker(&marker, result) == 0)
         free(marker);
+    if (rdsbk_query_next_token(&token, result, "NextToken") == 0)
+        free(token);
+    if (rdsbk_xml_path_map(&map, result, "Attributes", NULL, NULL, NULL) == 0)
+        cJSON_Delete(map);
     for (xmlNode *c = rdsbk_xml_child(result, NULL); c; c = rdsbk_xml_next(c, NULL))
         (void)rdsbk_xml_text(c);
 }

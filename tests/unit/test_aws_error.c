@@ -220,6 +220,7 @@ static void test_retryable(void **state) {
                                       "RequestThrottled",
                                       "SlowDown",
                                       "EC2ThrottledException",
+                                      "Throttled",
                                       "PriorRequestNotComplete",
                                       "RequestTimeout",
                                       "RequestTimeoutException"};
@@ -257,11 +258,16 @@ static const struct {
     {400, "ThrottlingException", RDSBK_ETHROTTLED},
     {400, "Throttling", RDSBK_ETHROTTLED},
     {429, "TooManyRequestsException", RDSBK_ETHROTTLED},
+    {429, "Throttled", RDSBK_ETHROTTLED}, /* SNS */
     {404, "NoSuchEntity", RDSBK_ENOTFOUND},
     {400, "ResourceNotFoundException", RDSBK_ENOTFOUND},
     {400, "NotFoundException", RDSBK_ENOTFOUND},
     {404, "DBSnapshotNotFound", RDSBK_ENOTFOUND},
     {404, "HTTP 404", RDSBK_ENOTFOUND},
+    {404, "NotFound", RDSBK_ENOTFOUND},         /* SNS */
+    {404, "ResourceNotFound", RDSBK_ENOTFOUND}, /* SNS's tagging calls */
+    {400, "InvalidParameter", RDSBK_EINVALID},  /* SNS */
+    {403, "AuthorizationError", RDSBK_EAUTH},   /* SNS */
     {409, "EntityAlreadyExists", RDSBK_ECONFLICT},
     {409, "ResourceConflictException", RDSBK_ECONFLICT},
     {400, "AlreadyExistsException", RDSBK_ECONFLICT},

@@ -19,7 +19,8 @@ static const char *const s_env[] = {"AWS_ENDPOINT_URL",
                                     "AWS_ENDPOINT_URL_EVENTBRIDGE",
                                     "AWS_ENDPOINT_URL_LAMBDA",
                                     "AWS_ENDPOINT_URL_RDS",
-                                    "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS"};
+                                    "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
+                                    "AWS_ENDPOINT_URL_SNS"};
 
 static int s_clear_env(void **state) {
     (void)state;
@@ -58,6 +59,7 @@ static void test_defaults(void **state) {
     s_expect(NULL, "lambda", "ap-south-1", "https://lambda.ap-south-1.amazonaws.com", "ap-south-1");
     s_expect(NULL, "rds", "eu-west-3", "https://rds.eu-west-3.amazonaws.com", "eu-west-3");
     s_expect(NULL, "logs", "eu-west-2", "https://logs.eu-west-2.amazonaws.com", "eu-west-2");
+    s_expect(NULL, "sns", "eu-west-1", "https://sns.eu-west-1.amazonaws.com", "eu-west-1");
     s_expect(NULL, "iam", "eu-west-1", "https://iam.amazonaws.com", "us-east-1");
     /* China */
     s_expect(NULL, "sts", "cn-northwest-1", "https://sts.cn-northwest-1.amazonaws.com.cn",
@@ -115,6 +117,11 @@ static void test_precedence(void **state) {
     topo.logs = "http://127.0.0.1:9";
     s_expect(&topo, "logs", "eu-west-1", "http://127.0.0.1:9", "eu-west-1");
     topo.logs = NULL;
+    setenv("AWS_ENDPOINT_URL_SNS", "http://127.0.0.1:10", 1);
+    s_expect(NULL, "sns", "eu-west-1", "http://127.0.0.1:10", "eu-west-1");
+    topo.sns = "http://127.0.0.1:11";
+    s_expect(&topo, "sns", "eu-west-1", "http://127.0.0.1:11", "eu-west-1");
+    topo.sns = NULL;
 
     /* the SDKs' switch for the environment's endpoints; the topology still applies */
     setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true", 1);

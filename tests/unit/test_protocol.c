@@ -10,6 +10,7 @@
 #include "rdsbk/error.h"
 #include "rdsbk/json_util.h"
 #include "rdsbk/protocol.h"
+#include "rdsbk/str.h"
 #include "test_protocol_fake.h"
 
 #include <stdlib.h>
@@ -423,6 +424,89 @@ static void test_xml_getters(void **state) {
     }
 }
 
+/* ---- maps and token pagination (SNS) ---- */
+
+static const struct {
+    const char *name;
+    const char *result; /* the children of <XResult> */
+    const char *entry;  /* NULL: awsQuery's "entry", "key", "value" */
+    const char *key;
+    const char *value;
+    const char *expected; /* JSON of the Attributes map */
+} s_maps[] = {
+    {"two entries",
+     "<Attributes>\n  <entry><key>Owner</key><value>222222222222</value></entry>\n"
+     "  <entry><key>Policy</key><value>{&quot;Version&quot;:&quot;2012-10-17&quot;}</value>"
+     "</entry>\n</Attributes>",
+     NULL, NULL, NULL,
+     "{\"Owner\":\"222222222222\",\"Policy\":\"{\\\"Version\\\":\\\"2012-10-17\\\"}\"}"},
+    {"empty and absent values",
+     "<Attributes><entry><key>A</key><value/></entry><entry><key>B</key>"
+     "</entry></Attributes>",
+     NULL, NULL, NULL, "{\"A\":\"\",\"B\":\"\"}"},
+    {"a key twice: the last value",
+     "<Attributes><entry><key>A</key><value>1</value></entry>"
+     "<entry><key>A</key><value>2</value></entry></Attributes>",
+     NULL, NULL, NULL, "{\"A\":\"2\"}"},
+    {"an entry without a key", "<Attributes><entry><value>1</value></entry></Attributes>", NULL,
+     NULL, NULL, "{}"},
+    {"no map", "<Other/>", NULL, NULL, NULL, "{}"},
+    {"other element names",
+     "<Attributes><e><k>A</k><v>1</v></e><entry><key>B</key><value>2"
+     "</value></entry></Attributes>",
+     "e", "k", "v", "{\"A\":\"1\"}"},
+};
+
+static void test_xml_map(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof(s_maps) / sizeof(s_maps[0]); i++) {
+        struct rdsbk_query_reply reply;
+        cJSON *map = NULL;
+        cJSON *expected = cJSON_Parse(s_maps[i].expected);
+        char *xml = NULL;
+
+        assert_non_null(expected);
+        assert_int_equal(
+            rdsbk_strfmt(&xml, "<XResponse><XResult>%s</XResult></XResponse>", s_maps[i].result),
+            0);
+        assert_int_equal(rdsbk_query_parse_reply(&reply, "X", xml, strlen(xml)), 0);
+        assert_int_equal(rdsbk_xml_path_map(&map, reply.result, "Attributes", s_maps[i].entry,
+                                            s_maps[i].key, s_maps[i].value),
+                         0);
+        if (!cJSON_Compare(map, expected, true)) {
+            char *got = cJSON_PrintUnformatted(map);
+            fail_msg("%s: got %s, not %s", s_maps[i].name, got, s_maps[i].expected);
+        }
+        cJSON_Delete(map);
+        cJSON_Delete(expected);
+        rdsbk_query_reply_clean_up(&reply);
+        free(xml);
+    }
+}
+
+static void test_next_token(void **state) {
+    static const char page[] = "<LResponse><LResult><Subscriptions/><NextToken>t2</NextToken>"
+                               "</LResult></LResponse>";
+    static const char last[] = "<LResponse><LResult><Subscriptions/><NextToken/></LResult>"
+                               "</LResponse>";
+    struct rdsbk_query_reply reply;
+    char *token = NULL;
+    (void)state;
+
+    assert_int_equal(rdsbk_query_parse_reply(&reply, "L", page, strlen(page)), 0);
+    assert_int_equal(rdsbk_query_next_token(&token, reply.result, "NextToken"), 0);
+    assert_string_equal(token, "t2");
+    free(token);
+    /* no Marker: the last page as IAM and RDS page */
+    assert_int_equal(rdsbk_query_next_marker(&token, reply.result), 0);
+    assert_null(token);
+    rdsbk_query_reply_clean_up(&reply);
+    assert_int_equal(rdsbk_query_parse_reply(&reply, "L", last, strlen(last)), 0);
+    assert_int_equal(rdsbk_query_next_token(&token, reply.result, "NextToken"), 0);
+    assert_null(token);
+    rdsbk_query_reply_clean_up(&reply);
+}
+
 /* ---- round trips through rdsbk_aws_send ---- */
 
 struct fixture {
@@ -692,6 +776,8 @@ int main(void) {
         cmocka_unit_test(test_fields_build),
         cmocka_unit_test(test_fields_read),
         cmocka_unit_test(test_xml_getters),
+        cmocka_unit_test(test_xml_map),
+        cmocka_unit_test(test_next_token),
         cmocka_unit_test(test_error_map),
         cmocka_unit_test_setup_teardown(test_query_round_trip, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_json_round_trip, s_setup, s_teardown),

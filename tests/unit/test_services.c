@@ -6,11 +6,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "rdsbk/json_util.h"
 #include "rdsbk/services/events.h"
 #include "rdsbk/services/iam.h"
 #include "rdsbk/services/kms.h"
 #include "rdsbk/services/lambda.h"
 #include "rdsbk/services/rds.h"
+#include "rdsbk/services/sns.h"
 #include "rdsbk/services/sts.h"
 #include "test_protocol_fake.h"
 
@@ -36,6 +38,7 @@ static int s_setup(void **state) {
                                         "AWS_ENDPOINT_URL_EVENTBRIDGE",
                                         "AWS_ENDPOINT_URL_LAMBDA",
                                         "AWS_ENDPOINT_URL_RDS",
+                                        "AWS_ENDPOINT_URL_SNS",
                                         "AWS_ROLE_ARN",
                                         "AWS_WEB_IDENTITY_TOKEN_FILE"};
 
@@ -870,6 +873,120 @@ static void test_rds_account_quotas(void **state) {
     assert_string_equal(rdsbk_error_last()->aws_code, "AccessDenied");
 }
 
+/* ---- SNS ---- */
+
+#define TOPIC "arn:aws:sns:eu-west-1:222222222222:rdsbk-s-alerts"
+#define SUB_XML(arn, endpoint)                                                                     \
+    "<member><SubscriptionArn>" arn "</SubscriptionArn><Owner>222222222222</Owner>"                \
+    "<Protocol>email</Protocol><Endpoint>" endpoint "</Endpoint><TopicArn>" TOPIC                  \
+    "</TopicArn></member>"
+
+static void test_sns(void **state) {
+    struct fixture *fx = *state;
+    struct rdsbk_tag tags[] = {{(char *)"rdsbk:stack", (char *)"s"}};
+    struct rdsbk_sns_create_topic_input in = {"rdsbk-s-alerts", tags, 1};
+    struct rdsbk_sns_subscription *subs = NULL;
+    struct rdsbk_tag *listed = NULL;
+    cJSON *attributes = NULL;
+    char *arn = NULL;
+    size_t n = 0;
+
+    fake_push(&fx->fake, 200, "text/xml",
+              "<CreateTopicResponse><CreateTopicResult><TopicArn>" TOPIC "</TopicArn>"
+              "</CreateTopicResult></CreateTopicResponse>");
+    assert_int_equal(rdsbk_sns_create_topic(&arn, fx->client, &in), 0);
+    assert_string_equal(arn, TOPIC);
+    free(arn);
+    assert_string_equal(fx->fake.requests[0].url, "https://sns.eu-west-1.amazonaws.com/");
+    s_contains(fake_header(&fx->fake.requests[0], "Authorization"), "/eu-west-1/sns/aws4_request");
+    assert_string_equal(s_body(fx, 0), "Action=CreateTopic&Version=2010-03-31&Name=rdsbk-s-alerts"
+                                       "&Tags.member.1.Key=rdsbk%3Astack&Tags.member.1.Value=s");
+
+    /* the Attributes map, as a JSON object; a reply without it is refused */
+    fake_push(&fx->fake, 200, "text/xml",
+              "<GetTopicAttributesResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\">"
+              "<GetTopicAttributesResult><Attributes>"
+              "<entry><key>Owner</key><value>222222222222</value></entry>"
+              "<entry><key>Policy</key><value>{&quot;Version&quot;:&quot;2012-10-17&quot;}</value>"
+              "</entry><entry><key>DisplayName</key><value></value></entry>"
+              "</Attributes></GetTopicAttributesResult></GetTopicAttributesResponse>");
+    assert_int_equal(rdsbk_sns_get_topic_attributes(&attributes, fx->client, TOPIC), 0);
+    assert_string_equal(rdsbk_json_str(attributes, "Policy"), "{\"Version\":\"2012-10-17\"}");
+    assert_string_equal(rdsbk_json_str(attributes, "Owner"), "222222222222");
+    assert_string_equal(rdsbk_json_str(attributes, "DisplayName"), "");
+    assert_int_equal(cJSON_GetArraySize(attributes), 3);
+    cJSON_Delete(attributes);
+    fake_push(&fx->fake, 200, "text/xml",
+              "<GetTopicAttributesResponse><GetTopicAttributesResult/>"
+              "</GetTopicAttributesResponse>");
+    assert_int_equal(rdsbk_sns_get_topic_attributes(&attributes, fx->client, TOPIC),
+                     RDSBK_EINVALID);
+    assert_null(attributes);
+    fake_push(&fx->fake, 404, "text/xml",
+              "<ErrorResponse><Error><Type>Sender</Type><Code>NotFound</Code><Message>Topic does "
+              "not exist</Message></Error><RequestId>r</RequestId></ErrorResponse>");
+    assert_int_equal(rdsbk_sns_get_topic_attributes(&attributes, fx->client, TOPIC),
+                     RDSBK_ENOTFOUND);
+    assert_string_equal(rdsbk_error_last()->aws_code, "NotFound");
+
+    /* a pending subscription's ARN, asked for */
+    fake_push(&fx->fake, 200, "text/xml",
+              "<SubscribeResponse><SubscribeResult><SubscriptionArn>" TOPIC
+              ":0b0e7c4e-6f00-4a55-9b8e-000000000001</SubscriptionArn></SubscribeResult>"
+              "</SubscribeResponse>");
+    assert_int_equal(rdsbk_sns_subscribe(&arn, fx->client, TOPIC, "email", "ops@example.com"), 0);
+    assert_string_equal(arn, TOPIC ":0b0e7c4e-6f00-4a55-9b8e-000000000001");
+    free(arn);
+    s_contains(s_body(fx, 4), "&ReturnSubscriptionArn=true");
+    fake_push(&fx->fake, 400, "text/xml",
+              "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>"
+              "Invalid parameter: SubscriptionArn Reason: Cannot unsubscribe a subscription that "
+              "is pending confirmation</Message></Error></ErrorResponse>");
+    assert_int_equal(rdsbk_sns_unsubscribe(fx->client, TOPIC ":0b0e7c4e"), RDSBK_EINVALID);
+
+    /* every page: NextToken in the reply, then in the request */
+    fake_push(
+        &fx->fake, 200, "text/xml",
+        "<ListSubscriptionsByTopicResponse><ListSubscriptionsByTopicResult><Subscriptions>" SUB_XML(
+            "PendingConfirmation", "ops@example.com") "</Subscriptions><NextToken>t+2</NextToken>"
+                                                      "</ListSubscriptionsByTopicResult>"
+                                                      "</ListSubscriptionsByTopicResponse>");
+    fake_push(
+        &fx->fake, 200, "text/xml",
+        "<ListSubscriptionsByTopicResponse><ListSubscriptionsByTopicResult><Subscriptions>" SUB_XML(
+            TOPIC ":1", "dba@example.com") "</Subscriptions>"
+                                           "</ListSubscriptionsByTopicResult>"
+                                           "</ListSubscriptionsByTopicResponse>");
+    assert_int_equal(rdsbk_sns_list_subscriptions_by_topic(&subs, &n, fx->client, TOPIC), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(subs[0].arn, RDSBK_SNS_PENDING);
+    assert_string_equal(subs[0].endpoint, "ops@example.com");
+    assert_string_equal(subs[0].protocol, "email");
+    assert_string_equal(subs[0].owner, "222222222222");
+    assert_string_equal(subs[1].arn, TOPIC ":1");
+    assert_string_equal(subs[1].topic_arn, TOPIC);
+    rdsbk_sns_subscriptions_free(subs, n);
+    s_lacks(s_body(fx, 6), "NextToken");
+    s_contains(s_body(fx, 7), "&NextToken=t%2B2");
+
+    /* tags; a topic that is not there: ResourceNotFound */
+    fake_push(&fx->fake, 200, "text/xml",
+              "<ListTagsForResourceResponse><ListTagsForResourceResult><Tags><member><Key>a</Key>"
+              "<Value>1</Value></member></Tags></ListTagsForResourceResult>"
+              "</ListTagsForResourceResponse>");
+    assert_int_equal(rdsbk_sns_list_tags_for_resource(&listed, &n, fx->client, TOPIC), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(listed[0].key, "a");
+    rdsbk_aws_tags_free(listed, n);
+    fake_push(&fx->fake, 404, "text/xml",
+              "<ErrorResponse><Error><Type>Sender</Type><Code>ResourceNotFound</Code><Message>"
+              "Resource does not exist</Message></Error></ErrorResponse>");
+    assert_int_equal(rdsbk_sns_list_tags_for_resource(&listed, &n, fx->client, TOPIC),
+                     RDSBK_ENOTFOUND);
+    assert_null(listed);
+    assert_int_equal(n, 0);
+}
+
 /* ---- the client: endpoints and signing Regions per service ---- */
 
 static void test_client_endpoints(void **state) {
@@ -910,6 +1027,9 @@ static void test_client_endpoints(void **state) {
     assert_int_equal(rdsbk_client_new(&c, &copts), 0);
     assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "events"), 0);
     assert_string_equal(ctx.endpoint, "https://events.eu-west-2.amazonaws.com");
+    assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "sns"), 0);
+    assert_string_equal(ctx.endpoint, "https://sns.eu-west-2.amazonaws.com");
+    assert_string_equal(ctx.signing.service, "sns");
     assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "iam"), 0);
     assert_string_equal(ctx.endpoint, "https://iam.amazonaws.com");
     rdsbk_client_free(c);
@@ -934,6 +1054,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_lambda, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rds, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rds_account_quotas, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_sns, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_client_endpoints, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,7 @@
 #include "rdsbk/services/kms.h"
 #include "rdsbk/services/lambda.h"
 #include "rdsbk/services/rds.h"
+#include "rdsbk/services/sns.h"
 #include "rdsbk/services/sts.h"
 #include "test_protocol_fake.h"
 
@@ -259,6 +260,51 @@ static void s_rds_describeaccountattributes(struct rdsbk_client *c) {
     if (rdsbk_rds_describe_account_attributes(&q, &n, c) == 0)
         rdsbk_rds_account_quotas_free(q, n);
 }
+#define SNS_TOPIC "arn:aws:sns:eu-west-1:1:t"
+#define SNS_TOPIC_FORM "arn%3Aaws%3Asns%3Aeu-west-1%3A1%3At"
+static void s_sns_createtopic(struct rdsbk_client *c) {
+    struct rdsbk_sns_create_topic_input in = {"t", s_tags_ab, 2};
+    char *arn = NULL;
+    rdsbk_sns_create_topic(&arn, c, &in);
+    free(arn);
+}
+static void s_sns_deletetopic(struct rdsbk_client *c) {
+    rdsbk_sns_delete_topic(c, SNS_TOPIC);
+}
+static void s_sns_gettopicattributes(struct rdsbk_client *c) {
+    cJSON *a = NULL;
+    rdsbk_sns_get_topic_attributes(&a, c, SNS_TOPIC);
+    cJSON_Delete(a);
+}
+static void s_sns_settopicattributes(struct rdsbk_client *c) {
+    rdsbk_sns_set_topic_attribute(c, SNS_TOPIC, "Policy", "{\"Version\":\"2012-10-17\"}");
+}
+static void s_sns_subscribe(struct rdsbk_client *c) {
+    char *arn = NULL;
+    rdsbk_sns_subscribe(&arn, c, SNS_TOPIC, "email", "ops@example.com");
+    free(arn);
+}
+static void s_sns_unsubscribe(struct rdsbk_client *c) {
+    rdsbk_sns_unsubscribe(c, SNS_TOPIC ":0b0e7c4e-6f00-4a55-9b8e-000000000001");
+}
+static void s_sns_listsubscriptionsbytopic(struct rdsbk_client *c) {
+    struct rdsbk_sns_subscription *subs = NULL;
+    size_t n = 0;
+    if (rdsbk_sns_list_subscriptions_by_topic(&subs, &n, c, SNS_TOPIC) == 0)
+        rdsbk_sns_subscriptions_free(subs, n);
+}
+static void s_sns_tagresource(struct rdsbk_client *c) {
+    rdsbk_sns_tag_resource(c, SNS_TOPIC, s_tags_a1, 1);
+}
+static void s_sns_untagresource(struct rdsbk_client *c) {
+    rdsbk_sns_untag_resource(c, SNS_TOPIC, s_keys2, 2);
+}
+static void s_sns_listtagsforresource(struct rdsbk_client *c) {
+    struct rdsbk_tag *t = NULL;
+    size_t n = 0;
+    if (rdsbk_sns_list_tags_for_resource(&t, &n, c, SNS_TOPIC) == 0)
+        rdsbk_aws_tags_free(t, n);
+}
 static void s_sts_getcalleridentity(struct rdsbk_client *c) {
     struct rdsbk_sts_identity id;
     if (rdsbk_sts_get_caller_identity(&id, c) == 0)
@@ -385,6 +431,32 @@ static const struct {
      "Action=DescribeDBSnapshotAttributes&Version=2014-10-31&DBSnapshotIdentifier=s"},
     {"rds:DescribeAccountAttributes", s_rds_describeaccountattributes, "POST", "/", "",
      "Action=DescribeAccountAttributes&Version=2014-10-31"},
+    {"sns:CreateTopic", s_sns_createtopic, "POST", "/", "",
+     "Action=CreateTopic&Version=2010-03-31&Name=t&Tags.member.1.Key=a&Tags.member.1.Value=1&Tags."
+     "member.2.Key=b&Tags.member.2.Value="},
+    {"sns:DeleteTopic", s_sns_deletetopic, "POST", "/", "",
+     "Action=DeleteTopic&Version=2010-03-31&TopicArn=" SNS_TOPIC_FORM},
+    {"sns:GetTopicAttributes", s_sns_gettopicattributes, "POST", "/", "",
+     "Action=GetTopicAttributes&Version=2010-03-31&TopicArn=" SNS_TOPIC_FORM},
+    {"sns:SetTopicAttributes", s_sns_settopicattributes, "POST", "/", "",
+     "Action=SetTopicAttributes&Version=2010-03-31&TopicArn=" SNS_TOPIC_FORM
+     "&AttributeName=Policy&AttributeValue=%7B%22Version%22%3A%222012-10-17%22%7D"},
+    {"sns:Subscribe", s_sns_subscribe, "POST", "/", "",
+     "Action=Subscribe&Version=2010-03-31&TopicArn=" SNS_TOPIC_FORM
+     "&Protocol=email&Endpoint=ops%40example.com&ReturnSubscriptionArn=true"},
+    {"sns:Unsubscribe", s_sns_unsubscribe, "POST", "/", "",
+     "Action=Unsubscribe&Version=2010-03-31&SubscriptionArn=" SNS_TOPIC_FORM
+     "%3A0b0e7c4e-6f00-4a55-9b8e-000000000001"},
+    {"sns:ListSubscriptionsByTopic", s_sns_listsubscriptionsbytopic, "POST", "/", "",
+     "Action=ListSubscriptionsByTopic&Version=2010-03-31&TopicArn=" SNS_TOPIC_FORM},
+    {"sns:TagResource", s_sns_tagresource, "POST", "/", "",
+     "Action=TagResource&Version=2010-03-31&ResourceArn=" SNS_TOPIC_FORM
+     "&Tags.member.1.Key=a&Tags.member.1.Value=1"},
+    {"sns:UntagResource", s_sns_untagresource, "POST", "/", "",
+     "Action=UntagResource&Version=2010-03-31&ResourceArn=" SNS_TOPIC_FORM
+     "&TagKeys.member.1=a&TagKeys.member.2=b"},
+    {"sns:ListTagsForResource", s_sns_listtagsforresource, "POST", "/", "",
+     "Action=ListTagsForResource&Version=2010-03-31&ResourceArn=" SNS_TOPIC_FORM},
     {"sts:GetCallerIdentity", s_sts_getcalleridentity, "POST", "/", "",
      "Action=GetCallerIdentity&Version=2011-06-15"},
 };
