@@ -140,6 +140,28 @@ class TopicTest(_Base):
         self.sns.delete_topic(TopicArn=arn)   # deleting what is gone is not an error
         self.assertEqual(self.sns.list_topics()["Topics"], [])
 
+    def test_policy_principals_must_be_known(self):
+        missing = "arn:aws:iam::%s:role/not-yet" % ACCOUNT_A
+        doc = policy({"Effect": "Allow", "Principal": {"AWS": [missing]}, "Action": "sns:Publish",
+                      "Resource": topic_arn("t")})
+        for call in (lambda: self.sns.create_topic(Name="t", Attributes={"Policy": doc}),
+                     lambda: self.sns.set_topic_attributes(
+                         TopicArn=self.sns.create_topic(Name="t")["TopicArn"],
+                         AttributeName="Policy", AttributeValue=doc)):
+            with self.assertRaises(ClientError) as cm:
+                call()
+            self.assertEqual((code_of(cm), message_of(cm)),
+                             ("InvalidParameter", "Invalid parameter: Policy Error: "
+                              "PrincipalNotFound"))
+        self.h.client("iam", ACCOUNT_A, R).create_role(
+            RoleName="not-yet", AssumeRolePolicyDocument=LAMBDA_TRUST)
+        self.sns.set_topic_attributes(TopicArn=topic_arn("t"), AttributeName="Policy",
+                                      AttributeValue=doc)
+        # an account the emulator does not hold: its roles are not known to be missing
+        self.sns.set_topic_attributes(TopicArn=topic_arn("t"), AttributeName="Policy",
+                                      AttributeValue=doc.replace(missing, missing.replace(
+                                          ACCOUNT_A, "333333333333")))
+
     def test_model_validation(self):
         raw = self.h.client("sns", ACCOUNT_A, R, validate=False)
         arn = self.sns.create_topic(Name="t")["TopicArn"]
@@ -336,6 +358,11 @@ class SubscriptionTest(_Base):
         real = self.sns.subscribe(TopicArn=arn, Protocol="email", Endpoint="ops@example.com",
                                   ReturnSubscriptionArn=True)["SubscriptionArn"]
         self.assertTrue(real.startswith(arn + ":"))
+        with self.assertRaises(ClientError) as cm:   # pending: AWS lets nobody delete it
+            self.sns.unsubscribe(SubscriptionArn=real)
+        self.assertEqual((code_of(cm), message_of(cm)),
+                         ("InvalidParameter", "Invalid parameter: SubscriptionArn Reason: Cannot "
+                          "unsubscribe a subscription that is pending confirmation"))
         status, body = self.h.control("POST", "/_emu/sns/confirm", {
             "topic_arn": arn, "endpoint": "ops@example.com"})
         self.assertEqual((status, body["confirmed"]), (200, [real]))

@@ -33,7 +33,11 @@ sns.amazonaws.com, whose queue policy must allow sqs:SendMessage with aws:Source
 (the SNS envelope JSON as the body, or the message itself with RawMessageDelivery); to a lambda
 subscription as an asynchronous invocation by sns.amazonaws.com (the function's resource policy
 must allow it). Refused deliveries are recorded (emu.record_failed_delivery). Email
-subscriptions stay PendingConfirmation until POST /_emu/sns/confirm; nothing is mailed.
+subscriptions stay PendingConfirmation until POST /_emu/sns/confirm; nothing is mailed; as on AWS,
+Unsubscribe refuses one pending confirmation (it goes with its topic).
+
+A topic policy naming a role of an emulated account that IAM does not know, or has not propagated
+yet (--iam-propagation-ms), is refused: "Invalid parameter: Policy Error: PrincipalNotFound".
 
 Control routes: GET /_emu/sns/messages[?topic_arn=] -> [{topic_arn, subject, message, time,
 message_id, message_attributes}] (every message published, time in ISO 8601 AWS time);
@@ -53,7 +57,7 @@ import uuid
 
 from .core import AwsError, iso8601
 from .events import arn_parts, err_text
-from .iam import PolicyError, evaluate_resource_policy, parse_policy
+from .iam import ROLE_ARN_RE, PolicyError, evaluate_resource_policy, parse_policy
 
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 MAX_MESSAGE_BYTES = 262144   # a message and its attributes
@@ -221,10 +225,24 @@ class SnsService:
         except AwsError as exc:
             raise self._kms_error(exc)
 
+    def _check_principals(self, doc):
+        """A policy naming a role of an emulated account that IAM does not know, or has not
+        propagated yet, is refused as SNS refuses it: "Invalid parameter: Policy Error:
+        PrincipalNotFound"."""
+        iam = self.emu.services["iam"]
+        for st in doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]:
+            principal = st.get("Principal", st.get("NotPrincipal"))
+            aws = principal.get("AWS") if isinstance(principal, dict) else None
+            for arn in aws if isinstance(aws, list) else [aws]:
+                m = ROLE_ARN_RE.match(arn) if isinstance(arn, str) else None
+                if m and m.group(2) in self.emu.accounts and \
+                        not iam.role_propagated(m.group(2), arn):
+                    raise _invalid("Policy Error: PrincipalNotFound")
+
     def _check_attribute(self, topic_arn, name, value):
         """A topic attribute as CreateTopic / SetTopicAttributes take it -> the value to store."""
         if name == "Policy":
-            _check_policy(value)
+            self._check_principals(_check_policy(value))
         elif name == "SignatureVersion" and value not in ("1", "2"):
             raise _invalid("Attributes Reason: SignatureVersion must be 1 or 2")
         elif name == "TracingConfig" and value not in ("PassThrough", "Active"):
@@ -469,6 +487,9 @@ class SnsService:
             raise AwsError("AuthorizationError", exc.message, status=403)
         if ctx.account not in (sub["owner"], topic["account"]):
             raise self._denied(ctx.principal_arn, "Unsubscribe", sub["arn"], "implicit")
+        if sub["pending"]:   # AWS deletes it itself when it is not confirmed in time
+            raise _invalid("SubscriptionArn Reason: Cannot unsubscribe a subscription that is "
+                           "pending confirmation")
         del self.subs[arn]
         return {}
 
