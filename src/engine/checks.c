@@ -20,12 +20,26 @@
 
 #define S_STACK_TAG "rdsbk:stack"
 
-/* Whether `rest`, what follows "rdsbk-<stack>-" in an id, is one of the pipeline's purposes (up to
- * a '/' or ':' of a composite id), or for a statement of the default bus (as a state written
- * before the stack had a bus of its own holds them) a source account: not the rest of a longer
- * stack's name ("rdsbk-t1-x-copy" is not stack t1's). */
+/* Where the purpose ends in what follows "rdsbk-<stack>-" in an id of `type`: at a '/' or ':' of
+ * a composite id; a topic's ARN ends with its name; a subscription's id goes on after its topic's
+ * name with ":<uuid>" or "|<protocol>|<endpoint>" (sns_subscription.c). */
+static const char *s_purpose_ends(enum rdsbk_resource_type type) {
+    switch (type) {
+    case RDSBK_RT_SNS_TOPIC:
+        return "";
+    case RDSBK_RT_SNS_SUBSCRIPTION:
+        return ":|";
+    default:
+        return "/:";
+    }
+}
+
+/* Whether `rest`, what follows "rdsbk-<stack>-" in an id, is one of the pipeline's purposes, or for
+ * a statement of the default bus (as a state written before the stack had a bus of its own holds
+ * them) a source account: not the rest of a longer stack's name ("rdsbk-t1-x-copy" is not stack
+ * t1's). */
 static bool s_purpose_ours(enum rdsbk_resource_type type, const char *rest) {
-    size_t len = strcspn(rest, "/:");
+    size_t len = strcspn(rest, s_purpose_ends(type));
 
     if (type == RDSBK_RT_EVENTS_PERMISSION)
         return len == RDSBK_ACCOUNT_LEN && strspn(rest, "0123456789") == len;
@@ -36,31 +50,55 @@ static bool s_purpose_ours(enum rdsbk_resource_type type, const char *rest) {
     return false;
 }
 
-/* Whether the id the state gives `c` is one the stack's naming gives: "rdsbk-<stack>-..." (log
- * groups under "/aws/lambda/"), the topology's key alias or the stack's default one. A key id
- * tells nothing: the key's tag does. */
-static bool s_named_ours(const struct rdsbk_engine *e, const struct rdsbk_change *c) {
-    const char *stack = e->topo->stack;
-    const char *id = c->id && *c->id ? c->id : c->name ? c->name : ""; /* by name: no id */
+/* What follows "arn:<partition>:sns:<region>:<account>:" in an SNS id (a topic's name, and a
+ * subscription's after it); an id that is no such ARN (a name, when the state has no id) as it
+ * is. Borrowed from `id`. */
+static const char *s_sns_resource(const char *id) {
+    const char *p = id;
+
+    if (strncmp(id, "arn:", 4) != 0)
+        return id;
+    for (int field = 0; p && field < 5; field++) {
+        p = strchr(p, ':');
+        p = p ? p + 1 : NULL;
+    }
+    return p ? p : id;
+}
+
+bool rdsbk_engine_named_ours(enum rdsbk_resource_type type, const char *id, const char *stack,
+                             const char *key_alias) {
     size_t len = strlen(stack);
 
-    switch (c->type) {
+    switch (type) {
     case RDSBK_RT_KMS_KEY:
         return true;
     case RDSBK_RT_KMS_ALIAS:
-        return strcmp(id, e->topo->key.alias) == 0 ||
+        return (key_alias && strcmp(id, key_alias) == 0) ||
                (strncmp(id, "alias/rdsbk-", 12) == 0 && strcmp(id + 12, stack) == 0);
     case RDSBK_RT_LOGS_LOG_GROUP:
         if (strncmp(id, "/aws/lambda/", 12) != 0)
             return false;
         id += 12;
         break;
+    case RDSBK_RT_SNS_TOPIC:
+    case RDSBK_RT_SNS_SUBSCRIPTION:
+        /* by the name of the topic, in its ARN */
+        id = s_sns_resource(id);
+        break;
     default:
         break;
     }
     if (strncmp(id, "rdsbk-", 6) != 0 || strncmp(id + 6, stack, len) != 0 || id[6 + len] != '-')
         return false;
-    return s_purpose_ours(c->type, id + 6 + len + 1);
+    return s_purpose_ours(type, id + 6 + len + 1);
+}
+
+/* Whether the id the state gives `c` (its name when it has none) is one the stack's naming
+ * gives: rdsbk_engine_named_ours. */
+static bool s_named_ours(const struct rdsbk_engine *e, const struct rdsbk_change *c) {
+    const char *id = c->id && *c->id ? c->id : c->name ? c->name : ""; /* by name: no id */
+
+    return rdsbk_engine_named_ours(c->type, id, e->topo->stack, e->topo->key.alias);
 }
 
 /* The rdsbk:stack tag of what was read of `c`, or NULL. */

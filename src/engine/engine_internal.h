@@ -173,6 +173,14 @@ bool rdsbk_engine_matches(enum rdsbk_resource_type type, const cJSON *desired, c
  * Returns 0 or RDSBK_EINVALID naming the first resource that is not. */
 int rdsbk_engine_check_ownership(const struct rdsbk_engine *e);
 
+/* Whether `id`, a state's id of a resource of `type` (its name when it has none), is one stack
+ * `stack` names its resources by: "rdsbk-<stack>-<purpose>..." (a purpose of
+ * rdsbk_model_purposes: not a longer stack's name), log groups under "/aws/lambda/", SNS topics
+ * and subscriptions by the name of the topic in their ARN (or composite id); a key alias the
+ * topology's `key_alias` (may be NULL) or "alias/rdsbk-<stack>"; a key always (its tag tells). */
+bool rdsbk_engine_named_ours(enum rdsbk_resource_type type, const char *id, const char *stack,
+                             const char *key_alias);
+
 /* The reads of the key guard, started beside destroy's refresh (rdsbk_engine_key_guard_*). */
 struct rdsbk_key_guard;
 

@@ -26,6 +26,8 @@ static const char *const s_type_names[RDSBK_RT_COUNT] = {
     [RDSBK_RT_LAMBDA_PERMISSION] = "lambda_permission",
     [RDSBK_RT_LOGS_LOG_GROUP] = "logs_log_group",
     [RDSBK_RT_EVENTS_BUS] = "events_bus",
+    [RDSBK_RT_SNS_TOPIC] = "sns_topic",
+    [RDSBK_RT_SNS_SUBSCRIPTION] = "sns_subscription",
 };
 
 const char *rdsbk_resource_type_name(enum rdsbk_resource_type type) {

@@ -20,6 +20,8 @@ const struct rdsbk_resource_ops *rdsbk_resource_ops(enum rdsbk_resource_type typ
         [RDSBK_RT_LAMBDA_PERMISSION] = &rdsbk_res_lambda_permission_ops,
         [RDSBK_RT_LOGS_LOG_GROUP] = &rdsbk_res_logs_log_group_ops,
         [RDSBK_RT_EVENTS_BUS] = &rdsbk_res_events_bus_ops,
+        [RDSBK_RT_SNS_TOPIC] = &rdsbk_res_sns_topic_ops,
+        [RDSBK_RT_SNS_SUBSCRIPTION] = &rdsbk_res_sns_subscription_ops,
     };
 
     assert((int)type >= 0 && type < RDSBK_RT_COUNT);

@@ -1,6 +1,8 @@
 /*
- * The nine resource types against the local emulator, with the desired attributes the model
- * builds for examples/local.yaml (A = 111111111111, B = 222222222222, Region-B eu-west-1).
+ * The resource types against the local emulator, with the desired attributes the model builds
+ * for examples/local.yaml (A = 111111111111, B = 222222222222, Region-B eu-west-1), and those
+ * written here for what it does not make (a statement of the default bus, the alert topic and a
+ * subscription to it).
  *
  * For every type: read before create is RDSBK_ENOTFOUND; create returns exactly the desired
  * attributes (JSON compared with nothing normalised but key order; "arn"/"key_id" are extra,
@@ -19,12 +21,14 @@
 
 #include "rdsbk/config.h"
 #include "rdsbk/error.h"
+#include "rdsbk/json_util.h"
 #include "rdsbk/lambda_pkg.h"
 #include "rdsbk/log.h"
 #include "rdsbk/model.h"
 #include "rdsbk/resource.h"
 #include "rdsbk/services/iam.h"
 #include "rdsbk/services/kms.h"
+#include "rdsbk/services/sns.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -45,9 +49,18 @@ static struct {
     /* A statement of the default bus, as a state written before the stack had a bus of its own
      * holds (the graph no longer makes them; their type deletes them). */
     struct rdsbk_resource legacy_statement;
+    /* The stack's alert topic and an email subscription to it (issue 19), as these cases write
+     * them, looked up before the graph's: the model's own may name principals that would have
+     * to exist first. */
+    struct rdsbk_resource alerts_topic;
+    struct rdsbk_resource alerts_subscription;
 } s_g;
 
 #define S_LEGACY_STATEMENT "backup.events_permission[111111111111]"
+#define S_ALERTS_TOPIC "backup.sns_topic.alerts"
+#define S_ALERTS_SUBSCRIPTION "backup.sns_subscription[ops@example.com]"
+#define S_TOPIC_ARN "arn:aws:sns:" RB ":" B ":rdsbk-local-demo-alerts"
+#define S_RULE_ARN "arn:aws:events:" RB ":" B ":rule/rdsbk-local-demo-bus/rdsbk-local-demo-alerts"
 
 /* ---- fixtures ------------------------------------------------------------------------------ */
 
@@ -79,6 +92,29 @@ static int s_group_setup(long propagation_ms) {
         .name = "rdsbk-local-demo-" A,
         .desired = cJSON_Parse("{\"statement_id\": \"rdsbk-local-demo-" A "\", \"principal\": "
                                "\"" A "\", \"action\": \"events:PutEvents\"}"),
+    };
+    s_g.alerts_topic = (struct rdsbk_resource){
+        .address = S_ALERTS_TOPIC,
+        .type = RDSBK_RT_SNS_TOPIC,
+        .account = B,
+        .region = RB,
+        .name = "rdsbk-local-demo-alerts",
+        .desired = cJSON_Parse(
+            "{\"name\": \"rdsbk-local-demo-alerts\", \"policy\": {\"Version\": \"2012-10-17\", "
+            "\"Statement\": [{\"Sid\": \"EventsPublish\", \"Effect\": \"Allow\", \"Principal\": "
+            "{\"Service\": \"events.amazonaws.com\"}, \"Action\": \"sns:Publish\", \"Resource\": "
+            "\"" S_TOPIC_ARN "\", \"Condition\": {\"ArnEquals\": {\"aws:SourceArn\": "
+            "\"" S_RULE_ARN "\"}}}]}, \"tags\": {\"purpose\": \"demo\", \"rdsbk:stack\": "
+            "\"local-demo\"}}"),
+    };
+    s_g.alerts_subscription = (struct rdsbk_resource){
+        .address = S_ALERTS_SUBSCRIPTION,
+        .type = RDSBK_RT_SNS_SUBSCRIPTION,
+        .account = B,
+        .region = RB,
+        .name = "ops@example.com",
+        .desired = cJSON_Parse("{\"topic_arn\": \"" S_TOPIC_ARN "\", \"protocol\": \"email\", "
+                               "\"endpoint\": \"ops@example.com\"}"),
     };
     o.iam_propagation_ms = propagation_ms;
     /* RDSBK_TEST_FAULT_RATE=0.05: the same cases through throttling and 5xx answers (by hand;
@@ -113,6 +149,8 @@ static int s_teardown(void **state) {
     emu_harness_stop(s_g.emu);
     rdsbk_graph_free(s_g.graph);
     cJSON_Delete(s_g.legacy_statement.desired);
+    cJSON_Delete(s_g.alerts_topic.desired);
+    cJSON_Delete(s_g.alerts_subscription.desired);
     memset(&s_g, 0, sizeof(s_g));
     return 0;
 }
@@ -132,8 +170,14 @@ static const char *s_lookup(const char *address, const char *attr, void *payload
 }
 
 static const struct rdsbk_resource *s_resource(const char *address) {
-    const struct rdsbk_resource *r = rdsbk_graph_find(s_g.graph, address);
+    const struct rdsbk_resource *r = NULL;
 
+    if (strcmp(address, S_ALERTS_TOPIC) == 0)
+        r = &s_g.alerts_topic;
+    else if (strcmp(address, S_ALERTS_SUBSCRIPTION) == 0)
+        r = &s_g.alerts_subscription;
+    else
+        r = rdsbk_graph_find(s_g.graph, address);
     if (!r && strcmp(address, S_LEGACY_STATEMENT) == 0)
         r = &s_g.legacy_statement;
     if (!r)
@@ -759,6 +803,190 @@ static void test_events_rule_on_bus(void **state) {
                 s_desired("backup.events_target.backup_copy"), target_changes, 1);
 }
 
+/* ---- sns_topic and sns_subscription -------------------------------------------------------- */
+
+/* The stack's account too must be the publishing rule's. */
+static void s_topic_policy_account(cJSON *d) {
+    cJSON *st =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "policy"), "Statement"), 0);
+    cJSON *equals = cJSON_AddObjectToObject(cJSON_GetObjectItem(st, "Condition"), "StringEquals");
+
+    assert_non_null(equals);
+    assert_non_null(cJSON_AddStringToObject(equals, "aws:SourceAccount", B));
+}
+
+static void test_sns_topic(void **state) {
+    static const struct s_change changes[] = {{"policy", s_topic_policy_account},
+                                              {"tags added and changed", s_change_tags},
+                                              {"tag removed", s_drop_tag}};
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(RDSBK_RT_SNS_TOPIC);
+    (void)state;
+
+    assert_string_equal(ops->force_new[0], "name");
+    s_lifecycle(s_g.b, S_ALERTS_TOPIC, s_desired(S_ALERTS_TOPIC), changes,
+                sizeof(changes) / sizeof(changes[0]));
+}
+
+/* A topic without a policy of ours has AWS's default one, read as it is. */
+static void test_sns_topic_default_policy(void **state) {
+    cJSON *d = s_desired(S_ALERTS_TOPIC);
+    struct rdsbk_resource_ref ref;
+    cJSON *actual = NULL;
+    cJSON *read = NULL;
+    char *id = NULL;
+    char *id2 = NULL;
+    (void)state;
+
+    cJSON_DeleteItemFromObjectCaseSensitive(d, "policy");
+    actual = s_create(&id, s_g.b, S_ALERTS_TOPIC, d);
+    assert_string_equal(id, S_TOPIC_ARN);
+    s_ref(&ref, S_ALERTS_TOPIC, d, NULL);
+    s_expect_ok(rdsbk_resource_ops(RDSBK_RT_SNS_TOPIC)->read(&read, &id2, s_g.b, &ref), "read");
+    assert_string_equal(id2, S_TOPIC_ARN);
+    assert_string_equal(rdsbk_json_str(cJSON_GetObjectItem(read, "policy"), "Id"),
+                        "__default_policy_ID");
+    cJSON_Delete(actual);
+    cJSON_Delete(read);
+    cJSON_Delete(d);
+    free(id);
+    free(id2);
+}
+
+/* The listing of a subscription: its ARN ("PendingConfirmation" while pending) and its id. */
+static void s_read_subscription(char **id_out, const char *id, const char *arn) {
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(RDSBK_RT_SNS_SUBSCRIPTION);
+    cJSON *d = s_desired(S_ALERTS_SUBSCRIPTION);
+    struct rdsbk_resource_ref ref;
+    cJSON *actual = NULL;
+
+    s_ref(&ref, S_ALERTS_SUBSCRIPTION, d, id);
+    s_expect_ok(ops->read(&actual, id_out, s_g.b, &ref), id ? id : "read without an id");
+    s_assert_matches("read", actual, d);
+    assert_string_equal(rdsbk_json_str(actual, "arn"), arn);
+    cJSON_Delete(actual);
+    cJSON_Delete(d);
+}
+
+static void s_confirm(const char *arn) {
+    cJSON *body = cJSON_CreateObject();
+
+    assert_non_null(cJSON_AddStringToObject(body, "subscription_arn", arn));
+    assert_int_equal(emu_harness_control(NULL, s_g.emu, "POST", "/_emu/sns/confirm", body), 200);
+    cJSON_Delete(body);
+}
+
+/* How many subscriptions the alert topic has (SNS lists pending ones too). */
+static size_t s_subscriptions(void) {
+    struct rdsbk_sns_subscription *subs = NULL;
+    size_t n = 0;
+
+    s_expect_ok(rdsbk_sns_list_subscriptions_by_topic(&subs, &n, s_g.b, S_TOPIC_ARN),
+                "ListSubscriptionsByTopic");
+    rdsbk_sns_subscriptions_free(subs, n);
+    return n;
+}
+
+/*
+ * An email subscription: pending confirmation, read by its ARN and, found by its endpoint, with
+ * the composite id; removing it leaves it (SNS refuses) and succeeds; confirmed, it reads with its
+ * ARN and is removed. Without its topic it is not found.
+ */
+static void test_sns_subscription(void **state) {
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(RDSBK_RT_SNS_SUBSCRIPTION);
+    const char *composite = S_TOPIC_ARN "|email|ops@example.com";
+    cJSON *d = s_desired(S_ALERTS_SUBSCRIPTION);
+    struct rdsbk_resource_ref ref;
+    cJSON *actual = NULL;
+    char *arn = NULL;
+    char *id = NULL;
+    (void)state;
+
+    assert_true(ops->contained && ops->deleted_with_container);
+    assert_int_equal(ops->container, RDSBK_RT_SNS_TOPIC);
+    s_ref(&ref, S_ALERTS_SUBSCRIPTION, d, NULL);
+    s_expect_not_found(s_g.b, &ref, "subscription to a missing topic");
+    s_expect_ok(rdsbk_resource_remove(s_g.b, &ref), "delete a subscription to a missing topic");
+    s_prerequisite(s_g.b, S_ALERTS_TOPIC);
+    s_expect_not_found(s_g.b, &ref, "before create");
+
+    /* pending: Subscribe gave its ARN, the listing does not */
+    actual = s_create(&arn, s_g.b, S_ALERTS_SUBSCRIPTION, d);
+    s_assert_matches("create", actual, d);
+    assert_true(strncmp(arn, S_TOPIC_ARN ":", strlen(S_TOPIC_ARN) + 1) == 0);
+    assert_string_equal(rdsbk_json_str(actual, "arn"), arn);
+    s_read_subscription(&id, arn, RDSBK_SNS_PENDING);
+    assert_string_equal(id, arn);
+    free(id);
+    s_read_subscription(&id, NULL, RDSBK_SNS_PENDING);
+    assert_string_equal(id, composite);
+    free(id);
+    s_read_subscription(&id, composite, RDSBK_SNS_PENDING);
+    assert_string_equal(id, composite);
+    free(id);
+    s_ref(&ref, S_ALERTS_SUBSCRIPTION, d, arn);
+    s_expect_ok(ops->remove(s_g.b, &ref), "delete while pending (by ARN)");
+    ref.id = composite;
+    s_expect_ok(ops->remove(s_g.b, &ref), "delete while pending (composite id)");
+    assert_int_equal(s_subscriptions(), 1);
+
+    /* confirmed: its ARN, whatever the id */
+    s_confirm(arn);
+    s_read_subscription(&id, composite, arn);
+    assert_string_equal(id, arn);
+    free(id);
+    s_read_subscription(&id, NULL, arn);
+    assert_string_equal(id, arn);
+    free(id);
+    s_expect_ok(ops->remove(s_g.b, &ref), "delete (composite id)");
+    assert_int_equal(s_subscriptions(), 0);
+    s_expect_not_found(s_g.b, &ref, "after delete (composite id)");
+    ref.id = arn;
+    s_expect_not_found(s_g.b, &ref, "after delete (by ARN)");
+    assert_int_equal(ops->remove(s_g.b, &ref), RDSBK_ENOTFOUND);
+    s_expect_ok(rdsbk_resource_remove(s_g.b, &ref), "delete again");
+
+    /* the topic takes its subscriptions along */
+    cJSON_Delete(actual);
+    free(arn);
+    actual = s_create(&arn, s_g.b, S_ALERTS_SUBSCRIPTION, d);
+    s_ref(&ref, S_ALERTS_TOPIC, s_g.alerts_topic.desired, NULL);
+    s_expect_ok(rdsbk_resource_ops(RDSBK_RT_SNS_TOPIC)->remove(s_g.b, &ref), "delete the topic");
+    s_ref(&ref, S_ALERTS_SUBSCRIPTION, d, arn);
+    s_expect_not_found(s_g.b, &ref, "subscription of a deleted topic");
+    assert_int_equal(ops->remove(s_g.b, &ref), RDSBK_ENOTFOUND);
+    cJSON_Delete(actual);
+    cJSON_Delete(d);
+    free(arn);
+}
+
+/* The listing follows every page (SNS: 100 subscriptions a page, NextToken), and a subscription
+ * is found on whichever it is. */
+static void test_sns_subscription_pages(void **state) {
+    cJSON *d = s_desired(S_ALERTS_SUBSCRIPTION);
+    cJSON *actual;
+    char *arn = NULL;
+    char *id = NULL;
+    char endpoint[64];
+    (void)state;
+
+    s_prerequisite(s_g.b, S_ALERTS_TOPIC);
+    for (int i = 0; i < 120; i++) {
+        snprintf(endpoint, sizeof(endpoint), "dba-%03d@example.com", i);
+        s_expect_ok(rdsbk_sns_subscribe(&arn, s_g.b, S_TOPIC_ARN, "email", endpoint), endpoint);
+        free(arn);
+    }
+    assert_int_equal(s_subscriptions(), 120);
+    actual = s_create(&arn, s_g.b, S_ALERTS_SUBSCRIPTION, d);
+    assert_int_equal(s_subscriptions(), 121);
+    s_confirm(arn);
+    s_read_subscription(&id, NULL, arn);
+    assert_string_equal(id, arn);
+    cJSON_Delete(actual);
+    cJSON_Delete(d);
+    free(arn);
+    free(id);
+}
+
 /* ---- lambda_function ----------------------------------------------------------------------- */
 
 static void s_fn_timeout(cJSON *d) {
@@ -989,6 +1217,12 @@ static void test_remove_missing(void **state) {
         {"backup.events_rule.backup_copy", NULL, RDSBK_ENOTFOUND}, /* on a bus that is not */
         {"account[111111111111].lambda_function.share", NULL, RDSBK_ENOTFOUND},
         {"account[111111111111].lambda_permission.share", NULL, RDSBK_ENOTFOUND},
+        {S_ALERTS_TOPIC, NULL, 0}, /* DeleteTopic does not tell, as on AWS */
+        {S_ALERTS_TOPIC, S_TOPIC_ARN, 0},
+        {S_ALERTS_SUBSCRIPTION, NULL, RDSBK_ENOTFOUND}, /* to a topic that is not */
+        {S_ALERTS_SUBSCRIPTION, S_TOPIC_ARN ":0b0e7c4e-6f00-4a55-9b8e-000000000001",
+         RDSBK_ENOTFOUND},
+        {S_ALERTS_SUBSCRIPTION, S_TOPIC_ARN "|email|ops@example.com", RDSBK_ENOTFOUND},
     };
     (void)state;
 
@@ -1051,6 +1285,43 @@ static void test_lambda_waits_for_role(void **state) {
     free(id);
 }
 
+/* SNS refuses a topic policy naming a role IAM has not propagated yet (PrincipalNotFound); create
+ * writes it again until it is known. */
+static void test_sns_topic_waits_for_principals(void **state) {
+    const char *role_addr = "account[111111111111].iam_role.copy";
+    cJSON *role_desired = s_desired(role_addr);
+    cJSON *d = s_desired(S_ALERTS_TOPIC);
+    cJSON *st =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "policy"), "Statement"), 0);
+    cJSON *role;
+    cJSON *actual;
+    struct timespec t0;
+    char *role_id = NULL;
+    char *id = NULL;
+    int first = 0;
+    int last = 0;
+    (void)state;
+
+    role = s_create(&role_id, s_g.a, role_addr, role_desired);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cJSON_DeleteItemFromObjectCaseSensitive(st, "Principal");
+    assert_non_null(cJSON_AddObjectToObject(st, "Principal"));
+    assert_non_null(cJSON_AddStringToObject(cJSON_GetObjectItem(st, "Principal"), "AWS",
+                                            rdsbk_json_str(role, "arn")));
+    actual = s_create(&id, s_g.b, S_ALERTS_TOPIC, d);
+    s_assert_matches("create once the role propagated", actual, d);
+    assert_true(s_ms_since(&t0) >= 1000);
+    assert_true(s_count_requests("SetTopicAttributes", &first, &last) >= 2);
+    assert_int_equal(first, 400);
+    assert_int_equal(last, 200);
+    cJSON_Delete(role);
+    cJSON_Delete(role_desired);
+    cJSON_Delete(actual);
+    cJSON_Delete(d);
+    free(role_id);
+    free(id);
+}
+
 int main(void) {
     const struct CMUnitTest plain[] = {
         cmocka_unit_test(test_registry),
@@ -1069,12 +1340,17 @@ int main(void) {
         cmocka_unit_test_setup(test_events_permission, s_reset),
         cmocka_unit_test_setup(test_events_bus, s_reset),
         cmocka_unit_test_setup(test_events_rule_on_bus, s_reset),
+        cmocka_unit_test_setup(test_sns_topic, s_reset),
+        cmocka_unit_test_setup(test_sns_topic_default_policy, s_reset),
+        cmocka_unit_test_setup(test_sns_subscription, s_reset),
+        cmocka_unit_test_setup(test_sns_subscription_pages, s_reset),
         cmocka_unit_test_setup(test_lambda_function, s_reset),
         cmocka_unit_test_setup(test_lambda_permission, s_reset),
         cmocka_unit_test_setup(test_parallel, s_reset),
     };
     const struct CMUnitTest propagation[] = {
         cmocka_unit_test_setup(test_lambda_waits_for_role, s_reset),
+        cmocka_unit_test_setup(test_sns_topic_waits_for_principals, s_reset),
     };
     int failed = cmocka_run_group_tests_name("resources", plain, s_setup_plain, s_teardown);
     failed += cmocka_run_group_tests_name("resources_iam_propagation", propagation,
