@@ -381,6 +381,102 @@ class EventsTest(EmulatorCase):
         self.wait()
         self.assertEqual(len(self.failed()), 1)
 
+    # ------------------------------------------------------------ SNS targets
+    def _topic(self, account, name="alerts", statement=None):
+        """A topic of `account` in RA; with `statement`, its policy is that one statement."""
+        sns = self.h.client("sns", account, RA)
+        arn = sns.create_topic(Name=name)["TopicArn"]
+        if statement is not None:
+            statement = dict(statement, Resource=arn)
+            sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=(
+                json.dumps({"Version": "2012-10-17", "Statement": [statement]})))
+        return arn
+
+    def messages(self):
+        return self.h.control("GET", "/_emu/sns/messages")[1]
+
+    def test_sns_target_admitted_by_the_topic_policy(self):
+        rule = "arn:aws:events:%s:%s:rule/alarm" % (RA, ACCOUNT_A)
+        topic = self._topic(ACCOUNT_A, statement={
+            "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Condition": {"ArnEquals": {"aws:SourceArn": rule},
+                          "StringEquals": {"aws:SourceAccount": ACCOUNT_A}}})
+        self.assertEqual(self.ev.put_rule(Name="alarm", EventPattern=CUSTOM_PATTERN)["RuleArn"],
+                         rule)
+        out = self.ev.put_targets(Rule="alarm", Targets=[
+            {"Id": "detail", "Arn": topic, "InputPath": "$.detail"},
+            {"Id": "whole", "Arn": topic},
+            {"Id": "fixed", "Arn": topic, "Input": '{"alert": "sweep failed"}'}])
+        self.assertEqual(out["FailedEntryCount"], 0)
+        eid = self._ping()
+        self.wait()
+        self.assertEqual(self.failed(), [])
+        got = self.messages()
+        self.assertEqual(len(got), 3, got)
+        self.assertEqual({m["topic_arn"] for m in got}, {topic})
+        self.assertEqual({m["subject"] for m in got}, {None})
+        bodies = sorted((m["message"] for m in got), key=len)
+        self.assertEqual(json.loads(bodies[0]), {"n": 1})            # InputPath
+        self.assertEqual(bodies[1], '{"alert": "sweep failed"}')      # Input, as given
+        whole = json.loads(bodies[2])                                 # the event
+        self.assertEqual((whole["id"], whole["source"], whole["detail"]),
+                         (eid, "custom.test", {"n": 1}))
+
+    def test_sns_target_refused_without_the_policy_statement(self):
+        topic = self._topic(ACCOUNT_A)   # AWS's default policy: EventBridge is not in it
+        other_rule = "arn:aws:events:%s:%s:rule/other" % (RA, ACCOUNT_A)
+        narrow = self._topic(ACCOUNT_A, name="narrow", statement={
+            "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sns:Publish", "Condition": {"ArnEquals": {"aws:SourceArn": other_rule}}})
+        rule = self.ev.put_rule(Name="alarm", EventPattern=CUSTOM_PATTERN)["RuleArn"]
+        self.ev.put_targets(Rule="alarm", Targets=[{"Id": "t", "Arn": topic},
+                                                   {"Id": "n", "Arn": narrow}])
+        eid = self._ping()
+        self.wait()
+        self.assertEqual(self.messages(), [])
+        f = sorted(self.failed(), key=lambda x: x["target_arn"])
+        self.assertEqual([(x["rule_arn"], x["target_arn"], x["event_id"]) for x in f],
+                         [(rule, topic, eid), (rule, narrow, eid)], f)
+        for x in f:
+            self.assertIn("AuthorizationError", x["reason"])
+            self.assertIn("events.amazonaws.com", x["reason"])
+
+    def test_sns_targets_in_the_rules_region_and_account(self):
+        self.ev.put_rule(Name="alarm", EventPattern=CUSTOM_PATTERN)
+        elsewhere = "arn:aws:sns:%s:%s:alerts" % (RB, ACCOUNT_A)
+        with self.assertRaises(ClientError) as cm:
+            self.ev.put_targets(Rule="alarm", Targets=[{"Id": "t", "Arn": elsewhere}])
+        self.assertEqual((code_of(cm), cm.exception.response["Error"]["Message"]),
+                         ("ValidationException", "Cross-region api call is not allowed."))
+        theirs = self._topic(ACCOUNT_B)
+        with self.assertRaises(ClientError) as cm:
+            self.ev.put_targets(Rule="alarm", Targets=[{"Id": "t", "Arn": theirs}])
+        self.assertEqual(code_of(cm), "ValidationException")
+        self.assertIn("RoleArn", str(cm.exception))
+        self.assertEqual(self.ev.list_targets_by_rule(Rule="alarm")["Targets"], [])
+
+    def test_sns_target_of_another_account_with_a_role(self):
+        rule = "arn:aws:events:%s:%s:rule/alarm" % (RA, ACCOUNT_A)
+        topic_b = "arn:aws:sns:%s:%s:alerts" % (RA, ACCOUNT_B)
+        role = self.make_role("to-b", policy={"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "sns:Publish", "Resource": topic_b}]})
+        self._topic(ACCOUNT_B, statement={"Effect": "Allow", "Principal": {"AWS": role},
+                                          "Action": "sns:Publish"})
+        self.ev.put_rule(Name="alarm", EventPattern=CUSTOM_PATTERN)
+        self.ev.put_targets(Rule="alarm", Targets=[{"Id": "b", "Arn": topic_b, "RoleArn": role}])
+        self._ping()
+        self.wait()
+        self.assertEqual(self.failed(), [])
+        self.assertEqual([m["topic_arn"] for m in self.messages()], [topic_b])
+        # the role's identity policy no longer allows it: a failed delivery
+        self.iam.delete_role_policy(RoleName="to-b", PolicyName="p")
+        self._ping()
+        self.wait()
+        f = self.failed()
+        self.assertEqual([(x["rule_arn"], x["target_arn"]) for x in f], [(rule, topic_b)], f)
+        self.assertIn("AuthorizationError", f[0]["reason"])
+
     def test_inventory_lists_rules_with_targets(self):
         sink = self._sink(ACCOUNT_A, RA)
         inv = self.h.control("GET", "/_emu/inventory")[1]["resources"]

@@ -1,6 +1,6 @@
 """EventBridge for the emulator: default and custom buses, rules, targets, bus policies,
-PutEvents and the delivery engine (rule matching, Lambda and cross-Region/cross-account bus
-targets: an event reaches the rules of the one bus it was put on or forwarded to), and
+PutEvents and the delivery engine (rule matching, Lambda, SNS topic and cross-Region/cross-account
+bus targets: an event reaches the rules of the one bus it was put on or forwarded to), and
 schedules: while POST /_emu/clock advances AWS time, every ENABLED rule with a
 ScheduleExpression (emu/schedules.py) fires for the periods the advance crosses, with the event
 EventBridge sends ("Scheduled Event" from aws.events, time = the period's boundary), to its
@@ -341,6 +341,17 @@ class EventsService:
             if p["region"] != rule["region"]:
                 return ("ValidationException", "Lambda target must be in the same region as "
                         "the rule.")
+            return None
+        if p["service"] == "sns":
+            # EventBridge delivers to topics of the rule's Region only, AWS's refusal as users
+            # report it; another account's topic (AWS, since 2025) through a role of the rule's
+            # account that EventBridge assumes
+            if p["region"] != rule["region"]:
+                raise AwsError("ValidationException", "Cross-region api call is not allowed.")
+            if p["account"] != rule["account"] and not role_arn:
+                raise AwsError("ValidationException", "RoleArn is required for target %s: a "
+                               "topic in another account needs a role that may sns:Publish to "
+                               "it." % t["Id"])
             return None
         if p["service"] == "events" and p["resource"].startswith("event-bus/"):
             if p["region"] != rule["region"] and not role_arn:
@@ -781,6 +792,9 @@ class EventsService:
             except AwsError as exc:
                 self._fail(rule, target, event, err_text(exc))
             return
+        if p["service"] == "sns":
+            self._publish_to_topic(rule, target, event, payload)
+            return
         if p["service"] == "events":
             bus_key = (p["account"], p["region"], p["resource"][len("event-bus/"):])
             reason = self._check_forward(rule, target, p, bus_key, event)
@@ -790,6 +804,31 @@ class EventsService:
             self._deliver_on_bus(bus_key, event, hops + 1)
             return
         self._fail(rule, target, event, "unsupported target type")
+
+    def _publish_to_topic(self, rule, target, event, payload):
+        """An SNS topic target: the event, as the target's Input / InputPath made it, is the
+        message (no subject). To a topic of the rule's account EventBridge publishes as
+        events.amazonaws.com, which the topic policy alone admits (aws:SourceArn = the rule,
+        aws:SourceAccount = its account); to another account's, with the target's role (trusting
+        events.amazonaws.com for the rule; its identity policy and the topic policy decide). A
+        refusal is a failed delivery."""
+        message = target["Input"] if target.get("Input") else json_compact(payload)
+        sns = self.emu.services["sns"]
+        role_arn = target.get("RoleArn")
+        try:
+            if arn_parts(target["Arn"])["account"] == rule["account"]:
+                sns.publish_as("events.amazonaws.com", rule["Arn"], rule["account"],
+                               target["Arn"], None, message)
+                return
+            iam = self.emu.services["iam"]
+            if not iam.trusts_service(rule["account"], role_arn, "events.amazonaws.com",
+                                      context={"aws:SourceArn": rule["Arn"]}):
+                self._fail(rule, target, event, "Role %s cannot be assumed by "
+                           "events.amazonaws.com (trust policy)" % role_arn)
+                return
+            sns.publish_as_role(role_arn, target["Arn"], None, message)
+        except AwsError as exc:
+            self._fail(rule, target, event, err_text(exc))
 
     def _check_forward(self, rule, target, dest, bus_key, event):
         """Why forwarding the event to the destination bus (ARN parts dest, key bus_key) is
