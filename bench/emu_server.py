@@ -44,7 +44,8 @@ import server  # noqa: E402
 
 IDENT_MEMBERS = ("RoleName", "PolicyName", "FunctionName", "Name", "Rule", "KeyId", "AliasName",
                  "TargetKeyId", "StatementId", "ResourceARN", "Resource", "EventBusName",
-                 "Principal", "logGroupName", "logGroupNamePrefix", "resourceArn")
+                 "Principal", "logGroupName", "logGroupNamePrefix", "resourceArn", "TopicArn",
+                 "ResourceArn", "Endpoint", "SubscriptionArn")
 
 _local = threading.local()
 _orig_route = core.Emulator._route_and_parse

@@ -222,7 +222,7 @@ class Graph:
                 self.index[(t, acct, name)] = r["address"]
             elif t in ("kms_key", "kms_alias"):
                 self.index[(t, acct, region)] = r["address"]
-            elif t in ("events_permission", "events_bus"):
+            elif t in ("events_permission", "events_bus", "sns_topic", "sns_subscription"):
                 self.index[(t, acct, name)] = r["address"]
             elif t in ("events_target", "lambda_permission"):
                 # named by what they hang on: the rule, the function (which may carry several
@@ -293,6 +293,12 @@ class Graph:
                     return get(("lambda_permission", acct, region, fn, ident["StatementId"]))
                 return get(("lambda_permission", acct, region, fn))
             return get(("lambda_function", acct, region, fn))
+        if svc == "sns":
+            if op in ("Subscribe", "Unsubscribe"):
+                return get(("sns_subscription", acct, ident.get("Endpoint")))
+            arn = ident.get("TopicArn") or ident.get("ResourceArn") or ""
+            name = ident.get("Name") or arn.rsplit(":", 1)[-1]
+            return get(("sns_topic", acct, name))
         if svc == "logs":
             name = ident.get("logGroupName")
             if name is None and ":log-group:" in ident.get("resourceArn", ""):

@@ -88,6 +88,15 @@ struct rdsbk_retention {
     int keep_last;         /* default 1 */
 };
 
+/* Where the pipeline reports what fails (alerts:). Without sns_topic_arn the stack makes a topic
+ * rdsbk-<stack>-alerts in the backup account and Region-B. */
+struct rdsbk_alerts {
+    char **emails; /* subscribed to the topic by email */
+    size_t n_emails;
+    char *sns_topic_arn; /* the user's topic (in the backup account and Region-B), or NULL */
+    struct rdsbk_pos sns_topic_pos;
+};
+
 /* Endpoint overrides; NULL where the topology sets none. */
 struct rdsbk_endpoints {
     char *default_url;
@@ -111,6 +120,7 @@ struct rdsbk_topology {
     struct rdsbk_key_settings key;
     struct rdsbk_function_settings functions;
     struct rdsbk_retention retention;
+    struct rdsbk_alerts alerts;
     struct rdsbk_tag *tags; /* sorted by key */
     size_t n_tags;
     struct rdsbk_endpoints endpoints;

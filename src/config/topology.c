@@ -416,13 +416,14 @@ static void s_db_list(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *
     free(entries);
 }
 
-#define S_DB_LIST(name, member, check, noun, lower)                                                \
+#define S_LIST(type, name, member, count, check, noun, lower)                                      \
     {                                                                                              \
         name, s_db_list, &(const struct s_db_list) {                                               \
-            offsetof(struct rdsbk_source, member), offsetof(struct rdsbk_source, n_##member),      \
-                check, noun, lower                                                                 \
+            offsetof(type, member), offsetof(type, count), check, noun, lower                      \
         }                                                                                          \
     }
+#define S_DB_LIST(name, member, check, noun, lower)                                                \
+    S_LIST(struct rdsbk_source, name, member, n_##member, check, noun, lower)
 
 /* One option_groups entry of the source being walked: a database pattern and an option group. */
 static void s_option_group(struct rdsbk_yaml_walk *w, struct rdsbk_source *s, const char *what,
@@ -738,6 +739,24 @@ static void s_stack(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *fi
     s_set_string(w, value, field->name, &c->topo->stack, rdsbk_check_stack);
 }
 
+/* alerts.sns_topic_arn: where it is, for the check that it is in the backup account and
+ * Region-B (s_cross_checks), which needs the backup: mapping, wherever that is in the file. */
+static void s_alerts_topic(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
+                           const yaml_node_t *value, void *payload) {
+    const struct s_ctx *c = payload;
+
+    (void)field;
+    s_set_string(w, value, "alerts.sns_topic_arn", &c->topo->alerts.sns_topic_arn,
+                 rdsbk_check_sns_topic_arn);
+    c->topo->alerts.sns_topic_pos = rdsbk_yaml_pos(value);
+}
+
+static const struct rdsbk_yaml_field s_alerts_fields[] = {
+    S_LIST(struct rdsbk_topology, "emails", alerts.emails, alerts.n_emails, rdsbk_check_email,
+           "email addresses", false),
+    {"sns_topic_arn", s_alerts_topic, NULL},
+    {NULL, NULL, NULL}};
+
 static const struct rdsbk_yaml_field s_top_fields[] = {{"version", s_version, NULL},
                                                        {"stack", s_stack, NULL},
                                                        {"sources", s_sources, NULL},
@@ -746,6 +765,7 @@ static const struct rdsbk_yaml_field s_top_fields[] = {{"version", s_version, NU
                                                        {"key", s_section, s_key_fields},
                                                        {"functions", s_section, s_function_fields},
                                                        {"retention", s_section, s_retention_fields},
+                                                       {"alerts", s_section, s_alerts_fields},
                                                        {"tags", s_tags, NULL},
                                                        {"endpoints", s_section, s_endpoint_fields},
                                                        {NULL, NULL, NULL}};
@@ -807,6 +827,24 @@ static void s_check_counts(struct rdsbk_yaml_walk *w, const struct rdsbk_topolog
     }
 }
 
+/* The user's alert topic is the backup account's, in Region-B: the functions publish to it with
+ * the topic's policy admitting them, and a topic of another Region is not one SNS reaches from
+ * there. */
+static void s_check_alerts_topic(struct rdsbk_yaml_walk *w, const struct rdsbk_topology *t) {
+    const char *arn = t->alerts.sns_topic_arn;
+    char want[128];
+
+    if (!arn || !t->backup.region || !t->backup.account[0])
+        return;
+    snprintf(want, sizeof(want), "arn:%s:sns:%s:%s:", rdsbk_region_partition(t->backup.region),
+             t->backup.region, t->backup.account);
+    if (strncmp(arn, want, strlen(want)) != 0)
+        rdsbk_yaml_error_at(w, t->alerts.sns_topic_pos,
+                            "alerts.sns_topic_arn: %s is not a topic of the backup account %s in "
+                            "Region-B %s (%s...)",
+                            arn, t->backup.account, t->backup.region, want);
+}
+
 /* Checks that need the whole file: relations between sources and the backup account. */
 static void s_cross_checks(struct rdsbk_yaml_walk *w, const struct rdsbk_topology *t,
                            int shorthand) {
@@ -837,6 +875,7 @@ static void s_cross_checks(struct rdsbk_yaml_walk *w, const struct rdsbk_topolog
     }
     s_duplicate_sources(w, t);
     s_check_counts(w, t, shorthand);
+    s_check_alerts_topic(w, t);
 }
 
 static void s_defaults(struct rdsbk_yaml_walk *w, struct rdsbk_topology *t) {
@@ -1009,6 +1048,7 @@ void rdsbk_topology_free(struct rdsbk_topology *t) {
     free(t->sources);
     free(t->backup.region);
     free(t->functions.runtime);
+    rdsbk_strs_free(t->alerts.emails, t->alerts.n_emails);
     s_free_settings(&t->backup, s_backup_fields);
     s_free_settings(t, s_top_fields);
     for (size_t i = 0; i < t->n_tags; i++) {

@@ -93,12 +93,13 @@ cleanup:
     return rc;
 }
 
-/* key, functions and retention. */
+/* key, functions, retention and alerts. */
 static int s_settings(cJSON *root, const struct rdsbk_topology *t) {
     cJSON *key = cJSON_AddObjectToObject(root, "key");
     cJSON *functions = cJSON_AddObjectToObject(root, "functions");
     cJSON *retention = cJSON_AddObjectToObject(root, "retention");
-    int rc = key && functions && retention ? 0 : rdsbk_error_oom();
+    cJSON *alerts = cJSON_AddObjectToObject(root, "alerts");
+    int rc = key && functions && retention && alerts ? 0 : rdsbk_error_oom();
 
     if (rc)
         goto cleanup;
@@ -112,7 +113,12 @@ static int s_settings(cJSON *root, const struct rdsbk_topology *t) {
     RDSBK_TRY(rdsbk_json_add_num(functions, "log_retention_days", t->functions.log_retention_days));
     RDSBK_TRY(rdsbk_json_add_num(retention, "backup_days", t->retention.backup_days));
     RDSBK_TRY(rdsbk_json_add_num(retention, "intermediate_days", t->retention.intermediate_days));
-    rc = rdsbk_json_add_num(retention, "keep_last", t->retention.keep_last);
+    RDSBK_TRY(rdsbk_json_add_num(retention, "keep_last", t->retention.keep_last));
+    RDSBK_TRY(rdsbk_json_add_strs(alerts, "emails", (const char *const *)t->alerts.emails,
+                                  t->alerts.n_emails));
+    rc = t->alerts.sns_topic_arn
+             ? rdsbk_json_add_str(alerts, "sns_topic_arn", t->alerts.sns_topic_arn)
+             : rdsbk_json_add(alerts, "sns_topic_arn", cJSON_CreateNull());
 
 cleanup:
     return rc;

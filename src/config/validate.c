@@ -174,27 +174,66 @@ static bool s_letters_digits_hyphens(const char *s, size_t n) {
     return true;
 }
 
+/* Where the resource part of `s` starts when `s` is "arn:<partition>:<service>:<region>:<account>:"
+ * followed by it, `prefix` ("key/") included; 0 when it is not (the partition's and the Region's
+ * shapes are checked by the Region rules). */
+static int s_regional_arn(const char *s, const char *service, const char *prefix) {
+    char svc[16];
+    char region[64];
+    char account[RDSBK_ACCOUNT_LEN + 2];
+    int at = 0;
+
+    if (strncmp(s, "arn:aws", 7) != 0 ||
+        sscanf(s, "arn:%*[a-z-]:%15[a-z0-9]:%63[a-z0-9-]:%13[0-9]:%n", svc, region, account, &at) <
+            3 ||
+        at == 0)
+        return 0;
+    if (strcmp(svc, service) != 0 || !rdsbk_valid_account(account) || rdsbk_check_region(region) ||
+        strncmp(s + at, prefix, strlen(prefix)) != 0)
+        return 0;
+    return at + (int)strlen(prefix);
+}
+
 /* A KMS key ARN: arn:<partition>:kms:<region>:<account>:key/<key id> (an id: letters, digits
  * and hyphens, as in a UUID or a multi-Region key's mrk-...). */
 const char *rdsbk_check_kms_key_arn(const char *s) {
-    static const char *const phrase = "is not a KMS key ARN like "
-                                      "arn:aws:kms:eu-central-1:111111111111:key/<key id>";
-    char region[64];
-    char account[RDSBK_ACCOUNT_LEN + 2];
-    int id_at = 0;
-    size_t n;
+    int id_at = s_regional_arn(s, "kms", "key/");
+    size_t n = id_at ? strlen(s + id_at) : 0;
 
-    /* the partition's and the Region's shapes are checked by the Region rules */
-    if (sscanf(s, "arn:aws%*[a-z-]:kms:%63[a-z0-9-]:%13[0-9]:key/%n", region, account, &id_at) <
-            2 &&
-        sscanf(s, "arn:aws:kms:%63[a-z0-9-]:%13[0-9]:key/%n", region, account, &id_at) < 2)
-        return phrase;
-    if (id_at == 0 || !rdsbk_valid_account(account) || rdsbk_check_region(region))
-        return phrase;
-    n = strlen(s + id_at);
     if (n == 0 || n > 128 || !s_letters_digits_hyphens(s + id_at, n))
-        return phrase;
+        return "is not a KMS key ARN like arn:aws:kms:eu-central-1:111111111111:key/<key id>";
     return NULL;
+}
+
+/* An address SNS can subscribe by email: local@domain, at most 254 characters, no white space
+ * or control characters, the domain with a dot and neither end a dot. What SNS refuses beyond
+ * this, it refuses at apply. */
+const char *rdsbk_check_email(const char *s) {
+    static const char *const phrase = "is not an email address like ops@example.com";
+    const char *at = strchr(s, '@');
+    const char *domain = at ? at + 1 : NULL;
+    size_t n = strlen(s);
+
+    if (n > 254 || !at || at == s || strchr(domain, '@') || !strchr(domain, '.') ||
+        domain[0] == '.' || s[n - 1] == '.')
+        return phrase;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return phrase;
+    return NULL;
+}
+
+/* An SNS topic ARN: arn:<partition>:sns:<region>:<account>:<name>, the name 1 to 256 letters,
+ * digits, hyphens and underscores (a FIFO topic's ".fifo" is refused: alerts are not ordered). */
+const char *rdsbk_check_sns_topic_arn(const char *s) {
+    int name_at = s_regional_arn(s, "sns", "");
+    size_t n = name_at ? strlen(s + name_at) : 0;
+    bool ok = n > 0 && n <= 256;
+
+    for (const char *p = s + name_at; ok && *p; p++)
+        ok = isalnum((unsigned char)*p) || *p == '-' || *p == '_';
+    return ok ? NULL
+              : "is not an SNS topic ARN like arn:aws:sns:eu-west-1:222222222222:backup-alerts";
 }
 
 /* An option group name: 1 to 255 letters, digits or hyphens, a letter first, no two hyphens in a

@@ -16,6 +16,8 @@ const char *rdsbk_check_key_alias(const char *s);
 const char *rdsbk_check_kms_key_arn(const char *s);
 const char *rdsbk_check_option_group(const char *s);
 const char *rdsbk_check_runtime(const char *s);
+const char *rdsbk_check_email(const char *s);
+const char *rdsbk_check_sns_topic_arn(const char *s);
 
 /* The date (YYYY-MM-DD) on which Lambda deprecated runtime `s`, when that is on or before `today`
  * (YYYY-MM-DD); NULL while `s` is supported (or unknown). */

@@ -36,9 +36,9 @@
 #define S_KEY_ADDR "backup.kms_key.shared"
 #define S_KEY_ARN "${" S_KEY_ADDR "#arn}"
 
-const char *const rdsbk_model_purposes[] = {"copy",    "copy-sweep", "share", "events",
-                                            "forward", "to-backup",  "sweep", "backup-copy",
-                                            "prune",   "bus",        NULL};
+const char *const rdsbk_model_purposes[] = {"copy",    "copy-sweep", "share",  "events",
+                                            "forward", "to-backup",  "sweep",  "backup-copy",
+                                            "prune",   "bus",        "alerts", NULL};
 
 /* The RDS event ids the pipeline listens to. */
 static const char *const s_created_events[] = {"RDS-EVENT-0091",  /* automated snapshot created */
@@ -83,6 +83,8 @@ struct s_place {
 /* The purpose and address of the stack's bus in the backup account, which the source accounts
  * forward their "snapshot shared" events to. */
 #define S_BUS "bus"
+/* The purpose of the stack's alert topic (unless the topology names one: alerts.sns_topic_arn). */
+#define S_ALERTS "alerts"
 #define S_BACKUP_BUS_ADDR "backup.events_bus." S_BUS
 
 /* ---- the sticky error, and values that record their own failure -------------------------- */
@@ -363,21 +365,51 @@ static void s_role(struct s_builder *bd, const struct s_place *pl, cJSON *trust,
     s_resource_of(bd, pl, RDSBK_RT_IAM_ROLE, bd->rb, name, d);
 }
 
-/* The inline policy (taken over) of the role of `pl`; `key_dep` (may be NULL) what it names that
- * must exist first. */
-static void s_role_policy(struct s_builder *bd, const struct s_place *pl, cJSON *policy,
-                          const char *key_dep) {
+/* The inline policy `policy_name` (taken over) of the role of `pl`, at `address` (taken over;
+ * NULL: the place's); `key_dep` (may be NULL) what it names that must exist first. */
+static void s_role_policy(struct s_builder *bd, const struct s_place *pl, char *address,
+                          const char *policy_name, cJSON *policy, const char *key_dep) {
     cJSON *d = s_object(bd);
     char *role = s_name(bd, pl->purpose);
     struct rdsbk_resource *r;
 
     s_add_str(bd, d, "role_name", role);
-    s_add_str(bd, d, "policy_name", "rdsbk");
+    s_add_str(bd, d, "policy_name", policy_name);
     s_add(bd, d, "policy", policy);
-    r = s_resource_of(bd, pl, RDSBK_RT_IAM_ROLE_POLICY, bd->rb, role, d);
+    r = s_resource(bd, address ? address : s_addr(bd, pl, RDSBK_RT_IAM_ROLE_POLICY),
+                   RDSBK_RT_IAM_ROLE_POLICY, pl->account, bd->rb, role, d);
     s_depend(bd, r, s_addr(bd, pl, RDSBK_RT_IAM_ROLE));
     if (key_dep)
         s_depend(bd, r, s_strdup(bd, key_dep));
+}
+
+/* The topic the functions report permanent failures to: the user's (alerts.sns_topic_arn), or the
+ * stack's in the backup account. */
+static char *s_alert_topic_arn(struct s_builder *bd) {
+    char *name;
+    char *arn;
+
+    if (bd->topo->alerts.sns_topic_arn)
+        return s_strdup(bd, bd->topo->alerts.sns_topic_arn);
+    name = s_name(bd, S_ALERTS);
+    arn = name ? s_fmt(bd, "arn:%s:sns:%s:%s:%s", bd->p, bd->rb, bd->b, name) : NULL;
+    free(name);
+    return arn;
+}
+
+/* The address of the alerts policy of the role of `pl`: "<scope>.iam_role_policy.<key>_alerts". */
+static char *s_alerts_policy_addr(struct s_builder *bd, const struct s_place *pl) {
+    return s_fmt(bd, "%s.%s.%s_alerts", pl->scope,
+                 rdsbk_resource_type_name(RDSBK_RT_IAM_ROLE_POLICY), pl->key);
+}
+
+/* The role of `pl` may publish to the alert topic, by a policy of its own ("rdsbk-alerts"): a
+ * function whose working policy is lost or broken can still report it. */
+static void s_alerts_policy(struct s_builder *bd, const struct s_place *pl) {
+    struct s_var vars[] = {{"alert_topic_arn", s_string_owned(bd, s_alert_topic_arn(bd))}};
+
+    s_role_policy(bd, pl, s_alerts_policy_addr(bd, pl), "rdsbk-alerts",
+                  s_template(bd, "policies/alerts-role.json", vars, 1), NULL);
 }
 
 /* The log group of the function of `pl`: the stack's, so that it expires and goes with it. */
@@ -417,6 +449,7 @@ static void s_function(struct s_builder *bd, const struct s_place *pl, cJSON *en
     r = s_resource_of(bd, pl, RDSBK_RT_LAMBDA_FUNCTION, bd->rb, name, d);
     s_depend(bd, r, s_addr(bd, pl, RDSBK_RT_IAM_ROLE));
     s_depend(bd, r, s_addr(bd, pl, RDSBK_RT_IAM_ROLE_POLICY));
+    s_depend(bd, r, s_alerts_policy_addr(bd, pl));
     s_depend(bd, r, s_addr(bd, pl, RDSBK_RT_LOGS_LOG_GROUP));
     if (key_dep)
         s_depend(bd, r, s_strdup(bd, key_dep));
@@ -542,8 +575,10 @@ static void s_lambda_function(struct s_builder *bd, const struct s_place *pl,
     struct s_var trust[] = {{"account", s_string_owned(bd, s_strdup(bd, pl->account))}};
 
     s_role(bd, pl, s_template(bd, "policies/lambda-trust.json", trust, 1), fn->role_description);
-    s_role_policy(bd, pl, fn->policy, fn->key_dep);
+    s_role_policy(bd, pl, NULL, "rdsbk", fn->policy, fn->key_dep);
+    s_alerts_policy(bd, pl);
     s_log_group(bd, pl);
+    s_add_owned(bd, fn->environment, "RDSBK_ALERT_TOPIC_ARN", s_alert_topic_arn(bd));
     s_function(bd, pl, fn->environment, fn->key_dep);
     s_invoke_permission(bd, pl, pl, "rdsbk-events");
     s_rule(bd, pl, bd->rb, fn->rule_description, fn->pattern, NULL);
@@ -757,7 +792,8 @@ static void s_events_role(struct s_builder *bd, const struct s_account *a) {
     s_push_owned(bd, vars[0].value, s_backup_bus_arn(bd));
     s_role(bd, &events, s_template(bd, "policies/events-trust.json", trust, 2),
            "rdsbk: forwards snapshot events to Region-B and the backup account");
-    s_role_policy(bd, &events, s_template(bd, "policies/events-forward-role.json", vars, 1), NULL);
+    s_role_policy(bd, &events, NULL, "rdsbk",
+                  s_template(bd, "policies/events-forward-role.json", vars, 1), NULL);
 }
 
 /* The option groups the sources of `a` name (sources[].option_groups): the copy function's
@@ -1137,6 +1173,61 @@ static void s_prune(struct s_builder *bd) {
                 "delete backup copies past retention");
 }
 
+/* The stack's alert topic in the backup account (unless the topology names its own), whose policy
+ * admits the functions' roles (which must exist first: SNS checks a policy's principals); and
+ * each alerts.emails address subscribed to the topic, the stack's or the user's. */
+static void s_alerts(struct s_builder *bd, const cJSON *accounts) {
+    static const char *const purposes[] = {"copy", "share"};
+    const struct rdsbk_alerts *alerts = &bd->topo->alerts;
+    const struct s_place backup_copy = {NULL, NULL, bd->b, "backup-copy", NULL};
+    struct s_var vars[] = {{"publisher_role_arns", s_array(bd)},
+                           {"topic_arn", s_string_owned(bd, s_alert_topic_arn(bd))}};
+    struct rdsbk_resource *topic = NULL;
+    const cJSON *acct;
+
+    cJSON_ArrayForEach(acct, accounts) {
+        for (size_t i = 0; i < sizeof(purposes) / sizeof(purposes[0]); i++) {
+            const struct s_place role = {NULL, NULL, acct->valuestring, purposes[i], NULL};
+            s_push_owned(bd, vars[0].value, s_arn(bd, &role, RDSBK_RT_IAM_ROLE));
+        }
+    }
+    s_push_owned(bd, vars[0].value, s_arn(bd, &backup_copy, RDSBK_RT_IAM_ROLE));
+    for (size_t i = 0; i < alerts->n_emails; i++) {
+        cJSON *d = s_object(bd);
+        struct rdsbk_resource *r;
+
+        s_add_owned(bd, d, "topic_arn", s_alert_topic_arn(bd));
+        s_add_str(bd, d, "protocol", "email");
+        s_add_str(bd, d, "endpoint", alerts->emails[i]);
+        r = s_resource(bd, s_fmt(bd, "backup.sns_subscription[%s]", alerts->emails[i]),
+                       RDSBK_RT_SNS_SUBSCRIPTION, bd->b, bd->rb, s_strdup(bd, alerts->emails[i]),
+                       d);
+        if (!alerts->sns_topic_arn)
+            s_depend(bd, r, s_fmt(bd, "backup.sns_topic.%s", S_ALERTS));
+    }
+    if (!alerts->sns_topic_arn) {
+        cJSON *d = s_object(bd);
+        char *name = s_name(bd, S_ALERTS);
+
+        s_add_str(bd, d, "name", name);
+        s_add(bd, d, "policy", s_template(bd, "policies/alerts-topic-policy.json", vars, 2));
+        s_add(bd, d, "tags", s_tags(bd));
+        topic = s_resource(bd, s_fmt(bd, "backup.sns_topic.%s", S_ALERTS), RDSBK_RT_SNS_TOPIC,
+                           bd->b, bd->rb, name, d);
+    } else {
+        cJSON_Delete(vars[0].value);
+        cJSON_Delete(vars[1].value);
+    }
+    if (!topic)
+        return;
+    /* the policy names the roles: IAM must know them first */
+    cJSON_ArrayForEach(acct, accounts) {
+        s_depend(bd, topic, s_fmt(bd, "account[%s].iam_role.copy", acct->valuestring));
+        s_depend(bd, topic, s_fmt(bd, "account[%s].iam_role.share", acct->valuestring));
+    }
+    s_depend(bd, topic, s_strdup(bd, "backup.iam_role.backup_copy"));
+}
+
 /* ---- the graph --------------------------------------------------------------------------- */
 
 static int s_cmp_resource(const void *a, const void *b) {
@@ -1158,6 +1249,7 @@ static void s_pipeline(struct s_builder *bd, const cJSON *accounts) {
     s_backup_bus(bd, accounts);
     s_backup_copy_function(bd, accounts);
     s_prune(bd);
+    s_alerts(bd, accounts);
 }
 
 int rdsbk_model_build(struct rdsbk_graph **out, const struct rdsbk_topology *topo) {

@@ -59,31 +59,86 @@ static size_t s_stored_size(const char *text) {
     return size;
 }
 
-/* 0, or RDSBK_EINVALID (RDSBK_ENOMEM) with the error set. */
-static int s_check_size(const struct rdsbk_resource *r, const struct s_quota *q) {
+/* The size of r's document `q->attribute` as stored, in *size_out. */
+static int s_size(size_t *size_out, const struct rdsbk_resource *r, const struct s_quota *q) {
     const cJSON *doc = cJSON_GetObjectItemCaseSensitive(r->desired, q->attribute);
     char *text = NULL;
-    size_t size = 0;
     int rc = 0;
 
+    *size_out = 0;
     if (!doc)
         return 0;
     if (q->variables) {
         const cJSON *v;
         cJSON_ArrayForEach(v, doc) {
-            size += strlen(v->string) + (cJSON_IsString(v) ? s_stored_size(v->valuestring) : 0);
+            *size_out +=
+                strlen(v->string) + (cJSON_IsString(v) ? s_stored_size(v->valuestring) : 0);
         }
-    } else {
-        RDSBK_TRY(rdsbk_json_text(&text, doc));
-        size = s_stored_size(text);
+        return 0;
     }
-    if (size > q->max)
-        rc = rdsbk_error_set(RDSBK_EINVALID,
-                             "%s: its %s would be %zu characters; %s %zu at most: %s", r->address,
-                             q->attribute, size, q->what, q->max, q->hint);
+    RDSBK_TRY(rdsbk_json_text(&text, doc));
+    *size_out = s_stored_size(text);
 
 cleanup:
     free(text);
+    return rc;
+}
+
+/* Whether `a` and `b` are inline policies of one role: IAM's quota is on a role's inline
+ * policies together. */
+static bool s_same_role(const struct rdsbk_resource *a, const struct rdsbk_resource *b) {
+    const char *role_a = cJSON_GetStringValue(cJSON_GetObjectItem(a->desired, "role_name"));
+    const char *role_b = cJSON_GetStringValue(cJSON_GetObjectItem(b->desired, "role_name"));
+
+    return a != b && a->type == RDSBK_RT_IAM_ROLE_POLICY && b->type == RDSBK_RT_IAM_ROLE_POLICY &&
+           role_a && role_b && strcmp(a->account, b->account) == 0 && strcmp(role_a, role_b) == 0;
+}
+
+/* Adds to *others the sizes of the inline policies of the role of resource `at` that are its
+ * neighbours in direction `step` (+1 or -1) within its scope: a role's policies are all in one
+ * scope, "<scope>.iam_role_policy.", next to each other in the graph, which is sorted by
+ * address. */
+static int s_add_siblings(size_t *others, const struct rdsbk_graph *g, size_t at, size_t scope,
+                          const struct s_quota *q, long step) {
+    const struct rdsbk_resource *r = &g->resources[at];
+    int rc = 0;
+
+    for (long i = (long)at + step; i >= 0 && (size_t)i < g->n_resources &&
+                                   strncmp(g->resources[i].address, r->address, scope) == 0;
+         i += step) {
+        size_t one;
+        if (!s_same_role(r, &g->resources[i]))
+            continue;
+        RDSBK_TRY(s_size(&one, &g->resources[i], q));
+        *others += one;
+    }
+
+cleanup:
+    return rc;
+}
+
+/* 0, or RDSBK_EINVALID (RDSBK_ENOMEM) with the error set: the document of resource `at`, with
+ * the other inline policies of its role for a role policy. */
+static int s_check_size(const struct rdsbk_graph *g, size_t at, const struct s_quota *q) {
+    const struct rdsbk_resource *r = &g->resources[at];
+    const char *type = strstr(r->address, ".iam_role_policy.");
+    size_t size = 0;
+    size_t others = 0;
+    int rc;
+
+    RDSBK_TRY(s_size(&size, r, q));
+    if (r->type == RDSBK_RT_IAM_ROLE_POLICY && type) {
+        size_t scope = (size_t)(type - r->address) + strlen(".iam_role_policy.");
+        RDSBK_TRY(s_add_siblings(&others, g, at, scope, q, -1));
+        RDSBK_TRY(s_add_siblings(&others, g, at, scope, q, +1));
+    }
+    if (size + others > q->max)
+        rc = rdsbk_error_set(
+            RDSBK_EINVALID, "%s: its %s would be %zu characters%s; %s %zu at most: %s", r->address,
+            q->attribute, size + others, others ? " with the role's other inline policies" : "",
+            q->what, q->max, q->hint);
+
+cleanup:
     return rc;
 }
 
@@ -142,7 +197,7 @@ int rdsbk_model_check_quotas(const struct rdsbk_graph *g) {
     for (size_t i = 0; i < g->n_resources; i++)
         for (size_t k = 0; k < sizeof(s_quotas) / sizeof(s_quotas[0]); k++)
             if (g->resources[i].type == s_quotas[k].type)
-                RDSBK_TRY(s_check_size(&g->resources[i], &s_quotas[k]));
+                RDSBK_TRY(s_check_size(g, i, &s_quotas[k]));
     for (size_t i = 0; i < g->n_resources; i++)
         if (g->resources[i].type == RDSBK_RT_EVENTS_BUS)
             RDSBK_TRY(s_check_bus_policy(g, &g->resources[i]));

@@ -126,6 +126,9 @@ static int s_resource_files(const char *dir, const struct rdsbk_resource *r) {
         return s_write_json(dir, "kms", "key-policy", ".json", cJSON_GetObjectItem(d, "policy"));
     case RDSBK_RT_EVENTS_BUS:
         return s_write_json(dir, "events", "bus-policy", ".json", cJSON_GetObjectItem(d, "policy"));
+    case RDSBK_RT_SNS_TOPIC:
+        return s_write_json(dir, "sns", "alerts-topic-policy", ".json",
+                            cJSON_GetObjectItem(d, "policy"));
     case RDSBK_RT_EVENTS_RULE:
         if (!cJSON_GetObjectItem(d, "event_pattern"))
             return s_write_json(dir, "events", r->address, ".rule.json", d); /* a schedule */
@@ -160,7 +163,7 @@ cleanup:
 }
 
 int rdsbk_generate(const struct rdsbk_topology *topo, const char *dir) {
-    static const char *const subdirs[] = {"functions", "iam", "kms", "events"};
+    static const char *const subdirs[] = {"functions", "iam", "kms", "events", "sns"};
     struct rdsbk_graph *g = NULL;
     int rc;
 

@@ -123,7 +123,8 @@ def handler(event, context):
         return ignored(f"snapshot is not in the target Region {settings.target_region}")
 
     extra.update(kind=kind, stack=settings.stack)
-    return copy_into_backup(c.client("rds", settings.target_region), settings, kind, arn, extra)
+    return copy_into_backup(c.client("rds", settings.target_region), settings, kind, arn, extra,
+                            context)
 
 
 def backup_name(arn):
@@ -133,9 +134,11 @@ def backup_name(arn):
     return f"{c.strip_rds_prefix(arn.resource_id)}-{arn.account}"
 
 
-def copy_into_backup(rds, settings, kind, arn, extra):
+def copy_into_backup(rds, settings, kind, arn, extra, context=None):
     """Copies the shared snapshot `arn` into this account unless its backup copy is here;
-    returns the log record. A failed call is logged and raised (c.fail)."""
+    returns the log record. A failed call is logged and raised (c.fail); on the event path
+    (`context` given) a failure that retrying cannot cure is reported to the alert topic
+    instead (c.fail_or_alert)."""
     target = backup_name(arn)
     source_arn = arn.text
     extra = dict(extra, source_account=arn.account)
@@ -156,7 +159,11 @@ def copy_into_backup(rds, settings, kind, arn, extra):
     except ClientError as exc:
         if c.is_already_exists(exc):
             return c.log_action(ACTION, source_arn, target, "exists", **extra)
-        c.fail(ACTION, source_arn, target, exc, **extra)
+        if context is None:
+            c.fail(ACTION, source_arn, target, exc, **extra)
+        identity = c.copy_identity(arn.resource_id, False)
+        return c.fail_or_alert(settings, context, ACTION, source_arn, target, exc,
+                               database=identity[0] if identity else None, **extra)
     return c.log_action(
         ACTION,
         source_arn,

@@ -68,13 +68,15 @@ def handler(event, context):
         return ignored(f"database {db!r} in {arn.region} is not part of stack {settings.stack}")
 
     extra.update(kind=kind, stack=settings.stack, source_region=arn.region)
-    return copy_to_region_b(settings, kind, arn, db, source_arn, extra)
+    return copy_to_region_b(settings, kind, arn, db, source_arn, extra, context)
 
 
-def copy_to_region_b(settings, kind, arn, db, source_arn, extra):
+def copy_to_region_b(settings, kind, arn, db, source_arn, extra, context=None):
     """Copies the system snapshot `arn` of database `db` into Region-B unless the copy is there;
     returns the log record ("result": "deferred" when RDS's limit of cross-Region copies in
-    flight refused it). A failed call is logged and raised (c.fail)."""
+    flight refused it). A failed call is logged and raised (c.fail); on the event path
+    (`context` given) a failure that retrying cannot cure is reported to the alert topic
+    instead (c.fail_or_alert). The sweeps pass no context: they try again next run."""
     named = settings.region_named(arn.region, kind, db)
     target = c.region_copy_name(arn.resource_id, arn.region if named else None)
     rds = c.client("rds", settings.target_region)
@@ -114,7 +116,10 @@ def copy_to_region_b(settings, kind, arn, db, source_arn, extra):
                 "the database uses a non-default option group (Oracle or SQL Server TDE, ...): "
                 "name an option group of Region-B for it in sources[].option_groups"
             )
-        c.fail(ACTION, source_arn, target, exc, **extra)
+        if context is None:
+            c.fail(ACTION, source_arn, target, exc, **extra)
+        return c.fail_or_alert(settings, context, ACTION, source_arn, target, exc, database=db,
+                               **extra)
     return c.log_action(
         ACTION,
         source_arn,

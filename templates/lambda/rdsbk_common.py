@@ -84,6 +84,8 @@ class Settings:
         # "<Region-A>/<instance|cluster>/<pattern>,...": the sources' databases (copy function)
         self.databases = _region_patterns(env.get("RDSBK_DATABASES", ""))
         self.region_named_patterns = _region_patterns(env.get("RDSBK_REGION_NAMED", ""))
+        # the SNS topic a hop that fails for good reports to (alert)
+        self.alert_topic_arn = env.get("RDSBK_ALERT_TOPIC_ARN", "").strip()
         # "<account>:<snapshot|cluster-snapshot>:<glob>,...": the copies the backup account takes
         self.shared_globs = [
             tuple(item.split(":", 2)) for item in split_list(env.get("RDSBK_SHARED_GLOBS", ""))
@@ -321,6 +323,71 @@ def log_error(action, source, target, exc, **fields):
         aws_request_id=request_id,
         **fields,
     )
+
+
+# SNS takes a Subject of fewer than 100 printable ASCII characters.
+ALERT_SUBJECT_MAX = 99
+
+
+def _ascii(text):
+    return "".join(ch if " " <= ch <= "~" else "?" for ch in str(text))
+
+
+def alert(settings, context, hop, source, target, exc, database=None, **fields):
+    """Publishes one message to the alert topic (RDSBK_ALERT_TOPIC_ARN) for a hop that failed for
+    good: it names the stack, database, snapshot, hop, account, Region and error. Returns the
+    message id, or None when no topic is set or the publication failed (logged)."""
+    if not settings.alert_topic_arn:
+        return None
+    function = getattr(context, "invoked_function_arn", "") or ""
+    parts = function.split(":")
+    account = parts[4] if len(parts) > 4 else (parse_arn(source).account if parse_arn(source)
+                                                else "")
+    body = {
+        "stack": settings.stack,
+        "hop": hop,
+        "database": database,
+        "snapshot": source,
+        "target": target,
+        "account": account,
+        "region": settings.target_region,
+        "error_code": error_code(exc) or type(exc).__name__,
+        "error": error_message(exc),
+        "function": function or None,
+        "request_id": request_id(context),
+    }
+    summary = (f"rdsbk stack {settings.stack}: the {hop} step failed for database "
+               f"{database or '(unknown)'} in account {account}, {settings.target_region}: "
+               f"{body['error_code']}: {body['error']}")
+    subject = _ascii(f"rdsbk {settings.stack}: {hop} failed for {database or 'a database'}")
+    topic_region = settings.alert_topic_arn.split(":")[3]
+    try:
+        reply = client("sns", topic_region).publish(
+            TopicArn=settings.alert_topic_arn,
+            Subject=subject[:ALERT_SUBJECT_MAX],
+            Message=summary + "\n\n" + json.dumps(body, indent=2, sort_keys=True),
+        )
+    except ClientError as publish_exc:
+        log_error("alert", source, settings.alert_topic_arn, publish_exc, hop=hop, **fields)
+        return None
+    message_id = reply.get("MessageId")
+    log_action("alert", source, settings.alert_topic_arn, "published", hop=hop,
+               database=database, error_code=body["error_code"], message_id=message_id,
+               **fields)
+    return message_id
+
+
+def fail_or_alert(settings, context, action, source, target, exc, database=None, **fields):
+    """A failed step of the event path: a transient error is raised (fail: Lambda retries);
+    one that retrying cannot cure is reported once, to the alert topic, and the error line
+    returned: the event is done with (retrying would only repeat the report). Raised too when
+    the report could not be published, so that Lambda records the failure."""
+    if is_retryable(exc) or isinstance(exc, (RetryableError, ConfigError)):
+        fail(action, source, target, exc, **fields)
+    record = log_error(action, source, target, exc, database=database, **fields)
+    if alert(settings, context, action, source, target, exc, database=database, **fields) is None:
+        raise exc
+    return dict(record, alerted=True)
 
 
 def fail(action, source, target, exc, **fields):

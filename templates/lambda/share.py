@@ -192,7 +192,10 @@ def handler(event, context):
             progress,
         )
     except (ClientError, c.EntryError, c.RetryableError) as exc:
-        c.fail(ACTION, source_arn, target, exc, step=progress.step, **extra)
+        identity = c.copy_identity(identifier, False)
+        return c.fail_or_alert(settings, context, ACTION, source_arn, target, exc,
+                               database=identity[0] if identity else None, step=progress.step,
+                               **extra)
     return c.log_action(
         ACTION,
         source_arn,

@@ -127,6 +127,10 @@ class DrillTest(unittest.TestCase):
         _, body = H.control("GET", "/_emu/lambda-logs")
         return body["logs"]
 
+    def alerts(self):
+        """What the functions reported to the alert topic (a failure no retry cures)."""
+        return H.control("GET", "/_emu/sns/messages")[1]
+
     def failed_deliveries(self):
         _, body = H.control("GET", "/_emu/failed-deliveries")
         return body["failed_deliveries"]
@@ -499,15 +503,17 @@ class DrillTest(unittest.TestCase):
             with self.subTest(damage=name):
                 n_failed = len(self.failed_deliveries())
                 n_logs = len(self.lambda_logs())
+                n_alerts = len(self.alerts())
                 act()
                 time.sleep(0.3)
                 sid, _ = self.snapshot(A, RA, "orders-db")
                 self.idle()
                 self.assertNotIn("%s-%s" % (sid[4:], A), self.manual(B),
                                  "the snapshot must not arrive with %s" % name)
-                # the reason is visible: a failed delivery, or a failed function run
+                # the reason is visible: a failed delivery, a failed function run, or an alert
                 reasons = self.failed_deliveries()[n_failed:] + [
-                    l for l in self.lambda_logs()[n_logs:] if l["status"] != "success"]
+                    l for l in self.lambda_logs()[n_logs:] if l["status"] != "success"] + [
+                    m for m in self.alerts()[n_alerts:]]
                 self.assertTrue(reasons, "no reason recorded for %s" % name)
                 why = json.dumps(reasons)
                 self.assertRegex(why, r"(?i)denied|not authori[sz]ed|KMSKeyNotAccessible|"

@@ -1,4 +1,5 @@
-"""Reconciliation, end to end: events are an accelerator, the scheduled sweeps the guarantee.
+"""Reconciliation and alerts, end to end: events are an accelerator, the scheduled sweeps the
+guarantee, and a hop that fails for good is reported.
 
 usage: /usr/bin/python3 tests/engine/test_reconcile.py PATH/TO/rdsbk-provision [unittest args]
 
@@ -6,7 +7,10 @@ Against the emulator, in emulated time: snapshots whose creation event never cam
 announcement the backup account never heard, still reach Account-B within two sweep periods
 (30 minutes each); 30 databases snapshotted at once, with copies that take 10 minutes and RDS's
 limit of 20 cross-Region copies in flight, all reach Account-B, none copied twice, and no failure
-is reported (a copy refused for the limit is left to the copy sweep).
+is reported (a copy refused for the limit is left to the copy sweep). A working policy removed
+from a function's role, in a source account or in the backup account: the next snapshot does not
+arrive, one message on the backup account's alert topic names the database and the hop; apply
+repairs the role and the sweeps deliver the missed snapshot with no further action.
 """
 
 import os
@@ -21,7 +25,9 @@ from test_engine import A, B, RA, RB  # noqa: E402
 SWEEP_PERIOD = 30 * 60
 
 
-class ReconcileTest(E.EngineCase):
+class PipelineCase(E.EngineCase):
+    """Helpers: the emulator's snapshots, sweeps in emulated time, what ran and what failed."""
+
     def rds(self, account):
         return E.H.client("rds", account=account, region=RB)
 
@@ -64,6 +70,9 @@ class ReconcileTest(E.EngineCase):
         return [r for r in self.requests() if r.get("account") == account and
                 r.get("operation", "").startswith("CopyDB") and r.get("status") == 200]
 
+
+
+class ReconcileTest(PipelineCase):
     def test_lost_events_are_made_up_for_within_two_sweep_periods(self):
         self.write(E.topology())  # orders-db and the cluster aurora-main in A/Region-A
         self.apply()
@@ -92,7 +101,9 @@ class ReconcileTest(E.EngineCase):
 
     def test_thirty_databases_wait_for_the_copy_limit(self):
         dbs = ["db-%02d" % i for i in range(30)]
-        text = E.topology(sources=[{"account": A, "region": RA, "instances": dbs}])
+        # listed as a pattern, as a source of this many databases is (listed one by one, 30 pass
+        # the copy role's share of IAM's 10,240 characters: validate says so)
+        text = E.topology(sources=[{"account": A, "region": RA, "instances": ["db-*"]}])
         # 30 databases x (7 + 1) backup copies: past the default quota of 100
         text = text.replace('  profile: "%s"\nkey:' % B,
                             '  profile: "%s"\n  manual_snapshot_quota: 300\nkey:' % B)
@@ -121,6 +132,60 @@ class ReconcileTest(E.EngineCase):
         self.assertEqual(len(self.copies_made(B)), 30, "none copied twice")
         self.assert_nothing_failed()
         self.run_tool("destroy", "--auto-approve", "--force-key-deletion")
+
+
+class AlertTest(PipelineCase):
+    def alerts(self):
+        _, messages = E.H.control("GET", "/_emu/sns/messages")
+        return messages
+
+    def apply_with_alerts(self):
+        text = E.topology(sources=[{"account": A, "region": RA, "instances": ["orders-db"]}])
+        self.write(text + "alerts:\n  emails: [ops@example.com]\n")
+        self.apply()
+
+    def assert_alert(self, message, hop, account):
+        self.assertEqual(message["topic_arn"], "arn:aws:sns:%s:%s:rdsbk-t1-alerts" % (RB, B))
+        self.assertEqual(message["subject"], "rdsbk t1: %s failed for orders-db" % hop)
+        for word in ("orders-db", hop, account, RB, "AccessDenied", "stack t1"):
+            self.assertIn(word, message["message"])
+
+    def repair_and_deliver(self, snapshot_id):
+        got = self.changes(self.plan())
+        self.assertEqual([c["action"] for c in got.values()], ["create"], got)
+        self.apply()
+        self.sweep_periods(2)
+        name = "%s-%s" % (snapshot_id[len("rds:"):], A)
+        self.assertEqual(self.backups().get(name), "available", "the sweeps deliver it")
+
+    def test_a_failing_hop_in_a_source_account_alerts_the_backup_account(self):
+        self.apply_with_alerts()
+        sns_b = E.H.client("sns", account=B, region=RB)
+        subscriptions = sns_b.list_subscriptions_by_topic(
+            TopicArn="arn:aws:sns:%s:%s:rdsbk-t1-alerts" % (RB, B))["Subscriptions"]
+        self.assertEqual([(s["Protocol"], s["Endpoint"]) for s in subscriptions],
+                         [("email", "ops@example.com")])
+        E.H.client("iam", account=A, region="us-east-1").delete_role_policy(
+            RoleName="rdsbk-t1-copy", PolicyName="rdsbk")
+        sid = self.snapshot("db_instance", "orders-db")
+        self.idle()
+        [message] = self.alerts()
+        self.assert_alert(message, "copy", A)
+        self.assertIn(sid, message["message"])
+        self.repair_and_deliver(sid)
+        self.assertEqual(len(self.alerts()), 1, "reported once")
+
+    def test_backup_copy_role_without_its_policy(self):
+        self.apply_with_alerts()
+        E.H.client("iam", account=B, region="us-east-1").delete_role_policy(
+            RoleName="rdsbk-t1-backup-copy", PolicyName="rdsbk")
+        sid = self.snapshot("db_instance", "orders-db")
+        self.idle()
+        self.assertEqual(self.backups(), {}, "the snapshot does not arrive")
+        [message] = self.alerts()
+        self.assert_alert(message, "backup-copy", B)
+        self.repair_and_deliver(sid)
+        self.assertEqual(len(self.alerts()), 1, "reported once")
 
 
 if __name__ == "__main__":

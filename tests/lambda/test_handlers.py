@@ -488,6 +488,37 @@ class CopyTest(HandlerTest):
         rec = self.assert_one_line("copy", "error", SRC_ARN, COPY_ID)
         self.assertEqual(rec["error_code"], "Throttling")
 
+    def test_a_failure_for_good_is_reported_once_to_the_alert_topic(self):
+        """With an alert topic, AccessDenied (which no retry cures) publishes one message naming
+        the stack, database, snapshot, hop, account, Region and error, and the invocation ends
+        there: Lambda's retries would only repeat it."""
+        topic = f"arn:aws:sns:{REGION_B}:{B}:rdsbk-{STACK}-alerts"
+        sns = boto3.client("sns", region_name=REGION_B, endpoint_url="http://127.0.0.1:9")
+        stub = Stubber(sns)
+        stub.activate()
+        c._CLIENTS[("sns", REGION_B)] = sns
+        self.not_found("describe_db_snapshots", "DBSnapshotNotFound", {"DBSnapshotIdentifier": COPY_ID})
+        self.rds_stub.add_client_error(
+            "copy_db_snapshot", service_error_code="AccessDenied",
+            service_message="not authorized to perform rds:CopyDBSnapshot", http_status_code=403)
+        published = []
+        stub.add_response("publish", {"MessageId": "m-1"})
+        sns.meta.events.register("before-parameter-build.sns.Publish",
+                                 lambda params, **kw: published.append(dict(params)))
+        with mock.patch.dict(os.environ, {"RDSBK_ALERT_TOPIC_ARN": topic}):
+            result, logs = self.invoke(copy_snapshot, rds_event("RDS-EVENT-0091", SRC_ARN, SNAP_ID))
+        stub.assert_no_pending_responses()
+        self.assertTrue(result["alerted"])
+        self.assertEqual([r["result"] for r in logs], ["error", "published"])
+        [body] = published
+        self.assertEqual(body["TopicArn"], topic)
+        self.assertEqual(body["Subject"], f"rdsbk {STACK}: copy failed for prod-db")
+        message = json.loads(body["Message"].split("\n\n", 1)[1])
+        self.assertEqual((message["stack"], message["hop"], message["database"],
+                          message["snapshot"], message["region"], message["error_code"]),
+                         (STACK, "copy", "prod-db", SRC_ARN, REGION_B, "AccessDenied"))
+        self.assertIn("in account", body["Message"].split("\n", 1)[0])
+
     def test_access_denied_raises(self):
         self.not_found("describe_db_snapshots", "DBSnapshotNotFound", {"DBSnapshotIdentifier": COPY_ID})
         self.rds_stub.add_client_error(

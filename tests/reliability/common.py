@@ -201,6 +201,10 @@ class Workspace:
                 if policy:
                     for st in json.loads(policy).get("Statement", []):
                         out.add(("events_permission", acct, region, st["Sid"]))
+                sns = self.client("sns", acct, region)
+                for topic in sns.list_topics()["Topics"]:
+                    # the state's id of a topic is its ARN (the topologies here subscribe nobody)
+                    out.add(("sns_topic", acct, region, topic["TopicArn"]))
                 lam = self.client("lambda", acct, region)
                 for fn in lam.list_functions()["Functions"]:
                     name = fn["FunctionName"]

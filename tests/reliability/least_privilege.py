@@ -27,7 +27,9 @@ usage: /usr/bin/python3 tests/reliability/least_privilege.py PATH/TO/rdsbk-provi
    - the key policy names exactly: the backup account root, and the copy role of every source
      account; the bus policy: one statement naming every source account (its root), PutEvents
      on the stack's own bus in the backup account only, for the stack's "snapshot shared"
-     events only (events:source and events:detail-type conditions).
+     events only (events:source and events:detail-type conditions); the alert topic's policy:
+     sns:Publish for exactly the functions' roles, which may publish to it and nothing else of
+     SNS.
 2. The same topology applied to the emulator: every Lambda function's resource policy lets only
    events.amazonaws.com invoke it, one statement per rule that targets it, each with
    AWS:SourceArn naming that rule;
@@ -110,6 +112,12 @@ def check_identity_policy(name, doc, account):
             if rest in ("*", "snapshot:*", "cluster-snapshot:*", "event-bus/*",
                         "log-group:*") and not listing:
                 problems.append("%s: all resources of a type: %s" % (name, r))
+        sns = [a for a in actions if a.startswith("sns:")]
+        if sns:
+            # the functions report to the stack's alert topic, and do nothing else with SNS
+            check(sns == ["sns:Publish"] and actions == sns and resources == [
+                "arn:aws:sns:%s:%s:rdsbk-fleet-dr-alerts" % (RB, BK)],
+                "%s: %s on %s" % (name, actions, resources))
         kms = [a for a in actions if a.startswith("kms:")]
         if kms and resources == SOURCE_KEYS.get(account) and name.endswith(".copy.policy.json"):
             # the source's own keys (sources[].kms_keys): read and grant to RDS, nothing more
@@ -164,7 +172,7 @@ def check_identity_policy(name, doc, account):
                   "%s: rds resource %s is not a listed database's snapshots" % (name, r))
         for a in actions:
             svc = a.split(":")[0]
-            check(svc in ("rds", "kms", "logs", "events"), "%s: unexpected service %s" % (
+            check(svc in ("rds", "kms", "logs", "events", "sns"), "%s: unexpected service %s" % (
                 name, a))
     return problems
 
@@ -238,6 +246,22 @@ def check_bus_policy(doc):
           "bus policy: condition %s, expected %s" % (st.get("Condition"), BUS_CONDITION))
 
 
+def check_topic_policy(doc):
+    """The stack's alert topic: sns:Publish for exactly the functions' roles."""
+    check(len(doc["Statement"]) == 1, "topic policy: %d statements" % len(doc["Statement"]))
+    st = doc["Statement"][0]
+    check_statement_shape("topic policy", st)
+    check(st["Action"] == "sns:Publish", "topic policy: action %s" % st["Action"])
+    check(st["Resource"] == "arn:aws:sns:%s:%s:rdsbk-fleet-dr-alerts" % (RB, BK),
+          "topic policy: resource %s" % st["Resource"])
+    want = {"arn:aws:iam::%s:role/rdsbk-fleet-dr-%s" % (a, f)
+            for a in SOURCES for f in ("copy", "share")}
+    want.add("arn:aws:iam::%s:role/rdsbk-fleet-dr-backup-copy" % BK)
+    check(set(st["Principal"]["AWS"]) == want and "Condition" not in st,
+          "topic policy principals %s, expected the functions' roles %s" % (
+              sorted(st["Principal"]["AWS"]), sorted(want)))
+
+
 def generated(binary, out_dir):
     proc = subprocess.run([binary, "generate", "-f",
                            os.path.join(common.ROOT, "examples", "fan-in.yaml"), "-o", out_dir],
@@ -254,7 +278,7 @@ def generated(binary, out_dir):
 
 def static_checks(docs):
     problems = []
-    counts = {"identity": 0, "trust": 0, "key": 0, "bus": 0}
+    counts = {"identity": 0, "trust": 0, "key": 0, "bus": 0, "topic": 0}
     for name, doc in sorted(docs.items()):
         if name == os.path.join("kms", "key-policy.json"):
             check_key_policy(doc)
@@ -262,6 +286,9 @@ def static_checks(docs):
         elif name == os.path.join("events", "bus-policy.json"):
             check_bus_policy(doc)
             counts["bus"] += 1
+        elif name == os.path.join("sns", "alerts-topic-policy.json"):
+            check_topic_policy(doc)
+            counts["topic"] += 1
         elif name.endswith(".trust.json"):
             m = re.search(r"account\[(\d{12})\]", name)
             check_trust(name, doc, m.group(1) if m else BK)
@@ -271,9 +298,11 @@ def static_checks(docs):
             problems += check_identity_policy(name, doc, m.group(1) if m else BK)
             counts["identity"] += 1
     check(not problems, "over-broad policies:\n  " + "\n  ".join(problems))
-    check(counts == {"identity": 10, "trust": 10, "key": 1, "bus": 1},
-          "expected 10 identity policies, 10 trust policies, a key and a bus policy: %s" %
-          counts)
+    # identity: copy, share, events in each of 3 accounts and backup-copy; and the alerts
+    # policy of each function's role (3 x 2 + 1)
+    check(counts == {"identity": 17, "trust": 10, "key": 1, "bus": 1, "topic": 1},
+          "expected 17 identity policies, 10 trust policies, a key, a bus and a topic policy: "
+          "%s" % counts)
     return counts
 
 
@@ -333,6 +362,8 @@ def live_checks(binary, docs):
                 for pname in iam.list_role_policies(RoleName=name)["PolicyNames"]:
                     live = iam.get_role_policy(RoleName=name, PolicyName=pname)["PolicyDocument"]
                     short = name[len("rdsbk-fleet-dr-"):].replace("-", "_")
+                    if pname == "rdsbk-alerts":
+                        short += "_alerts"
                     prefix = "backup" if acct == BK else "account[%s]" % acct
                     gen_name = os.path.join("iam", "%s.iam_role_policy.%s.policy.json" % (
                         prefix, short))
@@ -350,6 +381,11 @@ def live_checks(binary, docs):
         check(canon(live_bus["Statement"]) == canon(
             docs[os.path.join("events", "bus-policy.json")]["Statement"]),
             "the live bus policy differs from the generated one")
+        live_topic = json.loads(w.client("sns", BK, RB).get_topic_attributes(
+            TopicArn="arn:aws:sns:%s:%s:rdsbk-fleet-dr-alerts" % (RB, BK))["Attributes"]["Policy"])
+        check(canon(live_topic["Statement"]) == canon(
+            docs[os.path.join("sns", "alerts-topic-policy.json")]["Statement"]),
+            "the live alert topic policy differs from the generated one")
         check(n_perm >= 7, "%d Lambda permissions, expected at least 7" % n_perm)
         w.run("destroy", "--auto-approve", check_rc=0)
         return n_perm
@@ -366,8 +402,8 @@ def run_suite(binary, long_run, seed):
         print("generated policies: %d identity, %d trust, key and bus policy: all narrow" % (
             counts["identity"], counts["trust"]), flush=True)
         n_perm = live_checks(binary, docs)
-        print("live: %d Lambda permissions each scoped to the rule that targets it; IAM, key "
-              "and bus policies as generated" % n_perm, flush=True)
+        print("live: %d Lambda permissions each scoped to the rule that targets it; IAM, key, "
+              "bus and alert topic policies as generated" % n_perm, flush=True)
         figures = {"suite": "least_privilege", "lambda_permissions": n_perm}
         figures.update(counts)
         print("FIGURES " + json.dumps(figures, sort_keys=True))

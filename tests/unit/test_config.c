@@ -395,6 +395,52 @@ static void test_bus_policy_quota(void **state) {
     }
 }
 
+/* alerts: emails and the user's topic, which must be the backup account's in Region-B. */
+static void test_alerts(void **state) {
+    static const char base[] =
+        "version: 1\nstack: s\nbackup: {account: '222222222222', region: eu-west-1}\n"
+        "source: {account: '111111111111', region: eu-central-1, instances: [db]}\nalerts:\n";
+    static const struct {
+        const char *alerts;
+        const char *problem; /* NULL: valid */
+    } cases[] = {
+        {"  emails: [ops@example.com, oncall@example.org]\n", NULL},
+        {"  sns_topic_arn: arn:aws:sns:eu-west-1:222222222222:ops_alerts-1\n", NULL},
+        {"  emails: [ops]\n", "alerts.emails[0]: 'ops' is not an email address"},
+        {"  emails: [\"a b@example.com\"]\n", "is not an email address"},
+        {"  emails: [ops@example.com, ops@example.com]\n", "is listed twice"},
+        {"  sns_topic_arn: arn:aws:sns:eu-west-1:222222222222:ops.fifo\n",
+         "is not an SNS topic ARN"},
+        {"  sns_topic_arn: arn:aws:sqs:eu-west-1:222222222222:ops\n", "is not an SNS topic ARN"},
+        {"  sns_topic_arn: arn:aws:sns:eu-west-1:333333333333:ops\n",
+         "is not a topic of the backup account 222222222222 in Region-B eu-west-1"},
+        {"  sns_topic_arn: arn:aws:sns:us-east-1:222222222222:ops\n",
+         "is not a topic of the backup account"},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[1024];
+        struct rdsbk_diagnostics d;
+        struct rdsbk_topology *t;
+
+        snprintf(text, sizeof(text), "%s%s", base, cases[i].alerts);
+        t = s_parse(text, &d);
+        if (!cases[i].problem) {
+            assert_non_null(t);
+            assert_int_equal(d.count, 0);
+        } else {
+            assert_null(t);
+            assert_int_equal(d.count, 1);
+            if (!strstr(d.items[0].message, cases[i].problem))
+                fail_msg("case %zu: %s", i, d.items[0].message);
+            assert_int_equal(d.items[0].pos.line, 6);
+        }
+        rdsbk_topology_free(t);
+        rdsbk_diagnostics_clean_up(&d);
+    }
+}
+
 /* ---- hostile input: every one refused within a time and memory budget ------------------- */
 
 #define S_BUDGET_SECONDS 2.0
@@ -540,6 +586,7 @@ int main(void) {
         cmocka_unit_test(test_warnings_never_hide_errors),
         cmocka_unit_test(test_runtimes),
         cmocka_unit_test(test_bus_policy_quota),
+        cmocka_unit_test(test_alerts),
         cmocka_unit_test(test_hostile_input_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,8 +42,10 @@ static const char *const s_basic_addresses[] = {
     "account[111111111111].iam_role.events",
     "account[111111111111].iam_role.share",
     "account[111111111111].iam_role_policy.copy",
+    "account[111111111111].iam_role_policy.copy_alerts",
     "account[111111111111].iam_role_policy.events",
     "account[111111111111].iam_role_policy.share",
+    "account[111111111111].iam_role_policy.share_alerts",
     "account[111111111111].lambda_function.copy",
     "account[111111111111].lambda_function.share",
     "account[111111111111].lambda_permission.copy",
@@ -59,12 +61,14 @@ static const char *const s_basic_addresses[] = {
     "backup.events_target.prune",
     "backup.iam_role.backup_copy",
     "backup.iam_role_policy.backup_copy",
+    "backup.iam_role_policy.backup_copy_alerts",
     "backup.kms_alias.shared",
     "backup.kms_key.shared",
     "backup.lambda_function.backup_copy",
     "backup.lambda_permission.backup_copy",
     "backup.lambda_permission.prune",
     "backup.logs_log_group.backup_copy",
+    "backup.sns_topic.alerts",
     "source[111111111111/eu-central-1].events_rule.forward",
     "source[111111111111/eu-central-1].events_target.forward",
 };
@@ -150,8 +154,8 @@ static void test_fan_in_shares_backup_side(void **state) {
     const cJSON *pattern;
     (void)state;
 
-    /* 3 accounts x 24 + 3 sources x 2 + backup 12 + its bus */
-    assert_int_equal(g->n_resources, 3 * 24 + 3 * 2 + 12 + 1);
+    /* 3 accounts x 26 + 3 sources x 2 + backup 13 + its bus and alert topic */
+    assert_int_equal(g->n_resources, 3 * 26 + 3 * 2 + 13 + 2);
     assert_non_null(key);
     assert_int_equal(key->n_deps, 3); /* the copy role of each source account */
     stmts = cJSON_GetObjectItem(cJSON_GetObjectItem(key->desired, "policy"), "Statement");
@@ -219,6 +223,96 @@ static void test_backup_bus(void **state) {
                            "backup.events_bus.bus: 3 source accounts make the backup account's "
                            "event bus policy"));
     free(text);
+    rdsbk_graph_free(g);
+}
+
+/* The graph of a topology text (it must parse and build). */
+static struct rdsbk_graph *s_graph_text(const char *text) {
+    struct rdsbk_diagnostics d;
+    struct rdsbk_topology *t = NULL;
+    struct rdsbk_graph *g = NULL;
+
+    assert_int_equal(rdsbk_topology_parse(&t, &d, "t.yaml", text, strlen(text)), 0);
+    rdsbk_diagnostics_clean_up(&d);
+    assert_int_equal(rdsbk_model_build(&g, t), 0);
+    rdsbk_topology_free(t);
+    return g;
+}
+
+#define S_ALERTS_TOPOLOGY                                                                          \
+    "version: 1\nstack: s1\nsources:\n  - account: '111111111111'\n    region: eu-central-1\n"     \
+    "    instances: [orders-db]\nbackup:\n  account: '222222222222'\n  region: eu-west-1\n"
+
+/* Alerts: the stack's topic admits exactly the functions' roles, which each may publish by a
+ * policy of their own; emails are subscribed; with alerts.sns_topic_arn the user's topic takes
+ * the subscriptions and the functions' reports, and the stack makes none. */
+static void test_alerts(void **state) {
+    static const char topic[] = "arn:aws:sns:eu-west-1:222222222222:rdsbk-s1-alerts";
+    static const char theirs[] = "arn:aws:sns:eu-west-1:222222222222:ops";
+    struct rdsbk_graph *g =
+        s_graph_text(S_ALERTS_TOPOLOGY "alerts:\n  emails: [ops@example.com]\n");
+    const struct rdsbk_resource *r = rdsbk_graph_find(g, "backup.sns_topic.alerts");
+    const cJSON *st = cJSON_GetArrayItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(r->desired, "policy"), "Statement"), 0);
+    const cJSON *roles = cJSON_GetObjectItem(cJSON_GetObjectItem(st, "Principal"), "AWS");
+    const cJSON *env;
+    (void)state;
+
+    assert_string_equal(cJSON_GetObjectItem(st, "Resource")->valuestring, topic);
+    assert_int_equal(cJSON_GetArraySize(roles), 3);
+    assert_string_equal(cJSON_GetArrayItem(roles, 2)->valuestring,
+                        "arn:aws:iam::222222222222:role/rdsbk-s1-backup-copy");
+    assert_int_equal(r->n_deps, 3); /* the roles it names */
+    r = rdsbk_graph_find(g, "backup.sns_subscription[ops@example.com]");
+    assert_string_equal(cJSON_GetObjectItem(r->desired, "topic_arn")->valuestring, topic);
+    assert_string_equal(cJSON_GetObjectItem(r->desired, "protocol")->valuestring, "email");
+    r = rdsbk_graph_find(g, "account[111111111111].iam_role_policy.copy_alerts");
+    assert_string_equal(cJSON_GetObjectItem(r->desired, "policy_name")->valuestring,
+                        "rdsbk-alerts");
+    env = cJSON_GetObjectItem(
+        rdsbk_graph_find(g, "account[111111111111].lambda_function.copy")->desired, "environment");
+    assert_string_equal(cJSON_GetObjectItem(env, "RDSBK_ALERT_TOPIC_ARN")->valuestring, topic);
+    rdsbk_graph_free(g);
+
+    g = s_graph_text(S_ALERTS_TOPOLOGY "alerts:\n  emails: [ops@example.com]\n"
+                                       "  sns_topic_arn: arn:aws:sns:eu-west-1:222222222222:ops\n");
+    assert_null(rdsbk_graph_find(g, "backup.sns_topic.alerts"));
+    r = rdsbk_graph_find(g, "backup.sns_subscription[ops@example.com]");
+    assert_string_equal(cJSON_GetObjectItem(r->desired, "topic_arn")->valuestring, theirs);
+    assert_int_equal(r->n_deps, 0);
+    env = cJSON_GetObjectItem(rdsbk_graph_find(g, "backup.lambda_function.backup_copy")->desired,
+                              "environment");
+    assert_string_equal(cJSON_GetObjectItem(env, "RDSBK_ALERT_TOPIC_ARN")->valuestring, theirs);
+    rdsbk_graph_free(g);
+}
+
+/* IAM's quota is on a role's inline policies together: the alerts policy counts with the
+ * working one. */
+static void test_role_policies_count_together(void **state) {
+    struct rdsbk_graph *g = s_graph("basic.yaml");
+    struct rdsbk_resource *alerts = NULL;
+    cJSON *padding;
+    (void)state;
+
+    for (size_t i = 0; i < g->n_resources; i++)
+        if (strcmp(g->resources[i].address, "account[111111111111].iam_role_policy.copy_alerts") ==
+            0)
+            alerts = &g->resources[i];
+    assert_non_null(alerts);
+    assert_int_equal(rdsbk_model_check_quotas(g), 0);
+    /* the alerts policy alone far under 10,240, but not with the copy policy beside it */
+    padding = cJSON_CreateString("");
+    assert_non_null(padding);
+    {
+        char text[9000];
+        memset(text, 'x', sizeof(text) - 1);
+        text[sizeof(text) - 1] = '\0';
+        cJSON_SetValuestring(padding, text);
+    }
+    cJSON_AddItemToObject(cJSON_GetObjectItem(alerts->desired, "policy"), "Id", padding);
+    assert_int_equal(rdsbk_model_check_quotas(g), RDSBK_EINVALID);
+    assert_non_null(strstr(rdsbk_error_last()->message,
+                           "characters with the role's other inline policies; IAM allows"));
     rdsbk_graph_free(g);
 }
 
@@ -311,9 +405,10 @@ static int s_check_text(const char *text) {
 /*
  * Documents past an AWS quota are refused before any AWS call, named. The backup-copy role's
  * inline policy names two snapshot patterns per database of every source, 166 characters a
- * database here: 48 databases make 9,913 characters, 50 make 10,245, past the 10,240 IAM allows
- * a role. A source's copy rule matches each of its databases' snapshots: 60 databases make a
- * 4,605-character pattern, past the 4,096 EventBridge allows.
+ * database here: with the role's alerts policy, 48 databases fit, 50 make 10,414 characters,
+ * past the 10,240 IAM allows a role's inline policies together. A source's copy rule matches each
+ * of its databases' snapshots: 60 databases make a 4,605-character pattern, past the 4,096
+ * EventBridge allows.
  */
 static void test_documents_within_aws_quotas(void **state) {
     static const struct {
@@ -324,8 +419,8 @@ static void test_documents_within_aws_quotas(void **state) {
     } cases[] = {
         {24, 2, S_RAISED, NULL},
         {25, 2, S_RAISED,
-         "backup.iam_role_policy.backup_copy: its policy would be 10245 characters; IAM allows a "
-         "role's inline policies 10240 at most"},
+         "backup.iam_role_policy.backup_copy: its policy would be 10414 characters with the "
+         "role's other inline policies; IAM allows a role's inline policies 10240 at most"},
         {50, 1, S_RAISED, NULL},
     };
     char one_source[2048];
@@ -473,6 +568,8 @@ int main(void) {
         cmocka_unit_test(test_order_refuses_cycles),
         cmocka_unit_test(test_fan_in_shares_backup_side),
         cmocka_unit_test(test_backup_bus),
+        cmocka_unit_test(test_alerts),
+        cmocka_unit_test(test_role_policies_count_together),
         cmocka_unit_test(test_references_resolve),
         cmocka_unit_test(test_forward_pattern),
         cmocka_unit_test(test_long_names_shortened),
