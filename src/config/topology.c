@@ -1049,6 +1049,7 @@ void rdsbk_topology_free(struct rdsbk_topology *t) {
     free(t->backup.region);
     free(t->functions.runtime);
     rdsbk_strs_free(t->alerts.emails, t->alerts.n_emails);
+    free(t->alerts.sns_topic_arn); /* set by its own handler, not a setting of a table */
     s_free_settings(&t->backup, s_backup_fields);
     s_free_settings(t, s_top_fields);
     for (size_t i = 0; i < t->n_tags; i++) {
