@@ -1173,16 +1173,16 @@ static void s_prune(struct s_builder *bd) {
                 "delete backup copies past retention");
 }
 
-/* The stack's alert topic in the backup account (unless the topology names its own), whose policy
- * admits the functions' roles (which must exist first: SNS checks a policy's principals); and
- * each alerts.emails address subscribed to the topic, the stack's or the user's. */
-static void s_alerts(struct s_builder *bd, const cJSON *accounts) {
+/* The stack's alert topic in the backup account, whose policy admits the functions' roles (which
+ * must exist first: SNS checks a policy's principals). */
+static void s_alert_topic(struct s_builder *bd, const cJSON *accounts) {
     static const char *const purposes[] = {"copy", "share"};
-    const struct rdsbk_alerts *alerts = &bd->topo->alerts;
     const struct s_place backup_copy = {NULL, NULL, bd->b, "backup-copy", NULL};
     struct s_var vars[] = {{"publisher_role_arns", s_array(bd)},
                            {"topic_arn", s_string_owned(bd, s_alert_topic_arn(bd))}};
-    struct rdsbk_resource *topic = NULL;
+    cJSON *d = s_object(bd);
+    char *name = s_name(bd, S_ALERTS);
+    struct rdsbk_resource *topic;
     const cJSON *acct;
 
     cJSON_ArrayForEach(acct, accounts) {
@@ -1192,6 +1192,25 @@ static void s_alerts(struct s_builder *bd, const cJSON *accounts) {
         }
     }
     s_push_owned(bd, vars[0].value, s_arn(bd, &backup_copy, RDSBK_RT_IAM_ROLE));
+    s_add_str(bd, d, "name", name);
+    s_add(bd, d, "policy", s_template(bd, "policies/alerts-topic-policy.json", vars, 2));
+    s_add(bd, d, "tags", s_tags(bd));
+    topic = s_resource(bd, s_fmt(bd, "backup.sns_topic.%s", S_ALERTS), RDSBK_RT_SNS_TOPIC, bd->b,
+                       bd->rb, name, d);
+    cJSON_ArrayForEach(acct, accounts) {
+        s_depend(bd, topic, s_fmt(bd, "account[%s].iam_role.copy", acct->valuestring));
+        s_depend(bd, topic, s_fmt(bd, "account[%s].iam_role.share", acct->valuestring));
+    }
+    s_depend(bd, topic, s_strdup(bd, "backup.iam_role.backup_copy"));
+}
+
+/* Where the functions report what fails: the stack's topic unless the topology names its own
+ * (alerts.sns_topic_arn), and each alerts.emails address subscribed to it. */
+static void s_alerts(struct s_builder *bd, const cJSON *accounts) {
+    const struct rdsbk_alerts *alerts = &bd->topo->alerts;
+
+    if (!alerts->sns_topic_arn)
+        s_alert_topic(bd, accounts);
     for (size_t i = 0; i < alerts->n_emails; i++) {
         cJSON *d = s_object(bd);
         struct rdsbk_resource *r;
@@ -1205,27 +1224,6 @@ static void s_alerts(struct s_builder *bd, const cJSON *accounts) {
         if (!alerts->sns_topic_arn)
             s_depend(bd, r, s_fmt(bd, "backup.sns_topic.%s", S_ALERTS));
     }
-    if (!alerts->sns_topic_arn) {
-        cJSON *d = s_object(bd);
-        char *name = s_name(bd, S_ALERTS);
-
-        s_add_str(bd, d, "name", name);
-        s_add(bd, d, "policy", s_template(bd, "policies/alerts-topic-policy.json", vars, 2));
-        s_add(bd, d, "tags", s_tags(bd));
-        topic = s_resource(bd, s_fmt(bd, "backup.sns_topic.%s", S_ALERTS), RDSBK_RT_SNS_TOPIC,
-                           bd->b, bd->rb, name, d);
-    } else {
-        cJSON_Delete(vars[0].value);
-        cJSON_Delete(vars[1].value);
-    }
-    if (!topic)
-        return;
-    /* the policy names the roles: IAM must know them first */
-    cJSON_ArrayForEach(acct, accounts) {
-        s_depend(bd, topic, s_fmt(bd, "account[%s].iam_role.copy", acct->valuestring));
-        s_depend(bd, topic, s_fmt(bd, "account[%s].iam_role.share", acct->valuestring));
-    }
-    s_depend(bd, topic, s_strdup(bd, "backup.iam_role.backup_copy"));
 }
 
 /* ---- the graph --------------------------------------------------------------------------- */

@@ -341,8 +341,8 @@ def alert(settings, context, hop, source, target, exc, database=None, **fields):
         return None
     function = getattr(context, "invoked_function_arn", "") or ""
     parts = function.split(":")
-    account = parts[4] if len(parts) > 4 else (parse_arn(source).account if parse_arn(source)
-                                                else "")
+    snapshot = parse_arn(source)
+    account = parts[4] if len(parts) > 4 else snapshot.account if snapshot else ""
     body = {
         "stack": settings.stack,
         "hop": hop,

@@ -34,7 +34,6 @@ EVENTS = frozenset({"RDS-EVENT-0060"})
 # The constant input of the scheduled rule that asks for a sweep.
 SWEEP_EVENT = {"rdsbk": "sweep"}
 SWEEP_ACTION = "sweep"
-SWEEP_LIMIT = c.SWEEP_LIMIT
 
 DETAIL_TYPES = {
     c.KIND_INSTANCE: "RDS DB Snapshot Event",
@@ -312,7 +311,7 @@ def sweep(context, now=None):
             continue
         # Past the limit or the time reserve, available copies of this stack are only counted
         # ("remaining": not examined, some may be shared already); the next sweep takes them.
-        if not c.sweep_room(context, attempts, SWEEP_LIMIT):
+        if not c.sweep_room(context, attempts, c.SWEEP_LIMIT):
             counts["remaining"] += 1
             continue
         try:
@@ -342,7 +341,7 @@ def sweep(context, now=None):
         target,
         "swept",
         failed=len(failures),
-        limit=SWEEP_LIMIT,
+        limit=c.SWEEP_LIMIT,
         **counts,
         **extra,
     )

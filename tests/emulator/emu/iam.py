@@ -293,6 +293,26 @@ def principal_match(block, caller):
     return result
 
 
+def service_context(service_principal, source_arn=None, source_account=None):
+    """The condition context of a request a service makes on its own behalf (EventBridge
+    publishing to a topic, SNS sending to a queue), with aws:SourceArn/aws:SourceAccount when
+    the service sets them."""
+    context = {"aws:PrincipalServiceName": service_principal}
+    if source_arn:
+        context["aws:SourceArn"] = source_arn
+    if source_account:
+        context["aws:SourceAccount"] = source_account
+    return context
+
+
+def role_context(role_arn, region):
+    """(the role's account, the condition context of a request a service makes with a role it
+    holds in `region`: a Lambda function's execution role delivering to a destination)."""
+    account = (role_arn or "").split(":")[4] if (role_arn or "").count(":") >= 5 else None
+    return account, {"aws:PrincipalArn": role_arn, "aws:PrincipalAccount": account,
+                     "aws:PrincipalType": "AssumedRole", "aws:RequestedRegion": region}
+
+
 def evaluate_resource_policy(doc, caller, action, resource, context):
     """Resource policy -> ("deny"|"allow"|"implicit", how) where how is "direct" or "account"."""
     allowed = None

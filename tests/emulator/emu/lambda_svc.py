@@ -46,6 +46,7 @@ import zipfile
 
 from .core import AwsError
 from .events import arn_parts, err_text
+from .iam import role_context
 
 PYTHON = "/usr/bin/python3"
 INIT_ALLOWANCE_S = 10   # interpreter start + module imports, not counted in Timeout
@@ -312,9 +313,7 @@ class LambdaService:
         """May the execution role make the delivery call to target_arn (identity policy)?"""
         p = arn_parts(target_arn)
         action = self._DELIVERY_ACTIONS[p["service"]][0]
-        account = (arn_parts(role_arn) or {}).get("account")
-        context = {"aws:PrincipalArn": role_arn, "aws:PrincipalAccount": account,
-                   "aws:PrincipalType": "AssumedRole", "aws:RequestedRegion": p["region"]}
+        account, context = role_context(role_arn, p["region"])
         return self.emu.services["iam"].is_allowed(account, role_arn, action, target_arn,
                                                    context)
 

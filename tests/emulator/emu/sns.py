@@ -57,7 +57,9 @@ import uuid
 
 from .core import AwsError, iso8601
 from .events import arn_parts, err_text
-from .iam import ROLE_ARN_RE, PolicyError, evaluate_resource_policy, parse_policy
+from .iam import (ROLE_ARN_RE, PolicyError, evaluate_resource_policy, parse_policy,
+                  role_context, service_context)
+from .sqs import attributes_bytes
 
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 MAX_MESSAGE_BYTES = 262144   # a message and its attributes
@@ -111,12 +113,7 @@ def _check_policy(text):
 
 
 def _message_bytes(message, attributes):
-    n = len(message.encode("utf-8"))
-    for name, value in (attributes or {}).items():
-        n += len(name.encode("utf-8")) + len(value.get("DataType", "").encode("utf-8"))
-        n += len((value.get("StringValue") or "").encode("utf-8"))
-        n += len(value.get("BinaryValue") or b"")
-    return n
+    return len(message.encode("utf-8")) + attributes_bytes(attributes)
 
 
 class SnsService:
@@ -521,16 +518,21 @@ class SnsService:
             out["NextToken"] = nxt
         return out
 
-    def GetSubscriptionAttributes(self, ctx, params):
+    def _sub_for(self, ctx, params, action):
+        """The subscription of the request, which the caller may `action` (sns:<action>) and
+        owns, or whose topic's account it is in."""
         sub = self._sub(params["SubscriptionArn"])
         try:
-            ctx.authorize("sns:GetSubscriptionAttributes", sub["arn"])
+            ctx.authorize("sns:" + action, sub["arn"])
         except AwsError as exc:
             raise AwsError("AuthorizationError", exc.message, status=403)
         topic = self._topic_by_arn(sub["topic_arn"])
         if ctx.account not in (sub["owner"], topic["account"]):
-            raise self._denied(ctx.principal_arn, "GetSubscriptionAttributes", sub["arn"],
-                               "implicit")
+            raise self._denied(ctx.principal_arn, action, sub["arn"], "implicit")
+        return sub
+
+    def GetSubscriptionAttributes(self, ctx, params):
+        sub = self._sub_for(ctx, params, "GetSubscriptionAttributes")
         attrs = {"SubscriptionArn": sub["arn"], "TopicArn": sub["topic_arn"],
                  "Owner": sub["owner"], "Protocol": sub["protocol"],
                  "Endpoint": sub["endpoint"],
@@ -541,15 +543,7 @@ class SnsService:
         return {"Attributes": attrs}
 
     def SetSubscriptionAttributes(self, ctx, params):
-        sub = self._sub(params["SubscriptionArn"])
-        try:
-            ctx.authorize("sns:SetSubscriptionAttributes", sub["arn"])
-        except AwsError as exc:
-            raise AwsError("AuthorizationError", exc.message, status=403)
-        topic = self._topic_by_arn(sub["topic_arn"])
-        if ctx.account not in (sub["owner"], topic["account"]):
-            raise self._denied(ctx.principal_arn, "SetSubscriptionAttributes", sub["arn"],
-                               "implicit")
+        sub = self._sub_for(ctx, params, "SetSubscriptionAttributes")
         name, value = params["AttributeName"], params.get("AttributeValue") or ""
         self._check_sub_attribute(sub["protocol"], name, value)
         sub["attributes"][name] = value
@@ -608,11 +602,7 @@ class SnsService:
         docstring. -> message id; raises AwsError when refused."""
         with self.emu.lock:
             topic = self._topic_by_arn(topic_arn)
-            context = {"aws:PrincipalServiceName": service_principal}
-            if source_arn:
-                context["aws:SourceArn"] = source_arn
-            if source_account:
-                context["aws:SourceAccount"] = source_account
+            context = service_context(service_principal, source_arn, source_account)
             decision = self._policy_decision(topic, {"service": service_principal},
                                              "SNS:Publish", context)
             if decision != "allow":   # a service has no identity policy: the topic decides
@@ -626,9 +616,7 @@ class SnsService:
         module docstring. -> message id; raises AwsError when refused."""
         with self.emu.lock:
             topic = self._topic_by_arn(topic_arn)
-            account = (arn_parts(role_arn) or {}).get("account")
-            context = {"aws:PrincipalArn": role_arn, "aws:PrincipalAccount": account,
-                       "aws:PrincipalType": "AssumedRole", "aws:RequestedRegion": topic["region"]}
+            account, context = role_context(role_arn, topic["region"])
             identity = self.emu.services["iam"].evaluate(account, role_arn, "sns:Publish",
                                                          topic["arn"], context)
             if identity != "allow":

@@ -48,7 +48,8 @@ import uuid
 
 from .core import AwsError
 from .events import arn_parts
-from .iam import PolicyError, evaluate_resource_policy, parse_policy
+from .iam import (PolicyError, evaluate_resource_policy, parse_policy, role_context,
+                  service_context)
 
 _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _INVALID_BODY = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -113,7 +114,8 @@ def attributes_md5(attributes):
     return _md5(data)
 
 
-def _attributes_bytes(attributes):
+def attributes_bytes(attributes):
+    """The bytes message attributes count toward a message's size (SQS's and SNS's rule)."""
     n = 0
     for name, value in (attributes or {}).items():
         n += len(name.encode("utf-8")) + len(value.get("DataType", "").encode("utf-8"))
@@ -495,7 +497,7 @@ class SqsService:
                                "contain a non-empty value of type '%s'."
                                % (name, dtype.split(".")[0]))
         limit = self._number(queue, "MaximumMessageSize")
-        if len(body.encode("utf-8")) + _attributes_bytes(attributes) > limit:
+        if len(body.encode("utf-8")) + attributes_bytes(attributes) > limit:
             raise AwsError("InvalidParameterValue", "One or more parameters are invalid. "
                            "Reason: Message must be shorter than %d bytes." % limit)
         if delay is not None and not 0 <= delay <= 900:
@@ -539,11 +541,7 @@ class SqsService:
         module docstring. -> message id; raises AwsError when refused."""
         with self.emu.lock:
             queue = self._by_arn(queue_arn)
-            context = {"aws:PrincipalServiceName": service_principal}
-            if source_arn:
-                context["aws:SourceArn"] = source_arn
-            if source_account:
-                context["aws:SourceAccount"] = source_account
+            context = service_context(service_principal, source_arn, source_account)
             decision, _how = evaluate_resource_policy(self._policy(queue),
                                                       {"service": service_principal},
                                                       "sqs:SendMessage", queue["arn"], context)
@@ -563,9 +561,7 @@ class SqsService:
         dead-letter queue): see the module docstring. -> message id; raises AwsError."""
         with self.emu.lock:
             queue = self._by_arn(queue_arn)
-            account = (arn_parts(role_arn) or {}).get("account")
-            context = {"aws:PrincipalArn": role_arn, "aws:PrincipalAccount": account,
-                       "aws:PrincipalType": "AssumedRole", "aws:RequestedRegion": queue["region"]}
+            account, context = role_context(role_arn, queue["region"])
             identity = self.emu.services["iam"].evaluate(account, role_arn, "sqs:SendMessage",
                                                          queue["arn"], context)
             decision, _how = evaluate_resource_policy(self._policy(queue),
