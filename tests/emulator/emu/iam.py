@@ -494,6 +494,19 @@ class IamService:
             out["AssumeRolePolicyDocument"] = json.loads(role["AssumeRolePolicyDocument"])
             return out
 
+    def unknown_role_principal(self, doc):
+        """The first role ARN a resource policy's principals name, of an emulated account, that
+        IAM does not know or has not propagated yet (--iam-propagation-ms); None if none. SNS
+        and S3 refuse such a policy."""
+        for st in _as_list(doc.get("Statement")):
+            principal = st.get("Principal", st.get("NotPrincipal"))
+            aws = principal.get("AWS") if isinstance(principal, dict) else None
+            for arn in _as_list(aws):
+                m = ROLE_ARN_RE.match(arn) if isinstance(arn, str) else None
+                if m and m.group(2) in self.emu.accounts and not self.role_propagated(m.group(2), arn):
+                    return arn
+        return None
+
     def role_propagated(self, account, role_arn):
         role = self.get_role(account, role_arn)
         if role is None:

@@ -57,8 +57,8 @@ import uuid
 
 from .core import AwsError, iso8601
 from .events import arn_parts, err_text
-from .iam import (ROLE_ARN_RE, PolicyError, evaluate_resource_policy, parse_policy,
-                  role_context, service_context)
+from .iam import (PolicyError, evaluate_resource_policy, parse_policy, role_context,
+                  service_context)
 from .sqs import attributes_bytes
 
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -226,15 +226,8 @@ class SnsService:
         """A policy naming a role of an emulated account that IAM does not know, or has not
         propagated yet, is refused as SNS refuses it: "Invalid parameter: Policy Error:
         PrincipalNotFound"."""
-        iam = self.emu.services["iam"]
-        for st in doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]:
-            principal = st.get("Principal", st.get("NotPrincipal"))
-            aws = principal.get("AWS") if isinstance(principal, dict) else None
-            for arn in aws if isinstance(aws, list) else [aws]:
-                m = ROLE_ARN_RE.match(arn) if isinstance(arn, str) else None
-                if m and m.group(2) in self.emu.accounts and \
-                        not iam.role_propagated(m.group(2), arn):
-                    raise _invalid("Policy Error: PrincipalNotFound")
+        if self.emu.services["iam"].unknown_role_principal(doc) is not None:
+            raise _invalid("Policy Error: PrincipalNotFound")
 
     def _check_attribute(self, topic_arn, name, value):
         """A topic attribute as CreateTopic / SetTopicAttributes take it -> the value to store."""
