@@ -10,6 +10,7 @@ Owner: H3. Used by test_core/test_iam/test_sts/test_kms (and free for the other 
 
 import json
 import os
+import socket
 import sys
 import tempfile
 import unittest
@@ -27,6 +28,19 @@ from emu import core  # noqa: E402
 
 ACCOUNT_A = "111111111111"
 ACCOUNT_B = "222222222222"
+_getaddrinfo = socket.getaddrinfo
+
+
+def _getaddrinfo_localhost(host, *args, **kwargs):
+    if isinstance(host, str) and host.lower().endswith(".localhost"):
+        host = "127.0.0.1"
+    return _getaddrinfo(host, *args, **kwargs)
+
+
+def resolve_localhost_names():
+    """Resolve every *.localhost name to 127.0.0.1 in this process, as libcurl does (the C tool
+    reaches virtual-hosted S3 at BUCKET.s3.localhost that way); the system resolver may not."""
+    socket.getaddrinfo = _getaddrinfo_localhost
 
 
 class Harness:
@@ -64,17 +78,24 @@ class Harness:
         return self._sessions[key]
 
     def client(self, service, account=ACCOUNT_A, region="us-east-1", validate=True, retries=0,
-               timeout=10, credentials=None):
+               timeout=10, credentials=None, s3=None):
+        """A boto3 client of the emulator. s3: botocore's S3 options ({"addressing_style": "path"
+        or "virtual"}); a virtual-hosted client uses http://s3.localhost:PORT as its endpoint
+        (requests go to BUCKET.s3.localhost, resolved to 127.0.0.1 in this process)."""
         config = botocore.config.Config(
             retries={"max_attempts": retries, "mode": "standard"} if retries else {"total_max_attempts": 1},
             parameter_validation=validate, read_timeout=timeout, connect_timeout=timeout,
-            max_pool_connections=50)
+            max_pool_connections=50, s3=s3)
+        endpoint = self.url
+        if s3 and s3.get("addressing_style") == "virtual":
+            resolve_localhost_names()
+            endpoint = "http://s3.localhost:%d" % self.server.port
         if credentials is not None:
-            return boto3.client(service, region_name=region, endpoint_url=self.url, config=config,
+            return boto3.client(service, region_name=region, endpoint_url=endpoint, config=config,
                                 aws_access_key_id=credentials["AccessKeyId"],
                                 aws_secret_access_key=credentials["SecretAccessKey"],
                                 aws_session_token=credentials.get("SessionToken"))
-        return self.session(account, region).client(service, endpoint_url=self.url, config=config)
+        return self.session(account, region).client(service, endpoint_url=endpoint, config=config)
 
     def advance(self, seconds, **extra):
         """POST /_emu/clock: move AWS time `seconds` on (extra: max_fires_per_rule, timeout_s);

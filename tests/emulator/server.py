@@ -22,7 +22,7 @@ from emu import core  # noqa: E402
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description="Local AWS emulator (IAM, STS, KMS, EventBridge, "
-                                            "Lambda, RDS, CloudWatch Logs, SNS, SQS)")
+                                            "Lambda, RDS, CloudWatch Logs, SNS, SQS, S3)")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--accounts", required=True, help="comma-separated 12-digit account ids")
     p.add_argument("--credentials-file", required=True)

@@ -1,7 +1,7 @@
 """Core of the local AWS emulator: HTTP server, SigV4 verification, model-driven protocols.
 
 Owner: H3. Services (emu/iam.py, sts.py, kms.py by H3; events.py, lambda_svc.py, rds.py by H4;
-logs.py, sns.py, sqs.py) code against the interface below and never touch HTTP, XML or JSON
+logs.py, sns.py, sqs.py, s3.py) code against the interface below and never touch HTTP, XML or JSON
 themselves.
 
 Interface for services
@@ -14,8 +14,10 @@ Interface for services
   (UTC, tz-aware) for timestamps, bytes for blobs). The method returns a dict shaped like the
   output shape (timestamps may be datetime, epoch float or ISO string; blobs bytes; None values
   and unknown keys are dropped).
-* Errors: ``raise AwsError(code, message, status=None, sender_fault=True)``. With status None
-  the core takes the HTTP status from the model's error shape of that name, else 400.
+* Errors: ``raise AwsError(code, message, status=None, sender_fault=True, fields=None,
+  headers=None)``. With status None the core takes the HTTP status from the model's error shape
+  of that name, else 400. ``fields`` (restXml): extra elements of the <Error> document, in order
+  (S3's <Key>, <BucketName>, ...); ``headers``: reply headers the error carries.
 * Locking: the core holds ``emu.lock`` (an RLock) around every operation call. A service whose
   operation blocks on work that itself calls back into the emulator (Lambda's synchronous
   Invoke) lists it in a class attribute ``UNLOCKED_OPERATIONS = {"Invoke"}`` and then takes
@@ -60,6 +62,7 @@ import time
 import traceback
 import urllib.parse
 import uuid
+import xml.etree.ElementTree
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape as _xml_escape
@@ -71,7 +74,7 @@ import botocore.model
 import botocore.session
 from botocore.compat import HTTPHeaders
 
-SERVICE_NAMES = ("iam", "sts", "kms", "events", "lambda", "rds", "logs", "sns", "sqs")
+SERVICE_NAMES = ("iam", "sts", "kms", "events", "lambda", "rds", "logs", "sns", "sqs", "s3")
 # Module name for each service (lambda is a Python keyword).
 SERVICE_MODULES = {
     "iam": "iam",
@@ -83,12 +86,38 @@ SERVICE_MODULES = {
     "logs": "logs",
     "sns": "sns",
     "sqs": "sqs",
+    "s3": "s3",
 }
-# Output members AWS returns today that the installed botocore model predates (python3-botocore
-# 1.29): added to the emulator's copy of the model, only where the model lacks them, so that the
-# replies carry them (boto3's own, older model ignores them; the tool reads them).
+S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
+# What AWS has today that the installed botocore model (python3-botocore 1.29) predates, as parts
+# of a service-2.json merged into the emulator's copy of the model where the model lacks them
+# (boto3's own, older model ignores them; the tool uses them): CloudWatch Logs' logGroupArn; S3's
+# conditional writes (PutObject If-Match / If-None-Match, 2024) and deletes (DeleteObject
+# If-Match, 2025), HeadBucket's x-amz-bucket-region, and the reply document's namespace and root
+# element names, which the model leaves to botocore's parser (that ignores them).
 MODEL_ADDITIONS = {
-    "logs": {"LogGroup": {"logGroupArn": {"shape": "Arn"}}},
+    "logs": {"shapes": {"LogGroup": {"members": {"logGroupArn": {"shape": "Arn"}}}}},
+    "s3": {
+        "metadata": {"xmlNamespace": S3_NAMESPACE},
+        "operations": {"HeadBucket": {"output": {"shape": "HeadBucketOutput"}}},
+        "shapes": {
+            "PutObjectRequest": {"members": {
+                "IfMatch": {"shape": "IfMatch", "location": "header", "locationName": "If-Match"},
+                "IfNoneMatch": {"shape": "IfNoneMatch", "location": "header",
+                                "locationName": "If-None-Match"}}},
+            "DeleteObjectRequest": {"members": {
+                "IfMatch": {"shape": "IfMatch", "location": "header", "locationName": "If-Match"}}},
+            "BucketRegion": {"type": "string"},
+            "HeadBucketOutput": {"type": "structure", "members": {
+                "BucketRegion": {"shape": "BucketRegion", "location": "header",
+                                 "locationName": "x-amz-bucket-region"}}},
+            "ListObjectsV2Output": {"locationName": "ListBucketResult"},
+            "ListObjectVersionsOutput": {"locationName": "ListVersionsResult"},
+            "ListBucketsOutput": {"locationName": "ListAllMyBucketsResult"},
+            "GetBucketVersioningOutput": {"locationName": "VersioningConfiguration"},
+            "GetBucketLocationOutput": {"locationName": "LocationConstraint"},
+        },
+    },
 }
 MUTATING_PREFIXES = (
     "Create", "Put", "Update", "Delete", "Add", "Remove", "Tag", "Untag", "Schedule", "Cancel",
@@ -106,8 +135,13 @@ SIGNATURE_MISMATCH_MSG = (
     "The request signature we calculated does not match the signature you provided. Check your "
     "AWS Secret Access Key and signing method. Consult the service documentation for details."
 )
+S3_SIGNATURE_MISMATCH_MSG = (
+    "The request signature we calculated does not match the signature you provided. Check your "
+    "key and signing method."
+)
 INVALID_TOKEN_MSG = "The security token included in the request is invalid."
 MAX_SKEW_S = 300
+S3_MAX_SKEW_S = 900  # S3 allows 15 minutes (RequestTimeTooSkewed, MaxAllowedSkewMilliseconds)
 MAX_LOG_ENTRIES = 100000
 REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$")
 # Global services accept only their partition's signing Region.
@@ -168,12 +202,14 @@ def epoch(value):
 class AwsError(Exception):
     """An error answered to the client as AWS would, rendered by the core per protocol."""
 
-    def __init__(self, code, message, status=None, sender_fault=True):
+    def __init__(self, code, message, status=None, sender_fault=True, fields=None, headers=None):
         super().__init__("%s: %s" % (code, message))
         self.code = code
         self.message = message
         self.status = status
         self.sender_fault = sender_fault
+        self.fields = fields
+        self.headers = headers
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,14 +231,22 @@ def service_model(name):
             additions = MODEL_ADDITIONS.get(name)
             if additions:
                 data = copy.deepcopy(_botocore_session.get_service_data(name))
-                for shape_name, members in additions.items():
-                    for member, ref in members.items():
-                        data["shapes"][shape_name]["members"].setdefault(member, ref)
+                _add_missing(data, copy.deepcopy(additions))
                 model = botocore.model.ServiceModel(data, service_name=name)
             else:
                 model = _botocore_session.get_service_model(name)
             _models[name] = model
         return model
+
+
+def _add_missing(data, additions):
+    """Merges additions into data where data lacks them: dicts recursively, other values only
+    where absent (what the model has is kept)."""
+    for key, value in additions.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            _add_missing(data[key], value)
+        else:
+            data.setdefault(key, value)
 
 
 @functools.lru_cache(maxsize=None)
@@ -426,6 +470,84 @@ def _json_value(shape, value, path):
     return value
 
 
+def _xml_tag(element):
+    """An element's name without its namespace."""
+    return element.tag.rpartition("}")[2]
+
+
+def _xml_in(shape, element, path):
+    """restXml request element -> Python value of the shape, type-checked; elements the shape
+    does not have are refused (S3: MalformedXML). Lists and maps as botocore's RestXMLSerializer
+    writes them: wrapped in the member's element (items named as the list member says, else
+    "member"; map entries "entry") or, flattened, repeated under the member's own name."""
+    t = shape.type_name
+    if t == "structure":
+        info = _structure(shape)
+        out = {}
+        for child in element:
+            tag = _xml_tag(child)
+            name = info.by_wire.get(tag)
+            mshape = shape.members.get(name) if name else None
+            if mshape is None or mshape.serialization.get("location"):
+                raise _Invalid("unknown", "Unexpected element <%s>" % tag)
+            sub = path + "." + _lower_first(name) if path else _lower_first(name)
+            if mshape.serialization.get("flattened") and mshape.type_name == "list":
+                items = out.setdefault(name, [])
+                items.append(_xml_in(mshape.member, child, "%s.%d.member" % (sub, len(items) + 1)))
+            elif mshape.serialization.get("flattened") and mshape.type_name == "map":
+                out.setdefault(name, {}).update(_xml_map_entry(mshape, child, sub))
+            else:
+                out[name] = _xml_in(mshape, child, sub)
+        return out
+    if t == "list":
+        item = shape.member.serialization.get("name", "member")
+        items = []
+        for child in element:
+            if _xml_tag(child) != item:
+                raise _Invalid("unknown", "Unexpected element <%s>" % _xml_tag(child))
+            items.append(_xml_in(shape.member, child, "%s.%d.member" % (path, len(items) + 1)))
+        return items
+    if t == "map":
+        out = {}
+        for child in element:
+            if _xml_tag(child) != "entry":
+                raise _Invalid("unknown", "Unexpected element <%s>" % _xml_tag(child))
+            out.update(_xml_map_entry(shape, child, path))
+        return out
+    if len(element):
+        raise _Invalid("type", "Value at '%s' is not a valid %s" % (path, t))
+    text = element.text or ""
+    return text if t == "string" else _scalar_from_string(shape, text.strip(), path)
+
+
+def _xml_map_entry(shape, element, path):
+    """One map entry element (its key and value children) -> {key: value}."""
+    kname = shape.key.serialization.get("name", "key")
+    vname = shape.value.serialization.get("name", "value")
+    key = value = None
+    for child in element:
+        if _xml_tag(child) == kname:
+            key = _xml_in(shape.key, child, path)
+        elif _xml_tag(child) == vname:
+            value = _xml_in(shape.value, child, "%s.%s" % (path, key))
+        else:
+            raise _Invalid("unknown", "Unexpected element <%s>" % _xml_tag(child))
+    if key is None:
+        raise _Invalid("type", "Map entry without a key at '%s'" % path)
+    return {key: value}
+
+
+def _xml_document(body, root_name):
+    """A restXml request body -> its root element, which must be named root_name."""
+    try:
+        root = xml.etree.ElementTree.fromstring(body)
+    except xml.etree.ElementTree.ParseError:
+        raise _Invalid("unknown", "The XML is not well-formed")
+    if _xml_tag(root) != root_name:
+        raise _Invalid("unknown", "Unexpected root element <%s>" % _xml_tag(root))
+    return root
+
+
 class _QueryParser:
     """awsQuery form parameters (flat dict) -> params per the input shape."""
 
@@ -536,29 +658,50 @@ def _uri_regex(template):
 
 
 class _RestRouter:
+    """An operation from method, path, query and headers per the model's requestUri templates:
+    the most literal template first, then the one fixing more of the query (S3's
+    `/{Bucket}?versioning` before `/{Bucket}`; a fixed value must match: `?list-type=2`), then
+    the one requiring more query or header members, taken when the request has them all (S3's
+    UploadPartCopy, UploadPart and CopyObject before PutObject, all `PUT /{Bucket}/{Key+}` in
+    botocore 1.29's model); failing that, the first template that matches (whose validation then
+    names what is missing)."""
+
     def __init__(self, model):
-        self.routes = []
+        routes = []
         for name in model.operation_names:
             op = model.operation_model(name)
             rx, labels, literal = _uri_regex(op.http["requestUri"])
             fixed_query = {}
             if "?" in op.http["requestUri"]:
-                fixed_query = urllib.parse.parse_qs(op.http["requestUri"].split("?", 1)[1], keep_blank_values=True)
-            self.routes.append((op.http["method"], rx, labels, literal, fixed_query, name))
-        self.routes.sort(key=lambda r: (-r[3], -len(r[4])))
+                fixed_query = {k: v[0] for k, v in urllib.parse.parse_qs(
+                    op.http["requestUri"].split("?", 1)[1], keep_blank_values=True).items()}
+            required = ()
+            if op.input_shape is not None:
+                required = tuple((ref.serialization["location"], ref.serialization.get("name", member))
+                                 for member, ref in op.input_shape.members.items()
+                                 if member in op.input_shape.required_members and
+                                 ref.serialization.get("location") in ("querystring", "header"))
+            routes.append((op.http["method"], rx, labels, literal, fixed_query, required, name))
+        routes.sort(key=lambda r: (-r[3], -len(r[4]), -len(r[5])))
+        self.routes = {}  # method -> [(regex, labels, fixed query, required members, operation)]
+        for method, rx, labels, _literal, fixed_query, required, name in routes:
+            self.routes.setdefault(method, []).append((rx, labels, fixed_query, required, name))
 
-    def match(self, method, raw_path, query):
-        for m, rx, labels, _literal, fixed_query, name in self.routes:
-            if m != method:
-                continue
+    def match(self, method, raw_path, query, headers=None):
+        fallback = (None, None)
+        for rx, labels, fixed_query, required, name in self.routes.get(method, ()):
             mm = rx.match(raw_path)
             if mm is None:
                 continue
-            if any(k not in query for k in fixed_query):
+            if any(k not in query or (v and query[k][0] != v) for k, v in fixed_query.items()):
                 continue
             values = {label: urllib.parse.unquote(mm.group(i + 1)) for i, label in enumerate(labels)}
-            return name, values
-        return None, None
+            if all(wire in query if loc == "querystring" else headers is None or wire in headers
+                   for loc, wire in required):
+                return name, values
+            if fallback[0] is None:
+                fallback = (name, values)
+        return fallback
 
 
 # ---------------------------------------------------------------------------------------------
@@ -593,9 +736,11 @@ class Ctx:
                 why = "with an explicit deny in an identity-based policy"
             else:
                 why = "because no identity-based policy allows the %s action" % action
+            # S3 quotes the resource (its access-denied messages of 2024 on)
+            resource = '"%s"' % resource_arn if self.protocol == "rest-xml" else resource_arn
             message = "User: %s is not authorized to perform: %s on resource: %s %s" % (
-                self.principal_arn, action, resource_arn, why)
-        if self.protocol == "query":
+                self.principal_arn, action, resource, why)
+        if self.protocol in ("query", "rest-xml"):
             return AwsError("AccessDenied", message, status=403)
         if self.protocol == "rest-json":
             return AwsError("AccessDeniedException", message, status=403)
@@ -764,11 +909,17 @@ class _Verifier(botocore.auth.SigV4Auth):
         return header_map
 
 
+class _S3Verifier(_Verifier, botocore.auth.S3SigV4Auth):
+    """_Verifier with S3SigV4Auth's canonical URI: the path as sent, neither normalised nor
+    encoded again."""
+
+
 def _botocore_canonical(method, raw_path, raw_query, headers, body, access_key, secret, token,
                         signing_name, region, signed_names, amz_date):
-    """(canonical request, signature) as botocore computes them for a request as received on
-    the wire, through botocore's own request and header objects: the reference that
-    expected_signature's fast path is checked against (EMU_SIGV4_CROSSCHECK=1)."""
+    """(canonical request, string to sign, signature) as botocore computes them for a request as
+    received on the wire, through botocore's own request and header objects (S3SigV4Auth's rules
+    for S3): the reference that signature_parts' fast path is checked against
+    (EMU_SIGV4_CROSSCHECK=1)."""
     url = "http://%s%s" % (headers.get("Host", "localhost"), raw_path)
     if raw_query:
         url += "?" + raw_query
@@ -783,10 +934,11 @@ def _botocore_canonical(method, raw_path, raw_query, headers, body, access_key, 
     request = botocore.awsrequest.AWSRequest(method=method, url=url, data=body, headers=hdrs)
     request.context["timestamp"] = amz_date
     creds = botocore.credentials.Credentials(access_key, secret, token)
-    signer = _Verifier(creds, signing_name, region, signed_names)
+    verifier = _S3Verifier if signing_name == "s3" else _Verifier
+    signer = verifier(creds, signing_name, region, signed_names)
     canonical = signer.canonical_request(request)
     string_to_sign = signer.string_to_sign(request, canonical)
-    return canonical, signer.signature(string_to_sign, request)
+    return canonical, string_to_sign, signer.signature(string_to_sign, request)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -809,21 +961,30 @@ SIGV4_CROSSCHECK = os.environ.get("EMU_SIGV4_CROSSCHECK") == "1"
 
 def expected_signature(method, raw_path, raw_query, headers, body, access_key, secret, token,
                        signing_name, region, signed_names, amz_date):
-    """The SigV4 signature botocore computes for a request as received on the wire.
-    headers: a case-insensitive mapping with get/get_all (_Headers, email.message.Message).
+    """The SigV4 signature botocore computes for a request as received on the wire (see
+    signature_parts)."""
+    return signature_parts(method, raw_path, raw_query, headers, body, access_key, secret, token,
+                           signing_name, region, signed_names, amz_date)[2]
+
+
+def signature_parts(method, raw_path, raw_query, headers, body, access_key, secret, token,
+                    signing_name, region, signed_names, amz_date):
+    """(canonical request, string to sign, signature) as botocore computes them for a request as
+    received on the wire. headers: a case-insensitive mapping with get/get_all (_Headers,
+    email.message.Message).
 
     What _botocore_canonical computes with botocore's AWSRequest, HTTPHeaders (an
     email.message.Message, slow) and SigV4Auth, step by step as SigV4Auth does it: the URL split
-    and path normalisation are botocore's (memoised), the query, header lines, signed-headers
-    list, payload hash, string to sign and signature are SigV4Auth's expressions over the headers
-    as received. Two cases where botocore's objects add entries of their own go to
-    _botocore_canonical: signed names repeated (in any case), and an X-Amz-Content-SHA256 header
-    (whose value SigV4Auth takes as the payload hash). EMU_SIGV4_CROSSCHECK=1 compares every
-    fast-path result with _botocore_canonical's."""
+    and path normalisation are botocore's (memoised; for S3, S3SigV4Auth's: the path as sent),
+    the query, header lines, signed-headers list, payload hash (an X-Amz-Content-SHA256 header's
+    value when the request has one, as SigV4Auth takes it), string to sign and signature are
+    SigV4Auth's expressions over the headers as received. Signed names repeated (in any case),
+    for which botocore's header objects keep entries of their own, go to _botocore_canonical.
+    EMU_SIGV4_CROSSCHECK=1 compares every fast-path result with _botocore_canonical's."""
     lowered = [n.lower() for n in signed_names]
-    if len(set(lowered)) != len(lowered) or headers.get("X-Amz-Content-SHA256") is not None:
+    if len(set(lowered)) != len(lowered):
         return _botocore_canonical(method, raw_path, raw_query, headers, body, access_key, secret,
-                                   token, signing_name, region, signed_names, amz_date)[1]
+                                   token, signing_name, region, signed_names, amz_date)
     url = "http://%s%s" % (headers.get("Host", "localhost"), raw_path)
     if raw_query:
         url += "?" + raw_query
@@ -836,9 +997,12 @@ def expected_signature(method, raw_path, raw_query, headers, body, access_key, s
         values = headers.get_all(name)
         value = ",".join([v.strip() for v in values]) if values else ""
         header_lines.append("%s:%s\n" % (name, " ".join(value.split())))
-    canonical = "\n".join((method.upper(), _normalize_url_path(parts.path), query, "".join(header_lines),
-                           ";".join(sorted([n.strip() for n in lowered])),
-                           hashlib.sha256(body).hexdigest()))
+    path = parts.path if signing_name == "s3" else _normalize_url_path(parts.path)
+    payload_hash = headers.get("X-Amz-Content-SHA256")
+    if payload_hash is None:
+        payload_hash = hashlib.sha256(body).hexdigest()
+    canonical = "\n".join((method.upper(), path, query, "".join(header_lines),
+                           ";".join(sorted([n.strip() for n in lowered])), payload_hash))
     day = amz_date[0:8]
     string_to_sign = "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s" % (
         amz_date, day, region, signing_name, hashlib.sha256(canonical.encode("utf-8")).hexdigest())
@@ -847,10 +1011,10 @@ def expected_signature(method, raw_path, raw_query, headers, body, access_key, s
     if SIGV4_CROSSCHECK:
         reference = _botocore_canonical(method, raw_path, raw_query, headers, body, access_key,
                                         secret, token, signing_name, region, signed_names, amz_date)
-        if reference != (canonical, signature):
+        if reference != (canonical, string_to_sign, signature):
             raise AssertionError("SigV4 fast path differs from botocore's:\n%r\n%r"
-                                 % ((canonical, signature), reference))
-    return signature
+                                 % ((canonical, string_to_sign, signature), reference))
+    return canonical, string_to_sign, signature
 
 
 _AMZ_DATE_RE = re.compile(r"[0-9]{8}T[0-9]{6}Z")
@@ -928,7 +1092,7 @@ class Emulator:
         for name, model in self._models.items():
             if model.metadata["protocol"] == "json":
                 self._target_prefix[model.metadata["targetPrefix"]] = name
-            elif model.metadata["protocol"] == "rest-json":
+            elif model.metadata["protocol"] in ("rest-json", "rest-xml"):
                 self._rest_routers[name] = _RestRouter(model)
         self._signing_names = {
             model.metadata.get("signingName", model.metadata["endpointPrefix"]): name
@@ -1253,13 +1417,13 @@ class Emulator:
             reply = self._handle_aws(method, raw_path, raw_query, headers, body, request_id, entry, state)
         except AwsError as err:
             entry["error"] = err.code
-            reply = self.render_error(state["service"], err, request_id)
+            reply = self.render_error(state["service"], err, request_id, method)
         except Exception:  # noqa: BLE001 - an emulator bug must still answer like AWS does
             sys.stderr.write("emulator: internal error:\n" + traceback.format_exc())
             entry["error"] = "InternalFailure"
             reply = self.render_error(state["service"], AwsError(
                 "InternalFailure", "The request processing has failed because of an unknown "
-                "error, exception or failure.", status=500, sender_fault=False), request_id)
+                "error, exception or failure.", status=500, sender_fault=False), request_id, method)
         if entry["status"] is None:
             entry["status"] = reply.status
         if entry["operation"]:
@@ -1272,13 +1436,16 @@ class Emulator:
         target = headers.get("X-Amz-Target")
         if target:
             return self._target_prefix.get(target.split(".", 1)[0])
-        if re.match(r"^/20\d\d-\d\d-\d\d/", raw_path) and self._rest_routers:
-            return next(iter(self._rest_routers))  # Lambda is the only rest-json service here
+        if re.match(r"^/20\d\d-\d\d-\d\d/", raw_path) and "lambda" in self._models:
+            return "lambda"  # the only rest-json service here
         action = form.get("Action") if form else None
         if action:
             for name, model in self._models.items():
                 if model.metadata["protocol"] == "query" and action in _operation_names(model):
                     return name
+        if "s3" in self._models and (headers.get("X-Amz-Content-SHA256") is not None or
+                                     _s3_host(headers.get("Host"))[0]):
+            return "s3"
         return None
 
     def _handle_aws(self, method, raw_path, raw_query, headers, body, request_id, entry, state):
@@ -1302,6 +1469,8 @@ class Emulator:
             else:
                 if self._protocol(service) == "query":
                     raise AwsError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)
+                if self._protocol(service) == "rest-xml":  # S3: an anonymous request
+                    raise AwsError("AccessDenied", "Access Denied", 403)
                 raise AwsError("MissingAuthenticationTokenException", "Missing Authentication Token",
                                403 if self._protocol(service) == "rest-json" else 400)
         else:
@@ -1325,37 +1494,50 @@ class Emulator:
             if service is None:
                 raise AwsError("UnrecognizedClientException",
                                "The emulator does not implement service '%s'." % signing_name, 400)
+            protocol = self._protocol(service)
             if not REGION_RE.match(region) or (service in GLOBAL_SIGNING_REGIONS and
                                                region not in GLOBAL_SIGNING_REGIONS[service]):
                 raise self._sig_error(service, "SignatureDoesNotMatch",
                                       "Credential should be scoped to a valid region. ")
             key = self.key_info(access_key)
             if key is None:
-                raise self._invalid_token(service)
+                raise self._invalid_token(service, access_key)
             entry["account"] = key["account"]
             token = headers.get("X-Amz-Security-Token")
             if key["token"] is not None or token is not None:
                 if token != key["token"]:
-                    raise self._invalid_token(service)
+                    raise self._invalid_token(service, access_key, token)
             if key["expires"] is not None and self.auth_now() > key["expires"]:
-                if self._protocol(service) == "query":
+                if protocol == "query":
                     raise AwsError("ExpiredToken", "The security token included in the request is expired", 403)
+                if protocol == "rest-xml":
+                    raise AwsError("ExpiredToken", "The provided token has expired.", 400,
+                                   fields={"Token-0": token})
                 raise AwsError("ExpiredTokenException", "The security token included in the request is expired",
-                               403 if self._protocol(service) == "rest-json" else 400)
+                               403 if protocol == "rest-json" else 400)
             amz_date = headers.get("X-Amz-Date")
-            if not amz_date:
-                raise self._sig_error(service, "IncompleteSignature",
-                                      "Authorization header requires existence of either a 'X-Amz-Date' or "
-                                      "a 'Date' header.")
             try:
-                req_time = _amz_date_epoch(amz_date)
+                req_time = _amz_date_epoch(amz_date or "")
             except ValueError:
+                if protocol == "rest-xml":
+                    raise AwsError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header",
+                                   403)
+                if not amz_date:
+                    raise self._sig_error(service, "IncompleteSignature",
+                                          "Authorization header requires existence of either a 'X-Amz-Date' or "
+                                          "a 'Date' header.")
                 raise self._sig_error(service, "IncompleteSignature", "Invalid X-Amz-Date '%s'" % amz_date)
             # Clock skew is against the real clock: emu.now() may be moved to simulate time
             # passing (expiries, deletion windows), which must not break every signature.
             # faults["clock_skew_s"] sets AWS's clock apart from ours (and its Date header).
             now = time.time() + self.faults["clock_skew_s"]
-            if abs(now - req_time) > MAX_SKEW_S:
+            if protocol == "rest-xml" and abs(now - req_time) > S3_MAX_SKEW_S:
+                raise AwsError("RequestTimeTooSkewed", "The difference between the request time and the "
+                               "current time is too large.", 403, fields={
+                                   "RequestTime": amz_date,
+                                   "ServerTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+                                   "MaxAllowedSkewMilliseconds": S3_MAX_SKEW_S * 1000})
+            if protocol != "rest-xml" and abs(now - req_time) > MAX_SKEW_S:
                 now_s = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
                 if req_time < now:
                     edge = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now - MAX_SKEW_S))
@@ -1373,11 +1555,21 @@ class Emulator:
             if "host" not in [h.lower() for h in signed_headers.split(";")]:
                 raise self._sig_error(service, "IncompleteSignature",
                                       "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
-            expected = self._expected_signature(method, raw_path, raw_query, headers, body, key,
-                                                access_key, signing_name, region,
-                                                signed_headers.split(";"), amz_date)
+            if protocol == "rest-xml" and headers.get("X-Amz-Content-SHA256") is None:
+                raise AwsError("InvalidRequest", "Missing required header for this request: x-amz-content-sha256",
+                               400)
+            canonical, string_to_sign, expected = self._expected_signature(
+                method, raw_path, raw_query, headers, body, key, access_key, signing_name, region,
+                signed_headers.split(";"), amz_date)
             if not hmac.compare_digest(expected, signature.lower()):
+                if protocol == "rest-xml":  # S3 shows what it signed
+                    raise AwsError("SignatureDoesNotMatch", S3_SIGNATURE_MISMATCH_MSG, 403, fields={
+                        "AWSAccessKeyId": access_key, "StringToSign": string_to_sign,
+                        "SignatureProvided": signature, "StringToSignBytes": _hex_bytes(string_to_sign),
+                        "CanonicalRequest": canonical, "CanonicalRequestBytes": _hex_bytes(canonical)})
                 raise self._sig_error(service, "SignatureDoesNotMatch", SIGNATURE_MISMATCH_MSG)
+            if protocol == "rest-xml":
+                entry["unsigned_payload"] = _s3_check_payload(headers.get("X-Amz-Content-SHA256"), body)
             account = key["account"]
 
         delay, fault, hang_s = self._draw_fault()
@@ -1401,6 +1593,8 @@ class Emulator:
                     raise AwsError("Throttling", "Rate exceeded", 400)
                 if protocol == "rest-json":
                     raise AwsError("TooManyRequestsException", "Rate exceeded", 429)
+                if protocol == "rest-xml":
+                    raise AwsError("SlowDown", "Please reduce your request rate.", 503, sender_fault=False)
                 raise AwsError("ThrottlingException", "Rate exceeded", 400)
             if fault == "500":
                 raise AwsError("InternalFailure", "We encountered an internal error. Please try again.",
@@ -1430,8 +1624,8 @@ class Emulator:
 
     def _expected_signature(self, method, raw_path, raw_query, headers, body, key, access_key,
                             signing_name, region, signed_names, amz_date):
-        return expected_signature(method, raw_path, raw_query, headers, body, access_key, key["secret"],
-                                  key["token"], signing_name, region, signed_names, amz_date)
+        return signature_parts(method, raw_path, raw_query, headers, body, access_key, key["secret"],
+                               key["token"], signing_name, region, signed_names, amz_date)
 
     # -- errors per protocol -----------------------------------------------------------------
 
@@ -1440,10 +1634,17 @@ class Emulator:
             return "query"
         return self._models[service].metadata["protocol"]
 
-    def _invalid_token(self, service):
+    def _invalid_token(self, service, access_key, token=None):
+        """An unknown access key, or a session token that is not the key's (token: the one sent)."""
         protocol = self._protocol(service)
         if protocol == "query":
             return AwsError("InvalidClientTokenId", INVALID_TOKEN_MSG, 403)
+        if protocol == "rest-xml":
+            if token is None:  # an unknown key, or a temporary one sent without its token
+                return AwsError("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in "
+                                "our records.", 403, fields={"AWSAccessKeyId": access_key})
+            return AwsError("InvalidToken", "The provided token is malformed or otherwise invalid.", 400,
+                            fields={"Token-0": token})
         return AwsError("UnrecognizedClientException", INVALID_TOKEN_MSG,
                         403 if protocol == "rest-json" else 400)
 
@@ -1451,6 +1652,11 @@ class Emulator:
         protocol = self._protocol(service)
         if protocol == "query":
             return AwsError(code, message, 403 if code != "IncompleteSignature" else 400)
+        if protocol == "rest-xml":
+            if code == "IncompleteSignature":
+                return AwsError("AuthorizationHeaderMalformed", "The authorization header is malformed; "
+                                + message, 400)
+            return AwsError(code, message, 403)
         if code == "SignatureDoesNotMatch":
             code = "InvalidSignatureException"
         elif code == "IncompleteSignature":
@@ -1459,6 +1665,9 @@ class Emulator:
 
     def _unknown_operation(self, service, operation):
         protocol = self._protocol(service)
+        if protocol == "rest-xml":  # in the model, not emulated
+            return AwsError("NotImplemented", "A header you provided implies functionality that is not "
+                            "implemented (the emulator does not implement %s)." % operation, 501)
         if protocol == "query":
             return AwsError("InvalidAction", "Could not find operation %s for version %s" % (
                 operation, self._models[service].api_version), 400)
@@ -1474,6 +1683,11 @@ class Emulator:
                     return AwsError("MissingParameter", message, 400)
                 return AwsError("InvalidParameterValue", message, 400)
             return AwsError("ValidationError", message, 400)
+        if protocol == "rest-xml":  # S3
+            if kind == "unknown":
+                return AwsError("MalformedXML", "The XML you provided was not well-formed or did not "
+                                "validate against our published schema", 400)
+            return AwsError("InvalidArgument", message, 400)
         if protocol == "rest-json":
             if kind in ("type", "unknown"):
                 return AwsError("InvalidRequestContentException",
@@ -1490,9 +1704,11 @@ class Emulator:
             return 400
         return _model_error_status(self._models[service], code)
 
-    def render_error(self, service, err, request_id):
+    def render_error(self, service, err, request_id, method=None):
         status = err.status if err.status is not None else self._error_status(service, err.code)
         protocol = self._protocol(service)
+        if protocol == "rest-xml":
+            return _rest_xml_error(err, status, request_id, method)
         headers = {"x-amzn-RequestId": request_id}
         if protocol == "query":
             ns = self._models[service].metadata.get("xmlNamespace", "") if service else ""
@@ -1556,15 +1772,23 @@ class Emulator:
             return action, params
         router = self._rest_routers[service]
         query = urllib.parse.parse_qs(raw_query, keep_blank_values=True)
-        action, labels = router.match(method, raw_path, query)
+        xml_body = protocol == "rest-xml"
+        if xml_body:  # S3 virtual-hosted style: the bucket is in the Host, the path is the key
+            bucket = _s3_host(headers.get("Host"))[1]
+            if bucket is not None:
+                raw_path = "/" + bucket + (raw_path if raw_path != "/" else "")
+        action, labels = router.match(method, raw_path, query, headers)
         if action is None:
+            if xml_body:
+                raise AwsError("MethodNotAllowed", "The specified method is not allowed against this "
+                               "resource.", 405, fields={"Method": method})
             raise AwsError("UnknownOperationException", "Unknown operation %s %s" % (method, raw_path), 404)
         op = model.operation_model(action)
         params = {}
         shape = op.input_shape
         try:
             if shape is not None:
-                params = self._rest_parse(shape, labels, query, headers, body)
+                params = self._rest_parse(shape, labels, query, headers, body, xml_body)
             elif body.strip() and body.strip() != b"{}":
                 raise _Invalid("unknown", "Operation takes no body")
         except _Invalid as inv:
@@ -1572,7 +1796,9 @@ class Emulator:
         self._validate(service, op, params)
         return action, params
 
-    def _rest_parse(self, shape, labels, query, headers, body):
+    def _rest_parse(self, shape, labels, query, headers, body, xml_body=False):
+        """A rest-json (xml_body: restXml) request -> params per the input shape. Needs no state
+        of the emulator (the protocol vector tests call it with self None)."""
         params = {}
         body_members = {}
         payload = shape.serialization.get("payload")
@@ -1611,6 +1837,10 @@ class Emulator:
             elif pshape.type_name == "string":
                 if body:
                     params[payload] = body.decode("utf-8")
+            elif xml_body:
+                if body.strip():
+                    root = _xml_document(body, pshape.serialization.get("name", payload))
+                    params[payload] = _xml_in(pshape, root, _lower_first(payload))
             elif body.strip():
                 try:
                     data = json.loads(body.decode("utf-8"))
@@ -1619,6 +1849,9 @@ class Emulator:
                 value = _json_value(pshape, data, _lower_first(payload))
                 if value:  # "{}" is how clients send an absent structure payload
                     params[payload] = value
+        elif xml_body and body.strip():  # body members without a payload: the input's own element
+            root = _xml_document(body, shape.serialization.get("name", shape.name))
+            params.update(_xml_in(shape, root, ""))
         elif body.strip():
             try:
                 data = json.loads(body.decode("utf-8"))
@@ -1671,6 +1904,8 @@ class Emulator:
             doc = self._json_out(shape, result) if shape is not None else {}
             headers["Content-Type"] = "application/x-amz-json-1.1"
             return Reply(200, headers, json.dumps(doc).encode("utf-8"))
+        if protocol == "rest-xml":
+            return self._serialize_rest_xml(model, op, result, request_id)
         status = op.http.get("responseCode", 200)
         body = b""
         if shape is not None:
@@ -1680,13 +1915,8 @@ class Emulator:
                 value = result.get(mname)
                 if value is None:
                     continue
-                if loc == "header":
-                    headers[lname] = self._header_value(mshape, value)
-                elif loc == "headers":
-                    for k, v in value.items():
-                        headers[lname + k] = str(v)
-                elif loc == "statusCode":
-                    status = int(value)
+                if loc in _REPLY_LOCATIONS:
+                    status = self._bind_reply_member(headers, loc, mshape, lname, value) or status
                 elif mname == payload:
                     if mshape.type_name == "blob":
                         body = value if isinstance(value, bytes) else str(value).encode("utf-8")
@@ -1703,6 +1933,69 @@ class Emulator:
                 body = json.dumps(body_doc).encode("utf-8")
                 headers["Content-Type"] = "application/json"
         return Reply(status, headers, body)
+
+    def _serialize_rest_xml(self, model, op, result, request_id):
+        """restXml reply: header-bound members as headers; the payload member as the body (a blob
+        or string as it is, GetObject's object; a structure as its own document), else the body
+        members in a document named as the output shape says (S3: ListBucketResult, ...), in the
+        model's namespace. An output whose only body member is named as the document holds it as
+        its text (S3's GetBucketLocation: <LocationConstraint>eu-west-1</LocationConstraint>)."""
+        headers = {"x-amz-request-id": request_id, "x-amz-id-2": _host_id(request_id)}
+        status = op.http.get("responseCode", 200)
+        shape = op.output_shape
+        if shape is None:
+            return Reply(status, headers, b"")
+        payload = shape.serialization.get("payload")
+        body_members = []
+        for mname, mshape, wire, loc, _path in _structure(shape).members:
+            value = result.get(mname)
+            if loc is None and mname != payload:
+                body_members.append((mname, mshape, wire))
+            if value is not None and loc in _REPLY_LOCATIONS:
+                status = self._bind_reply_member(headers, loc, mshape, wire, value) or status
+        namespace = model.metadata.get("xmlNamespace")
+        ns = ' xmlns="%s"' % namespace if namespace else ""
+        body = None
+        if payload:
+            pshape = shape.members[payload]
+            value = result.get(payload)
+            if value is None:
+                body = b""
+            elif pshape.type_name == "blob":
+                body = value if isinstance(value, bytes) else str(value).encode("utf-8")
+                headers.setdefault("Content-Type", "application/octet-stream")
+            elif pshape.type_name == "string":
+                body = value.encode("utf-8")
+            else:
+                root = pshape.serialization.get("name", payload)
+                doc = "<%s%s>%s</%s>" % (root, ns, self._xml_members(pshape, value), root)
+        elif body_members:
+            root = shape.serialization.get("name", shape.name)
+            mname, mshape, wire = body_members[0]
+            if len(body_members) == 1 and wire == root and mshape.type_name not in ("structure", "list", "map"):
+                value = result.get(mname)
+                doc = ("<%s%s/>" % (root, ns) if value is None else
+                       self._xml_value(mshape, value, root).replace("<%s>" % root, "<%s%s>" % (root, ns), 1))
+            else:
+                doc = "<%s%s>%s</%s>" % (root, ns, self._xml_members(shape, result), root)
+        else:
+            body = b""
+        if body is None:
+            body = ('<?xml version="1.0" encoding="UTF-8"?>\n' + doc).encode("utf-8")
+            headers["Content-Type"] = "application/xml"
+        return Reply(status, headers, body)
+
+    def _bind_reply_member(self, headers, loc, shape, wire, value):
+        """A rest reply's member bound to a header (or to the x-amz-meta- style header prefix)
+        into headers; -> the status a statusCode member sets, else None."""
+        if loc == "header":
+            headers[wire] = self._header_value(shape, value)
+        elif loc == "headers":
+            for k, v in value.items():
+                headers[wire + k] = str(v)
+        else:
+            return int(value)
+        return None
 
     def _header_value(self, shape, value):
         if shape.type_name == "list":
@@ -1769,9 +2062,9 @@ class Emulator:
 
     def _xml_members(self, shape, value):
         parts = []
-        for mname, mshape, wire, _loc, _path in _structure(shape).members:
+        for mname, mshape, wire, loc, _path in _structure(shape).members:
             v = value.get(mname)
-            if v is None:
+            if v is None or loc:  # restXml: header-bound members are not in the document
                 continue
             parts.append(self._xml_value(mshape, v, wire))
         return "".join(parts)
@@ -1814,6 +2107,84 @@ class Emulator:
         else:
             text = str(value)
         return "<%s>%s</%s>" % (name, _xml_escape(text), name)
+
+
+_REPLY_LOCATIONS = ("header", "headers", "statusCode")
+
+
+def _host_id(request_id):
+    """S3's x-amz-id-2 / <HostId>: an opaque base64 string, here derived from the request id."""
+    return base64.b64encode(hashlib.sha256(request_id.encode("ascii")).digest()).decode("ascii")
+
+
+def _rest_xml_error(err, status, request_id, method):
+    """S3's error reply: <Error> with Code, Message, the error's fields, RequestId and HostId;
+    HEAD requests and 304 get the status and headers alone, as S3 answers them."""
+    code = "InternalError" if err.code == "InternalFailure" else err.code
+    headers = {"x-amz-request-id": request_id, "x-amz-id-2": _host_id(request_id),
+               "Content-Type": "application/xml"}
+    headers.update(err.headers or {})
+    if method == "HEAD" or status == 304:
+        return Reply(status, headers, b"")
+    fields = "".join("<%s>%s</%s>" % (name, _xml_escape(str(value)), name)
+                     for name, value in (err.fields or {}).items() if value is not None)
+    xml_text = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code><Message>%s</Message>%s'
+                '<RequestId>%s</RequestId><HostId>%s</HostId></Error>' % (
+                    _xml_escape(code), _xml_escape(err.message), fields, request_id, headers["x-amz-id-2"]))
+    return Reply(status, headers, xml_text.encode("utf-8"))
+
+
+def _hex_bytes(text):
+    """S3's <StringToSignBytes> / <CanonicalRequestBytes>: the UTF-8 bytes in hex, space-separated."""
+    return " ".join("%02x" % b for b in text.encode("utf-8"))
+
+
+_SHA256_HEX_RE = re.compile(r"[0-9a-fA-F]{64}")
+_S3_PAYLOAD_VALUES = ("UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
+                      "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, "
+                      "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER")
+
+
+def _s3_check_payload(claimed, body):
+    """S3's check of x-amz-content-sha256 (once the signature, which covers it, is verified): a
+    hex SHA-256 must be the body's; UNSIGNED-PAYLOAD is accepted as S3 accepts it. -> whether the
+    payload was unsigned. The STREAMING-* forms (chunked signing) are not emulated."""
+    if claimed == "UNSIGNED-PAYLOAD":
+        return True
+    if _SHA256_HEX_RE.fullmatch(claimed):
+        computed = hashlib.sha256(body).hexdigest()
+        if claimed.lower() != computed:
+            raise AwsError("XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not "
+                           "match what was computed.", 400, fields={
+                               "ClientComputedContentSHA256": claimed, "S3ComputedContentSHA256": computed})
+        return False
+    if claimed.startswith("STREAMING-"):
+        raise AwsError("NotImplemented", "A header you provided implies functionality that is not implemented "
+                       "(the emulator does not take chunked payloads).", 501,
+                       fields={"Header": "x-amz-content-sha256"})
+    raise AwsError("InvalidArgument", "x-amz-content-sha256 must be %s or a valid sha256 value." % _S3_PAYLOAD_VALUES,
+                   400, fields={"ArgumentName": "x-amz-content-sha256", "ArgumentValue": claimed})
+
+
+# S3 addressing by Host: path-style endpoints name no bucket (s3.localhost, s3.REGION.amazonaws.com,
+# s3.amazonaws.com; 127.0.0.1 and localhost are no S3 names); virtual-hosted ones put the bucket
+# before them (BUCKET.s3.localhost, BUCKET.localhost, BUCKET.s3.REGION.amazonaws.com).
+_S3_ENDPOINT_RE = re.compile(r"s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?|s3\.localhost")
+_S3_VIRTUAL_RE = re.compile(r"(.+?)\.(?:s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?|s3\.localhost|localhost)")
+
+
+@functools.lru_cache(maxsize=1024)
+def _s3_host(host):
+    """A Host header -> (whether it names S3, the bucket of a virtual-hosted request or None)."""
+    name = (host or "").lower()
+    if not name.startswith("["):  # an IPv6 literal is no S3 name
+        name = name.rsplit(":", 1)[0]
+    if _S3_ENDPOINT_RE.fullmatch(name):
+        return True, None
+    m = _S3_VIRTUAL_RE.fullmatch(name)
+    if m is not None:
+        return True, m.group(1)
+    return False, None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -2027,7 +2398,8 @@ class _Handler(BaseHTTPRequestHandler):
                  "Server: " + self.version_string(),
                  "Date: " + _http_date(self.server.emu.faults["clock_skew_s"])]
         lines += ["%s: %s" % item for item in headers.items()]
-        lines.append("Content-Length: %d" % len(body))
+        if "Content-Length" not in headers:  # S3's HeadObject sends the object's
+            lines.append("Content-Length: %d" % len(body))
         lines.append("\r\n")
         self.wfile.write("\r\n".join(lines).encode("latin-1", "strict") + content)
 
