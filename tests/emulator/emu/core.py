@@ -746,6 +746,11 @@ class Ctx:
             return AwsError("AccessDeniedException", message, status=403)
         return AwsError("AccessDeniedException", message, status=400)
 
+    def caller(self):
+        """The caller as a resource policy is evaluated against (iam.evaluate_resource_policy)."""
+        return {"account": self.account, "arn": self.role_arn or self.principal_arn,
+                "session_arn": self.principal_arn}
+
     def condition_context(self, conditions=None):
         cond = {
             "aws:PrincipalArn": self.role_arn or self.principal_arn,

@@ -229,8 +229,7 @@ class S3Service:
             identity = self.emu.services["iam"].evaluate(ctx.account, ctx.role_arn, action, resource, context)
         decision, how = "implicit", None
         if bucket["policy"]:
-            caller = {"account": ctx.account, "arn": ctx.role_arn or ctx.principal_arn,
-                      "session_arn": ctx.principal_arn}
+            caller = ctx.caller()
             decision, how = evaluate_resource_policy(bucket["policy"][1], caller, action, resource, context)
         if decision == "deny":
             return False, "with an explicit deny in a resource-based policy"

@@ -170,8 +170,7 @@ class SnsService:
             ctx.authorize("sns:" + action, topic["arn"])
         except AwsError as exc:
             raise AwsError("AuthorizationError", exc.message, status=403)
-        caller = {"account": ctx.account, "arn": ctx.role_arn or ctx.principal_arn,
-                  "session_arn": ctx.principal_arn}
+        caller = ctx.caller()
         decision = self._policy_decision(topic, caller, "SNS:" + action, ctx.condition_context())
         if decision == "deny" or (decision != "allow" and ctx.account != topic["account"]):
             raise self._denied(ctx.principal_arn, action, topic["arn"], decision)

@@ -183,8 +183,7 @@ class SqsService:
             ctx.authorize("sqs:" + action, queue["arn"])
         except AwsError:
             raise denied
-        caller = {"account": ctx.account, "arn": ctx.role_arn or ctx.principal_arn,
-                  "session_arn": ctx.principal_arn}
+        caller = ctx.caller()
         decision, _how = evaluate_resource_policy(self._policy(queue), caller, "sqs:" + action,
                                                   queue["arn"], ctx.condition_context())
         if decision == "deny" or (decision != "allow" and ctx.account != queue["account"]):

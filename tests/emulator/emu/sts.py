@@ -66,8 +66,7 @@ class StsService:
         role = self.emu.services["iam"].get_role(m.group(2), role_arn)
         if role is None:
             raise self._denied(ctx, "sts:AssumeRole", role_arn)
-        caller = {"account": ctx.account, "arn": ctx.role_arn or ctx.principal_arn,
-                  "session_arn": ctx.principal_arn}
+        caller = ctx.caller()
         context = ctx.condition_context({"sts:RoleSessionName": params["RoleSessionName"]})
         decision, how = evaluate_resource_policy(role["AssumeRolePolicyDocument"], caller, "sts:AssumeRole",
                                                  role_arn, context)
