@@ -95,6 +95,7 @@ struct rdsbk_alerts {
     size_t n_emails;
     char *sns_topic_arn; /* the user's topic (in the backup account and Region-B), or NULL */
     struct rdsbk_pos sns_topic_pos;
+    long long max_age_s; /* a database whose newest backup copy is older is reported (26h) */
 };
 
 /* Endpoint overrides; NULL where the topology sets none. */

@@ -1,6 +1,7 @@
 #ifndef RDSBK_DRILL_H
 #define RDSBK_DRILL_H
 
+#include "rdsbk/clock.h"
 #include "rdsbk/config.h"
 
 #include <signal.h>
@@ -22,15 +23,6 @@
  */
 
 /* ---- small pure helpers ------------------------------------------------------------------ */
-
-/* Parses a duration: one or more <number><unit> groups, units s, m, h, d ("26h", "90m", "2d",
- * "1h30m", "45s"); a bare number is seconds. Returns 0 and *seconds_out (> 0), or RDSBK_EINVALID
- * (error set) for anything else, zero, or more than ten years. */
-int rdsbk_duration_parse(long long *seconds_out, const char *text);
-
-/* Writes a short human form of `seconds` into `out` (at least 16 bytes): "45s", "12m", "3h05m",
- * "2d04h"; negative values as "-". Returns `out`. */
-char *rdsbk_duration_format(char *out, size_t n, long long seconds);
 
 /* A DB identifier pattern of the topology: an exact name or a prefix with a trailing '*'.
  * Case-insensitive, as RDS identifiers are. */

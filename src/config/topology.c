@@ -3,6 +3,7 @@
  * is reported in one run as `FILE:LINE:COL: error: PATH: message`, PATH naming the value
  * (`sources[1].account`).
  */
+#include "rdsbk/clock.h"
 #include "rdsbk/config.h"
 #include "rdsbk/error.h"
 #include "rdsbk/str.h"
@@ -31,6 +32,11 @@
  * policy, about 67 databases in the backup-copy role's policy: README), far below what makes
  * building and measuring its documents slow. */
 #define S_MAX_SOURCES 500
+/* alerts.max_age: a day of automated snapshots and two hours to copy them by default; at least
+ * two sweep periods, at most 90 days */
+#define S_MAX_AGE_DEFAULT_S (26LL * 3600)
+#define S_MAX_AGE_MIN_S 3600L
+#define S_MAX_AGE_MAX_S (90L * 86400)
 #define S_MAX_DATABASES 1000
 /* The functions' default runtime: current in Lambda (deprecation 2029-06-30), accepted by the
  * bundled emulator, and the handlers run on it. */
@@ -107,10 +113,11 @@ static void *s_at(void *base, size_t offset) {
 
 /* ---- settings: plain values, described in the tables of the mappings --------------------- */
 
-enum s_kind { S_KIND_STRING, S_KIND_INT, S_KIND_BOOL };
+enum s_kind { S_KIND_STRING, S_KIND_INT, S_KIND_BOOL, S_KIND_DURATION };
 
 /* A plain value, at `offset` in what its mapping fills: a string that `check` accepts (NULL: any),
- * a whole number in [min, max], or true or false. */
+ * a whole number in [min, max] (an int), true or false, or a duration ("26h") of [min, max]
+ * seconds (a long long). */
 struct s_setting {
     enum s_kind kind;
     size_t offset;
@@ -118,6 +125,28 @@ struct s_setting {
     long max;
     const char *(*check)(const char *);
 };
+
+static void s_set_duration(struct rdsbk_yaml_walk *w, const yaml_node_t *value, const char *what,
+                           const struct s_setting *s, long long *slot) {
+    const char *v = rdsbk_yaml_scalar(w, value, what);
+    char low[16];
+    char high[16];
+    long long seconds;
+
+    if (!v)
+        return;
+    if (rdsbk_duration_parse(&seconds, v)) {
+        rdsbk_yaml_error(w, value, "%s: %s", what, rdsbk_error_last()->message);
+        return;
+    }
+    if (seconds < s->min || seconds > s->max) {
+        rdsbk_yaml_error(w, value, "%s: '%s' is not between %s and %s", what, v,
+                         rdsbk_duration_format(low, sizeof(low), s->min),
+                         rdsbk_duration_format(high, sizeof(high), s->max));
+        return;
+    }
+    *slot = seconds;
+}
 
 static void s_setting(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
                       const yaml_node_t *value, void *payload) {
@@ -136,6 +165,9 @@ static void s_setting(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *
     case S_KIND_BOOL:
         rdsbk_yaml_bool(w, value, what, s_at(c->base, s->offset));
         break;
+    case S_KIND_DURATION:
+        s_set_duration(w, value, what, s, s_at(c->base, s->offset));
+        break;
     }
 }
 
@@ -151,6 +183,8 @@ static void s_setting(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *
 #define S_INT(type, name, member, min, max)                                                        \
     S_SETTING(type, name, member, S_KIND_INT, min, max, NULL)
 #define S_BOOL(type, name, member) S_SETTING(type, name, member, S_KIND_BOOL, 0, 0, NULL)
+#define S_DURATION(type, name, member, min, max)                                                   \
+    S_SETTING(type, name, member, S_KIND_DURATION, min, max, NULL)
 
 /* A mapping of settings of the topology itself (key:, functions:, ...); `field->data` is its
  * table. */
@@ -755,6 +789,8 @@ static const struct rdsbk_yaml_field s_alerts_fields[] = {
     S_LIST(struct rdsbk_topology, "emails", alerts.emails, alerts.n_emails, rdsbk_check_email,
            "email addresses", false),
     {"sns_topic_arn", s_alerts_topic, NULL},
+    S_DURATION(struct rdsbk_topology, "max_age", alerts.max_age_s, S_MAX_AGE_MIN_S,
+               S_MAX_AGE_MAX_S),
     {NULL, NULL, NULL}};
 
 static const struct rdsbk_yaml_field s_top_fields[] = {{"version", s_version, NULL},
@@ -904,6 +940,7 @@ static int s_new_topology(struct rdsbk_topology **out, const char *name) {
     t->retention.backup_days = 7;
     t->retention.intermediate_days = 1;
     t->retention.keep_last = 1;
+    t->alerts.max_age_s = S_MAX_AGE_DEFAULT_S;
     t->backup.bus_policy_quota = S_BUS_POLICY_QUOTA;
     t->backup.quotas = (struct rdsbk_snapshot_quotas){S_SNAPSHOT_QUOTA, S_SNAPSHOT_QUOTA};
     *out = t;

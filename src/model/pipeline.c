@@ -403,13 +403,32 @@ static char *s_alerts_policy_addr(struct s_builder *bd, const struct s_place *pl
                  rdsbk_resource_type_name(RDSBK_RT_IAM_ROLE_POLICY), pl->key);
 }
 
-/* The role of `pl` may publish to the alert topic, by a policy of its own ("rdsbk-alerts"): a
- * function whose working policy is lost or broken can still report it. */
+/* The log groups a function of `pl` writes to. */
+static cJSON *s_log_groups(struct s_builder *bd, const struct s_place *pl) {
+    cJSON *arr = s_array(bd);
+    char *name = s_name(bd, pl->purpose);
+
+    if (name) {
+        s_push_owned(bd, arr,
+                     s_fmt(bd, "arn:%s:logs:%s:%s:log-group:/aws/lambda/%s", bd->p, bd->rb,
+                           pl->account, name));
+        s_push_owned(bd, arr,
+                     s_fmt(bd, "arn:%s:logs:%s:%s:log-group:/aws/lambda/%s:*", bd->p, bd->rb,
+                           pl->account, name));
+    }
+    free(name);
+    return arr;
+}
+
+/* The role of `pl` may publish to the alert topic and write and read its log group (the record
+ * of what failed and what was reported), by a policy of its own ("rdsbk-alerts"): a function
+ * whose working policy is lost or broken can still report it. */
 static void s_alerts_policy(struct s_builder *bd, const struct s_place *pl) {
-    struct s_var vars[] = {{"alert_topic_arn", s_string_owned(bd, s_alert_topic_arn(bd))}};
+    struct s_var vars[] = {{"alert_topic_arn", s_string_owned(bd, s_alert_topic_arn(bd))},
+                           {"log_group_arns", s_log_groups(bd, pl)}};
 
     s_role_policy(bd, pl, s_alerts_policy_addr(bd, pl), "rdsbk-alerts",
-                  s_template(bd, "policies/alerts-role.json", vars, 1), NULL);
+                  s_template(bd, "policies/alerts-role.json", vars, 2), NULL);
 }
 
 /* The log group of the function of `pl`: the stack's, so that it expires and goes with it. */
@@ -690,23 +709,6 @@ static void s_snapshot_globs(struct s_builder *bd, cJSON *out, const struct rdsb
     }
 }
 
-/* The log groups a function of `pl` writes to. */
-static cJSON *s_log_groups(struct s_builder *bd, const struct s_place *pl) {
-    cJSON *arr = s_array(bd);
-    char *name = s_name(bd, pl->purpose);
-
-    if (name) {
-        s_push_owned(bd, arr,
-                     s_fmt(bd, "arn:%s:logs:%s:%s:log-group:/aws/lambda/%s", bd->p, bd->rb,
-                           pl->account, name));
-        s_push_owned(bd, arr,
-                     s_fmt(bd, "arn:%s:logs:%s:%s:log-group:/aws/lambda/%s:*", bd->p, bd->rb,
-                           pl->account, name));
-    }
-    free(name);
-    return arr;
-}
-
 /* The snapshots of `account` in Region-B as a whole: what listing them is authorised on, and
  * deleting those tagged as the stack's (retention). */
 static cJSON *s_list_arns(struct s_builder *bd, const char *account) {
@@ -893,11 +895,9 @@ static void s_append_statements(struct s_builder *bd, cJSON *policy, const char 
     cJSON_Delete(more);
 }
 
-static cJSON *s_copy_policy(struct s_builder *bd, const struct s_account *a,
-                            const struct s_place *copy) {
+static cJSON *s_copy_policy(struct s_builder *bd, const struct s_account *a) {
     struct s_var vars[] = {{"copy_resource_arns", s_dup(bd, a->system_arns)},
                            {"key_arn", s_string_owned(bd, s_strdup(bd, S_KEY_ARN))},
-                           {"log_group_arns", s_log_groups(bd, copy)},
                            {"list_arns", s_copy_list_arns(bd, a)}};
     struct s_var keys = {"source_key_arns", s_source_keys(bd, a)};
     struct s_var groups = {"option_group_arns", s_array(bd)};
@@ -906,7 +906,7 @@ static cJSON *s_copy_policy(struct s_builder *bd, const struct s_account *a,
 
     cJSON_ArrayForEach(it, a->copy_arns)
         s_push_owned(bd, vars[0].value, s_strdup(bd, it->valuestring));
-    policy = s_template(bd, "policies/copy-role.json", vars, 4);
+    policy = s_template(bd, "policies/copy-role.json", vars, 3);
     /* a cross-Region copy reads the source snapshot with its key: those the sources name */
     s_append_statements(bd, policy, "policies/copy-role-source-keys.json", &keys);
     /* and a copy of a database with a non-default option group names one of Region-B */
@@ -921,7 +921,7 @@ static void s_copy_function(struct s_builder *bd, const struct s_account *a) {
     const struct s_place copy = {a->scope, "copy", a->id, "copy", NULL};
     const struct s_lambda fn = {
         .role_description = "rdsbk: copies system snapshots into Region-B",
-        .policy = s_copy_policy(bd, a, &copy),
+        .policy = s_copy_policy(bd, a),
         .environment = s_env(bd),
         .key_dep = S_KEY_ADDR,
         .rule_description =
@@ -950,15 +950,13 @@ static void s_copy_sweep(struct s_builder *bd, const struct s_account *a) {
                 "copy had to wait for the cross-Region copy limit");
 }
 
-static cJSON *s_share_policy(struct s_builder *bd, const struct s_account *a,
-                             const struct s_place *share) {
+static cJSON *s_share_policy(struct s_builder *bd, const struct s_account *a) {
     struct s_var vars[] = {{"copy_arns", s_dup(bd, a->copy_arns)},
                            {"own_bus_arn", s_string_owned(bd, s_bus_arn(bd, a->id))},
-                           {"log_group_arns", s_log_groups(bd, share)},
                            {"list_arns", s_list_arns(bd, a->id)},
                            {"stack", s_string_owned(bd, s_strdup(bd, bd->topo->stack))}};
 
-    return s_template(bd, "policies/share-role.json", vars, 5);
+    return s_template(bd, "policies/share-role.json", vars, 4);
 }
 
 /* The share function: a copy into Region-B finished, and is shared with the backup account,
@@ -967,7 +965,7 @@ static void s_share_function(struct s_builder *bd, const struct s_account *a) {
     const struct s_place share = {a->scope, "share", a->id, "share", NULL};
     const struct s_lambda fn = {
         .role_description = "rdsbk: shares Region-B copies with the backup account",
-        .policy = s_share_policy(bd, a, &share),
+        .policy = s_share_policy(bd, a),
         .environment = s_env(bd),
         .rule_description = "rdsbk: copy into Region-B finished -> share with the backup account",
         .pattern = s_rds_pattern(bd, s_copied_events, 1, a->copy_globs),
@@ -1096,11 +1094,10 @@ static void s_backup_bus(struct s_builder *bd, const cJSON *accounts) {
     s_resource(bd, s_strdup(bd, S_BACKUP_BUS_ADDR), RDSBK_RT_EVENTS_BUS, bd->b, bd->rb, name, d);
 }
 
-static cJSON *s_backup_copy_policy(struct s_builder *bd, const struct s_place *backup_copy) {
+static cJSON *s_backup_copy_policy(struct s_builder *bd) {
     const struct rdsbk_topology *t = bd->topo;
     struct s_var vars[] = {{"backup_copy_resource_arns", s_array(bd)},
                            {"key_arn", s_string_owned(bd, s_strdup(bd, S_KEY_ARN))},
-                           {"log_group_arns", s_log_groups(bd, backup_copy)},
                            {"list_arns", s_list_arns(bd, bd->b)},
                            {"stack", s_string_owned(bd, s_strdup(bd, t->stack))}};
 
@@ -1114,7 +1111,7 @@ static cJSON *s_backup_copy_policy(struct s_builder *bd, const struct s_place *b
         s_snapshot_globs(bd, vars[0].value, &t->sources[i], account, bd->rb, true, "");
         s_snapshot_globs(bd, vars[0].value, &t->sources[i], bd->b, bd->rb, true, suffix);
     }
-    return s_template(bd, "policies/backup-copy-role.json", vars, 5);
+    return s_template(bd, "policies/backup-copy-role.json", vars, 4);
 }
 
 /* RDSBK_SHARED_GLOBS of the backup-copy function: the copies in the source accounts' Region-B
@@ -1146,7 +1143,7 @@ static void s_backup_copy_function(struct s_builder *bd, const cJSON *accounts) 
     const struct s_place backup_copy = {"backup", "backup_copy", bd->b, "backup-copy", S_BUS};
     const struct s_lambda fn = {
         .role_description = "rdsbk: copies shared snapshots into the backup account",
-        .policy = s_backup_copy_policy(bd, &backup_copy),
+        .policy = s_backup_copy_policy(bd),
         .environment = s_env(bd),
         .key_dep = S_KEY_ADDR,
         .rule_description =
@@ -1159,6 +1156,9 @@ static void s_backup_copy_function(struct s_builder *bd, const cJSON *accounts) 
     s_add_event_source(bd, fn.environment);
     s_add_retention(bd, fn.environment, bd->topo->retention.backup_days);
     s_shared_globs(bd, fn.environment);
+    /* its sweep reports a database whose newest backup copy is older than alerts.max_age */
+    s_add_owned(bd, fn.environment, "RDSBK_ALERT_MAX_AGE_S",
+                s_fmt(bd, "%lld", bd->topo->alerts.max_age_s));
     s_lambda_function(bd, &backup_copy, &fn);
 }
 

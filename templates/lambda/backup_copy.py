@@ -13,6 +13,8 @@ announcement is no loss), then applies the retention (rdsbk_common.prune) to the
 this account, taking "now" from the event's time.
 """
 
+import datetime
+
 from botocore.exceptions import ClientError
 
 import rdsbk_common as c
@@ -22,6 +24,12 @@ PRUNE_ACTION = "prune"
 
 
 SWEEP_ACTION = "backup-sweep"
+# The hop of a database whose newest backup copy is older than the stack's alerts.max_age.
+AGE_HOP = "backup-age"
+# Such a database is reported when its newest copy passes max_age, then daily for this long: a
+# database deleted on purpose goes quiet (`status` still shows it).
+AGE_REMINDERS = datetime.timedelta(days=7)
+_LIVE = frozenset({"available", "creating", "copying", "pending"})
 
 
 def _shared_snapshots(rds, settings, region, extra, failures):
@@ -36,9 +44,10 @@ def _shared_snapshots(rds, settings, region, extra, failures):
     return out
 
 
-def reconcile(rds, settings, retention, now, context, extra, failures, existing):
+def reconcile(rds, settings, retention, now, context, extra, failures, existing, reports):
     """Copies the shared snapshots that have no backup copy here yet (`existing`: the names of
-    the manual snapshots here), oldest first, within retention; returns the counts."""
+    the manual snapshots here), oldest first, within retention; a copy that fails is reported
+    (`reports`, c.Reports). Returns the counts."""
     region = settings.target_region
     counts = {"copied": 0, "exists": 0, "waiting": 0}
     found = _shared_snapshots(rds, settings, region, extra, failures)
@@ -51,10 +60,58 @@ def reconcile(rds, settings, retention, now, context, extra, failures, existing)
         try:
             result = copy_into_backup(rds, settings, kind, arn, dict(extra, kind=kind))["result"]
         except Exception as exc:  # one snapshot's failure must not stop the others
-            failures.append((arn.text, c.error_code(exc) or type(exc).__name__))
+            reports.failed(ACTION, arn.text, backup_name(arn), exc, database=_database(arn),
+                           kind=kind, source_account=arn.account)
             continue
         counts["copied" if result == "copied" else "exists"] += 1
     return counts
+
+
+def _newest_copies(settings, listed):
+    """{(source account, database): (stamp, name, kind)} of the newest backup copy of each
+    database of the stack, among the manual snapshots `listed` here (c.list_pairs) that are
+    available or being made, and that the stack still takes."""
+    newest = {}
+    for kind, snapshot in listed:
+        name = c.snapshot_identifier(kind, snapshot)
+        identity = c.copy_identity(name, True)
+        if identity is None or snapshot.get("Status") not in _LIVE:
+            continue
+        db, stamp, account = identity
+        if "TagList" in snapshot and \
+                c.tags_dict(snapshot["TagList"]).get(c.TAG_STACK) != settings.stack:
+            continue
+        resource_type = "cluster-snapshot" if kind == c.KIND_CLUSTER else "snapshot"
+        if not settings.takes(account, resource_type, name[: -len(account) - 1]):
+            continue
+        if (account, db) not in newest or newest[(account, db)][0] < stamp:
+            newest[(account, db)] = (stamp, name, kind)
+    return newest
+
+
+def check_age(settings, listed, now, reports):
+    """Reports (`reports`, c.Reports) each database whose newest backup copy here is older than
+    alerts.max_age (RDSBK_ALERT_MAX_AGE_S), for AGE_REMINDERS after that; returns how many are
+    too old. A database with no backup copy here at all is not known to this account."""
+    max_age = settings.alert_max_age
+    if max_age is None:
+        return 0
+    too_old = 0
+    for (account, db), (stamp, name, kind) in sorted(_newest_copies(settings, listed).items()):
+        age = now - stamp
+        if age <= max_age:
+            continue
+        too_old += 1
+        if age > max_age + AGE_REMINDERS:
+            continue
+        hours = int(age.total_seconds() // 3600)
+        exc = c.EntryError("BackupTooOld", f"the newest backup copy of database {db} of account "
+                           f"{account} is {name}, {hours} hours old; alerts.max_age is "
+                           f"{int(max_age.total_seconds() // 3600)} hours")
+        fields = {"database": db, "kind": kind, "source_account": account}
+        c.log_error(AGE_HOP, f"{account}/{db}", name, exc, **fields, **reports.extra)
+        reports.failed(AGE_HOP, f"{account}/{db}", name, exc, **fields)
+    return too_old
 
 
 def prune(context, now):
@@ -70,12 +127,15 @@ def prune(context, now):
     extra.update(stack=settings.stack, mode="prune")
     rds = c.client("rds", settings.target_region)
     failures = []
+    reports = c.Reports(settings, context, now, extra)
     listed = c.list_manual_pairs(rds, extra, failures, PRUNE_ACTION)
     if failures:  # without the list of backup copies, nothing is known to be missing
         counts = {}
     else:
         existing = {c.snapshot_identifier(kind, s) for kind, s in listed}
-        counts = reconcile(rds, settings, retention, now, context, extra, failures, existing)
+        counts = reconcile(rds, settings, retention, now, context, extra, failures, existing,
+                           reports)
+        counts["too_old"] = check_age(settings, listed, now, reports)
     if retention is None:
         counts["prune"] = "no retention configured"
     else:
@@ -84,9 +144,9 @@ def prune(context, now):
         counts.update(pruned)
         failures.extend(prune_failures)
     summary = c.log_action(PRUNE_ACTION, settings.target_region, None, "pruned",
-                           failed=len(failures), **counts, **extra)
-    if failures:
-        raise c.RunFailures(PRUNE_ACTION, failures)
+                           failed=len(failures) + len(reports.unreported), **counts,
+                           **reports.counts, **extra)
+    reports.finish(PRUNE_ACTION, failures)
     return summary
 
 
@@ -127,6 +187,12 @@ def handler(event, context):
                             context)
 
 
+def _database(arn):
+    """The database whose copy the shared snapshot `arn` is, or None."""
+    identity = c.copy_identity(arn.resource_id, False)
+    return identity[0] if identity else None
+
+
 def backup_name(arn):
     """The backup copy's name of shared snapshot `arn`. Source accounts may well have databases
     of the same name: the owning account is part of it, so that one account's copy never passes
@@ -141,7 +207,7 @@ def copy_into_backup(rds, settings, kind, arn, extra, context=None):
     instead (c.fail_or_alert)."""
     target = backup_name(arn)
     source_arn = arn.text
-    extra = dict(extra, source_account=arn.account)
+    extra = dict(extra, source_account=arn.account, database=_database(arn))
     try:
         existing = c.describe_snapshot(rds, kind, target)
         if existing is not None:
@@ -161,9 +227,7 @@ def copy_into_backup(rds, settings, kind, arn, extra, context=None):
             return c.log_action(ACTION, source_arn, target, "exists", **extra)
         if context is None:
             c.fail(ACTION, source_arn, target, exc, **extra)
-        identity = c.copy_identity(arn.resource_id, False)
-        return c.fail_or_alert(settings, context, ACTION, source_arn, target, exc,
-                               database=identity[0] if identity else None, **extra)
+        return c.fail_or_alert(settings, context, ACTION, source_arn, target, exc, **extra)
     return c.log_action(
         ACTION,
         source_arn,

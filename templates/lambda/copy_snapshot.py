@@ -76,7 +76,9 @@ def copy_to_region_b(settings, kind, arn, db, source_arn, extra, context=None):
     returns the log record ("result": "deferred" when RDS's limit of cross-Region copies in
     flight refused it). A failed call is logged and raised (c.fail); on the event path
     (`context` given) a failure that retrying cannot cure is reported to the alert topic
-    instead (c.fail_or_alert). The sweeps pass no context: they try again next run."""
+    instead (c.fail_or_alert). The sweeps pass no context: they report it (c.Reports) and try
+    again next run."""
+    extra = dict(extra, database=db)
     named = settings.region_named(arn.region, kind, db)
     target = c.region_copy_name(arn.resource_id, arn.region if named else None)
     rds = c.client("rds", settings.target_region)
@@ -118,7 +120,7 @@ def copy_to_region_b(settings, kind, arn, db, source_arn, extra, context=None):
             )
         if context is None:
             c.fail(ACTION, source_arn, target, exc, **extra)
-        return c.fail_or_alert(settings, context, ACTION, source_arn, target, exc, database=db,
+        return c.fail_or_alert(settings, context, ACTION, source_arn, target, exc,
                                **extra)
     return c.log_action(
         ACTION,
@@ -147,8 +149,9 @@ def _system_snapshots(settings, region, extra, failures):
 
 def sweep(context, now):
     """The scheduled run: copies into Region-B the system snapshots that have none yet, oldest
-    first, within retention and the copy limit. Returns the summary record; raises
-    c.RunFailures after it when a listing or a copy failed."""
+    first, within retention and the copy limit. A copy that fails for good is reported
+    (c.Reports). Returns the summary record; raises c.RunFailures after it when a listing failed
+    or a failure could not be reported."""
     extra = {"request_id": c.request_id(context)}
     try:
         settings = c.Settings()
@@ -167,10 +170,12 @@ def sweep(context, now):
         # (without the list of copies, nothing is known to be missing)
         found.extend(_system_snapshots(settings, source_region, extra, failures))
     counts = {"copied": 0, "exists": 0, "waiting": 0, "in_flight": in_flight}
+    reports = c.Reports(settings, context, now, extra)
     room = max(0, c.MAX_CROSS_REGION_COPIES - in_flight)
     for _group, _stamp, (kind, arn, db) in c.worth_copying(found, retention, now):
         named = settings.region_named(arn.region, kind, db)
-        if c.region_copy_name(arn.resource_id, arn.region if named else None) in existing:
+        target = c.region_copy_name(arn.resource_id, arn.region if named else None)
+        if target in existing:
             continue
         if not c.sweep_room(context, counts["copied"], room):
             counts["waiting"] += 1  # the next run takes it
@@ -179,15 +184,15 @@ def sweep(context, now):
         try:
             result = copy_to_region_b(settings, kind, arn, db, arn.text, fields)["result"]
         except Exception as exc:  # one snapshot's failure must not stop the others
-            failures.append((arn.text, c.error_code(exc) or type(exc).__name__))
+            reports.failed(ACTION, arn.text, target, exc, database=db, kind=kind)
             continue
         if result == "deferred":  # the limit is reached sooner than counted: no more this run
             room = counts["copied"]
             counts["waiting"] += 1
         else:
             counts["copied" if result == "copied" else "exists"] += 1
-    summary = c.log_action(SWEEP_ACTION, region, None, "swept", failed=len(failures),
-                           limit=min(room, c.SWEEP_LIMIT), **counts, **extra)
-    if failures:
-        raise c.RunFailures(SWEEP_ACTION, failures)
+    summary = c.log_action(SWEEP_ACTION, region, None, "swept",
+                           failed=len(failures) + len(reports.unreported),
+                           limit=min(room, c.SWEEP_LIMIT), **counts, **reports.counts, **extra)
+    reports.finish(SWEEP_ACTION, failures)
     return summary

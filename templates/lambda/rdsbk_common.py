@@ -86,6 +86,8 @@ class Settings:
         self.region_named_patterns = _region_patterns(env.get("RDSBK_REGION_NAMED", ""))
         # the SNS topic a hop that fails for good reports to (alert)
         self.alert_topic_arn = env.get("RDSBK_ALERT_TOPIC_ARN", "").strip()
+        # a database whose newest backup copy is older than this is reported (backup-copy)
+        self.alert_max_age = _seconds(env, "RDSBK_ALERT_MAX_AGE_S")
         # "<account>:<snapshot|cluster-snapshot>:<glob>,...": the copies the backup account takes
         self.shared_globs = [
             tuple(item.split(":", 2)) for item in split_list(env.get("RDSBK_SHARED_GLOBS", ""))
@@ -113,9 +115,13 @@ class Settings:
     def shared_with_us(self, arn):
         """Whether the snapshot `arn` (an Arn), shared with the backup account, is a copy the
         stack takes: its owner, type and name match one of RDSBK_SHARED_GLOBS."""
-        return any(account == arn.account and resource_type == arn.resource_type
-                   and fnmatch.fnmatchcase(arn.resource_id, glob)
-                   for account, resource_type, glob in self.shared_globs)
+        return self.takes(arn.account, arn.resource_type, arn.resource_id)
+
+    def takes(self, owner, resource_type, name):
+        """Whether a copy named `name` of `resource_type` ("snapshot", "cluster-snapshot") in
+        account `owner` is one the backup account takes (RDSBK_SHARED_GLOBS)."""
+        return any(account == owner and kind == resource_type and fnmatch.fnmatchcase(name, glob)
+                   for account, kind, glob in self.shared_globs)
 
     def region_named(self, region, kind, db):
         """Whether the copies of `db` (a database of `kind`) from `region` carry the Region's code
@@ -143,6 +149,16 @@ class Settings:
 def _region_patterns(value):
     """'<region>/<what>/<pattern>,...' -> [(region, what, pattern), ...]"""
     return [tuple(item.split("/", 2)) for item in split_list(value) if item.count("/") >= 2]
+
+
+def _seconds(env, name):
+    """The environment's `name`, a whole number of seconds > 0, as a timedelta; None if unset."""
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) <= 0:
+        raise ConfigError(f"environment variable {name} is not a number of seconds: {value!r}")
+    return datetime.timedelta(seconds=int(value))
 
 
 def _required(env, name):
@@ -335,8 +351,9 @@ def _ascii(text):
 
 def alert(settings, context, hop, source, target, exc, database=None, **fields):
     """Publishes one message to the alert topic (RDSBK_ALERT_TOPIC_ARN) for a hop that failed for
-    good: it names the stack, database, snapshot, hop, account, Region and error. Returns the
-    message id, or None when no topic is set or the publication failed (logged)."""
+    good: it names the stack, database, snapshot, hop, account, Region and error. The log line
+    of a published alert carries its alert_key, the memory of scheduled runs (Reports). Returns
+    the message id, or None when no topic is set or the publication failed (logged)."""
     if not settings.alert_topic_arn:
         return None
     function = getattr(context, "invoked_function_arn", "") or ""
@@ -373,21 +390,123 @@ def alert(settings, context, hop, source, target, exc, database=None, **fields):
     message_id = reply.get("MessageId")
     log_action("alert", source, settings.alert_topic_arn, "published", hop=hop,
                database=database, error_code=body["error_code"], message_id=message_id,
-               **fields)
+               alert_key=alert_key(hop, source), **fields)
     return message_id
 
 
-def fail_or_alert(settings, context, action, source, target, exc, database=None, **fields):
+def fail_or_alert(settings, context, action, source, target, exc, **fields):
     """A failed step of the event path: a transient error is raised (fail: Lambda retries);
     one that retrying cannot cure is reported once, to the alert topic, and the error line
     returned: the event is done with (retrying would only repeat the report). Raised too when
-    the report could not be published, so that Lambda records the failure."""
-    if is_retryable(exc) or isinstance(exc, (RetryableError, ConfigError)):
+    the report could not be published, so that Lambda records the failure. `fields` go into
+    both lines (`database` names the database in the alert)."""
+    if not is_reportable(exc):
         fail(action, source, target, exc, **fields)
-    record = log_error(action, source, target, exc, database=database, **fields)
-    if alert(settings, context, action, source, target, exc, database=database, **fields) is None:
+    record = log_error(action, source, target, exc, **fields)
+    if alert(settings, context, action, source, target, exc, **fields) is None:
         raise exc
     return dict(record, alerted=True)
+
+
+def is_reportable(exc):
+    """Whether `exc` is a failure that retrying cannot cure (what is alerted), rather than a
+    transient one or a deployment bug."""
+    return not (is_retryable(exc) or isinstance(exc, (RetryableError, ConfigError)))
+
+
+# ---- what was reported ------------------------------------------------------------------------
+#
+# A function's own log group is its memory of what it reported: the log line of each published
+# alert carries the alert's key (the hop and the snapshot, or what else failed). A scheduled run
+# reports a failure only when no alert of the same key was logged in the REMIND_AFTER before it:
+# once, then once a day for as long as it lasts. A run that Lambda retries finds the alerts of its
+# earlier attempt there, so a retry never repeats one.
+
+REMIND_AFTER = datetime.timedelta(days=1)
+# CloudWatch Logs' JSON filter: the published alerts among a function's log lines.
+ALERTS_FILTER = '{ $.action = "alert" && $.result = "published" }'
+
+
+def alert_key(hop, source):
+    """What makes two alerts the same: the hop and the name of what failed there (a snapshot's
+    name, whichever Region or form its ARN is given in)."""
+    arn = parse_arn(source)
+    return f"{hop}:{arn.resource_id if arn else source}"
+
+
+def log_group_name():
+    """The function's own log group."""
+    name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "").strip()
+    return name or "/aws/lambda/" + os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+
+
+def epoch_ms(when):
+    return int(when.timestamp() * 1000)
+
+
+def alerted_since(region, since):
+    """The keys of the alerts this function logged from `since` (a UTC datetime) on; raises
+    ClientError when its log group cannot be read."""
+    keys = set()
+    pages = client("logs", region).get_paginator("filter_log_events").paginate(
+        logGroupName=log_group_name(), startTime=epoch_ms(since), filterPattern=ALERTS_FILTER)
+    for page in pages:
+        for event in page.get("events") or []:
+            try:
+                record = json.loads(event.get("message") or "")
+            except ValueError:
+                continue
+            if isinstance(record, dict) and record.get("alert_key"):
+                keys.add(record["alert_key"])
+    return keys
+
+
+class Reports:
+    """The failures of a scheduled run (`now`: its scheduled time). One that retrying cannot cure
+    is alerted, unless the same was alerted within REMIND_AFTER; the others (transient ones, or
+    any when no alert could be sent or the memory could not be read) are `unreported`, raised by
+    finish() so that Lambda retries the run."""
+
+    def __init__(self, settings, context, now, extra):
+        self.settings = settings
+        self.context = context
+        self.now = now or datetime.datetime.now(datetime.timezone.utc)
+        self.extra = extra
+        self.unreported = []
+        self.counts = {"alerted": 0, "alerted_before": 0}
+        self._alerted = None
+
+    def _memory(self):
+        if self._alerted is None:
+            try:
+                self._alerted = alerted_since(self.settings.target_region,
+                                              self.now - REMIND_AFTER)
+            except ClientError as exc:
+                log_error("alert", log_group_name(), None, exc, step="read-memory", **self.extra)
+                self._alerted = False
+        return self._alerted
+
+    def failed(self, hop, source, target, exc, **fields):
+        """One failure at `hop` (the error line was logged by whoever caught it)."""
+        code = error_code(exc) or type(exc).__name__
+        memory = self._memory() if is_reportable(exc) and self.settings.alert_topic_arn else False
+        key = alert_key(hop, source)
+        if memory is False:
+            self.unreported.append((source, code))
+        elif key in memory:
+            self.counts["alerted_before"] += 1
+        elif alert(self.settings, self.context, hop, source, target, exc,
+                   **dict(self.extra, **fields)) is None:
+            self.unreported.append((source, code))
+        else:
+            memory.add(key)
+            self.counts["alerted"] += 1
+
+    def finish(self, what, listing_failures):
+        """Raises RunFailures for what was not reported, and for `listing_failures`."""
+        failures = list(listing_failures) + self.unreported
+        if failures:
+            raise RunFailures(what, failures)
 
 
 def fail(action, source, target, exc, **fields):

@@ -191,10 +191,8 @@ def handler(event, context):
             progress,
         )
     except (ClientError, c.EntryError, c.RetryableError) as exc:
-        identity = c.copy_identity(identifier, False)
         return c.fail_or_alert(settings, context, ACTION, source_arn, target, exc,
-                               database=identity[0] if identity else None, step=progress.step,
-                               **extra)
+                               database=_database(identifier), step=progress.step, **extra)
     return c.log_action(
         ACTION,
         source_arn,
@@ -214,6 +212,12 @@ def _created(item):
     return created if isinstance(created, datetime.datetime) else _EPOCH
 
 
+def _database(identifier):
+    """The database whose copy `identifier` names, or None."""
+    identity = c.copy_identity(identifier, False)
+    return identity[0] if identity else None
+
+
 def _sweep_one(rds, settings, kind, snapshot, extra):
     """Shares and announces one available snapshot of this stack unless it is shared already.
     Returns 'already_shared' or 'shared'; logs and raises on failure. A failed announcement
@@ -231,7 +235,7 @@ def _sweep_one(rds, settings, kind, snapshot, extra):
             rds, settings, kind, identifier, copy_arn, arn.account, False, progress
         )
     except Exception as exc:
-        fields = dict(extra, kind=kind, step=progress.step)
+        fields = dict(extra, kind=kind, step=progress.step, database=_database(identifier))
         if progress.added and isinstance(exc, (ClientError, c.EntryError)):
             # PutEvents refused the event: it was not announced, so unshare.
             try:
@@ -267,8 +271,9 @@ def _sweep_one(rds, settings, kind, snapshot, extra):
 
 def sweep(context, now=None):
     """Sweep mode (see the module comment); with `now` (the scheduled event's time), the
-    retention too. Returns the summary record; raises c.RunFailures after the summary when a
-    listing, any snapshot or any deletion failed."""
+    retention too. A snapshot that fails for good is reported (c.Reports). Returns the summary
+    record; raises c.RunFailures after the summary when a listing or a deletion failed, or a
+    failure could not be reported."""
     extra = {"request_id": c.request_id(context)}
     try:
         settings = c.Settings()
@@ -282,6 +287,7 @@ def sweep(context, now=None):
     rds = c.client("rds", region)
     counts = {"shared": 0, "already_shared": 0, "not_ready": 0, "other_stacks": 0, "remaining": 0}
     failures = []
+    reports = c.Reports(settings, context, now, extra)
 
     candidates = []
     for kind in (c.KIND_INSTANCE, c.KIND_CLUSTER):
@@ -297,11 +303,13 @@ def sweep(context, now=None):
     attempts = 0
     for kind, snapshot in candidates:
         source = c.snapshot_arn(kind, snapshot) or c.snapshot_identifier(kind, snapshot)
+        database = _database(c.snapshot_identifier(kind, snapshot))
         try:
             tags = c.snapshot_tags(rds, kind, snapshot)
         except (ClientError, BotoCoreError) as exc:
-            c.log_error(ACTION, source, target, exc, step="tags", kind=kind, **extra)
-            failures.append((source, c.error_code(exc) or type(exc).__name__))
+            c.log_error(ACTION, source, target, exc, step="tags", kind=kind, database=database,
+                        **extra)
+            reports.failed(ACTION, source, target, exc, database=database, kind=kind)
             continue
         if tags.get(c.TAG_STACK) != settings.stack:
             counts["other_stacks"] += 1
@@ -318,7 +326,7 @@ def sweep(context, now=None):
             outcome = _sweep_one(rds, settings, kind, snapshot, extra)
         except Exception as exc:  # one snapshot's failure must not stop the others
             attempts += 1
-            failures.append((source, c.error_code(exc) or type(exc).__name__))
+            reports.failed(ACTION, source, target, exc, database=database, kind=kind)
             continue
         counts[outcome] += 1
         if outcome == "shared":
@@ -340,11 +348,11 @@ def sweep(context, now=None):
         region,
         target,
         "swept",
-        failed=len(failures),
+        failed=len(failures) + len(reports.unreported),
         limit=c.SWEEP_LIMIT,
         **counts,
+        **reports.counts,
         **extra,
     )
-    if failures:
-        raise c.RunFailures(SWEEP_ACTION, failures)
+    reports.finish(SWEEP_ACTION, failures)
     return summary

@@ -1471,6 +1471,163 @@ class CommonTest(unittest.TestCase):
         )
 
 
+def denied(operation):
+    return ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, operation)
+
+
+class ReportsTest(unittest.TestCase):
+    """A scheduled run's failures: alerted once, reminded daily, never repeated by a retry; the
+    function's log group is the memory."""
+
+    NOW = datetime.datetime(2024, 8, 13, 4, 0, tzinfo=datetime.timezone.utc)
+    TOPIC = f"arn:aws:sns:{REGION_B}:{B}:rdsbk-{STACK}-alerts"
+
+    def reports(self, memory, topic=TOPIC):
+        env = dict(ENV, RDSBK_ALERT_TOPIC_ARN=topic)
+        self.published = []
+        alert = mock.patch.object(c, "alert", side_effect=lambda *a, **kw: (
+            self.published.append((a[2], a[3], kw)) or "m-%d" % len(self.published)))
+        reader = mock.patch.object(c, "alerted_since", side_effect=memory)
+        for patch in (alert, reader):
+            patch.start()
+            self.addCleanup(patch.stop)
+        return c.Reports(c.Settings(env), Context(), self.NOW, {"stack": STACK})
+
+    def test_a_failure_for_good_is_alerted_once_per_run_and_key(self):
+        reports = self.reports(lambda region, since: set())
+        with contextlib.redirect_stdout(io.StringIO()):
+            reports.failed("copy", SRC_ARN, COPY_ID, denied("CopyDBSnapshot"), database="prod-db")
+            # the same snapshot named by an ARN of another Region is the same problem
+            reports.failed("copy", SRC_ARN.replace(REGION_A, REGION_B), COPY_ID,
+                           denied("CopyDBSnapshot"), database="prod-db")
+            reports.finish("sweep", [])
+        self.assertEqual([(hop, source) for hop, source, _ in self.published],
+                         [("copy", SRC_ARN)])
+        self.assertEqual(self.published[0][2]["database"], "prod-db")
+        self.assertEqual(reports.counts, {"alerted": 1, "alerted_before": 1})
+
+    def test_what_was_alerted_within_a_day_is_not_alerted_again(self):
+        asked = []
+
+        def memory(region, since):
+            asked.append((region, since))
+            return {c.alert_key("copy", SRC_ARN)}
+
+        reports = self.reports(memory)
+        reports.failed("copy", SRC_ARN, COPY_ID, denied("CopyDBSnapshot"))
+        reports.failed("copy", CL_SRC_ARN, CL_COPY_ID, denied("CopyDBClusterSnapshot"))
+        self.assertEqual(asked, [(REGION_B, self.NOW - datetime.timedelta(days=1))],
+                         "the memory is read once per run, a day back")
+        self.assertEqual([source for _, source, _ in self.published], [CL_SRC_ARN])
+        reports.finish("sweep", [])
+
+    def test_transient_failures_are_left_to_lambdas_retries(self):
+        reports = self.reports(lambda region, since: self.fail("no memory needed"))
+        reports.failed("copy", SRC_ARN, COPY_ID, c.RetryableError("Throttling", "slow down"))
+        self.assertEqual(self.published, [])
+        with self.assertRaises(c.RunFailures) as raised:
+            reports.finish("sweep", [("list snapshot", "Throttling")])
+        self.assertEqual(raised.exception.failures,
+                         [("list snapshot", "Throttling"), (SRC_ARN, "Throttling")])
+
+    def test_an_unreadable_memory_alerts_nothing_and_raises(self):
+        def memory(region, since):
+            raise denied("FilterLogEvents")
+
+        reports = self.reports(memory)
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            reports.failed("copy", SRC_ARN, COPY_ID, denied("CopyDBSnapshot"))
+        self.assertEqual(self.published, [])
+        self.assertEqual(json.loads(out.getvalue())["step"], "read-memory")
+        with self.assertRaises(c.RunFailures):
+            reports.finish("sweep", [])
+
+    def test_without_a_topic_nothing_is_alerted(self):
+        reports = self.reports(lambda region, since: set(), topic="")
+        reports.failed("copy", SRC_ARN, COPY_ID, denied("CopyDBSnapshot"))
+        self.assertEqual(self.published, [])
+        with self.assertRaises(c.RunFailures):
+            reports.finish("sweep", [])
+
+    def test_the_memory_is_the_log_groups_published_alerts(self):
+        logs = boto3.client("logs", region_name=REGION_B, endpoint_url="http://127.0.0.1:9")
+        stub = Stubber(logs)
+        since = self.NOW - datetime.timedelta(days=1)
+        line = json.dumps({"action": "alert", "result": "published", "alert_key": "copy:x"})
+        stub.add_response("filter_log_events", {
+            "events": [{"message": line}, {"message": "START RequestId: 1"},
+                       {"message": json.dumps({"action": "alert", "result": "published"})}],
+            "nextToken": "t1"}, {
+            "logGroupName": f"/aws/lambda/rdsbk-{STACK}-copy",
+            "startTime": int(since.timestamp() * 1000), "filterPattern": c.ALERTS_FILTER})
+        stub.add_response("filter_log_events", {"events": [{"message": line.replace("x", "y")}]},
+                          {"logGroupName": f"/aws/lambda/rdsbk-{STACK}-copy",
+                           "startTime": int(since.timestamp() * 1000),
+                           "filterPattern": c.ALERTS_FILTER, "nextToken": "t1"})
+        stub.activate()
+        c._CLIENTS[("logs", REGION_B)] = logs
+        self.addCleanup(c._CLIENTS.pop, ("logs", REGION_B))
+        with mock.patch.dict(os.environ, {"AWS_LAMBDA_FUNCTION_NAME": f"rdsbk-{STACK}-copy"}):
+            self.assertEqual(c.alerted_since(REGION_B, since), {"copy:x", "copy:y"})
+        stub.assert_no_pending_responses()
+
+
+class BackupAgeTest(unittest.TestCase):
+    """alerts.max_age: a database whose newest backup copy is too old is reported for a week."""
+
+    NOW = datetime.datetime(2024, 8, 15, 4, 0, tzinfo=datetime.timezone.utc)
+
+    def copy(self, db, stamp, account=A, status="available", stack=STACK):
+        return (c.KIND_INSTANCE, {"DBSnapshotIdentifier": f"{db}-{stamp}-{account}",
+                                  "Status": status,
+                                  "TagList": [{"Key": c.TAG_STACK, "Value": stack}]})
+
+    def check(self, listed, max_age_s="93600"):
+        env = dict(ENV, RDSBK_ALERT_MAX_AGE_S=max_age_s,
+                   RDSBK_SHARED_GLOBS=f"{A}:snapshot:prod-db-*,{A}:snapshot:reporting-*")
+        reports = mock.Mock(extra={"stack": STACK})
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            too_old = backup_copy.check_age(c.Settings(env), listed, self.NOW, reports)
+        lines = [json.loads(line) for line in out.getvalue().splitlines()]
+        return too_old, [call.args[:2] for call in reports.failed.call_args_list], lines
+
+    def test_only_the_newest_copy_counts(self):
+        too_old, reported, lines = self.check([
+            self.copy("prod-db", "2024-08-13-03-10"),
+            self.copy("prod-db", "2024-08-14-03-10"),       # 25 hours: young enough
+            self.copy("reporting-eu", "2024-08-13-03-10"),  # 49 hours
+            self.copy("reporting-eu", "2024-08-14-03-10", status="failed"),
+        ])
+        self.assertEqual(too_old, 1)
+        self.assertEqual(reported, [("backup-age", f"{A}/reporting-eu")])
+        [line] = lines
+        self.assertEqual((line["action"], line["database"], line["error_code"]),
+                         ("backup-age", "reporting-eu", "BackupTooOld"))
+        self.assertIn("48 hours old", line["message"])
+
+    def test_a_copy_being_made_counts_as_new(self):
+        self.assertEqual(self.check([self.copy("prod-db", "2024-08-14-20-00", status="copying"),
+                                     self.copy("prod-db", "2024-08-10-03-10")])[:2], (0, []))
+
+    def test_what_the_stack_no_longer_takes_is_not_reported(self):
+        listed = [self.copy("old-db", "2024-08-10-03-10"),
+                  self.copy("prod-db", "2024-08-10-03-10", stack="other"),
+                  self.copy("prod-db", "2024-08-10-03-10", account=A2)]
+        self.assertEqual(self.check(listed)[:2], (0, []))
+
+    def test_after_a_week_of_reminders_it_goes_quiet(self):
+        too_old, reported, _ = self.check([self.copy("prod-db", "2024-08-06-03-10")])
+        self.assertEqual((too_old, reported), (1, []))
+
+    def test_no_max_age_no_check_and_a_bad_one_is_a_config_error(self):
+        env = dict(ENV)
+        self.assertEqual(backup_copy.check_age(c.Settings(env), [self.copy("prod-db", "x")],
+                                               self.NOW, None), 0)
+        for bad in ("0", "-5", "26h"):
+            with self.subTest(bad=bad), self.assertRaises(c.ConfigError):
+                c.Settings(dict(ENV, RDSBK_ALERT_MAX_AGE_S=bad))
+
+
 class PackagingTest(unittest.TestCase):
     def test_handler_modules_do_not_shadow_the_standard_library(self):
         # A handler called copy.py would replace the stdlib 'copy' module botocore imports.
