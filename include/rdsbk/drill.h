@@ -83,6 +83,33 @@ struct rdsbk_status_quota {
     char *error;      /* why it is unknown (the call was refused, or the reply lacks it), or NULL */
 };
 
+/* How far back status reads the failures the pipeline's functions logged. */
+#define RDSBK_STATUS_FAILURE_DAYS 7
+
+/* The newest failure the pipeline's functions logged for one hop of one database (or, without a
+ * database, one snapshot or listing) in the last RDSBK_STATUS_FAILURE_DAYS: the error lines
+ * ("result": "error") of their log groups. */
+struct rdsbk_status_failure {
+    char account[RDSBK_ACCOUNT_LEN + 1];        /* where it failed: the function's account */
+    char source_account[RDSBK_ACCOUNT_LEN + 1]; /* the database's (Account-A) */
+    char *region;                               /* the function's: Region-B */
+    char *hop;      /* copy, share, backup-copy, backup-age (the line's "action") */
+    char *database; /* as the line names it (an identifier or a copy's base), or NULL */
+    char *source;   /* what failed: the snapshot's ARN, or what else the line names */
+    char *error_code;
+    char *message;
+    time_t time;
+    int count;     /* error lines of this hop and database in the window */
+    bool resolved; /* a backup copy of the database became available after it */
+};
+
+/* A log group status could not read (the failures there are unknown). */
+struct rdsbk_status_unread {
+    char account[RDSBK_ACCOUNT_LEN + 1];
+    char *log_group;
+    char *error;
+};
+
 struct rdsbk_status_report {
     char *stack;
     char backup_account[RDSBK_ACCOUNT_LEN + 1];
@@ -94,6 +121,10 @@ struct rdsbk_status_report {
      * in the order AWS lists them (ManualSnapshots, ManualClusterSnapshots) */
     struct rdsbk_status_quota *quotas;
     size_t n_quotas;
+    struct rdsbk_status_failure *failures; /* newest first */
+    size_t n_failures;
+    struct rdsbk_status_unread *unread;
+    size_t n_unread;
 };
 
 /*
@@ -113,6 +144,9 @@ struct rdsbk_status_report {
  * account in Region-B and the backup account in Region-B. A DescribeAccountAttributes refused as
  * not allowed (RDSBK_EAUTH) leaves that place's quotas unknown (used and max -1, the reason in
  * `error`) instead of failing the report.
+ * Then the failures the functions logged (struct rdsbk_status_failure): FilterLogEvents on each
+ * function's log group (copy and share in each source account, backup-copy in the backup account,
+ * Region-B); a group that is missing holds none, one that cannot be read is listed in `unread`.
  * Returns 0 and *out (free with rdsbk_status_report_free) or the first AWS error (error set).
  */
 int rdsbk_status_collect(struct rdsbk_status_report **out, const struct rdsbk_topology *topo);

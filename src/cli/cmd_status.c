@@ -171,6 +171,64 @@ static void s_print_quotas(const struct rdsbk_status_report *r, bool color) {
         s_print_quota(&r->quotas[i], width, color);
 }
 
+/* ---- failures ----------------------------------------------------------------------------- */
+
+/* "2026-12-06 20:15" (UTC) */
+static void s_minute(char out[24], time_t t) {
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(out, 24, "%Y-%m-%d %H:%M", &tm);
+}
+
+/* The failures the functions logged, newest first, one line each; a failure followed by an
+ * available backup copy of its database is marked resolved. */
+static void s_print_failures(const struct rdsbk_status_report *r, bool color) {
+    size_t open = 0;
+
+    if (r->n_failures == 0) {
+        printf("\nNo failures logged by the pipeline's functions in the last %d days.\n",
+               RDSBK_STATUS_FAILURE_DAYS);
+        return;
+    }
+    printf("\nFailures logged by the pipeline's functions in the last %d days, newest first (the "
+           "last of each hop and database):\n",
+           RDSBK_STATUS_FAILURE_DAYS);
+    printf("%-16s  %-11s  %-12s  %-24s  %s\n", "TIME (UTC)", "HOP", "ACCOUNT", "DATABASE", "ERROR");
+    for (size_t i = 0; i < r->n_failures; i++) {
+        const struct rdsbk_status_failure *f = &r->failures[i];
+        const char *on = !color ? "" : f->resolved ? "\033[33m" : "\033[1;31m";
+        char when[24];
+        char times[24] = "";
+        char hop[32];
+        char db[96];
+        char code[96];
+        char message[600];
+
+        s_minute(when, f->time);
+        if (f->count > 1)
+            snprintf(times, sizeof(times), " (%d times)", f->count);
+        /* what a function logged is shown, never obeyed, by the terminal */
+        rdsbk_str_escape_terminal(hop, sizeof(hop), f->hop);
+        rdsbk_str_escape_terminal(db, sizeof(db), f->database ? f->database : "-");
+        rdsbk_str_escape_terminal(code, sizeof(code), f->error_code ? f->error_code : "?");
+        rdsbk_str_escape_terminal(message, sizeof(message), f->message);
+        printf("%s%-16s  %-11s  %-12s  %-24s  %s: %s%s%s%s\n", on, when, hop, f->account, db, code,
+               message, times, f->resolved ? " [resolved: a newer backup copy is available]" : "",
+               color ? "\033[0m" : "");
+        open += !f->resolved;
+    }
+    printf("%zu unresolved.\n", open);
+}
+
+/* A warning on standard error for every log group whose failures could not be read. */
+static void s_warn_unread(const struct rdsbk_status_report *r) {
+    for (size_t i = 0; i < r->n_unread; i++)
+        rdsbk_log_warn("the failures logged in %s of account %s could not be read: %s (needs "
+                       "logs:FilterLogEvents)",
+                       r->unread[i].log_group, r->unread[i].account, r->unread[i].error);
+}
+
 /* A warning on standard error for every quota used to RDSBK_STATUS_QUOTA_WARN_PERCENT or more. */
 static void s_warn_quotas(const struct rdsbk_status_report *r) {
     for (size_t i = 0; i < r->n_quotas; i++) {
@@ -266,10 +324,37 @@ static cJSON *s_snapshot_json(const struct rdsbk_status_snapshot *s, time_t now)
     return o;
 }
 
+/* {time, hop, account, region, source_account, database, source, error_code, message, count,
+ * resolved} */
+static cJSON *s_failure_json(const struct rdsbk_status_failure *f) {
+    cJSON *o = cJSON_CreateObject();
+    char when[32];
+    struct tm tm;
+
+    gmtime_r(&f->time, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cJSON_AddStringToObject(o, "time", when);
+    cJSON_AddStringToObject(o, "hop", f->hop);
+    cJSON_AddStringToObject(o, "account", f->account);
+    cJSON_AddStringToObject(o, "region", f->region);
+    cJSON_AddStringToObject(o, "source_account", f->source_account);
+    cJSON_AddItemToObject(o, "database",
+                          f->database ? cJSON_CreateString(f->database) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "source",
+                          f->source ? cJSON_CreateString(f->source) : cJSON_CreateNull());
+    cJSON_AddStringToObject(o, "error_code", f->error_code ? f->error_code : "");
+    cJSON_AddStringToObject(o, "message", f->message ? f->message : "");
+    cJSON_AddNumberToObject(o, "count", f->count);
+    cJSON_AddBoolToObject(o, "resolved", f->resolved);
+    return o;
+}
+
 static char *s_json(const struct rdsbk_status_report *r, long long max_age_s, bool ok) {
     cJSON *root = cJSON_CreateObject();
     cJSON *rows = cJSON_AddArrayToObject(root, "databases");
     cJSON *quotas;
+    cJSON *failures;
+    cJSON *unread;
     char *text;
 
     cJSON_AddStringToObject(root, "stack", r->stack);
@@ -306,6 +391,17 @@ static char *s_json(const struct rdsbk_status_report *r, long long max_age_s, bo
     quotas = cJSON_AddArrayToObject(root, "quotas");
     for (size_t i = 0; i < r->n_quotas; i++)
         cJSON_AddItemToArray(quotas, s_quota_json(&r->quotas[i]));
+    failures = cJSON_AddArrayToObject(root, "failures");
+    for (size_t i = 0; i < r->n_failures; i++)
+        cJSON_AddItemToArray(failures, s_failure_json(&r->failures[i]));
+    unread = cJSON_AddArrayToObject(root, "failures_unread");
+    for (size_t i = 0; i < r->n_unread; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "account", r->unread[i].account);
+        cJSON_AddStringToObject(o, "log_group", r->unread[i].log_group);
+        cJSON_AddStringToObject(o, "error", r->unread[i].error);
+        cJSON_AddItemToArray(unread, o);
+    }
     cJSON_AddBoolToObject(root, "ok", ok);
     text = cJSON_Print(root);
     cJSON_Delete(root);
@@ -344,7 +440,9 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     } else {
         s_print_table(report, o.max_age_s, args.color);
         s_print_quotas(report, args.color);
+        s_print_failures(report, args.color);
     }
+    s_warn_unread(report);
     s_warn_quotas(report);
     s_warn_unencrypted(report);
     s_warn_source_keys(report);
@@ -374,8 +472,13 @@ const struct rdsbk_cli_command rdsbk_cmd_status = {
     "show is reported as unknown, with the reason. A database whose newest backup copy is not\n"
     "encrypted (an unencrypted Aurora cluster's: AWS cannot encrypt its snapshots by copying\n"
     "them) gets a warning on standard error too.\n"
+    "Then the failures the pipeline's functions logged in the last 7 days (their error lines in\n"
+    "CloudWatch Logs: copy and share in each source account, backup-copy in the backup account,\n"
+    "Region-B), the newest of each hop and database with how often it happened, marked resolved\n"
+    "when a backup copy of that database became available after it.\n"
     "Only reads; needs rds:Describe* (rds:DescribeDBSnapshots, rds:DescribeDBClusterSnapshots,\n"
-    "rds:DescribeAccountAttributes) in every account.\n"
+    "rds:DescribeAccountAttributes) in every account, and logs:FilterLogEvents on the\n"
+    "functions' log groups.\n"
     "--max-age DURATION (s, m, h, d: 26h, 90m, 2d) exits 1 when any database's newest available\n"
     "backup copy is older than that or missing: a check for cron or CI monitoring.\n"
     "--json prints {stack, backup_account, backup_region, now, max_age_s, databases: [{\n"
@@ -383,7 +486,8 @@ const struct rdsbk_cli_command rdsbk_cmd_status = {
     "({id, status, created, age_s, encrypted} or null), lag_s, state, fresh,\n"
     "undeclared_source_key (a customer-managed key not in sources[].kms_keys, or null)}],\n"
     "quotas: [{account, region, name, used, max}] (unknown: used and max null, and an error),\n"
-    "ok}.",
+    "failures: [{time, hop, account, region, source_account, database, source, error_code,\n"
+    "message, count, resolved}], failures_unread: [{account, log_group, error}], ok}.",
     RDSBK_CLI_FILE | RDSBK_CLI_JSON | RDSBK_CLI_OUTPUT,
     s_options,
     0,

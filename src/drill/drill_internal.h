@@ -85,4 +85,13 @@ int rdsbk_drill_describe_snapshots(struct rdsbk_rds_snapshot **out, size_t *n_ou
 bool rdsbk_drill_newer(const struct rdsbk_rds_snapshot *cand,
                        const struct rdsbk_rds_snapshot *have);
 
+/* Adds to `r` (its rows made) the failures logged by the functions of the stack of `topo`, read
+ * with `clients`; see rdsbk_status_collect. Returns 0 or an error that is not about one log
+ * group (out of memory, a client that cannot be made). */
+int rdsbk_status_failures(struct rdsbk_status_report *r, const struct rdsbk_topology *topo,
+                          struct rdsbk_drill_clients *clients);
+
+/* Frees the failures and unread groups of `r` (not `r`). */
+void rdsbk_status_failures_free(struct rdsbk_status_report *r);
+
 #endif

@@ -62,6 +62,7 @@ void rdsbk_status_report_free(struct rdsbk_status_report *r) {
         free(r->quotas[i].region);
         free(r->quotas[i].error);
     }
+    rdsbk_status_failures_free(r);
     free(r->quotas);
     free(r->rows);
     free(r->stack);
@@ -444,6 +445,7 @@ int rdsbk_status_collect(struct rdsbk_status_report **out, const struct rdsbk_to
     for (size_t s = 0; s < topo->n_sources; s++)
         RDSBK_TRY(s_place_quotas(&run, topo->sources[s].account, false));
     RDSBK_TRY(s_place_quotas(&run, topo->backup.account, true));
+    RDSBK_TRY(rdsbk_status_failures(run.report, topo, &run.clients));
     *out = run.report;
     run.report = NULL;
 

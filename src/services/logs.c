@@ -70,6 +70,27 @@ cleanup:
     return rc;
 }
 
+int rdsbk_logs_filter_events(cJSON **events_out, struct rdsbk_client *client, const char *name,
+                             const char *filter_pattern, long long start_ms) {
+    struct rdsbk_service_ctx ctx;
+    cJSON *in = NULL;
+    int rc;
+
+    *events_out = NULL;
+    in = s_input("logGroupName", name, &rc);
+    RDSBK_CHECK_ALLOC(in);
+    RDSBK_TRY(rc);
+    RDSBK_TRY(rdsbk_json_add_opt_str(in, "filterPattern", filter_pattern));
+    RDSBK_TRY(rdsbk_json_add_num(in, "startTime", (double)start_ms));
+    RDSBK_TRY(rdsbk_client_service_ctx(&ctx, client, "logs"));
+    rc = rdsbk_svc_json_paginate(events_out, &ctx, S_PREFIX, "FilterLogEvents", in, "nextToken",
+                                 "nextToken", "events");
+
+cleanup:
+    cJSON_Delete(in);
+    return rc;
+}
+
 int rdsbk_logs_set_retention(struct rdsbk_client *client, const char *name, int days) {
     int rc;
     cJSON *in = s_input("logGroupName", name, &rc);

@@ -28,6 +28,13 @@ int rdsbk_logs_delete_log_group(struct rdsbk_client *client, const char *name);
  * creationTime) the caller deletes; RDSBK_ENOTFOUND when there is none. */
 int rdsbk_logs_describe_log_group(cJSON **group_out, struct rdsbk_client *client, const char *name);
 
+/* The log events of group `name` from `start_ms` (milliseconds since the epoch) on that match
+ * `filter_pattern` (CloudWatch Logs' syntax, e.g. `{ $.result = "error" }`), all pages:
+ * *events_out is a new array of FilterLogEvents' event objects (logStreamName, timestamp,
+ * message, ...). RDSBK_ENOTFOUND when the group does not exist. */
+int rdsbk_logs_filter_events(cJSON **events_out, struct rdsbk_client *client, const char *name,
+                             const char *filter_pattern, long long start_ms);
+
 /* PutRetentionPolicy (`days` one of the values AWS allows), or DeleteRetentionPolicy for 0:
  * the events never expire. */
 int rdsbk_logs_set_retention(struct rdsbk_client *client, const char *name, int days);
