@@ -119,6 +119,13 @@ MODEL_ADDITIONS = {
         },
     },
 }
+# Where the installed model has what AWS has since changed: these values replace the model's
+# (dicts are walked, anything else is replaced). FilterLogEvents takes logGroupName or
+# logGroupIdentifier; botocore 1.29's model still requires logGroupName, today's requires
+# neither (Logs checks that exactly one is given).
+MODEL_CHANGES = {
+    "logs": {"shapes": {"FilterLogEventsRequest": {"required": []}}},
+}
 MUTATING_PREFIXES = (
     "Create", "Put", "Update", "Delete", "Add", "Remove", "Tag", "Untag", "Schedule", "Cancel",
     "Attach", "Detach", "Modify", "Copy", "Restore", "Enable", "Disable", "Invoke", "Publish",
@@ -228,10 +235,11 @@ def service_model(name):
         if model is None:
             if _botocore_session is None:
                 _botocore_session = botocore.session.get_session()
-            additions = MODEL_ADDITIONS.get(name)
-            if additions:
+            additions, changes = MODEL_ADDITIONS.get(name), MODEL_CHANGES.get(name)
+            if additions or changes:
                 data = copy.deepcopy(_botocore_session.get_service_data(name))
-                _add_missing(data, copy.deepcopy(additions))
+                _add_missing(data, copy.deepcopy(additions or {}))
+                _replace(data, copy.deepcopy(changes or {}))
                 model = botocore.model.ServiceModel(data, service_name=name)
             else:
                 model = _botocore_session.get_service_model(name)
@@ -247,6 +255,15 @@ def _add_missing(data, additions):
             _add_missing(data[key], value)
         else:
             data.setdefault(key, value)
+
+
+def _replace(data, changes):
+    """Sets changes into data: dicts recursively, other values replaced."""
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            _replace(data[key], value)
+        else:
+            data[key] = value
 
 
 @functools.lru_cache(maxsize=None)

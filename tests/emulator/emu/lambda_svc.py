@@ -47,6 +47,7 @@ import zipfile
 from .core import AwsError
 from .events import arn_parts, err_text
 from .iam import role_context
+from .logs import lambda_stream_name
 
 PYTHON = "/usr/bin/python3"
 INIT_ALLOWANCE_S = 10   # interpreter start + module imports, not counted in Timeout
@@ -95,7 +96,7 @@ class _Context:
         self.memory_limit_in_mb = int(os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"])
         self.aws_request_id = request_id
         self.log_group_name = "/aws/lambda/" + self.function_name
-        self.log_stream_name = "emulator"
+        self.log_stream_name = os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]
         self._deadline = time.time() + _timeout
     def get_remaining_time_in_millis(self):
         return max(0, int((self._deadline - time.time()) * 1000))
@@ -153,7 +154,7 @@ ENV_CREDENTIALS_MARGIN_S = 60
 class _Env:
     """One execution environment: the subprocess, its pipes, its temporary directory."""
 
-    def __init__(self, key, proc, requests, results, mark, work, expires):
+    def __init__(self, key, proc, requests, results, mark, work, expires, log_stream):
         self.key = key
         self.proc = proc
         self.requests = requests      # fd: request lines to the environment
@@ -161,6 +162,7 @@ class _Env:
         self.mark = mark
         self.work = work
         self.expires = expires        # its credentials' expiry (auth clock)
+        self.log_stream = log_stream  # its CloudWatch Logs stream, as on Lambda
         self.pending = bytearray()    # log bytes written after the last mark
         self.invocations = 0
         self.last_used = time.time()
@@ -988,6 +990,7 @@ class LambdaService:
                                                  cfg["FunctionName"])
         work = tempfile.mkdtemp(prefix="env-", dir=self.code_root)
         mark = "\x1eEMU-END-%s\x1e" % uuid.uuid4().hex
+        log_stream = lambda_stream_name(self.emu.now())
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": work,
                "PYTHONPATH": code_dir, "PYTHONDONTWRITEBYTECODE": "1",
                "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
@@ -1004,6 +1007,7 @@ class LambdaService:
                     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(cfg["MemorySize"]),
                     "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
                     "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/" + cfg["FunctionName"],
+                    "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
                     "AWS_EXECUTION_ENV": "AWS_Lambda_" + cfg["Runtime"],
                     "LAMBDA_TASK_ROOT": code_dir, "_HANDLER": cfg["Handler"],
                     "_EMU_FUNCTION_ARN": cfg["FunctionArn"], "_EMU_TIMEOUT": str(cfg["Timeout"]),
@@ -1021,7 +1025,8 @@ class LambdaService:
         finally:
             os.close(req_r)
             os.close(res_w)
-        return _Env(self._env_key(snap), proc, req_w, res_r, mark.encode(), work, expires)
+        return _Env(self._env_key(snap), proc, req_w, res_r, mark.encode(), work, expires,
+                    log_stream)
 
     def _invoke_env(self, env, payload, request_id, timeout):
         """Send one invocation; -> (log bytes, result dict or None, how it ended: "result",
@@ -1106,6 +1111,8 @@ class LambdaService:
             if env is not None:
                 env.end()
         duration = (time.time() - start) * 1000.0
+        if log_body and not log_body.endswith("\n"):
+            log_body += "\n"   # output without a final newline is a log event of its own
         log = "START RequestId: %s Version: $LATEST\n%sEND RequestId: %s\nREPORT RequestId: " \
               "%s\tDuration: %.2f ms\tMemory Size: %d MB\n" % (
                   request_id, log_body, request_id, request_id, duration, cfg["MemorySize"])
@@ -1122,7 +1129,7 @@ class LambdaService:
                 if logs is not None:  # the function's output, one log event a line
                     rec["log_group"] = logs.lambda_output(
                         snap["account"], snap["region"], cfg["FunctionName"], cfg["Role"],
-                        log.count("\n"))
+                        log[:-1].split("\n"), None if env is None else env.log_stream)
         return rec
 
     # ------------------------------------------------------------------ tags

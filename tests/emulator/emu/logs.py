@@ -1,10 +1,11 @@
 """CloudWatch Logs for the emulator (awsJson1.1, Logs_20140328): log groups per account and
-Region, with retention and tags, and the log events Lambda writes into them (counted, not
-stored).
+Region, with retention and tags, the log events Lambda writes into them, and FilterLogEvents to
+read them back.
 
 Operations: CreateLogGroup, DeleteLogGroup, DescribeLogGroups, PutRetentionPolicy,
 DeleteRetentionPolicy, TagResource, UntagResource, ListTagsForResource (by the group's ARN
-without ":*"), and the deprecated TagLogGroup, UntagLogGroup, ListTagsLogGroup (by name).
+without ":*"), the deprecated TagLogGroup, UntagLogGroup, ListTagsLogGroup (by name), and
+FilterLogEvents.
 
 ARNs: a group's "arn" ends with ":*" (arn:aws:logs:R:A:log-group:NAME:*), as DescribeLogGroups
 gives it; "logGroupArn" does not. As the Logs documentation says, IAM is asked with the ":*"
@@ -12,26 +13,67 @@ form for every action but TagResource, UntagResource and ListTagsForResource, wh
 without; DescribeLogGroups is authorised on arn:aws:logs:R:A:log-group:*.
 
 Cross-service API (called by the Lambda runtime):
-    LogsService.lambda_output(account, region, function_name, role_arn, events) -> bool
-        An invocation's output, `events` log events, goes to /aws/lambda/<function name>: into
-        the group if it exists; else Lambda makes the group, as the function's execution role,
-        when that role may logs:CreateLogGroup on it; else the output is dropped (False).
-Events expire with the group's retention as AWS time passes (on_clock); the inventory shows the
-count left ("events"). Not emulated (refused): kmsKeyId, linked accounts; log streams, event
-contents, metric filters, subscriptions and the other operations of the model.
+    LogsService.lambda_output(account, region, function_name, role_arn, lines, stream=None)
+        -> bool
+        An invocation's output, `lines` (its log lines, no newlines: START, what the function
+        printed, END, REPORT), goes to /aws/lambda/<function name>, one log event a line, all
+        stamped with AWS time now (emu.now()) as timestamp and ingestionTime: into the group if
+        it exists; else Lambda makes the group, as the function's execution role, when that
+        role may logs:CreateLogGroup on it; else the output is dropped (False). `stream` is the
+        log stream, `YYYY/MM/DD/[$LATEST]<32 hex>` (lambda_stream_name): Lambda passes its
+        execution environment's, so an environment's invocations share a stream as on AWS;
+        None makes one for this invocation alone.
+    lambda_stream_name(now) -> a new stream name of that form for AWS time `now`.
+Events are kept per group in time order, each with its stream; they expire with the group's
+retention as AWS time passes (on_clock), and a group keeps its MAX_EVENTS (10,000) newest
+events only (an emulator limit, for bounded memory: AWS keeps everything until retention
+removes it). The inventory shows the count left ("events").
+
+FilterLogEvents: logGroupName or logGroupIdentifier (a name or the group's ARN without ":*";
+exactly one, else InvalidParameterException), logStreamNames or logStreamNamePrefix (not both),
+startTime and endTime (ms, both inclusive, as the API reference words them: events "before"
+startTime and "later than" endTime are not returned), filterPattern (the subset in
+logs_filter.py; anything else InvalidParameterException "Invalid filter pattern"), limit
+(1..10,000, default 10,000), nextToken (opaque: the position after the last event returned and
+a digest of the query, so pages do not shift as events expire and a token is refused with
+another query), unmask (needs logs:Unmask; the emulator masks nothing), interleaved (ignored,
+as AWS has since 2019). Events come in time order, then in the order they were written, a page
+holding at most `limit` events and at most 1 MB (messages plus 26 bytes each, as PutLogEvents
+counts); nextToken only when more match. Not answered: searchedLogStreams (deprecated).
+Authorised as logs:FilterLogEvents on the group's ":*" ARN. A missing group (or an ARN of
+another account or Region) is ResourceNotFoundException "The specified log group does not
+exist."; stream names that name no stream match nothing.
+
+Not emulated (refused): kmsKeyId, linked accounts; DescribeLogStreams, GetLogEvents,
+PutLogEvents, metric filters, subscriptions and the other operations of the model.
 """
 
 import base64
 import binascii
 import collections
+import hashlib
+import json
+import time
+import uuid
 
 from .core import AwsError
 from .events import arn_parts
+from .logs_filter import PatternError, compile_pattern
 
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                   2192, 2557, 2922, 3288, 3653)
 MAX_TAGS = 50
+MAX_EVENTS = 10000          # per group, the newest (an emulator limit)
+MAX_PAGE_BYTES = 1048576    # FilterLogEvents: messages + 26 bytes each per page
+EVENT_OVERHEAD = 26
+DEFAULT_FILTER_LIMIT = 10000
 _NOT_FOUND = "The specified log group does not exist."
+_BAD_TOKEN = "The specified nextToken is invalid."
+
+
+def lambda_stream_name(now):
+    """A new Lambda log stream name for AWS time `now`: YYYY/MM/DD/[$LATEST]<32 hex>."""
+    return "%s/[$LATEST]%s" % (time.strftime("%Y/%m/%d", time.gmtime(now)), uuid.uuid4().hex)
 
 
 def _invalid(message):
@@ -48,8 +90,10 @@ class LogsService:
     def reset(self):
         with self.emu.lock:
             # (account, region, name) -> {"name", "account", "region", "partition", "created",
-            #   "retention": days or None, "tags": {}, "events": deque of [time, count], "count"}
+            #   "retention": days or None, "tags": {},
+            #   "events": deque (MAX_EVENTS newest) of (time, seq, stream, message)}
             self.groups = {}
+            self.seq = 0   # every event's, rising: its order within a time, and paging
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
@@ -62,7 +106,7 @@ class LogsService:
     def _new_group(self, account, region, partition, name):
         group = {"name": name, "account": account, "region": region, "partition": partition,
                  "created": self.emu.now(), "retention": None, "tags": {},
-                 "events": collections.deque(), "count": 0}
+                 "events": collections.deque(maxlen=MAX_EVENTS)}
         self.groups[(account, region, name)] = group
         return group
 
@@ -106,7 +150,7 @@ class LogsService:
         edge = now - group["retention"] * 86400
         events = group["events"]
         while events and events[0][0] < edge:
-            group["count"] -= events.popleft()[1]
+            events.popleft()
 
     def _out(self, group):
         arn = self._arn(group["partition"], group["region"], group["account"], group["name"])
@@ -239,10 +283,89 @@ class LogsService:
         ctx.authorize("logs:ListTagsLogGroup", self._star_arn(ctx, name))
         return {"tags": dict(self._get(ctx, name)["tags"])}
 
+    # ------------------------------------------------------------------- events
+    def FilterLogEvents(self, ctx, params):
+        name, ident = params.get("logGroupName"), params.get("logGroupIdentifier")
+        if (name is None) == (ident is None):
+            raise _invalid("Exactly one of LogGroupName and LogGroupIdentifier must be passed: "
+                           "they are mutually exclusive.")
+        account, region = ctx.account, ctx.region
+        if ident is not None:
+            name = ident
+            if ident.startswith("arn:"):
+                p = arn_parts(ident)
+                if p is None or p["service"] != "logs" or \
+                        not p["resource"].startswith("log-group:"):
+                    raise _invalid("Invalid log group ARN: %s" % ident)
+                account, region = p["account"], p["region"]
+                name = p["resource"][len("log-group:"):]
+        star = self._arn(ctx.partition, region, account, name) + ":*"
+        ctx.authorize("logs:FilterLogEvents", star)
+        if params.get("unmask"):
+            ctx.authorize("logs:Unmask", star)
+        if (account, region) != (ctx.account, ctx.region):
+            raise AwsError("ResourceNotFoundException", _NOT_FOUND)
+        group = self._get(ctx, name)
+        streams, prefix = params.get("logStreamNames"), params.get("logStreamNamePrefix")
+        if streams is not None and prefix is not None:
+            raise _invalid("LogStreamNames and LogStreamNamePrefix are mutually exclusive. Only "
+                           "one of these parameters can be passed.")
+        try:
+            matches = compile_pattern(params.get("filterPattern"))
+        except PatternError:
+            raise _invalid("Invalid filter pattern")
+        start, end = params.get("startTime"), params.get("endTime")
+        query = hashlib.sha256(json.dumps(
+            [account, region, name, sorted(streams or []), prefix, start, end,
+             params.get("filterPattern") or ""]).encode()).hexdigest()[:16]
+        after = self._token_position(params.get("nextToken"), query)
+        limit = params.get("limit") or DEFAULT_FILTER_LIMIT
+        wanted = set(streams) if streams is not None else None
+        self._expire(group, self.emu.now())
+        page, size, more, last = [], 0, False, None
+        for t, seq, stream, message in group["events"]:
+            if after is not None and seq <= after:
+                continue
+            ms = int(t * 1000)
+            if (start is not None and ms < start or end is not None and ms > end or
+                    wanted is not None and stream not in wanted or
+                    prefix is not None and not stream.startswith(prefix) or
+                    not matches(message)):
+                continue
+            cost = len(message.encode("utf-8")) + EVENT_OVERHEAD
+            if len(page) >= limit or page and size + cost > MAX_PAGE_BYTES:
+                more = True
+                break
+            size += cost
+            last = seq
+            page.append({"logStreamName": stream, "timestamp": ms, "message": message,
+                         "ingestionTime": ms, "eventId": "%d%020d" % (ms, seq)})
+        out = {"events": page}
+        if more:
+            token = json.dumps([last, query]).encode()
+            out["nextToken"] = "1/" + base64.urlsafe_b64encode(token).decode()
+        return out
+
+    @staticmethod
+    def _token_position(token, query):
+        """The seq of the last event a FilterLogEvents page returned, from its nextToken."""
+        if token is None:
+            return None
+        try:
+            if not token.startswith("1/"):
+                raise ValueError(token)
+            seq, digest = json.loads(base64.b64decode(token[2:], altchars=b"-_",
+                                                      validate=True).decode("utf-8"))
+            if not isinstance(seq, int) or isinstance(seq, bool) or digest != query:
+                raise ValueError(token)
+        except (binascii.Error, ValueError, TypeError):
+            raise _invalid(_BAD_TOKEN)
+        return seq
+
     # ------------------------------------------------------------------ lambda
-    def lambda_output(self, account, region, function_name, role_arn, events):
-        """Record an invocation's `events` log events in /aws/lambda/<function_name>; see the
-        module docstring. True when recorded."""
+    def lambda_output(self, account, region, function_name, role_arn, lines, stream=None):
+        """Record an invocation's log `lines` in /aws/lambda/<function_name>, in `stream` (a new
+        one when None); see the module docstring. True when recorded."""
         name = "/aws/lambda/" + function_name
         with self.emu.lock:
             group = self.groups.get((account, region, name))
@@ -257,8 +380,12 @@ class LogsService:
                     return False
                 group = self._new_group(account, region, partition, name)
             now = self.emu.now()
-            group["events"].append([now, events])
-            group["count"] += events
+            if stream is None:
+                stream = lambda_stream_name(now)
+            events = group["events"]
+            for line in lines:
+                self.seq += 1
+                events.append((now, self.seq, stream, line))
             self._expire(group, now)
             return True
 
@@ -278,5 +405,5 @@ class LogsService:
                             "id": name, "arn": self._arn(group["partition"], region, account,
                                                          name),
                             "retention": group["retention"], "tags": dict(group["tags"]),
-                            "events": group["count"]})
+                            "events": len(group["events"])})
         return out
