@@ -251,9 +251,15 @@ class LambdaLogsTest(_Base):
         self.h.control("POST", "/_emu/lambda-config", {"settle_s": 0.05})
         self.lam = self.h.client("lambda", ACCOUNT_A, R)
 
-    def function(self, name, *statements, managed=None, code=HANDLER):
+    def function(self, name, *statements, managed=None, code=HANDLER, writes=True):
+        """A function run by a role of its own with `statements`, and (`writes`) the right to
+        write its log group's streams, as every function needs."""
         role = self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=LAMBDA_TRUST)[
             "Role"]["Arn"]
+        if writes:
+            statements += ({"Effect": "Allow", "Action": ["logs:CreateLogStream",
+                                                          "logs:PutLogEvents"],
+                            "Resource": group_arn("/aws/lambda/" + name) + ":*"},)
         if statements:
             self.iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=doc(*statements))
         if managed:
@@ -286,6 +292,11 @@ class LambdaLogsTest(_Base):
         self.assertEqual(self.events("quiet"), 4)
         self.invoke("quiet")
         self.assertEqual(self.events("quiet"), 8)
+        # a role that may not write to its group's streams: the output is lost, group or not
+        self.function("mute", writes=False)
+        self.logs.create_log_group(logGroupName="/aws/lambda/mute")
+        self.invoke("mute")
+        self.assertEqual(self.events("mute"), 0)
         # allowed logs:CreateLogGroup on it, the function's role makes the group
         self.function("loud", {"Effect": "Allow", "Action": "logs:CreateLogGroup",
                                "Resource": group_arn("/aws/lambda/loud") + ":*"})
@@ -376,9 +387,14 @@ class FilterLogEventsTest(_Base):
         super().setUp()
         self.service = self.h.emu.services["logs"]
         self.logs.create_log_group(logGroupName=self.GROUP)
+        self.role = self.iam.create_role(RoleName="fn", AssumeRolePolicyDocument=LAMBDA_TRUST)[
+            "Role"]["Arn"]
+        self.iam.put_role_policy(RoleName="fn", PolicyName="p", PolicyDocument=doc(
+            {"Effect": "Allow", "Action": "logs:PutLogEvents",
+             "Resource": group_arn(self.GROUP) + ":*"}))
 
     def write(self, lines, stream=None):
-        self.assertTrue(self.service.lambda_output(ACCOUNT_A, R, "fn", None, lines, stream))
+        self.assertTrue(self.service.lambda_output(ACCOUNT_A, R, "fn", self.role, lines, stream))
 
     def messages(self, client=None, **kw):
         kw.setdefault("logGroupName", self.GROUP)

@@ -10,8 +10,13 @@ limit of 20 cross-Region copies in flight, all reach Account-B, none copied twic
 is reported (a copy refused for the limit is left to the copy sweep). A working policy removed
 from a function's role, in a source account or in the backup account: the next snapshot does not
 arrive, one message on the backup account's alert topic names the database and the hop; apply
-repairs the role and the sweeps deliver the missed snapshot with no further action.
+repairs the role and the sweeps deliver the missed snapshot with no further action; `status`
+shows the failure, then shows it resolved. A failure the sweeps meet again every half hour is
+alerted once, and once more a day later; a database whose newest backup copy passes
+alerts.max_age is alerted once.
 """
+
+import json
 
 import os
 import sys
@@ -23,6 +28,7 @@ import test_engine as E  # noqa: E402
 from test_engine import A, B, RA, RB  # noqa: E402
 
 SWEEP_PERIOD = 30 * 60
+HOUR = 3600
 
 
 class PipelineCase(E.EngineCase):
@@ -175,6 +181,10 @@ class AlertTest(PipelineCase):
         self.repair_and_deliver(sid)
         self.assertEqual(len(self.alerts()), 1, "reported once")
 
+    def status_failures(self):
+        proc = self.run_tool("status", "--json")
+        return json.loads(proc.stdout)["failures"]
+
     def test_backup_copy_role_without_its_policy(self):
         self.apply_with_alerts()
         E.H.client("iam", account=B, region="us-east-1").delete_role_policy(
@@ -184,8 +194,71 @@ class AlertTest(PipelineCase):
         self.assertEqual(self.backups(), {}, "the snapshot does not arrive")
         [message] = self.alerts()
         self.assert_alert(message, "backup-copy", B)
+        [failure] = [f for f in self.status_failures() if f["hop"] == "backup-copy"]
+        self.assertEqual((failure["account"], failure["source_account"], failure["database"],
+                          failure["resolved"]), (B, A, "orders-db", False))
+        self.assertIn("AccessDenied", failure["error_code"])
+        self.assertIn(sid[len("rds:"):], failure["source"])
+        text = self.run_tool("status").stdout
+        self.assertIn("backup-copy", text)
+        self.assertIn("1 unresolved.", text)
         self.repair_and_deliver(sid)
         self.assertEqual(len(self.alerts()), 1, "reported once")
+        self.assertTrue(all(f["resolved"] for f in self.status_failures()
+                            if f["database"] == "orders-db"), self.status_failures())
+
+    def test_a_failure_the_sweeps_meet_again_is_alerted_once_a_day(self):
+        """CopyDBSnapshot denied in the backup account (the listing still works): the event path
+        alerts, the sweeps meet the same failure every half hour and stay quiet, a day later one
+        reminder; status counts the failures."""
+        self.apply_with_alerts()
+        iam_b = E.H.client("iam", account=B, region="us-east-1")
+        iam_b.put_role_policy(RoleName="rdsbk-t1-backup-copy", PolicyName="deny-copy",
+                              PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                                  {"Effect": "Deny", "Action": "rds:CopyDBSnapshot",
+                                   "Resource": "*"}]}))
+        sid = self.snapshot("db_instance", "orders-db")
+        self.idle()
+        self.assertEqual(len(self.alerts()), 1)
+        self.sweep_periods(3)
+        self.assertEqual(len(self.alerts()), 1, "the sweeps remember the alert")
+        E.H.advance(24 * HOUR, max_fires_per_rule=1)
+        self.idle()
+        reminders = self.alerts()[1:]
+        self.assertEqual(len(reminders), 1, "one reminder a day later")
+        self.assert_alert(reminders[0], "backup-copy", B)
+        self.sweep_periods(2)
+        self.assertEqual(len(self.alerts()), 2)
+        [failure] = [f for f in self.status_failures() if f["hop"] == "backup-copy"]
+        self.assertGreaterEqual(failure["count"], 5, failure)
+        self.assertFalse(failure["resolved"])
+        iam_b.delete_role_policy(RoleName="rdsbk-t1-backup-copy", PolicyName="deny-copy")
+        self.sweep_periods(1)
+        self.assertEqual(self.backups().get("%s-%s" % (sid[len("rds:"):], A)), "available")
+        self.assertEqual(len(self.alerts()), 2)
+
+    def test_a_database_without_a_new_backup_for_max_age_is_alerted_once(self):
+        self.apply_with_alerts()
+        self.snapshot("db_instance", "orders-db")
+        self.idle()
+        self.sweep_periods(1)
+        self.assertEqual(self.alerts(), [])
+        E.H.advance(25 * HOUR, max_fires_per_rule=1)
+        self.idle()
+        self.assertEqual(self.alerts(), [], "25 hours is within max_age")
+        self.sweep_periods(3)
+        [message] = self.alerts()
+        self.assertEqual(message["subject"], "rdsbk t1: backup-age failed for orders-db")
+        for word in ("orders-db", A, "BackupTooOld", "26 hours"):
+            self.assertIn(word, message["message"])
+        self.sweep_periods(2)
+        self.assertEqual(len(self.alerts()), 1, "not again at every sweep")
+        self.snapshot("db_instance", "orders-db")
+        self.idle()
+        self.sweep_periods(1)
+        [failure] = [f for f in self.status_failures() if f["hop"] == "backup-age"]
+        self.assertTrue(failure["resolved"], failure)
+        self.assertEqual(len(self.alerts()), 1)
 
 
 if __name__ == "__main__":

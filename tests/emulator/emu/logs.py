@@ -19,7 +19,9 @@ Cross-service API (called by the Lambda runtime):
         printed, END, REPORT), goes to /aws/lambda/<function name>, one log event a line, all
         stamped with AWS time now (emu.now()) as timestamp and ingestionTime: into the group if
         it exists; else Lambda makes the group, as the function's execution role, when that
-        role may logs:CreateLogGroup on it; else the output is dropped (False). `stream` is the
+        role may logs:CreateLogGroup on it; else the output is dropped (False), as it is when
+        the role may not logs:PutLogEvents on the stream (arn:...:log-group:NAME:log-stream:
+        STREAM; the group's ARN with ":*" covers every stream). `stream` is the
         log stream, `YYYY/MM/DD/[$LATEST]<32 hex>` (lambda_stream_name): Lambda passes its
         execution environment's, so an environment's invocations share a stream as on AWS;
         None makes one for this invocation alone.
@@ -369,19 +371,26 @@ class LogsService:
         name = "/aws/lambda/" + function_name
         with self.emu.lock:
             group = self.groups.get((account, region, name))
-            if group is None:
-                p = arn_parts(role_arn) or {}
-                partition = p.get("partition", "aws")
-                star = self._arn(partition, region, account, name) + ":*"
-                context = {"aws:PrincipalArn": role_arn, "aws:PrincipalAccount": p.get("account"),
-                           "aws:RequestedRegion": region, "aws:PrincipalType": "AssumedRole"}
-                if not role_arn or not self.emu.services["iam"].is_allowed(
-                        p.get("account"), role_arn, "logs:CreateLogGroup", star, context):
-                    return False
-                group = self._new_group(account, region, partition, name)
+            p = arn_parts(role_arn) or {}
+            partition = p.get("partition", "aws")
+            star = self._arn(partition, region, account, name) + ":*"
+            context = {"aws:PrincipalArn": role_arn, "aws:PrincipalAccount": p.get("account"),
+                       "aws:RequestedRegion": region, "aws:PrincipalType": "AssumedRole"}
+
+            def may(action, resource):
+                return bool(role_arn) and self.emu.services["iam"].is_allowed(
+                    p.get("account"), role_arn, action, resource, context)
+
             now = self.emu.now()
             if stream is None:
                 stream = lambda_stream_name(now)
+            if group is None:
+                if not may("logs:CreateLogGroup", star):
+                    return False
+                group = self._new_group(account, region, partition, name)
+            # Lambda writes as the execution role: without PutLogEvents the output is lost
+            if not may("logs:PutLogEvents", star[:-1] + "log-stream:" + stream):
+                return False
             events = group["events"]
             for line in lines:
                 self.seq += 1
