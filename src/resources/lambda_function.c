@@ -1,13 +1,14 @@
 /*
  * lambda_function {name, package, code_sha256, runtime, handler, role_arn, timeout, memory_size,
- * environment, tags} (+ "arn" when read; "package" cannot be read back and is absent). The id is
- * the function name.
+ * environment, dead_letter_arn, tags} (+ "arn" when read; "package" cannot be read back and is
+ * absent). The id is the function name.
  *
  * Lambda settles asynchronously: a new function is Pending before Active, and every change runs
  * with LastUpdateStatus InProgress, during which further changes answer
  * ResourceConflictException. Every create and change here waits for it to settle. A role created
- * moments ago is refused ("cannot be assumed by Lambda") until IAM has propagated it: that refusal
- * is retried for up to three minutes.
+ * moments ago is refused ("cannot be assumed by Lambda") until IAM has propagated it, and so is a
+ * dead-letter queue the role's new policy lets it send to ("does not have permissions to call
+ * SendMessage"): those refusals are retried for up to three minutes.
  */
 #include "resources_internal.h"
 
@@ -24,6 +25,7 @@
 #define S_SETTLE_MS 300000L        /* State / LastUpdateStatus settling */
 #define S_CONFLICT_RETRY_MS 60000L /* an update of someone else still running */
 #define S_ROLE_NOT_READY "cannot be assumed by Lambda"
+#define S_ROLE_MAY_NOT_SEND "does not have permissions to call"
 
 static const struct rdsbk_res_tagging s_tagging = {
     S_TYPE, rdsbk_lambda_list_tags, rdsbk_lambda_untag_resource, rdsbk_lambda_tag_resource};
@@ -38,14 +40,16 @@ static const struct rdsbk_res_attr s_attrs[] = {
     {"timeout", "Configuration.Timeout", RDSBK_RES_INT, 3},
     {"memory_size", "Configuration.MemorySize", RDSBK_RES_INT, 128},
     {"environment", "Configuration.Environment.Variables", RDSBK_RES_OBJECT, 0},
+    {"dead_letter_arn", "Configuration.DeadLetterConfig.TargetArn", RDSBK_RES_OPT_STR, 0},
     {"tags", "Tags", RDSBK_RES_OBJECT, 0},
     {"arn", "Configuration.FunctionArn", RDSBK_RES_STR, 0},
     {NULL, NULL, RDSBK_RES_STR, 0},
 };
 
 /* What UpdateFunctionConfiguration sets. */
-static const char *const s_config_keys[] = {"runtime",     "handler",     "role_arn", "timeout",
-                                            "memory_size", "environment", NULL};
+static const char *const s_config_keys[] = {"runtime",         "handler",     "role_arn",
+                                            "timeout",         "memory_size", "environment",
+                                            "dead_letter_arn", NULL};
 
 /* Whether a function configuration shows the function settled: 0 when it is, 1 while State is
  * Pending or LastUpdateStatus InProgress, an error when either is Failed. */
@@ -155,14 +159,19 @@ static int s_config_input(struct rdsbk_lambda_function_input *in, struct rdsbk_t
     in->environment = *env;
     in->n_environment = *n_env;
     in->send_environment = true;
+    in->dead_letter_arn = rdsbk_json_str(desired, "dead_letter_arn");
+    in->send_dead_letter = true;
 
 cleanup:
     return rc;
 }
 
+/* Whether Lambda refused the role as IAM has not propagated it (or the policy letting it send to
+ * the dead-letter queue) yet. */
 static bool s_role_not_ready(int rc) {
     return rc == RDSBK_EINVALID &&
-           rdsbk_res_aws_error_is("InvalidParameterValueException", S_ROLE_NOT_READY);
+           (rdsbk_res_aws_error_is("InvalidParameterValueException", S_ROLE_NOT_READY) ||
+            rdsbk_res_aws_error_is("InvalidParameterValueException", S_ROLE_MAY_NOT_SEND));
 }
 
 /* The function as written: the desired attributes but the package, which no read reports. */
@@ -189,9 +198,9 @@ static int s_create_function(cJSON **created_out, struct rdsbk_client *client,
         rc = rdsbk_lambda_create_function(created_out, client, in);
         if (!s_role_not_ready(rc) ||
             !rdsbk_res_backoff_wait(&b,
-                                    "lambda:CreateFunction %s: the role %s cannot be assumed by "
-                                    "Lambda yet (IAM propagation)",
-                                    in->name, in->role))
+                                    "lambda:CreateFunction %s: the role %s is not ready yet "
+                                    "(IAM propagation): %s",
+                                    in->name, in->role, rdsbk_error_last()->message))
             break;
     }
     return rc;
@@ -218,6 +227,7 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     in.tags = tags;
     in.n_tags = n_tags;
     in.send_environment = false;
+    in.send_dead_letter = false;
     RDSBK_TRY(s_create_function(&created, client, &in));
     rdsbk_log_verbose("created Lambda function %s; waiting for it to become Active", in.name);
     RDSBK_TRY(s_wait_settled(client, in.name, created));

@@ -101,13 +101,30 @@ static int s_function_json(cJSON **out, struct rdsbk_client *client, const char 
     return s_send(out, client, &r, rc);
 }
 
-/* The function's configuration: the table, then {"Environment": {"Variables": {...}}} when there
- * are variables or they are to be sent even empty. */
+/* {"DeadLetterConfig": {"TargetArn": arn}} when there is one or it is to be sent anyway (""
+ * removes it). */
+static int s_dead_letter(cJSON *body, const struct rdsbk_lambda_function_input *in) {
+    cJSON *dlq;
+
+    if (!in->dead_letter_arn && !in->send_dead_letter)
+        return 0;
+    dlq = cJSON_CreateObject();
+    if (!dlq ||
+        rdsbk_json_add_str(dlq, "TargetArn", in->dead_letter_arn ? in->dead_letter_arn : "")) {
+        cJSON_Delete(dlq);
+        return rdsbk_error_oom();
+    }
+    return rdsbk_json_add(body, "DeadLetterConfig", dlq);
+}
+
+/* The function's configuration: the table, the dead-letter queue, then {"Environment":
+ * {"Variables": {...}}} when there are variables or they are to be sent even empty. */
 static int s_configuration(cJSON *body, const struct rdsbk_lambda_function_input *in) {
     cJSON *env = NULL;
     int rc;
 
     RDSBK_TRY(rdsbk_json_add_fields(body, s_configuration_input, in));
+    RDSBK_TRY(s_dead_letter(body, in));
     if (!in->n_environment && !in->send_environment)
         goto cleanup;
     env = cJSON_CreateObject();

@@ -32,7 +32,9 @@ struct rdsbk_lambda_function_input {
     size_t zip_len;
     const struct rdsbk_tag *environment; /* Environment.Variables; NULL with n 0: not sent */
     size_t n_environment;
-    bool send_environment; /* UpdateFunctionConfiguration: send Environment even when empty */
+    bool send_environment;       /* UpdateFunctionConfiguration: send Environment even when empty */
+    const char *dead_letter_arn; /* DeadLetterConfig.TargetArn (an SQS queue or SNS topic) */
+    bool send_dead_letter; /* UpdateFunctionConfiguration: send it even when NULL ("": none) */
     const struct rdsbk_tag *tags; /* CreateFunction only */
     size_t n_tags;
 };
