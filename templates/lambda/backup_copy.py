@@ -128,6 +128,7 @@ def prune(context, now):
     rds = c.client("rds", settings.target_region)
     failures = []
     reports = c.Reports(settings, context, now, extra)
+    gave_up = c.drain_dead_letters(reports, ACTION, SWEEP_ACTION)
     listed = c.list_manual_pairs(rds, extra, failures, PRUNE_ACTION)
     if failures:  # without the list of backup copies, nothing is known to be missing
         counts = {}
@@ -136,6 +137,7 @@ def prune(context, now):
         counts = reconcile(rds, settings, retention, now, context, extra, failures, existing,
                            reports)
         counts["too_old"] = check_age(settings, listed, now, reports)
+    counts["gave_up"] = gave_up
     if retention is None:
         counts["prune"] = "no retention configured"
     else:

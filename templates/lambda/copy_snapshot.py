@@ -171,6 +171,7 @@ def sweep(context, now):
         found.extend(_system_snapshots(settings, source_region, extra, failures))
     counts = {"copied": 0, "exists": 0, "waiting": 0, "in_flight": in_flight}
     reports = c.Reports(settings, context, now, extra)
+    counts["gave_up"] = c.drain_dead_letters(reports, ACTION, SWEEP_ACTION)
     room = max(0, c.MAX_CROSS_REGION_COPIES - in_flight)
     for _group, _stamp, (kind, arn, db) in c.worth_copying(found, retention, now):
         named = settings.region_named(arn.region, kind, db)

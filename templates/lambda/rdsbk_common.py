@@ -86,6 +86,8 @@ class Settings:
         self.region_named_patterns = _region_patterns(env.get("RDSBK_REGION_NAMED", ""))
         # the SNS topic a hop that fails for good reports to (alert)
         self.alert_topic_arn = env.get("RDSBK_ALERT_TOPIC_ARN", "").strip()
+        # the function's dead-letter queue: the invocations Lambda gave up on (drain_dead_letters)
+        self.failure_queue = env.get("RDSBK_FAILURE_QUEUE", "").strip()
         # a database whose newest backup copy is older than this is reported (backup-copy)
         self.alert_max_age = _seconds(env, "RDSBK_ALERT_MAX_AGE_S")
         # "<account>:<snapshot|cluster-snapshot>:<glob>,...": the copies the backup account takes
@@ -487,20 +489,24 @@ class Reports:
         return self._alerted
 
     def failed(self, hop, source, target, exc, **fields):
-        """One failure at `hop` (the error line was logged by whoever caught it)."""
+        """One failure at `hop` (the error line was logged by whoever caught it). Returns whether
+        it is reported (now or before)."""
         code = error_code(exc) or type(exc).__name__
         memory = self._memory() if is_reportable(exc) and self.settings.alert_topic_arn else False
         key = alert_key(hop, source)
         if memory is False:
             self.unreported.append((source, code))
-        elif key in memory:
+            return False
+        if key in memory:
             self.counts["alerted_before"] += 1
-        elif alert(self.settings, self.context, hop, source, target, exc,
-                   **dict(self.extra, **fields)) is None:
+            return True
+        if alert(self.settings, self.context, hop, source, target, exc,
+                 **dict(self.extra, **fields)) is None:
             self.unreported.append((source, code))
-        else:
-            memory.add(key)
-            self.counts["alerted"] += 1
+            return False
+        memory.add(key)
+        self.counts["alerted"] += 1
+        return True
 
     def finish(self, what, listing_failures):
         """Raises RunFailures for what was not reported, and for `listing_failures`."""
@@ -517,6 +523,86 @@ def fail(action, source, target, exc, **fields):
     if retryable and not isinstance(exc, RetryableError):
         raise RetryableError(code, error_message(exc)) from exc
     raise exc
+
+
+# ---- invocations Lambda gave up on ------------------------------------------------------------
+#
+# An asynchronous invocation that failed three times (Lambda's two retries spent) goes, as its
+# event with RequestID, ErrorCode and ErrorMessage message attributes, to the function's
+# dead-letter queue (RDSBK_FAILURE_QUEUE, in its own account and Region). Each scheduled run of the
+# function first reports what is there, one alert a message (c.Reports: an invocation of a
+# snapshot already reported is not alerted again), and deletes what it reported. The sweep that
+# follows makes up for the lost work itself.
+
+# Messages taken from the queue per run at most; the next run takes the rest.
+DEAD_LETTER_LIMIT = 50
+
+
+class GaveUp(Exception):
+    """An invocation Lambda gave up on, as its dead-letter message tells."""
+
+    code = "InvocationGivenUp"
+
+    def __init__(self, request, error):
+        self.message = (f"Lambda gave up on invocation {request or '(unknown)'} after its "
+                        f"retries: {error or 'no error message'}")
+        super().__init__(self.message)
+
+
+def _attribute(message, name):
+    return ((message.get("MessageAttributes") or {}).get(name) or {}).get("StringValue")
+
+
+def dead_letter_subject(body, hop, sweep_hop):
+    """(hop, what failed, database or None) of a dead-letter message's body, the event of the
+    invocation: a scheduled event is a sweep's (the rule's ARN), any other names its snapshot."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return hop, "an event that is not JSON", None
+    if scheduled_time(event) is not None:
+        resources = event.get("resources") or ["a scheduled run"]
+        return sweep_hop, str(resources[0]), None
+    detail, _detail_type, _source, _account = event_detail(event)
+    source = str(detail.get("SourceArn") or detail.get("SourceIdentifier") or "an event")
+    arn = parse_arn(source)
+    name = arn.resource_id if arn else ""
+    database = automated_db_identifier(name) or (copy_identity(name, False) or [None])[0]
+    return hop, source, database
+
+
+def drain_dead_letters(reports, hop, sweep_hop):
+    """Reports (`reports`, Reports) and deletes the messages of the function's dead-letter queue,
+    at most DEAD_LETTER_LIMIT; one that could not be reported stays for the next run. Returns
+    how many were reported."""
+    settings = reports.settings
+    if not settings.failure_queue:
+        return 0
+    sqs = client("sqs", settings.target_region)
+    try:
+        url = sqs.get_queue_url(QueueName=settings.failure_queue)["QueueUrl"]
+    except ClientError as exc:
+        log_error("dead-letter", settings.failure_queue, None, exc, **reports.extra)
+        reports.unreported.append((settings.failure_queue, error_code(exc)))
+        return 0
+    reported = 0
+    while reported < DEAD_LETTER_LIMIT:
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"],
+            VisibilityTimeout=120, WaitTimeSeconds=0).get("Messages") or []
+        if not messages:
+            break
+        for message in messages:
+            what, source, database = dead_letter_subject(message.get("Body") or "", hop,
+                                                         sweep_hop)
+            exc = GaveUp(_attribute(message, "RequestID"), _attribute(message, "ErrorMessage"))
+            log_error(what, source, None, exc, database=database, step="dead-letter",
+                      **reports.extra)
+            if not reports.failed(what, source, None, exc, database=database):
+                return reported
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            reported += 1
+    return reported
 
 
 # Clients are created once per container and reused across invocations. Tests put stubbed clients

@@ -288,6 +288,7 @@ def sweep(context, now=None):
     counts = {"shared": 0, "already_shared": 0, "not_ready": 0, "other_stacks": 0, "remaining": 0}
     failures = []
     reports = c.Reports(settings, context, now, extra)
+    counts["gave_up"] = c.drain_dead_letters(reports, ACTION, SWEEP_ACTION)
 
     candidates = []
     for kind in (c.KIND_INSTANCE, c.KIND_CLUSTER):

@@ -1475,9 +1475,8 @@ def denied(operation):
     return ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, operation)
 
 
-class ReportsTest(unittest.TestCase):
-    """A scheduled run's failures: alerted once, reminded daily, never repeated by a retry; the
-    function's log group is the memory."""
+class ReportsCase(unittest.TestCase):
+    """c.Reports with its memory (alerted_since) and its alerts (alert) replaced."""
 
     NOW = datetime.datetime(2024, 8, 13, 4, 0, tzinfo=datetime.timezone.utc)
     TOPIC = f"arn:aws:sns:{REGION_B}:{B}:rdsbk-{STACK}-alerts"
@@ -1492,6 +1491,11 @@ class ReportsTest(unittest.TestCase):
             patch.start()
             self.addCleanup(patch.stop)
         return c.Reports(c.Settings(env), Context(), self.NOW, {"stack": STACK})
+
+
+class ReportsTest(ReportsCase):
+    """A scheduled run's failures: alerted once, reminded daily, never repeated by a retry; the
+    function's log group is the memory."""
 
     def test_a_failure_for_good_is_alerted_once_per_run_and_key(self):
         reports = self.reports(lambda region, since: set())
@@ -1570,6 +1574,78 @@ class ReportsTest(unittest.TestCase):
         with mock.patch.dict(os.environ, {"AWS_LAMBDA_FUNCTION_NAME": f"rdsbk-{STACK}-copy"}):
             self.assertEqual(c.alerted_since(REGION_B, since), {"copy:x", "copy:y"})
         stub.assert_no_pending_responses()
+
+
+class DeadLetterTest(ReportsCase):
+    """The invocations Lambda gave up on: each message of the function's dead-letter queue is
+    reported once, then deleted; one that could not be reported stays."""
+
+    QUEUE_URL = f"https://sqs.{REGION_B}.amazonaws.com/{A}/rdsbk-{STACK}-copy-failed"
+
+    def sqs_stub(self):
+        sqs = boto3.client("sqs", region_name=REGION_B, endpoint_url="http://127.0.0.1:9")
+        stub = Stubber(sqs)
+        c._CLIENTS[("sqs", REGION_B)] = sqs
+        self.addCleanup(c._CLIENTS.pop, ("sqs", REGION_B))
+        stub.add_response("get_queue_url", {"QueueUrl": self.QUEUE_URL},
+                          {"QueueName": f"rdsbk-{STACK}-copy-failed"})
+        return stub
+
+    def message(self, n, body):
+        return {"MessageId": f"m{n}", "ReceiptHandle": f"r{n}", "Body": json.dumps(body),
+                "MessageAttributes": {
+                    "RequestID": {"DataType": "String", "StringValue": f"req-{n}"},
+                    "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+                    "ErrorMessage": {"DataType": "String", "StringValue": "Task timed out"}}}
+
+    def receive(self, stub, messages):
+        stub.add_response("receive_message", {"Messages": messages} if messages else {}, {
+            "QueueUrl": self.QUEUE_URL, "MaxNumberOfMessages": 10,
+            "MessageAttributeNames": ["All"], "VisibilityTimeout": 120, "WaitTimeSeconds": 0})
+
+    def test_each_message_is_reported_then_deleted(self):
+        reports = self.reports(lambda region, since: set())
+        reports.settings.failure_queue = f"rdsbk-{STACK}-copy-failed"
+        stub = self.sqs_stub()
+        scheduled = {"source": "aws.events", "detail-type": "Scheduled Event",
+                     "time": "2024-08-13T03:30:00Z",
+                     "resources": [f"arn:aws:events:{REGION_B}:{A}:rule/rdsbk-{STACK}-copy-sweep"]}
+        self.receive(stub, [self.message(1, rds_event("RDS-EVENT-0091", SRC_ARN, SNAP_ID)),
+                            self.message(2, scheduled)])
+        for n in (1, 2):
+            stub.add_response("delete_message", {},
+                              {"QueueUrl": self.QUEUE_URL, "ReceiptHandle": f"r{n}"})
+        self.receive(stub, [])
+        stub.activate()
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            self.assertEqual(c.drain_dead_letters(reports, "copy", "copy-sweep"), 2)
+        stub.assert_no_pending_responses()
+        self.assertEqual([(hop, source, kw.get("database")) for hop, source, kw in self.published],
+                         [("copy", SRC_ARN, "prod-db"), ("copy-sweep", scheduled["resources"][0],
+                                                         None)])
+        lines = [json.loads(line) for line in out.getvalue().splitlines()]
+        self.assertEqual([(r["action"], r["step"], r["error_code"]) for r in lines],
+                         [("copy", "dead-letter", "InvocationGivenUp"),
+                          ("copy-sweep", "dead-letter", "InvocationGivenUp")])
+        self.assertIn("req-1", lines[0]["message"])
+        self.assertIn("Task timed out", lines[0]["message"])
+        reports.finish("sweep", [])
+
+    def test_a_message_that_could_not_be_reported_stays(self):
+        reports = self.reports(lambda region, since: set(), topic="")
+        reports.settings.failure_queue = f"rdsbk-{STACK}-copy-failed"
+        stub = self.sqs_stub()
+        self.receive(stub, [self.message(1, rds_event("RDS-EVENT-0091", SRC_ARN, SNAP_ID))])
+        stub.activate()
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.assertEqual(c.drain_dead_letters(reports, "copy", "copy-sweep"), 0)
+        stub.assert_no_pending_responses()  # no delete_message
+        with self.assertRaises(c.RunFailures):
+            reports.finish("sweep", [])
+
+    def test_no_queue_no_calls(self):
+        reports = self.reports(lambda region, since: set())
+        self.assertEqual(c.drain_dead_letters(reports, "copy", "copy-sweep"), 0)
 
 
 class BackupAgeTest(unittest.TestCase):
