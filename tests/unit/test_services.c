@@ -580,14 +580,10 @@ static void test_lambda(void **state) {
     cJSON_Delete(body);
 
     /* The role race: InvalidParameterValueException keeps its message. */
-    fx->fake.replies[fx->fake.n_replies].status = 400;
-    fx->fake.replies[fx->fake.n_replies].content_type = "application/json";
-    fx->fake.replies[fx->fake.n_replies].body =
-        "{\"Type\":\"User\",\"message\":\"The role defined for the function cannot be assumed "
-        "by Lambda.\"}";
-    fx->fake.replies[fx->fake.n_replies].header_name = "X-Amzn-ErrorType";
-    fx->fake.replies[fx->fake.n_replies].header_value = "InvalidParameterValueException";
-    fx->fake.n_replies++;
+    fake_push_header(&fx->fake, 400, "application/json",
+                     "{\"Type\":\"User\",\"message\":\"The role defined for the function cannot "
+                     "be assumed by Lambda.\"}",
+                     "X-Amzn-ErrorType", "InvalidParameterValueException");
     assert_int_equal(rdsbk_lambda_create_function(NULL, fx->client, &in), RDSBK_EINVALID);
     s_contains(rdsbk_error_last()->message, "cannot be assumed by Lambda");
 
@@ -603,13 +599,9 @@ static void test_lambda(void **state) {
     s_contains(s_body(fx, 2), "\"SourceArn\":\"arn:aws:events:eu-west-1:1:rule/r\"");
     s_lacks(s_body(fx, 2), "SourceAccount");
 
-    fx->fake.replies[fx->fake.n_replies].status = 404;
-    fx->fake.replies[fx->fake.n_replies].content_type = "application/json";
-    fx->fake.replies[fx->fake.n_replies].body = "{\"Message\":\"The resource you requested does "
-                                                "not exist.\"}";
-    fx->fake.replies[fx->fake.n_replies].header_name = "X-Amzn-ErrorType";
-    fx->fake.replies[fx->fake.n_replies].header_value = "ResourceNotFoundException";
-    fx->fake.n_replies++;
+    fake_push_header(&fx->fake, 404, "application/json",
+                     "{\"Message\":\"The resource you requested does not exist.\"}",
+                     "X-Amzn-ErrorType", "ResourceNotFoundException");
     assert_int_equal(rdsbk_lambda_get_policy(&policy, fx->client, "rdsbk-s-copy"), RDSBK_ENOTFOUND);
     assert_null(policy);
 
@@ -627,12 +619,8 @@ static void test_lambda(void **state) {
     assert_string_equal(fake_header(&fx->fake.requests[5], "X-Amz-Invocation-Type"), "Event");
     assert_string_equal(s_body(fx, 5), "{}");
     rdsbk_lambda_invoke_result_clean_up(&res);
-    fx->fake.replies[fx->fake.n_replies].status = 200;
-    fx->fake.replies[fx->fake.n_replies].content_type = "application/json";
-    fx->fake.replies[fx->fake.n_replies].body = "{\"errorMessage\":\"boom\"";
-    fx->fake.replies[fx->fake.n_replies].header_name = "X-Amz-Function-Error";
-    fx->fake.replies[fx->fake.n_replies].header_value = "Unhandled";
-    fx->fake.n_replies++;
+    fake_push_header(&fx->fake, 200, "application/json", "{\"errorMessage\":\"boom\"",
+                     "X-Amz-Function-Error", "Unhandled");
     assert_int_equal(rdsbk_lambda_invoke(&res, fx->client, "f", NULL, NULL, 0), 0);
     assert_string_equal(res.function_error, "Unhandled");
     /* Returned as is, even when it is not valid JSON. */
