@@ -39,6 +39,8 @@ static int s_setup(void **state) {
                                         "AWS_ENDPOINT_URL_LAMBDA",
                                         "AWS_ENDPOINT_URL_RDS",
                                         "AWS_ENDPOINT_URL_SNS",
+                                        "AWS_ENDPOINT_URL_S3",
+                                        "AWS_S3_FORCE_PATH_STYLE",
                                         "AWS_ROLE_ARN",
                                         "AWS_WEB_IDENTITY_TOKEN_FILE"};
 
@@ -1000,7 +1002,10 @@ static void test_client_endpoints(void **state) {
     /* IAM is global: signed for us-east-1 whatever the client's Region. */
     assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "iam"), 0);
     assert_string_equal(ctx.signing.region, "us-east-1");
-    assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "s3"), RDSBK_EINVALID);
+    assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "s3"), 0);
+    assert_string_equal(ctx.endpoint, "http://127.0.0.1:4566");
+    assert_string_equal(ctx.signing.service, "s3");
+    assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "sqs"), RDSBK_EINVALID);
 
     /* Another Region keeps the overrides. */
     assert_int_equal(rdsbk_client_new_for_region(&other, c, "us-west-2"), 0);
@@ -1020,6 +1025,9 @@ static void test_client_endpoints(void **state) {
     assert_string_equal(ctx.signing.service, "sns");
     assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "iam"), 0);
     assert_string_equal(ctx.endpoint, "https://iam.amazonaws.com");
+    assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "s3"), 0);
+    assert_string_equal(ctx.endpoint, "https://s3.eu-west-2.amazonaws.com");
+    assert_string_equal(ctx.signing.region, "eu-west-2");
     rdsbk_client_free(c);
 
     /* A bad endpoint URL or no Region is refused at creation. */
