@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 /*
- * Error replies of the three protocols, normalised.
+ * Error replies of the four protocols, normalised.
  */
 
 /* All strings owned by the struct (NULL when absent); rdsbk_aws_error_clean_up frees them. */
@@ -24,7 +24,7 @@ struct rdsbk_aws_error {
  *   - header X-Amzn-ErrorType (same stripping), preferred over the body for restJson1;
  *   - XML: <ErrorResponse><Error><Code>/<Message></Error><RequestId> (awsQuery) and
  *     <Response><Errors><Error><Code>/<Message></Error></Errors><RequestID> (EC2 style), and a
- *     bare <Error><Code>.
+ *     bare <Error><Code>/<Message>/<RequestId> (restXml: S3).
  * Request id from the x-amzn-RequestId or x-amz-request-id header, else the body.
  * When no code is found, `code` is derived from the status ("HTTP 503").
  * Returns 0 (out filled; clean up) or RDSBK_ENOMEM (out holds nothing).
@@ -38,9 +38,11 @@ void rdsbk_aws_error_clean_up(struct rdsbk_aws_error *err);
  * the SDKs' standard retry mode. */
 bool rdsbk_aws_error_is_retryable(long status, const char *code);
 
-/* The same for a given service (our names: "sts", "iam", "kms", "events", "lambda", "rds"):
- * EventBridge's LimitExceededException is a resource quota, not a rate limit, and is not retried.
- * (IAM's quota error is "LimitExceeded", which no list contains.) rdsbk_aws_send uses this. */
+/* The same for a given service (our names: "sts", "iam", "kms", "events", "lambda", "rds", "s3",
+ * ...): EventBridge's LimitExceededException is a resource quota, not a rate limit, and is not
+ * retried (IAM's quota error is "LimitExceeded", which no list contains); S3's 409
+ * ConditionalRequestConflict (two conditional writes racing) is retried. rdsbk_aws_send uses
+ * this. */
 bool rdsbk_aws_error_is_retryable_for(const char *service, long status, const char *code);
 
 /* True when `code` is a throttling code (subset of the retryable ones). */
@@ -51,12 +53,13 @@ bool rdsbk_aws_error_is_throttling(const char *code);
  *   throttling codes                         -> RDSBK_ETHROTTLED
  *   *NotFound*, NoSuch*, 404                 -> RDSBK_ENOTFOUND
  *   *AlreadyExists*, EntityAlreadyExists, ResourceConflictException, ConflictException,
- *   ResourceInUseException, 409             -> RDSBK_ECONFLICT
+ *   ResourceInUseException, PreconditionFailed (S3's conditional writes), 409, 412
+ *                                            -> RDSBK_ECONFLICT
  *   AccessDenied*, UnrecognizedClient, InvalidClientTokenId, SignatureDoesNotMatch,
  *   ExpiredToken*, InvalidSignatureException, IncompleteSignature, MissingAuthenticationToken,
  *   AuthFailure, UnauthorizedOperation, 401, 403                -> RDSBK_EAUTH
- *   Validation*, InvalidParameter*, MalformedPolicyDocument*, InvalidInput, other 4xx
- *                                            -> RDSBK_EINVALID
+ *   Validation*, InvalidParameter*, MalformedPolicyDocument*, InvalidInput, PermanentRedirect
+ *   (S3: the bucket is in another Region), other 4xx -> RDSBK_EINVALID
  *   anything else (5xx ...)                  -> RDSBK_ERROR
  */
 int rdsbk_aws_error_to_code(long status, const char *code);

@@ -15,12 +15,14 @@
 #include "rdsbk/sigv4.h"
 
 /*
- * The three AWS wire protocols the services use, over rdsbk_aws_send (sign, send, retry, parse
+ * The four AWS wire protocols the services use, over rdsbk_aws_send (sign, send, retry, parse
  * AWS errors):
  *
- *   awsQuery   (IAM, STS, RDS, SNS) form POST "Action=X&Version=Y&...", XML reply
- *   awsJson1.1 (KMS, EventBridge)   POST / with X-Amz-Target, JSON in and out
- *   restJson1  (Lambda)             method + path labels + query + headers, JSON body
+ *   awsQuery   (IAM, STS, RDS, SNS)   form POST "Action=X&Version=Y&...", XML reply
+ *   awsJson1.1 (KMS, EventBridge, Logs) POST / with X-Amz-Target, JSON in and out
+ *   restJson1  (Lambda)               method + path labels + query + headers, JSON body
+ *   restXml    (S3)                   the same request with a raw body; bytes or XML replies,
+ *                                     S3's <Error> documents (none for HEAD: named by status)
  *
  * A service module builds a request with the builder of its protocol and sends it through a
  * `struct rdsbk_service_ctx` (where and how to call one service). Errors come back as
@@ -363,9 +365,10 @@ int rdsbk_json_tags_parse(struct rdsbk_tag **out, size_t *n_out, const cJSON *js
  * when absent or empty. Returns 0 or RDSBK_ENOMEM. */
 int rdsbk_json_next_token(char **out, const cJSON *reply, const char *field);
 
-/* ---- restJson1 ---- */
+/* ---- restJson1 and restXml ---- */
 
-/* A REST request under construction. Caller-owned: rdsbk_rest_init / rdsbk_rest_clean_up. */
+/* A REST request under construction. Caller-owned: rdsbk_rest_init (restJson1) or
+ * rdsbk_rest_xml_init (restXml) / rdsbk_rest_clean_up. */
 struct rdsbk_rest {
     char *method;
     char *operation;
@@ -375,15 +378,22 @@ struct rdsbk_rest {
     size_t n_headers;
     struct rdsbk_buf body;
     char *content_type;
-    bool raw_reply; /* set by the caller: keep the reply body as bytes, never parse it (Invoke) */
+    bool raw_reply; /* set by the caller: keep the reply body as bytes, never parse it (Invoke,
+                       GetObject) */
+    bool xml;       /* restXml (rdsbk_rest_xml_init): XML replies, S3's errors */
 };
 
+/* Start a request (zeroing `r`): restJson1, or restXml. Return 0 or RDSBK_ENOMEM (`r` then holds
+ * nothing). */
 int rdsbk_rest_init(struct rdsbk_rest *r, const char *method, const char *operation);
+int rdsbk_rest_xml_init(struct rdsbk_rest *r, const char *method, const char *operation);
 void rdsbk_rest_clean_up(struct rdsbk_rest *r);
 
 /* Appends a literal path piece (already valid, e.g. "/2015-03-31/functions/"). */
 int rdsbk_rest_path(struct rdsbk_rest *r, const char *literal);
-/* Appends a path label, URI-encoded ('/' encoded too unless `greedy`). */
+/* Appends a path label, URI-encoded ('/' encoded too unless `greedy`; a greedy label's "." and
+ * ".." segments as %2E, so that no URL normalisation on the way, libcurl's included, drops or
+ * applies them: S3 keys are any bytes). */
 int rdsbk_rest_label(struct rdsbk_rest *r, const char *value, bool greedy);
 /* Adds "name=value" to the query string (both encoded); a NULL value adds nothing. */
 int rdsbk_rest_query(struct rdsbk_rest *r, const char *name, const char *value);
@@ -394,12 +404,14 @@ int rdsbk_rest_json(struct rdsbk_rest *r, const cJSON *body);
 /* Sets a raw body with its content type. */
 int rdsbk_rest_body(struct rdsbk_rest *r, const void *data, size_t len, const char *content_type);
 
-/* The reply: the HTTP status, the raw response (headers and body) and, when the body is JSON, the
- * parsed object (NULL otherwise). Free with rdsbk_rest_reply_clean_up. */
+/* The reply: the HTTP status, the raw response (headers and body) and, unless raw_reply, the
+ * parsed body: restJson1 the object (NULL for none), restXml the document (NULL for no body).
+ * Free with rdsbk_rest_reply_clean_up. */
 struct rdsbk_rest_reply {
     long status;
     struct rdsbk_http_response resp;
     cJSON *json;
+    xmlDocPtr xml;
 };
 
 void rdsbk_rest_reply_clean_up(struct rdsbk_rest_reply *reply);
@@ -407,7 +419,9 @@ void rdsbk_rest_reply_clean_up(struct rdsbk_rest_reply *reply);
 /* The value of the reply header `name` (case-insensitive), or NULL. Borrowed. */
 const char *rdsbk_rest_reply_header(const struct rdsbk_rest_reply *reply, const char *name);
 
-/* Sends the request. Returns 0 on a 2xx reply; a negative code with the error set otherwise. */
+/* Sends the request. Returns 0 on a 2xx reply; a negative code with the error set otherwise, and
+ * then reply->resp holds the error reply when there was one (its status, headers and body; json
+ * and xml are NULL). `reply` is the caller's to clean up whatever the outcome. */
 int rdsbk_rest_send(struct rdsbk_rest_reply *reply, const struct rdsbk_service_ctx *ctx,
                     const struct rdsbk_rest *r);
 

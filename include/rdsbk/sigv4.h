@@ -7,10 +7,15 @@
 #include <time.h>
 
 /*
- * AWS Signature Version 4, header form, with the rules of every service but S3: the canonical URI
- * is the URL's path normalised (no "." or ".." segments, no empty segments) and percent-encoded
- * again, so a path that the request already holds encoded ("%20") is signed encoded twice
- * ("%2520"); the payload is hashed and the hash is not sent (no x-amz-content-sha256).
+ * AWS Signature Version 4, header form. Every service but S3: the canonical URI is the URL's path
+ * normalised (no "." or ".." segments, no empty segments) and percent-encoded again, so a path
+ * that the request already holds encoded ("%20") is signed encoded twice ("%2520"); the payload
+ * is hashed and the hash is not sent (no x-amz-content-sha256).
+ *
+ * S3 (service "s3", botocore's S3SigV4Auth): the canonical URI is the path exactly as the URL
+ * holds it (already encoded once, never normalised: "a//b/../c" is signed as such), and the hex
+ * SHA-256 of the body is sent as X-Amz-Content-SHA256, signed, and is the payload line. The hash
+ * is always computed: never UNSIGNED-PAYLOAD.
  *
  * Headers never signed (a proxy or libcurl may change them): User-Agent, Expect, X-Amzn-Trace-Id,
  * Authorization. Every other header of the request is signed.
@@ -20,7 +25,8 @@
  * Signs `req` in place for `service`/`region` at time `now`: removes any previous Authorization,
  * X-Amz-Date and X-Amz-Security-Token (so a retry can sign the same request again), adds Host
  * when absent (the URL's host, with the port unless it is the scheme's default), X-Amz-Date,
- * X-Amz-Security-Token when creds->session_token is set (signed), and Authorization. Returns 0,
+ * X-Amz-Security-Token when creds->session_token is set (signed), for "s3" X-Amz-Content-SHA256
+ * (replacing any the request had), and Authorization. Returns 0,
  * RDSBK_EAUTH (no access key or secret), RDSBK_EINVALID (unparsable URL, no Region or service) or
  * RDSBK_ENOMEM, with the error set. The derived
  * signing key is wiped before returning.
@@ -38,6 +44,11 @@ int rdsbk_sigv4_sign(struct rdsbk_http_request *req, const struct rdsbk_credenti
  * SignedHeaders list ("host;x-amz-date") to `signed_headers_out`. */
 int rdsbk_sigv4_canonical_request(struct rdsbk_buf *out, struct rdsbk_buf *signed_headers_out,
                                   const struct rdsbk_http_request *req);
+
+/* The same with S3's rules: the URI as the URL holds it ("/" when it has none), and the payload
+ * line the request's X-Amz-Content-SHA256 (the body's hash when it has none). */
+int rdsbk_sigv4_canonical_request_s3(struct rdsbk_buf *out, struct rdsbk_buf *signed_headers_out,
+                                     const struct rdsbk_http_request *req);
 
 /* "AWS4-HMAC-SHA256\n<amz_date>\n<scope>\n<hex sha256 of canonical_request>". `scope` is
  * "<date8>/<region>/<service>/aws4_request". */

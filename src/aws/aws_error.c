@@ -1,4 +1,4 @@
-/* Error replies of the three protocols, normalised, and what they mean to us; see aws_error.h. */
+/* Error replies of the four protocols, normalised, and what they mean to us; see aws_error.h. */
 #include "rdsbk/aws_error.h"
 
 #include "rdsbk/error.h"
@@ -56,6 +56,11 @@ bool rdsbk_aws_error_is_retryable(long status, const char *code) {
 }
 
 bool rdsbk_aws_error_is_retryable_for(const char *service, long status, const char *code) {
+    /* S3's 409 ConditionalRequestConflict: another conditional write to the key was in flight;
+     * the S3 guide's "Conditional requests" asks to retry it (the SDKs' lists do not hold it). */
+    if (service && strcmp(service, "s3") == 0 && code &&
+        strcmp(code, "ConditionalRequestConflict") == 0)
+        return true;
     /* EventBridge's LimitExceededException is a resource quota (rules, targets): waiting does
      * not lift it (its model: "attempted to create resource beyond the allowed service quota"). */
     if (service && strcmp(service, "events") == 0 && code &&
@@ -89,10 +94,11 @@ int rdsbk_aws_error_to_code(long status, const char *code) {
         "AlreadyExistsException",
         "ConcurrentModificationException",
         "ResourceAlreadyExistsException",
+        "PreconditionFailed", /* S3's conditional write (412): another write came first */
     };
     static const char *const invalid[] = {
         "InvalidInput",  "MissingParameter",     "MissingAction",
-        "InvalidAction", "MalformedQueryString",
+        "InvalidAction", "MalformedQueryString", "PermanentRedirect", /* S3: another Region */
     };
 
     if (rdsbk_aws_error_is_throttling(code))
@@ -112,7 +118,7 @@ int rdsbk_aws_error_to_code(long status, const char *code) {
         return RDSBK_EAUTH;
     if (status == 404)
         return RDSBK_ENOTFOUND;
-    if (status == 409)
+    if (status == 409 || status == 412)
         return RDSBK_ECONFLICT;
     if (status >= 400 && status < 500)
         return RDSBK_EINVALID;

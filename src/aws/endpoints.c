@@ -6,9 +6,12 @@
 #include "rdsbk/endpoints.h"
 
 #include "aws/url.h"
+#include "rdsbk/buf.h"
 #include "rdsbk/config.h"
 #include "rdsbk/error.h"
 #include "rdsbk/str.h"
+
+#include <curl/curl.h>
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -31,6 +34,7 @@ static const struct s_service {
     {"rds", "RDS", offsetof(struct rdsbk_endpoints, rds)},
     {"logs", "CLOUDWATCH_LOGS", offsetof(struct rdsbk_endpoints, logs)},
     {"sns", "SNS", offsetof(struct rdsbk_endpoints, sns)},
+    {"s3", "S3", offsetof(struct rdsbk_endpoints, s3)},
 };
 
 #define S_N_SERVICES (sizeof(s_services) / sizeof(s_services[0]))
@@ -108,6 +112,21 @@ static bool s_valid_region(const char *region) {
     return n <= 32;
 }
 
+/* libcurl 7.85.0 and later resolve every <name>.localhost to loopback themselves, never asking
+ * a resolver (curl PR #9296, as RFC 6761 6.3 asks); "localhost" alone since 7.78.0. */
+#define S_CURL_LOCALHOST_NAMES 0x075500
+
+/* "localhost", or "<name>.localhost" when libcurl keeps such names on loopback. */
+static bool s_is_localhost_name(const char *host, size_t len) {
+    static const char suffix[] = ".localhost";
+    const size_t n = sizeof(suffix) - 1;
+
+    if (len == 9 && strncasecmp(host, "localhost", 9) == 0)
+        return true;
+    return len > n && strncasecmp(host + len - n, suffix, n) == 0 &&
+           curl_version_info(CURLVERSION_NOW)->version_num >= S_CURL_LOCALHOST_NAMES;
+}
+
 static bool s_is_loopback(const struct rdsbk_url_parts *u) {
     unsigned long octet = 0;
     int dots = 0;
@@ -115,7 +134,7 @@ static bool s_is_loopback(const struct rdsbk_url_parts *u) {
 
     if (u->host_ipv6)
         return u->host_len == 3 && memcmp(u->host, "::1", 3) == 0;
-    if (u->host_len == 9 && strncasecmp(u->host, "localhost", 9) == 0)
+    if (s_is_localhost_name(u->host, u->host_len))
         return true;
     /* 127.0.0.0/8, four decimal octets */
     if (u->host_len < 4 || memcmp(u->host, "127.", 4) != 0)
@@ -174,7 +193,7 @@ int rdsbk_endpoint_check_url(const char *url) {
     if (!https && !s_is_loopback(&u))
         return rdsbk_error_set(RDSBK_EINVALID,
                                "endpoint %s: plain http:// is allowed only to a loopback host "
-                               "(127.0.0.0/8, ::1, localhost); use https://",
+                               "(127.0.0.0/8, ::1, localhost, *.localhost); use https://",
                                url);
     return 0;
 }
@@ -267,5 +286,80 @@ int rdsbk_endpoint_resolve(char **url_out, const char **signing_region_out,
         rc = rdsbk_strfmt(url_out, "https://%s.%s.%s", service, region, partition->dns_suffix);
     if (rc == 0)
         *signing_region_out = iam ? partition->iam_region : region;
+    return rc;
+}
+
+/* ---- S3 addressing ---- */
+
+/* AWS_S3_FORCE_PATH_STYLE "true" (any case) or "1". */
+static bool s_force_path_style(void) {
+    const char *v = getenv("AWS_S3_FORCE_PATH_STYLE");
+
+    return v && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0);
+}
+
+/* An IPv4 address written as four dotted numbers (IPv6 hosts are flagged by the parser). */
+static bool s_is_ipv4(const char *host, size_t len) {
+    int dots = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        if (host[i] == '.')
+            dots++;
+        else if (!isdigit((unsigned char)host[i]))
+            return false;
+    }
+    return dots == 3;
+}
+
+/* A bucket name virtual hosting can carry: one DNS label of 3 to 63 lower-case letters, digits
+ * and hyphens, a letter or digit at each end. No dots: a TLS wildcard certificate
+ * (*.s3.<region>.amazonaws.com) covers one label, and botocore's check_dns_name refuses them. */
+static bool s_virtual_hostable(const char *bucket) {
+    size_t n = strlen(bucket);
+
+    if (n < 3 || n > 63 || bucket[0] == '-' || bucket[n - 1] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!islower((unsigned char)bucket[i]) && !isdigit((unsigned char)bucket[i]) &&
+            bucket[i] != '-')
+            return false;
+    return true;
+}
+
+/* <scheme>://<bucket>.<host>[:<port>]<path> */
+static int s_virtual_url(char **url_out, const struct rdsbk_url_parts *u, const char *bucket) {
+    struct rdsbk_buf url = RDSBK_BUF_INIT;
+    int rc;
+
+    RDSBK_TRY(rdsbk_buf_printf(&url, "%.*s://%s.%.*s", (int)u->scheme_len, u->scheme, bucket,
+                               (int)u->host_len, u->host));
+    if (u->port >= 0)
+        RDSBK_TRY(rdsbk_buf_printf(&url, ":%ld", u->port));
+    RDSBK_TRY(rdsbk_buf_add(&url, u->path, u->path_len));
+    *url_out = rdsbk_buf_detach(&url);
+    RDSBK_CHECK_ALLOC(*url_out);
+
+cleanup:
+    rdsbk_buf_clean_up(&url);
+    return rc;
+}
+
+int rdsbk_endpoint_s3_bucket(char **url_out, bool *path_style_out, const char *endpoint,
+                             const char *bucket) {
+    struct rdsbk_url_parts u;
+    int rc;
+
+    *url_out = NULL;
+    *path_style_out = true;
+    RDSBK_TRY(rdsbk_url_split(&u, endpoint));
+    if (s_force_path_style() || u.host_ipv6 || s_is_ipv4(u.host, u.host_len) ||
+        !s_virtual_hostable(bucket)) {
+        rc = rdsbk_strdup_into(url_out, endpoint);
+        goto cleanup;
+    }
+    *path_style_out = false;
+    rc = s_virtual_url(url_out, &u, bucket);
+
+cleanup:
     return rc;
 }

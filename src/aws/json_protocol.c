@@ -41,14 +41,13 @@ cleanup:
 
 int rdsbk_protocol_json_reply(cJSON **out, const struct rdsbk_buf *body, const char *service,
                               const char *operation) {
-    const char *text = rdsbk_buf_cstr(body);
-    size_t len = rdsbk_buf_len(body);
-    size_t skip = strspn(text, " \t\r\n");
+    size_t len;
+    const char *text = rdsbk_protocol_reply_text(&len, body);
 
     *out = NULL;
-    if (skip == len)
+    if (len == 0)
         return 0;
-    *out = cJSON_ParseWithLength(text + skip, len - skip);
+    *out = cJSON_ParseWithLength(text, len);
     if (cJSON_IsNull(*out)) {
         cJSON_Delete(*out);
         *out = NULL;

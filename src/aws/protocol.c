@@ -1,6 +1,7 @@
 /*
- * What the three protocols share: percent- and base64 encoding, AWS timestamps, the mapping of
- * "not found" and "already exists" codes, and sending through the service context.
+ * What the protocols share: percent- and base64 encoding, AWS timestamps, the mapping of
+ * "not found" and "already exists" codes, reply bodies' text, and sending through the service
+ * context.
  */
 #include "rdsbk/protocol.h"
 #include "protocol_internal.h"
@@ -287,6 +288,14 @@ int rdsbk_protocol_map_error(int rc) {
         rdsbk_error_restore(&err);
     }
     return mapped;
+}
+
+const char *rdsbk_protocol_reply_text(size_t *len_out, const struct rdsbk_buf *body) {
+    const char *text = rdsbk_buf_cstr(body);
+    size_t skip = strspn(text, " \t\r\n");
+
+    *len_out = rdsbk_buf_len(body) - skip;
+    return text + skip;
 }
 
 /* One unsigned attempt (STS AssumeRoleWithWebIdentity), with the AWS error parsed as

@@ -1,5 +1,5 @@
 /*
- * restJson1 (Lambda):
+ * restJson1 (Lambda), and the REST request restXml shares (rest_xml.c):
  *
  *   <METHOD> /2015-03-31/functions/<label, URI-encoded>/policy?Qualifier=x HTTP/1.1
  *   X-Amz-Invocation-Type: Event                  (members bound to headers)
@@ -47,8 +47,34 @@ int rdsbk_rest_path(struct rdsbk_rest *r, const char *literal) {
     return rdsbk_buf_adds(&r->path, literal);
 }
 
+/* Whether the `len` bytes at `seg` are a dot segment, "." or "..". */
+static bool s_dot_segment(const char *seg, size_t len) {
+    return (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.');
+}
+
+/* A greedy label: each '/'-separated segment encoded, dot segments as %2E. */
+static int s_greedy_label(struct rdsbk_buf *out, const char *value) {
+    int rc = 0;
+
+    for (const char *seg = value; rc == 0; seg++) {
+        size_t len = strcspn(seg, "/");
+
+        if (s_dot_segment(seg, len))
+            rc = rdsbk_buf_adds(out, len == 1 ? "%2E" : "%2E%2E");
+        else
+            rc = rdsbk_protocol_uri_encode(out, seg, len, false);
+        seg += len;
+        if (rc || *seg == '\0')
+            break;
+        rc = rdsbk_buf_addc(out, '/');
+    }
+    return rc;
+}
+
 int rdsbk_rest_label(struct rdsbk_rest *r, const char *value, bool greedy) {
-    return rdsbk_protocol_uri_encode(&r->path, value, strlen(value), greedy);
+    if (greedy)
+        return s_greedy_label(&r->path, value);
+    return rdsbk_protocol_uri_encode(&r->path, value, strlen(value), false);
 }
 
 int rdsbk_rest_query(struct rdsbk_rest *r, const char *name, const char *value) {
@@ -111,6 +137,7 @@ cleanup:
 void rdsbk_rest_reply_clean_up(struct rdsbk_rest_reply *reply) {
     rdsbk_http_response_clean_up(&reply->resp);
     cJSON_Delete(reply->json);
+    xmlFreeDoc(reply->xml);
     memset(reply, 0, sizeof(*reply));
 }
 
@@ -128,16 +155,24 @@ int rdsbk_rest_send(struct rdsbk_rest_reply *reply, const struct rdsbk_service_c
     RDSBK_TRY(rdsbk_rest_build(&req, ctx, r));
     rc = rdsbk_protocol_send(&reply->resp, ctx, &req, r->operation);
     reply->status = reply->resp.status;
-    if (rc)
+    if (rc && r->xml)
+        rc = rdsbk_rest_xml_error(rc, &reply->resp, ctx->signing.region);
+    if (rc || r->raw_reply)
         goto cleanup;
-    /* the body is JSON whatever the Content-Type says (Lambda sometimes sends none, other
-     * AWS-compatible servers text/plain), as botocore reads it */
-    if (!r->raw_reply)
+    /* the body is JSON (or XML) whatever the Content-Type says (Lambda sometimes sends none,
+     * other AWS-compatible servers text/plain), as botocore reads it */
+    if (r->xml)
+        rc = rdsbk_rest_xml_reply(&reply->xml, body, ctx->signing.service, r->operation);
+    else
         rc = rdsbk_protocol_json_reply(&reply->json, body, ctx->signing.service, r->operation);
 
 cleanup:
-    if (rc)
-        rdsbk_rest_reply_clean_up(reply);
+    if (rc) { /* the error reply's status, headers and body stay; nothing parsed does */
+        cJSON_Delete(reply->json);
+        reply->json = NULL;
+        xmlFreeDoc(reply->xml);
+        reply->xml = NULL;
+    }
     rdsbk_http_request_clean_up(&req);
     return rc;
 }

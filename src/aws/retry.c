@@ -27,11 +27,12 @@
  *   attempt 1 -> error? -> retryable? -> sleep U[0, min(max_delay, base * 2^0)] -> attempt 2
  *             -> ...                  -> sleep U[0, min(max_delay, base * 2^(n-1))] -> attempt n+1
  *
- * Retryable: throttling and transient AWS error codes and HTTP 500/502/503/504
- * (rdsbk_aws_error_is_retryable_for), and transport failures RDSBK_EIO (refused, reset, DNS)
- * and RDSBK_ETIMEOUT (rdsbk_error_is_transient). Nothing else: a 400 ValidationException or
- * AccessDenied is tried once. Each attempt is signed anew with credentials fetched anew, so a
- * refreshing provider can replace expiring ones and X-Amz-Date stays within the 5-minute window.
+ * Retryable: throttling and transient AWS error codes and HTTP 500/502/503/504, and S3's 409
+ * ConditionalRequestConflict (rdsbk_aws_error_is_retryable_for), and transport failures RDSBK_EIO
+ * (refused, reset, DNS) and RDSBK_ETIMEOUT (rdsbk_error_is_transient). Nothing else: a 400
+ * ValidationException or AccessDenied is tried once. Each attempt is signed anew with credentials
+ * fetched anew, so a refreshing provider can replace expiring ones and X-Amz-Date stays within the
+ * 5-minute window.
  */
 
 /*

@@ -1,10 +1,13 @@
 /*
- * SigV4 for every service but S3 (curl's lib/http_aws_sigv4.c and aws-c-auth's aws_signing.c
- * follow the same pipeline):
- *   1. canonical request   METHOD \n URI \n QUERY \n HEADERS \n SIGNED-HEADERS \n HEX(SHA256(body))
+ * SigV4 (curl's lib/http_aws_sigv4.c and aws-c-auth's aws_signing.c follow the same pipeline):
+ *   1. canonical request   METHOD \n URI \n QUERY \n HEADERS \n SIGNED-HEADERS \n PAYLOAD-HASH
  *   2. string to sign      ALGORITHM \n DATE \n SCOPE \n HEX(SHA256(canonical request))
  *   3. signing key         HMAC chain over date, Region, service, "aws4_request"
  *   4. signature           HEX(HMAC(key, string to sign)) -> Authorization header
+ *
+ * S3 ("s3") differs in two places, as botocore's S3SigV4Auth does: the URI is the path as sent
+ * (neither normalised nor encoded again), and the payload hash travels as x-amz-content-sha256
+ * (added and signed; its value is the hash line of the canonical request).
  */
 #include "rdsbk/sigv4.h"
 
@@ -27,6 +30,7 @@
 #include <strings.h>
 
 #define S_ALGORITHM "AWS4-HMAC-SHA256"
+#define S_CONTENT_SHA256 "X-Amz-Content-SHA256"
 
 /* Headers left unsigned: libcurl, proxies or load balancers may add or rewrite them. */
 static const char *const s_unsigned_headers[] = {"authorization", "user-agent", "expect",
@@ -171,6 +175,11 @@ static int s_canonical_uri(struct rdsbk_buf *out, const char *path, size_t len) 
 cleanup:
     free(seg);
     return rc;
+}
+
+/* S3's canonical URI: the path as the URL holds it, "/" when it has none. */
+static int s_canonical_uri_s3(struct rdsbk_buf *out, const char *path, size_t len) {
+    return len ? rdsbk_buf_add(out, path, len) : rdsbk_buf_addc(out, '/');
 }
 
 struct s_pair {
@@ -388,11 +397,18 @@ cleanup:
     return rc;
 }
 
-int rdsbk_sigv4_canonical_request(struct rdsbk_buf *out, struct rdsbk_buf *signed_headers_out,
-                                  const struct rdsbk_http_request *req) {
+/* The hex SHA-256 of the request's body. */
+static int s_body_sha256(char hex_out[65], const struct rdsbk_http_request *req) {
+    return s_sha256_hex(hex_out, req->body ? (const void *)req->body : "", req->body_len);
+}
+
+static int s_canonical_request(struct rdsbk_buf *out, struct rdsbk_buf *signed_headers_out,
+                               const struct rdsbk_http_request *req, bool s3) {
     struct rdsbk_url_parts u;
     struct rdsbk_buf signed_headers = RDSBK_BUF_INIT;
-    char payload_hash[65];
+    /* S3 checks the body against the x-amz-content-sha256 sent, and signs that value */
+    const char *sent_hash = s3 ? rdsbk_http_request_header(req, S_CONTENT_SHA256) : NULL;
+    char payload_hash[65] = "";
     int rc;
 
     if (!req->method || !req->url) {
@@ -400,11 +416,15 @@ int rdsbk_sigv4_canonical_request(struct rdsbk_buf *out, struct rdsbk_buf *signe
         goto cleanup;
     }
     RDSBK_TRY(rdsbk_url_split(&u, req->url));
-    RDSBK_TRY(s_sha256_hex(payload_hash, req->body ? (const void *)req->body : "", req->body_len));
+    if (!sent_hash)
+        RDSBK_TRY(s_body_sha256(payload_hash, req));
     /* HTTPRequestMethod */
     RDSBK_TRY(rdsbk_buf_printf(out, "%s\n", req->method));
     /* CanonicalURI */
-    RDSBK_TRY(s_canonical_uri(out, u.path, u.path_len));
+    if (s3)
+        RDSBK_TRY(s_canonical_uri_s3(out, u.path, u.path_len));
+    else
+        RDSBK_TRY(s_canonical_uri(out, u.path, u.path_len));
     RDSBK_TRY(rdsbk_buf_addc(out, '\n'));
     /* CanonicalQueryString */
     RDSBK_TRY(s_canonical_query(out, u.query, u.query_len));
@@ -414,14 +434,24 @@ int rdsbk_sigv4_canonical_request(struct rdsbk_buf *out, struct rdsbk_buf *signe
     RDSBK_TRY(rdsbk_buf_addc(out, '\n'));
     /* SignedHeaders */
     RDSBK_TRY(rdsbk_buf_printf(out, "%s\n", rdsbk_buf_cstr(&signed_headers)));
-    /* HexEncode(Hash(RequestPayload)) */
-    RDSBK_TRY(rdsbk_buf_adds(out, payload_hash));
+    /* HexEncode(Hash(RequestPayload)), or S3's x-amz-content-sha256 */
+    RDSBK_TRY(rdsbk_buf_adds(out, sent_hash ? sent_hash : payload_hash));
     if (signed_headers_out)
         rc = rdsbk_buf_adds(signed_headers_out, rdsbk_buf_cstr(&signed_headers));
 
 cleanup:
     rdsbk_buf_clean_up(&signed_headers);
     return rc;
+}
+
+int rdsbk_sigv4_canonical_request(struct rdsbk_buf *out, struct rdsbk_buf *signed_headers_out,
+                                  const struct rdsbk_http_request *req) {
+    return s_canonical_request(out, signed_headers_out, req, false);
+}
+
+int rdsbk_sigv4_canonical_request_s3(struct rdsbk_buf *out, struct rdsbk_buf *signed_headers_out,
+                                     const struct rdsbk_http_request *req) {
+    return s_canonical_request(out, signed_headers_out, req, true);
 }
 
 int rdsbk_sigv4_string_to_sign(struct rdsbk_buf *out, const char *amz_date, const char *scope,
@@ -493,20 +523,29 @@ static void s_remove_header(struct rdsbk_http_request *req, const char *name) {
 }
 
 /* The headers a signature adds, in place of an earlier signature's (a retry signs the same
- * request again): Host when absent, X-Amz-Date, X-Amz-Security-Token with a session token. */
+ * request again): Host when absent, X-Amz-Date, X-Amz-Security-Token with a session token, and
+ * for S3 X-Amz-Content-SHA256, the body's hash (never UNSIGNED-PAYLOAD: S3 then checks the body
+ * it received against the signed hash). */
 static int s_signing_headers(struct rdsbk_http_request *req, const struct rdsbk_url_parts *u,
-                             const char *amz_date, const char *token) {
+                             const char *amz_date, const char *token, bool s3) {
     struct rdsbk_buf host = RDSBK_BUF_INIT;
+    char payload_hash[65];
     int rc = 0;
 
     s_remove_header(req, "Authorization");
     s_remove_header(req, "X-Amz-Date");
     s_remove_header(req, "X-Amz-Security-Token");
+    if (s3)
+        s_remove_header(req, S_CONTENT_SHA256);
     if (!rdsbk_http_request_header(req, "Host")) {
         RDSBK_TRY(s_host_value(&host, u));
         RDSBK_TRY(rdsbk_http_request_add_header(req, "Host", rdsbk_buf_cstr(&host)));
     }
     RDSBK_TRY(rdsbk_http_request_add_header(req, "X-Amz-Date", amz_date));
+    if (s3) {
+        RDSBK_TRY(s_body_sha256(payload_hash, req));
+        RDSBK_TRY(rdsbk_http_request_add_header(req, S_CONTENT_SHA256, payload_hash));
+    }
     if (token && *token)
         rc = rdsbk_http_request_add_header(req, "X-Amz-Security-Token", token);
 
@@ -518,7 +557,7 @@ cleanup:
 /* The Authorization header of `req` as it stands: stages 1 to 4 of the header comment. */
 static int s_authorize(struct rdsbk_http_request *req, const struct rdsbk_credentials *creds,
                        const char *amz_date, const char *scope, const char *region,
-                       const char *service) {
+                       const char *service, bool s3) {
     struct rdsbk_buf creq = RDSBK_BUF_INIT;
     struct rdsbk_buf signed_headers = RDSBK_BUF_INIT;
     struct rdsbk_buf sts = RDSBK_BUF_INIT;
@@ -529,7 +568,7 @@ static int s_authorize(struct rdsbk_http_request *req, const struct rdsbk_creden
     int rc;
 
     snprintf(date8, sizeof(date8), "%.8s", amz_date);
-    RDSBK_TRY(rdsbk_sigv4_canonical_request(&creq, &signed_headers, req));
+    RDSBK_TRY(s_canonical_request(&creq, &signed_headers, req, s3));
     RDSBK_TRY(rdsbk_sigv4_string_to_sign(&sts, amz_date, scope, rdsbk_buf_cstr(&creq)));
     RDSBK_TRY(rdsbk_sigv4_signing_key(key, creds->secret_access_key, date8, region, service));
     RDSBK_TRY(rdsbk_sigv4_signature(signature, key, rdsbk_buf_cstr(&sts)));
@@ -553,6 +592,7 @@ int rdsbk_sigv4_sign(struct rdsbk_http_request *req, const struct rdsbk_credenti
     struct rdsbk_url_parts u;
     char amz_date[17];
     char scope[256];
+    bool s3;
     int rc;
 
     if (!creds || !creds->access_key_id || !creds->secret_access_key || !*creds->access_key_id ||
@@ -567,8 +607,9 @@ int rdsbk_sigv4_sign(struct rdsbk_http_request *req, const struct rdsbk_credenti
         rc = rdsbk_error_set(RDSBK_EINVALID, "Region or service name too long");
         goto cleanup;
     }
-    RDSBK_TRY(s_signing_headers(req, &u, amz_date, creds->session_token));
-    rc = s_authorize(req, creds, amz_date, scope, region, service);
+    s3 = strcmp(service, "s3") == 0;
+    RDSBK_TRY(s_signing_headers(req, &u, amz_date, creds->session_token, s3));
+    rc = s_authorize(req, creds, amz_date, scope, region, service, s3);
 
 cleanup:
     return rc;

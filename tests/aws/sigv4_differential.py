@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""Differential test of our SigV4 signer against botocore's SigV4Auth.
+"""Differential test of our SigV4 signer against botocore's SigV4Auth and S3SigV4Auth.
 
 Generates requests deterministically (fixed seed), signs each with our signer (the
-rdsbk-sigv4-sign executable given as argv[1]) and with botocore.auth.SigV4Auth on an
-AWSRequest at the same instant, and asserts byte-identical Authorization headers.
+rdsbk-sigv4-sign executable given as argv[1]) and with botocore.auth.SigV4Auth (S3SigV4Auth for
+service "s3": the path signed as sent, x-amz-content-sha256 added) on an AWSRequest at the same
+instant, and asserts byte-identical Authorization headers (and, for S3, x-amz-content-sha256).
 
 Every generated request is one where the SigV4 specification fixes the answer, so both signers
 must agree. Where botocore has its own conventions, the generator stays inside what both accept:
@@ -35,6 +36,8 @@ except ImportError as e:  # CTest reports exit status 77 as skipped (SKIP_RETURN
 
 SEED = 20261128
 COUNT = 600
+S3_SEED = 20261206
+S3_COUNT = 200
 
 REGIONS = ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2", "sa-east-1",
            "cn-north-1", "us-gov-west-1"]
@@ -172,6 +175,11 @@ def gen_case(rng, i):
     if rng.random() < 0.1:
         headers.append(["Host", scheme_host.split("://", 1)[1].lower()])
     url = scheme_host + path + ("?" + query if query else "")
+    return signed_case(rng, i, method, url, headers, body, region, service)
+
+
+def signed_case(rng, i, method, url, headers, body, region, service):
+    """The case of a request: what it is, and the credentials and instant it is signed with."""
     token = None
     if rng.random() < 0.4:
         token = rand_str(rng, list("ABCDEFabcdef0123456789/+="), 40, 300)
@@ -190,10 +198,49 @@ def gen_case(rng, i):
     }
 
 
-class CapturingSigV4Auth(botocore.auth.SigV4Auth):
-    def canonical_request(self, request):
-        self.last_canonical_request = super().canonical_request(request)
-        return self.last_canonical_request
+def gen_s3_case(rng, i):
+    """A request as the S3 client sends one: a key path (segments encoded once, '/' kept, and
+    sometimes raw dot segments and empty ones, which S3 signs as they are), a body of any
+    method, sometimes a stale x-amz-content-sha256 to be replaced."""
+    region = rng.choice(REGIONS)
+    scheme_host = rng.choice([
+        f"https://s3.{region}.amazonaws.com",
+        f"https://bucket-{rng.randint(0, 99)}.s3.{region}.amazonaws.com",
+        "https://s3.amazonaws.com",
+        "http://127.0.0.1:4566",
+        "http://rdsbk-state.s3.localhost:4566",
+        "http://[::1]:9000",
+    ])
+    method = rng.choice(["GET", "PUT", "HEAD", "DELETE", "POST"])
+    path = gen_path(rng) or "/"
+    headers = []
+    body = ""
+    if method in ("PUT", "POST") and rng.random() < 0.9:
+        body = rand_str(rng, QUERY_CHARS + ["\n", "{", "}"], 0, 200)
+        headers.append(["Content-Type", rng.choice(["application/octet-stream",
+                                                    "application/json", "application/xml"])])
+    for _ in range(rng.randint(0, 4)):
+        name = rng.choice(HEADER_NAMES + ["If-Match", "If-None-Match",
+                                          "x-amz-server-side-encryption"])
+        headers.append([name, gen_value(rng)])
+    if rng.random() < 0.2:
+        headers.append(["X-Amz-Content-SHA256", "UNSIGNED-PAYLOAD"])
+    query = gen_query(rng) if rng.random() < 0.5 else rng.choice(["", "versioning", "list-type=2"])
+    url = scheme_host + path + ("?" + query if query else "")
+    return signed_case(rng, i, method, url, headers, body, region, "s3")
+
+
+def capturing(signer_class):
+    """signer_class that keeps the last canonical request it made, for the mismatch report."""
+    class Capturing(signer_class):
+        def canonical_request(self, request):
+            self.last_canonical_request = super().canonical_request(request)
+            return self.last_canonical_request
+    return Capturing
+
+
+CapturingSigV4Auth = capturing(botocore.auth.SigV4Auth)
+CapturingS3SigV4Auth = capturing(botocore.auth.S3SigV4Auth)
 
 
 def botocore_sign(case):
@@ -202,13 +249,17 @@ def botocore_sign(case):
     for name, value in case["headers"]:
         request.headers[name] = value  # HTTPMessage appends: duplicates are kept in order
     creds = Credentials(case["access_key"], case["secret_key"], case["token"])
-    signer = CapturingSigV4Auth(creds, case["service"], case["region"])
+    if case["service"] == "s3":
+        signer = CapturingS3SigV4Auth(creds, case["service"], case["region"])
+    else:
+        signer = CapturingSigV4Auth(creds, case["service"], case["region"])
     fixed = datetime.datetime.utcfromtimestamp(case["time"])
     with mock.patch.object(botocore.auth, "datetime") as fake:
         fake.datetime.utcnow.return_value = fixed
         fake.datetime.strptime = datetime.datetime.strptime
         signer.add_auth(request)
-    return request.headers["Authorization"], signer.last_canonical_request
+    return (request.headers["Authorization"], signer.last_canonical_request,
+            request.headers.get("X-Amz-Content-SHA256"))
 
 
 def main():
@@ -217,6 +268,8 @@ def main():
         return 2
     rng = random.Random(SEED)
     cases = [gen_case(rng, i) for i in range(COUNT)]
+    rng = random.Random(S3_SEED)
+    cases += [gen_s3_case(rng, COUNT + i) for i in range(S3_COUNT)]
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "cases.json")
         with open(path, "w", encoding="utf-8") as f:
@@ -232,16 +285,17 @@ def main():
         ours[int(obj["id"])] = obj
     mismatches = 0
     for case in cases:
-        theirs, their_creq = botocore_sign(case)
+        theirs, their_creq, their_sha = botocore_sign(case)
         mine = ours.get(case["id"])
-        if mine is None or mine["authorization"] != theirs:
+        if (mine is None or mine["authorization"] != theirs or
+                mine.get("content_sha256") != their_sha):
             mismatches += 1
             if mismatches <= 5:
                 print(f"MISMATCH case {case['id']}: {json.dumps(case, ensure_ascii=False)}")
                 print("--- botocore canonical request\n" + their_creq)
                 print("--- ours\n" + (mine["canonical_request"] if mine else "(none)"))
-    print(f"sigv4 differential: {len(cases)} requests signed by both, {mismatches} mismatches "
-          f"(seed {SEED})")
+    print(f"sigv4 differential: {len(cases)} requests signed by both ({S3_COUNT} of them S3), "
+          f"{mismatches} mismatches (seeds {SEED}, {S3_SEED})")
     if len(cases) < 500:
         print("FAIL: fewer than 500 requests")
         return 1

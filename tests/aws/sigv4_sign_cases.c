@@ -1,7 +1,8 @@
 /*
  * Signs requests read from a JSON file with rdsbk_sigv4_sign and prints, one JSON object per line,
- * {"id", "authorization", "canonical_request"}. Driven by sigv4_differential.py, which signs the
- * same requests with botocore and compares.
+ * {"id", "authorization", "canonical_request", "content_sha256"} (the X-Amz-Content-SHA256 sent,
+ * null when none: S3's). Driven by sigv4_differential.py, which signs the same requests with
+ * botocore and compares.
  *
  * Input: [{"id": 1, "method": "GET", "url": "https://...", "headers": [["Name", "value"], ...],
  *          "body": "...", "region": "...", "service": "...", "access_key": "...",
@@ -12,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,8 @@ static int s_sign_one(const cJSON *c) {
     struct rdsbk_buf creq = RDSBK_BUF_INIT;
     const cJSON *h;
     const char *body = s_str(c, "body");
+    bool s3 = strcmp(s_str(c, "service"), "s3") == 0;
+    const char *sha;
     cJSON *out = NULL;
     char *line = NULL;
     int result = -1;
@@ -63,12 +67,18 @@ static int s_sign_one(const cJSON *c) {
                 rdsbk_error_last()->message);
         goto cleanup;
     }
-    if (rdsbk_sigv4_canonical_request(&creq, NULL, &req) != 0)
+    if ((s3 ? rdsbk_sigv4_canonical_request_s3(&creq, NULL, &req)
+            : rdsbk_sigv4_canonical_request(&creq, NULL, &req)) != 0)
         goto cleanup;
+    sha = rdsbk_http_request_header(&req, "X-Amz-Content-SHA256");
     out = cJSON_CreateObject();
     cJSON_AddNumberToObject(out, "id", cJSON_GetObjectItem(c, "id")->valuedouble);
     cJSON_AddStringToObject(out, "authorization", rdsbk_http_request_header(&req, "Authorization"));
-    cJSON_AddStringToObject(out, "canonical_request", creq.ptr);
+    cJSON_AddStringToObject(out, "canonical_request", rdsbk_buf_cstr(&creq));
+    if (sha)
+        cJSON_AddStringToObject(out, "content_sha256", sha);
+    else
+        cJSON_AddNullToObject(out, "content_sha256");
     line = cJSON_PrintUnformatted(out);
     puts(line);
     result = 0;

@@ -264,12 +264,18 @@ class ObjectTest(_Base):
             with self.subTest(host=host):
                 status, _h, body = self.raw("GET", "/state/prod.json", host=host)
                 self.assertEqual((status, body), (200, b'{"serial": 7}'))
+                # the log says how it was addressed
+                last = self.log()[-1]
+                self.assertEqual((last["host"], last["path"]), (host, "/state/prod.json"))
                 status, _h, body = self.raw("GET", "/", host=host, query="list-type=2&prefix=state%2F")
                 self.assertEqual(status, 200)
                 self.assertIn(b"<Key>state/prod.json</Key>", body)
         # path-style on the S3 names too
         status, _h, body = self.raw("GET", "/%s/state/prod.json" % self.bucket, host="s3.localhost:%d" % port)
         self.assertEqual((status, body), (200, b'{"serial": 7}'))
+        last = self.log()[-1]
+        self.assertEqual((last["host"], last["path"]),
+                         ("s3.localhost:%d" % port, "/%s/state/prod.json" % self.bucket))
         status, _h, body = self.raw("GET", "/%s/k" % self.bucket, host="s3.eu-west-1.amazonaws.com")
         self.assertEqual(status, 200)
 

@@ -7,17 +7,8 @@ set_tests_properties(engine.e2e PROPERTIES TIMEOUT 600 ENVIRONMENT "PYTHONDONTWR
 
 # The engine as a library, driven through its callbacks (events, confirm, cancel) against the
 # emulator, which the test starts itself (tests/support/emu_harness.c).
-add_executable(rdsbk-test-engine-callbacks ${CMAKE_CURRENT_LIST_DIR}/test_engine_callbacks.c
-               ${CMAKE_SOURCE_DIR}/tests/support/emu_harness.c)
-target_compile_options(rdsbk-test-engine-callbacks PRIVATE ${RDSBK_WARNINGS})
-target_include_directories(rdsbk-test-engine-callbacks PRIVATE ${CMAKE_SOURCE_DIR}/src
-                           ${CMAKE_SOURCE_DIR}/tests/support)
-target_compile_definitions(rdsbk-test-engine-callbacks PRIVATE
-  RDSBK_SOURCE_DIR="${CMAKE_SOURCE_DIR}" RDSBK_PYTHON="${RDSBK_PYTHON}"
-  _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE)
-target_link_libraries(rdsbk-test-engine-callbacks PRIVATE rdsbk PkgConfig::CMOCKA)
-add_test(NAME engine.callbacks COMMAND rdsbk-test-engine-callbacks)
-set_tests_properties(engine.callbacks PROPERTIES TIMEOUT 300)
+rdsbk_emulator_test(engine.callbacks rdsbk-test-engine-callbacks
+                    ${CMAKE_CURRENT_LIST_DIR}/test_engine_callbacks.c)
 
 # Retention over 120 emulated days: the pipeline deletes its own old copies and stays inside RDS's
 # manual snapshot quotas; what it did not make survives.

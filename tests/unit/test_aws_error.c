@@ -173,6 +173,31 @@ static const struct {
      "ThrottlingException",
      "Rate exceeded",
      NULL},
+    {"restXml (S3): a bare <Error>, the header's id first",
+     412,
+     {"x-amz-request-id", "s3-hdr", NULL},
+     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>PreconditionFailed</Code>"
+     "<Message>At least one of the pre-conditions you specified did not hold</Message>"
+     "<Condition>If-None-Match</Condition><RequestId>s3-body</RequestId>"
+     "<HostId>h</HostId></Error>",
+     "PreconditionFailed",
+     "At least one of the pre-conditions you specified did not hold",
+     "s3-hdr"},
+    {"restXml (S3): the body's id without the header",
+     404,
+     {NULL},
+     "<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message>"
+     "<Key>a/b</Key><RequestId>s3-body</RequestId></Error>",
+     "NoSuchKey",
+     "The specified key does not exist.",
+     "s3-body"},
+    {"restXml (S3): HEAD, no body",
+     404,
+     {"x-amz-request-id", "s3-head", NULL},
+     "",
+     "HTTP 404",
+     NULL,
+     "s3-head"},
     {"empty body", 503, {NULL}, "", "HTTP 503", NULL, NULL},
     {"HTML from a proxy",
      502,
@@ -248,6 +273,15 @@ static void test_retryable(void **state) {
     assert_true(rdsbk_aws_error_is_retryable_for("kms", 400, "LimitExceededException"));
     assert_true(rdsbk_aws_error_is_retryable_for("events", 400, "ThrottlingException"));
     assert_true(rdsbk_aws_error_is_retryable_for("events", 503, "LimitExceededException"));
+    /* S3 (botocore's _retry.json and retries/standard.py, and the S3 guide for 409) */
+    assert_true(rdsbk_aws_error_is_retryable_for("s3", 409, "ConditionalRequestConflict"));
+    assert_false(rdsbk_aws_error_is_retryable_for("kms", 409, "ConditionalRequestConflict"));
+    assert_true(rdsbk_aws_error_is_retryable_for("s3", 503, "SlowDown"));
+    assert_true(rdsbk_aws_error_is_retryable_for("s3", 500, "InternalError"));
+    assert_true(rdsbk_aws_error_is_retryable_for("s3", 400, "RequestTimeout"));
+    assert_true(rdsbk_aws_error_is_retryable_for("s3", 503, "HTTP 503"));
+    assert_false(rdsbk_aws_error_is_retryable_for("s3", 412, "PreconditionFailed"));
+    assert_false(rdsbk_aws_error_is_retryable_for("s3", 404, "NoSuchKey"));
 }
 
 static const struct {
@@ -285,6 +319,13 @@ static const struct {
     {400, "MalformedPolicyDocument", RDSBK_EINVALID},
     {409, "LimitExceeded", RDSBK_ECONFLICT},
     {400, "SomethingElse", RDSBK_EINVALID},
+    {404, "NoSuchKey", RDSBK_ENOTFOUND},    /* S3 */
+    {404, "NoSuchBucket", RDSBK_ENOTFOUND}, /* S3 */
+    {412, "PreconditionFailed", RDSBK_ECONFLICT},
+    {412, "HTTP 412", RDSBK_ECONFLICT},
+    {409, "ConditionalRequestConflict", RDSBK_ECONFLICT},
+    {301, "PermanentRedirect", RDSBK_EINVALID}, /* S3: a bucket of another Region */
+    {503, "SlowDown", RDSBK_ETHROTTLED},
     {500, "InternalFailure", RDSBK_ERROR},
     {503, "HTTP 503", RDSBK_ERROR},
 };

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "config/validate.h"
+#include "rdsbk/json_util.h"
 #include "rdsbk/buf.h"
 #include "rdsbk/config.h"
 #include "rdsbk/error.h"
@@ -66,6 +67,37 @@ static void test_defaults_and_shorthand(void **state) {
     assert_string_equal(t->tags[0].key, "alpha"); /* sorted */
     assert_string_equal(t->tags[1].value, "1");
     assert_null(t->endpoints.default_url);
+    rdsbk_topology_free(t);
+    rdsbk_diagnostics_clean_up(&d);
+}
+
+/* Endpoint overrides per service, S3's included, and in the topology's JSON form. */
+static void test_endpoints(void **state) {
+    struct rdsbk_diagnostics d;
+    struct rdsbk_topology *t = s_parse("version: 1\n"
+                                       "stack: s1\n"
+                                       "source: {account: '111111111111', region: eu-central-1, "
+                                       "instances: [db-a]}\n"
+                                       "backup: {account: '222222222222', region: eu-west-1}\n"
+                                       "endpoints:\n"
+                                       "  default: http://127.0.0.1:4566\n"
+                                       "  s3: http://s3.localhost:4566\n"
+                                       "  sns: http://127.0.0.1:4567\n",
+                                       &d);
+    cJSON *json;
+    char *text;
+    (void)state;
+    assert_non_null(t);
+    assert_string_equal(t->endpoints.default_url, "http://127.0.0.1:4566");
+    assert_string_equal(t->endpoints.s3, "http://s3.localhost:4566");
+    assert_string_equal(t->endpoints.sns, "http://127.0.0.1:4567");
+    assert_null(t->endpoints.kms);
+    text = rdsbk_topology_to_json(t);
+    json = cJSON_Parse(text);
+    assert_string_equal(rdsbk_json_str(cJSON_GetObjectItem(json, "endpoints"), "s3"),
+                        "http://s3.localhost:4566");
+    cJSON_Delete(json);
+    free(text);
     rdsbk_topology_free(t);
     rdsbk_diagnostics_clean_up(&d);
 }
@@ -575,6 +607,7 @@ static void test_hostile_input_budget(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_and_shorthand),
+        cmocka_unit_test(test_endpoints),
         cmocka_unit_test(test_all_errors_in_one_run),
         cmocka_unit_test(test_fan_in_example),
         cmocka_unit_test(test_missing_file),

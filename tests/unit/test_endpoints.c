@@ -1,4 +1,5 @@
-/* Endpoints: partition defaults, the override precedence, and the https/loopback rule. */
+/* Endpoints: partition defaults, the override precedence, the https/loopback rule, and S3's
+ * addressing (virtual-hosted or path-style). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -20,7 +21,9 @@ static const char *const s_env[] = {"AWS_ENDPOINT_URL",
                                     "AWS_ENDPOINT_URL_LAMBDA",
                                     "AWS_ENDPOINT_URL_RDS",
                                     "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
-                                    "AWS_ENDPOINT_URL_SNS"};
+                                    "AWS_ENDPOINT_URL_SNS",
+                                    "AWS_ENDPOINT_URL_S3",
+                                    "AWS_S3_FORCE_PATH_STYLE"};
 
 static int s_clear_env(void **state) {
     (void)state;
@@ -61,6 +64,10 @@ static void test_defaults(void **state) {
     s_expect(NULL, "logs", "eu-west-2", "https://logs.eu-west-2.amazonaws.com", "eu-west-2");
     s_expect(NULL, "sns", "eu-west-1", "https://sns.eu-west-1.amazonaws.com", "eu-west-1");
     s_expect(NULL, "iam", "eu-west-1", "https://iam.amazonaws.com", "us-east-1");
+    /* S3 is regional everywhere, us-east-1 included */
+    s_expect(NULL, "s3", "eu-west-1", "https://s3.eu-west-1.amazonaws.com", "eu-west-1");
+    s_expect(NULL, "s3", "us-east-1", "https://s3.us-east-1.amazonaws.com", "us-east-1");
+    s_expect(NULL, "s3", "cn-north-1", "https://s3.cn-north-1.amazonaws.com.cn", "cn-north-1");
     /* China */
     s_expect(NULL, "sts", "cn-northwest-1", "https://sts.cn-northwest-1.amazonaws.com.cn",
              "cn-northwest-1");
@@ -122,6 +129,11 @@ static void test_precedence(void **state) {
     topo.sns = "http://127.0.0.1:11";
     s_expect(&topo, "sns", "eu-west-1", "http://127.0.0.1:11", "eu-west-1");
     topo.sns = NULL;
+    setenv("AWS_ENDPOINT_URL_S3", "http://s3.localhost:12", 1);
+    s_expect(NULL, "s3", "eu-west-1", "http://s3.localhost:12", "eu-west-1");
+    topo.s3 = "http://127.0.0.1:13";
+    s_expect(&topo, "s3", "eu-west-1", "http://127.0.0.1:13", "eu-west-1");
+    topo.s3 = NULL;
 
     /* the SDKs' switch for the environment's endpoints; the topology still applies */
     setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true", 1);
@@ -139,7 +151,7 @@ static void test_resolve_errors(void **state) {
     char *url = (char *)"sentinel";
     const char *sr = "sentinel";
     (void)state;
-    assert_int_equal(rdsbk_endpoint_resolve(&url, &sr, NULL, "s3", "eu-west-1"), RDSBK_EINVALID);
+    assert_int_equal(rdsbk_endpoint_resolve(&url, &sr, NULL, "sqs", "eu-west-1"), RDSBK_EINVALID);
     assert_null(url);
     assert_null(sr);
     assert_int_equal(rdsbk_endpoint_resolve(&url, &sr, NULL, "sts", "EU-WEST-1"), RDSBK_EINVALID);
@@ -170,6 +182,11 @@ static const struct {
     {"http://localhost:4566", true},
     {"http://LOCALHOST", true},
     {"http://[::1]:4566", true},
+    {"http://s3.localhost:4566", true}, /* libcurl 7.85.0+ keeps *.localhost on loopback */
+    {"http://bucket.s3.LOCALHOST", true},
+    {"http://localhostx", false},
+    {"http://xlocalhost", false},
+    {"http://s3.localhost.evil.com", false},
     {"http://10.0.0.1:4566", false},
     {"http://128.0.0.1", false},
     {"http://127.0.0.256", false},
@@ -205,6 +222,71 @@ static void test_check_url(void **state) {
     assert_int_equal(rdsbk_endpoint_check_url(NULL), RDSBK_EINVALID);
 }
 
+static const struct {
+    const char *name;
+    const char *endpoint;
+    const char *bucket;
+    bool force; /* AWS_S3_FORCE_PATH_STYLE=true */
+    const char *url;
+    bool path_style;
+} s_s3_cases[] = {
+    {"AWS, virtual-hosted", "https://s3.eu-west-1.amazonaws.com", "b-1", false,
+     "https://b-1.s3.eu-west-1.amazonaws.com", false},
+    {"us-east-1", "https://s3.us-east-1.amazonaws.com", "rdsbk-state", false,
+     "https://rdsbk-state.s3.us-east-1.amazonaws.com", false},
+    {"a port and a base path kept", "https://s3.example.test:8443/base", "abc", false,
+     "https://abc.s3.example.test:8443/base", false},
+    {"*.localhost", "http://s3.localhost:4566", "abc", false, "http://abc.s3.localhost:4566",
+     false},
+    {"forced", "http://s3.localhost:4566", "abc", true, "http://s3.localhost:4566", true},
+    {"an IPv4 endpoint", "http://127.0.0.1:4566", "abc", false, "http://127.0.0.1:4566", true},
+    {"an IPv6 endpoint", "http://[::1]:4566", "abc", false, "http://[::1]:4566", true},
+    {"dots", "https://s3.eu-west-1.amazonaws.com", "a.b.c", false,
+     "https://s3.eu-west-1.amazonaws.com", true},
+    {"upper case", "https://s3.eu-west-1.amazonaws.com", "ABC", false,
+     "https://s3.eu-west-1.amazonaws.com", true},
+    {"underscore", "https://s3.eu-west-1.amazonaws.com", "a_b", false,
+     "https://s3.eu-west-1.amazonaws.com", true},
+    {"too short", "https://s3.eu-west-1.amazonaws.com", "ab", false,
+     "https://s3.eu-west-1.amazonaws.com", true},
+    {"a hyphen at the end", "https://s3.eu-west-1.amazonaws.com", "ab-", false,
+     "https://s3.eu-west-1.amazonaws.com", true},
+};
+
+static void test_s3_bucket(void **state) {
+    char *url = NULL;
+    bool path_style;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(s_s3_cases) / sizeof(s_s3_cases[0]); i++) {
+        if (s_s3_cases[i].force)
+            setenv("AWS_S3_FORCE_PATH_STYLE", "true", 1);
+        else
+            unsetenv("AWS_S3_FORCE_PATH_STYLE");
+        assert_int_equal(rdsbk_endpoint_s3_bucket(&url, &path_style, s_s3_cases[i].endpoint,
+                                                  s_s3_cases[i].bucket),
+                         0);
+        if (strcmp(url, s_s3_cases[i].url) != 0 || path_style != s_s3_cases[i].path_style)
+            fail_msg("%s: %s (%s), expected %s (%s)", s_s3_cases[i].name, url,
+                     path_style ? "path" : "virtual", s_s3_cases[i].url,
+                     s_s3_cases[i].path_style ? "path" : "virtual");
+        free(url);
+    }
+    /* "1" forces too; other values do not */
+    setenv("AWS_S3_FORCE_PATH_STYLE", "1", 1);
+    assert_int_equal(rdsbk_endpoint_s3_bucket(&url, &path_style, "https://s3.x.test", "abc"), 0);
+    assert_true(path_style);
+    free(url);
+    setenv("AWS_S3_FORCE_PATH_STYLE", "no", 1);
+    assert_int_equal(rdsbk_endpoint_s3_bucket(&url, &path_style, "https://s3.x.test", "abc"), 0);
+    assert_false(path_style);
+    free(url);
+    unsetenv("AWS_S3_FORCE_PATH_STYLE");
+    assert_int_equal(rdsbk_endpoint_s3_bucket(&url, &path_style, "not a url", "abc"),
+                     RDSBK_EINVALID);
+    assert_null(url);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_partitions),
@@ -212,6 +294,7 @@ int main(void) {
         cmocka_unit_test_setup(test_precedence, s_clear_env),
         cmocka_unit_test_setup(test_resolve_errors, s_clear_env),
         cmocka_unit_test(test_check_url),
+        cmocka_unit_test_setup(test_s3_bucket, s_clear_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* The three protocols: encoding helpers, the awsQuery builder, XML getters, and one round trip of
+/* The four protocols: encoding helpers, the awsQuery builder, XML getters, and one round trip of
  * each protocol through the real signer and rdsbk_aws_send over a fake transport (request bytes
  * checked, canned replies parsed, AWS errors mapped). */
 #include <stdarg.h>
@@ -539,6 +539,14 @@ static int s_teardown(void **state) {
     return 0;
 }
 
+/* Points the fixture's context at `service` in `region` at `endpoint`. */
+static void s_point(struct fixture *fx, const char *endpoint, const char *region,
+                    const char *service) {
+    fx->ctx.endpoint = endpoint;
+    fx->ctx.signing.region = region;
+    fx->ctx.signing.service = service;
+}
+
 static void test_query_round_trip(void **state) {
     struct fixture *fx = *state;
     struct rdsbk_query q;
@@ -607,9 +615,7 @@ static void test_json_round_trip(void **state) {
     char *token = NULL;
     const struct fake_request *rec;
 
-    fx->ctx.endpoint = "https://kms.eu-west-1.amazonaws.com";
-    fx->ctx.signing.region = "eu-west-1";
-    fx->ctx.signing.service = "kms";
+    s_point(fx, "https://kms.eu-west-1.amazonaws.com", "eu-west-1", "kms");
     cJSON_AddStringToObject(in, "KeyId", "alias/x");
     fake_push(&fx->fake, 200, "application/x-amz-json-1.1",
               "{\"KeyMetadata\":{\"KeyId\":\"k-1\",\"Enabled\":true},\"NextMarker\":\"n\"}");
@@ -675,9 +681,7 @@ static void test_rest_round_trip(void **state) {
     cJSON *body = cJSON_CreateObject();
     const struct fake_request *rec;
 
-    fx->ctx.endpoint = "https://lambda.eu-west-1.amazonaws.com";
-    fx->ctx.signing.region = "eu-west-1";
-    fx->ctx.signing.service = "lambda";
+    s_point(fx, "https://lambda.eu-west-1.amazonaws.com", "eu-west-1", "lambda");
     assert_int_equal(rdsbk_rest_init(&r, "POST", "AddPermission"), 0);
     assert_int_equal(rdsbk_rest_path(&r, "/2015-03-31/functions/"), 0);
     assert_int_equal(rdsbk_rest_label(&r, "arn:aws:lambda:eu-west-1:1:function:f", false), 0);
@@ -728,17 +732,137 @@ static void test_rest_round_trip(void **state) {
     }
 
     /* restJson1 error: X-Amzn-ErrorType header */
-    fx->fake.replies[fx->fake.n_replies].status = 404;
-    fx->fake.replies[fx->fake.n_replies].content_type = "application/json";
-    fx->fake.replies[fx->fake.n_replies].body =
-        "{\"Type\":\"User\",\"Message\":\"Function not found\"}";
-    fx->fake.replies[fx->fake.n_replies].header_name = "X-Amzn-ErrorType";
-    fx->fake.replies[fx->fake.n_replies].header_value = "ResourceNotFoundException:http://x/";
-    fx->fake.n_replies++;
+    fake_push_header(&fx->fake, 404, "application/json",
+                     "{\"Type\":\"User\",\"Message\":\"Function not found\"}", "X-Amzn-ErrorType",
+                     "ResourceNotFoundException:http://x/");
     assert_int_equal(rdsbk_rest_send(&reply, &fx->ctx, &r), RDSBK_ENOTFOUND);
     assert_string_equal(rdsbk_error_last()->aws_code, "ResourceNotFoundException");
+    /* the error reply stays for the caller to read */
+    assert_int_equal(reply.status, 404);
+    assert_null(reply.json);
+    rdsbk_rest_reply_clean_up(&reply);
     rdsbk_rest_clean_up(&r);
     cJSON_Delete(body);
+}
+
+/* An S3 reply: an XML body (or none) and one extra header. */
+static void s_push_with_header(struct fake_aws *f, long status, const char *body, const char *name,
+                               const char *value) {
+    fake_push_header(f, status, body && *body ? "application/xml" : NULL, body, name, value);
+}
+
+/* The last error: its code, HTTP status and AWS code. */
+static void s_expect_error(int got, int rc, int status, const char *aws_code) {
+    const struct rdsbk_error *e = rdsbk_error_last();
+
+    if (got != rc || e->http_status != status || strcmp(e->aws_code, aws_code) != 0)
+        fail_msg("expected %d HTTP %d %s, got %d HTTP %d %s: %s", rc, status, aws_code, got,
+                 e->http_status, e->aws_code, e->message);
+}
+
+static void test_rest_xml_round_trip(void **state) {
+    struct fixture *fx = *state;
+    struct rdsbk_rest r;
+    struct rdsbk_rest_reply reply;
+    const struct fake_request *rec;
+
+    s_point(fx, "https://s3.eu-west-1.amazonaws.com", "eu-west-1", "s3");
+    /* a greedy label: '/' kept, dot segments as %2E, the rest encoded once */
+    assert_int_equal(rdsbk_rest_xml_init(&r, "PUT", "PutObject"), 0);
+    assert_int_equal(rdsbk_rest_path(&r, "/b/"), 0);
+    assert_int_equal(rdsbk_rest_label(&r, "a b/./../c+d/\xE6\x97\xA5//.x.", true), 0);
+    assert_int_equal(rdsbk_rest_header(&r, "If-None-Match", "*"), 0);
+    assert_int_equal(rdsbk_rest_body(&r, "hello", 5, "application/octet-stream"), 0);
+    r.raw_reply = true;
+    s_push_with_header(&fx->fake, 200, "", "ETag", "\"5d41402abc4b2a76b9719d911017c592\"");
+    assert_int_equal(rdsbk_rest_send(&reply, &fx->ctx, &r), 0);
+    assert_string_equal(rdsbk_rest_reply_header(&reply, "etag"),
+                        "\"5d41402abc4b2a76b9719d911017c592\"");
+    assert_null(reply.xml);
+    rdsbk_rest_reply_clean_up(&reply);
+    rdsbk_rest_clean_up(&r);
+    rec = &fx->fake.requests[0];
+    assert_string_equal(rec->method, "PUT");
+    assert_string_equal(rec->url, "https://s3.eu-west-1.amazonaws.com/b/a%20b/%2E/%2E%2E/c%2Bd/"
+                                  "%E6%97%A5//.x.");
+    assert_string_equal(fake_header(rec, "If-None-Match"), "*");
+    assert_string_equal(fake_header(rec, "X-Amz-Content-SHA256"),
+                        "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+    assert_non_null(strstr(fake_header(rec, "Authorization"), "/eu-west-1/s3/aws4_request"));
+    assert_string_equal(rdsbk_buf_cstr(&rec->body), "hello");
+
+    /* an XML reply document; an empty body is none; anything else must be XML */
+    assert_int_equal(rdsbk_rest_xml_init(&r, "GET", "GetBucketVersioning"), 0);
+    assert_int_equal(rdsbk_rest_path(&r, "/b"), 0);
+    assert_int_equal(rdsbk_rest_query(&r, "versioning", ""), 0);
+    fake_push(&fx->fake, 200, "application/xml",
+              "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<VersioningConfiguration xmlns=\"http:"
+              "//s3.amazonaws.com/doc/2006-03-01/\"><Status>Enabled</Status>"
+              "</VersioningConfiguration>");
+    assert_int_equal(rdsbk_rest_send(&reply, &fx->ctx, &r), 0);
+    assert_string_equal(rdsbk_xml_path_text(xmlDocGetRootElement(reply.xml), "Status"), "Enabled");
+    rdsbk_rest_reply_clean_up(&reply);
+    assert_string_equal(fx->fake.requests[1].url,
+                        "https://s3.eu-west-1.amazonaws.com/b?versioning=");
+    fake_push(&fx->fake, 200, "application/xml", " \n");
+    assert_int_equal(rdsbk_rest_send(&reply, &fx->ctx, &r), 0);
+    assert_null(reply.xml);
+    rdsbk_rest_reply_clean_up(&reply);
+    fake_push(&fx->fake, 200, "application/xml", "<VersioningConfiguration>");
+    assert_int_equal(rdsbk_rest_send(&reply, &fx->ctx, &r), RDSBK_EINVALID);
+    rdsbk_rest_reply_clean_up(&reply);
+
+    /* S3's error document */
+    s_push_with_header(&fx->fake, 412,
+                       "<Error><Code>PreconditionFailed</Code><Message>At least one of the "
+                       "pre-conditions you specified did not hold</Message><Condition>If-Match"
+                       "</Condition><RequestId>r-412</RequestId></Error>",
+                       NULL, NULL);
+    s_expect_error(rdsbk_rest_send(&reply, &fx->ctx, &r), RDSBK_ECONFLICT, 412,
+                   "PreconditionFailed");
+    assert_string_equal(rdsbk_error_last()->request_id, "r-412");
+    rdsbk_rest_reply_clean_up(&reply);
+    s_push_with_header(&fx->fake, 404,
+                       "<Error><Code>NoSuchKey</Code><Message>The specified key does not exist."
+                       "</Message><Key>k</Key></Error>",
+                       "x-amz-request-id", "r-404");
+    s_expect_error(rdsbk_rest_send(&reply, &fx->ctx, &r), RDSBK_ENOTFOUND, 404, "NoSuchKey");
+    assert_string_equal(rdsbk_error_last()->request_id, "r-404");
+    rdsbk_rest_reply_clean_up(&reply);
+    s_push_with_header(&fx->fake, 409,
+                       "<Error><Code>ConditionalRequestConflict</Code><Message>A conflicting "
+                       "conditional operation is currently in progress</Message></Error>",
+                       NULL, NULL);
+    s_expect_error(rdsbk_rest_send(&reply, &fx->ctx, &r), RDSBK_ECONFLICT, 409,
+                   "ConditionalRequestConflict");
+    rdsbk_rest_reply_clean_up(&reply);
+    rdsbk_rest_clean_up(&r);
+
+    /* HEAD: no body, the error named by its status */
+    assert_int_equal(rdsbk_rest_xml_init(&r, "HEAD", "HeadObject"), 0);
+    assert_int_equal(rdsbk_rest_path(&r, "/b/k"), 0);
+    r.raw_reply = true;
+    s_push_with_header(&fx->fake, 404, "", "x-amz-request-id", "r-head");
+    s_expect_error(rdsbk_rest_send(&reply, &fx->ctx, &r), RDSBK_ENOTFOUND, 404, "NotFound");
+    assert_string_equal(rdsbk_error_last()->request_id, "r-head");
+    assert_non_null(strstr(rdsbk_error_last()->message, "Not Found"));
+    rdsbk_rest_reply_clean_up(&reply);
+    s_push_with_header(&fx->fake, 412, "", NULL, NULL);
+    s_expect_error(rdsbk_rest_send(&reply, &fx->ctx, &r), RDSBK_ECONFLICT, 412,
+                   "PreconditionFailed");
+    rdsbk_rest_reply_clean_up(&reply);
+    s_push_with_header(&fx->fake, 403, "", NULL, NULL);
+    s_expect_error(rdsbk_rest_send(&reply, &fx->ctx, &r), RDSBK_EAUTH, 403, "Forbidden");
+    rdsbk_rest_reply_clean_up(&reply);
+    /* a bucket of another Region: 301 with x-amz-bucket-region, which the message names and the
+     * reply keeps */
+    s_push_with_header(&fx->fake, 301, "", "x-amz-bucket-region", "eu-central-1");
+    s_expect_error(rdsbk_rest_send(&reply, &fx->ctx, &r), RDSBK_EINVALID, 301, "PermanentRedirect");
+    assert_non_null(strstr(rdsbk_error_last()->message,
+                           "the bucket is in eu-central-1; the request was signed for eu-west-1"));
+    assert_string_equal(rdsbk_rest_reply_header(&reply, "x-amz-bucket-region"), "eu-central-1");
+    rdsbk_rest_reply_clean_up(&reply);
+    rdsbk_rest_clean_up(&r);
 }
 
 static void test_error_map(void **state) {
@@ -782,6 +906,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_query_round_trip, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_json_round_trip, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rest_round_trip, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_rest_xml_round_trip, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

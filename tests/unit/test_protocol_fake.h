@@ -56,6 +56,13 @@ static inline void fake_push(struct fake_aws *f, long status, const char *conten
     f->replies[f->n_replies++] = r;
 }
 
+/* A canned reply with one extra header (`name` NULL: none). */
+static inline void fake_push_header(struct fake_aws *f, long status, const char *content_type,
+                                    const char *body, const char *name, const char *value) {
+    struct fake_reply r = {status, content_type, body, name, value};
+    f->replies[f->n_replies++] = r;
+}
+
 static inline int fake_transport(struct rdsbk_http_response *resp,
                                  const struct rdsbk_http_request *req, void *payload) {
     struct fake_aws *f = payload;

@@ -12,6 +12,7 @@
 #include "rdsbk/services/kms.h"
 #include "rdsbk/services/lambda.h"
 #include "rdsbk/services/rds.h"
+#include "rdsbk/services/s3.h"
 #include "rdsbk/services/sns.h"
 #include "rdsbk/services/sts.h"
 #include "test_protocol_fake.h"
@@ -39,6 +40,8 @@ static int s_setup(void **state) {
                                         "AWS_ENDPOINT_URL_LAMBDA",
                                         "AWS_ENDPOINT_URL_RDS",
                                         "AWS_ENDPOINT_URL_SNS",
+                                        "AWS_ENDPOINT_URL_S3",
+                                        "AWS_S3_FORCE_PATH_STYLE",
                                         "AWS_ROLE_ARN",
                                         "AWS_WEB_IDENTITY_TOKEN_FILE"};
 
@@ -580,14 +583,10 @@ static void test_lambda(void **state) {
     cJSON_Delete(body);
 
     /* The role race: InvalidParameterValueException keeps its message. */
-    fx->fake.replies[fx->fake.n_replies].status = 400;
-    fx->fake.replies[fx->fake.n_replies].content_type = "application/json";
-    fx->fake.replies[fx->fake.n_replies].body =
-        "{\"Type\":\"User\",\"message\":\"The role defined for the function cannot be assumed "
-        "by Lambda.\"}";
-    fx->fake.replies[fx->fake.n_replies].header_name = "X-Amzn-ErrorType";
-    fx->fake.replies[fx->fake.n_replies].header_value = "InvalidParameterValueException";
-    fx->fake.n_replies++;
+    fake_push_header(&fx->fake, 400, "application/json",
+                     "{\"Type\":\"User\",\"message\":\"The role defined for the function cannot "
+                     "be assumed by Lambda.\"}",
+                     "X-Amzn-ErrorType", "InvalidParameterValueException");
     assert_int_equal(rdsbk_lambda_create_function(NULL, fx->client, &in), RDSBK_EINVALID);
     s_contains(rdsbk_error_last()->message, "cannot be assumed by Lambda");
 
@@ -603,13 +602,9 @@ static void test_lambda(void **state) {
     s_contains(s_body(fx, 2), "\"SourceArn\":\"arn:aws:events:eu-west-1:1:rule/r\"");
     s_lacks(s_body(fx, 2), "SourceAccount");
 
-    fx->fake.replies[fx->fake.n_replies].status = 404;
-    fx->fake.replies[fx->fake.n_replies].content_type = "application/json";
-    fx->fake.replies[fx->fake.n_replies].body = "{\"Message\":\"The resource you requested does "
-                                                "not exist.\"}";
-    fx->fake.replies[fx->fake.n_replies].header_name = "X-Amzn-ErrorType";
-    fx->fake.replies[fx->fake.n_replies].header_value = "ResourceNotFoundException";
-    fx->fake.n_replies++;
+    fake_push_header(&fx->fake, 404, "application/json",
+                     "{\"Message\":\"The resource you requested does not exist.\"}",
+                     "X-Amzn-ErrorType", "ResourceNotFoundException");
     assert_int_equal(rdsbk_lambda_get_policy(&policy, fx->client, "rdsbk-s-copy"), RDSBK_ENOTFOUND);
     assert_null(policy);
 
@@ -627,12 +622,8 @@ static void test_lambda(void **state) {
     assert_string_equal(fake_header(&fx->fake.requests[5], "X-Amz-Invocation-Type"), "Event");
     assert_string_equal(s_body(fx, 5), "{}");
     rdsbk_lambda_invoke_result_clean_up(&res);
-    fx->fake.replies[fx->fake.n_replies].status = 200;
-    fx->fake.replies[fx->fake.n_replies].content_type = "application/json";
-    fx->fake.replies[fx->fake.n_replies].body = "{\"errorMessage\":\"boom\"";
-    fx->fake.replies[fx->fake.n_replies].header_name = "X-Amz-Function-Error";
-    fx->fake.replies[fx->fake.n_replies].header_value = "Unhandled";
-    fx->fake.n_replies++;
+    fake_push_header(&fx->fake, 200, "application/json", "{\"errorMessage\":\"boom\"",
+                     "X-Amz-Function-Error", "Unhandled");
     assert_int_equal(rdsbk_lambda_invoke(&res, fx->client, "f", NULL, NULL, 0), 0);
     assert_string_equal(res.function_error, "Unhandled");
     /* Returned as is, even when it is not valid JSON. */
@@ -1012,7 +1003,10 @@ static void test_client_endpoints(void **state) {
     /* IAM is global: signed for us-east-1 whatever the client's Region. */
     assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "iam"), 0);
     assert_string_equal(ctx.signing.region, "us-east-1");
-    assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "s3"), RDSBK_EINVALID);
+    assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "s3"), 0);
+    assert_string_equal(ctx.endpoint, "http://127.0.0.1:4566");
+    assert_string_equal(ctx.signing.service, "s3");
+    assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "sqs"), RDSBK_EINVALID);
 
     /* Another Region keeps the overrides. */
     assert_int_equal(rdsbk_client_new_for_region(&other, c, "us-west-2"), 0);
@@ -1032,6 +1026,9 @@ static void test_client_endpoints(void **state) {
     assert_string_equal(ctx.signing.service, "sns");
     assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "iam"), 0);
     assert_string_equal(ctx.endpoint, "https://iam.amazonaws.com");
+    assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "s3"), 0);
+    assert_string_equal(ctx.endpoint, "https://s3.eu-west-2.amazonaws.com");
+    assert_string_equal(ctx.signing.region, "eu-west-2");
     rdsbk_client_free(c);
 
     /* A bad endpoint URL or no Region is refused at creation. */
@@ -1042,6 +1039,158 @@ static void test_client_endpoints(void **state) {
     copts.endpoints = NULL;
     copts.region = NULL;
     assert_int_equal(rdsbk_client_new(&c, &copts), RDSBK_EINVALID);
+}
+
+/* ---- S3 ---- */
+
+/* An S3 reply: an XML body (or none) and one extra header. */
+static void s_push_header(struct fake_aws *f, long status, const char *body, const char *name,
+                          const char *value) {
+    fake_push_header(f, status, body && *body ? "application/xml" : NULL, body, name, value);
+}
+
+/* The wire form of each call: virtual-hosted at the default endpoint, the key's segments encoded,
+ * the headers of encryption and conditions, Content-MD5 where S3 requires it. */
+static void test_s3(void **state) {
+    struct fixture *fx = *state;
+    struct rdsbk_s3_put kms = {
+        .sse_kms_key_id = "alias/state", .if_match = "\"e1\"", .content_type = "application/json"};
+    struct rdsbk_s3_put create = {.if_none_match_star = true};
+    struct rdsbk_buf body = RDSBK_BUF_INIT;
+    char *etag = NULL;
+    char *text = NULL;
+    const struct fake_request *rec;
+
+    s_push_header(&fx->fake, 200, "", "ETag", "\"e2\"");
+    assert_int_equal(rdsbk_s3_put_object(&etag, fx->client, "rdsbk-state", "stacks/a b/state.json",
+                                         "{}", 2, &kms),
+                     0);
+    assert_string_equal(etag, "\"e2\"");
+    free(etag);
+    rec = &fx->fake.requests[0];
+    assert_string_equal(rec->method, "PUT");
+    assert_string_equal(rec->url,
+                        "https://rdsbk-state.s3.eu-west-1.amazonaws.com/stacks/a%20b/state.json");
+    assert_string_equal(fake_header(rec, "Host"), "rdsbk-state.s3.eu-west-1.amazonaws.com");
+    assert_string_equal(fake_header(rec, "Content-Type"), "application/json");
+    assert_string_equal(fake_header(rec, "x-amz-server-side-encryption"), "aws:kms");
+    assert_string_equal(fake_header(rec, "x-amz-server-side-encryption-aws-kms-key-id"),
+                        "alias/state");
+    assert_string_equal(fake_header(rec, "If-Match"), "\"e1\"");
+    assert_string_equal(fake_header(rec, "If-None-Match"), "");
+    assert_string_equal(fake_header(rec, "X-Amz-Content-SHA256"),
+                        "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+    s_contains(fake_header(rec, "Authorization"), "/eu-west-1/s3/aws4_request");
+    assert_string_equal(s_body(fx, 0), "{}");
+
+    /* SSE-S3 and If-None-Match: * */
+    s_push_header(&fx->fake, 200, "", "ETag", "\"e3\"");
+    assert_int_equal(rdsbk_s3_put_object(NULL, fx->client, "rdsbk-state", "lock", "x", 1, &create),
+                     0);
+    rec = &fx->fake.requests[1];
+    assert_string_equal(fake_header(rec, "x-amz-server-side-encryption"), "AES256");
+    assert_string_equal(fake_header(rec, "x-amz-server-side-encryption-aws-kms-key-id"), "");
+    assert_string_equal(fake_header(rec, "If-None-Match"), "*");
+    assert_string_equal(fake_header(rec, "Content-Type"), "application/octet-stream");
+
+    /* GetObject: the bytes as they are, even XML */
+    s_push_header(&fx->fake, 200, "<not-parsed/>", "ETag", "\"e4\"");
+    assert_int_equal(rdsbk_s3_get_object(&body, &etag, fx->client, "rdsbk-state", "lock"), 0);
+    assert_string_equal(rdsbk_buf_cstr(&body), "<not-parsed/>");
+    assert_string_equal(etag, "\"e4\"");
+    free(etag);
+    assert_string_equal(fx->fake.requests[2].method, "GET");
+
+    /* DeleteObject with If-Match */
+    fake_push(&fx->fake, 204, NULL, "");
+    assert_int_equal(rdsbk_s3_delete_object(fx->client, "rdsbk-state", "lock", "\"e4\""), 0);
+    assert_string_equal(fx->fake.requests[3].method, "DELETE");
+    assert_string_equal(fake_header(&fx->fake.requests[3], "If-Match"), "\"e4\"");
+
+    /* PutBucketVersioning with Content-MD5; GetBucketVersioning */
+    fake_push(&fx->fake, 200, NULL, "");
+    assert_int_equal(rdsbk_s3_put_bucket_versioning(fx->client, "rdsbk-state", true), 0);
+    rec = &fx->fake.requests[4];
+    assert_string_equal(rec->url, "https://rdsbk-state.s3.eu-west-1.amazonaws.com/?versioning=");
+    s_contains(s_body(fx, 4), "<Status>Enabled</Status>");
+    assert_int_equal(strlen(fake_header(rec, "Content-MD5")), 24);
+    fake_push(&fx->fake, 200, "application/xml",
+              "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>");
+    assert_int_equal(rdsbk_s3_get_bucket_versioning(&text, fx->client, "rdsbk-state"), 0);
+    assert_string_equal(text, "");
+    free(text);
+
+    /* CreateBucket names the client's Region */
+    fake_push(&fx->fake, 200, NULL, "");
+    assert_int_equal(rdsbk_s3_create_bucket(fx->client, "rdsbk-state"), 0);
+    s_contains(s_body(fx, 6), "<LocationConstraint>eu-west-1</LocationConstraint>");
+
+    /* HeadBucket: a bucket of another Region is found, with its Region */
+    s_push_header(&fx->fake, 301, "", "x-amz-bucket-region", "us-east-2");
+    assert_int_equal(rdsbk_s3_head_bucket(&text, fx->client, "rdsbk-state"), 0);
+    assert_string_equal(text, "us-east-2");
+    free(text);
+    fake_push(&fx->fake, 404, NULL, "");
+    assert_int_equal(rdsbk_s3_head_bucket(&text, fx->client, "rdsbk-state"), RDSBK_ENOTFOUND);
+    assert_null(text);
+
+    /* a name with dots goes path-style */
+    fake_push(&fx->fake, 404, "application/xml",
+              "<Error><Code>NoSuchKey</Code><Message>m</Message></Error>");
+    assert_int_equal(rdsbk_s3_get_object(&body, NULL, fx->client, "rdsbk.state", "k"),
+                     RDSBK_ENOTFOUND);
+    assert_int_equal(rdsbk_buf_len(&body), 0);
+    assert_string_equal(fx->fake.requests[9].url,
+                        "https://s3.eu-west-1.amazonaws.com/rdsbk.state/k");
+    rdsbk_buf_clean_up(&body);
+}
+
+/* A conditional write retried after a failed attempt meets 412: reading the object back shows
+ * whether the 412 is its own earlier write. */
+static void test_s3_lost_reply(void **state) {
+    struct fixture *fx = *state;
+    struct rdsbk_http_options hopts = {.max_attempts = 3, .base_delay_ms = 1};
+    struct rdsbk_client_options copts = {.region = "eu-west-1"};
+    struct rdsbk_s3_put create = {.if_none_match_star = true};
+    struct rdsbk_http *http = NULL;
+    struct rdsbk_client *c = NULL;
+    char *etag = NULL;
+    int rc;
+
+    assert_int_equal(rdsbk_http_new(&http, &hopts), 0);
+    rdsbk_http_set_transport(http, fake_transport, &fx->fake);
+    copts.http = http;
+    assert_int_equal(rdsbk_client_new(&c, &copts), 0);
+
+    /* 503, then 412; the object holds these bytes: the first attempt wrote it */
+    fake_push(&fx->fake, 503, NULL, "");
+    fake_push(&fx->fake, 412, "application/xml",
+              "<Error><Code>PreconditionFailed</Code><Message>m</Message></Error>");
+    s_push_header(&fx->fake, 200, "lock-1", "ETag", "\"e1\"");
+    assert_int_equal(rdsbk_s3_put_object(&etag, c, "b", "lock", "lock-1", 6, &create), 0);
+    assert_string_equal(etag, "\"e1\"");
+    free(etag);
+    assert_string_equal(fx->fake.requests[2].method, "GET");
+
+    /* the same, but another writer's bytes: the 412 stands */
+    fake_push(&fx->fake, 503, NULL, "");
+    fake_push(&fx->fake, 412, "application/xml",
+              "<Error><Code>PreconditionFailed</Code><Message>m</Message></Error>");
+    s_push_header(&fx->fake, 200, "lock-2", "ETag", "\"e2\"");
+    rc = rdsbk_s3_put_object(&etag, c, "b", "lock", "lock-1", 6, &create);
+    assert_int_equal(rc, RDSBK_ECONFLICT);
+    assert_true(rdsbk_s3_precondition_failed(rc));
+    assert_string_equal(rdsbk_error_last()->aws_code, "PreconditionFailed");
+    assert_null(etag);
+
+    /* a 412 at the first attempt is never read back */
+    fake_push(&fx->fake, 412, "application/xml",
+              "<Error><Code>PreconditionFailed</Code><Message>m</Message></Error>");
+    rc = rdsbk_s3_put_object(NULL, c, "b", "lock", "lock-1", 6, &create);
+    assert_true(rdsbk_s3_precondition_failed(rc));
+    assert_int_equal(fx->fake.n_requests, 7);
+    rdsbk_client_free(c);
+    rdsbk_http_free(http);
 }
 
 int main(void) {
@@ -1056,6 +1205,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_rds_account_quotas, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_sns, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_client_endpoints, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_s3, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_s3_lost_reply, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

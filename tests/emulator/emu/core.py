@@ -1517,6 +1517,9 @@ class Emulator:
                 raise AwsError("UnrecognizedClientException",
                                "The emulator does not implement service '%s'." % signing_name, 400)
             protocol = self._protocol(service)
+            if protocol == "rest-xml":  # which addressing the client used, as it sent it
+                entry["host"] = headers.get("Host")
+                entry["path"] = raw_path
             if not REGION_RE.match(region) or (service in GLOBAL_SIGNING_REGIONS and
                                                region not in GLOBAL_SIGNING_REGIONS[service]):
                 raise self._sig_error(service, "SignatureDoesNotMatch",
