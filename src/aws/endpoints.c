@@ -31,6 +31,7 @@ static const struct s_service {
     {"rds", "RDS", offsetof(struct rdsbk_endpoints, rds)},
     {"logs", "CLOUDWATCH_LOGS", offsetof(struct rdsbk_endpoints, logs)},
     {"sns", "SNS", offsetof(struct rdsbk_endpoints, sns)},
+    {"sqs", "SQS", offsetof(struct rdsbk_endpoints, sqs)},
 };
 
 #define S_N_SERVICES (sizeof(s_services) / sizeof(s_services[0]))

@@ -138,7 +138,8 @@ static int s_maps(cJSON *root, const struct rdsbk_topology *t) {
                      {"lambda", e->lambda},
                      {"rds", e->rds},
                      {"logs", e->logs},
-                     {"sns", e->sns}};
+                     {"sns", e->sns},
+                     {"sqs", e->sqs}};
     cJSON *tags = cJSON_AddObjectToObject(root, "tags");
     cJSON *urls = cJSON_AddObjectToObject(root, "endpoints");
     int rc = tags && urls ? 0 : rdsbk_error_oom();

@@ -20,7 +20,8 @@ static const char *const s_env[] = {"AWS_ENDPOINT_URL",
                                     "AWS_ENDPOINT_URL_LAMBDA",
                                     "AWS_ENDPOINT_URL_RDS",
                                     "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
-                                    "AWS_ENDPOINT_URL_SNS"};
+                                    "AWS_ENDPOINT_URL_SNS",
+                                    "AWS_ENDPOINT_URL_SQS"};
 
 static int s_clear_env(void **state) {
     (void)state;
@@ -60,6 +61,8 @@ static void test_defaults(void **state) {
     s_expect(NULL, "rds", "eu-west-3", "https://rds.eu-west-3.amazonaws.com", "eu-west-3");
     s_expect(NULL, "logs", "eu-west-2", "https://logs.eu-west-2.amazonaws.com", "eu-west-2");
     s_expect(NULL, "sns", "eu-west-1", "https://sns.eu-west-1.amazonaws.com", "eu-west-1");
+    s_expect(NULL, "sqs", "eu-west-1", "https://sqs.eu-west-1.amazonaws.com", "eu-west-1");
+    s_expect(NULL, "sqs", "cn-north-1", "https://sqs.cn-north-1.amazonaws.com.cn", "cn-north-1");
     s_expect(NULL, "iam", "eu-west-1", "https://iam.amazonaws.com", "us-east-1");
     /* China */
     s_expect(NULL, "sts", "cn-northwest-1", "https://sts.cn-northwest-1.amazonaws.com.cn",
@@ -122,6 +125,11 @@ static void test_precedence(void **state) {
     topo.sns = "http://127.0.0.1:11";
     s_expect(&topo, "sns", "eu-west-1", "http://127.0.0.1:11", "eu-west-1");
     topo.sns = NULL;
+    setenv("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:12", 1);
+    s_expect(NULL, "sqs", "eu-west-1", "http://127.0.0.1:12", "eu-west-1");
+    topo.sqs = "http://127.0.0.1:13";
+    s_expect(&topo, "sqs", "eu-west-1", "http://127.0.0.1:13", "eu-west-1");
+    topo.sqs = NULL;
 
     /* the SDKs' switch for the environment's endpoints; the topology still applies */
     setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true", 1);
