@@ -45,7 +45,7 @@ import server  # noqa: E402
 IDENT_MEMBERS = ("RoleName", "PolicyName", "FunctionName", "Name", "Rule", "KeyId", "AliasName",
                  "TargetKeyId", "StatementId", "ResourceARN", "Resource", "EventBusName",
                  "Principal", "logGroupName", "logGroupNamePrefix", "resourceArn", "TopicArn",
-                 "ResourceArn", "Endpoint", "SubscriptionArn")
+                 "ResourceArn", "Endpoint", "SubscriptionArn", "QueueName", "QueueUrl")
 
 _local = threading.local()
 _orig_route = core.Emulator._route_and_parse

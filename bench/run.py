@@ -299,6 +299,10 @@ class Graph:
             arn = ident.get("TopicArn") or ident.get("ResourceArn") or ""
             name = ident.get("Name") or arn.rsplit(":", 1)[-1]
             return get(("sns_topic", acct, name))
+        if svc == "sqs":
+            # a queue by its name, or the name its URL ends with (.../ACCOUNT/NAME)
+            name = ident.get("QueueName") or (ident.get("QueueUrl") or "").rsplit("/", 1)[-1]
+            return get(("sqs_queue", acct, region, name)) if name else None
         if svc == "logs":
             name = ident.get("logGroupName")
             if name is None and ":log-group:" in ident.get("resourceArn", ""):

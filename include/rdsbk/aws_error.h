@@ -51,7 +51,7 @@ bool rdsbk_aws_error_is_throttling(const char *code);
 /*
  * The rdsbk error code for an AWS error reply:
  *   throttling codes                         -> RDSBK_ETHROTTLED
- *   *NotFound*, NoSuch*, 404                 -> RDSBK_ENOTFOUND
+ *   *NotFound*, NoSuch*, AWS.SimpleQueueService.NonExistentQueue, 404 -> RDSBK_ENOTFOUND
  *   *AlreadyExists*, EntityAlreadyExists, ResourceConflictException, ConflictException,
  *   ResourceInUseException, PreconditionFailed (S3's conditional writes), 409, 412
  *                                            -> RDSBK_ECONFLICT

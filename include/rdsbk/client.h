@@ -45,7 +45,7 @@ const char *rdsbk_client_region(const struct rdsbk_client *client);
 struct rdsbk_credentials_provider *rdsbk_client_credentials(const struct rdsbk_client *client);
 
 /* Fills `ctx` for calling `service` ("sts", "iam", "kms", "events", "lambda", "rds", "logs",
- * "sns", "s3"); every pointer in it is borrowed from the client. Returns 0 or RDSBK_EINVALID
+ * "sns", "sqs", "s3"); every pointer in it is borrowed from the client. Returns 0 or RDSBK_EINVALID
  * (unknown service). */
 int rdsbk_client_service_ctx(struct rdsbk_service_ctx *ctx, const struct rdsbk_client *client,
                              const char *service);

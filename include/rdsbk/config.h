@@ -109,6 +109,7 @@ struct rdsbk_endpoints {
     char *rds;
     char *logs;
     char *sns;
+    char *sqs;
     char *s3;
 };
 

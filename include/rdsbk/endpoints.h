@@ -15,13 +15,13 @@ const char *rdsbk_partition_of_region(const char *region);
 
 /*
  * The endpoint URL for `service` ("sts", "iam", "kms", "events", "lambda", "rds", "logs", "sns",
- * "s3") in `region`. Precedence, first match wins (the AWS SDKs' order, with the topology as the
- * most specific configuration):
+ * "sqs", "s3") in `region`. Precedence, first match wins (the AWS SDKs' order, with the topology as
+ * the most specific configuration):
  *   1. topology_overrides-><service>
  *   2. topology_overrides->default_url
  *   3. env AWS_ENDPOINT_URL_<SERVICE_ID> (AWS_ENDPOINT_URL_STS, _IAM, _KMS, _EVENTBRIDGE, _LAMBDA,
- *      _RDS, _CLOUDWATCH_LOGS, _SNS, _S3: the service id upper-cased with spaces as underscores,
- *      as the SDKs name them)
+ *      _RDS, _CLOUDWATCH_LOGS, _SNS, _SQS, _S3: the service id upper-cased with spaces as
+ *      underscores, as the SDKs name them)
  *   4. env AWS_ENDPOINT_URL
  *   5. the partition default: https://<service>.<region>.amazonaws.com(.cn); IAM is global
  *      (https://iam.amazonaws.com, https://iam.cn-north-1.amazonaws.com.cn,

@@ -27,6 +27,7 @@ enum rdsbk_resource_type {
     RDSBK_RT_EVENTS_BUS,
     RDSBK_RT_SNS_TOPIC,
     RDSBK_RT_SNS_SUBSCRIPTION,
+    RDSBK_RT_SQS_QUEUE,
     RDSBK_RT_COUNT
 };
 

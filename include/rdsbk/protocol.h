@@ -18,11 +18,11 @@
  * The four AWS wire protocols the services use, over rdsbk_aws_send (sign, send, retry, parse
  * AWS errors):
  *
- *   awsQuery   (IAM, STS, RDS, SNS)   form POST "Action=X&Version=Y&...", XML reply
- *   awsJson1.1 (KMS, EventBridge, Logs) POST / with X-Amz-Target, JSON in and out
- *   restJson1  (Lambda)               method + path labels + query + headers, JSON body
- *   restXml    (S3)                   the same request with a raw body; bytes or XML replies,
- *                                     S3's <Error> documents (none for HEAD: named by status)
+ *   awsQuery   (IAM, STS, RDS, SNS, SQS) form POST "Action=X&Version=Y&...", XML reply
+ *   awsJson1.1 (KMS, EventBridge, Logs)   POST / with X-Amz-Target, JSON in and out
+ *   restJson1  (Lambda)                   method + path labels + query + headers, JSON body
+ *   restXml    (S3)                       the same request with a raw body; bytes or XML replies,
+ *                                         S3's <Error> documents (none for HEAD: named by status)
  *
  * A service module builds a request with the builder of its protocol and sends it through a
  * `struct rdsbk_service_ctx` (where and how to call one service). Errors come back as
@@ -123,7 +123,9 @@ struct rdsbk_field {
     size_t offset;      /* of the value in the struct */
     size_t n_offset;    /* lists and tags: of their count; RDSBK_FIELD_BOOL_IF: of the flag */
     const char *member; /* awsQuery and XML lists and tags: the element of each item (NULL:
-                           "member"); awsJson tags: the key member of each (NULL: a map) */
+                           "member"; in awsQuery requests "" for none, a flattened list or map:
+                           "TagKey.1", "Tag.1.Key" (SQS)); awsJson tags: the key member of each
+                           (NULL: a map) */
     const char *value;  /* awsJson tags as a list of objects: the value member of each */
 };
 
@@ -296,7 +298,7 @@ int rdsbk_query_add_map(struct rdsbk_query *q, const char *name, const char *ent
                         size_t n);
 
 /* A list of tag structures: "name.<member>.N.Key=k&name.<member>.N.Value=v" (`member` NULL:
- * "member"; RDS: "Tag"). */
+ * "member"; RDS: "Tag"; "": a flattened map, "name.N.Key=k&name.N.Value=v", SQS's tags). */
 int rdsbk_query_add_tags(struct rdsbk_query *q, const char *name, const char *member,
                          const struct rdsbk_tag *tags, size_t n);
 

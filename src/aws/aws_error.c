@@ -96,6 +96,10 @@ int rdsbk_aws_error_to_code(long status, const char *code) {
         "ResourceAlreadyExistsException",
         "PreconditionFailed", /* S3's conditional write (412): another write came first */
     };
+    /* SQS's, which says neither "NotFound" nor "NoSuch" (botocore's QueueDoesNotExist) */
+    static const char *const not_found[] = {
+        "AWS.SimpleQueueService.NonExistentQueue",
+    };
     static const char *const invalid[] = {
         "InvalidInput",  "MissingParameter",     "MissingAction",
         "InvalidAction", "MalformedQueryString", "PermanentRedirect", /* S3: another Region */
@@ -106,7 +110,7 @@ int rdsbk_aws_error_to_code(long status, const char *code) {
     if (code && *code) {
         if (s_starts(code, "AccessDenied") || s_starts(code, "ExpiredToken") || S_IN(code, auth))
             return RDSBK_EAUTH;
-        if (s_contains(code, "NotFound") || s_starts(code, "NoSuch"))
+        if (s_contains(code, "NotFound") || s_starts(code, "NoSuch") || S_IN(code, not_found))
             return RDSBK_ENOTFOUND;
         if (s_contains(code, "AlreadyExists") || S_IN(code, conflict))
             return RDSBK_ECONFLICT;

@@ -34,6 +34,7 @@ static const struct s_service {
     {"rds", "RDS", offsetof(struct rdsbk_endpoints, rds)},
     {"logs", "CLOUDWATCH_LOGS", offsetof(struct rdsbk_endpoints, logs)},
     {"sns", "SNS", offsetof(struct rdsbk_endpoints, sns)},
+    {"sqs", "SQS", offsetof(struct rdsbk_endpoints, sqs)},
     {"s3", "S3", offsetof(struct rdsbk_endpoints, s3)},
 };
 

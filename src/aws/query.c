@@ -145,11 +145,17 @@ int rdsbk_query_add_map(struct rdsbk_query *q, const char *name, const char *ent
     return rc;
 }
 
+/* The element of each item of a list or tag list, as a table's `member` names it: NULL
+ * "member", "" none (a flattened list or map, "<name>.N"). */
+static const char *s_item_element(const char *member) {
+    return !member ? "member" : *member ? member : NULL;
+}
+
 int rdsbk_query_add_tags(struct rdsbk_query *q, const char *name, const char *member,
                          const struct rdsbk_tag *tags, size_t n) {
     int rc = 0;
 
-    member = member ? member : "member";
+    member = s_item_element(member);
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = s_add_entry(q, name, member, i, "Key", tags[i].key, "Value",
                          tags[i].value ? tags[i].value : "");
@@ -192,7 +198,7 @@ static int s_add_field(struct rdsbk_query *q, const struct rdsbk_field *f, const
     if (f->kind == RDSBK_FIELD_OPT_LIST && n == 0)
         return 0;
     if (list)
-        return rdsbk_query_add_list(q, f->name, f->member ? f->member : "member",
+        return rdsbk_query_add_list(q, f->name, s_item_element(f->member),
                                     RDSBK_FIELD_IN(const char *const *, in, f->offset), n);
     return rdsbk_query_add(q, f->name, s_scalar_text(buf, f, in));
 }

@@ -282,6 +282,7 @@ static const struct rdsbk_yaml_field s_endpoint_fields[] = {S_ENDPOINT("default"
                                                             S_ENDPOINT("rds", rds),
                                                             S_ENDPOINT("logs", logs),
                                                             S_ENDPOINT("sns", sns),
+                                                            S_ENDPOINT("sqs", sqs),
                                                             S_ENDPOINT("s3", s3),
                                                             {NULL, NULL, NULL}};
 

@@ -139,6 +139,7 @@ static int s_maps(cJSON *root, const struct rdsbk_topology *t) {
                      {"rds", e->rds},
                      {"logs", e->logs},
                      {"sns", e->sns},
+                     {"sqs", e->sqs},
                      {"s3", e->s3}};
     cJSON *tags = cJSON_AddObjectToObject(root, "tags");
     cJSON *urls = cJSON_AddObjectToObject(root, "endpoints");

@@ -21,11 +21,12 @@
 #define S_STACK_TAG "rdsbk:stack"
 
 /* Where the purpose ends in what follows "rdsbk-<stack>-" in an id of `type`: at a '/' or ':' of
- * a composite id; a topic's ARN ends with its name; a subscription's id goes on after its topic's
- * name with ":<uuid>" or "|<protocol>|<endpoint>" (sns_subscription.c). */
+ * a composite id; a topic's or a queue's ARN ends with its name; a subscription's id goes on after
+ * its topic's name with ":<uuid>" or "|<protocol>|<endpoint>" (sns_subscription.c). */
 static const char *s_purpose_ends(enum rdsbk_resource_type type) {
     switch (type) {
     case RDSBK_RT_SNS_TOPIC:
+    case RDSBK_RT_SQS_QUEUE:
         return "";
     case RDSBK_RT_SNS_SUBSCRIPTION:
         return ":|";
@@ -50,10 +51,10 @@ static bool s_purpose_ours(enum rdsbk_resource_type type, const char *rest) {
     return false;
 }
 
-/* What follows "arn:<partition>:sns:<region>:<account>:" in an SNS id (a topic's name, and a
- * subscription's after it); an id that is no such ARN (a name, when the state has no id) as it
- * is. Borrowed from `id`. */
-static const char *s_sns_resource(const char *id) {
+/* What follows "arn:<partition>:<service>:<region>:<account>:" in an SNS or SQS id (a topic's or
+ * a queue's name, and a subscription's after it); an id that is no such ARN (a name, when the
+ * state has no id) as it is. Borrowed from `id`. */
+static const char *s_arn_resource(const char *id) {
     const char *p = id;
 
     if (strncmp(id, "arn:", 4) != 0)
@@ -82,8 +83,9 @@ bool rdsbk_engine_named_ours(enum rdsbk_resource_type type, const char *id, cons
         break;
     case RDSBK_RT_SNS_TOPIC:
     case RDSBK_RT_SNS_SUBSCRIPTION:
-        /* by the name of the topic, in its ARN */
-        id = s_sns_resource(id);
+    case RDSBK_RT_SQS_QUEUE:
+        /* by the name of the topic or queue, in its ARN */
+        id = s_arn_resource(id);
         break;
     default:
         break;

@@ -176,8 +176,9 @@ int rdsbk_engine_check_ownership(const struct rdsbk_engine *e);
 /* Whether `id`, a state's id of a resource of `type` (its name when it has none), is one stack
  * `stack` names its resources by: "rdsbk-<stack>-<purpose>..." (a purpose of
  * rdsbk_model_purposes: not a longer stack's name), log groups under "/aws/lambda/", SNS topics
- * and subscriptions by the name of the topic in their ARN (or composite id); a key alias the
- * topology's `key_alias` (may be NULL) or "alias/rdsbk-<stack>"; a key always (its tag tells). */
+ * and subscriptions by the name of the topic in their ARN (or composite id), SQS queues by the
+ * name their ARN ends with; a key alias the topology's `key_alias` (may be NULL) or
+ * "alias/rdsbk-<stack>"; a key always (its tag tells). */
 bool rdsbk_engine_named_ours(enum rdsbk_resource_type type, const char *id, const char *stack,
                              const char *key_alias);
 

@@ -2,6 +2,7 @@
  * the waits; see resources_internal.h. */
 #include "resources_internal.h"
 
+#include "rdsbk/endpoints.h"
 #include "rdsbk/error.h"
 
 #include <assert.h>
@@ -14,6 +15,20 @@ const char *const rdsbk_res_no_keys[] = {NULL};
 
 const char *rdsbk_res_name(const struct rdsbk_resource_ref *ref) {
     return ref->id && *ref->id ? ref->id : ref->name;
+}
+
+int rdsbk_res_regional_arn(char **out, const struct rdsbk_resource_ref *ref, const char *service,
+                           const char *what) {
+    const char *colon = ref->id ? strrchr(ref->id, ':') : NULL;
+
+    *out = NULL;
+    if (!ref->id || !*ref->id)
+        return rdsbk_strfmt(out, "arn:%s:%s:%s:%s:%s", rdsbk_partition_of_region(ref->region),
+                            service, ref->region, ref->account, ref->name);
+    if (strncmp(ref->id, "arn:", 4) != 0 || !colon || !colon[1])
+        return rdsbk_error_set(RDSBK_EINVALID, "%s: \"%s\" is not %s ARN",
+                               rdsbk_resource_type_name(ref->type), ref->id, what);
+    return rdsbk_strdup_into(out, ref->id);
 }
 
 int rdsbk_res_require(const char **out, const cJSON *obj, const char *key, const char *type) {

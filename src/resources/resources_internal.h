@@ -35,6 +35,7 @@ extern const struct rdsbk_resource_ops rdsbk_res_logs_log_group_ops;
 extern const struct rdsbk_resource_ops rdsbk_res_events_bus_ops;
 extern const struct rdsbk_resource_ops rdsbk_res_sns_topic_ops;
 extern const struct rdsbk_resource_ops rdsbk_res_sns_subscription_ops;
+extern const struct rdsbk_resource_ops rdsbk_res_sqs_queue_ops;
 
 /* The custom event bus `event_bus` of a rule's or target's attributes (desired or last known),
  * or NULL for the default bus (events_rule.c). Borrowed. */
@@ -48,6 +49,13 @@ extern const char *const rdsbk_res_no_keys[];
 /* The AWS name of a resource whose id is its name (a role, a rule, a function, an alias): the id
  * when known, else ref->name. Borrowed. */
 const char *rdsbk_res_name(const struct rdsbk_resource_ref *ref);
+
+/* The ARN (caller frees) of a resource whose ARN ends with its name, an SNS topic or an SQS queue
+ * of `service`: the state's id, else arn:<partition>:<service>:<region>:<account>:<name> that
+ * the ref's Region, account and name make, without a call. An id that is no ARN ending in a name
+ * is RDSBK_EINVALID naming the type and `what` ("topic"). */
+int rdsbk_res_regional_arn(char **out, const struct rdsbk_resource_ref *ref, const char *service,
+                           const char *what);
 
 /* Like rdsbk_json_str, but a missing or empty value is RDSBK_EINVALID naming `type` and `key`. */
 int rdsbk_res_require(const char **out, const cJSON *obj, const char *key, const char *type);

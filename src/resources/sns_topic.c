@@ -13,7 +13,6 @@
  */
 #include "resources_internal.h"
 
-#include "rdsbk/endpoints.h"
 #include "rdsbk/error.h"
 #include "rdsbk/log.h"
 #include "rdsbk/services/sns.h"
@@ -30,18 +29,9 @@ static const struct rdsbk_res_tagging s_tagging = {
     S_TYPE, rdsbk_sns_list_tags_for_resource, rdsbk_sns_untag_resource, rdsbk_sns_tag_resource};
 
 /* The topic's ARN (caller frees): the state's id, else the one ref's account, Region and name
- * make. An id that is no ARN ends in no name: RDSBK_EINVALID. */
+ * make. */
 static int s_topic_arn(char **out, const struct rdsbk_resource_ref *ref) {
-    *out = NULL;
-    if (ref->id && *ref->id) {
-        const char *colon = strrchr(ref->id, ':');
-        if (strncmp(ref->id, "arn:", 4) != 0 || !colon || !colon[1])
-            return rdsbk_error_set(RDSBK_EINVALID, "%s: \"%s\" is not a topic ARN", S_TYPE,
-                                   ref->id);
-        return rdsbk_strdup_into(out, ref->id);
-    }
-    return rdsbk_strfmt(out, "arn:%s:sns:%s:%s:%s", rdsbk_partition_of_region(ref->region),
-                        ref->region, ref->account, ref->name);
+    return rdsbk_res_regional_arn(out, ref, "sns", "a topic");
 }
 
 static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client,

@@ -143,13 +143,6 @@ static const struct rdsbk_field s_new_version_input[] = {
 
 /* ---- calls ---- */
 
-/* `action` with the arguments `args`; nothing of the reply is read. */
-static int s_simple(struct rdsbk_client *client, const char *action, const struct rdsbk_arg *args) {
-    const struct rdsbk_svc_query_op op = {.api = &s_api, .action = action};
-
-    return rdsbk_svc_query_call(NULL, client, &op, args, NULL);
-}
-
 /* `action` with the arguments `args`, its Result's `output` read into `out` by `shape`. */
 static int s_get(void *out, struct rdsbk_client *client, const char *action,
                  const struct rdsbk_arg *args, const char *output,
@@ -211,14 +204,14 @@ int rdsbk_iam_get_role(struct rdsbk_iam_role *out, struct rdsbk_client *client, 
 int rdsbk_iam_delete_role(struct rdsbk_client *client, const char *name) {
     const struct rdsbk_arg args[] = {{"RoleName", name}, {NULL, NULL}};
 
-    return s_simple(client, "DeleteRole", args);
+    return rdsbk_svc_query_simple(client, &s_api, "DeleteRole", args);
 }
 
 int rdsbk_iam_update_assume_role_policy(struct rdsbk_client *client, const char *role,
                                         const char *policy) {
     const struct rdsbk_arg args[] = {{"RoleName", role}, {"PolicyDocument", policy}, {NULL, NULL}};
 
-    return s_simple(client, "UpdateAssumeRolePolicy", args);
+    return rdsbk_svc_query_simple(client, &s_api, "UpdateAssumeRolePolicy", args);
 }
 
 int rdsbk_iam_update_role_description(struct rdsbk_client *client, const char *role,
@@ -226,7 +219,7 @@ int rdsbk_iam_update_role_description(struct rdsbk_client *client, const char *r
     const struct rdsbk_arg args[] = {
         {"RoleName", role}, {"Description", description}, {NULL, NULL}};
 
-    return s_simple(client, "UpdateRole", args);
+    return rdsbk_svc_query_simple(client, &s_api, "UpdateRole", args);
 }
 
 int rdsbk_iam_list_roles(struct rdsbk_iam_role **out, size_t *n_out, struct rdsbk_client *client,
@@ -249,7 +242,7 @@ int rdsbk_iam_put_role_policy(struct rdsbk_client *client, const char *role,
                                      {"PolicyDocument", document},
                                      {NULL, NULL}};
 
-    return s_simple(client, "PutRolePolicy", args);
+    return rdsbk_svc_query_simple(client, &s_api, "PutRolePolicy", args);
 }
 
 int rdsbk_iam_get_role_policy(char **document_out, struct rdsbk_client *client, const char *role,
@@ -265,7 +258,7 @@ int rdsbk_iam_delete_role_policy(struct rdsbk_client *client, const char *role,
                                  const char *policy_name) {
     const struct rdsbk_arg args[] = {{"RoleName", role}, {"PolicyName", policy_name}, {NULL, NULL}};
 
-    return s_simple(client, "DeleteRolePolicy", args);
+    return rdsbk_svc_query_simple(client, &s_api, "DeleteRolePolicy", args);
 }
 
 int rdsbk_iam_list_role_policies(char ***names_out, size_t *n_out, struct rdsbk_client *client,
@@ -301,14 +294,14 @@ int rdsbk_iam_attach_role_policy(struct rdsbk_client *client, const char *role,
                                  const char *policy_arn) {
     const struct rdsbk_arg args[] = {{"RoleName", role}, {"PolicyArn", policy_arn}, {NULL, NULL}};
 
-    return s_simple(client, "AttachRolePolicy", args);
+    return rdsbk_svc_query_simple(client, &s_api, "AttachRolePolicy", args);
 }
 
 int rdsbk_iam_detach_role_policy(struct rdsbk_client *client, const char *role,
                                  const char *policy_arn) {
     const struct rdsbk_arg args[] = {{"RoleName", role}, {"PolicyArn", policy_arn}, {NULL, NULL}};
 
-    return s_simple(client, "DetachRolePolicy", args);
+    return rdsbk_svc_query_simple(client, &s_api, "DetachRolePolicy", args);
 }
 
 /* ---- customer managed policies ---- */
@@ -338,7 +331,7 @@ int rdsbk_iam_get_policy(struct rdsbk_iam_policy *out, struct rdsbk_client *clie
 int rdsbk_iam_delete_policy(struct rdsbk_client *client, const char *policy_arn) {
     const struct rdsbk_arg args[] = {{"PolicyArn", policy_arn}, {NULL, NULL}};
 
-    return s_simple(client, "DeletePolicy", args);
+    return rdsbk_svc_query_simple(client, &s_api, "DeletePolicy", args);
 }
 
 /* ---- policy versions ---- */
@@ -385,7 +378,7 @@ int rdsbk_iam_delete_policy_version(struct rdsbk_client *client, const char *pol
     const struct rdsbk_arg args[] = {
         {"PolicyArn", policy_arn}, {"VersionId", version_id}, {NULL, NULL}};
 
-    return s_simple(client, "DeletePolicyVersion", args);
+    return rdsbk_svc_query_simple(client, &s_api, "DeletePolicyVersion", args);
 }
 
 /* ---- role tags ---- */

@@ -66,26 +66,6 @@ static const struct rdsbk_field s_untag_resource_input[] = {
     RDSBK_FIELD_END,
 };
 
-/* ---- calls ---- */
-
-/* `action` with the arguments `args`; nothing of the reply is read. */
-static int s_simple(struct rdsbk_client *client, const char *action, const struct rdsbk_arg *args) {
-    const struct rdsbk_svc_query_op op = {.api = &s_api, .action = action};
-
-    return rdsbk_svc_query_call(NULL, client, &op, args, NULL);
-}
-
-/* `op` with `args` and `in`: the one string of its Result (op->shape) into *out, which the reply
- * must carry (RDSBK_EINVALID naming `what` when it does not). */
-static int s_required(char **out, struct rdsbk_client *client, const struct rdsbk_svc_query_op *op,
-                      const struct rdsbk_arg *args, const void *in, const char *what) {
-    int rc = rdsbk_svc_query_call(out, client, op, args, in);
-
-    if (rc == 0 && !*out)
-        rc = rdsbk_error_set(RDSBK_EINVALID, "sns:%s: no %s in the reply", op->action, what);
-    return rc;
-}
-
 /* ---- topics ---- */
 
 int rdsbk_sns_create_topic(char **arn_out, struct rdsbk_client *client,
@@ -95,13 +75,13 @@ int rdsbk_sns_create_topic(char **arn_out, struct rdsbk_client *client,
                                                  .input = s_create_topic_input,
                                                  .shape = &s_topic_arn};
 
-    return s_required(arn_out, client, &op, NULL, in, "TopicArn");
+    return rdsbk_svc_query_string(arn_out, client, &op, NULL, in, "TopicArn");
 }
 
 int rdsbk_sns_delete_topic(struct rdsbk_client *client, const char *topic_arn) {
     const struct rdsbk_arg args[] = {{"TopicArn", topic_arn}, {NULL, NULL}};
 
-    return s_simple(client, "DeleteTopic", args);
+    return rdsbk_svc_query_simple(client, &s_api, "DeleteTopic", args);
 }
 
 int rdsbk_sns_get_topic_attributes(cJSON **attributes_out, struct rdsbk_client *client,
@@ -129,7 +109,7 @@ int rdsbk_sns_set_topic_attribute(struct rdsbk_client *client, const char *topic
     const struct rdsbk_arg args[] = {
         {"TopicArn", topic_arn}, {"AttributeName", name}, {"AttributeValue", value}, {NULL, NULL}};
 
-    return s_simple(client, "SetTopicAttributes", args);
+    return rdsbk_svc_query_simple(client, &s_api, "SetTopicAttributes", args);
 }
 
 /* ---- subscriptions ---- */
@@ -144,13 +124,13 @@ int rdsbk_sns_subscribe(char **arn_out, struct rdsbk_client *client, const char 
                                      {"ReturnSubscriptionArn", "true"},
                                      {NULL, NULL}};
 
-    return s_required(arn_out, client, &op, args, NULL, "SubscriptionArn");
+    return rdsbk_svc_query_string(arn_out, client, &op, args, NULL, "SubscriptionArn");
 }
 
 int rdsbk_sns_unsubscribe(struct rdsbk_client *client, const char *subscription_arn) {
     const struct rdsbk_arg args[] = {{"SubscriptionArn", subscription_arn}, {NULL, NULL}};
 
-    return s_simple(client, "Unsubscribe", args);
+    return rdsbk_svc_query_simple(client, &s_api, "Unsubscribe", args);
 }
 
 void rdsbk_sns_subscriptions_free(struct rdsbk_sns_subscription *subs, size_t n) {

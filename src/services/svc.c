@@ -71,6 +71,24 @@ int rdsbk_svc_query_call(void *out, struct rdsbk_client *client,
     return rdsbk_svc_query_finish(out, client, op, &q, rc);
 }
 
+int rdsbk_svc_query_simple(struct rdsbk_client *client, const struct rdsbk_svc_query_api *api,
+                           const char *action, const struct rdsbk_arg *args) {
+    const struct rdsbk_svc_query_op op = {.api = api, .action = action};
+
+    return rdsbk_svc_query_call(NULL, client, &op, args, NULL);
+}
+
+int rdsbk_svc_query_string(char **out, struct rdsbk_client *client,
+                           const struct rdsbk_svc_query_op *op, const struct rdsbk_arg *args,
+                           const void *in, const char *what) {
+    int rc = rdsbk_svc_query_call(out, client, op, args, in);
+
+    if (rc == 0 && !*out)
+        rc = rdsbk_error_set(RDSBK_EINVALID, "%s:%s: no %s in the reply", op->api->service,
+                             op->action, what);
+    return rc;
+}
+
 int rdsbk_svc_query_reply_at(struct rdsbk_query_reply *reply, const struct rdsbk_service_ctx *ctx,
                              const struct rdsbk_svc_query_op *op, const struct rdsbk_arg *args,
                              const void *in) {

@@ -13,7 +13,7 @@
 /* More pages than any of our listings can have: a service that keeps paging is broken. */
 #define RDSBK_SVC_MAX_PAGES 10000
 
-/* ---- awsQuery (IAM, RDS, SNS) ---- */
+/* ---- awsQuery (IAM, RDS, SNS, SQS) ---- */
 
 /* An awsQuery service: its name for the client ("iam"), its API version ("2010-05-08") and the
  * member its listings page by, in the request and in the reply (NULL: "Marker", with IAM's
@@ -64,6 +64,18 @@ int rdsbk_svc_query_reply(struct rdsbk_query_reply *reply, struct rdsbk_client *
 int rdsbk_svc_query_call(void *out, struct rdsbk_client *client,
                          const struct rdsbk_svc_query_op *op, const struct rdsbk_arg *args,
                          const void *in);
+
+/* `action` of `api` with the arguments `args` (NULL, or ended by {NULL, NULL}); nothing of the
+ * reply is read. */
+int rdsbk_svc_query_simple(struct rdsbk_client *client, const struct rdsbk_svc_query_api *api,
+                           const char *action, const struct rdsbk_arg *args);
+
+/* rdsbk_svc_query_call for an `op` whose shape reads one string of the Result into *out (caller
+ * frees), which the reply must carry: RDSBK_EINVALID ("<service>:<action>: no <what> in the
+ * reply") when it does not, *out NULL. */
+int rdsbk_svc_query_string(char **out, struct rdsbk_client *client,
+                           const struct rdsbk_svc_query_op *op, const struct rdsbk_arg *args,
+                           const void *in, const char *what);
 
 /*
  * An awsQuery listing, all pages: sends `q` (unless `rc` is already an error), with the marker

@@ -37,6 +37,11 @@ static void s_walk(const xmlNode *result) {
         free(token);
     if (rdsbk_xml_path_map(&map, result, "Attributes", NULL, NULL, NULL) == 0)
         cJSON_Delete(map);
+    /* SQS's flattened map and tags, straight in the Result */
+    if (rdsbk_xml_path_map(&map, result, "", "Attribute", "Name", "Value") == 0)
+        cJSON_Delete(map);
+    if (rdsbk_xml_path_tags(&tags, &n_tags, result, "", "Tag") == 0)
+        rdsbk_aws_tags_free(tags, n_tags);
     for (xmlNode *c = rdsbk_xml_child(result, NULL); c; c = rdsbk_xml_next(c, NULL))
         (void)rdsbk_xml_text(c);
 }

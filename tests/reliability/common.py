@@ -215,6 +215,11 @@ class Workspace:
                         pol = {"Statement": []}
                     for st in pol.get("Statement", []):
                         out.add(("lambda_permission", acct, region, "%s/%s" % (name, st["Sid"])))
+                sqs = self.client("sqs", acct, region)
+                for url in sqs.list_queues().get("QueueUrls", []):
+                    # the state's id of a queue is its ARN
+                    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+                    out.add(("sqs_queue", acct, region, arn["Attributes"]["QueueArn"]))
                 logs = self.client("logs", acct, region)
                 for page in logs.get_paginator("describe_log_groups").paginate():
                     for group in page["logGroups"]:

@@ -2,12 +2,13 @@
  * The resource types against the local emulator, with the desired attributes the model builds
  * for examples/local.yaml (A = 111111111111, B = 222222222222, Region-B eu-west-1), and those
  * written here for what it does not make (a statement of the default bus, the alert topic and a
- * subscription to it).
+ * subscription to it, a function's dead-letter queue).
  *
  * For every type: read before create is RDSBK_ENOTFOUND; create returns exactly the desired
  * attributes (JSON compared with nothing normalised but key order; "arn"/"key_id" are extra,
  * "package" is not readable); read by id and read by name without an id (adoption) return the
- * same; each updatable attribute changed alone shows in update's result and in a fresh read;
+ * same; each updatable attribute changed alone shows in update's result and in a fresh read
+ * ("url" of a queue is extra too);
  * delete makes read RDSBK_ENOTFOUND, and a second delete through rdsbk_resource_remove succeeds
  * (a type's own remove reports the resource gone: test_remove_missing).
  */
@@ -29,6 +30,8 @@
 #include "rdsbk/services/iam.h"
 #include "rdsbk/services/kms.h"
 #include "rdsbk/services/sns.h"
+#include "rdsbk/services/sqs.h"
+#include "engine/engine_internal.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -54,6 +57,9 @@ static struct {
      * to exist first. */
     struct rdsbk_resource alerts_topic;
     struct rdsbk_resource alerts_subscription;
+    /* A dead-letter queue of the copy function, as these cases write it until the model makes
+     * one. */
+    struct rdsbk_resource dlq;
 } s_g;
 
 #define S_LEGACY_STATEMENT "backup.events_permission[111111111111]"
@@ -61,6 +67,9 @@ static struct {
 #define S_ALERTS_SUBSCRIPTION "backup.sns_subscription[ops@example.com]"
 #define S_TOPIC_ARN "arn:aws:sns:" RB ":" B ":rdsbk-local-demo-alerts"
 #define S_RULE_ARN "arn:aws:events:" RB ":" B ":rule/rdsbk-local-demo-bus/rdsbk-local-demo-alerts"
+#define S_DLQ "account[111111111111].sqs_queue.copy_dlq"
+#define S_DLQ_NAME "rdsbk-local-demo-copy-dlq"
+#define S_DLQ_ARN "arn:aws:sqs:" RB ":" A ":" S_DLQ_NAME
 
 /* ---- fixtures ------------------------------------------------------------------------------ */
 
@@ -116,6 +125,20 @@ static int s_group_setup(long propagation_ms) {
         .desired = cJSON_Parse("{\"topic_arn\": \"" S_TOPIC_ARN "\", \"protocol\": \"email\", "
                                "\"endpoint\": \"ops@example.com\"}"),
     };
+    s_g.dlq = (struct rdsbk_resource){
+        .address = S_DLQ,
+        .type = RDSBK_RT_SQS_QUEUE,
+        .account = A,
+        .region = RB,
+        .name = S_DLQ_NAME,
+        .desired = cJSON_Parse(
+            "{\"name\": \"" S_DLQ_NAME "\", \"message_retention_seconds\": 1209600, "
+            "\"visibility_timeout_seconds\": 30, \"sqs_managed_sse\": true, \"policy\": "
+            "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"OwnerOnly\", \"Effect\": "
+            "\"Allow\", \"Principal\": {\"AWS\": \"arn:aws:iam::" A ":root\"}, \"Action\": "
+            "\"sqs:SendMessage\", \"Resource\": \"" S_DLQ_ARN "\"}]}, \"tags\": {\"purpose\": "
+            "\"demo\", \"rdsbk:stack\": \"local-demo\"}}"),
+    };
     o.iam_propagation_ms = propagation_ms;
     /* RDSBK_TEST_FAULT_RATE=0.05: the same cases through throttling and 5xx answers (by hand;
      * slower, as every fault costs a retry delay) */
@@ -151,6 +174,7 @@ static int s_teardown(void **state) {
     cJSON_Delete(s_g.legacy_statement.desired);
     cJSON_Delete(s_g.alerts_topic.desired);
     cJSON_Delete(s_g.alerts_subscription.desired);
+    cJSON_Delete(s_g.dlq.desired);
     memset(&s_g, 0, sizeof(s_g));
     return 0;
 }
@@ -176,6 +200,8 @@ static const struct rdsbk_resource *s_resource(const char *address) {
         r = &s_g.alerts_topic;
     else if (strcmp(address, S_ALERTS_SUBSCRIPTION) == 0)
         r = &s_g.alerts_subscription;
+    else if (strcmp(address, S_DLQ) == 0)
+        r = &s_g.dlq;
     else
         r = rdsbk_graph_find(s_g.graph, address);
     if (!r && strcmp(address, S_LEGACY_STATEMENT) == 0)
@@ -217,10 +243,10 @@ static void s_print_mismatch(const char *what, const cJSON *got, const cJSON *wa
     cJSON_free(w);
 }
 
-/* `actual` is exactly `desired`, but for what read adds ("arn", "key_id" when not desired) and
- * what it cannot read ("package"). */
+/* `actual` is exactly `desired`, but for what read adds ("arn", "key_id", "url" when not desired)
+ * and what it cannot read ("package"). */
 static void s_assert_matches(const char *what, const cJSON *actual, const cJSON *desired) {
-    static const char *const extra[] = {"arn", "key_id"};
+    static const char *const extra[] = {"arn", "key_id", "url"};
     cJSON *a = cJSON_Duplicate(actual, true);
     cJSON *d = cJSON_Duplicate(desired, true);
     bool same;
@@ -987,6 +1013,208 @@ static void test_sns_subscription_pages(void **state) {
     free(id);
 }
 
+/* ---- sqs_queue ----------------------------------------------------------------------------- */
+
+static void s_queue_retention(cJSON *d) {
+    s_set_num(d, "message_retention_seconds", 345600);
+}
+
+static void s_queue_visibility(cJSON *d) {
+    s_set_num(d, "visibility_timeout_seconds", 90);
+}
+
+static void s_queue_sse_off(cJSON *d) {
+    cJSON_DeleteItemFromObjectCaseSensitive(d, "sqs_managed_sse");
+    assert_non_null(cJSON_AddFalseToObject(d, "sqs_managed_sse"));
+}
+
+static void s_queue_policy(cJSON *d) {
+    cJSON *st =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "policy"), "Statement"), 0);
+
+    s_set_str(st, "Action", "sqs:ReceiveMessage");
+}
+
+static void test_sqs_queue(void **state) {
+    static const struct s_change changes[] = {
+        {"message_retention_seconds", s_queue_retention},
+        {"visibility_timeout_seconds", s_queue_visibility},
+        {"sqs_managed_sse", s_queue_sse_off},
+        {"policy", s_queue_policy},
+        {"tags added and changed", s_change_tags},
+        {"tag removed", s_drop_tag},
+    };
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(RDSBK_RT_SQS_QUEUE);
+    (void)state;
+
+    assert_string_equal(ops->force_new[0], "name");
+    assert_null(ops->force_new[1]);
+    assert_string_equal(ops->service, "sqs");
+    s_lifecycle(s_g.a, S_DLQ, s_desired(S_DLQ), changes, sizeof(changes) / sizeof(changes[0]));
+}
+
+/* The queue as the service module sees it: its ARN among the attributes, its tags. */
+static void s_check_queue_calls(const char *url) {
+    struct rdsbk_tag *tags = NULL;
+    cJSON *attributes = NULL;
+    size_t n = 0;
+
+    s_expect_ok(rdsbk_sqs_get_queue_attributes(&attributes, s_g.a, url), "GetQueueAttributes");
+    assert_string_equal(rdsbk_json_str(attributes, "QueueArn"), S_DLQ_ARN);
+    assert_string_equal(rdsbk_json_str(attributes, "MessageRetentionPeriod"), "1209600");
+    cJSON_Delete(attributes);
+    s_expect_ok(rdsbk_sqs_list_queue_tags(&tags, &n, s_g.a, url), "ListQueueTags");
+    assert_int_equal(n, 2);
+    rdsbk_aws_tags_free(tags, n);
+}
+
+/*
+ * Changed by hand (SetQueueAttributes), a setting reads as it is now, and the engine's comparison
+ * of the desired and the actual attributes (what plan diffs) sees it: a shorter retention, no
+ * visibility timeout, SSE turned off, the policy removed. Update puts each back.
+ */
+static void test_sqs_queue_drift(void **state) {
+    static const struct {
+        const char *name;  /* SQS's attribute */
+        const char *value; /* set by hand */
+        const char *key;   /* the model's */
+        const char *reads; /* JSON; NULL: absent */
+    } drifts[] = {
+        {"MessageRetentionPeriod", "60", "message_retention_seconds", "60"},
+        {"VisibilityTimeout", "0", "visibility_timeout_seconds", "0"},
+        {"SqsManagedSseEnabled", "false", "sqs_managed_sse", "false"},
+        {"Policy", "", "policy", NULL},
+    };
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(RDSBK_RT_SQS_QUEUE);
+    cJSON *d = s_desired(S_DLQ);
+    struct rdsbk_resource_ref ref;
+    char url[256];
+    cJSON *actual;
+    char *id = NULL;
+    (void)state;
+
+    actual = s_create(&id, s_g.a, S_DLQ, d);
+    snprintf(url, sizeof(url), "%s/%s/%s", emu_harness_url(s_g.emu), A, S_DLQ_NAME);
+    assert_string_equal(rdsbk_json_str(actual, "url"), url);
+    assert_string_equal(id, S_DLQ_ARN);
+    assert_true(rdsbk_engine_matches(RDSBK_RT_SQS_QUEUE, d, actual));
+    s_check_queue_calls(url);
+    s_ref(&ref, S_DLQ, d, id);
+    for (size_t i = 0; i < sizeof(drifts) / sizeof(drifts[0]); i++) {
+        cJSON *want = drifts[i].reads ? cJSON_Parse(drifts[i].reads) : NULL;
+        cJSON *drifted = NULL;
+        cJSON *after = NULL;
+        cJSON *again = NULL;
+        char *id2 = NULL;
+
+        s_expect_ok(rdsbk_sqs_set_queue_attribute(s_g.a, url, drifts[i].name, drifts[i].value),
+                    drifts[i].name);
+        s_expect_ok(ops->read(&drifted, &id2, s_g.a, &ref), "read after the drift");
+        assert_string_equal(id2, S_DLQ_ARN);
+        if (want)
+            assert_true(cJSON_Compare(cJSON_GetObjectItem(drifted, drifts[i].key), want, true));
+        else
+            assert_null(cJSON_GetObjectItem(drifted, drifts[i].key));
+        if (rdsbk_engine_matches(RDSBK_RT_SQS_QUEUE, d, drifted))
+            fail_msg("%s set by hand: no difference seen", drifts[i].name);
+        s_expect_ok(ops->update(&after, s_g.a, &ref, d, drifted), "update");
+        s_expect_ok(ops->read(&again, NULL, s_g.a, &ref), "read after the update");
+        s_assert_matches(drifts[i].name, again, d);
+        assert_true(rdsbk_engine_matches(RDSBK_RT_SQS_QUEUE, d, again));
+        cJSON_Delete(want);
+        cJSON_Delete(drifted);
+        cJSON_Delete(after);
+        cJSON_Delete(again);
+        free(id2);
+    }
+    cJSON_Delete(actual);
+    cJSON_Delete(d);
+    free(id);
+}
+
+/*
+ * SQS refuses a name deleted less than 60 s ago (QueueDeletedRecently); create says so and tries
+ * again with backoff. The emulator counts the 60 s in AWS time, which the test moves on by 59 s:
+ * the name is free a second later, and the second or third CreateQueue makes the queue.
+ */
+static void test_sqs_queue_deleted_recently(void **state) {
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(RDSBK_RT_SQS_QUEUE);
+    cJSON *d = s_desired(S_DLQ);
+    cJSON *advance = cJSON_CreateObject();
+    struct rdsbk_resource_ref ref;
+    struct timespec t0;
+    cJSON *actual;
+    char *id = NULL;
+    int first = 0;
+    int last = 0;
+    (void)state;
+
+    actual = s_create(&id, s_g.a, S_DLQ, d);
+    s_ref(&ref, S_DLQ, d, id);
+    s_expect_ok(ops->remove(s_g.a, &ref), "delete");
+    cJSON_Delete(actual);
+    free(id);
+    assert_non_null(cJSON_AddNumberToObject(advance, "advance_s", 59));
+    assert_int_equal(emu_harness_control(NULL, s_g.emu, "POST", "/_emu/clock", advance), 200);
+    assert_int_equal(emu_harness_clear_requests(s_g.emu), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    actual = s_create(&id, s_g.a, S_DLQ, d);
+    s_assert_matches("create once the name is free", actual, d);
+    assert_true(s_ms_since(&t0) >= 1000);
+    assert_true(s_count_requests("CreateQueue", &first, &last) >= 2);
+    assert_int_equal(first, 400);
+    assert_int_equal(last, 200);
+    cJSON_Delete(advance);
+    cJSON_Delete(actual);
+    cJSON_Delete(d);
+    free(id);
+}
+
+/* What SQS refuses is refused, with its code, and nothing is made: a name longer than 80
+ * characters or with other characters than letters, digits, '-' and '_'; a retention under a
+ * minute; a visibility timeout over 12 hours. A setting of the wrong type is refused before any
+ * call. */
+static void test_sqs_queue_invalid(void **state) {
+    static const struct {
+        const char *key;
+        const char *value; /* JSON */
+        const char *aws_code;
+    } cases[] = {
+        {"name",
+         "\"rdsbk-local-demo-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"",
+         "InvalidParameterValue"},
+        {"name", "\"rdsbk-local-demo.dlq\"", "InvalidParameterValue"},
+        {"message_retention_seconds", "59", "InvalidAttributeValue"},
+        {"visibility_timeout_seconds", "43201", "InvalidAttributeValue"},
+        {"sqs_managed_sse", "\"yes\"", ""},
+    };
+    const struct rdsbk_resource_ops *ops = rdsbk_resource_ops(RDSBK_RT_SQS_QUEUE);
+    struct rdsbk_resource_ref ref;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cJSON *d = s_desired(S_DLQ);
+        cJSON *actual = NULL;
+        char *id = NULL;
+        int rc;
+
+        cJSON_DeleteItemFromObjectCaseSensitive(d, cases[i].key);
+        assert_true(cJSON_AddItemToObject(d, cases[i].key, cJSON_Parse(cases[i].value)));
+        s_ref(&ref, S_DLQ, d, NULL);
+        rdsbk_error_clear();
+        rc = ops->create(&actual, &id, s_g.a, &ref, d);
+        if (rc != RDSBK_EINVALID || strcmp(rdsbk_error_last()->aws_code, cases[i].aws_code) != 0)
+            fail_msg("%s %s: %d %s (%s)", cases[i].key, cases[i].value, rc,
+                     rdsbk_error_last()->message, rdsbk_error_last()->aws_code);
+        assert_null(actual);
+        assert_null(id);
+        cJSON_Delete(d);
+    }
+    assert_int_equal(s_count_requests("CreateQueue", NULL, NULL), 4);
+    s_ref(&ref, S_DLQ, s_g.dlq.desired, NULL);
+    s_expect_not_found(s_g.a, &ref, "after the refusals");
+}
+
 /* ---- lambda_function ----------------------------------------------------------------------- */
 
 static void s_fn_timeout(cJSON *d) {
@@ -1223,6 +1451,8 @@ static void test_remove_missing(void **state) {
         {S_ALERTS_SUBSCRIPTION, S_TOPIC_ARN ":0b0e7c4e-6f00-4a55-9b8e-000000000001",
          RDSBK_ENOTFOUND},
         {S_ALERTS_SUBSCRIPTION, S_TOPIC_ARN "|email|ops@example.com", RDSBK_ENOTFOUND},
+        {S_DLQ, NULL, RDSBK_ENOTFOUND}, /* GetQueueUrl: NonExistentQueue */
+        {S_DLQ, S_DLQ_ARN, RDSBK_ENOTFOUND},
     };
     (void)state;
 
@@ -1344,6 +1574,10 @@ int main(void) {
         cmocka_unit_test_setup(test_sns_topic_default_policy, s_reset),
         cmocka_unit_test_setup(test_sns_subscription, s_reset),
         cmocka_unit_test_setup(test_sns_subscription_pages, s_reset),
+        cmocka_unit_test_setup(test_sqs_queue, s_reset),
+        cmocka_unit_test_setup(test_sqs_queue_drift, s_reset),
+        cmocka_unit_test_setup(test_sqs_queue_deleted_recently, s_reset),
+        cmocka_unit_test_setup(test_sqs_queue_invalid, s_reset),
         cmocka_unit_test_setup(test_lambda_function, s_reset),
         cmocka_unit_test_setup(test_lambda_permission, s_reset),
         cmocka_unit_test_setup(test_parallel, s_reset),

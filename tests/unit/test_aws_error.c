@@ -302,6 +302,13 @@ static const struct {
     {404, "ResourceNotFound", RDSBK_ENOTFOUND}, /* SNS's tagging calls */
     {400, "InvalidParameter", RDSBK_EINVALID},  /* SNS */
     {403, "AuthorizationError", RDSBK_EAUTH},   /* SNS */
+    /* SQS (query protocol): no queue of that name or URL; the name taken with other attributes;
+     * a name deleted less than 60 s ago; attribute values and names it refuses */
+    {400, "AWS.SimpleQueueService.NonExistentQueue", RDSBK_ENOTFOUND},
+    {400, "QueueAlreadyExists", RDSBK_ECONFLICT},
+    {400, "AWS.SimpleQueueService.QueueDeletedRecently", RDSBK_EINVALID},
+    {400, "InvalidAttributeValue", RDSBK_EINVALID},
+    {400, "InvalidAttributeName", RDSBK_EINVALID},
     {409, "EntityAlreadyExists", RDSBK_ECONFLICT},
     {409, "ResourceConflictException", RDSBK_ECONFLICT},
     {400, "AlreadyExistsException", RDSBK_ECONFLICT},

@@ -22,6 +22,7 @@ static const char *const s_env[] = {"AWS_ENDPOINT_URL",
                                     "AWS_ENDPOINT_URL_RDS",
                                     "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
                                     "AWS_ENDPOINT_URL_SNS",
+                                    "AWS_ENDPOINT_URL_SQS",
                                     "AWS_ENDPOINT_URL_S3",
                                     "AWS_S3_FORCE_PATH_STYLE"};
 
@@ -63,6 +64,8 @@ static void test_defaults(void **state) {
     s_expect(NULL, "rds", "eu-west-3", "https://rds.eu-west-3.amazonaws.com", "eu-west-3");
     s_expect(NULL, "logs", "eu-west-2", "https://logs.eu-west-2.amazonaws.com", "eu-west-2");
     s_expect(NULL, "sns", "eu-west-1", "https://sns.eu-west-1.amazonaws.com", "eu-west-1");
+    s_expect(NULL, "sqs", "eu-west-1", "https://sqs.eu-west-1.amazonaws.com", "eu-west-1");
+    s_expect(NULL, "sqs", "cn-north-1", "https://sqs.cn-north-1.amazonaws.com.cn", "cn-north-1");
     s_expect(NULL, "iam", "eu-west-1", "https://iam.amazonaws.com", "us-east-1");
     /* S3 is regional everywhere, us-east-1 included */
     s_expect(NULL, "s3", "eu-west-1", "https://s3.eu-west-1.amazonaws.com", "eu-west-1");
@@ -134,6 +137,11 @@ static void test_precedence(void **state) {
     topo.s3 = "http://127.0.0.1:13";
     s_expect(&topo, "s3", "eu-west-1", "http://127.0.0.1:13", "eu-west-1");
     topo.s3 = NULL;
+    setenv("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:12", 1);
+    s_expect(NULL, "sqs", "eu-west-1", "http://127.0.0.1:12", "eu-west-1");
+    topo.sqs = "http://127.0.0.1:13";
+    s_expect(&topo, "sqs", "eu-west-1", "http://127.0.0.1:13", "eu-west-1");
+    topo.sqs = NULL;
 
     /* the SDKs' switch for the environment's endpoints; the topology still applies */
     setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true", 1);
@@ -151,7 +159,8 @@ static void test_resolve_errors(void **state) {
     char *url = (char *)"sentinel";
     const char *sr = "sentinel";
     (void)state;
-    assert_int_equal(rdsbk_endpoint_resolve(&url, &sr, NULL, "sqs", "eu-west-1"), RDSBK_EINVALID);
+    assert_int_equal(rdsbk_endpoint_resolve(&url, &sr, NULL, "dynamodb", "eu-west-1"),
+                     RDSBK_EINVALID);
     assert_null(url);
     assert_null(sr);
     assert_int_equal(rdsbk_endpoint_resolve(&url, &sr, NULL, "sts", "EU-WEST-1"), RDSBK_EINVALID);

@@ -83,6 +83,11 @@ static const struct {
     {RDSBK_RT_SNS_TOPIC, TOPIC "x", false},
     {RDSBK_RT_SNS_TOPIC, "rdsbk-t1-bus", true}, /* a state without an id: the name */
     {RDSBK_RT_SNS_TOPIC, "arn:aws:sns:rdsbk-t1-bus", false},
+    /* a queue by its ARN's name, as a topic */
+    {RDSBK_RT_SQS_QUEUE, "arn:aws:sqs:eu-west-1:111111111111:rdsbk-t1-copy", true},
+    {RDSBK_RT_SQS_QUEUE, "arn:aws:sqs:eu-west-1:111111111111:rdsbk-t1-x-copy", false},
+    {RDSBK_RT_SQS_QUEUE, "arn:aws:sqs:eu-west-1:111111111111:payroll-dlq", false},
+    {RDSBK_RT_SQS_QUEUE, "rdsbk-t1-copy", true}, /* a state without an id: the name */
     /* a subscription by its topic's: its ARN, or the id of one pending confirmation */
     {RDSBK_RT_SNS_SUBSCRIPTION, TOPIC ":0b0e7c4e-6f00-4a55-9b8e-000000000001", true},
     {RDSBK_RT_SNS_SUBSCRIPTION, TOPIC "|email|ops@example.com", true},

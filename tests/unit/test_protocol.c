@@ -153,6 +153,7 @@ static void test_query_builder(void **state) {
     assert_int_equal(rdsbk_query_add_map(&q, "Map", "entry", NULL, NULL, keys, values, 2), 0);
     assert_int_equal(rdsbk_query_add_tags(&q, "Tags", NULL, tags, 1), 0);
     assert_int_equal(rdsbk_query_add_tags(&q, "T", "Tag", tags, 2), 0);
+    assert_int_equal(rdsbk_query_add_tags(&q, "Tag", "", tags, 1), 0); /* SQS: flattened */
     assert_int_equal(rdsbk_query_addf(&q, "x", "Filters.member.%d.Name", 3), 0);
     assert_string_equal(rdsbk_buf_cstr(&q.body),
                         "Action=CreateRole&Version=2010-05-08&RoleName=my%20role"
@@ -162,7 +163,7 @@ static void test_query_builder(void **state) {
                         "&Map.entry.1.key=k1&Map.entry.1.value=v1&Map.entry.2.key=k2"
                         "&Map.entry.2.value=v%3D2&Tags.member.1.Key=k1&Tags.member.1.Value=v1"
                         "&T.Tag.1.Key=k1&T.Tag.1.Value=v1&T.Tag.2.Key=k2&T.Tag.2.Value="
-                        "&Filters.member.3.Name=x");
+                        "&Tag.1.Key=k1&Tag.1.Value=v1&Filters.member.3.Name=x");
     rdsbk_query_clean_up(&q);
 }
 
@@ -240,6 +241,26 @@ static void test_fields_build(void **state) {
         free(json);
         cJSON_Delete(obj);
     }
+}
+
+/* A list and tags of a table with "" as their `member`: flattened, as SQS sends them. */
+static void test_fields_flattened(void **state) {
+    static const char *const two[] = {"a", "b"};
+    static const struct rdsbk_tag tag[] = {{(char *)"k", (char *)"v"}};
+    static const struct rdsbk_field fields[] = {
+        RDSBK_FIELD_N(LIST, "TagKey", S_IN(list), S_IN(n_list), "", NULL),
+        RDSBK_FIELD_N(TAGS, "Tag", S_IN(tags), S_IN(n_tags), "", NULL),
+        RDSBK_FIELD_END,
+    };
+    const struct s_input in = {.list = two, .n_list = 2, .tags = tag, .n_tags = 1};
+    struct rdsbk_query q;
+    (void)state;
+
+    assert_int_equal(rdsbk_query_init(&q, "A", "V"), 0);
+    assert_int_equal(rdsbk_query_add_fields(&q, fields, &in), 0);
+    assert_string_equal(rdsbk_buf_cstr(&q.body),
+                        "Action=A&Version=V&TagKey.1=a&TagKey.2=b&Tag.1.Key=k&Tag.1.Value=v");
+    rdsbk_query_clean_up(&q);
 }
 
 /* An output struct with a member of every kind a reply carries, read by two tables. */
@@ -898,6 +919,7 @@ int main(void) {
         cmocka_unit_test(test_parse_time),
         cmocka_unit_test(test_query_builder),
         cmocka_unit_test(test_fields_build),
+        cmocka_unit_test(test_fields_flattened),
         cmocka_unit_test(test_fields_read),
         cmocka_unit_test(test_xml_getters),
         cmocka_unit_test(test_xml_map),

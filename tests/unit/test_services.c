@@ -14,6 +14,7 @@
 #include "rdsbk/services/rds.h"
 #include "rdsbk/services/s3.h"
 #include "rdsbk/services/sns.h"
+#include "rdsbk/services/sqs.h"
 #include "rdsbk/services/sts.h"
 #include "test_protocol_fake.h"
 
@@ -40,6 +41,7 @@ static int s_setup(void **state) {
                                         "AWS_ENDPOINT_URL_LAMBDA",
                                         "AWS_ENDPOINT_URL_RDS",
                                         "AWS_ENDPOINT_URL_SNS",
+                                        "AWS_ENDPOINT_URL_SQS",
                                         "AWS_ENDPOINT_URL_S3",
                                         "AWS_S3_FORCE_PATH_STYLE",
                                         "AWS_ROLE_ARN",
@@ -978,6 +980,102 @@ static void test_sns(void **state) {
     assert_int_equal(n, 0);
 }
 
+/* ---- SQS ---- */
+
+#define QUEUE_URL "https://sqs.eu-west-1.amazonaws.com/222222222222/rdsbk-s-dlq"
+#define SQS_NS "http://queue.amazonaws.com/doc/2012-11-05/"
+#define SQS_ERROR(code, message)                                                                   \
+    "<ErrorResponse xmlns=\"" SQS_NS "\"><Error><Type>Sender</Type><Code>" code "</Code>"          \
+    "<Message>" message "</Message><Detail/></Error><RequestId>r</RequestId></ErrorResponse>"
+
+static void test_sqs(void **state) {
+    struct fixture *fx = *state;
+    struct rdsbk_tag tags[] = {{(char *)"rdsbk:stack", (char *)"s"}};
+    cJSON *attributes = cJSON_Parse("{\"VisibilityTimeout\": \"30\"}");
+    struct rdsbk_sqs_create_queue_input in = {"rdsbk-s-dlq", attributes, tags, 1};
+    struct rdsbk_tag *listed = NULL;
+    cJSON *got = NULL;
+    char *url = NULL;
+    size_t n = 0;
+
+    /* one CreateQueue: the flattened attribute map and tags, signed for sqs */
+    fake_push(&fx->fake, 200, "text/xml",
+              "<CreateQueueResponse xmlns=\"" SQS_NS "\"><CreateQueueResult><QueueUrl>" QUEUE_URL
+              "</QueueUrl></CreateQueueResult></CreateQueueResponse>");
+    assert_int_equal(rdsbk_sqs_create_queue(&url, fx->client, &in), 0);
+    assert_string_equal(url, QUEUE_URL);
+    free(url);
+    assert_string_equal(fx->fake.requests[0].url, "https://sqs.eu-west-1.amazonaws.com/");
+    s_contains(fake_header(&fx->fake.requests[0], "Authorization"), "/eu-west-1/sqs/aws4_request");
+    assert_string_equal(
+        s_body(fx, 0),
+        "Action=CreateQueue&Version=2012-11-05&QueueName=rdsbk-s-dlq&Tag.1.Key=rdsbk"
+        "%3Astack&Tag.1.Value=s&Attribute.1.Name=VisibilityTimeout&Attribute.1.Value=30");
+
+    /* a name deleted less than 60 s ago: the code stays for the caller to wait on */
+    fake_push(&fx->fake, 400, "text/xml",
+              SQS_ERROR("AWS.SimpleQueueService.QueueDeletedRecently",
+                        "You must wait 60 seconds after deleting a queue before you can create "
+                        "another with the same name."));
+    assert_int_equal(rdsbk_sqs_create_queue(&url, fx->client, &in), RDSBK_EINVALID);
+    assert_null(url);
+    assert_string_equal(rdsbk_error_last()->aws_code,
+                        "AWS.SimpleQueueService.QueueDeletedRecently");
+
+    /* an attribute that is not a string is refused before anything is sent */
+    cJSON_AddNumberToObject(attributes, "DelaySeconds", 5);
+    assert_int_equal(rdsbk_sqs_create_queue(&url, fx->client, &in), RDSBK_EINVALID);
+    assert_int_equal(fx->fake.n_requests, 2);
+    cJSON_Delete(attributes);
+
+    /* no queue of that name */
+    fake_push(&fx->fake, 400, "text/xml",
+              SQS_ERROR("AWS.SimpleQueueService.NonExistentQueue",
+                        "The specified queue does not exist for this wsdl version."));
+    assert_int_equal(rdsbk_sqs_get_queue_url(&url, fx->client, "rdsbk-s-dlq"), RDSBK_ENOTFOUND);
+    assert_null(url);
+    assert_string_equal(rdsbk_error_last()->aws_code, "AWS.SimpleQueueService.NonExistentQueue");
+
+    /* the Attribute elements straight in the Result, as a JSON object */
+    fake_push(&fx->fake, 200, "text/xml",
+              "<GetQueueAttributesResponse xmlns=\"" SQS_NS "\"><GetQueueAttributesResult>"
+              "<Attribute><Name>QueueArn</Name><Value>arn:aws:sqs:eu-west-1:222222222222:rdsbk-s"
+              "-dlq</Value></Attribute><Attribute><Name>Policy</Name><Value>{&quot;Version&quot;:"
+              "&quot;2012-10-17&quot;}</Value></Attribute><Attribute><Name>SqsManagedSseEnabled"
+              "</Name><Value>true</Value></Attribute></GetQueueAttributesResult>"
+              "<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>"
+              "</GetQueueAttributesResponse>");
+    assert_int_equal(rdsbk_sqs_get_queue_attributes(&got, fx->client, QUEUE_URL), 0);
+    assert_string_equal(rdsbk_json_str(got, "Policy"), "{\"Version\":\"2012-10-17\"}");
+    assert_string_equal(rdsbk_json_str(got, "SqsManagedSseEnabled"), "true");
+    assert_int_equal(cJSON_GetArraySize(got), 3);
+    cJSON_Delete(got);
+    s_contains(s_body(fx, 3), "&AttributeName.1=All");
+
+    /* tags: the Tag elements straight in the Result; none: an empty list */
+    fake_push(&fx->fake, 200, "text/xml",
+              "<ListQueueTagsResponse xmlns=\"" SQS_NS "\"><ListQueueTagsResult><Tag><Key>a</Key>"
+              "<Value>1</Value></Tag><Tag><Key>b</Key><Value></Value></Tag></ListQueueTagsResult>"
+              "</ListQueueTagsResponse>");
+    assert_int_equal(rdsbk_sqs_list_queue_tags(&listed, &n, fx->client, QUEUE_URL), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(listed[0].key, "a");
+    assert_string_equal(listed[0].value, "1");
+    assert_string_equal(listed[1].value, "");
+    rdsbk_aws_tags_free(listed, n);
+    fake_push(&fx->fake, 200, "text/xml",
+              "<ListQueueTagsResponse><ListQueueTagsResult/></ListQueueTagsResponse>");
+    assert_int_equal(rdsbk_sqs_list_queue_tags(&listed, &n, fx->client, QUEUE_URL), 0);
+    assert_int_equal(n, 0);
+    rdsbk_aws_tags_free(listed, n);
+
+    /* DeleteQueue of a queue that is gone */
+    fake_push(&fx->fake, 400, "text/xml",
+              SQS_ERROR("AWS.SimpleQueueService.NonExistentQueue",
+                        "The specified queue does not exist for this wsdl version."));
+    assert_int_equal(rdsbk_sqs_delete_queue(fx->client, QUEUE_URL), RDSBK_ENOTFOUND);
+}
+
 /* ---- the client: endpoints and signing Regions per service ---- */
 
 static void test_client_endpoints(void **state) {
@@ -1006,7 +1104,7 @@ static void test_client_endpoints(void **state) {
     assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "s3"), 0);
     assert_string_equal(ctx.endpoint, "http://127.0.0.1:4566");
     assert_string_equal(ctx.signing.service, "s3");
-    assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "sqs"), RDSBK_EINVALID);
+    assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "dynamodb"), RDSBK_EINVALID);
 
     /* Another Region keeps the overrides. */
     assert_int_equal(rdsbk_client_new_for_region(&other, c, "us-west-2"), 0);
@@ -1024,6 +1122,9 @@ static void test_client_endpoints(void **state) {
     assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "sns"), 0);
     assert_string_equal(ctx.endpoint, "https://sns.eu-west-2.amazonaws.com");
     assert_string_equal(ctx.signing.service, "sns");
+    assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "sqs"), 0);
+    assert_string_equal(ctx.endpoint, "https://sqs.eu-west-2.amazonaws.com");
+    assert_string_equal(ctx.signing.service, "sqs");
     assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "iam"), 0);
     assert_string_equal(ctx.endpoint, "https://iam.amazonaws.com");
     assert_int_equal(rdsbk_client_service_ctx(&ctx, c, "s3"), 0);
@@ -1204,6 +1305,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_rds, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rds_account_quotas, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_sns, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_sqs, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_client_endpoints, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_s3, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_s3_lost_reply, s_setup, s_teardown),

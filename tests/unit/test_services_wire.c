@@ -16,6 +16,7 @@
 #include "rdsbk/services/lambda.h"
 #include "rdsbk/services/rds.h"
 #include "rdsbk/services/sns.h"
+#include "rdsbk/services/sqs.h"
 #include "rdsbk/services/sts.h"
 #include "test_protocol_fake.h"
 
@@ -305,6 +306,45 @@ static void s_sns_listtagsforresource(struct rdsbk_client *c) {
     if (rdsbk_sns_list_tags_for_resource(&t, &n, c, SNS_TOPIC) == 0)
         rdsbk_aws_tags_free(t, n);
 }
+#define SQS_QUEUE "https://sqs.eu-west-1.amazonaws.com/1/q"
+#define SQS_QUEUE_FORM "https%3A%2F%2Fsqs.eu-west-1.amazonaws.com%2F1%2Fq"
+static void s_sqs_createqueue(struct rdsbk_client *c) {
+    cJSON *attributes = cJSON_Parse("{\"VisibilityTimeout\": \"30\", "
+                                    "\"Policy\": \"{\\\"Version\\\":\\\"2012-10-17\\\"}\"}");
+    struct rdsbk_sqs_create_queue_input in = {"q", attributes, s_tags_ab, 2};
+    char *url = NULL;
+    rdsbk_sqs_create_queue(&url, c, &in);
+    free(url);
+    cJSON_Delete(attributes);
+}
+static void s_sqs_getqueueurl(struct rdsbk_client *c) {
+    char *url = NULL;
+    rdsbk_sqs_get_queue_url(&url, c, "q");
+    free(url);
+}
+static void s_sqs_deletequeue(struct rdsbk_client *c) {
+    rdsbk_sqs_delete_queue(c, SQS_QUEUE);
+}
+static void s_sqs_getqueueattributes(struct rdsbk_client *c) {
+    cJSON *a = NULL;
+    rdsbk_sqs_get_queue_attributes(&a, c, SQS_QUEUE);
+    cJSON_Delete(a);
+}
+static void s_sqs_setqueueattributes(struct rdsbk_client *c) {
+    rdsbk_sqs_set_queue_attribute(c, SQS_QUEUE, "MessageRetentionPeriod", "60");
+}
+static void s_sqs_tagqueue(struct rdsbk_client *c) {
+    rdsbk_sqs_tag_queue(c, SQS_QUEUE, s_tags_a1, 1);
+}
+static void s_sqs_untagqueue(struct rdsbk_client *c) {
+    rdsbk_sqs_untag_queue(c, SQS_QUEUE, s_keys2, 2);
+}
+static void s_sqs_listqueuetags(struct rdsbk_client *c) {
+    struct rdsbk_tag *t = NULL;
+    size_t n = 0;
+    if (rdsbk_sqs_list_queue_tags(&t, &n, c, SQS_QUEUE) == 0)
+        rdsbk_aws_tags_free(t, n);
+}
 static void s_sts_getcalleridentity(struct rdsbk_client *c) {
     struct rdsbk_sts_identity id;
     if (rdsbk_sts_get_caller_identity(&id, c) == 0)
@@ -457,6 +497,26 @@ static const struct {
      "&TagKeys.member.1=a&TagKeys.member.2=b"},
     {"sns:ListTagsForResource", s_sns_listtagsforresource, "POST", "/", "",
      "Action=ListTagsForResource&Version=2010-03-31&ResourceArn=" SNS_TOPIC_FORM},
+    {"sqs:CreateQueue", s_sqs_createqueue, "POST", "/", "",
+     "Action=CreateQueue&Version=2012-11-05&QueueName=q&Attribute.1.Name=VisibilityTimeout&"
+     "Attribute.1.Value=30&Attribute.2.Name=Policy&Attribute.2.Value=%7B%22Version%22%3A%222012-"
+     "10-17%22%7D&Tag.1.Key=a&Tag.1.Value=1&Tag.2.Key=b&Tag.2.Value="},
+    {"sqs:GetQueueUrl", s_sqs_getqueueurl, "POST", "/", "",
+     "Action=GetQueueUrl&Version=2012-11-05&QueueName=q"},
+    {"sqs:DeleteQueue", s_sqs_deletequeue, "POST", "/", "",
+     "Action=DeleteQueue&Version=2012-11-05&QueueUrl=" SQS_QUEUE_FORM},
+    {"sqs:GetQueueAttributes", s_sqs_getqueueattributes, "POST", "/", "",
+     "Action=GetQueueAttributes&Version=2012-11-05&QueueUrl=" SQS_QUEUE_FORM
+     "&AttributeName.1=All"},
+    {"sqs:SetQueueAttributes", s_sqs_setqueueattributes, "POST", "/", "",
+     "Action=SetQueueAttributes&Version=2012-11-05&QueueUrl=" SQS_QUEUE_FORM
+     "&Attribute.1.Name=MessageRetentionPeriod&Attribute.1.Value=60"},
+    {"sqs:TagQueue", s_sqs_tagqueue, "POST", "/", "",
+     "Action=TagQueue&Version=2012-11-05&QueueUrl=" SQS_QUEUE_FORM "&Tag.1.Key=a&Tag.1.Value=1"},
+    {"sqs:UntagQueue", s_sqs_untagqueue, "POST", "/", "",
+     "Action=UntagQueue&Version=2012-11-05&QueueUrl=" SQS_QUEUE_FORM "&TagKey.1=a&TagKey.2=b"},
+    {"sqs:ListQueueTags", s_sqs_listqueuetags, "POST", "/", "",
+     "Action=ListQueueTags&Version=2012-11-05&QueueUrl=" SQS_QUEUE_FORM},
     {"sts:GetCallerIdentity", s_sts_getcalleridentity, "POST", "/", "",
      "Action=GetCallerIdentity&Version=2011-06-15"},
 };
