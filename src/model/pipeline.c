@@ -36,9 +36,14 @@
 #define S_KEY_ADDR "backup.kms_key.shared"
 #define S_KEY_ARN "${" S_KEY_ADDR "#arn}"
 
-const char *const rdsbk_model_purposes[] = {"copy",    "copy-sweep", "share",  "events",
-                                            "forward", "to-backup",  "sweep",  "backup-copy",
-                                            "prune",   "bus",        "alerts", NULL};
+const char *const rdsbk_model_purposes[] = {
+    "copy",         "copy-sweep",         "share", "events", "forward", "to-backup",
+    "sweep",        "backup-copy",        "prune", "bus",    "alerts",  "copy-failed",
+    "share-failed", "backup-copy-failed", NULL};
+
+/* A function's dead-letter queue keeps a message as long as SQS allows (14 days): the function's
+ * next scheduled run reports it within half an hour, unless it cannot run at all. */
+#define S_FAILURE_QUEUE_RETENTION_S 1209600
 
 /* The RDS event ids the pipeline listens to. */
 static const char *const s_created_events[] = {"RDS-EVENT-0091",  /* automated snapshot created */
@@ -420,15 +425,46 @@ static cJSON *s_log_groups(struct s_builder *bd, const struct s_place *pl) {
     return arr;
 }
 
-/* The role of `pl` may publish to the alert topic and write and read its log group (the record
- * of what failed and what was reported), by a policy of its own ("rdsbk-alerts"): a function
- * whose working policy is lost or broken can still report it. */
+/* The name of the dead-letter queue of the function of `pl`: "rdsbk-<stack>-<purpose>-failed". */
+static char *s_failure_queue_name(struct s_builder *bd, const struct s_place *pl) {
+    char *purpose = s_fmt(bd, "%s-failed", pl->purpose);
+    char *name = purpose ? s_name(bd, purpose) : NULL;
+
+    free(purpose);
+    return name;
+}
+
+static char *s_failure_queue_arn(struct s_builder *bd, const struct s_place *pl) {
+    char *name = s_failure_queue_name(bd, pl);
+    char *arn = name ? s_fmt(bd, "arn:%s:sqs:%s:%s:%s", bd->p, bd->rb, pl->account, name) : NULL;
+
+    free(name);
+    return arn;
+}
+
+/* The dead-letter queue of the function of `pl`, in its account and Region-B: the invocations
+ * Lambda gives up on, which the function's next scheduled run reports (encrypted by SQS). */
+static void s_failure_queue(struct s_builder *bd, const struct s_place *pl) {
+    cJSON *d = s_object(bd);
+    char *name = s_failure_queue_name(bd, pl);
+
+    s_add_str(bd, d, "name", name);
+    s_add_num(bd, d, "message_retention_seconds", S_FAILURE_QUEUE_RETENTION_S);
+    s_add(bd, d, "sqs_managed_sse", s_alloc(bd, cJSON_CreateTrue()));
+    s_add(bd, d, "tags", s_tags(bd));
+    s_resource_of(bd, pl, RDSBK_RT_SQS_QUEUE, bd->rb, name, d);
+}
+
+/* The role of `pl` may publish to the alert topic, write and read its log group (the record of
+ * what failed and what was reported) and use its dead-letter queue, by a policy of its own
+ * ("rdsbk-alerts"): a function whose working policy is lost or broken can still report it. */
 static void s_alerts_policy(struct s_builder *bd, const struct s_place *pl) {
     struct s_var vars[] = {{"alert_topic_arn", s_string_owned(bd, s_alert_topic_arn(bd))},
-                           {"log_group_arns", s_log_groups(bd, pl)}};
+                           {"log_group_arns", s_log_groups(bd, pl)},
+                           {"failure_queue_arn", s_string_owned(bd, s_failure_queue_arn(bd, pl))}};
 
     s_role_policy(bd, pl, s_alerts_policy_addr(bd, pl), "rdsbk-alerts",
-                  s_template(bd, "policies/alerts-role.json", vars, 2), NULL);
+                  s_template(bd, "policies/alerts-role.json", vars, 3), NULL);
 }
 
 /* The log group of the function of `pl`: the stack's, so that it expires and goes with it. */
@@ -463,13 +499,16 @@ static void s_function(struct s_builder *bd, const struct s_place *pl, cJSON *en
     s_add_owned(bd, d, "role_arn", s_arn(bd, pl, RDSBK_RT_IAM_ROLE));
     s_add_num(bd, d, "timeout", settings->timeout_seconds);
     s_add_num(bd, d, "memory_size", settings->memory_mb);
+    s_add_owned(bd, environment, "RDSBK_FAILURE_QUEUE", s_failure_queue_name(bd, pl));
     s_add(bd, d, "environment", environment);
+    s_add_owned(bd, d, "dead_letter_arn", s_failure_queue_arn(bd, pl));
     s_add(bd, d, "tags", s_tags(bd));
     r = s_resource_of(bd, pl, RDSBK_RT_LAMBDA_FUNCTION, bd->rb, name, d);
     s_depend(bd, r, s_addr(bd, pl, RDSBK_RT_IAM_ROLE));
     s_depend(bd, r, s_addr(bd, pl, RDSBK_RT_IAM_ROLE_POLICY));
     s_depend(bd, r, s_alerts_policy_addr(bd, pl));
     s_depend(bd, r, s_addr(bd, pl, RDSBK_RT_LOGS_LOG_GROUP));
+    s_depend(bd, r, s_addr(bd, pl, RDSBK_RT_SQS_QUEUE));
     if (key_dep)
         s_depend(bd, r, s_strdup(bd, key_dep));
 }
@@ -597,6 +636,7 @@ static void s_lambda_function(struct s_builder *bd, const struct s_place *pl,
     s_role_policy(bd, pl, NULL, "rdsbk", fn->policy, fn->key_dep);
     s_alerts_policy(bd, pl);
     s_log_group(bd, pl);
+    s_failure_queue(bd, pl);
     s_add_owned(bd, fn->environment, "RDSBK_ALERT_TOPIC_ARN", s_alert_topic_arn(bd));
     s_function(bd, pl, fn->environment, fn->key_dep);
     s_invoke_permission(bd, pl, pl, "rdsbk-events");

@@ -138,7 +138,7 @@ class EngineTest(EngineCase):
     def test_apply_idempotent_and_destroy(self):
         self.write(topology())
         out = self.apply().stdout
-        self.assertIn("Apply complete! Resources: 43 added, 0 changed, 0 destroyed.", out)
+        self.assertIn("Apply complete! Resources: 46 added, 0 changed, 0 destroyed.", out)
         self.assertEqual(os.stat(self.state).st_mode & 0o777, 0o600)
         self.assert_no_changes()
         self.clear_log()
@@ -150,7 +150,7 @@ class EngineTest(EngineCase):
         self.assertGreater(len(reads), 0)
 
         out = self.run_tool("destroy", "--auto-approve").stdout
-        self.assertIn("Destroy complete! Resources: 43 destroyed.", out)
+        self.assertIn("Destroy complete! Resources: 46 destroyed.", out)
         self.assertIn("scheduled for deletion", out)
         self.assertEqual(self.pipeline_inventory(), [])
         _, body = H.control("GET", "/_emu/inventory")
@@ -472,7 +472,7 @@ class EngineTest(EngineCase):
         self.write(topology(sources=src, tags={"team": "data"}, timeout=120))
         plan = self.plan()
         self.assertEqual(plan["summary"]["destroy"], 0)
-        self.assertEqual(plan["summary"]["add"], 26 + 2)
+        self.assertEqual(plan["summary"]["add"], 28 + 2)
         self.assertEqual(self.changes(plan)["backup.events_bus.bus"]["changed"], ["policy"])
         self.apply()
         self.assert_no_changes()
@@ -480,7 +480,7 @@ class EngineTest(EngineCase):
         src.pop()
         self.write(topology(sources=src, tags={"team": "data"}, timeout=120))
         plan = self.plan()
-        self.assertEqual(plan["summary"]["destroy"], 26 + 2)
+        self.assertEqual(plan["summary"]["destroy"], 28 + 2)
         self.assertEqual(plan["summary"]["add"], 0)
         self.apply()
         self.assert_no_changes()
@@ -645,7 +645,7 @@ class EngineTest(EngineCase):
         self.write(topology())
         self.apply()
         listed = self.run_tool("state", "list").stdout.split()
-        self.assertEqual(len(listed), 43)
+        self.assertEqual(len(listed), 46)
         self.assertEqual(listed, sorted(listed))
         shown = json.loads(self.run_tool("state", "show", "backup.kms_key.shared", "--json").stdout)
         self.assertEqual(shown["type"], "kms_key")
@@ -766,7 +766,7 @@ class EngineTest(EngineCase):
         self.run_tool("plan", "--out", saved)
         self.assertEqual(os.stat(saved).st_mode & 0o777, 0o600)
         out = self.run_tool("apply", saved).stdout
-        self.assertIn("43 added", out)
+        self.assertIn("46 added", out)
         # a plan made, then the state changes underneath it: refused
         self.write(topology(timeout=90))
         self.run_tool("plan", "--out", saved)
@@ -869,10 +869,10 @@ class EngineTest(EngineCase):
         with open(self.state) as f:
             recorded = {r["address"] for r in json.load(f)["resources"]}
         self.assertGreater(len(recorded), 0)
-        self.assertLess(len(recorded), 43)
+        self.assertLess(len(recorded), 46)
         plan = self.plan()
         self.assertEqual(plan["summary"].get("adopt", 0), 0, "everything created was recorded")
-        self.assertEqual(plan["summary"]["add"], 43 - len(recorded))
+        self.assertEqual(plan["summary"]["add"], 46 - len(recorded))
         self.apply()
         self.assert_no_changes()
         self.run_tool("destroy", "--auto-approve")
@@ -887,14 +887,15 @@ class EngineTest(EngineCase):
         self.run_tool("state", "rm", "account[%s].iam_role.copy" % A)
         self.clear_log()
         out = self.run_tool("destroy", "--auto-approve").stdout
-        self.assertIn("Destroy complete! Resources: 43 destroyed.", out)
+        self.assertIn("Destroy complete! Resources: 46 destroyed.", out)
         self.assertEqual(self.pipeline_inventory(), [])
         reads = sorted({"%s:%s" % (r["service"], r["operation"]) for r in self.requests()
                         if not r.get("mutating") and r["service"] not in ("sts", "rds")})
         # the role missing from the state is read (and adopted); nothing the state records is,
         # except what deletion itself needs (the key's twins are looked for after its deletion,
-        # its rdsbk:stack tag before: the state is not authority)
-        self.assertEqual(reads, ["iam:GetRole", "kms:ListKeys", "kms:ListResourceTags"])
+        # its rdsbk:stack tag before: the state is not authority; a queue is deleted by its URL)
+        self.assertEqual(reads, ["iam:GetRole", "kms:ListKeys", "kms:ListResourceTags",
+                                 "sqs:GetQueueUrl"])
         # a function takes its permissions along: no RemovePermission of its own
         writes = {"%s:%s" % (r["service"], r["operation"]) for r in self.requests()
                   if r.get("mutating")}
@@ -908,7 +909,7 @@ class EngineTest(EngineCase):
         lam_a.delete_function(FunctionName="rdsbk-t1-share")
         self.clear_log()
         out = self.run_tool("destroy", "--auto-approve", "--refresh").stdout
-        self.assertIn("Destroy complete! Resources: 40 destroyed.", out)
+        self.assertIn("Destroy complete! Resources: 43 destroyed.", out)
         self.assertEqual(self.pipeline_inventory(), [])
         reads = {r["operation"] for r in self.requests() if not r.get("mutating")}
         self.assertIn("GetFunction", reads)

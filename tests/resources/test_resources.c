@@ -1229,8 +1229,11 @@ static void s_fn_environment(cJSON *d) {
     s_set_str(cJSON_GetObjectItem(d, "environment"), "RDSBK_EXTRA", "1");
 }
 
+/* Another role, and with it the dead-letter queue that role may send to. */
 static void s_fn_role(cJSON *d) {
     s_set_str(d, "role_arn", "arn:aws:iam::111111111111:role/rdsbk-local-demo-copy");
+    s_set_str(d, "dead_letter_arn",
+              "arn:aws:sqs:eu-west-1:111111111111:rdsbk-local-demo-copy-failed");
 }
 
 /* New code: the copy package, its handler and CodeSha256. */
@@ -1243,6 +1246,19 @@ static void s_fn_code(cJSON *d) {
     s_set_str(d, "package", "copy");
     s_set_str(d, "code_sha256", sha);
     s_set_str(d, "handler", rdsbk_lambda_handler("copy"));
+}
+
+/* What the function of `key` (copy, share) of account A needs before it is created: its role,
+ * its dead-letter queue and the policy that lets the role send to it (Lambda checks that). */
+static void s_function_prerequisites(const char *key) {
+    static const char *const types[] = {"iam_role", "sqs_queue", "iam_role_policy"};
+    char address[128];
+
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        snprintf(address, sizeof(address), "account[111111111111].%s.%s%s", types[i], key,
+                 i == 2 ? "_alerts" : "");
+        s_prerequisite(s_g.a, address);
+    }
 }
 
 static void test_lambda_function(void **state) {
@@ -1261,8 +1277,8 @@ static void test_lambda_function(void **state) {
     char *id = NULL;
     (void)state;
 
-    s_prerequisite(s_g.a, "account[111111111111].iam_role.share");
-    s_prerequisite(s_g.a, "account[111111111111].iam_role.copy");
+    s_function_prerequisites("share");
+    s_function_prerequisites("copy");
 
     /* CodeSha256 as Lambda reports it is the package's */
     assert_int_equal(rdsbk_lambda_package(&zip, sha, "share"), 0);
@@ -1302,7 +1318,7 @@ static void test_lambda_permission(void **state) {
     s_expect_not_found(s_g.a, &ref, "permission of a missing function");
     s_expect_ok(rdsbk_resource_remove(s_g.a, &ref), "delete the permission of a missing function");
 
-    s_prerequisite(s_g.a, "account[111111111111].iam_role.share");
+    s_function_prerequisites("share");
     fn = s_desired("account[111111111111].lambda_function.share");
     {
         char *id = NULL;
@@ -1501,7 +1517,7 @@ static void test_lambda_waits_for_role(void **state) {
     int attempts;
     (void)state;
 
-    s_prerequisite(s_g.a, "account[111111111111].iam_role.share");
+    s_function_prerequisites("share");
     clock_gettime(CLOCK_MONOTONIC, &t0);
     actual = s_create(&id, s_g.a, addr, d);
     s_assert_matches("create after the role propagated", actual, d);
