@@ -237,6 +237,40 @@ class AlertTest(PipelineCase):
         self.assertEqual(self.backups().get("%s-%s" % (sid[len("rds:"):], A)), "available")
         self.assertEqual(len(self.alerts()), 2)
 
+    def test_an_invocation_lambda_gives_up_on_is_reported_once(self):
+        """Every AWS call throttled while the event is handled: Lambda's two retries fail too,
+        the event goes to the copy function's dead-letter queue; the next sweep reports it once,
+        empties the queue and makes the copy."""
+        self.apply_with_alerts()
+        E.H.control("POST", "/_emu/faults", {"fault_rate": 1.0, "kinds": ["throttle"]})
+        try:
+            sid = self.snapshot("db_instance", "orders-db")
+            self.idle()
+        finally:
+            E.H.control("POST", "/_emu/faults", {"fault_rate": 0.0})
+        failed = [r for r in self.function_runs()
+                  if r["function"] == "rdsbk-t1-copy" and r["status"] != "success"]
+        self.assertEqual(len(failed), 3, "the invocation and Lambda's two retries")
+        self.assertEqual(self.alerts(), [], "a transient error is not reported by the event path")
+        sqs_a = E.H.client("sqs", account=A, region=RB)
+        url = sqs_a.get_queue_url(QueueName="rdsbk-t1-copy-failed")["QueueUrl"]
+
+        def queued():
+            return int(sqs_a.get_queue_attributes(QueueUrl=url, AttributeNames=[
+                "ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"])
+
+        self.assertEqual(queued(), 1)
+        self.sweep_periods(2)
+        [message] = self.alerts()
+        self.assertEqual(message["subject"], "rdsbk t1: copy failed for orders-db")
+        for word in ("InvocationGivenUp", sid, "Throttling", A):
+            self.assertIn(word, message["message"])
+        self.assertEqual(queued(), 0)
+        name = "%s-%s" % (sid[len("rds:"):], A)
+        self.assertEqual(self.backups().get(name), "available", "the sweeps made up for it")
+        self.sweep_periods(1)
+        self.assertEqual(len(self.alerts()), 1)
+
     def test_a_database_without_a_new_backup_for_max_age_is_alerted_once(self):
         self.apply_with_alerts()
         self.snapshot("db_instance", "orders-db")
