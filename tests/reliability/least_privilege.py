@@ -118,6 +118,15 @@ def check_identity_policy(name, doc, account):
             check(sns == ["sns:Publish"] and actions == sns and resources == [
                 "arn:aws:sns:%s:%s:rdsbk-fleet-dr-alerts" % (RB, BK)],
                 "%s: %s on %s" % (name, actions, resources))
+        sqs = [a for a in actions if a.startswith("sqs:")]
+        if sqs:
+            # a function uses its own dead-letter queue, in its account and Region-B, and no other
+            fn = re.search(r"(copy|share|backup_copy)_alerts\.policy\.json$", name)
+            queue = "arn:aws:sqs:%s:%s:rdsbk-fleet-dr-%s-failed" % (
+                RB, account, fn.group(1).replace("_", "-") if fn else "?")
+            check(set(sqs) <= {"sqs:SendMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage",
+                               "sqs:DeleteMessage"} and actions == sqs and resources == [queue],
+                  "%s: %s on %s (expected %s)" % (name, actions, resources, queue))
         kms = [a for a in actions if a.startswith("kms:")]
         if kms and resources == SOURCE_KEYS.get(account) and name.endswith(".copy.policy.json"):
             # the source's own keys (sources[].kms_keys): read and grant to RDS, nothing more
@@ -172,7 +181,7 @@ def check_identity_policy(name, doc, account):
                   "%s: rds resource %s is not a listed database's snapshots" % (name, r))
         for a in actions:
             svc = a.split(":")[0]
-            check(svc in ("rds", "kms", "logs", "events", "sns"), "%s: unexpected service %s" % (
+            check(svc in ("rds", "kms", "logs", "events", "sns", "sqs"), "%s: unexpected service %s" % (
                 name, a))
     return problems
 
