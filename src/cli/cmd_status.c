@@ -186,6 +186,17 @@ static void s_minute(char out[24], time_t t) {
 static void s_print_failures(const struct rdsbk_status_report *r, bool color) {
     size_t open = 0;
 
+    /* like a quota the account refuses to show: unknown, and why */
+    for (size_t i = 0; i < r->n_unread; i++) {
+        char error[600];
+
+        rdsbk_str_escape_terminal(error, sizeof(error), r->unread[i].error);
+        printf("\nFailures logged in %s of account %s: unknown: %s (reading them needs "
+               "logs:FilterLogEvents)",
+               r->unread[i].log_group, r->unread[i].account, error);
+    }
+    if (r->n_unread)
+        putchar('\n');
     if (r->n_failures == 0) {
         printf("\nNo failures logged by the pipeline's functions in the last %d days.\n",
                RDSBK_STATUS_FAILURE_DAYS);
@@ -219,14 +230,6 @@ static void s_print_failures(const struct rdsbk_status_report *r, bool color) {
         open += !f->resolved;
     }
     printf("%zu unresolved.\n", open);
-}
-
-/* A warning on standard error for every log group whose failures could not be read. */
-static void s_warn_unread(const struct rdsbk_status_report *r) {
-    for (size_t i = 0; i < r->n_unread; i++)
-        rdsbk_log_warn("the failures logged in %s of account %s could not be read: %s (needs "
-                       "logs:FilterLogEvents)",
-                       r->unread[i].log_group, r->unread[i].account, r->unread[i].error);
 }
 
 /* A warning on standard error for every quota used to RDSBK_STATUS_QUOTA_WARN_PERCENT or more. */
@@ -442,7 +445,6 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
         s_print_quotas(report, args.color);
         s_print_failures(report, args.color);
     }
-    s_warn_unread(report);
     s_warn_quotas(report);
     s_warn_unencrypted(report);
     s_warn_source_keys(report);

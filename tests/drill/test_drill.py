@@ -439,6 +439,12 @@ class DrillTest(unittest.TestCase):
         proc = self.run_tool("status")
         self.assertRegex(proc.stdout, r"\n%s/%s\s+ManualSnapshots\s+unknown: .*AccessDenied" % (
             B, RB))
+        # and so are the failures logged in the backup account: unknown, not fatal
+        self.assertEqual([(u["account"], u["log_group"]) for u in st["failures_unread"]],
+                         [(B, "/aws/lambda/rdsbk-dr-backup-copy")])
+        self.assertIn("AccessDenied", st["failures_unread"][0]["error"])
+        self.assertIn("Failures logged in /aws/lambda/rdsbk-dr-backup-copy of account %s: "
+                      "unknown: " % B, proc.stdout)
         self.assertNotIn("warning:", proc.stderr)
 
     # -- duplicates ---------------------------------------------------------------------------

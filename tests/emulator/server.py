@@ -3,7 +3,7 @@
 
 Usage: server.py --port 0 --accounts 111111111111,222222222222 --credentials-file PATH
                  [--latency-ms N] [--jitter-ms N] [--fault-rate F] [--seed S]
-                 [--iam-propagation-ms N] [--fault-kinds throttle,500,503,reset,hang]
+                 [--iam-propagation-ms N] [--sqs-name-reuse-wait-s N] [--fault-kinds throttle,500,503,reset,hang]
 Prints "ready http://127.0.0.1:PORT" once it accepts requests. See README.md beside it.
 Owner: H3.
 """
@@ -33,6 +33,8 @@ def parse_args(argv):
     p.add_argument("--hang-s", type=float, default=10.0, help="how long a 'hang' fault stalls")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--iam-propagation-ms", type=float, default=0.0)
+    p.add_argument("--sqs-name-reuse-wait-s", type=float, default=0.0,
+                   help="how long SQS refuses the name of a deleted queue (AWS: 60)")
     args = p.parse_args(argv)
     accounts = [a.strip() for a in args.accounts.split(",") if a.strip()]
     if not accounts or any(not re.fullmatch(r"\d{12}", a) for a in accounts):
@@ -51,6 +53,7 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     emu = core.Emulator(args.account_list, iam_propagation_ms=args.iam_propagation_ms,
+                        sqs_name_reuse_wait_s=args.sqs_name_reuse_wait_s,
                         latency_ms=args.latency_ms, jitter_ms=args.jitter_ms,
                         fault_rate=args.fault_rate, seed=args.seed, fault_kinds=args.kind_list,
                         hang_s=args.hang_s)

@@ -110,6 +110,8 @@ class SqsTest(EmulatorCase):
         self.assertEqual(code_of(cm), "AWS.SimpleQueueService.NonExistentQueue")
 
     def test_delete_and_name_reuse_after_sixty_seconds(self):
+        self.h.emu.sqs_name_reuse_wait_s = 60   # as on AWS (--sqs-name-reuse-wait-s 60)
+        self.addCleanup(setattr, self.h.emu, "sqs_name_reuse_wait_s", 0.0)
         url = self.sqs.create_queue(QueueName="short")["QueueUrl"]
         self.sqs.delete_queue(QueueUrl=url)
         with self.assertRaises(ClientError) as cm:

@@ -140,6 +140,7 @@ static int s_group_setup(long propagation_ms) {
             "\"demo\", \"rdsbk:stack\": \"local-demo\"}}"),
     };
     o.iam_propagation_ms = propagation_ms;
+    o.sqs_name_reuse_wait_s = 60; /* as AWS: test_sqs_queue_deleted_recently */
     /* RDSBK_TEST_FAULT_RATE=0.05: the same cases through throttling and 5xx answers (by hand;
      * slower, as every fault costs a retry delay) */
     fault_args[1] = getenv("RDSBK_TEST_FAULT_RATE");

@@ -111,6 +111,7 @@ cleanup:
 static int s_spawn(struct emu_harness *h, const struct emu_harness_options *opts) {
     char server[PATH_MAX];
     char propagation[32];
+    char reuse[32];
     const char *argv[64];
     size_t argc = 0;
     int pipe_fd[2] = {-1, -1};
@@ -118,6 +119,7 @@ static int s_spawn(struct emu_harness *h, const struct emu_harness_options *opts
 
     snprintf(server, sizeof(server), "%s/tests/emulator/server.py", RDSBK_SOURCE_DIR);
     snprintf(propagation, sizeof(propagation), "%ld", opts ? opts->iam_propagation_ms : 0L);
+    snprintf(reuse, sizeof(reuse), "%ld", opts ? opts->sqs_name_reuse_wait_s : 0L);
     argv[argc++] = RDSBK_PYTHON;
     argv[argc++] = server;
     argv[argc++] = "--port";
@@ -128,6 +130,8 @@ static int s_spawn(struct emu_harness *h, const struct emu_harness_options *opts
     argv[argc++] = h->credentials;
     argv[argc++] = "--iam-propagation-ms";
     argv[argc++] = propagation;
+    argv[argc++] = "--sqs-name-reuse-wait-s";
+    argv[argc++] = reuse;
     for (size_t i = 0; opts && opts->extra_args && opts->extra_args[i] && argc < 63; i++)
         argv[argc++] = opts->extra_args[i];
     argv[argc] = NULL;

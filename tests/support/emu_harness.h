@@ -29,6 +29,7 @@
 struct emu_harness_options {
     const char *accounts;          /* comma-separated; NULL: EMU_ACCOUNT_A "," EMU_ACCOUNT_B */
     long iam_propagation_ms;       /* --iam-propagation-ms; 0: none */
+    long sqs_name_reuse_wait_s;    /* --sqs-name-reuse-wait-s (AWS: 60); 0: none */
     const char *const *extra_args; /* more server arguments, NULL-terminated; may be NULL */
 };
 

@@ -1077,12 +1077,15 @@ _request_id_random = random.Random()  # seeded from os.urandom once
 
 class Emulator:
     def __init__(self, accounts, iam_propagation_ms=0, latency_ms=0, jitter_ms=0, fault_rate=0.0,
-                 seed=None, fault_kinds=None, hang_s=10.0, workers=8, options=None):
+                 seed=None, fault_kinds=None, hang_s=10.0, workers=8, options=None,
+                 sqs_name_reuse_wait_s=0.0):
         self.lock = threading.RLock()
         self.accounts = list(accounts)
         self.url = None
         self.options = dict(options or {})
         self.iam_propagation_s = iam_propagation_ms / 1000.0
+        # AWS refuses a deleted queue's name for 60 s; like IAM propagation, timing is opt-in
+        self.sqs_name_reuse_wait_s = float(sqs_name_reuse_wait_s)
         self._keys = {}  # access key -> {account, secret, token, role_arn, principal_arn, expires}
         self.root_keys = {}
         for acct in self.accounts:

@@ -18,7 +18,8 @@ answers at once), DeleteMessage (only the latest receipt handle deletes, as on A
 RedrivePolicy's dead-letter queue after maxReceiveCount receives. Visibility, delays and
 retention (MessageRetentionPeriod, 4 days by default) run on AWS time: a message older than the
 retention period is gone once the clock passes it (on_clock). A deleted queue's name can be used
-again 60 seconds later (QueueDeletedRecently before), as on AWS.
+again emu.sqs_name_reuse_wait_s later (QueueDeletedRecently before): 60 on AWS; 0 unless the
+server is started with --sqs-name-reuse-wait-s (timing is opt-in, as IAM propagation is).
 
 Authorisation: the caller's identity policy (ctx.authorize) and, from another account, the
 queue policy; an explicit Deny in the queue policy refuses everyone. Encrypted queues
@@ -53,7 +54,6 @@ from .iam import (PolicyError, evaluate_resource_policy, parse_policy, role_cont
 
 _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _INVALID_BODY = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-DELETED_NAME_WAIT_S = 60
 PURGE_WAIT_S = 60
 MAX_TAGS = 50
 MAX_MESSAGE_ATTRIBUTES = 10
@@ -347,7 +347,7 @@ class SqsService:
                                    "name and a different value for attribute %s" % attr)
             return {"QueueUrl": self._url(queue)}
         deleted = self.deleted.get(key)
-        if deleted is not None and now - deleted < DELETED_NAME_WAIT_S:
+        if deleted is not None and now - deleted < self.emu.sqs_name_reuse_wait_s:
             raise AwsError("AWS.SimpleQueueService.QueueDeletedRecently", "You must wait 60 "
                            "seconds after deleting a queue before you can create another with "
                            "the same name.")
@@ -736,7 +736,8 @@ class SqsService:
         deleted names become free again."""
         for queue in self.queues.values():
             self._expire(queue, now)
-        for key in [k for k, t in self.deleted.items() if now - t >= DELETED_NAME_WAIT_S]:
+        wait = self.emu.sqs_name_reuse_wait_s
+        for key in [k for k, t in self.deleted.items() if now - t >= wait]:
             del self.deleted[key]
 
     def inventory(self):
