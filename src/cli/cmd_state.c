@@ -87,8 +87,9 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     int start;
     struct rdsbk_topology *topo = NULL;
     struct rdsbk_state *st = NULL;
-    struct rdsbk_state_lock *lock = NULL;
+    struct rdsbk_state_store *store = NULL;
     char *path = NULL;
+    char *holder = NULL;
     const char *sub;
     int status = 1;
 
@@ -114,20 +115,28 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
         status = s_fail(&args);
         goto cleanup;
     }
-    if (strcmp(sub, "unlock") == 0) {
-        if (rdsbk_state_force_unlock(path)) {
-            status = s_fail(&args);
-            goto cleanup;
-        }
-        printf("Removed the lock of %s.\n", path);
-        status = 0;
-        goto cleanup;
-    }
-    if (strcmp(sub, "rm") == 0 && rdsbk_state_lock(&lock, path, "state rm", 0)) {
+    if (rdsbk_state_store_open(&store, path, topo)) {
         status = s_fail(&args);
         goto cleanup;
     }
-    if (rdsbk_state_load(&st, path, topo->stack)) {
+    if (strcmp(sub, "unlock") == 0) {
+        if (rdsbk_state_store_force_unlock(&holder, store)) {
+            status = s_fail(&args);
+            goto cleanup;
+        }
+        printf("Removed the lock of %s", rdsbk_state_store_name(store));
+        if (holder)
+            s_print_escaped(", held by ", holder);
+        else
+            printf(".\n");
+        status = 0;
+        goto cleanup;
+    }
+    if (strcmp(sub, "rm") == 0 && rdsbk_state_store_lock(store, "state rm", 0)) {
+        status = s_fail(&args);
+        goto cleanup;
+    }
+    if (rdsbk_state_store_load(&st, store, topo->stack)) {
         status = s_fail(&args);
         goto cleanup;
     }
@@ -136,7 +145,7 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     } else if (strcmp(sub, "show") == 0) {
         status = s_show(st, args.args[1], &args);
     } else {
-        if (rdsbk_state_remove(st, args.args[1]) || rdsbk_state_save(st, path)) {
+        if (rdsbk_state_remove(st, args.args[1]) || rdsbk_state_store_save(store, st)) {
             status = s_fail(&args);
             goto cleanup;
         }
@@ -147,8 +156,9 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     }
 
 cleanup:
-    rdsbk_state_unlock(lock);
+    rdsbk_state_store_free(store); /* and its lock */
     rdsbk_state_free(st);
+    free(holder);
     free(path);
     rdsbk_topology_free(topo);
     return status;
