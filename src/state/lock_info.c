@@ -21,8 +21,8 @@ int rdsbk_state_lock_info_mine(struct rdsbk_state_lock_info *out, const char *op
     struct tm tm;
 
     memset(out, 0, sizeof(*out));
-    snprintf(out->host, sizeof(out->host), "unknown");
-    gethostname(out->host, sizeof(out->host) - 1);
+    if (gethostname(out->host, sizeof(out->host) - 1) != 0 || !out->host[0])
+        snprintf(out->host, sizeof(out->host), "unknown");
     gmtime_r(&now, &tm);
     strftime(out->time, sizeof(out->time), "%Y-%m-%dT%H:%M:%SZ", &tm);
     snprintf(out->holder, sizeof(out->holder), "%s", pw ? pw->pw_name : "unknown");
