@@ -4,6 +4,7 @@
  */
 #include "state_private.h"
 
+#include "rdsbk/clock.h"
 #include "rdsbk/error.h"
 #include "rdsbk/json_util.h"
 
@@ -139,12 +140,13 @@ int rdsbk_state_locked_error(const struct rdsbk_state_lock_info *info, const cha
                              time_t now) {
     char who[768];
     char age[64] = "";
+    char took[32];
     long long seconds = info ? rdsbk_state_lock_info_age(info, now) : -1;
 
     rdsbk_state_lock_info_describe(who, sizeof(who), info);
     if (seconds >= RDSBK_STATE_LOCK_OLD_S)
-        snprintf(age, sizeof(age), "; taken %lld h %02lld min ago, longer than a run lasts",
-                 seconds / 3600, seconds / 60 % 60);
+        snprintf(age, sizeof(age), "; taken %s ago, longer than a run lasts",
+                 rdsbk_duration_format(took, sizeof(took), seconds));
     return rdsbk_error_set(RDSBK_ELOCKED,
                            "the state is locked by %s; wait for it, or if that run is gone, "
                            "'rdsbk-provision state unlock' (lock: %s%s)",

@@ -82,6 +82,21 @@ static struct rdsbk_s3_put s_put_options(const struct s_s3 *s) {
 
 /* ---- the bucket ---------------------------------------------------------------------------- */
 
+/* The bucket does not exist: RDSBK_EINVALID (not RDSBK_ENOTFOUND, which would read as "no state
+ * yet"), keeping S3's code and request id. */
+static int s_no_bucket(const struct s_s3 *s) {
+    struct rdsbk_error err;
+
+    rdsbk_error_save(&err);
+    err.code = RDSBK_EINVALID;
+    snprintf(err.message, sizeof(err.message),
+             "the state bucket %s does not exist (rdsbk-provision never creates it): create it, "
+             "with versioning on, or fix state.bucket / --state",
+             s->bucket);
+    rdsbk_error_restore(&err);
+    return err.code;
+}
+
 /* Once: the bucket exists, and in the Region the client signs for (S3 would answer every call
  * with 301 otherwise). A caller without s3:ListBucket gets 403 here: the later calls tell. */
 static int s_check_bucket(struct s_s3 *s) {
@@ -97,10 +112,7 @@ static int s_check_bucket(struct s_s3 *s) {
         rdsbk_error_clear();
         rc = 0;
     } else if (rc == RDSBK_ENOTFOUND) {
-        rc = s_edit_error(false,
-                          "the state bucket %s does not exist (rdsbk-provision never creates it): "
-                          "create it, with versioning on, or fix state.bucket / --state",
-                          s->bucket);
+        rc = s_no_bucket(s);
     } else if (rc == 0 && region && *region && strcmp(region, want) != 0) {
         rc = rdsbk_error_set(RDSBK_EINVALID,
                              "the state bucket %s is in Region %s, not %s: set state.region: %s "
@@ -156,6 +168,8 @@ static int s_get(char **text_out, size_t *len_out, char **etag_out, struct s_s3 
     rdsbk_buf_init(&body, RDSBK_STATE_MAX_SIZE);
     RDSBK_TRY(s_check_bucket(s));
     rc = rdsbk_s3_get_object(&body, etag_out, s->client, s->bucket, key);
+    if (rc == RDSBK_ENOTFOUND && strcmp(rdsbk_error_last()->aws_code, "NoSuchBucket") == 0)
+        rc = s_no_bucket(s);
     if (rc == RDSBK_EAUTH)
         s_edit_error(
             true,

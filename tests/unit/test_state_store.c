@@ -216,7 +216,7 @@ static void test_lock_round_trip_and_refusal(void **state) {
     assert_int_equal(rdsbk_state_locked_error(&other, "s3://b/k.lock", taken + 2 * 3600 + 300),
                      RDSBK_ELOCKED);
     assert_non_null(strstr(rdsbk_error_last()->message,
-                           "(lock: s3://b/k.lock; taken 2 h 05 min ago, longer than a run lasts)"));
+                           "(lock: s3://b/k.lock; taken 2h05m ago, longer than a run lasts)"));
     assert_int_equal(rdsbk_state_locked_error(NULL, "p.lock", taken), RDSBK_ELOCKED);
     assert_non_null(strstr(rdsbk_error_last()->message, "locked by another run (pid 0 on ?"));
 
