@@ -19,8 +19,7 @@ static const struct rdsbk_cli_option s_options[] = {
     {"output", 'o', "FILE", "pull: write the state to FILE (mode 0600), not standard output",
      S_OPT_OUTPUT},
     {"to", 0, "LOCATION", "migrate: where the state moves, a file or s3://BUCKET/KEY", S_OPT_TO},
-    {"force", 0, NULL,
-     "push, migrate: replace a state of another lineage, or one whose serial is as new",
+    {"force", 0, NULL, "push, migrate: replace a state of another lineage, or one as new or newer",
      S_OPT_FORCE},
     {"lock-timeout", 0, "DURATION",
      "rm, push, migrate: wait this long for another run's state lock (seconds, or 90s, 5m, 1h; "
