@@ -113,6 +113,17 @@ struct rdsbk_endpoints {
     char *s3;
 };
 
+/* Where the stack's state lives when it is in S3 (`state:`, rdsbk/state.h); all NULL when the
+ * topology has no state: mapping (the state is then a file, or what --state names). */
+struct rdsbk_state_settings {
+    char *bucket;     /* the user's bucket (never created by the tool) */
+    char *key;        /* the state object; its lock is KEY.lock */
+    char *region;     /* the bucket's Region; NULL: AWS_REGION, AWS_DEFAULT_REGION, else Region-B */
+    char *profile;    /* NULL: AWS_PROFILE, then the default chain */
+    char *role_arn;   /* assumed on top (session rdsbk-<stack>); NULL: none */
+    char *kms_key_id; /* SSE-KMS with this key (id, ARN, alias or alias ARN); NULL: SSE-S3 */
+};
+
 struct rdsbk_topology {
     char *path; /* the file it was read from */
     int version;
@@ -127,6 +138,7 @@ struct rdsbk_topology {
     struct rdsbk_tag *tags; /* sorted by key */
     size_t n_tags;
     struct rdsbk_endpoints endpoints;
+    struct rdsbk_state_settings state;
 };
 
 /* An error makes the topology invalid; a warning (a value used otherwise than written, a

@@ -133,7 +133,8 @@ struct rdsbk_engine_callbacks {
 };
 
 struct rdsbk_engine_options {
-    const char *state_path;
+    const char *state_path;  /* where the state lives: a file, or s3://BUCKET/KEY (the
+                                topology's state: settings reach it; rdsbk/state.h) */
     int parallelism;         /* concurrent AWS operations; default 10 */
     int lock_timeout_s;      /* wait this long for the state lock; 0: fail at once */
     bool auto_approve;       /* apply/destroy: no confirmation */

@@ -36,7 +36,7 @@ int rdsbk_cli_engine_option(int id, const char *value, void *payload) {
     case RDSBK_OPT_PARALLELISM:
         return s_number("parallelism", value, 1, 256, &ce->opts.parallelism);
     case RDSBK_OPT_LOCK_TIMEOUT:
-        return s_number("lock-timeout", value, 0, 86400, &ce->opts.lock_timeout_s);
+        return rdsbk_cli_lock_timeout(&ce->opts.lock_timeout_s, value);
     case RDSBK_OPT_AUTO_APPROVE:
         ce->opts.auto_approve = true;
         return 0;
@@ -82,7 +82,7 @@ int rdsbk_cli_engine_main(const struct rdsbk_cli_command *cmd, int argc, char **
         return start;
     if (rdsbk_cli_load_topology(&topo, &args))
         return 1;
-    state_path = rdsbk_cli_state_path(&args);
+    state_path = rdsbk_cli_state_path(&args, topo);
     if (!state_path) {
         rdsbk_error_oom();
         rdsbk_cli_print_error(&args);

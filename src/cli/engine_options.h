@@ -27,8 +27,9 @@ enum {
     }
 #define RDSBK_OPTION_LOCK_TIMEOUT                                                                  \
     {                                                                                              \
-        "lock-timeout", 0, "SECONDS",                                                              \
-            "wait this long for another run's state lock (default 0: fail at once)",               \
+        "lock-timeout", 0, "DURATION",                                                             \
+            "wait this long for another run's state lock, polling (seconds, or 90s, 5m, 1h; "      \
+            "default 0: fail at once)",                                                            \
             RDSBK_OPT_LOCK_TIMEOUT                                                                 \
     }
 #define RDSBK_OPTION_AUTO_APPROVE                                                                  \

@@ -1,6 +1,9 @@
 #include "options.h"
+#include "rdsbk/clock.h"
+#include "rdsbk/config.h"
 #include "rdsbk/error.h"
 #include "rdsbk/log.h"
+#include "rdsbk/str.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -24,8 +27,10 @@ struct s_common {
 
 static const struct s_common s_common_options[] = {
     {{"file", 'f', "FILE", "topology file (default: rdsbk.yaml)", S_FILE}, RDSBK_CLI_FILE},
-    {{"state", 0, "FILE",
-      "state file (default: beside the topology, its extension replaced by .state.json)", S_STATE},
+    {{"state", 0, "LOCATION",
+      "the state: a file, or s3://BUCKET/KEY (default: the topology's state:, else a file beside "
+      "it, its extension replaced by .state.json)",
+      S_STATE},
      RDSBK_CLI_STATE},
     {{"json", 0, NULL, "machine-readable JSON on standard output", S_JSON}, RDSBK_CLI_JSON},
     {{"no-color", 0, NULL, "no colour (also when NO_COLOR is set or output is not a terminal)",
@@ -204,7 +209,7 @@ void rdsbk_cli_print_help(FILE *out, const struct rdsbk_cli_command *cmd) {
     }
 }
 
-char *rdsbk_cli_state_path(const struct rdsbk_cli_args *args) {
+char *rdsbk_cli_state_path(const struct rdsbk_cli_args *args, const struct rdsbk_topology *topo) {
     const char *file = args->file;
     const char *slash;
     const char *dot;
@@ -213,6 +218,8 @@ char *rdsbk_cli_state_path(const struct rdsbk_cli_args *args) {
 
     if (args->state)
         return strdup(args->state);
+    if (topo && topo->state.bucket)
+        return rdsbk_strfmt(&out, "s3://%s/%s", topo->state.bucket, topo->state.key) ? NULL : out;
     slash = strrchr(file, '/');
     dot = strrchr(file, '.');
     stem = (dot && (!slash || dot > slash + 1)) ? (size_t)(dot - file) : strlen(file);
@@ -222,4 +229,19 @@ char *rdsbk_cli_state_path(const struct rdsbk_cli_args *args) {
     memcpy(out, file, stem);
     memcpy(out + stem, ".state.json", sizeof(".state.json"));
     return out;
+}
+
+int rdsbk_cli_lock_timeout(int *seconds_out, const char *value) {
+    long long seconds = 0;
+
+    if (strcmp(value, "0") != 0 && (rdsbk_duration_parse(&seconds, value) || seconds > 86400)) {
+        rdsbk_error_clear();
+        fprintf(stderr,
+                "rdsbk-provision: --lock-timeout takes 0, seconds or a duration up to a day "
+                "(\"90s\", \"5m\", \"1h\"), not '%s'\n",
+                value);
+        return RDSBK_EUSAGE;
+    }
+    *seconds_out = (int)seconds;
+    return 0;
 }

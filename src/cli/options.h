@@ -40,7 +40,7 @@ struct rdsbk_cli_command {
 /* The parsed command line of one command. Strings point into argv. */
 struct rdsbk_cli_args {
     const char *file;  /* topology; default "rdsbk.yaml" */
-    const char *state; /* NULL: next to the topology, see rdsbk_cli_state_path */
+    const char *state; /* NULL: the topology's state:, else beside it (rdsbk_cli_state_path) */
     bool json;
     bool color;  /* resolved: a terminal, no NO_COLOR, no --no-color */
     int verbose; /* 0, 1 (-v) or 2 (--debug) */
@@ -73,8 +73,14 @@ void rdsbk_cli_print_help(FILE *out, const struct rdsbk_cli_command *cmd);
 int rdsbk_cli_usage_error(const struct rdsbk_cli_command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* The state file path: --state, else the topology path with its extension replaced by
- * ".state.json" (rdsbk.yaml -> rdsbk.state.json). Caller frees. */
-char *rdsbk_cli_state_path(const struct rdsbk_cli_args *args);
+/* Where the state lives: --state (a path or s3://BUCKET/KEY), else the topology's state: as
+ * s3://BUCKET/KEY, else the topology path with its extension replaced by ".state.json"
+ * (rdsbk.yaml -> rdsbk.state.json). Caller frees; NULL when out of memory. */
+struct rdsbk_topology;
+char *rdsbk_cli_state_path(const struct rdsbk_cli_args *args, const struct rdsbk_topology *topo);
+
+/* Parses --lock-timeout: 0, a number of seconds, or a duration ("90s", "5m", "1h"), at most a
+ * day. Returns 0 and *seconds_out, or prints the error and returns RDSBK_EUSAGE. */
+int rdsbk_cli_lock_timeout(int *seconds_out, const char *value);
 
 #endif

@@ -6,6 +6,8 @@
 #include "rdsbk/clock.h"
 #include "rdsbk/config.h"
 #include "rdsbk/error.h"
+#include "rdsbk/services/s3.h"
+#include "rdsbk/state.h"
 #include "rdsbk/str.h"
 #include "unique.h"
 #include "validate.h"
@@ -285,6 +287,32 @@ static const struct rdsbk_yaml_field s_endpoint_fields[] = {S_ENDPOINT("default"
                                                             S_ENDPOINT("sqs", sqs),
                                                             S_ENDPOINT("s3", s3),
                                                             {NULL, NULL, NULL}};
+
+/* state: where the state lives in S3. The command line's --state s3://BUCKET/KEY wins over bucket
+ * and key; the rest applies to either. */
+static const struct rdsbk_yaml_field s_state_fields[] = {
+    S_STRING(struct rdsbk_topology, "bucket", state.bucket, rdsbk_s3_check_bucket_name),
+    S_STRING(struct rdsbk_topology, "key", state.key, rdsbk_state_check_s3_key),
+    S_STRING(struct rdsbk_topology, "region", state.region, rdsbk_check_region),
+    S_STRING(struct rdsbk_topology, "profile", state.profile, rdsbk_check_profile),
+    S_STRING(struct rdsbk_topology, "role_arn", state.role_arn, rdsbk_check_role_arn),
+    S_STRING(struct rdsbk_topology, "kms_key_id", state.kms_key_id, rdsbk_check_kms_key_id),
+    {NULL, NULL, NULL}};
+
+/* The state: mapping: its settings, and both a bucket and a key (a state: without them would
+ * leave the state where it was, silently). */
+static void s_state(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
+                    const yaml_node_t *value, void *payload) {
+    const struct s_ctx *c = payload;
+    const struct rdsbk_state_settings *st = &c->topo->state;
+    size_t errors = w->diags->errors;
+
+    s_section(w, field, value, payload);
+    if (w->diags->errors == errors && (!st->bucket || !st->key))
+        rdsbk_yaml_error(w, value,
+                         "state: needs a bucket and a key (the state is then "
+                         "s3://BUCKET/KEY)");
+}
 
 /* ---- sources and backup ---------------------------------------------------------------- */
 
@@ -806,6 +834,7 @@ static const struct rdsbk_yaml_field s_top_fields[] = {{"version", s_version, NU
                                                        {"alerts", s_section, s_alerts_fields},
                                                        {"tags", s_tags, NULL},
                                                        {"endpoints", s_section, s_endpoint_fields},
+                                                       {"state", s_state, s_state_fields},
                                                        {NULL, NULL, NULL}};
 
 /* Sources listed twice (one account and Region), each reported once, naming the first: found by
@@ -1091,6 +1120,7 @@ void rdsbk_topology_free(struct rdsbk_topology *t) {
     free(t->alerts.sns_topic_arn); /* set by its own handler, not a setting of a table */
     s_free_settings(&t->backup, s_backup_fields);
     s_free_settings(t, s_top_fields);
+    s_free_settings(t, s_state_fields);
     for (size_t i = 0; i < t->n_tags; i++) {
         free(t->tags[i].key);
         free(t->tags[i].value);

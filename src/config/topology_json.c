@@ -152,6 +152,27 @@ static int s_maps(cJSON *root, const struct rdsbk_topology *t) {
     return rc;
 }
 
+/* state: when the topology has one. */
+static int s_state(cJSON *root, const struct rdsbk_topology *t) {
+    const struct rdsbk_state_settings *s = &t->state;
+    const struct {
+        const char *name;
+        const char *value;
+    } fields[] = {{"bucket", s->bucket},     {"key", s->key},
+                  {"region", s->region},     {"profile", s->profile},
+                  {"role_arn", s->role_arn}, {"kms_key_id", s->kms_key_id}};
+    cJSON *o;
+    int rc;
+
+    if (!s->bucket)
+        return 0;
+    o = cJSON_AddObjectToObject(root, "state");
+    rc = o ? 0 : rdsbk_error_oom();
+    for (size_t i = 0; !rc && i < sizeof(fields) / sizeof(fields[0]); i++)
+        rc = s_add_opt(o, fields[i].name, fields[i].value);
+    return rc;
+}
+
 char *rdsbk_topology_to_json(const struct rdsbk_topology *t) {
     cJSON *root = cJSON_CreateObject();
     char *text = NULL;
@@ -164,6 +185,7 @@ char *rdsbk_topology_to_json(const struct rdsbk_topology *t) {
     RDSBK_TRY(s_backup(root, &t->backup));
     RDSBK_TRY(s_settings(root, t));
     RDSBK_TRY(s_maps(root, t));
+    RDSBK_TRY(s_state(root, t));
     text = cJSON_Print(root);
     RDSBK_CHECK_ALLOC(text);
 

@@ -205,6 +205,30 @@ const char *rdsbk_check_kms_key_arn(const char *s) {
     return NULL;
 }
 
+/* What follows alias/ in a KMS alias: 1 to 250 letters, digits and / _ -. */
+static bool s_alias_name(const char *s) {
+    size_t n = strlen(s);
+
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '/' && s[i] != '_' && s[i] != '-')
+            return false;
+    return n > 0 && n <= 250;
+}
+
+const char *rdsbk_check_kms_key_id(const char *s) {
+    static const char *const phrase =
+        "is not a KMS key id, key ARN, alias (alias/...) or alias ARN";
+    size_t n = strlen(s);
+
+    int alias_at = strncmp(s, "alias/", 6) == 0 ? 6 : s_regional_arn(s, "kms", "alias/");
+
+    if (alias_at) /* alias/aws/s3, the AWS managed key of S3, is one */
+        return s_alias_name(s + alias_at) ? NULL : phrase;
+    if (strncmp(s, "arn:", 4) == 0)
+        return rdsbk_check_kms_key_arn(s) ? phrase : NULL;
+    return n > 0 && n <= 128 && s_letters_digits_hyphens(s, n) ? NULL : phrase;
+}
+
 /* An address SNS can subscribe by email: local@domain, at most 254 characters, no white space
  * or control characters, the domain with a dot and neither end a dot. What SNS refuses beyond
  * this, it refuses at apply. */

@@ -14,6 +14,9 @@ const char *rdsbk_check_role_arn(const char *s);
 const char *rdsbk_check_db_pattern(const char *s);
 const char *rdsbk_check_key_alias(const char *s);
 const char *rdsbk_check_kms_key_arn(const char *s);
+/* A KMS key as S3's SSE-KMS takes it: a key id (a UUID, or mrk-...), a key ARN, an alias name
+ * (alias/...) or an alias ARN. */
+const char *rdsbk_check_kms_key_id(const char *s);
 const char *rdsbk_check_option_group(const char *s);
 const char *rdsbk_check_runtime(const char *s);
 const char *rdsbk_check_email(const char *s);

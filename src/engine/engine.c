@@ -1,8 +1,9 @@
 /*
- * A run of the engine from open to close: lock and load the state, build the desired graph, make
- * a client per account and Region and prove each account's credentials (accounts.c); compute the
- * plan (changes.c, refresh.c, decide.c, checks.c); and what every part shares: the events the run
- * emits, the plan as the front end sees it, the clients, the thread cap and the task pool.
+ * A run of the engine from open to close: lock and load the state (its store: a file or S3),
+ * build the desired graph, make a client per account and Region and prove each account's
+ * credentials (accounts.c); compute the plan (changes.c, refresh.c, decide.c, checks.c); and what
+ * every part shares: the events the run emits, the plan as the front end sees it, the clients,
+ * the thread cap and the task pool.
  */
 #include "engine_internal.h"
 
@@ -202,7 +203,9 @@ int rdsbk_engine_open(struct rdsbk_engine *e, const struct rdsbk_topology *topo,
     e->mutexes_ready = true;
     e->forced_threads = (int)rdsbk_env_positive("RDSBK_MAX_THREADS", RDSBK_POOL_MAX_THREADS);
 
-    rc = rdsbk_state_lock(&e->lock, opts->state_path, operation, opts->lock_timeout_s);
+    rc = rdsbk_state_store_open(&e->store, opts->state_path, topo);
+    if (rc == 0)
+        rc = rdsbk_state_store_lock(e->store, operation, opts->lock_timeout_s);
     if (rc == 0)
         rc = rdsbk_http_new(&e->http, NULL);
     if (rc == 0)
@@ -211,7 +214,7 @@ int rdsbk_engine_open(struct rdsbk_engine *e, const struct rdsbk_topology *topo,
         return rc;
     rdsbk_job_start(&verify, rdsbk_engine_verify_topology_accounts, e);
 
-    rc = rdsbk_state_load(&e->state, opts->state_path, topo->stack);
+    rc = rdsbk_state_store_load(&e->state, e->store, topo->stack);
     if (rc == RDSBK_ENOTFOUND && !need_state)
         rc = rdsbk_state_new(&e->state, topo->stack);
     if (rc == 0)
@@ -251,7 +254,7 @@ void rdsbk_engine_close(struct rdsbk_engine *e) {
     rdsbk_http_free(e->http);
     rdsbk_graph_free(e->graph);
     rdsbk_state_free(e->state);
-    rdsbk_state_unlock(e->lock);
+    rdsbk_state_store_free(e->store); /* and its lock */
     if (e->mutexes_ready) {
         pthread_mutex_destroy(&e->state_lock);
         pthread_mutex_destroy(&e->event_lock);

@@ -61,7 +61,7 @@ struct rdsbk_engine {
     const struct rdsbk_engine_options *opts;
     struct rdsbk_graph *graph;
     struct rdsbk_state *state;
-    struct rdsbk_state_lock *lock;
+    struct rdsbk_state_store *store; /* where the state lives; locked while the run is open */
     struct rdsbk_http *http;
     struct rdsbk_client_set *clients;
     struct rdsbk_change *changes; /* sorted by address */

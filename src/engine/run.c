@@ -116,7 +116,7 @@ int rdsbk_engine_destroy(const struct rdsbk_topology *topo,
                                              "each other: choose one");
     rc = rdsbk_engine_open(&e, topo, opts, "destroy", false);
     if (rc == 0 && !opts->discover && e.state->loaded_serial < 0) {
-        s_emit_path(&e, RDSBK_EVENT_NO_STATE, opts->state_path);
+        s_emit_path(&e, RDSBK_EVENT_NO_STATE, rdsbk_state_store_name(e.store));
         rdsbk_engine_close(&e);
         return 0;
     }

@@ -1,9 +1,12 @@
 /*
- * The state on disk follows the state in memory through one writer thread, so that no change
- * waits on the disk before the changes that depend on it can start. The writer saves whenever
- * something changed, at most every S_SAVE_INTERVAL_MS; a run that is killed loses at most the
- * records of that interval, and the next plan adopts those resources by name (refresh). The end of
- * the run always saves, and a failed write fails the changes recorded after it.
+ * The stored state follows the state in memory through one writer thread, so that no change
+ * waits on the disk (or S3) before the changes that depend on it can start. The writer saves
+ * whenever something changed, at most once per the store's interval (100 ms for a file,
+ * RDSBK_STATE_S3_SAVE_INTERVAL_MS for S3, where each write is a PutObject); a run that is killed
+ * loses at most the records of that interval, and the next plan adopts those resources by name
+ * (refresh). The end of the run always saves, and a failed write fails the changes recorded after
+ * it. When the last save to a remote store fails too, the state is kept in a local file, named in
+ * the error, so that nothing the run did is lost.
  */
 #include "engine_internal.h"
 
@@ -14,16 +17,15 @@
 #include <string.h>
 #include <time.h>
 
-#define S_SAVE_INTERVAL_MS 100
-
 struct rdsbk_saver {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     struct rdsbk_engine *e;
-    long dirty;  /* changes recorded in memory */
-    long saved;  /* changes known to be on disk */
-    double last; /* when the last write ended (monotonic seconds) */
+    long dirty;      /* changes recorded in memory */
+    long saved;      /* changes known to be on disk */
+    double last;     /* when the last write ended (monotonic seconds) */
+    double interval; /* seconds between two writes at least */
     bool stop;
     int rc; /* a write failed: the error, kept in `err` */
     struct rdsbk_error err;
@@ -36,8 +38,8 @@ static bool s_wait_for_work(struct rdsbk_saver *sv) {
         pthread_cond_wait(&sv->wake, &sv->lock);
     if (sv->saved == sv->dirty)
         return false;
-    while (!sv->stop && rdsbk_clock_now() < sv->last + S_SAVE_INTERVAL_MS / 1000.0) {
-        double until = sv->last + S_SAVE_INTERVAL_MS / 1000.0;
+    while (!sv->stop && rdsbk_clock_now() < sv->last + sv->interval) {
+        double until = sv->last + sv->interval;
         struct timespec ts = {(time_t)until, (long)((until - (double)(time_t)until) * 1e9)};
         pthread_cond_timedwait(&sv->wake, &sv->lock, &ts);
     }
@@ -53,7 +55,7 @@ static int s_write(struct rdsbk_engine *e) {
     pthread_mutex_lock(&e->state_lock);
     text = rdsbk_state_render(e->state, &serial);
     pthread_mutex_unlock(&e->state_lock);
-    rc = text ? rdsbk_state_write(e->state, e->opts->state_path, text, serial) : RDSBK_ENOMEM;
+    rc = text ? rdsbk_state_store_write(e->store, e->state, text, serial) : RDSBK_ENOMEM;
     free(text);
     return rc;
 }
@@ -89,6 +91,7 @@ int rdsbk_saver_start(struct rdsbk_saver **out, struct rdsbk_engine *e) {
     if (!sv)
         return rdsbk_error_oom();
     sv->e = e;
+    sv->interval = rdsbk_state_store_save_interval_ms(e->store) / 1000.0;
     pthread_mutex_init(&sv->lock, NULL);
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -105,6 +108,25 @@ int rdsbk_saver_start(struct rdsbk_saver **out, struct rdsbk_engine *e) {
     return 0;
 }
 
+/* The last save to a remote store failed (refused: the state there changed; or S3 could not be
+ * reached): the state goes to a local file, and the error says where and what to do. */
+static void s_keep_errored(struct rdsbk_engine *e, int rc) {
+    struct rdsbk_error err;
+    char *path = NULL;
+
+    rdsbk_error_save(&err);
+    if (rdsbk_state_keep_errored(&path, e->state, e->topo->path ? e->topo->path : "rdsbk.yaml") ==
+        0)
+        rdsbk_error_set(rc,
+                        "%s; this run's state is kept in %s: compare it with 'rdsbk-provision "
+                        "state pull', and if it is right, 'rdsbk-provision state push --force "
+                        "%s'",
+                        err.message, path, path);
+    else
+        rdsbk_error_restore(&err);
+    free(path);
+}
+
 int rdsbk_saver_finish(struct rdsbk_saver *sv, struct rdsbk_engine *e) {
     int rc = 0;
 
@@ -115,7 +137,9 @@ int rdsbk_saver_finish(struct rdsbk_saver *sv, struct rdsbk_engine *e) {
     pthread_join(sv->thread, NULL);
     e->saver = NULL;
     if (sv->saved != sv->dirty) /* a write failed: one more try, and its error is the answer */
-        rc = rdsbk_state_save(e->state, e->opts->state_path);
+        rc = rdsbk_state_store_save(e->store, e->state);
+    if (rc && rdsbk_state_store_remote(e->store))
+        s_keep_errored(e, rc);
     pthread_cond_destroy(&sv->wake);
     pthread_mutex_destroy(&sv->lock);
     free(sv);

@@ -32,29 +32,11 @@ struct rdsbk_state_lock {
 
 /* *out = who takes the lock, as the JSON the lock file holds (caller frees). */
 static int s_holder_json(char **out, const char *operation) {
-    cJSON *o = cJSON_CreateObject();
-    char host[256] = "unknown";
-    char when[32];
-    struct passwd *pw = getpwuid(getuid());
-    time_t now = time(NULL);
-    struct tm tm;
-    int rc;
+    struct rdsbk_state_lock_info me;
+    int rc = rdsbk_state_lock_info_mine(&me, operation);
 
     *out = NULL;
-    gethostname(host, sizeof(host) - 1);
-    gmtime_r(&now, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    RDSBK_CHECK_ALLOC(o);
-    RDSBK_TRY(rdsbk_json_add_str(o, "holder", pw ? pw->pw_name : "unknown"));
-    RDSBK_TRY(rdsbk_json_add_num(o, "pid", (double)getpid()));
-    RDSBK_TRY(rdsbk_json_add_str(o, "host", host));
-    RDSBK_TRY(rdsbk_json_add_str(o, "time", when));
-    RDSBK_TRY(rdsbk_json_add_str(o, "operation", operation));
-    rc = rdsbk_json_text(out, o);
-
-cleanup:
-    cJSON_Delete(o);
-    return rc;
+    return rc ? rc : rdsbk_state_lock_info_json(out, &me);
 }
 
 #define S_LOCK_ADVICE "it is not a lock this tool made: if no run is using the state, remove it"
@@ -103,14 +85,10 @@ static int s_read_holder_settled(cJSON **out, const char *lock_path) {
 
 /* A lock left by a process of this host that is gone. */
 static int s_is_stale(const cJSON *holder) {
-    const cJSON *pid = cJSON_GetObjectItem(holder, "pid");
-    const cJSON *host = cJSON_GetObjectItem(holder, "host");
-    char me[256] = "";
+    struct rdsbk_state_lock_info info;
 
-    gethostname(me, sizeof(me) - 1);
-    if (!cJSON_IsNumber(pid) || !cJSON_IsString(host) || strcmp(host->valuestring, me) != 0)
-        return 0;
-    return kill((pid_t)pid->valueint, 0) != 0 && errno == ESRCH;
+    rdsbk_state_lock_info_from_json(&info, holder);
+    return rdsbk_state_lock_info_stale(&info);
 }
 
 /*
@@ -165,17 +143,11 @@ static int s_try(const char *lock_path, const char *content) {
 
 /* RDSBK_ELOCKED, naming the holder of the lock (NULL: unreadable). */
 static int s_locked(const cJSON *holder, const char *lock_path) {
-    const char *who = cJSON_GetStringValue(cJSON_GetObjectItem(holder, "holder"));
-    const char *host = cJSON_GetStringValue(cJSON_GetObjectItem(holder, "host"));
-    const char *when = cJSON_GetStringValue(cJSON_GetObjectItem(holder, "time"));
-    const char *op = cJSON_GetStringValue(cJSON_GetObjectItem(holder, "operation"));
-    const cJSON *pid = cJSON_GetObjectItem(holder, "pid");
+    struct rdsbk_state_lock_info info;
 
-    return rdsbk_error_set(RDSBK_ELOCKED,
-                           "the state is locked by %s (pid %d on %s, %s since %s); wait for it, "
-                           "or if that run is gone, 'rdsbk-provision state unlock' (lock: %s)",
-                           who ? who : "another run", cJSON_IsNumber(pid) ? pid->valueint : 0,
-                           host ? host : "?", op ? op : "?", when ? when : "?", lock_path);
+    if (holder)
+        rdsbk_state_lock_info_from_json(&info, holder);
+    return rdsbk_state_locked_error(holder ? &info : NULL, lock_path, time(NULL));
 }
 
 /* The lock is held by `holder` (NULL: unreadable or gone): 0 to try again (it was released, or

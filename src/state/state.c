@@ -18,9 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define S_MAX_STATE_SIZE (64 * 1024 * 1024)
-
-static int s_uuid(char out[37]) {
+int rdsbk_state_uuid(char out[37]) {
     unsigned char b[16];
     int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
     ssize_t n;
@@ -65,7 +63,7 @@ cleanup:
 
 int rdsbk_state_new(struct rdsbk_state **out, const char *stack) {
     char lineage[37];
-    int rc = s_uuid(lineage);
+    int rc = rdsbk_state_uuid(lineage);
 
     *out = NULL;
     return rc ? rc : s_state_new(out, stack, lineage, 0, -1, NULL);
@@ -267,16 +265,27 @@ char *rdsbk_state_to_json(const struct rdsbk_state *st) {
     return rdsbk_buf_detach(&out);
 }
 
-/* "damaged" message with the backup hint. */
-static int s_damaged(const char *name, const char *what) {
+/* What is being parsed, for messages: its name, and where an earlier version may be found
+ * (NULL: a file's backup, PATH.backup). */
+struct s_source {
+    const char *name;
+    const char *recovery;
+};
+
+/* "damaged" message with the hint of where the previous version is. */
+static int s_damaged(const struct s_source *src, const char *what) {
+    if (src->recovery)
+        return rdsbk_error_set(RDSBK_EINVALID, "%s: the state is damaged (%s); %s", src->name, what,
+                               src->recovery);
     return rdsbk_error_set(RDSBK_EINVALID,
                            "%s: the state file is damaged (%s); the previous version is kept in "
                            "%s.backup: inspect it, and copy it over %s only if it is right",
-                           name, what, name, name);
+                           src->name, what, src->name, src->name);
 }
 
 /* *root = the document of `text`: one JSON object and nothing after it. */
-static int s_parse_document(cJSON **root, const char *text, size_t len, const char *name) {
+static int s_parse_document(cJSON **root, const char *text, size_t len,
+                            const struct s_source *name) {
     const char *end = NULL;
     cJSON *doc = NULL;
     int rc = 0;
@@ -319,35 +328,35 @@ static bool s_has_serial(const cJSON *root) {
 
 /* The document's header: a format this release reads, its stack (`stack`; NULL: any), a serial
  * and a lineage. */
-static int s_check_header(const cJSON *root, const char *name, const char *stack) {
+static int s_check_header(const cJSON *root, const struct s_source *src, const char *stack) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "format_version");
     const char *s = rdsbk_json_str(root, "stack");
     const char *tool = rdsbk_json_str(root, "tool_version");
 
     if (!cJSON_IsNumber(v))
-        return s_damaged(name, "no format_version");
+        return s_damaged(src, "no format_version");
     if (v->valuedouble > RDSBK_STATE_FORMAT)
         return rdsbk_error_set(RDSBK_EINVALID,
                                "%s: state format %d is newer than this rdsbk-provision reads "
                                "(%d); use the release that wrote it (%s)",
-                               name, v->valueint, RDSBK_STATE_FORMAT, tool ? tool : "unknown");
+                               src->name, v->valueint, RDSBK_STATE_FORMAT, tool ? tool : "unknown");
     if (v->valuedouble < 1 || v->valuedouble != (double)v->valueint)
-        return s_damaged(name, "bad format_version");
+        return s_damaged(src, "bad format_version");
     if (!s)
-        return s_damaged(name, "no stack");
+        return s_damaged(src, "no stack");
     if (stack && strcmp(s, stack) != 0)
         return rdsbk_error_set(RDSBK_EINVALID,
                                "%s: this state belongs to stack '%s', not '%s'; point --state at "
                                "the state of '%s'",
-                               name, s, stack, stack);
+                               src->name, s, stack, stack);
     if (!s_has_serial(root))
-        return s_damaged(name, "no serial or lineage");
+        return s_damaged(src, "no serial or lineage");
     return 0;
 }
 
 /* Damage in resource `item` (number `index`): "resources[3] (iam_role.copy) <problem> "<field>"",
  * the address made safe to print. */
-static int s_resource_damaged(const char *name, const cJSON *item, size_t index,
+static int s_resource_damaged(const struct s_source *name, const cJSON *item, size_t index,
                               const char *problem, const char *field) {
     const char *address = rdsbk_json_str(item, "address");
     char shown[160] = "";
@@ -371,7 +380,7 @@ static bool s_is_account(const char *s) {
 /* The fields of resource `item` (number `index`) that the engine relies on: each a string, all but
  * the id non-empty (a resource known by its name may have an empty id), the account 12 digits,
  * the attributes an object. Damage otherwise, naming the resource and the field. */
-static int s_check_resource(const cJSON *item, size_t index, const char *name) {
+static int s_check_resource(const cJSON *item, size_t index, const struct s_source *name) {
     static const char *const fields[] = {"address", "type", "account", "region", "id"};
     const cJSON *deps = cJSON_GetObjectItemCaseSensitive(item, "dependencies");
     const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(item, "attributes");
@@ -396,7 +405,7 @@ static int s_check_resource(const cJSON *item, size_t index, const char *name) {
 
 /* Puts resource `item` (number `index`) of the document into `st`. */
 static int s_parse_resource(struct rdsbk_state *st, const cJSON *item, size_t index,
-                            const char *name) {
+                            const struct s_source *name) {
     const char *address = rdsbk_json_str(item, "address");
     const cJSON *deps = cJSON_GetObjectItemCaseSensitive(item, "dependencies");
     const cJSON *dep;
@@ -419,8 +428,9 @@ static int s_parse_resource(struct rdsbk_state *st, const cJSON *item, size_t in
                            cJSON_GetObjectItemCaseSensitive(item, "attributes"), dep_list, n_deps);
 }
 
-int rdsbk_state_parse(struct rdsbk_state **out, const char *text, size_t len, const char *name,
-                      const char *stack) {
+int rdsbk_state_parse_from(struct rdsbk_state **out, const char *text, size_t len, const char *name,
+                           const char *stack, const char *recovery) {
+    const struct s_source src = {name, recovery};
     cJSON *root = NULL;
     struct rdsbk_state *st = NULL;
     const cJSON *list;
@@ -430,18 +440,18 @@ int rdsbk_state_parse(struct rdsbk_state **out, const char *text, size_t len, co
     int rc;
 
     *out = NULL;
-    RDSBK_TRY(s_parse_document(&root, text, len, name));
-    RDSBK_TRY(s_check_header(root, name, stack));
+    RDSBK_TRY(s_parse_document(&root, text, len, &src));
+    RDSBK_TRY(s_check_header(root, &src, stack));
     serial = (long)cJSON_GetObjectItemCaseSensitive(root, "serial")->valuedouble;
     RDSBK_TRY(s_state_new(&st, rdsbk_json_str(root, "stack"), rdsbk_json_str(root, "lineage"),
                           serial, serial, cJSON_GetObjectItemCaseSensitive(root, "accounts")));
     list = cJSON_GetObjectItemCaseSensitive(root, "resources");
     if (!cJSON_IsArray(list)) {
-        rc = s_damaged(name, "no resource list");
+        rc = s_damaged(&src, "no resource list");
         goto cleanup;
     }
     cJSON_ArrayForEach(item, list) {
-        RDSBK_TRY(s_parse_resource(st, item, index++, name));
+        RDSBK_TRY(s_parse_resource(st, item, index++, &src));
     }
     *out = st;
     st = NULL;
@@ -450,6 +460,11 @@ cleanup:
     cJSON_Delete(root);
     rdsbk_state_free(st);
     return rc;
+}
+
+int rdsbk_state_parse(struct rdsbk_state **out, const char *text, size_t len, const char *name,
+                      const char *stack) {
+    return rdsbk_state_parse_from(out, text, len, name, stack, NULL);
 }
 
 static void s_remember_file(struct rdsbk_state *st, const struct stat *sb) {
@@ -471,7 +486,7 @@ static bool s_same_file(const struct rdsbk_state *st, const char *path) {
            (long)sb.st_mtim.tv_nsec == st->file.mtime_ns;
 }
 
-static int s_read_file(char **text_out, size_t *len_out, struct stat *sb, const char *path) {
+int rdsbk_state_read_file(char **text_out, size_t *len_out, struct stat *sb, const char *path) {
     struct rdsbk_buf buf;
     char chunk[65536];
     FILE *f = NULL;
@@ -480,7 +495,7 @@ static int s_read_file(char **text_out, size_t *len_out, struct stat *sb, const 
     int rc;
 
     *text_out = NULL;
-    rdsbk_buf_init(&buf, S_MAX_STATE_SIZE);
+    rdsbk_buf_init(&buf, RDSBK_STATE_MAX_SIZE);
     RDSBK_TRY(rdsbk_file_open_regular(&fd, path, RDSBK_STATE_PATH_ADVICE));
     if (fstat(fd, sb) != 0)
         memset(sb, 0, sizeof(*sb));
@@ -514,7 +529,7 @@ int rdsbk_state_load(struct rdsbk_state **out, const char *path, const char *sta
     int rc;
 
     *out = NULL;
-    rc = s_read_file(&text, &len, &sb, path);
+    rc = rdsbk_state_read_file(&text, &len, &sb, path);
     if (rc == RDSBK_ENOTFOUND)
         return rdsbk_error_set(RDSBK_ENOTFOUND, "%s does not exist", path);
     if (rc)
@@ -646,16 +661,24 @@ cleanup:
     return rc;
 }
 
-int rdsbk_state_save(struct rdsbk_state *st, const char *path) {
+int rdsbk_state_save_with(struct rdsbk_state *st, rdsbk_state_write_fn write, void *payload) {
     long serial;
     char *text = rdsbk_state_render(st, &serial);
     int rc;
 
     if (!text)
         return RDSBK_ENOMEM;
-    rc = rdsbk_state_write(st, path, text, serial);
+    rc = write(payload, st, text, serial);
     if (rc)
         st->serial--; /* nothing was written: the next save takes this serial again */
     free(text);
     return rc;
+}
+
+static int s_write_file(void *path, struct rdsbk_state *st, const char *text, long serial) {
+    return rdsbk_state_write(st, path, text, serial);
+}
+
+int rdsbk_state_save(struct rdsbk_state *st, const char *path) {
+    return rdsbk_state_save_with(st, s_write_file, (void *)path);
 }

@@ -473,6 +473,72 @@ static void test_alerts(void **state) {
     }
 }
 
+/* state: where the state lives in S3: every setting checked, bucket and key required, and in the
+ * topology's JSON form. */
+static void test_state_section(void **state) {
+    static const char *const base = "version: 1\n"
+                                    "stack: s1\n"
+                                    "source: {account: '111111111111', region: eu-central-1, "
+                                    "instances: [db-a]}\n"
+                                    "backup: {account: '222222222222', region: eu-west-1}\n"
+                                    "state:\n";
+    static const struct {
+        const char *state;
+        const char *problem; /* NULL: accepted */
+    } cases[] = {
+        {"  bucket: my-states\n  key: rdsbk/s1.json\n", NULL},
+        {"  bucket: my-states\n  key: k\n  region: us-east-2\n  profile: ci\n"
+         "  role_arn: arn:aws:iam::333333333333:role/state\n"
+         "  kms_key_id: arn:aws:kms:us-east-2:333333333333:key/mrk-0123456789abcdef\n",
+         NULL},
+        {"  bucket: b12\n  key: k\n  kms_key_id: alias/aws/s3\n", NULL},
+        {"  bucket: b12\n  key: k\n  kms_key_id: 1234abcd-12ab-34cd-56ef-1234567890ab\n", NULL},
+        {"  bucket: b12\n  key: k\n  kms_key_id: arn:aws:kms:eu-west-1:222222222222:alias/st\n",
+         NULL},
+        {"  bucket: my-states\n", "state: needs a bucket and a key"},
+        {"  key: k\n", "state: needs a bucket and a key"},
+        {"  bucket: My_States\n  key: k\n", "state.bucket: 'My_States' has upper-case letters"},
+        {"  bucket: b12\n  key: dir/\n", "state.key: 'dir/' ends with '/'"},
+        {"  bucket: b12\n  key: k\n  region: Mars\n", "state.region: 'Mars'"},
+        {"  bucket: b12\n  key: k\n  kms_key_id: 'my key'\n", "state.kms_key_id: 'my key' is not"},
+        {"  bucket: b12\n  key: k\n  role_arn: role/x\n", "state.role_arn: 'role/x'"},
+        {"  bucket: b12\n  key: k\n  lock_table: t\n", "lock_table"},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[1024];
+        struct rdsbk_diagnostics d;
+        struct rdsbk_topology *t;
+
+        snprintf(text, sizeof(text), "%s%s", base, cases[i].state);
+        t = s_parse(text, &d);
+        if (!cases[i].problem) {
+            if (!t)
+                fail_msg("case %zu: %s", i, d.count ? d.items[0].message : "?");
+            assert_non_null(t->state.bucket);
+            assert_non_null(t->state.key);
+        } else {
+            assert_null(t);
+            assert_true(d.count >= 1);
+            if (!strstr(d.items[0].message, cases[i].problem))
+                fail_msg("case %zu: %s", i, d.items[0].message);
+        }
+        if (t && i == 1) {
+            char *json_text = rdsbk_topology_to_json(t);
+            cJSON *json = cJSON_Parse(json_text);
+            cJSON *st = cJSON_GetObjectItem(json, "state");
+            assert_string_equal(rdsbk_json_str(st, "bucket"), "my-states");
+            assert_string_equal(rdsbk_json_str(st, "region"), "us-east-2");
+            assert_string_equal(rdsbk_json_str(st, "profile"), "ci");
+            cJSON_Delete(json);
+            free(json_text);
+        }
+        rdsbk_topology_free(t);
+        rdsbk_diagnostics_clean_up(&d);
+    }
+}
+
 /* ---- hostile input: every one refused within a time and memory budget ------------------- */
 
 #define S_BUDGET_SECONDS 2.0
@@ -608,6 +674,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_and_shorthand),
         cmocka_unit_test(test_endpoints),
+        cmocka_unit_test(test_state_section),
         cmocka_unit_test(test_all_errors_in_one_run),
         cmocka_unit_test(test_fan_in_example),
         cmocka_unit_test(test_missing_file),

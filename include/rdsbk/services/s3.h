@@ -106,4 +106,13 @@ int rdsbk_s3_head_bucket(char **region_out, struct rdsbk_client *client, const c
  * another account's RDSBK_ECONFLICT (409 BucketAlreadyExists). */
 int rdsbk_s3_create_bucket(struct rdsbk_client *client, const char *bucket);
 
+/*
+ * NULL when `bucket` is a general purpose bucket name S3 accepts (S3 User Guide, "General purpose
+ * bucket naming rules"): 3-63 lower-case letters, digits, dots and hyphens, a letter or digit at
+ * each end, no two dots in a row, not an IP address, none of the reserved prefixes (xn--,
+ * sthree-, amzn-s3-demo-) or suffixes (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3); else a
+ * phrase saying what is wrong ("has upper-case letters").
+ */
+const char *rdsbk_s3_check_bucket_name(const char *bucket);
+
 #endif
