@@ -586,22 +586,27 @@ def drain_dead_letters(reports, hop, sweep_hop):
         reports.unreported.append((settings.failure_queue, error_code(exc)))
         return 0
     reported = 0
-    while reported < DEAD_LETTER_LIMIT:
-        messages = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"],
-            VisibilityTimeout=120, WaitTimeSeconds=0).get("Messages") or []
-        if not messages:
-            break
-        for message in messages:
-            what, source, database = dead_letter_subject(message.get("Body") or "", hop,
-                                                         sweep_hop)
-            exc = GaveUp(_attribute(message, "RequestID"), _attribute(message, "ErrorMessage"))
-            log_error(what, source, None, exc, database=database, step="dead-letter",
-                      **reports.extra)
-            if not reports.failed(what, source, None, exc, database=database):
-                return reported
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-            reported += 1
+    try:
+        while reported < DEAD_LETTER_LIMIT:
+            messages = sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"],
+                VisibilityTimeout=120, WaitTimeSeconds=0).get("Messages") or []
+            if not messages:
+                break
+            for message in messages:
+                what, source, database = dead_letter_subject(message.get("Body") or "", hop,
+                                                             sweep_hop)
+                exc = GaveUp(_attribute(message, "RequestID"),
+                             _attribute(message, "ErrorMessage"))
+                log_error(what, source, None, exc, database=database, step="dead-letter",
+                          **reports.extra)
+                if not reports.failed(what, source, None, exc, database=database):
+                    return reported
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                reported += 1
+    except ClientError as exc:  # the rest of the run goes on; the messages wait for the next
+        log_error("dead-letter", settings.failure_queue, None, exc, **reports.extra)
+        reports.unreported.append((settings.failure_queue, error_code(exc)))
     return reported
 
 

@@ -1643,6 +1643,19 @@ class DeadLetterTest(ReportsCase):
         with self.assertRaises(c.RunFailures):
             reports.finish("sweep", [])
 
+    def test_a_queue_that_cannot_be_read_does_not_stop_the_run(self):
+        reports = self.reports(lambda region, since: set())
+        reports.settings.failure_queue = f"rdsbk-{STACK}-copy-failed"
+        stub = self.sqs_stub()
+        stub.add_client_error("receive_message", service_error_code="AccessDenied",
+                              http_status_code=403)
+        stub.activate()
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            self.assertEqual(c.drain_dead_letters(reports, "copy", "copy-sweep"), 0)
+        self.assertEqual(json.loads(out.getvalue())["error_code"], "AccessDenied")
+        with self.assertRaises(c.RunFailures):
+            reports.finish("sweep", [])
+
     def test_no_queue_no_calls(self):
         reports = self.reports(lambda region, since: set())
         self.assertEqual(c.drain_dead_letters(reports, "copy", "copy-sweep"), 0)
