@@ -5,11 +5,17 @@
  *   # source[111111111111/eu-central-1].events_rule.forward will be created
  *   + events_rule "rdsbk-orders-dr-forward" (111111111111, eu-central-1)
  *       + description = "..."
- *   ...
+ *       + event_pattern = {
+ *             "source": [
+ *                 "aws.rds",
+ *             ...
  *   Plan: 27 to add, 0 to change, 0 to destroy.
+ *
+ * Documents are indented across lines and an update shows the change inside them (json_diff.h).
  */
 #include "plan_render.h"
 
+#include "json_diff.h"
 #include "rdsbk/buf.h"
 #include "rdsbk/resource.h"
 #include "rdsbk/str.h"
@@ -33,44 +39,38 @@ static struct s_style s_style(bool color) {
     return s;
 }
 
-static bool s_has_reference(const char *text) {
-    return strstr(text, "${") && strchr(text, '#');
-}
-
-/* A value on one line: strings quoted, unknown references as (known after apply), JSON compact. */
-static char *s_raw_value(const cJSON *v) {
-    struct rdsbk_buf b = RDSBK_BUF_INIT;
-    char *text;
-
-    if (!v)
-        return strdup("(none)");
-    if (cJSON_IsString(v) && s_has_reference(v->valuestring))
-        return strdup("(known after apply)");
-    text = cJSON_PrintUnformatted(v);
-    if (!text || !(cJSON_IsObject(v) || cJSON_IsArray(v)) || !s_has_reference(text))
-        return text;
-    rdsbk_buf_printf(&b, "%s (parts known after apply)", text);
-    free(text);
-    return rdsbk_buf_detach(&b);
-}
-
-/* `text` (taken over) safe for a terminal (rdsbk_str_escape_terminal); NULL on ENOMEM. */
-static char *s_safe(char *text) {
-    char *out = text ? rdsbk_str_escape_terminal_dup(text) : NULL;
-
-    free(text);
-    return out;
-}
-
-/* s_raw_value with nothing a terminal would obey. */
-static char *s_value(const cJSON *v) {
-    return s_safe(s_raw_value(v));
-}
-
 static bool s_in(const cJSON *list, const char *name) {
     const cJSON *it;
     cJSON_ArrayForEach(it, list) if (strcmp(it->valuestring, name) == 0) return true;
     return false;
+}
+
+/* Where an attribute's line starts: its sign's column. */
+#define S_ATTR_MARGIN 6
+
+/* One attribute of a created resource: a scalar on its line, a document (policy, pattern,
+ * environment, tags) indented across lines. */
+static void s_print_created(FILE *out, const cJSON *attr, struct s_style st) {
+    struct rdsbk_buf b = RDSBK_BUF_INIT;
+
+    if (rdsbk_json_diff_value(&b, attr, S_ATTR_MARGIN) == 0)
+        fprintf(out, "%*s%s+%s %s = %s", S_ATTR_MARGIN, "", st.green, st.reset, attr->string,
+                rdsbk_buf_cstr(&b));
+    rdsbk_buf_clean_up(&b);
+}
+
+/* One changed attribute: old -> new, or a document's change inside it. */
+static void s_print_changed(FILE *out, const struct rdsbk_plan_change *c, const cJSON *attr,
+                            struct s_style st) {
+    const struct rdsbk_json_diff_style style = {st.green, st.red, st.yellow, st.reset};
+    const cJSON *before = cJSON_GetObjectItemCaseSensitive(c->before, attr->string);
+    struct rdsbk_buf b = RDSBK_BUF_INIT;
+
+    if (rdsbk_json_diff_change(&b, before, attr, S_ATTR_MARGIN, &style) == 0)
+        fprintf(out, "%*s%s~%s %s = %s%s", S_ATTR_MARGIN, "", st.yellow, st.reset, attr->string,
+                rdsbk_buf_cstr(&b),
+                strcmp(c->forces, attr->string) == 0 ? "        # forces replacement\n" : "");
+    rdsbk_buf_clean_up(&b);
 }
 
 static void s_print_attributes(FILE *out, const struct rdsbk_plan_change *c, struct s_style st) {
@@ -79,18 +79,10 @@ static void s_print_attributes(FILE *out, const struct rdsbk_plan_change *c, str
     if (c->action == RDSBK_ACTION_DELETE)
         return;
     cJSON_ArrayForEach(attr, c->after) {
-        char *want = s_value(attr);
-        if (c->action == RDSBK_ACTION_CREATE) {
-            fprintf(out, "      %s+%s %s = %s\n", st.green, st.reset, attr->string,
-                    want ? want : "?");
-        } else if (s_in(c->changed, attr->string)) {
-            char *have = s_value(cJSON_GetObjectItemCaseSensitive(c->before, attr->string));
-            bool forces = strcmp(c->forces, attr->string) == 0;
-            fprintf(out, "      %s~%s %s = %s -> %s%s\n", st.yellow, st.reset, attr->string,
-                    have ? have : "?", want ? want : "?", forces ? "  # forces replacement" : "");
-            free(have);
-        }
-        free(want);
+        if (c->action == RDSBK_ACTION_CREATE)
+            s_print_created(out, attr, st);
+        else if (s_in(c->changed, attr->string))
+            s_print_changed(out, c, attr, st);
     }
 }
 
@@ -184,6 +176,23 @@ void rdsbk_cli_print_plan(FILE *out, const struct rdsbk_plan *plan, bool color) 
     }
 }
 
+/* {"<attribute>": [rdsbk_json_diff_list entries]} of the changed attributes of an update or a
+ * replacement; {} for anything else. */
+static cJSON *s_diff_json(const struct rdsbk_plan_change *c) {
+    cJSON *o = cJSON_CreateObject();
+    const cJSON *name;
+
+    if (!o || !(c->action == RDSBK_ACTION_UPDATE || c->action == RDSBK_ACTION_REPLACE))
+        return o;
+    cJSON_ArrayForEach(name, c->changed) {
+        cJSON_AddItemToObject(
+            o, name->valuestring,
+            rdsbk_json_diff_list(cJSON_GetObjectItemCaseSensitive(c->before, name->valuestring),
+                                 cJSON_GetObjectItemCaseSensitive(c->after, name->valuestring)));
+    }
+    return o;
+}
+
 static cJSON *s_change_json(const struct rdsbk_plan_change *c) {
     cJSON *o = cJSON_CreateObject();
 
@@ -201,6 +210,7 @@ static cJSON *s_change_json(const struct rdsbk_plan_change *c) {
     cJSON_AddItemToObject(o, "before",
                           c->before ? cJSON_Duplicate(c->before, 1) : cJSON_CreateNull());
     cJSON_AddItemToObject(o, "after", c->after ? cJSON_Duplicate(c->after, 1) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "diff", s_diff_json(c));
     return o;
 }
 
