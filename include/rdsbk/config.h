@@ -187,6 +187,21 @@ void rdsbk_topology_free(struct rdsbk_topology *topo);
 /* The normalised topology, defaults filled in, as JSON text (caller frees). NULL on ENOMEM. */
 char *rdsbk_topology_to_json(const struct rdsbk_topology *topo);
 
+/*
+ * Checks of single values, as the parser makes them (src/config/validate.c), for what asks for
+ * them elsewhere (`init`). Each rdsbk_check_* returns NULL when `s` is valid, or a static phrase
+ * saying what is wrong, to follow the value in a message ("'eu-west' is not a Region name like
+ * eu-west-1").
+ */
+/* Whether `s` is a 12-digit account id. */
+bool rdsbk_valid_account(const char *s);
+/* A Region name: <area>-[gov-]<direction>-<n> (eu-west-1, us-gov-east-1). */
+const char *rdsbk_check_region(const char *s);
+/* A stack name: ^[a-z][a-z0-9-]{0,23}$. */
+const char *rdsbk_check_stack(const char *s);
+/* A DB instance or cluster identifier (RDS's rules), or a prefix of one followed by '*'. */
+const char *rdsbk_check_db_pattern(const char *s);
+
 /* The partition of a Region: "aws", "aws-cn" or "aws-us-gov" (rdsbk_partition_of_region). */
 const char *rdsbk_region_partition(const char *region);
 

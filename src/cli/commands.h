@@ -4,6 +4,7 @@
 #include "options.h"
 
 /* One per subcommand, defined in cmd_<name>.c. */
+extern const struct rdsbk_cli_command rdsbk_cmd_init;
 extern const struct rdsbk_cli_command rdsbk_cmd_validate;
 extern const struct rdsbk_cli_command rdsbk_cmd_plan;
 extern const struct rdsbk_cli_command rdsbk_cmd_apply;

@@ -1,17 +1,17 @@
 #ifndef RDSBK_CONFIG_VALIDATE_H
 #define RDSBK_CONFIG_VALIDATE_H
 
+#include "rdsbk/config.h"
+
 #include <stdbool.h>
 
 /*
  * Checks of single topology values. Each rdsbk_check_* returns NULL when the value is valid, or a
- * static phrase saying what is wrong ("is not a Region name like eu-west-1").
+ * static phrase saying what is wrong ("is not a Region name like eu-west-1"). Those other modules
+ * call too (account, Region, stack, DB identifier) are declared in rdsbk/config.h.
  */
-bool rdsbk_valid_account(const char *s);
-const char *rdsbk_check_region(const char *s);
 const char *rdsbk_check_profile(const char *s);
 const char *rdsbk_check_role_arn(const char *s);
-const char *rdsbk_check_db_pattern(const char *s);
 const char *rdsbk_check_key_alias(const char *s);
 const char *rdsbk_check_kms_key_arn(const char *s);
 /* A KMS key as S3's SSE-KMS takes it: a key id (a UUID, or mrk-...), a key ARN, an alias name
@@ -28,7 +28,6 @@ const char *rdsbk_runtime_deprecated(const char *s, const char *today);
 const char *rdsbk_check_tag_key(const char *s);
 const char *rdsbk_check_tag_value(const char *s);
 const char *rdsbk_check_endpoint_url(const char *s);
-const char *rdsbk_check_stack(const char *s);
 
 /* Whether AWS allows code point `cp` in a tag key or value: a letter, a digit (\p{L}, \p{N}),
  * white space (\p{Z}) or one of _ . : / = + - @ (tag_chars.c). */
