@@ -13,6 +13,7 @@ static const struct rdsbk_cli_option s_options[] = {
      RDSBK_OPT_FORCE_KEY_DELETION},
     RDSBK_OPTION_PARALLELISM,
     RDSBK_OPTION_LOCK_TIMEOUT,
+    RDSBK_OPTION_COMPACT,
     {NULL, 0, NULL, NULL, 0}};
 
 static int s_apply(const struct rdsbk_topology *topo, struct rdsbk_cli_engine *ce,

@@ -61,6 +61,9 @@ int rdsbk_cli_engine_option(int id, const char *value, void *payload) {
     case RDSBK_OPT_KEEP_KEY:
         ce->opts.keep_key = true;
         return 0;
+    case RDSBK_OPT_COMPACT:
+        ce->ui.compact = true;
+        return 0;
     default:
         return 0;
     }
@@ -91,6 +94,7 @@ int rdsbk_cli_engine_main(const struct rdsbk_cli_command *cmd, int argc, char **
     ce.opts.state_path = state_path;
     ce.ui.json = args.json;
     ce.ui.color = args.color;
+    ce.ui.verbose = args.verbose > 0;
     rdsbk_cli_ui_attach(&ce.ui, &ce.opts);
     rc = fn(topo, &ce, &args);
     if (rc < 0) {

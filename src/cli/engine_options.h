@@ -16,7 +16,8 @@ enum {
     RDSBK_OPT_DISCOVER,
     RDSBK_OPT_FORCE_KEY_DELETION,
     RDSBK_OPT_REFRESH,
-    RDSBK_OPT_KEEP_KEY
+    RDSBK_OPT_KEEP_KEY,
+    RDSBK_OPT_COMPACT
 };
 
 #define RDSBK_OPTION_PARALLELISM                                                                   \
@@ -41,6 +42,12 @@ enum {
     {                                                                                              \
         "no-refresh", 0, NULL, "trust the state instead of reading AWS (faster, blind to drift)",  \
             RDSBK_OPT_NO_REFRESH                                                                   \
+    }
+
+#define RDSBK_OPTION_COMPACT                                                                       \
+    {                                                                                              \
+        "compact", 0, NULL, "the plan as counts per type and account, then one line per resource", \
+            RDSBK_OPT_COMPACT                                                                      \
     }
 
 /* State for parsing: the engine options plus what only the CLI needs. */

@@ -6,6 +6,8 @@
  */
 #include "engine_ui.h"
 
+#include "rdsbk/clock.h"
+
 #include "plan_render.h"
 #include "rdsbk/error.h"
 #include "rdsbk/str.h"
@@ -104,13 +106,36 @@ static void s_progress(FILE *out, const struct rdsbk_engine_event *ev) {
     fflush(out);
 }
 
+/* Whether a step ends a change (done, failed or made unnecessary). */
+static bool s_finishes(enum rdsbk_progress_step step) {
+    return step == RDSBK_STEP_DONE || step == RDSBK_STEP_DESTROYED || step == RDSBK_STEP_ADOPTED ||
+           step == RDSBK_STEP_FORGOTTEN || step == RDSBK_STEP_TAKEN_ALONG ||
+           step == RDSBK_STEP_FAILED;
+}
+
+/* On a terminal, progress is one line rewritten in place: "[ 23/46] 12.4s  Creating... <address>";
+ * a failure is printed as a line of its own, as without a terminal. */
+static void s_live(struct rdsbk_cli_ui *ui, const struct rdsbk_engine_event *ev) {
+    struct s_safe safe;
+    int finished;
+
+    ui->finished += s_finishes(ev->step);
+    finished = ui->finished < ui->total ? ui->finished : ui->total;
+    fputs("\r\033[K", stdout);
+    if (ev->step == RDSBK_STEP_FAILED)
+        s_progress(stdout, ev);
+    printf("[%*d/%d] %.1fs  %.60s %s", ui->total > 99 ? 4 : 2, finished, ui->total,
+           rdsbk_clock_now() - ui->started, s_steps[ev->step].words, s_safe(&safe, ev->address));
+    fflush(stdout);
+}
+
 static void s_print_plan(const struct rdsbk_cli_ui *ui, const struct rdsbk_plan *plan) {
     if (ui->json) {
         char *json = rdsbk_cli_plan_json(plan);
         printf("%s\n", json ? json : "{}");
         free(json);
     } else {
-        rdsbk_cli_print_plan(stdout, plan, ui->color);
+        rdsbk_cli_print_plan(stdout, plan, ui->color, ui->compact);
     }
     fflush(stdout);
 }
@@ -132,7 +157,8 @@ static void s_outcome(const struct rdsbk_cli_ui *ui, const struct rdsbk_engine_e
 }
 
 static void s_on_event(const struct rdsbk_engine_event *ev, void *payload) {
-    const struct rdsbk_cli_ui *ui = payload;
+    struct rdsbk_cli_ui *ui = payload;
+    const struct rdsbk_plan_counts *n;
     FILE *notices = ui->json ? stderr : stdout;
     struct s_safe safe;
     struct s_safe safe2;
@@ -140,6 +166,8 @@ static void s_on_event(const struct rdsbk_engine_event *ev, void *payload) {
     switch (ev->type) {
     case RDSBK_EVENT_PLAN:
         s_print_plan(ui, ev->plan);
+        n = &ev->plan->counts;
+        ui->total = n->add + n->change + n->destroy + n->adopt + n->forget;
         break;
     case RDSBK_EVENT_PLAN_SAVED:
         if (!ui->json)
@@ -167,12 +195,21 @@ static void s_on_event(const struct rdsbk_engine_event *ev, void *payload) {
         break;
     case RDSBK_EVENT_CHANGES_BEGIN:
         s_catch_interrupts();
+        /* a live line on a terminal; plain lines in CI, with -v, or beside JSON */
+        ui->live = !ui->json && !ui->verbose && isatty(STDOUT_FILENO);
+        ui->finished = 0;
+        ui->started = rdsbk_clock_now();
         break;
     case RDSBK_EVENT_PROGRESS:
-        s_progress(notices, ev);
+        if (ui->live)
+            s_live(ui, ev);
+        else
+            s_progress(notices, ev);
         break;
     case RDSBK_EVENT_CHANGES_END:
         s_release_interrupts();
+        if (ui->live)
+            fputs("\r\033[K", stdout);
         break;
     case RDSBK_EVENT_STATE_NOT_SAVED:
         fprintf(stderr,

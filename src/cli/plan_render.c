@@ -149,7 +149,82 @@ static void s_print_legend(FILE *out, const struct rdsbk_plan_counts *n, struct 
     fprintf(out, "\n\n");
 }
 
-void rdsbk_cli_print_plan(FILE *out, const struct rdsbk_plan *plan, bool color) {
+/* ---- compact ------------------------------------------------------------------------------ */
+
+/* The changes of one kind of thing (a type, an account): how many of each action. */
+struct s_tally {
+    const char *name;
+    int n[RDSBK_ACTION_FORGET + 1];
+};
+
+/* The tally named `name` in `t` (*n of them, room for one more), added when new. */
+static struct s_tally *s_tally_of(struct s_tally *t, size_t *n, const char *name) {
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(t[i].name, name) == 0)
+            return &t[i];
+    memset(&t[*n], 0, sizeof(t[*n]));
+    t[*n].name = name;
+    return &t[(*n)++];
+}
+
+static int s_tally_cmp(const void *a, const void *b) {
+    return strcmp(((const struct s_tally *)a)->name, ((const struct s_tally *)b)->name);
+}
+
+/* A table of tallies: the heading, then one row per name (sorted), a column per action. */
+static void s_print_tallies(FILE *out, const char *heading, struct s_tally *t, size_t n) {
+    static const enum rdsbk_action cols[] = {RDSBK_ACTION_CREATE,  RDSBK_ACTION_UPDATE,
+                                             RDSBK_ACTION_REPLACE, RDSBK_ACTION_DELETE,
+                                             RDSBK_ACTION_ADOPT,   RDSBK_ACTION_FORGET};
+    char name[64];
+
+    qsort(t, n, sizeof(*t), s_tally_cmp);
+    fprintf(out, "  %-24s", heading);
+    for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
+        fprintf(out, " %5s", s_drawings[cols[c]].sign);
+    fputc('\n', out);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(out, "  %-24s", rdsbk_str_escape_terminal(name, sizeof(name), t[i].name));
+        for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
+            fprintf(out, " %5d", t[i].n[cols[c]]);
+        fputc('\n', out);
+    }
+    fputc('\n', out);
+}
+
+/* Counts per type and per account, then "  <sign> <address>" for each change. */
+static void s_print_compact(FILE *out, const struct rdsbk_plan *plan, struct s_style st) {
+    struct s_tally *types = calloc(plan->n_changes + 1, sizeof(*types));
+    struct s_tally *accounts = calloc(plan->n_changes + 1, sizeof(*accounts));
+    size_t n_types = 0, n_accounts = 0;
+
+    for (size_t i = 0; types && accounts && i < plan->n_changes; i++) {
+        const struct rdsbk_plan_change *c = &plan->changes[i];
+        if (c->action == RDSBK_ACTION_NOOP)
+            continue;
+        s_tally_of(types, &n_types, rdsbk_resource_type_name(c->type))->n[c->action]++;
+        s_tally_of(accounts, &n_accounts, c->account)->n[c->action]++;
+    }
+    if (types && accounts) {
+        s_print_tallies(out, "TYPE", types, n_types);
+        s_print_tallies(out, "ACCOUNT", accounts, n_accounts);
+    }
+    for (size_t i = 0; i < plan->n_changes; i++) {
+        const struct rdsbk_plan_change *c = &plan->changes[i];
+        char *address;
+        if (c->action == RDSBK_ACTION_NOOP)
+            continue;
+        address = rdsbk_str_escape_terminal_dup(c->address);
+        fprintf(out, "  %s%-3s%s %s\n", s_color(st, c->action), s_drawings[c->action].sign,
+                st.reset, address ? address : "?");
+        free(address);
+    }
+    fputc('\n', out);
+    free(types);
+    free(accounts);
+}
+
+void rdsbk_cli_print_plan(FILE *out, const struct rdsbk_plan *plan, bool color, bool compact) {
     struct s_style st = s_style(color);
     const struct rdsbk_plan_counts *n = &plan->counts;
 
@@ -159,7 +234,9 @@ void rdsbk_cli_print_plan(FILE *out, const struct rdsbk_plan *plan, bool color) 
         return;
     }
     s_print_legend(out, n, st);
-    for (size_t i = 0; i < plan->n_changes; i++)
+    if (compact)
+        s_print_compact(out, plan, st);
+    for (size_t i = 0; !compact && i < plan->n_changes; i++)
         if (plan->changes[i].action != RDSBK_ACTION_NOOP)
             s_print_change(out, &plan->changes[i], st);
     fprintf(out, "%sPlan:%s %d to add, %d to change, %d to destroy", st.bold, st.reset, n->add,

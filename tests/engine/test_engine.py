@@ -641,6 +641,44 @@ class EngineTest(EngineCase):
         self.run_tool("apply", "--auto-approve", "--force-key-deletion")
         self.assert_no_changes()
 
+    def test_compact_plan_and_live_progress(self):
+        """--compact: counts per type and per account, then a line per resource. On a terminal,
+        apply's progress is one line rewritten in place ([done/total] elapsed, the step); without
+        one (CI), a plain line per step."""
+        self.write(topology())
+        out = self.run_tool("plan", "--compact").stdout
+        self.assertRegex(out, r"\n  TYPE\s+\+\s+~\s+-/\+\s+-\s+=\s+!\n")
+        self.assertRegex(out, r"\n  sqs_queue\s+3\s+0\s+0\s+0\s+0\s+0\n")
+        self.assertRegex(out, r"\n  %s\s+30\s+0" % A)
+        self.assertIn("\n  +   account[%s].iam_role.copy\n" % A, out)
+        self.assertNotIn("assume_role_policy", out)
+        self.assertIn("Plan: 46 to add, 0 to change, 0 to destroy.", out)
+        # apply on a pseudo-terminal: the live line
+        master, slave = os.openpty()
+        proc = subprocess.Popen([BIN, "apply", "--auto-approve", "-f", self.topo], env=self.env,
+                                stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        self.assertEqual(proc.wait(timeout=300), 0)
+        os.close(master)
+        tty = b"".join(chunks).decode()
+        self.assertIn("\r\x1b[K[46/46] ", tty)
+        self.assertNotIn("Creation complete after", tty)
+        self.assertIn("Apply complete! Resources: 46 added", tty)
+        # not a terminal: a line per step, as before
+        self.write(topology(timeout=90))
+        out = self.run_tool("apply", "--auto-approve").stdout
+        self.assertNotIn("\r", out)
+        self.assertIn("Modifications complete after", out)
+
     def test_state_commands(self):
         self.write(topology())
         self.apply()
