@@ -6,7 +6,7 @@ RDSBK_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # Debian packages the build, the tests and the demo need.
 RDSBK_PACKAGES="build-essential cmake pkg-config git libcurl4-openssl-dev libssl-dev libyaml-dev
 libcjson-dev libxml2-dev zlib1g-dev libcmocka-dev python3 python3-boto3 python3-botocore python3-yaml
-clang-format unzip ca-certificates curl"
+clang-format unzip ca-certificates curl man-db groff-base zsh dpkg-dev file"
 
 rdsbk_install_missing() {
     missing=""

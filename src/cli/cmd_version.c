@@ -123,4 +123,5 @@ const struct rdsbk_cli_command rdsbk_cmd_version = {
     RDSBK_CLI_JSON,
     NULL,
     0,
-    s_run};
+    s_run,
+    NULL};

@@ -2,9 +2,12 @@
 """Checks of what gets installed: `version`, the man pages, the shell completions, the installed
 tree and the packages. One check per CTest test: check.py CHECK ARGS... (see tests.cmake)."""
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 
 VERSION_LINE = re.compile(r"^rdsbk-provision (\d+\.\d+\.\d+) \(commit ([0-9a-f]{12}(-dirty)?|unknown)\)$")
 LIBRARIES = ["libcurl", "openssl", "cjson", "libxml2", "libyaml", "zlib"]
@@ -48,7 +51,198 @@ def check_version(binary, expected_version):
     print("version: ok")
 
 
-CHECKS = {"version": check_version}
+def commands(binary):
+    """The commands `--help` lists."""
+    text = run([binary, "--help"])
+    block = text.split("Commands:\n", 1)[1].split("\n\n", 1)[0]
+    return [line.split()[0] for line in block.splitlines()]
+
+
+def options(binary, command):
+    """The options `COMMAND --help` lists: --long and -x names."""
+    names = []
+    for line in run([binary, command, "--help"]).split("Options:\n", 1)[1].splitlines():
+        m = re.match(r"^  (?:-(\w), )? *--([\w-]+)", line)
+        if m:
+            names += ["--" + m.group(2)] + (["-" + m.group(1)] if m.group(1) else [])
+    return names
+
+
+def check_clean_page(page):
+    """The page renders without a warning from groff or man; returns what man shows."""
+    p = subprocess.run(["groff", "-mandoc", "-ww", "-z", page], capture_output=True, text=True)
+    if p.returncode != 0 or p.stderr:
+        fail("groff -ww %s: %s" % (page, p.stderr))
+    env = dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8")
+    env.pop("MAN_KEEP_FORMATTING", None)
+    p = subprocess.run(["man", "--warnings", "-l", page], capture_output=True, text=True, env=env)
+    if p.returncode != 0 or p.stderr:
+        fail("man --warnings -l %s: %s" % (page, p.stderr))
+    return p.stdout
+
+
+def topology_page_keys(page):
+    """The keys rdsbk-topology(5) documents: each `.It Cm NAME` under the .Ss of its mapping
+    ("Top level" for the top-level keys) as MAPPING.NAME."""
+    keys, section = [], None
+    for line in open(page, encoding="utf-8"):
+        if line.startswith(".Ss "):
+            section = line[4:].strip()
+        elif line.startswith(".It Cm ") and section:
+            name = line.split()[2]
+            keys.append(name if section == "Top level" else section + "." + name)
+    return keys
+
+
+def check_topology_page(page, docgen, binary):
+    """Every key the parser accepts is in the page, and no other; its example validates."""
+    accepted = run([docgen, "topology-keys"]).split()
+    documented = topology_page_keys(page)
+    missing = [k for k in accepted if k not in documented]
+    unknown = [k for k in documented if k not in accepted]
+    if missing or unknown or len(documented) != len(set(documented)):
+        fail("rdsbk-topology.5: keys the parser accepts but the page lacks: %s; keys the page "
+             "documents but the parser refuses: %s" % (missing, unknown))
+    text = open(page, encoding="utf-8").read()
+    example = text.split(".Sh EXAMPLES\n.Bd -literal -offset indent\n", 1)[1].split(".Ed")[0]
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        f.write(example)
+        f.flush()
+        run([binary, "validate", "-f", f.name])
+    return len(accepted)
+
+
+def check_man(man1, man5, docgen, binary):
+    """Both pages render cleanly; rdsbk-provision(1) has every command and every option --help
+    lists; rdsbk-topology(5) every key of the parser."""
+    shown = check_clean_page(man1)
+    check_clean_page(man5)
+    n = 0
+    for command in commands(binary):
+        section = shown.split("\n   %s\n" % command, 1)
+        if len(section) != 2:
+            fail("rdsbk-provision.1 has no section for %s" % command)
+        section = re.split(r"\n {0,3}(?=\S)", section[1], 1)[0]  # to the next heading
+        for name in options(binary, command):
+            n += 1
+            if not re.search(r"(^|[ ,])%s\b" % re.escape(name), section, re.M):
+                fail("rdsbk-provision.1, %s: no %s" % (command, name))
+    keys = check_topology_page(man5, docgen, binary)
+    print("man: both pages clean; %d options of %d commands in rdsbk-provision.1; %d keys in "
+          "rdsbk-topology.5" % (n, len(commands(binary)), keys))
+
+
+def bash_complete(script, words, cwd):
+    """COMPREPLY of the bash completion for the command line `words` (the last is the word
+    being completed), sorted."""
+    program = ('. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); '
+               '_rdsbk_provision; printf "%s\\n" "${COMPREPLY[@]}"')
+    out = run(["bash", "--norc", "-c", program, "bash", script] + words, cwd=cwd)
+    return sorted(line for line in out.splitlines() if line)
+
+
+def check_bash(script, binary):
+    """The bash completion completes the commands, each command's options (exactly those of its
+    --help), the words of a first argument, and files, directories or nothing as option values."""
+    cases = [(["rdsbk-provision", ""], sorted(commands(binary) + ["--help", "-h", "--version"])),
+             (["rdsbk-provision", "pl"], ["plan"]),
+             (["rdsbk-provision", "state", ""],
+              sorted(["list", "show", "rm", "unlock", "pull", "push", "migrate"])),
+             (["rdsbk-provision", "-v", "state", "--json", "pu"], ["pull", "push"]),
+             (["rdsbk-provision", "help", "va"], ["validate"]),
+             (["rdsbk-provision", "plan", "--file", ""], ["a.yaml", "d", "plan.bin"]),
+             (["rdsbk-provision", "plan", "--file", "=", "a"], ["a.yaml"]),
+             (["rdsbk-provision", "plan", "-o", "pl"], ["plan.bin"]),
+             (["rdsbk-provision", "generate", "-o", ""], ["d"]),
+             (["rdsbk-provision", "plan", "--parallelism", ""], []),
+             (["rdsbk-provision", "apply", "-f", "a.yaml", "pl"], ["plan.bin"]),
+             (["rdsbk-provision", "apply", "plan.bin", ""], []),
+             (["rdsbk-provision", "validate", ""], []),
+             (["rdsbk-provision", "state", "push", "pl"], ["plan.bin"]),
+             (["rdsbk-provision", "plan", "--detailed"], ["--detailed-exitcode"])]
+    for command in commands(binary):
+        cases.append((["rdsbk-provision", command, "-"], sorted(options(binary, command))))
+    with tempfile.TemporaryDirectory() as cwd:
+        open(os.path.join(cwd, "a.yaml"), "w").close()
+        open(os.path.join(cwd, "plan.bin"), "w").close()
+        os.mkdir(os.path.join(cwd, "d"))
+        for words, expected in cases:
+            got = bash_complete(script, words, cwd)
+            if got != expected:
+                fail("bash: %s: %s, expected %s" % (" ".join(words), got, expected))
+    print("bash: %d command lines complete as expected" % len(cases))
+
+
+def zsh_complete(driver, fpath, line):
+    """What zsh lists for `line` and a tab, escape sequences left out."""
+    out = run(["zsh", "-f", driver, fpath, line], timeout=60)
+    return re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", out).replace("\r", "")
+
+
+def check_zsh(script, driver, binary):
+    """The zsh completion, in an interactive zsh: commands with their summaries, each command's
+    options with their help, the words of state's first argument."""
+    if not shutil.which("zsh"):
+        print("zsh: not installed, skipped")
+        sys.exit(77)
+    with tempfile.TemporaryDirectory() as fpath:
+        shutil.copy(script, os.path.join(fpath, "_rdsbk-provision"))
+        shown = zsh_complete(driver, fpath, "rdsbk-provision ")
+        for command in commands(binary):
+            if not re.search(r"^%s +-- " % command, shown, re.M):
+                fail("zsh: rdsbk-provision <tab> does not list %s:\n%s" % (command, shown))
+        n = 0
+        for command in commands(binary):
+            shown = zsh_complete(driver, fpath, "rdsbk-provision %s --" % command)
+            for name in options(binary, command):
+                n += 1
+                listed = re.search(r"^%s\b.* -- " % name, shown, re.M)
+                completed = "rdsbk-provision %s %s " % (command, name) in shown  # the only one
+                if name.startswith("--") and not listed and not completed:
+                    fail("zsh: rdsbk-provision %s -- <tab> lacks %s:\n%s" % (command, name, shown))
+        shown = zsh_complete(driver, fpath, "rdsbk-provision state ")
+        for word in ["list", "show", "rm", "unlock", "pull", "push", "migrate"]:
+            if not re.search(r"\b%s\b" % word, shown):
+                fail("zsh: rdsbk-provision state <tab> lacks %s:\n%s" % (word, shown))
+    print("zsh: the commands, %d options and the state subcommands complete" % n)
+
+
+# What `cmake --install` puts under the prefix (bin/ and share/), examples aside.
+INSTALLED = ["bin/rdsbk-provision",
+             "share/bash-completion/completions/rdsbk-provision",
+             "share/doc/rdsbk-provision/README.md",
+             "share/man/man1/rdsbk-provision.1",
+             "share/man/man5/rdsbk-topology.5",
+             "share/zsh/site-functions/_rdsbk-provision"]
+
+
+def check_installed_tree(prefix, examples, version):
+    """The files under `prefix` are INSTALLED and the examples (`examples`: the source's
+    examples/ directory); the binary runs; man finds both pages by name."""
+    files = sorted(os.path.relpath(os.path.join(d, f), prefix)
+                   for d, _, names in os.walk(prefix) for f in names)
+    expected = sorted(INSTALLED + [
+        os.path.join("share/doc/rdsbk-provision/examples", os.path.relpath(os.path.join(d, f), examples))
+        for d, _, names in os.walk(examples) for f in names])
+    if files != expected:
+        fail("installed %s, expected %s" % (files, expected))
+    check_version_output(os.path.join(prefix, "bin/rdsbk-provision"), version)
+    env = dict(os.environ, MANPATH=os.path.join(prefix, "share/man"), MANWIDTH="80")
+    for page in ["rdsbk-provision", "rdsbk-topology"]:
+        if "SEE ALSO" not in run(["man", page], env=env):
+            fail("man %s: not found under %s" % (page, prefix))
+    return len(files)
+
+
+def check_tree(build, examples, version):
+    """`cmake --install BUILD --prefix TMP` installs exactly what it should, and it works."""
+    with tempfile.TemporaryDirectory() as prefix:
+        run(["cmake", "--install", build, "--prefix", prefix])
+        n = check_installed_tree(prefix, examples, version)
+    print("tree: %d files installed, the binary runs, man finds both pages" % n)
+
+
+CHECKS = {"tree": check_tree, "version": check_version, "man": check_man, "bash": check_bash, "zsh": check_zsh}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in CHECKS:

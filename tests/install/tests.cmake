@@ -4,3 +4,21 @@ set(RDSBK_INSTALL_CHECK ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/check.py)
 add_test(NAME install.version
          COMMAND ${RDSBK_INSTALL_CHECK} version $<TARGET_FILE:rdsbk-provision> ${PROJECT_VERSION})
 set_tests_properties(install.version PROPERTIES TIMEOUT 60)
+
+add_test(NAME install.man
+         COMMAND ${RDSBK_INSTALL_CHECK} man ${RDSBK_DOC_DIR}/rdsbk-provision.1
+                 ${CMAKE_SOURCE_DIR}/docs/rdsbk-topology.5 $<TARGET_FILE:rdsbk-docgen>
+                 $<TARGET_FILE:rdsbk-provision>)
+add_test(NAME install.bash-completion
+         COMMAND ${RDSBK_INSTALL_CHECK} bash ${RDSBK_DOC_DIR}/rdsbk-provision.bash
+                 $<TARGET_FILE:rdsbk-provision>)
+add_test(NAME install.zsh-completion
+         COMMAND ${RDSBK_INSTALL_CHECK} zsh ${RDSBK_DOC_DIR}/rdsbk-provision.zsh
+                 ${CMAKE_CURRENT_LIST_DIR}/zsh-complete.zsh $<TARGET_FILE:rdsbk-provision>)
+set_tests_properties(install.man install.bash-completion install.zsh-completion
+                     PROPERTIES TIMEOUT 120)
+set_tests_properties(install.zsh-completion PROPERTIES SKIP_RETURN_CODE 77)
+add_test(NAME install.tree
+         COMMAND ${RDSBK_INSTALL_CHECK} tree ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}/examples
+                 ${PROJECT_VERSION})
+set_tests_properties(install.tree PROPERTIES TIMEOUT 120)

@@ -1,0 +1,15 @@
+# cmake --install BUILD [--prefix P]: the binary, both manual pages, the bash and zsh completions,
+# the examples and the README, in the GNU directories under the prefix.
+include(GNUInstallDirs)
+install(TARGETS rdsbk-provision RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(FILES ${RDSBK_DOC_DIR}/rdsbk-provision.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES ${CMAKE_SOURCE_DIR}/docs/rdsbk-topology.5 DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
+# Where bash-completion and zsh look for a command's completion: the file named after it
+install(FILES ${RDSBK_DOC_DIR}/rdsbk-provision.bash
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME rdsbk-provision)
+install(FILES ${RDSBK_DOC_DIR}/rdsbk-provision.zsh
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/site-functions RENAME _rdsbk-provision)
+file(GLOB RDSBK_EXAMPLE_FILES ${CMAKE_SOURCE_DIR}/examples/*.yaml)
+install(FILES ${RDSBK_EXAMPLE_FILES} DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/examples/ci DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
