@@ -242,7 +242,67 @@ def check_tree(build, examples, version):
     print("tree: %d files installed, the binary runs, man finds both pages" % n)
 
 
-CHECKS = {"tree": check_tree, "version": check_version, "man": check_man, "bash": check_bash, "zsh": check_zsh}
+DEB_DEPENDS = ["libcurl4", "libssl3", "libcjson1", "libxml2", "libyaml-0-2", "zlib1g", "libc6",
+               "ca-certificates"]
+
+
+def build_packages(source, work):
+    """A Release build of the tool alone (no tests) in WORK/build, kept between runs so that a
+    second run only builds what changed, and its .deb and .tar.gz in WORK/packages. Returns
+    (deb, tgz, seconds)."""
+    import glob
+    import time
+    start = time.monotonic()
+    build, out = os.path.join(work, "build"), os.path.join(work, "packages")
+    if not os.path.exists(os.path.join(build, "CMakeCache.txt")):
+        run(["cmake", "-S", source, "-B", build, "-DCMAKE_BUILD_TYPE=Release", "-DRDSBK_TESTS=OFF"])
+    run(["cmake", "--build", build, "--parallel", "2"])
+    shutil.rmtree(out, ignore_errors=True)
+    run(["cpack", "-G", "DEB;TGZ", "-B", out], cwd=build)
+    debs, tgzs = glob.glob(out + "/*.deb"), glob.glob(out + "/*.tar.gz")
+    if len(debs) != 1 or len(tgzs) != 1:
+        fail("cpack made %s" % os.listdir(out))
+    return debs[0], tgzs[0], time.monotonic() - start
+
+
+def check_deb(deb, version, examples):
+    """dpkg -I: the Depends dpkg-shlibdeps found; dpkg -x: the tree under /usr, the binary
+    runs, the pages render cleanly."""
+    info = run(["dpkg-deb", "-I", deb])
+    depends = re.search(r"^ Depends: (.*)$", info, re.M)
+    names = [d.strip().split(" ")[0] for d in depends.group(1).split(",")] if depends else []
+    if sorted(names) != sorted(DEB_DEPENDS):
+        fail("%s: Depends %s, expected %s" % (deb, names, DEB_DEPENDS))
+    with tempfile.TemporaryDirectory() as root:
+        run(["dpkg-deb", "-x", deb, root])
+        prefix = os.path.join(root, "usr")
+        check_installed_tree(prefix, examples, version)
+        for page in ["man1/rdsbk-provision.1", "man5/rdsbk-topology.5"]:
+            check_clean_page(os.path.join(prefix, "share/man", page))
+    return depends.group(1)
+
+
+def check_tgz(tgz, version, examples):
+    """The .tar.gz: the same tree under one top directory; the binary runs."""
+    with tempfile.TemporaryDirectory() as root:
+        run(["tar", "-xzf", tgz, "-C", root])
+        tops = os.listdir(root)
+        if len(tops) != 1:
+            fail("%s: top directories %s" % (tgz, tops))
+        check_installed_tree(os.path.join(root, tops[0]), examples, version)
+
+
+def check_package(source, work, version):
+    """cpack -G DEB and -G TGZ from a Release build, each checked."""
+    deb, tgz, seconds = build_packages(source, work)
+    depends = check_deb(deb, version, os.path.join(source, "examples"))
+    check_tgz(tgz, version, os.path.join(source, "examples"))
+    print("package: %s (%d bytes; Depends: %s) and %s (%d bytes), built in %.0f s" % (
+        os.path.basename(deb), os.path.getsize(deb), depends, os.path.basename(tgz),
+        os.path.getsize(tgz), seconds))
+
+
+CHECKS = {"package": check_package, "tree": check_tree, "version": check_version, "man": check_man, "bash": check_bash, "zsh": check_zsh}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in CHECKS:

@@ -22,3 +22,11 @@ add_test(NAME install.tree
          COMMAND ${RDSBK_INSTALL_CHECK} tree ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}/examples
                  ${PROJECT_VERSION})
 set_tests_properties(install.tree PROPERTIES TIMEOUT 120)
+
+# The packages: a Release build of the tool alone (RDSBK_TESTS=OFF) in package-build/, cpack,
+# then dpkg -I, dpkg -x and the .tar.gz checked. About 10 s on 2 cores from scratch, a few
+# seconds once package-build/ exists.
+add_test(NAME install.package
+         COMMAND ${RDSBK_INSTALL_CHECK} package ${CMAKE_SOURCE_DIR}
+                 ${CMAKE_BINARY_DIR}/package-build ${PROJECT_VERSION})
+set_tests_properties(install.package PROPERTIES TIMEOUT 900 LABELS package PROCESSORS 2)
