@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Checks of what gets installed: `version`, the man pages, the shell completions, the installed
 tree and the packages. One check per CTest test: check.py CHECK ARGS... (see tests.cmake)."""
+import glob
 import json
 import os
 import re
@@ -8,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 VERSION_LINE = re.compile(r"^rdsbk-provision (\d+\.\d+\.\d+) \(commit ([0-9a-f]{12}(-dirty)?|unknown)\)$")
 LIBRARIES = ["libcurl", "openssl", "cjson", "libxml2", "libyaml", "zlib"]
@@ -212,16 +214,17 @@ INSTALLED = ["bin/rdsbk-provision",
              "share/bash-completion/completions/rdsbk-provision",
              "share/doc/rdsbk-provision/README.md",
              "share/man/man1/rdsbk-provision.1",
-             "share/man/man5/rdsbk-topology.5",
-             "share/zsh/site-functions/_rdsbk-provision"]
+             "share/man/man5/rdsbk-topology.5"]
+ZSH_SITE = "share/zsh/site-functions/_rdsbk-provision"
+ZSH_DEBIAN = "share/zsh/vendor-completions/_rdsbk-provision"  # with the prefix /usr
 
 
-def check_installed_tree(prefix, examples, version):
-    """The files under `prefix` are INSTALLED and the examples (`examples`: the source's
-    examples/ directory); the binary runs; man finds both pages by name."""
+def check_installed_tree(prefix, examples, version, zsh=ZSH_SITE):
+    """The files under `prefix` are INSTALLED, the zsh completion and the examples (`examples`:
+    the source's examples/ directory); the binary runs; man finds both pages by name."""
     files = sorted(os.path.relpath(os.path.join(d, f), prefix)
                    for d, _, names in os.walk(prefix) for f in names)
-    expected = sorted(INSTALLED + [
+    expected = sorted(INSTALLED + [zsh] + [
         os.path.join("share/doc/rdsbk-provision/examples", os.path.relpath(os.path.join(d, f), examples))
         for d, _, names in os.walk(examples) for f in names])
     if files != expected:
@@ -247,15 +250,14 @@ DEB_DEPENDS = ["libcurl4", "libssl3", "libcjson1", "libxml2", "libyaml-0-2", "zl
 
 
 def build_packages(source, work):
-    """A Release build of the tool alone (no tests) in WORK/build, kept between runs so that a
-    second run only builds what changed, and its .deb and .tar.gz in WORK/packages. Returns
-    (deb, tgz, seconds)."""
-    import glob
-    import time
+    """A Release build of the tool alone (no tests, the prefix /usr as in the .deb) in WORK/build,
+    kept between runs so that a second run only builds what changed, and its .deb and .tar.gz in
+    WORK/packages. Returns (deb, tgz, seconds)."""
     start = time.monotonic()
     build, out = os.path.join(work, "build"), os.path.join(work, "packages")
     if not os.path.exists(os.path.join(build, "CMakeCache.txt")):
-        run(["cmake", "-S", source, "-B", build, "-DCMAKE_BUILD_TYPE=Release", "-DRDSBK_TESTS=OFF"])
+        run(["cmake", "-S", source, "-B", build, "-DCMAKE_BUILD_TYPE=Release", "-DRDSBK_TESTS=OFF",
+             "-DCMAKE_INSTALL_PREFIX=/usr"])
     run(["cmake", "--build", build, "--parallel", "2"])
     shutil.rmtree(out, ignore_errors=True)
     run(["cpack", "-G", "DEB;TGZ", "-B", out], cwd=build)
@@ -276,7 +278,7 @@ def check_deb(deb, version, examples):
     with tempfile.TemporaryDirectory() as root:
         run(["dpkg-deb", "-x", deb, root])
         prefix = os.path.join(root, "usr")
-        check_installed_tree(prefix, examples, version)
+        check_installed_tree(prefix, examples, version, ZSH_DEBIAN)
         for page in ["man1/rdsbk-provision.1", "man5/rdsbk-topology.5"]:
             check_clean_page(os.path.join(prefix, "share/man", page))
     return depends.group(1)
@@ -289,7 +291,7 @@ def check_tgz(tgz, version, examples):
         tops = os.listdir(root)
         if len(tops) != 1:
             fail("%s: top directories %s" % (tgz, tops))
-        check_installed_tree(os.path.join(root, tops[0]), examples, version)
+        check_installed_tree(os.path.join(root, tops[0]), examples, version, ZSH_DEBIAN)
 
 
 def check_package(source, work, version):
