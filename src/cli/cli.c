@@ -111,7 +111,7 @@ const struct rdsbk_cli_command rdsbk_cmd_help = {
     NULL,
     1,
     s_help_run,
-    NULL}; /* the commands: completion knows */
+    NULL}; /* its argument is a command: completion.c offers rdsbk_cli_commands */
 
 /* The problems found in the topology, in file order, each as FILE:LINE:COL: error: MESSAGE or,
  * like every warning of the tool, warning: FILE:LINE:COL: MESSAGE (the messages are escaped by the
