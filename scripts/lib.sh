@@ -7,7 +7,7 @@ RDSBK_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RDSBK_PACKAGES="build-essential cmake pkg-config git libcurl4-openssl-dev libssl-dev libyaml-dev
 libcjson-dev libxml2-dev zlib1g-dev libcmocka-dev python3 python3-boto3 python3-botocore python3-yaml
 python3-jsonschema
-clang-format unzip ca-certificates curl"
+clang-format unzip ca-certificates curl man-db groff-base zsh dpkg-dev file"
 
 rdsbk_install_missing() {
     missing=""

@@ -184,6 +184,18 @@ int rdsbk_topology_parse(struct rdsbk_topology **out, struct rdsbk_diagnostics *
 
 void rdsbk_topology_free(struct rdsbk_topology *topo);
 
+/* Called with the path of each key of the topology file (rdsbk_topology_each_key). */
+typedef void (*rdsbk_topology_key_fn)(const char *path, void *payload);
+
+/*
+ * Calls `fn` with the path of every key the parser accepts: the top-level keys ("version",
+ * "tags"), then those of each mapping under its key ("key.alias", "endpoints.s3"), a source's as
+ * "sources[].account" (`source:`, its shorthand, has the same). Read from the parser's own
+ * tables, so that a key added there is listed: the test that holds rdsbk-topology(5) to the
+ * parser uses it. Allocates nothing.
+ */
+void rdsbk_topology_each_key(rdsbk_topology_key_fn fn, void *payload);
+
 /* The normalised topology, defaults filled in, as JSON text (caller frees). NULL on ENOMEM. */
 char *rdsbk_topology_to_json(const struct rdsbk_topology *topo);
 

@@ -19,17 +19,51 @@ const struct rdsbk_cli_command *const rdsbk_cli_commands[] = {
     &rdsbk_cmd_destroy, &rdsbk_cmd_status,   &rdsbk_cmd_drill, &rdsbk_cmd_generate,
     &rdsbk_cmd_state,   &rdsbk_cmd_version,  &rdsbk_cmd_help,  NULL};
 
+const char rdsbk_cli_about[] =
+    "Builds and keeps the pipeline that copies every new RDS system snapshot from\n"
+    "Account-A/Region-A to Account-A/Region-B and on into the backup account\n"
+    "(Account-B/Region-B), re-encrypted with a KMS key the backup account owns.";
+
+const struct rdsbk_cli_entry rdsbk_cli_exit_statuses[] = {
+    {"0", "success"},
+    {"1", "any error, including a usage error and an invalid topology"},
+    {"2", "only 'plan --detailed-exitcode': the plan has changes"},
+    {NULL, NULL}};
+
+const char rdsbk_cli_environment_intro[] =
+    "Besides the AWS CLI's variables for credentials, profiles and endpoints\n"
+    "(AWS_PROFILE, AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ROLE_ARN,\n"
+    "AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ENDPOINT_URL[_<SERVICE>], ...):";
+
+const struct rdsbk_cli_entry rdsbk_cli_environment[] = {
+    {"AWS_S3_FORCE_PATH_STYLE", "true or 1: S3 requests path-style"},
+    {"NO_COLOR", "set and not empty: no colour"},
+    {"RDSBK_HTTP_TIMEOUT_MS", "time limit of one HTTP attempt (default 60000)"},
+    {"RDSBK_RETRY_MAX_ATTEMPTS", "attempts per AWS call (default 8)"},
+    {"RDSBK_RETRY_BASE_DELAY_MS", "base of the retries' backoff in ms (default 1000)"},
+    {"RDSBK_MAX_THREADS", "requests in flight in all, 1-256 (default 64-128)"},
+    {"RDSBK_CORE_DUMPS", "1: allow core dumps (they would hold credentials)"},
+    {NULL, NULL}};
+
+/* The entries of `table` under `title` (none when NULL), the names padded to `width`. */
+static void s_print_entries(FILE *out, const char *title, const struct rdsbk_cli_entry *table,
+                            int width) {
+    if (title)
+        fprintf(out, "\n%s:\n", title);
+    for (const struct rdsbk_cli_entry *e = table; e->name; e++)
+        fprintf(out, "  %-*s %s\n", width, e->name, e->text);
+}
+
 static void s_print_main_help(FILE *out) {
-    fprintf(out, "Usage: rdsbk-provision <command> [options]\n\n"
-                 "Builds and keeps the pipeline that copies every new RDS system snapshot from\n"
-                 "Account-A/Region-A to Account-A/Region-B and on into the backup account\n"
-                 "(Account-B/Region-B), re-encrypted with a KMS key the backup account owns.\n\n"
-                 "Commands:\n");
+    fprintf(out, "Usage: rdsbk-provision <command> [options]\n\n%s\n\nCommands:\n",
+            rdsbk_cli_about);
     for (int i = 0; rdsbk_cli_commands[i]; i++)
         fprintf(out, "  %-10s %s\n", rdsbk_cli_commands[i]->name, rdsbk_cli_commands[i]->summary);
-    fprintf(out, "\n'rdsbk-provision <command> --help' describes a command and its options.\n"
-                 "Exit status: 0 success, 1 error, 2 only for 'plan --detailed-exitcode' when\n"
-                 "there are changes.\n");
+    fprintf(out, "\n'rdsbk-provision <command> --help' describes a command and its options,\n"
+                 "'man rdsbk-provision' the whole tool, 'man rdsbk-topology' the topology file.\n");
+    s_print_entries(out, "Exit status", rdsbk_cli_exit_statuses, 2);
+    fprintf(out, "\nEnvironment:\n%s\n", rdsbk_cli_environment_intro);
+    s_print_entries(out, NULL, rdsbk_cli_environment, 26);
 }
 
 static const struct rdsbk_cli_command *s_lookup(const char *name) {
@@ -69,7 +103,8 @@ const struct rdsbk_cli_command rdsbk_cmd_help = {
     0,
     NULL,
     1,
-    s_help_run};
+    s_help_run,
+    NULL}; /* its argument is a command: completion.c offers rdsbk_cli_commands */
 
 /* The problems found in the topology, in file order, each as FILE:LINE:COL: error: MESSAGE or,
  * like every warning of the tool, warning: FILE:LINE:COL: MESSAGE (the messages are escaped by the

@@ -41,4 +41,5 @@ const struct rdsbk_cli_command rdsbk_cmd_apply = {
     RDSBK_CLI_FILE | RDSBK_CLI_STATE | RDSBK_CLI_JSON | RDSBK_CLI_OUTPUT,
     s_options,
     1,
-    s_run};
+    s_run,
+    NULL};

@@ -318,19 +318,30 @@ cleanup:
     return status;
 }
 
-/* The subcommands, their positional arguments (the subcommand's name included), and which of the
- * command's own options each takes. */
+/* The subcommands' names, which completion offers after `state` (the command's `words`), in the
+ * order of s_subcommands. */
+static const char *const s_words[] = {"list", "show", "rm",      "unlock",
+                                      "pull", "push", "migrate", NULL};
+
+/* Each subcommand of s_words: its positional arguments (its name included), and which of the
+ * command's own options it takes. */
 static const struct {
-    const char *name;
     int n_args;
     bool output, to, force;
     int (*run)(struct s_ctx *c);
 } s_subcommands[] = {
-    {"list", 1, false, false, false, s_read_only}, {"show", 2, false, false, false, s_read_only},
-    {"rm", 2, false, false, false, s_rm},          {"unlock", 1, false, false, false, s_unlock},
-    {"pull", 1, true, false, false, s_pull},       {"push", 2, false, false, true, s_push},
-    {"migrate", 1, false, true, true, s_migrate},
+    {1, false, false, false, s_read_only}, /* list */
+    {2, false, false, false, s_read_only}, /* show ADDRESS */
+    {2, false, false, false, s_rm},        /* rm ADDRESS */
+    {1, false, false, false, s_unlock},    /* unlock */
+    {1, true, false, false, s_pull},       /* pull [-o FILE] */
+    {2, false, false, true, s_push},       /* push FILE [--force] */
+    {1, false, true, true, s_migrate},     /* migrate --to LOCATION [--force] */
 };
+
+#define S_N_SUBCOMMANDS (sizeof(s_subcommands) / sizeof(s_subcommands[0]))
+_Static_assert(S_N_SUBCOMMANDS == sizeof(s_words) / sizeof(s_words[0]) - 1,
+               "a name in s_words for each of s_subcommands");
 
 #define S_USAGE                                                                                    \
     "state list | show ADDRESS | rm ADDRESS | unlock | pull [-o FILE] | push FILE [--force] | "    \
@@ -348,17 +359,16 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     start = rdsbk_cli_start(&c.args, cmd, argc, argv, s_option, &c);
     if (start != RDSBK_CLI_GO)
         return start;
-    for (i = 0; c.args.n_args && i < sizeof(s_subcommands) / sizeof(s_subcommands[0]); i++)
-        if (strcmp(c.args.args[0], s_subcommands[i].name) == 0)
+    for (i = 0; c.args.n_args && i < S_N_SUBCOMMANDS; i++)
+        if (strcmp(c.args.args[0], s_words[i]) == 0)
             break;
-    if (c.args.n_args == 0 || i == sizeof(s_subcommands) / sizeof(s_subcommands[0]) ||
-        c.args.n_args != s_subcommands[i].n_args) {
+    if (c.args.n_args == 0 || i == S_N_SUBCOMMANDS || c.args.n_args != s_subcommands[i].n_args) {
         rdsbk_cli_usage_error(cmd, "usage: " S_USAGE);
         return 1;
     }
     if ((c.output && !s_subcommands[i].output) || (c.to && !s_subcommands[i].to) ||
         (c.force && !s_subcommands[i].force) || (s_subcommands[i].to && !c.to)) {
-        rdsbk_cli_usage_error(cmd, "state %s takes %s", s_subcommands[i].name,
+        rdsbk_cli_usage_error(cmd, "state %s takes %s", s_words[i],
                               s_subcommands[i].to ? "--to LOCATION, and no -o" : "no such option");
         return 1;
     }
@@ -392,4 +402,5 @@ const struct rdsbk_cli_command rdsbk_cmd_state = {
     RDSBK_CLI_FILE | RDSBK_CLI_STATE | RDSBK_CLI_JSON | RDSBK_CLI_OUTPUT,
     s_options,
     2,
-    s_run};
+    s_run,
+    s_words};

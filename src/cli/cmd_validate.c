@@ -81,4 +81,5 @@ const struct rdsbk_cli_command rdsbk_cmd_validate = {
     RDSBK_CLI_FILE | RDSBK_CLI_JSON | RDSBK_CLI_OUTPUT,
     NULL,
     0,
-    s_run};
+    s_run,
+    NULL};

@@ -19,6 +19,21 @@ extern const struct rdsbk_cli_command rdsbk_cmd_help;
 /* The table, NULL-terminated, in the order `help` lists them. */
 extern const struct rdsbk_cli_command *const rdsbk_cli_commands[];
 
+/* A name and what it means: an exit status, an environment variable. */
+struct rdsbk_cli_entry {
+    const char *name;
+    const char *text;
+};
+
+/* What `rdsbk-provision --help` says besides the command list, shared with the man page
+ * (manpage.c) so that the two cannot differ: the paragraph under the usage line, the exit
+ * statuses, the environment variables the tool reads besides the AWS CLI's (tables ending
+ * with {NULL, NULL}). */
+extern const char rdsbk_cli_about[];
+extern const struct rdsbk_cli_entry rdsbk_cli_exit_statuses[];
+extern const char rdsbk_cli_environment_intro[];
+extern const struct rdsbk_cli_entry rdsbk_cli_environment[];
+
 /* Loads the topology named by args->file, printing every diagnostic as FILE:LINE:COL: error:
  * MESSAGE on stderr. Returns 0 and *out, or a negative code after printing. */
 struct rdsbk_topology;

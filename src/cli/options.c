@@ -174,7 +174,9 @@ int rdsbk_cli_parse(struct rdsbk_cli_args *args, const struct rdsbk_cli_command 
     return 0;
 }
 
-static void s_print_option(FILE *out, const struct rdsbk_cli_option *o) {
+/* One line of --help: "  -f, --file FILE            topology file ...". */
+static void s_print_option(const struct rdsbk_cli_option *o, void *payload) {
+    FILE *out = payload;
     char left[64];
 
     if (o->short_name)
@@ -197,16 +199,21 @@ int rdsbk_cli_start(struct rdsbk_cli_args *args, const struct rdsbk_cli_command 
     return RDSBK_CLI_GO;
 }
 
-void rdsbk_cli_print_help(FILE *out, const struct rdsbk_cli_command *cmd) {
-    fprintf(out, "Usage: rdsbk-provision %s\n\n%s\n", cmd->usage, cmd->description);
-    fprintf(out, "\nOptions:\n");
+void rdsbk_cli_each_option(const struct rdsbk_cli_command *cmd, rdsbk_cli_option_each_fn fn,
+                           void *payload) {
     for (const struct rdsbk_cli_option *o = cmd->options; o && o->long_name; o++)
-        s_print_option(out, o);
+        fn(o, payload);
     for (size_t i = 0; i < S_N_COMMON; i++) {
         const struct s_common *c = &s_common_options[i];
         if (!c->mask || (cmd->common & c->mask))
-            s_print_option(out, &c->opt);
+            fn(&c->opt, payload);
     }
+}
+
+void rdsbk_cli_print_help(FILE *out, const struct rdsbk_cli_command *cmd) {
+    fprintf(out, "Usage: rdsbk-provision %s\n\n%s\n", cmd->usage, cmd->description);
+    fprintf(out, "\nOptions:\n");
+    rdsbk_cli_each_option(cmd, s_print_option, out);
 }
 
 char *rdsbk_cli_state_path(const struct rdsbk_cli_args *args, const struct rdsbk_topology *topo) {

@@ -35,6 +35,9 @@ struct rdsbk_cli_command {
     const struct rdsbk_cli_option *options; /* NULL-terminated by long_name, may be NULL */
     int max_args;                           /* positional arguments allowed */
     int (*run)(const struct rdsbk_cli_command *cmd, int argc, char **argv);
+    /* What the first argument may be (NULL-terminated), offered by the shell completions; NULL
+     * when it is a file, or nothing (max_args 0). */
+    const char *const *words;
 };
 
 /* The parsed command line of one command. Strings point into argv. */
@@ -65,6 +68,14 @@ int rdsbk_cli_parse(struct rdsbk_cli_args *args, const struct rdsbk_cli_command 
  * after --help, 1 after a usage error). */
 int rdsbk_cli_start(struct rdsbk_cli_args *args, const struct rdsbk_cli_command *cmd, int argc,
                     char **argv, rdsbk_cli_option_fn fn, void *payload);
+
+/* Called for each option a command accepts (rdsbk_cli_each_option). */
+typedef void (*rdsbk_cli_option_each_fn)(const struct rdsbk_cli_option *opt, void *payload);
+
+/* Calls `fn` for every option `cmd` accepts, in the order its --help lists them: its own, then
+ * the common ones it takes, -h/--help last. The options are static; nothing is allocated. */
+void rdsbk_cli_each_option(const struct rdsbk_cli_command *cmd, rdsbk_cli_option_each_fn fn,
+                           void *payload);
 
 /* Prints the command's --help text to `out`. */
 void rdsbk_cli_print_help(FILE *out, const struct rdsbk_cli_command *cmd);

@@ -1131,6 +1131,30 @@ void rdsbk_topology_free(struct rdsbk_topology *t) {
     free(t);
 }
 
+/* The keys of `fields` as PREFIX.NAME. */
+static void s_each_key_of(const char *prefix, const struct rdsbk_yaml_field *fields,
+                          rdsbk_topology_key_fn fn, void *payload) {
+    char path[128];
+
+    for (const struct rdsbk_yaml_field *f = fields; f->name; f++) {
+        snprintf(path, sizeof(path), "%s.%s", prefix, f->name);
+        fn(path, payload);
+    }
+}
+
+void rdsbk_topology_each_key(rdsbk_topology_key_fn fn, void *payload) {
+    for (const struct rdsbk_yaml_field *f = s_top_fields; f->name; f++) {
+        fn(f->name, payload);
+        /* the sections' tables hang off their key; sources and backup have handlers of their own */
+        if (f->fn == s_section || f->fn == s_state)
+            s_each_key_of(f->name, f->data, fn, payload);
+        else if (f->fn == s_sources)
+            s_each_key_of("sources[]", s_source_fields, fn, payload);
+        else if (f->fn == s_backup)
+            s_each_key_of("backup", s_backup_fields, fn, payload);
+    }
+}
+
 void rdsbk_diagnostics_clean_up(struct rdsbk_diagnostics *diags) {
     free(diags->items);
     diags->items = NULL;
