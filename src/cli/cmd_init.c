@@ -445,4 +445,5 @@ const struct rdsbk_cli_command rdsbk_cmd_init = {
     RDSBK_CLI_FILE | RDSBK_CLI_OUTPUT,
     s_options,
     0,
-    s_run};
+    s_run,
+    NULL};

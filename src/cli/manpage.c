@@ -68,7 +68,7 @@ static void s_usage(FILE *out, const char *usage) {
     fputs(".Nm\n", out);
     while (*p) {
         size_t n;
-        while (*p == ' ')
+        while (*p == ' ' || *p == '\n') /* a usage may run over lines: all one synopsis */
             p++;
         if (!*p)
             break;
@@ -81,7 +81,7 @@ static void s_usage(FILE *out, const char *usage) {
             fputc('.', out);
         for (; *p == '['; p++, depth++)
             fputs(depth == 0 ? "Op " : "Oo ", out);
-        n = strcspn(p, " []");
+        n = strcspn(p, " \n[]");
         s_usage_word(out, p, n);
         p += n;
         for (; *p == ']' && depth > 0; p++, depth--)
