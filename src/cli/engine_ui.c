@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 /* ---- Ctrl-C and SIGTERM while the changes run ----------------------------------------------- */
@@ -117,6 +118,8 @@ static bool s_finishes(enum rdsbk_progress_step step) {
  * a failure is printed as a line of its own, as without a terminal. */
 static void s_live(struct rdsbk_cli_ui *ui, const struct rdsbk_engine_event *ev) {
     struct s_safe safe;
+    struct winsize ws;
+    char line[1200];
     int finished;
 
     ui->finished += s_finishes(ev->step);
@@ -124,8 +127,13 @@ static void s_live(struct rdsbk_cli_ui *ui, const struct rdsbk_engine_event *ev)
     fputs("\r\033[K", stdout);
     if (ev->step == RDSBK_STEP_FAILED)
         s_progress(stdout, ev);
-    printf("[%*d/%d] %.1fs  %.60s %s", ui->total > 99 ? 4 : 2, finished, ui->total,
-           rdsbk_clock_now() - ui->started, s_steps[ev->step].words, s_safe(&safe, ev->address));
+    snprintf(line, sizeof(line), "[%*d/%d] %.1fs  %s %s", ui->total > 99 ? 4 : 2, finished,
+             ui->total, rdsbk_clock_now() - ui->started, s_steps[ev->step].words,
+             s_safe(&safe, ev->address));
+    /* one row of the terminal, or the next rewrite would leave the wrapped part behind */
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 && ws.ws_col < sizeof(line))
+        line[ws.ws_col - 1] = '\0';
+    fputs(line, stdout);
     fflush(stdout);
 }
 
