@@ -315,7 +315,7 @@ class LambdaService:
         """May the execution role make the delivery call to target_arn (identity policy)?"""
         p = arn_parts(target_arn)
         action = self._DELIVERY_ACTIONS[p["service"]][0]
-        account, context = role_context(role_arn, p["region"])
+        account, context = role_context(self.emu, role_arn, p["region"])
         return self.emu.services["iam"].is_allowed(account, role_arn, action, target_arn,
                                                    context)
 
