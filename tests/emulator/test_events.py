@@ -354,8 +354,8 @@ class EventsTest(EmulatorCase):
         f = self.failed()
         self.assertEqual([x["rule_arn"] for x in f], [rule], f)
         self.assertIn("does not allow account %s" % ACCOUNT_A, f[0]["reason"])
-        # a statement for another account does not help; one for A (with an org condition,
-        # which the emulator does not evaluate) does
+        # a statement for another account does not help; one for A with an org condition helps
+        # once A is in that organisation
         evb.put_permission(Action="events:PutEvents", Principal="333333333333",
                            StatementId="other")
         self._ping()
@@ -363,11 +363,16 @@ class EventsTest(EmulatorCase):
         self.assertEqual(len(self.failed()), 2)
         evb.put_permission(Action="events:PutEvents", Principal=ACCOUNT_A, StatementId="a",
                            Condition={"Type": "StringEquals", "Key": "aws:PrincipalOrgID",
-                                      "Value": "o-123"})
+                                      "Value": "o-a1b2c3d4e5"})
+        self._ping()
+        self.wait()
+        self.assertEqual(len(self.failed()), 3)   # A is in no organisation yet
+        self.assertEqual(self.h.control("POST", "/_emu/organizations", {
+            "id": "o-a1b2c3d4e5", "management": ACCOUNT_B, "accounts": [ACCOUNT_A]})[0], 200)
         self._ping()
         self.wait()
         f = self.failed()
-        self.assertEqual(len(f), 3)
+        self.assertEqual(len(f), 4)
         self.assertEqual(f[-1]["rule_arn"], sink)   # arrived in B, matched B's rule
 
     def test_disabled_rule_does_not_deliver(self):

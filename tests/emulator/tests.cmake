@@ -25,3 +25,5 @@ add_test(NAME emulator.sqs COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/tes
 set_tests_properties(emulator.sqs PROPERTIES TIMEOUT 120)
 add_test(NAME emulator.s3 COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_s3.py)
 set_tests_properties(emulator.s3 PROPERTIES TIMEOUT 120)
+add_test(NAME emulator.organizations COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_organizations.py)
+set_tests_properties(emulator.organizations PROPERTIES TIMEOUT 120)

@@ -16,8 +16,12 @@ Interface for services
   and unknown keys are dropped).
 * Errors: ``raise AwsError(code, message, status=None, sender_fault=True, fields=None,
   headers=None)``. With status None the core takes the HTTP status from the model's error shape
-  of that name, else 400. ``fields`` (restXml): extra elements of the <Error> document, in order
-  (S3's <Key>, <BucketName>, ...); ``headers``: reply headers the error carries.
+  of that name, else 400. ``fields``: restXml, extra elements of the <Error> document, in order
+  (S3's <Key>, <BucketName>, ...); json, further members of the error document
+  (Organizations' Reason); ``headers``: reply headers the error carries.
+* Condition keys: ``ctx.condition_context()`` is what a caller's request is evaluated with
+  (aws:PrincipalArn, aws:PrincipalAccount, ..., and aws:PrincipalOrgID / aws:PrincipalOrgPaths
+  when the caller's account is in the organisation: ``emu.principal_org_keys(account)``).
 * Locking: the core holds ``emu.lock`` (an RLock) around every operation call. A service whose
   operation blocks on work that itself calls back into the emulator (Lambda's synchronous
   Invoke) lists it in a class attribute ``UNLOCKED_OPERATIONS = {"Invoke"}`` and then takes
@@ -74,7 +78,8 @@ import botocore.model
 import botocore.session
 from botocore.compat import HTTPHeaders
 
-SERVICE_NAMES = ("iam", "sts", "kms", "events", "lambda", "rds", "logs", "sns", "sqs", "s3")
+SERVICE_NAMES = ("iam", "sts", "kms", "events", "lambda", "rds", "logs", "sns", "sqs", "s3",
+                 "organizations")
 # Module name for each service (lambda is a Python keyword).
 SERVICE_MODULES = {
     "iam": "iam",
@@ -87,6 +92,7 @@ SERVICE_MODULES = {
     "sns": "sns",
     "sqs": "sqs",
     "s3": "s3",
+    "organizations": "organizations",
 }
 S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
 # What AWS has today that the installed botocore model (python3-botocore 1.29) predates, as parts
@@ -152,7 +158,24 @@ S3_MAX_SKEW_S = 900  # S3 allows 15 minutes (RequestTimeTooSkewed, MaxAllowedSke
 MAX_LOG_ENTRIES = 100000
 REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$")
 # Global services accept only their partition's signing Region.
-GLOBAL_SIGNING_REGIONS = {"iam": ("us-east-1", "cn-north-1", "us-gov-west-1")}
+GLOBAL_SIGNING_REGIONS = {"iam": ("us-east-1", "cn-north-1", "us-gov-west-1"),
+                          "organizations": ("us-east-1", "cn-northwest-1", "us-gov-west-1")}
+# Organizations answers a parameter outside the model's constraints with InvalidInputException
+# and a Reason; the reason and AWS's message for each kind of violation the core detects.
+_ORGANIZATIONS_INVALID = (
+    ("must not be null", "INPUT_REQUIRED", "You must specify a value for all required parameters."),
+    ("regular expression pattern", "INVALID_PATTERN",
+     "You provided a value that does not match the required pattern."),
+    ("enum value set", "INVALID_ENUM", "You specified an invalid value."),
+    ("value less than or equal", "MAX_VALUE_EXCEEDED",
+     "You provided a value that exceeds the maximum allowed value."),
+    ("value greater than or equal", "MIN_VALUE_EXCEEDED",
+     "You provided a value that is less than the minimum allowed value."),
+    ("length less than or equal", "MAX_LENGTH_EXCEEDED",
+     "You provided a string parameter that is longer than allowed."),
+    ("length greater than or equal", "MIN_LENGTH_EXCEEDED",
+     "You provided a string parameter that is shorter than allowed."),
+)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -775,6 +798,7 @@ class Ctx:
             "aws:RequestedRegion": self.region,
             "aws:PrincipalType": "AssumedRole" if self.role_arn else "Account",
         }
+        cond.update(self.emu.principal_org_keys(self.account))
         cond.update(conditions or {})
         return cond
 
@@ -1165,6 +1189,13 @@ class Emulator:
             entry = dict(d)
             entry.setdefault("time", self.now())
             self._failed.append(entry)
+
+    def principal_org_keys(self, account):
+        """aws:PrincipalOrgID and aws:PrincipalOrgPaths of a principal of `account` when the
+        account belongs to the organisation (emu/organizations.py), else {}: every condition
+        context of a caller gets them from here."""
+        org = self.services.get("organizations")
+        return org.principal_org(account) if org is not None and account else {}
 
     def root_principal(self, account, region="us-east-1"):
         return "arn:%s:iam::%s:root" % (partition_of(region), account)
@@ -1725,6 +1756,11 @@ class Emulator:
             return AwsError("SerializationException", message, 400)
         if service == "logs":  # CloudWatch Logs answers constraint violations so
             return AwsError("InvalidParameterException", message, 400)
+        if service == "organizations":  # its own exception, with a reason
+            for needle, reason, text in _ORGANIZATIONS_INVALID:
+                if needle in message:
+                    return AwsError("InvalidInputException", text, 400, fields={"Reason": reason})
+            return AwsError("InvalidInputException", message, 400)
         return AwsError("ValidationException", message, 400)
 
     def _error_status(self, service, code):
@@ -1753,7 +1789,9 @@ class Emulator:
             doc["Message" if service == "lambda" else "message"] = err.message
             return Reply(status, headers, json.dumps(doc).encode("utf-8"))
         headers["Content-Type"] = "application/x-amz-json-1.1"
-        return Reply(status, headers, json.dumps({"__type": err.code, "message": err.message}).encode("utf-8"))
+        doc = {"__type": err.code, "message": err.message}
+        doc.update(err.fields or {})  # the error shape's other members (Organizations' Reason)
+        return Reply(status, headers, json.dumps(doc).encode("utf-8"))
 
     # -- request parsing -------------------------------------------------------------------
 

@@ -586,6 +586,7 @@ class EventsService:
         arn = self._bus_arn(partition, *bus_key)
         context = {"aws:PrincipalAccount": sender_account, "aws:SourceAccount": sender_account,
                    "events:source": event["source"], "events:detail-type": event["detail-type"]}
+        context.update(self.emu.principal_org_keys(sender_account))
         allowed = False
         for st in _as_list(pol.get("Statement")):
             if not self._stmt_applies(st, arn, sender_account, context):
@@ -617,14 +618,8 @@ class EventsService:
             ok = False
         if not ok:
             return False
-        cond = {}
-        for op, kv in (st.get("Condition") or {}).items():
-            # no Organizations in the emulator: aws:PrincipalOrgID is not evaluated
-            kept = {key: v for key, v in kv.items() if key.lower() != "aws:principalorgid"}
-            if kept:
-                cond[op] = kept
         from .iam import conditions_match
-        return conditions_match(cond, context)
+        return conditions_match(st.get("Condition") or {}, context)
 
     # ------------------------------------------------------------------ events
     def PutEvents(self, ctx, params):

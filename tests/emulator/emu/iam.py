@@ -305,12 +305,15 @@ def service_context(service_principal, source_arn=None, source_account=None):
     return context
 
 
-def role_context(role_arn, region):
+def role_context(emu, role_arn, region):
     """(the role's account, the condition context of a request a service makes with a role it
-    holds in `region`: a Lambda function's execution role delivering to a destination)."""
+    holds in `region`: a Lambda function's execution role delivering to a destination; with
+    aws:PrincipalOrgID/Paths when the account is in the organisation)."""
     account = (role_arn or "").split(":")[4] if (role_arn or "").count(":") >= 5 else None
-    return account, {"aws:PrincipalArn": role_arn, "aws:PrincipalAccount": account,
-                     "aws:PrincipalType": "AssumedRole", "aws:RequestedRegion": region}
+    context = {"aws:PrincipalArn": role_arn, "aws:PrincipalAccount": account,
+               "aws:PrincipalType": "AssumedRole", "aws:RequestedRegion": region}
+    context.update(emu.principal_org_keys(account))
+    return account, context
 
 
 def evaluate_resource_policy(doc, caller, action, resource, context):

@@ -202,6 +202,7 @@ class KmsService:
                "kms:GrantIsForAWSResource": bool(via_service)}
         if via_service:
             ctx["kms:ViaService"] = "%s.%s.amazonaws.com" % (via_service, region)
+        ctx.update(self.emu.principal_org_keys(caller_account))
         ctx.update(extra or {})
         return ctx
 

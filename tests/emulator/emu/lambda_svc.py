@@ -315,7 +315,7 @@ class LambdaService:
         """May the execution role make the delivery call to target_arn (identity policy)?"""
         p = arn_parts(target_arn)
         action = self._DELIVERY_ACTIONS[p["service"]][0]
-        account, context = role_context(role_arn, p["region"])
+        account, context = role_context(self.emu, role_arn, p["region"])
         return self.emu.services["iam"].is_allowed(account, role_arn, action, target_arn,
                                                    context)
 
@@ -657,9 +657,10 @@ class LambdaService:
 
     @staticmethod
     def policy_allows(statements, function_arn, principal, source_arn, source_account,
-                      action="lambda:InvokeFunction"):
+                      action="lambda:InvokeFunction", org_keys=None):
         """Does the function's resource policy let principal (a service principal or an
-        account root ARN) perform action, given the SourceArn / SourceAccount?"""
+        account root ARN) perform action, given the SourceArn / SourceAccount (and, for an
+        account's caller, its aws:PrincipalOrgID/Paths, org_keys)?"""
         from .iam import evaluate_resource_policy
         if principal.startswith("arn:"):
             caller = {"account": principal.split(":")[4], "arn": principal}
@@ -670,6 +671,7 @@ class LambdaService:
             context["aws:SourceArn"] = source_arn
         if source_account:
             context["aws:SourceAccount"] = source_account
+        context.update(org_keys or {})
         decision, _how = evaluate_resource_policy({"Statement": statements}, caller, action,
                                                   function_arn, context)
         return decision == "allow"
@@ -758,7 +760,7 @@ class LambdaService:
             ctx.authorize("lambda:InvokeFunction", arn)
             if fn["account"] != ctx.account and not self.policy_allows(
                     fn["policy"], arn, "arn:%s:iam::%s:root" % (ctx.partition, ctx.account),
-                    None, ctx.account):
+                    None, ctx.account, org_keys=self.emu.principal_org_keys(ctx.account)):
                 raise AwsError("AccessDeniedException", "User: %s is not authorized to "
                                "perform: lambda:InvokeFunction on resource: %s because no "
                                "resource-based policy allows the lambda:InvokeFunction action"

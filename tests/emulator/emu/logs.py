@@ -376,6 +376,7 @@ class LogsService:
             star = self._arn(partition, region, account, name) + ":*"
             context = {"aws:PrincipalArn": role_arn, "aws:PrincipalAccount": p.get("account"),
                        "aws:RequestedRegion": region, "aws:PrincipalType": "AssumedRole"}
+            context.update(self.emu.principal_org_keys(p.get("account")))
 
             def may(action, resource):
                 return bool(role_arn) and self.emu.services["iam"].is_allowed(

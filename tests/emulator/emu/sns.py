@@ -608,7 +608,7 @@ class SnsService:
         module docstring. -> message id; raises AwsError when refused."""
         with self.emu.lock:
             topic = self._topic_by_arn(topic_arn)
-            account, context = role_context(role_arn, topic["region"])
+            account, context = role_context(self.emu, role_arn, topic["region"])
             identity = self.emu.services["iam"].evaluate(account, role_arn, "sns:Publish",
                                                          topic["arn"], context)
             if identity != "allow":

@@ -560,7 +560,7 @@ class SqsService:
         dead-letter queue): see the module docstring. -> message id; raises AwsError."""
         with self.emu.lock:
             queue = self._by_arn(queue_arn)
-            account, context = role_context(role_arn, queue["region"])
+            account, context = role_context(self.emu, role_arn, queue["region"])
             identity = self.emu.services["iam"].evaluate(account, role_arn, "sqs:SendMessage",
                                                          queue["arn"], context)
             decision, _how = evaluate_resource_policy(self._policy(queue),
