@@ -13,6 +13,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How a time is shown: ISO 8601 (the JSON form), to the second, to the minute; all UTC. */
+enum s_time_form { S_ISO, S_SECONDS, S_MINUTES };
+
+/* `t` as `form` says, into `out`. */
+static void s_utc(char out[32], time_t t, enum s_time_form form) {
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    if (form == S_ISO)
+        strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    else if (form == S_SECONDS)
+        strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    else
+        strftime(out, 32, "%Y-%m-%d %H:%M", &tm);
+}
+
 enum { S_OPT_MAX_AGE = 1 };
 
 static const struct rdsbk_cli_option s_options[] = {
@@ -96,10 +112,8 @@ static void s_print_table(const struct rdsbk_status_report *r, long long max_age
                 width[c] = strlen(cells[i][c]);
     }
     {
-        struct tm tm;
         char when[32];
-        gmtime_r(&r->now, &tm);
-        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+        s_utc(when, r->now, S_SECONDS);
         printf("Stack %s, backup account %s/%s, %s\n\n", r->stack, r->backup_account,
                r->backup_region, when);
     }
@@ -173,14 +187,6 @@ static void s_print_quotas(const struct rdsbk_status_report *r, bool color) {
 
 /* ---- failures ----------------------------------------------------------------------------- */
 
-/* "2026-12-06 20:15" (UTC) */
-static void s_minute(char out[24], time_t t) {
-    struct tm tm;
-
-    gmtime_r(&t, &tm);
-    strftime(out, 24, "%Y-%m-%d %H:%M", &tm);
-}
-
 /* The failures the functions logged, newest first, one line each; a failure followed by an
  * available backup copy of its database is marked resolved. */
 static void s_print_failures(const struct rdsbk_status_report *r, bool color) {
@@ -209,14 +215,14 @@ static void s_print_failures(const struct rdsbk_status_report *r, bool color) {
     for (size_t i = 0; i < r->n_failures; i++) {
         const struct rdsbk_status_failure *f = &r->failures[i];
         const char *on = !color ? "" : f->resolved ? "\033[33m" : "\033[1;31m";
-        char when[24];
+        char when[32];
         char times[24] = "";
         char hop[32];
         char db[96];
         char code[96];
         char message[600];
 
-        s_minute(when, f->time);
+        s_utc(when, f->time, S_MINUTES);
         if (f->count > 1)
             snprintf(times, sizeof(times), " (%d times)", f->count);
         /* what a function logged is shown, never obeyed, by the terminal */
@@ -312,13 +318,11 @@ static cJSON *s_quota_json(const struct rdsbk_status_quota *q) {
 static cJSON *s_snapshot_json(const struct rdsbk_status_snapshot *s, time_t now) {
     cJSON *o;
     char when[32];
-    struct tm tm;
 
     if (!s->id)
         return cJSON_CreateNull();
     o = cJSON_CreateObject();
-    gmtime_r(&s->create_time, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    s_utc(when, s->create_time, S_ISO);
     cJSON_AddStringToObject(o, "id", s->id);
     cJSON_AddStringToObject(o, "status", s->status);
     cJSON_AddStringToObject(o, "created", when);
@@ -332,10 +336,8 @@ static cJSON *s_snapshot_json(const struct rdsbk_status_snapshot *s, time_t now)
 static cJSON *s_failure_json(const struct rdsbk_status_failure *f) {
     cJSON *o = cJSON_CreateObject();
     char when[32];
-    struct tm tm;
 
-    gmtime_r(&f->time, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    s_utc(when, f->time, S_ISO);
     cJSON_AddStringToObject(o, "time", when);
     cJSON_AddStringToObject(o, "hop", f->hop);
     cJSON_AddStringToObject(o, "account", f->account);

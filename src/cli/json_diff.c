@@ -22,7 +22,8 @@ struct s_out {
 
 static const struct rdsbk_json_diff_style s_plain = {"", "", "", ""};
 
-bool rdsbk_json_diff_is_reference(const char *text) {
+/* Whether `text` holds an unresolved reference ("${addr#attr}"). */
+static bool s_is_reference(const char *text) {
     return text && strstr(text, "${") && strchr(text, '#');
 }
 
@@ -32,7 +33,7 @@ static bool s_container(const cJSON *v) {
 
 /* A scalar as JSON text, an unresolved reference as (known after apply). Caller frees. */
 static char *s_scalar(const cJSON *v) {
-    if (cJSON_IsString(v) && rdsbk_json_diff_is_reference(v->valuestring))
+    if (cJSON_IsString(v) && s_is_reference(v->valuestring))
         return strdup("(known after apply)");
     return cJSON_PrintUnformatted(v);
 }

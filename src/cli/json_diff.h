@@ -52,7 +52,4 @@ int rdsbk_json_diff_change(struct rdsbk_buf *out, const cJSON *before, const cJS
  * there is nothing), `path` relative to the attribute. NULL on ENOMEM. */
 cJSON *rdsbk_json_diff_list(const cJSON *before, const cJSON *after);
 
-/* Whether `text` holds an unresolved reference. */
-bool rdsbk_json_diff_is_reference(const char *text);
-
 #endif

@@ -29,7 +29,7 @@ AGE_HOP = "backup-age"
 # Such a database is reported when its newest copy passes max_age, then daily for this long: a
 # database deleted on purpose goes quiet (`status` still shows it).
 AGE_REMINDERS = datetime.timedelta(days=7)
-_LIVE = frozenset({"available", "creating", "copying", "pending"})
+_LIVE = c.IN_FLIGHT | {"available"}
 
 
 def _shared_snapshots(rds, settings, region, extra, failures):
@@ -60,7 +60,7 @@ def reconcile(rds, settings, retention, now, context, extra, failures, existing,
         try:
             result = copy_into_backup(rds, settings, kind, arn, dict(extra, kind=kind))["result"]
         except Exception as exc:  # one snapshot's failure must not stop the others
-            reports.failed(ACTION, arn.text, backup_name(arn), exc, database=_database(arn),
+            reports.failed(ACTION, arn.text, backup_name(arn), exc, database=c.copy_database(arn.resource_id),
                            kind=kind, source_account=arn.account)
             continue
         counts["copied" if result == "copied" else "exists"] += 1
@@ -189,12 +189,6 @@ def handler(event, context):
                             context)
 
 
-def _database(arn):
-    """The database whose copy the shared snapshot `arn` is, or None."""
-    identity = c.copy_identity(arn.resource_id, False)
-    return identity[0] if identity else None
-
-
 def backup_name(arn):
     """The backup copy's name of shared snapshot `arn`. Source accounts may well have databases
     of the same name: the owning account is part of it, so that one account's copy never passes
@@ -209,7 +203,7 @@ def copy_into_backup(rds, settings, kind, arn, extra, context=None):
     instead (c.fail_or_alert)."""
     target = backup_name(arn)
     source_arn = arn.text
-    extra = dict(extra, source_account=arn.account, database=_database(arn))
+    extra = dict(extra, source_account=arn.account, database=c.copy_database(arn.resource_id))
     try:
         existing = c.describe_snapshot(rds, kind, target)
         if existing is not None:

@@ -567,7 +567,7 @@ def dead_letter_subject(body, hop, sweep_hop):
     source = str(detail.get("SourceArn") or detail.get("SourceIdentifier") or "an event")
     arn = parse_arn(source)
     name = arn.resource_id if arn else ""
-    database = automated_db_identifier(name) or (copy_identity(name, False) or [None])[0]
+    database = automated_db_identifier(name) or copy_database(name)
     return hop, source, database
 
 
@@ -825,6 +825,12 @@ def copy_identity(identifier, in_backup_account):
     return m.group("db"), stamp.replace(tzinfo=datetime.timezone.utc), m.group("account")
 
 
+def copy_database(identifier):
+    """The database part of a Region-B copy's name ('<db>-<stamp>'), or None."""
+    identity = copy_identity(identifier, False)
+    return identity[0] if identity else None
+
+
 class Retention:
     """What to keep: copies younger than `days`, and the newest `keep_last` available copies of
     each database whatever their age."""
@@ -980,7 +986,8 @@ SWEEP_TIME_RESERVE_MS = 10000
 # A sweep leaves alone what retention is about to let go (a prune's "now" may be a little later).
 SWEEP_MARGIN = datetime.timedelta(hours=1)
 
-_IN_FLIGHT = frozenset({"creating", "copying", "pending"})
+# The statuses of a snapshot being made.
+IN_FLIGHT = frozenset({"creating", "copying", "pending"})
 
 
 class RunFailures(Exception):
@@ -1017,7 +1024,7 @@ def cross_region_copies_in_flight(snapshots, region):
     """How many of `snapshots` (pairs of kind and item, in Region `region`) are copies from
     another Region not finished yet: what RDS counts against MAX_CROSS_REGION_COPIES."""
     return sum(1 for kind, s in snapshots
-               if s.get("Status") in _IN_FLIGHT and copy_source_region(kind, s) not in (None, region))
+               if s.get("Status") in IN_FLIGHT and copy_source_region(kind, s) not in (None, region))
 
 
 def automated_stamp(snapshot_id):

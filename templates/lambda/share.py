@@ -192,7 +192,7 @@ def handler(event, context):
         )
     except (ClientError, c.EntryError, c.RetryableError) as exc:
         return c.fail_or_alert(settings, context, ACTION, source_arn, target, exc,
-                               database=_database(identifier), step=progress.step, **extra)
+                               database=c.copy_database(identifier), step=progress.step, **extra)
     return c.log_action(
         ACTION,
         source_arn,
@@ -212,12 +212,6 @@ def _created(item):
     return created if isinstance(created, datetime.datetime) else _EPOCH
 
 
-def _database(identifier):
-    """The database whose copy `identifier` names, or None."""
-    identity = c.copy_identity(identifier, False)
-    return identity[0] if identity else None
-
-
 def _sweep_one(rds, settings, kind, snapshot, extra):
     """Shares and announces one available snapshot of this stack unless it is shared already.
     Returns 'already_shared' or 'shared'; logs and raises on failure. A failed announcement
@@ -235,7 +229,7 @@ def _sweep_one(rds, settings, kind, snapshot, extra):
             rds, settings, kind, identifier, copy_arn, arn.account, False, progress
         )
     except Exception as exc:
-        fields = dict(extra, kind=kind, step=progress.step, database=_database(identifier))
+        fields = dict(extra, kind=kind, step=progress.step, database=c.copy_database(identifier))
         if progress.added and isinstance(exc, (ClientError, c.EntryError)):
             # PutEvents refused the event: it was not announced, so unshare.
             try:
@@ -304,7 +298,7 @@ def sweep(context, now=None):
     attempts = 0
     for kind, snapshot in candidates:
         source = c.snapshot_arn(kind, snapshot) or c.snapshot_identifier(kind, snapshot)
-        database = _database(c.snapshot_identifier(kind, snapshot))
+        database = c.copy_database(c.snapshot_identifier(kind, snapshot))
         try:
             tags = c.snapshot_tags(rds, kind, snapshot)
         except (ClientError, BotoCoreError) as exc:

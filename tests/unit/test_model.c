@@ -246,6 +246,34 @@ static struct rdsbk_graph *s_graph_text(const char *text) {
     "version: 1\nstack: s1\nsources:\n  - account: '111111111111'\n    region: eu-central-1\n"     \
     "    instances: [orders-db]\nbackup:\n  account: '222222222222'\n  region: eu-west-1\n"
 
+/* alerts.max_age reaches the backup-copy function, whose sweep reports by it: 26 hours unless
+ * the topology says otherwise. */
+static void test_alerts_max_age(void **state) {
+    static const struct {
+        const char *extra;
+        const char *seconds;
+    } cases[] = {{"", "93600"},
+                 {"alerts:\n  max_age: 2d\n", "172800"},
+                 {"alerts:\n  max_age: 1h30m\n", "5400"}};
+    char text[1024];
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct rdsbk_graph *g;
+        const struct rdsbk_resource *fn;
+
+        snprintf(text, sizeof(text), "%s%s", S_ALERTS_TOPOLOGY, cases[i].extra);
+        g = s_graph_text(text);
+        fn = rdsbk_graph_find(g, "backup.lambda_function.backup_copy");
+        assert_non_null(fn);
+        assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(fn->desired, "environment"),
+                                                "RDSBK_ALERT_MAX_AGE_S")
+                                ->valuestring,
+                            cases[i].seconds);
+        rdsbk_graph_free(g);
+    }
+}
+
 /* Alerts: the stack's topic admits exactly the functions' roles, which each may publish by a
  * policy of their own; emails are subscribed; with alerts.sns_topic_arn the user's topic takes
  * the subscriptions and the functions' reports, and the stack makes none. */
@@ -572,6 +600,7 @@ int main(void) {
         cmocka_unit_test(test_fan_in_shares_backup_side),
         cmocka_unit_test(test_backup_bus),
         cmocka_unit_test(test_alerts),
+        cmocka_unit_test(test_alerts_max_age),
         cmocka_unit_test(test_role_policies_count_together),
         cmocka_unit_test(test_references_resolve),
         cmocka_unit_test(test_forward_pattern),
