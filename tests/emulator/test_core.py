@@ -535,6 +535,23 @@ class CoreTest(EmulatorCase):
         time.sleep(0.3)
         self.assertEqual(sorted(done), [1, 2])
 
+    def test_wait_idle_for_requests(self):
+        # A request whose client went away still runs; {"requests": true} waits for it.
+        self.h.control("POST", "/_emu/faults", {"latency_ms": 400})
+        caller = threading.Thread(target=self.h.client("sts").get_caller_identity)
+        caller.start()
+        time.sleep(0.1)
+        status, body = self.h.control("POST", "/_emu/wait-idle", {"requests": True, "timeout_s": 0.05})
+        self.assertEqual((status, body), (408, {"idle": False, "requests": 1}))
+        self.assertEqual(self.h.control("POST", "/_emu/wait-idle", {"timeout_s": 0.05})[0], 200)
+        t0 = time.monotonic()
+        status, _ = self.h.control("POST", "/_emu/wait-idle", {"requests": True, "timeout_s": 5})
+        self.assertEqual(status, 200)
+        self.assertGreater(time.monotonic() - t0, 0.1)
+        log = self.h.control("GET", "/_emu/requests")[1]["requests"]
+        self.assertEqual([r["operation"] for r in log], ["GetCallerIdentity"])
+        caller.join()
+
     # -- AWS time ----------------------------------------------------------------------------
 
     def clock(self, advance_s=None, **extra):

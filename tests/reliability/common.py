@@ -142,6 +142,10 @@ class Workspace:
     def faults(self, **kw):
         return self.control("POST", "/_emu/faults", kw)
 
+    def wait_requests(self, timeout_s=30):
+        """Until no AWS request is being handled (a killed client's requests still run)."""
+        self.control("POST", "/_emu/wait-idle", {"requests": True, "timeout_s": timeout_s})
+
     def requests(self):
         body = self.control("GET", "/_emu/requests")
         return body.get("requests", []) if isinstance(body, dict) else body

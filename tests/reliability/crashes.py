@@ -41,6 +41,8 @@ def kill_after(w, args, t):
     still_running = proc.poll() is None
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    # what the killed run had sent still runs in the emulator, as on AWS; read after it ends
+    w.wait_requests()
     return still_running
 
 

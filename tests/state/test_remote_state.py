@@ -319,6 +319,7 @@ class RemoteStateTest(RemoteStateCase):
                 figures["mid_run"] += proc.poll() is None
                 proc.send_signal(signal.SIGKILL)
                 proc.wait()
+                W.wait_requests()  # the killed run's last requests still run in the emulator
                 stale = self.exists(self.key + ".lock")
                 figures["stale_locks"] += stale
                 recorded = self.state_objects() if self.exists(self.key) else set()

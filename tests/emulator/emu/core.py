@@ -1122,6 +1122,10 @@ class Emulator:
         self._log_lock = threading.Lock()
         self._log = []
         self._failed = []
+        # AWS requests being handled: a client killed mid-request leaves its request running
+        # here, and POST /_emu/wait-idle {"requests": true} waits for it to finish
+        self._in_flight = 0
+        self._in_flight_cv = threading.Condition()
         self._fault_lock = threading.Lock()
         self.faults = {"latency_ms": latency_ms, "jitter_ms": jitter_ms, "fault_rate": fault_rate,
                        "seed": seed, "kinds": list(fault_kinds or FAULT_KINDS), "hang_s": hang_s,
@@ -1439,8 +1443,13 @@ class Emulator:
                 except (ValueError, TypeError) as exc:
                     return 400, {"error": str(exc)}
         if path == "/_emu/wait-idle" and method == "POST":
-            timeout = float(data.get("timeout_s", 30))
-            if self.queue.wait_idle(timeout):
+            deadline = time.monotonic() + float(data.get("timeout_s", 30))
+            if data.get("requests"):
+                with self._in_flight_cv:
+                    if not self._in_flight_cv.wait_for(lambda: self._in_flight == 0,
+                                                       max(0.0, deadline - time.monotonic())):
+                        return 408, {"idle": False, "requests": self._in_flight}
+            if self.queue.wait_idle(max(0.0, deadline - time.monotonic())):
                 return 200, {"idle": True}
             return 408, {"idle": False, "pending": self.queue.busy()}
         if path == "/_emu/failed-deliveries" and method == "GET":
@@ -1464,6 +1473,16 @@ class Emulator:
     def handle_aws(self, method, raw_path, raw_query, headers, body):
         """One AWS API request -> Reply. headers: a case-insensitive mapping with get/get_all
         (_Headers from the HTTP server, or an email.message.Message)."""
+        with self._in_flight_cv:
+            self._in_flight += 1
+        try:
+            return self._answer_aws(method, raw_path, raw_query, headers, body)
+        finally:
+            with self._in_flight_cv:
+                self._in_flight -= 1
+                self._in_flight_cv.notify_all()
+
+    def _answer_aws(self, method, raw_path, raw_query, headers, body):
         request_id = self.new_request_id()
         entry = {"time": self.now(), "request_id": request_id, "account": None, "region": None,
                  "service": None, "operation": None, "status": None, "mutating": False,
