@@ -62,6 +62,10 @@ struct rdsbk_backup {
     /* Characters its default event bus's policy may hold (one statement per source account):
      * EventBridge's "Event bus policy size" quota, 10,240 unless raised. */
     int bus_policy_quota;
+    /* The AWS Organizations organisation ("o-...") whose accounts are the sources, or NULL. Set,
+     * the backup side admits the organisation (aws:PrincipalOrgID) and the stack's role names
+     * instead of each source account: adding one changes nothing in the backup account. */
+    char *organization_id;
     struct rdsbk_snapshot_quotas quotas; /* in Region-B, where the backup copies are */
     struct rdsbk_pos pos;
 };

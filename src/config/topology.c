@@ -556,6 +556,7 @@ static const struct rdsbk_yaml_field s_backup_fields[] = {
     S_STRING(struct rdsbk_backup, "profile", profile, rdsbk_check_profile),
     S_STRING(struct rdsbk_backup, "role_arn", role_arn, rdsbk_check_role_arn),
     S_INT(struct rdsbk_backup, "bus_policy_quota", bus_policy_quota, S_BUS_POLICY_QUOTA, 1048576),
+    S_STRING(struct rdsbk_backup, "organization_id", organization_id, rdsbk_check_organization_id),
     S_SNAPSHOT_QUOTA_FIELDS(struct rdsbk_backup),
     {NULL, NULL, NULL}};
 

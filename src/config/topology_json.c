@@ -87,6 +87,8 @@ static int s_backup(cJSON *root, const struct rdsbk_backup *b) {
     RDSBK_TRY(s_account(&o, b->account, b->region, b->profile, b->role_arn));
     RDSBK_TRY(rdsbk_json_add(root, "backup", o));
     RDSBK_TRY(rdsbk_json_add_num(o, "bus_policy_quota", b->bus_policy_quota));
+    RDSBK_TRY(b->organization_id ? rdsbk_json_add_str(o, "organization_id", b->organization_id)
+                                 : rdsbk_json_add(o, "organization_id", cJSON_CreateNull()));
     rc = s_quotas(o, &b->quotas);
 
 cleanup:

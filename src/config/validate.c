@@ -61,6 +61,17 @@ const char *rdsbk_check_region(const char *s) {
     return NULL;
 }
 
+const char *rdsbk_check_organization_id(const char *s) {
+    size_t n = strlen(s);
+
+    if (strncmp(s, "o-", 2) != 0 || n < 12 || n > 34)
+        return "is not an organisation id: o- and 10 to 32 lower-case letters or digits";
+    for (size_t i = 2; i < n; i++)
+        if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]))
+            return "is not an organisation id: o- and 10 to 32 lower-case letters or digits";
+    return NULL;
+}
+
 const char *rdsbk_check_profile(const char *s) {
     size_t n = strlen(s);
 

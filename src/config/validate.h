@@ -21,6 +21,8 @@ const char *rdsbk_check_option_group(const char *s);
 const char *rdsbk_check_runtime(const char *s);
 const char *rdsbk_check_email(const char *s);
 const char *rdsbk_check_sns_topic_arn(const char *s);
+/* An AWS Organizations organisation id: "o-" and 10 to 32 lower-case letters or digits. */
+const char *rdsbk_check_organization_id(const char *s);
 
 /* The date (YYYY-MM-DD) on which Lambda deprecated runtime `s`, when that is on or before `today`
  * (YYYY-MM-DD); NULL while `s` is supported (or unknown). */

@@ -681,7 +681,8 @@ static cJSON *s_rds_pattern(struct s_builder *bd, const char *const *ids, size_t
     return p;
 }
 
-/* Our "snapshot shared" events from `accounts` (taken over). */
+/* Our "snapshot shared" events from `accounts` (taken over; NULL: from any account the bus
+ * admits). */
 static cJSON *s_shared_pattern(struct s_builder *bd, cJSON *accounts) {
     static const char *const types[] = {RDSBK_EVENT_DETAIL_TYPE};
     const char *const source[] = {bd->event_source};
@@ -689,7 +690,8 @@ static cJSON *s_shared_pattern(struct s_builder *bd, cJSON *accounts) {
 
     s_fail(bd, rdsbk_json_add_strs(p, "source", source, 1));
     s_fail(bd, rdsbk_json_add_strs(p, "detail-type", types, 1));
-    s_add(bd, p, "account", accounts);
+    if (accounts)
+        s_add(bd, p, "account", accounts);
     return p;
 }
 
@@ -1071,32 +1073,58 @@ static void s_forward(struct s_builder *bd, const struct rdsbk_source *s) {
 
 /* ---- the backup side --------------------------------------------------------------------- */
 
-/* The shared key: its policy names the source accounts' copy roles, which must exist. */
+/* The ARN pattern of the stack's role of `purpose` in every account of the organisation. */
+static char *s_org_role_pattern(struct s_builder *bd, const char *purpose) {
+    char *name = s_name(bd, purpose);
+    char *arn = name ? s_fmt(bd, "arn:%s:iam::*:role/%s", bd->p, name) : NULL;
+
+    free(name);
+    return arn;
+}
+
+/* The organisation the sources are accounts of (backup.organization_id), or NULL. */
+static cJSON *s_org_id(struct s_builder *bd) {
+    return s_string_owned(bd, s_strdup(bd, bd->topo->backup.organization_id));
+}
+
+/* The shared key: its policy names the source accounts' copy roles, which must exist; in an
+ * organisation, the stack's copy role of any of its accounts. */
 static void s_key(struct s_builder *bd, const cJSON *accounts) {
     const struct rdsbk_key_settings *key = &bd->topo->key;
+    bool org = bd->topo->backup.organization_id != NULL;
     struct s_var vars[] = {
         {"backup_root_arn", s_string_owned(bd, s_fmt(bd, "arn:%s:iam::%s:root", bd->p, bd->b))},
-        {"copy_role_arns", s_array(bd)},
-        {"key_policy_id", s_string_owned(bd, s_fmt(bd, "rdsbk-%s", bd->topo->stack))}};
+        {"key_policy_id", s_string_owned(bd, s_fmt(bd, "rdsbk-%s", bd->topo->stack))},
+        {"copy_role_arns", NULL},
+        {"organization_id", NULL}};
     cJSON *d = s_object(bd);
     const cJSON *acct;
     struct rdsbk_resource *r;
 
-    cJSON_ArrayForEach(acct, accounts) {
-        const struct s_place copy = {NULL, "copy", acct->valuestring, "copy", NULL};
-        s_push_owned(bd, vars[1].value, s_arn(bd, &copy, RDSBK_RT_IAM_ROLE));
+    if (org) {
+        vars[2] = (struct s_var){"copy_role_pattern",
+                                 s_string_owned(bd, s_org_role_pattern(bd, "copy"))};
+        vars[3].value = s_org_id(bd);
+    } else {
+        vars[2].value = s_array(bd);
+        cJSON_ArrayForEach(acct, accounts) {
+            const struct s_place copy = {NULL, "copy", acct->valuestring, "copy", NULL};
+            s_push_owned(bd, vars[2].value, s_arn(bd, &copy, RDSBK_RT_IAM_ROLE));
+        }
     }
     s_add_owned(
         bd, d, "description",
         s_fmt(bd, "rdsbk %s: encrypts the backup copies of RDS snapshots", bd->topo->stack));
     s_add(bd, d, "multi_region", cJSON_CreateBool(key->multi_region));
-    s_add(bd, d, "policy", s_template(bd, "policies/key-policy.json", vars, 3));
+    s_add(bd, d, "policy",
+          s_template(bd, org ? "policies/key-policy-org.json" : "policies/key-policy.json", vars,
+                     org ? 4 : 3));
     s_add_num(bd, d, "deletion_window_days", key->deletion_window_days);
     s_add(bd, d, "prevent_destroy", cJSON_CreateBool(key->prevent_destroy));
     s_add(bd, d, "tags", s_tags(bd));
     r = s_resource(bd, s_strdup(bd, S_KEY_ADDR), RDSBK_RT_KMS_KEY, bd->b, bd->rb,
                    s_strdup(bd, key->alias), d);
-    cJSON_ArrayForEach(acct, accounts) {
+    cJSON_ArrayForEach(acct, (org ? NULL : accounts)) {
         s_depend(bd, r, s_fmt(bd, "account[%s].iam_role.copy", acct->valuestring));
     }
 }
@@ -1114,24 +1142,35 @@ static void s_key_alias(struct s_builder *bd) {
 }
 
 /* The stack's bus in the backup account: its policy admits the source accounts' "snapshot
- * shared" events (the stack's source and detail-type), no other event of theirs. */
+ * shared" events (the stack's source and detail-type), no other event of theirs; in an
+ * organisation, those of any of its accounts, in one statement. */
 static void s_backup_bus(struct s_builder *bd, const cJSON *accounts) {
+    bool org = bd->topo->backup.organization_id != NULL;
     struct s_var vars[] = {
-        {"source_root_arns", s_array(bd)},
         {"bus_arn", s_string_owned(bd, s_backup_bus_arn(bd))},
         {"event_source", s_string_owned(bd, s_strdup(bd, bd->event_source))},
-        {"detail_type", s_string_owned(bd, s_strdup(bd, RDSBK_EVENT_DETAIL_TYPE))}};
+        {"detail_type", s_string_owned(bd, s_strdup(bd, RDSBK_EVENT_DETAIL_TYPE))},
+        {org ? "organization_id" : "source_root_arns", org ? s_org_id(bd) : s_array(bd)}};
     cJSON *d = s_object(bd);
     char *name = s_name(bd, S_BUS);
     const cJSON *acct;
 
-    cJSON_ArrayForEach(acct, accounts) {
-        s_push_owned(bd, vars[0].value, s_fmt(bd, "arn:%s:iam::%s:root", bd->p, acct->valuestring));
+    cJSON_ArrayForEach(acct, (org ? NULL : accounts)) {
+        s_push_owned(bd, vars[3].value, s_fmt(bd, "arn:%s:iam::%s:root", bd->p, acct->valuestring));
     }
     s_add_str(bd, d, "name", name);
-    s_add(bd, d, "policy", s_template(bd, "policies/backup-bus-policy.json", vars, 4));
+    s_add(bd, d, "policy",
+          s_template(bd, org ? "policies/backup-bus-policy-org.json"
+                             : "policies/backup-bus-policy.json",
+                     vars, 4));
     s_add(bd, d, "tags", s_tags(bd));
     s_resource(bd, s_strdup(bd, S_BACKUP_BUS_ADDR), RDSBK_RT_EVENTS_BUS, bd->b, bd->rb, name, d);
+}
+
+/* The account the backup side names for source `s`: its own, or "*" in an organisation (any of
+ * its accounts: the backup side does not change when one joins). */
+static const char *s_source_account(const struct s_builder *bd, const struct rdsbk_source *s) {
+    return bd->topo->backup.organization_id ? "*" : s->account;
 }
 
 static cJSON *s_backup_copy_policy(struct s_builder *bd) {
@@ -1143,11 +1182,11 @@ static cJSON *s_backup_copy_policy(struct s_builder *bd) {
 
     for (size_t i = 0; i < t->n_sources; i++) {
         /* shared copies in A/Region-B, and the backup copies made of them in B/Region-B, whose
-         * names end with the source account */
-        const char *account = t->sources[i].account;
+         * names end with the source account (in an organisation: any of its accounts) */
+        const char *account = s_source_account(bd, &t->sources[i]);
         char suffix[RDSBK_ACCOUNT_LEN + 2];
 
-        snprintf(suffix, sizeof(suffix), "-%s", account);
+        snprintf(suffix, sizeof(suffix), "-%s", account[0] == '*' ? "????????????" : account);
         s_snapshot_globs(bd, vars[0].value, &t->sources[i], account, bd->rb, true, "");
         s_snapshot_globs(bd, vars[0].value, &t->sources[i], bd->b, bd->rb, true, suffix);
     }
@@ -1166,7 +1205,8 @@ static void s_shared_globs(struct s_builder *bd, cJSON *env) {
     const cJSON *it;
 
     for (size_t i = 0; i < t->n_sources; i++)
-        s_snapshot_globs(bd, arns, &t->sources[i], t->sources[i].account, bd->rb, true, "");
+        s_snapshot_globs(bd, arns, &t->sources[i], s_source_account(bd, &t->sources[i]), bd->rb,
+                         true, "");
     cJSON_ArrayForEach(it, arns) {
         if (prefix && strncmp(it->valuestring, prefix, strlen(prefix)) == 0)
             s_push_owned(bd, globs, s_strdup(bd, it->valuestring + strlen(prefix)));
@@ -1178,9 +1218,12 @@ static void s_shared_globs(struct s_builder *bd, cJSON *env) {
 }
 
 /* The backup-copy function: a source account shared a copy, which is copied into the backup
- * account, encrypted with the shared key. */
+ * account, encrypted with the shared key. In an organisation, from any of its accounts: the bus
+ * admits none other, and the source accounts are "*" to the function. */
 static void s_backup_copy_function(struct s_builder *bd, const cJSON *accounts) {
     const struct s_place backup_copy = {"backup", "backup_copy", bd->b, "backup-copy", S_BUS};
+    bool org = bd->topo->backup.organization_id != NULL;
+    cJSON *any = org ? s_alloc(bd, cJSON_CreateStringArray((const char *[]){"*"}, 1)) : NULL;
     const struct s_lambda fn = {
         .role_description = "rdsbk: copies shared snapshots into the backup account",
         .policy = s_backup_copy_policy(bd),
@@ -1188,11 +1231,12 @@ static void s_backup_copy_function(struct s_builder *bd, const cJSON *accounts) 
         .key_dep = S_KEY_ADDR,
         .rule_description =
             "rdsbk: snapshot shared by a source account -> copy into the backup account",
-        .pattern = s_shared_pattern(bd, s_dup(bd, accounts)),
+        .pattern = s_shared_pattern(bd, org ? NULL : s_dup(bd, accounts)),
     };
 
     s_add_str(bd, fn.environment, "RDSBK_KMS_KEY_ARN", S_KEY_ARN);
-    s_add_joined(bd, fn.environment, "RDSBK_SOURCE_ACCOUNTS", accounts);
+    s_add_joined(bd, fn.environment, "RDSBK_SOURCE_ACCOUNTS", org ? any : accounts);
+    cJSON_Delete(any);
     s_add_event_source(bd, fn.environment);
     s_add_retention(bd, fn.environment, bd->topo->retention.backup_days);
     s_shared_globs(bd, fn.environment);
@@ -1218,14 +1262,19 @@ static void s_prune(struct s_builder *bd) {
 static void s_alert_topic(struct s_builder *bd, const cJSON *accounts) {
     static const char *const purposes[] = {"copy", "share"};
     const struct s_place backup_copy = {NULL, NULL, bd->b, "backup-copy", NULL};
+    bool org = bd->topo->backup.organization_id != NULL;
     struct s_var vars[] = {{"publisher_role_arns", s_array(bd)},
-                           {"topic_arn", s_string_owned(bd, s_alert_topic_arn(bd))}};
+                           {"topic_arn", s_string_owned(bd, s_alert_topic_arn(bd))},
+                           {"organization_id", org ? s_org_id(bd) : NULL},
+                           {"source_role_patterns", org ? s_array(bd) : NULL}};
     cJSON *d = s_object(bd);
     char *name = s_name(bd, S_ALERTS);
     struct rdsbk_resource *topic;
     const cJSON *acct;
 
-    cJSON_ArrayForEach(acct, accounts) {
+    for (size_t i = 0; org && i < sizeof(purposes) / sizeof(purposes[0]); i++)
+        s_push_owned(bd, vars[3].value, s_org_role_pattern(bd, purposes[i]));
+    cJSON_ArrayForEach(acct, (org ? NULL : accounts)) {
         for (size_t i = 0; i < sizeof(purposes) / sizeof(purposes[0]); i++) {
             const struct s_place role = {NULL, NULL, acct->valuestring, purposes[i], NULL};
             s_push_owned(bd, vars[0].value, s_arn(bd, &role, RDSBK_RT_IAM_ROLE));
@@ -1233,11 +1282,14 @@ static void s_alert_topic(struct s_builder *bd, const cJSON *accounts) {
     }
     s_push_owned(bd, vars[0].value, s_arn(bd, &backup_copy, RDSBK_RT_IAM_ROLE));
     s_add_str(bd, d, "name", name);
-    s_add(bd, d, "policy", s_template(bd, "policies/alerts-topic-policy.json", vars, 2));
+    s_add(bd, d, "policy",
+          s_template(bd, org ? "policies/alerts-topic-policy-org.json"
+                             : "policies/alerts-topic-policy.json",
+                     vars, org ? 4 : 2));
     s_add(bd, d, "tags", s_tags(bd));
     topic = s_resource(bd, s_fmt(bd, "backup.sns_topic.%s", S_ALERTS), RDSBK_RT_SNS_TOPIC, bd->b,
                        bd->rb, name, d);
-    cJSON_ArrayForEach(acct, accounts) {
+    cJSON_ArrayForEach(acct, (org ? NULL : accounts)) {
         s_depend(bd, topic, s_fmt(bd, "account[%s].iam_role.copy", acct->valuestring));
         s_depend(bd, topic, s_fmt(bd, "account[%s].iam_role.share", acct->valuestring));
     }

@@ -170,7 +170,7 @@ def handler(event, context):
 
     if source != settings.event_source or detail_type != settings.event_detail_type:
         return ignored(f"event {source!r}/{detail_type!r} is not this stack's shared-snapshot event")
-    if account not in settings.source_accounts:
+    if not settings.source_account(account):
         return ignored(f"event from account {account!r}, not a source account of this stack")
     if detail.get("Stack") != settings.stack:
         return ignored(f"event is for stack {detail.get('Stack')!r}, not {settings.stack}")
@@ -178,7 +178,7 @@ def handler(event, context):
     arn = c.parse_arn(source_arn)
     if arn is None or kind not in (c.KIND_INSTANCE, c.KIND_CLUSTER) or arn.kind != kind:
         return ignored("SourceArn/SourceType do not name a DB snapshot or DB cluster snapshot")
-    if arn.account not in settings.source_accounts or arn.account != account:
+    if not settings.source_account(arn.account) or arn.account != account:
         return ignored(f"snapshot owner {arn.account!r} is not the event's source account")
     if arn.region != settings.target_region:
         # A shared snapshot can only be copied within its own Region.

@@ -121,9 +121,16 @@ class Settings:
 
     def takes(self, owner, resource_type, name):
         """Whether a copy named `name` of `resource_type` ("snapshot", "cluster-snapshot") in
-        account `owner` is one the backup account takes (RDSBK_SHARED_GLOBS)."""
-        return any(account == owner and kind == resource_type and fnmatch.fnmatchcase(name, glob)
-                   for account, kind, glob in self.shared_globs)
+        account `owner` is one the backup account takes (RDSBK_SHARED_GLOBS; an account "*":
+        any account of the organisation)."""
+        return any(account in (owner, "*") and kind == resource_type and
+                   fnmatch.fnmatchcase(name, glob) for account, kind, glob in self.shared_globs)
+
+    def source_account(self, account):
+        """Whether `account` is a source of the stack: one of RDSBK_SOURCE_ACCOUNTS, or any
+        when that is "*" (an organisation's stack: its bus admits only the organisation's
+        accounts, and only their copy roles may use the key)."""
+        return account in self.source_accounts or "*" in self.source_accounts
 
     def region_named(self, region, kind, db):
         """Whether the copies of `db` (a database of `kind`) from `region` carry the Region's code
@@ -865,7 +872,7 @@ def prune_candidates(snapshots, settings, retention, now, in_backup_account):
         if identity is None or tags_dict(snapshot.get("TagList")).get(TAG_STACK) != settings.stack:
             continue
         db, stamp, account = identity
-        if in_backup_account and account not in settings.source_accounts:
+        if in_backup_account and not settings.source_account(account):
             continue
         groups.setdefault((kind, db, account), []).append((stamp, kind, snapshot))
     limit = datetime.timedelta(days=retention.days)

@@ -25,3 +25,11 @@ add_test(NAME engine.reconcile
          COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_reconcile.py
                  $<TARGET_FILE:rdsbk-provision>)
 set_tests_properties(engine.reconcile PROPERTIES TIMEOUT 600 ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+
+# Organisation mode: the backup side admits an AWS Organizations organisation, so that a source
+# account added later changes nothing in the backup account.
+add_test(NAME engine.organization
+         COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_organization.py
+                 $<TARGET_FILE:rdsbk-provision>)
+set_tests_properties(engine.organization PROPERTIES TIMEOUT 600
+                     ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")

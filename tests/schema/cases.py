@@ -144,6 +144,8 @@ CHANGES = [
                                                      "estimate: arithmetic on two values")),
     (B + ("bus_policy_quota",), 10239, False), (B + ("bus_policy_quota",), 1048576, True),
     (B + ("bus_policy_quota",), 1048577, False), (B + ("manual_snapshot_quota",), 1.5, False),
+    (B + ("organization_id",), "o-abcdefghij", True), (B + ("organization_id",), "o-abc", False),
+    (B + ("organization_id",), "o-ABCDEFGHIJ", False), (B + ("organization_id",), 12, False),
     (B + ("regoin",), "x", False), (B + ("role_arn",), "arn:aws:iam::111111111111:role/x",
                                     GAP(False, True, RELATION)),
     (("key", "alias"), "alias/aws/rds", False), (("key", "alias"), "alias/AWS/rds", False),
