@@ -32,8 +32,8 @@ void rdsbk_client_set_free(struct rdsbk_client_set *set);
 int rdsbk_client_set_get(struct rdsbk_client **out, struct rdsbk_client_set *set,
                          const char *account, const char *region);
 
-/* The profile and role_arn the topology gives `account` (the first source naming it, or the
- * backup); false when it names no such account. */
+/* The profile and role_arn the topology gives `account` (the backup, else the first source naming
+ * it, else the first OU source administered from it); false when it names no such account. */
 bool rdsbk_topology_account(const struct rdsbk_topology *topo, const char *account,
                             const char **profile, const char **role_arn);
 

@@ -35,9 +35,22 @@ struct rdsbk_snapshot_quotas {
     int manual_cluster_snapshots;
 };
 
+/*
+ * A source: an account in a Region-A (sources[] with account:), or every account of an AWS
+ * Organizations OU in some Regions (sources[] with ou:, kept apart in topology->ou_sources): the
+ * tool deploys the source side of the pipeline there as a CloudFormation StackSet with
+ * service-managed permissions, which gives it to accounts that join the OU later, too.
+ */
 struct rdsbk_source {
+    /* the account; for an OU source the one that administers its StackSet (admin_account: the
+     * management account or a delegated administrator), whose credentials profile and role_arn
+     * give */
     char account[RDSBK_ACCOUNT_LEN + 1];
-    char *region;     /* Region-A */
+    char *region;     /* Region-A; NULL for an OU source */
+    char *ou;         /* an OU source's OU ("ou-..."), else NULL */
+    char **regions;   /* an OU source's Regions-A */
+    size_t n_regions;
+    char *code_bucket; /* an OU source's: the S3 bucket in Region-B its functions' code goes to */
     char *profile;    /* NULL: AWS_PROFILE, then the default chain */
     char *role_arn;   /* NULL: none assumed */
     char **instances; /* DB instance ids; a trailing '*' means prefix */
@@ -134,6 +147,8 @@ struct rdsbk_topology {
     char *stack;
     struct rdsbk_source *sources;
     size_t n_sources;
+    struct rdsbk_source *ou_sources; /* the sources that name an OU, in file order */
+    size_t n_ou_sources;
     struct rdsbk_backup backup;
     struct rdsbk_key_settings key;
     struct rdsbk_function_settings functions;

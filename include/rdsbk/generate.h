@@ -22,4 +22,21 @@
  */
 int rdsbk_generate(const struct rdsbk_topology *topo, const char *dir);
 
+/*
+ * Writes under `dir` the pipeline as CloudFormation (rdsbk/cfn.h):
+ *
+ *   backup.template.json                the backup side
+ *   source-<ou>.template.json           the source side of each OU source (its StackSet's)
+ *   source-<account>.template.json      that of each source account
+ *   code/rdsbk/<stack>/<package>-<sha>.zip   the functions' zips, under the S3 keys the templates
+ *                                        name (upload code/ to the CodeBucket as it is)
+ *
+ * Only in organisation mode (backup.organization_id; else RDSBK_EINVALID saying why): otherwise
+ * the key policy names the source accounts' copy roles, which must exist before the key and use
+ * it after. `code_bucket` (NULL: none) is the CodeBucket parameter's default. The same topology always
+ * gives identical files. Returns 0, or a negative code with the error set.
+ */
+int rdsbk_export_cloudformation(const struct rdsbk_topology *topo, const char *dir,
+                                const char *code_bucket);
+
 #endif

@@ -32,10 +32,13 @@ bool rdsbk_topology_account(const struct rdsbk_topology *t, const char *account,
         *role_arn = t->backup.role_arn;
         return true;
     }
-    for (size_t i = 0; i < t->n_sources; i++) {
-        if (strcmp(t->sources[i].account, account) == 0) {
-            *profile = t->sources[i].profile;
-            *role_arn = t->sources[i].role_arn;
+    for (size_t i = 0; i < t->n_sources + t->n_ou_sources; i++) {
+        /* an OU source's account is the one that administers its StackSet */
+        const struct rdsbk_source *s =
+            i < t->n_sources ? &t->sources[i] : &t->ou_sources[i - t->n_sources];
+        if (strcmp(s->account, account) == 0) {
+            *profile = s->profile;
+            *role_arn = s->role_arn;
             return true;
         }
     }

@@ -10,6 +10,7 @@ extern const struct rdsbk_cli_command rdsbk_cmd_plan;
 extern const struct rdsbk_cli_command rdsbk_cmd_apply;
 extern const struct rdsbk_cli_command rdsbk_cmd_destroy;
 extern const struct rdsbk_cli_command rdsbk_cmd_generate;
+extern const struct rdsbk_cli_command rdsbk_cmd_export;
 extern const struct rdsbk_cli_command rdsbk_cmd_state;
 extern const struct rdsbk_cli_command rdsbk_cmd_status;
 extern const struct rdsbk_cli_command rdsbk_cmd_drill;

@@ -550,6 +550,24 @@ static const struct rdsbk_yaml_field s_source_fields[] = {
     S_SNAPSHOT_QUOTA_FIELDS(struct rdsbk_source),
     {NULL, NULL, NULL}};
 
+/* A source that names an OU: its accounts in `regions`, through a StackSet administered from
+ * `admin_account` (whose credentials profile and role_arn give), the functions' code in
+ * `code_bucket`. A customer-managed source key is an account's own: such databases are listed in
+ * an account source. */
+static const struct rdsbk_yaml_field s_ou_source_fields[] = {
+    S_STRING(struct rdsbk_source, "ou", ou, rdsbk_check_ou_id),
+    S_LIST(struct rdsbk_source, "regions", regions, n_regions, rdsbk_check_region, "Regions",
+           false),
+    {"admin_account", s_account, NULL},
+    S_STRING(struct rdsbk_source, "code_bucket", code_bucket, rdsbk_s3_check_bucket_name),
+    S_STRING(struct rdsbk_source, "profile", profile, rdsbk_check_profile),
+    S_STRING(struct rdsbk_source, "role_arn", role_arn, rdsbk_check_role_arn),
+    S_DB_LIST("instances", instances, rdsbk_check_db_pattern, "identifiers", true),
+    S_DB_LIST("clusters", clusters, rdsbk_check_db_pattern, "identifiers", true),
+    {"option_groups", s_option_groups, NULL},
+    S_SNAPSHOT_QUOTA_FIELDS(struct rdsbk_source),
+    {NULL, NULL, NULL}};
+
 static const struct rdsbk_yaml_field s_backup_fields[] = {
     {"account", s_account, NULL},
     {"region", s_region, NULL},
@@ -560,22 +578,86 @@ static const struct rdsbk_yaml_field s_backup_fields[] = {
     S_SNAPSHOT_QUOTA_FIELDS(struct rdsbk_backup),
     {NULL, NULL, NULL}};
 
-static void s_one_source(struct rdsbk_yaml_walk *w, struct s_ctx *c, const yaml_node_t *node,
-                         const char *path) {
-    struct rdsbk_topology *t = c->topo;
-    struct rdsbk_source *grown;
-    struct rdsbk_source *s;
-    struct s_ctx sc = *c;
+/* Whether the mapping `node` has the key `key`. */
+static bool s_has_key(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *key) {
+    if (node->type != YAML_MAPPING_NODE)
+        return false;
+    for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
+         pair < node->data.mapping.pairs.top; pair++) {
+        const yaml_node_t *k = rdsbk_yaml_node(w, pair->key);
+        if (k && k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, key) == 0)
+            return true;
+    }
+    return false;
+}
 
-    grown = s_room(w, t->sources, t->n_sources, sizeof(*grown));
+/* A new source at the end of `*sources`, set up for `node`; NULL when out of memory. */
+static struct rdsbk_source *s_new_source(struct rdsbk_yaml_walk *w, struct rdsbk_source **sources,
+                                         size_t *n, const yaml_node_t *node) {
+    struct rdsbk_source *grown = s_room(w, *sources, *n, sizeof(*grown));
+    struct rdsbk_source *s;
+
     if (!grown)
-        return;
-    t->sources = grown;
-    s = &t->sources[t->n_sources++];
+        return NULL;
+    *sources = grown;
+    s = &grown[(*n)++];
     memset(s, 0, sizeof(*s));
     s->pos = rdsbk_yaml_pos(node);
     s->quotas = (struct rdsbk_snapshot_quotas){S_SNAPSHOT_QUOTA, S_SNAPSHOT_QUOTA};
+    return s;
+}
 
+/* A source that names an OU (`ou:`). */
+static void s_one_ou_source(struct rdsbk_yaml_walk *w, struct s_ctx *c, const yaml_node_t *node,
+                            const char *path) {
+    struct rdsbk_topology *t = c->topo;
+    struct rdsbk_source *s = s_new_source(w, &t->ou_sources, &t->n_ou_sources, node);
+    struct s_ctx sc = *c;
+
+    if (!s)
+        return;
+    sc.source = s;
+    sc.base = s;
+    sc.seen_account = sc.seen_region = sc.bad = 0;
+    snprintf(sc.path, sizeof(sc.path), "%s", path);
+    if (!rdsbk_yaml_mapping(w, node, path, s_ou_source_fields, &sc))
+        return;
+    if (s->n_regions == 0)
+        rdsbk_yaml_error(w, node, "%s: 'regions' is required with 'ou': the Regions-A of its "
+                                  "accounts' databases",
+                         path);
+    if (!sc.seen_account)
+        rdsbk_yaml_error(w, node,
+                         "%s: 'admin_account' is required with 'ou': the management account (or "
+                         "a delegated administrator) its StackSet is administered from",
+                         path);
+    if (!s->code_bucket)
+        rdsbk_yaml_error(w, node,
+                         "%s: 'code_bucket' is required with 'ou': an S3 bucket in Region-B "
+                         "that the OU's accounts may read, for the functions' code",
+                         path);
+    if (s->n_instances == 0 && s->n_clusters == 0)
+        rdsbk_yaml_error(w, node, "%s: no databases: list at least one of 'instances' or "
+                                  "'clusters'",
+                         path);
+    if (s->role_arn && s->account[0] && !rdsbk_arn_in_account(s->role_arn, s->account))
+        rdsbk_yaml_error(w, node, "%s: role_arn belongs to another account than %s", path,
+                         s->account);
+}
+
+static void s_one_source(struct rdsbk_yaml_walk *w, struct s_ctx *c, const yaml_node_t *node,
+                         const char *path) {
+    struct rdsbk_topology *t = c->topo;
+    struct rdsbk_source *s;
+    struct s_ctx sc = *c;
+
+    if (s_has_key(w, node, "ou")) {
+        s_one_ou_source(w, c, node, path);
+        return;
+    }
+    s = s_new_source(w, &t->sources, &t->n_sources, node);
+    if (!s)
+        return;
     sc.source = s;
     sc.base = s;
     sc.seen_account = sc.seen_region = sc.bad = 0;
@@ -914,6 +996,44 @@ static void s_check_alerts_topic(struct rdsbk_yaml_walk *w, const struct rdsbk_t
 }
 
 /* Checks that need the whole file: relations between sources and the backup account. */
+/* OU sources: the backup side must admit the organisation, their Regions be Regions-A of Region-B's
+ * partition, each OU named once. */
+static void s_ou_cross_checks(struct rdsbk_yaml_walk *w, const struct rdsbk_topology *t) {
+    const struct rdsbk_backup *b = &t->backup;
+
+    for (size_t i = 0; i < t->n_ou_sources; i++) {
+        const struct rdsbk_source *s = &t->ou_sources[i];
+
+        if (!s->ou)
+            continue;
+        if (!b->organization_id)
+            rdsbk_yaml_error_at(w, s->pos,
+                                "sources: ou %s needs backup.organization_id: the backup side "
+                                "must admit the organisation's accounts, which the tool does "
+                                "not list",
+                                s->ou);
+        for (size_t k = 0; b->region && k < s->n_regions; k++) {
+            if (strcmp(s->regions[k], b->region) == 0)
+                rdsbk_yaml_error_at(w, s->pos,
+                                    "sources: ou %s: region %s is the backup Region (Region-B); "
+                                    "a source must be in another Region",
+                                    s->ou, s->regions[k]);
+            else if (strcmp(rdsbk_region_partition(s->regions[k]),
+                            rdsbk_region_partition(b->region)) != 0)
+                rdsbk_yaml_error_at(w, s->pos,
+                                    "sources: ou %s: region %s is in another partition than the "
+                                    "backup Region %s; copies cannot cross partitions",
+                                    s->ou, s->regions[k], b->region);
+        }
+        for (size_t j = 0; j < i; j++)
+            if (t->ou_sources[j].ou && strcmp(t->ou_sources[j].ou, s->ou) == 0)
+                rdsbk_yaml_error_at(w, s->pos,
+                                    "sources: ou %s is listed twice; list its databases in one "
+                                    "source",
+                                    s->ou);
+    }
+}
+
 static void s_cross_checks(struct rdsbk_yaml_walk *w, const struct rdsbk_topology *t,
                            int shorthand) {
     const struct rdsbk_backup *b = &t->backup;
@@ -941,6 +1061,7 @@ static void s_cross_checks(struct rdsbk_yaml_walk *w, const struct rdsbk_topolog
                                 path, s->region, rdsbk_region_partition(s->region), b->region,
                                 rdsbk_region_partition(b->region));
     }
+    s_ou_cross_checks(w, t);
     s_duplicate_sources(w, t);
     s_check_counts(w, t, shorthand);
     s_check_alerts_topic(w, t);
@@ -1083,6 +1204,9 @@ cleanup:
 
 static void s_source_clean_up(struct rdsbk_source *s) {
     free(s->region);
+    free(s->ou);
+    rdsbk_strs_free(s->regions, s->n_regions);
+    free(s->code_bucket);
     free(s->profile);
     free(s->role_arn);
     rdsbk_strs_free(s->instances, s->n_instances);
@@ -1115,6 +1239,9 @@ void rdsbk_topology_free(struct rdsbk_topology *t) {
     for (size_t i = 0; i < t->n_sources; i++)
         s_source_clean_up(&t->sources[i]);
     free(t->sources);
+    for (size_t i = 0; i < t->n_ou_sources; i++)
+        s_source_clean_up(&t->ou_sources[i]);
+    free(t->ou_sources);
     free(t->backup.region);
     free(t->functions.runtime);
     rdsbk_strs_free(t->alerts.emails, t->alerts.n_emails);
@@ -1149,8 +1276,10 @@ void rdsbk_topology_each_key(rdsbk_topology_key_fn fn, void *payload) {
         /* the sections' tables hang off their key; sources and backup have handlers of their own */
         if (f->fn == s_section || f->fn == s_state)
             s_each_key_of(f->name, f->data, fn, payload);
-        else if (f->fn == s_sources)
+        else if (f->fn == s_sources) {
             s_each_key_of("sources[]", s_source_fields, fn, payload);
+            s_each_key_of("sources[]", s_ou_source_fields, fn, payload);
+        }
         else if (f->fn == s_backup)
             s_each_key_of("backup", s_backup_fields, fn, payload);
     }

@@ -75,6 +75,23 @@ static int s_sources(cJSON *root, const struct rdsbk_topology *t) {
         RDSBK_TRY(s_option_groups(o, s));
         RDSBK_TRY(s_quotas(o, &s->quotas));
     }
+    for (size_t i = 0; !rc && i < t->n_ou_sources; i++) {
+        const struct rdsbk_source *s = &t->ou_sources[i];
+        RDSBK_CHECK_ALLOC(o = cJSON_CreateObject());
+        cJSON_AddItemToArray(list, o);
+        RDSBK_TRY(rdsbk_json_add_str(o, "ou", s->ou));
+        RDSBK_TRY(rdsbk_json_add_strs(o, "regions", (const char *const *)s->regions, s->n_regions));
+        RDSBK_TRY(rdsbk_json_add_str(o, "admin_account", s->account));
+        RDSBK_TRY(rdsbk_json_add_str(o, "code_bucket", s->code_bucket));
+        RDSBK_TRY(s_add_opt(o, "profile", s->profile));
+        RDSBK_TRY(s_add_opt(o, "role_arn", s->role_arn));
+        RDSBK_TRY(
+            rdsbk_json_add_strs(o, "instances", (const char *const *)s->instances, s->n_instances));
+        RDSBK_TRY(
+            rdsbk_json_add_strs(o, "clusters", (const char *const *)s->clusters, s->n_clusters));
+        RDSBK_TRY(s_option_groups(o, s));
+        RDSBK_TRY(s_quotas(o, &s->quotas));
+    }
 
 cleanup:
     return rc;

@@ -61,14 +61,30 @@ const char *rdsbk_check_region(const char *s) {
     return NULL;
 }
 
+/* Whether s[0..n) are n lower-case letters or digits. */
+static bool s_lower_alnum(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+const char *rdsbk_check_ou_id(const char *s) {
+    const char *dash = strncmp(s, "ou-", 3) == 0 ? strchr(s + 3, '-') : NULL;
+    size_t root = dash ? (size_t)(dash - s - 3) : 0;
+    size_t rest = dash ? strlen(dash + 1) : 0;
+
+    if (!dash || root < 4 || root > 32 || rest < 8 || rest > 32 || !s_lower_alnum(s + 3, root) ||
+        !s_lower_alnum(dash + 1, rest))
+        return "is not an organisational unit id like ou-ab12-cd34ef56";
+    return NULL;
+}
+
 const char *rdsbk_check_organization_id(const char *s) {
     size_t n = strlen(s);
 
-    if (strncmp(s, "o-", 2) != 0 || n < 12 || n > 34)
+    if (strncmp(s, "o-", 2) != 0 || n < 12 || n > 34 || !s_lower_alnum(s + 2, n - 2))
         return "is not an organisation id: o- and 10 to 32 lower-case letters or digits";
-    for (size_t i = 2; i < n; i++)
-        if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]))
-            return "is not an organisation id: o- and 10 to 32 lower-case letters or digits";
     return NULL;
 }
 

@@ -67,6 +67,9 @@ struct s_builder {
     const char *rb;     /* Region-B */
     const char *b;      /* the backup account */
     char *event_source; /* "rdsbk.<stack>": the source of our "snapshot shared" events */
+    /* the source side of the stand-ins of OU sources is built too (a template's graph); in the
+     * graph of a topology, the StackSet of each OU source builds it in the OU's accounts */
+    bool stand_ins;
     int rc;
     struct rdsbk_error error;
 };
@@ -1325,6 +1328,12 @@ static int s_cmp_resource(const void *a, const void *b) {
                   ((const struct rdsbk_resource *)b)->address);
 }
 
+/* Whether the graph has the source side of `s`: an account source's, or a stand-in's in a
+ * template's graph. */
+static bool s_built_here(const struct s_builder *bd, const struct rdsbk_source *s) {
+    return !s->ou || bd->stand_ins;
+}
+
 /* Every piece of the pipeline, for the source accounts `accounts`. */
 static void s_pipeline(struct s_builder *bd, const cJSON *accounts) {
     const cJSON *acct;
@@ -1333,7 +1342,8 @@ static void s_pipeline(struct s_builder *bd, const cJSON *accounts) {
         s_account_side(bd, acct->valuestring);
     }
     for (size_t i = 0; i < bd->topo->n_sources; i++)
-        s_forward(bd, &bd->topo->sources[i]);
+        if (s_built_here(bd, &bd->topo->sources[i]))
+            s_forward(bd, &bd->topo->sources[i]);
     s_key(bd, accounts);
     s_key_alias(bd);
     s_backup_bus(bd, accounts);
@@ -1342,13 +1352,20 @@ static void s_pipeline(struct s_builder *bd, const cJSON *accounts) {
     s_alerts(bd, accounts);
 }
 
-int rdsbk_model_build(struct rdsbk_graph **out, const struct rdsbk_topology *topo) {
-    struct s_builder bd = {.topo = topo, .rb = topo->backup.region, .b = topo->backup.account};
+/* The graph of the view of `topo` with `only` (rdsbk_model_view); `only` set, a template's: the
+ * stand-ins' source side too. */
+static int s_build(struct rdsbk_graph **out, const struct rdsbk_topology *topo,
+                   const struct rdsbk_source *only) {
+    struct rdsbk_topology *view = NULL;
+    struct s_builder bd = {.rb = topo->backup.region, .b = topo->backup.account};
     cJSON *accounts = NULL;
     int rc;
 
     *out = NULL;
     rdsbk_error_clear();
+    RDSBK_TRY(rdsbk_model_view(&view, topo, only));
+    bd.topo = view;
+    bd.stand_ins = only != NULL;
     bd.g = calloc(1, sizeof(*bd.g));
     RDSBK_CHECK_ALLOC(bd.g);
     bd.g->bus_policy_quota = topo->backup.bus_policy_quota;
@@ -1359,8 +1376,9 @@ int rdsbk_model_build(struct rdsbk_graph **out, const struct rdsbk_topology *top
     RDSBK_TRY(rdsbk_strfmt(&bd.event_source, "rdsbk.%s", topo->stack));
     bd.p = bd.g->partition;
     accounts = s_array(&bd);
-    for (size_t i = 0; i < topo->n_sources; i++)
-        s_push_unique(&bd, accounts, s_strdup(&bd, topo->sources[i].account));
+    for (size_t i = 0; i < view->n_sources; i++)
+        if (s_built_here(&bd, &view->sources[i]))
+            s_push_unique(&bd, accounts, s_strdup(&bd, view->sources[i].account));
     s_pipeline(&bd, accounts);
     if (bd.rc) {
         rdsbk_error_restore(&bd.error);
@@ -1375,5 +1393,15 @@ cleanup:
     cJSON_Delete(accounts);
     free(bd.event_source);
     rdsbk_graph_free(bd.g);
+    rdsbk_model_view_free(view);
     return rc;
+}
+
+int rdsbk_model_build(struct rdsbk_graph **out, const struct rdsbk_topology *topo) {
+    return s_build(out, topo, NULL);
+}
+
+int rdsbk_model_build_source(struct rdsbk_graph **out, const struct rdsbk_topology *topo,
+                             const struct rdsbk_source *source) {
+    return s_build(out, topo, source);
 }

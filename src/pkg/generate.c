@@ -1,6 +1,7 @@
 /* `generate`: every document and package of the pipeline, written to a directory for review. */
 #include "rdsbk/generate.h"
 #include "rdsbk/buf.h"
+#include "rdsbk/cfn.h"
 #include "rdsbk/error.h"
 #include "rdsbk/json_util.h"
 #include "rdsbk/lambda_pkg.h"
@@ -9,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,21 +145,40 @@ static int s_resource_files(const char *dir, const struct rdsbk_resource *r) {
     }
 }
 
-/* functions/<package>.zip: each package as apply deploys it. */
-static int s_packages(const char *dir) {
-    static const char *const packages[] = {"copy", "share", "backup-copy"};
+static const char *const s_packages_all[] = {"copy", "share", "backup-copy"};
+
+/* Each package as apply deploys it: functions/<package>.zip, or (`stack` given) the S3 key a
+ * template names it by under code/ (rdsbk_cfn_code_key), the directories made. */
+static int s_packages(const char *dir, const char *stack) {
     struct rdsbk_buf zip = RDSBK_BUF_INIT;
     char sha[RDSBK_CODE_SHA256_LEN + 1];
-    char name[64];
+    char *key = NULL;
+    char *name = NULL;
     int rc = 0;
 
-    for (size_t i = 0; i < sizeof(packages) / sizeof(packages[0]); i++) {
-        RDSBK_TRY(rdsbk_lambda_package(&zip, sha, packages[i]));
-        snprintf(name, sizeof(name), "functions/%s.zip", packages[i]);
+    for (size_t i = 0; i < sizeof(s_packages_all) / sizeof(s_packages_all[0]); i++) {
+        RDSBK_TRY(rdsbk_lambda_package(&zip, sha, s_packages_all[i]));
+        if (stack) {
+            RDSBK_TRY(rdsbk_cfn_code_key(&key, stack, s_packages_all[i]));
+            RDSBK_TRY(rdsbk_strfmt(&name, "code/%s", key));
+            for (char *slash = strchr(name, '/'); slash; slash = strchr(slash + 1, '/')) {
+                *slash = '\0';
+                rc = s_mkdir(dir, name);
+                *slash = '/';
+                RDSBK_TRY(rc);
+            }
+        } else {
+            RDSBK_TRY(rdsbk_strfmt(&name, "functions/%s.zip", s_packages_all[i]));
+        }
         RDSBK_TRY(s_write(dir, name, rdsbk_buf_cstr(&zip), rdsbk_buf_len(&zip)));
+        free(key);
+        free(name);
+        key = name = NULL;
     }
 
 cleanup:
+    free(key);
+    free(name);
     rdsbk_buf_clean_up(&zip);
     return rc;
 }
@@ -175,9 +196,61 @@ int rdsbk_generate(const struct rdsbk_topology *topo, const char *dir) {
     RDSBK_TRY(s_resources_json(dir, g));
     for (size_t i = 0; i < g->n_resources; i++)
         RDSBK_TRY(s_resource_files(dir, &g->resources[i]));
-    rc = s_packages(dir);
+    rc = s_packages(dir, NULL);
 
 cleanup:
+    rdsbk_graph_free(g);
+    return rc;
+}
+
+/* Writes the template of the source side of `s` to source-<ou or account>.template.json. */
+static int s_source_template(const char *dir, const struct rdsbk_topology *topo,
+                             const struct rdsbk_source *s, const char *code_bucket) {
+    cJSON *t = NULL;
+    char name[96];
+    int rc;
+
+    RDSBK_TRY(rdsbk_cfn_source_template(&t, topo, s, code_bucket));
+    snprintf(name, sizeof(name), "source-%s.template.json", s->ou ? s->ou : s->account);
+    rc = s_write_text(dir, name, t);
+
+cleanup:
+    cJSON_Delete(t);
+    return rc;
+}
+
+int rdsbk_export_cloudformation(const struct rdsbk_topology *topo, const char *dir,
+                                const char *code_bucket) {
+    struct rdsbk_graph *g = NULL;
+    cJSON *t = NULL;
+    int rc;
+
+    if (!topo->backup.organization_id)
+        return rdsbk_error_set(
+            RDSBK_EINVALID,
+            "%s: export writes the templates of organisation mode (backup.organization_id): "
+            "without it the backup side's key policy names each source account's copy role, "
+            "which must exist before the key and use it after, an order two templates cannot "
+            "keep (apply keeps it)",
+            topo->path);
+    RDSBK_TRY(rdsbk_model_build(&g, topo));
+    RDSBK_TRY(rdsbk_model_check_quotas(g));
+    RDSBK_TRY(s_mkdir(dir, NULL));
+    RDSBK_TRY(rdsbk_cfn_backup_template(&t, topo, code_bucket));
+    RDSBK_TRY(s_write_text(dir, "backup.template.json", t));
+    for (size_t i = 0; i < topo->n_sources; i++) {
+        bool first = true; /* of its account: one template per account */
+        for (size_t j = 0; j < i; j++)
+            first = first && strcmp(topo->sources[j].account, topo->sources[i].account) != 0;
+        if (first)
+            RDSBK_TRY(s_source_template(dir, topo, &topo->sources[i], code_bucket));
+    }
+    for (size_t i = 0; i < topo->n_ou_sources; i++)
+        RDSBK_TRY(s_source_template(dir, topo, &topo->ou_sources[i], code_bucket));
+    rc = s_packages(dir, topo->stack);
+
+cleanup:
+    cJSON_Delete(t);
     rdsbk_graph_free(g);
     return rc;
 }
