@@ -87,6 +87,13 @@ class Clients:
                     aws_session_token=self.credentials.get("SessionToken"))
         return self._clients[service]
 
+    def close(self):
+        for client in self._clients.values():
+            close = getattr(client, "close", None)
+            if close is not None:
+                close()
+        self._clients = {}
+
 
 class Env:
     """What a provisioner knows besides properties: clients, stack and logical id."""

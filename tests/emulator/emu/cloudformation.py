@@ -288,9 +288,11 @@ class CloudFormationService:
         self._set_resource(st, lid, rtype, "DELETE_COMPLETE")
 
     def run_create(self, st):
+        return self._with_clients(self._run_create, st)
+
+    def _run_create(self, st, clients):
         """Create every resource of a new stack in dependency order; on a failure, delete what
         was made in reverse order. -> None on success, else the failure's reason."""
-        clients = self._clients(st)
         resolver = Resolver(st["template"], st["params"], self._pseudo(st))
         made = []
         failure = None
@@ -345,7 +347,9 @@ class CloudFormationService:
                 st["resources"][lid]["state"] = None
 
     def run_delete(self, st):
-        clients = self._clients(st)
+        return self._with_clients(self._run_delete, st)
+
+    def _run_delete(self, st, clients):
         self._set_status(st, "DELETE_IN_PROGRESS", "User Initiated")
         try:
             self._delete_all(st, clients)
@@ -357,9 +361,19 @@ class CloudFormationService:
         return None
 
     def run_update(self, st, text, template, values):
+        return self._with_clients(self._run_update, st, text, template, values)
+
+    def _with_clients(self, fn, st, *args):
+        """Run a stack operation with clients of the stack's principal, closed at the end."""
+        clients = self._clients(st)
+        try:
+            return fn(st, clients, *args)
+        finally:
+            clients.close()
+
+    def _run_update(self, st, clients, text, template, values):
         """Bring a stack to a new template/parameters: new resources made, changed ones updated
         in place or replaced, removed ones deleted (after everything else succeeded)."""
-        clients = self._clients(st)
         self._set_status(st, "UPDATE_IN_PROGRESS", "User Initiated")
         old_template, old_values, old_order = st["template"], st["params"], list(st["order"])
         old = {lid: st["resources"][lid]["state"] for lid in old_order}
