@@ -483,11 +483,12 @@ class StackSetTest(CloudFormationCase):
         stacks = self.c("cloudformation", M1, R1).describe_stacks()["Stacks"]
         self.assertEqual(len(stacks), 1)
         self.assertTrue(stacks[0]["StackName"].startswith("StackSet-pipe-"))
-        creators = {e["principal"] for e in self.h.control("GET", "/_emu/requests")[1]["requests"]
-                    if e.get("operation") == "CreateFunction"} \
-            if self.h.control("GET", "/_emu/requests")[0] == 200 else set()
-        for p in creators:
-            self.assertIn(":assumed-role/stacksets-exec-", p)
+        log = self.h.control("GET", "/_emu/requests")[1]["requests"]
+        creators = {(e["account"], e["principal"]) for e in log
+                    if e.get("operation") == "CreateFunction"}
+        self.assertEqual({a for a, _ in creators}, {M1, M2})
+        for _, principal in creators:
+            self.assertRegex(principal, r"^arn:aws:sts::\d{12}:assumed-role/stacksets-exec-")
         results = cfn.list_stack_set_operation_results(StackSetName="pipe", OperationId=op1)
         self.assertEqual({r["Status"] for r in results["Summaries"]}, {"SUCCEEDED"})
         with self.assertRaises(ClientError) as cm:
