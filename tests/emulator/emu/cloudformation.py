@@ -75,8 +75,6 @@ from .core import AwsError, Ctx, partition_of
 MAX_BODY = 51200
 MAX_URL_OBJECT = 1024 * 1024
 IAM_TYPES = ("AWS::IAM::Role",)
-DONE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_COMPLETE",
-        "CREATE_FAILED", "DELETE_FAILED", "UPDATE_ROLLBACK_FAILED", "ROLLBACK_FAILED")
 _S3_VIRTUAL = re.compile(r"^([a-z0-9.-]+)\.s3(?:[.-]([a-z0-9-]+))?\.amazonaws\.com(?:\.cn)?$")
 _S3_PATH = re.compile(r"^s3(?:[.-]([a-z0-9-]+))?\.amazonaws\.com(?:\.cn)?$")
 NOT_MANAGEMENT = "Account used is not a management account nor delegated administrator"
@@ -294,7 +292,6 @@ class CloudFormationService:
         """Create every resource of a new stack in dependency order; on a failure, delete what
         was made in reverse order. -> None on success, else the failure's reason."""
         resolver = Resolver(st["template"], st["params"], self._pseudo(st))
-        made = []
         failure = None
         for lid in st["template"].order:
             if not resolver.included(lid):
@@ -306,7 +303,6 @@ class CloudFormationService:
                 failure = self._fail_reason(st, lid, rtype, exc, "CREATE")
                 break
             resolver.made[lid] = state
-            made.append(lid)
             with self.emu.lock:
                 st["order"].append(lid)
             self._set_resource(st, lid, rtype, "CREATE_COMPLETE", state=state)
