@@ -27,3 +27,5 @@ add_test(NAME emulator.s3 COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test
 set_tests_properties(emulator.s3 PROPERTIES TIMEOUT 120)
 add_test(NAME emulator.organizations COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_organizations.py)
 set_tests_properties(emulator.organizations PROPERTIES TIMEOUT 120)
+add_test(NAME emulator.cloudformation COMMAND ${RDSBK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_cloudformation.py)
+set_tests_properties(emulator.cloudformation PROPERTIES TIMEOUT 120)

@@ -79,7 +79,7 @@ import botocore.session
 from botocore.compat import HTTPHeaders
 
 SERVICE_NAMES = ("iam", "sts", "kms", "events", "lambda", "rds", "logs", "sns", "sqs", "s3",
-                 "organizations")
+                 "organizations", "cloudformation")
 # Module name for each service (lambda is a Python keyword).
 SERVICE_MODULES = {
     "iam": "iam",
@@ -93,6 +93,7 @@ SERVICE_MODULES = {
     "sqs": "sqs",
     "s3": "s3",
     "organizations": "organizations",
+    "cloudformation": "cloudformation",
 }
 S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
 # What AWS has today that the installed botocore model (python3-botocore 1.29) predates, as parts
@@ -1223,6 +1224,19 @@ class Emulator:
                 "Expiration": datetime.datetime.fromtimestamp(expires, datetime.timezone.utc),
                 "AssumedRoleArn": principal}
 
+    def credentials_for_admin(self, account, principal_arn, duration_s=3600):
+        """Temporary credentials of a principal with every right in `account` that is no IAM
+        role of it (CloudFormation StackSets' execution sessions): requests arrive with
+        ctx.role_arn None, as the account root's do, and ctx.principal_arn = principal_arn."""
+        ak = "ASIA" + "".join(random.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
+        secret = base64.b64encode(uuid.uuid4().bytes + uuid.uuid4().bytes).decode()[:40]
+        token = base64.b64encode(b"emu-admin:" + uuid.uuid4().bytes * 4).decode()
+        expires = self.auth_now() + duration_s
+        with self.lock:
+            self._keys[ak] = {"account": account, "secret": secret, "token": token, "temporary": True,
+                              "role_arn": None, "principal_arn": principal_arn, "expires": expires}
+        return {"AccessKeyId": ak, "SecretAccessKey": secret, "SessionToken": token}
+
     def key_info(self, access_key):
         with self.lock:
             info = self._keys.get(access_key)
@@ -1687,7 +1701,10 @@ class Emulator:
         if key is None:
             principal_arn, role_arn = None, None
         elif key["role_arn"] is None:
-            principal_arn, role_arn = "arn:%s:iam::%s:root" % (partition_of(region), account), None
+            # the account's root, or an administrator session (credentials_for_admin)
+            principal_arn = key.get("principal_arn") or \
+                "arn:%s:iam::%s:root" % (partition_of(region), account)
+            role_arn = None
         else:
             principal_arn, role_arn = key["principal_arn"], key["role_arn"]
         entry["principal"] = principal_arn

@@ -44,7 +44,7 @@ import time
 import uuid
 import zipfile
 
-from .core import AwsError
+from .core import AwsError, Ctx
 from .events import arn_parts, err_text
 from .iam import role_context
 from .logs import lambda_stream_name
@@ -392,6 +392,50 @@ class LambdaService:
             raise AwsError("InvalidParameterValueException", "The runtime parameter of %s is "
                            "not supported by this emulator (python3.x only)." % r)
 
+    def _zip_from(self, ctx, code):
+        """The deployment package: ZipFile, or the S3 object Code names (S3Bucket, S3Key,
+        S3ObjectVersion), read as the caller (emu.lock held)."""
+        if code.get("ZipFile"):
+            if code.get("S3Bucket") or code.get("S3Key") or code.get("ImageUri"):
+                raise AwsError("InvalidParameterValueException", "Please don't provide both "
+                               "ZipFile and S3 code locations.")
+            data = code["ZipFile"]
+        elif code.get("S3Bucket") and code.get("S3Key"):
+            data = self._s3_code(ctx, code["S3Bucket"], code["S3Key"],
+                                 code.get("S3ObjectVersion"))
+        else:
+            raise AwsError("InvalidParameterValueException", "Please provide a source for "
+                           "function code (ZipFile, or S3Bucket and S3Key).")
+        self._check_zip(data)
+        return data
+
+    def _s3_code(self, ctx, bucket, key, version=None):
+        """GetObject on the emulated S3 with the caller's rights (its identity policy and the
+        bucket's policy, aws:PrincipalOrgID included), the bucket in the function's Region;
+        S3's refusal becomes Lambda's InvalidParameterValueException, worded as Lambda words
+        it."""
+        s3 = self.emu.services["s3"]
+        s3ctx = Ctx(self.emu, ctx.account, ctx.region, "s3", "GetObject", ctx.principal_arn,
+                    ctx.role_arn, ctx.request_id, protocol="rest-xml")
+        params = {"Bucket": bucket, "Key": key}
+        if version:
+            params["VersionId"] = version
+        try:
+            return s3._read(s3ctx, params, head=False)["Body"]
+        except AwsError as exc:
+            if exc.code == "AccessDenied":
+                message = ("Your access has been denied by S3, please make sure your request "
+                           "credentials have permission to GetObject for %s/%s. S3 Error Code: "
+                           "AccessDenied. S3 Error Message: Access Denied" % (bucket, key))
+            elif exc.code == "PermanentRedirect":
+                message = ("Error occurred while GetObject. S3 Error Code: PermanentRedirect. "
+                           "S3 Error Message: The bucket is in this region: %s. Please use "
+                           "this region to retry the request" % s3.buckets[bucket]["region"])
+            else:
+                message = "Error occurred while GetObject. S3 Error Code: %s. S3 Error " \
+                    "Message: %s" % (exc.code, exc.message)
+            raise AwsError("InvalidParameterValueException", message, status=400)
+
     def _set_code(self, fn, data):
         fn["zip"] = data
         fn["config"]["CodeSha256"] = base64.b64encode(hashlib.sha256(data).digest()).decode()
@@ -460,10 +504,6 @@ class LambdaService:
             raise AwsError("InvalidParameterValueException", "Handler is required for .zip "
                            "file deployment package.")
         code = params.get("Code") or {}
-        if not code.get("ZipFile"):
-            raise AwsError("InvalidParameterValueException", "Please provide a ZipFile (S3 "
-                           "code locations are not supported by this emulator).")
-        self._check_zip(code["ZipFile"])
         self._check_env(params.get("Environment"))
         arn = self._arn(ctx.partition, account, region, name)
         with self.emu.lock:
@@ -472,6 +512,7 @@ class LambdaService:
                 ctx.authorize("lambda:TagResource", arn)
             self._check_role(ctx, params["Role"])
             dlq = self._check_dead_letter(params["Role"], params.get("DeadLetterConfig"))
+            zip_data = self._zip_from(ctx, code)
             key = (account, region, name)
             if key in self.functions:
                 raise AwsError("ResourceConflictException", "Function already exist: %s" % name,
@@ -493,7 +534,7 @@ class LambdaService:
                                                                         or {}),
                   "generation": 0, "account": account, "region": region,
                   "event_config": None}
-            self._set_code(fn, code["ZipFile"])
+            self._set_code(fn, zip_data)
             self.functions[key] = fn
             self._begin_update(fn, creating=True)
             return self._config_out(fn)
@@ -520,14 +561,11 @@ class LambdaService:
         with self.emu.lock:
             fn = self._get(ctx, params["FunctionName"])
             ctx.authorize("lambda:UpdateFunctionCode", fn["config"]["FunctionArn"])
-            if not params.get("ZipFile"):
-                raise AwsError("InvalidParameterValueException", "Please provide a ZipFile "
-                               "(S3 code locations are not supported by this emulator).")
-            self._check_zip(params["ZipFile"])
+            zip_data = self._zip_from(ctx, params)
             self._refuse_if_updating(fn)
             if params.get("DryRun"):
                 return self._config_out(fn)
-            self._set_code(fn, params["ZipFile"])
+            self._set_code(fn, zip_data)
             self._begin_update(fn)
             return self._config_out(fn)
 
