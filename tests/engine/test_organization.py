@@ -10,8 +10,15 @@ account; a third source added later changes nothing in the backup account (the p
 only the new account's resources); an account outside the organisation cannot put events on the
 stack's bus. 200 source accounts: the policies are the size they are for one, and validate
 accepts the topology.
+
+The export, deployed by hand as its user would: the backup template as a stack in B, the
+source template of an OU source as a service-managed StackSet from the management account D
+over the OU (Region-B first, then Region-A); a snapshot of A then reaches B through resources
+only CloudFormation made, and C, moved into the OU afterwards, gets the pipeline from the
+StackSet's auto-deployment and its snapshot reaches B too, with no run of the tool.
 """
 
+import glob
 import json
 import os
 import sys
@@ -25,6 +32,36 @@ from test_engine import A, B, C, D, RA, RB  # noqa: E402
 
 ORG = "o-rdsbktest01"
 OU = "ou-rdsb-sources1"
+CODE_BUCKET = "rdsbk-t1-code"
+
+
+def ou_topology(org=ORG):
+    """One OU source (administered from D, the management account), code in CODE_BUCKET."""
+    text = E.topology(sources=[{"account": A, "region": RA, "instances": ["orders-db"]}])
+    start, end = text.index("sources:\n"), text.index("backup:\n")
+    ou = ("sources:\n  - ou: %s\n    regions: [%s]\n    admin_account: \"%s\"\n"
+          '    profile: "%s"\n    code_bucket: %s\n    instances: [orders-db]\n' % (
+              OU, RA, D, D, CODE_BUCKET))
+    text = text[:start] + ou + text[end:]
+    return text.replace('  profile: "%s"\nkey:' % B,
+                        '  profile: "%s"\n  organization_id: %s\nkey:' % (B, org))
+
+
+def code_bucket(zips_dir=None):
+    """CODE_BUCKET in B and Region-B, readable by the organisation's accounts, with the zips
+    under zips_dir (export's code/) at their keys."""
+    s3 = E.H.client("s3", account=B, region=RB)
+    s3.create_bucket(Bucket=CODE_BUCKET, CreateBucketConfiguration={"LocationConstraint": RB})
+    s3.put_bucket_policy(Bucket=CODE_BUCKET, Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Sid": "OrganizationReadsCode", "Effect": "Allow", "Principal": {"AWS": "*"},
+            "Action": "s3:GetObject", "Resource": "arn:aws:s3:::%s/*" % CODE_BUCKET,
+            "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG}}}]}))
+    for path in glob.glob(os.path.join(zips_dir or "/nonexistent", "**", "*.zip"),
+                          recursive=True):
+        with open(path, "rb") as f:
+            s3.put_object(Bucket=CODE_BUCKET, Key=os.path.relpath(path, zips_dir), Body=f.read())
+    return s3
 
 
 def org_topology(sources, org=ORG):
@@ -33,11 +70,10 @@ def org_topology(sources, org=ORG):
                         '  profile: "%s"\n  organization_id: %s\nkey:' % (B, org))
 
 
-class OrganizationTest(R.PipelineCase):
-    def setUp(self):
-        super().setUp()
+class OrgCase(R.PipelineCase):
+    def setup_org(self, management, ous, others=()):
         status, body = E.H.control("POST", "/_emu/organizations", {
-            "id": ORG, "management": B, "ous": {OU: [A, C]}})
+            "id": ORG, "management": management, "ous": ous, "accounts": list(others)})
         self.assertEqual(status, 200, body)
 
     def snapshot_in(self, account, db):
@@ -45,6 +81,12 @@ class OrganizationTest(R.PipelineCase):
                                    {"account": account, "region": RA, "db_instance": db})
         self.assertEqual(status, 200, body)
         return body["snapshot_id"]
+
+
+class OrganizationTest(OrgCase):
+    def setUp(self):
+        super().setUp()
+        self.setup_org(B, {OU: [A, C]})
 
     def test_sources_of_the_organisation_reach_the_backup_account(self):
         one = [{"account": A, "region": RA, "instances": ["orders-db"]}]
@@ -111,6 +153,73 @@ class OrganizationTest(R.PipelineCase):
                                        for a in accounts]))
         proc = self.run_tool("validate", check=False)
         self.assertEqual(proc.returncode, 1)
+
+
+class ExportTest(OrgCase):
+    def setUp(self):
+        super().setUp()
+        # D manages the organisation; C is a member outside the OU until it is moved in
+        self.setup_org(D, {OU: [A]}, others=(B, C))
+
+    def test_exported_templates_deploy_and_auto_deployment_covers_a_new_account(self):
+        self.write(ou_topology())
+        out = os.path.join(self.dir, "export")
+        self.run_tool("export", "--format", "cloudformation", "-o", out,
+                      "--code-bucket", CODE_BUCKET)
+        self.assertEqual(sorted(os.listdir(out)),
+                         ["backup.template.json", "code", "source-%s.template.json" % OU])
+        code_bucket(os.path.join(out, "code"))
+        with open(os.path.join(out, "backup.template.json")) as f:
+            backup_body = json.dumps(json.load(f), separators=(",", ":"))
+        with open(os.path.join(out, "source-%s.template.json" % OU)) as f:
+            source_body = json.dumps(json.load(f), separators=(",", ":"))
+
+        cfn_b = E.H.client("cloudformation", account=B, region=RB)
+        cfn_b.create_stack(StackName="rdsbk-t1-backup", TemplateBody=backup_body,
+                           Capabilities=["CAPABILITY_NAMED_IAM"])
+        self.idle()
+        [stack] = cfn_b.describe_stacks(StackName="rdsbk-t1-backup")["Stacks"]
+        self.assertEqual(stack["StackStatus"], "CREATE_COMPLETE", stack.get("StackStatusReason"))
+        key_id = [r["PhysicalResourceId"] for r in cfn_b.describe_stack_resources(
+            StackName="rdsbk-t1-backup")["StackResources"] if r["LogicalResourceId"] ==
+            "SharedKey"][0]
+        key_arn = E.H.client("kms", account=B, region=RB).describe_key(
+            KeyId=key_id)["KeyMetadata"]["Arn"]
+
+        cfn_d = E.H.client("cloudformation", account=D, region=RB)
+        cfn_d.create_stack_set(
+            StackSetName="rdsbk-t1-source", TemplateBody=source_body,
+            Capabilities=["CAPABILITY_NAMED_IAM"], PermissionModel="SERVICE_MANAGED",
+            AutoDeployment={"Enabled": True, "RetainStacksOnAccountRemoval": False},
+            Parameters=[{"ParameterKey": "SharedKeyArn", "ParameterValue": key_arn}])
+        op = cfn_d.create_stack_instances(
+            StackSetName="rdsbk-t1-source", DeploymentTargets={"OrganizationalUnitIds": [OU]},
+            Regions=[RB, RA], OperationPreferences={"RegionOrder": [RB, RA]})
+        self.idle()
+        result = cfn_d.describe_stack_set_operation(
+            StackSetName="rdsbk-t1-source", OperationId=op["OperationId"])["StackSetOperation"]
+        self.assertEqual(result["Status"], "SUCCEEDED", result)
+
+        first = self.snapshot_in(A, "orders-db")
+        self.idle()
+        self.sweep_periods(1)
+        self.assertEqual(self.backups().get("%s-%s" % (first[len("rds:"):], A)), "available",
+                         self.backups())
+
+        # C joins the OU: the StackSet gives it the pipeline, nobody runs anything
+        status, body = E.H.control("POST", "/_emu/organizations/move-account",
+                                   {"account": C, "ou": OU})
+        self.assertEqual(status, 200, body)
+        self.idle()
+        accounts = sorted(i["Account"] for i in cfn_d.list_stack_instances(
+            StackSetName="rdsbk-t1-source")["Summaries"])
+        self.assertEqual(accounts, [A, A, C, C])
+        later = self.snapshot_in(C, "orders-db")
+        self.idle()
+        self.sweep_periods(1)
+        self.assertEqual(self.backups().get("%s-%s" % (later[len("rds:"):], C)), "available",
+                         self.backups())
+        self.assert_nothing_failed()
 
 
 if __name__ == "__main__":
