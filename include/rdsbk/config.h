@@ -128,6 +128,7 @@ struct rdsbk_endpoints {
     char *sns;
     char *sqs;
     char *s3;
+    char *cloudformation;
 };
 
 /* Where the stack's state lives when it is in S3 (`state:`, rdsbk/state.h); all NULL when the

@@ -28,6 +28,7 @@ enum rdsbk_resource_type {
     RDSBK_RT_SNS_TOPIC,
     RDSBK_RT_SNS_SUBSCRIPTION,
     RDSBK_RT_SQS_QUEUE,
+    RDSBK_RT_CFN_STACK_SET,
     RDSBK_RT_COUNT
 };
 

@@ -36,6 +36,7 @@ static const struct s_service {
     {"sns", "SNS", offsetof(struct rdsbk_endpoints, sns)},
     {"sqs", "SQS", offsetof(struct rdsbk_endpoints, sqs)},
     {"s3", "S3", offsetof(struct rdsbk_endpoints, s3)},
+    {"cloudformation", "CLOUDFORMATION", offsetof(struct rdsbk_endpoints, cloudformation)},
 };
 
 #define S_N_SERVICES (sizeof(s_services) / sizeof(s_services[0]))

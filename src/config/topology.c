@@ -286,6 +286,8 @@ static const struct rdsbk_yaml_field s_endpoint_fields[] = {S_ENDPOINT("default"
                                                             S_ENDPOINT("sns", sns),
                                                             S_ENDPOINT("sqs", sqs),
                                                             S_ENDPOINT("s3", s3),
+                                                            S_ENDPOINT("cloudformation",
+                                                                       cloudformation),
                                                             {NULL, NULL, NULL}};
 
 /* state: where the state lives in S3. The command line's --state s3://BUCKET/KEY wins over bucket

@@ -159,7 +159,8 @@ static int s_maps(cJSON *root, const struct rdsbk_topology *t) {
                      {"logs", e->logs},
                      {"sns", e->sns},
                      {"sqs", e->sqs},
-                     {"s3", e->s3}};
+                     {"s3", e->s3},
+                     {"cloudformation", e->cloudformation}};
     cJSON *tags = cJSON_AddObjectToObject(root, "tags");
     cJSON *urls = cJSON_AddObjectToObject(root, "endpoints");
     int rc = tags && urls ? 0 : rdsbk_error_oom();

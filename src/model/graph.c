@@ -29,6 +29,7 @@ static const char *const s_type_names[RDSBK_RT_COUNT] = {
     [RDSBK_RT_SNS_TOPIC] = "sns_topic",
     [RDSBK_RT_SNS_SUBSCRIPTION] = "sns_subscription",
     [RDSBK_RT_SQS_QUEUE] = "sqs_queue",
+    [RDSBK_RT_CFN_STACK_SET] = "cfn_stack_set",
 };
 
 const char *rdsbk_resource_type_name(enum rdsbk_resource_type type) {

@@ -19,6 +19,7 @@
  * account's Region-B side. Each piece of the pipeline is one function below, named for it.
  */
 #include "rdsbk/buf.h"
+#include "rdsbk/cfn.h"
 #include "rdsbk/error.h"
 #include "rdsbk/json_util.h"
 #include "rdsbk/lambda_pkg.h"
@@ -60,7 +61,8 @@ static const char *const s_detail_types[] = {"RDS DB Snapshot Event",
  * what fails afterwards, often for want of what failed first, cannot replace the message.
  */
 struct s_builder {
-    const struct rdsbk_topology *topo;
+    const struct rdsbk_topology *topo; /* the view the graph is built from (rdsbk_model_view) */
+    const struct rdsbk_topology *orig; /* the topology itself, with its OU sources */
     struct rdsbk_graph *g;
     size_t cap;         /* of g->resources */
     const char *p;      /* partition */
@@ -1321,6 +1323,51 @@ static void s_alerts(struct s_builder *bd, const cJSON *accounts) {
     }
 }
 
+/* ---- OU sources ---------------------------------------------------------------------------- */
+
+/* The source side of OU source `ou` in every account of it: a StackSet of its template in the
+ * account that administers it, deployed in Region-B first, then in each Region-A; the functions'
+ * code in its code bucket. It needs the backup side its template names: the key (a parameter),
+ * the bus and the alert topic. */
+static void s_stack_set(struct s_builder *bd, const struct rdsbk_source *ou) {
+    static const char *const packages[] = {"copy", "share"};
+    cJSON *d = s_object(bd);
+    cJSON *params = s_object(bd);
+    cJSON *regions = s_array(bd);
+    cJSON *keys = s_object(bd);
+    cJSON *template = NULL;
+    char *key = NULL;
+    struct rdsbk_resource *r;
+
+    s_fail(bd, bd->rc ? 0 : rdsbk_cfn_source_template(&template, bd->orig, ou, ou->code_bucket));
+    s_add_str(bd, params, "SharedKeyArn", S_KEY_ARN);
+    s_add_str(bd, params, "CodeBucket", ou->code_bucket);
+    s_push_owned(bd, regions, s_strdup(bd, bd->rb));
+    for (size_t i = 0; i < ou->n_regions; i++)
+        s_push_owned(bd, regions, s_strdup(bd, ou->regions[i]));
+    for (size_t i = 0; i < sizeof(packages) / sizeof(packages[0]) && !bd->rc; i++) {
+        s_fail(bd, rdsbk_cfn_code_key(&key, bd->topo->stack, packages[i]));
+        s_add_owned(bd, keys, packages[i], key);
+    }
+    s_add_owned(bd, d, "name", s_fmt(bd, "rdsbk-%s-%s", bd->topo->stack, ou->ou));
+    s_add_owned(bd, d, "description",
+                s_fmt(bd, "rdsbk %s: the source side of the pipeline in every account of %s",
+                      bd->topo->stack, ou->ou));
+    s_add(bd, d, "template", s_alloc(bd, template));
+    s_add(bd, d, "parameters", params);
+    s_add_str(bd, d, "ou", ou->ou);
+    s_add(bd, d, "regions", regions);
+    s_add_str(bd, d, "code_bucket", ou->code_bucket);
+    s_add(bd, d, "code_keys", keys);
+    s_add(bd, d, "tags", s_tags(bd));
+    r = s_resource(bd, s_fmt(bd, "ou[%s].cfn_stack_set.source", ou->ou), RDSBK_RT_CFN_STACK_SET,
+                   ou->account, bd->rb, s_fmt(bd, "rdsbk-%s-%s", bd->topo->stack, ou->ou), d);
+    s_depend(bd, r, s_strdup(bd, S_KEY_ADDR));
+    s_depend(bd, r, s_strdup(bd, S_BACKUP_BUS_ADDR));
+    if (!bd->topo->alerts.sns_topic_arn)
+        s_depend(bd, r, s_fmt(bd, "backup.sns_topic.%s", S_ALERTS));
+}
+
 /* ---- the graph --------------------------------------------------------------------------- */
 
 static int s_cmp_resource(const void *a, const void *b) {
@@ -1350,6 +1397,8 @@ static void s_pipeline(struct s_builder *bd, const cJSON *accounts) {
     s_backup_copy_function(bd, accounts);
     s_prune(bd);
     s_alerts(bd, accounts);
+    for (size_t i = 0; !bd->stand_ins && i < bd->orig->n_ou_sources; i++)
+        s_stack_set(bd, &bd->orig->ou_sources[i]);
 }
 
 /* The graph of the view of `topo` with `only` (rdsbk_model_view); `only` set, a template's: the
@@ -1365,6 +1414,7 @@ static int s_build(struct rdsbk_graph **out, const struct rdsbk_topology *topo,
     rdsbk_error_clear();
     RDSBK_TRY(rdsbk_model_view(&view, topo, only));
     bd.topo = view;
+    bd.orig = topo;
     bd.stand_ins = only != NULL;
     bd.g = calloc(1, sizeof(*bd.g));
     RDSBK_CHECK_ALLOC(bd.g);

@@ -23,6 +23,7 @@ const struct rdsbk_resource_ops *rdsbk_resource_ops(enum rdsbk_resource_type typ
         [RDSBK_RT_SNS_TOPIC] = &rdsbk_res_sns_topic_ops,
         [RDSBK_RT_SNS_SUBSCRIPTION] = &rdsbk_res_sns_subscription_ops,
         [RDSBK_RT_SQS_QUEUE] = &rdsbk_res_sqs_queue_ops,
+        [RDSBK_RT_CFN_STACK_SET] = &rdsbk_res_cfn_stack_set_ops,
     };
 
     assert((int)type >= 0 && type < RDSBK_RT_COUNT);

@@ -36,6 +36,7 @@ extern const struct rdsbk_resource_ops rdsbk_res_events_bus_ops;
 extern const struct rdsbk_resource_ops rdsbk_res_sns_topic_ops;
 extern const struct rdsbk_resource_ops rdsbk_res_sns_subscription_ops;
 extern const struct rdsbk_resource_ops rdsbk_res_sqs_queue_ops;
+extern const struct rdsbk_resource_ops rdsbk_res_cfn_stack_set_ops;
 
 /* The custom event bus `event_bus` of a rule's or target's attributes (desired or last known),
  * or NULL for the default bus (events_rule.c). Borrowed. */

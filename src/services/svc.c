@@ -14,8 +14,8 @@
 
 /* ---- awsQuery ---- */
 
-static int s_query_send(struct rdsbk_query_reply *reply, struct rdsbk_client *client,
-                        const char *service, const struct rdsbk_query *q) {
+int rdsbk_svc_query_send(struct rdsbk_query_reply *reply, struct rdsbk_client *client,
+                         const char *service, const struct rdsbk_query *q) {
     struct rdsbk_service_ctx ctx;
     int rc = rdsbk_client_service_ctx(&ctx, client, service);
 
@@ -43,7 +43,7 @@ int rdsbk_svc_query_finish(void *out, struct rdsbk_client *client,
     if (out)
         memset(out, 0, op->shape->size);
     RDSBK_TRY(rc);
-    RDSBK_TRY(s_query_send(&reply, client, op->api->service, q));
+    RDSBK_TRY(rdsbk_svc_query_send(&reply, client, op->api->service, q));
     if (!out)
         goto cleanup;
     node = op->output ? rdsbk_xml_path(reply.result, op->output) : reply.result;
@@ -136,7 +136,7 @@ int rdsbk_svc_query_list(struct rdsbk_items *out, struct rdsbk_client *client,
     RDSBK_TRY(rc);
     for (;;) {
         RDSBK_TRY(rdsbk_query_add(q, op->api->token ? op->api->token : "Marker", marker));
-        RDSBK_TRY(s_query_send(&reply, client, op->api->service, q));
+        RDSBK_TRY(rdsbk_svc_query_send(&reply, client, op->api->service, q));
         RDSBK_TRY(s_read_page(out, op, reply.result));
         RDSBK_TRY(s_next_marker(&next, op->api, reply.result));
         rdsbk_query_reply_clean_up(&reply);

@@ -36,6 +36,11 @@ struct rdsbk_svc_query_op {
     const struct rdsbk_shape *shape; /* how `output` or each item is read; NULL: nothing is */
 };
 
+/* Sends `q`, built by hand, to `service` through the client: *reply (the caller cleans it up) as
+ * rdsbk_query_send gives it. */
+int rdsbk_svc_query_send(struct rdsbk_query_reply *reply, struct rdsbk_client *client,
+                         const char *service, const struct rdsbk_query *q);
+
 /* Starts `q` for `op`: its action and version, the string arguments `args` (NULL, or ended by
  * {NULL, NULL}), then the members op->input describes of `in`. Returns 0 or RDSBK_ENOMEM; `q` is
  * to be cleaned up whatever the outcome (rdsbk_svc_query_finish does). */

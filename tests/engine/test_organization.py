@@ -16,6 +16,11 @@ source template of an OU source as a service-managed StackSet from the managemen
 over the OU (Region-B first, then Region-A); a snapshot of A then reaches B through resources
 only CloudFormation made, and C, moved into the OU afterwards, gets the pipeline from the
 StackSet's auto-deployment and its snapshot reaches B too, with no run of the tool.
+
+The same through the tool: apply with an OU source deploys its source side as that StackSet (the
+code uploaded to the topology's code bucket), plan then says nothing changes, also after an
+account joined the OU and got the pipeline by itself; a template change updates every instance;
+destroy removes the instances, then the set, then the code, and leaves nothing.
 """
 
 import glob
@@ -47,10 +52,10 @@ def ou_topology(org=ORG):
                         '  profile: "%s"\n  organization_id: %s\nkey:' % (B, org))
 
 
-def code_bucket(zips_dir=None):
-    """CODE_BUCKET in B and Region-B, readable by the organisation's accounts, with the zips
-    under zips_dir (export's code/) at their keys."""
-    s3 = E.H.client("s3", account=B, region=RB)
+def code_bucket(zips_dir=None, owner=B):
+    """CODE_BUCKET in `owner`'s account and Region-B, readable by the organisation's accounts,
+    with the zips under zips_dir (export's code/) at their keys."""
+    s3 = E.H.client("s3", account=owner, region=RB)
     s3.create_bucket(Bucket=CODE_BUCKET, CreateBucketConfiguration={"LocationConstraint": RB})
     s3.put_bucket_policy(Bucket=CODE_BUCKET, Policy=json.dumps({
         "Version": "2012-10-17", "Statement": [{
@@ -220,6 +225,69 @@ class ExportTest(OrgCase):
         self.assertEqual(self.backups().get("%s-%s" % (later[len("rds:"):], C)), "available",
                          self.backups())
         self.assert_nothing_failed()
+
+
+class ApplyTest(OrgCase):
+    def setUp(self):
+        super().setUp()
+        self.setup_org(D, {OU: [A]}, others=(B, C))
+        self.s3 = code_bucket(owner=D)  # the administrator writes the code, the OU reads it
+
+    def code_objects(self):
+        return sorted(o["Key"] for o in
+                      self.s3.list_objects_v2(Bucket=CODE_BUCKET).get("Contents", []))
+
+    def instances(self):
+        cfn = E.H.client("cloudformation", account=D, region=RB)
+        return sorted((i["Account"], i["Region"], i["Status"]) for i in cfn.list_stack_instances(
+            StackSetName="rdsbk-t1-%s" % OU)["Summaries"])
+
+    def test_apply_deploys_the_ou_as_a_stack_set_and_destroy_removes_it(self):
+        self.write(ou_topology())
+        plan = self.changes(self.plan())
+        stack_set = "ou[%s].cfn_stack_set.source" % OU
+        self.assertEqual(plan[stack_set]["action"], "create")
+        self.apply()
+        self.assertEqual(self.instances(), [(A, RA, "CURRENT"), (A, RB, "CURRENT")])
+        self.assertEqual(len(self.code_objects()), 2, "the copy and share functions' zips")
+        self.assert_no_changes()
+
+        first = self.snapshot_in(A, "orders-db")
+        self.idle()
+        self.sweep_periods(1)
+        self.assertEqual(self.backups().get("%s-%s" % (first[len("rds:"):], A)), "available")
+
+        # C joins the OU: auto-deployment, no run of the tool; the plan stays empty
+        status, body = E.H.control("POST", "/_emu/organizations/move-account",
+                                   {"account": C, "ou": OU})
+        self.assertEqual(status, 200, body)
+        self.idle()
+        self.assertEqual(self.instances(), [(A, RA, "CURRENT"), (A, RB, "CURRENT"),
+                                            (C, RA, "CURRENT"), (C, RB, "CURRENT")])
+        later = self.snapshot_in(C, "orders-db")
+        self.idle()
+        self.sweep_periods(1)
+        self.assertEqual(self.backups().get("%s-%s" % (later[len("rds:"):], C)), "available")
+        self.assert_no_changes()
+
+        # a change of the functions reaches every account through the set (and the backup
+        # account's function directly)
+        self.write(ou_topology().replace("timeout_seconds: 60", "timeout_seconds: 90"))
+        changes = self.changes(self.plan())
+        self.assertEqual(sorted(changes), ["backup.lambda_function.backup_copy", stack_set])
+        self.assertEqual(changes[stack_set]["action"], "update")
+        self.apply()
+        for account in (A, C):
+            config = E.H.client("lambda", account=account, region=RB).get_function_configuration(
+                FunctionName="rdsbk-t1-copy")
+            self.assertEqual(config["Timeout"], 90, account)
+        self.assert_no_changes()
+        self.assert_nothing_failed()
+
+        self.run_tool("destroy", "--auto-approve", "--force-key-deletion")
+        self.assertEqual(self.code_objects(), [])
+        left = [r for r in self.pipeline_inventory() if r.get("type") != "s3:bucket"]
+        self.assertEqual(left, [])
 
 
 if __name__ == "__main__":
