@@ -598,9 +598,9 @@ static int s_template(cJSON **out, struct s_cfn *c, const char *description, boo
                     NULL);
     }
     s_parameter(c, params, "CodeBucket",
-                "The S3 bucket in Region-B that holds the functions' zips (export writes them "
-                "to functions/, named as the template's S3Key names), readable by the accounts "
-                "the template is deployed in",
+                "The S3 bucket in Region-B that holds the functions' zips at the template's "
+                "S3Key (export writes them under code/, apply puts them there), readable by "
+                "the accounts the template is deployed in",
                 code_bucket);
     for (size_t i = 0; i < c->g->n_resources && !c->rc; i++) {
         const struct rdsbk_resource *r = &c->g->resources[i];
