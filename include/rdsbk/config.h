@@ -51,6 +51,9 @@ struct rdsbk_source {
     char **regions;   /* an OU source's Regions-A */
     size_t n_regions;
     char *code_bucket; /* an OU source's: the S3 bucket in Region-B its functions' code goes to */
+    /* an OU source's: the role `status` assumes in each of its accounts (with the credentials of
+     * profile) to read their snapshots; NULL: status shows the StackSet's instances alone */
+    char *member_role;
     char *profile;    /* NULL: AWS_PROFILE, then the default chain */
     char *role_arn;   /* NULL: none assumed */
     char **instances; /* DB instance ids; a trailing '*' means prefix */

@@ -110,6 +110,21 @@ struct rdsbk_status_unread {
     char *error;
 };
 
+/* One stack instance of the StackSet of an OU source: the pipeline in one of its accounts and
+ * Regions. */
+struct rdsbk_status_instance {
+    char *ou;
+    char *stack_set;
+    char account[RDSBK_ACCOUNT_LEN + 1];
+    char *region;
+    char *status;          /* CURRENT, OUTDATED, INOPERABLE */
+    char *detailed_status; /* SUCCEEDED, FAILED, RUNNING, PENDING, CANCELLED, ... */
+    char *reason;          /* "" when none */
+    /* why the account's databases were not read (its member_role could not be assumed), or
+     * NULL: read, or not asked (no member_role) */
+    char *read_error;
+};
+
 struct rdsbk_status_report {
     char *stack;
     char backup_account[RDSBK_ACCOUNT_LEN + 1];
@@ -125,6 +140,10 @@ struct rdsbk_status_report {
     size_t n_failures;
     struct rdsbk_status_unread *unread;
     size_t n_unread;
+    /* the StackSet instances of each OU source, in topology order; its accounts' databases are
+     * rows too when the OU source has a member_role */
+    struct rdsbk_status_instance *instances;
+    size_t n_instances;
 };
 
 /*
@@ -147,6 +166,10 @@ struct rdsbk_status_report {
  * Then the failures the functions logged (struct rdsbk_status_failure): FilterLogEvents on each
  * function's log group (copy and share in each source account, backup-copy in the backup account,
  * Region-B); a group that is missing holds none, one that cannot be read is listed in `unread`.
+ * For an OU source: the instances of its StackSet (ListStackInstances, with the credentials of
+ * its admin_account; a set not found has none), and with a member_role the rows of every account
+ * they are in, read through that role; an account where it cannot be assumed (RDSBK_EAUTH) keeps
+ * the reason in its instances' read_error. Quotas and failures are not read in OU accounts.
  * Returns 0 and *out (free with rdsbk_status_report_free) or the first AWS error (error set).
  */
 int rdsbk_status_collect(struct rdsbk_status_report **out, const struct rdsbk_topology *topo);

@@ -85,6 +85,16 @@ struct rdsbk_graph {
 int rdsbk_model_build(struct rdsbk_graph **out, const struct rdsbk_topology *topo);
 
 /*
+ * The topology as one account of OU source `ou` sees it: `topo` with the OU's Regions as its
+ * sources, all in `account` (the names of its copies, the databases it has, as in the OU's
+ * template). It borrows everything but its sources from `topo`, which must outlive it. Free with
+ * rdsbk_model_view_free. 0 or RDSBK_ENOMEM.
+ */
+int rdsbk_model_member_view(struct rdsbk_topology **out, const struct rdsbk_topology *topo,
+                            const struct rdsbk_source *ou, const char *account);
+void rdsbk_model_view_free(struct rdsbk_topology *view);
+
+/*
  * Checks the documents the graph writes against AWS's size quotas (past one, a write would fail
  * half-way through an apply), then the manual snapshots retention keeps against RDS's quotas
  * (past one, copies would fail for good some days later). Returns 0, or RDSBK_EINVALID naming the

@@ -185,6 +185,38 @@ static void s_print_quotas(const struct rdsbk_status_report *r, bool color) {
         s_print_quota(&r->quotas[i], width, color);
 }
 
+/* ---- OU sources ----------------------------------------------------------------------------- */
+
+/* Whether the pipeline is in place in the account and Region of `in`. */
+static bool s_instance_ok(const struct rdsbk_status_instance *in) {
+    return strcmp(in->detailed_status, "SUCCEEDED") == 0 && strcmp(in->status, "CURRENT") == 0;
+}
+
+/* The StackSet instances of the OU sources: where CloudFormation put the pipeline. */
+static void s_print_instances(const struct rdsbk_status_report *r, bool color) {
+    const char *ou = NULL;
+
+    for (size_t i = 0; i < r->n_instances; i++) {
+        const struct rdsbk_status_instance *in = &r->instances[i];
+        bool ok = s_instance_ok(in);
+        char reason[600];
+        char unread[600];
+
+        if (!ou || strcmp(ou, in->ou) != 0) {
+            ou = in->ou;
+            printf("\nThe pipeline in the accounts of %s (StackSet %s):\n", in->ou, in->stack_set);
+            printf("%-12s  %-14s  %-10s  %-10s  %s\n", "ACCOUNT", "REGION", "STATUS", "DETAIL",
+                   "REASON");
+        }
+        rdsbk_str_escape_terminal(reason, sizeof(reason), in->reason);
+        rdsbk_str_escape_terminal(unread, sizeof(unread), in->read_error ? in->read_error : "");
+        printf("%s%-12s  %-14s  %-10s  %-10s  %s%s%s%s\n", color && !ok ? "[1;31m" : "",
+               in->account, in->region, in->status, in->detailed_status, reason,
+               in->read_error ? "databases not read: " : "", unread,
+               color && !ok ? "[0m" : "");
+    }
+}
+
 /* ---- failures ----------------------------------------------------------------------------- */
 
 /* The failures the functions logged, newest first, one line each; a failure followed by an
@@ -360,6 +392,7 @@ static char *s_json(const struct rdsbk_status_report *r, long long max_age_s, bo
     cJSON *quotas;
     cJSON *failures;
     cJSON *unread;
+    cJSON *instances;
     char *text;
 
     cJSON_AddStringToObject(root, "stack", r->stack);
@@ -399,6 +432,23 @@ static char *s_json(const struct rdsbk_status_report *r, long long max_age_s, bo
     failures = cJSON_AddArrayToObject(root, "failures");
     for (size_t i = 0; i < r->n_failures; i++)
         cJSON_AddItemToArray(failures, s_failure_json(&r->failures[i]));
+    instances = cJSON_AddArrayToObject(root, "stack_instances");
+    for (size_t i = 0; i < r->n_instances; i++) {
+        const struct rdsbk_status_instance *in = &r->instances[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "ou", in->ou);
+        cJSON_AddStringToObject(o, "stack_set", in->stack_set);
+        cJSON_AddStringToObject(o, "account", in->account);
+        cJSON_AddStringToObject(o, "region", in->region);
+        cJSON_AddStringToObject(o, "status", in->status);
+        cJSON_AddStringToObject(o, "detailed_status", in->detailed_status);
+        cJSON_AddStringToObject(o, "reason", in->reason);
+        if (in->read_error)
+            cJSON_AddStringToObject(o, "read_error", in->read_error);
+        else
+            cJSON_AddNullToObject(o, "read_error");
+        cJSON_AddItemToArray(instances, o);
+    }
     unread = cJSON_AddArrayToObject(root, "failures_unread");
     for (size_t i = 0; i < r->n_unread; i++) {
         cJSON *o = cJSON_CreateObject();
@@ -432,9 +482,13 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
         rdsbk_cli_print_error(&args);
         goto cleanup;
     }
-    if (o.max_age_s > 0)
+    if (o.max_age_s > 0) {
         for (size_t i = 0; i < report->n_rows; i++)
             ok &= rdsbk_status_row_fresh(&report->rows[i], report->now, o.max_age_s);
+        /* an account of an OU the pipeline did not reach backs nothing up */
+        for (size_t i = 0; i < report->n_instances; i++)
+            ok &= s_instance_ok(&report->instances[i]);
+    }
     if (args.json) {
         text = s_json(report, o.max_age_s, ok);
         if (!text) {
@@ -444,6 +498,7 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
         printf("%s\n", text);
     } else {
         s_print_table(report, o.max_age_s, args.color);
+        s_print_instances(report, args.color);
         s_print_quotas(report, args.color);
         s_print_failures(report, args.color);
     }
@@ -480,18 +535,24 @@ const struct rdsbk_cli_command rdsbk_cmd_status = {
     "CloudWatch Logs: copy and share in each source account, backup-copy in the backup account,\n"
     "Region-B), the newest of each hop and database with how often it happened, marked resolved\n"
     "when a backup copy of that database became available after it.\n"
+    "For a source that names an OU: the instances of its StackSet (the pipeline in each account\n"
+    "and Region of the OU, with CloudFormation's status), and with its member_role the databases\n"
+    "of every such account, read through that role.\n"
     "Only reads; needs rds:Describe* (rds:DescribeDBSnapshots, rds:DescribeDBClusterSnapshots,\n"
     "rds:DescribeAccountAttributes) in every account, and logs:FilterLogEvents on the\n"
     "functions' log groups.\n"
     "--max-age DURATION (s, m, h, d: 26h, 90m, 2d) exits 1 when any database's newest available\n"
-    "backup copy is older than that or missing: a check for cron or CI monitoring.\n"
+    "backup copy is older than that or missing, or any OU account's StackSet instance is not\n"
+    "CURRENT and SUCCEEDED: a check for cron or CI monitoring.\n"
     "--json prints {stack, backup_account, backup_region, now, max_age_s, databases: [{\n"
     "source_account, source_region, database, kind, system_snapshot, region_copy, backup_copy\n"
     "({id, status, created, age_s, encrypted} or null), lag_s, state, fresh,\n"
     "undeclared_source_key (a customer-managed key not in sources[].kms_keys, or null)}],\n"
     "quotas: [{account, region, name, used, max}] (unknown: used and max null, and an error),\n"
     "failures: [{time, hop, account, region, source_account, database, source, error_code,\n"
-    "message, count, resolved}], failures_unread: [{account, log_group, error}], ok}.",
+    "message, count, resolved}], failures_unread: [{account, log_group, error}],\n"
+    "stack_instances: [{ou, stack_set, account, region, status, detailed_status, reason,\n"
+    "read_error}], ok}.",
     RDSBK_CLI_FILE | RDSBK_CLI_JSON | RDSBK_CLI_OUTPUT,
     s_options,
     0,

@@ -562,6 +562,7 @@ static const struct rdsbk_yaml_field s_ou_source_fields[] = {
            false),
     {"admin_account", s_account, NULL},
     S_STRING(struct rdsbk_source, "code_bucket", code_bucket, rdsbk_s3_check_bucket_name),
+    S_STRING(struct rdsbk_source, "member_role", member_role, rdsbk_check_role_name),
     S_STRING(struct rdsbk_source, "profile", profile, rdsbk_check_profile),
     S_STRING(struct rdsbk_source, "role_arn", role_arn, rdsbk_check_role_arn),
     S_DB_LIST("instances", instances, rdsbk_check_db_pattern, "identifiers", true),
@@ -1209,6 +1210,7 @@ static void s_source_clean_up(struct rdsbk_source *s) {
     free(s->ou);
     rdsbk_strs_free(s->regions, s->n_regions);
     free(s->code_bucket);
+    free(s->member_role);
     free(s->profile);
     free(s->role_arn);
     rdsbk_strs_free(s->instances, s->n_instances);

@@ -83,6 +83,7 @@ static int s_sources(cJSON *root, const struct rdsbk_topology *t) {
         RDSBK_TRY(rdsbk_json_add_strs(o, "regions", (const char *const *)s->regions, s->n_regions));
         RDSBK_TRY(rdsbk_json_add_str(o, "admin_account", s->account));
         RDSBK_TRY(rdsbk_json_add_str(o, "code_bucket", s->code_bucket));
+        RDSBK_TRY(s_add_opt(o, "member_role", s->member_role));
         RDSBK_TRY(s_add_opt(o, "profile", s->profile));
         RDSBK_TRY(s_add_opt(o, "role_arn", s->role_arn));
         RDSBK_TRY(

@@ -69,6 +69,15 @@ static bool s_lower_alnum(const char *s, size_t n) {
     return true;
 }
 
+const char *rdsbk_check_role_name(const char *s) {
+    size_t n = strlen(s);
+
+    if (n < 1 || n > 64 || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                     "0123456789+=,.@_-") != n)
+        return "is not an IAM role name: 1 to 64 letters, digits and + = , . @ _ -";
+    return NULL;
+}
+
 const char *rdsbk_check_ou_id(const char *s) {
     const char *dash = strncmp(s, "ou-", 3) == 0 ? strchr(s + 3, '-') : NULL;
     size_t root = dash ? (size_t)(dash - s - 3) : 0;

@@ -21,6 +21,8 @@ const char *rdsbk_check_option_group(const char *s);
 const char *rdsbk_check_runtime(const char *s);
 const char *rdsbk_check_email(const char *s);
 const char *rdsbk_check_sns_topic_arn(const char *s);
+/* An IAM role name: 1 to 64 of letters, digits and + = , . @ _ - (IAM's pattern). */
+const char *rdsbk_check_role_name(const char *s);
 /* An organisational unit id: "ou-", 4 to 32 lower-case letters or digits (its root's), "-", 8
  * to 32 more. */
 const char *rdsbk_check_ou_id(const char *s);

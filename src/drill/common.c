@@ -169,15 +169,50 @@ bool rdsbk_drill_is_backup_copy(const struct rdsbk_rds_snapshot *s, const char *
 
 /* ---- clients ------------------------------------------------------------------------------ */
 
+/* The client set's way to an account the topology does not name: an OU's member account. */
+static bool s_member(const char *account, const char **profile, const char **role_arn,
+                     void *payload) {
+    const struct rdsbk_drill_clients *c = payload;
+
+    for (size_t i = 0; i < c->n_members; i++) {
+        if (strcmp(c->members[i].account, account) == 0) {
+            *profile = c->members[i].profile;
+            *role_arn = c->members[i].role_arn;
+            return true;
+        }
+    }
+    return false;
+}
+
+int rdsbk_drill_add_member(struct rdsbk_drill_clients *c, const struct rdsbk_source *ou,
+                           const char *account) {
+    struct rdsbk_drill_member *grown;
+    struct rdsbk_drill_member *m;
+
+    for (size_t i = 0; i < c->n_members; i++)
+        if (strcmp(c->members[i].account, account) == 0)
+            return 0;
+    grown = realloc(c->members, (c->n_members + 1) * sizeof(*grown));
+    if (!grown)
+        return rdsbk_error_oom();
+    c->members = grown;
+    m = memset(&grown[c->n_members], 0, sizeof(*m));
+    snprintf(m->account, sizeof(m->account), "%s", account);
+    m->profile = ou->profile;
+    if (rdsbk_strfmt(&m->role_arn, "arn:%s:iam::%s:role/%s",
+                     rdsbk_region_partition(c->topo->backup.region), account, ou->member_role))
+        return RDSBK_ENOMEM;
+    c->n_members++;
+    return 0;
+}
+
 int rdsbk_drill_clients_init(struct rdsbk_drill_clients *c, const struct rdsbk_topology *topo) {
     int rc;
 
     memset(c, 0, sizeof(*c));
     c->topo = topo;
-    c->verified = calloc(topo->n_sources + 1, sizeof(*c->verified));
-    RDSBK_CHECK_ALLOC(c->verified);
     RDSBK_TRY(rdsbk_http_new(&c->http, NULL));
-    rc = rdsbk_client_set_new(&c->set, topo, c->http, NULL, NULL);
+    rc = rdsbk_client_set_new(&c->set, topo, c->http, s_member, c);
 
 cleanup:
     if (rc)
@@ -188,6 +223,9 @@ cleanup:
 void rdsbk_drill_clients_clean_up(struct rdsbk_drill_clients *c) {
     rdsbk_client_set_free(c->set);
     free(c->verified);
+    for (size_t i = 0; i < c->n_members; i++)
+        free(c->members[i].role_arn);
+    free(c->members);
     rdsbk_http_free(c->http);
     memset(c, 0, sizeof(*c));
 }
@@ -201,8 +239,14 @@ static int s_verify(struct rdsbk_drill_clients *c, struct rdsbk_client *client,
         if (strcmp(c->verified[i], account) == 0)
             return 0;
     rc = rdsbk_client_verify_account(client, account, NULL);
-    if (rc == 0 && c->n_verified < c->topo->n_sources + 1)
+    if (rc == 0) {
+        char(*grown)[RDSBK_ACCOUNT_LEN + 1] =
+            realloc(c->verified, (c->n_verified + 1) * sizeof(*grown));
+        if (!grown)
+            return rdsbk_error_oom();
+        c->verified = grown;
         snprintf(c->verified[c->n_verified++], RDSBK_ACCOUNT_LEN + 1, "%s", account);
+    }
     return rc;
 }
 

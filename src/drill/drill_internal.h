@@ -14,12 +14,21 @@
 /* Clients per account and Region for one run: profile and role_arn from the topology, endpoints
  * overrides, one HTTP transport; every account is proven with GetCallerIdentity on first use.
  * Caller-owned (a run holds one): rdsbk_drill_clients_init, then rdsbk_drill_clients_clean_up. */
+struct rdsbk_drill_member {
+    char account[RDSBK_ACCOUNT_LEN + 1];
+    const char *profile; /* borrowed from the topology */
+    char *role_arn;
+};
+
 struct rdsbk_drill_clients {
     const struct rdsbk_topology *topo;
     struct rdsbk_http *http;
     struct rdsbk_client_set *set;
     char (*verified)[RDSBK_ACCOUNT_LEN + 1]; /* the accounts proven so far */
     size_t n_verified;
+    /* accounts of OU sources, reached through their member_role (rdsbk_drill_add_member) */
+    struct rdsbk_drill_member *members;
+    size_t n_members;
 };
 
 /* Returns 0, or an error (set) with `c` holding nothing. `topo` is borrowed and must outlive it. */
@@ -27,6 +36,11 @@ int rdsbk_drill_clients_init(struct rdsbk_drill_clients *c, const struct rdsbk_t
 
 /* Frees what `c` holds and zeroes it; safe on a zeroed struct. */
 void rdsbk_drill_clients_clean_up(struct rdsbk_drill_clients *c);
+
+/* Lets `c` reach `account`, an account of OU source `ou`, by its member_role assumed with the OU
+ * source's profile. 0 or RDSBK_ENOMEM. */
+int rdsbk_drill_add_member(struct rdsbk_drill_clients *c, const struct rdsbk_source *ou,
+                           const char *account);
 
 /* *out = the client of `account` in `region` (borrowed, lives as long as `c`). Returns 0 or the
  * error (unknown account, bad endpoint, credentials of another account). Not thread-safe. */

@@ -12,9 +12,11 @@
 #include "drill_internal.h"
 #include "rdsbk/error.h"
 #include "rdsbk/json_util.h"
+#include "rdsbk/services/cloudformation.h"
 #include "rdsbk/services/kms.h"
 #include "rdsbk/str.h"
 
+#include <cjson/cJSON.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +64,17 @@ void rdsbk_status_report_free(struct rdsbk_status_report *r) {
         free(r->quotas[i].region);
         free(r->quotas[i].error);
     }
+    for (size_t i = 0; i < r->n_instances; i++) {
+        struct rdsbk_status_instance *in = &r->instances[i];
+        free(in->ou);
+        free(in->stack_set);
+        free(in->region);
+        free(in->status);
+        free(in->detailed_status);
+        free(in->reason);
+        free(in->read_error);
+    }
+    free(r->instances);
     rdsbk_status_failures_free(r);
     free(r->quotas);
     free(r->rows);
@@ -405,6 +418,110 @@ cleanup:
     return rc;
 }
 
+/* ---- OU sources ---- */
+
+/* Appends the instance `i` (of ListStackInstances) of set `name` of `ou`. */
+static int s_instance(struct rdsbk_status_report *r, const struct rdsbk_source *ou,
+                      const char *name, const cJSON *i) {
+    struct rdsbk_status_instance *grown =
+        realloc(r->instances, (r->n_instances + 1) * sizeof(*grown));
+    struct rdsbk_status_instance *in;
+    int rc;
+
+    RDSBK_CHECK_ALLOC(grown);
+    r->instances = grown;
+    in = memset(&grown[r->n_instances++], 0, sizeof(*in));
+    snprintf(in->account, sizeof(in->account), "%s", rdsbk_json_str(i, "account"));
+    RDSBK_TRY(rdsbk_strdup_into(&in->ou, ou->ou));
+    RDSBK_TRY(rdsbk_strdup_into(&in->stack_set, name));
+    RDSBK_TRY(rdsbk_json_dup_str(&in->region, i, "region"));
+    RDSBK_TRY(rdsbk_json_dup_str(&in->status, i, "status"));
+    RDSBK_TRY(rdsbk_json_dup_str(&in->detailed_status, i, "detailed_status"));
+    rc = rdsbk_json_dup_str(&in->reason, i, "reason");
+
+cleanup:
+    return rc;
+}
+
+/* The rows of `account` of `ou`, read through the OU's member_role, as the OU's template sees the
+ * account (rdsbk_model_member_view). A role that cannot be assumed: RDSBK_EAUTH. */
+static int s_member_rows(struct s_run *run, const struct rdsbk_source *ou, const char *account) {
+    const struct rdsbk_topology *topo = run->topo;
+    struct rdsbk_topology *view = NULL;
+    struct rdsbk_drill_db *dbs = NULL;
+    size_t n_dbs = 0;
+    int rc;
+
+    RDSBK_TRY(rdsbk_drill_add_member(&run->clients, ou, account));
+    RDSBK_TRY(rdsbk_model_member_view(&view, topo, ou, account));
+    run->topo = view;
+    for (size_t s = 0; rc == 0 && s < view->n_sources; s++) {
+        rc = rdsbk_drill_find_dbs(&dbs, &n_dbs, &run->clients, &view->sources[s]);
+        for (size_t i = 0; rc == 0 && i < n_dbs; i++)
+            rc = s_row(run, &dbs[i]);
+        rdsbk_drill_dbs_free(dbs, n_dbs);
+        dbs = NULL;
+    }
+    run->topo = topo;
+
+cleanup:
+    rdsbk_model_view_free(view);
+    return rc;
+}
+
+/* Notes in each instance of `account` why its databases were not read. */
+static int s_unread_member(struct rdsbk_status_report *r, size_t first, const char *account,
+                           const struct rdsbk_error *why) {
+    int rc = 0;
+
+    for (size_t i = first; rc == 0 && i < r->n_instances; i++)
+        if (strcmp(r->instances[i].account, account) == 0 && !r->instances[i].read_error)
+            rc = rdsbk_strdup_into(&r->instances[i].read_error, why->message);
+    return rc;
+}
+
+/* The instances of the StackSet of `ou`, and with a member_role its accounts' rows. */
+static int s_ou(struct s_run *run, const struct rdsbk_source *ou) {
+    struct rdsbk_status_report *r = run->report;
+    struct rdsbk_client *client = NULL;
+    cJSON *instances = NULL;
+    char *name = NULL;
+    size_t first = r->n_instances;
+    const cJSON *i;
+    int rc;
+
+    RDSBK_TRY(rdsbk_strfmt(&name, "rdsbk-%s-%s", run->topo->stack, ou->ou));
+    RDSBK_TRY(rdsbk_drill_client(&client, &run->clients, ou->account, r->backup_region));
+    rc = rdsbk_cfn_list_stack_instances(&instances, client, name);
+    if (rc == RDSBK_ENOTFOUND) { /* not applied: no instances */
+        rdsbk_error_clear();
+        rc = 0;
+    }
+    RDSBK_TRY(rc);
+    cJSON_ArrayForEach(i, instances) {
+        RDSBK_TRY(s_instance(r, ou, name, i));
+    }
+    for (size_t k = first; ou->member_role && k < r->n_instances; k++) {
+        bool seen = false;
+        for (size_t j = first; j < k; j++)
+            seen = seen || strcmp(r->instances[j].account, r->instances[k].account) == 0;
+        if (seen)
+            continue;
+        rc = s_member_rows(run, ou, r->instances[k].account);
+        if (rc == RDSBK_EAUTH) {
+            RDSBK_TRY(s_unread_member(r, first, r->instances[k].account, rdsbk_error_last()));
+            rdsbk_error_clear();
+            rc = 0;
+        }
+        RDSBK_TRY(rc);
+    }
+
+cleanup:
+    cJSON_Delete(instances);
+    free(name);
+    return rc;
+}
+
 /* The report's header, before any row. */
 static int s_report_new(struct rdsbk_status_report **out, const struct rdsbk_topology *topo) {
     struct rdsbk_status_report *r = calloc(1, sizeof(*r));
@@ -442,6 +559,8 @@ int rdsbk_status_collect(struct rdsbk_status_report **out, const struct rdsbk_to
         if (rc)
             goto cleanup;
     }
+    for (size_t s = 0; s < topo->n_ou_sources; s++)
+        RDSBK_TRY(s_ou(&run, &topo->ou_sources[s]));
     for (size_t s = 0; s < topo->n_sources; s++)
         RDSBK_TRY(s_place_quotas(&run, topo->sources[s].account, false));
     RDSBK_TRY(s_place_quotas(&run, topo->backup.account, true));

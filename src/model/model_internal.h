@@ -16,7 +16,6 @@ int rdsbk_model_estimate_snapshots(struct rdsbk_graph *g, const struct rdsbk_top
  */
 int rdsbk_model_view(struct rdsbk_topology **out, const struct rdsbk_topology *t,
                      const struct rdsbk_source *only);
-void rdsbk_model_view_free(struct rdsbk_topology *view);
 
 /* The graph of the source side of `source` (an OU source of `topo`, whose accounts its stand-in
  * stands for, or an account source) and of the backup side, for its CloudFormation template. */

@@ -69,6 +69,15 @@ cleanup:
     return rc;
 }
 
+int rdsbk_model_member_view(struct rdsbk_topology **out, const struct rdsbk_topology *topo,
+                            const struct rdsbk_source *ou, const char *account) {
+    int rc = rdsbk_model_view(out, topo, ou);
+
+    for (size_t i = 0; rc == 0 && i < (*out)->n_sources; i++)
+        snprintf((*out)->sources[i].account, sizeof((*out)->sources[i].account), "%s", account);
+    return rc;
+}
+
 void rdsbk_model_view_free(struct rdsbk_topology *view) {
     if (!view)
         return;

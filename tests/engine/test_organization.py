@@ -242,6 +242,35 @@ class ApplyTest(OrgCase):
         return sorted((i["Account"], i["Region"], i["Status"]) for i in cfn.list_stack_instances(
             StackSetName="rdsbk-t1-%s" % OU)["Summaries"])
 
+    def check_status(self, a_snapshot):
+        """status: every instance, and through member_role the databases of A, where the role
+        exists; C, which has none, is named with the reason."""
+        iam = E.H.client("iam", account=A, region="us-east-1")
+        iam.create_role(RoleName="rdsbk-reader", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % D},
+                "Action": "sts:AssumeRole"}]}))
+        iam.put_role_policy(RoleName="rdsbk-reader", PolicyName="read", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
+                "rds:Describe*", "kms:DescribeKey"], "Resource": "*"}]}))
+        self.write(ou_topology().replace("    instances: [orders-db]\n",
+                                         "    instances: [orders-db]\n"
+                                         "    member_role: rdsbk-reader\n"))
+        report = json.loads(self.run_tool("status", "--json").stdout)
+        instances = {(i["account"], i["region"]): i for i in report["stack_instances"]}
+        self.assertEqual(sorted(instances), [(A, RA), (A, RB), (C, RA), (C, RB)])
+        self.assertTrue(all(i["detailed_status"] == "SUCCEEDED" for i in instances.values()))
+        self.assertIsNone(instances[(A, RB)]["read_error"])
+        self.assertIn("rdsbk-reader", instances[(C, RB)]["read_error"])
+        [row] = report["databases"]
+        self.assertEqual((row["source_account"], row["database"]), (A, "orders-db"))
+        self.assertEqual(row["system_snapshot"]["id"], a_snapshot)
+        self.assertEqual(row["state"], "ok", row)
+        text = self.run_tool("status").stdout
+        self.assertIn("The pipeline in the accounts of %s" % OU, text)
+        iam.delete_role_policy(RoleName="rdsbk-reader", PolicyName="read")
+        iam.delete_role(RoleName="rdsbk-reader")
+
     def test_apply_deploys_the_ou_as_a_stack_set_and_destroy_removes_it(self):
         self.write(ou_topology())
         plan = self.changes(self.plan())
@@ -269,6 +298,7 @@ class ApplyTest(OrgCase):
         self.sweep_periods(1)
         self.assertEqual(self.backups().get("%s-%s" % (later[len("rds:"):], C)), "available")
         self.assert_no_changes()
+        self.check_status(first)
 
         # a change of the functions reaches every account through the set (and the backup
         # account's function directly)
