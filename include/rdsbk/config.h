@@ -46,9 +46,9 @@ struct rdsbk_source {
      * management account or a delegated administrator), whose credentials profile and role_arn
      * give */
     char account[RDSBK_ACCOUNT_LEN + 1];
-    char *region;     /* Region-A; NULL for an OU source */
-    char *ou;         /* an OU source's OU ("ou-..."), else NULL */
-    char **regions;   /* an OU source's Regions-A */
+    char *region;   /* Region-A; NULL for an OU source */
+    char *ou;       /* an OU source's OU ("ou-..."), else NULL */
+    char **regions; /* an OU source's Regions-A */
     size_t n_regions;
     char *code_bucket; /* an OU source's: the S3 bucket in Region-B its functions' code goes to */
     /* an OU source's: the role `status` assumes in each of its accounts (with the credentials of

@@ -33,8 +33,8 @@ int rdsbk_generate(const struct rdsbk_topology *topo, const char *dir);
  *
  * Only in organisation mode (backup.organization_id; else RDSBK_EINVALID saying why): otherwise
  * the key policy names the source accounts' copy roles, which must exist before the key and use
- * it after. `code_bucket` (NULL: none) is the CodeBucket parameter's default. The same topology always
- * gives identical files. Returns 0, or a negative code with the error set.
+ * it after. `code_bucket` (NULL: none) is the CodeBucket parameter's default. The same topology
+ * always gives identical files. Returns 0, or a negative code with the error set.
  */
 int rdsbk_export_cloudformation(const struct rdsbk_topology *topo, const char *dir,
                                 const char *code_bucket);

@@ -94,7 +94,7 @@ int rdsbk_aws_error_to_code(long status, const char *code) {
         "AlreadyExistsException",
         "ConcurrentModificationException",
         "ResourceAlreadyExistsException",
-        "PreconditionFailed", /* S3's conditional write (412): another write came first */
+        "PreconditionFailed",           /* S3's conditional write (412): another write came first */
         "OperationInProgressException", /* CloudFormation: another operation of the set runs */
     };
     /* SQS's, which says neither "NotFound" nor "NoSuch" (botocore's QueueDoesNotExist) */

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const s_services[] = {"sts", "iam", "kms", "events", "lambda",        "rds",
+static const char *const s_services[] = {"sts",  "iam", "kms", "events", "lambda",        "rds",
                                          "logs", "sns", "sqs", "s3",     "cloudformation"};
 #define S_N_SERVICES (sizeof(s_services) / sizeof(s_services[0]))
 

@@ -14,10 +14,19 @@
 #include <string.h>
 #include <unistd.h>
 
-const struct rdsbk_cli_command *const rdsbk_cli_commands[] = {
-    &rdsbk_cmd_init,    &rdsbk_cmd_validate, &rdsbk_cmd_plan,  &rdsbk_cmd_apply,
-    &rdsbk_cmd_destroy, &rdsbk_cmd_status,   &rdsbk_cmd_drill, &rdsbk_cmd_generate,
-    &rdsbk_cmd_export,  &rdsbk_cmd_state,    &rdsbk_cmd_version, &rdsbk_cmd_help, NULL};
+const struct rdsbk_cli_command *const rdsbk_cli_commands[] = {&rdsbk_cmd_init,
+                                                              &rdsbk_cmd_validate,
+                                                              &rdsbk_cmd_plan,
+                                                              &rdsbk_cmd_apply,
+                                                              &rdsbk_cmd_destroy,
+                                                              &rdsbk_cmd_status,
+                                                              &rdsbk_cmd_drill,
+                                                              &rdsbk_cmd_generate,
+                                                              &rdsbk_cmd_export,
+                                                              &rdsbk_cmd_state,
+                                                              &rdsbk_cmd_version,
+                                                              &rdsbk_cmd_help,
+                                                              NULL};
 
 const char rdsbk_cli_about[] =
     "Builds and keeps the pipeline that copies every new RDS system snapshot from\n"

@@ -81,7 +81,8 @@ const struct rdsbk_cli_command rdsbk_cmd_export = {
     "Write the pipeline as CloudFormation templates",
     "export --format cloudformation -o DIR [--code-bucket BUCKET] [-f FILE]",
     "Writes the pipeline as CloudFormation, without calling AWS: backup.template.json (the\n"
-    "backup side), source-<ou>.template.json for each OU source and source-<account>.template.json\n"
+    "backup side), source-<ou>.template.json for each OU source and "
+    "source-<account>.template.json\n"
     "for each source account (everything in a source account: roles, functions, queues, log\n"
     "groups, rules), and the functions' zips under code/, at the S3 keys the templates name. The\n"
     "source templates take the backup key's ARN (SharedKeyArn) and the bucket of the zips\n"

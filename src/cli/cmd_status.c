@@ -212,8 +212,7 @@ static void s_print_instances(const struct rdsbk_status_report *r, bool color) {
         rdsbk_str_escape_terminal(unread, sizeof(unread), in->read_error ? in->read_error : "");
         printf("%s%-12s  %-14s  %-10s  %-10s  %s%s%s%s\n", color && !ok ? "[1;31m" : "",
                in->account, in->region, in->status, in->detailed_status, reason,
-               in->read_error ? "databases not read: " : "", unread,
-               color && !ok ? "[0m" : "");
+               in->read_error ? "databases not read: " : "", unread, color && !ok ? "[0m" : "");
     }
 }
 

@@ -14,6 +14,21 @@ static size_t s_databases(const struct rdsbk_topology *t) {
     return n;
 }
 
+/* Each OU source: where it is deployed from, and to which Regions. Its accounts are unknown here,
+ * and retention's estimate counts none of them (their quotas are each account's own). */
+static void s_print_ous(const struct rdsbk_topology *t) {
+    for (size_t i = 0; i < t->n_ou_sources; i++) {
+        const struct rdsbk_source *s = &t->ou_sources[i];
+        size_t dbs = s->n_instances + s->n_clusters;
+
+        printf("  OU %s: %zu database%s in every account, in", s->ou, dbs, dbs == 1 ? "" : "s");
+        for (size_t k = 0; k < s->n_regions; k++)
+            printf("%s %s", k ? "," : "", s->regions[k]);
+        printf("; StackSet rdsbk-%s-%s in %s, code in s3://%s\n", t->stack, s->ou, s->account,
+               s->code_bucket);
+    }
+}
+
 /* What retention keeps, per account and kind, against RDS's quotas. */
 static void s_print_snapshots(const struct rdsbk_graph *g) {
     for (size_t i = 0; i < g->n_snapshots; i++) {
@@ -59,6 +74,10 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
             printf(" (%s/%s)", topo->sources[0].account, topo->sources[0].region);
         printf(", %zu database%s -> backup %s/%s, key %s\n", dbs, dbs == 1 ? "" : "s",
                topo->backup.account, topo->backup.region, topo->key.alias);
+        if (topo->backup.organization_id)
+            printf("  organisation %s: the backup side admits its accounts\n",
+                   topo->backup.organization_id);
+        s_print_ous(topo);
         s_print_snapshots(graph);
     }
     status = 0;

@@ -275,20 +275,20 @@ static const struct rdsbk_yaml_field s_retention_fields[] = {
 #define S_ENDPOINT(name, member)                                                                   \
     S_STRING(struct rdsbk_topology, name, endpoints.member, rdsbk_check_endpoint_url)
 
-static const struct rdsbk_yaml_field s_endpoint_fields[] = {S_ENDPOINT("default", default_url),
-                                                            S_ENDPOINT("sts", sts),
-                                                            S_ENDPOINT("iam", iam),
-                                                            S_ENDPOINT("kms", kms),
-                                                            S_ENDPOINT("events", events),
-                                                            S_ENDPOINT("lambda", lambda),
-                                                            S_ENDPOINT("rds", rds),
-                                                            S_ENDPOINT("logs", logs),
-                                                            S_ENDPOINT("sns", sns),
-                                                            S_ENDPOINT("sqs", sqs),
-                                                            S_ENDPOINT("s3", s3),
-                                                            S_ENDPOINT("cloudformation",
-                                                                       cloudformation),
-                                                            {NULL, NULL, NULL}};
+static const struct rdsbk_yaml_field s_endpoint_fields[] = {
+    S_ENDPOINT("default", default_url),
+    S_ENDPOINT("sts", sts),
+    S_ENDPOINT("iam", iam),
+    S_ENDPOINT("kms", kms),
+    S_ENDPOINT("events", events),
+    S_ENDPOINT("lambda", lambda),
+    S_ENDPOINT("rds", rds),
+    S_ENDPOINT("logs", logs),
+    S_ENDPOINT("sns", sns),
+    S_ENDPOINT("sqs", sqs),
+    S_ENDPOINT("s3", s3),
+    S_ENDPOINT("cloudformation", cloudformation),
+    {NULL, NULL, NULL}};
 
 /* state: where the state lives in S3. The command line's --state s3://BUCKET/KEY wins over bucket
  * and key; the rest applies to either. */
@@ -588,7 +588,8 @@ static bool s_has_key(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const 
     for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
          pair < node->data.mapping.pairs.top; pair++) {
         const yaml_node_t *k = rdsbk_yaml_node(w, pair->key);
-        if (k && k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, key) == 0)
+        if (k && k->type == YAML_SCALAR_NODE &&
+            strcmp((const char *)k->data.scalar.value, key) == 0)
             return true;
     }
     return false;
@@ -626,8 +627,9 @@ static void s_one_ou_source(struct rdsbk_yaml_walk *w, struct s_ctx *c, const ya
     if (!rdsbk_yaml_mapping(w, node, path, s_ou_source_fields, &sc))
         return;
     if (s->n_regions == 0)
-        rdsbk_yaml_error(w, node, "%s: 'regions' is required with 'ou': the Regions-A of its "
-                                  "accounts' databases",
+        rdsbk_yaml_error(w, node,
+                         "%s: 'regions' is required with 'ou': the Regions-A of its "
+                         "accounts' databases",
                          path);
     if (!sc.seen_account)
         rdsbk_yaml_error(w, node,
@@ -640,8 +642,9 @@ static void s_one_ou_source(struct rdsbk_yaml_walk *w, struct s_ctx *c, const ya
                          "that the OU's accounts may read, for the functions' code",
                          path);
     if (s->n_instances == 0 && s->n_clusters == 0)
-        rdsbk_yaml_error(w, node, "%s: no databases: list at least one of 'instances' or "
-                                  "'clusters'",
+        rdsbk_yaml_error(w, node,
+                         "%s: no databases: list at least one of 'instances' or "
+                         "'clusters'",
                          path);
     if (s->role_arn && s->account[0] && !rdsbk_arn_in_account(s->role_arn, s->account))
         rdsbk_yaml_error(w, node, "%s: role_arn belongs to another account than %s", path,
@@ -1283,8 +1286,7 @@ void rdsbk_topology_each_key(rdsbk_topology_key_fn fn, void *payload) {
         else if (f->fn == s_sources) {
             s_each_key_of("sources[]", s_source_fields, fn, payload);
             s_each_key_of("sources[]", s_ou_source_fields, fn, payload);
-        }
-        else if (f->fn == s_backup)
+        } else if (f->fn == s_backup)
             s_each_key_of("backup", s_backup_fields, fn, payload);
     }
 }

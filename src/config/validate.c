@@ -72,8 +72,9 @@ static bool s_lower_alnum(const char *s, size_t n) {
 const char *rdsbk_check_role_name(const char *s) {
     size_t n = strlen(s);
 
-    if (n < 1 || n > 64 || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                     "0123456789+=,.@_-") != n)
+    if (n < 1 || n > 64 ||
+        strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                  "0123456789+=,.@_-") != n)
         return "is not an IAM role name: 1 to 64 letters, digits and + = , . @ _ -";
     return NULL;
 }

@@ -46,7 +46,7 @@ static bool s_purpose_ours(enum rdsbk_resource_type type, const char *rest) {
         return len == RDSBK_ACCOUNT_LEN && strspn(rest, "0123456789") == len;
     if (type == RDSBK_RT_CFN_STACK_SET) /* named for its OU: "ou-" and the OU's id */
         return strncmp(rest, "ou-", 3) == 0 && strspn(rest + 3, "abcdefghijklmnopqrstuvwxyz"
-                                                               "0123456789-") == strlen(rest + 3);
+                                                                "0123456789-") == strlen(rest + 3);
     for (size_t i = 0; rdsbk_model_purposes[i]; i++)
         if (strlen(rdsbk_model_purposes[i]) == len &&
             strncmp(rest, rdsbk_model_purposes[i], len) == 0)

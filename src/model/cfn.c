@@ -465,8 +465,7 @@ static const char *s_condition(struct s_cfn *c, const char *region, char *buf, s
         equals = s_alloc(c, cJSON_CreateObject());
         args = s_alloc(c, cJSON_CreateArray());
         s_push(c, args, cJSON_CreateObject());
-        s_add(c, cJSON_GetArrayItem(args, 0), "Ref",
-              s_alloc(c, cJSON_CreateString("AWS::Region")));
+        s_add(c, cJSON_GetArrayItem(args, 0), "Ref", s_alloc(c, cJSON_CreateString("AWS::Region")));
         s_push(c, args, cJSON_CreateString(region));
         s_add(c, equals, "Fn::Equals", args);
         s_add(c, c->conditions, buf, equals);

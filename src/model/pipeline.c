@@ -1107,8 +1107,8 @@ static void s_key(struct s_builder *bd, const cJSON *accounts) {
     struct rdsbk_resource *r;
 
     if (org) {
-        vars[2] = (struct s_var){"copy_role_pattern",
-                                 s_string_owned(bd, s_org_role_pattern(bd, "copy"))};
+        vars[2] =
+            (struct s_var){"copy_role_pattern", s_string_owned(bd, s_org_role_pattern(bd, "copy"))};
         vars[3].value = s_org_id(bd);
     } else {
         vars[2].value = s_array(bd);
@@ -1165,9 +1165,9 @@ static void s_backup_bus(struct s_builder *bd, const cJSON *accounts) {
     }
     s_add_str(bd, d, "name", name);
     s_add(bd, d, "policy",
-          s_template(bd, org ? "policies/backup-bus-policy-org.json"
-                             : "policies/backup-bus-policy.json",
-                     vars, 4));
+          s_template(
+              bd, org ? "policies/backup-bus-policy-org.json" : "policies/backup-bus-policy.json",
+              vars, 4));
     s_add(bd, d, "tags", s_tags(bd));
     s_resource(bd, s_strdup(bd, S_BACKUP_BUS_ADDR), RDSBK_RT_EVENTS_BUS, bd->b, bd->rb, name, d);
 }
@@ -1288,8 +1288,9 @@ static void s_alert_topic(struct s_builder *bd, const cJSON *accounts) {
     s_push_owned(bd, vars[0].value, s_arn(bd, &backup_copy, RDSBK_RT_IAM_ROLE));
     s_add_str(bd, d, "name", name);
     s_add(bd, d, "policy",
-          s_template(bd, org ? "policies/alerts-topic-policy-org.json"
-                             : "policies/alerts-topic-policy.json",
+          s_template(bd,
+                     org ? "policies/alerts-topic-policy-org.json"
+                         : "policies/alerts-topic-policy.json",
                      vars, org ? 4 : 2));
     s_add(bd, d, "tags", s_tags(bd));
     topic = s_resource(bd, s_fmt(bd, "backup.sns_topic.%s", S_ALERTS), RDSBK_RT_SNS_TOPIC, bd->b,

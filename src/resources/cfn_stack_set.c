@@ -41,8 +41,7 @@
 
 /* Waits for operation `op` of set `name` to end; RDSBK_ERROR naming the instances that failed
  * when it did not succeed. */
-static int s_wait(struct rdsbk_client *client, const char *name, const char *op,
-                  const char *what) {
+static int s_wait(struct rdsbk_client *client, const char *name, const char *op, const char *what) {
     struct rdsbk_backoff b;
     char *status = NULL;
     char *reason = NULL;
@@ -63,8 +62,8 @@ static int s_wait(struct rdsbk_client *client, const char *name, const char *op,
             goto cleanup;
         }
         if (!rdsbk_res_backoff_wait(&b, "StackSet %s: %s %s", name, what, status)) {
-            rc = rdsbk_error_set(RDSBK_ETIMEOUT, "StackSet %s: %s still %s after %ld minutes",
-                                 name, what, status, S_OPERATION_BUDGET_MS / 60000);
+            rc = rdsbk_error_set(RDSBK_ETIMEOUT, "StackSet %s: %s still %s after %ld minutes", name,
+                                 what, status, S_OPERATION_BUDGET_MS / 60000);
             goto cleanup;
         }
         free(status);
@@ -172,7 +171,8 @@ static int s_spec(struct s_spec *s, const cJSON *desired) {
     RDSBK_TRY(rdsbk_res_require(&s->in.name, desired, "name", S_TYPE));
     RDSBK_TRY(rdsbk_res_require(&s->ou, desired, "ou", S_TYPE));
     s->in.description = rdsbk_json_str(desired, "description");
-    s->template_body = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(desired, "template"));
+    s->template_body =
+        cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(desired, "template"));
     RDSBK_CHECK_ALLOC(s->template_body);
     s->in.template_body = s->template_body;
     RDSBK_TRY(rdsbk_res_tags_from_json(&s->parameters, &s->in.n_parameters,
@@ -181,7 +181,8 @@ static int s_spec(struct s_spec *s, const cJSON *desired) {
     RDSBK_TRY(rdsbk_res_tags_from_json(&s->tags, &s->in.n_tags,
                                        cJSON_GetObjectItemCaseSensitive(desired, "tags")));
     s->in.tags = s->tags;
-    rc = s_strings(&s->regions, &s->n_regions, cJSON_GetObjectItemCaseSensitive(desired, "regions"));
+    rc =
+        s_strings(&s->regions, &s->n_regions, cJSON_GetObjectItemCaseSensitive(desired, "regions"));
 
 cleanup:
     if (rc)
@@ -199,8 +200,8 @@ static int s_upload_code(struct rdsbk_client *client, const cJSON *desired) {
 
     cJSON_ArrayForEach(key, cJSON_GetObjectItemCaseSensitive(desired, "code_keys")) {
         RDSBK_TRY(rdsbk_lambda_package_cached(&zip, sha, key->string));
-        RDSBK_TRY(rdsbk_s3_put_object(NULL, client, bucket, key->valuestring,
-                                      rdsbk_buf_cstr(&zip), rdsbk_buf_len(&zip), NULL));
+        RDSBK_TRY(rdsbk_s3_put_object(NULL, client, bucket, key->valuestring, rdsbk_buf_cstr(&zip),
+                                      rdsbk_buf_len(&zip), NULL));
         rdsbk_log_verbose("put the %s function's code at s3://%s/%s", key->string, bucket,
                           key->valuestring);
     }
@@ -340,8 +341,7 @@ static int s_create(cJSON **actual_out, char **id_out, struct rdsbk_client *clie
     if (rc == 0)
         rc = rdsbk_cfn_create_stack_set(client, &spec.in);
     if (rc == 0) {
-        const struct s_instances in = {true, spec.in.name, spec.ou, spec.regions,
-                                       spec.n_regions};
+        const struct s_instances in = {true, spec.in.name, spec.ou, spec.regions, spec.n_regions};
         rdsbk_log_verbose("created StackSet %s", spec.in.name);
         rc = s_instances(client, &in);
     }

@@ -236,8 +236,8 @@ int rdsbk_cfn_list_stack_instances(cJSON **out, struct rdsbk_client *client, con
         if (rc == 0 && token)
             rc = rdsbk_query_add(&q, "NextToken", token);
         RDSBK_TRY(s_send(&reply, client, &q, rc));
-        for (const xmlNode *m = rdsbk_xml_child(rdsbk_xml_path(reply.result, "Summaries"),
-                                                "member");
+        for (const xmlNode *m =
+                 rdsbk_xml_child(rdsbk_xml_path(reply.result, "Summaries"), "member");
              m; m = rdsbk_xml_next(m, "member"))
             RDSBK_TRY(s_instance(list, m));
         free(token);
@@ -301,8 +301,8 @@ int rdsbk_cfn_operation_failures(char **out, struct rdsbk_client *client, const 
 
     *out = NULL;
     RDSBK_TRY(rdsbk_svc_query_reply(&reply, client, &op, args, NULL));
-    for (const xmlNode *m = rdsbk_xml_child(rdsbk_xml_path(reply.result, "Summaries"), "member");
-         m; m = rdsbk_xml_next(m, "member")) {
+    for (const xmlNode *m = rdsbk_xml_child(rdsbk_xml_path(reply.result, "Summaries"), "member"); m;
+         m = rdsbk_xml_next(m, "member")) {
         const char *status = rdsbk_xml_path_text(m, "Status");
         if (status && strcmp(status, "SUCCEEDED") == 0)
             continue;

@@ -40,6 +40,19 @@ BASE = {
         "option_groups": {"ledger-db": "ledger-tde"},
         "manual_snapshot_quota": 100000,
         "manual_cluster_snapshot_quota": 100000,
+    }, {
+        "ou": "ou-ab12-cdef3456",
+        "regions": ["eu-central-1", "eu-west-2"],
+        "admin_account": "333333333333",
+        "code_bucket": "acme-rdsbk-code",
+        "member_role": "rdsbk-reader",
+        "profile": "org-admin",
+        "role_arn": "arn:aws:iam::333333333333:role/stacksets",
+        "instances": ["orders-db"],
+        "clusters": ["aurora-main"],
+        "option_groups": {"ledger-db": "ledger-tde"},
+        "manual_snapshot_quota": 100000,
+        "manual_cluster_snapshot_quota": 100000,
     }],
     "backup": {
         "account": "222222222222",
@@ -47,6 +60,7 @@ BASE = {
         "profile": "backup",
         "role_arn": "arn:aws:iam::222222222222:role/deployer",
         "bus_policy_quota": 10240,
+        "organization_id": "o-abcdefghij",
         "manual_snapshot_quota": 100000,
         "manual_cluster_snapshot_quota": 100000,
     },
@@ -67,11 +81,24 @@ BASE = {
 }
 
 S = ("sources", 0)
+O = ("sources", 1)
 B = ("backup",)
 INT_SPELLING = "YAML 1.2 reads it as an integer; the parser wants decimal digits"
 RELATION = "a relation between two values"
 
 CHANGES = [
+    (O + ("ou",), "ou-ab12", False), (O + ("ou",), "OU-AB12-CDEF3456", False),
+    (O + ("ou",), "ou-abcd-12345678abcd", True), (O + ("regions",), [], False),
+    (O + ("regions",), DELETE, False), (O + ("regions",), ["eu-west-1"], GAP(False, True, RELATION)),
+    (O + ("regions",), ["eu-central-1", "eu-central-1"], False),
+    (O + ("admin_account",), DELETE, False), (O + ("admin_account",), "12345", False),
+    (O + ("code_bucket",), DELETE, False), (O + ("code_bucket",), "Acme_Code", False),
+    (O + ("code_bucket",), "xn--code", False), (O + ("member_role",), "a role", False),
+    (O + ("member_role",), DELETE, True), (O + ("kms_keys",), [KEY_ARN], False),
+    (O + ("account",), "111111111111", False), (O + ("region",), "eu-central-1", False),
+    (O + ("instances",), DELETE, True), (O + ("role_arn",), "arn:aws:iam::111111111111:role/x",
+                                          GAP(False, True, RELATION)),
+    (B + ("organization_id",), DELETE, False),
     # the top level: required keys, one of sources/source, unknown keys, types
     (("version",), 2, False), (("version",), "1", False), (("version",), DELETE, False),
     (("stack",), DELETE, False), (("backup",), DELETE, False), (("sources",), DELETE, False),

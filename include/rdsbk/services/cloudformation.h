@@ -27,7 +27,7 @@
 struct rdsbk_cfn_stack_set_input {
     const char *name;
     const char *description;
-    const char *template_body; /* at most 51,200 bytes */
+    const char *template_body;          /* at most 51,200 bytes */
     const struct rdsbk_tag *parameters; /* ParameterKey / ParameterValue */
     size_t n_parameters;
     const struct rdsbk_tag *tags;
