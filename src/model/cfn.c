@@ -414,8 +414,9 @@ static void s_properties(struct s_cfn *c, cJSON *props, const struct rdsbk_resou
         s_target(c, props, d);
         break;
     case RDSBK_RT_EVENTS_BUS:
+        /* its policy: AWS::Events::EventBusPolicy resources (s_bus_policy), which every
+         * CloudFormation has; the bus's own Policy property is of late 2023 */
         s_prop(c, props, "Name", d, "name");
-        s_prop(c, props, "Policy", d, "policy");
         s_tags(c, props, d);
         break;
     case RDSBK_RT_KMS_KEY:
@@ -559,6 +560,37 @@ static void s_topic_policy(struct s_cfn *c, const struct rdsbk_resource *topic) 
     free(policy_id);
 }
 
+/* Each statement of a bus's policy, an AWS::Events::EventBusPolicy: "<Bus>Policy", then
+ * "<Bus>Policy2", ... */
+static void s_bus_policy(struct s_cfn *c, const struct rdsbk_resource *bus) {
+    const cJSON *policy = cJSON_GetObjectItemCaseSensitive(bus->desired, "policy");
+    const cJSON *st;
+    char *id = s_logical_id(c, bus);
+    int n = 0;
+
+    cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(policy, "Statement")) {
+        cJSON *res = s_alloc(c, cJSON_CreateObject());
+        cJSON *props = s_alloc(c, cJSON_CreateObject());
+        cJSON *ref = s_alloc(c, cJSON_CreateObject());
+        cJSON *statement = s_value(c, st);
+        char name[128];
+
+        snprintf(name, sizeof(name), n ? "%sPolicy%d" : "%sPolicy", id ? id : "", n + 1);
+        n++;
+        cJSON_DeleteItemFromObjectCaseSensitive(statement, "Sid");
+        s_add(c, res, "Type", s_alloc(c, cJSON_CreateString("AWS::Events::EventBusPolicy")));
+        s_add(c, ref, "Ref", s_alloc(c, id ? cJSON_CreateString(id) : NULL));
+        s_add(c, props, "EventBusName", ref);
+        s_add(c, props, "StatementId",
+              s_alloc(c, cJSON_CreateString(rdsbk_json_str(st, "Sid") ? rdsbk_json_str(st, "Sid")
+                                                                      : name)));
+        s_add(c, props, "Statement", statement);
+        s_add(c, res, "Properties", props);
+        s_add(c, c->resources, name, res);
+    }
+    free(id);
+}
+
 /* ---- templates ---------------------------------------------------------------------------- */
 
 static void s_parameter(struct s_cfn *c, cJSON *params, const char *name, const char *description,
@@ -608,6 +640,8 @@ static int s_template(cJSON **out, struct s_cfn *c, const char *description, boo
         s_resource(c, r);
         if (r->type == RDSBK_RT_SNS_TOPIC)
             s_topic_policy(c, r);
+        if (r->type == RDSBK_RT_EVENTS_BUS)
+            s_bus_policy(c, r);
     }
     s_add(c, t, "AWSTemplateFormatVersion", s_alloc(c, cJSON_CreateString("2010-09-09")));
     s_add(c, t, "Description", s_alloc(c, cJSON_CreateString(description)));

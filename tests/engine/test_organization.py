@@ -26,6 +26,7 @@ destroy removes the instances, then the set, then the code, and leaves nothing.
 import glob
 import json
 import os
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -166,6 +167,18 @@ class ExportTest(OrgCase):
         # D manages the organisation; C is a member outside the OU until it is moved in
         self.setup_org(D, {OU: [A]}, others=(B, C))
 
+    def test_export_refuses_what_it_cannot_write(self):
+        out = os.path.join(self.dir, "export")
+        self.write(E.topology())  # per-account mode
+        proc = self.run_tool("export", "-o", out, check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("organisation mode (backup.organization_id)", proc.stderr)
+        self.write(ou_topology())
+        proc = self.run_tool("export", "--format", "terraform", "-o", out, check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("'cloudformation' is the only format", proc.stderr)
+        self.assertFalse(os.path.exists(out))
+
     def test_exported_templates_deploy_and_auto_deployment_covers_a_new_account(self):
         self.write(ou_topology())
         out = os.path.join(self.dir, "export")
@@ -173,6 +186,10 @@ class ExportTest(OrgCase):
                       "--code-bucket", CODE_BUCKET)
         self.assertEqual(sorted(os.listdir(out)),
                          ["backup.template.json", "code", "source-%s.template.json" % OU])
+        again = os.path.join(self.dir, "export-again")
+        self.run_tool("export", "-o", again, "--code-bucket", CODE_BUCKET)
+        self.assertEqual(subprocess.run(["diff", "-r", out, again]).returncode, 0,
+                         "the same topology, the same files")
         code_bucket(os.path.join(out, "code"))
         with open(os.path.join(out, "backup.template.json")) as f:
             backup_body = json.dumps(json.load(f), separators=(",", ":"))
