@@ -595,36 +595,52 @@ static bool s_has_key(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const 
     return false;
 }
 
-/* A new source at the end of `*sources`, set up for `node`; NULL when out of memory. */
-static struct rdsbk_source *s_new_source(struct rdsbk_yaml_walk *w, struct rdsbk_source **sources,
-                                         size_t *n, const yaml_node_t *node) {
+/* Walks the source `node` (at `path`) with `fields` into a new source at the end of `*sources`;
+ * *sc_out is the walk's context (what it saw). NULL when out of memory or not a mapping. */
+static struct rdsbk_source *s_walk_source(struct rdsbk_yaml_walk *w, const struct s_ctx *c,
+                                          const yaml_node_t *node, const char *path,
+                                          const struct rdsbk_yaml_field *fields,
+                                          struct rdsbk_source **sources, size_t *n,
+                                          struct s_ctx *sc_out) {
     struct rdsbk_source *grown = s_room(w, *sources, *n, sizeof(*grown));
     struct rdsbk_source *s;
 
     if (!grown)
         return NULL;
     *sources = grown;
-    s = &grown[(*n)++];
-    memset(s, 0, sizeof(*s));
+    s = memset(&grown[(*n)++], 0, sizeof(*s));
     s->pos = rdsbk_yaml_pos(node);
     s->quotas = (struct rdsbk_snapshot_quotas){S_SNAPSHOT_QUOTA, S_SNAPSHOT_QUOTA};
-    return s;
+    *sc_out = *c;
+    sc_out->source = s;
+    sc_out->base = s;
+    sc_out->seen_account = sc_out->seen_region = sc_out->bad = 0;
+    snprintf(sc_out->path, sizeof(sc_out->path), "%s", path);
+    return rdsbk_yaml_mapping(w, node, path, fields, sc_out) ? s : NULL;
+}
+
+/* What every source needs: a database, and its role in its account. */
+static void s_source_checks(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *path,
+                            const struct rdsbk_source *s) {
+    if (s->n_instances == 0 && s->n_clusters == 0)
+        rdsbk_yaml_error(w, node,
+                         "%s: no databases: list at least one of 'instances' or "
+                         "'clusters'",
+                         path);
+    if (s->role_arn && s->account[0] && !rdsbk_arn_in_account(s->role_arn, s->account))
+        rdsbk_yaml_error(w, node, "%s: role_arn belongs to another account than %s", path,
+                         s->account);
 }
 
 /* A source that names an OU (`ou:`). */
 static void s_one_ou_source(struct rdsbk_yaml_walk *w, struct s_ctx *c, const yaml_node_t *node,
                             const char *path) {
     struct rdsbk_topology *t = c->topo;
-    struct rdsbk_source *s = s_new_source(w, &t->ou_sources, &t->n_ou_sources, node);
-    struct s_ctx sc = *c;
+    struct s_ctx sc;
+    struct rdsbk_source *s =
+        s_walk_source(w, c, node, path, s_ou_source_fields, &t->ou_sources, &t->n_ou_sources, &sc);
 
     if (!s)
-        return;
-    sc.source = s;
-    sc.base = s;
-    sc.seen_account = sc.seen_region = sc.bad = 0;
-    snprintf(sc.path, sizeof(sc.path), "%s", path);
-    if (!rdsbk_yaml_mapping(w, node, path, s_ou_source_fields, &sc))
         return;
     if (s->n_regions == 0)
         rdsbk_yaml_error(w, node,
@@ -641,47 +657,27 @@ static void s_one_ou_source(struct rdsbk_yaml_walk *w, struct s_ctx *c, const ya
                          "%s: 'code_bucket' is required with 'ou': an S3 bucket in Region-B "
                          "that the OU's accounts may read, for the functions' code",
                          path);
-    if (s->n_instances == 0 && s->n_clusters == 0)
-        rdsbk_yaml_error(w, node,
-                         "%s: no databases: list at least one of 'instances' or "
-                         "'clusters'",
-                         path);
-    if (s->role_arn && s->account[0] && !rdsbk_arn_in_account(s->role_arn, s->account))
-        rdsbk_yaml_error(w, node, "%s: role_arn belongs to another account than %s", path,
-                         s->account);
+    s_source_checks(w, node, path, s);
 }
 
 static void s_one_source(struct rdsbk_yaml_walk *w, struct s_ctx *c, const yaml_node_t *node,
                          const char *path) {
     struct rdsbk_topology *t = c->topo;
+    struct s_ctx sc;
     struct rdsbk_source *s;
-    struct s_ctx sc = *c;
 
     if (s_has_key(w, node, "ou")) {
         s_one_ou_source(w, c, node, path);
         return;
     }
-    s = s_new_source(w, &t->sources, &t->n_sources, node);
+    s = s_walk_source(w, c, node, path, s_source_fields, &t->sources, &t->n_sources, &sc);
     if (!s)
-        return;
-    sc.source = s;
-    sc.base = s;
-    sc.seen_account = sc.seen_region = sc.bad = 0;
-    snprintf(sc.path, sizeof(sc.path), "%s", path);
-    if (!rdsbk_yaml_mapping(w, node, path, s_source_fields, &sc))
         return;
     if (!sc.seen_account)
         rdsbk_yaml_error(w, node, "%s: 'account' is required", path);
     if (!sc.seen_region)
         rdsbk_yaml_error(w, node, "%s: 'region' is required", path);
-    if (s->n_instances == 0 && s->n_clusters == 0)
-        rdsbk_yaml_error(w, node,
-                         "%s: no databases: list at least one of 'instances' or "
-                         "'clusters'",
-                         path);
-    if (s->role_arn && s->account[0] && !rdsbk_arn_in_account(s->role_arn, s->account))
-        rdsbk_yaml_error(w, node, "%s: role_arn belongs to another account than %s", path,
-                         s->account);
+    s_source_checks(w, node, path, s);
     for (size_t k = 0; s->region && k < s->n_kms_keys; k++) {
         /* arn:<partition>:kms:<region>:... : a snapshot's key is in the snapshot's Region */
         const char *region = strchr(strchr(s->kms_keys[k] + 4, ':') + 1, ':') + 1;

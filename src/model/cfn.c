@@ -352,97 +352,81 @@ static void s_code(struct s_cfn *c, cJSON *props, const cJSON *d) {
     free(key);
 }
 
+/* The properties that are an attribute as it is: property `prop` of a resource of `type` is its
+ * attribute `attr` (when it has one), in this order. Rules have no Tags: CloudFormation's rule
+ * tags are only those EventBridge gives ECS tasks. A bus's policy is made of
+ * AWS::Events::EventBusPolicy resources (s_bus_policy), which every CloudFormation has; the
+ * bus's own Policy property is of late 2023. */
+static const struct {
+    enum rdsbk_resource_type type;
+    const char *prop;
+    const char *attr;
+} s_plain[] = {
+    {RDSBK_RT_IAM_ROLE, "RoleName", "name"},
+    {RDSBK_RT_IAM_ROLE, "Path", "path"},
+    {RDSBK_RT_IAM_ROLE, "Description", "description"},
+    {RDSBK_RT_IAM_ROLE, "AssumeRolePolicyDocument", "assume_role_policy"},
+    {RDSBK_RT_LOGS_LOG_GROUP, "LogGroupName", "name"},
+    {RDSBK_RT_LOGS_LOG_GROUP, "RetentionInDays", "retention_in_days"},
+    {RDSBK_RT_SQS_QUEUE, "QueueName", "name"},
+    {RDSBK_RT_SQS_QUEUE, "MessageRetentionPeriod", "message_retention_seconds"},
+    {RDSBK_RT_SQS_QUEUE, "SqsManagedSseEnabled", "sqs_managed_sse"},
+    {RDSBK_RT_LAMBDA_FUNCTION, "FunctionName", "name"},
+    {RDSBK_RT_LAMBDA_FUNCTION, "Runtime", "runtime"},
+    {RDSBK_RT_LAMBDA_FUNCTION, "Handler", "handler"},
+    {RDSBK_RT_LAMBDA_FUNCTION, "Role", "role_arn"},
+    {RDSBK_RT_LAMBDA_FUNCTION, "Timeout", "timeout"},
+    {RDSBK_RT_LAMBDA_FUNCTION, "MemorySize", "memory_size"},
+    {RDSBK_RT_LAMBDA_PERMISSION, "FunctionName", "function_name"},
+    {RDSBK_RT_LAMBDA_PERMISSION, "Action", "action"},
+    {RDSBK_RT_LAMBDA_PERMISSION, "Principal", "principal"},
+    {RDSBK_RT_LAMBDA_PERMISSION, "SourceArn", "source_arn"},
+    {RDSBK_RT_EVENTS_RULE, "Name", "name"},
+    {RDSBK_RT_EVENTS_RULE, "EventBusName", "event_bus"},
+    {RDSBK_RT_EVENTS_RULE, "Description", "description"},
+    {RDSBK_RT_EVENTS_RULE, "State", "state"},
+    {RDSBK_RT_EVENTS_RULE, "EventPattern", "event_pattern"},
+    {RDSBK_RT_EVENTS_RULE, "ScheduleExpression", "schedule_expression"},
+    {RDSBK_RT_EVENTS_BUS, "Name", "name"},
+    {RDSBK_RT_KMS_KEY, "Description", "description"},
+    {RDSBK_RT_KMS_KEY, "MultiRegion", "multi_region"},
+    {RDSBK_RT_KMS_KEY, "KeyPolicy", "policy"},
+    {RDSBK_RT_KMS_KEY, "PendingWindowInDays", "deletion_window_days"},
+    {RDSBK_RT_KMS_ALIAS, "AliasName", "name"},
+    {RDSBK_RT_KMS_ALIAS, "TargetKeyId", "target_key_id"},
+    {RDSBK_RT_SNS_TOPIC, "TopicName", "name"},
+    {RDSBK_RT_SNS_SUBSCRIPTION, "TopicArn", "topic_arn"},
+    {RDSBK_RT_SNS_SUBSCRIPTION, "Protocol", "protocol"},
+    {RDSBK_RT_SNS_SUBSCRIPTION, "Endpoint", "endpoint"},
+};
+
+/* A function's settings that CloudFormation nests: {"<prop>": {"<member>": attribute}}. */
+static void s_nested(struct s_cfn *c, cJSON *props, const char *prop, const char *member,
+                     const cJSON *d, const char *attr) {
+    cJSON *o = s_alloc(c, cJSON_CreateObject());
+
+    s_prop(c, o, member, d, attr);
+    s_add(c, props, prop, o);
+}
+
 /* The properties of `r` in `props` (an object of the template's resource). */
 static void s_properties(struct s_cfn *c, cJSON *props, const struct rdsbk_resource *r) {
     const cJSON *d = r->desired;
-    cJSON *o;
 
-    switch (r->type) {
-    case RDSBK_RT_IAM_ROLE:
-        s_prop(c, props, "RoleName", d, "name");
-        s_prop(c, props, "Path", d, "path");
-        s_prop(c, props, "Description", d, "description");
-        s_prop(c, props, "AssumeRolePolicyDocument", d, "assume_role_policy");
-        s_tags(c, props, d);
-        break;
-    case RDSBK_RT_IAM_ROLE_POLICY:
-        s_role_policy(c, props, d);
-        break;
-    case RDSBK_RT_LOGS_LOG_GROUP:
-        s_prop(c, props, "LogGroupName", d, "name");
-        s_prop(c, props, "RetentionInDays", d, "retention_in_days");
-        s_tags(c, props, d);
-        break;
-    case RDSBK_RT_SQS_QUEUE:
-        s_prop(c, props, "QueueName", d, "name");
-        s_prop(c, props, "MessageRetentionPeriod", d, "message_retention_seconds");
-        s_prop(c, props, "SqsManagedSseEnabled", d, "sqs_managed_sse");
-        s_tags(c, props, d);
-        break;
-    case RDSBK_RT_LAMBDA_FUNCTION:
-        s_prop(c, props, "FunctionName", d, "name");
-        s_prop(c, props, "Runtime", d, "runtime");
-        s_prop(c, props, "Handler", d, "handler");
-        s_prop(c, props, "Role", d, "role_arn");
-        s_prop(c, props, "Timeout", d, "timeout");
-        s_prop(c, props, "MemorySize", d, "memory_size");
+    for (size_t i = 0; i < sizeof(s_plain) / sizeof(s_plain[0]); i++)
+        if (s_plain[i].type == r->type)
+            s_prop(c, props, s_plain[i].prop, d, s_plain[i].attr);
+    if (r->type == RDSBK_RT_LAMBDA_FUNCTION) {
         s_code(c, props, d);
-        o = s_alloc(c, cJSON_CreateObject());
-        s_prop(c, o, "Variables", d, "environment");
-        s_add(c, props, "Environment", o);
-        o = s_alloc(c, cJSON_CreateObject());
-        s_prop(c, o, "TargetArn", d, "dead_letter_arn");
-        s_add(c, props, "DeadLetterConfig", o);
-        s_tags(c, props, d);
-        break;
-    case RDSBK_RT_LAMBDA_PERMISSION:
-        s_prop(c, props, "FunctionName", d, "function_name");
-        s_prop(c, props, "Action", d, "action");
-        s_prop(c, props, "Principal", d, "principal");
-        s_prop(c, props, "SourceArn", d, "source_arn");
-        break;
-    case RDSBK_RT_EVENTS_RULE:
-        /* no Tags: CloudFormation's rule tags are only those EventBridge gives ECS tasks */
-        s_prop(c, props, "Name", d, "name");
-        s_prop(c, props, "EventBusName", d, "event_bus");
-        s_prop(c, props, "Description", d, "description");
-        s_prop(c, props, "State", d, "state");
-        s_prop(c, props, "EventPattern", d, "event_pattern");
-        s_prop(c, props, "ScheduleExpression", d, "schedule_expression");
-        break;
-    case RDSBK_RT_EVENTS_TARGET:
+        s_nested(c, props, "Environment", "Variables", d, "environment");
+        s_nested(c, props, "DeadLetterConfig", "TargetArn", d, "dead_letter_arn");
+    } else if (r->type == RDSBK_RT_IAM_ROLE_POLICY) {
+        s_role_policy(c, props, d);
+    } else if (r->type == RDSBK_RT_EVENTS_TARGET) {
         s_target(c, props, d);
-        break;
-    case RDSBK_RT_EVENTS_BUS:
-        /* its policy: AWS::Events::EventBusPolicy resources (s_bus_policy), which every
-         * CloudFormation has; the bus's own Policy property is of late 2023 */
-        s_prop(c, props, "Name", d, "name");
-        s_tags(c, props, d);
-        break;
-    case RDSBK_RT_KMS_KEY:
-        s_prop(c, props, "Description", d, "description");
-        s_prop(c, props, "MultiRegion", d, "multi_region");
-        s_prop(c, props, "KeyPolicy", d, "policy");
-        s_prop(c, props, "PendingWindowInDays", d, "deletion_window_days");
-        s_tags(c, props, d);
-        break;
-    case RDSBK_RT_KMS_ALIAS:
-        s_prop(c, props, "AliasName", d, "name");
-        s_prop(c, props, "TargetKeyId", d, "target_key_id");
-        break;
-    case RDSBK_RT_SNS_TOPIC:
-        s_prop(c, props, "TopicName", d, "name");
-        s_tags(c, props, d);
-        break;
-    case RDSBK_RT_SNS_SUBSCRIPTION:
-        s_prop(c, props, "TopicArn", d, "topic_arn");
-        s_prop(c, props, "Protocol", d, "protocol");
-        s_prop(c, props, "Endpoint", d, "endpoint");
-        break;
-    default:
-        s_fail(c, rdsbk_error_set(RDSBK_EINVALID, "%s: no CloudFormation resource for it",
-                                  r->address));
     }
+    if (r->type != RDSBK_RT_EVENTS_RULE)
+        s_tags(c, props, d); /* when the resource has any */
 }
 
 /* The condition of resources in `region`: InBackupRegion in Region-B, In<Region> in a
