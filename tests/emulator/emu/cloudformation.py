@@ -80,6 +80,19 @@ _S3_PATH = re.compile(r"^s3(?:[.-]([a-z0-9-]+))?\.amazonaws\.com(?:\.cn)?$")
 NOT_MANAGEMENT = "Account used is not a management account nor delegated administrator"
 
 
+def _resource_item(item, lid, r, physical):
+    """`item` with what DescribeStackResources and ListStackResources both say of resource `r`
+    (logical id `lid`, physical id `physical` or None)."""
+    item.update({"LogicalResourceId": lid, "ResourceType": r["type"],
+                 "ResourceStatus": r["status"],
+                 "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"}})
+    if physical:
+        item["PhysicalResourceId"] = physical
+    if r.get("reason"):
+        item["ResourceStatusReason"] = r["reason"]
+    return item
+
+
 def _invalid(message):
     return AwsError("ValidationError", message, 400)
 
@@ -643,15 +656,9 @@ class CloudFormationService:
         for lid, r, physical in self._resources(st):
             if params.get("LogicalResourceId") not in (None, lid):
                 continue
-            item = {"StackName": st["name"], "StackId": st["id"], "LogicalResourceId": lid,
-                    "ResourceType": r["type"], "Timestamp": r["time"],
-                    "ResourceStatus": r["status"],
-                    "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"}}
-            if physical:
-                item["PhysicalResourceId"] = physical
-            if r.get("reason"):
-                item["ResourceStatusReason"] = r["reason"]
-            out.append(item)
+            out.append(_resource_item(
+                {"StackName": st["name"], "StackId": st["id"], "Timestamp": r["time"]},
+                lid, r, physical))
         return {"StackResources": out}
 
     def ListStackResources(self, ctx, params):
@@ -659,14 +666,7 @@ class CloudFormationService:
         ctx.authorize("cloudformation:ListStackResources", st["id"])
         out = []
         for lid, r, physical in self._resources(st):
-            item = {"LogicalResourceId": lid, "ResourceType": r["type"],
-                    "LastUpdatedTimestamp": r["time"], "ResourceStatus": r["status"],
-                    "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"}}
-            if physical:
-                item["PhysicalResourceId"] = physical
-            if r.get("reason"):
-                item["ResourceStatusReason"] = r["reason"]
-            out.append(item)
+            out.append(_resource_item({"LastUpdatedTimestamp": r["time"]}, lid, r, physical))
         return {"StackResourceSummaries": out}
 
     def DescribeStackEvents(self, ctx, params):
