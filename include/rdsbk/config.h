@@ -82,6 +82,10 @@ struct rdsbk_backup {
      * the backup side admits the organisation (aws:PrincipalOrgID) and the stack's role names
      * instead of each source account: adding one changes nothing in the backup account. */
     char *organization_id;
+    /* organization: true: the organisation is the backup account's own, read from AWS
+     * (organizations:DescribeOrganization) by the commands that call AWS, which set
+     * organization_id (rdsbk_cli_resolve_organization) */
+    bool organization;
     struct rdsbk_snapshot_quotas quotas; /* in Region-B, where the backup copies are */
     struct rdsbk_pos pos;
 };
@@ -132,6 +136,7 @@ struct rdsbk_endpoints {
     char *sqs;
     char *s3;
     char *cloudformation;
+    char *organizations;
 };
 
 /* Where the stack's state lives when it is in S3 (`state:`, rdsbk/state.h); all NULL when the

@@ -13,8 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const s_services[] = {"sts",  "iam", "kms", "events", "lambda",        "rds",
-                                         "logs", "sns", "sqs", "s3",     "cloudformation"};
+static const char *const s_services[] = {
+    "sts",  "iam", "kms", "events", "lambda",         "rds",
+    "logs", "sns", "sqs", "s3",     "cloudformation", "organizations"};
 #define S_N_SERVICES (sizeof(s_services) / sizeof(s_services[0]))
 
 /* The credentials provider, shared by the clients of one account in several Regions. */

@@ -37,21 +37,27 @@ static const struct s_service {
     {"sqs", "SQS", offsetof(struct rdsbk_endpoints, sqs)},
     {"s3", "S3", offsetof(struct rdsbk_endpoints, s3)},
     {"cloudformation", "CLOUDFORMATION", offsetof(struct rdsbk_endpoints, cloudformation)},
+    {"organizations", "ORGANIZATIONS", offsetof(struct rdsbk_endpoints, organizations)},
 };
 
 #define S_N_SERVICES (sizeof(s_services) / sizeof(s_services[0]))
 
-/* IAM is global: one endpoint per partition, signed for the partition's home Region. */
+/* IAM and Organizations are global: one endpoint per partition, signed for its home Region. */
 static const struct s_partition {
     const char *name;
     const char *region_prefix; /* the Regions it holds; "" for the default partition, last */
     const char *dns_suffix;
     const char *iam_url;
     const char *iam_region;
+    const char *organizations_url;
+    const char *organizations_region;
 } s_partitions[] = {
-    {"aws-cn", "cn-", "amazonaws.com.cn", "https://iam.cn-north-1.amazonaws.com.cn", "cn-north-1"},
-    {"aws-us-gov", "us-gov-", "amazonaws.com", "https://iam.us-gov.amazonaws.com", "us-gov-west-1"},
-    {"aws", "", "amazonaws.com", "https://iam.amazonaws.com", "us-east-1"},
+    {"aws-cn", "cn-", "amazonaws.com.cn", "https://iam.cn-north-1.amazonaws.com.cn", "cn-north-1",
+     "https://organizations.cn-northwest-1.amazonaws.com.cn", "cn-northwest-1"},
+    {"aws-us-gov", "us-gov-", "amazonaws.com", "https://iam.us-gov.amazonaws.com", "us-gov-west-1",
+     "https://organizations.us-gov-west-1.amazonaws.com", "us-gov-west-1"},
+    {"aws", "", "amazonaws.com", "https://iam.amazonaws.com", "us-east-1",
+     "https://organizations.us-east-1.amazonaws.com", "us-east-1"},
 };
 
 /* The topology's URL at byte `offset` of `e` (a char * member); NULL when unset. */
@@ -269,6 +275,7 @@ int rdsbk_endpoint_resolve(char **url_out, const char **signing_region_out,
     const struct s_service *svc = s_service(service);
     const struct s_partition *partition = s_partition(region);
     bool iam = svc && strcmp(svc->name, "iam") == 0;
+    bool organizations = svc && strcmp(svc->name, "organizations") == 0;
     const char *override;
     char origin[96];
     int rc;
@@ -284,10 +291,14 @@ int rdsbk_endpoint_resolve(char **url_out, const char **signing_region_out,
         rc = s_take_override(url_out, override, origin);
     else if (iam) /* 5: the partition default */
         rc = rdsbk_strdup_into(url_out, partition->iam_url);
+    else if (organizations)
+        rc = rdsbk_strdup_into(url_out, partition->organizations_url);
     else
         rc = rdsbk_strfmt(url_out, "https://%s.%s.%s", service, region, partition->dns_suffix);
     if (rc == 0)
-        *signing_region_out = iam ? partition->iam_region : region;
+        *signing_region_out = iam             ? partition->iam_region
+                              : organizations ? partition->organizations_region
+                                              : region;
     return rc;
 }
 

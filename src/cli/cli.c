@@ -4,8 +4,11 @@
  */
 #include "cli.h"
 #include "commands.h"
+#include "rdsbk/client_set.h"
 #include "rdsbk/config.h"
 #include "rdsbk/error.h"
+#include "rdsbk/http.h"
+#include "rdsbk/services/organizations.h"
 #include "rdsbk/log.h"
 #include "rdsbk/str.h"
 
@@ -147,6 +150,42 @@ int rdsbk_cli_load_topology(struct rdsbk_topology **out, const struct rdsbk_cli_
         rdsbk_cli_print_error(args);
     rdsbk_diagnostics_clean_up(&diags);
     return rc;
+}
+
+int rdsbk_cli_resolve_organization(struct rdsbk_topology *topo, const struct rdsbk_cli_args *args) {
+    struct rdsbk_http *http = NULL;
+    struct rdsbk_client_set *set = NULL;
+    struct rdsbk_client *client;
+    int rc;
+
+    if (!topo->backup.organization || topo->backup.organization_id)
+        return 0;
+    RDSBK_TRY(rdsbk_http_new(&http, NULL));
+    RDSBK_TRY(rdsbk_client_set_new(&set, topo, http, NULL, NULL));
+    RDSBK_TRY(rdsbk_client_set_get(&client, set, topo->backup.account, topo->backup.region));
+    RDSBK_TRY(rdsbk_organizations_id(&topo->backup.organization_id, client));
+    rdsbk_log_verbose("backup.organization: the backup account %s is in organisation %s",
+                      topo->backup.account, topo->backup.organization_id);
+
+cleanup:
+    if (rc)
+        rdsbk_cli_print_error(args);
+    rdsbk_client_set_free(set);
+    rdsbk_http_free(http);
+    return rc;
+}
+
+int rdsbk_cli_offline_organization(const struct rdsbk_topology *topo,
+                                   const struct rdsbk_cli_args *args, const char *what) {
+    if (!topo->backup.organization || topo->backup.organization_id)
+        return 0;
+    rdsbk_error_set(RDSBK_EINVALID,
+                    "%s: backup.organization: true is read from AWS (organizations:"
+                    "DescribeOrganization) by plan, apply, destroy, status and drill; %s calls "
+                    "no AWS: set backup.organization_id",
+                    topo->path, what);
+    rdsbk_cli_print_error(args);
+    return RDSBK_EINVALID;
 }
 
 void rdsbk_cli_print_error(const struct rdsbk_cli_args *args) {

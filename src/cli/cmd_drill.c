@@ -281,6 +281,8 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
         return start;
     if (rdsbk_cli_load_topology(&topo, &args))
         return 1;
+    if (rdsbk_cli_resolve_organization(topo, &args))
+        goto cleanup;
 
     /* Ctrl-C / SIGTERM only set a flag: the drill stops waiting and still cleans up. */
     s_stop = 0;

@@ -32,6 +32,8 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     }
     if (rdsbk_cli_load_topology(&topo, &args))
         return 1;
+    if (rdsbk_cli_offline_organization(topo, &args, "generate"))
+        goto cleanup;
     if (rdsbk_generate(topo, dir)) {
         rdsbk_cli_print_error(&args);
         goto cleanup;

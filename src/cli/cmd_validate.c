@@ -2,9 +2,13 @@
 #include "rdsbk/config.h"
 #include "rdsbk/error.h"
 #include "rdsbk/model.h"
+#include "rdsbk/str.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+
+/* "o-" and the 32 characters an organisation id may have at most (Organizations' pattern). */
+#define S_LONGEST_ORGANIZATION_ID "o-abcdefghijklmnopqrstuvwxyz012345"
 
 static size_t s_databases(const struct rdsbk_topology *t) {
     size_t n = 0;
@@ -53,6 +57,13 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
         return start;
     if (rdsbk_cli_load_topology(&topo, &args))
         goto cleanup;
+    /* organization: true is read from AWS by the commands that call it; the documents' sizes
+     * are checked with the longest id an organisation may have */
+    if (topo->backup.organization && !topo->backup.organization_id &&
+        rdsbk_strdup_into(&topo->backup.organization_id, S_LONGEST_ORGANIZATION_ID)) {
+        rdsbk_cli_print_error(&args);
+        goto cleanup;
+    }
     /* what only the pipeline's documents show (a policy over IAM's size quota) */
     if (rdsbk_model_build(&graph, topo) || rdsbk_model_check_quotas(graph)) {
         rdsbk_cli_print_error(&args);
@@ -74,7 +85,10 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
             printf(" (%s/%s)", topo->sources[0].account, topo->sources[0].region);
         printf(", %zu database%s -> backup %s/%s, key %s\n", dbs, dbs == 1 ? "" : "s",
                topo->backup.account, topo->backup.region, topo->key.alias);
-        if (topo->backup.organization_id)
+        if (topo->backup.organization)
+            printf("  organisation: the backup account's (read from AWS by plan and apply): the "
+                   "backup side admits its accounts\n");
+        else if (topo->backup.organization_id)
             printf("  organisation %s: the backup side admits its accounts\n",
                    topo->backup.organization_id);
         s_print_ous(topo);

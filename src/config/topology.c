@@ -288,6 +288,7 @@ static const struct rdsbk_yaml_field s_endpoint_fields[] = {
     S_ENDPOINT("sqs", sqs),
     S_ENDPOINT("s3", s3),
     S_ENDPOINT("cloudformation", cloudformation),
+    S_ENDPOINT("organizations", organizations),
     {NULL, NULL, NULL}};
 
 /* state: where the state lives in S3. The command line's --state s3://BUCKET/KEY wins over bucket
@@ -578,6 +579,7 @@ static const struct rdsbk_yaml_field s_backup_fields[] = {
     S_STRING(struct rdsbk_backup, "role_arn", role_arn, rdsbk_check_role_arn),
     S_INT(struct rdsbk_backup, "bus_policy_quota", bus_policy_quota, S_BUS_POLICY_QUOTA, 1048576),
     S_STRING(struct rdsbk_backup, "organization_id", organization_id, rdsbk_check_organization_id),
+    S_BOOL(struct rdsbk_backup, "organization", organization),
     S_SNAPSHOT_QUOTA_FIELDS(struct rdsbk_backup),
     {NULL, NULL, NULL}};
 
@@ -746,6 +748,10 @@ static void s_backup(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *f
     if (b->role_arn && b->account[0] && !rdsbk_arn_in_account(b->role_arn, b->account))
         rdsbk_yaml_error(w, value, "backup: role_arn belongs to another account than %s",
                          b->account);
+    if (b->organization && b->organization_id)
+        rdsbk_yaml_error(w, value,
+                         "backup: use organization_id or organization: true, not both (true "
+                         "reads the id from AWS)");
 }
 
 /* ---- tags ------------------------------------------------------------------------------- */
@@ -1008,11 +1014,11 @@ static void s_ou_cross_checks(struct rdsbk_yaml_walk *w, const struct rdsbk_topo
 
         if (!s->ou)
             continue;
-        if (!b->organization_id)
+        if (!b->organization_id && !b->organization)
             rdsbk_yaml_error_at(w, s->pos,
-                                "sources: ou %s needs backup.organization_id: the backup side "
-                                "must admit the organisation's accounts, which the tool does "
-                                "not list",
+                                "sources: ou %s needs backup.organization_id (or "
+                                "backup.organization: true): the backup side must admit the "
+                                "organisation's accounts, which the tool does not list",
                                 s->ou);
         for (size_t k = 0; b->region && k < s->n_regions; k++) {
             if (strcmp(s->regions[k], b->region) == 0)

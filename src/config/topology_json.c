@@ -107,6 +107,7 @@ static int s_backup(cJSON *root, const struct rdsbk_backup *b) {
     RDSBK_TRY(rdsbk_json_add_num(o, "bus_policy_quota", b->bus_policy_quota));
     RDSBK_TRY(b->organization_id ? rdsbk_json_add_str(o, "organization_id", b->organization_id)
                                  : rdsbk_json_add(o, "organization_id", cJSON_CreateNull()));
+    RDSBK_TRY(s_add_bool(o, "organization", b->organization));
     rc = s_quotas(o, &b->quotas);
 
 cleanup:
@@ -161,7 +162,8 @@ static int s_maps(cJSON *root, const struct rdsbk_topology *t) {
                      {"sns", e->sns},
                      {"sqs", e->sqs},
                      {"s3", e->s3},
-                     {"cloudformation", e->cloudformation}};
+                     {"cloudformation", e->cloudformation},
+                     {"organizations", e->organizations}};
     cJSON *tags = cJSON_AddObjectToObject(root, "tags");
     cJSON *urls = cJSON_AddObjectToObject(root, "endpoints");
     int rc = tags && urls ? 0 : rdsbk_error_oom();

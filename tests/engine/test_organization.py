@@ -124,6 +124,25 @@ class OrganizationTest(OrgCase):
         self.run_tool("destroy", "--auto-approve", "--force-key-deletion")
         self.assertEqual(self.pipeline_inventory(), [])
 
+    def test_organization_true_reads_the_id_from_aws(self):
+        text = org_topology([{"account": A, "region": RA, "instances": ["orders-db"]}])
+        self.write(text.replace("  organization_id: %s\n" % ORG, "  organization: true\n"))
+        self.assertIn("organisation: the backup account's", self.run_tool("validate").stdout)
+        proc = self.run_tool("generate", "-o", os.path.join(self.dir, "gen"), check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("set backup.organization_id", proc.stderr)
+        self.clear_log()
+        plan = self.plan()
+        [read] = [r for r in self.requests() if r.get("operation") == "DescribeOrganization"]
+        self.assertEqual(read["account"], B)
+        [bus] = [c for c in plan["changes"] if c["address"] == "backup.events_bus.bus"]
+        self.assertIn('"aws:PrincipalOrgID": "%s"' % ORG, json.dumps(bus))
+        # outside any organisation the plan stops, naming why
+        E.H.control("POST", "/_emu/reset")
+        proc = self.run_tool("plan", check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("AWSOrganizationsNotInUseException", proc.stderr)
+
     def test_an_account_outside_the_organisation_is_refused_by_the_bus(self):
         self.write(org_topology([{"account": A, "region": RA, "instances": ["orders-db"]}]))
         self.apply()

@@ -98,7 +98,8 @@ CHANGES = [
     (O + ("account",), "111111111111", False), (O + ("region",), "eu-central-1", False),
     (O + ("instances",), DELETE, True), (O + ("role_arn",), "arn:aws:iam::111111111111:role/x",
                                           GAP(False, True, RELATION)),
-    (B + ("organization_id",), DELETE, False),
+    (B + ("organization_id",), DELETE, False), (B + ("organization",), True, False),
+    (B + ("organization",), "yes", False),
     # the top level: required keys, one of sources/source, unknown keys, types
     (("version",), 2, False), (("version",), "1", False), (("version",), DELETE, False),
     (("stack",), DELETE, False), (("backup",), DELETE, False), (("sources",), DELETE, False),
