@@ -173,6 +173,12 @@ class OrganizationTest(OrgCase):
                 "events/bus-policy.json", "kms/key-policy.json", "sns/alerts-topic-policy.json",
                 "iam/backup.iam_role_policy.backup_copy.policy.json")}
         self.assertEqual(sizes[1], sizes[200])
+        # an OU, however many accounts it has: the same again
+        self.write(ou_topology().replace("  organization_id:", "  manual_snapshot_quota: 2000\n"
+                                         "  organization_id:"))
+        out = os.path.join(self.dir, "gen-ou")
+        self.run_tool("generate", "-o", out)
+        self.assertEqual({f: os.path.getsize(os.path.join(out, f)) for f in sizes[1]}, sizes[1])
         # without the organisation the bus policy outgrows EventBridge's quota: validate says so
         self.write(E.topology(sources=[{"account": a, "region": RA, "instances": ["orders-db"]}
                                        for a in accounts]))
