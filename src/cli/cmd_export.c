@@ -91,7 +91,9 @@ const struct rdsbk_cli_command rdsbk_cmd_export = {
     "(CodeBucket, in Region-B, readable by the accounts they are deployed in; --code-bucket sets\n"
     "its default). The function code is too large for a template's body, so it is never inline.\n"
     "A source template is deployed in Region-B first, then in each Region-A: as a StackSet,\n"
-    "Region-B first in the Regions' order. The same topology always gives identical files.",
+    "Region-B first in the Regions' order. The same topology always gives identical files.\n"
+    "Organisation mode only (backup.organization_id): otherwise the key policy names each\n"
+    "account's copy role, which must exist before the key, and use it after.",
     RDSBK_CLI_FILE | RDSBK_CLI_OUTPUT,
     s_options,
     0,
