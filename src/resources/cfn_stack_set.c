@@ -287,6 +287,8 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
     struct rdsbk_cfn_stack_set set = {0};
     const char *name = rdsbk_res_name(ref);
     cJSON *instances = NULL;
+    cJSON *listed;
+    cJSON *params;
     cJSON *out = NULL;
     cJSON *tags = NULL;
     int rc;
@@ -298,8 +300,9 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
     RDSBK_TRY(rdsbk_json_add_str(out, "name", name));
     RDSBK_TRY(rdsbk_res_add_parsed(out, "template", set.template_body ? set.template_body : "{}",
                                    "cloudformation:DescribeStackSet TemplateBody"));
-    RDSBK_TRY(rdsbk_json_add(out, "parameters", set.parameters));
+    params = set.parameters; /* taken over by the add, whatever its outcome */
     set.parameters = NULL;
+    RDSBK_TRY(rdsbk_json_add(out, "parameters", params));
     RDSBK_TRY(rdsbk_json_add_opt_str(out, "ou", set.ou));
     if (cJSON_GetArraySize(instances) > 0) {
         RDSBK_TRY(rdsbk_json_add(out, "regions", s_regions_of(instances, ref->region)));
@@ -309,8 +312,9 @@ static int s_read(cJSON **actual_out, char **id_out, struct rdsbk_client *client
     }
     tags = rdsbk_json_tags_map(set.tags, set.n_tags);
     RDSBK_TRY(rdsbk_json_add(out, "tags", tags));
-    RDSBK_TRY(rdsbk_json_add(out, "instances", instances));
+    listed = instances;
     instances = NULL;
+    RDSBK_TRY(rdsbk_json_add(out, "instances", listed));
     RDSBK_TRY(rdsbk_json_add_str(out, "arn", set.arn));
     rc = rdsbk_res_found(actual_out, id_out, &out, name);
 
