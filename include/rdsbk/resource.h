@@ -82,6 +82,9 @@ struct rdsbk_resource_ops {
     const char *const *force_new;
     /* Desired attributes that are not compared (settings of the tool, not of AWS). */
     const char *const *no_diff;
+    /* What a read gives beyond the desired attributes that a plan shows with a change of it (a
+     * StackSet's instances: where the change will go); NULL-terminated, or NULL: nothing. */
+    const char *const *shown;
 
     /* What the engine needs to know of the type, so that it never names one. */
 

@@ -73,17 +73,44 @@ static void s_print_changed(FILE *out, const struct rdsbk_plan_change *c, const 
     rdsbk_buf_clean_up(&b);
 }
 
+/* What AWS said of `c` that its type shows with a change (a StackSet's instances), as comments:
+ * a list's items one a line, their string members in a row. */
+static void s_print_shown(FILE *out, const struct rdsbk_plan_change *c) {
+    const char *const *shown = rdsbk_resource_ops(c->type)->shown;
+
+    for (size_t i = 0; shown && shown[i]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->before, shown[i]);
+        const cJSON *item;
+
+        if (!cJSON_IsArray(v))
+            continue;
+        fprintf(out, "%*s# %s: %d\n", S_ATTR_MARGIN, "", shown[i], cJSON_GetArraySize(v));
+        cJSON_ArrayForEach(item, v) {
+            const cJSON *m;
+            fprintf(out, "%*s#  ", S_ATTR_MARGIN, "");
+            cJSON_ArrayForEach(m, item) {
+                char *text = cJSON_IsString(m) && *m->valuestring
+                                 ? rdsbk_str_escape_terminal_dup(m->valuestring)
+                                 : NULL;
+                if (text)
+                    fprintf(out, " %s", text);
+                free(text);
+            }
+            fputc('\n', out);
+        }
+    }
+}
+
 static void s_print_attributes(FILE *out, const struct rdsbk_plan_change *c, struct s_style st) {
     const cJSON *attr;
 
-    if (c->action == RDSBK_ACTION_DELETE)
-        return;
-    cJSON_ArrayForEach(attr, c->after) {
+    cJSON_ArrayForEach(attr, (c->action == RDSBK_ACTION_DELETE ? NULL : c->after)) {
         if (c->action == RDSBK_ACTION_CREATE)
             s_print_created(out, attr, st);
         else if (s_in(c->changed, attr->string))
             s_print_changed(out, c, attr, st);
     }
+    s_print_shown(out, c);
 }
 
 /* How each action is drawn: its sign and its words. */

@@ -444,6 +444,7 @@ static const char *const s_force_new[] = {"name", "ou", NULL};
 /* settings of the tool (where the code goes), and what only a read knows */
 static const char *const s_no_diff[] = {"description", "code_bucket", "code_keys", "instances",
                                         NULL};
+static const char *const s_shown[] = {"instances", NULL};
 
 const struct rdsbk_resource_ops rdsbk_res_cfn_stack_set_ops = {
     .type = RDSBK_RT_CFN_STACK_SET,
@@ -455,5 +456,6 @@ const struct rdsbk_resource_ops rdsbk_res_cfn_stack_set_ops = {
     .write_calls = 4, /* the zips, the call, the operation's polls */
     .force_new = s_force_new,
     .no_diff = s_no_diff,
+    .shown = s_shown,
     .service = "cloudformation",
 };

@@ -348,6 +348,9 @@ class ApplyTest(OrgCase):
         changes = self.changes(self.plan())
         self.assertEqual(sorted(changes), ["backup.lambda_function.backup_copy", stack_set])
         self.assertEqual(changes[stack_set]["action"], "update")
+        text = self.run_tool("plan").stdout
+        self.assertIn('~ "Timeout": 60 -> 90', text.replace("\u2192", "->"))
+        self.assertIn("# instances: 4", text, "where the change will go")
         self.apply()
         for account in (A, C):
             config = E.H.client("lambda", account=account, region=RB).get_function_configuration(
