@@ -43,7 +43,7 @@ struct rdsbk_snapshot_quotas {
  */
 struct rdsbk_source {
     /* the account; for an OU source the one that administers its StackSet (admin_account: the
-     * management account or a delegated administrator), whose credentials profile and role_arn
+     * organisation's management account), whose credentials profile and role_arn
      * give */
     char account[RDSBK_ACCOUNT_LEN + 1];
     char *region;   /* Region-A; NULL for an OU source */

@@ -651,8 +651,8 @@ static void s_one_ou_source(struct rdsbk_yaml_walk *w, struct s_ctx *c, const ya
                          path);
     if (!sc.seen_account)
         rdsbk_yaml_error(w, node,
-                         "%s: 'admin_account' is required with 'ou': the management account (or "
-                         "a delegated administrator) its StackSet is administered from",
+                         "%s: 'admin_account' is required with 'ou': the organisation's "
+                         "management account, which administers its StackSet",
                          path);
     if (!s->code_bucket)
         rdsbk_yaml_error(w, node,

@@ -10,8 +10,8 @@
 
 /*
  * CloudFormation StackSets (awsQuery, API version 2010-05-15), service-managed: a stack set in the
- * caller's account (the organisation's management account, or a delegated administrator's, as
- * CallAs SELF), deployed to the accounts of OUs by operations that run after the call returns.
+ * caller's account (the organisation's management account: CallAs SELF; a delegated
+ * administrator, which calls with CallAs DELEGATED_ADMIN, is not supported), deployed to the accounts of OUs by operations that run after the call returns.
  * Errors: StackSetNotFoundException -> RDSBK_ENOTFOUND; NameAlreadyExistsException ->
  * RDSBK_ECONFLICT; OperationInProgressException (another operation of the set is running, an
  * auto-deployment among them) -> RDSBK_ECONFLICT, the AWS code kept in rdsbk_error_last() so
