@@ -557,6 +557,16 @@ static const struct rdsbk_yaml_field s_source_fields[] = {
  * `admin_account` (whose credentials profile and role_arn give), the functions' code in
  * `code_bucket`. A customer-managed source key is an account's own: such databases are listed in
  * an account source. */
+/* A key of account sources in a source that names an OU: refused, saying why (`field->data`). */
+static void s_not_with_ou(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_field *field,
+                          const yaml_node_t *value, void *payload) {
+    const struct s_ctx *c = payload;
+
+    (void)value;
+    rdsbk_yaml_error(w, value, "%s.%s: not with 'ou': %s", c->path, field->name,
+                     (const char *)field->data);
+}
+
 static const struct rdsbk_yaml_field s_ou_source_fields[] = {
     S_STRING(struct rdsbk_source, "ou", ou, rdsbk_check_ou_id),
     S_LIST(struct rdsbk_source, "regions", regions, n_regions, rdsbk_check_region, "Regions",
@@ -570,6 +580,11 @@ static const struct rdsbk_yaml_field s_ou_source_fields[] = {
     S_DB_LIST("clusters", clusters, rdsbk_check_db_pattern, "identifiers", true),
     {"option_groups", s_option_groups, NULL},
     S_SNAPSHOT_QUOTA_FIELDS(struct rdsbk_source),
+    {"account", s_not_with_ou,
+     "the OU's accounts are the sources (admin_account administers its StackSet)"},
+    {"region", s_not_with_ou, "its Regions-A are 'regions'"},
+    {"kms_keys", s_not_with_ou,
+     "a customer-managed key is one account's: list its databases in an account source"},
     {NULL, NULL, NULL}};
 
 static const struct rdsbk_yaml_field s_backup_fields[] = {
@@ -583,18 +598,23 @@ static const struct rdsbk_yaml_field s_backup_fields[] = {
     S_SNAPSHOT_QUOTA_FIELDS(struct rdsbk_backup),
     {NULL, NULL, NULL}};
 
-/* Whether the mapping `node` has the key `key`. */
-static bool s_has_key(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *key) {
+/* The value of key `key` in the mapping `node`, or NULL. */
+static const yaml_node_t *s_value_of(struct rdsbk_yaml_walk *w, const yaml_node_t *node,
+                                     const char *key) {
     if (node->type != YAML_MAPPING_NODE)
-        return false;
+        return NULL;
     for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
          pair < node->data.mapping.pairs.top; pair++) {
         const yaml_node_t *k = rdsbk_yaml_node(w, pair->key);
         if (k && k->type == YAML_SCALAR_NODE &&
             strcmp((const char *)k->data.scalar.value, key) == 0)
-            return true;
+            return rdsbk_yaml_node(w, pair->value);
     }
-    return false;
+    return NULL;
+}
+
+static bool s_has_key(struct rdsbk_yaml_walk *w, const yaml_node_t *node, const char *key) {
+    return s_value_of(w, node, key) != NULL;
 }
 
 /* Walks the source `node` (at `path`) with `fields` into a new source at the end of `*sources`;
@@ -641,20 +661,27 @@ static void s_one_ou_source(struct rdsbk_yaml_walk *w, struct s_ctx *c, const ya
     struct s_ctx sc;
     struct rdsbk_source *s =
         s_walk_source(w, c, node, path, s_ou_source_fields, &t->ou_sources, &t->n_ou_sources, &sc);
+    const yaml_node_t *regions;
 
     if (!s)
         return;
-    if (s->n_regions == 0)
+    regions = s_value_of(w, node, "regions");
+    if (!regions)
         rdsbk_yaml_error(w, node,
                          "%s: 'regions' is required with 'ou': the Regions-A of its "
                          "accounts' databases",
                          path);
+    else if (s->n_regions == 0 &&
+             (rdsbk_yaml_is_null(regions) ||
+              (regions->type == YAML_SEQUENCE_NODE &&
+               regions->data.sequence.items.start == regions->data.sequence.items.top)))
+        rdsbk_yaml_error(w, regions, "%s.regions: must list at least one Region", path);
     if (!sc.seen_account)
         rdsbk_yaml_error(w, node,
                          "%s: 'admin_account' is required with 'ou': the organisation's "
                          "management account, which administers its StackSet",
                          path);
-    if (!s->code_bucket)
+    if (!s_has_key(w, node, "code_bucket"))
         rdsbk_yaml_error(w, node,
                          "%s: 'code_bucket' is required with 'ou': an S3 bucket in Region-B "
                          "that the OU's accounts may read, for the functions' code",
@@ -1274,6 +1301,8 @@ static void s_each_key_of(const char *prefix, const struct rdsbk_yaml_field *fie
     char path[128];
 
     for (const struct rdsbk_yaml_field *f = fields; f->name; f++) {
+        if (f->fn == s_not_with_ou) /* refused there, named by the table that accepts it */
+            continue;
         snprintf(path, sizeof(path), "%s.%s", prefix, f->name);
         fn(path, payload);
     }
