@@ -132,7 +132,8 @@ struct rdsbk_status_report {
     time_t now;
     struct rdsbk_status_row *rows; /* in topology order: sources, instances, then clusters */
     size_t n_rows;
-    /* each source account once in topology order, then the backup account; for each, the quotas
+    /* each source account once in topology order, then each account of an OU source read
+     * through its member_role, then the backup account; for each, the quotas
      * in the order AWS lists them (ManualSnapshots, ManualClusterSnapshots) */
     struct rdsbk_status_quota *quotas;
     size_t n_quotas;
@@ -168,8 +169,9 @@ struct rdsbk_status_report {
  * Region-B); a group that is missing holds none, one that cannot be read is listed in `unread`.
  * For an OU source: the instances of its StackSet (ListStackInstances, with the credentials of
  * its admin_account; a set not found has none), and with a member_role the rows of every account
- * they are in, read through that role; an account where it cannot be assumed (RDSBK_EAUTH) keeps
- * the reason in its instances' read_error. Quotas and failures are not read in OU accounts.
+ * they are in and their quotas in Region-B, read through that role; an account where it cannot be
+ * assumed (RDSBK_EAUTH) keeps the reason in its instances' read_error. Failures are not read in
+ * OU accounts.
  * Returns 0 and *out (free with rdsbk_status_report_free) or the first AWS error (error set).
  */
 int rdsbk_status_collect(struct rdsbk_status_report **out, const struct rdsbk_topology *topo);

@@ -538,7 +538,7 @@ const struct rdsbk_cli_command rdsbk_cmd_status = {
     "when a backup copy of that database became available after it.\n"
     "For a source that names an OU: the instances of its StackSet (the pipeline in each account\n"
     "and Region of the OU, with CloudFormation's status), and with its member_role the databases\n"
-    "of every such account, read through that role.\n"
+    "and quotas of every such account, read through that role.\n"
     "Only reads; needs rds:Describe* (rds:DescribeDBSnapshots, rds:DescribeDBClusterSnapshots,\n"
     "rds:DescribeAccountAttributes) in every account, and logs:FilterLogEvents on the\n"
     "functions' log groups.\n"

@@ -508,6 +508,9 @@ static int s_ou(struct s_run *run, const struct rdsbk_source *ou) {
         if (seen)
             continue;
         rc = s_member_rows(run, ou, r->instances[k].account);
+        /* its quotas in Region-B too, which validate cannot estimate for an OU's accounts */
+        if (rc == 0)
+            rc = s_place_quotas(run, r->instances[k].account, false);
         if (rc == RDSBK_EAUTH) {
             RDSBK_TRY(s_unread_member(r, first, r->instances[k].account, rdsbk_error_last()));
             rdsbk_error_clear();
@@ -559,10 +562,10 @@ int rdsbk_status_collect(struct rdsbk_status_report **out, const struct rdsbk_to
         if (rc)
             goto cleanup;
     }
-    for (size_t s = 0; s < topo->n_ou_sources; s++)
-        RDSBK_TRY(s_ou(&run, &topo->ou_sources[s]));
     for (size_t s = 0; s < topo->n_sources; s++)
         RDSBK_TRY(s_place_quotas(&run, topo->sources[s].account, false));
+    for (size_t s = 0; s < topo->n_ou_sources; s++)
+        RDSBK_TRY(s_ou(&run, &topo->ou_sources[s]));
     RDSBK_TRY(s_place_quotas(&run, topo->backup.account, true));
     RDSBK_TRY(rdsbk_status_failures(run.report, topo, &run.clients));
     *out = run.report;

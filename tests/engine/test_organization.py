@@ -304,6 +304,8 @@ class ApplyTest(OrgCase):
         self.assertTrue(all(i["detailed_status"] == "SUCCEEDED" for i in instances.values()))
         self.assertIsNone(instances[(A, RB)]["read_error"])
         self.assertIn("rdsbk-reader", instances[(C, RB)]["read_error"])
+        self.assertEqual(sorted({q["account"] for q in report["quotas"]}), sorted([A, B]),
+                         "A's quotas through the role, the backup account's; not C's")
         [row] = report["databases"]
         self.assertEqual((row["source_account"], row["database"]), (A, "orders-db"))
         self.assertEqual(row["system_snapshot"]["id"], a_snapshot)
