@@ -152,7 +152,8 @@ int rdsbk_cli_load_topology(struct rdsbk_topology **out, const struct rdsbk_cli_
     return rc;
 }
 
-int rdsbk_cli_resolve_organization(struct rdsbk_topology *topo, const struct rdsbk_cli_args *args) {
+/* backup.organization: true: its id from AWS (rdsbk_cli_load_topology_aws). */
+static int s_resolve_organization(struct rdsbk_topology *topo, const struct rdsbk_cli_args *args) {
     struct rdsbk_http *http = NULL;
     struct rdsbk_client_set *set = NULL;
     struct rdsbk_client *client;
@@ -172,6 +173,16 @@ cleanup:
         rdsbk_cli_print_error(args);
     rdsbk_client_set_free(set);
     rdsbk_http_free(http);
+    return rc;
+}
+
+int rdsbk_cli_load_topology_aws(struct rdsbk_topology **out, const struct rdsbk_cli_args *args) {
+    int rc = rdsbk_cli_load_topology(out, args);
+
+    if (rc == 0 && (rc = s_resolve_organization(*out, args)) != 0) {
+        rdsbk_topology_free(*out);
+        *out = NULL;
+    }
     return rc;
 }
 

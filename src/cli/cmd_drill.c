@@ -279,10 +279,8 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     start = rdsbk_cli_start(&args, cmd, argc, argv, s_option, &o);
     if (start != RDSBK_CLI_GO)
         return start;
-    if (rdsbk_cli_load_topology(&topo, &args))
+    if (rdsbk_cli_load_topology_aws(&topo, &args))
         return 1;
-    if (rdsbk_cli_resolve_organization(topo, &args))
-        goto cleanup;
 
     /* Ctrl-C / SIGTERM only set a flag: the drill stops waiting and still cleans up. */
     s_stop = 0;

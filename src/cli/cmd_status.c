@@ -475,10 +475,8 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
     start = rdsbk_cli_start(&args, cmd, argc, argv, s_option, &o);
     if (start != RDSBK_CLI_GO)
         return start;
-    if (rdsbk_cli_load_topology(&topo, &args))
+    if (rdsbk_cli_load_topology_aws(&topo, &args))
         return 1;
-    if (rdsbk_cli_resolve_organization(topo, &args))
-        goto cleanup;
     if (rdsbk_status_collect(&report, topo)) {
         rdsbk_cli_print_error(&args);
         goto cleanup;

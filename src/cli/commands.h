@@ -40,10 +40,11 @@ extern const struct rdsbk_cli_entry rdsbk_cli_environment[];
 struct rdsbk_topology;
 int rdsbk_cli_load_topology(struct rdsbk_topology **out, const struct rdsbk_cli_args *args);
 
-/* backup.organization: true: reads the organisation's id with the backup account's credentials
- * (organizations:DescribeOrganization) into backup.organization_id, for the commands that call
- * AWS; nothing otherwise. Returns 0, or a negative code after printing the error. */
-int rdsbk_cli_resolve_organization(struct rdsbk_topology *topo, const struct rdsbk_cli_args *args);
+/* rdsbk_cli_load_topology for the commands that call AWS: then, for backup.organization: true,
+ * the organisation's id read with the backup account's credentials
+ * (organizations:DescribeOrganization) into backup.organization_id. Returns 0 and *out, or a
+ * negative code after printing (*out NULL). */
+int rdsbk_cli_load_topology_aws(struct rdsbk_topology **out, const struct rdsbk_cli_args *args);
 
 /* For the commands that call no AWS: RDSBK_EINVALID, printed, when the topology asks for its
  * organisation's id to be read from AWS (backup.organization: true), which `what` cannot do. */

@@ -83,10 +83,8 @@ int rdsbk_cli_engine_main(const struct rdsbk_cli_command *cmd, int argc, char **
     start = rdsbk_cli_start(&args, cmd, argc, argv, rdsbk_cli_engine_option, &ce);
     if (start != RDSBK_CLI_GO)
         return start;
-    if (rdsbk_cli_load_topology(&topo, &args))
+    if (rdsbk_cli_load_topology_aws(&topo, &args))
         return 1;
-    if (rdsbk_cli_resolve_organization(topo, &args))
-        goto cleanup;
     state_path = rdsbk_cli_state_path(&args, topo);
     if (!state_path) {
         rdsbk_error_oom();
