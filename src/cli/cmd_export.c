@@ -55,7 +55,7 @@ static int s_run(const struct rdsbk_cli_command *cmd, int argc, char **argv) {
         return 1;
     }
     if (o.code_bucket && (problem = rdsbk_s3_check_bucket_name(o.code_bucket)) != NULL) {
-        rdsbk_cli_usage_error(cmd, "--code-bucket: not a bucket name");
+        rdsbk_cli_usage_error(cmd, "--code-bucket: '%s' %s", o.code_bucket, problem);
         return 1;
     }
     if (rdsbk_cli_load_topology(&topo, &args))
