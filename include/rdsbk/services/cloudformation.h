@@ -11,12 +11,13 @@
 /*
  * CloudFormation StackSets (awsQuery, API version 2010-05-15), service-managed: a stack set in the
  * caller's account (the organisation's management account: CallAs SELF; a delegated
- * administrator, which calls with CallAs DELEGATED_ADMIN, is not supported), deployed to the accounts of OUs by operations that run after the call returns.
- * Errors: StackSetNotFoundException -> RDSBK_ENOTFOUND; NameAlreadyExistsException ->
- * RDSBK_ECONFLICT; OperationInProgressException (another operation of the set is running, an
- * auto-deployment among them) -> RDSBK_ECONFLICT, the AWS code kept in rdsbk_error_last() so
- * that callers wait and try again; StackSetNotEmptyException (instances left) -> RDSBK_ERROR;
- * ValidationError, InsufficientCapabilitiesException -> RDSBK_EINVALID.
+ * administrator, which calls with CallAs DELEGATED_ADMIN, is not supported), deployed to the
+ * accounts of OUs by operations that run after the call returns. Errors: StackSetNotFoundException
+ * -> RDSBK_ENOTFOUND; NameAlreadyExistsException -> RDSBK_ECONFLICT; OperationInProgressException
+ * (another operation of the set is running, an auto-deployment among them) -> RDSBK_ECONFLICT, the
+ * AWS code kept in rdsbk_error_last() so that callers wait and try again; StackSetNotEmptyException
+ * (instances left) -> RDSBK_ERROR; ValidationError, InsufficientCapabilitiesException ->
+ * RDSBK_EINVALID.
  *
  * Every call returns 0, or a negative rdsbk_error_code with the error set; on failure its out
  * parameters hold nothing.
