@@ -508,6 +508,12 @@ static void s_option_group(struct rdsbk_yaml_walk *w, struct rdsbk_source *s, co
         rdsbk_yaml_error(w, v, "%s.%s: '%s' %s", what, pattern, group, problem);
     if (problem)
         return;
+    for (size_t i = 0; i < s->n_option_groups; i++) {
+        if (strcmp(s->option_groups[i].key, pattern) == 0) {
+            rdsbk_yaml_error(w, k, "%s: '%s' is listed twice", what, pattern);
+            return;
+        }
+    }
     grown = realloc(s->option_groups, (s->n_option_groups + 1) * sizeof(*grown));
     if (!grown) {
         w->oom = 1;
