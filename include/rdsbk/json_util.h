@@ -25,6 +25,9 @@ int rdsbk_json_add_str(cJSON *obj, const char *key, const char *value);
 /* Adds a string member when `value` is not NULL (an optional member of a request). */
 int rdsbk_json_add_opt_str(cJSON *obj, const char *key, const char *value);
 
+/* Adds `value` as a string, or null when it is NULL (a reply that always has every key). */
+int rdsbk_json_add_str_or_null(cJSON *obj, const char *key, const char *value);
+
 int rdsbk_json_add_num(cJSON *obj, const char *key, double value);
 
 /* Adds an array of the `n` strings `values`. */

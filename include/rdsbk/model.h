@@ -133,6 +133,10 @@ cJSON *rdsbk_model_resolve(const cJSON *value, rdsbk_model_lookup_fn lookup, voi
  * longer than `max`. Caller frees. */
 char *rdsbk_model_name(const char *stack, const char *purpose, size_t max);
 
+/* The StackSet of OU source `ou` (an OU id): rdsbk-<stack>-<ou>, which CloudFormation's 128
+ * characters always hold. Caller frees; NULL on ENOMEM. */
+char *rdsbk_model_stack_set_name(const char *stack, const char *ou);
+
 /*
  * The part of a copy's name that stands for database `db` (templates/lambda/rdsbk_common.py,
  * copy_base, is the same rule): `db` in lower case, then "-<code of `region`>" when `region` is

@@ -4,6 +4,7 @@
  */
 #include "commands.h"
 #include "rdsbk/drill.h"
+#include "rdsbk/json_util.h"
 #include "rdsbk/error.h"
 #include "rdsbk/str.h"
 
@@ -198,13 +199,6 @@ static void s_print_leftovers(const struct rdsbk_drill_report *r,
 
 /* ---- JSON --------------------------------------------------------------------------------- */
 
-static void s_add_string_or_null(cJSON *o, const char *name, const char *value) {
-    if (value)
-        cJSON_AddStringToObject(o, name, value);
-    else
-        cJSON_AddNullToObject(o, name);
-}
-
 static char *s_json(const struct rdsbk_drill_report *r) {
     cJSON *root = cJSON_CreateObject();
     cJSON *dbs;
@@ -230,26 +224,26 @@ static char *s_json(const struct rdsbk_drill_report *r) {
         cJSON_AddStringToObject(o, "source_region", t->source_region);
         cJSON_AddStringToObject(o, "database", t->database);
         cJSON_AddStringToObject(o, "kind", s_kind(t->kind));
-        s_add_string_or_null(o, "snapshot", t->snapshot_id);
-        s_add_string_or_null(o, "snapshot_arn", t->snapshot_arn);
-        s_add_string_or_null(o, "region_copy", t->region_copy_id);
-        s_add_string_or_null(o, "backup_copy", t->backup_copy_id);
-        s_add_string_or_null(o, "error", t->error);
+        (void)rdsbk_json_add_str_or_null(o, "snapshot", t->snapshot_id);
+        (void)rdsbk_json_add_str_or_null(o, "snapshot_arn", t->snapshot_arn);
+        (void)rdsbk_json_add_str_or_null(o, "region_copy", t->region_copy_id);
+        (void)rdsbk_json_add_str_or_null(o, "backup_copy", t->backup_copy_id);
+        (void)rdsbk_json_add_str_or_null(o, "error", t->error);
         for (int h = 0; h < RDSBK_HOP_COUNT; h++) {
             cJSON *hop = cJSON_CreateObject();
             cJSON_AddStringToObject(hop, "name", rdsbk_drill_hop_name(h));
             cJSON_AddStringToObject(hop, "result", rdsbk_drill_result_name(t->hops[h].result));
             cJSON_AddNumberToObject(hop, "seconds", t->hops[h].seconds);
             cJSON_AddBoolToObject(hop, "existed", t->hops[h].existed);
-            s_add_string_or_null(hop, "message", t->hops[h].message);
+            (void)rdsbk_json_add_str_or_null(hop, "message", t->hops[h].message);
             cJSON_AddItemToArray(hops, hop);
         }
         cJSON_AddNumberToObject(o, "total_s", t->total_s);
         cJSON_AddStringToObject(restore, "result", rdsbk_drill_result_name(t->restore.result));
-        s_add_string_or_null(restore, "instance", t->restore.instance_id);
+        (void)rdsbk_json_add_str_or_null(restore, "instance", t->restore.instance_id);
         cJSON_AddNumberToObject(restore, "seconds", t->restore.seconds);
         cJSON_AddBoolToObject(restore, "deleted", t->restore.deleted);
-        s_add_string_or_null(restore, "message", t->restore.message);
+        (void)rdsbk_json_add_str_or_null(restore, "message", t->restore.message);
         cJSON_AddBoolToObject(cleanup, "region_copy", t->cleaned_region_copy);
         cJSON_AddBoolToObject(cleanup, "backup_copy", t->cleaned_backup_copy);
         cJSON_AddItemToArray(dbs, o);

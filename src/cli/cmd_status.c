@@ -4,6 +4,7 @@
  */
 #include "commands.h"
 #include "rdsbk/drill.h"
+#include "rdsbk/json_util.h"
 #include "rdsbk/error.h"
 #include "rdsbk/log.h"
 #include "rdsbk/str.h"
@@ -419,10 +420,7 @@ static char *s_json(const struct rdsbk_status_report *r, long long max_age_s, bo
             cJSON_AddNullToObject(o, "lag_s");
         cJSON_AddStringToObject(o, "state", row->state);
         cJSON_AddBoolToObject(o, "fresh", rdsbk_status_row_fresh(row, r->now, max_age_s));
-        if (row->undeclared_key)
-            cJSON_AddStringToObject(o, "undeclared_source_key", row->undeclared_key);
-        else
-            cJSON_AddNullToObject(o, "undeclared_source_key");
+        (void)rdsbk_json_add_str_or_null(o, "undeclared_source_key", row->undeclared_key);
         cJSON_AddItemToArray(rows, o);
     }
     quotas = cJSON_AddArrayToObject(root, "quotas");
@@ -442,10 +440,7 @@ static char *s_json(const struct rdsbk_status_report *r, long long max_age_s, bo
         cJSON_AddStringToObject(o, "status", in->status);
         cJSON_AddStringToObject(o, "detailed_status", in->detailed_status);
         cJSON_AddStringToObject(o, "reason", in->reason);
-        if (in->read_error)
-            cJSON_AddStringToObject(o, "read_error", in->read_error);
-        else
-            cJSON_AddNullToObject(o, "read_error");
+        (void)rdsbk_json_add_str_or_null(o, "read_error", in->read_error);
         cJSON_AddItemToArray(instances, o);
     }
     unread = cJSON_AddArrayToObject(root, "failures_unread");

@@ -24,12 +24,14 @@ static void s_print_ous(const struct rdsbk_topology *t) {
     for (size_t i = 0; i < t->n_ou_sources; i++) {
         const struct rdsbk_source *s = &t->ou_sources[i];
         size_t dbs = s->n_instances + s->n_clusters;
+        char *name = rdsbk_model_stack_set_name(t->stack, s->ou);
 
         printf("  OU %s: %zu database%s in every account, in", s->ou, dbs, dbs == 1 ? "" : "s");
         for (size_t k = 0; k < s->n_regions; k++)
             printf("%s %s", k ? "," : "", s->regions[k]);
-        printf("; StackSet rdsbk-%s-%s in %s, code in s3://%s\n", t->stack, s->ou, s->account,
+        printf("; StackSet %s in %s, code in s3://%s\n", name ? name : "?", s->account,
                s->code_bucket);
+        free(name);
     }
 }
 

@@ -7,11 +7,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-/* Adds `value` as a string, or null when unset: the JSON always has every key. */
-static int s_add_opt(cJSON *obj, const char *name, const char *value) {
-    return rdsbk_json_add(obj, name, value ? cJSON_CreateString(value) : cJSON_CreateNull());
-}
-
 static int s_add_bool(cJSON *obj, const char *name, bool value) {
     return rdsbk_json_add(obj, name, cJSON_CreateBool(value));
 }
@@ -26,8 +21,8 @@ static int s_account(cJSON **out, const char *account, const char *region, const
     RDSBK_TRY(rdsbk_json_add_str(o, "account", account));
     RDSBK_TRY(rdsbk_json_add_str(o, "region", region));
     RDSBK_TRY(rdsbk_json_add_str(o, "partition", rdsbk_region_partition(region)));
-    RDSBK_TRY(s_add_opt(o, "profile", profile));
-    rc = s_add_opt(o, "role_arn", role_arn);
+    RDSBK_TRY(rdsbk_json_add_str_or_null(o, "profile", profile));
+    rc = rdsbk_json_add_str_or_null(o, "role_arn", role_arn);
 
 cleanup:
     if (rc) {
@@ -83,9 +78,9 @@ static int s_sources(cJSON *root, const struct rdsbk_topology *t) {
         RDSBK_TRY(rdsbk_json_add_strs(o, "regions", (const char *const *)s->regions, s->n_regions));
         RDSBK_TRY(rdsbk_json_add_str(o, "admin_account", s->account));
         RDSBK_TRY(rdsbk_json_add_str(o, "code_bucket", s->code_bucket));
-        RDSBK_TRY(s_add_opt(o, "member_role", s->member_role));
-        RDSBK_TRY(s_add_opt(o, "profile", s->profile));
-        RDSBK_TRY(s_add_opt(o, "role_arn", s->role_arn));
+        RDSBK_TRY(rdsbk_json_add_str_or_null(o, "member_role", s->member_role));
+        RDSBK_TRY(rdsbk_json_add_str_or_null(o, "profile", s->profile));
+        RDSBK_TRY(rdsbk_json_add_str_or_null(o, "role_arn", s->role_arn));
         RDSBK_TRY(
             rdsbk_json_add_strs(o, "instances", (const char *const *)s->instances, s->n_instances));
         RDSBK_TRY(
@@ -171,7 +166,7 @@ static int s_maps(cJSON *root, const struct rdsbk_topology *t) {
     for (size_t i = 0; !rc && i < t->n_tags; i++)
         rc = rdsbk_json_add_str(tags, t->tags[i].key, t->tags[i].value);
     for (size_t i = 0; !rc && i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
-        rc = s_add_opt(urls, endpoints[i].name, endpoints[i].url);
+        rc = rdsbk_json_add_str_or_null(urls, endpoints[i].name, endpoints[i].url);
     return rc;
 }
 
@@ -192,7 +187,7 @@ static int s_state(cJSON *root, const struct rdsbk_topology *t) {
     o = cJSON_AddObjectToObject(root, "state");
     rc = o ? 0 : rdsbk_error_oom();
     for (size_t i = 0; !rc && i < sizeof(fields) / sizeof(fields[0]); i++)
-        rc = s_add_opt(o, fields[i].name, fields[i].value);
+        rc = rdsbk_json_add_str_or_null(o, fields[i].name, fields[i].value);
     return rc;
 }
 

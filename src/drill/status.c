@@ -490,7 +490,7 @@ static int s_ou(struct s_run *run, const struct rdsbk_source *ou) {
     const cJSON *i;
     int rc;
 
-    RDSBK_TRY(rdsbk_strfmt(&name, "rdsbk-%s-%s", run->topo->stack, ou->ou));
+    RDSBK_CHECK_ALLOC(name = rdsbk_model_stack_set_name(run->topo->stack, ou->ou));
     RDSBK_TRY(rdsbk_drill_client(&client, &run->clients, ou->account, r->backup_region));
     rc = rdsbk_cfn_list_stack_instances(&instances, client, name);
     if (rc == RDSBK_ENOTFOUND) { /* not applied: no instances */

@@ -272,6 +272,10 @@ char *rdsbk_model_name(const char *stack, const char *purpose, size_t max) {
     return rdsbk_buf_detach(&name);
 }
 
+char *rdsbk_model_stack_set_name(const char *stack, const char *ou) {
+    return rdsbk_model_name(stack, ou, 128);
+}
+
 /* A short code of `region`: its first part, the initials of its direction ("southeast": "se")
  * and its number; "eu-central-1": "euc1". */
 static void s_region_code(char out[16], const char *region) {

@@ -1338,6 +1338,7 @@ static void s_stack_set(struct s_builder *bd, const struct rdsbk_source *ou) {
     cJSON *keys = s_object(bd);
     cJSON *template = NULL;
     char *key = NULL;
+    char *name = s_alloc(bd, rdsbk_model_stack_set_name(bd->topo->stack, ou->ou));
     struct rdsbk_resource *r;
 
     s_fail(bd, bd->rc ? 0 : rdsbk_cfn_source_template(&template, bd->orig, ou, ou->code_bucket));
@@ -1350,7 +1351,7 @@ static void s_stack_set(struct s_builder *bd, const struct rdsbk_source *ou) {
         s_fail(bd, rdsbk_cfn_code_key(&key, bd->topo->stack, packages[i]));
         s_add_owned(bd, keys, packages[i], key);
     }
-    s_add_owned(bd, d, "name", s_fmt(bd, "rdsbk-%s-%s", bd->topo->stack, ou->ou));
+    s_add_str(bd, d, "name", name);
     s_add_owned(bd, d, "description",
                 s_fmt(bd, "rdsbk %s: the source side of the pipeline in every account of %s",
                       bd->topo->stack, ou->ou));
@@ -1362,7 +1363,7 @@ static void s_stack_set(struct s_builder *bd, const struct rdsbk_source *ou) {
     s_add(bd, d, "code_keys", keys);
     s_add(bd, d, "tags", s_tags(bd));
     r = s_resource(bd, s_fmt(bd, "ou[%s].cfn_stack_set.source", ou->ou), RDSBK_RT_CFN_STACK_SET,
-                   ou->account, bd->rb, s_fmt(bd, "rdsbk-%s-%s", bd->topo->stack, ou->ou), d);
+                   ou->account, bd->rb, name, d);
     s_depend(bd, r, s_strdup(bd, S_KEY_ADDR));
     s_depend(bd, r, s_strdup(bd, S_BACKUP_BUS_ADDR));
     if (!bd->topo->alerts.sns_topic_arn)

@@ -9,6 +9,7 @@
 #include "rdsbk/str.h"
 #include "services/svc.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,6 @@ void rdsbk_cfn_stack_set_clean_up(struct rdsbk_cfn_stack_set *set) {
     free(set->template_body);
     cJSON_Delete(set->parameters);
     rdsbk_aws_tags_free(set->tags, set->n_tags);
-    free(set->permission_model);
     free(set->ou);
     memset(set, 0, sizeof(*set));
 }
@@ -150,9 +150,7 @@ int rdsbk_cfn_describe_stack_set(struct rdsbk_cfn_stack_set *out, struct rdsbk_c
     RDSBK_TRY(rdsbk_xml_path_map(&out->parameters, set, "Parameters", "member", "ParameterKey",
                                  "ParameterValue"));
     RDSBK_TRY(rdsbk_xml_path_tags(&out->tags, &out->n_tags, set, "Tags", NULL));
-    RDSBK_TRY(rdsbk_xml_path_dup(&out->permission_model, set, "PermissionModel"));
     RDSBK_TRY(rdsbk_xml_path_dup(&out->ou, set, "OrganizationalUnitIds/member"));
-    out->auto_deployment = rdsbk_xml_path_bool(set, "AutoDeployment/Enabled", false);
     if (out->status && strcmp(out->status, "DELETED") == 0)
         rc = rdsbk_error_set(RDSBK_ENOTFOUND, "cloudformation: stack set %s is deleted", name);
 
@@ -195,70 +193,54 @@ int rdsbk_cfn_stack_instances(char **operation_id, struct rdsbk_client *client, 
     return rc;
 }
 
-/* One summary of ListStackInstances as the object rdsbk_cfn_list_stack_instances gives. */
-static int s_instance(cJSON *out, const xmlNode *m) {
-    static const struct {
-        const char *key;
-        const char *path;
-    } members[] = {{"account", "Account"},
-                   {"region", "Region"},
-                   {"ou", "OrganizationalUnitId"},
-                   {"status", "Status"},
-                   {"detailed_status", "StackInstanceStatus/DetailedStatus"},
-                   {"reason", "StatusReason"}};
-    cJSON *o = cJSON_CreateObject();
-    int rc = 0;
-
-    RDSBK_CHECK_ALLOC(o);
-    cJSON_AddItemToArray(out, o);
-    for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++)
-        RDSBK_TRY(rdsbk_json_add_str(o, members[i].key, rdsbk_xml_path_text(m, members[i].path)));
-
-cleanup:
-    return rc;
-}
+/* A summary of ListStackInstances, and the key of each member in the objects the listing gives. */
+struct s_instance {
+    char *members[6];
+};
+static const char *const s_instance_keys[] = {"account", "region",          "ou",
+                                              "status",  "detailed_status", "reason"};
+#define S_INSTANCE(i) offsetof(struct s_instance, members) + (i) * sizeof(char *)
+static const struct rdsbk_field s_instance_fields[] = {
+    RDSBK_FIELD(TEXT, "Account", S_INSTANCE(0)),
+    RDSBK_FIELD(TEXT, "Region", S_INSTANCE(1)),
+    RDSBK_FIELD(TEXT, "OrganizationalUnitId", S_INSTANCE(2)),
+    RDSBK_FIELD(TEXT, "Status", S_INSTANCE(3)),
+    RDSBK_FIELD(TEXT, "StackInstanceStatus/DetailedStatus", S_INSTANCE(4)),
+    RDSBK_FIELD(TEXT, "StatusReason", S_INSTANCE(5)),
+    RDSBK_FIELD_END,
+};
+static const struct rdsbk_shape s_instance_shape = {s_instance_fields, sizeof(struct s_instance),
+                                                    NULL};
 
 int rdsbk_cfn_list_stack_instances(cJSON **out, struct rdsbk_client *client, const char *name) {
-    cJSON *list = cJSON_CreateArray();
+    static const struct rdsbk_svc_query_op op = {.api = &s_api,
+                                                 .action = "ListStackInstances",
+                                                 .output = "Summaries",
+                                                 .shape = &s_instance_shape};
+    const struct rdsbk_arg args[] = {{"StackSetName", name}, {"CallAs", "SELF"}, {NULL, NULL}};
+    struct rdsbk_items items;
     struct rdsbk_query q;
-    struct rdsbk_query_reply reply = {0};
-    char *token = NULL;
-    int rc = 0;
+    cJSON *list = NULL;
+    int rc = rdsbk_svc_query_start(&q, &op, args, NULL);
 
     *out = NULL;
-    RDSBK_CHECK_ALLOC(list);
-    for (int page = 0; page < RDSBK_SVC_MAX_PAGES; page++) {
-        rc = rdsbk_query_init(&q, "ListStackInstances", s_api.version);
-        if (rc == 0)
-            rc = rdsbk_query_add(&q, "StackSetName", name);
-        if (rc == 0)
-            rc = rdsbk_query_add(&q, "CallAs", "SELF");
-        if (rc == 0 && token)
-            rc = rdsbk_query_add(&q, "NextToken", token);
-        RDSBK_TRY(s_send(&reply, client, &q, rc));
-        for (const xmlNode *m =
-                 rdsbk_xml_child(rdsbk_xml_path(reply.result, "Summaries"), "member");
-             m; m = rdsbk_xml_next(m, "member"))
-            RDSBK_TRY(s_instance(list, m));
-        free(token);
-        token = NULL;
-        RDSBK_TRY(rdsbk_query_next_token(&token, reply.result, "NextToken"));
-        rdsbk_query_reply_clean_up(&reply);
-        if (!token)
-            break;
-    }
-    if (token) {
-        rc = rdsbk_error_set(RDSBK_ERROR, "cloudformation:ListStackInstances: pagination does "
-                                          "not end");
-        goto cleanup;
+    RDSBK_TRY(rdsbk_svc_query_list(&items, client, &op, &q, rc));
+    RDSBK_CHECK_ALLOC(list = cJSON_CreateArray());
+    for (size_t i = 0; i < items.n; i++) {
+        const struct s_instance *in = (const struct s_instance *)items.data + i;
+        cJSON *o = cJSON_CreateObject();
+
+        RDSBK_CHECK_ALLOC(o);
+        cJSON_AddItemToArray(list, o);
+        for (size_t k = 0; k < sizeof(s_instance_keys) / sizeof(s_instance_keys[0]); k++)
+            RDSBK_TRY(rdsbk_json_add_str(o, s_instance_keys[k], in->members[k]));
     }
     *out = list;
     list = NULL;
 
 cleanup:
-    rdsbk_query_reply_clean_up(&reply);
+    rdsbk_items_free(&items, &s_instance_shape);
     cJSON_Delete(list);
-    free(token);
     return rc;
 }
 

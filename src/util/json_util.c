@@ -32,6 +32,10 @@ int rdsbk_json_add_opt_str(cJSON *obj, const char *key, const char *value) {
     return value ? rdsbk_json_add(obj, key, cJSON_CreateString(value)) : 0;
 }
 
+int rdsbk_json_add_str_or_null(cJSON *obj, const char *key, const char *value) {
+    return rdsbk_json_add(obj, key, value ? cJSON_CreateString(value) : cJSON_CreateNull());
+}
+
 int rdsbk_json_add_num(cJSON *obj, const char *key, double value) {
     return rdsbk_json_add(obj, key, cJSON_CreateNumber(value));
 }

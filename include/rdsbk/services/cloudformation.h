@@ -43,8 +43,6 @@ struct rdsbk_cfn_stack_set {
     cJSON *parameters; /* {"key": "value"} */
     struct rdsbk_tag *tags;
     size_t n_tags;
-    bool auto_deployment;
-    char *permission_model;
     char *ou; /* the first of OrganizationalUnitIds, the OUs it is deployed to; NULL: none */
 };
 
