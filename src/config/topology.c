@@ -573,6 +573,11 @@ static void s_not_with_ou(struct rdsbk_yaml_walk *w, const struct rdsbk_yaml_fie
                      (const char *)field->data);
 }
 
+/* Why an OU source has no quota settings: validate's estimate cannot count accounts it does not
+ * know, so such a setting would change nothing. */
+#define S_OU_QUOTAS                                                                                \
+    "validate cannot count an OU's accounts; status reads their quotas through member_role"
+
 static const struct rdsbk_yaml_field s_ou_source_fields[] = {
     S_STRING(struct rdsbk_source, "ou", ou, rdsbk_check_ou_id),
     S_LIST(struct rdsbk_source, "regions", regions, n_regions, rdsbk_check_region, "Regions",
@@ -585,10 +590,11 @@ static const struct rdsbk_yaml_field s_ou_source_fields[] = {
     S_DB_LIST("instances", instances, rdsbk_check_db_pattern, "identifiers", true),
     S_DB_LIST("clusters", clusters, rdsbk_check_db_pattern, "identifiers", true),
     {"option_groups", s_option_groups, NULL},
-    S_SNAPSHOT_QUOTA_FIELDS(struct rdsbk_source),
     {"account", s_not_with_ou,
      "the OU's accounts are the sources (admin_account administers its StackSet)"},
     {"region", s_not_with_ou, "its Regions-A are 'regions'"},
+    {"manual_snapshot_quota", s_not_with_ou, S_OU_QUOTAS},
+    {"manual_cluster_snapshot_quota", s_not_with_ou, S_OU_QUOTAS},
     {"kms_keys", s_not_with_ou,
      "a customer-managed key is one account's: list its databases in an account source"},
     {NULL, NULL, NULL}};

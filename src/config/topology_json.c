@@ -86,7 +86,6 @@ static int s_sources(cJSON *root, const struct rdsbk_topology *t) {
         RDSBK_TRY(
             rdsbk_json_add_strs(o, "clusters", (const char *const *)s->clusters, s->n_clusters));
         RDSBK_TRY(s_option_groups(o, s));
-        RDSBK_TRY(s_quotas(o, &s->quotas));
     }
 
 cleanup:

@@ -51,8 +51,6 @@ BASE = {
         "instances": ["orders-db"],
         "clusters": ["aurora-main"],
         "option_groups": {"ledger-db": "ledger-tde"},
-        "manual_snapshot_quota": 100000,
-        "manual_cluster_snapshot_quota": 100000,
     }],
     "backup": {
         "account": "222222222222",
@@ -96,6 +94,7 @@ CHANGES = [
     (O + ("code_bucket",), "xn--code", False), (O + ("member_role",), "a role", False),
     (O + ("member_role",), DELETE, True), (O + ("kms_keys",), [KEY_ARN], False),
     (O + ("account",), "111111111111", False), (O + ("region",), "eu-central-1", False),
+    (O + ("manual_snapshot_quota",), 100, False),
     (O + ("instances",), DELETE, True), (O + ("role_arn",), "arn:aws:iam::111111111111:role/x",
                                           GAP(False, True, RELATION)),
     (B + ("organization_id",), DELETE, False), (B + ("organization",), True, False),
