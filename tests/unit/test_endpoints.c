@@ -24,6 +24,8 @@ static const char *const s_env[] = {"AWS_ENDPOINT_URL",
                                     "AWS_ENDPOINT_URL_SNS",
                                     "AWS_ENDPOINT_URL_SQS",
                                     "AWS_ENDPOINT_URL_S3",
+                                    "AWS_ENDPOINT_URL_CLOUDFORMATION",
+                                    "AWS_ENDPOINT_URL_ORGANIZATIONS",
                                     "AWS_S3_FORCE_PATH_STYLE"};
 
 static int s_clear_env(void **state) {
@@ -82,6 +84,31 @@ static void test_defaults(void **state) {
     s_expect(NULL, "sts", "us-gov-east-1", "https://sts.us-gov-east-1.amazonaws.com",
              "us-gov-east-1");
     s_expect(NULL, "iam", "us-gov-east-1", "https://iam.us-gov.amazonaws.com", "us-gov-west-1");
+}
+
+/* CloudFormation is regional; Organizations global, one endpoint per partition signed for its
+ * home Region; both follow the environment and the topology like the others. */
+static void test_stacksets_and_organizations(void **state) {
+    struct rdsbk_endpoints topo = {0};
+    (void)state;
+
+    s_expect(NULL, "cloudformation", "eu-west-1", "https://cloudformation.eu-west-1.amazonaws.com",
+             "eu-west-1");
+    s_expect(NULL, "organizations", "eu-west-1", "https://organizations.us-east-1.amazonaws.com",
+             "us-east-1");
+    s_expect(NULL, "organizations", "cn-north-1",
+             "https://organizations.cn-northwest-1.amazonaws.com.cn", "cn-northwest-1");
+    s_expect(NULL, "organizations", "us-gov-east-1",
+             "https://organizations.us-gov-west-1.amazonaws.com", "us-gov-west-1");
+    setenv("AWS_ENDPOINT_URL_CLOUDFORMATION", "http://127.0.0.1:14", 1);
+    setenv("AWS_ENDPOINT_URL_ORGANIZATIONS", "http://127.0.0.1:15", 1);
+    s_expect(NULL, "cloudformation", "eu-west-1", "http://127.0.0.1:14", "eu-west-1");
+    s_expect(NULL, "organizations", "eu-west-1", "http://127.0.0.1:15", "us-east-1");
+    topo.cloudformation = "http://127.0.0.1:16";
+    topo.organizations = "http://127.0.0.1:17";
+    s_expect(&topo, "cloudformation", "eu-west-1", "http://127.0.0.1:16", "eu-west-1");
+    s_expect(&topo, "organizations", "eu-west-1", "http://127.0.0.1:17", "us-east-1");
+    s_clear_env(NULL);
 }
 
 static void test_precedence(void **state) {
@@ -301,6 +328,7 @@ int main(void) {
         cmocka_unit_test(test_partitions),
         cmocka_unit_test_setup(test_defaults, s_clear_env),
         cmocka_unit_test_setup(test_precedence, s_clear_env),
+        cmocka_unit_test_setup(test_stacksets_and_organizations, s_clear_env),
         cmocka_unit_test_setup(test_resolve_errors, s_clear_env),
         cmocka_unit_test(test_check_url),
         cmocka_unit_test_setup(test_s3_bucket, s_clear_env),
